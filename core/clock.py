@@ -1,0 +1,33 @@
+"""The server clock. Every deadline decision goes through now() (UTC); the interface shows China Standard Time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+CST = timezone(timedelta(hours=8), "CST")
+
+_offset = timedelta(0)
+
+
+def now() -> datetime:
+    return datetime.now(UTC) + _offset
+
+
+def shift(delta: timedelta) -> None:
+    """Move the clock (tests and demo only)."""
+    global _offset
+    _offset += delta
+
+
+def reset() -> None:
+    global _offset
+    _offset = timedelta(0)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they are UTC by construction."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def to_cst(value: datetime) -> datetime:
+    return as_utc(value).astimezone(CST)

@@ -1,0 +1,60 @@
+"""Errors a person sees. Each has a stable machine code, the field it concerns, and an English message id
+that the web layer translates (Chinese first) with its parameters."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a message for the translation catalogue without translating it here."""
+    return message
+
+
+@dataclass
+class Problem:
+    code: str
+    message: str
+    field: str | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    rule: str | None = None  # legal source, e.g. "L24"
+
+
+class DomainError(Exception):
+    """A refusal by the service layer. status is the HTTP status the web layer answers with."""
+
+    status = 400
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = problems if isinstance(problems, list) else [problems]
+        super().__init__("; ".join(f"{p.code}: {p.message % p.params if p.params else p.message}" for p in self.problems))
+
+    @classmethod
+    def one(cls, code: str, message: str, field: str | None = None, rule: str | None = None, **params: Any) -> DomainError:
+        return cls(Problem(code=code, message=message, field=field, params=params, rule=rule))
+
+
+class ValidationFailed(DomainError):
+    status = 422
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+
+
+class TooManyAttempts(DomainError):
+    status = 429

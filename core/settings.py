@@ -1,0 +1,79 @@
+"""Settings read from environment variables; the embedded defaults need no servers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    blob_store: str = "file"  # "file" or "s3"
+    blob_dir: Path = field(default=Path("var/blobs"))
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = "etender"
+    s3_secure: bool = False
+    broker_url: str = ""  # empty: tasks run in-process
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = ""
+    session_store: str = ""  # empty: files under data_dir; "redis://..." for several web processes
+    max_document_bytes: int = 50 * 1024 * 1024
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    page_size: int = 20
+    demo: bool = True
+    secure_cookies: bool = False  # true behind HTTPS
+    scheduler_interval: float = 5.0  # seconds between deadline sweeps; 0 disables the in-process scheduler
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A per-installation secret, created once and kept under the data directory."""
+    if value := os.environ.get("ETENDER_SECRET_KEY"):
+        return value
+    path = data_dir / "keys" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    data_dir = Path(_env("ETENDER_DATA", "./var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        data_dir=data_dir,
+        database_url=_env("DATABASE_URL", f"sqlite:///{data_dir / 'etender.db'}"),
+        blob_store=_env("ETENDER_BLOB_STORE", "file"),
+        blob_dir=Path(_env("ETENDER_BLOB_DIR", str(data_dir / "blobs"))),
+        s3_endpoint=_env("S3_ENDPOINT", ""),
+        s3_access_key=_env("S3_ACCESS_KEY", ""),
+        s3_secret_key=_env("S3_SECRET_KEY", ""),
+        s3_bucket=_env("S3_BUCKET", "etender"),
+        s3_secure=_env("S3_SECURE", "false").lower() == "true",
+        broker_url=_env("CELERY_BROKER_URL", ""),
+        host=_env("HOST", "127.0.0.1"),
+        port=int(_env("PORT", "8000")),
+        secret_key=_secret_key(data_dir),
+        session_store=_env("ETENDER_SESSION_STORE", ""),
+        max_document_bytes=int(_env("ETENDER_MAX_DOCUMENT_BYTES", str(50 * 1024 * 1024))),
+        demo=_env("ETENDER_DEMO", "true").lower() == "true",
+        secure_cookies=_env("ETENDER_SECURE_COOKIES", "false").lower() == "true",
+        scheduler_interval=float(_env("ETENDER_SCHEDULER_INTERVAL", "5")),
+    )

@@ -1,0 +1,92 @@
+"""The tender lifecycle as a pure state machine: no database, no clock."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Status(enum.StrEnum):
+    draft = "draft"
+    published = "published"
+    bidding_closed = "bidding_closed"
+    opening = "opening"
+    evaluating = "evaluating"
+    publicity = "publicity"
+    awarded = "awarded"
+    suspended = "suspended"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Event(enum.StrEnum):
+    publish = "publish"
+    close_bidding = "close_bidding"  # the bid deadline passed (L34: opening at the deadline itself)
+    start_opening = "start_opening"
+    start_evaluation = "start_evaluation"
+    publish_candidates = "publish_candidates"
+    award = "award"
+    fail = "fail"  # R44/L28: fewer than 3 bids; L42/P27: all bids rejected
+    suspend = "suspend"  # E52: on a supervisory instruction, or while an objection awaits its answer (R22)
+    resume = "resume"
+    cancel = "cancel"
+
+
+# Procedures that are under way and may be suspended or cancelled.
+ACTIVE = frozenset({Status.published, Status.bidding_closed, Status.opening, Status.evaluating, Status.publicity})
+FINAL = frozenset({Status.awarded, Status.failed, Status.cancelled})
+
+_FORWARD: dict[tuple[Status, Event], Status] = {
+    (Status.draft, Event.publish): Status.published,
+    (Status.published, Event.close_bidding): Status.bidding_closed,
+    (Status.bidding_closed, Event.start_opening): Status.opening,
+    (Status.bidding_closed, Event.fail): Status.failed,
+    (Status.opening, Event.start_evaluation): Status.evaluating,
+    (Status.opening, Event.fail): Status.failed,
+    (Status.evaluating, Event.publish_candidates): Status.publicity,
+    (Status.evaluating, Event.fail): Status.failed,
+    (Status.publicity, Event.award): Status.awarded,
+}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, state: State, event: Event):
+        self.state, self.event = state, event
+        super().__init__(f"{event.value} is not allowed when the tender is {state.status.value}")
+
+
+@dataclass(frozen=True)
+class State:
+    status: Status
+    resume_to: Status | None = None  # the status a suspended procedure returns to
+
+
+def transition(state: State, event: Event) -> State:
+    status = state.status
+    if event is Event.suspend:
+        if status in ACTIVE:
+            return State(Status.suspended, resume_to=status)
+        raise IllegalTransition(state, event)
+    if event is Event.resume:
+        if status is Status.suspended and state.resume_to is not None:
+            return State(state.resume_to)
+        raise IllegalTransition(state, event)
+    if event is Event.cancel:
+        if status is Status.draft or status in ACTIVE or status is Status.suspended:
+            return State(Status.cancelled)
+        raise IllegalTransition(state, event)
+    target = _FORWARD.get((status, event))
+    if target is None:
+        raise IllegalTransition(state, event)
+    return State(target)
+
+
+def allowed_events(state: State) -> list[Event]:
+    out = []
+    for event in Event:
+        try:
+            transition(state, event)
+        except IllegalTransition:
+            continue
+        out.append(event)
+    return out

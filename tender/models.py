@@ -1,0 +1,167 @@
+"""Tenders, lots, documents, clarifications, questions, objections, registrations and downloads.
+Money is kept in fen (分) as integers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import clock
+from core.db import Base
+
+
+class Tender(Base):
+    __tablename__ = "tenders"
+    __table_args__ = (Index("ix_tenders_status_published_at", "status", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    purchaser_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    category: Mapped[str] = mapped_column(String(20), index=True)  # works | goods | services
+    government_procurement: Mapped[bool] = mapped_column(Boolean, default=False)
+    state_funded: Mapped[bool] = mapped_column(Boolean, default=True)
+    region: Mapped[str] = mapped_column(String(100), default="", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    resume_to: Mapped[str | None] = mapped_column(String(20), default=None)
+    monitor_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    evaluation_method: Mapped[str] = mapped_column(String(30), default="comprehensive")
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    doc_issue_start: Mapped[datetime | None] = mapped_column(default=None)
+    doc_issue_end: Mapped[datetime | None] = mapped_column(default=None)
+    question_deadline: Mapped[datetime | None] = mapped_column(default=None)
+    bid_deadline: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    original_bid_deadline: Mapped[datetime | None] = mapped_column(default=None)
+    opening_place: Mapped[str] = mapped_column(String(200), default="")
+    key_holder_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    key_threshold: Mapped[int] = mapped_column(Integer, default=2)
+    opening_policy: Mapped[str] = mapped_column(String(20), default="quorum")
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+    lots: Mapped[list[Lot]] = relationship(back_populates="tender", order_by="Lot.number", cascade="all, delete-orphan")
+    documents: Mapped[list[TenderDocument]] = relationship(order_by="TenderDocument.id", cascade="all, delete-orphan")
+    clarifications: Mapped[list[Clarification]] = relationship(order_by="Clarification.number")
+
+
+class Lot(Base):
+    __tablename__ = "lots"
+    __table_args__ = (UniqueConstraint("tender_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    estimated_price: Mapped[int] = mapped_column(BigInteger)  # fen
+    price_ceiling: Mapped[int] = mapped_column(BigInteger)  # fen, published (R27)
+    bid_security: Mapped[int] = mapped_column(BigInteger, default=0)  # fen, at most 2% (R26)
+
+    tender: Mapped[Tender] = relationship(back_populates="lots")
+
+
+class TenderDocument(Base):
+    __tablename__ = "tender_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    clarification_id: Mapped[int | None] = mapped_column(ForeignKey("clarifications.id"), default=None)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    blob_key: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Clarification(Base):
+    """澄清/修改 (R21): numbered, public, possibly extending the bid deadline."""
+
+    __tablename__ = "clarifications"
+    __table_args__ = (UniqueConstraint("tender_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    affects_bids: Mapped[bool] = mapped_column(Boolean, default=True)
+    deadline_before: Mapped[datetime]
+    deadline_after: Mapped[datetime]
+    issued_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Question(Base):
+    """A bidder's question; the answer is published without naming who asked."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    asked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(default=clock.now)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Objection(Base):
+    """异议 to the tender documents (R22): at least 10 days before the deadline, answered within 3 days,
+    the procedure paused until then."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    text: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(default=clock.now)
+    answer_due: Mapped[datetime]
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Registration(Base):
+    """A bidder company's registration for a lot. Confidential before the deadline (E21, L22)."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("lot_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Download(Base):
+    """A download of a tender document. Anonymous downloads are allowed (E20); who downloaded is
+    confidential before the deadline (E21)."""
+
+    __tablename__ = "downloads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("tender_documents.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), default=None)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=clock.now)

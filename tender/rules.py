@@ -1,0 +1,295 @@
+"""The rules of rules.md §1 as plain functions: no database, no clock (the caller passes `now`).
+
+Days are counted on calendar dates in China Standard Time, as the law counts them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from core.clock import CST, as_utc, to_cst
+from core.errors import N_, Problem
+
+MIN_DAYS_TO_DEADLINE = 20  # L24: issue of documents to bid deadline
+MIN_DOC_ISSUE_DAYS = 5  # R16: documents available at least 5 days
+CLARIFICATION_LEAD_DAYS = 15  # R21: clarifications at least 15 days before the deadline
+OBJECTION_LEAD_DAYS = 10  # R22: objections at least 10 days before the deadline
+OBJECTION_ANSWER_DAYS = 3  # R22: answer within 3 days
+MAX_SECURITY_PERMILLE = 20  # R26 / GR33: bid security at most 2% of the estimated price
+MIN_PRICE_SHARE_GOODS = 30  # G87 art. 55: price weight at least 30% for goods
+MIN_PRICE_SHARE_SERVICES = 10  # G87 art. 55: at least 10% for services
+CATEGORIES = ("works", "goods", "services")
+METHODS = ("lowest_price", "comprehensive", "average_benchmark")
+OPENING_POLICIES = ("quorum", "quorum+bidder")
+TOTAL_POINTS = 100
+
+
+def days_between(start: datetime, end: datetime) -> int:
+    """Calendar days from start's date to end's date in CST (the first day is not counted)."""
+    return (to_cst(end).date() - to_cst(start).date()).days
+
+
+def end_of_day_cst(moment: datetime) -> datetime:
+    return as_utc(datetime.combine(to_cst(moment).date(), time.max, CST))
+
+
+@dataclass
+class LotFacts:
+    number: int
+    name: str
+    estimated_price: int | None  # fen
+    price_ceiling: int | None
+    bid_security: int | None
+
+
+@dataclass
+class TenderFacts:
+    title: str
+    category: str
+    government_procurement: bool
+    evaluation_method: str
+    criteria: dict[str, Any]
+    doc_issue_start: datetime | None
+    doc_issue_end: datetime | None
+    question_deadline: datetime | None
+    bid_deadline: datetime | None
+    lots: list[LotFacts] = field(default_factory=list)
+    document_count: int = 0
+    key_holder_count: int = 0
+    key_threshold: int = 2
+    opening_policy: str = "quorum"
+
+
+def _p(code: str, message: str, field: str, rule: str | None = None, **params: Any) -> Problem:
+    return Problem(code=code, message=message, field=field, rule=rule, params=params)
+
+
+def check_lot(lot: LotFacts, prefix: str) -> list[Problem]:
+    out: list[Problem] = []
+    if not lot.name.strip():
+        out.append(_p("lot_name_missing", N_("Lot %(number)s needs a name."), f"{prefix}name", number=lot.number))
+    if not lot.estimated_price or lot.estimated_price < 0:
+        out.append(
+            _p("estimate_missing", N_("Lot %(number)s needs an estimated contract price above zero."), f"{prefix}estimated_price", number=lot.number)
+        )
+    if not lot.price_ceiling or lot.price_ceiling < 0:
+        out.append(
+            _p(
+                "ceiling_missing",
+                N_("Lot %(number)s needs a published price ceiling (R27: a ceiling must be published)."),
+                f"{prefix}price_ceiling",
+                "R27",
+                number=lot.number,
+            )
+        )
+    elif lot.estimated_price and lot.estimated_price > 0 and lot.price_ceiling < lot.estimated_price:
+        out.append(
+            _p(
+                "ceiling_below_estimate",
+                N_("Lot %(number)s: the price ceiling is below the estimated price; raise the ceiling or lower the estimate."),
+                f"{prefix}price_ceiling",
+                number=lot.number,
+            )
+        )
+    if lot.bid_security is not None and lot.bid_security < 0:
+        out.append(_p("security_negative", N_("Lot %(number)s: bid security cannot be negative."), f"{prefix}bid_security", number=lot.number))
+    if lot.bid_security is not None and lot.estimated_price and lot.estimated_price > 0:
+        limit = lot.estimated_price * MAX_SECURITY_PERMILLE // 1000
+        if lot.bid_security > limit:
+            out.append(
+                _p(
+                    "security_over_2_percent",
+                    N_("Lot %(number)s: bid security may be at most 2%% of the estimated price (R26), that is %(limit)s yuan; lower it."),
+                    f"{prefix}bid_security",
+                    "R26",
+                    number=lot.number,
+                    limit=f"{limit / 100:,.2f}",
+                )
+            )
+    return out
+
+
+def check_criteria(method: str, criteria: dict[str, Any], category: str, government_procurement: bool) -> list[Problem]:
+    """P35: the method and its criteria are fixed in the tender documents; check they are complete and coherent."""
+    out: list[Problem] = []
+    if method not in METHODS:
+        return [_p("method_unknown", N_("Choose an evaluation method."), "evaluation_method")]
+    if not [q for q in criteria.get("qualification") or [] if str(q).strip()]:
+        out.append(
+            _p("qualification_missing", N_("List at least one qualification requirement (R18-20: reviewed pass/fail before scoring)."), "criteria.qualification", "R18")
+        )
+    factors = criteria.get("factors") or []
+    for i, f in enumerate(factors):
+        if not str(f.get("name", "")).strip():
+            out.append(_p("factor_name_missing", N_("Scoring factor %(n)s needs a name."), f"criteria.factors.{i}.name", n=i + 1))
+        points = f.get("points")
+        if not isinstance(points, int | float) or points <= 0:
+            out.append(_p("factor_points_invalid", N_("Scoring factor %(n)s needs points above zero."), f"criteria.factors.{i}.points", n=i + 1))
+        if f.get("kind") not in ("objective", "subjective"):
+            out.append(_p("factor_kind_invalid", N_("Scoring factor %(n)s must be objective or subjective."), f"criteria.factors.{i}.kind", n=i + 1))
+    qualification_names = {str(q).strip() for q in criteria.get("qualification") or []}
+    for i, f in enumerate(factors):
+        if str(f.get("name", "")).strip() in qualification_names:
+            out.append(
+                _p(
+                    "qualification_as_factor",
+                    N_("Scoring factor %(n)s repeats a qualification requirement; qualifications are pass/fail, not scored (G87 art. 55)."),
+                    f"criteria.factors.{i}.name",
+                    "G87-55",
+                    n=i + 1,
+                )
+            )
+    price_points = (criteria.get("price") or {}).get("points")
+    if method == "lowest_price":
+        if factors:
+            out.append(
+                _p("lowest_price_with_factors", N_("The lowest evaluated price method has no scoring factors (P30); remove them or choose comprehensive scoring."), "criteria.factors", "P30")
+            )
+        return out
+    if not isinstance(price_points, int | float) or price_points <= 0:
+        out.append(_p("price_points_missing", N_("Give the points for price."), "criteria.price.points"))
+        return out
+    total = sum(f.get("points", 0) for f in factors if isinstance(f.get("points"), int | float)) + price_points
+    if abs(total - TOTAL_POINTS) > 1e-9:
+        out.append(
+            _p("points_not_100", N_("Price and scoring factors must add up to 100 points; they add up to %(total)s."), "criteria.factors", "P35", total=f"{total:g}")
+        )
+    if government_procurement and category in ("goods", "services"):
+        minimum = MIN_PRICE_SHARE_GOODS if category == "goods" else MIN_PRICE_SHARE_SERVICES
+        if price_points < minimum:
+            out.append(
+                _p(
+                    "price_share_too_low",
+                    N_("In government procurement of %(category)s, price must weigh at least %(minimum)s points (G87 art. 55)."),
+                    "criteria.price.points",
+                    "G87-55",
+                    category=category,
+                    minimum=minimum,
+                )
+            )
+    if method == "average_benchmark":
+        bench = criteria.get("benchmark") or {}
+        for key in ("e1", "e2"):
+            value = bench.get(key)
+            if not isinstance(value, int | float) or value <= 0:
+                out.append(
+                    _p(
+                        "benchmark_coefficient_missing",
+                        N_("The average benchmark method needs deduction coefficient %(name)s above zero (points per 1%% deviation)."),
+                        f"criteria.benchmark.{key}",
+                        name=key.upper(),
+                    )
+                )
+    return out
+
+
+def check_timeline(t: TenderFacts, now: datetime) -> list[Problem]:
+    out: list[Problem] = []
+    if t.doc_issue_start is None:
+        out.append(_p("issue_start_missing", N_("Set the first day tender documents are issued."), "doc_issue_start"))
+    if t.doc_issue_end is None:
+        out.append(_p("issue_end_missing", N_("Set the last day tender documents are issued."), "doc_issue_end"))
+    if t.bid_deadline is None:
+        out.append(_p("deadline_missing", N_("Set the bid deadline (it is also the opening time, L34)."), "bid_deadline", "L34"))
+    if out:
+        return out
+    assert t.doc_issue_start and t.doc_issue_end and t.bid_deadline
+    issue_start = max(t.doc_issue_start, now)  # documents cannot be issued before publication
+    if t.bid_deadline <= now:
+        out.append(_p("deadline_past", N_("The bid deadline is in the past; choose a later date."), "bid_deadline"))
+    days = days_between(issue_start, t.bid_deadline)
+    if days < MIN_DAYS_TO_DEADLINE:
+        out.append(
+            _p(
+                "deadline_too_soon",
+                N_("At least 20 days must pass from the issue of tender documents to the bid deadline (L24); now there are %(days)s. Move the deadline to %(earliest)s or later."),
+                "bid_deadline",
+                "L24",
+                days=days,
+                earliest=(to_cst(issue_start).date() + timedelta(days=MIN_DAYS_TO_DEADLINE)).isoformat(),
+            )
+        )
+    if t.doc_issue_end < t.doc_issue_start:
+        out.append(_p("issue_end_before_start", N_("The document issue period ends before it starts."), "doc_issue_end"))
+    else:
+        issue_days = days_between(issue_start, t.doc_issue_end) + 1
+        if issue_days < MIN_DOC_ISSUE_DAYS:
+            out.append(
+                _p(
+                    "issue_period_too_short",
+                    N_("Tender documents must be available for at least 5 days (R16); the period gives %(days)s. End it on %(earliest)s or later."),
+                    "doc_issue_end",
+                    "R16",
+                    days=max(issue_days, 0),
+                    earliest=(to_cst(issue_start).date() + timedelta(days=MIN_DOC_ISSUE_DAYS - 1)).isoformat(),
+                )
+            )
+    if t.doc_issue_end > t.bid_deadline:
+        out.append(_p("issue_end_after_deadline", N_("The document issue period must end by the bid deadline."), "doc_issue_end"))
+    if t.question_deadline is not None and not (issue_start <= t.question_deadline <= t.bid_deadline):
+        out.append(_p("question_deadline_outside", N_("The deadline for questions must fall between the issue of documents and the bid deadline."), "question_deadline"))
+    return out
+
+
+def check_publication(t: TenderFacts, now: datetime) -> list[Problem]:
+    """Everything rules.md §1 requires before a notice goes out; each problem names its rule and field."""
+    out: list[Problem] = []
+    if not t.title.strip():
+        out.append(_p("title_missing", N_("Give the tender a title."), "title"))
+    if t.category not in CATEGORIES:
+        out.append(_p("category_invalid", N_("Choose works, goods or services."), "category"))
+    if not t.lots:
+        out.append(_p("lots_missing", N_("A tender needs at least one lot."), "lots"))
+    for i, lot in enumerate(t.lots):
+        out.extend(check_lot(lot, f"lots.{i}."))
+    out.extend(check_timeline(t, now))
+    out.extend(check_criteria(t.evaluation_method, t.criteria, t.category, t.government_procurement))
+    if t.document_count == 0:
+        out.append(_p("documents_missing", N_("Upload the tender documents before publishing."), "documents"))
+    out.extend(check_key_holders(t.key_holder_count, t.key_threshold, t.opening_policy))
+    return out
+
+
+def check_key_holders(count: int, threshold: int, policy: str) -> list[Problem]:
+    out: list[Problem] = []
+    if policy not in OPENING_POLICIES:
+        out.append(_p("policy_invalid", N_("Choose an opening policy."), "opening_policy"))
+    if count < 1:
+        out.append(_p("key_holders_missing", N_("Name the key holders who will open the bids."), "key_holder_ids"))
+    elif not 1 <= threshold <= count:
+        out.append(
+            _p("threshold_invalid", N_("The number of key holders needed must be between 1 and %(count)s."), "key_threshold", count=count)
+        )
+    return out
+
+
+def extended_deadline(deadline: datetime, issued_at: datetime, affects_bids: bool) -> datetime:
+    """R21/L23: a clarification that can affect bids needs 15 days before the deadline; otherwise the
+    deadline moves (same time of day) so that 15 days remain."""
+    if not affects_bids:
+        return deadline
+    short = CLARIFICATION_LEAD_DAYS - days_between(issued_at, deadline)
+    if short <= 0:
+        return deadline
+    return deadline + timedelta(days=short)
+
+
+def objection_deadline(bid_deadline: datetime) -> datetime:
+    """R22: the last moment (end of day, CST) for objections to the tender documents."""
+    last_day = to_cst(bid_deadline).date() - timedelta(days=OBJECTION_LEAD_DAYS)
+    return as_utc(datetime.combine(last_day, time.max, CST))
+
+
+def objection_allowed(now: datetime, bid_deadline: datetime) -> bool:
+    return now <= objection_deadline(bid_deadline)
+
+
+def objection_answer_due(raised_at: datetime) -> datetime:
+    """R22: the purchaser answers within 3 days of receiving the objection."""
+    return end_of_day_cst(raised_at + timedelta(days=OBJECTION_ANSWER_DAYS))
+
+
+def documents_available(now: datetime, start: datetime | None, end: datetime | None) -> bool:
+    """E20: anyone may download during the issue period, without registering."""
+    return start is not None and end is not None and start <= now <= end_of_day_cst(end)

@@ -1,0 +1,196 @@
+"""The Litestar application: pages and the JSON API under /api/v1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.template.config import TemplateConfig
+from sqlalchemy import text
+
+from core import db as dbmod
+from core.errors import DomainError, NotAuthenticated
+from core.settings import Settings, load_settings
+from storage.blobs import open_store
+from tender import services as tender_services
+from web import admin, agency, api, auth, bidder, i18n, monitor, public, templating
+from web.deps import locale_of, provide_actor, provide_db
+
+log = logging.getLogger("etender")
+HERE = Path(__file__).parent
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problems_json(locale: str, error: DomainError) -> dict[str, Any]:
+    first = error.problems[0]
+    return {
+        "error": {
+            "code": first.code,
+            "message": i18n.problem_text(locale, first),
+            "problems": [
+                {"code": p.code, "field": p.field, "rule": p.rule, "message": i18n.problem_text(locale, p)} for p in error.problems
+            ],
+        }
+    }
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
+    locale = locale_of(request)
+    if _is_api(request):
+        return Response(problems_json(locale, exc), status_code=exc.status, media_type=MediaType.JSON)
+    if isinstance(exc, NotAuthenticated):
+        return Redirect(path=f"/login?next={request.url.path}", status_code=303)
+    return Template(
+        template_name="error.html",
+        context={"status": exc.status, "messages": [i18n.problem_text(locale, p) for p in exc.problems]},
+        status_code=exc.status,
+    )
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
+    locale = locale_of(request)
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        code, message = "invalid_request", i18n.translate(locale, "The request is not valid: %(detail)s", {"detail": exc.detail})
+    elif status == 403 and "csrf" in str(exc.detail).lower():
+        code, message = "csrf_failed", i18n.translate(locale, "The form expired or was sent from another site. Reload the page and try again.")
+    elif status == 404:
+        code, message = "not_found", i18n.translate(locale, "This page does not exist.")
+    elif status == 405:
+        code, message = "method_not_allowed", i18n.translate(locale, "This action is not allowed here.")
+    elif isinstance(exc, NotAuthorizedException):
+        code, message = "login_required", i18n.translate(locale, "Please log in first.")
+    elif status >= 500:
+        code, message = "server_error", i18n.translate(locale, "Something went wrong on our side. Please try again.")
+    else:
+        code, message = "http_error", str(exc.detail)
+    if _is_api(request):
+        return Response({"error": {"code": code, "message": message, "problems": []}}, status_code=status, media_type=MediaType.JSON)
+    return Template(template_name="error.html", context={"status": status, "messages": [message]}, status_code=status)
+
+
+def server_error_handler(request: Request, exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s", request.url.path)
+    return http_error_handler(request, HTTPException(status_code=500, detail="server error"))
+
+
+@get("/healthz", sync_to_thread=True, opt={"public": True})
+def healthz(state: State) -> Response[dict[str, Any]]:
+    out: dict[str, Any] = {}
+    ok = True
+    try:
+        with state.db() as session:
+            session.execute(text("SELECT 1"))
+        out["database"] = {"status": "ok", "backend": "sqlite" if state.settings.is_sqlite else "postgresql"}
+    except Exception as e:  # noqa: BLE001 - health reports any failure
+        ok = False
+        out["database"] = {"status": "error", "error": type(e).__name__}
+    try:
+        out["blob_store"] = {"status": state.blobs.check(), "kind": state.settings.blob_store}
+    except Exception as e:  # noqa: BLE001
+        ok = False
+        out["blob_store"] = {"status": "error", "error": type(e).__name__}
+    out["status"] = "ok" if ok else "error"
+    return Response(out, status_code=200 if ok else 503)
+
+
+async def _deadline_loop(app: Litestar) -> None:
+    """In-process scheduler (embedded default): close bidding at each deadline by itself."""
+    factory = app.state.db
+
+    def tick() -> None:
+        with dbmod.transaction(factory) as session:
+            tender_services.close_due_tenders(session)
+
+    while True:
+        try:
+            await anyio.to_thread.run_sync(tick)
+        except Exception:  # noqa: BLE001 - keep the scheduler alive and say why it failed
+            log.exception("deadline sweep failed")
+        await asyncio.sleep(app.state.settings.scheduler_interval)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+    task = asyncio.create_task(_deadline_loop(app)) if app.state.settings.scheduler_interval > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    engine = dbmod.make_engine(settings.database_url)
+    state = State(
+        {
+            "settings": settings,
+            "engine": engine,
+            "db": dbmod.make_sessionmaker(engine),
+            "db_read": dbmod.read_only_sessionmaker(engine),
+            "blobs": open_store(settings),
+        }
+    )
+    if settings.session_store.startswith("redis://"):
+        from litestar.stores.redis import RedisStore
+
+        session_store: Any = RedisStore.with_client(url=settings.session_store, namespace="etender-sessions")
+    else:
+        session_store = FileStore(settings.data_dir / "sessions")
+    sessions = ServerSideSessionConfig(
+        store="sessions", key="etender_session", max_age=8 * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="etender_csrf",
+        header_name="x-csrftoken",
+        cookie_samesite="lax",
+        cookie_secure=settings.secure_cookies,
+        safe_methods={"GET", "HEAD", "OPTIONS"},
+    )
+    return Litestar(
+        route_handlers=[
+            healthz,
+            *auth.ROUTES,
+            *public.ROUTES,
+            *agency.ROUTES,
+            *bidder.ROUTES,
+            *monitor.ROUTES,
+            *admin.ROUTES,
+            *api.ROUTES,
+            create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
+        ],
+        dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor, sync_to_thread=True)},
+        middleware=[sessions.middleware],
+        stores={"sessions": session_store},
+        csrf_config=csrf,
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),
+        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler, Exception: server_error_handler},
+        openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),
+        state=state,
+        lifespan=[_lifespan],
+        debug=False,
+    )
