@@ -134,11 +134,11 @@ def record(
         hash=digest,
     )
     session.add(entry)
+    session.flush()  # the entry row must exist before the confidential row that refers to it
     if confidential is not None:
         session.add(AuditConfidential(entry_index=entry.index, salt=salt, data=confidential))
     head.size += 1
     head.last_hash = digest
-    session.flush()
     return entry
 
 

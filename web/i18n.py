@@ -33,8 +33,8 @@ def catalogue(locale: str) -> dict[str, str]:
 
 
 def gettext(locale: str, message: str) -> str:
-    if locale == "en":
-        return message
+    # English is the msgid itself, except for labels keyed by code ("status:published"), which the small
+    # English catalogue spells out.
     return catalogue(locale).get(message, message)
 
 

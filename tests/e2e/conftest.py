@@ -1,0 +1,106 @@
+"""Browser tests: the real app on loopback (SQLite, demo data) driven by Playwright in Debian's Chromium.
+Screenshots are kept under test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from core.db import make_engine, make_sessionmaker, transaction
+from core.settings import Settings
+from storage.blobs import open_store
+from tests.conftest import missing_service
+from web.app import create_app
+from web.cli import upgrade_database
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from web import demo
+
+    data = tmp_path_factory.mktemp("e2e")
+    settings = Settings(
+        data_dir=data, database_url=f"sqlite:///{data / 'e2e.db'}", blob_dir=data / "blobs",
+        secret_key=uuid.uuid4().hex, scheduler_interval=2, demo=True,
+    )
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with transaction(make_sessionmaker(engine)) as session:
+        demo.load(session, open_store(settings))
+    engine.dispose()
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the app did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    if not CHROMIUM.exists():
+        missing_service("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):  # type: ignore[no-untyped-def]
+    contexts = []
+
+    def make(lang: str = "zh"):  # type: ignore[no-untyped-def]
+        ctx = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        if lang == "en":
+            ctx.add_cookies([{"name": "lang", "value": "en", "url": live_server}])
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(15000)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def login(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.fill("#f-username", username)
+    page.fill("#f-password", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state("networkidle")
