@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.events import EventTag
@@ -79,6 +81,21 @@ def _time(value: datetime) -> str:
     return clock.as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+CONCEALED = "(confidential)"
+
+
+def _locked_head(session: Session) -> AuditHead:
+    """The head row, locked for this transaction. Created on first use without a race: two first writers
+    both try the insert, one wins, and both then wait on the same row lock."""
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is not None:
+        return head
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(AuditHead).values(id=1, size=0, last_hash=GENESIS).on_conflict_do_nothing(index_elements=["id"]))
+    return session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+
+
 def record(
     session: Session,
     tag: EventTag,
@@ -87,20 +104,26 @@ def record(
     subject: str,
     details: dict[str, Any] | None = None,
     confidential: dict[str, Any] | None = None,
+    conceal_actor: bool = False,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction. `confidential` is committed to by a salted digest
-    and kept access-controlled beside the entry until it may be disclosed."""
+    and kept access-controlled beside the entry until it may be disclosed. With `conceal_actor` the person,
+    organisation and network address go into that confidential part too: the entry then shows only the
+    role (E21/L22: who registered, downloaded or asked is not disclosed before the deadline; E49: it is
+    still recorded, with time, address and person)."""
     tag = EventTag(tag)
     details = dict(details or {})
     salt = ""
+    if conceal_actor:
+        confidential = {
+            **(confidential or {}),
+            "actor": {"user_id": actor.user_id, "username": actor.username, "organisation": actor.organisation_id, "ip": actor.ip},
+        }
+        actor = Actor(user_id=None, username=CONCEALED, role=actor.role, organisation_id=None, ip=CONCEALED)
     if confidential is not None:
         salt = secrets.token_hex(16)
         details["confidential_digest"] = confidential_digest(salt, confidential)
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, size=0, last_hash=GENESIS)
-        session.add(head)
-        session.flush()
+    head = _locked_head(session)
     now = clock.now()
     details_bytes = canonical(details)
     doc = {
@@ -162,7 +185,10 @@ def verify_chain(session: Session) -> VerifyResult:
             return VerifyResult(False, entry.index, entry.index, "entry bytes are not canonical or carry another index")
         if hashlib.sha256(canonical(entry.details)).hexdigest() != doc["details_digest"]:
             return VerifyResult(False, entry.index, entry.index, "details do not match their digest")
-        if (doc["tag"], doc["subject"], doc["actor"], doc["ip"]) != (entry.tag, entry.subject, entry.actor, entry.ip):
+        columns = (entry.tag, _time(entry.time), entry.actor, entry.actor_user_id, entry.role, entry.organisation_id, entry.ip,
+                   entry.subject, entry.details_digest)
+        hashed = tuple(doc.get(k) for k in ("tag", "time", "actor", "actor_id", "role", "organisation", "ip", "subject", "details_digest"))
+        if columns != hashed:
             return VerifyResult(False, entry.index, entry.index, "columns differ from the hashed entry")
         if entry.prev_hash != prev or chain_hash(prev, entry.entry_bytes) != entry.hash:
             return VerifyResult(False, entry.index, entry.index, "hash chain broken")

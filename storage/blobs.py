@@ -87,9 +87,11 @@ class LocalBlobStore:
         return self._path(key).exists()
 
     def check(self) -> str:
-        probe = self.root / "tmp" / ".health"
-        probe.write_bytes(b"ok")
-        probe.unlink()
+        # one probe file per check: concurrent health checks must not trip over each other
+        fd, probe = tempfile.mkstemp(dir=self.root / "tmp", prefix=".health-")
+        os.write(fd, b"ok")
+        os.close(fd)
+        os.unlink(probe)
         return "ok"
 
 

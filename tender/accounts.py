@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -34,6 +35,11 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 MIN_PASSWORD = 10
 
 
+@cache
+def _dummy_hash() -> str:
+    return hash_password("no such user: dummy password")
+
+
 @dataclass
 class LoginPolicy:
     max_failures: int = 5
@@ -54,7 +60,9 @@ def authenticate(session: Session, username: str, password: str, ip: str, policy
             minutes=int(policy.window.total_seconds() // 60),
         )
     user = session.scalars(select(User).where(User.username == username).options(selectinload(User.organisation))).one_or_none()
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    # An unknown name costs the same hashing time as a known one, so timing does not reveal which names exist.
+    stored = user.password_hash if user is not None else _dummy_hash()
+    if not verify_password(stored, password) or user is None or not user.active:
         session.add(LoginAttempt(username=username, ip=ip))
         record(session, EventTag.auth_login_failed, actor=Actor(None, username, None, None, ip), subject=f"login:{username}", details={})
         raise ValidationFailed.one("login_failed", N_("The user name or password is wrong."), "password")

@@ -423,7 +423,7 @@ def ask_question(session: Session, actor: Actor, tender_id: int, text: str) -> Q
     session.flush()
     # Who asked stays confidential (E21): the leaf commits to it, the details hold only the question id.
     record(session, EventTag.tender_question_asked, actor=actor, subject=f"tender:{tender.id}", details={"question": q.id},
-           confidential={"organisation": actor.organisation_id, "text": q.text})
+           confidential={"organisation": actor.organisation_id, "text": q.text}, conceal_actor=True)
     return q
 
 
@@ -468,7 +468,7 @@ def raise_objection(session: Session, actor: Actor, tender_id: int, text: str) -
     session.flush()
     record(session, EventTag.tender_objection_raised, actor=actor, subject=f"tender:{tender.id}",
            details={"objection": obj.id, "answer_due": obj.answer_due.isoformat()},
-           confidential={"organisation": actor.organisation_id, "text": obj.text})
+           confidential={"organisation": actor.organisation_id, "text": obj.text}, conceal_actor=True)
     if tender.status == Status.published:
         _apply(tender, Event.suspend)
         record(session, EventTag.tender_suspended, actor=SYSTEM, subject=f"tender:{tender.id}", details={"reason": "objection", "rule": "R22", "objection": obj.id})
@@ -604,7 +604,7 @@ def download_document(session: Session, actor: Actor, document_id: int) -> Tende
         )
     session.add(Download(tender_id=tender.id, document_id=doc.id, user_id=actor.user_id, organisation_id=actor.organisation_id, ip=actor.ip))
     record(session, EventTag.tender_document_downloaded, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id},
-           confidential={"user": actor.user_id, "organisation": actor.organisation_id, "ip": actor.ip})
+           conceal_actor=True)
     return doc
 
 
@@ -627,7 +627,7 @@ def register(session: Session, actor: Actor, tender_id: int, lot_id: int, contac
     session.add(reg)
     session.flush()
     record(session, EventTag.tender_registered, actor=actor, subject=f"tender:{tender.id}", details={"registration": reg.id},
-           confidential={"organisation": actor.organisation_id, "lot": lot.id})
+           confidential={"organisation": actor.organisation_id, "lot": lot.id}, conceal_actor=True)
     return reg
 
 

@@ -48,8 +48,19 @@ def translate(locale: str, message: str, params: dict[str, Any] | None = None) -
     return text.replace("%%", "%") if "%%" in text else text
 
 
+# Parameters that carry a code (a status, a category, roles) are shown by their label in the reader's language.
+LABELLED_PARAMS = {"status": "status", "category": "category", "role": "role", "roles": "role", "kind": "kind", "method": "method"}
+
+
 def problem_text(locale: str, problem: Problem) -> str:
-    return translate(locale, problem.message, problem.params)
+    params = dict(problem.params)
+    for key, prefix in LABELLED_PARAMS.items():
+        if isinstance(params.get(key), str):
+            sep = "、" if locale == "zh" else ", "
+            parts = [v.strip() for v in params[key].split(",")]
+            if all(f"{prefix}:{v}" in catalogue(locale) for v in parts):
+                params[key] = sep.join(catalogue(locale)[f"{prefix}:{v}"] for v in parts)
+    return translate(locale, problem.message, params)
 
 
 def normalise(value: str | None) -> str:

@@ -104,3 +104,30 @@ def login(page, username: str, password: str) -> None:  # type: ignore[no-untype
     page.fill("#f-password", password)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+# ---------------------------------------------------------------- helpers for the browser tests
+
+E2E_MARK = "（浏览器测试）"  # in the titles of tenders the browser tests create, so that "demo tender" lookups skip them
+
+
+def tr(msgid: str, **params: object) -> str:
+    """The Chinese interface text of a msgid, as the pages show it (the default language)."""
+    from web.i18n import translate
+
+    return translate("zh", msgid, params or None)
+
+
+def open_demo_tenders(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Demo notices accepting bids, newest first, from the public JSON API (not those the tests created)."""
+    r = page.request.get("/api/v1/notices?status=open&page_size=100")
+    assert r.ok, r.status
+    items = [t for t in r.json()["items"] if E2E_MARK not in t["title"]]
+    assert len(items) >= 3, f"the demo should have several open tenders: {items}"
+    return items
+
+
+def assert_no_server_error(page) -> None:  # type: ignore[no-untyped-def]
+    body = page.inner_text("body")
+    assert "Internal Server Error" not in body
+    assert page.locator("h1", has_text=tr("Error")).count() == 0, body[:500]

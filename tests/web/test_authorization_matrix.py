@@ -1,0 +1,437 @@
+"""The authorisation matrix: every endpoint of the app x every role, anonymous included.
+
+The endpoints are read from the Litestar app itself, so an endpoint added later without a row here makes
+`test_every_endpoint_has_a_row_in_the_matrix` fail. Each cell is one test: one request by one role, and the
+class of its outcome:
+
+    ok         2xx, or a 3xx that is not the login redirect
+    login      anonymous sent to log in: 303 to /login on pages, 401 JSON under /api
+    forbidden  403 (a CSRF refusal never counts as one: it is reported as "csrf")
+    notfound   404 (drafts that must not be revealed)
+    allowed    anything but login/forbidden/notfound: the request reached the service and was either
+               done (2xx/3xx) or refused for what it carried (400/409/422/429)
+
+One world (organisations, users, a draft and published tenders, a question, an objection) is built per
+backend and shared by the cells; a POST that succeeded may have changed it, so the next cell builds it
+afresh. The order of the cells therefore does not matter."""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.routes import HTTPRoute
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from core.identity import Organisation, User, actor_for, hash_password
+from core.settings import Settings
+from tender import services as svc
+from tender.models import Tender
+from tests.conftest import TEST_PASSWORD, Maker, _truncate
+from tests.tender.test_services import PDF, tender_input
+from web.app import create_app
+from web.deps import SESSION_ROLE, SESSION_USER
+
+ROLES = ("anonymous", "agencyA", "agencyB", "purchaser", "bidder1", "bidder2", "monitor", "admin", "centre", "expert")
+SKIPPED_PREFIXES = ("/static", "/schema")  # static files and the OpenAPI documents: public by construction
+CSRF_TEXT = "The form expired or was sent from another site"
+
+
+# ---------------------------------------------------------------- the matrix
+
+
+def E(default: str, **cells: str) -> dict[str, str]:  # noqa: N802 - reads as a table
+    unknown = set(cells) - set(ROLES)
+    assert not unknown, f"unknown roles in the matrix: {unknown}"
+    return {role: cells.get(role, default) for role in ROLES}
+
+
+def public() -> dict[str, str]:
+    return E("ok")
+
+
+def logged_in(cls: str) -> dict[str, str]:
+    return E(cls, anonymous="login")
+
+
+def only(cls: str, *roles: str) -> dict[str, str]:
+    """Only these roles get `cls`; everyone else logged in is forbidden; anonymous is sent to log in."""
+    return E("forbidden", anonymous="login", **{r: cls for r in roles})
+
+
+def sees_draft(cls: str) -> dict[str, str]:
+    """A draft of agency A: its agency, its purchaser and the administrators see it; to all others it does not exist."""
+    return E("notfound", agencyA=cls, purchaser=cls, admin=cls)
+
+
+def own_published(cls: str) -> dict[str, str]:
+    """Agency A's workspace on its published tender: everyone else logged in is forbidden."""
+    return only(cls, "agencyA")
+
+
+def own_draft(cls: str) -> dict[str, str]:
+    """Agency A's workspace on its draft: those who may see the draft are forbidden, to the others it does not exist."""
+    return E("notfound", anonymous="login", agencyA=cls, purchaser="forbidden", admin="forbidden")
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # the route's path template exactly as the app lists it
+    expect: dict[str, str]
+    target: str = "published"  # which tender fills {tender_id}: published, draft, objected
+    form: dict[str, Any] | None = None  # URL-encoded body
+    files: dict[str, tuple[str, bytes, str]] | None = None  # multipart body
+    params: dict[str, str] = field(default_factory=dict)  # other path parameters -> world attribute
+    known_bugs: dict[str, str] = field(default_factory=dict)  # role -> reason (strict xfail)
+    keeps_world: bool = False  # a POST that changes only the session or the audit log: no need to rebuild after it
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path} [{self.target}]"
+
+
+TID = "{tender_id:int}"
+PDF_FILE = {"document": ("matrix.pdf", PDF, "application/pdf")}
+CLARIFICATION = {"title": "Amendment 1", "body": "Delivery moves to the east campus."}
+DRAFT_LEAK = (
+    "BUG: 403 instead of 404 tells that agency A's draft exists: the handler calls the service without "
+    "agency._own_tender, and the service checks the agency on get_tender, not visible_tender"
+)
+# Those to whom agency A's draft does not exist (own_draft gives them "notfound").
+DRAFT_LEAKS_TO = {r: DRAFT_LEAK for r in ("agencyB", "bidder1", "bidder2", "monitor", "centre", "expert")}
+
+MATRIX: list[Row] = [
+    # ------------------------------------------------ the platform and the account
+    Row("GET", "/healthz", public()),
+    Row("GET", "/login", public()),
+    Row("POST", "/login", E("allowed"), form={"username": "nobody", "password": "wrong password"}),
+    Row("POST", "/logout", public(), keeps_world=True),
+    Row("GET", "/lang/{code:str}", public(), params={"code": "lang"}),
+    # Switching to a role one does not hold (anonymous holds none) changes nothing and lands on the home page.
+    Row("POST", "/role", public(), form={"role": "bidder"}, keeps_world=True),
+    Row("GET", "/notifications", logged_in("ok")),
+    Row("GET", "/account", logged_in("ok")),
+    Row("POST", "/account/password", logged_in("allowed"), form={"current": "not my password", "new": "a new long password"}),
+    # ------------------------------------------------ the public site and the API (E20: no login to read or download)
+    Row("GET", "/", public()),
+    Row("GET", f"/tenders/{TID}", public()),
+    Row("GET", f"/tenders/{TID}", sees_draft("ok"), target="draft"),
+    Row("GET", f"/tenders/{TID}", public(), target="objected"),
+    Row("GET", "/documents/{document_id:int}", public(), params={"document_id": "published_doc"}),
+    Row("GET", "/documents/{document_id:int}", sees_draft("ok"), target="draft", params={"document_id": "draft_doc"}),
+    Row("GET", "/api/v1/notices", public()),
+    Row("GET", f"/api/v1/notices/{TID}", public()),
+    Row("GET", f"/api/v1/notices/{TID}", sees_draft("ok"), target="draft"),
+    # ------------------------------------------------ the agency portal
+    Row("GET", "/agency", only("ok", "agencyA", "agencyB")),
+    Row("GET", "/agency/tenders/new", only("ok", "agencyA", "agencyB")),
+    Row("POST", "/agency/tenders/new", only("allowed", "agencyA", "agencyB"), form={"title": ""}),
+    Row("GET", f"/agency/tenders/{TID}", own_published("ok")),
+    Row("GET", f"/agency/tenders/{TID}", own_draft("ok"), target="draft"),
+    Row("GET", f"/agency/tenders/{TID}/edit", own_draft("ok"), target="draft"),
+    Row("GET", f"/agency/tenders/{TID}/edit", own_published("ok")),  # agency A: sent back to the workspace
+    Row("POST", f"/agency/tenders/{TID}/edit", own_draft("allowed"), target="draft", form={"title": ""}),
+    Row("POST", f"/agency/tenders/{TID}/edit", own_published("allowed"), form={"title": ""}),
+    Row("POST", f"/agency/tenders/{TID}/documents", own_draft("allowed"), target="draft", files=PDF_FILE),
+    Row("POST", f"/agency/tenders/{TID}/documents", own_published("allowed"), files=PDF_FILE),
+    Row(
+        "POST", f"/agency/tenders/{TID}/documents/{{document_id:int}}/delete", own_draft("allowed"), target="draft",
+        params={"document_id": "draft_doc"}, form={}, known_bugs=DRAFT_LEAKS_TO,
+    ),
+    Row(
+        "POST", f"/agency/tenders/{TID}/documents/{{document_id:int}}/delete", own_published("allowed"),
+        params={"document_id": "published_doc"}, form={},
+    ),
+    Row("POST", f"/agency/tenders/{TID}/publish", own_draft("allowed"), target="draft", form={}, known_bugs=DRAFT_LEAKS_TO),
+    Row("POST", f"/agency/tenders/{TID}/publish", own_published("allowed"), form={}),
+    Row("POST", f"/agency/tenders/{TID}/clarifications", own_published("allowed"), files={}, form=CLARIFICATION),
+    Row(
+        "POST", f"/agency/tenders/{TID}/clarifications", own_draft("allowed"), target="draft", files={}, form=CLARIFICATION,
+        known_bugs=DRAFT_LEAKS_TO,
+    ),
+    Row(
+        "POST", f"/agency/tenders/{TID}/questions/{{question_id:int}}/answer", own_published("allowed"),
+        params={"question_id": "question"}, form={"answer": "Yes, delivery and installation are included."},
+    ),
+    # R22: the purchaser or its agency answers an objection.
+    Row(
+        "POST", f"/agency/tenders/{TID}/objections/{{objection_id:int}}/answer", only("allowed", "agencyA", "purchaser"),
+        target="objected", params={"objection_id": "objection"}, form={"answer": "The specification is brand-neutral."},
+    ),
+    Row("POST", f"/agency/tenders/{TID}/cancel", own_published("allowed"), form={"reason": "Budget withdrawn", "confirm": "1"}),
+    Row("POST", f"/agency/tenders/{TID}/cancel", own_draft("allowed"), target="draft", form={"reason": "Budget withdrawn", "confirm": "1"}),
+    # ------------------------------------------------ the bidder portal
+    Row("GET", "/bidder", only("ok", "bidder1", "bidder2")),
+    Row("GET", f"/bidder/tenders/{TID}", only("ok", "bidder1", "bidder2")),
+    Row("GET", f"/bidder/tenders/{TID}", only("notfound", "bidder1", "bidder2"), target="draft"),
+    Row("POST", f"/bidder/tenders/{TID}/register", only("allowed", "bidder1", "bidder2"), form={"lot_id": "lot", "contact_name": "Mr Wang"}),
+    Row(
+        "POST", f"/bidder/tenders/{TID}/register", only("notfound", "bidder1", "bidder2"), target="draft",
+        form={"lot_id": "draft_lot", "contact_name": "Mr Wang"},
+    ),
+    Row("POST", f"/bidder/tenders/{TID}/questions", only("allowed", "bidder1", "bidder2"), form={"text": "May we offer an equivalent brand?"}),
+    Row("POST", f"/bidder/tenders/{TID}/questions", only("notfound", "bidder1", "bidder2"), target="draft", form={"text": "Is this out yet?"}),
+    Row("POST", f"/bidder/tenders/{TID}/objections", only("allowed", "bidder1", "bidder2"), form={"text": "Clause 3 names one brand."}),
+    Row("POST", f"/bidder/tenders/{TID}/objections", only("notfound", "bidder1", "bidder2"), target="draft", form={"text": "Clause 3."}),
+    # ------------------------------------------------ supervision (E52); the audit trail is for monitors and administrators
+    Row("GET", "/monitor", only("ok", "monitor")),
+    Row("GET", f"/monitor/tenders/{TID}", only("ok", "monitor", "admin")),
+    Row("GET", f"/monitor/tenders/{TID}", E("notfound", agencyA="forbidden", purchaser="forbidden", admin="ok"), target="draft"),
+    Row("POST", f"/monitor/tenders/{TID}/suspend", only("allowed", "monitor"), form={"reason": "Complaint under review"}),
+    Row("POST", f"/monitor/tenders/{TID}/suspend", only("notfound", "monitor"), target="draft", form={"reason": "Complaint under review"}),
+    Row("POST", f"/monitor/tenders/{TID}/resume", only("allowed", "monitor"), form={"reason": "Complaint settled"}),
+    Row("POST", f"/monitor/tenders/{TID}/resume", only("notfound", "monitor"), target="draft", form={"reason": "Complaint settled"}),
+    # ------------------------------------------------ administration
+    Row("GET", "/admin", only("ok", "admin")),
+    Row("GET", "/admin/organisations", only("ok", "admin")),
+    Row("GET", "/admin/organisations/new", only("ok", "admin")),
+    Row("POST", "/admin/organisations/create", only("allowed", "admin"), form={"name": "", "kind": "bidder"}),
+    Row("GET", "/admin/organisations/{org_id:int}/edit", only("ok", "admin"), params={"org_id": "agency_org"}),
+    Row("POST", "/admin/organisations/{org_id:int}", only("allowed", "admin"), params={"org_id": "agency_org"}, form={"name": ""}),
+    Row("GET", "/admin/users", only("ok", "admin")),
+    Row("GET", "/admin/users/new", only("ok", "admin")),
+    Row("POST", "/admin/users/create", only("allowed", "admin"), form={"username": "", "roles": "bidder"}),
+    Row("GET", "/admin/users/{user_id:int}/edit", only("ok", "admin"), params={"user_id": "bidder1"}),
+    Row("POST", "/admin/users/{user_id:int}", only("allowed", "admin"), params={"user_id": "bidder1"}, form={"username": ""}),
+]
+
+
+# ---------------------------------------------------------------- the app, the client and the world
+
+
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(TEST_PASSWORD)
+
+
+class Env:
+    def __init__(self, settings: Settings, engine, factory) -> None:  # type: ignore[no-untyped-def]
+        self.settings, self.engine, self.factory = settings, engine, factory
+        self.app = create_app(settings)
+        self.client = TestClient(
+            app=self.app, session_config=ServerSideSessionConfig(store="sessions", key="etender_session"), raise_server_exceptions=False,
+        )
+        self.world: SimpleNamespace | None = None
+        self.csrf = ""
+
+    def current_world(self) -> SimpleNamespace:
+        """The shared world, built afresh when a cell changed it or another test emptied the tables."""
+        if self.world is not None:
+            with self.factory() as s:
+                title = s.scalar(select(Tender.title).where(Tender.id == self.world.published))
+                status = s.scalar(select(Tender.status).where(Tender.id == self.world.draft))
+            if title != self.world.title or status != "draft":
+                self.world = None
+        if self.world is None:
+            self.world = build_world(self)
+        return self.world
+
+
+def build_world(env: Env) -> SimpleNamespace:
+    _truncate(env.engine)
+    token = uuid.uuid4().hex[:10]
+    blobs = env.app.state.blobs
+    w = SimpleNamespace(title=f"Matrix published {token}")
+    with env.factory() as s:
+        make = Maker(s)
+
+        def person(org: Organisation | None, role: str) -> User:
+            user = User(username=f"{role}-{token}-{make.n}", full_name=role, organisation_id=org.id if org else None,
+                        roles=[role], password_hash=_password_hash())
+            make.n += 1
+            s.add(user)
+            s.flush()
+            s.refresh(user)
+            return user
+
+        agency_org = make.org("agency", "Agency A")
+        other_agency_org = make.org("agency", "Agency B")
+        purchaser_org = make.org("purchaser", "County Education Bureau")
+        supervisor_org = make.org("supervisor", "County Development and Reform Commission")
+        centre_org = make.org("trading_centre", "County Public Resource Trading Centre")
+        bidder_org = make.org("bidder", "Bidder One Ltd")
+        other_bidder_org = make.org("bidder", "Bidder Two Ltd")
+        users = {
+            "agencyA": person(agency_org, "agency"),
+            "agencyB": person(other_agency_org, "agency"),
+            "purchaser": person(purchaser_org, "purchaser"),
+            "bidder1": person(bidder_org, "bidder"),
+            "bidder2": person(other_bidder_org, "bidder"),
+            "monitor": person(supervisor_org, "monitor"),
+            "admin": person(centre_org, "admin"),
+            "centre": person(centre_org, "centre"),
+            "expert": person(None, "expert"),
+        }
+        agency = actor_for(users["agencyA"], "198.51.100.7")
+        bidder = actor_for(users["bidder1"], "198.51.100.8")
+        basis = SimpleNamespace(purchaser_org=purchaser_org, holders=[users[r].id for r in ("agencyA", "monitor", "centre")])
+
+        def tender(title: str, publish: bool) -> Tender:
+            t = svc.create_tender(s, agency, tender_input(basis, title=title))
+            svc.add_document(s, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
+            if publish:
+                svc.publish(s, agency, t.id)
+            s.flush()
+            s.refresh(t)
+            return t
+
+        draft = tender(f"Matrix draft {token}", publish=False)
+        published = tender(w.title, publish=True)
+        objected = tender(f"Matrix objected {token}", publish=True)
+        question = svc.ask_question(s, bidder, published.id, "Is installation included?")
+        objection = svc.raise_objection(s, bidder, objected.id, "The specification favours one brand.")
+        w.users = {role: (u.id, u.roles[0]) for role, u in users.items()}
+        w.draft, w.published, w.objected = draft.id, published.id, objected.id
+        w.draft_doc, w.published_doc = draft.documents[0].id, published.documents[0].id
+        w.lot, w.draft_lot = published.lots[0].id, draft.lots[0].id
+        w.question, w.objection = question.id, objection.id
+        w.agency_org = agency_org.id
+        w.bidder1 = users["bidder1"].id
+        w.lang = "en"
+        s.commit()
+    return w
+
+
+@pytest.fixture(scope="module")
+def env(database_url, engine, factory, tmp_path_factory):  # type: ignore[no-untyped-def]
+    data = tmp_path_factory.mktemp("matrix")
+    settings = Settings(
+        data_dir=data, database_url=database_url, blob_dir=data / "blobs", secret_key="matrix-" + uuid.uuid4().hex,
+        scheduler_interval=0, demo=False,
+    )
+    e = Env(settings, engine, factory)
+    with e.client:
+        e.client.get("/login")
+        e.csrf = e.client.cookies.get("etender_csrf") or ""
+        assert e.csrf, "the app set no CSRF cookie"
+        yield e
+
+
+# ---------------------------------------------------------------- one cell
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def concrete_path(row: Row, w: SimpleNamespace) -> str:
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        attr = row.target if name == "tender_id" else row.params[name]
+        return str(getattr(w, attr))
+
+    return _PLACEHOLDER.sub(value, row.path)
+
+
+def classify(status: int, location: str, body: str) -> str:
+    if status == 401 or (300 <= status < 400 and location.startswith("/login")):
+        return "login"
+    if status == 403:
+        return "csrf" if CSRF_TEXT in body else "forbidden"
+    if status == 404:
+        return "notfound"
+    if status < 400:
+        return "ok"
+    if status >= 500:
+        return "error"
+    return "refused"
+
+
+def matches(expected: str, actual: str) -> bool:
+    if expected == "allowed":
+        return actual in ("ok", "refused")
+    return expected == actual
+
+
+def request_cell(env: Env, row: Row, role: str) -> tuple[str, Any]:
+    w = env.current_world()
+    client = env.client
+    client.cookies.clear()
+    client.cookies.set("etender_csrf", env.csrf)
+    client.cookies.set("lang", "en")
+    if role != "anonymous":
+        uid, acting = w.users[role]
+        client.set_session_data({SESSION_USER: uid, SESSION_ROLE: acting})
+    path = concrete_path(row, w)
+    if row.method == "GET":
+        r = client.get(path, follow_redirects=False)
+    else:
+        form = {k: str(getattr(w, v)) if k == "lot_id" else v for k, v in (row.form or {}).items()}
+        headers = {"x-csrftoken": env.csrf}
+        if row.files is not None:
+            r = client.post(path, data=form, files=row.files or {"none": ("", b"", "application/octet-stream")},
+                            headers=headers, follow_redirects=False)
+        else:
+            r = client.post(path, data={**form, "_csrf_token": env.csrf}, headers=headers, follow_redirects=False)
+    actual = classify(r.status_code, r.headers.get("location", ""), r.text)
+    if row.method != "GET" and r.status_code < 400 and not row.keeps_world:
+        env.world = None  # it may have changed the world: the next cell builds a new one
+    return actual, r
+
+
+def _cells() -> list[Any]:
+    out = []
+    for row in MATRIX:
+        for role in ROLES:
+            marks = []
+            if role in row.known_bugs:
+                marks.append(pytest.mark.xfail(strict=True, reason=row.known_bugs[role]))
+            out.append(pytest.param(row, role, id=f"{row.label}-{role}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize(("row", "role"), _cells())
+def test_cell(env: Env, row: Row, role: str) -> None:
+    expected = row.expect[role]
+    actual, r = request_cell(env, row, role)
+    assert matches(expected, actual), (
+        f"{row.label} as {role}: expected {expected}, got {actual} "
+        f"(HTTP {r.status_code}{' -> ' + r.headers['location'] if 'location' in r.headers else ''})"
+    )
+
+
+# ---------------------------------------------------------------- the matrix covers the app, and only the app
+
+
+def app_endpoints(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    out: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if route.path.startswith(SKIPPED_PREFIXES):
+            continue
+        if not isinstance(route, HTTPRoute):
+            out.add(("?", route.path))
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                if method != "OPTIONS":  # Litestar answers OPTIONS itself on every path
+                    out.add((method, route.path))
+    return out
+
+
+def test_every_endpoint_has_a_row_in_the_matrix(env: Env) -> None:
+    declared = {row.key for row in MATRIX}
+    missing = sorted(app_endpoints(env.app) - declared)
+    assert not missing, "\n".join(f"route {m} {p} has no expectation in the matrix" for m, p in missing)
+
+
+def test_every_row_of_the_matrix_is_an_endpoint(env: Env) -> None:
+    stale = sorted({row.key for row in MATRIX} - app_endpoints(env.app))
+    assert not stale, "\n".join(f"the matrix has a row for {m} {p}, which the app does not serve" for m, p in stale)
+
+
+def test_every_row_names_every_role() -> None:
+    for row in MATRIX:
+        assert set(row.expect) == set(ROLES), row.label
+        assert set(row.expect.values()) <= {"ok", "login", "forbidden", "notfound", "allowed"}, row.label
+        assert set(row.known_bugs) <= set(ROLES), row.label
