@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import N_, Forbidden, NotAuthenticated
+from core.errors import N_, Forbidden, NotAuthenticated, NotFound
 from core.identity import Actor, Role
 from tender.models import Tender
 
@@ -32,6 +32,9 @@ def is_tender_purchaser(actor: Actor, tender: Tender) -> bool:
 
 def require_tender_agency(actor: Actor, tender: Tender) -> None:
     require_login(actor)
+    if tender.status == "draft" and not can_see_draft(actor, tender):
+        # A draft's existence is not revealed to anyone outside its agency and purchaser.
+        raise NotFound.one("tender_not_found", N_("No such tender."))
     if not is_tender_agency(actor, tender):
         raise Forbidden.one("not_tender_agency", N_("Only the agency running this tender may do this."))
 
