@@ -2,8 +2,10 @@
 
 Starts `etender serve` on loopback against a fresh database (SQLite file, then PostgreSQL when reachable),
 seeds the tenders, and drives it with wrk (Debian package `wrk`): 32 connections for 20 s per URL.
-/healthz on the same server is the baseline measured in the same run; the ratio says how much the page
-costs against a request that does almost nothing.
+/healthz on the same server is the baseline measured in the same run (one database query and one file
+write); the ratio says how much the page costs against it. Each backend is measured twice: without the
+public micro-cache (every request queries and renders) and with the default 2-second micro-cache that
+`make run` uses (web/cache.py).
 
     .venv/bin/python bench/public_pages.py [--tenders 10000] [--seconds 20] [--connections 32] [--workers 2]
 """
@@ -120,11 +122,19 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     t0 = time.time()
     seed(url, args.tenders)
     print(f"[{name}] seeded {args.tenders} published tenders in {time.time() - t0:.1f}s")
+    for cache_seconds in ("0", "2"):
+        serve_and_measure(name, url, data, args, cache_seconds)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+def serve_and_measure(name: str, url: str, data: Path, args: argparse.Namespace, cache_seconds: str) -> None:
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=url, ETENDER_DATA=str(data), PORT=str(port), ETENDER_DEMO="false")
+    env = dict(os.environ, DATABASE_URL=url, ETENDER_DATA=str(data), PORT=str(port), ETENDER_DEMO="false",
+               ETENDER_PUBLIC_CACHE_SECONDS=cache_seconds)
     server = subprocess.Popen([str(ROOT / ".venv/bin/etender"), "serve", "--workers", str(args.workers), "--no-demo"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
+    mode = "no cache" if cache_seconds == "0" else f"{cache_seconds}s micro-cache"
     try:
         wait_ready(base)
         for path in ("/", "/api/v1/notices", "/healthz"):  # warm up
@@ -133,17 +143,16 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         for label, path in (("baseline /healthz", "/healthz"), ("notice list page /", "/"), ("JSON twin /api/v1/notices", "/api/v1/notices"),
                             ("page 37, filtered", "/?category=works&page=37")):
             results[label] = r = wrk(base + path, args.seconds, args.connections)
-            print(f"[{name}] {label:28s} {r['rps']:8.1f} req/s   p50 {r['p50']:7.2f} ms   p99 {r['p99']:7.2f} ms"
+            print(f"[{name}, {mode}] {label:28s} {r['rps']:8.1f} req/s   p50 {r['p50']:7.2f} ms   p99 {r['p99']:7.2f} ms"
                   f"   non-2xx {r['non2xx']}{'   socket errors ' + r['socket_errors'] if r['socket_errors'] else ''}")
         base_rps = results["baseline /healthz"]["rps"]
         for label in ("notice list page /", "JSON twin /api/v1/notices"):
             r = results[label]
             verdict = "meets" if r["rps"] >= 400 and r["p99"] < 100 else "MISSES"
-            print(f"[{name}] {label}: {r['rps'] / base_rps:.2f} x baseline; aim >= 400 req/s and p99 < 100 ms: {verdict}")
+            print(f"[{name}, {mode}] {label}: {r['rps'] / base_rps:.2f} x baseline; aim >= 400 req/s and p99 < 100 ms: {verdict}")
     finally:
         server.terminate()
         server.wait(10)
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ class Settings:
     demo: bool = True
     secure_cookies: bool = False  # true behind HTTPS
     scheduler_interval: float = 5.0  # seconds between deadline sweeps; 0 disables the in-process scheduler
+    public_cache_seconds: float = 0.0  # micro-cache of the anonymous public notice list; 0 disables it
 
     @property
     def is_sqlite(self) -> bool:
@@ -76,4 +77,5 @@ def load_settings() -> Settings:
         demo=_env("ETENDER_DEMO", "true").lower() == "true",
         secure_cookies=_env("ETENDER_SECURE_COOKIES", "false").lower() == "true",
         scheduler_interval=float(_env("ETENDER_SCHEDULER_INTERVAL", "5")),
+        public_cache_seconds=float(_env("ETENDER_PUBLIC_CACHE_SECONDS", "2")),
     )

@@ -15,7 +15,11 @@ from core.db import Base
 
 class Tender(Base):
     __tablename__ = "tenders"
-    __table_args__ = (Index("ix_tenders_status_published_at", "status", "published_at"),)
+    __table_args__ = (
+        Index("ix_tenders_status_published_at", "status", "published_at"),
+        Index("ix_tenders_published_at_id", "published_at", "id"),
+        Index("ix_tenders_category_published_at_id", "category", "published_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)

@@ -14,6 +14,7 @@ from litestar import MediaType, Request, Response, Router, get
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
+from litestar.serialization import encode_json
 from sqlalchemy.orm import Session
 
 from core.errors import N_, Problem
@@ -292,12 +293,16 @@ def list_notices(
     ] = None,
     page: Annotated[int, Parameter(ge=1, description="Page number, from 1")] = 1,
     page_size: Annotated[int, Parameter(ge=1, le=100, description="Notices per page (1-100)")] = 20,
-) -> NoticePage:
+) -> Response[NoticePage]:
+    cache = request.app.state.public_cache
+    key = cache.key(request, "api", True)  # the JSON list is the same for everyone
+    if (hit := cache.get(key)) is not None:
+        return Response(hit, media_type=MediaType.JSON)  # type: ignore[arg-type]
     result = notices.browse(
         db, q=q.strip(), category=category.value if category else "", region=region.strip(), status=status.value if status else "",
         page=page, page_size=page_size, with_lots=True,
     )
-    return notice_page(result)
+    return Response(cache.put(key, encode_json(notice_page(result))), media_type=MediaType.JSON)  # type: ignore[arg-type]
 
 
 @get(

@@ -16,7 +16,6 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -30,7 +29,9 @@ from core.settings import Settings, load_settings
 from storage.blobs import open_store
 from tender import services as tender_services
 from web import admin, agency, api, auth, bidder, i18n, monitor, public, templating
+from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
+from web.sessions import LazySessionConfig
 
 log = logging.getLogger("etender")
 HERE = Path(__file__).parent
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db": dbmod.make_sessionmaker(engine),
             "db_read": dbmod.read_only_sessionmaker(engine),
             "blobs": open_store(settings),
+            "public_cache": PublicCache(settings.public_cache_seconds),
         }
     )
     if settings.session_store.startswith("redis://"):
@@ -160,7 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_store: Any = RedisStore.with_client(url=settings.session_store, namespace="etender-sessions")
     else:
         session_store = FileStore(settings.data_dir / "sessions")
-    sessions = ServerSideSessionConfig(
+    sessions = LazySessionConfig(
         store="sessions", key="etender_session", max_age=8 * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
     )
     csrf = CSRFConfig(
@@ -183,7 +185,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *api.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
-        dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor, sync_to_thread=True)},
+        dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
         middleware=[sessions.middleware],
         stores={"sessions": session_store},
         csrf_config=csrf,

@@ -34,24 +34,37 @@ async def provide_db(state: State, request: Request) -> AsyncGenerator[Session, 
     """The framework owns the transaction: commit when the handler returns, roll back when it raises."""
     read_only = request.method in ("GET", "HEAD") and not request.route_handler.opt.get("writes", False)
     session: Session = (state.db_read if read_only else state.db)()
+
+    def finish(commit: bool) -> None:
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+
     try:
         yield session
-        await anyio.to_thread.run_sync(session.commit)
     except BaseException:
-        await anyio.to_thread.run_sync(session.rollback)
+        await anyio.to_thread.run_sync(finish, False)
         raise
-    finally:
-        await anyio.to_thread.run_sync(session.close)
+    await anyio.to_thread.run_sync(finish, True)
 
 
-def provide_actor(request: Request, db: Session) -> Actor:
+async def provide_actor(request: Request, db: Session) -> Actor:
+    """The acting person. Anonymous visitors (most of the public site's traffic) cost no database query."""
     ip = client_ip(request)
     uid = request.session.get(SESSION_USER) if "session" in request.scope else None
     actor = anonymous(ip)
     if uid:
-        user = accounts.load_user(db, int(uid))
-        if user is not None:
-            actor = actor_for(user, ip, request.session.get(SESSION_ROLE))
+        role = request.session.get(SESSION_ROLE)
+
+        def load() -> Actor | None:
+            user = accounts.load_user(db, int(uid))
+            return actor_for(user, ip, role) if user is not None else None
+
+        actor = await anyio.to_thread.run_sync(load) or actor
     request.state.actor = actor
     return actor
 

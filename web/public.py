@@ -10,7 +10,7 @@ from itertools import chain
 from typing import Annotated
 from urllib.parse import quote
 
-from litestar import Request, get
+from litestar import MediaType, Request, Response, get
 from litestar.params import Parameter
 from litestar.response import Stream, Template
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from core.errors import N_, NotFound
 from core.identity import Actor
 from tender import notices, rules, services
 from web import i18n
+from web.cache import render
 from web.deps import locale_of, page
 
 MAX_QUERY = 200
@@ -109,17 +110,24 @@ def notice_list(
     region: str = "",
     status: str = "",
     page_number: Annotated[str, Parameter(query="page")] = "1",
-) -> Template:
-    """招标公告列表. Read-only: a plain GET on a read-only unit of work."""
+) -> Template | Response[bytes]:
+    """招标公告列表. Read-only: a plain GET on a read-only unit of work; anonymous renderings are micro-cached."""
+    cache = request.app.state.public_cache
+    key = cache.key(request, "page", actor.anonymous)
+    if (hit := cache.get(key)) is not None:
+        return Response(hit, media_type=MediaType.HTML)
     f = lenient_filters(q, category, region, status, page_number)
     result = notices.browse(
         db, q=f.q, category=f.category, region=f.region, status=f.status, page=f.page,
         page_size=request.app.state.settings.page_size, with_regions=True,
     )
-    return page(
-        request, "public/notices.html", f=f, result=result, categories=rules.CATEGORIES, statuses=notices.STATUS_FILTERS,
+    context = dict(
+        f=f, result=result, categories=rules.CATEGORIES, statuses=notices.STATUS_FILTERS,
         days_left=notices.days_left, label=labeller(locale_of(request)),
     )
+    if key is None:
+        return page(request, "public/notices.html", **context)
+    return Response(cache.put(key, render(request, "public/notices.html", **context)), media_type=MediaType.HTML)
 
 
 @get("/tenders/{tender_id:int}", sync_to_thread=True, include_in_schema=False)
