@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -145,8 +146,9 @@ def criteria_of(tender: Tender) -> Criteria:
     for f in raw.get("factors") or []:
         if isinstance(f, dict) and str(f.get("name", "")).strip():
             factors.append(Factor(str(f["name"]).strip(), _number(f.get("points")) or 0, str(f.get("kind") or ""), str(f.get("description") or "")))
-    price = raw.get("price") if isinstance(raw.get("price"), dict) else {}
-    bench = raw.get("benchmark") if isinstance(raw.get("benchmark"), dict) else {}
+    price_raw, bench_raw = raw.get("price"), raw.get("benchmark")
+    price: dict[str, Any] = price_raw if isinstance(price_raw, dict) else {}
+    bench: dict[str, Any] = bench_raw if isinstance(bench_raw, dict) else {}
     return Criteria(
         qualification=_texts(raw.get("qualification")),
         compliance=_texts(raw.get("compliance")),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from audit import EventTag, record
@@ -683,7 +683,7 @@ def list_notices(
     page_size = min(max(1, page_size), 100)
     # Public means published at some time (a draft cancelled before publication never was); the
     # (published_at, id) index then gives the newest-first order without sorting the whole table.
-    where = [Tender.published_at.is_not(None)]
+    where: list[ColumnElement[bool]] = [Tender.published_at.is_not(None)]
     if q.strip():
         like = f"%{q.strip()}%"
         where.append(or_(Tender.title.ilike(like), Tender.reference.ilike(like)))
