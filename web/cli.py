@@ -109,7 +109,14 @@ def demo_load(force: bool) -> None:
     if not force and not database_is_empty(settings.database_url):
         click.echo("the database already holds data; use --force to load the demo anyway", err=True)
         sys.exit(1)
-    _load_demo(settings)
+    from core.errors import DomainError
+
+    try:
+        _load_demo(settings)
+    except DomainError as e:
+        # e.g. the demo organisations are already there: their credit codes are unique
+        click.echo(f"the demo could not be loaded, nothing was changed: {e}", err=True)
+        sys.exit(1)
     click.echo("demo data loaded")
 
 

@@ -17,11 +17,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit import EventTag, record
 from core import clock, credit_code
 from core.clock import CST
+from core.errors import N_, Conflict
 from core.identity import SYSTEM, Actor, Organisation, User, actor_for, hash_password
 from evaluation.models import Expert
 from storage.blobs import BlobStore
@@ -388,7 +390,10 @@ class _Loader:
     def bootstrap(self) -> None:
         """The trading centre and its administrator: nobody exists yet to create them through the services."""
         spec = ORGS[0]
-        centre = Organisation(credit_code=self.code(spec), name=spec.name, kind=spec.kind, region=spec.region,
+        code = self.code(spec)
+        if self.session.scalar(select(Organisation.id).where(Organisation.credit_code == code)) is not None:
+            raise Conflict.one("demo_present", N_("The demo data is already loaded in this database."))
+        centre = Organisation(credit_code=code, name=spec.name, kind=spec.kind, region=spec.region,
                               legal_representative=spec.legal_representative, contact_phone=spec.phone, address=spec.address)
         self.session.add(centre)
         self.session.flush()
