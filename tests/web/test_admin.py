@@ -4,28 +4,12 @@ import random
 import re
 
 import pytest
-from litestar.testing import TestClient
 from sqlalchemy import select
 
 from audit.log import AuditEntry
 from core import credit_code
 from core.identity import Organisation, User, verify_password
-from tests.conftest import TEST_PASSWORD
-from web.app import create_app
-
-
-@pytest.fixture
-def client(settings, db):
-    with TestClient(app=create_app(settings)) as c:
-        yield c
-
-
-def login(client, username: str) -> str:
-    client.get("/login")
-    token = client.cookies.get("etender_csrf")
-    r = client.post("/login", data={"username": username, "password": TEST_PASSWORD, "_csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return client.cookies.get("etender_csrf")
+from tests.web.support import login
 
 
 @pytest.fixture

@@ -11,25 +11,11 @@ from core import clock
 from core.identity import actor_for
 from tender import services
 from tender.models import Tender
-from tests.conftest import TEST_PASSWORD, settings_with
+from tests.conftest import settings_with
+from tests.web.support import login
 from web.app import create_app
 
 PDF = b"%PDF-1.4\n" + b"x" * 4000 + b"\n%%EOF\n"
-
-
-@pytest.fixture
-def client(settings, db):
-    with TestClient(app=create_app(settings)) as c:
-        yield c
-
-
-def login(client, username: str) -> str:
-    client.cookies.clear()
-    client.get("/login")
-    token = client.cookies.get("etender_csrf")
-    r = client.post("/login", data={"username": username, "password": TEST_PASSWORD, "_csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return client.cookies.get("etender_csrf")
 
 
 @pytest.fixture

@@ -1,14 +1,5 @@
-import pytest
-from litestar.testing import TestClient
 
 from tests.conftest import TEST_PASSWORD
-from web.app import create_app
-
-
-@pytest.fixture
-def client(settings, db):
-    with TestClient(app=create_app(settings)) as c:
-        yield c
 
 
 def csrf(client) -> str:

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from litestar.testing import TestClient
 from sqlalchemy import select
 
 from core import clock
@@ -11,31 +10,9 @@ from tender import rules, services
 from tender.lifecycle import Status
 from tender.models import Registration, Tender
 from tender.services import FileInput, LotInput, TenderInput
-from tests.conftest import TEST_PASSWORD
-from web.app import create_app
-from web.i18n import translate
-
-
-def zh(msgid: str, **params) -> str:
-    return translate("zh", msgid, params or None)
-
+from tests.web.support import login, zh
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-
-
-@pytest.fixture
-def client(settings, db):
-    with TestClient(app=create_app(settings)) as c:
-        yield c
-
-
-def login(client, username: str) -> str:
-    client.cookies.clear()
-    client.get("/login")
-    token = client.cookies.get("etender_csrf")
-    r = client.post("/login", data={"username": username, "password": TEST_PASSWORD, "_csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return client.cookies.get("etender_csrf")
 
 
 def published_tender(db, make, settings, *, lots: int = 2, days: int = 30) -> tuple[Tender, object]:

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from litestar.testing import TestClient
 
 from audit.queries import entries_for_subject
 from core import clock
@@ -12,30 +11,9 @@ from tender import services
 from tender.lifecycle import Status
 from tender.models import Tender
 from tender.services import FileInput, LotInput, TenderInput
-from tests.conftest import TEST_PASSWORD
-from web.app import create_app
-from web.i18n import translate
+from tests.web.support import login, zh
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-
-
-def zh(msgid: str, **params) -> str:
-    return translate("zh", msgid, params or None)
-
-
-@pytest.fixture
-def client(settings, db):
-    with TestClient(app=create_app(settings)) as c:
-        yield c
-
-
-def login(client, username: str) -> str:
-    client.cookies.clear()
-    client.get("/login")
-    token = client.cookies.get("etender_csrf")
-    r = client.post("/login", data={"username": username, "password": TEST_PASSWORD, "_csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return client.cookies.get("etender_csrf")
 
 
 def published_tender(db, make, settings, *, days: int = 30):
