@@ -82,7 +82,7 @@ _REGIONS = text(
 
 
 def public_regions(session: Session) -> list[str]:
-    """The regions of public (non-draft) notices; the same as services.regions, without a full scan."""
+    """The regions of public notices (published at some time), sorted, without reading every tender."""
     return list(session.scalars(_REGIONS))
 
 

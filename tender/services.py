@@ -704,10 +704,6 @@ def list_notices(
     return Page(list(items), int(total), page, page_size)
 
 
-def regions(session: Session) -> list[str]:
-    return [r for r in session.scalars(select(Tender.region).where(Tender.published_at.is_not(None)).distinct().order_by(Tender.region)) if r]
-
-
 def agency_tenders(session: Session, actor: Actor) -> list[Tender]:
     access.require_role(actor, Role.agency)
     return list(session.scalars(select(Tender).where(Tender.agency_id == actor.organisation_id).order_by(Tender.id.desc())))
