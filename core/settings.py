@@ -37,6 +37,7 @@ class Settings:
     secure_cookies: bool = False  # true behind HTTPS
     scheduler_interval: float = 5.0  # seconds between deadline sweeps; 0 disables the in-process scheduler
     public_cache_seconds: float = 0.0  # micro-cache of the anonymous public notice list; 0 disables it
+    origin: str = "etender.localhost/audit"  # the audit log's checkpoint origin and the signing key's name
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,4 +79,5 @@ def load_settings() -> Settings:
         secure_cookies=_env("ETENDER_SECURE_COOKIES", "false").lower() == "true",
         scheduler_interval=float(_env("ETENDER_SCHEDULER_INTERVAL", "5")),
         public_cache_seconds=float(_env("ETENDER_PUBLIC_CACHE_SECONDS", "2")),
+        origin=_env("ETENDER_ORIGIN", "etender.localhost/audit"),
     )

@@ -22,7 +22,7 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
 def upgrade_database(url: str) -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")
 
 
 def database_is_empty(url: str) -> bool:

@@ -25,7 +25,7 @@ from core import clock, credit_code
 from core.clock import CST
 from core.errors import N_, Conflict
 from core.identity import SYSTEM, Actor, Organisation, User, actor_for, hash_password
-from evaluation.models import Expert
+from evaluation.models import Expert, ExpertSpecialty, Specialty
 from storage.blobs import BlobStore
 from tender import accounts, services
 from tender.accounts import OrgInput, UserInput
@@ -422,6 +422,11 @@ class _Loader:
             ))
 
     def experts(self) -> None:
+        for code, label in SPECIALTIES.items():  # the shipped catalogue may already hold them
+            if self.session.get(Specialty, code) is None:
+                kind = {"A": "works", "B": "goods", "C": "services"}[code[0]]
+                self.session.add(Specialty(code=code, name_zh=label.split(" ", 1)[1], name_en=code, kind=kind))
+        self.session.flush()
         names: list[str] = []
         while len(names) < len(EXPERT_PRIMARY):
             name = self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
@@ -429,9 +434,9 @@ class _Loader:
                 names.append(name)
         for i, (name, primary) in enumerate(zip(names, EXPERT_PRIMARY, strict=True)):
             group = primary if primary in EXPERT_TITLES else primary[0]
-            specialties = [SPECIALTIES[primary]]
+            specialties = [primary]
             if primary[0] == "A" and primary != "A07" and self.rng.random() < 0.4:
-                specialties.append(SPECIALTIES["A07"])
+                specialties.append("A07")
             employer, authority = self.rng.choice(EXPERT_EMPLOYERS[group])
             user_id = None
             if i < len(EXPERT_ACCOUNTS):
@@ -442,14 +447,14 @@ class _Loader:
                 self.users[user.username] = user
                 user_id = user.id
             expert = Expert(
-                user_id=user_id, name=name, specialties=specialties, title=self.rng.choice(EXPERT_TITLES[group]),
+                user_id=user_id, name=name, specialties=[ExpertSpecialty(specialty_code=c) for c in specialties], title=self.rng.choice(EXPERT_TITLES[group]),
                 years=self.rng.randint(8, 32), employer_code=credit_code.generate(self.rng, authority=authority, kind="1" if authority == "9" else "2", division="330100"),
                 employer_name=employer, region=self.rng.choice(["某某市", "某某市", "某某县", "某某市某某区"]), phone=self.phone(), status="active",
             )
             self.session.add(expert)
             self.session.flush()
             record(self.session, EventTag.expert_created, actor=self.admin, subject=f"expert:{expert.id}", details={
-                "name": expert.name, "specialties": expert.specialties, "title": expert.title, "years": expert.years,
+                "name": expert.name, "specialties": specialties, "title": expert.title, "years": expert.years,
                 "employer_code": expert.employer_code, "region": expert.region, "user": user_id,
             })
 
