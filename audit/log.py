@@ -1,41 +1,61 @@
-"""The audit log's storage: for now a SHA-256 hash chain over canonical JSON entries.
+"""The audit log: an RFC 9162 Merkle tree over canonical JSON entries (see docs/audit-log.md).
 
-The Merkle log (RFC 9162) replaces this module's internals, not record()'s signature."""
+record() appends one entry in the caller's transaction. The head row (size and the tree's right edge) is locked
+by every writer: it is the serialisation point, so concurrent transactions never produce a gap or a duplicate
+index. Every complete subtree hash is stored as it appears (audit/tree.py), so proofs take O(log n) reads."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
+from audit import tree
 from audit.events import EventTag
+from audit.merkle import leaf_hash
 from core import clock
 from core.db import Base
+from core.errors import N_, Conflict, NotFound
 from core.identity import Actor
-
-GENESIS = b"\x00" * 32
 
 
 class AuditHead(Base):
-    """One row: the size of the log and the hash of its last entry. Locked by every writer, so that
-    concurrent transactions never produce a gap or a duplicate index."""
+    """One row: the size of the log and the right edge of its tree (the perfect subtree hashes of the binary
+    decomposition of size, largest first). Locked by every writer."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     size: Mapped[int] = mapped_column(Integer, default=0)
-    last_hash: Mapped[bytes] = mapped_column(LargeBinary(32), default=GENESIS)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+    @property
+    def root(self) -> bytes:
+        return tree.frontier_root(tree.split_frontier(self.frontier or b""))
 
 
 class AuditEntry(Base):
+    """An entry. entry_bytes is what the leaf hashes; the other columns repeat it for querying (verify checks
+    that they agree) and details are the non-confidential details that details_digest commits to."""
+
     __tablename__ = "audit_entries"
 
     index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -50,8 +70,10 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     details_digest: Mapped[str] = mapped_column(String(64))
     entry_bytes: Mapped[bytes] = mapped_column(LargeBinary)
-    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.entry_bytes)
 
 
 class AuditConfidential(Base):
@@ -62,7 +84,7 @@ class AuditConfidential(Base):
     entry_index: Mapped[int] = mapped_column(ForeignKey("audit_entries.index"), primary_key=True)
     salt: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    disclosed_at: Mapped[datetime | None] = mapped_column(default=None)
+    disclosed_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
 def canonical(doc: dict[str, Any]) -> bytes:
@@ -73,27 +95,55 @@ def confidential_digest(salt: str, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({"salt": salt, "data": data})).hexdigest()
 
 
-def chain_hash(prev: bytes, entry_bytes: bytes) -> bytes:
-    return hashlib.sha256(prev + entry_bytes).digest()
-
-
-def _time(value: datetime) -> str:
+def format_time(value: datetime) -> str:
     return clock.as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 CONCEALED = "(confidential)"
 
 
-def _locked_head(session: Session) -> AuditHead:
+def locked_head(session: Session) -> AuditHead:
     """The head row, locked for this transaction. Created on first use without a race: two first writers
     both try the insert, one wins, and both then wait on the same row lock."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    # populate_existing: what the row holds now that it is locked, not what the identity map remembers
+    stmt = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    head = session.execute(stmt).scalar_one_or_none()
     if head is not None:
         return head
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(AuditHead).values(id=1, size=0, last_hash=GENESIS).on_conflict_do_nothing(index_elements=["id"]))
-    return session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(ins(AuditHead).values(id=1, size=0, frontier=b"").on_conflict_do_nothing(index_elements=["id"]))
+    return session.execute(stmt).scalar_one()
+
+
+class _Head:
+    """The head as this transaction holds it: locked once per transaction, then kept in session.info so that
+    further appends in the same transaction read nothing (the lock is held until the transaction ends)."""
+
+    __slots__ = ("frontier", "size", "transaction")
+
+    def __init__(self, transaction: object, size: int, frontier: list[bytes]):
+        self.transaction, self.size, self.frontier = transaction, size, frontier
+
+
+def _head_for_append(session: Session) -> _Head:
+    # Keyed on the innermost transaction: after a savepoint is rolled back (or released) the head is read again,
+    # so an append undone with its savepoint leaves no gap and no stale tree edge behind.
+    held = session.info.get("audit_head")
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if held is not None and transaction is not None and held.transaction is transaction and transaction.is_active:
+        return held  # type: ignore[no-any-return]
+    head = locked_head(session)
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    held = _Head(transaction, head.size, tree.split_frontier(head.frontier or b""))
+    session.info["audit_head"] = held
+    return held
+
+
+_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+_INSERT_NODE = insert(cast(Table, tree.AuditNode.__table__))
+_INSERT_CONFIDENTIAL = insert(cast(Table, AuditConfidential.__table__))
+_UPDATE_HEAD = update(cast(Table, AuditHead.__table__)).where(AuditHead.id == 1).values(size=bindparam("size"), frontier=bindparam("frontier"))
 
 
 def record(
@@ -123,78 +173,81 @@ def record(
     if confidential is not None:
         salt = secrets.token_hex(16)
         details["confidential_digest"] = confidential_digest(salt, confidential)
-    head = _locked_head(session)
+    head = _head_for_append(session)
+    index = head.size
     now = clock.now()
-    details_bytes = canonical(details)
     doc = {
-        "index": head.size,
+        "index": index,
         "tag": tag.value,
-        "time": _time(now),
+        "time": format_time(now),
         "actor": actor.username or "anonymous",
         "actor_id": actor.user_id,
         "role": actor.role,
         "organisation": actor.organisation_id,
         "ip": actor.ip,
         "subject": subject,
-        "details_digest": hashlib.sha256(details_bytes).hexdigest(),
+        "details_digest": hashlib.sha256(canonical(details)).hexdigest(),
     }
     entry_bytes = canonical(doc)
-    digest = chain_hash(head.last_hash, entry_bytes)
-    entry = AuditEntry(
-        index=head.size,
-        time=now,
-        tag=tag.value,
-        actor_user_id=actor.user_id,
-        actor=doc["actor"],
-        role=actor.role,
-        organisation_id=actor.organisation_id,
-        ip=actor.ip,
-        subject=subject,
-        details=details,
-        details_digest=doc["details_digest"],
-        entry_bytes=entry_bytes,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
-    session.add(entry)
-    session.flush()  # the entry row must exist before the confidential row that refers to it
+    values = {
+        "index": index, "time": now, "tag": tag.value, "actor_user_id": actor.user_id, "actor": doc["actor"], "role": actor.role,
+        "organisation_id": actor.organisation_id, "ip": actor.ip, "subject": subject, "details": details,
+        "details_digest": doc["details_digest"], "entry_bytes": entry_bytes,
+    }
+    # Core statements on the session's connection, not the unit of work: an append is three small INSERT/UPDATEs.
+    conn = session.connection()
+    conn.execute(_INSERT_ENTRY, [values])
+    nodes = tree.extend(head.frontier, index, leaf_hash(entry_bytes))
+    conn.execute(_INSERT_NODE, [{"key": k, "hash": h} for k, h in nodes])
     if confidential is not None:
-        session.add(AuditConfidential(entry_index=entry.index, salt=salt, data=confidential))
-    head.size += 1
-    head.last_hash = digest
+        conn.execute(_INSERT_CONFIDENTIAL, [{"entry_index": index, "salt": salt, "data": confidential, "disclosed_at": None}])
+    head.size = index + 1
+    conn.execute(_UPDATE_HEAD, {"size": head.size, "frontier": b"".join(head.frontier)})
+    # The caller gets the entry as a persistent object of its session, without loading it back.
+    entry = AuditEntry(**values)
+    make_transient_to_detached(entry)
+    session.add(entry)
     return entry
 
 
-@dataclass
-class VerifyResult:
-    ok: bool
-    size: int
-    first_bad: int | None = None
-    reason: str = ""
+def disclose(session: Session, entry_index: int, actor: Actor) -> AuditConfidential:
+    """Publish the confidential details of one entry (salt and data), so that anyone can check them against the
+    digest the entry committed to. The caller decides that the rules allow it now (after the opening, after the
+    result is final); this records who disclosed what, and when."""
+    secret = session.get(AuditConfidential, entry_index, with_for_update=True)
+    if secret is None:
+        raise NotFound.one("audit_no_confidential_details", N_("Audit entry %(index)s has no confidential details."), index=entry_index)
+    if secret.disclosed_at is not None:
+        raise Conflict.one("audit_already_disclosed", N_("The details of audit entry %(index)s were already disclosed."), index=entry_index)
+    secret.disclosed_at = clock.now()
+    entry = session.get(AuditEntry, entry_index)
+    assert entry is not None  # the foreign key guarantees it
+    record(
+        session,
+        EventTag.audit_details_disclosed,
+        actor=actor,
+        subject=f"audit:{entry_index}",
+        details={"entry": entry_index, "tag": entry.tag, "entry_subject": entry.subject, "confidential_digest": entry.details.get("confidential_digest")},
+    )
+    return secret
 
 
-def verify_chain(session: Session) -> VerifyResult:
-    """Recompute the chain from the stored rows; name the first entry that does not hold."""
-    prev = GENESIS
-    expected_index = 0
-    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.index)).yield_per(1000):
-        if entry.index != expected_index:
-            return VerifyResult(False, expected_index, expected_index, "entry %d is missing" % expected_index)
-        doc = json.loads(entry.entry_bytes)
-        if doc.get("index") != entry.index or canonical(doc) != entry.entry_bytes:
-            return VerifyResult(False, entry.index, entry.index, "entry bytes are not canonical or carry another index")
-        if hashlib.sha256(canonical(entry.details)).hexdigest() != doc["details_digest"]:
-            return VerifyResult(False, entry.index, entry.index, "details do not match their digest")
-        columns = (entry.tag, _time(entry.time), entry.actor, entry.actor_user_id, entry.role, entry.organisation_id, entry.ip,
-                   entry.subject, entry.details_digest)
-        hashed = tuple(doc.get(k) for k in ("tag", "time", "actor", "actor_id", "role", "organisation", "ip", "subject", "details_digest"))
-        if columns != hashed:
-            return VerifyResult(False, entry.index, entry.index, "columns differ from the hashed entry")
-        if entry.prev_hash != prev or chain_hash(prev, entry.entry_bytes) != entry.hash:
-            return VerifyResult(False, entry.index, entry.index, "hash chain broken")
-        prev = entry.hash
-        expected_index += 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.size != expected_index or head.last_hash != prev):
-        return VerifyResult(False, expected_index, expected_index, "log is shorter than its head says: entries removed")
-    return VerifyResult(True, expected_index)
+def disclose_where(session: Session, actor: Actor, *, subject: str, tags: list[str]) -> list[int]:
+    """Disclose every still-confidential entry about `subject` with one of `tags` (e.g. all tender.bid.submitted of
+    a tender once it is opened). Returns the disclosed indexes."""
+    rows = session.scalars(
+        select(AuditConfidential.entry_index)
+        .join(AuditEntry, AuditEntry.index == AuditConfidential.entry_index)
+        .where(AuditEntry.subject == subject, AuditEntry.tag.in_(tags), AuditConfidential.disclosed_at.is_(None))
+        .order_by(AuditConfidential.entry_index)
+    ).all()
+    for index in rows:
+        disclose(session, index, actor)
+    return list(rows)
+
+
+def verify_chain(session: Session):  # type: ignore[no-untyped-def]
+    """The whole log recomputed and checked against itself, without checkpoint signatures (see audit.verify)."""
+    from audit.verify import verify_log
+
+    return verify_log(session)

@@ -24,7 +24,12 @@ class Settings:
     s3_secret_key: str = ""
     s3_bucket: str = "etender"
     s3_secure: bool = False
+    s3_region: str = "us-east-1"  # told to the client so that it never has to ask the service
     broker_url: str = ""  # empty: tasks run in-process
+    task_threads: int = 2  # in-process mode: background threads that run tasks
+    max_bid_bytes: int = 2 * 1024**3  # largest sealed bid accepted (issue 3: up to 2 GiB)
+    upload_part_bytes: int = 8 * 1024**2  # size of one part of a staged upload, and the most a part may hold
+    upload_expiry_seconds: int = 24 * 3600  # a staged upload untouched this long is swept away
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = ""
@@ -38,6 +43,9 @@ class Settings:
     scheduler_interval: float = 5.0  # seconds between deadline sweeps; 0 disables the in-process scheduler
     public_cache_seconds: float = 0.0  # micro-cache of the anonymous public notice list; 0 disables it
     origin: str = "etender.localhost/audit"  # the audit log's checkpoint origin and the signing key's name
+    messaging: str = "log"  # SMS/e-mail adapter for notifications: "log" only writes them to the log
+    draw_cap_max: int = 0  # expert draws: at most this many seats per expert in draw_cap_days (0: no cap)
+    draw_cap_days: int = 365
 
     @property
     def is_sqlite(self) -> bool:
@@ -69,7 +77,12 @@ def load_settings() -> Settings:
         s3_secret_key=_env("S3_SECRET_KEY", ""),
         s3_bucket=_env("S3_BUCKET", "etender"),
         s3_secure=_env("S3_SECURE", "false").lower() == "true",
+        s3_region=_env("S3_REGION", "us-east-1"),
         broker_url=_env("CELERY_BROKER_URL", ""),
+        task_threads=int(_env("ETENDER_TASK_THREADS", "2")),
+        max_bid_bytes=int(_env("ETENDER_MAX_BID_BYTES", str(2 * 1024**3))),
+        upload_part_bytes=int(_env("ETENDER_UPLOAD_PART_BYTES", str(8 * 1024**2))),
+        upload_expiry_seconds=int(_env("ETENDER_UPLOAD_EXPIRY_SECONDS", str(24 * 3600))),
         host=_env("HOST", "127.0.0.1"),
         port=int(_env("PORT", "8000")),
         secret_key=_secret_key(data_dir),
@@ -80,4 +93,7 @@ def load_settings() -> Settings:
         scheduler_interval=float(_env("ETENDER_SCHEDULER_INTERVAL", "5")),
         public_cache_seconds=float(_env("ETENDER_PUBLIC_CACHE_SECONDS", "2")),
         origin=_env("ETENDER_ORIGIN", "etender.localhost/audit"),
+        messaging=_env("ETENDER_MESSAGING", "log"),
+        draw_cap_max=int(_env("ETENDER_DRAW_CAP_MAX", "0")),
+        draw_cap_days=int(_env("ETENDER_DRAW_CAP_DAYS", "365")),
     )

@@ -25,11 +25,20 @@ Algorithm "etender-draw-1", byte for byte, so that it can be reimplemented elsew
 6. substitutes: the experts not chosen as members who hold at least one quota's specialty, in rank order from
    the top of the ranking, up to the number asked for; each is recorded with the first quota in the request's
    order among its specialties. When fewer exist, fewer are returned (the caller sees the shortfall).
+
+The request may reserve `representative_seats` (0 or 1 in practice) for the purchaser's representative, who is
+named by the purchaser and not drawn: the quotas then add up to the committee size minus those seats, and the
+representatives are at most a third of the committee (L37, P9: experts at least two thirds).
+
+Exclusions (the avoidance rules' results, each with its reason) are not an input of the draw, but the record
+carries them and `exclusions_digest` = SHA-256 of their canonical JSON (see `exclusions_digest`), which is
+logged with the commitment before the draw; no excluded id may appear among the candidates.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +68,18 @@ class DrawRequest:
     committee_size: int
     quotas: list[Quota]
     substitutes: int
+    representative_seats: int = 0  # the purchaser's representative (L37: at most 1/3, never chair); not drawn
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """An expert removed from the pool by an avoidance rule, with the rule's code, its legal source and what
+    triggered it (an organisation's credit code, a date...)."""
+
+    expert_id: int
+    reason: str
+    rule: str = ""
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,19 +117,29 @@ def _check_id(expert_id: Any) -> int:
 
 
 def _unique_ids(ids: Any) -> list[int]:
-    checked = [_check_id(i) for i in ids]
+    checked = list(ids)
+    if set(map(type, checked)) - {int} or (checked and (min(checked) < 0 or max(checked) > _MAX_ID)):
+        for i in checked:
+            _check_id(i)  # names the first bad id
     if len(set(checked)) != len(checked):
         raise ValueError("expert ids must be unique")
     return checked
 
 
 def _merkle_root(leaves: list[bytes]) -> bytes:
+    """RFC 9162 MTH, computed bottom-up: pairing neighbours level by level and carrying an odd last node up
+    unchanged gives the same tree as splitting at the largest power of two below n (the last node of a level
+    is always the right edge of that split), without the recursion."""
     if not leaves:
         return _sha256(b"")
-    if len(leaves) == 1:
-        return _sha256(b"\x00" + leaves[0])
-    split = 1 << ((len(leaves) - 1).bit_length() - 1)  # largest power of two < n
-    return _sha256(b"\x01" + _merkle_root(leaves[:split]) + _merkle_root(leaves[split:]))
+    sha = hashlib.sha256
+    level = [sha(b"\x00" + e).digest() for e in leaves]
+    while len(level) > 1:
+        paired = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
 
 
 def pool_root(eligible_ids: Any) -> bytes:
@@ -137,7 +168,29 @@ def derive_seed(server_seed: bytes, public_entropy: bytes | None, pool_root: byt
 
 def rank(seed: bytes, ids: Any) -> list[int]:
     """ids sorted ascending by SHA-256(seed || id as 8-byte big-endian unsigned), then by id."""
-    return sorted(_unique_ids(ids), key=lambda i: (_sha256(seed + i.to_bytes(8, "big")), i))
+    return _rank(seed, _unique_ids(ids))
+
+
+def _rank(seed: bytes, ids: list[int]) -> list[int]:
+    sha = hashlib.sha256
+    # digest (32 bytes) followed by the 8-byte id sorts exactly as the pair (digest, id), with one bytes compare
+    keys = []
+    for i in ids:
+        b = i.to_bytes(8, "big")
+        keys.append(sha(seed + b).digest() + b)
+    keys.sort()
+    return [int.from_bytes(k[32:], "big") for k in keys]
+
+
+def exclusions_digest(exclusions: Any) -> bytes:
+    """SHA-256 of the exclusions as canonical JSON: a list of {"detail", "expert_id", "reason", "rule"} objects
+    sorted by (expert_id, reason, rule, detail), keys sorted, UTF-8, separators "," and ":" without spaces,
+    non-ASCII characters as themselves (not escaped)."""
+    rows = sorted(
+        ({"expert_id": e.expert_id, "reason": e.reason, "rule": e.rule, "detail": e.detail} for e in exclusions),
+        key=lambda r: (r["expert_id"], r["reason"], r["rule"], r["detail"]),
+    )
+    return _sha256(json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
 # --- the draw ------------------------------------------------------------------------------------------------
@@ -185,7 +238,21 @@ def _request_problems(request: DrawRequest) -> list[Problem]:
                     params={"specialty": quota.specialty},
                 )
             )
-    total = sum(q.seats for q in request.quotas if type(q.seats) is int)
+    reps = request.representative_seats
+    if type(reps) is not int or reps < 0 or (type(size) is int and reps * 3 > size):
+        problems.append(
+            Problem(
+                code="draw_representative_seats",
+                message=N_(
+                    "The purchaser's representatives may hold at most a third of the seats; %(reps)s of %(size)s is too many."
+                ),
+                field="representative_seats",
+                params={"reps": reps, "size": size},
+                rule="L37, P9",
+            )
+        )
+        reps = 0
+    total = sum(q.seats for q in request.quotas if type(q.seats) is int) + reps
     if total != size:
         problems.append(
             Problem(
@@ -213,8 +280,13 @@ def _request_problems(request: DrawRequest) -> list[Problem]:
 
 
 def draw(
-    request: DrawRequest, candidates: list[Candidate], server_seed: bytes, public_entropy: bytes | None
+    request: DrawRequest,
+    candidates: list[Candidate],
+    server_seed: bytes,
+    public_entropy: bytes | None,
+    root: bytes | None = None,
 ) -> DrawResult:
+    """`root`, when the caller has already computed pool_root of these candidates, saves hashing it again."""
     problems = _request_problems(request)
     if problems:
         raise ValidationFailed(problems)
@@ -223,14 +295,16 @@ def draw(
     by_id = {c.expert_id: c for c in candidates}
     ids = _unique_ids([c.expert_id for c in candidates])
 
-    root = pool_root(ids)
+    if root is None:
+        root = _merkle_root([str(i).encode("ascii") for i in sorted(ids)])
     seed = derive_seed(server_seed, public_entropy, root, request.request_id)
-    ranking = rank(seed, ids)
+    ranking = _rank(seed, ids)
 
     open_seats = {q.specialty: q.seats for q in request.quotas}
     order = [q.specialty for q in request.quotas]
     members: list[tuple[int, str]] = []
     spare: list[tuple[int, str]] = []
+    unfilled = sum(open_seats.values())
     for expert_id in ranking:
         held = set(by_id[expert_id].specialties)
         matching = [s for s in order if s in held]
@@ -242,6 +316,9 @@ def draw(
         else:
             open_seats[seat] -= 1
             members.append((expert_id, seat))
+            unfilled -= 1
+        if not unfilled and len(spare) >= request.substitutes:
+            break  # the rest of the walk could change nothing
 
     for quota in request.quotas:
         if open_seats[quota.specialty] > 0:
@@ -258,6 +335,7 @@ def to_record(
     server_seed: bytes,
     public_entropy: bytes | None,
     result: DrawResult,
+    exclusions: list[Exclusion] | tuple[Exclusion, ...] = (),
 ) -> dict[str, Any]:
     """The plain JSON-able record that `verify` re-runs: bytes as lowercase hex, no entropy as null."""
     ids = [c.expert_id for c in candidates]
@@ -266,6 +344,7 @@ def to_record(
         "request": {
             "request_id": request.request_id,
             "committee_size": request.committee_size,
+            "representative_seats": request.representative_seats,
             "quotas": [{"specialty": q.specialty, "seats": q.seats} for q in request.quotas],
             "substitutes": request.substitutes,
         },
@@ -273,6 +352,11 @@ def to_record(
             {"expert_id": c.expert_id, "specialties": list(c.specialties)}
             for c in sorted(candidates, key=lambda c: c.expert_id)
         ],
+        "exclusions": [
+            {"expert_id": e.expert_id, "reason": e.reason, "rule": e.rule, "detail": e.detail}
+            for e in sorted(exclusions, key=lambda e: (e.expert_id, e.reason, e.rule, e.detail))
+        ],
+        "exclusions_digest": exclusions_digest(exclusions).hex(),
         "server_seed": server_seed.hex(),
         "public_entropy": None if public_entropy is None else public_entropy.hex(),
         "pool_root": pool_root(ids).hex(),
@@ -304,8 +388,14 @@ def verify(record: dict[str, Any]) -> list[str]:
             committee_size=req["committee_size"],
             quotas=[Quota(q["specialty"], q["seats"]) for q in req["quotas"]],
             substitutes=req["substitutes"],
+            representative_seats=req.get("representative_seats", 0),
         )
         candidates = [Candidate(c["expert_id"], tuple(c["specialties"])) for c in record["candidates"]]
+        exclusions = [
+            Exclusion(e["expert_id"], e["reason"], e.get("rule", ""), e.get("detail", ""))
+            for e in record.get("exclusions", [])
+        ]
+        published_exclusions_digest = record.get("exclusions_digest")
         server_seed = bytes.fromhex(record["server_seed"])
         entropy_hex = record["public_entropy"]
         public_entropy = None if entropy_hex is None else bytes.fromhex(entropy_hex)
@@ -323,6 +413,16 @@ def verify(record: dict[str, Any]) -> list[str]:
             f"commitment mismatch: SHA-256 of the published server seed is {commitment(server_seed).hex()}, "
             f"the record commits to {published_commitment.hex()}"
         )
+    if published_exclusions_digest is not None:
+        digest = exclusions_digest(exclusions).hex()
+        if digest != published_exclusions_digest:
+            differences.append(
+                f"exclusions digest mismatch: the exclusion list hashes to {digest}, "
+                f"the record says {published_exclusions_digest}"
+            )
+    both = sorted({e.expert_id for e in exclusions} & {c.expert_id for c in candidates})
+    if both:
+        differences.append(f"experts both excluded and in the pool: {both}")
     try:
         root = pool_root([c.expert_id for c in candidates])
     except ValueError as exc:
@@ -332,7 +432,7 @@ def verify(record: dict[str, Any]) -> list[str]:
             f"pool root mismatch: the candidate list hashes to {root.hex()}, the record says {published_root.hex()}"
         )
     try:
-        result = draw(request, candidates, server_seed, public_entropy)
+        result = draw(request, candidates, server_seed, public_entropy, root=root)
     except (InsufficientPool, ValidationFailed, ValueError) as exc:
         return [*differences, f"the draw cannot be re-run: {exc}"]
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
 from core.db import Base
+from core.identity import User
 
 
 class ExpertStatus(enum.StrEnum):
@@ -76,6 +77,8 @@ class Expert(Base):
     status_history: Mapped[list[ExpertStatusChange]] = relationship(
         back_populates="expert", cascade="all, delete-orphan", order_by="ExpertStatusChange.id"
     )
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])  # the expert's login account, if linked
 
     @property
     def specialty_codes(self) -> list[str]:

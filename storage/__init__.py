@@ -1,3 +1,12 @@
-from storage.blobs import BlobInfo, BlobStore, LocalBlobStore, TooLarge, open_store
+from storage.blobs import (
+    BlobInfo,
+    BlobStore,
+    LocalBlobStore,
+    PartInfo,
+    PartsMissing,
+    TooLarge,
+    UploadNotFound,
+    open_store,
+)
 
-__all__ = ["BlobInfo", "BlobStore", "LocalBlobStore", "TooLarge", "open_store"]
+__all__ = ["BlobInfo", "BlobStore", "LocalBlobStore", "PartInfo", "PartsMissing", "TooLarge", "UploadNotFound", "open_store"]

@@ -1,18 +1,48 @@
-"""Content-addressed blob storage. Objects are named by the SHA-256 of their bytes and never rewritten."""
+"""Content-addressed blob storage. Objects are named by the SHA-256 of their bytes and never rewritten.
+
+Two stores implement `BlobStore`: `LocalBlobStore` (files, the embedded default) and `storage.s3.S3BlobStore`
+(any S3 service through the `minio` client). Both stream in both directions: nothing here holds a whole blob
+in memory, only one chunk (or, for S3, one part of at most `part_limit` bytes).
+
+Large files (sealed bids, up to 2 GiB) arrive as a *staged upload* so that a dropped connection costs one part,
+not the file:
+
+    upload_id = store.begin_upload(max_size=settings.max_bid_bytes)
+    store.write_part(upload_id, 1, chunks)      # any order; a retried part replaces the same part
+    store.parts(upload_id)                      # -> [PartInfo(number, size), ...]: what a client resumes from
+    info = store.complete_upload(upload_id)     # -> BlobInfo(key=sha256 hex, size); safe to call again
+    store.abort_upload(upload_id)               # or let sweep_uploads() remove it when abandoned
+
+Part numbers run from 1 to MAX_PARTS; every part holds at most `store.part_limit` bytes; complete() needs
+parts 1..N with no gap. Errors: TooLarge (a part over the part limit, or the upload over its max_size),
+UploadNotFound (unknown, aborted, swept or already completed upload id), PartsMissing (gaps at completion),
+ValueError (a part number out of range or a malformed blob key).
+"""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
 import os
+import re
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from core import clock
 from core.settings import Settings
 
 CHUNK = 1024 * 1024
+MAX_PARTS = 10_000  # S3's own limit on the parts of one object; 10,000 x 8 MiB = 78 GiB, far above any bid
+DEFAULT_PART_LIMIT = 8 * 1024 * 1024
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -21,13 +51,34 @@ class BlobInfo:
     size: int
 
 
+@dataclass(frozen=True)
+class PartInfo:
+    number: int
+    size: int
+
+
 class TooLarge(Exception):
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, part: bool = False):
         self.limit = limit
-        super().__init__(f"blob larger than {limit} bytes")
+        self.part = part  # True: one part exceeded the store's part limit; False: the whole blob its max_size
+        super().__init__(f"{'part' if part else 'blob'} larger than {limit} bytes")
+
+
+class UploadNotFound(LookupError):
+    def __init__(self, upload_id: str):
+        self.upload_id = upload_id
+        super().__init__(f"no open upload {upload_id!r} (unknown, aborted, expired or already completed)")
+
+
+class PartsMissing(ValueError):
+    def __init__(self, missing: list[int]):
+        self.missing = missing
+        super().__init__(f"upload is missing parts {missing[:20]}")
 
 
 class BlobStore(Protocol):
+    part_limit: int
+
     def put(self, chunks: Iterable[bytes], max_size: int | None = None) -> BlobInfo: ...
 
     def open(self, key: str) -> Iterator[bytes]: ...
@@ -36,18 +87,93 @@ class BlobStore(Protocol):
 
     def check(self) -> str: ...
 
+    def begin_upload(self, max_size: int | None = None) -> str: ...
+
+    def write_part(self, upload_id: str, number: int, chunks: Iterable[bytes]) -> PartInfo: ...
+
+    def parts(self, upload_id: str) -> list[PartInfo]: ...
+
+    def complete_upload(self, upload_id: str) -> BlobInfo: ...
+
+    def abort_upload(self, upload_id: str) -> None: ...
+
+    def sweep_uploads(self, max_age: timedelta, now: datetime | None = None) -> int: ...
+
+
+# Helpers shared by both stores.
+
+
+def check_key(key: str) -> str:
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise ValueError("not a blob key")
+    return key
+
+
+def check_upload_id(upload_id: str) -> str:
+    if not isinstance(upload_id, str) or not _UPLOAD_ID.fullmatch(upload_id):
+        raise UploadNotFound(str(upload_id)[:40])
+    return upload_id
+
+
+def check_part_number(number: int) -> int:
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_PARTS:
+        raise ValueError(f"part number must be an integer from 1 to {MAX_PARTS}")
+    return number
+
+
+def new_upload_id() -> str:
+    return secrets.token_hex(16)
+
+
+def part_budget(part_limit: int, max_size: int | None, others: int) -> tuple[int, bool]:
+    """How many bytes the next part may hold, and whether the part limit (True) or the upload's remaining
+    allowance (False) is what binds."""
+    if max_size is None or max_size - others >= part_limit:
+        return part_limit, True
+    return max(0, max_size - others), False
+
+
+def missing_parts(numbers: Iterable[int]) -> list[int]:
+    present = sorted(set(numbers))
+    if not present:
+        return [1]
+    return sorted(set(range(1, present[-1] + 1)) - set(present))
+
+
+def limited(chunks: Iterable[bytes], limit: int | None, error: TooLarge) -> Iterator[bytes]:
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise error
+        if chunk:
+            yield chunk
+
+
+def meta_json(max_size: int | None, part_limit: int, now: datetime) -> bytes:
+    return json.dumps({"created": now.isoformat(), "max_size": max_size, "part_limit": part_limit}).encode()
+
 
 class LocalBlobStore:
-    """Blobs as files under a directory, sharded by the first two bytes of the key."""
+    """Blobs as files under a directory, sharded by the first two bytes of the key.
 
-    def __init__(self, root: Path):
+    Staged uploads live in `staging/<upload id>/`: `meta.json`; `data`, where part N is written in place at
+    offset (N-1) x part_limit; a marker `part-0000N` holding the part's size, written only once the part is whole
+    and synced (and removed when a new attempt at the part starts, so a dropped part reads as missing, never as
+    half a part); and after completion `done.json` with the result, so a retried complete answers the same.
+    When every part but the last is full, completing hashes `data` and renames it into place: a 2 GiB bid is
+    written to disk once, not twice. Writers take a shared lock on `data` and completion an exclusive one
+    (flock, so several web processes on one machine are safe)."""
+
+    def __init__(self, root: Path, part_limit: int = DEFAULT_PART_LIMIT):
         self.root = Path(root)
+        self.part_limit = part_limit
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "tmp").mkdir(exist_ok=True)
+        (self.root / "staging").mkdir(exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
-            raise ValueError("not a blob key")
+        check_key(key)
         return self.root / key[:2] / key[2:4] / key
 
     def put(self, chunks: Iterable[bytes], max_size: int | None = None) -> BlobInfo:
@@ -94,6 +220,178 @@ class LocalBlobStore:
         os.unlink(probe)
         return "ok"
 
+    # Staged uploads.
+
+    def _staging(self, upload_id: str) -> Path:
+        return self.root / "staging" / check_upload_id(upload_id)
+
+    def _open_upload(self, upload_id: str) -> tuple[Path, int | None, int]:
+        """The upload's folder, size limit and part size, if it is open. The part size is the one the upload
+        began with: part N sits at (N-1) x part size even if the setting changes meanwhile."""
+        folder = self._staging(upload_id)
+        try:
+            meta = json.loads((folder / "meta.json").read_bytes())
+        except FileNotFoundError:
+            raise UploadNotFound(upload_id) from None
+        if (folder / "done.json").exists():
+            raise UploadNotFound(upload_id)
+        max_size = meta.get("max_size")
+        return folder, max_size if isinstance(max_size, int) else None, int(meta["part_limit"])
+
+    @staticmethod
+    def _sizes(folder: Path) -> dict[int, int]:
+        """The parts whose bytes are whole in the data file, with their sizes (from the part markers)."""
+        sizes = {}
+        for marker in folder.glob("part-[0-9][0-9][0-9][0-9][0-9]"):
+            try:
+                sizes[int(marker.name[5:])] = int(marker.read_text())
+            except (FileNotFoundError, ValueError):
+                continue  # being rewritten this moment: missing until it is whole
+        return sizes
+
+    def _lock_data(self, folder: Path, upload_id: str, mode: int) -> int:
+        try:
+            fd = os.open(folder / "data", os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            raise UploadNotFound(upload_id) from None  # aborted or swept just now
+        fcntl.flock(fd, mode)
+        return fd
+
+    def begin_upload(self, max_size: int | None = None) -> str:
+        upload_id = new_upload_id()
+        folder = self._staging(upload_id)
+        folder.mkdir()
+        _write_atomic(folder, "meta.json", meta_json(max_size, self.part_limit, clock.now()))
+        return upload_id
+
+    def write_part(self, upload_id: str, number: int, chunks: Iterable[bytes]) -> PartInfo:
+        check_part_number(number)
+        folder, max_size, part_limit = self._open_upload(upload_id)
+        others = sum(size for n, size in self._sizes(folder).items() if n != number)
+        budget, is_part = part_budget(part_limit, max_size, others)
+        error = TooLarge(part_limit, part=True) if is_part else TooLarge(max_size or 0)
+        fd = self._lock_data(folder, upload_id, fcntl.LOCK_SH)  # parts are written side by side
+        try:
+            if (folder / "done.json").exists() or not (folder / "meta.json").exists():
+                raise UploadNotFound(upload_id)  # completed or aborted while this request waited
+            marker = folder / f"part-{number:05d}"
+            marker.unlink(missing_ok=True)  # from here until the part is whole again it counts as missing
+            offset = (number - 1) * part_limit
+            size = 0
+            for chunk in limited(chunks, budget, error):
+                view = memoryview(chunk)
+                while view:
+                    written = os.pwrite(fd, view, offset + size)
+                    view = view[written:]
+                    size += written
+            os.fdatasync(fd)  # a part reported as stored survives a crash
+            _write_atomic(folder, marker.name, str(size).encode())
+        except FileNotFoundError:
+            raise UploadNotFound(upload_id) from None  # aborted or swept while the part was arriving
+        finally:
+            os.close(fd)
+        return PartInfo(number, size)
+
+    def parts(self, upload_id: str) -> list[PartInfo]:
+        folder, _, _ = self._open_upload(upload_id)
+        return [PartInfo(n, size) for n, size in sorted(self._sizes(folder).items())]
+
+    def complete_upload(self, upload_id: str) -> BlobInfo:
+        folder = self._staging(upload_id)
+        if (done := _read_done(folder)) is not None:
+            return done
+        folder, max_size, part_limit = self._open_upload(upload_id)
+        fd = self._lock_data(folder, upload_id, fcntl.LOCK_EX)  # waits for parts still being written
+        try:
+            if (done := _read_done(folder)) is not None:
+                return done  # a concurrent complete finished first
+            if not (folder / "meta.json").exists():
+                raise UploadNotFound(upload_id)
+            sizes = self._sizes(folder)
+            if missing := missing_parts(sizes):
+                raise PartsMissing(missing)
+            numbers = sorted(sizes)
+            total = sum(sizes.values())
+            if max_size is not None and total > max_size:
+                raise TooLarge(max_size)
+            if all(sizes[n] == part_limit for n in numbers[:-1]):
+                # Full parts sit end to end in the data file: hash it and rename it into place, no copy.
+                # Writers hold the shared lock, so none is halfway; one that waits finds done.json and stops.
+                os.ftruncate(fd, total)  # drop bytes of a dropped attempt at a later part
+                digest = hashlib.sha256()
+                for chunk in _read_range(fd, 0, total):
+                    digest.update(chunk)
+                os.fsync(fd)
+                info = BlobInfo(digest.hexdigest(), total)
+                final = self._path(info.key)
+                if not final.exists():
+                    os.fchmod(fd, 0o444)
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(folder / "data", final)
+            else:
+                # Short parts in the middle leave gaps: stream the parts into a new blob instead.
+                def read_parts() -> Iterator[bytes]:
+                    for n in numbers:
+                        yield from _read_range(fd, (n - 1) * part_limit, sizes[n])
+
+                info = self.put(read_parts(), max_size=max_size)
+            _write_atomic(folder, "done.json", json.dumps({"key": info.key, "size": info.size}).encode())
+        finally:
+            os.close(fd)
+        (folder / "data").unlink(missing_ok=True)
+        for n in numbers:
+            (folder / f"part-{n:05d}").unlink(missing_ok=True)
+        return info
+
+    def abort_upload(self, upload_id: str) -> None:
+        shutil.rmtree(self._staging(upload_id), ignore_errors=True)
+
+    def sweep_uploads(self, max_age: timedelta, now: datetime | None = None) -> int:
+        """Remove staged uploads untouched for longer than max_age (and temporary files a crash left);
+        returns how many uploads were removed."""
+        cutoff = ((now or clock.now()) - max_age).timestamp()
+        removed = 0
+        for folder in (self.root / "staging").iterdir():
+            try:
+                last = max([folder.stat().st_mtime] + [p.stat().st_mtime for p in folder.iterdir()])
+            except FileNotFoundError:
+                continue  # completed or aborted meanwhile
+            if last < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        for tmp in (self.root / "tmp").iterdir():
+            try:
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+            except FileNotFoundError:
+                pass
+        return removed
+
+
+def _read_range(fd: int, start: int, length: int) -> Iterator[bytes]:
+    end = start + length
+    while start < end:
+        chunk = os.pread(fd, min(CHUNK, end - start), start)
+        if not chunk:
+            raise OSError(f"staged data ends at byte {start}, before the parts it records")
+        start += len(chunk)
+        yield chunk
+
+
+def _read_done(folder: Path) -> BlobInfo | None:
+    try:
+        done = json.loads((folder / "done.json").read_bytes())
+    except FileNotFoundError:
+        return None
+    return BlobInfo(done["key"], done["size"])
+
+
+def _write_atomic(folder: Path, name: str, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(tmp, folder / name)
+
 
 def read_all(store: BlobStore, key: str) -> bytes:
     return b"".join(store.open(key))
@@ -105,5 +403,9 @@ def put_file(store: BlobStore, f: BinaryIO, max_size: int | None = None) -> Blob
 
 def open_store(settings: Settings) -> BlobStore:
     if settings.blob_store == "file":
-        return LocalBlobStore(settings.blob_dir)
-    raise ValueError(f"unknown blob store {settings.blob_store!r} (ETENDER_BLOB_STORE: file)")
+        return LocalBlobStore(settings.blob_dir, part_limit=settings.upload_part_bytes)
+    if settings.blob_store == "s3":
+        from storage.s3 import S3BlobStore
+
+        return S3BlobStore.from_settings(settings)
+    raise ValueError(f"unknown blob store {settings.blob_store!r} (ETENDER_BLOB_STORE: file or s3)")

@@ -11,14 +11,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from audit import EventTag, record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import SYSTEM, Actor, Organisation, OrgKind, Role, User, notify
+from core.signing import SigningKey
 from storage.blobs import BlobStore, TooLarge
-from tender import access, rules
+from tender import access, keyholders, rules
 from tender.lifecycle import Event, IllegalTransition, State, Status, transition
 from tender.models import (
     Clarification,
@@ -224,10 +225,14 @@ def facts_of(tender: Tender) -> rules.TenderFacts:
 
 
 def publication_problems(tender: Tender) -> list[Problem]:
-    return rules.check_publication(facts_of(tender), clock.now())
+    problems = rules.check_publication(facts_of(tender), clock.now())
+    session = object_session(tender)
+    if session is not None and tender.id is not None and not any(p.field == "key_holder_ids" for p in problems):
+        problems.extend(keyholders.key_problems(session, tender))  # issue 3: every holder's key is registered
+    return problems
 
 
-def publish(session: Session, actor: Actor, tender_id: int) -> Tender:
+def publish(session: Session, actor: Actor, tender_id: int, signer: SigningKey | None = None) -> Tender:
     tender = get_tender(session, tender_id, lock=True)
     access.require_tender_agency(actor, tender)
     if tender.status != Status.draft:
@@ -235,6 +240,7 @@ def publish(session: Session, actor: Actor, tender_id: int) -> Tender:
     problems = publication_problems(tender)
     if problems:
         raise ValidationFailed(problems)
+    keyholders.require_complete_keys(session, tender)  # E26/E30: bids are sealed to the holders' registered keys
     now = clock.now()
     _apply(tender, Event.publish)
     tender.published_at = now
@@ -259,6 +265,7 @@ def publish(session: Session, actor: Actor, tender_id: int) -> Tender:
             "documents": [d.blob_key for d in tender.documents],
         },
     )
+    keyholders.publish_bundle(session, actor, tender, signer)
     return tender
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import N_, DomainError, Problem, ValidationFailed
 from core.identity import Actor, Organisation
+from core.signing import signing_key
 from tender import access, rules, services
 from tender.lifecycle import ACTIVE, Status
 from tender.models import Tender
@@ -274,8 +275,9 @@ def remove_document(request: Request, db: Session, actor: Actor, tender_id: int,
 @post("/agency/tenders/{tender_id:int}/publish", sync_to_thread=True)
 def publish(request: Request, db: Session, actor: Actor, tender_id: int) -> Template | Redirect:
     try:
+        settings = request.app.state.settings
         with db.begin_nested():
-            services.publish(db, actor, tender_id)
+            services.publish(db, actor, tender_id, signer=signing_key(settings.data_dir, settings.origin))
     except DomainError as e:
         if e.status in (403, 404):
             raise

@@ -24,11 +24,30 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy import text
 
 from core import db as dbmod
+from core import tasks
 from core.errors import DomainError, NotAuthenticated
+from core.messaging import channel_for
 from core.settings import Settings, load_settings
+from evaluation import draws as evaluation_draws
 from storage.blobs import open_store
 from tender import services as tender_services
-from web import admin, agency, api, auth, bidder, i18n, monitor, public, templating
+from web import (
+    admin,
+    agency,
+    api,
+    audit_api,
+    auth,
+    bidder,
+    expert_portal,
+    experts_admin,
+    experts_api,
+    i18n,
+    keyholder,
+    monitor,
+    public,
+    templating,
+)
+from web import draws as draw_pages
 from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
 from web.sessions import LazySessionConfig
@@ -121,6 +140,8 @@ async def _deadline_loop(app: Litestar) -> None:
     def tick() -> None:
         with dbmod.transaction(factory) as session:
             tender_services.close_due_tenders(session)
+        with dbmod.transaction(factory) as session:
+            evaluation_draws.sweep(session, app.state.channel)  # confirmations timed out, records now public
 
     while True:
         try:
@@ -143,8 +164,22 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.engine.dispose()
 
 
+@contextlib.asynccontextmanager
+async def _periodic_tasks(app: Litestar) -> AsyncIterator[None]:
+    """In-process mode: periodic background tasks (the upload sweep) on a timer thread; off with the scheduler."""
+    from web.cli import TASK_MODULES
+
+    stop = tasks.start_periodic(TASK_MODULES) if app.state.settings.scheduler_interval > 0 else None
+    try:
+        yield
+    finally:
+        if stop is not None:
+            await anyio.to_thread.run_sync(stop)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    tasks.configure(settings)  # background tasks: Celery with CELERY_BROKER_URL, else threads in this process
     engine = dbmod.make_engine(settings.database_url)
     state = State(
         {
@@ -154,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db_read": dbmod.read_only_sessionmaker(engine),
             "blobs": open_store(settings),
             "public_cache": PublicCache(settings.public_cache_seconds),
+            "channel": channel_for(settings.messaging),
         }
     )
     if settings.session_store.startswith("redis://"):
@@ -180,9 +216,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *public.ROUTES,
             *agency.ROUTES,
             *bidder.ROUTES,
+            *keyholder.ROUTES,
             *monitor.ROUTES,
             *admin.ROUTES,
+            *experts_admin.ROUTES,
+            *expert_portal.ROUTES,
             *api.ROUTES,
+            *audit_api.ROUTES,
+            *experts_api.ROUTES,
+            *draw_pages.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
@@ -193,6 +235,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler, Exception: server_error_handler},
         openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),
         state=state,
-        lifespan=[_lifespan],
+        lifespan=[_lifespan, audit_api.checkpoint_signer, _periodic_tasks],
         debug=False,
     )

@@ -57,6 +57,7 @@ def serve(host: str | None, port: int | None, workers: int, no_demo: bool) -> No
 
     settings = load_settings()
     upgrade_database(settings.database_url)
+    load_specialties(settings.database_url)
     if settings.demo and not no_demo and database_is_empty(settings.database_url):
         click.echo("First start: loading the demo data (accounts are listed in README.md) ...")
         _load_demo(settings)
@@ -64,6 +65,24 @@ def serve(host: str | None, port: int | None, workers: int, no_demo: bool) -> No
     port = port or settings.port
     click.echo(f"etender serving on http://{host}:{port}  (data in {settings.data_dir})")
     uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=False)
+
+
+# The modules whose Celery tasks a worker runs (each feature package's tasks.py); add yours here.
+TASK_MODULES = ["storage.tasks"]
+
+
+@main.command()
+@click.option("--concurrency", default=2, type=int, help="Tasks run at once by this worker.")
+@click.option("--beat", is_flag=True, help="Also run the periodic tasks (exactly one worker of the deployment).")
+def worker(concurrency: int, beat: bool) -> None:
+    """Run a Celery worker for background tasks (deployment: CELERY_BROKER_URL set)."""
+    from core import tasks
+    from core.settings import load_settings
+
+    settings = load_settings()
+    if not settings.broker_url:
+        raise click.ClickException("CELERY_BROKER_URL is not set; without a broker, tasks run inside `etender serve`.")
+    tasks.run_worker(settings, include=TASK_MODULES, concurrency=concurrency, beat=beat)
 
 
 @main.group()
@@ -76,7 +95,9 @@ def db_upgrade() -> None:
     """Apply all migrations."""
     from core.settings import load_settings
 
-    upgrade_database(load_settings().database_url)
+    url = load_settings().database_url
+    upgrade_database(url)
+    load_specialties(url)
     click.echo("database is at the newest revision")
 
 
@@ -88,7 +109,7 @@ def _load_demo(settings) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(settings.database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            demo.load(session, open_store(settings))
+            demo.load(session, open_store(settings), settings.data_dir / "demo-keys")
     finally:
         engine.dispose()
 
@@ -120,27 +141,19 @@ def demo_load(force: bool) -> None:
     click.echo("demo data loaded")
 
 
-@main.group()
-def audit() -> None:
-    """The audit log."""
+from web.cli_audit import audit as _audit_group  # noqa: E402 - the group lives in its own module
+
+main.add_command(_audit_group)
 
 
-@audit.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit log and report the first entry that does not hold. Exit 0 ok, 1 altered, 2 could not check."""
-    from audit.log import verify_chain
-    from core.db import make_engine, make_sessionmaker
-    from core.settings import load_settings
+from web.cli_experts import experts as _experts_group  # noqa: E402 - the group lives in its own module
+from web.cli_experts import load_specialties  # noqa: E402
 
-    try:
-        engine = make_engine(load_settings().database_url)
-        with make_sessionmaker(engine)() as session:
-            result = verify_chain(session)
-    except Exception as e:  # noqa: BLE001
-        click.echo(f"could not check the log: {e}", err=True)
-        sys.exit(2)
-    if result.ok:
-        click.echo(f"ok: {result.size} entries verified")
-        return
-    click.echo(f"ALTERED: entry {result.first_bad}: {result.reason}", err=True)
-    sys.exit(1)
+main.add_command(_experts_group)
+
+
+from web.cli_bids import bid as _bid_group  # noqa: E402 - the groups live in their own module
+from web.cli_bids import keys as _keys_group  # noqa: E402
+
+main.add_command(_keys_group)
+main.add_command(_bid_group)

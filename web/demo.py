@@ -8,15 +8,18 @@ phone numbers come from a fixed random seed: the demo is the same on every insta
 from __future__ import annotations
 
 import io
+import json
 import random
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,9 +28,10 @@ from core import clock, credit_code
 from core.clock import CST
 from core.errors import N_, Conflict
 from core.identity import SYSTEM, Actor, Organisation, User, actor_for, hash_password
-from evaluation.models import Expert, ExpertSpecialty, Specialty
+from evaluation import catalogue, pool
+from evaluation import rules as evaluation_rules
 from storage.blobs import BlobStore
-from tender import accounts, services
+from tender import accounts, keyfiles, keyholders, services
 from tender.accounts import OrgInput, UserInput
 from tender.models import Tender
 from tender.services import FileInput, LotInput, TenderInput
@@ -114,20 +118,21 @@ ACCOUNTS = [
 ]
 EXPERT_ACCOUNTS = ["expert1", "expert2", "expert3", "expert4", "expert5"]  # the first five experts of the pool
 
+# Each demo field's specialties in the shipped catalogue (evaluation/data/specialties.csv).
 SPECIALTIES = {
-    "A01": "A01 房屋建筑",
-    "A02": "A02 市政工程",
-    "A03": "A03 公路工程",
-    "A04": "A04 水利水电工程",
-    "A05": "A05 园林绿化",
-    "A06": "A06 建筑装饰装修",
-    "A07": "A07 工程造价",
-    "B01": "B01 医疗设备",
-    "B02": "B02 信息技术",
-    "B03": "B03 办公设备与家具",
-    "B04": "B04 教学仪器设备",
-    "C01": "C01 物业管理服务",
-    "C02": "C02 环境卫生服务",
+    "A01": ["A0101", "A0102", "A0103", "A0104", "A0105", "A0106", "A0110"],
+    "A02": ["A0201", "A0202", "A0203", "A0206"],
+    "A03": ["A0301", "A0302"],
+    "A04": ["A0401", "A0402", "A0403"],
+    "A05": ["A0501", "A0502"],
+    "A06": ["A0107"],  # decoration and fit-out
+    "A07": ["A0701", "A0702", "A0703"],
+    "B01": ["B0101", "B0102", "B0103"],
+    "B02": ["B0201", "B0202", "B0203"],
+    "B03": ["B0301", "B0302"],
+    "B04": ["B0401", "B0402"],
+    "C01": ["C0101"],
+    "C02": ["C0201"],
 }
 # The pool leans towards works, as a county centre's projects do.
 EXPERT_PRIMARY = ["A01"] * 8 + ["A02"] * 6 + ["A03"] * 2 + ["A04"] * 4 + ["A05"] * 3 + ["A06"] * 3 + ["A07"] * 3 + ["B01"] * 4 + ["B02"] * 3 + ["B03", "B04", "C01", "C02"]
@@ -375,6 +380,7 @@ class _Loader:
         self.users: dict[str, User] = {}
         self.tenders: dict[str, Tender] = {}
         self.admin: Actor = SYSTEM
+        self.holder_keys: dict[int, X25519PrivateKey] = {}
 
     def actor(self, username: str) -> Actor:
         return actor_for(self.users[username], IP)
@@ -422,21 +428,21 @@ class _Loader:
             ))
 
     def experts(self) -> None:
-        for code, label in SPECIALTIES.items():  # the shipped catalogue may already hold them
-            if self.session.get(Specialty, code) is None:
-                kind = {"A": "works", "B": "goods", "C": "services"}[code[0]]
-                self.session.add(Specialty(code=code, name_zh=label.split(" ", 1)[1], name_en=code, kind=kind))
-        self.session.flush()
+        """The pool, through evaluation.pool like an administrator: the shipped catalogue, employment histories,
+        a few declared interests and unavailable days, one suspended and one penalised expert."""
+        catalogue.load_catalogue(self.session)
+        extra = random.Random(SEED + 5)  # its own sequence, so that the tenders' random data stays as it was
         names: list[str] = []
         while len(names) < len(EXPERT_PRIMARY):
             name = self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
             if name not in names:
                 names.append(name)
+        experts = []
         for i, (name, primary) in enumerate(zip(names, EXPERT_PRIMARY, strict=True)):
             group = primary if primary in EXPERT_TITLES else primary[0]
-            specialties = [primary]
+            specialties = [extra.choice(SPECIALTIES[primary])]
             if primary[0] == "A" and primary != "A07" and self.rng.random() < 0.4:
-                specialties.append("A07")
+                specialties.append(extra.choice(SPECIALTIES["A07"]))
             employer, authority = self.rng.choice(EXPERT_EMPLOYERS[group])
             user_id = None
             if i < len(EXPERT_ACCOUNTS):
@@ -446,17 +452,50 @@ class _Loader:
                 ))
                 self.users[user.username] = user
                 user_id = user.id
-            expert = Expert(
-                user_id=user_id, name=name, specialties=[ExpertSpecialty(specialty_code=c) for c in specialties], title=self.rng.choice(EXPERT_TITLES[group]),
-                years=self.rng.randint(8, 32), employer_code=credit_code.generate(self.rng, authority=authority, kind="1" if authority == "9" else "2", division="330100"),
-                employer_name=employer, region=self.rng.choice(["某某市", "某某市", "某某县", "某某市某某区"]), phone=self.phone(), status="active",
-            )
-            self.session.add(expert)
-            self.session.flush()
-            record(self.session, EventTag.expert_created, actor=self.admin, subject=f"expert:{expert.id}", details={
-                "name": expert.name, "specialties": specialties, "title": expert.title, "years": expert.years,
-                "employer_code": expert.employer_code, "region": expert.region, "user": user_id,
-            })
+            title = self.rng.choice(EXPERT_TITLES[group])
+            first17 = "330127" + (date(1960, 1, 1) + timedelta(days=extra.randrange(9000))).strftime("%Y%m%d") + f"{extra.randrange(1000):03d}"
+            expert = pool.create_expert(self.session, self.admin, pool.ExpertInput(
+                name=name, id_number=first17 + evaluation_rules.resident_id_check(first17), title=title,
+                title_level=evaluation_rules.level_of_title(title), years=self.rng.randint(8, 32), specialties=specialties,
+                employer_code=credit_code.generate(self.rng, authority=authority, kind="1" if authority == "9" else "2", division="330100"),
+                employer_name=employer, region=self.rng.choice(["某某市", "某某市", "某某县", "某某市某某区"]), phone=self.phone(),
+                email=f"expert{i + 1}@example.com", user_id=user_id,
+            ))
+            experts.append(expert)
+        self.expert_histories(experts, extra)
+
+    def expert_histories(self, experts: list[Any], rng: random.Random) -> None:
+        today = clock.to_cst(clock.now()).date()
+        bidders = [self.orgs[k] for k in ("b_hongyuan", "b_huajian", "b_jinding", "b_lvyuan", "b_zhilian")]
+        # Past employers: some at firms that bid in the county, which the draw's 3-year look-back reads (GR9).
+        for n, expert in enumerate(experts[:12]):
+            past = bidders[n % len(bidders)] if n % 3 == 0 else None
+            years_ago = 2 + n % 5
+            left = today - timedelta(days=365 * years_ago + rng.randrange(200))
+            code = past.credit_code if past else credit_code.generate(rng, authority="9", kind="1", division="330100")
+            name = past.name if past else f"某某市第{n + 1}建筑工程有限公司"
+            pool.add_employment(self.session, self.admin, expert.id, pool.EmploymentInput(
+                code, name, left - timedelta(days=365 * (3 + n % 6)), left, rng.choice(["技术负责人", "项目经理", "总工程师", "工程师"]),
+            ))
+        # Declared interests (P12), one by an expert signed in as themself.
+        pool.declare_conflict(self.session, self.actor("expert1"), experts[0].id, pool.ConflictInput(
+            "relative_employer", bidders[1].credit_code, bidders[1].name, today - timedelta(days=800), None, "配偶在该公司财务部任职",
+        ))
+        pool.declare_conflict(self.session, self.admin, experts[7].id, pool.ConflictInput(
+            "shareholding", bidders[2].credit_code, bidders[2].name, today - timedelta(days=1500), None, "本人持股 3%",
+        ))
+        pool.declare_conflict(self.session, self.admin, experts[20].id, pool.ConflictInput(
+            "other_interest", self.orgs["b_kangtai"].credit_code, self.orgs["b_kangtai"].name, None, None, "曾为该公司提供有偿技术咨询",
+        ))
+        # Unavailable days ahead (business trips, a course), one declared by the expert.
+        pool.add_unavailability(self.session, self.actor("expert2"), experts[1].id, today + timedelta(days=20), today + timedelta(days=24), "外出学习")
+        pool.add_unavailability(self.session, self.admin, experts[9].id, today + timedelta(days=5), today + timedelta(days=6), "出差")
+        pool.add_unavailability(self.session, self.admin, experts[15].id, today + timedelta(days=26), today + timedelta(days=40), "住院手术")
+        # One suspended for a while, one penalised (P12: never drawn while the penalty stands).
+        pool.set_status(self.session, self.admin, experts[30].id, "suspended", today - timedelta(days=10), today + timedelta(days=80),
+                        "连续两次确认参加后无故缺席评标，暂停抽取三个月")
+        pool.set_status(self.session, self.admin, experts[33].id, "penalised", today - timedelta(days=120), None,
+                        "某某县发展和改革局行政处罚决定书（某发改罚〔2026〕3号）：评标中未按招标文件规定的标准评审")
 
     # ------------------------------------------------------------ tenders
 
@@ -502,6 +541,8 @@ class _Loader:
         tender = services.create_tender(self.session, self.actor(spec.agency_user), self.tender_input(spec, deadline_days, key_holders))
         if docs:
             self.documents(key, tender, spec)
+        if key_holders:  # issue 3: each demo key holder has one key pair, its key file under <data_dir>/demo-keys/
+            keyholders.generate_keys_for(self.session, tender, self.holder_keys)
         self.tenders[key] = tender
         return tender
 
@@ -611,11 +652,27 @@ class _Loader:
         self.create("consumables", deadline_days=None, docs=False, key_holders=False)
 
 
-def load(session: Session, blobs: BlobStore) -> None:
-    """Fill an empty database with the demo. Runs in the caller's transaction and never commits."""
+DEMO_KEY_PASSPHRASE = "demo-key-passphrase"  # documented in docs/demo-accounts.md; demo only
+
+
+def write_demo_key_files(session: Session, keys: dict[int, X25519PrivateKey], key_dir: Path) -> None:
+    """The demo key holders' key files, so that an opening can be walked: <username>.etkey.json."""
+    key_dir.mkdir(parents=True, exist_ok=True)
+    for uid, private in keys.items():
+        user = session.get(User, uid)
+        assert user is not None
+        doc = keyfiles.protect(private, DEMO_KEY_PASSPHRASE, label=f"{user.full_name} ({user.username})")
+        (key_dir / f"{user.username}.etkey.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+def load(session: Session, blobs: BlobStore, key_dir: Path | None = None) -> None:
+    """Fill an empty database with the demo. Runs in the caller's transaction and never commits. With
+    `key_dir`, the key holders' key files are written there (passphrase DEMO_KEY_PASSPHRASE)."""
     loader = _Loader(session, blobs)
     loader.bootstrap()
     loader.organisations_and_accounts()
     loader.experts()
     loader.tenders_in_states()
     session.flush()
+    if key_dir is not None:
+        write_demo_key_files(session, loader.holder_keys, key_dir)

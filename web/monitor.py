@@ -4,8 +4,9 @@ these handlers parse the form, call one service, and render or redirect."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -14,7 +15,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from audit import EventTag
+from audit import EventTag, alerts, feed
 from audit.log import AuditEntry
 from audit.queries import entries_for_subject
 from core import clock
@@ -267,4 +268,73 @@ def resume(request: Request, db: Session, actor: Actor, tender_id: int, data: Fo
     return redirect(f"/monitor/tenders/{tender_id}", flash=N_("The procedure is resumed."), request=request)
 
 
-ROUTES = [home, tender_page, suspend, resume]
+# ---------------------------------------------------------------- the live audit feed, its entries and the alerts
+
+ALERT_TEXTS = {
+    "sealed_access_refused": N_("Refused attempt to read sealed data on %(subject)s (by %(actor)s)."),
+    "outside_window": N_("%(tag)s refused on %(subject)s: outside its time window (%(window)s)."),
+    "login_throttled": N_("Logins to the account %(account)s were throttled after repeated failures."),
+    "failed_logins:account": N_("%(n)s failed logins to the account %(who)s within %(minutes)s minutes."),
+    "failed_logins:address": N_("%(n)s failed logins from the address %(who)s within %(minutes)s minutes."),
+    "same_address_bids": N_("%(n)s bids of different bidders on lot %(lot)s of %(subject)s came from one network address."),
+}
+
+
+@dataclass
+class FeedRow:
+    item: dict[str, Any]  # what the public API shows of the entry (audit.feed.published)
+    time: datetime
+    organisation: str
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        return self.item["decoded"]  # type: ignore[no-any-return]
+
+
+def feed_row(item: dict[str, Any], orgs: dict[int, str]) -> FeedRow:
+    doc = item["decoded"]
+    when = datetime.strptime(doc["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    org = doc.get("organisation")
+    return FeedRow(item, when, orgs.get(org, str(org)) if org is not None else "")
+
+
+def alert_text(alert: alerts.Alert) -> tuple[str, dict[str, Any]]:
+    key = f"{alert.kind}:{alert.params['by']}" if alert.kind == "failed_logins" else alert.kind
+    return ALERT_TEXTS[key], {"subject": alert.subject, "n": alert.count, **alert.params}
+
+
+def _int_or_none(value: str, field_name: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValidationFailed.one("filter_not_a_number", N_("The filter must be a whole number."), field_name)
+    return int(value)
+
+
+@get("/monitor/audit", sync_to_thread=True)
+def audit_feed(request: Request, db: Session, actor: Actor, tender: str = "", tag: str = "", organisation: str = "",
+               who: str = "") -> Template:
+    filt = feed.FeedFilter(tender=_int_or_none(tender, "tender"), tag=tag.strip()[:60], organisation=_int_or_none(organisation, "organisation"),
+                           actor=who.strip()[:64])
+    items = feed.recent(db, actor, filt)  # monitors and administrators only (403; anonymous: log in)
+    orgs = feed.organisations(db)
+    found = alerts.alerts(db, actor)
+    return page(
+        request, "monitor/audit.html", rows=[feed_row(i, orgs) for i in items], filt=filt, orgs=orgs,
+        alerts=[(a, *alert_text(a)) for a in found], labels=EVENT_LABELS, tags=sorted(t.value for t in EventTag),
+        last_index=max((i["index"] for i in items), default=feed.size(db) - 1) if items else feed.size(db) - 1,
+    )
+
+
+@get("/monitor/audit/entries/{index:int}", sync_to_thread=True)
+def audit_entry(request: Request, db: Session, actor: Actor, index: int) -> Template:
+    feed.require_supervisor(actor)
+    item = feed.entry(db, index)
+    orgs = feed.organisations(db)
+    return page(request, "monitor/audit_entry.html", row=feed_row(item, orgs), labels=EVENT_LABELS,
+                details_json=json.dumps(item["details"], ensure_ascii=False, indent=1, sort_keys=True),
+                disclosed_json=json.dumps(item["disclosed"]["data"], ensure_ascii=False, indent=1, sort_keys=True) if "disclosed" in item else "")
+
+
+ROUTES = [home, tender_page, suspend, resume, audit_feed, audit_entry]

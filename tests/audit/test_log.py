@@ -1,5 +1,6 @@
-"""The audit hash chain (audit/log.py): appends, the fixed tag vocabulary, confidential commitments, tamper
-detection naming the first bad entry, and concurrent writers on SQLite and PostgreSQL."""
+"""The audit log (audit/log.py, audit/verify.py): appends to the Merkle tree, the fixed tag vocabulary,
+confidential commitments and their disclosure, tamper detection naming the first bad entry, and concurrent
+writers on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,14 +13,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from audit import EventTag, record
+from audit import EventTag, merkle, record, tree
 from audit.log import (
-    GENESIS,
     AuditConfidential,
     AuditEntry,
     AuditHead,
     canonical,
-    chain_hash,
     confidential_digest,
     verify_chain,
 )
@@ -53,15 +52,17 @@ def test_empty_log_verifies(db):
     assert (result.ok, result.size, result.first_bad) == (True, 0, None)
 
 
-def test_record_appends_consecutive_entries_with_a_valid_chain(db):
+def test_record_appends_consecutive_entries_to_the_tree(db):
     entries = append(db, 5)
     assert [e.index for e in entries] == [0, 1, 2, 3, 4]
-    assert entries[0].prev_hash == GENESIS
-    for prev, e in zip(entries, entries[1:], strict=False):
-        assert e.prev_hash == prev.hash
-        assert e.hash == chain_hash(prev.hash, e.entry_bytes)
+    leaves = [merkle.leaf_hash(e.entry_bytes) for e in entries]
+    assert [e.leaf_hash for e in entries] == leaves
     head = db.get(AuditHead, 1)
-    assert (head.size, head.last_hash) == (5, entries[-1].hash)
+    assert head.size == 5 and head.root == merkle.root(leaves)
+    # the stored nodes are exactly the complete subtrees: 5 leaves, 2 + 1 interior nodes
+    keys = set(db.scalars(select(tree.AuditNode.key)))
+    assert keys == {0, 1, 2, 3, 4, tree.node_key(1, 0), tree.node_key(1, 1), tree.node_key(2, 0)}
+    assert tree.root(db, 5) == merkle.root(leaves) and tree.root(db, 3) == merkle.root(leaves[:3])
     assert verify_chain(db).ok and verify_chain(db).size == 5
 
 
@@ -98,6 +99,34 @@ def test_entries_are_part_of_the_callers_transaction(db):
     assert record(db, EventTag.tender_cancelled, actor=ALICE, subject="tender:9").index == 2
     db.commit()
     assert verify_chain(db).ok
+
+
+def test_an_append_undone_with_its_savepoint_leaves_no_gap(db):
+    append(db, 2)
+    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")  # index 2, this transaction holds the head
+    with pytest.raises(RuntimeError), db.begin_nested():
+        record(db, EventTag.tender_cancelled, actor=ALICE, subject="tender:1")  # index 3, undone below
+        raise RuntimeError("the service refused after recording")
+    with db.begin_nested():
+        assert record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1").index == 3
+    assert record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1").index == 4
+    db.commit()
+    assert [e.tag for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index))][2:] == ["tender.updated"] * 3
+    result = verify_chain(db)
+    assert result.ok and result.size == 5, result.reason
+
+
+def test_several_appends_in_one_transaction_and_a_checkpoint_between_them(db, settings):
+    from audit import checkpoints
+    from core.signing import signing_key
+
+    key = signing_key(settings.data_dir, settings.origin)
+    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    assert checkpoints.sign(db, key, settings.origin).size == 1
+    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    assert checkpoints.sign(db, key, settings.origin).size == 2
+    db.commit()
+    assert verify_chain(db).ok and db.get(AuditHead, 1).size == 2
 
 
 # ---------------------------------------------------------------- confidential details
@@ -163,15 +192,16 @@ def test_edited_entry_bytes_are_caught(db):
     assert (result.ok, result.first_bad) == (False, 2)
 
 
-def test_edited_entry_bytes_with_recomputed_hash_break_the_next_link(db):
+def test_edited_entry_with_columns_and_leaf_rewritten_is_caught_by_the_stored_tree(db):
     append(db, 5)
-    e2 = entry(db, 2)
-    doc = json.loads(e2.entry_bytes)
+    doc = json.loads(entry(db, 2).entry_bytes)
     doc["time"] = "2020-01-01T00:00:00.000000Z"
     forged = canonical(doc)
-    tamper(db, 2, entry_bytes=forged, hash=chain_hash(e2.prev_hash, forged))
+    tamper(db, 2, entry_bytes=forged, time=datetime(2020, 1, 1, tzinfo=UTC))
+    db.execute(update(tree.AuditNode).where(tree.AuditNode.key == 2).values(hash=merkle.leaf_hash(forged)))
+    db.commit()
     result = verify_chain(db)
-    # the forged time no longer matches the row's time column, and the next link breaks: entry 2 is named
+    # the parent of leaf 2 (covering 2..3) no longer matches its children: entry 2 is named
     assert (result.ok, result.first_bad) == (False, 2)
 
 
@@ -212,7 +242,7 @@ def test_deleted_row_is_caught(db):
 
 
 def _swap_content(db, a: int, b: int) -> None:  # type: ignore[no-untyped-def]
-    cols = ["time", "tag", "actor_user_id", "actor", "role", "organisation_id", "ip", "subject", "details", "details_digest", "entry_bytes", "prev_hash", "hash"]
+    cols = ["time", "tag", "actor_user_id", "actor", "role", "organisation_id", "ip", "subject", "details", "details_digest", "entry_bytes"]
     ea, eb = entry(db, a), entry(db, b)
     va, vb = {c: getattr(ea, c) for c in cols}, {c: getattr(eb, c) for c in cols}
     db.expunge_all()
@@ -247,7 +277,7 @@ def test_truncated_tail_is_caught_by_the_head(db):
     assert "shorter" in result.reason
 
 
-def test_rewritten_head_after_truncation_is_caught_if_last_hash_kept(db):
+def test_rewritten_head_size_after_truncation_is_caught_by_the_tree_edge(db):
     append(db, 5)
     db.execute(delete(AuditEntry).where(AuditEntry.index == 4))
     db.execute(update(AuditHead).values(size=4))
@@ -346,3 +376,12 @@ def _wait_for_a_blocked_backend(db, timeout: float = 10.0) -> None:  # type: ign
         if waiting:
             return
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("actor", ["alice", "张伟", 'quote " and \\ back', "tab\tnew\nline", "\u2028"])
+def test_the_fast_entry_encoder_gives_the_canonical_bytes(actor):
+    from audit.verify import _entry_bytes
+
+    doc = {"index": 3, "tag": "tender.updated", "time": "2026-01-01T00:00:00.000000Z", "actor": actor, "actor_id": None,
+           "role": "agency", "organisation": 12, "ip": "203.0.113.1", "subject": "tender:1", "details_digest": "ab" * 32}
+    assert _entry_bytes(**{k if k != "organisation" else "org": v for k, v in doc.items()}) == canonical(doc)

@@ -22,7 +22,7 @@ def test_verifier_key_round_trips_and_rejects_a_wrong_id():
     key = signing.SigningKey("example.org/log", Ed25519PrivateKey.generate())
     text = key.verifier.encode()
     assert signing.VerifierKey.parse(text) == key.verifier
-    name, kid, b64 = text.split("+")
+    name, kid, b64 = text.split("+", 2)
     wrong = f"{name}+{'00000000' if kid != '00000000' else '11111111'}+{b64}"
     try:
         signing.VerifierKey.parse(wrong)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from core.clock import CST
 from tests.e2e.conftest import E2E_MARK, assert_no_server_error, login, shot, tr
+from tests.e2e.test_sealing_in_browser import register_keys_in_browser
 
 TITLE = f"某某县第二中学实验室设备采购{E2E_MARK}"
 MINIMAL_PDF = (
@@ -105,6 +106,9 @@ def test_agency_drafts_uploads_and_publishes(new_page, tmp_path):
     page.locator("form[action$='/documents'] button", has_text=tr("Upload")).click()
     page.wait_for_load_state("networkidle")
     assert page.locator("#f-documents td", has_text="招标文件.pdf").count() == 1
+    # issue 3: the three named key holders register their browser-made public keys before publication
+    assert register_keys_in_browser(new_page, tender_id) == 3
+    page.reload()
     assert page.locator("#publish li").count() == 0, page.locator("#publish").inner_text()
     page.locator("form[action$='/publish'] button").click()
     page.wait_for_load_state("networkidle")

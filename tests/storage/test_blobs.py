@@ -163,3 +163,325 @@ def test_check_and_open_store(tmp_path):
 def test_open_store_refuses_unknown_kind(tmp_path):
     with pytest.raises(ValueError):
         open_store(_settings(tmp_path, blob_store="ftp"))
+
+
+# The contract both stores keep (tests/storage/conftest.py `any_store`: the file store and the S3 store through
+# the real minio client against moto's S3 server).
+
+from datetime import timedelta  # noqa: E402
+
+from core import clock  # noqa: E402
+from storage.blobs import MAX_PARTS, PartInfo, PartsMissing, UploadNotFound  # noqa: E402
+from tests.storage.conftest import PART_LIMIT  # noqa: E402
+
+
+def object_names(store) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every object or file the store holds, blobs and staging alike, as store-relative names."""
+    if isinstance(store, LocalBlobStore):
+        return sorted(str(p.relative_to(store.root)) for p in store.root.rglob("*") if p.is_file())
+    return sorted(o.object_name for o in store.client.list_objects(store.bucket, recursive=True))
+
+
+def blob_names(store) -> list[str]:  # type: ignore[no-untyped-def]
+    return [n.rsplit("/", 1)[-1] for n in object_names(store) if not n.startswith(("tmp/", "staging/"))]
+
+
+def leftovers(store) -> list[str]:  # type: ignore[no-untyped-def]
+    return [n for n in object_names(store) if n.startswith("tmp/")]
+
+
+def staging(store) -> list[str]:  # type: ignore[no-untyped-def]
+    return [n for n in object_names(store) if n.startswith("staging/")]
+
+
+def test_contract_put_and_open_stream(any_store):
+    data = os.urandom(6 * CHUNK + 4321)  # above 5 MiB: the S3 store streams it as a multipart upload
+    consumed = []
+
+    def source() -> Iterator[bytes]:
+        for piece in chunks_of(data, 100_000):
+            consumed.append(len(piece))
+            yield piece
+
+    info = any_store.put(source())
+    assert info == BlobInfo(hashlib.sha256(data).hexdigest(), len(data))
+    assert sum(consumed) == len(data)
+    assert any_store.exists(info.key)
+    pieces = list(any_store.open(info.key))
+    assert len(pieces) > 1 and all(len(p) <= CHUNK for p in pieces)
+    assert b"".join(pieces) == data
+    assert blob_names(any_store) == [info.key]
+    assert leftovers(any_store) == []
+
+
+def test_contract_small_and_empty_blobs(any_store):
+    for data in (b"", b"x", b"sealed bid"):
+        info = any_store.put(chunks_of(data, 3))
+        assert info == BlobInfo(hashlib.sha256(data).hexdigest(), len(data))
+        assert read_all(any_store, info.key) == data
+
+
+def test_contract_put_is_idempotent_and_never_rewrites(any_store, monkeypatch):
+    data = os.urandom(CHUNK)
+    first = any_store.put(chunks_of(data))
+    writes: list[str] = []
+    if isinstance(any_store, LocalBlobStore):
+        path = any_store._path(first.key)
+        before = path.stat()
+        real_replace = os.replace
+        monkeypatch.setattr(os, "replace", lambda a, b: (writes.append(str(b)), real_replace(a, b)))
+    else:
+        for name in ("put_object", "compose_object", "copy_object"):
+            real = getattr(any_store.client, name)
+            monkeypatch.setattr(any_store.client, name, lambda b, o, *a, _real=real, **k: (writes.append(o), _real(b, o, *a, **k))[1])
+    again = any_store.put(chunks_of(data, 777))
+    assert again == first
+    assert writes == []  # an existing address is not written again
+    if isinstance(any_store, LocalBlobStore):
+        after = any_store._path(first.key).stat()
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert blob_names(any_store) == [first.key]
+    assert read_all(any_store, first.key) == data
+
+
+def test_contract_too_large_and_failing_sources_leave_nothing(any_store):
+    big = os.urandom(6 * CHUNK)
+    with pytest.raises(TooLarge) as e:
+        any_store.put(chunks_of(big), max_size=len(big) - 1)
+    assert e.value.limit == len(big) - 1 and not e.value.part
+    assert any_store.put(chunks_of(big), max_size=len(big)).size == len(big)
+
+    def broken() -> Iterator[bytes]:
+        yield os.urandom(6 * CHUNK)
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        any_store.put(broken())
+    assert blob_names(any_store) == [hashlib.sha256(big).hexdigest()]
+    assert leftovers(any_store) == []
+
+
+def test_contract_missing_and_malformed_keys(any_store):
+    key = hashlib.sha256(b"never stored").hexdigest()
+    assert not any_store.exists(key)
+    with pytest.raises(FileNotFoundError):
+        list(any_store.open(key))
+    for bad in ("", "../" + "0" * 61, key.upper(), key[:-1]):
+        with pytest.raises(ValueError):
+            any_store.exists(bad)
+        with pytest.raises(ValueError):
+            list(any_store.open(bad))
+    assert any_store.check() == "ok"
+
+
+def test_contract_staged_upload_in_any_order(any_store):
+    data = os.urandom(3 * PART_LIMIT + 1000)
+    pieces = [data[i : i + PART_LIMIT] for i in range(0, len(data), PART_LIMIT)]
+    upload = any_store.begin_upload(max_size=len(data))
+    assert any_store.parts(upload) == []
+    for n in (3, 1, 4, 2):
+        assert any_store.write_part(upload, n, chunks_of(pieces[n - 1], 10_000)) == PartInfo(n, len(pieces[n - 1]))
+    assert any_store.parts(upload) == [PartInfo(i + 1, len(p)) for i, p in enumerate(pieces)]
+    info = any_store.complete_upload(upload)
+    assert info == BlobInfo(hashlib.sha256(data).hexdigest(), len(data))
+    assert read_all(any_store, info.key) == data
+    # a retried complete (the answer was lost on the way) gives the same answer; the upload is closed
+    assert any_store.complete_upload(upload) == info
+    with pytest.raises(UploadNotFound):
+        any_store.write_part(upload, 5, [b"late"])
+    with pytest.raises(UploadNotFound):
+        any_store.parts(upload)
+    assert blob_names(any_store) == [info.key]
+    assert not [n for n in staging(any_store) if "part-" in n]  # the parts are gone once the blob exists
+    assert leftovers(any_store) == []
+
+
+def test_contract_upload_resumes_after_a_dropped_part(any_store):
+    data = os.urandom(2 * PART_LIMIT + 5)
+    pieces = [data[:PART_LIMIT], data[PART_LIMIT : 2 * PART_LIMIT], data[2 * PART_LIMIT :]]
+    upload = any_store.begin_upload()
+    any_store.write_part(upload, 1, [pieces[0]])
+    any_store.write_part(upload, 2, [b"an earlier attempt"])
+
+    def dropped() -> Iterator[bytes]:
+        yield pieces[1][:1000]
+        raise ConnectionResetError("connection dropped halfway through part 2")
+
+    with pytest.raises(ConnectionResetError):
+        any_store.write_part(upload, 2, dropped())
+    # The half part left no trace: part 2 reads as missing (the file store writes parts in place) or as the
+    # earlier attempt (the S3 store keeps every attempt as its own object), never as the 1000 bytes that came.
+    # The client sees what is safely stored and resends from there.
+    assert any_store.parts(upload) in (
+        [PartInfo(1, PART_LIMIT)],
+        [PartInfo(1, PART_LIMIT), PartInfo(2, len(b"an earlier attempt"))],
+    )
+    any_store.write_part(upload, 3, [pieces[2]])
+    any_store.write_part(upload, 2, chunks_of(pieces[1], 4096))  # the resend replaces the same part
+    assert any_store.parts(upload) == [PartInfo(1, PART_LIMIT), PartInfo(2, PART_LIMIT), PartInfo(3, 5)]
+    info = any_store.complete_upload(upload)
+    assert read_all(any_store, info.key) == data
+    assert info.size == len(data)
+
+
+def test_contract_upload_size_limits(any_store):
+    upload = any_store.begin_upload(max_size=2 * PART_LIMIT + 10)
+    with pytest.raises(TooLarge) as e:
+        any_store.write_part(upload, 1, chunks_of(b"x" * (PART_LIMIT + 1), 1000))
+    assert e.value.part and e.value.limit == PART_LIMIT
+    any_store.write_part(upload, 1, [b"x" * PART_LIMIT])
+    any_store.write_part(upload, 2, [b"y" * PART_LIMIT])
+    with pytest.raises(TooLarge) as e:
+        any_store.write_part(upload, 3, [b"z" * 11])  # one byte over the upload's own limit
+    assert not e.value.part and e.value.limit == 2 * PART_LIMIT + 10
+    assert any_store.parts(upload) == [PartInfo(1, PART_LIMIT), PartInfo(2, PART_LIMIT)]
+    # rewriting a part counts only the new size against the limit
+    any_store.write_part(upload, 2, [b"y" * (PART_LIMIT - 100)])
+    any_store.write_part(upload, 3, [b"z" * 110])
+    info = any_store.complete_upload(upload)
+    assert info.size == 2 * PART_LIMIT + 10
+    assert leftovers(any_store) == []
+
+
+def test_contract_complete_needs_every_part(any_store):
+    upload = any_store.begin_upload()
+    with pytest.raises(PartsMissing) as e:
+        any_store.complete_upload(upload)
+    assert e.value.missing == [1]
+    any_store.write_part(upload, 1, [b"a"])
+    any_store.write_part(upload, 4, [b"d"])
+    with pytest.raises(PartsMissing) as e:
+        any_store.complete_upload(upload)
+    assert e.value.missing == [2, 3]
+    any_store.write_part(upload, 2, [b"b"])
+    any_store.write_part(upload, 3, [b"c"])
+    assert read_all(any_store, any_store.complete_upload(upload).key) == b"abcd"
+
+
+def test_contract_bad_upload_ids_and_part_numbers(any_store):
+    for bad in ("", "0" * 32 + "/../x", "../../etc", "Z" * 32, "0" * 32):
+        with pytest.raises(UploadNotFound):
+            any_store.write_part(bad, 1, [b"x"])
+        with pytest.raises(UploadNotFound):
+            any_store.parts(bad)
+        with pytest.raises(UploadNotFound):
+            any_store.complete_upload(bad)
+    upload = any_store.begin_upload()
+    for number in (0, -1, MAX_PARTS + 1, True, "1"):
+        with pytest.raises(ValueError):
+            any_store.write_part(upload, number, [b"x"])
+    any_store.write_part(upload, MAX_PARTS, [b"last"])
+    assert any_store.parts(upload) == [PartInfo(MAX_PARTS, 4)]
+
+
+def test_contract_abort(any_store):
+    upload = any_store.begin_upload()
+    any_store.write_part(upload, 1, [b"withdrawn"])
+    other = any_store.begin_upload()
+    any_store.abort_upload(upload)
+    any_store.abort_upload(upload)  # aborting twice is harmless (a retried request)
+    for call in (lambda: any_store.parts(upload), lambda: any_store.complete_upload(upload),
+                 lambda: any_store.write_part(upload, 1, [b"x"])):
+        with pytest.raises(UploadNotFound):
+            call()
+    assert any_store.parts(other) == []
+    assert all(upload not in n for n in staging(any_store))
+    assert blob_names(any_store) == []
+
+
+def test_contract_sweep_removes_only_abandoned_uploads(any_store):
+    stale = any_store.begin_upload()
+    any_store.write_part(stale, 1, [b"abandoned"])
+    done = any_store.begin_upload()
+    any_store.write_part(done, 1, [b"finished"])
+    info = any_store.complete_upload(done)
+    assert any_store.sweep_uploads(timedelta(hours=1)) == 0
+    assert any_store.parts(stale) == [PartInfo(1, 9)]
+    later = clock.now() + timedelta(hours=2)
+    assert any_store.sweep_uploads(timedelta(hours=1), now=later) == 2  # the abandoned one and the done marker
+    assert staging(any_store) == []
+    with pytest.raises(UploadNotFound):
+        any_store.parts(stale)
+    assert read_all(any_store, info.key) == b"finished"  # blobs are never swept
+    assert any_store.sweep_uploads(timedelta(hours=1), now=later) == 0  # safe to run twice
+
+
+def test_sweep_keeps_recent_uploads_and_removes_crash_leftovers(tmp_path):
+    store = LocalBlobStore(tmp_path / "blobs", part_limit=PART_LIMIT)
+    old, fresh = store.begin_upload(), store.begin_upload()
+    store.write_part(old, 1, [b"old"])
+    store.write_part(fresh, 1, [b"fresh"])
+    crashed = store.root / "tmp" / "tmpcrashed"
+    crashed.write_bytes(b"half a blob")
+    day_ago = (clock.now() - timedelta(days=1)).timestamp()
+    for p in [store.root / "staging" / old, *(store.root / "staging" / old).iterdir(), crashed]:
+        os.utime(p, (day_ago, day_ago))
+    assert store.sweep_uploads(timedelta(hours=12)) == 1
+    assert not crashed.exists()
+    assert store.parts(fresh) == [PartInfo(1, 5)]
+    with pytest.raises(UploadNotFound):
+        store.parts(old)
+
+
+def test_full_parts_become_the_blob_without_a_copy(tmp_path):
+    store = LocalBlobStore(tmp_path / "blobs", part_limit=PART_LIMIT)
+    data = os.urandom(2 * PART_LIMIT + 99)
+    upload = store.begin_upload()
+    for n, start in enumerate(range(0, len(data), PART_LIMIT), 1):
+        store.write_part(upload, n, [data[start : start + PART_LIMIT]])
+    staged = (store.root / "staging" / upload / "data").stat().st_ino
+
+    def dropped() -> Iterator[bytes]:
+        yield b"z" * 5000
+        raise ConnectionResetError("dropped attempt at a part past the end")
+
+    with pytest.raises(ConnectionResetError):
+        store.write_part(upload, 4, dropped())
+    info = store.complete_upload(upload)
+    assert info == BlobInfo(hashlib.sha256(data).hexdigest(), len(data))  # the dropped bytes were cut off
+    path = store._path(info.key)
+    assert path.stat().st_ino == staged  # renamed into place: the bid was written to disk once
+    assert stat.S_IMODE(path.stat().st_mode) & 0o222 == 0
+    assert path.read_bytes() == data
+    assert sorted(p.name for p in (store.root / "staging" / upload).iterdir()) == ["done.json", "meta.json"]
+
+
+def test_complete_waits_for_a_part_still_arriving(tmp_path):
+    import threading
+
+    store = LocalBlobStore(tmp_path / "blobs", part_limit=PART_LIMIT)
+    upload = store.begin_upload()
+    store.write_part(upload, 1, [b"a" * PART_LIMIT])
+    arriving, release = threading.Event(), threading.Event()
+
+    def slow_part() -> Iterator[bytes]:
+        yield b"b" * 100
+        arriving.set()
+        assert release.wait(10)
+        yield b"b" * 100
+
+    writer = threading.Thread(target=store.write_part, args=(upload, 2, slow_part()))
+    writer.start()
+    assert arriving.wait(10)
+    results: list[BlobInfo] = []
+    completer = threading.Thread(target=lambda: results.append(store.complete_upload(upload)))
+    completer.start()
+    completer.join(0.3)
+    assert completer.is_alive()  # the part being written holds completion back
+    release.set()
+    writer.join(10)
+    completer.join(10)
+    assert read_all(store, results[0].key) == b"a" * PART_LIMIT + b"b" * 200
+    with pytest.raises(UploadNotFound):
+        store.write_part(upload, 3, [b"too late"])
+
+
+def test_an_upload_keeps_the_part_size_it_began_with(tmp_path):
+    before = LocalBlobStore(tmp_path / "blobs", part_limit=PART_LIMIT)
+    upload = before.begin_upload()
+    before.write_part(upload, 1, [b"a" * PART_LIMIT])
+    after = LocalBlobStore(tmp_path / "blobs", part_limit=2 * PART_LIMIT)  # restarted with a new setting
+    after.write_part(upload, 2, [b"b" * 10])
+    with pytest.raises(TooLarge):
+        after.write_part(upload, 3, [b"c" * (PART_LIMIT + 1)])
+    assert read_all(after, after.complete_upload(upload).key) == b"a" * PART_LIMIT + b"b" * 10

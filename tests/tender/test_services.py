@@ -19,7 +19,7 @@ from audit.log import AuditEntry
 from core import clock
 from core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from core.identity import Notification, Organisation, User, anonymous, hash_password
-from tender import rules
+from tender import keyholders, rules
 from tender import services as svc
 from tender.models import Clarification, Download, Registration, Tender, TenderDocument
 from tests.conftest import TEST_PASSWORD
@@ -118,10 +118,12 @@ def tender_input(w: SimpleNamespace, **changes) -> svc.TenderInput:
     return dataclasses.replace(data, **changes)
 
 
-def draft_tender(w: SimpleNamespace, blobs, with_document: bool = True, **changes) -> Tender:  # type: ignore[no-untyped-def]
+def draft_tender(w: SimpleNamespace, blobs, with_document: bool = True, with_keys: bool = True, **changes) -> Tender:  # type: ignore[no-untyped-def]
     tender = svc.create_tender(w.db, w.agency, tender_input(w, **changes))
     if with_document:
         svc.add_document(w.db, w.agency, blobs, tender.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
+    if with_keys:  # publication needs every key holder's registered public key
+        w.holder_keys = keyholders.generate_keys_for(w.db, tender)
     w.db.flush()
     w.db.refresh(tender)
     return tender
@@ -297,7 +299,8 @@ def test_publish_accepts_a_valid_tender_and_records_its_terms(db, make, blobs):
     assert entry.details["key_holders"] == w.holders
     assert entry.details["documents"] == [hashlib.sha256(PDF).hexdigest()]
     assert [lot["bid_security"] for lot in entry.details["lots"]] == [20_000_00, 10_000_00]
-    assert tags(db, tender) == ["tender.created", "tender.document.added", "tender.published"]
+    assert tags(db, tender) == ["tender.created", "tender.document.added"] + ["tender.key.registered"] * 3 + [
+        "tender.published", "tender.key.bundle.published"]
 
 
 def test_publish_refused_to_other_agency_and_twice(db, make, blobs):
@@ -887,7 +890,8 @@ def test_each_state_change_is_in_the_audit_log_in_order(db, make, blobs):
     move_to(w.deadline + timedelta(seconds=1))
     svc.close_due_tenders(db)
     assert tags(db, w.tender) == [
-        "tender.created", "tender.document.added", "tender.published", "tender.document.downloaded",
+        "tender.created", "tender.document.added", *["tender.key.registered"] * 3, "tender.published",
+        "tender.key.bundle.published", "tender.document.downloaded",
         "tender.registration.created", "tender.question.asked", "tender.question.answered", "tender.clarified",
         "tender.suspended", "tender.resumed", "tender.bidding.closed",
     ]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core import clock
 from core.identity import actor_for
-from tender import services
+from tender import keyholders, services
 from tender.models import Tender
 from tests.conftest import settings_with
 from tests.web.support import login
@@ -36,6 +36,7 @@ def world(make, db):
     # test's session and lock the app out of SQLite.
     w["ids"] = {"purchaser": purchaser.id, "agent2": w["agent2"].id, "monitor": w["monitor"].id}
     w["names"] = {"monitor": w["monitor"].full_name, "bidder": w["bidder"].full_name}
+    w["db"] = db
     db.commit()
     return w
 
@@ -88,6 +89,10 @@ def create_draft(client, token, world, **changes) -> int:
     assert r.status_code == 303, r.text
     m = re.fullmatch(r"/agency/tenders/(\d+)", r.headers["location"])
     assert m
+    # issue 3: publication needs the key holders' registered public keys (they register them on /keys)
+    db = world["db"]
+    keyholders.generate_keys_for(db, db.get(Tender, int(m.group(1))))
+    db.commit()
     return int(m.group(1))
 
 

@@ -32,6 +32,8 @@ from sqlalchemy import select
 
 from core.identity import Organisation, User, actor_for, hash_password
 from core.settings import Settings
+from evaluation.models import Expert
+from tender import keyholders
 from tender import services as svc
 from tender.models import Tender
 from tests.conftest import TEST_PASSWORD, Maker, _truncate
@@ -92,6 +94,7 @@ class Row:
     params: dict[str, str] = field(default_factory=dict)  # other path parameters -> world attribute
     known_bugs: dict[str, str] = field(default_factory=dict)  # role -> reason (strict xfail)
     keeps_world: bool = False  # a POST that changes only the session or the audit log: no need to rebuild after it
+    query: dict[str, str] = field(default_factory=dict)  # query string of a GET
 
     @property
     def key(self) -> tuple[str, str]:
@@ -197,6 +200,66 @@ MATRIX: list[Row] = [
     Row("POST", "/admin/users/create", only("allowed", "admin"), form={"username": "", "roles": "bidder"}),
     Row("GET", "/admin/users/{user_id:int}/edit", only("ok", "admin"), params={"user_id": "bidder1"}),
     Row("POST", "/admin/users/{user_id:int}", only("allowed", "admin"), params={"user_id": "bidder1"}, form={"username": ""}),
+    # ------------------------------------------------ the committee draw (issue 5, web/draws.py)
+    # The world holds no draw and no seat, so any id (the lot's) names none: only the tender's agency reaches the
+    # request (refused for its incomplete form), an expert learns only that the seat is not theirs, and the
+    # record of a draw that does not exist is not found by anyone.
+    Row("GET", f"/agency/tenders/{TID}/draw", own_published("ok")),
+    Row("GET", f"/agency/tenders/{TID}/draw", own_draft("ok"), target="draft"),
+    Row("POST", f"/agency/tenders/{TID}/draw/request", own_published("allowed"), form={"committee_size": "5"}),
+    Row("POST", f"/agency/tenders/{TID}/draw/request", own_draft("allowed"), target="draft", form={"committee_size": "5"}),
+    Row("GET", "/expert/draws", only("ok", "expert")),
+    Row("POST", "/expert/seats/{seat_id:int}/confirm", only("notfound", "expert"), params={"seat_id": "lot"}),
+    Row("POST", "/expert/seats/{seat_id:int}/decline", only("notfound", "expert"), params={"seat_id": "lot"}),
+    Row("POST", "/expert/seats/{seat_id:int}/conflict", only("notfound", "expert"), params={"seat_id": "lot"}, form={"note": "A relative"}),
+    Row("GET", "/api/v1/draws/{draw_id:int}/record", E("notfound"), params={"draw_id": "lot"}),
+    # ------------------------------------------------ the expert pool (issue 5, web/experts_admin.py, expert_portal.py, experts_api.py)
+    # The pool is never public: administrators keep it; the expert reaches only their own profile.
+    Row("GET", "/admin/experts", only("ok", "admin")),
+    Row("GET", "/admin/experts/new", only("ok", "admin")),
+    Row("POST", "/admin/experts/create", only("allowed", "admin"), form={"name": ""}),
+    Row("GET", "/admin/experts/{expert_id:int}", only("ok", "admin"), params={"expert_id": "expert_record"}),
+    Row("GET", "/admin/experts/{expert_id:int}/edit", only("ok", "admin"), params={"expert_id": "expert_record"}),
+    Row("POST", "/admin/experts/{expert_id:int}/save", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"name": ""}),
+    Row("POST", "/admin/experts/{expert_id:int}/status", only("allowed", "admin"), params={"expert_id": "expert_record"},
+        form={"status": "penalised", "since": "", "reason": ""}),
+    Row("POST", "/admin/experts/{expert_id:int}/employments", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"org_code": ""}),
+    Row("POST", "/admin/experts/{expert_id:int}/conflicts", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"kind": "shareholding"}),
+    Row("POST", "/admin/experts/{expert_id:int}/unavailable", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"start": ""}),
+    Row("GET", "/admin/experts/import", only("ok", "admin")),
+    Row("POST", "/admin/experts/import/upload", only("allowed", "admin"), files={}),
+    Row("GET", "/admin/experts/import/template.csv", only("ok", "admin")),
+    Row("GET", "/admin/experts/import/template.xlsx", only("ok", "admin")),
+    Row("GET", "/expert/profile", only("ok", "expert")),
+    Row("POST", "/expert/profile/conflicts", only("allowed", "expert"), form={"kind": "shareholding", "org_code": ""}),
+    Row("POST", "/expert/profile/unavailable", only("allowed", "expert"), form={"start": ""}),
+    Row("GET", "/api/v1/experts", only("ok", "admin")),
+    Row("POST", "/api/v1/experts", only("allowed", "admin"), form={"name": ""}),
+    Row("GET", "/api/v1/experts/{expert_id:int}", only("ok", "admin"), params={"expert_id": "expert_record"}),
+    Row("POST", "/api/v1/experts/{expert_id:int}/status", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"status": ""}),
+    # ------------------------------------------------ the audit log (issue 4, web/audit_api.py, web/monitor.py)
+    # The log's API is public and read-only (anyone may verify); the feed pages with their alerts are for supervisors.
+    Row("GET", "/api/v1/audit/checkpoint", public()),
+    Row("GET", "/api/v1/audit/key", public()),
+    Row("GET", "/api/v1/audit/checkpoints", public()),
+    Row("GET", "/api/v1/audit/entries", public(), query={"start": "0", "end": "5"}),
+    Row("GET", "/api/v1/audit/entries/{index:int}", public(), params={"index": "audit_entry"}),
+    Row("GET", "/api/v1/audit/proof/inclusion", public(), query={"index": "0", "tree_size": "1"}),
+    Row("GET", "/api/v1/audit/proof/consistency", public(), query={"first": "0", "second": "1"}),
+    Row("GET", "/api/v1/audit/stream", public(), query={"max_idle": "0"}),
+    Row("GET", "/monitor/audit", only("ok", "monitor", "admin")),
+    Row("GET", "/monitor/audit/entries/{index:int}", only("ok", "monitor", "admin"), params={"index": "audit_entry"}),
+    # ------------------------------------------------ issue 3: key holders, the key bundle, sealing (agencyA, monitor, centre hold keys)
+    Row("GET", "/keys", logged_in("ok")),
+    Row("GET", f"/keys/tenders/{TID}", E("notfound", anonymous="login", agencyA="ok", monitor="ok", centre="ok")),
+    Row("GET", f"/keys/tenders/{TID}", E("notfound", anonymous="login", agencyA="ok", monitor="ok", centre="ok"), target="draft"),
+    Row("POST", f"/keys/tenders/{TID}/register", E("notfound", anonymous="login", agencyA="allowed", monitor="allowed", centre="allowed",
+        purchaser="forbidden", admin="forbidden"), target="draft", form={"public_key": "not-a-key"}),
+    Row("POST", f"/keys/tenders/{TID}/register", E("forbidden", anonymous="login", agencyA="allowed", monitor="allowed", centre="allowed"),
+        form={"public_key": "not-a-key"}),
+    Row("GET", f"/tenders/{TID}/key-bundle.json", public()),
+    Row("GET", f"/tenders/{TID}/key-bundle.json", E("notfound"), target="draft"),
+    Row("GET", f"/bidder/tenders/{TID}/seal", only("ok", "bidder1", "bidder2")),
 ]
 
 
@@ -274,6 +337,7 @@ def build_world(env: Env) -> SimpleNamespace:
             t = svc.create_tender(s, agency, tender_input(basis, title=title))
             svc.add_document(s, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
             if publish:
+                keyholders.generate_keys_for(s, t)  # publication needs the holders' keys (issue 3)
                 svc.publish(s, agency, t.id)
             s.flush()
             s.refresh(t)
@@ -291,7 +355,14 @@ def build_world(env: Env) -> SimpleNamespace:
         w.question, w.objection = question.id, objection.id
         w.agency_org = agency_org.id
         w.bidder1 = users["bidder1"].id
+        # the expert pool: the expert account's own record (no specialties: the catalogue is not loaded here)
+        expert_record = Expert(name="Matrix Expert", id_number=f"M-{token}", title="高级工程师", title_level="associate_senior", years=10,
+                               user_id=users["expert"].id)
+        s.add(expert_record)
+        s.flush()
+        w.expert_record = expert_record.id
         w.lang = "en"
+        w.audit_entry = 0  # the first audit entry (the world's first change)
         s.commit()
     return w
 
@@ -357,7 +428,7 @@ def request_cell(env: Env, row: Row, role: str) -> tuple[str, Any]:
         client.set_session_data({SESSION_USER: uid, SESSION_ROLE: acting})
     path = concrete_path(row, w)
     if row.method == "GET":
-        r = client.get(path, follow_redirects=False)
+        r = client.get(path, params=row.query, follow_redirects=False)
     else:
         form = {k: str(getattr(w, v)) if k == "lot_id" else v for k, v in (row.form or {}).items()}
         headers = {"x-csrftoken": env.csrf}

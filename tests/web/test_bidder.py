@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from core import clock
-from tender import rules, services
+from tender import keyholders, rules, services
 from tender.lifecycle import Status
 from tender.models import Registration, Tender
 from tender.services import FileInput, LotInput, TenderInput
@@ -39,6 +39,7 @@ def published_tender(db, make, settings, *, lots: int = 2, days: int = 30) -> tu
 
     tender = services.create_tender(db, agency, data)
     services.add_document(db, agency, open_store(settings), tender.id, FileInput("招标文件.pdf", [PDF]), settings.max_document_bytes)
+    keyholders.generate_keys_for(db, tender)  # publication needs the holders' keys (issue 3)
     services.publish(db, agency, tender.id)
     db.commit()
     return tender, agency

@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from audit.log import AuditEntry, verify_chain
 from core import credit_code
 from core.identity import Organisation, User
+from evaluation import catalogue
+from evaluation import rules as evaluation_rules
 from evaluation.models import Expert
 from tender import accounts, rules, services
 from tender.models import Clarification, Download, Question, Registration, Tender
@@ -46,6 +48,14 @@ def test_organisations_experts_and_audit_chain(loaded):
     assert all(e.years >= 8 and e.title and e.employer_name and e.specialties and credit_code.is_valid(e.employer_code) for e in experts)
     assert sum(1 for e in experts if e.user_id is not None) == 5
     assert db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == "evaluation.expert.created")) == 40
+    # the pool uses the shipped catalogue's specialties, with histories, interests, unavailable days and statuses
+    leaves = {e.code for e in catalogue.read_catalogue() if len(e.code) == 5}
+    assert all(set(e.specialty_codes) <= leaves for e in experts)
+    assert all(evaluation_rules.eligible(e.title_level, e.years) and evaluation_rules.id_number_problem(e.id_number) is None for e in experts)
+    assert Counter(e.status for e in experts) == {"active": 38, "suspended": 1, "penalised": 1}
+    assert all(e.status_reason for e in experts if e.status != "active")
+    assert sum(1 for e in experts if any(j.end is not None for j in e.employments)) == 12
+    assert sum(len(e.conflicts) for e in experts) == 3 and sum(len(e.unavailable) for e in experts) == 3
 
     result = verify_chain(db)
     assert result.ok, result.reason

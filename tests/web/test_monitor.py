@@ -7,7 +7,7 @@ import pytest
 from audit.queries import entries_for_subject
 from core import clock
 from storage.blobs import open_store
-from tender import services
+from tender import keyholders, services
 from tender.lifecycle import Status
 from tender.models import Tender
 from tender.services import FileInput, LotInput, TenderInput
@@ -36,6 +36,7 @@ def published_tender(db, make, settings, *, days: int = 30):
     )
     tender = services.create_tender(db, agency, data)
     services.add_document(db, agency, open_store(settings), tender.id, FileInput("招标文件.pdf", [PDF]), settings.max_document_bytes)
+    keyholders.generate_keys_for(db, tender)  # publication needs the holders' keys (issue 3)
     services.publish(db, agency, tender.id)
     db.commit()
     return tender, agency
@@ -188,3 +189,119 @@ def test_overdue_objection_answers_are_highlighted_in_the_list(client, db, make,
     assert zh("%(n)s overdue", n=1) in page and 'class="overdue"' in page
     detail = client.get(f"/monitor/tenders/{tid}").text
     assert "资格条件限制了潜在投标人。" in detail and zh("overdue") in detail
+
+
+# ---------------------------------------------------------------- the audit feed, entry pages and alerts (issue 4)
+
+
+def _entries(db, n: int, actor=None):  # type: ignore[no-untyped-def]
+    from audit import EventTag, record
+    from core.identity import Actor
+
+    who = actor or Actor(user_id=None, username="agent", role="agency", organisation_id=None, ip="198.51.100.7")
+    out = [record(db, EventTag.tender_updated, actor=who, subject=f"tender:{i % 2}", details={"title": f"T{i}"}) for i in range(n)]
+    db.commit()
+    return out
+
+
+def test_audit_feed_is_for_monitors_and_admins(client, db, make, settings, people):
+    _entries(db, 3)
+    assert client.get("/monitor/audit", follow_redirects=False).status_code == 303
+    login(client, "bidder_a")
+    assert client.get("/monitor/audit").status_code == 403
+    login(client, "watcher")
+    page = client.get("/monitor/audit")
+    assert page.status_code == 200 and zh("Audit log") in page.text and zh("Alerts") in page.text
+    assert 'data-last="' in page.text and "/static/js/audit-feed.js" in page.text
+    make.user(None, "admin", username="root_admin")
+    db.commit()
+    login(client, "root_admin")
+    assert client.get("/monitor/audit").status_code == 200 and client.get("/monitor/audit/entries/0").status_code == 200
+    login(client, "bidder_a")
+    assert client.get("/monitor/audit/entries/0").status_code == 403
+    client.cookies.clear()
+    assert client.get("/monitor/audit/entries/0", follow_redirects=False).status_code == 303
+
+
+def test_audit_feed_filters_by_tender_tag_and_actor(client, db, make, settings, people):
+    _entries(db, 4)
+    from audit import EventTag, record
+
+    record(db, EventTag.tender_cancelled, actor=people["bidder"], subject="tender:7", details={"reason": "x"})
+    db.commit()
+    login(client, "watcher")
+    rows = lambda text: text.count('<tr data-index="')  # noqa: E731
+    assert rows(client.get("/monitor/audit").text) >= 5
+    assert rows(client.get("/monitor/audit", params={"tender": 1}).text) == 2
+    assert rows(client.get("/monitor/audit", params={"tag": "tender.cancelled"}).text) == 1
+    assert rows(client.get("/monitor/audit", params={"tag": "tender"}).text) >= 5
+    assert rows(client.get("/monitor/audit", params={"who": "bidder_a"}).text) == 1
+    org = people["bidder"].organisation_id
+    assert rows(client.get("/monitor/audit", params={"organisation": org}).text) == 1
+    bad = client.get("/monitor/audit", params={"tender": "abc"})
+    assert bad.status_code == 422 and zh("The filter must be a whole number.") in bad.text
+
+
+def test_concealed_actors_never_show_in_the_feed_or_its_alerts(client, db, make, settings, people):
+    from audit import EventTag, record
+    from core.identity import Actor
+
+    for org in (41, 42, 43):
+        bidder = Actor(user_id=org, username=f"secret_bidder_{org}", role="bidder", organisation_id=org, ip="203.0.113.77")
+        record(db, EventTag.bid_submitted, actor=bidder, subject="tender:5", details={"lot": 2}, conceal_actor=True)
+    db.commit()
+    login(client, "watcher")
+    page = client.get("/monitor/audit").text
+    assert "secret_bidder" not in page and "203.0.113.77" not in page
+    assert zh("%(n)s bids of different bidders on lot %(lot)s of %(subject)s came from one network address.", n=3, lot=2, subject="tender:5") in page
+    assert client.get("/monitor/audit", params={"who": "secret_bidder_41"}).text.count('<tr data-index="') == 0
+    entry = client.get("/monitor/audit/entries/0").text
+    assert "secret_bidder" not in entry and "203.0.113.77" not in entry and zh("Not disclosed yet: only their salted digest is public.") in entry
+
+
+def test_alerts_for_refused_access_time_windows_and_failed_logins(client, db, make, settings, people):
+    from audit import EventTag, record
+    from core.identity import Actor
+
+    intruder = Actor(user_id=None, username="mallory", role=None, organisation_id=None, ip="192.0.2.66")
+    record(db, EventTag.access_refused, actor=intruder, subject="tender:3", details={"reason": "sealed"})
+    record(db, EventTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"window": "bid_deadline", "lot": 1})
+    record(db, EventTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"reason": "file too large"})
+    for _ in range(3):
+        record(db, EventTag.auth_login_failed, actor=intruder, subject="login:admin", details={})
+    db.commit()
+    login(client, "watcher")
+    page = client.get("/monitor/audit").text
+    assert zh("Refused attempt to read sealed data on %(subject)s (by %(actor)s).", subject="tender:3", actor="mallory") in page
+    assert zh("%(tag)s refused on %(subject)s: outside its time window (%(window)s).", tag="tender.bid.refused", subject="tender:3",
+              window="bid_deadline") in page
+    assert page.count("outside_window") == 1  # the refusal for another reason is no time-window alert
+    assert zh("%(n)s failed logins to the account %(who)s within %(minutes)s minutes.", n=3, who="admin", minutes=15) in page
+    assert zh("%(n)s failed logins from the address %(who)s within %(minutes)s minutes.", n=3, who="192.0.2.66", minutes=15) in page
+
+
+def test_failed_logins_spread_over_time_raise_no_alert(db, make, people):
+    from datetime import timedelta as td
+
+    from audit import EventTag, alerts, record
+    from core.identity import Actor
+
+    someone = Actor(user_id=None, username="forgetful", role=None, organisation_id=None, ip="192.0.2.5")
+    for _ in range(3):
+        record(db, EventTag.auth_login_failed, actor=someone, subject="login:forgetful", details={})
+        db.commit()
+        clock.shift(td(minutes=10))
+    assert [a for a in alerts.alerts(db, people["monitor"]) if a.kind == "failed_logins"] == []
+
+
+def test_audit_entry_page_carries_what_the_browser_needs_to_check_the_proof(client, db, make, settings, people):
+    entries = _entries(db, 3)
+    login(client, "watcher")
+    page = client.get(f"/monitor/audit/entries/{entries[1].index}")
+    assert page.status_code == 200
+    import base64
+
+    assert f'data-entry="{base64.b64encode(entries[1].entry_bytes).decode()}"' in page.text
+    assert entries[1].leaf_hash.hex() in page.text and "/static/js/audit-proof.js" in page.text
+    assert client.get("/monitor/audit/entries/999").status_code == 404
+    assert client.get("/static/js/audit-proof.js").status_code == 200

@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 from core import clock
 from core.identity import User
 from storage.blobs import LocalBlobStore
-from tender import services
+from tender import keyholders, services
 from tender.models import Download, Lot, Tender
 from tender.services import FileInput, LotInput, TenderInput
 from tests.conftest import TEST_PASSWORD
@@ -90,6 +90,7 @@ class World:
         for name, content in documents:
             services.add_document(self.db, agent, self.blobs, t.id, FileInput(name, [content]), MAX)
         if publish:
+            keyholders.generate_keys_for(self.db, t)  # publication needs the holders' keys (issue 3)
             services.publish(self.db, agent, t.id)
         self.db.commit()
         self.db.refresh(t)

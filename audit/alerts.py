@@ -1,0 +1,121 @@
+"""Risk alerts for monitors, computed from the log (read-only, nothing stored).
+
+The kinds:
+- sealed_access_refused: a refused attempt to read sealed data (access.refused).
+- outside_window: an action refused for being outside its time window. A refusal entry (tag ending in
+  ".refused") says so with a "window" detail naming the window ("bid_deadline", "opening_time", ...);
+  features that refuse for time reasons record it that way.
+- failed_logins: at least FAILED_LOGINS failed logins for one account or from one address within
+  LOGIN_WINDOW, and every throttled login.
+- same_address_bids: bids of several bidders on one lot uploaded from one network address. tender.bid.submitted
+  conceals its actor until the opening (E26), so the rule reads the confidential part server-side and the
+  alert says only how many bids on which lot came from one address, never which address or which bidders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.events import EventTag
+from audit.feed import require_supervisor
+from audit.log import AuditConfidential, AuditEntry
+from core import clock
+from core.identity import Actor
+
+FAILED_LOGINS = 3
+LOGIN_WINDOW = timedelta(minutes=15)
+LOOKBACK = timedelta(days=30)
+LIMIT = 50_000  # entries of each kind read at most
+
+
+@dataclass
+class Alert:
+    kind: str
+    time: datetime  # of the latest entry behind it
+    subject: str
+    count: int
+    indexes: list[int]  # the entries behind it (their public view shows no concealed actor)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _tagged(session: Session, since: datetime, *tags: str) -> list[AuditEntry]:
+    stmt = select(AuditEntry).where(AuditEntry.tag.in_(tags), AuditEntry.time >= since).order_by(AuditEntry.index).limit(LIMIT)
+    return list(session.scalars(stmt))
+
+
+def sealed_access_refused(session: Session, since: datetime) -> list[Alert]:
+    return [
+        Alert("sealed_access_refused", e.time, e.subject, 1, [e.index], {"reason": (e.details or {}).get("reason", ""), "actor": e.actor})
+        for e in _tagged(session, since, EventTag.access_refused.value)
+    ]
+
+
+def outside_window(session: Session, since: datetime) -> list[Alert]:
+    refusals = [t.value for t in EventTag if t.value.endswith(".refused") and t != EventTag.access_refused]
+    return [
+        Alert("outside_window", e.time, e.subject, 1, [e.index], {"tag": e.tag, "window": e.details["window"], "actor": e.actor})
+        for e in _tagged(session, since, *refusals)
+        if (e.details or {}).get("window")
+    ]
+
+
+def failed_logins(session: Session, since: datetime) -> list[Alert]:
+    entries = _tagged(session, since, EventTag.auth_login_failed.value, EventTag.auth_login_throttled.value)
+    out = [Alert("login_throttled", e.time, e.subject, 1, [e.index], {"account": e.subject.removeprefix("login:")})
+           for e in entries if e.tag == EventTag.auth_login_throttled.value]
+    groups: dict[tuple[str, str], list[AuditEntry]] = defaultdict(list)
+    for e in entries:
+        if e.tag == EventTag.auth_login_failed.value:
+            groups[("account", e.subject.removeprefix("login:"))].append(e)
+            groups[("address", e.ip)].append(e)
+    for (by, who), group in groups.items():
+        # the largest number of failures inside any LOGIN_WINDOW (a sliding window over the sorted times)
+        best: list[AuditEntry] = []
+        lo = 0
+        for hi in range(len(group)):
+            while group[hi].time - group[lo].time > LOGIN_WINDOW:
+                lo += 1
+            if hi - lo + 1 > len(best):
+                best = group[lo : hi + 1]
+        if len(best) >= FAILED_LOGINS:
+            out.append(Alert("failed_logins", best[-1].time, f"login:{who}" if by == "account" else "", len(best),
+                             [e.index for e in best], {"by": by, "who": who, "minutes": int(LOGIN_WINDOW.total_seconds() // 60)}))
+    return out
+
+
+def same_address_bids(session: Session, since: datetime) -> list[Alert]:
+    stmt = (
+        select(AuditEntry.index, AuditEntry.time, AuditEntry.subject, AuditEntry.details, AuditConfidential.data)
+        .join(AuditConfidential, AuditConfidential.entry_index == AuditEntry.index)
+        .where(AuditEntry.tag == EventTag.bid_submitted.value, AuditEntry.time >= since)
+        .order_by(AuditEntry.index)
+        .limit(LIMIT)
+    )
+    groups: dict[tuple[str, Any, str], dict[Any, tuple[int, datetime]]] = defaultdict(dict)
+    for index, time, subject, details, data in session.execute(stmt):
+        who = (data or {}).get("actor") or {}
+        ip, bidder = who.get("ip"), who.get("organisation") or who.get("user_id")
+        if not ip or bidder is None:
+            continue
+        lot = (details or {}).get("lot", (data or {}).get("lot"))
+        groups[(subject, lot, ip)][bidder] = (index, time)  # the newest bid of each bidder counts
+    out = []
+    for (subject, lot, _ip), bidders in groups.items():
+        if len(bidders) >= 2:
+            latest = max(t for _, t in bidders.values())
+            out.append(Alert("same_address_bids", latest, subject, len(bidders), sorted(i for i, _ in bidders.values()), {"lot": lot}))
+    return out
+
+
+def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) -> list[Alert]:
+    """Every alert of the last `lookback`, newest first. Monitors and administrators only."""
+    require_supervisor(actor)
+    since = clock.now() - lookback
+    found = [*sealed_access_refused(session, since), *outside_window(session, since), *failed_logins(session, since),
+             *same_address_bids(session, since)]
+    return sorted(found, key=lambda a: (a.time, a.indexes[-1]), reverse=True)

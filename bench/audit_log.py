@@ -1,0 +1,248 @@
+"""The audit log's figures on SQLite and on PostgreSQL, each database built from the migrations.
+
+For each backend it prints:
+- appends/s through audit.record(), one entry per transaction (commit each) and in batches (one commit per
+  --batch entries), and the baseline in the same run: a plain INSERT of the same entry row (same columns and
+  values, no head lock, no tree) into a copy of the table, one per transaction and batched; the ratio says what
+  the head lock and the stored tree cost;
+- proof latency at --entries entries (default 1,000,000): inclusion and consistency proofs answered from the
+  stored subtree hashes (audit.tree), median and 99th percentile over --proofs random queries;
+- full verification speed (audit.verify.verify_log: entry bytes, columns and details against what was hashed,
+  the whole tree rebuilt, every stored node, the signed checkpoints and their consistency), entries/s, and the
+  tree recomputation alone (entry bytes to root, compared with the latest checkpoint), entries/s.
+
+The million entries are bulk-built straight into the tables (entries, nodes, head; one signed checkpoint per
+100,000 entries) with executemany in batches of 10,000: the same rows record() writes (canonical entry bytes,
+leaf and interior nodes from audit.tree.extend), without going through one transaction per entry.
+
+    .venv/bin/python bench/audit_log.py [--entries 1000000] [--backends sqlite,postgresql]
+
+PostgreSQL is ETENDER_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database
+is created and dropped. Aims (issue 4): >= 3,000 appends/s, proofs < 2 ms at a million entries, verification
+>= 200,000 entries/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Column, MetaData, Table, create_engine, insert, text  # noqa: E402
+
+from audit import EventTag, checkpoints, record, tree  # noqa: E402
+from audit.log import AuditEntry, AuditHead, canonical, format_time  # noqa: E402
+from audit.merkle import leaf_hash  # noqa: E402
+from audit.verify import verify_log  # noqa: E402
+from core import clock  # noqa: E402
+from core.db import make_engine, make_sessionmaker  # noqa: E402
+from core.identity import Actor  # noqa: E402
+from core.signing import signing_key, verifier_keys  # noqa: E402
+from web.cli import upgrade_database  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ORIGIN = "bench.etender/audit"
+ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
+
+
+def _sa(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def plain_table() -> Table:
+    """A copy of audit_entries without the log around it: the baseline's plain INSERT target."""
+    md = MetaData()
+    return Table("bench_plain_entries", md, *[Column(c.name, c.type, primary_key=c.primary_key) for c in AuditEntry.__table__.columns])
+
+
+def entry_row(index: int, subject: str, i: int) -> dict[str, object]:
+    now = clock.now()
+    details = {"title": f"T{i}", "n": i}
+    doc = {"index": index, "tag": "tender.updated", "time": format_time(now), "actor": "alice", "actor_id": 7, "role": "agency",
+           "organisation": 3, "ip": "198.51.100.7", "subject": subject, "details_digest": hashlib.sha256(canonical(details)).hexdigest()}
+    return {"index": index, "time": now, "tag": "tender.updated", "actor_user_id": 7, "actor": "alice", "role": "agency",
+            "organisation_id": 3, "ip": "198.51.100.7", "subject": subject, "details": details, "details_digest": doc["details_digest"],
+            "entry_bytes": canonical(doc)}
+
+
+def appends(factory, n: int, batch: int) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    done = 0
+    while done < n:
+        with factory() as session:
+            for _ in range(min(batch, n - done)):
+                record(session, EventTag.tender_updated, actor=ALICE, subject=f"tender:{done % 50}", details={"title": f"T{done}", "n": done})
+                done += 1
+            session.commit()
+    return n / (time.perf_counter() - start)
+
+
+def plain_inserts(factory, table: Table, n: int, batch: int) -> float:  # type: ignore[no-untyped-def]
+    """The same row, built the same way (canonical bytes and all), one INSERT statement each, as record() runs it."""
+    stmt = insert(table)
+    start = time.perf_counter()
+    done = 0
+    while done < n:
+        with factory() as session:
+            conn = session.connection()
+            for _ in range(min(batch, n - done)):
+                conn.execute(stmt, [entry_row(done, f"tender:{done % 50}", done)])
+                done += 1
+            session.commit()
+    return n / (time.perf_counter() - start)
+
+
+def bulk_build(engine, data_dir: Path, target: int, start_size: int) -> None:  # type: ignore[no-untyped-def]
+    """Extend the log to `target` entries directly in the tables (see the module's docstring)."""
+    factory = make_sessionmaker(engine)
+    key = signing_key(data_dir, ORIGIN)
+    with factory() as session:
+        head = session.get(AuditHead, 1)
+        frontier = tree.split_frontier(head.frontier)
+        size = head.size
+        assert size == start_size
+        entries_t, nodes_t = AuditEntry.__table__, tree.AuditNode.__table__
+        chunk = 10_000
+        while size < target:
+            rows, nodes = [], []
+            for index in range(size, min(target, size + chunk)):
+                row = entry_row(index, f"tender:{index % 997}", index)
+                rows.append(row)
+                nodes.extend({"key": k, "hash": h} for k, h in tree.extend(frontier, index, leaf_hash(row["entry_bytes"])))  # type: ignore[arg-type]
+            session.execute(insert(entries_t), rows)
+            session.execute(insert(nodes_t), nodes)
+            size += len(rows)
+            head.size, head.frontier = size, b"".join(frontier)
+            if size // 100_000 != (size - len(rows)) // 100_000 or size == target:  # one checkpoint per 100,000 entries
+                session.flush()
+                checkpoints.sign(session, key, ORIGIN)
+            session.commit()
+            head = session.get(AuditHead, 1)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def proofs(factory, size: int, count: int) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    rng = random.Random(4)
+    inc, con = [], []
+    with factory() as session:
+        tree.inclusion_proof(session, 0, size)  # warm the connection
+        for _ in range(count):
+            i = rng.randrange(size)
+            t0 = time.perf_counter()
+            tree.inclusion_proof(session, i, size)
+            inc.append((time.perf_counter() - t0) * 1000)
+            m = rng.randrange(1, size)
+            t0 = time.perf_counter()
+            tree.consistency_proof(session, m, size)
+            con.append((time.perf_counter() - t0) * 1000)
+    return inc, con
+
+
+def tree_only(engine) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+    """The Merkle tree rebuilt from the entry bytes alone, read with a plain DBAPI cursor."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute('SELECT entry_bytes FROM audit_entries ORDER BY "index"')
+        frontier: list[bytes] = []
+        size = 0
+        while rows := cur.fetchmany(10_000):
+            for (entry_bytes,) in rows:
+                tree.extend(frontier, size, leaf_hash(bytes(entry_bytes)))
+                size += 1
+        return size, tree.frontier_root(frontier)
+    finally:
+        raw.close()
+
+
+def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> None:
+    print(f"\n== {name} ==", flush=True)
+    upgrade_database(url)
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    table = plain_table()
+    table.create(engine)
+    try:
+        single = appends(factory, args.single, 1)
+        batched = appends(factory, args.batched, args.batch)
+        base_single = plain_inserts(factory, table, args.single, 1)
+        with engine.begin() as conn:
+            conn.execute(table.delete())
+        base_batched = plain_inserts(factory, table, args.batched, args.batch)
+        print(f"appends, one entry per transaction : {single:9,.0f}/s   plain INSERT baseline {base_single:9,.0f}/s   ratio {single / base_single:.2f}")
+        print(f"appends, {args.batch} per transaction      : {batched:9,.0f}/s   plain INSERT baseline {base_batched:9,.0f}/s   ratio {batched / base_batched:.2f}")
+        t0 = time.perf_counter()
+        bulk_build(engine, data_dir, args.entries, args.single + args.batched)
+        print(f"bulk-built the log to {args.entries:,} entries in {time.perf_counter() - t0:.0f} s", flush=True)
+        if name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+        inc, con = proofs(factory, args.entries, args.proofs)
+        print(f"inclusion proof at {args.entries:,}  : median {statistics.median(inc):.3f} ms   p99 {percentile(inc, 0.99):.3f} ms   ({args.proofs} random)")
+        print(f"consistency proof at {args.entries:,}: median {statistics.median(con):.3f} ms   p99 {percentile(con, 0.99):.3f} ms")
+        keys = verifier_keys(data_dir, ORIGIN)
+        with make_sessionmaker(engine)() as session:
+            t0 = time.perf_counter()
+            result = verify_log(session, keys, ORIGIN)
+            elapsed = time.perf_counter() - t0
+        assert result.ok, result.reason
+        print(f"full verification                  : {result.size / elapsed:9,.0f} entries/s   ({result.size:,} entries, "
+              f"{result.checkpoints} checkpoints, {elapsed:.1f} s)")
+        t0 = time.perf_counter()
+        size, root = tree_only(engine)
+        elapsed = time.perf_counter() - t0
+        with make_sessionmaker(engine)() as session:
+            assert root == checkpoints.latest(session).root  # type: ignore[union-attr]
+        print(f"tree recomputation alone           : {size / elapsed:9,.0f} entries/s   (entry bytes -> leaf hashes -> root, "
+              "checked against the latest checkpoint; what an outside verifier must at least do)")
+    finally:
+        table.drop(engine)
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--single", type=int, default=3000, help="appends measured one per transaction")
+    parser.add_argument("--batched", type=int, default=20000, help="appends measured in batches")
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--proofs", type=int, default=1000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    clock.shift(timedelta(0))
+    for name in args.backends.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            data_dir = Path(tmp)
+            if name == "sqlite":
+                run_backend(name, f"sqlite:///{data_dir / 'bench.db'}", data_dir, args)
+                continue
+            dbname = f"etender_bench_{uuid.uuid4().hex[:10]}"
+            admin = create_engine(_sa(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{dbname}"'))
+            try:
+                base, _, _ = PG_ADMIN_URL.rpartition("/")
+                run_backend(name, f"{base}/{dbname}", data_dir, args)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""The committee draw in the browser: the agency requests a draw after the bid deadline (a refused request
+keeps its values), a drawn expert confirms, another declines and the next substitute is called and sees the seat;
+the agency sees only counts.
+
+Runs its own server on its own small SQLite database (a tender past its deadline and seven experts with
+accounts in one specialty), so that the test knows who was drawn without relying on the demo's pool."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from core import clock, credit_code
+from core.db import make_engine, make_sessionmaker, transaction
+from core.identity import Organisation, User, hash_password
+from core.settings import Settings
+from evaluation.draw_models import Seat, SeatStatus
+from evaluation.models import Expert, ExpertSpecialty, Specialty
+from tender.models import Lot, Tender
+from tests.e2e.conftest import _free_port, assert_no_server_error, login, shot, tr
+from web.app import create_app
+from web.cli import upgrade_database
+
+PASSWORD = "Draw-e2e-2026-pass"
+SPECIALTY = "E2E01"
+
+
+def _world(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    import random
+
+    rng = random.Random(5)
+    hashed = hash_password(PASSWORD)
+
+    def org(kind: str, name: str) -> Organisation:
+        o = Organisation(credit_code=credit_code.generate(rng), name=name, kind=kind, region="E2E county")
+        session.add(o)
+        session.flush()
+        return o
+
+    agency, purchaser = org("agency", "抽取测试代理公司"), org("purchaser", "抽取测试采购人")
+    agency_user = User(username="draw-agency", full_name="代理 测试", organisation_id=agency.id, roles=["agency"], password_hash=hashed)
+    session.add(agency_user)
+    if session.get(Specialty, SPECIALTY) is None:
+        session.add(Specialty(code=SPECIALTY, parent_code=None, name_zh="浏览器测试专业", name_en="Browser test specialty", kind="goods"))
+    session.flush()
+    now = clock.now()
+    tender = Tender(
+        reference="E2E-DRAW-001", title="专家抽取浏览器测试项目", purchaser_id=purchaser.id, agency_id=agency.id,
+        created_by=agency_user.id, category="goods", region="E2E county", status="bidding_closed",
+        bid_deadline=now - timedelta(hours=1), published_at=now - timedelta(days=25),
+    )
+    tender.lots = [Lot(number=1, name="办公家具", estimated_price=50_000_000, price_ceiling=52_000_000)]
+    session.add(tender)
+    for i in range(7):
+        user = User(username=f"draw-expert{i + 1}", full_name=f"抽取专家{i + 1}", roles=["expert"], password_hash=hashed)
+        session.add(user)
+        session.flush()
+        expert = Expert(name=f"抽取专家{i + 1}", user_id=user.id, title="高级工程师", title_level="senior", years=12, region="Far county")
+        expert.specialties = [ExpertSpecialty(specialty_code=SPECIALTY)]
+        session.add(expert)
+    session.flush()
+    return SimpleNamespace(tender_id=tender.id)
+
+
+@pytest.fixture(scope="module")
+def draw_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    data = tmp_path_factory.mktemp("e2e-draw")
+    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'draw.db'}", blob_dir=data / "blobs",
+                        secret_key=uuid.uuid4().hex, scheduler_interval=0, demo=False)
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with transaction(make_sessionmaker(engine)) as session:
+        w = _world(session)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the app did not start"
+    w.url = f"http://127.0.0.1:{port}"
+    w.factory = make_sessionmaker(engine)
+    yield w
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+@pytest.fixture
+def page_for(browser, draw_server):  # type: ignore[no-untyped-def]
+    contexts = []
+
+    def make():  # type: ignore[no-untyped-def]
+        ctx = browser.new_context(base_url=draw_server.url, viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(15000)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def seats(w: SimpleNamespace) -> list[tuple[Seat, str]]:
+    with w.factory() as s:
+        rows = s.execute(
+            select(Seat, User.username).join(Expert, Expert.id == Seat.expert_id).join(User, User.id == Expert.user_id).order_by(Seat.position)
+        ).all()
+        return [(seat, username) for seat, username in rows]
+
+
+def count(page, name: str) -> int:  # type: ignore[no-untyped-def]
+    return int(page.locator(f"td[data-count='{name}']").inner_text().strip())
+
+
+def test_request_a_draw_confirm_and_decline_calls_a_substitute(page_for, draw_server):
+    w = draw_server
+    agency = page_for()
+    login(agency, "draw-agency", PASSWORD)
+    agency.goto(f"/agency/tenders/{w.tender_id}")
+    assert_no_server_error(agency)
+    agency.locator(f"a[href='/agency/tenders/{w.tender_id}/draw']").click()
+    agency.wait_for_load_state("networkidle")
+    day = (clock.to_cst(clock.now()) + timedelta(days=3)).date().isoformat()
+
+    # an even committee is refused by the server, at the field, and the form keeps what was typed
+    agency.fill("#f-committee_size", "5")
+    agency.evaluate("document.querySelector('#f-committee_size').removeAttribute('step')")
+    agency.fill("#f-committee_size", "6")
+    agency.fill("#f-substitutes", "2")
+    agency.fill("#f-evaluation_date", day)
+    agency.select_option("#f-quota_specialty_0", SPECIALTY)
+    agency.fill("#f-quota_seats_0", "6")
+    agency.fill("#f-regions", "Far county")
+    agency.locator("form[action$='/draw/request'] button").click()
+    agency.wait_for_load_state("networkidle")
+    assert_no_server_error(agency)
+    message = tr("The committee needs an odd number of members, at least 5; %(size)s is not allowed.", size=6)
+    assert message in agency.locator(".errors").inner_text()
+    assert agency.input_value("#f-regions") == "Far county" and agency.input_value("#f-quota_seats_0") == "6"
+    shot(agency, "draw-request-refused")
+
+    agency.fill("#f-committee_size", "5")
+    agency.fill("#f-quota_seats_0", "5")
+    agency.locator("form[action$='/draw/request'] button").click()
+    agency.wait_for_load_state("networkidle")
+    assert_no_server_error(agency)
+    assert agency.locator(".flash").inner_text().strip() == tr("The committee was drawn; the experts have been asked to confirm.")
+    assert (count(agency, "seats"), count(agency, "confirmed"), count(agency, "awaiting"), count(agency, "substitutes")) == (5, 0, 5, 2)
+    body = agency.inner_text("body")
+    assert not re.search(r"抽取专家\d", body), "the agency must not see who was drawn"
+    shot(agency, "draw-seat-counts")
+
+    drawn = seats(w)
+    members = [(s, u) for s, u in drawn if s.status == SeatStatus.notified]
+    standby = [(s, u) for s, u in drawn if s.status == SeatStatus.standby]
+    assert len(members) == 5 and len(standby) == 2
+
+    # a member confirms
+    first_seat, first_user = members[0]
+    expert = page_for()
+    login(expert, first_user, PASSWORD)
+    expert.goto("/expert/draws")
+    assert_no_server_error(expert)
+    assert "E2E-DRAW-001" in expert.inner_text("body")
+    expert.locator(f"form[action='/expert/seats/{first_seat.id}/confirm'] button").click()
+    expert.wait_for_load_state("networkidle")
+    assert expert.locator(".flash").inner_text().strip() == tr("Thank you: your seat is confirmed.")
+    shot(expert, "draw-expert-confirmed")
+
+    # another declines: the first substitute in rank order is called
+    second_seat, second_user = members[1]
+    other = page_for()
+    login(other, second_user, PASSWORD)
+    other.goto("/expert/draws")
+    other.locator(f"form[action='/expert/seats/{second_seat.id}/decline'] button").click()
+    other.wait_for_load_state("networkidle")
+    assert other.locator(".flash").inner_text().strip() == tr("You declined; the next substitute has been asked.")
+
+    sub_seat, sub_user = standby[0]
+    substitute = page_for()
+    login(substitute, sub_user, PASSWORD)
+    substitute.goto("/expert/draws")
+    assert_no_server_error(substitute)
+    assert substitute.locator(f"form[action='/expert/seats/{sub_seat.id}/confirm']").count() == 1
+    shot(substitute, "draw-substitute-called")
+
+    agency.reload()
+    assert (count(agency, "confirmed"), count(agency, "awaiting"), count(agency, "vacant"), count(agency, "substitutes")) == (1, 4, 0, 1)

@@ -1,0 +1,130 @@
+"""Sealing in the browser (issue 3): a key holder makes a key pair on the key holder page and registers it;
+a bidder seals files and a price form on the sealing page into a .sealed file that passes the platform's
+upload check; and the browser's HPKE interoperates with Python's both ways (JS seals -> Python opens;
+a Python-made key file -> JS unwraps). Screenshots are kept."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from tender import keyfiles, sealing
+from tests.e2e.conftest import assert_no_server_error, login, open_demo_tenders, shot, tr
+
+PRICE = {"total_price_fen": 123_456_78, "duration_days": 120, "quality_commitment": "合格", "bid_security_reference": "BG-E2E"}
+
+
+def test_holder_creates_a_key_in_the_browser_and_registers_it(new_page, tmp_path):
+    page = new_page()
+    login(page, "monitor1", "Demo-2026-monitor")
+    page.goto("/keys")
+    assert_no_server_error(page)
+    draft = page.locator("table a", has_text="运动场")  # the demo draft that is ready to publish
+    draft.first.click()
+    page.fill("#pass1", "a long browser passphrase")
+    page.fill("#pass2", "a long browser passphrase")
+    page.click("#make-key")
+    page.locator("#download-key:not([hidden])").wait_for(timeout=60000)
+    with page.expect_download() as info:
+        page.click("#download-key")
+    path = tmp_path / "browser.etkey.json"
+    info.value.save_as(path)
+    private = keyfiles.load(path.read_text(), "a long browser passphrase")  # the browser's key file opens in Python
+    public = page.input_value("#f-public_key")
+    assert public == sealing.b64u(sealing.public_bytes(private))
+    shot(page, "keyholder-key-created")
+    page.click("#register-key")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".flash").inner_text().strip() == tr("Your public key is registered. Keep your key file and passphrase safe: you need them at the opening.")
+    assert page.locator("#registered-key-id").inner_text() == sealing.key_id(sealing.public_bytes(private))
+    shot(page, "keyholder-key-registered")
+
+
+def test_bidder_seals_in_the_browser_and_the_file_passes_the_upload_check(new_page, tmp_path):
+    page = new_page()
+    tender = open_demo_tenders(page)[0]
+    login(page, "bidder1", "Demo-2026-bidder")
+    page.goto(f"/bidder/tenders/{tender['id']}/seal")
+    assert_no_server_error(page)
+    page.set_input_files("#f-technical", files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tech" * 5000}])
+    page.set_input_files("#f-commercial", files=[{"name": "商务标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 price"}])
+    page.fill("#f-price", "1234567.89")
+    page.fill("#f-duration", "120")
+    page.fill("#f-quality", "合格")
+    page.fill("#f-security", "BG-E2E")
+    page.click("#seal-button")
+    page.locator("#download-sealed:not([hidden])").wait_for(timeout=60000)
+    with page.expect_download() as info:
+        page.click("#download-sealed")
+    sealed = tmp_path / "bid.sealed"
+    info.value.save_as(sealed)
+    shot(page, "bidder-bid-sealed")
+    bundle_doc = page.request.get(f"/tenders/{tender['id']}/key-bundle.json").json()
+    bundle = sealing.KeyBundle.from_json(bundle_doc)
+    header = sealing.inspect(io.BytesIO(sealed.read_bytes()), bundle)
+    assert header.tender_id == tender["id"] and header.k == bundle.k
+
+
+def test_browser_hpke_interoperates_with_python_both_ways(new_page):
+    page = new_page()
+    page.goto("/login")
+    page.add_script_tag(url="/static/js/etender-crypto.js")
+    keys = [X25519PrivateKey.generate() for _ in range(3)]
+    bundle = sealing.KeyBundle(9, (90,), 2, "quorum", tuple(
+        sealing.Holder(i, sealing.key_id(sealing.public_bytes(k)), sealing.public_bytes(k)) for i, k in enumerate(keys)))
+    sealed_hex = page.evaluate(
+        """async ([bundle, price]) => {
+            const C = window.EtenderCrypto;
+            const data = new TextEncoder().encode("browser technical proposal".repeat(3000));
+            const r = await C.sealBid(bundle, 90, [{role: "technical", name: "t.pdf", mediaType: "application/pdf", data}], price, {chunkSize: 4096});
+            return C.hex(C.concat(...r.parts));
+        }""",
+        [{"bundle": bundle.to_json()}, PRICE],
+    )
+    sealed = bytes.fromhex(sealed_hex)
+    header = sealing.inspect(io.BytesIO(sealed), bundle, 90)
+    parts = sealing.unwrap_parts(header, keys[0]) + sealing.unwrap_parts(header, keys[2])
+    opened, contents = sealing.open_bytes(sealed, parts)
+    assert opened.price_form == PRICE and contents["t.pdf"] == b"browser technical proposal" * 3000
+
+    key_file = keyfiles.protect(keys[1], "correct horse battery")
+    unwrapped = page.evaluate(
+        """async ([doc, sealedHex]) => {
+            const C = window.EtenderCrypto;
+            const key = await C.loadKeyFile(doc, "correct horse battery");
+            return C.unwrapParts(C.unhex(sealedHex), key);
+        }""",
+        [key_file, sealed_hex],
+    )
+    from_js = [sealing.UnwrappedPart(p["subset_index"], p["position"], sealing.unb64u(p["part"])) for p in unwrapped["parts"]]
+    assert sealing.combine(header, from_js + sealing.unwrap_parts(header, keys[0]))
+    assert json.dumps(unwrapped["key_id"]) == json.dumps(bundle.holders[1].key_id)
+
+
+DEMO_HOLDERS = {  # demo accounts that can be named key holders (agency, monitor, centre), with their passwords
+    "agency1": "Demo-2026-agency", "agency2": "Demo-2026-agency", "monitor1": "Demo-2026-monitor",
+    "monitor2": "Demo-2026-monitor", "centre1": "Demo-2026-centre", "centre2": "Demo-2026-centre",
+}
+
+
+def register_keys_in_browser(new_page, tender_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Every demo key holder named on the tender makes a key pair in its browser and registers it (used by
+    the agency's publication flow: publication needs every holder's key). Returns how many registered."""
+    count = 0
+    for username, password in DEMO_HOLDERS.items():
+        page = new_page()
+        login(page, username, password)
+        response = page.goto(f"/keys/tenders/{tender_id}")
+        if response is None or response.status != 200:
+            continue
+        page.fill("#pass1", "a long browser passphrase")
+        page.fill("#pass2", "a long browser passphrase")
+        page.click("#make-key")
+        page.locator("#download-key:not([hidden])").wait_for(timeout=60000)
+        page.click("#register-key")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#registered-key-id").count() == 1, page.inner_text("body")[:500]
+        count += 1
+    return count

@@ -1,0 +1,187 @@
+"""The public audit API under /api/v1/audit (read-only, anonymous allowed): the latest signed checkpoint, the
+verifier key, every checkpoint, entries, RFC 9162 inclusion and consistency proofs, and the live stream
+(server-sent events, resumable with Last-Event-ID). docs/audit-log.md describes the formats. Also the
+in-process checkpoint signer (a new signed checkpoint every few seconds while the log grows)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import anyio
+from litestar import Litestar, MediaType, Request, Response, Router, get
+from litestar.datastructures import State
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from sqlalchemy.orm import Session
+
+from audit import checkpoints, feed
+from audit.checkpoints import STALE_AFTER
+from core import db as dbmod
+from core.settings import Settings
+from core.signing import signing_key, verifier_keys
+
+log = logging.getLogger("etender.audit")
+TAG = "Audit log"
+CHECKPOINT_INTERVAL = 2.0  # seconds between the background signer's looks at the log
+STREAM_POLL = 0.5  # seconds between the live stream's looks at the log
+STREAM_RETRY_MS = 2000
+
+
+def _sign(db: Session, settings: Settings, stale_after: Any = None) -> checkpoints.AuditCheckpoint | None:
+    return checkpoints.sign(db, signing_key(settings.data_dir, settings.origin), settings.origin, stale_after=stale_after)
+
+
+@get(
+    "/checkpoint",
+    sync_to_thread=True,
+    opt={"writes": True},
+    media_type=MediaType.TEXT,
+    summary="The latest signed checkpoint",
+    description="A C2SP tlog-checkpoint (origin, tree size, base64 root) signed as a C2SP signed note with Ed25519. "
+    "Signed on demand when the log grew and the latest checkpoint is older than two seconds.",
+)
+def checkpoint(state: State, db: Session) -> Response[str]:
+    _sign(db, state.settings, STALE_AFTER)
+    cp = checkpoints.latest(db) or _sign(db, state.settings)  # an empty log: sign the empty tree once
+    assert cp is not None
+    return Response(cp.note, media_type="text/plain; charset=utf-8")
+
+
+@get("/key", sync_to_thread=True, summary="The checkpoint verifier key",
+     description="The note key name, key id and Ed25519 public key (the current one first, then earlier ones still valid "
+     "for the checkpoints they signed), each also as a C2SP verifier key string.")
+def key(state: State) -> dict[str, Any]:
+    keys = verifier_keys(state.settings.data_dir, state.settings.origin)
+    out = [{"name": k.name, "key_id": k.id.hex(), "public_key": base64.b64encode(k.public).decode(), "verifier_key": k.encode()}
+           for k in keys]
+    return {**out[0], "keys": out}
+
+
+@get("/checkpoints", sync_to_thread=True, summary="Every signed checkpoint",
+     description="The checkpoints the platform signed, smallest tree first, after the given size (at most 1000 per call).")
+def list_checkpoints(db: Session, after: Annotated[int, Parameter(ge=-1, description="Only larger trees than this")] = -1) -> dict[str, Any]:
+    cps = checkpoints.all_checkpoints(db, after_size=after)
+    return {"checkpoints": [{"size": c.size, "root": c.root.hex(), "time": c.time.isoformat(), "key_id": c.key_id, "note": c.note} for c in cps]}
+
+
+@get("/entries", sync_to_thread=True, summary="Entries start <= i < end",
+     description="Each with its index, leaf hash (hex), canonical entry bytes (base64), the decoded entry, the details its "
+     "details_digest commits to, and, once disclosed, the confidential details (salt and data). At most 1000 per call.")
+def entries(db: Session, start: Annotated[int, Parameter(ge=0)] = 0, end: Annotated[int, Parameter(ge=0)] = 100) -> dict[str, Any]:
+    return {"size": feed.size(db), "entries": feed.entries(db, start, end)}
+
+
+@get("/entries/{index:int}", sync_to_thread=True, summary="One entry")
+def one_entry(db: Session, index: int) -> dict[str, Any]:
+    return feed.entry(db, index)
+
+
+@get("/proof/inclusion", sync_to_thread=True, summary="RFC 9162 inclusion proof")
+def inclusion(db: Session, index: Annotated[int, Parameter(ge=0)], tree_size: Annotated[int, Parameter(ge=1)]) -> dict[str, Any]:
+    return {"leaf_index": index, "tree_size": tree_size, "hashes": [h.hex() for h in feed.inclusion(db, index, tree_size)]}
+
+
+@get("/proof/consistency", sync_to_thread=True, summary="RFC 9162 consistency proof")
+def consistency(db: Session, first: Annotated[int, Parameter(ge=0)], second: Annotated[int, Parameter(ge=0)]) -> dict[str, Any]:
+    return {"first": first, "second": second, "hashes": [h.hex() for h in feed.consistency(db, first, second)]}
+
+
+def _last_event_id(request: Request, last_event_id: int | None) -> int:
+    header = request.headers.get("last-event-id", "").strip()
+    if header.lstrip("-").isdigit():
+        return int(header)
+    return -1 if last_event_id is None else last_event_id
+
+
+@get("/stream", summary="Live stream of new entries",
+     description="Server-sent events: one `entry` event per new entry (the same JSON as /entries), its id the entry index. "
+     "Resumable: the browser sends Last-Event-ID on reconnecting (or give last_event_id). Optional filters: tender, tag "
+     "(or tag prefix), organisation, actor. The stream ends after max_idle seconds without news; clients reconnect.")
+async def stream(
+    request: Request,
+    state: State,
+    last_event_id: Annotated[int | None, Parameter(ge=-1, description="Send entries after this index")] = None,
+    tender: int | None = None,
+    tag: Annotated[str, Parameter(max_length=60)] = "",
+    organisation: int | None = None,
+    actor_name: Annotated[str, Parameter(query="actor", max_length=64, description="The actor's user name as the entry shows it")] = "",
+    max_idle: Annotated[float, Parameter(ge=0, le=300)] = 60.0,
+) -> ServerSentEvent:
+    cursor = _last_event_id(request, last_event_id)
+    filt = feed.FeedFilter(tender=tender, tag=tag.strip(), organisation=organisation, actor=actor_name.strip())
+    factory = state.db_read
+
+    def poll(after: int) -> tuple[list[dict[str, Any]], int]:
+        with factory() as session:
+            return feed.after(session, after, filt), feed.size(session)
+
+    async def events() -> AsyncIterator[ServerSentEventMessage]:
+        nonlocal cursor
+        idle = 0.0
+        yield ServerSentEventMessage(comment="etender audit stream", retry=STREAM_RETRY_MS, data=None)
+        while True:
+            found, size = await anyio.to_thread.run_sync(poll, cursor)
+            for item in found:
+                cursor = item["index"]
+                yield ServerSentEventMessage(id=cursor, event="entry", data=json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+            if not found and size - 1 > cursor:
+                cursor = size - 1  # nothing passed the filter: move the client's Last-Event-ID on without an event
+                yield ServerSentEventMessage(id=cursor, data=None)
+            if len(found) >= 200:
+                continue
+            if found:
+                idle = 0.0
+            elif idle >= max_idle:
+                return
+            await asyncio.sleep(STREAM_POLL)
+            idle += STREAM_POLL
+
+    return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+audit_v1 = Router(
+    "/api/v1/audit",
+    route_handlers=[checkpoint, key, list_checkpoints, entries, one_entry, inclusion, consistency, stream],
+    tags=[TAG],
+    opt={"public": True},
+)
+
+ROUTES = [audit_v1]
+
+
+# ---------------------------------------------------------------- the background signer
+
+
+async def _signer_loop(app: Litestar) -> None:
+    factory = app.state.db
+    settings = app.state.settings
+
+    def tick() -> None:
+        with dbmod.transaction(factory) as session:
+            _sign(session, settings)
+
+    while True:
+        try:
+            await anyio.to_thread.run_sync(tick)
+        except Exception:  # noqa: BLE001 - keep signing and say why it failed
+            log.exception("signing an audit checkpoint failed")
+        await asyncio.sleep(CHECKPOINT_INTERVAL)
+
+
+@contextlib.asynccontextmanager
+async def checkpoint_signer(app: Litestar) -> AsyncIterator[None]:
+    """While the app runs (and its in-process scheduler is on), sign a checkpoint every few seconds if the log grew."""
+    task = asyncio.create_task(_signer_loop(app)) if app.state.settings.scheduler_interval > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
