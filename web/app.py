@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,31 +133,37 @@ def healthz(state: State) -> Response[dict[str, Any]]:
     return Response(out, status_code=200 if ok else 503)
 
 
-async def _deadline_loop(app: Litestar) -> None:
-    """In-process scheduler (embedded default): close bidding at each deadline by itself."""
-    factory = app.state.db
-
-    def tick() -> None:
-        with dbmod.transaction(factory) as session:
-            tender_services.close_due_tenders(session)
-        with dbmod.transaction(factory) as session:
-            evaluation_draws.sweep(session, app.state.channel)  # confirmations timed out, records now public
-
+async def _every(seconds: float, what: str, tick: Callable[[], None]) -> None:
+    """Run `tick` in a worker thread every `seconds`; a failure is logged and the loop goes on."""
     while True:
         try:
             await anyio.to_thread.run_sync(tick)
-        except Exception:  # noqa: BLE001 - keep the scheduler alive and say why it failed
-            log.exception("deadline sweep failed")
-        await asyncio.sleep(app.state.settings.scheduler_interval)
+        except Exception:  # noqa: BLE001 - keep the loop alive and say why it failed
+            log.exception("%s failed", what)
+        await asyncio.sleep(seconds)
+
+
+def _sweep_deadlines(app: Litestar) -> None:
+    """In-process scheduler (embedded default): close bidding at each deadline by itself."""
+    factory = app.state.db
+    with dbmod.transaction(factory) as session:
+        tender_services.close_due_tenders(session)
+    with dbmod.transaction(factory) as session:
+        evaluation_draws.sweep(session, app.state.channel)  # confirmations timed out, records now public
 
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
-    task = asyncio.create_task(_deadline_loop(app)) if app.state.settings.scheduler_interval > 0 else None
+    settings = app.state.settings
+    loops = [
+        asyncio.create_task(_every(settings.scheduler_interval, "deadline sweep", lambda: _sweep_deadlines(app))),
+        asyncio.create_task(_every(audit_api.CHECKPOINT_INTERVAL, "signing an audit checkpoint",
+                                   lambda: audit_api.sign_if_grown(app.state.db, settings))),
+    ] if settings.scheduler_interval > 0 else []
     try:
         yield
     finally:
-        if task is not None:
+        for task in loops:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -235,6 +241,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler, Exception: server_error_handler},
         openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),
         state=state,
-        lifespan=[_lifespan, audit_api.checkpoint_signer, _periodic_tasks],
+        lifespan=[_lifespan, _periodic_tasks],
         debug=False,
     )

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from litestar import Litestar, MediaType, Request, Response, Router, get
+from litestar import MediaType, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -158,30 +157,7 @@ ROUTES = [audit_v1]
 # ---------------------------------------------------------------- the background signer
 
 
-async def _signer_loop(app: Litestar) -> None:
-    factory = app.state.db
-    settings = app.state.settings
-
-    def tick() -> None:
-        with dbmod.transaction(factory) as session:
-            _sign(session, settings)
-
-    while True:
-        try:
-            await anyio.to_thread.run_sync(tick)
-        except Exception:  # noqa: BLE001 - keep signing and say why it failed
-            log.exception("signing an audit checkpoint failed")
-        await asyncio.sleep(CHECKPOINT_INTERVAL)
-
-
-@contextlib.asynccontextmanager
-async def checkpoint_signer(app: Litestar) -> AsyncIterator[None]:
-    """While the app runs (and its in-process scheduler is on), sign a checkpoint every few seconds if the log grew."""
-    task = asyncio.create_task(_signer_loop(app)) if app.state.settings.scheduler_interval > 0 else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+def sign_if_grown(factory: Any, settings: Settings) -> None:
+    """One look of the background signer (web/app.py runs it every CHECKPOINT_INTERVAL seconds)."""
+    with dbmod.transaction(factory) as session:
+        _sign(session, settings)

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
@@ -19,7 +16,7 @@ from audit.log import AuditEntry, AuditHead, canonical
 from audit.remote import http_fetch, latest_checkpoint
 from core.identity import Actor
 from core.signing import signing_key
-from web.app import create_app
+from tests.conftest import serving
 from web.cli import main
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
@@ -120,19 +117,8 @@ def test_rotate_key_records_the_new_key_and_old_checkpoints_still_verify(db, env
 
 @pytest.fixture
 def live(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(settings) as url:
+        yield url
 
 
 def rewrite_history(db, settings, keep: int, new_entries: int) -> None:  # type: ignore[no-untyped-def]

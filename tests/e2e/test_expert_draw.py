@@ -8,15 +8,12 @@ accounts in one specialty), so that the test knows who was drawn without relying
 from __future__ import annotations
 
 import re
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from core import clock, credit_code
@@ -26,8 +23,8 @@ from core.settings import Settings
 from evaluation.draw_models import Seat, SeatStatus
 from evaluation.models import Expert, ExpertSpecialty, Specialty
 from tender.models import Lot, Tender
-from tests.e2e.conftest import _free_port, assert_no_server_error, login, shot, tr
-from web.app import create_app
+from tests.conftest import serving
+from tests.e2e.conftest import assert_no_server_error, login, shot, tr
 from web.cli import upgrade_database
 
 PASSWORD = "Draw-e2e-2026-pass"
@@ -80,19 +77,10 @@ def draw_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleName
     engine = make_engine(settings.database_url)
     with transaction(make_sessionmaker(engine)) as session:
         w = _world(session)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the app did not start"
-    w.url = f"http://127.0.0.1:{port}"
     w.factory = make_sessionmaker(engine)
-    yield w
-    server.should_exit = True
-    thread.join(10)
+    with serving(settings) as url:
+        w.url = url
+        yield w
     engine.dispose()
 
 
