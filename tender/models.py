@@ -169,3 +169,142 @@ class Download(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), default=None)
     ip: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+# ---------------------------------------------------------------- sealed bids (issue 3)
+
+
+class BidStatus:
+    uploading = "uploading"  # chunks arriving; unfinished at the deadline it counts as withdrawn (E27)
+    submitted = "submitted"  # the newest complete upload of this company for this lot: the one that counts
+    replaced = "replaced"  # a later submission of the same company for the same lot superseded it
+    withdrawn = "withdrawn"  # withdrawn by the bidder before the deadline, or unfinished at the deadline (E27)
+    abandoned = "abandoned"  # an upload the bidder gave up (cancelled, or replaced by a newer upload) before finishing
+
+
+class Bid(Base):
+    """One sealed-bid upload of a bidder company for a lot. Only ciphertext is ever stored (E27): blob_key is
+    the SHA-256 of the sealed file, which is also its content address in the blob store. Before the deadline
+    no one but the bidder's own company may learn that this row exists (E21)."""
+
+    __tablename__ = "bids"
+    __table_args__ = (Index("ix_bids_lot_org_status", "lot_id", "organisation_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default=BidStatus.uploading, index=True)
+    upload_id: Mapped[str] = mapped_column(String(64), default="")  # the blob store's staged upload while uploading
+    declared_size: Mapped[int] = mapped_column(BigInteger, default=0)  # what the bidder announced at the start
+    blob_key: Mapped[str] = mapped_column(String(64), default="")  # SHA-256 hex of the ciphertext
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sealed_bid_id: Mapped[str] = mapped_column(String(32), default="")  # the header's bid_id
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    started_at: Mapped[datetime] = mapped_column(default=clock.now)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)  # replaced, withdrawn or abandoned at
+    audit_index: Mapped[int | None] = mapped_column(BigInteger, default=None)  # the tender.bid.submitted entry
+    receipt: Mapped[str] = mapped_column(Text, default="")  # canonical JSON receipt body (E27)
+    receipt_signature: Mapped[str] = mapped_column(String(128), default="")  # base64 Ed25519
+    receipt_signer: Mapped[str] = mapped_column(String(300), default="")  # the C2SP verifier key that signed it
+
+
+# ---------------------------------------------------------------- the opening (issue 3)
+
+
+class OpeningStatus:
+    awaiting_parts = "awaiting_parts"  # opening time reached: key holders (and bidders) submit their parts
+    decrypting = "decrypting"  # the quorum is in: bids are being decrypted
+    done = "done"  # every bid has its outcome; the record is published
+    failed = "failed"  # R44: fewer than 3 bids
+
+
+class Opening(Base):
+    """The opening ceremony of a tender, created when bidding closes (L34: the opening is at the deadline)."""
+
+    __tablename__ = "openings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=OpeningStatus.awaiting_parts)
+    opens_at: Mapped[datetime]  # the bid deadline: no part is accepted and no ciphertext served before it
+    bids_count: Mapped[int] = mapped_column(Integer, default=0)
+    quorum_at: Mapped[datetime | None] = mapped_column(default=None)
+    window_ends_at: Mapped[datetime | None] = mapped_column(default=None)  # quorum+bidder: bidders' parts due (E31)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    record_sha256: Mapped[str] = mapped_column(String(64), default="")  # the published opening record (E32)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class OpeningCheckIn(Base):
+    __tablename__ = "opening_check_ins"
+    __table_args__ = (UniqueConstraint("opening_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("openings.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class KeyPart(Base):
+    """An unwrapped key part submitted at the opening (never before it): one slot of one bid's header."""
+
+    __tablename__ = "opening_key_parts"
+    __table_args__ = (UniqueConstraint("bid_id", "subset_index", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("openings.id"), index=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    party: Mapped[int | None] = mapped_column(Integer, default=None)  # the holder's index; None for the bidder
+    subset_index: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    part: Mapped[str] = mapped_column(String(64))  # base64url, 32 bytes
+    submitted_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class OpenedBidStatus:
+    pending = "pending"  # waiting for its parts
+    decrypting = "decrypting"  # claimed by a decryption task
+    opened = "opened"  # decrypted and checked: its price form is in the record
+    revoked = "revoked"  # E31: failed through the bidder's own fault (撤销)
+    withdrawn = "withdrawn"  # E31: failed through no fault of the bidder (撤回)
+
+
+class OpenedBid(Base):
+    """The outcome of one counted bid at the opening. A task claims it (pending -> decrypting) and records
+    the outcome once; a crash leaves it claimed and the sweep gives it back, so no bid is skipped and none is
+    recorded twice."""
+
+    __tablename__ = "opened_bids"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("openings.id"), index=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=OpenedBidStatus.pending, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason_code: Mapped[str] = mapped_column(String(60), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    price_form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    files: Mapped[list[Any]] = mapped_column(JSON, default=list)  # role, name, media_type, size, sha256, blob_key
+    decrypted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OpeningObjection(Base):
+    """An objection raised at the opening and its answer given on the spot (R44)."""
+
+    __tablename__ = "opening_objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("openings.id"), index=True)
+    raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    text: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(default=clock.now)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -68,7 +68,7 @@ def serve(host: str | None, port: int | None, workers: int, no_demo: bool) -> No
 
 
 # The modules whose Celery tasks a worker runs (each feature package's tasks.py); add yours here.
-TASK_MODULES = ["storage.tasks"]
+TASK_MODULES = ["storage.tasks", "tender.tasks"]
 
 
 @main.command()

@@ -38,6 +38,7 @@ from tender import services as svc
 from tender.models import Tender
 from tests.conftest import TEST_PASSWORD, Maker, _truncate
 from tests.tender.test_services import PDF, tender_input
+from tests.web import matrix_bids, matrix_opening
 from web.app import create_app
 from web.deps import SESSION_ROLE, SESSION_USER
 
@@ -95,6 +96,9 @@ class Row:
     known_bugs: dict[str, str] = field(default_factory=dict)  # role -> reason (strict xfail)
     keeps_world: bool = False  # a POST that changes only the session or the audit log: no need to rebuild after it
     query: dict[str, str] = field(default_factory=dict)  # query string of a GET
+    content: bytes | None = None  # a raw body (chunk uploads), sent with `headers`
+    json: Any = None  # a JSON body
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -260,6 +264,9 @@ MATRIX: list[Row] = [
     Row("GET", f"/tenders/{TID}/key-bundle.json", public()),
     Row("GET", f"/tenders/{TID}/key-bundle.json", E("notfound"), target="draft"),
     Row("GET", f"/bidder/tenders/{TID}/seal", only("ok", "bidder1", "bidder2")),
+    # issue 3: submission (tests/web/matrix_bids.py) and the opening (tests/web/matrix_opening.py)
+    *matrix_bids.ROWS,
+    *matrix_opening.ROWS,
 ]
 
 
@@ -363,6 +370,8 @@ def build_world(env: Env) -> SimpleNamespace:
         w.expert_record = expert_record.id
         w.lang = "en"
         w.audit_entry = 0  # the first audit entry (the world's first change)
+        matrix_bids.extend_world(env, s, w)
+        matrix_opening.extend_world(env, s, w)
         s.commit()
     return w
 
@@ -431,8 +440,10 @@ def request_cell(env: Env, row: Row, role: str) -> tuple[str, Any]:
         r = client.get(path, params=row.query, follow_redirects=False)
     else:
         form = {k: str(getattr(w, v)) if k == "lot_id" else v for k, v in (row.form or {}).items()}
-        headers = {"x-csrftoken": env.csrf}
-        if row.files is not None:
+        headers = {"x-csrftoken": env.csrf, **row.headers}
+        if row.content is not None or row.json is not None:
+            r = client.post(path, content=row.content, json=row.json, params=row.query, headers=headers, follow_redirects=False)
+        elif row.files is not None:
             r = client.post(path, data=form, files=row.files or {"none": ("", b"", "application/octet-stream")},
                             headers=headers, follow_redirects=False)
         else:
