@@ -52,6 +52,7 @@ from web import (
 from web import draws as draw_pages
 from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
+from web.security import add_security_headers
 from web.sessions import LazySessionConfig
 
 log = logging.getLogger("etender")
@@ -239,6 +240,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
         middleware=[sessions.middleware],
+        before_send=[add_security_headers],
         stores={"sessions": session_store},
         csrf_config=csrf,
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),

@@ -55,7 +55,14 @@ def browser():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def new_page(browser, live_server):  # type: ignore[no-untyped-def]
+    """Pages in fresh contexts. A Content-Security-Policy violation on any of them fails the test: the policy
+    (web/security.py) would block the page's own script in every real browser too."""
     contexts = []
+    violations: list[str] = []
+
+    def watch(message) -> None:  # type: ignore[no-untyped-def]
+        if message.type == "error" and "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def make(lang: str = "zh"):  # type: ignore[no-untyped-def]
         ctx = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, locale="zh-CN")
@@ -64,11 +71,13 @@ def new_page(browser, live_server):  # type: ignore[no-untyped-def]
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(15000)
+        page.on("console", watch)
         return page
 
     yield make
     for ctx in contexts:
         ctx.close()
+    assert violations == [], f"the page broke the Content-Security-Policy: {violations}"
 
 
 def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
