@@ -72,6 +72,7 @@ class EventTag(enum.StrEnum):
     bid_decryption_failed = "tender.opening.bid.decryption_failed"
     opening_record_published = "tender.opening.record.published"
     opening_objection_recorded = "tender.opening.objection.recorded"
+    opening_closed = "tender.opening.closed"  # the agency closed the ceremony: the tender moves to evaluation
     # the audit log itself
     audit_details_disclosed = "audit.details.disclosed"
     audit_key_rotated = "audit.key.rotated"

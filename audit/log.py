@@ -1,8 +1,16 @@
 """The audit log: an RFC 9162 Merkle tree over canonical JSON entries (see docs/audit-log.md).
 
 record() appends one entry in the caller's transaction. The head row (size and the tree's right edge) is locked
-by every writer: it is the serialisation point, so concurrent transactions never produce a gap or a duplicate
-index. Every complete subtree hash is stored as it appears (audit/tree.py), so proofs take O(log n) reads."""
+by every writer, at the first record() of a transaction: it is the serialisation point, so concurrent transactions
+never produce a gap or a duplicate index. Every complete subtree hash is stored as it appears (audit/tree.py), so
+proofs take O(log n) reads.
+
+record() itself works in memory: the entry gets its index, bytes and tree nodes at once, but the rows (entries,
+confidential parts, subtree hashes: one executemany each) and the head (one UPDATE) are written when they are
+needed (write_pending): before the transaction or a savepoint commits, before a savepoint begins, before every
+statement run through the session (Session.execute, ORM loads, flushes), and before anything in this package reads
+the log. Only a statement run on the bare connection (session.connection().execute) in the same transaction could
+miss them; nothing outside audit/ touches the audit tables."""
 
 from __future__ import annotations
 
@@ -14,19 +22,30 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    Connection,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
     Table,
     bindparam,
+    event,
     insert,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    make_transient_to_detached,
+    mapped_column,
+)
+from sqlalchemy.types import TypeDecorator
 
 from audit import tree
 from audit.events import EventTag
@@ -91,6 +110,18 @@ def canonical(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+class _CanonicalJSON(TypeDecorator[Any]):
+    """The details column as record() writes it: the canonical JSON text whose SHA-256 is the details digest (given
+    as that text), so that verification hashes the stored text instead of parsing and re-serialising it. Read back
+    as any JSON column; rows written otherwise still verify, the slow way."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        return lambda value: value if value is None or isinstance(value, str) else canonical(value).decode()
+
+
 def confidential_digest(salt: str, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({"salt": salt, "data": data})).hexdigest()
 
@@ -103,44 +134,111 @@ CONCEALED = "(confidential)"
 
 
 def locked_head(session: Session) -> AuditHead:
-    """The head row, locked for this transaction. Created on first use without a race: two first writers
-    both try the insert, one wins, and both then wait on the same row lock."""
+    """The head row, locked for this transaction (see _lock_head), with what this session appended written."""
+    write_pending(session)
+    _lock_head(session.connection())
     # populate_existing: what the row holds now that it is locked, not what the identity map remembers
-    stmt = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
-    head = session.execute(stmt).scalar_one_or_none()
-    if head is not None:
-        return head
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(ins(AuditHead).values(id=1, size=0, frontier=b"").on_conflict_do_nothing(index_elements=["id"]))
-    return session.execute(stmt).scalar_one()
+    return session.execute(select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)).scalar_one()
+
+
+_SELECT_HEAD = select(AuditHead.size, AuditHead.frontier).where(AuditHead.id == 1).with_for_update()
+
+
+def _lock_head(conn: Connection) -> tuple[int, bytes]:
+    """Lock the head row for this transaction and read it (size, frontier). Created on first use without a race:
+    two first writers both try the insert, one wins, and both then wait on the same row lock."""
+    row = conn.execute(_SELECT_HEAD).first()
+    if row is None:
+        ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(ins(AuditHead).values(id=1, size=0, frontier=b"").on_conflict_do_nothing(index_elements=["id"]))
+        row = conn.execute(_SELECT_HEAD).one()
+    return row[0], bytes(row[1] or b"")
 
 
 class _Head:
     """The head as this transaction holds it: locked once per transaction, then kept in session.info so that
-    further appends in the same transaction read nothing (the lock is held until the transaction ends)."""
+    further appends in the same transaction read nothing (the lock is held until the transaction ends). The
+    rows appended since the head row was last written wait in `entries`, `confidential` and `nodes` (dirty: the
+    tables are behind)."""
 
-    __slots__ = ("frontier", "size", "transaction")
+    __slots__ = ("confidential", "connection", "dirty", "entries", "frontier", "nodes", "size", "transaction")
 
-    def __init__(self, transaction: object, size: int, frontier: list[bytes]):
-        self.transaction, self.size, self.frontier = transaction, size, frontier
+    def __init__(self, transaction: SessionTransaction | None, connection: Connection, size: int, frontier: list[bytes]):
+        self.transaction, self.connection, self.size, self.frontier = transaction, connection, size, frontier
+        self.entries: list[dict[str, Any]] = []
+        self.confidential: list[dict[str, Any]] = []
+        self.nodes: list[dict[str, Any]] = []
+        self.dirty = False
 
 
 def _head_for_append(session: Session) -> _Head:
     # Keyed on the innermost transaction: after a savepoint is rolled back (or released) the head is read again,
     # so an append undone with its savepoint leaves no gap and no stale tree edge behind.
-    held = session.info.get("audit_head")
+    held: _Head | None = session.info.get("audit_head")
     transaction = session.get_nested_transaction() or session.get_transaction()
     if held is not None and transaction is not None and held.transaction is transaction and transaction.is_active:
-        return held  # type: ignore[no-any-return]
-    head = locked_head(session)
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    held = _Head(transaction, head.size, tree.split_frontier(head.frontier or b""))
+        return held
+    write_pending(session)
+    conn = session.connection()
+    size, frontier = _lock_head(conn)
+    held = _Head(session.get_nested_transaction() or session.get_transaction(), conn, size, tree.split_frontier(frontier))
     session.info["audit_head"] = held
     return held
 
 
-_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+def write_pending(session: Session) -> None:
+    """Write what this session's appends keep in memory: entries, confidential parts, subtree hashes (one
+    executemany each) and the head (one UPDATE). Those of a transaction that is no longer active were either
+    written before it committed or undone with it."""
+    held: _Head | None = session.info.get("audit_head")
+    if held is None or not held.dirty:
+        return
+    held.dirty = False
+    entries, confidential, nodes = held.entries, held.confidential, held.nodes
+    held.entries, held.confidential, held.nodes = [], [], []
+    if held.transaction is None or not held.transaction.is_active:
+        return
+    conn = held.connection
+    conn.execute(INSERT_ENTRY, entries)
+    if confidential:  # after the entries they refer to
+        conn.execute(_INSERT_CONFIDENTIAL, confidential)
+    conn.execute(_INSERT_NODE, nodes)
+    conn.execute(_UPDATE_HEAD, {"size": held.size, "frontier": b"".join(held.frontier)})
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:  # the transaction or a savepoint commits (a savepoint: before RELEASE)
+    write_pending(session)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:  # what the ORM writes may refer to entries
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _after_transaction_create(session: Session, transaction: SessionTransaction) -> None:
+    # A savepoint begins: what its parent appended is written now, outside it (SAVEPOINT is emitted later, with the
+    # savepoint's first statement), so that rolling the savepoint back cannot undo it.
+    if transaction.nested:
+        write_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # Still dirty here means it did not commit: its appends were undone with it. Either way the next append
+    # reads the head again.
+    held: _Head | None = session.info.get("audit_head")
+    if held is not None and held.transaction is transaction:
+        del session.info["audit_head"]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_session_statement(orm_execute_state: ORMExecuteState) -> None:  # queries see the log as it stands
+    write_pending(orm_execute_state.session)
+
+
+INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__)).values(details=bindparam("details", type_=_CanonicalJSON()))
 _INSERT_NODE = insert(cast(Table, tree.AuditNode.__table__))
 _INSERT_CONFIDENTIAL = insert(cast(Table, AuditConfidential.__table__))
 _UPDATE_HEAD = update(cast(Table, AuditHead.__table__)).where(AuditHead.id == 1).values(size=bindparam("size"), frontier=bindparam("frontier"))
@@ -176,6 +274,7 @@ def record(
     head = _head_for_append(session)
     index = head.size
     now = clock.now()
+    details_text = canonical(details)
     doc = {
         "index": index,
         "tag": tag.value,
@@ -186,7 +285,7 @@ def record(
         "organisation": actor.organisation_id,
         "ip": actor.ip,
         "subject": subject,
-        "details_digest": hashlib.sha256(canonical(details)).hexdigest(),
+        "details_digest": hashlib.sha256(details_text).hexdigest(),
     }
     entry_bytes = canonical(doc)
     values = {
@@ -194,15 +293,13 @@ def record(
         "organisation_id": actor.organisation_id, "ip": actor.ip, "subject": subject, "details": details,
         "details_digest": doc["details_digest"], "entry_bytes": entry_bytes,
     }
-    # Core statements on the session's connection, not the unit of work: an append is three small INSERT/UPDATEs.
-    conn = session.connection()
-    conn.execute(_INSERT_ENTRY, [values])
-    nodes = tree.extend(head.frontier, index, leaf_hash(entry_bytes))
-    conn.execute(_INSERT_NODE, [{"key": k, "hash": h} for k, h in nodes])
+    # In memory only: the rows are written when they are needed (write_pending), at the latest before commit.
+    head.entries.append({**values, "details": details_text.decode()})
     if confidential is not None:
-        conn.execute(_INSERT_CONFIDENTIAL, [{"entry_index": index, "salt": salt, "data": confidential, "disclosed_at": None}])
+        head.confidential.append({"entry_index": index, "salt": salt, "data": confidential, "disclosed_at": None})
+    head.nodes.extend({"key": k, "hash": h} for k, h in tree.extend(head.frontier, index, leaf_hash(entry_bytes)))
     head.size = index + 1
-    conn.execute(_UPDATE_HEAD, {"size": head.size, "frontier": b"".join(head.frontier)})
+    head.dirty = True
     # The caller gets the entry as a persistent object of its session, without loading it back.
     entry = AuditEntry(**values)
     make_transient_to_detached(entry)

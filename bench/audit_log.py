@@ -1,19 +1,23 @@
 """The audit log's figures on SQLite and on PostgreSQL, each database built from the migrations.
 
 For each backend it prints:
-- appends/s through audit.record(), one entry per transaction (commit each) and in batches (one commit per
-  --batch entries), and the baseline in the same run: a plain INSERT of the same entry row (same columns and
-  values, no head lock, no tree) into a copy of the table, one per transaction and batched; the ratio says what
-  the head lock and the stored tree cost;
+- appends/s through audit.record(), one entry per transaction (commit each), in batches (one commit per
+  --batch entries) and from --threads concurrent writers each committing one entry per transaction (the load of
+  many requests), and the baseline in the same run: a plain INSERT of the same entry row (same columns and
+  values, no head lock, no tree) into a copy of the table, run the same three ways; the ratio says what the head
+  lock and the stored tree cost. The head lock is held from a transaction's first record() to its commit, so
+  concurrent writers queue on it through each commit (a plain INSERT gains from the database's group commit);
 - proof latency at --entries entries (default 1,000,000): inclusion and consistency proofs answered from the
   stored subtree hashes (audit.tree), median and 99th percentile over --proofs random queries;
-- full verification speed (audit.verify.verify_log: entry bytes, columns and details against what was hashed,
-  the whole tree rebuilt, every stored node, the signed checkpoints and their consistency), entries/s, and the
-  tree recomputation alone (entry bytes to root, compared with the latest checkpoint), entries/s.
+- full verification speed (audit.verify.verify_log, as `etender audit verify` runs it: entry bytes, columns and
+  details against what was hashed, the whole tree rebuilt, every stored node, the signed checkpoints and their
+  consistency), entries/s; the exact pass alone (what verify_log falls back to, to name the first bad entry,
+  when the fast pass sees anything differ), entries/s; and the tree recomputation alone (entry bytes to root,
+  compared with the latest checkpoint), entries/s.
 
 The million entries are bulk-built straight into the tables (entries, nodes, head; one signed checkpoint per
 100,000 entries) with executemany in batches of 10,000: the same rows record() writes (canonical entry bytes,
-leaf and interior nodes from audit.tree.extend), without going through one transaction per entry.
+canonical details text, leaf and interior nodes from audit.tree.extend), without one transaction per entry.
 
     .venv/bin/python bench/audit_log.py [--entries 1000000] [--backends sqlite,postgresql]
 
@@ -26,11 +30,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import os
 import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -42,9 +48,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Column, MetaData, Table, create_engine, insert, text  # noqa: E402
 
 from audit import EventTag, checkpoints, record, tree  # noqa: E402
-from audit.log import AuditEntry, AuditHead, canonical, format_time  # noqa: E402
+from audit.log import INSERT_ENTRY, AuditEntry, AuditHead, canonical, format_time  # noqa: E402
 from audit.merkle import leaf_hash  # noqa: E402
-from audit.verify import verify_log  # noqa: E402
+from audit.verify import _verify, verify_log  # noqa: E402
 from core import clock  # noqa: E402
 from core.db import make_engine, make_sessionmaker  # noqa: E402
 from core.identity import Actor  # noqa: E402
@@ -103,6 +109,47 @@ def plain_inserts(factory, table: Table, n: int, batch: int) -> float:  # type: 
     return n / (time.perf_counter() - start)
 
 
+def concurrent_writers(factory, threads: int, per_thread: int, write) -> float:  # type: ignore[no-untyped-def]
+    """`threads` writers at once, each committing `per_thread` transactions of one write(session): the load of many
+    requests each recording one entry. Entries per second from the start to the last commit."""
+    start = threading.Barrier(threads + 1)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            for _ in range(per_thread):
+                with factory() as session:
+                    write(session)
+                    session.commit()
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    assert not errors, errors[0]
+    return threads * per_thread / elapsed
+
+
+def concurrent_appends(factory, threads: int, per_thread: int) -> float:  # type: ignore[no-untyped-def]
+    n = itertools.count()
+    return concurrent_writers(factory, threads, per_thread, lambda session: record(
+        session, EventTag.tender_updated, actor=ALICE, subject=f"tender:{(i := next(n)) % 50}", details={"title": f"T{i}", "n": i}))
+
+
+def concurrent_plain_inserts(factory, table: Table, threads: int, per_thread: int) -> float:  # type: ignore[no-untyped-def]
+    stmt = insert(table)
+    n = itertools.count()
+    return concurrent_writers(factory, threads, per_thread, lambda session: session.connection().execute(
+        stmt, [entry_row(i := next(n), f"tender:{i % 50}", i)]))
+
+
 def bulk_build(engine, data_dir: Path, target: int, start_size: int) -> None:  # type: ignore[no-untyped-def]
     """Extend the log to `target` entries directly in the tables (see the module's docstring)."""
     factory = make_sessionmaker(engine)
@@ -112,7 +159,7 @@ def bulk_build(engine, data_dir: Path, target: int, start_size: int) -> None:  #
         frontier = tree.split_frontier(head.frontier)
         size = head.size
         assert size == start_size
-        entries_t, nodes_t = AuditEntry.__table__, tree.AuditNode.__table__
+        nodes_t = tree.AuditNode.__table__
         chunk = 10_000
         while size < target:
             rows, nodes = [], []
@@ -120,7 +167,7 @@ def bulk_build(engine, data_dir: Path, target: int, start_size: int) -> None:  #
                 row = entry_row(index, f"tender:{index % 997}", index)
                 rows.append(row)
                 nodes.extend({"key": k, "hash": h} for k, h in tree.extend(frontier, index, leaf_hash(row["entry_bytes"])))  # type: ignore[arg-type]
-            session.execute(insert(entries_t), rows)
+            session.execute(INSERT_ENTRY, rows)  # details as record() writes them: the canonical text
             session.execute(insert(nodes_t), nodes)
             size += len(rows)
             head.size, head.frontier = size, b"".join(frontier)
@@ -184,10 +231,17 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
         with engine.begin() as conn:
             conn.execute(table.delete())
         base_batched = plain_inserts(factory, table, args.batched, args.batch)
+        with engine.begin() as conn:
+            conn.execute(table.delete())
+        threads, per_thread = args.threads, args.per_thread
+        parallel = concurrent_appends(factory, threads, per_thread)
+        base_parallel = concurrent_plain_inserts(factory, table, threads, per_thread)
         print(f"appends, one entry per transaction : {single:9,.0f}/s   plain INSERT baseline {base_single:9,.0f}/s   ratio {single / base_single:.2f}")
         print(f"appends, {args.batch} per transaction      : {batched:9,.0f}/s   plain INSERT baseline {base_batched:9,.0f}/s   ratio {batched / base_batched:.2f}")
+        print(f"appends, {threads} concurrent writers, one entry per transaction each: {parallel:9,.0f}/s   "
+              f"plain INSERT baseline {base_parallel:9,.0f}/s   ratio {parallel / base_parallel:.2f}")
         t0 = time.perf_counter()
-        bulk_build(engine, data_dir, args.entries, args.single + args.batched)
+        bulk_build(engine, data_dir, args.entries, args.single + args.batched + threads * per_thread)
         print(f"bulk-built the log to {args.entries:,} entries in {time.perf_counter() - t0:.0f} s", flush=True)
         if name == "postgresql":
             with engine.begin() as conn:
@@ -202,7 +256,15 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
             elapsed = time.perf_counter() - t0
         assert result.ok, result.reason
         print(f"full verification                  : {result.size / elapsed:9,.0f} entries/s   ({result.size:,} entries, "
-              f"{result.checkpoints} checkpoints, {elapsed:.1f} s)")
+              f"{result.checkpoints} checkpoints, {elapsed:.1f} s)", flush=True)
+        if not args.no_exact:
+            with make_sessionmaker(engine)() as session:
+                t0 = time.perf_counter()
+                exact = _verify(session, keys, ORIGIN, True, fast=False)
+                elapsed = time.perf_counter() - t0
+            assert exact is not None and exact.ok, exact
+            print(f"exact pass alone (on any mismatch) : {exact.size / elapsed:9,.0f} entries/s   (entry by entry, node by node: "
+                  f"what names the first bad entry, {elapsed:.1f} s)", flush=True)
         t0 = time.perf_counter()
         size, root = tree_only(engine)
         elapsed = time.perf_counter() - t0
@@ -221,8 +283,11 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=3000, help="appends measured one per transaction")
     parser.add_argument("--batched", type=int, default=20000, help="appends measured in batches")
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=16, help="concurrent writers, one entry per transaction each")
+    parser.add_argument("--per-thread", type=int, default=200, help="transactions per concurrent writer")
     parser.add_argument("--proofs", type=int, default=1000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--no-exact", action="store_true", help="skip timing the exact pass alone")
     args = parser.parse_args()
     clock.shift(timedelta(0))
     for name in args.backends.split(","):

@@ -39,9 +39,9 @@ from evaluation.models import (
     ExpertUnavailability,
     Specialty,
 )
-from tender import access
+from tender import access, bids
 from tender.lifecycle import FINAL, Status
-from tender.models import Registration, Tender
+from tender.models import Tender
 
 LARGE_BUDGET_FEN = 10_000_000 * 100  # G87 art. 47: 10 million yuan or more
 LARGE_BUDGET_MIN_SIZE = 7
@@ -80,14 +80,13 @@ def _today() -> date:
 
 
 def tender_bidder_codes(session: Session, tender: Tender) -> frozenset[str]:
-    """The credit codes of "the tender's bidders" for avoidance. Registrations for now; when sealed bids exist,
-    this is the one place to switch to the organisations that submitted a bid."""
-    rows = session.scalars(
-        select(Organisation.credit_code)
-        .join(Registration, Registration.organisation_id == Organisation.id)
-        .where(Registration.tender_id == tender.id)
-    )
-    return frozenset(rows)
+    """The credit codes of "the tender's bidders" for avoidance (R46): the companies whose sealed bid counts
+    (tender.bids.counted_bids: the newest complete submission, neither withdrawn nor replaced). A company that
+    only registered or downloaded is not a bidder."""
+    org_ids = {bid.organisation_id for bid in bids.counted_bids(session, tender.id)}
+    if not org_ids:
+        return frozenset()
+    return frozenset(session.scalars(select(Organisation.credit_code).where(Organisation.id.in_(org_ids))))
 
 
 def _supervisor_codes(session: Session, tender: Tender) -> frozenset[str]:

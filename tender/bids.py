@@ -6,15 +6,26 @@ header_of."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
-from storage.blobs import BlobStore
-from tender import sealing
-from tender.models import Bid, BidStatus
+from audit import EventTag, record
+from core import clock
+from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed
+from core.identity import Actor, Organisation, Role
+from core.signing import SigningKey
+from storage.blobs import BlobStore, PartInfo, PartsMissing, TooLarge, UploadNotFound
+from tender import access, receipts, rules, sealing
+from tender.keyholders import PublishedBundle
+from tender.lifecycle import Status
+from tender.models import Bid, BidStatus, Lot, Registration, Tender
 
 # ---------------------------------------------------------------- what the opening relies on
 
@@ -46,3 +57,294 @@ def header_of(blobs: BlobStore, bid: Bid) -> sealing.Header:
             if len(buffer) >= sealing.PREAMBLE_FIXED.size + min(length, sealing.MAX_HEADER_SIZE):
                 break
     return sealing.read_header(io.BytesIO(bytes(buffer)))
+
+
+# ---------------------------------------------------------------- submission (E26/E27)
+# Services never commit. A refusal that must stay on record (late, or not a sealed bid for this tender) is
+# audited and then raised with `recorded = True`: the web layer commits the refusal's record before answering.
+
+
+class _BlobReader(io.RawIOBase):
+    """A read-only file over a blob's chunks, for sealing.inspect (it reads the header only)."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks, self._buffer = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        while n < 0 or len(self._buffer) < n:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if n < 0:
+            out, self._buffer = self._buffer, b""
+        else:
+            out, self._buffer = self._buffer[:n], self._buffer[n:]
+        return out
+
+
+def is_recorded(error: BaseException) -> bool:
+    """True for a refusal whose audit record must be committed although the request failed."""
+    return bool(getattr(error, "recorded", False))
+
+
+def _recorded(error: DomainError) -> DomainError:
+    error.recorded = True  # type: ignore[attr-defined]
+    return error
+
+
+def _size_text(size: int) -> str:
+    return f"{size:,} bytes ({size / 1024**2:,.1f} MiB)"
+
+
+def _refuse_late(session: Session, actor: Actor, tender: Tender, bid: Bid | None, step: str) -> DomainError:
+    """E27/L28: anything after the deadline is refused; the refusal is audited with its window (audit/alerts)."""
+    record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender.id}",
+           details={"reason": "bid_deadline_passed", "window": "bid_deadline", "step": step},
+           confidential={"bid": bid.id if bid else None, "lot": bid.lot_id if bid else None}, conceal_actor=True)
+    deadline = clock.to_cst(tender.bid_deadline).strftime("%Y-%m-%d %H:%M:%S") if tender.bid_deadline else ""
+    return _recorded(Conflict.one("bid_deadline_passed", N_("The bid deadline (%(deadline)s China Standard Time) has passed: bids are no longer accepted. An upload not completed by the deadline counts as withdrawn (E27)."),
+                                  rule="E27", deadline=deadline))
+
+
+def _tender(session: Session, tender_id: int) -> Tender | None:
+    """The tender row alone (its lots, documents and clarifications are not needed here)."""
+    return session.get(Tender, tender_id, options=[lazyload("*")])
+
+
+_bundles: dict[tuple[int, str], sealing.KeyBundle] = {}
+
+
+def _bundle(session: Session, tender_id: int) -> sealing.KeyBundle | None:
+    """The published key bundle (fixed at publication), parsed once per process and bundle."""
+    row = session.execute(select(PublishedBundle.sha256, PublishedBundle.body).where(PublishedBundle.tender_id == tender_id)).first()
+    if row is None:
+        return None
+    key = (tender_id, row.sha256)
+    if key not in _bundles:
+        if len(_bundles) > 1000:
+            _bundles.clear()
+        _bundles[key] = sealing.KeyBundle.from_json(json.loads(row.body))
+    return _bundles[key]
+
+
+def _bidding_tender(session: Session, actor: Actor, tender_id: int) -> Tender:
+    access.require_role(actor, Role.bidder)
+    tender = _tender(session, tender_id)
+    if tender is None or tender.status == Status.draft:
+        raise NotFound.one("tender_not_found", N_("No such tender."))
+    return tender
+
+
+def _check_accepting(session: Session, actor: Actor, tender: Tender, bid: Bid | None, step: str) -> None:
+    if not rules.bids_open(clock.now(), tender.bid_deadline):
+        raise _refuse_late(session, actor, tender, bid, step)
+    if tender.status == Status.suspended:
+        raise Conflict.one("tender_suspended", N_("This tender is suspended: bids cannot be uploaded until it resumes. You will be notified."), rule="E52")
+    if tender.status != Status.published:
+        raise Conflict.one("bidding_not_open", N_("This tender does not accept bids now (it is %(status)s)."), status=tender.status)
+
+
+def _own_bid(session: Session, actor: Actor, bid_id: int, *, lock: bool = False) -> Bid:
+    """The actor's company's bid; any other bid does not exist for it (E21: never confirm another company's bid)."""
+    access.require_role(actor, Role.bidder)
+    stmt = select(Bid).where(Bid.id == bid_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    bid = session.scalars(stmt).one_or_none()
+    if bid is None or actor.organisation_id is None or bid.organisation_id != actor.organisation_id:
+        raise NotFound.one("bid_not_found", N_("No such bid."))
+    return bid
+
+
+def _uploading(bid: Bid) -> None:
+    if bid.status != BidStatus.uploading:
+        raise Conflict.one("bid_not_uploading", N_("This upload is no longer open (it is %(status)s). Start a new upload of your sealed bid."),
+                           status=bid.status)
+
+
+def begin(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, size: int, *, max_bytes: int) -> Bid:
+    """Start a sealed-bid upload of `size` bytes for a lot: the company registered for it, before the deadline."""
+    tender = _bidding_tender(session, actor, tender_id)
+    assert actor.organisation_id is not None and actor.user_id is not None
+    lot = session.get(Lot, lot_id)
+    if lot is None or lot.tender_id != tender.id:
+        raise ValidationFailed.one("lot_invalid", N_("Choose a lot of this tender."), "lot_id")
+    _check_accepting(session, actor, tender, None, "begin")
+    registered = session.scalar(select(Registration.id).where(Registration.lot_id == lot.id, Registration.organisation_id == actor.organisation_id))
+    if not registered:
+        raise Conflict.one("not_registered", N_("Your company is not registered for lot %(number)s. Register for the lot on the tender page first, then upload your bid."),
+                           "lot_id", number=lot.number)
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise ValidationFailed.one("bid_size_invalid", N_("Give the size of the sealed file in bytes (a whole number above zero)."), "size")
+    if size > max_bytes:
+        raise ValidationFailed.one("bid_too_large", N_("The sealed bid is %(size)s; the largest accepted is %(limit)s. Reduce the attached files and seal the bid again."),
+                                   "size", size=_size_text(size), limit=_size_text(max_bytes))
+    if _bundle(session, tender.id) is None:
+        raise Conflict.one("bundle_not_found", N_("This tender has no published key bundle."))
+    now = clock.now()
+    earlier = session.scalars(select(Bid).where(Bid.lot_id == lot.id, Bid.organisation_id == actor.organisation_id,
+                                                Bid.status == BidStatus.uploading).with_for_update())
+    for old in earlier:
+        old.status, old.ended_at = BidStatus.abandoned, now
+        with contextlib.suppress(UploadNotFound):
+            blobs.abort_upload(old.upload_id)
+    bid = Bid(tender_id=tender.id, lot_id=lot.id, organisation_id=actor.organisation_id, user_id=actor.user_id, status=BidStatus.uploading,
+              upload_id=blobs.begin_upload(max_size=size), declared_size=size, ip=actor.ip or "", started_at=now)
+    session.add(bid)
+    session.flush()
+    record(session, EventTag.bid_upload_started, actor=actor, subject=f"tender:{tender.id}",
+           confidential={"bid": bid.id, "lot": lot.id, "size": size}, conceal_actor=True)
+    return bid
+
+
+def write_part(session: Session, actor: Actor, blobs: BlobStore, bid_id: int, number: int, chunks: Iterable[bytes]) -> PartInfo:
+    """Store part `number` (from 1) of an open upload; a retried part replaces the same part."""
+    bid = _own_bid(session, actor, bid_id)
+    _uploading(bid)
+    tender = _tender(session, bid.tender_id)
+    assert tender is not None
+    _check_accepting(session, actor, tender, bid, "part")
+    try:
+        return blobs.write_part(bid.upload_id, number, chunks)
+    except TooLarge as e:
+        if e.part:
+            raise ValidationFailed.one("part_too_large", N_("A part holds at most %(limit)s; send the file in parts of that size."),
+                                       "part", limit=_size_text(e.limit)) from e
+        raise ValidationFailed.one("bid_larger_than_declared", N_("The upload is larger than the %(limit)s announced when it started. Start a new upload with the file's real size."),
+                                   "part", limit=_size_text(e.limit)) from e
+    except UploadNotFound as e:
+        raise Conflict.one("upload_gone", N_("This upload is no longer open. Start a new upload of your sealed bid.")) from e
+    except ValueError as e:
+        raise ValidationFailed.one("part_number_invalid", N_("Part numbers run from 1 to %(max)s."), "part", max=10_000) from e
+
+
+def received_parts(session: Session, actor: Actor, blobs: BlobStore, bid_id: int) -> list[PartInfo]:
+    """The parts stored so far, to resume an upload after a dropped connection."""
+    bid = _own_bid(session, actor, bid_id)
+    if bid.status != BidStatus.uploading:
+        return []
+    try:
+        return blobs.parts(bid.upload_id)
+    except UploadNotFound:
+        return []
+
+
+def prepare_complete(session: Session, actor: Actor, blobs: BlobStore, bid_id: int) -> None:
+    """Optional, read-only: assemble and hash the staged upload of the actor's own open upload before the unit of
+    work that completes it, so that the (long, for a large bid) hashing holds no write lock. complete() decides
+    everything; an upload assembled here and then refused stays in the store, and complete_upload is idempotent."""
+    bid = _own_bid(session, actor, bid_id)
+    tender = _tender(session, bid.tender_id)
+    if bid.status != BidStatus.uploading or tender is None or not rules.bids_open(clock.now(), tender.bid_deadline):
+        return
+    with contextlib.suppress(PartsMissing, UploadNotFound, TooLarge):
+        blobs.complete_upload(bid.upload_id)
+
+
+def complete(session: Session, actor: Actor, blobs: BlobStore, bid_id: int, signer: SigningKey) -> Bid:
+    """Commit the upload before the deadline, check it is a sealed bid for this tender and lot (E26), make it the
+    company's bid for the lot (the previous one is replaced) and sign the receipt (E27). Calling it again on a
+    submitted bid returns it unchanged (a client whose connection dropped asks again)."""
+    bid = _own_bid(session, actor, bid_id, lock=True)
+    if bid.status == BidStatus.submitted and bid.receipt:
+        return bid
+    _uploading(bid)
+    tender = _tender(session, bid.tender_id)
+    lot = session.get(Lot, bid.lot_id)
+    org = session.get(Organisation, bid.organisation_id)
+    assert tender is not None and lot is not None and org is not None
+    _check_accepting(session, actor, tender, bid, "complete")
+    try:
+        info = blobs.complete_upload(bid.upload_id)
+    except PartsMissing as e:
+        raise Conflict.one("parts_missing", N_("The upload is missing parts %(parts)s. Send them, then complete the upload."),
+                           parts=", ".join(str(n) for n in e.missing[:20])) from e
+    except UploadNotFound as e:
+        raise Conflict.one("upload_gone", N_("This upload is no longer open. Start a new upload of your sealed bid.")) from e
+    except TooLarge as e:
+        raise ValidationFailed.one("bid_larger_than_declared", N_("The upload is larger than the %(limit)s announced when it started. Start a new upload with the file's real size."),
+                                   "part", limit=_size_text(e.limit)) from e
+    now = clock.now()
+    bid.blob_key, bid.size = info.key, info.size
+    bundle = _bundle(session, tender.id)
+    assert bundle is not None
+    try:
+        header = sealing.inspect(_BlobReader(blobs.open(info.key)), bundle, lot_id=bid.lot_id, total_size=info.size)  # type: ignore[arg-type]
+    except sealing.SealedBidInvalid as e:
+        bid.status, bid.ended_at = BidStatus.abandoned, now  # the blob stays: nothing uploaded is lost
+        record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender.id}", details={"reason": e.code},
+               confidential={"bid": bid.id, "lot": bid.lot_id, "sha256": info.key, "size": info.size}, conceal_actor=True)
+        raise _recorded(e) from None
+    previous = session.scalars(select(Bid).where(Bid.lot_id == bid.lot_id, Bid.organisation_id == bid.organisation_id,
+                                                 Bid.status == BidStatus.submitted, Bid.id != bid.id).with_for_update())
+    for old in previous:
+        old.status, old.ended_at = BidStatus.replaced, now
+        record(session, EventTag.bid_replaced, actor=actor, subject=f"tender:{tender.id}",
+               confidential={"bid": old.id, "lot": bid.lot_id, "replaced_by": bid.id}, conceal_actor=True)
+    bid.status, bid.submitted_at, bid.sealed_bid_id = BidStatus.submitted, now, header.bid_id
+    entry = record(session, EventTag.bid_submitted, actor=actor, subject=f"tender:{tender.id}",
+                   confidential={"bid": bid.id, "tender": tender.id, "lot": bid.lot_id, "sha256": info.key, "size": info.size},
+                   conceal_actor=True)
+    bid.audit_index = entry.index
+    body = receipts.receipt_body(
+        origin=signer.name, bid_id=bid.id, tender={"id": tender.id, "reference": tender.reference, "title": tender.title},
+        lot={"id": lot.id, "number": lot.number, "name": lot.name}, bidder={"id": org.id, "name": org.name, "credit_code": org.credit_code},
+        sha256=info.key, size=info.size, sealed_bid_id=header.bid_id, server_time=now, audit_index=entry.index,
+    )
+    doc = receipts.sign_receipt(body, signer)
+    bid.receipt, bid.receipt_signature, bid.receipt_signer = doc["body"], doc["signature"], doc["signer"]
+    session.flush()
+    return bid
+
+
+def withdraw(session: Session, actor: Actor, bid_id: int) -> Bid:
+    """E27: a bidder may withdraw its own bid before the deadline; then the company has no bid on that lot."""
+    bid = _own_bid(session, actor, bid_id, lock=True)
+    tender = _tender(session, bid.tender_id)
+    assert tender is not None
+    if bid.status not in (BidStatus.submitted, BidStatus.uploading):
+        raise Conflict.one("bid_not_withdrawable", N_("Only a submitted bid or an upload in progress can be withdrawn; this one is %(status)s."), status=bid.status)
+    _check_accepting(session, actor, tender, bid, "withdraw")
+    was = bid.status
+    bid.status, bid.ended_at = BidStatus.withdrawn, clock.now()
+    # A staged upload is left to the upload sweep: aborting it before the commit could lose it on a rollback.
+    record(session, EventTag.bid_withdrawn, actor=actor, subject=f"tender:{tender.id}",
+           confidential={"bid": bid.id, "lot": bid.lot_id, "was": was}, conceal_actor=True)
+    session.flush()
+    return bid
+
+
+def abort(session: Session, actor: Actor, blobs: BlobStore, bid_id: int) -> Bid:
+    """Give up an upload in progress (nothing was submitted): the staged parts are removed."""
+    bid = _own_bid(session, actor, bid_id, lock=True)
+    _uploading(bid)
+    bid.status, bid.ended_at = BidStatus.abandoned, clock.now()
+    with contextlib.suppress(UploadNotFound):
+        blobs.abort_upload(bid.upload_id)
+    session.flush()
+    return bid
+
+
+def my_bids(session: Session, actor: Actor, tender_id: int) -> list[Bid]:
+    """The actor's company's bids for a tender, newest first: the only view of them before the opening (E21)."""
+    _bidding_tender(session, actor, tender_id)
+    if actor.organisation_id is None:
+        return []
+    stmt = select(Bid).where(Bid.tender_id == tender_id, Bid.organisation_id == actor.organisation_id).order_by(Bid.id.desc())
+    return list(session.scalars(stmt))
+
+
+def my_bid(session: Session, actor: Actor, bid_id: int) -> Bid:
+    return _own_bid(session, actor, bid_id)
+
+
+def receipt_document(session: Session, actor: Actor, bid_id: int) -> dict[str, Any]:
+    """The signed receipt of the company's own submitted bid."""
+    bid = _own_bid(session, actor, bid_id)
+    if not bid.receipt:
+        raise NotFound.one("receipt_not_found", N_("This bid has no receipt: only a completed submission gets one."))
+    return receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer)

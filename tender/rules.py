@@ -293,3 +293,17 @@ def objection_answer_due(raised_at: datetime) -> datetime:
 def documents_available(now: datetime, start: datetime | None, end: datetime | None) -> bool:
     """E20: anyone may download during the issue period, without registering."""
     return start is not None and end is not None and start <= now <= end_of_day_cst(end)
+
+
+def bids_open(now: datetime, deadline: datetime | None) -> bool:
+    """E27/L28: bids are accepted strictly before the bid deadline by the server clock; the opening is AT the
+    deadline (L34), so a bid completing exactly at it is late and refused."""
+    return deadline is not None and as_utc(now) < as_utc(deadline)
+
+
+MIN_BIDS_TO_OPEN = 3
+
+
+def enough_bids(count: int) -> bool:
+    # R44, L28: with fewer than 3 bids the tender (or the lot) is not opened and is tendered again
+    return count >= MIN_BIDS_TO_OPEN

@@ -575,10 +575,19 @@ def close_due_tenders(session: Session, now: datetime | None = None) -> list[int
     due = session.scalars(
         select(Tender).where(Tender.status == Status.published, Tender.bid_deadline <= now).with_for_update()
     ).all()
+    from tender import bids, opening  # the opening builds on these services
+
     for tender in due:
         _apply(tender, Event.close_bidding)
         record(session, EventTag.tender_bidding_closed, actor=SYSTEM, subject=f"tender:{tender.id}",
                details={"bid_deadline": tender.bid_deadline.isoformat() if tender.bid_deadline else None})
+    # E27: an upload unfinished at the deadline counts as withdrawn; then the opening starts (L34), or the tender
+    # fails with fewer than 3 bids (R44). A tender closed without an opening (a crash between the two) is picked up.
+    stranded = session.scalars(select(Tender).where(Tender.status == Status.bidding_closed).with_for_update()).all()
+    for tender in stranded:
+        if opening.opening_of(session, tender.id) is None:
+            bids.expire_unfinished(session, tender.id, now)
+            opening.start(session, tender, now)
     return [t.id for t in due]
 
 

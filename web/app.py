@@ -30,6 +30,7 @@ from core.messaging import channel_for
 from core.settings import Settings, load_settings
 from evaluation import draws as evaluation_draws
 from storage.blobs import open_store
+from tender import opening as tender_opening
 from tender import services as tender_services
 from web import (
     admin,
@@ -151,6 +152,8 @@ def _sweep_deadlines(app: Litestar) -> None:
     factory = app.state.db
     with dbmod.transaction(factory) as session:
         tender_services.close_due_tenders(session)
+    with dbmod.transaction(factory) as session:
+        tender_opening.sweep(session)  # crash resume of the opening and the E31 decryption window
     with dbmod.transaction(factory) as session:
         evaluation_draws.sweep(session, app.state.channel)  # confirmations timed out, records now public
 

@@ -1,7 +1,273 @@
-"""Sealed-bid submission (issue 3): resumable chunked upload, receipts, replace and withdraw."""
+"""Sealed-bid submission (issue 3): resumable chunked upload, receipts, replace and withdraw.
+
+The JSON API (session cookie + the x-csrftoken header, as the pages' scripts send it):
+
+    POST /api/v1/tenders/{tender_id}/bids           {"lot_id", "size"}  -> 201 {"bid", "part_size", "parts_url", ...}
+    POST /api/v1/bids/{bid_id}/parts/{number}       raw bytes of part `number` (from 1), at most part_size
+    GET  /api/v1/bids/{bid_id}/parts                the parts stored so far: resume after a dropped connection
+    POST /api/v1/bids/{bid_id}/complete             -> the signed receipt (E27)
+    POST /api/v1/bids/{bid_id}/withdraw | /abort
+    GET  /api/v1/bids/{bid_id}/receipt              the signed receipt document
+
+A part's body is streamed from the connection into the blob store; no request holds more than one network
+chunk of it. Every decision is tender/bids.py's; a refusal that is audited (late, not a sealed bid) has its
+record committed before the error is answered."""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
-ROUTES: list[Any] = []
+import anyio
+import anyio.from_thread
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Response, Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.errors import N_, DomainError, ValidationFailed
+from core.identity import Actor, Organisation
+from core.signing import SigningKey, signing_key
+from tender import bids, receipts, rules, services
+from tender.lifecycle import Status
+from tender.models import Bid, BidStatus, Lot, Tender
+from web.deps import page, provide_actor, redirect
+
+T = TypeVar("T")
+BATCH = 1024 * 1024  # bytes of a part handed to the blob store at a time
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+_signers: dict[tuple[str, str, str], SigningKey] = {}
+
+
+def _signer(settings: Any) -> SigningKey:
+    """The platform's current signing key, read from disk once per key (a rotation names a new current key)."""
+    current = settings.data_dir / "keys" / "signing" / "current"
+    try:
+        kid = current.read_text().strip()
+    except OSError:
+        kid = ""
+    cache_key = (str(settings.data_dir), settings.origin, kid)
+    if kid == "" or cache_key not in _signers:
+        key = signing_key(settings.data_dir, settings.origin)
+        if kid:
+            _signers[cache_key] = key
+        return key
+    return _signers[cache_key]
+
+
+def _keeping_refusals(db: Session, call: Callable[[], T]) -> T:
+    """Run one service call; an audited refusal is committed (the unit of work then rolls back nothing)."""
+    try:
+        return call()
+    except DomainError as e:
+        if bids.is_recorded(e):
+            db.commit()
+        raise
+
+
+def _int_field(data: Any, name: str) -> int:
+    value = data.get(name) if isinstance(data, dict) else None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed.one("field_required", N_("Give %(name)s as a whole number."), name, name=name)
+    return value
+
+
+def bid_json(bid: Bid, part_size: int) -> dict[str, Any]:
+    base = f"/api/v1/bids/{bid.id}"
+    return {
+        "bid": bid.id, "tender": bid.tender_id, "lot": bid.lot_id, "status": bid.status, "declared_size": bid.declared_size,
+        "size": bid.size, "sha256": bid.blob_key or None, "part_size": part_size,
+        "parts_url": f"{base}/parts", "complete_url": f"{base}/complete", "withdraw_url": f"{base}/withdraw",
+        "receipt_url": f"{base}/receipt" if bid.receipt else None, "receipt_page": f"/bidder/bids/{bid.id}/receipt" if bid.receipt else None,
+    }
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+@post("/api/v1/tenders/{tender_id:int}/bids", status_code=201)
+async def begin_upload(request: Request, tender_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    state = request.app.state
+    lot_id, size = _int_field(data, "lot_id"), _int_field(data, "size")
+    actor = await _reading_actor(request)
+    bid = await anyio.to_thread.run_sync(lambda: _in_writing_unit(
+        state, lambda db: bids.begin(db, actor, state.blobs, tender_id, lot_id, size, max_bytes=state.settings.max_bid_bytes)))
+    return bid_json(bid, state.blobs.part_limit)
+
+
+async def _reading_actor(request: Request) -> Actor:
+    """The acting person, loaded in a read-only unit of work (no write lock is taken for it on SQLite)."""
+    session: Session = request.app.state.db_read()
+    try:
+        return await provide_actor(request, session)
+    finally:
+        await anyio.to_thread.run_sync(session.close)
+
+
+@post("/api/v1/bids/{bid_id:int}/parts/{number:int}", request_max_body_size=None)
+async def upload_part(request: Request, bid_id: int, number: int) -> dict[str, Any]:
+    """The body is read from the connection as it arrives and written to the store chunk by chunk. Storing a part
+    changes no database row, so it runs in a read-only unit of work: on SQLite parts of many bidders are written
+    side by side instead of queueing on the database's write lock while their bytes arrive."""
+    state = request.app.state
+    blobs = state.blobs
+    stream = request.stream()
+
+    async def next_batch() -> bytes:
+        """Network chunks (often 64 KiB) gathered up to BATCH bytes: one hop between threads per batch."""
+        batch = bytearray()
+        async for chunk in stream:
+            batch += chunk
+            if len(batch) >= BATCH:
+                break
+        return bytes(batch)
+
+    def chunks() -> Iterator[bytes]:  # runs in the worker thread; the batches are read on the event loop
+        while batch := anyio.from_thread.run(next_batch):
+            yield batch
+
+    session: Session = state.db_read()
+    try:
+        actor = await provide_actor(request, session)
+
+        def work() -> dict[str, Any]:
+            try:
+                info = bids.write_part(session, actor, blobs, bid_id, number, chunks())
+            except DomainError as e:
+                if bids.is_recorded(e):  # late: the refusal is audited, in a writing unit of work (no byte was read yet)
+                    session.rollback()
+                    _in_writing_unit(state, lambda db: bids.write_part(db, actor, blobs, bid_id, number, iter(())))
+                raise
+            return {"bid": bid_id, "part": info.number, "size": info.size}
+
+        return await anyio.to_thread.run_sync(work)
+    finally:
+        await anyio.to_thread.run_sync(session.close)
+
+
+# SQLite has one writer at a time, and a writer that finds the database locked sleeps in growing steps (up to
+# 100 ms) before it tries again. The bid units of work of this process therefore queue here first, in order,
+# and each takes the database lock only when the one before it has committed. PostgreSQL needs no such queue.
+_SQLITE_WRITERS = threading.Lock()
+
+
+def _in_writing_unit(state: Any, call: Callable[[Session], T]) -> T:
+    """One writing unit of work outside the request's: commit on success and on an audited refusal."""
+    with _SQLITE_WRITERS if state.settings.is_sqlite else contextlib.nullcontext():
+        db: Session = state.db()
+        try:
+            out = call(db)
+            db.commit()
+            return out
+        except DomainError as e:
+            if bids.is_recorded(e):
+                db.commit()
+            raise
+        finally:
+            db.close()  # rolls back whatever was not committed
+
+
+@get("/api/v1/bids/{bid_id:int}/parts", sync_to_thread=True)
+def list_parts(request: Request, db: Session, actor: Actor, bid_id: int) -> dict[str, Any]:
+    blobs = request.app.state.blobs
+    parts = bids.received_parts(db, actor, blobs, bid_id)
+    bid = bids.my_bid(db, actor, bid_id)
+    return {**bid_json(bid, blobs.part_limit), "parts": [{"number": p.number, "size": p.size} for p in parts],
+            "received": sum(p.size for p in parts)}
+
+
+@post("/api/v1/bids/{bid_id:int}/complete", status_code=200)
+async def complete_upload(request: Request, bid_id: int) -> dict[str, Any]:
+    """Two units of work: a read-only one assembles and hashes the staged upload (seconds for a large bid, with no
+    write lock held), then a short writing one decides, records and signs (tender.bids.complete)."""
+    state = request.app.state
+    blobs = state.blobs
+    session: Session = state.db_read()
+    try:
+        actor = await provide_actor(request, session)
+        await anyio.to_thread.run_sync(lambda: bids.prepare_complete(session, actor, blobs, bid_id))
+    finally:
+        await anyio.to_thread.run_sync(session.close)
+    signer = _signer(state.settings)
+
+    def write(db: Session) -> dict[str, Any]:
+        bid = bids.complete(db, actor, blobs, bid_id, signer)
+        return receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer)
+
+    return await anyio.to_thread.run_sync(lambda: _in_writing_unit(state, write))
+
+
+@post("/api/v1/bids/{bid_id:int}/withdraw", sync_to_thread=True, status_code=200)
+def withdraw_api(request: Request, db: Session, actor: Actor, bid_id: int) -> dict[str, Any]:
+    bid = _keeping_refusals(db, lambda: bids.withdraw(db, actor, bid_id))
+    return bid_json(bid, request.app.state.blobs.part_limit)
+
+
+@post("/api/v1/bids/{bid_id:int}/abort", sync_to_thread=True, status_code=200)
+def abort_api(request: Request, db: Session, actor: Actor, bid_id: int) -> dict[str, Any]:
+    bid = bids.abort(db, actor, request.app.state.blobs, bid_id)
+    return bid_json(bid, request.app.state.blobs.part_limit)
+
+
+@get("/api/v1/bids/{bid_id:int}/receipt", sync_to_thread=True)
+def receipt_api(db: Session, actor: Actor, bid_id: int) -> Response[dict[str, Any]]:
+    doc = bids.receipt_document(db, actor, bid_id)
+    return Response(doc, headers={"Content-Disposition": f'inline; filename="bid-{bid_id}-receipt.json"'})
+
+
+# ---------------------------------------------------------------- pages
+
+
+STATUS_LABELS = {
+    BidStatus.uploading: N_("Uploading (not submitted yet)"),
+    BidStatus.submitted: N_("Submitted: this bid counts"),
+    BidStatus.replaced: N_("Replaced by a newer bid"),
+    BidStatus.withdrawn: N_("Withdrawn"),
+    BidStatus.abandoned: N_("Not submitted (abandoned or refused)"),
+}
+
+
+@get("/bidder/tenders/{tender_id:int}/bids", sync_to_thread=True)
+def bids_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
+    mine = bids.my_bids(db, actor, tender_id)
+    tender = services.visible_tender(db, actor, tender_id)
+    registered = {r.lot_id for r in services.my_participation(db, actor, tender_id).registrations}
+    by_lot: dict[int, list[Bid]] = {lot.id: [] for lot in tender.lots}
+    for bid in mine:
+        by_lot.setdefault(bid.lot_id, []).append(bid)
+    accepting = tender.status == Status.published and rules.bids_open(clock.now(), tender.bid_deadline)
+    return page(request, "bids/index.html", tender=tender, by_lot=by_lot, registered=registered, accepting=accepting,
+                labels=STATUS_LABELS, max_bytes=request.app.state.settings.max_bid_bytes)
+
+
+@post("/bidder/bids/{bid_id:int}/withdraw", sync_to_thread=True)
+def withdraw_page(request: Request, db: Session, actor: Actor, bid_id: int, data: Form) -> Redirect:
+    bid = bids.my_bid(db, actor, bid_id)
+    tender_id = bid.tender_id
+    if str(data.get("confirm", "")) != "1":
+        return redirect(f"/bidder/tenders/{tender_id}/bids", N_("Tick the box to confirm the withdrawal."), request)
+    _keeping_refusals(db, lambda: bids.withdraw(db, actor, bid_id))
+    return redirect(f"/bidder/tenders/{tender_id}/bids", N_("Your bid is withdrawn. You may upload a new one before the bid deadline."), request)
+
+
+@get("/bidder/bids/{bid_id:int}/receipt", sync_to_thread=True)
+def receipt_page(request: Request, db: Session, actor: Actor, bid_id: int) -> Template:
+    doc = bids.receipt_document(db, actor, bid_id)
+    body = doc["receipt"]
+    bid = bids.my_bid(db, actor, bid_id)
+    tender = db.get(Tender, bid.tender_id)
+    lot = db.get(Lot, bid.lot_id)
+    org = db.scalar(select(Organisation).where(Organisation.id == bid.organisation_id))
+    return page(request, "bids/receipt.html", doc=doc, r=body, bid=bid, tender=tender, lot=lot, org=org, labels=STATUS_LABELS)
+
+
+ROUTES = [begin_upload, upload_part, list_parts, complete_upload, withdraw_api, abort_api, receipt_api, bids_page, withdraw_page, receipt_page]

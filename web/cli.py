@@ -103,13 +103,14 @@ def db_upgrade() -> None:
 
 def _load_demo(settings) -> None:  # type: ignore[no-untyped-def]
     from core.db import make_engine, make_sessionmaker, transaction
+    from core.signing import signing_key
     from storage.blobs import open_store
     from web import demo
 
     engine = make_engine(settings.database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            demo.load(session, open_store(settings), settings.data_dir / "demo-keys")
+            demo.load(session, open_store(settings), settings.data_dir / "demo-keys", signing_key(settings.data_dir, settings.origin))
     finally:
         engine.dispose()
 
@@ -144,6 +145,9 @@ def demo_load(force: bool) -> None:
 from web.cli_audit import audit as _audit_group  # noqa: E402 - the group lives in its own module
 
 main.add_command(_audit_group)
+from web.cli_receipts import receipt as _receipt_group  # noqa: E402 - `etender receipt verify`
+
+main.add_command(_receipt_group)
 
 
 from web.cli_experts import experts as _experts_group  # noqa: E402 - the group lives in its own module

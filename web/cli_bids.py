@@ -54,32 +54,56 @@ def keys_new(out: Path, label: str, passphrase_env: str) -> None:
 
 @keys.command("unwrap")
 @click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your key file.")
-@click.option("--bid", "bid_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The sealed bid.")
+@click.option("--bid", "bid_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One sealed bid.")
+@click.option("--headers", "headers_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The bids' headers from the opening page (opening-headers-N.json): unwrap your parts of every bid.")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Write the parts JSON here (default: print).")
 @click.option("--passphrase-env", default="", help="Read the passphrase from this environment variable instead of asking.")
-def keys_unwrap(key_path: Path, bid_path: Path, out: Path | None, passphrase_env: str) -> None:
-    """Unwrap your parts of a sealed bid, as the JSON the opening ceremony accepts."""
+def keys_unwrap(key_path: Path, bid_path: Path | None, headers_path: Path | None, out: Path | None, passphrase_env: str) -> None:
+    """Unwrap your parts of a sealed bid (or of every bid in an opening's headers), as the JSON the opening ceremony accepts."""
+    import base64
+    import io
     import os
 
+    if (bid_path is None) == (headers_path is None):
+        _fail("give either --bid (one sealed bid) or --headers (the headers document from the opening page)")
     passphrase = os.environ.get(passphrase_env, "") if passphrase_env else _passphrase(confirm=False)
     try:
         private = keyfiles.load(key_path.read_text(encoding="utf-8"), passphrase)
     except keyfiles.KeyFileError as e:
         _fail(str(e))
-    with open(bid_path, "rb") as f:
+    kid = sealing.key_id(sealing.public_bytes(private))
+    headers: list[sealing.Header] = []
+    if bid_path is not None:
+        with open(bid_path, "rb") as f:
+            try:
+                headers.append(sealing.read_header(f))
+            except sealing.SealedBidInvalid as e:
+                _fail(str(e))
+    else:
+        assert headers_path is not None
         try:
-            header = sealing.read_header(f)
-        except sealing.SealedBidInvalid as e:
-            _fail(str(e))
-    try:
-        parts = sealing.unwrap_parts(header, private)
-    except sealing.WrongKey as e:
-        _fail(str(e))
-    doc = parts_document(header, sealing.key_id(sealing.public_bytes(private)), parts)
-    text = json.dumps(doc, indent=2)
+            doc = json.loads(headers_path.read_text(encoding="utf-8"))
+            if doc.get("format") != "etender-opening-headers":
+                raise ValueError("not an etender-opening-headers document")
+            headers = [sealing.read_header(io.BytesIO(base64.b64decode(b["header"]))) for b in doc["bids"]]
+        except (ValueError, KeyError, TypeError, sealing.SealedBidInvalid) as e:
+            _fail(f"{headers_path}: {e}; download the headers again from the opening page")
+    docs = []
+    for header in headers:
+        try:
+            docs.append(parts_document(header, kid, sealing.unwrap_parts(header, private)))
+        except sealing.WrongKey as e:
+            if bid_path is not None or e.code != "key_not_in_bid":
+                _fail(f"bid {header.bid_id}: {e}")
+    if not docs:
+        _fail("your key is not one of the keys these bids were sealed to")
+    result: dict[str, Any] = docs[0] if bid_path is not None else {"bids": docs}
+    text = json.dumps(result, indent=2)
+    count = sum(len(d["parts"]) for d in docs)
     if out:
         out.write_text(text)
-        click.echo(f"{len(parts)} parts written to {out}")
+        click.echo(f"{count} parts of {len(docs)} bids written to {out}")
     else:
         click.echo(text)
 

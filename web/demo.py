@@ -28,10 +28,11 @@ from core import clock, credit_code
 from core.clock import CST
 from core.errors import N_, Conflict
 from core.identity import SYSTEM, Actor, Organisation, User, actor_for, hash_password
+from core.signing import SigningKey
 from evaluation import catalogue, pool
 from evaluation import rules as evaluation_rules
 from storage.blobs import BlobStore
-from tender import accounts, keyfiles, keyholders, services
+from tender import accounts, bids, keyfiles, keyholders, sealing, services
 from tender.accounts import OrgInput, UserInput
 from tender.models import Tender
 from tender.services import FileInput, LotInput, TenderInput
@@ -39,6 +40,7 @@ from tender.services import FileInput, LotInput, TenderInput
 SEED = 2026
 IP = "127.0.0.1"
 MAX_BYTES = 50 * 1024 * 1024
+MAX_BID_BYTES = 2 * 1024**3
 COUNTY = "某某县"
 OPENING_PLACE = "某某县公共资源交易中心 第一开标室"
 
@@ -372,9 +374,10 @@ def _days_ago(days: int) -> Iterator[None]:
 
 
 class _Loader:
-    def __init__(self, session: Session, blobs: BlobStore):
+    def __init__(self, session: Session, blobs: BlobStore, signer: SigningKey):
         self.session = session
         self.blobs = blobs
+        self.signer = signer
         self.rng = random.Random(SEED)
         self.orgs: dict[str, Organisation] = {}
         self.users: dict[str, User] = {}
@@ -567,6 +570,32 @@ class _Loader:
         if answer:
             services.answer_question(self.session, self.actor(TENDERS[self._key(tender)].agency_user), q.id, answer)
 
+    def bid(self, tender: Tender, bidder: str, price_yuan: int, days: int, lot_number: int = 1) -> None:
+        """The bidder seals a bid on its side (the same sealing as `etender bid seal`) and uploads it in parts
+        through the submission services, which sign its receipt (E26, E27)."""
+        lot = next(lot for lot in tender.lots if lot.number == lot_number)
+        org = self.orgs[next(a.org for a in ACCOUNTS if a.username == bidder)]
+        files = []
+        for role, name, lines in (
+            ("qualification", "资格证明文件.pdf", [f"{org.name}", f"Credit code {org.credit_code}", "Business licence, qualification certificates"]),
+            ("technical", "技术标.pdf", [f"Technical proposal for {tender.reference} lot {lot.number}", f"Construction period {days} days"]),
+            ("commercial", "商务标.pdf", [f"Commercial proposal, total price CNY {price_yuan:,}"]),
+        ):
+            content = pdf_document(lines)
+            files.append(sealing.BidFile(role, name, "application/pdf", len(content), io.BytesIO(content)))
+        price_form = {"total_price_fen": price_yuan * 100, "duration_days": days, "quality_commitment": "合格",
+                      "bid_security_reference": f"BH-{tender.reference}-{org.credit_code[-6:]}"}
+        bundle = keyholders.bundle_of(self.session, tender.id)
+        assert bundle is not None
+        out = io.BytesIO()
+        sealing.seal(bundle, lot.id, files, price_form, out)
+        data, actor = out.getvalue(), self.actor(bidder)
+        bid = bids.begin(self.session, actor, self.blobs, tender.id, lot.id, len(data), max_bytes=MAX_BID_BYTES)
+        step = 64 * 1024
+        for number, start in enumerate(range(0, len(data), step), start=1):
+            bids.write_part(self.session, actor, self.blobs, bid.id, number, [data[start : start + step]])
+        bids.complete(self.session, actor, self.blobs, bid.id, self.signer)
+
     def _key(self, tender: Tender) -> str:
         return next(k for k, t in self.tenders.items() if t.id == tender.id)
 
@@ -580,6 +609,15 @@ class _Loader:
                 self.download_all(tender, *bidders)
                 for b in bidders:
                     self.register(tender, b)
+        # The sealed bids went in before the deadline: three for the outpatient building, so its opening awaits the
+        # key holders (demo-keys/); only two for the sewer works, so that tender fails at the deadline (R44).
+        with _days_ago(12):
+            outpatient, sewer = self.tenders["outpatient"], self.tenders["sewer"]
+            self.bid(outpatient, "bidder1", 6_318_000, 240)
+            self.bid(outpatient, "bidder2", 6_275_500, 220)
+            self.bid(outpatient, "bidder3", 6_402_800, 235)
+            self.bid(sewer, "bidder1", 8_812_000, 300)
+            self.bid(sewer, "bidder2", 8_870_000, 280)
         services.close_due_tenders(s)
 
         # Published 10 days ago; a clarification today that affects bids extends the deadline so that 15 days remain (R21).
@@ -600,6 +638,7 @@ class _Loader:
         self.download_all(school, "bidder1", "bidder2", "bidder3")
         self.register(school, "bidder1")
         self.register(school, "bidder3")
+        self.bid(school, "bidder1", 18_150_000, 350)  # a receipt to look at; replacing it is one upload away
         self.ask(school, "bidder1", "招标文件要求拟派项目经理“无在建工程”，已完工但尚未办理竣工验收备案的项目是否视为在建工程？",
                  "以竣工验收备案表或竣工验收报告为准；已通过竣工验收的项目不视为在建工程，投标时须提供相应证明材料。")
         self.ask(school, "bidder3", "工程量清单中外墙保温做法与施工图设计说明不一致，以哪个为准？", None)
@@ -665,10 +704,15 @@ def write_demo_key_files(session: Session, keys: dict[int, X25519PrivateKey], ke
         (key_dir / f"{user.username}.etkey.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2))
 
 
-def load(session: Session, blobs: BlobStore, key_dir: Path | None = None) -> None:
+def load(session: Session, blobs: BlobStore, key_dir: Path | None = None, signer: SigningKey | None = None) -> None:
     """Fill an empty database with the demo. Runs in the caller's transaction and never commits. With
-    `key_dir`, the key holders' key files are written there (passphrase DEMO_KEY_PASSPHRASE)."""
-    loader = _Loader(session, blobs)
+    `key_dir`, the key holders' key files are written there (passphrase DEMO_KEY_PASSPHRASE). `signer` signs the
+    demo bids' receipts: the platform's key (a throwaway key when None, for tests that don't verify receipts)."""
+    if signer is None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        signer = SigningKey("demo.etender.localhost/audit", Ed25519PrivateKey.generate())
+    loader = _Loader(session, blobs, signer)
     loader.bootstrap()
     loader.organisations_and_accounts()
     loader.experts()

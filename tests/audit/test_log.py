@@ -385,3 +385,76 @@ def test_the_fast_entry_encoder_gives_the_canonical_bytes(actor):
     doc = {"index": 3, "tag": "tender.updated", "time": "2026-01-01T00:00:00.000000Z", "actor": actor, "actor_id": None,
            "role": "agency", "organisation": 12, "ip": "203.0.113.1", "subject": "tender:1", "details_digest": "ab" * 32}
     assert _entry_bytes(**{k if k != "organisation" else "org": v for k, v in doc.items()}) == canonical(doc)
+
+
+# ---------------------------------------------------------------- rows written once per transaction
+
+
+def test_appends_are_seen_by_statements_in_the_same_transaction(db):
+    """record() keeps the rows in memory; every statement run through the session writes them first."""
+    append(db, 2)
+    for i in range(3):
+        record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1", details={"i": i})
+    assert list(db.scalars(select(AuditEntry.index).order_by(AuditEntry.index))) == [0, 1, 2, 3, 4]
+    assert db.scalar(text("SELECT size FROM audit_head")) == 5
+    leaves = [merkle.leaf_hash(bytes(b)) for b in db.scalars(select(AuditEntry.entry_bytes).order_by(AuditEntry.index))]
+    assert tree.root(db, 5) == merkle.root(leaves)
+    assert verify_chain(db).ok and verify_chain(db).size == 5  # before the commit too
+    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    db.commit()
+    assert verify_chain(db).size == 6
+
+
+def test_a_rolled_back_transaction_leaves_nothing_pending_in_the_session(db):
+    append(db, 1)
+    for _ in range(3):
+        record(db, EventTag.tender_cancelled, actor=ALICE, subject="tender:1")
+    db.rollback()
+    assert record(db, EventTag.tender_updated, actor=ALICE, subject="tender:2").index == 1
+    db.commit()
+    assert [e.tag for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index))] == ["tender.updated"] * 2
+    assert verify_chain(db).ok
+
+
+def test_an_orm_row_may_refer_to_an_entry_of_the_same_transaction(db):
+    """The ORM's flush writes the entries first (the confidential row's foreign key needs its entry)."""
+    e = record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    db.add(AuditConfidential(entry_index=e.index, salt="00" * 16, data={"x": 1}))
+    db.flush()  # no foreign key violation
+    assert db.scalar(select(AuditConfidential.entry_index)) == 0
+    db.rollback()
+    assert db.scalar(select(AuditEntry.index)) is None
+
+
+def test_concurrent_transactions_of_several_appends_leave_no_gap_or_duplicate(db, factory):
+    errors: list[BaseException] = []
+    threads, per_thread, batch = 6, 4, 5
+    start = threading.Barrier(threads)
+
+    def worker(t: int) -> None:
+        start.wait()
+        for i in range(per_thread):
+            session = factory()
+            try:
+                for j in range(batch):
+                    record(session, EventTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"t": t, "i": i, "j": j},
+                           confidential={"t": t} if j == 2 else None)
+                session.commit()
+            except BaseException as e:  # noqa: BLE001
+                session.rollback()
+                errors.append(e)
+            finally:
+                session.close()
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(worker, range(threads)))
+    assert errors == []
+    db.expire_all()
+    n = threads * per_thread * batch
+    assert list(db.scalars(select(AuditEntry.index).order_by(AuditEntry.index))) == list(range(n))
+    # each transaction's entries are consecutive
+    rows = db.execute(select(AuditEntry.index, AuditEntry.details).order_by(AuditEntry.index)).all()
+    for k in range(0, n, batch):
+        assert len({(d["t"], d["i"]) for _, d in rows[k:k + batch]}) == 1
+    result = verify_chain(db)
+    assert result.ok and result.size == n, result.reason

@@ -11,6 +11,7 @@ import pytest
 
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings
+from core.signing import signing_key
 from storage.blobs import open_store
 from tests.conftest import missing_service, serving
 from web.cli import upgrade_database
@@ -35,10 +36,18 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     with transaction(make_sessionmaker(engine)) as session:
-        demo.load(session, open_store(settings))
+        demo.load(session, open_store(settings), data / "demo-keys", signing_key(settings.data_dir, settings.origin))
     engine.dispose()
     with serving(settings) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def demo_keys(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo key holders' key files (<username>.etkey.json, passphrase demo.DEMO_KEY_PASSPHRASE)."""
+    folders = list(tmp_path_factory.getbasetemp().glob("e2e*/demo-keys"))
+    assert folders, "the live server's demo wrote no key files"
+    return folders[0]
 
 
 @pytest.fixture(scope="session")

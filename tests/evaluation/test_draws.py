@@ -15,6 +15,7 @@ from core import clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import Notification
 from core.messaging import LogChannel
+from core.signing import signing_key
 from evaluation import draw as pure
 from evaluation import draws
 from evaluation.avoidance import DrawCap
@@ -22,6 +23,7 @@ from evaluation.draw_models import Draw, DrawExclusion, Seat, SeatStatus
 from evaluation.models import Expert, ExpertEmployment, ExpertSpecialty, ExpertUnavailability, Specialty
 from tender import services as svc
 from tender.models import Registration
+from tests.tender.bid_support import submit_bid
 from tests.tender.test_services import move_to, published_tender, quick_user
 
 CATALOGUE = [("A", None), ("A01", "A"), ("A02", "A"), ("B", None), ("B01", "B")]
@@ -44,14 +46,18 @@ def add_expert(w: SimpleNamespace, *codes: str, user: bool = False, **fields) ->
 
 
 @pytest.fixture
-def w(db, make, blobs):  # type: ignore[no-untyped-def]
+def w(db, make, blobs, tmp_path):  # type: ignore[no-untyped-def]
     w = published_tender(db, make, blobs)
     w.make = make
     w.expert_actors = {}
     for code, parent in CATALOGUE:
         db.add(Specialty(code=code, parent_code=parent, name_zh=code, name_en=code, kind="goods"))
     db.flush()
-    svc.register(db, w.bidder, w.tender.id, w.lot1.id)
+    signer = signing_key(tmp_path / "platform", "etender.test")
+    for bidder in (w.bidder, w.other_bidder, w.third_bidder):  # three sealed bids: the tender opens (R44)
+        submit_bid(db, bidder, blobs, w.tender, w.lot1, signer)
+    w.registered_only_org = make.org("bidder", "Registered Only Ltd")
+    svc.register(db, make.actor(quick_user(db, w.registered_only_org, "bidder")), w.tender.id, w.lot1.id)  # not a bidder
     w.civil = [add_expert(w, "A01", user=True) for _ in range(8)]
     w.power = [add_expert(w, "B01", user=True) for _ in range(5)]
     w.eval_day = (clock.to_cst(w.deadline) + timedelta(days=2)).date()
@@ -202,9 +208,10 @@ def test_avoidance_keeps_every_exclusion_with_its_reason(w):
     assert d.exclusions_digest == pure.exclusions_digest([pure.Exclusion(e.expert_id, e.reason, e.rule, e.detail) for e in d.exclusions]).hex()
 
 
-def test_the_tenders_bidders_are_its_registrations(w):
-    assert draws.tender_bidder_codes(w.db, w.tender) == {w.bidder_org.credit_code}
-    assert w.db.scalar(select(func.count()).select_from(Registration)) == 1
+def test_the_tenders_bidders_are_the_companies_whose_sealed_bid_counts(w):
+    codes = {w.bidder_org.credit_code, w.other_bidder_org.credit_code, w.third_bidder_org.credit_code}
+    assert draws.tender_bidder_codes(w.db, w.tender) == codes
+    assert w.db.scalar(select(func.count()).select_from(Registration)) == 4  # the fourth company only registered
 
 
 def test_region_rules_limit_the_pool(w):

@@ -751,7 +751,7 @@ def test_close_due_tenders_closes_only_published_tenders_past_their_deadline(db,
     assert svc.close_due_tenders(db) == []
     move_to(w.deadline + timedelta(seconds=1))
     assert svc.close_due_tenders(db) == [w.tender.id]
-    assert w.tender.status == "bidding_closed"
+    assert w.tender.status == "failed"  # closed, then R44: no bid was received (tender.opening.start)
     assert later.status == "published"
     assert draft.status == "draft"
     entry = last_entry(db, w.tender, "tender.bidding.closed")
@@ -893,7 +893,7 @@ def test_each_state_change_is_in_the_audit_log_in_order(db, make, blobs):
         "tender.created", "tender.document.added", *["tender.key.registered"] * 3, "tender.published",
         "tender.key.bundle.published", "tender.document.downloaded",
         "tender.registration.created", "tender.question.asked", "tender.question.answered", "tender.clarified",
-        "tender.suspended", "tender.resumed", "tender.bidding.closed",
+        "tender.suspended", "tender.resumed", "tender.bidding.closed", "tender.failed",  # R44: no bids
     ]
     from audit.log import verify_chain
 

@@ -1,15 +1,104 @@
 """Rows of the authorisation matrix for issue 3's bids routes, and the world they need.
 
 tests/web/test_authorization_matrix.py adds ROWS to its matrix and calls extend_world(env, session, w) while
-building its world (before the commit), so rows may name attributes set here in `params` or `target`."""
+building its world (before the commit), so rows may name attributes set here in `params` or `target`.
+
+The matrix module imports this one before it defines its Row, so the rows here are a look-alike with the same
+fields. Bidder 1's company has a submitted bid (`bid`) and an upload in progress (`bid_uploading`) on the
+published tender; to everyone else those bids do not exist (404, E21), and other roles are not bidders (403)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-ROWS: list[Any] = []
+ROLES = ("anonymous", "agencyA", "agencyB", "purchaser", "bidder1", "bidder2", "monitor", "admin", "centre", "expert")
+
+
+@dataclass(frozen=True)
+class Row:  # the fields of test_authorization_matrix.Row
+    method: str
+    path: str
+    expect: dict[str, str]
+    target: str = "published"
+    form: dict[str, Any] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    known_bugs: dict[str, str] = field(default_factory=dict)
+    keeps_world: bool = False
+    query: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path} [{self.target}]"
+
+
+def _e(default: str, **cells: str) -> dict[str, str]:
+    return {role: cells.get(role, default) for role in ROLES}
+
+
+def bidders(cls: str) -> dict[str, str]:
+    """Both bidder companies reach the service; other roles are not bidders; anonymous logs in."""
+    return _e("forbidden", anonymous="login", bidder1=cls, bidder2=cls)
+
+
+def own_bid(cls: str) -> dict[str, str]:
+    """Bidder 1's own bid: bidder 2 learns nothing (not found), other roles are not bidders."""
+    return _e("forbidden", anonymous="login", bidder1=cls, bidder2="notfound")
+
+
+TID = "{tender_id:int}"
+BID = {"bid_id": "bid"}
+UPLOADING = {"bid_id": "bid_uploading"}
+# lot 0 names no lot: a bidder's request reaches the service and is refused for it (422)
+BEGIN = {"lot_id": 0, "size": 100}
+
+ROWS: list[Any] = [
+    Row("POST", f"/api/v1/tenders/{TID}/bids", bidders("allowed"), json=BEGIN),
+    Row("POST", f"/api/v1/tenders/{TID}/bids", bidders("notfound"), target="draft", json=BEGIN),
+    Row("POST", "/api/v1/bids/{bid_id:int}/parts/{number:int}", own_bid("ok"), params={**UPLOADING, "number": "part_number"},
+        content=b"sealed bytes", headers={"content-type": "application/octet-stream"}),
+    Row("GET", "/api/v1/bids/{bid_id:int}/parts", own_bid("ok"), params=UPLOADING),
+    Row("POST", "/api/v1/bids/{bid_id:int}/complete", own_bid("allowed"), params=UPLOADING, content=b""),  # no parts yet: 409
+    Row("POST", "/api/v1/bids/{bid_id:int}/withdraw", own_bid("ok"), params=BID, content=b""),
+    Row("POST", "/api/v1/bids/{bid_id:int}/abort", own_bid("ok"), params=UPLOADING, content=b""),
+    Row("GET", "/api/v1/bids/{bid_id:int}/receipt", own_bid("ok"), params=BID),
+    Row("GET", f"/bidder/tenders/{TID}/bids", bidders("ok")),
+    Row("GET", f"/bidder/tenders/{TID}/bids", bidders("notfound"), target="draft"),
+    Row("POST", "/bidder/bids/{bid_id:int}/withdraw", own_bid("ok"), params=BID, form={"confirm": "1"}),
+    Row("GET", "/bidder/bids/{bid_id:int}/receipt", own_bid("ok"), params=BID),
+]
 
 
 def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
     """Add what these rows need to the world (session is open; the caller commits)."""
+    from core.identity import User, actor_for
+    from core.signing import signing_key
+    from tender import bids
+    from tests.tender.bid_support import ensure_registered, sealed_bid, upload
+
+    bidder = actor_for(session.get(User, w.bidder1), "198.51.100.8")
+    blobs = env.app.state.blobs
+    signer = signing_key(env.settings.data_dir, env.settings.origin)
+    ensure_registered(session, bidder, w.published, w.lot)
+    w.bid = upload(session, bidder, blobs, w.published, w.lot, sealed_bid(session, w.published, w.lot), signer).id
+    lot2 = [lot_id for lot_id in _lots(session, w.published) if lot_id != w.lot][0]
+    ensure_registered(session, bidder, w.published, lot2)
+    w.bid_uploading = bids.begin(session, bidder, blobs, w.published, lot2, 1000, max_bytes=1 << 20).id
+    w.part_number = 1
+
+
+def _lots(session: Any, tender_id: int) -> list[int]:
+    from sqlalchemy import select
+
+    from tender.models import Lot
+
+    return list(session.scalars(select(Lot.id).where(Lot.tender_id == tender_id).order_by(Lot.number)))

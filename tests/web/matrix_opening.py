@@ -1,15 +1,167 @@
 """Rows of the authorisation matrix for issue 3's opening routes, and the world they need.
 
 tests/web/test_authorization_matrix.py adds ROWS to its matrix and calls extend_world(env, session, w) while
-building its world (before the commit), so rows may name attributes set here in `params` or `target`."""
+building its world (before the commit), so rows may name attributes set here in `params` or `target`.
+
+Three tenders of agency A, each with counted bids of bidder1, bidder2 and a third company (key holders: agencyA,
+monitor, centre; policy quorum):
+    early    published, the deadline 25 days ahead: every opening route refuses (E27), the record does not exist
+    opening  the deadline passed, the ceremony waits for the key holders' parts; bidder2 raised an objection
+    opened   every bid decrypted and the record published: the record is public
+
+The rows are duck-typed like the matrix's Row (this module is imported by the matrix before Row exists)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-ROWS: list[Any] = []
+from sqlalchemy import select
+
+from core import clock
+from core.identity import Organisation, User, actor_for
+from tender import keyholders, opening
+from tender import services as svc
+from tender.models import OpenedBid
+
+ROLES = ("anonymous", "agencyA", "agencyB", "purchaser", "bidder1", "bidder2", "monitor", "admin", "centre", "expert")
+
+
+def E(default: str, **cells: str) -> dict[str, str]:  # noqa: N802 - reads as a table, like the matrix's
+    return {role: cells.get(role, default) for role in ROLES}
+
+
+def only(cls: str, *roles: str) -> dict[str, str]:
+    return E("forbidden", anonymous="login", **{r: cls for r in roles})
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    expect: dict[str, str]
+    target: str = "published"
+    form: dict[str, Any] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    known_bugs: dict[str, str] = field(default_factory=dict)
+    keeps_world: bool = False
+    query: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path} [{self.target}]"
+
+
+BASE = "/tenders/{tender_id:int}/opening"
+WATCHERS = ("agencyA", "bidder1", "bidder2", "monitor", "admin", "centre")  # before the record: participants only
+HOLDERS = ("agencyA", "monitor", "centre")
+EARLY, OPENING, OPENED = "opening_early", "opening_live", "opening_done"
+NO_PARTS = {"bids": []}
+STREAM = {"max_idle": "0"}
+
+ROWS: list[Any] = [
+    # the ceremony page and its live stream: participants before the record, everyone after it
+    Row("GET", BASE, only("ok", *WATCHERS), target=EARLY),
+    Row("GET", BASE, only("ok", *WATCHERS), target=OPENING),
+    Row("GET", BASE, E("ok"), target=OPENED),
+    Row("GET", f"{BASE}/stream", only("ok", *WATCHERS), target=EARLY, query=STREAM),
+    Row("GET", f"{BASE}/stream", only("ok", *WATCHERS), target=OPENING, query=STREAM),
+    Row("GET", f"{BASE}/stream", E("ok"), target=OPENED, query=STREAM),
+    # E27: before the opening time nothing about a sealed bid is served and no part is taken, from anyone
+    Row("GET", f"{BASE}/headers", only("forbidden"), target=EARLY),
+    Row("GET", f"{BASE}/headers", only("ok", *HOLDERS), target=OPENING),
+    Row("POST", f"{BASE}/parts", only("forbidden"), target=EARLY, json=NO_PARTS, keeps_world=True),
+    Row("POST", f"{BASE}/parts", only("allowed", *HOLDERS), target=OPENING, json=NO_PARTS, keeps_world=True),
+    # bidders with a counted bid check in and object; the agency answers and closes
+    Row("POST", f"{BASE}/check-in", only("allowed", "bidder1", "bidder2"), target=EARLY, form={}),
+    Row("POST", f"{BASE}/check-in", only("allowed", "bidder1", "bidder2"), target=OPENING, form={}),
+    Row("POST", f"{BASE}/objections", only("allowed", "bidder1", "bidder2"), target=OPENING, form={"text": "The opening started late."}),
+    Row("POST", f"{BASE}/objections/{{objection_id:int}}/answer", only("allowed", "agencyA"), target=OPENING,
+        params={"objection_id": "opening_objection"}, form={"answer": "It started at the deadline by the server clock."}),
+    Row("POST", f"{BASE}/close", only("allowed", "agencyA"), target=OPENING, form={}),
+    Row("POST", f"{BASE}/close", only("allowed", "agencyA"), target=OPENED, form={}),
+    # the record (E32): not there before the deadline, refused until published, public after
+    Row("GET", f"{BASE}/record.json", E("notfound"), target=EARLY),
+    Row("GET", f"{BASE}/record.json", E("allowed"), target=OPENING),
+    Row("GET", f"{BASE}/record.json", E("ok"), target=OPENED),
+    Row("GET", f"{BASE}/record.pdf", E("notfound"), target=EARLY),
+    Row("GET", f"{BASE}/record.pdf", E("allowed"), target=OPENING),
+    Row("GET", f"{BASE}/record.pdf", E("ok"), target=OPENED),
+]
+
+
+def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, title: str, holders: list[int], agency_uid: int,
+                  purchaser_org: Organisation, bidders: list[tuple[Organisation, User]]) -> SimpleNamespace:
+    """A tender of agency A with one counted bid per bidder on its first lot, brought to `stage`: early, opening or
+    opened. Also used by tests/tender/test_no_early_opening.py and tests/web/test_opening.py."""
+    from tests.tender.test_opening import header_doc_parts, seal_bid
+    from tests.tender.test_services import tender_input
+
+    agency_user = session.get(User, agency_uid)
+    agency = actor_for(agency_user, "198.51.100.7")
+    t = svc.create_tender(session, agency, tender_input(SimpleNamespace(purchaser_org=purchaser_org, holders=holders), title=title))
+    from tests.tender.test_services import PDF
+
+    svc.add_document(session, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
+    keys = keyholders.generate_keys_for(session, t)
+    svc.publish(session, agency, t.id)
+    session.flush()
+    session.refresh(t)
+    made = [seal_bid(session, blobs, t, org, user, t.lots[0], total_yuan=900_000 + 1000 * i) for i, (org, user) in enumerate(bidders)]
+    out = SimpleNamespace(tender=t, keys=keys, bids=made)
+    if stage == "early":
+        return out
+    t.bid_deadline = clock.now() - timedelta(minutes=1)
+    session.flush()
+    svc.close_due_tenders(session)
+    session.flush()
+    if stage == "opening":
+        return out
+    for uid in holders[: t.key_threshold]:
+        docs = header_doc_parts(session, blobs, t, keys[uid], made)
+        opening.submit_parts(session, actor_for(session.get(User, uid), "198.51.100.7"), blobs, t.id, {"bids": docs})
+    session.flush()
+    for ob_id in session.scalars(select(OpenedBid.id).where(OpenedBid.bid_id.in_([b.id for b in made]))):
+        job = opening.claim(session, ob_id)
+        assert job is not None
+        opening.finish_bid(session, job, opening.decrypt(blobs, job))
+    session.flush()
+    assert opening.is_published(opening.opening_of(session, t.id)), "the matrix's opened tender did not open"
+    return out
 
 
 def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
     """Add what these rows need to the world (session is open; the caller commits)."""
+    blobs = env.app.state.blobs
+    users = {role: session.get(User, uid) for role, (uid, _) in w.users.items()}
+    import random
+
+    from core import credit_code
+
+    third_org = Organisation(credit_code=credit_code.generate(random.Random(w.title)), name="Bidder Three Ltd", kind="bidder")
+    session.add(third_org)
+    session.flush()
+    third = User(username=f"bidder3-{w.title[-10:]}", full_name="bidder3", organisation_id=third_org.id, roles=["bidder"],
+                 password_hash=users["bidder1"].password_hash)
+    session.add(third)
+    session.flush()
+    org = {role: session.get(Organisation, users[role].organisation_id) for role in ("bidder1", "bidder2", "purchaser")}
+    bidders = [(org["bidder1"], users["bidder1"]), (org["bidder2"], users["bidder2"]), (third_org, third)]
+    holders = [users[r].id for r in HOLDERS]
+    common = dict(holders=holders, agency_uid=users["agencyA"].id, purchaser_org=org["purchaser"], bidders=bidders)
+    token = w.title[-10:]
+    w.opening_early = opening_world(session, blobs, w, stage="early", title=f"Opening early {token}", **common).tender.id
+    w.opening_live = opening_world(session, blobs, w, stage="opening", title=f"Opening live {token}", **common).tender.id
+    w.opening_done = opening_world(session, blobs, w, stage="opened", title=f"Opening done {token}", **common).tender.id
+    objection = opening.raise_objection(session, actor_for(users["bidder2"], "198.51.100.9"), w.opening_live, "The clock in the room was fast.")
+    w.opening_objection = objection.id

@@ -16,7 +16,7 @@ from evaluation import catalogue
 from evaluation import rules as evaluation_rules
 from evaluation.models import Expert
 from tender import accounts, rules, services
-from tender.models import Clarification, Download, Question, Registration, Tender
+from tender.models import Bid, Clarification, Download, Question, Registration, Tender
 from web import demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,8 @@ def test_organisations_experts_and_audit_chain(loaded):
 def test_tenders_in_several_states(loaded):
     db = loaded
     statuses = Counter(db.scalars(select(Tender.status)))
-    assert set(statuses) >= {"draft", "published", "suspended", "cancelled", "bidding_closed"}
+    # at the deadline: three sealed bids open (the ceremony awaits the key holders), two fail the tender (R44)
+    assert set(statuses) >= {"draft", "published", "suspended", "cancelled", "opening", "failed"}
     assert len(statuses) >= 5 and sum(statuses.values()) == 12
     for t in db.scalars(select(Tender)):
         assert re.search(r"县", t.title)
@@ -89,6 +90,9 @@ def test_tenders_in_several_states(loaded):
     assert db.scalar(select(func.count()).select_from(Question).where(Question.answered_at.is_not(None))) >= 3
     assert db.scalar(select(func.count()).select_from(Registration)) >= 10
     assert db.scalar(select(func.count()).select_from(Download)) >= 10
+    # sealed bids with signed receipts, counted at the deadline (E27)
+    submitted = list(db.scalars(select(Bid).where(Bid.status == "submitted")))
+    assert len(submitted) == 6 and all(b.receipt and b.receipt_signature and b.audit_index is not None for b in submitted)
 
 
 def test_documents_are_real_pdf_and_docx_files(loaded, blobs):

@@ -1,5 +1,6 @@
 /* The bidder's sealing page: fetch the tender's signed key bundle, read the chosen files and the price form,
- * seal them in this browser (etender-crypto.js) and offer the .sealed file for download. */
+ * seal them in this browser (etender-crypto.js), offer the .sealed file for download, and upload it straight
+ * away with bid-upload.js (resumable, in parts), which ends on the signed receipt. */
 (function () {
   "use strict";
   const form = document.getElementById("seal-form");
@@ -7,6 +8,10 @@
   const status = document.getElementById("seal-status");
   const link = document.getElementById("download-sealed");
   const ROLES = ["qualification", "technical", "commercial"];
+  const uploadButton = document.getElementById("upload-sealed");
+  const uploadStatus = document.getElementById("upload-status");
+  const bar = document.getElementById("upload-progress");
+  let lastSealed = null;
 
   function fenOf(text) {
     const m = /^\s*(\d+)(?:\.(\d{1,2}))?\s*$/.exec(text.replace(/,/g, ""));
@@ -49,9 +54,36 @@
       link.href = URL.createObjectURL(new Blob(sealed.parts, { type: "application/octet-stream" }));
       link.download = form.dataset.filename + "-lot" + lot + "-" + sealed.bidId.slice(0, 8) + ".sealed";
       link.hidden = false;
+      lastSealed = { blob: new Blob(sealed.parts, { type: "application/octet-stream" }), lot, name: link.download };
+      if (uploadButton) uploadButton.hidden = false;
       status.textContent = form.dataset.msgDone;
     } catch (e) {
       status.textContent = form.dataset.msgFailed.replace("REASON", e.message);
     }
   });
+
+  if (uploadButton) {
+    uploadButton.addEventListener("click", async () => {
+      if (!lastSealed) return;
+      const d = uploadButton.dataset;
+      uploadButton.disabled = true;
+      bar.hidden = false;
+      try {
+        const result = await window.EtenderUpload.upload(lastSealed.blob, {
+          tenderId: parseInt(form.dataset.tender, 10), lotId: lastSealed.lot, name: lastSealed.name,
+          onProgress: (done, total) => {
+            bar.value = total ? Math.round((done * 100) / total) : 100;
+            uploadStatus.textContent = d.msgUploading.replace("DONE", done.toLocaleString()).replace("TOTAL", total.toLocaleString());
+          },
+          onRetry: (n) => { uploadStatus.textContent = d.msgRetry.replace("N", n); },
+          onChecking: () => { uploadStatus.textContent = d.msgChecking; },
+        });
+        uploadStatus.textContent = d.msgDone;
+        window.location.assign(result.receiptPage);
+      } catch (e) {
+        uploadStatus.textContent = d.msgFailed.replace("REASON", e.message);
+        uploadButton.disabled = false;
+      }
+    });
+  }
 })();

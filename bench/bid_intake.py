@@ -1,0 +1,470 @@
+"""Sealed-bid intake figures (issue 3) on SQLite and on PostgreSQL, through the real app over loopback HTTP.
+
+For each backend: the app is started as `etender serve` in a subprocess on a free loopback port, with a tender of
+--lots lots seeded through the services (demo-like: an agency, a purchaser, three key holders with keys, --clients
+bidder companies each registered for every lot, one login each). Then:
+
+(a) a deadline burst: --bids sealed bids of --bid-kib KiB from --clients concurrent clients (threads, each with its
+    own HTTP session, logged in), each bid begin -> one part -> complete. Prints bids/s, p50/p99 latency per bid, and
+    checks every receipt: its signature, and that its sha256/size match a stored Bid row and a blob in the store.
+(b) one --big-mib MiB (default 1 GiB) sealed bid uploaded in parts of the server's part size (8 MiB): MB/s, and
+    the server process's peak RSS growth (/proc/<pid>/status VmHWM after minus before the upload). Baselines in
+    the same run: the same parts POSTed over loopback HTTP to a trivial sink server (reads and discards), and the
+    same bytes written to disk (one fdatasync per part, as the store does).
+
+    .venv/bin/python bench/bid_intake.py [--backends sqlite,postgresql] [--bids 2000] [--clients 64] [--big-mib 1024]
+
+Aims: >= 500 bids/s, p99 < 500 ms, none lost; >= 200 MB/s and < 100 MB memory growth for the large bid.
+PostgreSQL is ETENDER_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database is
+created and dropped. Only loopback addresses are used; every loop is bounded."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
+
+from core import clock, credit_code  # noqa: E402
+from core.db import make_engine, make_sessionmaker  # noqa: E402
+from core.identity import Organisation, User, actor_for, hash_password  # noqa: E402
+from core.signing import verifier_keys  # noqa: E402
+from storage.blobs import LocalBlobStore  # noqa: E402
+from tender import keyholders, receipts, sealing  # noqa: E402
+from tender import services as svc  # noqa: E402
+from tender.models import Bid, BidStatus  # noqa: E402
+from web.cli import upgrade_database  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "bench password 2026"
+ORIGIN = "bench.etender/audit"
+CRITERIA = {
+    "qualification": ["Business licence"],
+    "price": {"points": 40},
+    "factors": [{"name": "Technical proposal", "points": 40, "kind": "subjective"}, {"name": "Service", "points": 20, "kind": "objective"}],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------- seeding through the services
+
+
+def seed(url: str, data: Path, clients: int, lots: int) -> dict[str, Any]:
+    factory = make_sessionmaker(make_engine(url))
+    blobs = LocalBlobStore(data / "blobs")
+    pw = hash_password(PASSWORD)
+    with factory() as s:
+        def org(kind: str, name: str, n: int) -> Organisation:
+            import random
+
+            o = Organisation(credit_code=credit_code.generate(random.Random(n * 7919 + 17)), name=name, kind=kind)
+            s.add(o)
+            s.flush()
+            return o
+
+        def user(o: Organisation | None, role: str, name: str) -> User:
+            u = User(username=name, full_name=name, organisation_id=o.id if o else None, roles=[role], password_hash=pw)
+            s.add(u)
+            s.flush()
+            return u
+
+        agency_org, purchaser_org = org("agency", "Bench Agency", 1), org("purchaser", "Bench Purchaser", 2)
+        supervisor_org, centre_org = org("supervisor", "Bench Supervisor", 3), org("trading_centre", "Bench Centre", 4)
+        agency = user(agency_org, "agency", "bench-agency")
+        holders = [agency, user(supervisor_org, "monitor", "bench-monitor"), user(centre_org, "centre", "bench-centre")]
+        now = clock.now()
+        data_in = svc.TenderInput(
+            title="Bench: school furniture", purchaser_id=purchaser_org.id, category="goods", evaluation_method="comprehensive",
+            lots=[svc.LotInput(f"Lot {i + 1}", 1_000_000_00, 1_050_000_00, 20_000_00) for i in range(lots)],
+            description="Bench tender", government_procurement=False, region="Bench", criteria=dict(CRITERIA),
+            doc_issue_start=now, doc_issue_end=now + timedelta(days=10), bid_deadline=now + timedelta(days=25),
+            opening_place="Room 1", key_holder_ids=[u.id for u in holders], key_threshold=2, contact_name="Ms Li", contact_phone="1",
+        )
+        a = actor_for(agency, "127.0.0.1")
+        tender = svc.create_tender(s, a, data_in)
+        svc.add_document(s, a, blobs, tender.id, svc.FileInput("documents.pdf", [b"%PDF-1.7 bench" + b"x" * 200]), max_bytes=1 << 20)
+        keyholders.generate_keys_for(s, tender)
+        svc.publish(s, a, tender.id)
+        s.flush()
+        s.refresh(tender)
+        lot_ids = [lot.id for lot in tender.lots]
+        bidders = []
+        for i in range(clients + 1):  # the last one uploads the large bid
+            o = org("bidder", f"Bench Bidder {i:03d} Ltd", 100 + i)
+            u = user(o, "bidder", f"bench-bidder-{i:03d}")
+            ba = actor_for(u, "127.0.0.1")
+            for lot_id in lot_ids:
+                svc.register(s, ba, tender.id, lot_id, "Contact", "1")
+            bidders.append(u.username)
+        s.commit()
+        bundle = keyholders.bundle_of(s, tender.id)
+        assert bundle is not None
+        return {"tender": tender.id, "lots": lot_ids, "bidders": bidders, "bundle": bundle}
+
+
+def sealed(bundle: sealing.KeyBundle, lot_id: int, size: int) -> bytes:
+    out = io.BytesIO()
+    content = os.urandom(size)
+    sealing.seal(bundle, lot_id, [sealing.BidFile("technical", "t.pdf", "application/pdf", len(content), io.BytesIO(content))],
+                 {"total_price_fen": 1_000_00, "duration_days": 30, "quality_commitment": "ok"}, out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- the server
+
+
+class Server:
+    def __init__(self, url: str, data: Path, workers: int):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, DATABASE_URL=url, ETENDER_DATA=str(data), PORT=str(self.port), ETENDER_DEMO="false",
+                   ETENDER_SCHEDULER_INTERVAL="0", ETENDER_ORIGIN=ORIGIN, ETENDER_BLOB_DIR=str(data / "blobs"))
+        self.proc = subprocess.Popen([str(ROOT / ".venv/bin/etender"), "serve", "--host", "127.0.0.1", "--workers", str(workers), "--no-demo"],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        end = time.time() + 90
+        while time.time() < end:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as r:  # noqa: S310 - loopback only
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("the server did not start: " + (self.proc.stderr.read().decode() if self.proc.stderr else ""))
+
+    def pids(self) -> list[int]:
+        """The processes that answer requests: uvicorn's workers (children) or the single process itself."""
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [int(c) for c in children] or [self.proc.pid]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def login(base: str, username: str) -> httpx.Client:
+    c = httpx.Client(base_url=base, timeout=120)
+    c.get("/login")
+    token = c.cookies.get("etender_csrf")
+    r = c.post("/login", data={"username": username, "password": PASSWORD, "_csrf_token": token})
+    if r.status_code not in (200, 303) or "etender_session" not in c.cookies:
+        raise RuntimeError(f"login of {username} failed: HTTP {r.status_code}")
+    c.headers["x-csrftoken"] = c.cookies.get("etender_csrf") or ""
+    return c
+
+
+def submit(c: httpx.Client, tender: int, lot: int, data: bytes, part_size: int | None = None, source: Path | None = None) -> dict[str, Any]:
+    r = c.post(f"/api/v1/tenders/{tender}/bids", json={"lot_id": lot, "size": len(data) if source is None else source.stat().st_size})
+    r.raise_for_status()
+    started = r.json()
+    bid, part = started["bid"], part_size or started["part_size"]
+    if source is None:
+        for n, start in enumerate(range(0, len(data), part), start=1):
+            c.post(f"/api/v1/bids/{bid}/parts/{n}", content=data[start : start + part]).raise_for_status()
+    else:
+        with open(source, "rb") as f:
+            n = 0
+            while chunk := f.read(part):
+                n += 1
+                c.post(f"/api/v1/bids/{bid}/parts/{n}", content=chunk).raise_for_status()
+    r = c.post(f"/api/v1/bids/{bid}/complete")
+    if r.status_code != 200:
+        raise RuntimeError(f"complete of bid {bid}: HTTP {r.status_code} {r.text[:300]}")
+    return dict(r.json())
+
+
+# ---------------------------------------------------------------- (a) the deadline burst
+
+
+def burst(server: Server, url: str, data: Path, seeded: dict[str, Any], args: argparse.Namespace, name: str) -> None:
+    clients = [login(server.base, u) for u in seeded["bidders"][: args.clients]]
+    lots = seeded["lots"]
+    # each client bids on distinct lots, so no bid replaces another: every receipt must stay a counted bid
+    jobs: list[list[tuple[int, bytes]]] = [[] for _ in clients]
+    for i in range(args.bids):
+        c = i % len(clients)
+        jobs[c].append((lots[(i // len(clients)) % len(lots)], b""))
+    t0 = time.perf_counter()
+    for c, job in enumerate(jobs):
+        jobs[c] = [(lot, sealed(seeded["bundle"], lot, args.bid_kib * 1024 - 2000)) for lot, _ in job]
+    seal_s = time.perf_counter() - t0
+    size = len(jobs[0][0][1])
+    print(f"[{name}] burst: {args.bids} sealed bids of {size:,} bytes ({len(clients)} clients, {len(lots)} lots) sealed in {seal_s:.1f}s")
+    latencies: list[float] = []
+    docs: list[dict[str, Any]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def run(c: int) -> None:
+        for lot, blob in jobs[c]:
+            start = time.perf_counter()
+            try:
+                doc = submit(clients[c], seeded["tender"], lot, blob)
+            except Exception as e:  # noqa: BLE001 - counted and reported
+                with lock:
+                    errors.append(f"{type(e).__name__}: {e}"[:200])
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - start)
+                docs.append(doc)
+
+    barrier_start = time.perf_counter()
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(run, range(len(clients))))
+    elapsed = time.perf_counter() - barrier_start
+    # baseline in the same run: the same logged-in clients on a trivial JSON endpoint, 3 requests per "bid"
+    count = [0]
+
+    def trivial(c: int) -> None:
+        for _ in range(3 * len(jobs[c])):
+            clients[c].get("/api/v1/audit/key").raise_for_status()
+            with lock:
+                count[0] += 1
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(trivial, range(len(clients))))
+    trivial_rps = count[0] / (time.perf_counter() - t0)
+    for client in clients:
+        client.close()
+    lat = sorted(latencies)
+    p50 = statistics.median(lat) * 1000 if lat else 0.0
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
+    rate = len(docs) / elapsed
+    print(f"[{name}] burst: {len(docs)} bids in {elapsed:.2f}s = {rate:.1f} bids/s; per bid p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
+          f"{len(errors)} errors{(': ' + errors[0]) if errors else ''}")
+    # every receipt: signed by the platform, and matching a stored, counted Bid row and a blob
+    keys = verifier_keys(data, ORIGIN)
+    factory = make_sessionmaker(make_engine(url))
+    blobs = LocalBlobStore(data / "blobs")
+    bad = 0
+    with factory() as s:
+        rows = {b.id: b for b in s.scalars(select(Bid).where(Bid.tender_id == seeded["tender"]))}
+    for doc in docs:
+        body = receipts.verify_receipt(doc, keys)
+        row = rows.get(body["bid"])
+        if (row is None or row.status != BidStatus.submitted or row.blob_key != body["sha256"] or row.size != body["size"]
+                or not blobs.exists(body["sha256"])):
+            bad += 1
+    lost = args.bids - len(docs)
+    print(f"[{name}] burst: receipts checked {len(docs)}: {len(docs) - bad} match a submitted Bid row and a stored blob, {bad} do not; "
+          f"{lost} bids lost or refused")
+    print(f"[{name}] burst: baseline: the same clients on a trivial JSON endpoint (GET /api/v1/audit/key): {trivial_rps:.0f} req/s, "
+          f"i.e. at most {trivial_rps / 3:.0f} bids/s for 3 requests per bid; the burst reached {rate / (trivial_rps / 3):.2f} of that")
+    verdict = "meets" if rate >= 500 and p99 < 500 and lost == 0 and bad == 0 else "MISSES"
+    print(f"[{name}] burst: aim >= 500 bids/s, p99 < 500 ms, none lost: {verdict}")
+
+
+# ---------------------------------------------------------------- (b) one large bid
+
+
+class _Sink(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server interface
+        left = int(self.headers.get("content-length", "0"))
+        while left > 0:
+            got = self.rfile.read(min(left, 1 << 20))
+            if not got:
+                break
+            left -= len(got)
+        body = b'{"ok":true}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def baseline_http(source: Path, part: int) -> float:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}", timeout=120) as c, open(source, "rb") as f:
+            t0 = time.perf_counter()
+            n = 0
+            while chunk := f.read(part):
+                n += 1
+                c.post(f"/sink/{n}", content=chunk).raise_for_status()
+            return source.stat().st_size / (time.perf_counter() - t0) / 1e6
+    finally:
+        server.shutdown()
+
+
+def baseline_disk(source: Path, target: Path, part: int) -> float:
+    t0 = time.perf_counter()
+    with open(source, "rb") as f, open(target, "wb") as out:
+        while chunk := f.read(part):
+            out.write(chunk)
+            out.flush()
+            os.fdatasync(out.fileno())
+    rate = source.stat().st_size / (time.perf_counter() - t0) / 1e6
+    target.unlink()
+    return rate
+
+
+def big_bid(server: Server, data: Path, seeded: dict[str, Any], args: argparse.Namespace, name: str) -> None:
+    source = data / "big.sealed"
+    t0 = time.perf_counter()
+    content_size = args.big_mib * 1024 * 1024 - 64 * 1024  # the sealed file comes out just under --big-mib MiB
+
+    class Random:  # the plaintext streamed into seal(), never held whole
+        def __init__(self, n: int):
+            self.left = n
+            self.block = os.urandom(1 << 20)
+
+        def read(self, size: int = -1) -> bytes:
+            size = self.left if size < 0 else min(size, self.left)
+            self.left -= size
+            return (self.block * (size // len(self.block) + 1))[:size]
+
+    with open(source, "wb") as out:
+        sealing.seal(seeded["bundle"], seeded["lots"][0], [sealing.BidFile("technical", "big.bin", "application/octet-stream", content_size,
+                     Random(content_size))], {"total_price_fen": 1, "duration_days": 1, "quality_commitment": "ok"}, out)  # type: ignore[arg-type]
+    size = source.stat().st_size
+    digest = hashlib.sha256()
+    with open(source, "rb") as f:
+        while chunk := f.read(8 << 20):
+            digest.update(chunk)
+    print(f"[{name}] large bid: sealed {size / 1e6:,.0f} MB in {time.perf_counter() - t0:.1f}s")
+    c = login(server.base, seeded["bidders"][-1])
+    part = 8 * 1024 * 1024
+    c.get("/api/v1/audit/key")  # warm up
+    pids = server.pids()
+    for pid in pids:  # reset the peak (VmHWM) to the current RSS, so that the burst's peak does not hide this one
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+    before = {pid: status_kib(pid, "VmRSS") for pid in pids}
+    sampled = dict(before)
+    done = threading.Event()
+
+    def sample() -> None:  # VmRSS every 20 ms as well, where clear_refs is not allowed
+        while not done.wait(0.02):
+            for pid in pids:
+                sampled[pid] = max(sampled[pid], status_kib(pid, "VmRSS"))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    t0 = time.perf_counter()
+    doc = submit(c, seeded["tender"], seeded["lots"][0], b"", part_size=part, source=source)
+    elapsed = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    after = {pid: max(status_kib(pid, "VmHWM"), sampled[pid]) for pid in pids}
+    c.close()
+    growth = max(after[p] - before[p] for p in pids) / 1024
+    body = doc["receipt"]
+    ok = body["sha256"] == digest.hexdigest() and body["size"] == size
+    rate = size / elapsed / 1e6
+    print(f"[{name}] large bid: {size / 1e6:,.0f} MB in {part >> 20} MiB parts in {elapsed:.2f}s = {rate:.0f} MB/s (begin, parts and "
+          f"complete with SHA-256 and the E26 check); receipt {'matches' if ok else 'DOES NOT MATCH'} the file")
+    print(f"[{name}] large bid: server peak RSS growth {growth:.1f} MB (peak RSS during the upload - RSS before it, worst of {len(pids)} "
+          f"process(es); RSS before {max(before.values()) / 1024:.0f} MB)")
+    http = baseline_http(source, part)
+    disk = baseline_disk(source, data / "disk-baseline.bin", part)
+    print(f"[{name}] large bid: baselines: loopback HTTP POST of the same parts to a trivial sink {http:.0f} MB/s "
+          f"(upload = {rate / http:.2f} x); writing the same bytes to disk with fdatasync per part {disk:.0f} MB/s (upload = {rate / disk:.2f} x)")
+    verdict = "meets" if rate >= 200 and growth < 100 and ok else "MISSES"
+    print(f"[{name}] large bid: aim >= 200 MB/s and < 100 MB growth: {verdict}")
+    source.unlink()
+
+
+# ---------------------------------------------------------------- main
+
+
+def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
+    data = Path(tempfile.mkdtemp(prefix=f"bench-bids-{name}-"))
+    try:
+        upgrade_database(url)
+        t0 = time.time()
+        seeded = seed(url, data, args.clients, args.lots)
+        print(f"[{name}] seeded a tender with {len(seeded['lots'])} lots and {len(seeded['bidders'])} registered bidder companies "
+              f"in {time.time() - t0:.1f}s")
+        server = Server(url, data, args.workers)
+        try:
+            if args.bids:
+                burst(server, url, data, seeded, args, name)
+            if args.big_mib:
+                big_bid(server, data, seeded, args, name)
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--bids", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--lots", type=int, default=32)
+    parser.add_argument("--bid-kib", type=int, default=16)
+    parser.add_argument("--big-mib", type=int, default=1024)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; {args.workers} web processes; clients in this process")
+    if "sqlite" in args.backends:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-bids-db-"))
+        try:
+            run_backend("sqlite", f"sqlite:///{tmp / 'bench.db'}", args)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if "postgresql" in args.backends:
+        db_name = f"etender_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+        try:
+            run_backend("postgresql", PG_ADMIN_URL.rpartition("/")[0] + "/" + db_name, args)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

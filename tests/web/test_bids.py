@@ -1,0 +1,193 @@
+"""Sealed-bid submission over HTTP (web/bids.py): upload in parts, a dropped connection resumed from GET parts,
+complete -> the signed receipt, the receipt page in Chinese and English, and problem JSON on errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core import clock
+from core.signing import verifier_keys
+from tender import receipts
+from tender.models import Bid
+from tests.tender.bid_support import ensure_registered, sealed_bid
+from tests.tender.test_services import published_tender
+from tests.web.support import login, zh
+from web.app import create_app
+from web.cli_receipts import receipt as receipt_group
+
+
+def _world(db, make, settings):
+    from storage.blobs import open_store
+
+    w = published_tender(db, make, open_store(settings))
+    ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
+    db.commit()
+    # read what the tests use now, then end the read transaction: SQLite would keep the app from writing
+    w.tender_id, w.lot1_id, w.lot2_id = w.tender.id, w.lot1.id, w.lot2.id
+    w.bidder_name, w.other_name, w.credit_code = w.bidder_user.username, w.other_bidder_user.username, w.bidder_org.credit_code
+    db.rollback()
+    return w
+
+
+def _client(settings):
+    from litestar.testing import TestClient
+
+    return TestClient(app=create_app(settings))
+
+
+def test_upload_in_parts_drop_resume_complete_and_receipt(db, make, settings, tmp_path):
+    from dataclasses import replace
+
+    settings = replace(settings, upload_part_bytes=64 * 1024)
+    w = _world(db, make, settings)
+    data = sealed_bid(db, w.tender_id, w.lot1_id, b"z" * 300_000)
+    db.rollback()  # SQLite: no open read transaction while the app writes
+    with _client(settings) as client:
+        csrf = login(client, w.bidder_name)
+        h = {"x-csrftoken": csrf}
+        r = client.post(f"/api/v1/tenders/{w.tender_id}/bids", json={"lot_id": w.lot1_id, "size": len(data)}, headers=h)
+        assert r.status_code == 201, r.text
+        started = r.json()
+        bid, part = started["bid"], started["part_size"]
+        assert part == 64 * 1024 and started["parts_url"] == f"/api/v1/bids/{bid}/parts"
+        pieces = [data[i : i + part] for i in range(0, len(data), part)]
+        for n in (1, 2):
+            r = client.post(f"/api/v1/bids/{bid}/parts/{n}", content=pieces[n - 1], headers=h)
+            assert r.status_code == 201 and r.json()["size"] == len(pieces[n - 1]), r.text
+        # the connection drops: part 3 arrives cut short; the client reloads and asks what the server has
+        client.post(f"/api/v1/bids/{bid}/parts/3", content=pieces[2][:1000], headers=h)
+        have = client.get(f"/api/v1/bids/{bid}/parts").json()
+        sizes = {p["number"]: p["size"] for p in have["parts"]}
+        assert sizes[1] == sizes[2] == part
+        for n in range(1, len(pieces) + 1):
+            if sizes.get(n) != len(pieces[n - 1]):
+                assert client.post(f"/api/v1/bids/{bid}/parts/{n}", content=pieces[n - 1], headers=h).status_code == 201
+        r = client.post(f"/api/v1/bids/{bid}/complete", headers=h)
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        body = receipts.verify_receipt(doc, verifier_keys(settings.data_dir, settings.origin))
+        assert body["sha256"] == hashlib.sha256(data).hexdigest() and body["size"] == len(data)
+        assert client.get(f"/api/v1/bids/{bid}/receipt").json() == doc
+        # the printable receipt page, in Chinese (the default) and English
+        page = client.get(f"/bidder/bids/{bid}/receipt")
+        assert page.status_code == 200 and body["sha256"] in page.text and zh("Bid receipt") in page.text and doc["signature"] in page.text
+        client.cookies.set("lang", "en")
+        page = client.get(f"/bidder/bids/{bid}/receipt")
+        assert "Bid receipt" in page.text and "How to verify this receipt offline" in page.text and w.credit_code in page.text
+        listing = client.get(f"/bidder/tenders/{w.tender_id}/bids")
+        assert listing.status_code == 200 and f"/bidder/bids/{bid}/receipt" in listing.text and "Submitted: this bid counts" in listing.text
+        assert f"/bidder/tenders/{w.tender_id}/bids" in client.get(f"/bidder/tenders/{w.tender_id}").text
+
+        # another company learns nothing: not found, as for a bid that does not exist
+        csrf2 = login(client, w.other_name)
+        for path in (f"/api/v1/bids/{bid}/receipt", f"/api/v1/bids/{bid}/parts", "/api/v1/bids/999999/parts"):
+            r = client.get(path)
+            assert r.status_code == 404 and r.json()["error"]["code"] == "bid_not_found"
+        r = client.post(f"/api/v1/bids/{bid}/withdraw", headers={"x-csrftoken": csrf2})
+        assert r.status_code == 404
+        assert client.get(f"/bidder/bids/{bid}/receipt").status_code == 404
+
+        # withdraw through the page (with confirmation)
+        csrf = login(client, w.bidder_name)
+        r = client.post(f"/bidder/bids/{bid}/withdraw", data={"_csrf_token": csrf}, follow_redirects=False)
+        assert r.status_code == 303
+        db.expire_all()
+        assert db.get(Bid, bid).status == "submitted"  # not confirmed: nothing happened
+        db.rollback()
+        r = client.post(f"/bidder/bids/{bid}/withdraw", data={"_csrf_token": csrf, "confirm": "1"}, follow_redirects=False)
+        assert r.status_code == 303
+        db.expire_all()
+        assert db.get(Bid, bid).status == "withdrawn"
+
+    # the command line checks the receipt against the file and the local platform key
+    from click.testing import CliRunner
+
+    rfile, bfile = tmp_path / "receipt.json", tmp_path / "bid.sealed"
+    rfile.write_text(json.dumps(doc, ensure_ascii=False))
+    bfile.write_bytes(data)
+    env = {"ETENDER_DATA": str(settings.data_dir)}
+    runner = CliRunner()
+    key = verifier_keys(settings.data_dir, settings.origin)[0].encode()
+    result = runner.invoke(receipt_group, ["verify", str(rfile), "--bid", str(bfile), "--key", key], env=env)
+    assert result.exit_code == 0, result.output
+    bad = tmp_path / "other.sealed"
+    bad.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    result = runner.invoke(receipt_group, ["verify", str(rfile), "--bid", str(bad), "--key", key], env=env)
+    assert result.exit_code == 1 and "SHA-256" in result.output
+    tampered = dict(doc, body=doc["body"].replace('"size":', '"size":1'))
+    rfile.write_text(json.dumps(tampered))
+    result = runner.invoke(receipt_group, ["verify", str(rfile), "--key", key], env=env)
+    assert result.exit_code == 1
+    rfile.write_text("not json")
+    result = runner.invoke(receipt_group, ["verify", str(rfile), "--key", key], env=env)
+    assert result.exit_code == 2
+
+
+def test_problem_json_on_errors(db, make, settings):
+    w = _world(db, make, settings)
+    with _client(settings) as client:
+        csrf = login(client, w.bidder_name)
+        h = {"x-csrftoken": csrf}
+        r = client.post(f"/api/v1/tenders/{w.tender_id}/bids", json={"lot_id": w.lot2_id, "size": 100}, headers=h)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "not_registered"
+        assert r.json()["error"]["message"] == zh("Your company is not registered for lot %(number)s. Register for the lot on the tender page first, then upload your bid.", number=2)
+        r = client.post(f"/api/v1/tenders/{w.tender_id}/bids", json={"lot_id": w.lot1_id, "size": settings.max_bid_bytes + 1}, headers=h)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "bid_too_large"
+        r = client.post(f"/api/v1/tenders/{w.tender_id}/bids", json={"lot_id": w.lot1_id}, headers=h)
+        assert r.status_code == 422 and r.json()["error"]["problems"][0]["field"] == "size"
+        # not a sealed bid: refused with its reason, and the refusal stays on record
+        junk = b"PK\x03\x04 a zip, not a sealed bid" * 10
+        bid = client.post(f"/api/v1/tenders/{w.tender_id}/bids", json={"lot_id": w.lot1_id, "size": len(junk)}, headers=h).json()["bid"]
+        client.post(f"/api/v1/bids/{bid}/parts/1", content=junk, headers=h)
+        r = client.post(f"/api/v1/bids/{bid}/complete", headers=h)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "sealed_not_sealed"
+        from audit.log import AuditEntry
+
+        db.expire_all()
+        assert [d["reason"] for d in db.scalars(select(AuditEntry.details).where(AuditEntry.tag == "tender.bid.refused"))] == ["sealed_not_sealed"]
+        db.rollback()
+        # no CSRF header: refused
+        assert client.post(f"/api/v1/tenders/{w.tender_id}/bids", json={"lot_id": w.lot1_id, "size": 10}).status_code == 403
+        # after the deadline: refused, and audited with its window
+        clock.shift(timedelta(days=30))
+        r = client.post(f"/api/v1/tenders/{w.tender_id}/bids", json={"lot_id": w.lot1_id, "size": 100}, headers=h)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "bid_deadline_passed"
+        db.expire_all()
+        windows = db.scalars(select(AuditEntry.details).where(AuditEntry.tag == "tender.bid.refused")).all()
+        assert any(d.get("window") == "bid_deadline" for d in windows)
+
+
+def test_receipt_verify_against_a_running_platform(db, make, settings, tmp_path):
+    from click.testing import CliRunner
+
+    from audit import checkpoints
+    from core.signing import signing_key
+    from storage.blobs import open_store
+    from tender import bids
+    from tests.conftest import serving
+    from tests.tender.bid_support import upload
+
+    w = _world(db, make, settings)
+    blobs, signer = open_store(settings), signing_key(settings.data_dir, settings.origin)
+    first = upload(db, w.bidder, blobs, w.tender_id, w.lot1_id, sealed_bid(db, w.tender_id, w.lot1_id), signer)
+    first_doc = bids.receipt_document(db, w.bidder, first.id)
+    checkpoints.sign(db, signer, settings.origin)
+    second = upload(db, w.bidder, blobs, w.tender_id, w.lot1_id, sealed_bid(db, w.tender_id, w.lot1_id, b"newer"), signer)
+    second_doc = bids.receipt_document(db, w.bidder, second.id)  # after the latest checkpoint
+    db.commit()
+    runner = CliRunner()
+    with serving(settings) as url:
+        path = tmp_path / "first.json"
+        path.write_text(json.dumps(first_doc))
+        result = runner.invoke(receipt_group, ["verify", str(path), "--url", url])
+        assert result.exit_code == 0, result.output
+        assert "included in the signed checkpoint" in result.output
+        path.write_text(json.dumps(second_doc))
+        result = runner.invoke(receipt_group, ["verify", str(path), "--url", url])
+        assert result.exit_code == 2 and "not in the latest signed checkpoint yet" in result.output
+    result = runner.invoke(receipt_group, ["verify", str(path), "--url", url])  # the platform is gone
+    assert result.exit_code == 2
