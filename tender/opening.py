@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import queue
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -442,10 +440,11 @@ def claim(session: Session, opened_bid_id: int) -> Job | None:
 
 class _HashingReader:
     """A file-like reader over the blob store's chunks that hashes every byte it pulls (E31: the stored file must
-    still be the one on the receipt). Reads are slices of the current chunk: no buffer is shifted."""
+    still be the one on the receipt). Each chunk is hashed whole as it arrives (1 MiB from the local store:
+    hashlib releases the GIL for it) and reads are views of it: nothing is copied but a read that spans two."""
 
     def __init__(self, chunks: Iterator[bytes]):
-        self._chunks, self._cur, self._off, self.digest, self.size = chunks, b"", 0, hashlib.sha256(), 0
+        self._chunks, self._cur, self.digest, self.size = chunks, memoryview(b""), hashlib.sha256(), 0
 
     def _pull(self) -> bool:
         nxt = next(self._chunks, None)
@@ -453,76 +452,42 @@ class _HashingReader:
             return False
         self.digest.update(nxt)
         self.size += len(nxt)
-        self._cur, self._off = nxt, 0
+        self._cur = memoryview(nxt)
         return True
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int = -1) -> bytes | memoryview:
         if size < 0:
-            rest = [self._cur[self._off:]]
+            rest = [self._cur]
             while self._pull():
                 rest.append(self._cur)
-            self._cur, self._off = b"", 0
+            self._cur = memoryview(b"")
             return b"".join(rest)
-        if self._off + size <= len(self._cur):
-            out = self._cur[self._off:self._off + size]
-            self._off += size
+        if size <= len(self._cur):
+            out, self._cur = self._cur[:size], self._cur[size:]
             return out
-        pieces = [self._cur[self._off:]]
-        have = len(pieces[0])
-        self._cur, self._off = b"", 0
+        pieces = [self._cur]
+        have = len(self._cur)
+        self._cur = memoryview(b"")
         while have < size and self._pull():
-            take = min(size - have, len(self._cur))
-            pieces.append(self._cur[:take])
-            self._off = take
-            have += take
+            take = self._cur[:size - have]
+            pieces.append(take)
+            self._cur = self._cur[len(take):]
+            have += len(take)
         return b"".join(pieces)
 
     def drain(self) -> None:
         while self._pull():
             pass
-        self._cur, self._off = b"", 0
-
-
-class _BlobSink:
-    """Streams each decrypted file into the blob store (a writer thread per file, a small queue between)."""
-
-    def __init__(self, blobs: BlobStore):
-        self.blobs = blobs
-        self.stored: list[tuple[sealing.OpenedFile, str]] = []
-        self._current: tuple[sealing.OpenedFile, queue.Queue[bytes | None], threading.Thread, dict[str, Any]] | None = None
-
-    def __call__(self, info: sealing.OpenedFile) -> Any:
-        self.close()
-        q: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
-        outcome: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                outcome["info"] = self.blobs.put(iter(q.get, None))
-            except BaseException as e:  # noqa: BLE001 - reported to the decrypting thread by close()
-                outcome["error"] = e
-                while q.get() is not None:
-                    pass
-
-        thread = threading.Thread(target=run, name="etender-bid-file", daemon=True)
-        thread.start()
-        self._current = (info, q, thread, outcome)
-        return q.put
-
-    def close(self) -> None:
-        if self._current is None:
-            return
-        info, q, thread, outcome = self._current
-        self._current = None
-        q.put(None)
-        thread.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        self.stored.append((info, outcome["info"].key))
+        self._cur = memoryview(b"")
 
 
 def decrypt(blobs: BlobStore, job: Job) -> Outcome:
-    """Decrypt and check one bid, storing its files; the outcome per E31. No database here."""
+    """Decrypt and check one bid, storing its files; the outcome per E31. No database here.
+
+    One pass, one thread: the stored file is read in the store's chunks and hashed as read; each chunk is
+    decrypted and each decrypted file handed, as views of the decrypted chunks, to the blob store, whose content
+    address is the file's SHA-256 (so the plaintext is hashed once). The files are stored with durable=False:
+    they can always be derived again from the sealed bid, which is stored durably."""
     try:
         present = blobs.exists(job.blob_key)
     except Exception:  # noqa: BLE001 - a store that cannot answer is not the bidder's fault
@@ -530,14 +495,20 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     if not present:
         return Outcome(OpenedBidStatus.withdrawn, "blob_missing")
     stream = _HashingReader(iter(blobs.open(job.blob_key)))
-    sink = _BlobSink(blobs)
+    stored: list[tuple[sealing.OpenedFile, str]] = []
+
+    def store(info: sealing.OpenedFile, pieces: Iterable[memoryview]) -> str:
+        # a file a failure interrupts is left half-written in the store's tmp/, never named (swept later)
+        key = blobs.put(pieces, durable=False).key  # type: ignore[arg-type]
+        stored.append((info, key))
+        return key
+
     failure: Outcome | None = None
     opened: sealing.OpenedBid | None = None
     try:
         header = sealing.read_header(stream)  # type: ignore[arg-type]
         data_key = sealing.combine(header, job.parts)
-        opened = sealing.open_bid(stream, header, data_key, sink)  # type: ignore[arg-type]
-        sink.close()
+        opened = sealing.open_bid(stream, header, data_key, store=store)  # type: ignore[arg-type]
     except sealing.SealedBidInvalid as e:
         failure = Outcome(OpenedBidStatus.revoked, "sealed_header_invalid", str(e))
     except sealing.WrongKey as e:
@@ -546,9 +517,6 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
         failure = Outcome(OpenedBidStatus.revoked, e.code if e.code in REASONS else "container_invalid", str(e))
     except OSError as e:
         failure = Outcome(OpenedBidStatus.withdrawn, "blob_unreadable", type(e).__name__)
-    finally:
-        with contextlib.suppress(Exception):  # a half-written file is content-addressed garbage, never referenced
-            sink.close()
     try:
         stream.drain()
     except OSError as e:
@@ -559,7 +527,7 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     if failure is not None:
         return failure
     assert opened is not None
-    files = [{"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size, "sha256": f.sha256, "blob_key": key} for f, key in sink.stored]
+    files = [{"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size, "sha256": f.sha256, "blob_key": key} for f, key in stored]
     return Outcome(OpenedBidStatus.opened, price_form=opened.price_form, files=files)
 
 

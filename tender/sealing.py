@@ -617,15 +617,18 @@ def combine(header: Header, parts: Iterable[UnwrappedPart]) -> bytes:
 
 def decrypt_payload(stream: BinaryIO, header: Header, data_key: bytes) -> Iterator[bytes]:
     """The plaintext, chunk by chunk, from a stream positioned after the preamble. A truncated, reordered,
-    altered or extended file raises DecryptionFailed naming the chunk."""
+    altered or extended file raises DecryptionFailed naming the chunk. The stream's read() may return any
+    bytes-like object (a memoryview of a larger buffer is taken without a copy)."""
     aead, aad, prefix = AESGCM(data_key), header.preamble_hash, header.nonce_prefix
     total = chunk_count(header.plaintext_size, header.chunk_size)
     for i in range(total):
         last = i == total - 1
-        plain_len = header.plaintext_size - i * header.chunk_size if last else header.chunk_size
-        block = _read_exact(stream, plain_len + TAG_SIZE)
-        if len(block) < plain_len + TAG_SIZE:
-            raise DecryptionFailed("bid_truncated", "the file ends before its last chunk", i)
+        want = (header.plaintext_size - i * header.chunk_size if last else header.chunk_size) + TAG_SIZE
+        block = stream.read(want)
+        if len(block) < want:  # a short read (a chunk across two of the stream's buffers, or the end)
+            block = bytes(block) + _read_exact(stream, want - len(block))
+            if len(block) < want:
+                raise DecryptionFailed("bid_truncated", "the file ends before its last chunk", i)
         try:
             yield aead.decrypt(chunk_nonce(prefix, i, last), block, aad)
         except InvalidTag as e:
@@ -651,31 +654,55 @@ class OpenedBid:
 
 
 class _PlainReader:
+    """The plaintext as views of the decrypted chunks: a file's pieces are slices of them, never copied."""
+
     def __init__(self, chunks: Iterator[bytes]):
-        self._chunks, self._buf = chunks, bytearray()
+        self._chunks, self._cur = chunks, memoryview(b"")
 
-    def read(self, size: int) -> bytes:
-        while len(self._buf) < size:
-            nxt = next(self._chunks, None)
-            if nxt is None:
-                break
-            self._buf.extend(nxt)
-        out = bytes(self._buf[:size])
-        del self._buf[:size]
-        return out
-
-    def pieces(self, size: int) -> Iterator[bytes]:
+    def take(self, size: int) -> Iterator[memoryview]:
+        """The next `size` bytes (fewer at the end), as views of the decrypted chunks."""
         left = size
         while left:
-            piece = self.read(min(left, 1 << 20))
-            if not piece:
-                return
+            if not self._cur:
+                nxt = next(self._chunks, None)
+                if nxt is None:
+                    return
+                self._cur = memoryview(nxt)
+                continue
+            piece = self._cur[:left]
+            self._cur = self._cur[len(piece):]
             left -= len(piece)
             yield piece
 
+    def read(self, size: int) -> bytes:
+        return b"".join(self.take(size))
 
-def open_bid(stream: BinaryIO, header: Header, data_key: bytes, sink: Callable[[OpenedFile], Callable[[bytes], Any]] | None = None) -> OpenedBid:
-    """Decrypt and check a bid, streaming each file to `sink(file) -> write` (None: only check and hash)."""
+
+class _Taken:
+    """One file's pieces handed to a store: counts what the store took."""
+
+    def __init__(self, reader: _PlainReader, size: int):
+        self.left = size
+        self._pieces = reader.take(size)
+
+    def __iter__(self) -> Iterator[memoryview]:
+        for piece in self._pieces:
+            self.left -= len(piece)
+            yield piece
+
+
+# A file writer (the caller hashes): sink(file) -> write(piece: bytes).
+Sink = Callable[["OpenedFile"], Callable[[bytes], Any]]
+# A content-addressed store (it hashes): store(file, pieces) consumes every piece (bytes-like views of the
+# decrypted chunks, valid while the store runs) and returns their SHA-256 in hex, e.g. BlobStore.put's key.
+Store = Callable[["OpenedFile", Iterable[memoryview]], str]
+
+
+def open_bid(stream: BinaryIO, header: Header, data_key: bytes, sink: Sink | None = None, *, store: Store | None = None) -> OpenedBid:
+    """Decrypt and check a bid, streaming each file to `sink(file) -> write` (None: only check and hash), or to
+    `store(file, pieces) -> sha256`, which hashes as it stores so that no byte is hashed twice."""
+    if sink is not None and store is not None:
+        raise ValueError("a sink or a store, not both")
     reader = _PlainReader(decrypt_payload(stream, header, data_key))
     head = reader.read(4)
     (length,) = struct.unpack(">I", head) if len(head) == 4 else (0,)
@@ -695,13 +722,19 @@ def open_bid(stream: BinaryIO, header: Header, data_key: bytes, sink: Callable[[
     opened = OpenedBid(header, price_form)
     for entry in manifest["files"]:
         info = OpenedFile(entry["role"], entry["name"], entry["media_type"], entry["size"], "")
-        write = sink(info) if sink else None
-        digest = hashlib.sha256()
-        for piece in reader.pieces(entry["size"]):
-            digest.update(piece)
-            if write:
-                write(piece)
-        info.sha256 = digest.hexdigest()
+        if store is not None:
+            taken = _Taken(reader, entry["size"])
+            info.sha256 = store(info, taken)
+            if taken.left:
+                raise RuntimeError(f"the store took {entry['size'] - taken.left} of {info.name}'s {entry['size']} bytes")
+        else:
+            write = sink(info) if sink else None
+            digest = hashlib.sha256()
+            for piece in reader.take(entry["size"]):
+                digest.update(piece)
+                if write:
+                    write(piece.tobytes())
+            info.sha256 = digest.hexdigest()
         opened.files.append(info)
     if reader.read(1):
         raise DecryptionFailed("container_invalid", "data after the last file")
