@@ -9,7 +9,6 @@ that no bid is decrypted twice and a crash leaves a claim that the sweep gives b
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -499,7 +498,7 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
 
     def store(info: sealing.OpenedFile, pieces: Iterable[memoryview]) -> str:
         # a file a failure interrupts is left half-written in the store's tmp/, never named (swept later)
-        key = blobs.put(pieces, durable=False).key  # type: ignore[arg-type]
+        key = blobs.put(pieces, durable=False).key  # type: ignore[arg-type]  # bytes-like views: both stores take them
         stored.append((info, key))
         return key
 
