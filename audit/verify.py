@@ -10,22 +10,36 @@ compares every level of stored subtree hashes in one digest per level instead of
 by node and names the first entry that does not hold (and, when the fast pass was merely stricter than needed,
 says that all holds). So the verdict and the entry named are always the exact pass's.
 
+On a large log the fast pass is split over worker processes (one per core): each takes an aligned range of
+2^k entries, opens its own connection from the session's database URL, checks the entries, builds the range's
+subtree and compares the stored nodes inside the range; the main process folds the range roots into the tree,
+checks the checkpointed roots and the levels above the ranges, meanwhile. Only when the session holds nothing
+uncommitted (the workers see what is committed; on PostgreSQL they share the main transaction's snapshot), no
+other thread runs in this process (the workers are forked) and the database can be opened again (a file, a
+server). Any difference there also gives way to the exact pass; a worker that cannot run, to the one-process pass.
+
 LogReplay is the part shared with the remote verifier and the witness (web/cli.py): it only needs entry bytes."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+import multiprocessing
+import os
+import sqlite3
+import threading
 from collections.abc import Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _encode_string
 from json.scanner import make_scanner
 from typing import Any
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import URL, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from audit import tree
@@ -145,15 +159,19 @@ def _check_nodes(session: Session, size: int, leaves: Callable[[], None] | None 
 def verify_log(session: Session, keys: list[VerifierKey] | None = None, origin: str | None = None, *, check_nodes: bool = True) -> VerifyResult:
     """Check the whole log as stored in this database. `keys` are the verifier keys checkpoints may be signed with;
     without them the checkpoints' signatures are not checked (their stored roots still are)."""
+    # Worker processes only when this session holds nothing uncommitted (other connections see the log as it does)
+    # and this process runs no other thread (a lock another thread holds at fork() would be held forever in the worker).
+    parallel = not session.in_transaction() and threading.active_count() == 1
     write_pending(session)  # this session's own appends, if any, as they will be committed
-    result = _verify(session, keys, origin, check_nodes, fast=True)
+    result = _verify(session, keys, origin, check_nodes, fast=True, parallel=parallel)
     if result is None:  # the fast pass saw something differ: the exact pass names it
         result = _verify(session, keys, origin, check_nodes, fast=False)
     assert result is not None  # the exact pass always has a verdict
     return result
 
 
-def _verify(session: Session, keys: list[VerifierKey] | None, origin: str | None, check_nodes: bool, *, fast: bool) -> VerifyResult | None:
+def _verify(session: Session, keys: list[VerifierKey] | None, origin: str | None, check_nodes: bool, *, fast: bool,
+            parallel: bool = False) -> VerifyResult | None:
     """One pass of verify_log; None when the fast pass cannot vouch for the entries and the stored tree."""
     result = VerifyResult(True, 0)
     replay = LogReplay()
@@ -164,7 +182,7 @@ def _verify(session: Session, keys: list[VerifierKey] | None, origin: str | None
                 raise Altered(None, f"two signed checkpoints of size {size} have different roots: the log forked")
         if not fast:
             _replay_entries(session, replay)
-        elif not _fast_replay(session, replay, check_nodes):
+        elif not _fast_replay(session, replay, check_nodes, parallel=parallel):
             return None
         result.size = replay.size
         for size, _ in cps:
@@ -254,10 +272,10 @@ if c_make_encoder is not None:
 else:  # a Python without the json accelerator: the same text, more slowly
     def _canonical_chunks(value: Any, _level: int) -> tuple[str]:
         return (canonical(value).decode(),)
-# The entry's time as the database holds it, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (SQLite keeps that text; PostgreSQL
-# formats it), and what every stored time must look like for that text to be what format_time() gives (else the
-# exact pass looks at the times).
-_FAST_TIME = {"sqlite": "time", "postgresql": "to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"}
+# The entry's time as the database holds it, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (SQLite keeps that text; from
+# PostgreSQL's binary timestamptz, see _pg_time_text: its to_char() cost the server 3 µs an entry), and what every
+# stored time must look like for that text to be what format_time() gives (else the exact pass looks at the times).
+_FAST_TIME = {"sqlite": "time", "postgresql": "time"}
 _FAST_TIMES_WELL_FORMED = {
     "sqlite": "SELECT count(*) FROM audit_entries WHERE NOT (typeof(time) = 'text' AND time GLOB "
               "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]')",
@@ -265,6 +283,31 @@ _FAST_TIMES_WELL_FORMED = {
                   "WHERE NOT (time >= TIMESTAMPTZ '1000-01-01 00:00:00+00' AND time < TIMESTAMPTZ '9999-12-31 00:00:00+00')",
 }
 _FAST_DETAILS = {"sqlite": "details", "postgresql": "details::text"}
+_PG_EPOCH = datetime(2000, 1, 1)  # noqa: DTZ001 - PostgreSQL's binary timestamptz: microseconds since then, in UTC
+
+
+@functools.cache
+def _pg_time_text() -> type[Any]:
+    """A psycopg loader giving a binary timestamptz as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), formatting each second once."""
+    from psycopg import pq
+    from psycopg.adapt import Loader
+
+    class TimeText(Loader):
+        format = pq.Format.BINARY
+        second, prefix = None, ""
+
+        def load(self, data: Any) -> str:
+            second, micro = divmod(int.from_bytes(data, "big", signed=True), 1_000_000)
+            if second != self.second:
+                try:
+                    self.prefix = (_PG_EPOCH + timedelta(seconds=second)).strftime("%Y-%m-%d %H:%M:%S")
+                except OverflowError:  # +-infinity, or beyond year 9999: no entry's time, the exact pass looks at it
+                    return ""
+                self.second = second
+            return f"{self.prefix}.{micro:06d}"
+
+    return TimeText
+
 _FAST_ENTRIES = {
     dialect: f'SELECT "index", entry_bytes, tag, {time}, actor, actor_user_id, role, organisation_id, ip, subject, '  # noqa: S608
              f'details_digest, {_FAST_DETAILS[dialect]} FROM audit_entries ORDER BY "index"'
@@ -302,44 +345,65 @@ def _batches(cur: Any, batch: int, *, prefetch: bool) -> Generator[list[Any], No
             yield rows
 
 
-def _fast_replay(session: Session, replay: LogReplay, check_nodes: bool, batch: int = 20_000) -> bool:
+def _leaves(rows: list[Any], index: int, out: list[bytes]) -> bool:
+    """The leaf hashes of these rows, appended to `out`; False when the rows are not entries `index`, `index` + 1, ...
+    or an entry's columns or details do not say what its bytes hashed (a column of an unexpected type or form
+    raises TypeError, ValueError or AttributeError: the exact pass looks at it)."""
+    sha256, enc, details_digest, append = hashlib.sha256, _encode_string, _details_digest, out.append
+    for index_, entry_bytes, tag, time, actor, actor_id, role, org, ip, subject, digest, details in rows:
+        if index_ != index:
+            return False
+        # canonical() of the columns, keys in order. The digest goes in as it is (it must be the hex digest of
+        # the details, checked next) and so does the time (checked for its form by _FAST_TIMES_WELL_FORMED).
+        if (f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else f"{actor_id:d}"},'
+                f'"details_digest":"{digest}","index":{index_:d},"ip":{enc(ip)},'
+                f'"organisation":{"null" if org is None else f"{org:d}"},"role":{"null" if role is None else enc(role)},'
+                f'"subject":{enc(subject)},"tag":{enc(tag)},"time":"{time[:10]}T{time[11:]}Z"}}').encode() != entry_bytes:
+            return False
+        # record() stores the canonical text itself: hashing it is the check; other forms are parsed
+        if digest != sha256(details.encode()).hexdigest() and digest != details_digest(details):
+            return False
+        append(sha256(b"\x00" + entry_bytes).digest())
+        index += 1
+    return True
+
+
+def _fast_replay(session: Session, replay: LogReplay, check_nodes: bool, batch: int = 20_000, *, parallel: bool = False) -> bool:
     """The fast pass over the entries and the stored tree: True when every entry's columns and details agree with
     its bytes, the recomputed tree gives every checkpointed root, and every level of stored subtree hashes (only
     the leaves without check_nodes) equals the recomputed one, none missing, none extra. It sets the replay's size
-    and frontier as the exact pass would."""
+    and frontier as the exact pass would. With `parallel`, a large log is checked by worker processes."""
     conn = session.connection()
     dialect = conn.dialect.name
     if dialect not in _FAST_TIME:
         return False
     dbapi: Any = conn.connection.dbapi_connection  # the driver's own connection (sqlite3, psycopg), same transaction
     postgres = dialect == "postgresql"
-    sql = _FAST_ENTRIES[dialect]
+    if parallel:
+        source = _reopenable(session)
+        if source is not None:
+            outcome = _parallel_replay(dbapi, dialect, source, replay, check_nodes)
+            if outcome is not None:
+                return outcome
     # a server-side cursor on PostgreSQL: the log is streamed, not held in memory
     cur = dbapi.cursor(name="audit_verify") if postgres else dbapi.cursor()
-    sha256, enc, details_digest = hashlib.sha256, _encode_string, _details_digest
+    if postgres:
+        cur.adapters.register_loader("timestamptz", _pg_time_text())
+    sha256 = hashlib.sha256
     roots = replay.roots
     frontier: list[bytes] = []
     levels = [sha256()]  # the recomputed hashes of each level, in position order, digested
     size = 0
+    leaves: list[bytes] = []
     batches = _batches(cur, batch, prefetch=postgres)
     try:
-        cur.execute(sql, binary=True) if postgres else cur.execute(sql)
+        cur.execute(_FAST_ENTRIES[dialect], binary=True) if postgres else cur.execute(_FAST_ENTRIES[dialect])
         for rows in batches:
-            for index, entry_bytes, tag, time, actor, actor_id, role, org, ip, subject, digest, details in rows:
-                if index != size:
-                    return False
-                # canonical() of the columns, keys in order. The digest goes in as it is (it must be the hex digest of
-                # the details, checked next) and so does the time (checked for its form below).
-                if (f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else f"{actor_id:d}"},'
-                        f'"details_digest":"{digest}","index":{index:d},"ip":{enc(ip)},'
-                        f'"organisation":{"null" if org is None else f"{org:d}"},"role":{"null" if role is None else enc(role)},'
-                        f'"subject":{enc(subject)},"tag":{enc(tag)},"time":"{time[:10]}T{time[11:]}Z"}}').encode() != entry_bytes:
-                    return False
-                # record() stores the canonical text itself: hashing it is the check; other forms are parsed
-                if digest != sha256(details.encode()).hexdigest() and digest != details_digest(details):
-                    return False
-                h = sha256(b"\x00" + entry_bytes).digest()
-                levels[0].update(h)
+            leaves.clear()
+            if not _leaves(rows, size, leaves):
+                return False
+            levels[0].update(b"".join(leaves))
+            for h in leaves:
                 position, level = size, 0
                 while position & 1:
                     h = sha256(b"\x01" + frontier.pop() + h).digest()
@@ -352,31 +416,35 @@ def _fast_replay(session: Session, replay: LogReplay, check_nodes: bool, batch: 
                 size += 1
                 if size in roots and tree.frontier_root(frontier) != roots[size]:
                     return False
-    except (TypeError, ValueError, AttributeError):  # a column of an unexpected type or form: the exact pass looks at it
+    except (TypeError, ValueError, AttributeError, OverflowError):  # a column of an unexpected type or form: the exact pass looks at it
         return False
     finally:
         batches.close()
         cur.close()
-    cur = dbapi.cursor()
-    try:
-        cur.execute(_FAST_TIMES_WELL_FORMED[dialect])
-        if cur.fetchone() != (0,):
-            return False
-    finally:
-        cur.close()
+    if not _times_well_formed(dbapi, dialect):
+        return False
     replay.size, replay.frontier = size, frontier
     replay.last_good = max((s for s in roots if s <= size), default=0)
     return _stored_levels_match(dbapi, postgres, size, levels if check_nodes else levels[:1])
 
 
-def _stored_levels_match(dbapi: Any, postgres: bool, size: int, levels: list[Any], chunk: int = 100_000) -> bool:
+def _times_well_formed(dbapi: Any, dialect: str) -> bool:
+    cur = dbapi.cursor()
+    try:
+        cur.execute(_FAST_TIMES_WELL_FORMED[dialect])
+        return bool(cur.fetchone() == (0,))
+    finally:
+        cur.close()
+
+
+def _stored_levels_match(dbapi: Any, postgres: bool, size: int, levels: list[Any], chunk: int = 100_000, first_level: int = 0) -> bool:
     """Each level's stored hashes, in key order, digested and counted against the recomputed level: the whole level,
-    so a missing, extra, changed or moved node shows."""
+    so a missing, extra, changed or moved node shows. `levels` are the digests of levels first_level, first_level + 1, ..."""
     sql = ("SELECT hash FROM audit_nodes WHERE key >= %s AND key < %s ORDER BY key" if postgres
            else "SELECT hash FROM audit_nodes WHERE key >= ? AND key < ? ORDER BY key")
     cur = dbapi.cursor()
     try:
-        for level, recomputed in enumerate(levels):
+        for level, recomputed in enumerate(levels, first_level):
             count = size >> level
             digest = hashlib.sha256()
             for start in range(0, max(count, 1), chunk):
@@ -393,6 +461,205 @@ def _stored_levels_match(dbapi: Any, postgres: bool, size: int, levels: list[Any
     finally:
         cur.close()
     return True
+
+
+# ---------------------------------------------------------------- the fast pass over worker processes
+
+PARALLEL_MIN_ENTRIES = 50_000  # below this, starting the workers costs more than they save
+MIN_RANGE_BITS, MAX_RANGE_BITS = 10, 16  # a worker's task: an aligned range of 2^k entries, a perfect subtree
+# "fork": the workers start at once with everything imported, and run nothing of the caller's main module, which
+# "spawn" and "forkserver" import again in every worker (a caller without an `if __name__ == "__main__"` guard
+# would run itself once per worker; the bench took 3 times as long). The workers touch none of the connections
+# they inherit: each opens its own (_verify_range) and they leave with os._exit, closing nothing of the parent's.
+START_METHOD = "fork"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """How a worker opens the database again: a file (SQLite) or a libpq connection string and, on PostgreSQL,
+    the snapshot of the main transaction, so that every worker reads the log exactly as the main process does."""
+
+    dialect: str
+    target: str
+    snapshot: str | None = None
+
+
+def _reopenable(session: Session) -> _Source | None:
+    """The database of the session's bind, when another process can open it: not an in-memory SQLite database."""
+    bind = session.get_bind()
+    url: URL | None = getattr(bind, "url", None)
+    if url is None:
+        return None
+    if url.get_backend_name() == "sqlite":
+        path = url.database
+        if not path or path == ":memory:" or url.query or not os.path.isfile(path):
+            return None
+        return _Source("sqlite", os.path.abspath(path))
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
+        return _Source("postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False))
+    return None
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _range_bits(size: int, workers: int) -> int:
+    """About four ranges per worker (the last ones even out), within MIN_RANGE_BITS..MAX_RANGE_BITS."""
+    return max(MIN_RANGE_BITS, min(MAX_RANGE_BITS, (size // (4 * workers)).bit_length() - 1))
+
+
+def _parallel_replay(dbapi: Any, dialect: str, source: _Source, replay: LogReplay, check_nodes: bool) -> bool | None:
+    """The fast pass with worker processes: True or False as _fast_replay says, or None when the log is too small
+    for it or the workers could not run (the caller then runs the fast pass in this process)."""
+    postgres = dialect == "postgresql"
+    cur = dbapi.cursor()
+    try:
+        cur.execute("SELECT count(*) FROM audit_entries")
+        size = int(cur.fetchone()[0])
+        workers = _workers()
+        if size < PARALLEL_MIN_ENTRIES or workers < 2:
+            return None
+        if postgres:
+            cur.execute("SELECT pg_export_snapshot()")
+            source = _Source(source.dialect, source.target, cur.fetchone()[0])
+    finally:
+        cur.close()
+    k = _range_bits(size, workers)
+    span = 1 << k
+    roots = replay.roots
+    ranges = [(a, min(size, a + span)) for a in range(0, size, span)]
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(START_METHOD))
+    except (ValueError, OSError):  # no such start method here, or no processes to be had
+        return None
+    futures: list[Future[tuple[bool, list[bytes], list[list[bytes]]]]] = []
+    try:
+        try:
+            futures = [pool.submit(_verify_range, source, a, b, tuple(s for s in sorted(roots) if a < s <= b), check_nodes)
+                       for a, b in ranges]
+        except RuntimeError:  # the pool could not start its workers
+            return None
+        # this process's share meanwhile: the times' form, and no stored node past the end of the tree
+        if not _times_well_formed(dbapi, dialect) or not _no_nodes_past(dbapi, postgres, size, min(k, size.bit_length() - 1) if check_nodes else 0):
+            return False
+        frontier: list[bytes] = []  # the perfect subtrees of the complete ranges so far (levels k and up)
+        upper: list[list[bytes]] = [[]]  # the recomputed nodes above level k, level by level (upper[j]: level k + j)
+        for (a, b), future in zip(ranges, futures, strict=True):
+            try:
+                ok, tops, parts = future.result()
+            except Exception:  # noqa: BLE001 - a worker could not open or read the database: check it here instead
+                return None
+            if not ok:
+                return False
+            for s, part in zip((s for s in sorted(roots) if a < s <= b), parts, strict=True):
+                if tree.frontier_root(frontier + part) != roots[s]:
+                    return False
+            if b - a < span:  # the last, incomplete range: its perfect subtrees end the frontier
+                frontier.extend(tops)
+                break
+            for key, h in tree.extend(frontier, a >> k, tops[0])[1:]:
+                j = key >> tree.LEVEL_SHIFT
+                if j == len(upper):
+                    upper.append([])
+                upper[j].append(h)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    replay.size, replay.frontier = size, frontier
+    replay.last_good = max((s for s in roots if s <= size), default=0)
+    if not check_nodes or len(upper) == 1:
+        return True
+    return _stored_levels_match(dbapi, postgres, size, [hashlib.sha256(b"".join(level)) for level in upper[1:]], first_level=k + 1)
+
+
+def _no_nodes_past(dbapi: Any, postgres: bool, size: int, top: int) -> bool:
+    """No stored node at levels 0..top beyond those of a tree of `size` leaves (the workers look only inside their
+    ranges)."""
+    sql = ("SELECT count(*) FROM audit_nodes WHERE key >= %s AND key < %s" if postgres
+           else "SELECT count(*) FROM audit_nodes WHERE key >= ? AND key < ?")
+    cur = dbapi.cursor()
+    try:
+        for level in range(top + 1):
+            cur.execute(sql, (tree.node_key(level, size >> level), tree.node_key(level + 1, 0)))
+            if cur.fetchone()[0] != 0:
+                return False
+    finally:
+        cur.close()
+    return True
+
+
+_RANGE_ENTRIES = {
+    dialect: sql.replace(' ORDER BY "index"', ' WHERE "index" >= {0} AND "index" < {0} ORDER BY "index"'.format("%s" if dialect == "postgresql" else "?"))
+    for dialect, sql in _FAST_ENTRIES.items()
+}
+
+
+def _verify_range(source: _Source, a: int, b: int, sizes: tuple[int, ...], check_nodes: bool) -> tuple[bool, list[bytes], list[list[bytes]]]:
+    """In a worker process: entries a <= i < b (a a multiple of 2^k, b - a <= 2^k) checked as the fast pass checks
+    them, their subtree built and compared with the stored nodes inside the range (only the leaves without
+    check_nodes). Returns whether all held, the hashes of the perfect subtrees making up [a, b) (one when the range
+    is complete) and, for each checkpointed size s in (a, b], those making up [a, s)."""
+    postgres = source.dialect == "postgresql"
+    if postgres:
+        import psycopg
+        from psycopg import sql as pgsql
+
+        conn: Any = psycopg.connect(source.target)
+        if source.snapshot is not None:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            conn.execute(pgsql.SQL("SET TRANSACTION SNAPSHOT {}").format(pgsql.Literal(source.snapshot)))
+        cur = conn.cursor(name="audit_verify_range")
+        cur.adapters.register_loader("timestamptz", _pg_time_text())
+    else:
+        conn = sqlite3.connect(source.target, timeout=30, isolation_level=None)
+        conn.execute("BEGIN")  # one read snapshot for the range
+        cur = conn.cursor()
+    try:
+        leaves: list[bytes] = []
+        cur.execute(_RANGE_ENTRIES[source.dialect], (a, b), binary=True) if postgres else cur.execute(_RANGE_ENTRIES[source.dialect], (a, b))
+        try:
+            while rows := cur.fetchmany(5000):
+                if not _leaves(rows, a + len(leaves), leaves):
+                    return False, [], []
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            return False, [], []
+        if len(leaves) != b - a:
+            return False, [], []
+        cur.close()
+        levels = [leaves]  # levels[l][p]: the node at level l, position (a >> l) + p
+        sha256 = hashlib.sha256
+        while len(level := levels[-1]) > 1:
+            levels.append([sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)])
+        cur = conn.cursor()
+        for lv, level in enumerate(levels if check_nodes else levels[:1]):
+            first = tree.node_key(lv, a >> lv)
+            params = (first, first + len(level))
+            if postgres:  # the level's hashes as one value, with their count and the length of the shortest and longest
+                cur.execute("SELECT string_agg(hash, ''::bytea ORDER BY key), count(*), min(length(hash)), max(length(hash)) "
+                            "FROM audit_nodes WHERE key >= %s AND key < %s", params, binary=True)
+                joined, count, shortest, longest = cur.fetchone()
+                if count != len(level) or (count and (shortest, longest) != (32, 32)) or (joined or b"") != b"".join(level):
+                    return False, [], []
+                continue
+            cur.execute("SELECT hash FROM audit_nodes WHERE key >= ? AND key < ? ORDER BY key", params)
+            hashes = [h for (h,) in cur.fetchall()]
+            if len(hashes) != len(level) or not all(map((32).__eq__, map(len, hashes))) or b"".join(hashes) != b"".join(level):
+                return False, [], []
+
+        def subtrees(stop: int) -> list[bytes]:
+            out = []
+            for key in tree.decompose(a, stop):
+                lv = key >> tree.LEVEL_SHIFT
+                out.append(levels[lv][(key & ((1 << tree.LEVEL_SHIFT) - 1)) - (a >> lv)])
+            return out
+
+        return True, subtrees(b), [subtrees(s) for s in sizes]
+    finally:
+        cur.close()
+        conn.close()
 
 
 def _check_confidential(session: Session) -> int:

@@ -19,7 +19,7 @@ The million entries are bulk-built straight into the tables (entries, nodes, hea
 100,000 entries) with executemany in batches of 10,000: the same rows record() writes (canonical entry bytes,
 canonical details text, leaf and interior nodes from audit.tree.extend), without one transaction per entry.
 
-    .venv/bin/python bench/audit_log.py [--entries 1000000] [--backends sqlite,postgresql]
+    .venv/bin/python bench/audit_log.py [--entries 1000000] [--backends sqlite,postgresql] [--only verify]
 
 PostgreSQL is ETENDER_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database
 is created and dropped. Aims (issue 4): >= 3,000 appends/s, proofs < 2 ms at a million entries, verification
@@ -33,6 +33,7 @@ import hashlib
 import itertools
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Column, MetaData, Table, create_engine, insert, text  # noqa: E402
 
 from audit import EventTag, checkpoints, record, tree  # noqa: E402
+from audit import verify as verify_module  # noqa: E402
 from audit.log import INSERT_ENTRY, AuditEntry, AuditHead, canonical, format_time  # noqa: E402
 from audit.merkle import leaf_hash  # noqa: E402
 from audit.verify import _verify, verify_log  # noqa: E402
@@ -217,6 +219,36 @@ def tree_only(engine) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
         raw.close()
 
 
+def verification(engine, data_dir: Path, *, single_process: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """verify_log timed; single_process: without the worker processes (what a log under
+    audit.verify.PARALLEL_MIN_ENTRIES entries gets)."""
+    keys = verifier_keys(data_dir, ORIGIN)
+    saved = verify_module.PARALLEL_MIN_ENTRIES
+    if single_process:
+        verify_module.PARALLEL_MIN_ENTRIES = sys.maxsize
+    try:
+        with make_sessionmaker(engine)() as session:
+            cpu = _cpu()
+            t0 = time.perf_counter()
+            result = verify_log(session, keys, ORIGIN)
+            elapsed = time.perf_counter() - t0
+            here, workers = (b - a for a, b in zip(cpu, _cpu(), strict=True))
+    finally:
+        verify_module.PARALLEL_MIN_ENTRIES = saved
+    assert result.ok, result.reason
+    label = "full verification, one process    " if single_process else "full verification                  "
+    print(f"{label}: {result.size / elapsed:9,.0f} entries/s   ({result.size:,} entries, "
+          f"{result.checkpoints} checkpoints, {elapsed:.1f} s; CPU {here:.1f} s here + {workers:.1f} s in workers, "
+          f"{result.size / (here + workers):,.0f} entries per CPU second, the database server's not counted; "
+          f"load average {os.getloadavg()[0]:.1f})", flush=True)
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user and system) of this process and of its finished child processes."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
 def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> None:
     print(f"\n== {name} ==", flush=True)
     upgrade_database(url)
@@ -225,6 +257,12 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
     table = plain_table()
     table.create(engine)
     try:
+        if args.only == "verify":  # the log is bulk-built (after one append); no append figures, proofs or exact pass
+            appends(factory, 1, 1)
+            bulk_build(engine, data_dir, args.entries, 1)
+            verification(engine, data_dir, single_process=True)
+            verification(engine, data_dir)
+            return
         single = appends(factory, args.single, 1)
         batched = appends(factory, args.batched, args.batch)
         base_single = plain_inserts(factory, table, args.single, 1)
@@ -250,13 +288,7 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
         print(f"inclusion proof at {args.entries:,}  : median {statistics.median(inc):.3f} ms   p99 {percentile(inc, 0.99):.3f} ms   ({args.proofs} random)")
         print(f"consistency proof at {args.entries:,}: median {statistics.median(con):.3f} ms   p99 {percentile(con, 0.99):.3f} ms")
         keys = verifier_keys(data_dir, ORIGIN)
-        with make_sessionmaker(engine)() as session:
-            t0 = time.perf_counter()
-            result = verify_log(session, keys, ORIGIN)
-            elapsed = time.perf_counter() - t0
-        assert result.ok, result.reason
-        print(f"full verification                  : {result.size / elapsed:9,.0f} entries/s   ({result.size:,} entries, "
-              f"{result.checkpoints} checkpoints, {elapsed:.1f} s)", flush=True)
+        verification(engine, data_dir)
         if not args.no_exact:
             with make_sessionmaker(engine)() as session:
                 t0 = time.perf_counter()
@@ -288,6 +320,8 @@ def main() -> None:
     parser.add_argument("--proofs", type=int, default=1000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--no-exact", action="store_true", help="skip timing the exact pass alone")
+    parser.add_argument("--only", choices=["verify"],
+                        help="verify: build the log and time the full verification only, in one process and with the workers")
     args = parser.parse_args()
     clock.shift(timedelta(0))
     for name in args.backends.split(","):

@@ -5,14 +5,20 @@ For each backend: the app is started as `etender serve` in a subprocess on a fre
 bidder companies each registered for every lot, one login each). Then:
 
 (a) a deadline burst: --bids sealed bids of --bid-kib KiB from --clients concurrent clients (threads, each with its
-    own HTTP session, logged in), each bid begin -> one part -> complete. Prints bids/s, p50/p99 latency per bid, and
-    checks every receipt: its signature, and that its sha256/size match a stored Bid row and a blob in the store.
+    own HTTP session, logged in), run twice: each bid in one request (POST .../lots/{lot}/bids/sealed, the path the
+    browser takes for a file of at most one part), then each bid as the resumable upload of a large bid, 3 requests
+    (begin -> one part -> complete). Each burst bids on its own lots, so no bid replaces another. Prints bids/s,
+    p50/p99 latency per bid, and checks every receipt: its signature, and that its sha256/size match a stored,
+    submitted Bid row and a blob in the store. Then, as the baseline of the same run, the same logged-in clients on
+    a trivial JSON endpoint (req/s). --also-clients N adds a one-request burst from N clients (at most N x --lots
+    bids), to tell the server's cost per bid from the cost of the concurrency on a loaded machine.
 (b) one --big-mib MiB (default 1 GiB) sealed bid uploaded in parts of the server's part size (8 MiB): MB/s, and
     the server process's peak RSS growth (/proc/<pid>/status VmHWM after minus before the upload). Baselines in
     the same run: the same parts POSTed over loopback HTTP to a trivial sink server (reads and discards), and the
     same bytes written to disk (one fdatasync per part, as the store does).
 
     .venv/bin/python bench/bid_intake.py [--backends sqlite,postgresql] [--bids 2000] [--clients 64] [--big-mib 1024]
+                                         [--also-clients 16] [--bursts whole,parts]
 
 Aims: >= 500 bids/s, p99 < 500 ms, none lost; >= 200 MB/s and < 100 MB memory growth for the large bid.
 PostgreSQL is ETENDER_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database is
@@ -175,6 +181,16 @@ class Server:
             self.proc.kill()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes so far (/proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def status_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -191,6 +207,14 @@ def login(base: str, username: str) -> httpx.Client:
         raise RuntimeError(f"login of {username} failed: HTTP {r.status_code}")
     c.headers["x-csrftoken"] = c.cookies.get("etender_csrf") or ""
     return c
+
+
+def submit_whole(c: httpx.Client, tender: int, lot: int, data: bytes) -> dict[str, Any]:
+    """A small sealed bid in one request (the browser's path for a file of at most one part)."""
+    r = c.post(f"/api/v1/tenders/{tender}/lots/{lot}/bids/sealed", content=data, headers={"content-type": "application/octet-stream"})
+    if r.status_code != 201:
+        raise RuntimeError(f"one-request submission: HTTP {r.status_code} {r.text[:300]}")
+    return dict(r.json())
 
 
 def submit(c: httpx.Client, tender: int, lot: int, data: bytes, part_size: int | None = None, source: Path | None = None) -> dict[str, Any]:
@@ -216,12 +240,13 @@ def submit(c: httpx.Client, tender: int, lot: int, data: bytes, part_size: int |
 # ---------------------------------------------------------------- (a) the deadline burst
 
 
-def burst(server: Server, url: str, data: Path, seeded: dict[str, Any], args: argparse.Namespace, name: str) -> None:
-    clients = [login(server.base, u) for u in seeded["bidders"][: args.clients]]
-    lots = seeded["lots"]
-    # each client bids on distinct lots, so no bid replaces another: every receipt must stay a counted bid
+def burst(server: Server, url: str, data: Path, seeded: dict[str, Any], args: argparse.Namespace, name: str, *, mode: str,
+          n_clients: int, n_bids: int, lots: list[int], clients: list[httpx.Client]) -> dict[str, Any]:
+    """One burst: n_bids bids from the first n_clients clients, each on its own lots (no bid replaces another).
+    mode "whole": one request per bid; "parts": begin -> one part -> complete."""
+    clients = clients[:n_clients]
     jobs: list[list[tuple[int, bytes]]] = [[] for _ in clients]
-    for i in range(args.bids):
+    for i in range(n_bids):
         c = i % len(clients)
         jobs[c].append((lots[(i // len(clients)) % len(lots)], b""))
     t0 = time.perf_counter()
@@ -229,7 +254,9 @@ def burst(server: Server, url: str, data: Path, seeded: dict[str, Any], args: ar
         jobs[c] = [(lot, sealed(seeded["bundle"], lot, args.bid_kib * 1024 - 2000)) for lot, _ in job]
     seal_s = time.perf_counter() - t0
     size = len(jobs[0][0][1])
-    print(f"[{name}] burst: {args.bids} sealed bids of {size:,} bytes ({len(clients)} clients, {len(lots)} lots) sealed in {seal_s:.1f}s")
+    requests = 1 if mode == "whole" else 3
+    label = f"{name}, {'1 request' if mode == 'whole' else '3 requests'} per bid, {len(clients)} clients"
+    print(f"[{label}] burst: {n_bids} sealed bids of {size:,} bytes ({len(lots)} lots) sealed in {seal_s:.1f}s")
     latencies: list[float] = []
     docs: list[dict[str, Any]] = []
     errors: list[str] = []
@@ -239,7 +266,10 @@ def burst(server: Server, url: str, data: Path, seeded: dict[str, Any], args: ar
         for lot, blob in jobs[c]:
             start = time.perf_counter()
             try:
-                doc = submit(clients[c], seeded["tender"], lot, blob)
+                if mode == "whole":
+                    doc = submit_whole(clients[c], seeded["tender"], lot, blob)
+                else:
+                    doc = submit(clients[c], seeded["tender"], lot, blob)
             except Exception as e:  # noqa: BLE001 - counted and reported
                 with lock:
                     errors.append(f"{type(e).__name__}: {e}"[:200])
@@ -248,51 +278,91 @@ def burst(server: Server, url: str, data: Path, seeded: dict[str, Any], args: ar
                 latencies.append(time.perf_counter() - start)
                 docs.append(doc)
 
+    load_before = os.getloadavg()[0]
+    pids = server.pids()
+    cpu_before, own_before = cpu_seconds(pids), time.process_time()
     barrier_start = time.perf_counter()
     with ThreadPoolExecutor(len(clients)) as pool:
         list(pool.map(run, range(len(clients))))
     elapsed = time.perf_counter() - barrier_start
-    # baseline in the same run: the same logged-in clients on a trivial JSON endpoint, 3 requests per "bid"
-    count = [0]
-
-    def trivial(c: int) -> None:
-        for _ in range(3 * len(jobs[c])):
-            clients[c].get("/api/v1/audit/key").raise_for_status()
-            with lock:
-                count[0] += 1
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(len(clients)) as pool:
-        list(pool.map(trivial, range(len(clients))))
-    trivial_rps = count[0] / (time.perf_counter() - t0)
-    for client in clients:
-        client.close()
+    server_cpu, client_cpu = cpu_seconds(pids) - cpu_before, time.process_time() - own_before
     lat = sorted(latencies)
     p50 = statistics.median(lat) * 1000 if lat else 0.0
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
     rate = len(docs) / elapsed
-    print(f"[{name}] burst: {len(docs)} bids in {elapsed:.2f}s = {rate:.1f} bids/s; per bid p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
-          f"{len(errors)} errors{(': ' + errors[0]) if errors else ''}")
+    print(f"[{label}] burst: {len(docs)} bids in {elapsed:.2f}s = {rate:.1f} bids/s ({rate * requests:.0f} req/s); per bid p50 {p50:.1f} ms, "
+          f"p99 {p99:.1f} ms; {len(errors)} errors{(': ' + errors[0]) if errors else ''}; load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")
+    print(f"[{label}] burst: CPU per bid: server {server_cpu / max(1, len(docs)) * 1000:.1f} ms (its {len(pids)} processes), "
+          f"the clients (this process) {client_cpu / max(1, len(docs)) * 1000:.1f} ms; {os.cpu_count()} cores")
     # every receipt: signed by the platform, and matching a stored, counted Bid row and a blob
     keys = verifier_keys(data, ORIGIN)
-    factory = make_sessionmaker(make_engine(url))
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
     blobs = LocalBlobStore(data / "blobs")
     bad = 0
     with factory() as s:
-        rows = {b.id: b for b in s.scalars(select(Bid).where(Bid.tender_id == seeded["tender"]))}
+        rows = {b.id: b for b in s.scalars(select(Bid).where(Bid.tender_id == seeded["tender"], Bid.lot_id.in_(lots)))}
+    engine.dispose()
     for doc in docs:
         body = receipts.verify_receipt(doc, keys)
         row = rows.get(body["bid"])
         if (row is None or row.status != BidStatus.submitted or row.blob_key != body["sha256"] or row.size != body["size"]
                 or not blobs.exists(body["sha256"])):
             bad += 1
-    lost = args.bids - len(docs)
-    print(f"[{name}] burst: receipts checked {len(docs)}: {len(docs) - bad} match a submitted Bid row and a stored blob, {bad} do not; "
-          f"{lost} bids lost or refused")
-    print(f"[{name}] burst: baseline: the same clients on a trivial JSON endpoint (GET /api/v1/audit/key): {trivial_rps:.0f} req/s, "
-          f"i.e. at most {trivial_rps / 3:.0f} bids/s for 3 requests per bid; the burst reached {rate / (trivial_rps / 3):.2f} of that")
+    submitted = sum(1 for r in rows.values() if r.status == BidStatus.submitted)
+    lost = n_bids - len(docs)
+    print(f"[{label}] burst: receipts checked {len(docs)}: {len(docs) - bad} match a submitted Bid row and a stored blob, {bad} do not; "
+          f"{submitted} submitted Bid rows on these lots; {lost} bids lost or refused")
     verdict = "meets" if rate >= 500 and p99 < 500 and lost == 0 and bad == 0 else "MISSES"
-    print(f"[{name}] burst: aim >= 500 bids/s, p99 < 500 ms, none lost: {verdict}")
+    print(f"[{label}] burst: aim >= 500 bids/s, p99 < 500 ms, none lost: {verdict}")
+    return {"label": label, "rate": rate, "requests": requests}
+
+
+def trivial_baseline(server: Server, clients: list[httpx.Client], per_client: int) -> tuple[float, float, float]:
+    """The same logged-in clients on a trivial JSON endpoint: req/s, and the server's and the clients' CPU per request."""
+    count = [0]
+    lock = threading.Lock()
+
+    def trivial(c: int) -> None:
+        for _ in range(per_client):
+            clients[c].get("/api/v1/audit/key").raise_for_status()
+            with lock:
+                count[0] += 1
+
+    pids = server.pids()
+    cpu_before, own_before = cpu_seconds(pids), time.process_time()
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(trivial, range(len(clients))))
+    n = max(1, count[0])
+    return count[0] / (time.perf_counter() - t0), (cpu_seconds(pids) - cpu_before) / n, (time.process_time() - own_before) / n
+
+
+def bursts(server: Server, url: str, data: Path, seeded: dict[str, Any], args: argparse.Namespace, name: str) -> None:
+    clients = [login(server.base, u) for u in seeded["bidders"][: max(args.clients, args.also_clients)]]
+    per = args.lots
+    slices = [seeded["lots"][i * per : (i + 1) * per] for i in range(len(seeded["lots"]) // per)]
+    results = []
+    modes = [m for m in args.bursts.split(",") if m]
+    for k, mode in enumerate(modes):
+        results.append(burst(server, url, data, seeded, args, name, mode=mode, n_clients=args.clients, n_bids=args.bids,
+                             lots=slices[k], clients=clients))
+    if args.also_clients:
+        n = min(args.bids, args.also_clients * per)
+        results.append(burst(server, url, data, seeded, args, name, mode="whole", n_clients=args.also_clients, n_bids=n,
+                             lots=slices[len(modes)], clients=clients))
+    load_before = os.getloadavg()[0]
+    rps, server_cpu, client_cpu = trivial_baseline(server, clients[: args.clients], max(1, 3 * args.bids // args.clients))
+    print(f"[{name}] baseline: the same {args.clients} logged-in clients on a trivial JSON endpoint (GET /api/v1/audit/key): "
+          f"{rps:.0f} req/s; CPU per request: server {server_cpu * 1000:.1f} ms, clients {client_cpu * 1000:.1f} ms "
+          f"(load average {load_before:.1f} before)")
+    for r in results:
+        ceiling = rps / r["requests"]
+        print(f"[{name}] baseline: {r['label']}: at most {ceiling:.0f} bids/s at the trivial request rate; the burst reached "
+              f"{r['rate'] / ceiling:.2f} of that")
+    for client in clients:
+        client.close()
 
 
 # ---------------------------------------------------------------- (b) one large bid
@@ -421,13 +491,14 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     try:
         upgrade_database(url)
         t0 = time.time()
-        seeded = seed(url, data, args.clients, args.lots)
+        n_slices = len([m for m in args.bursts.split(",") if m]) + (1 if args.also_clients else 0)
+        seeded = seed(url, data, max(args.clients, args.also_clients), args.lots * max(1, n_slices))
         print(f"[{name}] seeded a tender with {len(seeded['lots'])} lots and {len(seeded['bidders'])} registered bidder companies "
               f"in {time.time() - t0:.1f}s")
         server = Server(url, data, args.workers)
         try:
             if args.bids:
-                burst(server, url, data, seeded, args, name)
+                bursts(server, url, data, seeded, args, name)
             if args.big_mib:
                 big_bid(server, data, seeded, args, name)
         finally:
@@ -445,6 +516,8 @@ def main() -> None:
     parser.add_argument("--bid-kib", type=int, default=16)
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--bursts", default="whole,parts", help="whole (1 request per bid) and/or parts (begin, part, complete)")
+    parser.add_argument("--also-clients", type=int, default=0, help="a further one-request burst from this many clients")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; {args.workers} web processes; clients in this process")
     if "sqlite" in args.backends:

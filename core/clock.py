@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 CST = timezone(timedelta(hours=8), "CST")
 
 _offset = timedelta(0)
+_frozen: datetime | None = None
 
 
 def now() -> datetime:
+    if _frozen is not None:
+        return _frozen
     return datetime.now(UTC) + _offset
 
 
@@ -19,9 +22,16 @@ def shift(delta: timedelta) -> None:
     _offset += delta
 
 
+def freeze(at: datetime) -> None:
+    """Stop the clock at `at` (tests only): deadline boundaries are then exact to the microsecond."""
+    global _frozen
+    _frozen = as_utc(at)
+
+
 def reset() -> None:
-    global _offset
+    global _offset, _frozen
     _offset = timedelta(0)
+    _frozen = None
 
 
 def as_utc(value: datetime) -> datetime:

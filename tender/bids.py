@@ -21,7 +21,7 @@ from core import clock
 from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed
 from core.identity import Actor, Organisation, Role
 from core.signing import SigningKey
-from storage.blobs import BlobStore, PartInfo, PartsMissing, TooLarge, UploadNotFound
+from storage.blobs import BlobInfo, BlobStore, PartInfo, PartsMissing, TooLarge, UploadNotFound
 from tender import access, receipts, rules, sealing
 from tender.keyholders import PublishedBundle
 from tender.lifecycle import Status
@@ -105,9 +105,13 @@ def _refuse_late(session: Session, actor: Actor, tender: Tender, bid: Bid | None
     record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender.id}",
            details={"reason": "bid_deadline_passed", "window": "bid_deadline", "step": step},
            confidential={"bid": bid.id if bid else None, "lot": bid.lot_id if bid else None}, conceal_actor=True)
+    return _recorded(_late(tender))
+
+
+def _late(tender: Tender) -> DomainError:
     deadline = clock.to_cst(tender.bid_deadline).strftime("%Y-%m-%d %H:%M:%S") if tender.bid_deadline else ""
-    return _recorded(Conflict.one("bid_deadline_passed", N_("The bid deadline (%(deadline)s China Standard Time) has passed: bids are no longer accepted. An upload not completed by the deadline counts as withdrawn (E27)."),
-                                  rule="E27", deadline=deadline))
+    return Conflict.one("bid_deadline_passed", N_("The bid deadline (%(deadline)s China Standard Time) has passed: bids are no longer accepted. An upload not completed by the deadline counts as withdrawn (E27)."),
+                        rule="E27", deadline=deadline)
 
 
 def _tender(session: Session, tender_id: int) -> Tender | None:
@@ -120,14 +124,17 @@ _bundles: dict[tuple[int, str], sealing.KeyBundle] = {}
 
 def _bundle(session: Session, tender_id: int) -> sealing.KeyBundle | None:
     """The published key bundle (fixed at publication), parsed once per process and bundle."""
-    row = session.execute(select(PublishedBundle.sha256, PublishedBundle.body).where(PublishedBundle.tender_id == tender_id)).first()
-    if row is None:
+    sha256 = session.scalar(select(PublishedBundle.sha256).where(PublishedBundle.tender_id == tender_id))
+    if sha256 is None:
         return None
-    key = (tender_id, row.sha256)
-    if key not in _bundles:
+    key = (tender_id, sha256)
+    if key not in _bundles:  # the body (the holders' keys, some KiB) is read only when it is not parsed yet
+        body = session.scalar(select(PublishedBundle.body).where(PublishedBundle.tender_id == tender_id, PublishedBundle.sha256 == sha256))
+        if body is None:
+            return None
         if len(_bundles) > 1000:
             _bundles.clear()
-        _bundles[key] = sealing.KeyBundle.from_json(json.loads(row.body))
+        _bundles[key] = sealing.KeyBundle.from_json(json.loads(body))
     return _bundles[key]
 
 
@@ -139,8 +146,12 @@ def _bidding_tender(session: Session, actor: Actor, tender_id: int) -> Tender:
     return tender
 
 
-def _check_accepting(session: Session, actor: Actor, tender: Tender, bid: Bid | None, step: str) -> None:
+def _check_accepting(session: Session, actor: Actor, tender: Tender, bid: Bid | None, step: str, *, audit: bool = True) -> None:
+    """E27 (server clock) and E52. audit=False (a read-only pre-check) raises a late refusal without recording it:
+    the writing unit of work that follows refuses again, and records it."""
     if not rules.bids_open(clock.now(), tender.bid_deadline):
+        if not audit:
+            raise _late(tender)
         raise _refuse_late(session, actor, tender, bid, step)
     if tender.status == Status.suspended:
         raise Conflict.one("tender_suspended", N_("This tender is suspended: bids cannot be uploaded until it resumes. You will be notified."), rule="E52")
@@ -166,14 +177,16 @@ def _uploading(bid: Bid) -> None:
                            status=bid.status)
 
 
-def begin(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, size: int, *, max_bytes: int) -> Bid:
-    """Start a sealed-bid upload of `size` bytes for a lot: the company registered for it, before the deadline."""
+def _lot_checks(session: Session, actor: Actor, tender_id: int, lot_id: int, size: int, max_bytes: int, step: str,
+                *, audit: bool = True) -> tuple[Tender, Lot, sealing.KeyBundle]:
+    """Before any submission of `size` bytes for a lot: a bidder whose company registered for the lot, a lot of
+    this published tender, before the deadline (E27), within the size limit, and a published key bundle."""
     tender = _bidding_tender(session, actor, tender_id)
     assert actor.organisation_id is not None and actor.user_id is not None
     lot = session.get(Lot, lot_id)
     if lot is None or lot.tender_id != tender.id:
         raise ValidationFailed.one("lot_invalid", N_("Choose a lot of this tender."), "lot_id")
-    _check_accepting(session, actor, tender, None, "begin")
+    _check_accepting(session, actor, tender, None, step, audit=audit)
     registered = session.scalar(select(Registration.id).where(Registration.lot_id == lot.id, Registration.organisation_id == actor.organisation_id))
     if not registered:
         raise Conflict.one("not_registered", N_("Your company is not registered for lot %(number)s. Register for the lot on the tender page first, then upload your bid."),
@@ -183,8 +196,16 @@ def begin(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_
     if size > max_bytes:
         raise ValidationFailed.one("bid_too_large", N_("The sealed bid is %(size)s; the largest accepted is %(limit)s. Reduce the attached files and seal the bid again."),
                                    "size", size=_size_text(size), limit=_size_text(max_bytes))
-    if _bundle(session, tender.id) is None:
+    bundle = _bundle(session, tender.id)
+    if bundle is None:
         raise Conflict.one("bundle_not_found", N_("This tender has no published key bundle."))
+    return tender, lot, bundle
+
+
+def begin(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, size: int, *, max_bytes: int) -> Bid:
+    """Start a sealed-bid upload of `size` bytes for a lot: the company registered for it, before the deadline."""
+    tender, lot, _ = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "begin")
+    assert actor.organisation_id is not None and actor.user_id is not None
     now = clock.now()
     earlier = session.scalars(select(Bid).where(Bid.lot_id == lot.id, Bid.organisation_id == actor.organisation_id,
                                                 Bid.status == BidStatus.uploading).with_for_update())
@@ -279,6 +300,14 @@ def complete(session: Session, actor: Actor, blobs: BlobStore, bid_id: int, sign
         record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender.id}", details={"reason": e.code},
                confidential={"bid": bid.id, "lot": bid.lot_id, "sha256": info.key, "size": info.size}, conceal_actor=True)
         raise _recorded(e) from None
+    _make_submitted(session, actor, tender, lot, org, bid, info, header, signer, now)
+    return bid
+
+
+def _make_submitted(session: Session, actor: Actor, tender: Tender, lot: Lot, org: Organisation, bid: Bid, info: BlobInfo,
+                    header: sealing.Header, signer: SigningKey, now: datetime) -> None:
+    """E27: the checked sealed bid becomes the company's bid for the lot (its previous one is replaced, audited),
+    one bid_submitted audit entry, and the signed receipt on the row."""
     previous = session.scalars(select(Bid).where(Bid.lot_id == bid.lot_id, Bid.organisation_id == bid.organisation_id,
                                                  Bid.status == BidStatus.submitted, Bid.id != bid.id).with_for_update())
     for old in previous:
@@ -298,6 +327,71 @@ def complete(session: Session, actor: Actor, blobs: BlobStore, bid_id: int, sign
     doc = receipts.sign_receipt(body, signer)
     bid.receipt, bid.receipt_signature, bid.receipt_signer = doc["body"], doc["signature"], doc["signer"]
     session.flush()
+
+
+# ---------------------------------------------------------------- one request for a small bid (E26/E27)
+# A sealed bid of at most one part (blobs.part_limit) may be sent whole in one request: the same checks and the
+# same result as begin + one part + complete, in one unit of work, with one audit entry (bid_submitted; no
+# bid_upload_started, as nothing stays open). A deadline burst of small bids then costs a third of the requests.
+
+
+def _whole_size(data: bytes, part_limit: int) -> int:
+    if len(data) > part_limit:
+        raise ValidationFailed.one("bid_too_large_for_one_request", N_("A sealed bid sent in one request holds at most %(limit)s; this one is larger. Send it with the resumable upload in parts (the upload page does this by itself)."),
+                                   "body", limit=_size_text(part_limit))
+    if not data:
+        raise ValidationFailed.one("bid_body_empty", N_("The request holds no sealed bid: send the sealed file itself as the request body."), "body")
+    return len(data)
+
+
+def store_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes, *, max_bytes: int) -> BlobInfo | None:
+    """Optional, read-only, before the unit of work that submits: for a bidder whose company is registered for
+    this lot of this tender (one query; the other checks are submit_whole's), store the ciphertext durably
+    (blobs.put, fsynced) so that this slow step holds no database write lock, and return what submit_whole then
+    takes instead of the bytes. Otherwise it returns None and stores nothing: submit_whole decides, and records
+    what must be recorded. A blob stored here and then refused (say the deadline passed meanwhile) stays in the
+    store, like a refused upload: nothing uploaded is lost (and a registered bidder can store as much with the
+    resumable upload)."""
+    if not actor.has(Role.bidder) or actor.organisation_id is None:
+        return None
+    try:
+        size = _whole_size(data, blobs.part_limit)
+    except DomainError:
+        return None
+    registered = session.scalar(select(Registration.id).join(Lot, Lot.id == Registration.lot_id).where(
+        Registration.lot_id == lot_id, Registration.organisation_id == actor.organisation_id, Lot.tender_id == tender_id))
+    if not registered or size > max_bytes:
+        return None
+    return blobs.put([data], max_size=size)
+
+
+def submit_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes,
+                 signer: SigningKey, *, max_bytes: int, stored: BlobInfo | None = None) -> Bid:
+    """Submit a small sealed bid whole (at most blobs.part_limit bytes): the checks of begin (registration, the
+    deadline by the server clock, E27), the ciphertext stored durably, the E26 check that it is a sealed bid for
+    this tender and lot, then as complete(): the company's previous bid for the lot is replaced and the receipt
+    signed. `data` is the sealed file's bytes; `stored`, what store_whole stored of them (then they are not stored
+    again). An upload of the same lot still in progress is left open: if it is completed later it is the newer bid
+    and replaces this one (E27)."""
+    size = _whole_size(data, blobs.part_limit)
+    tender, lot, bundle = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "whole")
+    assert actor.organisation_id is not None and actor.user_id is not None
+    org = session.get(Organisation, actor.organisation_id)
+    assert org is not None
+    info = stored if stored is not None and stored.size == size else blobs.put([data], max_size=size)
+    now = clock.now()
+    bid = Bid(tender_id=tender.id, lot_id=lot.id, organisation_id=actor.organisation_id, user_id=actor.user_id, status=BidStatus.uploading,
+              upload_id="", declared_size=info.size, blob_key=info.key, size=info.size, ip=actor.ip or "", started_at=now)
+    session.add(bid)
+    session.flush()
+    try:
+        header = sealing.inspect(io.BytesIO(data), bundle, lot_id=lot.id, total_size=info.size)
+    except sealing.SealedBidInvalid as e:
+        bid.status, bid.ended_at = BidStatus.abandoned, now  # the blob stays: nothing uploaded is lost
+        record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender.id}", details={"reason": e.code},
+               confidential={"bid": bid.id, "lot": lot.id, "sha256": info.key, "size": info.size}, conceal_actor=True)
+        raise _recorded(e) from None
+    _make_submitted(session, actor, tender, lot, org, bid, info, header, signer, now)
     return bid
 
 

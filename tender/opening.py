@@ -497,7 +497,8 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     stored: list[tuple[sealing.OpenedFile, str]] = []
 
     def store(info: sealing.OpenedFile, pieces: Iterable[memoryview]) -> str:
-        # a file a failure interrupts is left half-written in the store's tmp/, never named (swept later)
+        # a failure midway (DecryptionFailed raised by `pieces` inside put) propagates through put, which then
+        # names nothing: no part of a bid that does not open is stored
         key = blobs.put(pieces, durable=False).key  # type: ignore[arg-type]  # bytes-like views: both stores take them
         stored.append((info, key))
         return key

@@ -2,6 +2,9 @@
 
 The JSON API (session cookie + the x-csrftoken header, as the pages' scripts send it):
 
+    POST /api/v1/tenders/{tender_id}/lots/{lot_id}/bids/sealed
+                                                    the whole sealed file as the raw body, at most part_size bytes
+                                                    -> 201 the signed receipt (E27), in one request (small bids)
     POST /api/v1/tenders/{tender_id}/bids           {"lot_id", "size"}  -> 201 {"bid", "part_size", "parts_url", ...}
     POST /api/v1/bids/{bid_id}/parts/{number}       raw bytes of part `number` (from 1), at most part_size
     GET  /api/v1/bids/{bid_id}/parts                the parts stored so far: resume after a dropped connection
@@ -16,6 +19,8 @@ record committed before the error is answered."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
@@ -31,12 +36,12 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import N_, DomainError, ValidationFailed
-from core.identity import Actor, Organisation
+from core.identity import Actor, Organisation, actor_for, anonymous
 from core.signing import SigningKey, signing_key
-from tender import bids, receipts, rules, services
+from tender import accounts, bids, receipts, rules, services
 from tender.lifecycle import Status
 from tender.models import Bid, BidStatus, Lot, Tender
-from web.deps import page, provide_actor, redirect
+from web.deps import SESSION_ROLE, SESSION_USER, client_ip, page, redirect
 
 T = TypeVar("T")
 BATCH = 1024 * 1024  # bytes of a part handed to the blob store at a time
@@ -104,13 +109,73 @@ async def begin_upload(request: Request, tender_id: int, data: dict[str, Any]) -
     return bid_json(bid, state.blobs.part_limit)
 
 
+@post("/api/v1/tenders/{tender_id:int}/lots/{lot_id:int}/bids/sealed", status_code=201, request_max_body_size=None)
+async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[str, Any]:
+    """A small sealed bid (at most one part) in one request: its receipt, or the refusal begin or complete would
+    give. Reading: at most part_size + 1 bytes of the body are read (a larger body is refused by the service
+    without reading the rest). A read-only unit of work checks and stores the ciphertext (its fsync holds no
+    write lock), then a short writing one decides, records and signs (tender.bids.submit_whole)."""
+    state = request.app.state
+    blobs = state.blobs
+    limit = blobs.part_limit
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            break
+    data = bytes(body)
+    max_bytes = state.settings.max_bid_bytes
+    actor_of = _actor_loader(request)
+
+    signer = _signer(state.settings)
+
+    def work() -> dict[str, Any]:  # one worker thread: the reading unit of work is closed before the writing one
+        with state.db_read() as db:
+            actor = actor_of(db)
+            stored = bids.store_whole(db, actor, blobs, tender_id, lot_id, data, max_bytes=max_bytes)
+        request.state.actor = actor
+
+        def write(db: Session) -> dict[str, Any]:
+            bid = bids.submit_whole(db, actor, blobs, tender_id, lot_id, data, signer, max_bytes=max_bytes, stored=stored)
+            return {**receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer), **_links(bid)}
+
+        return _in_writing_unit(state, write)
+
+    return await anyio.to_thread.run_sync(work)
+
+
+def _links(bid: Bid) -> dict[str, Any]:
+    return {"bid": bid.id, "receipt_url": f"/api/v1/bids/{bid.id}/receipt", "receipt_page": f"/bidder/bids/{bid.id}/receipt"}
+
+
+def _actor_loader(request: Request) -> Callable[[Session], Actor]:
+    """The acting person as web.deps.provide_actor finds it, to be loaded inside a worker thread's own unit of work.
+    A handler whose reading unit of work is opened, used and closed in ONE worker thread holds no database
+    connection while it waits for a thread: under a burst, with every worker thread queued on the SQLite writers'
+    lock and the lock's holder waiting for a connection, a connection held across an await would deadlock."""
+    ip = client_ip(request)
+    uid = request.session.get(SESSION_USER) if "session" in request.scope else None
+    role = request.session.get(SESSION_ROLE) if uid else None
+
+    def load(db: Session) -> Actor:
+        user = accounts.load_user(db, int(uid)) if uid else None
+        return actor_for(user, ip, role) if user is not None else anonymous(ip)
+
+    return load
+
+
 async def _reading_actor(request: Request) -> Actor:
-    """The acting person, loaded in a read-only unit of work (no write lock is taken for it on SQLite)."""
-    session: Session = request.app.state.db_read()
-    try:
-        return await provide_actor(request, session)
-    finally:
-        await anyio.to_thread.run_sync(session.close)
+    """The acting person, loaded in a read-only unit of work (no write lock is taken for it on SQLite), opened and
+    closed in one worker thread."""
+    actor_of, db_read = _actor_loader(request), request.app.state.db_read
+
+    def load() -> Actor:
+        with db_read() as db:
+            return actor_of(db)
+
+    actor = await anyio.to_thread.run_sync(load)
+    request.state.actor = actor
+    return actor
 
 
 @post("/api/v1/bids/{bid_id:int}/parts/{number:int}", request_max_body_size=None)
@@ -135,34 +200,51 @@ async def upload_part(request: Request, bid_id: int, number: int) -> dict[str, A
         while batch := anyio.from_thread.run(next_batch):
             yield batch
 
-    session: Session = state.db_read()
-    try:
-        actor = await provide_actor(request, session)
+    actor = await _reading_actor(request)
 
-        def work() -> dict[str, Any]:
+    def work() -> dict[str, Any]:  # the reading unit of work is opened and closed in this worker thread
+        with state.db_read() as session:
             try:
                 info = bids.write_part(session, actor, blobs, bid_id, number, chunks())
             except DomainError as e:
-                if bids.is_recorded(e):  # late: the refusal is audited, in a writing unit of work (no byte was read yet)
-                    session.rollback()
-                    _in_writing_unit(state, lambda db: bids.write_part(db, actor, blobs, bid_id, number, iter(())))
-                raise
-            return {"bid": bid_id, "part": info.number, "size": info.size}
+                if not bids.is_recorded(e):
+                    raise
+                session.rollback()
+            else:
+                return {"bid": bid_id, "part": info.number, "size": info.size}
+        # late: the refusal is audited, in a writing unit of work (no byte was read yet)
+        _in_writing_unit(state, lambda db: bids.write_part(db, actor, blobs, bid_id, number, iter(())))
+        raise AssertionError("write_part refused a late part, then accepted it")  # pragma: no cover
 
-        return await anyio.to_thread.run_sync(work)
-    finally:
-        await anyio.to_thread.run_sync(session.close)
+    return await anyio.to_thread.run_sync(work)
 
 
 # SQLite has one writer at a time, and a writer that finds the database locked sleeps in growing steps (up to
-# 100 ms) before it tries again. The bid units of work of this process therefore queue here first, in order,
-# and each takes the database lock only when the one before it has committed. PostgreSQL needs no such queue.
+# 100 ms) before it tries again: under a burst, waiting writers sleep while others take the lock. The bid units
+# of work therefore queue here first, in order: in this process on a lock, then across the web processes on an
+# advisory file lock (flock) next to the data, whose waiter wakes as soon as it is released. Each takes the
+# database lock only when the one before it has committed. PostgreSQL needs no such queue.
 _SQLITE_WRITERS = threading.Lock()
+_lock_files: dict[tuple[int, str], int] = {}  # per process: a forked child must open its own
+
+
+@contextlib.contextmanager
+def _sqlite_writer(settings: Any) -> Iterator[None]:
+    with _SQLITE_WRITERS:
+        key = (os.getpid(), str(settings.data_dir / "bid-writers.lock"))
+        fd = _lock_files.get(key)
+        if fd is None:
+            fd = _lock_files[key] = os.open(key[1], os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _in_writing_unit(state: Any, call: Callable[[Session], T]) -> T:
     """One writing unit of work outside the request's: commit on success and on an audited refusal."""
-    with _SQLITE_WRITERS if state.settings.is_sqlite else contextlib.nullcontext():
+    with _sqlite_writer(state.settings) if state.settings.is_sqlite else contextlib.nullcontext():
         db: Session = state.db()
         try:
             out = call(db)
@@ -191,12 +273,16 @@ async def complete_upload(request: Request, bid_id: int) -> dict[str, Any]:
     write lock held), then a short writing one decides, records and signs (tender.bids.complete)."""
     state = request.app.state
     blobs = state.blobs
-    session: Session = state.db_read()
-    try:
-        actor = await provide_actor(request, session)
-        await anyio.to_thread.run_sync(lambda: bids.prepare_complete(session, actor, blobs, bid_id))
-    finally:
-        await anyio.to_thread.run_sync(session.close)
+    actor_of = _actor_loader(request)
+
+    def read() -> Actor:
+        with state.db_read() as db:
+            actor = actor_of(db)
+            bids.prepare_complete(db, actor, blobs, bid_id)
+            return actor
+
+    actor = await anyio.to_thread.run_sync(read)
+    request.state.actor = actor
     signer = _signer(state.settings)
 
     def write(db: Session) -> dict[str, Any]:
@@ -270,4 +356,4 @@ def receipt_page(request: Request, db: Session, actor: Actor, bid_id: int) -> Te
     return page(request, "bids/receipt.html", doc=doc, r=body, bid=bid, tender=tender, lot=lot, org=org, labels=STATUS_LABELS)
 
 
-ROUTES = [begin_upload, upload_part, list_parts, complete_upload, withdraw_api, abort_api, receipt_api, bids_page, withdraw_page, receipt_page]
+ROUTES = [submit_sealed, begin_upload, upload_part, list_parts, complete_upload, withdraw_api, abort_api, receipt_api, bids_page, withdraw_page, receipt_page]

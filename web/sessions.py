@@ -30,6 +30,10 @@ RENEW_EVERY = 300  # seconds: an unchanged session in use is written again (expi
 _LOADED = "etender.session_loaded"  # scope key: (session id, serialised data as loaded, when last written)
 
 
+def _now() -> float:
+    return time.time()
+
+
 class LazySessionBackend(ServerSideSessionBackend):
     async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
         session_id = connection.cookies.get(self.config.key)
@@ -51,7 +55,7 @@ class LazySessionBackend(ServerSideSessionBackend):
         if loaded is None:
             return False
         session_id, data, renewed = loaded
-        if connection.cookies.get(self.config.key) != session_id or not 0 <= time.time() - renewed < RENEW_EVERY:
+        if connection.cookies.get(self.config.key) != session_id or not 0 <= _now() - renewed < RENEW_EVERY:
             return False
         return bool(self.serialize_data(scope_session, connection.scope) == data)
 
@@ -64,7 +68,7 @@ class LazySessionBackend(ServerSideSessionBackend):
         elif isinstance(scope_session, dict):
             if self._unchanged(scope_session, connection):
                 return
-            scope_session = {**scope_session, RENEWED: int(time.time())}
+            scope_session = {**scope_session, RENEWED: int(_now())}
         await super().store_in_message(scope_session, message, connection)
 
 

@@ -12,12 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.orm import Session
 
 from audit import EventTag, checkpoints, merkle, record, tree
 from audit import verify as verify_module
 from audit.log import AuditConfidential, AuditEntry, AuditHead, canonical
 from audit.verify import VerifyResult, _details_digest, _verify, verify_log
 from core import clock
+from core.db import make_engine
 from core.identity import Actor
 from core.signing import signing_key, verifier_keys
 
@@ -212,3 +214,104 @@ def test_the_fast_details_digest_is_the_digest_of_canonical_json(value):
     for text_form in (json.dumps(value), canonical(value).decode(), json.dumps(value, indent=1, ensure_ascii=False)):
         assert _details_digest(text_form) == want
     assert _details_digest("{not json") == ""
+
+
+# ---------------------------------------------------------------- the fast pass over worker processes
+
+
+@pytest.fixture
+def small_ranges(monkeypatch):  # type: ignore[no-untyped-def]
+    """The parallel fast pass on a small log: ranges of 8 entries (so 37 entries are 5 ranges), two workers."""
+    monkeypatch.setattr(verify_module, "PARALLEL_MIN_ENTRIES", 1)
+    monkeypatch.setattr(verify_module, "MIN_RANGE_BITS", 3)
+    monkeypatch.setattr(verify_module, "MAX_RANGE_BITS", 3)
+    monkeypatch.setattr(verify_module, "_workers", lambda: 2)
+
+
+def parallel(db, check_nodes: bool = True) -> tuple[bool | None, verify_module.LogReplay]:  # type: ignore[no-untyped-def]
+    """What the parallel fast pass alone says (None: it could not run), and the tree it rebuilt."""
+    db.expire_all()
+    replay = verify_module.LogReplay()
+    replay.roots = {cp.size: bytes(cp.root) for cp in db.scalars(select(checkpoints.AuditCheckpoint))}
+    conn = db.connection()
+    source = verify_module._reopenable(db)
+    assert source is not None
+    outcome = verify_module._parallel_replay(conn.connection.dbapi_connection, conn.dialect.name, source, replay, check_nodes)
+    db.rollback()
+    return outcome, replay
+
+
+def test_the_parallel_pass_vouches_for_an_intact_log(db, settings, small_ranges, exact_pass_forbidden):
+    key = signing_key(settings.data_dir, ORIGIN)
+    varied_log(db, 12)
+    checkpoints.sign(db, key, ORIGIN)  # inside the second range
+    varied_log(db, 4)
+    checkpoints.sign(db, key, ORIGIN)  # at the end of the second range
+    varied_log(db, 21)
+    checkpoints.sign(db, key, ORIGIN)
+    db.commit()
+    outcome, replay = parallel(db)
+    assert outcome is True
+    assert replay.size == 37 and replay.root == tree.root(db, 37) == checkpoints.latest(db).root
+    assert b"".join(replay.frontier) == db.get(AuditHead, 1).frontier
+    assert parallel(db, check_nodes=False)[0] is True
+    result = verify_log(db, verifier_keys(settings.data_dir, ORIGIN), ORIGIN)
+    assert (result.ok, result.size, result.checkpoints) == (True, 37, 3), result.reason
+
+
+@pytest.mark.parametrize("how", ["subject", "details", "entry and its leaf", "leaf node", "interior node", "deleted row",
+                                 "missing node", "extra leaf", "extra node above the ranges"])
+def test_the_parallel_pass_gives_way_to_the_exact_pass_that_names_the_entry(db, small_ranges, how):
+    """Tampering in the middle of the second range (entries 8..15): the parallel pass sees it and the exact pass
+    names the entry, as with one process."""
+    varied_log(db, 37)
+    assert parallel(db)[0] is True
+    {
+        "subject": lambda: _set(db, 12, subject="tender:999"),
+        "details": lambda: _set(db, 12, details={"title": "edited"}),
+        "entry and its leaf": lambda: _forge_entry_and_leaf(db, 12),
+        "leaf node": lambda: _set_node(db, tree.node_key(0, 12), b"\x00" * 32),
+        "interior node": lambda: _set_node(db, tree.node_key(2, 3), b"\x00" * 32),  # entries 12..15
+        "deleted row": lambda: db.execute(delete(AuditEntry).where(AuditEntry.index == 12)),
+        "missing node": lambda: db.execute(delete(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(1, 6))),
+        "extra leaf": lambda: db.execute(tree.AuditNode.__table__.insert().values(key=37, hash=b"\x00" * 32)),
+        "extra node above the ranges": lambda: db.execute(tree.AuditNode.__table__.insert().values(key=tree.node_key(4, 2), hash=b"\x00" * 32)),
+    }[how]()
+    db.commit()
+    assert parallel(db)[0] is False, how
+    assert fast(db) is None, how  # as the fast pass in one process says
+    result = verify_log(db)
+    if how == "extra node above the ranges":  # the exact pass looks at the nodes a tree of this size has
+        assert result.ok, result.reason
+    elif how == "extra leaf":
+        assert (result.ok, result.first_bad) == (False, 37), result.reason
+    else:  # the entry, or the subtree over entries 12..15
+        assert (result.ok, result.first_bad) == (False, 12), (how, result.reason)
+
+
+def test_the_parallel_pass_is_used_by_verify_log(db, small_ranges, monkeypatch):
+    varied_log(db, 37)
+    calls = []
+    real = verify_module._parallel_replay
+    monkeypatch.setattr(verify_module, "_parallel_replay", lambda *a: calls.append(1) or real(*a))
+    assert verify_log(db).ok and calls == [1]
+    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")  # uncommitted: other connections would not see it
+    assert verify_log(db).ok and verify_log(db).size == 38 and calls == [1]
+
+
+def test_workers_that_cannot_read_the_database_give_way_to_the_one_process_pass(db, small_ranges, tmp_path, monkeypatch):
+    varied_log(db, 37)
+    elsewhere = verify_module._Source("sqlite", str(tmp_path / "elsewhere.db"))  # no tables there
+    monkeypatch.setattr(verify_module, "_reopenable", lambda session: elsewhere)
+    assert parallel(db)[0] is None
+    result = verify_log(db)
+    assert (result.ok, result.size) == (True, 37), result.reason
+
+
+def test_an_in_memory_database_is_checked_in_one_process():
+    engine = make_engine("sqlite://")
+    try:
+        with Session(engine) as session:
+            assert verify_module._reopenable(session) is None
+    finally:
+        engine.dispose()

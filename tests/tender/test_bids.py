@@ -229,3 +229,76 @@ def test_bids_open_rule_is_strictly_before_the_deadline():
     assert not bids_open(deadline + timedelta(seconds=1), deadline)
     assert not bids_open(deadline, None)
     assert bids_open(deadline.replace(tzinfo=None) - timedelta(seconds=1), deadline)  # SQLite's naive UTC
+
+
+# ---------------------------------------------------------------- one request for a small bid (submit_whole)
+
+
+def test_submit_whole_gives_the_same_receipt_with_one_audit_entry_and_replaces_the_previous_bid(db, make, blobs, signer):
+    import hashlib
+
+    w = published_tender(db, make, blobs)
+    first = submit_bid(db, w.bidder, blobs, w.tender, w.lot1, signer, content=b"first")
+    data = sealed_bid(db, w.tender, w.lot1, b"y" * 20_000)
+    bid = bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20)
+    assert bid.status == BidStatus.submitted and bid.size == len(data) and bid.blob_key == hashlib.sha256(data).hexdigest()
+    assert bid.sealed_bid_id == sealing.read_header(__import__("io").BytesIO(data)).bid_id
+    assert b"".join(blobs.open(bid.blob_key)) == data
+    body = receipts.verify_receipt(bids.receipt_document(db, w.bidder, bid.id), [signer.verifier])
+    assert body["sha256"] == bid.blob_key and body["size"] == len(data) and body["audit_index"] == bid.audit_index
+    db.refresh(first)
+    assert first.status == BidStatus.replaced and bids.counted_bids(db, w.tender.id) == [bid]
+    # one bid_submitted entry for it (and the replacement), no upload_started entry; the bidder concealed
+    started = _tags(db, "tender.bid.upload.started")
+    submitted = _tags(db, "tender.bid.submitted")
+    assert len(started) == 1 and len(submitted) == 2 and len(_tags(db, "tender.bid.replaced")) == 1  # the first bid's
+    entry = db.get(AuditEntry, bid.audit_index)
+    assert entry.tag == "tender.bid.submitted" and entry.actor_user_id is None and entry.organisation_id is None
+    # the same through store_whole (read-only checks, then the ciphertext stored before the writing unit)
+    data2 = sealed_bid(db, w.tender, w.lot1, b"z" * 1000)
+    stored = bids.store_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data2, max_bytes=1 << 20)
+    assert stored is not None and blobs.exists(stored.key)
+    again = bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data2, signer, max_bytes=1 << 20, stored=stored)
+    assert again.blob_key == stored.key and again.status == BidStatus.submitted
+    db.refresh(bid)
+    assert bid.status == BidStatus.replaced and bids.counted_bids(db, w.tender.id) == [again]
+
+
+def test_submit_whole_refusals(db, make, blobs, signer):
+    w = published_tender(db, make, blobs)
+    data = sealed_bid(db, w.tender, w.lot1)
+    with pytest.raises(Conflict) as e:
+        bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20)
+    assert e.value.problems[0].code == "not_registered"
+    assert bids.store_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20) is None  # nothing stored
+    with pytest.raises(Forbidden):
+        bids.submit_whole(db, w.agency, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20)
+    ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
+    with pytest.raises(ValidationFailed) as e:
+        bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, b"", signer, max_bytes=1 << 20)
+    assert e.value.problems[0].code == "bid_body_empty"
+    with pytest.raises(ValidationFailed) as e:  # more than one part: the resumable upload
+        bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, b"x" * (blobs.part_limit + 1), signer, max_bytes=1 << 40)
+    assert e.value.problems[0].code == "bid_too_large_for_one_request"
+    with pytest.raises(ValidationFailed) as e:
+        bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=len(data) - 1)
+    assert e.value.problems[0].code == "bid_too_large"
+    # E26: a file that is not a sealed bid for this lot is refused, recorded, and kept
+    wrong = sealed_bid(db, w.tender, w.lot2)
+    with pytest.raises(sealing.SealedBidInvalid) as e:
+        bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, wrong, signer, max_bytes=1 << 20)
+    assert e.value.code == "sealed_wrong_lot" and bids.is_recorded(e.value)
+    bid = db.scalars(select(Bid)).one()
+    assert bid.status == BidStatus.abandoned and blobs.exists(bid.blob_key)
+    assert [r.details["reason"] for r in _tags(db, "tender.bid.refused")] == ["sealed_wrong_lot"]
+    # E27: at the deadline, refused and recorded (store_whole decides nothing and records nothing: it checks only
+    # the registration; the ciphertext it stored stays, never counted)
+    clock.shift(clock.as_utc(w.deadline) - clock.now())
+    stored = bids.store_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+    assert len(_tags(db, "tender.bid.refused")) == 1
+    with pytest.raises(Conflict) as e:
+        bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20, stored=stored)
+    assert e.value.problems[0].code == "bid_deadline_passed" and bids.is_recorded(e.value)
+    refused = _tags(db, "tender.bid.refused")
+    assert len(refused) == 2 and refused[-1].details["step"] == "whole" and refused[-1].details["reason"] == "bid_deadline_passed"
+    assert bids.counted_bids(db, w.tender.id) == []

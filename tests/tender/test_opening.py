@@ -447,3 +447,50 @@ def pdf_text(pdf: bytes) -> str:
             raw = _unescape(lit)
             text.append("".join(cmap.get(int.from_bytes(raw[i:i + 2], "big"), "?") for i in range(0, len(raw) - 1, 2)))
     return "\n".join(text)
+
+
+# ---------------------------------------------------------------- the decryption step alone (no database)
+
+
+def test_decrypt_stores_each_file_once_not_durably_named_by_its_sha256(tmp_path):
+    import hashlib
+
+    keys = [X25519PrivateKey.generate() for _ in range(3)]
+    bundle = sealing.KeyBundle(7, (70,), 2, "quorum", tuple(sealing.Holder(i, sealing.key_id(sealing.public_bytes(k)), sealing.public_bytes(k))
+                                                             for i, k in enumerate(keys)))
+    bodies = {"technical.txt": MARKER.encode() * 3000, "commercial.txt": b"price list " * 999}
+    files = [sealing.BidFile("technical" if n.startswith("t") else "commercial", n, "text/plain", len(b), io.BytesIO(b)) for n, b in bodies.items()]
+    out = io.BytesIO()
+    header = sealing.seal(bundle, 70, files, price(), out, chunk_size=4096)
+    real = LocalBlobStore(tmp_path / "blobs")
+    calls: list[dict[str, Any]] = []
+
+    class Recording:
+        def exists(self, key: str) -> bool:
+            return real.exists(key)
+
+        def open(self, key: str):  # type: ignore[no-untyped-def]
+            return real.open(key)
+
+        def put(self, chunks, max_size=None, durable=True):  # type: ignore[no-untyped-def]
+            calls.append({"durable": durable})
+            return real.put(chunks, max_size, durable)
+
+    def job(blob: bytes) -> opening.Job:
+        info = real.put([blob])
+        parts = [p for k in keys[:2] for p in sealing.unwrap_parts(header, k)]
+        return opening.Job(1, 1, 1, info.key, info.size, parts)
+
+    outcome = opening.decrypt(Recording(), job(out.getvalue()))  # type: ignore[arg-type]
+    assert outcome.status == "opened" and calls == [{"durable": False}] * 2
+    for f in outcome.files:
+        assert f["sha256"] == f["blob_key"] == hashlib.sha256(bodies[f["name"]]).hexdigest()
+        assert b"".join(real.open(f["blob_key"])) == bodies[f["name"]]
+    # an altered chunk inside the second file: revoked, and no partial file is left named in the store
+    bad = bytearray(out.getvalue())
+    bad[-100] ^= 1
+    named = set(real.root.glob("??/??/*"))
+    outcome = opening.decrypt(Recording(), job(bytes(bad)))  # type: ignore[arg-type]
+    assert (outcome.status, outcome.code) == ("revoked", "chunk_altered")
+    assert {p.name for p in set(real.root.glob("??/??/*")) - named} == {hashlib.sha256(bytes(bad)).hexdigest()}
+    assert list((real.root / "tmp").iterdir()) == []

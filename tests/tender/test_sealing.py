@@ -425,3 +425,90 @@ def test_a_js_key_file_loads_in_python():
     doc = node({"op": "keyfile", "passphrase": "correct horse battery"})
     private = keyfiles.load(json.dumps(doc), "correct horse battery")
     assert s.key_id(s.public_bytes(private)) == doc["key_id"] and doc["kdf"]["iterations"] == 600_000
+
+
+# ---------------------------------------------------------------- the opening's fast path (open_bid with a store)
+
+
+def test_open_bid_with_a_store_hashes_once_and_hands_over_views_of_the_decrypted_chunks():
+    bundle, keys = make_bundle()
+    files = {"qualification": bytes(range(256)) * 40, "technical": b"%PDF-tech" * 3000, "commercial": b""}
+    data = seal_bytes(bundle, files, chunk_size=1500)
+    parts = parts_of(data, keys[0], keys[2])
+    stream = io.BytesIO(data)
+    header = s.read_header(stream)
+    got: dict[str, bytes] = {}
+    kinds: set[type] = set()
+
+    def store(info: s.OpenedFile, pieces) -> str:
+        digest, body = hashlib.sha256(), bytearray()
+        for piece in pieces:
+            kinds.add(type(piece))
+            digest.update(piece)
+            body += piece
+        got[info.name] = bytes(body)
+        return "stored:" + digest.hexdigest()  # whatever the store answers is the file's SHA-256: open_bid does not hash again
+
+    opened = s.open_bid(stream, header, s.combine(header, parts), store=store)
+    assert got == {f"{role}.pdf": body for role, body in files.items()}
+    assert [f.sha256 for f in opened.files] == ["stored:" + hashlib.sha256(v).hexdigest() for v in files.values()]
+    assert kinds == {memoryview} and opened.price_form == PRICE
+    # the same bid through the file-writer sink: bytes pieces, hashed by open_bid
+    opened_again, contents = s.open_bytes(data, parts)
+    assert contents == got and [f.sha256 for f in opened_again.files] == [hashlib.sha256(v).hexdigest() for v in files.values()]
+
+
+def test_open_bid_with_a_store_still_refuses_every_fault_and_a_store_that_stops_short():
+    bundle, keys = make_bundle()
+    data = seal_bytes(bundle, FILES, chunk_size=1024)
+    parts = parts_of(data, keys[0], keys[1])
+    header = s.read_header(io.BytesIO(data))
+
+    def run(blob: bytes, store) -> s.OpenedBid:  # type: ignore[no-untyped-def]
+        stream = io.BytesIO(blob)
+        h = s.read_header(stream)
+        return s.open_bid(stream, h, s.combine(h, parts), store=store)
+
+    def consume(info, pieces) -> str:  # type: ignore[no-untyped-def]
+        return hashlib.sha256(b"".join(pieces)).hexdigest()
+
+    bad = bytearray(data)
+    bad[len(header.preamble) + 3 * (1024 + 16) + 7] ^= 1
+    with pytest.raises(s.DecryptionFailed) as e:
+        run(bytes(bad), consume)
+    assert (e.value.code, e.value.chunk) == ("chunk_altered", 3)
+    with pytest.raises(s.DecryptionFailed) as e:
+        run(data[:-3], consume)
+    assert e.value.code == "bid_truncated"
+    with pytest.raises(s.DecryptionFailed) as e:
+        run(data + b"x", consume)
+    assert e.value.code == "bid_trailing_data"
+    with pytest.raises(RuntimeError, match="took"):
+        run(data, lambda info, pieces: "")  # a store that takes nothing must not leave the file's bytes to the next one
+    with pytest.raises(ValueError):
+        s.open_bid(io.BytesIO(data), header, s.combine(header, parts), lambda f: (lambda b: None), store=consume)
+
+
+def test_decrypt_payload_takes_views_and_short_reads():
+    """The stream may hand out memoryviews (the opening's hashing reader does) or fewer bytes than asked."""
+    bundle, keys = make_bundle()
+    data = seal_bytes(bundle, FILES, chunk_size=1024)
+    header = s.read_header(io.BytesIO(data))
+    key = s.combine(header, parts_of(data, keys[1], keys[2]))
+
+    class Dribble(io.RawIOBase):
+        def __init__(self, blob: bytes):
+            self.view, self.pos = memoryview(blob), 0
+
+        def read(self, n: int = -1):  # type: ignore[no-untyped-def]
+            n = len(self.view) - self.pos if n < 0 else min(n, 700)  # never more than 700 bytes at once
+            out = self.view[self.pos:self.pos + n]
+            self.pos += len(out)
+            return out
+
+    stream = Dribble(data)
+    s.read_header(stream)  # type: ignore[arg-type]
+    plain = b"".join(s.decrypt_payload(stream, header, key))  # type: ignore[arg-type]
+    stream = io.BytesIO(data)
+    s.read_header(stream)
+    assert plain == b"".join(s.decrypt_payload(stream, header, key)) and len(plain) == header.plaintext_size

@@ -62,6 +62,12 @@ UPLOADING = {"bid_id": "bid_uploading"}
 BEGIN = {"lot_id": 0, "size": 100}
 
 ROWS: list[Any] = [
+    # one request for a small bid: bidder 1 (registered) sends bytes that are no sealed bid (422, recorded); bidder 2
+    # is not registered for the lot (409)
+    Row("POST", f"/api/v1/tenders/{TID}/lots/{{lot_id:int}}/bids/sealed", bidders("allowed"), params={"lot_id": "lot"},
+        content=b"not a sealed bid", headers={"content-type": "application/octet-stream"}),
+    Row("POST", f"/api/v1/tenders/{TID}/lots/{{lot_id:int}}/bids/sealed", bidders("notfound"), target="draft", params={"lot_id": "draft_lot"},
+        content=b"not a sealed bid", headers={"content-type": "application/octet-stream"}),
     Row("POST", f"/api/v1/tenders/{TID}/bids", bidders("allowed"), json=BEGIN),
     Row("POST", f"/api/v1/tenders/{TID}/bids", bidders("notfound"), target="draft", json=BEGIN),
     Row("POST", "/api/v1/bids/{bid_id:int}/parts/{number:int}", own_bid("ok"), params={**UPLOADING, "number": "part_number"},

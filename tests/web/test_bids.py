@@ -191,3 +191,58 @@ def test_receipt_verify_against_a_running_platform(db, make, settings, tmp_path)
         assert result.exit_code == 2 and "not in the latest signed checkpoint yet" in result.output
     result = runner.invoke(receipt_group, ["verify", str(path), "--url", url])  # the platform is gone
     assert result.exit_code == 2
+
+
+def test_a_small_bid_in_one_request(db, make, settings):
+    from dataclasses import replace
+
+    from audit.log import AuditEntry
+
+    settings = replace(settings, upload_part_bytes=64 * 1024)
+    w = _world(db, make, settings)
+    data = sealed_bid(db, w.tender_id, w.lot1_id, b"s" * 20_000)
+    db.rollback()
+    url = f"/api/v1/tenders/{w.tender_id}/lots/{w.lot1_id}/bids/sealed"
+    with _client(settings) as client:
+        csrf = login(client, w.bidder_name)
+        h = {"x-csrftoken": csrf, "content-type": "application/octet-stream"}
+        r = client.post(url, content=data, headers=h)
+        assert r.status_code == 201, r.text
+        doc = r.json()
+        body = receipts.verify_receipt(doc, verifier_keys(settings.data_dir, settings.origin))
+        assert body["sha256"] == hashlib.sha256(data).hexdigest() and body["size"] == len(data)
+        bid = doc["bid"]
+        assert body["bid"] == bid and doc["receipt_page"] == f"/bidder/bids/{bid}/receipt"
+        got = client.get(f"/api/v1/bids/{bid}/receipt").json()
+        assert {k: got[k] for k in ("body", "signature", "signer")} == {k: doc[k] for k in ("body", "signature", "signer")}
+        assert client.get(f"/bidder/bids/{bid}/receipt").status_code == 200
+        db.expire_all()
+        row = db.get(Bid, bid)
+        assert row.status == "submitted" and row.blob_key == body["sha256"]
+        tags = db.scalars(select(AuditEntry.tag).where(AuditEntry.tag.like("tender.bid.%"))).all()
+        assert tags == ["tender.bid.submitted"]
+        db.rollback()
+        # larger than one part: refused before the body is read whole, in Chinese, pointing to the resumable upload
+        r = client.post(url, content=b"x" * (64 * 1024 + 10), headers=h)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "bid_too_large_for_one_request"
+        assert r.json()["error"]["message"] == zh(
+            "A sealed bid sent in one request holds at most %(limit)s; this one is larger. Send it with the resumable upload in parts (the upload page does this by itself).",
+            limit="65,536 bytes (0.1 MiB)")
+        r = client.post(url, content=b"", headers=h)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "bid_body_empty"
+        r = client.post(f"/api/v1/tenders/{w.tender_id}/lots/{w.lot2_id}/bids/sealed", content=data, headers=h)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "not_registered"
+        r = client.post(url, content=b"PK\x03\x04 a zip" * 50, headers=h)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "sealed_not_sealed"
+        assert client.post(url, content=data, headers={"content-type": "application/octet-stream"}).status_code == 403  # no CSRF header
+        # after the deadline: refused, and the refusal stays on record
+        clock.shift(timedelta(days=30))
+        r = client.post(url, content=data, headers=h)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "bid_deadline_passed"
+        db.expire_all()
+        refused = db.scalars(select(AuditEntry.details).where(AuditEntry.tag == "tender.bid.refused")).all()
+        assert [d["reason"] for d in refused] == ["sealed_not_sealed", "bid_deadline_passed"]
+        db.rollback()
+        # anonymous: log in first
+        client.cookies.clear()
+        assert client.post(url, content=data).status_code in (401, 403)

@@ -5,10 +5,16 @@
  * begin (POST /api/v1/tenders/{id}/bids) -> each part POSTed raw to /api/v1/bids/{bid}/parts/{n} (a failed part is
  * retried with a growing pause) -> POST complete -> the signed receipt. The bid id of an unfinished upload is kept in
  * localStorage with the file's name and size: after a reload, choosing the same file again asks GET .../parts and
- * sends only the parts the server does not have yet. */
+ * sends only the parts the server does not have yet.
+ *
+ * A small sealed file (at most one part: opts.partSize, or 8 MiB, the server's default) is sent whole in one request
+ * (POST /api/v1/tenders/{id}/lots/{lot}/bids/sealed -> the receipt), retried whole on a network or server error
+ * (a retry after a lost answer submits the same bytes again: the newer, identical bid replaces the first). If the
+ * server's part size is smaller it answers bid_too_large_for_one_request and the resumable upload is used. */
 (function () {
   "use strict";
   const RETRIES = 6;
+  const ONE_REQUEST_MAX = 8 * 1024 * 1024;
 
   function csrfToken() {
     const m = document.cookie.match(/(?:^|;\s*)etender_csrf=([^;]+)/);
@@ -37,14 +43,38 @@
 
   function memoKey(tenderId, lotId) { return "etender-upload-" + tenderId + "-" + lotId; }
 
+  async function uploadWhole(blob, opts) {
+    const url = "/api/v1/tenders/" + opts.tenderId + "/lots/" + opts.lotId + "/bids/sealed";
+    if (opts.onProgress) opts.onProgress(0, blob.size);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const receipt = await api("POST", url, blob, true);
+        if (opts.onProgress) opts.onProgress(blob.size, blob.size);
+        return { bid: receipt.bid, receipt, receiptPage: receipt.receipt_page };
+      } catch (e) {
+        if ((e.status && e.status < 500 && e.status !== 408 && e.status !== 429) || attempt >= RETRIES) throw e;
+        if (opts.onRetry) opts.onRetry(1);
+        await sleep(Math.min(8000, 500 * 2 ** attempt));
+      }
+    }
+  }
+
   async function upload(blob, opts) {
     const total = blob.size;
     const key = memoKey(opts.tenderId, opts.lotId);
     const name = opts.name || blob.name || "";
     let state = null;
     try { state = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { state = null; }
+    const resuming = state && state.size === total && state.name === name;
+    if (!resuming && total > 0 && total <= (opts.partSize || ONE_REQUEST_MAX)) {
+      try {
+        return await uploadWhole(blob, opts);
+      } catch (e) {
+        if (e.code !== "bid_too_large_for_one_request") throw e;
+      }
+    }
     let bid = null, have = new Map(), partSize = 0;
-    if (state && state.size === total && state.name === name) {
+    if (resuming) {
       try {
         const info = await api("GET", "/api/v1/bids/" + state.bid + "/parts");
         if (info.status === "uploading") {
