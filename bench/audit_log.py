@@ -11,9 +11,14 @@ For each backend it prints:
   stored subtree hashes (audit.tree), median and 99th percentile over --proofs random queries;
 - full verification speed (audit.verify.verify_log, as `etender audit verify` runs it: entry bytes, columns and
   details against what was hashed, the whole tree rebuilt, every stored node, the signed checkpoints and their
-  consistency), entries/s; the exact pass alone (what verify_log falls back to, to name the first bad entry,
-  when the fast pass sees anything differ), entries/s; and the tree recomputation alone (entry bytes to root,
-  compared with the latest checkpoint), entries/s.
+  consistency), entries/s, with its CPU seconds (this process and the worker processes it forks for a large
+  log; the database server's are not counted) and the load average, since on a shared machine the wall clock
+  says more about the other processes than about the verifier; the exact pass alone (what verify_log falls
+  back to, to name the first bad entry, when the fast pass sees anything differ), entries/s; and the tree
+  recomputation alone (entry bytes to root, compared with the latest checkpoint), entries/s.
+
+With --only verify the log is bulk-built (after one append) and verify_log timed twice: in one process, as
+a log under audit.verify.PARALLEL_MIN_ENTRIES is checked, and with the worker processes.
 
 The million entries are bulk-built straight into the tables (entries, nodes, head; one signed checkpoint per
 100,000 entries) with executemany in batches of 10,000: the same rows record() writes (canonical entry bytes,
