@@ -161,7 +161,7 @@ def verify_log(session: Session, keys: list[VerifierKey] | None = None, origin: 
     without them the checkpoints' signatures are not checked (their stored roots still are)."""
     # Worker processes only when this session holds nothing uncommitted (other connections see the log as it does)
     # and this process runs no other thread (a lock another thread holds at fork() would be held forever in the worker).
-    parallel = not session.in_transaction() and threading.active_count() == 1
+    parallel = not session.in_transaction() and _only_thread()
     write_pending(session)  # this session's own appends, if any, as they will be committed
     result = _verify(session, keys, origin, check_nodes, fast=True, parallel=parallel)
     if result is None:  # the fast pass saw something differ: the exact pass names it
@@ -498,6 +498,10 @@ def _reopenable(session: Session) -> _Source | None:
     if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
         return _Source("postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False))
     return None
+
+
+def _only_thread() -> bool:
+    return threading.active_count() == 1
 
 
 def _workers() -> int:

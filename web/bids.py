@@ -13,7 +13,8 @@ The JSON API (session cookie + the x-csrftoken header, as the pages' scripts sen
     GET  /api/v1/bids/{bid_id}/receipt              the signed receipt document
 
 A part's body is streamed from the connection into the blob store; no request holds more than one network
-chunk of it. Every decision is tender/bids.py's; a refusal that is audited (late, not a sealed bid) has its
+chunk of it. The one-request route holds its body (at most part_size bytes, 8 MiB by default) in memory: it is
+hashed, stored and checked from there. Every decision is tender/bids.py's; a refusal that is audited (late, not a sealed bid) has its
 record committed before the error is answered."""
 
 from __future__ import annotations
@@ -223,14 +224,17 @@ async def upload_part(request: Request, bid_id: int, number: int) -> dict[str, A
 # 100 ms) before it tries again: under a burst, waiting writers sleep while others take the lock. The bid units
 # of work therefore queue here first, in order: in this process on a lock, then across the web processes on an
 # advisory file lock (flock) next to the data, whose waiter wakes as soon as it is released. Each takes the
-# database lock only when the one before it has committed. PostgreSQL needs no such queue.
-_SQLITE_WRITERS = threading.Lock()
+# database lock only when the one before it has committed. On PostgreSQL the bid units of work of a process
+# queue on the in-process lock only: each appends to the audit chain, whose head row lock serialises them anyway,
+# and dozens of threads waiting on that row lock (each holding a connection and a transaction) cost more than
+# waiting here.
+_WRITERS = threading.Lock()
 _lock_files: dict[tuple[int, str], int] = {}  # per process: a forked child must open its own
 
 
 @contextlib.contextmanager
 def _sqlite_writer(settings: Any) -> Iterator[None]:
-    with _SQLITE_WRITERS:
+    with _WRITERS:
         key = (os.getpid(), str(settings.data_dir / "bid-writers.lock"))
         fd = _lock_files.get(key)
         if fd is None:
@@ -244,7 +248,7 @@ def _sqlite_writer(settings: Any) -> Iterator[None]:
 
 def _in_writing_unit(state: Any, call: Callable[[Session], T]) -> T:
     """One writing unit of work outside the request's: commit on success and on an audited refusal."""
-    with _sqlite_writer(state.settings) if state.settings.is_sqlite else contextlib.nullcontext():
+    with _sqlite_writer(state.settings) if state.settings.is_sqlite else _WRITERS:
         db: Session = state.db()
         try:
             out = call(db)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -292,11 +293,22 @@ def test_the_parallel_pass_gives_way_to_the_exact_pass_that_names_the_entry(db, 
 def test_the_parallel_pass_is_used_by_verify_log(db, small_ranges, monkeypatch):
     varied_log(db, 37)
     calls = []
-    real = verify_module._parallel_replay
+    real, only_thread = verify_module._parallel_replay, verify_module._only_thread
     monkeypatch.setattr(verify_module, "_parallel_replay", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(verify_module, "_only_thread", lambda: True)  # other tests leave logging threads behind
     assert verify_log(db).ok and calls == [1]
     record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")  # uncommitted: other connections would not see it
     assert verify_log(db).ok and verify_log(db).size == 38 and calls == [1]
+    db.commit()
+    monkeypatch.setattr(verify_module, "_only_thread", only_thread)
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)  # another thread: the workers are not forked
+    other.start()
+    try:
+        assert verify_log(db).ok and calls == [1]
+    finally:
+        done.set()
+        other.join()
 
 
 def test_workers_that_cannot_read_the_database_give_way_to_the_one_process_pass(db, small_ranges, tmp_path, monkeypatch):
