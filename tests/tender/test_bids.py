@@ -107,11 +107,11 @@ def test_deadline_boundary_by_the_server_clock(db, make, blobs, signer):
     early = bids.begin(db, w.bidder, blobs, w.tender.id, w.lot1.id, len(data), max_bytes=1 << 20)
     bids.write_part(db, w.bidder, blobs, early.id, 1, [data])
     unfinished = bids.begin(db, w.other_bidder, blobs, w.tender.id, w.lot1.id, len(data), max_bytes=1 << 20)
-    # just before the deadline (the clock runs on while the test does: a 2 s margin): accepted
-    clock.shift(clock.as_utc(w.deadline) - clock.now() - timedelta(seconds=2))
+    # one microsecond before the deadline (the clock frozen there): accepted
+    clock.freeze(clock.as_utc(w.deadline) - timedelta(microseconds=1))
     assert bids.complete(db, w.bidder, blobs, early.id, signer).status == BidStatus.submitted
-    # at the deadline (the clock set to it, then running on): late; the opening is AT the deadline (L34)
-    clock.shift(clock.as_utc(w.deadline) - clock.now())
+    # exactly at the deadline: late; the opening is AT the deadline (L34)
+    clock.freeze(clock.as_utc(w.deadline))
     for call in (lambda: bids.begin(db, w.bidder, blobs, w.tender.id, w.lot1.id, len(data), max_bytes=1 << 20),
                  lambda: bids.write_part(db, w.other_bidder, blobs, unfinished.id, 1, [data]),
                  lambda: bids.complete(db, w.other_bidder, blobs, unfinished.id, signer),
