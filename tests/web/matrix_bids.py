@@ -3,56 +3,25 @@
 tests/web/test_authorization_matrix.py adds ROWS to its matrix and calls extend_world(env, session, w) while
 building its world (before the commit), so rows may name attributes set here in `params` or `target`.
 
-The matrix module imports this one before it defines its Row, so the rows here are a look-alike with the same
-fields. Bidder 1's company has a submitted bid (`bid`) and an upload in progress (`bid_uploading`) on the
+Bidder 1's company has a submitted bid (`bid`) and an upload in progress (`bid_uploading`) on the
 published tender; to everyone else those bids do not exist (404, E21), and other roles are not bidders (403)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-ROLES = ("anonymous", "agencyA", "agencyB", "purchaser", "bidder1", "bidder2", "monitor", "admin", "centre", "expert")
-
-
-@dataclass(frozen=True)
-class Row:  # the fields of test_authorization_matrix.Row
-    method: str
-    path: str
-    expect: dict[str, str]
-    target: str = "published"
-    form: dict[str, Any] | None = None
-    files: dict[str, tuple[str, bytes, str]] | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    known_bugs: dict[str, str] = field(default_factory=dict)
-    keeps_world: bool = False
-    query: dict[str, str] = field(default_factory=dict)
-    content: bytes | None = None
-    json: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.method, self.path)
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.path} [{self.target}]"
-
-
-def _e(default: str, **cells: str) -> dict[str, str]:
-    return {role: cells.get(role, default) for role in ROLES}
+from tests.web.matrix_support import E, Row
 
 
 def bidders(cls: str) -> dict[str, str]:
     """Both bidder companies reach the service; other roles are not bidders; anonymous logs in."""
-    return _e("forbidden", anonymous="login", bidder1=cls, bidder2=cls)
+    return E("forbidden", anonymous="login", bidder1=cls, bidder2=cls)
 
 
 def own_bid(cls: str) -> dict[str, str]:
     """Bidder 1's own bid: bidder 2 learns nothing (not found), other roles are not bidders."""
-    return _e("forbidden", anonymous="login", bidder1=cls, bidder2="notfound")
+    return E("forbidden", anonymous="login", bidder1=cls, bidder2="notfound")
 
 
 TID = "{tender_id:int}"

@@ -9,11 +9,10 @@ monitor, centre; policy quorum):
     opening  the deadline passed, the ceremony waits for the key holders' parts; bidder2 raised an objection
     opened   every bid decrypted and the record published: the record is public
 
-The rows are duck-typed like the matrix's Row (this module is imported by the matrix before Row exists)."""
+The cells and the Row come from tests/web/matrix_support.py, like the matrix's own."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -25,42 +24,7 @@ from core.identity import Organisation, User, actor_for
 from tender import keyholders, opening
 from tender import services as svc
 from tender.models import OpenedBid
-
-ROLES = ("anonymous", "agencyA", "agencyB", "purchaser", "bidder1", "bidder2", "monitor", "admin", "centre", "expert")
-
-
-def E(default: str, **cells: str) -> dict[str, str]:  # noqa: N802 - reads as a table, like the matrix's
-    return {role: cells.get(role, default) for role in ROLES}
-
-
-def only(cls: str, *roles: str) -> dict[str, str]:
-    return E("forbidden", anonymous="login", **{r: cls for r in roles})
-
-
-@dataclass(frozen=True)
-class Row:
-    method: str
-    path: str
-    expect: dict[str, str]
-    target: str = "published"
-    form: dict[str, Any] | None = None
-    files: dict[str, tuple[str, bytes, str]] | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    known_bugs: dict[str, str] = field(default_factory=dict)
-    keeps_world: bool = False
-    query: dict[str, str] = field(default_factory=dict)
-    content: bytes | None = None
-    json: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.method, self.path)
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.path} [{self.target}]"
-
+from tests.web.matrix_support import E, Row, only
 
 BASE = "/tenders/{tender_id:int}/opening"
 WATCHERS = ("agencyA", "bidder1", "bidder2", "monitor", "admin", "centre")  # before the record: participants only

@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,34 +38,15 @@ from tender.models import Tender
 from tests.conftest import TEST_PASSWORD, Maker, _truncate
 from tests.tender.test_services import PDF, tender_input
 from tests.web import matrix_bids, matrix_opening
+from tests.web.matrix_support import ROLES, E, Row, logged_in, only, public
 from web.app import create_app
 from web.deps import SESSION_ROLE, SESSION_USER
 
-ROLES = ("anonymous", "agencyA", "agencyB", "purchaser", "bidder1", "bidder2", "monitor", "admin", "centre", "expert")
 SKIPPED_PREFIXES = ("/static", "/schema")  # static files and the OpenAPI documents: public by construction
 CSRF_TEXT = "The form expired or was sent from another site"
 
 
 # ---------------------------------------------------------------- the matrix
-
-
-def E(default: str, **cells: str) -> dict[str, str]:  # noqa: N802 - reads as a table
-    unknown = set(cells) - set(ROLES)
-    assert not unknown, f"unknown roles in the matrix: {unknown}"
-    return {role: cells.get(role, default) for role in ROLES}
-
-
-def public() -> dict[str, str]:
-    return E("ok")
-
-
-def logged_in(cls: str) -> dict[str, str]:
-    return E(cls, anonymous="login")
-
-
-def only(cls: str, *roles: str) -> dict[str, str]:
-    """Only these roles get `cls`; everyone else logged in is forbidden; anonymous is sent to log in."""
-    return E("forbidden", anonymous="login", **{r: cls for r in roles})
 
 
 def sees_draft(cls: str) -> dict[str, str]:
@@ -82,31 +62,6 @@ def own_published(cls: str) -> dict[str, str]:
 def own_draft(cls: str) -> dict[str, str]:
     """Agency A's workspace on its draft: those who may see the draft are forbidden, to the others it does not exist."""
     return E("notfound", anonymous="login", agencyA=cls, purchaser="forbidden", admin="forbidden")
-
-
-@dataclass(frozen=True)
-class Row:
-    method: str
-    path: str  # the route's path template exactly as the app lists it
-    expect: dict[str, str]
-    target: str = "published"  # which tender fills {tender_id}: published, draft, objected
-    form: dict[str, Any] | None = None  # URL-encoded body
-    files: dict[str, tuple[str, bytes, str]] | None = None  # multipart body
-    params: dict[str, str] = field(default_factory=dict)  # other path parameters -> world attribute
-    known_bugs: dict[str, str] = field(default_factory=dict)  # role -> reason (strict xfail)
-    keeps_world: bool = False  # a POST that changes only the session or the audit log: no need to rebuild after it
-    query: dict[str, str] = field(default_factory=dict)  # query string of a GET
-    content: bytes | None = None  # a raw body (chunk uploads), sent with `headers`
-    json: Any = None  # a JSON body
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.method, self.path)
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.path} [{self.target}]"
 
 
 TID = "{tender_id:int}"
