@@ -4,18 +4,15 @@
 Measured, per backend, in the same run:
 - the opening: tender.tasks.decrypt_bid over every bid (claim in one transaction; stream the stored file through
   SHA-256 against its receipt and through sealing.open_bid, which decrypts every chunk, checks the content list and
-  hashes every file; each decrypted file written to the blob store; the outcome recorded and audited in a second
-  transaction; the record published after the last), run in-process on --threads threads (default: the settings'
+  hashes every file; nothing decrypted is stored (opening.read_file decrypts a file on demand later); the outcome
+  recorded and audited in a second transaction; the record published after the last), run in-process on --threads threads (default: the settings'
   task_threads, 2), the way the web process runs tasks without a broker;
 - the baseline: the same stored files read from the blob store and decrypted with raw AES-256-GCM in the same chunk
   size, plus SHA-256 of the same bytes, on the same number of threads.
 Both in MB/s of sealed bytes (1 MB = 10^6 bytes), and their ratio (aim >= 0.5). The two alternate over --rounds
 batches of the bids, so that other work on the machine weighs on both alike. Both sides use the same threads:
 AESGCM.decrypt holds the GIL (cryptography 50; SHA-256 and file I/O release it), which limits both alike.
-The opening stores the decrypted files with put(durable=False) (no fsync: they can be derived again from the sealed
-bids); the kernel's writeback of them is timed after each round and reported apart, in neither side's time.
-Also printed: the opening without storing the decrypted files, and the time per bid of the task's three steps
-(claim and finish_bid are the database's part).
+Also printed: the time per bid of the task's three steps (claim and finish_bid are the database's part).
 
     .venv/bin/python bench/opening.py [--bids 200] [--size 20] [--threads 2] [--backends sqlite,postgresql] [--rounds 10]
 
@@ -53,7 +50,7 @@ from core import tasks as core_tasks  # noqa: E402
 from core.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from core.identity import Organisation, User, actor_for  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from storage.blobs import BlobInfo, LocalBlobStore  # noqa: E402
+from storage.blobs import LocalBlobStore  # noqa: E402
 from tender import keyholders, opening, sealing  # noqa: E402
 from tender import services as svc  # noqa: E402
 from tender.models import Bid, BidStatus, Lot, OpenedBid, Tender  # noqa: E402
@@ -206,15 +203,14 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
 
     # ---- the opening path against the baseline, in --rounds rounds of the bids, alternating which goes first: other
     # work on the machine comes and goes, and both sides see the same share of it. The sealed files were uploaded long
-    # before the opening: flushed to disk first. The decrypted files are stored with durable=False (re-derivable from
-    # the sealed bids): the kernel writes them back after each round, timed apart, outside both sides' time.
+    # before the opening: flushed to disk first.
     blob_of = {}
     with transaction(factory) as s:
         for ob in s.scalars(select(OpenedBid).where(OpenedBid.id.in_(ids))):
             blob_of[ob.id] = s.get(Bid, ob.bid_id).blob_key  # type: ignore[union-attr]
     os.sync()
     timings = Timings()
-    opening_s = base_s = writeback_s = 0.0
+    opening_s = base_s = 0.0
     results: list[str] = []
     rounds = max(1, min(args.rounds, len(ids)))
     for r in range(rounds):
@@ -226,9 +222,6 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
             results += pool.map(decrypt_bid, batch)
         opening_s += time.perf_counter() - start
         cpu["opening"] += cpu_now() - c
-        start = time.perf_counter()
-        os.sync()
-        writeback_s += time.perf_counter() - start
         if not r % 2:
             base_s += baseline([blob_of[i] for i in batch])
     assert results.count("opened") == len(ids), results
@@ -236,44 +229,17 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
         op = opening.opening_of(s, tender.id)
         assert op is not None and op.status == "done" and op.record_sha256
 
-    # ---- for the breakdown: the same decryption and checks with the decrypted files hashed but not stored
-    class Discard:
-        """A blob store that reads the real sealed files and hashes what it is given to store, without writing it."""
-
-        def exists(self, key: str) -> bool:
-            return blobs.exists(key)
-
-        def open(self, key: str):  # type: ignore[no-untyped-def]
-            return blobs.open(key)
-
-        def put(self, chunks, max_size=None, durable=True):  # type: ignore[no-untyped-def]
-            digest, n = hashlib.sha256(), 0
-            for c in chunks:
-                digest.update(c)
-                n += len(c)
-            return BlobInfo(digest.hexdigest(), n)
-
-    with transaction(factory) as s:
-        jobs = [opening.Job(i, 1, b.id, b.blob_key, b.size, [p for person in people[:2] for p in sealing.unwrap_parts(opening.bids.header_of(blobs, b), keys[person.id])])  # type: ignore[arg-type]
-                for i, b in enumerate(s.scalars(select(Bid).where(Bid.tender_id == tender.id)))]
-    start = time.perf_counter()
-    with ThreadPoolExecutor(args.threads) as pool:
-        assert {o.status for o in pool.map(lambda j: opening.decrypt(Discard(), j), jobs)} == {"opened"}  # type: ignore[arg-type]
-    nostore_s = time.perf_counter() - start
     ours, base = mb / opening_s, mb / base_s
     print(f"[{name}] {len(ids)} bids, {mb:,.0f} MB sealed, both sides on the same {args.threads} threads "
           f"(AESGCM.decrypt holds the GIL, SHA-256 releases it; {os.cpu_count()} CPUs)")
-    print(f"[{name}]   opening (decrypt_bid: hash check, decrypt, content check, files stored, outcome recorded): {opening_s:7.2f} s  {ours:8.1f} MB/s")
+    print(f"[{name}]   opening (decrypt_bid: hash check, decrypt, content check, outcome recorded): {opening_s:7.2f} s  {ours:8.1f} MB/s")
     print(f"[{name}]   baseline (read + AES-256-GCM per {CHUNK // 1024} KiB chunk + SHA-256):                      {base_s:7.2f} s  {base:8.1f} MB/s"
           f"  (in {rounds} rounds, alternating with the opening's)")
     print(f"[{name}]   ratio {ours / base:.2f} (aim >= 0.5)")
-    print(f"[{name}]   breakdown: the same decryption and checks without storing the decrypted files: {nostore_s:7.2f} s  {mb / nostore_s:8.1f} MB/s"
-          f"  (ratio {mb / nostore_s / base:.2f})")
     print(f"[{name}]   CPU time of this process: opening {cpu['opening']:.2f} s, baseline {cpu['baseline']:.2f} s "
           f"(ratio {cpu['baseline'] / max(cpu['opening'], 1e-9):.2f}; the share of the machine each side got: "
           f"{cpu['opening'] / opening_s:.0%} and {cpu['baseline'] / base_s:.0%} of one CPU; PostgreSQL's own work is not counted)")
-    print(f"[{name}]   per bid, summed over threads: {timings.report(len(ids))}; then the kernel's writeback of the decrypted files "
-          f"(durable=False, not on the opening's path): {writeback_s:.2f} s", flush=True)
+    print(f"[{name}]   per bid, summed over threads: {timings.report(len(ids))}", flush=True)
     core_tasks.configure(replace(settings))  # drain the pool
 
 

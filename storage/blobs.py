@@ -79,7 +79,7 @@ class PartsMissing(ValueError):
 class BlobStore(Protocol):
     part_limit: int
 
-    def put(self, chunks: Iterable[bytes], max_size: int | None = None, durable: bool = True) -> BlobInfo: ...
+    def put(self, chunks: Iterable[bytes], max_size: int | None = None) -> BlobInfo: ...
 
     def open(self, key: str) -> Iterator[bytes]: ...
 
@@ -176,14 +176,10 @@ class LocalBlobStore:
         check_key(key)
         return self.root / key[:2] / key[2:4] / key
 
-    def put(self, chunks: Iterable[bytes], max_size: int | None = None, durable: bool = True) -> BlobInfo:
-        """Store the chunks (bytes or any bytes-like object, e.g. memoryview) under their SHA-256.
-
-        durable=True (the default, for everything a person gave us) fsyncs the file before it is named, so a
-        blob whose key was returned survives a crash. durable=False skips the fsync: only for content that can be
-        derived again from a durable blob, e.g. the opening's decrypted files (re-derivable from the sealed bid,
-        which was stored durably). After a crash such a file may be missing, or empty under its name; putting the
-        same content again stores it properly (a file whose size differs from the content's is replaced)."""
+    def put(self, chunks: Iterable[bytes], max_size: int | None = None) -> BlobInfo:
+        """Store the chunks (bytes or any bytes-like object, e.g. memoryview) under their SHA-256. The file is
+        fsynced before it is named, so a blob whose key was returned survives a crash; a file already under the
+        name is kept unless its size differs from the content's (damaged), when it is replaced."""
         digest = hashlib.sha256()
         size = 0
         fd, tmp = tempfile.mkstemp(dir=self.root / "tmp")
@@ -196,15 +192,13 @@ class LocalBlobStore:
                     digest.update(chunk)
                     out.write(chunk)
                 out.flush()
-                if durable:
-                    os.fsync(out.fileno())
+                os.fsync(out.fileno())
             key = digest.hexdigest()
             final = self._path(key)
             if _size_of(final) == size:
                 os.unlink(tmp)  # already stored: never rewritten
             else:
-                # absent; or a file of another size, which cannot be this content: what a crash left of a
-                # durable=False put (named before its bytes reached the disk), replaced by the real content
+                # absent; or a file of another size, which cannot be this content (damaged): replaced by it
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, final)
                 final.chmod(0o444)

@@ -172,9 +172,7 @@ class S3BlobStore:
 
     # The BlobStore interface.
 
-    def put(self, chunks: Iterable[bytes], max_size: int | None = None, durable: bool = True) -> BlobInfo:
-        """`durable` is accepted for the BlobStore interface and ignored: an object the S3 service acknowledged
-        is as durable as the service makes it, whatever the caller asks."""
+    def put(self, chunks: Iterable[bytes], max_size: int | None = None) -> BlobInfo:
         self._ensure_bucket()
         threshold = max(MIN_PART, self.part_limit)
         source = iter(limited(chunks, max_size, TooLarge(max_size or 0)))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -420,21 +420,26 @@ class Outcome:
 
 
 def claim(session: Session, opened_bid_id: int) -> Job | None:
-    """pending -> decrypting, conditionally: only one task gets a bid."""
+    """pending -> decrypting, conditionally: only one task gets a bid. On PostgreSQL the claim's commit does not wait
+    for the disk (synchronous_commit off for this transaction only): a claim lost in a crash leaves the bid pending,
+    which the sweep sends again, so nothing depends on it surviving; the outcome's commit does wait."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
     now = clock.now()
-    result = session.execute(
+    row = session.execute(
         update(OpenedBid).where(OpenedBid.id == opened_bid_id, OpenedBid.status == OpenedBidStatus.pending)
         .values(status=OpenedBidStatus.decrypting, claimed_at=now, attempts=OpenedBid.attempts + 1)
+        .returning(OpenedBid.attempts, OpenedBid.bid_id)
         .execution_options(synchronize_session=False)
-    )
-    if int(result.rowcount or 0) != 1:  # type: ignore[attr-defined]
+    ).one_or_none()
+    if row is None:
         return None
-    ob = session.scalars(select(OpenedBid).where(OpenedBid.id == opened_bid_id).execution_options(populate_existing=True)).one()
-    bid = session.get(Bid, ob.bid_id)
-    assert bid is not None
+    attempts, bid_id = row
+    blob_key, size = session.execute(select(Bid.blob_key, Bid.size).where(Bid.id == bid_id)).one()
     parts = [sealing.UnwrappedPart(k.subset_index, k.position, sealing.unb64u(k.part))
-             for k in session.scalars(select(KeyPart).where(KeyPart.bid_id == bid.id).order_by(KeyPart.subset_index, KeyPart.position))]
-    return Job(ob.id, ob.attempts, bid.id, bid.blob_key, bid.size, parts)
+             for k in session.execute(select(KeyPart.subset_index, KeyPart.position, KeyPart.part)
+                                      .where(KeyPart.bid_id == bid_id).order_by(KeyPart.subset_index, KeyPart.position))]
+    return Job(opened_bid_id, attempts, bid_id, blob_key, size, parts)
 
 
 class _HashingReader:
@@ -481,12 +486,13 @@ class _HashingReader:
 
 
 def decrypt(blobs: BlobStore, job: Job) -> Outcome:
-    """Decrypt and check one bid, storing its files; the outcome per E31. No database here.
+    """Decrypt and check one bid; the outcome per E31. No database here.
 
-    One pass, one thread: the stored file is read in the store's chunks and hashed as read; each chunk is
-    decrypted and each decrypted file handed, as views of the decrypted chunks, to the blob store, whose content
-    address is the file's SHA-256 (so the plaintext is hashed once). The files are stored with durable=False:
-    they can always be derived again from the sealed bid, which is stored durably."""
+    One pass, one thread: the stored file is read in the store's chunks and hashed as read (it must still be the
+    file on the receipt); each chunk is decrypted and authenticated, the content list and price form are read, and
+    every file is hashed. Nothing decrypted is stored: the plaintext stays derivable, on demand and only then, from
+    the durable sealed file and the key parts kept at the opening (`read_file`), and the record keeps each file's
+    SHA-256 to check it against. So no blob store, an S3 bucket included, ever holds a readable bid."""
     try:
         present = blobs.exists(job.blob_key)
     except Exception:  # noqa: BLE001 - a store that cannot answer is not the bidder's fault
@@ -494,21 +500,12 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     if not present:
         return Outcome(OpenedBidStatus.withdrawn, "blob_missing")
     stream = _HashingReader(iter(blobs.open(job.blob_key)))
-    stored: list[tuple[sealing.OpenedFile, str]] = []
-
-    def store(info: sealing.OpenedFile, pieces: Iterable[memoryview]) -> str:
-        # a failure midway (DecryptionFailed raised by `pieces` inside put) propagates through put, which then
-        # names nothing: no part of a bid that does not open is stored
-        key = blobs.put(pieces, durable=False).key  # type: ignore[arg-type]  # bytes-like views: both stores take them
-        stored.append((info, key))
-        return key
-
     failure: Outcome | None = None
     opened: sealing.OpenedBid | None = None
     try:
         header = sealing.read_header(stream)  # type: ignore[arg-type]
         data_key = sealing.combine(header, job.parts)
-        opened = sealing.open_bid(stream, header, data_key, store=store)  # type: ignore[arg-type]
+        opened = sealing.open_bid(stream, header, data_key)  # type: ignore[arg-type]
     except sealing.SealedBidInvalid as e:
         failure = Outcome(OpenedBidStatus.revoked, "sealed_header_invalid", str(e))
     except sealing.WrongKey as e:
@@ -527,8 +524,39 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     if failure is not None:
         return failure
     assert opened is not None
-    files = [{"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size, "sha256": f.sha256, "blob_key": key} for f, key in stored]
+    files = [{"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size, "sha256": f.sha256} for f in opened.files]
     return Outcome(OpenedBidStatus.opened, price_form=opened.price_form, files=files)
+
+
+class FileChanged(Exception):
+    """A decrypted file does not match the SHA-256 the opening recorded for it."""
+
+
+def read_file(session: Session, blobs: BlobStore, opened_bid_id: int, index: int, write: Callable[[bytes], Any]) -> dict[str, Any]:
+    """Decrypt one file of an opened bid now, from the sealed file and the parts kept at the opening, streaming it
+    to `write` (memory stays at one chunk). Who may read it is the caller's decision (the evaluation room). Raises
+    FileChanged, after the last byte, if the file is not the one whose SHA-256 the opening recorded: the caller
+    then discards what it was given. Returns the file's entry in the record."""
+    ob = session.get(OpenedBid, opened_bid_id)
+    if ob is None or ob.status != OpenedBidStatus.opened or not 0 <= index < len(ob.files):
+        raise NotFound.one("opened_file_not_found", N_("No such file of an opened bid."))
+    bid = session.get(Bid, ob.bid_id)
+    assert bid is not None
+    parts = [sealing.UnwrappedPart(k.subset_index, k.position, sealing.unb64u(k.part))
+             for k in session.scalars(select(KeyPart).where(KeyPart.bid_id == bid.id))]
+    wanted = dict(ob.files[index])
+    positions = iter(range(len(ob.files)))
+
+    def sink(_f: sealing.OpenedFile) -> Callable[[bytes], Any]:
+        return write if next(positions) == index else (lambda _piece: None)
+
+    reader = _HashingReader(iter(blobs.open(bid.blob_key)))
+    header = sealing.read_header(reader)  # type: ignore[arg-type]
+    opened = sealing.open_bid(reader, header, sealing.combine(header, parts), sink)  # type: ignore[arg-type]
+    got = opened.files[index]
+    if (got.name, got.sha256) != (wanted["name"], wanted["sha256"]):
+        raise FileChanged(f"{got.name}: sha256 {got.sha256} is not the recorded {wanted['name']} {wanted['sha256']}")
+    return wanted
 
 
 def finish_bid(session: Session, job: Job, outcome: Outcome) -> bool:

@@ -140,7 +140,7 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
             bid = bids.submit_whole(db, actor, blobs, tender_id, lot_id, data, signer, max_bytes=max_bytes, stored=stored)
             return {**receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer), **_links(bid)}
 
-        return _in_writing_unit(state, write)
+        return _in_group_unit(state, write)
 
     return await anyio.to_thread.run_sync(work)
 
@@ -234,16 +234,25 @@ _lock_files: dict[tuple[int, str], int] = {}  # per process: a forked child must
 
 @contextlib.contextmanager
 def _sqlite_writer(settings: Any) -> Iterator[None]:
-    with _WRITERS:
-        key = (os.getpid(), str(settings.data_dir / "bid-writers.lock"))
-        fd = _lock_files.get(key)
-        if fd is None:
-            fd = _lock_files[key] = os.open(key[1], os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+    with _WRITERS, _across_processes(settings):
+        yield
+
+
+@contextlib.contextmanager
+def _across_processes(settings: Any) -> Iterator[None]:
+    """On SQLite: the advisory file lock the web processes' bid writers queue on (taken under _WRITERS)."""
+    if not settings.is_sqlite:
+        yield
+        return
+    key = (os.getpid(), str(settings.data_dir / "bid-writers.lock"))
+    fd = _lock_files.get(key)
+    if fd is None:
+        fd = _lock_files[key] = os.open(key[1], os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _in_writing_unit(state: Any, call: Callable[[Session], T]) -> T:
@@ -260,6 +269,109 @@ def _in_writing_unit(state: Any, call: Callable[[Session], T]) -> T:
             raise
         finally:
             db.close()  # rolls back whatever was not committed
+
+
+# Group commit (the one-request route): the bid writes that queue in this process while one group is written are
+# taken together by the next writer, in one transaction with a SAVEPOINT per bid and one commit for the group.
+# Every bid is decided on its own, by the same service call as alone (its checks, the deadline by the server
+# clock when it is decided, its audit entries, its receipt's server_time): a refusal rolls back its savepoint
+# only, and one that is audited (late, not a sealed bid) keeps its savepoint, so its record is committed with
+# the group. A request gets its receipt only once the group's commit succeeded; if the commit fails, every
+# request of the group gets that error (none was accepted). The writer that takes a group runs the others'
+# calls in its own thread; their requests wait on the writers' lock and find their result when they get it.
+GROUP_MAX = 64  # bids in one transaction at most: a group holds the database's write lock for its duration
+
+
+class _Pending:
+    __slots__ = ("call", "done", "error", "result")
+
+    def __init__(self, call: Callable[[Session], Any]):
+        self.call = call
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+_queue: list[_Pending] = []
+_QUEUE = threading.Lock()
+
+
+def _in_group_unit(state: Any, call: Callable[[Session], T]) -> T:
+    """call(db) in the next group's transaction, under its own savepoint: its result once the group committed."""
+    item = _Pending(call)
+    with _QUEUE:
+        _queue.append(item)
+    while not item.done:
+        with _WRITERS:
+            if item.done:
+                break
+            with _QUEUE:
+                group = _queue[:GROUP_MAX]
+                del _queue[:GROUP_MAX]
+            with _across_processes(state.settings):
+                _write_group(state, group)
+    if item.error is not None:
+        raise item.error
+    return item.result  # type: ignore[no-any-return]
+
+
+def _write_group(state: Any, group: list[_Pending]) -> None:
+    """One transaction for the group, a savepoint per bid. A bid whose call failed otherwise than by a refusal (a
+    database error: on PostgreSQL, say, a deadlock with another process's writer) is then written alone, in its
+    own transaction, as is every bid of a group whose commit failed: no bid is lost to its group."""
+    db: Session = state.db()
+    alone: list[_Pending] = []
+    try:
+        for item in group:
+            savepoint = db.begin_nested()
+            keep = True
+            try:
+                item.result = item.call(db)
+            except DomainError as e:  # this bid's refusal: the others go on
+                item.error, keep = e, bids.is_recorded(e)
+            except Exception as e:
+                item.error, keep = e, False
+            try:
+                if keep:
+                    savepoint.commit()
+                else:
+                    savepoint.rollback()
+            except Exception as e:
+                item.result, item.error = None, e
+                if savepoint.is_active:
+                    savepoint.rollback()
+        db.commit()
+        alone = [item for item in group if item.error is not None and not isinstance(item.error, DomainError)]
+    except Exception:  # nothing of the group was committed: each bid is written alone
+        alone = group
+    finally:
+        db.close()  # rolls back whatever was not committed
+        try:
+            for item in alone:
+                _write_alone(state, item)
+        finally:
+            for item in group:
+                item.done = True
+
+
+def _write_alone(state: Any, item: _Pending) -> None:
+    item.result, item.error = None, None
+    db: Session = state.db()
+    try:
+        out = item.call(db)
+        db.commit()
+        item.result = out
+    except DomainError as e:
+        item.error = e
+        if bids.is_recorded(e):
+            try:
+                db.commit()
+            except Exception as e2:
+                item.error = e2
+    except Exception as e:
+        item.error = e
+    finally:
+        db.close()
 
 
 @get("/api/v1/bids/{bid_id:int}/parts", sync_to_thread=True)

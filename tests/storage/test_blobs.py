@@ -487,20 +487,17 @@ def test_an_upload_keeps_the_part_size_it_began_with(tmp_path):
     assert read_all(after, after.complete_upload(upload).key) == b"a" * PART_LIMIT + b"b" * 10
 
 
-# ---------------------------------------------------------------- durable=False (the opening's decrypted files)
+# ---------------------------------------------------------------- put: what it takes, what it finds
 
 
-def test_put_fsyncs_by_default_and_not_when_not_durable(store, monkeypatch):
+def test_put_fsyncs_before_naming_and_takes_bytes_like_views(store, monkeypatch):
     synced: list[int] = []
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
-    durable = store.put([b"a sealed bid"])
-    assert len(synced) == 1
-    derived = store.put([memoryview(b"a decrypted "), memoryview(b"file")], durable=False)  # bytes-like views are taken
-    assert len(synced) == 1
-    assert derived == BlobInfo(hashlib.sha256(b"a decrypted file").hexdigest(), 16)
-    assert read_all(store, derived.key) == b"a decrypted file" and read_all(store, durable.key) == b"a sealed bid"
-    assert stat.S_IMODE(os.stat(store._path(derived.key)).st_mode) == 0o444 and tmp_files(store) == []
+    info = store.put([memoryview(b"a sealed "), memoryview(b"bid")])
+    assert len(synced) == 1 and info == BlobInfo(hashlib.sha256(b"a sealed bid").hexdigest(), 12)
+    assert read_all(store, info.key) == b"a sealed bid"
+    assert stat.S_IMODE(os.stat(store._path(info.key)).st_mode) == 0o444 and tmp_files(store) == []
 
 
 def test_a_leftover_of_another_size_under_a_key_is_replaced_and_a_whole_blob_never_rewritten(store):
@@ -508,8 +505,8 @@ def test_a_leftover_of_another_size_under_a_key_is_replaced_and_a_whole_blob_nev
     key = hashlib.sha256(data).hexdigest()
     path = store._path(key)
     path.parent.mkdir(parents=True)
-    path.write_bytes(b"")  # what a crash can leave of a durable=False put: the name without the bytes
-    assert store.put(chunks_of(data), durable=False) == BlobInfo(key, len(data))
+    path.write_bytes(b"")  # a damaged file under the name (a disk fault, a hand-made copy): not the content
+    assert store.put(chunks_of(data)) == BlobInfo(key, len(data))
     assert read_all(store, key) == data and stat.S_IMODE(path.stat().st_mode) == 0o444
     before = path.stat()
     assert store.put(chunks_of(data, 1000)) == BlobInfo(key, len(data))
@@ -517,9 +514,9 @@ def test_a_leftover_of_another_size_under_a_key_is_replaced_and_a_whole_blob_nev
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns) and tmp_files(store) == []
 
 
-def test_contract_put_takes_views_and_durable_false(any_store):
+def test_contract_put_takes_views(any_store):
     data = os.urandom(6 * CHUNK + 7)  # above 5 MiB: S3's multipart path too
     view = memoryview(data)
-    info = any_store.put((view[i:i + 65536] for i in range(0, len(data), 65536)), durable=False)
+    info = any_store.put(view[i:i + 65536] for i in range(0, len(data), 65536))
     assert info == BlobInfo(hashlib.sha256(data).hexdigest(), len(data))
     assert read_all(any_store, info.key) == data

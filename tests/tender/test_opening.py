@@ -5,6 +5,7 @@ record and its PDF."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zlib
@@ -200,11 +201,15 @@ def test_k_minus_one_open_nothing_and_the_quorum_opens_every_bid(db, make, store
     assert {b["bidder"] for b in bids} == {"Bidder One Ltd", "Bidder Two Ltd", "Bidder Three Ltd"}
     assert doc["record"]["lots"][1]["opened"] is False and doc["record"]["lots"][1]["not_opened_reason"] == "fewer_than_3_bids"
     ob = db.scalar(select(OpenedBid).where(OpenedBid.bid_id == w.bids[0].id))
-    stored = b"".join(store.open(ob.files[0]["blob_key"]))
-    assert MARKER.encode() in stored and ob.files[0]["sha256"] == ob.files[0]["blob_key"]
+    # nothing decrypted is stored; a file is decrypted on demand from the sealed file and the kept parts
+    got = bytearray()
+    entry = opening.read_file(db, store, ob.id, 0, got.extend)
+    assert MARKER.encode() in got and entry["sha256"] == hashlib.sha256(got).hexdigest() and "blob_key" not in entry
+    ob.files = [{**ob.files[0], "sha256": "0" * 64}, *ob.files[1:]]  # a record altered after the fact
+    db.flush()
+    with pytest.raises(opening.FileChanged):
+        opening.read_file(db, store, ob.id, 0, bytearray().extend)
     # the record's hash is over its canonical JSON
-    import hashlib
-
     assert hashlib.sha256(sealing.canonical_json(doc["record"])).hexdigest() == op.record_sha256
     # E29: who bid is disclosed with the record (the check-in / parts entries of bidders were concealed)
     assert db.scalar(select(func.count()).select_from(AuditConfidential).where(AuditConfidential.disclosed_at.is_(None))) == 0
@@ -452,9 +457,7 @@ def pdf_text(pdf: bytes) -> str:
 # ---------------------------------------------------------------- the decryption step alone (no database)
 
 
-def test_decrypt_stores_each_file_once_not_durably_named_by_its_sha256(tmp_path):
-    import hashlib
-
+def test_decrypt_stores_nothing_decrypted(tmp_path):
     keys = [X25519PrivateKey.generate() for _ in range(3)]
     bundle = sealing.KeyBundle(7, (70,), 2, "quorum", tuple(sealing.Holder(i, sealing.key_id(sealing.public_bytes(k)), sealing.public_bytes(k))
                                                              for i, k in enumerate(keys)))
@@ -463,7 +466,6 @@ def test_decrypt_stores_each_file_once_not_durably_named_by_its_sha256(tmp_path)
     out = io.BytesIO()
     header = sealing.seal(bundle, 70, files, price(), out, chunk_size=4096)
     real = LocalBlobStore(tmp_path / "blobs")
-    calls: list[dict[str, Any]] = []
 
     class Recording:
         def exists(self, key: str) -> bool:
@@ -473,24 +475,21 @@ def test_decrypt_stores_each_file_once_not_durably_named_by_its_sha256(tmp_path)
             return real.open(key)
 
         def put(self, chunks, max_size=None, durable=True):  # type: ignore[no-untyped-def]
-            calls.append({"durable": durable})
-            return real.put(chunks, max_size, durable)
+            raise AssertionError("the opening stores nothing decrypted")
 
     def job(blob: bytes) -> opening.Job:
         info = real.put([blob])
         parts = [p for k in keys[:2] for p in sealing.unwrap_parts(header, k)]
         return opening.Job(1, 1, 1, info.key, info.size, parts)
 
+    before = set(real.root.glob("??/??/*"))
     outcome = opening.decrypt(Recording(), job(out.getvalue()))  # type: ignore[arg-type]
-    assert outcome.status == "opened" and calls == [{"durable": False}] * 2
-    for f in outcome.files:
-        assert f["sha256"] == f["blob_key"] == hashlib.sha256(bodies[f["name"]]).hexdigest()
-        assert b"".join(real.open(f["blob_key"])) == bodies[f["name"]]
-    # an altered chunk inside the second file: revoked, and no partial file is left named in the store
+    assert outcome.status == "opened"
+    assert {f["name"]: f["sha256"] for f in outcome.files} == {n: hashlib.sha256(b).hexdigest() for n, b in bodies.items()}
+    assert {p.name for p in set(real.root.glob("??/??/*")) - before} == {hashlib.sha256(out.getvalue()).hexdigest()}  # only the sealed file
+    # an altered chunk inside the second file: revoked
     bad = bytearray(out.getvalue())
     bad[-100] ^= 1
-    named = set(real.root.glob("??/??/*"))
     outcome = opening.decrypt(Recording(), job(bytes(bad)))  # type: ignore[arg-type]
     assert (outcome.status, outcome.code) == ("revoked", "chunk_altered")
-    assert {p.name for p in set(real.root.glob("??/??/*")) - named} == {hashlib.sha256(bytes(bad)).hexdigest()}
     assert list((real.root / "tmp").iterdir()) == []
