@@ -177,13 +177,38 @@ def _uploading(bid: Bid) -> None:
                            status=bid.status)
 
 
+def _rows(session: Session) -> dict[Any, Any]:
+    """Rows read once per transaction by submit_whole (the tender, its lots, the bidders' organisations, the key
+    bundle): a group of one-request bids (web/bids.py) is one transaction, and the session's identity map keeps its
+    rows only while something refers to them. A new transaction starts afresh."""
+    transaction = session.get_transaction()
+    held = session.info.get("bid_rows")
+    if held is None or held[0] is not transaction:
+        held = session.info["bid_rows"] = (transaction, {})
+    rows: dict[Any, Any] = held[1]
+    return rows
+
+
+def _cached(rows: dict[Any, Any] | None, key: Any, load: Any) -> Any:
+    if rows is None:
+        return load()
+    if key not in rows:
+        rows[key] = load()
+    return rows[key]
+
+
 def _lot_checks(session: Session, actor: Actor, tender_id: int, lot_id: int, size: int, max_bytes: int, step: str,
-                *, audit: bool = True) -> tuple[Tender, Lot, sealing.KeyBundle]:
+                *, audit: bool = True, rows: dict[Any, Any] | None = None) -> tuple[Tender, Lot, sealing.KeyBundle]:
     """Before any submission of `size` bytes for a lot: a bidder whose company registered for the lot, a lot of
-    this published tender, before the deadline (E27), within the size limit, and a published key bundle."""
-    tender = _bidding_tender(session, actor, tender_id)
+    this published tender, before the deadline (E27, by the server clock now), within the size limit, and a
+    published key bundle. `rows`: the transaction's rows read once (see _rows)."""
+    if rows is None:
+        tender = _bidding_tender(session, actor, tender_id)
+    else:
+        access.require_role(actor, Role.bidder)
+        tender = _cached(rows, (Tender, tender_id), lambda: _bidding_tender(session, actor, tender_id))
     assert actor.organisation_id is not None and actor.user_id is not None
-    lot = session.get(Lot, lot_id)
+    lot = _cached(rows, (Lot, lot_id), lambda: session.get(Lot, lot_id))
     if lot is None or lot.tender_id != tender.id:
         raise ValidationFailed.one("lot_invalid", N_("Choose a lot of this tender."), "lot_id")
     _check_accepting(session, actor, tender, None, step, audit=audit)
@@ -196,7 +221,7 @@ def _lot_checks(session: Session, actor: Actor, tender_id: int, lot_id: int, siz
     if size > max_bytes:
         raise ValidationFailed.one("bid_too_large", N_("The sealed bid is %(size)s; the largest accepted is %(limit)s. Reduce the attached files and seal the bid again."),
                                    "size", size=_size_text(size), limit=_size_text(max_bytes))
-    bundle = _bundle(session, tender.id)
+    bundle = _cached(rows, (PublishedBundle, tender.id), lambda: _bundle(session, tender.id))
     if bundle is None:
         raise Conflict.one("bundle_not_found", N_("This tender has no published key bundle."))
     return tender, lot, bundle
@@ -374,9 +399,10 @@ def submit_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
     again). An upload of the same lot still in progress is left open: if it is completed later it is the newer bid
     and replaces this one (E27)."""
     size = _whole_size(data, blobs.part_limit)
-    tender, lot, bundle = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "whole")
+    rows = _rows(session)
+    tender, lot, bundle = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "whole", rows=rows)
     assert actor.organisation_id is not None and actor.user_id is not None
-    org = session.get(Organisation, actor.organisation_id)
+    org = _cached(rows, (Organisation, actor.organisation_id), lambda: session.get(Organisation, actor.organisation_id))
     assert org is not None
     info = stored if stored is not None and stored.size == size else blobs.put([data], max_size=size)
     now = clock.now()

@@ -489,10 +489,11 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     """Decrypt and check one bid; the outcome per E31. No database here.
 
     One pass, one thread: the stored file is read in the store's chunks and hashed as read (it must still be the
-    file on the receipt); each chunk is decrypted and authenticated, the content list and price form are read, and
-    every file is hashed. Nothing decrypted is stored: the plaintext stays derivable, on demand and only then, from
-    the durable sealed file and the key parts kept at the opening (`read_file`), and the record keeps each file's
-    SHA-256 to check it against. So no blob store, an S3 bucket included, ever holds a readable bid."""
+    file on the receipt: a bidder who kept its data key could otherwise have a different bid swapped in); each chunk
+    is decrypted and authenticated and the content list and price form are read. With the receipt's hash and the
+    chunks' authentication every decrypted byte is fixed, so the files are not hashed again. Nothing decrypted is
+    stored: the plaintext is derived again, on demand and only then, from the sealed file and the key parts kept at
+    the opening (`read_file`). So no blob store, an S3 bucket included, ever holds a readable bid."""
     try:
         present = blobs.exists(job.blob_key)
     except Exception:  # noqa: BLE001 - a store that cannot answer is not the bidder's fault
@@ -505,7 +506,7 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     try:
         header = sealing.read_header(stream)  # type: ignore[arg-type]
         data_key = sealing.combine(header, job.parts)
-        opened = sealing.open_bid(stream, header, data_key)  # type: ignore[arg-type]
+        opened = sealing.open_bid(stream, header, data_key, hash_files=False)  # type: ignore[arg-type]
     except sealing.SealedBidInvalid as e:
         failure = Outcome(OpenedBidStatus.revoked, "sealed_header_invalid", str(e))
     except sealing.WrongKey as e:
@@ -524,19 +525,19 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     if failure is not None:
         return failure
     assert opened is not None
-    files = [{"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size, "sha256": f.sha256} for f in opened.files]
+    files = [{"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size} for f in opened.files]
     return Outcome(OpenedBidStatus.opened, price_form=opened.price_form, files=files)
 
 
 class FileChanged(Exception):
-    """A decrypted file does not match the SHA-256 the opening recorded for it."""
+    """The sealed file is no longer the one on the receipt."""
 
 
 def read_file(session: Session, blobs: BlobStore, opened_bid_id: int, index: int, write: Callable[[bytes], Any]) -> dict[str, Any]:
     """Decrypt one file of an opened bid now, from the sealed file and the parts kept at the opening, streaming it
     to `write` (memory stays at one chunk). Who may read it is the caller's decision (the evaluation room). Raises
-    FileChanged, after the last byte, if the file is not the one whose SHA-256 the opening recorded: the caller
-    then discards what it was given. Returns the file's entry in the record."""
+    FileChanged, after the last byte, if the sealed file is no longer the one on the receipt (the caller then
+    discards what it was given); DecryptionFailed if it does not decrypt. Returns the file's entry in the record."""
     ob = session.get(OpenedBid, opened_bid_id)
     if ob is None or ob.status != OpenedBidStatus.opened or not 0 <= index < len(ob.files):
         raise NotFound.one("opened_file_not_found", N_("No such file of an opened bid."))
@@ -544,7 +545,6 @@ def read_file(session: Session, blobs: BlobStore, opened_bid_id: int, index: int
     assert bid is not None
     parts = [sealing.UnwrappedPart(k.subset_index, k.position, sealing.unb64u(k.part))
              for k in session.scalars(select(KeyPart).where(KeyPart.bid_id == bid.id))]
-    wanted = dict(ob.files[index])
     positions = iter(range(len(ob.files)))
 
     def sink(_f: sealing.OpenedFile) -> Callable[[bytes], Any]:
@@ -552,11 +552,11 @@ def read_file(session: Session, blobs: BlobStore, opened_bid_id: int, index: int
 
     reader = _HashingReader(iter(blobs.open(bid.blob_key)))
     header = sealing.read_header(reader)  # type: ignore[arg-type]
-    opened = sealing.open_bid(reader, header, sealing.combine(header, parts), sink)  # type: ignore[arg-type]
-    got = opened.files[index]
-    if (got.name, got.sha256) != (wanted["name"], wanted["sha256"]):
-        raise FileChanged(f"{got.name}: sha256 {got.sha256} is not the recorded {wanted['name']} {wanted['sha256']}")
-    return wanted
+    sealing.open_bid(reader, header, sealing.combine(header, parts), sink, hash_files=False)  # type: ignore[arg-type]
+    reader.drain()
+    if reader.digest.hexdigest() != bid.blob_key:
+        raise FileChanged(f"the sealed file's SHA-256 {reader.digest.hexdigest()} is not the receipt's {bid.blob_key}")
+    return dict(ob.files[index])
 
 
 def finish_bid(session: Session, job: Job, outcome: Outcome) -> bool:
@@ -747,7 +747,7 @@ def record_body(session: Session, tender: Tender, op: Opening) -> dict[str, Any]
                 "total_price_fen": form.get("total_price_fen"), "duration_days": form.get("duration_days"),
                 "quality_commitment": form.get("quality_commitment"), "bid_security_reference": form.get("bid_security_reference"),
                 "bid_security_status": ("provided" if form.get("bid_security_reference") else "not_provided") if ob.status == OpenedBidStatus.opened else "unknown",
-                "files": [{"role": f["role"], "name": f["name"], "size": f["size"], "sha256": f["sha256"]} for f in ob.files or []],
+                "files": [{"role": f["role"], "name": f["name"], "size": f["size"]} for f in ob.files or []],
             })
         count = sum(1 for b in counted if b.lot_id == lot.id)
         lots.append({"lot": lot.number, "name": lot.name, "bids_received": count, "opened": bool(entries),

@@ -430,63 +430,35 @@ def test_a_js_key_file_loads_in_python():
 # ---------------------------------------------------------------- the opening's fast path (open_bid with a store)
 
 
-def test_open_bid_with_a_store_hashes_once_and_hands_over_views_of_the_decrypted_chunks():
+def test_open_bid_without_file_hashes_checks_every_fault_alike():
+    """hash_files=False (the opening, which hashes the whole sealed file against its receipt instead): the same
+    content reaches the sink, no file hash is made, and every fault is still refused."""
     bundle, keys = make_bundle()
     files = {"qualification": bytes(range(256)) * 40, "technical": b"%PDF-tech" * 3000, "commercial": b""}
     data = seal_bytes(bundle, files, chunk_size=1500)
     parts = parts_of(data, keys[0], keys[2])
-    stream = io.BytesIO(data)
-    header = s.read_header(stream)
-    got: dict[str, bytes] = {}
-    kinds: set[type] = set()
 
-    def store(info: s.OpenedFile, pieces) -> str:
-        digest, body = hashlib.sha256(), bytearray()
-        for piece in pieces:
-            kinds.add(type(piece))
-            digest.update(piece)
-            body += piece
-        got[info.name] = bytes(body)
-        return "stored:" + digest.hexdigest()  # whatever the store answers is the file's SHA-256: open_bid does not hash again
-
-    opened = s.open_bid(stream, header, s.combine(header, parts), store=store)
-    assert got == {f"{role}.pdf": body for role, body in files.items()}
-    assert [f.sha256 for f in opened.files] == ["stored:" + hashlib.sha256(v).hexdigest() for v in files.values()]
-    assert kinds == {memoryview} and opened.price_form == PRICE
-    # the same bid through the file-writer sink: bytes pieces, hashed by open_bid
-    opened_again, contents = s.open_bytes(data, parts)
-    assert contents == got and [f.sha256 for f in opened_again.files] == [hashlib.sha256(v).hexdigest() for v in files.values()]
-
-
-def test_open_bid_with_a_store_still_refuses_every_fault_and_a_store_that_stops_short():
-    bundle, keys = make_bundle()
-    data = seal_bytes(bundle, FILES, chunk_size=1024)
-    parts = parts_of(data, keys[0], keys[1])
-    header = s.read_header(io.BytesIO(data))
-
-    def run(blob: bytes, store) -> s.OpenedBid:  # type: ignore[no-untyped-def]
+    def run(blob: bytes) -> tuple[s.OpenedBid, dict[str, bytes]]:
         stream = io.BytesIO(blob)
         h = s.read_header(stream)
-        return s.open_bid(stream, h, s.combine(h, parts), store=store)
+        got: dict[str, bytearray] = {}
 
-    def consume(info, pieces) -> str:  # type: ignore[no-untyped-def]
-        return hashlib.sha256(b"".join(pieces)).hexdigest()
+        def sink(f: s.OpenedFile):  # type: ignore[no-untyped-def]
+            got[f.name] = bytearray()
+            return got[f.name].extend
 
+        return s.open_bid(stream, h, s.combine(h, parts), sink, hash_files=False), {k: bytes(v) for k, v in got.items()}
+
+    opened, got = run(data)
+    assert got == {f"{role}.pdf": body for role, body in files.items()} and opened.price_form == PRICE
+    assert [f.sha256 for f in opened.files] == ["", "", ""]
+    header = s.read_header(io.BytesIO(data))
     bad = bytearray(data)
-    bad[len(header.preamble) + 3 * (1024 + 16) + 7] ^= 1
-    with pytest.raises(s.DecryptionFailed) as e:
-        run(bytes(bad), consume)
-    assert (e.value.code, e.value.chunk) == ("chunk_altered", 3)
-    with pytest.raises(s.DecryptionFailed) as e:
-        run(data[:-3], consume)
-    assert e.value.code == "bid_truncated"
-    with pytest.raises(s.DecryptionFailed) as e:
-        run(data + b"x", consume)
-    assert e.value.code == "bid_trailing_data"
-    with pytest.raises(RuntimeError, match="took"):
-        run(data, lambda info, pieces: "")  # a store that takes nothing must not leave the file's bytes to the next one
-    with pytest.raises(ValueError):
-        s.open_bid(io.BytesIO(data), header, s.combine(header, parts), lambda f: (lambda b: None), store=consume)
+    bad[len(header.preamble) + 3 * (1500 + 16) + 7] ^= 1
+    for blob, code in ((bytes(bad), "chunk_altered"), (data[:-3], "bid_truncated"), (data + b"x", "bid_trailing_data")):
+        with pytest.raises(s.DecryptionFailed) as e:
+            run(blob)
+        assert e.value.code == code
 
 
 def test_decrypt_payload_takes_views_and_short_reads():

@@ -246,3 +246,63 @@ def test_a_small_bid_in_one_request(db, make, settings):
         # anonymous: log in first
         client.cookies.clear()
         assert client.post(url, content=data).status_code in (401, 403)
+
+
+def test_concurrent_one_request_bids_are_written_as_one_group(db, make, settings):
+    """Group commit (web/bids.py): one-request bids that queue while the writers' lock is held are written in one
+    transaction, a savepoint each. A refusal (not a sealed bid: audited; not registered: not) rolls back only its
+    own bid; every other request gets its own valid receipt; every bid is on record, none lost."""
+    import threading
+    import time
+    from dataclasses import replace
+
+    from audit.log import AuditEntry
+    from web import bids as web_bids
+
+    settings = replace(settings, upload_part_bytes=64 * 1024)
+    w = _world(db, make, settings)
+    good = [sealed_bid(db, w.tender_id, w.lot1_id, b"g%d" % i * 1000) for i in range(4)]
+    db.rollback()
+    url = f"/api/v1/tenders/{w.tender_id}/lots/{w.lot1_id}/bids/sealed"
+    bodies = [(url, data) for data in good] + [(url, b"PK\x03\x04 a zip" * 50),  # refused and audited
+                                               (f"/api/v1/tenders/{w.tender_id}/lots/{w.lot2_id}/bids/sealed", good[0])]  # not registered
+    answers: dict = {}
+    with _client(settings) as client:
+        csrf = login(client, w.bidder_name)
+        h = {"x-csrftoken": csrf, "content-type": "application/octet-stream"}
+
+        def send(i: int) -> None:
+            answers[i] = client.post(bodies[i][0], content=bodies[i][1], headers=h)
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
+        with web_bids._WRITERS:  # the writer is busy: every request queues behind it
+            for t in threads:
+                t.start()
+            end = time.monotonic() + 30
+            while len(web_bids._queue) < len(bodies) and time.monotonic() < end:
+                time.sleep(0.01)
+            assert len(web_bids._queue) == len(bodies)
+        for t in threads:
+            t.join(30)
+        assert not web_bids._queue
+    codes = [answers[i].status_code for i in range(len(bodies))]
+    assert codes == [201] * 4 + [422, 409], [answers[i].text for i in range(len(bodies))]
+    assert answers[4].json()["error"]["code"] == "sealed_not_sealed" and answers[5].json()["error"]["code"] == "not_registered"
+    keys = verifier_keys(settings.data_dir, settings.origin)
+    docs = [answers[i].json() for i in range(4)]
+    signed = [receipts.verify_receipt(doc, keys) for doc in docs]
+    assert sorted(s["sha256"] for s in signed) == sorted(hashlib.sha256(d).hexdigest() for d in good)
+    db.expire_all()
+    rows = {b.id: b for b in db.scalars(select(Bid).where(Bid.tender_id == w.tender_id))}
+    # each receipt's bid is on record with its hash and its own audit entry; the newest is the company's bid (E27)
+    for doc, body in zip(docs, signed):
+        row = rows[doc["bid"]]
+        assert row.blob_key == body["sha256"] and row.audit_index == body["audit_index"] and row.receipt == doc["body"]
+    assert len({body["audit_index"] for body in signed}) == 4
+    assert sorted(r.status for r in rows.values()) == ["abandoned", "replaced", "replaced", "replaced", "submitted"]
+    assert max(doc["bid"] for doc in docs) == next(r.id for r in rows.values() if r.status == "submitted")
+    tags = db.scalars(select(AuditEntry.tag).where(AuditEntry.tag.like("tender.bid.%")).order_by(AuditEntry.index)).all()
+    assert sorted(tags) == sorted(["tender.bid.submitted"] * 4 + ["tender.bid.replaced"] * 3 + ["tender.bid.refused"])
+    indexes = db.scalars(select(AuditEntry.index).order_by(AuditEntry.index)).all()
+    assert indexes == list(range(len(indexes)))  # no gap left by the rolled-back savepoint
+    db.rollback()
