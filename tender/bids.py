@@ -333,12 +333,14 @@ def _make_submitted(session: Session, actor: Actor, tender: Tender, lot: Lot, or
                     header: sealing.Header, signer: SigningKey, now: datetime) -> None:
     """E27: the checked sealed bid becomes the company's bid for the lot (its previous one is replaced, audited),
     one bid_submitted audit entry, and the signed receipt on the row."""
-    previous = session.scalars(select(Bid).where(Bid.lot_id == bid.lot_id, Bid.organisation_id == bid.organisation_id,
-                                                 Bid.status == BidStatus.submitted, Bid.id != bid.id).with_for_update())
-    for old in previous:
-        old.status, old.ended_at = BidStatus.replaced, now
+    # one indexed select of the ids (ix_bids_lot_org_status), locked; usually none, at most one
+    previous = session.scalars(select(Bid.id).where(Bid.lot_id == bid.lot_id, Bid.organisation_id == bid.organisation_id,
+                                                    Bid.status == BidStatus.submitted, Bid.id != bid.id).order_by(Bid.id).with_for_update()).all()
+    if previous:
+        session.execute(update(Bid).where(Bid.id.in_(previous)).values(status=BidStatus.replaced, ended_at=now))
+    for old_id in previous:
         record(session, EventTag.bid_replaced, actor=actor, subject=f"tender:{tender.id}",
-               confidential={"bid": old.id, "lot": bid.lot_id, "replaced_by": bid.id}, conceal_actor=True)
+               confidential={"bid": old_id, "lot": bid.lot_id, "replaced_by": bid.id}, conceal_actor=True)
     bid.status, bid.submitted_at, bid.sealed_bid_id = BidStatus.submitted, now, header.bid_id
     entry = record(session, EventTag.bid_submitted, actor=actor, subject=f"tender:{tender.id}",
                    confidential={"bid": bid.id, "tender": tender.id, "lot": bid.lot_id, "sha256": info.key, "size": info.size},
