@@ -276,9 +276,9 @@ def _in_writing_unit(state: Any, call: Callable[[Session], T]) -> T:
 # Every bid is decided on its own, by the same service call as alone (its checks, the deadline by the server
 # clock when it is decided, its audit entries, its receipt's server_time): a refusal rolls back its savepoint
 # only, and one that is audited (late, not a sealed bid) keeps its savepoint, so its record is committed with
-# the group. A request gets its receipt only once the group's commit succeeded; if the commit fails, every
-# request of the group gets that error (none was accepted). The writer that takes a group runs the others'
-# calls in its own thread; their requests wait on the writers' lock and find their result when they get it.
+# the group. A request gets its receipt only once the group's commit succeeded. One waiting request at a time
+# leads: it takes the writers' lock and writes groups (running the others' calls in its own thread) until its
+# own bid is written; the others wait to be told that theirs is, or to lead in their turn.
 GROUP_MAX = 64  # bids in one transaction at most: a group holds the database's write lock for its duration
 
 
@@ -293,23 +293,40 @@ class _Pending:
 
 
 _queue: list[_Pending] = []
-_QUEUE = threading.Lock()
+_TURN = threading.Condition()  # guards _queue and _leading; notified when a group is written
+_leading = False
 
 
 def _in_group_unit(state: Any, call: Callable[[Session], T]) -> T:
     """call(db) in the next group's transaction, under its own savepoint: its result once the group committed."""
+    global _leading
     item = _Pending(call)
-    with _QUEUE:
+    with _TURN:
         _queue.append(item)
-    while not item.done:
-        with _WRITERS:
-            if item.done:
-                break
-            with _QUEUE:
-                group = _queue[:GROUP_MAX]
-                del _queue[:GROUP_MAX]
-            with _across_processes(state.settings):
-                _write_group(state, group)
+        while not item.done and _leading:
+            _TURN.wait()
+        lead = not item.done
+        if lead:
+            _leading = True
+    if lead:
+        try:
+            while not item.done:
+                with _WRITERS:
+                    with _TURN:
+                        group = _queue[:GROUP_MAX]
+                        del _queue[:GROUP_MAX]
+                    try:
+                        with _across_processes(state.settings):
+                            _write_group(state, group)
+                    finally:
+                        for each in group:
+                            each.done = True
+                with _TURN:
+                    _TURN.notify_all()
+        finally:
+            with _TURN:
+                _leading = False
+                _TURN.notify_all()
     if item.error is not None:
         raise item.error
     return item.result  # type: ignore[no-any-return]
@@ -344,6 +361,10 @@ def _write_group(state: Any, group: list[_Pending]) -> None:
         alone = [item for item in group if item.error is not None and not isinstance(item.error, DomainError)]
     except Exception:  # nothing of the group was committed: each bid is written alone
         alone = group
+    except BaseException as e:  # interrupted: nothing of the group was committed, and no request is told otherwise
+        for item in group:
+            item.result, item.error = None, e
+        raise
     finally:
         db.close()  # rolls back whatever was not committed
         try:

@@ -306,3 +306,60 @@ def test_concurrent_one_request_bids_are_written_as_one_group(db, make, settings
     indexes = db.scalars(select(AuditEntry.index).order_by(AuditEntry.index)).all()
     assert indexes == list(range(len(indexes)))  # no gap left by the rolled-back savepoint
     db.rollback()
+
+
+def test_a_group_that_cannot_commit_writes_each_bid_alone(db, engine):
+    """Group commit's fallback (web/bids.py): a bid whose call fails otherwise than by a refusal (a database error,
+    say a deadlock) is written again alone after its group; a group whose commit fails is written bid by bid. A
+    refusal stays a refusal. Nobody is told that an uncommitted bid was accepted."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from core.errors import N_, NotFound
+    from web import bids as web_bids
+
+    class CommitFailsOnce(Session):
+        failed = False
+
+        def commit(self) -> None:
+            if not CommitFailsOnce.failed:
+                CommitFailsOnce.failed = True
+                raise RuntimeError("the group's commit failed")
+            super().commit()
+
+    calls: list[str] = []
+
+    def ok(s):
+        calls.append("ok")
+        s.execute(text("select 1"))
+        return "ok"
+
+    def flaky(s):
+        calls.append("flaky")
+        if calls.count("flaky") == 1:
+            raise RuntimeError("deadlock detected")
+        return "flaky ok"
+
+    def refused(s):
+        calls.append("refused")
+        raise NotFound.one("tender_not_found", N_("No such tender."))
+
+    def run(factory):
+        group = [web_bids._Pending(call) for call in (ok, flaky, refused)]
+        web_bids._write_group(SimpleNamespace(db=factory), group)
+        assert all(item.done for item in group)
+        return group
+
+    # the commit succeeds: the failed call alone is written again, in its own transaction
+    ok_, flaky_, refused_ = run(sessionmaker(bind=engine))
+    assert (ok_.result, ok_.error, flaky_.result, flaky_.error) == ("ok", None, "flaky ok", None)
+    assert refused_.result is None and isinstance(refused_.error, NotFound)
+    assert calls == ["ok", "flaky", "refused", "flaky"]
+    # the group's commit fails: every bid is written alone
+    calls.clear()
+    ok_, flaky_, refused_ = run(sessionmaker(bind=engine, class_=CommitFailsOnce))
+    assert CommitFailsOnce.failed and calls == ["ok", "flaky", "refused", "ok", "flaky", "refused"]
+    assert (ok_.result, ok_.error, flaky_.result, flaky_.error) == ("ok", None, "flaky ok", None)
+    assert refused_.result is None and isinstance(refused_.error, NotFound)
