@@ -63,6 +63,10 @@
     return [importedAny ? "bad" : "na", ""];
   }
 
+  // A new entry is in the log before the next signed checkpoint covers it (one is signed every few seconds while
+  // the log grows): wait for it, asking again every 2 s for up to 2 minutes.
+  let waits = 0;
+
   async function run() {
     try {
       const index = Number(box.dataset.index);
@@ -70,7 +74,11 @@
       const lines = note.split("\n");
       const size = Number(lines[1]);
       const root = b64(lines[2]);
-      if (index >= size) { status.textContent = t("Pending"); return; }
+      if (index >= size) {
+        status.textContent = t("Pending");
+        if (waits++ < 60) setTimeout(run, 2000);
+        return;
+      }
       const proof = await (await fetch(`/api/v1/audit/proof/inclusion?index=${index}&tree_size=${size}`)).json();
       const leaf = await leafHash(b64(box.dataset.entry));
       const ok = await verifyInclusion(leaf, index, size, proof.hashes.map(hex), root);
