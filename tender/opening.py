@@ -410,9 +410,13 @@ class Job:
     parts: list[sealing.UnwrappedPart]
 
 
+RETRY = "retry"  # the sealed file could not be read now
+READ_ATTEMPTS = 5  # tries at reading a sealed file before an unreadable store counts (as withdrawn, E31)
+
+
 @dataclass
 class Outcome:
-    status: str  # an OpenedBidStatus, or "incomplete" (parts missing: back to pending)
+    status: str  # an OpenedBidStatus; "incomplete" (parts missing: back to pending); RETRY (store unreadable now)
     code: str = ""
     detail: str = ""
     price_form: dict[str, Any] = field(default_factory=dict)
@@ -496,11 +500,14 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     the opening (`read_file`). So no blob store, an S3 bucket included, ever holds a readable bid."""
     try:
         present = blobs.exists(job.blob_key)
-    except Exception:  # noqa: BLE001 - a store that cannot answer is not the bidder's fault
-        present = False
+    except Exception as e:  # noqa: BLE001 - a store that cannot answer now may answer later (finish_bid retries)
+        return Outcome(RETRY, "blob_unreadable", type(e).__name__)
     if not present:
         return Outcome(OpenedBidStatus.withdrawn, "blob_missing")
-    stream = _HashingReader(iter(blobs.open(job.blob_key)))
+    try:
+        stream = _HashingReader(iter(blobs.open(job.blob_key)))  # a network store may fail here already
+    except OSError as e:
+        return Outcome(RETRY, "blob_unreadable", type(e).__name__)
     failure: Outcome | None = None
     opened: sealing.OpenedBid | None = None
     try:
@@ -514,11 +521,11 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     except sealing.DecryptionFailed as e:
         failure = Outcome(OpenedBidStatus.revoked, e.code if e.code in REASONS else "container_invalid", str(e))
     except OSError as e:
-        failure = Outcome(OpenedBidStatus.withdrawn, "blob_unreadable", type(e).__name__)
+        return Outcome(RETRY, "blob_unreadable", type(e).__name__)
     try:
         stream.drain()
     except OSError as e:
-        return Outcome(OpenedBidStatus.withdrawn, "blob_unreadable", type(e).__name__)
+        return Outcome(RETRY, "blob_unreadable", type(e).__name__)
     if stream.digest.hexdigest() != job.blob_key or (job.size and stream.size != job.size):
         # checked last and over everything: a stored file that changed is never held against the bidder
         return Outcome(OpenedBidStatus.withdrawn, "blob_hash_mismatch", f"sha256 {stream.digest.hexdigest()} != receipt {job.blob_key}")
@@ -563,6 +570,13 @@ def finish_bid(session: Session, job: Job, outcome: Outcome) -> bool:
     """Record a decryption's outcome, only if this task still holds the claim; publish the record when it was the
     last bid. Returns whether the outcome was recorded."""
     now = clock.now()
+    if outcome.status == RETRY:
+        # the store could not be read (a network store's outage, a disk error): try again later; only after
+        # READ_ATTEMPTS tries is it recorded, as the platform's fault and never the bidder's (E31: withdrawn)
+        if job.attempt < READ_ATTEMPTS:
+            outcome = Outcome("incomplete", outcome.code, outcome.detail)
+        else:
+            outcome = Outcome(OpenedBidStatus.withdrawn, outcome.code, f"{outcome.detail} ({job.attempt} attempts)")
     if outcome.status == "incomplete":
         session.execute(update(OpenedBid).where(OpenedBid.id == job.opened_bid_id, OpenedBid.status == OpenedBidStatus.decrypting,
                                                 OpenedBid.attempts == job.attempt)

@@ -362,6 +362,41 @@ def test_a_task_dying_midway_is_resumed_by_the_sweep_and_no_bid_is_decrypted_twi
     assert opening.sweep(db) == {"reclaimed": 0, "sent": 0, "revoked": 0}
 
 
+def test_an_unreadable_store_is_tried_again_and_only_then_counts_as_withdrawn(db, make, store, monkeypatch):
+    """A store that cannot be read (a network store's outage) is not a verdict: the bid goes back to pending and the
+    sweep sends it again; after READ_ATTEMPTS failed reads it is withdrawn (the platform's fault, E31)."""
+    w = world(db, make, store)
+    reach_deadline(db, w)
+    submit(db, store, w, w.agency_user.id)
+    failing = {w.bids[0].blob_key: 2, w.bids[1].blob_key: 99}  # bid 0 recovers after 2 failed reads; bid 1 never
+    real = opening.decrypt
+
+    class Flaky:  # the store as the decryption task sees it
+        def __init__(self, blobs):  # type: ignore[no-untyped-def]
+            self.blobs = blobs
+
+        def exists(self, key: str) -> bool:
+            return bool(self.blobs.exists(key))
+
+        def open(self, key: str):  # type: ignore[no-untyped-def]
+            if failing.get(key, 0) > 0:
+                failing[key] -= 1
+                raise OSError("the store did not answer")
+            return self.blobs.open(key)
+
+    monkeypatch.setattr(opening, "decrypt", lambda blobs, job: real(Flaky(blobs), job))
+    submit(db, store, w, w.monitor_user.id)
+    assert statuses(db, w) == ["pending", "pending", "opened"]
+    for _ in range(opening.READ_ATTEMPTS):
+        move_to(clock.now() + opening.RESEND_AFTER + timedelta(seconds=1))
+        opening.sweep(db)
+        db.commit()
+        assert tasks.drain(60)
+    assert statuses(db, w) == ["opened", "withdrawn", "opened"]
+    ob = db.scalar(select(OpenedBid).where(OpenedBid.bid_id == w.bids[1].id))
+    assert (ob.reason_code, ob.attempts) == ("blob_unreadable", opening.READ_ATTEMPTS)
+
+
 # ---------------------------------------------------------------- objections, check-in, closing, the PDF
 
 
