@@ -11,7 +11,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, lazyload
@@ -318,15 +318,22 @@ def complete(session: Session, actor: Actor, blobs: BlobStore, bid_id: int, sign
     bid.blob_key, bid.size = info.key, info.size
     bundle = _bundle(session, tender.id)
     assert bundle is not None
-    try:
-        header = sealing.inspect(_BlobReader(blobs.open(info.key)), bundle, lot_id=bid.lot_id, total_size=info.size)  # type: ignore[arg-type]
-    except sealing.SealedBidInvalid as e:
-        bid.status, bid.ended_at = BidStatus.abandoned, now  # the blob stays: nothing uploaded is lost
-        record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender.id}", details={"reason": e.code},
-               confidential={"bid": bid.id, "lot": bid.lot_id, "sha256": info.key, "size": info.size}, conceal_actor=True)
-        raise _recorded(e) from None
+    header = _inspect_or_refuse(session, actor, tender.id, bid, bundle, _BlobReader(blobs.open(info.key)), info, now)  # type: ignore[arg-type]
     _make_submitted(session, actor, tender, lot, org, bid, info, header, signer, now)
     return bid
+
+
+def _inspect_or_refuse(session: Session, actor: Actor, tender_id: int, bid: Bid, bundle: sealing.KeyBundle, stream: BinaryIO,
+                       info: BlobInfo, now: datetime) -> sealing.Header:
+    """E26: the stored file must be a well-formed sealed bid for this tender and lot. A refusal is recorded and the
+    bid abandoned; the blob stays, so nothing uploaded is lost."""
+    try:
+        return sealing.inspect(stream, bundle, lot_id=bid.lot_id, total_size=info.size)
+    except sealing.SealedBidInvalid as e:
+        bid.status, bid.ended_at = BidStatus.abandoned, now
+        record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender_id}", details={"reason": e.code},
+               confidential={"bid": bid.id, "lot": bid.lot_id, "sha256": info.key, "size": info.size}, conceal_actor=True)
+        raise _recorded(e) from None
 
 
 def _make_submitted(session: Session, actor: Actor, tender: Tender, lot: Lot, org: Organisation, bid: Bid, info: BlobInfo,
@@ -412,13 +419,7 @@ def submit_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
               upload_id="", declared_size=info.size, blob_key=info.key, size=info.size, ip=actor.ip or "", started_at=now)
     session.add(bid)
     session.flush()
-    try:
-        header = sealing.inspect(io.BytesIO(data), bundle, lot_id=lot.id, total_size=info.size)
-    except sealing.SealedBidInvalid as e:
-        bid.status, bid.ended_at = BidStatus.abandoned, now  # the blob stays: nothing uploaded is lost
-        record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender.id}", details={"reason": e.code},
-               confidential={"bid": bid.id, "lot": lot.id, "sha256": info.key, "size": info.size}, conceal_actor=True)
-        raise _recorded(e) from None
+    header = _inspect_or_refuse(session, actor, tender.id, bid, bundle, io.BytesIO(data), info, now)
     _make_submitted(session, actor, tender, lot, org, bid, info, header, signer, now)
     return bid
 

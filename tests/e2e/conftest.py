@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,10 +64,11 @@ def browser():  # type: ignore[no-untyped-def]
         b.close()
 
 
-@pytest.fixture
-def new_page(browser, live_server):  # type: ignore[no-untyped-def]
-    """Pages in fresh contexts. A Content-Security-Policy violation on any of them fails the test: the policy
-    (web/security.py) would block the page's own script in every real browser too."""
+@contextmanager
+def pages_on(browser, base_url: str) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """A factory of pages on `base_url`, each in a fresh context (lang="en" sets the English cookie). A
+    Content-Security-Policy violation on any of them fails the test: the policy (web/security.py) would block the
+    page's own script in every real browser too."""
     contexts = []
     violations: list[str] = []
 
@@ -74,9 +77,9 @@ def new_page(browser, live_server):  # type: ignore[no-untyped-def]
             violations.append(message.text)
 
     def make(lang: str = "zh"):  # type: ignore[no-untyped-def]
-        ctx = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        ctx = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, locale="zh-CN")
         if lang == "en":
-            ctx.add_cookies([{"name": "lang", "value": "en", "url": live_server}])
+            ctx.add_cookies([{"name": "lang", "value": "en", "url": base_url}])
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(15000)
@@ -87,6 +90,13 @@ def new_page(browser, live_server):  # type: ignore[no-untyped-def]
     for ctx in contexts:
         ctx.close()
     assert violations == [], f"the page broke the Content-Security-Policy: {violations}"
+
+
+@pytest.fixture
+def new_page(browser, live_server):  # type: ignore[no-untyped-def]
+    """Pages on the shared demo server."""
+    with pages_on(browser, live_server) as make:
+        yield make
 
 
 def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]

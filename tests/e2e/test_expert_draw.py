@@ -24,7 +24,7 @@ from evaluation.draw_models import Seat, SeatStatus
 from evaluation.models import Expert, ExpertSpecialty, Specialty
 from tender.models import Lot, Tender
 from tests.conftest import serving
-from tests.e2e.conftest import assert_no_server_error, login, shot, tr
+from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
 from web.cli import upgrade_database
 
 PASSWORD = "Draw-e2e-2026-pass"
@@ -86,18 +86,8 @@ def draw_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleName
 
 @pytest.fixture
 def page_for(browser, draw_server):  # type: ignore[no-untyped-def]
-    contexts = []
-
-    def make():  # type: ignore[no-untyped-def]
-        ctx = browser.new_context(base_url=draw_server.url, viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(15000)
-        return page
-
-    yield make
-    for ctx in contexts:
-        ctx.close()
+    with pages_on(browser, draw_server.url) as make:
+        yield make
 
 
 def seats(w: SimpleNamespace) -> list[tuple[Seat, str]]:

@@ -19,7 +19,7 @@ from storage.blobs import open_store
 from tender import keyfiles, keyholders
 from tender import services as svc
 from tests.conftest import TEST_PASSWORD, Maker, serving
-from tests.e2e.conftest import assert_no_server_error, login, shot, tr
+from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
 from tests.tender.test_opening import seal_bid
 from tests.tender.test_services import PDF, cast, tender_input
 from web.cli import upgrade_database
@@ -62,18 +62,8 @@ def ceremony(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespa
 @pytest.fixture
 def new_page(browser, ceremony):  # type: ignore[no-untyped-def]
     """Pages on this module's own server (the shared demo server's new_page points elsewhere)."""
-    contexts = []
-
-    def make():  # type: ignore[no-untyped-def]
-        ctx = browser.new_context(base_url=ceremony.url, viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(15000)
-        return page
-
-    yield make
-    for ctx in contexts:
-        ctx.close()
+    with pages_on(browser, ceremony.url) as make:
+        yield make
 
 
 def _holder_submits(page, c: SimpleNamespace, who: str) -> None:  # type: ignore[no-untyped-def]
