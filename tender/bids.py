@@ -10,10 +10,11 @@ import contextlib
 import io
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from audit import EventTag, record
@@ -26,6 +27,8 @@ from tender import access, receipts, rules, sealing
 from tender.keyholders import PublishedBundle
 from tender.lifecycle import Status
 from tender.models import Bid, BidStatus, Lot, Registration, Tender
+
+_BIDS = cast(Table, Bid.__table__)  # the table, for the statements that write many rows at once
 
 # ---------------------------------------------------------------- what the opening relies on
 
@@ -114,9 +117,14 @@ def _late(tender: Tender) -> DomainError:
                         rule="E27", deadline=deadline)
 
 
-def _tender(session: Session, tender_id: int) -> Tender | None:
-    """The tender row alone (its lots, documents and clarifications are not needed here)."""
-    return session.get(Tender, tender_id, options=[lazyload("*")])
+def _tender(session: Session, tender_id: int, *, lock: bool = False) -> Tender | None:
+    """The tender row alone (its lots, documents and clarifications are not needed here). lock: read with a shared
+    lock (PostgreSQL; SQLite has one writer at a time), taken by every write that makes or unmakes a counted bid,
+    so that the closing of bidding (services.close_due_tenders, FOR UPDATE) waits for it and counts what it did."""
+    if not lock:
+        return session.get(Tender, tender_id, options=[lazyload("*")])
+    return session.scalars(select(Tender).where(Tender.id == tender_id).options(lazyload("*"))
+                           .with_for_update(read=True).execution_options(populate_existing=True)).one_or_none()
 
 
 _bundles: dict[tuple[int, str], sealing.KeyBundle] = {}
@@ -164,11 +172,19 @@ def _own_bid(session: Session, actor: Actor, bid_id: int, *, lock: bool = False)
     access.require_role(actor, Role.bidder)
     stmt = select(Bid).where(Bid.id == bid_id)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     bid = session.scalars(stmt).one_or_none()
     if bid is None or actor.organisation_id is None or bid.organisation_id != actor.organisation_id:
         raise NotFound.one("bid_not_found", N_("No such bid."))
     return bid
+
+
+def _locked_with_tender(session: Session, actor: Actor, bid_id: int) -> tuple[Bid, Tender]:
+    """The actor's company's bid, locked, and its tender with a shared lock (see _tender), in the order the
+    closing of bidding takes them (the tender, then its bids): neither waits for the other in a deadlock."""
+    tender = _tender(session, _own_bid(session, actor, bid_id).tender_id, lock=True)
+    assert tender is not None
+    return _own_bid(session, actor, bid_id, lock=True), tender
 
 
 def _uploading(bid: Bid) -> None:
@@ -295,11 +311,10 @@ def complete(session: Session, actor: Actor, blobs: BlobStore, bid_id: int, sign
     """Commit the upload before the deadline, check it is a sealed bid for this tender and lot (E26), make it the
     company's bid for the lot (the previous one is replaced) and sign the receipt (E27). Calling it again on a
     submitted bid returns it unchanged (a client whose connection dropped asks again)."""
-    bid = _own_bid(session, actor, bid_id, lock=True)
+    bid, tender = _locked_with_tender(session, actor, bid_id)
     if bid.status == BidStatus.submitted and bid.receipt:
         return bid
     _uploading(bid)
-    tender = _tender(session, bid.tender_id)
     lot = session.get(Lot, bid.lot_id)
     org = session.get(Organisation, bid.organisation_id)
     assert tender is not None and lot is not None and org is not None
@@ -331,42 +346,85 @@ def _inspect_or_refuse(session: Session, actor: Actor, tender_id: int, bid: Bid,
         return sealing.inspect(stream, bundle, lot_id=bid.lot_id, total_size=info.size)
     except sealing.SealedBidInvalid as e:
         bid.status, bid.ended_at = BidStatus.abandoned, now
-        record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender_id}", details={"reason": e.code},
-               confidential={"bid": bid.id, "lot": bid.lot_id, "sha256": info.key, "size": info.size}, conceal_actor=True)
-        raise _recorded(e) from None
+        raise _refuse_invalid(session, actor, tender_id, bid.id, bid.lot_id, info, e) from None
+
+
+def _refuse_invalid(session: Session, actor: Actor, tender_id: int, bid_id: int, lot_id: int, info: BlobInfo,
+                    error: sealing.SealedBidInvalid) -> DomainError:
+    """E26: the refusal of a file that is not a sealed bid for this tender and lot, recorded (the file is kept)."""
+    record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender_id}", details={"reason": error.code},
+           confidential={"bid": bid_id, "lot": lot_id, "sha256": info.key, "size": info.size}, conceal_actor=True)
+    return _recorded(error)
+
+
+def _receipt_fields(tender: Tender, lot: Lot, org: Organisation) -> dict[str, dict[str, Any]]:
+    """What a receipt says of the tender, the lot and the bidder (receipts.receipt_body)."""
+    return {"tender": {"id": tender.id, "reference": tender.reference, "title": tender.title},
+            "lot": {"id": lot.id, "number": lot.number, "name": lot.name},
+            "bidder": {"id": org.id, "name": org.name, "credit_code": org.credit_code}}
+
+
+def _previous(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+    """The submitted bids of these (lot, company) pairs, locked, oldest first: the bids a new submission replaces
+    (usually none, at most one each). One indexed query (ix_bids_lot_org_status) for any number of pairs."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    rows = session.execute(select(Bid.id, Bid.lot_id, Bid.organisation_id).where(
+        Bid.status == BidStatus.submitted, Bid.lot_id.in_({lot for lot, _ in pairs}),
+        Bid.organisation_id.in_({org for _, org in pairs})).order_by(Bid.id).with_for_update()).all()
+    out: dict[tuple[int, int], list[int]] = {}
+    for bid_id, lot_id, org_id in rows:
+        if (lot_id, org_id) in pairs:
+            out.setdefault((lot_id, org_id), []).append(bid_id)
+    return out
+
+
+def _submission(session: Session, actor: Actor, signer: SigningKey, *, bid_id: int, lot_id: int, fields: dict[str, dict[str, Any]],
+                info: BlobInfo, header: sealing.Header, now: datetime, replaces: list[int]) -> tuple[int, dict[str, Any]]:
+    """E27, what makes a checked sealed bid the company's bid for its lot: a bid_replaced entry for each bid it
+    replaces (the caller marks them replaced), one bid_submitted entry, and the signed receipt. Returns the
+    entry's index and the receipt document."""
+    tender_id = fields["tender"]["id"]
+    for old_id in replaces:
+        record(session, EventTag.bid_replaced, actor=actor, subject=f"tender:{tender_id}",
+               confidential={"bid": old_id, "lot": lot_id, "replaced_by": bid_id}, conceal_actor=True)
+    entry = record(session, EventTag.bid_submitted, actor=actor, subject=f"tender:{tender_id}",
+                   confidential={"bid": bid_id, "tender": tender_id, "lot": lot_id, "sha256": info.key, "size": info.size},
+                   conceal_actor=True)
+    body = receipts.receipt_body(origin=signer.name, bid_id=bid_id, **fields, sha256=info.key, size=info.size,
+                                 sealed_bid_id=header.bid_id, server_time=now, audit_index=entry.index)
+    return entry.index, receipts.sign_receipt(body, signer)
+
+
+def _mark_replaced(session: Session, replaced: list[tuple[int, datetime]]) -> None:
+    """(bid id, when) pairs: each bid replaced by a newer submission at that time (E27)."""
+    if replaced:
+        table = _BIDS
+        session.execute(table.update().where(table.c.id == bindparam("b_id")).values(status=BidStatus.replaced, ended_at=bindparam("b_at")),
+                        [{"b_id": bid_id, "b_at": at} for bid_id, at in replaced])
 
 
 def _make_submitted(session: Session, actor: Actor, tender: Tender, lot: Lot, org: Organisation, bid: Bid, info: BlobInfo,
                     header: sealing.Header, signer: SigningKey, now: datetime) -> None:
-    """E27: the checked sealed bid becomes the company's bid for the lot (its previous one is replaced, audited),
-    one bid_submitted audit entry, and the signed receipt on the row."""
-    # one indexed select of the ids (ix_bids_lot_org_status), locked; usually none, at most one
-    previous = session.scalars(select(Bid.id).where(Bid.lot_id == bid.lot_id, Bid.organisation_id == bid.organisation_id,
-                                                    Bid.status == BidStatus.submitted, Bid.id != bid.id).order_by(Bid.id).with_for_update()).all()
-    if previous:
-        session.execute(update(Bid).where(Bid.id.in_(previous)).values(status=BidStatus.replaced, ended_at=now))
-    for old_id in previous:
-        record(session, EventTag.bid_replaced, actor=actor, subject=f"tender:{tender.id}",
-               confidential={"bid": old_id, "lot": bid.lot_id, "replaced_by": bid.id}, conceal_actor=True)
+    """E27 for a completed resumable upload: the bid becomes the company's bid for the lot (see _submission)."""
+    previous = [i for i in _previous(session, [(bid.lot_id, bid.organisation_id)]).get((bid.lot_id, bid.organisation_id), []) if i != bid.id]
+    _mark_replaced(session, [(old_id, now) for old_id in previous])
     bid.status, bid.submitted_at, bid.sealed_bid_id = BidStatus.submitted, now, header.bid_id
-    entry = record(session, EventTag.bid_submitted, actor=actor, subject=f"tender:{tender.id}",
-                   confidential={"bid": bid.id, "tender": tender.id, "lot": bid.lot_id, "sha256": info.key, "size": info.size},
-                   conceal_actor=True)
-    bid.audit_index = entry.index
-    body = receipts.receipt_body(
-        origin=signer.name, bid_id=bid.id, tender={"id": tender.id, "reference": tender.reference, "title": tender.title},
-        lot={"id": lot.id, "number": lot.number, "name": lot.name}, bidder={"id": org.id, "name": org.name, "credit_code": org.credit_code},
-        sha256=info.key, size=info.size, sealed_bid_id=header.bid_id, server_time=now, audit_index=entry.index,
-    )
-    doc = receipts.sign_receipt(body, signer)
+    bid.audit_index, doc = _submission(session, actor, signer, bid_id=bid.id, lot_id=bid.lot_id, fields=_receipt_fields(tender, lot, org),
+                                       info=info, header=header, now=now, replaces=previous)
     bid.receipt, bid.receipt_signature, bid.receipt_signer = doc["body"], doc["signature"], doc["signer"]
     session.flush()
 
 
 # ---------------------------------------------------------------- one request for a small bid (E26/E27)
 # A sealed bid of at most one part (blobs.part_limit) may be sent whole in one request: the same checks and the
-# same result as begin + one part + complete, in one unit of work, with one audit entry (bid_submitted; no
-# bid_upload_started, as nothing stays open). A deadline burst of small bids then costs a third of the requests.
+# same result as begin + one part + complete, with one audit entry (bid_submitted; no bid_upload_started, as
+# nothing stays open). A deadline burst of small bids then costs a third of the requests. It is done in two
+# steps: prepare_whole, read-only and outside the database's write lock, checks all that cannot change (the
+# registration, the lot, the size, E26's structural check) and stores the ciphertext; submit_prepared then
+# decides a whole group of prepared bids under the write lock, in one transaction, with one statement per kind
+# of write for the group: the web layer queues the bids that arrive together (group commit, web/bids.py).
 
 
 def _whole_size(data: bytes, part_limit: int) -> int:
@@ -378,57 +436,124 @@ def _whole_size(data: bytes, part_limit: int) -> int:
     return len(data)
 
 
-def store_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes, *, max_bytes: int) -> BlobInfo | None:
-    """Optional, read-only, before the unit of work that submits: for a bidder whose company is registered for
-    this lot of this tender (one query; the other checks are submit_whole's), store the ciphertext durably
-    (blobs.put, fsynced) so that this slow step holds no database write lock, and return what submit_whole then
-    takes instead of the bytes. Otherwise it returns None and stores nothing: submit_whole decides, and records
-    what must be recorded. A blob stored here and then refused (say the deadline passed meanwhile) stays in the
-    store, like a refused upload: nothing uploaded is lost (and a registered bidder can store as much with the
-    resumable upload)."""
-    if not actor.has(Role.bidder) or actor.organisation_id is None:
-        return None
+@dataclass(frozen=True)
+class WholeBid:
+    """A small sealed bid as prepare_whole leaves it for submit_prepared. `info` is None for a bid that came after
+    the deadline (submit_prepared records the refusal); `invalid` is set for a file that is not a sealed bid for
+    this tender and lot (E26: refused, recorded and kept)."""
+
+    actor: Actor
+    tender_id: int
+    lot_id: int
+    info: BlobInfo | None = None
+    header: sealing.Header | None = None
+    invalid: sealing.SealedBidInvalid | None = None
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # the receipt's tender, lot and bidder
+
+
+def prepare_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes, *, max_bytes: int) -> WholeBid:
+    """Read-only, before the writing unit of work: begin's checks (a bidder whose company registered for this lot
+    of this published tender, within the size limits, the tender accepting bids) and E26's structural check,
+    then the ciphertext stored durably (blobs.put, fsynced; so this slow step holds no write lock). A refusal
+    that is not recorded is raised here; a late one (E27) is left to submit_prepared, which records it. What
+    can change meanwhile (the tender's status, the deadline) is decided again by submit_prepared; what cannot
+    is not: a registration is never removed, the published key bundle never changes."""
+    size = _whole_size(data, blobs.part_limit)
     try:
-        size = _whole_size(data, blobs.part_limit)
-    except DomainError:
-        return None
-    registered = session.scalar(select(Registration.id).join(Lot, Lot.id == Registration.lot_id).where(
-        Registration.lot_id == lot_id, Registration.organisation_id == actor.organisation_id, Lot.tender_id == tender_id))
-    if not registered or size > max_bytes:
-        return None
-    return blobs.put([data], max_size=size)
+        tender, lot, bundle = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "whole", audit=False)
+    except DomainError as e:
+        if e.problems[0].code != "bid_deadline_passed":
+            raise
+        return WholeBid(actor, tender_id, lot_id)
+    org = session.get(Organisation, actor.organisation_id)
+    assert org is not None
+    info = blobs.put([data], max_size=size)
+    try:
+        header, invalid = sealing.inspect(io.BytesIO(data), bundle, lot_id=lot.id, total_size=size), None
+    except sealing.SealedBidInvalid as e:
+        header, invalid = None, e
+    return WholeBid(actor, tender_id, lot_id, info, header, invalid, _receipt_fields(tender, lot, org))
+
+
+def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid]) -> list[Bid | DomainError]:
+    """Decide prepared bids in the caller's transaction, in order (E27 by the server clock as each is decided):
+    for each, the company's new bid with its signed receipt (a transient Bid: id, receipt and the fields the
+    receipt states), or its refusal (recorded where it must be: late, or not a sealed bid, whose file is kept
+    and whose row is abandoned). A later bid of the same company and lot replaces an earlier one, here as
+    across groups. Nothing is written for an unrecorded refusal. The tenders are read with a shared lock, so
+    that the closing of bidding (services.close_due_tenders, FOR UPDATE) waits for these bids to be committed
+    and counts them."""
+    rows = _rows(session)
+    results: list[Bid | DomainError | None] = [None] * len(items)
+    inserts: list[tuple[int, dict[str, Any]]] = []  # (position, row)
+    for i, item in enumerate(items):
+        actor = item.actor
+        tender = _cached(rows, (Tender, item.tender_id, "locked"), lambda: _tender(session, item.tender_id, lock=True))  # noqa: B023
+        try:
+            if tender is None:
+                raise NotFound.one("tender_not_found", N_("No such tender."))
+            if item.info is None:  # after the deadline when it was prepared: the server clock does not go back
+                raise _refuse_late(session, actor, tender, None, "whole")
+            _check_accepting(session, actor, tender, None, "whole")
+        except DomainError as e:
+            results[i] = e
+            continue
+        now = clock.now()
+        info = item.info
+        inserts.append((i, {"tender_id": item.tender_id, "lot_id": item.lot_id, "organisation_id": actor.organisation_id,
+                            "user_id": actor.user_id, "upload_id": "", "declared_size": info.size, "blob_key": info.key, "size": info.size,
+                            "ip": actor.ip or "", "started_at": now, "receipt": "", "receipt_signature": "", "receipt_signer": "",
+                            **({"status": BidStatus.abandoned, "ended_at": now, "sealed_bid_id": "", "submitted_at": None}
+                               if item.invalid else
+                               {"status": BidStatus.submitted, "ended_at": None, "sealed_bid_id": item.header.bid_id, "submitted_at": now})}))  # type: ignore[union-attr]
+    if not inserts:
+        return results  # type: ignore[return-value]
+    previous = _previous(session, [(row["lot_id"], row["organisation_id"]) for _, row in inserts if row["status"] == BidStatus.submitted])
+    table = _BIDS
+    ids = session.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), [row for _, row in inserts]).scalars().all()
+    replaced: list[tuple[int, datetime]] = []
+    receipts_of: list[dict[str, Any]] = []
+    for (i, row), bid_id in zip(inserts, ids, strict=True):
+        item = items[i]
+        assert item.info is not None
+        info = item.info
+        if item.invalid is not None:
+            results[i] = _refuse_invalid(session, item.actor, item.tender_id, bid_id, item.lot_id, info, item.invalid)
+            continue
+        pair = (row["lot_id"], row["organisation_id"])
+        replaces = previous.get(pair, [])
+        replaced += [(old_id, row["started_at"]) for old_id in replaces]
+        previous[pair] = [bid_id]  # a later bid of the group for the same lot replaces this one
+        assert item.header is not None
+        index, doc = _submission(session, item.actor, signer, bid_id=bid_id, lot_id=item.lot_id, fields=item.fields, info=info,
+                                 header=item.header, now=row["started_at"], replaces=replaces)
+        receipts_of.append({"b_id": bid_id, "b_index": index, "b_receipt": doc["body"], "b_signature": doc["signature"], "b_signer": doc["signer"]})
+        results[i] = Bid(**{**row, "id": bid_id, "audit_index": index, "receipt": doc["body"], "receipt_signature": doc["signature"],
+                            "receipt_signer": doc["signer"]})
+    _mark_replaced(session, replaced)
+    if receipts_of:
+        session.execute(table.update().where(table.c.id == bindparam("b_id")).values(
+            audit_index=bindparam("b_index"), receipt=bindparam("b_receipt"), receipt_signature=bindparam("b_signature"),
+            receipt_signer=bindparam("b_signer")), receipts_of)
+    return results  # type: ignore[return-value]
 
 
 def submit_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes,
-                 signer: SigningKey, *, max_bytes: int, stored: BlobInfo | None = None) -> Bid:
-    """Submit a small sealed bid whole (at most blobs.part_limit bytes): the checks of begin (registration, the
-    deadline by the server clock, E27), the ciphertext stored durably, the E26 check that it is a sealed bid for
-    this tender and lot, then as complete(): the company's previous bid for the lot is replaced and the receipt
-    signed. `data` is the sealed file's bytes; `stored`, what store_whole stored of them (then they are not stored
-    again). An upload of the same lot still in progress is left open: if it is completed later it is the newer bid
-    and replaces this one (E27)."""
-    size = _whole_size(data, blobs.part_limit)
-    rows = _rows(session)
-    tender, lot, bundle = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "whole", rows=rows)
-    assert actor.organisation_id is not None and actor.user_id is not None
-    org = _cached(rows, (Organisation, actor.organisation_id), lambda: session.get(Organisation, actor.organisation_id))
-    assert org is not None
-    info = stored if stored is not None and stored.size == size else blobs.put([data], max_size=size)
-    now = clock.now()
-    bid = Bid(tender_id=tender.id, lot_id=lot.id, organisation_id=actor.organisation_id, user_id=actor.user_id, status=BidStatus.uploading,
-              upload_id="", declared_size=info.size, blob_key=info.key, size=info.size, ip=actor.ip or "", started_at=now)
-    session.add(bid)
-    session.flush()
-    header = _inspect_or_refuse(session, actor, tender.id, bid, bundle, io.BytesIO(data), info, now)
-    _make_submitted(session, actor, tender, lot, org, bid, info, header, signer, now)
+                 signer: SigningKey, *, max_bytes: int) -> Bid:
+    """Submit a small sealed bid whole (at most blobs.part_limit bytes), prepared and decided in the caller's
+    transaction: the company's new bid (the session's row), or the refusal raised. An upload of the same lot
+    still in progress is left open: if it is completed later it is the newer bid and replaces this one (E27)."""
+    result = submit_prepared(session, signer, [prepare_whole(session, actor, blobs, tender_id, lot_id, data, max_bytes=max_bytes)])[0]
+    if isinstance(result, DomainError):
+        raise result
+    bid = session.get(Bid, result.id)
+    assert bid is not None
     return bid
 
 
 def withdraw(session: Session, actor: Actor, bid_id: int) -> Bid:
     """E27: a bidder may withdraw its own bid before the deadline; then the company has no bid on that lot."""
-    bid = _own_bid(session, actor, bid_id, lock=True)
-    tender = _tender(session, bid.tender_id)
-    assert tender is not None
+    bid, tender = _locked_with_tender(session, actor, bid_id)
     if bid.status not in (BidStatus.submitted, BidStatus.uploading):
         raise Conflict.one("bid_not_withdrawable", N_("Only a submitted bid or an upload in progress can be withdrawn; this one is %(status)s."), status=bid.status)
     _check_accepting(session, actor, tender, bid, "withdraw")

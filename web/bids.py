@@ -114,8 +114,9 @@ async def begin_upload(request: Request, tender_id: int, data: dict[str, Any]) -
 async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[str, Any]:
     """A small sealed bid (at most one part) in one request: its receipt, or the refusal begin or complete would
     give. Reading: at most part_size + 1 bytes of the body are read (a larger body is refused by the service
-    without reading the rest). A read-only unit of work checks and stores the ciphertext (its fsync holds no
-    write lock), then a short writing one decides, records and signs (tender.bids.submit_whole)."""
+    without reading the rest). A read-only unit of work checks and stores the ciphertext (tender.bids.
+    prepare_whole: its fsync holds no write lock), then the bid is decided, recorded and signed with the others
+    of its group (group commit, below)."""
     state = request.app.state
     blobs = state.blobs
     limit = blobs.part_limit
@@ -128,19 +129,13 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
     max_bytes = state.settings.max_bid_bytes
     actor_of = _actor_loader(request)
 
-    signer = _signer(state.settings)
-
     def work() -> dict[str, Any]:  # one worker thread: the reading unit of work is closed before the writing one
         with state.db_read() as db:
             actor = actor_of(db)
-            stored = bids.store_whole(db, actor, blobs, tender_id, lot_id, data, max_bytes=max_bytes)
+            item = bids.prepare_whole(db, actor, blobs, tender_id, lot_id, data, max_bytes=max_bytes)
         request.state.actor = actor
-
-        def write(db: Session) -> dict[str, Any]:
-            bid = bids.submit_whole(db, actor, blobs, tender_id, lot_id, data, signer, max_bytes=max_bytes, stored=stored)
-            return {**receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer), **_links(bid)}
-
-        return _in_group_unit(state, write)
+        bid = _in_group_unit(state, item)
+        return {**receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer), **_links(bid)}
 
     return await anyio.to_thread.run_sync(work)
 
@@ -271,24 +266,24 @@ def _in_writing_unit(state: Any, call: Callable[[Session], T]) -> T:
             db.close()  # rolls back whatever was not committed
 
 
-# Group commit (the one-request route): the bid writes that queue in this process while one group is written are
-# taken together by the next writer, in one transaction with a SAVEPOINT per bid and one commit for the group.
-# Every bid is decided on its own, by the same service call as alone (its checks, the deadline by the server
-# clock when it is decided, its audit entries, its receipt's server_time): a refusal rolls back its savepoint
-# only, and one that is audited (late, not a sealed bid) keeps its savepoint, so its record is committed with
-# the group. A request gets its receipt only once the group's commit succeeded. One waiting request at a time
-# leads: it takes the writers' lock and writes groups (running the others' calls in its own thread) until its
-# own bid is written; the others wait to be told that theirs is, or to lead in their turn.
+# Group commit (the one-request route): the prepared bids that queue in this process while one group is written
+# are taken together by the next writer and decided by tender.bids.submit_prepared in one transaction: one
+# statement per kind of write for the whole group and one commit. Every bid is decided on its own (its checks,
+# the deadline by the server clock when it is decided, its audit entries, its receipt's server_time); a refusal
+# that must stay on record (late, not a sealed bid) is committed with the group. A request gets its receipt
+# only once the group's commit succeeded. One waiting request at a time leads: it takes the writers' lock and
+# writes groups (the others' bids too, in its own thread) until its own bid is written; the others wait to be
+# told that theirs is, or to lead in their turn.
 GROUP_MAX = 64  # bids in one transaction at most: a group holds the database's write lock for its duration
 
 
 class _Pending:
-    __slots__ = ("call", "done", "error", "result")
+    __slots__ = ("done", "error", "item", "result")
 
-    def __init__(self, call: Callable[[Session], Any]):
-        self.call = call
+    def __init__(self, item: bids.WholeBid):
+        self.item = item
         self.done = False
-        self.result: Any = None
+        self.result: Bid | None = None
         self.error: BaseException | None = None
 
 
@@ -297,10 +292,11 @@ _TURN = threading.Condition()  # guards _queue and _leading; notified when a gro
 _leading = False
 
 
-def _in_group_unit(state: Any, call: Callable[[Session], T]) -> T:
-    """call(db) in the next group's transaction, under its own savepoint: its result once the group committed."""
+def _in_group_unit(state: Any, prepared: bids.WholeBid) -> Bid:
+    """The prepared bid decided in the next group's transaction: the new bid once the group committed, or its
+    refusal raised."""
     global _leading
-    item = _Pending(call)
+    item = _Pending(prepared)
     with _TURN:
         _queue.append(item)
         while not item.done and _leading:
@@ -329,70 +325,42 @@ def _in_group_unit(state: Any, call: Callable[[Session], T]) -> T:
                 _TURN.notify_all()
     if item.error is not None:
         raise item.error
-    return item.result  # type: ignore[no-any-return]
+    assert item.result is not None
+    return item.result
 
 
 def _write_group(state: Any, group: list[_Pending]) -> None:
-    """One transaction for the group, a savepoint per bid. A bid whose call failed otherwise than by a refusal (a
-    database error: on PostgreSQL, say, a deadlock with another process's writer) is then written alone, in its
-    own transaction, as is every bid of a group whose commit failed: no bid is lost to its group."""
-    db: Session = state.db()
-    alone: list[_Pending] = []
+    """One transaction for the group. If it fails otherwise than by a refusal (a database error: on PostgreSQL,
+    say, a deadlock with another process's writer), or its commit does, nothing of it was committed and each bid
+    is written alone, in its own transaction: no bid is lost to its group, and nobody is told that an
+    uncommitted bid was accepted."""
+    signer = _signer(state.settings)
     try:
+        _decide(state, signer, group)
+    except Exception:
         for item in group:
-            savepoint = db.begin_nested()
-            keep = True
             try:
-                item.result = item.call(db)
-            except DomainError as e:  # this bid's refusal: the others go on
-                item.error, keep = e, bids.is_recorded(e)
-            except Exception as e:
-                item.error, keep = e, False
-            try:
-                if keep:
-                    savepoint.commit()
-                else:
-                    savepoint.rollback()
+                _decide(state, signer, [item])
             except Exception as e:
                 item.result, item.error = None, e
-                if savepoint.is_active:
-                    savepoint.rollback()
-        db.commit()
-        alone = [item for item in group if item.error is not None and not isinstance(item.error, DomainError)]
-    except Exception:  # nothing of the group was committed: each bid is written alone
-        alone = group
     except BaseException as e:  # interrupted: nothing of the group was committed, and no request is told otherwise
         for item in group:
             item.result, item.error = None, e
         raise
     finally:
-        db.close()  # rolls back whatever was not committed
-        try:
-            for item in alone:
-                _write_alone(state, item)
-        finally:
-            for item in group:
-                item.done = True
+        for item in group:
+            item.done = True
 
 
-def _write_alone(state: Any, item: _Pending) -> None:
-    item.result, item.error = None, None
+def _decide(state: Any, signer: SigningKey, group: list[_Pending]) -> None:
     db: Session = state.db()
     try:
-        out = item.call(db)
+        results = bids.submit_prepared(db, signer, [item.item for item in group])
         db.commit()
-        item.result = out
-    except DomainError as e:
-        item.error = e
-        if bids.is_recorded(e):
-            try:
-                db.commit()
-            except Exception as e2:
-                item.error = e2
-    except Exception as e:
-        item.error = e
     finally:
-        db.close()
+        db.close()  # rolls back whatever was not committed
+    for item, result in zip(group, results, strict=True):
+        item.result, item.error = (None, result) if isinstance(result, DomainError) else (result, None)
 
 
 @get("/api/v1/bids/{bid_id:int}/parts", sync_to_thread=True)

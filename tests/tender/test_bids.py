@@ -254,14 +254,22 @@ def test_submit_whole_gives_the_same_receipt_with_one_audit_entry_and_replaces_t
     assert len(started) == 1 and len(submitted) == 2 and len(_tags(db, "tender.bid.replaced")) == 1  # the first bid's
     entry = db.get(AuditEntry, bid.audit_index)
     assert entry.tag == "tender.bid.submitted" and entry.actor_user_id is None and entry.organisation_id is None
-    # the same through store_whole (read-only checks, then the ciphertext stored before the writing unit)
-    data2 = sealed_bid(db, w.tender, w.lot1, b"z" * 1000)
-    stored = bids.store_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data2, max_bytes=1 << 20)
-    assert stored is not None and blobs.exists(stored.key)
-    again = bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data2, signer, max_bytes=1 << 20, stored=stored)
-    assert again.blob_key == stored.key and again.status == BidStatus.submitted
-    db.refresh(bid)
-    assert bid.status == BidStatus.replaced and bids.counted_bids(db, w.tender.id) == [again]
+    # the same in two steps: prepare_whole (read-only checks, the ciphertext stored before the writing unit), then
+    # submit_prepared (the decision): two bids of one group, the second replacing the first at once
+    data2, data3 = sealed_bid(db, w.tender, w.lot1, b"z" * 1000), sealed_bid(db, w.tender, w.lot1, b"w" * 1000)
+    prepared = [bids.prepare_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, d, max_bytes=1 << 20) for d in (data2, data3)]
+    assert all(p.info is not None and blobs.exists(p.info.key) and p.header is not None for p in prepared)
+    second, third = bids.submit_prepared(db, signer, prepared)
+    assert isinstance(second, Bid) and isinstance(third, Bid) and second.blob_key == prepared[0].info.key
+    db.expire_all()
+    assert [db.get(Bid, b.id).status for b in (bid, second, third)] == [BidStatus.replaced] * 2 + [BidStatus.submitted]
+    assert bids.counted_bids(db, w.tender.id) == [db.get(Bid, third.id)]
+    replaced = _tags(db, "tender.bid.replaced")
+    assert len(replaced) == 3 and replaced[-1].index < third.audit_index  # each replacement recorded before the new bid
+    for new_bid in (second, third):
+        stored = db.get(Bid, new_bid.id)
+        body = receipts.verify_receipt(bids.receipt_document(db, w.bidder, new_bid.id), [signer.verifier])
+        assert body["bid"] == stored.id and body["audit_index"] == stored.audit_index == new_bid.audit_index and stored.receipt == new_bid.receipt
 
 
 def test_submit_whole_refusals(db, make, blobs, signer):
@@ -270,7 +278,9 @@ def test_submit_whole_refusals(db, make, blobs, signer):
     with pytest.raises(Conflict) as e:
         bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20)
     assert e.value.problems[0].code == "not_registered"
-    assert bids.store_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20) is None  # nothing stored
+    with pytest.raises(Conflict):  # refused before anything is stored
+        bids.prepare_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+    assert not blobs.exists(__import__("hashlib").sha256(data).hexdigest())
     with pytest.raises(Forbidden):
         bids.submit_whole(db, w.agency, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20)
     ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
@@ -291,14 +301,16 @@ def test_submit_whole_refusals(db, make, blobs, signer):
     bid = db.scalars(select(Bid)).one()
     assert bid.status == BidStatus.abandoned and blobs.exists(bid.blob_key)
     assert [r.details["reason"] for r in _tags(db, "tender.bid.refused")] == ["sealed_wrong_lot"]
-    # E27: at the deadline, refused and recorded (store_whole decides nothing and records nothing: it checks only
-    # the registration; the ciphertext it stored stays, never counted)
+    # E27: at the deadline, refused and recorded (prepare_whole records nothing and stores nothing: it leaves the
+    # decision to submit_prepared, which records it)
     clock.shift(clock.as_utc(w.deadline) - clock.now())
-    stored = bids.store_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
-    assert len(_tags(db, "tender.bid.refused")) == 1
+    prepared = bids.prepare_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+    assert prepared.info is None and len(_tags(db, "tender.bid.refused")) == 1
+    [late] = bids.submit_prepared(db, signer, [prepared])
+    assert isinstance(late, Conflict) and late.problems[0].code == "bid_deadline_passed" and bids.is_recorded(late)
     with pytest.raises(Conflict) as e:
-        bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20, stored=stored)
+        bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20)
     assert e.value.problems[0].code == "bid_deadline_passed" and bids.is_recorded(e.value)
     refused = _tags(db, "tender.bid.refused")
-    assert len(refused) == 2 and refused[-1].details["step"] == "whole" and refused[-1].details["reason"] == "bid_deadline_passed"
+    assert len(refused) == 3 and refused[-1].details["step"] == "whole" and refused[-1].details["reason"] == "bid_deadline_passed"
     assert bids.counted_bids(db, w.tender.id) == []
