@@ -141,18 +141,17 @@ SYSTEM = Actor(user_id=None, username="system", role="system", organisation_id=N
 
 
 def actor_for(user: User, ip: str = "", role: str | None = None) -> Actor:
-    roles = frozenset(user.roles or [])
-    acting = role if role in roles else (sorted(roles)[0] if roles else None)
     org = user.organisation
-    return Actor(
-        user_id=user.id,
-        username=user.username,
-        role=acting,
-        organisation_id=user.organisation_id,
-        ip=ip,
-        roles=roles,
-        organisation_kind=org.kind if org else None,
-    )
+    return make_actor(user.id, user.username, user.roles, user.organisation_id, org.kind if org else None, ip, role)
+
+
+def make_actor(user_id: int, username: str, roles: list[str] | None, organisation_id: int | None, organisation_kind: str | None,
+               ip: str = "", role: str | None = None) -> Actor:
+    """A user acting in `role` if it is one of theirs, else in the first of their roles."""
+    held = frozenset(roles or [])
+    acting = role if role in held else (sorted(held)[0] if held else None)
+    return Actor(user_id=user_id, username=username, role=acting, organisation_id=organisation_id, ip=ip, roles=held,
+                 organisation_kind=organisation_kind)
 
 
 _hasher = PasswordHasher()

@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from audit import EventTag, record
 from core import clock, credit_code
@@ -25,6 +25,7 @@ from core.identity import (
     User,
     actor_for,
     hash_password,
+    make_actor,
     needs_rehash,
     recent_failures,
     verify_password,
@@ -79,8 +80,19 @@ def logout(session: Session, actor: Actor) -> None:
         record(session, EventTag.auth_logout, actor=actor, subject=f"user:{actor.user_id}", details={})
 
 
+def load_actor(session: Session, user_id: int, ip: str, role: str | None) -> Actor | None:
+    """The acting person of a logged-in request, as actor_for(load_user(...)) gives it, in one plain query: every
+    logged-in request pays for it."""
+    row = session.execute(
+        select(User.id, User.username, User.roles, User.organisation_id, Organisation.kind)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(User.id == user_id, User.active.is_(True))
+    ).first()
+    return make_actor(*row, ip=ip, role=role) if row is not None else None
+
+
 def load_user(session: Session, user_id: int) -> User | None:
-    user = session.scalars(select(User).where(User.id == user_id).options(selectinload(User.organisation))).one_or_none()
+    user = session.scalars(select(User).where(User.id == user_id).options(joinedload(User.organisation))).one_or_none()
     return user if user is not None and user.active else None
 
 

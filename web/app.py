@@ -19,7 +19,6 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
-from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy import text
 
@@ -54,7 +53,7 @@ from web import draws as draw_pages
 from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
 from web.security import add_security_headers
-from web.sessions import LazySessionConfig
+from web.sessions import LazySessionConfig, SessionFileStore
 
 log = logging.getLogger("etender")
 HERE = Path(__file__).parent
@@ -209,7 +208,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
         session_store: Any = RedisStore.with_client(url=settings.session_store, namespace="etender-sessions")
     else:
-        session_store = FileStore(settings.data_dir / "sessions")
+        session_store = SessionFileStore(settings.data_dir / "sessions")
     sessions = LazySessionConfig(
         store="sessions", key="etender_session", max_age=8 * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
     )

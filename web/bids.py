@@ -19,6 +19,8 @@ record committed before the error is answered."""
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 import fcntl
 import os
@@ -37,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import N_, DomainError, ValidationFailed
-from core.identity import Actor, Organisation, actor_for, anonymous
+from core.identity import Actor, Organisation, anonymous
 from core.signing import SigningKey, signing_key
 from tender import accounts, bids, receipts, rules, services
 from tender.lifecycle import Status
@@ -129,15 +131,18 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
     max_bytes = state.settings.max_bid_bytes
     actor_of = _actor_loader(request)
 
-    def work() -> dict[str, Any]:  # one worker thread: the reading unit of work is closed before the writing one
+    def prepare() -> bids.WholeBid:  # one worker thread: its reading unit of work is closed before the bid queues
         with state.db_read() as db:
             actor = actor_of(db)
             item = bids.prepare_whole(db, actor, blobs, tender_id, lot_id, data, max_bytes=max_bytes)
         request.state.actor = actor
-        bid = _in_group_unit(state, item)
-        return {**receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer), **_links(bid)}
+        return item
 
-    return await anyio.to_thread.run_sync(work)
+    item = await anyio.to_thread.run_sync(prepare)
+    future: asyncio.Future[Bid] = asyncio.get_running_loop().create_future()
+    _writer(state).submit(item, future)
+    bid = await future
+    return {**receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer), **_links(bid)}
 
 
 def _links(bid: Bid) -> dict[str, Any]:
@@ -154,8 +159,8 @@ def _actor_loader(request: Request) -> Callable[[Session], Actor]:
     role = request.session.get(SESSION_ROLE) if uid else None
 
     def load(db: Session) -> Actor:
-        user = accounts.load_user(db, int(uid)) if uid else None
-        return actor_for(user, ip, role) if user is not None else anonymous(ip)
+        actor = accounts.load_actor(db, int(uid), ip, role) if uid else None
+        return actor or anonymous(ip)
 
     return load
 
@@ -267,13 +272,11 @@ def _in_writing_unit(state: Any, call: Callable[[Session], T]) -> T:
 
 
 # Group commit (the one-request route): the prepared bids that queue in this process while one group is written
-# are taken together by the next writer and decided by tender.bids.submit_prepared in one transaction: one
-# statement per kind of write for the whole group and one commit. Every bid is decided on its own (its checks,
-# the deadline by the server clock when it is decided, its audit entries, its receipt's server_time); a refusal
-# that must stay on record (late, not a sealed bid) is committed with the group. A request gets its receipt
-# only once the group's commit succeeded. One waiting request at a time leads: it takes the writers' lock and
-# writes groups (the others' bids too, in its own thread) until its own bid is written; the others wait to be
-# told that theirs is, or to lead in their turn.
+# are taken together by the app's writer thread (_GroupWriter) and decided by tender.bids.submit_prepared in one
+# transaction: one statement per kind of write for the whole group and one commit. Every bid is decided on its
+# own (its checks, the deadline by the server clock when it is decided, its audit entries, its receipt's
+# server_time); a refusal that must stay on record (late, not a sealed bid) is committed with the group. A
+# request gets its receipt only once the group's commit succeeded.
 GROUP_MAX = 64  # bids in one transaction at most: a group holds the database's write lock for its duration
 
 
@@ -287,46 +290,79 @@ class _Pending:
         self.error: BaseException | None = None
 
 
-_queue: list[_Pending] = []
-_TURN = threading.Condition()  # guards _queue and _leading; notified when a group is written
-_leading = False
+class _GroupWriter:
+    """The thread of an app (in each web process) that writes the queued one-request bids, a group at a time: it
+    takes the writers' lock, then every bid queued by then (at most GROUP_MAX), writes them (_write_group) and
+    answers each request on its event loop. A request waits for its answer without holding a thread. The thread
+    ends after IDLE seconds without bids and is started again by the next one."""
+
+    IDLE = 5.0
+
+    def __init__(self, state: Any):
+        self.state = state
+        self.queue: collections.deque[tuple[bids.WholeBid, asyncio.Future[Bid]]] = collections.deque()
+        self._ready = threading.Condition()
+        self._running = False
+
+    def submit(self, item: bids.WholeBid, future: asyncio.Future[Bid]) -> None:
+        with self._ready:
+            self.queue.append((item, future))
+            if self._running:
+                self._ready.notify()
+                return
+            self._running = True
+        threading.Thread(target=self._run, name="bid-group-writer", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                if not self.queue:
+                    self._ready.wait(self.IDLE)
+                    if not self.queue:
+                        self._running = False
+                        return
+            with _WRITERS:
+                with self._ready:
+                    taken = [self.queue.popleft() for _ in range(min(GROUP_MAX, len(self.queue)))]
+                group = [_Pending(item) for item, _ in taken]
+                try:
+                    with _across_processes(self.state.settings):
+                        _write_group(self.state, group)
+                except BaseException as e:  # noqa: BLE001 - the lock could not be taken, or interrupted: answered, never lost silently
+                    for pending in group:
+                        if not pending.done:
+                            pending.result, pending.error = None, e
+            self._answer([(future, pending) for (_, future), pending in zip(taken, group, strict=True)])
+
+    @staticmethod
+    def _answer(answers: list[tuple[asyncio.Future[Bid], _Pending]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Bid], _Pending]]] = {}
+        for future, pending in answers:
+            by_loop.setdefault(future.get_loop(), []).append((future, pending))
+        for loop, theirs in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle, theirs)
 
 
-def _in_group_unit(state: Any, prepared: bids.WholeBid) -> Bid:
-    """The prepared bid decided in the next group's transaction: the new bid once the group committed, or its
-    refusal raised."""
-    global _leading
-    item = _Pending(prepared)
-    with _TURN:
-        _queue.append(item)
-        while not item.done and _leading:
-            _TURN.wait()
-        lead = not item.done
-        if lead:
-            _leading = True
-    if lead:
-        try:
-            while not item.done:
-                with _WRITERS:
-                    with _TURN:
-                        group = _queue[:GROUP_MAX]
-                        del _queue[:GROUP_MAX]
-                    try:
-                        with _across_processes(state.settings):
-                            _write_group(state, group)
-                    finally:
-                        for each in group:
-                            each.done = True
-                with _TURN:
-                    _TURN.notify_all()
-        finally:
-            with _TURN:
-                _leading = False
-                _TURN.notify_all()
-    if item.error is not None:
-        raise item.error
-    assert item.result is not None
-    return item.result
+def _settle(answers: list[tuple[asyncio.Future[Bid], _Pending]]) -> None:
+    for future, pending in answers:
+        if future.done():  # the request was cancelled (its client went away): its bid stays written
+            continue
+        if pending.error is not None:
+            future.set_exception(pending.error)
+        else:
+            future.set_result(pending.result)  # type: ignore[arg-type]
+
+
+_writer_made = threading.Lock()
+
+
+def _writer(state: Any) -> _GroupWriter:
+    with _writer_made:
+        writer = getattr(state, "bid_writer", None)
+        if writer is None:
+            writer = state.bid_writer = _GroupWriter(state)
+    return writer  # type: ignore[no-any-return]
 
 
 def _write_group(state: Any, group: list[_Pending]) -> None:

@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from core.identity import Actor, actor_for, anonymous
+from core.identity import Actor, anonymous
 from tender import accounts
 from web import i18n
 
@@ -61,8 +61,7 @@ async def provide_actor(request: Request, db: Session) -> Actor:
         role = request.session.get(SESSION_ROLE)
 
         def load() -> Actor | None:
-            user = accounts.load_user(db, int(uid))
-            return actor_for(user, ip, role) if user is not None else None
+            return accounts.load_actor(db, int(uid), ip, role)
 
         actor = await anyio.to_thread.run_sync(load) or actor
     request.state.actor = actor

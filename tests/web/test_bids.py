@@ -279,13 +279,14 @@ def test_concurrent_one_request_bids_are_written_as_one_group(db, make, settings
             for t in threads:
                 t.start()
             end = time.monotonic() + 30
-            while (len(web_bids._queue) < len(bodies) - 1 or 5 not in answers) and time.monotonic() < end:
+            queue = web_bids._writer(client.app.state).queue
+            while (len(queue) < len(bodies) - 1 or 5 not in answers) and time.monotonic() < end:
                 time.sleep(0.01)
             # the one not registered is refused before it queues (nothing to record); the others wait for the writer
-            assert len(web_bids._queue) == len(bodies) - 1 and answers[5].status_code == 409
+            assert len(queue) == len(bodies) - 1 and answers[5].status_code == 409
         for t in threads:
             t.join(30)
-        assert not web_bids._queue
+        assert not queue
     codes = [answers[i].status_code for i in range(len(bodies))]
     assert codes == [201] * 4 + [422, 409], [answers[i].text for i in range(len(bodies))]
     assert answers[4].json()["error"]["code"] == "sealed_not_sealed" and answers[5].json()["error"]["code"] == "not_registered"
