@@ -21,6 +21,7 @@ ValueError (a part number out of range or a malformed blob key).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -171,50 +172,79 @@ class LocalBlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "tmp").mkdir(exist_ok=True)
         (self.root / "staging").mkdir(exist_ok=True)
+        self._tmp = str(self.root / "tmp")
+        self._folders: set[Path] = set()  # the blob folders made (or found) so far
 
     def _path(self, key: str) -> Path:
         check_key(key)
+        return self.root / key[:2] / key
+
+    def _legacy_path(self, key: str) -> Path:
+        """Where stores written before 2026-11-26 keep a blob: two levels of folders, so a new folder for nearly
+        every blob, the file system's slowest step, under a deadline burst. Read from, never written to."""
         return self.root / key[:2] / key[2:4] / key
 
+    def _existing(self, key: str) -> Path:
+        path = self._path(key)
+        if path.exists():
+            return path
+        legacy = self._legacy_path(key)
+        return legacy if legacy.exists() else path
+
     def put(self, chunks: Iterable[bytes], max_size: int | None = None) -> BlobInfo:
-        """Store the chunks (bytes or any bytes-like object, e.g. memoryview) under their SHA-256. The file is
-        fsynced before it is named, so a blob whose key was returned survives a crash; a file already under the
-        name is kept unless its size differs from the content's (damaged), when it is replaced."""
+        """Store the chunks (bytes or any bytes-like object, e.g. memoryview) under their SHA-256. The file and then
+        its folder are fsynced, so a blob whose key was returned survives a crash; a file already under the name
+        is kept unless its size differs from the content's (damaged), when it is replaced."""
         digest = hashlib.sha256()
         size = 0
-        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp")
+        tmp = os.path.join(self._tmp, secrets.token_hex(12))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)  # read-only once closed
         try:
-            with os.fdopen(fd, "wb") as out:
+            try:
                 for chunk in chunks:
                     size += len(chunk)
                     if max_size is not None and size > max_size:
                         raise TooLarge(max_size)
                     digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             key = digest.hexdigest()
             final = self._path(key)
-            if _size_of(final) == size:
+            if _size_of(final) == size or _size_of(self._legacy_path(key)) == size:
                 os.unlink(tmp)  # already stored: never rewritten
             else:
                 # absent; or a file of another size, which cannot be this content (damaged): replaced by it
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, final)
-                final.chmod(0o444)
+                self._named(tmp, final)
             return BlobInfo(key=key, size=size)
         except BaseException:
-            if os.path.exists(tmp):
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
 
+    def _named(self, source: str | Path, final: Path) -> None:
+        """Rename a synced file into place, then sync its folder so that the name survives a crash too."""
+        folder = final.parent
+        if folder not in self._folders:
+            folder.mkdir(exist_ok=True)
+            self._folders.add(folder)
+        os.replace(source, final)
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
     def open(self, key: str) -> Iterator[bytes]:
-        with self._path(key).open("rb") as f:
+        with self._existing(key).open("rb") as f:
             while chunk := f.read(CHUNK):
                 yield chunk
 
     def exists(self, key: str) -> bool:
-        return self._path(key).exists()
+        return self._path(key).exists() or self._legacy_path(key).exists()
 
     def check(self) -> str:
         # one probe file per check: concurrent health checks must not trip over each other
@@ -327,11 +357,9 @@ class LocalBlobStore:
                     digest.update(chunk)
                 os.fsync(fd)
                 info = BlobInfo(digest.hexdigest(), total)
-                final = self._path(info.key)
-                if not final.exists():
+                if not self.exists(info.key):
                     os.fchmod(fd, 0o444)
-                    final.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(folder / "data", final)
+                    self._named(folder / "data", self._path(info.key))
             else:
                 # Short parts in the middle leave gaps: stream the parts into a new blob instead.
                 def read_parts() -> Iterator[bytes]:

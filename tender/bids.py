@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from audit import EventTag, record
@@ -103,7 +103,7 @@ def _size_text(size: int) -> str:
     return f"{size:,} bytes ({size / 1024**2:,.1f} MiB)"
 
 
-def _refuse_late(session: Session, actor: Actor, tender: Tender, bid: Bid | None, step: str) -> DomainError:
+def _refuse_late(session: Session, actor: Actor, tender: Tender | _Target, bid: Bid | None, step: str) -> DomainError:
     """E27/L28: anything after the deadline is refused; the refusal is audited with its window (audit/alerts)."""
     record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender.id}",
            details={"reason": "bid_deadline_passed", "window": "bid_deadline", "step": step},
@@ -111,7 +111,7 @@ def _refuse_late(session: Session, actor: Actor, tender: Tender, bid: Bid | None
     return _recorded(_late(tender))
 
 
-def _late(tender: Tender) -> DomainError:
+def _late(tender: Tender | _Target) -> DomainError:
     deadline = clock.to_cst(tender.bid_deadline).strftime("%Y-%m-%d %H:%M:%S") if tender.bid_deadline else ""
     return Conflict.one("bid_deadline_passed", N_("The bid deadline (%(deadline)s China Standard Time) has passed: bids are no longer accepted. An upload not completed by the deadline counts as withdrawn (E27)."),
                         rule="E27", deadline=deadline)
@@ -130,9 +130,11 @@ def _tender(session: Session, tender_id: int, *, lock: bool = False) -> Tender |
 _bundles: dict[tuple[int, str], sealing.KeyBundle] = {}
 
 
-def _bundle(session: Session, tender_id: int) -> sealing.KeyBundle | None:
-    """The published key bundle (fixed at publication), parsed once per process and bundle."""
-    sha256 = session.scalar(select(PublishedBundle.sha256).where(PublishedBundle.tender_id == tender_id))
+def _bundle(session: Session, tender_id: int, sha256: str | None = None) -> sealing.KeyBundle | None:
+    """The published key bundle (fixed at publication), parsed once per process and bundle. `sha256`: its hash,
+    when the caller read it already."""
+    if sha256 is None:
+        sha256 = session.scalar(select(PublishedBundle.sha256).where(PublishedBundle.tender_id == tender_id))
     if sha256 is None:
         return None
     key = (tender_id, sha256)
@@ -154,7 +156,7 @@ def _bidding_tender(session: Session, actor: Actor, tender_id: int) -> Tender:
     return tender
 
 
-def _check_accepting(session: Session, actor: Actor, tender: Tender, bid: Bid | None, step: str, *, audit: bool = True) -> None:
+def _check_accepting(session: Session, actor: Actor, tender: Tender | _Target, bid: Bid | None, step: str, *, audit: bool = True) -> None:
     """E27 (server clock) and E52. audit=False (a read-only pre-check) raises a late refusal without recording it:
     the writing unit of work that follows refuses again, and records it."""
     if not rules.bids_open(clock.now(), tender.bid_deadline):
@@ -194,9 +196,8 @@ def _uploading(bid: Bid) -> None:
 
 
 def _rows(session: Session) -> dict[Any, Any]:
-    """Rows read once per transaction by submit_whole (the tender, its lots, the bidders' organisations, the key
-    bundle): a group of one-request bids (web/bids.py) is one transaction, and the session's identity map keeps its
-    rows only while something refers to them. A new transaction starts afresh."""
+    """Rows read once per transaction by submit_prepared (the tenders, locked): a group of one-request bids
+    (web/bids.py) is one transaction. A new transaction starts afresh."""
     transaction = session.get_transaction()
     held = session.info.get("bid_rows")
     if held is None or held[0] is not transaction:
@@ -205,61 +206,95 @@ def _rows(session: Session) -> dict[Any, Any]:
     return rows
 
 
-def _cached(rows: dict[Any, Any] | None, key: Any, load: Any) -> Any:
-    if rows is None:
-        return load()
-    if key not in rows:
-        rows[key] = load()
-    return rows[key]
+@dataclass(frozen=True)
+class _Target:
+    """What the checks before a submission read, in one query: the tender (`id`, `status`, `bid_deadline`, as
+    _check_accepting reads them), the lot, whether the company registered for it, the published key bundle's
+    hash, and the company (for the receipt)."""
+
+    id: int
+    status: str
+    bid_deadline: datetime | None
+    reference: str
+    title: str
+    lot_id: int | None
+    lot_number: int
+    lot_name: str
+    registered: bool
+    bundle_sha256: str | None
+    org_id: int
+    org_name: str
+    org_credit_code: str
+
+    def receipt_fields(self) -> dict[str, dict[str, Any]]:
+        """What a receipt says of the tender, the lot and the bidder (receipts.receipt_body)."""
+        return {"tender": {"id": self.id, "reference": self.reference, "title": self.title},
+                "lot": {"id": self.lot_id, "number": self.lot_number, "name": self.lot_name},
+                "bidder": {"id": self.org_id, "name": self.org_name, "credit_code": self.org_credit_code}}
+
+
+def _target(session: Session, tender_id: int, lot_id: int, org_id: int) -> _Target | None:
+    row = session.execute(
+        select(Tender.id, Tender.status, Tender.bid_deadline, Tender.reference, Tender.title, Lot.id, Lot.number, Lot.name,
+               Registration.id, PublishedBundle.sha256, Organisation.id, Organisation.name, Organisation.credit_code)
+        .select_from(Tender)
+        .outerjoin(Lot, and_(Lot.id == lot_id, Lot.tender_id == Tender.id))
+        .outerjoin(Registration, and_(Registration.lot_id == Lot.id, Registration.organisation_id == org_id))
+        .outerjoin(PublishedBundle, PublishedBundle.tender_id == Tender.id)
+        .outerjoin(Organisation, Organisation.id == org_id)
+        .where(Tender.id == tender_id)
+    ).first()
+    if row is None:
+        return None
+    (tid, status, deadline, reference, title, lid, number, name, registration, sha256, oid, org_name, credit_code) = row
+    return _Target(tid, status, deadline, reference, title, lid, number or 0, name or "", registration is not None, sha256,
+                   oid or org_id, org_name or "", credit_code or "")
 
 
 def _lot_checks(session: Session, actor: Actor, tender_id: int, lot_id: int, size: int, max_bytes: int, step: str,
-                *, audit: bool = True, rows: dict[Any, Any] | None = None) -> tuple[Tender, Lot, sealing.KeyBundle]:
-    """Before any submission of `size` bytes for a lot: a bidder whose company registered for the lot, a lot of
-    this published tender, before the deadline (E27, by the server clock now), within the size limit, and a
-    published key bundle. `rows`: the transaction's rows read once (see _rows)."""
-    if rows is None:
-        tender = _bidding_tender(session, actor, tender_id)
-    else:
-        access.require_role(actor, Role.bidder)
-        tender = _cached(rows, (Tender, tender_id), lambda: _bidding_tender(session, actor, tender_id))
+                *, audit: bool = True) -> tuple[_Target, sealing.KeyBundle]:
+    """Before any submission of `size` bytes for a lot, in this order: a bidder, a tender that is not a draft,
+    a lot of it, the tender accepting bids (E27 by the server clock now, E52), the company registered for the
+    lot, a size within the limit, and a published key bundle. One query (_target)."""
+    access.require_role(actor, Role.bidder)
     assert actor.organisation_id is not None and actor.user_id is not None
-    lot = _cached(rows, (Lot, lot_id), lambda: session.get(Lot, lot_id))
-    if lot is None or lot.tender_id != tender.id:
+    target = _target(session, tender_id, lot_id, actor.organisation_id)
+    if target is None or target.status == Status.draft:
+        raise NotFound.one("tender_not_found", N_("No such tender."))
+    if target.lot_id is None:
         raise ValidationFailed.one("lot_invalid", N_("Choose a lot of this tender."), "lot_id")
-    _check_accepting(session, actor, tender, None, step, audit=audit)
-    registered = session.scalar(select(Registration.id).where(Registration.lot_id == lot.id, Registration.organisation_id == actor.organisation_id))
-    if not registered:
+    _check_accepting(session, actor, target, None, step, audit=audit)
+    if not target.registered:
         raise Conflict.one("not_registered", N_("Your company is not registered for lot %(number)s. Register for the lot on the tender page first, then upload your bid."),
-                           "lot_id", number=lot.number)
+                           "lot_id", number=target.lot_number)
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise ValidationFailed.one("bid_size_invalid", N_("Give the size of the sealed file in bytes (a whole number above zero)."), "size")
     if size > max_bytes:
         raise ValidationFailed.one("bid_too_large", N_("The sealed bid is %(size)s; the largest accepted is %(limit)s. Reduce the attached files and seal the bid again."),
                                    "size", size=_size_text(size), limit=_size_text(max_bytes))
-    bundle = _cached(rows, (PublishedBundle, tender.id), lambda: _bundle(session, tender.id))
+    bundle = _bundle(session, target.id, target.bundle_sha256)
     if bundle is None:
         raise Conflict.one("bundle_not_found", N_("This tender has no published key bundle."))
-    return tender, lot, bundle
+    return target, bundle
 
 
 def begin(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, size: int, *, max_bytes: int) -> Bid:
     """Start a sealed-bid upload of `size` bytes for a lot: the company registered for it, before the deadline."""
-    tender, lot, _ = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "begin")
+    target, _ = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "begin")
     assert actor.organisation_id is not None and actor.user_id is not None
     now = clock.now()
-    earlier = session.scalars(select(Bid).where(Bid.lot_id == lot.id, Bid.organisation_id == actor.organisation_id,
+    earlier = session.scalars(select(Bid).where(Bid.lot_id == lot_id, Bid.organisation_id == actor.organisation_id,
                                                 Bid.status == BidStatus.uploading).with_for_update())
     for old in earlier:
         old.status, old.ended_at = BidStatus.abandoned, now
         with contextlib.suppress(UploadNotFound):
             blobs.abort_upload(old.upload_id)
-    bid = Bid(tender_id=tender.id, lot_id=lot.id, organisation_id=actor.organisation_id, user_id=actor.user_id, status=BidStatus.uploading,
+    bid = Bid(tender_id=target.id, lot_id=lot_id, organisation_id=actor.organisation_id, user_id=actor.user_id, status=BidStatus.uploading,
               upload_id=blobs.begin_upload(max_size=size), declared_size=size, ip=actor.ip or "", started_at=now)
     session.add(bid)
     session.flush()
-    record(session, EventTag.bid_upload_started, actor=actor, subject=f"tender:{tender.id}",
-           confidential={"bid": bid.id, "lot": lot.id, "size": size}, conceal_actor=True)
+    record(session, EventTag.bid_upload_started, actor=actor, subject=f"tender:{target.id}",
+           confidential={"bid": bid.id, "lot": lot_id, "size": size}, conceal_actor=True)
     return bid
 
 
@@ -358,10 +393,8 @@ def _refuse_invalid(session: Session, actor: Actor, tender_id: int, bid_id: int,
 
 
 def _receipt_fields(tender: Tender, lot: Lot, org: Organisation) -> dict[str, dict[str, Any]]:
-    """What a receipt says of the tender, the lot and the bidder (receipts.receipt_body)."""
-    return {"tender": {"id": tender.id, "reference": tender.reference, "title": tender.title},
-            "lot": {"id": lot.id, "number": lot.number, "name": lot.name},
-            "bidder": {"id": org.id, "name": org.name, "credit_code": org.credit_code}}
+    return _Target(tender.id, tender.status, tender.bid_deadline, tender.reference, tender.title, lot.id, lot.number, lot.name, True,
+                   None, org.id, org.name, org.credit_code).receipt_fields()
 
 
 def _previous(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
@@ -460,19 +493,17 @@ def prepare_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: i
     is not: a registration is never removed, the published key bundle never changes."""
     size = _whole_size(data, blobs.part_limit)
     try:
-        tender, lot, bundle = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "whole", audit=False)
+        target, bundle = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "whole", audit=False)
     except DomainError as e:
         if e.problems[0].code != "bid_deadline_passed":
             raise
         return WholeBid(actor, tender_id, lot_id)
-    org = session.get(Organisation, actor.organisation_id)
-    assert org is not None
     info = blobs.put([data], max_size=size)
     try:
-        header, invalid = sealing.inspect(io.BytesIO(data), bundle, lot_id=lot.id, total_size=size), None
+        header, invalid = sealing.inspect(io.BytesIO(data), bundle, lot_id=lot_id, total_size=size), None
     except sealing.SealedBidInvalid as e:
         header, invalid = None, e
-    return WholeBid(actor, tender_id, lot_id, info, header, invalid, _receipt_fields(tender, lot, org))
+    return WholeBid(actor, tender_id, lot_id, info, header, invalid, target.receipt_fields())
 
 
 def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid]) -> list[Bid | DomainError]:
@@ -488,7 +519,9 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
     inserts: list[tuple[int, dict[str, Any]]] = []  # (position, row)
     for i, item in enumerate(items):
         actor = item.actor
-        tender = _cached(rows, (Tender, item.tender_id, "locked"), lambda: _tender(session, item.tender_id, lock=True))  # noqa: B023
+        if item.tender_id not in rows:
+            rows[item.tender_id] = _tender(session, item.tender_id, lock=True)
+        tender = rows[item.tender_id]
         try:
             if tender is None:
                 raise NotFound.one("tender_not_found", N_("No such tender."))

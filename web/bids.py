@@ -138,11 +138,25 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
         request.state.actor = actor
         return item
 
-    item = await anyio.to_thread.run_sync(prepare)
+    item = await anyio.to_thread.run_sync(prepare, limiter=_preparing())
     future: asyncio.Future[Bid] = asyncio.get_running_loop().create_future()
     _writer(state).submit(item, future)
     bid = await future
     return {**receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer), **_links(bid)}
+
+
+_PREPARING = 4  # one-request bids prepared at once per process: more threads only contend for the interpreter's lock
+_preparers: dict[int, anyio.CapacityLimiter] = {}  # per event loop (a limiter belongs to one)
+
+
+def _preparing() -> anyio.CapacityLimiter:
+    loop = id(asyncio.get_running_loop())
+    limiter = _preparers.get(loop)
+    if limiter is None:
+        if len(_preparers) > 100:
+            _preparers.clear()
+        limiter = _preparers[loop] = anyio.CapacityLimiter(_PREPARING)
+    return limiter
 
 
 def _links(bid: Bid) -> dict[str, Any]:

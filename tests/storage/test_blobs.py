@@ -20,7 +20,7 @@ def chunks_of(data: bytes, size: int = 65536) -> Iterator[bytes]:
 
 
 def stored_files(store: LocalBlobStore) -> list[str]:
-    return sorted(p.name for p in store.root.glob("??/??/*"))
+    return sorted(p.name for p in store.root.glob("??/*") if p.is_file())
 
 
 def tmp_files(store: LocalBlobStore) -> list[str]:
@@ -60,8 +60,20 @@ def test_put_consumes_a_generator_lazily_once(store):
 
 def test_blob_path_is_sharded_by_key(store):
     info = store.put([b"hello"])
-    path = store.root / info.key[:2] / info.key[2:4] / info.key
+    path = store.root / info.key[:2] / info.key
     assert path.read_bytes() == b"hello"
+
+
+def test_blobs_in_the_earlier_two_level_layout_are_still_read_and_not_stored_again(store):
+    """Stores written before 2026-11-26 keep blobs under key[:2]/key[2:4]/key: they read as before."""
+    content = b"a sealed bid stored by an earlier version"
+    key = hashlib.sha256(content).hexdigest()
+    legacy = store.root / key[:2] / key[2:4] / key
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(content)
+    assert store.exists(key) and b"".join(store.open(key)) == content
+    assert store.put([content]) == BlobInfo(key, len(content))
+    assert not (store.root / key[:2] / key).exists()  # not stored twice
 
 
 def test_same_content_same_key_stored_once(store):
@@ -125,7 +137,7 @@ def test_missing_blob(store):
 
 def test_stored_files_are_read_only(store):
     info = store.put([b"sealed"])
-    path = store.root / info.key[:2] / info.key[2:4] / info.key
+    path = store.root / info.key[:2] / info.key
     mode = stat.S_IMODE(path.stat().st_mode)
     assert mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) == 0
     assert mode & stat.S_IRUSR
@@ -491,11 +503,13 @@ def test_an_upload_keeps_the_part_size_it_began_with(tmp_path):
 
 
 def test_put_fsyncs_before_naming_and_takes_bytes_like_views(store, monkeypatch):
-    synced: list[int] = []
-    real_fsync = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    synced: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (synced.append("named"), real_replace(a, b))[1])
     info = store.put([memoryview(b"a sealed "), memoryview(b"bid")])
-    assert len(synced) == 1 and info == BlobInfo(hashlib.sha256(b"a sealed bid").hexdigest(), 12)
+    # the file is synced before it is named, then its folder, so that the name survives a crash as well
+    assert synced == ["file", "named", "folder"] and info == BlobInfo(hashlib.sha256(b"a sealed bid").hexdigest(), 12)
     assert read_all(store, info.key) == b"a sealed bid"
     assert stat.S_IMODE(os.stat(store._path(info.key)).st_mode) == 0o444 and tmp_files(store) == []
 

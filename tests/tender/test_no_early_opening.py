@@ -162,7 +162,7 @@ def test_a_copy_taken_before_the_opening_decrypts_nothing(db, make, store, setti
     blob_root = copy / "data" / "blobs"
     tried = 0
     for bid in w.bids:
-        raw = (blob_root / bid.blob_key[:2] / bid.blob_key[2:4] / bid.blob_key).read_bytes()
+        raw = (blob_root / bid.blob_key[:2] / bid.blob_key).read_bytes()
         header = sealing.read_header(io.BytesIO(raw))
         first = raw[len(header.preamble): len(header.preamble) + header.chunk_size + sealing.TAG_SIZE]
         slots = header.slots()
