@@ -77,8 +77,13 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def read_only_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """For units of work that only read (public pages): on SQLite they never take the write lock."""
-    return sessionmaker(bind=engine.execution_options(etender_read_only=True), expire_on_commit=False)
+    """For units of work that only read (public pages): on SQLite they never take the write lock; on PostgreSQL
+    each statement runs on its own (autocommit), sparing the BEGIN and ROLLBACK round trips: at READ COMMITTED,
+    the isolation every unit of work here runs at, each statement sees its own snapshot either way."""
+    options: dict[str, Any] = {"etender_read_only": True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
 
 
 @contextmanager

@@ -233,17 +233,32 @@ class _Target:
                 "bidder": {"id": self.org_id, "name": self.org_name, "credit_code": self.org_credit_code}}
 
 
+# The statements of the busiest paths are built once (bound parameters): building one costs more than running it.
+_TARGET = (
+    select(Tender.id, Tender.status, Tender.bid_deadline, Tender.reference, Tender.title, Lot.id, Lot.number, Lot.name,
+           Registration.id, PublishedBundle.sha256, Organisation.id, Organisation.name, Organisation.credit_code)
+    .select_from(Tender)
+    .outerjoin(Lot, and_(Lot.id == bindparam("lot_id"), Lot.tender_id == Tender.id))
+    .outerjoin(Registration, and_(Registration.lot_id == Lot.id, Registration.organisation_id == bindparam("org_id")))
+    .outerjoin(PublishedBundle, PublishedBundle.tender_id == Tender.id)
+    .outerjoin(Organisation, Organisation.id == bindparam("org_id"))
+    .where(Tender.id == bindparam("tender_id"))
+)
+_PREVIOUS = (
+    select(Bid.id, Bid.lot_id, Bid.organisation_id)
+    .where(Bid.status == BidStatus.submitted, Bid.lot_id.in_(bindparam("lots", expanding=True)),
+           Bid.organisation_id.in_(bindparam("orgs", expanding=True)))
+    .order_by(Bid.id).with_for_update()
+)
+_INSERT = _BIDS.insert().returning(_BIDS.c.id, sort_by_parameter_order=True)
+_SIGNED = _BIDS.update().where(_BIDS.c.id == bindparam("b_id")).values(
+    audit_index=bindparam("b_index"), receipt=bindparam("b_receipt"), receipt_signature=bindparam("b_signature"),
+    receipt_signer=bindparam("b_signer"))
+_REPLACED = _BIDS.update().where(_BIDS.c.id == bindparam("b_id")).values(status=BidStatus.replaced, ended_at=bindparam("b_at"))
+
+
 def _target(session: Session, tender_id: int, lot_id: int, org_id: int) -> _Target | None:
-    row = session.execute(
-        select(Tender.id, Tender.status, Tender.bid_deadline, Tender.reference, Tender.title, Lot.id, Lot.number, Lot.name,
-               Registration.id, PublishedBundle.sha256, Organisation.id, Organisation.name, Organisation.credit_code)
-        .select_from(Tender)
-        .outerjoin(Lot, and_(Lot.id == lot_id, Lot.tender_id == Tender.id))
-        .outerjoin(Registration, and_(Registration.lot_id == Lot.id, Registration.organisation_id == org_id))
-        .outerjoin(PublishedBundle, PublishedBundle.tender_id == Tender.id)
-        .outerjoin(Organisation, Organisation.id == org_id)
-        .where(Tender.id == tender_id)
-    ).first()
+    row = session.execute(_TARGET, {"tender_id": tender_id, "lot_id": lot_id, "org_id": org_id}).first()
     if row is None:
         return None
     (tid, status, deadline, reference, title, lid, number, name, registration, sha256, oid, org_name, credit_code) = row
@@ -403,9 +418,7 @@ def _previous(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[
     pairs = set(pairs)
     if not pairs:
         return {}
-    rows = session.execute(select(Bid.id, Bid.lot_id, Bid.organisation_id).where(
-        Bid.status == BidStatus.submitted, Bid.lot_id.in_({lot for lot, _ in pairs}),
-        Bid.organisation_id.in_({org for _, org in pairs})).order_by(Bid.id).with_for_update()).all()
+    rows = session.execute(_PREVIOUS, {"lots": sorted({lot for lot, _ in pairs}), "orgs": sorted({org for _, org in pairs})}).all()
     out: dict[tuple[int, int], list[int]] = {}
     for bid_id, lot_id, org_id in rows:
         if (lot_id, org_id) in pairs:
@@ -433,9 +446,7 @@ def _submission(session: Session, actor: Actor, signer: SigningKey, *, bid_id: i
 def _mark_replaced(session: Session, replaced: list[tuple[int, datetime]]) -> None:
     """(bid id, when) pairs: each bid replaced by a newer submission at that time (E27)."""
     if replaced:
-        table = _BIDS
-        session.execute(table.update().where(table.c.id == bindparam("b_id")).values(status=BidStatus.replaced, ended_at=bindparam("b_at")),
-                        [{"b_id": bid_id, "b_at": at} for bid_id, at in replaced])
+        session.execute(_REPLACED, [{"b_id": bid_id, "b_at": at} for bid_id, at in replaced])
 
 
 def _make_submitted(session: Session, actor: Actor, tender: Tender, lot: Lot, org: Organisation, bid: Bid, info: BlobInfo,
@@ -542,8 +553,7 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
     if not inserts:
         return results  # type: ignore[return-value]
     previous = _previous(session, [(row["lot_id"], row["organisation_id"]) for _, row in inserts if row["status"] == BidStatus.submitted])
-    table = _BIDS
-    ids = session.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), [row for _, row in inserts]).scalars().all()
+    ids = session.execute(_INSERT, [row for _, row in inserts]).scalars().all()
     replaced: list[tuple[int, datetime]] = []
     receipts_of: list[dict[str, Any]] = []
     for (i, row), bid_id in zip(inserts, ids, strict=True):
@@ -565,9 +575,7 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
                             "receipt_signer": doc["signer"]})
     _mark_replaced(session, replaced)
     if receipts_of:
-        session.execute(table.update().where(table.c.id == bindparam("b_id")).values(
-            audit_index=bindparam("b_index"), receipt=bindparam("b_receipt"), receipt_signature=bindparam("b_signature"),
-            receipt_signer=bindparam("b_signer")), receipts_of)
+        session.execute(_SIGNED, receipts_of)
     return results  # type: ignore[return-value]
 
 
