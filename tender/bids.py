@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 from audit import EventTag, record
 from core import clock
 from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed
-from core.identity import Actor, Organisation, Role
+from core.identity import Actor, Organisation, Role, User, anonymous, make_actor
 from core.signing import SigningKey
 from storage.blobs import BlobInfo, BlobStore, PartInfo, PartsMissing, TooLarge, UploadNotFound
 from tender import access, receipts, rules, sealing
@@ -208,11 +208,19 @@ def _rows(session: Session) -> dict[Any, Any]:
 
 @dataclass(frozen=True)
 class _Target:
-    """What the checks before a submission read, in one query: the tender (`id`, `status`, `bid_deadline`, as
-    _check_accepting reads them), the lot, whether the company registered for it, the published key bundle's
-    hash, and the company (for the receipt)."""
+    """What the checks before a submission read, in one query (_target): the user and their company (the acting
+    person, and the bidder on the receipt), the tender (`id`, `status`, `bid_deadline`, as _check_accepting reads
+    them; `id` None: no such tender), the lot (`lot_id` None: not a lot of this tender), whether the company
+    registered for it, and the published key bundle's hash."""
 
-    id: int
+    user_id: int
+    username: str
+    roles: list[str] | None
+    org_id: int | None
+    org_kind: str | None
+    org_name: str
+    org_credit_code: str
+    id: int | None
     status: str
     bid_deadline: datetime | None
     reference: str
@@ -222,9 +230,9 @@ class _Target:
     lot_name: str
     registered: bool
     bundle_sha256: str | None
-    org_id: int
-    org_name: str
-    org_credit_code: str
+
+    def actor(self, ip: str, role: str | None) -> Actor:
+        return make_actor(self.user_id, self.username, self.roles, self.org_id, self.org_kind, ip, role)
 
     def receipt_fields(self) -> dict[str, dict[str, Any]]:
         """What a receipt says of the tender, the lot and the bidder (receipts.receipt_body)."""
@@ -235,14 +243,16 @@ class _Target:
 
 # The statements of the busiest paths are built once (bound parameters): building one costs more than running it.
 _TARGET = (
-    select(Tender.id, Tender.status, Tender.bid_deadline, Tender.reference, Tender.title, Lot.id, Lot.number, Lot.name,
-           Registration.id, PublishedBundle.sha256, Organisation.id, Organisation.name, Organisation.credit_code)
-    .select_from(Tender)
+    select(User.id, User.username, User.roles, User.organisation_id, Organisation.kind, Organisation.name, Organisation.credit_code,
+           Tender.id, Tender.status, Tender.bid_deadline, Tender.reference, Tender.title, Lot.id, Lot.number, Lot.name,
+           Registration.id, PublishedBundle.sha256)
+    .select_from(User)
+    .outerjoin(Organisation, Organisation.id == User.organisation_id)
+    .outerjoin(Tender, Tender.id == bindparam("tender_id"))
     .outerjoin(Lot, and_(Lot.id == bindparam("lot_id"), Lot.tender_id == Tender.id))
-    .outerjoin(Registration, and_(Registration.lot_id == Lot.id, Registration.organisation_id == bindparam("org_id")))
+    .outerjoin(Registration, and_(Registration.lot_id == Lot.id, Registration.organisation_id == User.organisation_id))
     .outerjoin(PublishedBundle, PublishedBundle.tender_id == Tender.id)
-    .outerjoin(Organisation, Organisation.id == bindparam("org_id"))
-    .where(Tender.id == bindparam("tender_id"))
+    .where(User.id == bindparam("user_id"), User.active.is_(True))
 )
 _PREVIOUS = (
     select(Bid.id, Bid.lot_id, Bid.organisation_id)
@@ -257,24 +267,27 @@ _SIGNED = _BIDS.update().where(_BIDS.c.id == bindparam("b_id")).values(
 _REPLACED = _BIDS.update().where(_BIDS.c.id == bindparam("b_id")).values(status=BidStatus.replaced, ended_at=bindparam("b_at"))
 
 
-def _target(session: Session, tender_id: int, lot_id: int, org_id: int) -> _Target | None:
-    row = session.execute(_TARGET, {"tender_id": tender_id, "lot_id": lot_id, "org_id": org_id}).first()
+def _target(session: Session, tender_id: int, lot_id: int, user_id: int) -> _Target | None:
+    """None: no such active user."""
+    row = session.execute(_TARGET, {"tender_id": tender_id, "lot_id": lot_id, "user_id": user_id}).first()
     if row is None:
         return None
-    (tid, status, deadline, reference, title, lid, number, name, registration, sha256, oid, org_name, credit_code) = row
-    return _Target(tid, status, deadline, reference, title, lid, number or 0, name or "", registration is not None, sha256,
-                   oid or org_id, org_name or "", credit_code or "")
+    (uid, username, roles, org_id, org_kind, org_name, credit_code, tid, status, deadline, reference, title, lid, number, name,
+     registration, sha256) = row
+    return _Target(uid, username, roles, org_id, org_kind, org_name or "", credit_code or "", tid, status or "", deadline,
+                   reference or "", title or "", lid, number or 0, name or "", registration is not None, sha256)
 
 
 def _lot_checks(session: Session, actor: Actor, tender_id: int, lot_id: int, size: int, max_bytes: int, step: str,
-                *, audit: bool = True) -> tuple[_Target, sealing.KeyBundle]:
+                *, audit: bool = True, target: _Target | None = None) -> tuple[_Target, sealing.KeyBundle]:
     """Before any submission of `size` bytes for a lot, in this order: a bidder, a tender that is not a draft,
     a lot of it, the tender accepting bids (E27 by the server clock now, E52), the company registered for the
-    lot, a size within the limit, and a published key bundle. One query (_target)."""
+    lot, a size within the limit, and a published key bundle. One query (_target), unless the caller made it."""
     access.require_role(actor, Role.bidder)
     assert actor.organisation_id is not None and actor.user_id is not None
-    target = _target(session, tender_id, lot_id, actor.organisation_id)
-    if target is None or target.status == Status.draft:
+    if target is None:
+        target = _target(session, tender_id, lot_id, actor.user_id)
+    if target is None or target.id is None or target.status == Status.draft:
         raise NotFound.one("tender_not_found", N_("No such tender."))
     if target.lot_id is None:
         raise ValidationFailed.one("lot_invalid", N_("Choose a lot of this tender."), "lot_id")
@@ -408,8 +421,8 @@ def _refuse_invalid(session: Session, actor: Actor, tender_id: int, bid_id: int,
 
 
 def _receipt_fields(tender: Tender, lot: Lot, org: Organisation) -> dict[str, dict[str, Any]]:
-    return _Target(tender.id, tender.status, tender.bid_deadline, tender.reference, tender.title, lot.id, lot.number, lot.name, True,
-                   None, org.id, org.name, org.credit_code).receipt_fields()
+    return _Target(0, "", None, org.id, org.kind, org.name, org.credit_code, tender.id, tender.status, tender.bid_deadline, tender.reference,
+                   tender.title, lot.id, lot.number, lot.name, True, None).receipt_fields()
 
 
 def _previous(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
@@ -502,9 +515,26 @@ def prepare_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: i
     that is not recorded is raised here; a late one (E27) is left to submit_prepared, which records it. What
     can change meanwhile (the tender's status, the deadline) is decided again by submit_prepared; what cannot
     is not: a registration is never removed, the published key bundle never changes."""
+    return _prepare(session, actor, blobs, tender_id, lot_id, data, max_bytes, None)
+
+
+def prepare_whole_as(session: Session, user_id: int | None, ip: str, role: str | None, blobs: BlobStore, tender_id: int, lot_id: int,
+                     data: bytes, *, max_bytes: int) -> tuple[Actor, WholeBid | DomainError]:
+    """prepare_whole for the logged-in user `user_id` (None: nobody), whose acting person is read by the same
+    query as the checks: the acting person, and the prepared bid or its refusal."""
+    target = _target(session, tender_id, lot_id, user_id) if user_id is not None else None
+    actor = target.actor(ip, role) if target is not None else anonymous(ip)
+    try:
+        return actor, _prepare(session, actor, blobs, tender_id, lot_id, data, max_bytes, target)
+    except DomainError as e:
+        return actor, e
+
+
+def _prepare(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes, max_bytes: int,
+             target: _Target | None) -> WholeBid:
     size = _whole_size(data, blobs.part_limit)
     try:
-        target, bundle = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "whole", audit=False)
+        target, bundle = _lot_checks(session, actor, tender_id, lot_id, size, max_bytes, "whole", audit=False, target=target)
     except DomainError as e:
         if e.problems[0].code != "bid_deadline_passed":
             raise

@@ -129,16 +129,18 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
             break
     data = bytes(body)
     max_bytes = state.settings.max_bid_bytes
-    actor_of = _actor_loader(request)
+    ip = client_ip(request)
+    uid = request.session.get(SESSION_USER) if "session" in request.scope else None
+    role = request.session.get(SESSION_ROLE) if uid else None
 
-    def prepare() -> bids.WholeBid:  # one worker thread: its reading unit of work is closed before the bid queues
+    def prepare() -> tuple[Actor, bids.WholeBid | DomainError]:  # one worker thread, its own reading unit of work
         with state.db_read() as db:
-            actor = actor_of(db)
-            item = bids.prepare_whole(db, actor, blobs, tender_id, lot_id, data, max_bytes=max_bytes)
-        request.state.actor = actor
-        return item
+            return bids.prepare_whole_as(db, int(uid) if uid else None, ip, role, blobs, tender_id, lot_id, data, max_bytes=max_bytes)
 
-    item = await anyio.to_thread.run_sync(prepare, limiter=_preparing())
+    actor, item = await anyio.to_thread.run_sync(prepare, limiter=_preparing())
+    request.state.actor = actor
+    if isinstance(item, DomainError):
+        raise item
     future: asyncio.Future[Bid] = asyncio.get_running_loop().create_future()
     _writer(state).submit(item, future)
     bid = await future
