@@ -314,3 +314,48 @@ def test_submit_whole_refusals(db, make, blobs, signer):
     refused = _tags(db, "tender.bid.refused")
     assert len(refused) == 3 and refused[-1].details["step"] == "whole" and refused[-1].details["reason"] == "bid_deadline_passed"
     assert bids.counted_bids(db, w.tender.id) == []
+
+
+def test_the_closing_of_bidding_waits_for_a_bid_decided_before_the_deadline_and_counts_it(db, make, blobs, signer, factory):
+    """E27: a bid decided before the deadline whose transaction commits a moment after it must be counted at the
+    opening. Every write that makes a counted bid reads the tender with a shared lock, so the closing of bidding
+    (services.close_due_tenders, FOR UPDATE) waits for that transaction before it counts the bids (on PostgreSQL;
+    the audit log's head row, which both append to, makes it wait as well; on SQLite the writers queue on the
+    database's lock)."""
+    import threading
+    import time
+
+    from tender import services
+
+    w = published_tender(db, make, blobs)
+    ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
+    prepared = bids.prepare_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, sealed_bid(db, w.tender, w.lot1), max_bytes=1 << 20)
+    tender_id = w.tender.id
+    db.commit()
+    writer = factory()
+    clock.shift(clock.as_utc(w.deadline) - clock.now() - timedelta(seconds=1))  # a second before the deadline
+    [bid] = bids.submit_prepared(writer, signer, [prepared])
+    assert isinstance(bid, Bid)
+    clock.shift(timedelta(seconds=2))  # the deadline passes before the bid's transaction commits
+    seen: dict[str, object] = {}
+
+    def close() -> None:
+        closer = factory()
+        try:
+            started = time.monotonic()
+            seen["closed"] = services.close_due_tenders(closer)
+            seen["waited"] = time.monotonic() - started
+            seen["counted"] = [b.id for b in bids.counted_bids(closer, tender_id)]
+            closer.commit()
+        finally:
+            closer.close()
+
+    closing = threading.Thread(target=close)
+    closing.start()
+    time.sleep(0.5)
+    assert "closed" not in seen  # the closing waits for the bid's transaction
+    writer.commit()
+    writer.close()
+    closing.join(30)
+    assert seen["closed"] == [tender_id] and seen["waited"] >= 0.4
+    assert seen["counted"] == [bid.id]  # the receipt's bid is among the bids the opening counts
