@@ -76,12 +76,14 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def read_only_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """For units of work that only read (public pages): on SQLite they never take the write lock; on PostgreSQL
-    each statement runs on its own (autocommit), sparing the BEGIN and ROLLBACK round trips: at READ COMMITTED,
-    the isolation every unit of work here runs at, each statement sees its own snapshot either way."""
+def read_only_sessionmaker(engine: Engine, *, per_statement: bool = False) -> sessionmaker[Session]:
+    """For units of work that only read (public pages): on SQLite they never take the write lock. per_statement
+    (the web's short reads): on PostgreSQL each statement runs on its own (autocommit), sparing the BEGIN and
+    ROLLBACK round trips; at READ COMMITTED, the isolation every unit of work here runs at, each statement sees
+    its own snapshot either way. Not for a reader that needs one snapshot or a server-side cursor (the audit
+    verifier)."""
     options: dict[str, Any] = {"etender_read_only": True}
-    if engine.dialect.name == "postgresql":
+    if per_statement and engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
     return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
 

@@ -197,7 +197,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": settings,
             "engine": engine,
             "db": dbmod.make_sessionmaker(engine),
-            "db_read": dbmod.read_only_sessionmaker(engine),
+            "db_read": dbmod.read_only_sessionmaker(engine, per_statement=True),
             "blobs": open_store(settings),
             "public_cache": PublicCache(settings.public_cache_seconds),
             "channel": channel_for(settings.messaging),
