@@ -156,7 +156,7 @@ def meta_json(max_size: int | None, part_limit: int, now: datetime) -> bytes:
 
 
 class LocalBlobStore:
-    """Blobs as files under a directory, sharded by the first two bytes of the key.
+    """Blobs as files under a directory, in one folder per first byte of the key (two hex digits).
 
     Staged uploads live in `staging/<upload id>/`: `meta.json`; `data`, where part N is written in place at
     offset (N-1) x part_limit; a marker `part-0000N` holding the part's size, written only once the part is whole
