@@ -90,7 +90,7 @@ _ACTOR = (  # built once: building the statement costs more than running it
 def load_actor(session: Session, user_id: int, ip: str, role: str | None) -> Actor | None:
     """The acting person of a logged-in request, as actor_for(load_user(...)) gives it, in one plain query: every
     logged-in request pays for it."""
-    row = session.execute(_ACTOR, {"user_id": user_id}).first()
+    row = session.connection().execute(_ACTOR, {"user_id": user_id}).first()  # Core: no ORM result machinery
     return make_actor(*row, ip=ip, role=role) if row is not None else None
 
 

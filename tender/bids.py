@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, cast
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, text, update
 from sqlalchemy.orm import Session, lazyload
 
 from audit import EventTag, record
@@ -260,16 +260,15 @@ _PREVIOUS = (
            Bid.organisation_id.in_(bindparam("orgs", expanding=True)))
     .order_by(Bid.id).with_for_update()
 )
-_INSERT = _BIDS.insert().returning(_BIDS.c.id, sort_by_parameter_order=True)
-_SIGNED = _BIDS.update().where(_BIDS.c.id == bindparam("b_id")).values(
-    audit_index=bindparam("b_index"), receipt=bindparam("b_receipt"), receipt_signature=bindparam("b_signature"),
-    receipt_signer=bindparam("b_signer"))
+_INSERT = _BIDS.insert()
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('bids', 'id')) FROM generate_series(1, :n)")
+_TOP_ID = select(func.max(_BIDS.c.id))
 _REPLACED = _BIDS.update().where(_BIDS.c.id == bindparam("b_id")).values(status=BidStatus.replaced, ended_at=bindparam("b_at"))
 
 
 def _target(session: Session, tender_id: int, lot_id: int, user_id: int) -> _Target | None:
     """None: no such active user."""
-    row = session.execute(_TARGET, {"tender_id": tender_id, "lot_id": lot_id, "user_id": user_id}).first()
+    row = session.connection().execute(_TARGET, {"tender_id": tender_id, "lot_id": lot_id, "user_id": user_id}).first()  # Core rows
     if row is None:
         return None
     (uid, username, roles, org_id, org_kind, org_name, credit_code, tid, status, deadline, reference, title, lid, number, name,
@@ -576,37 +575,53 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
         info = item.info
         inserts.append((i, {"tender_id": item.tender_id, "lot_id": item.lot_id, "organisation_id": actor.organisation_id,
                             "user_id": actor.user_id, "upload_id": "", "declared_size": info.size, "blob_key": info.key, "size": info.size,
-                            "ip": actor.ip or "", "started_at": now, "receipt": "", "receipt_signature": "", "receipt_signer": "",
+                            "ip": actor.ip or "", "started_at": now, "audit_index": None, "receipt": "", "receipt_signature": "", "receipt_signer": "",
                             **({"status": BidStatus.abandoned, "ended_at": now, "sealed_bid_id": "", "submitted_at": None}
                                if item.invalid else
                                {"status": BidStatus.submitted, "ended_at": None, "sealed_bid_id": item.header.bid_id, "submitted_at": now})}))  # type: ignore[union-attr]
     if not inserts:
         return results  # type: ignore[return-value]
     previous = _previous(session, [(row["lot_id"], row["organisation_id"]) for _, row in inserts if row["status"] == BidStatus.submitted])
-    ids = session.execute(_INSERT, [row for _, row in inserts]).scalars().all()
-    replaced: list[tuple[int, datetime]] = []
-    receipts_of: list[dict[str, Any]] = []
+    ids = _new_ids(session, len(inserts))
+    in_group: dict[int, dict[str, Any]] = {}
+    replaced: list[tuple[int, datetime]] = []  # bids already in the database
     for (i, row), bid_id in zip(inserts, ids, strict=True):
+        row["id"] = bid_id
         item = items[i]
         assert item.info is not None
-        info = item.info
         if item.invalid is not None:
-            results[i] = _refuse_invalid(session, item.actor, item.tender_id, bid_id, item.lot_id, info, item.invalid)
+            results[i] = _refuse_invalid(session, item.actor, item.tender_id, bid_id, item.lot_id, item.info, item.invalid)
             continue
         pair = (row["lot_id"], row["organisation_id"])
         replaces = previous.get(pair, [])
-        replaced += [(old_id, row["started_at"]) for old_id in replaces]
+        for old_id in replaces:
+            if old_id in in_group:  # an earlier bid of this group: written as replaced
+                in_group[old_id].update(status=BidStatus.replaced, ended_at=row["started_at"])
+            else:
+                replaced.append((old_id, row["started_at"]))
         previous[pair] = [bid_id]  # a later bid of the group for the same lot replaces this one
+        in_group[bid_id] = row
         assert item.header is not None
-        index, doc = _submission(session, item.actor, signer, bid_id=bid_id, lot_id=item.lot_id, fields=item.fields, info=info,
+        index, doc = _submission(session, item.actor, signer, bid_id=bid_id, lot_id=item.lot_id, fields=item.fields, info=item.info,
                                  header=item.header, now=row["started_at"], replaces=replaces)
-        receipts_of.append({"b_id": bid_id, "b_index": index, "b_receipt": doc["body"], "b_signature": doc["signature"], "b_signer": doc["signer"]})
-        results[i] = Bid(**{**row, "id": bid_id, "audit_index": index, "receipt": doc["body"], "receipt_signature": doc["signature"],
-                            "receipt_signer": doc["signer"]})
+        row.update(audit_index=index, receipt=doc["body"], receipt_signature=doc["signature"], receipt_signer=doc["signer"])
+    session.execute(_INSERT, [row for _, row in inserts])  # each row whole, its receipt included: no second write
     _mark_replaced(session, replaced)
-    if receipts_of:
-        session.execute(_SIGNED, receipts_of)
+    for i, row in inserts:
+        if results[i] is None:
+            results[i] = Bid(**row)
     return results  # type: ignore[return-value]
+
+
+def _new_ids(session: Session, n: int) -> list[int]:
+    """Ids for n new bids, taken before their rows are written, so that each row is inserted whole: from the
+    sequence on PostgreSQL; on SQLite, above the largest id, under the write lock the transaction holds from its
+    BEGIN IMMEDIATE (core/db.py), which is how SQLite numbers a row itself."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return sorted(connection.execute(_NEXT_IDS, {"n": n}).scalars())
+    top = connection.execute(_TOP_ID).scalar() or 0
+    return list(range(top + 1, top + 1 + n))
 
 
 def submit_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes,
