@@ -260,7 +260,9 @@ _PREVIOUS = (
            Bid.organisation_id.in_(bindparam("orgs", expanding=True)))
     .order_by(Bid.id).with_for_update()
 )
-_INSERT = _BIDS.insert()
+# RETURNING makes SQLAlchemy send many rows as one INSERT ... VALUES (...), (...) ("insertmanyvalues") instead of
+# a statement per row; the ids it returns are the ones given.
+_INSERT = _BIDS.insert().returning(_BIDS.c.id, sort_by_parameter_order=True)
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('bids', 'id')) FROM generate_series(1, :n)")
 _TOP_ID = select(func.max(_BIDS.c.id))
 _REPLACED = _BIDS.update().where(_BIDS.c.id == bindparam("b_id")).values(status=BidStatus.replaced, ended_at=bindparam("b_at"))
@@ -605,7 +607,8 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
         index, doc = _submission(session, item.actor, signer, bid_id=bid_id, lot_id=item.lot_id, fields=item.fields, info=item.info,
                                  header=item.header, now=row["started_at"], replaces=replaces)
         row.update(audit_index=index, receipt=doc["body"], receipt_signature=doc["signature"], receipt_signer=doc["signer"])
-    session.execute(_INSERT, [row for _, row in inserts])  # each row whole, its receipt included: no second write
+    written = session.execute(_INSERT, [row for _, row in inserts]).scalars().all()  # each row whole, its receipt included
+    assert list(written) == ids
     _mark_replaced(session, replaced)
     for i, row in inserts:
         if results[i] is None:
