@@ -263,6 +263,9 @@ _PREVIOUS = (
 # RETURNING makes SQLAlchemy send many rows as one INSERT ... VALUES (...), (...) ("insertmanyvalues") instead of
 # a statement per row; the ids it returns are the ones given.
 _INSERT = _BIDS.insert().returning(_BIDS.c.id, sort_by_parameter_order=True)
+_LOCKED_TENDER = (  # what deciding a bid reads of its tender (id, status, bid_deadline: see _check_accepting), locked as _tender
+    select(Tender.id, Tender.status, Tender.bid_deadline).where(Tender.id == bindparam("tender_id")).with_for_update(read=True)
+)
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('bids', 'id')) FROM generate_series(1, :n)")
 _TOP_ID = select(func.max(_BIDS.c.id))
 _REPLACED = _BIDS.update().where(_BIDS.c.id == bindparam("b_id")).values(status=BidStatus.replaced, ended_at=bindparam("b_at"))
@@ -494,6 +497,23 @@ def _whole_size(data: bytes, part_limit: int) -> int:
     return len(data)
 
 
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A bid submit_prepared accepted, as its receipt states it: the row written, and the signed receipt."""
+
+    id: int
+    tender_id: int
+    lot_id: int
+    organisation_id: int
+    status: str
+    blob_key: str
+    size: int
+    audit_index: int
+    receipt: str
+    receipt_signature: str
+    receipt_signer: str
+
+
 @dataclass(frozen=True)
 class WholeBid:
     """A small sealed bid as prepare_whole leaves it for submit_prepared. `info` is None for a bid that came after
@@ -548,21 +568,20 @@ def _prepare(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, l
     return WholeBid(actor, tender_id, lot_id, info, header, invalid, target.receipt_fields())
 
 
-def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid]) -> list[Bid | DomainError]:
+def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid]) -> list[Submitted | DomainError]:
     """Decide prepared bids in the caller's transaction, in order (E27 by the server clock as each is decided):
-    for each, the company's new bid with its signed receipt (a transient Bid: id, receipt and the fields the
-    receipt states), or its refusal (recorded where it must be: late, or not a sealed bid, whose file is kept
+    for each, the company's new bid with its signed receipt (Submitted), or its refusal (recorded where it must be: late, or not a sealed bid, whose file is kept
     and whose row is abandoned). A later bid of the same company and lot replaces an earlier one, here as
     across groups. Nothing is written for an unrecorded refusal. The tenders are read with a shared lock, so
     that the closing of bidding (services.close_due_tenders, FOR UPDATE) waits for these bids to be committed
     and counts them."""
     rows = _rows(session)
-    results: list[Bid | DomainError | None] = [None] * len(items)
+    results: list[Submitted | DomainError | None] = [None] * len(items)
     inserts: list[tuple[int, dict[str, Any]]] = []  # (position, row)
     for i, item in enumerate(items):
         actor = item.actor
         if item.tender_id not in rows:
-            rows[item.tender_id] = _tender(session, item.tender_id, lock=True)
+            rows[item.tender_id] = session.connection().execute(_LOCKED_TENDER, {"tender_id": item.tender_id}).first()
         tender = rows[item.tender_id]
         try:
             if tender is None:
@@ -612,7 +631,8 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
     _mark_replaced(session, replaced)
     for i, row in inserts:
         if results[i] is None:
-            results[i] = Bid(**row)
+            results[i] = Submitted(row["id"], row["tender_id"], row["lot_id"], row["organisation_id"], row["status"], row["blob_key"],
+                                   row["size"], row["audit_index"], row["receipt"], row["receipt_signature"], row["receipt_signer"])
     return results  # type: ignore[return-value]
 
 

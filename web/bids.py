@@ -141,7 +141,7 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
     request.state.actor = actor
     if isinstance(item, DomainError):
         raise item
-    future: asyncio.Future[Bid] = asyncio.get_running_loop().create_future()
+    future: asyncio.Future[bids.Submitted] = asyncio.get_running_loop().create_future()
     _writer(state).submit(item, future)
     bid = await future
     return {**receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer), **_links(bid)}
@@ -161,7 +161,7 @@ def _preparing() -> anyio.CapacityLimiter:
     return limiter
 
 
-def _links(bid: Bid) -> dict[str, Any]:
+def _links(bid: Bid | bids.Submitted) -> dict[str, Any]:
     return {"bid": bid.id, "receipt_url": f"/api/v1/bids/{bid.id}/receipt", "receipt_page": f"/bidder/bids/{bid.id}/receipt"}
 
 
@@ -255,9 +255,10 @@ def _sqlite_writer(settings: Any) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _across_processes(settings: Any) -> Iterator[None]:
-    """On SQLite: the advisory file lock the web processes' bid writers queue on (taken under _WRITERS)."""
-    if not settings.is_sqlite:
+def _across_processes(settings: Any, *, every_backend: bool = False) -> Iterator[None]:
+    """The advisory file lock the web processes' bid writers queue on (taken under _WRITERS): on SQLite, or on
+    every backend for the group writer."""
+    if not (settings.is_sqlite or every_backend):
         yield
         return
     key = (os.getpid(), str(settings.data_dir / "bid-writers.lock"))
@@ -302,7 +303,7 @@ class _Pending:
     def __init__(self, item: bids.WholeBid):
         self.item = item
         self.done = False
-        self.result: Bid | None = None
+        self.result: bids.Submitted | None = None
         self.error: BaseException | None = None
 
 
@@ -316,11 +317,11 @@ class _GroupWriter:
 
     def __init__(self, state: Any):
         self.state = state
-        self.queue: collections.deque[tuple[bids.WholeBid, asyncio.Future[Bid]]] = collections.deque()
+        self.queue: collections.deque[tuple[bids.WholeBid, asyncio.Future[bids.Submitted]]] = collections.deque()
         self._ready = threading.Condition()
         self._running = False
 
-    def submit(self, item: bids.WholeBid, future: asyncio.Future[Bid]) -> None:
+    def submit(self, item: bids.WholeBid, future: asyncio.Future[bids.Submitted]) -> None:
         with self._ready:
             self.queue.append((item, future))
             if self._running:
@@ -337,22 +338,26 @@ class _GroupWriter:
                     if not self.queue:
                         self._running = False
                         return
-            with _WRITERS:
-                with self._ready:
-                    taken = [self.queue.popleft() for _ in range(min(GROUP_MAX, len(self.queue)))]
-                group = [_Pending(item) for item, _ in taken]
-                try:
-                    with _across_processes(self.state.settings):
-                        _write_group(self.state, group)
-                except BaseException as e:  # noqa: BLE001 - the lock could not be taken, or interrupted: answered, never lost silently
-                    for pending in group:
-                        if not pending.done:
-                            pending.result, pending.error = None, e
+            taken: list[tuple[bids.WholeBid, asyncio.Future[bids.Submitted]]] = []
+            group: list[_Pending] = []
+            try:
+                # The group is taken only once this writer's turn has come, in this process and on this machine:
+                # every bid that arrived meanwhile joins it (on PostgreSQL too, where the writers of all processes
+                # take turns on the audit log's head row anyway, each holding it until its commit).
+                with _WRITERS, _across_processes(self.state.settings, every_backend=True):
+                    with self._ready:
+                        taken = [self.queue.popleft() for _ in range(min(GROUP_MAX, len(self.queue)))]
+                    group = [_Pending(item) for item, _ in taken]
+                    _write_group(self.state, group)
+            except BaseException as e:  # noqa: BLE001 - the lock could not be taken, or interrupted: answered, never lost silently
+                for pending in group:
+                    if not pending.done:
+                        pending.result, pending.error = None, e
             self._answer([(future, pending) for (_, future), pending in zip(taken, group, strict=True)])
 
     @staticmethod
-    def _answer(answers: list[tuple[asyncio.Future[Bid], _Pending]]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Bid], _Pending]]] = {}
+    def _answer(answers: list[tuple[asyncio.Future[bids.Submitted], _Pending]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bids.Submitted], _Pending]]] = {}
         for future, pending in answers:
             by_loop.setdefault(future.get_loop(), []).append((future, pending))
         for loop, theirs in by_loop.items():
@@ -360,7 +365,7 @@ class _GroupWriter:
                 loop.call_soon_threadsafe(_settle, theirs)
 
 
-def _settle(answers: list[tuple[asyncio.Future[Bid], _Pending]]) -> None:
+def _settle(answers: list[tuple[asyncio.Future[bids.Submitted], _Pending]]) -> None:
     for future, pending in answers:
         if future.done():  # the request was cancelled (its client went away): its bid stays written
             continue

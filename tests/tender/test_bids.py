@@ -260,7 +260,7 @@ def test_submit_whole_gives_the_same_receipt_with_one_audit_entry_and_replaces_t
     prepared = [bids.prepare_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, d, max_bytes=1 << 20) for d in (data2, data3)]
     assert all(p.info is not None and blobs.exists(p.info.key) and p.header is not None for p in prepared)
     second, third = bids.submit_prepared(db, signer, prepared)
-    assert isinstance(second, Bid) and isinstance(third, Bid) and second.blob_key == prepared[0].info.key
+    assert isinstance(second, bids.Submitted) and isinstance(third, bids.Submitted) and second.blob_key == prepared[0].info.key
     db.expire_all()
     assert [db.get(Bid, b.id).status for b in (bid, second, third)] == [BidStatus.replaced] * 2 + [BidStatus.submitted]
     assert bids.counted_bids(db, w.tender.id) == [db.get(Bid, third.id)]
@@ -335,7 +335,7 @@ def test_the_closing_of_bidding_waits_for_a_bid_decided_before_the_deadline_and_
     writer = factory()
     clock.shift(clock.as_utc(w.deadline) - clock.now() - timedelta(seconds=1))  # a second before the deadline
     [bid] = bids.submit_prepared(writer, signer, [prepared])
-    assert isinstance(bid, Bid)
+    assert isinstance(bid, bids.Submitted)
     clock.shift(timedelta(seconds=2))  # the deadline passes before the bid's transaction commits
     seen: dict[str, object] = {}
 

@@ -355,7 +355,7 @@ def test_a_group_that_cannot_commit_writes_each_bid_alone(db, make, settings, mo
         web_bids._write_group(SimpleNamespace(db=factory, settings=settings), group)
         assert all(item.done for item in group)
         good, again, wrong = group
-        assert isinstance(good.result, Bid) and isinstance(again.result, Bid) and good.error is None and again.error is None, (good.error, again.error)
+        assert isinstance(good.result, bids.Submitted) and isinstance(again.result, bids.Submitted) and good.error is None and again.error is None, (good.error, again.error)
         assert wrong.result is None and getattr(wrong.error, "code", None) == "sealed_not_sealed" and bids.is_recorded(wrong.error)
         db.expire_all()
         rows = {b.id: b for b in db.scalars(select(Bid).where(Bid.tender_id == w.tender_id))}
