@@ -128,3 +128,27 @@ def register_keys_in_browser(new_page, tender_id: int) -> int:  # type: ignore[n
         assert page.locator("#registered-key-id").count() == 1, page.inner_text("body")[:500]
         count += 1
     return count
+
+
+def test_a_missing_price_is_named_in_the_page_language_and_nothing_entered_is_lost(new_page):
+    """The seal form checks itself (novalidate): no browser bubble in the browser's language, but the page's own
+    message, the wrong fields marked and the first focused; what was entered stays."""
+    page = new_page()
+    tender = open_demo_tenders(page)[0]
+    login(page, "bidder1", "Demo-2026-bidder")
+    page.goto(f"/bidder/tenders/{tender['id']}/seal")
+    page.set_input_files("#f-technical", files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tech"}])
+    page.fill("#f-duration", "120")
+    page.fill("#f-quality", "合格")
+    page.click("#seal-button")
+    assert page.locator("#seal-status").inner_text() == tr("Enter the total price in yuan, the duration in days and the quality commitment.")
+    assert page.get_attribute("#f-price", "aria-invalid") == "true" and page.get_attribute("#f-duration", "aria-invalid") == "false"
+    assert page.evaluate("document.activeElement.id") == "f-price"
+    assert page.input_value("#f-duration") == "120" and page.input_value("#f-quality") == "合格"
+    assert page.evaluate("document.getElementById('f-technical').files.length") == 1
+    assert page.locator("#download-sealed").is_hidden()
+    shot(page, "bidder-seal-missing-price")
+    page.fill("#f-price", "1000")  # corrected: it seals
+    page.click("#seal-button")
+    page.locator("#download-sealed:not([hidden])").wait_for(timeout=60000)
+    assert page.get_attribute("#f-price", "aria-invalid") == "false"

@@ -19,12 +19,29 @@
     return parseInt(m[1], 10) * 100 + parseInt((m[2] || "0").padEnd(2, "0"), 10);
   }
 
+  /* The form is novalidate: the browser's own bubbles speak the browser's language, not the page's. Each field
+   * that is wrong is marked (aria-invalid), the first one focused, and the page's message says what to enter;
+   * nothing entered is cleared. */
+  function mark(checks) {
+    let first = null;
+    for (const [id, ok] of checks) {
+      const input = document.getElementById(id);
+      input.setAttribute("aria-invalid", ok ? "false" : "true");
+      if (!ok && !first) first = input;
+    }
+    if (first) first.focus();
+    return !first;
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const price = fenOf(document.getElementById("f-price").value);
     const duration = parseInt(document.getElementById("f-duration").value, 10);
     const quality = document.getElementById("f-quality").value.trim();
-    if (!price || !(duration > 0) || !quality) { status.textContent = form.dataset.msgPrice; return; }
+    if (!mark([["f-price", !!price], ["f-duration", duration > 0], ["f-quality", !!quality]])) {
+      status.textContent = form.dataset.msgPrice;
+      return;
+    }
     const files = [];
     for (const role of ROLES) {
       const input = document.getElementById("f-" + role);
