@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from audit import EventTag, record
 from core import clock, credit_code
@@ -88,15 +88,10 @@ _ACTOR = (  # built once: building the statement costs more than running it
 
 
 def load_actor(session: Session, user_id: int, ip: str, role: str | None) -> Actor | None:
-    """The acting person of a logged-in request, as actor_for(load_user(...)) gives it, in one plain query: every
-    logged-in request pays for it."""
+    """The acting person of a logged-in request (None: no such active user), as actor_for gives it for the user,
+    in one plain query: every logged-in request pays for it."""
     row = session.connection().execute(_ACTOR, {"user_id": user_id}).first()  # Core: no ORM result machinery
     return make_actor(*row, ip=ip, role=role) if row is not None else None
-
-
-def load_user(session: Session, user_id: int) -> User | None:
-    user = session.scalars(select(User).where(User.id == user_id).options(joinedload(User.organisation))).one_or_none()
-    return user if user is not None and user.active else None
 
 
 # ---------------------------------------------------------------- administration

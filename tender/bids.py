@@ -117,14 +117,17 @@ def _late(tender: Tender | _Target) -> DomainError:
                         rule="E27", deadline=deadline)
 
 
-def _tender(session: Session, tender_id: int, *, lock: bool = False) -> Tender | None:
-    """The tender row alone (its lots, documents and clarifications are not needed here). lock: read with a shared
-    lock (PostgreSQL; SQLite has one writer at a time), taken by every write that makes or unmakes a counted bid,
-    so that the closing of bidding (services.close_due_tenders, FOR UPDATE) waits for it and counts what it did."""
-    if not lock:
-        return session.get(Tender, tender_id, options=[lazyload("*")])
-    return session.scalars(select(Tender).where(Tender.id == tender_id).options(lazyload("*"))
-                           .with_for_update(read=True).execution_options(populate_existing=True)).one_or_none()
+def _tender(session: Session, tender_id: int) -> Tender | None:
+    """The tender row alone (its lots, documents and clarifications are not needed here)."""
+    return session.get(Tender, tender_id, options=[lazyload("*")])
+
+
+def _lock_tender(session: Session, tender_id: int) -> Any:
+    """The tender's id, status and bid_deadline (what _check_accepting reads), read with a shared lock: taken by
+    every write that makes or unmakes a counted bid, before the bid's row, so that the closing of bidding
+    (services.close_due_tenders, FOR UPDATE, tender then bids) waits for it and counts what it did. On SQLite the
+    writers take turns anyway."""
+    return session.connection().execute(_LOCKED_TENDER, {"tender_id": tender_id}).first()
 
 
 _bundles: dict[tuple[int, str], sealing.KeyBundle] = {}
@@ -182,9 +185,11 @@ def _own_bid(session: Session, actor: Actor, bid_id: int, *, lock: bool = False)
 
 
 def _locked_with_tender(session: Session, actor: Actor, bid_id: int) -> tuple[Bid, Tender]:
-    """The actor's company's bid, locked, and its tender with a shared lock (see _tender), in the order the
+    """The actor's company's bid, locked, and its tender with a shared lock (see _lock_tender), in the order the
     closing of bidding takes them (the tender, then its bids): neither waits for the other in a deadlock."""
-    tender = _tender(session, _own_bid(session, actor, bid_id).tender_id, lock=True)
+    tender_id = _own_bid(session, actor, bid_id).tender_id
+    _lock_tender(session, tender_id)
+    tender = _tender(session, tender_id)
     assert tender is not None
     return _own_bid(session, actor, bid_id, lock=True), tender
 
@@ -235,10 +240,16 @@ class _Target:
         return make_actor(self.user_id, self.username, self.roles, self.org_id, self.org_kind, ip, role)
 
     def receipt_fields(self) -> dict[str, dict[str, Any]]:
-        """What a receipt says of the tender, the lot and the bidder (receipts.receipt_body)."""
-        return {"tender": {"id": self.id, "reference": self.reference, "title": self.title},
-                "lot": {"id": self.lot_id, "number": self.lot_number, "name": self.lot_name},
-                "bidder": {"id": self.org_id, "name": self.org_name, "credit_code": self.org_credit_code}}
+        return _receipt_fields(self.id, self.reference, self.title, self.lot_id, self.lot_number, self.lot_name, self.org_id,
+                               self.org_name, self.org_credit_code)
+
+
+def _receipt_fields(tender_id: Any, reference: str, title: str, lot_id: Any, lot_number: int, lot_name: str, org_id: Any,
+                    org_name: str, credit_code: str) -> dict[str, dict[str, Any]]:
+    """What a receipt says of the tender, the lot and the bidder (receipts.receipt_body)."""
+    return {"tender": {"id": tender_id, "reference": reference, "title": title},
+            "lot": {"id": lot_id, "number": lot_number, "name": lot_name},
+            "bidder": {"id": org_id, "name": org_name, "credit_code": credit_code}}
 
 
 # The statements of the busiest paths are built once (bound parameters): building one costs more than running it.
@@ -263,7 +274,7 @@ _PREVIOUS = (
 # RETURNING makes SQLAlchemy send many rows as one INSERT ... VALUES (...), (...) ("insertmanyvalues") instead of
 # a statement per row; the ids it returns are the ones given.
 _INSERT = _BIDS.insert().returning(_BIDS.c.id, sort_by_parameter_order=True)
-_LOCKED_TENDER = (  # what deciding a bid reads of its tender (id, status, bid_deadline: see _check_accepting), locked as _tender
+_LOCKED_TENDER = (  # see _lock_tender
     select(Tender.id, Tender.status, Tender.bid_deadline).where(Tender.id == bindparam("tender_id")).with_for_update(read=True)
 )
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('bids', 'id')) FROM generate_series(1, :n)")
@@ -424,11 +435,6 @@ def _refuse_invalid(session: Session, actor: Actor, tender_id: int, bid_id: int,
     return _recorded(error)
 
 
-def _receipt_fields(tender: Tender, lot: Lot, org: Organisation) -> dict[str, dict[str, Any]]:
-    return _Target(0, "", None, org.id, org.kind, org.name, org.credit_code, tender.id, tender.status, tender.bid_deadline, tender.reference,
-                   tender.title, lot.id, lot.number, lot.name, True, None).receipt_fields()
-
-
 def _previous(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
     """The submitted bids of these (lot, company) pairs, locked, oldest first: the bids a new submission replaces
     (usually none, at most one each). One indexed query (ix_bids_lot_org_status) for any number of pairs."""
@@ -472,7 +478,7 @@ def _make_submitted(session: Session, actor: Actor, tender: Tender, lot: Lot, or
     previous = [i for i in _previous(session, [(bid.lot_id, bid.organisation_id)]).get((bid.lot_id, bid.organisation_id), []) if i != bid.id]
     _mark_replaced(session, [(old_id, now) for old_id in previous])
     bid.status, bid.submitted_at, bid.sealed_bid_id = BidStatus.submitted, now, header.bid_id
-    bid.audit_index, doc = _submission(session, actor, signer, bid_id=bid.id, lot_id=bid.lot_id, fields=_receipt_fields(tender, lot, org),
+    bid.audit_index, doc = _submission(session, actor, signer, bid_id=bid.id, lot_id=bid.lot_id, fields=_receipt_fields(tender.id, tender.reference, tender.title, lot.id, lot.number, lot.name, org.id, org.name, org.credit_code),
                                        info=info, header=header, now=now, replaces=previous)
     bid.receipt, bid.receipt_signature, bid.receipt_signer = doc["body"], doc["signature"], doc["signer"]
     session.flush()
@@ -581,7 +587,7 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
     for i, item in enumerate(items):
         actor = item.actor
         if item.tender_id not in rows:
-            rows[item.tender_id] = session.connection().execute(_LOCKED_TENDER, {"tender_id": item.tender_id}).first()
+            rows[item.tender_id] = _lock_tender(session, item.tender_id)
         tender = rows[item.tender_id]
         try:
             if tender is None:

@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
@@ -148,15 +149,14 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
 
 
 _PREPARING = 4  # one-request bids prepared at once per process: more threads only contend for the interpreter's lock
-_preparers: dict[int, anyio.CapacityLimiter] = {}  # per event loop (a limiter belongs to one)
+_preparers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
 
 
 def _preparing() -> anyio.CapacityLimiter:
-    loop = id(asyncio.get_running_loop())
+    """The limiter of the running event loop (a limiter belongs to one loop)."""
+    loop = asyncio.get_running_loop()
     limiter = _preparers.get(loop)
     if limiter is None:
-        if len(_preparers) > 100:
-            _preparers.clear()
         limiter = _preparers[loop] = anyio.CapacityLimiter(_PREPARING)
     return limiter
 
@@ -243,7 +243,8 @@ async def upload_part(request: Request, bid_id: int, number: int) -> dict[str, A
 # database lock only when the one before it has committed. On PostgreSQL the bid units of work of a process
 # queue on the in-process lock only: each appends to the audit chain, whose head row lock serialises them anyway,
 # and dozens of threads waiting on that row lock (each holding a connection and a transaction) cost more than
-# waiting here.
+# waiting here. The group writer of the one-request route (below) takes the file lock on every backend, so that
+# its group grows while it waits.
 _WRITERS = threading.Lock()
 _lock_files: dict[tuple[int, str], int] = {}  # per process: a forked child must open its own
 

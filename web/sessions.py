@@ -91,8 +91,3 @@ class SessionFileStore(FileStore):
                 return StorageObject.from_bytes(f.read())
         except FileNotFoundError:
             return None
-
-    def with_namespace(self, namespace: str) -> SessionFileStore:
-        if not namespace.isalnum():
-            raise ValueError(f"Invalid namespace: {namespace!r}")
-        return SessionFileStore(self.path / namespace)
