@@ -274,9 +274,16 @@ class LocalBlobStore:
 
     @staticmethod
     def _sizes(folder: Path) -> dict[int, int]:
-        """The parts whose bytes are whole in the data file, with their sizes (from the part markers)."""
+        """The parts whose bytes are whole in the data file, with their sizes (from the part markers). The folder
+        removed meanwhile (the upload aborted or swept just now) is UploadNotFound, as it is everywhere else."""
         sizes = {}
-        for marker in folder.glob("part-[0-9][0-9][0-9][0-9][0-9]"):
+        try:
+            markers = list(folder.glob("part-[0-9][0-9][0-9][0-9][0-9]"))
+        except FileNotFoundError:  # removed while it was listed
+            markers = []
+        if not markers and not folder.is_dir():
+            raise UploadNotFound(folder.name)
+        for marker in markers:
             try:
                 sizes[int(marker.name[5:])] = int(marker.read_text())
             except (FileNotFoundError, ValueError):

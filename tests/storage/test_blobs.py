@@ -534,3 +534,22 @@ def test_contract_put_takes_views(any_store):
     info = any_store.put(view[i:i + 65536] for i in range(0, len(data), 65536))
     assert info == BlobInfo(hashlib.sha256(data).hexdigest(), len(data))
     assert read_all(any_store, info.key) == data
+
+
+def test_an_upload_swept_while_its_parts_are_listed_is_not_found(store, monkeypatch):
+    """The sweep can remove an abandoned upload between reading its meta.json and listing its parts: that is
+    UploadNotFound (the web answers 'start a new upload'), not a file-system error."""
+    import shutil
+
+    upload = store.begin_upload()
+    store.write_part(upload, 1, [b"a part"])
+    real = store._open_upload
+
+    def swept_meanwhile(upload_id):  # type: ignore[no-untyped-def]
+        opened = real(upload_id)
+        shutil.rmtree(opened[0])
+        return opened
+
+    monkeypatch.setattr(store, "_open_upload", swept_meanwhile)
+    with pytest.raises(UploadNotFound):
+        store.parts(upload)
