@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import accounts.models  # noqa: F401
 import audit.checkpoints  # noqa: F401  (registers the models on Base.metadata)
 import audit.log  # noqa: F401
-import core.identity  # noqa: F401
-import evaluation.draw_models  # noqa: F401
-import evaluation.models  # noqa: F401
+import evaluation.committee.models  # noqa: F401
+import evaluation.pool.models  # noqa: F401
 import tender.keyholders  # noqa: F401
 import tender.models  # noqa: F401
 from alembic import context

@@ -21,7 +21,7 @@ from audit.checkpoints import latest as latest_checkpoint
 from audit.log import AuditConfidential, AuditEntry, AuditHead, format_time
 from audit.merkle import leaf_hash
 from core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
-from core.identity import Actor, Organisation, Role
+from core.identity import Actor, Role
 
 MAX_PAGE = 1000  # entries per API call
 
@@ -134,8 +134,3 @@ def recent(session: Session, actor: Actor, filt: FeedFilter, limit: int = 100) -
 
 def latest_signed(session: Session) -> AuditCheckpoint | None:
     return latest_checkpoint(session)
-
-
-def organisations(session: Session) -> dict[int, str]:
-    """Organisation names by id, for the feed's filter and its rows."""
-    return dict(session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name)).tuples().all())

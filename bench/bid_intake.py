@@ -59,15 +59,16 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
+from accounts.models import Organisation, User, actor_for  # noqa: E402
+from accounts.passwords import hash_password  # noqa: E402
+from cli.main import upgrade_database  # noqa: E402
 from core import clock, credit_code  # noqa: E402
 from core.db import make_engine, make_sessionmaker  # noqa: E402
-from core.identity import Organisation, User, actor_for, hash_password  # noqa: E402
 from core.signing import verifier_keys  # noqa: E402
-from storage.blobs import LocalBlobStore  # noqa: E402
+from storage.local import LocalBlobStore  # noqa: E402
 from tender import keyholders, receipts, sealing  # noqa: E402
 from tender import services as svc  # noqa: E402
 from tender.models import Bid, BidStatus  # noqa: E402
-from web.cli import upgrade_database  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench password 2026"

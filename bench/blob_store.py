@@ -36,7 +36,8 @@ from typing import BinaryIO
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from storage.blobs import CHUNK, DEFAULT_PART_LIMIT, BlobStore, LocalBlobStore  # noqa: E402
+from storage.base import CHUNK, DEFAULT_PART_LIMIT, BlobStore  # noqa: E402
+from storage.local import LocalBlobStore  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation import avoidance  # noqa: E402
-from evaluation import draw as pure  # noqa: E402
+from evaluation.committee import avoidance  # noqa: E402
+from evaluation.committee import draw as pure  # noqa: E402
 
 POOL = 100_000
 SPECIALTIES = [f"G{n:02d}" for n in range(1, 51)]  # children of the parent "G"

@@ -36,12 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
+from accounts.models import Organisation, User, actor_for  # noqa: E402
+from accounts.passwords import hash_password  # noqa: E402
+from cli.main import upgrade_database  # noqa: E402
 from core import clock, credit_code  # noqa: E402
 from core.db import make_engine, make_sessionmaker, transaction  # noqa: E402
-from core.identity import Organisation, User, actor_for, hash_password  # noqa: E402
-from evaluation import catalogue, importing, rules  # noqa: E402
-from evaluation.models import Expert  # noqa: E402
-from web.cli import upgrade_database  # noqa: E402
+from evaluation.pool import catalogue, importing, rules  # noqa: E402
+from evaluation.pool.models import Expert  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾"

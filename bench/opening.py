@@ -45,17 +45,18 @@ sys.path.insert(0, str(ROOT))
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
+from accounts.models import Organisation, User, actor_for  # noqa: E402
+from cli.main import upgrade_database  # noqa: E402
 from core import clock, credit_code  # noqa: E402
 from core import tasks as core_tasks  # noqa: E402
 from core.db import make_engine, make_sessionmaker, transaction  # noqa: E402
-from core.identity import Organisation, User, actor_for  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from storage.blobs import LocalBlobStore  # noqa: E402
-from tender import keyholders, opening, sealing  # noqa: E402
+from storage.local import LocalBlobStore  # noqa: E402
+from tender import keyholders, sealing  # noqa: E402
 from tender import services as svc  # noqa: E402
 from tender.models import Bid, BidStatus, Lot, OpenedBid, Tender  # noqa: E402
+from tender.opening import ceremony as opening  # noqa: E402
 from tender.tasks import decrypt_bid  # noqa: E402
-from web.cli import upgrade_database  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHUNK = sealing.DEFAULT_CHUNK_SIZE

@@ -32,11 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
+from accounts.models import Organisation, User  # noqa: E402
+from accounts.passwords import hash_password  # noqa: E402
+from cli.main import upgrade_database  # noqa: E402
 from core import clock, credit_code  # noqa: E402
 from core.db import make_engine  # noqa: E402
-from core.identity import Organisation, User, hash_password  # noqa: E402
 from tender.models import Lot, Tender  # noqa: E402
-from web.cli import upgrade_database  # noqa: E402
 
 PG_ADMIN = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WORDS = ["县第一中学教学楼改扩建工程", "人民医院医疗设备采购", "城区道路绿化养护服务", "污水处理厂提标改造工程", "政务云服务采购",

@@ -37,6 +37,9 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 app = Celery("etender", set_as_current=False)
+
+# The feature packages' task modules, named (not imported: core is below them) for the worker and the scheduler.
+TASK_MODULES = ["storage.tasks", "tender.tasks"]
 app.conf.update(
     task_serializer="json",
     accept_content=["json"],

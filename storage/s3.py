@@ -37,7 +37,7 @@ from minio.error import S3Error
 
 from core import clock
 from core.settings import Settings
-from storage.blobs import (
+from storage.base import (
     CHUNK,
     DEFAULT_PART_LIMIT,
     BlobInfo,

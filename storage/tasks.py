@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from core import tasks
 from core.tasks import app
-from storage.blobs import open_store
+from storage import open_store
 
 SWEEP_EVERY_SECONDS = 3600.0
 

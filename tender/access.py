@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from core.errors import N_, Forbidden, NotAuthenticated, NotFound
+__all__ = ["require_login", "require_role", "is_tender_agency", "is_tender_purchaser", "require_tender_agency", "can_see_draft"]
+
+from accounts.access import require_login, require_role
+from core.errors import N_, Forbidden, NotFound
 from core.identity import Actor, Role
 from tender.models import Tender
-
-
-def require_login(actor: Actor) -> None:
-    if actor.anonymous:
-        raise NotAuthenticated.one("login_required", N_("Please log in first."))
-
-
-def require_role(actor: Actor, *roles: Role) -> None:
-    require_login(actor)
-    if not actor.has(*roles):
-        raise Forbidden.one(
-            "role_required",
-            N_("This needs the role: %(roles)s."),
-            roles=", ".join(r.value for r in roles),
-        )
 
 
 def is_tender_agency(actor: Actor, tender: Tender) -> bool:

@@ -20,11 +20,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from accounts.models import User
 from audit import EventTag, record
 from core import clock
 from core.db import Base
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
-from core.identity import SYSTEM, Actor, User
+from core.identity import SYSTEM, Actor
 from core.signing import SigningKey, VerifierKey
 from tender import access
 from tender.lifecycle import Status

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from accounts.models import Organisation
 from core import clock
-from core.identity import Actor, Organisation, Role
+from core.identity import Actor, Role
 from tender import rules, services
 from tender.lifecycle import Status
 from tender.models import Clarification, Lot, Question, Tender, TenderDocument

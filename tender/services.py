@@ -13,12 +13,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
+from accounts.models import Organisation, User
+from accounts.notifications import notify
 from audit import EventTag, record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
-from core.identity import SYSTEM, Actor, Organisation, OrgKind, Role, User, notify
+from core.identity import SYSTEM, Actor, OrgKind, Role
 from core.signing import SigningKey
-from storage.blobs import BlobStore, TooLarge
+from storage.base import BlobStore, TooLarge
 from tender import access, keyholders, rules
 from tender.lifecycle import Event, IllegalTransition, State, Status, transition
 from tender.models import (
@@ -575,7 +577,8 @@ def close_due_tenders(session: Session, now: datetime | None = None) -> list[int
     due = session.scalars(
         select(Tender).where(Tender.status == Status.published, Tender.bid_deadline <= now).with_for_update()
     ).all()
-    from tender import bids, opening  # the opening builds on these services
+    from tender.bids import submission as bids
+    from tender.opening import ceremony as opening  # the opening builds on these services
 
     for tender in due:
         _apply(tender, Event.close_bidding)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from core import tasks
 from core.tasks import app, unit_of_work
-from storage.blobs import open_store
-from tender import opening
+from storage import open_store
+from tender.opening import ceremony as opening
 
 SWEEP_EVERY_SECONDS = 30.0
 

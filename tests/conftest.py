@@ -17,12 +17,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts.models import Organisation, User, actor_for
+from accounts.passwords import hash_password
+from cli.main import upgrade_database
 from core import clock, credit_code
 from core.db import Base, make_engine, make_sessionmaker
-from core.identity import Actor, Organisation, User, actor_for, hash_password
+from core.identity import Actor
 from core.settings import Settings
-from storage.blobs import LocalBlobStore
-from web.cli import upgrade_database
+from storage.local import LocalBlobStore
 
 
 @contextmanager

@@ -22,38 +22,26 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import text
 
+from accounts.notifications import channel_for
 from core import db as dbmod
 from core import tasks
 from core.errors import DomainError, NotAuthenticated
-from core.messaging import channel_for
 from core.settings import Settings, load_settings
-from evaluation import draws as evaluation_draws
-from storage.blobs import open_store
-from tender import opening as tender_opening
+from evaluation.committee import draws as evaluation_draws
+from storage import open_store
 from tender import services as tender_services
-from web import (
-    admin,
-    agency,
-    api,
-    audit_api,
-    auth,
-    bidder,
-    bids,
-    expert_portal,
-    experts_admin,
-    experts_api,
-    i18n,
-    keyholder,
-    monitor,
-    opening,
-    public,
-    templating,
-)
-from web import draws as draw_pages
+from tender.opening import ceremony as tender_opening
+from web import i18n, templating
+from web.accounts import admin, auth
+from web.audit import api as audit_api
 from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
+from web.evaluation import draws as draw_pages
+from web.evaluation import expert_portal, experts_admin, experts_api
 from web.security import add_security_headers
 from web.sessions import LazySessionConfig, SessionFileStore
+from web.supervision import monitor
+from web.tender import agency, api, bidder, bids, keyholder, opening, public
 
 log = logging.getLogger("etender")
 HERE = Path(__file__).parent
@@ -178,9 +166,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def _periodic_tasks(app: Litestar) -> AsyncIterator[None]:
     """In-process mode: periodic background tasks (the upload sweep) on a timer thread; off with the scheduler."""
-    from web.cli import TASK_MODULES
-
-    stop = tasks.start_periodic(TASK_MODULES) if app.state.settings.scheduler_interval > 0 else None
+    stop = tasks.start_periodic(tasks.TASK_MODULES) if app.state.settings.scheduler_interval > 0 else None
     try:
         yield
     finally:

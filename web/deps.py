@@ -12,8 +12,8 @@ from litestar.datastructures import State
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
+from accounts import services as accounts
 from core.identity import Actor, anonymous
-from tender import accounts
 from web import i18n
 
 SESSION_USER = "uid"

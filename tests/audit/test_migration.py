@@ -12,8 +12,8 @@ from alembic import command
 from audit import merkle
 from audit.log import canonical
 from audit.verify import verify_log
+from cli.main import alembic_config
 from core.db import make_engine, make_sessionmaker
-from web.cli import alembic_config
 
 BEFORE = "5cc29e86b819"
 

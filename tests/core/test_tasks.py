@@ -14,7 +14,8 @@ import pytest
 
 from core import tasks
 from core.settings import Settings
-from storage.blobs import LocalBlobStore, UploadNotFound
+from storage.base import UploadNotFound
+from storage.local import LocalBlobStore
 from storage.tasks import sweep_uploads
 from tests.conftest import missing_service
 
@@ -215,7 +216,7 @@ def test_periodic_tasks_are_left_to_beat_with_a_broker(task_settings):
 def test_worker_command_needs_a_broker(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from web.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("ETENDER_DATA", str(tmp_path))
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from cli.main import upgrade_database
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings
 from core.signing import signing_key
-from storage.blobs import open_store
+from storage import open_store
 from tests.conftest import missing_service, serving
-from web.cli import upgrade_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from web import demo
+    from demo import county as demo
 
     data = tmp_path_factory.mktemp("e2e")
     settings = Settings(

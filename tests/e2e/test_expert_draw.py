@@ -16,16 +16,17 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from accounts.models import Organisation, User
+from accounts.passwords import hash_password
+from cli.main import upgrade_database
 from core import clock, credit_code
 from core.db import make_engine, make_sessionmaker, transaction
-from core.identity import Organisation, User, hash_password
 from core.settings import Settings
-from evaluation.draw_models import Seat, SeatStatus
-from evaluation.models import Expert, ExpertSpecialty, Specialty
+from evaluation.committee.models import Seat, SeatStatus
+from evaluation.pool.models import Expert, ExpertSpecialty, Specialty
 from tender.models import Lot, Tender
 from tests.conftest import serving
 from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
-from web.cli import upgrade_database
 
 PASSWORD = "Draw-e2e-2026-pass"
 SPECIALTY = "E2E01"

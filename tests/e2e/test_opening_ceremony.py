@@ -12,17 +12,17 @@ from types import SimpleNamespace
 
 import pytest
 
+from cli.main import upgrade_database
 from core import clock
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings
-from storage.blobs import open_store
+from storage import open_store
 from tender import keyfiles, keyholders
 from tender import services as svc
 from tests.conftest import TEST_PASSWORD, Maker, serving
 from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
-from tests.tender.test_opening import seal_bid
+from tests.tender.opening.test_ceremony import seal_bid
 from tests.tender.test_services import PDF, cast, tender_input
-from web.cli import upgrade_database
 
 PASSPHRASE = "an opening passphrase"
 

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from core.settings import Settings
-from storage.blobs import CHUNK, BlobInfo, LocalBlobStore, TooLarge, open_store, put_file, read_all
+from storage import open_store
+from storage.base import CHUNK, BlobInfo, TooLarge, put_file, read_all
+from storage.local import LocalBlobStore
 
 
 def chunks_of(data: bytes, size: int = 65536) -> Iterator[bytes]:
@@ -183,7 +185,7 @@ def test_open_store_refuses_unknown_kind(tmp_path):
 from datetime import timedelta  # noqa: E402
 
 from core import clock  # noqa: E402
-from storage.blobs import MAX_PARTS, PartInfo, PartsMissing, UploadNotFound  # noqa: E402
+from storage.base import MAX_PARTS, PartInfo, PartsMissing, UploadNotFound  # noqa: E402
 from tests.storage.conftest import PART_LIMIT  # noqa: E402
 
 

@@ -10,7 +10,8 @@ import uuid
 import pytest
 
 from core.settings import Settings
-from storage.blobs import PartInfo, open_store, read_all
+from storage import open_store
+from storage.base import PartInfo, read_all
 from storage.s3 import MIN_PART, S3BlobStore
 from tests.storage.conftest import s3_client
 

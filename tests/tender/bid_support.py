@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from core.identity import Actor
 from core.signing import SigningKey
-from storage.blobs import BlobStore
-from tender import bids, keyholders, sealing
+from storage.base import BlobStore
+from tender import keyholders, sealing
 from tender import services as svc
+from tender.bids import submission as bids
 from tender.models import Bid, Lot, Registration, Tender
 
 PRICE_FORM = {"total_price_fen": 98_000_00, "duration_days": 60, "quality_commitment": "合格"}

@@ -26,9 +26,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 
 from core.errors import DomainError
-from tender import opening, sealing
+from tender import sealing
 from tender.models import Bid, OpenedBid
-from tests.tender.test_opening import MARKER, header_doc_parts, reach_deadline, statuses, store, world  # noqa: F401 - store is a fixture
+from tender.opening import ceremony as opening
+from tests.tender.opening.test_ceremony import (  # noqa: F401 - store is a fixture
+    MARKER,
+    header_doc_parts,
+    reach_deadline,
+    statuses,
+    store,
+    world,
+)
 from tests.web import test_authorization_matrix as matrix
 from tests.web.matrix_opening import EARLY
 from tests.web.test_authorization_matrix import env  # noqa: F401 - the matrix's app, client and world, as a fixture

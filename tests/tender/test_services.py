@@ -15,10 +15,12 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from accounts.models import Notification, Organisation, User
+from accounts.passwords import hash_password
 from audit.log import AuditEntry
 from core import clock
 from core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
-from core.identity import Notification, Organisation, User, anonymous, hash_password
+from core.identity import anonymous
 from tender import keyholders, rules
 from tender import services as svc
 from tender.models import Clarification, Download, Registration, Tender, TenderDocument

@@ -55,9 +55,9 @@ ROWS: list[Any] = [
 
 def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
     """Add what these rows need to the world (session is open; the caller commits)."""
-    from core.identity import User, actor_for
+    from accounts.models import User, actor_for
     from core.signing import signing_key
-    from tender import bids
+    from tender.bids import submission as bids
     from tests.tender.bid_support import ensure_registered, sealed_bid, upload
 
     bidder = actor_for(session.get(User, w.bidder1), "198.51.100.8")

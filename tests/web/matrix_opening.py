@@ -19,11 +19,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from accounts.models import Organisation, User, actor_for
 from core import clock
-from core.identity import Organisation, User, actor_for
-from tender import keyholders, opening
+from tender import keyholders
 from tender import services as svc
 from tender.models import OpenedBid
+from tender.opening import ceremony as opening
 from tests.web.matrix_support import E, Row, only
 
 BASE = "/tenders/{tender_id:int}/opening"
@@ -68,7 +69,7 @@ def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, t
                   purchaser_org: Organisation, bidders: list[tuple[Organisation, User]]) -> SimpleNamespace:
     """A tender of agency A with one counted bid per bidder on its first lot, brought to `stage`: early, opening or
     opened. Also used by tests/tender/test_no_early_opening.py and tests/web/test_opening.py."""
-    from tests.tender.test_opening import header_doc_parts, seal_bid
+    from tests.tender.opening.test_ceremony import header_doc_parts, seal_bid
     from tests.tender.test_services import tender_input
 
     agency_user = session.get(User, agency_uid)

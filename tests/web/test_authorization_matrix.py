@@ -29,9 +29,10 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from core.identity import Organisation, User, actor_for, hash_password
+from accounts.models import Organisation, User, actor_for
+from accounts.passwords import hash_password
 from core.settings import Settings
-from evaluation.models import Expert
+from evaluation.pool.models import Expert
 from tender import keyholders
 from tender import services as svc
 from tender.models import Tender

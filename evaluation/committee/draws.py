@@ -1,0 +1,695 @@
+"""Committee draws for a tender (rules.md §3, design.md "Random expert draw, verifiable afterwards"):
+the request, avoidance with every exclusion kept, the commitment logged first, the draw, confirmations with
+automatic substitutes, and the public record once the tender is final.
+
+Services take a session and an actor and never commit. Who sees what:
+- the agency: how many seats are confirmed, awaiting an answer or vacant; never names before the result is final;
+- a drawn expert: their own seat; the names of the committee once the tender is being evaluated (L37, P8);
+- everyone: the draw record, with the server seed, once the tender's status is final (awarded, failed, cancelled).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from accounts.models import Organisation, User
+from accounts.notifications import Channel, LogChannel, tell
+from audit import EventTag, record
+from core import clock
+from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from core.identity import SYSTEM, Actor, OrgKind, Role
+from evaluation.committee import avoidance
+from evaluation.committee import draw as pure
+from evaluation.committee.models import VACATED, Draw, DrawExclusion, DrawStatus, Seat, SeatKind, SeatStatus
+from evaluation.pool.models import (
+    Expert,
+    ExpertConflict,
+    ExpertEmployment,
+    ExpertSpecialty,
+    ExpertStatus,
+    ExpertStatusChange,
+    ExpertUnavailability,
+    Specialty,
+)
+from tender import access
+from tender.bids import submission as bids
+from tender.lifecycle import FINAL, Status
+from tender.models import Tender
+
+LARGE_BUDGET_FEN = 10_000_000 * 100  # G87 art. 47: 10 million yuan or more
+LARGE_BUDGET_MIN_SIZE = 7
+OPEN_FOR_DRAW = frozenset({Status.published, Status.bidding_closed, Status.opening, Status.evaluating})
+NAMES_TO_COMMITTEE = frozenset({Status.evaluating, Status.publicity}) | FINAL
+MAX_CONFIRM_HOURS = 72
+
+
+@dataclass
+class DrawInput:
+    committee_size: int
+    quotas: list[tuple[str, int]]
+    evaluation_date: date
+    substitutes: int = 3
+    representative_seats: int = 0
+    regions: list[str] = field(default_factory=list)
+    exclude_local: bool = False
+    confirm_hours: int = 24
+    public_entropy: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SeatCounts:
+    seats: int  # drawn seats (the committee minus the representative seats)
+    confirmed: int
+    awaiting: int
+    vacant: int
+    substitutes_left: int
+
+
+def _today() -> date:
+    return clock.to_cst(clock.now()).date()
+
+
+# ---------------------------------------------------------------- the tender's side
+
+
+def tender_bidder_codes(session: Session, tender: Tender) -> frozenset[str]:
+    """The credit codes of "the tender's bidders" for avoidance (R46): the companies whose sealed bid counts
+    (tender.bids.counted_bids: the newest complete submission, neither withdrawn nor replaced). A company that
+    only registered or downloaded is not a bidder."""
+    org_ids = {bid.organisation_id for bid in bids.counted_bids(session, tender.id)}
+    if not org_ids:
+        return frozenset()
+    return frozenset(session.scalars(select(Organisation.credit_code).where(Organisation.id.in_(org_ids))))
+
+
+def _supervisor_codes(session: Session, tender: Tender) -> frozenset[str]:
+    """R46: the supervising departments of the tender's region (every supervisor when the tender has none)."""
+    query = select(Organisation.credit_code).where(Organisation.kind == OrgKind.supervisor)
+    if tender.region:
+        query = query.where(Organisation.region.in_([tender.region, ""]))
+    return frozenset(session.scalars(query))
+
+
+def _org_code(session: Session, org_id: int) -> str:
+    org = session.get(Organisation, org_id)
+    return org.credit_code if org else ""
+
+
+def budget_fen(tender: Tender) -> int:
+    return sum(lot.estimated_price for lot in tender.lots)
+
+
+def minimum_size(tender: Tender) -> int:
+    if tender.government_procurement and budget_fen(tender) >= LARGE_BUDGET_FEN:
+        return LARGE_BUDGET_MIN_SIZE  # G87 art. 47
+    return pure.MIN_COMMITTEE_SIZE  # L37, P9
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _check(session: Session, tender: Tender, data: DrawInput, catalogue: dict[str, str | None]) -> list[Problem]:
+    problems: list[Problem] = []
+    least = minimum_size(tender)
+    if data.committee_size < least:
+        problems.append(Problem(
+            "draw_committee_too_small",
+            N_("This tender's budget is 10 million yuan or more: government procurement needs a committee of at least %(least)s."),
+            "committee_size", {"least": least}, rule="G87 art. 47",
+        ))
+    for code, _seats in data.quotas:
+        if code and code not in catalogue:
+            problems.append(Problem(
+                "draw_unknown_specialty", N_("There is no specialty with the code %(specialty)s in the catalogue."),
+                "quotas", {"specialty": code},
+            ))
+    if data.evaluation_date < _today():
+        problems.append(Problem(
+            "draw_evaluation_date_past", N_("The evaluation date has passed; choose today or a later day."), "evaluation_date",
+        ))
+    if not 1 <= data.confirm_hours <= MAX_CONFIRM_HOURS:
+        problems.append(Problem(
+            "draw_confirm_hours", N_("Experts answer within 1 to %(max)s hours; %(hours)s is outside that."),
+            "confirm_hours", {"max": MAX_CONFIRM_HOURS, "hours": data.confirm_hours},
+        ))
+    if data.exclude_local and data.regions and tender.region in data.regions:
+        problems.append(Problem(
+            "draw_regions_conflict",
+            N_("The allowed regions include the tender's own region %(region)s, which is also excluded; remove one of the two."),
+            "regions", {"region": tender.region},
+        ))
+    return problems
+
+
+def _catalogue(session: Session) -> dict[str, str | None]:
+    return {code: parent for code, parent in session.execute(select(Specialty.code, Specialty.parent_code))}
+
+
+def _ancestors(code: str, catalogue: dict[str, str | None]) -> list[str]:
+    out = []
+    seen: set[str] = set()
+    current: str | None = code
+    while current is not None and current not in seen:
+        seen.add(current)
+        out.append(current)
+        current = catalogue.get(current)
+    return out
+
+
+# ---------------------------------------------------------------- the pool and avoidance
+
+
+@dataclass
+class Pool:
+    candidates: list[pure.Candidate]
+    exclusions: list[pure.Exclusion]
+
+
+def build_pool(session: Session, tender: Tender, data: DrawInput, cap: avoidance.DrawCap, now: datetime) -> Pool:
+    """The experts in scope (holding a quota's specialty or a child of it, within the region rules), split
+    into the eligible candidates and the excluded with their reasons."""
+    catalogue = _catalogue(session)
+    wanted = {code for code, _ in data.quotas}
+    scope_codes = [code for code in catalogue if set(_ancestors(code, catalogue)) & wanted]
+    served: dict[int, set[str]] = defaultdict(set)
+    for expert_id, code in session.execute(
+        select(ExpertSpecialty.expert_id, ExpertSpecialty.specialty_code).where(ExpertSpecialty.specialty_code.in_(scope_codes))
+    ):
+        # a quota on a parent specialty is served by its children
+        served[expert_id].update(c for c in _ancestors(code, catalogue) if c in wanted)
+    in_scope = select(ExpertSpecialty.expert_id).where(ExpertSpecialty.specialty_code.in_(scope_codes))
+    query = select(Expert).where(Expert.id.in_(in_scope))
+    if data.regions:
+        query = query.where(Expert.region.in_(data.regions))
+    if data.exclude_local and tender.region:
+        query = query.where(Expert.region != tender.region)
+    experts = list(session.scalars(query.order_by(Expert.id)))
+    ids_query = select(Expert.id).where(Expert.id.in_(in_scope))
+
+    employments: dict[int, list[avoidance.Period]] = defaultdict(list)
+    for e in session.scalars(select(ExpertEmployment).where(ExpertEmployment.expert_id.in_(ids_query))):
+        employments[e.expert_id].append(avoidance.Period(e.org_code, e.start, e.end))
+    interests: dict[int, list[avoidance.Period]] = defaultdict(list)
+    for c in session.scalars(select(ExpertConflict).where(ExpertConflict.expert_id.in_(ids_query))):
+        interests[c.expert_id].append(avoidance.Period(c.org_code, c.start, c.end))
+    unavailable: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for u in session.scalars(select(ExpertUnavailability).where(ExpertUnavailability.expert_id.in_(ids_query))):
+        unavailable[u.expert_id].append((u.start, u.end))
+    penalised = set(session.scalars(
+        select(ExpertStatusChange.expert_id).where(
+            ExpertStatusChange.expert_id.in_(ids_query), ExpertStatusChange.status == ExpertStatus.penalised
+        )
+    ))
+    recent: dict[int, int] = {}
+    if cap.max_draws > 0:
+        since = now - timedelta(days=cap.period_days)
+        recent = {
+            expert_id: count
+            for expert_id, count in session.execute(
+                select(Seat.expert_id, func.count())
+                .join(Draw, Draw.id == Seat.draw_id)
+                .where(
+                    Draw.created_at >= since,
+                    Seat.expert_id.in_(ids_query),
+                    Seat.status.notin_([SeatStatus.standby, SeatStatus.unused]),
+                )
+                .group_by(Seat.expert_id)
+            )
+        }
+    facts = avoidance.TenderFacts(
+        evaluation_date=data.evaluation_date,
+        bidder_codes=tender_bidder_codes(session, tender),
+        purchaser_code=_org_code(session, tender.purchaser_id),
+        agency_code=_org_code(session, tender.agency_id),
+        supervisor_codes=_supervisor_codes(session, tender),
+    )
+    candidates: list[pure.Candidate] = []
+    excluded: list[pure.Exclusion] = []
+    for expert in experts:
+        periods = list(employments.get(expert.id, []))
+        if expert.employer_code:
+            periods.append(avoidance.Period(expert.employer_code))  # the current employer, open-ended
+        found = avoidance.exclusions(
+            avoidance.ExpertFacts(
+                expert_id=expert.id,
+                status=expert.status,
+                status_until=expert.status_until,
+                ever_penalised=expert.id in penalised,
+                employments=tuple(periods),
+                interests=tuple(interests.get(expert.id, [])),
+                unavailable=tuple(unavailable.get(expert.id, [])),
+                recent_draws=recent.get(expert.id, 0),
+            ),
+            facts,
+            cap,
+        )
+        if found:
+            excluded.extend(found)
+        else:
+            candidates.append(pure.Candidate(expert.id, tuple(sorted(served[expert.id]))))
+    return Pool(candidates, excluded)
+
+
+# ---------------------------------------------------------------- requesting a draw
+
+
+def _draw_request(request_id: str, data: DrawInput) -> pure.DrawRequest:
+    return pure.DrawRequest(
+        request_id=request_id,
+        committee_size=data.committee_size,
+        quotas=[pure.Quota(code, seats) for code, seats in data.quotas],
+        substitutes=data.substitutes,
+        representative_seats=data.representative_seats,
+    )
+
+
+def request_draw(
+    session: Session,
+    actor: Actor,
+    tender_id: int,
+    data: DrawInput,
+    channel: Channel | None = None,
+    cap: avoidance.DrawCap = avoidance.DrawCap(),
+) -> Draw:
+    """R46: the committee drawn at random from the pool after the bid deadline. Refused with every problem at once;
+    an unfillable quota is refused naming the quota and the shortfall, and then nothing is kept."""
+    channel = channel or LogChannel()
+    # the tender row locked: two requests at once cannot both pass the "already drawn" check
+    tender = session.scalars(
+        select(Tender).where(Tender.id == tender_id).options(selectinload(Tender.lots)).with_for_update(of=Tender)
+    ).one_or_none()
+    if tender is None:
+        raise NotFound.one("tender_not_found", N_("No such tender."))
+    access.require_tender_agency(actor, tender)
+    now = clock.now()
+    if not open_for_draw(tender):
+        raise Conflict.one("draw_not_open", N_("The committee is drawn after the bid deadline, while the tender is open, being opened or evaluated."))
+    if session.scalar(select(Draw.id).where(Draw.tender_id == tender.id)) is not None:
+        raise Conflict.one("draw_exists", N_("This tender's committee has already been drawn; replacements come from its substitutes."))
+    request_id = f"{tender.reference}/draw-{secrets.token_hex(6)}"
+    request = _draw_request(request_id, data)
+    catalogue = _catalogue(session)
+    problems = pure._request_problems(request) + _check(session, tender, data, catalogue)
+    if problems:
+        raise ValidationFailed(problems)
+
+    pool = build_pool(session, tender, data, cap, now)
+    server_seed = secrets.token_bytes(32)
+    ids = [c.expert_id for c in pool.candidates]
+    root = pure.pool_root(ids)
+    excl_digest = pure.exclusions_digest(pool.exclusions)
+    quotas = [{"specialty": q.specialty, "seats": q.seats} for q in request.quotas]
+    with session.begin_nested():  # an unfillable quota takes the commitment and everything after it away
+        draw_row = Draw(
+            tender_id=tender.id, requested_by=actor.user_id, request_id=request_id, committee_size=data.committee_size,
+            representative_seats=data.representative_seats, quotas=quotas, substitutes=data.substitutes,
+            regions=list(data.regions), exclude_local=data.exclude_local, evaluation_date=data.evaluation_date,
+            confirm_hours=data.confirm_hours, algorithm_version=pure.ALGORITHM_VERSION, server_seed=server_seed.hex(),
+            public_entropy=data.public_entropy.hex() if data.public_entropy is not None else None,
+            commitment=pure.commitment(server_seed).hex(), pool_root=root.hex(), exclusions_digest=excl_digest.hex(),
+            candidates=[{"expert_id": c.expert_id, "specialties": list(c.specialties)} for c in sorted(pool.candidates, key=lambda c: c.expert_id)],
+            seed="", created_at=now,
+        )
+        session.add(draw_row)
+        session.flush()
+        for e in pool.exclusions:
+            session.add(DrawExclusion(draw_id=draw_row.id, expert_id=e.expert_id, reason=e.reason, rule=e.rule, detail=e.detail))
+        # design.md step 1: the pool snapshot, exclusions, quotas, version and commitment, logged before the draw
+        entry = record(
+            session, EventTag.draw_committed, actor=actor, subject=f"draw:{draw_row.id}",
+            details={
+                "tender": tender.id, "request_id": request_id, "algorithm_version": pure.ALGORITHM_VERSION,
+                "commitment": draw_row.commitment, "pool_root": draw_row.pool_root, "pool_size": len(ids),
+                "exclusions_digest": draw_row.exclusions_digest, "exclusions": len(pool.exclusions), "quotas": quotas,
+                "committee_size": data.committee_size, "representative_seats": data.representative_seats,
+                "substitutes": data.substitutes, "public_entropy": draw_row.public_entropy,
+                "evaluation_date": data.evaluation_date.isoformat(),
+            },
+            confidential={"exclusions": [e.__dict__ for e in pool.exclusions]},
+        )
+        draw_row.commitment_entry = getattr(entry, "index", None)
+        try:
+            result = pure.draw(request, pool.candidates, server_seed, data.public_entropy, root=root)
+        except pure.InsufficientPool as short:
+            raise ValidationFailed(Problem(
+                "draw_insufficient_pool",
+                N_("Not enough eligible experts for specialty %(specialty)s: %(needed)s seat(s) asked, %(short)s missing. Nothing was drawn; change the quotas or the region rules and draw again."),
+                "quotas", {"specialty": short.specialty, "needed": short.needed, "short": short.short_by}, rule="R46",
+            )) from short
+        draw_row.seed = result.seed.hex()
+        respond_by = now + timedelta(hours=data.confirm_hours)
+        position = 0
+        for expert_id, specialty in result.members:
+            position += 1
+            session.add(Seat(draw_id=draw_row.id, expert_id=expert_id, position=position, specialty=specialty,
+                             kind=SeatKind.member, status=SeatStatus.notified, notified_at=now, respond_by=respond_by, created_at=now))
+        for expert_id, specialty in result.substitutes:
+            position += 1
+            session.add(Seat(draw_id=draw_row.id, expert_id=expert_id, position=position, specialty=specialty,
+                             kind=SeatKind.substitute, status=SeatStatus.standby, created_at=now))
+        session.flush()
+        record(
+            session, EventTag.draw_completed, actor=actor, subject=f"draw:{draw_row.id}",
+            details={"tender": tender.id, "members": len(result.members), "substitutes": len(result.substitutes)},
+            confidential={"seed": result.seed.hex(), "members": [list(m) for m in result.members],
+                          "substitutes": [list(s) for s in result.substitutes]},
+        )
+    _notify_seats(session, channel, draw_row, [s for s in draw_row.seats if s.status == SeatStatus.notified])
+    return draw_row
+
+
+def _expert_users(session: Session, expert_ids: list[int]) -> dict[int, int]:
+    rows = session.execute(select(Expert.id, Expert.user_id).where(Expert.id.in_(expert_ids), Expert.user_id.is_not(None)))
+    return {expert_id: user_id for expert_id, user_id in rows if user_id is not None}
+
+
+def _notify_seats(session: Session, channel: Channel, draw_row: Draw, seats: list[Seat]) -> None:
+    users = _expert_users(session, [s.expert_id for s in seats])
+    for seat in seats:
+        if seat.expert_id in users:
+            tell(session, channel, {users[seat.expert_id]}, "draw.seat",
+                 title=f"Evaluation committee: please confirm by {clock.to_cst(seat.respond_by).strftime('%Y-%m-%d %H:%M') if seat.respond_by else ''}",
+                 body=f"You were drawn for an evaluation committee sitting on {draw_row.evaluation_date.isoformat()}.",
+                 link="/expert/draws")
+        record(session, EventTag.seat_notified, actor=SYSTEM, subject=f"draw:{draw_row.id}",
+               details={"seat": seat.id, "respond_by": seat.respond_by.isoformat() if seat.respond_by else None})
+
+
+# ---------------------------------------------------------------- confirmations and substitutes
+
+
+def _candidate_specialties(draw_row: Draw) -> dict[int, set[str]]:
+    return {c["expert_id"]: set(c["specialties"]) for c in draw_row.candidates}
+
+
+def _call_substitute(session: Session, channel: Channel, draw_row: Draw, vacated: Seat, now: datetime) -> Seat | None:
+    """R46, R48: a vacated seat goes to the next substitute in rank order who holds its specialty."""
+    held = _candidate_specialties(draw_row)
+    for seat in sorted(draw_row.seats, key=lambda s: s.position):
+        if seat.status == SeatStatus.standby and vacated.specialty in held.get(seat.expert_id, set()):
+            seat.status = SeatStatus.notified
+            seat.specialty = vacated.specialty
+            seat.replaces_seat_id = vacated.id
+            seat.notified_at = now
+            seat.respond_by = now + timedelta(hours=draw_row.confirm_hours)
+            session.flush()
+            record(session, EventTag.seat_substituted, actor=SYSTEM, subject=f"draw:{draw_row.id}",
+                   details={"vacated_seat": vacated.id, "seat": seat.id, "specialty": vacated.specialty},
+                   confidential={"vacated_expert": vacated.expert_id, "expert": seat.expert_id})
+            _notify_seats(session, channel, draw_row, [seat])
+            return seat
+    tender = session.get(Tender, draw_row.tender_id)
+    if tender is not None:
+        agency_users = set(session.scalars(select(User.id).where(User.organisation_id == tender.agency_id, User.active.is_(True))))
+        tell(session, channel, agency_users, "draw.vacant",
+             title=f"{tender.reference}: a committee seat ({vacated.specialty}) is vacant and no substitute is left",
+             link=f"/agency/tenders/{tender.id}/draw")
+    return None
+
+
+def _my_expert(session: Session, actor: Actor) -> Expert | None:
+    """The pool entry of the acting expert; None when the account is not linked to one (yet)."""
+    access.require_role(actor, Role.expert)
+    return session.scalars(select(Expert).where(Expert.user_id == actor.user_id)).one_or_none()
+
+
+def _my_seat(session: Session, actor: Actor, seat_id: int) -> tuple[Seat, Draw]:
+    expert = _my_expert(session, actor)
+    seat = session.get(Seat, seat_id, with_for_update=True)
+    if seat is None or expert is None or seat.expert_id != expert.id or seat.status in (SeatStatus.standby, SeatStatus.unused):
+        # a substitute in standby has not been told of the draw, so the seat does not exist for them
+        raise NotFound.one("seat_not_found", N_("No such committee seat among your draws."))
+    return seat, seat.draw
+
+
+def respond(session: Session, actor: Actor, seat_id: int, accept: bool, channel: Channel | None = None) -> Seat:
+    channel = channel or LogChannel()
+    seat, draw_row = _my_seat(session, actor, seat_id)
+    now = clock.now()
+    if seat.status != SeatStatus.notified:
+        raise Conflict.one("seat_not_awaiting", N_("This seat is not waiting for your answer any more (it is %(status)s)."), status=seat.status)
+    if seat.respond_by is not None and now > seat.respond_by:
+        # the scheduler's sweep hands the seat to the next substitute within seconds
+        raise Conflict.one("seat_answer_late", N_("The time to answer has passed; the seat goes to a substitute."))
+    seat.responded_at = now
+    if accept:
+        seat.status = SeatStatus.confirmed
+        record(session, EventTag.seat_confirmed, actor=actor, subject=f"draw:{draw_row.id}", details={"seat": seat.id}, conceal_actor=True)
+    else:
+        _vacate(session, channel, draw_row, seat, SeatStatus.declined, now, "", actor)
+    return seat
+
+
+def declare_conflict(session: Session, actor: Actor, seat_id: int, note: str, channel: Channel | None = None) -> Seat:
+    """R46, R48: an expert who finds a conflict at check-in steps down and is replaced by the same random draw."""
+    channel = channel or LogChannel()
+    seat, draw_row = _my_seat(session, actor, seat_id)
+    if seat.status not in (SeatStatus.notified, SeatStatus.confirmed):
+        raise Conflict.one("seat_not_held", N_("You do not hold this seat (it is %(status)s)."), status=seat.status)
+    if not note.strip():
+        raise ValidationFailed.one("conflict_note_missing", N_("Say what the conflict is (for example, the bidder and your tie to it)."), "note")
+    _vacate(session, channel, draw_row, seat, SeatStatus.conflict, clock.now(), note.strip()[:2000], actor)
+    return seat
+
+
+_VACATE_TAG = {SeatStatus.declined: EventTag.seat_declined, SeatStatus.timed_out: EventTag.seat_timed_out,
+               SeatStatus.conflict: EventTag.seat_conflict_declared}
+
+
+def _vacate(session: Session, channel: Channel, draw_row: Draw, seat: Seat, status: SeatStatus, now: datetime, note: str,
+            actor: Actor = SYSTEM) -> None:
+    seat.status = status
+    seat.responded_at = now
+    seat.note = note
+    session.flush()
+    record(session, _VACATE_TAG[status], actor=actor, subject=f"draw:{draw_row.id}", details={"seat": seat.id},
+           confidential={"note": note} if note else None, conceal_actor=actor is not SYSTEM)
+    _call_substitute(session, channel, draw_row, seat, now)
+
+
+def sweep_timeouts(session: Session, channel: Channel | None = None, now: datetime | None = None) -> list[int]:
+    """Seats not answered in time go to the next substitute. Safe to run twice: a swept seat is no longer notified."""
+    channel = channel or LogChannel()
+    now = now or clock.now()
+    due = list(session.scalars(
+        select(Seat).where(Seat.status == SeatStatus.notified, Seat.respond_by < now).order_by(Seat.id).with_for_update()
+    ))
+    for seat in due:
+        _vacate(session, channel, seat.draw, seat, SeatStatus.timed_out, now, "")
+    return [s.id for s in due]
+
+
+# ---------------------------------------------------------------- what each party sees
+
+
+def specialty_choices(session: Session) -> list[Specialty]:
+    return list(session.scalars(select(Specialty).order_by(Specialty.code)))
+
+
+def open_for_draw(tender: Tender) -> bool:
+    return tender.bid_deadline is not None and clock.now() >= tender.bid_deadline and Status(tender.status) in OPEN_FOR_DRAW
+
+
+def counts(draw_row: Draw) -> SeatCounts:
+    drawn = draw_row.committee_size - draw_row.representative_seats
+    confirmed = sum(1 for s in draw_row.seats if s.status == SeatStatus.confirmed)
+    awaiting = sum(1 for s in draw_row.seats if s.status == SeatStatus.notified)
+    left = sum(1 for s in draw_row.seats if s.status == SeatStatus.standby)
+    return SeatCounts(seats=drawn, confirmed=confirmed, awaiting=awaiting, vacant=max(0, drawn - confirmed - awaiting), substitutes_left=left)
+
+
+def tender_draw(session: Session, actor: Actor, tender_id: int) -> tuple[Tender, Draw | None]:
+    """The agency's view: the tender and its draw (the caller shows counts, never names before the result is final)."""
+    tender = session.scalars(select(Tender).where(Tender.id == tender_id).options(selectinload(Tender.lots))).one_or_none()
+    if tender is None:
+        raise NotFound.one("tender_not_found", N_("No such tender."))
+    access.require_tender_agency(actor, tender)
+    draw_row = session.scalars(select(Draw).where(Draw.tender_id == tender.id).options(selectinload(Draw.seats))).one_or_none()
+    return tender, draw_row
+
+
+@dataclass(frozen=True)
+class MySeat:
+    seat: Seat
+    draw: Draw
+    tender: Tender
+    committee: list[str]  # names, once the tender is being evaluated and the seat is held; else empty
+
+
+def my_seats(session: Session, actor: Actor) -> list[MySeat]:
+    expert = _my_expert(session, actor)
+    if expert is None:
+        return []
+    seats = list(session.scalars(
+        select(Seat).where(Seat.expert_id == expert.id, Seat.status != SeatStatus.unused).order_by(Seat.id.desc())
+    ))
+    out = []
+    for seat in seats:
+        if seat.status == SeatStatus.standby:
+            continue  # a substitute not called is not told: the standby list is confidential too
+        draw_row = seat.draw
+        tender = session.get(Tender, draw_row.tender_id)
+        assert tender is not None
+        names: list[str] = []
+        if seat.status == SeatStatus.confirmed and Status(tender.status) in NAMES_TO_COMMITTEE:
+            names = committee_names(session, draw_row)
+        out.append(MySeat(seat, draw_row, tender, names))
+    return out
+
+
+def committee_names(session: Session, draw_row: Draw) -> list[str]:
+    held = [s.expert_id for s in draw_row.seats if s.status in (SeatStatus.confirmed, SeatStatus.notified)]
+    return list(session.scalars(select(Expert.name).where(Expert.id.in_(held)).order_by(Expert.name)))
+
+
+# ---------------------------------------------------------------- the public record
+
+
+def build_record(session: Session, draw_row: Draw) -> dict[str, Any]:
+    tender = session.get(Tender, draw_row.tender_id)
+    assert tender is not None
+    request = pure.DrawRequest(
+        request_id=draw_row.request_id, committee_size=draw_row.committee_size,
+        quotas=[pure.Quota(q["specialty"], q["seats"]) for q in draw_row.quotas], substitutes=draw_row.substitutes,
+        representative_seats=draw_row.representative_seats,
+    )
+    candidates = [pure.Candidate(c["expert_id"], tuple(c["specialties"])) for c in draw_row.candidates]
+    exclusions = [pure.Exclusion(e.expert_id, e.reason, e.rule, e.detail) for e in draw_row.exclusions]
+    server_seed = bytes.fromhex(draw_row.server_seed)
+    entropy = bytes.fromhex(draw_row.public_entropy) if draw_row.public_entropy is not None else None
+    initial = sorted((s for s in draw_row.seats), key=lambda s: s.position)
+    drawn_members = [(s.expert_id, s.specialty if s.replaces_seat_id is None else _first(s, candidates, request)) for s in initial if s.kind == SeatKind.member]
+    drawn_subs = [(s.expert_id, _first(s, candidates, request)) for s in initial if s.kind == SeatKind.substitute]
+    result = pure.DrawResult(seed=bytes.fromhex(draw_row.seed), ranking=pure.rank(bytes.fromhex(draw_row.seed), [c.expert_id for c in candidates]),
+                             members=drawn_members, substitutes=drawn_subs)
+    doc = pure.to_record(request, candidates, server_seed, entropy, result, exclusions)
+    doc["draw"] = {
+        "id": draw_row.id,
+        "tender": tender.reference,
+        "evaluation_date": draw_row.evaluation_date.isoformat(),
+        "regions": list(draw_row.regions),
+        "exclude_local": draw_row.exclude_local,
+        "commitment_audit_index": draw_row.commitment_entry,
+    }
+    # L37, P8: the names become public with the final result
+    sitting = [s for s in initial if s.status == SeatStatus.confirmed]
+    rows = session.execute(select(Expert.id, Expert.name).where(Expert.id.in_([s.expert_id for s in sitting])))
+    names: dict[int, str] = {expert_id: name for expert_id, name in rows}
+    doc["committee"] = [{"expert_id": s.expert_id, "name": names.get(s.expert_id, ""), "specialty": s.specialty} for s in sitting]
+    doc["confirmations"] = [
+        {"expert_id": s.expert_id, "position": s.position, "kind": s.kind, "status": s.status, "specialty": s.specialty,
+         "replaces_position": next((o.position for o in initial if o.id == s.replaces_seat_id), None)}
+        for s in initial
+    ]
+    return doc
+
+
+def _first(seat: Seat, candidates: list[pure.Candidate], request: pure.DrawRequest) -> str:
+    """The specialty a seat was drawn for: the first quota, in request order, among its specialties."""
+    held = next((set(c.specialties) for c in candidates if c.expert_id == seat.expert_id), set())
+    return next((q.specialty for q in request.quotas if q.specialty in held), seat.specialty)
+
+
+def record_digest(doc: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+def publish_record(session: Session, draw_row: Draw) -> dict[str, Any]:
+    """L37, P8: confidentiality ends with the final result; the server seed and the record become public."""
+    if draw_row.record is not None:
+        return draw_row.record
+    doc = build_record(session, draw_row)
+    draw_row.record = doc
+    draw_row.status = DrawStatus.published
+    draw_row.published_at = clock.now()
+    # the SeatStatus values held now stay in the record; seats still in standby are reported as never called
+    for seat in draw_row.seats:
+        if seat.status == SeatStatus.standby:
+            seat.status = SeatStatus.unused
+    entry = record(session, EventTag.draw_record_published, actor=SYSTEM, subject=f"draw:{draw_row.id}",
+                   details={"tender": draw_row.tender_id, "server_seed": draw_row.server_seed, "record_sha256": record_digest(doc)})
+    draw_row.record_entry = getattr(entry, "index", None)
+    return doc
+
+
+def publish_due_records(session: Session) -> list[int]:
+    """The scheduler's sweep: publish the record of every draw whose tender has become final. Safe to run twice."""
+    due = list(session.scalars(
+        select(Draw).join(Tender, Tender.id == Draw.tender_id)
+        .where(Draw.record.is_(None), Tender.status.in_([s.value for s in FINAL])).order_by(Draw.id).with_for_update(of=Draw)
+    ))
+    for draw_row in due:
+        publish_record(session, draw_row)
+    return [d.id for d in due]
+
+
+def public_record(session: Session, draw_id: int, publish: bool = True) -> dict[str, Any]:
+    """The published record. With publish=False (the public API, a read-only unit of work) a record whose tender
+    has just become final and that the scheduler's sweep has not published yet is refused as pending."""
+    draw_row = session.get(Draw, draw_id)
+    if draw_row is None:
+        raise NotFound.one("draw_not_found", N_("No such draw."))
+    tender = session.get(Tender, draw_row.tender_id)
+    if tender is None or Status(tender.status) not in FINAL:
+        raise Forbidden.one("draw_record_not_public", N_("The draw record is published when the tender's result is final (L37); it is still confidential."), rule="L37")
+    if draw_row.record is None and not publish:
+        raise Conflict.one("draw_record_pending", N_("The result is final and the draw record is being published; try again in a minute."))
+    return publish_record(session, draw_row)
+
+
+def sweep(session: Session, channel: Channel | None = None) -> None:
+    sweep_timeouts(session, channel)
+    publish_due_records(session)
+
+
+def vacated(seat: Seat) -> bool:
+    return SeatStatus(seat.status) in VACATED
+
+
+def check_against_log(session: Session, doc: dict[str, Any]) -> list[str]:
+    """Compare a record with what this platform's audit log committed to before the draw (design.md step 1) and
+    when it published the record: a record rewritten after the fact, even one that agrees with itself, fails here."""
+    from audit.log import AuditEntry
+
+    try:
+        draw_id = int(doc["draw"]["id"])
+    except (KeyError, TypeError, ValueError):
+        return ["the record names no draw id (draw.id), so it cannot be checked against the audit log"]
+    entries = {
+        e.tag: e
+        for e in session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.subject == f"draw:{draw_id}",
+                AuditEntry.tag.in_([EventTag.draw_committed.value, EventTag.draw_record_published.value]),
+            ).order_by(AuditEntry.index)
+        )
+    }
+    committed = entries.get(EventTag.draw_committed.value)
+    if committed is None:
+        return [f"the audit log holds no commitment for draw {draw_id}"]
+    out = []
+    logged = committed.details
+    expected = {
+        "commitment": doc.get("commitment"),
+        "pool_root": doc.get("pool_root"),
+        "exclusions_digest": doc.get("exclusions_digest"),
+        "request_id": (doc.get("request") or {}).get("request_id"),
+        "algorithm_version": doc.get("algorithm_version"),
+        "quotas": (doc.get("request") or {}).get("quotas"),
+    }
+    for key, value in expected.items():
+        if logged.get(key) != value:
+            out.append(f"{key} differs from the audit log's commitment entry {committed.index}: log {logged.get(key)!r}, record {value!r}")
+    published = entries.get(EventTag.draw_record_published.value)
+    if published is not None and published.details.get("record_sha256") != record_digest(doc):
+        out.append(f"the record's SHA-256 differs from the one published in audit entry {published.index}")
+    return out

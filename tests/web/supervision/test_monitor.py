@@ -1,0 +1,308 @@
+"""The monitor's view: all procedures, one procedure's facts and audit trail, suspend and resume (E52)."""
+
+from datetime import timedelta
+
+import pytest
+
+from audit.queries import entries_for_subject
+from core import clock
+from storage import open_store
+from tender import keyholders, services
+from tender.lifecycle import Status
+from tender.models import Tender
+from tender.services import FileInput, LotInput, TenderInput
+from tests.web.support import login, zh
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def published_tender(db, make, settings, *, days: int = 30):
+    """A published tender (deadline `days` ahead) and its agency actor."""
+    agency_org, purchaser = make.org("agency", name="某某招标代理有限公司"), make.org("purchaser", name="某某县交通运输局")
+    agency = make.actor(make.user(agency_org, "agency", username="agent"))
+    now = clock.now()
+    data = TenderInput(
+        title="某某县农村公路养护工程",
+        purchaser_id=purchaser.id,
+        category="works",
+        evaluation_method="lowest_price",
+        criteria={"qualification": ["公路工程施工总承包三级及以上资质"]},
+        lots=[LotInput(name="第一标段", estimated_price=500_000_000, price_ceiling=550_000_000, bid_security=5_000_000)],
+        doc_issue_start=now,
+        doc_issue_end=now + timedelta(days=10),
+        bid_deadline=now + timedelta(days=days),
+        key_holder_ids=[agency.user_id],
+        key_threshold=1,
+    )
+    tender = services.create_tender(db, agency, data)
+    services.add_document(db, agency, open_store(settings), tender.id, FileInput("招标文件.pdf", [PDF]), settings.max_document_bytes)
+    keyholders.generate_keys_for(db, tender)  # publication needs the holders' keys (issue 3)
+    services.publish(db, agency, tender.id)
+    db.commit()
+    return tender, agency
+
+
+@pytest.fixture
+def people(make, db):
+    monitor = make.user(make.org("supervisor", name="某某县发展和改革局"), "monitor", username="watcher")
+    bidder = make.user(make.org("bidder", name="甲路桥有限公司"), "bidder", username="bidder_a")
+    db.commit()
+    return {"monitor": make.actor(monitor), "bidder": make.actor(bidder)}
+
+
+def status_of(db, tender_id: int) -> Tender:
+    db.expire_all()
+    tender = db.get(Tender, tender_id)
+    db.commit()  # on SQLite this session's transaction would hold the write lock the app needs
+    return tender
+
+
+def test_suspend_with_reason_suspends_and_the_public_notice_says_so(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    tid = tender.id
+    token = login(client, "watcher")
+    page = client.get(f"/monitor/tenders/{tid}")
+    assert page.status_code == 200 and zh("Suspend the procedure") in page.text
+    r = client.post(f"/monitor/tenders/{tid}/suspend", data={"_csrf_token": token, "reason": "接到投诉，需核查资格条件。"}, follow_redirects=False)
+    assert r.status_code == 303
+    t = status_of(db, tid)
+    assert t.status == Status.suspended and t.monitor_suspended
+    client.cookies.clear()
+    public = client.get(f"/tenders/{tid}")
+    assert public.status_code == 200
+    assert zh("status:suspended") in public.text
+
+
+def test_suspend_without_reason_is_refused_with_a_field_error(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    token = login(client, "watcher")
+    r = client.post(f"/monitor/tenders/{tender.id}/suspend", data={"_csrf_token": token, "reason": "   "})
+    assert r.status_code == 422
+    assert zh("Give the reason for the suspension.") in r.text and 'class="field-error"' in r.text
+    assert status_of(db, tender.id).status == Status.published
+
+
+def test_resume_puts_the_tender_back_to_published(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    tid = tender.id
+    services.suspend(db, people["monitor"], tid, "核查投诉")
+    db.commit()
+    token = login(client, "watcher")
+    assert zh("Resume the procedure") in client.get(f"/monitor/tenders/{tid}").text
+    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "投诉不成立。", "new_deadline": ""}, follow_redirects=False)
+    assert r.status_code == 303
+    t = status_of(db, tid)
+    assert t.status == Status.published and not t.monitor_suspended
+
+
+def test_resume_after_the_deadline_passed_requires_a_new_deadline(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    tid = tender.id
+    services.suspend(db, people["monitor"], tid, "核查投诉")
+    db.commit()
+    token = login(client, "watcher")
+    clock.shift(timedelta(days=31))
+    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": ""})
+    assert r.status_code == 422
+    assert zh("The bid deadline passed during the suspension; set a new one.") in r.text
+    assert "核查完毕。" in r.text and 'id="f-new_deadline"' in r.text
+    assert status_of(db, tid).status == Status.suspended
+    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": "not a date"})
+    assert r.status_code == 422
+    assert zh("The new bid deadline is not a valid date and time, e.g. 2025-06-30 09:30.") in r.text
+    new = clock.to_cst(clock.now() + timedelta(days=20)).replace(hour=9, minute=30, second=0, microsecond=0)
+    r = client.post(
+        f"/monitor/tenders/{tid}/resume",
+        data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": new.strftime("%Y-%m-%dT%H:%M")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    t = status_of(db, tid)
+    assert t.status == Status.published and clock.as_utc(t.bid_deadline) == clock.as_utc(new)
+
+
+@pytest.mark.parametrize("username", ["bidder_a", "agent"])  # a bidder, and the tender's own agency
+def test_other_roles_cannot_suspend_or_resume(client, db, make, settings, people, username):
+    tender, _ = published_tender(db, make, settings)
+    tid = tender.id
+    token = login(client, username)
+    assert client.get(f"/monitor/tenders/{tid}").status_code == 403
+    assert client.get("/monitor").status_code == 403
+    r = client.post(f"/monitor/tenders/{tid}/suspend", data={"_csrf_token": token, "reason": "试图暂停"})
+    assert r.status_code == 403
+    assert status_of(db, tid).status == Status.published
+    services.suspend(db, people["monitor"], tid, "核查投诉")
+    db.commit()
+    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "试图恢复"})
+    assert r.status_code == 403
+    assert status_of(db, tid).monitor_suspended
+
+
+def test_anonymous_visitors_are_sent_to_login(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    r = client.get(f"/monitor/tenders/{tender.id}", follow_redirects=False)
+    assert r.status_code in (302, 303) and r.headers["location"].startswith("/login")
+
+
+def test_the_suspension_is_in_the_audit_log_with_the_monitors_name_and_ip(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    tid = tender.id
+    token = login(client, "watcher")
+    client.post(f"/monitor/tenders/{tid}/suspend", data={"_csrf_token": token, "reason": "接到投诉。"}, follow_redirects=False)
+    entries = [e for e in entries_for_subject(db, people["monitor"], f"tender:{tid}") if e.tag == "tender.suspended"]
+    db.commit()
+    assert len(entries) == 1
+    assert (entries[0].actor, entries[0].role, entries[0].ip) == ("watcher", "monitor", "testclient")
+    assert entries[0].details["reason"] == "接到投诉。" and entries[0].details["rule"] == "E52"
+    page = client.get(f"/monitor/tenders/{tid}").text
+    assert zh("Procedure suspended") in page and "testclient" in page and "接到投诉。" in page
+
+
+def test_registrations_stay_out_of_the_monitors_view_until_the_deadline(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    tid = tender.id
+    services.register(db, people["bidder"], tid, tender.lots[0].id, "张伟", "13800138000")
+    db.commit()
+    login(client, "watcher")
+    page = client.get(f"/monitor/tenders/{tid}").text
+    assert zh("A bidder registered for a lot") not in page
+    assert zh("%(count)s registered", count=1) not in page
+    assert zh("Confidential until the bid deadline (E21): nobody sees who registered or downloaded, or how many did.") in page
+    clock.shift(timedelta(days=31))
+    services.close_due_tenders(db)
+    db.commit()
+    page = client.get(f"/monitor/tenders/{tid}").text
+    assert zh("A bidder registered for a lot") in page
+    assert zh("%(count)s registered", count=1) in page
+
+
+def test_overdue_objection_answers_are_highlighted_in_the_list(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    tid = tender.id
+    services.raise_objection(db, people["bidder"], tid, "资格条件限制了潜在投标人。")
+    db.commit()
+    login(client, "watcher")
+    page = client.get("/monitor").text
+    assert tender.title in page and zh("%(n)s overdue", n=1) not in page
+    clock.shift(timedelta(days=5))
+    page = client.get("/monitor").text
+    assert zh("%(n)s overdue", n=1) in page and 'class="overdue"' in page
+    detail = client.get(f"/monitor/tenders/{tid}").text
+    assert "资格条件限制了潜在投标人。" in detail and zh("overdue") in detail
+
+
+# ---------------------------------------------------------------- the audit feed, entry pages and alerts (issue 4)
+
+
+def _entries(db, n: int, actor=None):  # type: ignore[no-untyped-def]
+    from audit import EventTag, record
+    from core.identity import Actor
+
+    who = actor or Actor(user_id=None, username="agent", role="agency", organisation_id=None, ip="198.51.100.7")
+    out = [record(db, EventTag.tender_updated, actor=who, subject=f"tender:{i % 2}", details={"title": f"T{i}"}) for i in range(n)]
+    db.commit()
+    return out
+
+
+def test_audit_feed_is_for_monitors_and_admins(client, db, make, settings, people):
+    _entries(db, 3)
+    assert client.get("/monitor/audit", follow_redirects=False).status_code == 303
+    login(client, "bidder_a")
+    assert client.get("/monitor/audit").status_code == 403
+    login(client, "watcher")
+    page = client.get("/monitor/audit")
+    assert page.status_code == 200 and zh("Audit log") in page.text and zh("Alerts") in page.text
+    assert 'data-last="' in page.text and "/static/js/audit-feed.js" in page.text
+    make.user(None, "admin", username="root_admin")
+    db.commit()
+    login(client, "root_admin")
+    assert client.get("/monitor/audit").status_code == 200 and client.get("/monitor/audit/entries/0").status_code == 200
+    login(client, "bidder_a")
+    assert client.get("/monitor/audit/entries/0").status_code == 403
+    client.cookies.clear()
+    assert client.get("/monitor/audit/entries/0", follow_redirects=False).status_code == 303
+
+
+def test_audit_feed_filters_by_tender_tag_and_actor(client, db, make, settings, people):
+    _entries(db, 4)
+    from audit import EventTag, record
+
+    record(db, EventTag.tender_cancelled, actor=people["bidder"], subject="tender:7", details={"reason": "x"})
+    db.commit()
+    login(client, "watcher")
+    rows = lambda text: text.count('<tr data-index="')  # noqa: E731
+    assert rows(client.get("/monitor/audit").text) >= 5
+    assert rows(client.get("/monitor/audit", params={"tender": 1}).text) == 2
+    assert rows(client.get("/monitor/audit", params={"tag": "tender.cancelled"}).text) == 1
+    assert rows(client.get("/monitor/audit", params={"tag": "tender"}).text) >= 5
+    assert rows(client.get("/monitor/audit", params={"who": "bidder_a"}).text) == 1
+    org = people["bidder"].organisation_id
+    assert rows(client.get("/monitor/audit", params={"organisation": org}).text) == 1
+    bad = client.get("/monitor/audit", params={"tender": "abc"})
+    assert bad.status_code == 422 and zh("The filter must be a whole number.") in bad.text
+
+
+def test_concealed_actors_never_show_in_the_feed_or_its_alerts(client, db, make, settings, people):
+    from audit import EventTag, record
+    from core.identity import Actor
+
+    for org in (41, 42, 43):
+        bidder = Actor(user_id=org, username=f"secret_bidder_{org}", role="bidder", organisation_id=org, ip="203.0.113.77")
+        record(db, EventTag.bid_submitted, actor=bidder, subject="tender:5", details={"lot": 2}, conceal_actor=True)
+    db.commit()
+    login(client, "watcher")
+    page = client.get("/monitor/audit").text
+    assert "secret_bidder" not in page and "203.0.113.77" not in page
+    assert zh("%(n)s bids of different bidders on lot %(lot)s of %(subject)s came from one network address.", n=3, lot=2, subject="tender:5") in page
+    assert client.get("/monitor/audit", params={"who": "secret_bidder_41"}).text.count('<tr data-index="') == 0
+    entry = client.get("/monitor/audit/entries/0").text
+    assert "secret_bidder" not in entry and "203.0.113.77" not in entry and zh("Not disclosed yet: only their salted digest is public.") in entry
+
+
+def test_alerts_for_refused_access_time_windows_and_failed_logins(client, db, make, settings, people):
+    from audit import EventTag, record
+    from core.identity import Actor
+
+    intruder = Actor(user_id=None, username="mallory", role=None, organisation_id=None, ip="192.0.2.66")
+    record(db, EventTag.access_refused, actor=intruder, subject="tender:3", details={"reason": "sealed"})
+    record(db, EventTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"window": "bid_deadline", "lot": 1})
+    record(db, EventTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"reason": "file too large"})
+    for _ in range(3):
+        record(db, EventTag.auth_login_failed, actor=intruder, subject="login:admin", details={})
+    db.commit()
+    login(client, "watcher")
+    page = client.get("/monitor/audit").text
+    assert zh("Refused attempt to read sealed data on %(subject)s (by %(actor)s).", subject="tender:3", actor="mallory") in page
+    assert zh("%(tag)s refused on %(subject)s: outside its time window (%(window)s).", tag="tender.bid.refused", subject="tender:3",
+              window="bid_deadline") in page
+    assert page.count("outside_window") == 1  # the refusal for another reason is no time-window alert
+    assert zh("%(n)s failed logins to the account %(who)s within %(minutes)s minutes.", n=3, who="admin", minutes=15) in page
+    assert zh("%(n)s failed logins from the address %(who)s within %(minutes)s minutes.", n=3, who="192.0.2.66", minutes=15) in page
+
+
+def test_failed_logins_spread_over_time_raise_no_alert(db, make, people):
+    from datetime import timedelta as td
+
+    from audit import EventTag, record
+    from core.identity import Actor
+    from supervision import alerts
+
+    someone = Actor(user_id=None, username="forgetful", role=None, organisation_id=None, ip="192.0.2.5")
+    for _ in range(3):
+        record(db, EventTag.auth_login_failed, actor=someone, subject="login:forgetful", details={})
+        db.commit()
+        clock.shift(td(minutes=10))
+    assert [a for a in alerts.alerts(db, people["monitor"]) if a.kind == "failed_logins"] == []
+
+
+def test_audit_entry_page_carries_what_the_browser_needs_to_check_the_proof(client, db, make, settings, people):
+    entries = _entries(db, 3)
+    login(client, "watcher")
+    page = client.get(f"/monitor/audit/entries/{entries[1].index}")
+    assert page.status_code == 200
+    import base64
+
+    assert f'data-entry="{base64.b64encode(entries[1].entry_bytes).decode()}"' in page.text
+    assert entries[1].leaf_hash.hex() in page.text and "/static/js/audit-proof.js" in page.text
+    assert client.get("/monitor/audit/entries/999").status_code == 404
+    assert client.get("/static/js/audit-proof.js").status_code == 200

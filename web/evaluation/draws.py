@@ -1,0 +1,198 @@
+"""The committee draw: the agency's request form and seat counts, the expert's draws with confirm, decline and
+declare a conflict, and the public draw record under /api/v1."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from accounts.notifications import Channel
+from core.errors import N_, DomainError, Problem
+from core.identity import Actor
+from evaluation.committee import draws
+from evaluation.committee.avoidance import DrawCap
+from web.deps import page, redirect
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+QUOTA_ROWS = 5
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _channel(request: Request) -> Channel:
+    return request.app.state.channel  # type: ignore[no-any-return]
+
+
+def _cap(request: Request) -> DrawCap:
+    settings = request.app.state.settings
+    return DrawCap(max_draws=settings.draw_cap_max, period_days=settings.draw_cap_days)
+
+
+# ---------------------------------------------------------------- the agency
+
+
+def blank_form() -> dict[str, Any]:
+    return {"committee_size": "5", "representative": "", "substitutes": "3", "evaluation_date": "", "confirm_hours": "24",
+            "regions": "", "exclude_local": "", "public_entropy": "",
+            "quotas": [{"specialty": "", "seats": ""} for _ in range(QUOTA_ROWS)]}
+
+
+def read_form(data: dict[str, Any]) -> dict[str, Any]:
+    form: dict[str, Any] = {k: _text(data, k) for k in blank_form() if k != "quotas"}
+    form["quotas"] = [{"specialty": _text(data, f"quota_specialty_{i}"), "seats": _text(data, f"quota_seats_{i}")} for i in range(QUOTA_ROWS)]
+    return form
+
+
+def _int(form: dict[str, Any], name: str, problems: list[Problem]) -> int:
+    try:
+        return int(form[name])
+    except ValueError:
+        problems.append(Problem("not_a_number", N_("Enter a whole number."), name))
+        return 0
+
+
+def parse_form(form: dict[str, Any]) -> tuple[draws.DrawInput | None, list[Problem]]:
+    problems: list[Problem] = []
+    size = _int(form, "committee_size", problems)
+    substitutes = _int(form, "substitutes", problems)
+    hours = _int(form, "confirm_hours", problems)
+    quotas: list[tuple[str, int]] = []
+    for i, row in enumerate(form["quotas"]):
+        if not row["specialty"] and not row["seats"]:
+            continue
+        try:
+            seats = int(row["seats"])
+        except ValueError:
+            problems.append(Problem("not_a_number", N_("Enter the number of seats for each chosen specialty."), f"quota_seats_{i}"))
+            continue
+        quotas.append((row["specialty"], seats))
+    try:
+        day = date.fromisoformat(form["evaluation_date"])
+    except ValueError:
+        problems.append(Problem("draw_evaluation_date", N_("Enter the evaluation date as YYYY-MM-DD."), "evaluation_date"))
+        day = date.min
+    entropy: bytes | None = None
+    if form["public_entropy"]:
+        try:
+            entropy = bytes.fromhex(form["public_entropy"])
+        except ValueError:
+            problems.append(Problem("draw_entropy_hex", N_("Public entropy is written in hexadecimal (0-9, a-f)."), "public_entropy"))
+    if problems:
+        return None, problems
+    regions = [r.strip() for r in form["regions"].replace("，", ",").split(",") if r.strip()]
+    return draws.DrawInput(
+        committee_size=size, quotas=quotas, evaluation_date=day, substitutes=substitutes,
+        representative_seats=1 if form["representative"] else 0, regions=regions, exclude_local=bool(form["exclude_local"]),
+        confirm_hours=hours, public_entropy=entropy,
+    ), []
+
+
+def _quota_field(p: Problem) -> Problem:
+    return p if p.field != "quotas" else Problem(p.code, p.message, "quota_specialty_0", p.params, p.rule)
+
+
+def _draw_page(request: Request, db: Session, actor: Actor, tender_id: int, form: dict[str, Any] | None = None,
+               errors: list[Problem] | None = None, status_code: int = 200) -> Template:
+    tender, draw_row = draws.tender_draw(db, actor, tender_id)
+    errors = [_quota_field(p) for p in errors or []]
+    return page(
+        request, "agency/draw.html", status_code=status_code, tender=tender, draw=draw_row,
+        counts=draws.counts(draw_row) if draw_row else None, form=form or blank_form(), errors=errors,
+        error_fields={p.field for p in errors if p.field}, specialties=draws.specialty_choices(db),
+        min_size=draws.minimum_size(tender), open_for_draw=draws.open_for_draw(tender),
+    )
+
+
+@get("/agency/tenders/{tender_id:int}/draw", sync_to_thread=True)
+def draw_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
+    return _draw_page(request, db, actor, tender_id)
+
+
+@post("/agency/tenders/{tender_id:int}/draw/request", sync_to_thread=True)
+def request_draw(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+    draws.tender_draw(db, actor, tender_id)  # 403/404 before reading the form
+    form = read_form(data)
+    parsed, problems = parse_form(form)
+    if parsed is None:
+        return _draw_page(request, db, actor, tender_id, form, problems, 422)
+    try:
+        with db.begin_nested():
+            draws.request_draw(db, actor, tender_id, parsed, _channel(request), _cap(request))
+    except DomainError as e:
+        if e.status in (403, 404):
+            raise
+        return _draw_page(request, db, actor, tender_id, form, e.problems, e.status)
+    return redirect(f"/agency/tenders/{tender_id}/draw", flash=N_("The committee was drawn; the experts have been asked to confirm."), request=request)
+
+
+# ---------------------------------------------------------------- the expert
+
+
+def _expert_page(request: Request, db: Session, actor: Actor, errors: list[Problem] | None = None, status_code: int = 200,
+                 failed: int = 0, note: str = "") -> Template:
+    return page(request, "expert/draws.html", status_code=status_code, seats=draws.my_seats(db, actor), errors=errors or [],
+                failed=failed, note=note)
+
+
+@get("/expert/draws", sync_to_thread=True)
+def my_draws(request: Request, db: Session, actor: Actor) -> Template:
+    return _expert_page(request, db, actor)
+
+
+def _answer(request: Request, db: Session, actor: Actor, seat_id: int, accept: bool) -> Template | Redirect:
+    try:
+        with db.begin_nested():
+            draws.respond(db, actor, seat_id, accept, _channel(request))
+    except DomainError as e:
+        if e.status in (401, 403, 404):
+            raise
+        return _expert_page(request, db, actor, e.problems, e.status, failed=seat_id)
+    message = N_("Thank you: your seat is confirmed.") if accept else N_("You declined; the next substitute has been asked.")
+    return redirect("/expert/draws", flash=message, request=request)
+
+
+@post("/expert/seats/{seat_id:int}/confirm", sync_to_thread=True)
+def confirm_seat(request: Request, db: Session, actor: Actor, seat_id: int) -> Template | Redirect:
+    return _answer(request, db, actor, seat_id, True)
+
+
+@post("/expert/seats/{seat_id:int}/decline", sync_to_thread=True)
+def decline_seat(request: Request, db: Session, actor: Actor, seat_id: int) -> Template | Redirect:
+    return _answer(request, db, actor, seat_id, False)
+
+
+@post("/expert/seats/{seat_id:int}/conflict", sync_to_thread=True)
+def declare_conflict(request: Request, db: Session, actor: Actor, seat_id: int, data: Form) -> Template | Redirect:
+    note = _text(data, "note")
+    try:
+        with db.begin_nested():
+            draws.declare_conflict(db, actor, seat_id, note, _channel(request))
+    except DomainError as e:
+        if e.status in (401, 403, 404):
+            raise
+        problems = [Problem(p.code, p.message, f"note-{seat_id}" if p.field else None, p.params, p.rule) for p in e.problems]
+        return _expert_page(request, db, actor, problems, e.status, failed=seat_id, note=note)
+    return redirect("/expert/draws", flash=N_("Your conflict is recorded and your seat goes to a substitute (R46, R48)."), request=request)
+
+
+# ---------------------------------------------------------------- the public record
+
+
+@get("/api/v1/draws/{draw_id:int}/record", sync_to_thread=True)
+def draw_record(db: Session, draw_id: int) -> dict[str, Any]:
+    # read-only (no write lock for a public GET): the scheduler's sweep publishes the record once the tender is final
+    return draws.public_record(db, draw_id, publish=False)
+
+
+ROUTES: list[Any] = [draw_page, request_draw, my_draws, confirm_seat, decline_seat, declare_conflict, draw_record]

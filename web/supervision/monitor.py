@@ -1,0 +1,342 @@
+"""The monitor's view (监督): every published procedure, its objections and their answer times, its audit trail,
+and the supervisory instructions to suspend and resume it (E52). tender.services decides who may do what;
+these handlers parse the form, call one service, and render or redirect."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from accounts import services as accounts
+from audit import EventTag, feed
+from audit.log import AuditEntry
+from audit.queries import entries_for_subject
+from core import clock
+from core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, Problem, ValidationFailed
+from core.identity import Actor, Role
+from supervision import alerts
+from tender import notices, services
+from tender.lifecycle import Status
+from tender.models import Objection, Tender
+from web.deps import page, redirect
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+NOT_A_FORM_PROBLEM = (Forbidden, NotAuthenticated, NotFound)
+
+# E21/L22: before the bid deadline even the number of downloads and registrations is confidential, so the
+# monitor's trail leaves these entries out until then.
+CONFIDENTIAL_BEFORE_DEADLINE = (EventTag.tender_document_downloaded.value, EventTag.tender_registered.value)
+
+# Entries that change the tender's status: the status history.
+STATUS_EVENTS = {
+    EventTag.tender_published.value: Status.published.value,
+    EventTag.tender_suspended.value: Status.suspended.value,
+    EventTag.tender_resumed.value: None,  # back to what it was
+    EventTag.tender_bidding_closed.value: Status.bidding_closed.value,
+    EventTag.tender_cancelled.value: Status.cancelled.value,
+    EventTag.tender_failed.value: Status.failed.value,
+}
+
+EVENT_LABELS = {
+    EventTag.tender_created.value: N_("Draft created"),
+    EventTag.tender_updated.value: N_("Draft edited"),
+    EventTag.tender_document_added.value: N_("Tender document added"),
+    EventTag.tender_document_removed.value: N_("Tender document removed"),
+    EventTag.tender_published.value: N_("Notice published"),
+    EventTag.tender_publish_refused.value: N_("Publication refused"),
+    EventTag.tender_clarified.value: N_("Clarification or amendment issued"),
+    EventTag.tender_deadline_extended.value: N_("Bid deadline extended"),
+    EventTag.tender_question_asked.value: N_("Question asked"),
+    EventTag.tender_question_answered.value: N_("Question answered"),
+    EventTag.tender_objection_raised.value: N_("Objection raised"),
+    EventTag.tender_objection_answered.value: N_("Objection answered"),
+    EventTag.tender_suspended.value: N_("Procedure suspended"),
+    EventTag.tender_resumed.value: N_("Procedure resumed"),
+    EventTag.tender_cancelled.value: N_("Tender cancelled"),
+    EventTag.tender_bidding_closed.value: N_("Bidding closed at the deadline"),
+    EventTag.tender_failed.value: N_("Tender failed"),
+    EventTag.tender_document_downloaded.value: N_("Tender document downloaded"),
+    EventTag.tender_registered.value: N_("A bidder registered for a lot"),
+    EventTag.access_refused.value: N_("Access refused"),
+}
+
+# Detail keys worth showing beside an entry, with their labels (digests and ids of confidential data are not shown).
+DETAIL_LABELS = {
+    "reason": N_("Reason"),
+    "rule": N_("Legal basis"),
+    "title": N_("Title"),
+    "number": N_("Serial number"),
+    "filename": N_("File"),
+    "from": N_("From"),
+    "to": N_("To"),
+    "bid_deadline": N_("Bid deadline"),
+    "answer_due": N_("Answer due"),
+    "on_time": N_("Answered on time"),
+    "still_paused_by_objection": N_("Still paused by an objection"),
+}
+TIME_DETAILS = {"from", "to", "bid_deadline", "answer_due"}
+# Reasons the platform itself records (R22 pauses), in words a person reads.
+SYSTEM_REASONS = {
+    "objection": N_("an objection to the tender documents awaits its answer"),
+    "objection answered": N_("the objection was answered"),
+}
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return "" if value is None else str(value)
+
+
+@dataclass
+class TrailRow:
+    entry: AuditEntry
+    details: list[tuple[str, Any]]  # (label msgid, value); a value that is a msgid is wrapped in Msg
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A detail value to be translated (booleans, reasons recorded by the platform)."""
+
+    msgid: str
+
+
+def _detail_value(key: str, value: Any) -> Any:
+    if key in TIME_DETAILS and isinstance(value, str):
+        try:
+            return clock.to_cst(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    if isinstance(value, bool):
+        return Msg(N_("yes") if value else N_("no"))
+    if key == "reason" and value in SYSTEM_REASONS:
+        return Msg(SYSTEM_REASONS[value])
+    return value
+
+
+def trail_row(entry: AuditEntry) -> TrailRow:
+    details = entry.details or {}
+    return TrailRow(entry, [(label, _detail_value(key, details[key])) for key, label in DETAIL_LABELS.items() if key in details])
+
+
+def _overdue(obj: Objection, now: datetime) -> bool:
+    return obj.answered_at is None and obj.answer_due < now
+
+
+# ---------------------------------------------------------------- all procedures
+
+
+@dataclass
+class MonitoredRow:
+    tender: Tender
+    open_objections: int
+    overdue_objections: int
+
+
+@get("/monitor", sync_to_thread=True)
+def home(request: Request, db: Session, actor: Actor) -> Template:
+    now = clock.now()
+    rows = []
+    for tender in services.monitored_tenders(db, actor):
+        objections = services.objections_for(db, actor, tender)
+        open_ = [o for o in objections if o.answered_at is None]
+        rows.append(MonitoredRow(tender, len(open_), sum(1 for o in open_ if _overdue(o, now))))
+    counts = {
+        "suspended": sum(1 for r in rows if r.tender.status == Status.suspended),
+        "open_objections": sum(r.open_objections for r in rows),
+        "overdue": sum(r.overdue_objections for r in rows),
+    }
+    return page(request, "monitor/index.html", rows=rows, counts=counts, now=now)
+
+
+# ---------------------------------------------------------------- one procedure
+
+
+@dataclass
+class MonitorTenderView:
+    notice: notices.NoticeDetail
+    trail: list[TrailRow]
+    status_history: list[TrailRow]
+    objections: list[Objection]
+    confidential: bool  # before the bid deadline: no download or registration figures (E21)
+    deadline_passed: bool
+    registrations_by_lot: dict[int, int] = field(default_factory=dict)  # lot number -> count, after the deadline only
+
+
+def participation_confidential(tender: Tender, now: datetime) -> bool:
+    """E21/L22, as services.registrations_for decides it: confidential while bids may still come in."""
+    pending = tender.status == Status.suspended and tender.resume_to == Status.published
+    return tender.bid_deadline is None or now < tender.bid_deadline or tender.status in (Status.draft, Status.published) or pending
+
+
+def monitor_view(db: Session, actor: Actor, tender_id: int) -> MonitorTenderView:
+    notice = notices.notice_detail(db, actor, tender_id)
+    tender = notice.tender
+    now = clock.now()
+    confidential = participation_confidential(tender, now)
+    # entries_for_subject refuses anyone but monitors and administrators (403; anonymous: log in).
+    trail = entries_for_subject(db, actor, f"tender:{tender.id}", exclude_tags=CONFIDENTIAL_BEFORE_DEADLINE if confidential else ())
+    by_lot: dict[int, int] = {}
+    if not confidential:
+        numbers = {lot.id: lot.number for lot in tender.lots}
+        for reg in services.registrations_for(db, actor, tender.id):
+            by_lot[numbers.get(reg.lot_id, 0)] = by_lot.get(numbers.get(reg.lot_id, 0), 0) + 1
+    return MonitorTenderView(
+        notice=notice,
+        trail=[trail_row(e) for e in trail],
+        status_history=[trail_row(e) for e in trail if e.tag in STATUS_EVENTS],
+        objections=services.objections_for(db, actor, tender),
+        confidential=confidential,
+        deadline_passed=tender.bid_deadline is not None and tender.bid_deadline <= now,
+        registrations_by_lot=by_lot,
+    )
+
+
+@dataclass
+class FormState:
+    failed: str = ""  # "suspend" or "resume"
+    values: dict[str, str] = field(default_factory=dict)
+    errors: list[Problem] = field(default_factory=list)
+
+
+def _detail(request: Request, db: Session, actor: Actor, tender_id: int, form: FormState | None = None, status_code: int = 200) -> Template:
+    view = monitor_view(db, actor, tender_id)
+    form = form or FormState()
+    return page(
+        request,
+        "monitor/tender.html",
+        status_code=status_code,
+        v=view,
+        t=view.notice.tender,
+        form=form,
+        errors=form.errors,
+        bad={p.field for p in form.errors if p.field},
+        now=clock.now(),
+        labels=EVENT_LABELS,
+        is_monitor=actor.has(Role.monitor),
+    )
+
+
+@get("/monitor/tenders/{tender_id:int}", sync_to_thread=True)
+def tender_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
+    return _detail(request, db, actor, tender_id)
+
+
+@post("/monitor/tenders/{tender_id:int}/suspend", sync_to_thread=True)
+def suspend(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+    reason = _text(data, "reason")
+    try:
+        with db.begin_nested():
+            services.suspend(db, actor, tender_id, reason)
+    except DomainError as e:
+        if isinstance(e, NOT_A_FORM_PROBLEM):
+            raise
+        return _detail(request, db, actor, tender_id, FormState("suspend", {"reason": reason}, e.problems), e.status)
+    return redirect(f"/monitor/tenders/{tender_id}", flash=N_("The procedure is suspended. The agency and the bidders were notified."), request=request)
+
+
+def parse_cst(value: str, fieldname: str, message: str) -> datetime | None:
+    """A datetime-local input, typed in China Standard Time; blank means none."""
+    if not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=clock.CST)
+    except ValueError as e:
+        raise ValidationFailed.one("datetime_invalid", message, fieldname) from e
+
+
+@post("/monitor/tenders/{tender_id:int}/resume", sync_to_thread=True)
+def resume(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+    values = {"reason": _text(data, "reason"), "new_deadline": _text(data, "new_deadline")}
+    try:
+        new_deadline = parse_cst(
+            values["new_deadline"], "new_deadline", N_("The new bid deadline is not a valid date and time, e.g. 2025-06-30 09:30.")
+        )
+        with db.begin_nested():
+            services.resume(db, actor, tender_id, values["reason"], new_deadline)
+    except DomainError as e:
+        if isinstance(e, NOT_A_FORM_PROBLEM):
+            raise
+        return _detail(request, db, actor, tender_id, FormState("resume", values, e.problems), e.status)
+    return redirect(f"/monitor/tenders/{tender_id}", flash=N_("The procedure is resumed."), request=request)
+
+
+# ---------------------------------------------------------------- the live audit feed, its entries and the alerts
+
+ALERT_TEXTS = {
+    "sealed_access_refused": N_("Refused attempt to read sealed data on %(subject)s (by %(actor)s)."),
+    "outside_window": N_("%(tag)s refused on %(subject)s: outside its time window (%(window)s)."),
+    "login_throttled": N_("Logins to the account %(account)s were throttled after repeated failures."),
+    "failed_logins:account": N_("%(n)s failed logins to the account %(who)s within %(minutes)s minutes."),
+    "failed_logins:address": N_("%(n)s failed logins from the address %(who)s within %(minutes)s minutes."),
+    "same_address_bids": N_("%(n)s bids of different bidders on lot %(lot)s of %(subject)s came from one network address."),
+}
+
+
+@dataclass
+class FeedRow:
+    item: dict[str, Any]  # what the public API shows of the entry (audit.feed.published)
+    time: datetime
+    organisation: str
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        return self.item["decoded"]  # type: ignore[no-any-return]
+
+
+def feed_row(item: dict[str, Any], orgs: dict[int, str]) -> FeedRow:
+    doc = item["decoded"]
+    when = datetime.strptime(doc["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    org = doc.get("organisation")
+    return FeedRow(item, when, orgs.get(org, str(org)) if org is not None else "")
+
+
+def alert_text(alert: alerts.Alert) -> tuple[str, dict[str, Any]]:
+    key = f"{alert.kind}:{alert.params['by']}" if alert.kind == "failed_logins" else alert.kind
+    return ALERT_TEXTS[key], {"subject": alert.subject, "n": alert.count, **alert.params}
+
+
+def _int_or_none(value: str, field_name: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValidationFailed.one("filter_not_a_number", N_("The filter must be a whole number."), field_name)
+    return int(value)
+
+
+@get("/monitor/audit", sync_to_thread=True)
+def audit_feed(request: Request, db: Session, actor: Actor, tender: str = "", tag: str = "", organisation: str = "",
+               who: str = "") -> Template:
+    filt = feed.FeedFilter(tender=_int_or_none(tender, "tender"), tag=tag.strip()[:60], organisation=_int_or_none(organisation, "organisation"),
+                           actor=who.strip()[:64])
+    items = feed.recent(db, actor, filt)  # monitors and administrators only (403; anonymous: log in)
+    orgs = accounts.organisation_names(db)
+    found = alerts.alerts(db, actor)
+    return page(
+        request, "monitor/audit.html", rows=[feed_row(i, orgs) for i in items], filt=filt, orgs=orgs,
+        alerts=[(a, *alert_text(a)) for a in found], labels=EVENT_LABELS, tags=sorted(t.value for t in EventTag),
+        last_index=max((i["index"] for i in items), default=feed.size(db) - 1) if items else feed.size(db) - 1,
+    )
+
+
+@get("/monitor/audit/entries/{index:int}", sync_to_thread=True)
+def audit_entry(request: Request, db: Session, actor: Actor, index: int) -> Template:
+    feed.require_supervisor(actor)
+    item = feed.entry(db, index)
+    orgs = accounts.organisation_names(db)
+    return page(request, "monitor/audit_entry.html", row=feed_row(item, orgs), labels=EVENT_LABELS,
+                details_json=json.dumps(item["details"], ensure_ascii=False, indent=1, sort_keys=True),
+                disclosed_json=json.dumps(item["disclosed"]["data"], ensure_ascii=False, indent=1, sort_keys=True) if "disclosed" in item else "")
+
+
+ROUTES = [home, tender_page, suspend, resume, audit_feed, audit_entry]
