@@ -5,7 +5,8 @@ rules, rules.md §3.3, are applied before this module sees them) and a secret se
 `commitment(server_seed)` and `pool_root(...)` before the draw, and publishes the seed once the result is final;
 anyone can then re-run the draw with `verify(record)`.
 
-Algorithm "etender-draw-1", byte for byte, so that it can be reimplemented elsewhere:
+Algorithm "etender-draw-1", byte for byte, so that it can be reimplemented elsewhere (steps 1 to 4 are the
+platform's one verifiable draw, core.fairdraw; steps 5 and 6 are the committee's):
 
 1. pool root: RFC 9162 Merkle tree hash over the eligible expert ids sorted numerically ascending; each leaf's
    entry bytes are the id in decimal ASCII without sign or leading zeros ("42"):
@@ -37,17 +38,28 @@ logged with the commitment before the draw; no excluded id may appear among the 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from core.errors import N_, Problem, ValidationFailed
+from core.fairdraw import (
+    commitment,
+    derive_seed,
+    merkle_root,
+    pool_root,
+    rank,
+    rank_checked,
+    sha256,
+    unique_ids,
+)
+
+# The draw's public record names the protocol's own steps (core.fairdraw) as part of this module's API.
+__all__ = ["commitment", "derive_seed", "pool_root", "rank"]
 
 ALGORITHM_VERSION = "etender-draw-1"
 MIN_COMMITTEE_SIZE = 5  # L37, P9: at least 5 members, an odd number
 MIN_SERVER_SEED_BYTES = 16  # a shorter seed could be found from its published commitment by brute force
-_MAX_ID = 2**64 - 1  # ids are hashed as 8-byte unsigned integers
 
 
 @dataclass(frozen=True)
@@ -103,85 +115,6 @@ class InsufficientPool(Exception):
         )
 
 
-# --- hashing -------------------------------------------------------------------------------------------------
-
-
-def _sha256(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
-
-
-def _check_id(expert_id: Any) -> int:
-    if type(expert_id) is not int or not 0 <= expert_id <= _MAX_ID:
-        raise ValueError(f"expert id must be an integer from 0 to 2**64-1, got {expert_id!r}")
-    return expert_id
-
-
-def _unique_ids(ids: Any) -> list[int]:
-    checked = list(ids)
-    if set(map(type, checked)) - {int} or (checked and (min(checked) < 0 or max(checked) > _MAX_ID)):
-        for i in checked:
-            _check_id(i)  # names the first bad id
-    if len(set(checked)) != len(checked):
-        raise ValueError("expert ids must be unique")
-    return checked
-
-
-def _merkle_root(leaves: list[bytes]) -> bytes:
-    """RFC 9162 MTH, computed bottom-up: pairing neighbours level by level and carrying an odd last node up
-    unchanged gives the same tree as splitting at the largest power of two below n (the last node of a level
-    is always the right edge of that split), without the recursion."""
-    if not leaves:
-        return _sha256(b"")
-    sha = hashlib.sha256
-    level = [sha(b"\x00" + e).digest() for e in leaves]
-    while len(level) > 1:
-        paired = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            paired.append(level[-1])
-        level = paired
-    return level[0]
-
-
-def pool_root(eligible_ids: Any) -> bytes:
-    """RFC 9162 Merkle root of the eligible ids, sorted numerically, each leaf the id in decimal ASCII."""
-    return _merkle_root([str(i).encode("ascii") for i in sorted(_unique_ids(eligible_ids))])
-
-
-def commitment(server_seed: bytes) -> bytes:
-    return _sha256(server_seed)
-
-
-def _prefixed(part: bytes) -> bytes:
-    return len(part).to_bytes(4, "big") + part
-
-
-def derive_seed(server_seed: bytes, public_entropy: bytes | None, pool_root: bytes, request_id: str) -> bytes:
-    """SHA-256 over the four parts, each preceded by its length as a 4-byte big-endian unsigned integer:
-
-        len(server_seed) || server_seed || len(E) || E || len(pool_root) || pool_root || len(R) || R
-
-    where E = public_entropy (no entropy is the empty string, so None and b"" give the same seed) and
-    R = request_id encoded in UTF-8. The prefixes keep different splits of the same bytes apart."""
-    parts = (server_seed, public_entropy or b"", pool_root, request_id.encode("utf-8"))
-    return _sha256(b"".join(_prefixed(p) for p in parts))
-
-
-def rank(seed: bytes, ids: Any) -> list[int]:
-    """ids sorted ascending by SHA-256(seed || id as 8-byte big-endian unsigned), then by id."""
-    return _rank(seed, _unique_ids(ids))
-
-
-def _rank(seed: bytes, ids: list[int]) -> list[int]:
-    sha = hashlib.sha256
-    # digest (32 bytes) followed by the 8-byte id sorts exactly as the pair (digest, id), with one bytes compare
-    keys = []
-    for i in ids:
-        b = i.to_bytes(8, "big")
-        keys.append(sha(seed + b).digest() + b)
-    keys.sort()
-    return [int.from_bytes(k[32:], "big") for k in keys]
-
-
 def exclusions_digest(exclusions: Any) -> bytes:
     """SHA-256 of the exclusions as canonical JSON: a list of {"detail", "expert_id", "reason", "rule"} objects
     sorted by (expert_id, reason, rule, detail), keys sorted, UTF-8, separators "," and ":" without spaces,
@@ -190,7 +123,7 @@ def exclusions_digest(exclusions: Any) -> bytes:
         ({"expert_id": e.expert_id, "reason": e.reason, "rule": e.rule, "detail": e.detail} for e in exclusions),
         key=lambda r: (r["expert_id"], r["reason"], r["rule"], r["detail"]),
     )
-    return _sha256(json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    return sha256(json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
 # --- the draw ------------------------------------------------------------------------------------------------
@@ -293,12 +226,12 @@ def draw(
     if len(server_seed) < MIN_SERVER_SEED_BYTES:
         raise ValueError(f"server seed must be at least {MIN_SERVER_SEED_BYTES} bytes")
     by_id = {c.expert_id: c for c in candidates}
-    ids = _unique_ids([c.expert_id for c in candidates])
+    ids = unique_ids([c.expert_id for c in candidates])
 
     if root is None:
-        root = _merkle_root([str(i).encode("ascii") for i in sorted(ids)])
+        root = merkle_root([str(i).encode("ascii") for i in sorted(ids)])
     seed = derive_seed(server_seed, public_entropy, root, request.request_id)
-    ranking = _rank(seed, ids)
+    ranking = rank_checked(seed, ids)
 
     open_seats = {q.specialty: q.seats for q in request.quotas}
     order = [q.specialty for q in request.quotas]

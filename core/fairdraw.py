@@ -1,0 +1,102 @@
+"""The verifiable random draw's core, shared by every random step of the platform (design.md, "Random expert
+draw, verifiable afterwards"): the committee draw (evaluation.committee.draw), the marketplace's selection of
+intermediaries, tie-breaks. Pure: no database, no clock, no randomness of its own.
+
+The protocol, byte for byte (docs/expert-draw.md gives test vectors):
+
+1. pool root: RFC 9162 Merkle tree hash over the eligible ids sorted numerically ascending; each leaf's entry
+   bytes are the id in decimal ASCII without sign or leading zeros ("42"): leaf = SHA-256(0x00 || entry),
+   node = SHA-256(0x01 || left || right), the empty list hashes to SHA-256("").
+2. commitment = SHA-256(server_seed), logged before anyone else contributes; the server seed is published
+   once the result may be known, and anyone checks it against the commitment.
+3. seed = SHA-256(P(server_seed) || P(public_entropy or "") || P(pool_root) || P(UTF-8 of request_id)), where
+   P(x) = len(x) as a 4-byte big-endian unsigned integer, followed by x.
+4. ranking: the ids sorted ascending by SHA-256(seed || id as an 8-byte big-endian unsigned integer), then by
+   id. What the ranking fills (committee seats, a shortlist) is the caller's algorithm, versioned by the caller.
+
+Ids are integers from 0 to 2**64 - 1, unique within a pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+MAX_ID = 2**64 - 1  # ids are hashed as 8-byte unsigned integers
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def check_id(id_: Any) -> int:
+    if type(id_) is not int or not 0 <= id_ <= MAX_ID:
+        raise ValueError(f"expert id must be an integer from 0 to 2**64-1, got {id_!r}")
+    return id_
+
+
+def unique_ids(ids: Any) -> list[int]:
+    checked = list(ids)
+    if set(map(type, checked)) - {int} or (checked and (min(checked) < 0 or max(checked) > MAX_ID)):
+        for i in checked:
+            check_id(i)  # names the first bad id
+    if len(set(checked)) != len(checked):
+        raise ValueError("expert ids must be unique")
+    return checked
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    """RFC 9162 MTH, computed bottom-up: pairing neighbours level by level and carrying an odd last node up
+    unchanged gives the same tree as splitting at the largest power of two below n (the last node of a level
+    is always the right edge of that split), without the recursion."""
+    if not leaves:
+        return sha256(b"")
+    sha = hashlib.sha256
+    level = [sha(b"\x00" + e).digest() for e in leaves]
+    while len(level) > 1:
+        paired = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+def pool_root(eligible_ids: Any) -> bytes:
+    """RFC 9162 Merkle root of the eligible ids, sorted numerically, each leaf the id in decimal ASCII."""
+    return merkle_root([str(i).encode("ascii") for i in sorted(unique_ids(eligible_ids))])
+
+
+def commitment(server_seed: bytes) -> bytes:
+    return sha256(server_seed)
+
+
+def _prefixed(part: bytes) -> bytes:
+    return len(part).to_bytes(4, "big") + part
+
+
+def derive_seed(server_seed: bytes, public_entropy: bytes | None, pool_root: bytes, request_id: str) -> bytes:
+    """SHA-256 over the four parts, each preceded by its length as a 4-byte big-endian unsigned integer:
+
+        len(server_seed) || server_seed || len(E) || E || len(pool_root) || pool_root || len(R) || R
+
+    where E = public_entropy (no entropy is the empty string, so None and b"" give the same seed) and
+    R = request_id encoded in UTF-8. The prefixes keep different splits of the same bytes apart."""
+    parts = (server_seed, public_entropy or b"", pool_root, request_id.encode("utf-8"))
+    return sha256(b"".join(_prefixed(p) for p in parts))
+
+
+def rank(seed: bytes, ids: Any) -> list[int]:
+    """ids sorted ascending by SHA-256(seed || id as 8-byte big-endian unsigned), then by id."""
+    return rank_checked(seed, unique_ids(ids))
+
+
+def rank_checked(seed: bytes, ids: list[int]) -> list[int]:
+    """rank() of ids already checked by unique_ids(), without checking them again (a pool of 100,000 ids)."""
+    sha = hashlib.sha256
+    # digest (32 bytes) followed by the 8-byte id sorts exactly as the pair (digest, id), with one bytes compare
+    keys = []
+    for i in ids:
+        b = i.to_bytes(8, "big")
+        keys.append(sha(seed + b).digest() + b)
+    keys.sort()
+    return [int.from_bytes(k[32:], "big") for k in keys]
