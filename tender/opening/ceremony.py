@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Organisation, User
 from accounts.notifications import notify
-from audit import EventTag, record
-from audit.log import disclose_where
+from audit import EventTag, disclose_where, record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import SYSTEM, Actor, Role
