@@ -103,6 +103,28 @@ def sign(session: Session, key: SigningKey, origin: str, *, stale_after: timedel
     return cp
 
 
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A signed checkpoint as the other packages get it: plain values (the table is private to audit)."""
+
+    size: int
+    root: bytes
+    time: datetime
+    key_id: str
+    note: str
+
+    @classmethod
+    def of(cls, cp: AuditCheckpoint) -> SignedCheckpoint:
+        return cls(cp.size, cp.root, cp.time, cp.key_id, cp.note)
+
+
+def sign_checkpoint(session: Session, key: SigningKey, origin: str, *,
+                    stale_after: timedelta | None = None) -> SignedCheckpoint | None:
+    """sign(), for the other packages (the CLI, the web API and its background signer)."""
+    cp = sign(session, key, origin, stale_after=stale_after)
+    return None if cp is None else SignedCheckpoint.of(cp)
+
+
 def all_checkpoints(session: Session, *, after_size: int = -1, limit: int = 1000) -> list[AuditCheckpoint]:
     stmt = select(AuditCheckpoint).where(AuditCheckpoint.size > after_size).order_by(AuditCheckpoint.size, AuditCheckpoint.id).limit(limit)
     return list(session.scalars(stmt))

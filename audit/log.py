@@ -341,10 +341,3 @@ def disclose_where(session: Session, actor: Actor, *, subject: str, tags: list[s
     for index in rows:
         disclose(session, index, actor)
     return list(rows)
-
-
-def verify_chain(session: Session):  # type: ignore[no-untyped-def]
-    """The whole log recomputed and checked against itself, without checkpoint signatures (see audit.verify)."""
-    from audit.verify import verify_log
-
-    return verify_log(session)

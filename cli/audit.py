@@ -94,7 +94,7 @@ def audit_watch(url: str, state_dir: Path, interval: float, once: bool) -> None:
 @audit.command("checkpoint")
 def audit_checkpoint() -> None:
     """Sign a checkpoint now if the log grew since the last one (for deployments without the in-process signer)."""
-    from audit import checkpoints
+    from audit import sign_checkpoint
     from core.db import make_engine, make_sessionmaker, transaction
     from core.settings import load_settings
     from core.signing import signing_key
@@ -103,7 +103,7 @@ def audit_checkpoint() -> None:
     engine = make_engine(settings.database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            cp = checkpoints.sign(session, signing_key(settings.data_dir, settings.origin), settings.origin)
+            cp = sign_checkpoint(session, signing_key(settings.data_dir, settings.origin), settings.origin)
             click.echo(f"signed a checkpoint of {cp.size} entries" if cp else "the latest checkpoint is current")
     finally:
         engine.dispose()
@@ -112,7 +112,7 @@ def audit_checkpoint() -> None:
 @audit.command("rotate-key")
 def audit_rotate_key() -> None:
     """Make a new checkpoint signing key current; earlier keys stay valid for what they signed."""
-    from audit import EventTag, checkpoints, record
+    from audit import EventTag, record, sign_checkpoint
     from core.db import make_engine, make_sessionmaker, transaction
     from core.identity import SYSTEM
     from core.settings import load_settings
@@ -124,7 +124,7 @@ def audit_rotate_key() -> None:
     try:
         with transaction(make_sessionmaker(engine)) as session:
             record(session, EventTag.audit_key_rotated, actor=SYSTEM, subject="audit:key", details={"verifier_key": key.verifier.encode()})
-            checkpoints.sign(session, key, settings.origin)
+            sign_checkpoint(session, key, settings.origin)
     finally:
         engine.dispose()
     click.echo(f"new signing key {key.id.hex()}: {key.verifier.encode()}")

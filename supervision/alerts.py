@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.events import EventTag
 from audit.feed import require_supervisor
-from audit.log import AuditConfidential, AuditEntry
+from audit.queries import Entry, confidential_parts, entries_tagged
 from core import clock
 from core.identity import Actor
 
@@ -43,9 +42,8 @@ class Alert:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _tagged(session: Session, since: datetime, *tags: str) -> list[AuditEntry]:
-    stmt = select(AuditEntry).where(AuditEntry.tag.in_(tags), AuditEntry.time >= since).order_by(AuditEntry.index).limit(LIMIT)
-    return list(session.scalars(stmt))
+def _tagged(session: Session, since: datetime, *tags: str) -> list[Entry]:
+    return entries_tagged(session, tags, since=since, limit=LIMIT)
 
 
 def sealed_access_refused(session: Session, since: datetime) -> list[Alert]:
@@ -68,14 +66,14 @@ def failed_logins(session: Session, since: datetime) -> list[Alert]:
     entries = _tagged(session, since, EventTag.auth_login_failed.value, EventTag.auth_login_throttled.value)
     out = [Alert("login_throttled", e.time, e.subject, 1, [e.index], {"account": e.subject.removeprefix("login:")})
            for e in entries if e.tag == EventTag.auth_login_throttled.value]
-    groups: dict[tuple[str, str], list[AuditEntry]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for e in entries:
         if e.tag == EventTag.auth_login_failed.value:
             groups[("account", e.subject.removeprefix("login:"))].append(e)
             groups[("address", e.ip)].append(e)
     for (by, who), group in groups.items():
         # the largest number of failures inside any LOGIN_WINDOW (a sliding window over the sorted times)
-        best: list[AuditEntry] = []
+        best: list[Entry] = []
         lo = 0
         for hi in range(len(group)):
             while group[hi].time - group[lo].time > LOGIN_WINDOW:
@@ -89,21 +87,14 @@ def failed_logins(session: Session, since: datetime) -> list[Alert]:
 
 
 def same_address_bids(session: Session, since: datetime) -> list[Alert]:
-    stmt = (
-        select(AuditEntry.index, AuditEntry.time, AuditEntry.subject, AuditEntry.details, AuditConfidential.data)
-        .join(AuditConfidential, AuditConfidential.entry_index == AuditEntry.index)
-        .where(AuditEntry.tag == EventTag.bid_submitted.value, AuditEntry.time >= since)
-        .order_by(AuditEntry.index)
-        .limit(LIMIT)
-    )
     groups: dict[tuple[str, Any, str], dict[Any, tuple[int, datetime]]] = defaultdict(dict)
-    for index, time, subject, details, data in session.execute(stmt):
-        who = (data or {}).get("actor") or {}
+    for part in confidential_parts(session, EventTag.bid_submitted.value, since=since, limit=LIMIT):
+        who = (part.data or {}).get("actor") or {}
         ip, bidder = who.get("ip"), who.get("organisation") or who.get("user_id")
         if not ip or bidder is None:
             continue
-        lot = (details or {}).get("lot", (data or {}).get("lot"))
-        groups[(subject, lot, ip)][bidder] = (index, time)  # the newest bid of each bidder counts
+        lot = (part.details or {}).get("lot", (part.data or {}).get("lot"))
+        groups[(part.subject, lot, ip)][bidder] = (part.index, part.time)  # the newest bid of each bidder counts
     out = []
     for (subject, lot, _ip), bidders in groups.items():
         if len(bidders) >= 2:

@@ -3,6 +3,7 @@ Money is kept in fen (分) as integers."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
 from core.db import Base
+from tender.rules import OpeningPolicy
 
 
 class Tender(Base):
@@ -45,7 +47,7 @@ class Tender(Base):
     opening_place: Mapped[str] = mapped_column(String(200), default="")
     key_holder_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     key_threshold: Mapped[int] = mapped_column(Integer, default=2)
-    opening_policy: Mapped[str] = mapped_column(String(20), default="quorum")
+    opening_policy: Mapped[str] = mapped_column(String(20), default=OpeningPolicy.quorum)
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     published_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -174,7 +176,7 @@ class Download(Base):
 # ---------------------------------------------------------------- sealed bids (issue 3)
 
 
-class BidStatus:
+class BidStatus(enum.StrEnum):
     uploading = "uploading"  # chunks arriving; unfinished at the deadline it counts as withdrawn (E27)
     submitted = "submitted"  # the newest complete upload of this company for this lot: the one that counts
     replaced = "replaced"  # a later submission of the same company for the same lot superseded it
@@ -214,7 +216,7 @@ class Bid(Base):
 # ---------------------------------------------------------------- the opening (issue 3)
 
 
-class OpeningStatus:
+class OpeningStatus(enum.StrEnum):
     awaiting_parts = "awaiting_parts"  # opening time reached: key holders (and bidders) submit their parts
     decrypting = "decrypting"  # the quorum is in: bids are being decrypted
     done = "done"  # every bid has its outcome; the record is published
@@ -266,7 +268,7 @@ class KeyPart(Base):
     submitted_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
-class OpenedBidStatus:
+class OpenedBidStatus(enum.StrEnum):
     pending = "pending"  # waiting for its parts
     decrypting = "decrypting"  # claimed by a decryption task
     opened = "opened"  # decrypted and checked: its price form is in the record

@@ -4,6 +4,7 @@ Days are counted on calendar dates in China Standard Time, as the law counts the
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -21,8 +22,18 @@ MIN_PRICE_SHARE_GOODS = 30  # G87 art. 55: price weight at least 30% for goods
 MIN_PRICE_SHARE_SERVICES = 10  # G87 art. 55: at least 10% for services
 CATEGORIES = ("works", "goods", "services")
 METHODS = ("lowest_price", "comprehensive", "average_benchmark")
-OPENING_POLICIES = ("quorum", "quorum+bidder")
 TOTAL_POINTS = 100
+
+
+class OpeningPolicy(enum.StrEnum):
+    """Who together open a tender's bids. The value is also written into key bundles and sealed-bid headers
+    (docs/sealed-bid-format.md)."""
+
+    quorum = "quorum"  # k of the n key holders
+    quorum_bidder = "quorum+bidder"  # E30: the quorum and each bid's own bidder
+
+
+OPENING_POLICIES = tuple(OpeningPolicy)
 
 
 def days_between(start: datetime, end: datetime) -> int:
@@ -58,7 +69,7 @@ class TenderFacts:
     document_count: int = 0
     key_holder_count: int = 0
     key_threshold: int = 2
-    opening_policy: str = "quorum"
+    opening_policy: str = OpeningPolicy.quorum
 
 
 def _p(code: str, message: str, field: str, rule: str | None = None, **params: Any) -> Problem:

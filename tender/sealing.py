@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
 from core.errors import N_, ValidationFailed
+from tender.rules import OpeningPolicy
 
 MAGIC = b"ETSEALED"
 VERSION = 1
@@ -47,7 +48,7 @@ MIN_CHUNK_SIZE = 1024
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
 MAX_HEADER_SIZE = 1024 * 1024
 MAX_MANIFEST_SIZE = 1024 * 1024
-POLICIES = ("quorum", "quorum+bidder")
+POLICIES = tuple(OpeningPolicy)
 FILE_ROLES = ("qualification", "technical", "commercial", "other")
 MAX_PRICE_FEN = 10**15  # ten trillion yuan: anything above is a typing mistake
 COMMITMENT_LABEL = b"etender-sealed-bid/v1 part commitment\x00"
@@ -384,10 +385,10 @@ def inspect(stream: BinaryIO, bundle: KeyBundle, lot_id: int | None = None, tota
         raise _invalid("sealed_wrong_threshold", N_("This sealed bid needs %(found)s key holders to open but the tender requires %(expected)s. Seal it again with the tender's key bundle."), found=header.k, expected=bundle.k)
     if header.policy != bundle.policy:
         raise _invalid("sealed_wrong_policy", N_("This sealed bid uses the opening policy %(found)s but the tender's is %(expected)s. Seal it again with the tender's key bundle."), found=header.policy, expected=bundle.policy)
-    if (header.policy == "quorum+bidder") != (raw.get("bidder_key") is not None):
+    if (header.policy == OpeningPolicy.quorum_bidder) != (raw.get("bidder_key") is not None):
         raise _invalid("sealed_bidder_key", N_("Under this tender's opening policy the bid must be sealed with your own bidder key as well (E30). Seal it again with your bidder key."))
     expected_subsets = subsets(bundle.n, bundle.k)
-    parties = bundle.k + (1 if bundle.policy == "quorum+bidder" else 0)
+    parties = bundle.k + (1 if bundle.policy == OpeningPolicy.quorum_bidder else 0)
     entries = raw["parts"]
     count = sum(len(e["wrapped"]) for e in entries)
     if [tuple(e["subset"]) for e in entries] != expected_subsets or any(len(e["wrapped"]) != parties for e in entries):
@@ -508,7 +509,7 @@ def seal(bundle: KeyBundle, lot_id: int, files: Sequence[BidFile], price_form: M
     chunk by chunk (memory stays at one chunk whatever the files' sizes)."""
     if lot_id not in bundle.lot_ids:
         raise ValueError(f"lot {lot_id} is not a lot of tender {bundle.tender_id}")
-    if (bundle.policy == "quorum+bidder") != (bidder_public_key is not None):
+    if (bundle.policy == OpeningPolicy.quorum_bidder) != (bidder_public_key is not None):
         raise ValueError("the quorum+bidder policy needs the bidder's public key, and only it does")
     if bidder_public_key is not None:
         check_public_key(bidder_public_key)

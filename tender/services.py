@@ -75,7 +75,7 @@ class TenderInput:
     opening_place: str = ""
     key_holder_ids: list[int] = field(default_factory=list)
     key_threshold: int = 2
-    opening_policy: str = "quorum"
+    opening_policy: str = rules.OpeningPolicy.quorum
     contact_name: str = ""
     contact_phone: str = ""
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from accounts.models import Organisation, User
 from accounts.notifications import Channel, LogChannel, tell
 from audit import EventTag, record
+from audit.queries import entries_tagged
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import SYSTEM, Actor, OrgKind, Role
@@ -658,21 +659,12 @@ def vacated(seat: Seat) -> bool:
 def check_against_log(session: Session, doc: dict[str, Any]) -> list[str]:
     """Compare a record with what this platform's audit log committed to before the draw (design.md step 1) and
     when it published the record: a record rewritten after the fact, even one that agrees with itself, fails here."""
-    from audit.log import AuditEntry
-
     try:
         draw_id = int(doc["draw"]["id"])
     except (KeyError, TypeError, ValueError):
         return ["the record names no draw id (draw.id), so it cannot be checked against the audit log"]
-    entries = {
-        e.tag: e
-        for e in session.scalars(
-            select(AuditEntry).where(
-                AuditEntry.subject == f"draw:{draw_id}",
-                AuditEntry.tag.in_([EventTag.draw_committed.value, EventTag.draw_record_published.value]),
-            ).order_by(AuditEntry.index)
-        )
-    }
+    tags = [EventTag.draw_committed.value, EventTag.draw_record_published.value]
+    entries = {e.tag: e for e in entries_tagged(session, tags, subject=f"draw:{draw_id}")}
     committed = entries.get(EventTag.draw_committed.value)
     if committed is None:
         return [f"the audit log holds no commitment for draw {draw_id}"]

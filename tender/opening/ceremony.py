@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Organisation, User
 from accounts.notifications import notify
-from audit import EventTag, record
-from audit.log import disclose_where
+from audit import EventTag, disclose_where, record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import SYSTEM, Actor, Role
@@ -43,6 +42,7 @@ from tender.models import (
     OpeningStatus,
     Tender,
 )
+from tender.rules import OpeningPolicy
 
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a claim older than this belongs to a task that died: the sweep gives it back
 RESEND_AFTER = timedelta(minutes=1)  # a bid still pending this long after its parts were complete lost its task
@@ -238,7 +238,8 @@ def headers(session: Session, actor: Actor, blobs: BlobStore, tender_id: int) ->
     _refuse_early(session, actor, tender, op, "headers_before_opening")
     assert op is not None
     holder = is_holder(actor, tender)
-    own_only = not holder and tender.opening_policy == "quorum+bidder" and _has_counted_bid(session, actor, tender)
+    own_only = (not holder and tender.opening_policy == OpeningPolicy.quorum_bidder
+                and _has_counted_bid(session, actor, tender))
     if not holder and not own_only:
         raise Forbidden.one("not_key_holder", N_("Only the tender's key holders (and, when the policy needs it, each bidder for its own bid) receive the bids' headers."))
     rows = session.execute(select(OpenedBid, Bid).join(Bid, Bid.id == OpenedBid.bid_id).where(OpenedBid.opening_id == op.id).order_by(Bid.lot_id, Bid.id)).all()
@@ -290,7 +291,7 @@ def _complete_subsets(parts: list[tuple[int, int]], per_subset: int) -> bool:
 
 
 def _per_subset(tender: Tender) -> int:
-    return tender.key_threshold + (1 if tender.opening_policy == "quorum+bidder" else 0)
+    return tender.key_threshold + (1 if tender.opening_policy == OpeningPolicy.quorum_bidder else 0)
 
 
 def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, doc: Any,
@@ -306,7 +307,7 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
     assert op is not None
     holders = _holders(tender)
     holder_index = holders.index(actor.user_id) if actor.user_id in holders else None
-    bidder = tender.opening_policy == "quorum+bidder" and _has_counted_bid(session, actor, tender)
+    bidder = tender.opening_policy == OpeningPolicy.quorum_bidder and _has_counted_bid(session, actor, tender)
     if holder_index is None and not bidder:
         record(session, EventTag.key_part_refused, actor=actor, subject=f"tender:{tender.id}", details={"reason": "not_key_holder", "parts": 0})
         raise AuditedRefusal.one("not_key_holder", N_("You are not a key holder of this tender: only its key holders (and, when the policy needs it, each bidder for its own bid) submit key parts."))
@@ -387,7 +388,7 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
         if len(submitted & set(holders)) >= tender.key_threshold:
             op.quorum_at = now
             op.status = OpeningStatus.decrypting
-            if tender.opening_policy == "quorum+bidder":
+            if tender.opening_policy == OpeningPolicy.quorum_bidder:
                 op.window_ends_at = now + timedelta(seconds=window_seconds)
     per_subset = _per_subset(tender)
     for ob in touched.values():
@@ -674,7 +675,7 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
             if _complete_subsets(have.get(ob.bid_id, []), per_subset) and clock.as_utc(latest[ob.bid_id]) <= now - RESEND_AFTER:
                 enqueue(session, tender_tasks.decrypt_bid, ob.id)
                 out["sent"] += 1
-            elif window_over and tender.opening_policy == "quorum+bidder":
+            elif window_over and tender.opening_policy == OpeningPolicy.quorum_bidder:
                 _set_outcome(session, op, ob, OpenedBidStatus.revoked, "bidder_part_missing", now)
                 out["revoked"] += 1
                 revoked = True
@@ -887,7 +888,8 @@ def record_pdf(doc: dict[str, Any]) -> bytes | None:
     ]
     for line in lines:
         pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-    outcome_zh = {"opened": "已开启", "revoked": "撤销（投标人原因）", "withdrawn": "撤回（非投标人原因）"}
+    outcome_zh = {OpenedBidStatus.opened: "已开启", OpenedBidStatus.revoked: "撤销（投标人原因）",
+                  OpenedBidStatus.withdrawn: "撤回（非投标人原因）"}
     for lot in rec["lots"]:
         pdf.ln(2)
         pdf.set_font_size(11)
@@ -940,5 +942,6 @@ def ceremony(session: Session, actor: Actor, tender_id: int) -> CeremonyView:
         OpeningCheckIn.opening_id == op.id, OpeningCheckIn.organisation_id == actor.organisation_id)))
     doc = record_document(session, tender.id) if op is not None else None
     started = op is not None and op.status != OpeningStatus.failed and clock.now() >= clock.as_utc(op.opens_at)
-    return CeremonyView(tender, op, doc, is_holder(actor, tender), bidder, bidder and tender.opening_policy == "quorum+bidder",
+    bidder_part = bidder and tender.opening_policy == OpeningPolicy.quorum_bidder
+    return CeremonyView(tender, op, doc, is_holder(actor, tender), bidder, bidder_part,
                         access.is_tender_agency(actor, tender), checked, started)

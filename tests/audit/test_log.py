@@ -20,8 +20,8 @@ from audit.log import (
     AuditHead,
     canonical,
     confidential_digest,
-    verify_chain,
 )
+from audit.verify import verify_chain
 from core.identity import SYSTEM, Actor
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")

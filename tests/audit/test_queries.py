@@ -1,11 +1,24 @@
-"""audit.queries: the supervisor's read-only view of the log."""
+"""audit.queries: the read-only view of the log for the other packages (the supervisor's trail, tagged entries,
+confidential parts for server-side rules, signed checkpoints as plain values)."""
+
+from datetime import timedelta
 
 import pytest
 
-from audit import EventTag, record
-from audit.queries import entries_for_subject
+from audit import CHECKPOINT_STALE_AFTER, EventTag, SignedCheckpoint, record, sign_checkpoint
+from audit.queries import (
+    checkpoints_after,
+    confidential_parts,
+    entries_for_subject,
+    entries_tagged,
+    latest_checkpoint,
+)
+from core import clock
 from core.errors import Forbidden, NotAuthenticated
-from core.identity import anonymous
+from core.identity import SYSTEM, anonymous
+from core.signing import signing_key
+
+ORIGIN = "etender.test/audit"
 
 
 @pytest.fixture
@@ -53,3 +66,55 @@ def test_only_monitors_and_administrators_may_read(db, actors, who):
 def test_anonymous_must_log_in(db):
     with pytest.raises(NotAuthenticated):
         entries_for_subject(db, anonymous("192.0.2.1"), "tender:1")
+
+
+def test_entries_tagged_by_subject_and_time(db, actors):
+    agency = actors["agency"]
+    record(db, EventTag.tender_created, actor=agency, subject="tender:1")
+    clock.shift(timedelta(hours=1))
+    since = clock.now()
+    record(db, EventTag.tender_published, actor=agency, subject="tender:1")
+    record(db, EventTag.tender_created, actor=agency, subject="tender:2")
+    record(db, EventTag.tender_suspended, actor=actors["monitor"], subject="tender:1")
+    db.commit()
+    tags = [EventTag.tender_created, EventTag.tender_published]
+    assert [(e.tag, e.subject) for e in entries_tagged(db, tags)] == [
+        ("tender.created", "tender:1"), ("tender.published", "tender:1"), ("tender.created", "tender:2")]
+    assert [e.tag for e in entries_tagged(db, tags, subject="tender:1")] == ["tender.created", "tender.published"]
+    assert [e.subject for e in entries_tagged(db, [EventTag.tender_created], limit=1)] == ["tender:1"]
+    assert [(e.tag, e.subject) for e in entries_tagged(db, tags, since=since)] == [
+        ("tender.published", "tender:1"), ("tender.created", "tender:2")]
+    assert entries_tagged(db, [EventTag.tender_cancelled]) == []
+
+
+def test_confidential_parts_only_of_entries_that_have_them(db, actors):
+    bidder = actors["bidder"]
+    since = clock.now() - timedelta(minutes=1)
+    record(db, EventTag.bid_submitted, actor=bidder, subject="tender:1", details={"lot": 3}, conceal_actor=True)
+    record(db, EventTag.bid_submitted, actor=SYSTEM, subject="tender:1", details={"lot": 4})
+    record(db, EventTag.tender_registered, actor=bidder, subject="tender:1", confidential={"organisation": 1})
+    db.commit()
+    parts = confidential_parts(db, EventTag.bid_submitted.value, since=since, limit=10)
+    assert len(parts) == 1
+    part = parts[0]
+    assert part.subject == "tender:1" and part.details["lot"] == 3 and "confidential_digest" in part.details
+    assert part.data["actor"] == {"user_id": bidder.user_id, "username": bidder.username,
+                                  "organisation": bidder.organisation_id, "ip": bidder.ip}
+    assert confidential_parts(db, EventTag.bid_submitted.value, since=clock.now() + timedelta(minutes=1), limit=10) == []
+
+
+def test_checkpoints_as_plain_values(db, actors, settings):
+    key = signing_key(settings.data_dir, ORIGIN)
+    assert latest_checkpoint(db) is None and checkpoints_after(db) == []
+    record(db, EventTag.tender_created, actor=actors["agency"], subject="tender:1")
+    first = sign_checkpoint(db, key, ORIGIN)
+    assert isinstance(first, SignedCheckpoint) and first.size == 1 and len(first.root) == 32
+    assert sign_checkpoint(db, key, ORIGIN) is None  # nothing new
+    record(db, EventTag.tender_created, actor=actors["agency"], subject="tender:2")
+    assert sign_checkpoint(db, key, ORIGIN, stale_after=CHECKPOINT_STALE_AFTER) is None  # the latest is fresh
+    second = sign_checkpoint(db, key, ORIGIN)
+    db.commit()
+    assert second is not None and second.size == 2 and second.key_id == key.id.hex()
+    assert latest_checkpoint(db) == second
+    assert checkpoints_after(db) == [first, second]
+    assert checkpoints_after(db, 1) == [second] and checkpoints_after(db, limit=1) == [first]

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from accounts import services as accounts
 from accounts.models import Organisation, User
-from audit.log import AuditEntry, verify_chain
+from audit.log import AuditEntry
+from audit.verify import verify_chain
 from core import credit_code
 from demo import county as demo
 from evaluation.pool import catalogue

@@ -19,8 +19,8 @@ from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.orm import Session
 
-from audit import checkpoints, feed
-from audit.checkpoints import STALE_AFTER
+from audit import CHECKPOINT_STALE_AFTER, SignedCheckpoint, feed, sign_checkpoint
+from audit.queries import checkpoints_after, latest_checkpoint
 from core import db as dbmod
 from core.settings import Settings
 from core.signing import signing_key, verifier_keys
@@ -32,8 +32,9 @@ STREAM_POLL = 0.5  # seconds between the live stream's looks at the log
 STREAM_RETRY_MS = 2000
 
 
-def _sign(db: Session, settings: Settings, stale_after: Any = None) -> checkpoints.AuditCheckpoint | None:
-    return checkpoints.sign(db, signing_key(settings.data_dir, settings.origin), settings.origin, stale_after=stale_after)
+def _sign(db: Session, settings: Settings, stale_after: Any = None) -> SignedCheckpoint | None:
+    key = signing_key(settings.data_dir, settings.origin)
+    return sign_checkpoint(db, key, settings.origin, stale_after=stale_after)
 
 
 @get(
@@ -46,8 +47,8 @@ def _sign(db: Session, settings: Settings, stale_after: Any = None) -> checkpoin
     "Signed on demand when the log grew and the latest checkpoint is older than two seconds.",
 )
 def checkpoint(state: State, db: Session) -> Response[str]:
-    _sign(db, state.settings, STALE_AFTER)
-    cp = checkpoints.latest(db) or _sign(db, state.settings)  # an empty log: sign the empty tree once
+    _sign(db, state.settings, CHECKPOINT_STALE_AFTER)
+    cp = latest_checkpoint(db) or _sign(db, state.settings)  # an empty log: sign the empty tree once
     assert cp is not None
     return Response(cp.note, media_type="text/plain; charset=utf-8")
 
@@ -65,7 +66,7 @@ def key(state: State) -> dict[str, Any]:
 @get("/checkpoints", sync_to_thread=True, summary="Every signed checkpoint",
      description="The checkpoints the platform signed, smallest tree first, after the given size (at most 1000 per call).")
 def list_checkpoints(db: Session, after: Annotated[int, Parameter(ge=-1, description="Only larger trees than this")] = -1) -> dict[str, Any]:
-    cps = checkpoints.all_checkpoints(db, after_size=after)
+    cps = checkpoints_after(db, after)
     return {"checkpoints": [{"size": c.size, "root": c.root.hex(), "time": c.time.isoformat(), "key_id": c.key_id, "note": c.note} for c in cps]}
 
 

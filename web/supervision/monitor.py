@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from accounts import services as accounts
 from audit import EventTag, feed
-from audit.log import AuditEntry
-from audit.queries import entries_for_subject
+from audit.queries import Entry, entries_for_subject
 from core import clock
 from core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
@@ -99,7 +98,7 @@ def _text(data: dict[str, Any], key: str) -> str:
 
 @dataclass
 class TrailRow:
-    entry: AuditEntry
+    entry: Entry
     details: list[tuple[str, Any]]  # (label msgid, value); a value that is a msgid is wrapped in Msg
 
 
@@ -123,7 +122,7 @@ def _detail_value(key: str, value: Any) -> Any:
     return value
 
 
-def trail_row(entry: AuditEntry) -> TrailRow:
+def trail_row(entry: Entry) -> TrailRow:
     details = entry.details or {}
     return TrailRow(entry, [(label, _detail_value(key, details[key])) for key, label in DETAIL_LABELS.items() if key in details])
 

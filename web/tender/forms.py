@@ -102,7 +102,8 @@ def read_form(data: Mapping[str, Any]) -> FormValues:
 
 def blank_form() -> FormValues:
     form = read_form({})
-    form.update(state_funded=True, key_threshold="2", opening_policy="quorum", evaluation_method="comprehensive")
+    form.update(state_funded=True, key_threshold="2", opening_policy=rules.OpeningPolicy.quorum,
+                evaluation_method="comprehensive")
     return form
 
 
@@ -222,7 +223,7 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
             threshold = int(form["key_threshold"].strip())
         except ValueError:
             problem("threshold_not_number", N_("The number of key holders needed is not a whole number, e.g. 2."), "key_threshold")
-    policy = form["opening_policy"].strip() or "quorum"
+    policy = form["opening_policy"].strip() or rules.OpeningPolicy.quorum
     if policy not in rules.OPENING_POLICIES:
         problem("policy_invalid", N_("Choose an opening policy."), "opening_policy")
 
