@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from storage.local import LocalBlobStore
-from tests.conftest import missing_service
+from tests.support import missing_service
 
 PART_LIMIT = 64 * 1024  # small parts keep the contract tests fast; test_s3.py also covers 5 MiB parts
 

@@ -69,13 +69,13 @@ def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, t
                   purchaser_org: Organisation, bidders: list[tuple[Organisation, User]]) -> SimpleNamespace:
     """A tender of agency A with one counted bid per bidder on its first lot, brought to `stage`: early, opening or
     opened. Also used by tests/tender/test_no_early_opening.py and tests/web/test_opening.py."""
+    from tests.factories.tenders import tender_input
     from tests.tender.opening.test_ceremony import header_doc_parts, seal_bid
-    from tests.tender.test_services import tender_input
 
     agency_user = session.get(User, agency_uid)
     agency = actor_for(agency_user, "198.51.100.7")
     t = svc.create_tender(session, agency, tender_input(SimpleNamespace(purchaser_org=purchaser_org, holders=holders), title=title))
-    from tests.tender.test_services import PDF
+    from tests.factories.tenders import PDF
 
     svc.add_document(session, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
     keys = keyholders.generate_keys_for(session, t)

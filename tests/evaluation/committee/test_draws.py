@@ -23,8 +23,9 @@ from evaluation.committee.models import Draw, DrawExclusion, Seat, SeatStatus
 from evaluation.pool.models import Expert, ExpertEmployment, ExpertSpecialty, ExpertUnavailability, Specialty
 from tender import services as svc
 from tender.models import Registration
+from tests.factories.accounts import quick_user
+from tests.factories.tenders import move_to, published_tender
 from tests.tender.bid_support import submit_bid
-from tests.tender.test_services import move_to, published_tender, quick_user
 
 CATALOGUE = [("A", None), ("A01", "A"), ("A02", "A"), ("B", None), ("B01", "B")]
 

@@ -27,7 +27,7 @@ from tender import keyholders, sealing
 from tender import services as svc
 from tender.models import Bid, BidStatus, KeyPart, OpenedBid, Opening, Tender
 from tender.opening import ceremony as opening
-from tests.tender.test_services import move_to, published_tender
+from tests.factories.tenders import move_to, published_tender
 
 MARKER = "PLAINTEXT-MARKER-7f3a9c"
 
@@ -80,7 +80,8 @@ def store(settings) -> LocalBlobStore:  # type: ignore[no-untyped-def]
 def world(db, make, store, n_bids: int = 3, policy: str = "quorum", tamper: int | None = None) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     w = published_tender(db, make, store) if policy == "quorum" else None
     if w is None:
-        from tests.tender.test_services import cast, draft_tender
+        from tests.factories.accounts import cast
+        from tests.factories.tenders import draft_tender
 
         w = cast(db, make)
         t = draft_tender(w, store, opening_policy="quorum+bidder")
