@@ -21,9 +21,9 @@ from tender import keyfiles, keyholders
 from tender import services as svc
 from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
 from tests.factories.accounts import TEST_PASSWORD, Maker, cast
+from tests.factories.bids import seal_bid
 from tests.factories.tenders import PDF, tender_input
 from tests.support import serving
-from tests.tender.opening.test_ceremony import seal_bid
 
 PASSPHRASE = "an opening passphrase"
 

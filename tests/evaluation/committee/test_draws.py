@@ -24,8 +24,8 @@ from evaluation.pool.models import Expert, ExpertEmployment, ExpertSpecialty, Ex
 from tender import services as svc
 from tender.models import Registration
 from tests.factories.accounts import quick_user
+from tests.factories.bids import submit_bid
 from tests.factories.tenders import move_to, published_tender
-from tests.tender.bid_support import submit_bid
 
 CATALOGUE = [("A", None), ("A01", "A"), ("A02", "A"), ("B", None), ("B01", "B")]
 

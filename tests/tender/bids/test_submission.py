@@ -15,9 +15,9 @@ from core.signing import signing_key
 from tender import receipts, sealing
 from tender.bids import submission as bids
 from tender.models import Bid, BidStatus
+from tests.factories.bids import ensure_registered, sealed_bid, submit_bid, upload
 from tests.factories.tenders import published_tender
 from tests.storage.conftest import s3_endpoint, s3_store  # noqa: F401 - fixtures for the S3 case
-from tests.tender.bid_support import ensure_registered, sealed_bid, submit_bid, upload
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from core import tasks
 from tender import keyfiles
 from tender.opening import ceremony as opening
 from tests.factories.accounts import cast
-from tests.tender.opening.test_ceremony import header_doc_parts
-from tests.web.matrix_opening import opening_world
+from tests.factories.bids import header_doc_parts, opening_world
 from tests.web.support import login, zh
 
 
