@@ -3,6 +3,7 @@ Alembic migrations and created afresh for the run; every test starts from empty 
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from core.db import make_engine, make_sessionmaker
 from core.settings import Settings
 from storage.local import LocalBlobStore
 from tests.factories.accounts import Maker
+from tests.factories.storage import PART_LIMIT, s3_client
 from tests.support import missing_service, truncate
 
 PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -111,4 +113,31 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def make(db: Session) -> Maker:
     return Maker(db)
+
+
+# ---------------------------------------------------------------- S3 (tests/storage and tests/tender/bids)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on loopback, once per process; yields host:port."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as e:
+        missing_service(f"moto[server] is not installed ({e}); pip install -r requirements.lock")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(s3_endpoint: str):  # type: ignore[no-untyped-def]
+    """The S3 blob store on a fresh bucket, with the contract tests' small parts."""
+    from storage.s3 import S3BlobStore
+
+    return S3BlobStore(s3_client(s3_endpoint), f"test-{uuid.uuid4().hex[:12]}", part_limit=PART_LIMIT)
+
 

@@ -17,7 +17,6 @@ from tender.bids import submission as bids
 from tender.models import Bid, BidStatus
 from tests.factories.bids import ensure_registered, sealed_bid, submit_bid, upload
 from tests.factories.tenders import published_tender
-from tests.storage.conftest import s3_endpoint, s3_store  # noqa: F401 - fixtures for the S3 case
 
 
 @pytest.fixture
