@@ -19,6 +19,7 @@ from core.db import make_engine, make_sessionmaker
 from core.settings import Settings
 from storage.local import LocalBlobStore
 from tests.factories.accounts import Maker
+from tests.factories.experts import draw_world
 from tests.factories.storage import PART_LIMIT, s3_client
 from tests.support import missing_service, truncate
 
@@ -141,3 +142,11 @@ def s3_store(s3_endpoint: str):  # type: ignore[no-untyped-def]
     return S3BlobStore(s3_client(s3_endpoint), f"test-{uuid.uuid4().hex[:12]}", part_limit=PART_LIMIT)
 
 
+
+# ---------------------------------------------------------------- worlds shared across directories
+
+
+@pytest.fixture
+def w(db, make, blobs, tmp_path):  # type: ignore[no-untyped-def]
+    """The draw's world (tests/factories/experts.py draw_world): the committee draw's tests and its pages'."""
+    return draw_world(db, make, blobs, tmp_path)
