@@ -3,64 +3,28 @@ Alembic migrations and created afresh for the run; every test starts from empty 
 
 from __future__ import annotations
 
+import logging
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.models import Organisation, User, actor_for
-from accounts.passwords import hash_password
 from cli.main import upgrade_database
-from core import clock, credit_code
-from core.db import Base, make_engine, make_sessionmaker
-from core.identity import Actor
+from core import clock
+from core.db import make_engine, make_sessionmaker
 from core.settings import Settings
 from storage.local import LocalBlobStore
+from tests.factories.accounts import Maker
+from tests.factories.experts import draw_world
+from tests.factories.storage import PART_LIMIT, s3_client
+from tests.support import missing_service, truncate
 
-
-@contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The app on a free loopback port in a thread, for browser and command-line tests; yields its base URL."""
-    import uvicorn
-
-    from web.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the app did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
-TEST_PASSWORD = "correct horse battery"
-
-
-def missing_service(reason: str) -> None:
-    """On a laptop a missing service skips its tests with the reason; under CI it fails them."""
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def _pg_url(dbname: str) -> str:
@@ -109,20 +73,10 @@ def factory(engine) -> sessionmaker[Session]:  # type: ignore[no-untyped-def]
     return make_sessionmaker(engine)
 
 
-def _truncate(engine) -> None:  # type: ignore[no-untyped-def]
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for t in tables:
-                conn.execute(text(f'DELETE FROM "{t}"'))
-
-
 @pytest.fixture
 def db(factory, engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
     """A session on a database with empty tables; the test commits (or not) as a request would."""
-    _truncate(engine)
+    truncate(engine)
     session = factory()
     try:
         yield session
@@ -157,44 +111,42 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
-class Maker:
-    """Quick organisations and users for tests (committed, as an administrator would have made them)."""
-
-    def __init__(self, session: Session):
-        self.session = session
-        self.n = 0
-
-    def org(self, kind: str, name: str | None = None) -> Organisation:
-        import random
-
-        self.n += 1
-        org = Organisation(credit_code=credit_code.generate(random.Random(self.n * 7919 + hash(kind) % 1000)), name=name or f"{kind} {self.n}", kind=kind)
-        self.session.add(org)
-        self.session.flush()
-        return org
-
-    def user(self, org: Organisation | None, *roles: str, username: str | None = None) -> User:
-        self.n += 1
-        user = User(
-            username=username or f"{roles[0] if roles else 'user'}{self.n}",
-            full_name=f"Test {self.n}",
-            organisation_id=org.id if org else None,
-            roles=list(roles),
-            password_hash=hash_password(TEST_PASSWORD),
-        )
-        self.session.add(user)
-        self.session.flush()
-        self.session.refresh(user)
-        return user
-
-    def actor(self, user: User, ip: str = "198.51.100.7") -> Actor:
-        return actor_for(user, ip)
-
-
 @pytest.fixture
 def make(db: Session) -> Maker:
     return Maker(db)
 
 
-def settings_with(settings: Settings, **changes) -> Settings:  # type: ignore[no-untyped-def]
-    return replace(settings, **changes)
+# ---------------------------------------------------------------- S3 (tests/storage and tests/tender/bids)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on loopback, once per process; yields host:port."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as e:
+        missing_service(f"moto[server] is not installed ({e}); pip install -r requirements.lock")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(s3_endpoint: str):  # type: ignore[no-untyped-def]
+    """The S3 blob store on a fresh bucket, with the contract tests' small parts."""
+    from storage.s3 import S3BlobStore
+
+    return S3BlobStore(s3_client(s3_endpoint), f"test-{uuid.uuid4().hex[:12]}", part_limit=PART_LIMIT)
+
+
+
+# ---------------------------------------------------------------- worlds shared across directories
+
+
+@pytest.fixture
+def w(db, make, blobs, tmp_path):  # type: ignore[no-untyped-def]
+    """The draw's world (tests/factories/experts.py draw_world): the committee draw's tests and its pages'."""
+    return draw_world(db, make, blobs, tmp_path)

@@ -16,7 +16,7 @@ from accounts.services import LoginPolicy, OrgInput, UserInput
 from audit.log import AuditEntry
 from core import clock, credit_code
 from core.errors import Forbidden, NotFound, TooManyAttempts, ValidationFailed
-from tests.conftest import TEST_PASSWORD
+from tests.factories.accounts import TEST_PASSWORD
 
 IP = "192.0.2.10"
 

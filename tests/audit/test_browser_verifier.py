@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from audit import merkle
-from tests.audit.test_merkle import CT_HASHES, CT_INCLUSION, CT_ROOTS, unhex
+from tests.factories.merkle import CT_HASHES, CT_INCLUSION, CT_ROOTS, unhex
 
 SCRIPT = Path(__file__).resolve().parents[2] / "web" / "static" / "js" / "audit-proof.js"
 HARNESS = """

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from audit import EventTag, merkle, record, tree
 from core.identity import Actor
-from tests.audit.test_merkle import CT_CONSISTENCY, CT_HASHES, CT_INCLUSION, CT_ROOTS, unhex
+from tests.factories.merkle import CT_CONSISTENCY, CT_HASHES, CT_INCLUSION, CT_ROOTS, unhex
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 

@@ -17,7 +17,7 @@ from audit.remote import http_fetch, latest_checkpoint
 from cli.main import main
 from core.identity import Actor
 from core.signing import signing_key
-from tests.conftest import serving
+from tests.support import serving
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 

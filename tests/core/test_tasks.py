@@ -17,7 +17,7 @@ from core.settings import Settings
 from storage.base import UploadNotFound
 from storage.local import LocalBlobStore
 from storage.tasks import sweep_uploads
-from tests.conftest import missing_service
+from tests.support import missing_service
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 RABBIT_URL = "amqp://guest:guest@127.0.0.1:5672//"

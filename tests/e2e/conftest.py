@@ -16,7 +16,7 @@ from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings
 from core.signing import signing_key
 from storage import open_store
-from tests.conftest import missing_service, serving
+from tests.support import missing_service, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"

@@ -25,8 +25,8 @@ from core.settings import Settings
 from evaluation.committee.models import Seat, SeatStatus
 from evaluation.pool.models import Expert, ExpertSpecialty, Specialty
 from tender.models import Lot, Tender
-from tests.conftest import serving
 from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
+from tests.support import serving
 
 PASSWORD = "Draw-e2e-2026-pass"
 SPECIALTY = "E2E01"

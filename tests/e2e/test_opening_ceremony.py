@@ -19,10 +19,11 @@ from core.settings import Settings
 from storage import open_store
 from tender import keyfiles, keyholders
 from tender import services as svc
-from tests.conftest import TEST_PASSWORD, Maker, serving
 from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
-from tests.tender.opening.test_ceremony import seal_bid
-from tests.tender.test_services import PDF, cast, tender_input
+from tests.factories.accounts import TEST_PASSWORD, Maker, cast
+from tests.factories.bids import seal_bid
+from tests.factories.tenders import PDF, tender_input
+from tests.support import serving
 
 PASSPHRASE = "an opening passphrase"
 

@@ -186,7 +186,7 @@ from datetime import timedelta  # noqa: E402
 
 from core import clock  # noqa: E402
 from storage.base import MAX_PARTS, PartInfo, PartsMissing, UploadNotFound  # noqa: E402
-from tests.storage.conftest import PART_LIMIT  # noqa: E402
+from tests.factories.storage import PART_LIMIT  # noqa: E402
 
 
 def object_names(store) -> list[str]:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from core.settings import Settings
 from storage import open_store
 from storage.base import PartInfo, read_all
 from storage.s3 import MIN_PART, S3BlobStore
-from tests.storage.conftest import s3_client
+from tests.factories.storage import s3_client
 
 
 def names(store: S3BlobStore, prefix: str = "") -> list[str]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from audit.log import AuditConfidential, AuditEntry, confidential_digest
 from core.errors import Forbidden, NotAuthenticated
 from tender import services as svc
-from tests.tender.test_services import move_to, published_tender
+from tests.factories.tenders import move_to, published_tender
 
 EVERYONE = ["anon", "other_bidder", "bidder", "colleague", "agency", "other_agency", "purchaser", "monitor", "admin", "expert", "centre"]
 PARTIES_AFTER_DEADLINE = {"agency", "purchaser", "monitor", "admin"}

@@ -13,7 +13,8 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.signing import signing_key
 from tender import keyholders, sealing
 from tender import services as svc
-from tests.tender.test_services import cast, draft_tender
+from tests.factories.accounts import cast
+from tests.factories.tenders import draft_tender
 
 
 def _pub(key: X25519PrivateKey) -> str:

@@ -29,14 +29,7 @@ from core.errors import DomainError
 from tender import sealing
 from tender.models import Bid, OpenedBid
 from tender.opening import ceremony as opening
-from tests.tender.opening.test_ceremony import (  # noqa: F401 - store is a fixture
-    MARKER,
-    header_doc_parts,
-    reach_deadline,
-    statuses,
-    store,
-    world,
-)
+from tests.factories.bids import MARKER, header_doc_parts, reach_deadline, statuses, world
 from tests.web import test_authorization_matrix as matrix
 from tests.web.matrix_opening import EARLY
 from tests.web.test_authorization_matrix import env  # noqa: F401 - the matrix's app, client and world, as a fixture
@@ -149,7 +142,7 @@ def _key_material(db_file: Path, data_dir: Path) -> set[bytes]:
     return found
 
 
-def test_a_copy_taken_before_the_opening_decrypts_nothing(db, make, store, settings, tmp_path, database_url):  # noqa: F811
+def test_a_copy_taken_before_the_opening_decrypts_nothing(db, make, store, settings, tmp_path, database_url):
     if not database_url.startswith("sqlite"):
         pytest.skip("the copy is of the SQLite file; the PostgreSQL case is the same data")
     w = world(db, make, store, n_bids=3)
@@ -189,7 +182,7 @@ def test_a_copy_taken_before_the_opening_decrypts_nothing(db, make, store, setti
 # ---------------------------------------------------------------- (c) k-1 parts
 
 
-def test_k_minus_one_parts_open_nothing(db, make, store):  # noqa: F811
+def test_k_minus_one_parts_open_nothing(db, make, store):
     w = world(db, make, store)
     reach_deadline(db, w)
     docs = header_doc_parts(db, store, w.tender, w.holder_keys[w.centre_user.id], w.bids)

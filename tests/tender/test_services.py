@@ -5,149 +5,31 @@ the state change, the refusal (its class, code and legal rule) and the audit ent
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import hashlib
-import itertools
-from datetime import datetime, timedelta
-from types import SimpleNamespace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from accounts.models import Notification, Organisation, User
-from accounts.passwords import hash_password
+from accounts.models import Notification
 from audit.log import AuditEntry
 from core import clock
 from core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
-from core.identity import anonymous
-from tender import keyholders, rules
+from tender import rules
 from tender import services as svc
 from tender.models import Clarification, Download, Registration, Tender, TenderDocument
-from tests.conftest import TEST_PASSWORD
+from tests.factories.accounts import cast
+from tests.factories.tenders import (
+    DOCX,
+    PDF,
+    draft_tender,
+    move_to,
+    publish_new,
+    published_tender,
+    tender_input,
+)
 
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n" + b"x" * 200
-DOCX = b"PK\x03\x04" + b"\x14\x00\x06\x00" + b"y" * 100
-
-CRITERIA = {
-    "qualification": ["Business licence", "No bidding penalty in 3 years"],
-    "price": {"points": 40},
-    "factors": [
-        {"name": "Technical proposal", "points": 40, "kind": "subjective"},
-        {"name": "After-sales service", "points": 20, "kind": "objective"},
-    ],
-}
-
-
-# ---------------------------------------------------------------- helpers (also used by test_confidentiality)
-
-_serial = itertools.count(1)
-
-
-@functools.cache
-def _password_hash() -> str:
-    return hash_password(TEST_PASSWORD)
-
-
-def quick_user(db, org: Organisation | None, *roles: str) -> User:  # type: ignore[no-untyped-def]
-    """Like make.user, with the password hashed once per run (argon2 is slow on purpose)."""
-    n = next(_serial)
-    user = User(username=f"{roles[0]}-{n}", full_name=f"Person {n}", organisation_id=org.id if org else None,
-                roles=list(roles), password_hash=_password_hash())
-    db.add(user)
-    db.flush()
-    db.refresh(user)
-    return user
-
-
-def cast(db, make) -> SimpleNamespace:  # type: ignore[no-untyped-def]
-    """Everyone who can touch a tender: its agency, another agency, purchaser, monitor, administrator,
-    expert, trading centre staff, three bidder companies and the public."""
-    w = SimpleNamespace()
-    w.agency_org = make.org("agency", "Agency A")
-    w.other_agency_org = make.org("agency", "Agency B")
-    w.purchaser_org = make.org("purchaser", "County Education Bureau")
-    w.supervisor_org = make.org("supervisor", "County Development and Reform Commission")
-    w.centre_org = make.org("trading_centre", "County Public Resource Trading Centre")
-    w.bidder_org = make.org("bidder", "Bidder One Ltd")
-    w.other_bidder_org = make.org("bidder", "Bidder Two Ltd")
-    w.third_bidder_org = make.org("bidder", "Bidder Three Ltd")
-    w.agency_user = quick_user(db, w.agency_org, "agency")
-    w.other_agency_user = quick_user(db, w.other_agency_org, "agency")
-    w.purchaser_user = quick_user(db, w.purchaser_org, "purchaser")
-    w.monitor_user = quick_user(db, w.supervisor_org, "monitor")
-    w.admin_user = quick_user(db, w.centre_org, "admin")
-    w.centre_user = quick_user(db, w.centre_org, "centre")
-    w.expert_user = quick_user(db, None, "expert")
-    w.bidder_user = quick_user(db, w.bidder_org, "bidder")
-    w.bidder_colleague = quick_user(db, w.bidder_org, "bidder")
-    w.other_bidder_user = quick_user(db, w.other_bidder_org, "bidder")
-    w.third_bidder_user = quick_user(db, w.third_bidder_org, "bidder")
-    for name in ("agency", "other_agency", "purchaser", "monitor", "admin", "centre", "expert", "bidder", "other_bidder", "third_bidder"):
-        setattr(w, name, make.actor(getattr(w, f"{name}_user")))
-    w.colleague = make.actor(w.bidder_colleague)
-    w.anon = anonymous("203.0.113.9")
-    w.holders = [w.agency_user.id, w.monitor_user.id, w.centre_user.id]
-    w.db = db
-    return w
-
-
-def tender_input(w: SimpleNamespace, **changes) -> svc.TenderInput:
-    """A tender that passes every publication rule now: documents issued 10 days, deadline 25 days ahead."""
-    now = clock.now()
-    data = svc.TenderInput(
-        title="Furniture for the county school",
-        purchaser_id=w.purchaser_org.id,
-        category="goods",
-        evaluation_method="comprehensive",
-        lots=[
-            svc.LotInput("Desks", estimated_price=1_000_000_00, price_ceiling=1_050_000_00, bid_security=20_000_00),
-            svc.LotInput("Chairs", estimated_price=500_000_00, price_ceiling=520_000_00, bid_security=10_000_00),
-        ],
-        description="Desks and chairs for the new school building.",
-        government_procurement=True,
-        region="Test county",
-        criteria=dict(CRITERIA),
-        doc_issue_start=now,
-        doc_issue_end=now + timedelta(days=10),
-        bid_deadline=now + timedelta(days=25),
-        opening_place="Opening room 1",
-        key_holder_ids=list(w.holders),
-        key_threshold=2,
-        contact_name="Ms Li",
-        contact_phone="0571-00000000",
-    )
-    return dataclasses.replace(data, **changes)
-
-
-def draft_tender(w: SimpleNamespace, blobs, with_document: bool = True, with_keys: bool = True, **changes) -> Tender:  # type: ignore[no-untyped-def]
-    tender = svc.create_tender(w.db, w.agency, tender_input(w, **changes))
-    if with_document:
-        svc.add_document(w.db, w.agency, blobs, tender.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
-    if with_keys:  # publication needs every key holder's registered public key
-        w.holder_keys = keyholders.generate_keys_for(w.db, tender)
-    w.db.flush()
-    w.db.refresh(tender)
-    return tender
-
-
-def publish_new(w: SimpleNamespace, blobs, **changes) -> Tender:  # type: ignore[no-untyped-def]
-    tender = draft_tender(w, blobs, **changes)
-    return svc.publish(w.db, w.agency, tender.id)
-
-
-def published_tender(db, make, blobs) -> SimpleNamespace:  # type: ignore[no-untyped-def]
-    """The cast plus one published, valid tender (two lots, one document, deadline 25 days ahead)."""
-    w = cast(db, make)
-    w.tender = publish_new(w, blobs)
-    w.lot1, w.lot2 = w.tender.lots
-    w.doc = w.tender.documents[0]
-    w.deadline = w.tender.bid_deadline
-    return w
-
-
-def move_to(moment: datetime) -> None:
-    clock.shift(moment - clock.now())
+# ---------------------------------------------------------------- helpers
 
 
 def tags(db, tender: Tender) -> list[str]:  # type: ignore[no-untyped-def]

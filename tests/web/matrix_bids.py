@@ -58,7 +58,7 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
     from accounts.models import User, actor_for
     from core.signing import signing_key
     from tender.bids import submission as bids
-    from tests.tender.bid_support import ensure_registered, sealed_bid, upload
+    from tests.factories.bids import ensure_registered, sealed_bid, upload
 
     bidder = actor_for(session.get(User, w.bidder1), "198.51.100.8")
     blobs = env.app.state.blobs

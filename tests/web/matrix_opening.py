@@ -9,22 +9,18 @@ monitor, centre; policy quorum):
     opening  the deadline passed, the ceremony waits for the key holders' parts; bidder2 raised an objection
     opened   every bid decrypted and the record published: the record is public
 
-The cells and the Row come from tests/web/matrix_support.py, like the matrix's own."""
+The cells and the Row come from tests/web/matrix_support.py, like the matrix's own; the tenders from
+tests/factories/bids.py (opening_world)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
-
 from accounts.models import Organisation, User, actor_for
-from core import clock
-from tender import keyholders
-from tender import services as svc
-from tender.models import OpenedBid
 from tender.opening import ceremony as opening
+from tests.factories.accounts import user
+from tests.factories.bids import opening_world
 from tests.web.matrix_support import E, Row, only
 
 BASE = "/tenders/{tender_id:int}/opening"
@@ -65,46 +61,6 @@ ROWS: list[Any] = [
 ]
 
 
-def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, title: str, holders: list[int], agency_uid: int,
-                  purchaser_org: Organisation, bidders: list[tuple[Organisation, User]]) -> SimpleNamespace:
-    """A tender of agency A with one counted bid per bidder on its first lot, brought to `stage`: early, opening or
-    opened. Also used by tests/tender/test_no_early_opening.py and tests/web/test_opening.py."""
-    from tests.tender.opening.test_ceremony import header_doc_parts, seal_bid
-    from tests.tender.test_services import tender_input
-
-    agency_user = session.get(User, agency_uid)
-    agency = actor_for(agency_user, "198.51.100.7")
-    t = svc.create_tender(session, agency, tender_input(SimpleNamespace(purchaser_org=purchaser_org, holders=holders), title=title))
-    from tests.tender.test_services import PDF
-
-    svc.add_document(session, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
-    keys = keyholders.generate_keys_for(session, t)
-    svc.publish(session, agency, t.id)
-    session.flush()
-    session.refresh(t)
-    made = [seal_bid(session, blobs, t, org, user, t.lots[0], total_yuan=900_000 + 1000 * i) for i, (org, user) in enumerate(bidders)]
-    out = SimpleNamespace(tender=t, keys=keys, bids=made)
-    if stage == "early":
-        return out
-    t.bid_deadline = clock.now() - timedelta(minutes=1)
-    session.flush()
-    svc.close_due_tenders(session)
-    session.flush()
-    if stage == "opening":
-        return out
-    for uid in holders[: t.key_threshold]:
-        docs = header_doc_parts(session, blobs, t, keys[uid], made)
-        opening.submit_parts(session, actor_for(session.get(User, uid), "198.51.100.7"), blobs, t.id, {"bids": docs})
-    session.flush()
-    for ob_id in session.scalars(select(OpenedBid.id).where(OpenedBid.bid_id.in_([b.id for b in made]))):
-        job = opening.claim(session, ob_id)
-        assert job is not None
-        opening.finish_bid(session, job, opening.decrypt(blobs, job))
-    session.flush()
-    assert opening.is_published(opening.opening_of(session, t.id)), "the matrix's opened tender did not open"
-    return out
-
-
 def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
     """Add what these rows need to the world (session is open; the caller commits)."""
     blobs = env.app.state.blobs
@@ -116,10 +72,7 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
     third_org = Organisation(credit_code=credit_code.generate(random.Random(w.title)), name="Bidder Three Ltd", kind="bidder")
     session.add(third_org)
     session.flush()
-    third = User(username=f"bidder3-{w.title[-10:]}", full_name="bidder3", organisation_id=third_org.id, roles=["bidder"],
-                 password_hash=users["bidder1"].password_hash)
-    session.add(third)
-    session.flush()
+    third = user(session, third_org, "bidder", username=f"bidder3-{w.title[-10:]}", full_name="bidder3")
     org = {role: session.get(Organisation, users[role].organisation_id) for role in ("bidder1", "bidder2", "purchaser")}
     bidders = [(org["bidder1"], users["bidder1"]), (org["bidder2"], users["bidder2"]), (third_org, third)]
     holders = [users[r].id for r in HOLDERS]

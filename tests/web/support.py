@@ -1,6 +1,6 @@
 """Helpers shared by the web tests."""
 
-from tests.conftest import TEST_PASSWORD
+from tests.factories.accounts import TEST_PASSWORD
 from web.i18n import translate
 
 

@@ -1,5 +1,5 @@
 
-from tests.conftest import TEST_PASSWORD
+from tests.factories.accounts import TEST_PASSWORD
 
 
 def csrf(client) -> str:

@@ -36,8 +36,9 @@ from evaluation.pool.models import Expert
 from tender import keyholders
 from tender import services as svc
 from tender.models import Tender
-from tests.conftest import TEST_PASSWORD, Maker, _truncate
-from tests.tender.test_services import PDF, tender_input
+from tests.factories.accounts import TEST_PASSWORD, Maker
+from tests.factories.tenders import PDF, tender_input
+from tests.support import truncate
 from tests.web import matrix_bids, matrix_opening
 from tests.web.matrix_support import ROLES, E, Row, logged_in, only, public
 from web.app import create_app
@@ -258,7 +259,7 @@ class Env:
 
 
 def build_world(env: Env) -> SimpleNamespace:
-    _truncate(env.engine)
+    truncate(env.engine)
     token = uuid.uuid4().hex[:10]
     blobs = env.app.state.blobs
     w = SimpleNamespace(title=f"Matrix published {token}")

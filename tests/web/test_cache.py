@@ -7,8 +7,8 @@ from litestar.testing import TestClient
 from sqlalchemy import update
 
 from tender.models import Tender
-from tests.conftest import TEST_PASSWORD
-from tests.tender.test_services import published_tender
+from tests.factories.accounts import TEST_PASSWORD
+from tests.factories.tenders import published_tender
 from web.app import create_app
 
 

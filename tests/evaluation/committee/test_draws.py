@@ -15,56 +15,18 @@ from accounts.notifications import LogChannel
 from audit.log import AuditEntry
 from core import clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.signing import signing_key
 from evaluation.committee import draw as pure
 from evaluation.committee import draws
 from evaluation.committee.avoidance import DrawCap
 from evaluation.committee.models import Draw, DrawExclusion, Seat, SeatStatus
-from evaluation.pool.models import Expert, ExpertEmployment, ExpertSpecialty, ExpertUnavailability, Specialty
+from evaluation.pool.models import Expert, ExpertEmployment, ExpertUnavailability
 from tender import services as svc
 from tender.models import Registration
-from tests.tender.bid_support import submit_bid
-from tests.tender.test_services import move_to, published_tender, quick_user
-
-CATALOGUE = [("A", None), ("A01", "A"), ("A02", "A"), ("B", None), ("B01", "B")]
+from tests.factories.tenders import move_to, published_tender
 
 
 def code_of(excinfo) -> str:  # type: ignore[no-untyped-def]
     return excinfo.value.problems[0].code
-
-
-def add_expert(w: SimpleNamespace, *codes: str, user: bool = False, **fields) -> Expert:  # type: ignore[no-untyped-def]
-    w.n_experts = getattr(w, "n_experts", 0) + 1
-    u = quick_user(w.db, None, "expert") if user else None
-    expert = Expert(name=f"Expert {w.n_experts:03d}", user_id=u.id if u else None, **fields)
-    expert.specialties = [ExpertSpecialty(specialty_code=c) for c in codes]
-    w.db.add(expert)
-    w.db.flush()
-    if u is not None:
-        w.expert_actors[expert.id] = SimpleNamespace(user=u, actor=w.make.actor(u))
-    return expert
-
-
-@pytest.fixture
-def w(db, make, blobs, tmp_path):  # type: ignore[no-untyped-def]
-    w = published_tender(db, make, blobs)
-    w.make = make
-    w.expert_actors = {}
-    for code, parent in CATALOGUE:
-        db.add(Specialty(code=code, parent_code=parent, name_zh=code, name_en=code, kind="goods"))
-    db.flush()
-    signer = signing_key(tmp_path / "platform", "etender.test")
-    for bidder in (w.bidder, w.other_bidder, w.third_bidder):  # three sealed bids: the tender opens (R44)
-        submit_bid(db, bidder, blobs, w.tender, w.lot1, signer)
-    w.registered_only_org = make.org("bidder", "Registered Only Ltd")
-    svc.register(db, make.actor(quick_user(db, w.registered_only_org, "bidder")), w.tender.id, w.lot1.id)  # not a bidder
-    w.civil = [add_expert(w, "A01", user=True) for _ in range(8)]
-    w.power = [add_expert(w, "B01", user=True) for _ in range(5)]
-    w.eval_day = (clock.to_cst(w.deadline) + timedelta(days=2)).date()
-    move_to(w.deadline + timedelta(minutes=1))
-    svc.close_due_tenders(db)
-    w.channel = LogChannel()
-    return w
 
 
 def request(w: SimpleNamespace, **changes) -> Draw:  # type: ignore[no-untyped-def]

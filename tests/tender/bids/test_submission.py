@@ -15,9 +15,8 @@ from core.signing import signing_key
 from tender import receipts, sealing
 from tender.bids import submission as bids
 from tender.models import Bid, BidStatus
-from tests.storage.conftest import s3_endpoint, s3_store  # noqa: F401 - fixtures for the S3 case
-from tests.tender.bid_support import ensure_registered, sealed_bid, submit_bid, upload
-from tests.tender.test_services import published_tender
+from tests.factories.bids import ensure_registered, sealed_bid, submit_bid, upload
+from tests.factories.tenders import published_tender
 
 
 @pytest.fixture
@@ -134,7 +133,7 @@ def test_a_file_that_is_not_a_sealed_bid_for_this_tender_and_lot_is_refused(db, 
     w = published_tender(db, make, blobs)
     good = sealed_bid(db, w.tender, w.lot1)
     if case == "wrong_tender":
-        from tests.tender.test_services import publish_new
+        from tests.factories.tenders import publish_new
 
         other = publish_new(w, blobs, title="Another tender")
         data, code = sealed_bid(db, other, other.lots[0]), "sealed_wrong_tender"

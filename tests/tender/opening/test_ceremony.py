@@ -10,8 +10,6 @@ import io
 import re
 import zlib
 from datetime import timedelta
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -21,89 +19,14 @@ from accounts.models import Notification
 from audit.log import AuditConfidential, AuditEntry
 from core import clock, tasks
 from core.errors import Conflict, Forbidden
-from storage import open_store
 from storage.local import LocalBlobStore
-from tender import keyholders, sealing
-from tender import services as svc
-from tender.models import Bid, BidStatus, KeyPart, OpenedBid, Opening, Tender
+from tender import sealing
+from tender.models import Bid, KeyPart, OpenedBid
 from tender.opening import ceremony as opening
-from tests.tender.test_services import move_to, published_tender
+from tests.factories.bids import MARKER, header_doc_parts, price, reach_deadline, statuses, world
+from tests.factories.tenders import move_to
 
-MARKER = "PLAINTEXT-MARKER-7f3a9c"
-
-
-# ---------------------------------------------------------------- helpers (also used by test_no_early_opening)
-
-
-def price(total_yuan: int = 1_000_000) -> dict[str, Any]:
-    return {"total_price_fen": total_yuan * 100, "duration_days": 60, "quality_commitment": "合格", "bid_security_reference": "BG-2026-001"}
-
-
-def seal_bid(db, store, tender: Tender, org, user, lot, *, bidder_key: X25519PrivateKey | None = None, tamper: bool = False,
-             total_yuan: int = 1_000_000, content: bytes | None = None) -> Bid:  # type: ignore[no-untyped-def]
-    """Seal a bid as its bidder would and store it as submitted (what helper A's upload does, without the HTTP)."""
-    bundle = keyholders.bundle_of(db, tender.id)
-    assert bundle is not None
-    data = content if content is not None else (f"{MARKER} technical proposal of {org.name} ".encode() * 200)
-    files = [sealing.BidFile("technical", "technical.txt", "text/plain", len(data), io.BytesIO(data))]
-    out = io.BytesIO()
-    header = sealing.seal(bundle, lot.id, files, price(total_yuan), out, chunk_size=1024,
-                          bidder_public_key=sealing.public_bytes(bidder_key) if bidder_key else None)
-    raw = bytearray(out.getvalue())
-    if tamper:  # an altered chunk with a valid header: the bidder's own file is bad
-        raw[len(header.preamble) + 10] ^= 0xFF
-    info = store.put([bytes(raw)])
-    bid = Bid(tender_id=tender.id, lot_id=lot.id, organisation_id=org.id, user_id=user.id, status=BidStatus.submitted, blob_key=info.key,
-              size=info.size, declared_size=info.size, sealed_bid_id=header.bid_id, submitted_at=clock.now())
-    db.add(bid)
-    db.flush()
-    return bid
-
-
-def header_doc_parts(db, store, tender: Tender, key: X25519PrivateKey, bids: list[Bid]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """A holder's (or bidder's) parts documents for these bids, as `etender keys unwrap` makes them."""
-    from cli.bids import parts_document
-
-    out = []
-    for bid in bids:
-        header = opening.bids.header_of(store, bid)
-        out.append(parts_document(header, sealing.key_id(sealing.public_bytes(key)), sealing.unwrap_parts(header, key)))
-    return out
-
-
-@pytest.fixture
-def store(settings) -> LocalBlobStore:  # type: ignore[no-untyped-def]
-    tasks.configure(settings)  # the decrypt task opens its own unit of work on the test database and this store
-    return open_store(settings)  # type: ignore[return-value]
-
-
-def world(db, make, store, n_bids: int = 3, policy: str = "quorum", tamper: int | None = None) -> SimpleNamespace:  # type: ignore[no-untyped-def]
-    w = published_tender(db, make, store) if policy == "quorum" else None
-    if w is None:
-        from tests.tender.test_services import cast, draft_tender
-
-        w = cast(db, make)
-        t = draft_tender(w, store, opening_policy="quorum+bidder")
-        w.tender = svc.publish(db, w.agency, t.id)
-        w.lot1, w.lot2 = w.tender.lots
-        w.deadline = w.tender.bid_deadline
-    orgs = [(w.bidder_org, w.bidder_user), (w.other_bidder_org, w.other_bidder_user), (w.third_bidder_org, w.third_bidder_user)]
-    w.bidder_keys = {org.id: X25519PrivateKey.generate() for org, _ in orgs}
-    w.bids = []
-    for i in range(n_bids):
-        org, user = orgs[i % 3]
-        w.bids.append(seal_bid(db, store, w.tender, org, user, w.lot1, total_yuan=1_000_000 + i, tamper=(i == tamper),
-                               bidder_key=w.bidder_keys[org.id] if policy != "quorum" else None))
-    db.commit()
-    w.keys = {w.agency_user.id: w.agency, w.monitor_user.id: w.monitor, w.centre_user.id: w.centre}
-    return w
-
-
-def reach_deadline(db, w) -> Opening | None:  # type: ignore[no-untyped-def]
-    move_to(w.deadline + timedelta(seconds=1))
-    svc.close_due_tenders(db)
-    db.commit()
-    return opening.opening_of(db, w.tender.id)
+# ---------------------------------------------------------------- helpers
 
 
 def submit(db, store, w, uid: int, bids: list[Bid] | None = None) -> opening.PartsResult:  # type: ignore[no-untyped-def]
@@ -112,11 +35,6 @@ def submit(db, store, w, uid: int, bids: list[Bid] | None = None) -> opening.Par
     db.commit()
     assert tasks.drain(60)
     return result
-
-
-def statuses(db, w) -> list[str]:  # type: ignore[no-untyped-def]
-    db.expire_all()
-    return [db.scalar(select(OpenedBid.status).where(OpenedBid.bid_id == b.id)) for b in w.bids]
 
 
 def tags(db, tag: str) -> int:  # type: ignore[no-untyped-def]

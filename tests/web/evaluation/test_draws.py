@@ -13,7 +13,6 @@ from evaluation.committee import draws
 from evaluation.committee.models import Draw, Seat, SeatStatus
 from evaluation.pool.models import Expert
 from tender import services as svc
-from tests.evaluation.committee.test_draws import w  # noqa: F401 - the fixture: a tender past its deadline and a pool
 from tests.web.support import login, zh
 
 FORM = {"committee_size": "5", "substitutes": "3", "confirm_hours": "24",
@@ -21,7 +20,7 @@ FORM = {"committee_size": "5", "substitutes": "3", "confirm_hours": "24",
 
 
 @pytest.fixture
-def site(w, client):  # noqa: F811
+def site(w, client):
     w.db.commit()
     w.client = client
     return w

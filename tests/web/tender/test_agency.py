@@ -11,7 +11,7 @@ from accounts.models import actor_for
 from core import clock
 from tender import keyholders, services
 from tender.models import Tender
-from tests.conftest import settings_with
+from tests.support import settings_with
 from tests.web.support import login
 from web.app import create_app
 

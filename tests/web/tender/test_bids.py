@@ -14,8 +14,8 @@ from core import clock
 from core.signing import verifier_keys
 from tender import receipts
 from tender.models import Bid
-from tests.tender.bid_support import ensure_registered, sealed_bid
-from tests.tender.test_services import published_tender
+from tests.factories.bids import ensure_registered, sealed_bid
+from tests.factories.tenders import published_tender
 from tests.web.support import login, zh
 from web.app import create_app
 
@@ -168,8 +168,8 @@ def test_receipt_verify_against_a_running_platform(db, make, settings, tmp_path)
     from core.signing import signing_key
     from storage import open_store
     from tender.bids import submission as bids
-    from tests.conftest import serving
-    from tests.tender.bid_support import upload
+    from tests.factories.bids import upload
+    from tests.support import serving
 
     w = _world(db, make, settings)
     blobs, signer = open_store(settings), signing_key(settings.data_dir, settings.origin)

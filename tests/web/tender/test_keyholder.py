@@ -78,7 +78,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  #
 from core.signing import signing_key  # noqa: E402
 from tender import keyholders  # noqa: E402
 from tender import services as svc  # noqa: E402
-from tests.tender.test_services import cast, draft_tender  # noqa: E402
+from tests.factories.accounts import cast  # noqa: E402
+from tests.factories.tenders import draft_tender  # noqa: E402
 from tests.web.support import login, zh  # noqa: E402
 
 

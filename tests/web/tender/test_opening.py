@@ -14,9 +14,8 @@ from cli.main import main
 from core import tasks
 from tender import keyfiles
 from tender.opening import ceremony as opening
-from tests.tender.opening.test_ceremony import header_doc_parts
-from tests.tender.test_services import cast
-from tests.web.matrix_opening import opening_world
+from tests.factories.accounts import cast
+from tests.factories.bids import header_doc_parts, opening_world
 from tests.web.support import login, zh
 
 

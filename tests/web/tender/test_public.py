@@ -20,7 +20,7 @@ from storage.local import LocalBlobStore
 from tender import keyholders, services
 from tender.models import Download, Lot, Tender
 from tender.services import FileInput, LotInput, TenderInput
-from tests.conftest import TEST_PASSWORD
+from tests.factories.accounts import TEST_PASSWORD
 from web.app import create_app
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -1,0 +1,55 @@
+"""The expert pool and the draw's world: a tender past its deadline with three sealed bids, a small specialty
+catalogue and experts with accounts in two of its specialties."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+from accounts.notifications import LogChannel
+from core import clock
+from core.signing import signing_key
+from evaluation.pool.models import Expert, ExpertSpecialty, Specialty
+from tender import services as svc
+from tests.factories.accounts import quick_user
+from tests.factories.bids import submit_bid
+from tests.factories.tenders import move_to, published_tender
+
+CATALOGUE = [("A", None), ("A01", "A"), ("A02", "A"), ("B", None), ("B01", "B")]
+
+
+def add_expert(w: SimpleNamespace, *codes: str, user: bool = False, **fields) -> Expert:  # type: ignore[no-untyped-def]
+    """An expert in these specialties; with `user`, also an expert account (in w.expert_actors by expert id)."""
+    w.n_experts = getattr(w, "n_experts", 0) + 1
+    u = quick_user(w.db, None, "expert") if user else None
+    expert = Expert(name=f"Expert {w.n_experts:03d}", user_id=u.id if u else None, **fields)
+    expert.specialties = [ExpertSpecialty(specialty_code=c) for c in codes]
+    w.db.add(expert)
+    w.db.flush()
+    if u is not None:
+        w.expert_actors[expert.id] = SimpleNamespace(user=u, actor=w.make.actor(u))
+    return expert
+
+
+def draw_world(db, make, blobs, tmp_path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    """published_tender's world closed at its deadline with three bids, a company registered without a bid,
+    8 civil (A01) and 5 power (B01) experts with accounts, `eval_day` two days after the deadline and a LogChannel."""
+    w = published_tender(db, make, blobs)
+    w.make = make
+    w.expert_actors = {}
+    for code, parent in CATALOGUE:
+        db.add(Specialty(code=code, parent_code=parent, name_zh=code, name_en=code, kind="goods"))
+    db.flush()
+    signer = signing_key(tmp_path / "platform", "etender.test")
+    for bidder in (w.bidder, w.other_bidder, w.third_bidder):  # three sealed bids: the tender opens (R44)
+        submit_bid(db, bidder, blobs, w.tender, w.lot1, signer)
+    w.registered_only_org = make.org("bidder", "Registered Only Ltd")
+    registered_only = make.actor(quick_user(db, w.registered_only_org, "bidder"))
+    svc.register(db, registered_only, w.tender.id, w.lot1.id)  # not a bidder
+    w.civil = [add_expert(w, "A01", user=True) for _ in range(8)]
+    w.power = [add_expert(w, "B01", user=True) for _ in range(5)]
+    w.eval_day = (clock.to_cst(w.deadline) + timedelta(days=2)).date()
+    move_to(w.deadline + timedelta(minutes=1))
+    svc.close_due_tenders(db)
+    w.channel = LogChannel()
+    return w
