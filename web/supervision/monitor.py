@@ -236,9 +236,11 @@ def suspend(request: Request, db: Session, actor: Actor, tender_id: int, data: F
     reason = _text(data, "reason")
     return submit(
         db, lambda: services.suspend(db, actor, tender_id, reason),
-        done=lambda _: redirect(f"/monitor/tenders/{tender_id}",
-                                flash=N_("The procedure is suspended. The agency and the bidders were notified."),
-                                request=request),
+        done=lambda _: redirect(
+            f"/monitor/tenders/{tender_id}",
+            flash=N_("The procedure is suspended. The agency and the bidders were notified."),
+            request=request,
+        ),
         refused=_again(request, db, actor, tender_id, "suspend", {"reason": reason}),
     )
 
