@@ -12,7 +12,8 @@ def test_the_first_problem_leads_and_every_problem_is_listed_in_the_readers_lang
         "code": "title_missing", "message": "Give the tender a title.",
         "problems": [
             {"code": "title_missing", "field": "title", "rule": None, "message": "Give the tender a title."},
-            {"code": "deadline_too_soon", "field": "bid_deadline", "rule": "L24", "message": "At least 20 days."},
+            {"code": "deadline_too_soon", "field": "bid_deadline", "rule": "L24",
+             "message": "At least 20 days."},
         ],
     }}
     chinese = problems_json("zh", problems)["error"]
