@@ -5,9 +5,10 @@ Days are counted on calendar dates in China Standard Time, as the law counts the
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from core.clock import CST, as_utc, to_cst
 from core.errors import N_, Problem
@@ -72,14 +73,89 @@ class TenderFacts:
     opening_policy: str = OpeningPolicy.quorum
 
 
+class NamedLot(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class DraftInput(Protocol):
+    """What the agency entered for a draft, as the draft's rules read it (tender.services.TenderInput)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def purchaser_id(self) -> int | None: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def evaluation_method(self) -> str: ...
+    @property
+    def lots(self) -> Sequence[NamedLot]: ...
+    @property
+    def criteria(self) -> Mapping[str, Any]: ...
+    @property
+    def opening_policy(self) -> str: ...
+
+
 def _p(code: str, message: str, field: str, rule: str | None = None, **params: Any) -> Problem:
     return Problem(code=code, message=message, field=field, rule=rule, params=params)
 
 
+# Checks that a draft and a publication share, so that both name a problem the same way.
+
+
+def _title(title: str) -> list[Problem]:
+    return [] if title.strip() else [_p("title_missing", N_("Give the tender a title."), "title")]
+
+
+def _category(category: str) -> list[Problem]:
+    if category in CATEGORIES:
+        return []
+    return [_p("category_invalid", N_("Choose works, goods or services."), "category")]
+
+
+def _method(method: str) -> list[Problem]:
+    if method in METHODS:
+        return []
+    return [_p("method_unknown", N_("Choose an evaluation method."), "evaluation_method")]
+
+
+def _lots_present(count: int) -> list[Problem]:
+    return [] if count else [_p("lots_missing", N_("A tender needs at least one lot."), "lots")]
+
+
+def _lot_name(name: str, number: int, prefix: str) -> list[Problem]:
+    if name.strip():
+        return []
+    return [_p("lot_name_missing", N_("Lot %(number)s needs a name."), f"{prefix}name", number=number)]
+
+
+def _policy(policy: str) -> list[Problem]:
+    if policy in OPENING_POLICIES:
+        return []
+    return [_p("policy_invalid", N_("Choose an opening policy."), "opening_policy")]
+
+
+def check_draft(t: DraftInput) -> list[Problem]:
+    """What a draft needs before it is saved: the agency's form shows these beside what it could not read,
+    and the service refuses a draft that has any. The database's part (the purchaser and the key holders
+    exist and may act) is the service's; the rest of §1 waits for publication (check_publication)."""
+    out = _title(t.title)
+    if t.purchaser_id is None:
+        out.append(_p("purchaser_invalid", N_("Choose the purchaser this tender is run for."),
+                      "purchaser_id"))
+    out += _category(t.category) + _method(t.evaluation_method) + _lots_present(len(t.lots))
+    for i, lot in enumerate(t.lots):
+        out += _lot_name(lot.name, i + 1, f"lots.{i}.")
+    for i, factor in enumerate(t.criteria.get("factors") or []):
+        if factor.get("points") is None:
+            out.append(_p("points_missing", N_("Scoring factor %(n)s needs points above zero."),
+                          f"criteria.factors.{i}.points", n=i + 1))
+    return out + _policy(t.opening_policy)
+
+
 def check_lot(lot: LotFacts, prefix: str) -> list[Problem]:
-    out: list[Problem] = []
-    if not lot.name.strip():
-        out.append(_p("lot_name_missing", N_("Lot %(number)s needs a name."), f"{prefix}name", number=lot.number))
+    out = _lot_name(lot.name, lot.number, prefix)
     if not lot.estimated_price or lot.estimated_price < 0:
         out.append(
             _p("estimate_missing", N_("Lot %(number)s needs an estimated contract price above zero."), f"{prefix}estimated_price", number=lot.number)
@@ -125,7 +201,7 @@ def check_criteria(method: str, criteria: dict[str, Any], category: str, governm
     """P35: the method and its criteria are fixed in the tender documents; check they are complete and coherent."""
     out: list[Problem] = []
     if method not in METHODS:
-        return [_p("method_unknown", N_("Choose an evaluation method."), "evaluation_method")]
+        return _method(method)
     if not [q for q in criteria.get("qualification") or [] if str(q).strip()]:
         out.append(
             _p("qualification_missing", N_("List at least one qualification requirement (R18-20: reviewed pass/fail before scoring)."), "criteria.qualification", "R18")
@@ -245,13 +321,7 @@ def check_timeline(t: TenderFacts, now: datetime) -> list[Problem]:
 
 def check_publication(t: TenderFacts, now: datetime) -> list[Problem]:
     """Everything rules.md §1 requires before a notice goes out; each problem names its rule and field."""
-    out: list[Problem] = []
-    if not t.title.strip():
-        out.append(_p("title_missing", N_("Give the tender a title."), "title"))
-    if t.category not in CATEGORIES:
-        out.append(_p("category_invalid", N_("Choose works, goods or services."), "category"))
-    if not t.lots:
-        out.append(_p("lots_missing", N_("A tender needs at least one lot."), "lots"))
+    out = _title(t.title) + _category(t.category) + _lots_present(len(t.lots))
     for i, lot in enumerate(t.lots):
         out.extend(check_lot(lot, f"lots.{i}."))
     out.extend(check_timeline(t, now))
@@ -263,9 +333,7 @@ def check_publication(t: TenderFacts, now: datetime) -> list[Problem]:
 
 
 def check_key_holders(count: int, threshold: int, policy: str) -> list[Problem]:
-    out: list[Problem] = []
-    if policy not in OPENING_POLICIES:
-        out.append(_p("policy_invalid", N_("Choose an opening policy."), "opening_policy"))
+    out = _policy(policy)
     if count < 1:
         out.append(_p("key_holders_missing", N_("Name the key holders who will open the bids."), "key_holder_ids"))
     elif not 1 <= threshold <= count:

@@ -38,6 +38,7 @@ from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
+from web.problems import error_json, problems_json
 from web.security import add_security_headers
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
@@ -51,23 +52,11 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def problems_json(locale: str, error: DomainError) -> dict[str, Any]:
-    first = error.problems[0]
-    return {
-        "error": {
-            "code": first.code,
-            "message": i18n.problem_text(locale, first),
-            "problems": [
-                {"code": p.code, "field": p.field, "rule": p.rule, "message": i18n.problem_text(locale, p)} for p in error.problems
-            ],
-        }
-    }
-
-
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     locale = locale_of(request)
     if _is_api(request):
-        return Response(problems_json(locale, exc), status_code=exc.status, media_type=MediaType.JSON)
+        return Response(problems_json(locale, exc.problems), status_code=exc.status,
+                        media_type=MediaType.JSON)
     if isinstance(exc, NotAuthenticated):
         return Redirect(path=f"/login?next={request.url.path}", status_code=303)
     return Template(
@@ -95,7 +84,7 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
     else:
         code, message = "http_error", str(exc.detail)
     if _is_api(request):
-        return Response({"error": {"code": code, "message": message, "problems": []}}, status_code=status, media_type=MediaType.JSON)
+        return Response(error_json(code, message), status_code=status, media_type=MediaType.JSON)
     return Template(template_name="error.html", context={"status": status, "messages": [message]}, status_code=status)
 
 

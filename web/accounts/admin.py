@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from accounts import services as accounts
 from accounts.models import Organisation, User
 from accounts.services import OrgInput, UserInput
-from core.errors import N_, NotFound, Problem, ValidationFailed
+from core.errors import N_, NotFound, Problem
 from core.identity import ROLE_ORG_KIND, Actor, OrgKind, Role
 from tender import access
 from web.deps import _, locale_of, page, redirect
+from web.forms import submit
 from web.i18n import gettext
 
 # Each path has exactly one handler: Litestar 2.25 registers again the handlers already on a path when
@@ -151,6 +152,12 @@ def _org_input(form: dict[str, Any]) -> OrgInput:
     return OrgInput(**{f: form[f] for f in ORG_FIELDS}, active=form["active"])
 
 
+def _org_page(request: Request, form: dict[str, Any], org_id: int | None, errors: list[Problem],
+              status_code: int) -> Template:
+    return page(request, "admin/organisation_form.html", status_code=status_code, form=form, org_id=org_id,
+                kinds=KINDS, errors=errors)
+
+
 @get("/admin/organisations", sync_to_thread=True)
 def organisations(request: Request, db: Session, actor: Actor, kind: str = "", q: str = "") -> Template:
     rows = accounts.list_organisations(db, actor)
@@ -179,12 +186,12 @@ def organisation_new(request: Request, actor: Actor, kind: str = "") -> Template
 @post("/admin/organisations/create", sync_to_thread=True)
 def organisation_create(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     form = _org_form(data)
-    try:
-        with db.begin_nested():
-            accounts.create_organisation(db, actor, _org_input(form))
-    except ValidationFailed as e:
-        return page(request, "admin/organisation_form.html", status_code=e.status, form=form, org_id=None, kinds=KINDS, errors=_localised(request, e.problems))
-    return redirect("/admin/organisations", flash=N_("The organisation was registered."), request=request)
+    return submit(
+        db, lambda: accounts.create_organisation(db, actor, _org_input(form)),
+        done=lambda _: redirect("/admin/organisations", flash=N_("The organisation was registered."),
+                                request=request),
+        refused=lambda e: _org_page(request, form, None, _localised(request, e.problems), e.status),
+    )
 
 
 @get("/admin/organisations/{org_id:int}/edit", sync_to_thread=True)
@@ -196,12 +203,12 @@ def organisation_edit(request: Request, db: Session, actor: Actor, org_id: int) 
 @post("/admin/organisations/{org_id:int}", sync_to_thread=True)
 def organisation_update(request: Request, db: Session, actor: Actor, org_id: int, data: Form) -> Template | Redirect:
     form = _org_form(data)
-    try:
-        with db.begin_nested():
-            accounts.update_organisation(db, actor, org_id, _org_input(form))
-    except ValidationFailed as e:
-        return page(request, "admin/organisation_form.html", status_code=e.status, form=form, org_id=org_id, kinds=KINDS, errors=_localised(request, e.problems))
-    return redirect("/admin/organisations", flash=N_("The organisation was saved."), request=request)
+    return submit(
+        db, lambda: accounts.update_organisation(db, actor, org_id, _org_input(form)),
+        done=lambda _: redirect("/admin/organisations", flash=N_("The organisation was saved."),
+                                request=request),
+        refused=lambda e: _org_page(request, form, org_id, _localised(request, e.problems), e.status),
+    )
 
 
 # ---------------------------------------------------------------- users
@@ -269,12 +276,12 @@ def user_new(request: Request, db: Session, actor: Actor, org: str = "") -> Temp
 @post("/admin/users/create", sync_to_thread=True)
 def user_create(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     form = _user_form(data)
-    try:
-        with db.begin_nested():
-            accounts.create_user(db, actor, _user_input(form, _text(data, "password")))
-    except ValidationFailed as e:
-        return _user_page(request, accounts.list_organisations(db, actor), form, None, _localised(request, e.problems), e.status)
-    return redirect("/admin/users", flash=N_("The user account was created."), request=request)
+    return submit(
+        db, lambda: accounts.create_user(db, actor, _user_input(form, _text(data, "password"))),
+        done=lambda _: redirect("/admin/users", flash=N_("The user account was created."), request=request),
+        refused=lambda e: _user_page(request, accounts.list_organisations(db, actor), form, None,
+                                     _localised(request, e.problems), e.status),
+    )
 
 
 @get("/admin/users/{user_id:int}/edit", sync_to_thread=True)
@@ -286,12 +293,12 @@ def user_edit(request: Request, db: Session, actor: Actor, user_id: int) -> Temp
 @post("/admin/users/{user_id:int}", sync_to_thread=True)
 def user_update(request: Request, db: Session, actor: Actor, user_id: int, data: Form) -> Template | Redirect:
     form = _user_form(data)
-    try:
-        with db.begin_nested():
-            accounts.update_user(db, actor, user_id, _user_input(form, _text(data, "password")))
-    except ValidationFailed as e:
-        return _user_page(request, accounts.list_organisations(db, actor), form, user_id, _localised(request, e.problems), e.status)
-    return redirect("/admin/users", flash=N_("The user account was saved."), request=request)
+    return submit(
+        db, lambda: accounts.update_user(db, actor, user_id, _user_input(form, _text(data, "password"))),
+        done=lambda _: redirect("/admin/users", flash=N_("The user account was saved."), request=request),
+        refused=lambda e: _user_page(request, accounts.list_organisations(db, actor), form, user_id,
+                                     _localised(request, e.problems), e.status),
+    )
 
 
 ROUTES = [

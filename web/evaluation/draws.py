@@ -13,11 +13,12 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from accounts.notifications import Channel
-from core.errors import N_, DomainError, Problem
+from core.errors import N_, Problem
 from core.identity import Actor
 from evaluation.committee import draws
 from evaluation.committee.avoidance import DrawCap
 from web.deps import page, redirect
+from web.forms import submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 QUOTA_ROWS = 5
@@ -62,7 +63,8 @@ def _int(form: dict[str, Any], name: str, problems: list[Problem]) -> int:
         return 0
 
 
-def parse_form(form: dict[str, Any]) -> tuple[draws.DrawInput | None, list[Problem]]:
+def parse_form(form: dict[str, Any]) -> tuple[draws.DrawInput, list[Problem]]:
+    """The request as far as it could be read, and a Problem for each field that could not be."""
     problems: list[Problem] = []
     size = _int(form, "committee_size", problems)
     substitutes = _int(form, "substitutes", problems)
@@ -88,14 +90,12 @@ def parse_form(form: dict[str, Any]) -> tuple[draws.DrawInput | None, list[Probl
             entropy = bytes.fromhex(form["public_entropy"])
         except ValueError:
             problems.append(Problem("draw_entropy_hex", N_("Public entropy is written in hexadecimal (0-9, a-f)."), "public_entropy"))
-    if problems:
-        return None, problems
     regions = [r.strip() for r in form["regions"].replace("，", ",").split(",") if r.strip()]
     return draws.DrawInput(
         committee_size=size, quotas=quotas, evaluation_date=day, substitutes=substitutes,
         representative_seats=1 if form["representative"] else 0, regions=regions, exclude_local=bool(form["exclude_local"]),
         confirm_hours=hours, public_entropy=entropy,
-    ), []
+    ), problems
 
 
 def _quota_field(p: Problem) -> Problem:
@@ -124,16 +124,15 @@ def request_draw(request: Request, db: Session, actor: Actor, tender_id: int, da
     draws.tender_draw(db, actor, tender_id)  # 403/404 before reading the form
     form = read_form(data)
     parsed, problems = parse_form(form)
-    if parsed is None:
-        return _draw_page(request, db, actor, tender_id, form, problems, 422)
-    try:
-        with db.begin_nested():
-            draws.request_draw(db, actor, tender_id, parsed, _channel(request), _cap(request))
-    except DomainError as e:
-        if e.status in (403, 404):
-            raise
-        return _draw_page(request, db, actor, tender_id, form, e.problems, e.status)
-    return redirect(f"/agency/tenders/{tender_id}/draw", flash=N_("The committee was drawn; the experts have been asked to confirm."), request=request)
+    return submit(
+        # an unfillable quota is refused naming it, and the savepoint keeps nothing of the draw
+        db, lambda: draws.request_draw(db, actor, tender_id, parsed, _channel(request), _cap(request)),
+        problems=problems,
+        done=lambda _: redirect(f"/agency/tenders/{tender_id}/draw",
+                                flash=N_("The committee was drawn; the experts have been asked to confirm."),
+                                request=request),
+        refused=lambda e: _draw_page(request, db, actor, tender_id, form, e.problems, e.status),
+    )
 
 
 # ---------------------------------------------------------------- the expert
@@ -151,15 +150,15 @@ def my_draws(request: Request, db: Session, actor: Actor) -> Template:
 
 
 def _answer(request: Request, db: Session, actor: Actor, seat_id: int, accept: bool) -> Template | Redirect:
-    try:
-        with db.begin_nested():
-            draws.respond(db, actor, seat_id, accept, _channel(request))
-    except DomainError as e:
-        if e.status in (401, 403, 404):
-            raise
-        return _expert_page(request, db, actor, e.problems, e.status, failed=seat_id)
-    message = N_("Thank you: your seat is confirmed.") if accept else N_("You declined; the next substitute has been asked.")
-    return redirect("/expert/draws", flash=message, request=request)
+    if accept:
+        message = N_("Thank you: your seat is confirmed.")
+    else:
+        message = N_("You declined; the next substitute has been asked.")
+    return submit(
+        db, lambda: draws.respond(db, actor, seat_id, accept, _channel(request)),
+        done=lambda _: redirect("/expert/draws", flash=message, request=request),
+        refused=lambda e: _expert_page(request, db, actor, e.problems, e.status, failed=seat_id),
+    )
 
 
 @post("/expert/seats/{seat_id:int}/confirm", sync_to_thread=True)
@@ -175,15 +174,22 @@ def decline_seat(request: Request, db: Session, actor: Actor, seat_id: int) -> T
 @post("/expert/seats/{seat_id:int}/conflict", sync_to_thread=True)
 def declare_conflict(request: Request, db: Session, actor: Actor, seat_id: int, data: Form) -> Template | Redirect:
     note = _text(data, "note")
-    try:
-        with db.begin_nested():
-            draws.declare_conflict(db, actor, seat_id, note, _channel(request))
-    except DomainError as e:
-        if e.status in (401, 403, 404):
-            raise
-        problems = [Problem(p.code, p.message, f"note-{seat_id}" if p.field else None, p.params, p.rule) for p in e.problems]
-        return _expert_page(request, db, actor, problems, e.status, failed=seat_id, note=note)
-    return redirect("/expert/draws", flash=N_("Your conflict is recorded and your seat goes to a substitute (R46, R48)."), request=request)
+    return submit(
+        db, lambda: draws.declare_conflict(db, actor, seat_id, note, _channel(request)),
+        done=lambda _: redirect(
+            "/expert/draws",
+            flash=N_("Your conflict is recorded and your seat goes to a substitute (R46, R48)."),
+            request=request,
+        ),
+        refused=lambda e: _expert_page(request, db, actor, _on_note(e.problems, seat_id), e.status,
+                                       failed=seat_id, note=note),
+    )
+
+
+def _on_note(problems: list[Problem], seat_id: int) -> list[Problem]:
+    """The seat's note input on a page of several seats is "note-<seat id>"."""
+    return [Problem(p.code, p.message, f"note-{seat_id}" if p.field else None, p.params, p.rule)
+            for p in problems]
 
 
 # ---------------------------------------------------------------- the public record

@@ -3,13 +3,14 @@ themselves. The draw's pages (invitations, confirmations) join this portal from 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from core.errors import N_, Problem, ValidationFailed
+from core.errors import N_, DomainError, Problem, ValidationFailed
 from core.identity import Actor
 from evaluation.pool import catalogue, rules
 from evaluation.pool import experts as pool
@@ -24,6 +25,7 @@ from web.evaluation.experts_admin import (
     date_problems,
     localised,
 )
+from web.forms import submit
 
 
 def _profile(request: Request, db: Session, actor: Actor, failed: str = "", values: dict[str, str] | None = None,
@@ -52,34 +54,37 @@ def _values(data: dict[str, Any], name: str) -> dict[str, str]:
     return {f: _text(data, f) for f in SUBFORMS[name]}
 
 
+def _again(request: Request, db: Session, actor: Actor, failed: str,
+           values: dict[str, str]) -> Callable[[DomainError], Template]:
+    """The profile again, with what was typed into the refused form and why it was refused."""
+    return lambda e: _profile(request, db, actor, failed, values, localised(request, e.problems), e.status)
+
+
 @post("/expert/profile/conflicts", sync_to_thread=True)
 def declare_conflict(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     expert_id = _own_id(db, actor)
     values = _values(data, "conflict")
-    try:
-        bad = date_problems(values, {k: DATE_MESSAGES[k] for k in ("start", "end")})
-        if bad:
-            raise ValidationFailed(bad)
-        with db.begin_nested():
-            pool.declare_conflict(db, actor, expert_id, conflict_input(values))
-    except ValidationFailed as e:
-        return _profile(request, db, actor, "conflict", values, localised(request, e.problems), 422)
-    return redirect("/expert/profile#conflicts", flash=N_("The declared interest was recorded."), request=request)
+    return submit(
+        db, lambda: pool.declare_conflict(db, actor, expert_id, conflict_input(values)),
+        problems=date_problems(values, {k: DATE_MESSAGES[k] for k in ("start", "end")}),
+        done=lambda _: redirect("/expert/profile#conflicts", flash=N_("The declared interest was recorded."),
+                                request=request),
+        refused=_again(request, db, actor, "conflict", values),
+    )
 
 
 @post("/expert/profile/unavailable", sync_to_thread=True)
 def declare_unavailable(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     expert_id = _own_id(db, actor)
     values = _values(data, "unavailable")
-    try:
-        bad = date_problems(values, {k: DATE_MESSAGES[k] for k in ("start", "end")})
-        if bad:
-            raise ValidationFailed(bad)
-        with db.begin_nested():
-            pool.add_unavailability(db, actor, expert_id, _date(values["start"]), _date(values["end"]), values["reason"])
-    except ValidationFailed as e:
-        return _profile(request, db, actor, "unavailable", values, localised(request, e.problems), 422)
-    return redirect("/expert/profile#unavailable", flash=N_("The unavailable days were recorded."), request=request)
+    return submit(
+        db, lambda: pool.add_unavailability(db, actor, expert_id, _date(values["start"]),
+                                            _date(values["end"]), values["reason"]),
+        problems=date_problems(values, {k: DATE_MESSAGES[k] for k in ("start", "end")}),
+        done=lambda _: redirect("/expert/profile#unavailable",
+                                flash=N_("The unavailable days were recorded."), request=request),
+        refused=_again(request, db, actor, "unavailable", values),
+    )
 
 
 ROUTES = [profile, declare_conflict, declare_unavailable]

@@ -4,6 +4,7 @@ evaluation.importing check the admin role and validate; these handlers parse, ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from core.errors import N_, Problem, ValidationFailed
+from core.errors import N_, DomainError, Problem
 from core.identity import Actor
 from evaluation.pool import catalogue, importing, rules
 from evaluation.pool import experts as pool
@@ -23,6 +24,7 @@ from evaluation.pool.experts import ConflictInput, EmploymentInput, ExpertInput,
 from evaluation.pool.models import Expert, Specialty
 from web.accounts.admin import _CREDIT_CODE_REASONS
 from web.deps import _, page, redirect
+from web.forms import submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -163,12 +165,12 @@ def expert_new(request: Request, db: Session, actor: Actor) -> Template:
 @post("/admin/experts/create", sync_to_thread=True)
 def expert_create(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     form = _form(data)
-    try:
-        with db.begin_nested():
-            expert = pool.create_expert(db, actor, _input(form))
-    except ValidationFailed as e:
-        return _form_page(request, db, form, None, localised(request, e.problems), e.status)
-    return redirect(f"/admin/experts/{expert.id}", flash=N_("The expert was registered in the pool."), request=request)
+    return submit(
+        db, lambda: pool.create_expert(db, actor, _input(form)),
+        done=lambda expert: redirect(f"/admin/experts/{expert.id}",
+                                     flash=N_("The expert was registered in the pool."), request=request),
+        refused=lambda e: _form_page(request, db, form, None, localised(request, e.problems), e.status),
+    )
 
 
 @get("/admin/experts/{expert_id:int}/edit", sync_to_thread=True)
@@ -181,12 +183,12 @@ def expert_edit(request: Request, db: Session, actor: Actor, expert_id: int) -> 
 @post("/admin/experts/{expert_id:int}/save", sync_to_thread=True)
 def expert_update(request: Request, db: Session, actor: Actor, expert_id: int, data: Form) -> Template | Redirect:
     form = _form(data)
-    try:
-        with db.begin_nested():
-            pool.update_expert(db, actor, expert_id, _input(form))
-    except ValidationFailed as e:
-        return _form_page(request, db, form, expert_id, localised(request, e.problems), e.status)
-    return redirect(f"/admin/experts/{expert_id}", flash=N_("The expert's record was saved."), request=request)
+    return submit(
+        db, lambda: pool.update_expert(db, actor, expert_id, _input(form)),
+        done=lambda _: redirect(f"/admin/experts/{expert_id}", flash=N_("The expert's record was saved."),
+                                request=request),
+        refused=lambda e: _form_page(request, db, form, expert_id, localised(request, e.problems), e.status),
+    )
 
 
 # ---------------------------------------------------------------- detail and its small forms
@@ -220,39 +222,44 @@ def _subform(data: dict[str, Any], name: str) -> dict[str, str]:
     return {f: _text(data, f) for f in SUBFORMS[name]}
 
 
-def _refused(request: Request, db: Session, actor: Actor, expert_id: int, name: str, values: dict[str, str], problems: list[Problem]) -> Template:
-    return _detail(request, db, actor, expert_id, failed=name, values=values, errors=localised(request, problems), status_code=422)
+def _again(request: Request, db: Session, actor: Actor, expert_id: int, name: str,
+           values: dict[str, str]) -> Callable[[DomainError], Template]:
+    """The expert's page again, with what was typed into the refused form and why it was refused."""
+    return lambda e: _detail(request, db, actor, expert_id, failed=name, values=values,
+                             errors=localised(request, e.problems), status_code=e.status)
+
+
+def _dates(values: dict[str, str], *names: str) -> list[Problem]:
+    return date_problems(values, {k: DATE_MESSAGES[k] for k in names})
 
 
 @post("/admin/experts/{expert_id:int}/status", sync_to_thread=True)
 def expert_status(request: Request, db: Session, actor: Actor, expert_id: int, data: Form) -> Template | Redirect:
     values = _subform(data, "status")
-    bad_dates = date_problems(values, {k: DATE_MESSAGES[k] for k in ("since", "until")})
-    try:
-        if bad_dates:
-            pool.require_admin(actor)
-            raise ValidationFailed(bad_dates)
-        with db.begin_nested():
-            pool.set_status(db, actor, expert_id, values["status"], _date(values["since"]), _date(values["until"]), values["reason"])
-    except ValidationFailed as e:
-        return _refused(request, db, actor, expert_id, "status", values, e.problems)
-    return redirect(f"/admin/experts/{expert_id}", flash=N_("The expert's status was changed."), request=request)
+    pool.require_admin(actor)  # before the dates are judged: a stranger learns nothing from the form
+    return submit(
+        db, lambda: pool.set_status(db, actor, expert_id, values["status"], _date(values["since"]),
+                                    _date(values["until"]), values["reason"]),
+        problems=_dates(values, "since", "until"),
+        done=lambda _: redirect(f"/admin/experts/{expert_id}", flash=N_("The expert's status was changed."),
+                                request=request),
+        refused=_again(request, db, actor, expert_id, "status", values),
+    )
 
 
 @post("/admin/experts/{expert_id:int}/employments", sync_to_thread=True)
 def expert_employment(request: Request, db: Session, actor: Actor, expert_id: int, data: Form) -> Template | Redirect:
     values = _subform(data, "employment")
-    bad_dates = date_problems(values, {k: DATE_MESSAGES[k] for k in ("start", "end")})
-    try:
-        if bad_dates:
-            pool.require_admin(actor)
-            raise ValidationFailed(bad_dates)
-        with db.begin_nested():
-            pool.add_employment(db, actor, expert_id, EmploymentInput(values["org_code"], values["org_name"], _date(values["start"]),
-                                                                       _date(values["end"]), values["position"]))
-    except ValidationFailed as e:
-        return _refused(request, db, actor, expert_id, "employment", values, e.problems)
-    return redirect(f"/admin/experts/{expert_id}#employment", flash=N_("The employment was added."), request=request)
+    pool.require_admin(actor)
+    employment = EmploymentInput(values["org_code"], values["org_name"], _date(values["start"]),
+                                 _date(values["end"]), values["position"])
+    return submit(
+        db, lambda: pool.add_employment(db, actor, expert_id, employment),
+        problems=_dates(values, "start", "end"),
+        done=lambda _: redirect(f"/admin/experts/{expert_id}#employment",
+                                flash=N_("The employment was added."), request=request),
+        refused=_again(request, db, actor, expert_id, "employment", values),
+    )
 
 
 def conflict_input(values: dict[str, str]) -> ConflictInput:
@@ -263,30 +270,27 @@ def conflict_input(values: dict[str, str]) -> ConflictInput:
 def expert_conflict(request: Request, db: Session, actor: Actor, expert_id: int, data: Form) -> Template | Redirect:
     values = _subform(data, "conflict")
     pool.require_admin(actor)
-    bad_dates = date_problems(values, {k: DATE_MESSAGES[k] for k in ("start", "end")})
-    try:
-        if bad_dates:
-            raise ValidationFailed(bad_dates)
-        with db.begin_nested():
-            pool.declare_conflict(db, actor, expert_id, conflict_input(values))
-    except ValidationFailed as e:
-        return _refused(request, db, actor, expert_id, "conflict", values, e.problems)
-    return redirect(f"/admin/experts/{expert_id}#conflicts", flash=N_("The declared interest was recorded."), request=request)
+    return submit(
+        db, lambda: pool.declare_conflict(db, actor, expert_id, conflict_input(values)),
+        problems=_dates(values, "start", "end"),
+        done=lambda _: redirect(f"/admin/experts/{expert_id}#conflicts",
+                                flash=N_("The declared interest was recorded."), request=request),
+        refused=_again(request, db, actor, expert_id, "conflict", values),
+    )
 
 
 @post("/admin/experts/{expert_id:int}/unavailable", sync_to_thread=True)
 def expert_unavailable(request: Request, db: Session, actor: Actor, expert_id: int, data: Form) -> Template | Redirect:
     values = _subform(data, "unavailable")
     pool.require_admin(actor)
-    bad_dates = date_problems(values, {k: DATE_MESSAGES[k] for k in ("start", "end")})
-    try:
-        if bad_dates:
-            raise ValidationFailed(bad_dates)
-        with db.begin_nested():
-            pool.add_unavailability(db, actor, expert_id, _date(values["start"]), _date(values["end"]), values["reason"])
-    except ValidationFailed as e:
-        return _refused(request, db, actor, expert_id, "unavailable", values, e.problems)
-    return redirect(f"/admin/experts/{expert_id}#unavailable", flash=N_("The unavailable days were recorded."), request=request)
+    return submit(
+        db, lambda: pool.add_unavailability(db, actor, expert_id, _date(values["start"]),
+                                            _date(values["end"]), values["reason"]),
+        problems=_dates(values, "start", "end"),
+        done=lambda _: redirect(f"/admin/experts/{expert_id}#unavailable",
+                                flash=N_("The unavailable days were recorded."), request=request),
+        refused=_again(request, db, actor, expert_id, "unavailable", values),
+    )
 
 
 # ---------------------------------------------------------------- import
@@ -318,11 +322,15 @@ def import_upload(request: Request, db: Session, actor: Actor, data: Multipart) 
     if len(content) > MAX_IMPORT_BYTES:
         problem = Problem("file_too_large", N_("The file is larger than %(mb)s MB; split it into several files."), "file", {"mb": MAX_IMPORT_BYTES // (1024 * 1024)})
         return _import_page(request, 422, [problem])
-    try:
-        with db.begin_nested():
-            report = importing.import_experts(db, actor, upload.filename, content)
-    except ValidationFailed as e:
-        return _import_page(request, 422, e.problems)
+    filename = upload.filename
+    return submit(
+        db, lambda: importing.import_experts(db, actor, filename, content),
+        done=lambda report: _report_page(request, report),
+        refused=lambda e: _import_page(request, e.status, e.problems),
+    )
+
+
+def _report_page(request: Request, report: importing.ImportReport) -> Template:
     report.problems = localised(request, report.problems)  # type: ignore[arg-type]
     return _import_page(request, 200 if report.ok else 422, report=report)
 

@@ -5,6 +5,7 @@ these handlers parse the form, call one service, and render or redirect."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -19,16 +20,16 @@ from accounts import services as accounts
 from audit import EventTag, feed
 from audit.queries import Entry, entries_for_subject
 from core import clock
-from core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, Problem, ValidationFailed
+from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, Role
 from supervision import alerts
 from tender import notices, services
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
+from web.forms import FormState, submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-NOT_A_FORM_PROBLEM = (Forbidden, NotAuthenticated, NotFound)
 
 # E21/L22: before the bid deadline even the number of downloads and registrations is confidential, so the
 # monitor's trail leaves these entries out until then.
@@ -200,13 +201,6 @@ def monitor_view(db: Session, actor: Actor, tender_id: int) -> MonitorTenderView
     )
 
 
-@dataclass
-class FormState:
-    failed: str = ""  # "suspend" or "resume"
-    values: dict[str, str] = field(default_factory=dict)
-    errors: list[Problem] = field(default_factory=list)
-
-
 def _detail(request: Request, db: Session, actor: Actor, tender_id: int, form: FormState | None = None, status_code: int = 200) -> Template:
     view = monitor_view(db, actor, tender_id)
     form = form or FormState()
@@ -218,7 +212,7 @@ def _detail(request: Request, db: Session, actor: Actor, tender_id: int, form: F
         t=view.notice.tender,
         form=form,
         errors=form.errors,
-        bad={p.field for p in form.errors if p.field},
+        bad=form.fields_in_error(),
         now=clock.now(),
         labels=EVENT_LABELS,
         is_monitor=actor.has(Role.monitor),
@@ -230,17 +224,24 @@ def tender_page(request: Request, db: Session, actor: Actor, tender_id: int) -> 
     return _detail(request, db, actor, tender_id)
 
 
+def _again(request: Request, db: Session, actor: Actor, tender_id: int, failed: str,
+           values: dict[str, str]) -> Callable[[DomainError], Template]:
+    """The procedure's page again, with what was typed into the refused form and why it was refused."""
+    return lambda e: _detail(request, db, actor, tender_id, FormState(failed, values, e.problems), e.status)
+
+
 @post("/monitor/tenders/{tender_id:int}/suspend", sync_to_thread=True)
 def suspend(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     reason = _text(data, "reason")
-    try:
-        with db.begin_nested():
-            services.suspend(db, actor, tender_id, reason)
-    except DomainError as e:
-        if isinstance(e, NOT_A_FORM_PROBLEM):
-            raise
-        return _detail(request, db, actor, tender_id, FormState("suspend", {"reason": reason}, e.problems), e.status)
-    return redirect(f"/monitor/tenders/{tender_id}", flash=N_("The procedure is suspended. The agency and the bidders were notified."), request=request)
+    return submit(
+        db, lambda: services.suspend(db, actor, tender_id, reason),
+        done=lambda _: redirect(
+            f"/monitor/tenders/{tender_id}",
+            flash=N_("The procedure is suspended. The agency and the bidders were notified."),
+            request=request,
+        ),
+        refused=_again(request, db, actor, tender_id, "suspend", {"reason": reason}),
+    )
 
 
 def parse_cst(value: str, fieldname: str, message: str) -> datetime | None:
@@ -256,17 +257,15 @@ def parse_cst(value: str, fieldname: str, message: str) -> datetime | None:
 @post("/monitor/tenders/{tender_id:int}/resume", sync_to_thread=True)
 def resume(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     values = {"reason": _text(data, "reason"), "new_deadline": _text(data, "new_deadline")}
-    try:
-        new_deadline = parse_cst(
-            values["new_deadline"], "new_deadline", N_("The new bid deadline is not a valid date and time, e.g. 2025-06-30 09:30.")
-        )
-        with db.begin_nested():
-            services.resume(db, actor, tender_id, values["reason"], new_deadline)
-    except DomainError as e:
-        if isinstance(e, NOT_A_FORM_PROBLEM):
-            raise
-        return _detail(request, db, actor, tender_id, FormState("resume", values, e.problems), e.status)
-    return redirect(f"/monitor/tenders/{tender_id}", flash=N_("The procedure is resumed."), request=request)
+    bad_deadline = N_("The new bid deadline is not a valid date and time, e.g. 2025-06-30 09:30.")
+    return submit(
+        # a deadline that is not a date is refused (422) like the service's own refusals
+        db, lambda: services.resume(db, actor, tender_id, values["reason"],
+                                    parse_cst(values["new_deadline"], "new_deadline", bad_deadline)),
+        done=lambda _: redirect(f"/monitor/tenders/{tender_id}", flash=N_("The procedure is resumed."),
+                                request=request),
+        refused=_again(request, db, actor, tender_id, "resume", values),
+    )
 
 
 # ---------------------------------------------------------------- the live audit feed, its entries and the alerts

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterator
+from functools import partial
 from typing import Annotated, Any
 
 import anyio
@@ -17,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Organisation
 from core import clock
-from core.errors import N_, DomainError, Problem, ValidationFailed
+from core.errors import N_, DomainError, Problem
 from core.identity import Actor
 from core.signing import signing_key
 from tender import access, rules, services
 from tender.lifecycle import ACTIVE, Status
 from tender.models import Tender
 from web.deps import page, redirect
+from web.forms import refusal, submit
 from web.tender import forms
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -52,6 +55,16 @@ def _chunks(upload: UploadFile) -> Iterator[bytes]:
 
 def _file_input(upload: UploadFile) -> services.FileInput:
     return services.FileInput(upload.filename, _chunks(upload))
+
+
+@contextlib.contextmanager
+def _closing(uploads: list[UploadFile]) -> Iterator[None]:
+    """The uploaded files' spools are closed when the handler is done with them, whatever the outcome."""
+    try:
+        yield
+    finally:
+        for upload in uploads:
+            upload.file.close()
 
 
 def _own_tender(db: Session, actor: Actor, tender_id: int) -> Tender:
@@ -127,14 +140,12 @@ def _create_tender(request: Request, db: Session, actor: Actor, data: dict[str, 
     if _grow(form, data):
         return _form_page(request, db, actor, form, None, [])
     tender_input, problems = forms.parse_tender_form(form)
-    if problems:
-        return _form_page(request, db, actor, form, None, problems, 422)
-    try:
-        with db.begin_nested():
-            tender = services.create_tender(db, actor, tender_input)
-    except ValidationFailed as e:
-        return _form_page(request, db, actor, form, None, e.problems, e.status)
-    return redirect(f"/agency/tenders/{tender.id}", flash=N_("The draft tender was saved."), request=request)
+    return submit(
+        db, lambda: services.create_tender(db, actor, tender_input), problems=problems,
+        done=lambda tender: redirect(f"/agency/tenders/{tender.id}", flash=N_("The draft tender was saved."),
+                                     request=request),
+        refused=lambda e: _form_page(request, db, actor, form, None, e.problems, e.status),
+    )
 
 
 @get("/agency/tenders/{tender_id:int}/edit")
@@ -160,16 +171,12 @@ def _update_tender(request: Request, db: Session, actor: Actor, tender_id: int, 
     if _grow(form, data):
         return _form_page(request, db, actor, form, tender, [])
     tender_input, problems = forms.parse_tender_form(form)
-    if problems:
-        return _form_page(request, db, actor, form, tender, problems, 422)
-    try:
-        with db.begin_nested():
-            services.update_tender(db, actor, tender_id, tender_input)
-    except DomainError as e:
-        if e.status in (403, 404):
-            raise
-        return _form_page(request, db, actor, form, tender, e.problems, e.status)
-    return redirect(f"/agency/tenders/{tender_id}", flash=N_("The draft tender was saved."), request=request)
+    return submit(
+        db, lambda: services.update_tender(db, actor, tender_id, tender_input), problems=problems,
+        done=lambda _: redirect(f"/agency/tenders/{tender_id}", flash=N_("The draft tender was saved."),
+                                request=request),
+        refused=lambda e: _form_page(request, db, actor, form, tender, e.problems, e.status),
+    )
 
 
 # ---------------------------------------------------------------- the workspace
@@ -178,6 +185,15 @@ def _update_tender(request: Request, db: Session, actor: Actor, tender_id: int, 
 def _field(problems: list[Problem], field: str) -> list[Problem]:
     """Give a form's problems the id of the input they concern on the workspace page."""
     return [dataclasses.replace(p, field=field) if p.field else p for p in problems]
+
+
+def _prefixed(problems: list[Problem], prefix: str) -> list[Problem]:
+    """The workspace's forms share a page: its clarification form's inputs are "clar-<field>"."""
+    return [dataclasses.replace(p, field=prefix + p.field) if p.field else p for p in problems]
+
+
+def _problems(error: DomainError | None) -> list[Problem]:
+    return error.problems if error is not None else []
 
 
 def _workspace(request: Request, db: Session, actor: Actor, tender_id: int, status_code: int = 200,
@@ -244,46 +260,44 @@ def upload_documents(request: Request, db: Session, actor: Actor, tender_id: int
         problem = Problem("file_missing", N_("Choose one or more files to upload."), "document")
         return _workspace(request, db, actor, tender_id, 422, [problem], failed="documents")
     settings = request.app.state.settings
-    errors: list[Problem] = []
-    for upload in uploads:
-        # Each file on its own: a refused file does not stop the others.
-        try:
-            with db.begin_nested():
-                services.add_document(db, actor, request.app.state.blobs, tender_id, _file_input(upload), settings.max_document_bytes)
-        except DomainError as e:
-            if e.status in (403, 404):
-                raise
-            errors.extend(e.problems)
-        finally:
-            upload.file.close()
+
+    def add(upload: UploadFile) -> None:
+        with _closing([upload]):
+            services.add_document(db, actor, request.app.state.blobs, tender_id, _file_input(upload),
+                                  settings.max_document_bytes)
+
+    # Each file on its own: a refused file does not stop the others, and the page names every refusal.
+    errors = [p for upload in uploads for p in _problems(refusal(db, partial(add, upload)))]
     if errors:
         return _workspace(request, db, actor, tender_id, 422, errors, failed="documents")
-    return redirect(f"/agency/tenders/{tender_id}#f-documents", flash=N_("The documents were uploaded."), request=request)
+    return redirect(f"/agency/tenders/{tender_id}#f-documents", flash=N_("The documents were uploaded."),
+                    request=request)
 
 
 @post("/agency/tenders/{tender_id:int}/documents/{document_id:int}/delete", sync_to_thread=True)
 def remove_document(request: Request, db: Session, actor: Actor, tender_id: int, document_id: int) -> Template | Redirect:
-    try:
-        with db.begin_nested():
-            services.remove_document(db, actor, tender_id, document_id)
-    except DomainError as e:
-        if e.status in (403, 404):
-            raise
-        return _workspace(request, db, actor, tender_id, e.status, _field(e.problems, "document"), failed="documents")
-    return redirect(f"/agency/tenders/{tender_id}#f-documents", flash=N_("The document was removed."), request=request)
+    return submit(
+        db, lambda: services.remove_document(db, actor, tender_id, document_id),
+        done=lambda _: redirect(f"/agency/tenders/{tender_id}#f-documents",
+                                flash=N_("The document was removed."), request=request),
+        refused=lambda e: _workspace(request, db, actor, tender_id, e.status, _field(e.problems, "document"),
+                                     failed="documents"),
+    )
 
 
 @post("/agency/tenders/{tender_id:int}/publish", sync_to_thread=True)
 def publish(request: Request, db: Session, actor: Actor, tender_id: int) -> Template | Redirect:
-    try:
-        settings = request.app.state.settings
-        with db.begin_nested():
-            services.publish(db, actor, tender_id, signer=signing_key(settings.data_dir, settings.origin))
-    except DomainError as e:
-        if e.status in (403, 404):
-            raise
-        return _workspace(request, db, actor, tender_id, e.status, e.problems if e.status != 422 else [], failed="publish", publish_refused=True)
-    return redirect(f"/agency/tenders/{tender_id}", flash=N_("The tender notice was published."), request=request)
+    settings = request.app.state.settings
+    return submit(
+        db, lambda: services.publish(db, actor, tender_id,
+                                     signer=signing_key(settings.data_dir, settings.origin)),
+        done=lambda _: redirect(f"/agency/tenders/{tender_id}", flash=N_("The tender notice was published."),
+                                request=request),
+        # 422: the rules the draft breaks, which the workspace lists itself; any other refusal is named
+        refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
+                                     e.problems if e.status != 422 else [], failed="publish",
+                                     publish_refused=True),
+    )
 
 
 @post("/agency/tenders/{tender_id:int}/clarifications", sync_to_thread=True, request_max_body_size=MAX_UPLOAD_REQUEST)
@@ -291,66 +305,60 @@ def clarify(request: Request, db: Session, actor: Actor, tender_id: int, data: M
     values = {"title": _text(data, "title"), "body": _text(data, "body"), "affects_bids": bool(_text(data, "affects_bids"))}
     uploads = _uploads(data, "files")
     settings = request.app.state.settings
-    try:
-        with db.begin_nested():
-            clar = services.clarify(
+    with _closing(uploads):
+        return submit(
+            db, lambda: services.clarify(
                 db, actor, request.app.state.blobs, tender_id, values["title"], values["body"], values["affects_bids"],
                 [_file_input(u) for u in uploads], settings.max_document_bytes,
-            )
-    except DomainError as e:
-        if e.status in (403, 404):
-            raise
-        problems = [dataclasses.replace(p, field="clar-" + p.field) if p.field else p for p in e.problems]
-        return _workspace(request, db, actor, tender_id, e.status, problems, failed="clarify", values=values)
-    finally:
-        for u in uploads:
-            u.file.close()
-    return redirect(f"/agency/tenders/{tender_id}?clarified={clar.number}#clarifications", flash=N_("The clarification was issued."), request=request)
+            ),
+            done=lambda clar: redirect(f"/agency/tenders/{tender_id}?clarified={clar.number}#clarifications",
+                                       flash=N_("The clarification was issued."), request=request),
+            refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
+                                         _prefixed(e.problems, "clar-"), failed="clarify", values=values),
+        )
 
 
 @post("/agency/tenders/{tender_id:int}/questions/{question_id:int}/answer", sync_to_thread=True)
 def answer_question(request: Request, db: Session, actor: Actor, tender_id: int, question_id: int, data: Form) -> Template | Redirect:
     answer = _text(data, "answer")
-    try:
-        with db.begin_nested():
-            services.answer_question(db, actor, question_id, answer)
-    except DomainError as e:
-        if e.status in (403, 404):
-            raise
-        return _workspace(request, db, actor, tender_id, e.status, _field(e.problems, f"answer-q{question_id}"),
-                          failed=f"q{question_id}", values={"answer": answer})
-    return redirect(f"/agency/tenders/{tender_id}#questions", flash=N_("The answer was published."), request=request)
+    return submit(
+        db, lambda: services.answer_question(db, actor, question_id, answer),
+        done=lambda _: redirect(f"/agency/tenders/{tender_id}#questions",
+                                flash=N_("The answer was published."), request=request),
+        refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
+                                     _field(e.problems, f"answer-q{question_id}"), failed=f"q{question_id}",
+                                     values={"answer": answer}),
+    )
 
 
 @post("/agency/tenders/{tender_id:int}/objections/{objection_id:int}/answer", sync_to_thread=True)
 def answer_objection(request: Request, db: Session, actor: Actor, tender_id: int, objection_id: int, data: Form) -> Template | Redirect:
     answer = _text(data, "answer")
-    try:
-        with db.begin_nested():
-            services.answer_objection(db, actor, objection_id, answer)
-    except DomainError as e:
-        if e.status in (403, 404):
-            raise
-        return _workspace(request, db, actor, tender_id, e.status, _field(e.problems, f"answer-o{objection_id}"),
-                          failed=f"o{objection_id}", values={"answer": answer})
-    return redirect(f"/agency/tenders/{tender_id}#objections", flash=N_("The objection was answered."), request=request)
+    return submit(
+        db, lambda: services.answer_objection(db, actor, objection_id, answer),
+        done=lambda _: redirect(f"/agency/tenders/{tender_id}#objections",
+                                flash=N_("The objection was answered."), request=request),
+        refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
+                                     _field(e.problems, f"answer-o{objection_id}"), failed=f"o{objection_id}",
+                                     values={"answer": answer}),
+    )
 
 
 @post("/agency/tenders/{tender_id:int}/cancel", sync_to_thread=True)
 def cancel(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     reason = _text(data, "reason")
     _own_tender(db, actor, tender_id)
-    if not _text(data, "confirm"):
-        problem = Problem("confirm_missing", N_("Tick the box to confirm that the tender is to be cancelled."), "confirm")
-        return _workspace(request, db, actor, tender_id, 422, [problem], failed="cancel", values={"reason": reason})
-    try:
-        with db.begin_nested():
-            services.cancel(db, actor, tender_id, reason)
-    except DomainError as e:
-        if e.status in (403, 404):
-            raise
-        return _workspace(request, db, actor, tender_id, e.status, e.problems, failed="cancel", values={"reason": reason})
-    return redirect(f"/agency/tenders/{tender_id}", flash=N_("The tender was cancelled."), request=request)
+    unconfirmed = [] if _text(data, "confirm") else [
+        Problem("confirm_missing", N_("Tick the box to confirm that the tender is to be cancelled."),
+                "confirm"),
+    ]
+    return submit(
+        db, lambda: services.cancel(db, actor, tender_id, reason), problems=unconfirmed,
+        done=lambda _: redirect(f"/agency/tenders/{tender_id}", flash=N_("The tender was cancelled."),
+                                request=request),
+        refused=lambda e: _workspace(request, db, actor, tender_id, e.status, e.problems, failed="cancel",
+                                     values={"reason": reason}),
+    )
 
 
 ROUTES: list[Any] = [

@@ -22,8 +22,8 @@ from core.identity import Actor
 from tender import notices, rules
 from tender.lifecycle import Status
 from tender.models import TenderDocument
-from web import i18n
 from web.deps import locale_of
+from web.problems import problems_json
 
 TAG = "Notices"
 
@@ -192,16 +192,8 @@ def parameter_problems(exc: ValidationException) -> list[Problem]:
 
 def validation_error_handler(request: Request, exc: ValidationException) -> Response[Any]:
     """A bad query parameter is a 400 with a stable code and a message naming the parameter."""
-    locale = locale_of(request)
-    problems = parameter_problems(exc)
-    body = {
-        "error": {
-            "code": problems[0].code,
-            "message": i18n.problem_text(locale, problems[0]),
-            "problems": [{"code": p.code, "field": p.field, "rule": p.rule, "message": i18n.problem_text(locale, p)} for p in problems],
-        }
-    }
-    return Response(body, status_code=400, media_type=MediaType.JSON)
+    return Response(problems_json(locale_of(request), parameter_problems(exc)), status_code=400,
+                    media_type=MediaType.JSON)
 
 
 # ---------------------------------------------------------------- conversion

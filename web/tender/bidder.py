@@ -4,7 +4,8 @@ form, call one service, and render or redirect. A refused form comes back with t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -14,17 +15,15 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, Problem
+from core.errors import N_, DomainError
 from core.identity import Actor, Role
 from tender import access, notices, rules, services
 from tender.lifecycle import Status
 from tender.models import Objection, Question, Tender
 from web.deps import page, redirect
+from web.forms import FormState, submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-# Refusals that are not about what was typed: the error page (403/401 -> login, 404) is the right answer.
-NOT_A_FORM_PROBLEM = (Forbidden, NotAuthenticated, NotFound)
 
 
 def _text(data: dict[str, Any], key: str) -> str:
@@ -62,18 +61,6 @@ def home(request: Request, db: Session, actor: Actor) -> Template:
 
 
 # ---------------------------------------------------------------- one tender
-
-
-@dataclass
-class FormState:
-    """What the person typed into the form that failed, and which form it was."""
-
-    failed: str = ""  # "register-<lot id>", "question" or "objection"
-    values: dict[str, str] = field(default_factory=dict)
-    errors: list[Problem] = field(default_factory=list)
-
-    def fields_in_error(self) -> set[str]:
-        return {p.field for p in self.errors if p.field}
 
 
 @dataclass
@@ -141,51 +128,52 @@ def tender_page(request: Request, db: Session, actor: Actor, tender_id: int) -> 
     return _detail(request, db, actor, tender_id)
 
 
+def _again(request: Request, db: Session, actor: Actor, tender_id: int, failed: str,
+           values: dict[str, str]) -> Callable[[DomainError], Template]:
+    """The tender page again, with what was typed into the refused form and why it was refused."""
+    return lambda e: _detail(request, db, actor, tender_id, FormState(failed, values, e.problems), e.status)
+
+
 @post("/bidder/tenders/{tender_id:int}/register", sync_to_thread=True)
 def register(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     lot_id = _int(_text(data, "lot_id"))
     values = {"contact_name": _text(data, "contact_name"), "contact_phone": _text(data, "contact_phone")}
-    try:
-        with db.begin_nested():
-            services.register(db, actor, tender_id, lot_id, values["contact_name"], values["contact_phone"])
-    except DomainError as e:
-        if isinstance(e, NOT_A_FORM_PROBLEM):
-            raise
-        return _detail(request, db, actor, tender_id, FormState(f"register-{lot_id}", values, e.problems), e.status)
-    return redirect(f"/bidder/tenders/{tender_id}#lots", flash=N_("Your company is registered for the lot."), request=request)
+    return submit(
+        db, lambda: services.register(db, actor, tender_id, lot_id, values["contact_name"],
+                                      values["contact_phone"]),
+        done=lambda _: redirect(f"/bidder/tenders/{tender_id}#lots",
+                                flash=N_("Your company is registered for the lot."), request=request),
+        refused=_again(request, db, actor, tender_id, f"register-{lot_id}", values),
+    )
 
 
 @post("/bidder/tenders/{tender_id:int}/questions", sync_to_thread=True)
 def ask(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     text = _text(data, "text")
-    try:
-        with db.begin_nested():
-            services.ask_question(db, actor, tender_id, text)
-    except DomainError as e:
-        if isinstance(e, NOT_A_FORM_PROBLEM):
-            raise
-        return _detail(request, db, actor, tender_id, FormState("question", {"text": text}, e.problems), e.status)
-    return redirect(
-        f"/bidder/tenders/{tender_id}#questions",
-        flash=N_("Your question was sent to the agency. Its answer will be published without naming your company."),
-        request=request,
+    return submit(
+        db, lambda: services.ask_question(db, actor, tender_id, text),
+        done=lambda _: redirect(
+            f"/bidder/tenders/{tender_id}#questions",
+            flash=N_("Your question was sent to the agency. Its answer will be published without naming "
+                     "your company."),
+            request=request,
+        ),
+        refused=_again(request, db, actor, tender_id, "question", {"text": text}),
     )
 
 
 @post("/bidder/tenders/{tender_id:int}/objections", sync_to_thread=True)
 def object_to_documents(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     text = _text(data, "text")
-    try:
-        with db.begin_nested():
-            services.raise_objection(db, actor, tender_id, text)
-    except DomainError as e:
-        if isinstance(e, NOT_A_FORM_PROBLEM):
-            raise
-        return _detail(request, db, actor, tender_id, FormState("objection", {"text": text}, e.problems), e.status)
-    return redirect(
-        f"/bidder/tenders/{tender_id}#objections",
-        flash=N_("Your objection was received. The purchaser answers within 3 days; the procedure is paused until then (R22)."),
-        request=request,
+    return submit(
+        db, lambda: services.raise_objection(db, actor, tender_id, text),
+        done=lambda _: redirect(
+            f"/bidder/tenders/{tender_id}#objections",
+            flash=N_("Your objection was received. The purchaser answers within 3 days; the procedure is "
+                     "paused until then (R22)."),
+            request=request,
+        ),
+        refused=_again(request, db, actor, tender_id, "objection", {"text": text}),
     )
 
 

@@ -1,10 +1,16 @@
 """The tender form: raw posted values <-> tender.services.TenderInput, with a Problem per bad field.
 
+This module only reads the form: it reports what cannot be read (an amount that is not an amount, a date that
+is not a date, a number that is not a number). Whether the values make a draft is tender.rules.check_draft's
+to say, the one judge that the service asks too; parse_tender_form adds its verdict so that the page names
+every problem at once.
+
 Field names are the same in the HTML (name="..." and id="f-...") and in Problem.field, so that the
 error list links to the input: "lots.0.price_ceiling", "criteria.factors.1.points", "bid_deadline"."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -131,8 +137,33 @@ def _date(text: str) -> datetime:
     return value.replace(tzinfo=clock.CST)
 
 
+# The order the form shows its fields in, for the list of problems at the top of the page.
+_ORDER = (
+    "title", "purchaser_id", "category", "evaluation_method", "lots", "criteria.factors",
+    "criteria.price.points", "criteria.benchmark.e1", "criteria.benchmark.e2", *DATE_FIELDS,
+    "key_holder_ids", "key_threshold", "opening_policy",
+)
+_LOT_ORDER = ("estimated_price", "price_ceiling", "bid_security", "name")
+
+
+def _place(problem: Problem) -> tuple[int, int, int]:
+    name = problem.field or ""
+    m = _ROW.match(name)
+    if m:
+        column = _LOT_ORDER.index(m.group(3)) if m.group(3) in _LOT_ORDER else 0
+        return _ORDER.index(m.group(1)), int(m.group(2)), column
+    return (_ORDER.index(name) if name in _ORDER else len(_ORDER)), 0, 0
+
+
+def _on_form(problem: Problem) -> Problem:
+    # "A tender needs at least one lot" is shown at the first lot's name, where the agency types one.
+    return dataclasses.replace(problem, field="lots.0.name") if problem.field == "lots" else problem
+
+
 def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Problem]]:
-    """Parse the posted tender form. Problems name the field; the TenderInput holds what could be read."""
+    """Parse the posted tender form. Problems name the field, in the form's order: what could not be read,
+    then tender.rules.check_draft on what could (a field that could not be read is not also reported as
+    missing). The TenderInput holds what could be read."""
     form = read_form(data)
     problems: list[Problem] = []
 
@@ -140,17 +171,9 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
         problems.append(Problem(code=code, message=message, field=field, params=params))
 
     title = form["title"].strip()
-    if not title:
-        problem("title_missing", N_("Give the tender a title."), "title")
     purchaser_id = int(form["purchaser_id"]) if form["purchaser_id"].strip().isdigit() else None
-    if purchaser_id is None:
-        problem("purchaser_invalid", N_("Choose the purchaser this tender is run for."), "purchaser_id")
     category = form["category"].strip()
-    if category not in rules.CATEGORIES:
-        problem("category_invalid", N_("Choose works, goods or services."), "category")
     method = form["evaluation_method"].strip()
-    if method not in rules.METHODS:
-        problem("method_unknown", N_("Choose an evaluation method."), "evaluation_method")
 
     lots: list[LotInput] = []
     for i, row in enumerate(form["lots"]):
@@ -162,11 +185,7 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
                     amounts[name] = money.parse_yuan(row[name])
                 except ValueError:
                     problem("amount_invalid", MONEY_MESSAGES[name], f"lots.{i}.{name}", n=i + 1)
-        if not row["name"]:
-            problem("lot_name_missing", N_("Lot %(number)s needs a name."), f"lots.{i}.name", number=i + 1)
         lots.append(LotInput(row["name"], amounts["estimated_price"], amounts["price_ceiling"], amounts["bid_security"], row["description"].strip()))
-    if not lots:
-        problem("lots_missing", N_("A tender needs at least one lot."), "lots.0.name")
 
     criteria: dict[str, Any] = {
         "qualification": _lines(form["criteria.qualification"]),
@@ -180,8 +199,6 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
                 points = _number(row["points"])
             except ValueError:
                 problem("points_invalid", N_("Scoring factor %(n)s: the points are not a number, e.g. 10."), f"criteria.factors.{i}.points", n=i + 1)
-        else:
-            problem("points_missing", N_("Scoring factor %(n)s needs points above zero."), f"criteria.factors.{i}.points", n=i + 1)
         kind = row["kind"] if row["kind"] in ("objective", "subjective") else "objective"
         factors.append({"name": row["name"], "points": points, "kind": kind})
     criteria["factors"] = factors
@@ -224,8 +241,6 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
         except ValueError:
             problem("threshold_not_number", N_("The number of key holders needed is not a whole number, e.g. 2."), "key_threshold")
     policy = form["opening_policy"].strip() or rules.OpeningPolicy.quorum
-    if policy not in rules.OPENING_POLICIES:
-        problem("policy_invalid", N_("Choose an opening policy."), "opening_policy")
 
     data_in = TenderInput(
         title=title,
@@ -249,7 +264,9 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
         contact_name=form["contact_name"].strip(),
         contact_phone=form["contact_phone"].strip(),
     )
-    return data_in, problems
+    unread = {p.field for p in problems}
+    problems += [p for p in map(_on_form, rules.check_draft(data_in)) if p.field not in unread]
+    return data_in, sorted(problems, key=_place)
 
 
 def form_of(tender: Tender) -> FormValues:
