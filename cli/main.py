@@ -72,12 +72,15 @@ def serve(host: str | None, port: int | None, workers: int, no_demo: bool) -> No
 @click.option("--beat", is_flag=True, help="Also run the periodic tasks (exactly one worker of the deployment).")
 def worker(concurrency: int, beat: bool) -> None:
     """Run a Celery worker for background tasks (deployment: CELERY_BROKER_URL set)."""
+    from accounts.notifications import channel_for
     from core import tasks
     from core.settings import load_settings
+    from evaluation.committee import tasks as committee_tasks
 
     settings = load_settings()
     if not settings.broker_url:
         raise click.ClickException("CELERY_BROKER_URL is not set; without a broker, tasks run inside `etender serve`.")
+    committee_tasks.use_channel(channel_for(settings.messaging))  # built once, for this worker's tasks
     tasks.run_worker(settings, include=tasks.TASK_MODULES, concurrency=concurrency, beat=beat)
 
 

@@ -41,7 +41,7 @@ class Settings:
     page_size: int = 20
     demo: bool = True
     secure_cookies: bool = False  # true behind HTTPS
-    scheduler_interval: float = 5.0  # seconds between deadline sweeps; 0 disables the in-process scheduler
+    scheduler_interval: float = 5.0  # seconds between deadline tasks; 0: no in-process scheduler
     public_cache_seconds: float = 0.0  # micro-cache of the anonymous public notice list; 0 disables it
     origin: str = "etender.localhost/audit"  # the audit log's checkpoint origin and the signing key's name
     messaging: str = "log"  # SMS/e-mail adapter for notifications: "log" only writes them to the log

@@ -13,6 +13,12 @@ ids (never objects), opens its own unit of work with `with unit_of_work() as ses
 run twice: workers acknowledge a task only after it finished (acks_late), so a worker that dies midway means
 the task runs again elsewhere; in-process mode has no retry, so anything that must happen is also picked up
 by a sweep.
+
+Periodic work: each package's `tasks.py` declares its periodic tasks with `every(seconds, task)`. TASK_MODULES
+is the one list of those modules, and schedule() the one list of periodic tasks made from it: the in-process
+scheduler (start_periodic: no broker and ETENDER_SCHEDULER_INTERVAL > 0) and Celery beat (`etender worker
+--beat`, run_worker) both run exactly that list, each task at its own period. A process with a broker never
+schedules anything itself, so no periodic task runs on two schedulers.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import importlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from contextlib import contextmanager
@@ -38,8 +44,10 @@ log = logging.getLogger(__name__)
 
 app = Celery("etender", set_as_current=False)
 
-# The feature packages' task modules, named (not imported: core is below them) for the worker and the scheduler.
-TASK_MODULES = ["storage.tasks", "tender.tasks"]
+# The feature packages' task modules, named (not imported: core is below them). The one list: the worker
+# includes them, and the periodic tasks they declare are what the in-process scheduler and beat run.
+TASK_MODULES = ["storage.tasks", "audit.tasks", "tender.tasks", "evaluation.committee.tasks"]
+DEADLINE_SECONDS = 5.0  # the deadline tasks' period where ETENDER_SCHEDULER_INTERVAL is 0 (the beat worker)
 app.conf.update(
     task_serializer="json",
     accept_content=["json"],
@@ -57,7 +65,8 @@ _settings: Settings | None = None
 _factory: sessionmaker[Session] | None = None
 _executor: ThreadPoolExecutor | None = None
 _running: set[Future[Any]] = set()
-_periodic: list[tuple[float, Task]] = []
+Period = float | Callable[[Settings], float]  # seconds, or seconds under the process's settings
+_periodic: list[tuple[Period, Task]] = []
 
 
 def configure(settings: Settings) -> None:
@@ -185,54 +194,78 @@ def _root(tx: SessionTransaction) -> SessionTransaction:
     return tx
 
 
-def every(seconds: float, task: Task) -> None:
-    """Run `task()` every `seconds`: on the worker started with --beat in deployment, on a timer thread in each
-    web process otherwise (see start_periodic). Periodic tasks must tolerate running on several processes."""
+def deadline_period(settings: Settings) -> float:
+    """The period of the tasks that act at a deadline (closing bidding, starting openings, confirmations):
+    ETENDER_SCHEDULER_INTERVAL seconds, or DEADLINE_SECONDS where it is 0 (there beat runs them)."""
+    return settings.scheduler_interval if settings.scheduler_interval > 0 else DEADLINE_SECONDS
+
+
+def every(seconds: Period, task: Task) -> None:
+    """Declare `task()` periodic, every `seconds` (a number, or a function of the settings such as
+    deadline_period), from its package's tasks.py. It only declares: schedule() lists it for whichever
+    scheduler the process runs. Periodic tasks take no arguments and are safe to run twice."""
     _periodic.append((seconds, task))
-    app.add_periodic_task(seconds, task.s(), name=task.name)
 
 
-def start_periodic(modules: list[str]) -> Callable[[], None]:
-    """In-process mode: import the task modules (which register their periodic tasks) and send each periodic
-    task at start and then every period from a timer thread. Returns the function that stops the thread. With a
-    broker nothing starts here: `etender worker --beat` sends them."""
+def schedule(settings: Settings, modules: Sequence[str] = TASK_MODULES) -> list[tuple[float, Task]]:
+    """The periodic tasks declared by `modules` (imported here), each with its period under `settings`: the
+    one list that both the in-process scheduler and beat run."""
     for name in modules:
         importlib.import_module(name)
-    if not in_process() or not _periodic:
+    return [(seconds(settings) if callable(seconds) else seconds, task)
+            for seconds, task in _periodic if task.run.__module__ in modules]
+
+
+def beat_schedule(settings: Settings, modules: Sequence[str] = TASK_MODULES) -> dict[str, dict[str, Any]]:
+    """schedule() in the form of Celery's beat_schedule setting. A run not started within its period expires:
+    the next one does the same work, so busy workers do not find a pile of them."""
+    jobs = schedule(settings, modules)
+    return {task.name: {"task": task.name, "schedule": seconds, "options": {"expires": seconds}}
+            for seconds, task in jobs}
+
+
+def start_periodic(modules: Sequence[str] = TASK_MODULES) -> Callable[[], None]:
+    """The in-process scheduler (no broker, ETENDER_SCHEDULER_INTERVAL > 0): run each task of schedule() at
+    start and then every period, each on a thread of its own, so that a slow one (the upload sweep) never
+    holds up another (closing bidding) and none overlaps itself. Returns the function that stops them. With a
+    broker nothing starts here, `etender worker --beat` runs the same list; with ETENDER_SCHEDULER_INTERVAL=0
+    and no broker nothing periodic runs at all (tests)."""
+    jobs = schedule(settings(), modules)
+    if not in_process() or settings().scheduler_interval <= 0 or not jobs:
         return lambda: None
     stop = threading.Event()
 
-    def loop() -> None:
-        due = {task.name: 0.0 for _, task in _periodic}
+    def loop(seconds: float, task: Task) -> None:
         while not stop.is_set():
-            now = time.monotonic()
-            for seconds, task in _periodic:
-                if now >= due[task.name]:
-                    due[task.name] = now + seconds
-                    try:
-                        send(task)
-                    except Exception:  # noqa: BLE001 - keep the timer alive and say why it failed
-                        log.exception("could not send periodic task %s", task.name)
-            stop.wait(max(0.05, min(due.values()) - time.monotonic()))
+            try:
+                task()
+            except Exception:  # noqa: BLE001 - keep the schedule alive and say why it failed
+                log.exception("periodic task %s failed", task.name)
+            stop.wait(seconds)
 
-    thread = threading.Thread(target=loop, name="etender-periodic", daemon=True)
-    thread.start()
+    threads = [threading.Thread(target=loop, args=job, name=f"etender-periodic:{job[1].name}", daemon=True)
+               for job in jobs]
+    for thread in threads:
+        thread.start()
 
     def stop_periodic() -> None:
         stop.set()
-        thread.join(5)
+        until = time.monotonic() + 5  # a task still running after that finishes on its daemon thread
+        for thread in threads:
+            thread.join(max(0.0, until - time.monotonic()))
 
     return stop_periodic
 
 
-def run_worker(settings: Settings, include: list[str], concurrency: int = 2, beat: bool = False) -> None:
-    """`etender worker`: a Celery worker for the task modules in `include` (and the periodic tasks with beat)."""
+def run_worker(settings: Settings, include: Sequence[str] = TASK_MODULES, concurrency: int = 2,
+               beat: bool = False) -> None:
+    """`etender worker`: a Celery worker for the task modules in `include`, and with beat their periodic tasks
+    (schedule(), the list the in-process scheduler runs where there is no broker)."""
     if not settings.broker_url:
         raise RuntimeError("CELERY_BROKER_URL is not set: without a broker tasks run inside the web process")
     configure(settings)
-    app.conf.include = include
-    for name in include:  # registers their periodic tasks for --beat
-        importlib.import_module(name)
+    app.conf.include = list(include)
+    app.conf.beat_schedule = beat_schedule(settings, include)
     argv = ["worker", f"--concurrency={concurrency}", "--loglevel=INFO"]
     beat_args = ["--beat", f"--schedule={settings.data_dir / 'celerybeat-schedule'}"] if beat else []
     app.worker_main(argv + beat_args)

@@ -20,5 +20,5 @@ def sweep_uploads(max_age_seconds: int | None = None) -> int:
     return open_store(settings).sweep_uploads(max_age)
 
 
-# hourly: on the `etender worker --beat` in deployment, on a timer thread in each web process by default
+# hourly: on the `etender worker --beat` with a broker, else on the in-process scheduler (core.tasks)
 tasks.every(SWEEP_EVERY_SECONDS, sweep_uploads)

@@ -560,27 +560,39 @@ def cancel(session: Session, actor: Actor, tender_id: int, reason: str) -> Tende
     return tender
 
 
-def close_due_tenders(session: Session, now: datetime | None = None) -> list[int]:
-    """L34: bidding closes at the deadline by itself. Run by the scheduler every few seconds."""
+def close_due_tenders(session: Session, now: datetime | None = None, *,
+                      start_openings: bool = True) -> list[int]:
+    """L34: bidding closes at the deadline by itself (tender.tasks.close_bidding, every few seconds). The
+    openings start in the same transaction, unless start_openings=False (the task starts them in its own)."""
     now = now or clock.now()
     due = session.scalars(
         select(Tender).where(Tender.status == Status.published, Tender.bid_deadline <= now).with_for_update()
     ).all()
-    from tender.bids import submission as bids
-    from tender.opening import ceremony as opening  # the opening builds on these services
-
     for tender in due:
         _apply(tender, Event.close_bidding)
         record(session, EventTag.tender_bidding_closed, actor=SYSTEM, subject=f"tender:{tender.id}",
                details={"bid_deadline": tender.bid_deadline.isoformat() if tender.bid_deadline else None})
-    # E27: an upload unfinished at the deadline counts as withdrawn; then the opening starts (L34), or the tender
-    # fails with fewer than 3 bids (R44). A tender closed without an opening (a crash between the two) is picked up.
+    if start_openings:
+        start_due_openings(session, now)
+    return [t.id for t in due]
+
+
+def start_due_openings(session: Session, now: datetime | None = None) -> list[int]:
+    """E27: an upload unfinished at the deadline counts as withdrawn; then the opening starts (L34), or the
+    tender fails with fewer than 3 bids (R44). Every closed tender without an opening is picked up (a crash
+    between the two). Returns the tenders whose opening started or that failed."""
+    now = now or clock.now()
+    from tender.bids import submission as bids
+    from tender.opening import ceremony as opening  # the opening builds on these services
+
+    started = []
     stranded = session.scalars(select(Tender).where(Tender.status == Status.bidding_closed).with_for_update()).all()
     for tender in stranded:
         if opening.opening_of(session, tender.id) is None:
             bids.expire_unfinished(session, tender.id, now)
             opening.start(session, tender, now)
-    return [t.id for t in due]
+            started.append(tender.id)
+    return started
 
 
 # ---------------------------------------------------------------- bidders: downloads and registration

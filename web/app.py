@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,8 @@ from core import db as dbmod
 from core import tasks
 from core.errors import DomainError, NotAuthenticated
 from core.settings import Settings, load_settings
-from evaluation.committee import draws as evaluation_draws
+from evaluation.committee import tasks as committee_tasks
 from storage import open_store
-from tender import services as tender_services
-from tender.opening import ceremony as tender_opening
 from web import i18n, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
@@ -113,59 +110,30 @@ def healthz(state: State) -> Response[dict[str, Any]]:
     return Response(out, status_code=200 if ok else 503)
 
 
-async def _every(seconds: float, what: str, tick: Callable[[], None]) -> None:
-    """Run `tick` in a worker thread every `seconds`; a failure is logged and the loop goes on."""
-    while True:
-        try:
-            await anyio.to_thread.run_sync(tick)
-        except Exception:  # noqa: BLE001 - keep the loop alive and say why it failed
-            log.exception("%s failed", what)
-        await asyncio.sleep(seconds)
-
-
-def _sweep_deadlines(app: Litestar) -> None:
-    """In-process scheduler (embedded default): close bidding at each deadline by itself."""
-    factory = app.state.db
-    with dbmod.transaction(factory) as session:
-        tender_services.close_due_tenders(session)
-    with dbmod.transaction(factory) as session:
-        tender_opening.sweep(session)  # crash resume of the opening and the E31 decryption window
-    with dbmod.transaction(factory) as session:
-        evaluation_draws.sweep(session, app.state.channel)  # confirmations timed out, records now public
-
-
 @contextlib.asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
-    settings = app.state.settings
-    loops = [
-        asyncio.create_task(_every(settings.scheduler_interval, "deadline sweep", lambda: _sweep_deadlines(app))),
-        asyncio.create_task(_every(audit_api.CHECKPOINT_INTERVAL, "signing an audit checkpoint",
-                                   lambda: audit_api.sign_if_grown(app.state.db, settings))),
-    ] if settings.scheduler_interval > 0 else []
     try:
         yield
     finally:
-        for task in loops:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         app.state.engine.dispose()
 
 
 @contextlib.asynccontextmanager
 async def _periodic_tasks(app: Litestar) -> AsyncIterator[None]:
-    """In-process mode: periodic background tasks (the upload sweep) on a timer thread; off with the scheduler."""
-    stop = tasks.start_periodic(tasks.TASK_MODULES) if app.state.settings.scheduler_interval > 0 else None
+    """The periodic tasks (core.tasks.schedule): run here by the in-process scheduler without a broker and
+    with ETENDER_SCHEDULER_INTERVAL > 0; with a broker `etender worker --beat` runs them, not this process."""
+    stop = tasks.start_periodic(tasks.TASK_MODULES)
     try:
         yield
     finally:
-        if stop is not None:
-            await anyio.to_thread.run_sync(stop)
+        await anyio.to_thread.run_sync(stop)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     tasks.configure(settings)  # background tasks: Celery with CELERY_BROKER_URL, else threads in this process
+    channel = channel_for(settings.messaging)  # built once: this process's pages and tasks send through it
+    committee_tasks.use_channel(channel)
     engine = dbmod.make_engine(settings.database_url)
     state = State(
         {
@@ -175,7 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db_read": dbmod.read_only_sessionmaker(engine, per_statement=True),
             "blobs": open_store(settings),
             "public_cache": PublicCache(settings.public_cache_seconds),
-            "channel": channel_for(settings.messaging),
+            "channel": channel,
         }
     )
     if settings.session_store.startswith("redis://"):

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import Organisation, User
-from accounts.notifications import Channel, LogChannel, tell
+from accounts.notifications import Channel, tell
 from audit import EventTag, record
 from audit.queries import entries_tagged
 from core import clock
@@ -278,12 +278,11 @@ def request_draw(
     actor: Actor,
     tender_id: int,
     data: DrawInput,
-    channel: Channel | None = None,
+    channel: Channel,
     cap: avoidance.DrawCap = avoidance.DrawCap(),
 ) -> Draw:
     """R46: the committee drawn at random from the pool after the bid deadline. Refused with every problem at once;
     an unfillable quota is refused naming the quota and the shortfall, and then nothing is kept."""
-    channel = channel or LogChannel()
     # the tender row locked: two requests at once cannot both pass the "already drawn" check
     tender = session.scalars(
         select(Tender).where(Tender.id == tender_id).options(selectinload(Tender.lots)).with_for_update(of=Tender)
@@ -432,8 +431,7 @@ def _my_seat(session: Session, actor: Actor, seat_id: int) -> tuple[Seat, Draw]:
     return seat, seat.draw
 
 
-def respond(session: Session, actor: Actor, seat_id: int, accept: bool, channel: Channel | None = None) -> Seat:
-    channel = channel or LogChannel()
+def respond(session: Session, actor: Actor, seat_id: int, accept: bool, channel: Channel) -> Seat:
     seat, draw_row = _my_seat(session, actor, seat_id)
     now = clock.now()
     if seat.status != SeatStatus.notified:
@@ -450,9 +448,8 @@ def respond(session: Session, actor: Actor, seat_id: int, accept: bool, channel:
     return seat
 
 
-def declare_conflict(session: Session, actor: Actor, seat_id: int, note: str, channel: Channel | None = None) -> Seat:
+def declare_conflict(session: Session, actor: Actor, seat_id: int, note: str, channel: Channel) -> Seat:
     """R46, R48: an expert who finds a conflict at check-in steps down and is replaced by the same random draw."""
-    channel = channel or LogChannel()
     seat, draw_row = _my_seat(session, actor, seat_id)
     if seat.status not in (SeatStatus.notified, SeatStatus.confirmed):
         raise Conflict.one("seat_not_held", N_("You do not hold this seat (it is %(status)s)."), status=seat.status)
@@ -477,9 +474,8 @@ def _vacate(session: Session, channel: Channel, draw_row: Draw, seat: Seat, stat
     _call_substitute(session, channel, draw_row, seat, now)
 
 
-def sweep_timeouts(session: Session, channel: Channel | None = None, now: datetime | None = None) -> list[int]:
+def sweep_timeouts(session: Session, channel: Channel, now: datetime | None = None) -> list[int]:
     """Seats not answered in time go to the next substitute. Safe to run twice: a swept seat is no longer notified."""
-    channel = channel or LogChannel()
     now = now or clock.now()
     due = list(session.scalars(
         select(Seat).where(Seat.status == SeatStatus.notified, Seat.respond_by < now).order_by(Seat.id).with_for_update()
@@ -647,7 +643,7 @@ def public_record(session: Session, draw_id: int, publish: bool = True) -> dict[
     return publish_record(session, draw_row)
 
 
-def sweep(session: Session, channel: Channel | None = None) -> None:
+def sweep(session: Session, channel: Channel) -> None:
     sweep_timeouts(session, channel)
     publish_due_records(session)
 

@@ -202,12 +202,59 @@ def test_periodic_tasks_run_in_process_at_start_and_stop(task_settings):
     finally:
         stop()
     assert any(task.name == "storage.sweep_uploads" for _, task in tasks._periodic)
-    assert tasks.app.conf.beat_schedule["storage.sweep_uploads"]["schedule"] == 3600.0  # for `worker --beat`
+    beat = tasks.beat_schedule(task_settings, ["storage.tasks"])  # for `worker --beat`
+    assert beat["storage.sweep_uploads"]["schedule"] == 3600.0
 
 
 def test_periodic_tasks_are_left_to_beat_with_a_broker(task_settings):
     tasks.configure(replace(task_settings, broker_url=REDIS_URL))
     store, upload = abandoned_upload(task_settings)
+    stop = tasks.start_periodic(["storage.tasks"])
+    stop()
+    assert store.parts(upload)  # nothing ran here
+
+
+PERIODS = {  # the one list, with each task's period under ETENDER_SCHEDULER_INTERVAL=1
+    "storage.sweep_uploads": 3600.0,
+    "audit.sign_checkpoint": 2.0,
+    "tender.close_bidding": 1.0,
+    "tender.start_openings": 1.0,
+    "tender.sweep_openings": 1.0,
+    "evaluation.sweep_confirmations": 1.0,
+    "evaluation.publish_draw_records": 1.0,
+}
+
+
+def test_the_in_process_scheduler_and_beat_run_the_same_list(db, settings):
+    from accounts.notifications import LogChannel
+    from evaluation.committee import tasks as committee_tasks
+
+    embedded = replace(settings, scheduler_interval=1.0)
+    beat = tasks.beat_schedule(embedded)
+    assert {name: entry["schedule"] for name, entry in beat.items()} == PERIODS
+    assert all(entry["task"] == name for name, entry in beat.items())
+    assert {task.name: seconds for seconds, task in tasks.schedule(embedded)} == PERIODS
+    # ETENDER_SCHEDULER_INTERVAL=0 on the beat worker: the deadline tasks every DEADLINE_SECONDS
+    idle = tasks.beat_schedule(replace(settings, scheduler_interval=0))
+    assert idle["tender.close_bidding"]["schedule"] == tasks.DEADLINE_SECONDS
+    assert idle.keys() == beat.keys()
+
+    tasks.configure(embedded)
+    committee_tasks.use_channel(LogChannel())
+    stop = tasks.start_periodic()
+    try:
+        running = {t.name.removeprefix("etender-periodic:") for t in threading.enumerate()
+                   if t.name.startswith("etender-periodic:")}
+    finally:
+        stop()
+        tasks.configure(replace(embedded, broker_url=""))
+    assert running == beat.keys()  # one thread per task of the same list
+    assert not [t for t in threading.enumerate() if t.name.startswith("etender-periodic:")]
+
+
+def test_no_scheduler_runs_in_process_with_the_interval_at_zero(task_settings):
+    store, upload = abandoned_upload(task_settings)
+    tasks.configure(replace(task_settings, scheduler_interval=0))
     stop = tasks.start_periodic(["storage.tasks"])
     stop()
     assert store.parts(upload)  # nothing ran here

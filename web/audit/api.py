@@ -1,7 +1,7 @@
 """The public audit API under /api/v1/audit (read-only, anonymous allowed): the latest signed checkpoint, the
 verifier key, every checkpoint, entries, RFC 9162 inclusion and consistency proofs, and the live stream
-(server-sent events, resumable with Last-Event-ID). docs/audit-log.md describes the formats. Also the
-in-process checkpoint signer (a new signed checkpoint every few seconds while the log grows)."""
+(server-sent events, resumable with Last-Event-ID). docs/audit-log.md describes the formats. The periodic
+signer (a new signed checkpoint every few seconds while the log grows) is audit.tasks.sign_checkpoint."""
 
 from __future__ import annotations
 
@@ -21,13 +21,11 @@ from sqlalchemy.orm import Session
 
 from audit import CHECKPOINT_STALE_AFTER, SignedCheckpoint, feed, sign_checkpoint
 from audit.queries import checkpoints_after, latest_checkpoint
-from core import db as dbmod
 from core.settings import Settings
 from core.signing import signing_key, verifier_keys
 
 log = logging.getLogger("etender.audit")
 TAG = "Audit log"
-CHECKPOINT_INTERVAL = 2.0  # seconds between the background signer's looks at the log
 STREAM_POLL = 0.5  # seconds between the live stream's looks at the log
 STREAM_RETRY_MS = 2000
 
@@ -154,11 +152,3 @@ audit_v1 = Router(
 
 ROUTES = [audit_v1]
 
-
-# ---------------------------------------------------------------- the background signer
-
-
-def sign_if_grown(factory: Any, settings: Settings) -> None:
-    """One look of the background signer (web/app.py runs it every CHECKPOINT_INTERVAL seconds)."""
-    with dbmod.transaction(factory) as session:
-        _sign(session, settings)

@@ -77,16 +77,16 @@ def test_the_draw_is_refused_before_the_bid_deadline(db, make, blobs):
     w = published_tender(db, make, blobs)
     data = draws.DrawInput(committee_size=5, quotas=[("A", 5)], evaluation_date=date.today() + timedelta(days=30))
     with pytest.raises(Conflict) as e:
-        draws.request_draw(db, w.agency, w.tender.id, data)
+        draws.request_draw(db, w.agency, w.tender.id, data, LogChannel())
     assert code_of(e) == "draw_not_open"
 
 
 def test_only_the_tenders_agency_requests_the_draw(w):
     data = draws.DrawInput(committee_size=5, quotas=[("A", 3), ("B", 2)], evaluation_date=w.eval_day)
     with pytest.raises(Forbidden):
-        draws.request_draw(w.db, w.other_agency, w.tender.id, data)
+        draws.request_draw(w.db, w.other_agency, w.tender.id, data, w.channel)
     with pytest.raises(Forbidden):
-        draws.request_draw(w.db, w.purchaser, w.tender.id, data)
+        draws.request_draw(w.db, w.purchaser, w.tender.id, data, w.channel)
 
 
 def test_a_second_draw_for_the_same_tender_is_refused(w):
