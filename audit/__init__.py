@@ -10,5 +10,6 @@ from audit.events import EventTag
 from audit.log import disclose, disclose_where, record
 
 __all__ = [
-    "CHECKPOINT_STALE_AFTER", "EventTag", "SignedCheckpoint", "disclose", "disclose_where", "record", "sign_checkpoint",
+    "CHECKPOINT_STALE_AFTER", "EventTag", "SignedCheckpoint", "disclose", "disclose_where", "record",
+    "sign_checkpoint",
 ]

@@ -94,7 +94,8 @@ def same_address_bids(session: Session, since: datetime) -> list[Alert]:
         if not ip or bidder is None:
             continue
         lot = (part.details or {}).get("lot", (part.data or {}).get("lot"))
-        groups[(part.subject, lot, ip)][bidder] = (part.index, part.time)  # the newest bid of each bidder counts
+        # the newest bid of each bidder counts
+        groups[(part.subject, lot, ip)][bidder] = (part.index, part.time)
     out = []
     for (subject, lot, _ip), bidders in groups.items():
         if len(bidders) >= 2:

@@ -1,5 +1,5 @@
-"""design.md: web -> marketplace, evaluation -> tender -> audit, storage -> core; only web imports Litestar; audit's
-tables (audit.log, audit.tree, audit.checkpoints) are private to it."""
+"""design.md: web -> marketplace, evaluation -> tender -> audit, storage -> core; only web imports Litestar;
+audit's tables (audit.log, audit.tree, audit.checkpoints) are private to it."""
 
 import subprocess
 import sys

@@ -1,5 +1,5 @@
-"""audit.queries: the read-only view of the log for the other packages (the supervisor's trail, tagged entries,
-confidential parts for server-side rules, signed checkpoints as plain values)."""
+"""audit.queries: the read-only view of the log for the other packages (the supervisor's trail, tagged
+entries, confidential parts for server-side rules, signed checkpoints as plain values)."""
 
 from datetime import timedelta
 
@@ -80,7 +80,8 @@ def test_entries_tagged_by_subject_and_time(db, actors):
     tags = [EventTag.tender_created, EventTag.tender_published]
     assert [(e.tag, e.subject) for e in entries_tagged(db, tags)] == [
         ("tender.created", "tender:1"), ("tender.published", "tender:1"), ("tender.created", "tender:2")]
-    assert [e.tag for e in entries_tagged(db, tags, subject="tender:1")] == ["tender.created", "tender.published"]
+    by_subject = entries_tagged(db, tags, subject="tender:1")
+    assert [e.tag for e in by_subject] == ["tender.created", "tender.published"]
     assert [e.subject for e in entries_tagged(db, [EventTag.tender_created], limit=1)] == ["tender:1"]
     assert [(e.tag, e.subject) for e in entries_tagged(db, tags, since=since)] == [
         ("tender.published", "tender:1"), ("tender.created", "tender:2")]
@@ -90,7 +91,8 @@ def test_entries_tagged_by_subject_and_time(db, actors):
 def test_confidential_parts_only_of_entries_that_have_them(db, actors):
     bidder = actors["bidder"]
     since = clock.now() - timedelta(minutes=1)
-    record(db, EventTag.bid_submitted, actor=bidder, subject="tender:1", details={"lot": 3}, conceal_actor=True)
+    record(db, EventTag.bid_submitted, actor=bidder, subject="tender:1", details={"lot": 3},
+           conceal_actor=True)
     record(db, EventTag.bid_submitted, actor=SYSTEM, subject="tender:1", details={"lot": 4})
     record(db, EventTag.tender_registered, actor=bidder, subject="tender:1", confidential={"organisation": 1})
     db.commit()
@@ -100,7 +102,8 @@ def test_confidential_parts_only_of_entries_that_have_them(db, actors):
     assert part.subject == "tender:1" and part.details["lot"] == 3 and "confidential_digest" in part.details
     assert part.data["actor"] == {"user_id": bidder.user_id, "username": bidder.username,
                                   "organisation": bidder.organisation_id, "ip": bidder.ip}
-    assert confidential_parts(db, EventTag.bid_submitted.value, since=clock.now() + timedelta(minutes=1), limit=10) == []
+    later = clock.now() + timedelta(minutes=1)
+    assert confidential_parts(db, EventTag.bid_submitted.value, since=later, limit=10) == []
 
 
 def test_checkpoints_as_plain_values(db, actors, settings):
