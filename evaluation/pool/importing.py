@@ -12,13 +12,16 @@ import csv
 import gc
 import hashlib
 import io
+import marshal
+import subprocess
+import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
@@ -29,11 +32,11 @@ from core.db import Base
 from core.errors import N_, ValidationFailed
 from core.identity import Actor
 from evaluation.pool import experts as pool
-from evaluation.pool import rules
+from evaluation.pool import rules, xlsx_reader
 from evaluation.pool.models import Expert, ExpertEmployment, ExpertSpecialty
 
 CHUNK = 2000
-MAX_UNZIPPED = 1024 * 1024 * 1024  # an .xlsx of 100,000 experts unpacks to about 60 MB
+MAX_UNZIPPED = 1024 * 1024 * 1024  # an .xlsx of 100,000 experts unpacks to about 65 MB
 MAX_REPORTED = 2000  # problems kept in the report; the counts are always complete
 
 
@@ -134,95 +137,55 @@ def _csv_rows(data: bytes) -> tuple[Iterator[list[Any]], str]:
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), encoding
 
 
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_XLSX_READER = Path(__file__).with_name("xlsx_reader.py")
 
 
-def _column_index(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if not ch.isalpha():
-            break
-        n = n * 26 + ord(ch.upper()) - 64
-    return n - 1
+def _xlsx_too_large() -> FileRefused:
+    return FileRefused.one(
+        "xlsx_too_large", N_("The Excel file unpacks to more than %(mb)s MB; split it into several files."),
+        "file", mb=MAX_UNZIPPED // (1024 * 1024),
+    )
 
 
-def _xlsx_fast(data: bytes) -> list[list[Any]]:
-    """The first worksheet's rows, read straight from the workbook's XML (ECMA-376) with the standard library:
-    several times faster than openpyxl on 100,000 rows. Gaps (rows or cells Excel does not store) come back
-    empty, so that row numbers are the sheet's."""
-    book = zipfile.ZipFile(io.BytesIO(data))
-    # ElementTree resolves no external entities, and expat 2.4+ refuses entity expansion attacks; what is left
-    # is a zip bomb, refused here by the declared sizes (openpyxl, the fallback, has the same exposure).
-    if sum(info.file_size for info in book.infolist()) > MAX_UNZIPPED:
-        raise FileRefused.one("xlsx_too_large", N_("The Excel file unpacks to more than %(mb)s MB; split it into several files."), "file",
-                              mb=MAX_UNZIPPED // (1024 * 1024))
-    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))  # noqa: S314 - see above
-    first = workbook.find(f"{_NS}sheets/{_NS}sheet")
-    if first is None:
-        raise ValueError("no worksheet")
-    rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
-    target = next(r.get("Target", "") for r in rels if r.get("Id") == first.get(_REL))
-    path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    shared: list[str] = []
-    if "xl/sharedStrings.xml" in book.namelist():
-        for _, el in ElementTree.iterparse(book.open("xl/sharedStrings.xml")):  # noqa: S314
-            if el.tag == f"{_NS}si":
-                # plain text is one <t>; rich text is runs <r><t>; phonetic guides (<rPh>) are not the value
-                plain = el.find(f"{_NS}t")
-                shared.append(plain.text or "" if plain is not None else "".join(t.text or "" for t in el.findall(f"{_NS}r/{_NS}t")))
-                el.clear()
-    rows: list[list[Any]] = []
-    for _, el in ElementTree.iterparse(book.open(path)):  # noqa: S314
-        if el.tag != f"{_NS}row":
-            continue
-        number = int(el.get("r") or len(rows) + 1)
-        while len(rows) < number - 1:
-            rows.append([])
-        values: list[Any] = []
-        for cell in el.findall(f"{_NS}c"):
-            ref = cell.get("r")
-            index = _column_index(ref) if ref else len(values)
-            while len(values) < index:
-                values.append(None)
-            kind = cell.get("t")
-            v = cell.find(f"{_NS}v")
-            value: Any
-            if kind == "inlineStr":
-                value = "".join(t.text or "" for t in cell.iter(f"{_NS}t"))
-            elif v is None or v.text is None:
-                value = None
-            elif kind == "s":
-                value = shared[int(v.text)]
-            elif kind in ("str", "e"):
-                value = v.text
-            elif kind == "b":
-                value = v.text == "1"
-            else:
-                number_text = v.text
-                value = float(number_text) if any(c in number_text for c in ".eE") else int(number_text)
-            values.append(value)
-        rows.append(values)
-        el.clear()
-    return rows
+def _xlsx_unreadable() -> FileRefused:
+    return FileRefused.one("xlsx_unreadable", N_(
+        "The Excel file could not be read. Save it again as .xlsx (Excel 2007 or later) and upload it again.",
+    ), "file")
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+    """The first worksheet's rows, read by python-calamine in a child process (evaluation/pool/xlsx_reader.py says
+    why, and what the rows hold). Gaps (rows or cells Excel does not store) come back empty, so that row
+    numbers are the sheet's."""
     try:
-        yield from _xlsx_fast(data)
-        return
-    except (KeyError, ValueError, IndexError, StopIteration, ElementTree.ParseError, zipfile.BadZipFile):
-        pass  # an unusual workbook: openpyxl reads what the fast path does not
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:  # noqa: BLE001 - any unreadable workbook is the same refusal to the person
-        raise FileRefused.one("xlsx_unreadable", N_("The Excel file could not be read. Save it again as .xlsx (Excel 2007 or later) and upload it again."), "file") from e
-    sheet = book.worksheets[0]
-    for values in sheet.iter_rows(values_only=True):
-        yield list(values)
-    book.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            unpacked = sum(info.file_size for info in book.infolist())
+            workbook = "xl/workbook.xml" in book.namelist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as e:
+        raise _xlsx_unreadable() from e
+    # A zip bomb is refused by the declared sizes (the zip readers, Python's and calamine's, stop at them);
+    # calamine's XML reader resolves no entities of a DTD. A sheet whose grid is too large for memory ends the
+    # child process, not this one.
+    if unpacked > MAX_UNZIPPED:
+        raise _xlsx_too_large()
+    if not workbook:
+        raise _xlsx_unreadable()  # another zip (.ods, .xlsb, .docx): calamine would read the first two
+    with tempfile.TemporaryFile() as errors:
+        done = subprocess.run(  # noqa: S603 - this package's own script, run by this interpreter
+            [sys.executable, "-P", str(_XLSX_READER)], input=data, stdout=subprocess.PIPE, stderr=errors,
+            check=False,
+        )
+        errors.seek(0)
+        said = errors.read()
+    if done.returncode == xlsx_reader.TOO_LARGE or (done.returncode < 0 and b"memory allocation" in said):
+        raise _xlsx_too_large()
+    if done.returncode != xlsx_reader.OK:
+        raise _xlsx_unreadable()
+    out = io.BytesIO(done.stdout)
+    rows: list[list[Any]] = []
+    while out.tell() < len(done.stdout):
+        rows.append(marshal.load(out))  # noqa: S302 - written by the child above, from values it built
+    return iter(rows)
 
 
 def read_rows(filename: str, data: bytes) -> tuple[Iterator[list[Any]], str]:

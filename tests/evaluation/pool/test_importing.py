@@ -2,8 +2,10 @@
 column and what to fix; idempotent on the identity number; the `etender experts import` command."""
 
 import csv
+import datetime as dt
 import io
 import random
+import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -197,9 +199,219 @@ def test_excel_row_numbers_are_the_sheets_even_with_blank_rows_and_rich_text(db,
     out = io.BytesIO()
     book.save(out)
     data = out.getvalue()
-    rows = importing._xlsx_fast(data)
+    rows = list(importing.read_rows("experts.xlsx", data)[0])
     assert rows[0] == [] and rows[1][:2] == ["姓名", "身份证号"] and rows[5][0] == "欧阳晓明"
     report = importing.import_experts(db, admin, "experts.xlsx", data)
     assert (report.created, report.bad_rows) == (2, 1)
     assert [(p.row, p.column, p.code) for p in report.problems] == [(5, "从业年限", "years_too_few")]
     assert db.scalar(select(Expert.name).where(Expert.id_number == rid(3))) == "欧阳晓明"
+
+
+# ---------------------------------------------------------------- reading .xlsx as the previous reader did
+# The previous reader parsed the sheet's XML with ElementTree; python-calamine reads it now. These pin what
+# the importer saw before, where calamine on its own would give something else.
+
+
+def xlsx(fill, **patches: str) -> bytes:
+    """A workbook written by openpyxl; `patches` replace text in the first sheet's XML (a stored form openpyxl
+    does not write), as old=new pairs keyed by a label."""
+    book = Workbook()
+    fill(book)
+    out = io.BytesIO()
+    book.save(out)
+    if not patches:
+        return out.getvalue()
+    source = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    patched = io.BytesIO()
+    with zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                xml = content.decode()
+                for old_new in patches.values():
+                    old, new = old_new.split("=>")
+                    assert old in xml, old
+                    xml = xml.replace(old, new)
+                content = xml.encode()
+            target.writestr(info, content)
+    return patched.getvalue()
+
+
+def rows_of(data: bytes) -> list[list]:
+    rows, kind = importing.read_rows("experts.xlsx", data)
+    assert kind == "xlsx"
+    return list(rows)
+
+
+def test_xlsx_numbers_booleans_and_dates_read_as_stored():
+    def fill(book):
+        s = book.active
+        s.append(["int", 12, -7, 0, 13812345678, 1.5, 0.1 + 0.2, 3.30106198001012e17, True, False])
+        s.append([dt.date(2020, 1, 1), dt.datetime(2020, 1, 1, 12, 30), dt.time(12, 30),
+                  dt.timedelta(hours=36)])
+        for col, (value, fmt) in enumerate([
+            (43831, "yyyy-mm-dd"), (13812345678, "yyyy-mm-dd"), (12, "0.00%"), (12, "@"), (59, "yyyy-mm-dd"),
+            (61, "yyyy-mm-dd"), (43831.123456789, "yyyy-mm-dd hh:mm:ss"), (-1, "yyyy-mm-dd"), (-0.5, "hh:mm"),
+            (0.25, "hh:mm"), (1.5, "[h]:mm"),
+        ], start=1):
+            s.cell(row=3, column=col, value=value).number_format = fmt
+
+    # whole numbers as int, others as float; a date or time as its serial number whatever the cell's format
+    assert rows_of(xlsx(fill)) == [
+        ["int", 12, -7, 0, 13812345678, 1.5, 0.3, 3.30106198001012e17, True, False],
+        [43831, 43831.52083333334, 0.5208333333333334, 1.5],
+        [43831, 13812345678, 12, 12, 59, 61, 43831.123456789, -1, -0.5, 0.25, 1.5],
+    ]
+
+
+def test_xlsx_whole_dates_read_as_serial_numbers_from_what_calamine_makes_of_them():
+    # whole numbers only: the sheet's XML is not read again, the serial numbers come from calamine's dates
+    def fill(book):
+        s = book.active
+        s.append([dt.date(2020, 1, 1), dt.date(1900, 1, 1), 12, 13812345678, dt.time(0, 0)])
+        for col, value in enumerate([43831, 1, 59, 61, 2958465, 2958466, 13812345678, 0], start=1):
+            s.cell(row=2, column=col, value=value).number_format = "yyyy-mm-dd"
+
+    rows = rows_of(xlsx(fill))
+    assert rows == [[43831, 1, 12, 13812345678, 0], [43831, 1, 59, 61, 2958465, 2958466, 13812345678, 0]]
+    assert all(type(v) is int for row in rows for v in row)
+
+
+def test_xlsx_dates_of_a_1904_workbook_are_its_own_serial_numbers():
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    def fill(book):
+        book.epoch = CALENDAR_MAC_1904
+        book.active.append([dt.date(2024, 1, 2), 7])
+
+    data = xlsx(fill)
+    assert b"date1904" in zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml")
+    assert rows_of(data) == [[43831, 7]]
+
+
+def test_xlsx_an_integer_stored_with_all_its_digits_keeps_them(db, admin):
+    # Excel and openpyxl store a number as a double (15 to 17 digits); some writers store a 64-bit integer as
+    # it is. An identity number so stored is still refused as a number, and shown with the digits in the file.
+    number = rid(1)[:17] + "1"
+
+    def fill(book):
+        book.active.append(HEADER)
+        book.active.append(good(1, 身份证号="ID-HERE"))
+
+    stored = f'<c r="B2"><v>{number}</v></c>'
+    data = xlsx(fill, id=f'<c r="B2" t="inlineStr"><is><t>ID-HERE</t></is></c>=>{stored}')
+    assert rows_of(data)[1][1] == int(number)
+    report = importing.import_experts(db, admin, "experts.xlsx", data)
+    (p,) = report.problems
+    assert (p.row, p.code, p.value) == (2, "id_number_as_number", number)
+
+
+def test_xlsx_error_values_are_read_as_their_text(db, admin):
+    # calamine returns an error cell (#N/A from a VLOOKUP) as empty; the previous reader gave its text, so
+    # that a phone number that is #N/A is a bad phone number, not a missing one
+    def fill(book):
+        book.active.append(HEADER)
+        book.active.append(good(1, 手机号码="#N/A"))
+        book.active.append(good(2))
+
+    data = xlsx(fill)
+    assert b't="e"' in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert rows_of(data)[1][9] == "#N/A"
+    report = importing.import_experts(db, admin, "experts.xlsx", data)
+    assert (report.created, report.bad_rows) == (1, 1)
+    assert {(p.row, p.column, p.value) for p in report.problems} == {(2, "手机号码", "#N/A")}
+
+
+def test_xlsx_blank_leading_rows_and_columns_keep_their_places():
+    def fill(book):
+        s = book.active
+        s["C3"] = "x"
+        s["E5"] = 1
+        s["B4"].number_format = "@"  # a cell stored without a value
+
+    # (the previous reader also kept the cell stored without a value, as None: [None, None] for row 4)
+    assert rows_of(xlsx(fill)) == [[], [], [None, None, "x"], [], [None, None, None, None, 1]]
+
+
+def test_xlsx_the_first_sheet_is_read_not_the_active_or_a_visible_one():
+    def fill(book):
+        book.active.title = "hidden"
+        book.active.append(["first"])
+        book.active.sheet_state = "hidden"
+        book.create_sheet("shown").append(["second"])
+        book.create_sheet("before", 0).append(["really first"])
+        book.active = 2
+
+    assert rows_of(xlsx(fill)) == [["really first"]]
+
+
+XL_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def test_xlsx_shared_strings_cells_without_references_and_formulas():
+    def fill(book):
+        book.active["A1"] = "placeholder"
+
+    sheet = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c>'
+        '<c r="D1" t="str"><f>A1</f><v>cached</v></c><c r="E1"><f>1+1</f></c></row>'
+        '<row><c><v>2</v></c><c t="inlineStr"><is><t>b</t></is></c></row>'
+        '<row r="4"><c r="B4"><v>4</v></c><c><v>5</v></c></row>'
+    )
+    placeholder = '<row r="1"><c r="A1" t="inlineStr"><is><t>placeholder</t></is></c></row>'
+    data = xlsx(fill, data=f"{placeholder}=>{sheet}")
+    shared = (f'<sst {XL_NS}><si><t>plain</t></si><si><r><t>ri</t></r><r><rPr><b/></rPr><t>ch</t></r></si>'
+              '<si><t>base</t><rPh sb="0" eb="1"><t>PH</t></rPh></si></sst>')
+    out = io.BytesIO()
+    relation = (b'<Relationship Id="rIdS" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+                b'officeDocument/2006/relationships/sharedStrings"/></Relationships>')
+    source = zipfile.ZipFile(io.BytesIO(data))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(b"</Relationships>", relation)
+            target.writestr(info, content)
+        target.writestr("xl/sharedStrings.xml", shared)
+    # E1 (a formula without its value) was None at the end of row 1; rows end with their last value now
+    assert rows_of(out.getvalue()) == [["plain", "rich", "base", "cached"], [2, "b"], [], [None, 4, 5]]
+
+
+def test_xlsx_a_grid_too_large_for_memory_is_refused_and_this_process_goes_on(db, admin):
+    # calamine would allocate the whole grid from A1 to XFD1048576 (550 GB) and abort; the child process that
+    # reads the file ends instead, and the file is refused as too large
+    def fill(book):
+        book.active["A1"] = "姓名"
+        book.active["XFD1048576"] = 1
+
+    with pytest.raises(FileRefused) as e:
+        importing.import_experts(db, admin, "experts.xlsx", xlsx(fill))
+    assert e.value.problems[0].code == "xlsx_too_large"
+
+
+def test_xlsx_files_that_are_not_workbooks_are_refused_as_unreadable(db, admin):
+    book = io.BytesIO()
+    with zipfile.ZipFile(book, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    template = importing.template_xlsx()
+    broken = bytearray(template)
+    start = broken.index(b"xl/worksheets/sheet1.xml") + 60
+    broken[start : start + 200] = bytes(200)
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100  # an old .xls (or an encrypted .xlsx)
+    truncated = template[: len(template) // 2]
+    not_zip = b"PK\x03\x04 not a zip"
+    for data in (csv_bytes([good(1)]), not_zip, truncated, book.getvalue(), ole, bytes(broken)):
+        with pytest.raises(FileRefused) as e:
+            importing.import_experts(db, admin, "experts.xlsx", data)
+        assert e.value.problems[0].code == "xlsx_unreadable", data[:20]
+
+
+def test_xlsx_escapes_and_phonetic_guides_read_as_excel_means_them():
+    # Where the previous reader was wrong (and disagreed with openpyxl, its own fallback): _x000D_ is how
+    # Excel stores a carriage return; a phonetic guide (rPh) is not part of the text, shared or inline.
+    def fill(book):
+        book.active.append(["a_x000D_b", "placeholder"])
+
+    data = xlsx(fill, rph="<t>placeholder</t>=><t>x</t><rPh sb=\"0\" eb=\"1\"><t>P</t></rPh>")
+    assert rows_of(data) == [["a\rb", "x"]]
