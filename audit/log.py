@@ -138,7 +138,9 @@ def locked_head(session: Session) -> AuditHead:
     write_pending(session)
     _lock_head(session.connection())
     # populate_existing: what the row holds now that it is locked, not what the identity map remembers
-    return session.execute(select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)).scalar_one()
+    return session.execute(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 _SELECT_HEAD = select(AuditHead.size, AuditHead.frontier).where(AuditHead.id == 1).with_for_update()
@@ -150,7 +152,9 @@ def _lock_head(conn: Connection) -> tuple[int, bytes]:
     row = conn.execute(_SELECT_HEAD).first()
     if row is None:
         ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(ins(AuditHead).values(id=1, size=0, frontier=b"").on_conflict_do_nothing(index_elements=["id"]))
+        conn.execute(
+            ins(AuditHead).values(id=1, size=0, frontier=b"").on_conflict_do_nothing(index_elements=["id"])
+        )
         row = conn.execute(_SELECT_HEAD).one()
     return row[0], bytes(row[1] or b"")
 
@@ -163,7 +167,9 @@ class _Head:
 
     __slots__ = ("confidential", "connection", "dirty", "entries", "frontier", "nodes", "size", "transaction")
 
-    def __init__(self, transaction: SessionTransaction | None, connection: Connection, size: int, frontier: list[bytes]):
+    def __init__(
+        self, transaction: SessionTransaction | None, connection: Connection, size: int, frontier: list[bytes]
+    ):
         self.transaction, self.connection, self.size, self.frontier = transaction, connection, size, frontier
         self.entries: list[dict[str, Any]] = []
         self.confidential: list[dict[str, Any]] = []
@@ -176,12 +182,22 @@ def _head_for_append(session: Session) -> _Head:
     # so an append undone with its savepoint leaves no gap and no stale tree edge behind.
     held: _Head | None = session.info.get("audit_head")
     transaction = session.get_nested_transaction() or session.get_transaction()
-    if held is not None and transaction is not None and held.transaction is transaction and transaction.is_active:
+    if (
+        held is not None
+        and transaction is not None
+        and held.transaction is transaction
+        and transaction.is_active
+    ):
         return held
     write_pending(session)
     conn = session.connection()
     size, frontier = _lock_head(conn)
-    held = _Head(session.get_nested_transaction() or session.get_transaction(), conn, size, tree.split_frontier(frontier))
+    held = _Head(
+        session.get_nested_transaction() or session.get_transaction(),
+        conn,
+        size,
+        tree.split_frontier(frontier),
+    )
     session.info["audit_head"] = held
     return held
 
@@ -207,12 +223,16 @@ def write_pending(session: Session) -> None:
 
 
 @event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:  # the transaction or a savepoint commits (a savepoint: before RELEASE)
+def _before_commit(
+    session: Session,
+) -> None:  # the transaction or a savepoint commits (a savepoint: before RELEASE)
     write_pending(session)
 
 
 @event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:  # what the ORM writes may refer to entries
+def _before_flush(
+    session: Session, flush_context: Any, instances: Any
+) -> None:  # what the ORM writes may refer to entries
     write_pending(session)
 
 
@@ -238,10 +258,16 @@ def _before_session_statement(orm_execute_state: ORMExecuteState) -> None:  # qu
     write_pending(orm_execute_state.session)
 
 
-INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__)).values(details=bindparam("details", type_=_CanonicalJSON()))
+INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__)).values(
+    details=bindparam("details", type_=_CanonicalJSON())
+)
 _INSERT_NODE = insert(cast(Table, tree.AuditNode.__table__))
 _INSERT_CONFIDENTIAL = insert(cast(Table, AuditConfidential.__table__))
-_UPDATE_HEAD = update(cast(Table, AuditHead.__table__)).where(AuditHead.id == 1).values(size=bindparam("size"), frontier=bindparam("frontier"))
+_UPDATE_HEAD = (
+    update(cast(Table, AuditHead.__table__))
+    .where(AuditHead.id == 1)
+    .values(size=bindparam("size"), frontier=bindparam("frontier"))
+)
 
 
 def record(
@@ -265,7 +291,12 @@ def record(
     if conceal_actor:
         confidential = {
             **(confidential or {}),
-            "actor": {"user_id": actor.user_id, "username": actor.username, "organisation": actor.organisation_id, "ip": actor.ip},
+            "actor": {
+                "user_id": actor.user_id,
+                "username": actor.username,
+                "organisation": actor.organisation_id,
+                "ip": actor.ip,
+            },
         }
         actor = Actor(user_id=None, username=CONCEALED, role=actor.role, organisation_id=None, ip=CONCEALED)
     if confidential is not None:
@@ -289,15 +320,28 @@ def record(
     }
     entry_bytes = canonical(doc)
     values = {
-        "index": index, "time": now, "tag": tag.value, "actor_user_id": actor.user_id, "actor": doc["actor"], "role": actor.role,
-        "organisation_id": actor.organisation_id, "ip": actor.ip, "subject": subject, "details": details,
-        "details_digest": doc["details_digest"], "entry_bytes": entry_bytes,
+        "index": index,
+        "time": now,
+        "tag": tag.value,
+        "actor_user_id": actor.user_id,
+        "actor": doc["actor"],
+        "role": actor.role,
+        "organisation_id": actor.organisation_id,
+        "ip": actor.ip,
+        "subject": subject,
+        "details": details,
+        "details_digest": doc["details_digest"],
+        "entry_bytes": entry_bytes,
     }
     # In memory only: the rows are written when they are needed (write_pending), at the latest before commit.
     head.entries.append({**values, "details": details_text.decode()})
     if confidential is not None:
-        head.confidential.append({"entry_index": index, "salt": salt, "data": confidential, "disclosed_at": None})
-    head.nodes.extend({"key": k, "hash": h} for k, h in tree.extend(head.frontier, index, leaf_hash(entry_bytes)))
+        head.confidential.append(
+            {"entry_index": index, "salt": salt, "data": confidential, "disclosed_at": None}
+        )
+    head.nodes.extend(
+        {"key": k, "hash": h} for k, h in tree.extend(head.frontier, index, leaf_hash(entry_bytes))
+    )
     head.size = index + 1
     head.dirty = True
     # The caller gets the entry as a persistent object of its session, without loading it back.
@@ -313,9 +357,17 @@ def disclose(session: Session, entry_index: int, actor: Actor) -> AuditConfident
     result is final); this records who disclosed what, and when."""
     secret = session.get(AuditConfidential, entry_index, with_for_update=True)
     if secret is None:
-        raise NotFound.one("audit_no_confidential_details", N_("Audit entry %(index)s has no confidential details."), index=entry_index)
+        raise NotFound.one(
+            "audit_no_confidential_details",
+            N_("Audit entry %(index)s has no confidential details."),
+            index=entry_index,
+        )
     if secret.disclosed_at is not None:
-        raise Conflict.one("audit_already_disclosed", N_("The details of audit entry %(index)s were already disclosed."), index=entry_index)
+        raise Conflict.one(
+            "audit_already_disclosed",
+            N_("The details of audit entry %(index)s were already disclosed."),
+            index=entry_index,
+        )
     secret.disclosed_at = clock.now()
     entry = session.get(AuditEntry, entry_index)
     assert entry is not None  # the foreign key guarantees it
@@ -324,7 +376,12 @@ def disclose(session: Session, entry_index: int, actor: Actor) -> AuditConfident
         EventTag.audit_details_disclosed,
         actor=actor,
         subject=f"audit:{entry_index}",
-        details={"entry": entry_index, "tag": entry.tag, "entry_subject": entry.subject, "confidential_digest": entry.details.get("confidential_digest")},
+        details={
+            "entry": entry_index,
+            "tag": entry.tag,
+            "entry_subject": entry.subject,
+            "confidential_digest": entry.details.get("confidential_digest"),
+        },
     )
     return secret
 
@@ -335,7 +392,9 @@ def disclose_where(session: Session, actor: Actor, *, subject: str, tags: list[s
     rows = session.scalars(
         select(AuditConfidential.entry_index)
         .join(AuditEntry, AuditEntry.index == AuditConfidential.entry_index)
-        .where(AuditEntry.subject == subject, AuditEntry.tag.in_(tags), AuditConfidential.disclosed_at.is_(None))
+        .where(
+            AuditEntry.subject == subject, AuditEntry.tag.in_(tags), AuditConfidential.disclosed_at.is_(None)
+        )
         .order_by(AuditConfidential.entry_index)
     ).all()
     for index in rows:

@@ -124,7 +124,9 @@ def fetch(session: Session, keys: Iterable[int]) -> dict[int, bytes]:
     found = {k: bytes(h) for k, h in rows}
     missing = [k for k in wanted if k not in found]
     if missing:
-        raise LookupError(f"the stored tree lacks node {missing[0] >> LEVEL_SHIFT}/{missing[0] & ((1 << LEVEL_SHIFT) - 1)}")
+        raise LookupError(
+            f"the stored tree lacks node {missing[0] >> LEVEL_SHIFT}/{missing[0] & ((1 << LEVEL_SHIFT) - 1)}"
+        )
     return found
 
 

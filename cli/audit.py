@@ -18,8 +18,10 @@ def audit() -> None:
 
 def _echo_result(result, what: str) -> None:  # type: ignore[no-untyped-def]
     if result.ok:
-        click.echo(f"ok: {result.size} entries, {result.checkpoints} signed checkpoints and {result.disclosed} disclosed details "
-                   f"verified ({what})")
+        click.echo(
+            f"ok: {result.size} entries, {result.checkpoints} signed checkpoints and {result.disclosed} disclosed details "
+            f"verified ({what})"
+        )
         return
     where = f"entry {result.first_bad}" if result.first_bad is not None else "the checkpoints"
     click.echo(f"ALTERED: {where}: {result.reason}", err=True)
@@ -27,8 +29,17 @@ def _echo_result(result, what: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @audit.command("verify")
-@click.option("--url", default=None, help="Verify a running platform through its public API instead of the local database.")
-@click.option("--key", "key_text", default=None, help="The verifier key to trust (<name>+<id>+<base64>); default: the platform's.")
+@click.option(
+    "--url",
+    default=None,
+    help="Verify a running platform through its public API instead of the local database.",
+)
+@click.option(
+    "--key",
+    "key_text",
+    default=None,
+    help="The verifier key to trust (<name>+<id>+<base64>); default: the platform's.",
+)
 def audit_verify(url: str | None, key_text: str | None) -> None:
     """Recompute the tree, check every signed checkpoint, their consistency and the disclosed details; name the
     first entry that does not hold. Exit 0 ok, 1 altered, 2 could not check."""
@@ -57,15 +68,22 @@ def _verify_local(keys):  # type: ignore[no-untyped-def]
     engine = make_engine(settings.database_url)
     try:
         with read_only_sessionmaker(engine)() as session:  # never holds the write lock
-            return verify_log(session, keys or verifier_keys(settings.data_dir, settings.origin), settings.origin)
+            return verify_log(
+                session, keys or verifier_keys(settings.data_dir, settings.origin), settings.origin
+            )
     finally:
         engine.dispose()
 
 
 @audit.command("watch")
 @click.option("--url", required=True, help="The platform to watch.")
-@click.option("--state", "state_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="This witness's directory: pinned keys and every checkpoint seen.")
+@click.option(
+    "--state",
+    "state_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="This witness's directory: pinned keys and every checkpoint seen.",
+)
 @click.option("--interval", default=10.0, type=float, help="Seconds between polls.")
 @click.option("--once", is_flag=True, help="Poll once and exit (for cron).")
 def audit_watch(url: str, state_dir: Path, interval: float, once: bool) -> None:
@@ -104,7 +122,9 @@ def audit_checkpoint() -> None:
     try:
         with transaction(make_sessionmaker(engine)) as session:
             cp = sign_checkpoint(session, signing_key(settings.data_dir, settings.origin), settings.origin)
-            click.echo(f"signed a checkpoint of {cp.size} entries" if cp else "the latest checkpoint is current")
+            click.echo(
+                f"signed a checkpoint of {cp.size} entries" if cp else "the latest checkpoint is current"
+            )
     finally:
         engine.dispose()
 
@@ -123,7 +143,13 @@ def audit_rotate_key() -> None:
     engine = make_engine(settings.database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            record(session, EventTag.audit_key_rotated, actor=SYSTEM, subject="audit:key", details={"verifier_key": key.verifier.encode()})
+            record(
+                session,
+                EventTag.audit_key_rotated,
+                actor=SYSTEM,
+                subject="audit:key",
+                details={"verifier_key": key.verifier.encode()},
+            )
             sign_checkpoint(session, key, settings.origin)
     finally:
         engine.dispose()

@@ -145,7 +145,6 @@ def meta_json(max_size: int | None, part_limit: int, now: datetime) -> bytes:
     return json.dumps({"created": now.isoformat(), "max_size": max_size, "part_limit": part_limit}).encode()
 
 
-
 def read_all(store: BlobStore, key: str) -> bytes:
     return b"".join(store.open(key))
 

@@ -1,7 +1,6 @@
 """The local-filesystem blob store (the embedded default): files under one level of folders, staged uploads
 as part files beside a meta.json, completed by one streaming pass. See storage.base for the protocol."""
 
-
 from __future__ import annotations
 
 import contextlib
@@ -89,7 +88,7 @@ class LocalBlobStore:
                     digest.update(chunk)
                     view = memoryview(chunk)
                     while view:
-                        view = view[os.write(fd, view):]
+                        view = view[os.write(fd, view) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)
