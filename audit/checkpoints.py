@@ -54,7 +54,8 @@ class NoteError(ValueError):
 
 
 def open_note(note: str, keys: list[VerifierKey]) -> Checkpoint:
-    """Parse a signed checkpoint note and check its signature with one of `keys` (matched by name and key id)."""
+    """Parse a signed checkpoint note and check its signature with one of `keys` (matched by name and key
+    id)."""
     text, sep, signatures = note.rpartition("\n\n")
     if not sep or not signatures.endswith("\n"):
         raise NoteError("not a signed note: no blank line before the signatures, or no final newline")
@@ -94,8 +95,9 @@ def latest(session: Session) -> AuditCheckpoint | None:
 def sign(
     session: Session, key: SigningKey, origin: str, *, stale_after: timedelta | None = None
 ) -> AuditCheckpoint | None:
-    """Sign a checkpoint of the log as it stands, if it grew since the latest one (and, with stale_after, only if
-    that one is at least that old). Holds the head lock, so concurrent signers never sign the same size twice."""
+    """Sign a checkpoint of the log as it stands, if it grew since the latest one (and, with stale_after, only
+    if that one is at least that old). Holds the head lock, so concurrent signers never sign the same size
+    twice."""
     head = locked_head(session)
     last = latest(session)
     if last is not None and last.size >= head.size:

@@ -1,16 +1,16 @@
 """The audit log: an RFC 9162 Merkle tree over canonical JSON entries (see docs/audit-log.md).
 
-record() appends one entry in the caller's transaction. The head row (size and the tree's right edge) is locked
-by every writer, at the first record() of a transaction: it is the serialisation point, so concurrent transactions
-never produce a gap or a duplicate index. Every complete subtree hash is stored as it appears (audit/tree.py), so
-proofs take O(log n) reads.
+record() appends one entry in the caller's transaction. The head row (size and the tree's right edge) is
+locked by every writer, at the first record() of a transaction: it is the serialisation point, so concurrent
+transactions never produce a gap or a duplicate index. Every complete subtree hash is stored as it appears
+(audit/tree.py), so proofs take O(log n) reads.
 
-record() itself works in memory: the entry gets its index, bytes and tree nodes at once, but the rows (entries,
-confidential parts, subtree hashes: one executemany each) and the head (one UPDATE) are written when they are
-needed (write_pending): before the transaction or a savepoint commits, before a savepoint begins, before every
-statement run through the session (Session.execute, ORM loads, flushes), and before anything in this package reads
-the log. Only a statement run on the bare connection (session.connection().execute) in the same transaction could
-miss them; nothing outside audit/ touches the audit tables."""
+record() itself works in memory: the entry gets its index, bytes and tree nodes at once, but the rows
+(entries, confidential parts, subtree hashes: one executemany each) and the head (one UPDATE) are written when
+they are needed (write_pending): before the transaction or a savepoint commits, before a savepoint begins,
+before every statement run through the session (Session.execute, ORM loads, flushes), and before anything in
+this package reads the log. Only a statement run on the bare connection (session.connection().execute) in the
+same transaction could miss them; nothing outside audit/ touches the audit tables."""
 
 from __future__ import annotations
 
@@ -111,9 +111,9 @@ def canonical(doc: dict[str, Any]) -> bytes:
 
 
 class _CanonicalJSON(TypeDecorator[Any]):
-    """The details column as record() writes it: the canonical JSON text whose SHA-256 is the details digest (given
-    as that text), so that verification hashes the stored text instead of parsing and re-serialising it. Read back
-    as any JSON column; rows written otherwise still verify, the slow way."""
+    """The details column as record() writes it: the canonical JSON text whose SHA-256 is the details digest
+    (given as that text), so that verification hashes the stored text instead of parsing and re-serialising
+    it. Read back as any JSON column; rows written otherwise still verify, the slow way."""
 
     impl = JSON
     cache_ok = True
@@ -147,8 +147,8 @@ _SELECT_HEAD = select(AuditHead.size, AuditHead.frontier).where(AuditHead.id == 
 
 
 def _lock_head(conn: Connection) -> tuple[int, bytes]:
-    """Lock the head row for this transaction and read it (size, frontier). Created on first use without a race:
-    two first writers both try the insert, one wins, and both then wait on the same row lock."""
+    """Lock the head row for this transaction and read it (size, frontier). Created on first use without a
+    race: two first writers both try the insert, one wins, and both then wait on the same row lock."""
     row = conn.execute(_SELECT_HEAD).first()
     if row is None:
         ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
@@ -162,8 +162,8 @@ def _lock_head(conn: Connection) -> tuple[int, bytes]:
 class _Head:
     """The head as this transaction holds it: locked once per transaction, then kept in session.info so that
     further appends in the same transaction read nothing (the lock is held until the transaction ends). The
-    rows appended since the head row was last written wait in `entries`, `confidential` and `nodes` (dirty: the
-    tables are behind)."""
+    rows appended since the head row was last written wait in `entries`, `confidential` and `nodes` (dirty:
+    the tables are behind)."""
 
     __slots__ = ("confidential", "connection", "dirty", "entries", "frontier", "nodes", "size", "transaction")
 
@@ -178,8 +178,8 @@ class _Head:
 
 
 def _head_for_append(session: Session) -> _Head:
-    # Keyed on the innermost transaction: after a savepoint is rolled back (or released) the head is read again,
-    # so an append undone with its savepoint leaves no gap and no stale tree edge behind.
+    # Keyed on the innermost transaction: after a savepoint is rolled back (or released) the head is read
+    # again, so an append undone with its savepoint leaves no gap and no stale tree edge behind.
     held: _Head | None = session.info.get("audit_head")
     transaction = session.get_nested_transaction() or session.get_transaction()
     if (
@@ -238,8 +238,8 @@ def _before_flush(
 
 @event.listens_for(Session, "after_transaction_create")
 def _after_transaction_create(session: Session, transaction: SessionTransaction) -> None:
-    # A savepoint begins: what its parent appended is written now, outside it (SAVEPOINT is emitted later, with the
-    # savepoint's first statement), so that rolling the savepoint back cannot undo it.
+    # A savepoint begins: what its parent appended is written now, outside it (SAVEPOINT is emitted later,
+    # with the savepoint's first statement), so that rolling the savepoint back cannot undo it.
     if transaction.nested:
         write_pending(session)
 
@@ -352,9 +352,9 @@ def record(
 
 
 def disclose(session: Session, entry_index: int, actor: Actor) -> AuditConfidential:
-    """Publish the confidential details of one entry (salt and data), so that anyone can check them against the
-    digest the entry committed to. The caller decides that the rules allow it now (after the opening, after the
-    result is final); this records who disclosed what, and when."""
+    """Publish the confidential details of one entry (salt and data), so that anyone can check them against
+    the digest the entry committed to. The caller decides that the rules allow it now (after the opening,
+    after the result is final); this records who disclosed what, and when."""
     secret = session.get(AuditConfidential, entry_index, with_for_update=True)
     if secret is None:
         raise NotFound.one(
@@ -387,8 +387,8 @@ def disclose(session: Session, entry_index: int, actor: Actor) -> AuditConfident
 
 
 def disclose_where(session: Session, actor: Actor, *, subject: str, tags: list[str]) -> list[int]:
-    """Disclose every still-confidential entry about `subject` with one of `tags` (e.g. all tender.bid.submitted of
-    a tender once it is opened). Returns the disclosed indexes."""
+    """Disclose every still-confidential entry about `subject` with one of `tags` (e.g. all
+    tender.bid.submitted of a tender once it is opened). Returns the disclosed indexes."""
     rows = session.scalars(
         select(AuditConfidential.entry_index)
         .join(AuditEntry, AuditEntry.index == AuditConfidential.entry_index)

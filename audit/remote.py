@@ -1,5 +1,5 @@
-"""Checking a platform from outside, through its public audit API only: `etender audit verify --url` (the whole
-log against every signed checkpoint) and `etender audit watch` (a monitor's own witness that keeps every
+"""Checking a platform from outside, through its public audit API only: `etender audit verify --url` (the
+whole log against every signed checkpoint) and `etender audit watch` (a monitor's own witness that keeps every
 checkpoint it saw and raises an alarm when the platform shows a history that does not extend it).
 
 Nothing here trusts the platform beyond its verifier key, which a witness pins on first use."""
@@ -114,7 +114,8 @@ def verify_remote(fetch: Fetch, keys: list[VerifierKey] | None = None) -> Verify
             if not verify_consistency(a.size, b.size, a.root, b.root, hashes):
                 raise Altered(
                     a.size,
-                    f"the platform's proof does not show checkpoint {b.size} consistent with checkpoint {a.size}",
+                    f"the platform's proof does not show checkpoint {b.size} consistent with checkpoint "
+                    f"{a.size}",
                 )
         result.size, result.checkpoints = replay.size, len(signed)
     except NoteError as e:
@@ -199,8 +200,8 @@ class Witness:
                 if not verify_consistency(last.size, current.size, last.root, current.root, hashes):
                     return WatchResult(
                         False,
-                        f"the log of {current.size} entries does not extend the log of {last.size} entries this "
-                        "witness saw before: its history was rewritten",
+                        f"the log of {current.size} entries does not extend the log of {last.size} entries "
+                        "this witness saw before: its history was rewritten",
                         current.size,
                     )
         (self.state / "latest.note").write_text(note)

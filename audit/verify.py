@@ -6,9 +6,9 @@ from. The first entry that does not hold is named.
 Two passes of the same checks. The fast pass reads raw rows (the database gives the time as text, in UTC),
 rebuilds each entry's bytes from its columns, hashes the details in canonical form, recomputes the tree and
 compares every level of stored subtree hashes in one digest per level instead of node by node. It can only say
-"all holds"; on any difference at all it gives way to the exact pass, which walks the log entry by entry and node
-by node and names the first entry that does not hold (and, when the fast pass was merely stricter than needed,
-says that all holds). So the verdict and the entry named are always the exact pass's.
+"all holds"; on any difference at all it gives way to the exact pass, which walks the log entry by entry and
+node by node and names the first entry that does not hold (and, when the fast pass was merely stricter than
+needed, says that all holds). So the verdict and the entry named are always the exact pass's.
 
 On a large log the fast pass is split over worker processes (one per core): each takes an aligned range of
 2^k entries, opens its own connection from the session's database URL, checks the entries, builds the range's
@@ -16,9 +16,11 @@ subtree and compares the stored nodes inside the range; the main process folds t
 checks the checkpointed roots and the levels above the ranges, meanwhile. Only when the session holds nothing
 uncommitted (the workers see what is committed; on PostgreSQL they share the main transaction's snapshot), no
 other thread runs in this process (the workers are forked) and the database can be opened again (a file, a
-server). Any difference there also gives way to the exact pass; a worker that cannot run, to the one-process pass.
+server). Any difference there also gives way to the exact pass; a worker that cannot run, to the one-process
+pass.
 
-LogReplay is the part shared with the remote verifier and the witness (web/cli.py): it only needs entry bytes."""
+LogReplay is the part shared with the remote verifier and the witness (web/cli.py): it only needs entry
+bytes."""
 
 from __future__ import annotations
 
@@ -85,7 +87,8 @@ class LogReplay:
         self.last_good = 0  # the largest checkpointed size reached with a matching root
 
     def add(self, index: int, entry_bytes: bytes, *, check_index: bool = True) -> bytes:
-        """check_index=False when the caller already compared the bytes with columns that include the index."""
+        """check_index=False when the caller already compared the bytes with columns that include the
+        index."""
         if index != self.size:
             raise Altered(self.size, f"entry {self.size} is missing (the next stored entry is {index})")
         if check_index:
@@ -96,7 +99,8 @@ class LogReplay:
             if not isinstance(doc, dict) or doc.get("index") != index:
                 raise Altered(
                     index,
-                    f"entry {index} carries index {doc.get('index') if isinstance(doc, dict) else '?'}: entries were moved",
+                    f"entry {index} carries index {doc.get('index') if isinstance(doc, dict) else '?'}: "
+                    "entries were moved",
                 )
         leaf = leaf_hash(entry_bytes)
         tree.extend(self.frontier, index, leaf)
@@ -107,7 +111,8 @@ class LogReplay:
                 raise Altered(
                     self.last_good,
                     f"the entries before {self.size} do not give the root of the signed checkpoint of size "
-                    f"{self.size}; the first entry not covered by an earlier matching checkpoint is {self.last_good}",
+                    f"{self.size}; the first entry not covered by an earlier matching checkpoint is "
+                    f"{self.last_good}",
                 )
             self.last_good = self.size
         return leaf
@@ -121,7 +126,8 @@ def _check_checkpoints(
     session: Session, keys: list[VerifierKey] | None, origin: str | None, result: VerifyResult
 ) -> tuple[list[tuple[int, bytes]], str]:
     """The (size, root) each checkpoint holds, from the signed note when keys are given (the stored columns
-    could be rewritten, the signature cannot), and any disagreement between the stored columns and the note."""
+    could be rewritten, the signature cannot), and any disagreement between the stored columns and the
+    note."""
     cps = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size, AuditCheckpoint.id)))
     if keys is None:
         return [(cp.size, bytes(cp.root)) for cp in cps], ""
@@ -146,8 +152,8 @@ def _check_checkpoints(
 def _check_nodes(
     session: Session, size: int, leaves: Callable[[], None] | None = None, chunk: int = 65536
 ) -> None:
-    """Every stored interior node must be the hash of its two stored children (the leaves were compared with the
-    recomputed leaf hashes while replaying), and every complete subtree must be stored."""
+    """Every stored interior node must be the hash of its two stored children (the leaves were compared with
+    the recomputed leaf hashes while replaying), and every complete subtree must be stored."""
     level = 1
     while (1 << level) <= size:
         count = size >> level
@@ -194,10 +200,11 @@ def verify_log(
     *,
     check_nodes: bool = True,
 ) -> VerifyResult:
-    """Check the whole log as stored in this database. `keys` are the verifier keys checkpoints may be signed with;
-    without them the checkpoints' signatures are not checked (their stored roots still are)."""
-    # Worker processes only when this session holds nothing uncommitted (other connections see the log as it does)
-    # and this process runs no other thread (a lock another thread holds at fork() would be held forever in the worker).
+    """Check the whole log as stored in this database. `keys` are the verifier keys checkpoints may be signed
+    with; without them the checkpoints' signatures are not checked (their stored roots still are)."""
+    # Worker processes only when this session holds nothing uncommitted (other connections see the log as it
+    # does) and this process runs no other thread (a lock another thread holds at fork() would be held forever
+    # in the worker).
     parallel = not session.in_transaction() and _only_thread()
     write_pending(session)  # this session's own appends, if any, as they will be committed
     result = _verify(session, keys, origin, check_nodes, fast=True, parallel=parallel)
@@ -388,8 +395,8 @@ def _replay_entries(session: Session, replay: LogReplay, batch: int = 5000) -> N
             raise Altered(index, f"entry {index}: the stored leaf hash differs from the entry's hash")
 
 
-# The fast pass. Canonical JSON with the C encoder and scanner built once (json.dumps builds both on every call):
-# the same bytes as canonical(), see tests/audit/test_log.py.
+# The fast pass. Canonical JSON with the C encoder and scanner built once (json.dumps builds both on every
+# call): the same bytes as canonical(), see tests/audit/test_log.py.
 _scan_json = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # what json.loads parses with, without its wrappers
 if c_make_encoder is not None:
     _canonical_chunks = c_make_encoder(None, None, _encode_string, None, ":", ",", True, False, True)
@@ -400,14 +407,17 @@ else:  # a Python without the json accelerator: the same text, more slowly
 
 
 # The entry's time as the database holds it, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (SQLite keeps that text; from
-# PostgreSQL's binary timestamptz, see _pg_time_text: its to_char() cost the server 3 µs an entry), and what every
-# stored time must look like for that text to be what format_time() gives (else the exact pass looks at the times).
+# PostgreSQL's binary timestamptz, see _pg_time_text: its to_char() cost the server 3 µs an entry), and what
+# every stored time must look like for that text to be what format_time() gives (else the exact pass looks at
+# the times).
 _FAST_TIME = {"sqlite": "time", "postgresql": "time"}
 _FAST_TIMES_WELL_FORMED = {
     "sqlite": "SELECT count(*) FROM audit_entries WHERE NOT (typeof(time) = 'text' AND time GLOB "
-    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]')",
+    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] "
+    "[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]')",
     "postgresql": "SELECT count(*) FROM audit_entries "
-    "WHERE NOT (time >= TIMESTAMPTZ '1000-01-01 00:00:00+00' AND time < TIMESTAMPTZ '9999-12-31 00:00:00+00')",
+    "WHERE NOT (time >= TIMESTAMPTZ '1000-01-01 00:00:00+00' AND "
+    "time < TIMESTAMPTZ '9999-12-31 00:00:00+00')",
 }
 _FAST_DETAILS = {"sqlite": "details", "postgresql": "details::text"}
 _PG_EPOCH = datetime(2000, 1, 1)  # noqa: DTZ001 - PostgreSQL's binary timestamptz: microseconds since then, in UTC
@@ -415,7 +425,8 @@ _PG_EPOCH = datetime(2000, 1, 1)  # noqa: DTZ001 - PostgreSQL's binary timestamp
 
 @functools.cache
 def _pg_time_text() -> type[Any]:
-    """A psycopg loader giving a binary timestamptz as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), formatting each second once."""
+    """A psycopg loader giving a binary timestamptz as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), formatting each
+    second once."""
     from psycopg import pq
     from psycopg.adapt import Loader
 
@@ -439,8 +450,8 @@ def _pg_time_text() -> type[Any]:
 
 
 _FAST_ENTRIES = {
-    dialect: f'SELECT "index", entry_bytes, tag, {time}, actor, actor_user_id, role, organisation_id, ip, subject, '  # noqa: S608
-    f'details_digest, {_FAST_DETAILS[dialect]} FROM audit_entries ORDER BY "index"'
+    dialect: f'SELECT "index", entry_bytes, tag, {time}, actor, actor_user_id, role, organisation_id, '  # noqa: S608
+    f'ip, subject, details_digest, {_FAST_DETAILS[dialect]} FROM audit_entries ORDER BY "index"'
     for dialect, time in _FAST_TIME.items()
 }
 
@@ -462,8 +473,8 @@ def _details_digest(text: str) -> str:
 
 
 def _batches(cur: Any, batch: int, *, prefetch: bool) -> Generator[list[Any], None, None]:
-    """The cursor's rows in batches. With prefetch the next batch is fetched in a thread while the caller works on
-    this one (for PostgreSQL: the driver waits for the server without holding the GIL)."""
+    """The cursor's rows in batches. With prefetch the next batch is fetched in a thread while the caller
+    works on this one (for PostgreSQL: the driver waits for the server without holding the GIL)."""
     if not prefetch:
         while rows := cur.fetchmany(batch):
             yield rows
@@ -476,9 +487,9 @@ def _batches(cur: Any, batch: int, *, prefetch: bool) -> Generator[list[Any], No
 
 
 def _leaves(rows: list[Any], index: int, out: list[bytes]) -> bool:
-    """The leaf hashes of these rows, appended to `out`; False when the rows are not entries `index`, `index` + 1, ...
-    or an entry's columns or details do not say what its bytes hashed (a column of an unexpected type or form
-    raises TypeError, ValueError or AttributeError: the exact pass looks at it)."""
+    """The leaf hashes of these rows, appended to `out`; False when the rows are not entries `index`,
+    `index` + 1, ... or an entry's columns or details do not say what its bytes hashed (a column of an
+    unexpected type or form raises TypeError, ValueError or AttributeError: the exact pass looks at it)."""
     sha256, enc, details_digest, append = hashlib.sha256, _encode_string, _details_digest, out.append
     for index_, entry_bytes, tag, time, actor, actor_id, role, org, ip, subject, digest, details in rows:
         if index_ != index:
@@ -488,7 +499,8 @@ def _leaves(rows: list[Any], index: int, out: list[bytes]) -> bool:
         if (
             f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else f"{actor_id:d}"},'
             f'"details_digest":"{digest}","index":{index_:d},"ip":{enc(ip)},'
-            f'"organisation":{"null" if org is None else f"{org:d}"},"role":{"null" if role is None else enc(role)},'
+            f'"organisation":{"null" if org is None else f"{org:d}"},'
+            f'"role":{"null" if role is None else enc(role)},'
             f'"subject":{enc(subject)},"tag":{enc(tag)},"time":"{time[:10]}T{time[11:]}Z"}}'
         ).encode() != entry_bytes:
             return False
@@ -503,10 +515,11 @@ def _leaves(rows: list[Any], index: int, out: list[bytes]) -> bool:
 def _fast_replay(
     session: Session, replay: LogReplay, check_nodes: bool, batch: int = 20_000, *, parallel: bool = False
 ) -> bool:
-    """The fast pass over the entries and the stored tree: True when every entry's columns and details agree with
-    its bytes, the recomputed tree gives every checkpointed root, and every level of stored subtree hashes (only
-    the leaves without check_nodes) equals the recomputed one, none missing, none extra. It sets the replay's size
-    and frontier as the exact pass would. With `parallel`, a large log is checked by worker processes."""
+    """The fast pass over the entries and the stored tree: True when every entry's columns and details agree
+    with its bytes, the recomputed tree gives every checkpointed root, and every level of stored subtree
+    hashes (only the leaves without check_nodes) equals the recomputed one, none missing, none extra. It sets
+    the replay's size and frontier as the exact pass would. With `parallel`, a large log is checked by worker
+    processes."""
     conn = session.connection()
     dialect = conn.dialect.name
     if dialect not in _FAST_TIME:
@@ -581,8 +594,9 @@ def _times_well_formed(dbapi: Any, dialect: str) -> bool:
 def _stored_levels_match(
     dbapi: Any, postgres: bool, size: int, levels: list[Any], chunk: int = 100_000, first_level: int = 0
 ) -> bool:
-    """Each level's stored hashes, in key order, digested and counted against the recomputed level: the whole level,
-    so a missing, extra, changed or moved node shows. `levels` are the digests of levels first_level, first_level + 1, ..."""
+    """Each level's stored hashes, in key order, digested and counted against the recomputed level: the whole
+    level, so a missing, extra, changed or moved node shows. `levels` are the digests of levels first_level,
+    first_level + 1, ..."""
     sql = (
         "SELECT hash FROM audit_nodes WHERE key >= %s AND key < %s ORDER BY key"
         if postgres
@@ -613,17 +627,19 @@ def _stored_levels_match(
 
 PARALLEL_MIN_ENTRIES = 50_000  # below this, starting the workers costs more than they save
 MIN_RANGE_BITS, MAX_RANGE_BITS = 10, 16  # a worker's task: an aligned range of 2^k entries, a perfect subtree
-# "fork": the workers start at once with everything imported, and run nothing of the caller's main module, which
-# "spawn" and "forkserver" import again in every worker (a caller without an `if __name__ == "__main__"` guard
-# would run itself once per worker; the bench took 3 times as long). The workers touch none of the connections
-# they inherit: each opens its own (_verify_range) and they leave with os._exit, closing nothing of the parent's.
+# "fork": the workers start at once with everything imported, and run nothing of the caller's main module,
+# which "spawn" and "forkserver" import again in every worker (a caller without an `if __name__ == "__main__"`
+# guard would run itself once per worker; the bench took 3 times as long). The workers touch none of the
+# connections they inherit: each opens its own (_verify_range) and they leave with os._exit, closing nothing
+# of the parent's.
 START_METHOD = "fork"
 
 
 @dataclass(frozen=True)
 class _Source:
     """How a worker opens the database again: a file (SQLite) or a libpq connection string and, on PostgreSQL,
-    the snapshot of the main transaction, so that every worker reads the log exactly as the main process does."""
+    the snapshot of the main transaction, so that every worker reads the log exactly as the main process
+    does."""
 
     dialect: str
     target: str
@@ -631,7 +647,8 @@ class _Source:
 
 
 def _reopenable(session: Session) -> _Source | None:
-    """The database of the session's bind, when another process can open it: not an in-memory SQLite database."""
+    """The database of the session's bind, when another process can open it: not an in-memory SQLite
+    database."""
     bind = session.get_bind()
     url: URL | None = getattr(bind, "url", None)
     if url is None:
@@ -665,8 +682,8 @@ def _range_bits(size: int, workers: int) -> int:
 def _parallel_replay(
     dbapi: Any, dialect: str, source: _Source, replay: LogReplay, check_nodes: bool
 ) -> bool | None:
-    """The fast pass with worker processes: True or False as _fast_replay says, or None when the log is too small
-    for it or the workers could not run (the caller then runs the fast pass in this process)."""
+    """The fast pass with worker processes: True or False as _fast_replay says, or None when the log is too
+    small for it or the workers could not run (the caller then runs the fast pass in this process)."""
     postgres = dialect == "postgresql"
     cur = dbapi.cursor()
     try:
@@ -738,8 +755,8 @@ def _parallel_replay(
 
 
 def _no_nodes_past(dbapi: Any, postgres: bool, size: int, top: int) -> bool:
-    """No stored node at levels 0..top beyond those of a tree of `size` leaves (the workers look only inside their
-    ranges)."""
+    """No stored node at levels 0..top beyond those of a tree of `size` leaves (the workers look only inside
+    their ranges)."""
     sql = (
         "SELECT count(*) FROM audit_nodes WHERE key >= %s AND key < %s"
         if postgres
@@ -770,10 +787,10 @@ _RANGE_ENTRIES = {
 def _verify_range(
     source: _Source, a: int, b: int, sizes: tuple[int, ...], check_nodes: bool
 ) -> tuple[bool, list[bytes], list[list[bytes]]]:
-    """In a worker process: entries a <= i < b (a a multiple of 2^k, b - a <= 2^k) checked as the fast pass checks
-    them, their subtree built and compared with the stored nodes inside the range (only the leaves without
-    check_nodes). Returns whether all held, the hashes of the perfect subtrees making up [a, b) (one when the range
-    is complete) and, for each checkpointed size s in (a, b], those making up [a, s)."""
+    """In a worker process: entries a <= i < b (a a multiple of 2^k, b - a <= 2^k) checked as the fast pass
+    checks them, their subtree built and compared with the stored nodes inside the range (only the leaves
+    without check_nodes). Returns whether all held, the hashes of the perfect subtrees making up [a, b) (one
+    when the range is complete) and, for each checkpointed size s in (a, b], those making up [a, s)."""
     postgres = source.dialect == "postgresql"
     if postgres:
         import psycopg
@@ -817,8 +834,8 @@ def _verify_range(
                 postgres
             ):  # the level's hashes as one value, with their count and the length of the shortest and longest
                 cur.execute(
-                    "SELECT string_agg(hash, ''::bytea ORDER BY key), count(*), min(length(hash)), max(length(hash)) "
-                    "FROM audit_nodes WHERE key >= %s AND key < %s",
+                    "SELECT string_agg(hash, ''::bytea ORDER BY key), count(*), min(length(hash)), "
+                    "max(length(hash)) FROM audit_nodes WHERE key >= %s AND key < %s",
                     params,
                     binary=True,
                 )

@@ -2,20 +2,21 @@
 
 For each backend it prints:
 - appends/s through audit.record(), one entry per transaction (commit each), in batches (one commit per
-  --batch entries) and from --threads concurrent writers each committing one entry per transaction (the load of
-  many requests), and the baseline in the same run: a plain INSERT of the same entry row (same columns and
-  values, no head lock, no tree) into a copy of the table, run the same three ways; the ratio says what the head
-  lock and the stored tree cost. The head lock is held from a transaction's first record() to its commit, so
-  concurrent writers queue on it through each commit (a plain INSERT gains from the database's group commit);
+  --batch entries) and from --threads concurrent writers each committing one entry per transaction (the load
+  of many requests), and the baseline in the same run: a plain INSERT of the same entry row (same columns and
+  values, no head lock, no tree) into a copy of the table, run the same three ways; the ratio says what the
+  head lock and the stored tree cost. The head lock is held from a transaction's first record() to its commit,
+  so concurrent writers queue on it through each commit (a plain INSERT gains from the database's group
+  commit);
 - proof latency at --entries entries (default 1,000,000): inclusion and consistency proofs answered from the
   stored subtree hashes (audit.tree), median and 99th percentile over --proofs random queries;
-- full verification speed (audit.verify.verify_log, as `etender audit verify` runs it: entry bytes, columns and
-  details against what was hashed, the whole tree rebuilt, every stored node, the signed checkpoints and their
-  consistency), entries/s, with its CPU seconds (this process and the worker processes it forks for a large
-  log; the database server's are not counted) and the load average, since on a shared machine the wall clock
-  says more about the other processes than about the verifier; the exact pass alone (what verify_log falls
-  back to, to name the first bad entry, when the fast pass sees anything differ), entries/s; and the tree
-  recomputation alone (entry bytes to root, compared with the latest checkpoint), entries/s.
+- full verification speed (audit.verify.verify_log, as `etender audit verify` runs it: entry bytes, columns
+  and details against what was hashed, the whole tree rebuilt, every stored node, the signed checkpoints and
+  their consistency), entries/s, with its CPU seconds (this process and the worker processes it forks for a
+  large log; the database server's are not counted) and the load average, since on a shared machine the wall
+  clock says more about the other processes than about the verifier; the exact pass alone (what verify_log
+  falls back to, to name the first bad entry, when the fast pass sees anything differ), entries/s; and the
+  tree recomputation alone (entry bytes to root, compared with the latest checkpoint), entries/s.
 
 With --only verify the log is bulk-built (after one append) and verify_log timed twice: in one process, as
 a log under audit.verify.PARALLEL_MIN_ENTRIES is checked, and with the worker processes.
@@ -133,7 +134,8 @@ def appends(factory, n: int, batch: int) -> float:  # type: ignore[no-untyped-de
 
 
 def plain_inserts(factory, table: Table, n: int, batch: int) -> float:  # type: ignore[no-untyped-def]
-    """The same row, built the same way (canonical bytes and all), one INSERT statement each, as record() runs it."""
+    """The same row, built the same way (canonical bytes and all), one INSERT statement each, as record() runs
+    it."""
     stmt = insert(table)
     start = time.perf_counter()
     done = 0
@@ -148,8 +150,8 @@ def plain_inserts(factory, table: Table, n: int, batch: int) -> float:  # type: 
 
 
 def concurrent_writers(factory, threads: int, per_thread: int, write) -> float:  # type: ignore[no-untyped-def]
-    """`threads` writers at once, each committing `per_thread` transactions of one write(session): the load of many
-    requests each recording one entry. Entries per second from the start to the last commit."""
+    """`threads` writers at once, each committing `per_thread` transactions of one write(session): the load of
+    many requests each recording one entry. Entries per second from the start to the last commit."""
     start = threading.Barrier(threads + 1)
     errors: list[BaseException] = []
 
@@ -293,8 +295,8 @@ def verification(engine, data_dir: Path, *, single_process: bool = False) -> Non
     assert result.ok, result.reason
     label = "full verification, one process    " if single_process else "full verification                  "
     print(
-        f"{label}: {result.size / elapsed:9,.0f} entries/s   ({result.size:,} entries, "
-        f"{result.checkpoints} checkpoints, {elapsed:.1f} s; CPU {here:.1f} s here + {workers:.1f} s in workers, "
+        f"{label}: {result.size / elapsed:9,.0f} entries/s   ({result.size:,} entries, {result.checkpoints} "
+        f"checkpoints, {elapsed:.1f} s; CPU {here:.1f} s here + {workers:.1f} s in workers, "
         f"{result.size / (here + workers):,.0f} entries per CPU second, the database server's not counted; "
         f"load average {os.getloadavg()[0]:.1f})",
         flush=True,
@@ -335,10 +337,12 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
         parallel = concurrent_appends(factory, threads, per_thread)
         base_parallel = concurrent_plain_inserts(factory, table, threads, per_thread)
         print(
-            f"appends, one entry per transaction : {single:9,.0f}/s   plain INSERT baseline {base_single:9,.0f}/s   ratio {single / base_single:.2f}"
+            f"appends, one entry per transaction : {single:9,.0f}/s   plain INSERT baseline "
+            f"{base_single:9,.0f}/s   ratio {single / base_single:.2f}"
         )
         print(
-            f"appends, {args.batch} per transaction      : {batched:9,.0f}/s   plain INSERT baseline {base_batched:9,.0f}/s   ratio {batched / base_batched:.2f}"
+            f"appends, {args.batch} per transaction      : {batched:9,.0f}/s   plain INSERT baseline "
+            f"{base_batched:9,.0f}/s   ratio {batched / base_batched:.2f}"
         )
         print(
             f"appends, {threads} concurrent writers, one entry per transaction each: {parallel:9,.0f}/s   "
@@ -354,10 +358,12 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
                 conn.execute(text("ANALYZE"))
         inc, con = proofs(factory, args.entries, args.proofs)
         print(
-            f"inclusion proof at {args.entries:,}  : median {statistics.median(inc):.3f} ms   p99 {percentile(inc, 0.99):.3f} ms   ({args.proofs} random)"
+            f"inclusion proof at {args.entries:,}  : median {statistics.median(inc):.3f} ms   p99 "
+            f"{percentile(inc, 0.99):.3f} ms   ({args.proofs} random)"
         )
         print(
-            f"consistency proof at {args.entries:,}: median {statistics.median(con):.3f} ms   p99 {percentile(con, 0.99):.3f} ms"
+            f"consistency proof at {args.entries:,}: median {statistics.median(con):.3f} ms   p99 "
+            f"{percentile(con, 0.99):.3f} ms"
         )
         keys = verifier_keys(data_dir, ORIGIN)
         verification(engine, data_dir)
@@ -368,8 +374,8 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
                 elapsed = time.perf_counter() - t0
             assert exact is not None and exact.ok, exact
             print(
-                f"exact pass alone (on any mismatch) : {exact.size / elapsed:9,.0f} entries/s   (entry by entry, node by node: "
-                f"what names the first bad entry, {elapsed:.1f} s)",
+                f"exact pass alone (on any mismatch) : {exact.size / elapsed:9,.0f} entries/s   (entry by "
+                f"entry, node by node: what names the first bad entry, {elapsed:.1f} s)",
                 flush=True,
             )
         t0 = time.perf_counter()
@@ -378,8 +384,9 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
         with make_sessionmaker(engine)() as session:
             assert root == checkpoints.latest(session).root  # type: ignore[union-attr]
         print(
-            f"tree recomputation alone           : {size / elapsed:9,.0f} entries/s   (entry bytes -> leaf hashes -> root, "
-            "checked against the latest checkpoint; what an outside verifier must at least do)"
+            f"tree recomputation alone           : {size / elapsed:9,.0f} entries/s   (entry bytes -> leaf "
+            "hashes -> root, checked against the latest checkpoint; "
+            "what an outside verifier must at least do)"
         )
     finally:
         table.drop(engine)

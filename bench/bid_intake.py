@@ -1,32 +1,35 @@
 """Sealed-bid intake figures (issue 3) on SQLite and on PostgreSQL, through the real app over loopback HTTP.
 
-For each backend: the app is started as `etender serve` in a subprocess on a free loopback port, with a tender of
---lots lots seeded through the services (demo-like: an agency, a purchaser, three key holders with keys, --clients
-bidder companies each registered for every lot, one login each). Then:
+For each backend: the app is started as `etender serve` in a subprocess on a free loopback port, with a tender
+of --lots lots seeded through the services (demo-like: an agency, a purchaser, three key holders with keys,
+--clients bidder companies each registered for every lot, one login each). Then:
 
-(a) a deadline burst: --bids sealed bids of --bid-kib KiB from --clients concurrent clients (threads, each with its
-    own HTTP session, logged in), run twice: each bid in one request (POST .../lots/{lot}/bids/sealed, the path the
-    browser takes for a file of at most one part), then each bid as the resumable upload of a large bid, 3 requests
-    (begin -> one part -> complete). Each burst bids on its own lots, so no bid replaces another. Prints bids/s,
-    p50/p99 latency per bid, and checks every receipt: its signature, and that its sha256/size match a stored,
-    submitted Bid row and a blob in the store. Then, as the baseline of the same run, the same logged-in clients on
-    a trivial JSON endpoint (req/s). --also-clients N adds a one-request burst from N clients (at most N x --lots
-    bids), to tell the server's cost per bid from the cost of the concurrency on a loaded machine.
-(b) one --big-mib MiB (default 1 GiB) sealed bid uploaded in parts of the server's part size (8 MiB): MB/s, and
-    the server process's peak RSS growth (/proc/<pid>/status VmHWM after minus before the upload). Baselines in
-    the same run: the same parts POSTed over loopback HTTP to a trivial sink server (reads and discards), and the
-    same bytes written to disk (one fdatasync per part, as the store does).
+(a) a deadline burst: --bids sealed bids of --bid-kib KiB from --clients concurrent clients (threads, each
+    with its own HTTP session, logged in), run twice: each bid in one request (POST
+    .../lots/{lot}/bids/sealed, the path the browser takes for a file of at most one part), then each bid as
+    the resumable upload of a large bid, 3 requests (begin -> one part -> complete). Each burst bids on its
+    own lots, so no bid replaces another. Prints bids/s, p50/p99 latency per bid, and checks every receipt:
+    its signature, and that its sha256/size match a stored, submitted Bid row and a blob in the store. Then,
+    as the baseline of the same run, the same logged-in clients on a trivial JSON endpoint (req/s).
+    --also-clients N adds a one-request burst from N clients (at most N x --lots bids), to tell the server's
+    cost per bid from the cost of the concurrency on a loaded machine.
+(b) one --big-mib MiB (default 1 GiB) sealed bid uploaded in parts of the server's part size (8 MiB): MB/s,
+    and the server process's peak RSS growth (/proc/<pid>/status VmHWM after minus before the upload).
+    Baselines in the same run: the same parts POSTed over loopback HTTP to a trivial sink server (reads and
+    discards), and the same bytes written to disk (one fdatasync per part, as the store does).
 
-    .venv/bin/python bench/bid_intake.py [--backends sqlite,postgresql] [--bids 2000] [--clients 64] [--big-mib 1024]
-                                         [--also-clients 16] [--bursts whole,parts] [--workers N] [--client lean|httpx]
+    .venv/bin/python bench/bid_intake.py [--backends sqlite,postgresql] [--bids 2000] [--clients 64]
+                                         [--big-mib 1024] [--also-clients 16] [--bursts whole,parts]
+                                         [--workers N] [--client lean|httpx]
 
-The web processes are as many as docs/deploy.md advises (one more than the cores). The one-request burst and the
-baseline use a lean client by default (asyncio streams, one thread; --client httpx: httpx, a thread per client):
-the clients share the machine with the server, and httpx's CPU per request is as large as the server's.
+The web processes are as many as docs/deploy.md advises (one more than the cores). The one-request burst and
+the baseline use a lean client by default (asyncio streams, one thread; --client httpx: httpx, a thread per
+client): the clients share the machine with the server, and httpx's CPU per request is as large as the
+server's.
 
 Aims: >= 500 bids/s, p99 < 500 ms, none lost; >= 200 MB/s and < 100 MB memory growth for the large bid.
-PostgreSQL is ETENDER_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database is
-created and dropped. Only loopback addresses are used; every loop is bounded."""
+PostgreSQL is ETENDER_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database
+is created and dropped. Only loopback addresses are used; every loop is bounded."""
 
 from __future__ import annotations
 
@@ -327,16 +330,19 @@ def submit(
 
 
 class Lean:
-    """A minimal HTTP/1.1 keep-alive client on asyncio streams, one connection per simulated bidder, all in one
-    thread. httpx in 64 threads costs this 2-core machine about 1 ms of CPU per request, as much as the server's
-    trivial request, and that CPU is taken from the server being measured; this costs a fraction of it. It sends
-    what the browser's upload script sends: the logged-in client's cookies and CSRF header, the sealed file as the
-    raw body. A response must carry a content-length (Litestar's JSON answers do)."""
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams, one connection per simulated bidder, all in
+    one thread. httpx in 64 threads costs this 2-core machine about 1 ms of CPU per request, as much as the
+    server's trivial request, and that CPU is taken from the server being measured; this costs a fraction of
+    it. It sends what the browser's upload script sends: the logged-in client's cookies and CSRF header, the
+    sealed file as the raw body. A response must carry a content-length (Litestar's JSON answers do)."""
 
     def __init__(self, port: int, client: httpx.Client):
         self.port = port
         cookies = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
-        self.head = f"host: 127.0.0.1:{port}\r\ncookie: {cookies}\r\nx-csrftoken: {client.headers.get('x-csrftoken', '')}\r\n"
+        self.head = (
+            f"host: 127.0.0.1:{port}\r\ncookie: {cookies}\r\nx-csrftoken: "
+            f"{client.headers.get('x-csrftoken', '')}\r\n"
+        )
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -398,8 +404,8 @@ def burst(
     lots: list[int],
     clients: list[httpx.Client],
 ) -> dict[str, Any]:
-    """One burst: n_bids bids from the first n_clients clients, each on its own lots (no bid replaces another).
-    mode "whole": one request per bid; "parts": begin -> one part -> complete."""
+    """One burst: n_bids bids from the first n_clients clients, each on its own lots (no bid replaces
+    another). mode "whole": one request per bid; "parts": begin -> one part -> complete."""
     clients = clients[:n_clients]
     jobs: list[list[tuple[int, bytes]]] = [[] for _ in clients]
     for i in range(n_bids):
@@ -457,9 +463,10 @@ def burst(
                 latencies.append(time.perf_counter() - start)
                 docs.append(doc)
 
-    # Sealing takes seconds: a client's keep-alive connection idle for longer than the server's keep-alive timeout
-    # (uvicorn: 5 s) is closed by the server, and the burst's first POST on it fails with a connection reset (the
-    # request never reaches the app). Use every connection once just before the burst, as a browser's page would.
+    # Sealing takes seconds: a client's keep-alive connection idle for longer than the server's keep-alive
+    # timeout (uvicorn: 5 s) is closed by the server, and the burst's first POST on it fails with a connection
+    # reset (the request never reaches the app). Use every connection once just before the burst, as a
+    # browser's page would.
     for c in clients:
         c.get("/healthz")
     load_before = os.getloadavg()[0]
@@ -478,13 +485,15 @@ def burst(
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
     rate = len(docs) / elapsed
     print(
-        f"[{label}] burst: {len(docs)} bids in {elapsed:.2f}s = {rate:.1f} bids/s ({rate * requests:.0f} req/s); per bid p50 {p50:.1f} ms, "
-        f"p99 {p99:.1f} ms; {len(errors)} errors{(': ' + errors[0]) if errors else ''}; load average {load_before:.1f} before, "
+        f"[{label}] burst: {len(docs)} bids in {elapsed:.2f}s = {rate:.1f} bids/s ({rate * requests:.0f} "
+        f"req/s); per bid p50 {p50:.1f} ms, p99 {p99:.1f} ms; {len(errors)} "
+        f"errors{(': ' + errors[0]) if errors else ''}; load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after"
     )
     print(
-        f"[{label}] burst: CPU per bid: server {server_cpu / max(1, len(docs)) * 1000:.1f} ms (its {len(pids)} processes), "
-        f"the clients (this process) {client_cpu / max(1, len(docs)) * 1000:.1f} ms; {os.cpu_count()} cores"
+        f"[{label}] burst: CPU per bid: server {server_cpu / max(1, len(docs)) * 1000:.1f} ms (its "
+        f"{len(pids)} processes), the clients (this process) {client_cpu / max(1, len(docs)) * 1000:.1f} ms; "
+        f"{os.cpu_count()} cores"
     )
     # every receipt: signed by the platform, and matching a stored, counted Bid row and a blob
     keys = verifier_keys(data, ORIGIN)
@@ -512,8 +521,9 @@ def burst(
     submitted = sum(1 for r in rows.values() if r.status == BidStatus.submitted)
     lost = n_bids - len(docs)
     print(
-        f"[{label}] burst: receipts checked {len(docs)}: {len(docs) - bad} match a submitted Bid row and a stored blob, {bad} do not; "
-        f"{submitted} submitted Bid rows on these lots; {lost} bids lost or refused"
+        f"[{label}] burst: receipts checked {len(docs)}: {len(docs) - bad} match a submitted Bid row and a "
+        f"stored blob, {bad} do not; {submitted} submitted Bid rows on these lots; {lost} bids lost or "
+        "refused"
     )
     verdict = "meets" if rate >= 500 and p99 < 500 and lost == 0 and bad == 0 else "MISSES"
     print(f"[{label}] burst: aim >= 500 bids/s, p99 < 500 ms, none lost: {verdict}")
@@ -523,7 +533,8 @@ def burst(
 def trivial_baseline(
     server: Server, clients: list[httpx.Client], per_client: int, *, lean: bool
 ) -> tuple[float, float, float]:
-    """The same logged-in clients on a trivial JSON endpoint: req/s, and the server's and the clients' CPU per request."""
+    """The same logged-in clients on a trivial JSON endpoint: req/s, and the server's and the clients' CPU per
+    request."""
     count = [0]
     lock = threading.Lock()
 
@@ -602,15 +613,15 @@ def bursts(
         server, clients[: args.clients], max(1, 3 * args.bids // args.clients), lean=args.client == "lean"
     )
     print(
-        f"[{name}] baseline: the same {args.clients} logged-in clients ({args.client}) on a trivial JSON endpoint (GET /api/v1/audit/key): "
-        f"{rps:.0f} req/s; CPU per request: server {server_cpu * 1000:.1f} ms, clients {client_cpu * 1000:.1f} ms "
-        f"(load average {load_before:.1f} before)"
+        f"[{name}] baseline: the same {args.clients} logged-in clients ({args.client}) on a trivial JSON "
+        f"endpoint (GET /api/v1/audit/key): {rps:.0f} req/s; CPU per request: server {server_cpu * 1000:.1f} "
+        f"ms, clients {client_cpu * 1000:.1f} ms (load average {load_before:.1f} before)"
     )
     for r in results:
         ceiling = rps / r["requests"]
         print(
-            f"[{name}] baseline: {r['label']}: at most {ceiling:.0f} bids/s at the trivial request rate; the burst reached "
-            f"{r['rate'] / ceiling:.2f} of that"
+            f"[{name}] baseline: {r['label']}: at most {ceiling:.0f} bids/s at the trivial request rate; the "
+            f"burst reached {r['rate'] / ceiling:.2f} of that"
         )
     for client in clients:
         client.close()
@@ -738,18 +749,20 @@ def big_bid(server: Server, data: Path, seeded: dict[str, Any], args: argparse.N
     ok = body["sha256"] == digest.hexdigest() and body["size"] == size
     rate = size / elapsed / 1e6
     print(
-        f"[{name}] large bid: {size / 1e6:,.0f} MB in {part >> 20} MiB parts in {elapsed:.2f}s = {rate:.0f} MB/s (begin, parts and "
-        f"complete with SHA-256 and the E26 check); receipt {'matches' if ok else 'DOES NOT MATCH'} the file"
+        f"[{name}] large bid: {size / 1e6:,.0f} MB in {part >> 20} MiB parts in {elapsed:.2f}s = {rate:.0f} "
+        "MB/s (begin, parts and complete with SHA-256 and the E26 check); receipt "
+        f"{'matches' if ok else 'DOES NOT MATCH'} the file"
     )
     print(
-        f"[{name}] large bid: server peak RSS growth {growth:.1f} MB (peak RSS during the upload - RSS before it, worst of {len(pids)} "
-        f"process(es); RSS before {max(before.values()) / 1024:.0f} MB)"
+        f"[{name}] large bid: server peak RSS growth {growth:.1f} MB (peak RSS during the upload - RSS "
+        f"before it, worst of {len(pids)} process(es); RSS before {max(before.values()) / 1024:.0f} MB)"
     )
     http = baseline_http(source, part)
     disk = baseline_disk(source, data / "disk-baseline.bin", part)
     print(
-        f"[{name}] large bid: baselines: loopback HTTP POST of the same parts to a trivial sink {http:.0f} MB/s "
-        f"(upload = {rate / http:.2f} x); writing the same bytes to disk with fdatasync per part {disk:.0f} MB/s (upload = {rate / disk:.2f} x)"
+        f"[{name}] large bid: baselines: loopback HTTP POST of the same parts to a trivial sink {http:.0f} "
+        f"MB/s (upload = {rate / http:.2f} x); writing the same bytes to disk with fdatasync per part "
+        f"{disk:.0f} MB/s (upload = {rate / disk:.2f} x)"
     )
     verdict = "meets" if rate >= 200 and growth < 100 and ok else "MISSES"
     print(f"[{name}] large bid: aim >= 200 MB/s and < 100 MB growth: {verdict}")
@@ -767,8 +780,8 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         n_slices = len([m for m in args.bursts.split(",") if m]) + (1 if args.also_clients else 0)
         seeded = seed(url, data, max(args.clients, args.also_clients), args.lots * max(1, n_slices))
         print(
-            f"[{name}] seeded a tender with {len(seeded['lots'])} lots and {len(seeded['bidders'])} registered bidder companies "
-            f"in {time.time() - t0:.1f}s"
+            f"[{name}] seeded a tender with {len(seeded['lots'])} lots and {len(seeded['bidders'])} "
+            f"registered bidder companies in {time.time() - t0:.1f}s"
         )
         server = Server(url, data, args.workers)
         try:
@@ -800,7 +813,10 @@ def main() -> None:
         "--client",
         choices=["lean", "httpx"],
         default="lean",
-        help="the one-request burst's and the baseline's clients: asyncio streams in one thread (lean), or httpx in a thread each",
+        help=(
+            "the one-request burst's and the baseline's clients: asyncio streams in one thread (lean), or "
+            "httpx in a thread each"
+        ),
     )
     parser.add_argument(
         "--bursts",

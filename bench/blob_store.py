@@ -94,7 +94,8 @@ def measure(label: str, nbytes: int, fn: Callable[[], object]) -> object:
         result = fn()
         seconds = time.perf_counter() - started
     print(
-        f"  {label:<34} {nbytes / 2**20 / seconds:8.0f} MB/s   {seconds:6.2f} s   RSS growth {mem.growth_mib:6.1f} MiB"
+        f"  {label:<34} {nbytes / 2**20 / seconds:8.0f} MB/s   {seconds:6.2f} s   RSS growth "
+        f"{mem.growth_mib:6.1f} MiB"
     )
     return result
 
@@ -192,7 +193,8 @@ def main() -> None:
         src = work / "bid.bin"
         expected = make_file(src, size)
         print(
-            f"{args.size_mib} MiB file, SHA-256 {expected[:16]}...; process RSS at start {rss() / 2**20:.0f} MiB"
+            f"{args.size_mib} MiB file, SHA-256 {expected[:16]}...; "
+            f"process RSS at start {rss() / 2**20:.0f} MiB"
         )
         baseline(src, work / "copy.bin", size)
         baseline(src, work / "copy.bin", size)  # twice: the first one can pay for the test file's writeback

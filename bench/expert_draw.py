@@ -1,4 +1,5 @@
-"""Benchmark of the committee draw (issue 5): a pool of 100,000 experts in 50 specialties with 1,000 exclusions.
+"""Benchmark of the committee draw (issue 5): a pool of 100,000 experts in 50 specialties with 1,000
+exclusions.
 
 Measures, in memory (no database), the work the draw service does after loading the pool:
   draw    scope (experts holding a quota's specialty or a child of it), avoidance, pool root, seed, ranking,
@@ -109,7 +110,8 @@ def main() -> None:
     hashes = [hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(POOL)]
     baseline = timed(lambda: sorted(hashes), args.runs)
     print(
-        f"pool: {POOL:,} experts in {len(SPECIALTIES)} specialties, {EXCLUSIONS:,} with an avoidance reason; median of {args.runs} runs"
+        f"pool: {POOL:,} experts in {len(SPECIALTIES)} specialties, {EXCLUSIONS:,} with an avoidance reason; "
+        f"median of {args.runs} runs"
     )
     print(f"baseline: sorting {POOL:,} precomputed SHA-256 hashes: {baseline * 1000:.1f} ms")
     scenarios = {
@@ -126,14 +128,16 @@ def main() -> None:
         )
         assert not problems, problems
         print(
-            f"{label}: {len(record['candidates']):,} ranked, {len(record['exclusions'])} exclusions in scope, "
-            f"record {len(json.dumps(record)) / 1024:.0f} KiB"
+            f"{label}: {len(record['candidates']):,} ranked, {len(record['exclusions'])} exclusions in "
+            f"scope, record {len(json.dumps(record)) / 1024:.0f} KiB"
         )
         print(
-            f"  draw 9 + 3 substitutes: {draw_time * 1000:7.1f} ms  ({draw_time / baseline:.1f}x the baseline)"
+            f"  draw 9 + 3 substitutes: {draw_time * 1000:7.1f} ms  ({draw_time / baseline:.1f}x the "
+            "baseline)"
         )
         print(
-            f"  verify the record:      {verify_time * 1000:7.1f} ms  ({verify_time / baseline:.1f}x the baseline)"
+            f"  verify the record:      {verify_time * 1000:7.1f} ms  ({verify_time / baseline:.1f}x the "
+            "baseline)"
         )
 
 

@@ -1,5 +1,5 @@
-"""Bulk import of experts: a generated CSV of 100,000 experts (GBK, as Chinese Excel saves it) imported through
-evaluation.importing on SQLite and on PostgreSQL, each database built from the migrations.
+"""Bulk import of experts: a generated CSV of 100,000 experts (GBK, as Chinese Excel saves it) imported
+through evaluation.importing on SQLite and on PostgreSQL, each database built from the migrations.
 
 For each backend it prints:
 - import: the whole import_experts() call (decode, parse, validate every row, write, audit), then the commit;
@@ -11,7 +11,8 @@ For each backend it prints:
     .venv/bin/python bench/expert_import.py [--rows 100000] [--backends sqlite,postgresql] [--xlsx]
 
 Wall time is what a person waits; on a shared machine it also holds other processes' time, so this process's
-CPU time is printed beside it (on SQLite it is nearly all the work; on PostgreSQL the server's part is not in it).
+CPU time is printed beside it (on SQLite it is nearly all the work; on PostgreSQL the server's part is not in
+it).
 
 PostgreSQL is ETENDER_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database
 is created and dropped. Aim (issue 5): under 30 s for 100,000 experts.
@@ -173,8 +174,9 @@ def run(name: str, data: bytes, rows: int) -> dict[str, float]:
                 for r in parsed
             ]
             sql = (
-                "INSERT INTO experts (name, id_number, title, title_level, years, employer_code, employer_name, region, phone, email, "
-                "status, status_since, status_reason, created_at, updated_at) VALUES ({})"
+                "INSERT INTO experts (name, id_number, title, title_level, years, employer_code, "
+                "employer_name, region, phone, email, status, status_since, status_reason, created_at, "
+                "updated_at) VALUES ({})"
             )
             raw = engine.raw_connection()
             try:
@@ -209,7 +211,8 @@ def main() -> None:
     started = time.perf_counter()
     data = generate(args.rows)
     print(
-        f"generated {args.rows:,} experts: {len(data) / 1e6:.1f} MB of GBK CSV in {time.perf_counter() - started:.1f} s"
+        f"generated {args.rows:,} experts: {len(data) / 1e6:.1f} MB of GBK CSV in "
+        f"{time.perf_counter() - started:.1f} s"
     )
     if args.xlsx:
         from openpyxl import Workbook
@@ -223,14 +226,15 @@ def main() -> None:
         started = time.perf_counter()
         n = sum(1 for _ in importing.read_rows("experts.xlsx", out.getvalue())[0])
         print(
-            f"xlsx: {len(out.getvalue()) / 1e6:.1f} MB, {n - 1:,} rows read in {time.perf_counter() - started:.2f} s (the import then goes as for CSV)"
+            f"xlsx: {len(out.getvalue()) / 1e6:.1f} MB, {n - 1:,} rows read in "
+            f"{time.perf_counter() - started:.2f} s (the import then goes as for CSV)"
         )
     for name in args.backends.split(","):
         f = run(name, data, args.rows)
         print(
-            f"{name:10s} import {f['import']:6.2f} s ({args.rows / f['import']:,.0f} rows/s, this process's CPU {f['import cpu']:.2f} s)   "
-            f"re-import {f['re-import']:6.2f} s   "
-            f"baseline executemany {f['baseline']:5.2f} s   import/baseline {f['import'] / f['baseline']:.1f}x"
+            f"{name:10s} import {f['import']:6.2f} s ({args.rows / f['import']:,.0f} rows/s, this process's "
+            f"CPU {f['import cpu']:.2f} s)   re-import {f['re-import']:6.2f} s   baseline executemany "
+            f"{f['baseline']:5.2f} s   import/baseline {f['import'] / f['baseline']:.1f}x"
         )
 
 

@@ -2,22 +2,25 @@
 64 KiB chunks), stored in the local blob store, opened by the real path, on SQLite and on PostgreSQL.
 
 Measured, per backend, in the same run:
-- the opening: tender.tasks.decrypt_bid over every bid (claim in one transaction; stream the stored file through
-  SHA-256 against its receipt and through sealing.open_bid, which decrypts every chunk, checks the content list and
-  hashes every file; nothing decrypted is stored (opening.read_file decrypts a file on demand later); the outcome
-  recorded and audited in a second transaction; the record published after the last), run in-process on --threads threads (default: the settings'
-  task_threads, 2), the way the web process runs tasks without a broker;
-- the baseline: the same stored files read from the blob store and decrypted with raw AES-256-GCM in the same chunk
-  size, plus SHA-256 of the same bytes, on the same number of threads.
-Both in MB/s of sealed bytes (1 MB = 10^6 bytes), and their ratio (aim >= 0.5). The two alternate over --rounds
-batches of the bids, so that other work on the machine weighs on both alike. Both sides use the same threads:
-AESGCM.decrypt holds the GIL (cryptography 50; SHA-256 and file I/O release it), which limits both alike.
-Also printed: the time per bid of the task's three steps (claim and finish_bid are the database's part).
+- the opening: tender.tasks.decrypt_bid over every bid (claim in one transaction; stream the stored file
+  through SHA-256 against its receipt and through sealing.open_bid, which decrypts every chunk, checks the
+  content list and hashes every file; nothing decrypted is stored (opening.read_file decrypts a file on demand
+  later); the outcome recorded and audited in a second transaction; the record published after the last), run
+  in-process on --threads threads (default: the settings' task_threads, 2), the way the web process runs tasks
+  without a broker;
+- the baseline: the same stored files read from the blob store and decrypted with raw AES-256-GCM in the same
+  chunk size, plus SHA-256 of the same bytes, on the same number of threads.
+Both in MB/s of sealed bytes (1 MB = 10^6 bytes), and their ratio (aim >= 0.5). The two alternate over
+--rounds batches of the bids, so that other work on the machine weighs on both alike. Both sides use the same
+threads: AESGCM.decrypt holds the GIL (cryptography 50; SHA-256 and file I/O release it), which limits both
+alike. Also printed: the time per bid of the task's three steps (claim and finish_bid are the database's
+part).
 
-    .venv/bin/python bench/opening.py [--bids 200] [--size 20] [--threads 2] [--backends sqlite,postgresql] [--rounds 10]
+    .venv/bin/python bench/opening.py [--bids 200] [--size 20] [--threads 2] [--backends sqlite,postgresql]
+                                      [--rounds 10]
 
-PostgreSQL is ETENDER_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database is
-created and dropped. The sealed bids are made once and shared by both backends (sealing is not measured).
+PostgreSQL is ETENDER_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database
+is created and dropped. The sealed bids are made once and shared by both backends (sealing is not measured).
 """
 
 from __future__ import annotations
@@ -235,7 +238,8 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
             plain_keys[bid.blob_key] = (header, sealing.combine(header, parts))
     mb = total / 1e6
 
-    # ---- the baseline: raw AES-256-GCM of the same stored bytes, chunk by chunk with their real keys and nonces, plus SHA-256
+    # ---- the baseline: raw AES-256-GCM of the same stored bytes, chunk by chunk with their real keys and
+    # nonces, plus SHA-256
     def raw(blob_key: str) -> None:
         header, data_key = plain_keys[blob_key]
         aead, aad = AESGCM(data_key), header.preamble_hash
@@ -263,9 +267,9 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
         cpu["baseline"] += cpu_now() - c
         return time.perf_counter() - start
 
-    # ---- the opening path against the baseline, in --rounds rounds of the bids, alternating which goes first: other
-    # work on the machine comes and goes, and both sides see the same share of it. The sealed files were uploaded long
-    # before the opening: flushed to disk first.
+    # ---- the opening path against the baseline, in --rounds rounds of the bids, alternating which goes
+    # first: other work on the machine comes and goes, and both sides see the same share of it. The sealed
+    # files were uploaded long before the opening: flushed to disk first.
     blob_of = {}
     with transaction(factory) as s:
         for ob in s.scalars(select(OpenedBid).where(OpenedBid.id.in_(ids))):
@@ -300,17 +304,20 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
         f"(AESGCM.decrypt holds the GIL, SHA-256 releases it; {os.cpu_count()} CPUs)"
     )
     print(
-        f"[{name}]   opening (decrypt_bid: hash check, decrypt, content check, outcome recorded): {opening_s:7.2f} s  {ours:8.1f} MB/s"
+        f"[{name}]   opening (decrypt_bid: hash check, decrypt, content check, outcome recorded): "
+        f"{opening_s:7.2f} s  {ours:8.1f} MB/s"
     )
     print(
-        f"[{name}]   baseline (read + AES-256-GCM per {CHUNK // 1024} KiB chunk + SHA-256):                      {base_s:7.2f} s  {base:8.1f} MB/s"
-        f"  (in {rounds} rounds, alternating with the opening's)"
+        f"[{name}]   baseline (read + AES-256-GCM per {CHUNK // 1024} KiB chunk + "
+        f"SHA-256):                      {base_s:7.2f} s  {base:8.1f} MB/s  (in {rounds} rounds, alternating "
+        "with the opening's)"
     )
     print(f"[{name}]   ratio {ours / base:.2f} (aim >= 0.5)")
     print(
-        f"[{name}]   CPU time of this process: opening {cpu['opening']:.2f} s, baseline {cpu['baseline']:.2f} s "
-        f"(ratio {cpu['baseline'] / max(cpu['opening'], 1e-9):.2f}; the share of the machine each side got: "
-        f"{cpu['opening'] / opening_s:.0%} and {cpu['baseline'] / base_s:.0%} of one CPU; PostgreSQL's own work is not counted)"
+        f"[{name}]   CPU time of this process: opening {cpu['opening']:.2f} s, baseline "
+        f"{cpu['baseline']:.2f} s (ratio {cpu['baseline'] / max(cpu['opening'], 1e-9):.2f}; the share of the "
+        f"machine each side got: {cpu['opening'] / opening_s:.0%} and {cpu['baseline'] / base_s:.0%} of one "
+        "CPU; PostgreSQL's own work is not counted)"
     )
     print(f"[{name}]   per bid, summed over threads: {timings.report(len(ids))}", flush=True)
     core_tasks.configure(replace(settings))  # drain the pool

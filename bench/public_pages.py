@@ -243,15 +243,17 @@ def serve_and_measure(name: str, url: str, data: Path, args: argparse.Namespace,
         ):
             results[label] = r = wrk(base + path, args.seconds, args.connections)
             print(
-                f"[{name}, {mode}] {label:28s} {r['rps']:8.1f} req/s   p50 {r['p50']:7.2f} ms   p99 {r['p99']:7.2f} ms"
-                f"   non-2xx {r['non2xx']}{'   socket errors ' + r['socket_errors'] if r['socket_errors'] else ''}"
+                f"[{name}, {mode}] {label:28s} {r['rps']:8.1f} req/s   p50 {r['p50']:7.2f} ms   "
+                f"p99 {r['p99']:7.2f} ms   non-2xx {r['non2xx']}"
+                f"{'   socket errors ' + r['socket_errors'] if r['socket_errors'] else ''}"
             )
         base_rps = results["baseline /healthz"]["rps"]
         for label in ("notice list page /", "JSON twin /api/v1/notices"):
             r = results[label]
             verdict = "meets" if r["rps"] >= 400 and r["p99"] < 100 else "MISSES"
             print(
-                f"[{name}, {mode}] {label}: {r['rps'] / base_rps:.2f} x baseline; aim >= 400 req/s and p99 < 100 ms: {verdict}"
+                f"[{name}, {mode}] {label}: {r['rps'] / base_rps:.2f} x baseline; aim >= 400 req/s and p99 < "
+                f"100 ms: {verdict}"
             )
     finally:
         server.terminate()
@@ -269,7 +271,8 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     print(
-        f"machine: {os.cpu_count()} cores; {args.connections} connections, {args.seconds}s per URL, {args.workers} web processes"
+        f"machine: {os.cpu_count()} cores; {args.connections} connections, {args.seconds}s per URL, "
+        f"{args.workers} web processes"
     )
     if "sqlite" in args.backends:
         tmp = Path(tempfile.mkdtemp(prefix="bench-db-"))

@@ -45,7 +45,8 @@ def keys() -> None:
     help="Read the passphrase from this environment variable instead of asking.",
 )
 def keys_new(out: Path, label: str, passphrase_env: str) -> None:
-    """Create an X25519 key pair and save it as a passphrase-protected key file; print the public key to register."""
+    """Create an X25519 key pair and save it as a passphrase-protected key file; print the public key to
+    register."""
     import os
 
     if out.exists():
@@ -58,7 +59,8 @@ def keys_new(out: Path, label: str, passphrase_env: str) -> None:
     with open(out, "x", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, indent=2)
     click.echo(
-        f"key file written to {out}; keep it and its passphrase safe: without them your parts cannot be unwrapped"
+        f"key file written to {out}; keep it and its passphrase safe: "
+        "without them your parts cannot be unwrapped"
     )
     click.echo(f"key id:     {doc['key_id']}")
     click.echo(f"public key: {doc['public_key']}   (register this on the key holder page)")
@@ -101,7 +103,8 @@ def keys_new(out: Path, label: str, passphrase_env: str) -> None:
 def keys_unwrap(
     key_path: Path, bid_path: Path | None, headers_path: Path | None, out: Path | None, passphrase_env: str
 ) -> None:
-    """Unwrap your parts of a sealed bid (or of every bid in an opening's headers), as the JSON the opening ceremony accepts."""
+    """Unwrap your parts of a sealed bid (or of every bid in an opening's headers), as the JSON the opening
+    ceremony accepts."""
     import base64
     import io
     import os
@@ -172,7 +175,8 @@ def _bundle(path: Path, verifier: str) -> sealing.KeyBundle:
         return verify_bundle_document(doc, VerifierKey.parse(verifier))
     if doc.get("signature"):
         click.echo(
-            "note: the bundle's signature was not checked; pass --verifier with the platform's key to check it",
+            "note: the bundle's signature was not checked; "
+            "pass --verifier with the platform's key to check it",
             err=True,
         )
     return sealing.KeyBundle.from_json(doc)
@@ -257,8 +261,8 @@ def bid_seal(
             handle.close()
     click.echo(f"sealed bid written to {out} ({header.size} bytes, bid id {header.bid_id})")
     click.echo(
-        f"tender {header.tender_id}, lot {header.lot_id}: opens with {header.k} of {len(header.holder_key_ids)} key holders"
-        + (" and your bidder key" if header.bidder_key_id else "")
+        f"tender {header.tender_id}, lot {header.lot_id}: opens with {header.k} of "
+        f"{len(header.holder_key_ids)} key holders" + (" and your bidder key" if header.bidder_key_id else "")
     )
 
 

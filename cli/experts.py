@@ -85,8 +85,9 @@ def import_command(file: Path, username: str, show: int) -> None:
     finally:
         engine.dispose()
     click.echo(
-        f"{report.rows} rows read ({report.encoding}) in {report.seconds:.1f} s: {report.created} experts added, "
-        f"{report.updated} updated, {report.unchanged} unchanged, {report.bad_rows} bad rows not imported"
+        f"{report.rows} rows read ({report.encoding}) in {report.seconds:.1f} s: {report.created} experts "
+        f"added, {report.updated} updated, {report.unchanged} unchanged, {report.bad_rows} bad rows not "
+        "imported"
     )
     for p in report.problems[:show]:
         click.echo(
@@ -160,8 +161,8 @@ def export_draw(draw_id: int, output: Path | None) -> None:
     help="Only re-run the draw from the record; do not compare with this platform's audit log.",
 )
 def verify_draw(record: Path, offline: bool) -> None:
-    """Re-run the draw from its published RECORD. Exit 0 when it reproduces the committee exactly, 1 naming each
-    difference (seed, pool, exclusions, members, substitutes), 2 when the file is not a JSON record."""
+    """Re-run the draw from its published RECORD. Exit 0 when it reproduces the committee exactly, 1 naming
+    each difference (seed, pool, exclusions, members, substitutes), 2 when the file is not a JSON record."""
     import json
 
     from evaluation.committee import draw as pure

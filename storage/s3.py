@@ -269,8 +269,8 @@ class S3BlobStore:
         others = sum(size for n, (_, _, size) in listing["parts"].items() if n != number)
         budget, is_part = part_budget(self.part_limit, max_size, others)
         error = TooLarge(self.part_limit, part=True) if is_part else TooLarge(int(max_size or 0))
-        # A part is at most part_limit bytes: gather it, then send it in one PUT (minio would buffer it anyway).
-        # A connection dropped halfway raises here and leaves nothing behind.
+        # A part is at most part_limit bytes: gather it, then send it in one PUT (minio would buffer it
+        # anyway). A connection dropped halfway raises here and leaves nothing behind.
         buf = bytearray()
         for chunk in limited(chunks, budget, error):
             buf += chunk
