@@ -10,6 +10,11 @@ from audit.events import EventTag
 from audit.log import disclose, disclose_where, record
 
 __all__ = [
-    "CHECKPOINT_STALE_AFTER", "EventTag", "SignedCheckpoint", "disclose", "disclose_where", "record",
+    "CHECKPOINT_STALE_AFTER",
+    "EventTag",
+    "SignedCheckpoint",
+    "disclose",
+    "disclose_where",
+    "record",
     "sign_checkpoint",
 ]

@@ -16,7 +16,9 @@ from core.db import Base
 from core.signing import SigningKey, VerifierKey
 
 SIGNATURE_PREFIX = "\u2014 "  # an em dash and a space start every signature line of a signed note
-STALE_AFTER = timedelta(seconds=2)  # a checkpoint older than this, with entries after it, is re-signed on demand
+STALE_AFTER = timedelta(
+    seconds=2
+)  # a checkpoint older than this, with entries after it, is re-signed on demand
 
 
 class AuditCheckpoint(Base):
@@ -52,7 +54,8 @@ class NoteError(ValueError):
 
 
 def open_note(note: str, keys: list[VerifierKey]) -> Checkpoint:
-    """Parse a signed checkpoint note and check its signature with one of `keys` (matched by name and key id)."""
+    """Parse a signed checkpoint note and check its signature with one of `keys` (matched by name and key
+    id)."""
     text, sep, signatures = note.rpartition("\n\n")
     if not sep or not signatures.endswith("\n"):
         raise NoteError("not a signed note: no blank line before the signatures, or no final newline")
@@ -84,12 +87,17 @@ def open_note(note: str, keys: list[VerifierKey]) -> Checkpoint:
 
 
 def latest(session: Session) -> AuditCheckpoint | None:
-    return session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc(), AuditCheckpoint.id.desc()).limit(1)).first()
+    return session.scalars(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc(), AuditCheckpoint.id.desc()).limit(1)
+    ).first()
 
 
-def sign(session: Session, key: SigningKey, origin: str, *, stale_after: timedelta | None = None) -> AuditCheckpoint | None:
-    """Sign a checkpoint of the log as it stands, if it grew since the latest one (and, with stale_after, only if
-    that one is at least that old). Holds the head lock, so concurrent signers never sign the same size twice."""
+def sign(
+    session: Session, key: SigningKey, origin: str, *, stale_after: timedelta | None = None
+) -> AuditCheckpoint | None:
+    """Sign a checkpoint of the log as it stands, if it grew since the latest one (and, with stale_after, only
+    if that one is at least that old). Holds the head lock, so concurrent signers never sign the same size
+    twice."""
     head = locked_head(session)
     last = latest(session)
     if last is not None and last.size >= head.size:
@@ -97,7 +105,13 @@ def sign(session: Session, key: SigningKey, origin: str, *, stale_after: timedel
     if last is not None and stale_after is not None and clock.now() - last.time < stale_after:
         return None
     root = head.root
-    cp = AuditCheckpoint(size=head.size, root=root, time=clock.now(), key_id=key.id.hex(), note=sign_note(body(origin, head.size, root), key))
+    cp = AuditCheckpoint(
+        size=head.size,
+        root=root,
+        time=clock.now(),
+        key_id=key.id.hex(),
+        note=sign_note(body(origin, head.size, root), key),
+    )
     session.add(cp)
     session.flush()
     return cp
@@ -118,13 +132,19 @@ class SignedCheckpoint:
         return cls(cp.size, cp.root, cp.time, cp.key_id, cp.note)
 
 
-def sign_checkpoint(session: Session, key: SigningKey, origin: str, *,
-                    stale_after: timedelta | None = None) -> SignedCheckpoint | None:
+def sign_checkpoint(
+    session: Session, key: SigningKey, origin: str, *, stale_after: timedelta | None = None
+) -> SignedCheckpoint | None:
     """sign(), for the other packages (the CLI, the web API and its background signer)."""
     cp = sign(session, key, origin, stale_after=stale_after)
     return None if cp is None else SignedCheckpoint.of(cp)
 
 
 def all_checkpoints(session: Session, *, after_size: int = -1, limit: int = 1000) -> list[AuditCheckpoint]:
-    stmt = select(AuditCheckpoint).where(AuditCheckpoint.size > after_size).order_by(AuditCheckpoint.size, AuditCheckpoint.id).limit(limit)
+    stmt = (
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.size > after_size)
+        .order_by(AuditCheckpoint.size, AuditCheckpoint.id)
+        .limit(limit)
+    )
     return list(session.scalars(stmt))

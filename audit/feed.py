@@ -36,7 +36,11 @@ def published(entry: AuditEntry, secret: AuditConfidential | None) -> dict[str, 
         "details": entry.details,
     }
     if secret is not None and secret.disclosed_at is not None:
-        out["disclosed"] = {"salt": secret.salt, "data": secret.data, "disclosed_at": format_time(secret.disclosed_at)}
+        out["disclosed"] = {
+            "salt": secret.salt,
+            "data": secret.data,
+            "disclosed_at": format_time(secret.disclosed_at),
+        }
     return out
 
 
@@ -44,7 +48,11 @@ def _with_secrets(session: Session, entries: list[AuditEntry]) -> list[dict[str,
     indexes = [e.index for e in entries if "confidential_digest" in (e.details or {})]
     secrets = {}
     if indexes:
-        rows = session.scalars(select(AuditConfidential).where(AuditConfidential.entry_index.in_(indexes), AuditConfidential.disclosed_at.is_not(None)))
+        rows = session.scalars(
+            select(AuditConfidential).where(
+                AuditConfidential.entry_index.in_(indexes), AuditConfidential.disclosed_at.is_not(None)
+            )
+        )
         secrets = {s.entry_index: s for s in rows}
     return [published(e, secrets.get(e.index)) for e in entries]
 
@@ -59,7 +67,9 @@ def entries(session: Session, start: int, end: int) -> list[dict[str, Any]]:
     if start < 0 or end < start:
         raise ValidationFailed.one("audit_bad_range", N_("Give 0 <= start <= end."), "start")
     end = min(end, start + MAX_PAGE, size(session))
-    rows = session.scalars(select(AuditEntry).where(AuditEntry.index >= start, AuditEntry.index < end).order_by(AuditEntry.index))
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.index >= start, AuditEntry.index < end).order_by(AuditEntry.index)
+    )
     return _with_secrets(session, list(rows))
 
 
@@ -76,17 +86,31 @@ def _bad(code: str, message: str, field: str) -> DomainError:
 
 def inclusion(session: Session, index: int, tree_size: int) -> list[bytes]:
     if not 0 <= index < tree_size:
-        raise _bad("audit_bad_index", N_("The index must be at least 0 and smaller than the tree size."), "index")
+        raise _bad(
+            "audit_bad_index", N_("The index must be at least 0 and smaller than the tree size."), "index"
+        )
     if tree_size > size(session):
-        raise _bad("audit_tree_too_large", N_("The log is not that large yet: ask for a tree size the checkpoint shows."), "tree_size")
+        raise _bad(
+            "audit_tree_too_large",
+            N_("The log is not that large yet: ask for a tree size the checkpoint shows."),
+            "tree_size",
+        )
     return tree.inclusion_proof(session, index, tree_size)
 
 
 def consistency(session: Session, first: int, second: int) -> list[bytes]:
     if not 0 <= first <= second:
-        raise _bad("audit_bad_sizes", N_("The first tree size must be at least 0 and not larger than the second."), "first")
+        raise _bad(
+            "audit_bad_sizes",
+            N_("The first tree size must be at least 0 and not larger than the second."),
+            "first",
+        )
     if second > size(session):
-        raise _bad("audit_tree_too_large", N_("The log is not that large yet: ask for a tree size the checkpoint shows."), "second")
+        raise _bad(
+            "audit_tree_too_large",
+            N_("The log is not that large yet: ask for a tree size the checkpoint shows."),
+            "second",
+        )
     return tree.consistency_proof(session, first, second)
 
 
@@ -104,7 +128,10 @@ class FeedFilter:
         if self.tender is not None:
             stmt = stmt.where(AuditEntry.subject == f"tender:{self.tender}")
         if self.tag:
-            stmt = stmt.where((AuditEntry.tag == self.tag) | AuditEntry.tag.startswith(self.tag.rstrip(".") + ".", autoescape=True))
+            stmt = stmt.where(
+                (AuditEntry.tag == self.tag)
+                | AuditEntry.tag.startswith(self.tag.rstrip(".") + ".", autoescape=True)
+            )
         if self.organisation is not None:
             stmt = stmt.where(AuditEntry.organisation_id == self.organisation)
         if self.actor:
@@ -114,7 +141,11 @@ class FeedFilter:
 
 def after(session: Session, last_index: int, filt: FeedFilter, limit: int = 200) -> list[dict[str, Any]]:
     """Entries after last_index that pass the filter, oldest first: what the live stream sends next."""
-    stmt = filt.apply(select(AuditEntry).where(AuditEntry.index > last_index)).order_by(AuditEntry.index).limit(limit)
+    stmt = (
+        filt.apply(select(AuditEntry).where(AuditEntry.index > last_index))
+        .order_by(AuditEntry.index)
+        .limit(limit)
+    )
     return _with_secrets(session, list(session.scalars(stmt)))
 
 
@@ -122,7 +153,9 @@ def require_supervisor(actor: Actor) -> None:
     if actor.anonymous:
         raise NotAuthenticated.one("login_required", N_("Please log in first."))
     if not actor.has(Role.monitor, Role.admin):
-        raise Forbidden.one("supervisor_required", N_("Only monitors and administrators may watch the audit feed."))
+        raise Forbidden.one(
+            "supervisor_required", N_("Only monitors and administrators may watch the audit feed.")
+        )
 
 
 def recent(session: Session, actor: Actor, filt: FeedFilter, limit: int = 100) -> list[dict[str, Any]]:

@@ -1,16 +1,16 @@
 """The audit log: an RFC 9162 Merkle tree over canonical JSON entries (see docs/audit-log.md).
 
-record() appends one entry in the caller's transaction. The head row (size and the tree's right edge) is locked
-by every writer, at the first record() of a transaction: it is the serialisation point, so concurrent transactions
-never produce a gap or a duplicate index. Every complete subtree hash is stored as it appears (audit/tree.py), so
-proofs take O(log n) reads.
+record() appends one entry in the caller's transaction. The head row (size and the tree's right edge) is
+locked by every writer, at the first record() of a transaction: it is the serialisation point, so concurrent
+transactions never produce a gap or a duplicate index. Every complete subtree hash is stored as it appears
+(audit/tree.py), so proofs take O(log n) reads.
 
-record() itself works in memory: the entry gets its index, bytes and tree nodes at once, but the rows (entries,
-confidential parts, subtree hashes: one executemany each) and the head (one UPDATE) are written when they are
-needed (write_pending): before the transaction or a savepoint commits, before a savepoint begins, before every
-statement run through the session (Session.execute, ORM loads, flushes), and before anything in this package reads
-the log. Only a statement run on the bare connection (session.connection().execute) in the same transaction could
-miss them; nothing outside audit/ touches the audit tables."""
+record() itself works in memory: the entry gets its index, bytes and tree nodes at once, but the rows
+(entries, confidential parts, subtree hashes: one executemany each) and the head (one UPDATE) are written when
+they are needed (write_pending): before the transaction or a savepoint commits, before a savepoint begins,
+before every statement run through the session (Session.execute, ORM loads, flushes), and before anything in
+this package reads the log. Only a statement run on the bare connection (session.connection().execute) in the
+same transaction could miss them; nothing outside audit/ touches the audit tables."""
 
 from __future__ import annotations
 
@@ -111,9 +111,9 @@ def canonical(doc: dict[str, Any]) -> bytes:
 
 
 class _CanonicalJSON(TypeDecorator[Any]):
-    """The details column as record() writes it: the canonical JSON text whose SHA-256 is the details digest (given
-    as that text), so that verification hashes the stored text instead of parsing and re-serialising it. Read back
-    as any JSON column; rows written otherwise still verify, the slow way."""
+    """The details column as record() writes it: the canonical JSON text whose SHA-256 is the details digest
+    (given as that text), so that verification hashes the stored text instead of parsing and re-serialising
+    it. Read back as any JSON column; rows written otherwise still verify, the slow way."""
 
     impl = JSON
     cache_ok = True
@@ -138,19 +138,23 @@ def locked_head(session: Session) -> AuditHead:
     write_pending(session)
     _lock_head(session.connection())
     # populate_existing: what the row holds now that it is locked, not what the identity map remembers
-    return session.execute(select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)).scalar_one()
+    return session.execute(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 _SELECT_HEAD = select(AuditHead.size, AuditHead.frontier).where(AuditHead.id == 1).with_for_update()
 
 
 def _lock_head(conn: Connection) -> tuple[int, bytes]:
-    """Lock the head row for this transaction and read it (size, frontier). Created on first use without a race:
-    two first writers both try the insert, one wins, and both then wait on the same row lock."""
+    """Lock the head row for this transaction and read it (size, frontier). Created on first use without a
+    race: two first writers both try the insert, one wins, and both then wait on the same row lock."""
     row = conn.execute(_SELECT_HEAD).first()
     if row is None:
         ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(ins(AuditHead).values(id=1, size=0, frontier=b"").on_conflict_do_nothing(index_elements=["id"]))
+        conn.execute(
+            ins(AuditHead).values(id=1, size=0, frontier=b"").on_conflict_do_nothing(index_elements=["id"])
+        )
         row = conn.execute(_SELECT_HEAD).one()
     return row[0], bytes(row[1] or b"")
 
@@ -158,12 +162,14 @@ def _lock_head(conn: Connection) -> tuple[int, bytes]:
 class _Head:
     """The head as this transaction holds it: locked once per transaction, then kept in session.info so that
     further appends in the same transaction read nothing (the lock is held until the transaction ends). The
-    rows appended since the head row was last written wait in `entries`, `confidential` and `nodes` (dirty: the
-    tables are behind)."""
+    rows appended since the head row was last written wait in `entries`, `confidential` and `nodes` (dirty:
+    the tables are behind)."""
 
     __slots__ = ("confidential", "connection", "dirty", "entries", "frontier", "nodes", "size", "transaction")
 
-    def __init__(self, transaction: SessionTransaction | None, connection: Connection, size: int, frontier: list[bytes]):
+    def __init__(
+        self, transaction: SessionTransaction | None, connection: Connection, size: int, frontier: list[bytes]
+    ):
         self.transaction, self.connection, self.size, self.frontier = transaction, connection, size, frontier
         self.entries: list[dict[str, Any]] = []
         self.confidential: list[dict[str, Any]] = []
@@ -172,16 +178,26 @@ class _Head:
 
 
 def _head_for_append(session: Session) -> _Head:
-    # Keyed on the innermost transaction: after a savepoint is rolled back (or released) the head is read again,
-    # so an append undone with its savepoint leaves no gap and no stale tree edge behind.
+    # Keyed on the innermost transaction: after a savepoint is rolled back (or released) the head is read
+    # again, so an append undone with its savepoint leaves no gap and no stale tree edge behind.
     held: _Head | None = session.info.get("audit_head")
     transaction = session.get_nested_transaction() or session.get_transaction()
-    if held is not None and transaction is not None and held.transaction is transaction and transaction.is_active:
+    if (
+        held is not None
+        and transaction is not None
+        and held.transaction is transaction
+        and transaction.is_active
+    ):
         return held
     write_pending(session)
     conn = session.connection()
     size, frontier = _lock_head(conn)
-    held = _Head(session.get_nested_transaction() or session.get_transaction(), conn, size, tree.split_frontier(frontier))
+    held = _Head(
+        session.get_nested_transaction() or session.get_transaction(),
+        conn,
+        size,
+        tree.split_frontier(frontier),
+    )
     session.info["audit_head"] = held
     return held
 
@@ -207,19 +223,23 @@ def write_pending(session: Session) -> None:
 
 
 @event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:  # the transaction or a savepoint commits (a savepoint: before RELEASE)
+def _before_commit(
+    session: Session,
+) -> None:  # the transaction or a savepoint commits (a savepoint: before RELEASE)
     write_pending(session)
 
 
 @event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:  # what the ORM writes may refer to entries
+def _before_flush(
+    session: Session, flush_context: Any, instances: Any
+) -> None:  # what the ORM writes may refer to entries
     write_pending(session)
 
 
 @event.listens_for(Session, "after_transaction_create")
 def _after_transaction_create(session: Session, transaction: SessionTransaction) -> None:
-    # A savepoint begins: what its parent appended is written now, outside it (SAVEPOINT is emitted later, with the
-    # savepoint's first statement), so that rolling the savepoint back cannot undo it.
+    # A savepoint begins: what its parent appended is written now, outside it (SAVEPOINT is emitted later,
+    # with the savepoint's first statement), so that rolling the savepoint back cannot undo it.
     if transaction.nested:
         write_pending(session)
 
@@ -238,10 +258,16 @@ def _before_session_statement(orm_execute_state: ORMExecuteState) -> None:  # qu
     write_pending(orm_execute_state.session)
 
 
-INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__)).values(details=bindparam("details", type_=_CanonicalJSON()))
+INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__)).values(
+    details=bindparam("details", type_=_CanonicalJSON())
+)
 _INSERT_NODE = insert(cast(Table, tree.AuditNode.__table__))
 _INSERT_CONFIDENTIAL = insert(cast(Table, AuditConfidential.__table__))
-_UPDATE_HEAD = update(cast(Table, AuditHead.__table__)).where(AuditHead.id == 1).values(size=bindparam("size"), frontier=bindparam("frontier"))
+_UPDATE_HEAD = (
+    update(cast(Table, AuditHead.__table__))
+    .where(AuditHead.id == 1)
+    .values(size=bindparam("size"), frontier=bindparam("frontier"))
+)
 
 
 def record(
@@ -265,7 +291,12 @@ def record(
     if conceal_actor:
         confidential = {
             **(confidential or {}),
-            "actor": {"user_id": actor.user_id, "username": actor.username, "organisation": actor.organisation_id, "ip": actor.ip},
+            "actor": {
+                "user_id": actor.user_id,
+                "username": actor.username,
+                "organisation": actor.organisation_id,
+                "ip": actor.ip,
+            },
         }
         actor = Actor(user_id=None, username=CONCEALED, role=actor.role, organisation_id=None, ip=CONCEALED)
     if confidential is not None:
@@ -289,15 +320,28 @@ def record(
     }
     entry_bytes = canonical(doc)
     values = {
-        "index": index, "time": now, "tag": tag.value, "actor_user_id": actor.user_id, "actor": doc["actor"], "role": actor.role,
-        "organisation_id": actor.organisation_id, "ip": actor.ip, "subject": subject, "details": details,
-        "details_digest": doc["details_digest"], "entry_bytes": entry_bytes,
+        "index": index,
+        "time": now,
+        "tag": tag.value,
+        "actor_user_id": actor.user_id,
+        "actor": doc["actor"],
+        "role": actor.role,
+        "organisation_id": actor.organisation_id,
+        "ip": actor.ip,
+        "subject": subject,
+        "details": details,
+        "details_digest": doc["details_digest"],
+        "entry_bytes": entry_bytes,
     }
     # In memory only: the rows are written when they are needed (write_pending), at the latest before commit.
     head.entries.append({**values, "details": details_text.decode()})
     if confidential is not None:
-        head.confidential.append({"entry_index": index, "salt": salt, "data": confidential, "disclosed_at": None})
-    head.nodes.extend({"key": k, "hash": h} for k, h in tree.extend(head.frontier, index, leaf_hash(entry_bytes)))
+        head.confidential.append(
+            {"entry_index": index, "salt": salt, "data": confidential, "disclosed_at": None}
+        )
+    head.nodes.extend(
+        {"key": k, "hash": h} for k, h in tree.extend(head.frontier, index, leaf_hash(entry_bytes))
+    )
     head.size = index + 1
     head.dirty = True
     # The caller gets the entry as a persistent object of its session, without loading it back.
@@ -308,14 +352,22 @@ def record(
 
 
 def disclose(session: Session, entry_index: int, actor: Actor) -> AuditConfidential:
-    """Publish the confidential details of one entry (salt and data), so that anyone can check them against the
-    digest the entry committed to. The caller decides that the rules allow it now (after the opening, after the
-    result is final); this records who disclosed what, and when."""
+    """Publish the confidential details of one entry (salt and data), so that anyone can check them against
+    the digest the entry committed to. The caller decides that the rules allow it now (after the opening,
+    after the result is final); this records who disclosed what, and when."""
     secret = session.get(AuditConfidential, entry_index, with_for_update=True)
     if secret is None:
-        raise NotFound.one("audit_no_confidential_details", N_("Audit entry %(index)s has no confidential details."), index=entry_index)
+        raise NotFound.one(
+            "audit_no_confidential_details",
+            N_("Audit entry %(index)s has no confidential details."),
+            index=entry_index,
+        )
     if secret.disclosed_at is not None:
-        raise Conflict.one("audit_already_disclosed", N_("The details of audit entry %(index)s were already disclosed."), index=entry_index)
+        raise Conflict.one(
+            "audit_already_disclosed",
+            N_("The details of audit entry %(index)s were already disclosed."),
+            index=entry_index,
+        )
     secret.disclosed_at = clock.now()
     entry = session.get(AuditEntry, entry_index)
     assert entry is not None  # the foreign key guarantees it
@@ -324,18 +376,25 @@ def disclose(session: Session, entry_index: int, actor: Actor) -> AuditConfident
         EventTag.audit_details_disclosed,
         actor=actor,
         subject=f"audit:{entry_index}",
-        details={"entry": entry_index, "tag": entry.tag, "entry_subject": entry.subject, "confidential_digest": entry.details.get("confidential_digest")},
+        details={
+            "entry": entry_index,
+            "tag": entry.tag,
+            "entry_subject": entry.subject,
+            "confidential_digest": entry.details.get("confidential_digest"),
+        },
     )
     return secret
 
 
 def disclose_where(session: Session, actor: Actor, *, subject: str, tags: list[str]) -> list[int]:
-    """Disclose every still-confidential entry about `subject` with one of `tags` (e.g. all tender.bid.submitted of
-    a tender once it is opened). Returns the disclosed indexes."""
+    """Disclose every still-confidential entry about `subject` with one of `tags` (e.g. all
+    tender.bid.submitted of a tender once it is opened). Returns the disclosed indexes."""
     rows = session.scalars(
         select(AuditConfidential.entry_index)
         .join(AuditEntry, AuditEntry.index == AuditConfidential.entry_index)
-        .where(AuditEntry.subject == subject, AuditEntry.tag.in_(tags), AuditConfidential.disclosed_at.is_(None))
+        .where(
+            AuditEntry.subject == subject, AuditEntry.tag.in_(tags), AuditConfidential.disclosed_at.is_(None)
+        )
         .order_by(AuditConfidential.entry_index)
     ).all()
     for index in rows:

@@ -1,11 +1,14 @@
-"""The RFC 9162 (Certificate Transparency 2.0) §2.1 Merkle tree: hashes, roots, inclusion and consistency proofs.
+"""The RFC 9162 (Certificate Transparency 2.0) §2.1 Merkle tree: hashes, roots, inclusion and consistency
+proofs.
 
 Pure functions, no database. Every tree-building function takes the *leaf hashes* (leaf_hash(entry) for each
 entry, in log order), never the raw entries: the log stores leaf hashes, and a later piece of work will serve
-proofs from stored subtree hashes instead of recomputing them from the leaves as these recursive generators do.
+proofs from stored subtree hashes instead of recomputing them from the leaves as these recursive generators
+do.
 
-The verifiers implement the algorithms of §2.1.3.2 and §2.1.4.2 step by step. Note that, as in the RFC, a proof
-commits to the shape of the path, not to the tree size itself: the size must be bound by the signed tree head.
+The verifiers implement the algorithms of §2.1.3.2 and §2.1.4.2 step by step. Note that, as in the RFC, a
+proof commits to the shape of the path, not to the tree size itself: the size must be bound by the signed tree
+head.
 """
 
 from __future__ import annotations
@@ -97,8 +100,8 @@ def verify_inclusion(
 
 
 def consistency_proof(leaf_hashes: Sequence[bytes], first: int, second: int) -> list[bytes]:
-    """§2.1.4.1: PROOF(first, D[second]). Empty when first == second, and (outside the RFC, which defines PROOF
-    only for 0 < first) when first == 0: every tree extends the empty tree."""
+    """§2.1.4.1: PROOF(first, D[second]). Empty when first == second, and (outside the RFC, which defines
+    PROOF only for 0 < first) when first == 0: every tree extends the empty tree."""
     if not 0 <= first <= second <= len(leaf_hashes):
         raise ValueError(f"need 0 <= first <= second <= {len(leaf_hashes)}, got {first=} {second=}")
     if first == 0:

@@ -65,7 +65,10 @@ def _require_supervisor(actor: Actor) -> None:
     if actor.anonymous:
         raise NotAuthenticated.one("login_required", N_("Please log in first."))
     if not actor.has(Role.monitor, Role.admin):
-        raise Forbidden.one("supervisor_required", N_("Only monitors and administrators may read the audit trail of a procedure."))
+        raise Forbidden.one(
+            "supervisor_required",
+            N_("Only monitors and administrators may read the audit trail of a procedure."),
+        )
 
 
 def entries_for_subject(
@@ -83,7 +86,11 @@ def entries_for_subject(
 
 
 def entries_tagged(
-    session: Session, tags: Iterable[str], *, subject: str | None = None, since: datetime | None = None,
+    session: Session,
+    tags: Iterable[str],
+    *,
+    subject: str | None = None,
+    since: datetime | None = None,
     limit: int | None = None,
 ) -> list[Entry]:
     """The entries with one of `tags` (about `subject`, from `since` on, at most `limit`), oldest first. An
@@ -101,8 +108,9 @@ def confidential_parts(session: Session, tag: str, *, since: datetime, limit: in
     """The entries with `tag` from `since` on (at most `limit`, oldest first) that have confidential details,
     with those details. For rules the server computes: what they show must not reveal the details."""
     stmt = (
-        select(AuditEntry.index, AuditEntry.time, AuditEntry.subject, AuditEntry.details,
-               AuditConfidential.data)
+        select(
+            AuditEntry.index, AuditEntry.time, AuditEntry.subject, AuditEntry.details, AuditConfidential.data
+        )
         .join(AuditConfidential, AuditConfidential.entry_index == AuditEntry.index)
         .where(AuditEntry.tag == str(tag), AuditEntry.time >= since)
         .order_by(AuditEntry.index)
@@ -119,4 +127,3 @@ def latest_checkpoint(session: Session) -> SignedCheckpoint | None:
 def checkpoints_after(session: Session, after_size: int = -1, *, limit: int = 1000) -> list[SignedCheckpoint]:
     """The signed checkpoints of trees larger than `after_size`, smallest first."""
     return [SignedCheckpoint.of(cp) for cp in _all_checkpoints(session, after_size=after_size, limit=limit)]
-

@@ -1,5 +1,5 @@
-"""Checking a platform from outside, through its public audit API only: `etender audit verify --url` (the whole
-log against every signed checkpoint) and `etender audit watch` (a monitor's own witness that keeps every
+"""Checking a platform from outside, through its public audit API only: `etender audit verify --url` (the
+whole log against every signed checkpoint) and `etender audit watch` (a monitor's own witness that keeps every
 checkpoint it saw and raises an alarm when the platform shows a history that does not extend it).
 
 Nothing here trusts the platform beyond its verifier key, which a witness pins on first use."""
@@ -21,7 +21,9 @@ from audit.merkle import verify_consistency
 from audit.verify import Altered, LogReplay, VerifyResult, check_published_entry
 from core.signing import VerifierKey
 
-Fetch = Callable[[str], bytes]  # path and query under the base URL -> response body; raises OSError on failure
+Fetch = Callable[
+    [str], bytes
+]  # path and query under the base URL -> response body; raises OSError on failure
 PAGE = 1000
 
 
@@ -86,14 +88,19 @@ def verify_remote(fetch: Fetch, keys: list[VerifierKey] | None = None) -> Verify
             signed.append(latest)
         for cp in signed:
             if replay.roots.setdefault(cp.size, cp.root) != cp.root:
-                raise Altered(None, f"two signed checkpoints of size {cp.size} have different roots: the log forked")
+                raise Altered(
+                    None, f"two signed checkpoints of size {cp.size} have different roots: the log forked"
+                )
         size = max(cp.size for cp in signed)
         while replay.size < size:
             start = replay.size
             body = _json(fetch, f"/api/v1/audit/entries?start={start}&end={min(size, start + PAGE)}")
             items = body["entries"]
             if not items:
-                raise Altered(start, f"entry {start} is missing: the checkpoints cover {size} entries, the API serves {start}")
+                raise Altered(
+                    start,
+                    f"entry {start} is missing: the checkpoints cover {size} entries, the API serves {start}",
+                )
             for item in items:
                 raw = base64.b64decode(item["entry"])
                 replay.add(item["index"], raw)
@@ -105,7 +112,11 @@ def verify_remote(fetch: Fetch, keys: list[VerifierKey] | None = None) -> Verify
             proof = _json(fetch, f"/api/v1/audit/proof/consistency?first={a.size}&second={b.size}")
             hashes = [bytes.fromhex(h) for h in proof["hashes"]]
             if not verify_consistency(a.size, b.size, a.root, b.root, hashes):
-                raise Altered(a.size, f"the platform's proof does not show checkpoint {b.size} consistent with checkpoint {a.size}")
+                raise Altered(
+                    a.size,
+                    f"the platform's proof does not show checkpoint {b.size} consistent with checkpoint "
+                    f"{a.size}",
+                )
         result.size, result.checkpoints = replay.size, len(signed)
     except NoteError as e:
         raise Unreachable(f"the latest checkpoint does not verify: {e}") from e
@@ -145,7 +156,9 @@ class Witness:
         if not any(k in offered for k in pinned):
             raise Altered(None, "the platform no longer offers any key this witness pinned")
         new = [k for k in offered if k not in pinned]
-        if new:  # a rotation: the new key is accepted because the platform still offers the pinned one beside it
+        if (
+            new
+        ):  # a rotation: the new key is accepted because the platform still offers the pinned one beside it
             pinned_file.write_text("".join(k.encode() + "\n" for k in pinned + new))
         return pinned + new
 
@@ -165,17 +178,33 @@ class Witness:
         (self.state / "checkpoints" / f"{current.size}.note").write_text(note)
         if last is not None:
             if current.size < last.size:
-                return WatchResult(False, f"the platform shows a log of {current.size} entries after showing {last.size}", current.size)
+                return WatchResult(
+                    False,
+                    f"the platform shows a log of {current.size} entries after showing {last.size}",
+                    current.size,
+                )
             if current.size == last.size and current.root != last.root:
-                return WatchResult(False, f"the platform shows another root for the same size {current.size}: a forked history", current.size)
+                return WatchResult(
+                    False,
+                    f"the platform shows another root for the same size {current.size}: a forked history",
+                    current.size,
+                )
             if current.size > last.size:
                 try:
-                    proof = _json(self.fetch, f"/api/v1/audit/proof/consistency?first={last.size}&second={current.size}")
+                    proof = _json(
+                        self.fetch, f"/api/v1/audit/proof/consistency?first={last.size}&second={current.size}"
+                    )
                     hashes = [bytes.fromhex(h) for h in proof["hashes"]]
                 except (KeyError, ValueError, TypeError) as e:
                     raise Unreachable(f"the consistency proof is malformed: {e!r}") from e
                 if not verify_consistency(last.size, current.size, last.root, current.root, hashes):
-                    return WatchResult(False, f"the log of {current.size} entries does not extend the log of {last.size} entries this "
-                                              "witness saw before: its history was rewritten", current.size)
+                    return WatchResult(
+                        False,
+                        f"the log of {current.size} entries does not extend the log of {last.size} entries "
+                        "this witness saw before: its history was rewritten",
+                        current.size,
+                    )
         (self.state / "latest.note").write_text(note)
-        return WatchResult(True, f"ok: {current.size} entries, consistent with what this witness saw before", current.size)
+        return WatchResult(
+            True, f"ok: {current.size} entries, consistent with what this witness saw before", current.size
+        )

@@ -2,9 +2,10 @@
 so that roots and proofs are answered with O(log n) reads instead of recomputing the tree.
 
 A node is the RFC 9162 hash of a *perfect* aligned subtree: level L, position i covers leaves
-[i * 2^L, (i + 1) * 2^L). Level 0 holds the leaf hashes. Appending leaf n writes its leaf node plus one node per
-trailing 1 bit of n (amortised two rows per append). The right edge of the tree (the "frontier": one perfect
-subtree per 1 bit of the size, largest first) lives in the head row, so an append reads nothing but the head.
+[i * 2^L, (i + 1) * 2^L). Level 0 holds the leaf hashes. Appending leaf n writes its leaf node plus one node
+per trailing 1 bit of n (amortised two rows per append). The right edge of the tree (the "frontier": one
+perfect subtree per 1 bit of the size, largest first) lives in the head row, so an append reads nothing but
+the head.
 
 Any RFC subtree MTH(D[lo:hi]) met in a proof starts at a multiple of a power of two at least as large as its
 left part, so it is the right-to-left fold of the perfect subtrees of its binary decomposition."""
@@ -23,7 +24,8 @@ LEVEL_SHIFT = 42  # positions below 2^42 (4.4e12 entries); a node's key is level
 
 
 class AuditNode(Base):
-    """One complete subtree hash. key = level << 42 | position, so the leaves (level 0) have key = entry index."""
+    """One complete subtree hash. key = level << 42 | position, so the leaves (level 0) have key = entry
+    index."""
 
     __tablename__ = "audit_nodes"
 
@@ -124,7 +126,9 @@ def fetch(session: Session, keys: Iterable[int]) -> dict[int, bytes]:
     found = {k: bytes(h) for k, h in rows}
     missing = [k for k in wanted if k not in found]
     if missing:
-        raise LookupError(f"the stored tree lacks node {missing[0] >> LEVEL_SHIFT}/{missing[0] & ((1 << LEVEL_SHIFT) - 1)}")
+        raise LookupError(
+            f"the stored tree lacks node {missing[0] >> LEVEL_SHIFT}/{missing[0] & ((1 << LEVEL_SHIFT) - 1)}"
+        )
     return found
 
 

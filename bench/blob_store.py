@@ -93,7 +93,10 @@ def measure(label: str, nbytes: int, fn: Callable[[], object]) -> object:
         started = time.perf_counter()
         result = fn()
         seconds = time.perf_counter() - started
-    print(f"  {label:<34} {nbytes / 2**20 / seconds:8.0f} MB/s   {seconds:6.2f} s   RSS growth {mem.growth_mib:6.1f} MiB")
+    print(
+        f"  {label:<34} {nbytes / 2**20 / seconds:8.0f} MB/s   {seconds:6.2f} s   RSS growth "
+        f"{mem.growth_mib:6.1f} MiB"
+    )
     return result
 
 
@@ -136,7 +139,9 @@ def run_store(name: str, store: BlobStore, src: Path, size: int, expected: str) 
         with src.open("rb") as f:
             for n in range(1, -(-size // store.part_limit) + 1):
                 # each part arrives as 64 KiB pieces, as a request body does: no part-sized buffer here
-                store.write_part(upload, n, piece_by_piece(f, min(store.part_limit, size - (n - 1) * store.part_limit)))
+                store.write_part(
+                    upload, n, piece_by_piece(f, min(store.part_limit, size - (n - 1) * store.part_limit))
+                )
         return store.complete_upload(upload)
 
     info = measure("staged upload (parts + complete)", size, staged)
@@ -176,7 +181,9 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--stores", default="file,s3")
     args = parser.parse_args()
@@ -185,12 +192,17 @@ def main() -> None:
         work = Path(tmp)
         src = work / "bid.bin"
         expected = make_file(src, size)
-        print(f"{args.size_mib} MiB file, SHA-256 {expected[:16]}...; process RSS at start {rss() / 2**20:.0f} MiB")
+        print(
+            f"{args.size_mib} MiB file, SHA-256 {expected[:16]}...; "
+            f"process RSS at start {rss() / 2**20:.0f} MiB"
+        )
         baseline(src, work / "copy.bin", size)
         baseline(src, work / "copy.bin", size)  # twice: the first one can pay for the test file's writeback
         stores = args.stores.split(",")
         if "file" in stores:
-            run_store("file", LocalBlobStore(work / "blobs", part_limit=DEFAULT_PART_LIMIT), src, size, expected)
+            run_store(
+                "file", LocalBlobStore(work / "blobs", part_limit=DEFAULT_PART_LIMIT), src, size, expected
+            )
             shutil.rmtree(work / "blobs")
         if "s3" in stores:
             from minio import Minio
@@ -199,7 +211,9 @@ def main() -> None:
 
             proc, endpoint = start_moto()
             try:
-                client = Minio(endpoint, access_key="bench", secret_key="bench", secure=False, region="us-east-1")
+                client = Minio(
+                    endpoint, access_key="bench", secret_key="bench", secure=False, region="us-east-1"
+                )
                 store = S3BlobStore(client, f"bench-{uuid.uuid4().hex[:8]}", part_limit=DEFAULT_PART_LIMIT)
                 run_store("s3 (minio client -> moto server)", store, src, size, expected)
             finally:

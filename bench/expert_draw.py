@@ -1,4 +1,5 @@
-"""Benchmark of the committee draw (issue 5): a pool of 100,000 experts in 50 specialties with 1,000 exclusions.
+"""Benchmark of the committee draw (issue 5): a pool of 100,000 experts in 50 specialties with 1,000
+exclusions.
 
 Measures, in memory (no database), the work the draw service does after loading the pool:
   draw    scope (experts holding a quota's specialty or a child of it), avoidance, pool root, seed, ranking,
@@ -51,13 +52,17 @@ def build_pool(rng: random.Random):  # type: ignore[no-untyped-def]
         kind = kinds[i % len(kinds)]
         code = sorted(bidders)[i % len(bidders)]
         facts[expert_id] = {
-            "employment": avoidance.ExpertFacts(expert_id, employments=(avoidance.Period(code, date(2015, 1, 1), date(2024, 1, 1)),)),
+            "employment": avoidance.ExpertFacts(
+                expert_id, employments=(avoidance.Period(code, date(2015, 1, 1), date(2024, 1, 1)),)
+            ),
             "interest": avoidance.ExpertFacts(expert_id, interests=(avoidance.Period(code),)),
             "unavailable": avoidance.ExpertFacts(expert_id, unavailable=((DAY, DAY),)),
             "status": avoidance.ExpertFacts(expert_id, status="suspended"),
             "penalty": avoidance.ExpertFacts(expert_id, ever_penalised=True),
         }[kind]
-    tender = avoidance.TenderFacts(evaluation_date=DAY, bidder_codes=bidders, purchaser_code="91PURCHASER", agency_code="91AGENCY")
+    tender = avoidance.TenderFacts(
+        evaluation_date=DAY, bidder_codes=bidders, purchaser_code="91PURCHASER", agency_code="91AGENCY"
+    )
     return (by_specialty, dict(experts)), facts, tender
 
 
@@ -70,7 +75,9 @@ def run_draw(experts, facts, tender, quotas: list[tuple[str, int]]) -> tuple[dic
     scope = sorted({e for code in (SPECIALTIES if parent else wanted) for e in by_specialty.get(code, ())})
     candidates, excluded = [], []
     for expert_id in scope:
-        served = ({"G"} if parent else set()) | (wanted & set(held_by[expert_id]))  # a parent quota is served by its children
+        served = ({"G"} if parent else set()) | (
+            wanted & set(held_by[expert_id])
+        )  # a parent quota is served by its children
         found = avoidance.exclusions(facts.get(expert_id) or avoidance.ExpertFacts(expert_id), tender)
         if found:
             excluded.extend(found)
@@ -102,7 +109,10 @@ def main() -> None:
 
     hashes = [hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(POOL)]
     baseline = timed(lambda: sorted(hashes), args.runs)
-    print(f"pool: {POOL:,} experts in {len(SPECIALTIES)} specialties, {EXCLUSIONS:,} with an avoidance reason; median of {args.runs} runs")
+    print(
+        f"pool: {POOL:,} experts in {len(SPECIALTIES)} specialties, {EXCLUSIONS:,} with an avoidance reason; "
+        f"median of {args.runs} runs"
+    )
     print(f"baseline: sorting {POOL:,} precomputed SHA-256 hashes: {baseline * 1000:.1f} ms")
     scenarios = {
         "typical (quotas on 3 specialties)": [("G01", 4), ("G02", 3), ("G03", 2)],
@@ -113,12 +123,22 @@ def main() -> None:
         record = json.loads(json.dumps(draws[-1][0]))
         draw_time = statistics.median(t for _, t in draws)
         problems: list[str] = []
-        verify_time = timed(lambda problems=problems, record=record: problems.extend(pure.verify(record)), args.runs)
+        verify_time = timed(
+            lambda problems=problems, record=record: problems.extend(pure.verify(record)), args.runs
+        )
         assert not problems, problems
-        print(f"{label}: {len(record['candidates']):,} ranked, {len(record['exclusions'])} exclusions in scope, "
-              f"record {len(json.dumps(record)) / 1024:.0f} KiB")
-        print(f"  draw 9 + 3 substitutes: {draw_time * 1000:7.1f} ms  ({draw_time / baseline:.1f}x the baseline)")
-        print(f"  verify the record:      {verify_time * 1000:7.1f} ms  ({verify_time / baseline:.1f}x the baseline)")
+        print(
+            f"{label}: {len(record['candidates']):,} ranked, {len(record['exclusions'])} exclusions in "
+            f"scope, record {len(json.dumps(record)) / 1024:.0f} KiB"
+        )
+        print(
+            f"  draw 9 + 3 substitutes: {draw_time * 1000:7.1f} ms  ({draw_time / baseline:.1f}x the "
+            "baseline)"
+        )
+        print(
+            f"  verify the record:      {verify_time * 1000:7.1f} ms  ({verify_time / baseline:.1f}x the "
+            "baseline)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """`etender audit ...`: verify the log (local database or --url), watch a platform as a witness, sign a
-checkpoint (cron), rotate the signing key. Exit codes: 0 all holds, 1 something was altered (ALARM), 2 could not
-check."""
+checkpoint (cron), rotate the signing key. Exit codes: 0 all holds, 1 something was altered (ALARM), 2 could
+not check."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ def audit() -> None:
 
 def _echo_result(result, what: str) -> None:  # type: ignore[no-untyped-def]
     if result.ok:
-        click.echo(f"ok: {result.size} entries, {result.checkpoints} signed checkpoints and {result.disclosed} disclosed details "
-                   f"verified ({what})")
+        click.echo(
+            f"ok: {result.size} entries, {result.checkpoints} signed checkpoints and {result.disclosed} "
+            f"disclosed details verified ({what})"
+        )
         return
     where = f"entry {result.first_bad}" if result.first_bad is not None else "the checkpoints"
     click.echo(f"ALTERED: {where}: {result.reason}", err=True)
@@ -27,11 +29,20 @@ def _echo_result(result, what: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @audit.command("verify")
-@click.option("--url", default=None, help="Verify a running platform through its public API instead of the local database.")
-@click.option("--key", "key_text", default=None, help="The verifier key to trust (<name>+<id>+<base64>); default: the platform's.")
+@click.option(
+    "--url",
+    default=None,
+    help="Verify a running platform through its public API instead of the local database.",
+)
+@click.option(
+    "--key",
+    "key_text",
+    default=None,
+    help="The verifier key to trust (<name>+<id>+<base64>); default: the platform's.",
+)
 def audit_verify(url: str | None, key_text: str | None) -> None:
-    """Recompute the tree, check every signed checkpoint, their consistency and the disclosed details; name the
-    first entry that does not hold. Exit 0 ok, 1 altered, 2 could not check."""
+    """Recompute the tree, check every signed checkpoint, their consistency and the disclosed details; name
+    the first entry that does not hold. Exit 0 ok, 1 altered, 2 could not check."""
     from audit.remote import Unreachable, http_fetch, verify_remote
     from core.signing import VerifierKey
 
@@ -57,20 +68,27 @@ def _verify_local(keys):  # type: ignore[no-untyped-def]
     engine = make_engine(settings.database_url)
     try:
         with read_only_sessionmaker(engine)() as session:  # never holds the write lock
-            return verify_log(session, keys or verifier_keys(settings.data_dir, settings.origin), settings.origin)
+            return verify_log(
+                session, keys or verifier_keys(settings.data_dir, settings.origin), settings.origin
+            )
     finally:
         engine.dispose()
 
 
 @audit.command("watch")
 @click.option("--url", required=True, help="The platform to watch.")
-@click.option("--state", "state_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="This witness's directory: pinned keys and every checkpoint seen.")
+@click.option(
+    "--state",
+    "state_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="This witness's directory: pinned keys and every checkpoint seen.",
+)
 @click.option("--interval", default=10.0, type=float, help="Seconds between polls.")
 @click.option("--once", is_flag=True, help="Poll once and exit (for cron).")
 def audit_watch(url: str, state_dir: Path, interval: float, once: bool) -> None:
-    """Poll the platform's checkpoints, check each extends the last one seen, keep them; exit 1 with an ALARM line
-    when the platform shows a history that does not extend what this witness saw."""
+    """Poll the platform's checkpoints, check each extends the last one seen, keep them; exit 1 with an ALARM
+    line when the platform shows a history that does not extend what this witness saw."""
     from audit.remote import Unreachable, Witness, http_fetch
 
     witness = Witness(state_dir, http_fetch(url))
@@ -93,7 +111,8 @@ def audit_watch(url: str, state_dir: Path, interval: float, once: bool) -> None:
 
 @audit.command("checkpoint")
 def audit_checkpoint() -> None:
-    """Sign a checkpoint now if the log grew since the last one (for deployments without the in-process signer)."""
+    """Sign a checkpoint now if the log grew since the last one (for deployments without the in-process
+    signer)."""
     from audit import sign_checkpoint
     from core.db import make_engine, make_sessionmaker, transaction
     from core.settings import load_settings
@@ -104,7 +123,9 @@ def audit_checkpoint() -> None:
     try:
         with transaction(make_sessionmaker(engine)) as session:
             cp = sign_checkpoint(session, signing_key(settings.data_dir, settings.origin), settings.origin)
-            click.echo(f"signed a checkpoint of {cp.size} entries" if cp else "the latest checkpoint is current")
+            click.echo(
+                f"signed a checkpoint of {cp.size} entries" if cp else "the latest checkpoint is current"
+            )
     finally:
         engine.dispose()
 
@@ -123,7 +144,13 @@ def audit_rotate_key() -> None:
     engine = make_engine(settings.database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            record(session, EventTag.audit_key_rotated, actor=SYSTEM, subject="audit:key", details={"verifier_key": key.verifier.encode()})
+            record(
+                session,
+                EventTag.audit_key_rotated,
+                actor=SYSTEM,
+                subject="audit:key",
+                details={"verifier_key": key.verifier.encode()},
+            )
             sign_checkpoint(session, key, settings.origin)
     finally:
         engine.dispose()

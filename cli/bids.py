@@ -31,11 +31,22 @@ def keys() -> None:
 
 
 @keys.command("new")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Key file to write (JSON).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Key file to write (JSON).",
+)
 @click.option("--label", default="", help="A name to recognise the key by.")
-@click.option("--passphrase-env", default="", help="Read the passphrase from this environment variable instead of asking.")
+@click.option(
+    "--passphrase-env",
+    default="",
+    help="Read the passphrase from this environment variable instead of asking.",
+)
 def keys_new(out: Path, label: str, passphrase_env: str) -> None:
-    """Create an X25519 key pair and save it as a passphrase-protected key file; print the public key to register."""
+    """Create an X25519 key pair and save it as a passphrase-protected key file; print the public key to
+    register."""
     import os
 
     if out.exists():
@@ -47,20 +58,53 @@ def keys_new(out: Path, label: str, passphrase_env: str) -> None:
         _fail(str(e))
     with open(out, "x", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, indent=2)
-    click.echo(f"key file written to {out}; keep it and its passphrase safe: without them your parts cannot be unwrapped")
+    click.echo(
+        f"key file written to {out}; keep it and its passphrase safe: "
+        "without them your parts cannot be unwrapped"
+    )
     click.echo(f"key id:     {doc['key_id']}")
     click.echo(f"public key: {doc['public_key']}   (register this on the key holder page)")
 
 
 @keys.command("unwrap")
-@click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your key file.")
-@click.option("--bid", "bid_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One sealed bid.")
-@click.option("--headers", "headers_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The bids' headers from the opening page (opening-headers-N.json): unwrap your parts of every bid.")
-@click.option("--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Write the parts JSON here (default: print).")
-@click.option("--passphrase-env", default="", help="Read the passphrase from this environment variable instead of asking.")
-def keys_unwrap(key_path: Path, bid_path: Path | None, headers_path: Path | None, out: Path | None, passphrase_env: str) -> None:
-    """Unwrap your parts of a sealed bid (or of every bid in an opening's headers), as the JSON the opening ceremony accepts."""
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your key file.",
+)
+@click.option(
+    "--bid",
+    "bid_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="One sealed bid.",
+)
+@click.option(
+    "--headers",
+    "headers_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The bids' headers from the opening page (opening-headers-N.json): unwrap your parts of every bid.",
+)
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the parts JSON here (default: print).",
+)
+@click.option(
+    "--passphrase-env",
+    default="",
+    help="Read the passphrase from this environment variable instead of asking.",
+)
+def keys_unwrap(
+    key_path: Path, bid_path: Path | None, headers_path: Path | None, out: Path | None, passphrase_env: str
+) -> None:
+    """Unwrap your parts of a sealed bid (or of every bid in an opening's headers), as the JSON the opening
+    ceremony accepts."""
     import base64
     import io
     import os
@@ -130,23 +174,62 @@ def _bundle(path: Path, verifier: str) -> sealing.KeyBundle:
     if verifier:
         return verify_bundle_document(doc, VerifierKey.parse(verifier))
     if doc.get("signature"):
-        click.echo("note: the bundle's signature was not checked; pass --verifier with the platform's key to check it", err=True)
+        click.echo(
+            "note: the bundle's signature was not checked; "
+            "pass --verifier with the platform's key to check it",
+            err=True,
+        )
     return sealing.KeyBundle.from_json(doc)
 
 
 @bid.command("seal")
-@click.option("--bundle", "bundle_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The tender's key bundle (key-bundle.json from the tender page).")
+@click.option(
+    "--bundle",
+    "bundle_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The tender's key bundle (key-bundle.json from the tender page).",
+)
 @click.option("--lot", "lot_id", required=True, type=int, help="The lot id you bid for.")
-@click.option("--file", "files", multiple=True, required=True, metavar="ROLE=PATH",
-              help="A bid file: qualification=, technical=, commercial= or other=PATH. Repeat for each file.")
-@click.option("--price-form", "price_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON: total_price_fen, duration_days, quality_commitment, bid_security_reference.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .sealed file to write.")
-@click.option("--bidder-key", "bidder_key", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Your own key file (needed when the tender's policy is quorum+bidder).")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    required=True,
+    metavar="ROLE=PATH",
+    help="A bid file: qualification=, technical=, commercial= or other=PATH. Repeat for each file.",
+)
+@click.option(
+    "--price-form",
+    "price_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON: total_price_fen, duration_days, quality_commitment, bid_security_reference.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .sealed file to write.",
+)
+@click.option(
+    "--bidder-key",
+    "bidder_key",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your own key file (needed when the tender's policy is quorum+bidder).",
+)
 @click.option("--verifier", default="", help="The platform's verifier key, to check the bundle's signature.")
-def bid_seal(bundle_path: Path, lot_id: int, files: tuple[str, ...], price_path: Path, out: Path, bidder_key: Path | None, verifier: str) -> None:
+def bid_seal(
+    bundle_path: Path,
+    lot_id: int,
+    files: tuple[str, ...],
+    price_path: Path,
+    out: Path,
+    bidder_key: Path | None,
+    verifier: str,
+) -> None:
     """Seal files and a price form into a .sealed bid for the tender's key holders."""
     try:
         bundle = _bundle(bundle_path, verifier)
@@ -177,12 +260,16 @@ def bid_seal(bundle_path: Path, lot_id: int, files: tuple[str, ...], price_path:
         for handle in handles:
             handle.close()
     click.echo(f"sealed bid written to {out} ({header.size} bytes, bid id {header.bid_id})")
-    click.echo(f"tender {header.tender_id}, lot {header.lot_id}: opens with {header.k} of {len(header.holder_key_ids)} key holders"
-               + (" and your bidder key" if header.bidder_key_id else ""))
+    click.echo(
+        f"tender {header.tender_id}, lot {header.lot_id}: opens with {header.k} of "
+        f"{len(header.holder_key_ids)} key holders" + (" and your bidder key" if header.bidder_key_id else "")
+    )
 
 
 @bid.command("inspect")
-@click.option("--bundle", "bundle_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--bundle", "bundle_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.argument("sealed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def bid_inspect(bundle_path: Path, sealed: Path) -> None:
     """Run the platform's upload check on a sealed bid, without any key."""
@@ -192,4 +279,6 @@ def bid_inspect(bundle_path: Path, sealed: Path) -> None:
             header = sealing.inspect(f, bundle, total_size=sealed.stat().st_size)
         except sealing.SealedBidInvalid as e:
             _fail(f"{e.code}: {e}")
-    click.echo(f"a well-formed sealed bid for tender {header.tender_id}, lot {header.lot_id} ({header.size} bytes)")
+    click.echo(
+        f"a well-formed sealed bid for tender {header.tender_id}, lot {header.lot_id} ({header.size} bytes)"
+    )

@@ -23,7 +23,13 @@ def _english(message: str, params: dict) -> str:  # type: ignore[type-arg]
 
 @experts.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as", "username", default="admin", show_default=True, help="The administrator recorded in the audit log as the importer.")
+@click.option(
+    "--as",
+    "username",
+    default="admin",
+    show_default=True,
+    help="The administrator recorded in the audit log as the importer.",
+)
 @click.option("--show", default=20, show_default=True, help="How many row problems to print.")
 def import_command(file: Path, username: str, show: int) -> None:
     """Import experts from an .xlsx or .csv FILE (UTF-8 or GBK). Good rows are kept, bad rows are listed;
@@ -51,7 +57,9 @@ def import_command(file: Path, username: str, show: int) -> None:
             bar_holder: dict[str, object] = {}
 
             def start(total: int) -> None:
-                bar = click.progressbar(length=total, label=f"importing {file.name}", show_pos=True, file=sys.stderr)
+                bar = click.progressbar(
+                    length=total, label=f"importing {file.name}", show_pos=True, file=sys.stderr
+                )
                 bar.__enter__()
                 bar_holder["bar"] = bar
 
@@ -61,22 +69,32 @@ def import_command(file: Path, username: str, show: int) -> None:
                     bar.update(n)  # type: ignore[attr-defined]
 
             try:
-                report = importing.import_experts(session, actor_for(user, "cli"), str(file), data, progress=advance, total_hint=start)
+                report = importing.import_experts(
+                    session, actor_for(user, "cli"), str(file), data, progress=advance, total_hint=start
+                )
             finally:
                 bar = bar_holder.get("bar")
                 if bar is not None:
                     bar.__exit__(None, None, None)  # type: ignore[attr-defined]
     except DomainError as e:
-        click.echo(f"the file was not imported: {'; '.join(_english(p.message, p.params) for p in e.problems)}", err=True)
+        click.echo(
+            f"the file was not imported: {'; '.join(_english(p.message, p.params) for p in e.problems)}",
+            err=True,
+        )
         sys.exit(2)
     finally:
         engine.dispose()
     click.echo(
-        f"{report.rows} rows read ({report.encoding}) in {report.seconds:.1f} s: {report.created} experts added, "
-        f"{report.updated} updated, {report.unchanged} unchanged, {report.bad_rows} bad rows not imported"
+        f"{report.rows} rows read ({report.encoding}) in {report.seconds:.1f} s: {report.created} experts "
+        f"added, {report.updated} updated, {report.unchanged} unchanged, {report.bad_rows} bad rows not "
+        "imported"
     )
     for p in report.problems[:show]:
-        click.echo(f"  row {p.row}, column {p.column or '-'}: {_english(p.message, p.params)}" + (f" (value: {p.value})" if p.value else ""), err=True)
+        click.echo(
+            f"  row {p.row}, column {p.column or '-'}: {_english(p.message, p.params)}"
+            + (f" (value: {p.value})" if p.value else ""),
+            err=True,
+        )
     more = len(report.problems) - show + report.problems_left_out
     if more > 0:
         click.echo(f"  ... and {more} more problems", err=True)
@@ -101,7 +119,13 @@ def load_specialties(url: str) -> None:
 
 @experts.command("export-draw")
 @click.argument("draw_id", type=int)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file instead of standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
 def export_draw(draw_id: int, output: Path | None) -> None:
     """Print the public record of draw DRAW_ID as JSON (available once the tender's result is final)."""
     import json
@@ -131,10 +155,14 @@ def export_draw(draw_id: int, output: Path | None) -> None:
 
 @experts.command("verify-draw")
 @click.argument("record", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--offline", is_flag=True, help="Only re-run the draw from the record; do not compare with this platform's audit log.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Only re-run the draw from the record; do not compare with this platform's audit log.",
+)
 def verify_draw(record: Path, offline: bool) -> None:
-    """Re-run the draw from its published RECORD. Exit 0 when it reproduces the committee exactly, 1 naming each
-    difference (seed, pool, exclusions, members, substitutes), 2 when the file is not a JSON record."""
+    """Re-run the draw from its published RECORD. Exit 0 when it reproduces the committee exactly, 1 naming
+    each difference (seed, pool, exclusions, members, substitutes), 2 when the file is not a JSON record."""
     import json
 
     from evaluation.committee import draw as pure

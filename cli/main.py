@@ -64,12 +64,16 @@ def serve(host: str | None, port: int | None, workers: int, no_demo: bool) -> No
     host = host or settings.host
     port = port or settings.port
     click.echo(f"etender serving on http://{host}:{port}  (data in {settings.data_dir})")
-    uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=False)
+    uvicorn.run(
+        "web.asgi:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=False
+    )
 
 
 @main.command()
 @click.option("--concurrency", default=2, type=int, help="Tasks run at once by this worker.")
-@click.option("--beat", is_flag=True, help="Also run the periodic tasks (exactly one worker of the deployment).")
+@click.option(
+    "--beat", is_flag=True, help="Also run the periodic tasks (exactly one worker of the deployment)."
+)
 def worker(concurrency: int, beat: bool) -> None:
     """Run a Celery worker for background tasks (deployment: CELERY_BROKER_URL set)."""
     from accounts.notifications import channel_for
@@ -79,7 +83,9 @@ def worker(concurrency: int, beat: bool) -> None:
 
     settings = load_settings()
     if not settings.broker_url:
-        raise click.ClickException("CELERY_BROKER_URL is not set; without a broker, tasks run inside `etender serve`.")
+        raise click.ClickException(
+            "CELERY_BROKER_URL is not set; without a broker, tasks run inside `etender serve`."
+        )
     committee_tasks.use_channel(channel_for(settings.messaging))  # built once, for this worker's tasks
     tasks.run_worker(settings, include=tasks.TASK_MODULES, concurrency=concurrency, beat=beat)
 
@@ -109,7 +115,12 @@ def _load_demo(settings) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(settings.database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            demo.load(session, open_store(settings), settings.data_dir / "demo-keys", signing_key(settings.data_dir, settings.origin))
+            demo.load(
+                session,
+                open_store(settings),
+                settings.data_dir / "demo-keys",
+                signing_key(settings.data_dir, settings.origin),
+            )
     finally:
         engine.dispose()
 

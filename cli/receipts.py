@@ -4,9 +4,9 @@
 
 The signature is checked against the platform's verifier key: the one given with --key, the ones the platform
 publishes at /api/v1/audit/key with --url, or else this installation's own keys (the local data directory).
-With --bid the file's SHA-256 and size must match the receipt. With --url the audit entry the receipt names must
-exist, be the submission's entry, and be included in the latest signed checkpoint (RFC 9162 inclusion proof).
-Exit codes: 0 valid, 1 invalid (the message names what), 2 could not check."""
+With --bid the file's SHA-256 and size must match the receipt. With --url the audit entry the receipt names
+must exist, be the submission's entry, and be included in the latest signed checkpoint (RFC 9162 inclusion
+proof). Exit codes: 0 valid, 1 invalid (the message names what), 2 could not check."""
 
 from __future__ import annotations
 
@@ -41,7 +41,10 @@ def _local_keys() -> list[Any]:
 
     settings = load_settings()
     if not (settings.data_dir / "keys" / "signing" / "current").exists():
-        _unchecked(f"no platform key in {settings.data_dir}; give the platform's verifier key with --key or its address with --url")
+        _unchecked(
+            f"no platform key in {settings.data_dir}; give the platform's verifier key with --key or its "
+            "address with --url"
+        )
     return verifier_keys(settings.data_dir, settings.origin)
 
 
@@ -52,9 +55,15 @@ def _check_file(body: dict[str, Any], path: Path) -> None:
             digest.update(chunk)
             size += len(chunk)
     if size != body["size"]:
-        _invalid(f"{path} is {size:,} bytes but the receipt says {body['size']:,}: it is not the file the platform received")
+        _invalid(
+            f"{path} is {size:,} bytes but the receipt says {body['size']:,}: it is not the file the "
+            "platform received"
+        )
     if digest.hexdigest() != body["sha256"]:
-        _invalid(f"the SHA-256 of {path} is {digest.hexdigest()} but the receipt says {body['sha256']}: it is not the file the platform received")
+        _invalid(
+            f"the SHA-256 of {path} is {digest.hexdigest()} but the receipt says {body['sha256']}: it is not "
+            "the file the platform received"
+        )
 
 
 def _check_log(fetch: Any, keys: list[Any], body: dict[str, Any]) -> str:
@@ -66,7 +75,10 @@ def _check_log(fetch: Any, keys: list[Any], body: dict[str, Any]) -> str:
     try:
         checkpoint, _note = latest_checkpoint(fetch, keys)
         if index >= checkpoint.size:
-            _unchecked(f"audit entry {index} is not in the latest signed checkpoint yet (size {checkpoint.size}); try again in a minute")
+            _unchecked(
+                f"audit entry {index} is not in the latest signed checkpoint yet (size {checkpoint.size}); "
+                "try again in a minute"
+            )
         item = json.loads(fetch(f"/api/v1/audit/entries/{index}"))
         proof = json.loads(fetch(f"/api/v1/audit/proof/inclusion?index={index}&tree_size={checkpoint.size}"))
     except Unreachable as e:
@@ -77,22 +89,36 @@ def _check_log(fetch: Any, keys: list[Any], body: dict[str, Any]) -> str:
         _invalid(f"audit entry {index}: {problem}")
     entry = json.loads(base64.b64decode(item["entry"]))  # the hashed bytes, not the convenience copy
     if entry.get("tag") != "tender.bid.submitted" or entry.get("subject") != f"tender:{body['tender']['id']}":
-        _invalid(f"audit entry {index} is not the submission of a bid for tender {body['tender']['id']} "
-                 f"(it is {entry.get('tag')} about {entry.get('subject')})")
+        _invalid(
+            f"audit entry {index} is not the submission of a bid for tender {body['tender']['id']} "
+            f"(it is {entry.get('tag')} about {entry.get('subject')})"
+        )
     hashes = [bytes.fromhex(h) for h in proof.get("hashes", [])]
-    if not verify_inclusion(bytes.fromhex(item["leaf_hash"]), index, checkpoint.size, hashes, checkpoint.root):
+    if not verify_inclusion(
+        bytes.fromhex(item["leaf_hash"]), index, checkpoint.size, hashes, checkpoint.root
+    ):
         _invalid(f"audit entry {index} is not included in the signed checkpoint of size {checkpoint.size}")
     return f"audit entry {index} is included in the signed checkpoint of size {checkpoint.size}"
 
 
 @receipt.command("verify")
 @click.argument("receipt_path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--bid", "bid_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The sealed bid file: its SHA-256 and size must match the receipt.")
+@click.option(
+    "--bid",
+    "bid_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The sealed bid file: its SHA-256 and size must match the receipt.",
+)
 @click.option("--key", "key_text", default=None, help="The platform's verifier key (<name>+<id>+<base64>).")
-@click.option("--url", default=None, help="The platform's address: its published key, and the audit entry's inclusion in the log.")
+@click.option(
+    "--url",
+    default=None,
+    help="The platform's address: its published key, and the audit entry's inclusion in the log.",
+)
 def receipt_verify(receipt_path: Path, bid_path: Path | None, key_text: str | None, url: str | None) -> None:
-    """Check a bid receipt's signature (and the file, and the audit log). Exit 0 valid, 1 invalid, 2 could not check."""
+    """Check a bid receipt's signature (and the file, and the audit log). Exit 0 valid, 1 invalid, 2 could not
+    check."""
     from audit.remote import Unreachable, http_fetch, server_keys
     from core.signing import VerifierKey
     from tender.receipts import ReceiptInvalid, verify_receipt
@@ -117,8 +143,10 @@ def receipt_verify(receipt_path: Path, bid_path: Path | None, key_text: str | No
         body = verify_receipt(doc, keys)
     except ReceiptInvalid as e:
         _invalid(str(e))
-    lines = [f"signature ok: bid {body['bid']} for {body['tender']['reference']} lot {body['lot']['number']} by {body['bidder']['name']}, "
-             f"received {body['server_time']}"]
+    lines = [
+        f"signature ok: bid {body['bid']} for {body['tender']['reference']} lot {body['lot']['number']} by "
+        f"{body['bidder']['name']}, received {body['server_time']}"
+    ]
     if bid_path is not None:
         _check_file(body, bid_path)
         lines.append(f"file ok: {bid_path} matches SHA-256 {body['sha256']} and {body['size']:,} bytes")

@@ -16,8 +16,18 @@ from storage.base import (
 )
 from storage.local import LocalBlobStore
 
-__all__ = ["BlobInfo", "BlobStore", "LocalBlobStore", "PartInfo", "PartsMissing", "TooLarge", "UploadNotFound",
-           "open_store", "put_file", "read_all"]
+__all__ = [
+    "BlobInfo",
+    "BlobStore",
+    "LocalBlobStore",
+    "PartInfo",
+    "PartsMissing",
+    "TooLarge",
+    "UploadNotFound",
+    "open_store",
+    "put_file",
+    "read_all",
+]
 
 
 def open_store(settings: Settings) -> BlobStore:

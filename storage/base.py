@@ -4,8 +4,8 @@ Two stores implement `BlobStore`: `LocalBlobStore` (files, the embedded default)
 (any S3 service through the `minio` client). Both stream in both directions: nothing here holds a whole blob
 in memory, only one chunk (or, for S3, one part of at most `part_limit` bytes).
 
-Large files (sealed bids, up to 2 GiB) arrive as a *staged upload* so that a dropped connection costs one part,
-not the file:
+Large files (sealed bids, up to 2 GiB) arrive as a *staged upload* so that a dropped connection costs one
+part, not the file:
 
     upload_id = store.begin_upload(max_size=settings.max_bid_bytes)
     store.write_part(upload_id, 1, chunks)      # any order; a retried part replaces the same part
@@ -143,7 +143,6 @@ def limited(chunks: Iterable[bytes], limit: int | None, error: TooLarge) -> Iter
 
 def meta_json(max_size: int | None, part_limit: int, now: datetime) -> bytes:
     return json.dumps({"created": now.isoformat(), "max_size": max_size, "part_limit": part_limit}).encode()
-
 
 
 def read_all(store: BlobStore, key: str) -> bytes:

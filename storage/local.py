@@ -1,7 +1,6 @@
 """The local-filesystem blob store (the embedded default): files under one level of folders, staged uploads
 as part files beside a meta.json, completed by one streaming pass. See storage.base for the protocol."""
 
-
 from __future__ import annotations
 
 import contextlib
@@ -40,12 +39,12 @@ class LocalBlobStore:
     """Blobs as files under a directory, in one folder per first byte of the key (two hex digits).
 
     Staged uploads live in `staging/<upload id>/`: `meta.json`; `data`, where part N is written in place at
-    offset (N-1) x part_limit; a marker `part-0000N` holding the part's size, written only once the part is whole
-    and synced (and removed when a new attempt at the part starts, so a dropped part reads as missing, never as
-    half a part); and after completion `done.json` with the result, so a retried complete answers the same.
-    When every part but the last is full, completing hashes `data` and renames it into place: a 2 GiB bid is
-    written to disk once, not twice. Writers take a shared lock on `data` and completion an exclusive one
-    (flock, so several web processes on one machine are safe)."""
+    offset (N-1) x part_limit; a marker `part-0000N` holding the part's size, written only once the part is
+    whole and synced (and removed when a new attempt at the part starts, so a dropped part reads as missing,
+    never as half a part); and after completion `done.json` with the result, so a retried complete answers the
+    same. When every part but the last is full, completing hashes `data` and renames it into place: a 2 GiB
+    bid is written to disk once, not twice. Writers take a shared lock on `data` and completion an exclusive
+    one (flock, so several web processes on one machine are safe)."""
 
     def __init__(self, root: Path, part_limit: int = DEFAULT_PART_LIMIT):
         self.root = Path(root)
@@ -61,8 +60,9 @@ class LocalBlobStore:
         return self.root / key[:2] / key
 
     def _legacy_path(self, key: str) -> Path:
-        """Where stores written before 2026-11-26 keep a blob: two levels of folders, so a new folder for nearly
-        every blob, the file system's slowest step, under a deadline burst. Read from, never written to."""
+        """Where stores written before 2026-11-26 keep a blob: two levels of folders, so a new folder for
+        nearly every blob, the file system's slowest step, under a deadline burst. Read from, never written
+        to."""
         return self.root / key[:2] / key[2:4] / key
 
     def _existing(self, key: str) -> Path:
@@ -73,9 +73,9 @@ class LocalBlobStore:
         return legacy if legacy.exists() else path
 
     def put(self, chunks: Iterable[bytes], max_size: int | None = None) -> BlobInfo:
-        """Store the chunks (bytes or any bytes-like object, e.g. memoryview) under their SHA-256. The file and then
-        its folder are fsynced, so a blob whose key was returned survives a crash; a file already under the name
-        is kept unless its size differs from the content's (damaged), when it is replaced."""
+        """Store the chunks (bytes or any bytes-like object, e.g. memoryview) under their SHA-256. The file
+        and then its folder are fsynced, so a blob whose key was returned survives a crash; a file already
+        under the name is kept unless its size differs from the content's (damaged), when it is replaced."""
         digest = hashlib.sha256()
         size = 0
         tmp = os.path.join(self._tmp, secrets.token_hex(12))
@@ -89,7 +89,7 @@ class LocalBlobStore:
                     digest.update(chunk)
                     view = memoryview(chunk)
                     while view:
-                        view = view[os.write(fd, view):]
+                        view = view[os.write(fd, view) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -155,8 +155,9 @@ class LocalBlobStore:
 
     @staticmethod
     def _sizes(folder: Path) -> dict[int, int]:
-        """The parts whose bytes are whole in the data file, with their sizes (from the part markers). The folder
-        removed meanwhile (the upload aborted or swept just now) is UploadNotFound, as it is everywhere else."""
+        """The parts whose bytes are whole in the data file, with their sizes (from the part markers). The
+        folder removed meanwhile (the upload aborted or swept just now) is UploadNotFound, as it is everywhere
+        else."""
         sizes = {}
         try:
             markers = list(folder.glob("part-[0-9][0-9][0-9][0-9][0-9]"))

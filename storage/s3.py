@@ -57,7 +57,9 @@ from storage.base import (
 
 log = logging.getLogger(__name__)
 
-MIN_PART = 5 * 1024 * 1024  # S3's smallest part (all but the last) in a multipart upload or a server-side compose
+MIN_PART = (
+    5 * 1024 * 1024
+)  # S3's smallest part (all but the last) in a multipart upload or a server-side compose
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchUpload"}
 
 
@@ -104,7 +106,9 @@ class S3BlobStore:
         try:
             self._ensure_bucket()
         except Exception:  # noqa: BLE001 - a web process starts even while S3 is down; /healthz says so
-            log.warning("S3 bucket %r not reachable at start; will try again on first write", bucket, exc_info=True)
+            log.warning(
+                "S3 bucket %r not reachable at start; will try again on first write", bucket, exc_info=True
+            )
 
     def _ensure_bucket(self) -> None:
         if self._bucket_ready:
@@ -120,7 +124,9 @@ class S3BlobStore:
     @classmethod
     def from_settings(cls, settings: Settings) -> S3BlobStore:
         if not settings.s3_endpoint:
-            raise ValueError("ETENDER_BLOB_STORE=s3 needs S3_ENDPOINT (host:port), S3_ACCESS_KEY and S3_SECRET_KEY")
+            raise ValueError(
+                "ETENDER_BLOB_STORE=s3 needs S3_ENDPOINT (host:port), S3_ACCESS_KEY and S3_SECRET_KEY"
+            )
         client = Minio(
             settings.s3_endpoint,
             access_key=settings.s3_access_key,
@@ -195,7 +201,12 @@ class S3BlobStore:
         try:
             # one part in flight at a time keeps this process's memory at one part, whatever the file size
             self.client.put_object(
-                self.bucket, tmp, reader, -1, part_size=threshold, num_parallel_uploads=1  # type: ignore[arg-type]
+                self.bucket,
+                tmp,
+                reader,
+                -1,
+                part_size=threshold,
+                num_parallel_uploads=1,  # type: ignore[arg-type]
             )
             key = reader.digest.hexdigest()
             if not self._exists(f"blobs/{key}"):
@@ -258,8 +269,8 @@ class S3BlobStore:
         others = sum(size for n, (_, _, size) in listing["parts"].items() if n != number)
         budget, is_part = part_budget(self.part_limit, max_size, others)
         error = TooLarge(self.part_limit, part=True) if is_part else TooLarge(int(max_size or 0))
-        # A part is at most part_limit bytes: gather it, then send it in one PUT (minio would buffer it anyway).
-        # A connection dropped halfway raises here and leaves nothing behind.
+        # A part is at most part_limit bytes: gather it, then send it in one PUT (minio would buffer it
+        # anyway). A connection dropped halfway raises here and leaves nothing behind.
         buf = bytearray()
         for chunk in limited(chunks, budget, error):
             buf += chunk
@@ -316,7 +327,9 @@ class S3BlobStore:
                 info = self.put(read_parts(), max_size=max_size)
             except FileNotFoundError:
                 return self.complete_upload(upload_id)
-        self._put_bytes(f"staging/{upload_id}/done", json.dumps({"key": info.key, "size": info.size}).encode())
+        self._put_bytes(
+            f"staging/{upload_id}/done", json.dumps({"key": info.key, "size": info.size}).encode()
+        )
         self._remove([name for name in listing["all"] if not name.endswith("/done")])
         return info
 
@@ -339,7 +352,9 @@ class S3BlobStore:
         ]
         removed = len({name.split("/")[1] for name in stale})
         stale += [
-            o.object_name for o in self.client.list_objects(self.bucket, prefix="tmp/") if o.last_modified < cutoff
+            o.object_name
+            for o in self.client.list_objects(self.bucket, prefix="tmp/")
+            if o.last_modified < cutoff
         ]
         for i in range(0, len(stale), 1000):  # S3 deletes at most 1,000 objects per request
             self._remove(stale[i : i + 1000])

@@ -16,7 +16,9 @@ def sweep_uploads(max_age_seconds: int | None = None) -> int:
     """Remove staged uploads abandoned for longer than the expiry (ETENDER_UPLOAD_EXPIRY_SECONDS). Safe to run
     twice or on several workers at once: removing what is already gone is not an error."""
     settings = tasks.settings()
-    max_age = timedelta(seconds=settings.upload_expiry_seconds if max_age_seconds is None else max_age_seconds)
+    max_age = timedelta(
+        seconds=settings.upload_expiry_seconds if max_age_seconds is None else max_age_seconds
+    )
     return open_store(settings).sweep_uploads(max_age)
 
 
