@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 
 def N_(message: str) -> str:
@@ -32,7 +32,7 @@ class DomainError(Exception):
         super().__init__("; ".join(f"{p.code}: {p.message % p.params if p.params else p.message}" for p in self.problems))
 
     @classmethod
-    def one(cls, code: str, message: str, field: str | None = None, rule: str | None = None, **params: Any) -> DomainError:
+    def one(cls, code: str, message: str, field: str | None = None, rule: str | None = None, **params: Any) -> Self:
         return cls(Problem(code=code, message=message, field=field, params=params, rule=rule))
 
 

@@ -579,7 +579,9 @@ class _Loader:
         """The bidder seals a bid on its side (the same sealing as `etender bid seal`) and uploads it in parts
         through the submission services, which sign its receipt (E26, E27)."""
         lot = next(lot for lot in tender.lots if lot.number == lot_number)
-        org = self.orgs[next(a.org for a in ACCOUNTS if a.username == bidder)]
+        org_key = next(a.org for a in ACCOUNTS if a.username == bidder)
+        assert org_key is not None, bidder  # every demo bidder belongs to a company
+        org = self.orgs[org_key]
         files = []
         for role, name, lines in (
             ("qualification", "资格证明文件.pdf", [f"{org.name}", f"Credit code {org.credit_code}", "Business licence, qualification certificates"]),

@@ -28,7 +28,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from minio import Minio
 from minio.commonconfig import ComposeSource
@@ -203,7 +203,7 @@ class S3BlobStore:
             self.client.put_object(
                 self.bucket,
                 tmp,
-                reader,
+                cast(BinaryIO, reader),  # minio only calls read(); _Reader is a RawIOBase
                 -1,
                 part_size=threshold,
                 num_parallel_uploads=1,  # type: ignore[arg-type]

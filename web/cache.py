@@ -66,4 +66,6 @@ class PublicCache:
 def render(request: Request, template_name: str, **context: Any) -> bytes:
     """Render a page to bytes now (what Template does when the response is sent), so it can be cached."""
     ctx = Template(template_name=template_name, context=context).create_template_context(request)
-    return request.app.template_engine.get_template(template_name).render(**ctx).encode()
+    engine = request.app.template_engine
+    assert engine is not None  # create_app always configures Jinja
+    return engine.get_template(template_name).render(**ctx).encode()

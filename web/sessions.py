@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
@@ -53,7 +53,7 @@ class LazySessionBackend(ServerSideSessionBackend):
 
     def _unchanged(self, scope_session: dict[str, Any], connection: ASGIConnection) -> bool:
         """True when the session is the one loaded, under the same id, and was written less than RENEW_EVERY ago."""
-        loaded = connection.scope.get(_LOADED)
+        loaded = cast("tuple[str, bytes, float] | None", connection.scope.get(_LOADED))
         if loaded is None:
             return False
         session_id, data, renewed = loaded

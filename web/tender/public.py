@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response, get
@@ -121,7 +121,7 @@ def notice_list(
         db, q=f.q, category=f.category, region=f.region, status=f.status, page=f.page,
         page_size=request.app.state.settings.page_size, with_regions=True,
     )
-    context = dict(
+    context: dict[str, Any] = dict(
         f=f, result=result, categories=rules.CATEGORIES, statuses=notices.STATUS_FILTERS,
         days_left=notices.days_left, label=labeller(locale_of(request)),
     )
