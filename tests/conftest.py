@@ -160,8 +160,8 @@ def env(database_url, engine, factory, tmp_path_factory):  # type: ignore[no-unt
 
     data = tmp_path_factory.mktemp("matrix")
     settings = Settings(
-        data_dir=data, database_url=database_url, blob_dir=data / "blobs", secret_key="matrix-" + uuid.uuid4().hex,
-        scheduler_interval=0, demo=False,
+        data_dir=data, database_url=database_url, blob_dir=data / "blobs",
+        secret_key="matrix-" + uuid.uuid4().hex, scheduler_interval=0, demo=False,
     )
     e = Env(settings, engine, factory)
     with e.client:
