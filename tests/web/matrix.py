@@ -1,6 +1,6 @@
-"""The authorisation matrix (tests/web/test_authorization_matrix.py) and what it is made of: its rows (with those
-of tests/web/matrix_bids.py and matrix_opening.py), the app's endpoints, how one cell is requested and its
-outcome classed, and the world the cells run in (Env, build_world). Also read by
+"""The authorisation matrix (tests/web/test_authorization_matrix.py) and what it is made of: its rows (with
+those of tests/web/matrix_bids.py and matrix_opening.py), the app's endpoints, how one cell is requested and
+its outcome classed, and the world the cells run in (Env, build_world). Also read by
 tests/tender/test_no_early_opening.py, which walks every GET route of the matrix as every role.
 
 The `env` fixture (tests/conftest.py) is an Env: the app, its client and the world, once per module."""
