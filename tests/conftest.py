@@ -150,3 +150,22 @@ def s3_store(s3_endpoint: str):  # type: ignore[no-untyped-def]
 def w(db, make, blobs, tmp_path):  # type: ignore[no-untyped-def]
     """The draw's world (tests/factories/experts.py draw_world): the committee draw's tests and its pages'."""
     return draw_world(db, make, blobs, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def env(database_url, engine, factory, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The authorisation matrix's app, client and world (tests/web/matrix.py), once per module: the matrix's
+    cells and the no-early-opening walk over every GET route (tests/tender/test_no_early_opening.py)."""
+    from tests.web.matrix import Env  # the app and Litestar's client: only for the modules that ask
+
+    data = tmp_path_factory.mktemp("matrix")
+    settings = Settings(
+        data_dir=data, database_url=database_url, blob_dir=data / "blobs",
+        secret_key="matrix-" + uuid.uuid4().hex, scheduler_interval=0, demo=False,
+    )
+    e = Env(settings, engine, factory)
+    with e.client:
+        e.client.get("/login")
+        e.csrf = e.client.cookies.get("etender_csrf") or ""
+        assert e.csrf, "the app set no CSRF cookie"
+        yield e

@@ -22,7 +22,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 @contextmanager
 def serving(settings: Settings) -> Iterator[str]:
-    """The app on a free loopback port in a thread, for browser and command-line tests; yields its base URL."""
+    """The app on a free loopback port in a thread, for browser and command-line tests; yields its base
+    URL."""
     import uvicorn
 
     from web.app import create_app
@@ -30,7 +31,8 @@ def serving(settings: Settings) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
@@ -52,11 +54,13 @@ def missing_service(reason: str) -> None:
 
 
 def truncate(engine) -> None:  # type: ignore[no-untyped-def]
-    """Empty every table (the `db` fixture does it before each test; the matrix before it builds its world)."""
+    """Empty every table (the `db` fixture does it before each test, the matrix before it builds its
+    world)."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            names = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))

@@ -139,3 +139,30 @@ def assert_no_server_error(page) -> None:  # type: ignore[no-untyped-def]
     body = page.inner_text("body")
     assert "Internal Server Error" not in body
     assert page.locator("h1", has_text=tr("Error")).count() == 0, body[:500]
+
+
+DEMO_HOLDERS = {  # demo accounts that can be named key holders (agency, monitor, centre), with their passwords
+    "agency1": "Demo-2026-agency", "agency2": "Demo-2026-agency", "monitor1": "Demo-2026-monitor",
+    "monitor2": "Demo-2026-monitor", "centre1": "Demo-2026-centre", "centre2": "Demo-2026-centre",
+}
+
+
+def register_keys_in_browser(new_page, tender_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Every demo key holder named on the tender makes a key pair in its browser and registers it (used by
+    the agency's publication flow: publication needs every holder's key). Returns how many registered."""
+    count = 0
+    for username, password in DEMO_HOLDERS.items():
+        page = new_page()
+        login(page, username, password)
+        response = page.goto(f"/keys/tenders/{tender_id}")
+        if response is None or response.status != 200:
+            continue
+        page.fill("#pass1", "a long browser passphrase")
+        page.fill("#pass2", "a long browser passphrase")
+        page.click("#make-key")
+        page.locator("#download-key:not([hidden])").wait_for(timeout=60000)
+        page.click("#register-key")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#registered-key-id").count() == 1, page.inner_text("body")[:500]
+        count += 1
+    return count

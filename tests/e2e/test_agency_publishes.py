@@ -7,8 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 from core.clock import CST
-from tests.e2e.conftest import E2E_MARK, assert_no_server_error, login, shot, tr
-from tests.e2e.test_sealing_in_browser import register_keys_in_browser
+from tests.e2e.conftest import E2E_MARK, assert_no_server_error, login, register_keys_in_browser, shot, tr
 
 TITLE = f"某某县第二中学实验室设备采购{E2E_MARK}"
 MINIMAL_PDF = (

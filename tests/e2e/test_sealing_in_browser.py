@@ -103,33 +103,6 @@ def test_browser_hpke_interoperates_with_python_both_ways(new_page):
     assert json.dumps(unwrapped["key_id"]) == json.dumps(bundle.holders[1].key_id)
 
 
-DEMO_HOLDERS = {  # demo accounts that can be named key holders (agency, monitor, centre), with their passwords
-    "agency1": "Demo-2026-agency", "agency2": "Demo-2026-agency", "monitor1": "Demo-2026-monitor",
-    "monitor2": "Demo-2026-monitor", "centre1": "Demo-2026-centre", "centre2": "Demo-2026-centre",
-}
-
-
-def register_keys_in_browser(new_page, tender_id: int) -> int:  # type: ignore[no-untyped-def]
-    """Every demo key holder named on the tender makes a key pair in its browser and registers it (used by
-    the agency's publication flow: publication needs every holder's key). Returns how many registered."""
-    count = 0
-    for username, password in DEMO_HOLDERS.items():
-        page = new_page()
-        login(page, username, password)
-        response = page.goto(f"/keys/tenders/{tender_id}")
-        if response is None or response.status != 200:
-            continue
-        page.fill("#pass1", "a long browser passphrase")
-        page.fill("#pass2", "a long browser passphrase")
-        page.click("#make-key")
-        page.locator("#download-key:not([hidden])").wait_for(timeout=60000)
-        page.click("#register-key")
-        page.wait_for_load_state("networkidle")
-        assert page.locator("#registered-key-id").count() == 1, page.inner_text("body")[:500]
-        count += 1
-    return count
-
-
 def test_a_missing_price_is_named_in_the_page_language_and_nothing_entered_is_lost(new_page):
     """The seal form checks itself (novalidate): no browser bubble in the browser's language, but the page's own
     message, the wrong fields marked and the first focused; what was entered stays."""

@@ -27,8 +27,8 @@ def password_hash() -> str:
 
 def user(session: Session, org: Organisation | None, *roles: str, username: str, full_name: str) -> User:
     """The one user factory: a user of `org` (None: no organisation) with these roles and TEST_PASSWORD."""
-    made = User(username=username, full_name=full_name, organisation_id=org.id if org else None, roles=list(roles),
-                password_hash=password_hash())
+    made = User(username=username, full_name=full_name, organisation_id=org.id if org else None,
+                roles=list(roles), password_hash=password_hash())
     session.add(made)
     session.flush()
     session.refresh(made)
@@ -52,8 +52,8 @@ class Maker:
 
     def user(self, org: Organisation | None, *roles: str, username: str | None = None) -> User:
         self.n += 1
-        return user(self.session, org, *roles, username=username or f"{roles[0] if roles else 'user'}{self.n}",
-                    full_name=f"Test {self.n}")
+        username = username or f"{roles[0] if roles else 'user'}{self.n}"
+        return user(self.session, org, *roles, username=username, full_name=f"Test {self.n}")
 
     def actor(self, user: User, ip: str = "198.51.100.7") -> Actor:
         return actor_for(user, ip)

@@ -2,16 +2,17 @@
 
 Two ways to a bid:
 
-    sealed_bid / upload / submit_bid   through the services, as a bidder's upload goes (begin, parts, complete):
-                                       for tests of submission, the opening over HTTP and evaluation
+    sealed_bid / upload / submit_bid   through the services, as a bidder's upload goes (begin, parts,
+                                       complete): for tests of submission, the opening over HTTP and
+                                       evaluation
         signer = signing_key(tmp_path, "etender.test")
         bid = submit_bid(db, w.bidder, blobs, w.tender, w.lot1, signer)   # registers the company if needed
     seal_bid                           sealed and stored as submitted without the upload (a Bid row): for the
                                        ceremony's own tests, which also need a tampered one
 
-Every bid is sealed with tender/sealing.py to the tender's published key bundle. `world` is the ceremony's world
-(the cast, a published tender, bids of the three bidder companies); `opening_world` a tender of given bidders
-brought to a stage of its opening (early, opening, opened), for the matrix and the opening's pages."""
+Every bid is sealed with tender/sealing.py to the tender's published key bundle. `world` is the ceremony's
+world (the cast, a published tender, bids of the three bidder companies); `opening_world` a tender of given
+bidders brought to a stage of its opening (early, opening, opened), for the matrix and the opening's pages."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def sealed_bid(db: Any, tender: Tender | int, lot: Lot | int, content: bytes = b
     bundle = keyholders.bundle_of(db, tender_id)
     assert bundle is not None, "the tender has no published key bundle"
     out = io.BytesIO()
-    files = [sealing.BidFile("technical", "technical.pdf", "application/pdf", len(content), io.BytesIO(content))]
+    files = [sealing.BidFile("technical", "technical.pdf", "application/pdf", len(content),
+                             io.BytesIO(content))]
     sealing.seal(bundle, lot_id, files, price_form or PRICE_FORM, out, **seal_options)
     return out.getvalue()
 
@@ -61,8 +63,8 @@ def ensure_registered(db: Any, actor: Actor, tender_id: int, lot_id: int) -> Non
         svc.register(db, actor, tender_id, lot_id, "Contact", "0571-1")
 
 
-def upload(db: Any, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes, signer: SigningKey,
-           part_size: int | None = None, max_bytes: int = 2 * 1024**3) -> Bid:
+def upload(db: Any, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes,
+           signer: SigningKey, part_size: int | None = None, max_bytes: int = 2 * 1024**3) -> Bid:
     """begin -> parts -> complete through the services (no registration step)."""
     bid = submission.begin(db, actor, blobs, tender_id, lot_id, len(data), max_bytes=max_bytes)
     step = part_size or blobs.part_limit
@@ -71,10 +73,10 @@ def upload(db: Any, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int,
     return submission.complete(db, actor, blobs, bid.id, signer)
 
 
-def submit_bid(db: Any, actor: Actor, blobs: BlobStore, tender: Tender | int, lot: Lot | int, signer: SigningKey,
-               content: bytes = b"%PDF technical proposal", price_form: dict[str, Any] | None = None,
-               part_size: int | None = None) -> Bid:
-    """Register the actor's company for the lot (if needed), seal a bid and submit it. Returns the submitted Bid."""
+def submit_bid(db: Any, actor: Actor, blobs: BlobStore, tender: Tender | int, lot: Lot | int,
+               signer: SigningKey, content: bytes = b"%PDF technical proposal",
+               price_form: dict[str, Any] | None = None, part_size: int | None = None) -> Bid:
+    """Register the actor's company for the lot (if needed), seal a bid and submit it: the submitted Bid."""
     tender_id = tender if isinstance(tender, int) else tender.id
     lot_id = lot if isinstance(lot, int) else lot.id
     ensure_registered(db, actor, tender_id, lot_id)
@@ -95,7 +97,8 @@ def price(total_yuan: int = 1_000_000) -> dict[str, Any]:
 def seal_bid(db, store, tender: Tender, org, user, lot, *,  # type: ignore[no-untyped-def]
              bidder_key: X25519PrivateKey | None = None, tamper: bool = False,
              total_yuan: int = 1_000_000, content: bytes | None = None) -> Bid:
-    """Seal a bid as its bidder would and store it as submitted (what helper A's upload does, without the HTTP)."""
+    """Seal a bid as its bidder would and store it as submitted (what helper A's upload does, without the
+    HTTP)."""
     bundle = keyholders.bundle_of(db, tender.id)
     assert bundle is not None
     data = content if content is not None else (f"{MARKER} technical proposal of {org.name} ".encode() * 200)
@@ -107,9 +110,9 @@ def seal_bid(db, store, tender: Tender, org, user, lot, *,  # type: ignore[no-un
     if tamper:  # an altered chunk with a valid header: the bidder's own file is bad
         raw[len(header.preamble) + 10] ^= 0xFF
     info = store.put([bytes(raw)])
-    bid = Bid(tender_id=tender.id, lot_id=lot.id, organisation_id=org.id, user_id=user.id, status=BidStatus.submitted,
-              blob_key=info.key, size=info.size, declared_size=info.size, sealed_bid_id=header.bid_id,
-              submitted_at=clock.now())
+    bid = Bid(tender_id=tender.id, lot_id=lot.id, organisation_id=org.id, user_id=user.id,
+              status=BidStatus.submitted, blob_key=info.key, size=info.size, declared_size=info.size,
+              sealed_bid_id=header.bid_id, submitted_at=clock.now())
     db.add(bid)
     db.flush()
     return bid
@@ -123,14 +126,16 @@ def header_doc_parts(db, store, tender: Tender, key: X25519PrivateKey,  # type: 
     out = []
     for bid in bids:
         header = opening.bids.header_of(store, bid)
-        out.append(parts_document(header, sealing.key_id(sealing.public_bytes(key)), sealing.unwrap_parts(header, key)))
+        key_id = sealing.key_id(sealing.public_bytes(key))
+        out.append(parts_document(header, key_id, sealing.unwrap_parts(header, key)))
     return out
 
 
 def world(db, make, store, n_bids: int = 3, policy: str = "quorum",  # type: ignore[no-untyped-def]
           tamper: int | None = None) -> SimpleNamespace:
-    """The cast, a published tender with `policy` and `n_bids` sealed bids on its first lot from the three bidder
-    companies in turn (bid number `tamper` altered), committed; `keys` maps each key holder's user id to its actor."""
+    """The cast, a published tender with `policy` and `n_bids` sealed bids on its first lot from the three
+    bidder companies in turn (bid number `tamper` altered), committed; `keys` maps each key holder's user id
+    to its actor."""
     w = published_tender(db, make, store) if policy == "quorum" else None
     if w is None:
         w = cast(db, make)
@@ -144,7 +149,8 @@ def world(db, make, store, n_bids: int = 3, policy: str = "quorum",  # type: ign
     w.bids = []
     for i in range(n_bids):
         org, user = orgs[i % 3]
-        w.bids.append(seal_bid(db, store, w.tender, org, user, w.lot1, total_yuan=1_000_000 + i, tamper=(i == tamper),
+        w.bids.append(seal_bid(db, store, w.tender, org, user, w.lot1, total_yuan=1_000_000 + i,
+                               tamper=(i == tamper),
                                bidder_key=w.bidder_keys[org.id] if policy != "quorum" else None))
     db.commit()
     w.keys = {w.agency_user.id: w.agency, w.monitor_user.id: w.monitor, w.centre_user.id: w.centre}
@@ -167,13 +173,15 @@ def statuses(db, w) -> list[str]:  # type: ignore[no-untyped-def]
 def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, title: str, holders: list[int],
                   agency_uid: int, purchaser_org: Organisation,
                   bidders: list[tuple[Organisation, User]]) -> SimpleNamespace:
-    """A tender of agency A with one counted bid per bidder on its first lot, brought to `stage`: early, opening or
-    opened. Used by the matrix (tests/web/matrix_opening.py) and tests/web/tender/test_opening.py."""
+    """A tender of agency A with one counted bid per bidder on its first lot, brought to `stage`: early,
+    opening or opened. Used by the matrix (tests/web/matrix_opening.py) and
+    tests/web/tender/test_opening.py."""
     agency_user = session.get(User, agency_uid)
     agency = actor_for(agency_user, "198.51.100.7")
     basis = SimpleNamespace(purchaser_org=purchaser_org, holders=holders)
     t = svc.create_tender(session, agency, tender_input(basis, title=title))
-    svc.add_document(session, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
+    svc.add_document(session, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]),
+                     max_bytes=1 << 20)
     keys = keyholders.generate_keys_for(session, t)
     svc.publish(session, agency, t.id)
     session.flush()
@@ -191,7 +199,8 @@ def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, t
         return out
     for uid in holders[: t.key_threshold]:
         docs = header_doc_parts(session, blobs, t, keys[uid], made)
-        opening.submit_parts(session, actor_for(session.get(User, uid), "198.51.100.7"), blobs, t.id, {"bids": docs})
+        holder = actor_for(session.get(User, uid), "198.51.100.7")
+        opening.submit_parts(session, holder, blobs, t.id, {"bids": docs})
     session.flush()
     for ob_id in session.scalars(select(OpenedBid.id).where(OpenedBid.bid_id.in_([b.id for b in made]))):
         job = opening.claim(session, ob_id)

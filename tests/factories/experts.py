@@ -18,8 +18,9 @@ from tests.factories.tenders import move_to, published_tender
 CATALOGUE = [("A", None), ("A01", "A"), ("A02", "A"), ("B", None), ("B01", "B")]
 
 
-def add_expert(w: SimpleNamespace, *codes: str, user: bool = False, **fields) -> Expert:  # type: ignore[no-untyped-def]
-    """An expert in these specialties; with `user`, also an expert account (in w.expert_actors by expert id)."""
+def add_expert(w: SimpleNamespace, *codes: str, user: bool = False,  # type: ignore[no-untyped-def]
+               **fields) -> Expert:
+    """An expert in these specialties; with `user`, also an expert account (w.expert_actors, by expert id)."""
     w.n_experts = getattr(w, "n_experts", 0) + 1
     u = quick_user(w.db, None, "expert") if user else None
     expert = Expert(name=f"Expert {w.n_experts:03d}", user_id=u.id if u else None, **fields)
@@ -33,7 +34,8 @@ def add_expert(w: SimpleNamespace, *codes: str, user: bool = False, **fields) ->
 
 def draw_world(db, make, blobs, tmp_path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     """published_tender's world closed at its deadline with three bids, a company registered without a bid,
-    8 civil (A01) and 5 power (B01) experts with accounts, `eval_day` two days after the deadline and a LogChannel."""
+    8 civil (A01) and 5 power (B01) experts with accounts, `eval_day` two days after the deadline and a
+    LogChannel."""
     w = published_tender(db, make, blobs)
     w.make = make
     w.expert_actors = {}

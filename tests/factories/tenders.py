@@ -36,8 +36,10 @@ def tender_input(w: SimpleNamespace, **changes) -> svc.TenderInput:  # type: ign
         category="goods",
         evaluation_method="comprehensive",
         lots=[
-            svc.LotInput("Desks", estimated_price=1_000_000_00, price_ceiling=1_050_000_00, bid_security=20_000_00),
-            svc.LotInput("Chairs", estimated_price=500_000_00, price_ceiling=520_000_00, bid_security=10_000_00),
+            svc.LotInput("Desks", estimated_price=1_000_000_00, price_ceiling=1_050_000_00,
+                         bid_security=20_000_00),
+            svc.LotInput("Chairs", estimated_price=500_000_00, price_ceiling=520_000_00,
+                         bid_security=10_000_00),
         ],
         description="Desks and chairs for the new school building.",
         government_procurement=True,
@@ -55,8 +57,8 @@ def tender_input(w: SimpleNamespace, **changes) -> svc.TenderInput:  # type: ign
     return dataclasses.replace(data, **changes)
 
 
-def draft_tender(w: SimpleNamespace, blobs, with_document: bool = True, with_keys: bool = True,  # type: ignore[no-untyped-def]
-                 **changes) -> Tender:
+def draft_tender(w: SimpleNamespace, blobs,  # type: ignore[no-untyped-def]
+                 with_document: bool = True, with_keys: bool = True, **changes) -> Tender:
     tender = svc.create_tender(w.db, w.agency, tender_input(w, **changes))
     if with_document:
         svc.add_document(w.db, w.agency, blobs, tender.id, svc.FileInput("tender-documents.pdf", [PDF]),
@@ -84,5 +86,5 @@ def published_tender(db, make, blobs) -> SimpleNamespace:  # type: ignore[no-unt
 
 
 def move_to(moment: datetime) -> None:
-    """Set the test clock to `moment` (core.clock; the `_reset_clock` fixture puts it back after each test)."""
+    """Set the test clock to `moment` (core.clock; the `_reset_clock` fixture resets it after each test)."""
     clock.shift(moment - clock.now())

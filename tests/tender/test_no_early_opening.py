@@ -30,9 +30,8 @@ from tender import sealing
 from tender.models import Bid, OpenedBid
 from tender.opening import ceremony as opening
 from tests.factories.bids import MARKER, header_doc_parts, reach_deadline, statuses, world
-from tests.web import test_authorization_matrix as matrix
+from tests.web import matrix
 from tests.web.matrix_opening import EARLY
-from tests.web.test_authorization_matrix import env  # noqa: F401 - the matrix's app, client and world, as a fixture
 
 # ---------------------------------------------------------------- (a) every GET route, every role
 
@@ -63,7 +62,7 @@ def _secrets(e: Any, w: Any, target: str = EARLY) -> dict[str, list[str]]:
         return out
 
 
-def test_before_the_deadline_no_route_reveals_a_bid_to_anyone(env):  # noqa: F811 - the fixture imported above
+def test_before_the_deadline_no_route_reveals_a_bid_to_anyone(env):
     w = env.current_world()
     secrets = _secrets(env, w)
     assert len(secrets["hash"]) == 6

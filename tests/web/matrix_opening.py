@@ -1,6 +1,6 @@
 """Rows of the authorisation matrix for issue 3's opening routes, and the world they need.
 
-tests/web/test_authorization_matrix.py adds ROWS to its matrix and calls extend_world(env, session, w) while
+tests/web/matrix.py adds ROWS to the matrix and calls extend_world(env, session, w) while
 building its world (before the commit), so rows may name attributes set here in `params` or `target`.
 
 Three tenders of agency A, each with counted bids of bidder1, bidder2 and a third company (key holders: agencyA,

@@ -1,5 +1,11 @@
 """Helpers shared by the web tests."""
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
 from tests.factories.accounts import TEST_PASSWORD
 from web.i18n import translate
 
@@ -17,3 +23,16 @@ def login(client, username: str) -> str:
 def zh(msgid: str, **params) -> str:
     """What the Chinese interface shows for a message."""
     return translate("zh", msgid, params or None)
+
+
+@contextmanager
+def clients(app: Litestar, *usernames: str | None) -> Iterator[dict[str | None, TestClient]]:
+    """One client per person (None: anonymous), each logged in on its own cookie jar."""
+    with ExitStack() as stack:
+        out = {}
+        for name in usernames:
+            c = stack.enter_context(TestClient(app=app))
+            if name:
+                login(c, name)
+            out[name] = c
+        yield out

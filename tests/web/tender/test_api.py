@@ -10,11 +10,10 @@ import pytest
 from core import clock
 from tender import rules, services
 from tender.services import FileInput
-from tests.web.tender import test_public as pub
-from tests.web.tender.test_public import MAX, PDF, bulk_tenders, clients
+from tests.factories.notices import MAX, PDF, bulk_tenders
+from tests.web.support import clients
 
-# The same fixtures as the page tests: people, a published tender, the app and a client.
-world, app, client = pub.world, pub.app, pub.client
+# The same fixtures as the page tests (tests/web/conftest.py, tests/web/tender/conftest.py): people, the app and a client.
 
 
 def _utc(value: str) -> datetime:
