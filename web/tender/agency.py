@@ -302,13 +302,14 @@ def publish(request: Request, db: Session, actor: Actor, tender_id: int) -> Temp
 
 @post("/agency/tenders/{tender_id:int}/clarifications", sync_to_thread=True, request_max_body_size=MAX_UPLOAD_REQUEST)
 def clarify(request: Request, db: Session, actor: Actor, tender_id: int, data: Multipart) -> Template | Redirect:
-    values = {"title": _text(data, "title"), "body": _text(data, "body"), "affects_bids": bool(_text(data, "affects_bids"))}
+    title, body, affects_bids = _text(data, "title"), _text(data, "body"), bool(_text(data, "affects_bids"))
+    values = {"title": title, "body": body, "affects_bids": affects_bids}  # shown again if refused
     uploads = _uploads(data, "files")
     settings = request.app.state.settings
     with _closing(uploads):
         return submit(
             db, lambda: services.clarify(
-                db, actor, request.app.state.blobs, tender_id, values["title"], values["body"], values["affects_bids"],
+                db, actor, request.app.state.blobs, tender_id, title, body, affects_bids,
                 [_file_input(u) for u in uploads], settings.max_document_bytes,
             ),
             done=lambda clar: redirect(f"/agency/tenders/{tender_id}?clarified={clar.number}#clarifications",
