@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 from accounts.models import Organisation, User
 from audit import EventTag, record
 from core import clock
-from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed
+from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed, is_kept
 from core.identity import Actor, Role, anonymous, make_actor
 from core.signing import SigningKey
 from storage.base import BlobInfo, BlobStore, PartInfo, PartsMissing, TooLarge, UploadNotFound
@@ -65,7 +65,8 @@ def header_of(blobs: BlobStore, bid: Bid) -> sealing.Header:
 
 # ---------------------------------------------------------------- submission (E26/E27)
 # Services never commit. A refusal that must stay on record (late, or not a sealed bid for this tender) is
-# audited and then raised with `recorded = True`: the web layer commits the refusal's record before answering.
+# audited and then raised kept (core.errors.DomainError.kept): the unit of work commits its record, then
+# answers.
 
 
 class _BlobReader(io.RawIOBase):
@@ -91,13 +92,12 @@ class _BlobReader(io.RawIOBase):
 
 
 def is_recorded(error: BaseException) -> bool:
-    """True for a refusal whose audit record must be committed although the request failed."""
-    return bool(getattr(error, "recorded", False))
+    """True for a refusal whose audit record must be committed although the request failed (it is kept)."""
+    return is_kept(error)
 
 
 def _recorded(error: DomainError) -> DomainError:
-    error.recorded = True  # type: ignore[attr-defined]
-    return error
+    return error.keep()
 
 
 def _size_text(size: int) -> str:
