@@ -203,7 +203,7 @@ def _uploading(bid: Bid) -> None:
 
 def _rows(session: Session) -> dict[Any, Any]:
     """Rows read once per transaction by submit_prepared (the tenders, locked): a group of one-request bids
-    (web/bids.py) is one transaction. A new transaction starts afresh."""
+    (tender/bids/writer.py) is one transaction. A new transaction starts afresh."""
     transaction = session.get_transaction()
     held = session.info.get("bid_rows")
     if held is None or held[0] is not transaction:
@@ -492,7 +492,8 @@ def _make_submitted(session: Session, actor: Actor, tender: Tender, lot: Lot, or
 # steps: prepare_whole, read-only and outside the database's write lock, checks all that cannot change (the
 # registration, the lot, the size, E26's structural check) and stores the ciphertext; submit_prepared then
 # decides a whole group of prepared bids under the write lock, in one transaction, with one statement per kind
-# of write for the group: the web layer queues the bids that arrive together (group commit, web/bids.py).
+# of write for the group: the group writer queues the bids that arrive together (group commit,
+# tender/bids/writer.py).
 
 
 def _whole_size(data: bytes, part_limit: int) -> int:
