@@ -46,14 +46,16 @@ def authenticate(session: Session, username: str, password: str, ip: str, policy
             "login_throttled",
             N_("Too many failed logins. Wait %(minutes)s minutes and try again, or ask an administrator to reset your password."),
             minutes=int(policy.window.total_seconds() // 60),
-        )
+        ).keep()  # its audit entry stays on record for the monitors (E49)
     user = session.scalars(select(User).where(User.username == username).options(selectinload(User.organisation))).one_or_none()
     # An unknown name costs the same hashing time as a known one, so timing does not reveal which names exist.
     stored = user.password_hash if user is not None else _dummy_hash()
     if not verify_password(stored, password) or user is None or not user.active:
         session.add(LoginAttempt(username=username, ip=ip))
         record(session, EventTag.auth_login_failed, actor=Actor(None, username, None, None, ip), subject=f"login:{username}", details={})
-        raise ValidationFailed.one("login_failed", N_("The user name or password is wrong."), "password")
+        # kept: throttling counts the attempt, and the monitors see its audit entry (E49)
+        wrong = ValidationFailed.one("login_failed", N_("The user name or password is wrong."), "password")
+        raise wrong.keep()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))

@@ -11,6 +11,8 @@ from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from core.errors import is_kept
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -90,13 +92,35 @@ def read_only_sessionmaker(engine: Engine, *, per_statement: bool = False) -> se
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error. Services inside never commit."""
+    """One unit of work: commit on success and on a kept refusal (core.errors.DomainError.kept: its record
+    stays, and the refusal is raised on), roll back on any other error. Services inside never commit."""
     session = factory()
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as e:
+        if is_kept(e):
+            session.commit()
+        else:
+            session.rollback()
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[Session]:
+    """A savepoint inside the caller's unit of work, for a caller that answers a refusal itself instead of
+    raising it (a form shown again with its problems, and the request's transaction then commits): released on
+    success and on a kept refusal (its record joins the transaction), rolled back on any other error, which is
+    raised on either way."""
+    nested = session.begin_nested()
+    try:
+        yield session
+    except BaseException as e:
+        if is_kept(e):
+            nested.commit()
+        else:
+            nested.rollback()
+        raise
+    nested.commit()

@@ -26,6 +26,14 @@ class DomainError(Exception):
     """A refusal by the service layer. status is the HTTP status the web layer answers with."""
 
     status = 400
+    # kept: this refusal is recorded (its audit entry, a failed login's attempt, is in the session
+    # already) and the record must stay. The unit of work that sees it raised (web.deps.provide_db,
+    # core.db.transaction, core.db.savepoint) commits, then raises it on; any other error is rolled back.
+    # A flag rather than a mixin class: whether a refusal is kept depends on whether it was recorded, not
+    # on its kind. The same late bid is a Conflict that a read-only pre-check raises unrecorded and the
+    # writing unit of work raises recorded (tender.bids.submission), and its status class stays what it
+    # is. A class that is always recorded sets the flag once (tender.opening.ceremony.AuditedRefusal).
+    kept = False
 
     def __init__(self, problems: list[Problem] | Problem):
         self.problems = problems if isinstance(problems, list) else [problems]
@@ -34,6 +42,16 @@ class DomainError(Exception):
     @classmethod
     def one(cls, code: str, message: str, field: str | None = None, rule: str | None = None, **params: Any) -> Self:
         return cls(Problem(code=code, message=message, field=field, params=params, rule=rule))
+
+    def keep(self) -> Self:
+        """Mark this refusal kept (see `kept`) once it is recorded: `raise Conflict.one(...).keep()`."""
+        self.kept = True
+        return self
+
+
+def is_kept(error: BaseException) -> bool:
+    """True for a refusal whose record the unit of work commits although the request failed."""
+    return isinstance(error, DomainError) and error.kept
 
 
 class ValidationFailed(DomainError):

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from accounts import services as accounts
+from core.errors import is_kept
 from core.identity import Actor, anonymous
 from web import i18n
 
@@ -31,7 +32,8 @@ def client_ip(request: Request) -> str:
 
 
 async def provide_db(state: State, request: Request) -> AsyncGenerator[Session, None]:
-    """The framework owns the transaction: commit when the handler returns, roll back when it raises."""
+    """The framework owns the transaction: commit when the handler returns, roll back when it raises, except
+    for a kept refusal (core.errors.DomainError.kept): committed, so that its record stays, then answered."""
     read_only = request.method in ("GET", "HEAD") and not request.route_handler.opt.get("writes", False)
     session: Session = (state.db_read if read_only else state.db)()
 
@@ -46,8 +48,8 @@ async def provide_db(state: State, request: Request) -> AsyncGenerator[Session, 
 
     try:
         yield session
-    except BaseException:
-        await anyio.to_thread.run_sync(finish, False)
+    except BaseException as e:
+        await anyio.to_thread.run_sync(finish, is_kept(e))
         raise
     await anyio.to_thread.run_sync(finish, True)
 

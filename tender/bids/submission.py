@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 from accounts.models import Organisation, User
 from audit import EventTag, record
 from core import clock
-from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed
+from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed, is_kept
 from core.identity import Actor, Role, anonymous, make_actor
 from core.signing import SigningKey
 from storage.base import BlobInfo, BlobStore, PartInfo, PartsMissing, TooLarge, UploadNotFound
@@ -65,7 +65,8 @@ def header_of(blobs: BlobStore, bid: Bid) -> sealing.Header:
 
 # ---------------------------------------------------------------- submission (E26/E27)
 # Services never commit. A refusal that must stay on record (late, or not a sealed bid for this tender) is
-# audited and then raised with `recorded = True`: the web layer commits the refusal's record before answering.
+# audited and then raised kept (core.errors.DomainError.kept): the unit of work commits its record, then
+# answers.
 
 
 class _BlobReader(io.RawIOBase):
@@ -91,13 +92,12 @@ class _BlobReader(io.RawIOBase):
 
 
 def is_recorded(error: BaseException) -> bool:
-    """True for a refusal whose audit record must be committed although the request failed."""
-    return bool(getattr(error, "recorded", False))
+    """True for a refusal whose audit record must be committed although the request failed (it is kept)."""
+    return is_kept(error)
 
 
 def _recorded(error: DomainError) -> DomainError:
-    error.recorded = True  # type: ignore[attr-defined]
-    return error
+    return error.keep()
 
 
 def _size_text(size: int) -> str:
@@ -203,7 +203,7 @@ def _uploading(bid: Bid) -> None:
 
 def _rows(session: Session) -> dict[Any, Any]:
     """Rows read once per transaction by submit_prepared (the tenders, locked): a group of one-request bids
-    (web/bids.py) is one transaction. A new transaction starts afresh."""
+    (tender/bids/writer.py) is one transaction. A new transaction starts afresh."""
     transaction = session.get_transaction()
     held = session.info.get("bid_rows")
     if held is None or held[0] is not transaction:
@@ -492,7 +492,8 @@ def _make_submitted(session: Session, actor: Actor, tender: Tender, lot: Lot, or
 # steps: prepare_whole, read-only and outside the database's write lock, checks all that cannot change (the
 # registration, the lot, the size, E26's structural check) and stores the ciphertext; submit_prepared then
 # decides a whole group of prepared bids under the write lock, in one transaction, with one statement per kind
-# of write for the group: the web layer queues the bids that arrive together (group commit, web/bids.py).
+# of write for the group: the group writer queues the bids that arrive together (group commit,
+# tender/bids/writer.py).
 
 
 def _whole_size(data: bytes, part_limit: int) -> int:

@@ -75,8 +75,10 @@ REASONS = {
 
 
 class AuditedRefusal(Forbidden):
-    """A refusal whose audit entry (access.refused or key_part_refused) is already in the session: the web layer
-    commits the session before answering, so the attempt stays on record."""
+    """A refusal whose audit entry (access.refused or key_part_refused) is already in the session: kept, so
+    the unit of work commits the session before answering, and the attempt stays on record."""
+
+    kept = True
 
 
 # ---------------------------------------------------------------- helpers

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from accounts import services as accounts
 from accounts.services import LoginPolicy
+from core.db import savepoint
 from core.errors import DomainError
 from core.identity import Actor
 from web.deps import SESSION_ROLE, SESSION_USER, client_ip, page, redirect, safe_next
@@ -39,9 +40,11 @@ def login(request: Request, db: Session, data: Form) -> Template | Redirect:
     policy = LoginPolicy(max_failures=settings.login_max_failures, window=timedelta(seconds=settings.login_window_seconds))
     nxt = safe_next(str(data.get("next", "")))
     try:
-        # No savepoint: a refused login writes only its own record (the attempt and its audit entry),
-        # which must be kept for throttling and for the monitors (E49).
-        user = accounts.authenticate(db, username, str(data.get("password", "")), client_ip(request), policy)
+        # A refused login is kept (its attempt and audit entry, for throttling and for the monitors, E49): the
+        # savepoint keeps it, and the request's transaction commits it with the page that answers the refusal.
+        with savepoint(db):
+            user = accounts.authenticate(db, username, str(data.get("password", "")), client_ip(request),
+                                         policy)
     except DomainError as e:
         return page(request, "login.html", status_code=e.status, form={"username": username}, next=nxt, errors=e.problems)
     _rotate_session(request)

@@ -14,20 +14,16 @@ The JSON API (session cookie + the x-csrftoken header, as the pages' scripts sen
 
 A part's body is streamed from the connection into the blob store; no request holds more than one network
 chunk of it. The one-request route holds its body (at most part_size bytes, 8 MiB by default) in memory: it is
-hashed, stored and checked from there. Every decision is tender/bids.py's; a refusal that is audited (late, not a sealed bid) has its
-record committed before the error is answered."""
+hashed, stored and checked from there. Every decision is tender/bids/submission.py's; a refusal that is audited
+(late, not a sealed bid) is kept: its record is committed before the error is answered. The bid writers' turns
+and the group writer of the one-request route are tender/bids/writer.py's."""
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
-import fcntl
-import os
-import threading
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import anyio
 import anyio.from_thread
@@ -43,45 +39,15 @@ from accounts.models import Organisation
 from core import clock
 from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, anonymous
-from core.signing import SigningKey, signing_key
 from tender import receipts, rules, services
 from tender.bids import submission as bids
+from tender.bids import writer
 from tender.lifecycle import Status
 from tender.models import Bid, BidStatus, Lot, Tender
 from web.deps import SESSION_ROLE, SESSION_USER, client_ip, page, redirect
 
-T = TypeVar("T")
 BATCH = 1024 * 1024  # bytes of a part handed to the blob store at a time
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-_signers: dict[tuple[str, str, str], SigningKey] = {}
-
-
-def _signer(settings: Any) -> SigningKey:
-    """The platform's current signing key, read from disk once per key (a rotation names a new current key)."""
-    current = settings.data_dir / "keys" / "signing" / "current"
-    try:
-        kid = current.read_text().strip()
-    except OSError:
-        kid = ""
-    cache_key = (str(settings.data_dir), settings.origin, kid)
-    if kid == "" or cache_key not in _signers:
-        key = signing_key(settings.data_dir, settings.origin)
-        if kid:
-            _signers[cache_key] = key
-        return key
-    return _signers[cache_key]
-
-
-def _keeping_refusals(db: Session, call: Callable[[], T]) -> T:
-    """Run one service call; an audited refusal is committed (the unit of work then rolls back nothing)."""
-    try:
-        return call()
-    except DomainError as e:
-        if bids.is_recorded(e):
-            db.commit()
-        raise
 
 
 def _int_field(data: Any, name: str) -> int:
@@ -111,7 +77,7 @@ async def begin_upload(request: Request, tender_id: int, data: dict[str, Any]) -
     state = request.app.state
     lot_id, size = _int_field(data, "lot_id"), _int_field(data, "size")
     actor = await _reading_actor(request)
-    bid = await anyio.to_thread.run_sync(lambda: _in_writing_unit(
+    bid = await anyio.to_thread.run_sync(lambda: writer.in_writing_unit(
         state, lambda db: bids.begin(db, actor, state.blobs, tender_id, lot_id, size, max_bytes=state.settings.max_bid_bytes)))
     return bid_json(bid, state.blobs.part_limit)
 
@@ -122,7 +88,7 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
     give. Reading: at most part_size + 1 bytes of the body are read (a larger body is refused by the service
     without reading the rest). A read-only unit of work checks and stores the ciphertext (tender.bids.
     prepare_whole: its fsync holds no write lock), then the bid is decided, recorded and signed with the others
-    of its group (group commit, below)."""
+    of its group (group commit: tender/bids/writer.py)."""
     state = request.app.state
     blobs = state.blobs
     limit = blobs.part_limit
@@ -145,9 +111,7 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
     request.state.actor = actor
     if isinstance(item, DomainError):
         raise item
-    future: asyncio.Future[bids.Submitted] = asyncio.get_running_loop().create_future()
-    _writer(state).submit(item, future)
-    bid = await future
+    bid = await writer.submit(state, item)
     return {**receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer), **_links(bid)}
 
 
@@ -227,201 +191,16 @@ async def upload_part(request: Request, bid_id: int, number: int) -> dict[str, A
             try:
                 info = bids.write_part(session, actor, blobs, bid_id, number, chunks())
             except DomainError as e:
-                if not bids.is_recorded(e):
+                if not e.kept:
                     raise
-                session.rollback()
+                # late: recorded here, in a reading unit of work, which closing rolls back
             else:
                 return {"bid": bid_id, "part": info.number, "size": info.size}
-        # late: the refusal is audited, in a writing unit of work (no byte was read yet)
-        _in_writing_unit(state, lambda db: bids.write_part(db, actor, blobs, bid_id, number, iter(())))
+        # the late part is refused again and recorded in a writing unit of work (no byte was read yet)
+        writer.in_writing_unit(state, lambda db: bids.write_part(db, actor, blobs, bid_id, number, iter(())))
         raise AssertionError("write_part refused a late part, then accepted it")  # pragma: no cover
 
     return await anyio.to_thread.run_sync(work)
-
-
-# SQLite has one writer at a time, and a writer that finds the database locked sleeps in growing steps (up to
-# 100 ms) before it tries again: under a burst, waiting writers sleep while others take the lock. The bid units
-# of work therefore queue here first, in order: in this process on a lock, then across the web processes on an
-# advisory file lock (flock) next to the data, whose waiter wakes as soon as it is released. Each takes the
-# database lock only when the one before it has committed. On PostgreSQL the bid units of work of a process
-# queue on the in-process lock only: each appends to the audit chain, whose head row lock serialises them anyway,
-# and dozens of threads waiting on that row lock (each holding a connection and a transaction) cost more than
-# waiting here. The group writer of the one-request route (below) takes the file lock on every backend, so that
-# its group grows while it waits.
-_WRITERS = threading.Lock()
-_lock_files: dict[tuple[int, str], int] = {}  # per process: a forked child must open its own
-
-
-@contextlib.contextmanager
-def _sqlite_writer(settings: Any) -> Iterator[None]:
-    with _WRITERS, _across_processes(settings):
-        yield
-
-
-@contextlib.contextmanager
-def _across_processes(settings: Any, *, every_backend: bool = False) -> Iterator[None]:
-    """The advisory file lock the web processes' bid writers queue on (taken under _WRITERS): on SQLite, or on
-    every backend for the group writer."""
-    if not (settings.is_sqlite or every_backend):
-        yield
-        return
-    key = (os.getpid(), str(settings.data_dir / "bid-writers.lock"))
-    fd = _lock_files.get(key)
-    if fd is None:
-        fd = _lock_files[key] = os.open(key[1], os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def _in_writing_unit(state: Any, call: Callable[[Session], T]) -> T:
-    """One writing unit of work outside the request's: commit on success and on an audited refusal."""
-    with _sqlite_writer(state.settings) if state.settings.is_sqlite else _WRITERS:
-        db: Session = state.db()
-        try:
-            out = call(db)
-            db.commit()
-            return out
-        except DomainError as e:
-            if bids.is_recorded(e):
-                db.commit()
-            raise
-        finally:
-            db.close()  # rolls back whatever was not committed
-
-
-# Group commit (the one-request route): the prepared bids that queue in this process while one group is written
-# are taken together by the app's writer thread (_GroupWriter) and decided by tender.bids.submit_prepared in one
-# transaction: one statement per kind of write for the whole group and one commit. Every bid is decided on its
-# own (its checks, the deadline by the server clock when it is decided, its audit entries, its receipt's
-# server_time); a refusal that must stay on record (late, not a sealed bid) is committed with the group. A
-# request gets its receipt only once the group's commit succeeded.
-GROUP_MAX = 64  # bids in one transaction at most: a group holds the database's write lock for its duration
-
-
-class _Pending:
-    __slots__ = ("done", "error", "item", "result")
-
-    def __init__(self, item: bids.WholeBid):
-        self.item = item
-        self.done = False
-        self.result: bids.Submitted | None = None
-        self.error: BaseException | None = None
-
-
-class _GroupWriter:
-    """The thread of an app (in each web process) that writes the queued one-request bids, a group at a time: it
-    takes the writers' lock, then every bid queued by then (at most GROUP_MAX), writes them (_write_group) and
-    answers each request on its event loop. A request waits for its answer without holding a thread. The thread
-    ends after IDLE seconds without bids and is started again by the next one."""
-
-    IDLE = 5.0
-
-    def __init__(self, state: Any):
-        self.state = state
-        self.queue: collections.deque[tuple[bids.WholeBid, asyncio.Future[bids.Submitted]]] = collections.deque()
-        self._ready = threading.Condition()
-        self._running = False
-
-    def submit(self, item: bids.WholeBid, future: asyncio.Future[bids.Submitted]) -> None:
-        with self._ready:
-            self.queue.append((item, future))
-            if self._running:
-                self._ready.notify()
-                return
-            self._running = True
-        threading.Thread(target=self._run, name="bid-group-writer", daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            with self._ready:
-                if not self.queue:
-                    self._ready.wait(self.IDLE)
-                    if not self.queue:
-                        self._running = False
-                        return
-            taken: list[tuple[bids.WholeBid, asyncio.Future[bids.Submitted]]] = []
-            group: list[_Pending] = []
-            try:
-                # The group is taken only once this writer's turn has come, in this process and on this machine:
-                # every bid that arrived meanwhile joins it (on PostgreSQL too, where the writers of all processes
-                # take turns on the audit log's head row anyway, each holding it until its commit).
-                with _WRITERS, _across_processes(self.state.settings, every_backend=True):
-                    with self._ready:
-                        taken = [self.queue.popleft() for _ in range(min(GROUP_MAX, len(self.queue)))]
-                    group = [_Pending(item) for item, _ in taken]
-                    _write_group(self.state, group)
-            except BaseException as e:  # noqa: BLE001 - the lock could not be taken, or interrupted: answered, never lost silently
-                for pending in group:
-                    if not pending.done:
-                        pending.result, pending.error = None, e
-            self._answer([(future, pending) for (_, future), pending in zip(taken, group, strict=True)])
-
-    @staticmethod
-    def _answer(answers: list[tuple[asyncio.Future[bids.Submitted], _Pending]]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bids.Submitted], _Pending]]] = {}
-        for future, pending in answers:
-            by_loop.setdefault(future.get_loop(), []).append((future, pending))
-        for loop, theirs in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-                loop.call_soon_threadsafe(_settle, theirs)
-
-
-def _settle(answers: list[tuple[asyncio.Future[bids.Submitted], _Pending]]) -> None:
-    for future, pending in answers:
-        if future.done():  # the request was cancelled (its client went away): its bid stays written
-            continue
-        if pending.error is not None:
-            future.set_exception(pending.error)
-        else:
-            future.set_result(pending.result)  # type: ignore[arg-type]
-
-
-_writer_made = threading.Lock()
-
-
-def _writer(state: Any) -> _GroupWriter:
-    with _writer_made:
-        writer = getattr(state, "bid_writer", None)
-        if writer is None:
-            writer = state.bid_writer = _GroupWriter(state)
-    return writer  # type: ignore[no-any-return]
-
-
-def _write_group(state: Any, group: list[_Pending]) -> None:
-    """One transaction for the group. If it fails otherwise than by a refusal (a database error: on PostgreSQL,
-    say, a deadlock with another process's writer), or its commit does, nothing of it was committed and each bid
-    is written alone, in its own transaction: no bid is lost to its group, and nobody is told that an
-    uncommitted bid was accepted."""
-    signer = _signer(state.settings)
-    try:
-        _decide(state, signer, group)
-    except Exception:
-        for item in group:
-            try:
-                _decide(state, signer, [item])
-            except Exception as e:
-                item.result, item.error = None, e
-    except BaseException as e:  # interrupted: nothing of the group was committed, and no request is told otherwise
-        for item in group:
-            item.result, item.error = None, e
-        raise
-    finally:
-        for item in group:
-            item.done = True
-
-
-def _decide(state: Any, signer: SigningKey, group: list[_Pending]) -> None:
-    db: Session = state.db()
-    try:
-        results = bids.submit_prepared(db, signer, [item.item for item in group])
-        db.commit()
-    finally:
-        db.close()  # rolls back whatever was not committed
-    for item, result in zip(group, results, strict=True):
-        item.result, item.error = (None, result) if isinstance(result, DomainError) else (result, None)
 
 
 @get("/api/v1/bids/{bid_id:int}/parts", sync_to_thread=True)
@@ -449,18 +228,18 @@ async def complete_upload(request: Request, bid_id: int) -> dict[str, Any]:
 
     actor = await anyio.to_thread.run_sync(read)
     request.state.actor = actor
-    signer = _signer(state.settings)
+    signer = writer.current_signer(state.settings)
 
     def write(db: Session) -> dict[str, Any]:
         bid = bids.complete(db, actor, blobs, bid_id, signer)
         return receipts.document(bid.receipt, bid.receipt_signature, bid.receipt_signer)
 
-    return await anyio.to_thread.run_sync(lambda: _in_writing_unit(state, write))
+    return await anyio.to_thread.run_sync(lambda: writer.in_writing_unit(state, write))
 
 
 @post("/api/v1/bids/{bid_id:int}/withdraw", sync_to_thread=True, status_code=200)
 def withdraw_api(request: Request, db: Session, actor: Actor, bid_id: int) -> dict[str, Any]:
-    bid = _keeping_refusals(db, lambda: bids.withdraw(db, actor, bid_id))
+    bid = bids.withdraw(db, actor, bid_id)
     return bid_json(bid, request.app.state.blobs.part_limit)
 
 
@@ -507,7 +286,7 @@ def withdraw_page(request: Request, db: Session, actor: Actor, bid_id: int, data
     tender_id = bid.tender_id
     if str(data.get("confirm", "")) != "1":
         return redirect(f"/bidder/tenders/{tender_id}/bids", N_("Tick the box to confirm the withdrawal."), request)
-    _keeping_refusals(db, lambda: bids.withdraw(db, actor, bid_id))
+    bids.withdraw(db, actor, bid_id)
     return redirect(f"/bidder/tenders/{tender_id}/bids", N_("Your bid is withdrawn. You may upload a new one before the bid deadline."), request)
 
 

@@ -15,6 +15,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
+from core.db import savepoint
 from core.errors import N_, ValidationFailed
 from core.identity import Actor, Role
 from core.signing import signing_key
@@ -41,9 +42,9 @@ def register_key(request: Request, db: Session, actor: Actor, tender_id: int, da
     value = data.get("public_key", "")
     value = value[-1] if isinstance(value, list) else str(value or "")
     try:
-        keyholders.register_key(db, actor, tender_id, value)
+        with savepoint(db):  # a refused key leaves nothing behind (the tender's row lock included)
+            keyholders.register_key(db, actor, tender_id, value)
     except ValidationFailed as e:
-        db.rollback()
         view = keyholders.holder_tender(db, actor, tender_id)
         return page(request, "keys/tender.html", status_code=422, view=view, errors=e.problems)
     return redirect(f"/keys/tenders/{tender_id}", N_("Your public key is registered. Keep your key file and passphrase safe: you need them at the opening."), request)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
@@ -16,6 +16,7 @@ from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
+from litestar.types import ExceptionHandlersMap
 from sqlalchemy.orm import Session
 
 from core.errors import N_, DomainError, NotAuthenticated, ValidationFailed
@@ -39,16 +40,10 @@ def _problems(request: Request, e: DomainError) -> Response[Any]:
     return Response(body, status_code=status, media_type=MediaType.JSON)
 
 
-def _json_call(request: Request, db: Session, call: Callable[[], Any]) -> Any:
-    """Run a service for a JSON route: a refusal answers as JSON, and an audited refusal keeps its audit entry."""
-    try:
-        return call()
-    except opening.AuditedRefusal as e:
-        db.commit()  # the attempt stays on record even though the request is refused
-        return _problems(request, e)
-    except DomainError as e:
-        db.rollback()
-        return _problems(request, e)
+# The JSON routes outside /api/ answer a refusal as JSON (the app's handler would show a page, or send an
+# anonymous person to the login page). The refusal is raised through the unit of work, which keeps the
+# record of a kept one (an early attempt: opening.AuditedRefusal) and rolls back any other.
+JSON_REFUSALS: ExceptionHandlersMap = {DomainError: _problems}
 
 
 # ---------------------------------------------------------------- the page and its live stream
@@ -138,13 +133,12 @@ def close(request: Request, db: Session, actor: Actor, tender_id: int) -> Redire
 # ---------------------------------------------------------------- key holders: headers in, parts out
 
 
-@get("/tenders/{tender_id:int}/opening/headers", sync_to_thread=True, opt={"writes": True})  # an early attempt is audited
+@get("/tenders/{tender_id:int}/opening/headers", sync_to_thread=True, exception_handlers=JSON_REFUSALS,
+     opt={"writes": True})  # an early attempt is audited
 def headers(request: Request, db: Session, actor: Actor, tender_id: int) -> Response[Any]:
-    def call() -> Response[Any]:
-        doc = opening.headers(db, actor, request.app.state.blobs, tender_id)
-        return Response(doc, headers={"Content-Disposition": f'inline; filename="opening-headers-{tender_id}.json"', "Cache-Control": "no-store"})
-
-    return _json_call(request, db, call)  # type: ignore[no-any-return]
+    doc = opening.headers(db, actor, request.app.state.blobs, tender_id)
+    disposition = f'inline; filename="opening-headers-{tender_id}.json"'
+    return Response(doc, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
 
 async def _parts_doc(request: Request) -> Any:
@@ -163,12 +157,10 @@ async def _parts_doc(request: Request) -> Any:
         raise ValidationFailed.one("parts_json_invalid", N_("The key parts are not valid JSON: upload the file `etender keys unwrap` wrote, unchanged."), "file") from e
 
 
-@post("/tenders/{tender_id:int}/opening/parts", request_max_body_size=MAX_PARTS_BYTES + 65536)
+@post("/tenders/{tender_id:int}/opening/parts", request_max_body_size=MAX_PARTS_BYTES + 65536,
+      exception_handlers=JSON_REFUSALS)
 async def parts(request: Request, db: Session, actor: Actor, tender_id: int) -> Response[Any]:
-    try:
-        doc = await _parts_doc(request)
-    except DomainError as e:
-        return _problems(request, e)
+    doc = await _parts_doc(request)
     settings = request.app.state.settings
     locale = locale_of(request)
 
@@ -179,29 +171,27 @@ async def parts(request: Request, db: Session, actor: Actor, tender_id: int) -> 
             refusal["message"] = i18n.translate(locale, refusal["message"], refusal["params"])
         return Response(body, status_code=200)
 
-    return await anyio.to_thread.run_sync(_json_call, request, db, call)  # type: ignore[no-any-return]
+    return await anyio.to_thread.run_sync(call)
 
 
 # ---------------------------------------------------------------- the record (E32): public once published
 
 
-@get("/tenders/{tender_id:int}/opening/record.json", sync_to_thread=True)
+@get("/tenders/{tender_id:int}/opening/record.json", sync_to_thread=True, exception_handlers=JSON_REFUSALS)
 def record_json(request: Request, db: Session, tender_id: int) -> Response[Any]:
-    return _json_call(request, db, lambda: Response(opening.published_record(db, tender_id),  # type: ignore[no-any-return]
-                                                    headers={"Content-Disposition": f'inline; filename="opening-record-{tender_id}.json"'}))
+    return Response(opening.published_record(db, tender_id),
+                    headers={"Content-Disposition": f'inline; filename="opening-record-{tender_id}.json"'})
 
 
-@get("/tenders/{tender_id:int}/opening/record.pdf", sync_to_thread=True)
+@get("/tenders/{tender_id:int}/opening/record.pdf", sync_to_thread=True, exception_handlers=JSON_REFUSALS)
 def record_pdf(request: Request, db: Session, tender_id: int) -> Response[Any]:
-    def call() -> Response[Any]:
-        doc = opening.published_record(db, tender_id)
-        pdf = opening.record_pdf(doc)
-        if pdf is None:
-            raise opening.Conflict.one("pdf_unavailable", N_("The PDF cannot be made on this server (the Noto CJK font is not installed); the record is available as JSON."))
-        return Response(pdf, media_type="application/pdf", headers={
-            "Content-Disposition": f'inline; filename="opening-record-{tender_id}.pdf"', "X-Content-SHA256": hashlib.sha256(pdf).hexdigest()})
-
-    return _json_call(request, db, call)  # type: ignore[no-any-return]
+    doc = opening.published_record(db, tender_id)
+    pdf = opening.record_pdf(doc)
+    if pdf is None:
+        raise opening.Conflict.one("pdf_unavailable", N_("The PDF cannot be made on this server (the Noto CJK font is not installed); the record is available as JSON."))
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="opening-record-{tender_id}.pdf"',
+        "X-Content-SHA256": hashlib.sha256(pdf).hexdigest()})
 
 
 ROUTES: list[Any] = [ceremony, stream, check_in, raise_objection, answer_objection, close, headers, parts, record_json, record_pdf]

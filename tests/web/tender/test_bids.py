@@ -257,7 +257,7 @@ def test_concurrent_one_request_bids_are_written_as_one_group(db, make, settings
     from dataclasses import replace
 
     from audit.log import AuditEntry
-    from web.tender import bids as web_bids
+    from tender.bids import writer as web_bids
 
     settings = replace(settings, upload_part_bytes=64 * 1024)
     w = _world(db, make, settings)
@@ -322,8 +322,8 @@ def test_a_group_that_cannot_commit_writes_each_bid_alone(db, make, settings, mo
     from audit.log import AuditEntry
     from storage import open_store
     from tender.bids import submission as bids
+    from tender.bids import writer as web_bids
     from tender.models import BidStatus
-    from web.tender import bids as web_bids
 
     w = _world(db, make, settings)
     blobs = open_store(settings)
@@ -374,3 +374,40 @@ def test_a_group_that_cannot_commit_writes_each_bid_alone(db, make, settings, mo
     tags = run(sessionmaker(bind=db.get_bind(), class_=CommitFailsOnce, expire_on_commit=False))
     assert CommitFailsOnce.failed
     assert sorted(tags) == sorted(["tender.bid.submitted"] * 4 + ["tender.bid.replaced"] * 3 + ["tender.bid.refused"] * 2)
+
+
+def test_late_withdrawals_and_a_late_part_are_refused_and_only_their_refusals_kept(db, make, settings):
+    """A kept refusal (core.errors.DomainError.kept) through the request's unit of work (withdraw, API and page)
+    and through the bid writers' own (a late part): each refusal is on record once, nothing else is changed."""
+    from dataclasses import replace
+
+    from audit.log import AuditEntry
+
+    settings = replace(settings, upload_part_bytes=64 * 1024)
+    w = _world(db, make, settings)
+    data = sealed_bid(db, w.tender_id, w.lot1_id, b"w" * 1000)
+    db.rollback()
+    with _client(settings) as client:
+        csrf = login(client, w.bidder_name)
+        h = {"x-csrftoken": csrf}
+        r = client.post(f"/api/v1/tenders/{w.tender_id}/lots/{w.lot1_id}/bids/sealed", content=data,
+                        headers={**h, "content-type": "application/octet-stream"})
+        assert r.status_code == 201, r.text
+        submitted = r.json()["bid"]
+        r = client.post(f"/api/v1/tenders/{w.tender_id}/bids", json={"lot_id": w.lot1_id, "size": 70_000}, headers=h)
+        assert r.status_code == 201, r.text
+        uploading = r.json()["bid"]
+        clock.shift(timedelta(days=30))
+        r = client.post(f"/api/v1/bids/{submitted}/withdraw", headers=h)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "bid_deadline_passed"
+        r = client.post(f"/bidder/bids/{submitted}/withdraw", data={"_csrf_token": csrf, "confirm": "1"}, follow_redirects=False)
+        assert r.status_code == 409 and "text/html" in r.headers["content-type"]
+        r = client.post(f"/api/v1/bids/{uploading}/parts/1", content=b"x" * 1000, headers=h)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "bid_deadline_passed"
+    db.expire_all()
+    refused = db.scalars(select(AuditEntry.details).where(AuditEntry.tag == "tender.bid.refused")).all()
+    assert sorted(d["step"] for d in refused) == ["part", "withdraw", "withdraw"]
+    assert db.get(Bid, submitted).status == "submitted" and db.get(Bid, uploading).status == "uploading"
+    tags = db.scalars(select(AuditEntry.tag).where(AuditEntry.tag.like("tender.bid.%"))).all()
+    assert "tender.bid.withdrawn" not in tags
+    db.rollback()
