@@ -65,7 +65,8 @@ async def provide_actor(request: Request, db: Session) -> Actor:
         def load() -> Actor | None:
             return accounts.load_actor(db, int(uid), ip, role)
 
-        actor = await anyio.to_thread.run_sync(load) or actor
+        found = await anyio.to_thread.run_sync(load)
+        actor = found or actor  # an account removed or deactivated since login acts as anonymous
     request.state.actor = actor
     return actor
 
