@@ -52,8 +52,7 @@ from core import tasks as core_tasks  # noqa: E402
 from core.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from storage.local import LocalBlobStore  # noqa: E402
-from tender import keyholders, sealing  # noqa: E402
-from tender import services as svc  # noqa: E402
+from tender import deadlines, keyholders, sealing  # noqa: E402
 from tender.models import Bid, BidStatus, Lot, OpenedBid, Tender  # noqa: E402
 from tender.opening import ceremony as opening  # noqa: E402
 from tender.tasks import decrypt_bid  # noqa: E402
@@ -152,7 +151,7 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
                       blob_key=info.key, size=info.size, declared_size=info.size, sealed_bid_id=header.bid_id, submitted_at=clock.now()))
         tender.bid_deadline = clock.now() - timedelta(seconds=1)
     with transaction(factory) as s:
-        svc.close_due_tenders(s)
+        deadlines.close_due_tenders(s)
     # two holders submit their parts of every bid (not timed); decryption is then run below, not by enqueue
     with transaction(factory) as s:
         t = s.get(Tender, tender.id)

@@ -29,7 +29,7 @@ from core.errors import DomainError, NotAuthenticated
 from core.settings import Settings, load_settings
 from evaluation.committee import draws as evaluation_draws
 from storage import open_store
-from tender import services as tender_services
+from tender import deadlines as tender_deadlines
 from tender.opening import ceremony as tender_opening
 from web import i18n, templating
 from web.accounts import admin, auth
@@ -138,7 +138,7 @@ def _sweep_deadlines(app: Litestar) -> None:
     """In-process scheduler (embedded default): close bidding at each deadline by itself."""
     factory = app.state.db
     with dbmod.transaction(factory) as session:
-        tender_services.close_due_tenders(session)
+        tender_deadlines.close_due_tenders(session)
     with dbmod.transaction(factory) as session:
         tender_opening.sweep(session)  # crash resume of the opening and the E31 decryption window
     with dbmod.transaction(factory) as session:

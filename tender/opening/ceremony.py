@@ -27,7 +27,7 @@ from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import SYSTEM, Actor, Role
 from storage.base import BlobStore
-from tender import access, rules, sealing
+from tender import access, lifecycle, participation, rules, sealing
 from tender.bids import submission as bids
 from tender.keyholders import HolderKey, is_holder
 from tender.lifecycle import Event, Status
@@ -110,12 +110,6 @@ def _has_counted_bid(session: Session, actor: Actor, tender: Tender) -> bool:
         Bid.tender_id == tender.id, Bid.organisation_id == actor.organisation_id, Bid.status == bids.BidStatus.submitted)))
 
 
-def _apply(tender: Tender, event: Event) -> None:
-    from tender.services import _apply as apply_event  # one transition function for the whole package
-
-    apply_event(tender, event)
-
-
 def is_published(op: Opening | None) -> bool:
     return op is not None and op.status == OpeningStatus.done and bool(op.record_sha256)
 
@@ -157,11 +151,9 @@ def _refuse_early(session: Session, actor: Actor, tender: Tender, op: Opening | 
 
 
 def _interested(session: Session, tender: Tender) -> set[int]:
-    from tender.services import _interested_users
-
     orgs = {b.organisation_id for b in bids.counted_bids(session, tender.id)} | {tender.agency_id}
     staff = set(session.scalars(select(User.id).where(User.organisation_id.in_(orgs))))
-    return _interested_users(session, tender.id) | staff | set(_holders(tender))
+    return participation.interested_users(session, tender.id) | staff | set(_holders(tender))
 
 
 def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
@@ -174,7 +166,7 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
     counts = {lot.number: len(by_lot.get(lot.id, [])) for lot in tender.lots}
     opened_lots = [lot for lot in tender.lots if rules.enough_bids(len(by_lot.get(lot.id, [])))]
     if not opened_lots:
-        _apply(tender, Event.fail)
+        lifecycle.apply(tender, Event.fail)
         tender.cancel_reason = (f"截至投标截止时间共收到 {len(counted)} 份有效投标文件，少于 3 家，依法不予开标，本次招标失败，将依法重新招标"
                                 f"（R44、L28）。Fewer than 3 bids ({len(counted)}) were received by the deadline: no bid is opened "
                                 "and the tender failed (R44, L28).")
@@ -186,7 +178,7 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
         notify(session, _interested(session, tender), "tender.failed", title=f"{tender.reference} {tender.title}: 投标人少于3家，招标失败",
                body=tender.cancel_reason, link=f"/tenders/{tender.id}")
         return op
-    _apply(tender, Event.start_opening)
+    lifecycle.apply(tender, Event.start_opening)
     opened_ids = {lot.id for lot in opened_lots}
     to_open = [b for b in counted if b.lot_id in opened_ids]
     op = Opening(tender_id=tender.id, status=OpeningStatus.awaiting_parts, opens_at=tender.bid_deadline or now, bids_count=len(to_open))
@@ -732,7 +724,7 @@ def close(session: Session, actor: Actor, tender_id: int) -> Tender:
     unanswered = session.scalar(select(func.count()).select_from(OpeningObjection).where(OpeningObjection.opening_id == op.id, OpeningObjection.answered_at.is_(None)))
     if unanswered:
         raise Conflict.one("objections_unanswered", N_("%(count)s objections raised at the opening await their answer: answer them before closing."), rule="R44", count=unanswered)
-    _apply(tender, Event.start_evaluation)
+    lifecycle.apply(tender, Event.start_evaluation)
     record(session, EventTag.opening_closed, actor=actor, subject=f"tender:{tender.id}", details={"record_sha256": op.record_sha256})
     return tender
 

@@ -15,8 +15,7 @@ from sqlalchemy import select
 from core.identity import Actor
 from core.signing import SigningKey
 from storage.base import BlobStore
-from tender import keyholders, sealing
-from tender import services as svc
+from tender import keyholders, participation, sealing
 from tender.bids import submission as bids
 from tender.models import Bid, Lot, Registration, Tender
 
@@ -39,7 +38,7 @@ def sealed_bid(db: Any, tender: Tender | int, lot: Lot | int, content: bytes = b
 def ensure_registered(db: Any, actor: Actor, tender_id: int, lot_id: int) -> None:
     exists = db.scalar(select(Registration.id).where(Registration.lot_id == lot_id, Registration.organisation_id == actor.organisation_id))
     if not exists:
-        svc.register(db, actor, tender_id, lot_id, "Contact", "0571-1")
+        participation.register(db, actor, tender_id, lot_id, "Contact", "0571-1")
 
 
 def upload(db: Any, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes, signer: SigningKey,

@@ -21,8 +21,7 @@ from sqlalchemy import select
 
 from accounts.models import Organisation, User, actor_for
 from core import clock
-from tender import keyholders
-from tender import services as svc
+from tender import deadlines, drafting, keyholders
 from tender.models import OpenedBid
 from tender.opening import ceremony as opening
 from tests.web.matrix_support import E, Row, only
@@ -74,12 +73,12 @@ def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, t
 
     agency_user = session.get(User, agency_uid)
     agency = actor_for(agency_user, "198.51.100.7")
-    t = svc.create_tender(session, agency, tender_input(SimpleNamespace(purchaser_org=purchaser_org, holders=holders), title=title))
+    t = drafting.create_tender(session, agency, tender_input(SimpleNamespace(purchaser_org=purchaser_org, holders=holders), title=title))
     from tests.tender.test_services import PDF
 
-    svc.add_document(session, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
+    drafting.add_document(session, agency, blobs, t.id, drafting.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
     keys = keyholders.generate_keys_for(session, t)
-    svc.publish(session, agency, t.id)
+    drafting.publish(session, agency, t.id)
     session.flush()
     session.refresh(t)
     made = [seal_bid(session, blobs, t, org, user, t.lots[0], total_yuan=900_000 + 1000 * i) for i, (org, user) in enumerate(bidders)]
@@ -88,7 +87,7 @@ def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, t
         return out
     t.bid_deadline = clock.now() - timedelta(minutes=1)
     session.flush()
-    svc.close_due_tenders(session)
+    deadlines.close_due_tenders(session)
     session.flush()
     if stage == "opening":
         return out

@@ -1,6 +1,6 @@
 """The monitor's view (监督): every published procedure, its objections and their answer times, its audit trail,
-and the supervisory instructions to suspend and resume it (E52). tender.services decides who may do what;
-these handlers parse the form, call one service, and render or redirect."""
+and the supervisory instructions to suspend and resume it (E52). tender.supervision and tender.listings decide
+who may do what; these handlers parse the form, call one service, and render or redirect."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from core import clock
 from core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
 from supervision import alerts
-from tender import notices, services
+from tender import listings, notices, participation, supervision
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
@@ -146,8 +146,8 @@ class MonitoredRow:
 def home(request: Request, db: Session, actor: Actor) -> Template:
     now = clock.now()
     rows = []
-    for tender in services.monitored_tenders(db, actor):
-        objections = services.objections_for(db, actor, tender)
+    for tender in listings.monitored_tenders(db, actor):
+        objections = listings.objections_for(db, actor, tender)
         open_ = [o for o in objections if o.answered_at is None]
         rows.append(MonitoredRow(tender, len(open_), sum(1 for o in open_ if _overdue(o, now))))
     counts = {
@@ -173,7 +173,7 @@ class MonitorTenderView:
 
 
 def participation_confidential(tender: Tender, now: datetime) -> bool:
-    """E21/L22, as services.registrations_for decides it: confidential while bids may still come in."""
+    """E21/L22, as participation.registrations_for decides it: confidential while bids may still come in."""
     pending = tender.status == Status.suspended and tender.resume_to == Status.published
     return tender.bid_deadline is None or now < tender.bid_deadline or tender.status in (Status.draft, Status.published) or pending
 
@@ -188,13 +188,13 @@ def monitor_view(db: Session, actor: Actor, tender_id: int) -> MonitorTenderView
     by_lot: dict[int, int] = {}
     if not confidential:
         numbers = {lot.id: lot.number for lot in tender.lots}
-        for reg in services.registrations_for(db, actor, tender.id):
+        for reg in participation.registrations_for(db, actor, tender.id):
             by_lot[numbers.get(reg.lot_id, 0)] = by_lot.get(numbers.get(reg.lot_id, 0), 0) + 1
     return MonitorTenderView(
         notice=notice,
         trail=[trail_row(e) for e in trail],
         status_history=[trail_row(e) for e in trail if e.tag in STATUS_EVENTS],
-        objections=services.objections_for(db, actor, tender),
+        objections=listings.objections_for(db, actor, tender),
         confidential=confidential,
         deadline_passed=tender.bid_deadline is not None and tender.bid_deadline <= now,
         registrations_by_lot=by_lot,
@@ -236,7 +236,7 @@ def suspend(request: Request, db: Session, actor: Actor, tender_id: int, data: F
     reason = _text(data, "reason")
     try:
         with db.begin_nested():
-            services.suspend(db, actor, tender_id, reason)
+            supervision.suspend(db, actor, tender_id, reason)
     except DomainError as e:
         if isinstance(e, NOT_A_FORM_PROBLEM):
             raise
@@ -262,7 +262,7 @@ def resume(request: Request, db: Session, actor: Actor, tender_id: int, data: Fo
             values["new_deadline"], "new_deadline", N_("The new bid deadline is not a valid date and time, e.g. 2025-06-30 09:30.")
         )
         with db.begin_nested():
-            services.resume(db, actor, tender_id, values["reason"], new_deadline)
+            supervision.resume(db, actor, tender_id, values["reason"], new_deadline)
     except DomainError as e:
         if isinstance(e, NOT_A_FORM_PROBLEM):
             raise

@@ -20,7 +20,17 @@ from core import clock
 from core.errors import N_, DomainError, Problem, ValidationFailed
 from core.identity import Actor
 from core.signing import signing_key
-from tender import access, rules, services
+from tender import (
+    access,
+    clarifications,
+    drafting,
+    listings,
+    objections,
+    participation,
+    questions,
+    rules,
+    supervision,
+)
 from tender.lifecycle import ACTIVE, Status
 from tender.models import Tender
 from web.deps import page, redirect
@@ -50,14 +60,14 @@ def _chunks(upload: UploadFile) -> Iterator[bytes]:
         yield chunk
 
 
-def _file_input(upload: UploadFile) -> services.FileInput:
-    return services.FileInput(upload.filename, _chunks(upload))
+def _file_input(upload: UploadFile) -> drafting.FileInput:
+    return drafting.FileInput(upload.filename, _chunks(upload))
 
 
 def _own_tender(db: Session, actor: Actor, tender_id: int) -> Tender:
     """This agency's tender: drafts of others are not found, published tenders of others are forbidden."""
     access.require_login(actor)
-    tender = services.visible_tender(db, actor, tender_id)
+    tender = access.visible_tender(db, actor, tender_id)
     access.require_tender_agency(actor, tender)
     return tender
 
@@ -67,8 +77,8 @@ def _own_tender(db: Session, actor: Actor, tender_id: int) -> Tender:
 
 @get("/agency", sync_to_thread=True)
 def my_tenders(request: Request, db: Session, actor: Actor) -> Template:
-    tenders = services.agency_tenders(db, actor)
-    problems = {t.id: len(services.publication_problems(t)) for t in tenders if t.status == Status.draft}
+    tenders = listings.agency_tenders(db, actor)
+    problems = {t.id: len(drafting.publication_problems(t)) for t in tenders if t.status == Status.draft}
     return page(request, "agency/index.html", tenders=tenders, problems=problems)
 
 
@@ -85,8 +95,8 @@ def _form_page(request: Request, db: Session, actor: Actor, form: forms.FormValu
         tender=tender,
         errors=errors,
         error_fields={p.field for p in errors if p.field},
-        purchasers=services.purchasers(db),
-        candidates=services.key_holder_candidates(db, actor),
+        purchasers=drafting.purchasers(db),
+        candidates=drafting.key_holder_candidates(db, actor),
         categories=rules.CATEGORIES,
         methods=rules.METHODS,
         policies=rules.OPENING_POLICIES,
@@ -131,7 +141,7 @@ def _create_tender(request: Request, db: Session, actor: Actor, data: dict[str, 
         return _form_page(request, db, actor, form, None, problems, 422)
     try:
         with db.begin_nested():
-            tender = services.create_tender(db, actor, tender_input)
+            tender = drafting.create_tender(db, actor, tender_input)
     except ValidationFailed as e:
         return _form_page(request, db, actor, form, None, e.problems, e.status)
     return redirect(f"/agency/tenders/{tender.id}", flash=N_("The draft tender was saved."), request=request)
@@ -164,7 +174,7 @@ def _update_tender(request: Request, db: Session, actor: Actor, tender_id: int, 
         return _form_page(request, db, actor, form, tender, problems, 422)
     try:
         with db.begin_nested():
-            services.update_tender(db, actor, tender_id, tender_input)
+            drafting.update_tender(db, actor, tender_id, tender_input)
     except DomainError as e:
         if e.status in (403, 404):
             raise
@@ -190,7 +200,7 @@ def _workspace(request: Request, db: Session, actor: Actor, tender_id: int, stat
     registrations: list[Any] = []
     organisations: dict[int, str] = {}
     if not draft and deadline_passed and tender.status != Status.published:
-        registrations = services.registrations_for(db, actor, tender.id)
+        registrations = participation.registrations_for(db, actor, tender.id)
         for r in registrations:
             org = db.get(Organisation, r.organisation_id)
             organisations[r.organisation_id] = org.name if org else str(r.organisation_id)
@@ -210,12 +220,12 @@ def _workspace(request: Request, db: Session, actor: Actor, tender_id: int, stat
         purchaser=purchaser,
         now=now,
         draft=draft,
-        problems=services.publication_problems(tender) if draft else [],
+        problems=drafting.publication_problems(tender) if draft else [],
         publish_refused=publish_refused,
         documents=[d for d in tender.documents if d.clarification_id is None],
         clarification_files={c.id: [d for d in tender.documents if d.clarification_id == c.id] for c in tender.clarifications},
-        questions=services.questions_for(db, actor, tender) if not draft else [],
-        objections=services.objections_for(db, actor, tender) if not draft else [],
+        questions=listings.questions_for(db, actor, tender) if not draft else [],
+        objections=listings.objections_for(db, actor, tender) if not draft else [],
         registrations=registrations,
         organisations=organisations,
         lot_numbers={lot.id: lot.number for lot in tender.lots},
@@ -249,7 +259,7 @@ def upload_documents(request: Request, db: Session, actor: Actor, tender_id: int
         # Each file on its own: a refused file does not stop the others.
         try:
             with db.begin_nested():
-                services.add_document(db, actor, request.app.state.blobs, tender_id, _file_input(upload), settings.max_document_bytes)
+                drafting.add_document(db, actor, request.app.state.blobs, tender_id, _file_input(upload), settings.max_document_bytes)
         except DomainError as e:
             if e.status in (403, 404):
                 raise
@@ -265,7 +275,7 @@ def upload_documents(request: Request, db: Session, actor: Actor, tender_id: int
 def remove_document(request: Request, db: Session, actor: Actor, tender_id: int, document_id: int) -> Template | Redirect:
     try:
         with db.begin_nested():
-            services.remove_document(db, actor, tender_id, document_id)
+            drafting.remove_document(db, actor, tender_id, document_id)
     except DomainError as e:
         if e.status in (403, 404):
             raise
@@ -278,7 +288,7 @@ def publish(request: Request, db: Session, actor: Actor, tender_id: int) -> Temp
     try:
         settings = request.app.state.settings
         with db.begin_nested():
-            services.publish(db, actor, tender_id, signer=signing_key(settings.data_dir, settings.origin))
+            drafting.publish(db, actor, tender_id, signer=signing_key(settings.data_dir, settings.origin))
     except DomainError as e:
         if e.status in (403, 404):
             raise
@@ -293,7 +303,7 @@ def clarify(request: Request, db: Session, actor: Actor, tender_id: int, data: M
     settings = request.app.state.settings
     try:
         with db.begin_nested():
-            clar = services.clarify(
+            clar = clarifications.clarify(
                 db, actor, request.app.state.blobs, tender_id, values["title"], values["body"], values["affects_bids"],
                 [_file_input(u) for u in uploads], settings.max_document_bytes,
             )
@@ -313,7 +323,7 @@ def answer_question(request: Request, db: Session, actor: Actor, tender_id: int,
     answer = _text(data, "answer")
     try:
         with db.begin_nested():
-            services.answer_question(db, actor, question_id, answer)
+            questions.answer_question(db, actor, question_id, answer)
     except DomainError as e:
         if e.status in (403, 404):
             raise
@@ -327,7 +337,7 @@ def answer_objection(request: Request, db: Session, actor: Actor, tender_id: int
     answer = _text(data, "answer")
     try:
         with db.begin_nested():
-            services.answer_objection(db, actor, objection_id, answer)
+            objections.answer_objection(db, actor, objection_id, answer)
     except DomainError as e:
         if e.status in (403, 404):
             raise
@@ -345,7 +355,7 @@ def cancel(request: Request, db: Session, actor: Actor, tender_id: int, data: Fo
         return _workspace(request, db, actor, tender_id, 422, [problem], failed="cancel", values={"reason": reason})
     try:
         with db.begin_nested():
-            services.cancel(db, actor, tender_id, reason)
+            supervision.cancel(db, actor, tender_id, reason)
     except DomainError as e:
         if e.status in (403, 404):
             raise

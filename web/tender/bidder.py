@@ -1,6 +1,7 @@
 """The bidder portal (投标人工作台): my tenders, and one tender from the bidder's side with registration per lot,
-questions and objections. Permissions and deadlines are decided by tender.services; these handlers parse the
-form, call one service, and render or redirect. A refused form comes back with the errors and what was typed."""
+questions and objections. Permissions and deadlines are decided by the tender package's services; these
+handlers parse the form, call one service, and render or redirect. A refused form comes back with the errors
+and what was typed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, Problem
 from core.identity import Actor, Role
-from tender import access, notices, rules, services
+from tender import access, listings, notices, rules
+from tender import objections as tender_objections
+from tender import participation as tender_participation
+from tender import questions as tender_questions
 from tender.lifecycle import Status
 from tender.models import Objection, Question, Tender
 from web.deps import page, redirect
@@ -54,8 +58,8 @@ class MyTenderRow:
 @get("/bidder", sync_to_thread=True)
 def home(request: Request, db: Session, actor: Actor) -> Template:
     rows = []
-    for tender in services.bidder_tenders(db, actor):
-        mine = services.my_participation(db, actor, tender.id)
+    for tender in listings.bidder_tenders(db, actor):
+        mine = tender_participation.my_participation(db, actor, tender.id)
         numbers = {lot.id: lot.number for lot in tender.lots}
         rows.append(MyTenderRow(tender, sorted(numbers[r.lot_id] for r in mine.registrations if r.lot_id in numbers), len(mine.downloads)))
     return page(request, "bidder/index.html", rows=rows, now=clock.now())
@@ -79,7 +83,7 @@ class FormState:
 @dataclass
 class BidderTenderView:
     notice: notices.NoticeDetail
-    participation: services.Participation
+    participation: tender_participation.Participation
     registered: dict[int, Any]  # lot id -> my registration
     my_questions: list[Question]
     published_answers: list[Question]  # answered questions of other companies (the asker is never shown)
@@ -96,8 +100,8 @@ def bidder_view(db: Session, actor: Actor, tender_id: int) -> BidderTenderView:
     notice = notices.notice_detail(db, actor, tender_id)
     tender = notice.tender
     now = clock.now()
-    mine = services.my_participation(db, actor, tender.id)
-    questions = services.questions_for(db, actor, tender)
+    mine = tender_participation.my_participation(db, actor, tender.id)
+    questions = listings.questions_for(db, actor, tender)
     my_questions = [q for q in questions if q.organisation_id == actor.organisation_id]
     published = [q for q in questions if q.answered_at is not None and q.organisation_id != actor.organisation_id]
     open_for_bids = tender.status == Status.published and tender.bid_deadline is not None and now < tender.bid_deadline
@@ -109,7 +113,7 @@ def bidder_view(db: Session, actor: Actor, tender_id: int) -> BidderTenderView:
         registered={r.lot_id: r for r in mine.registrations},
         my_questions=my_questions,
         published_answers=published,
-        objections=services.objections_for(db, actor, tender),
+        objections=listings.objections_for(db, actor, tender),
         objection_deadline=objection_deadline,
         document_names={d.id: d.filename for d in tender.documents},
         can_register=open_for_bids,
@@ -147,7 +151,7 @@ def register(request: Request, db: Session, actor: Actor, tender_id: int, data: 
     values = {"contact_name": _text(data, "contact_name"), "contact_phone": _text(data, "contact_phone")}
     try:
         with db.begin_nested():
-            services.register(db, actor, tender_id, lot_id, values["contact_name"], values["contact_phone"])
+            tender_participation.register(db, actor, tender_id, lot_id, values["contact_name"], values["contact_phone"])
     except DomainError as e:
         if isinstance(e, NOT_A_FORM_PROBLEM):
             raise
@@ -160,7 +164,7 @@ def ask(request: Request, db: Session, actor: Actor, tender_id: int, data: Form)
     text = _text(data, "text")
     try:
         with db.begin_nested():
-            services.ask_question(db, actor, tender_id, text)
+            tender_questions.ask_question(db, actor, tender_id, text)
     except DomainError as e:
         if isinstance(e, NOT_A_FORM_PROBLEM):
             raise
@@ -177,7 +181,7 @@ def object_to_documents(request: Request, db: Session, actor: Actor, tender_id: 
     text = _text(data, "text")
     try:
         with db.begin_nested():
-            services.raise_objection(db, actor, tender_id, text)
+            tender_objections.raise_objection(db, actor, tender_id, text)
     except DomainError as e:
         if isinstance(e, NOT_A_FORM_PROBLEM):
             raise

@@ -1,4 +1,4 @@
-"""The tender form: raw posted values <-> tender.services.TenderInput, with a Problem per bad field.
+"""The tender form: raw posted values <-> tender.drafting.TenderInput, with a Problem per bad field.
 
 Field names are the same in the HTML (name="..." and id="f-...") and in Problem.field, so that the
 error list links to the input: "lots.0.price_ceiling", "criteria.factors.1.points", "bid_deadline"."""
@@ -13,8 +13,8 @@ from typing import Any
 from core import clock, money
 from core.errors import N_, Problem
 from tender import rules
+from tender.drafting import LotInput, TenderInput
 from tender.models import Tender
-from tender.services import LotInput, TenderInput
 
 MIN_ROWS = 3
 LOT_FIELDS = ("name", "estimated_price", "price_ceiling", "bid_security", "description")

@@ -21,7 +21,7 @@ from evaluation.committee import draws
 from evaluation.committee.avoidance import DrawCap
 from evaluation.committee.models import Draw, DrawExclusion, Seat, SeatStatus
 from evaluation.pool.models import Expert, ExpertEmployment, ExpertSpecialty, ExpertUnavailability, Specialty
-from tender import services as svc
+from tender import deadlines, participation, supervision
 from tender.models import Registration
 from tests.tender.bid_support import submit_bid
 from tests.tender.test_services import move_to, published_tender, quick_user
@@ -57,12 +57,12 @@ def w(db, make, blobs, tmp_path):  # type: ignore[no-untyped-def]
     for bidder in (w.bidder, w.other_bidder, w.third_bidder):  # three sealed bids: the tender opens (R44)
         submit_bid(db, bidder, blobs, w.tender, w.lot1, signer)
     w.registered_only_org = make.org("bidder", "Registered Only Ltd")
-    svc.register(db, make.actor(quick_user(db, w.registered_only_org, "bidder")), w.tender.id, w.lot1.id)  # not a bidder
+    participation.register(db, make.actor(quick_user(db, w.registered_only_org, "bidder")), w.tender.id, w.lot1.id)  # not a bidder
     w.civil = [add_expert(w, "A01", user=True) for _ in range(8)]
     w.power = [add_expert(w, "B01", user=True) for _ in range(5)]
     w.eval_day = (clock.to_cst(w.deadline) + timedelta(days=2)).date()
     move_to(w.deadline + timedelta(minutes=1))
-    svc.close_due_tenders(db)
+    deadlines.close_due_tenders(db)
     w.channel = LogChannel()
     return w
 
@@ -368,7 +368,7 @@ def test_the_record_is_public_only_once_the_tender_is_final_and_then_verifies(w)
     assert code_of(e) == "draw_record_not_public"
     with pytest.raises(NotFound):
         draws.public_record(w.db, d.id + 1000)
-    svc.cancel(w.db, w.agency, w.tender.id, "The budget was withdrawn")
+    supervision.cancel(w.db, w.agency, w.tender.id, "The budget was withdrawn")
     assert draws.publish_due_records(w.db) == [d.id]
     assert draws.publish_due_records(w.db) == []
     doc = draws.public_record(w.db, d.id)

@@ -23,8 +23,7 @@ from core import clock, tasks
 from core.errors import Conflict, Forbidden
 from storage import open_store
 from storage.local import LocalBlobStore
-from tender import keyholders, sealing
-from tender import services as svc
+from tender import deadlines, drafting, keyholders, sealing
 from tender.models import Bid, BidStatus, KeyPart, OpenedBid, Opening, Tender
 from tender.opening import ceremony as opening
 from tests.tender.test_services import move_to, published_tender
@@ -84,7 +83,7 @@ def world(db, make, store, n_bids: int = 3, policy: str = "quorum", tamper: int 
 
         w = cast(db, make)
         t = draft_tender(w, store, opening_policy="quorum+bidder")
-        w.tender = svc.publish(db, w.agency, t.id)
+        w.tender = drafting.publish(db, w.agency, t.id)
         w.lot1, w.lot2 = w.tender.lots
         w.deadline = w.tender.bid_deadline
     orgs = [(w.bidder_org, w.bidder_user), (w.other_bidder_org, w.other_bidder_user), (w.third_bidder_org, w.third_bidder_user)]
@@ -101,7 +100,7 @@ def world(db, make, store, n_bids: int = 3, policy: str = "quorum", tamper: int 
 
 def reach_deadline(db, w) -> Opening | None:  # type: ignore[no-untyped-def]
     move_to(w.deadline + timedelta(seconds=1))
-    svc.close_due_tenders(db)
+    deadlines.close_due_tenders(db)
     db.commit()
     return opening.opening_of(db, w.tender.id)
 

@@ -76,8 +76,7 @@ def test_cli_bid_seal_refuses_a_bad_price_form_and_leaves_no_file(tmp_path):
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 
 from core.signing import signing_key  # noqa: E402
-from tender import keyholders  # noqa: E402
-from tender import services as svc  # noqa: E402
+from tender import drafting, keyholders  # noqa: E402
 from tests.tender.test_services import cast, draft_tender  # noqa: E402
 from tests.web.support import login, zh  # noqa: E402
 
@@ -108,7 +107,7 @@ def test_holder_registers_a_browser_made_key_and_the_published_bundle_is_signed(
     tender = db.get(type(tender), tender_id)
     assert tender.status == "draft"
     keyholders.generate_keys_for(db, tender)
-    svc.publish(db, w.agency, tender_id)
+    drafting.publish(db, w.agency, tender_id)
     db.commit()
 
     client.cookies.clear()
