@@ -16,6 +16,7 @@ from tender.bids import submission as bids
 from tender.lifecycle import Event, Status
 from tender.models import Tender
 from tender.opening import ceremony
+from tender.opening.base import opening_of
 
 
 def close_due_tenders(session: Session, now: datetime | None = None) -> list[int]:
@@ -32,7 +33,7 @@ def close_due_tenders(session: Session, now: datetime | None = None) -> list[int
     # fails with fewer than 3 bids (R44). A tender closed without an opening (a crash between the two) is picked up.
     stranded = session.scalars(select(Tender).where(Tender.status == Status.bidding_closed).with_for_update()).all()
     for tender in stranded:
-        if ceremony.opening_of(session, tender.id) is None:
+        if opening_of(session, tender.id) is None:
             bids.expire_unfinished(session, tender.id, now)
             ceremony.start(session, tender, now)
     return [t.id for t in due]

@@ -30,7 +30,7 @@ from core.settings import Settings, load_settings
 from evaluation.committee import draws as evaluation_draws
 from storage import open_store
 from tender import deadlines as tender_deadlines
-from tender.opening import ceremony as tender_opening
+from tender.opening import decryption as tender_decryption
 from web import i18n, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
@@ -140,7 +140,7 @@ def _sweep_deadlines(app: Litestar) -> None:
     with dbmod.transaction(factory) as session:
         tender_deadlines.close_due_tenders(session)
     with dbmod.transaction(factory) as session:
-        tender_opening.sweep(session)  # crash resume of the opening and the E31 decryption window
+        tender_decryption.sweep(session)  # crash resume of the opening and the E31 decryption window
     with dbmod.transaction(factory) as session:
         evaluation_draws.sweep(session, app.state.channel)  # confirmations timed out, records now public
 

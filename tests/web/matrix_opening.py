@@ -23,7 +23,10 @@ from accounts.models import Organisation, User, actor_for
 from core import clock
 from tender import deadlines, drafting, keyholders
 from tender.models import OpenedBid
+from tender.opening import base as opening_base
 from tender.opening import ceremony as opening
+from tender.opening import decryption
+from tender.opening import parts as opening_parts
 from tests.web.matrix_support import E, Row, only
 
 BASE = "/tenders/{tender_id:int}/opening"
@@ -93,14 +96,14 @@ def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, t
         return out
     for uid in holders[: t.key_threshold]:
         docs = header_doc_parts(session, blobs, t, keys[uid], made)
-        opening.submit_parts(session, actor_for(session.get(User, uid), "198.51.100.7"), blobs, t.id, {"bids": docs})
+        opening_parts.submit_parts(session, actor_for(session.get(User, uid), "198.51.100.7"), blobs, t.id, {"bids": docs})
     session.flush()
     for ob_id in session.scalars(select(OpenedBid.id).where(OpenedBid.bid_id.in_([b.id for b in made]))):
-        job = opening.claim(session, ob_id)
+        job = decryption.claim(session, ob_id)
         assert job is not None
-        opening.finish_bid(session, job, opening.decrypt(blobs, job))
+        decryption.finish_bid(session, job, decryption.decrypt(blobs, job))
     session.flush()
-    assert opening.is_published(opening.opening_of(session, t.id)), "the matrix's opened tender did not open"
+    assert opening_base.is_published(opening_base.opening_of(session, t.id)), "the matrix's opened tender did not open"
     return out
 
 

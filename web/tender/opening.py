@@ -1,6 +1,6 @@
 """The opening ceremony (issue 3): the live page (server-sent events), check-in, the headers a key holder unwraps
 in the browser, the key parts it sends back, objections and answers, and the published record (JSON and PDF).
-tender/opening.py decides everything; these handlers parse, call one service, and answer."""
+tender/opening/ decides everything; these handlers parse, call one service, and answer."""
 
 from __future__ import annotations
 
@@ -18,9 +18,12 @@ from litestar.params import Body, Parameter
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
 from sqlalchemy.orm import Session
 
-from core.errors import N_, DomainError, NotAuthenticated, ValidationFailed
+from core.errors import N_, Conflict, DomainError, NotAuthenticated, ValidationFailed
 from core.identity import Actor
+from tender.opening import base as opening_base
 from tender.opening import ceremony as opening
+from tender.opening import parts as opening_parts
+from tender.opening import record as opening_record
 from web import i18n
 from web.deps import locale_of, page, redirect
 
@@ -43,7 +46,7 @@ def _json_call(request: Request, db: Session, call: Callable[[], Any]) -> Any:
     """Run a service for a JSON route: a refusal answers as JSON, and an audited refusal keeps its audit entry."""
     try:
         return call()
-    except opening.AuditedRefusal as e:
+    except opening_base.AuditedRefusal as e:
         db.commit()  # the attempt stays on record even though the request is refused
         return _problems(request, e)
     except DomainError as e:
@@ -57,7 +60,7 @@ def _json_call(request: Request, db: Session, call: Callable[[], Any]) -> Any:
 @get("/tenders/{tender_id:int}/opening", sync_to_thread=True)
 def ceremony(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
     view = opening.ceremony(db, actor, tender_id)
-    pdf = opening.record_pdf(view.doc) if view.published and view.doc else None
+    pdf = opening_record.record_pdf(view.doc) if view.published and view.doc else None
     return page(request, "opening/ceremony.html", v=view, pdf_sha256=hashlib.sha256(pdf).hexdigest() if pdf else "")
 
 
@@ -79,12 +82,12 @@ async def stream(request: Request, state: State, actor: Actor, tender_id: int,
 
     def poll(last: Any) -> tuple[Any, dict[str, Any] | None]:
         with factory() as session:
-            version = opening.version(session, tender_id)
+            version = opening_record.version(session, tender_id)
             if version == last:
                 return version, None
             if version == (None,):
                 return version, {"status": None}
-            return version, opening.record_document(session, tender_id)
+            return version, opening_record.record_document(session, tender_id)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         last: Any = object()
@@ -141,7 +144,7 @@ def close(request: Request, db: Session, actor: Actor, tender_id: int) -> Redire
 @get("/tenders/{tender_id:int}/opening/headers", sync_to_thread=True, opt={"writes": True})  # an early attempt is audited
 def headers(request: Request, db: Session, actor: Actor, tender_id: int) -> Response[Any]:
     def call() -> Response[Any]:
-        doc = opening.headers(db, actor, request.app.state.blobs, tender_id)
+        doc = opening_parts.headers(db, actor, request.app.state.blobs, tender_id)
         return Response(doc, headers={"Content-Disposition": f'inline; filename="opening-headers-{tender_id}.json"', "Cache-Control": "no-store"})
 
     return _json_call(request, db, call)  # type: ignore[no-any-return]
@@ -173,7 +176,7 @@ async def parts(request: Request, db: Session, actor: Actor, tender_id: int) -> 
     locale = locale_of(request)
 
     def call() -> Response[Any]:
-        result = opening.submit_parts(db, actor, request.app.state.blobs, tender_id, doc, window_seconds=settings.decryption_window_seconds)
+        result = opening_parts.submit_parts(db, actor, request.app.state.blobs, tender_id, doc, window_seconds=settings.decryption_window_seconds)
         body = result.to_json()
         for refusal in body["refused"]:
             refusal["message"] = i18n.translate(locale, refusal["message"], refusal["params"])
@@ -187,17 +190,17 @@ async def parts(request: Request, db: Session, actor: Actor, tender_id: int) -> 
 
 @get("/tenders/{tender_id:int}/opening/record.json", sync_to_thread=True)
 def record_json(request: Request, db: Session, tender_id: int) -> Response[Any]:
-    return _json_call(request, db, lambda: Response(opening.published_record(db, tender_id),  # type: ignore[no-any-return]
+    return _json_call(request, db, lambda: Response(opening_record.published_record(db, tender_id),  # type: ignore[no-any-return]
                                                     headers={"Content-Disposition": f'inline; filename="opening-record-{tender_id}.json"'}))
 
 
 @get("/tenders/{tender_id:int}/opening/record.pdf", sync_to_thread=True)
 def record_pdf(request: Request, db: Session, tender_id: int) -> Response[Any]:
     def call() -> Response[Any]:
-        doc = opening.published_record(db, tender_id)
-        pdf = opening.record_pdf(doc)
+        doc = opening_record.published_record(db, tender_id)
+        pdf = opening_record.record_pdf(doc)
         if pdf is None:
-            raise opening.Conflict.one("pdf_unavailable", N_("The PDF cannot be made on this server (the Noto CJK font is not installed); the record is available as JSON."))
+            raise Conflict.one("pdf_unavailable", N_("The PDF cannot be made on this server (the Noto CJK font is not installed); the record is available as JSON."))
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="opening-record-{tender_id}.pdf"', "X-Content-SHA256": hashlib.sha256(pdf).hexdigest()})
 
