@@ -58,7 +58,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
@@ -69,8 +68,13 @@ from core import clock, credit_code  # noqa: E402
 from core.db import make_engine, make_sessionmaker  # noqa: E402
 from core.signing import verifier_keys  # noqa: E402
 from storage.local import LocalBlobStore  # noqa: E402
-from tender import keyholders, receipts, sealing  # noqa: E402
-from tender import services as svc  # noqa: E402
+from tender import (  # noqa: E402
+    drafting,  # noqa: E402
+    keyholders,
+    participation,
+    receipts,
+    sealing,
+)
 from tender.models import Bid, BidStatus  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -135,12 +139,12 @@ def seed(url: str, data: Path, clients: int, lots: int) -> dict[str, Any]:
             user(centre_org, "centre", "bench-centre"),
         ]
         now = clock.now()
-        data_in = svc.TenderInput(
+        data_in = drafting.TenderInput(
             title="Bench: school furniture",
             purchaser_id=purchaser_org.id,
             category="goods",
             evaluation_method="comprehensive",
-            lots=[svc.LotInput(f"Lot {i + 1}", 1_000_000_00, 1_050_000_00, 20_000_00) for i in range(lots)],
+            lots=[drafting.LotInput(f"Lot {i + 1}", 1_000_000_00, 1_050_000_00, 20_000_00) for i in range(lots)],
             description="Bench tender",
             government_procurement=False,
             region="Bench",
@@ -155,17 +159,17 @@ def seed(url: str, data: Path, clients: int, lots: int) -> dict[str, Any]:
             contact_phone="1",
         )
         a = actor_for(agency, "127.0.0.1")
-        tender = svc.create_tender(s, a, data_in)
-        svc.add_document(
+        tender = drafting.create_tender(s, a, data_in)
+        drafting.add_document(
             s,
             a,
             blobs,
             tender.id,
-            svc.FileInput("documents.pdf", [b"%PDF-1.7 bench" + b"x" * 200]),
+            drafting.FileInput("documents.pdf", [b"%PDF-1.7 bench" + b"x" * 200]),
             max_bytes=1 << 20,
         )
         keyholders.generate_keys_for(s, tender)
-        svc.publish(s, a, tender.id)
+        drafting.publish(s, a, tender.id)
         s.flush()
         s.refresh(tender)
         lot_ids = [lot.id for lot in tender.lots]
@@ -175,7 +179,7 @@ def seed(url: str, data: Path, clients: int, lots: int) -> dict[str, Any]:
             u = user(o, "bidder", f"bench-bidder-{i:03d}")
             ba = actor_for(u, "127.0.0.1")
             for lot_id in lot_ids:
-                svc.register(s, ba, tender.id, lot_id, "Contact", "1")
+                participation.register(s, ba, tender.id, lot_id, "Contact", "1")
             bidders.append(u.username)
         s.commit()
         bundle = keyholders.bundle_of(s, tender.id)

@@ -4,7 +4,7 @@
 Measured, per backend, in the same run:
 - the opening: tender.tasks.decrypt_bid over every bid (claim in one transaction; stream the stored file
   through SHA-256 against its receipt and through sealing.open_bid, which decrypts every chunk, checks the
-  content list and hashes every file; nothing decrypted is stored (opening.read_file decrypts a file on demand
+  content list and hashes every file; nothing decrypted is stored (decryption.read_file decrypts a file on demand
   later); the outcome recorded and audited in a second transaction; the record published after the last), run
   in-process on --threads threads (default: the settings' task_threads, 2), the way the web process runs tasks
   without a broker;
@@ -44,7 +44,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
@@ -55,11 +54,13 @@ from core import tasks as core_tasks  # noqa: E402
 from core.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from storage.local import LocalBlobStore  # noqa: E402
-from tender import keyholders, sealing  # noqa: E402
-from tender import services as svc  # noqa: E402
+from tender import deadlines, keyholders, sealing  # noqa: E402
+from tender.bids.submission import header_of  # noqa: E402
 from tender.models import Bid, BidStatus, Lot, OpenedBid, Tender  # noqa: E402
-from tender.opening import ceremony as opening  # noqa: E402
-from tender.tasks import decrypt_bid  # noqa: E402
+from tender.opening import base as opening_base  # noqa: E402
+from tender.opening import decryption  # noqa: E402
+from tender.opening import parts as opening_parts  # noqa: E402
+from tender.opening.decryption import decrypt_bid  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHUNK = sealing.DEFAULT_CHUNK_SIZE
@@ -210,7 +211,7 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
             )
         tender.bid_deadline = clock.now() - timedelta(seconds=1)
     with transaction(factory) as s:
-        svc.close_due_tenders(s)
+        deadlines.close_due_tenders(s)
     # two holders submit their parts of every bid (not timed); decryption is then run below, not by enqueue
     with transaction(factory) as s:
         t = s.get(Tender, tender.id)
@@ -219,7 +220,7 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
         for person in people[:2]:
             docs = []
             for bid in stored:
-                header = opening.bids.header_of(blobs, bid)
+                header = header_of(blobs, bid)
                 docs.append(
                     {
                         "format": "etender-key-parts",
@@ -228,12 +229,12 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
                         "parts": [p.to_json() for p in sealing.unwrap_parts(header, keys[person.id])],
                     }
                 )  # type: ignore[arg-type]
-            opening.submit_parts(s, actor_for(person), blobs, t.id, docs)
+            opening_parts.submit_parts(s, actor_for(person), blobs, t.id, docs)
         s.info.pop("etender.tasks.pending", None)  # the bench runs the tasks itself, timed
         ids = list(s.scalars(select(OpenedBid.id).order_by(OpenedBid.id)))
         plain_keys = {}  # blob key -> (header, data key), for the baseline only
         for bid in stored:
-            header = opening.bids.header_of(blobs, bid)
+            header = header_of(blobs, bid)
             parts = [p for person in people[:2] for p in sealing.unwrap_parts(header, keys[person.id])]  # type: ignore[arg-type]
             plain_keys[bid.blob_key] = (header, sealing.combine(header, parts))
     mb = total / 1e6
@@ -285,7 +286,7 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
             base_s += baseline([blob_of[i] for i in batch])
         start, c = time.perf_counter(), cpu_now()
         with (
-            timings.wrapping(opening, "claim", "decrypt", "finish_bid"),
+            timings.wrapping(decryption, "claim", "decrypt", "finish_bid"),
             ThreadPoolExecutor(args.threads) as pool,
         ):
             results += pool.map(decrypt_bid, batch)
@@ -295,7 +296,7 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
             base_s += baseline([blob_of[i] for i in batch])
     assert results.count("opened") == len(ids), results
     with transaction(factory) as s:
-        op = opening.opening_of(s, tender.id)
+        op = opening_base.opening_of(s, tender.id)
         assert op is not None and op.status == "done" and op.record_sha256
 
     ours, base = mb / opening_s, mb / base_s

@@ -2,7 +2,7 @@
 
 A person named as a key holder creates a key pair on their own side (browser or `etender keys new`) and
 registers only the public key, while the tender is a draft. Publication needs every named holder's key
-(services.publish calls require_complete_keys and publish_bundle); the bundle (holders' public keys, k,
+(drafting.publish calls require_complete_keys and publish_bundle); the bundle (holders' public keys, k,
 policy, tender and lot ids) is fixed at publication, in canonical JSON, and signed with the platform's
 Ed25519 key under a domain-separation prefix so that a bundle signature can never be mistaken for a
 checkpoint or receipt signature."""

@@ -1,9 +1,13 @@
-"""The tender lifecycle as a pure state machine: no database, no clock."""
+"""The tender lifecycle: a pure state machine (transition: no database, no clock) and apply(), the one public
+transition every feature moves a tender through. Nothing else sets a tender's status."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Protocol
+
+from core.errors import N_, Conflict
 
 
 class Status(enum.StrEnum):
@@ -90,3 +94,24 @@ def allowed_events(state: State) -> list[Event]:
             continue
         out.append(event)
     return out
+
+
+class Stateful(Protocol):
+    """What apply() moves: a tender's status and the status a suspended procedure returns to."""
+
+    status: str
+    resume_to: str | None
+
+
+def apply(state_holder: Stateful, event: Event) -> None:
+    """Move a tender (its status and resume_to) by one event, or refuse with the Conflict a person sees."""
+    try:
+        new = transition(State(Status(state_holder.status), Status(state_holder.resume_to) if state_holder.resume_to else None), event)
+    except IllegalTransition as e:
+        raise Conflict.one(
+            "illegal_transition",
+            N_("This cannot be done while the tender is %(status)s."),
+            status=e.state.status.value,
+        ) from e
+    state_holder.status = new.status.value
+    state_holder.resume_to = new.resume_to.value if new.resume_to else None

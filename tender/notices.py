@@ -1,6 +1,6 @@
 """Read-only views of published notices for the public site and its JSON twin.
 
-They compose tender.services (list_notices, visible_tender, questions_for, my_participation) and add what
+They compose listings (list_notices, questions_for), access.visible_tender and my_participation, and add what
 a notice shows besides: organisation names, lot summaries for a whole page in one query, the objection
 deadline (R22) and the days left. Nothing here writes, and nothing here ever exposes who downloaded or
 registered (E21, L22): the only participation shown is the acting bidder's own."""
@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from accounts.models import Organisation
 from core import clock
 from core.identity import Actor, Role
-from tender import rules, services
+from tender import access, listings, rules
 from tender.lifecycle import Status
+from tender.listings import Page
 from tender.models import Clarification, Lot, Question, Tender, TenderDocument
-from tender.services import Page, Participation
+from tender.participation import Participation, my_participation
 
 # What the status filter offers: "open" means open for bids (published); "" means every public status.
-STATUS_FILTERS = ("open", *[s for s in services.PUBLIC_STATUSES if s != Status.published])
+STATUS_FILTERS = ("open", *[s for s in listings.PUBLIC_STATUSES if s != Status.published])
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,8 @@ def browse(
     with_regions: bool = False,
     with_lots: bool = False,
 ) -> NoticeList:
-    """One page of the public notice list (services.list_notices), with what the page or the API shows beside it."""
-    result = services.list_notices(session, q=q, category=category, region=region, status=status, page=page, page_size=page_size)
+    """One page of the public notice list (listings.list_notices), with what the page or the API adds."""
+    result = listings.list_notices(session, q=q, category=category, region=region, status=status, page=page, page_size=page_size)
     return NoticeList(
         page=result,
         now=clock.now(),
@@ -197,8 +198,8 @@ class NoticeDetail:
 
 
 def notice_detail(session: Session, actor: Actor, tender_id: int) -> NoticeDetail:
-    """A notice as the actor may see it (drafts only to their own agency and purchaser: services.visible_tender)."""
-    tender = services.visible_tender(session, actor, tender_id)
+    """A notice as the actor may see it (drafts only to their agency and purchaser: access.visible_tender)."""
+    tender = access.visible_tender(session, actor, tender_id)
     rows = session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_({tender.purchaser_id, tender.agency_id})))
     names = {org_id: name for org_id, name in rows}
     documents = [d for d in tender.documents if d.clarification_id is None]
@@ -207,8 +208,8 @@ def notice_detail(session: Session, actor: Actor, tender_id: int) -> NoticeDetai
         if d.clarification_id is not None:
             attachments.setdefault(d.clarification_id, []).append(d)
     clarifications = [ClarificationView(c, attachments.get(c.id, [])) for c in tender.clarifications]
-    questions = [q for q in services.questions_for(session, actor, tender) if q.answered_at is not None]
-    participation = services.my_participation(session, actor, tender.id) if actor.has(Role.bidder) else None
+    questions = [q for q in listings.questions_for(session, actor, tender) if q.answered_at is not None]
+    participation = my_participation(session, actor, tender.id) if actor.has(Role.bidder) else None
     now = clock.now()
     return NoticeDetail(
         tender=tender,

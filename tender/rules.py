@@ -79,7 +79,7 @@ class NamedLot(Protocol):
 
 
 class DraftInput(Protocol):
-    """What the agency entered for a draft, as the draft's rules read it (tender.services.TenderInput)."""
+    """What the agency entered for a draft, as the draft's rules read it (tender.drafting.TenderInput)."""
 
     @property
     def title(self) -> str: ...

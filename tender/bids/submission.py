@@ -1,7 +1,7 @@
 """Sealed-bid submission (issue 3, E26/E27): staged uploads, the structural check, receipts, replace and
 withdraw, and the deadline. Only ciphertext is ever stored.
 
-The functions the opening (tender/opening.py) relies on are at the top: counted_bids, expire_unfinished and
+The functions the opening (tender/opening/) relies on are at the top: counted_bids, expire_unfinished and
 header_of."""
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def _tender(session: Session, tender_id: int) -> Tender | None:
 def _lock_tender(session: Session, tender_id: int) -> Any:
     """The tender's id, status and bid_deadline (what _check_accepting reads), read with a shared lock: taken by
     every write that makes or unmakes a counted bid, before the bid's row, so that the closing of bidding
-    (services.close_due_tenders, FOR UPDATE, tender then bids) waits for it and counts what it did. On SQLite the
+    (deadlines.close_due_tenders, FOR UPDATE, tender then bids) waits for it and counts what it did. On SQLite the
     writers take turns anyway."""
     return session.connection().execute(_LOCKED_TENDER, {"tender_id": tender_id}).first()
 
@@ -581,7 +581,7 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
     for each, the company's new bid with its signed receipt (Submitted), or its refusal (recorded where it must be: late, or not a sealed bid, whose file is kept
     and whose row is abandoned). A later bid of the same company and lot replaces an earlier one, here as
     across groups. Nothing is written for an unrecorded refusal. The tenders are read with a shared lock, so
-    that the closing of bidding (services.close_due_tenders, FOR UPDATE) waits for these bids to be committed
+    that the closing of bidding (deadlines.close_due_tenders, FOR UPDATE) waits for these bids to be committed
     and counts them."""
     rows = _rows(session)
     results: list[Submitted | DomainError | None] = [None] * len(items)

@@ -18,7 +18,7 @@ from demo import county as demo
 from evaluation.pool import catalogue
 from evaluation.pool import rules as evaluation_rules
 from evaluation.pool.models import Expert
-from tender import rules, services
+from tender import drafting, rules
 from tender.models import Bid, Clarification, Download, Question, Registration, Tender
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def test_tenders_in_several_states(loaded):
     suspended = db.scalar(select(Tender).where(Tender.status == "suspended"))
     assert suspended.monitor_suspended and suspended.resume_to == "published"
     # one draft cannot be published yet, and says why
-    problems = {p.code for t in db.scalars(select(Tender).where(Tender.status == "draft")) for p in services.publication_problems(t)}
+    problems = {p.code for t in db.scalars(select(Tender).where(Tender.status == "draft")) for p in drafting.publication_problems(t)}
     assert {"deadline_too_soon", "security_over_2_percent", "documents_missing"} <= problems
     # a clarification that affected bids moved a deadline (R21)
     assert db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == "tender.deadline.extended")) == 1

@@ -17,8 +17,7 @@ from core import clock
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings
 from storage import open_store
-from tender import keyfiles, keyholders
-from tender import services as svc
+from tender import drafting, keyfiles, keyholders
 from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
 from tests.factories.accounts import TEST_PASSWORD, Maker, cast
 from tests.factories.bids import seal_bid
@@ -40,13 +39,13 @@ def ceremony(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespa
     out = SimpleNamespace(key_files={})
     with transaction(make_sessionmaker(engine)) as s:
         w = cast(s, Maker(s))
-        t = svc.create_tender(s, w.agency, tender_input(w, title="开标仪式浏览器测试（浏览器测试）"))
-        svc.add_document(s, w.agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
+        t = drafting.create_tender(s, w.agency, tender_input(w, title="开标仪式浏览器测试（浏览器测试）"))
+        drafting.add_document(s, w.agency, blobs, t.id, drafting.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
         for user, actor in ((w.agency_user, w.agency), (w.monitor_user, w.monitor), (w.centre_user, w.centre)):
             private, doc = keyfiles.new_key_file(PASSPHRASE, user.username)
             keyholders.register_key(s, actor, t.id, doc["public_key"])
             out.key_files[user.username] = doc
-        svc.publish(s, w.agency, t.id)
+        drafting.publish(s, w.agency, t.id)
         s.flush()
         s.refresh(t)
         for org, user in ((w.bidder_org, w.bidder_user), (w.other_bidder_org, w.other_bidder_user), (w.third_bidder_org, w.third_bidder_user)):

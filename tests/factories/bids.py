@@ -29,11 +29,12 @@ from core import clock
 from core.identity import Actor
 from core.signing import SigningKey
 from storage.base import BlobStore
-from tender import keyholders, sealing
-from tender import services as svc
+from tender import deadlines, drafting, keyholders, participation, sealing
 from tender.bids import submission
 from tender.models import Bid, BidStatus, Lot, OpenedBid, Opening, Registration, Tender
-from tender.opening import ceremony as opening
+from tender.opening import base as opening_base
+from tender.opening import decryption
+from tender.opening import parts as opening_parts
 from tests.factories.accounts import cast
 from tests.factories.tenders import PDF, draft_tender, move_to, published_tender, tender_input
 
@@ -60,7 +61,7 @@ def ensure_registered(db: Any, actor: Actor, tender_id: int, lot_id: int) -> Non
     exists = db.scalar(select(Registration.id).where(Registration.lot_id == lot_id,
                                                      Registration.organisation_id == actor.organisation_id))
     if not exists:
-        svc.register(db, actor, tender_id, lot_id, "Contact", "0571-1")
+        participation.register(db, actor, tender_id, lot_id, "Contact", "0571-1")
 
 
 def upload(db: Any, actor: Actor, blobs: BlobStore, tender_id: int, lot_id: int, data: bytes,
@@ -125,7 +126,7 @@ def header_doc_parts(db, store, tender: Tender, key: X25519PrivateKey,  # type: 
 
     out = []
     for bid in bids:
-        header = opening.bids.header_of(store, bid)
+        header = submission.header_of(store, bid)
         key_id = sealing.key_id(sealing.public_bytes(key))
         out.append(parts_document(header, key_id, sealing.unwrap_parts(header, key)))
     return out
@@ -140,7 +141,7 @@ def world(db, make, store, n_bids: int = 3, policy: str = "quorum",  # type: ign
     if w is None:
         w = cast(db, make)
         t = draft_tender(w, store, opening_policy="quorum+bidder")
-        w.tender = svc.publish(db, w.agency, t.id)
+        w.tender = drafting.publish(db, w.agency, t.id)
         w.lot1, w.lot2 = w.tender.lots
         w.deadline = w.tender.bid_deadline
     orgs = [(w.bidder_org, w.bidder_user), (w.other_bidder_org, w.other_bidder_user),
@@ -159,9 +160,9 @@ def world(db, make, store, n_bids: int = 3, policy: str = "quorum",  # type: ign
 
 def reach_deadline(db, w) -> Opening | None:  # type: ignore[no-untyped-def]
     move_to(w.deadline + timedelta(seconds=1))
-    svc.close_due_tenders(db)
+    deadlines.close_due_tenders(db)
     db.commit()
-    return opening.opening_of(db, w.tender.id)
+    return opening_base.opening_of(db, w.tender.id)
 
 
 def statuses(db, w) -> list[str]:  # type: ignore[no-untyped-def]
@@ -179,11 +180,11 @@ def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, t
     agency_user = session.get(User, agency_uid)
     agency = actor_for(agency_user, "198.51.100.7")
     basis = SimpleNamespace(purchaser_org=purchaser_org, holders=holders)
-    t = svc.create_tender(session, agency, tender_input(basis, title=title))
-    svc.add_document(session, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]),
+    t = drafting.create_tender(session, agency, tender_input(basis, title=title))
+    drafting.add_document(session, agency, blobs, t.id, drafting.FileInput("tender-documents.pdf", [PDF]),
                      max_bytes=1 << 20)
     keys = keyholders.generate_keys_for(session, t)
-    svc.publish(session, agency, t.id)
+    drafting.publish(session, agency, t.id)
     session.flush()
     session.refresh(t)
     made = [seal_bid(session, blobs, t, org, user, t.lots[0], total_yuan=900_000 + 1000 * i)
@@ -193,19 +194,19 @@ def opening_world(session: Any, blobs: Any, w: SimpleNamespace, *, stage: str, t
         return out
     t.bid_deadline = clock.now() - timedelta(minutes=1)
     session.flush()
-    svc.close_due_tenders(session)
+    deadlines.close_due_tenders(session)
     session.flush()
     if stage == "opening":
         return out
     for uid in holders[: t.key_threshold]:
         docs = header_doc_parts(session, blobs, t, keys[uid], made)
         holder = actor_for(session.get(User, uid), "198.51.100.7")
-        opening.submit_parts(session, holder, blobs, t.id, {"bids": docs})
+        opening_parts.submit_parts(session, holder, blobs, t.id, {"bids": docs})
     session.flush()
     for ob_id in session.scalars(select(OpenedBid.id).where(OpenedBid.bid_id.in_([b.id for b in made]))):
-        job = opening.claim(session, ob_id)
+        job = decryption.claim(session, ob_id)
         assert job is not None
-        opening.finish_bid(session, job, opening.decrypt(blobs, job))
+        decryption.finish_bid(session, job, decryption.decrypt(blobs, job))
     session.flush()
-    assert opening.is_published(opening.opening_of(session, t.id)), "the matrix's opened tender did not open"
+    assert opening_base.is_published(opening_base.opening_of(session, t.id)), "the matrix's opened tender did not open"
     return out

@@ -10,7 +10,7 @@ from accounts.notifications import LogChannel
 from core import clock
 from core.signing import signing_key
 from evaluation.pool.models import Expert, ExpertSpecialty, Specialty
-from tender import services as svc
+from tender import deadlines, participation
 from tests.factories.accounts import quick_user
 from tests.factories.bids import submit_bid
 from tests.factories.tenders import move_to, published_tender
@@ -47,11 +47,11 @@ def draw_world(db, make, blobs, tmp_path) -> SimpleNamespace:  # type: ignore[no
         submit_bid(db, bidder, blobs, w.tender, w.lot1, signer)
     w.registered_only_org = make.org("bidder", "Registered Only Ltd")
     registered_only = make.actor(quick_user(db, w.registered_only_org, "bidder"))
-    svc.register(db, registered_only, w.tender.id, w.lot1.id)  # not a bidder
+    participation.register(db, registered_only, w.tender.id, w.lot1.id)  # not a bidder
     w.civil = [add_expert(w, "A01", user=True) for _ in range(8)]
     w.power = [add_expert(w, "B01", user=True) for _ in range(5)]
     w.eval_day = (clock.to_cst(w.deadline) + timedelta(days=2)).date()
     move_to(w.deadline + timedelta(minutes=1))
-    svc.close_due_tenders(db)
+    deadlines.close_due_tenders(db)
     w.channel = LogChannel()
     return w

@@ -9,9 +9,9 @@ from datetime import timedelta
 from accounts.models import User
 from core import clock
 from storage.local import LocalBlobStore
-from tender import keyholders, services
+from tender import drafting, keyholders
+from tender.drafting import FileInput, LotInput, TenderInput
 from tender.models import Lot, Tender
-from tender.services import FileInput, LotInput, TenderInput
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 MAX = 10 * 1024 * 1024
@@ -76,12 +76,12 @@ class World:
         for k, v in changes.items():
             setattr(data, k, v)
         agent = self.actor(self.agency)
-        t = services.create_tender(self.db, agent, data)
+        t = drafting.create_tender(self.db, agent, data)
         for name, content in documents:
-            services.add_document(self.db, agent, self.blobs, t.id, FileInput(name, [content]), MAX)
+            drafting.add_document(self.db, agent, self.blobs, t.id, FileInput(name, [content]), MAX)
         if publish:
             keyholders.generate_keys_for(self.db, t)  # publication needs the holders' keys (issue 3)
-            services.publish(self.db, agent, t.id)
+            drafting.publish(self.db, agent, t.id)
         self.db.commit()
         self.db.refresh(t)
         # loaded now, so reading them later opens no transaction

@@ -1,4 +1,4 @@
-"""Tenders and their documents, made through tender/services.py as an agency would make them, and the clock
+"""Tenders and their documents, made through the tender services (tender/drafting.py and its siblings) as an agency would make them, and the clock
 moved along their timeline."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from core import clock
-from tender import keyholders
-from tender import services as svc
+from tender import drafting, keyholders
 from tender.models import Tender
 from tests.factories.accounts import cast
 
@@ -26,19 +25,19 @@ CRITERIA = {
 }
 
 
-def tender_input(w: SimpleNamespace, **changes) -> svc.TenderInput:  # type: ignore[no-untyped-def]
+def tender_input(w: SimpleNamespace, **changes) -> drafting.TenderInput:  # type: ignore[no-untyped-def]
     """A tender that passes every publication rule now: documents issued 10 days, deadline 25 days ahead.
     `w` needs `purchaser_org` and `holders` (the key holders' user ids), as cast() gives."""
     now = clock.now()
-    data = svc.TenderInput(
+    data = drafting.TenderInput(
         title="Furniture for the county school",
         purchaser_id=w.purchaser_org.id,
         category="goods",
         evaluation_method="comprehensive",
         lots=[
-            svc.LotInput("Desks", estimated_price=1_000_000_00, price_ceiling=1_050_000_00,
+            drafting.LotInput("Desks", estimated_price=1_000_000_00, price_ceiling=1_050_000_00,
                          bid_security=20_000_00),
-            svc.LotInput("Chairs", estimated_price=500_000_00, price_ceiling=520_000_00,
+            drafting.LotInput("Chairs", estimated_price=500_000_00, price_ceiling=520_000_00,
                          bid_security=10_000_00),
         ],
         description="Desks and chairs for the new school building.",
@@ -59,9 +58,9 @@ def tender_input(w: SimpleNamespace, **changes) -> svc.TenderInput:  # type: ign
 
 def draft_tender(w: SimpleNamespace, blobs,  # type: ignore[no-untyped-def]
                  with_document: bool = True, with_keys: bool = True, **changes) -> Tender:
-    tender = svc.create_tender(w.db, w.agency, tender_input(w, **changes))
+    tender = drafting.create_tender(w.db, w.agency, tender_input(w, **changes))
     if with_document:
-        svc.add_document(w.db, w.agency, blobs, tender.id, svc.FileInput("tender-documents.pdf", [PDF]),
+        drafting.add_document(w.db, w.agency, blobs, tender.id, drafting.FileInput("tender-documents.pdf", [PDF]),
                          max_bytes=1 << 20)
     if with_keys:  # publication needs every key holder's registered public key
         w.holder_keys = keyholders.generate_keys_for(w.db, tender)
@@ -72,7 +71,7 @@ def draft_tender(w: SimpleNamespace, blobs,  # type: ignore[no-untyped-def]
 
 def publish_new(w: SimpleNamespace, blobs, **changes) -> Tender:  # type: ignore[no-untyped-def]
     tender = draft_tender(w, blobs, **changes)
-    return svc.publish(w.db, w.agency, tender.id)
+    return drafting.publish(w.db, w.agency, tender.id)
 
 
 def published_tender(db, make, blobs) -> SimpleNamespace:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from audit.log import AuditConfidential, AuditEntry, confidential_digest
 from core.errors import Forbidden, NotAuthenticated
-from tender import services as svc
+from tender import deadlines, listings, participation, questions, supervision
 from tests.factories.tenders import move_to, published_tender
 
 EVERYONE = ["anon", "other_bidder", "bidder", "colleague", "agency", "other_agency", "purchaser", "monitor", "admin", "expert", "centre"]
@@ -25,20 +25,20 @@ def w(db, make, blobs):  # type: ignore[no-untyped-def]
     """A published tender where Bidder One registered for lot 1 and downloaded, Bidder Two registered for lot 2
     and downloaded, and the public downloaded once; each bidder asked one question, none answered yet."""
     w = published_tender(db, make, blobs)
-    w.reg = svc.register(db, w.bidder, w.tender.id, w.lot1.id)
-    w.other_reg = svc.register(db, w.other_bidder, w.tender.id, w.lot2.id)
-    svc.download_document(db, w.bidder, w.doc.id)
-    svc.download_document(db, w.other_bidder, w.doc.id)
-    svc.download_document(db, w.anon, w.doc.id)
-    w.question = svc.ask_question(db, w.bidder, w.tender.id, "Is oak acceptable?")
-    w.other_question = svc.ask_question(db, w.other_bidder, w.tender.id, "Is pine acceptable?")
+    w.reg = participation.register(db, w.bidder, w.tender.id, w.lot1.id)
+    w.other_reg = participation.register(db, w.other_bidder, w.tender.id, w.lot2.id)
+    participation.download_document(db, w.bidder, w.doc.id)
+    participation.download_document(db, w.other_bidder, w.doc.id)
+    participation.download_document(db, w.anon, w.doc.id)
+    w.question = questions.ask_question(db, w.bidder, w.tender.id, "Is oak acceptable?")
+    w.other_question = questions.ask_question(db, w.other_bidder, w.tender.id, "Is pine acceptable?")
     db.flush()
     return w
 
 
 def after_deadline(w) -> None:  # type: ignore[no-untyped-def]
     move_to(w.deadline + timedelta(seconds=1))
-    assert svc.close_due_tenders(w.db) == [w.tender.id]
+    assert deadlines.close_due_tenders(w.db) == [w.tender.id]
 
 
 # ---------------------------------------------------------------- my_participation: only one's own
@@ -46,7 +46,7 @@ def after_deadline(w) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("who", EVERYONE)
 def test_my_participation_shows_only_own_company(w, who):
-    mine = svc.my_participation(w.db, getattr(w, who), w.tender.id)
+    mine = participation.my_participation(w.db, getattr(w, who), w.tender.id)
     if who in ("bidder", "colleague"):
         assert [r.id for r in mine.registrations] == [w.reg.id]
         assert {d.organisation_id for d in mine.downloads} == {w.bidder_org.id}
@@ -59,7 +59,7 @@ def test_my_participation_shows_only_own_company(w, who):
 
 
 def test_third_bidder_sees_nothing_of_the_others(w):
-    mine = svc.my_participation(w.db, w.third_bidder, w.tender.id)
+    mine = participation.my_participation(w.db, w.third_bidder, w.tender.id)
     assert mine.registrations == [] and mine.downloads == []
 
 
@@ -70,7 +70,7 @@ def test_third_bidder_sees_nothing_of_the_others(w):
 def test_nobody_lists_registrations_before_the_deadline(w, who):
     expected = NotAuthenticated if who == "anon" else Forbidden
     with pytest.raises(expected) as e:
-        svc.registrations_for(w.db, getattr(w, who), w.tender.id)
+        participation.registrations_for(w.db, getattr(w, who), w.tender.id)
     if who != "anon":
         assert e.value.problems[0].code == "confidential_before_deadline"
         assert e.value.problems[0].rule == "E21"
@@ -80,7 +80,7 @@ def test_nobody_lists_registrations_before_the_deadline(w, who):
 def test_deadline_passed_but_not_yet_closed_is_still_confidential(w, who):
     move_to(w.deadline + timedelta(seconds=1))  # the scheduler has not run yet
     with pytest.raises(Forbidden):
-        svc.registrations_for(w.db, getattr(w, who), w.tender.id)
+        participation.registrations_for(w.db, getattr(w, who), w.tender.id)
 
 
 @pytest.mark.parametrize("who", EVERYONE)
@@ -88,20 +88,20 @@ def test_after_the_deadline_only_tender_parties_list_registrations(w, who):
     after_deadline(w)
     actor = getattr(w, who)
     if who in PARTIES_AFTER_DEADLINE:
-        regs = svc.registrations_for(w.db, actor, w.tender.id)
+        regs = participation.registrations_for(w.db, actor, w.tender.id)
         assert [(r.organisation_id, r.lot_id) for r in regs] == [(w.bidder_org.id, w.lot1.id), (w.other_bidder_org.id, w.lot2.id)]
     else:
         with pytest.raises(NotAuthenticated if who == "anon" else Forbidden) as e:
-            svc.registrations_for(w.db, actor, w.tender.id)
+            participation.registrations_for(w.db, actor, w.tender.id)
         if who != "anon":
             assert e.value.problems[0].code == "not_tender_party"
 
 
 def test_suspended_before_the_deadline_stays_confidential(w):
-    svc.suspend(w.db, w.monitor, w.tender.id, "Instruction")
+    supervision.suspend(w.db, w.monitor, w.tender.id, "Instruction")
     for who in ("agency", "monitor", "admin", "purchaser"):
         with pytest.raises(Forbidden):
-            svc.registrations_for(w.db, getattr(w, who), w.tender.id)
+            participation.registrations_for(w.db, getattr(w, who), w.tender.id)
 
 
 # ---------------------------------------------------------------- questions: never another company's unanswered one
@@ -109,7 +109,7 @@ def test_suspended_before_the_deadline_stays_confidential(w):
 
 @pytest.mark.parametrize("who", EVERYONE)
 def test_questions_never_expose_another_companys_unanswered_question(w, who):
-    seen = {q.id for q in svc.questions_for(w.db, getattr(w, who), w.tender)}
+    seen = {q.id for q in listings.questions_for(w.db, getattr(w, who), w.tender)}
     if who == "agency":  # the agency answers them
         assert seen == {w.question.id, w.other_question.id}
     elif who in ("bidder", "colleague"):
@@ -122,8 +122,8 @@ def test_questions_never_expose_another_companys_unanswered_question(w, who):
 
 @pytest.mark.parametrize("who", EVERYONE)
 def test_answered_questions_are_public(w, who):
-    svc.answer_question(w.db, w.agency, w.question.id, "Yes, solid oak.")
-    seen = {q.id for q in svc.questions_for(w.db, getattr(w, who), w.tender)}
+    questions.answer_question(w.db, w.agency, w.question.id, "Yes, solid oak.")
+    seen = {q.id for q in listings.questions_for(w.db, getattr(w, who), w.tender)}
     assert w.question.id in seen
     assert (w.other_question.id in seen) == (who in ("agency", "other_bidder"))
 
@@ -164,7 +164,7 @@ def test_registration_entries_commit_to_each_company(w):
 
 def test_public_part_of_confidential_entries_does_not_name_the_bidder(db, make, blobs):
     w = published_tender(db, make, blobs)
-    svc.register(db, w.bidder, w.tender.id, w.lot1.id)
+    participation.register(db, w.bidder, w.tender.id, w.lot1.id)
     entry = entries(w, "tender.registration.created")[0]
     public = json.loads(entry.entry_bytes)
     assert entry.organisation_id != w.bidder_org.id

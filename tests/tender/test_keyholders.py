@@ -11,8 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.signing import signing_key
-from tender import keyholders, sealing
-from tender import services as svc
+from tender import drafting, keyholders, sealing
 from tests.factories.accounts import cast
 from tests.factories.tenders import draft_tender
 
@@ -46,7 +45,7 @@ def test_only_named_holders_register_and_only_while_draft(db, make, blobs, tmp_p
 
     # publication refuses, naming the holder without a key
     with pytest.raises(ValidationFailed) as e:
-        svc.publish(db, w.agency, tender.id)
+        drafting.publish(db, w.agency, tender.id)
     problem = e.value.problems[0]
     assert problem.code == "key_holders_without_keys" and w.centre_user.full_name in problem.params["names"]
     assert w.monitor_user.full_name not in problem.params["names"]
@@ -54,7 +53,7 @@ def test_only_named_holders_register_and_only_while_draft(db, make, blobs, tmp_p
 
     keyholders.register_key(db, w.centre, tender.id, _pub(keys["centre"]))
     signer = signing_key(tmp_path, "etender.test/audit")
-    svc.publish(db, w.agency, tender.id, signer=signer)
+    drafting.publish(db, w.agency, tender.id, signer=signer)
     with pytest.raises(Conflict) as e:
         keyholders.register_key(db, w.monitor, tender.id, _pub(X25519PrivateKey.generate()))
     assert e.value.problems[0].code == "keys_locked"
@@ -86,7 +85,7 @@ def test_bundle_is_signed_on_first_fetch_when_publish_had_no_signer_and_stays_th
     tender = draft_tender(w, blobs)
     with pytest.raises(NotFound):
         keyholders.signed_bundle(db, tender.id, signing_key(tmp_path, "x"))  # a draft has no bundle
-    svc.publish(db, w.agency, tender.id)
+    drafting.publish(db, w.agency, tender.id)
     signer = signing_key(tmp_path, "etender.test/audit")
     first = keyholders.signed_bundle(db, tender.id, signer)
     assert keyholders.signed_bundle(db, tender.id, signer) == first

@@ -27,8 +27,11 @@ from sqlalchemy import select
 
 from core.errors import DomainError
 from tender import sealing
+from tender.bids.submission import header_of
 from tender.models import Bid, OpenedBid
-from tender.opening import ceremony as opening
+from tender.opening import decryption
+from tender.opening import parts as opening_parts
+from tender.opening import record as opening_record
 from tests.factories.bids import MARKER, header_doc_parts, reach_deadline, statuses, world
 from tests.web import matrix
 from tests.web.matrix_opening import EARLY
@@ -185,23 +188,23 @@ def test_k_minus_one_parts_open_nothing(db, make, store):
     w = world(db, make, store)
     reach_deadline(db, w)
     docs = header_doc_parts(db, store, w.tender, w.holder_keys[w.centre_user.id], w.bids)
-    result = opening.submit_parts(db, w.centre, store, w.tender.id, docs)
+    result = opening_parts.submit_parts(db, w.centre, store, w.tender.id, docs)
     db.commit()
     assert result.accepted == 6 and result.queued == []
-    assert opening.sweep(db)["sent"] == 0
+    assert decryption.sweep(db)["sent"] == 0
     db.commit()
     assert statuses(db, w) == ["pending"] * 3
     for bid, doc in zip(w.bids, docs, strict=True):
         parts = [sealing.UnwrappedPart(p["subset_index"], p["position"], sealing.unb64u(p["part"])) for p in doc["parts"]]
         with pytest.raises(sealing.WrongKey) as e:
-            sealing.combine(opening.bids.header_of(store, bid), parts)
+            sealing.combine(header_of(store, bid), parts)
         assert e.value.code == "quorum_incomplete"
     # and the task, even if asked, puts the bid back rather than opening it
-    from tender.tasks import decrypt_bid
+    from tender.opening.decryption import decrypt_bid
 
     ob_ids = list(db.scalars(select(OpenedBid.id)))
     db.rollback()
     assert {decrypt_bid(i) for i in ob_ids} == {"superseded"}
     assert statuses(db, w) == ["pending"] * 3
     with pytest.raises(DomainError):
-        opening.published_record(db, w.tender.id)
+        opening_record.published_record(db, w.tender.id)

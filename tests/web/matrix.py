@@ -20,8 +20,7 @@ from sqlalchemy import select
 from accounts.models import Organisation, User, actor_for
 from core.settings import Settings
 from evaluation.pool.models import Expert
-from tender import keyholders
-from tender import services as svc
+from tender import drafting, keyholders, objections, questions
 from tender.models import Tender
 from tests.factories.accounts import Maker, user
 from tests.factories.tenders import PDF, tender_input
@@ -299,11 +298,11 @@ def build_world(env: Env) -> SimpleNamespace:
         basis = SimpleNamespace(purchaser_org=purchaser_org, holders=[users[r].id for r in ("agencyA", "monitor", "centre")])
 
         def tender(title: str, publish: bool) -> Tender:
-            t = svc.create_tender(s, agency, tender_input(basis, title=title))
-            svc.add_document(s, agency, blobs, t.id, svc.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
+            t = drafting.create_tender(s, agency, tender_input(basis, title=title))
+            drafting.add_document(s, agency, blobs, t.id, drafting.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
             if publish:
                 keyholders.generate_keys_for(s, t)  # publication needs the holders' keys (issue 3)
-                svc.publish(s, agency, t.id)
+                drafting.publish(s, agency, t.id)
             s.flush()
             s.refresh(t)
             return t
@@ -311,8 +310,8 @@ def build_world(env: Env) -> SimpleNamespace:
         draft = tender(f"Matrix draft {token}", publish=False)
         published = tender(w.title, publish=True)
         objected = tender(f"Matrix objected {token}", publish=True)
-        question = svc.ask_question(s, bidder, published.id, "Is installation included?")
-        objection = svc.raise_objection(s, bidder, objected.id, "The specification favours one brand.")
+        question = questions.ask_question(s, bidder, published.id, "Is installation included?")
+        objection = objections.raise_objection(s, bidder, objected.id, "The specification favours one brand.")
         w.users = {role: (u.id, u.roles[0]) for role, u in users.items()}
         w.draft, w.published, w.objected = draft.id, published.id, objected.id
         w.draft_doc, w.published_doc = draft.documents[0].id, published.documents[0].id

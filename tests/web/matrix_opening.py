@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from accounts.models import Organisation, User, actor_for
-from tender.opening import ceremony as opening
+from tender.opening import ceremony
 from tests.factories.accounts import user
 from tests.factories.bids import opening_world
 from tests.web.matrix_support import E, Row, only
@@ -81,5 +81,5 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
     w.opening_early = opening_world(session, blobs, w, stage="early", title=f"Opening early {token}", **common).tender.id
     w.opening_live = opening_world(session, blobs, w, stage="opening", title=f"Opening live {token}", **common).tender.id
     w.opening_done = opening_world(session, blobs, w, stage="opened", title=f"Opening done {token}", **common).tender.id
-    objection = opening.raise_objection(session, actor_for(users["bidder2"], "198.51.100.9"), w.opening_live, "The clock in the room was fast.")
+    objection = ceremony.raise_objection(session, actor_for(users["bidder2"], "198.51.100.9"), w.opening_live, "The clock in the room was fast.")
     w.opening_objection = objection.id

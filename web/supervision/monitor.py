@@ -1,6 +1,6 @@
 """The monitor's view (监督): every published procedure, its objections and their answer times, its audit trail,
-and the supervisory instructions to suspend and resume it (E52). tender.services decides who may do what;
-these handlers parse the form, call one service, and render or redirect."""
+and the supervisory instructions to suspend and resume it (E52). tender.supervision and tender.listings decide
+who may do what; these handlers parse the form, call one service, and render or redirect."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from core import clock
 from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, Role
 from supervision import alerts
-from tender import notices, services
+from tender import listings, notices, participation
+from tender import supervision as tender_supervision
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
@@ -146,8 +147,8 @@ class MonitoredRow:
 def home(request: Request, db: Session, actor: Actor) -> Template:
     now = clock.now()
     rows = []
-    for tender in services.monitored_tenders(db, actor):
-        objections = services.objections_for(db, actor, tender)
+    for tender in listings.monitored_tenders(db, actor):
+        objections = listings.objections_for(db, actor, tender)
         open_ = [o for o in objections if o.answered_at is None]
         rows.append(MonitoredRow(tender, len(open_), sum(1 for o in open_ if _overdue(o, now))))
     counts = {
@@ -173,7 +174,7 @@ class MonitorTenderView:
 
 
 def participation_confidential(tender: Tender, now: datetime) -> bool:
-    """E21/L22, as services.registrations_for decides it: confidential while bids may still come in."""
+    """E21/L22, as participation.registrations_for decides it: confidential while bids may still come in."""
     pending = tender.status == Status.suspended and tender.resume_to == Status.published
     return tender.bid_deadline is None or now < tender.bid_deadline or tender.status in (Status.draft, Status.published) or pending
 
@@ -188,13 +189,13 @@ def monitor_view(db: Session, actor: Actor, tender_id: int) -> MonitorTenderView
     by_lot: dict[int, int] = {}
     if not confidential:
         numbers = {lot.id: lot.number for lot in tender.lots}
-        for reg in services.registrations_for(db, actor, tender.id):
+        for reg in participation.registrations_for(db, actor, tender.id):
             by_lot[numbers.get(reg.lot_id, 0)] = by_lot.get(numbers.get(reg.lot_id, 0), 0) + 1
     return MonitorTenderView(
         notice=notice,
         trail=[trail_row(e) for e in trail],
         status_history=[trail_row(e) for e in trail if e.tag in STATUS_EVENTS],
-        objections=services.objections_for(db, actor, tender),
+        objections=listings.objections_for(db, actor, tender),
         confidential=confidential,
         deadline_passed=tender.bid_deadline is not None and tender.bid_deadline <= now,
         registrations_by_lot=by_lot,
@@ -234,7 +235,7 @@ def _again(request: Request, db: Session, actor: Actor, tender_id: int, failed: 
 def suspend(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     reason = _text(data, "reason")
     return submit(
-        db, lambda: services.suspend(db, actor, tender_id, reason),
+        db, lambda: tender_supervision.suspend(db, actor, tender_id, reason),
         done=lambda _: redirect(
             f"/monitor/tenders/{tender_id}",
             flash=N_("The procedure is suspended. The agency and the bidders were notified."),
@@ -260,7 +261,7 @@ def resume(request: Request, db: Session, actor: Actor, tender_id: int, data: Fo
     bad_deadline = N_("The new bid deadline is not a valid date and time, e.g. 2025-06-30 09:30.")
     return submit(
         # a deadline that is not a date is refused (422) like the service's own refusals
-        db, lambda: services.resume(db, actor, tender_id, values["reason"],
+        db, lambda: tender_supervision.resume(db, actor, tender_id, values["reason"],
                                     parse_cst(values["new_deadline"], "new_deadline", bad_deadline)),
         done=lambda _: redirect(f"/monitor/tenders/{tender_id}", flash=N_("The procedure is resumed."),
                                 request=request),

@@ -22,7 +22,17 @@ from core import clock
 from core.errors import N_, DomainError, Problem
 from core.identity import Actor
 from core.signing import signing_key
-from tender import access, rules, services
+from tender import (
+    access,
+    clarifications,
+    drafting,
+    listings,
+    objections,
+    participation,
+    questions,
+    rules,
+    supervision,
+)
 from tender.lifecycle import ACTIVE, Status
 from tender.models import Tender
 from web.deps import page, redirect
@@ -53,8 +63,8 @@ def _chunks(upload: UploadFile) -> Iterator[bytes]:
         yield chunk
 
 
-def _file_input(upload: UploadFile) -> services.FileInput:
-    return services.FileInput(upload.filename, _chunks(upload))
+def _file_input(upload: UploadFile) -> drafting.FileInput:
+    return drafting.FileInput(upload.filename, _chunks(upload))
 
 
 @contextlib.contextmanager
@@ -70,7 +80,7 @@ def _closing(uploads: list[UploadFile]) -> Iterator[None]:
 def _own_tender(db: Session, actor: Actor, tender_id: int) -> Tender:
     """This agency's tender: drafts of others are not found, published tenders of others are forbidden."""
     access.require_login(actor)
-    tender = services.visible_tender(db, actor, tender_id)
+    tender = access.visible_tender(db, actor, tender_id)
     access.require_tender_agency(actor, tender)
     return tender
 
@@ -80,8 +90,8 @@ def _own_tender(db: Session, actor: Actor, tender_id: int) -> Tender:
 
 @get("/agency", sync_to_thread=True)
 def my_tenders(request: Request, db: Session, actor: Actor) -> Template:
-    tenders = services.agency_tenders(db, actor)
-    problems = {t.id: len(services.publication_problems(t)) for t in tenders if t.status == Status.draft}
+    tenders = listings.agency_tenders(db, actor)
+    problems = {t.id: len(drafting.publication_problems(t)) for t in tenders if t.status == Status.draft}
     return page(request, "agency/index.html", tenders=tenders, problems=problems)
 
 
@@ -98,8 +108,8 @@ def _form_page(request: Request, db: Session, actor: Actor, form: forms.FormValu
         tender=tender,
         errors=errors,
         error_fields={p.field for p in errors if p.field},
-        purchasers=services.purchasers(db),
-        candidates=services.key_holder_candidates(db, actor),
+        purchasers=drafting.purchasers(db),
+        candidates=drafting.key_holder_candidates(db, actor),
         categories=rules.CATEGORIES,
         methods=rules.METHODS,
         policies=rules.OPENING_POLICIES,
@@ -141,7 +151,7 @@ def _create_tender(request: Request, db: Session, actor: Actor, data: dict[str, 
         return _form_page(request, db, actor, form, None, [])
     tender_input, problems = forms.parse_tender_form(form)
     return submit(
-        db, lambda: services.create_tender(db, actor, tender_input), problems=problems,
+        db, lambda: drafting.create_tender(db, actor, tender_input), problems=problems,
         done=lambda tender: redirect(f"/agency/tenders/{tender.id}", flash=N_("The draft tender was saved."),
                                      request=request),
         refused=lambda e: _form_page(request, db, actor, form, None, e.problems, e.status),
@@ -172,7 +182,7 @@ def _update_tender(request: Request, db: Session, actor: Actor, tender_id: int, 
         return _form_page(request, db, actor, form, tender, [])
     tender_input, problems = forms.parse_tender_form(form)
     return submit(
-        db, lambda: services.update_tender(db, actor, tender_id, tender_input), problems=problems,
+        db, lambda: drafting.update_tender(db, actor, tender_id, tender_input), problems=problems,
         done=lambda _: redirect(f"/agency/tenders/{tender_id}", flash=N_("The draft tender was saved."),
                                 request=request),
         refused=lambda e: _form_page(request, db, actor, form, tender, e.problems, e.status),
@@ -206,7 +216,7 @@ def _workspace(request: Request, db: Session, actor: Actor, tender_id: int, stat
     registrations: list[Any] = []
     organisations: dict[int, str] = {}
     if not draft and deadline_passed and tender.status != Status.published:
-        registrations = services.registrations_for(db, actor, tender.id)
+        registrations = participation.registrations_for(db, actor, tender.id)
         for r in registrations:
             org = db.get(Organisation, r.organisation_id)
             organisations[r.organisation_id] = org.name if org else str(r.organisation_id)
@@ -226,12 +236,12 @@ def _workspace(request: Request, db: Session, actor: Actor, tender_id: int, stat
         purchaser=purchaser,
         now=now,
         draft=draft,
-        problems=services.publication_problems(tender) if draft else [],
+        problems=drafting.publication_problems(tender) if draft else [],
         publish_refused=publish_refused,
         documents=[d for d in tender.documents if d.clarification_id is None],
         clarification_files={c.id: [d for d in tender.documents if d.clarification_id == c.id] for c in tender.clarifications},
-        questions=services.questions_for(db, actor, tender) if not draft else [],
-        objections=services.objections_for(db, actor, tender) if not draft else [],
+        questions=listings.questions_for(db, actor, tender) if not draft else [],
+        objections=listings.objections_for(db, actor, tender) if not draft else [],
         registrations=registrations,
         organisations=organisations,
         lot_numbers={lot.id: lot.number for lot in tender.lots},
@@ -263,7 +273,7 @@ def upload_documents(request: Request, db: Session, actor: Actor, tender_id: int
 
     def add(upload: UploadFile) -> None:
         with _closing([upload]):
-            services.add_document(db, actor, request.app.state.blobs, tender_id, _file_input(upload),
+            drafting.add_document(db, actor, request.app.state.blobs, tender_id, _file_input(upload),
                                   settings.max_document_bytes)
 
     # Each file on its own: a refused file does not stop the others, and the page names every refusal.
@@ -277,7 +287,7 @@ def upload_documents(request: Request, db: Session, actor: Actor, tender_id: int
 @post("/agency/tenders/{tender_id:int}/documents/{document_id:int}/delete", sync_to_thread=True)
 def remove_document(request: Request, db: Session, actor: Actor, tender_id: int, document_id: int) -> Template | Redirect:
     return submit(
-        db, lambda: services.remove_document(db, actor, tender_id, document_id),
+        db, lambda: drafting.remove_document(db, actor, tender_id, document_id),
         done=lambda _: redirect(f"/agency/tenders/{tender_id}#f-documents",
                                 flash=N_("The document was removed."), request=request),
         refused=lambda e: _workspace(request, db, actor, tender_id, e.status, _field(e.problems, "document"),
@@ -289,7 +299,7 @@ def remove_document(request: Request, db: Session, actor: Actor, tender_id: int,
 def publish(request: Request, db: Session, actor: Actor, tender_id: int) -> Template | Redirect:
     settings = request.app.state.settings
     return submit(
-        db, lambda: services.publish(db, actor, tender_id,
+        db, lambda: drafting.publish(db, actor, tender_id,
                                      signer=signing_key(settings.data_dir, settings.origin)),
         done=lambda _: redirect(f"/agency/tenders/{tender_id}", flash=N_("The tender notice was published."),
                                 request=request),
@@ -308,7 +318,7 @@ def clarify(request: Request, db: Session, actor: Actor, tender_id: int, data: M
     settings = request.app.state.settings
     with _closing(uploads):
         return submit(
-            db, lambda: services.clarify(
+            db, lambda: clarifications.clarify(
                 db, actor, request.app.state.blobs, tender_id, title, body, affects_bids,
                 [_file_input(u) for u in uploads], settings.max_document_bytes,
             ),
@@ -323,7 +333,7 @@ def clarify(request: Request, db: Session, actor: Actor, tender_id: int, data: M
 def answer_question(request: Request, db: Session, actor: Actor, tender_id: int, question_id: int, data: Form) -> Template | Redirect:
     answer = _text(data, "answer")
     return submit(
-        db, lambda: services.answer_question(db, actor, question_id, answer),
+        db, lambda: questions.answer_question(db, actor, question_id, answer),
         done=lambda _: redirect(f"/agency/tenders/{tender_id}#questions",
                                 flash=N_("The answer was published."), request=request),
         refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
@@ -336,7 +346,7 @@ def answer_question(request: Request, db: Session, actor: Actor, tender_id: int,
 def answer_objection(request: Request, db: Session, actor: Actor, tender_id: int, objection_id: int, data: Form) -> Template | Redirect:
     answer = _text(data, "answer")
     return submit(
-        db, lambda: services.answer_objection(db, actor, objection_id, answer),
+        db, lambda: objections.answer_objection(db, actor, objection_id, answer),
         done=lambda _: redirect(f"/agency/tenders/{tender_id}#objections",
                                 flash=N_("The objection was answered."), request=request),
         refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
@@ -354,7 +364,7 @@ def cancel(request: Request, db: Session, actor: Actor, tender_id: int, data: Fo
                 "confirm"),
     ]
     return submit(
-        db, lambda: services.cancel(db, actor, tender_id, reason), problems=unconfirmed,
+        db, lambda: supervision.cancel(db, actor, tender_id, reason), problems=unconfirmed,
         done=lambda _: redirect(f"/agency/tenders/{tender_id}", flash=N_("The tender was cancelled."),
                                 request=request),
         refused=lambda e: _workspace(request, db, actor, tender_id, e.status, e.problems, failed="cancel",

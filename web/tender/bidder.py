@@ -1,6 +1,7 @@
 """The bidder portal (投标人工作台): my tenders, and one tender from the bidder's side with registration per lot,
-questions and objections. Permissions and deadlines are decided by tender.services; these handlers parse the
-form, call one service, and render or redirect. A refused form comes back with the errors and what was typed."""
+questions and objections. Permissions and deadlines are decided by the tender package's services; these
+handlers parse the form, call one service, and render or redirect. A refused form comes back with the errors
+and what was typed."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import N_, DomainError
 from core.identity import Actor, Role
-from tender import access, notices, rules, services
+from tender import access, listings, notices, objections, participation, questions, rules
+from tender import participation as tender_participation
 from tender.lifecycle import Status
 from tender.models import Objection, Question, Tender
 from web.deps import page, redirect
@@ -53,8 +55,8 @@ class MyTenderRow:
 @get("/bidder", sync_to_thread=True)
 def home(request: Request, db: Session, actor: Actor) -> Template:
     rows = []
-    for tender in services.bidder_tenders(db, actor):
-        mine = services.my_participation(db, actor, tender.id)
+    for tender in listings.bidder_tenders(db, actor):
+        mine = tender_participation.my_participation(db, actor, tender.id)
         numbers = {lot.id: lot.number for lot in tender.lots}
         rows.append(MyTenderRow(tender, sorted(numbers[r.lot_id] for r in mine.registrations if r.lot_id in numbers), len(mine.downloads)))
     return page(request, "bidder/index.html", rows=rows, now=clock.now())
@@ -66,7 +68,7 @@ def home(request: Request, db: Session, actor: Actor) -> Template:
 @dataclass
 class BidderTenderView:
     notice: notices.NoticeDetail
-    participation: services.Participation
+    participation: tender_participation.Participation
     registered: dict[int, Any]  # lot id -> my registration
     my_questions: list[Question]
     published_answers: list[Question]  # answered questions of other companies (the asker is never shown)
@@ -83,8 +85,8 @@ def bidder_view(db: Session, actor: Actor, tender_id: int) -> BidderTenderView:
     notice = notices.notice_detail(db, actor, tender_id)
     tender = notice.tender
     now = clock.now()
-    mine = services.my_participation(db, actor, tender.id)
-    questions = services.questions_for(db, actor, tender)
+    mine = tender_participation.my_participation(db, actor, tender.id)
+    questions = listings.questions_for(db, actor, tender)
     my_questions = [q for q in questions if q.organisation_id == actor.organisation_id]
     published = [q for q in questions if q.answered_at is not None and q.organisation_id != actor.organisation_id]
     open_for_bids = tender.status == Status.published and tender.bid_deadline is not None and now < tender.bid_deadline
@@ -96,7 +98,7 @@ def bidder_view(db: Session, actor: Actor, tender_id: int) -> BidderTenderView:
         registered={r.lot_id: r for r in mine.registrations},
         my_questions=my_questions,
         published_answers=published,
-        objections=services.objections_for(db, actor, tender),
+        objections=listings.objections_for(db, actor, tender),
         objection_deadline=objection_deadline,
         document_names={d.id: d.filename for d in tender.documents},
         can_register=open_for_bids,
@@ -139,7 +141,7 @@ def register(request: Request, db: Session, actor: Actor, tender_id: int, data: 
     lot_id = _int(_text(data, "lot_id"))
     values = {"contact_name": _text(data, "contact_name"), "contact_phone": _text(data, "contact_phone")}
     return submit(
-        db, lambda: services.register(db, actor, tender_id, lot_id, values["contact_name"],
+        db, lambda: participation.register(db, actor, tender_id, lot_id, values["contact_name"],
                                       values["contact_phone"]),
         done=lambda _: redirect(f"/bidder/tenders/{tender_id}#lots",
                                 flash=N_("Your company is registered for the lot."), request=request),
@@ -151,7 +153,7 @@ def register(request: Request, db: Session, actor: Actor, tender_id: int, data: 
 def ask(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     text = _text(data, "text")
     return submit(
-        db, lambda: services.ask_question(db, actor, tender_id, text),
+        db, lambda: questions.ask_question(db, actor, tender_id, text),
         done=lambda _: redirect(
             f"/bidder/tenders/{tender_id}#questions",
             flash=N_("Your question was sent to the agency. Its answer will be published without naming "
@@ -166,7 +168,7 @@ def ask(request: Request, db: Session, actor: Actor, tender_id: int, data: Form)
 def object_to_documents(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     text = _text(data, "text")
     return submit(
-        db, lambda: services.raise_objection(db, actor, tender_id, text),
+        db, lambda: objections.raise_objection(db, actor, tender_id, text),
         done=lambda _: redirect(
             f"/bidder/tenders/{tender_id}#objections",
             flash=N_("Your objection was received. The purchaser answers within 3 days; the procedure is "

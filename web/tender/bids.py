@@ -39,7 +39,7 @@ from accounts.models import Organisation
 from core import clock
 from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, anonymous
-from tender import receipts, rules, services
+from tender import access, participation, receipts, rules
 from tender.bids import submission as bids
 from tender.bids import writer
 from tender.lifecycle import Status
@@ -270,8 +270,8 @@ STATUS_LABELS = {
 @get("/bidder/tenders/{tender_id:int}/bids", sync_to_thread=True)
 def bids_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
     mine = bids.my_bids(db, actor, tender_id)
-    tender = services.visible_tender(db, actor, tender_id)
-    registered = {r.lot_id for r in services.my_participation(db, actor, tender_id).registrations}
+    tender = access.visible_tender(db, actor, tender_id)
+    registered = {r.lot_id for r in participation.my_participation(db, actor, tender_id).registrations}
     by_lot: dict[int, list[Bid]] = {lot.id: [] for lot in tender.lots}
     for bid in mine:
         by_lot.setdefault(bid.lot_id, []).append(bid)

@@ -1,4 +1,4 @@
-"""The tender form: raw posted values <-> tender.services.TenderInput, with a Problem per bad field.
+"""The tender form: raw posted values <-> tender.drafting.TenderInput, with a Problem per bad field.
 
 This module only reads the form: it reports what cannot be read (an amount that is not an amount, a date that
 is not a date, a number that is not a number). Whether the values make a draft is tender.rules.check_draft's
@@ -19,8 +19,8 @@ from typing import Any
 from core import clock, money
 from core.errors import N_, Problem
 from tender import rules
+from tender.drafting import LotInput, TenderInput
 from tender.models import Tender
-from tender.services import LotInput, TenderInput
 
 MIN_ROWS = 3
 LOT_FIELDS = ("name", "estimated_price", "price_ceiling", "bid_security", "description")

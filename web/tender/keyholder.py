@@ -19,7 +19,7 @@ from core.db import savepoint
 from core.errors import N_, ValidationFailed
 from core.identity import Actor, Role
 from core.signing import signing_key
-from tender import access, keyholders, services
+from tender import access, keyholders
 from tender.lifecycle import Status
 from web.deps import page, redirect
 
@@ -60,7 +60,7 @@ def key_bundle(request: Request, db: Session, tender_id: int) -> Response[dict[s
 @get("/bidder/tenders/{tender_id:int}/seal", sync_to_thread=True)
 def seal_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
     access.require_role(actor, Role.bidder)
-    tender = services.visible_tender(db, actor, tender_id)
+    tender = access.visible_tender(db, actor, tender_id)
     open_for_bids = tender.status == Status.published and keyholders.bundle_of(db, tender.id) is not None
     return page(request, "keys/seal.html", tender=tender, open_for_bids=open_for_bids)
 

@@ -1,6 +1,6 @@
 """The opening ceremony (issue 3): the live page (server-sent events), check-in, the headers a key holder unwraps
 in the browser, the key parts it sends back, objections and answers, and the published record (JSON and PDF).
-tender/opening.py decides everything; these handlers parse, call one service, and answer."""
+tender/opening/ decides everything; these handlers parse, call one service, and answer."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage,
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.orm import Session
 
-from core.errors import N_, DomainError, NotAuthenticated, ValidationFailed
+from core.errors import N_, Conflict, DomainError, NotAuthenticated, ValidationFailed
 from core.identity import Actor
-from tender.opening import ceremony as opening
+from tender.opening import ceremony as opening_ceremony
+from tender.opening import parts as opening_parts
+from tender.opening import record as opening_record
 from web import i18n
 from web.deps import locale_of, page, redirect
 
@@ -42,7 +44,7 @@ def _problems(request: Request, e: DomainError) -> Response[Any]:
 
 # The JSON routes outside /api/ answer a refusal as JSON (the app's handler would show a page, or send an
 # anonymous person to the login page). The refusal is raised through the unit of work, which keeps the
-# record of a kept one (an early attempt: opening.AuditedRefusal) and rolls back any other.
+# record of a kept one (an early attempt: opening_base.AuditedRefusal) and rolls back any other.
 JSON_REFUSALS: ExceptionHandlersMap = {DomainError: _problems}
 
 
@@ -51,8 +53,8 @@ JSON_REFUSALS: ExceptionHandlersMap = {DomainError: _problems}
 
 @get("/tenders/{tender_id:int}/opening", sync_to_thread=True)
 def ceremony(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
-    view = opening.ceremony(db, actor, tender_id)
-    pdf = opening.record_pdf(view.doc) if view.published and view.doc else None
+    view = opening_ceremony.ceremony(db, actor, tender_id)
+    pdf = opening_record.record_pdf(view.doc) if view.published and view.doc else None
     return page(request, "opening/ceremony.html", v=view, pdf_sha256=hashlib.sha256(pdf).hexdigest() if pdf else "")
 
 
@@ -65,7 +67,7 @@ async def stream(request: Request, state: State, actor: Actor, tender_id: int,
 
     def check() -> None:
         with factory() as session:
-            opening.require_watch(session, actor, tender_id)
+            opening_ceremony.require_watch(session, actor, tender_id)
 
     try:
         await anyio.to_thread.run_sync(check)
@@ -74,12 +76,12 @@ async def stream(request: Request, state: State, actor: Actor, tender_id: int,
 
     def poll(last: Any) -> tuple[Any, dict[str, Any] | None]:
         with factory() as session:
-            version = opening.version(session, tender_id)
+            version = opening_record.version(session, tender_id)
             if version == last:
                 return version, None
             if version == (None,):
                 return version, {"status": None}
-            return version, opening.record_document(session, tender_id)
+            return version, opening_record.record_document(session, tender_id)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         last: Any = object()
@@ -103,7 +105,7 @@ async def stream(request: Request, state: State, actor: Actor, tender_id: int,
 
 @post("/tenders/{tender_id:int}/opening/check-in", sync_to_thread=True)
 def check_in(request: Request, db: Session, actor: Actor, tender_id: int) -> Redirect:
-    opening.check_in(db, actor, tender_id)
+    opening_ceremony.check_in(db, actor, tender_id)
     return redirect(f"/tenders/{tender_id}/opening", N_("Your company is checked in at the opening."), request)
 
 
@@ -114,19 +116,19 @@ def _field(data: dict[str, Any], name: str) -> str:
 
 @post("/tenders/{tender_id:int}/opening/objections", sync_to_thread=True)
 def raise_objection(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Redirect:
-    opening.raise_objection(db, actor, tender_id, _field(data, "text"))
+    opening_ceremony.raise_objection(db, actor, tender_id, _field(data, "text"))
     return redirect(f"/tenders/{tender_id}/opening#objections", N_("Your objection is recorded; the agency answers it at the opening."), request)
 
 
 @post("/tenders/{tender_id:int}/opening/objections/{objection_id:int}/answer", sync_to_thread=True)
 def answer_objection(request: Request, db: Session, actor: Actor, tender_id: int, objection_id: int, data: Form) -> Redirect:
-    opening.answer_objection(db, actor, tender_id, objection_id, _field(data, "answer"))
+    opening_ceremony.answer_objection(db, actor, tender_id, objection_id, _field(data, "answer"))
     return redirect(f"/tenders/{tender_id}/opening#objections", N_("The answer is recorded and shown to everyone at the opening."), request)
 
 
 @post("/tenders/{tender_id:int}/opening/close", sync_to_thread=True)
 def close(request: Request, db: Session, actor: Actor, tender_id: int) -> Redirect:
-    opening.close(db, actor, tender_id)
+    opening_ceremony.close(db, actor, tender_id)
     return redirect(f"/tenders/{tender_id}/opening", N_("The opening is closed; the tender moves on to evaluation."), request)
 
 
@@ -136,7 +138,7 @@ def close(request: Request, db: Session, actor: Actor, tender_id: int) -> Redire
 @get("/tenders/{tender_id:int}/opening/headers", sync_to_thread=True, exception_handlers=JSON_REFUSALS,
      opt={"writes": True})  # an early attempt is audited
 def headers(request: Request, db: Session, actor: Actor, tender_id: int) -> Response[Any]:
-    doc = opening.headers(db, actor, request.app.state.blobs, tender_id)
+    doc = opening_parts.headers(db, actor, request.app.state.blobs, tender_id)
     disposition = f'inline; filename="opening-headers-{tender_id}.json"'
     return Response(doc, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
@@ -165,7 +167,7 @@ async def parts(request: Request, db: Session, actor: Actor, tender_id: int) -> 
     locale = locale_of(request)
 
     def call() -> Response[Any]:
-        result = opening.submit_parts(db, actor, request.app.state.blobs, tender_id, doc, window_seconds=settings.decryption_window_seconds)
+        result = opening_parts.submit_parts(db, actor, request.app.state.blobs, tender_id, doc, window_seconds=settings.decryption_window_seconds)
         body = result.to_json()
         for refusal in body["refused"]:
             refusal["message"] = i18n.translate(locale, refusal["message"], refusal["params"])
@@ -179,16 +181,16 @@ async def parts(request: Request, db: Session, actor: Actor, tender_id: int) -> 
 
 @get("/tenders/{tender_id:int}/opening/record.json", sync_to_thread=True, exception_handlers=JSON_REFUSALS)
 def record_json(request: Request, db: Session, tender_id: int) -> Response[Any]:
-    return Response(opening.published_record(db, tender_id),
+    return Response(opening_record.published_record(db, tender_id),
                     headers={"Content-Disposition": f'inline; filename="opening-record-{tender_id}.json"'})
 
 
 @get("/tenders/{tender_id:int}/opening/record.pdf", sync_to_thread=True, exception_handlers=JSON_REFUSALS)
 def record_pdf(request: Request, db: Session, tender_id: int) -> Response[Any]:
-    doc = opening.published_record(db, tender_id)
-    pdf = opening.record_pdf(doc)
+    doc = opening_record.published_record(db, tender_id)
+    pdf = opening_record.record_pdf(doc)
     if pdf is None:
-        raise opening.Conflict.one("pdf_unavailable", N_("The PDF cannot be made on this server (the Noto CJK font is not installed); the record is available as JSON."))
+        raise Conflict.one("pdf_unavailable", N_("The PDF cannot be made on this server (the Noto CJK font is not installed); the record is available as JSON."))
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="opening-record-{tender_id}.pdf"',
         "X-Content-SHA256": hashlib.sha256(pdf).hexdigest()})

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import N_, NotFound
 from core.identity import Actor
-from tender import notices, rules, services
+from tender import notices, participation, rules
 from web import i18n
 from web.cache import render
 from web.deps import locale_of, page
@@ -156,7 +156,7 @@ def content_disposition(filename: str, fallback_stem: str) -> str:
 def download(request: Request, db: Session, actor: Actor, document_id: int) -> Stream:
     """Anyone may download during the issue period without registering (E20); the download is recorded,
     confidential until the bid deadline (E21)."""
-    doc = services.download_document(db, actor, document_id)
+    doc = participation.download_document(db, actor, document_id)
     chunks: Iterator[bytes] = iter(request.app.state.blobs.open(doc.blob_key))
     try:
         # Open the blob before answering, so that a missing file is an error page (and no recorded download),

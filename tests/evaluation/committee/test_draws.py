@@ -20,7 +20,7 @@ from evaluation.committee import draws
 from evaluation.committee.avoidance import DrawCap
 from evaluation.committee.models import Draw, DrawExclusion, Seat, SeatStatus
 from evaluation.pool.models import Expert, ExpertEmployment, ExpertUnavailability
-from tender import services as svc
+from tender import supervision
 from tender.models import Registration
 from tests.factories.tenders import move_to, published_tender
 
@@ -330,7 +330,7 @@ def test_the_record_is_public_only_once_the_tender_is_final_and_then_verifies(w)
     assert code_of(e) == "draw_record_not_public"
     with pytest.raises(NotFound):
         draws.public_record(w.db, d.id + 1000)
-    svc.cancel(w.db, w.agency, w.tender.id, "The budget was withdrawn")
+    supervision.cancel(w.db, w.agency, w.tender.id, "The budget was withdrawn")
     assert draws.publish_due_records(w.db) == [d.id]
     assert draws.publish_due_records(w.db) == []
     doc = draws.public_record(w.db, d.id)

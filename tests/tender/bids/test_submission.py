@@ -319,13 +319,13 @@ def test_submit_whole_refusals(db, make, blobs, signer):
 def test_the_closing_of_bidding_waits_for_a_bid_decided_before_the_deadline_and_counts_it(db, make, blobs, signer, factory):
     """E27: a bid decided before the deadline whose transaction commits a moment after it must be counted at the
     opening. Every write that makes a counted bid reads the tender with a shared lock, so the closing of bidding
-    (services.close_due_tenders, FOR UPDATE) waits for that transaction before it counts the bids (on PostgreSQL;
+    (deadlines.close_due_tenders, FOR UPDATE) waits for that transaction before it counts the bids (on PostgreSQL;
     the audit log's head row, which both append to, makes it wait as well; on SQLite the writers queue on the
     database's lock)."""
     import threading
     import time
 
-    from tender import services
+    from tender import deadlines
 
     w = published_tender(db, make, blobs)
     ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
@@ -343,7 +343,7 @@ def test_the_closing_of_bidding_waits_for_a_bid_decided_before_the_deadline_and_
         closer = factory()
         try:
             started = time.monotonic()
-            seen["closed"] = services.close_due_tenders(closer)
+            seen["closed"] = deadlines.close_due_tenders(closer)
             seen["waited"] = time.monotonic() - started
             seen["counted"] = [b.id for b in bids.counted_bids(closer, tender_id)]
             closer.commit()

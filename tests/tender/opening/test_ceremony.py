@@ -1,4 +1,4 @@
-"""The opening ceremony (tender/opening.py, tender/tasks.py) on both backends: R44 failure, the opening time,
+"""The opening ceremony (tender/opening/) on both backends: R44 failure, the opening time,
 key parts (k-1 open nothing, the quorum opens every bid, each bad part refused precisely), quorum+bidder and its
 window (E31), a corrupted stored bid (withdrawn) and a badly sealed one (revoked), crash resume, objections, the
 record and its PDF."""
@@ -22,16 +22,19 @@ from core.errors import Conflict, Forbidden
 from storage.local import LocalBlobStore
 from tender import sealing
 from tender.models import Bid, KeyPart, OpenedBid
-from tender.opening import ceremony as opening
+from tender.opening import base as opening_base
+from tender.opening import ceremony, decryption
+from tender.opening import parts as opening_parts
+from tender.opening import record as opening_record
 from tests.factories.bids import MARKER, header_doc_parts, price, reach_deadline, statuses, world
 from tests.factories.tenders import move_to
 
 # ---------------------------------------------------------------- helpers
 
 
-def submit(db, store, w, uid: int, bids: list[Bid] | None = None) -> opening.PartsResult:  # type: ignore[no-untyped-def]
+def submit(db, store, w, uid: int, bids: list[Bid] | None = None) -> opening_parts.PartsResult:  # type: ignore[no-untyped-def]
     docs = header_doc_parts(db, store, w.tender, w.holder_keys[uid], bids or w.bids)
-    result = opening.submit_parts(db, w.keys[uid], store, w.tender.id, {"bids": docs})
+    result = opening_parts.submit_parts(db, w.keys[uid], store, w.tender.id, {"bids": docs})
     db.commit()
     assert tasks.drain(60)
     return result
@@ -53,7 +56,7 @@ def test_fewer_than_three_bids_fail_the_tender_with_a_notice(db, make, store):
     assert tags(db, "tender.failed") == 1 and tags(db, "tender.opening.started") == 0
     assert db.scalar(select(func.count()).select_from(OpenedBid)) == 0
     assert db.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "tender.failed")) >= 1
-    doc = opening.record_document(db, w.tender.id)
+    doc = opening_record.record_document(db, w.tender.id)
     assert doc["status"] == "failed" and "R44" in doc["failed"]
 
 
@@ -67,7 +70,7 @@ def test_start_creates_pending_rows_and_moves_to_opening(db, make, store):
     entry = db.scalar(select(AuditEntry).where(AuditEntry.tag == "tender.opening.started"))
     assert entry.details["bids"] == 3 and entry.details["lots_not_opened"] == [2]
     # before publication the record shows counts only
-    doc = opening.record_document(db, w.tender.id)
+    doc = opening_record.record_document(db, w.tender.id)
     assert not doc["published"] and "record" not in doc and doc["progress"]["bids"] == 3
     assert "Bidder One" not in str(doc)
 
@@ -79,11 +82,11 @@ def test_headers_and_parts_refused_before_the_opening_time_and_audited(db, make,
     w = world(db, make, store)
     uid = w.agency_user.id
     docs = header_doc_parts(db, store, w.tender, w.holder_keys[uid], w.bids)  # what a thief of the header would unwrap
-    with pytest.raises(opening.AuditedRefusal) as e:
-        opening.headers(db, w.agency, store, w.tender.id)
+    with pytest.raises(opening_base.AuditedRefusal) as e:
+        opening_parts.headers(db, w.agency, store, w.tender.id)
     assert e.value.problems[0].code == "opening_not_yet" and e.value.status == 403
-    with pytest.raises(opening.AuditedRefusal):
-        opening.submit_parts(db, w.agency, store, w.tender.id, docs)
+    with pytest.raises(opening_base.AuditedRefusal):
+        opening_parts.submit_parts(db, w.agency, store, w.tender.id, docs)
     db.commit()
     refused = db.scalars(select(AuditEntry).where(AuditEntry.tag == "access.refused")).all()
     assert [r.details["reason"] for r in refused] == ["headers_before_opening", "parts_before_opening"]
@@ -91,8 +94,8 @@ def test_headers_and_parts_refused_before_the_opening_time_and_audited(db, make,
     assert db.scalar(select(func.count()).select_from(KeyPart)) == 0
     # one second before the deadline by the server clock: still refused
     move_to(w.deadline - timedelta(seconds=1))
-    with pytest.raises(opening.AuditedRefusal):
-        opening.headers(db, w.monitor, store, w.tender.id)
+    with pytest.raises(opening_base.AuditedRefusal):
+        opening_parts.headers(db, w.monitor, store, w.tender.id)
     db.rollback()
 
 
@@ -102,20 +105,20 @@ def test_headers_and_parts_refused_before_the_opening_time_and_audited(db, make,
 def test_k_minus_one_open_nothing_and_the_quorum_opens_every_bid(db, make, store):
     w = world(db, make, store)
     reach_deadline(db, w)
-    doc = opening.headers(db, w.agency, store, w.tender.id)
+    doc = opening_parts.headers(db, w.agency, store, w.tender.id)
     assert len(doc["bids"]) == 3 and all("header" in b for b in doc["bids"])
     r = submit(db, store, w, w.agency_user.id)
     assert r.accepted == 6 and not r.refused and not r.queued  # two parts per bid: each holder is in two 2-subsets
     assert statuses(db, w) == ["pending"] * 3
-    assert opening.opening_of(db, w.tender.id).quorum_at is None
+    assert opening_base.opening_of(db, w.tender.id).quorum_at is None
     r = submit(db, store, w, w.monitor_user.id)
     assert r.accepted == 6 and len(r.queued) == 3
     assert statuses(db, w) == ["opened"] * 3
-    op = opening.opening_of(db, w.tender.id)
+    op = opening_base.opening_of(db, w.tender.id)
     db.refresh(op)
     assert op.status == "done" and op.quorum_at is not None and len(op.record_sha256) == 64
     assert tags(db, "tender.opening.bid.decrypted") == 3 and tags(db, "tender.opening.record.published") == 1
-    doc = opening.published_record(db, w.tender.id)
+    doc = opening_record.published_record(db, w.tender.id)
     bids = doc["record"]["lots"][0]["bids"]
     assert [b["total_price_fen"] for b in bids] == [100_000_000, 100_000_100, 100_000_200]
     assert {b["bidder"] for b in bids} == {"Bidder One Ltd", "Bidder Two Ltd", "Bidder Three Ltd"}
@@ -123,7 +126,7 @@ def test_k_minus_one_open_nothing_and_the_quorum_opens_every_bid(db, make, store
     ob = db.scalar(select(OpenedBid).where(OpenedBid.bid_id == w.bids[0].id))
     # nothing decrypted is stored; a file is decrypted on demand from the sealed file and the kept parts
     got = bytearray()
-    entry = opening.read_file(db, store, ob.id, 0, got.extend)
+    entry = decryption.read_file(db, store, ob.id, 0, got.extend)
     assert MARKER.encode() in got and entry["size"] == len(got) and set(entry) == {"role", "name", "media_type", "size"}
 
     real_key = w.bids[0].blob_key
@@ -135,8 +138,8 @@ def test_k_minus_one_open_nothing_and_the_quorum_opens_every_bid(db, make, store
     bid = db.get(Bid, w.bids[0].id)
     bid.blob_key = "0" * 64
     db.flush()
-    with pytest.raises(opening.FileChanged):
-        opening.read_file(db, Swapped(), ob.id, 0, bytearray().extend)  # type: ignore[arg-type]
+    with pytest.raises(decryption.FileChanged):
+        decryption.read_file(db, Swapped(), ob.id, 0, bytearray().extend)  # type: ignore[arg-type]
     # the record's hash is over its canonical JSON
     assert hashlib.sha256(sealing.canonical_json(doc["record"])).hexdigest() == op.record_sha256
     # E29: who bid is disclosed with the record (the check-in / parts entries of bidders were concealed)
@@ -153,22 +156,22 @@ def test_bad_parts_are_refused_precisely_and_the_others_still_open(db, make, sto
     wrong[0]["parts"][0]["part"] = wrong[1]["parts"][0]["part"]
     # another tender's parts
     other = dict(agency_docs[1], tender_id=w.tender.id + 999)
-    r = opening.submit_parts(db, w.agency, store, w.tender.id, [wrong[0], other, agency_docs[1], agency_docs[2]])
+    r = opening_parts.submit_parts(db, w.agency, store, w.tender.id, [wrong[0], other, agency_docs[1], agency_docs[2]])
     codes = [x["code"] for x in r.refused]
     assert "part_commitment_mismatch" in codes and "part_other_tender" in codes
     assert r.accepted == len(agency_docs[0]["parts"]) - 1 + len(agency_docs[1]["parts"]) + len(agency_docs[2]["parts"])
     db.commit()
     # duplicate
-    r = opening.submit_parts(db, w.agency, store, w.tender.id, agency_docs[1])
+    r = opening_parts.submit_parts(db, w.agency, store, w.tender.id, agency_docs[1])
     assert r.accepted == 0 and {x["code"] for x in r.refused} == {"part_duplicate"}
     db.commit()
     # a holder submitting another holder's parts
-    r = opening.submit_parts(db, w.centre, store, w.tender.id, monitor_docs[0])
+    r = opening_parts.submit_parts(db, w.centre, store, w.tender.id, monitor_docs[0])
     assert r.accepted == 0 and {x["code"] for x in r.refused} == {"not_your_part"}
     db.commit()
     # a non-holder: refused as a whole and audited
     with pytest.raises(Forbidden) as e:
-        opening.submit_parts(db, w.purchaser, store, w.tender.id, monitor_docs)
+        opening_parts.submit_parts(db, w.purchaser, store, w.tender.id, monitor_docs)
     assert e.value.problems[0].code == "not_key_holder"
     db.commit()
     assert tags(db, "tender.opening.key_part.refused") == 4
@@ -202,7 +205,7 @@ def test_corrupted_stored_blob_is_withdrawn_and_badly_sealed_bid_is_revoked(db, 
     codes = [db.scalar(select(OpenedBid.reason_code).where(OpenedBid.bid_id == b.id)) for b in w.bids]
     assert codes[0] == "blob_hash_mismatch" and codes[3] == "chunk_altered"
     assert tags(db, "tender.opening.bid.decryption_failed") == 2
-    doc = opening.published_record(db, w.tender.id)
+    doc = opening_record.published_record(db, w.tender.id)
     outcomes = [b["outcome"] for b in doc["record"]["lots"][0]["bids"]]
     assert outcomes == ["withdrawn", "opened", "opened", "revoked"]
 
@@ -212,27 +215,27 @@ def test_quorum_plus_bidder_needs_the_bidders_part_and_the_window_revokes(db, ma
     reach_deadline(db, w)
     submit(db, store, w, w.agency_user.id)
     submit(db, store, w, w.monitor_user.id)
-    op = opening.opening_of(db, w.tender.id)
+    op = opening_base.opening_of(db, w.tender.id)
     db.refresh(op)
     assert statuses(db, w) == ["pending"] * 3  # the holders' quorum alone opens nothing
     assert op.window_ends_at is not None and clock.as_utc(op.window_ends_at) - clock.as_utc(op.quorum_at) == timedelta(seconds=1800)
     # bidder one sees only its own header and submits its part
     bidder_bid = w.bids[0]
-    doc = opening.headers(db, w.bidder, store, w.tender.id)
+    doc = opening_parts.headers(db, w.bidder, store, w.tender.id)
     assert [b["bid"] for b in doc["bids"]] == [bidder_bid.id]
     key = w.bidder_keys[w.bidder_org.id]
     parts = header_doc_parts(db, store, w.tender, key, [bidder_bid])
     # another bidder may not submit it
-    r = opening.submit_parts(db, w.other_bidder, store, w.tender.id, parts)
+    r = opening_parts.submit_parts(db, w.other_bidder, store, w.tender.id, parts)
     assert r.accepted == 0 and r.refused[0]["code"] == "not_your_part"
-    r = opening.submit_parts(db, w.bidder, store, w.tender.id, parts)
+    r = opening_parts.submit_parts(db, w.bidder, store, w.tender.id, parts)
     assert r.accepted == len(parts[0]["parts"]) and r.queued == [bidder_bid.id]
     db.commit()
     assert tasks.drain(60)
     assert statuses(db, w) == ["opened", "pending", "pending"]
     # the window ends: the two silent bidders' bids are revoked (E31), the record is published
     move_to(clock.as_utc(op.window_ends_at) + timedelta(seconds=1))
-    out = opening.sweep(db)
+    out = decryption.sweep(db)
     db.commit()
     assert out["revoked"] == 2
     assert statuses(db, w) == ["opened", "revoked", "revoked"]
@@ -247,7 +250,7 @@ def test_a_task_dying_midway_is_resumed_by_the_sweep_and_no_bid_is_decrypted_twi
     w = world(db, make, store)
     reach_deadline(db, w)
     submit(db, store, w, w.agency_user.id)
-    real = opening.decrypt
+    real = decryption.decrypt
     dying = {"left": 2}
 
     def die_sometimes(blobs, job):  # type: ignore[no-untyped-def]
@@ -256,21 +259,21 @@ def test_a_task_dying_midway_is_resumed_by_the_sweep_and_no_bid_is_decrypted_twi
             raise SystemExit("worker killed")
         return real(blobs, job)
 
-    monkeypatch.setattr(opening, "decrypt", die_sometimes)
+    monkeypatch.setattr(decryption, "decrypt", die_sometimes)
     submit(db, store, w, w.monitor_user.id)
     st = statuses(db, w)
     assert st.count("decrypting") == 2 and st.count("opened") == 1
     # a second delivery of the same task finds the bid claimed and does nothing
-    from tender.tasks import decrypt_bid
+    from tender.opening.decryption import decrypt_bid
 
     ob_ids = [db.scalar(select(OpenedBid.id).where(OpenedBid.bid_id == b.id)) for b in w.bids]
     db.rollback()  # SQLite: the test's session must not hold the write lock while the task runs
     assert [decrypt_bid(i) for i in ob_ids].count("skipped") == 3
     # within the claim timeout the sweep leaves the claims alone
-    assert opening.sweep(db)["reclaimed"] == 0
+    assert decryption.sweep(db)["reclaimed"] == 0
     db.commit()
-    move_to(clock.now() + opening.CLAIM_TIMEOUT + timedelta(seconds=1))
-    out = opening.sweep(db)
+    move_to(clock.now() + decryption.CLAIM_TIMEOUT + timedelta(seconds=1))
+    out = decryption.sweep(db)
     db.commit()
     assert out["reclaimed"] == 2 and out["sent"] == 2
     assert tasks.drain(60)
@@ -279,7 +282,7 @@ def test_a_task_dying_midway_is_resumed_by_the_sweep_and_no_bid_is_decrypted_twi
     attempts = sorted(db.scalars(select(OpenedBid.attempts)))
     assert attempts == [1, 2, 2]
     # terminal bids are never redone
-    assert opening.sweep(db) == {"reclaimed": 0, "sent": 0, "revoked": 0}
+    assert decryption.sweep(db) == {"reclaimed": 0, "sent": 0, "revoked": 0}
 
 
 def test_an_unreadable_store_is_tried_again_and_only_then_counts_as_withdrawn(db, make, store, monkeypatch):
@@ -289,7 +292,7 @@ def test_an_unreadable_store_is_tried_again_and_only_then_counts_as_withdrawn(db
     reach_deadline(db, w)
     submit(db, store, w, w.agency_user.id)
     failing = {w.bids[0].blob_key: 2, w.bids[1].blob_key: 99}  # bid 0 recovers after 2 failed reads; bid 1 never
-    real = opening.decrypt
+    real = decryption.decrypt
 
     class Flaky:  # the store as the decryption task sees it
         def __init__(self, blobs):  # type: ignore[no-untyped-def]
@@ -304,17 +307,17 @@ def test_an_unreadable_store_is_tried_again_and_only_then_counts_as_withdrawn(db
                 raise OSError("the store did not answer")
             return self.blobs.open(key)
 
-    monkeypatch.setattr(opening, "decrypt", lambda blobs, job: real(Flaky(blobs), job))
+    monkeypatch.setattr(decryption, "decrypt", lambda blobs, job: real(Flaky(blobs), job))
     submit(db, store, w, w.monitor_user.id)
     assert statuses(db, w) == ["pending", "pending", "opened"]
-    for _ in range(opening.READ_ATTEMPTS):
-        move_to(clock.now() + opening.RESEND_AFTER + timedelta(seconds=1))
-        opening.sweep(db)
+    for _ in range(decryption.READ_ATTEMPTS):
+        move_to(clock.now() + decryption.RESEND_AFTER + timedelta(seconds=1))
+        decryption.sweep(db)
         db.commit()
         assert tasks.drain(60)
     assert statuses(db, w) == ["opened", "withdrawn", "opened"]
     ob = db.scalar(select(OpenedBid).where(OpenedBid.bid_id == w.bids[1].id))
-    assert (ob.reason_code, ob.attempts) == ("blob_unreadable", opening.READ_ATTEMPTS)
+    assert (ob.reason_code, ob.attempts) == ("blob_unreadable", decryption.READ_ATTEMPTS)
 
 
 # ---------------------------------------------------------------- objections, check-in, closing, the PDF
@@ -323,39 +326,39 @@ def test_an_unreadable_store_is_tried_again_and_only_then_counts_as_withdrawn(db
 def test_check_in_objections_close_and_the_pdf(db, make, store):
     w = world(db, make, store)
     with pytest.raises(Conflict):
-        opening.check_in(db, w.bidder, w.tender.id)  # before the deadline
+        ceremony.check_in(db, w.bidder, w.tender.id)  # before the deadline
     db.rollback()
     reach_deadline(db, w)
-    opening.check_in(db, w.bidder, w.tender.id)
-    opening.check_in(db, w.bidder, w.tender.id)  # idempotent
+    ceremony.check_in(db, w.bidder, w.tender.id)
+    ceremony.check_in(db, w.bidder, w.tender.id)  # idempotent
     with pytest.raises(Forbidden):
-        opening.check_in(db, w.other_agency, w.tender.id)
-    obj = opening.raise_objection(db, w.other_bidder, w.tender.id, "开标时间比公告晚了5分钟。")
+        ceremony.check_in(db, w.other_agency, w.tender.id)
+    obj = ceremony.raise_objection(db, w.other_bidder, w.tender.id, "开标时间比公告晚了5分钟。")
     with pytest.raises(Forbidden):
-        opening.answer_objection(db, w.other_agency, w.tender.id, obj.id, "no")
+        ceremony.answer_objection(db, w.other_agency, w.tender.id, obj.id, "no")
     db.commit()
     entry = db.scalar(select(AuditEntry).where(AuditEntry.tag == "tender.opening.objection.recorded"))
     assert entry.actor == "(confidential)"  # who objected says who bid: concealed until the record is published
     submit(db, store, w, w.agency_user.id)
     submit(db, store, w, w.centre_user.id)
     with pytest.raises(Conflict) as e:
-        opening.close(db, w.agency, w.tender.id)
+        ceremony.close(db, w.agency, w.tender.id)
     assert e.value.problems[0].code == "objections_unanswered"
     db.rollback()
-    opening.answer_objection(db, w.agency, w.tender.id, obj.id, "开标按服务器时间在截止时间准时开始。")
+    ceremony.answer_objection(db, w.agency, w.tender.id, obj.id, "开标按服务器时间在截止时间准时开始。")
     db.commit()
-    doc = opening.published_record(db, w.tender.id)
+    doc = opening_record.published_record(db, w.tender.id)
     assert doc["objections"][0]["answer"].startswith("开标") and doc["objections"][0]["bidder"] == "Bidder Two Ltd"
     assert doc["record"]["check_ins"][0]["bidder"] == "Bidder One Ltd"
     assert [h["submitted"] for h in doc["record"]["key_holders"]] == [True, False, True]
-    pdf = opening.record_pdf(doc)
-    if opening.font_path() is None:
+    pdf = opening_record.record_pdf(doc)
+    if opening_record.font_path() is None:
         pytest.skip("the Noto CJK font is not installed: no PDF")
     assert pdf is not None and pdf.startswith(b"%PDF")
-    assert pdf == opening.record_pdf(doc)  # deterministic bytes
+    assert pdf == opening_record.record_pdf(doc)  # deterministic bytes
     text = pdf_text(pdf)
     assert "开标记录" in text and "Bidder One Ltd" in text and "已开启" in text
-    opening.close(db, w.agency, w.tender.id)
+    ceremony.close(db, w.agency, w.tender.id)
     db.commit()
     db.refresh(w.tender)
     assert w.tender.status == "evaluating"
@@ -440,19 +443,19 @@ def test_decrypt_stores_nothing_decrypted(tmp_path):
         def put(self, chunks, max_size=None, durable=True):  # type: ignore[no-untyped-def]
             raise AssertionError("the opening stores nothing decrypted")
 
-    def job(blob: bytes) -> opening.Job:
+    def job(blob: bytes) -> decryption.Job:
         info = real.put([blob])
         parts = [p for k in keys[:2] for p in sealing.unwrap_parts(header, k)]
-        return opening.Job(1, 1, 1, info.key, info.size, parts)
+        return decryption.Job(1, 1, 1, info.key, info.size, parts)
 
     before = set(real.root.glob("??/*"))
-    outcome = opening.decrypt(Recording(), job(out.getvalue()))  # type: ignore[arg-type]
+    outcome = decryption.decrypt(Recording(), job(out.getvalue()))  # type: ignore[arg-type]
     assert outcome.status == "opened"
     assert {f["name"]: f["size"] for f in outcome.files} == {n: len(b) for n, b in bodies.items()}
     assert {p.name for p in set(real.root.glob("??/*")) - before} == {hashlib.sha256(out.getvalue()).hexdigest()}  # only the sealed file
     # an altered chunk inside the second file: revoked
     bad = bytearray(out.getvalue())
     bad[-100] ^= 1
-    outcome = opening.decrypt(Recording(), job(bytes(bad)))  # type: ignore[arg-type]
+    outcome = decryption.decrypt(Recording(), job(bytes(bad)))  # type: ignore[arg-type]
     assert (outcome.status, outcome.code) == ("revoked", "chunk_altered")
     assert list((real.root / "tmp").iterdir()) == []

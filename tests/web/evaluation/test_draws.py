@@ -12,7 +12,7 @@ from evaluation.committee import draw as pure
 from evaluation.committee import draws
 from evaluation.committee.models import Draw, Seat, SeatStatus
 from evaluation.pool.models import Expert
-from tender import services as svc
+from tender import supervision
 from tests.web.support import login, zh
 
 FORM = {"committee_size": "5", "substitutes": "3", "confirm_hours": "24",
@@ -142,7 +142,7 @@ def test_the_record_is_refused_until_final_then_public_and_verifiable(site):
     r = site.client.get(f"/api/v1/draws/{d.id}/record")
     assert r.status_code == 403 and r.json()["error"]["code"] == "draw_record_not_public"
     assert site.client.get(f"/api/v1/draws/{d.id + 99}/record").json()["error"]["code"] == "draw_not_found"
-    svc.cancel(site.db, site.agency, site.tender.id, "Budget withdrawn")
+    supervision.cancel(site.db, site.agency, site.tender.id, "Budget withdrawn")
     site.db.commit()
     r = site.client.get(f"/api/v1/draws/{d.id}/record")
     assert r.status_code == 409 and r.json()["error"]["code"] == "draw_record_pending"
@@ -167,7 +167,7 @@ def test_export_and_verify_draw_commands(site, database_url, tmp_path, monkeypat
     runner = CliRunner()
     early = runner.invoke(experts, ["export-draw", str(d.id)])
     assert early.exit_code == 1 and "draw_record_not_public" in early.output
-    svc.cancel(site.db, site.agency, site.tender.id, "Budget withdrawn")
+    supervision.cancel(site.db, site.agency, site.tender.id, "Budget withdrawn")
     site.db.commit()
     path = tmp_path / "record.json"
     assert runner.invoke(experts, ["export-draw", str(d.id), "-o", str(path)]).exit_code == 0

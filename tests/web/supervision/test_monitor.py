@@ -7,10 +7,10 @@ import pytest
 from audit.queries import entries_for_subject
 from core import clock
 from storage import open_store
-from tender import keyholders, services
+from tender import deadlines, drafting, keyholders, objections, participation, supervision
+from tender.drafting import FileInput, LotInput, TenderInput
 from tender.lifecycle import Status
 from tender.models import Tender
-from tender.services import FileInput, LotInput, TenderInput
 from tests.web.support import login, zh
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -34,10 +34,10 @@ def published_tender(db, make, settings, *, days: int = 30):
         key_holder_ids=[agency.user_id],
         key_threshold=1,
     )
-    tender = services.create_tender(db, agency, data)
-    services.add_document(db, agency, open_store(settings), tender.id, FileInput("招标文件.pdf", [PDF]), settings.max_document_bytes)
+    tender = drafting.create_tender(db, agency, data)
+    drafting.add_document(db, agency, open_store(settings), tender.id, FileInput("招标文件.pdf", [PDF]), settings.max_document_bytes)
     keyholders.generate_keys_for(db, tender)  # publication needs the holders' keys (issue 3)
-    services.publish(db, agency, tender.id)
+    drafting.publish(db, agency, tender.id)
     db.commit()
     return tender, agency
 
@@ -85,7 +85,7 @@ def test_suspend_without_reason_is_refused_with_a_field_error(client, db, make, 
 def test_resume_puts_the_tender_back_to_published(client, db, make, settings, people):
     tender, _ = published_tender(db, make, settings)
     tid = tender.id
-    services.suspend(db, people["monitor"], tid, "核查投诉")
+    supervision.suspend(db, people["monitor"], tid, "核查投诉")
     db.commit()
     token = login(client, "watcher")
     assert zh("Resume the procedure") in client.get(f"/monitor/tenders/{tid}").text
@@ -98,7 +98,7 @@ def test_resume_puts_the_tender_back_to_published(client, db, make, settings, pe
 def test_resume_after_the_deadline_passed_requires_a_new_deadline(client, db, make, settings, people):
     tender, _ = published_tender(db, make, settings)
     tid = tender.id
-    services.suspend(db, people["monitor"], tid, "核查投诉")
+    supervision.suspend(db, people["monitor"], tid, "核查投诉")
     db.commit()
     token = login(client, "watcher")
     clock.shift(timedelta(days=31))
@@ -131,7 +131,7 @@ def test_other_roles_cannot_suspend_or_resume(client, db, make, settings, people
     r = client.post(f"/monitor/tenders/{tid}/suspend", data={"_csrf_token": token, "reason": "试图暂停"})
     assert r.status_code == 403
     assert status_of(db, tid).status == Status.published
-    services.suspend(db, people["monitor"], tid, "核查投诉")
+    supervision.suspend(db, people["monitor"], tid, "核查投诉")
     db.commit()
     r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "试图恢复"})
     assert r.status_code == 403
@@ -161,7 +161,7 @@ def test_the_suspension_is_in_the_audit_log_with_the_monitors_name_and_ip(client
 def test_registrations_stay_out_of_the_monitors_view_until_the_deadline(client, db, make, settings, people):
     tender, _ = published_tender(db, make, settings)
     tid = tender.id
-    services.register(db, people["bidder"], tid, tender.lots[0].id, "张伟", "13800138000")
+    participation.register(db, people["bidder"], tid, tender.lots[0].id, "张伟", "13800138000")
     db.commit()
     login(client, "watcher")
     page = client.get(f"/monitor/tenders/{tid}").text
@@ -169,7 +169,7 @@ def test_registrations_stay_out_of_the_monitors_view_until_the_deadline(client, 
     assert zh("%(count)s registered", count=1) not in page
     assert zh("Confidential until the bid deadline (E21): nobody sees who registered or downloaded, or how many did.") in page
     clock.shift(timedelta(days=31))
-    services.close_due_tenders(db)
+    deadlines.close_due_tenders(db)
     db.commit()
     page = client.get(f"/monitor/tenders/{tid}").text
     assert zh("A bidder registered for a lot") in page
@@ -179,7 +179,7 @@ def test_registrations_stay_out_of_the_monitors_view_until_the_deadline(client, 
 def test_overdue_objection_answers_are_highlighted_in_the_list(client, db, make, settings, people):
     tender, _ = published_tender(db, make, settings)
     tid = tender.id
-    services.raise_objection(db, people["bidder"], tid, "资格条件限制了潜在投标人。")
+    objections.raise_objection(db, people["bidder"], tid, "资格条件限制了潜在投标人。")
     db.commit()
     login(client, "watcher")
     page = client.get("/monitor").text

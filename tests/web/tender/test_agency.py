@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from accounts.models import actor_for
 from core import clock
-from tender import keyholders, services
+from tender import deadlines, keyholders, listings, objections, participation, questions
 from tender.models import Tender
 from tests.support import settings_with
 from tests.web.support import login
@@ -228,14 +228,14 @@ def test_no_registration_counts_before_the_deadline(client, world, db):
     tid = published_tender(client, token, world)
     bidder = actor_for(world["bidder"], "203.0.113.9")
     tender = load(db, tid)
-    services.register(db, bidder, tid, tender.lots[0].id, "李四", "13800000000")
+    participation.register(db, bidder, tid, tender.lots[0].id, "李四", "13800000000")
     db.commit()
     page = client.get(f"/agency/tenders/{tid}").text
     assert "某某建设工程有限公司" not in page and "李四" not in page
     assert "E21" in page
     clock.shift(timedelta(days=26))
     db.expire_all()
-    services.close_due_tenders(db)
+    deadlines.close_due_tenders(db)
     db.commit()
     page = client.get(f"/agency/tenders/{tid}").text
     assert "某某建设工程有限公司" in page and "李四" in page
@@ -267,7 +267,7 @@ def test_clarification_extends_the_deadline_when_fewer_than_15_days_remain(clien
 def test_answer_a_question_without_showing_who_asked(client, world, db):
     token = login(client, "agent")
     tid = published_tender(client, token, world)
-    q = services.ask_question(db, actor_for(world["bidder"], "203.0.113.9"), tid, "是否接受联合体投标？")
+    q = questions.ask_question(db, actor_for(world["bidder"], "203.0.113.9"), tid, "是否接受联合体投标？")
     db.commit()
     page = client.get(f"/agency/tenders/{tid}").text
     assert "是否接受联合体投标？" in page and "某某建设工程有限公司" not in page and world["names"]["bidder"] not in page
@@ -276,13 +276,13 @@ def test_answer_a_question_without_showing_who_asked(client, world, db):
     r = client.post(f"/agency/tenders/{tid}/questions/{q.id}/answer", data={"_csrf_token": token, "answer": "不接受联合体投标。"}, follow_redirects=False)
     assert r.status_code == 303
     db.expire_all()
-    assert services.questions_for(db, actor_for(world["bidder"]), load(db, tid))[0].answer == "不接受联合体投标。"
+    assert listings.questions_for(db, actor_for(world["bidder"]), load(db, tid))[0].answer == "不接受联合体投标。"
 
 
 def test_overdue_objection_is_highlighted_and_answered(client, world, db):
     token = login(client, "agent")
     tid = published_tender(client, token, world)
-    obj = services.raise_objection(db, actor_for(world["bidder"], "203.0.113.9"), tid, "资格条件排斥潜在投标人。")
+    obj = objections.raise_objection(db, actor_for(world["bidder"], "203.0.113.9"), tid, "资格条件排斥潜在投标人。")
     db.commit()
     assert "已逾期" not in client.get(f"/agency/tenders/{tid}").text
     clock.shift(timedelta(days=5))

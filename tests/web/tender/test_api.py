@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from core import clock
-from tender import rules, services
-from tender.services import FileInput
+from tender import clarifications, questions, rules, supervision
+from tender.drafting import FileInput
 from tests.factories.notices import MAX, PDF, bulk_tenders
 from tests.web.support import clients
 
@@ -91,11 +91,11 @@ def test_detail_has_the_same_content_as_the_page(client, world):
         "benchmark": {"e1": 1, "e2": 0.5},
     }
     t = world.tender(evaluation_method="average_benchmark", criteria=criteria)
-    q = services.ask_question(world.db, world.actor(world.bidder), t.id, "是否接受联合体投标？")
-    services.answer_question(world.db, world.actor(world.agency), q.id, "不接受联合体投标。")
+    q = questions.ask_question(world.db, world.actor(world.bidder), t.id, "是否接受联合体投标？")
+    questions.answer_question(world.db, world.actor(world.agency), q.id, "不接受联合体投标。")
     world.db.commit()
     clock.shift(timedelta(days=20))
-    services.clarify(world.db, world.actor(world.agency), world.blobs, t.id, "补充图纸", "补充第5册图纸。", True,
+    clarifications.clarify(world.db, world.actor(world.agency), world.blobs, t.id, "补充图纸", "补充第5册图纸。", True,
                      [FileInput("补充图纸.pdf", [PDF])], MAX)
     world.db.commit()
     world.db.refresh(t)
@@ -128,12 +128,12 @@ def test_detail_has_the_same_content_as_the_page(client, world):
 
 def test_detail_of_suspended_and_cancelled_notices(client, world):
     t = world.tender()
-    services.suspend(world.db, world.actor(world.monitor), t.id, "调查投诉")
+    supervision.suspend(world.db, world.actor(world.monitor), t.id, "调查投诉")
     world.db.commit()
     d = client.get(f"/api/v1/notices/{t.id}").json()
     assert (d["status"], d["suspended_by"]) == ("suspended", "monitor")
     u = world.tender(title="终止项目")
-    services.cancel(world.db, world.actor(world.agency), u.id, "需求变更")
+    supervision.cancel(world.db, world.actor(world.agency), u.id, "需求变更")
     world.db.commit()
     d = client.get(f"/api/v1/notices/{u.id}").json()
     assert (d["status"], d["cancel_reason"]) == ("cancelled", "需求变更")

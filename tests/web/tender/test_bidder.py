@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from core import clock
-from tender import keyholders, rules, services
+from tender import drafting, keyholders, listings, questions, rules
+from tender.drafting import FileInput, LotInput, TenderInput
 from tender.lifecycle import Status
 from tender.models import Registration, Tender
-from tender.services import FileInput, LotInput, TenderInput
 from tests.web.support import login, zh
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -37,10 +37,10 @@ def published_tender(db, make, settings, *, lots: int = 2, days: int = 30) -> tu
     )
     from storage import open_store
 
-    tender = services.create_tender(db, agency, data)
-    services.add_document(db, agency, open_store(settings), tender.id, FileInput("招标文件.pdf", [PDF]), settings.max_document_bytes)
+    tender = drafting.create_tender(db, agency, data)
+    drafting.add_document(db, agency, open_store(settings), tender.id, FileInput("招标文件.pdf", [PDF]), settings.max_document_bytes)
     keyholders.generate_keys_for(db, tender)  # publication needs the holders' keys (issue 3)
-    services.publish(db, agency, tender.id)
+    drafting.publish(db, agency, tender.id)
     db.commit()
     return tender, agency
 
@@ -113,8 +113,8 @@ def test_my_question_is_seen_by_me_but_not_by_other_bidders_until_answered(clien
     assert question in client.get(f"/bidder/tenders/{tender.id}").text
     login(client, "bidder_b")
     assert question not in client.get(f"/bidder/tenders/{tender.id}").text
-    [q] = services.questions_for(db, agency, db.get(Tender, tender.id))
-    services.answer_question(db, agency, q.id, "可以，交货期调整为60天。")
+    [q] = listings.questions_for(db, agency, db.get(Tender, tender.id))
+    questions.answer_question(db, agency, q.id, "可以，交货期调整为60天。")
     db.commit()
     page = client.get(f"/bidder/tenders/{tender.id}").text
     assert question in page and "可以，交货期调整为60天。" in page

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli.main import main
-from tender import keyfiles, sealing
+from tender import drafting, keyfiles, sealing
 
 PASS = "correct horse battery"
 PRICE = {"total_price_fen": 88_000_00, "duration_days": 45, "quality_commitment": "合格", "bid_security_reference": "BG-1"}
@@ -77,7 +77,6 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  #
 
 from core.signing import signing_key  # noqa: E402
 from tender import keyholders  # noqa: E402
-from tender import services as svc  # noqa: E402
 from tests.factories.accounts import cast  # noqa: E402
 from tests.factories.tenders import draft_tender  # noqa: E402
 from tests.web.support import login, zh  # noqa: E402
@@ -109,7 +108,7 @@ def test_holder_registers_a_browser_made_key_and_the_published_bundle_is_signed(
     tender = db.get(type(tender), tender_id)
     assert tender.status == "draft"
     keyholders.generate_keys_for(db, tender)
-    svc.publish(db, w.agency, tender_id)
+    drafting.publish(db, w.agency, tender_id)
     db.commit()
 
     client.cookies.clear()

@@ -13,7 +13,8 @@ from audit.log import AuditEntry
 from cli.main import main
 from core import tasks
 from tender import keyfiles
-from tender.opening import ceremony as opening
+from tender.models import OpeningObjection
+from tender.opening import base as opening_base
 from tests.factories.accounts import cast
 from tests.factories.bids import header_doc_parts, opening_world
 from tests.web.support import login, zh
@@ -87,7 +88,7 @@ def test_holders_open_over_http_and_the_record_is_public(db, make, client, setti
     # published: public to everyone, as JSON, PDF and on the page
     client.cookies.clear()
     record = client.get(f"/tenders/{w.tender.id}/opening/record.json")
-    assert record.status_code == 200 and record.json()["sha256"] == opening.opening_of(db, w.tender.id).record_sha256
+    assert record.status_code == 200 and record.json()["sha256"] == opening_base.opening_of(db, w.tender.id).record_sha256
     names = {b["bidder"] for b in record.json()["record"]["lots"][0]["bids"]}
     assert names == {"Bidder One Ltd", "Bidder Two Ltd", "Bidder Three Ltd"}
     pdf = client.get(f"/tenders/{w.tender.id}/opening/record.pdf")
@@ -105,7 +106,7 @@ def test_bidders_check_in_object_and_the_agency_answers(db, make, client):
     r = client.post(f"/tenders/{w.tender.id}/opening/objections", data={"_csrf_token": token, "text": "开标晚了。"}, follow_redirects=False)
     assert r.status_code == 303
     with db.get_bind().connect() as conn:  # not the test's session: it would hold SQLite's write lock
-        obj_id = conn.scalar(select(func.max(opening.OpeningObjection.id)))
+        obj_id = conn.scalar(select(func.max(OpeningObjection.id)))
     page = client.get(f"/tenders/{w.tender.id}/opening")
     assert zh("Your company is checked in.") in page.text and "开标晚了。" in page.text
     # a non-participant company does not watch

@@ -11,9 +11,9 @@ from litestar.testing import TestClient
 from sqlalchemy import event, func, select
 
 from core import clock
-from tender import services
+from tender import clarifications, participation, questions, rules, supervision
+from tender.drafting import FileInput
 from tender.models import Download, Tender
-from tender.services import FileInput
 from tests.factories.notices import CRITERIA, MAX, PDF, bulk_tenders
 from tests.web.support import clients
 
@@ -66,7 +66,7 @@ def test_search_by_title_and_by_reference(client, world):
 def test_filters_by_category_region_and_status(client, world):
     bulk_tenders(world.db, world, 12)
     cancelled = world.tender(title="已终止的项目")
-    services.cancel(world.db, world.actor(world.agency), cancelled.id, "预算调整")
+    supervision.cancel(world.db, world.actor(world.agency), cancelled.id, "预算调整")
     world.db.commit()
 
     goods = refs(client.get("/", params={"category": "goods"}).text)
@@ -157,7 +157,7 @@ def test_notice_page_shows_everything_the_law_publishes(client, world):
         assert text in html, text
     assert re.search(r"技术方案</td>\s*<td>主观分</td>\s*<td class=\"num\">45</td>", html)
     assert re.search(r"价格</td><td>客观分</td><td class=\"num\">40</td>", html)
-    objection = services.rules.objection_deadline(t.bid_deadline)
+    objection = rules.objection_deadline(t.bid_deadline)
     assert clock.to_cst(objection).strftime("%Y-%m-%d %H:%M") in html
     assert clock.to_cst(t.bid_deadline).strftime("%Y-%m-%d %H:%M") in html
     assert f'href="/documents/{t.documents[0].id}"' in html
@@ -173,12 +173,12 @@ def test_average_benchmark_shows_e1_and_e2(client, world):
 
 def test_clarifications_questions_and_deadline_extension(client, world):
     t = world.tender()
-    q_answered = services.ask_question(world.db, world.actor(world.bidder), t.id, "工期是否可以调整？")
-    services.ask_question(world.db, world.actor(world.other_bidder), t.id, "未回复的问题")
-    services.answer_question(world.db, world.actor(world.agency), q_answered.id, "工期不得调整。")
+    q_answered = questions.ask_question(world.db, world.actor(world.bidder), t.id, "工期是否可以调整？")
+    questions.ask_question(world.db, world.actor(world.other_bidder), t.id, "未回复的问题")
+    questions.answer_question(world.db, world.actor(world.agency), q_answered.id, "工期不得调整。")
     world.db.commit()
     clock.shift(timedelta(days=20))  # 10 days before the deadline: a clarification affecting bids moves it (R21)
-    services.clarify(world.db, world.actor(world.agency), world.blobs, t.id, "关于工程量清单的修改<script>x</script>", "第3章工程量清单修改如下。",
+    clarifications.clarify(world.db, world.actor(world.agency), world.blobs, t.id, "关于工程量清单的修改<script>x</script>", "第3章工程量清单修改如下。",
                      True, [FileInput("修改后的工程量清单.pdf", [PDF])], MAX)
     world.db.commit()
     html = client.get(f"/tenders/{t.id}").text
@@ -196,12 +196,12 @@ def test_clarifications_questions_and_deadline_extension(client, world):
 
 def test_suspended_and_cancelled_banners(client, world):
     t = world.tender()
-    services.suspend(world.db, world.actor(world.monitor), t.id, "接到投诉，暂停调查")
+    supervision.suspend(world.db, world.actor(world.monitor), t.id, "接到投诉，暂停调查")
     world.db.commit()
     html = client.get(f"/tenders/{t.id}").text
     assert "本项目已暂停" in html and "E52" in html
     other = world.tender(title="另一个项目")
-    services.cancel(world.db, world.actor(world.agency), other.id, "项目预算取消，终止招标。")
+    supervision.cancel(world.db, world.actor(world.agency), other.id, "项目预算取消，终止招标。")
     world.db.commit()
     html = client.get(f"/tenders/{other.id}").text
     assert "本项目已终止" in html and "项目预算取消，终止招标。" in html
@@ -227,7 +227,7 @@ def test_unknown_notice_is_404(client, world):
 def test_bidder_sees_its_own_participation_and_a_link_to_register(app, world):
     t = world.tender()
     lot = t.lots[0]
-    services.register(world.db, world.actor(world.bidder), t.id, lot.id)
+    participation.register(world.db, world.actor(world.bidder), t.id, lot.id)
     world.db.commit()
     with clients(app, "hongda", "yuanjing", None) as cs:
         cs["hongda"].get(f"/documents/{t.documents[0].id}")
@@ -316,7 +316,7 @@ def test_nobody_learns_who_downloaded_or_registered_before_the_deadline(app, wor
         before_api = {v: cs[v].get(f"/api/v1/notices/{t.id}").json() for v in viewers}
         before_list = {v: cs[v].get("/api/v1/notices").json() for v in viewers}
 
-        services.register(world.db, world.actor(world.bidder), t.id, t.lots[0].id, "李经理", "13800000000")
+        participation.register(world.db, world.actor(world.bidder), t.id, t.lots[0].id, "李经理", "13800000000")
         world.db.commit()
         for doc in t.documents:
             assert cs["hongda"].get(f"/documents/{doc.id}").status_code == 200
