@@ -120,7 +120,10 @@ def exclusions_digest(exclusions: Any) -> bytes:
     sorted by (expert_id, reason, rule, detail), keys sorted, UTF-8, separators "," and ":" without spaces,
     non-ASCII characters as themselves (not escaped)."""
     rows = sorted(
-        ({"expert_id": e.expert_id, "reason": e.reason, "rule": e.rule, "detail": e.detail} for e in exclusions),
+        (
+            {"expert_id": e.expert_id, "reason": e.reason, "rule": e.rule, "detail": e.detail}
+            for e in exclusions
+        ),
         key=lambda r: (r["expert_id"], r["reason"], r["rule"], r["detail"]),
     )
     return sha256(json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))

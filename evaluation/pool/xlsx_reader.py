@@ -172,9 +172,12 @@ def read(data: bytes) -> Iterator[list[Any]]:
     pad: list[Any] = [None] * first_col
     for number, cells in enumerate(sheet.iter_rows()):
         values: list[Any] = [
-            (v or None) if type(v) is str
-            else (int(v) if v.is_integer() else v) if type(v) is float
-            else v if type(v) in (bool, int)
+            (v or None)
+            if type(v) is str
+            else (int(v) if v.is_integer() else v)
+            if type(v) is float
+            else v
+            if type(v) in (bool, int)
             else _serial(v, date1904)
             for v in cells
         ]
