@@ -52,7 +52,8 @@ def authenticate(
         raise TooManyAttempts.one(
             "login_throttled",
             N_(
-                "Too many failed logins. Wait %(minutes)s minutes and try again, or ask an administrator to reset your password."
+                "Too many failed logins. Wait %(minutes)s minutes and try again, or ask an administrator to "
+                "reset your password."
             ),
             minutes=int(policy.window.total_seconds() // 60),
         )
@@ -98,8 +99,8 @@ _ACTOR = (  # built once: building the statement costs more than running it
 
 
 def load_actor(session: Session, user_id: int, ip: str, role: str | None) -> Actor | None:
-    """The acting person of a logged-in request (None: no such active user), as actor_for gives it for the user,
-    in one plain query: every logged-in request pays for it."""
+    """The acting person of a logged-in request (None: no such active user), as actor_for gives it for the
+    user, in one plain query: every logged-in request pays for it."""
     row = session.connection().execute(_ACTOR, {"user_id": user_id}).first()  # Core: no ORM result machinery
     return make_actor(*row, ip=ip, role=role) if row is not None else None
 

@@ -7,9 +7,10 @@ The kinds:
   features that refuse for time reasons record it that way.
 - failed_logins: at least FAILED_LOGINS failed logins for one account or from one address within
   LOGIN_WINDOW, and every throttled login.
-- same_address_bids: bids of several bidders on one lot uploaded from one network address. tender.bid.submitted
-  conceals its actor until the opening (E26), so the rule reads the confidential part server-side and the
-  alert says only how many bids on which lot came from one address, never which address or which bidders."""
+- same_address_bids: bids of several bidders on one lot uploaded from one network address.
+  tender.bid.submitted conceals its actor until the opening (E26), so the rule reads the confidential part
+  server-side and the alert says only how many bids on which lot came from one address, never which address or
+  which bidders."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Avoidance (回避) rules for the expert draw, rules.md §3.3: which experts may not sit on a tender's committee,
-each with its reason and legal source. Pure: the caller gathers the facts from the database.
+"""Avoidance (回避) rules for the expert draw, rules.md §3.3: which experts may not sit on a tender's
+committee, each with its reason and legal source. Pure: the caller gathers the facts from the database.
 
 Dates are calendar dates in China Standard Time. The reference date is the evaluation date (the day the
 committee sits): a rule "within 3 years" looks back three calendar years from that day, both ends included.

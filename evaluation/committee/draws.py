@@ -3,9 +3,11 @@ the request, avoidance with every exclusion kept, the commitment logged first, t
 automatic substitutes, and the public record once the tender is final.
 
 Services take a session and an actor and never commit. Who sees what:
-- the agency: how many seats are confirmed, awaiting an answer or vacant; never names before the result is final;
+- the agency: how many seats are confirmed, awaiting an answer or vacant; never names before the result is
+  final;
 - a drawn expert: their own seat; the names of the committee once the tender is being evaluated (L37, P8);
-- everyone: the draw record, with the server seed, once the tender's status is final (awarded, failed, cancelled).
+- everyone: the draw record, with the server seed, once the tender's status is final (awarded, failed,
+  cancelled).
 """
 
 from __future__ import annotations
@@ -128,7 +130,8 @@ def _check(
             Problem(
                 "draw_committee_too_small",
                 N_(
-                    "This tender's budget is 10 million yuan or more: government procurement needs a committee of at least %(least)s."
+                    "This tender's budget is 10 million yuan or more: government procurement needs a "
+                    "committee of at least %(least)s."
                 ),
                 "committee_size",
                 {"least": least},
@@ -167,7 +170,8 @@ def _check(
             Problem(
                 "draw_regions_conflict",
                 N_(
-                    "The allowed regions include the tender's own region %(region)s, which is also excluded; remove one of the two."
+                    "The allowed regions include the tender's own region %(region)s, which is also excluded; "
+                    "remove one of the two."
                 ),
                 "regions",
                 {"region": tender.region},
@@ -315,8 +319,8 @@ def request_draw(
     channel: Channel,
     cap: avoidance.DrawCap = avoidance.DrawCap(),
 ) -> Draw:
-    """R46: the committee drawn at random from the pool after the bid deadline. Refused with every problem at once;
-    an unfillable quota is refused naming the quota and the shortfall, and then nothing is kept."""
+    """R46: the committee drawn at random from the pool after the bid deadline. Refused with every problem at
+    once; an unfillable quota is refused naming the quota and the shortfall, and then nothing is kept."""
     # the tender row locked: two requests at once cannot both pass the "already drawn" check
     tender = session.scalars(
         select(Tender)
@@ -332,7 +336,8 @@ def request_draw(
         raise Conflict.one(
             "draw_not_open",
             N_(
-                "The committee is drawn after the bid deadline, while the tender is open, being opened or evaluated."
+                "The committee is drawn after the bid deadline, while the tender is open, being opened or "
+                "evaluated."
             ),
         )
     if session.scalar(select(Draw.id).where(Draw.tender_id == tender.id)) is not None:
@@ -387,7 +392,8 @@ def request_draw(
                     draw_id=draw_row.id, expert_id=e.expert_id, reason=e.reason, rule=e.rule, detail=e.detail
                 )
             )
-        # design.md step 1: the pool snapshot, exclusions, quotas, version and commitment, logged before the draw
+        # design.md step 1: the pool snapshot, exclusions,
+        # quotas, version and commitment, logged before the draw
         entry = record(
             session,
             EventTag.draw_committed,
@@ -419,7 +425,9 @@ def request_draw(
                 Problem(
                     "draw_insufficient_pool",
                     N_(
-                        "Not enough eligible experts for specialty %(specialty)s: %(needed)s seat(s) asked, %(short)s missing. Nothing was drawn; change the quotas or the region rules and draw again."
+                        "Not enough eligible experts for specialty %(specialty)s: %(needed)s seat(s) asked, "
+                        "%(short)s missing. Nothing was drawn; change the quotas or the region rules and "
+                        "draw again."
                     ),
                     "quotas",
                     {"specialty": short.specialty, "needed": short.needed, "short": short.short_by},
@@ -494,8 +502,14 @@ def _notify_seats(session: Session, channel: Channel, draw_row: Draw, seats: lis
                 channel,
                 {users[seat.expert_id]},
                 "draw.seat",
-                title=f"Evaluation committee: please confirm by {clock.to_cst(seat.respond_by).strftime('%Y-%m-%d %H:%M') if seat.respond_by else ''}",
-                body=f"You were drawn for an evaluation committee sitting on {draw_row.evaluation_date.isoformat()}.",
+                title=(
+                    "Evaluation committee: please confirm by "
+                    f"{clock.to_cst(seat.respond_by).strftime('%Y-%m-%d %H:%M') if seat.respond_by else ''}"
+                ),
+                body=(
+                    "You were drawn for an evaluation committee sitting on "
+                    f"{draw_row.evaluation_date.isoformat()}."
+                ),
                 link="/expert/draws",
             )
         record(
@@ -549,7 +563,10 @@ def _call_substitute(
             channel,
             agency_users,
             "draw.vacant",
-            title=f"{tender.reference}: a committee seat ({vacated.specialty}) is vacant and no substitute is left",
+            title=(
+                f"{tender.reference}: a committee seat ({vacated.specialty}) is vacant and no substitute is "
+                "left"
+            ),
             link=f"/agency/tenders/{tender.id}/draw",
         )
     return None
@@ -606,7 +623,8 @@ def respond(session: Session, actor: Actor, seat_id: int, accept: bool, channel:
 
 
 def declare_conflict(session: Session, actor: Actor, seat_id: int, note: str, channel: Channel) -> Seat:
-    """R46, R48: an expert who finds a conflict at check-in steps down and is replaced by the same random draw."""
+    """R46, R48: an expert who finds a conflict at check-in steps down and is replaced by the same random
+    draw."""
     seat, draw_row = _my_seat(session, actor, seat_id)
     if seat.status not in (SeatStatus.notified, SeatStatus.confirmed):
         raise Conflict.one(
@@ -656,7 +674,8 @@ def _vacate(
 
 
 def sweep_timeouts(session: Session, channel: Channel, now: datetime | None = None) -> list[int]:
-    """Seats not answered in time go to the next substitute. Safe to run twice: a swept seat is no longer notified."""
+    """Seats not answered in time go to the next substitute. Safe to run twice: a swept seat is no longer
+    notified."""
     now = now or clock.now()
     due = list(
         session.scalars(
@@ -701,7 +720,8 @@ def counts(draw_row: Draw) -> SeatCounts:
 
 
 def tender_draw(session: Session, actor: Actor, tender_id: int) -> tuple[Tender, Draw | None]:
-    """The agency's view: the tender and its draw (the caller shows counts, never names before the result is final)."""
+    """The agency's view: the tender and its draw (the caller shows counts, never names before the result is
+    final)."""
     tender = session.scalars(
         select(Tender).where(Tender.id == tender_id).options(selectinload(Tender.lots))
     ).one_or_none()
@@ -857,7 +877,8 @@ def publish_record(session: Session, draw_row: Draw) -> dict[str, Any]:
 
 
 def publish_due_records(session: Session) -> list[int]:
-    """The scheduler's sweep: publish the record of every draw whose tender has become final. Safe to run twice."""
+    """The scheduler's sweep: publish the record of every draw whose tender has become final. Safe to run
+    twice."""
     due = list(
         session.scalars(
             select(Draw)
@@ -873,8 +894,9 @@ def publish_due_records(session: Session) -> list[int]:
 
 
 def public_record(session: Session, draw_id: int, publish: bool = True) -> dict[str, Any]:
-    """The published record. With publish=False (the public API, a read-only unit of work) a record whose tender
-    has just become final and that the scheduler's sweep has not published yet is refused as pending."""
+    """The published record. With publish=False (the public API, a read-only unit of work) a record whose
+    tender has just become final and that the scheduler's sweep has not published yet is refused as
+    pending."""
     draw_row = session.get(Draw, draw_id)
     if draw_row is None:
         raise NotFound.one("draw_not_found", N_("No such draw."))
@@ -883,7 +905,8 @@ def public_record(session: Session, draw_id: int, publish: bool = True) -> dict[
         raise Forbidden.one(
             "draw_record_not_public",
             N_(
-                "The draw record is published when the tender's result is final (L37); it is still confidential."
+                "The draw record is published when the tender's result is final (L37); it is still "
+                "confidential."
             ),
             rule="L37",
         )
@@ -905,8 +928,9 @@ def vacated(seat: Seat) -> bool:
 
 
 def check_against_log(session: Session, doc: dict[str, Any]) -> list[str]:
-    """Compare a record with what this platform's audit log committed to before the draw (design.md step 1) and
-    when it published the record: a record rewritten after the fact, even one that agrees with itself, fails here."""
+    """Compare a record with what this platform's audit log committed to before the draw (design.md step 1)
+    and when it published the record: a record rewritten after the fact, even one that agrees with itself,
+    fails here."""
     try:
         draw_id = int(doc["draw"]["id"])
     except (KeyError, TypeError, ValueError):
@@ -929,7 +953,8 @@ def check_against_log(session: Session, doc: dict[str, Any]) -> list[str]:
     for key, value in expected.items():
         if logged.get(key) != value:
             out.append(
-                f"{key} differs from the audit log's commitment entry {committed.index}: log {logged.get(key)!r}, record {value!r}"
+                f"{key} differs from the audit log's commitment entry {committed.index}: log "
+                f"{logged.get(key)!r}, record {value!r}"
             )
     published = entries.get(EventTag.draw_record_published.value)
     if published is not None and published.details.get("record_sha256") != record_digest(doc):

@@ -76,7 +76,8 @@ class Draw(Base):
 
 
 class DrawExclusion(Base):
-    """An expert the avoidance rules kept out of this draw, with the reason (kept, and published with the record)."""
+    """An expert the avoidance rules kept out of this draw, with the reason (kept, and published with the
+    record)."""
 
     __tablename__ = "draw_exclusions"
 

@@ -170,7 +170,8 @@ def expert_problems(
         bad(
             "id_number_taken",
             N_(
-                "Another expert in the pool (no. %(other)s) has this identity number; edit that record instead."
+                "Another expert in the pool (no. %(other)s) has this identity number; edit that record "
+                "instead."
             ),
             "id_number",
             other=taken_by,
@@ -187,7 +188,8 @@ def expert_problems(
         bad(
             "title_not_senior",
             N_(
-                "Experts need a senior professional title (associate senior or above) to be registered in the pool."
+                "Experts need a senior professional title (associate senior or above) to be registered in "
+                "the pool."
             ),
             "title_level",
             "L37",
@@ -432,7 +434,7 @@ def _apply(expert: Expert, data: ExpertInput) -> set[str]:
     return changed
 
 
-# ---------------------------------------------------------------- status (active, suspended, retired, penalised)
+# ------------------------------------------------------------- status (active, suspended, retired, penalised)
 
 
 def set_status(
@@ -589,7 +591,8 @@ def declare_conflict(session: Session, actor: Actor, expert_id: int, data: Confl
             Problem(
                 "conflict_kind_invalid",
                 N_(
-                    "Choose what the interest is: a relative's employer, a shareholding or another economic interest."
+                    "Choose what the interest is: a relative's employer, a shareholding or another economic "
+                    "interest."
                 ),
                 "kind",
                 rule="P12",

@@ -169,15 +169,16 @@ def _xlsx_unreadable() -> FileRefused:
     return FileRefused.one(
         "xlsx_unreadable",
         N_(
-            "The Excel file could not be read. Save it again as .xlsx (Excel 2007 or later) and upload it again.",
+            "The Excel file could not be read. Save it again as .xlsx (Excel 2007 or later) and upload it "
+            "again.",
         ),
         "file",
     )
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
-    """The first worksheet's rows, read by python-calamine in a child process (evaluation/pool/xlsx_reader.py says
-    why, and what the rows hold). Gaps (rows or cells Excel does not store) come back empty, so that row
+    """The first worksheet's rows, read by python-calamine in a child process (evaluation/pool/xlsx_reader.py
+    says why, and what the rows hold). Gaps (rows or cells Excel does not store) come back empty, so that row
     numbers are the sheet's."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
@@ -245,7 +246,8 @@ def _header(row: list[Any]) -> dict[str, int]:
         raise FileRefused.one(
             "columns_missing",
             N_(
-                "The first row must name the columns; these are missing: %(columns)s. Download the template to see the expected headers."
+                "The first row must name the columns; these are missing: %(columns)s. Download the template "
+                "to see the expected headers."
             ),
             "file",
             columns="、".join(f"{c.zh} ({c.en})" for c in missing),
@@ -274,7 +276,8 @@ def parse_row(
                 "id_number",
                 "id_number_as_number",
                 N_(
-                    "Excel stored the identity number as a number and lost its last digits. Format the column as text and type the number again."
+                    "Excel stored the identity number as a number and lost its last digits. Format the "
+                    "column as text and type the number again."
                 ),
                 {},
             )
@@ -296,7 +299,8 @@ def parse_row(
                 "title_level",
                 "title_level_invalid",
                 N_(
-                    "Write the title level as 正高级, 副高级, 中级 or 初级 (or leave it empty to read it from the title)."
+                    "Write the title level as 正高级, 副高级, 中级 or 初级 (or leave it empty to read it "
+                    "from the title)."
                 ),
                 {},
             )
@@ -325,7 +329,8 @@ def parse_row(
                     "title_level",
                     "title_level_unknown",
                     N_(
-                        "The level cannot be read from the title %(title)s; fill in the title level column (正高级, 副高级, 中级 or 初级)."
+                        "The level cannot be read from the title %(title)s; fill in the title level column "
+                        "(正高级, 副高级, 中级 or 初级)."
                     ),
                     {"title": data.title},
                 )
@@ -404,7 +409,8 @@ class _Writer:
             self.codes.setdefault(expert_id, []).append(code)
 
     def _new_ids(self, n: int) -> list[int]:
-        """Ids for n new experts, taken before the rows are written so that the dependent rows need no RETURNING."""
+        """Ids for n new experts, taken before the rows are written so that the dependent rows need no
+        RETURNING."""
         if self.postgres:
             return list(
                 self.session.scalars(
@@ -414,7 +420,8 @@ class _Writer:
                     {"n": n},
                 )
             )
-        # SQLite: the unit of work began with BEGIN IMMEDIATE and holds the write lock, so nobody else takes these
+        # SQLite: the unit of work began with BEGIN IMMEDIATE
+        # and holds the write lock, so nobody else takes these
         top = int(self.session.scalar(select(func.max(Expert.id))) or 0)
         return list(range(top + 1, top + 1 + n))
 
@@ -428,7 +435,8 @@ class _Writer:
                 for row in rows:
                     copy.write_row(row)
             return
-        # SQLite: the driver's executemany, with each value converted as the column type stores it (dates, UTC times)
+        # SQLite: the driver's executemany, with each value
+        # converted as the column type stores it (dates, UTC times)
         columns_of = Base.metadata.tables[table].c
         dialect = self.session.get_bind().dialect
         convert = [columns_of[c].type._cached_bind_processor(dialect) for c in columns]
@@ -523,7 +531,8 @@ class _Writer:
         if changed:
             self.session.execute(update(Expert), changed)
         for expert_id, code, name in moved:
-            # As in the form: the employment at the former employer ends today, the new one starts (GR9 reads them).
+            # As in the form: the employment at the former employer
+            # ends today, the new one starts (GR9 reads them).
             self.session.execute(
                 update(ExpertEmployment)
                 .where(
@@ -560,8 +569,8 @@ def import_experts(
     progress: Callable[[int], None] | None = None,
     total_hint: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import a file of experts in the caller's transaction. Raises FileRefused when the file as a whole cannot
-    be read; otherwise returns the report (bad rows are in it, good rows are written)."""
+    """Import a file of experts in the caller's transaction. Raises FileRefused when the file as a whole
+    cannot be read; otherwise returns the report (bad rows are in it, good rows are written)."""
     pool.require_admin(actor)
     # 100,000 rows make millions of small objects that live to the end: the cyclic collector would walk them
     # again and again for nothing (a third of the time), so it pauses during the import.
@@ -621,7 +630,8 @@ def _import(
                         "id_number",
                         "id_number_repeated",
                         N_(
-                            "The same identity number is already on row %(row)s of this file; keep one row per expert."
+                            "The same identity number is already on row %(row)s of this file; keep one row "
+                            "per expert."
                         ),
                         {"row": seen[expert.id_number]},
                     )

@@ -126,16 +126,19 @@ def id_number_problem(number: str) -> str | None:
             date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         except ValueError:
             return N_(
-                "Characters 7 to 14 of a resident identity number are the birth date (YYYYMMDD); this one is not a date."
+                "Characters 7 to 14 of a resident identity number are the birth date (YYYYMMDD); this one is "
+                "not a date."
             )
         if resident_id_check(number[:17]) != number[17]:
             return N_(
-                "The last character of the resident identity number does not match the others (GB 11643): a digit was mistyped."
+                "The last character of the resident identity number does not match the others (GB 11643): a "
+                "digit was mistyped."
             )
         return None
     if not _CERTIFICATE.match(number):
         return N_(
-            "Use the 18-character resident identity number, or a certificate number of 4 to 40 letters, digits and hyphens."
+            "Use the 18-character resident identity number, or a certificate number of 4 to 40 letters, "
+            "digits and hyphens."
         )
     return None
 
