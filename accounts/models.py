@@ -52,7 +52,10 @@ class LoginAttempt(Base):
     """Failed logins, kept for throttling (by account and by network address)."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
@@ -77,4 +80,6 @@ class Notification(Base):
 
 def actor_for(user: User, ip: str = "", role: str | None = None) -> Actor:
     org = user.organisation
-    return make_actor(user.id, user.username, user.roles, user.organisation_id, org.kind if org else None, ip, role)
+    return make_actor(
+        user.id, user.username, user.roles, user.organisation_id, org.kind if org else None, ip, role
+    )

@@ -20,7 +20,9 @@ log = logging.getLogger("etender.messaging")
 _OUTBOX = "etender_outbox"
 
 
-def notify(session: Session, user_ids: set[int], kind: str, title: str, body: str = "", link: str = "") -> None:
+def notify(
+    session: Session, user_ids: set[int], kind: str, title: str, body: str = "", link: str = ""
+) -> None:
     for uid in sorted(user_ids):
         session.add(Notification(user_id=uid, kind=kind, title=title, body=body, link=link))
 
@@ -52,8 +54,14 @@ class LogChannel:
     def send(self, message: Message) -> None:
         self.sent.append(message)
         phone = message.phone[:3] + "****" + message.phone[-4:] if len(message.phone) >= 7 else message.phone
-        log.info("message to user %s (sms %s, email %s): %s %s", message.user_id, phone or "-", message.email or "-",
-                 message.title, message.link)
+        log.info(
+            "message to user %s (sms %s, email %s): %s %s",
+            message.user_id,
+            phone or "-",
+            message.email or "-",
+            message.title,
+            message.link,
+        )
 
 
 def channel_for(name: str) -> Channel:
@@ -74,7 +82,15 @@ def _drop(session: Session) -> None:
     session.info.pop(_OUTBOX, None)
 
 
-def tell(session: Session, channel: Channel, user_ids: set[int], kind: str, title: str, body: str = "", link: str = "") -> None:
+def tell(
+    session: Session,
+    channel: Channel,
+    user_ids: set[int],
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+) -> None:
     """Notify in the product now (in the caller's transaction) and by the channel after the commit."""
     notify(session, user_ids, kind, title, body, link)
     if not user_ids:

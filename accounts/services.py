@@ -34,25 +34,42 @@ class LoginPolicy:
     window: timedelta = timedelta(minutes=15)
 
 
-def authenticate(session: Session, username: str, password: str, ip: str, policy: LoginPolicy | None = None) -> User:
+def authenticate(
+    session: Session, username: str, password: str, ip: str, policy: LoginPolicy | None = None
+) -> User:
     """Check a password, throttled per account and per network address; every attempt is audited."""
     policy = policy or LoginPolicy()
     username = username.strip()
     by_user, by_ip = recent_failures(session, username, ip, policy.window)
     if by_user >= policy.max_failures or by_ip >= policy.max_failures * 4:
-        record(session, EventTag.auth_login_throttled, actor=Actor(None, username, None, None, ip), subject=f"login:{username}",
-               details={"failures": by_user, "failures_from_address": by_ip})
+        record(
+            session,
+            EventTag.auth_login_throttled,
+            actor=Actor(None, username, None, None, ip),
+            subject=f"login:{username}",
+            details={"failures": by_user, "failures_from_address": by_ip},
+        )
         raise TooManyAttempts.one(
             "login_throttled",
-            N_("Too many failed logins. Wait %(minutes)s minutes and try again, or ask an administrator to reset your password."),
+            N_(
+                "Too many failed logins. Wait %(minutes)s minutes and try again, or ask an administrator to reset your password."
+            ),
             minutes=int(policy.window.total_seconds() // 60),
         ).keep()  # its audit entry stays on record for the monitors (E49)
-    user = session.scalars(select(User).where(User.username == username).options(selectinload(User.organisation))).one_or_none()
+    user = session.scalars(
+        select(User).where(User.username == username).options(selectinload(User.organisation))
+    ).one_or_none()
     # An unknown name costs the same hashing time as a known one, so timing does not reveal which names exist.
     stored = user.password_hash if user is not None else _dummy_hash()
     if not verify_password(stored, password) or user is None or not user.active:
         session.add(LoginAttempt(username=username, ip=ip))
-        record(session, EventTag.auth_login_failed, actor=Actor(None, username, None, None, ip), subject=f"login:{username}", details={})
+        record(
+            session,
+            EventTag.auth_login_failed,
+            actor=Actor(None, username, None, None, ip),
+            subject=f"login:{username}",
+            details={},
+        )
         # kept: throttling counts the attempt, and the monitors see its audit entry (E49)
         wrong = ValidationFailed.one("login_failed", N_("The user name or password is wrong."), "password")
         raise wrong.keep()
@@ -60,7 +77,13 @@ def authenticate(session: Session, username: str, password: str, ip: str, policy
         user.password_hash = hash_password(password)
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
     user.last_login_at = clock.now()
-    record(session, EventTag.auth_login_succeeded, actor=actor_for(user, ip), subject=f"user:{user.id}", details={})
+    record(
+        session,
+        EventTag.auth_login_succeeded,
+        actor=actor_for(user, ip),
+        subject=f"user:{user.id}",
+        details={},
+    )
     return user
 
 
@@ -115,11 +138,25 @@ def _org_problems(session: Session, data: OrgInput, org_id: int | None) -> list[
     code = credit_code.normalise(data.credit_code)
     why = credit_code.problem(code)
     if why:
-        problems.append(Problem("credit_code_invalid", N_("The unified social credit code is not valid: %(why)s."), "credit_code", {"why": why}, "GB 32100-2015"))
+        problems.append(
+            Problem(
+                "credit_code_invalid",
+                N_("The unified social credit code is not valid: %(why)s."),
+                "credit_code",
+                {"why": why},
+                "GB 32100-2015",
+            )
+        )
     else:
         other = session.scalar(select(Organisation.id).where(Organisation.credit_code == code))
         if other is not None and other != org_id:
-            problems.append(Problem("credit_code_taken", N_("An organisation with this credit code is already registered."), "credit_code"))
+            problems.append(
+                Problem(
+                    "credit_code_taken",
+                    N_("An organisation with this credit code is already registered."),
+                    "credit_code",
+                )
+            )
     if not data.name.strip():
         problems.append(Problem("name_missing", N_("Give the organisation's registered name."), "name"))
     if data.kind not in OrgKind.__members__:
@@ -133,12 +170,24 @@ def create_organisation(session: Session, actor: Actor, data: OrgInput) -> Organ
     if problems:
         raise ValidationFailed(problems)
     org = Organisation(
-        credit_code=credit_code.normalise(data.credit_code), name=data.name.strip(), kind=data.kind, region=data.region.strip(),
-        legal_representative=data.legal_representative.strip(), contact_phone=data.contact_phone.strip(), address=data.address.strip(), active=data.active,
+        credit_code=credit_code.normalise(data.credit_code),
+        name=data.name.strip(),
+        kind=data.kind,
+        region=data.region.strip(),
+        legal_representative=data.legal_representative.strip(),
+        contact_phone=data.contact_phone.strip(),
+        address=data.address.strip(),
+        active=data.active,
     )
     session.add(org)
     session.flush()
-    record(session, EventTag.org_created, actor=actor, subject=f"org:{org.id}", details={"credit_code": org.credit_code, "name": org.name, "kind": org.kind})
+    record(
+        session,
+        EventTag.org_created,
+        actor=actor,
+        subject=f"org:{org.id}",
+        details={"credit_code": org.credit_code, "name": org.name, "kind": org.kind},
+    )
     return org
 
 
@@ -150,28 +199,57 @@ def update_organisation(session: Session, actor: Actor, org_id: int, data: OrgIn
     problems = _org_problems(session, data, org_id)
     if problems:
         raise ValidationFailed(problems)
-    if data.kind != org.kind and session.scalar(select(func.count()).select_from(User).where(User.organisation_id == org.id)):
-        raise ValidationFailed.one("kind_locked", N_("The kind of an organisation with users cannot change."), "kind")
-    org.credit_code, org.name, org.kind = credit_code.normalise(data.credit_code), data.name.strip(), data.kind
+    if data.kind != org.kind and session.scalar(
+        select(func.count()).select_from(User).where(User.organisation_id == org.id)
+    ):
+        raise ValidationFailed.one(
+            "kind_locked", N_("The kind of an organisation with users cannot change."), "kind"
+        )
+    org.credit_code, org.name, org.kind = (
+        credit_code.normalise(data.credit_code),
+        data.name.strip(),
+        data.kind,
+    )
     org.region, org.legal_representative = data.region.strip(), data.legal_representative.strip()
     org.contact_phone, org.address, org.active = data.contact_phone.strip(), data.address.strip(), data.active
-    record(session, EventTag.org_updated, actor=actor, subject=f"org:{org.id}", details={"credit_code": org.credit_code, "name": org.name, "active": org.active})
+    record(
+        session,
+        EventTag.org_updated,
+        actor=actor,
+        subject=f"org:{org.id}",
+        details={"credit_code": org.credit_code, "name": org.name, "active": org.active},
+    )
     return org
 
 
 def _user_problems(session: Session, data: UserInput, user_id: int | None) -> list[Problem]:
     problems = []
     if not USERNAME.match(data.username.strip()):
-        problems.append(Problem("username_invalid", N_("A user name has 3 to 64 letters, digits, dots, dashes or underscores."), "username"))
+        problems.append(
+            Problem(
+                "username_invalid",
+                N_("A user name has 3 to 64 letters, digits, dots, dashes or underscores."),
+                "username",
+            )
+        )
     else:
         other = session.scalar(select(User.id).where(User.username == data.username.strip()))
         if other is not None and other != user_id:
-            problems.append(Problem("username_taken", N_("This user name is taken; choose another."), "username"))
+            problems.append(
+                Problem("username_taken", N_("This user name is taken; choose another."), "username")
+            )
     if not data.full_name.strip():
         problems.append(Problem("full_name_missing", N_("Give the person's full name."), "full_name"))
     if user_id is None or data.password:
         if len(data.password) < MIN_PASSWORD:
-            problems.append(Problem("password_short", N_("A password needs at least %(n)s characters."), "password", {"n": MIN_PASSWORD}))
+            problems.append(
+                Problem(
+                    "password_short",
+                    N_("A password needs at least %(n)s characters."),
+                    "password",
+                    {"n": MIN_PASSWORD},
+                )
+            )
     org = session.get(Organisation, data.organisation_id) if data.organisation_id else None
     if data.organisation_id and org is None:
         problems.append(Problem("org_not_found", N_("No such organisation."), "organisation_id"))
@@ -185,7 +263,12 @@ def _user_problems(session: Session, data: UserInput, user_id: int | None) -> li
         kind = OrgKind(org.kind) if org else None
         if kind not in allowed:
             problems.append(
-                Problem("role_org_mismatch", N_("The role %(role)s does not fit this organisation's kind."), "roles", {"role": role})
+                Problem(
+                    "role_org_mismatch",
+                    N_("The role %(role)s does not fit this organisation's kind."),
+                    "roles",
+                    {"role": role},
+                )
             )
     return problems
 
@@ -196,12 +279,24 @@ def create_user(session: Session, actor: Actor, data: UserInput) -> User:
     if problems:
         raise ValidationFailed(problems)
     user = User(
-        username=data.username.strip(), full_name=data.full_name.strip(), email=data.email.strip(), phone=data.phone.strip(),
-        organisation_id=data.organisation_id or None, roles=sorted(set(data.roles)), active=data.active, password_hash=hash_password(data.password),
+        username=data.username.strip(),
+        full_name=data.full_name.strip(),
+        email=data.email.strip(),
+        phone=data.phone.strip(),
+        organisation_id=data.organisation_id or None,
+        roles=sorted(set(data.roles)),
+        active=data.active,
+        password_hash=hash_password(data.password),
     )
     session.add(user)
     session.flush()
-    record(session, EventTag.user_created, actor=actor, subject=f"user:{user.id}", details={"username": user.username, "roles": user.roles, "organisation": user.organisation_id})
+    record(
+        session,
+        EventTag.user_created,
+        actor=actor,
+        subject=f"user:{user.id}",
+        details={"username": user.username, "roles": user.roles, "organisation": user.organisation_id},
+    )
     return user
 
 
@@ -212,15 +307,36 @@ def update_user(session: Session, actor: Actor, user_id: int, data: UserInput) -
         raise NotFound.one("user_not_found", N_("No such user."))
     problems = _user_problems(session, data, user_id)
     if user_id == actor.user_id and (Role.admin.value not in data.roles or not data.active):
-        problems.append(Problem("self_lockout", N_("You cannot remove your own administrator role or deactivate yourself."), "roles"))
+        problems.append(
+            Problem(
+                "self_lockout",
+                N_("You cannot remove your own administrator role or deactivate yourself."),
+                "roles",
+            )
+        )
     if problems:
         raise ValidationFailed(problems)
-    user.username, user.full_name, user.email, user.phone = data.username.strip(), data.full_name.strip(), data.email.strip(), data.phone.strip()
-    user.organisation_id, user.roles, user.active = data.organisation_id or None, sorted(set(data.roles)), data.active
+    user.username, user.full_name, user.email, user.phone = (
+        data.username.strip(),
+        data.full_name.strip(),
+        data.email.strip(),
+        data.phone.strip(),
+    )
+    user.organisation_id, user.roles, user.active = (
+        data.organisation_id or None,
+        sorted(set(data.roles)),
+        data.active,
+    )
     if data.password:
         user.password_hash = hash_password(data.password)
         record(session, EventTag.user_password_changed, actor=actor, subject=f"user:{user.id}", details={})
-    record(session, EventTag.user_updated, actor=actor, subject=f"user:{user.id}", details={"username": user.username, "roles": user.roles, "active": user.active})
+    record(
+        session,
+        EventTag.user_updated,
+        actor=actor,
+        subject=f"user:{user.id}",
+        details={"username": user.username, "roles": user.roles, "active": user.active},
+    )
     return user
 
 
@@ -231,7 +347,9 @@ def change_password(session: Session, actor: Actor, current: str, new: str) -> N
     if not verify_password(user.password_hash, current):
         raise ValidationFailed.one("password_wrong", N_("Your current password is wrong."), "current")
     if len(new) < MIN_PASSWORD:
-        raise ValidationFailed.one("password_short", N_("A password needs at least %(n)s characters."), "new", n=MIN_PASSWORD)
+        raise ValidationFailed.one(
+            "password_short", N_("A password needs at least %(n)s characters."), "new", n=MIN_PASSWORD
+        )
     user.password_hash = hash_password(new)
     record(session, EventTag.user_password_changed, actor=actor, subject=f"user:{user.id}", details={})
 
@@ -243,35 +361,59 @@ def list_organisations(session: Session, actor: Actor) -> list[Organisation]:
 
 def list_users(session: Session, actor: Actor) -> list[User]:
     access.require_role(actor, Role.admin)
-    return list(session.scalars(select(User).options(selectinload(User.organisation)).order_by(User.username)))
+    return list(
+        session.scalars(select(User).options(selectinload(User.organisation)).order_by(User.username))
+    )
 
 
 def notifications(session: Session, actor: Actor, limit: int = 50) -> list[Notification]:
     access.require_login(actor)
-    return list(session.scalars(select(Notification).where(Notification.user_id == actor.user_id).order_by(Notification.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == actor.user_id)
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def unread_count(session: Session, actor: Actor) -> int:
     if actor.anonymous:
         return 0
-    return int(session.scalar(select(func.count()).select_from(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def mark_read(session: Session, actor: Actor) -> None:
     access.require_login(actor)
-    for n in session.scalars(select(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))):
+    for n in session.scalars(
+        select(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+    ):
         n.read_at = clock.now()
 
 
 def recent_failures(session: Session, username: str, ip: str, window: timedelta) -> tuple[int, int]:
     since = clock.now() - window
     by_user = session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.at >= since)
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.username == username, LoginAttempt.at >= since)
     )
-    by_ip = session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.at >= since))
+    by_ip = session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.at >= since)
+    )
     return int(by_user or 0), int(by_ip or 0)
 
 
 def organisation_names(session: Session) -> dict[int, str]:
     """Organisation names by id, for the feed's filter and its rows."""
-    return dict(session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name)).tuples().all())
+    return dict(
+        session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name)).tuples().all()
+    )

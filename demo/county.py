@@ -95,21 +95,178 @@ class AccountSpec:
 
 
 ORGS = [
-    OrgSpec("centre", "某某县公共资源交易中心", "trading_centre", "1", "2", "330127", "陈志刚", "0571-6480 1000", "某某县人民大道188号 公共资源交易中心大楼"),
-    OrgSpec("agency_a", "某某华正招标代理有限公司", "agency", "9", "1", "330106", "李国华", "0571-8703 2211", "某某市西湖区文三路 90 号 6 楼", "某某市"),
-    OrgSpec("agency_b", "某某明远工程项目管理有限公司", "agency", "9", "1", "330127", "赵振东", "0571-6482 5566", "某某县城南路 36 号"),
-    OrgSpec("education", "某某县教育局", "purchaser", "1", "1", "330127", "周建国", "0571-6480 2300", "某某县文教路 12 号"),
-    OrgSpec("hospital", "某某县人民医院", "purchaser", "1", "2", "330127", "郑海涛", "0571-6480 3120", "某某县健康路 1 号"),
-    OrgSpec("housing", "某某县住房和城乡建设局", "purchaser", "1", "1", "330127", "黄立新", "0571-6480 4400", "某某县人民大道 200 号"),
-    OrgSpec("b_hongyuan", "某某市宏远建设工程有限公司", "bidder", "9", "1", "330105", "马永刚", "0571-8811 2345", "某某市拱墅区湖墅南路 210 号", "某某市"),
-    OrgSpec("b_huajian", "某某市华建市政工程有限公司", "bidder", "9", "1", "330110", "王卫东", "0571-8862 7788", "某某市余杭区临平大道 518 号", "某某市"),
-    OrgSpec("b_jinding", "某某金鼎建筑装饰工程有限公司", "bidder", "9", "1", "330127", "徐德明", "0571-6489 0099", "某某县工业园区兴业路 8 号"),
-    OrgSpec("b_kangtai", "某某市康泰医疗器械有限公司", "bidder", "9", "1", "330104", "孙晓明", "0571-8677 4321", "某某市上城区秋涛路 66 号", "某某市"),
-    OrgSpec("b_lvyuan", "某某市绿源园林绿化工程有限公司", "bidder", "9", "1", "330108", "林海燕", "0571-8890 1357", "某某市滨江区江南大道 3888 号", "某某市"),
-    OrgSpec("b_bowen", "某某市博文教学设备有限公司", "bidder", "9", "1", "330102", "胡文军", "0571-8702 2468", "某某市上城区解放路 105 号", "某某市"),
-    OrgSpec("b_qingyuan", "某某清源环境服务有限公司", "bidder", "9", "1", "330127", "高春燕", "0571-6487 3690", "某某县环城北路 77 号"),
-    OrgSpec("b_zhilian", "某某市智联信息技术有限公司", "bidder", "9", "1", "330106", "郭俊杰", "0571-8577 8899", "某某市西湖区西斗门路 3 号", "某某市"),
-    OrgSpec("supervisor", "某某县发展和改革局（公共资源交易监督管理办公室）", "supervisor", "1", "1", "330127", "何建平", "0571-6480 5010", "某某县人民大道 200 号"),
+    OrgSpec(
+        "centre",
+        "某某县公共资源交易中心",
+        "trading_centre",
+        "1",
+        "2",
+        "330127",
+        "陈志刚",
+        "0571-6480 1000",
+        "某某县人民大道188号 公共资源交易中心大楼",
+    ),
+    OrgSpec(
+        "agency_a",
+        "某某华正招标代理有限公司",
+        "agency",
+        "9",
+        "1",
+        "330106",
+        "李国华",
+        "0571-8703 2211",
+        "某某市西湖区文三路 90 号 6 楼",
+        "某某市",
+    ),
+    OrgSpec(
+        "agency_b",
+        "某某明远工程项目管理有限公司",
+        "agency",
+        "9",
+        "1",
+        "330127",
+        "赵振东",
+        "0571-6482 5566",
+        "某某县城南路 36 号",
+    ),
+    OrgSpec(
+        "education",
+        "某某县教育局",
+        "purchaser",
+        "1",
+        "1",
+        "330127",
+        "周建国",
+        "0571-6480 2300",
+        "某某县文教路 12 号",
+    ),
+    OrgSpec(
+        "hospital",
+        "某某县人民医院",
+        "purchaser",
+        "1",
+        "2",
+        "330127",
+        "郑海涛",
+        "0571-6480 3120",
+        "某某县健康路 1 号",
+    ),
+    OrgSpec(
+        "housing",
+        "某某县住房和城乡建设局",
+        "purchaser",
+        "1",
+        "1",
+        "330127",
+        "黄立新",
+        "0571-6480 4400",
+        "某某县人民大道 200 号",
+    ),
+    OrgSpec(
+        "b_hongyuan",
+        "某某市宏远建设工程有限公司",
+        "bidder",
+        "9",
+        "1",
+        "330105",
+        "马永刚",
+        "0571-8811 2345",
+        "某某市拱墅区湖墅南路 210 号",
+        "某某市",
+    ),
+    OrgSpec(
+        "b_huajian",
+        "某某市华建市政工程有限公司",
+        "bidder",
+        "9",
+        "1",
+        "330110",
+        "王卫东",
+        "0571-8862 7788",
+        "某某市余杭区临平大道 518 号",
+        "某某市",
+    ),
+    OrgSpec(
+        "b_jinding",
+        "某某金鼎建筑装饰工程有限公司",
+        "bidder",
+        "9",
+        "1",
+        "330127",
+        "徐德明",
+        "0571-6489 0099",
+        "某某县工业园区兴业路 8 号",
+    ),
+    OrgSpec(
+        "b_kangtai",
+        "某某市康泰医疗器械有限公司",
+        "bidder",
+        "9",
+        "1",
+        "330104",
+        "孙晓明",
+        "0571-8677 4321",
+        "某某市上城区秋涛路 66 号",
+        "某某市",
+    ),
+    OrgSpec(
+        "b_lvyuan",
+        "某某市绿源园林绿化工程有限公司",
+        "bidder",
+        "9",
+        "1",
+        "330108",
+        "林海燕",
+        "0571-8890 1357",
+        "某某市滨江区江南大道 3888 号",
+        "某某市",
+    ),
+    OrgSpec(
+        "b_bowen",
+        "某某市博文教学设备有限公司",
+        "bidder",
+        "9",
+        "1",
+        "330102",
+        "胡文军",
+        "0571-8702 2468",
+        "某某市上城区解放路 105 号",
+        "某某市",
+    ),
+    OrgSpec(
+        "b_qingyuan",
+        "某某清源环境服务有限公司",
+        "bidder",
+        "9",
+        "1",
+        "330127",
+        "高春燕",
+        "0571-6487 3690",
+        "某某县环城北路 77 号",
+    ),
+    OrgSpec(
+        "b_zhilian",
+        "某某市智联信息技术有限公司",
+        "bidder",
+        "9",
+        "1",
+        "330106",
+        "郭俊杰",
+        "0571-8577 8899",
+        "某某市西湖区西斗门路 3 号",
+        "某某市",
+    ),
+    OrgSpec(
+        "supervisor",
+        "某某县发展和改革局（公共资源交易监督管理办公室）",
+        "supervisor",
+        "1",
+        "1",
+        "330127",
+        "何建平",
+        "0571-6480 5010",
+        "某某县人民大道 200 号",
+    ),
 ]
 
 ACCOUNTS = [
@@ -134,7 +291,13 @@ ACCOUNTS = [
     AccountSpec("monitor1", "何静", "monitor", "supervisor"),
     AccountSpec("monitor2", "罗军", "monitor", "supervisor"),
 ]
-EXPERT_ACCOUNTS = ["expert1", "expert2", "expert3", "expert4", "expert5"]  # the first five experts of the pool
+EXPERT_ACCOUNTS = [
+    "expert1",
+    "expert2",
+    "expert3",
+    "expert4",
+    "expert5",
+]  # the first five experts of the pool
 
 # Each demo field's specialties in the shipped catalogue (evaluation/data/specialties.csv).
 SPECIALTIES = {
@@ -153,7 +316,18 @@ SPECIALTIES = {
     "C02": ["C0201"],
 }
 # The pool leans towards works, as a county centre's projects do.
-EXPERT_PRIMARY = ["A01"] * 8 + ["A02"] * 6 + ["A03"] * 2 + ["A04"] * 4 + ["A05"] * 3 + ["A06"] * 3 + ["A07"] * 3 + ["B01"] * 4 + ["B02"] * 3 + ["B03", "B04", "C01", "C02"]
+EXPERT_PRIMARY = (
+    ["A01"] * 8
+    + ["A02"] * 6
+    + ["A03"] * 2
+    + ["A04"] * 4
+    + ["A05"] * 3
+    + ["A06"] * 3
+    + ["A07"] * 3
+    + ["B01"] * 4
+    + ["B02"] * 3
+    + ["B03", "B04", "C01", "C02"]
+)
 EXPERT_TITLES = {
     "A": ["高级工程师", "正高级工程师", "高级工程师", "教授级高级工程师"],
     "A07": ["高级工程师（注册造价工程师）", "高级经济师"],
@@ -163,8 +337,14 @@ EXPERT_TITLES = {
     "C": ["高级经济师", "高级工程师"],
 }
 EXPERT_EMPLOYERS = {
-    "A": [("某某市建筑设计研究院有限公司", "9"), ("某某市市政工程设计研究院", "1"), ("某某大学建筑工程学院", "1"), ("某某市水利水电勘测设计院", "1"),
-          ("某某市园林规划设计院", "1"), ("某某市建设工程质量安全监督站", "1")],
+    "A": [
+        ("某某市建筑设计研究院有限公司", "9"),
+        ("某某市市政工程设计研究院", "1"),
+        ("某某大学建筑工程学院", "1"),
+        ("某某市水利水电勘测设计院", "1"),
+        ("某某市园林规划设计院", "1"),
+        ("某某市建设工程质量安全监督站", "1"),
+    ],
     "A07": [("某某正源工程造价咨询有限公司", "9"), ("某某市建设工程造价管理站", "1")],
     "B01": [("某某市第一人民医院", "1"), ("某某市中心医院", "1"), ("某某医科大学附属第二医院", "1")],
     "B02": [("某某大学信息工程学院", "1"), ("某某市大数据发展管理中心", "1")],
@@ -172,15 +352,47 @@ EXPERT_EMPLOYERS = {
     "C": [("某某市环境卫生管理处", "1"), ("某某市物业管理协会", "1")],
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾"
-GIVEN = ["建华", "志强", "海燕", "国平", "卫东", "丽萍", "晓明", "文军", "红梅", "建平", "永刚", "春燕", "德明", "玉兰", "立新", "秀英",
-         "振华", "淑芬", "宏伟", "桂芳", "俊杰", "雪梅", "光辉", "凤英", "金龙", "慧敏", "国强", "文静", "明华", "亚军"]
+GIVEN = [
+    "建华",
+    "志强",
+    "海燕",
+    "国平",
+    "卫东",
+    "丽萍",
+    "晓明",
+    "文军",
+    "红梅",
+    "建平",
+    "永刚",
+    "春燕",
+    "德明",
+    "玉兰",
+    "立新",
+    "秀英",
+    "振华",
+    "淑芬",
+    "宏伟",
+    "桂芳",
+    "俊杰",
+    "雪梅",
+    "光辉",
+    "凤英",
+    "金龙",
+    "慧敏",
+    "国强",
+    "文静",
+    "明华",
+    "亚军",
+]
 
 
 def accounts_markdown() -> str:
     """The table of demo accounts as docs/demo-accounts.md shows it."""
     names = {o.key: o.name for o in ORGS}
     rows = [(a.username, a.role, names[a.org] if a.org else "—", PASSWORDS[a.role]) for a in ACCOUNTS]
-    rows += [(u, "expert", "—（专家库成员 / expert in the pool）", PASSWORDS["expert"]) for u in EXPERT_ACCOUNTS]
+    rows += [
+        (u, "expert", "—（专家库成员 / expert in the pool）", PASSWORDS["expert"]) for u in EXPERT_ACCOUNTS
+    ]
     lines = ["| username | role | organisation | password |", "|---|---|---|---|"]
     lines += [f"| `{u}` | {r} | {o} | `{p}` |" for u, r, o, p in rows]
     return "\n".join(lines) + "\n"
@@ -193,7 +405,13 @@ def pdf_document(lines: list[str]) -> bytes:
     """A small valid PDF (one A4 page of Helvetica text; ASCII only, as the standard fonts have no CJK)."""
 
     def esc(s: str) -> str:
-        return s.encode("ascii", "replace").decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        return (
+            s.encode("ascii", "replace")
+            .decode()
+            .replace("\\", "\\\\")
+            .replace("(", "\\(")
+            .replace(")", "\\)")
+        )
 
     text = "BT /F1 11 Tf 15 TL 56 780 Td " + " ".join(f"({esc(line)}) Tj T*" for line in lines) + " ET"
     stream = text.encode()
@@ -218,7 +436,7 @@ def pdf_document(lines: list[str]) -> bytes:
 
 def docx_document(paragraphs: list[str]) -> bytes:
     """A small valid Word document (Office Open XML), Chinese text included."""
-    body = "".join(f"<w:p><w:r><w:t xml:space=\"preserve\">{escape(p)}</w:t></w:r></w:p>" for p in paragraphs)
+    body = "".join(f'<w:p><w:r><w:t xml:space="preserve">{escape(p)}</w:t></w:r></w:p>' for p in paragraphs)
     parts = {
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -250,9 +468,15 @@ def docx_document(paragraphs: list[str]) -> bytes:
 
 
 def _qualification(category: str) -> list[str]:
-    common = ["具有独立承担民事责任的能力，持有有效的营业执照", "近三年内在经营活动中没有重大违法记录，未被列入失信被执行人名单"]
+    common = [
+        "具有独立承担民事责任的能力，持有有效的营业执照",
+        "近三年内在经营活动中没有重大违法记录，未被列入失信被执行人名单",
+    ]
     if category == "works":
-        return common + ["具备相应专业施工总承包资质及有效的安全生产许可证", "拟派项目经理具备相应专业注册建造师执业资格，且无在建工程"]
+        return common + [
+            "具备相应专业施工总承包资质及有效的安全生产许可证",
+            "拟派项目经理具备相应专业注册建造师执业资格，且无在建工程",
+        ]
     if category == "goods":
         return common + ["具有良好的商业信誉和健全的财务会计制度", "有依法缴纳税收和社会保障资金的良好记录"]
     return common + ["具有履行合同所必需的设备和专业技术能力", "有依法缴纳税收和社会保障资金的良好记录"]
@@ -313,64 +537,129 @@ class TenderSpec:
 
 TENDERS: dict[str, TenderSpec] = {
     "school": TenderSpec(
-        "某某县第一中学教学楼改扩建工程施工", "agency1", "education", "works", "average_benchmark",
+        "某某县第一中学教学楼改扩建工程施工",
+        "agency1",
+        "education",
+        "works",
+        "average_benchmark",
         [("教学楼改扩建工程施工", 18_200_000, 18_600_000, 360_000)],
         "新建五层教学楼一幢，建筑面积约 8,600 平方米，并对原有教学楼进行加固改造；计划工期 360 日历天。",
     ),
     "hospital_equipment": TenderSpec(
-        "某某县人民医院医疗设备采购", "agency3", "hospital", "goods", "comprehensive",
-        [("第1包：彩色多普勒超声诊断仪", 2_800_000, 2_800_000, 50_000), ("第2包：全自动生化分析仪", 1_500_000, 1_500_000, 30_000)],
-        "采购彩色多普勒超声诊断仪 2 台、全自动生化分析仪 1 台，含运输、安装、调试、培训及三年质保。", True,
+        "某某县人民医院医疗设备采购",
+        "agency3",
+        "hospital",
+        "goods",
+        "comprehensive",
+        [
+            ("第1包：彩色多普勒超声诊断仪", 2_800_000, 2_800_000, 50_000),
+            ("第2包：全自动生化分析仪", 1_500_000, 1_500_000, 30_000),
+        ],
+        "采购彩色多普勒超声诊断仪 2 台、全自动生化分析仪 1 台，含运输、安装、调试、培训及三年质保。",
+        True,
     ),
     "greening": TenderSpec(
-        "某某县城区道路绿化养护服务", "agency2", "housing", "services", "comprehensive",
+        "某某县城区道路绿化养护服务",
+        "agency2",
+        "housing",
+        "services",
+        "comprehensive",
         [("城区道路绿化养护服务（2026—2027 年度）", 960_000, 960_000, 19_000)],
-        "城区主次干道行道树、绿化带及街头绿地约 42 万平方米的日常养护，服务期两年。", True, "某某县城关镇",
+        "城区主次干道行道树、绿化带及街头绿地约 42 万平方米的日常养护，服务期两年。",
+        True,
+        "某某县城关镇",
     ),
     "water": TenderSpec(
-        "某某县农村饮水安全巩固提升工程", "agency4", "housing", "works", "lowest_price",
-        [("青山片区供水管网", 3_600_000, 3_700_000, 70_000), ("白沙片区水厂改造", 2_400_000, 2_450_000, 45_000)],
-        "新建及改造供水管网约 38 公里，改造白沙水厂净水设备一套，惠及 12 个行政村。", False, "某某县青山镇",
+        "某某县农村饮水安全巩固提升工程",
+        "agency4",
+        "housing",
+        "works",
+        "lowest_price",
+        [
+            ("青山片区供水管网", 3_600_000, 3_700_000, 70_000),
+            ("白沙片区水厂改造", 2_400_000, 2_450_000, 45_000),
+        ],
+        "新建及改造供水管网约 38 公里，改造白沙水厂净水设备一套，惠及 12 个行政村。",
+        False,
+        "某某县青山镇",
     ),
     "smart_campus": TenderSpec(
-        "某某县智慧校园信息化建设项目", "agency1", "education", "goods", "comprehensive",
+        "某某县智慧校园信息化建设项目",
+        "agency1",
+        "education",
+        "goods",
+        "comprehensive",
         [("智慧校园平台及教室多媒体设备", 2_350_000, 2_400_000, 45_000)],
-        "为全县 18 所中小学建设智慧校园管理平台，配置交互式教学一体机 120 套。", True,
+        "为全县 18 所中小学建设智慧校园管理平台，配置交互式教学一体机 120 套。",
+        True,
     ),
     "garbage": TenderSpec(
-        "某某县城乡生活垃圾收运一体化服务", "agency3", "housing", "services", "comprehensive",
+        "某某县城乡生活垃圾收运一体化服务",
+        "agency3",
+        "housing",
+        "services",
+        "comprehensive",
         [("城乡生活垃圾收集运输服务", 5_600_000, 5_600_000, 100_000)],
-        "全县 15 个乡镇生活垃圾的收集、转运及转运站运行管理，服务期三年。", True,
+        "全县 15 个乡镇生活垃圾的收集、转运及转运站运行管理，服务期三年。",
+        True,
     ),
     "desks": TenderSpec(
-        "某某县中小学课桌椅采购", "agency2", "education", "goods", "comprehensive",
+        "某某县中小学课桌椅采购",
+        "agency2",
+        "education",
+        "goods",
+        "comprehensive",
         [("学生课桌椅 6,000 套", 1_080_000, 1_080_000, 20_000)],
-        "采购可升降学生课桌椅 6,000 套，含送货及安装。", True,
+        "采购可升降学生课桌椅 6,000 套，含送货及安装。",
+        True,
     ),
     "outpatient": TenderSpec(
-        "某某县人民医院门诊楼装修改造工程", "agency4", "hospital", "works", "average_benchmark",
+        "某某县人民医院门诊楼装修改造工程",
+        "agency4",
+        "hospital",
+        "works",
+        "average_benchmark",
         [("门诊楼装修改造工程施工", 6_400_000, 6_500_000, 120_000)],
         "门诊楼一至四层室内装修、给排水及电气改造，建筑面积约 9,200 平方米。",
     ),
     "sewer": TenderSpec(
-        "某某县城东片区雨污分流改造工程", "agency1", "housing", "works", "lowest_price",
+        "某某县城东片区雨污分流改造工程",
+        "agency1",
+        "housing",
+        "works",
+        "lowest_price",
         [("城东片区雨污分流改造工程施工", 8_900_000, 9_000_000, 170_000)],
-        "改造雨污管网约 21 公里，涉及 9 个住宅小区及周边道路。", False, "某某县城关镇",
+        "改造雨污管网约 21 公里，涉及 9 个住宅小区及周边道路。",
+        False,
+        "某某县城关镇",
     ),
     "playground": TenderSpec(
-        "某某县实验小学运动场改造工程", "agency2", "education", "works", "lowest_price",
+        "某某县实验小学运动场改造工程",
+        "agency2",
+        "education",
+        "works",
+        "lowest_price",
         [("运动场改造工程施工", 1_250_000, 1_280_000, 25_000)],
         "改造 300 米塑胶跑道运动场一座，含人造草坪足球场及排水系统。",
     ),
     "river": TenderSpec(
-        "某某县青溪河综合治理工程（一期）", "agency1", "housing", "works", "average_benchmark",
+        "某某县青溪河综合治理工程（一期）",
+        "agency1",
+        "housing",
+        "works",
+        "average_benchmark",
         [("河道整治及堤防加固工程", 12_800_000, 12_500_000, 380_000)],
         "青溪河城区段 6.3 公里河道清淤、堤防加固及滨河步道建设。",
     ),
     "consumables": TenderSpec(
-        "某某县人民医院医用耗材配送服务", "agency3", "hospital", "services", "comprehensive",
+        "某某县人民医院医用耗材配送服务",
+        "agency3",
+        "hospital",
+        "services",
+        "comprehensive",
         [("医用耗材集中配送服务", 3_000_000, 3_000_000, 60_000)],
-        "医院常用医用耗材的集中采购配送及库存管理服务，服务期一年。", True,
+        "医院常用医用耗材的集中采购配送及库存管理服务，服务期一年。",
+        True,
     ),
 }
 
@@ -410,7 +699,9 @@ class _Loader:
     # ------------------------------------------------------------ organisations and accounts
 
     def code(self, spec: OrgSpec) -> str:
-        return credit_code.generate(self.rng, authority=spec.authority, kind=spec.category, division=spec.division)
+        return credit_code.generate(
+            self.rng, authority=spec.authority, kind=spec.category, division=spec.division
+        )
 
     def bootstrap(self) -> None:
         """The trading centre and its administrator: nobody exists yet to create them through the services."""
@@ -418,33 +709,85 @@ class _Loader:
         code = self.code(spec)
         if self.session.scalar(select(Organisation.id).where(Organisation.credit_code == code)) is not None:
             raise Conflict.one("demo_present", N_("The demo data is already loaded in this database."))
-        centre = Organisation(credit_code=code, name=spec.name, kind=spec.kind, region=spec.region,
-                              legal_representative=spec.legal_representative, contact_phone=spec.phone, address=spec.address)
+        centre = Organisation(
+            credit_code=code,
+            name=spec.name,
+            kind=spec.kind,
+            region=spec.region,
+            legal_representative=spec.legal_representative,
+            contact_phone=spec.phone,
+            address=spec.address,
+        )
         self.session.add(centre)
         self.session.flush()
-        record(self.session, EventTag.org_created, actor=SYSTEM, subject=f"org:{centre.id}",
-               details={"credit_code": centre.credit_code, "name": centre.name, "kind": centre.kind, "bootstrap": True})
+        record(
+            self.session,
+            EventTag.org_created,
+            actor=SYSTEM,
+            subject=f"org:{centre.id}",
+            details={
+                "credit_code": centre.credit_code,
+                "name": centre.name,
+                "kind": centre.kind,
+                "bootstrap": True,
+            },
+        )
         first = ACCOUNTS[0]
-        admin = User(username=first.username, full_name=first.full_name, organisation_id=centre.id, roles=[first.role],
-                     email=f"{first.username}@example.com", phone=self.phone(), password_hash=hash_password(PASSWORDS[first.role]))
+        admin = User(
+            username=first.username,
+            full_name=first.full_name,
+            organisation_id=centre.id,
+            roles=[first.role],
+            email=f"{first.username}@example.com",
+            phone=self.phone(),
+            password_hash=hash_password(PASSWORDS[first.role]),
+        )
         self.session.add(admin)
         self.session.flush()
-        record(self.session, EventTag.user_created, actor=SYSTEM, subject=f"user:{admin.id}",
-               details={"username": admin.username, "roles": admin.roles, "organisation": centre.id, "bootstrap": True})
+        record(
+            self.session,
+            EventTag.user_created,
+            actor=SYSTEM,
+            subject=f"user:{admin.id}",
+            details={
+                "username": admin.username,
+                "roles": admin.roles,
+                "organisation": centre.id,
+                "bootstrap": True,
+            },
+        )
         self.orgs[spec.key], self.users[admin.username] = centre, admin
         self.admin = self.actor(admin.username)
 
     def organisations_and_accounts(self) -> None:
         for spec in ORGS[1:]:
-            self.orgs[spec.key] = accounts.create_organisation(self.session, self.admin, OrgInput(
-                credit_code=self.code(spec), name=spec.name, kind=spec.kind, region=spec.region,
-                legal_representative=spec.legal_representative, contact_phone=spec.phone, address=spec.address,
-            ))
+            self.orgs[spec.key] = accounts.create_organisation(
+                self.session,
+                self.admin,
+                OrgInput(
+                    credit_code=self.code(spec),
+                    name=spec.name,
+                    kind=spec.kind,
+                    region=spec.region,
+                    legal_representative=spec.legal_representative,
+                    contact_phone=spec.phone,
+                    address=spec.address,
+                ),
+            )
         for a in ACCOUNTS[1:]:
-            self.users[a.username] = accounts.create_user(self.session, self.admin, UserInput(
-                username=a.username, full_name=a.full_name, organisation_id=self.orgs[a.org].id if a.org else None, roles=[a.role],
-                email=f"{a.username}@example.com", phone=self.phone(), password=PASSWORDS[a.role],
-            ))
+            self.users[a.username] = accounts.create_user(
+                self.session,
+                self.admin,
+                UserInput(
+                    username=a.username,
+                    full_name=a.full_name,
+                    organisation_id=self.orgs[a.org].id if a.org else None,
+                    roles=[a.role],
+                    email=f"{a.username}@example.com",
+                    phone=self.phone(),
+                    password=PASSWORDS[a.role],
+                ),
+            )
 
     def experts(self) -> None:
         """The pool, through evaluation.pool like an administrator: the shipped catalogue, employment histories,
@@ -465,21 +808,50 @@ class _Loader:
             employer, authority = self.rng.choice(EXPERT_EMPLOYERS[group])
             user_id = None
             if i < len(EXPERT_ACCOUNTS):
-                user = accounts.create_user(self.session, self.admin, UserInput(
-                    username=EXPERT_ACCOUNTS[i], full_name=name, organisation_id=None, roles=["expert"],
-                    email=f"{EXPERT_ACCOUNTS[i]}@example.com", phone=self.phone(), password=PASSWORDS["expert"],
-                ))
+                user = accounts.create_user(
+                    self.session,
+                    self.admin,
+                    UserInput(
+                        username=EXPERT_ACCOUNTS[i],
+                        full_name=name,
+                        organisation_id=None,
+                        roles=["expert"],
+                        email=f"{EXPERT_ACCOUNTS[i]}@example.com",
+                        phone=self.phone(),
+                        password=PASSWORDS["expert"],
+                    ),
+                )
                 self.users[user.username] = user
                 user_id = user.id
             title = self.rng.choice(EXPERT_TITLES[group])
-            first17 = "330127" + (date(1960, 1, 1) + timedelta(days=extra.randrange(9000))).strftime("%Y%m%d") + f"{extra.randrange(1000):03d}"
-            expert = pool.create_expert(self.session, self.admin, pool.ExpertInput(
-                name=name, id_number=first17 + evaluation_rules.resident_id_check(first17), title=title,
-                title_level=evaluation_rules.level_of_title(title), years=self.rng.randint(8, 32), specialties=specialties,
-                employer_code=credit_code.generate(self.rng, authority=authority, kind="1" if authority == "9" else "2", division="330100"),
-                employer_name=employer, region=self.rng.choice(["某某市", "某某市", "某某县", "某某市某某区"]), phone=self.phone(),
-                email=f"expert{i + 1}@example.com", user_id=user_id,
-            ))
+            first17 = (
+                "330127"
+                + (date(1960, 1, 1) + timedelta(days=extra.randrange(9000))).strftime("%Y%m%d")
+                + f"{extra.randrange(1000):03d}"
+            )
+            expert = pool.create_expert(
+                self.session,
+                self.admin,
+                pool.ExpertInput(
+                    name=name,
+                    id_number=first17 + evaluation_rules.resident_id_check(first17),
+                    title=title,
+                    title_level=evaluation_rules.level_of_title(title),
+                    years=self.rng.randint(8, 32),
+                    specialties=specialties,
+                    employer_code=credit_code.generate(
+                        self.rng,
+                        authority=authority,
+                        kind="1" if authority == "9" else "2",
+                        division="330100",
+                    ),
+                    employer_name=employer,
+                    region=self.rng.choice(["某某市", "某某市", "某某县", "某某市某某区"]),
+                    phone=self.phone(),
+                    email=f"expert{i + 1}@example.com",
+                    user_id=user_id,
+                ),
+            )
             experts.append(expert)
         self.expert_histories(experts, extra)
 
@@ -491,76 +863,203 @@ class _Loader:
             past = bidders[n % len(bidders)] if n % 3 == 0 else None
             years_ago = 2 + n % 5
             left = today - timedelta(days=365 * years_ago + rng.randrange(200))
-            code = past.credit_code if past else credit_code.generate(rng, authority="9", kind="1", division="330100")
+            code = (
+                past.credit_code
+                if past
+                else credit_code.generate(rng, authority="9", kind="1", division="330100")
+            )
             name = past.name if past else f"某某市第{n + 1}建筑工程有限公司"
-            pool.add_employment(self.session, self.admin, expert.id, pool.EmploymentInput(
-                code, name, left - timedelta(days=365 * (3 + n % 6)), left, rng.choice(["技术负责人", "项目经理", "总工程师", "工程师"]),
-            ))
+            pool.add_employment(
+                self.session,
+                self.admin,
+                expert.id,
+                pool.EmploymentInput(
+                    code,
+                    name,
+                    left - timedelta(days=365 * (3 + n % 6)),
+                    left,
+                    rng.choice(["技术负责人", "项目经理", "总工程师", "工程师"]),
+                ),
+            )
         # Declared interests (P12), one by an expert signed in as themself.
-        pool.declare_conflict(self.session, self.actor("expert1"), experts[0].id, pool.ConflictInput(
-            "relative_employer", bidders[1].credit_code, bidders[1].name, today - timedelta(days=800), None, "配偶在该公司财务部任职",
-        ))
-        pool.declare_conflict(self.session, self.admin, experts[7].id, pool.ConflictInput(
-            "shareholding", bidders[2].credit_code, bidders[2].name, today - timedelta(days=1500), None, "本人持股 3%",
-        ))
-        pool.declare_conflict(self.session, self.admin, experts[20].id, pool.ConflictInput(
-            "other_interest", self.orgs["b_kangtai"].credit_code, self.orgs["b_kangtai"].name, None, None, "曾为该公司提供有偿技术咨询",
-        ))
+        pool.declare_conflict(
+            self.session,
+            self.actor("expert1"),
+            experts[0].id,
+            pool.ConflictInput(
+                "relative_employer",
+                bidders[1].credit_code,
+                bidders[1].name,
+                today - timedelta(days=800),
+                None,
+                "配偶在该公司财务部任职",
+            ),
+        )
+        pool.declare_conflict(
+            self.session,
+            self.admin,
+            experts[7].id,
+            pool.ConflictInput(
+                "shareholding",
+                bidders[2].credit_code,
+                bidders[2].name,
+                today - timedelta(days=1500),
+                None,
+                "本人持股 3%",
+            ),
+        )
+        pool.declare_conflict(
+            self.session,
+            self.admin,
+            experts[20].id,
+            pool.ConflictInput(
+                "other_interest",
+                self.orgs["b_kangtai"].credit_code,
+                self.orgs["b_kangtai"].name,
+                None,
+                None,
+                "曾为该公司提供有偿技术咨询",
+            ),
+        )
         # Unavailable days ahead (business trips, a course), one declared by the expert.
-        pool.add_unavailability(self.session, self.actor("expert2"), experts[1].id, today + timedelta(days=20), today + timedelta(days=24), "外出学习")
-        pool.add_unavailability(self.session, self.admin, experts[9].id, today + timedelta(days=5), today + timedelta(days=6), "出差")
-        pool.add_unavailability(self.session, self.admin, experts[15].id, today + timedelta(days=26), today + timedelta(days=40), "住院手术")
+        pool.add_unavailability(
+            self.session,
+            self.actor("expert2"),
+            experts[1].id,
+            today + timedelta(days=20),
+            today + timedelta(days=24),
+            "外出学习",
+        )
+        pool.add_unavailability(
+            self.session,
+            self.admin,
+            experts[9].id,
+            today + timedelta(days=5),
+            today + timedelta(days=6),
+            "出差",
+        )
+        pool.add_unavailability(
+            self.session,
+            self.admin,
+            experts[15].id,
+            today + timedelta(days=26),
+            today + timedelta(days=40),
+            "住院手术",
+        )
         # One suspended for a while, one penalised (P12: never drawn while the penalty stands).
-        pool.set_status(self.session, self.admin, experts[30].id, "suspended", today - timedelta(days=10), today + timedelta(days=80),
-                        "连续两次确认参加后无故缺席评标，暂停抽取三个月")
-        pool.set_status(self.session, self.admin, experts[33].id, "penalised", today - timedelta(days=120), None,
-                        "某某县发展和改革局行政处罚决定书（某发改罚〔2026〕3号）：评标中未按招标文件规定的标准评审")
+        pool.set_status(
+            self.session,
+            self.admin,
+            experts[30].id,
+            "suspended",
+            today - timedelta(days=10),
+            today + timedelta(days=80),
+            "连续两次确认参加后无故缺席评标，暂停抽取三个月",
+        )
+        pool.set_status(
+            self.session,
+            self.admin,
+            experts[33].id,
+            "penalised",
+            today - timedelta(days=120),
+            None,
+            "某某县发展和改革局行政处罚决定书（某发改罚〔2026〕3号）：评标中未按招标文件规定的标准评审",
+        )
 
     # ------------------------------------------------------------ tenders
 
-    def tender_input(self, spec: TenderSpec, deadline_days: int | None = 25, key_holders: bool = True) -> TenderInput:
+    def tender_input(
+        self, spec: TenderSpec, deadline_days: int | None = 25, key_holders: bool = True
+    ) -> TenderInput:
         agent = self.users[spec.agency_user]
         today = clock.to_cst(clock.now()).date()
-        bid_deadline = _cst(today + timedelta(days=deadline_days), 9, 30) if deadline_days is not None else None
+        bid_deadline = (
+            _cst(today + timedelta(days=deadline_days), 9, 30) if deadline_days is not None else None
+        )
         return TenderInput(
-            title=spec.title, purchaser_id=self.orgs[spec.purchaser].id, category=spec.category, evaluation_method=spec.method,
+            title=spec.title,
+            purchaser_id=self.orgs[spec.purchaser].id,
+            category=spec.category,
+            evaluation_method=spec.method,
             lots=[LotInput(name, est * 100, ceil * 100, sec * 100) for name, est, ceil, sec in spec.lots],
-            description=spec.description, government_procurement=spec.government_procurement, state_funded=True, region=spec.region,
+            description=spec.description,
+            government_procurement=spec.government_procurement,
+            state_funded=True,
+            region=spec.region,
             criteria=_criteria(spec.method, spec.category),
             doc_issue_start=clock.now() if deadline_days is not None else None,
-            doc_issue_end=_cst(today + timedelta(days=min(7, max(deadline_days - 1, 0))), 17) if deadline_days is not None else None,
-            bid_deadline=bid_deadline, opening_place=OPENING_PLACE,
-            key_holder_ids=[agent.id, self.users["monitor1"].id, self.users["centre1"].id] if key_holders else [],
-            key_threshold=2, contact_name=agent.full_name, contact_phone=agent.phone,
+            doc_issue_end=_cst(today + timedelta(days=min(7, max(deadline_days - 1, 0))), 17)
+            if deadline_days is not None
+            else None,
+            bid_deadline=bid_deadline,
+            opening_place=OPENING_PLACE,
+            key_holder_ids=[agent.id, self.users["monitor1"].id, self.users["centre1"].id]
+            if key_holders
+            else [],
+            key_threshold=2,
+            contact_name=agent.full_name,
+            contact_phone=agent.phone,
         )
 
     def documents(self, key: str, tender: Tender, spec: TenderSpec) -> None:
         agent = self.actor(spec.agency_user)
-        deadline = clock.to_cst(tender.bid_deadline).strftime("%Y-%m-%d %H:%M") if tender.bid_deadline else "to be fixed"
-        pdf = pdf_document([
-            "TENDER DOCUMENTS (demonstration)",
-            f"Reference: {tender.reference}",
-            f"Category: {tender.category}   Evaluation method: {tender.evaluation_method}",
-            f"Bid deadline and opening: {deadline} China Standard Time",
-            *[f"Lot {lot.number}: estimated price {lot.estimated_price / 100:,.2f} yuan, price ceiling {lot.price_ceiling / 100:,.2f} yuan, "
-              f"bid security {lot.bid_security / 100:,.2f} yuan" for lot in tender.lots],
-            "Bids are sealed (encrypted) before upload and opened at the deadline by the key holders.",
-            "This document was generated by the etender demo; it has no legal effect.",
-        ])
-        drafting.add_document(self.session, agent, self.blobs, tender.id, FileInput(f"{tender.reference} 招标文件.pdf", [pdf]), MAX_BYTES)
-        lots = "；".join(f"{lot.name}（最高投标限价 {lot.price_ceiling / 100:,.2f} 元）" for lot in tender.lots)
-        docx = docx_document([
-            f"{spec.title}", "第五章  技术标准和要求（演示文件）", f"项目概况：{spec.description}", f"标段(包)：{lots}",
-            "投标人应按本章要求逐项响应，未响应的视为偏离。", "本文件由演示数据生成，不具有法律效力。",
-        ])
-        drafting.add_document(self.session, agent, self.blobs, tender.id, FileInput("技术标准和要求.docx", [docx]), MAX_BYTES)
+        deadline = (
+            clock.to_cst(tender.bid_deadline).strftime("%Y-%m-%d %H:%M")
+            if tender.bid_deadline
+            else "to be fixed"
+        )
+        pdf = pdf_document(
+            [
+                "TENDER DOCUMENTS (demonstration)",
+                f"Reference: {tender.reference}",
+                f"Category: {tender.category}   Evaluation method: {tender.evaluation_method}",
+                f"Bid deadline and opening: {deadline} China Standard Time",
+                *[
+                    f"Lot {lot.number}: estimated price {lot.estimated_price / 100:,.2f} yuan, price ceiling {lot.price_ceiling / 100:,.2f} yuan, "
+                    f"bid security {lot.bid_security / 100:,.2f} yuan"
+                    for lot in tender.lots
+                ],
+                "Bids are sealed (encrypted) before upload and opened at the deadline by the key holders.",
+                "This document was generated by the etender demo; it has no legal effect.",
+            ]
+        )
+        drafting.add_document(
+            self.session,
+            agent,
+            self.blobs,
+            tender.id,
+            FileInput(f"{tender.reference} 招标文件.pdf", [pdf]),
+            MAX_BYTES,
+        )
+        lots = "；".join(
+            f"{lot.name}（最高投标限价 {lot.price_ceiling / 100:,.2f} 元）" for lot in tender.lots
+        )
+        docx = docx_document(
+            [
+                f"{spec.title}",
+                "第五章  技术标准和要求（演示文件）",
+                f"项目概况：{spec.description}",
+                f"标段(包)：{lots}",
+                "投标人应按本章要求逐项响应，未响应的视为偏离。",
+                "本文件由演示数据生成，不具有法律效力。",
+            ]
+        )
+        drafting.add_document(
+            self.session, agent, self.blobs, tender.id, FileInput("技术标准和要求.docx", [docx]), MAX_BYTES
+        )
 
-    def create(self, key: str, *, deadline_days: int | None = 25, docs: bool = True, key_holders: bool = True) -> Tender:
+    def create(
+        self, key: str, *, deadline_days: int | None = 25, docs: bool = True, key_holders: bool = True
+    ) -> Tender:
         spec = TENDERS[key]
-        tender = drafting.create_tender(self.session, self.actor(spec.agency_user), self.tender_input(spec, deadline_days, key_holders))
+        tender = drafting.create_tender(
+            self.session, self.actor(spec.agency_user), self.tender_input(spec, deadline_days, key_holders)
+        )
         if docs:
             self.documents(key, tender, spec)
-        if key_holders:  # issue 3: each demo key holder has one key pair, its key file under <data_dir>/demo-keys/
+        if (
+            key_holders
+        ):  # issue 3: each demo key holder has one key pair, its key file under <data_dir>/demo-keys/
             keyholders.generate_keys_for(self.session, tender, self.holder_keys)
         self.tenders[key] = tender
         return tender
@@ -579,12 +1078,21 @@ class _Loader:
     def register(self, tender: Tender, bidder: str, lot_number: int = 1) -> None:
         user = self.users[bidder]
         lot = next(lot for lot in tender.lots if lot.number == lot_number)
-        participation.register(self.session, self.actor(bidder), tender.id, lot.id, contact_name=user.full_name, contact_phone=user.phone)
+        participation.register(
+            self.session,
+            self.actor(bidder),
+            tender.id,
+            lot.id,
+            contact_name=user.full_name,
+            contact_phone=user.phone,
+        )
 
     def ask(self, tender: Tender, bidder: str, text: str, answer: str | None) -> None:
         q = questions.ask_question(self.session, self.actor(bidder), tender.id, text)
         if answer:
-            questions.answer_question(self.session, self.actor(TENDERS[self._key(tender)].agency_user), q.id, answer)
+            questions.answer_question(
+                self.session, self.actor(TENDERS[self._key(tender)].agency_user), q.id, answer
+            )
 
     def bid(self, tender: Tender, bidder: str, price_yuan: int, days: int, lot_number: int = 1) -> None:
         """The bidder seals a bid on its side (the same sealing as `etender bid seal`) and uploads it in parts
@@ -595,20 +1103,41 @@ class _Loader:
         org = self.orgs[org_key]
         files = []
         for role, name, lines in (
-            ("qualification", "资格证明文件.pdf", [f"{org.name}", f"Credit code {org.credit_code}", "Business licence, qualification certificates"]),
-            ("technical", "技术标.pdf", [f"Technical proposal for {tender.reference} lot {lot.number}", f"Construction period {days} days"]),
+            (
+                "qualification",
+                "资格证明文件.pdf",
+                [
+                    f"{org.name}",
+                    f"Credit code {org.credit_code}",
+                    "Business licence, qualification certificates",
+                ],
+            ),
+            (
+                "technical",
+                "技术标.pdf",
+                [
+                    f"Technical proposal for {tender.reference} lot {lot.number}",
+                    f"Construction period {days} days",
+                ],
+            ),
             ("commercial", "商务标.pdf", [f"Commercial proposal, total price CNY {price_yuan:,}"]),
         ):
             content = pdf_document(lines)
             files.append(sealing.BidFile(role, name, "application/pdf", len(content), io.BytesIO(content)))
-        price_form = {"total_price_fen": price_yuan * 100, "duration_days": days, "quality_commitment": "合格",
-                      "bid_security_reference": f"BH-{tender.reference}-{org.credit_code[-6:]}"}
+        price_form = {
+            "total_price_fen": price_yuan * 100,
+            "duration_days": days,
+            "quality_commitment": "合格",
+            "bid_security_reference": f"BH-{tender.reference}-{org.credit_code[-6:]}",
+        }
         bundle = keyholders.bundle_of(self.session, tender.id)
         assert bundle is not None
         out = io.BytesIO()
         sealing.seal(bundle, lot.id, files, price_form, out)
         data, actor = out.getvalue(), self.actor(bidder)
-        bid = bids.begin(self.session, actor, self.blobs, tender.id, lot.id, len(data), max_bytes=MAX_BID_BYTES)
+        bid = bids.begin(
+            self.session, actor, self.blobs, tender.id, lot.id, len(data), max_bytes=MAX_BID_BYTES
+        )
         step = 64 * 1024
         for number, start in enumerate(range(0, len(data), step), start=1):
             bids.write_part(self.session, actor, self.blobs, bid.id, number, [data[start : start + step]])
@@ -622,7 +1151,10 @@ class _Loader:
 
         # Bidding closed: published 30 days ago with a deadline 21 days after that (so 9 days ago).
         with _days_ago(30):
-            for key, bidders in (("outpatient", ["bidder1", "bidder2", "bidder3"]), ("sewer", ["bidder1", "bidder2"])):
+            for key, bidders in (
+                ("outpatient", ["bidder1", "bidder2", "bidder3"]),
+                ("sewer", ["bidder1", "bidder2"]),
+            ):
                 tender = self.publish(key, deadline_days=21)
                 self.download_all(tender, *bidders)
                 for b in bidders:
@@ -646,9 +1178,20 @@ class _Loader:
             self.register(water, "bidder2", 2)
             self.register(water, "bidder1", 1)
         clarifications.clarify(
-            s, who("agency4"), self.blobs, water.id, "关于第1标段管材规格的修改",
+            s,
+            who("agency4"),
+            self.blobs,
+            water.id,
+            "关于第1标段管材规格的修改",
             "第1标段 DN200 以上供水管材由 PE100 级调整为 PE100RC 级（耐慢速裂纹增长），工程量清单相应调整，详见附件。",
-            True, [FileInput("修改后的工程量清单说明.docx", [docx_document(["第1标段管材规格修改说明", "DN200 以上管材调整为 PE100RC 级。"])])], MAX_BYTES,
+            True,
+            [
+                FileInput(
+                    "修改后的工程量清单说明.docx",
+                    [docx_document(["第1标段管材规格修改说明", "DN200 以上管材调整为 PE100RC 级。"])],
+                )
+            ],
+            MAX_BYTES,
         )
 
         # Open for bids, with documents, questions, a clarification and registrations.
@@ -657,55 +1200,88 @@ class _Loader:
         self.register(school, "bidder1")
         self.register(school, "bidder3")
         self.bid(school, "bidder1", 18_150_000, 350)  # a receipt to look at; replacing it is one upload away
-        self.ask(school, "bidder1", "招标文件要求拟派项目经理“无在建工程”，已完工但尚未办理竣工验收备案的项目是否视为在建工程？",
-                 "以竣工验收备案表或竣工验收报告为准；已通过竣工验收的项目不视为在建工程，投标时须提供相应证明材料。")
+        self.ask(
+            school,
+            "bidder1",
+            "招标文件要求拟派项目经理“无在建工程”，已完工但尚未办理竣工验收备案的项目是否视为在建工程？",
+            "以竣工验收备案表或竣工验收报告为准；已通过竣工验收的项目不视为在建工程，投标时须提供相应证明材料。",
+        )
         self.ask(school, "bidder3", "工程量清单中外墙保温做法与施工图设计说明不一致，以哪个为准？", None)
         clarifications.clarify(
-            s, who("agency1"), self.blobs, school.id, "关于投标文件格式的澄清",
+            s,
+            who("agency1"),
+            self.blobs,
+            school.id,
+            "关于投标文件格式的澄清",
             "投标函附录中的“质量目标”统一填写“合格”；投标文件电子版须使用平台投标工具加密后上传，纸质文件不再递交。",
-            False, [], MAX_BYTES,
+            False,
+            [],
+            MAX_BYTES,
         )
 
         equipment = self.publish("hospital_equipment")
         self.download_all(equipment, "bidder4", "bidder8")
         self.register(equipment, "bidder4", 1)
         self.register(equipment, "bidder4", 2)
-        self.ask(equipment, "bidder4", "第1包超声诊断仪要求“不少于4个探头接口”，激活的探头接口是否包括铅笔式多普勒探头接口？",
-                 "不包括。要求的4个接口均应为可同时连接并激活的成像探头接口。")
+        self.ask(
+            equipment,
+            "bidder4",
+            "第1包超声诊断仪要求“不少于4个探头接口”，激活的探头接口是否包括铅笔式多普勒探头接口？",
+            "不包括。要求的4个接口均应为可同时连接并激活的成像探头接口。",
+        )
 
         greening = self.publish("greening")
         self.download_all(greening, "bidder5", "bidder7")
         self.register(greening, "bidder5")
         objection = objections.raise_objection(
-            s, who("bidder7"), greening.id,
+            s,
+            who("bidder7"),
+            greening.id,
             "评分办法要求投标人“具有本县园林绿化养护业绩”，限定了特定行政区域的业绩，属于以不合理条件限制、排斥潜在投标人。",
         )
         objections.answer_objection(
-            s, who("agency2"), objection.id,
+            s,
+            who("agency2"),
+            objection.id,
             "经研究，异议成立。已删除“本县”业绩的限定，类似业绩不限地域，修改内容将以澄清方式发布。",
         )
 
         campus = self.publish("smart_campus")
         self.download_all(campus, "bidder8", "bidder6")
         self.register(campus, "bidder8")
-        self.ask(campus, "bidder6", "交互式教学一体机是否接受 86 英寸规格？", "接受，但显示尺寸不得小于 86 英寸，其他参数须满足招标文件要求。")
+        self.ask(
+            campus,
+            "bidder6",
+            "交互式教学一体机是否接受 86 英寸规格？",
+            "接受，但显示尺寸不得小于 86 英寸，其他参数须满足招标文件要求。",
+        )
 
         # Suspended by a monitor on a supervisory instruction (E52).
         garbage = self.publish("garbage")
         self.download_all(garbage, "bidder7")
         self.register(garbage, "bidder7")
-        supervision.suspend(s, who("monitor1"), garbage.id,
-                         "接到投诉，反映招标文件资格条件可能排斥潜在投标人。根据监督部门意见暂停招标活动，待核查后决定是否恢复。")
+        supervision.suspend(
+            s,
+            who("monitor1"),
+            garbage.id,
+            "接到投诉，反映招标文件资格条件可能排斥潜在投标人。根据监督部门意见暂停招标活动，待核查后决定是否恢复。",
+        )
 
         # Cancelled, with the reason published.
         desks = self.publish("desks")
         self.download_all(desks, "bidder6")
-        supervision.cancel(s, who("agency2"), desks.id,
-                        "因全县中小学布局调整，采购数量和规格发生重大变化，经采购人申请终止本次招标，调整需求后另行组织采购。")
+        supervision.cancel(
+            s,
+            who("agency2"),
+            desks.id,
+            "因全县中小学布局调整，采购数量和规格发生重大变化，经采购人申请终止本次招标，调整需求后另行组织采购。",
+        )
 
         # Drafts: one ready to publish, one with publication problems, one just started.
         self.create("playground")
-        self.create("river", deadline_days=12, docs=False)  # deadline too soon (L24), ceiling below estimate, security over 2% (R26), no documents
+        self.create(
+            "river", deadline_days=12, docs=False
+        )  # deadline too soon (L24), ceiling below estimate, security over 2% (R26), no documents
         self.create("consumables", deadline_days=None, docs=False, key_holders=False)
 
 
@@ -722,7 +1298,9 @@ def write_demo_key_files(session: Session, keys: dict[int, X25519PrivateKey], ke
         (key_dir / f"{user.username}.etkey.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2))
 
 
-def load(session: Session, blobs: BlobStore, key_dir: Path | None = None, signer: SigningKey | None = None) -> None:
+def load(
+    session: Session, blobs: BlobStore, key_dir: Path | None = None, signer: SigningKey | None = None
+) -> None:
     """Fill an empty database with the demo. Runs in the caller's transaction and never commits. With
     `key_dir`, the key holders' key files are written there (passphrase DEMO_KEY_PASSPHRASE). `signer` signs the
     demo bids' receipts: the platform's key (a throwaway key when None, for tests that don't verify receipts)."""

@@ -7,9 +7,10 @@ The kinds:
   features that refuse for time reasons record it that way.
 - failed_logins: at least FAILED_LOGINS failed logins for one account or from one address within
   LOGIN_WINDOW, and every throttled login.
-- same_address_bids: bids of several bidders on one lot uploaded from one network address. tender.bid.submitted
-  conceals its actor until the opening (E26), so the rule reads the confidential part server-side and the
-  alert says only how many bids on which lot came from one address, never which address or which bidders."""
+- same_address_bids: bids of several bidders on one lot uploaded from one network address.
+  tender.bid.submitted conceals its actor until the opening (E26), so the rule reads the confidential part
+  server-side and the alert says only how many bids on which lot came from one address, never which address or
+  which bidders."""
 
 from __future__ import annotations
 
@@ -48,7 +49,14 @@ def _tagged(session: Session, since: datetime, *tags: str) -> list[Entry]:
 
 def sealed_access_refused(session: Session, since: datetime) -> list[Alert]:
     return [
-        Alert("sealed_access_refused", e.time, e.subject, 1, [e.index], {"reason": (e.details or {}).get("reason", ""), "actor": e.actor})
+        Alert(
+            "sealed_access_refused",
+            e.time,
+            e.subject,
+            1,
+            [e.index],
+            {"reason": (e.details or {}).get("reason", ""), "actor": e.actor},
+        )
         for e in _tagged(session, since, EventTag.access_refused.value)
     ]
 
@@ -56,7 +64,14 @@ def sealed_access_refused(session: Session, since: datetime) -> list[Alert]:
 def outside_window(session: Session, since: datetime) -> list[Alert]:
     refusals = [t.value for t in EventTag if t.value.endswith(".refused") and t != EventTag.access_refused]
     return [
-        Alert("outside_window", e.time, e.subject, 1, [e.index], {"tag": e.tag, "window": e.details["window"], "actor": e.actor})
+        Alert(
+            "outside_window",
+            e.time,
+            e.subject,
+            1,
+            [e.index],
+            {"tag": e.tag, "window": e.details["window"], "actor": e.actor},
+        )
         for e in _tagged(session, since, *refusals)
         if (e.details or {}).get("window")
     ]
@@ -64,8 +79,13 @@ def outside_window(session: Session, since: datetime) -> list[Alert]:
 
 def failed_logins(session: Session, since: datetime) -> list[Alert]:
     entries = _tagged(session, since, EventTag.auth_login_failed.value, EventTag.auth_login_throttled.value)
-    out = [Alert("login_throttled", e.time, e.subject, 1, [e.index], {"account": e.subject.removeprefix("login:")})
-           for e in entries if e.tag == EventTag.auth_login_throttled.value]
+    out = [
+        Alert(
+            "login_throttled", e.time, e.subject, 1, [e.index], {"account": e.subject.removeprefix("login:")}
+        )
+        for e in entries
+        if e.tag == EventTag.auth_login_throttled.value
+    ]
     groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for e in entries:
         if e.tag == EventTag.auth_login_failed.value:
@@ -81,8 +101,16 @@ def failed_logins(session: Session, since: datetime) -> list[Alert]:
             if hi - lo + 1 > len(best):
                 best = group[lo : hi + 1]
         if len(best) >= FAILED_LOGINS:
-            out.append(Alert("failed_logins", best[-1].time, f"login:{who}" if by == "account" else "", len(best),
-                             [e.index for e in best], {"by": by, "who": who, "minutes": int(LOGIN_WINDOW.total_seconds() // 60)}))
+            out.append(
+                Alert(
+                    "failed_logins",
+                    best[-1].time,
+                    f"login:{who}" if by == "account" else "",
+                    len(best),
+                    [e.index for e in best],
+                    {"by": by, "who": who, "minutes": int(LOGIN_WINDOW.total_seconds() // 60)},
+                )
+            )
     return out
 
 
@@ -100,7 +128,16 @@ def same_address_bids(session: Session, since: datetime) -> list[Alert]:
     for (subject, lot, _ip), bidders in groups.items():
         if len(bidders) >= 2:
             latest = max(t for _, t in bidders.values())
-            out.append(Alert("same_address_bids", latest, subject, len(bidders), sorted(i for i, _ in bidders.values()), {"lot": lot}))
+            out.append(
+                Alert(
+                    "same_address_bids",
+                    latest,
+                    subject,
+                    len(bidders),
+                    sorted(i for i, _ in bidders.values()),
+                    {"lot": lot},
+                )
+            )
     return out
 
 
@@ -108,6 +145,10 @@ def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) ->
     """Every alert of the last `lookback`, newest first. Monitors and administrators only."""
     require_supervisor(actor)
     since = clock.now() - lookback
-    found = [*sealed_access_refused(session, since), *outside_window(session, since), *failed_logins(session, since),
-             *same_address_bids(session, since)]
+    found = [
+        *sealed_access_refused(session, since),
+        *outside_window(session, since),
+        *failed_logins(session, since),
+        *same_address_bids(session, since),
+    ]
     return sorted(found, key=lambda a: (a.time, a.indexes[-1]), reverse=True)

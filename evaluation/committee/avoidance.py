@@ -1,5 +1,5 @@
-"""Avoidance (回避) rules for the expert draw, rules.md §3.3: which experts may not sit on a tender's committee,
-each with its reason and legal source. Pure: the caller gathers the facts from the database.
+"""Avoidance (回避) rules for the expert draw, rules.md §3.3: which experts may not sit on a tender's
+committee, each with its reason and legal source. Pure: the caller gathers the facts from the database.
 
 Dates are calendar dates in China Standard Time. The reference date is the evaluation date (the day the
 committee sits): a rule "within 3 years" looks back three calendar years from that day, both ends included.
@@ -59,8 +59,12 @@ class ExpertFacts:
     status: str = "active"
     status_until: date | None = None  # a suspension ending before the evaluation date no longer counts
     ever_penalised: bool = False  # P12: any prior penalty in bidding, even one that has ended
-    employments: tuple[Period, ...] = ()  # current and past employers (positions: employee, director, shareholder)
-    interests: tuple[Period, ...] = ()  # declared conflicts: relatives' employers, shareholdings, other interests
+    employments: tuple[
+        Period, ...
+    ] = ()  # current and past employers (positions: employee, director, shareholder)
+    interests: tuple[
+        Period, ...
+    ] = ()  # declared conflicts: relatives' employers, shareholdings, other interests
     unavailable: tuple[tuple[date, date], ...] = ()  # inclusive date ranges
     recent_draws: int = 0  # seats drawn in the cap's period before this draw
 
@@ -96,8 +100,14 @@ def look_back_start(evaluation_date: date) -> date:
 
 def exclusions(expert: ExpertFacts, tender: TenderFacts, cap: DrawCap = DrawCap()) -> list[Exclusion]:
     """Every reason this expert may not sit, in a fixed order; an empty list means eligible."""
-    if (expert.status == "active" and not expert.ever_penalised and not expert.recent_draws
-            and not expert.employments and not expert.interests and not expert.unavailable):
+    if (
+        expert.status == "active"
+        and not expert.ever_penalised
+        and not expert.recent_draws
+        and not expert.employments
+        and not expert.interests
+        and not expert.unavailable
+    ):
         return []  # most of the pool: nothing any rule could look at
     out: list[Exclusion] = []
     day = tender.evaluation_date
@@ -107,10 +117,18 @@ def exclusions(expert: ExpertFacts, tender: TenderFacts, cap: DrawCap = DrawCap(
         out.append(Exclusion(expert.expert_id, reason.value, RULES[reason], detail))
 
     # GR9, P12: within 3 years an employee, director or controlling shareholder of a bidder
-    for code in sorted({p.org_code for p in expert.employments if p.org_code in tender.bidder_codes and p.overlaps(since, day)}):
+    for code in sorted(
+        {
+            p.org_code
+            for p in expert.employments
+            if p.org_code in tender.bidder_codes and p.overlaps(since, day)
+        }
+    ):
         add(Reason.bidder_employment, code)
     # P12: an economic interest in a bidder (relatives' employers, shareholdings), with the same look-back
-    for code in sorted({p.org_code for p in expert.interests if p.org_code in tender.bidder_codes and p.overlaps(since, day)}):
+    for code in sorted(
+        {p.org_code for p in expert.interests if p.org_code in tender.bidder_codes and p.overlaps(since, day)}
+    ):
         add(Reason.bidder_interest, code)
     current = {p.org_code for p in expert.employments if p.overlaps(day, day)}
     if tender.purchaser_code and tender.purchaser_code in current:

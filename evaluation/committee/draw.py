@@ -2,8 +2,8 @@
 
 Pure: no database, no clock and no randomness of its own. The caller passes the eligible candidates (avoidance
 rules, rules.md §3.3, are applied before this module sees them) and a secret server seed, logs
-`commitment(server_seed)` and `pool_root(...)` before the draw, and publishes the seed once the result is final;
-anyone can then re-run the draw with `verify(record)`.
+`commitment(server_seed)` and `pool_root(...)` before the draw, and publishes the seed once the result is
+final; anyone can then re-run the draw with `verify(record)`.
 
 Algorithm "etender-draw-1", byte for byte, so that it can be reimplemented elsewhere (steps 1 to 4 are the
 platform's one verifiable draw, core.fairdraw; steps 5 and 6 are the committee's):
@@ -18,8 +18,8 @@ platform's one verifiable draw, core.fairdraw; steps 5 and 6 are the committee's
 4. ranking: the eligible ids sorted ascending by SHA-256(seed || id as an 8-byte big-endian unsigned integer),
    then by id.
 5. members: walk the ranking once. An expert takes a seat of the first quota, in the request's order, that is
-   among the expert's specialties and still has a seat; an expert takes at most one seat. Members are listed in
-   the order they were chosen (rank order). If any quota is left short, the draw fails (`InsufficientPool`,
+   among the expert's specialties and still has a seat; an expert takes at most one seat. Members are listed
+   in the order they were chosen (rank order). If any quota is left short, the draw fails (`InsufficientPool`,
    naming the first short quota in the request's order) and returns nothing.
    Note that this walk is greedy: an expert holding several specialties takes the first open one in request
    order, so a quota can come out short even when some other assignment of the same pool would fill them all.
@@ -116,17 +116,20 @@ class InsufficientPool(Exception):
 
 
 def exclusions_digest(exclusions: Any) -> bytes:
-    """SHA-256 of the exclusions as canonical JSON: a list of {"detail", "expert_id", "reason", "rule"} objects
-    sorted by (expert_id, reason, rule, detail), keys sorted, UTF-8, separators "," and ":" without spaces,
-    non-ASCII characters as themselves (not escaped)."""
+    """SHA-256 of the exclusions as canonical JSON: a list of {"detail", "expert_id", "reason", "rule"}
+    objects sorted by (expert_id, reason, rule, detail), keys sorted, UTF-8, separators "," and ":" without
+    spaces, non-ASCII characters as themselves (not escaped)."""
     rows = sorted(
-        ({"expert_id": e.expert_id, "reason": e.reason, "rule": e.rule, "detail": e.detail} for e in exclusions),
+        (
+            {"expert_id": e.expert_id, "reason": e.reason, "rule": e.rule, "detail": e.detail}
+            for e in exclusions
+        ),
         key=lambda r: (r["expert_id"], r["reason"], r["rule"], r["detail"]),
     )
     return sha256(json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
-# --- the draw ------------------------------------------------------------------------------------------------
+# --- the draw -----------------------------------------------------------------------------------------------
 
 
 def _request_problems(request: DrawRequest) -> list[Problem]:
@@ -177,7 +180,8 @@ def _request_problems(request: DrawRequest) -> list[Problem]:
             Problem(
                 code="draw_representative_seats",
                 message=N_(
-                    "The purchaser's representatives may hold at most a third of the seats; %(reps)s of %(size)s is too many."
+                    "The purchaser's representatives may hold at most a third of the seats; %(reps)s of "
+                    "%(size)s is too many."
                 ),
                 field="representative_seats",
                 params={"reps": reps, "size": size},
@@ -191,7 +195,8 @@ def _request_problems(request: DrawRequest) -> list[Problem]:
             Problem(
                 code="draw_quota_sum",
                 message=N_(
-                    "The quota seats add up to %(total)s but the committee has %(size)s members; make them equal."
+                    "The quota seats add up to %(total)s but the committee has %(size)s members; make them "
+                    "equal."
                 ),
                 field="quotas",
                 params={"total": total, "size": size},
@@ -259,7 +264,7 @@ def draw(
     return DrawResult(seed=seed, ranking=ranking, members=members, substitutes=spare[: request.substitutes])
 
 
-# --- the published record ------------------------------------------------------------------------------------
+# --- the published record -----------------------------------------------------------------------------------
 
 
 def to_record(
@@ -308,9 +313,9 @@ def _pairs(value: Any) -> list[tuple[Any, Any]]:
 
 
 def verify(record: dict[str, Any]) -> list[str]:
-    """Re-run the draw from its published record. Returns the differences found; an empty list means the record
-    reproduces exactly. The caller must still check that `commitment` and `pool_root` are the ones the audit log
-    recorded before the draw: this function can only check that the record agrees with itself."""
+    """Re-run the draw from its published record. Returns the differences found; an empty list means the
+    record reproduces exactly. The caller must still check that `commitment` and `pool_root` are the ones the
+    audit log recorded before the draw: this function can only check that the record agrees with itself."""
     version = record.get("algorithm_version")
     if version != ALGORITHM_VERSION:
         return [f"unknown algorithm version {version!r}; this verifier implements {ALGORITHM_VERSION!r}"]
@@ -362,7 +367,8 @@ def verify(record: dict[str, Any]) -> list[str]:
         return [*differences, f"candidate list is invalid: {exc}"]
     if root != published_root:
         differences.append(
-            f"pool root mismatch: the candidate list hashes to {root.hex()}, the record says {published_root.hex()}"
+            f"pool root mismatch: the candidate list hashes to {root.hex()}, the record says "
+            f"{published_root.hex()}"
         )
     try:
         result = draw(request, candidates, server_seed, public_entropy, root=root)

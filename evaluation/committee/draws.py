@@ -3,9 +3,11 @@ the request, avoidance with every exclusion kept, the commitment logged first, t
 automatic substitutes, and the public record once the tender is final.
 
 Services take a session and an actor and never commit. Who sees what:
-- the agency: how many seats are confirmed, awaiting an answer or vacant; never names before the result is final;
+- the agency: how many seats are confirmed, awaiting an answer or vacant; never names before the result is
+  final;
 - a drawn expert: their own seat; the names of the committee once the tender is being evaluated (L37, P8);
-- everyone: the draw record, with the server seed, once the tender's status is final (awarded, failed, cancelled).
+- everyone: the draw record, with the server seed, once the tender's status is final (awarded, failed,
+  cancelled).
 """
 
 from __future__ import annotations
@@ -118,36 +120,63 @@ def minimum_size(tender: Tender) -> int:
 # ---------------------------------------------------------------- checks
 
 
-def _check(session: Session, tender: Tender, data: DrawInput, catalogue: dict[str, str | None]) -> list[Problem]:
+def _check(
+    session: Session, tender: Tender, data: DrawInput, catalogue: dict[str, str | None]
+) -> list[Problem]:
     problems: list[Problem] = []
     least = minimum_size(tender)
     if data.committee_size < least:
-        problems.append(Problem(
-            "draw_committee_too_small",
-            N_("This tender's budget is 10 million yuan or more: government procurement needs a committee of at least %(least)s."),
-            "committee_size", {"least": least}, rule="G87 art. 47",
-        ))
+        problems.append(
+            Problem(
+                "draw_committee_too_small",
+                N_(
+                    "This tender's budget is 10 million yuan or more: government procurement needs a "
+                    "committee of at least %(least)s."
+                ),
+                "committee_size",
+                {"least": least},
+                rule="G87 art. 47",
+            )
+        )
     for code, _seats in data.quotas:
         if code and code not in catalogue:
-            problems.append(Problem(
-                "draw_unknown_specialty", N_("There is no specialty with the code %(specialty)s in the catalogue."),
-                "quotas", {"specialty": code},
-            ))
+            problems.append(
+                Problem(
+                    "draw_unknown_specialty",
+                    N_("There is no specialty with the code %(specialty)s in the catalogue."),
+                    "quotas",
+                    {"specialty": code},
+                )
+            )
     if data.evaluation_date < _today():
-        problems.append(Problem(
-            "draw_evaluation_date_past", N_("The evaluation date has passed; choose today or a later day."), "evaluation_date",
-        ))
+        problems.append(
+            Problem(
+                "draw_evaluation_date_past",
+                N_("The evaluation date has passed; choose today or a later day."),
+                "evaluation_date",
+            )
+        )
     if not 1 <= data.confirm_hours <= MAX_CONFIRM_HOURS:
-        problems.append(Problem(
-            "draw_confirm_hours", N_("Experts answer within 1 to %(max)s hours; %(hours)s is outside that."),
-            "confirm_hours", {"max": MAX_CONFIRM_HOURS, "hours": data.confirm_hours},
-        ))
+        problems.append(
+            Problem(
+                "draw_confirm_hours",
+                N_("Experts answer within 1 to %(max)s hours; %(hours)s is outside that."),
+                "confirm_hours",
+                {"max": MAX_CONFIRM_HOURS, "hours": data.confirm_hours},
+            )
+        )
     if data.exclude_local and data.regions and tender.region in data.regions:
-        problems.append(Problem(
-            "draw_regions_conflict",
-            N_("The allowed regions include the tender's own region %(region)s, which is also excluded; remove one of the two."),
-            "regions", {"region": tender.region},
-        ))
+        problems.append(
+            Problem(
+                "draw_regions_conflict",
+                N_(
+                    "The allowed regions include the tender's own region %(region)s, which is also excluded; "
+                    "remove one of the two."
+                ),
+                "regions",
+                {"region": tender.region},
+            )
+        )
     return problems
 
 
@@ -175,7 +204,9 @@ class Pool:
     exclusions: list[pure.Exclusion]
 
 
-def build_pool(session: Session, tender: Tender, data: DrawInput, cap: avoidance.DrawCap, now: datetime) -> Pool:
+def build_pool(
+    session: Session, tender: Tender, data: DrawInput, cap: avoidance.DrawCap, now: datetime
+) -> Pool:
     """The experts in scope (holding a quota's specialty or a child of it, within the region rules), split
     into the eligible candidates and the excluded with their reasons."""
     catalogue = _catalogue(session)
@@ -183,7 +214,9 @@ def build_pool(session: Session, tender: Tender, data: DrawInput, cap: avoidance
     scope_codes = [code for code in catalogue if set(_ancestors(code, catalogue)) & wanted]
     served: dict[int, set[str]] = defaultdict(set)
     for expert_id, code in session.execute(
-        select(ExpertSpecialty.expert_id, ExpertSpecialty.specialty_code).where(ExpertSpecialty.specialty_code.in_(scope_codes))
+        select(ExpertSpecialty.expert_id, ExpertSpecialty.specialty_code).where(
+            ExpertSpecialty.specialty_code.in_(scope_codes)
+        )
     ):
         # a quota on a parent specialty is served by its children
         served[expert_id].update(c for c in _ancestors(code, catalogue) if c in wanted)
@@ -203,13 +236,18 @@ def build_pool(session: Session, tender: Tender, data: DrawInput, cap: avoidance
     for c in session.scalars(select(ExpertConflict).where(ExpertConflict.expert_id.in_(ids_query))):
         interests[c.expert_id].append(avoidance.Period(c.org_code, c.start, c.end))
     unavailable: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for u in session.scalars(select(ExpertUnavailability).where(ExpertUnavailability.expert_id.in_(ids_query))):
+    for u in session.scalars(
+        select(ExpertUnavailability).where(ExpertUnavailability.expert_id.in_(ids_query))
+    ):
         unavailable[u.expert_id].append((u.start, u.end))
-    penalised = set(session.scalars(
-        select(ExpertStatusChange.expert_id).where(
-            ExpertStatusChange.expert_id.in_(ids_query), ExpertStatusChange.status == ExpertStatus.penalised
+    penalised = set(
+        session.scalars(
+            select(ExpertStatusChange.expert_id).where(
+                ExpertStatusChange.expert_id.in_(ids_query),
+                ExpertStatusChange.status == ExpertStatus.penalised,
+            )
         )
-    ))
+    )
     recent: dict[int, int] = {}
     if cap.max_draws > 0:
         since = now - timedelta(days=cap.period_days)
@@ -281,20 +319,32 @@ def request_draw(
     channel: Channel,
     cap: avoidance.DrawCap = avoidance.DrawCap(),
 ) -> Draw:
-    """R46: the committee drawn at random from the pool after the bid deadline. Refused with every problem at once;
-    an unfillable quota is refused naming the quota and the shortfall, and then nothing is kept."""
+    """R46: the committee drawn at random from the pool after the bid deadline. Refused with every problem at
+    once; an unfillable quota is refused naming the quota and the shortfall, and then nothing is kept."""
     # the tender row locked: two requests at once cannot both pass the "already drawn" check
     tender = session.scalars(
-        select(Tender).where(Tender.id == tender_id).options(selectinload(Tender.lots)).with_for_update(of=Tender)
+        select(Tender)
+        .where(Tender.id == tender_id)
+        .options(selectinload(Tender.lots))
+        .with_for_update(of=Tender)
     ).one_or_none()
     if tender is None:
         raise NotFound.one("tender_not_found", N_("No such tender."))
     access.require_tender_agency(actor, tender)
     now = clock.now()
     if not open_for_draw(tender):
-        raise Conflict.one("draw_not_open", N_("The committee is drawn after the bid deadline, while the tender is open, being opened or evaluated."))
+        raise Conflict.one(
+            "draw_not_open",
+            N_(
+                "The committee is drawn after the bid deadline, while the tender is open, being opened or "
+                "evaluated."
+            ),
+        )
     if session.scalar(select(Draw.id).where(Draw.tender_id == tender.id)) is not None:
-        raise Conflict.one("draw_exists", N_("This tender's committee has already been drawn; replacements come from its substitutes."))
+        raise Conflict.one(
+            "draw_exists",
+            N_("This tender's committee has already been drawn; replacements come from its substitutes."),
+        )
     request_id = f"{tender.reference}/draw-{secrets.token_hex(6)}"
     request = _draw_request(request_id, data)
     catalogue = _catalogue(session)
@@ -310,28 +360,59 @@ def request_draw(
     quotas = [{"specialty": q.specialty, "seats": q.seats} for q in request.quotas]
     with session.begin_nested():  # an unfillable quota takes the commitment and everything after it away
         draw_row = Draw(
-            tender_id=tender.id, requested_by=actor.user_id, request_id=request_id, committee_size=data.committee_size,
-            representative_seats=data.representative_seats, quotas=quotas, substitutes=data.substitutes,
-            regions=list(data.regions), exclude_local=data.exclude_local, evaluation_date=data.evaluation_date,
-            confirm_hours=data.confirm_hours, algorithm_version=pure.ALGORITHM_VERSION, server_seed=server_seed.hex(),
+            tender_id=tender.id,
+            requested_by=actor.user_id,
+            request_id=request_id,
+            committee_size=data.committee_size,
+            representative_seats=data.representative_seats,
+            quotas=quotas,
+            substitutes=data.substitutes,
+            regions=list(data.regions),
+            exclude_local=data.exclude_local,
+            evaluation_date=data.evaluation_date,
+            confirm_hours=data.confirm_hours,
+            algorithm_version=pure.ALGORITHM_VERSION,
+            server_seed=server_seed.hex(),
             public_entropy=data.public_entropy.hex() if data.public_entropy is not None else None,
-            commitment=pure.commitment(server_seed).hex(), pool_root=root.hex(), exclusions_digest=excl_digest.hex(),
-            candidates=[{"expert_id": c.expert_id, "specialties": list(c.specialties)} for c in sorted(pool.candidates, key=lambda c: c.expert_id)],
-            seed="", created_at=now,
+            commitment=pure.commitment(server_seed).hex(),
+            pool_root=root.hex(),
+            exclusions_digest=excl_digest.hex(),
+            candidates=[
+                {"expert_id": c.expert_id, "specialties": list(c.specialties)}
+                for c in sorted(pool.candidates, key=lambda c: c.expert_id)
+            ],
+            seed="",
+            created_at=now,
         )
         session.add(draw_row)
         session.flush()
         for e in pool.exclusions:
-            session.add(DrawExclusion(draw_id=draw_row.id, expert_id=e.expert_id, reason=e.reason, rule=e.rule, detail=e.detail))
-        # design.md step 1: the pool snapshot, exclusions, quotas, version and commitment, logged before the draw
+            session.add(
+                DrawExclusion(
+                    draw_id=draw_row.id, expert_id=e.expert_id, reason=e.reason, rule=e.rule, detail=e.detail
+                )
+            )
+        # design.md step 1: the pool snapshot, exclusions,
+        # quotas, version and commitment, logged before the draw
         entry = record(
-            session, EventTag.draw_committed, actor=actor, subject=f"draw:{draw_row.id}",
+            session,
+            EventTag.draw_committed,
+            actor=actor,
+            subject=f"draw:{draw_row.id}",
             details={
-                "tender": tender.id, "request_id": request_id, "algorithm_version": pure.ALGORITHM_VERSION,
-                "commitment": draw_row.commitment, "pool_root": draw_row.pool_root, "pool_size": len(ids),
-                "exclusions_digest": draw_row.exclusions_digest, "exclusions": len(pool.exclusions), "quotas": quotas,
-                "committee_size": data.committee_size, "representative_seats": data.representative_seats,
-                "substitutes": data.substitutes, "public_entropy": draw_row.public_entropy,
+                "tender": tender.id,
+                "request_id": request_id,
+                "algorithm_version": pure.ALGORITHM_VERSION,
+                "commitment": draw_row.commitment,
+                "pool_root": draw_row.pool_root,
+                "pool_size": len(ids),
+                "exclusions_digest": draw_row.exclusions_digest,
+                "exclusions": len(pool.exclusions),
+                "quotas": quotas,
+                "committee_size": data.committee_size,
+                "representative_seats": data.representative_seats,
+                "substitutes": data.substitutes,
+                "public_entropy": draw_row.public_entropy,
                 "evaluation_date": data.evaluation_date.isoformat(),
             },
             confidential={"exclusions": [e.__dict__ for e in pool.exclusions]},
@@ -340,35 +421,75 @@ def request_draw(
         try:
             result = pure.draw(request, pool.candidates, server_seed, data.public_entropy, root=root)
         except pure.InsufficientPool as short:
-            raise ValidationFailed(Problem(
-                "draw_insufficient_pool",
-                N_("Not enough eligible experts for specialty %(specialty)s: %(needed)s seat(s) asked, %(short)s missing. Nothing was drawn; change the quotas or the region rules and draw again."),
-                "quotas", {"specialty": short.specialty, "needed": short.needed, "short": short.short_by}, rule="R46",
-            )) from short
+            raise ValidationFailed(
+                Problem(
+                    "draw_insufficient_pool",
+                    N_(
+                        "Not enough eligible experts for specialty %(specialty)s: %(needed)s seat(s) asked, "
+                        "%(short)s missing. Nothing was drawn; change the quotas or the region rules and "
+                        "draw again."
+                    ),
+                    "quotas",
+                    {"specialty": short.specialty, "needed": short.needed, "short": short.short_by},
+                    rule="R46",
+                )
+            ) from short
         draw_row.seed = result.seed.hex()
         respond_by = now + timedelta(hours=data.confirm_hours)
         position = 0
         for expert_id, specialty in result.members:
             position += 1
-            session.add(Seat(draw_id=draw_row.id, expert_id=expert_id, position=position, specialty=specialty,
-                             kind=SeatKind.member, status=SeatStatus.notified, notified_at=now, respond_by=respond_by, created_at=now))
+            session.add(
+                Seat(
+                    draw_id=draw_row.id,
+                    expert_id=expert_id,
+                    position=position,
+                    specialty=specialty,
+                    kind=SeatKind.member,
+                    status=SeatStatus.notified,
+                    notified_at=now,
+                    respond_by=respond_by,
+                    created_at=now,
+                )
+            )
         for expert_id, specialty in result.substitutes:
             position += 1
-            session.add(Seat(draw_id=draw_row.id, expert_id=expert_id, position=position, specialty=specialty,
-                             kind=SeatKind.substitute, status=SeatStatus.standby, created_at=now))
+            session.add(
+                Seat(
+                    draw_id=draw_row.id,
+                    expert_id=expert_id,
+                    position=position,
+                    specialty=specialty,
+                    kind=SeatKind.substitute,
+                    status=SeatStatus.standby,
+                    created_at=now,
+                )
+            )
         session.flush()
         record(
-            session, EventTag.draw_completed, actor=actor, subject=f"draw:{draw_row.id}",
-            details={"tender": tender.id, "members": len(result.members), "substitutes": len(result.substitutes)},
-            confidential={"seed": result.seed.hex(), "members": [list(m) for m in result.members],
-                          "substitutes": [list(s) for s in result.substitutes]},
+            session,
+            EventTag.draw_completed,
+            actor=actor,
+            subject=f"draw:{draw_row.id}",
+            details={
+                "tender": tender.id,
+                "members": len(result.members),
+                "substitutes": len(result.substitutes),
+            },
+            confidential={
+                "seed": result.seed.hex(),
+                "members": [list(m) for m in result.members],
+                "substitutes": [list(s) for s in result.substitutes],
+            },
         )
     _notify_seats(session, channel, draw_row, [s for s in draw_row.seats if s.status == SeatStatus.notified])
     return draw_row
 
 
 def _expert_users(session: Session, expert_ids: list[int]) -> dict[int, int]:
-    rows = session.execute(select(Expert.id, Expert.user_id).where(Expert.id.in_(expert_ids), Expert.user_id.is_not(None)))
+    rows = session.execute(
+        select(Expert.id, Expert.user_id).where(Expert.id.in_(expert_ids), Expert.user_id.is_not(None))
+    )
     return {expert_id: user_id for expert_id, user_id in rows if user_id is not None}
 
 
@@ -376,12 +497,28 @@ def _notify_seats(session: Session, channel: Channel, draw_row: Draw, seats: lis
     users = _expert_users(session, [s.expert_id for s in seats])
     for seat in seats:
         if seat.expert_id in users:
-            tell(session, channel, {users[seat.expert_id]}, "draw.seat",
-                 title=f"Evaluation committee: please confirm by {clock.to_cst(seat.respond_by).strftime('%Y-%m-%d %H:%M') if seat.respond_by else ''}",
-                 body=f"You were drawn for an evaluation committee sitting on {draw_row.evaluation_date.isoformat()}.",
-                 link="/expert/draws")
-        record(session, EventTag.seat_notified, actor=SYSTEM, subject=f"draw:{draw_row.id}",
-               details={"seat": seat.id, "respond_by": seat.respond_by.isoformat() if seat.respond_by else None})
+            tell(
+                session,
+                channel,
+                {users[seat.expert_id]},
+                "draw.seat",
+                title=(
+                    "Evaluation committee: please confirm by "
+                    f"{clock.to_cst(seat.respond_by).strftime('%Y-%m-%d %H:%M') if seat.respond_by else ''}"
+                ),
+                body=(
+                    "You were drawn for an evaluation committee sitting on "
+                    f"{draw_row.evaluation_date.isoformat()}."
+                ),
+                link="/expert/draws",
+            )
+        record(
+            session,
+            EventTag.seat_notified,
+            actor=SYSTEM,
+            subject=f"draw:{draw_row.id}",
+            details={"seat": seat.id, "respond_by": seat.respond_by.isoformat() if seat.respond_by else None},
+        )
 
 
 # ---------------------------------------------------------------- confirmations and substitutes
@@ -391,7 +528,9 @@ def _candidate_specialties(draw_row: Draw) -> dict[int, set[str]]:
     return {c["expert_id"]: set(c["specialties"]) for c in draw_row.candidates}
 
 
-def _call_substitute(session: Session, channel: Channel, draw_row: Draw, vacated: Seat, now: datetime) -> Seat | None:
+def _call_substitute(
+    session: Session, channel: Channel, draw_row: Draw, vacated: Seat, now: datetime
+) -> Seat | None:
     """R46, R48: a vacated seat goes to the next substitute in rank order who holds its specialty."""
     held = _candidate_specialties(draw_row)
     for seat in sorted(draw_row.seats, key=lambda s: s.position):
@@ -402,17 +541,34 @@ def _call_substitute(session: Session, channel: Channel, draw_row: Draw, vacated
             seat.notified_at = now
             seat.respond_by = now + timedelta(hours=draw_row.confirm_hours)
             session.flush()
-            record(session, EventTag.seat_substituted, actor=SYSTEM, subject=f"draw:{draw_row.id}",
-                   details={"vacated_seat": vacated.id, "seat": seat.id, "specialty": vacated.specialty},
-                   confidential={"vacated_expert": vacated.expert_id, "expert": seat.expert_id})
+            record(
+                session,
+                EventTag.seat_substituted,
+                actor=SYSTEM,
+                subject=f"draw:{draw_row.id}",
+                details={"vacated_seat": vacated.id, "seat": seat.id, "specialty": vacated.specialty},
+                confidential={"vacated_expert": vacated.expert_id, "expert": seat.expert_id},
+            )
             _notify_seats(session, channel, draw_row, [seat])
             return seat
     tender = session.get(Tender, draw_row.tender_id)
     if tender is not None:
-        agency_users = set(session.scalars(select(User.id).where(User.organisation_id == tender.agency_id, User.active.is_(True))))
-        tell(session, channel, agency_users, "draw.vacant",
-             title=f"{tender.reference}: a committee seat ({vacated.specialty}) is vacant and no substitute is left",
-             link=f"/agency/tenders/{tender.id}/draw")
+        agency_users = set(
+            session.scalars(
+                select(User.id).where(User.organisation_id == tender.agency_id, User.active.is_(True))
+            )
+        )
+        tell(
+            session,
+            channel,
+            agency_users,
+            "draw.vacant",
+            title=(
+                f"{tender.reference}: a committee seat ({vacated.specialty}) is vacant and no substitute is "
+                "left"
+            ),
+            link=f"/agency/tenders/{tender.id}/draw",
+        )
     return None
 
 
@@ -425,7 +581,12 @@ def _my_expert(session: Session, actor: Actor) -> Expert | None:
 def _my_seat(session: Session, actor: Actor, seat_id: int) -> tuple[Seat, Draw]:
     expert = _my_expert(session, actor)
     seat = session.get(Seat, seat_id, with_for_update=True)
-    if seat is None or expert is None or seat.expert_id != expert.id or seat.status in (SeatStatus.standby, SeatStatus.unused):
+    if (
+        seat is None
+        or expert is None
+        or seat.expert_id != expert.id
+        or seat.status in (SeatStatus.standby, SeatStatus.unused)
+    ):
         # a substitute in standby has not been told of the draw, so the seat does not exist for them
         raise NotFound.one("seat_not_found", N_("No such committee seat among your draws."))
     return seat, seat.draw
@@ -435,51 +596,95 @@ def respond(session: Session, actor: Actor, seat_id: int, accept: bool, channel:
     seat, draw_row = _my_seat(session, actor, seat_id)
     now = clock.now()
     if seat.status != SeatStatus.notified:
-        raise Conflict.one("seat_not_awaiting", N_("This seat is not waiting for your answer any more (it is %(status)s)."), status=seat.status)
+        raise Conflict.one(
+            "seat_not_awaiting",
+            N_("This seat is not waiting for your answer any more (it is %(status)s)."),
+            status=seat.status,
+        )
     if seat.respond_by is not None and now > seat.respond_by:
         # the scheduler's sweep hands the seat to the next substitute within seconds
-        raise Conflict.one("seat_answer_late", N_("The time to answer has passed; the seat goes to a substitute."))
+        raise Conflict.one(
+            "seat_answer_late", N_("The time to answer has passed; the seat goes to a substitute.")
+        )
     seat.responded_at = now
     if accept:
         seat.status = SeatStatus.confirmed
-        record(session, EventTag.seat_confirmed, actor=actor, subject=f"draw:{draw_row.id}", details={"seat": seat.id}, conceal_actor=True)
+        record(
+            session,
+            EventTag.seat_confirmed,
+            actor=actor,
+            subject=f"draw:{draw_row.id}",
+            details={"seat": seat.id},
+            conceal_actor=True,
+        )
     else:
         _vacate(session, channel, draw_row, seat, SeatStatus.declined, now, "", actor)
     return seat
 
 
 def declare_conflict(session: Session, actor: Actor, seat_id: int, note: str, channel: Channel) -> Seat:
-    """R46, R48: an expert who finds a conflict at check-in steps down and is replaced by the same random draw."""
+    """R46, R48: an expert who finds a conflict at check-in steps down and is replaced by the same random
+    draw."""
     seat, draw_row = _my_seat(session, actor, seat_id)
     if seat.status not in (SeatStatus.notified, SeatStatus.confirmed):
-        raise Conflict.one("seat_not_held", N_("You do not hold this seat (it is %(status)s)."), status=seat.status)
+        raise Conflict.one(
+            "seat_not_held", N_("You do not hold this seat (it is %(status)s)."), status=seat.status
+        )
     if not note.strip():
-        raise ValidationFailed.one("conflict_note_missing", N_("Say what the conflict is (for example, the bidder and your tie to it)."), "note")
+        raise ValidationFailed.one(
+            "conflict_note_missing",
+            N_("Say what the conflict is (for example, the bidder and your tie to it)."),
+            "note",
+        )
     _vacate(session, channel, draw_row, seat, SeatStatus.conflict, clock.now(), note.strip()[:2000], actor)
     return seat
 
 
-_VACATE_TAG = {SeatStatus.declined: EventTag.seat_declined, SeatStatus.timed_out: EventTag.seat_timed_out,
-               SeatStatus.conflict: EventTag.seat_conflict_declared}
+_VACATE_TAG = {
+    SeatStatus.declined: EventTag.seat_declined,
+    SeatStatus.timed_out: EventTag.seat_timed_out,
+    SeatStatus.conflict: EventTag.seat_conflict_declared,
+}
 
 
-def _vacate(session: Session, channel: Channel, draw_row: Draw, seat: Seat, status: SeatStatus, now: datetime, note: str,
-            actor: Actor = SYSTEM) -> None:
+def _vacate(
+    session: Session,
+    channel: Channel,
+    draw_row: Draw,
+    seat: Seat,
+    status: SeatStatus,
+    now: datetime,
+    note: str,
+    actor: Actor = SYSTEM,
+) -> None:
     seat.status = status
     seat.responded_at = now
     seat.note = note
     session.flush()
-    record(session, _VACATE_TAG[status], actor=actor, subject=f"draw:{draw_row.id}", details={"seat": seat.id},
-           confidential={"note": note} if note else None, conceal_actor=actor is not SYSTEM)
+    record(
+        session,
+        _VACATE_TAG[status],
+        actor=actor,
+        subject=f"draw:{draw_row.id}",
+        details={"seat": seat.id},
+        confidential={"note": note} if note else None,
+        conceal_actor=actor is not SYSTEM,
+    )
     _call_substitute(session, channel, draw_row, seat, now)
 
 
 def sweep_timeouts(session: Session, channel: Channel, now: datetime | None = None) -> list[int]:
-    """Seats not answered in time go to the next substitute. Safe to run twice: a swept seat is no longer notified."""
+    """Seats not answered in time go to the next substitute. Safe to run twice: a swept seat is no longer
+    notified."""
     now = now or clock.now()
-    due = list(session.scalars(
-        select(Seat).where(Seat.status == SeatStatus.notified, Seat.respond_by < now).order_by(Seat.id).with_for_update()
-    ))
+    due = list(
+        session.scalars(
+            select(Seat)
+            .where(Seat.status == SeatStatus.notified, Seat.respond_by < now)
+            .order_by(Seat.id)
+            .with_for_update()
+        )
+    )
     for seat in due:
         _vacate(session, channel, seat.draw, seat, SeatStatus.timed_out, now, "")
     return [s.id for s in due]
@@ -493,7 +698,11 @@ def specialty_choices(session: Session) -> list[Specialty]:
 
 
 def open_for_draw(tender: Tender) -> bool:
-    return tender.bid_deadline is not None and clock.now() >= tender.bid_deadline and Status(tender.status) in OPEN_FOR_DRAW
+    return (
+        tender.bid_deadline is not None
+        and clock.now() >= tender.bid_deadline
+        and Status(tender.status) in OPEN_FOR_DRAW
+    )
 
 
 def counts(draw_row: Draw) -> SeatCounts:
@@ -501,16 +710,27 @@ def counts(draw_row: Draw) -> SeatCounts:
     confirmed = sum(1 for s in draw_row.seats if s.status == SeatStatus.confirmed)
     awaiting = sum(1 for s in draw_row.seats if s.status == SeatStatus.notified)
     left = sum(1 for s in draw_row.seats if s.status == SeatStatus.standby)
-    return SeatCounts(seats=drawn, confirmed=confirmed, awaiting=awaiting, vacant=max(0, drawn - confirmed - awaiting), substitutes_left=left)
+    return SeatCounts(
+        seats=drawn,
+        confirmed=confirmed,
+        awaiting=awaiting,
+        vacant=max(0, drawn - confirmed - awaiting),
+        substitutes_left=left,
+    )
 
 
 def tender_draw(session: Session, actor: Actor, tender_id: int) -> tuple[Tender, Draw | None]:
-    """The agency's view: the tender and its draw (the caller shows counts, never names before the result is final)."""
-    tender = session.scalars(select(Tender).where(Tender.id == tender_id).options(selectinload(Tender.lots))).one_or_none()
+    """The agency's view: the tender and its draw (the caller shows counts, never names before the result is
+    final)."""
+    tender = session.scalars(
+        select(Tender).where(Tender.id == tender_id).options(selectinload(Tender.lots))
+    ).one_or_none()
     if tender is None:
         raise NotFound.one("tender_not_found", N_("No such tender."))
     access.require_tender_agency(actor, tender)
-    draw_row = session.scalars(select(Draw).where(Draw.tender_id == tender.id).options(selectinload(Draw.seats))).one_or_none()
+    draw_row = session.scalars(
+        select(Draw).where(Draw.tender_id == tender.id).options(selectinload(Draw.seats))
+    ).one_or_none()
     return tender, draw_row
 
 
@@ -526,9 +746,13 @@ def my_seats(session: Session, actor: Actor) -> list[MySeat]:
     expert = _my_expert(session, actor)
     if expert is None:
         return []
-    seats = list(session.scalars(
-        select(Seat).where(Seat.expert_id == expert.id, Seat.status != SeatStatus.unused).order_by(Seat.id.desc())
-    ))
+    seats = list(
+        session.scalars(
+            select(Seat)
+            .where(Seat.expert_id == expert.id, Seat.status != SeatStatus.unused)
+            .order_by(Seat.id.desc())
+        )
+    )
     out = []
     for seat in seats:
         if seat.status == SeatStatus.standby:
@@ -555,8 +779,10 @@ def build_record(session: Session, draw_row: Draw) -> dict[str, Any]:
     tender = session.get(Tender, draw_row.tender_id)
     assert tender is not None
     request = pure.DrawRequest(
-        request_id=draw_row.request_id, committee_size=draw_row.committee_size,
-        quotas=[pure.Quota(q["specialty"], q["seats"]) for q in draw_row.quotas], substitutes=draw_row.substitutes,
+        request_id=draw_row.request_id,
+        committee_size=draw_row.committee_size,
+        quotas=[pure.Quota(q["specialty"], q["seats"]) for q in draw_row.quotas],
+        substitutes=draw_row.substitutes,
         representative_seats=draw_row.representative_seats,
     )
     candidates = [pure.Candidate(c["expert_id"], tuple(c["specialties"])) for c in draw_row.candidates]
@@ -564,10 +790,20 @@ def build_record(session: Session, draw_row: Draw) -> dict[str, Any]:
     server_seed = bytes.fromhex(draw_row.server_seed)
     entropy = bytes.fromhex(draw_row.public_entropy) if draw_row.public_entropy is not None else None
     initial = sorted((s for s in draw_row.seats), key=lambda s: s.position)
-    drawn_members = [(s.expert_id, s.specialty if s.replaces_seat_id is None else _first(s, candidates, request)) for s in initial if s.kind == SeatKind.member]
-    drawn_subs = [(s.expert_id, _first(s, candidates, request)) for s in initial if s.kind == SeatKind.substitute]
-    result = pure.DrawResult(seed=bytes.fromhex(draw_row.seed), ranking=pure.rank(bytes.fromhex(draw_row.seed), [c.expert_id for c in candidates]),
-                             members=drawn_members, substitutes=drawn_subs)
+    drawn_members = [
+        (s.expert_id, s.specialty if s.replaces_seat_id is None else _first(s, candidates, request))
+        for s in initial
+        if s.kind == SeatKind.member
+    ]
+    drawn_subs = [
+        (s.expert_id, _first(s, candidates, request)) for s in initial if s.kind == SeatKind.substitute
+    ]
+    result = pure.DrawResult(
+        seed=bytes.fromhex(draw_row.seed),
+        ranking=pure.rank(bytes.fromhex(draw_row.seed), [c.expert_id for c in candidates]),
+        members=drawn_members,
+        substitutes=drawn_subs,
+    )
     doc = pure.to_record(request, candidates, server_seed, entropy, result, exclusions)
     doc["draw"] = {
         "id": draw_row.id,
@@ -579,12 +815,23 @@ def build_record(session: Session, draw_row: Draw) -> dict[str, Any]:
     }
     # L37, P8: the names become public with the final result
     sitting = [s for s in initial if s.status == SeatStatus.confirmed]
-    rows = session.execute(select(Expert.id, Expert.name).where(Expert.id.in_([s.expert_id for s in sitting])))
+    rows = session.execute(
+        select(Expert.id, Expert.name).where(Expert.id.in_([s.expert_id for s in sitting]))
+    )
     names: dict[int, str] = {expert_id: name for expert_id, name in rows}
-    doc["committee"] = [{"expert_id": s.expert_id, "name": names.get(s.expert_id, ""), "specialty": s.specialty} for s in sitting]
+    doc["committee"] = [
+        {"expert_id": s.expert_id, "name": names.get(s.expert_id, ""), "specialty": s.specialty}
+        for s in sitting
+    ]
     doc["confirmations"] = [
-        {"expert_id": s.expert_id, "position": s.position, "kind": s.kind, "status": s.status, "specialty": s.specialty,
-         "replaces_position": next((o.position for o in initial if o.id == s.replaces_seat_id), None)}
+        {
+            "expert_id": s.expert_id,
+            "position": s.position,
+            "kind": s.kind,
+            "status": s.status,
+            "specialty": s.specialty,
+            "replaces_position": next((o.position for o in initial if o.id == s.replaces_seat_id), None),
+        }
         for s in initial
     ]
     return doc
@@ -597,7 +844,9 @@ def _first(seat: Seat, candidates: list[pure.Candidate], request: pure.DrawReque
 
 
 def record_digest(doc: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def publish_record(session: Session, draw_row: Draw) -> dict[str, Any]:
@@ -612,34 +861,60 @@ def publish_record(session: Session, draw_row: Draw) -> dict[str, Any]:
     for seat in draw_row.seats:
         if seat.status == SeatStatus.standby:
             seat.status = SeatStatus.unused
-    entry = record(session, EventTag.draw_record_published, actor=SYSTEM, subject=f"draw:{draw_row.id}",
-                   details={"tender": draw_row.tender_id, "server_seed": draw_row.server_seed, "record_sha256": record_digest(doc)})
+    entry = record(
+        session,
+        EventTag.draw_record_published,
+        actor=SYSTEM,
+        subject=f"draw:{draw_row.id}",
+        details={
+            "tender": draw_row.tender_id,
+            "server_seed": draw_row.server_seed,
+            "record_sha256": record_digest(doc),
+        },
+    )
     draw_row.record_entry = getattr(entry, "index", None)
     return doc
 
 
 def publish_due_records(session: Session) -> list[int]:
-    """The scheduler's sweep: publish the record of every draw whose tender has become final. Safe to run twice."""
-    due = list(session.scalars(
-        select(Draw).join(Tender, Tender.id == Draw.tender_id)
-        .where(Draw.record.is_(None), Tender.status.in_([s.value for s in FINAL])).order_by(Draw.id).with_for_update(of=Draw)
-    ))
+    """The scheduler's sweep: publish the record of every draw whose tender has become final. Safe to run
+    twice."""
+    due = list(
+        session.scalars(
+            select(Draw)
+            .join(Tender, Tender.id == Draw.tender_id)
+            .where(Draw.record.is_(None), Tender.status.in_([s.value for s in FINAL]))
+            .order_by(Draw.id)
+            .with_for_update(of=Draw)
+        )
+    )
     for draw_row in due:
         publish_record(session, draw_row)
     return [d.id for d in due]
 
 
 def public_record(session: Session, draw_id: int, publish: bool = True) -> dict[str, Any]:
-    """The published record. With publish=False (the public API, a read-only unit of work) a record whose tender
-    has just become final and that the scheduler's sweep has not published yet is refused as pending."""
+    """The published record. With publish=False (the public API, a read-only unit of work) a record whose
+    tender has just become final and that the scheduler's sweep has not published yet is refused as
+    pending."""
     draw_row = session.get(Draw, draw_id)
     if draw_row is None:
         raise NotFound.one("draw_not_found", N_("No such draw."))
     tender = session.get(Tender, draw_row.tender_id)
     if tender is None or Status(tender.status) not in FINAL:
-        raise Forbidden.one("draw_record_not_public", N_("The draw record is published when the tender's result is final (L37); it is still confidential."), rule="L37")
+        raise Forbidden.one(
+            "draw_record_not_public",
+            N_(
+                "The draw record is published when the tender's result is final (L37); it is still "
+                "confidential."
+            ),
+            rule="L37",
+        )
     if draw_row.record is None and not publish:
-        raise Conflict.one("draw_record_pending", N_("The result is final and the draw record is being published; try again in a minute."))
+        raise Conflict.one(
+            "draw_record_pending",
+            N_("The result is final and the draw record is being published; try again in a minute."),
+        )
     return publish_record(session, draw_row)
 
 
@@ -653,8 +928,9 @@ def vacated(seat: Seat) -> bool:
 
 
 def check_against_log(session: Session, doc: dict[str, Any]) -> list[str]:
-    """Compare a record with what this platform's audit log committed to before the draw (design.md step 1) and
-    when it published the record: a record rewritten after the fact, even one that agrees with itself, fails here."""
+    """Compare a record with what this platform's audit log committed to before the draw (design.md step 1)
+    and when it published the record: a record rewritten after the fact, even one that agrees with itself,
+    fails here."""
     try:
         draw_id = int(doc["draw"]["id"])
     except (KeyError, TypeError, ValueError):
@@ -676,7 +952,10 @@ def check_against_log(session: Session, doc: dict[str, Any]) -> list[str]:
     }
     for key, value in expected.items():
         if logged.get(key) != value:
-            out.append(f"{key} differs from the audit log's commitment entry {committed.index}: log {logged.get(key)!r}, record {value!r}")
+            out.append(
+                f"{key} differs from the audit log's commitment entry {committed.index}: log "
+                f"{logged.get(key)!r}, record {value!r}"
+            )
     published = entries.get(EventTag.draw_record_published.value)
     if published is not None and published.details.get("record_sha256") != record_digest(doc):
         out.append(f"the record's SHA-256 differs from the one published in audit entry {published.index}")

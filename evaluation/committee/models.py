@@ -67,12 +67,17 @@ class Draw(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    seats: Mapped[list[Seat]] = relationship(back_populates="draw", order_by="Seat.position", cascade="all, delete-orphan")
-    exclusions: Mapped[list[DrawExclusion]] = relationship(order_by="DrawExclusion.id", cascade="all, delete-orphan")
+    seats: Mapped[list[Seat]] = relationship(
+        back_populates="draw", order_by="Seat.position", cascade="all, delete-orphan"
+    )
+    exclusions: Mapped[list[DrawExclusion]] = relationship(
+        order_by="DrawExclusion.id", cascade="all, delete-orphan"
+    )
 
 
 class DrawExclusion(Base):
-    """An expert the avoidance rules kept out of this draw, with the reason (kept, and published with the record)."""
+    """An expert the avoidance rules kept out of this draw, with the reason (kept, and published with the
+    record)."""
 
     __tablename__ = "draw_exclusions"
 

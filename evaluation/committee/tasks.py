@@ -22,9 +22,11 @@ def use_channel(channel: Channel) -> None:
 
 def channel() -> Channel:
     if _channel is None:
-        raise RuntimeError("no messaging channel for the draw tasks: the process's composition "
-                           "(web.app.create_app, `etender worker`) passes one to "
-                           "evaluation.committee.tasks.use_channel")
+        raise RuntimeError(
+            "no messaging channel for the draw tasks: the process's composition "
+            "(web.app.create_app, `etender worker`) passes one to "
+            "evaluation.committee.tasks.use_channel"
+        )
     return _channel
 
 

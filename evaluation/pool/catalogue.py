@@ -39,7 +39,10 @@ def parent_of(code: str) -> str | None:
 def read_catalogue(path: Path = DEFAULT_FILE) -> list[Entry]:
     """The catalogue file's entries, parents before children; refuses a file whose tree does not hold."""
     with path.open(encoding="utf-8", newline="") as f:
-        entries = [Entry(r["code"].strip().upper(), r["name_zh"].strip(), r["name_en"].strip(), r["kind"].strip()) for r in csv.DictReader(f)]
+        entries = [
+            Entry(r["code"].strip().upper(), r["name_zh"].strip(), r["name_en"].strip(), r["kind"].strip())
+            for r in csv.DictReader(f)
+        ]
     codes = {e.code for e in entries}
     if len(codes) != len(entries):
         raise ValueError(f"{path}: a code appears twice")
@@ -60,7 +63,11 @@ def load_catalogue(session: Session, entries: Iterable[Entry] | None = None) -> 
     for e in sorted(wanted, key=lambda e: (len(e.code), e.code)):
         row = present.get(e.code)
         if row is None:
-            session.add(Specialty(code=e.code, parent_code=e.parent_code, name_zh=e.name_zh, name_en=e.name_en, kind=e.kind))
+            session.add(
+                Specialty(
+                    code=e.code, parent_code=e.parent_code, name_zh=e.name_zh, name_en=e.name_en, kind=e.kind
+                )
+            )
             added += 1
         elif (row.name_zh, row.name_en, row.kind) != (e.name_zh, e.name_en, e.kind):
             row.name_zh, row.name_en, row.kind = e.name_zh, e.name_en, e.kind

@@ -51,13 +51,25 @@ class Column:
 
 COLUMNS = [
     Column("name", "姓名", "Name", True),
-    Column("id_number", "身份证号", "Identity number", True, ("身份证号码", "证件号码", "证件号", "专家证号", "id number")),
+    Column(
+        "id_number",
+        "身份证号",
+        "Identity number",
+        True,
+        ("身份证号码", "证件号码", "证件号", "专家证号", "id number"),
+    ),
     Column("title", "职称", "Professional title", True, ("title",)),
     Column("title_level", "职称级别", "Title level", False, ("职称等级", "level")),
     Column("years", "从业年限", "Years in the field", True, ("工作年限", "years")),
     Column("specialties", "专业代码", "Specialty codes", True, ("专业", "评标专业", "specialties")),
     Column("employer_name", "工作单位", "Employer", False, ("单位名称", "employer")),
-    Column("employer_code", "单位统一社会信用代码", "Employer credit code", False, ("统一社会信用代码", "信用代码")),
+    Column(
+        "employer_code",
+        "单位统一社会信用代码",
+        "Employer credit code",
+        False,
+        ("统一社会信用代码", "信用代码"),
+    ),
     Column("region", "所在地区", "Region", False, ("地区",)),
     Column("phone", "手机号码", "Mobile phone", False, ("手机", "电话", "联系电话", "phone")),
     Column("email", "电子邮箱", "E-mail", False, ("邮箱", "email", "e-mail")),
@@ -127,7 +139,11 @@ def _decode(data: bytes) -> tuple[str, str]:
         # GB18030 is a superset of GBK and GB2312: what Chinese Excel writes as "CSV".
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as e:
-        raise FileRefused.one("encoding_unknown", N_("The file is neither UTF-8 nor GBK text. Save it from Excel as \"CSV UTF-8\" or as .xlsx."), "file") from e
+        raise FileRefused.one(
+            "encoding_unknown",
+            N_('The file is neither UTF-8 nor GBK text. Save it from Excel as "CSV UTF-8" or as .xlsx.'),
+            "file",
+        ) from e
 
 
 def _csv_rows(data: bytes) -> tuple[Iterator[list[Any]], str]:
@@ -142,20 +158,27 @@ _XLSX_READER = Path(__file__).with_name("xlsx_reader.py")
 
 def _xlsx_too_large() -> FileRefused:
     return FileRefused.one(
-        "xlsx_too_large", N_("The Excel file unpacks to more than %(mb)s MB; split it into several files."),
-        "file", mb=MAX_UNZIPPED // (1024 * 1024),
+        "xlsx_too_large",
+        N_("The Excel file unpacks to more than %(mb)s MB; split it into several files."),
+        "file",
+        mb=MAX_UNZIPPED // (1024 * 1024),
     )
 
 
 def _xlsx_unreadable() -> FileRefused:
-    return FileRefused.one("xlsx_unreadable", N_(
-        "The Excel file could not be read. Save it again as .xlsx (Excel 2007 or later) and upload it again.",
-    ), "file")
+    return FileRefused.one(
+        "xlsx_unreadable",
+        N_(
+            "The Excel file could not be read. Save it again as .xlsx (Excel 2007 or later) and upload it "
+            "again.",
+        ),
+        "file",
+    )
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
-    """The first worksheet's rows, read by python-calamine in a child process (evaluation/pool/xlsx_reader.py says
-    why, and what the rows hold). Gaps (rows or cells Excel does not store) come back empty, so that row
+    """The first worksheet's rows, read by python-calamine in a child process (evaluation/pool/xlsx_reader.py
+    says why, and what the rows hold). Gaps (rows or cells Excel does not store) come back empty, so that row
     numbers are the sheet's."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
@@ -172,7 +195,10 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         raise _xlsx_unreadable()  # another zip (.ods, .xlsb, .docx): calamine would read the first two
     with tempfile.TemporaryFile() as errors:
         done = subprocess.run(  # noqa: S603 - this package's own script, run by this interpreter
-            [sys.executable, "-P", str(_XLSX_READER)], input=data, stdout=subprocess.PIPE, stderr=errors,
+            [sys.executable, "-P", str(_XLSX_READER)],
+            input=data,
+            stdout=subprocess.PIPE,
+            stderr=errors,
             check=False,
         )
         errors.seek(0)
@@ -193,7 +219,11 @@ def read_rows(filename: str, data: bytes) -> tuple[Iterator[list[Any]], str]:
     if name.endswith(".xlsx") or data[:4] == b"PK\x03\x04":
         return _xlsx_rows(data), "xlsx"
     if name.endswith(".xls") or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise FileRefused.one("xls_old", N_("Old Excel files (.xls) are not read. Save the sheet as .xlsx or as CSV and upload it again."), "file")
+        raise FileRefused.one(
+            "xls_old",
+            N_("Old Excel files (.xls) are not read. Save the sheet as .xlsx or as CSV and upload it again."),
+            "file",
+        )
     return _csv_rows(data)
 
 
@@ -215,8 +245,12 @@ def _header(row: list[Any]) -> dict[str, int]:
     if missing:
         raise FileRefused.one(
             "columns_missing",
-            N_("The first row must name the columns; these are missing: %(columns)s. Download the template to see the expected headers."),
-            "file", columns="、".join(f"{c.zh} ({c.en})" for c in missing),
+            N_(
+                "The first row must name the columns; these are missing: %(columns)s. Download the template "
+                "to see the expected headers."
+            ),
+            "file",
+            columns="、".join(f"{c.zh} ({c.en})" for c in missing),
         )
     return found
 
@@ -230,12 +264,24 @@ def _split_codes(text: str) -> list[str]:
     return [c.upper() for c in text.split()]
 
 
-def parse_row(cells: dict[str, Any], specialties: set[str]) -> tuple[pool.ExpertInput | None, list[tuple[str, str, str, dict[str, Any]]]]:
+def parse_row(
+    cells: dict[str, Any], specialties: set[str]
+) -> tuple[pool.ExpertInput | None, list[tuple[str, str, str, dict[str, Any]]]]:
     """(the expert, problems as (column key, code, message id, params)). Pure."""
     problems: list[tuple[str, str, str, dict[str, Any]]] = []
     raw_id = cells.get("id_number")
     if isinstance(raw_id, int | float) and not isinstance(raw_id, bool) and len(_text(raw_id)) >= 15:
-        problems.append(("id_number", "id_number_as_number", N_("Excel stored the identity number as a number and lost its last digits. Format the column as text and type the number again."), {}))
+        problems.append(
+            (
+                "id_number",
+                "id_number_as_number",
+                N_(
+                    "Excel stored the identity number as a number and lost its last digits. Format the "
+                    "column as text and type the number again."
+                ),
+                {},
+            )
+        )
     text = {k: _text(v) for k, v in cells.items()}
     years: int | None
     try:
@@ -248,21 +294,53 @@ def parse_row(cells: dict[str, Any], specialties: set[str]) -> tuple[pool.Expert
     level_text = text.get("title_level", "")
     level = rules.parse_level(level_text) if level_text else rules.level_of_title(text.get("title", ""))
     if level_text and level is None:
-        problems.append(("title_level", "title_level_invalid", N_("Write the title level as 正高级, 副高级, 中级 or 初级 (or leave it empty to read it from the title)."), {}))
-    data = pool.clean(pool.ExpertInput(
-        name=text.get("name", ""), id_number=text.get("id_number", ""), title=text.get("title", ""), title_level=level or "",
-        years=years, specialties=_split_codes(text.get("specialties", "")), employer_code=text.get("employer_code", ""),
-        employer_name=text.get("employer_name", ""), region=text.get("region", ""), phone=text.get("phone", ""), email=text.get("email", ""),
-    ))
+        problems.append(
+            (
+                "title_level",
+                "title_level_invalid",
+                N_(
+                    "Write the title level as 正高级, 副高级, 中级 or 初级 (or leave it empty to read it "
+                    "from the title)."
+                ),
+                {},
+            )
+        )
+    data = pool.clean(
+        pool.ExpertInput(
+            name=text.get("name", ""),
+            id_number=text.get("id_number", ""),
+            title=text.get("title", ""),
+            title_level=level or "",
+            years=years,
+            specialties=_split_codes(text.get("specialties", "")),
+            employer_code=text.get("employer_code", ""),
+            employer_name=text.get("employer_name", ""),
+            region=text.get("region", ""),
+            phone=text.get("phone", ""),
+            email=text.get("email", ""),
+        )
+    )
     for p in pool.expert_problems(data, specialties, None, None):
         if p.code == "title_level_invalid" and any(x[1] == "title_level_invalid" for x in problems):
             continue
         if p.code == "title_level_invalid" and not level_text:
-            problems.append(("title_level", "title_level_unknown", N_("The level cannot be read from the title %(title)s; fill in the title level column (正高级, 副高级, 中级 or 初级)."), {"title": data.title}))
+            problems.append(
+                (
+                    "title_level",
+                    "title_level_unknown",
+                    N_(
+                        "The level cannot be read from the title %(title)s; fill in the title level column "
+                        "(正高级, 副高级, 中级 or 初级)."
+                    ),
+                    {"title": data.title},
+                )
+            )
             continue
         if p.code == "id_number_invalid" and problems and problems[0][1] == "id_number_as_number":
             continue
-        problems.append((FIELD_OF_PROBLEM.get(p.field or "", p.field or ""), p.code, p.message, dict(p.params)))
+        problems.append(
+            (FIELD_OF_PROBLEM.get(p.field or "", p.field or ""), p.code, p.message, dict(p.params))
+        )
     return (None if problems else data), problems
 
 
@@ -271,13 +349,42 @@ def parse_row(cells: dict[str, Any], specialties: set[str]) -> tuple[pool.Expert
 
 def _values(data: pool.ExpertInput) -> dict[str, Any]:
     return {
-        "name": data.name, "id_number": data.id_number, "title": data.title, "title_level": data.title_level, "years": data.years or 0,
-        "employer_code": data.employer_code, "employer_name": data.employer_name, "region": data.region, "phone": data.phone, "email": data.email,
+        "name": data.name,
+        "id_number": data.id_number,
+        "title": data.title,
+        "title_level": data.title_level,
+        "years": data.years or 0,
+        "employer_code": data.employer_code,
+        "employer_name": data.employer_name,
+        "region": data.region,
+        "phone": data.phone,
+        "email": data.email,
     }
 
 
-EXPERT_COLUMNS = ("name", "id_number", "title", "title_level", "years", "employer_code", "employer_name", "region", "phone", "email")
-COMPARED = ("name", "title", "title_level", "years", "employer_code", "employer_name", "region", "phone", "email")
+EXPERT_COLUMNS = (
+    "name",
+    "id_number",
+    "title",
+    "title_level",
+    "years",
+    "employer_code",
+    "employer_name",
+    "region",
+    "phone",
+    "email",
+)
+COMPARED = (
+    "name",
+    "title",
+    "title_level",
+    "years",
+    "employer_code",
+    "employer_name",
+    "region",
+    "phone",
+    "email",
+)
 
 
 class _Writer:
@@ -290,16 +397,31 @@ class _Writer:
         self.today = clock.to_cst(clock.now()).date()
         self.now = clock.now()
         cols = [getattr(Expert, c) for c in ("id", "id_number", *COMPARED)]
-        self.existing: dict[str, tuple[Any, ...]] = {r[1]: tuple(r) for r in session.execute(select(*cols).where(Expert.id_number.is_not(None)))}
+        self.existing: dict[str, tuple[Any, ...]] = {
+            r[1]: tuple(r) for r in session.execute(select(*cols).where(Expert.id_number.is_not(None)))
+        }
         self.codes: dict[int, list[str]] = {}
-        for expert_id, code in session.execute(select(ExpertSpecialty.expert_id, ExpertSpecialty.specialty_code).order_by(ExpertSpecialty.expert_id, ExpertSpecialty.specialty_code)):
+        for expert_id, code in session.execute(
+            select(ExpertSpecialty.expert_id, ExpertSpecialty.specialty_code).order_by(
+                ExpertSpecialty.expert_id, ExpertSpecialty.specialty_code
+            )
+        ):
             self.codes.setdefault(expert_id, []).append(code)
 
     def _new_ids(self, n: int) -> list[int]:
-        """Ids for n new experts, taken before the rows are written so that the dependent rows need no RETURNING."""
+        """Ids for n new experts, taken before the rows are written so that the dependent rows need no
+        RETURNING."""
         if self.postgres:
-            return list(self.session.scalars(text("SELECT nextval(pg_get_serial_sequence('experts', 'id')) FROM generate_series(1, :n)"), {"n": n}))
-        # SQLite: the unit of work began with BEGIN IMMEDIATE and holds the write lock, so nobody else takes these
+            return list(
+                self.session.scalars(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence('experts', 'id')) FROM generate_series(1, :n)"
+                    ),
+                    {"n": n},
+                )
+            )
+        # SQLite: the unit of work began with BEGIN IMMEDIATE
+        # and holds the write lock, so nobody else takes these
         top = int(self.session.scalar(select(func.max(Expert.id))) or 0)
         return list(range(top + 1, top + 1 + n))
 
@@ -313,7 +435,8 @@ class _Writer:
                 for row in rows:
                     copy.write_row(row)
             return
-        # SQLite: the driver's executemany, with each value converted as the column type stores it (dates, UTC times)
+        # SQLite: the driver's executemany, with each value
+        # converted as the column type stores it (dates, UTC times)
         columns_of = Base.metadata.tables[table].c
         dialect = self.session.get_bind().dialect
         convert = [columns_of[c].type._cached_bind_processor(dialect) for c in columns]
@@ -347,17 +470,59 @@ class _Writer:
             ids = self._new_ids(len(new))
             by_number = {d.id_number: d for d in new}
             numbers = dict(zip(by_number, ids, strict=True))
-            expert_columns = ("id", *EXPERT_COLUMNS, "status", "status_since", "status_reason", "created_at", "updated_at")
-            self._insert("experts", expert_columns, [
-                (numbers[n], d.name, d.id_number, d.title, d.title_level, d.years or 0, d.employer_code, d.employer_name, d.region, d.phone,
-                 d.email, "active", self.today, "", self.now, self.now)
-                for n, d in by_number.items()
-            ])
-            self._insert("expert_specialties", ("expert_id", "specialty_code"), [(numbers[n], c) for n, d in by_number.items() for c in d.specialties])
-            self._insert("expert_employments", ("expert_id", "org_code", "org_name", "position"),
-                         [(numbers[n], d.employer_code, d.employer_name, "") for n, d in by_number.items() if d.employer_code])
-            self._insert("expert_status_changes", ("expert_id", "status", "since", "reason", "changed_at"),
-                         [(numbers[n], "active", self.today, "", self.now) for n in by_number])
+            expert_columns = (
+                "id",
+                *EXPERT_COLUMNS,
+                "status",
+                "status_since",
+                "status_reason",
+                "created_at",
+                "updated_at",
+            )
+            self._insert(
+                "experts",
+                expert_columns,
+                [
+                    (
+                        numbers[n],
+                        d.name,
+                        d.id_number,
+                        d.title,
+                        d.title_level,
+                        d.years or 0,
+                        d.employer_code,
+                        d.employer_name,
+                        d.region,
+                        d.phone,
+                        d.email,
+                        "active",
+                        self.today,
+                        "",
+                        self.now,
+                        self.now,
+                    )
+                    for n, d in by_number.items()
+                ],
+            )
+            self._insert(
+                "expert_specialties",
+                ("expert_id", "specialty_code"),
+                [(numbers[n], c) for n, d in by_number.items() for c in d.specialties],
+            )
+            self._insert(
+                "expert_employments",
+                ("expert_id", "org_code", "org_name", "position"),
+                [
+                    (numbers[n], d.employer_code, d.employer_name, "")
+                    for n, d in by_number.items()
+                    if d.employer_code
+                ],
+            )
+            self._insert(
+                "expert_status_changes",
+                ("expert_id", "status", "since", "reason", "changed_at"),
+                [(numbers[n], "active", self.today, "", self.now) for n in by_number],
+            )
             for n, d in by_number.items():
                 values = _values(d)
                 self.existing[n] = (numbers[n], n, *(values[c] for c in COMPARED))
@@ -366,25 +531,46 @@ class _Writer:
         if changed:
             self.session.execute(update(Expert), changed)
         for expert_id, code, name in moved:
-            # As in the form: the employment at the former employer ends today, the new one starts (GR9 reads them).
-            self.session.execute(update(ExpertEmployment).where(
-                ExpertEmployment.expert_id == expert_id, ExpertEmployment.end.is_(None), ExpertEmployment.org_code != code,
-            ).values(end=self.today))
+            # As in the form: the employment at the former employer
+            # ends today, the new one starts (GR9 reads them).
+            self.session.execute(
+                update(ExpertEmployment)
+                .where(
+                    ExpertEmployment.expert_id == expert_id,
+                    ExpertEmployment.end.is_(None),
+                    ExpertEmployment.org_code != code,
+                )
+                .values(end=self.today)
+            )
             if code:
-                self._insert("expert_employments", ("expert_id", "org_code", "org_name", "start", "position"), [(expert_id, code, name, self.today, "")])
+                self._insert(
+                    "expert_employments",
+                    ("expert_id", "org_code", "org_name", "start", "position"),
+                    [(expert_id, code, name, self.today, "")],
+                )
         if respecialised:
-            self.session.execute(delete(ExpertSpecialty).where(ExpertSpecialty.expert_id.in_([e for e, _ in respecialised])))
-            self._insert("expert_specialties", ("expert_id", "specialty_code"), [(e, c) for e, codes in respecialised for c in codes])
+            self.session.execute(
+                delete(ExpertSpecialty).where(ExpertSpecialty.expert_id.in_([e for e, _ in respecialised]))
+            )
+            self._insert(
+                "expert_specialties",
+                ("expert_id", "specialty_code"),
+                [(e, c) for e, codes in respecialised for c in codes],
+            )
             for e, codes in respecialised:
                 self.codes[e] = list(codes)
 
 
 def import_experts(
-    session: Session, actor: Actor, filename: str, data: bytes, progress: Callable[[int], None] | None = None,
+    session: Session,
+    actor: Actor,
+    filename: str,
+    data: bytes,
+    progress: Callable[[int], None] | None = None,
     total_hint: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import a file of experts in the caller's transaction. Raises FileRefused when the file as a whole cannot
-    be read; otherwise returns the report (bad rows are in it, good rows are written)."""
+    """Import a file of experts in the caller's transaction. Raises FileRefused when the file as a whole
+    cannot be read; otherwise returns the report (bad rows are in it, good rows are written)."""
     pool.require_admin(actor)
     # 100,000 rows make millions of small objects that live to the end: the cyclic collector would walk them
     # again and again for nothing (a third of the time), so it pauses during the import.
@@ -398,7 +584,11 @@ def import_experts(
 
 
 def _import(
-    session: Session, actor: Actor, filename: str, data: bytes, progress: Callable[[int], None] | None,
+    session: Session,
+    actor: Actor,
+    filename: str,
+    data: bytes,
+    progress: Callable[[int], None] | None,
     total_hint: Callable[[int], None] | None,
 ) -> ImportReport:
     started = time.perf_counter()
@@ -412,7 +602,11 @@ def _import(
             header_row = row
             break
     if header_row is None:
-        raise FileRefused.one("file_empty", N_("The file holds no rows. Use the template and fill in one expert per row."), "file")
+        raise FileRefused.one(
+            "file_empty",
+            N_("The file holds no rows. Use the template and fill in one expert per row."),
+            "file",
+        )
     columns = _header(header_row)
     header_text = {key: _text(header_row[i]) for key, i in columns.items()}
     body = list(rows)
@@ -431,7 +625,17 @@ def _import(
             cells = {key: (row[i] if i < len(row) else None) for key, i in columns.items()}
             expert, problems = parse_row(cells, specialties)
             if expert is not None and expert.id_number in seen:
-                problems = [("id_number", "id_number_repeated", N_("The same identity number is already on row %(row)s of this file; keep one row per expert."), {"row": seen[expert.id_number]})]
+                problems = [
+                    (
+                        "id_number",
+                        "id_number_repeated",
+                        N_(
+                            "The same identity number is already on row %(row)s of this file; keep one row "
+                            "per expert."
+                        ),
+                        {"row": seen[expert.id_number]},
+                    )
+                ]
                 expert = None
             if expert is None:
                 report.bad_rows += 1
@@ -439,7 +643,9 @@ def _import(
                     if len(report.problems) < MAX_REPORTED:
                         # a column absent from the file (an optional one) is named as the template names it
                         column = header_text.get(key) or _ZH.get(key, key)
-                        report.problems.append(RowProblem(number, column, code, message, params, _text(cells.get(key))))
+                        report.problems.append(
+                            RowProblem(number, column, code, message, params, _text(cells.get(key)))
+                        )
                     else:
                         report.problems_left_out += 1
             else:
@@ -455,10 +661,21 @@ def _import(
     if progress is not None and done % CHUNK:
         progress(done % CHUNK)
     report.seconds = time.perf_counter() - started
-    record(session, EventTag.experts_imported, actor=actor, subject="experts", details={
-        "file": report.filename, "sha256": report.sha256, "rows": report.rows, "created": report.created, "updated": report.updated,
-        "unchanged": report.unchanged, "bad_rows": report.bad_rows,
-    })
+    record(
+        session,
+        EventTag.experts_imported,
+        actor=actor,
+        subject="experts",
+        details={
+            "file": report.filename,
+            "sha256": report.sha256,
+            "rows": report.rows,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "bad_rows": report.bad_rows,
+        },
+    )
     return report
 
 
@@ -466,8 +683,32 @@ def _import(
 
 
 EXAMPLE_ROWS = [
-    ["王建华", "330106198001010013", "高级工程师", "副高级", "15", "A0101;A0701", "某某市建筑设计研究院有限公司", "", "某某市", "13812345678", "wangjh@example.com"],
-    ["李海燕", "330127197512120027", "主任医师", "正高级", "22", "B0101", "某某市第一人民医院", "", "某某县", "13912345678", ""],
+    [
+        "王建华",
+        "330106198001010013",
+        "高级工程师",
+        "副高级",
+        "15",
+        "A0101;A0701",
+        "某某市建筑设计研究院有限公司",
+        "",
+        "某某市",
+        "13812345678",
+        "wangjh@example.com",
+    ],
+    [
+        "李海燕",
+        "330127197512120027",
+        "主任医师",
+        "正高级",
+        "22",
+        "B0101",
+        "某某市第一人民医院",
+        "",
+        "某某县",
+        "13912345678",
+        "",
+    ],
 ]
 
 
@@ -491,9 +732,13 @@ def template_xlsx() -> bytes:
         sheet.append(row)
     for col, c in enumerate(COLUMNS, start=1):
         letter = sheet.cell(row=1, column=col).column_letter
-        sheet.column_dimensions[letter].width = 22 if c.key in ("id_number", "employer_name", "employer_code") else 14
+        sheet.column_dimensions[letter].width = (
+            22 if c.key in ("id_number", "employer_name", "employer_code") else 14
+        )
         for r in range(2, 200):
-            sheet.cell(row=r, column=col).number_format = "@"  # text: Excel keeps all 18 digits of an identity number
+            sheet.cell(
+                row=r, column=col
+            ).number_format = "@"  # text: Excel keeps all 18 digits of an identity number
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

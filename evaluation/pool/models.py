@@ -70,7 +70,9 @@ class Expert(Base):
     employments: Mapped[list[ExpertEmployment]] = relationship(
         back_populates="expert", cascade="all, delete-orphan", order_by="ExpertEmployment.start"
     )
-    conflicts: Mapped[list[ExpertConflict]] = relationship(back_populates="expert", cascade="all, delete-orphan")
+    conflicts: Mapped[list[ExpertConflict]] = relationship(
+        back_populates="expert", cascade="all, delete-orphan"
+    )
     unavailable: Mapped[list[ExpertUnavailability]] = relationship(
         back_populates="expert", cascade="all, delete-orphan", order_by="ExpertUnavailability.start"
     )
@@ -106,7 +108,9 @@ class ExpertEmployment(Base):
     org_name: Mapped[str] = mapped_column(String(200), default="")
     start: Mapped[date | None] = mapped_column(Date, default=None)
     end: Mapped[date | None] = mapped_column(Date, default=None)  # None: still employed there
-    position: Mapped[str] = mapped_column(String(100), default="")  # employee, director, controlling shareholder...
+    position: Mapped[str] = mapped_column(
+        String(100), default=""
+    )  # employee, director, controlling shareholder...
 
     expert: Mapped[Expert] = relationship(back_populates="employments")
 

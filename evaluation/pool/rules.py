@@ -38,17 +38,37 @@ CONFLICT_LABELS = {
 
 # Words of a title, most specific first, and the level they mean (人社部 title series).
 _TITLE_WORDS: list[tuple[str, str]] = [
-    ("正高级", "senior"), ("教授级", "senior"), ("副教授", "associate_senior"), ("教授", "senior"),
-    ("副主任", "associate_senior"), ("主任医师", "senior"), ("主任药师", "senior"), ("主任护师", "senior"),
-    ("副研究员", "associate_senior"), ("研究员", "senior"), ("高级", "associate_senior"),
-    ("主治医师", "intermediate"), ("讲师", "intermediate"), ("工程师", "intermediate"), ("经济师", "intermediate"),
-    ("会计师", "intermediate"), ("助理", "junior"), ("技术员", "junior"),
+    ("正高级", "senior"),
+    ("教授级", "senior"),
+    ("副教授", "associate_senior"),
+    ("教授", "senior"),
+    ("副主任", "associate_senior"),
+    ("主任医师", "senior"),
+    ("主任药师", "senior"),
+    ("主任护师", "senior"),
+    ("副研究员", "associate_senior"),
+    ("研究员", "senior"),
+    ("高级", "associate_senior"),
+    ("主治医师", "intermediate"),
+    ("讲师", "intermediate"),
+    ("工程师", "intermediate"),
+    ("经济师", "intermediate"),
+    ("会计师", "intermediate"),
+    ("助理", "junior"),
+    ("技术员", "junior"),
 ]
 _LEVEL_WORDS = {
-    "senior": "senior", "正高": "senior", "正高级": "senior",
-    "associate_senior": "associate_senior", "associate senior": "associate_senior", "副高": "associate_senior", "副高级": "associate_senior",
-    "intermediate": "intermediate", "中级": "intermediate",
-    "junior": "junior", "初级": "junior",
+    "senior": "senior",
+    "正高": "senior",
+    "正高级": "senior",
+    "associate_senior": "associate_senior",
+    "associate senior": "associate_senior",
+    "副高": "associate_senior",
+    "副高级": "associate_senior",
+    "intermediate": "intermediate",
+    "中级": "intermediate",
+    "junior": "junior",
+    "初级": "junior",
 }
 
 
@@ -105,12 +125,21 @@ def id_number_problem(number: str) -> str | None:
         try:
             date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         except ValueError:
-            return N_("Characters 7 to 14 of a resident identity number are the birth date (YYYYMMDD); this one is not a date.")
+            return N_(
+                "Characters 7 to 14 of a resident identity number are the birth date (YYYYMMDD); this one is "
+                "not a date."
+            )
         if resident_id_check(number[:17]) != number[17]:
-            return N_("The last character of the resident identity number does not match the others (GB 11643): a digit was mistyped.")
+            return N_(
+                "The last character of the resident identity number does not match the others (GB 11643): a "
+                "digit was mistyped."
+            )
         return None
     if not _CERTIFICATE.match(number):
-        return N_("Use the 18-character resident identity number, or a certificate number of 4 to 40 letters, digits and hyphens.")
+        return N_(
+            "Use the 18-character resident identity number, or a certificate number of 4 to 40 letters, "
+            "digits and hyphens."
+        )
     return None
 
 

@@ -1,8 +1,8 @@
 """The first worksheet of an .xlsx file, read with python-calamine in a child process of its own.
 
-evaluation.pool.importing runs this file as a script: the workbook comes on standard input, the rows go to standard
-output (one marshal record each), and the exit code says how it went. The child process is there because
-calamine holds a sheet as one dense grid from its first to its last used cell: a workbook of 2 KB with
+evaluation.pool.importing runs this file as a script: the workbook comes on standard input, the rows go to
+standard output (one marshal record each), and the exit code says how it went. The child process is there
+because calamine holds a sheet as one dense grid from its first to its last used cell: a workbook of 2 KB with
 values in A1 and XFD1048576 asks for 550 GB, and a failed allocation in Rust aborts the process, which must
 not be the web server's. The child runs under an address-space limit, so such a file ends the child and is
 refused as too large; a grid that calamine could build but that spans more than MAX_CELLS cells is too.
@@ -172,9 +172,12 @@ def read(data: bytes) -> Iterator[list[Any]]:
     pad: list[Any] = [None] * first_col
     for number, cells in enumerate(sheet.iter_rows()):
         values: list[Any] = [
-            (v or None) if type(v) is str
-            else (int(v) if v.is_integer() else v) if type(v) is float
-            else v if type(v) in (bool, int)
+            (v or None)
+            if type(v) is str
+            else (int(v) if v.is_integer() else v)
+            if type(v) is float
+            else v
+            if type(v) in (bool, int)
             else _serial(v, date1904)
             for v in cells
         ]
