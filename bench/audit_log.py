@@ -59,7 +59,7 @@ from audit import verify as verify_module  # noqa: E402
 from audit.log import INSERT_ENTRY, AuditEntry, AuditHead, canonical, format_time  # noqa: E402
 from audit.merkle import leaf_hash  # noqa: E402
 from audit.verify import _verify, verify_log  # noqa: E402
-from cli.main import upgrade_database  # noqa: E402
+from cli.database import upgrade_database  # noqa: E402
 from core import clock  # noqa: E402
 from core.db import make_engine, make_sessionmaker  # noqa: E402
 from core.identity import Actor  # noqa: E402

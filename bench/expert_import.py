@@ -39,7 +39,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from accounts.models import Organisation, User, actor_for  # noqa: E402
 from accounts.passwords import hash_password  # noqa: E402
-from cli.main import upgrade_database  # noqa: E402
+from cli.database import upgrade_database  # noqa: E402
 from core import clock, credit_code  # noqa: E402
 from core.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from evaluation.pool import catalogue, importing, rules  # noqa: E402

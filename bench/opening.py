@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from accounts.models import Organisation, User, actor_for  # noqa: E402
-from cli.main import upgrade_database  # noqa: E402
+from cli.database import upgrade_database  # noqa: E402
 from core import clock, credit_code  # noqa: E402
 from core import tasks as core_tasks  # noqa: E402
 from core.db import make_engine, make_sessionmaker, transaction  # noqa: E402

@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from accounts.models import Organisation, User  # noqa: E402
 from accounts.passwords import hash_password  # noqa: E402
-from cli.main import upgrade_database  # noqa: E402
+from cli.database import upgrade_database  # noqa: E402
 from core import clock, credit_code  # noqa: E402
 from core.db import make_engine  # noqa: E402
 from tender.models import Lot, Tender  # noqa: E402

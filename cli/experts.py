@@ -37,7 +37,7 @@ def import_command(file: Path, username: str, show: int) -> None:
     from sqlalchemy import select
 
     from accounts.models import User, actor_for
-    from cli.main import upgrade_database
+    from cli.database import upgrade_database
     from core.db import make_engine, make_sessionmaker, transaction
     from core.errors import DomainError
     from core.settings import load_settings

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli.main import upgrade_database
+from cli.database import upgrade_database
 from core import clock
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings

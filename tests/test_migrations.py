@@ -1,7 +1,7 @@
 """Models and migrations must not drift: `alembic check` after `alembic upgrade head`, on each backend."""
 
 from alembic import command
-from cli.main import alembic_config
+from cli.database import alembic_config
 
 
 def test_alembic_check_after_upgrade(database_url):

@@ -12,7 +12,7 @@ from alembic import command
 from audit import merkle
 from audit.log import canonical
 from audit.verify import verify_log
-from cli.main import alembic_config
+from cli.database import alembic_config
 from core.db import make_engine, make_sessionmaker
 
 BEFORE = "5cc29e86b819"

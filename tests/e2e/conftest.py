@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cli.main import upgrade_database
+from cli.database import upgrade_database
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings
 from core.signing import signing_key

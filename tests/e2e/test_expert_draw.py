@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from accounts.models import Organisation, User
 from accounts.passwords import hash_password
-from cli.main import upgrade_database
+from cli.database import upgrade_database
 from core import clock, credit_code
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings

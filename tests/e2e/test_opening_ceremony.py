@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cli.main import upgrade_database
+from cli.database import upgrade_database
 from core import clock
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings
