@@ -110,6 +110,8 @@ def test_request_a_draw_confirm_and_decline_calls_a_substitute(page_for, draw_se
     agency.goto(f"/agency/tenders/{w.tender_id}")
     assert_no_server_error(agency)
     agency.locator(f"a[href='/agency/tenders/{w.tender_id}/draw']").click()
+    # the click starts a navigation: wait for the draw page itself, not for the idle page it leaves
+    agency.wait_for_url(f"**/agency/tenders/{w.tender_id}/draw", timeout=30_000)
     agency.wait_for_load_state("networkidle")
     day = (clock.to_cst(clock.now()) + timedelta(days=3)).date().isoformat()
 
