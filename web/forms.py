@@ -22,10 +22,9 @@ call one service, and return):
   into the session, so it must not be built before the action succeeded.
 - `problems`: what the handler found while parsing (a date that is not a date). When there are any, `call` is
   not made and `refused` gets them as one ValidationFailed (422), exactly as if the service had refused them.
-- `keep_refusal`: for a service that records its own refusal and then raises it, where the record must stay
-  although the action is refused (a failed login, for throttling and the monitors, E49). When it returns True
-  for the error, the savepoint is released, not rolled back, so the record is committed with the request.
-  It keeps only a refusal that `refused` renders: a re-raised error rolls the whole request back.
+- A refusal the service marked kept (`DomainError.keep()`: it recorded the refusal and the record must stay,
+  a failed login for throttling and the monitors, E49) releases the savepoint instead of rolling it back, so
+  the record is committed with the request, as the request's unit of work does for a kept error it sees.
 
 A page that runs one action per item and reports the refusals together (each uploaded file on its own) calls
 `refusal` once per item instead.
@@ -39,7 +38,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, Problem, ValidationFailed
+from core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, Problem, ValidationFailed, is_kept
 
 T = TypeVar("T")
 Done = TypeVar("Done")
@@ -61,13 +60,12 @@ class FormState:
         return {p.field for p in self.errors if p.field}
 
 
-def _in_savepoint(db: Session, call: Callable[[], T], keep_refusal: Callable[[DomainError], bool] | None,
-                  ) -> T:
+def _in_savepoint(db: Session, call: Callable[[], T]) -> T:
     savepoint = db.begin_nested()
     try:
         result = call()
     except DomainError as e:
-        if keep_refusal is not None and keep_refusal(e):
+        if is_kept(e):
             savepoint.commit()
         else:
             savepoint.rollback()
@@ -86,14 +84,13 @@ def submit(
     done: Callable[[T], Done],
     refused: Callable[[DomainError], Again],
     problems: Sequence[Problem] = (),
-    keep_refusal: Callable[[DomainError], bool] | None = None,
 ) -> Done | Again:
     """Run the form's action (see the module's docstring): `done(result)`, or `refused(error)` for a form
     problem."""
     if problems:
         return refused(ValidationFailed(list(problems)))
     try:
-        result = _in_savepoint(db, call, keep_refusal)
+        result = _in_savepoint(db, call)
     except NOT_A_FORM_PROBLEM:
         raise
     except DomainError as e:
@@ -106,7 +103,7 @@ def refusal(db: Session, call: Callable[[], object]) -> DomainError | None:
     refused it (its writes undone), or None when it was done. Errors that are not form problems are raised
     again."""
     try:
-        _in_savepoint(db, call, None)
+        _in_savepoint(db, call)
     except NOT_A_FORM_PROBLEM:
         raise
     except DomainError as e:

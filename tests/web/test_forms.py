@@ -95,18 +95,16 @@ def test_problems_found_while_parsing_skip_the_call_and_render_as_422(db, make):
 
 def test_a_refusal_that_must_stay_on_record_is_kept_with_the_request(db, make):
     # a failed login records its attempt and raises: the attempt is committed although it is refused (E49)
-    error = ValidationFailed.one("login_failed", "Wrong user name or password.")
-    out = submit(db, writes_then(make, "attempt", error), done=lambda _: "done", refused=rendered,
-                 keep_refusal=lambda e: e.problems[0].code == "login_failed")
+    error = ValidationFailed.one("login_failed", "Wrong user name or password.").keep()
+    out = submit(db, writes_then(make, "attempt", error), done=lambda _: "done", refused=rendered)
     assert out == ("again", 422, ["login_failed"])
     db.commit()
     assert names(db) == ["attempt"]
 
 
-def test_keep_refusal_keeps_only_the_refusals_it_names(db, make):
+def test_a_refusal_not_marked_kept_is_undone(db, make):
     error = ValidationFailed.one("title_missing", "Give the tender a title.", "title")
-    submit(db, writes_then(make, "undone", error), done=lambda _: "done", refused=rendered,
-           keep_refusal=lambda e: e.problems[0].code == "login_failed")
+    submit(db, writes_then(make, "undone", error), done=lambda _: "done", refused=rendered)
     db.commit()
     assert names(db) == []
 

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from accounts import services as accounts
 from accounts.services import LoginPolicy
-from core.db import savepoint
 from core.errors import DomainError
 from core.identity import Actor
 from web.deps import SESSION_ROLE, SESSION_USER, client_ip, page, redirect, safe_next
+from web.forms import submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -39,14 +39,18 @@ def login(request: Request, db: Session, data: Form) -> Template | Redirect:
     settings = request.app.state.settings
     policy = LoginPolicy(max_failures=settings.login_max_failures, window=timedelta(seconds=settings.login_window_seconds))
     nxt = safe_next(str(data.get("next", "")))
-    try:
-        # A refused login is kept (its attempt and audit entry, for throttling and for the monitors, E49): the
-        # savepoint keeps it, and the request's transaction commits it with the page that answers the refusal.
-        with savepoint(db):
-            user = accounts.authenticate(db, username, str(data.get("password", "")), client_ip(request),
-                                         policy)
-    except DomainError as e:
-        return page(request, "login.html", status_code=e.status, form={"username": username}, next=nxt, errors=e.problems)
+    # A refused login is kept (its attempt and audit entry, for throttling and for the monitors, E49): the
+    # refusal is marked kept, and the request's transaction commits it with the page that answers it.
+    def refused(e: DomainError) -> Template:
+        return page(request, "login.html", status_code=e.status, form={"username": username}, next=nxt,
+                    errors=e.problems)
+
+    return submit(db, lambda: accounts.authenticate(db, username, str(data.get("password", "")),
+                                                    client_ip(request), policy),
+                  done=lambda user: _logged_in(request, user, nxt), refused=refused)
+
+
+def _logged_in(request: Request, user: Any, nxt: str) -> Redirect:
     _rotate_session(request)
     request.set_session({SESSION_USER: user.id, SESSION_ROLE: sorted(user.roles)[0] if user.roles else None})
     return redirect(nxt if nxt != "/" else home_for(user.roles))
@@ -97,12 +101,11 @@ def account(request: Request, actor: Actor) -> Template:
 
 @post("/account/password", sync_to_thread=True)
 def change_password(request: Request, db: Session, actor: Actor, data: Form) -> Template:
-    try:
-        with db.begin_nested():
-            accounts.change_password(db, actor, str(data.get("current", "")), str(data.get("new", "")))
-    except DomainError as e:
-        return page(request, "account.html", status_code=e.status, errors=e.problems, done=False)
-    return page(request, "account.html", errors=[], done=True)
+    return submit(db, lambda: accounts.change_password(db, actor, str(data.get("current", "")),
+                                                       str(data.get("new", ""))),
+                  done=lambda _: page(request, "account.html", errors=[], done=True),
+                  refused=lambda e: page(request, "account.html", status_code=e.status, errors=e.problems,
+                                         done=False))
 
 
 ROUTES = [login_form, login, logout, switch_language, switch_role, notifications, account, change_password]

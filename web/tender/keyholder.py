@@ -15,13 +15,13 @@ from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
-from core.db import savepoint
-from core.errors import N_, ValidationFailed
+from core.errors import N_
 from core.identity import Actor, Role
 from core.signing import signing_key
 from tender import access, keyholders
 from tender.lifecycle import Status
 from web.deps import page, redirect
+from web.forms import submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -41,13 +41,13 @@ def key_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Tem
 def register_key(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     value = data.get("public_key", "")
     value = value[-1] if isinstance(value, list) else str(value or "")
-    try:
-        with savepoint(db):  # a refused key leaves nothing behind (the tender's row lock included)
-            keyholders.register_key(db, actor, tender_id, value)
-    except ValidationFailed as e:
-        view = keyholders.holder_tender(db, actor, tender_id)
-        return page(request, "keys/tender.html", status_code=422, view=view, errors=e.problems)
-    return redirect(f"/keys/tenders/{tender_id}", N_("Your public key is registered. Keep your key file and passphrase safe: you need them at the opening."), request)
+    # a refused key leaves nothing behind (the tender's row lock included): submit runs it in a savepoint
+    return submit(
+        db, lambda: keyholders.register_key(db, actor, tender_id, value),
+        done=lambda _: redirect(f"/keys/tenders/{tender_id}", N_("Your public key is registered. Keep your key file and passphrase safe: you need them at the opening."), request),
+        refused=lambda e: page(request, "keys/tender.html", status_code=e.status,
+                               view=keyholders.holder_tender(db, actor, tender_id), errors=e.problems),
+    )
 
 
 @get("/tenders/{tender_id:int}/key-bundle.json", sync_to_thread=True, opt={"writes": True})  # signs on first fetch

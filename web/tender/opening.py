@@ -26,6 +26,7 @@ from tender.opening import parts as opening_parts
 from tender.opening import record as opening_record
 from web import i18n
 from web.deps import locale_of, page, redirect
+from web.problems import problems_json
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 STREAM_POLL = 1.0  # seconds between the live page's looks at the opening
@@ -34,12 +35,8 @@ MAX_PARTS_BYTES = 8 * 1024 * 1024  # all parts of a few thousand bids
 
 
 def _problems(request: Request, e: DomainError) -> Response[Any]:
-    locale = locale_of(request)
-    first = e.problems[0]
-    body = {"error": {"code": first.code, "message": i18n.problem_text(locale, first),
-                      "problems": [{"code": p.code, "field": p.field, "rule": p.rule, "message": i18n.problem_text(locale, p)} for p in e.problems]}}
     status = 401 if isinstance(e, NotAuthenticated) else e.status
-    return Response(body, status_code=status, media_type=MediaType.JSON)
+    return Response(problems_json(locale_of(request), e.problems), status_code=status, media_type=MediaType.JSON)
 
 
 # The JSON routes outside /api/ answer a refusal as JSON (the app's handler would show a page, or send an
