@@ -12,9 +12,10 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from accounts import access
+from accounts.events import AccountTag
 from accounts.models import LoginAttempt, Notification, Organisation, User, actor_for
 from accounts.passwords import hash_password, needs_rehash, verify_password
-from audit import EventTag, record
+from audit import record
 from core import clock, credit_code
 from core.errors import N_, NotFound, Problem, TooManyAttempts, ValidationFailed
 from core.identity import ROLE_ORG_KIND, Actor, OrgKind, Role, make_actor
@@ -44,7 +45,7 @@ def authenticate(
     if by_user >= policy.max_failures or by_ip >= policy.max_failures * 4:
         record(
             session,
-            EventTag.auth_login_throttled,
+            AccountTag.auth_login_throttled,
             actor=Actor(None, username, None, None, ip),
             subject=f"login:{username}",
             details={"failures": by_user, "failures_from_address": by_ip},
@@ -65,7 +66,7 @@ def authenticate(
         session.add(LoginAttempt(username=username, ip=ip))
         record(
             session,
-            EventTag.auth_login_failed,
+            AccountTag.auth_login_failed,
             actor=Actor(None, username, None, None, ip),
             subject=f"login:{username}",
             details={},
@@ -79,7 +80,7 @@ def authenticate(
     user.last_login_at = clock.now()
     record(
         session,
-        EventTag.auth_login_succeeded,
+        AccountTag.auth_login_succeeded,
         actor=actor_for(user, ip),
         subject=f"user:{user.id}",
         details={},
@@ -89,7 +90,7 @@ def authenticate(
 
 def logout(session: Session, actor: Actor) -> None:
     if not actor.anonymous:
-        record(session, EventTag.auth_logout, actor=actor, subject=f"user:{actor.user_id}", details={})
+        record(session, AccountTag.auth_logout, actor=actor, subject=f"user:{actor.user_id}", details={})
 
 
 _ACTOR = (  # built once: building the statement costs more than running it
@@ -183,7 +184,7 @@ def create_organisation(session: Session, actor: Actor, data: OrgInput) -> Organ
     session.flush()
     record(
         session,
-        EventTag.org_created,
+        AccountTag.org_created,
         actor=actor,
         subject=f"org:{org.id}",
         details={"credit_code": org.credit_code, "name": org.name, "kind": org.kind},
@@ -214,7 +215,7 @@ def update_organisation(session: Session, actor: Actor, org_id: int, data: OrgIn
     org.contact_phone, org.address, org.active = data.contact_phone.strip(), data.address.strip(), data.active
     record(
         session,
-        EventTag.org_updated,
+        AccountTag.org_updated,
         actor=actor,
         subject=f"org:{org.id}",
         details={"credit_code": org.credit_code, "name": org.name, "active": org.active},
@@ -292,7 +293,7 @@ def create_user(session: Session, actor: Actor, data: UserInput) -> User:
     session.flush()
     record(
         session,
-        EventTag.user_created,
+        AccountTag.user_created,
         actor=actor,
         subject=f"user:{user.id}",
         details={"username": user.username, "roles": user.roles, "organisation": user.organisation_id},
@@ -329,10 +330,10 @@ def update_user(session: Session, actor: Actor, user_id: int, data: UserInput) -
     )
     if data.password:
         user.password_hash = hash_password(data.password)
-        record(session, EventTag.user_password_changed, actor=actor, subject=f"user:{user.id}", details={})
+        record(session, AccountTag.user_password_changed, actor=actor, subject=f"user:{user.id}", details={})
     record(
         session,
-        EventTag.user_updated,
+        AccountTag.user_updated,
         actor=actor,
         subject=f"user:{user.id}",
         details={"username": user.username, "roles": user.roles, "active": user.active},
@@ -351,7 +352,7 @@ def change_password(session: Session, actor: Actor, current: str, new: str) -> N
             "password_short", N_("A password needs at least %(n)s characters."), "new", n=MIN_PASSWORD
         )
     user.password_hash = hash_password(new)
-    record(session, EventTag.user_password_changed, actor=actor, subject=f"user:{user.id}", details={})
+    record(session, AccountTag.user_password_changed, actor=actor, subject=f"user:{user.id}", details={})
 
 
 def list_organisations(session: Session, actor: Actor) -> list[Organisation]:

@@ -1,20 +1,21 @@
-"""The audit log. Callers use record() (and disclose() when the rules allow), audit.queries to read it and
-sign_checkpoint() to sign it. What stands behind it, an RFC 9162 Merkle tree with signed checkpoints
+"""The audit log. Callers use record() with a tag their feature registered (audit.events) and
+disclose() when the rules allow, audit.queries to read it and sign_checkpoint() to sign it. What stands behind it, an RFC 9162 Merkle tree with signed checkpoints
 (docs/audit-log.md), is private to this package: no other package imports audit.log, audit.tree or
 audit.checkpoints (an import-linter contract). audit.feed, audit.verify, audit.remote and audit.merkle are
 public."""
 
 from audit.checkpoints import STALE_AFTER as CHECKPOINT_STALE_AFTER
 from audit.checkpoints import SignedCheckpoint, sign_checkpoint
-from audit.events import EventTag
+from audit.events import register, registered
 from audit.log import disclose, disclose_where, record
 
 __all__ = [
     "CHECKPOINT_STALE_AFTER",
-    "EventTag",
     "SignedCheckpoint",
     "disclose",
     "disclose_where",
     "record",
+    "register",
+    "registered",
     "sign_checkpoint",
 ]

@@ -1,78 +1,46 @@
-"""The fixed vocabulary of audit event tags. record() refuses any other tag."""
+"""The audit vocabulary: every tag an entry can carry, registered by the feature that records it.
+
+Each feature declares its tags as a StrEnum in its own `events` module and registers it here with
+`@register`; record() refuses a tag no feature registered (an entry's tag is part of the public log, so a typo
+must not reach it). A tag's value is fixed once entries carry it: verifiers and the monitors' filters read it
+(docs/audit-log.md). Values are unique across features; registering one twice is a programming error."""
 
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
+
+V = TypeVar("V", bound=type[enum.StrEnum])
+
+_REGISTERED: dict[str, enum.StrEnum] = {}
 
 
-class EventTag(enum.StrEnum):
-    # accounts (E49: every operation with time, address and person)
-    auth_login_succeeded = "auth.login.succeeded"
-    auth_login_failed = "auth.login.failed"
-    auth_login_throttled = "auth.login.throttled"
-    auth_logout = "auth.logout"
-    org_created = "org.created"
-    org_updated = "org.updated"
-    user_created = "user.created"
-    user_updated = "user.updated"
-    user_password_changed = "user.password.changed"
-    # tenders up to the bid deadline
-    tender_created = "tender.created"
-    tender_updated = "tender.updated"
-    tender_document_added = "tender.document.added"
-    tender_document_removed = "tender.document.removed"
-    tender_published = "tender.published"
-    tender_publish_refused = "tender.publish.refused"
-    tender_clarified = "tender.clarified"
-    tender_deadline_extended = "tender.deadline.extended"
-    tender_question_asked = "tender.question.asked"
-    tender_question_answered = "tender.question.answered"
-    tender_objection_raised = "tender.objection.raised"
-    tender_objection_answered = "tender.objection.answered"
-    tender_suspended = "tender.suspended"
-    tender_resumed = "tender.resumed"
-    tender_cancelled = "tender.cancelled"
-    tender_bidding_closed = "tender.bidding.closed"
-    tender_failed = "tender.failed"
-    tender_document_downloaded = "tender.document.downloaded"
-    tender_registered = "tender.registration.created"
-    access_refused = "access.refused"
-    # expert pool
-    expert_created = "evaluation.expert.created"
-    expert_updated = "evaluation.expert.updated"
-    expert_status_changed = "evaluation.expert.status.changed"
-    expert_conflict_declared = "evaluation.expert.conflict.declared"
-    expert_unavailability_set = "evaluation.expert.unavailability.set"
-    experts_imported = "evaluation.experts.imported"
-    # expert draws and committees (R46-R48, L37)
-    draw_requested = "evaluation.draw.requested"
-    draw_committed = "evaluation.draw.committed"
-    draw_completed = "evaluation.draw.completed"
-    draw_refused = "evaluation.draw.refused"
-    draw_record_published = "evaluation.draw.record.published"
-    seat_notified = "evaluation.seat.notified"
-    seat_confirmed = "evaluation.seat.confirmed"
-    seat_declined = "evaluation.seat.declined"
-    seat_timed_out = "evaluation.seat.timed_out"
-    seat_conflict_declared = "evaluation.seat.conflict.declared"
-    seat_substituted = "evaluation.seat.substituted"
-    # key holders, sealed bids and the opening (E26-E32)
-    key_registered = "tender.key.registered"
-    key_bundle_published = "tender.key.bundle.published"
-    bid_upload_started = "tender.bid.upload.started"
-    bid_submitted = "tender.bid.submitted"
-    bid_refused = "tender.bid.refused"
-    bid_replaced = "tender.bid.replaced"
-    bid_withdrawn = "tender.bid.withdrawn"
-    opening_started = "tender.opening.started"
-    opening_checked_in = "tender.opening.checked_in"
-    key_part_submitted = "tender.opening.key_part.submitted"
-    key_part_refused = "tender.opening.key_part.refused"
-    bid_decrypted = "tender.opening.bid.decrypted"
-    bid_decryption_failed = "tender.opening.bid.decryption_failed"
-    opening_record_published = "tender.opening.record.published"
-    opening_objection_recorded = "tender.opening.objection.recorded"
-    opening_closed = "tender.opening.closed"  # the agency closed the ceremony: the tender moves to evaluation
+def register(vocabulary: V) -> V:
+    """Add a feature's tags to the vocabulary (a class decorator)."""
+    for tag in vocabulary:
+        known = _REGISTERED.get(tag.value)
+        if known is not None and known is not tag:
+            raise ValueError(f"audit tag {tag.value!r} is registered twice ({type(known).__name__}, {vocabulary.__name__})")
+        _REGISTERED[tag.value] = tag
+    return vocabulary
+
+
+def registered_tag(value: str) -> enum.StrEnum:
+    """The registered tag with this value; ValueError for any other."""
+    try:
+        return _REGISTERED[str(value)]
+    except KeyError:
+        raise ValueError(f"{value!r} is not a registered audit tag") from None
+
+
+def registered() -> list[str]:
+    """Every registered tag's value, sorted. Complete once the features that record are imported (the web
+    app and the CLI import them all; supervision imports the vocabularies it watches)."""
+    return sorted(_REGISTERED)
+
+
+@register
+class AuditTag(enum.StrEnum):
     # the audit log itself
     audit_details_disclosed = "audit.details.disclosed"
     audit_key_rotated = "audit.key.rotated"

@@ -14,6 +14,7 @@ same transaction could miss them; nothing outside audit/ touches the audit table
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import secrets
@@ -48,7 +49,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.types import TypeDecorator
 
 from audit import tree
-from audit.events import EventTag
+from audit.events import AuditTag, registered_tag
 from audit.merkle import leaf_hash
 from core import clock
 from core.db import Base
@@ -272,7 +273,7 @@ _UPDATE_HEAD = (
 
 def record(
     session: Session,
-    tag: EventTag,
+    tag: enum.StrEnum,
     *,
     actor: Actor,
     subject: str,
@@ -285,7 +286,7 @@ def record(
     organisation and network address go into that confidential part too: the entry then shows only the
     role (E21/L22: who registered, downloaded or asked is not disclosed before the deadline; E49: it is
     still recorded, with time, address and person)."""
-    tag = EventTag(tag)
+    tag = registered_tag(tag)
     details = dict(details or {})
     salt = ""
     if conceal_actor:
@@ -373,7 +374,7 @@ def disclose(session: Session, entry_index: int, actor: Actor) -> AuditConfident
     assert entry is not None  # the foreign key guarantees it
     record(
         session,
-        EventTag.audit_details_disclosed,
+        AuditTag.audit_details_disclosed,
         actor=actor,
         subject=f"audit:{entry_index}",
         details={

@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Column, MetaData, Table, create_engine, insert, text  # noqa: E402
 
-from audit import EventTag, checkpoints, record, tree  # noqa: E402
+from audit import checkpoints, record, tree  # noqa: E402
 from audit import verify as verify_module  # noqa: E402
 from audit.log import INSERT_ENTRY, AuditEntry, AuditHead, canonical, format_time  # noqa: E402
 from audit.merkle import leaf_hash  # noqa: E402
@@ -64,6 +64,7 @@ from core import clock  # noqa: E402
 from core.db import make_engine, make_sessionmaker  # noqa: E402
 from core.identity import Actor  # noqa: E402
 from core.signing import signing_key, verifier_keys  # noqa: E402
+from tender.events import TenderTag  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ORIGIN = "bench.etender/audit"
@@ -123,7 +124,7 @@ def appends(factory, n: int, batch: int) -> float:  # type: ignore[no-untyped-de
             for _ in range(min(batch, n - done)):
                 record(
                     session,
-                    EventTag.tender_updated,
+                    TenderTag.tender_updated,
                     actor=ALICE,
                     subject=f"tender:{done % 50}",
                     details={"title": f"T{done}", "n": done},
@@ -185,7 +186,7 @@ def concurrent_appends(factory, threads: int, per_thread: int) -> float:  # type
         per_thread,
         lambda session: record(
             session,
-            EventTag.tender_updated,
+            TenderTag.tender_updated,
             actor=ALICE,
             subject=f"tender:{(i := next(n)) % 50}",
             details={"title": f"T{i}", "n": i},

@@ -133,7 +133,8 @@ def audit_checkpoint() -> None:
 @audit.command("rotate-key")
 def audit_rotate_key() -> None:
     """Make a new checkpoint signing key current; earlier keys stay valid for what they signed."""
-    from audit import EventTag, record, sign_checkpoint
+    from audit import record, sign_checkpoint
+    from audit.events import AuditTag
     from core.db import make_engine, make_sessionmaker, transaction
     from core.identity import SYSTEM
     from core.settings import load_settings
@@ -146,7 +147,7 @@ def audit_rotate_key() -> None:
         with transaction(make_sessionmaker(engine)) as session:
             record(
                 session,
-                EventTag.audit_key_rotated,
+                AuditTag.audit_key_rotated,
                 actor=SYSTEM,
                 subject="audit:key",
                 details={"verifier_key": key.verifier.encode()},

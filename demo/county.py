@@ -24,10 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts import services as accounts
+from accounts.events import AccountTag
 from accounts.models import Organisation, User, actor_for
 from accounts.passwords import hash_password
 from accounts.services import OrgInput, UserInput
-from audit import EventTag, record
+from audit import record
 from core import clock, credit_code
 from core.clock import CST
 from core.errors import N_, Conflict
@@ -722,7 +723,7 @@ class _Loader:
         self.session.flush()
         record(
             self.session,
-            EventTag.org_created,
+            AccountTag.org_created,
             actor=SYSTEM,
             subject=f"org:{centre.id}",
             details={
@@ -746,7 +747,7 @@ class _Loader:
         self.session.flush()
         record(
             self.session,
-            EventTag.user_created,
+            AccountTag.user_created,
             actor=SYSTEM,
             subject=f"user:{admin.id}",
             details={

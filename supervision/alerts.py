@@ -21,11 +21,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from audit.events import EventTag
+import evaluation.events  # noqa: F401  (registers its tags: the refusals below are every feature's)
+from accounts.events import AccountTag
+from audit.events import registered
 from audit.feed import require_supervisor
 from audit.queries import Entry, confidential_parts, entries_tagged
 from core import clock
 from core.identity import Actor
+from tender.events import TenderTag
 
 FAILED_LOGINS = 3
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -57,12 +60,12 @@ def sealed_access_refused(session: Session, since: datetime) -> list[Alert]:
             [e.index],
             {"reason": (e.details or {}).get("reason", ""), "actor": e.actor},
         )
-        for e in _tagged(session, since, EventTag.access_refused.value)
+        for e in _tagged(session, since, AccountTag.access_refused.value)
     ]
 
 
 def outside_window(session: Session, since: datetime) -> list[Alert]:
-    refusals = [t.value for t in EventTag if t.value.endswith(".refused") and t != EventTag.access_refused]
+    refusals = [t for t in registered() if t.endswith(".refused") and t != AccountTag.access_refused]
     return [
         Alert(
             "outside_window",
@@ -78,17 +81,17 @@ def outside_window(session: Session, since: datetime) -> list[Alert]:
 
 
 def failed_logins(session: Session, since: datetime) -> list[Alert]:
-    entries = _tagged(session, since, EventTag.auth_login_failed.value, EventTag.auth_login_throttled.value)
+    entries = _tagged(session, since, AccountTag.auth_login_failed.value, AccountTag.auth_login_throttled.value)
     out = [
         Alert(
             "login_throttled", e.time, e.subject, 1, [e.index], {"account": e.subject.removeprefix("login:")}
         )
         for e in entries
-        if e.tag == EventTag.auth_login_throttled.value
+        if e.tag == AccountTag.auth_login_throttled.value
     ]
     groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for e in entries:
-        if e.tag == EventTag.auth_login_failed.value:
+        if e.tag == AccountTag.auth_login_failed.value:
             groups[("account", e.subject.removeprefix("login:"))].append(e)
             groups[("address", e.ip)].append(e)
     for (by, who), group in groups.items():
@@ -116,7 +119,7 @@ def failed_logins(session: Session, since: datetime) -> list[Alert]:
 
 def same_address_bids(session: Session, since: datetime) -> list[Alert]:
     groups: dict[tuple[str, Any, str], dict[Any, tuple[int, datetime]]] = defaultdict(dict)
-    for part in confidential_parts(session, EventTag.bid_submitted.value, since=since, limit=LIMIT):
+    for part in confidential_parts(session, TenderTag.bid_submitted.value, since=since, limit=LIMIT):
         who = (part.data or {}).get("actor") or {}
         ip, bidder = who.get("ip"), who.get("organisation") or who.get("user_id")
         if not ip or bidder is None:

@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.notifications import notify
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Conflict, Problem, ValidationFailed
 from core.identity import Actor
 from storage.base import BlobStore
 from tender import access, drafting, participation, rules
+from tender.events import TenderTag
 from tender.lifecycle import Status
 from tender.models import Clarification, TenderDocument
 
@@ -62,7 +63,7 @@ def clarify(
         session.add(doc)
         stored.append({"filename": name, "sha256": key, "size": size})
     record(
-        session, EventTag.tender_clarified, actor=actor, subject=f"tender:{tender.id}",
+        session, TenderTag.tender_clarified, actor=actor, subject=f"tender:{tender.id}",
         details={"number": number, "title": clar.title, "affects_bids": affects_bids, "files": stored},
     )
     if after != before:
@@ -70,7 +71,7 @@ def clarify(
         if tender.doc_issue_end and tender.doc_issue_end > after:
             tender.doc_issue_end = after
         record(
-            session, EventTag.tender_deadline_extended, actor=actor, subject=f"tender:{tender.id}",
+            session, TenderTag.tender_deadline_extended, actor=actor, subject=f"tender:{tender.id}",
             details={"from": before.isoformat(), "to": after.isoformat(), "rule": "R21", "clarification": number},
         )
     notify(

@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.identity import SYSTEM
 from tender import lifecycle
 from tender.bids import submission as bids
+from tender.events import TenderTag
 from tender.lifecycle import Event, Status
 from tender.models import Tender
 from tender.opening import ceremony
@@ -29,7 +30,7 @@ def close_due_tenders(session: Session, now: datetime | None = None, *,
     ).all()
     for tender in due:
         lifecycle.apply(tender, Event.close_bidding)
-        record(session, EventTag.tender_bidding_closed, actor=SYSTEM, subject=f"tender:{tender.id}",
+        record(session, TenderTag.tender_bidding_closed, actor=SYSTEM, subject=f"tender:{tender.id}",
                details={"bid_deadline": tender.bid_deadline.isoformat() if tender.bid_deadline else None})
     if start_openings:
         start_due_openings(session, now)

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from accounts.models import Organisation, User
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Conflict, NotFound, Problem, ValidationFailed
 from core.identity import Actor, OrgKind, Role
 from core.signing import SigningKey
 from storage.base import BlobStore, TooLarge
 from tender import access, keyholders, lifecycle, rules
+from tender.events import TenderTag
 from tender.lifecycle import Event, Status
 from tender.models import Lot, Tender, TenderDocument
 
@@ -136,7 +137,7 @@ def create_tender(session: Session, actor: Actor, data: TenderInput) -> Tender:
     session.add(tender)
     session.flush()
     tender.reference = f"ET-{clock.to_cst(clock.now()).year}-{tender.id:06d}"
-    record(session, EventTag.tender_created, actor=actor, subject=f"tender:{tender.id}", details={"reference": tender.reference, "title": tender.title})
+    record(session, TenderTag.tender_created, actor=actor, subject=f"tender:{tender.id}", details={"reference": tender.reference, "title": tender.title})
     return tender
 
 
@@ -150,7 +151,7 @@ def update_tender(session: Session, actor: Actor, tender_id: int, data: TenderIn
         raise ValidationFailed(problems)
     _fill(tender, data)
     session.flush()
-    record(session, EventTag.tender_updated, actor=actor, subject=f"tender:{tender.id}", details={"title": tender.title})
+    record(session, TenderTag.tender_updated, actor=actor, subject=f"tender:{tender.id}", details={"title": tender.title})
     return tender
 
 
@@ -200,7 +201,7 @@ def publish(session: Session, actor: Actor, tender_id: int, signer: SigningKey |
         tender.question_deadline = tender.bid_deadline - timedelta(days=rules.CLARIFICATION_LEAD_DAYS)
     record(
         session,
-        EventTag.tender_published,
+        TenderTag.tender_published,
         actor=actor,
         subject=f"tender:{tender.id}",
         details={
@@ -277,7 +278,7 @@ def add_document(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
     doc = TenderDocument(tender_id=tender.id, filename=name, content_type=content_type, size=size, blob_key=key, uploaded_by=actor.user_id)
     session.add(doc)
     session.flush()
-    record(session, EventTag.tender_document_added, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id, "filename": name, "sha256": key, "size": size})
+    record(session, TenderTag.tender_document_added, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id, "filename": name, "sha256": key, "size": size})
     return doc
 
 
@@ -290,7 +291,7 @@ def remove_document(session: Session, actor: Actor, tender_id: int, document_id:
     if doc is None or doc.tender_id != tender.id:
         raise NotFound.one("document_not_found", N_("No such document."))
     session.delete(doc)
-    record(session, EventTag.tender_document_removed, actor=actor, subject=f"tender:{tender.id}", details={"document": document_id, "filename": doc.filename})
+    record(session, TenderTag.tender_document_removed, actor=actor, subject=f"tender:{tender.id}", details={"document": document_id, "filename": doc.filename})
 
 
 # ---------------------------------------------------------------- what the form offers

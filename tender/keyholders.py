@@ -21,13 +21,14 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accounts.models import User
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.db import Base
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import SYSTEM, Actor
 from core.signing import SigningKey, VerifierKey
 from tender import access
+from tender.events import TenderTag
 from tender.lifecycle import Status
 from tender.models import Tender
 from tender.sealing import (
@@ -147,7 +148,7 @@ def register_key(session: Session, actor: Actor, tender_id: int, public_key: str
         session.add(key)
     key.key_id, key.public_key, key.registered_at = key_id(raw), b64u(raw), clock.now()
     session.flush()
-    record(session, EventTag.key_registered, actor=actor, subject=f"tender:{tender.id}", details={"key_id": key.key_id, "replaced": replaced})
+    record(session, TenderTag.key_registered, actor=actor, subject=f"tender:{tender.id}", details={"key_id": key.key_id, "replaced": replaced})
     return key
 
 
@@ -201,7 +202,7 @@ def publish_bundle(session: Session, actor: Actor, tender: Tender, signer: Signi
         published.signature, published.signer = base64.b64encode(sign_bundle(signer, body)).decode(), signer.verifier.encode()
     session.add(published)
     session.flush()
-    record(session, EventTag.key_bundle_published, actor=actor, subject=f"tender:{tender.id}",
+    record(session, TenderTag.key_bundle_published, actor=actor, subject=f"tender:{tender.id}",
            details={"sha256": published.sha256, "key_ids": [h["key_id"] for h in json.loads(body)["holders"]],
                     "k": tender.key_threshold, "policy": tender.opening_policy})
     return published
@@ -240,7 +241,7 @@ def generate_keys_for(session: Session, tender: Tender, reuse: dict[int, X25519P
             reuse[uid] = private
         raw = public_bytes(private)
         session.add(HolderKey(tender_id=tender.id, user_id=uid, key_id=key_id(raw), public_key=b64u(raw)))
-        record(session, EventTag.key_registered, actor=SYSTEM, subject=f"tender:{tender.id}", details={"key_id": key_id(raw), "holder": uid, "generated_for": "demo"})
+        record(session, TenderTag.key_registered, actor=SYSTEM, subject=f"tender:{tender.id}", details={"key_id": key_id(raw), "holder": uid, "generated_for": "demo"})
         out[uid] = private
     session.flush()
     return out

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from accounts.notifications import notify
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import SYSTEM, Actor, Role
 from tender import access, lifecycle, rules
+from tender.events import TenderTag
 from tender.lifecycle import Event, Status
 from tender.models import Objection
 
@@ -45,12 +46,12 @@ def raise_objection(session: Session, actor: Actor, tender_id: int, text: str) -
                     raised_at=now, answer_due=rules.objection_answer_due(now))
     session.add(obj)
     session.flush()
-    record(session, EventTag.tender_objection_raised, actor=actor, subject=f"tender:{tender.id}",
+    record(session, TenderTag.tender_objection_raised, actor=actor, subject=f"tender:{tender.id}",
            details={"objection": obj.id, "answer_due": obj.answer_due.isoformat()},
            confidential={"organisation": actor.organisation_id, "text": obj.text}, conceal_actor=True)
     if tender.status == Status.published:
         lifecycle.apply(tender, Event.suspend)
-        record(session, EventTag.tender_suspended, actor=SYSTEM, subject=f"tender:{tender.id}", details={"reason": "objection", "rule": "R22", "objection": obj.id})
+        record(session, TenderTag.tender_suspended, actor=SYSTEM, subject=f"tender:{tender.id}", details={"reason": "objection", "rule": "R22", "objection": obj.id})
     agency_users = session.scalars(select(User.id).where(User.organisation_id.in_([tender.agency_id, tender.purchaser_id]))).all()
     notify(session, set(agency_users), "tender.objection", title=f"{tender.reference}: objection to the tender documents", link=f"/agency/tenders/{tender.id}")
     return obj
@@ -70,10 +71,10 @@ def answer_objection(session: Session, actor: Actor, objection_id: int, answer: 
         raise ValidationFailed.one("answer_missing", N_("Write the answer."), "answer")
     obj.answer, obj.answered_by, obj.answered_at = answer.strip(), actor.user_id, clock.now()
     session.flush()
-    record(session, EventTag.tender_objection_answered, actor=actor, subject=f"tender:{tender.id}",
+    record(session, TenderTag.tender_objection_answered, actor=actor, subject=f"tender:{tender.id}",
            details={"objection": obj.id, "answer": obj.answer, "on_time": obj.answered_at <= obj.answer_due})
     if tender.status == Status.suspended and not tender.monitor_suspended and open_objections(session, tender.id) == 0:
         lifecycle.apply(tender, Event.resume)
-        record(session, EventTag.tender_resumed, actor=SYSTEM, subject=f"tender:{tender.id}", details={"reason": "objection answered", "rule": "R22"})
+        record(session, TenderTag.tender_resumed, actor=SYSTEM, subject=f"tender:{tender.id}", details={"reason": "objection answered", "rule": "R22"})
     notify(session, {obj.raised_by}, "tender.objection.answered", title=f"{tender.reference}: your objection was answered", link=f"/bidder/tenders/{tender.id}")
     return obj

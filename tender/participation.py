@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import Actor, Role
 from tender import access, rules
+from tender.events import TenderTag
 from tender.lifecycle import Status
 from tender.models import Download, Lot, Registration, TenderDocument
 
@@ -51,7 +52,7 @@ def download_document(session: Session, actor: Actor, document_id: int) -> Tende
             end=clock.to_cst(tender.doc_issue_end).strftime("%Y-%m-%d") if tender.doc_issue_end else "",
         )
     session.add(Download(tender_id=tender.id, document_id=doc.id, user_id=actor.user_id, organisation_id=actor.organisation_id, ip=actor.ip))
-    record(session, EventTag.tender_document_downloaded, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id},
+    record(session, TenderTag.tender_document_downloaded, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id},
            conceal_actor=True)
     return doc
 
@@ -74,7 +75,7 @@ def register(session: Session, actor: Actor, tender_id: int, lot_id: int, contac
                        contact_name=contact_name.strip(), contact_phone=contact_phone.strip())
     session.add(reg)
     session.flush()
-    record(session, EventTag.tender_registered, actor=actor, subject=f"tender:{tender.id}", details={"registration": reg.id},
+    record(session, TenderTag.tender_registered, actor=actor, subject=f"tender:{tender.id}", details={"registration": reg.id},
            confidential={"organisation": actor.organisation_id, "lot": lot.id}, conceal_actor=True)
     return reg
 

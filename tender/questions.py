@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Conflict, NotFound, ValidationFailed
 from core.identity import Actor, Role
 from tender import access
+from tender.events import TenderTag
 from tender.lifecycle import Status
 from tender.models import Question
 
@@ -28,7 +29,7 @@ def ask_question(session: Session, actor: Actor, tender_id: int, text: str) -> Q
     session.add(q)
     session.flush()
     # Who asked stays confidential (E21): the leaf commits to it, the details hold only the question id.
-    record(session, EventTag.tender_question_asked, actor=actor, subject=f"tender:{tender.id}", details={"question": q.id},
+    record(session, TenderTag.tender_question_asked, actor=actor, subject=f"tender:{tender.id}", details={"question": q.id},
            confidential={"organisation": actor.organisation_id, "text": q.text}, conceal_actor=True)
     return q
 
@@ -42,5 +43,5 @@ def answer_question(session: Session, actor: Actor, question_id: int, answer: st
     if not answer.strip():
         raise ValidationFailed.one("answer_missing", N_("Write the answer."), "answer")
     q.answer, q.answered_by, q.answered_at = answer.strip(), actor.user_id, clock.now()
-    record(session, EventTag.tender_question_answered, actor=actor, subject=f"tender:{tender.id}", details={"question": q.id, "answer": q.answer})
+    record(session, TenderTag.tender_question_answered, actor=actor, subject=f"tender:{tender.id}", details={"question": q.id, "answer": q.answer})
     return q

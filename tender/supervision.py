@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from accounts.notifications import notify
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Conflict, ValidationFailed
 from core.identity import Actor, Role
 from tender import access, lifecycle, objections, participation
+from tender.events import TenderTag
 from tender.lifecycle import Event, Status
 from tender.models import Tender
 
@@ -31,7 +32,7 @@ def suspend(session: Session, actor: Actor, tender_id: int, reason: str) -> Tend
     if tender.status != Status.suspended:
         lifecycle.apply(tender, Event.suspend)
     tender.monitor_suspended = True
-    record(session, EventTag.tender_suspended, actor=actor, subject=f"tender:{tender.id}", details={"reason": reason.strip(), "rule": "E52"})
+    record(session, TenderTag.tender_suspended, actor=actor, subject=f"tender:{tender.id}", details={"reason": reason.strip(), "rule": "E52"})
     notify(session, participation.interested_users(session, tender.id) | set(session.scalars(select(User.id).where(User.organisation_id == tender.agency_id))),
            "tender.suspended", title=f"{tender.reference} {tender.title}: suspended", body=reason.strip(), link=f"/tenders/{tender.id}")
     return tender
@@ -61,7 +62,7 @@ def resume(session: Session, actor: Actor, tender_id: int, reason: str, new_dead
         lifecycle.apply(tender, Event.resume)
     else:
         details["still_paused_by_objection"] = True
-    record(session, EventTag.tender_resumed, actor=actor, subject=f"tender:{tender.id}", details=details)
+    record(session, TenderTag.tender_resumed, actor=actor, subject=f"tender:{tender.id}", details=details)
     return tender
 
 
@@ -73,7 +74,7 @@ def cancel(session: Session, actor: Actor, tender_id: int, reason: str) -> Tende
     lifecycle.apply(tender, Event.cancel)
     tender.cancel_reason = reason.strip()
     tender.monitor_suspended = False
-    record(session, EventTag.tender_cancelled, actor=actor, subject=f"tender:{tender.id}", details={"reason": tender.cancel_reason})
+    record(session, TenderTag.tender_cancelled, actor=actor, subject=f"tender:{tender.id}", details={"reason": tender.cancel_reason})
     notify(session, participation.interested_users(session, tender.id), "tender.cancelled", title=f"{tender.reference} {tender.title}: cancelled",
            body=tender.cancel_reason, link=f"/tenders/{tender.id}")
     return tender

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import Organisation, User
 from accounts.notifications import Channel, tell
-from audit import EventTag, record
+from audit import record
 from audit.queries import entries_tagged
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
@@ -33,6 +33,7 @@ from core.identity import SYSTEM, Actor, OrgKind, Role
 from evaluation.committee import avoidance
 from evaluation.committee import draw as pure
 from evaluation.committee.models import VACATED, Draw, DrawExclusion, DrawStatus, Seat, SeatKind, SeatStatus
+from evaluation.events import EvaluationTag
 from evaluation.pool.models import (
     Expert,
     ExpertConflict,
@@ -396,7 +397,7 @@ def request_draw(
         # quotas, version and commitment, logged before the draw
         entry = record(
             session,
-            EventTag.draw_committed,
+            EvaluationTag.draw_committed,
             actor=actor,
             subject=f"draw:{draw_row.id}",
             details={
@@ -468,7 +469,7 @@ def request_draw(
         session.flush()
         record(
             session,
-            EventTag.draw_completed,
+            EvaluationTag.draw_completed,
             actor=actor,
             subject=f"draw:{draw_row.id}",
             details={
@@ -514,7 +515,7 @@ def _notify_seats(session: Session, channel: Channel, draw_row: Draw, seats: lis
             )
         record(
             session,
-            EventTag.seat_notified,
+            EvaluationTag.seat_notified,
             actor=SYSTEM,
             subject=f"draw:{draw_row.id}",
             details={"seat": seat.id, "respond_by": seat.respond_by.isoformat() if seat.respond_by else None},
@@ -543,7 +544,7 @@ def _call_substitute(
             session.flush()
             record(
                 session,
-                EventTag.seat_substituted,
+                EvaluationTag.seat_substituted,
                 actor=SYSTEM,
                 subject=f"draw:{draw_row.id}",
                 details={"vacated_seat": vacated.id, "seat": seat.id, "specialty": vacated.specialty},
@@ -611,7 +612,7 @@ def respond(session: Session, actor: Actor, seat_id: int, accept: bool, channel:
         seat.status = SeatStatus.confirmed
         record(
             session,
-            EventTag.seat_confirmed,
+            EvaluationTag.seat_confirmed,
             actor=actor,
             subject=f"draw:{draw_row.id}",
             details={"seat": seat.id},
@@ -641,9 +642,9 @@ def declare_conflict(session: Session, actor: Actor, seat_id: int, note: str, ch
 
 
 _VACATE_TAG = {
-    SeatStatus.declined: EventTag.seat_declined,
-    SeatStatus.timed_out: EventTag.seat_timed_out,
-    SeatStatus.conflict: EventTag.seat_conflict_declared,
+    SeatStatus.declined: EvaluationTag.seat_declined,
+    SeatStatus.timed_out: EvaluationTag.seat_timed_out,
+    SeatStatus.conflict: EvaluationTag.seat_conflict_declared,
 }
 
 
@@ -863,7 +864,7 @@ def publish_record(session: Session, draw_row: Draw) -> dict[str, Any]:
             seat.status = SeatStatus.unused
     entry = record(
         session,
-        EventTag.draw_record_published,
+        EvaluationTag.draw_record_published,
         actor=SYSTEM,
         subject=f"draw:{draw_row.id}",
         details={
@@ -935,9 +936,9 @@ def check_against_log(session: Session, doc: dict[str, Any]) -> list[str]:
         draw_id = int(doc["draw"]["id"])
     except (KeyError, TypeError, ValueError):
         return ["the record names no draw id (draw.id), so it cannot be checked against the audit log"]
-    tags = [EventTag.draw_committed.value, EventTag.draw_record_published.value]
+    tags = [EvaluationTag.draw_committed.value, EvaluationTag.draw_record_published.value]
     entries = {e.tag: e for e in entries_tagged(session, tags, subject=f"draw:{draw_id}")}
-    committed = entries.get(EventTag.draw_committed.value)
+    committed = entries.get(EvaluationTag.draw_committed.value)
     if committed is None:
         return [f"the audit log holds no commitment for draw {draw_id}"]
     out = []
@@ -956,7 +957,7 @@ def check_against_log(session: Session, doc: dict[str, Any]) -> list[str]:
                 f"{key} differs from the audit log's commitment entry {committed.index}: log "
                 f"{logged.get(key)!r}, record {value!r}"
             )
-    published = entries.get(EventTag.draw_record_published.value)
+    published = entries.get(EvaluationTag.draw_record_published.value)
     if published is not None and published.details.get("record_sha256") != record_digest(doc):
         out.append(f"the record's SHA-256 differs from the one published in audit entry {published.index}")
     return out

@@ -14,10 +14,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import User
-from audit import EventTag, record
+from audit import record
 from core import clock, credit_code
 from core.errors import N_, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
+from evaluation.events import EvaluationTag
 from evaluation.pool import rules
 from evaluation.pool.models import (
     Expert,
@@ -363,7 +364,7 @@ def create_expert(session: Session, actor: Actor, data: ExpertInput) -> Expert:
     session.flush()
     record(
         session,
-        EventTag.expert_created,
+        EvaluationTag.expert_created,
         actor=actor,
         subject=f"expert:{expert.id}",
         details=_public(expert),
@@ -390,7 +391,7 @@ def update_expert(session: Session, actor: Actor, expert_id: int, data: ExpertIn
         session.flush()
         record(
             session,
-            EventTag.expert_updated,
+            EvaluationTag.expert_updated,
             actor=actor,
             subject=f"expert:{expert.id}",
             details={"changed": sorted(changed), **_public(expert)},
@@ -489,7 +490,7 @@ def set_status(
     session.flush()
     record(
         session,
-        EventTag.expert_status_changed,
+        EvaluationTag.expert_status_changed,
         actor=actor,
         subject=f"expert:{expert.id}",
         details={
@@ -564,7 +565,7 @@ def add_employment(session: Session, actor: Actor, expert_id: int, data: Employm
     session.flush()
     record(
         session,
-        EventTag.expert_updated,
+        EvaluationTag.expert_updated,
         actor=actor,
         subject=f"expert:{expert.id}",
         details={
@@ -614,7 +615,7 @@ def declare_conflict(session: Session, actor: Actor, expert_id: int, data: Confl
     session.flush()
     record(
         session,
-        EventTag.expert_conflict_declared,
+        EvaluationTag.expert_conflict_declared,
         actor=actor,
         subject=f"expert:{expert.id}",
         details={
@@ -665,7 +666,7 @@ def add_unavailability(
     session.flush()
     record(
         session,
-        EventTag.expert_unavailability_set,
+        EvaluationTag.expert_unavailability_set,
         actor=actor,
         subject=f"expert:{expert.id}",
         details={

@@ -26,11 +26,12 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.db import Base
 from core.errors import N_, ValidationFailed
 from core.identity import Actor
+from evaluation.events import EvaluationTag
 from evaluation.pool import experts as pool
 from evaluation.pool import rules, xlsx_reader
 from evaluation.pool.models import Expert, ExpertEmployment, ExpertSpecialty
@@ -663,7 +664,7 @@ def _import(
     report.seconds = time.perf_counter() - started
     record(
         session,
-        EventTag.experts_imported,
+        EvaluationTag.experts_imported,
         actor=actor,
         subject="experts",
         details={

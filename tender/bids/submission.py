@@ -18,13 +18,14 @@ from sqlalchemy import Table, and_, bindparam, func, select, text, update
 from sqlalchemy.orm import Session, lazyload
 
 from accounts.models import Organisation, User
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed, is_kept
 from core.identity import Actor, Role, anonymous, make_actor
 from core.signing import SigningKey
 from storage.base import BlobInfo, BlobStore, PartInfo, PartsMissing, TooLarge, UploadNotFound
 from tender import access, receipts, rules, sealing
+from tender.events import TenderTag
 from tender.keyholders import PublishedBundle
 from tender.lifecycle import Status
 from tender.models import Bid, BidStatus, Lot, Registration, Tender
@@ -106,7 +107,7 @@ def _size_text(size: int) -> str:
 
 def _refuse_late(session: Session, actor: Actor, tender: Tender | _Target, bid: Bid | None, step: str) -> DomainError:
     """E27/L28: anything after the deadline is refused; the refusal is audited with its window (audit/alerts)."""
-    record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender.id}",
+    record(session, TenderTag.bid_refused, actor=actor, subject=f"tender:{tender.id}",
            details={"reason": "bid_deadline_passed", "window": "bid_deadline", "step": step},
            confidential={"bid": bid.id if bid else None, "lot": bid.lot_id if bid else None}, conceal_actor=True)
     return _recorded(_late(tender))
@@ -337,7 +338,7 @@ def begin(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_
               upload_id=blobs.begin_upload(max_size=size), declared_size=size, ip=actor.ip or "", started_at=now)
     session.add(bid)
     session.flush()
-    record(session, EventTag.bid_upload_started, actor=actor, subject=f"tender:{target.id}",
+    record(session, TenderTag.bid_upload_started, actor=actor, subject=f"tender:{target.id}",
            confidential={"bid": bid.id, "lot": lot_id, "size": size}, conceal_actor=True)
     return bid
 
@@ -431,7 +432,7 @@ def _inspect_or_refuse(session: Session, actor: Actor, tender_id: int, bid: Bid,
 def _refuse_invalid(session: Session, actor: Actor, tender_id: int, bid_id: int, lot_id: int, info: BlobInfo,
                     error: sealing.SealedBidInvalid) -> DomainError:
     """E26: the refusal of a file that is not a sealed bid for this tender and lot, recorded (the file is kept)."""
-    record(session, EventTag.bid_refused, actor=actor, subject=f"tender:{tender_id}", details={"reason": error.code},
+    record(session, TenderTag.bid_refused, actor=actor, subject=f"tender:{tender_id}", details={"reason": error.code},
            confidential={"bid": bid_id, "lot": lot_id, "sha256": info.key, "size": info.size}, conceal_actor=True)
     return _recorded(error)
 
@@ -457,9 +458,9 @@ def _submission(session: Session, actor: Actor, signer: SigningKey, *, bid_id: i
     entry's index and the receipt document."""
     tender_id = fields["tender"]["id"]
     for old_id in replaces:
-        record(session, EventTag.bid_replaced, actor=actor, subject=f"tender:{tender_id}",
+        record(session, TenderTag.bid_replaced, actor=actor, subject=f"tender:{tender_id}",
                confidential={"bid": old_id, "lot": lot_id, "replaced_by": bid_id}, conceal_actor=True)
-    entry = record(session, EventTag.bid_submitted, actor=actor, subject=f"tender:{tender_id}",
+    entry = record(session, TenderTag.bid_submitted, actor=actor, subject=f"tender:{tender_id}",
                    confidential={"bid": bid_id, "tender": tender_id, "lot": lot_id, "sha256": info.key, "size": info.size},
                    conceal_actor=True)
     body = receipts.receipt_body(origin=signer.name, bid_id=bid_id, **fields, sha256=info.key, size=info.size,
@@ -677,7 +678,7 @@ def withdraw(session: Session, actor: Actor, bid_id: int) -> Bid:
     was = bid.status
     bid.status, bid.ended_at = BidStatus.withdrawn, clock.now()
     # A staged upload is left to the upload sweep: aborting it before the commit could lose it on a rollback.
-    record(session, EventTag.bid_withdrawn, actor=actor, subject=f"tender:{tender.id}",
+    record(session, TenderTag.bid_withdrawn, actor=actor, subject=f"tender:{tender.id}",
            confidential={"bid": bid.id, "lot": bid.lot_id, "was": was}, conceal_actor=True)
     session.flush()
     return bid

@@ -8,8 +8,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accounts.events import AccountTag
 from accounts.models import User
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Forbidden, NotFound
 from core.identity import Actor, Role
@@ -69,7 +70,7 @@ def refuse_early(session: Session, actor: Actor, tender: Tender, op: Opening | N
     if op is not None and now >= clock.as_utc(op.opens_at):
         return
     when = op.opens_at if op is not None else tender.bid_deadline
-    record(session, EventTag.access_refused, actor=actor, subject=f"tender:{tender.id}",
+    record(session, AccountTag.access_refused, actor=actor, subject=f"tender:{tender.id}",
            details={"reason": what, "window": "opening_time", "rule": "E27", "opens_at": when.isoformat() if when else None})
     raise AuditedRefusal.one("opening_not_yet", N_("The bids are opened at the bid deadline (%(when)s). Nothing about a sealed bid is served and no key part is accepted before then."),
                              rule="E27", when=clock.to_cst(when).strftime("%Y-%m-%d %H:%M") if when else "")

@@ -15,12 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.notifications import notify
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import SYSTEM, Actor, Role
 from tender import access, lifecycle, rules
 from tender.bids import submission as bids
+from tender.events import TenderTag
 from tender.keyholders import is_holder
 from tender.lifecycle import Event, Status
 from tender.models import Bid, OpenedBid, Opening, OpeningCheckIn, OpeningObjection, OpeningStatus, Tender
@@ -71,7 +72,7 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
         op = Opening(tender_id=tender.id, status=OpeningStatus.failed, opens_at=tender.bid_deadline or now, bids_count=0, finished_at=now)
         session.add(op)
         session.flush()
-        record(session, EventTag.tender_failed, actor=SYSTEM, subject=f"tender:{tender.id}",
+        record(session, TenderTag.tender_failed, actor=SYSTEM, subject=f"tender:{tender.id}",
                details={"reason": "fewer than 3 bids", "rule": "R44", "bids": len(counted), "bids_by_lot": {str(k): v for k, v in counts.items()}})
         notify(session, interested(session, tender), "tender.failed", title=f"{tender.reference} {tender.title}: 投标人少于3家，招标失败",
                body=tender.cancel_reason, link=f"/tenders/{tender.id}")
@@ -85,7 +86,7 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
     for bid in to_open:
         session.add(OpenedBid(opening_id=op.id, bid_id=bid.id))
     session.flush()
-    record(session, EventTag.opening_started, actor=SYSTEM, subject=f"tender:{tender.id}",
+    record(session, TenderTag.opening_started, actor=SYSTEM, subject=f"tender:{tender.id}",
            details={"bids": len(to_open), "bids_by_lot": {str(k): v for k, v in counts.items()},
                     "lots_not_opened": [lot.number for lot in tender.lots if lot.id not in opened_ids], "rule": "L34"})
     notify(session, interested(session, tender), "tender.opening.started", title=f"{tender.reference} {tender.title}: 开标开始",
@@ -111,7 +112,7 @@ def check_in(session: Session, actor: Actor, tender_id: int) -> OpeningCheckIn:
     row = OpeningCheckIn(opening_id=op.id, organisation_id=actor.organisation_id, user_id=actor.user_id, at=clock.now())
     session.add(row)
     session.flush()
-    record(session, EventTag.opening_checked_in, actor=actor, subject=f"tender:{tender.id}", details={"opening": op.id},
+    record(session, TenderTag.opening_checked_in, actor=actor, subject=f"tender:{tender.id}", details={"opening": op.id},
            conceal_actor=not is_published(op))
     return row
 
@@ -133,7 +134,7 @@ def raise_objection(session: Session, actor: Actor, tender_id: int, text: str) -
     obj = OpeningObjection(opening_id=op.id, raised_by=actor.user_id, organisation_id=actor.organisation_id, text=text.strip()[:5000], raised_at=clock.now())
     session.add(obj)
     session.flush()
-    record(session, EventTag.opening_objection_recorded, actor=actor, subject=f"tender:{tender.id}",
+    record(session, TenderTag.opening_objection_recorded, actor=actor, subject=f"tender:{tender.id}",
            details={"objection": obj.id, "kind": "raised", "text": obj.text, "rule": "R44"}, conceal_actor=not is_published(op))
     return obj
 
@@ -150,7 +151,7 @@ def answer_objection(session: Session, actor: Actor, tender_id: int, objection_i
     if not answer.strip():
         raise ValidationFailed.one("answer_missing", N_("Write the answer."), "answer")
     obj.answer, obj.answered_by, obj.answered_at = answer.strip()[:5000], actor.user_id, clock.now()
-    record(session, EventTag.opening_objection_recorded, actor=actor, subject=f"tender:{tender.id}",
+    record(session, TenderTag.opening_objection_recorded, actor=actor, subject=f"tender:{tender.id}",
            details={"objection": obj.id, "kind": "answered", "answer": obj.answer, "rule": "R44"})
     return obj
 
@@ -166,7 +167,7 @@ def close(session: Session, actor: Actor, tender_id: int) -> Tender:
     if unanswered:
         raise Conflict.one("objections_unanswered", N_("%(count)s objections raised at the opening await their answer: answer them before closing."), rule="R44", count=unanswered)
     lifecycle.apply(tender, Event.start_evaluation)
-    record(session, EventTag.opening_closed, actor=actor, subject=f"tender:{tender.id}", details={"record_sha256": op.record_sha256})
+    record(session, TenderTag.opening_closed, actor=actor, subject=f"tender:{tender.id}", details={"record_sha256": op.record_sha256})
     return tender
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from accounts.notifications import notify
-from audit import EventTag, disclose_where, record
+from audit import disclose_where, record
 from core import clock, tasks
 from core.errors import N_, NotFound
 from core.identity import SYSTEM
@@ -29,6 +29,7 @@ from core.tasks import app, enqueue, unit_of_work
 from storage import open_store
 from storage.base import BlobStore
 from tender import sealing
+from tender.events import TenderTag
 from tender.models import Bid, KeyPart, OpenedBid, OpenedBidStatus, Opening, OpeningStatus, Tender
 from tender.opening.base import TERMINAL, interested
 from tender.opening.record import record_body
@@ -38,9 +39,9 @@ CLAIM_TIMEOUT = timedelta(minutes=10)  # a claim older than this belongs to a ta
 RESEND_AFTER = timedelta(minutes=1)  # a bid still pending this long after its parts were complete lost its task
 # Entries whose confidential details (who bid, who checked in) are published with the record (E29).
 DISCLOSED_AT_PUBLICATION = [
-    EventTag.bid_submitted.value, EventTag.bid_replaced.value, EventTag.bid_withdrawn.value,
-    EventTag.opening_checked_in.value, EventTag.key_part_submitted.value, EventTag.key_part_refused.value,
-    EventTag.opening_objection_recorded.value,
+    TenderTag.bid_submitted.value, TenderTag.bid_replaced.value, TenderTag.bid_withdrawn.value,
+    TenderTag.opening_checked_in.value, TenderTag.key_part_submitted.value, TenderTag.key_part_refused.value,
+    TenderTag.opening_objection_recorded.value,
 ]
 
 # E31: why a bid did not open, in words (the codes are stable; the texts go into the record).
@@ -270,7 +271,7 @@ def finish_bid(session: Session, job: Job, outcome: Outcome) -> bool:
     )
     if int(result.rowcount or 0) != 1:  # type: ignore[attr-defined]
         return False
-    tag = EventTag.bid_decrypted if outcome.status == OpenedBidStatus.opened else EventTag.bid_decryption_failed
+    tag = TenderTag.bid_decrypted if outcome.status == OpenedBidStatus.opened else TenderTag.bid_decryption_failed
     record(session, tag, actor=SYSTEM, subject=f"tender:{op.tender_id}",
            details={"bid": job.bid_id, "outcome": outcome.status, "reason_code": outcome.code, "files": len(outcome.files), "attempt": job.attempt,
                     **({"rule": "E31"} if outcome.status != OpenedBidStatus.opened else {})})
@@ -280,7 +281,7 @@ def finish_bid(session: Session, job: Job, outcome: Outcome) -> bool:
 
 def _set_outcome(session: Session, op: Opening, ob: OpenedBid, status: str, code: str, now: datetime) -> None:
     ob.status, ob.reason_code, ob.decrypted_at = status, code, now
-    record(session, EventTag.bid_decryption_failed, actor=SYSTEM, subject=f"tender:{op.tender_id}",
+    record(session, TenderTag.bid_decryption_failed, actor=SYSTEM, subject=f"tender:{op.tender_id}",
            details={"bid": ob.bid_id, "outcome": status, "reason_code": code, "rule": "E31"})
 
 
@@ -296,7 +297,7 @@ def _publish_if_done(session: Session, op: Opening, now: datetime) -> None:
     body = record_body(session, tender, op)
     op.record_sha256 = hashlib.sha256(sealing.canonical_json(body)).hexdigest()
     statuses = [b["outcome"] for lot in body["lots"] for b in lot["bids"]]
-    record(session, EventTag.opening_record_published, actor=SYSTEM, subject=f"tender:{tender.id}",
+    record(session, TenderTag.opening_record_published, actor=SYSTEM, subject=f"tender:{tender.id}",
            details={"sha256": op.record_sha256, "bids": len(statuses), **{s: statuses.count(s) for s in TERMINAL}, "rule": "E32"})
     # E29: names and prices are published once decryption is done: so are the entries that said who bid
     disclose_where(session, SYSTEM, subject=f"tender:{tender.id}", tags=DISCLOSED_AT_PUBLICATION)

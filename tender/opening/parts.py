@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from audit import EventTag, record
+from audit import record
 from core import clock
 from core.errors import N_, Forbidden
 from core.identity import Actor
@@ -21,6 +21,7 @@ from core.tasks import enqueue
 from storage.base import BlobStore
 from tender import access, sealing
 from tender.bids import submission as bids
+from tender.events import TenderTag
 from tender.keyholders import HolderKey, is_holder
 from tender.models import Bid, KeyPart, OpenedBid, OpenedBidStatus, OpeningStatus
 from tender.opening import decryption
@@ -107,7 +108,7 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
     holder_index = holders.index(actor.user_id) if actor.user_id in holders else None
     bidder = tender.opening_policy == OpeningPolicy.quorum_bidder and has_counted_bid(session, actor, tender)
     if holder_index is None and not bidder:
-        record(session, EventTag.key_part_refused, actor=actor, subject=f"tender:{tender.id}", details={"reason": "not_key_holder", "parts": 0})
+        record(session, TenderTag.key_part_refused, actor=actor, subject=f"tender:{tender.id}", details={"reason": "not_key_holder", "parts": 0})
         raise AuditedRefusal.one("not_key_holder", N_("You are not a key holder of this tender: only its key holders (and, when the policy needs it, each bidder for its own bid) submit key parts."))
     my_key = session.scalar(select(HolderKey.key_id).where(HolderKey.tender_id == tender.id, HolderKey.user_id == actor.user_id)) if holder_index is not None else None
     now = clock.now()
@@ -173,11 +174,11 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
             touched[ob.id] = ob
     as_bidder = holder_index is None
     if result.accepted:
-        record(session, EventTag.key_part_submitted, actor=actor, subject=f"tender:{tender.id}",
+        record(session, TenderTag.key_part_submitted, actor=actor, subject=f"tender:{tender.id}",
                details={"parts": result.accepted, "bids": len(touched), "party": "bidder" if as_bidder else f"holder {holder_index}"},
                conceal_actor=as_bidder and not is_published(op))
     if result.refused:
-        record(session, EventTag.key_part_refused, actor=actor, subject=f"tender:{tender.id}",
+        record(session, TenderTag.key_part_refused, actor=actor, subject=f"tender:{tender.id}",
                details={"refused": [{"code": r["code"], **{k: v for k, v in r["params"].items() if k in ("bid", "subset", "position")}} for r in result.refused][:200]},
                conceal_actor=as_bidder and not is_published(op))
     session.flush()

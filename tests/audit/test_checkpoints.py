@@ -9,13 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
-from audit import EventTag, checkpoints, merkle, record, tree
+from audit import checkpoints, merkle, record, tree
 from audit.log import AuditConfidential, AuditEntry, AuditHead, confidential_digest, disclose
 from audit.verify import verify_log
 from core import clock
 from core.errors import Conflict, NotFound
 from core.identity import SYSTEM, Actor
 from core.signing import rotate, signing_key, verifier_keys
+from tender.events import TenderTag
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 BIDDER = Actor(user_id=9, username="bidder_a", role="bidder", organisation_id=5, ip="203.0.113.9")
@@ -24,7 +25,7 @@ ORIGIN = "etender.test/audit"
 
 def append(db, n: int) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
-        record(db, EventTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"i": i})
+        record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"i": i})
 
 
 def test_checkpoint_note_is_a_c2sp_signed_checkpoint(db, settings):
@@ -148,7 +149,7 @@ def test_a_truncated_log_is_caught_by_the_checkpoint(db, settings):
 
 
 def test_disclose_publishes_the_salt_and_data_and_records_it(db):
-    e = record(db, EventTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, conceal_actor=True)
+    e = record(db, TenderTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, conceal_actor=True)
     db.commit()
     assert e.actor == "(confidential)" and e.ip == "(confidential)" and e.organisation_id is None
     secret = disclose(db, e.index, SYSTEM)
@@ -168,8 +169,8 @@ def test_disclose_publishes_the_salt_and_data_and_records_it(db):
 
 
 def test_verify_catches_changed_confidential_data(db):
-    e = record(db, EventTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, conceal_actor=True)
-    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    e = record(db, TenderTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, conceal_actor=True)
+    record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
     db.commit()
     db.execute(update(AuditConfidential).where(AuditConfidential.entry_index == e.index).values(data={"actor": {"organisation": 6}}))
     db.commit()
@@ -191,7 +192,7 @@ def test_checkpoints_signed_while_writers_append_all_verify(db, factory, setting
         for i in range(15):
             session = factory()
             try:
-                record(session, EventTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"t": t, "i": i})
+                record(session, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"t": t, "i": i})
                 session.commit()
             except BaseException as e:  # noqa: BLE001
                 errors.append(e)

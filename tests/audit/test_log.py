@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from audit import EventTag, merkle, record, tree
+from audit import merkle, record, tree
 from audit.log import (
     AuditConfidential,
     AuditEntry,
@@ -23,12 +23,13 @@ from audit.log import (
 )
 from audit.verify import verify_chain
 from core.identity import SYSTEM, Actor
+from tender.events import TenderTag
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 
 
 def append(db, n: int = 5) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
-    out = [record(db, EventTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"title": f"T{i}", "n": i}) for i in range(n)]
+    out = [record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"title": f"T{i}", "n": i}) for i in range(n)]
     db.commit()
     return out
 
@@ -67,7 +68,7 @@ def test_record_appends_consecutive_entries_to_the_tree(db):
 
 
 def test_entry_bytes_are_canonical_and_carry_e49_fields(db):
-    e = record(db, EventTag.tender_created, actor=ALICE, subject="tender:1", details={"b": 1, "a": "招标"})
+    e = record(db, TenderTag.tender_created, actor=ALICE, subject="tender:1", details={"b": 1, "a": "招标"})
     db.commit()
     doc = json.loads(e.entry_bytes)
     assert canonical(doc) == e.entry_bytes
@@ -79,7 +80,7 @@ def test_entry_bytes_are_canonical_and_carry_e49_fields(db):
 
 
 def test_anonymous_actor_is_named_anonymous(db):
-    e = record(db, EventTag.tender_document_downloaded, actor=Actor(None, "", None, None, "203.0.113.1"), subject="tender:1")
+    e = record(db, TenderTag.tender_document_downloaded, actor=Actor(None, "", None, None, "203.0.113.1"), subject="tender:1")
     assert e.actor == "anonymous" and e.details == {}
 
 
@@ -92,24 +93,24 @@ def test_unknown_tag_is_refused(db):
 
 def test_entries_are_part_of_the_callers_transaction(db):
     append(db, 2)
-    record(db, EventTag.tender_cancelled, actor=ALICE, subject="tender:9", details={"reason": "x"})
+    record(db, TenderTag.tender_cancelled, actor=ALICE, subject="tender:9", details={"reason": "x"})
     db.rollback()
     assert [e.index for e in db.scalars(select(AuditEntry))] == [0, 1]
     assert db.get(AuditHead, 1).size == 2
-    assert record(db, EventTag.tender_cancelled, actor=ALICE, subject="tender:9").index == 2
+    assert record(db, TenderTag.tender_cancelled, actor=ALICE, subject="tender:9").index == 2
     db.commit()
     assert verify_chain(db).ok
 
 
 def test_an_append_undone_with_its_savepoint_leaves_no_gap(db):
     append(db, 2)
-    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")  # index 2, this transaction holds the head
+    record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")  # index 2, this transaction holds the head
     with pytest.raises(RuntimeError), db.begin_nested():
-        record(db, EventTag.tender_cancelled, actor=ALICE, subject="tender:1")  # index 3, undone below
+        record(db, TenderTag.tender_cancelled, actor=ALICE, subject="tender:1")  # index 3, undone below
         raise RuntimeError("the service refused after recording")
     with db.begin_nested():
-        assert record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1").index == 3
-    assert record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1").index == 4
+        assert record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1").index == 3
+    assert record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1").index == 4
     db.commit()
     assert [e.tag for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index))][2:] == ["tender.updated"] * 3
     result = verify_chain(db)
@@ -121,9 +122,9 @@ def test_several_appends_in_one_transaction_and_a_checkpoint_between_them(db, se
     from core.signing import signing_key
 
     key = signing_key(settings.data_dir, settings.origin)
-    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
     assert checkpoints.sign(db, key, settings.origin).size == 1
-    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
     assert checkpoints.sign(db, key, settings.origin).size == 2
     db.commit()
     assert verify_chain(db).ok and db.get(AuditHead, 1).size == 2
@@ -134,7 +135,7 @@ def test_several_appends_in_one_transaction_and_a_checkpoint_between_them(db, se
 
 def test_confidential_details_are_committed_to_by_a_salted_digest(db):
     secret = {"organisation": 42, "lot": 3}
-    e = record(db, EventTag.tender_registered, actor=ALICE, subject="tender:1", details={"registration": 5}, confidential=secret)
+    e = record(db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", details={"registration": 5}, confidential=secret)
     db.commit()
     stored = db.get(AuditConfidential, e.index)
     assert stored.data == secret and stored.disclosed_at is None
@@ -147,8 +148,8 @@ def test_confidential_details_are_committed_to_by_a_salted_digest(db):
 
 
 def test_same_confidential_data_gets_a_different_salt_each_time(db):
-    a = record(db, EventTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 1})
-    b = record(db, EventTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 1})
+    a = record(db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 1})
+    b = record(db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 1})
     db.commit()
     assert a.details["confidential_digest"] != b.details["confidential_digest"]
 
@@ -156,14 +157,14 @@ def test_same_confidential_data_gets_a_different_salt_each_time(db):
 def test_several_confidential_entries_in_one_transaction(db):
     """Regression: the confidential row refers to its entry, so the entry must be written first."""
     for i in range(3):
-        record(db, EventTag.tender_question_asked, actor=ALICE, subject="tender:1", details={"question": i}, confidential={"organisation": i})
+        record(db, TenderTag.tender_question_asked, actor=ALICE, subject="tender:1", details={"question": i}, confidential={"organisation": i})
     db.commit()
     assert sorted(c.entry_index for c in db.scalars(select(AuditConfidential))) == [0, 1, 2]
     assert verify_chain(db).ok
 
 
 def test_changed_confidential_data_no_longer_matches_its_commitment(db):
-    e = record(db, EventTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 42})
+    e = record(db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 42})
     db.commit()
     db.execute(update(AuditConfidential).where(AuditConfidential.entry_index == e.index).values(data={"organisation": 41}))
     db.commit()
@@ -305,7 +306,7 @@ def _concurrent_appends(factory, threads: int, per_thread: int) -> list[BaseExce
         for i in range(per_thread):
             session = factory()
             try:
-                record(session, EventTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"thread": t, "i": i})
+                record(session, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"thread": t, "i": i})
                 session.commit()
             except BaseException as e:  # noqa: BLE001
                 session.rollback()
@@ -319,7 +320,7 @@ def _concurrent_appends(factory, threads: int, per_thread: int) -> list[BaseExce
 
 
 def test_concurrent_appends_leave_no_gap_or_duplicate(db, factory):
-    record(db, EventTag.tender_created, actor=SYSTEM, subject="tender:0")
+    record(db, TenderTag.tender_created, actor=SYSTEM, subject="tender:0")
     db.commit()
     threads, per_thread = 8, 10
     errors = _concurrent_appends(factory, threads, per_thread)
@@ -339,13 +340,13 @@ def test_concurrent_first_appends_on_an_empty_log(db, factory, engine, request):
     """Two transactions write the very first entry at once (a fresh installation: the migration creates no
     head row). The second must wait for the first, then append after it."""
     first = factory()
-    record(first, EventTag.tender_created, actor=ALICE, subject="tender:1")  # holds the write lock, not committed
+    record(first, TenderTag.tender_created, actor=ALICE, subject="tender:1")  # holds the write lock, not committed
     outcome: dict[str, object] = {}
 
     def second_writer() -> None:
         session = factory()
         try:
-            outcome["index"] = record(session, EventTag.tender_created, actor=ALICE, subject="tender:2").index
+            outcome["index"] = record(session, TenderTag.tender_created, actor=ALICE, subject="tender:2").index
             session.commit()
         except BaseException as e:  # noqa: BLE001
             session.rollback()
@@ -394,13 +395,13 @@ def test_appends_are_seen_by_statements_in_the_same_transaction(db):
     """record() keeps the rows in memory; every statement run through the session writes them first."""
     append(db, 2)
     for i in range(3):
-        record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1", details={"i": i})
+        record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1", details={"i": i})
     assert list(db.scalars(select(AuditEntry.index).order_by(AuditEntry.index))) == [0, 1, 2, 3, 4]
     assert db.scalar(text("SELECT size FROM audit_head")) == 5
     leaves = [merkle.leaf_hash(bytes(b)) for b in db.scalars(select(AuditEntry.entry_bytes).order_by(AuditEntry.index))]
     assert tree.root(db, 5) == merkle.root(leaves)
     assert verify_chain(db).ok and verify_chain(db).size == 5  # before the commit too
-    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
     db.commit()
     assert verify_chain(db).size == 6
 
@@ -408,9 +409,9 @@ def test_appends_are_seen_by_statements_in_the_same_transaction(db):
 def test_a_rolled_back_transaction_leaves_nothing_pending_in_the_session(db):
     append(db, 1)
     for _ in range(3):
-        record(db, EventTag.tender_cancelled, actor=ALICE, subject="tender:1")
+        record(db, TenderTag.tender_cancelled, actor=ALICE, subject="tender:1")
     db.rollback()
-    assert record(db, EventTag.tender_updated, actor=ALICE, subject="tender:2").index == 1
+    assert record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:2").index == 1
     db.commit()
     assert [e.tag for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index))] == ["tender.updated"] * 2
     assert verify_chain(db).ok
@@ -418,7 +419,7 @@ def test_a_rolled_back_transaction_leaves_nothing_pending_in_the_session(db):
 
 def test_an_orm_row_may_refer_to_an_entry_of_the_same_transaction(db):
     """The ORM's flush writes the entries first (the confidential row's foreign key needs its entry)."""
-    e = record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    e = record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
     db.add(AuditConfidential(entry_index=e.index, salt="00" * 16, data={"x": 1}))
     db.flush()  # no foreign key violation
     assert db.scalar(select(AuditConfidential.entry_index)) == 0
@@ -437,7 +438,7 @@ def test_concurrent_transactions_of_several_appends_leave_no_gap_or_duplicate(db
             session = factory()
             try:
                 for j in range(batch):
-                    record(session, EventTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"t": t, "i": i, "j": j},
+                    record(session, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"t": t, "i": i, "j": j},
                            confidential={"t": t} if j == 2 else None)
                 session.commit()
             except BaseException as e:  # noqa: BLE001

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from audit import EventTag, merkle, record, tree
+from audit import merkle, record, tree
 from core.identity import Actor
+from tender.events import TenderTag
 from tests.factories.merkle import CT_CONSISTENCY, CT_HASHES, CT_INCLUSION, CT_ROOTS, unhex
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
@@ -117,7 +118,7 @@ def test_any_changed_node_breaks_the_proofs_that_use_it(size: int, data: st.Data
 
 
 def test_proofs_from_the_database_equal_the_pure_proofs(db):
-    entries = [record(db, EventTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"i": i}) for i in range(37)]
+    entries = [record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"i": i}) for i in range(37)]
     db.commit()
     leaves = [merkle.leaf_hash(e.entry_bytes) for e in entries]
     for n in (1, 2, 5, 16, 17, 37):
@@ -133,7 +134,7 @@ def test_proofs_from_the_database_equal_the_pure_proofs(db):
 
 
 def test_a_changed_stored_node_makes_its_proofs_fail(db):
-    entries = [record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1") for _ in range(8)]
+    entries = [record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1") for _ in range(8)]
     db.commit()
     leaves = [merkle.leaf_hash(e.entry_bytes) for e in entries]
     good_root = merkle.root(leaves)
@@ -146,7 +147,7 @@ def test_a_changed_stored_node_makes_its_proofs_fail(db):
 
 def test_a_missing_node_is_reported(db):
     for _ in range(4):
-        record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+        record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
     db.commit()
     db.execute(tree.AuditNode.__table__.delete().where(tree.AuditNode.key == tree.node_key(1, 0)))
     db.commit()

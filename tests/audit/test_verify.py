@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from audit import EventTag, checkpoints, merkle, record, tree
+from audit import checkpoints, merkle, record, tree
 from audit import verify as verify_module
 from audit.log import AuditConfidential, AuditEntry, AuditHead, canonical
 from audit.verify import VerifyResult, _details_digest, _verify, verify_log
@@ -23,6 +23,7 @@ from core import clock
 from core.db import make_engine
 from core.identity import Actor
 from core.signing import signing_key, verifier_keys
+from tender.events import TenderTag
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 NOBODY = Actor(user_id=None, username="", role=None, organisation_id=None, ip="203.0.113.1")
@@ -35,16 +36,16 @@ def varied_log(db, n: int = 37) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
         kind = i % 5
         if kind == 0:
-            record(db, EventTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"title": f"招标 {i}", "n": i, "x": [1.5, None, True]})
+            record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"title": f"招标 {i}", "n": i, "x": [1.5, None, True]})
         elif kind == 1:
-            record(db, EventTag.bid_submitted, actor=ALICE, subject=f"tender:{i}", details={"lot": i}, confidential={"bid": i}, conceal_actor=True)
+            record(db, TenderTag.bid_submitted, actor=ALICE, subject=f"tender:{i}", details={"lot": i}, confidential={"bid": i}, conceal_actor=True)
         elif kind == 2:
-            record(db, EventTag.tender_document_downloaded, actor=NOBODY, subject=f'tender:{i} "quoted" \\ \t\u2028')
+            record(db, TenderTag.tender_document_downloaded, actor=NOBODY, subject=f'tender:{i} "quoted" \\ \t\u2028')
         elif kind == 3:
             odd = Actor(user_id=8, username='张 "q" \\', role="bidder", organisation_id=None, ip="2001:db8::1")
-            record(db, EventTag.tender_registered, actor=odd, subject=f"tender:{i}", confidential={"organisation": i})
+            record(db, TenderTag.tender_registered, actor=odd, subject=f"tender:{i}", confidential={"organisation": i})
         else:
-            record(db, EventTag.tender_updated, actor=ALICE, subject="tender:x", details={"b": {"z": 1, "a": [{}]}, "a": "\x00\x1f"})
+            record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:x", details={"b": {"z": 1, "a": [{}]}, "a": "\x00\x1f"})
     db.commit()
 
 
@@ -82,7 +83,7 @@ def test_the_fast_pass_vouches_for_an_intact_log(db, settings, exact_pass_forbid
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 8, 33])
 def test_the_fast_pass_at_small_sizes(db, size, exact_pass_forbidden):
     for i in range(size):
-        record(db, EventTag.tender_updated, actor=ALICE, subject=f"tender:{i}")
+        record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}")
     db.commit()
     result = verify_log(db)
     assert (result.ok, result.size) == (True, size), result.reason
@@ -101,7 +102,7 @@ def test_details_written_otherwise_still_verify_fast(db, exact_pass_forbidden):
 
 
 def test_details_are_stored_as_their_canonical_text(db):
-    e = record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1", details={"b": 1, "a": "招标"})
+    e = record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1", details={"b": 1, "a": "招标"})
     db.commit()
     cast_text = "details::text" if db.get_bind().dialect.name == "postgresql" else "details"
     stored = db.scalar(text(f"SELECT {cast_text} FROM audit_entries WHERE \"index\" = :i"), {"i": e.index})  # noqa: S608
@@ -113,7 +114,7 @@ def test_details_are_stored_as_their_canonical_text(db):
 
 def test_a_time_with_no_fraction_of_a_second(db, exact_pass_forbidden, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: datetime(2030, 1, 1, 8, 0, 0, tzinfo=UTC))
-    e = record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")
+    e = record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
     db.commit()
     assert json.loads(e.entry_bytes)["time"] == "2030-01-01T08:00:00.000000Z"
     assert verify_log(db).ok
@@ -297,7 +298,7 @@ def test_the_parallel_pass_is_used_by_verify_log(db, small_ranges, monkeypatch):
     monkeypatch.setattr(verify_module, "_parallel_replay", lambda *a: calls.append(1) or real(*a))
     monkeypatch.setattr(verify_module, "_only_thread", lambda: True)  # other tests leave logging threads behind
     assert verify_log(db).ok and calls == [1]
-    record(db, EventTag.tender_updated, actor=ALICE, subject="tender:1")  # uncommitted: other connections would not see it
+    record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")  # uncommitted: other connections would not see it
     assert verify_log(db).ok and verify_log(db).size == 38 and calls == [1]
     db.commit()
     monkeypatch.setattr(verify_module, "_only_thread", only_thread)

@@ -11,12 +11,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
-from audit import EventTag, checkpoints, merkle, record, tree
+from audit import checkpoints, merkle, record, tree
 from audit.log import AuditEntry, AuditHead, canonical
 from audit.remote import http_fetch, latest_checkpoint
 from cli.main import main
 from core.identity import Actor
 from core.signing import signing_key
+from tender.events import TenderTag
 from tests.support import serving
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
@@ -38,7 +39,7 @@ def run(*args: str):  # type: ignore[no-untyped-def]
 
 def grow(db, settings, n: int, *, sign: bool = True) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
-        record(db, EventTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"i": i})
+        record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"i": i})
     if sign:
         checkpoints.sign(db, signing_key(settings.data_dir, settings.origin), settings.origin)
     db.commit()
@@ -133,7 +134,7 @@ def rewrite_history(db, settings, keep: int, new_entries: int) -> None:  # type:
     db.execute(update(AuditHead).values(size=keep, frontier=b"".join(frontier)))
     db.commit()
     for i in range(new_entries):
-        record(db, EventTag.tender_cancelled, actor=ALICE, subject=f"tender:{i}", details={"rewritten": True})
+        record(db, TenderTag.tender_cancelled, actor=ALICE, subject=f"tender:{i}", details={"rewritten": True})
     checkpoints.sign(db, signing_key(settings.data_dir, settings.origin), settings.origin)
     db.commit()
 

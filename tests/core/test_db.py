@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit import EventTag, record
+from accounts.events import AccountTag
+from audit import record
 from audit.log import AuditEntry
 from core.db import savepoint, transaction
 from core.errors import N_, Conflict, DomainError, Forbidden, is_kept
@@ -19,7 +20,7 @@ class AlwaysKept(Forbidden):
 
 
 def _write(session: Session, what: str) -> None:
-    record(session, EventTag.access_refused, actor=anonymous("198.51.100.7"), subject="test:uow", details={"what": what})
+    record(session, AccountTag.access_refused, actor=anonymous("198.51.100.7"), subject="test:uow", details={"what": what})
 
 
 def _on_record(db: Session) -> list[str]:

@@ -12,8 +12,9 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accounts.events import AccountTag
 from accounts.models import LoginAttempt
-from audit import EventTag, record
+from audit import record
 from audit.log import AuditEntry
 from core.errors import N_, Conflict
 from core.identity import anonymous
@@ -23,7 +24,7 @@ from web.app import create_app
 
 def _service(session: Session, how: str) -> dict[str, Any]:
     """A service that writes its record, then refuses (kept or not), fails, or succeeds."""
-    record(session, EventTag.access_refused, actor=anonymous("198.51.100.7"), subject="test:uow", details={"how": how})
+    record(session, AccountTag.access_refused, actor=anonymous("198.51.100.7"), subject="test:uow", details={"how": how})
     refusal = Conflict.one("test_refused", N_("Refused for the test (%(how)s)."), how=how)
     if how == "kept":
         raise refusal.keep()
@@ -80,5 +81,5 @@ def test_a_refused_login_answered_with_its_page_keeps_its_attempt_and_audit_entr
     assert r.status_code == 422 and 'value="erin"' in r.text
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == "erin")) == 1
-    assert db.scalars(select(AuditEntry.subject).where(AuditEntry.tag == EventTag.auth_login_failed)).all() == ["login:erin"]
+    assert db.scalars(select(AuditEntry.subject).where(AuditEntry.tag == AccountTag.auth_login_failed)).all() == ["login:erin"]
     db.rollback()

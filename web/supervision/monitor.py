@@ -17,7 +17,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from accounts import services as accounts
-from audit import EventTag, feed
+from accounts.events import AccountTag
+from audit import feed, registered
 from audit.queries import Entry, entries_for_subject
 from core import clock
 from core.errors import N_, DomainError, ValidationFailed
@@ -25,6 +26,7 @@ from core.identity import Actor, Role
 from supervision import alerts
 from tender import listings, notices, participation
 from tender import supervision as tender_supervision
+from tender.events import TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
@@ -34,39 +36,39 @@ Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED
 
 # E21/L22: before the bid deadline even the number of downloads and registrations is confidential, so the
 # monitor's trail leaves these entries out until then.
-CONFIDENTIAL_BEFORE_DEADLINE = (EventTag.tender_document_downloaded.value, EventTag.tender_registered.value)
+CONFIDENTIAL_BEFORE_DEADLINE = (TenderTag.tender_document_downloaded.value, TenderTag.tender_registered.value)
 
 # Entries that change the tender's status: the status history.
 STATUS_EVENTS = {
-    EventTag.tender_published.value: Status.published.value,
-    EventTag.tender_suspended.value: Status.suspended.value,
-    EventTag.tender_resumed.value: None,  # back to what it was
-    EventTag.tender_bidding_closed.value: Status.bidding_closed.value,
-    EventTag.tender_cancelled.value: Status.cancelled.value,
-    EventTag.tender_failed.value: Status.failed.value,
+    TenderTag.tender_published.value: Status.published.value,
+    TenderTag.tender_suspended.value: Status.suspended.value,
+    TenderTag.tender_resumed.value: None,  # back to what it was
+    TenderTag.tender_bidding_closed.value: Status.bidding_closed.value,
+    TenderTag.tender_cancelled.value: Status.cancelled.value,
+    TenderTag.tender_failed.value: Status.failed.value,
 }
 
 EVENT_LABELS = {
-    EventTag.tender_created.value: N_("Draft created"),
-    EventTag.tender_updated.value: N_("Draft edited"),
-    EventTag.tender_document_added.value: N_("Tender document added"),
-    EventTag.tender_document_removed.value: N_("Tender document removed"),
-    EventTag.tender_published.value: N_("Notice published"),
-    EventTag.tender_publish_refused.value: N_("Publication refused"),
-    EventTag.tender_clarified.value: N_("Clarification or amendment issued"),
-    EventTag.tender_deadline_extended.value: N_("Bid deadline extended"),
-    EventTag.tender_question_asked.value: N_("Question asked"),
-    EventTag.tender_question_answered.value: N_("Question answered"),
-    EventTag.tender_objection_raised.value: N_("Objection raised"),
-    EventTag.tender_objection_answered.value: N_("Objection answered"),
-    EventTag.tender_suspended.value: N_("Procedure suspended"),
-    EventTag.tender_resumed.value: N_("Procedure resumed"),
-    EventTag.tender_cancelled.value: N_("Tender cancelled"),
-    EventTag.tender_bidding_closed.value: N_("Bidding closed at the deadline"),
-    EventTag.tender_failed.value: N_("Tender failed"),
-    EventTag.tender_document_downloaded.value: N_("Tender document downloaded"),
-    EventTag.tender_registered.value: N_("A bidder registered for a lot"),
-    EventTag.access_refused.value: N_("Access refused"),
+    TenderTag.tender_created.value: N_("Draft created"),
+    TenderTag.tender_updated.value: N_("Draft edited"),
+    TenderTag.tender_document_added.value: N_("Tender document added"),
+    TenderTag.tender_document_removed.value: N_("Tender document removed"),
+    TenderTag.tender_published.value: N_("Notice published"),
+    TenderTag.tender_publish_refused.value: N_("Publication refused"),
+    TenderTag.tender_clarified.value: N_("Clarification or amendment issued"),
+    TenderTag.tender_deadline_extended.value: N_("Bid deadline extended"),
+    TenderTag.tender_question_asked.value: N_("Question asked"),
+    TenderTag.tender_question_answered.value: N_("Question answered"),
+    TenderTag.tender_objection_raised.value: N_("Objection raised"),
+    TenderTag.tender_objection_answered.value: N_("Objection answered"),
+    TenderTag.tender_suspended.value: N_("Procedure suspended"),
+    TenderTag.tender_resumed.value: N_("Procedure resumed"),
+    TenderTag.tender_cancelled.value: N_("Tender cancelled"),
+    TenderTag.tender_bidding_closed.value: N_("Bidding closed at the deadline"),
+    TenderTag.tender_failed.value: N_("Tender failed"),
+    TenderTag.tender_document_downloaded.value: N_("Tender document downloaded"),
+    TenderTag.tender_registered.value: N_("A bidder registered for a lot"),
+    AccountTag.access_refused.value: N_("Access refused"),
 }
 
 # Detail keys worth showing beside an entry, with their labels (digests and ids of confidential data are not shown).
@@ -323,7 +325,7 @@ def audit_feed(request: Request, db: Session, actor: Actor, tender: str = "", ta
     found = alerts.alerts(db, actor)
     return page(
         request, "monitor/audit.html", rows=[feed_row(i, orgs) for i in items], filt=filt, orgs=orgs,
-        alerts=[(a, *alert_text(a)) for a in found], labels=EVENT_LABELS, tags=sorted(t.value for t in EventTag),
+        alerts=[(a, *alert_text(a)) for a in found], labels=EVENT_LABELS, tags=registered(),
         last_index=max((i["index"] for i in items), default=feed.size(db) - 1) if items else feed.size(db) - 1,
     )
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import json
 
-from audit import EventTag, checkpoints, merkle, record
+from audit import checkpoints, merkle, record
 from audit.log import disclose
 from audit.verify import check_published_entry
 from core.identity import SYSTEM, Actor
 from core.signing import VerifierKey
+from tender.events import TenderTag
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 BIDDER = Actor(user_id=9, username="bidder_a", role="bidder", organisation_id=5, ip="203.0.113.9")
@@ -18,7 +19,7 @@ BIDDER = Actor(user_id=9, username="bidder_a", role="bidder", organisation_id=5,
 
 def fill(db, n: int) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
-        record(db, EventTag.tender_updated, actor=ALICE, subject=f"tender:{i % 3}", details={"i": i})
+        record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i % 3}", details={"i": i})
     db.commit()
 
 
@@ -79,7 +80,7 @@ def test_proofs_verify_against_the_signed_checkpoint(client, db):
 
 
 def test_concealed_actors_and_confidential_details_show_only_once_disclosed(client, db):
-    e = record(db, EventTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, confidential={"bid": 12}, conceal_actor=True)
+    e = record(db, TenderTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, confidential={"bid": 12}, conceal_actor=True)
     db.commit()
     before = client.get(f"/api/v1/audit/entries/{e.index}").json()
     text = json.dumps(before) + base64.b64decode(before["entry"]).decode()

@@ -195,11 +195,12 @@ def test_overdue_objection_answers_are_highlighted_in_the_list(client, db, make,
 
 
 def _entries(db, n: int, actor=None):  # type: ignore[no-untyped-def]
-    from audit import EventTag, record
+    from audit import record
     from core.identity import Actor
+    from tender.events import TenderTag
 
     who = actor or Actor(user_id=None, username="agent", role="agency", organisation_id=None, ip="198.51.100.7")
-    out = [record(db, EventTag.tender_updated, actor=who, subject=f"tender:{i % 2}", details={"title": f"T{i}"}) for i in range(n)]
+    out = [record(db, TenderTag.tender_updated, actor=who, subject=f"tender:{i % 2}", details={"title": f"T{i}"}) for i in range(n)]
     db.commit()
     return out
 
@@ -225,9 +226,10 @@ def test_audit_feed_is_for_monitors_and_admins(client, db, make, settings, peopl
 
 def test_audit_feed_filters_by_tender_tag_and_actor(client, db, make, settings, people):
     _entries(db, 4)
-    from audit import EventTag, record
+    from audit import record
+    from tender.events import TenderTag
 
-    record(db, EventTag.tender_cancelled, actor=people["bidder"], subject="tender:7", details={"reason": "x"})
+    record(db, TenderTag.tender_cancelled, actor=people["bidder"], subject="tender:7", details={"reason": "x"})
     db.commit()
     login(client, "watcher")
     rows = lambda text: text.count('<tr data-index="')  # noqa: E731
@@ -243,12 +245,13 @@ def test_audit_feed_filters_by_tender_tag_and_actor(client, db, make, settings, 
 
 
 def test_concealed_actors_never_show_in_the_feed_or_its_alerts(client, db, make, settings, people):
-    from audit import EventTag, record
+    from audit import record
     from core.identity import Actor
+    from tender.events import TenderTag
 
     for org in (41, 42, 43):
         bidder = Actor(user_id=org, username=f"secret_bidder_{org}", role="bidder", organisation_id=org, ip="203.0.113.77")
-        record(db, EventTag.bid_submitted, actor=bidder, subject="tender:5", details={"lot": 2}, conceal_actor=True)
+        record(db, TenderTag.bid_submitted, actor=bidder, subject="tender:5", details={"lot": 2}, conceal_actor=True)
     db.commit()
     login(client, "watcher")
     page = client.get("/monitor/audit").text
@@ -260,15 +263,17 @@ def test_concealed_actors_never_show_in_the_feed_or_its_alerts(client, db, make,
 
 
 def test_alerts_for_refused_access_time_windows_and_failed_logins(client, db, make, settings, people):
-    from audit import EventTag, record
+    from accounts.events import AccountTag
+    from audit import record
     from core.identity import Actor
+    from tender.events import TenderTag
 
     intruder = Actor(user_id=None, username="mallory", role=None, organisation_id=None, ip="192.0.2.66")
-    record(db, EventTag.access_refused, actor=intruder, subject="tender:3", details={"reason": "sealed"})
-    record(db, EventTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"window": "bid_deadline", "lot": 1})
-    record(db, EventTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"reason": "file too large"})
+    record(db, AccountTag.access_refused, actor=intruder, subject="tender:3", details={"reason": "sealed"})
+    record(db, TenderTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"window": "bid_deadline", "lot": 1})
+    record(db, TenderTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"reason": "file too large"})
     for _ in range(3):
-        record(db, EventTag.auth_login_failed, actor=intruder, subject="login:admin", details={})
+        record(db, AccountTag.auth_login_failed, actor=intruder, subject="login:admin", details={})
     db.commit()
     login(client, "watcher")
     page = client.get("/monitor/audit").text
@@ -283,13 +288,14 @@ def test_alerts_for_refused_access_time_windows_and_failed_logins(client, db, ma
 def test_failed_logins_spread_over_time_raise_no_alert(db, make, people):
     from datetime import timedelta as td
 
-    from audit import EventTag, record
+    from accounts.events import AccountTag
+    from audit import record
     from core.identity import Actor
     from supervision import alerts
 
     someone = Actor(user_id=None, username="forgetful", role=None, organisation_id=None, ip="192.0.2.5")
     for _ in range(3):
-        record(db, EventTag.auth_login_failed, actor=someone, subject="login:forgetful", details={})
+        record(db, AccountTag.auth_login_failed, actor=someone, subject="login:forgetful", details={})
         db.commit()
         clock.shift(td(minutes=10))
     assert [a for a in alerts.alerts(db, people["monitor"]) if a.kind == "failed_logins"] == []

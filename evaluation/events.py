@@ -1,0 +1,30 @@
+"""The audit tags of the expert pool and the committee draws (audit.events explains the vocabulary)."""
+
+from __future__ import annotations
+
+import enum
+
+from audit.events import register
+
+
+@register
+class EvaluationTag(enum.StrEnum):
+    # expert pool
+    expert_created = "evaluation.expert.created"
+    expert_updated = "evaluation.expert.updated"
+    expert_status_changed = "evaluation.expert.status.changed"
+    expert_conflict_declared = "evaluation.expert.conflict.declared"
+    expert_unavailability_set = "evaluation.expert.unavailability.set"
+    experts_imported = "evaluation.experts.imported"
+    # expert draws and committees (R46-R48, L37)
+    draw_requested = "evaluation.draw.requested"
+    draw_committed = "evaluation.draw.committed"
+    draw_completed = "evaluation.draw.completed"
+    draw_refused = "evaluation.draw.refused"
+    draw_record_published = "evaluation.draw.record.published"
+    seat_notified = "evaluation.seat.notified"
+    seat_confirmed = "evaluation.seat.confirmed"
+    seat_declined = "evaluation.seat.declined"
+    seat_timed_out = "evaluation.seat.timed_out"
+    seat_conflict_declared = "evaluation.seat.conflict.declared"
+    seat_substituted = "evaluation.seat.substituted"
