@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from core import clock
-from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import N_, Conflict, NotFound, ValidationFailed
 from core.identity import Actor, Role
-from tender import access, rules
+from tender import access, disclosure, rules
 from tender.events import TenderTag
 from tender.lifecycle import Status
 from tender.models import Download, Lot, Registration, TenderDocument
@@ -98,9 +98,5 @@ def my_participation(session: Session, actor: Actor, tender_id: int) -> Particip
 def registrations_for(session: Session, actor: Actor, tender_id: int) -> list[Registration]:
     """E21/L22: nobody learns who registered, or how many, before the bid deadline."""
     tender = access.get_tender(session, tender_id)
-    access.require_login(actor)
-    if tender.bid_deadline is None or clock.now() < tender.bid_deadline or tender.status in (Status.draft, Status.published):
-        raise Forbidden.one("confidential_before_deadline", N_("Who registered or downloaded is confidential until the bid deadline (E21)."), rule="E21")
-    if not (access.is_tender_agency(actor, tender) or access.is_tender_purchaser(actor, tender) or actor.has(Role.monitor, Role.admin)):
-        raise Forbidden.one("not_tender_party", N_("Only the tender's agency, purchaser and monitors see its registrations."))
+    disclosure.require_participation(session, actor, tender)
     return list(session.scalars(select(Registration).where(Registration.tender_id == tender.id).order_by(Registration.id)))

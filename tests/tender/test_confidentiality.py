@@ -104,6 +104,27 @@ def test_suspended_before_the_deadline_stays_confidential(w):
             participation.registrations_for(w.db, getattr(w, who), w.tender.id)
 
 
+@pytest.mark.parametrize("who", ["agency", "purchaser", "monitor", "admin"])
+def test_a_deadline_that_passes_during_a_suspension_does_not_disclose(w, who):
+    # bids may come in again after the resumption with its new deadline: the tender is still bidding (E21)
+    supervision.suspend(w.db, w.monitor, w.tender.id, "Instruction")
+    move_to(w.deadline + timedelta(days=1))
+    deadlines.close_due_tenders(w.db)
+    with pytest.raises(Forbidden) as e:
+        participation.registrations_for(w.db, getattr(w, who), w.tender.id)
+    assert e.value.problems[0].code == "confidential_before_deadline"
+
+
+def test_a_tender_cancelled_before_its_deadline_keeps_its_participants_confidential(w):
+    # a re-tender may follow, with the same bidders
+    supervision.cancel(w.db, w.agency, w.tender.id, "The purchaser withdrew the project")
+    with pytest.raises(Forbidden) as e:
+        participation.registrations_for(w.db, w.agency, w.tender.id)
+    assert e.value.problems[0].code == "confidential_before_deadline"
+    move_to(w.deadline + timedelta(seconds=1))
+    assert len(participation.registrations_for(w.db, w.agency, w.tender.id)) == 2
+
+
 # ---------------------------------------------------------------- questions: never another company's unanswered one
 
 

@@ -21,10 +21,11 @@ from accounts.events import AccountTag
 from audit import feed, registered
 from audit.queries import Entry, entries_for_subject
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, Role
 from supervision import alerts
-from tender import listings, notices, participation
+from tender import disclosure, listings, notices, participation
 from tender import supervision as tender_supervision
 from tender.events import TenderTag
 from tender.lifecycle import Status
@@ -175,17 +176,11 @@ class MonitorTenderView:
     registrations_by_lot: dict[int, int] = field(default_factory=dict)  # lot number -> count, after the deadline only
 
 
-def participation_confidential(tender: Tender, now: datetime) -> bool:
-    """E21/L22, as participation.registrations_for decides it: confidential while bids may still come in."""
-    pending = tender.status == Status.suspended and tender.resume_to == Status.published
-    return tender.bid_deadline is None or now < tender.bid_deadline or tender.status in (Status.draft, Status.published) or pending
-
-
 def monitor_view(db: Session, actor: Actor, tender_id: int) -> MonitorTenderView:
     notice = notices.notice_detail(db, actor, tender_id)
     tender = notice.tender
     now = clock.now()
-    confidential = participation_confidential(tender, now)
+    confidential = not disclosure.may_see(db, actor, tender, Fact.participation)
     # entries_for_subject refuses anyone but monitors and administrators (403; anonymous: log in).
     trail = entries_for_subject(db, actor, f"tender:{tender.id}", exclude_tags=CONFIDENTIAL_BEFORE_DEADLINE if confidential else ())
     by_lot: dict[int, int] = {}

@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Organisation
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, DomainError, Problem
 from core.identity import Actor
 from core.signing import signing_key
 from tender import (
     access,
     clarifications,
+    disclosure,
     drafting,
     listings,
     objections,
@@ -215,7 +217,7 @@ def _workspace(request: Request, db: Session, actor: Actor, tender_id: int, stat
     deadline_passed = tender.bid_deadline is not None and now >= tender.bid_deadline
     registrations: list[Any] = []
     organisations: dict[int, str] = {}
-    if not draft and deadline_passed and tender.status != Status.published:
+    if disclosure.may_see(db, actor, tender, Fact.participation):
         registrations = participation.registrations_for(db, actor, tender.id)
         for r in registrations:
             org = db.get(Organisation, r.organisation_id)

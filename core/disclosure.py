@@ -1,0 +1,142 @@
+"""The one disclosure policy: for each kind of fact, which audience may see it from which phase of a tender.
+
+Pure: it knows phases and audiences, not tenders or users. tender.disclosure maps a tender (its status, its
+deadline, a suspension's resume state) to a phase and a user to the audiences they belong to for that
+tender, and asks here. docs/disclosure.md is this table in words; tests/core/test_disclosure.py checks that
+the two agree.
+
+A fact's row names, for each audience, the first phase in which that audience may see it (None: never).
+Phases are ordered: once a fact is disclosed to an audience, it stays disclosed in every later phase.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+
+class Phase(enum.IntEnum):
+    """Where a tender stands, for disclosure. A suspended tender is in the phase it will resume to."""
+
+    draft = 0  # not published: only its agency works on it
+    bidding = 1  # published and bids may still come in (a suspension that resumes to bidding included)
+    opening = 2  # the deadline has passed: bidding closed, the bids are being decrypted
+    opened = 3  # the opening record is published (E32), the ceremony not yet closed
+    evaluation = 4  # the committee evaluates (E33)
+    publicity = 5  # the winning candidates are published (R54)
+    final = 6  # awarded, failed or cancelled: the result is final
+
+
+class Audience(enum.StrEnum):
+    public = "public"  # anyone, logged in or not
+    own_party = "own_party"  # the organisation the fact is about (its own registration, its own bid)
+    agency = "agency"  # the tender's agency
+    purchaser = "purchaser"  # the tender's purchaser
+    committee = "committee"  # the tender's evaluation committee, once checked in
+    monitor = "monitor"  # the supervising monitors
+    admin = "admin"  # the centre's administrators
+
+
+class Fact(enum.StrEnum):
+    participation = "participation"  # who registered, downloaded or bid, and how many (E21, L22)
+    bids = "bids"  # the bidders' names and prices (E29: published once decryption is done)
+    login = "login"  # logins, failed logins and network addresses (E49: recorded, never published)
+    draft = "draft"  # a draft tender's content, key holders and documents
+    expert_pool = "expert_pool"  # who is an expert, their employers, conflicts, availability, penalties
+    committee_names = "committee_names"  # who sits on a tender's committee (L37, P8)
+    scores = "scores"  # the committee's scores and review results (L37, E33)
+
+
+P = Phase
+# For each fact: audience -> the first phase it may see it in. An audience that is not listed never sees it.
+POLICY: dict[Fact, dict[Audience, Phase]] = {
+    # E21/L22: nobody learns who or how many took part before the deadline; the party knows its own.
+    Fact.participation: {
+        Audience.own_party: P.bidding,
+        Audience.agency: P.opening,
+        Audience.purchaser: P.opening,
+        Audience.monitor: P.opening,
+        Audience.admin: P.opening,
+        Audience.committee: P.evaluation,
+    },
+    # E29/E30: names and prices are public once decryption is done; the opening record carries them (E32).
+    # Before the record is published only the bidder itself knows its price (E27: nobody may decrypt).
+    Fact.bids: {
+        Audience.own_party: P.bidding,
+        Audience.public: P.opened,
+    },
+    # E49 asks for a record of every operation with its address; publishing who logged in when would name
+    # bidders next to their concealed entries. Policy: the person themself, monitors and administrators.
+    Fact.login: {Audience.own_party: P.draft, Audience.monitor: P.draft, Audience.admin: P.draft},
+    # A draft is the agency's work in progress; it becomes public with its publication.
+    Fact.draft: {
+        Audience.agency: P.draft,
+        Audience.public: P.bidding,
+    },
+    # Policy: knowing the pool narrows down who can be drawn for a tender (R46: a random draw).
+    Fact.expert_pool: {Audience.monitor: P.draft, Audience.admin: P.draft},
+    # L37, P8: the committee list stays confidential until the result is final. Monitors supervise the draw
+    # and the evaluation (E48); the committee knows itself once it sits.
+    Fact.committee_names: {
+        Audience.monitor: P.opening,
+        Audience.admin: P.opening,
+        Audience.committee: P.evaluation,
+        Audience.agency: P.final,
+        Audience.purchaser: P.final,
+        Audience.public: P.final,
+    },
+    # E33: evaluation happens in a confidential environment; the scores are published with the candidates.
+    Fact.scores: {
+        Audience.committee: P.evaluation,
+        Audience.monitor: P.evaluation,
+        Audience.agency: P.publicity,
+        Audience.purchaser: P.publicity,
+        Audience.own_party: P.publicity,
+        Audience.public: P.publicity,
+        Audience.admin: P.publicity,
+    },
+}
+
+# The legal source of each row, shown in docs/disclosure.md.
+SOURCES: dict[Fact, str] = {
+    Fact.participation: "E21, L22",
+    Fact.bids: "E27, E29, E32",
+    Fact.login: "E49; policy",
+    Fact.draft: "policy",
+    Fact.expert_pool: "R46; policy",
+    Fact.committee_names: "L37, P8, E48",
+    Fact.scores: "E33, R54",
+}
+
+
+def first_phase(fact: Fact, audience: Audience) -> Phase | None:
+    """The first phase in which `audience` may see `fact`; None when it never may."""
+    return POLICY[fact].get(audience)
+
+
+def effective_phase(fact: Fact, audience: Audience) -> Phase | None:
+    """The first phase in which a reader in `audience` sees `fact`: its own row or the public's, whichever
+    comes first (every reader is also in the public)."""
+    starts = [p for p in (first_phase(fact, audience), first_phase(fact, Audience.public)) if p is not None]
+    return min(starts) if starts else None
+
+
+def table() -> str:
+    """The policy as the Markdown table of docs/disclosure.md: each cell the first phase the audience sees
+    the fact in."""
+    audiences = list(Audience)
+    rows = ["| fact | " + " | ".join(a.value for a in audiences) + " | source |",
+            "|" + "---|" * (len(audiences) + 2)]
+    for fact in Fact:
+        cells = [(p.name if (p := effective_phase(fact, a)) is not None else "never") for a in audiences]
+        rows.append(f"| {fact.value} | " + " | ".join(cells) + f" | {SOURCES[fact]} |")
+    return "\n".join(rows)
+
+
+def may_see(fact: Fact, audiences: Iterable[Audience], phase: Phase) -> bool:
+    """True when any of the reader's audiences may see `fact` in `phase`. Everyone is in the public."""
+    for audience in {Audience.public, *audiences}:
+        start = first_phase(fact, audience)
+        if start is not None and phase >= start:
+            return True
+    return False
