@@ -590,6 +590,13 @@ def _my_seat(session: Session, actor: Actor, seat_id: int) -> tuple[Seat, Draw]:
     ):
         # a substitute in standby has not been told of the draw, so the seat does not exist for them
         raise NotFound.one("seat_not_found", N_("No such committee seat among your draws."))
+    tender_status = session.scalar(select(Tender.status).where(Tender.id == seat.draw.tender_id))
+    if tender_status in FINAL:
+        # the draw record is published once the tender is final: an answer now would change it after the fact
+        raise Conflict.one(
+            "seat_closed",
+            N_("This tender is closed (awarded, failed or cancelled): its committee seats take no more answers."),
+        )
     return seat, seat.draw
 
 
@@ -681,9 +688,12 @@ def sweep_timeouts(session: Session, channel: Channel, now: datetime | None = No
     due = list(
         session.scalars(
             select(Seat)
-            .where(Seat.status == SeatStatus.notified, Seat.respond_by < now)
+            .join(Draw, Draw.id == Seat.draw_id)
+            .join(Tender, Tender.id == Draw.tender_id)
+            # a final tender's draw record is published: its seats no longer change (not even by timing out)
+            .where(Seat.status == SeatStatus.notified, Seat.respond_by < now, Tender.status.notin_(FINAL))
             .order_by(Seat.id)
-            .with_for_update()
+            .with_for_update(of=Seat)
         )
     )
     for seat in due:

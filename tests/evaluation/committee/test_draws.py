@@ -266,6 +266,22 @@ def test_an_answer_after_the_time_limit_is_refused_and_the_sweep_moves_the_seat_
     assert seat.status == SeatStatus.timed_out and any(s.replaces_seat_id == seat.id for s in d.seats)
 
 
+def test_seats_of_a_cancelled_tender_take_no_answers_and_do_not_time_out(w):
+    # the draw record is published once the tender is final: nothing may change it afterwards
+    d = request(w, substitutes=8)
+    seat, who = seat_of(w, d)
+    supervision.cancel(w.db, w.agency, w.tender.id, "The project was withdrawn")
+    for answer in (True, False):
+        with pytest.raises(Conflict) as e:
+            draws.respond(w.db, who.actor, seat.id, answer, w.channel)
+        assert code_of(e) == "seat_closed"
+    with pytest.raises(Conflict):
+        draws.declare_conflict(w.db, who.actor, seat.id, "My brother works for Bidder One", w.channel)
+    move_to(seat.respond_by + timedelta(minutes=1))
+    assert draws.sweep_timeouts(w.db, w.channel) == []
+    assert seat.status == SeatStatus.notified
+
+
 def test_a_conflict_declared_at_check_in_replaces_the_member(w):
     d = request(w, substitutes=8)
     seat, who = seat_of(w, d, specialty="A")
