@@ -46,3 +46,16 @@ class TenderTag(enum.StrEnum):
     opening_record_published = "tender.opening.record.published"
     opening_objection_recorded = "tender.opening.objection.recorded"
     opening_closed = "tender.opening.closed"  # the agency closed the ceremony: the tender moves to evaluation
+
+
+# The entries that say who took part in a tender, or how many did (core.disclosure, Fact.participation):
+# nobody but the party itself may count them before the deadline (E21, L22).
+PARTICIPATION = frozenset({
+    TenderTag.tender_document_downloaded,
+    TenderTag.tender_registered,
+    TenderTag.bid_upload_started,
+    TenderTag.bid_submitted,
+    TenderTag.bid_refused,
+    TenderTag.bid_replaced,
+    TenderTag.bid_withdrawn,
+})

@@ -27,7 +27,7 @@ from core.identity import Actor, Role
 from supervision import alerts
 from tender import disclosure, listings, notices, participation
 from tender import supervision as tender_supervision
-from tender.events import TenderTag
+from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
@@ -35,9 +35,9 @@ from web.forms import FormState, submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
-# E21/L22: before the bid deadline even the number of downloads and registrations is confidential, so the
-# monitor's trail leaves these entries out until then.
-CONFIDENTIAL_BEFORE_DEADLINE = (TenderTag.tender_document_downloaded.value, TenderTag.tender_registered.value)
+# E21/L22: before the bid deadline even the number of downloads, registrations and bids is confidential, so
+# the monitor's trail leaves these entries out until then (core.disclosure: Fact.participation).
+CONFIDENTIAL_BEFORE_DEADLINE = tuple(sorted(t.value for t in PARTICIPATION))
 
 # Entries that change the tender's status: the status history.
 STATUS_EVENTS = {
