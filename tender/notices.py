@@ -196,6 +196,18 @@ class NoticeDetail:
         t = self.tender
         return t.original_bid_deadline is not None and t.bid_deadline is not None and t.original_bid_deadline != t.bid_deadline
 
+    @property
+    def deadline_set_on_resume(self) -> bool:
+        """The bid deadline in force was set by a monitor resuming the procedure after a suspension (E52),
+        not by a clarification (R21). A clarification records the deadline it moved to and a resume does not,
+        so a deadline that differs from the published one and from the last clarification's is a resume's
+        (tender.supervision.resume leaves the deadline alone when given the one in force)."""
+        deadline = self.tender.bid_deadline
+        if not self.deadline_extended or deadline is None:
+            return False
+        moved = [c.clarification.deadline_after for c in self.clarifications if c.deadline_changed]
+        return not moved or clock.as_utc(moved[-1]) != clock.as_utc(deadline)
+
 
 def notice_detail(session: Session, actor: Actor, tender_id: int) -> NoticeDetail:
     """A notice as the actor may see it (drafts only to their agency and purchaser: access.visible_tender)."""

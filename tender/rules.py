@@ -4,6 +4,7 @@ Days are counted on calendar dates in China Standard Time, as the law counts the
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -271,7 +272,8 @@ def check_criteria(method: str, criteria: dict[str, Any], category: str, governm
     return out
 
 
-def check_timeline(t: TenderFacts, now: datetime) -> list[Problem]:
+def check_timeline(t: TenderFacts, now: datetime, published_at: datetime | None = None) -> list[Problem]:
+    """The timeline of a notice published at `published_at` (None: it is published now)."""
     out: list[Problem] = []
     if t.doc_issue_start is None:
         out.append(_p("issue_start_missing", N_("Set the first day tender documents are issued."), "doc_issue_start"))
@@ -282,7 +284,7 @@ def check_timeline(t: TenderFacts, now: datetime) -> list[Problem]:
     if out:
         return out
     assert t.doc_issue_start and t.doc_issue_end and t.bid_deadline
-    issue_start = max(t.doc_issue_start, now)  # documents cannot be issued before publication
+    issue_start = max(t.doc_issue_start, published_at or now)  # documents cannot be issued before publication
     if t.bid_deadline <= now:
         out.append(_p("deadline_past", N_("The bid deadline is in the past; choose a later date."), "bid_deadline"))
     days = days_between(issue_start, t.bid_deadline)
@@ -352,6 +354,59 @@ def extended_deadline(deadline: datetime, issued_at: datetime, affects_bids: boo
     if short <= 0:
         return deadline
     return deadline + timedelta(days=short)
+
+
+def resumed_timeline(t: TenderFacts, new_deadline: datetime) -> TenderFacts:
+    """The timeline after a monitor's resume with a new bid deadline (E52): documents stop being issued and
+    questions stop being taken by the new deadline, as they do when a clarification moves it (R16, R21). The
+    objection deadline is not stored: objection_deadline() reads it from the bid deadline (R22)."""
+    assert t.doc_issue_end is not None
+    question = t.question_deadline
+    return dataclasses.replace(
+        t, bid_deadline=new_deadline, doc_issue_end=min(t.doc_issue_end, new_deadline),
+        question_deadline=min(question, new_deadline) if question is not None else None,
+    )
+
+
+# A resume names one thing, the new deadline, so it reports every problem on that field; these problems of
+# the sale and question periods follow from a deadline that is too early (the periods now end by it), and
+# the deadline's own problem already says what to change.
+_FOLLOW_FROM_THE_DEADLINE = frozenset({"issue_period_too_short", "issue_end_before_start", "question_deadline_outside"})
+
+
+def check_resume(t: TenderFacts, new_deadline: datetime, now: datetime, published_at: datetime,
+                 bid_changes: Sequence[datetime]) -> list[Problem]:
+    """A monitor's resume with a new bid deadline, checked like the publication (E52): the timeline of
+    resumed_timeline() counted from the publication (L24: 20 days from the issue of documents; R16), and 15
+    days after each published change that can affect bids (R21, L23): `bid_changes` are the times such
+    clarifications were issued; bringing the deadline forward is one such change itself, issued now. Every
+    problem is on the field "new_deadline", and every one that names an earliest deadline names the same,
+    the first day that satisfies them all. The objection deadline (R22), 10 days before the new deadline,
+    then falls at least 10 days after the publication, as L24 leaves 20."""
+    assert t.bid_deadline is not None
+    out = check_timeline(resumed_timeline(t, new_deadline), now, published_at=published_at)
+    if any(p.field == "bid_deadline" for p in out):
+        out = [p for p in out if p.code not in _FOLLOW_FROM_THE_DEADLINE]
+    changes = sorted(bid_changes)
+    if changes and extended_deadline(new_deadline, changes[-1], affects_bids=True) > new_deadline:
+        out.append(_p(
+            "deadline_too_soon_after_change",
+            N_("At least 15 days must remain after a change that can affect bids (R21); the last one was published on %(issued)s. Move the deadline to %(earliest)s or later."),
+            "new_deadline", "R21", issued=to_cst(changes[-1]).date().isoformat(),
+            earliest=to_cst(extended_deadline(new_deadline, changes[-1], affects_bids=True)).date().isoformat(),
+        ))
+    if new_deadline < t.bid_deadline and extended_deadline(new_deadline, now, affects_bids=True) > new_deadline:
+        out.append(_p(
+            "deadline_brought_forward",
+            N_("Bringing the bid deadline forward affects the preparation of bids: at least 15 days must remain after the resumption (R21). Move the deadline to %(earliest)s or later, or keep the current deadline."),
+            "new_deadline", "R21", earliest=to_cst(extended_deadline(new_deadline, now, affects_bids=True)).date().isoformat(),
+        ))
+    on_deadline = [p for p in out if p.field in ("bid_deadline", "new_deadline") and "earliest" in p.params]
+    earliest = max((str(p.params["earliest"]) for p in on_deadline), default="")  # ISO dates sort as dates
+    return [
+        dataclasses.replace(p, field="new_deadline", params={**p.params, "earliest": earliest} if p in on_deadline else p.params)
+        for p in out
+    ]
 
 
 def objection_deadline(bid_deadline: datetime) -> datetime:

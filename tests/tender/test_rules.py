@@ -20,6 +20,7 @@ from tender.rules import (
     check_key_holders,
     check_lot,
     check_publication,
+    check_resume,
     check_timeline,
     days_between,
     documents_available,
@@ -28,6 +29,7 @@ from tender.rules import (
     objection_allowed,
     objection_answer_due,
     objection_deadline,
+    resumed_timeline,
 )
 
 # 2025-03-03 10:00 CST (02:00 UTC): "now" when the agency presses publish.
@@ -765,3 +767,75 @@ def test_publication_problem_messages_format_with_their_params():
     for p in check_publication(facts, NOW):
         text = p.message % p.params if p.params else p.message
         assert "%(" not in text
+
+
+# --- a monitor's resume with a new deadline (E52), checked like the publication --------------------------------
+
+
+def test_a_published_timeline_counts_from_the_publication_not_from_now():
+    later = NOW + timedelta(days=10)
+    assert check_timeline(valid_facts(), later, published_at=NOW) == []
+    assert "deadline_too_soon" in codes(check_timeline(valid_facts(), later))  # as if published today
+
+
+def test_resume_l24_names_the_earliest_date_on_the_new_deadline_field():
+    # published 03-03, documents until 03-07, deadline 03-23 09:30; resumed on 03-05 with 03-20
+    p = only(check_resume(valid_facts(), cst(2025, 3, 20, 9, 30), cst(2025, 3, 5, 9, 0), NOW, []), "deadline_too_soon")
+    assert (p.rule, p.field, p.params) == ("L24", "new_deadline", {"days": 17, "earliest": "2025-03-23"})
+
+
+def test_resume_ends_the_sale_and_the_questions_by_the_new_deadline():
+    facts = valid_facts(doc_issue_end=cst(2025, 3, 30, 17, 0), question_deadline=cst(2025, 3, 28, 17, 0), bid_deadline=cst(2025, 4, 2, 9, 30))
+    new = cst(2025, 3, 25, 9, 30)
+    resumed = resumed_timeline(facts, new)
+    assert (resumed.bid_deadline, resumed.doc_issue_end, resumed.question_deadline) == (new, new, new)
+    assert check_resume(facts, new, cst(2025, 3, 5, 9, 0), NOW, []) == []
+    # a later deadline leaves both periods as they were
+    later = resumed_timeline(facts, cst(2025, 4, 20, 9, 30))
+    assert (later.doc_issue_end, later.question_deadline) == (facts.doc_issue_end, facts.question_deadline)
+
+
+def test_resume_reports_the_deadline_not_the_sale_period_it_cut_short():
+    # a deadline on 03-05 would leave 3 days of documents (R16) as well as break L24: only L24 is named
+    problems = check_resume(valid_facts(), cst(2025, 3, 5, 12, 0), cst(2025, 3, 5, 11, 0), NOW, [])
+    assert "issue_period_too_short" not in codes(problems) and "deadline_too_soon" in codes(problems)
+
+
+def test_resume_15_days_after_a_clarification_that_can_affect_bids():
+    # a deadline in force that a clarification of 03-12 should have pushed to 03-27 (as an unchecked resume
+    # before this rule could leave it): moving it later is still held to the 15 days
+    facts = valid_facts(bid_deadline=cst(2025, 3, 25, 9, 30))
+    clarified, now = cst(2025, 3, 12, 15, 0), cst(2025, 3, 14, 9, 0)
+    p = only(check_resume(facts, cst(2025, 3, 26, 9, 30), now, NOW, [clarified]), "deadline_too_soon_after_change")
+    assert (p.rule, p.field, p.params) == ("R21", "new_deadline", {"issued": "2025-03-12", "earliest": "2025-03-27"})
+    assert check_resume(facts, cst(2025, 3, 27, 9, 30), now, NOW, [clarified]) == []
+
+
+def test_resume_bringing_the_deadline_forward_leaves_15_days():
+    facts, now = valid_facts(bid_deadline=cst(2025, 4, 2, 9, 30)), cst(2025, 3, 20, 9, 0)
+    p = only(check_resume(facts, cst(2025, 3, 30, 9, 30), now, NOW, []), "deadline_brought_forward")
+    assert (p.rule, p.params) == ("R21", {"earliest": "2025-04-04"})
+    assert check_resume(facts, cst(2025, 4, 2, 9, 31), now, NOW, []) == []  # later: bids were due later anyway
+
+
+@given(
+    lead=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40)),
+    ahead=st.timedeltas(min_value=timedelta(hours=1), max_value=timedelta(days=40)),
+    clarified=st.lists(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40)), max_size=3),
+)
+def test_resume_property_the_earliest_date_named_is_enough(lead, ahead, clarified):
+    now = NOW + lead
+    new = now + ahead
+    changes = [NOW + c for c in clarified if NOW + c <= now]
+    problems = check_resume(valid_facts(), new, now, NOW, changes)
+    if not problems:
+        assert days_between(NOW, new) >= 20  # L24
+        assert objection_deadline(new) > NOW  # R22: never before the publication
+        assert resumed_timeline(valid_facts(), new).doc_issue_end <= new  # the sale ends by the deadline
+        return
+    earliest = {p.params["earliest"] for p in problems if "earliest" in p.params}
+    assert len(earliest) <= 1 and all(p.field == "new_deadline" for p in problems)
+    if earliest:
+        day = datetime.fromisoformat(earliest.pop()).date()
+        assert day > to_cst(new).date()
+        assert check_resume(valid_facts(), datetime.combine(day, to_cst(new).timetz()), now, NOW, changes) == []

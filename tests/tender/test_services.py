@@ -588,7 +588,7 @@ def test_resume_after_the_deadline_passed_needs_a_new_future_deadline(db, make, 
     supervision.resume(db, w.monitor, w.tender.id, "Lifted", new_deadline=new)
     assert w.tender.status == "published"
     assert w.tender.bid_deadline == new
-    assert last_entry(db, w.tender, "tender.resumed").details["bid_deadline"] == new.isoformat()
+    assert last_entry(db, w.tender, "tender.resumed").details["to"] == new.isoformat()
 
 
 def test_suspended_tender_is_not_closed_at_its_deadline(db, make, blobs):

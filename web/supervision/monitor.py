@@ -82,11 +82,13 @@ DETAIL_LABELS = {
     "from": N_("From"),
     "to": N_("To"),
     "bid_deadline": N_("Bid deadline"),
+    "objection_deadline": N_("Last moment for objections"),
+    "doc_issue_end": N_("Documents issued until"),
     "answer_due": N_("Answer due"),
     "on_time": N_("Answered on time"),
     "still_paused_by_objection": N_("Still paused by an objection"),
 }
-TIME_DETAILS = {"from", "to", "bid_deadline", "answer_due"}
+TIME_DETAILS = {"from", "to", "bid_deadline", "answer_due", "objection_deadline", "doc_issue_end"}
 # Reasons the platform itself records (R22 pauses), in words a person reads.
 SYSTEM_REASONS = {
     "objection": N_("an objection to the tender documents awaits its answer"),

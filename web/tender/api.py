@@ -96,7 +96,7 @@ class Timeline(msgspec.Struct):
     question_deadline: datetime | None
     objection_deadline: Annotated[datetime | None, msgspec.Meta(description="Last moment for objections to the documents (R22)")]
     bid_deadline: datetime | None
-    original_bid_deadline: Annotated[datetime | None, msgspec.Meta(description="Before any extension by a clarification (R21)")]
+    original_bid_deadline: Annotated[datetime | None, msgspec.Meta(description="As published, before a clarification extended it (R21) or a monitor set a new one on resuming after a suspension (E52)")]
     opening_time: Annotated[datetime | None, msgspec.Meta(description="The bid deadline itself (L34)")]
     opening_place: str
 

@@ -121,6 +121,54 @@ def test_resume_after_the_deadline_passed_requires_a_new_deadline(client, db, ma
     assert t.status == Status.published and clock.as_utc(t.bid_deadline) == clock.as_utc(new)
 
 
+L24_TOO_SOON = ("At least 20 days must pass from the issue of tender documents to the bid deadline (L24); now there are %(days)s. "
+                "Move the deadline to %(earliest)s or later.")
+
+
+def test_a_resume_with_too_early_a_deadline_is_refused_with_the_earliest_date(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    tid, deadline = tender.id, tender.bid_deadline
+    published = deadline - timedelta(days=30)  # the factory's dates are counted from the moment it ran
+    supervision.suspend(db, people["monitor"], tid, "核查投诉")
+    db.commit()
+    token = login(client, "watcher")
+    clock.shift(timedelta(days=2))
+    early = clock.to_cst(published + timedelta(days=8)).strftime("%Y-%m-%dT%H:%M")  # before the sale ends, day 10
+    earliest = (clock.to_cst(published).date() + timedelta(days=20)).isoformat()
+    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": early})
+    assert r.status_code == 422
+    assert zh(L24_TOO_SOON, days=8, earliest=earliest) in r.text
+    assert "核查完毕。" in r.text and f'value="{early}"' in r.text  # nothing typed is lost
+    t = status_of(db, tid)
+    assert t.status == Status.suspended and clock.as_utc(t.bid_deadline) == clock.as_utc(deadline)
+    client.cookies.set("lang", "en")
+    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "Checked.", "new_deadline": early})
+    assert r.status_code == 422 and L24_TOO_SOON % {"days": 8, "earliest": earliest} in r.text
+
+
+def test_a_valid_resume_moves_the_deadline_and_the_notice_names_the_resume(client, db, make, settings, people):
+    tender, _ = published_tender(db, make, settings)
+    tid, deadline = tender.id, tender.bid_deadline
+    published = deadline - timedelta(days=30)  # the factory's dates are counted from the moment it ran
+    supervision.suspend(db, people["monitor"], tid, "核查投诉")
+    db.commit()
+    token = login(client, "watcher")
+    clock.shift(timedelta(days=2))
+    new = clock.to_cst(published + timedelta(days=22)).replace(second=0, microsecond=0)
+    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": new.strftime("%Y-%m-%dT%H:%M")},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    t = status_of(db, tid)
+    assert t.status == Status.published and clock.as_utc(t.bid_deadline) == clock.as_utc(new)
+    client.cookies.clear()
+    public = client.get(f"/tenders/{tid}").text
+    original = clock.to_cst(deadline).strftime("%Y-%m-%d %H:%M")
+    assert zh("(set when the monitor resumed the procedure after a suspension; originally %(original)s)", original=original) in public
+    assert zh("(extended from %(old)s by a clarification, R21)", old=original) not in public
+    objections_until = (clock.to_cst(new).date() - timedelta(days=10)).isoformat() + " 23:59"
+    assert objections_until in public  # the last moment for objections moved with the deadline (R22)
+
+
 @pytest.mark.parametrize("username", ["bidder_a", "agent"])  # a bidder, and the tender's own agency
 def test_other_roles_cannot_suspend_or_resume(client, db, make, settings, people, username):
     tender, _ = published_tender(db, make, settings)
