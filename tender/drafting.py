@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from accounts.models import Organisation, User
 from audit import record
@@ -83,7 +83,7 @@ class FileInput:
 # ---------------------------------------------------------------- drafting
 
 
-def _check_input(session: Session, actor: Actor, data: TenderInput) -> list[Problem]:
+def _check_input(session: Session, actor: Actor, data: TenderInput, agency_org: int | None) -> list[Problem]:
     problems = rules.check_draft(data)  # the values; what follows asks the database
     purchaser = session.get(Organisation, data.purchaser_id) if data.purchaser_id is not None else None
     if data.purchaser_id is not None and (purchaser is None or purchaser.kind != OrgKind.purchaser
@@ -103,6 +103,10 @@ def _check_input(session: Session, actor: Actor, data: TenderInput) -> list[Prob
                     {"name": user.full_name},
                 )
             )
+    if holders:  # the custody rules as soon as holders are named, so the form says at once what to change
+        by_id = {u.id: u for u in holders}
+        orgs = [by_id[uid].organisation_id for uid in dict.fromkeys(data.key_holder_ids) if uid in by_id]
+        problems.extend(rules.check_key_custody(orgs, agency_org, data.key_threshold))
     return problems
 
 
@@ -128,7 +132,7 @@ def _fill(tender: Tender, data: TenderInput) -> None:
 
 def create_tender(session: Session, actor: Actor, data: TenderInput) -> Tender:
     access.require_role(actor, Role.agency)
-    problems = _check_input(session, actor, data)
+    problems = _check_input(session, actor, data, actor.organisation_id)
     if problems:
         raise ValidationFailed(problems)
     assert actor.user_id is not None and actor.organisation_id is not None
@@ -146,13 +150,23 @@ def update_tender(session: Session, actor: Actor, tender_id: int, data: TenderIn
     access.require_tender_agency(actor, tender)
     if tender.status != Status.draft:
         raise Conflict.one("not_draft", N_("Only a draft can be edited; after publication, issue a clarification."))
-    problems = _check_input(session, actor, data)
+    problems = _check_input(session, actor, data, tender.agency_id)
     if problems:
         raise ValidationFailed(problems)
     _fill(tender, data)
     session.flush()
     record(session, TenderTag.tender_updated, actor=actor, subject=f"tender:{tender.id}", details={"title": tender.title})
     return tender
+
+
+def _holder_orgs(tender: Tender) -> tuple[int | None, ...]:
+    """The organisation of each named key holder, in the tender's order (a holder no longer found: None)."""
+    ids = list(dict.fromkeys(tender.key_holder_ids or []))
+    session = object_session(tender)
+    if session is None or not ids:
+        return tuple(None for _ in ids)
+    orgs = {uid: org for uid, org in session.execute(select(User.id, User.organisation_id).where(User.id.in_(ids)))}
+    return tuple(orgs.get(uid) for uid in ids)
 
 
 def facts_of(tender: Tender) -> rules.TenderFacts:
@@ -168,7 +182,8 @@ def facts_of(tender: Tender) -> rules.TenderFacts:
         bid_deadline=tender.bid_deadline,
         lots=[rules.LotFacts(lot.number, lot.name, lot.estimated_price, lot.price_ceiling, lot.bid_security) for lot in tender.lots],
         document_count=len([d for d in tender.documents if d.clarification_id is None]),
-        key_holder_count=len(tender.key_holder_ids or []),
+        key_holder_orgs=_holder_orgs(tender),
+        agency_org=tender.agency_id,
         key_threshold=tender.key_threshold,
         opening_policy=tender.opening_policy,
     )
@@ -299,7 +314,9 @@ def remove_document(session: Session, actor: Actor, tender_id: int, document_id:
 
 def key_holder_candidates(session: Session, actor: Actor) -> list[User]:
     access.require_role(actor, Role.agency)
-    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
+    # with their organisations: the form names each candidate's, since the holders must span organisations
+    users = session.scalars(select(User).where(User.active.is_(True)).options(selectinload(User.organisation))
+                            .order_by(User.id)).all()
     wanted = {r.value for r in KEY_HOLDER_ROLES}
     return [u for u in users if set(u.roles or []) & wanted and (u.organisation_id == actor.organisation_id or not set(u.roles or []) & {Role.agency.value})]
 

@@ -22,6 +22,8 @@ OBJECTION_ANSWER_DAYS = 3  # R22: answer within 3 days
 MAX_SECURITY_PERMILLE = 20  # R26 / GR33: bid security at most 2% of the estimated price
 MIN_PRICE_SHARE_GOODS = 30  # G87 art. 55: price weight at least 30% for goods
 MIN_PRICE_SHARE_SERVICES = 10  # G87 art. 55: at least 10% for services
+MIN_KEY_THRESHOLD = 2  # policy (check_key_holders): no single key holder opens the bids
+MIN_KEY_ORGANISATIONS = 2  # policy (check_key_holders): the key holders span organisations
 CATEGORIES = ("works", "goods", "services")
 METHODS = ("lowest_price", "comprehensive", "average_benchmark")
 TOTAL_POINTS = 100
@@ -69,7 +71,8 @@ class TenderFacts:
     bid_deadline: datetime | None
     lots: list[LotFacts] = field(default_factory=list)
     document_count: int = 0
-    key_holder_count: int = 0
+    key_holder_orgs: tuple[int | None, ...] = ()  # each named key holder's organisation (None: it has none)
+    agency_org: int | None = None  # the organisation of the agency running the tender
     key_threshold: int = 2
     opening_policy: str = OpeningPolicy.quorum
 
@@ -330,18 +333,58 @@ def check_publication(t: TenderFacts, now: datetime) -> list[Problem]:
     out.extend(check_criteria(t.evaluation_method, t.criteria, t.category, t.government_procurement))
     if t.document_count == 0:
         out.append(_p("documents_missing", N_("Upload the tender documents before publishing."), "documents"))
-    out.extend(check_key_holders(t.key_holder_count, t.key_threshold, t.opening_policy))
+    out.extend(check_key_holders(t.key_holder_orgs, t.agency_org, t.key_threshold, t.opening_policy))
     return out
 
 
-def check_key_holders(count: int, threshold: int, policy: str) -> list[Problem]:
+def check_key_holders(holder_orgs: Sequence[int | None], agency_org: int | None, threshold: int,
+                      policy: str) -> list[Problem]:
+    """Who holds the keys of a tender's bids, and how many of them it takes to open them.
+
+    `holder_orgs` has one entry per named key holder: its organisation, or None for a holder without one
+    (it counts as a holder but for no organisation). The custody rules are policy, not statute: E27 says
+    nobody may decrypt a bid before the deadline, and the security model (shared design.md) adds that
+    neither the agency nor any single key holder can; no article says how the keys are to be split, so the
+    numbers are the platform's own:
+    - at least MIN_KEY_THRESHOLD (2) holders are needed, so no one person opens the bids alone;
+    - the holders come from at least MIN_KEY_ORGANISATIONS (2) organisations;
+    - fewer than k of them are from the tender's agency, so the agency alone can never open the bids.
+    A draft is checked against the same custody rules as soon as it names key holders (check_key_custody)."""
     out = _policy(policy)
-    if count < 1:
+    if not holder_orgs:
         out.append(_p("key_holders_missing", N_("Name the key holders who will open the bids."), "key_holder_ids"))
-    elif not 1 <= threshold <= count:
-        out.append(
-            _p("threshold_invalid", N_("The number of key holders needed must be between 1 and %(count)s."), "key_threshold", count=count)
-        )
+        return out
+    return out + check_key_custody(holder_orgs, agency_org, threshold)
+
+
+def check_key_custody(holder_orgs: Sequence[int | None], agency_org: int | None, threshold: int) -> list[Problem]:
+    """The custody rules of check_key_holders for the holders named (at least one); policy, see there."""
+    out: list[Problem] = []
+    count = len(holder_orgs)
+    if threshold < MIN_KEY_THRESHOLD:  # policy: no single key holder opens the bids
+        out.append(_p(
+            "threshold_too_low",
+            N_("At least %(minimum)s key holders must be needed to open the bids, so that no one person can open them alone; set the number needed to %(minimum)s or more."),
+            "key_threshold", minimum=MIN_KEY_THRESHOLD))
+    elif threshold > count:
+        out.append(_p(
+            "threshold_invalid",
+            N_("%(threshold)s key holders are needed to open the bids but only %(count)s are named; name more key holders or lower the number needed."),
+            "key_threshold", threshold=threshold, count=count))
+    if len({org for org in holder_orgs if org is not None}) < MIN_KEY_ORGANISATIONS:  # policy: span organisations
+        out.append(_p(
+            "key_holders_one_organisation",
+            N_("The key holders must come from at least two organisations; name at least one key holder from another organisation, e.g. the trading centre or the monitor."),
+            "key_holder_ids"))
+    # policy: the agency alone never reaches the quorum. Measured against at least the lowest allowed k, so
+    # that a threshold of 1, already refused above, does not also count as the agency's quorum.
+    from_agency = sum(1 for org in holder_orgs if org is not None and org == agency_org)
+    needed = max(threshold, MIN_KEY_THRESHOLD)
+    if from_agency >= needed:
+        out.append(_p(
+            "agency_holds_quorum",
+            N_("%(agency)s of the key holders are from the tender's agency and %(k)s are enough to open the bids, so the agency alone could open them. Fewer than %(k)s may come from the agency: name key holders from other organisations (e.g. the trading centre or the monitor) in place of agency officers, or raise the number needed above %(agency)s."),
+            "key_holder_ids", agency=from_agency, k=needed))
     return out
 
 

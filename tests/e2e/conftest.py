@@ -157,12 +157,33 @@ def register_keys_in_browser(new_page, tender_id: int) -> int:  # type: ignore[n
         response = page.goto(f"/keys/tenders/{tender_id}")
         if response is None or response.status != 200:
             continue
-        page.fill("#pass1", "a long browser passphrase")
-        page.fill("#pass2", "a long browser passphrase")
-        page.click("#make-key")
-        page.locator("#download-key:not([hidden])").wait_for(timeout=60000)
+        saved = make_and_save_key(page, "a long browser passphrase")
+        prove_saved_key(page, saved, "a long browser passphrase")  # issue 12: the register button waits for it
+        page.locator("#register-key:enabled").wait_for(timeout=60000)
         page.click("#register-key")
         page.wait_for_load_state("networkidle")
         assert page.locator("#registered-key-id").count() == 1, page.inner_text("body")[:500]
         count += 1
     return count
+
+
+def make_and_save_key(page, passphrase: str) -> Path:  # type: ignore[no-untyped-def]
+    """On a key holder's page: create a key pair in the browser and download its key file, as a person saves it.
+    Returns the saved file's path."""
+    page.fill("#pass1", passphrase)
+    page.fill("#pass2", passphrase)
+    page.click("#make-key")
+    page.locator("#download-key:not([hidden])").wait_for(timeout=60000)
+    with page.expect_download() as info:
+        page.click("#download-key")
+    download = info.value
+    saved = Path(download.path()).parent / download.suggested_filename  # under the name the page gave it
+    download.save_as(saved)
+    return saved
+
+
+def prove_saved_key(page, path: Path, passphrase: str) -> None:  # type: ignore[no-untyped-def]
+    """Load a saved key file back and type its passphrase on the key holder's page, then press the check."""
+    page.set_input_files("#proof-file", str(path))
+    page.fill("#proof-pass", passphrase)
+    page.click("#check-key")

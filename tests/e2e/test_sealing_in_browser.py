@@ -11,7 +11,7 @@ import json
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from tender import keyfiles, sealing
-from tests.e2e.conftest import assert_no_server_error, login, open_demo_tenders, shot, tr
+from tests.e2e.conftest import assert_no_server_error, login, open_demo_tenders, prove_saved_key, shot, tr
 
 PRICE = {"total_price_fen": 123_456_78, "duration_days": 120, "quality_commitment": "合格", "bid_security_reference": "BG-E2E"}
 
@@ -35,6 +35,10 @@ def test_holder_creates_a_key_in_the_browser_and_registers_it(new_page, tmp_path
     public = page.input_value("#f-public_key")
     assert public == sealing.b64u(sealing.public_bytes(private))
     shot(page, "keyholder-key-created")
+    # issue 12: the key is registered only once the saved file is loaded back (tests/e2e/test_keyholder_registers.py)
+    assert page.locator("#register-key").is_disabled()
+    prove_saved_key(page, path, "a long browser passphrase")
+    page.locator("#register-key:enabled").wait_for(timeout=60000)
     page.click("#register-key")
     page.wait_for_load_state("networkidle")
     assert page.locator(".flash").inner_text().strip() == tr("Your public key is registered. Keep your key file and passphrase safe: you need them at the opening.")

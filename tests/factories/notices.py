@@ -68,8 +68,9 @@ class World:
             doc_issue_end=now + timedelta(days=7),
             bid_deadline=now + timedelta(days=30),
             opening_place="县公共资源交易中心开标一室",
-            key_holder_ids=[self.agency.id],
-            key_threshold=1,
+            # the custody rules (tender.rules.check_key_holders): two organisations, fewer than k from the agency
+            key_holder_ids=[self.agency.id, self.monitor.id],
+            key_threshold=2,
             contact_name="王工",
             contact_phone="0571-12345678",
         )

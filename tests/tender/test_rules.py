@@ -35,6 +35,8 @@ from tender.rules import (
 # 2025-03-03 10:00 CST (02:00 UTC): "now" when the agency presses publish.
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=CST)
 ONE_SECOND = timedelta(seconds=1)
+# Organisation ids of the key holders: the tender's agency, the supervisor's monitors, the trading centre.
+AGENCY, MONITORS, CENTRE = 11, 22, 33
 
 
 def cst(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0) -> datetime:
@@ -84,7 +86,8 @@ def valid_facts(**changes) -> TenderFacts:
         bid_deadline=cst(2025, 3, 23, 9, 30),
         lots=[valid_lot()],
         document_count=1,
-        key_holder_count=3,
+        key_holder_orgs=(AGENCY, MONITORS, CENTRE),
+        agency_org=AGENCY,
         key_threshold=2,
         opening_policy="quorum",
     )
@@ -645,28 +648,80 @@ def test_factor_problems(factor, code, field):
 # --- key holders ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("count", "threshold"), [(1, 1), (3, 1), (3, 2), (3, 3)])
+@pytest.mark.parametrize(
+    ("orgs", "threshold"),
+    [
+        ((AGENCY, MONITORS), 2),
+        ((AGENCY, MONITORS, CENTRE), 2),
+        ((AGENCY, MONITORS, CENTRE), 3),
+        ((MONITORS, CENTRE), 2),  # the agency need not hold a key at all
+        ((AGENCY, AGENCY, MONITORS, CENTRE), 3),  # two agency officers, but 3 are needed
+        ((AGENCY, MONITORS, None), 2),  # a holder without an organisation still counts as a holder
+    ],
+)
 @pytest.mark.parametrize("policy", ["quorum", "quorum+bidder"])
-def test_key_holders_valid(count, threshold, policy):
-    assert check_key_holders(count, threshold, policy) == []
+def test_key_holders_valid(orgs, threshold, policy):
+    assert check_key_holders(orgs, AGENCY, threshold, policy) == []
 
 
 def test_key_holders_missing():
-    assert [(p.code, p.field) for p in check_key_holders(0, 2, "quorum")] == [
+    assert [(p.code, p.field) for p in check_key_holders((), AGENCY, 2, "quorum")] == [
         ("key_holders_missing", "key_holder_ids")
     ]
 
 
-@pytest.mark.parametrize("threshold", [0, -1, 4])
-def test_key_threshold_out_of_range(threshold):
-    problems = check_key_holders(3, threshold, "quorum")
+@pytest.mark.parametrize("threshold", [1, 0, -1])
+def test_one_key_holder_can_never_be_enough(threshold):
+    """policy: k >= 2, whoever the holders are."""
+    problems = check_key_holders((AGENCY, MONITORS, CENTRE), AGENCY, threshold, "quorum")
+    assert [(p.code, p.field, p.rule) for p in problems] == [("threshold_too_low", "key_threshold", None)]
+    assert problems[0].params == {"minimum": 2}
+
+
+def test_threshold_above_the_holders_named():
+    problems = check_key_holders((AGENCY, MONITORS, CENTRE), AGENCY, 4, "quorum")
     assert [(p.code, p.field) for p in problems] == [("threshold_invalid", "key_threshold")]
-    assert problems[0].params["count"] == 3
+    assert problems[0].params == {"threshold": 4, "count": 3}
+
+
+@pytest.mark.parametrize("orgs", [(AGENCY,), (AGENCY, AGENCY, AGENCY), (CENTRE, CENTRE), (AGENCY, None), (None, None)])
+def test_key_holders_from_one_organisation_are_refused(orgs):
+    """policy: the holders span at least two organisations; the message names who to add."""
+    problems = check_key_holders(orgs, AGENCY, 2, "quorum")
+    assert "key_holders_one_organisation" in [p.code for p in problems]
+    p = next(p for p in problems if p.code == "key_holders_one_organisation")
+    assert p.field == "key_holder_ids" and "another organisation" in p.message
+
+
+def test_the_agency_alone_as_only_holder_with_k_1_is_refused_twice_over():
+    """The case found in issue 12: the agency names itself only, and k = 1."""
+    codes_ = sorted(p.code for p in check_key_holders((AGENCY,), AGENCY, 1, "quorum"))
+    assert codes_ == ["key_holders_one_organisation", "threshold_too_low"]
+
+
+@pytest.mark.parametrize(
+    ("orgs", "threshold", "agency", "k"),
+    [
+        ((AGENCY, AGENCY, MONITORS), 2, 2, 2),
+        ((AGENCY, AGENCY, AGENCY, MONITORS, CENTRE), 3, 3, 3),
+        ((AGENCY, AGENCY, MONITORS, CENTRE), 1, 2, 2),  # k = 1 is refused, and 2 would still be the agency's
+    ],
+)
+def test_the_agency_alone_may_not_reach_the_quorum(orgs, threshold, agency, k):
+    """policy: fewer than k holders from the tender's agency."""
+    p = only(check_key_holders(orgs, AGENCY, threshold, "quorum"), "agency_holds_quorum")
+    assert p.field == "key_holder_ids"
+    assert p.params == {"agency": agency, "k": k}
+    assert "%(" not in p.message % p.params
+
+
+def test_only_the_tenders_own_agency_counts_as_the_agency():
+    assert check_key_holders((AGENCY, AGENCY, MONITORS), MONITORS + 1000, 2, "quorum") == []
 
 
 @pytest.mark.parametrize("policy", ["", "bidder", "QUORUM"])
 def test_opening_policy_invalid(policy):
-    assert [(p.code, p.field) for p in check_key_holders(3, 2, policy)] == [
+    assert [(p.code, p.field) for p in check_key_holders((AGENCY, MONITORS, CENTRE), AGENCY, 2, policy)] == [
         ("policy_invalid", "opening_policy")
     ]
 
@@ -707,7 +762,10 @@ def test_documents_not_available_without_period(start, end):
         ({"title": "  "}, "title_missing", "title", None),
         ({"category": "consulting"}, "category_invalid", "category", None),
         ({"document_count": 0}, "documents_missing", "documents", None),
-        ({"key_holder_count": 0}, "key_holders_missing", "key_holder_ids", None),
+        ({"key_holder_orgs": ()}, "key_holders_missing", "key_holder_ids", None),
+        ({"key_threshold": 1}, "threshold_too_low", "key_threshold", None),
+        ({"key_holder_orgs": (AGENCY, AGENCY, MONITORS)}, "agency_holds_quorum", "key_holder_ids", None),
+        ({"key_holder_orgs": (CENTRE, CENTRE)}, "key_holders_one_organisation", "key_holder_ids", None),
         ({"opening_policy": "anyone"}, "policy_invalid", "opening_policy", None),
         ({"bid_deadline": cst(2025, 3, 22, 9, 30)}, "deadline_too_soon", "bid_deadline", "L24"),
         ({"doc_issue_end": cst(2025, 3, 6, 9, 30)}, "issue_period_too_short", "doc_issue_end", "R16"),
@@ -747,7 +805,7 @@ def test_publication_collects_every_problem():
         lots=[valid_lot(bid_security=20_000_01)],
         bid_deadline=cst(2025, 3, 22, 9, 30),
         document_count=0,
-        key_holder_count=0,
+        key_holder_orgs=(),
     )
     assert sorted(codes(check_publication(facts, NOW))) == sorted(
         [

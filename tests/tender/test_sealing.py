@@ -354,6 +354,9 @@ process.stdin.on("data", (d) => (input += d)).on("end", async () => {
   } else if (job.op === "keyfile") {
     const made = await C.createKeyFile(job.passphrase, "from js");
     out = made.doc;
+  } else if (job.op === "check") {
+    try { const key = await C.checkKeyFile(job.key_file, job.passphrase, job.public_key); out = {error: null, key_id: key.keyId}; }
+    catch (e) { out = {error: e.message}; }
   } else if (job.op === "wrong_passphrase") {
     try { await C.loadKeyFile(job.key_file, "not the passphrase"); out = {error: null}; } catch (e) { out = {error: e.message}; }
   }
@@ -425,6 +428,34 @@ def test_a_js_key_file_loads_in_python():
     doc = node({"op": "keyfile", "passphrase": "correct horse battery"})
     private = keyfiles.load(json.dumps(doc), "correct horse battery")
     assert s.key_id(s.public_bytes(private)) == doc["key_id"] and doc["kdf"]["iterations"] == 600_000
+
+
+def test_js_checks_a_saved_key_file_against_the_public_key_to_register():
+    """The key holder page's proof (checkKeyFile): the file opens with its passphrase and holds the private key
+    of the public key about to be registered; each way it can fail has its own code."""
+    private, doc = keyfiles.new_key_file("correct horse battery")
+    public = s.b64u(s.public_bytes(private))
+    check = {"op": "check", "key_file": json.dumps(doc), "passphrase": "correct horse battery", "public_key": public}
+    assert node(check) == {"error": None, "key_id": doc["key_id"]}
+    assert node({**check, "public_key": f"  {public}\n"})["error"] is None  # as pasted
+    assert node({**check, "passphrase": "not the passphrase"})["error"] == "passphrase_wrong"
+    other = s.b64u(s.public_bytes(X25519PrivateKey.generate()))
+    assert node({**check, "public_key": other})["error"] == "key_file_other"
+    assert node({**check, "public_key": "rubbish!"})["error"] == "key_file_other"
+    assert node({**check, "key_file": "{\"format\": \"something else\"}"})["error"] == "key_file_invalid"
+    assert node({**check, "key_file": "not json"})["error"] == "key_file_invalid"
+    # a file whose public key was edited to the one being registered, its private key sealed again to match:
+    # Node's WebCrypto already refuses the mismatched pair at import; a WebCrypto that imported it would fail
+    # the probe (a value sealed to that public key does not open with the file's key)
+    victim = X25519PrivateKey.generate()
+    forged = keyfiles.protect(private, "correct horse battery")
+    kid, vpub = s.key_id(s.public_bytes(victim)), s.public_bytes(victim)
+    salt, nonce = s.unb64u(forged["kdf"]["salt"]), s.unb64u(forged["cipher"]["nonce"])
+    wrap = keyfiles._derive("correct horse battery", salt, forged["kdf"]["iterations"])
+    forged.update(key_id=kid, public_key=s.b64u(vpub))
+    forged["cipher"]["ciphertext"] = s.b64u(AESGCM(wrap).encrypt(nonce, private.private_bytes_raw(), keyfiles._aad(kid)))
+    got = node({**check, "key_file": json.dumps(forged), "public_key": s.b64u(vpub)})
+    assert got["error"] in ("key_file_invalid", "key_file_other")
 
 
 # ---------------------------------------------------------------- the opening's fast path (open_bid with a store)

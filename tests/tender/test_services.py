@@ -207,6 +207,66 @@ def test_publish_refused_to_other_agency_and_twice(db, make, blobs):
     assert tags(db, tender).count("tender.published") == 1
 
 
+# ---------------------------------------------------------------- key custody (policy: tender.rules.check_key_holders)
+
+
+def test_a_draft_naming_only_its_agency_with_k_1_is_refused_with_what_to_change(db, make):
+    """Issue 12: the agency named itself the only key holder, with k = 1."""
+    w = cast(db, make)
+    with pytest.raises(ValidationFailed) as e:
+        drafting.create_tender(db, w.agency, tender_input(w, key_holder_ids=[w.agency_user.id], key_threshold=1))
+    by_code = {p.code: p for p in e.value.problems}
+    assert set(by_code) == {"threshold_too_low", "key_holders_one_organisation"}
+    assert by_code["threshold_too_low"].field == "key_threshold"
+    assert by_code["key_holders_one_organisation"].field == "key_holder_ids"
+    assert db.scalar(select(Tender.id)) is None
+
+
+def test_a_draft_where_the_agency_alone_reaches_k_is_refused(db, make):
+    w = cast(db, make)
+    colleague = make.user(w.agency_org, "agency")
+    with pytest.raises(ValidationFailed) as e:
+        drafting.create_tender(db, w.agency, tender_input(w, key_holder_ids=[w.agency_user.id, colleague.id, w.monitor_user.id]))
+    assert [(p.code, p.params) for p in e.value.problems] == [("agency_holds_quorum", {"agency": 2, "k": 2})]
+    # k = 3 of the same three holders: the agency's two are no longer enough
+    tender = drafting.create_tender(db, w.agency, tender_input(w, key_holder_ids=[w.agency_user.id, colleague.id, w.monitor_user.id], key_threshold=3))
+    assert tender.key_threshold == 3
+
+
+def test_an_update_is_held_to_the_custody_rules_too(db, make, blobs):
+    w = cast(db, make)
+    tender = draft_tender(w, blobs)
+    with pytest.raises(ValidationFailed) as e:
+        drafting.update_tender(db, w.agency, tender.id, tender_input(w, key_holder_ids=[w.monitor_user.id], key_threshold=1))
+    assert {p.code for p in e.value.problems} == {"threshold_too_low", "key_holders_one_organisation"}
+    db.refresh(tender)
+    assert tender.key_holder_ids == w.holders and tender.key_threshold == 2
+
+
+def test_a_draft_saved_before_the_custody_rules_cannot_be_published(db, make, blobs):
+    """A draft stored before the rules (or whose holder has since moved to the agency) is refused at
+    publication, whatever keys its holders registered."""
+    w = cast(db, make)
+    tender = draft_tender(w, blobs, key_holder_ids=[w.agency_user.id, w.monitor_user.id])
+    tender.key_holder_ids, tender.key_threshold = [w.agency_user.id], 1  # as an older version let it be saved
+    db.flush()
+    with pytest.raises(ValidationFailed) as e:
+        drafting.publish(db, w.agency, tender.id)
+    assert {p.code for p in e.value.problems} == {"threshold_too_low", "key_holders_one_organisation"}
+    assert tender.status == "draft" and "tender.published" not in tags(db, tender)
+    # a holder who moved to the agency's organisation after the draft was saved counts as the agency's
+    tender.key_holder_ids, tender.key_threshold = [w.agency_user.id, w.monitor_user.id], 2
+    w.monitor_user.organisation_id = w.agency_org.id
+    db.flush()
+    assert {p.code for p in drafting.publication_problems(tender)} == {"key_holders_one_organisation", "agency_holds_quorum"}
+
+
+def test_a_draft_without_key_holders_may_be_saved_but_not_published(db, make, blobs):
+    w = cast(db, make)
+    tender = draft_tender(w, blobs, key_holder_ids=[], with_keys=False)
+    assert [p.code for p in drafting.publication_problems(tender)] == ["key_holders_missing"]
+
+
 # ---------------------------------------------------------------- documents
 
 

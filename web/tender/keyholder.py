@@ -1,7 +1,9 @@
 """Key holders' pages and the bidder's sealing page (issue 3).
 
 A key holder sees the tenders it holds a key for, makes a key pair in the browser (the private key is
-saved by the person as a passphrase-protected key file and never sent), and registers the public key.
+saved by the person as a passphrase-protected key file and never sent), loads the saved file back with its
+passphrase so that the page can check it holds the private key (web/static/js/keyholder.js: the register
+button stays disabled until then), and registers the public key.
 The signed key bundle is public once the tender is published; the bidder's sealing page loads it and
 seals files and a price form in the browser into a .sealed file. The crypto is web/static/js/etender-crypto.js."""
 
@@ -45,8 +47,10 @@ def register_key(request: Request, db: Session, actor: Actor, tender_id: int, da
     return submit(
         db, lambda: keyholders.register_key(db, actor, tender_id, value),
         done=lambda _: redirect(f"/keys/tenders/{tender_id}", N_("Your public key is registered. Keep your key file and passphrase safe: you need them at the opening."), request),
+        # the key typed or made stays in the field (its key file is saved: the page checked it before posting)
         refused=lambda e: page(request, "keys/tender.html", status_code=e.status,
-                               view=keyholders.holder_tender(db, actor, tender_id), errors=e.problems),
+                               view=keyholders.holder_tender(db, actor, tender_id), errors=e.problems,
+                               public_key=value),
     )
 
 

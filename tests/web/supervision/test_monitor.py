@@ -20,6 +20,7 @@ def published_tender(db, make, settings, *, days: int = 30):
     """A published tender (deadline `days` ahead) and its agency actor."""
     agency_org, purchaser = make.org("agency", name="某某招标代理有限公司"), make.org("purchaser", name="某某县交通运输局")
     agency = make.actor(make.user(agency_org, "agency", username="agent"))
+    centre = make.user(make.org("trading_centre", name="某某县公共资源交易中心"), "centre")
     now = clock.now()
     data = TenderInput(
         title="某某县农村公路养护工程",
@@ -31,8 +32,8 @@ def published_tender(db, make, settings, *, days: int = 30):
         doc_issue_start=now,
         doc_issue_end=now + timedelta(days=10),
         bid_deadline=now + timedelta(days=days),
-        key_holder_ids=[agency.user_id],
-        key_threshold=1,
+        key_holder_ids=[agency.user_id, centre.id],  # the custody rules: two organisations, k = 2
+        key_threshold=2,
     )
     tender = drafting.create_tender(db, agency, data)
     drafting.add_document(db, agency, open_store(settings), tender.id, FileInput("招标文件.pdf", [PDF]), settings.max_document_bytes)

@@ -168,6 +168,23 @@ def test_service_refusal_also_keeps_values(client, world, db):
     assert "请选择本项目的招标人" in r.text and 'value="保留的标题"' in r.text
 
 
+def test_key_holders_of_one_organisation_are_flagged_on_the_form(client, world, db):
+    """The custody rules (policy): the agency's own officers alone, with k = 1, are refused at the key holder
+    and threshold fields, in Chinese, saying what to change; everything typed stays."""
+    token = login(client, "agent")
+    r = client.post("/agency/tenders/new", data=tender_form(token, world, key_holder_ids=[str(world["ids"]["agent2"])],
+                                                            key_threshold="1", title="只有代理机构持有密钥"))
+    assert r.status_code == 422
+    assert 'href="#f-key_holder_ids"' in r.text and 'href="#f-key_threshold"' in r.text
+    assert "请至少指定一名其他单位的密钥持有人，例如交易中心工作人员或监督人员" in r.text
+    assert "任何一人都不能单独开启投标文件" in r.text
+    assert 'value="只有代理机构持有密钥"' in r.text
+    assert f'value="{world["ids"]["agent2"]}" checked' in r.text and 'name="key_threshold" type="number" value="1"' in r.text
+    assert db.scalar(select(Tender.id)) is None
+    # the form names each candidate's organisation, so the agency can see whom to add
+    assert "某某县发展和改革局" in client.get("/agency/tenders/new").text
+
+
 def test_add_a_lot_keeps_everything(client, world, db):
     token = login(client, "agent")
     r = client.post("/agency/tenders/new", data=tender_form(token, world, action="add_lot", lot_rows="3"))

@@ -19,6 +19,7 @@ def published_tender(db, make, settings, *, lots: int = 2, days: int = 30) -> tu
     """A published tender (deadline `days` ahead) and its agency actor."""
     agency_org, purchaser = make.org("agency", name="某某招标代理有限公司"), make.org("purchaser", name="某某县人民医院")
     agency = make.actor(make.user(agency_org, "agency"))
+    centre = make.user(make.org("trading_centre", name="某某县公共资源交易中心"), "centre")
     now = clock.now()
     data = TenderInput(
         title="某某县人民医院医疗设备采购",
@@ -30,8 +31,8 @@ def published_tender(db, make, settings, *, lots: int = 2, days: int = 30) -> tu
         doc_issue_start=now,
         doc_issue_end=now + timedelta(days=10),
         bid_deadline=now + timedelta(days=days),
-        key_holder_ids=[agency.user_id],
-        key_threshold=1,
+        key_holder_ids=[agency.user_id, centre.id],  # the custody rules: two organisations, k = 2
+        key_threshold=2,
         contact_name="李明",
         contact_phone="0571-88886666",
     )

@@ -93,9 +93,14 @@ def test_holder_registers_a_browser_made_key_and_the_published_bundle_is_signed(
     assert r.status_code == 200 and reference in r.text and zh("not registered") in r.text
     r = client.get(f"/keys/tenders/{tender_id}")
     assert r.status_code == 200 and "/static/js/etender-crypto.js" in r.text and 'id="make-key"' in r.text
+    # the saved-key proof: the page asks for the saved key file and its passphrase, and its register button
+    # is disabled until the browser has checked them (walked in tests/e2e/test_keyholder_registers.py)
+    assert 'id="proof-file"' in r.text and 'id="proof-pass"' in r.text and '<button class="primary" id="register-key" disabled>' in r.text
+    assert zh("Show that your key file is saved") in r.text
     r = client.post(f"/keys/tenders/{tender_id}/register", data={"public_key": "rubbish", "_csrf_token": csrf})
     assert r.status_code == 422
     assert zh("This is not a valid public key: create a key pair on this page or with `etender keys new` and register its public key.") in r.text
+    assert 'value="rubbish"' in r.text  # what was entered stays
     private = X25519PrivateKey.generate()
     public = sealing.b64u(sealing.public_bytes(private))
     r = client.post(f"/keys/tenders/{tender_id}/register", data={"public_key": public, "_csrf_token": csrf}, follow_redirects=True)

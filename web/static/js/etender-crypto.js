@@ -169,6 +169,32 @@
     return { privateKey, publicRaw, keyId: doc.key_id };
   }
 
+  /* The proof a key holder gives before registering a public key: the saved key file opens with its passphrase
+   * and holds the private key of `publicKey` (base64url). A value sealed to that public key with HPKE is opened
+   * with the file's key, as the parts of the bids will be at the opening, so a file whose public_key field was
+   * edited is caught too. Throws key_file_invalid, passphrase_wrong or key_file_other. */
+  const CHECK_INFO = enc.encode("etender key file check v1");
+  async function checkKeyFile(doc, passphrase, publicKey) {
+    let key;
+    try {
+      key = await loadKeyFile(doc, passphrase);
+    } catch (e) {
+      throw new Error(e.message === "passphrase_wrong" ? "passphrase_wrong" : "key_file_invalid");
+    }
+    let expected;
+    try { expected = unb64u(String(publicKey || "").trim()); } catch (e) { throw new Error("key_file_other"); }
+    if (expected.length !== 32 || b64u(key.publicRaw) !== b64u(expected)) throw new Error("key_file_other");
+    const probe = random(32);
+    let opened;
+    try {
+      opened = await hpkeOpen(key.privateKey, expected, CHECK_INFO, new Uint8Array(0), await hpkeSeal(expected, CHECK_INFO, new Uint8Array(0), probe));
+    } catch (e) {
+      throw new Error("key_file_other");
+    }
+    if (hex(opened) !== hex(probe)) throw new Error("key_file_other");
+    return key;
+  }
+
   // ------------------------------------------------------------ sealing (docs/sealed-bid-format.md §2-§6)
   const SUITE_NAME = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM";
   function subsets(n, k) {
@@ -284,7 +310,7 @@
 
   const api = {
     concat, hex, unhex, b64u, unb64u, sha256, keyId, generateKeyPair, importPrivate,
-    labeledExtract, labeledExpand, hpkeSeal, hpkeOpen, createKeyFile, loadKeyFile, sealBid, readHeader, unwrapParts, subsets,
+    labeledExtract, labeledExpand, hpkeSeal, hpkeOpen, createKeyFile, loadKeyFile, checkKeyFile, sealBid, readHeader, unwrapParts, subsets,
   };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   else root.EtenderCrypto = api;
