@@ -484,3 +484,18 @@ def test_two_companies_sending_the_same_file_at_once_cannot_both_pass(db, make, 
     assert isinstance(result, Conflict) and result.problems[0].code == "sealed_file_reused"
     db.expire_all()
     assert [b.id for b in bids.counted_bids(db, w.tender.id)] == [accepted.id]
+
+
+def test_the_reuse_check_is_two_index_lookups(db):
+    """The intake stays fast at any number of bids: the digest and the header bid id are each found by their own
+    index (on both columns with the tender), not by reading the tender's bids. SQLite's plan is fixed by the
+    schema; PostgreSQL's depends on its statistics (with many bids it takes the same two indexes)."""
+    from sqlalchemy import text
+
+    if db.connection().dialect.name != "sqlite":
+        pytest.skip("the plan of PostgreSQL depends on the table's statistics")
+    stmt = bids._USED.params(tenders=[1], keys=["a" * 64], sealed=["b" * 32])
+    sql = str(stmt.compile(dialect=db.connection().dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    plan = " | ".join(row[-1] for row in db.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    assert "USING INDEX ix_bids_tender_blob_key (tender_id=? AND blob_key=?)" in plan, plan
+    assert "USING INDEX ix_bids_tender_sealed_bid_id (tender_id=? AND sealed_bid_id=?)" in plan, plan
