@@ -225,6 +225,7 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace, c
                     {
                         "format": "etender-key-parts",
                         "tender_id": t.id,
+                        "bid": bid.id,
                         "bid_id": header.bid_id,
                         "parts": [p.to_json() for p in sealing.unwrap_parts(header, keys[person.id])],
                     }

@@ -118,10 +118,12 @@ def keys_unwrap(
         _fail(str(e))
     kid = sealing.key_id(sealing.public_bytes(private))
     headers: list[sealing.Header] = []
+    numbers: list[int | None] = []  # each header's platform bid id (from the headers document; none for --bid)
     if bid_path is not None:
         with open(bid_path, "rb") as f:
             try:
                 headers.append(sealing.read_header(f))
+                numbers.append(None)
             except sealing.SealedBidInvalid as e:
                 _fail(str(e))
     else:
@@ -131,12 +133,13 @@ def keys_unwrap(
             if doc.get("format") != "etender-opening-headers":
                 raise ValueError("not an etender-opening-headers document")
             headers = [sealing.read_header(io.BytesIO(base64.b64decode(b["header"]))) for b in doc["bids"]]
+            numbers = [b["bid"] if isinstance(b.get("bid"), int) else None for b in doc["bids"]]
         except (ValueError, KeyError, TypeError, sealing.SealedBidInvalid) as e:
             _fail(f"{headers_path}: {e}; download the headers again from the opening page")
     docs = []
-    for header in headers:
+    for header, number in zip(headers, numbers, strict=True):
         try:
-            docs.append(parts_document(header, kid, sealing.unwrap_parts(header, private)))
+            docs.append(parts_document(header, kid, sealing.unwrap_parts(header, private), number))
         except sealing.WrongKey as e:
             if bid_path is not None or e.code != "key_not_in_bid":
                 _fail(f"bid {header.bid_id}: {e}")
@@ -152,8 +155,13 @@ def keys_unwrap(
         click.echo(text)
 
 
-def parts_document(header: sealing.Header, kid: str, parts: list[sealing.UnwrappedPart]) -> dict[str, Any]:
-    return {
+def parts_document(
+    header: sealing.Header, kid: str, parts: list[sealing.UnwrappedPart], bid: int | None = None
+) -> dict[str, Any]:
+    """The `etender-key-parts` envelope (docs/opening.md). `bid`: the platform's bid id from the headers
+    document, which the opening credits the parts to; the header's own bid_id is written by the bidder and
+    may be shared by several bids."""
+    doc: dict[str, Any] = {
         "format": "etender-key-parts",
         "version": 1,
         "tender_id": header.tender_id,
@@ -162,6 +170,9 @@ def parts_document(header: sealing.Header, kid: str, parts: list[sealing.Unwrapp
         "key_id": kid,
         "parts": [p.to_json() for p in parts],
     }
+    if bid is not None:
+        doc["bid"] = bid
+    return doc
 
 
 @click.group("bid")

@@ -10,7 +10,11 @@ The kinds:
 - same_address_bids: bids of several bidders on one lot uploaded from one network address.
   tender.bid.submitted conceals its actor until the opening (E26), so the rule reads the confidential part
   server-side and the alert says only how many bids on which lot came from one address, never which address or
-  which bidders."""
+  which bidders.
+- reused_sealed_bids: a company's sealed file refused because another company had submitted the same file, or a
+  file with the same header bid id, on the tender (R40: identical bid files are deemed collusion). Read from the
+  refusal's confidential part (tender/bids/submission.py); the alert names both companies, to monitors and
+  administrators only, as every alert here."""
 
 from __future__ import annotations
 
@@ -19,10 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import evaluation.events  # noqa: F401  (registers its tags: the refusals below are every feature's)
 from accounts.events import AccountTag
+from accounts.models import Organisation
 from audit.events import registered
 from audit.feed import require_supervisor
 from audit.queries import Entry, confidential_parts, entries_tagged
@@ -144,6 +150,35 @@ def same_address_bids(session: Session, since: datetime) -> list[Alert]:
     return out
 
 
+REUSED = {"sealed_file_reused": "file", "sealed_bid_id_reused": "bid_id"}  # refusal reason -> what was reused
+
+
+def reused_sealed_bids(session: Session, since: datetime) -> list[Alert]:
+    refusals = [
+        part for part in confidential_parts(session, TenderTag.bid_refused.value, since=since, limit=LIMIT)
+        if (part.data or {}).get("reason") in REUSED
+    ]
+    orgs = {(p.data.get("actor") or {}).get("organisation") for p in refusals} | {p.data.get("same_as_organisation") for p in refusals}
+    orgs.discard(None)
+    names: dict[Any, str] = dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(orgs))).all()) if orgs else {}
+    out = []
+    for part in refusals:
+        data = part.data
+        first, second = data.get("same_as_organisation"), (data.get("actor") or {}).get("organisation")
+        out.append(
+            Alert(
+                "reused_sealed_bids",
+                part.time,
+                part.subject,
+                2,
+                [part.index],
+                {"what": REUSED[data["reason"]], "lot": data.get("lot"), "first": names.get(first, str(first)),
+                 "second": names.get(second, str(second)), "first_bid": data.get("same_as_bid"), "rule": data.get("rule", "R40")},
+            )
+        )
+    return out
+
+
 def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) -> list[Alert]:
     """Every alert of the last `lookback`, newest first. Monitors and administrators only."""
     require_supervisor(actor)
@@ -153,5 +188,6 @@ def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) ->
         *outside_window(session, since),
         *failed_logins(session, since),
         *same_address_bids(session, since),
+        *reused_sealed_bids(session, since),
     ]
     return sorted(found, key=lambda a: (a.time, a.indexes[-1]), reverse=True)

@@ -190,7 +190,13 @@ class Bid(Base):
     no one but the bidder's own company may learn that this row exists (E21)."""
 
     __tablename__ = "bids"
-    __table_args__ = (Index("ix_bids_lot_org_status", "lot_id", "organisation_id", "status"),)
+    __table_args__ = (
+        Index("ix_bids_lot_org_status", "lot_id", "organisation_id", "status"),
+        # R40: a sealed file, or a header bid id, already used on the tender by another company is refused at
+        # submission (tender/bids/submission.py): each is found by its own index, at any number of bids
+        Index("ix_bids_tender_blob_key", "tender_id", "blob_key"),
+        Index("ix_bids_tender_sealed_bid_id", "tender_id", "sealed_bid_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, cast
 
-from sqlalchemy import Table, and_, bindparam, func, select, text, update
+from sqlalchemy import Table, and_, bindparam, func, select, text, union_all, update
 from sqlalchemy.orm import Session, lazyload
 
 from accounts.models import Organisation, User
@@ -203,8 +203,9 @@ def _uploading(bid: Bid) -> None:
 
 
 def _rows(session: Session) -> dict[Any, Any]:
-    """Rows read once per transaction by submit_prepared (the tenders, locked): a group of one-request bids
-    (tender/bids/writer.py) is one transaction. A new transaction starts afresh."""
+    """Rows read once per transaction by submit_prepared (the tenders, locked, by id; and under "reuse_locked" the
+    tenders whose reuse lock it holds, see _serialise_reuse): a group of one-request bids (tender/bids/writer.py)
+    is one transaction. A new transaction starts afresh."""
     transaction = session.get_transaction()
     held = session.info.get("bid_rows")
     if held is None or held[0] is not transaction:
@@ -278,6 +279,19 @@ _PREVIOUS = (
 _INSERT = _BIDS.insert().returning(_BIDS.c.id, sort_by_parameter_order=True)
 _LOCKED_TENDER = (  # see _lock_tender
     select(Tender.id, Tender.status, Tender.bid_deadline).where(Tender.id == bindparam("tender_id")).with_for_update(read=True)
+)
+_REUSE_LOCK = text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:tender_id AS integer))")
+_REUSE_SPACE = 0x62696473  # "bids": the advisory-lock space of _serialise_reuse, apart from any other use
+# A submitted file's digest and header bid id: each is looked up by its own index (ix_bids_tender_blob_key,
+# ix_bids_tender_sealed_bid_id), never by a scan of the tender's bids. Two selects, not one with an OR, which
+# the planners (SQLite's always, PostgreSQL's by its estimates) answer from the tender_id index alone.
+_COMPLETED = [BidStatus.submitted, BidStatus.replaced, BidStatus.withdrawn]
+_USED_COLUMNS = (Bid.id, Bid.tender_id, Bid.organisation_id, Bid.blob_key, Bid.sealed_bid_id)
+_USED = union_all(
+    select(*_USED_COLUMNS).where(Bid.tender_id.in_(bindparam("tenders", expanding=True)), Bid.blob_key.in_(bindparam("keys", expanding=True)),
+                                 Bid.status.in_(_COMPLETED)),
+    select(*_USED_COLUMNS).where(Bid.tender_id.in_(bindparam("tenders", expanding=True)),
+                                 Bid.sealed_bid_id.in_(bindparam("sealed", expanding=True)), Bid.status.in_(_COMPLETED)),
 )
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('bids', 'id')) FROM generate_series(1, :n)")
 _TOP_ID = select(func.max(_BIDS.c.id))
@@ -391,6 +405,8 @@ def complete(session: Session, actor: Actor, blobs: BlobStore, bid_id: int, sign
     """Commit the upload before the deadline, check it is a sealed bid for this tender and lot (E26), make it the
     company's bid for the lot (the previous one is replaced) and sign the receipt (E27). Calling it again on a
     submitted bid returns it unchanged (a client whose connection dropped asks again)."""
+    # the reuse check's turn (R40) first, as submit_prepared takes it: before the tender's lock and any audit entry
+    _serialise_reuse(session, [_own_bid(session, actor, bid_id).tender_id])
     bid, tender = _locked_with_tender(session, actor, bid_id)
     if bid.status == BidStatus.submitted and bid.receipt:
         return bid
@@ -414,6 +430,10 @@ def complete(session: Session, actor: Actor, blobs: BlobStore, bid_id: int, sign
     bundle = _bundle(session, tender.id)
     assert bundle is not None
     header = _inspect_or_refuse(session, actor, tender.id, bid, bundle, _BlobReader(blobs.open(info.key)), info, now)  # type: ignore[arg-type]
+    reused = _claims(session, [(tender.id, info.key, header.bid_id)]).other(tender.id, bid.organisation_id, info.key, header.bid_id)
+    if reused is not None:
+        bid.status, bid.ended_at = BidStatus.abandoned, now  # the file stays stored, as for a refused E26 check
+        raise _refuse_reused(session, actor, tender.id, bid.id, bid.lot_id, info, header, *reused)
     _make_submitted(session, actor, tender, lot, org, bid, info, header, signer, now)
     return bid
 
@@ -449,6 +469,92 @@ def _previous(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[
         if (lot_id, org_id) in pairs:
             out.setdefault((lot_id, org_id), []).append(bid_id)
     return out
+
+
+# ---------------------------------------------------------------- one sealed file, one company (R40)
+# A sealed file (its SHA-256, the blob key) and the bid id in its header belong to the company that submitted
+# them first on a tender. Another company's submission of the same file, or of a file with the same header
+# bid_id, is refused, recorded and kept, and the monitors are alerted (supervision.alerts.reused_sealed_bids):
+# identical bid files from different bidders are deemed collusion (R40), and before the opening was keyed by
+# platform bid ids a shared header bid_id froze it. The same company submitting the same file again replaces
+# its own bid as any resubmission does (E27). Submitted, replaced and withdrawn bids keep their claim: a file
+# passed on after its first owner withdrew it is no less a shared file.
+
+REUSE_RULE = "R40"
+
+
+@dataclass(frozen=True, slots=True)
+class _Used:
+    """A completed bid that holds a sealed file or header bid id on its tender."""
+
+    bid_id: int
+    organisation_id: int
+
+
+class _Claims:
+    """The sealed files and header bid ids used on some tenders, as read under _serialise_reuse, and those of the
+    bids accepted since in the same transaction (a group of one-request bids)."""
+
+    def __init__(self) -> None:
+        self._by: dict[tuple[str, int, str], list[_Used]] = {}
+
+    def add(self, tender_id: int, blob_key: str, sealed_bid_id: str, used: _Used) -> None:
+        for what, value in (("file", blob_key), ("bid_id", sealed_bid_id)):
+            if value:
+                self._by.setdefault((what, tender_id, value), []).append(used)
+
+    def other(self, tender_id: int, organisation_id: int | None, blob_key: str, sealed_bid_id: str) -> tuple[str, _Used] | None:
+        """What of this file another company used already on the tender ("file" first, then "bid_id"), and its bid."""
+        for what, value in (("file", blob_key), ("bid_id", sealed_bid_id)):
+            for used in self._by.get((what, tender_id, value), []):
+                if used.organisation_id != organisation_id:
+                    return what, used
+        return None
+
+
+def _serialise_reuse(session: Session, tender_ids: Iterable[int]) -> None:
+    """Make the submissions to these tenders take turns until their transactions end, so that the check for a reused
+    file and the insert that follows it are one step: two companies sending the same file at the same moment
+    cannot both pass. On PostgreSQL a transaction-scoped advisory lock per tender, taken in id order (no two
+    groups wait for each other); SQLite's writers take turns anyway (BEGIN IMMEDIATE, core/db.py)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    held = _rows(session).setdefault("reuse_locked", set())
+    for tender_id in sorted(set(tender_ids) - held):
+        connection.execute(_REUSE_LOCK, {"space": _REUSE_SPACE, "tender_id": tender_id})
+        held.add(tender_id)
+
+
+def _claims(session: Session, wanted: list[tuple[int, str, str]]) -> _Claims:
+    """The completed bids holding any of these (tender, sealed file digest, header bid id): one indexed query."""
+    claims = _Claims()
+    if not wanted:
+        return claims
+    params = {"tenders": sorted({t for t, _, _ in wanted}), "keys": sorted({k for _, k, _ in wanted if k}) or [""],
+              "sealed": sorted({b for _, _, b in wanted if b}) or [""]}
+    for bid_id, tender_id, org_id, blob_key, sealed_bid_id in sorted(session.connection().execute(_USED, params)):  # oldest first
+        claims.add(tender_id, blob_key, sealed_bid_id, _Used(bid_id, org_id))
+    return claims
+
+
+_REUSE_MESSAGES = {
+    "file": ("sealed_file_reused", N_("This sealed file was already submitted for this tender by another company. Identical bid files from different bidders are deemed collusion (R40): the attempt is recorded and the monitors are alerted. Seal your own bid afresh on the sealing page or with `etender bid seal`, and upload the new file.")),
+    "bid_id": ("sealed_bid_id_reused", N_("The bid id in this sealed file's header is already used for this tender by another company's bid. Bid files shared between bidders are deemed collusion (R40): the attempt is recorded and the monitors are alerted. Seal your own bid afresh on the sealing page or with `etender bid seal`: each sealing gives a new bid id.")),
+}
+
+
+def _refuse_reused(session: Session, actor: Actor, tender_id: int, bid_id: int, lot_id: int, info: BlobInfo, header: sealing.Header,
+                   what: str, used: _Used) -> DomainError:
+    """R40: the refusal of a sealed file (or header bid id) another company's bid holds, recorded with both bids for
+    the monitors' alert and kept. The reason and the other bid stay in the confidential part with the actor: that a
+    file is another company's says that this tender has another bid (E21)."""
+    code, message = _REUSE_MESSAGES[what]
+    record(session, TenderTag.bid_refused, actor=actor, subject=f"tender:{tender_id}",
+           confidential={"reason": code, "rule": REUSE_RULE, "bid": bid_id, "lot": lot_id, "sha256": info.key, "size": info.size,
+                         "sealed_bid_id": header.bid_id, "same_as_bid": used.bid_id, "same_as_organisation": used.organisation_id},
+           conceal_actor=True)
+    return _recorded(Conflict.one(code, message, rule=REUSE_RULE))
 
 
 def _submission(session: Session, actor: Actor, signer: SigningKey, *, bid_id: int, lot_id: int, fields: dict[str, dict[str, Any]],
@@ -587,6 +693,7 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
     rows = _rows(session)
     results: list[Submitted | DomainError | None] = [None] * len(items)
     inserts: list[tuple[int, dict[str, Any]]] = []  # (position, row)
+    _serialise_reuse(session, [item.tender_id for item in items if item.header is not None])
     for i, item in enumerate(items):
         actor = item.actor
         if item.tender_id not in rows:
@@ -612,6 +719,7 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
     if not inserts:
         return results  # type: ignore[return-value]
     previous = _previous(session, [(row["lot_id"], row["organisation_id"]) for _, row in inserts if row["status"] == BidStatus.submitted])
+    claims = _claims(session, [(row["tender_id"], row["blob_key"], row["sealed_bid_id"]) for _, row in inserts if row["status"] == BidStatus.submitted])
     ids = _new_ids(session, len(inserts))
     in_group: dict[int, dict[str, Any]] = {}
     replaced: list[tuple[int, datetime]] = []  # bids already in the database
@@ -622,6 +730,13 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
         if item.invalid is not None:
             results[i] = _refuse_invalid(session, item.actor, item.tender_id, bid_id, item.lot_id, item.info, item.invalid)
             continue
+        assert item.header is not None
+        reused = claims.other(row["tender_id"], row["organisation_id"], row["blob_key"], row["sealed_bid_id"])
+        if reused is not None:  # R40: written as abandoned, its file kept, like a refused E26 check
+            row.update(status=BidStatus.abandoned, ended_at=row["started_at"], sealed_bid_id="", submitted_at=None)
+            results[i] = _refuse_reused(session, item.actor, item.tender_id, bid_id, item.lot_id, item.info, item.header, *reused)
+            continue
+        claims.add(row["tender_id"], row["blob_key"], row["sealed_bid_id"], _Used(bid_id, row["organisation_id"]))
         pair = (row["lot_id"], row["organisation_id"])
         replaces = previous.get(pair, [])
         for old_id in replaces:
@@ -631,7 +746,6 @@ def submit_prepared(session: Session, signer: SigningKey, items: list[WholeBid])
                 replaced.append((old_id, row["started_at"]))
         previous[pair] = [bid_id]  # a later bid of the group for the same lot replaces this one
         in_group[bid_id] = row
-        assert item.header is not None
         index, doc = _submission(session, item.actor, signer, bid_id=bid_id, lot_id=item.lot_id, fields=item.fields, info=item.info,
                                  header=item.header, now=row["started_at"], replaces=replaces)
         row.update(audit_index=index, receipt=doc["body"], receipt_signature=doc["signature"], receipt_signer=doc["signer"])

@@ -5,6 +5,7 @@ subset, the bid is sent to decryption (decryption.decrypt_bid)."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -79,6 +80,8 @@ PART_MESSAGES = {
     "part_doc_invalid": N_("This is not a key parts file (%(what)s): upload the file your key tool made."),
     "part_other_tender": N_("These parts are for tender %(other)s, not this one."),
     "bid_unknown": N_("No bid of this opening has the sealed bid id %(bid_id)s."),
+    "bid_number_unknown": N_("No bid of this opening has the number %(bid)s: download the bids' headers again from the opening page and unwrap your parts from them."),
+    "bid_id_ambiguous": N_("Several bids of this opening carry the sealed bid id %(bid_id)s: download the bids' headers from the opening page and unwrap your parts from them (each bid's parts then name its number)."),
     "part_unknown_slot": N_("Bid %(bid)s has no key part at subset %(subset)s, position %(position)s."),
     "not_your_part": N_("The part of bid %(bid)s at subset %(subset)s, position %(position)s belongs to someone else: submit only your own parts."),
     "part_commitment_mismatch": N_("The part of bid %(bid)s at subset %(subset)s, position %(position)s is not the one sealed into the bid: unwrap it again with your own key file."),
@@ -93,6 +96,29 @@ def _docs(doc: Any) -> list[Any]:
     if isinstance(doc, list):
         return list(doc)
     return [doc]
+
+
+def _opened_bid(item: dict[str, Any], opened: dict[int, tuple[OpenedBid, Bid]], by_sealed_id: dict[str, list[int]],
+                refuse: Callable[..., None]) -> tuple[OpenedBid, Bid] | None:
+    """The opened bid a parts document is for: the one its `bid` names (the platform's bid id, from the headers
+    document). A document without `bid` (made from a sealed file alone, or by an older tool) is matched by its
+    header `bid_id` only when exactly one bid of the opening carries it; otherwise it is refused and the holder
+    unwraps again from the headers document, so no bidder-written id can hold a bid's parts back."""
+    if "bid" in item:
+        platform_id = item["bid"]
+        found = opened.get(platform_id) if isinstance(platform_id, int) and not isinstance(platform_id, bool) else None
+        if found is None:
+            refuse("bid_number_unknown", bid=str(platform_id)[:40])
+        return found
+    sealed_id = str(item.get("bid_id", ""))
+    candidates = by_sealed_id.get(sealed_id, []) if sealed_id else []
+    if len(candidates) > 1:
+        refuse("bid_id_ambiguous", bid_id=sealed_id[:40])
+        return None
+    if not candidates:
+        refuse("bid_unknown", bid_id=sealed_id[:40])
+        return None
+    return opened[candidates[0]]
 
 
 def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, doc: Any,
@@ -118,8 +144,13 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
     def refuse(code: str, **params: Any) -> None:
         result.refused.append({"code": code, "message": PART_MESSAGES[code], "params": params})
 
-    opened = {bid.sealed_bid_id: (ob, bid) for ob, bid in session.execute(
+    # Keyed by the platform's bid ids: the header's bid_id is written by the bidder, and two bids may carry the
+    # same one (a copied file, or on purpose), so it must never decide which bid a part is credited to.
+    opened: dict[int, tuple[OpenedBid, Bid]] = {bid.id: (ob, bid) for ob, bid in session.execute(
         select(OpenedBid, Bid).join(Bid, Bid.id == OpenedBid.bid_id).where(OpenedBid.opening_id == op.id)).all()}
+    by_sealed_id: dict[str, list[int]] = {}
+    for _ob, bid in opened.values():
+        by_sealed_id.setdefault(bid.sealed_bid_id, []).append(bid.id)
     for item in _docs(doc):
         if not isinstance(item, dict) or item.get("format") != PARTS_FORMAT or not isinstance(item.get("parts"), list):
             refuse("part_doc_invalid", what="format")
@@ -127,9 +158,8 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
         if item.get("tender_id") != tender.id:
             refuse("part_other_tender", other=str(item.get("tender_id")))
             continue
-        found = opened.get(str(item.get("bid_id", "")))
+        found = _opened_bid(item, opened, by_sealed_id, refuse)
         if found is None:
-            refuse("bid_unknown", bid_id=str(item.get("bid_id", ""))[:40])
             continue
         ob, bid = found
         if ob.status in TERMINAL:

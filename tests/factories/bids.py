@@ -17,6 +17,8 @@ bidders brought to a stage of its opening (early, opening, opened), for the matr
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -55,6 +57,18 @@ def sealed_bid(db: Any, tender: Tender | int, lot: Lot | int, content: bytes = b
                              io.BytesIO(content))]
     sealing.seal(bundle, lot_id, files, price_form or PRICE_FORM, out, **seal_options)
     return out.getvalue()
+
+
+def with_bid_id(bid_id: str) -> Callable[[int], bytes]:
+    """A random source for sealing.seal whose sealed bid gets the header bid_id `bid_id` (hex), as a bidder who
+    copies another's header id would write it; everything else stays random. seal draws the data key first, then
+    the 16 bytes of the bid id."""
+    calls = iter(range(1_000_000))
+
+    def rng(n: int) -> bytes:
+        return bytes.fromhex(bid_id) if next(calls) == 1 else os.urandom(n)
+
+    return rng
 
 
 def ensure_registered(db: Any, actor: Actor, tender_id: int, lot_id: int) -> None:
@@ -97,16 +111,17 @@ def price(total_yuan: int = 1_000_000) -> dict[str, Any]:
 
 def seal_bid(db, store, tender: Tender, org, user, lot, *,  # type: ignore[no-untyped-def]
              bidder_key: X25519PrivateKey | None = None, tamper: bool = False,
-             total_yuan: int = 1_000_000, content: bytes | None = None) -> Bid:
+             total_yuan: int = 1_000_000, content: bytes | None = None, bid_id: str | None = None) -> Bid:
     """Seal a bid as its bidder would and store it as submitted (what helper A's upload does, without the
-    HTTP)."""
+    HTTP). `bid_id`: the header's bid id (hex), random if not given."""
     bundle = keyholders.bundle_of(db, tender.id)
     assert bundle is not None
     data = content if content is not None else (f"{MARKER} technical proposal of {org.name} ".encode() * 200)
     files = [sealing.BidFile("technical", "technical.txt", "text/plain", len(data), io.BytesIO(data))]
     out = io.BytesIO()
     header = sealing.seal(bundle, lot.id, files, price(total_yuan), out, chunk_size=1024,
-                          bidder_public_key=sealing.public_bytes(bidder_key) if bidder_key else None)
+                          bidder_public_key=sealing.public_bytes(bidder_key) if bidder_key else None,
+                          **({"rng": with_bid_id(bid_id)} if bid_id else {}))
     raw = bytearray(out.getvalue())
     if tamper:  # an altered chunk with a valid header: the bidder's own file is bad
         raw[len(header.preamble) + 10] ^= 0xFF
@@ -119,16 +134,28 @@ def seal_bid(db, store, tender: Tender, org, user, lot, *,  # type: ignore[no-un
     return bid
 
 
+def copy_bid(db, bid: Bid, org, user) -> Bid:  # type: ignore[no-untyped-def]
+    """Another company's submitted bid with `bid`'s very sealed file (the same stored blob), written directly as
+    if it had passed the submission check (which refuses it, R40): for the opening's tests."""
+    copy = Bid(tender_id=bid.tender_id, lot_id=bid.lot_id, organisation_id=org.id, user_id=user.id,
+               status=BidStatus.submitted, blob_key=bid.blob_key, size=bid.size, declared_size=bid.size,
+               sealed_bid_id=bid.sealed_bid_id, submitted_at=clock.now())
+    db.add(copy)
+    db.flush()
+    return copy
+
+
 def header_doc_parts(db, store, tender: Tender, key: X25519PrivateKey,  # type: ignore[no-untyped-def]
                      bids: list[Bid]) -> list[dict[str, Any]]:
-    """A holder's (or bidder's) parts documents for these bids, as `etender keys unwrap` makes them."""
+    """A holder's (or bidder's) parts documents for these bids, as `etender keys unwrap --headers` makes them
+    (each naming its platform bid id)."""
     from cli.bids import parts_document
 
     out = []
     for bid in bids:
         header = submission.header_of(store, bid)
         key_id = sealing.key_id(sealing.public_bytes(key))
-        out.append(parts_document(header, key_id, sealing.unwrap_parts(header, key)))
+        out.append(parts_document(header, key_id, sealing.unwrap_parts(header, key), bid.id))
     return out
 
 

@@ -350,7 +350,7 @@ process.stdin.on("data", (d) => (input += d)).on("end", async () => {
     out = {sealed: C.hex(C.concat(...r.parts))};
   } else if (job.op === "unwrap") {
     const key = await C.loadKeyFile(job.key_file, job.passphrase);
-    out = await C.unwrapParts(u(job.sealed), key);
+    out = await C.unwrapParts(u(job.sealed), key, job.bid);
   } else if (job.op === "keyfile") {
     const made = await C.createKeyFile(job.passphrase, "from js");
     out = made.doc;
@@ -416,8 +416,11 @@ def test_js_loads_a_python_key_file_and_unwraps_parts_python_combines():
     header = s.read_header(io.BytesIO(sealed))
     parts = []
     for i in (0, 2):
-        got = node({"op": "unwrap", "key_file": docs[i], "passphrase": "correct horse battery", "sealed": sealed.hex()})
+        # the opening page passes the platform's bid number from the headers document; without one there is none
+        got = node({"op": "unwrap", "key_file": docs[i], "passphrase": "correct horse battery", "sealed": sealed.hex(),
+                    **({"bid": 77} if i == 0 else {})})
         assert got["key_id"] == bundle.holders[i].key_id and got["tender_id"] == 41
+        assert got.get("bid") == (77 if i == 0 else None) and got["bid_id"] == header.bid_id
         parts += [s.UnwrappedPart(p["subset_index"], p["position"], s.unb64u(p["part"])) for p in got["parts"]]
     assert s.open_bytes(sealed, parts)[1]["technical.pdf"] == FILES["technical"]
     assert s.combine(header, parts)

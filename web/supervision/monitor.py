@@ -277,6 +277,8 @@ ALERT_TEXTS = {
     "failed_logins:account": N_("%(n)s failed logins to the account %(who)s within %(minutes)s minutes."),
     "failed_logins:address": N_("%(n)s failed logins from the address %(who)s within %(minutes)s minutes."),
     "same_address_bids": N_("%(n)s bids of different bidders on lot %(lot)s of %(subject)s came from one network address."),
+    "reused_sealed_bids:file": N_("Identical sealed bid files from two companies on %(subject)s (lot %(lot)s): %(second)s sent the file %(first)s had submitted; it was refused (%(rule)s)."),
+    "reused_sealed_bids:bid_id": N_("Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a file with the bid id of %(first)s's bid; it was refused (%(rule)s)."),
 }
 
 
@@ -299,7 +301,8 @@ def feed_row(item: dict[str, Any], orgs: dict[int, str]) -> FeedRow:
 
 
 def alert_text(alert: alerts.Alert) -> tuple[str, dict[str, Any]]:
-    key = f"{alert.kind}:{alert.params['by']}" if alert.kind == "failed_logins" else alert.kind
+    key = {"failed_logins": f"{alert.kind}:{alert.params.get('by')}",
+           "reused_sealed_bids": f"{alert.kind}:{alert.params.get('what')}"}.get(alert.kind, alert.kind)
     return ALERT_TEXTS[key], {"subject": alert.subject, "n": alert.count, **alert.params}
 
 

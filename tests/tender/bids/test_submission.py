@@ -359,3 +359,143 @@ def test_the_closing_of_bidding_waits_for_a_bid_decided_before_the_deadline_and_
     closing.join(30)
     assert seen["closed"] == [tender_id] and seen["waited"] >= 0.4
     assert seen["counted"] == [bid.id]  # the receipt's bid is among the bids the opening counts
+
+
+# ---------------------------------------------------------------- one sealed file, one company (R40)
+
+
+def _send(db, path, actor, blobs, w, data, signer):  # type: ignore[no-untyped-def]
+    """A sealed bid through the resumable upload (begin, parts, complete) or in one request."""
+    if path == "parts":
+        return upload(db, actor, blobs, w.tender.id, w.lot1.id, data, signer, part_size=4096)
+    return bids.submit_whole(db, actor, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize("what", ["file", "bid_id"])
+@pytest.mark.parametrize("path", ["parts", "whole"])
+def test_another_companys_sealed_file_or_header_bid_id_is_refused_recorded_and_alerted(db, make, blobs, signer, path, what):
+    """R40: a second company sending the first one's sealed file, or a file of its own whose header carries the
+    first one's bid_id, is refused with what to do, the refusal is recorded and kept, and the monitors see an
+    alert naming both companies. The first company sending its own file again replaces its bid as before (E27)."""
+    from supervision import alerts
+
+    w = published_tender(db, make, blobs)
+    for actor in (w.bidder, w.other_bidder):
+        ensure_registered(db, actor, w.tender.id, w.lot1.id)
+    ours = sealed_bid(db, w.tender, w.lot1, b"our own technical proposal " * 400)
+    first = _send(db, path, w.bidder, blobs, w, ours, signer)
+    header = sealing.read_header(__import__("io").BytesIO(ours))
+    if what == "file":
+        theirs, code = ours, "sealed_file_reused"
+    else:
+        from tests.factories.bids import with_bid_id
+
+        theirs, code = sealed_bid(db, w.tender, w.lot1, b"their proposal", rng=with_bid_id(header.bid_id)), "sealed_bid_id_reused"
+        assert theirs != ours and sealing.read_header(__import__("io").BytesIO(theirs)).bid_id == header.bid_id
+    with pytest.raises(Conflict) as e:
+        _send(db, path, w.other_bidder, blobs, w, theirs, signer)
+    problem = e.value.problems[0]
+    assert problem.code == code and problem.rule == "R40" and bids.is_recorded(e.value)
+    assert "another company" in problem.message and "etender bid seal" in problem.message and "afresh" in problem.message
+    db.commit()  # what the unit of work does with a kept refusal
+    assert bids.counted_bids(db, w.tender.id) == [first]
+    refused_bid = db.scalars(select(Bid).where(Bid.organisation_id == w.other_bidder_org.id)).one()
+    assert refused_bid.status == BidStatus.abandoned and not refused_bid.receipt and blobs.exists(refused_bid.blob_key)
+
+    [entry] = _tags(db, "tender.bid.refused")
+    # the public entry says nothing of the other bid: who bid and how many is secret until the opening (E21)
+    assert entry.actor_user_id is None and entry.organisation_id is None and "R40" not in str(entry.details)
+    secret = db.get(AuditConfidential, entry.index).data
+    assert secret["reason"] == code and secret["rule"] == "R40" and secret["bid"] == refused_bid.id
+    assert secret["same_as_bid"] == first.id and secret["same_as_organisation"] == w.bidder_org.id
+    assert secret["actor"]["organisation"] == w.other_bidder_org.id and secret["sealed_bid_id"] == header.bid_id
+
+    [alert] = [a for a in alerts.alerts(db, w.monitor) if a.kind == "reused_sealed_bids"]
+    assert alert.subject == f"tender:{w.tender.id}" and alert.indexes == [entry.index]
+    assert alert.params["what"] == what and alert.params["lot"] == w.lot1.id
+    assert (alert.params["first"], alert.params["second"]) == ("Bidder One Ltd", "Bidder Two Ltd")
+    with pytest.raises(Forbidden):  # the alerts, and the names in them, are the monitors' alone
+        alerts.alerts(db, w.other_bidder)
+
+    # the first company sending its own file again (a colleague's upload) replaces its bid: no refusal, no alert
+    again = _send(db, path, w.colleague, blobs, w, ours, signer)
+    db.commit()
+    db.refresh(first)
+    assert first.status == BidStatus.replaced and again.status == BidStatus.submitted and again.blob_key == first.blob_key
+    assert bids.counted_bids(db, w.tender.id) == [again] and len(_tags(db, "tender.bid.refused")) == 1
+    # and the second company's own fresh sealing is taken
+    fresh = _send(db, path, w.other_bidder, blobs, w, sealed_bid(db, w.tender, w.lot1, b"their proposal"), signer)
+    assert {b.id for b in bids.counted_bids(db, w.tender.id)} == {again.id, fresh.id}
+
+
+def test_a_group_of_one_request_bids_refuses_a_file_another_company_sent_earlier_in_the_group(db, make, blobs, signer):
+    """R40 inside one group commit (tender/bids/writer.py): the bids of a group are decided in order, so the second
+    company's copy is refused although the first one's bid is not written yet; the same company's second copy in
+    the group replaces its first."""
+    w = published_tender(db, make, blobs)
+    for actor in (w.bidder, w.other_bidder):
+        ensure_registered(db, actor, w.tender.id, w.lot1.id)
+    data = sealed_bid(db, w.tender, w.lot1)
+    group = [bids.prepare_whole(db, actor, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+             for actor in (w.bidder, w.other_bidder, w.colleague)]
+    first, copied, own_again = bids.submit_prepared(db, signer, group)
+    db.commit()
+    assert isinstance(first, bids.Submitted) and isinstance(own_again, bids.Submitted)
+    assert isinstance(copied, Conflict) and copied.problems[0].code == "sealed_file_reused" and bids.is_recorded(copied)
+    assert [b.id for b in bids.counted_bids(db, w.tender.id)] == [own_again.id]
+    assert db.get(Bid, first.id).status == BidStatus.replaced
+    assert [db.get(AuditConfidential, r.index).data["same_as_bid"] for r in _tags(db, "tender.bid.refused")] == [first.id]
+
+
+def test_two_companies_sending_the_same_file_at_once_cannot_both_pass(db, make, blobs, signer, factory):
+    """The check and the insert are one step: while the first company's submission is not committed, the second's
+    waits (on PostgreSQL for the tender's reuse lock, on SQLite for the write lock), then sees it and is refused."""
+    import threading
+    import time
+
+    w = published_tender(db, make, blobs)
+    for actor in (w.bidder, w.other_bidder):
+        ensure_registered(db, actor, w.tender.id, w.lot1.id)
+    data = sealed_bid(db, w.tender, w.lot1)
+    mine, theirs = (bids.prepare_whole(db, actor, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+                    for actor in (w.bidder, w.other_bidder))
+    db.commit()
+    writer = factory()
+    [accepted] = bids.submit_prepared(writer, signer, [mine])
+    assert isinstance(accepted, bids.Submitted)
+    seen: dict[str, object] = {}
+
+    def second() -> None:
+        other = factory()
+        try:
+            [seen["result"]] = bids.submit_prepared(other, signer, [theirs])
+            other.commit()
+        finally:
+            other.close()
+
+    racing = threading.Thread(target=second)
+    racing.start()
+    time.sleep(0.5)
+    assert "result" not in seen  # it waits for the first submission's transaction
+    writer.commit()
+    writer.close()
+    racing.join(30)
+    result = seen["result"]
+    assert isinstance(result, Conflict) and result.problems[0].code == "sealed_file_reused"
+    db.expire_all()
+    assert [b.id for b in bids.counted_bids(db, w.tender.id)] == [accepted.id]
+
+
+def test_the_reuse_check_is_two_index_lookups(db):
+    """The intake stays fast at any number of bids: the digest and the header bid id are each found by their own
+    index (on both columns with the tender), not by reading the tender's bids. SQLite's plan is fixed by the
+    schema; PostgreSQL's depends on its statistics (with many bids it takes the same two indexes)."""
+    from sqlalchemy import text
+
+    if db.connection().dialect.name != "sqlite":
+        pytest.skip("the plan of PostgreSQL depends on the table's statistics")
+    stmt = bids._USED.params(tenders=[1], keys=["a" * 64], sealed=["b" * 32])
+    sql = str(stmt.compile(dialect=db.connection().dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    plan = " | ".join(row[-1] for row in db.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    assert "USING INDEX ix_bids_tender_blob_key (tender_id=? AND blob_key=?)" in plan, plan
+    assert "USING INDEX ix_bids_tender_sealed_bid_id (tender_id=? AND sealed_bid_id=?)" in plan, plan

@@ -26,7 +26,16 @@ from tender.opening import base as opening_base
 from tender.opening import ceremony, decryption
 from tender.opening import parts as opening_parts
 from tender.opening import record as opening_record
-from tests.factories.bids import MARKER, header_doc_parts, price, reach_deadline, statuses, world
+from tests.factories.bids import (
+    MARKER,
+    copy_bid,
+    header_doc_parts,
+    price,
+    reach_deadline,
+    seal_bid,
+    statuses,
+    world,
+)
 from tests.factories.tenders import move_to
 
 # ---------------------------------------------------------------- helpers
@@ -183,6 +192,64 @@ def test_bad_parts_are_refused_precisely_and_the_others_still_open(db, make, sto
     # bid 0 opens as well: the agency's remaining part of it completes another subset with the monitor
     assert st[0] in ("opened", "pending")
     submit(db, store, w, w.centre_user.id, [w.bids[0]])
+    assert statuses(db, w) == ["opened"] * 3
+
+
+# ---------------------------------------------------------------- keyed by the platform's bid ids
+
+
+def test_an_opening_completes_whatever_bidders_put_in_their_headers(db, make, store):
+    """Bids that passed no submission check (written directly): the second company's is a byte copy of the first's
+    sealed file, the third's its own file with the first's header bid_id. The parts are credited by the platform's
+    bid ids, so every bid gets its outcome and the record is published."""
+    w = world(db, make, store, n_bids=1)
+    first = w.bids[0]
+    copied = copy_bid(db, first, w.other_bidder_org, w.other_bidder_user)
+    same_id = seal_bid(db, store, w.tender, w.third_bidder_org, w.third_bidder_user, w.lot1, total_yuan=1_000_002,
+                       bid_id=first.sealed_bid_id)
+    assert copied.blob_key == first.blob_key and same_id.blob_key != first.blob_key
+    assert first.sealed_bid_id == copied.sealed_bid_id == same_id.sealed_bid_id
+    w.bids = [first, copied, same_id]
+    db.commit()
+    reach_deadline(db, w)
+    doc = opening_parts.headers(db, w.agency, store, w.tender.id)
+    assert [b["bid"] for b in doc["bids"]] == [b.id for b in w.bids] and len({b["bid_id"] for b in doc["bids"]}) == 1
+
+    # parts documents that name only the header's bid_id cannot say which bid they are for: refused, none credited
+    agency_key = w.holder_keys[w.agency_user.id]
+    by_header = [{k: v for k, v in d.items() if k != "bid"} for d in header_doc_parts(db, store, w.tender, agency_key, w.bids)]
+    r = opening_parts.submit_parts(db, w.agency, store, w.tender.id, {"bids": by_header})
+    assert r.accepted == 0 and [x["code"] for x in r.refused] == ["bid_id_ambiguous"] * 3
+    assert db.scalar(select(func.count()).select_from(KeyPart)) == 0
+    db.commit()
+    # named by the platform's bid ids (as the opening page and `etender keys unwrap --headers` make them)
+    r = submit(db, store, w, w.agency_user.id)
+    assert r.accepted == 6 and not r.refused
+    r = submit(db, store, w, w.monitor_user.id)
+    assert sorted(r.queued) == sorted(b.id for b in w.bids)
+    assert statuses(db, w) == ["opened"] * 3
+    op = opening_base.opening_of(db, w.tender.id)
+    db.refresh(op)
+    assert op.status == "done" and len(op.record_sha256) == 64 and tags(db, "tender.opening.record.published") == 1
+    entries = opening_record.published_record(db, w.tender.id)["record"]["lots"][0]["bids"]
+    assert [e["bid"] for e in entries] == [b.id for b in w.bids]
+    assert [e["bidder"] for e in entries] == ["Bidder One Ltd", "Bidder Two Ltd", "Bidder Three Ltd"]
+    assert [e["total_price_fen"] for e in entries] == [100_000_000, 100_000_000, 100_000_200]  # the copy opens as its original
+
+
+def test_parts_named_by_header_bid_id_alone_still_open_a_bid_whose_id_is_unique(db, make, store):
+    """The envelope's `bid` is optional (a document made from one sealed file with `etender keys unwrap --bid`,
+    or by an older tool): a header bid_id that only one bid of the opening carries still finds it. A `bid` that is
+    no bid of the opening is refused."""
+    w = world(db, make, store)
+    reach_deadline(db, w)
+    for uid in (w.agency_user.id, w.monitor_user.id):
+        docs = [{k: v for k, v in d.items() if k != "bid"} for d in header_doc_parts(db, store, w.tender, w.holder_keys[uid], w.bids)]
+        stray = dict(header_doc_parts(db, store, w.tender, w.holder_keys[uid], w.bids[:1])[0], bid=w.bids[-1].id + 1000)
+        r = opening_parts.submit_parts(db, w.keys[uid], store, w.tender.id, [*docs, stray])
+        assert r.accepted == 6 and [x["code"] for x in r.refused] == ["bid_number_unknown"]
+        db.commit()
+        assert tasks.drain(60)
     assert statuses(db, w) == ["opened"] * 3
 
 

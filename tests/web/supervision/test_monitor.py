@@ -311,6 +311,30 @@ def test_concealed_actors_never_show_in_the_feed_or_its_alerts(client, db, make,
     assert "secret_bidder" not in entry and "203.0.113.77" not in entry and zh("Not disclosed yet: only their salted digest is public.") in entry
 
 
+def test_a_reused_sealed_file_is_an_alert_naming_both_companies_to_monitors_only(client, db, make, settings, people):
+    """R40: the refusal submission records (tender/bids/submission.py) shows on the monitors' audit page as an
+    alert naming both companies; the public entry names neither, and the bidders have no alerts page."""
+    from audit import record
+    from tender.events import TenderTag
+
+    first = make.org("bidder", name="乙建设工程有限公司")
+    for reason in ("sealed_file_reused", "sealed_bid_id_reused"):
+        record(db, TenderTag.bid_refused, actor=people["bidder"], subject="tender:9", conceal_actor=True,
+               confidential={"reason": reason, "rule": "R40", "bid": 12, "lot": 3, "same_as_bid": 11, "same_as_organisation": first.id})
+    db.commit()
+    login(client, "watcher")
+    page = client.get("/monitor/audit").text
+    names = {"subject": "tender:9", "lot": 3, "first": "乙建设工程有限公司", "second": "甲路桥有限公司", "rule": "R40"}
+    assert zh("Identical sealed bid files from two companies on %(subject)s (lot %(lot)s): %(second)s sent the file %(first)s had submitted; it was refused (%(rule)s).", **names) in page
+    assert zh("Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a file with the bid id of %(first)s's bid; it was refused (%(rule)s).", **names) in page
+    client.cookies.clear()
+    login(client, "bidder_a")
+    assert client.get("/monitor/audit").status_code == 403
+    public = client.get("/api/v1/audit/entries")
+    assert public.status_code == 200 and "tender.bid.refused" in public.text
+    assert "乙建设工程有限公司" not in public.text and "sealed_file_reused" not in public.text
+
+
 def test_alerts_for_refused_access_time_windows_and_failed_logins(client, db, make, settings, people):
     from accounts.events import AccountTag
     from audit import record

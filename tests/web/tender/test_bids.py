@@ -411,3 +411,33 @@ def test_late_withdrawals_and_a_late_part_are_refused_and_only_their_refusals_ke
     tags = db.scalars(select(AuditEntry.tag).where(AuditEntry.tag.like("tender.bid.%"))).all()
     assert "tender.bid.withdrawn" not in tags
     db.rollback()
+
+
+def test_another_companys_sealed_file_is_refused_over_both_routes_in_chinese_and_stays_on_record(db, make, settings):
+    """R40 over HTTP: the second company's copy of the first's sealed file is refused (409) with what to do, in
+    Chinese, on the one-request route (the group writer) and on the resumable upload; each refusal is committed."""
+    from audit.log import AuditConfidential, AuditEntry
+
+    w = _world(db, make, settings)
+    ensure_registered(db, w.other_bidder, w.tender_id, w.lot1_id)
+    data = sealed_bid(db, w.tender_id, w.lot1_id)
+    db.commit()
+    message = zh("This sealed file was already submitted for this tender by another company. Identical bid files from different bidders are deemed collusion (R40): the attempt is recorded and the monitors are alerted. Seal your own bid afresh on the sealing page or with `etender bid seal`, and upload the new file.")
+    with _client(settings) as client:
+        h = {"x-csrftoken": login(client, w.bidder_name)}
+        url = f"/api/v1/tenders/{w.tender_id}/lots/{w.lot1_id}/bids/sealed"
+        assert client.post(url, content=data, headers=h).status_code == 201
+        client.cookies.clear()
+        h = {"x-csrftoken": login(client, w.other_name)}
+        r = client.post(url, content=data, headers=h)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "sealed_file_reused", r.text
+        assert r.json()["error"]["message"] == message
+        bid = client.post(f"/api/v1/tenders/{w.tender_id}/bids", json={"lot_id": w.lot1_id, "size": len(data)}, headers=h).json()["bid"]
+        assert client.post(f"/api/v1/bids/{bid}/parts/1", content=data, headers=h).status_code == 201
+        r = client.post(f"/api/v1/bids/{bid}/complete", headers=h)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "sealed_file_reused" and r.json()["error"]["message"] == message
+    db.expire_all()
+    refused = db.scalars(select(AuditEntry.index).where(AuditEntry.tag == "tender.bid.refused")).all()
+    assert [db.get(AuditConfidential, i).data["reason"] for i in refused] == ["sealed_file_reused"] * 2
+    assert len(db.scalars(select(Bid).where(Bid.status == "submitted")).all()) == 1
+    db.rollback()

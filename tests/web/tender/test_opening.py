@@ -81,6 +81,9 @@ def test_holders_open_over_http_and_the_record_is_public(db, make, client, setti
                                     "--passphrase-env", "MONITOR_PASS"], env={"MONITOR_PASS": "monitor passphrase"})
     assert run.exit_code == 0, run.output
     assert "6 parts of 3 bids" in run.output
+    # each document names the platform's bid number from the headers document: that, not the header's bid_id, is
+    # what the parts are credited to
+    assert [d["bid"] for d in json.loads(parts_file.read_text())["bids"]] == [b["bid"] for b in json.loads(headers_file.read_text())["bids"]]
     r = client.post(f"/tenders/{w.tender.id}/opening/parts", files={"file": ("parts.json", parts_file.read_bytes(), "application/json")},
                     headers={"x-csrftoken": token})
     assert r.status_code == 200 and r.json()["accepted"] == 6 and len(r.json()["queued"]) == 3

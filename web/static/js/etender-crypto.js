@@ -286,8 +286,10 @@
   }
 
   /* A holder's (or bidder's) parts of a sealed bid, each checked against its commitment: the JSON that
-   * `etender keys unwrap` writes and the opening ceremony accepts. `sealed` needs only the header's bytes. */
-  async function unwrapParts(sealed, key) {
+   * `etender keys unwrap` writes and the opening ceremony accepts. `sealed` needs only the header's bytes.
+   * `bid`: the platform's bid id from the headers document, which the opening credits the parts to (the
+   * header's bid_id is the bidder's and several bids may carry the same one). */
+  async function unwrapParts(sealed, key, bid) {
     const header = readHeader(sealed);
     const result = [];
     header.parts.forEach((entry, s) => {
@@ -305,7 +307,9 @@
       if (hex(await sha256(concat(COMMIT, info, part))) !== slot.commitment) throw new Error("part_commitment_mismatch");
       parts.push({ subset_index: slot.s, position: slot.p, part: b64u(part) });
     }
-    return { format: "etender-key-parts", version: 1, tender_id: header.tender_id, lot_id: header.lot_id, bid_id: header.bid_id, key_id: key.keyId, parts };
+    const doc = { format: "etender-key-parts", version: 1, tender_id: header.tender_id, lot_id: header.lot_id, bid_id: header.bid_id, key_id: key.keyId, parts };
+    if (Number.isInteger(bid)) doc.bid = bid;
+    return doc;
   }
 
   const api = {

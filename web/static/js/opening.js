@@ -108,7 +108,7 @@
       const docs = [];
       for (const bid of headers.bids) {
         try {
-          docs.push(await EtenderCrypto.unwrapParts(b64decode(bid.header), key));
+          docs.push(await EtenderCrypto.unwrapParts(b64decode(bid.header), key, bid.bid));
         } catch (e) {
           if (e.message !== "key_not_in_bid") throw e;
         }
