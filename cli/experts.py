@@ -275,18 +275,25 @@ def _check_remote(fetch: Any, doc: dict[str, Any]) -> list[str]:
 
 
 def _check_local(doc: dict[str, Any]) -> list[str]:
-    """The record against this platform's own database (the audit log's entries about the draw)."""
+    """The record against this platform's own database: the same comparison as --url (log_differences) with
+    the draw's commitment and publication entries read from the audit log's table."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from audit.queries import entries_tagged
     from core.db import make_engine, make_sessionmaker
     from core.settings import load_settings
-    from evaluation.committee import draws
+    from evaluation.committee import draw as pure
+    from evaluation.events import EvaluationTag
 
+    tags = [EvaluationTag.draw_committed.value, EvaluationTag.draw_record_published.value]
+    subject = f"draw:{doc['draw']['id']}"
     try:
         engine = make_engine(load_settings().database_url)
         try:
             with make_sessionmaker(engine)() as session:
-                return draws.check_against_log(session, doc)
+                found: dict[str, Any] = {}
+                for e in entries_tagged(session, tags, subject=subject):
+                    found.setdefault(e.tag, {"index": e.index, "details": e.details})
         finally:
             engine.dispose()
     except (SQLAlchemyError, OSError, ValueError) as e:
@@ -294,6 +301,10 @@ def _check_local(doc: dict[str, Any]) -> list[str]:
             f"this platform's database could not be read ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
             "give the platform's address with --url BASE, or --offline"
         )
+    committed = found.get(tags[0])
+    if committed is None:
+        return [f"the audit log holds no commitment for {subject}"]
+    return pure.log_differences(doc, committed, found.get(tags[1]))
 
 
 @experts.command("verify-draw")

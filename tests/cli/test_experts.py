@@ -180,3 +180,19 @@ def test_without_a_database_the_local_check_exits_2(published, monkeypatch, tmp_
     monkeypatch.setenv("ETENDER_DATA", str(tmp_path / "elsewhere"))
     result = run(str(path))
     assert result.exit_code == 2 and "--url BASE, or --offline" in result.stderr
+
+
+def test_the_local_check_compares_the_same_as_the_public_one(published, settings, monkeypatch, tmp_path):
+    _, doc, path = published
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ETENDER_DATA", str(settings.data_dir))
+    ok = run(str(path))
+    assert ok.exit_code == 0 and "against this platform's audit log" in ok.output, ok.output + ok.stderr
+    changed = copy.deepcopy(doc)
+    changed["committee"] = [{"expert_id": doc["candidates"][0]["expert_id"], "name": "Someone", "specialty": "A"}]
+    result = run(write(tmp_path, changed))
+    assert result.exit_code == 1 and "SHA-256 differs from the one published" in result.output
+    other = copy.deepcopy(doc)
+    other["draw"]["id"] += 1000
+    result = run(write(tmp_path, other, "other.json"))
+    assert result.exit_code == 1 and f"no commitment for draw:{other['draw']['id']}" in result.output
