@@ -27,6 +27,7 @@ from typing import Any
 
 MAX_ID = 2**64 - 1  # ids are hashed as 8-byte unsigned integers
 _ID8 = struct.Struct(">Q")  # an id as 8 big-endian bytes, without a to_bytes call per id
+_KEY_ID = struct.Struct(">32xQ")  # a ranking key: the 32-byte digest, then the id
 
 
 def sha256(data: bytes) -> bytes:
@@ -115,8 +116,9 @@ def rank_checked(seed: bytes, ids: list[int]) -> list[int]:
     # digest (32 bytes) followed by the 8-byte id sorts exactly as the pair (digest, id), with one bytes compare
     keys = [sha(seed + b).digest() + b for b in map(_ID8.pack, ids)]
     keys.sort()
-    # the ids back from the sorted keys in one unpack of their concatenation (each key: 32 bytes skipped, one id)
-    return list(struct.unpack(">" + "32xQ" * len(keys), b"".join(keys)))
+    # the ids back from the sorted keys, unpacked from their concatenation (each key: 32 bytes skipped, one id);
+    # iter_unpack keeps one small format, where a format per pool size would stay in struct's cache
+    return list(map(operator.itemgetter(0), _KEY_ID.iter_unpack(b"".join(keys))))
 
 
 def is_ranking(seed: bytes, ranking: list[int]) -> bool:
