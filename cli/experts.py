@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -153,43 +154,208 @@ def export_draw(draw_id: int, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
 
 
-@experts.command("verify-draw")
-@click.argument("record", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--offline",
-    is_flag=True,
-    help="Only re-run the draw from the record; do not compare with this platform's audit log.",
-)
-def verify_draw(record: Path, offline: bool) -> None:
-    """Re-run the draw from its published RECORD. Exit 0 when it reproduces the committee exactly, 1 naming
-    each difference (seed, pool, exclusions, members, substitutes), 2 when the file is not a JSON record."""
+def _cannot_check(message: str) -> NoReturn:
+    click.echo(f"could not check: {message}", err=True)
+    sys.exit(2)
+
+
+def _read_record(record: str, fetch: Any) -> Any:
+    """The record from the file RECORD, or with --url and a draw id, from the platform's public API."""
     import json
 
-    from evaluation.committee import draw as pure
+    from audit.remote import Unreachable
 
+    path = Path(record)
+    if fetch is not None and record.isdigit() and not path.exists():
+        try:
+            return json.loads(fetch(f"/api/v1/draws/{int(record)}/record"))
+        except Unreachable as e:  # 404 no such draw, 403 not public yet, 409 being published, no network...
+            _cannot_check(f"the platform did not serve draw {record}'s record: {e}")
+        except ValueError as e:
+            _cannot_check(f"the platform's answer for draw {record} is not JSON: {e}")
     try:
-        doc = json.loads(record.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        click.echo(f"{record} is not a JSON draw record: {exc}", err=True)
-        sys.exit(2)
-    if not isinstance(doc, dict):
-        click.echo(f"{record} is not a JSON draw record (expected an object)", err=True)
-        sys.exit(2)
-    differences = pure.verify(doc)
-    if not offline:
-        from core.db import make_engine, make_sessionmaker
-        from core.settings import load_settings
-        from evaluation.committee import draws
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        _cannot_check(f"{record} could not be read: {e}")
+    except (ValueError, UnicodeDecodeError) as e:
+        _cannot_check(f"{record} is not a JSON draw record: {e}")
 
+
+def _find_entries(fetch: Any, subject: str, tags: set[str], start: int) -> tuple[dict[str, Any], int]:
+    """The first public entry of each tag about `subject` from index `start` on (entry bytes decoded from
+    their base64, the hashed form), and the log's size; a page of the public API at a time."""
+    import base64
+    import json
+
+    from audit.remote import PAGE
+
+    found: dict[str, Any] = {}
+    size = start + 1
+    while start < size and len(found) < len(tags):
+        page = json.loads(fetch(f"/api/v1/audit/entries?start={start}&end={start + PAGE}"))
+        size = page["size"]
+        if not page["entries"]:
+            break
+        for item in page["entries"]:
+            entry = json.loads(base64.b64decode(item["entry"]))
+            if entry.get("subject") == subject and entry.get("tag") in tags:
+                found.setdefault(entry["tag"], item)
+        start = page["entries"][-1]["index"] + 1
+    return found, size
+
+
+def _signed_entry(fetch: Any, checkpoint: Any, item: dict[str, Any], what: str) -> list[str]:
+    """What is wrong with one published entry: its bytes against its leaf hash and details digest, and its
+    inclusion (RFC 9162 proof) in the latest signed checkpoint. Exit 2 when that checkpoint does not cover it
+    yet (signed every few seconds)."""
+    import json
+
+    from audit.merkle import verify_inclusion
+    from audit.verify import check_published_entry
+
+    index = item["index"]
+    if (problem := check_published_entry(item)) is not None:
+        return [f"audit entry {index} ({what}): {problem}"]
+    if index >= checkpoint.size:
+        _cannot_check(
+            f"audit entry {index} ({what}) is not in the latest signed checkpoint yet (size {checkpoint.size}); "
+            "try again in a minute"
+        )
+    proof = json.loads(fetch(f"/api/v1/audit/proof/inclusion?index={index}&tree_size={checkpoint.size}"))
+    hashes = [bytes.fromhex(h) for h in proof["hashes"]]
+    if not verify_inclusion(bytes.fromhex(item["leaf_hash"]), index, checkpoint.size, hashes, checkpoint.root):
+        return [f"audit entry {index} ({what}) is not included in the signed checkpoint of size {checkpoint.size}"]
+    return []
+
+
+def _check_remote(fetch: Any, doc: dict[str, Any]) -> list[str]:
+    """The record against the platform's public audit API (docs/audit-log.md): the draw's commitment entry
+    (at draw.commitment_audit_index) and the entry that published the record, each included in the latest
+    checkpoint signed with a key the platform publishes. Exit 2 when the platform cannot be asked."""
+    import base64
+    import json
+
+    from audit.remote import Unreachable, latest_checkpoint, server_keys
+    from evaluation.committee import draw as pure
+    from evaluation.events import EvaluationTag
+
+    committed_tag = EvaluationTag.draw_committed.value
+    published_tag = EvaluationTag.draw_record_published.value
+    subject = f"draw:{doc['draw']['id']}"
+    try:
+        keys = server_keys(fetch)
+        try:
+            checkpoint, _note = latest_checkpoint(fetch, keys)
+        except ValueError as e:  # signed by no key the platform publishes, or not a checkpoint
+            return [f"the platform's latest checkpoint does not verify: {e}"]
+        index = doc["draw"]["commitment_audit_index"]
+        if index is None:  # not noted in the record: look for it
+            found, _size = _find_entries(fetch, subject, {committed_tag}, 0)
+            committed = found.get(committed_tag)
+            if committed is None:
+                return [f"the audit log holds no commitment for draw {doc['draw']['id']}"]
+        else:
+            committed = json.loads(fetch(f"/api/v1/audit/entries/{index}"))
+            entry = json.loads(base64.b64decode(committed["entry"]))
+            if entry.get("tag") != committed_tag or entry.get("subject") != subject:
+                return [
+                    f"audit entry {index} is not the commitment of {subject} (it is {entry.get('tag')} about "
+                    f"{entry.get('subject')})"
+                ]
+        out = _signed_entry(fetch, checkpoint, committed, "the draw's commitment")
+        found, _size = _find_entries(fetch, subject, {published_tag}, committed["index"] + 1)
+        published = found.get(published_tag)
+        if published is not None:
+            out += _signed_entry(fetch, checkpoint, published, "the record's publication")
+        return out + pure.log_differences(doc, committed, published)
+    except Unreachable as e:
+        _cannot_check(str(e))
+    except (KeyError, TypeError, ValueError) as e:
+        _cannot_check(f"the platform's answer is malformed: {e!r}")
+
+
+def _check_local(doc: dict[str, Any]) -> list[str]:
+    """The record against this platform's own database: the same comparison as --url (log_differences) with
+    the draw's commitment and publication entries read from the audit log's table."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from audit.queries import entries_tagged
+    from core.db import make_engine, make_sessionmaker
+    from core.settings import load_settings
+    from evaluation.committee import draw as pure
+    from evaluation.events import EvaluationTag
+
+    tags = [EvaluationTag.draw_committed.value, EvaluationTag.draw_record_published.value]
+    subject = f"draw:{doc['draw']['id']}"
+    try:
         engine = make_engine(load_settings().database_url)
         try:
             with make_sessionmaker(engine)() as session:
-                differences += draws.check_against_log(session, doc)
+                found: dict[str, Any] = {}
+                for e in entries_tagged(session, tags, subject=subject):
+                    found.setdefault(e.tag, {"index": e.index, "details": e.details})
         finally:
             engine.dispose()
+    except (SQLAlchemyError, OSError, ValueError) as e:
+        _cannot_check(
+            f"this platform's database could not be read ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+            "give the platform's address with --url BASE, or --offline"
+        )
+    committed = found.get(tags[0])
+    if committed is None:
+        return [f"the audit log holds no commitment for {subject}"]
+    return pure.log_differences(doc, committed, found.get(tags[1]))
+
+
+@experts.command("verify-draw")
+@click.argument("record")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Only re-run the draw from the record; do not compare with any audit log.",
+)
+@click.option(
+    "--url",
+    default=None,
+    metavar="BASE",
+    help="Check against this platform's public audit API (e.g. https://etender.example); RECORD may then be a "
+    "draw id, whose public record is fetched.",
+)
+def verify_draw(record: str, offline: bool, url: str | None) -> None:
+    """Check the published RECORD of a draw (a JSON file; with --url, or a draw id): every field of the record
+    format, the draw re-run from it, and the audit log's entries (this platform's database, or with --url
+    BASE the platform's public audit API; none with --offline). Exit 0 when it verifies, 1 when the record is
+    wrong (each field or difference named), 2 when it could not be checked (unreadable file, no record at that
+    address, no network, no database)."""
+    from audit.remote import http_fetch
+    from evaluation.committee import draw as pure
+
+    if offline and url:
+        raise click.UsageError("--offline and --url exclude each other")
+    if url is not None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            _cannot_check(f"{url!r} is not the address of a platform (http:// or https://, then a host)")
+    fetch = http_fetch(url) if url else None
+    doc = _read_record(record, fetch)
+    problems = pure.schema_problems(doc)
+    if problems:
+        for p in problems:
+            click.echo(f"INVALID: {p}")
+        sys.exit(1)
+    differences = pure.verify(doc)
+    if fetch is not None:
+        differences += _check_remote(fetch, doc)
+    elif not offline:
+        differences += _check_local(doc)
     if differences:
         for d in differences:
             click.echo(f"DIFFERENT: {d}")
         sys.exit(1)
     members = ", ".join(f"{i} ({s})" for i, s in doc["result"]["members"])
-    click.echo(f"OK: the record reproduces the draw exactly ({doc['algorithm_version']}); members: {members}")
+    against = "offline" if offline else (f"against {url}" if url else "against this platform's audit log")
+    click.echo(
+        f"OK: the record reproduces the draw exactly ({doc['algorithm_version']}, {against}); members: {members}"
+    )

@@ -46,8 +46,9 @@ from core.errors import N_, Problem, ValidationFailed
 from core.fairdraw import (
     commitment,
     derive_seed,
-    merkle_root,
+    is_ranking,
     pool_root,
+    pool_root_checked,
     rank,
     rank_checked,
     sha256,
@@ -225,18 +226,40 @@ def draw(
     root: bytes | None = None,
 ) -> DrawResult:
     """`root`, when the caller has already computed pool_root of these candidates, saves hashing it again."""
+    _refuse_bad_request(request, server_seed)
+    ids = unique_ids([c.expert_id for c in candidates])
+    held = {c.expert_id: c.specialties for c in candidates}
+    return _draw(request, ids, held, server_seed, public_entropy, root)
+
+
+def _refuse_bad_request(request: DrawRequest, server_seed: bytes) -> None:
     problems = _request_problems(request)
     if problems:
         raise ValidationFailed(problems)
     if len(server_seed) < MIN_SERVER_SEED_BYTES:
         raise ValueError(f"server seed must be at least {MIN_SERVER_SEED_BYTES} bytes")
-    by_id = {c.expert_id: c for c in candidates}
-    ids = unique_ids([c.expert_id for c in candidates])
 
+
+def _draw(
+    request: DrawRequest,
+    ids: list[int],
+    held_by: dict[int, tuple[str, ...]],
+    server_seed: bytes,
+    public_entropy: bytes | None,
+    root: bytes | None = None,
+    claimed_ranking: list[int] | None = None,
+) -> DrawResult:
+    """draw() on checked ids and each id's specialties (a verifier reads them from the record without
+    building a Candidate per expert). `claimed_ranking`, a permutation of `ids` (a published ranking), is used
+    when it is the ranking, which one pass over its keys shows; otherwise the ids are ranked by sorting.
+    The request and the seed are checked by the caller (_refuse_bad_request)."""
     if root is None:
-        root = merkle_root([str(i).encode("ascii") for i in sorted(ids)])
+        root = pool_root_checked(ids)
     seed = derive_seed(server_seed, public_entropy, root, request.request_id)
-    ranking = rank_checked(seed, ids)
+    if claimed_ranking is not None and is_ranking(seed, claimed_ranking):
+        ranking = list(claimed_ranking)
+    else:
+        ranking = rank_checked(seed, ids)
 
     open_seats = {q.specialty: q.seats for q in request.quotas}
     order = [q.specialty for q in request.quotas]
@@ -244,7 +267,7 @@ def draw(
     spare: list[tuple[int, str]] = []
     unfilled = sum(open_seats.values())
     for expert_id in ranking:
-        held = set(by_id[expert_id].specialties)
+        held = set(held_by[expert_id])
         matching = [s for s in order if s in held]
         if not matching:
             continue
@@ -312,10 +335,19 @@ def _pairs(value: Any) -> list[tuple[Any, Any]]:
     return [(expert_id, specialty) for expert_id, specialty in value]
 
 
+def _permutation(value: Any, ids: set[int]) -> list[int] | None:
+    """`value` as a list of ids when it is a permutation of `ids` (integers, each once), else None."""
+    if not isinstance(value, list) or len(value) != len(ids) or any(type(i) is not int for i in value):
+        return None
+    return value if set(value) == ids else None
+
+
 def verify(record: dict[str, Any]) -> list[str]:
     """Re-run the draw from its published record. Returns the differences found; an empty list means the
     record reproduces exactly. The caller must still check that `commitment` and `pool_root` are the ones the
-    audit log recorded before the draw: this function can only check that the record agrees with itself."""
+    audit log recorded before the draw: this function can only check that the record agrees with itself.
+    Every input and output of the draw must be present (a record without its exclusions digest, seed or
+    ranking is malformed, not a record with fewer checks); RECORD_SCHEMA is the full shape."""
     version = record.get("algorithm_version")
     if version != ALGORITHM_VERSION:
         return [f"unknown algorithm version {version!r}; this verifier implements {ALGORITHM_VERSION!r}"]
@@ -326,20 +358,21 @@ def verify(record: dict[str, Any]) -> list[str]:
             committee_size=req["committee_size"],
             quotas=[Quota(q["specialty"], q["seats"]) for q in req["quotas"]],
             substitutes=req["substitutes"],
-            representative_seats=req.get("representative_seats", 0),
+            representative_seats=req["representative_seats"],
         )
-        candidates = [Candidate(c["expert_id"], tuple(c["specialties"])) for c in record["candidates"]]
-        exclusions = [
-            Exclusion(e["expert_id"], e["reason"], e.get("rule", ""), e.get("detail", ""))
-            for e in record.get("exclusions", [])
-        ]
-        published_exclusions_digest = record.get("exclusions_digest")
+        # ids and specialties straight from the record: no Candidate object per expert (100,000 of them)
+        candidate_ids = [c["expert_id"] for c in record["candidates"]]
+        held_by = {c["expert_id"]: tuple(c["specialties"]) for c in record["candidates"]}
+        exclusions = [Exclusion(e["expert_id"], e["reason"], e["rule"], e["detail"]) for e in record["exclusions"]]
+        published_exclusions_digest = record["exclusions_digest"]
         server_seed = bytes.fromhex(record["server_seed"])
         entropy_hex = record["public_entropy"]
         public_entropy = None if entropy_hex is None else bytes.fromhex(entropy_hex)
         published_root = bytes.fromhex(record["pool_root"])
         published_commitment = bytes.fromhex(record["commitment"])
         published = record["result"]
+        published_seed = published["seed"]
+        published_ranking = published["ranking"]
         published_members = _pairs(published["members"])
         published_substitutes = _pairs(published["substitutes"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -351,35 +384,40 @@ def verify(record: dict[str, Any]) -> list[str]:
             f"commitment mismatch: SHA-256 of the published server seed is {commitment(server_seed).hex()}, "
             f"the record commits to {published_commitment.hex()}"
         )
-    if published_exclusions_digest is not None:
-        digest = exclusions_digest(exclusions).hex()
-        if digest != published_exclusions_digest:
-            differences.append(
-                f"exclusions digest mismatch: the exclusion list hashes to {digest}, "
-                f"the record says {published_exclusions_digest}"
-            )
-    both = sorted({e.expert_id for e in exclusions} & {c.expert_id for c in candidates})
-    if both:
-        differences.append(f"experts both excluded and in the pool: {both}")
     try:
-        root = pool_root([c.expert_id for c in candidates])
+        digest = exclusions_digest(exclusions).hex()
+    except TypeError as exc:  # e.g. a null detail beside a text one: the list has no canonical order
+        return [*differences, f"the exclusion list is invalid: {exc}"]
+    if digest != published_exclusions_digest:
+        differences.append(
+            f"exclusions digest mismatch: the exclusion list hashes to {digest}, "
+            f"the record says {published_exclusions_digest}"
+        )
+    try:
+        ids = unique_ids(candidate_ids)
     except ValueError as exc:
         return [*differences, f"candidate list is invalid: {exc}"]
+    pool = set(ids)
+    both = sorted({e.expert_id for e in exclusions} & pool)
+    if both:
+        differences.append(f"experts both excluded and in the pool: {both}")
+    root = pool_root_checked(ids)
     if root != published_root:
         differences.append(
             f"pool root mismatch: the candidate list hashes to {root.hex()}, the record says "
             f"{published_root.hex()}"
         )
     try:
-        result = draw(request, candidates, server_seed, public_entropy, root=root)
+        _refuse_bad_request(request, server_seed)
+        result = _draw(
+            request, ids, held_by, server_seed, public_entropy, root, _permutation(published_ranking, pool)
+        )
     except (InsufficientPool, ValidationFailed, ValueError) as exc:
         return [*differences, f"the draw cannot be re-run: {exc}"]
 
-    if "seed" in published and published["seed"] != result.seed.hex():
-        differences.append(
-            f"seed mismatch: re-run gives {result.seed.hex()}, the record says {published['seed']}"
-        )
-    if "ranking" in published and list(published["ranking"]) != result.ranking:
+    if published_seed != result.seed.hex():
+        differences.append(f"seed mismatch: re-run gives {result.seed.hex()}, the record says {published_seed}")
+    if published_ranking != result.ranking:
         differences.append("ranking differs from the re-run")
     if published_members != result.members:
         differences.append(
@@ -390,3 +428,191 @@ def verify(record: dict[str, Any]) -> list[str]:
             f"substitutes differ: re-run gives {result.substitutes}, the record says {published_substitutes}"
         )
     return differences
+
+
+# --- the record's shape and its audit-log entries (etender experts verify-draw) ----------------------------
+
+_HEX32 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_ID = {"type": "integer", "minimum": 0, "maximum": 2**64 - 1}
+_TEXT = {"type": "string", "minLength": 1}
+_SEAT = {"type": "array", "prefixItems": [_ID, _TEXT], "items": False, "minItems": 2}
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    """Every documented key present, and no other."""
+    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+
+
+# docs/expert-draw.md, "The record (JSON)": a published record, key by key. The reasons, seat kinds and seat
+# statuses are the values the platform writes (evaluation.committee.avoidance.Reason, models.SeatKind and
+# SeatStatus), spelled out here so that the schema is the document's and a verifier needs nothing else.
+RECORD_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    **_object(
+        {
+            "algorithm_version": {"const": ALGORITHM_VERSION},
+            "request": _object(
+                {
+                    "request_id": _TEXT,
+                    "committee_size": {"type": "integer", "minimum": MIN_COMMITTEE_SIZE},
+                    "representative_seats": {"type": "integer", "minimum": 0},
+                    "quotas": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": _object({"specialty": _TEXT, "seats": {"type": "integer", "minimum": 1}}),
+                    },
+                    "substitutes": {"type": "integer", "minimum": 0},
+                }
+            ),
+            "candidates": {
+                "type": "array",
+                "items": _object(
+                    {"expert_id": _ID, "specialties": {"type": "array", "items": _TEXT, "uniqueItems": True}}
+                ),
+            },
+            "exclusions": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "expert_id": _ID,
+                        "reason": {
+                            "enum": [
+                                "bidder_employment", "bidder_interest", "purchaser_employment",
+                                "agency_employment", "supervisor_staff", "penalty", "status", "unavailable",
+                                "draw_cap",
+                            ]
+                        },
+                        "rule": {"type": "string"},
+                        "detail": {"type": "string"},  # "" when the reason needs none; never null
+                    }
+                ),
+            },
+            "exclusions_digest": _HEX32,
+            "server_seed": {"type": "string", "pattern": f"^([0-9a-f]{{2}}){{{MIN_SERVER_SEED_BYTES},}}$"},
+            "public_entropy": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": "^([0-9a-f]{2})*$"}]},
+            "pool_root": _HEX32,
+            "commitment": _HEX32,
+            "result": _object(
+                {
+                    "seed": _HEX32,
+                    "ranking": {"type": "array", "items": _ID},
+                    "members": {"type": "array", "items": _SEAT},
+                    "substitutes": {"type": "array", "items": _SEAT},
+                }
+            ),
+            "draw": _object(
+                {
+                    "id": {"type": "integer", "minimum": 1},
+                    "tender": _TEXT,
+                    "evaluation_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                    "regions": {"type": "array", "items": _TEXT},
+                    "exclude_local": {"type": "boolean"},
+                    "commitment_audit_index": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 0}]},
+                }
+            ),
+            "committee": {
+                "type": "array",
+                "items": _object({"expert_id": _ID, "name": {"type": "string"}, "specialty": _TEXT}),
+            },
+            "confirmations": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "expert_id": _ID,
+                        "position": {"type": "integer", "minimum": 1},
+                        "kind": {"enum": ["member", "substitute"]},
+                        "status": {
+                            "enum": [
+                                "notified", "confirmed", "declined", "timed_out", "conflict", "standby", "unused",
+                            ]
+                        },
+                        "specialty": _TEXT,
+                        "replaces_position": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 1}]},
+                    }
+                ),
+            },
+        }
+    ),
+}
+
+
+def _where(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the record"
+
+
+def schema_problems(record: Any, limit: int = 20) -> list[str]:
+    """Where `record` departs from RECORD_SCHEMA, each problem naming its field (`candidates[3].expert_id`),
+    in document order, at most `limit` of them (then one line saying how many more)."""
+    import jsonschema  # only the verifier needs it; the draw itself does not
+
+    validator = jsonschema.Draft202012Validator(RECORD_SCHEMA)
+    out: list[str] = []
+    for error in validator.iter_errors(record):
+        path = list(error.absolute_path)
+        if error.validator == "required":  # one line per missing key, named by its full path
+            out.extend(f"{_where([*path, k])}: missing" for k in error.validator_value if k not in error.instance)
+        elif error.validator == "additionalProperties":
+            known = error.schema.get("properties", {})
+            out.extend(f"{_where([*path, k])}: not a field of the record" for k in error.instance if k not in known)
+        else:
+            out.append(f"{_where(path)}: {error.message}"[:300])
+    # "required" and "additionalProperties" report the whole object once per key: one line each
+    out = sorted(dict.fromkeys(out), key=lambda line: line.split(":")[0])
+    if len(out) > limit:
+        out = [*out[:limit], f"... and {len(out) - limit} more"]
+    return out
+
+
+def record_sha256(record: dict[str, Any]) -> str:
+    """The record's SHA-256 as the audit log's `evaluation.draw.record.published` entry gives it: of its
+    canonical JSON (keys sorted, separators without spaces, UTF-8 with non-ASCII characters as themselves)."""
+    return sha256(
+        json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    ).hex()
+
+
+def log_differences(
+    record: dict[str, Any], committed: dict[str, Any], published: dict[str, Any] | None
+) -> list[str]:
+    """Compare a record with the public details of its audit entries: `committed` (evaluation.draw.committed,
+    logged before the draw) and `published` (evaluation.draw.record.published, or None when the log holds
+    none). Each dict is {"index": ..., "details": {...}} as the public audit API serves an entry."""
+    out = []
+    logged = committed["details"]
+    expected = {
+        "commitment": record["commitment"],
+        "pool_root": record["pool_root"],
+        "exclusions_digest": record["exclusions_digest"],
+        "request_id": record["request"]["request_id"],
+        "algorithm_version": record["algorithm_version"],
+        "quotas": record["request"]["quotas"],
+    }
+    # logged beside them by this version of the platform, compared when the entry has them
+    also = {
+        "committee_size": record["request"]["committee_size"],
+        "representative_seats": record["request"]["representative_seats"],
+        "substitutes": record["request"]["substitutes"],
+        "public_entropy": record["public_entropy"],
+        "pool_size": len(record["candidates"]),
+        "exclusions": len(record["exclusions"]),
+        "evaluation_date": record["draw"]["evaluation_date"],
+    }
+    expected.update((key, value) for key, value in also.items() if key in logged)
+    for key, value in expected.items():
+        if logged.get(key) != value:
+            out.append(
+                f"{key} differs from the audit log's commitment entry {committed['index']}: log "
+                f"{logged.get(key)!r}, record {value!r}"
+            )
+    if published is None:
+        out.append(f"the audit log holds no publication of draw {record['draw']['id']}'s record")
+        return out
+    details = published["details"]
+    if details.get("record_sha256") != record_sha256(record):
+        out.append(f"the record's SHA-256 differs from the one published in audit entry {published['index']}")
+    if details.get("server_seed") != record["server_seed"]:
+        out.append(f"server_seed differs from the one published in audit entry {published['index']}")
+    return out

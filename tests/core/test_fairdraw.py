@@ -72,3 +72,21 @@ def test_a_fixed_vector():
 def test_ids_outside_the_protocol_are_refused(bad):
     with pytest.raises(ValueError):
         fairdraw.pool_root(bad)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ids=ids_strategy, seed=st.binary(min_size=32, max_size=32), data=st.data())
+def test_a_ranking_is_recognised_in_one_pass_and_nothing_else_is(ids, seed, data):
+    ranking = _ranking(seed, ids)
+    assert fairdraw.is_ranking(seed, ranking)
+    other = data.draw(st.permutations(ranking))
+    assert fairdraw.is_ranking(seed, other) == (other == ranking)
+    assert fairdraw.pool_root_checked(list(ids)) == _mth([str(i).encode() for i in sorted(ids)])
+
+
+def test_the_largest_ids_rank_and_hash_as_8_bytes_and_decimal():
+    ids = [0, 2**64 - 1, 2**63, 10**19]
+    seed = bytes(32)
+    assert fairdraw.rank(seed, ids) == _ranking(seed, ids)
+    assert fairdraw.pool_root(ids) == _mth([str(i).encode() for i in sorted(ids)])
+    assert fairdraw.rank(seed, []) == [] and fairdraw.is_ranking(seed, [])

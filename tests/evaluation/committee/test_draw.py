@@ -22,8 +22,11 @@ from evaluation.committee.draw import (
     commitment,
     derive_seed,
     draw,
+    log_differences,
     pool_root,
     rank,
+    record_sha256,
+    schema_problems,
     to_record,
     verify,
 )
@@ -462,6 +465,77 @@ def test_a_malformed_record_is_reported_not_raised():
     record = honest_record()
     record["server_seed"] = "not hex"
     assert verify(record)[0].startswith("record is malformed")
+
+
+@pytest.mark.parametrize("path", [("exclusions_digest",), ("exclusions",), ("result", "seed"), ("result", "ranking"),
+                                  ("request", "representative_seats")])
+def test_a_record_without_an_input_or_output_of_the_draw_is_malformed_not_checked_less(path):
+    record = honest_record()
+    parent = record
+    for key in path[:-1]:
+        parent = parent[key]
+    del parent[path[-1]]
+    problems = verify(record)
+    assert len(problems) == 1 and problems[0].startswith("record is malformed") and path[-1] in problems[0]
+
+
+def test_exclusions_that_cannot_be_put_in_order_are_reported_not_raised():
+    record = honest_record()
+    record["exclusions"] = [{"expert_id": 500, "reason": "penalty", "rule": "P12", "detail": None},
+                            {"expert_id": 500, "reason": "penalty", "rule": "P12", "detail": "x"}]
+    assert verify(record)[-1].startswith("the exclusion list is invalid")
+
+
+def test_a_published_ranking_in_another_order_is_found_and_the_committee_still_rechecked():
+    record = honest_record()
+    ranking = record["result"]["ranking"]
+    ranking[-1], ranking[-2] = ranking[-2], ranking[-1]
+    assert verify(record) == ["ranking differs from the re-run"]
+    record["result"]["ranking"] = [*ranking[:-1], 10_000]  # not the pool's ids
+    assert verify(record) == ["ranking differs from the re-run"]
+    record["result"]["ranking"] = ranking[:-1]  # one left out
+    assert verify(record) == ["ranking differs from the re-run"]
+
+
+def published_record() -> dict:
+    record = honest_record(None)
+    record["draw"] = {"id": 7, "tender": "ZB-2026-0042", "evaluation_date": "2026-06-15", "regions": [],
+                      "exclude_local": False, "commitment_audit_index": 3}
+    record["committee"] = []
+    record["confirmations"] = [{"expert_id": record["result"]["members"][0][0], "position": 1, "kind": "member",
+                                "status": "confirmed", "specialty": "civil", "replaces_position": None}]
+    return record
+
+
+def test_the_schema_accepts_a_published_record_and_names_each_bad_field():
+    record = published_record()
+    assert schema_problems(record) == [] and verify(record) == []
+    del record["result"]["seed"]
+    record["request"]["quotas"][0]["seats"] = 0
+    record["exclusions"] = [{"expert_id": 1, "reason": "bribery", "rule": "", "detail": None}]
+    record["confirmations"][0]["extra"] = True
+    assert [p.split(":")[0] for p in schema_problems(record)] == [
+        "confirmations[0].extra", "exclusions[0].detail", "exclusions[0].reason", "request.quotas[0].seats",
+        "result.seed",
+    ]
+    assert schema_problems([])[0].startswith("the record:")
+
+
+def test_the_log_comparison_names_each_logged_value_that_differs():
+    record = published_record()
+    logged = {"commitment": record["commitment"], "pool_root": record["pool_root"],
+              "exclusions_digest": record["exclusions_digest"], "request_id": record["request"]["request_id"],
+              "algorithm_version": ALGORITHM_VERSION, "quotas": record["request"]["quotas"],
+              "pool_size": len(record["candidates"]), "public_entropy": None}
+    publication = {"index": 9, "details": {"server_seed": record["server_seed"], "record_sha256": record_sha256(record)}}
+    assert log_differences(record, {"index": 3, "details": logged}, publication) == []
+    assert log_differences(record, {"index": 3, "details": {**logged, "pool_size": 2}}, publication)[0].startswith(
+        "pool_size differs from the audit log's commitment entry 3")
+    assert log_differences(record, {"index": 3, "details": logged}, None) == [
+        "the audit log holds no publication of draw 7's record"]
+    record["committee"] = [{"expert_id": 1, "name": "Someone", "specialty": "civil"}]
+    assert log_differences(record, {"index": 3, "details": logged}, publication) == [
+        "the record's SHA-256 differs from the one published in audit entry 9"]
 
 
 def test_a_record_that_cannot_be_redrawn_is_reported():
