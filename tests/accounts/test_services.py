@@ -400,7 +400,7 @@ def test_a_wrong_current_password_is_audited_and_throttled_like_a_login(db, make
     with pytest.raises(TooManyAttempts) as throttled_error:
         accounts.change_password(db, me, TEST_PASSWORD, "a brand new password")
     assert throttled_error.value.problems[0].params == {"seconds": 1} and throttled_error.value.kept
-    refused = db.scalars(select(AuditEntry).where(AuditEntry.tag == "user.password.change_refused").order_by(AuditEntry.index)).all()
+    refused = db.scalars(select(AuditEntry).where(AuditEntry.tag == "user.password.change.refused").order_by(AuditEntry.index)).all()
     assert [r.details["reason"] for r in refused] == ["current_wrong"] * 5 + ["throttled"]
     assert {(r.subject, r.ip) for r in refused} == {(f"user:{alice.id}", me.ip)}
     # the same failures slow a login from that address down: one budget of guesses, not two

@@ -10,7 +10,7 @@ from accounts.models import Organisation, User
 from accounts.passwords import verify_password
 from audit.log import AuditEntry
 from core import credit_code
-from tests.web.support import login
+from tests.web.support import login, zh
 
 
 @pytest.fixture
@@ -127,6 +127,18 @@ def test_user_with_role_not_fitting_the_organisation_is_refused(client, admin, m
     assert "zhang.wei" in r.text and "张伟" in r.text and "13800001111" in r.text
     assert "A-long-enough-pass" not in r.text  # passwords are never sent back
     assert 'value="agency" checked' in r.text and 'value="bidder" checked' in r.text
+    db.expire_all()
+    assert db.scalar(select(User).where(User.username == "zhang.wei")) is None
+
+
+def test_a_guessable_password_is_refused_for_a_new_user_saying_why(client, admin, make, db):
+    bidder_org = make.org("bidder", name="某某科技有限公司")
+    db.commit()
+    token = login(client, "root")
+    r = client.post("/admin/users/create", data=user_form(token, bidder_org.id, "bidder", password="aaaaaaaaaa"))
+    assert r.status_code == 422
+    assert zh("This password is too easy to guess; choose a longer or less usual one.") in r.text
+    assert zh('Repeats like "aaa" are easy to guess.') in r.text
     db.expire_all()
     assert db.scalar(select(User).where(User.username == "zhang.wei")) is None
 
