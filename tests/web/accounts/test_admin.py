@@ -4,6 +4,7 @@ import random
 import re
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import select
 
 from accounts.models import Organisation, User
@@ -162,6 +163,24 @@ def test_user_is_created_and_password_blank_on_edit_keeps_it(client, admin, make
     user = db.get(User, user_id)
     assert user.full_name == "张伟伟"
     assert verify_password(user.password_hash, "A-long-enough-pass")
+
+
+def test_a_password_set_by_an_administrator_logs_the_user_out_but_not_the_administrator_setting_their_own(app, client, admin, make, db):
+    bidder = make.user(make.org("bidder"), "bidder", username="zhang.wei")
+    db.commit()
+    bidder_id, org_id, admin_id, centre_id = bidder.id, bidder.organisation_id, admin.id, admin.organisation_id
+    db.rollback()
+    with TestClient(app=app) as users_browser:
+        login(users_browser, "zhang.wei")
+        token = login(client, "root")
+        r = client.post(f"/admin/users/{bidder_id}", data=user_form(token, org_id, "bidder", password="quartz lantern umbrella"),
+                        follow_redirects=False)
+        assert r.status_code == 303
+        assert users_browser.get("/account", follow_redirects=False).status_code in (302, 303)  # logged out
+    own = user_form(token, centre_id, "admin", username="root", full_name="Root", password="violet harbour compass")
+    r = client.post(f"/admin/users/{admin_id}", data=own, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/admin/users", follow_redirects=False).status_code == 200  # still logged in
 
 
 def test_admin_cannot_remove_own_admin_role(client, admin, db):
