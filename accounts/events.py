@@ -19,4 +19,6 @@ class AccountTag(enum.StrEnum):
     user_created = "user.created"
     user_updated = "user.updated"
     user_password_changed = "user.password.changed"
+    # the account page's current-password check refused (wrong, or throttled as a login is)
+    user_password_change_refused = "user.password.change.refused"
     access_refused = "access.refused"

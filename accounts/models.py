@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -44,6 +44,10 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(10), default="zh")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A session carries the epoch it logged in under and is refused once this moves on (accounts.services
+    # load_actor): a password change or reset ends the user's other sessions. Not a timestamp: two changes in
+    # the same second must each end the sessions before them.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
 

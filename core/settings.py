@@ -36,8 +36,14 @@ class Settings:
     secret_key: str = ""
     session_store: str = ""  # empty: files under data_dir; "redis://..." for several web processes
     max_document_bytes: int = 50 * 1024 * 1024
-    login_max_failures: int = 5
-    login_window_seconds: int = 15 * 60
+    # Login throttling (accounts.services.LoginPolicy explains it): no account is ever locked.
+    login_max_failures: int = 5  # free failures of one account from one address, then a doubling delay
+    login_window_seconds: int = 15 * 60  # a failure counts this long
+    login_first_delay_seconds: float = 1.0  # the first delay; each further failure doubles it
+    login_max_delay_seconds: float = 5 * 60  # the longest delay
+    login_address_max_failures: int = 20  # free failures from one address over all accounts
+    login_account_max_failures: int = 100  # failures of one account from all addresses before account_delay
+    login_account_delay_seconds: float = 2.0  # then: the wait of an address that has failed on the account
     page_size: int = 20
     demo: bool = True
     secure_cookies: bool = False  # true behind HTTPS

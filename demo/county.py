@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from accounts import services as accounts
 from accounts.events import AccountTag
 from accounts.models import Organisation, User, actor_for
-from accounts.passwords import hash_password
+from accounts.passwords import hash_password, strength_problems
 from accounts.services import OrgInput, UserInput
 from audit import record
 from core import clock, credit_code
@@ -61,7 +61,8 @@ MAX_BID_BYTES = 2 * 1024**3
 COUNTY = "某某县"
 OPENING_PLACE = "某某县公共资源交易中心 第一开标室"
 
-# One simple password per role, documented in docs/demo-accounts.md. Change them before real use.
+# One password per role, documented in docs/demo-accounts.md. Change them before real use. Each must pass the
+# strength rule (accounts.passwords.strength_problems), which creating the accounts applies.
 PASSWORDS = {
     "admin": "Demo-2026-admin",
     "centre": "Demo-2026-centre",
@@ -734,6 +735,11 @@ class _Loader:
             },
         )
         first = ACCOUNTS[0]
+        # the bootstrap administrator is made without accounts.create_user (nobody could authorise it), so the
+        # strength rule create_user applies is applied here
+        weak = strength_problems(PASSWORDS[first.role], [first.username, first.full_name, centre.name])
+        if weak:
+            raise ValueError(f"the demo password of {first.username} is too weak: {[p.code for p in weak]}")
         admin = User(
             username=first.username,
             full_name=first.full_name,

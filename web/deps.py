@@ -19,6 +19,12 @@ from web import i18n
 
 SESSION_USER = "uid"
 SESSION_ROLE = "role"
+SESSION_EPOCH = "epoch"  # the user's session epoch at login (accounts.services.load_actor); absent: 0
+
+
+def session_epoch(request: Request) -> int:
+    value = request.session.get(SESSION_EPOCH, 0) if "session" in request.scope else 0
+    return value if isinstance(value, int) else -1  # not a number: matches no epoch
 
 
 def client_ip(request: Request) -> str:
@@ -61,12 +67,14 @@ async def provide_actor(request: Request, db: Session) -> Actor:
     actor = anonymous(ip)
     if uid:
         role = request.session.get(SESSION_ROLE)
+        epoch = session_epoch(request)
 
         def load() -> Actor | None:
-            return accounts.load_actor(db, int(uid), ip, role)
+            return accounts.load_actor(db, int(uid), ip, role, epoch)
 
         found = await anyio.to_thread.run_sync(load)
-        actor = found or actor  # an account removed or deactivated since login acts as anonymous
+        # an account removed or deactivated since login, or whose password changed since, acts as anonymous
+        actor = found or actor
     request.state.actor = actor
     return actor
 

@@ -259,7 +259,7 @@ def _receipt_fields(tender_id: Any, reference: str, title: str, lot_id: Any, lot
 _TARGET = (
     select(User.id, User.username, User.roles, User.organisation_id, Organisation.kind, Organisation.name, Organisation.credit_code,
            Tender.id, Tender.status, Tender.bid_deadline, Tender.reference, Tender.title, Lot.id, Lot.number, Lot.name,
-           Registration.id, PublishedBundle.sha256)
+           Registration.id, PublishedBundle.sha256, User.session_epoch)
     .select_from(User)
     .outerjoin(Organisation, Organisation.id == User.organisation_id)
     .outerjoin(Tender, Tender.id == bindparam("tender_id"))
@@ -298,13 +298,15 @@ _TOP_ID = select(func.max(_BIDS.c.id))
 _REPLACED = _BIDS.update().where(_BIDS.c.id == bindparam("b_id")).values(status=BidStatus.replaced, ended_at=bindparam("b_at"))
 
 
-def _target(session: Session, tender_id: int, lot_id: int, user_id: int) -> _Target | None:
-    """None: no such active user."""
+def _target(session: Session, tender_id: int, lot_id: int, user_id: int, epoch: int | None = None) -> _Target | None:
+    """None: no such active user, or (`epoch` given) a session of an earlier epoch (accounts.services.load_actor)."""
     row = session.connection().execute(_TARGET, {"tender_id": tender_id, "lot_id": lot_id, "user_id": user_id}).first()  # Core rows
     if row is None:
         return None
     (uid, username, roles, org_id, org_kind, org_name, credit_code, tid, status, deadline, reference, title, lid, number, name,
-     registration, sha256) = row
+     registration, sha256, session_epoch) = row
+    if epoch is not None and session_epoch != epoch:
+        return None
     return _Target(uid, username, roles, org_id, org_kind, org_name or "", credit_code or "", tid, status or "", deadline,
                    reference or "", title or "", lid, number or 0, name or "", registration is not None, sha256)
 
@@ -655,10 +657,10 @@ def prepare_whole(session: Session, actor: Actor, blobs: BlobStore, tender_id: i
 
 
 def prepare_whole_as(session: Session, user_id: int | None, ip: str, role: str | None, blobs: BlobStore, tender_id: int, lot_id: int,
-                     data: bytes, *, max_bytes: int) -> tuple[Actor, WholeBid | DomainError]:
-    """prepare_whole for the logged-in user `user_id` (None: nobody), whose acting person is read by the same
-    query as the checks: the acting person, and the prepared bid or its refusal."""
-    target = _target(session, tender_id, lot_id, user_id) if user_id is not None else None
+                     data: bytes, *, max_bytes: int, epoch: int = 0) -> tuple[Actor, WholeBid | DomainError]:
+    """prepare_whole for the logged-in user `user_id` (None: nobody) whose session has `epoch`, whose acting person
+    is read by the same query as the checks: the acting person, and the prepared bid or its refusal."""
+    target = _target(session, tender_id, lot_id, user_id, epoch) if user_id is not None else None
     actor = target.actor(ip, role) if target is not None else anonymous(ip)
     try:
         return actor, _prepare(session, actor, blobs, tender_id, lot_id, data, max_bytes, target)

@@ -16,6 +16,7 @@ from accounts.services import LoginPolicy, OrgInput, UserInput
 from audit.log import AuditEntry
 from core import clock, credit_code
 from core.errors import Forbidden, NotFound, TooManyAttempts, ValidationFailed
+from core.settings import Settings
 from tests.factories.accounts import TEST_PASSWORD
 
 IP = "192.0.2.10"
@@ -88,26 +89,62 @@ def test_inactive_user_is_refused_even_with_the_right_password(db, alice):
     assert tags(db) == ["auth.login.failed"]
 
 
-def test_throttled_after_five_failures_even_with_the_right_password(db, alice):
-    for _ in range(5):
-        fail_login(db, "alice")
+def later(seconds: float) -> None:
+    """Move the frozen clock on (clock.shift moves only a running clock)."""
+    clock.freeze(clock.now() + timedelta(seconds=seconds))
+
+
+def throttled(db, username: str, ip: str = IP, policy: LoginPolicy | None = None) -> int:  # type: ignore[no-untyped-def]
+    """The seconds a login attempt (with the right password) is told to wait."""
     with pytest.raises(TooManyAttempts) as e:
-        accounts.authenticate(db, "alice", TEST_PASSWORD, IP)
+        accounts.authenticate(db, username, TEST_PASSWORD, ip, policy)
     assert e.value.status == 429
     assert e.value.problems[0].code == "login_throttled"
-    assert e.value.problems[0].params == {"minutes": 15}
+    return int(e.value.problems[0].params["seconds"])
+
+
+def test_five_failures_from_one_address_delay_its_next_attempt_without_locking(db, alice):
+    clock.freeze(clock.now())
+    for _ in range(5):
+        fail_login(db, "alice")
+    assert throttled(db, "alice") == 1  # answered at once with the wait, even with the right password
     assert tags(db) == ["auth.login.failed"] * 5 + ["auth.login.throttled"]
-    throttled = db.scalars(select(AuditEntry).where(AuditEntry.tag == "auth.login.throttled")).one()
-    assert throttled.details["failures"] == 5
+    throttled_entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == "auth.login.throttled")).one()
+    assert throttled_entry.details == {"failures": 5, "failures_from_address": 5, "failures_of_account": 5, "wait_seconds": 1}
     # the throttled attempt itself does not count as another failure
     assert attempts(db, "alice") == 5
+    later(1)
+    assert accounts.authenticate(db, "alice", TEST_PASSWORD, IP).id == alice.id
 
 
-def test_throttle_also_from_another_address(db, alice):
-    for i in range(5):
-        fail_login(db, "alice", ip=f"198.51.100.{i}")
-    with pytest.raises(TooManyAttempts):
-        accounts.authenticate(db, "alice", TEST_PASSWORD, "203.0.113.1")
+def test_each_further_failure_from_the_pair_doubles_the_delay_up_to_the_cap(db, alice):
+    clock.freeze(clock.now())
+    for _ in range(5):
+        fail_login(db, "alice")
+    waits = []
+    for _ in range(10):
+        waits.append(throttled(db, "alice"))
+        later(waits[-1])
+        fail_login(db, "alice")  # allowed once the wait is over, and wrong again
+    assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300]  # capped at max_delay (5 minutes)
+    assert throttled(db, "alice") == 300
+    later(300)
+    assert accounts.authenticate(db, "alice", TEST_PASSWORD, IP).id == alice.id
+
+
+def test_a_strangers_failures_from_another_address_do_not_stop_the_owner(db, alice):
+    clock.freeze(clock.now())
+    for _ in range(10):  # as fast as the stranger may: each attempt once the wait before it is over
+        with pytest.raises((ValidationFailed, TooManyAttempts)) as e:
+            accounts.authenticate(db, "alice", "wrong password!", "198.51.100.66")
+        if isinstance(e.value, TooManyAttempts):
+            later(e.value.problems[0].params["seconds"])
+            fail_login(db, "alice", ip="198.51.100.66")
+    assert throttled(db, "alice", ip="198.51.100.66") > 0  # the stranger is slowed down...
+    assert accounts.authenticate(db, "alice", TEST_PASSWORD, IP).id == alice.id  # ...the owner is not
+    # the owner's login forgets the owner's failures only: the stranger's still count against the stranger
+    assert attempts(db, "alice") == 10
+    assert throttled(db, "alice", ip="198.51.100.66") > 0
 
 
 def test_four_failures_still_allow_login_and_success_clears_them(db, alice):
@@ -124,27 +161,52 @@ def test_failures_outside_the_window_do_not_count(db, alice):
     for _ in range(5):
         fail_login(db, "alice")
     clock.shift(timedelta(minutes=15, seconds=1))
+    for _ in range(4):
+        fail_login(db, "alice")
     assert accounts.authenticate(db, "alice", TEST_PASSWORD, IP).id == alice.id
 
 
 def test_custom_policy(db, alice):
-    policy = LoginPolicy(max_failures=2, window=timedelta(minutes=1))
+    clock.freeze(clock.now())
+    policy = LoginPolicy(max_failures=2, window=timedelta(minutes=1), first_delay=timedelta(seconds=10))
     fail_login(db, "alice", policy=policy)
     fail_login(db, "alice", policy=policy)
-    with pytest.raises(TooManyAttempts) as e:
-        accounts.authenticate(db, "alice", TEST_PASSWORD, IP, policy)
-    assert e.value.problems[0].params == {"minutes": 1}
-    clock.shift(timedelta(minutes=1, seconds=1))
+    assert throttled(db, "alice", policy=policy) == 10
+    later(10)
     assert accounts.authenticate(db, "alice", TEST_PASSWORD, IP, policy).id == alice.id
 
 
-def test_one_address_guessing_many_accounts_is_throttled(db, make):
+def test_policy_from_settings_keeps_the_old_setting_names(tmp_path):
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://", login_max_failures=3, login_window_seconds=60,
+                        login_max_delay_seconds=30)
+    policy = LoginPolicy.from_settings(settings)
+    assert (policy.max_failures, policy.window, policy.max_delay) == (3, timedelta(minutes=1), timedelta(seconds=30))
+
+
+def test_backoff_doubles_from_the_first_free_failure_and_stops_at_the_cap():
+    first, cap = timedelta(seconds=1), timedelta(minutes=5)
+    assert [accounts.backoff(n, 5, first, cap).total_seconds() for n in (0, 4, 5, 6, 7, 13, 14, 10_000)] == [
+        0, 0, 1, 2, 4, 256, 300, 300]
+
+
+def test_one_address_guessing_many_accounts_is_slowed_down(db, make):
+    clock.freeze(clock.now())
     for i in range(20):
         fail_login(db, f"guess{i}")
     make.user(make.org("bidder"), "bidder", username="bob")
-    with pytest.raises(TooManyAttempts):
-        accounts.authenticate(db, "bob", TEST_PASSWORD, IP)
+    assert throttled(db, "bob") == 1  # 20 failures from the address over all accounts: its next login waits
     assert accounts.authenticate(db, "bob", TEST_PASSWORD, "192.0.2.99").username == "bob"
+
+
+def test_guessing_one_account_from_many_addresses_slows_only_addresses_that_failed(db, alice):
+    clock.freeze(clock.now())
+    policy = LoginPolicy(account_max_failures=6)
+    for i in range(6):
+        fail_login(db, "alice", ip=f"198.51.100.{i}", policy=policy)
+    # the account is under attack: an address that failed on it waits the short account delay...
+    assert throttled(db, "alice", ip="198.51.100.0", policy=policy) == 2
+    # ...and an address without failures of its own logs in at once
+    assert accounts.authenticate(db, "alice", TEST_PASSWORD, IP, policy).id == alice.id
 
 
 def test_logout_is_audited(db, make, alice):
@@ -304,11 +366,59 @@ def test_only_admins_manage_users(db, make):
 def test_change_password(db, make, alice):
     me = make.actor(alice)
     with pytest.raises(ValidationFailed) as e:
-        accounts.change_password(db, me, "wrong", "a brand new password")
-    assert e.value.problems[0].code == "password_wrong"
-    with pytest.raises(ValidationFailed) as e:
         accounts.change_password(db, me, TEST_PASSWORD, "short")
     assert e.value.problems[0].code == "password_short"
-    accounts.change_password(db, me, TEST_PASSWORD, "a brand new password")
+    epoch = accounts.change_password(db, me, TEST_PASSWORD, "a brand new password")
+    assert epoch == alice.session_epoch == 1
     assert accounts.authenticate(db, "alice", "a brand new password", IP).id == alice.id
     assert "user.password.changed" in tags(db)
+
+
+def test_a_weak_new_password_is_refused_with_why(db, make, alice):
+    with pytest.raises(ValidationFailed) as e:
+        accounts.change_password(db, make.actor(alice), TEST_PASSWORD, "aaaaaaaaaa")
+    assert [p.code for p in e.value.problems][0] == "password_weak"
+    assert 'Repeats like "aaa" are easy to guess.' in [p.message for p in e.value.problems]
+    assert all(p.field == "new" for p in e.value.problems)
+    assert alice.session_epoch == 0 and verify_password(alice.password_hash, TEST_PASSWORD)
+
+
+def test_the_current_password_is_refused_as_the_new_one(db, make, alice):
+    with pytest.raises(ValidationFailed) as e:
+        accounts.change_password(db, make.actor(alice), TEST_PASSWORD, TEST_PASSWORD)
+    assert [p.code for p in e.value.problems] == ["password_reused"]
+
+
+def test_a_wrong_current_password_is_audited_and_throttled_like_a_login(db, make, alice):
+    clock.freeze(clock.now())
+    me = make.actor(alice)
+    for _ in range(5):
+        with pytest.raises(ValidationFailed) as e:
+            accounts.change_password(db, me, "not my password", "a brand new password")
+        assert e.value.problems[0].code == "password_wrong"
+        assert e.value.kept  # its attempt and audit entry stay although the change is refused
+    with pytest.raises(TooManyAttempts) as throttled_error:
+        accounts.change_password(db, me, TEST_PASSWORD, "a brand new password")
+    assert throttled_error.value.problems[0].params == {"seconds": 1} and throttled_error.value.kept
+    refused = db.scalars(select(AuditEntry).where(AuditEntry.tag == "user.password.change.refused").order_by(AuditEntry.index)).all()
+    assert [r.details["reason"] for r in refused] == ["current_wrong"] * 5 + ["throttled"]
+    assert {(r.subject, r.ip) for r in refused} == {(f"user:{alice.id}", me.ip)}
+    # the same failures slow a login from that address down: one budget of guesses, not two
+    assert throttled(db, "alice", ip=me.ip) == 1
+    later(1)
+    accounts.change_password(db, me, TEST_PASSWORD, "a brand new password")
+    assert verify_password(alice.password_hash, "a brand new password")
+
+
+def test_an_administrator_setting_a_password_ends_the_users_sessions(db, make, alice):
+    root = make.user(make.org("trading_centre"), "admin", username="root")
+    data = user_input(alice.organisation_id, "bidder", username="alice", password="aaaaaaaaaa")
+    with pytest.raises(ValidationFailed) as e:
+        accounts.update_user(db, make.actor(root), alice.id, data)
+    assert "password_weak" in [p.code for p in e.value.problems]
+    data.password = "quartz lantern umbrella"
+    accounts.update_user(db, make.actor(root), alice.id, data)
+    assert alice.session_epoch == 1
+    db.flush()  # load_actor reads with a plain query, which does not flush the session
+    assert accounts.load_actor(db, alice.id, IP, None, 0) is None
+    assert accounts.load_actor(db, alice.id, IP, None, 1) is not None

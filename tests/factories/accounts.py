@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from sqlalchemy.orm import Session
 
 from accounts.models import Organisation, User, actor_for
-from accounts.passwords import hash_password
+from accounts.passwords import hash_password, strength_problems
 from core import credit_code
 from core.identity import Actor, anonymous
 
@@ -22,6 +22,8 @@ TEST_PASSWORD = "correct horse battery"
 
 @functools.cache
 def password_hash() -> str:
+    # the users are made without accounts.create_user, so the strength rule it applies is checked here once
+    assert not strength_problems(TEST_PASSWORD), "TEST_PASSWORD must pass accounts.passwords.strength_problems"
     return hash_password(TEST_PASSWORD)
 
 

@@ -20,7 +20,7 @@ from accounts.services import OrgInput, UserInput
 from core.errors import N_, NotFound, Problem
 from core.identity import ROLE_ORG_KIND, Actor, OrgKind, Role
 from tender import access
-from web.deps import _, locale_of, page, redirect
+from web.deps import SESSION_EPOCH, _, locale_of, page, redirect
 from web.forms import submit
 from web.i18n import gettext
 
@@ -295,10 +295,17 @@ def user_update(request: Request, db: Session, actor: Actor, user_id: int, data:
     form = _user_form(data)
     return submit(
         db, lambda: accounts.update_user(db, actor, user_id, _user_input(form, _text(data, "password"))),
-        done=lambda _: redirect("/admin/users", flash=N_("The user account was saved."), request=request),
+        done=lambda user: _user_saved(request, actor, user),
         refused=lambda e: _user_page(request, accounts.list_organisations(db, actor), form, user_id,
                                      _localised(request, e.problems), e.status),
     )
+
+
+def _user_saved(request: Request, actor: Actor, user: User) -> Redirect:
+    # a new password ends the user's sessions (a new epoch); an administrator who set their own stays logged in here
+    if user.id == actor.user_id:
+        request.session[SESSION_EPOCH] = user.session_epoch
+    return redirect("/admin/users", flash=N_("The user account was saved."), request=request)
 
 
 ROUTES = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -16,7 +15,7 @@ from accounts import services as accounts
 from accounts.services import LoginPolicy
 from core.errors import DomainError
 from core.identity import Actor
-from web.deps import SESSION_ROLE, SESSION_USER, client_ip, page, redirect, safe_next
+from web.deps import SESSION_EPOCH, SESSION_ROLE, SESSION_USER, client_ip, page, redirect, safe_next
 from web.forms import submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -36,8 +35,7 @@ def login_form(request: Request, next: str | None = None) -> Template:
 @post("/login", sync_to_thread=True)
 def login(request: Request, db: Session, data: Form) -> Template | Redirect:
     username = str(data.get("username", ""))
-    settings = request.app.state.settings
-    policy = LoginPolicy(max_failures=settings.login_max_failures, window=timedelta(seconds=settings.login_window_seconds))
+    policy = LoginPolicy.from_settings(request.app.state.settings)
     nxt = safe_next(str(data.get("next", "")))
     # A refused login is kept (its attempt and audit entry, for throttling and for the monitors, E49): the
     # refusal is marked kept, and the request's transaction commits it with the page that answers it.
@@ -52,7 +50,8 @@ def login(request: Request, db: Session, data: Form) -> Template | Redirect:
 
 def _logged_in(request: Request, user: Any, nxt: str) -> Redirect:
     _rotate_session(request)
-    request.set_session({SESSION_USER: user.id, SESSION_ROLE: sorted(user.roles)[0] if user.roles else None})
+    request.set_session({SESSION_USER: user.id, SESSION_ROLE: sorted(user.roles)[0] if user.roles else None,
+                         SESSION_EPOCH: user.session_epoch})
     return redirect(nxt if nxt != "/" else home_for(user.roles))
 
 
@@ -101,11 +100,18 @@ def account(request: Request, actor: Actor) -> Template:
 
 @post("/account/password", sync_to_thread=True)
 def change_password(request: Request, db: Session, actor: Actor, data: Form) -> Template:
+    policy = LoginPolicy.from_settings(request.app.state.settings)
     return submit(db, lambda: accounts.change_password(db, actor, str(data.get("current", "")),
-                                                       str(data.get("new", ""))),
-                  done=lambda _: page(request, "account.html", errors=[], done=True),
+                                                       str(data.get("new", "")), policy),
+                  done=lambda epoch: _password_changed(request, epoch),
                   refused=lambda e: page(request, "account.html", status_code=e.status, errors=e.problems,
                                          done=False))
+
+
+def _password_changed(request: Request, epoch: int) -> Template:
+    # the change ended every session of the user (a new epoch); this one goes on under the new epoch
+    request.session[SESSION_EPOCH] = epoch
+    return page(request, "account.html", errors=[], done=True)
 
 
 ROUTES = [login_form, login, logout, switch_language, switch_role, notifications, account, change_password]

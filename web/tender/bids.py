@@ -44,7 +44,7 @@ from tender.bids import submission as bids
 from tender.bids import writer
 from tender.lifecycle import Status
 from tender.models import Bid, BidStatus, Lot, Tender
-from web.deps import SESSION_ROLE, SESSION_USER, client_ip, page, redirect
+from web.deps import SESSION_ROLE, SESSION_USER, client_ip, page, redirect, session_epoch
 
 BATCH = 1024 * 1024  # bytes of a part handed to the blob store at a time
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -102,10 +102,12 @@ async def submit_sealed(request: Request, tender_id: int, lot_id: int) -> dict[s
     ip = client_ip(request)
     uid = request.session.get(SESSION_USER) if "session" in request.scope else None
     role = request.session.get(SESSION_ROLE) if uid else None
+    epoch = session_epoch(request)
 
     def prepare() -> tuple[Actor, bids.WholeBid | DomainError]:  # one worker thread, its own reading unit of work
         with state.db_read() as db:
-            return bids.prepare_whole_as(db, int(uid) if uid else None, ip, role, blobs, tender_id, lot_id, data, max_bytes=max_bytes)
+            return bids.prepare_whole_as(db, int(uid) if uid else None, ip, role, blobs, tender_id, lot_id, data, max_bytes=max_bytes,
+                                         epoch=epoch)
 
     actor, item = await anyio.to_thread.run_sync(prepare, limiter=_preparing())
     request.state.actor = actor
@@ -140,9 +142,10 @@ def _actor_loader(request: Request) -> Callable[[Session], Actor]:
     ip = client_ip(request)
     uid = request.session.get(SESSION_USER) if "session" in request.scope else None
     role = request.session.get(SESSION_ROLE) if uid else None
+    epoch = session_epoch(request)
 
     def load(db: Session) -> Actor:
-        actor = accounts.load_actor(db, int(uid), ip, role) if uid else None
+        actor = accounts.load_actor(db, int(uid), ip, role, epoch) if uid else None
         return actor or anonymous(ip)
 
     return load

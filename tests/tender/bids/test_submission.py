@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from accounts.models import User
 from audit.log import AuditConfidential, AuditEntry
 from core import clock
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from core.signing import signing_key
 from tender import receipts, sealing
 from tender.bids import submission as bids
@@ -270,6 +271,21 @@ def test_submit_whole_gives_the_same_receipt_with_one_audit_entry_and_replaces_t
         stored = db.get(Bid, new_bid.id)
         body = receipts.verify_receipt(bids.receipt_document(db, w.bidder, new_bid.id), [signer.verifier])
         assert body["bid"] == stored.id and body["audit_index"] == stored.audit_index == new_bid.audit_index and stored.receipt == new_bid.receipt
+
+
+def test_prepare_whole_as_a_session_from_before_a_password_change_is_anonymous(db, make, blobs):
+    w = published_tender(db, make, blobs)
+    ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
+    data = sealed_bid(db, w.tender, w.lot1)
+    user_id, ip = w.bidder.user_id, w.bidder.ip
+    actor, prepared = bids.prepare_whole_as(db, user_id, ip, "bidder", blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+    assert actor.user_id == user_id and isinstance(prepared, bids.WholeBid)
+    db.execute(update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1))  # the password changed
+    stale, refused = bids.prepare_whole_as(db, user_id, ip, "bidder", blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+    assert stale.anonymous and isinstance(refused, Forbidden | NotAuthenticated)
+    current, _ = bids.prepare_whole_as(db, user_id, ip, "bidder", blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20,
+                                       epoch=1)
+    assert current.user_id == user_id
 
 
 def test_submit_whole_refusals(db, make, blobs, signer):

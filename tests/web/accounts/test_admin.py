@@ -4,13 +4,14 @@ import random
 import re
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import select
 
 from accounts.models import Organisation, User
 from accounts.passwords import verify_password
 from audit.log import AuditEntry
 from core import credit_code
-from tests.web.support import login
+from tests.web.support import login, zh
 
 
 @pytest.fixture
@@ -131,6 +132,18 @@ def test_user_with_role_not_fitting_the_organisation_is_refused(client, admin, m
     assert db.scalar(select(User).where(User.username == "zhang.wei")) is None
 
 
+def test_a_guessable_password_is_refused_for_a_new_user_saying_why(client, admin, make, db):
+    bidder_org = make.org("bidder", name="某某科技有限公司")
+    db.commit()
+    token = login(client, "root")
+    r = client.post("/admin/users/create", data=user_form(token, bidder_org.id, "bidder", password="aaaaaaaaaa"))
+    assert r.status_code == 422
+    assert zh("This password is too easy to guess; choose a longer or less usual one.") in r.text
+    assert zh('Repeats like "aaa" are easy to guess.') in r.text
+    db.expire_all()
+    assert db.scalar(select(User).where(User.username == "zhang.wei")) is None
+
+
 def test_user_is_created_and_password_blank_on_edit_keeps_it(client, admin, make, db):
     bidder_org = make.org("bidder", name="某某科技有限公司")
     db.commit()
@@ -150,6 +163,24 @@ def test_user_is_created_and_password_blank_on_edit_keeps_it(client, admin, make
     user = db.get(User, user_id)
     assert user.full_name == "张伟伟"
     assert verify_password(user.password_hash, "A-long-enough-pass")
+
+
+def test_a_password_set_by_an_administrator_logs_the_user_out_but_not_the_administrator_setting_their_own(app, client, admin, make, db):
+    bidder = make.user(make.org("bidder"), "bidder", username="zhang.wei")
+    db.commit()
+    bidder_id, org_id, admin_id, centre_id = bidder.id, bidder.organisation_id, admin.id, admin.organisation_id
+    db.rollback()
+    with TestClient(app=app) as users_browser:
+        login(users_browser, "zhang.wei")
+        token = login(client, "root")
+        r = client.post(f"/admin/users/{bidder_id}", data=user_form(token, org_id, "bidder", password="quartz lantern umbrella"),
+                        follow_redirects=False)
+        assert r.status_code == 303
+        assert users_browser.get("/account", follow_redirects=False).status_code in (302, 303)  # logged out
+    own = user_form(token, centre_id, "admin", username="root", full_name="Root", password="violet harbour compass")
+    r = client.post(f"/admin/users/{admin_id}", data=own, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/admin/users", follow_redirects=False).status_code == 200  # still logged in
 
 
 def test_admin_cannot_remove_own_admin_role(client, admin, db):
