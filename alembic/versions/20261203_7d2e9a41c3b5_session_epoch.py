@@ -1,7 +1,7 @@
 """users.session_epoch: a password change ends the user's other sessions
 
 Revision ID: 7d2e9a41c3b5
-Revises: 1b6331ba26e4
+Revises: 7d2e91b4c0aa
 Create Date: 2026-12-03 12:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '7d2e9a41c3b5'
-down_revision = '1b6331ba26e4'
+down_revision = "7d2e91b4c0aa"
 branch_labels = None
 depends_on = None
 
