@@ -52,8 +52,9 @@ def _is_api(request: Request) -> bool:
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     locale = locale_of(request)
     if _is_api(request):
-        return Response(problems_json(locale, exc.problems), status_code=exc.status,
-                        media_type=MediaType.JSON)
+        return Response(
+            problems_json(locale, exc.problems), status_code=exc.status, media_type=MediaType.JSON
+        )
     if isinstance(exc, NotAuthenticated):
         return Redirect(path=f"/login?next={request.url.path}", status_code=303)
     return Template(
@@ -67,9 +68,17 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
     locale = locale_of(request)
     status = exc.status_code
     if isinstance(exc, ValidationException):
-        code, message = "invalid_request", i18n.translate(locale, "The request is not valid: %(detail)s", {"detail": exc.detail})
+        code, message = (
+            "invalid_request",
+            i18n.translate(locale, "The request is not valid: %(detail)s", {"detail": exc.detail}),
+        )
     elif status == 403 and "csrf" in str(exc.detail).lower():
-        code, message = "csrf_failed", i18n.translate(locale, "The form expired or was sent from another site. Reload the page and try again.")
+        code, message = (
+            "csrf_failed",
+            i18n.translate(
+                locale, "The form expired or was sent from another site. Reload the page and try again."
+            ),
+        )
     elif status == 404:
         code, message = "not_found", i18n.translate(locale, "This page does not exist.")
     elif status == 405:
@@ -77,12 +86,17 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
     elif isinstance(exc, NotAuthorizedException):
         code, message = "login_required", i18n.translate(locale, "Please log in first.")
     elif status >= 500:
-        code, message = "server_error", i18n.translate(locale, "Something went wrong on our side. Please try again.")
+        code, message = (
+            "server_error",
+            i18n.translate(locale, "Something went wrong on our side. Please try again."),
+        )
     else:
         code, message = "http_error", str(exc.detail)
     if _is_api(request):
         return Response(error_json(code, message), status_code=status, media_type=MediaType.JSON)
-    return Template(template_name="error.html", context={"status": status, "messages": [message]}, status_code=status)
+    return Template(
+        template_name="error.html", context={"status": status, "messages": [message]}, status_code=status
+    )
 
 
 def server_error_handler(request: Request, exc: Exception) -> Response[Any]:
@@ -153,7 +167,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     else:
         session_store = SessionFileStore(settings.data_dir / "sessions")
     sessions = LazySessionConfig(
-        store="sessions", key="etender_session", max_age=8 * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
+        store="sessions",
+        key="etender_session",
+        max_age=8 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -188,8 +207,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[add_security_headers],
         stores={"sessions": session_store},
         csrf_config=csrf,
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),
-        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler, Exception: server_error_handler},
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
+        ),
+        exception_handlers={
+            DomainError: domain_error_handler,
+            HTTPException: http_error_handler,
+            Exception: server_error_handler,
+        },
         openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),
         state=state,
         lifespan=[_lifespan, _periodic_tasks],

@@ -1,10 +1,10 @@
 """Security headers on every response.
 
 Key holders load their private key files into these pages and bidders seal bids in them, so a script injected
-into a page could read a key or a bid before it is sealed. The Content-Security-Policy lets only the platform's own
-scripts run (no inline script, no eval, nothing from another origin) and lets pages talk only to the platform;
-the templates have no inline scripts or event handlers (tests/web/test_security_headers.py checks). Inline style
-attributes remain allowed."""
+into a page could read a key or a bid before it is sealed. The Content-Security-Policy lets only the
+platform's own scripts run (no inline script, no eval, nothing from another origin) and lets pages talk only
+to the platform; the templates have no inline scripts or event handlers (tests/web/test_security_headers.py
+checks). Inline style attributes remain allowed."""
 
 from __future__ import annotations
 
@@ -12,18 +12,20 @@ from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
