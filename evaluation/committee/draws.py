@@ -12,8 +12,6 @@ Services take a session and an actor and never commit. Who sees what:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,7 +24,6 @@ from sqlalchemy.orm import Session, selectinload
 from accounts.models import Organisation, User
 from accounts.notifications import Channel, tell
 from audit import record
-from audit.queries import entries_tagged
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import SYSTEM, Actor, OrgKind, Role
@@ -858,9 +855,8 @@ def _first(seat: Seat, candidates: list[pure.Candidate], request: pure.DrawReque
 
 
 def record_digest(doc: dict[str, Any]) -> str:
-    return hashlib.sha256(
-        json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    ).hexdigest()
+    """The SHA-256 the publication entry logs (the verifier's definition: one definition of it)."""
+    return pure.record_sha256(doc)
 
 
 def publish_record(session: Session, draw_row: Draw) -> dict[str, Any]:
@@ -939,38 +935,3 @@ def sweep(session: Session, channel: Channel) -> None:
 
 def vacated(seat: Seat) -> bool:
     return SeatStatus(seat.status) in VACATED
-
-
-def check_against_log(session: Session, doc: dict[str, Any]) -> list[str]:
-    """Compare a record with what this platform's audit log committed to before the draw (design.md step 1)
-    and when it published the record: a record rewritten after the fact, even one that agrees with itself,
-    fails here."""
-    try:
-        draw_id = int(doc["draw"]["id"])
-    except (KeyError, TypeError, ValueError):
-        return ["the record names no draw id (draw.id), so it cannot be checked against the audit log"]
-    tags = [EvaluationTag.draw_committed.value, EvaluationTag.draw_record_published.value]
-    entries = {e.tag: e for e in entries_tagged(session, tags, subject=f"draw:{draw_id}")}
-    committed = entries.get(EvaluationTag.draw_committed.value)
-    if committed is None:
-        return [f"the audit log holds no commitment for draw {draw_id}"]
-    out = []
-    logged = committed.details
-    expected = {
-        "commitment": doc.get("commitment"),
-        "pool_root": doc.get("pool_root"),
-        "exclusions_digest": doc.get("exclusions_digest"),
-        "request_id": (doc.get("request") or {}).get("request_id"),
-        "algorithm_version": doc.get("algorithm_version"),
-        "quotas": (doc.get("request") or {}).get("quotas"),
-    }
-    for key, value in expected.items():
-        if logged.get(key) != value:
-            out.append(
-                f"{key} differs from the audit log's commitment entry {committed.index}: log "
-                f"{logged.get(key)!r}, record {value!r}"
-            )
-    published = entries.get(EvaluationTag.draw_record_published.value)
-    if published is not None and published.details.get("record_sha256") != record_digest(doc):
-        out.append(f"the record's SHA-256 differs from the one published in audit entry {published.index}")
-    return out
