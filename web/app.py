@@ -10,11 +10,11 @@ from typing import Any
 
 import anyio
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -36,7 +36,7 @@ from web.deps import locale_of, provide_actor, provide_db
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
 from web.problems import error_json, problems_json
-from web.security import add_security_headers
+from web.security import SessionCSRFMiddleware, add_security_headers
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
 from web.tender import agency, api, bidder, bids, keyholder, opening, public
@@ -155,14 +155,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     sessions = LazySessionConfig(
         store="sessions", key="etender_session", max_age=8 * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
     )
-    csrf = CSRFConfig(
-        secret=settings.secret_key,
-        cookie_name="etender_csrf",
-        header_name="x-csrftoken",
-        cookie_samesite="lax",
-        cookie_secure=settings.secure_cookies,
-        safe_methods={"GET", "HEAD", "OPTIONS"},
-    )
+    # CSRF: web.security's middleware (tokens bound to the session), inside the session middleware it reads
+    csrf = DefineMiddleware(SessionCSRFMiddleware, secret=settings.secret_key, secure=settings.secure_cookies)
     return Litestar(
         route_handlers=[
             healthz,
@@ -184,10 +178,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
-        middleware=[sessions.middleware],
+        middleware=[sessions.middleware, csrf],
         before_send=[add_security_headers],
         stores={"sessions": session_store},
-        csrf_config=csrf,
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler, Exception: server_error_handler},
         openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),

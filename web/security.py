@@ -8,9 +8,20 @@ attributes remain allowed."""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import hmac
+import secrets
+from typing import TYPE_CHECKING, Any
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures.cookie import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.utils.scope.state import ScopeState
+
+if TYPE_CHECKING:
+    from litestar.connection import Request
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -41,3 +52,93 @@ async def add_security_headers(message: Any, scope: Any) -> None:
         for name, value in SECURITY_HEADERS.items():
             if name not in headers:
                 headers[name] = value
+
+
+# ---------------------------------------------------------------- CSRF tokens bound to the session
+
+CSRF_COOKIE = "etender_csrf"
+CSRF_HEADER = "x-csrftoken"
+CSRF_FIELD = "_csrf_token"
+CSRF_SEED = "_csrf"  # session key: the random value this session's tokens are bound to
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_NONCE_HEX = 64
+
+
+def _mac(secret: str, nonce: str, seed: str) -> str:
+    return hmac.new(secret.encode(), f"{nonce}|{seed}".encode(), hashlib.sha256).hexdigest()
+
+
+def issue_csrf_token(secret: str, seed: str) -> str:
+    """A token for the session whose seed is `seed` ("" for a visitor without a session: the login form)."""
+    nonce = secrets.token_hex(_NONCE_HEX // 2)
+    return nonce + _mac(secret, nonce, seed)
+
+
+def csrf_token_valid(secret: str, token: str, seed: str | None) -> bool:
+    """Signed by us and for this session. `seed` None (a session that holds data but no seed, written before
+    tokens were bound) never validates: the next page it loads binds it."""
+    if seed is None or len(token) != _NONCE_HEX * 2:
+        return False
+    return hmac.compare_digest(token[_NONCE_HEX:], _mac(secret, token[:_NONCE_HEX], seed))
+
+
+def _session_seed(scope: Any, create: bool) -> str | None:
+    """The seed of the request's session: "" when it holds nothing; with `create`, a session that holds
+    something gets one (it is then stored with it by the session middleware, which wraps this one)."""
+    session = scope.get("session")
+    if not isinstance(session, dict) or not session:
+        return ""
+    seed = session.get(CSRF_SEED)
+    if isinstance(seed, str) and seed:
+        return seed
+    if not create:
+        return None
+    session[CSRF_SEED] = secrets.token_hex(16)
+    return str(session[CSRF_SEED])
+
+
+class SessionCSRFMiddleware:
+    """Double-submit CSRF protection (the token in the `etender_csrf` cookie, echoed in the `_csrf_token` form
+    field or the `x-csrftoken` header, as Litestar's CSRFMiddleware does), with tokens bound to the session.
+
+    Litestar's tokens are only signed: a token from any session, the attacker's own included, passes with any
+    other, so an attacker who can plant a cookie (a sibling subdomain, a network on plain HTTP) can post as
+    the victim. Here the signature covers a random seed kept in the server-side session, so a token works only
+    for the session it was issued to. A visitor without a session gets tokens bound to the empty seed (the
+    login form); when a response leaves the session holding something new (a login, a logout) the cookie is
+    re-issued for the new binding in that same response. Runs inside the session middleware."""
+
+    def __init__(self, app: ASGIApp, secret: str, secure: bool) -> None:
+        self.app, self.secret, self.secure = app, secret, secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request: Request[Any, Any, Any] = scope["litestar_app"].request_class(scope=scope, receive=receive)
+        cookie = request.cookies.get(CSRF_COOKIE) or ""
+        state = ScopeState.from_scope(scope)
+        seed = _session_seed(scope, create=False)
+        if request.method in SAFE_METHODS:
+            state.csrf_token = cookie if csrf_token_valid(self.secret, cookie, seed) else issue_csrf_token(self.secret, seed or "")
+        else:
+            sent = request.headers.get(CSRF_HEADER)
+            if not sent and request.content_type[0] in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART):
+                sent = (await request.form()).get(CSRF_FIELD)
+            if not (isinstance(sent, str) and hmac.compare_digest(sent, cookie) and csrf_token_valid(self.secret, sent, seed)):
+                raise PermissionDeniedException("CSRF token verification failed")
+            state.csrf_token = sent
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                bound = _session_seed(scope, create=True) or ""
+                token = state.csrf_token if isinstance(state.csrf_token, str) else ""
+                if not csrf_token_valid(self.secret, token, bound):
+                    token = issue_csrf_token(self.secret, bound)
+                if token != cookie:
+                    headers = MutableScopeHeaders.from_message(message)
+                    cookie_out = Cookie(key=CSRF_COOKIE, value=token, path="/", secure=self.secure, httponly=False, samesite="lax")
+                    headers.add("set-cookie", cookie_out.to_header(header=""))
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
