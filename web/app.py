@@ -20,17 +20,19 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 
 from accounts.notifications import channel_for
 from core import db as dbmod
 from core import tasks
-from core.errors import DomainError, NotAuthenticated
+from core.errors import N_, BadRequest, DomainError, NotAuthenticated
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
 from storage import open_store
 from web import i18n, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
+from web.bounds import RequestBoundsMiddleware
 from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
 from web.evaluation import draws as draw_pages
@@ -83,6 +85,14 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
     if _is_api(request):
         return Response(error_json(code, message), status_code=status, media_type=MediaType.JSON)
     return Template(template_name="error.html", context={"status": status, "messages": [message]}, status_code=status)
+
+
+def data_error_handler(request: Request, exc: Exception) -> Response[Any]:
+    """A number too large for the database, or a value it refuses (a NUL in text on PostgreSQL), that reached
+    it through a parameter a handler reads itself (web.bounds refuses declared ones earlier): the request's
+    fault, answered 400 with the usual body, not a 500. The unit of work has rolled back."""
+    log.warning("refused a value the database cannot hold on %s: %s", request.url.path, type(exc).__name__)
+    return domain_error_handler(request, BadRequest.one("value_out_of_range", N_("A value in the request is out of range or malformed.")))
 
 
 def server_error_handler(request: Request, exc: Exception) -> Response[Any]:
@@ -178,11 +188,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
-        middleware=[sessions.middleware, csrf],
+        middleware=[RequestBoundsMiddleware, sessions.middleware, csrf],
         before_send=[add_security_headers],
         stores={"sessions": session_store},
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),
-        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler, Exception: server_error_handler},
+        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler, OverflowError: data_error_handler,
+                            DataError: data_error_handler, Exception: server_error_handler},
         openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),
         state=state,
         lifespan=[_lifespan, _periodic_tasks],
