@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from litestar.exceptions import NotFoundException
+from litestar.handlers import HTTPRouteHandler
 
 from core.errors import N_, BadRequest
 
 if TYPE_CHECKING:
-    from litestar.handlers import HTTPRouteHandler
     from litestar.types import ASGIApp, Receive, Scope, Send
 
 ID_MAX = 2**31 - 1  # Integer columns: ids, audit indexes, part numbers
@@ -99,7 +99,7 @@ def check(scope: Scope) -> None:
         return
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
     handler = scope.get("route_handler")
-    ints = int_query_names(handler) if handler is not None and hasattr(handler, "parsed_fn_signature") else frozenset()
+    ints = int_query_names(handler) if isinstance(handler, HTTPRouteHandler) else frozenset()
     for name, value in pairs:
         if "\x00" in name or "\x00" in value:
             raise BadRequest.one("parameter_invalid_character", N_("The value given for %(name)s contains a character that is not allowed."),
