@@ -6,7 +6,8 @@ The JSON API (session cookie + the x-csrftoken header, as the pages' scripts sen
                                                     the whole sealed file as the raw body, at most part_size bytes
                                                     -> 201 the signed receipt (E27), in one request (small bids)
     POST /api/v1/tenders/{tender_id}/bids           {"lot_id", "size"}  -> 201 {"bid", "part_size", "parts_url", ...}
-    POST /api/v1/bids/{bid_id}/parts/{number}       raw bytes of part `number` (from 1), at most part_size
+    POST /api/v1/bids/{bid_id}/parts/{number}       raw bytes of part `number` (from 1), at most part_size; a number
+                                                    past ceil(size / part_size) is refused (422 part_beyond_size)
     GET  /api/v1/bids/{bid_id}/parts                the parts stored so far: resume after a dropped connection
     POST /api/v1/bids/{bid_id}/complete             -> the signed receipt (E27)
     POST /api/v1/bids/{bid_id}/withdraw | /abort

@@ -13,6 +13,7 @@ from audit.log import AuditConfidential, AuditEntry
 from core import clock
 from core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from core.signing import signing_key
+from storage.local import LocalBlobStore
 from tender import receipts, sealing
 from tender.bids import submission as bids
 from tender.models import Bid, BidStatus
@@ -29,7 +30,9 @@ def _tags(db, *tags):
     return list(db.scalars(select(AuditEntry).where(AuditEntry.tag.in_(tags)).order_by(AuditEntry.index)))
 
 
-def test_begin_parts_complete_gives_a_signed_receipt_and_conceals_the_bidder(db, make, blobs, signer):
+def test_begin_parts_complete_gives_a_signed_receipt_and_conceals_the_bidder(db, make, signer, tmp_path):
+    # parts of the store's own part size (a part number past the announced size's last part is refused)
+    blobs = LocalBlobStore(tmp_path / "small-parts", part_limit=64 * 1024)
     w = published_tender(db, make, blobs)
     ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
     data = sealed_bid(db, w.tender, w.lot1, b"x" * 200_000)
