@@ -38,7 +38,7 @@ from web.deps import locale_of, provide_actor, provide_db
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
 from web.problems import error_json, problems_json
-from web.security import SessionCSRFMiddleware, add_security_headers
+from web.security import SESSION_COOKIE, SessionCSRFMiddleware, add_security_headers
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
 from web.tender import agency, api, bidder, bids, keyholder, opening, public
@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     else:
         session_store = SessionFileStore(settings.data_dir / "sessions")
     sessions = LazySessionConfig(
-        store="sessions", key="etender_session", max_age=8 * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
+        store="sessions", key=SESSION_COOKIE, max_age=8 * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
     )
     # CSRF: web.security's middleware (tokens bound to the session), inside the session middleware it reads
     csrf = DefineMiddleware(SessionCSRFMiddleware, secret=settings.secret_key, secure=settings.secure_cookies)

@@ -19,6 +19,10 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
 from litestar.utils.scope.state import ScopeState
 
+from web.deps import SESSION_USER
+
+SESSION_COOKIE = "etender_session"
+
 if TYPE_CHECKING:
     from litestar.connection import Request
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,13 +49,34 @@ SECURITY_HEADERS = {
 }
 
 
+def is_private(scope: Any) -> bool:
+    """A response for a logged-in person (their pages, their receipts, the API's answers about their bids),
+    or one a handler marks private (opt={"private": True}). Its session says so, before or after the handler;
+    where no session was loaded (a path no route matches) the session cookie does: anonymous visitors have none
+    (web.sessions creates a session only when there is something to keep)."""
+    session = scope.get("session")
+    if isinstance(session, dict) and session.get(SESSION_USER):
+        return True
+    if "session" not in scope and any(name == b"cookie" and SESSION_COOKIE.encode() + b"=" in value for name, value in scope.get("headers", ())):
+        return True
+    handler = scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get("private"))
+
+
 async def add_security_headers(message: Any, scope: Any) -> None:
-    """A before_send hook: every response, error pages and streams included, gets the headers."""
+    """A before_send hook: every response, error pages and streams included, gets the headers.
+
+    A private response is also `Cache-Control: no-store` (unless its handler chose a Cache-Control itself): a
+    shared cache, a proxy or the browser's back button on a shared computer must not keep a bidder's receipt
+    or a key holder's page. Anonymous public pages set none and stay cacheable as before (the public list's
+    own micro-cache, web.cache, serves only anonymous visitors)."""
     if message["type"] == "http.response.start":
         headers = MutableScopeHeaders.from_message(message)
         for name, value in SECURITY_HEADERS.items():
             if name not in headers:
                 headers[name] = value
+        if "Cache-Control" not in headers and is_private(scope):
+            headers["Cache-Control"] = "no-store"
 
 
 # ---------------------------------------------------------------- CSRF tokens bound to the session

@@ -253,7 +253,7 @@ def abort_api(request: Request, db: Session, actor: Actor, bid_id: int) -> dict[
     return bid_json(bid, request.app.state.blobs.part_limit)
 
 
-@get("/api/v1/bids/{bid_id:int}/receipt", sync_to_thread=True)
+@get("/api/v1/bids/{bid_id:int}/receipt", sync_to_thread=True, opt={"private": True})
 def receipt_api(db: Session, actor: Actor, bid_id: int) -> Response[dict[str, Any]]:
     doc = bids.receipt_document(db, actor, bid_id)
     return Response(doc, headers={"Content-Disposition": f'inline; filename="bid-{bid_id}-receipt.json"'})
@@ -294,7 +294,7 @@ def withdraw_page(request: Request, db: Session, actor: Actor, bid_id: int, data
     return redirect(f"/bidder/tenders/{tender_id}/bids", N_("Your bid is withdrawn. You may upload a new one before the bid deadline."), request)
 
 
-@get("/bidder/bids/{bid_id:int}/receipt", sync_to_thread=True)
+@get("/bidder/bids/{bid_id:int}/receipt", sync_to_thread=True, opt={"private": True})
 def receipt_page(request: Request, db: Session, actor: Actor, bid_id: int) -> Template:
     doc = bids.receipt_document(db, actor, bid_id)
     body = doc["receipt"]
