@@ -32,6 +32,7 @@ from storage import open_store
 from web import i18n, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
+from web.body_timeout import BodyTimeoutMiddleware
 from web.bounds import RequestBoundsMiddleware
 from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
@@ -74,6 +75,8 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
         code, message = "csrf_failed", i18n.translate(locale, "The form expired or was sent from another site. Reload the page and try again.")
     elif status == 404:
         code, message = "not_found", i18n.translate(locale, "This page does not exist.")
+    elif status == 408:
+        code, message = "request_timeout", i18n.translate(locale, N_("The request's content stopped arriving. Check the connection and send it again."))
     elif status == 405:
         code, message = "method_not_allowed", i18n.translate(locale, "This action is not allowed here.")
     elif isinstance(exc, NotAuthorizedException):
@@ -82,9 +85,11 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
         code, message = "server_error", i18n.translate(locale, "Something went wrong on our side. Please try again.")
     else:
         code, message = "http_error", str(exc.detail)
+    headers = exc.headers or None  # e.g. the body timeout's Connection: close
     if _is_api(request):
-        return Response(error_json(code, message), status_code=status, media_type=MediaType.JSON)
-    return Template(template_name="error.html", context={"status": status, "messages": [message]}, status_code=status)
+        return Response(error_json(code, message), status_code=status, media_type=MediaType.JSON, headers=headers)
+    return Template(template_name="error.html", context={"status": status, "messages": [message]}, status_code=status,
+                    headers=headers)
 
 
 def data_error_handler(request: Request, exc: Exception) -> Response[Any]:
@@ -188,7 +193,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
-        middleware=[RequestBoundsMiddleware, sessions.middleware, csrf],
+        middleware=[RequestBoundsMiddleware, DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
+                    sessions.middleware, csrf],
         before_send=[add_security_headers],
         stores={"sessions": session_store},
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),
