@@ -39,7 +39,13 @@ from web.deps import locale_of, provide_actor, provide_db
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
 from web.problems import error_json, problems_json
-from web.security import SESSION_COOKIE, SessionCSRFMiddleware, add_security_headers
+from web.security import (
+    SESSION_COOKIE,
+    CrossSiteRecording,
+    SessionCSRFMiddleware,
+    add_security_headers,
+    same_site_for_recording,
+)
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
 from web.tender import agency, api, bidder, bids, keyholder, opening, public
@@ -90,6 +96,19 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
         return Response(error_json(code, message), status_code=status, media_type=MediaType.JSON, headers=headers)
     return Template(template_name="error.html", context={"status": status, "messages": [message]}, status_code=status,
                     headers=headers)
+
+
+def cross_site_handler(request: Request, exc: CrossSiteRecording) -> Response[Any]:
+    """web.security.same_site_for_recording refused a GET from another site: the API says so in its usual
+    body; a page asks the person to confirm, with a link here (its click is a same-origin request)."""
+    locale = locale_of(request)
+    if _is_api(request):
+        message = i18n.translate(locale, N_("This request records something under your name and came from another site; it was not performed. Send it from this site."))
+        return Response(error_json("cross_site_request", message), status_code=403, media_type=MediaType.JSON,
+                        headers={"Cache-Control": "no-store"})
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Template(template_name="confirm_cross_site.html", context={"action": exc.action, "target": target},
+                    status_code=403, headers={"Cache-Control": "no-store"})
 
 
 def data_error_handler(request: Request, exc: Exception) -> Response[Any]:
@@ -198,7 +217,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[add_security_headers],
         stores={"sessions": session_store},
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),
-        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler, OverflowError: data_error_handler,
+        guards=[same_site_for_recording],
+        exception_handlers={DomainError: domain_error_handler, CrossSiteRecording: cross_site_handler, HTTPException: http_error_handler, OverflowError: data_error_handler,
                             DataError: data_error_handler, Exception: server_error_handler},
         openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),
         state=state,

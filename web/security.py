@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.datastructures.cookie import Cookie
@@ -24,7 +25,8 @@ from web.deps import SESSION_USER
 SESSION_COOKIE = "etender_session"
 
 if TYPE_CHECKING:
-    from litestar.connection import Request
+    from litestar.connection import ASGIConnection, Request
+    from litestar.handlers import BaseRouteHandler
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -167,3 +169,52 @@ class SessionCSRFMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+# ---------------------------------------------------------------- GETs that record, reached from another site
+
+class CrossSiteRecording(PermissionDeniedException):
+    """A GET that records something about the person (opt={"records": N_("what it records")}) reached by a
+    navigation from another site: not performed; web.app answers with a page that asks to confirm."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        super().__init__(detail="cross-site request to a recording route")
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
+
+
+def is_cross_site(headers: Any, own_origin: str) -> bool:
+    """Whether the browser says the request was started by another site.
+
+    Sec-Fetch-Site (every current browser sends it) is authoritative: only "same-origin" and "none" (typed,
+    bookmarked, opened from outside a browser page) count as the person's own; "same-site" is a sibling
+    subdomain, another site to us. Without it (an old browser, a program) an Origin or Referer of another
+    origin marks it; a request with neither is taken as the person's own (a program, `curl`: not something
+    another site can make a browser do without one of those headers in a browser that has Sec-Fetch-Site)."""
+    site = headers.get("sec-fetch-site")
+    if site:
+        return site.lower() not in ("same-origin", "none")
+    for name in ("origin", "referer"):
+        value = headers.get(name)
+        if value and value != "null":
+            return _origin_of(value) != own_origin.lower()
+        if value == "null":
+            return True  # an opaque origin: a sandboxed frame, a data: page, a privacy-minded redirect
+    return False
+
+
+def same_site_for_recording(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """An app-wide guard. A link on another site made a key holder's browser ask for the bids' headers before
+    the opening (audited: an early attempt at the bids), or a bidder's browser download a document (recorded
+    as the company's download), SameSite=Lax letting the navigation carry the session. Such GETs are performed
+    only when the person started them here; from elsewhere they get a page that says what would be recorded
+    and offers a link on this site to go on (a same-origin navigation, which then records)."""
+    action = handler.opt.get("records")
+    if action and connection.scope.get("method") in ("GET", "HEAD"):
+        own = f"{connection.url.scheme}://{connection.url.netloc}"
+        if is_cross_site(connection.headers, own):
+            raise CrossSiteRecording(str(action))
