@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import types
 import typing
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -44,13 +45,13 @@ def _is_int_type(annotation: Any) -> bool:
     return False
 
 
-_int_queries: dict[int, frozenset[str]] = {}
+# per handler (weakly: the tests make many apps; an id() could be reused by another handler)
+_int_queries: weakref.WeakKeyDictionary[HTTPRouteHandler, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 def int_query_names(handler: HTTPRouteHandler) -> frozenset[str]:
     """The query names (aliases included) of the handler's parameters typed as integers; computed once."""
-    key = id(handler)
-    names = _int_queries.get(key)
+    names = _int_queries.get(handler)
     if names is None:
         paths = {p for path in handler.paths for p in _placeholders(path)}
         found = set()
@@ -59,7 +60,7 @@ def int_query_names(handler: HTTPRouteHandler) -> frozenset[str]:
                 continue
             alias = getattr(fd.kwarg_definition, "query", None)
             found.add(alias or name)
-        names = _int_queries[key] = frozenset(found)
+        names = _int_queries[handler] = frozenset(found)
     return names
 
 
