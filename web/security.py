@@ -182,26 +182,26 @@ class CrossSiteRecording(PermissionDeniedException):
         super().__init__(detail="cross-site request to a recording route")
 
 
-def _origin_of(url: str) -> str | None:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
+def _host_of(url: str) -> str | None:
+    return urlsplit(url).netloc.lower() or None
 
 
-def is_cross_site(headers: Any, own_origin: str) -> bool:
+def is_cross_site(headers: Any, own_host: str) -> bool:
     """Whether the browser says the request was started by another site.
 
     Sec-Fetch-Site (every current browser sends it) is authoritative: only "same-origin" and "none" (typed,
     bookmarked, opened from outside a browser page) count as the person's own; "same-site" is a sibling
     subdomain, another site to us. Without it (an old browser, a program) an Origin or Referer of another
     origin marks it; a request with neither is taken as the person's own (a program, `curl`: not something
-    another site can make a browser do without one of those headers in a browser that has Sec-Fetch-Site)."""
+    another site can make a browser do without one of those headers in a browser that has Sec-Fetch-Site).
+    Hosts are compared, not schemes: behind a proxy that ends TLS the app sees http while the page was https."""
     site = headers.get("sec-fetch-site")
     if site:
         return site.lower() not in ("same-origin", "none")
     for name in ("origin", "referer"):
         value = headers.get(name)
         if value and value != "null":
-            return _origin_of(value) != own_origin.lower()
+            return _host_of(value) != own_host.lower()
         if value == "null":
             return True  # an opaque origin: a sandboxed frame, a data: page, a privacy-minded redirect
     return False
@@ -215,6 +215,5 @@ def same_site_for_recording(connection: ASGIConnection[Any, Any, Any, Any], hand
     and offers a link on this site to go on (a same-origin navigation, which then records)."""
     action = handler.opt.get("records")
     if action and connection.scope.get("method") in ("GET", "HEAD"):
-        own = f"{connection.url.scheme}://{connection.url.netloc}"
-        if is_cross_site(connection.headers, own):
+        if is_cross_site(connection.headers, connection.url.netloc):
             raise CrossSiteRecording(str(action))
