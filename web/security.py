@@ -106,7 +106,8 @@ def csrf_token_valid(secret: str, token: str, seed: str | None) -> bool:
     tokens were bound) never validates: the next page it loads binds it."""
     if seed is None or len(token) != _NONCE_HEX * 2:
         return False
-    return hmac.compare_digest(token[_NONCE_HEX:], _mac(secret, token[:_NONCE_HEX], seed))
+    # compared as bytes: compare_digest refuses str with non-ASCII characters (a form field can hold any)
+    return hmac.compare_digest(token[_NONCE_HEX:].encode(), _mac(secret, token[:_NONCE_HEX], seed).encode())
 
 
 def _session_seed(scope: Any, create: bool) -> str | None:
@@ -152,7 +153,7 @@ class SessionCSRFMiddleware:
             sent = request.headers.get(CSRF_HEADER)
             if not sent and request.content_type[0] in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART):
                 sent = (await request.form()).get(CSRF_FIELD)
-            if not (isinstance(sent, str) and hmac.compare_digest(sent, cookie) and csrf_token_valid(self.secret, sent, seed)):
+            if not (isinstance(sent, str) and hmac.compare_digest(sent.encode(), cookie.encode()) and csrf_token_valid(self.secret, sent, seed)):
                 raise PermissionDeniedException("CSRF token verification failed")
             state.csrf_token = sent
 

@@ -63,3 +63,12 @@ def test_a_page_keeps_the_same_token_while_the_session_lasts(app, make, db):
         r = c.get("/account")
         assert f'value="{token}"' in r.text
         assert "etender_csrf" not in r.headers.get("set-cookie", "")
+
+
+def test_a_token_with_other_characters_is_refused_not_an_error(app, make, db):
+    _people(make, db)
+    with TestClient(app=app) as c:
+        login(c, "alice")
+        odd = "令" * 128
+        r = c.post("/logout", data={"_csrf_token": odd}, follow_redirects=False)
+        assert r.status_code == 403
