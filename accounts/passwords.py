@@ -12,17 +12,17 @@ from core.errors import N_, Problem
 
 _hasher = PasswordHasher()
 
-# policy: a password has at least MIN_PASSWORD characters and zxcvbn scores it at least MIN_SCORE (0 to 4; 3 is
-# "safely unguessable: moderate protection from an offline attack", about 10^8 guesses or more). Length alone
-# let `aaaaaaaaaa` through; a bidder's account places bids and a key holder's opens them.
+# policy: a password has at least MIN_PASSWORD characters and zxcvbn scores it at least MIN_SCORE (0 to 4; 3
+# is "safely unguessable: moderate protection from an offline attack", about 10^8 guesses or more). Length
+# alone let `aaaaaaaaaa` through; a bidder's account places bids and a key holder's opens them.
 MIN_PASSWORD = 10
 MIN_SCORE = 3
 # zxcvbn's running time grows with the length; what is past this many characters does not change the score.
 _SCORED_PREFIX = 100
 
 # zxcvbn's feedback is English; each sentence it can give is a message of ours, so the reader sees it in their
-# language (zxcvbn/feedback.py lists them). A sentence not listed here (a newer zxcvbn) is left out: the generic
-# message still says the password is refused.
+# language (zxcvbn/feedback.py lists them). A sentence not listed here (a newer zxcvbn) is left out: the
+# generic message still says the password is refused.
 _FEEDBACK = {
     m: m
     for m in (
@@ -72,17 +72,32 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
 
 
-def strength_problems(password: str, user_inputs: Iterable[str] = (), field: str = "password") -> list[Problem]:
-    """Why `password` is refused as a new password (policy; empty: it is strong enough). `user_inputs` are words
-    an attacker knows about the person (user name, full name, organisation): a password built on them is weak."""
+def strength_problems(
+    password: str, user_inputs: Iterable[str] = (), field: str = "password"
+) -> list[Problem]:
+    """Why `password` is refused as a new password (policy; empty: it is strong enough). `user_inputs` are
+    words an attacker knows about the person (user name, full name, organisation): a password built on them is
+    weak."""
     if len(password) < MIN_PASSWORD:
-        return [Problem("password_short", N_("A password needs at least %(n)s characters."), field, {"n": MIN_PASSWORD})]
+        return [
+            Problem(
+                "password_short",
+                N_("A password needs at least %(n)s characters."),
+                field,
+                {"n": MIN_PASSWORD},
+            )
+        ]
     inputs = [word for value in user_inputs for word in (value, *value.split()) if word]
     result = zxcvbn(password[:_SCORED_PREFIX], user_inputs=inputs)
     if result["score"] >= MIN_SCORE:
         return []
-    problems = [Problem("password_weak", N_("This password is too easy to guess; choose a longer or less usual one."),
-                        field)]
+    problems = [
+        Problem(
+            "password_weak",
+            N_("This password is too easy to guess; choose a longer or less usual one."),
+            field,
+        )
+    ]
     feedback = result["feedback"]
     for sentence in [feedback.get("warning") or "", *feedback.get("suggestions", [])]:
         if sentence in _FEEDBACK:

@@ -36,8 +36,8 @@ class LoginPolicy:
 
     No account is ever locked: user names are public, and a lock lets anyone shut a bidder out before a bid
     deadline or a key holder out of an opening with five wrong passwords. Failures are counted instead per
-    (account, address) pair, and past the free ones the pair's next attempt waits a delay that doubles with each
-    further failure (first_delay, 2x, 4x, ... up to max_delay), answered at once with 429 and the wait:
+    (account, address) pair, and past the free ones the pair's next attempt waits a delay that doubles with
+    each further failure (first_delay, 2x, 4x, ... up to max_delay), answered at once with 429 and the wait:
 
     - pair: `max_failures` free failures of one account from one address, then the doubling delay;
     - address: `address_max_failures` free failures from one address over all accounts (spraying one
@@ -95,11 +95,17 @@ class Throttle:
     account: Failures
 
     def wait(self, policy: LoginPolicy, now: datetime) -> timedelta:
-        """How long the next attempt from this pair must still wait (policy; zero or less: it may go ahead)."""
+        """How long the next attempt from this pair must still wait (policy; zero or less: it may go
+        ahead)."""
         waits = [
-            self.pair.wait(backoff(self.pair.count, policy.max_failures, policy.first_delay, policy.max_delay), now),
+            self.pair.wait(
+                backoff(self.pair.count, policy.max_failures, policy.first_delay, policy.max_delay), now
+            ),
             self.address.wait(
-                backoff(self.address.count, policy.address_max_failures, policy.first_delay, policy.max_delay), now
+                backoff(
+                    self.address.count, policy.address_max_failures, policy.first_delay, policy.max_delay
+                ),
+                now,
             ),
         ]
         if self.pair.count and self.account.count >= policy.account_max_failures:
@@ -118,7 +124,9 @@ def throttle(session: Session, username: str, ip: str, window: timedelta) -> Thr
         return Failures(int(count or 0), last)
 
     by_user = LoginAttempt.username == username
-    return Throttle(failures(by_user, LoginAttempt.ip == ip), failures(LoginAttempt.ip == ip), failures(by_user))
+    return Throttle(
+        failures(by_user, LoginAttempt.ip == ip), failures(LoginAttempt.ip == ip), failures(by_user)
+    )
 
 
 def _wait_seconds(session: Session, username: str, ip: str, policy: LoginPolicy) -> tuple[int, Throttle]:
@@ -180,7 +188,8 @@ def authenticate(
         raise wrong.keep()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    # only this pair's failures: a stranger's failures on the account from elsewhere keep counting against them
+    # only this pair's failures: a stranger's failures on the account from elsewhere keep counting against
+    # them
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.ip == ip))
     user.last_login_at = clock.now()
     record(
@@ -207,8 +216,8 @@ _ACTOR = (  # built once: building the statement costs more than running it
 
 def load_actor(session: Session, user_id: int, ip: str, role: str | None, epoch: int = 0) -> Actor | None:
     """The acting person of a logged-in request (None: no such active user, or a session of an earlier epoch:
-    the password was changed since it logged in), as actor_for gives it for the user, in one plain query: every
-    logged-in request pays for it."""
+    the password was changed since it logged in), as actor_for gives it for the user, in one plain query:
+    every logged-in request pays for it."""
     row = session.connection().execute(_ACTOR, {"user_id": user_id}).first()  # Core: no ORM result machinery
     if row is None or row.session_epoch != epoch:
         return None
@@ -458,26 +467,40 @@ def change_password(
     seconds, found = _wait_seconds(session, user.username, actor.ip, policy)
     if seconds > 0:
         details: dict[str, object] = {"reason": "throttled", **_throttle_details(found, seconds)}
-        record(session, AccountTag.user_password_change_refused, actor=actor, subject=f"user:{user.id}",
-               details=details)
+        record(
+            session,
+            AccountTag.user_password_change_refused,
+            actor=actor,
+            subject=f"user:{user.id}",
+            details=details,
+        )
         raise _throttled(seconds).keep()
     if not verify_password(user.password_hash, current):
         session.add(LoginAttempt(username=user.username, ip=actor.ip, at=clock.now()))
-        record(session, AccountTag.user_password_change_refused, actor=actor, subject=f"user:{user.id}",
-               details={"reason": "current_wrong"})
+        record(
+            session,
+            AccountTag.user_password_change_refused,
+            actor=actor,
+            subject=f"user:{user.id}",
+            details={"reason": "current_wrong"},
+        )
         # kept: the failure counts for throttling, and the monitors see its audit entry (E49)
         raise ValidationFailed.one("password_wrong", N_("Your current password is wrong."), "current").keep()
     org = user.organisation
-    problems = strength_problems(new, [user.username, user.full_name, user.email, user.phone, org.name if org else ""],
-                                 "new")
+    problems = strength_problems(
+        new, [user.username, user.full_name, user.email, user.phone, org.name if org else ""], "new"
+    )
     if not problems and verify_password(user.password_hash, new):
-        problems.append(Problem("password_reused", N_("The new password must differ from the current one."),
-                                "new"))  # policy
+        problems.append(
+            Problem("password_reused", N_("The new password must differ from the current one."), "new")
+        )  # policy
     if problems:
         raise ValidationFailed(problems)
     user.password_hash = hash_password(new)
     user.session_epoch += 1
-    session.execute(delete(LoginAttempt).where(LoginAttempt.username == user.username, LoginAttempt.ip == actor.ip))
+    session.execute(
+        delete(LoginAttempt).where(LoginAttempt.username == user.username, LoginAttempt.ip == actor.ip)
+    )
     record(session, AccountTag.user_password_changed, actor=actor, subject=f"user:{user.id}", details={})
     return user.session_epoch
 

@@ -1,8 +1,8 @@
 """The audit log. Callers use record() with a tag their feature registered (audit.events) and
-disclose() when the rules allow, audit.queries to read it and sign_checkpoint() to sign it. What stands behind it, an RFC 9162 Merkle tree with signed checkpoints
-(docs/audit-log.md), is private to this package: no other package imports audit.log, audit.tree or
-audit.checkpoints (an import-linter contract). audit.feed, audit.verify, audit.remote and audit.merkle are
-public."""
+disclose() when the rules allow, audit.queries to read it and sign_checkpoint() to sign it. What stands behind
+it, an RFC 9162 Merkle tree with signed checkpoints (docs/audit-log.md), is private to this package: no other
+package imports audit.log, audit.tree or audit.checkpoints (an import-linter contract). audit.feed,
+audit.verify, audit.remote and audit.merkle are public."""
 
 from audit.checkpoints import STALE_AFTER as CHECKPOINT_STALE_AFTER
 from audit.checkpoints import SignedCheckpoint, sign_checkpoint

@@ -20,7 +20,9 @@ def register(vocabulary: V) -> V:
     for tag in vocabulary:
         known = _REGISTERED.get(tag.value)
         if known is not None and known is not tag:
-            raise ValueError(f"audit tag {tag.value!r} is registered twice ({type(known).__name__}, {vocabulary.__name__})")
+            raise ValueError(
+                f"audit tag {tag.value!r} is registered twice ({type(known).__name__}, {vocabulary.__name__})"
+            )
         _REGISTERED[tag.value] = tag
     return vocabulary
 

@@ -144,7 +144,9 @@ def seed(url: str, data: Path, clients: int, lots: int) -> dict[str, Any]:
             purchaser_id=purchaser_org.id,
             category="goods",
             evaluation_method="comprehensive",
-            lots=[drafting.LotInput(f"Lot {i + 1}", 1_000_000_00, 1_050_000_00, 20_000_00) for i in range(lots)],
+            lots=[
+                drafting.LotInput(f"Lot {i + 1}", 1_000_000_00, 1_050_000_00, 20_000_00) for i in range(lots)
+            ],
             description="Bench tender",
             government_procurement=False,
             region="Bench",

@@ -4,10 +4,10 @@
 Measured, per backend, in the same run:
 - the opening: tender.tasks.decrypt_bid over every bid (claim in one transaction; stream the stored file
   through SHA-256 against its receipt and through sealing.open_bid, which decrypts every chunk, checks the
-  content list and hashes every file; nothing decrypted is stored (decryption.read_file decrypts a file on demand
-  later); the outcome recorded and audited in a second transaction; the record published after the last), run
-  in-process on --threads threads (default: the settings' task_threads, 2), the way the web process runs tasks
-  without a broker;
+  content list and hashes every file; nothing decrypted is stored (decryption.read_file decrypts a file on
+  demand later); the outcome recorded and audited in a second transaction; the record published after the
+  last), run in-process on --threads threads (default: the settings' task_threads, 2), the way the web process
+  runs tasks without a broker;
 - the baseline: the same stored files read from the blob store and decrypted with raw AES-256-GCM in the same
   chunk size, plus SHA-256 of the same bytes, on the same number of threads.
 Both in MB/s of sealed bytes (1 MB = 10^6 bytes), and their ratio (aim >= 0.5). The two alternate over

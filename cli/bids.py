@@ -118,7 +118,9 @@ def keys_unwrap(
         _fail(str(e))
     kid = sealing.key_id(sealing.public_bytes(private))
     headers: list[sealing.Header] = []
-    numbers: list[int | None] = []  # each header's platform bid id (from the headers document; none for --bid)
+    numbers: list[
+        int | None
+    ] = []  # each header's platform bid id (from the headers document; none for --bid)
     if bid_path is not None:
         with open(bid_path, "rb") as f:
             try:

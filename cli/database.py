@@ -1,6 +1,6 @@
-"""The database as the command sees it: Alembic's configuration for this checkout, the upgrade every command runs
-first, and whether the demo may be loaded. Apart from cli.main so that the command groups can use it without
-importing the command that imports them."""
+"""The database as the command sees it: Alembic's configuration for this checkout, the upgrade every command
+runs first, and whether the demo may be loaded. Apart from cli.main so that the command groups can use it
+without importing the command that imports them."""
 
 from __future__ import annotations
 

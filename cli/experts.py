@@ -218,13 +218,17 @@ def _signed_entry(fetch: Any, checkpoint: Any, item: dict[str, Any], what: str) 
         return [f"audit entry {index} ({what}): {problem}"]
     if index >= checkpoint.size:
         _cannot_check(
-            f"audit entry {index} ({what}) is not in the latest signed checkpoint yet (size {checkpoint.size}); "
-            "try again in a minute"
+            f"audit entry {index} ({what}) is not in the latest signed checkpoint yet (size "
+            f"{checkpoint.size}); try again in a minute"
         )
     proof = json.loads(fetch(f"/api/v1/audit/proof/inclusion?index={index}&tree_size={checkpoint.size}"))
     hashes = [bytes.fromhex(h) for h in proof["hashes"]]
-    if not verify_inclusion(bytes.fromhex(item["leaf_hash"]), index, checkpoint.size, hashes, checkpoint.root):
-        return [f"audit entry {index} ({what}) is not included in the signed checkpoint of size {checkpoint.size}"]
+    if not verify_inclusion(
+        bytes.fromhex(item["leaf_hash"]), index, checkpoint.size, hashes, checkpoint.root
+    ):
+        return [
+            f"audit entry {index} ({what}) is not included in the signed checkpoint of size {checkpoint.size}"
+        ]
     return []
 
 
@@ -298,8 +302,8 @@ def _check_local(doc: dict[str, Any]) -> list[str]:
             engine.dispose()
     except (SQLAlchemyError, OSError, ValueError) as e:
         _cannot_check(
-            f"this platform's database could not be read ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
-            "give the platform's address with --url BASE, or --offline"
+            f"this platform's database could not be read ({type(e).__name__}: "
+            f"{str(e).splitlines()[0][:200]}); give the platform's address with --url BASE, or --offline"
         )
     committed = found.get(tags[0])
     if committed is None:
@@ -318,8 +322,10 @@ def _check_local(doc: dict[str, Any]) -> list[str]:
     "--url",
     default=None,
     metavar="BASE",
-    help="Check against this platform's public audit API (e.g. https://etender.example); RECORD may then be a "
-    "draw id, whose public record is fetched.",
+    help=(
+        "Check against this platform's public audit API (e.g. https://etender.example); RECORD may then be "
+        "a draw id, whose public record is fetched."
+    ),
 )
 def verify_draw(record: str, offline: bool, url: str | None) -> None:
     """Check the published RECORD of a draw (a JSON file; with --url, or a draw id): every field of the record
@@ -357,5 +363,6 @@ def verify_draw(record: str, offline: bool, url: str | None) -> None:
     members = ", ".join(f"{i} ({s})" for i, s in doc["result"]["members"])
     against = "offline" if offline else (f"against {url}" if url else "against this platform's audit log")
     click.echo(
-        f"OK: the record reproduces the draw exactly ({doc['algorithm_version']}, {against}); members: {members}"
+        "OK: the record reproduces the draw exactly "
+        f"({doc['algorithm_version']}, {against}); members: {members}"
     )

@@ -1,4 +1,5 @@
-"""The server clock. Every deadline decision goes through now() (UTC); the interface shows China Standard Time."""
+"""The server clock. Every deadline decision goes through now() (UTC); the interface shows China Standard
+Time."""
 
 from __future__ import annotations
 

@@ -26,7 +26,9 @@ def problem(code: str) -> str | None:
     if not code[2:8].isdigit():
         return "characters 3 to 8 (the administrative division code) must be digits"
     if check_character(code[:17]) != code[17]:
-        return "the check character is wrong (expected %s): the code was mistyped" % check_character(code[:17])
+        return "the check character is wrong (expected %s): the code was mistyped" % check_character(
+            code[:17]
+        )
     return None
 
 

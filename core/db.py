@@ -79,11 +79,11 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def read_only_sessionmaker(engine: Engine, *, per_statement: bool = False) -> sessionmaker[Session]:
-    """For units of work that only read (public pages): on SQLite they never take the write lock. per_statement
-    (the web's short reads): on PostgreSQL each statement runs on its own (autocommit), sparing the BEGIN and
-    ROLLBACK round trips; at READ COMMITTED, the isolation every unit of work here runs at, each statement sees
-    its own snapshot either way. Not for a reader that needs one snapshot or a server-side cursor (the audit
-    verifier)."""
+    """For units of work that only read (public pages): on SQLite they never take the write lock.
+    per_statement (the web's short reads): on PostgreSQL each statement runs on its own (autocommit), sparing
+    the BEGIN and ROLLBACK round trips; at READ COMMITTED, the isolation every unit of work here runs at, each
+    statement sees its own snapshot either way. Not for a reader that needs one snapshot or a server-side
+    cursor (the audit verifier)."""
     options: dict[str, Any] = {"etender_read_only": True}
     if per_statement and engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"

@@ -125,8 +125,10 @@ def table() -> str:
     """The policy as the Markdown table of docs/disclosure.md: each cell the first phase the audience sees
     the fact in."""
     audiences = list(Audience)
-    rows = ["| fact | " + " | ".join(a.value for a in audiences) + " | source |",
-            "|" + "---|" * (len(audiences) + 2)]
+    rows = [
+        "| fact | " + " | ".join(a.value for a in audiences) + " | source |",
+        "|" + "---|" * (len(audiences) + 2),
+    ]
     for fact in Fact:
         cells = [(p.name if (p := effective_phase(fact, a)) is not None else "never") for a in audiences]
         rows.append(f"| {fact.value} | " + " | ".join(cells) + f" | {SOURCES[fact]} |")

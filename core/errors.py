@@ -37,10 +37,14 @@ class DomainError(Exception):
 
     def __init__(self, problems: list[Problem] | Problem):
         self.problems = problems if isinstance(problems, list) else [problems]
-        super().__init__("; ".join(f"{p.code}: {p.message % p.params if p.params else p.message}" for p in self.problems))
+        super().__init__(
+            "; ".join(f"{p.code}: {p.message % p.params if p.params else p.message}" for p in self.problems)
+        )
 
     @classmethod
-    def one(cls, code: str, message: str, field: str | None = None, rule: str | None = None, **params: Any) -> Self:
+    def one(
+        cls, code: str, message: str, field: str | None = None, rule: str | None = None, **params: Any
+    ) -> Self:
         return cls(Problem(code=code, message=message, field=field, params=params, rule=rule))
 
     def keep(self) -> Self:

@@ -12,7 +12,8 @@ The protocol, byte for byte (docs/expert-draw.md gives test vectors):
 3. seed = SHA-256(P(server_seed) || P(public_entropy or "") || P(pool_root) || P(UTF-8 of request_id)), where
    P(x) = len(x) as a 4-byte big-endian unsigned integer, followed by x.
 4. ranking: the ids sorted ascending by SHA-256(seed || id as an 8-byte big-endian unsigned integer), then by
-   id. What the ranking fills (committee seats, a shortlist) is the caller's algorithm, versioned by the caller.
+   id. What the ranking fills (committee seats, a shortlist) is the caller's algorithm, versioned by the
+   caller.
 
 Ids are integers from 0 to 2**64 - 1, unique within a pool.
 """
@@ -79,7 +80,8 @@ def pool_root(eligible_ids: Any) -> bytes:
 
 def pool_root_checked(ids: list[int]) -> bytes:
     """pool_root() of ids already checked by unique_ids(). b"%d" % i is the id in decimal ASCII, as
-    str(i).encode("ascii"), formatted straight into the leaf's bytes (one object per leaf instead of three)."""
+    str(i).encode("ascii"), formatted straight into the leaf's bytes (one object per leaf instead of
+    three)."""
     if not ids:
         return sha256(b"")
     sha = hashlib.sha256
@@ -113,11 +115,12 @@ def rank(seed: bytes, ids: Any) -> list[int]:
 def rank_checked(seed: bytes, ids: list[int]) -> list[int]:
     """rank() of ids already checked by unique_ids(), without checking them again (a pool of 100,000 ids)."""
     sha = hashlib.sha256
-    # digest (32 bytes) followed by the 8-byte id sorts exactly as the pair (digest, id), with one bytes compare
+    # digest (32 bytes) followed by the 8-byte id sorts exactly as the pair (digest, id), with one bytes
+    # compare
     keys = [sha(seed + b).digest() + b for b in map(_ID8.pack, ids)]
     keys.sort()
-    # the ids back from the sorted keys, unpacked from their concatenation (each key: 32 bytes skipped, one id);
-    # iter_unpack keeps one small format, where a format per pool size would stay in struct's cache
+    # the ids back from the sorted keys, unpacked from their concatenation (each key: 32 bytes skipped, one
+    # id); iter_unpack keeps one small format, where a format per pool size would stay in struct's cache
     return list(map(operator.itemgetter(0), _KEY_ID.iter_unpack(b"".join(keys))))
 
 

@@ -69,10 +69,24 @@ def anonymous(ip: str = "") -> Actor:
 SYSTEM = Actor(user_id=None, username="system", role="system", organisation_id=None, ip="")
 
 
-def make_actor(user_id: int, username: str, roles: list[str] | None, organisation_id: int | None, organisation_kind: str | None,
-               ip: str = "", role: str | None = None) -> Actor:
+def make_actor(
+    user_id: int,
+    username: str,
+    roles: list[str] | None,
+    organisation_id: int | None,
+    organisation_kind: str | None,
+    ip: str = "",
+    role: str | None = None,
+) -> Actor:
     """A user acting in `role` if it is one of theirs, else in the first of their roles."""
     held = frozenset(roles or [])
     acting = role if role in held else (sorted(held)[0] if held else None)
-    return Actor(user_id=user_id, username=username, role=acting, organisation_id=organisation_id, ip=ip, roles=held,
-                 organisation_kind=organisation_kind)
+    return Actor(
+        user_id=user_id,
+        username=username,
+        role=acting,
+        organisation_id=organisation_id,
+        ip=ip,
+        roles=held,
+        organisation_kind=organisation_kind,
+    )

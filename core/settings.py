@@ -31,7 +31,9 @@ class Settings:
     max_bid_bytes: int = 2 * 1024**3  # largest sealed bid accepted (issue 3: up to 2 GiB)
     upload_part_bytes: int = 8 * 1024**2  # size of one part of a staged upload, and the most a part may hold
     upload_expiry_seconds: int = 24 * 3600  # a staged upload untouched this long is swept away
-    decryption_window_seconds: int = 1800  # quorum+bidder: bidders' parts are due this long after the quorum (E31)
+    decryption_window_seconds: int = (
+        1800  # quorum+bidder: bidders' parts are due this long after the quorum (E31)
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = ""
@@ -78,7 +80,11 @@ def _secret_key(data_dir: Path) -> str:
 def _networks(value: str) -> tuple[str, ...]:
     """A comma- or space-separated list of CIDRs (a bare address is one host), checked at start-up so that a
     typo fails loudly instead of silently trusting nobody (or everybody)."""
-    return tuple(str(ipaddress.ip_network(item.strip(), strict=False)) for item in value.replace(",", " ").split() if item.strip())
+    return tuple(
+        str(ipaddress.ip_network(item.strip(), strict=False))
+        for item in value.replace(",", " ").split()
+        if item.strip()
+    )
 
 
 def load_settings() -> Settings:

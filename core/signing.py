@@ -85,7 +85,9 @@ def _write_key(directory: Path, private: Ed25519PrivateKey, name: str) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     kid = key_id(name, private.public_key().public_bytes_raw()).hex()
     path = directory / f"{kid}.pem"
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(pem)

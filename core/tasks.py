@@ -1,12 +1,12 @@
 """Background tasks: Celery workers in deployment, a thread pool in this process by default.
 
-With CELERY_BROKER_URL set (Redis or RabbitMQ) a task goes to the broker and a worker (`etender worker`) runs it.
-Without it the task runs here on a small pool of background threads, so a long task never holds up the
+With CELERY_BROKER_URL set (Redis or RabbitMQ) a task goes to the broker and a worker (`etender worker`) runs
+it. Without it the task runs here on a small pool of background threads, so a long task never holds up the
 request that asked for it.
 
 A task is sent only AFTER the transaction that asked for it commits (Warehouse's pattern): `enqueue(session,
-task, ids...)` records it on the session; the session's after_commit hook sends it; a rollback forgets it. So a
-worker never looks for a row that is not committed yet, and a failed request starts nothing.
+task, ids...)` records it on the session; the session's after_commit hook sends it; a rollback forgets it. So
+a worker never looks for a row that is not committed yet, and a failed request starts nothing.
 
 Writing a task: define it in the feature package's `tasks.py` with `@app.task(name="package.what")`. It takes
 ids (never objects), opens its own unit of work with `with unit_of_work() as session:`, and must be safe to
@@ -129,7 +129,9 @@ def _submit(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     global _executor
     with _lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=settings().task_threads, thread_name_prefix="etender-task")
+            _executor = ThreadPoolExecutor(
+                max_workers=settings().task_threads, thread_name_prefix="etender-task"
+            )
         future = _executor.submit(task, *args, **kwargs)
         _running.add(future)
     future.add_done_callback(lambda f: _finished(task, f))
@@ -212,16 +214,21 @@ def schedule(settings: Settings, modules: Sequence[str] = TASK_MODULES) -> list[
     one list that both the in-process scheduler and beat run."""
     for name in modules:
         importlib.import_module(name)
-    return [(seconds(settings) if callable(seconds) else seconds, task)
-            for seconds, task in _periodic if task.run.__module__ in modules]
+    return [
+        (seconds(settings) if callable(seconds) else seconds, task)
+        for seconds, task in _periodic
+        if task.run.__module__ in modules
+    ]
 
 
 def beat_schedule(settings: Settings, modules: Sequence[str] = TASK_MODULES) -> dict[str, dict[str, Any]]:
     """schedule() in the form of Celery's beat_schedule setting. A run not started within its period expires:
     the next one does the same work, so busy workers do not find a pile of them."""
     jobs = schedule(settings, modules)
-    return {task.name: {"task": task.name, "schedule": seconds, "options": {"expires": seconds}}
-            for seconds, task in jobs}
+    return {
+        task.name: {"task": task.name, "schedule": seconds, "options": {"expires": seconds}}
+        for seconds, task in jobs
+    }
 
 
 def start_periodic(modules: Sequence[str] = TASK_MODULES) -> Callable[[], None]:
@@ -243,8 +250,10 @@ def start_periodic(modules: Sequence[str] = TASK_MODULES) -> Callable[[], None]:
                 log.exception("periodic task %s failed", task.name)
             stop.wait(seconds)
 
-    threads = [threading.Thread(target=loop, args=job, name=f"etender-periodic:{job[1].name}", daemon=True)
-               for job in jobs]
+    threads = [
+        threading.Thread(target=loop, args=job, name=f"etender-periodic:{job[1].name}", daemon=True)
+        for job in jobs
+    ]
     for thread in threads:
         thread.start()
 
@@ -257,8 +266,9 @@ def start_periodic(modules: Sequence[str] = TASK_MODULES) -> Callable[[], None]:
     return stop_periodic
 
 
-def run_worker(settings: Settings, include: Sequence[str] = TASK_MODULES, concurrency: int = 2,
-               beat: bool = False) -> None:
+def run_worker(
+    settings: Settings, include: Sequence[str] = TASK_MODULES, concurrency: int = 2, beat: bool = False
+) -> None:
     """`etender worker`: a Celery worker for the task modules in `include`, and with beat their periodic tasks
     (schedule(), the list the in-process scheduler runs where there is no broker)."""
     if not settings.broker_url:

@@ -420,7 +420,8 @@ def pdf_document(lines: list[str]) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << "
+        b"/F1 4 0 R >> >> /Contents 5 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
@@ -443,15 +444,19 @@ def docx_document(paragraphs: list[str]) -> bytes:
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+            '<Override PartName="/word/document.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
             "</Types>"
         ),
         "_rels/.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+            '<Relationship Id="rId1" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="word/document.xml"/>'
             "</Relationships>"
         ),
         "word/document.xml": (
@@ -797,8 +802,8 @@ class _Loader:
             )
 
     def experts(self) -> None:
-        """The pool, through evaluation.pool like an administrator: the shipped catalogue, employment histories,
-        a few declared interests and unavailable days, one suspended and one penalised expert."""
+        """The pool, through evaluation.pool like an administrator: the shipped catalogue, employment
+        histories, a few declared interests and unavailable days, one suspended and one penalised expert."""
         catalogue.load_catalogue(self.session)
         extra = random.Random(SEED + 5)  # its own sequence, so that the tenders' random data stays as it was
         names: list[str] = []
@@ -1022,8 +1027,9 @@ class _Loader:
                 f"Category: {tender.category}   Evaluation method: {tender.evaluation_method}",
                 f"Bid deadline and opening: {deadline} China Standard Time",
                 *[
-                    f"Lot {lot.number}: estimated price {lot.estimated_price / 100:,.2f} yuan, price ceiling {lot.price_ceiling / 100:,.2f} yuan, "
-                    f"bid security {lot.bid_security / 100:,.2f} yuan"
+                    f"Lot {lot.number}: estimated price {lot.estimated_price / 100:,.2f} yuan, price "
+                    f"ceiling {lot.price_ceiling / 100:,.2f} yuan, bid security "
+                    f"{lot.bid_security / 100:,.2f} yuan"
                     for lot in tender.lots
                 ],
                 "Bids are sealed (encrypted) before upload and opened at the deadline by the key holders.",
@@ -1166,8 +1172,9 @@ class _Loader:
                 self.download_all(tender, *bidders)
                 for b in bidders:
                     self.register(tender, b)
-        # The sealed bids went in before the deadline: three for the outpatient building, so its opening awaits the
-        # key holders (demo-keys/); only two for the sewer works, so that tender fails at the deadline (R44).
+        # The sealed bids went in before the deadline: three for the outpatient building, so its opening
+        # awaits the key holders (demo-keys/); only two for the sewer works, so that tender fails at the
+        # deadline (R44).
         with _days_ago(12):
             outpatient, sewer = self.tenders["outpatient"], self.tenders["sewer"]
             self.bid(outpatient, "bidder1", 6_318_000, 240)
@@ -1177,7 +1184,8 @@ class _Loader:
             self.bid(sewer, "bidder2", 8_870_000, 280)
         deadlines.close_due_tenders(s)
 
-        # Published 10 days ago; a clarification today that affects bids extends the deadline so that 15 days remain (R21).
+        # Published 10 days ago; a clarification today that affects bids extends the deadline so that 15 days
+        # remain (R21).
         with _days_ago(10):
             water = self.publish("water", deadline_days=22)
             self.download_all(water, "bidder1", "bidder2")
@@ -1190,7 +1198,8 @@ class _Loader:
             self.blobs,
             water.id,
             "关于第1标段管材规格的修改",
-            "第1标段 DN200 以上供水管材由 PE100 级调整为 PE100RC 级（耐慢速裂纹增长），工程量清单相应调整，详见附件。",
+            "第1标段 DN200 以上供水管材由 PE100 级调整为 PE100RC 级（耐慢速裂纹增长）"
+            "，工程量清单相应调整，详见附件。",
             True,
             [
                 FileInput(
@@ -1309,8 +1318,9 @@ def load(
     session: Session, blobs: BlobStore, key_dir: Path | None = None, signer: SigningKey | None = None
 ) -> None:
     """Fill an empty database with the demo. Runs in the caller's transaction and never commits. With
-    `key_dir`, the key holders' key files are written there (passphrase DEMO_KEY_PASSPHRASE). `signer` signs the
-    demo bids' receipts: the platform's key (a throwaway key when None, for tests that don't verify receipts)."""
+    `key_dir`, the key holders' key files are written there (passphrase DEMO_KEY_PASSPHRASE). `signer` signs
+    the demo bids' receipts: the platform's key (a throwaway key when None, for tests that don't verify
+    receipts)."""
     if signer is None:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

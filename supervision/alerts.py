@@ -11,9 +11,9 @@ The kinds:
   tender.bid.submitted conceals its actor until the opening (E26), so the rule reads the confidential part
   server-side and the alert says only how many bids on which lot came from one address, never which address or
   which bidders.
-- reused_sealed_bids: a company's sealed file refused because another company had submitted the same file, or a
-  file with the same header bid id, on the tender (R40: identical bid files are deemed collusion). Read from the
-  refusal's confidential part (tender/bids/submission.py); the alert names both companies, to monitors and
+- reused_sealed_bids: a company's sealed file refused because another company had submitted the same file, or
+  a file with the same header bid id, on the tender (R40: identical bid files are deemed collusion). Read from
+  the refusal's confidential part (tender/bids/submission.py); the alert names both companies, to monitors and
   administrators only, as every alert here."""
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ def outside_window(session: Session, since: datetime) -> list[Alert]:
 
 
 def failed_logins(session: Session, since: datetime) -> list[Alert]:
-    entries = _tagged(session, since, AccountTag.auth_login_failed.value, AccountTag.auth_login_throttled.value)
+    entries = _tagged(
+        session, since, AccountTag.auth_login_failed.value, AccountTag.auth_login_throttled.value
+    )
     out = [
         Alert(
             "login_throttled", e.time, e.subject, 1, [e.index], {"account": e.subject.removeprefix("login:")}
@@ -155,12 +157,21 @@ REUSED = {"sealed_file_reused": "file", "sealed_bid_id_reused": "bid_id"}  # ref
 
 def reused_sealed_bids(session: Session, since: datetime) -> list[Alert]:
     refusals = [
-        part for part in confidential_parts(session, TenderTag.bid_refused.value, since=since, limit=LIMIT)
+        part
+        for part in confidential_parts(session, TenderTag.bid_refused.value, since=since, limit=LIMIT)
         if (part.data or {}).get("reason") in REUSED
     ]
-    orgs = {(p.data.get("actor") or {}).get("organisation") for p in refusals} | {p.data.get("same_as_organisation") for p in refusals}
+    orgs = {(p.data.get("actor") or {}).get("organisation") for p in refusals} | {
+        p.data.get("same_as_organisation") for p in refusals
+    }
     orgs.discard(None)
-    names: dict[Any, str] = dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(orgs))).all()) if orgs else {}
+    names: dict[Any, str] = (
+        dict(
+            session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(orgs))).all()
+        )
+        if orgs
+        else {}
+    )
     out = []
     for part in refusals:
         data = part.data
@@ -172,8 +183,14 @@ def reused_sealed_bids(session: Session, since: datetime) -> list[Alert]:
                 part.subject,
                 2,
                 [part.index],
-                {"what": REUSED[data["reason"]], "lot": data.get("lot"), "first": names.get(first, str(first)),
-                 "second": names.get(second, str(second)), "first_bid": data.get("same_as_bid"), "rule": data.get("rule", "R40")},
+                {
+                    "what": REUSED[data["reason"]],
+                    "lot": data.get("lot"),
+                    "first": names.get(first, str(first)),
+                    "second": names.get(second, str(second)),
+                    "first_bid": data.get("same_as_bid"),
+                    "rule": data.get("rule", "R40"),
+                },
             )
         )
     return out

@@ -5,8 +5,14 @@ exists only for its agency, its purchaser and administrators)."""
 from __future__ import annotations
 
 __all__ = [
-    "require_login", "require_role", "is_tender_agency", "is_tender_purchaser", "require_tender_agency",
-    "can_see_draft", "get_tender", "visible_tender",
+    "require_login",
+    "require_role",
+    "is_tender_agency",
+    "is_tender_purchaser",
+    "require_tender_agency",
+    "can_see_draft",
+    "get_tender",
+    "visible_tender",
 ]
 
 from sqlalchemy import select
@@ -55,7 +61,9 @@ def visible_tender(session: Session, actor: Actor, tender_id: int) -> Tender:
     tender = session.scalars(
         select(Tender)
         .where(Tender.id == tender_id)
-        .options(selectinload(Tender.lots), selectinload(Tender.documents), selectinload(Tender.clarifications))
+        .options(
+            selectinload(Tender.lots), selectinload(Tender.documents), selectinload(Tender.clarifications)
+        )
     ).one_or_none()
     if tender is None or (tender.status == Status.draft and not can_see_draft(actor, tender)):
         raise NotFound.one("tender_not_found", N_("No such tender."))

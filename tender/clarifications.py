@@ -35,7 +35,9 @@ def clarify(
     tender = access.get_tender(session, tender_id, lock=True)
     access.require_tender_agency(actor, tender)
     if tender.status != Status.published:
-        raise Conflict.one("not_published", N_("Clarifications are issued while the tender is open for bids."))
+        raise Conflict.one(
+            "not_published", N_("Clarifications are issued while the tender is open for bids.")
+        )
     problems = []
     if not title.strip():
         problems.append(Problem("title_missing", N_("Give the clarification a title."), "title"))
@@ -49,21 +51,42 @@ def clarify(
         raise Conflict.one("deadline_passed", N_("The bid deadline has passed."))
     before = tender.bid_deadline
     after = rules.extended_deadline(before, now, affects_bids)
-    number = (session.scalar(select(func.max(Clarification.number)).where(Clarification.tender_id == tender.id)) or 0) + 1
+    number = (
+        session.scalar(select(func.max(Clarification.number)).where(Clarification.tender_id == tender.id))
+        or 0
+    ) + 1
     clar = Clarification(
-        tender_id=tender.id, number=number, title=title.strip(), body=body.strip(), affects_bids=affects_bids,
-        deadline_before=before, deadline_after=after, issued_by=actor.user_id, issued_at=now,
+        tender_id=tender.id,
+        number=number,
+        title=title.strip(),
+        body=body.strip(),
+        affects_bids=affects_bids,
+        deadline_before=before,
+        deadline_after=after,
+        issued_by=actor.user_id,
+        issued_at=now,
     )
     session.add(clar)
     session.flush()
     stored = []
     for f in files:
         name, content_type, size, key = drafting.store_document(blobs, f, max_bytes, "files")
-        doc = TenderDocument(tender_id=tender.id, clarification_id=clar.id, filename=name, content_type=content_type, size=size, blob_key=key, uploaded_by=actor.user_id)
+        doc = TenderDocument(
+            tender_id=tender.id,
+            clarification_id=clar.id,
+            filename=name,
+            content_type=content_type,
+            size=size,
+            blob_key=key,
+            uploaded_by=actor.user_id,
+        )
         session.add(doc)
         stored.append({"filename": name, "sha256": key, "size": size})
     record(
-        session, TenderTag.tender_clarified, actor=actor, subject=f"tender:{tender.id}",
+        session,
+        TenderTag.tender_clarified,
+        actor=actor,
+        subject=f"tender:{tender.id}",
         details={"number": number, "title": clar.title, "affects_bids": affects_bids, "files": stored},
     )
     if after != before:
@@ -71,11 +94,21 @@ def clarify(
         if tender.doc_issue_end and tender.doc_issue_end > after:
             tender.doc_issue_end = after
         record(
-            session, TenderTag.tender_deadline_extended, actor=actor, subject=f"tender:{tender.id}",
-            details={"from": before.isoformat(), "to": after.isoformat(), "rule": "R21", "clarification": number},
+            session,
+            TenderTag.tender_deadline_extended,
+            actor=actor,
+            subject=f"tender:{tender.id}",
+            details={
+                "from": before.isoformat(),
+                "to": after.isoformat(),
+                "rule": "R21",
+                "clarification": number,
+            },
         )
     notify(
-        session, participation.interested_users(session, tender.id), "tender.clarified",
+        session,
+        participation.interested_users(session, tender.id),
+        "tender.clarified",
         title=f"{tender.reference} {tender.title}: {clar.title}",
         body=clar.body[:500],
         link=f"/tenders/{tender.id}#clarification-{number}",

@@ -20,8 +20,9 @@ from tender.opening import ceremony
 from tender.opening.base import opening_of
 
 
-def close_due_tenders(session: Session, now: datetime | None = None, *,
-                      start_openings: bool = True) -> list[int]:
+def close_due_tenders(
+    session: Session, now: datetime | None = None, *, start_openings: bool = True
+) -> list[int]:
     """L34: bidding closes at the deadline by itself (tender.tasks.close_bidding, every few seconds). The
     openings start in the same transaction, unless start_openings=False (the task starts them in its own)."""
     now = now or clock.now()
@@ -30,8 +31,13 @@ def close_due_tenders(session: Session, now: datetime | None = None, *,
     ).all()
     for tender in due:
         lifecycle.apply(tender, Event.close_bidding)
-        record(session, TenderTag.tender_bidding_closed, actor=SYSTEM, subject=f"tender:{tender.id}",
-               details={"bid_deadline": tender.bid_deadline.isoformat() if tender.bid_deadline else None})
+        record(
+            session,
+            TenderTag.tender_bidding_closed,
+            actor=SYSTEM,
+            subject=f"tender:{tender.id}",
+            details={"bid_deadline": tender.bid_deadline.isoformat() if tender.bid_deadline else None},
+        )
     if start_openings:
         start_due_openings(session, now)
     return [t.id for t in due]
@@ -43,7 +49,9 @@ def start_due_openings(session: Session, now: datetime | None = None) -> list[in
     between the two). Returns the tenders whose opening started or that failed."""
     now = now or clock.now()
     started = []
-    stranded = session.scalars(select(Tender).where(Tender.status == Status.bidding_closed).with_for_update()).all()
+    stranded = session.scalars(
+        select(Tender).where(Tender.status == Status.bidding_closed).with_for_update()
+    ).all()
     for tender in stranded:
         if opening_of(session, tender.id) is None:
             bids.expire_unfinished(session, tender.id, now)

@@ -77,5 +77,11 @@ def require_participation(session: Session, actor: Actor, tender: Tender) -> Non
     if may_see(session, actor, tender, Fact.participation):
         return
     if phase_of(session, tender) <= Phase.bidding:
-        raise Forbidden.one("confidential_before_deadline", N_("Who registered or downloaded is confidential until the bid deadline (E21)."), rule="E21")
-    raise Forbidden.one("not_tender_party", N_("Only the tender's agency, purchaser and monitors see its registrations."))
+        raise Forbidden.one(
+            "confidential_before_deadline",
+            N_("Who registered or downloaded is confidential until the bid deadline (E21)."),
+            rule="E21",
+        )
+    raise Forbidden.one(
+        "not_tender_party", N_("Only the tender's agency, purchaser and monitors see its registrations.")
+    )

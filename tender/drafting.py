@@ -86,19 +86,30 @@ class FileInput:
 def _check_input(session: Session, actor: Actor, data: TenderInput, agency_org: int | None) -> list[Problem]:
     problems = rules.check_draft(data)  # the values; what follows asks the database
     purchaser = session.get(Organisation, data.purchaser_id) if data.purchaser_id is not None else None
-    if data.purchaser_id is not None and (purchaser is None or purchaser.kind != OrgKind.purchaser
-                                          or not purchaser.active):
-        problems.append(Problem("purchaser_invalid", N_("Choose the purchaser this tender is run for."),
-                                "purchaser_id"))
-    holders = session.scalars(select(User).where(User.id.in_(data.key_holder_ids))).all() if data.key_holder_ids else []
+    if data.purchaser_id is not None and (
+        purchaser is None or purchaser.kind != OrgKind.purchaser or not purchaser.active
+    ):
+        problems.append(
+            Problem("purchaser_invalid", N_("Choose the purchaser this tender is run for."), "purchaser_id")
+        )
+    holders = (
+        session.scalars(select(User).where(User.id.in_(data.key_holder_ids))).all()
+        if data.key_holder_ids
+        else []
+    )
     if len(holders) != len(set(data.key_holder_ids)):
-        problems.append(Problem("key_holder_unknown", N_("A key holder is not a known user."), "key_holder_ids"))
+        problems.append(
+            Problem("key_holder_unknown", N_("A key holder is not a known user."), "key_holder_ids")
+        )
     for user in holders:
         if not user.active or not set(user.roles or []) & {r.value for r in KEY_HOLDER_ROLES}:
             problems.append(
                 Problem(
                     "key_holder_role",
-                    N_("%(name)s cannot hold a key: key holders are agency officers, monitors or trading centre staff."),
+                    N_(
+                        "%(name)s cannot hold a key: key holders are agency officers, "
+                        "monitors or trading centre staff."
+                    ),
                     "key_holder_ids",
                     {"name": user.full_name},
                 )
@@ -112,9 +123,24 @@ def _check_input(session: Session, actor: Actor, data: TenderInput, agency_org: 
 
 def _fill(tender: Tender, data: TenderInput) -> None:
     for name in (
-        "title", "description", "purchaser_id", "category", "government_procurement", "state_funded", "region",
-        "evaluation_method", "criteria", "doc_issue_start", "doc_issue_end", "question_deadline", "bid_deadline",
-        "opening_place", "key_threshold", "opening_policy", "contact_name", "contact_phone",
+        "title",
+        "description",
+        "purchaser_id",
+        "category",
+        "government_procurement",
+        "state_funded",
+        "region",
+        "evaluation_method",
+        "criteria",
+        "doc_issue_start",
+        "doc_issue_end",
+        "question_deadline",
+        "bid_deadline",
+        "opening_place",
+        "key_threshold",
+        "opening_policy",
+        "contact_name",
+        "contact_phone",
     ):
         setattr(tender, name, getattr(data, name))
     tender.key_holder_ids = list(dict.fromkeys(data.key_holder_ids))
@@ -136,12 +162,23 @@ def create_tender(session: Session, actor: Actor, data: TenderInput) -> Tender:
     if problems:
         raise ValidationFailed(problems)
     assert actor.user_id is not None and actor.organisation_id is not None
-    tender = Tender(reference=f"TMP-{os.urandom(6).hex()}", agency_id=actor.organisation_id, created_by=actor.user_id, status=Status.draft)
+    tender = Tender(
+        reference=f"TMP-{os.urandom(6).hex()}",
+        agency_id=actor.organisation_id,
+        created_by=actor.user_id,
+        status=Status.draft,
+    )
     _fill(tender, data)
     session.add(tender)
     session.flush()
     tender.reference = f"ET-{clock.to_cst(clock.now()).year}-{tender.id:06d}"
-    record(session, TenderTag.tender_created, actor=actor, subject=f"tender:{tender.id}", details={"reference": tender.reference, "title": tender.title})
+    record(
+        session,
+        TenderTag.tender_created,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"reference": tender.reference, "title": tender.title},
+    )
     return tender
 
 
@@ -149,13 +186,21 @@ def update_tender(session: Session, actor: Actor, tender_id: int, data: TenderIn
     tender = access.get_tender(session, tender_id, lock=True)
     access.require_tender_agency(actor, tender)
     if tender.status != Status.draft:
-        raise Conflict.one("not_draft", N_("Only a draft can be edited; after publication, issue a clarification."))
+        raise Conflict.one(
+            "not_draft", N_("Only a draft can be edited; after publication, issue a clarification.")
+        )
     problems = _check_input(session, actor, data, tender.agency_id)
     if problems:
         raise ValidationFailed(problems)
     _fill(tender, data)
     session.flush()
-    record(session, TenderTag.tender_updated, actor=actor, subject=f"tender:{tender.id}", details={"title": tender.title})
+    record(
+        session,
+        TenderTag.tender_updated,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"title": tender.title},
+    )
     return tender
 
 
@@ -165,7 +210,10 @@ def _holder_orgs(tender: Tender) -> tuple[int | None, ...]:
     session = object_session(tender)
     if session is None or not ids:
         return tuple(None for _ in ids)
-    orgs = {uid: org for uid, org in session.execute(select(User.id, User.organisation_id).where(User.id.in_(ids)))}
+    orgs = {
+        uid: org
+        for uid, org in session.execute(select(User.id, User.organisation_id).where(User.id.in_(ids)))
+    }
     return tuple(orgs.get(uid) for uid in ids)
 
 
@@ -180,7 +228,10 @@ def facts_of(tender: Tender) -> rules.TenderFacts:
         doc_issue_end=tender.doc_issue_end,
         question_deadline=tender.question_deadline,
         bid_deadline=tender.bid_deadline,
-        lots=[rules.LotFacts(lot.number, lot.name, lot.estimated_price, lot.price_ceiling, lot.bid_security) for lot in tender.lots],
+        lots=[
+            rules.LotFacts(lot.number, lot.name, lot.estimated_price, lot.price_ceiling, lot.bid_security)
+            for lot in tender.lots
+        ],
         document_count=len([d for d in tender.documents if d.clarification_id is None]),
         key_holder_orgs=_holder_orgs(tender),
         agency_org=tender.agency_id,
@@ -192,7 +243,11 @@ def facts_of(tender: Tender) -> rules.TenderFacts:
 def publication_problems(tender: Tender) -> list[Problem]:
     problems = rules.check_publication(facts_of(tender), clock.now())
     session = object_session(tender)
-    if session is not None and tender.id is not None and not any(p.field == "key_holder_ids" for p in problems):
+    if (
+        session is not None
+        and tender.id is not None
+        and not any(p.field == "key_holder_ids" for p in problems)
+    ):
         problems.extend(keyholders.key_problems(session, tender))  # issue 3: every holder's key is registered
     return problems
 
@@ -205,7 +260,9 @@ def publish(session: Session, actor: Actor, tender_id: int, signer: SigningKey |
     problems = publication_problems(tender)
     if problems:
         raise ValidationFailed(problems)
-    keyholders.require_complete_keys(session, tender)  # E26/E30: bids are sealed to the holders' registered keys
+    keyholders.require_complete_keys(
+        session, tender
+    )  # E26/E30: bids are sealed to the holders' registered keys
     now = clock.now()
     lifecycle.apply(tender, Event.publish)
     tender.published_at = now
@@ -222,7 +279,10 @@ def publish(session: Session, actor: Actor, tender_id: int, signer: SigningKey |
         details={
             "reference": tender.reference,
             "bid_deadline": tender.bid_deadline.isoformat() if tender.bid_deadline else None,
-            "lots": [{"number": lot.number, "price_ceiling": lot.price_ceiling, "bid_security": lot.bid_security} for lot in tender.lots],
+            "lots": [
+                {"number": lot.number, "price_ceiling": lot.price_ceiling, "bid_security": lot.bid_security}
+                for lot in tender.lots
+            ],
             "evaluation_method": tender.evaluation_method,
             "criteria": tender.criteria,
             "key_holders": tender.key_holder_ids,
@@ -237,7 +297,9 @@ def publish(session: Session, actor: Actor, tender_id: int, signer: SigningKey |
 # ---------------------------------------------------------------- documents
 
 
-def store_document(blobs: BlobStore, file: FileInput, max_bytes: int, fieldname: str) -> tuple[str, str, int, str]:
+def store_document(
+    blobs: BlobStore, file: FileInput, max_bytes: int, fieldname: str
+) -> tuple[str, str, int, str]:
     """Check a file's type by its name and its first bytes while storing it (tender documents, clarifications'
     files); its name, content type, size and blob key, or the problem a person sees."""
     name = os.path.basename(file.filename or "").strip()
@@ -283,17 +345,34 @@ def store_document(blobs: BlobStore, file: FileInput, max_bytes: int, fieldname:
     return name, content_type, info.size, info.key
 
 
-def add_document(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, file: FileInput, max_bytes: int) -> TenderDocument:
+def add_document(
+    session: Session, actor: Actor, blobs: BlobStore, tender_id: int, file: FileInput, max_bytes: int
+) -> TenderDocument:
     tender = access.get_tender(session, tender_id, lock=True)
     access.require_tender_agency(actor, tender)
     if tender.status != Status.draft:
-        raise Conflict.one("not_draft", N_("After publication, documents change only through a clarification."))
+        raise Conflict.one(
+            "not_draft", N_("After publication, documents change only through a clarification.")
+        )
     name, content_type, size, key = store_document(blobs, file, max_bytes, "document")
     assert actor.user_id is not None
-    doc = TenderDocument(tender_id=tender.id, filename=name, content_type=content_type, size=size, blob_key=key, uploaded_by=actor.user_id)
+    doc = TenderDocument(
+        tender_id=tender.id,
+        filename=name,
+        content_type=content_type,
+        size=size,
+        blob_key=key,
+        uploaded_by=actor.user_id,
+    )
     session.add(doc)
     session.flush()
-    record(session, TenderTag.tender_document_added, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id, "filename": name, "sha256": key, "size": size})
+    record(
+        session,
+        TenderTag.tender_document_added,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"document": doc.id, "filename": name, "sha256": key, "size": size},
+    )
     return doc
 
 
@@ -301,12 +380,20 @@ def remove_document(session: Session, actor: Actor, tender_id: int, document_id:
     tender = access.get_tender(session, tender_id, lock=True)
     access.require_tender_agency(actor, tender)
     if tender.status != Status.draft:
-        raise Conflict.one("not_draft", N_("After publication, documents change only through a clarification."))
+        raise Conflict.one(
+            "not_draft", N_("After publication, documents change only through a clarification.")
+        )
     doc = session.get(TenderDocument, document_id)
     if doc is None or doc.tender_id != tender.id:
         raise NotFound.one("document_not_found", N_("No such document."))
     session.delete(doc)
-    record(session, TenderTag.tender_document_removed, actor=actor, subject=f"tender:{tender.id}", details={"document": document_id, "filename": doc.filename})
+    record(
+        session,
+        TenderTag.tender_document_removed,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"document": document_id, "filename": doc.filename},
+    )
 
 
 # ---------------------------------------------------------------- what the form offers
@@ -315,11 +402,23 @@ def remove_document(session: Session, actor: Actor, tender_id: int, document_id:
 def key_holder_candidates(session: Session, actor: Actor) -> list[User]:
     access.require_role(actor, Role.agency)
     # with their organisations: the form names each candidate's, since the holders must span organisations
-    users = session.scalars(select(User).where(User.active.is_(True)).options(selectinload(User.organisation))
-                            .order_by(User.id)).all()
+    users = session.scalars(
+        select(User).where(User.active.is_(True)).options(selectinload(User.organisation)).order_by(User.id)
+    ).all()
     wanted = {r.value for r in KEY_HOLDER_ROLES}
-    return [u for u in users if set(u.roles or []) & wanted and (u.organisation_id == actor.organisation_id or not set(u.roles or []) & {Role.agency.value})]
+    return [
+        u
+        for u in users
+        if set(u.roles or []) & wanted
+        and (u.organisation_id == actor.organisation_id or not set(u.roles or []) & {Role.agency.value})
+    ]
 
 
 def purchasers(session: Session) -> list[Organisation]:
-    return list(session.scalars(select(Organisation).where(Organisation.kind == OrgKind.purchaser, Organisation.active.is_(True)).order_by(Organisation.name)))
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(Organisation.kind == OrgKind.purchaser, Organisation.active.is_(True))
+            .order_by(Organisation.name)
+        )
+    )

@@ -50,12 +50,14 @@ class TenderTag(enum.StrEnum):
 
 # The entries that say who took part in a tender, or how many did (core.disclosure, Fact.participation):
 # nobody but the party itself may count them before the deadline (E21, L22).
-PARTICIPATION = frozenset({
-    TenderTag.tender_document_downloaded,
-    TenderTag.tender_registered,
-    TenderTag.bid_upload_started,
-    TenderTag.bid_submitted,
-    TenderTag.bid_refused,
-    TenderTag.bid_replaced,
-    TenderTag.bid_withdrawn,
-})
+PARTICIPATION = frozenset(
+    {
+        TenderTag.tender_document_downloaded,
+        TenderTag.tender_registered,
+        TenderTag.bid_upload_started,
+        TenderTag.bid_submitted,
+        TenderTag.bid_refused,
+        TenderTag.bid_replaced,
+        TenderTag.bid_withdrawn,
+    }
+)

@@ -37,7 +37,9 @@ def _derive(passphrase: str, salt: bytes, iterations: int) -> bytes:
     return PBKDF2HMAC(hashes.SHA256(), 32, salt, iterations).derive(passphrase.encode("utf-8"))
 
 
-def protect(private_key: X25519PrivateKey, passphrase: str, label: str = "", iterations: int = ITERATIONS) -> dict[str, Any]:
+def protect(
+    private_key: X25519PrivateKey, passphrase: str, label: str = "", iterations: int = ITERATIONS
+) -> dict[str, Any]:
     if len(passphrase) < MIN_PASSPHRASE:
         raise KeyFileError("passphrase_short", f"the passphrase needs at least {MIN_PASSPHRASE} characters")
     if iterations < ITERATIONS:
@@ -45,7 +47,9 @@ def protect(private_key: X25519PrivateKey, passphrase: str, label: str = "", ite
     public = public_bytes(private_key)
     kid = key_id(public)
     salt, nonce = os.urandom(16), os.urandom(12)
-    ciphertext = AESGCM(_derive(passphrase, salt, iterations)).encrypt(nonce, private_key.private_bytes_raw(), _aad(kid))
+    ciphertext = AESGCM(_derive(passphrase, salt, iterations)).encrypt(
+        nonce, private_key.private_bytes_raw(), _aad(kid)
+    )
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -71,7 +75,11 @@ def load(data: bytes | str | dict[str, Any], passphrase: str) -> X25519PrivateKe
         if doc.get("format") != FORMAT or doc.get("version") != VERSION or doc.get("algorithm") != "X25519":
             raise ValueError("format")
         kdf, cipher = doc["kdf"], doc["cipher"]
-        if kdf["name"] != "PBKDF2-HMAC-SHA256" or cipher["name"] != "AES-256-GCM" or int(kdf["iterations"]) < ITERATIONS:
+        if (
+            kdf["name"] != "PBKDF2-HMAC-SHA256"
+            or cipher["name"] != "AES-256-GCM"
+            or int(kdf["iterations"]) < ITERATIONS
+        ):
             raise ValueError("algorithms")
         salt, nonce, ciphertext = unb64u(kdf["salt"]), unb64u(cipher["nonce"]), unb64u(cipher["ciphertext"])
         public, kid = unb64u(doc["public_key"]), doc["key_id"]

@@ -68,7 +68,9 @@ class PublishedBundle(Base):
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
     body: Mapped[str] = mapped_column(Text)  # canonical JSON
     sha256: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str] = mapped_column(String(128), default="")  # base64 Ed25519, empty until first signed
+    signature: Mapped[str] = mapped_column(
+        String(128), default=""
+    )  # base64 Ed25519, empty until first signed
     signer: Mapped[str] = mapped_column(String(300), default="")  # the C2SP verifier key that signed it
     published_at: Mapped[datetime] = mapped_column(default=clock.now)
 
@@ -108,9 +110,13 @@ class HolderView:
 def my_tenders(session: Session, actor: Actor) -> list[HolderView]:
     """The tenders the actor is named a key holder of, with the key registered so far."""
     access.require_login(actor)
-    candidates = session.scalars(select(Tender).where(Tender.status != Status.cancelled).order_by(Tender.id.desc())).all()
+    candidates = session.scalars(
+        select(Tender).where(Tender.status != Status.cancelled).order_by(Tender.id.desc())
+    ).all()
     mine = [t for t in candidates if is_holder(actor, t)]
-    keys = {k.tender_id: k for k in session.scalars(select(HolderKey).where(HolderKey.user_id == actor.user_id))}
+    keys = {
+        k.tender_id: k for k in session.scalars(select(HolderKey).where(HolderKey.user_id == actor.user_id))
+    }
     return [HolderView(t, keys.get(t.id)) for t in mine]
 
 
@@ -119,36 +125,59 @@ def holder_tender(session: Session, actor: Actor, tender_id: int) -> HolderView:
     tender = session.get(Tender, tender_id)
     if tender is None or not is_holder(actor, tender):
         raise NotFound.one("tender_not_found", N_("No such tender."))
-    key = session.scalar(select(HolderKey).where(HolderKey.tender_id == tender.id, HolderKey.user_id == actor.user_id))
+    key = session.scalar(
+        select(HolderKey).where(HolderKey.tender_id == tender.id, HolderKey.user_id == actor.user_id)
+    )
     return HolderView(tender, key)
 
 
 def register_key(session: Session, actor: Actor, tender_id: int, public_key: str) -> HolderKey:
-    """Register (or, while the tender is a draft, replace) the actor's public key for a tender it holds a key of."""
+    """Register (or, while the tender is a draft, replace) the actor's public key for a tender it holds a key
+    of."""
     access.require_login(actor)
     tender = session.scalars(select(Tender).where(Tender.id == tender_id).with_for_update()).one_or_none()
     if tender is None:
         raise NotFound.one("tender_not_found", N_("No such tender."))
     if not is_holder(actor, tender):
         if tender.status == Status.draft and not access.can_see_draft(actor, tender):
-            raise NotFound.one("tender_not_found", N_("No such tender."))  # a draft's existence is not revealed
+            raise NotFound.one(
+                "tender_not_found", N_("No such tender.")
+            )  # a draft's existence is not revealed
         raise Forbidden.one("not_key_holder", N_("You are not named as a key holder of this tender."))
     if tender.status != Status.draft:
-        raise Conflict.one("keys_locked", N_("The tender is published: its key holders' keys are fixed and can no longer be changed."))
+        raise Conflict.one(
+            "keys_locked",
+            N_("The tender is published: its key holders' keys are fixed and can no longer be changed."),
+        )
     try:
         raw = unb64u(public_key.strip())
         check_public_key(raw)
     except (ValueError, TypeError) as e:
-        raise ValidationFailed.one("public_key_invalid", N_("This is not a valid public key: create a key pair on this page or with `etender keys new` and register its public key."), "public_key") from e
+        raise ValidationFailed.one(
+            "public_key_invalid",
+            N_(
+                "This is not a valid public key: create a key pair on this page or with `etender keys "
+                "new` and register its public key."
+            ),
+            "public_key",
+        ) from e
     assert actor.user_id is not None
-    key = session.scalar(select(HolderKey).where(HolderKey.tender_id == tender.id, HolderKey.user_id == actor.user_id))
+    key = session.scalar(
+        select(HolderKey).where(HolderKey.tender_id == tender.id, HolderKey.user_id == actor.user_id)
+    )
     replaced = key.key_id if key else None
     if key is None:
         key = HolderKey(tender_id=tender.id, user_id=actor.user_id)
         session.add(key)
     key.key_id, key.public_key, key.registered_at = key_id(raw), b64u(raw), clock.now()
     session.flush()
-    record(session, TenderTag.key_registered, actor=actor, subject=f"tender:{tender.id}", details={"key_id": key.key_id, "replaced": replaced})
+    record(
+        session,
+        TenderTag.key_registered,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"key_id": key.key_id, "replaced": replaced},
+    )
     return key
 
 
@@ -168,12 +197,17 @@ def key_problems(session: Session, tender: Tender) -> list[Problem]:
     missing = missing_holders(session, tender)
     if not missing:
         return []
-    return [Problem(
-        "key_holders_without_keys",
-        N_("These key holders have not registered their public key yet: %(names)s. Each of them registers it on the key holder page before the tender can be published."),
-        "key_holder_ids",
-        {"names": "、".join(u.full_name for u in missing)},
-    )]
+    return [
+        Problem(
+            "key_holders_without_keys",
+            N_(
+                "These key holders have not registered their public key yet: %(names)s. Each of them "
+                "registers it on the key holder page before the tender can be published."
+            ),
+            "key_holder_ids",
+            {"names": "、".join(u.full_name for u in missing)},
+        )
+    ]
 
 
 def require_complete_keys(session: Session, tender: Tender) -> None:
@@ -188,28 +222,55 @@ def build_bundle(session: Session, tender: Tender) -> KeyBundle:
     holders = []
     for i, uid in enumerate(dict.fromkeys(tender.key_holder_ids or [])):
         k = keys[uid]
-        holders.append(Holder(i, k.key_id, unb64u(k.public_key), users[uid].full_name if uid in users else ""))
-    return KeyBundle(tender.id, tuple(lot.id for lot in tender.lots), tender.key_threshold, tender.opening_policy, tuple(holders), tender.reference)
+        holders.append(
+            Holder(i, k.key_id, unb64u(k.public_key), users[uid].full_name if uid in users else "")
+        )
+    return KeyBundle(
+        tender.id,
+        tuple(lot.id for lot in tender.lots),
+        tender.key_threshold,
+        tender.opening_policy,
+        tuple(holders),
+        tender.reference,
+    )
 
 
-def publish_bundle(session: Session, actor: Actor, tender: Tender, signer: SigningKey | None = None) -> PublishedBundle:
-    """Fix the bundle at publication. Signed now when a signer is given, else on first fetch (signed_bundle)."""
+def publish_bundle(
+    session: Session, actor: Actor, tender: Tender, signer: SigningKey | None = None
+) -> PublishedBundle:
+    """Fix the bundle at publication. Signed now when a signer is given, else on first fetch
+    (signed_bundle)."""
     require_complete_keys(session, tender)
     session.flush()
     body = canonical_json(build_bundle(session, tender).to_json())
-    published = PublishedBundle(tender_id=tender.id, body=body.decode(), sha256=hashlib.sha256(body).hexdigest())
+    published = PublishedBundle(
+        tender_id=tender.id, body=body.decode(), sha256=hashlib.sha256(body).hexdigest()
+    )
     if signer is not None:
-        published.signature, published.signer = base64.b64encode(sign_bundle(signer, body)).decode(), signer.verifier.encode()
+        published.signature, published.signer = (
+            base64.b64encode(sign_bundle(signer, body)).decode(),
+            signer.verifier.encode(),
+        )
     session.add(published)
     session.flush()
-    record(session, TenderTag.key_bundle_published, actor=actor, subject=f"tender:{tender.id}",
-           details={"sha256": published.sha256, "key_ids": [h["key_id"] for h in json.loads(body)["holders"]],
-                    "k": tender.key_threshold, "policy": tender.opening_policy})
+    record(
+        session,
+        TenderTag.key_bundle_published,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={
+            "sha256": published.sha256,
+            "key_ids": [h["key_id"] for h in json.loads(body)["holders"]],
+            "k": tender.key_threshold,
+            "policy": tender.opening_policy,
+        },
+    )
     return published
 
 
 def signed_bundle(session: Session, tender_id: int, signer: SigningKey) -> dict[str, Any]:
-    """The published bundle document a bidder seals to: {"bundle", "sha256", "signature", "signer"}. Public."""
+    """The published bundle document a bidder seals to: {"bundle", "sha256", "signature", "signer"}.
+    Public."""
     tender = session.get(Tender, tender_id)
     published = session.scalar(select(PublishedBundle).where(PublishedBundle.tender_id == tender_id))
     if tender is None or tender.status == Status.draft or published is None:
@@ -218,7 +279,12 @@ def signed_bundle(session: Session, tender_id: int, signer: SigningKey) -> dict[
         published.signature = base64.b64encode(sign_bundle(signer, published.body.encode())).decode()
         published.signer = signer.verifier.encode()
         session.flush()
-    return {"bundle": json.loads(published.body), "sha256": published.sha256, "signature": published.signature, "signer": published.signer}
+    return {
+        "bundle": json.loads(published.body),
+        "sha256": published.sha256,
+        "signature": published.signature,
+        "signer": published.signer,
+    }
 
 
 def bundle_of(session: Session, tender_id: int) -> KeyBundle | None:
@@ -227,7 +293,9 @@ def bundle_of(session: Session, tender_id: int) -> KeyBundle | None:
     return KeyBundle.from_json(json.loads(published.body)) if published else None
 
 
-def generate_keys_for(session: Session, tender: Tender, reuse: dict[int, X25519PrivateKey] | None = None) -> dict[int, X25519PrivateKey]:
+def generate_keys_for(
+    session: Session, tender: Tender, reuse: dict[int, X25519PrivateKey] | None = None
+) -> dict[int, X25519PrivateKey]:
     """Demo data and tests only: a fresh key pair for every named holder without one, registered directly
     (audited as the system). The private keys are returned to the caller and never stored here; with
     `reuse`, a holder's key from earlier calls is used again (the demo gives each holder one key file)."""
@@ -241,7 +309,13 @@ def generate_keys_for(session: Session, tender: Tender, reuse: dict[int, X25519P
             reuse[uid] = private
         raw = public_bytes(private)
         session.add(HolderKey(tender_id=tender.id, user_id=uid, key_id=key_id(raw), public_key=b64u(raw)))
-        record(session, TenderTag.key_registered, actor=SYSTEM, subject=f"tender:{tender.id}", details={"key_id": key_id(raw), "holder": uid, "generated_for": "demo"})
+        record(
+            session,
+            TenderTag.key_registered,
+            actor=SYSTEM,
+            subject=f"tender:{tender.id}",
+            details={"key_id": key_id(raw), "holder": uid, "generated_for": "demo"},
+        )
         out[uid] = private
     session.flush()
     return out

@@ -37,7 +37,9 @@ class Event(enum.StrEnum):
 
 
 # Procedures that are under way and may be suspended or cancelled.
-ACTIVE = frozenset({Status.published, Status.bidding_closed, Status.opening, Status.evaluating, Status.publicity})
+ACTIVE = frozenset(
+    {Status.published, Status.bidding_closed, Status.opening, Status.evaluating, Status.publicity}
+)
 FINAL = frozenset({Status.awarded, Status.failed, Status.cancelled})
 
 _FORWARD: dict[tuple[Status, Event], Status] = {
@@ -106,7 +108,13 @@ class Stateful(Protocol):
 def apply(state_holder: Stateful, event: Event) -> None:
     """Move a tender (its status and resume_to) by one event, or refuse with the Conflict a person sees."""
     try:
-        new = transition(State(Status(state_holder.status), Status(state_holder.resume_to) if state_holder.resume_to else None), event)
+        new = transition(
+            State(
+                Status(state_holder.status),
+                Status(state_holder.resume_to) if state_holder.resume_to else None,
+            ),
+            event,
+        )
     except IllegalTransition as e:
         raise Conflict.one(
             "illegal_transition",

@@ -31,7 +31,14 @@ PUBLIC_STATUSES = [s.value for s in Status if s != Status.draft]
 
 
 def list_notices(
-    session: Session, *, q: str = "", category: str = "", region: str = "", status: str = "", page: int = 1, page_size: int = 20
+    session: Session,
+    *,
+    q: str = "",
+    category: str = "",
+    region: str = "",
+    status: str = "",
+    page: int = 1,
+    page_size: int = 20,
 ) -> Page:
     """The public notice list: every published tender, newest first, with search and filters."""
     page = max(1, page)
@@ -55,13 +62,21 @@ def list_notices(
     # entries, not table rows).
     ids = select(Tender.id).where(*where).order_by(Tender.published_at.desc(), Tender.id.desc())
     ids = ids.offset((page - 1) * page_size).limit(page_size)
-    items = session.scalars(select(Tender).where(Tender.id.in_(ids.scalar_subquery())).order_by(Tender.published_at.desc(), Tender.id.desc())).all()
+    items = session.scalars(
+        select(Tender)
+        .where(Tender.id.in_(ids.scalar_subquery()))
+        .order_by(Tender.published_at.desc(), Tender.id.desc())
+    ).all()
     return Page(list(items), int(total), page, page_size)
 
 
 def agency_tenders(session: Session, actor: Actor) -> list[Tender]:
     access.require_role(actor, Role.agency)
-    return list(session.scalars(select(Tender).where(Tender.agency_id == actor.organisation_id).order_by(Tender.id.desc())))
+    return list(
+        session.scalars(
+            select(Tender).where(Tender.agency_id == actor.organisation_id).order_by(Tender.id.desc())
+        )
+    )
 
 
 def bidder_tenders(session: Session, actor: Actor) -> list[Tender]:
@@ -69,12 +84,20 @@ def bidder_tenders(session: Session, actor: Actor) -> list[Tender]:
     access.require_role(actor, Role.bidder)
     reg = select(Registration.tender_id).where(Registration.organisation_id == actor.organisation_id)
     dl = select(Download.tender_id).where(Download.organisation_id == actor.organisation_id)
-    return list(session.scalars(select(Tender).where(or_(Tender.id.in_(reg), Tender.id.in_(dl))).order_by(Tender.bid_deadline.desc())))
+    return list(
+        session.scalars(
+            select(Tender)
+            .where(or_(Tender.id.in_(reg), Tender.id.in_(dl)))
+            .order_by(Tender.bid_deadline.desc())
+        )
+    )
 
 
 def monitored_tenders(session: Session, actor: Actor) -> list[Tender]:
     access.require_role(actor, Role.monitor)
-    return list(session.scalars(select(Tender).where(Tender.status != Status.draft).order_by(Tender.id.desc())))
+    return list(
+        session.scalars(select(Tender).where(Tender.status != Status.draft).order_by(Tender.id.desc()))
+    )
 
 
 def questions_for(session: Session, actor: Actor, tender: Tender) -> list[Question]:
@@ -84,11 +107,24 @@ def questions_for(session: Session, actor: Actor, tender: Tender) -> list[Questi
     rows = list(session.scalars(stmt))
     if access.is_tender_agency(actor, tender):
         return rows
-    return [q for q in rows if q.answered_at is not None or (actor.organisation_id is not None and q.organisation_id == actor.organisation_id)]
+    return [
+        q
+        for q in rows
+        if q.answered_at is not None
+        or (actor.organisation_id is not None and q.organisation_id == actor.organisation_id)
+    ]
 
 
 def objections_for(session: Session, actor: Actor, tender: Tender) -> list[Objection]:
-    rows = list(session.scalars(select(Objection).where(Objection.tender_id == tender.id).order_by(Objection.id)))
-    if access.is_tender_agency(actor, tender) or access.is_tender_purchaser(actor, tender) or actor.has(Role.monitor):
+    rows = list(
+        session.scalars(select(Objection).where(Objection.tender_id == tender.id).order_by(Objection.id))
+    )
+    if (
+        access.is_tender_agency(actor, tender)
+        or access.is_tender_purchaser(actor, tender)
+        or actor.has(Role.monitor)
+    ):
         return rows
-    return [o for o in rows if actor.organisation_id is not None and o.organisation_id == actor.organisation_id]
+    return [
+        o for o in rows if actor.organisation_id is not None and o.organisation_id == actor.organisation_id
+    ]

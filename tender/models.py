@@ -55,8 +55,12 @@ class Tender(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
-    lots: Mapped[list[Lot]] = relationship(back_populates="tender", order_by="Lot.number", cascade="all, delete-orphan")
-    documents: Mapped[list[TenderDocument]] = relationship(order_by="TenderDocument.id", cascade="all, delete-orphan")
+    lots: Mapped[list[Lot]] = relationship(
+        back_populates="tender", order_by="Lot.number", cascade="all, delete-orphan"
+    )
+    documents: Mapped[list[TenderDocument]] = relationship(
+        order_by="TenderDocument.id", cascade="all, delete-orphan"
+    )
     clarifications: Mapped[list[Clarification]] = relationship(order_by="Clarification.number")
 
 
@@ -180,8 +184,11 @@ class BidStatus(enum.StrEnum):
     uploading = "uploading"  # chunks arriving; unfinished at the deadline it counts as withdrawn (E27)
     submitted = "submitted"  # the newest complete upload of this company for this lot: the one that counts
     replaced = "replaced"  # a later submission of the same company for the same lot superseded it
-    withdrawn = "withdrawn"  # withdrawn by the bidder before the deadline, or unfinished at the deadline (E27)
-    abandoned = "abandoned"  # an upload the bidder gave up (cancelled, or replaced by a newer upload) before finishing
+    withdrawn = (
+        "withdrawn"  # withdrawn by the bidder before the deadline, or unfinished at the deadline (E27)
+    )
+    # an upload the bidder gave up (cancelled, or replaced by a newer upload) before finishing
+    abandoned = "abandoned"
 
 
 class Bid(Base):
@@ -204,8 +211,12 @@ class Bid(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default=BidStatus.uploading, index=True)
-    upload_id: Mapped[str] = mapped_column(String(64), default="")  # the blob store's staged upload while uploading
-    declared_size: Mapped[int] = mapped_column(BigInteger, default=0)  # what the bidder announced at the start
+    upload_id: Mapped[str] = mapped_column(
+        String(64), default=""
+    )  # the blob store's staged upload while uploading
+    declared_size: Mapped[int] = mapped_column(
+        BigInteger, default=0
+    )  # what the bidder announced at the start
     blob_key: Mapped[str] = mapped_column(String(64), default="")  # SHA-256 hex of the ciphertext
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     sealed_bid_id: Mapped[str] = mapped_column(String(32), default="")  # the header's bid_id
@@ -213,10 +224,14 @@ class Bid(Base):
     started_at: Mapped[datetime] = mapped_column(default=clock.now)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)  # replaced, withdrawn or abandoned at
-    audit_index: Mapped[int | None] = mapped_column(BigInteger, default=None)  # the tender.bid.submitted entry
+    audit_index: Mapped[int | None] = mapped_column(
+        BigInteger, default=None
+    )  # the tender.bid.submitted entry
     receipt: Mapped[str] = mapped_column(Text, default="")  # canonical JSON receipt body (E27)
     receipt_signature: Mapped[str] = mapped_column(String(128), default="")  # base64 Ed25519
-    receipt_signer: Mapped[str] = mapped_column(String(300), default="")  # the C2SP verifier key that signed it
+    receipt_signer: Mapped[str] = mapped_column(
+        String(300), default=""
+    )  # the C2SP verifier key that signed it
 
 
 # ---------------------------------------------------------------- the opening (issue 3)
@@ -240,7 +255,9 @@ class Opening(Base):
     opens_at: Mapped[datetime]  # the bid deadline: no part is accepted and no ciphertext served before it
     bids_count: Mapped[int] = mapped_column(Integer, default=0)
     quorum_at: Mapped[datetime | None] = mapped_column(default=None)
-    window_ends_at: Mapped[datetime | None] = mapped_column(default=None)  # quorum+bidder: bidders' parts due (E31)
+    window_ends_at: Mapped[datetime | None] = mapped_column(
+        default=None
+    )  # quorum+bidder: bidders' parts due (E31)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     record_sha256: Mapped[str] = mapped_column(String(64), default="")  # the published opening record (E32)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -267,7 +284,9 @@ class KeyPart(Base):
     opening_id: Mapped[int] = mapped_column(ForeignKey("openings.id"), index=True)
     bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    party: Mapped[int | None] = mapped_column(Integer, default=None)  # the holder's index; None for the bidder
+    party: Mapped[int | None] = mapped_column(
+        Integer, default=None
+    )  # the holder's index; None for the bidder
     subset_index: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer)
     part: Mapped[str] = mapped_column(String(64))  # base64url, 32 bytes
@@ -298,7 +317,9 @@ class OpenedBid(Base):
     reason_code: Mapped[str] = mapped_column(String(60), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     price_form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    files: Mapped[list[Any]] = mapped_column(JSON, default=list)  # role, name, media_type, size, sha256, blob_key
+    files: Mapped[list[Any]] = mapped_column(
+        JSON, default=list
+    )  # role, name, media_type, size, sha256, blob_key
     decrypted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

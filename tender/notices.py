@@ -73,7 +73,8 @@ _REGIONS = text(
     WITH RECURSIVE r(region) AS (
         SELECT MIN(region) FROM tenders
         UNION ALL
-        SELECT (SELECT MIN(t.region) FROM tenders t WHERE t.region > r.region) FROM r WHERE r.region IS NOT NULL
+        SELECT (SELECT MIN(t.region) FROM tenders t WHERE t.region > r.region) FROM r WHERE r.region IS NOT \
+NULL
     )
     SELECT region FROM r
     WHERE region IS NOT NULL AND region <> ''
@@ -101,7 +102,9 @@ def browse(
     with_lots: bool = False,
 ) -> NoticeList:
     """One page of the public notice list (listings.list_notices), with what the page or the API adds."""
-    result = listings.list_notices(session, q=q, category=category, region=region, status=status, page=page, page_size=page_size)
+    result = listings.list_notices(
+        session, q=q, category=category, region=region, status=status, page=page, page_size=page_size
+    )
     return NoticeList(
         page=result,
         now=clock.now(),
@@ -120,7 +123,8 @@ class Factor:
 
 @dataclass
 class Criteria:
-    """The evaluation criteria fixed in the tender documents (P35), read defensively: a draft may be incomplete."""
+    """The evaluation criteria fixed in the tender documents (P35), read defensively: a draft may be
+    incomplete."""
 
     qualification: list[str]
     compliance: list[str]
@@ -147,7 +151,14 @@ def criteria_of(tender: Tender) -> Criteria:
     factors = []
     for f in raw.get("factors") or []:
         if isinstance(f, dict) and str(f.get("name", "")).strip():
-            factors.append(Factor(str(f["name"]).strip(), _number(f.get("points")) or 0, str(f.get("kind") or ""), str(f.get("description") or "")))
+            factors.append(
+                Factor(
+                    str(f["name"]).strip(),
+                    _number(f.get("points")) or 0,
+                    str(f.get("kind") or ""),
+                    str(f.get("description") or ""),
+                )
+            )
     price_raw, bench_raw = raw.get("price"), raw.get("benchmark")
     price: dict[str, Any] = price_raw if isinstance(price_raw, dict) else {}
     bench: dict[str, Any] = bench_raw if isinstance(bench_raw, dict) else {}
@@ -194,7 +205,11 @@ class NoticeDetail:
     @property
     def deadline_extended(self) -> bool:
         t = self.tender
-        return t.original_bid_deadline is not None and t.bid_deadline is not None and t.original_bid_deadline != t.bid_deadline
+        return (
+            t.original_bid_deadline is not None
+            and t.bid_deadline is not None
+            and t.original_bid_deadline != t.bid_deadline
+        )
 
     @property
     def deadline_set_on_resume(self) -> bool:
@@ -212,7 +227,11 @@ class NoticeDetail:
 def notice_detail(session: Session, actor: Actor, tender_id: int) -> NoticeDetail:
     """A notice as the actor may see it (drafts only to their agency and purchaser: access.visible_tender)."""
     tender = access.visible_tender(session, actor, tender_id)
-    rows = session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_({tender.purchaser_id, tender.agency_id})))
+    rows = session.execute(
+        select(Organisation.id, Organisation.name).where(
+            Organisation.id.in_({tender.purchaser_id, tender.agency_id})
+        )
+    )
     names = {org_id: name for org_id, name in rows}
     documents = [d for d in tender.documents if d.clarification_id is None]
     attachments: dict[int, list[TenderDocument]] = {}

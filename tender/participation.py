@@ -22,8 +22,14 @@ from tender.models import Download, Lot, Registration, TenderDocument
 def interested_users(session: Session, tender_id: int) -> set[int]:
     """Everyone who downloaded the documents or registered: told of clarifications, suspension, cancellation
     and the opening."""
-    downloaders = session.scalars(select(Download.user_id).where(Download.tender_id == tender_id, Download.user_id.is_not(None)).distinct())
-    registrants = session.scalars(select(Registration.user_id).where(Registration.tender_id == tender_id).distinct())
+    downloaders = session.scalars(
+        select(Download.user_id)
+        .where(Download.tender_id == tender_id, Download.user_id.is_not(None))
+        .distinct()
+    )
+    registrants = session.scalars(
+        select(Registration.user_id).where(Registration.tender_id == tender_id).distinct()
+    )
     return {u for u in downloaders if u is not None} | set(registrants)
 
 
@@ -39,25 +45,57 @@ def download_document(session: Session, actor: Actor, document_id: int) -> Tende
             raise NotFound.one("document_not_found", N_("No such document."))
         return doc
     registered = actor.organisation_id is not None and session.scalar(
-        select(func.count()).select_from(Registration).where(Registration.tender_id == tender.id, Registration.organisation_id == actor.organisation_id)
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.tender_id == tender.id, Registration.organisation_id == actor.organisation_id)
     )
-    available = rules.documents_available(now, tender.doc_issue_start, tender.doc_issue_end) or doc.clarification_id is not None
-    privileged = access.is_tender_agency(actor, tender) or access.is_tender_purchaser(actor, tender) or actor.has(Role.monitor, Role.admin)
+    available = (
+        rules.documents_available(now, tender.doc_issue_start, tender.doc_issue_end)
+        or doc.clarification_id is not None
+    )
+    privileged = (
+        access.is_tender_agency(actor, tender)
+        or access.is_tender_purchaser(actor, tender)
+        or actor.has(Role.monitor, Role.admin)
+    )
     if tender.status in (Status.cancelled,) and not privileged:
-        raise Conflict.one("tender_cancelled", N_("This tender was cancelled; its documents are no longer issued."))
+        raise Conflict.one(
+            "tender_cancelled", N_("This tender was cancelled; its documents are no longer issued.")
+        )
     if not (available or registered or privileged):
         raise Conflict.one(
             "issue_period_over",
             N_("Tender documents were issued until %(end)s; the issue period is over."),
             end=clock.to_cst(tender.doc_issue_end).strftime("%Y-%m-%d") if tender.doc_issue_end else "",
         )
-    session.add(Download(tender_id=tender.id, document_id=doc.id, user_id=actor.user_id, organisation_id=actor.organisation_id, ip=actor.ip))
-    record(session, TenderTag.tender_document_downloaded, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id},
-           conceal_actor=True)
+    session.add(
+        Download(
+            tender_id=tender.id,
+            document_id=doc.id,
+            user_id=actor.user_id,
+            organisation_id=actor.organisation_id,
+            ip=actor.ip,
+        )
+    )
+    record(
+        session,
+        TenderTag.tender_document_downloaded,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"document": doc.id},
+        conceal_actor=True,
+    )
     return doc
 
 
-def register(session: Session, actor: Actor, tender_id: int, lot_id: int, contact_name: str = "", contact_phone: str = "") -> Registration:
+def register(
+    session: Session,
+    actor: Actor,
+    tender_id: int,
+    lot_id: int,
+    contact_name: str = "",
+    contact_phone: str = "",
+) -> Registration:
     access.require_role(actor, Role.bidder)
     tender = access.get_tender(session, tender_id)
     if tender.status != Status.published:
@@ -68,15 +106,37 @@ def register(session: Session, actor: Actor, tender_id: int, lot_id: int, contac
     lot = session.get(Lot, lot_id)
     if lot is None or lot.tender_id != tender.id:
         raise ValidationFailed.one("lot_invalid", N_("Choose a lot of this tender."), "lot_id")
-    exists = session.scalar(select(Registration.id).where(Registration.lot_id == lot.id, Registration.organisation_id == actor.organisation_id))
+    exists = session.scalar(
+        select(Registration.id).where(
+            Registration.lot_id == lot.id, Registration.organisation_id == actor.organisation_id
+        )
+    )
     if exists:
-        raise Conflict.one("already_registered", N_("Your company is already registered for lot %(number)s."), "lot_id", number=lot.number)
-    reg = Registration(tender_id=tender.id, lot_id=lot.id, organisation_id=actor.organisation_id, user_id=actor.user_id,
-                       contact_name=contact_name.strip(), contact_phone=contact_phone.strip())
+        raise Conflict.one(
+            "already_registered",
+            N_("Your company is already registered for lot %(number)s."),
+            "lot_id",
+            number=lot.number,
+        )
+    reg = Registration(
+        tender_id=tender.id,
+        lot_id=lot.id,
+        organisation_id=actor.organisation_id,
+        user_id=actor.user_id,
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+    )
     session.add(reg)
     session.flush()
-    record(session, TenderTag.tender_registered, actor=actor, subject=f"tender:{tender.id}", details={"registration": reg.id},
-           confidential={"organisation": actor.organisation_id, "lot": lot.id}, conceal_actor=True)
+    record(
+        session,
+        TenderTag.tender_registered,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"registration": reg.id},
+        confidential={"organisation": actor.organisation_id, "lot": lot.id},
+        conceal_actor=True,
+    )
     return reg
 
 
@@ -90,8 +150,16 @@ def my_participation(session: Session, actor: Actor, tender_id: int) -> Particip
     """A bidder's own registrations and downloads: the only view of them before the deadline (E21)."""
     if actor.organisation_id is None or not actor.has(Role.bidder):
         return Participation([], [])
-    regs = session.scalars(select(Registration).where(Registration.tender_id == tender_id, Registration.organisation_id == actor.organisation_id)).all()
-    dls = session.scalars(select(Download).where(Download.tender_id == tender_id, Download.organisation_id == actor.organisation_id).order_by(Download.at)).all()
+    regs = session.scalars(
+        select(Registration).where(
+            Registration.tender_id == tender_id, Registration.organisation_id == actor.organisation_id
+        )
+    ).all()
+    dls = session.scalars(
+        select(Download)
+        .where(Download.tender_id == tender_id, Download.organisation_id == actor.organisation_id)
+        .order_by(Download.at)
+    ).all()
     return Participation(list(regs), list(dls))
 
 
@@ -99,4 +167,8 @@ def registrations_for(session: Session, actor: Actor, tender_id: int) -> list[Re
     """E21/L22: nobody learns who registered, or how many, before the bid deadline."""
     tender = access.get_tender(session, tender_id)
     disclosure.require_participation(session, actor, tender)
-    return list(session.scalars(select(Registration).where(Registration.tender_id == tender.id).order_by(Registration.id)))
+    return list(
+        session.scalars(
+            select(Registration).where(Registration.tender_id == tender.id).order_by(Registration.id)
+        )
+    )

@@ -25,12 +25,21 @@ def ask_question(session: Session, actor: Actor, tender_id: int, text: str) -> Q
     if not text.strip():
         raise ValidationFailed.one("text_missing", N_("Write your question."), "text")
     assert actor.user_id is not None and actor.organisation_id is not None
-    q = Question(tender_id=tender.id, asked_by=actor.user_id, organisation_id=actor.organisation_id, text=text.strip())
+    q = Question(
+        tender_id=tender.id, asked_by=actor.user_id, organisation_id=actor.organisation_id, text=text.strip()
+    )
     session.add(q)
     session.flush()
     # Who asked stays confidential (E21): the leaf commits to it, the details hold only the question id.
-    record(session, TenderTag.tender_question_asked, actor=actor, subject=f"tender:{tender.id}", details={"question": q.id},
-           confidential={"organisation": actor.organisation_id, "text": q.text}, conceal_actor=True)
+    record(
+        session,
+        TenderTag.tender_question_asked,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"question": q.id},
+        confidential={"organisation": actor.organisation_id, "text": q.text},
+        conceal_actor=True,
+    )
     return q
 
 
@@ -43,5 +52,11 @@ def answer_question(session: Session, actor: Actor, question_id: int, answer: st
     if not answer.strip():
         raise ValidationFailed.one("answer_missing", N_("Write the answer."), "answer")
     q.answer, q.answered_by, q.answered_at = answer.strip(), actor.user_id, clock.now()
-    record(session, TenderTag.tender_question_answered, actor=actor, subject=f"tender:{tender.id}", details={"question": q.id, "answer": q.answer})
+    record(
+        session,
+        TenderTag.tender_question_answered,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"question": q.id, "answer": q.answer},
+    )
     return q

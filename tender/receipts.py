@@ -30,11 +30,20 @@ class ReceiptInvalid(ValueError):
 
 
 def receipt_body(
-    *, origin: str, bid_id: int, tender: dict[str, Any], lot: dict[str, Any], bidder: dict[str, Any], sha256: str, size: int,
-    sealed_bid_id: str, server_time: datetime, audit_index: int,
+    *,
+    origin: str,
+    bid_id: int,
+    tender: dict[str, Any],
+    lot: dict[str, Any],
+    bidder: dict[str, Any],
+    sha256: str,
+    size: int,
+    sealed_bid_id: str,
+    server_time: datetime,
+    audit_index: int,
 ) -> dict[str, Any]:
-    """The receipt's fields (E27): bidder, tender, lot, SHA-256 of the ciphertext, size, server time (UTC) and the
-    audit entry that recorded the submission."""
+    """The receipt's fields (E27): bidder, tender, lot, SHA-256 of the ciphertext, size, server time (UTC) and
+    the audit entry that recorded the submission."""
     return {
         "type": RECEIPT_TYPE,
         "version": RECEIPT_VERSION,
@@ -54,7 +63,12 @@ def receipt_body(
 def sign_receipt(body: dict[str, Any], signer: SigningKey) -> dict[str, Any]:
     text = canonical_json(body)
     signature = signer.sign(RECEIPT_SIGNATURE_PREFIX + text)
-    return {"receipt": body, "body": text.decode(), "signature": base64.b64encode(signature).decode(), "signer": signer.verifier.encode()}
+    return {
+        "receipt": body,
+        "body": text.decode(),
+        "signature": base64.b64encode(signature).decode(),
+        "signer": signer.verifier.encode(),
+    }
 
 
 def document(body_text: str, signature: str, signer: str) -> dict[str, Any]:
@@ -64,21 +78,34 @@ def document(body_text: str, signature: str, signer: str) -> dict[str, Any]:
 
 def verify_receipt(doc: Any, keys: Iterable[VerifierKey]) -> dict[str, Any]:
     """The receipt body if `doc` is a receipt signed by one of `keys`; ReceiptInvalid naming what failed."""
-    if not isinstance(doc, dict) or not all(isinstance(doc.get(f), str) for f in ("body", "signature", "signer")):
+    if not isinstance(doc, dict) or not all(
+        isinstance(doc.get(f), str) for f in ("body", "signature", "signer")
+    ):
         raise ReceiptInvalid("not a receipt document: it needs the text fields body, signature and signer")
     body_text: str = doc["body"]
     try:
         body = json.loads(body_text)
     except ValueError as e:
         raise ReceiptInvalid("the receipt body is not JSON") from e
-    if not isinstance(body, dict) or body.get("type") != RECEIPT_TYPE or body.get("version") != RECEIPT_VERSION:
+    if (
+        not isinstance(body, dict)
+        or body.get("type") != RECEIPT_TYPE
+        or body.get("version") != RECEIPT_VERSION
+    ):
         raise ReceiptInvalid(f"the body is not a {RECEIPT_TYPE} version {RECEIPT_VERSION}")
     if canonical_json(body).decode() != body_text:
         raise ReceiptInvalid("the receipt body is not in canonical form (it was re-encoded or edited)")
     if "receipt" in doc and doc["receipt"] != body:
-        raise ReceiptInvalid("the readable receipt fields differ from the signed body: " + ", ".join(
-            sorted(k for k in set(body) | set(doc["receipt"] if isinstance(doc["receipt"], dict) else {})
-                   if not isinstance(doc["receipt"], dict) or doc["receipt"].get(k) != body.get(k))))
+        raise ReceiptInvalid(
+            "the readable receipt fields differ from the signed body: "
+            + ", ".join(
+                sorted(
+                    k
+                    for k in set(body) | set(doc["receipt"] if isinstance(doc["receipt"], dict) else {})
+                    if not isinstance(doc["receipt"], dict) or doc["receipt"].get(k) != body.get(k)
+                )
+            )
+        )
     try:
         signature = base64.b64decode(doc["signature"], validate=True)
     except (binascii.Error, ValueError) as e:
@@ -89,9 +116,15 @@ def verify_receipt(doc: Any, keys: Iterable[VerifierKey]) -> dict[str, Any]:
         raise ReceiptInvalid(f"the signer is not a verifier key: {e}") from e
     trusted = list(keys)
     if signer not in trusted:
-        raise ReceiptInvalid(f"the receipt names signer {signer.encode()}, which is not one of the platform keys given")
+        raise ReceiptInvalid(
+            f"the receipt names signer {signer.encode()}, which is not one of the platform keys given"
+        )
     if signer.name != body.get("origin"):
-        raise ReceiptInvalid(f"the signer's name {signer.name!r} is not the receipt's origin {body.get('origin')!r}")
+        raise ReceiptInvalid(
+            f"the signer's name {signer.name!r} is not the receipt's origin {body.get('origin')!r}"
+        )
     if not signer.verify(signature, RECEIPT_SIGNATURE_PREFIX + body_text.encode()):
-        raise ReceiptInvalid("the signature does not verify: the receipt was altered or not signed by this platform key")
+        raise ReceiptInvalid(
+            "the signature does not verify: the receipt was altered or not signed by this platform key"
+        )
     return body

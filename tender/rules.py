@@ -146,15 +146,22 @@ def check_draft(t: DraftInput) -> list[Problem]:
     exist and may act) is the service's; the rest of §1 waits for publication (check_publication)."""
     out = _title(t.title)
     if t.purchaser_id is None:
-        out.append(_p("purchaser_invalid", N_("Choose the purchaser this tender is run for."),
-                      "purchaser_id"))
+        out.append(
+            _p("purchaser_invalid", N_("Choose the purchaser this tender is run for."), "purchaser_id")
+        )
     out += _category(t.category) + _method(t.evaluation_method) + _lots_present(len(t.lots))
     for i, lot in enumerate(t.lots):
         out += _lot_name(lot.name, i + 1, f"lots.{i}.")
     for i, factor in enumerate(t.criteria.get("factors") or []):
         if factor.get("points") is None:
-            out.append(_p("points_missing", N_("Scoring factor %(n)s needs points above zero."),
-                          f"criteria.factors.{i}.points", n=i + 1))
+            out.append(
+                _p(
+                    "points_missing",
+                    N_("Scoring factor %(n)s needs points above zero."),
+                    f"criteria.factors.{i}.points",
+                    n=i + 1,
+                )
+            )
     return out + _policy(t.opening_policy)
 
 
@@ -162,7 +169,12 @@ def check_lot(lot: LotFacts, prefix: str) -> list[Problem]:
     out = _lot_name(lot.name, lot.number, prefix)
     if not lot.estimated_price or lot.estimated_price < 0:
         out.append(
-            _p("estimate_missing", N_("Lot %(number)s needs an estimated contract price above zero."), f"{prefix}estimated_price", number=lot.number)
+            _p(
+                "estimate_missing",
+                N_("Lot %(number)s needs an estimated contract price above zero."),
+                f"{prefix}estimated_price",
+                number=lot.number,
+            )
         )
     if not lot.price_ceiling or lot.price_ceiling < 0:
         out.append(
@@ -178,20 +190,33 @@ def check_lot(lot: LotFacts, prefix: str) -> list[Problem]:
         out.append(
             _p(
                 "ceiling_below_estimate",
-                N_("Lot %(number)s: the price ceiling is below the estimated price; raise the ceiling or lower the estimate."),
+                N_(
+                    "Lot %(number)s: the price ceiling is below the estimated price; raise the "
+                    "ceiling or lower the estimate."
+                ),
                 f"{prefix}price_ceiling",
                 number=lot.number,
             )
         )
     if lot.bid_security is not None and lot.bid_security < 0:
-        out.append(_p("security_negative", N_("Lot %(number)s: bid security cannot be negative."), f"{prefix}bid_security", number=lot.number))
+        out.append(
+            _p(
+                "security_negative",
+                N_("Lot %(number)s: bid security cannot be negative."),
+                f"{prefix}bid_security",
+                number=lot.number,
+            )
+        )
     if lot.bid_security is not None and lot.estimated_price and lot.estimated_price > 0:
         limit = lot.estimated_price * MAX_SECURITY_PERMILLE // 1000
         if lot.bid_security > limit:
             out.append(
                 _p(
                     "security_over_2_percent",
-                    N_("Lot %(number)s: bid security may be at most 2%% of the estimated price (R26), that is %(limit)s yuan; lower it."),
+                    N_(
+                        "Lot %(number)s: bid security may be at most 2%% of the estimated price (R26), "
+                        "that is %(limit)s yuan; lower it."
+                    ),
                     f"{prefix}bid_security",
                     "R26",
                     number=lot.number,
@@ -201,31 +226,65 @@ def check_lot(lot: LotFacts, prefix: str) -> list[Problem]:
     return out
 
 
-def check_criteria(method: str, criteria: dict[str, Any], category: str, government_procurement: bool) -> list[Problem]:
-    """P35: the method and its criteria are fixed in the tender documents; check they are complete and coherent."""
+def check_criteria(
+    method: str, criteria: dict[str, Any], category: str, government_procurement: bool
+) -> list[Problem]:
+    """P35: the method and its criteria are fixed in the tender documents; check they are complete and
+    coherent."""
     out: list[Problem] = []
     if method not in METHODS:
         return _method(method)
     if not [q for q in criteria.get("qualification") or [] if str(q).strip()]:
         out.append(
-            _p("qualification_missing", N_("List at least one qualification requirement (R18-20: reviewed pass/fail before scoring)."), "criteria.qualification", "R18")
+            _p(
+                "qualification_missing",
+                N_(
+                    "List at least one qualification requirement (R18-20: reviewed pass/fail before scoring)."
+                ),
+                "criteria.qualification",
+                "R18",
+            )
         )
     factors = criteria.get("factors") or []
     for i, f in enumerate(factors):
         if not str(f.get("name", "")).strip():
-            out.append(_p("factor_name_missing", N_("Scoring factor %(n)s needs a name."), f"criteria.factors.{i}.name", n=i + 1))
+            out.append(
+                _p(
+                    "factor_name_missing",
+                    N_("Scoring factor %(n)s needs a name."),
+                    f"criteria.factors.{i}.name",
+                    n=i + 1,
+                )
+            )
         points = f.get("points")
         if not isinstance(points, int | float) or points <= 0:
-            out.append(_p("factor_points_invalid", N_("Scoring factor %(n)s needs points above zero."), f"criteria.factors.{i}.points", n=i + 1))
+            out.append(
+                _p(
+                    "factor_points_invalid",
+                    N_("Scoring factor %(n)s needs points above zero."),
+                    f"criteria.factors.{i}.points",
+                    n=i + 1,
+                )
+            )
         if f.get("kind") not in ("objective", "subjective"):
-            out.append(_p("factor_kind_invalid", N_("Scoring factor %(n)s must be objective or subjective."), f"criteria.factors.{i}.kind", n=i + 1))
+            out.append(
+                _p(
+                    "factor_kind_invalid",
+                    N_("Scoring factor %(n)s must be objective or subjective."),
+                    f"criteria.factors.{i}.kind",
+                    n=i + 1,
+                )
+            )
     qualification_names = {str(q).strip() for q in criteria.get("qualification") or []}
     for i, f in enumerate(factors):
         if str(f.get("name", "")).strip() in qualification_names:
             out.append(
                 _p(
                     "qualification_as_factor",
-                    N_("Scoring factor %(n)s repeats a qualification requirement; qualifications are pass/fail, not scored (G87 art. 55)."),
+                    N_(
+                        "Scoring factor %(n)s repeats a qualification requirement; qualifications are "
+                        "pass/fail, not scored (G87 art. 55)."
+                    ),
                     f"criteria.factors.{i}.name",
                     "G87-55",
                     n=i + 1,
@@ -235,16 +294,32 @@ def check_criteria(method: str, criteria: dict[str, Any], category: str, governm
     if method == "lowest_price":
         if factors:
             out.append(
-                _p("lowest_price_with_factors", N_("The lowest evaluated price method has no scoring factors (P30); remove them or choose comprehensive scoring."), "criteria.factors", "P30")
+                _p(
+                    "lowest_price_with_factors",
+                    N_(
+                        "The lowest evaluated price method has no scoring factors (P30); remove them or "
+                        "choose comprehensive scoring."
+                    ),
+                    "criteria.factors",
+                    "P30",
+                )
             )
         return out
     if not isinstance(price_points, int | float) or price_points <= 0:
         out.append(_p("price_points_missing", N_("Give the points for price."), "criteria.price.points"))
         return out
-    total = sum(f.get("points", 0) for f in factors if isinstance(f.get("points"), int | float)) + price_points
+    total = (
+        sum(f.get("points", 0) for f in factors if isinstance(f.get("points"), int | float)) + price_points
+    )
     if abs(total - TOTAL_POINTS) > 1e-9:
         out.append(
-            _p("points_not_100", N_("Price and scoring factors must add up to 100 points; they add up to %(total)s."), "criteria.factors", "P35", total=f"{total:g}")
+            _p(
+                "points_not_100",
+                N_("Price and scoring factors must add up to 100 points; they add up to %(total)s."),
+                "criteria.factors",
+                "P35",
+                total=f"{total:g}",
+            )
         )
     if government_procurement and category in ("goods", "services"):
         minimum = MIN_PRICE_SHARE_GOODS if category == "goods" else MIN_PRICE_SHARE_SERVICES
@@ -252,7 +327,10 @@ def check_criteria(method: str, criteria: dict[str, Any], category: str, governm
             out.append(
                 _p(
                     "price_share_too_low",
-                    N_("In government procurement of %(category)s, price must weigh at least %(minimum)s points (G87 art. 55)."),
+                    N_(
+                        "In government procurement of %(category)s, price must weigh at least "
+                        "%(minimum)s points (G87 art. 55)."
+                    ),
                     "criteria.price.points",
                     "G87-55",
                     category=category,
@@ -267,7 +345,10 @@ def check_criteria(method: str, criteria: dict[str, Any], category: str, governm
                 out.append(
                     _p(
                         "benchmark_coefficient_missing",
-                        N_("The average benchmark method needs deduction coefficient %(name)s above zero (points per 1%% deviation)."),
+                        N_(
+                            "The average benchmark method needs deduction coefficient %(name)s above zero "
+                            "(points per 1%% deviation)."
+                        ),
                         f"criteria.benchmark.{key}",
                         name=key.upper(),
                     )
@@ -279,23 +360,39 @@ def check_timeline(t: TenderFacts, now: datetime, published_at: datetime | None 
     """The timeline of a notice published at `published_at` (None: it is published now)."""
     out: list[Problem] = []
     if t.doc_issue_start is None:
-        out.append(_p("issue_start_missing", N_("Set the first day tender documents are issued."), "doc_issue_start"))
+        out.append(
+            _p("issue_start_missing", N_("Set the first day tender documents are issued."), "doc_issue_start")
+        )
     if t.doc_issue_end is None:
-        out.append(_p("issue_end_missing", N_("Set the last day tender documents are issued."), "doc_issue_end"))
+        out.append(
+            _p("issue_end_missing", N_("Set the last day tender documents are issued."), "doc_issue_end")
+        )
     if t.bid_deadline is None:
-        out.append(_p("deadline_missing", N_("Set the bid deadline (it is also the opening time, L34)."), "bid_deadline", "L34"))
+        out.append(
+            _p(
+                "deadline_missing",
+                N_("Set the bid deadline (it is also the opening time, L34)."),
+                "bid_deadline",
+                "L34",
+            )
+        )
     if out:
         return out
     assert t.doc_issue_start and t.doc_issue_end and t.bid_deadline
     issue_start = max(t.doc_issue_start, published_at or now)  # documents cannot be issued before publication
     if t.bid_deadline <= now:
-        out.append(_p("deadline_past", N_("The bid deadline is in the past; choose a later date."), "bid_deadline"))
+        out.append(
+            _p("deadline_past", N_("The bid deadline is in the past; choose a later date."), "bid_deadline")
+        )
     days = days_between(issue_start, t.bid_deadline)
     if days < MIN_DAYS_TO_DEADLINE:
         out.append(
             _p(
                 "deadline_too_soon",
-                N_("At least 20 days must pass from the issue of tender documents to the bid deadline (L24); now there are %(days)s. Move the deadline to %(earliest)s or later."),
+                N_(
+                    "At least 20 days must pass from the issue of tender documents to the bid deadline "
+                    "(L24); now there are %(days)s. Move the deadline to %(earliest)s or later."
+                ),
                 "bid_deadline",
                 "L24",
                 days=days,
@@ -303,24 +400,50 @@ def check_timeline(t: TenderFacts, now: datetime, published_at: datetime | None 
             )
         )
     if t.doc_issue_end < t.doc_issue_start:
-        out.append(_p("issue_end_before_start", N_("The document issue period ends before it starts."), "doc_issue_end"))
+        out.append(
+            _p(
+                "issue_end_before_start",
+                N_("The document issue period ends before it starts."),
+                "doc_issue_end",
+            )
+        )
     else:
         issue_days = days_between(issue_start, t.doc_issue_end) + 1
         if issue_days < MIN_DOC_ISSUE_DAYS:
             out.append(
                 _p(
                     "issue_period_too_short",
-                    N_("Tender documents must be available for at least 5 days (R16); the period gives %(days)s. End it on %(earliest)s or later."),
+                    N_(
+                        "Tender documents must be available for at least 5 days (R16); the period gives "
+                        "%(days)s. End it on %(earliest)s or later."
+                    ),
                     "doc_issue_end",
                     "R16",
                     days=max(issue_days, 0),
-                    earliest=(to_cst(issue_start).date() + timedelta(days=MIN_DOC_ISSUE_DAYS - 1)).isoformat(),
+                    earliest=(
+                        to_cst(issue_start).date() + timedelta(days=MIN_DOC_ISSUE_DAYS - 1)
+                    ).isoformat(),
                 )
             )
     if t.doc_issue_end > t.bid_deadline:
-        out.append(_p("issue_end_after_deadline", N_("The document issue period must end by the bid deadline."), "doc_issue_end"))
+        out.append(
+            _p(
+                "issue_end_after_deadline",
+                N_("The document issue period must end by the bid deadline."),
+                "doc_issue_end",
+            )
+        )
     if t.question_deadline is not None and not (issue_start <= t.question_deadline <= t.bid_deadline):
-        out.append(_p("question_deadline_outside", N_("The deadline for questions must fall between the issue of documents and the bid deadline."), "question_deadline"))
+        out.append(
+            _p(
+                "question_deadline_outside",
+                N_(
+                    "The deadline for questions must fall between the issue of "
+                    "documents and the bid deadline."
+                ),
+                "question_deadline",
+            )
+        )
     return out
 
 
@@ -337,8 +460,9 @@ def check_publication(t: TenderFacts, now: datetime) -> list[Problem]:
     return out
 
 
-def check_key_holders(holder_orgs: Sequence[int | None], agency_org: int | None, threshold: int,
-                      policy: str) -> list[Problem]:
+def check_key_holders(
+    holder_orgs: Sequence[int | None], agency_org: int | None, threshold: int, policy: str
+) -> list[Problem]:
     """Who holds the keys of a tender's bids, and how many of them it takes to open them.
 
     `holder_orgs` has one entry per named key holder: its organisation, or None for a holder without one
@@ -352,39 +476,76 @@ def check_key_holders(holder_orgs: Sequence[int | None], agency_org: int | None,
     A draft is checked against the same custody rules as soon as it names key holders (check_key_custody)."""
     out = _policy(policy)
     if not holder_orgs:
-        out.append(_p("key_holders_missing", N_("Name the key holders who will open the bids."), "key_holder_ids"))
+        out.append(
+            _p("key_holders_missing", N_("Name the key holders who will open the bids."), "key_holder_ids")
+        )
         return out
     return out + check_key_custody(holder_orgs, agency_org, threshold)
 
 
-def check_key_custody(holder_orgs: Sequence[int | None], agency_org: int | None, threshold: int) -> list[Problem]:
+def check_key_custody(
+    holder_orgs: Sequence[int | None], agency_org: int | None, threshold: int
+) -> list[Problem]:
     """The custody rules of check_key_holders for the holders named (at least one); policy, see there."""
     out: list[Problem] = []
     count = len(holder_orgs)
     if threshold < MIN_KEY_THRESHOLD:  # policy: no single key holder opens the bids
-        out.append(_p(
-            "threshold_too_low",
-            N_("At least %(minimum)s key holders must be needed to open the bids, so that no one person can open them alone; set the number needed to %(minimum)s or more."),
-            "key_threshold", minimum=MIN_KEY_THRESHOLD))
+        out.append(
+            _p(
+                "threshold_too_low",
+                N_(
+                    "At least %(minimum)s key holders must be needed to open the bids, so that no one "
+                    "person can open them alone; set the number needed to %(minimum)s or more."
+                ),
+                "key_threshold",
+                minimum=MIN_KEY_THRESHOLD,
+            )
+        )
     elif threshold > count:
-        out.append(_p(
-            "threshold_invalid",
-            N_("%(threshold)s key holders are needed to open the bids but only %(count)s are named; name more key holders or lower the number needed."),
-            "key_threshold", threshold=threshold, count=count))
-    if len({org for org in holder_orgs if org is not None}) < MIN_KEY_ORGANISATIONS:  # policy: span organisations
-        out.append(_p(
-            "key_holders_one_organisation",
-            N_("The key holders must come from at least two organisations; name at least one key holder from another organisation, e.g. the trading centre or the monitor."),
-            "key_holder_ids"))
+        out.append(
+            _p(
+                "threshold_invalid",
+                N_(
+                    "%(threshold)s key holders are needed to open the bids but only %(count)s are named; "
+                    "name more key holders or lower the number needed."
+                ),
+                "key_threshold",
+                threshold=threshold,
+                count=count,
+            )
+        )
+    if (
+        len({org for org in holder_orgs if org is not None}) < MIN_KEY_ORGANISATIONS
+    ):  # policy: span organisations
+        out.append(
+            _p(
+                "key_holders_one_organisation",
+                N_(
+                    "The key holders must come from at least two organisations; name at least one key "
+                    "holder from another organisation, e.g. the trading centre or the monitor."
+                ),
+                "key_holder_ids",
+            )
+        )
     # policy: the agency alone never reaches the quorum. Measured against at least the lowest allowed k, so
     # that a threshold of 1, already refused above, does not also count as the agency's quorum.
     from_agency = sum(1 for org in holder_orgs if org is not None and org == agency_org)
     needed = max(threshold, MIN_KEY_THRESHOLD)
     if from_agency >= needed:
-        out.append(_p(
-            "agency_holds_quorum",
-            N_("%(agency)s of the key holders are from the tender's agency and %(k)s are enough to open the bids, so the agency alone could open them. Fewer than %(k)s may come from the agency: name key holders from other organisations (e.g. the trading centre or the monitor) in place of agency officers, or raise the number needed above %(agency)s."),
-            "key_holder_ids", agency=from_agency, k=needed))
+        out.append(
+            _p(
+                "agency_holds_quorum",
+                N_(
+                    "%(agency)s of the key holders are from the tender's agency and %(k)s are enough to "
+                    "open the bids, so the agency alone could open them. Fewer than %(k)s may come from "
+                    "the agency: name key holders from other organisations (e.g. the trading centre or the "
+                    "monitor) in place of agency officers, or raise the number needed above %(agency)s."
+                ),
+                "key_holder_ids",
+                agency=from_agency,
+                k=needed,
+            )
+        )
     return out
 
 
@@ -406,7 +567,9 @@ def resumed_timeline(t: TenderFacts, new_deadline: datetime) -> TenderFacts:
     assert t.doc_issue_end is not None
     question = t.question_deadline
     return dataclasses.replace(
-        t, bid_deadline=new_deadline, doc_issue_end=min(t.doc_issue_end, new_deadline),
+        t,
+        bid_deadline=new_deadline,
+        doc_issue_end=min(t.doc_issue_end, new_deadline),
         question_deadline=min(question, new_deadline) if question is not None else None,
     )
 
@@ -414,11 +577,18 @@ def resumed_timeline(t: TenderFacts, new_deadline: datetime) -> TenderFacts:
 # A resume names one thing, the new deadline, so it reports every problem on that field; these problems of
 # the sale and question periods follow from a deadline that is too early (the periods now end by it), and
 # the deadline's own problem already says what to change.
-_FOLLOW_FROM_THE_DEADLINE = frozenset({"issue_period_too_short", "issue_end_before_start", "question_deadline_outside"})
+_FOLLOW_FROM_THE_DEADLINE = frozenset(
+    {"issue_period_too_short", "issue_end_before_start", "question_deadline_outside"}
+)
 
 
-def check_resume(t: TenderFacts, new_deadline: datetime, now: datetime, published_at: datetime,
-                 bid_changes: Sequence[datetime]) -> list[Problem]:
+def check_resume(
+    t: TenderFacts,
+    new_deadline: datetime,
+    now: datetime,
+    published_at: datetime,
+    bid_changes: Sequence[datetime],
+) -> list[Problem]:
     """A monitor's resume with a new bid deadline, checked like the publication (E52): the timeline of
     resumed_timeline() counted from the publication (L24: 20 days from the issue of documents; R16), and 15
     days after each published change that can affect bids (R21, L23): `bid_changes` are the times such
@@ -432,22 +602,46 @@ def check_resume(t: TenderFacts, new_deadline: datetime, now: datetime, publishe
         out = [p for p in out if p.code not in _FOLLOW_FROM_THE_DEADLINE]
     changes = sorted(bid_changes)
     if changes and extended_deadline(new_deadline, changes[-1], affects_bids=True) > new_deadline:
-        out.append(_p(
-            "deadline_too_soon_after_change",
-            N_("At least 15 days must remain after a change that can affect bids (R21); the last one was published on %(issued)s. Move the deadline to %(earliest)s or later."),
-            "new_deadline", "R21", issued=to_cst(changes[-1]).date().isoformat(),
-            earliest=to_cst(extended_deadline(new_deadline, changes[-1], affects_bids=True)).date().isoformat(),
-        ))
-    if new_deadline < t.bid_deadline and extended_deadline(new_deadline, now, affects_bids=True) > new_deadline:
-        out.append(_p(
-            "deadline_brought_forward",
-            N_("Bringing the bid deadline forward affects the preparation of bids: at least 15 days must remain after the resumption (R21). Move the deadline to %(earliest)s or later, or keep the current deadline."),
-            "new_deadline", "R21", earliest=to_cst(extended_deadline(new_deadline, now, affects_bids=True)).date().isoformat(),
-        ))
+        out.append(
+            _p(
+                "deadline_too_soon_after_change",
+                N_(
+                    "At least 15 days must remain after a change that can affect bids (R21); the last one "
+                    "was published on %(issued)s. Move the deadline to %(earliest)s or later."
+                ),
+                "new_deadline",
+                "R21",
+                issued=to_cst(changes[-1]).date().isoformat(),
+                earliest=to_cst(extended_deadline(new_deadline, changes[-1], affects_bids=True))
+                .date()
+                .isoformat(),
+            )
+        )
+    if (
+        new_deadline < t.bid_deadline
+        and extended_deadline(new_deadline, now, affects_bids=True) > new_deadline
+    ):
+        out.append(
+            _p(
+                "deadline_brought_forward",
+                N_(
+                    "Bringing the bid deadline forward affects the preparation of bids: at least 15 days "
+                    "must remain after the resumption (R21). Move the deadline to %(earliest)s or later, "
+                    "or keep the current deadline."
+                ),
+                "new_deadline",
+                "R21",
+                earliest=to_cst(extended_deadline(new_deadline, now, affects_bids=True)).date().isoformat(),
+            )
+        )
     on_deadline = [p for p in out if p.field in ("bid_deadline", "new_deadline") and "earliest" in p.params]
     earliest = max((str(p.params["earliest"]) for p in on_deadline), default="")  # ISO dates sort as dates
     return [
-        dataclasses.replace(p, field="new_deadline", params={**p.params, "earliest": earliest} if p in on_deadline else p.params)
+        dataclasses.replace(
+            p,
+            field="new_deadline",
+            params={**p.params, "earliest": earliest} if p in on_deadline else p.params,
+        )
         for p in out
     ]
 

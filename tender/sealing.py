@@ -159,7 +159,10 @@ class KeyBundle:
             "k": self.k,
             "policy": self.policy,
             "hpke": HPKE_SUITE_NAME,
-            "holders": [{"index": h.index, "name": h.name, "key_id": h.key_id, "public_key": b64u(h.public_key)} for h in self.holders],
+            "holders": [
+                {"index": h.index, "name": h.name, "key_id": h.key_id, "public_key": b64u(h.public_key)}
+                for h in self.holders
+            ],
         }
 
     @classmethod
@@ -176,8 +179,14 @@ class KeyBundle:
             if h["index"] != i or h["key_id"] != key_id(raw):
                 raise ValueError(f"holder {i}: index or key id does not match its public key")
             holders.append(Holder(i, h["key_id"], raw, str(h.get("name", ""))))
-        bundle = cls(int(data["tender_id"]), tuple(int(x) for x in data["lots"]), int(data["k"]), str(data["policy"]), tuple(holders),
-                     str(data.get("reference", "")))
+        bundle = cls(
+            int(data["tender_id"]),
+            tuple(int(x) for x in data["lots"]),
+            int(data["k"]),
+            str(data["policy"]),
+            tuple(holders),
+            str(data.get("reference", "")),
+        )
         if bundle.policy not in POLICIES or not 1 <= bundle.k <= bundle.n:
             raise ValueError("the bundle's threshold or policy is invalid")
         return bundle
@@ -188,8 +197,17 @@ def subsets(n: int, k: int) -> list[tuple[int, ...]]:
     return list(itertools.combinations(range(n), k))
 
 
-def part_info(tender_id: int, lot_id: int, bid_id: str, subset: Sequence[int], position: int, parties: int, recipient: str) -> bytes:
-    """HPKE `info` for one wrapped part: binds format version, tender, lot, bid, subset, position and recipient."""
+def part_info(
+    tender_id: int,
+    lot_id: int,
+    bid_id: str,
+    subset: Sequence[int],
+    position: int,
+    parties: int,
+    recipient: str,
+) -> bytes:
+    """HPKE `info` for one wrapped part: binds format version, tender, lot, bid, subset, position and
+    recipient."""
     return (
         f"etender-sealed-bid/v1;tender={tender_id};lot={lot_id};bid={bid_id};"
         f"subset={','.join(str(i) for i in subset)};position={position};of={parties};recipient={recipient}"
@@ -292,7 +310,9 @@ class Header:
         for s, entry in enumerate(self.raw["parts"]):
             subset = tuple(entry["subset"])
             parties = len(entry["wrapped"])
-            for p, (wrapped, commitment) in enumerate(zip(entry["wrapped"], entry["commitments"], strict=True)):
+            for p, (wrapped, commitment) in enumerate(
+                zip(entry["wrapped"], entry["commitments"], strict=True)
+            ):
                 party = subset[p] if p < len(subset) else None
                 recipient = holders[party] if party is not None else str(self.bidder_key_id)
                 info = part_info(self.tender_id, self.lot_id, self.bid_id, subset, p, parties, recipient)
@@ -311,23 +331,48 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes:
 
 
 def read_header(stream: BinaryIO) -> Header:
-    """The preamble and header, checked for form only (no tender, no key). The stream is left at the first chunk."""
+    """The preamble and header, checked for form only (no tender, no key). The stream is left at the first
+    chunk."""
     fixed = _read_exact(stream, PREAMBLE_FIXED.size)
     if len(fixed) < PREAMBLE_FIXED.size or not fixed.startswith(MAGIC):
-        raise _invalid("sealed_not_sealed", N_("This file is not a sealed bid. Seal your bid with the platform's sealing page or `etender bid seal` and upload the .sealed file it makes (E26)."))
+        raise _invalid(
+            "sealed_not_sealed",
+            N_(
+                "This file is not a sealed bid. Seal your bid with the platform's sealing page or `etender "
+                "bid seal` and upload the .sealed file it makes (E26)."
+            ),
+        )
     _, version, length = PREAMBLE_FIXED.unpack(fixed)
     if version != VERSION:
-        raise _invalid("sealed_version", N_("This sealed bid uses format version %(version)s; the platform reads version 1. Seal it again with the current tool."), version=version)
+        raise _invalid(
+            "sealed_version",
+            N_(
+                "This sealed bid uses format version %(version)s; the platform reads version 1. Seal "
+                "it again with the current tool."
+            ),
+            version=version,
+        )
     if not 2 <= length <= MAX_HEADER_SIZE:
-        raise _invalid("sealed_header_invalid", N_("The sealed bid's header is damaged (%(what)s). Seal the bid again."), what="header length")
+        raise _invalid(
+            "sealed_header_invalid",
+            N_("The sealed bid's header is damaged (%(what)s). Seal the bid again."),
+            what="header length",
+        )
     body = _read_exact(stream, length)
     if len(body) < length:
-        raise _invalid("sealed_truncated", N_("The sealed bid is incomplete: the file ends inside its header. Upload the whole file."))
+        raise _invalid(
+            "sealed_truncated",
+            N_("The sealed bid is incomplete: the file ends inside its header. Upload the whole file."),
+        )
     try:
         raw = json.loads(body.decode("utf-8"))
         _check_header_form(raw)
     except (ValueError, KeyError, TypeError) as e:
-        raise _invalid("sealed_header_invalid", N_("The sealed bid's header is damaged (%(what)s). Seal the bid again."), what=str(e)) from e
+        raise _invalid(
+            "sealed_header_invalid",
+            N_("The sealed bid's header is damaged (%(what)s). Seal the bid again."),
+            what=str(e),
+        ) from e
     return Header(raw, fixed + body)
 
 
@@ -359,7 +404,11 @@ def _check_header_form(raw: Any) -> None:
     if not isinstance(raw.get("parts"), list):
         raise ValueError("parts must be a list")
     for entry in raw["parts"]:
-        if not isinstance(entry.get("subset"), list) or not isinstance(entry.get("wrapped"), list) or not isinstance(entry.get("commitments"), list):
+        if (
+            not isinstance(entry.get("subset"), list)
+            or not isinstance(entry.get("wrapped"), list)
+            or not isinstance(entry.get("commitments"), list)
+        ):
             raise ValueError("a parts entry needs subset, wrapped and commitments lists")
         if len(entry["wrapped"]) != len(entry["commitments"]):
             raise ValueError("wrapped and commitments differ in length")
@@ -368,7 +417,9 @@ def _check_header_form(raw: Any) -> None:
                 raise ValueError("a wrapped part is not 80 bytes")
 
 
-def inspect(stream: BinaryIO, bundle: KeyBundle, lot_id: int | None = None, total_size: int | None = None) -> Header:
+def inspect(
+    stream: BinaryIO, bundle: KeyBundle, lot_id: int | None = None, total_size: int | None = None
+) -> Header:
     """The structural check the server runs without any key (E26): this is a sealed bid of this format, for
     this tender (and lot), to exactly the published holders' keys with the published k and policy, with the
     right number of parts and a size that matches its chunk framing. `total_size` is the file's size; when
@@ -376,31 +427,85 @@ def inspect(stream: BinaryIO, bundle: KeyBundle, lot_id: int | None = None, tota
     header = read_header(stream)
     raw = header.raw
     if header.tender_id != bundle.tender_id:
-        raise _invalid("sealed_wrong_tender", N_("This sealed bid was made for another tender (number %(found)s). Seal your bid with this tender's key bundle."), found=header.tender_id)
+        raise _invalid(
+            "sealed_wrong_tender",
+            N_(
+                "This sealed bid was made for another tender (number %(found)s). Seal your bid "
+                "with this tender's key bundle."
+            ),
+            found=header.tender_id,
+        )
     if header.lot_id not in bundle.lot_ids or (lot_id is not None and header.lot_id != lot_id):
-        raise _invalid("sealed_wrong_lot", N_("This sealed bid was made for another lot. Seal it again for the lot you are uploading to."))
+        raise _invalid(
+            "sealed_wrong_lot",
+            N_("This sealed bid was made for another lot. Seal it again for the lot you are uploading to."),
+        )
     if header.holder_key_ids != [h.key_id for h in bundle.holders]:
-        raise _invalid("sealed_wrong_keys", N_("This sealed bid is not sealed to this tender's published key holders. Download the tender's key bundle again and seal the bid with it."))
+        raise _invalid(
+            "sealed_wrong_keys",
+            N_(
+                "This sealed bid is not sealed to this tender's published key holders. Download the "
+                "tender's key bundle again and seal the bid with it."
+            ),
+        )
     if header.k != bundle.k:
-        raise _invalid("sealed_wrong_threshold", N_("This sealed bid needs %(found)s key holders to open but the tender requires %(expected)s. Seal it again with the tender's key bundle."), found=header.k, expected=bundle.k)
+        raise _invalid(
+            "sealed_wrong_threshold",
+            N_(
+                "This sealed bid needs %(found)s key holders to open but the tender requires %(expected)s. "
+                "Seal it again with the tender's key bundle."
+            ),
+            found=header.k,
+            expected=bundle.k,
+        )
     if header.policy != bundle.policy:
-        raise _invalid("sealed_wrong_policy", N_("This sealed bid uses the opening policy %(found)s but the tender's is %(expected)s. Seal it again with the tender's key bundle."), found=header.policy, expected=bundle.policy)
+        raise _invalid(
+            "sealed_wrong_policy",
+            N_(
+                "This sealed bid uses the opening policy %(found)s but the tender's is %(expected)s. Seal "
+                "it again with the tender's key bundle."
+            ),
+            found=header.policy,
+            expected=bundle.policy,
+        )
     if (header.policy == OpeningPolicy.quorum_bidder) != (raw.get("bidder_key") is not None):
-        raise _invalid("sealed_bidder_key", N_("Under this tender's opening policy the bid must be sealed with your own bidder key as well (E30). Seal it again with your bidder key."))
+        raise _invalid(
+            "sealed_bidder_key",
+            N_(
+                "Under this tender's opening policy the bid must be sealed with your own bidder key as "
+                "well (E30). Seal it again with your bidder key."
+            ),
+        )
     expected_subsets = subsets(bundle.n, bundle.k)
     parties = bundle.k + (1 if bundle.policy == OpeningPolicy.quorum_bidder else 0)
     entries = raw["parts"]
     count = sum(len(e["wrapped"]) for e in entries)
-    if [tuple(e["subset"]) for e in entries] != expected_subsets or any(len(e["wrapped"]) != parties for e in entries):
-        raise _invalid("sealed_part_count", N_("The sealed bid's key parts are incomplete: it holds %(found)s parts where %(expected)s are needed. Seal the bid again."),
-                       found=count, expected=len(expected_subsets) * parties)
+    if [tuple(e["subset"]) for e in entries] != expected_subsets or any(
+        len(e["wrapped"]) != parties for e in entries
+    ):
+        raise _invalid(
+            "sealed_part_count",
+            N_(
+                "The sealed bid's key parts are incomplete: it holds %(found)s parts where %(expected)s "
+                "are needed. Seal the bid again."
+            ),
+            found=count,
+            expected=len(expected_subsets) * parties,
+        )
     if total_size is None:
         total_size = len(header.preamble)
         while chunk := stream.read(1 << 20):
             total_size += len(chunk)
     if total_size != header.size:
-        raise _invalid("sealed_size_mismatch", N_("The sealed bid is %(found)s bytes but its header announces %(expected)s: the file is truncated or has extra data. Upload the complete file again."),
-                       found=total_size, expected=header.size)
+        raise _invalid(
+            "sealed_size_mismatch",
+            N_(
+                "The sealed bid is %(found)s bytes but its header announces %(expected)s: the file is "
+                "truncated or has extra data. Upload the complete file again."
+            ),
+            found=total_size,
+            expected=header.size,
+        )
     return header
 
 
@@ -427,7 +532,10 @@ def check_price_form(form: Mapping[str, Any]) -> dict[str, Any]:
     for name, limit, required in (("quality_commitment", 500, True), ("bid_security_reference", 200, False)):
         value = form.get(name, "")
         if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
-            raise ValueError(f"{name} must be text of at most {limit} characters" + (" and is required" if required else ""))
+            raise ValueError(
+                f"{name} must be text of at most {limit} characters"
+                + (" and is required" if required else "")
+            )
         out[name] = value.strip()
     unknown = set(form) - set(out)
     if unknown:
@@ -439,7 +547,14 @@ def _check_file_entry(f: Mapping[str, Any]) -> None:
     name = f.get("name")
     if f.get("role") not in FILE_ROLES:
         raise ValueError(f"file role must be one of {', '.join(FILE_ROLES)}")
-    if not isinstance(name, str) or not name or len(name) > 255 or "/" in name or "\\" in name or name in (".", ".."):
+    if (
+        not isinstance(name, str)
+        or not name
+        or len(name) > 255
+        or "/" in name
+        or "\\" in name
+        or name in (".", "..")
+    ):
         raise ValueError("a file name is a plain name of at most 255 characters")
     if not isinstance(f.get("media_type"), str) or not isinstance(f.get("size"), int) or f["size"] < 0:
         raise ValueError("a file needs a media type and a size")
@@ -451,7 +566,12 @@ def manifest_bytes(files: Sequence[BidFile], price_form: Mapping[str, Any]) -> b
         _check_file_entry(entry)
     if len({e["name"] for e in entries}) != len(entries):
         raise ValueError("two files have the same name")
-    manifest = {"format": CONTAINER_FORMAT, "version": VERSION, "price_form": check_price_form(price_form), "files": entries}
+    manifest = {
+        "format": CONTAINER_FORMAT,
+        "version": VERSION,
+        "price_form": check_price_form(price_form),
+        "files": entries,
+    }
     body = canonical_json(manifest)
     return struct.pack(">I", len(body)) + body
 
@@ -481,8 +601,16 @@ def _file_pieces(files: Sequence[BidFile]) -> Iterator[bytes]:
             yield piece
 
 
-def wrap_parts(data_key: bytes, tender_id: int, lot_id: int, bid_id: str, k: int, holder_keys: Sequence[bytes],
-               bidder_key: bytes | None, rng: Callable[[int], bytes] = os.urandom) -> list[dict[str, Any]]:
+def wrap_parts(
+    data_key: bytes,
+    tender_id: int,
+    lot_id: int,
+    bid_id: str,
+    k: int,
+    holder_keys: Sequence[bytes],
+    bidder_key: bytes | None,
+    rng: Callable[[int], bytes] = os.urandom,
+) -> list[dict[str, Any]]:
     holder_ids = [key_id(p) for p in holder_keys]
     entries = []
     for subset in subsets(len(holder_keys), k):
@@ -503,8 +631,17 @@ def wrap_parts(data_key: bytes, tender_id: int, lot_id: int, bid_id: str, k: int
     return entries
 
 
-def seal(bundle: KeyBundle, lot_id: int, files: Sequence[BidFile], price_form: Mapping[str, Any], out: BinaryIO, *,
-         bidder_public_key: bytes | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE, rng: Callable[[int], bytes] = os.urandom) -> Header:
+def seal(
+    bundle: KeyBundle,
+    lot_id: int,
+    files: Sequence[BidFile],
+    price_form: Mapping[str, Any],
+    out: BinaryIO,
+    *,
+    bidder_public_key: bytes | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    rng: Callable[[int], bytes] = os.urandom,
+) -> Header:
     """Seal the files and price form for `lot_id` of the bundle's tender, writing the sealed bid to `out`
     chunk by chunk (memory stays at one chunk whatever the files' sizes)."""
     if lot_id not in bundle.lot_ids:
@@ -528,8 +665,19 @@ def seal(bundle: KeyBundle, lot_id: int, files: Sequence[BidFile], price_form: M
         "k": bundle.k,
         "policy": bundle.policy,
         "holders": [h.key_id for h in bundle.holders],
-        "bidder_key": {"key_id": key_id(bidder_public_key), "public_key": b64u(bidder_public_key)} if bidder_public_key else None,
-        "parts": wrap_parts(data_key, bundle.tender_id, lot_id, bid_id, bundle.k, [h.public_key for h in bundle.holders], bidder_public_key, rng),
+        "bidder_key": {"key_id": key_id(bidder_public_key), "public_key": b64u(bidder_public_key)}
+        if bidder_public_key
+        else None,
+        "parts": wrap_parts(
+            data_key,
+            bundle.tender_id,
+            lot_id,
+            bid_id,
+            bundle.k,
+            [h.public_key for h in bundle.holders],
+            bidder_public_key,
+            rng,
+        ),
         "key_check": key_check(data_key),
         "chunk_size": chunk_size,
         "nonce_prefix": nonce_prefix.hex(),
@@ -542,7 +690,9 @@ def seal(bundle: KeyBundle, lot_id: int, files: Sequence[BidFile], price_form: M
     return header
 
 
-def encrypt_payload(pieces: Iterable[bytes], header: Header, data_key: bytes, write: Callable[[bytes], Any]) -> None:
+def encrypt_payload(
+    pieces: Iterable[bytes], header: Header, data_key: bytes, write: Callable[[bytes], Any]
+) -> None:
     aead, aad, prefix = AESGCM(data_key), header.preamble_hash, header.nonce_prefix
     total = chunk_count(header.plaintext_size, header.chunk_size)
     written = 0
@@ -578,9 +728,17 @@ def unwrap_parts(header: Header, private_key: X25519PrivateKey) -> list[Unwrappe
         try:
             part = SUITE.decrypt(slot.wrapped, private_key, info=slot.info)
         except (InvalidTag, ValueError) as e:
-            raise WrongKey("part_unwrap_failed", f"the part for subset {slot.subset_index} position {slot.position} does not decrypt with this key") from e
+            raise WrongKey(
+                "part_unwrap_failed",
+                f"the part for subset {slot.subset_index} position {slot.position} "
+                "does not decrypt with this key",
+            ) from e
         if not hmac.compare_digest(part_commitment(slot.info, part), slot.commitment):
-            raise WrongKey("part_commitment_mismatch", f"the part for subset {slot.subset_index} position {slot.position} does not match its commitment")
+            raise WrongKey(
+                "part_commitment_mismatch",
+                f"the part for subset {slot.subset_index} position "
+                f"{slot.position} does not match its commitment",
+            )
         out.append(UnwrappedPart(slot.subset_index, slot.position, part))
     return out
 
@@ -589,10 +747,17 @@ def check_part(header: Header, part: UnwrappedPart) -> PartSlot:
     """Whether a submitted part is the right one for its place (the ceremony refuses a wrong part at once)."""
     for slot in header.slots():
         if slot.subset_index == part.subset_index and slot.position == part.position:
-            if len(part.part) != KEY_SIZE or not hmac.compare_digest(part_commitment(slot.info, part.part), slot.commitment):
-                raise WrongKey("part_commitment_mismatch", f"the part for subset {part.subset_index} position {part.position} is not the sealed one")
+            if len(part.part) != KEY_SIZE or not hmac.compare_digest(
+                part_commitment(slot.info, part.part), slot.commitment
+            ):
+                raise WrongKey(
+                    "part_commitment_mismatch",
+                    f"the part for subset {part.subset_index} position {part.position} is not the sealed one",
+                )
             return slot
-    raise WrongKey("part_unknown_slot", f"this bid has no part at subset {part.subset_index} position {part.position}")
+    raise WrongKey(
+        "part_unknown_slot", f"this bid has no part at subset {part.subset_index} position {part.position}"
+    )
 
 
 def combine(header: Header, parts: Iterable[UnwrappedPart]) -> bytes:
@@ -633,7 +798,9 @@ def decrypt_payload(stream: BinaryIO, header: Header, data_key: bytes) -> Iterat
         try:
             yield aead.decrypt(chunk_nonce(prefix, i, last), block, aad)
         except InvalidTag as e:
-            raise DecryptionFailed("chunk_altered", "the chunk does not authenticate: altered, reordered, or from another bid", i) from e
+            raise DecryptionFailed(
+                "chunk_altered", "the chunk does not authenticate: altered, reordered, or from another bid", i
+            ) from e
     if stream.read(1):
         raise DecryptionFailed("bid_trailing_data", "there are bytes after the last chunk", total)
 
@@ -671,7 +838,7 @@ class _PlainReader:
                 self._cur = memoryview(nxt)
                 continue
             piece = self._cur[:left]
-            self._cur = self._cur[len(piece):]
+            self._cur = self._cur[len(piece) :]
             left -= len(piece)
             yield piece
 
@@ -683,10 +850,12 @@ class _PlainReader:
 Sink = Callable[["OpenedFile"], Callable[[bytes], Any]]
 
 
-def open_bid(stream: BinaryIO, header: Header, data_key: bytes, sink: Sink | None = None, *, hash_files: bool = True) -> OpenedBid:
-    """Decrypt and check a bid, streaming each file to `sink(file) -> write` (None: only check). Each file's SHA-256
-    is computed unless hash_files=False: a check that has hashed the whole sealed file against its receipt needs
-    none, since the chunks' authentication then fixes every decrypted byte."""
+def open_bid(
+    stream: BinaryIO, header: Header, data_key: bytes, sink: Sink | None = None, *, hash_files: bool = True
+) -> OpenedBid:
+    """Decrypt and check a bid, streaming each file to `sink(file) -> write` (None: only check). Each file's
+    SHA-256 is computed unless hash_files=False: a check that has hashed the whole sealed file against its
+    receipt needs none, since the chunks' authentication then fixes every decrypted byte."""
     reader = _PlainReader(decrypt_payload(stream, header, data_key))
     head = reader.read(4)
     (length,) = struct.unpack(">I", head) if len(head) == 4 else (0,)

@@ -32,13 +32,28 @@ def suspend(session: Session, actor: Actor, tender_id: int, reason: str) -> Tend
     if tender.status != Status.suspended:
         lifecycle.apply(tender, Event.suspend)
     tender.monitor_suspended = True
-    record(session, TenderTag.tender_suspended, actor=actor, subject=f"tender:{tender.id}", details={"reason": reason.strip(), "rule": "E52"})
-    notify(session, participation.interested_users(session, tender.id) | set(session.scalars(select(User.id).where(User.organisation_id == tender.agency_id))),
-           "tender.suspended", title=f"{tender.reference} {tender.title}: suspended", body=reason.strip(), link=f"/tenders/{tender.id}")
+    record(
+        session,
+        TenderTag.tender_suspended,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"reason": reason.strip(), "rule": "E52"},
+    )
+    notify(
+        session,
+        participation.interested_users(session, tender.id)
+        | set(session.scalars(select(User.id).where(User.organisation_id == tender.agency_id))),
+        "tender.suspended",
+        title=f"{tender.reference} {tender.title}: suspended",
+        body=reason.strip(),
+        link=f"/tenders/{tender.id}",
+    )
     return tender
 
 
-def resume(session: Session, actor: Actor, tender_id: int, reason: str, new_deadline: datetime | None = None) -> Tender:
+def resume(
+    session: Session, actor: Actor, tender_id: int, reason: str, new_deadline: datetime | None = None
+) -> Tender:
     """E52: a monitor lifts a suspension. A new bid deadline is checked like the publication's
     (rules.check_resume: L24, R16, R21), and the sale and question periods end by it (rules.resumed_timeline);
     the objection deadline follows from it (R22). A deadline is only set while bids are still to come."""
@@ -55,15 +70,26 @@ def resume(session: Session, actor: Actor, tender_id: int, reason: str, new_dead
         if new_deadline is not None and clock.as_utc(new_deadline) != clock.as_utc(tender.bid_deadline):
             _set_deadline(tender, new_deadline, now, details)
         elif tender.bid_deadline <= now:
-            raise ValidationFailed.one("deadline_needed", N_("The bid deadline passed during the suspension; set a new one."), "new_deadline")
+            raise ValidationFailed.one(
+                "deadline_needed",
+                N_("The bid deadline passed during the suspension; set a new one."),
+                "new_deadline",
+            )
     tender.monitor_suspended = False
     if objections.open_objections(session, tender.id) == 0:
         lifecycle.apply(tender, Event.resume)
     else:
         details["still_paused_by_objection"] = True
     record(session, TenderTag.tender_resumed, actor=actor, subject=f"tender:{tender.id}", details=details)
-    notify(session, participation.interested_users(session, tender.id) | set(session.scalars(select(User.id).where(User.organisation_id == tender.agency_id))),
-           "tender.resumed", title=f"{tender.reference} {tender.title}: resumed", body=reason.strip(), link=f"/tenders/{tender.id}")
+    notify(
+        session,
+        participation.interested_users(session, tender.id)
+        | set(session.scalars(select(User.id).where(User.organisation_id == tender.agency_id))),
+        "tender.resumed",
+        title=f"{tender.reference} {tender.title}: resumed",
+        body=reason.strip(),
+        link=f"/tenders/{tender.id}",
+    )
     return tender
 
 
@@ -71,27 +97,52 @@ def _set_deadline(tender: Tender, new_deadline: datetime, now: datetime, details
     assert tender.bid_deadline is not None and tender.published_at is not None
     new_deadline = clock.as_utc(new_deadline)  # typed in CST on the page; the log keeps UTC like the others
     bid_changes = [c.issued_at for c in tender.clarifications if c.affects_bids]
-    problems = rules.check_resume(drafting.facts_of(tender), new_deadline, now, tender.published_at, bid_changes)
+    problems = rules.check_resume(
+        drafting.facts_of(tender), new_deadline, now, tender.published_at, bid_changes
+    )
     if problems:
         raise ValidationFailed(problems)
     resumed = rules.resumed_timeline(drafting.facts_of(tender), new_deadline)
-    details.update({"from": tender.bid_deadline.isoformat(), "to": new_deadline.isoformat(),
-                    "objection_deadline": rules.objection_deadline(new_deadline).isoformat()})
+    details.update(
+        {
+            "from": tender.bid_deadline.isoformat(),
+            "to": new_deadline.isoformat(),
+            "objection_deadline": rules.objection_deadline(new_deadline).isoformat(),
+        }
+    )
     if resumed.doc_issue_end != tender.doc_issue_end:
         assert resumed.doc_issue_end is not None
         details["doc_issue_end"] = resumed.doc_issue_end.isoformat()
-    tender.bid_deadline, tender.doc_issue_end, tender.question_deadline = resumed.bid_deadline, resumed.doc_issue_end, resumed.question_deadline
+    tender.bid_deadline, tender.doc_issue_end, tender.question_deadline = (
+        resumed.bid_deadline,
+        resumed.doc_issue_end,
+        resumed.question_deadline,
+    )
 
 
 def cancel(session: Session, actor: Actor, tender_id: int, reason: str) -> Tender:
     tender = access.get_tender(session, tender_id, lock=True)
     access.require_tender_agency(actor, tender)
     if not reason.strip():
-        raise ValidationFailed.one("reason_missing", N_("Give the reason for cancelling; it is published."), "reason")
+        raise ValidationFailed.one(
+            "reason_missing", N_("Give the reason for cancelling; it is published."), "reason"
+        )
     lifecycle.apply(tender, Event.cancel)
     tender.cancel_reason = reason.strip()
     tender.monitor_suspended = False
-    record(session, TenderTag.tender_cancelled, actor=actor, subject=f"tender:{tender.id}", details={"reason": tender.cancel_reason})
-    notify(session, participation.interested_users(session, tender.id), "tender.cancelled", title=f"{tender.reference} {tender.title}: cancelled",
-           body=tender.cancel_reason, link=f"/tenders/{tender.id}")
+    record(
+        session,
+        TenderTag.tender_cancelled,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"reason": tender.cancel_reason},
+    )
+    notify(
+        session,
+        participation.interested_users(session, tender.id),
+        "tender.cancelled",
+        title=f"{tender.reference} {tender.title}: cancelled",
+        body=tender.cancel_reason,
+        link=f"/tenders/{tender.id}",
+    )
     return tender

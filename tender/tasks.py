@@ -35,7 +35,8 @@ def start_openings() -> list[int]:
 
 @app.task(name="tender.sweep_openings")
 def sweep_openings() -> dict[str, int]:
-    """Crash resume and the E31 decryption window (decryption.sweep); harmless on several processes at once."""
+    """Crash resume and the E31 decryption window (decryption.sweep); harmless on several processes at
+    once."""
     with unit_of_work() as session:
         return decryption.sweep(session)
 

@@ -50,7 +50,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as e:  # noqa: BLE001
         admin.dispose()
-        missing_service(f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({type(e).__name__}); set ETENDER_TEST_PG_URL")
+        missing_service(
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({type(e).__name__}); set ETENDER_TEST_PG_URL"
+        )
     url = _pg_url(name)
     try:
         upgrade_database(url)
@@ -142,7 +144,6 @@ def s3_store(s3_endpoint: str):  # type: ignore[no-untyped-def]
     return S3BlobStore(s3_client(s3_endpoint), f"test-{uuid.uuid4().hex[:12]}", part_limit=PART_LIMIT)
 
 
-
 # ---------------------------------------------------------------- worlds shared across directories
 
 
@@ -160,8 +161,12 @@ def env(database_url, engine, factory, tmp_path_factory):  # type: ignore[no-unt
 
     data = tmp_path_factory.mktemp("matrix")
     settings = Settings(
-        data_dir=data, database_url=database_url, blob_dir=data / "blobs",
-        secret_key="matrix-" + uuid.uuid4().hex, scheduler_interval=0, demo=False,
+        data_dir=data,
+        database_url=database_url,
+        blob_dir=data / "blobs",
+        secret_key="matrix-" + uuid.uuid4().hex,
+        scheduler_interval=0,
+        demo=False,
     )
     e = Env(settings, engine, factory)
     with e.client:

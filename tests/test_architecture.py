@@ -13,7 +13,11 @@ TESTS = ROOT / "tests"
 
 def test_import_direction_contracts_hold():
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 4 kept, 0 broken" in result.stdout
@@ -48,11 +52,18 @@ def _imported_names(path: Path) -> Iterator[tuple[int, str]]:
                 yield node.lineno, f"{base}.{alias.name}"
         elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             func = node.func
-            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            called = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else func.id
+                if isinstance(func, ast.Name)
+                else ""
+            )
             if called in ("import_module", "__import__") and isinstance(node.args[0].value, str):
                 yield node.lineno, node.args[0].value
-        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytest_plugins"
-                                                  for t in node.targets):
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets
+        ):
             values = node.value.elts if isinstance(node.value, ast.List | ast.Tuple) else [node.value]
             for value in values:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -61,10 +72,19 @@ def _imported_names(path: Path) -> Iterator[tuple[int, str]]:
 
 def test_no_test_module_is_imported():
     """A test module is never imported, by another test module or by anything else under tests/ (which would
-    only pass it on): what tests share is in tests/factories/ or a helper module, fixtures in a conftest.py."""
+    only pass it on): what tests share is in tests/factories/ or a helper module, fixtures in a
+    conftest.py."""
     test_modules = {_module_name(p) for p in TESTS.rglob("test_*.py")}
     assert "tests.test_architecture" in test_modules  # the walk sees the test modules
-    found = sorted({f"{p.relative_to(ROOT)}:{line} imports {name}"
-                    for p in TESTS.rglob("*.py") for line, name in _imported_names(p) if name in test_modules})
-    assert not found, "test modules imported (move what they share to tests/factories/ or a conftest.py):\n" + (
-        "\n".join(found))
+    found = sorted(
+        {
+            f"{p.relative_to(ROOT)}:{line} imports {name}"
+            for p in TESTS.rglob("*.py")
+            for line, name in _imported_names(p)
+            if name in test_modules
+        }
+    )
+    assert not found, (
+        "test modules imported (move what they share to tests/factories/ or a conftest.py):\n"
+        + ("\n".join(found))
+    )

@@ -190,21 +190,36 @@ def test_the_scanner_finds_known_citations_in_the_product():
 
 
 def test_the_scanner_on_a_sample():
-    sample = "\n".join([
-        'raise Conflict.one("late", N_("Bids are refused (E27)."), rule="E27")',
-        "from web.cli_audit import audit  # noqa: E402 - the group lives in its own module (R44)",
-        "x = very_long_call()  # noqa: E501, E26",
-        "# R18-20 and R46-R48; P30–33",
-        '"rule": "G87 art. 47", "G87-55", G87 第五十五条, G87 arts. 55, 62',
-        "GR9, P12; O 5; 见R44规定",
-        'curve = "P256"; big = 1E27; see E27s; coefficient E1',
-    ])
+    sample = "\n".join(
+        [
+            'raise Conflict.one("late", N_("Bids are refused (E27)."), rule="E27")',
+            "from web.cli_audit import audit  # noqa: E402 - the group lives in its own module (R44)",
+            "x = very_long_call()  # noqa: E501, E26",
+            "# R18-20 and R46-R48; P30–33",
+            '"rule": "G87 art. 47", "G87-55", G87 第五十五条, G87 arts. 55, 62',
+            "GR9, P12; O 5; 见R44规定",
+            'curve = "P256"; big = 1E27; see E27s; coefficient E1',
+        ]
+    )
     assert cited_codes(sample) == [
-        ("E27", 1), ("E27", 1),
+        ("E27", 1),
+        ("E27", 1),
         ("R44", 2),
-        ("R18", 4), ("R20", 4), ("R46", 4), ("R48", 4), ("P30", 4), ("P33", 4),
-        ("G87-47", 5), ("G87-55", 5), ("G87-55", 5), ("G87-55", 5), ("G87-62", 5),
-        ("GR9", 6), ("P12", 6), ("O5", 6), ("R44", 6),
+        ("R18", 4),
+        ("R20", 4),
+        ("R46", 4),
+        ("R48", 4),
+        ("P30", 4),
+        ("P33", 4),
+        ("G87-47", 5),
+        ("G87-55", 5),
+        ("G87-55", 5),
+        ("G87-55", 5),
+        ("G87-62", 5),
+        ("GR9", 6),
+        ("P12", 6),
+        ("O5", 6),
+        ("R44", 6),
     ]
     assert expand("P30–33") == ["P30", "P31", "P32", "P33"] and expand("G87-55") == ["G87-55"]
     assert expand("E402x") is None

@@ -61,8 +61,9 @@ def _is_api(request: Request) -> bool:
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     locale = locale_of(request)
     if _is_api(request):
-        return Response(problems_json(locale, exc.problems), status_code=exc.status,
-                        media_type=MediaType.JSON)
+        return Response(
+            problems_json(locale, exc.problems), status_code=exc.status, media_type=MediaType.JSON
+        )
     if isinstance(exc, NotAuthenticated):
         return Redirect(path=f"/login?next={request.url.path}", status_code=303)
     return Template(
@@ -76,26 +77,48 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
     locale = locale_of(request)
     status = exc.status_code
     if isinstance(exc, ValidationException):
-        code, message = "invalid_request", i18n.translate(locale, "The request is not valid: %(detail)s", {"detail": exc.detail})
+        code, message = (
+            "invalid_request",
+            i18n.translate(locale, "The request is not valid: %(detail)s", {"detail": exc.detail}),
+        )
     elif status == 403 and "csrf" in str(exc.detail).lower():
-        code, message = "csrf_failed", i18n.translate(locale, "The form expired or was sent from another site. Reload the page and try again.")
+        code, message = (
+            "csrf_failed",
+            i18n.translate(
+                locale, "The form expired or was sent from another site. Reload the page and try again."
+            ),
+        )
     elif status == 404:
         code, message = "not_found", i18n.translate(locale, "This page does not exist.")
     elif status == 408:
-        code, message = "request_timeout", i18n.translate(locale, N_("The request's content stopped arriving. Check the connection and send it again."))
+        code, message = (
+            "request_timeout",
+            i18n.translate(
+                locale, N_("The request's content stopped arriving. Check the connection and send it again.")
+            ),
+        )
     elif status == 405:
         code, message = "method_not_allowed", i18n.translate(locale, "This action is not allowed here.")
     elif isinstance(exc, NotAuthorizedException):
         code, message = "login_required", i18n.translate(locale, "Please log in first.")
     elif status >= 500:
-        code, message = "server_error", i18n.translate(locale, "Something went wrong on our side. Please try again.")
+        code, message = (
+            "server_error",
+            i18n.translate(locale, "Something went wrong on our side. Please try again."),
+        )
     else:
         code, message = "http_error", str(exc.detail)
     headers = exc.headers or None  # e.g. the body timeout's Connection: close
     if _is_api(request):
-        return Response(error_json(code, message), status_code=status, media_type=MediaType.JSON, headers=headers)
-    return Template(template_name="error.html", context={"status": status, "messages": [message]}, status_code=status,
-                    headers=headers)
+        return Response(
+            error_json(code, message), status_code=status, media_type=MediaType.JSON, headers=headers
+        )
+    return Template(
+        template_name="error.html",
+        context={"status": status, "messages": [message]},
+        status_code=status,
+        headers=headers,
+    )
 
 
 def cross_site_handler(request: Request, exc: CrossSiteRecording) -> Response[Any]:
@@ -103,12 +126,26 @@ def cross_site_handler(request: Request, exc: CrossSiteRecording) -> Response[An
     body; a page asks the person to confirm, with a link here (its click is a same-origin request)."""
     locale = locale_of(request)
     if _is_api(request):
-        message = i18n.translate(locale, N_("This request records something under your name and came from another site; it was not performed. Send it from this site."))
-        return Response(error_json("cross_site_request", message), status_code=403, media_type=MediaType.JSON,
-                        headers={"Cache-Control": "no-store"})
+        message = i18n.translate(
+            locale,
+            N_(
+                "This request records something under your name and came from another site; it was not "
+                "performed. Send it from this site."
+            ),
+        )
+        return Response(
+            error_json("cross_site_request", message),
+            status_code=403,
+            media_type=MediaType.JSON,
+            headers={"Cache-Control": "no-store"},
+        )
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Template(template_name="confirm_cross_site.html", context={"action": exc.action, "target": target},
-                    status_code=403, headers={"Cache-Control": "no-store"})
+    return Template(
+        template_name="confirm_cross_site.html",
+        context={"action": exc.action, "target": target},
+        status_code=403,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def data_error_handler(request: Request, exc: Exception) -> Response[Any]:
@@ -116,7 +153,10 @@ def data_error_handler(request: Request, exc: Exception) -> Response[Any]:
     it through a parameter a handler reads itself (web.bounds refuses declared ones earlier): the request's
     fault, answered 400 with the usual body, not a 500. The unit of work has rolled back."""
     log.warning("refused a value the database cannot hold on %s: %s", request.url.path, type(exc).__name__)
-    return domain_error_handler(request, BadRequest.one("value_out_of_range", N_("A value in the request is out of range or malformed.")))
+    return domain_error_handler(
+        request,
+        BadRequest.one("value_out_of_range", N_("A value in the request is out of range or malformed.")),
+    )
 
 
 def server_error_handler(request: Request, exc: Exception) -> Response[Any]:
@@ -187,7 +227,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     else:
         session_store = SessionFileStore(settings.data_dir / "sessions")
     sessions = LazySessionConfig(
-        store="sessions", key=SESSION_COOKIE, max_age=8 * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
+        store="sessions",
+        key=SESSION_COOKIE,
+        max_age=8 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
     )
     # CSRF: web.security's middleware (tokens bound to the session), inside the session middleware it reads
     csrf = DefineMiddleware(SessionCSRFMiddleware, secret=settings.secret_key, secure=settings.secure_cookies)
@@ -212,14 +257,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
-        middleware=[RequestBoundsMiddleware, DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
-                    sessions.middleware, csrf],
+        middleware=[
+            RequestBoundsMiddleware,
+            DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
+            sessions.middleware,
+            csrf,
+        ],
         before_send=[add_security_headers],
         stores={"sessions": session_store},
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
+        ),
         guards=[same_site_for_recording],
-        exception_handlers={DomainError: domain_error_handler, CrossSiteRecording: cross_site_handler, HTTPException: http_error_handler, OverflowError: data_error_handler,
-                            DataError: data_error_handler, Exception: server_error_handler},
+        exception_handlers={
+            DomainError: domain_error_handler,
+            CrossSiteRecording: cross_site_handler,
+            HTTPException: http_error_handler,
+            OverflowError: data_error_handler,
+            DataError: data_error_handler,
+            Exception: server_error_handler,
+        },
         openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),
         state=state,
         lifespan=[_lifespan, _periodic_tasks],

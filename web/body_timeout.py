@@ -2,9 +2,9 @@
 
 uvicorn waits for a request's body as long as the client keeps the connection open: a client that announces a
 body and never sends it (or sends a byte a minute) holds a web process's connection, and a handler waiting on
-it, for ever; a few hundred of them fill the server. Here every wait for the next piece of a body is bounded by
-ETENDER_BODY_TIMEOUT_SECONDS: past it the request is answered 408 with the usual error body (JSON under /api/,
-the error page elsewhere) and the connection is closed. The
+it, for ever; a few hundred of them fill the server. Here every wait for the next piece of a body is bounded
+by ETENDER_BODY_TIMEOUT_SECONDS: past it the request is answered 408 with the usual error body (JSON under
+/api/, the error page elsewhere) and the connection is closed. The
 bound is on the silence between pieces, not on the whole body, so a 2 GiB bid on a slow line still arrives.
 
 Once the body is complete the wrapper steps aside: streams (the opening's, the audit feed) keep waiting on

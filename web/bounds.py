@@ -65,7 +65,9 @@ def int_query_names(handler: HTTPRouteHandler) -> frozenset[str]:
 
 
 def _placeholders(path: str) -> list[str]:
-    return [part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+    return [
+        part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{") and part.endswith("}")
+    ]
 
 
 def _int_value(text: str) -> int | None:
@@ -103,7 +105,17 @@ def check(scope: Scope) -> None:
     ints = int_query_names(handler) if isinstance(handler, HTTPRouteHandler) else frozenset()
     for name, value in pairs:
         if "\x00" in name or "\x00" in value:
-            raise BadRequest.one("parameter_invalid_character", N_("The value given for %(name)s contains a character that is not allowed."),
-                                 name.replace("\x00", ""), name=name.replace("\x00", ""))
-        if name in ints and (number := _int_value(value)) is not None and not INT64_MIN <= number <= INT64_MAX:
-            raise BadRequest.one("parameter_out_of_range", N_("The value given for %(name)s is out of range."), name, name=name)
+            raise BadRequest.one(
+                "parameter_invalid_character",
+                N_("The value given for %(name)s contains a character that is not allowed."),
+                name.replace("\x00", ""),
+                name=name.replace("\x00", ""),
+            )
+        if (
+            name in ints
+            and (number := _int_value(value)) is not None
+            and not INT64_MIN <= number <= INT64_MAX
+        ):
+            raise BadRequest.one(
+                "parameter_out_of_range", N_("The value given for %(name)s is out of range."), name, name=name
+            )

@@ -1,4 +1,5 @@
-"""Translations: English message ids, a Chinese catalogue (the default language) under web/translations/zh/*.po.
+"""Translations: English message ids, a Chinese catalogue (the default language) under
+web/translations/zh/*.po.
 
 Several .po files are merged so that each part of the interface keeps its own catalogue file."""
 
@@ -48,8 +49,16 @@ def translate(locale: str, message: str, params: dict[str, Any] | None = None) -
     return text.replace("%%", "%") if "%%" in text else text
 
 
-# Parameters that carry a code (a status, a category, roles) are shown by their label in the reader's language.
-LABELLED_PARAMS = {"status": "status", "category": "category", "role": "role", "roles": "role", "kind": "kind", "method": "method"}
+# Parameters that carry a code (a status, a category, roles) are shown by their label in the reader's
+# language.
+LABELLED_PARAMS = {
+    "status": "status",
+    "category": "category",
+    "role": "role",
+    "roles": "role",
+    "kind": "kind",
+    "method": "method",
+}
 
 
 def problem_text(locale: str, problem: Problem) -> str:

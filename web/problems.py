@@ -15,11 +15,17 @@ from core.errors import Problem
 from web import i18n
 
 
-def error_json(code: str, message: str, problems: Sequence[Problem] = (), locale: str = i18n.DEFAULT_LOCALE,
-               ) -> dict[str, Any]:
+def error_json(
+    code: str,
+    message: str,
+    problems: Sequence[Problem] = (),
+    locale: str = i18n.DEFAULT_LOCALE,
+) -> dict[str, Any]:
     """`message` is already in the reader's language; each problem is translated into `locale`."""
-    items = [{"code": p.code, "field": p.field, "rule": p.rule, "message": i18n.problem_text(locale, p)}
-             for p in problems]
+    items = [
+        {"code": p.code, "field": p.field, "rule": p.rule, "message": i18n.problem_text(locale, p)}
+        for p in problems
+    ]
     return {"error": {"code": code, "message": message, "problems": items}}
 
 

@@ -1,10 +1,10 @@
 """Security headers on every response.
 
 Key holders load their private key files into these pages and bidders seal bids in them, so a script injected
-into a page could read a key or a bid before it is sealed. The Content-Security-Policy lets only the platform's own
-scripts run (no inline script, no eval, nothing from another origin) and lets pages talk only to the platform;
-the templates have no inline scripts or event handlers (tests/web/test_security_headers.py checks). Inline style
-attributes remain allowed."""
+into a page could read a key or a bid before it is sealed. The Content-Security-Policy lets only the
+platform's own scripts run (no inline script, no eval, nothing from another origin) and lets pages talk only
+to the platform; the templates have no inline scripts or event handlers (tests/web/test_security_headers.py
+checks). Inline style attributes remain allowed."""
 
 from __future__ import annotations
 
@@ -29,18 +29,20 @@ if TYPE_CHECKING:
     from litestar.handlers import BaseRouteHandler
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -54,12 +56,15 @@ SECURITY_HEADERS = {
 def is_private(scope: Any) -> bool:
     """A response for a logged-in person (their pages, their receipts, the API's answers about their bids),
     or one a handler marks private (opt={"private": True}). Its session says so, before or after the handler;
-    where no session was loaded (a path no route matches) the session cookie does: anonymous visitors have none
-    (web.sessions creates a session only when there is something to keep)."""
+    where no session was loaded (a path no route matches) the session cookie does: anonymous visitors have
+    none (web.sessions creates a session only when there is something to keep)."""
     session = scope.get("session")
     if isinstance(session, dict) and session.get(SESSION_USER):
         return True
-    if "session" not in scope and any(name == b"cookie" and SESSION_COOKIE.encode() + b"=" in value for name, value in scope.get("headers", ())):
+    if "session" not in scope and any(
+        name == b"cookie" and SESSION_COOKIE.encode() + b"=" in value
+        for name, value in scope.get("headers", ())
+    ):
         return True
     handler = scope.get("route_handler")
     return bool(handler is not None and handler.opt.get("private"))
@@ -148,12 +153,23 @@ class SessionCSRFMiddleware:
         state = ScopeState.from_scope(scope)
         seed = _session_seed(scope, create=False)
         if request.method in SAFE_METHODS:
-            state.csrf_token = cookie if csrf_token_valid(self.secret, cookie, seed) else issue_csrf_token(self.secret, seed or "")
+            state.csrf_token = (
+                cookie
+                if csrf_token_valid(self.secret, cookie, seed)
+                else issue_csrf_token(self.secret, seed or "")
+            )
         else:
             sent = request.headers.get(CSRF_HEADER)
-            if not sent and request.content_type[0] in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART):
+            if not sent and request.content_type[0] in (
+                RequestEncodingType.URL_ENCODED,
+                RequestEncodingType.MULTI_PART,
+            ):
                 sent = (await request.form()).get(CSRF_FIELD)
-            if not (isinstance(sent, str) and hmac.compare_digest(sent.encode(), cookie.encode()) and csrf_token_valid(self.secret, sent, seed)):
+            if not (
+                isinstance(sent, str)
+                and hmac.compare_digest(sent.encode(), cookie.encode())
+                and csrf_token_valid(self.secret, sent, seed)
+            ):
                 raise PermissionDeniedException("CSRF token verification failed")
             state.csrf_token = sent
 
@@ -165,7 +181,14 @@ class SessionCSRFMiddleware:
                     token = issue_csrf_token(self.secret, bound)
                 if token != cookie:
                     headers = MutableScopeHeaders.from_message(message)
-                    cookie_out = Cookie(key=CSRF_COOKIE, value=token, path="/", secure=self.secure, httponly=False, samesite="lax")
+                    cookie_out = Cookie(
+                        key=CSRF_COOKIE,
+                        value=token,
+                        path="/",
+                        secure=self.secure,
+                        httponly=False,
+                        samesite="lax",
+                    )
                     headers.add("set-cookie", cookie_out.to_header(header=""))
             await send(message)
 
@@ -173,6 +196,7 @@ class SessionCSRFMiddleware:
 
 
 # ---------------------------------------------------------------- GETs that record, reached from another site
+
 
 class CrossSiteRecording(PermissionDeniedException):
     """A GET that records something about the person (opt={"records": N_("what it records")}) reached by a
@@ -195,7 +219,8 @@ def is_cross_site(headers: Any, own_host: str) -> bool:
     subdomain, another site to us. Without it (an old browser, a program) an Origin or Referer of another
     origin marks it; a request with neither is taken as the person's own (a program, `curl`: not something
     another site can make a browser do without one of those headers in a browser that has Sec-Fetch-Site).
-    Hosts are compared, not schemes: behind a proxy that ends TLS the app sees http while the page was https."""
+    Hosts are compared, not schemes: behind a proxy that ends TLS the app sees http while the page was
+    https."""
     site = headers.get("sec-fetch-site")
     if site:
         return site.lower() not in ("same-origin", "none")
@@ -208,7 +233,9 @@ def is_cross_site(headers: Any, own_host: str) -> bool:
     return False
 
 
-def same_site_for_recording(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+def same_site_for_recording(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """An app-wide guard. A link on another site made a key holder's browser ask for the bids' headers before
     the opening (audited: an early attempt at the bids), or a bidder's browser download a document (recorded
     as the company's download), SameSite=Lax letting the navigation carry the session. Such GETs are performed

@@ -48,11 +48,16 @@ class LazySessionBackend(ServerSideSessionBackend):
         loaded: dict[str, Any] = self.deserialize_data(data)
         renewed = loaded.pop(RENEWED, None)
         if isinstance(renewed, (int, float)) and loaded:
-            connection.scope[_LOADED] = (session_id, self.serialize_data(loaded, connection.scope), float(renewed))  # type: ignore[literal-required]
+            connection.scope[_LOADED] = (
+                session_id,
+                self.serialize_data(loaded, connection.scope),
+                float(renewed),
+            )  # type: ignore[literal-required]
         return loaded
 
     def _unchanged(self, scope_session: dict[str, Any], connection: ASGIConnection) -> bool:
-        """True when the session is the one loaded, under the same id, and was written less than RENEW_EVERY ago."""
+        """True when the session is the one loaded, under the same id, and was written less than RENEW_EVERY
+        ago."""
         loaded = cast("tuple[str, bytes, float] | None", connection.scope.get(_LOADED))
         if loaded is None:
             return False
@@ -61,7 +66,9 @@ class LazySessionBackend(ServerSideSessionBackend):
             return False
         return bool(self.serialize_data(scope_session, connection.scope) == data)
 
-    async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
+    ) -> None:
         has_cookie = bool(connection.cookies.get(self.config.key))
         if not scope_session:
             if not has_cookie:
@@ -80,9 +87,9 @@ class LazySessionConfig(ServerSideSessionConfig):
 
 
 class SessionFileStore(FileStore):
-    """Litestar's FileStore, but a session file (a few hundred bytes, from the page cache) is read on the event
-    loop: handing the read to a worker thread and back, as FileStore does, costs more than the read itself, on
-    every logged-in request. Writes, renewals and deletes stay FileStore's (in a worker thread)."""
+    """Litestar's FileStore, but a session file (a few hundred bytes, from the page cache) is read on the
+    event loop: handing the read to a worker thread and back, as FileStore does, costs more than the read
+    itself, on every logged-in request. Writes, renewals and deletes stay FileStore's (in a worker thread)."""
 
     @staticmethod
     async def _load_from_path(path: Any) -> StorageObject | None:

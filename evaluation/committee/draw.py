@@ -363,7 +363,9 @@ def verify(record: dict[str, Any]) -> list[str]:
         # ids and specialties straight from the record: no Candidate object per expert (100,000 of them)
         candidate_ids = [c["expert_id"] for c in record["candidates"]]
         held_by = {c["expert_id"]: tuple(c["specialties"]) for c in record["candidates"]}
-        exclusions = [Exclusion(e["expert_id"], e["reason"], e["rule"], e["detail"]) for e in record["exclusions"]]
+        exclusions = [
+            Exclusion(e["expert_id"], e["reason"], e["rule"], e["detail"]) for e in record["exclusions"]
+        ]
         published_exclusions_digest = record["exclusions_digest"]
         server_seed = bytes.fromhex(record["server_seed"])
         entropy_hex = record["public_entropy"]
@@ -416,7 +418,9 @@ def verify(record: dict[str, Any]) -> list[str]:
         return [*differences, f"the draw cannot be re-run: {exc}"]
 
     if published_seed != result.seed.hex():
-        differences.append(f"seed mismatch: re-run gives {result.seed.hex()}, the record says {published_seed}")
+        differences.append(
+            f"seed mismatch: re-run gives {result.seed.hex()}, the record says {published_seed}"
+        )
     if published_ranking != result.ranking:
         differences.append("ranking differs from the re-run")
     if published_members != result.members:
@@ -440,7 +444,12 @@ _SEAT = {"type": "array", "prefixItems": [_ID, _TEXT], "items": False, "minItems
 
 def _object(properties: dict[str, Any]) -> dict[str, Any]:
     """Every documented key present, and no other."""
-    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
 
 
 # docs/expert-draw.md, "The record (JSON)": a published record, key by key. The reasons, seat kinds and seat
@@ -477,8 +486,14 @@ RECORD_SCHEMA: dict[str, Any] = {
                         "expert_id": _ID,
                         "reason": {
                             "enum": [
-                                "bidder_employment", "bidder_interest", "purchaser_employment",
-                                "agency_employment", "supervisor_staff", "penalty", "status", "unavailable",
+                                "bidder_employment",
+                                "bidder_interest",
+                                "purchaser_employment",
+                                "agency_employment",
+                                "supervisor_staff",
+                                "penalty",
+                                "status",
+                                "unavailable",
                                 "draw_cap",
                             ]
                         },
@@ -489,7 +504,9 @@ RECORD_SCHEMA: dict[str, Any] = {
             },
             "exclusions_digest": _HEX32,
             "server_seed": {"type": "string", "pattern": f"^([0-9a-f]{{2}}){{{MIN_SERVER_SEED_BYTES},}}$"},
-            "public_entropy": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": "^([0-9a-f]{2})*$"}]},
+            "public_entropy": {
+                "anyOf": [{"type": "null"}, {"type": "string", "pattern": "^([0-9a-f]{2})*$"}]
+            },
             "pool_root": _HEX32,
             "commitment": _HEX32,
             "result": _object(
@@ -507,7 +524,9 @@ RECORD_SCHEMA: dict[str, Any] = {
                     "evaluation_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
                     "regions": {"type": "array", "items": _TEXT},
                     "exclude_local": {"type": "boolean"},
-                    "commitment_audit_index": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 0}]},
+                    "commitment_audit_index": {
+                        "anyOf": [{"type": "null"}, {"type": "integer", "minimum": 0}]
+                    },
                 }
             ),
             "committee": {
@@ -523,7 +542,13 @@ RECORD_SCHEMA: dict[str, Any] = {
                         "kind": {"enum": ["member", "substitute"]},
                         "status": {
                             "enum": [
-                                "notified", "confirmed", "declined", "timed_out", "conflict", "standby", "unused",
+                                "notified",
+                                "confirmed",
+                                "declined",
+                                "timed_out",
+                                "conflict",
+                                "standby",
+                                "unused",
                             ]
                         },
                         "specialty": _TEXT,
@@ -553,10 +578,14 @@ def schema_problems(record: Any, limit: int = 20) -> list[str]:
     for error in validator.iter_errors(record):
         path = list(error.absolute_path)
         if error.validator == "required":  # one line per missing key, named by its full path
-            out.extend(f"{_where([*path, k])}: missing" for k in error.validator_value if k not in error.instance)
+            out.extend(
+                f"{_where([*path, k])}: missing" for k in error.validator_value if k not in error.instance
+            )
         elif error.validator == "additionalProperties":
             known = error.schema.get("properties", {})
-            out.extend(f"{_where([*path, k])}: not a field of the record" for k in error.instance if k not in known)
+            out.extend(
+                f"{_where([*path, k])}: not a field of the record" for k in error.instance if k not in known
+            )
         else:
             out.append(f"{_where(path)}: {error.message}"[:300])
     # "required" and "additionalProperties" report the whole object once per key: one line each

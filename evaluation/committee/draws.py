@@ -595,7 +595,10 @@ def _my_seat(session: Session, actor: Actor, seat_id: int) -> tuple[Seat, Draw]:
         # the draw record is published once the tender is final: an answer now would change it after the fact
         raise Conflict.one(
             "seat_closed",
-            N_("This tender is closed (awarded, failed or cancelled): its committee seats take no more answers."),
+            N_(
+                "This tender is closed (awarded, failed or cancelled): its "
+                "committee seats take no more answers."
+            ),
         )
     return seat, seat.draw
 

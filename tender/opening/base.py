@@ -55,8 +55,17 @@ def opening_of(session: Session, tender_id: int, lock: bool = False) -> Opening 
 def has_counted_bid(session: Session, actor: Actor, tender: Tender) -> bool:
     if not actor.has(Role.bidder) or actor.organisation_id is None:
         return False
-    return bool(session.scalar(select(func.count()).select_from(Bid).where(
-        Bid.tender_id == tender.id, Bid.organisation_id == actor.organisation_id, Bid.status == bids.BidStatus.submitted)))
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(Bid)
+            .where(
+                Bid.tender_id == tender.id,
+                Bid.organisation_id == actor.organisation_id,
+                Bid.status == bids.BidStatus.submitted,
+            )
+        )
+    )
 
 
 def is_published(op: Opening | None) -> bool:
@@ -70,10 +79,27 @@ def refuse_early(session: Session, actor: Actor, tender: Tender, op: Opening | N
     if op is not None and now >= clock.as_utc(op.opens_at):
         return
     when = op.opens_at if op is not None else tender.bid_deadline
-    record(session, AccountTag.access_refused, actor=actor, subject=f"tender:{tender.id}",
-           details={"reason": what, "window": "opening_time", "rule": "E27", "opens_at": when.isoformat() if when else None})
-    raise AuditedRefusal.one("opening_not_yet", N_("The bids are opened at the bid deadline (%(when)s). Nothing about a sealed bid is served and no key part is accepted before then."),
-                             rule="E27", when=clock.to_cst(when).strftime("%Y-%m-%d %H:%M") if when else "")
+    record(
+        session,
+        AccountTag.access_refused,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={
+            "reason": what,
+            "window": "opening_time",
+            "rule": "E27",
+            "opens_at": when.isoformat() if when else None,
+        },
+    )
+    raise AuditedRefusal.one(
+        "opening_not_yet",
+        N_(
+            "The bids are opened at the bid deadline (%(when)s). Nothing about a sealed bid is served and "
+            "no key part is accepted before then."
+        ),
+        rule="E27",
+        when=clock.to_cst(when).strftime("%Y-%m-%d %H:%M") if when else "",
+    )
 
 
 def interested(session: Session, tender: Tender) -> set[int]:

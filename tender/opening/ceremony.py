@@ -37,8 +37,12 @@ def may_watch(session: Session, actor: Actor, tender: Tender) -> bool:
     ceremony; once the record is published everyone may read it."""
     if is_published(opening_of(session, tender.id)):
         return True
-    return (access.is_tender_agency(actor, tender) or is_holder(actor, tender) or actor.has(Role.monitor, Role.admin)
-            or has_counted_bid(session, actor, tender))
+    return (
+        access.is_tender_agency(actor, tender)
+        or is_holder(actor, tender)
+        or actor.has(Role.monitor, Role.admin)
+        or has_counted_bid(session, actor, tender)
+    )
 
 
 def require_watch(session: Session, actor: Actor, tender_id: int) -> tuple[Tender, Opening | None]:
@@ -48,7 +52,13 @@ def require_watch(session: Session, actor: Actor, tender_id: int) -> tuple[Tende
         return tender, op
     access.require_login(actor)
     if not may_watch(session, actor, tender):
-        raise Forbidden.one("opening_not_participant", N_("Only the agency, the key holders, the bidders of this tender and monitors follow the opening before its record is published."))
+        raise Forbidden.one(
+            "opening_not_participant",
+            N_(
+                "Only the agency, the key holders, the bidders of this tender and monitors follow the "
+                "opening before its record is published."
+            ),
+        )
     return tender, op
 
 
@@ -66,31 +76,75 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
     opened_lots = [lot for lot in tender.lots if rules.enough_bids(len(by_lot.get(lot.id, [])))]
     if not opened_lots:
         lifecycle.apply(tender, Event.fail)
-        tender.cancel_reason = (f"截至投标截止时间共收到 {len(counted)} 份有效投标文件，少于 3 家，依法不予开标，本次招标失败，将依法重新招标"
-                                f"（R44、L28）。Fewer than 3 bids ({len(counted)}) were received by the deadline: no bid is opened "
-                                "and the tender failed (R44, L28).")
-        op = Opening(tender_id=tender.id, status=OpeningStatus.failed, opens_at=tender.bid_deadline or now, bids_count=0, finished_at=now)
+        tender.cancel_reason = (
+            f"截至投标截止时间共收到 {len(counted)} 份有效投标文件，少于 3 家，依法不予开标，本次招标失败，"
+            f"将依法重新招标（R44、L28）。Fewer than 3 bids ({len(counted)}) were received by the "
+            "deadline: no bid is opened and the tender failed (R44, L28)."
+        )
+        op = Opening(
+            tender_id=tender.id,
+            status=OpeningStatus.failed,
+            opens_at=tender.bid_deadline or now,
+            bids_count=0,
+            finished_at=now,
+        )
         session.add(op)
         session.flush()
-        record(session, TenderTag.tender_failed, actor=SYSTEM, subject=f"tender:{tender.id}",
-               details={"reason": "fewer than 3 bids", "rule": "R44", "bids": len(counted), "bids_by_lot": {str(k): v for k, v in counts.items()}})
-        notify(session, interested(session, tender), "tender.failed", title=f"{tender.reference} {tender.title}: 投标人少于3家，招标失败",
-               body=tender.cancel_reason, link=f"/tenders/{tender.id}")
+        record(
+            session,
+            TenderTag.tender_failed,
+            actor=SYSTEM,
+            subject=f"tender:{tender.id}",
+            details={
+                "reason": "fewer than 3 bids",
+                "rule": "R44",
+                "bids": len(counted),
+                "bids_by_lot": {str(k): v for k, v in counts.items()},
+            },
+        )
+        notify(
+            session,
+            interested(session, tender),
+            "tender.failed",
+            title=f"{tender.reference} {tender.title}: 投标人少于3家，招标失败",
+            body=tender.cancel_reason,
+            link=f"/tenders/{tender.id}",
+        )
         return op
     lifecycle.apply(tender, Event.start_opening)
     opened_ids = {lot.id for lot in opened_lots}
     to_open = [b for b in counted if b.lot_id in opened_ids]
-    op = Opening(tender_id=tender.id, status=OpeningStatus.awaiting_parts, opens_at=tender.bid_deadline or now, bids_count=len(to_open))
+    op = Opening(
+        tender_id=tender.id,
+        status=OpeningStatus.awaiting_parts,
+        opens_at=tender.bid_deadline or now,
+        bids_count=len(to_open),
+    )
     session.add(op)
     session.flush()
     for bid in to_open:
         session.add(OpenedBid(opening_id=op.id, bid_id=bid.id))
     session.flush()
-    record(session, TenderTag.opening_started, actor=SYSTEM, subject=f"tender:{tender.id}",
-           details={"bids": len(to_open), "bids_by_lot": {str(k): v for k, v in counts.items()},
-                    "lots_not_opened": [lot.number for lot in tender.lots if lot.id not in opened_ids], "rule": "L34"})
-    notify(session, interested(session, tender), "tender.opening.started", title=f"{tender.reference} {tender.title}: 开标开始",
-           body="", link=f"/tenders/{tender.id}/opening")
+    record(
+        session,
+        TenderTag.opening_started,
+        actor=SYSTEM,
+        subject=f"tender:{tender.id}",
+        details={
+            "bids": len(to_open),
+            "bids_by_lot": {str(k): v for k, v in counts.items()},
+            "lots_not_opened": [lot.number for lot in tender.lots if lot.id not in opened_ids],
+            "rule": "L34",
+        },
+    )
+    notify(
+        session,
+        interested(session, tender),
+        "tender.opening.started",
+        title=f"{tender.reference} {tender.title}: 开标开始",
+        body="",
+        link=f"/tenders/{tender.id}/opening",
+    )
     return op
 
 
@@ -101,19 +155,35 @@ def check_in(session: Session, actor: Actor, tender_id: int) -> OpeningCheckIn:
     access.require_role(actor, Role.bidder)
     tender = tender_for(session, actor, tender_id)
     if not has_counted_bid(session, actor, tender):
-        raise Forbidden.one("opening_no_bid", N_("Only a company whose bid counts checks in at this opening."))
+        raise Forbidden.one(
+            "opening_no_bid", N_("Only a company whose bid counts checks in at this opening.")
+        )
     op = opening_of(session, tender.id)
     if op is None or op.status == OpeningStatus.failed:
-        raise Conflict.one("opening_not_started", N_("The opening has not started: it starts by itself at the bid deadline."))
+        raise Conflict.one(
+            "opening_not_started", N_("The opening has not started: it starts by itself at the bid deadline.")
+        )
     assert actor.organisation_id is not None and actor.user_id is not None
-    existing = session.scalar(select(OpeningCheckIn).where(OpeningCheckIn.opening_id == op.id, OpeningCheckIn.organisation_id == actor.organisation_id))
+    existing = session.scalar(
+        select(OpeningCheckIn).where(
+            OpeningCheckIn.opening_id == op.id, OpeningCheckIn.organisation_id == actor.organisation_id
+        )
+    )
     if existing is not None:
         return existing
-    row = OpeningCheckIn(opening_id=op.id, organisation_id=actor.organisation_id, user_id=actor.user_id, at=clock.now())
+    row = OpeningCheckIn(
+        opening_id=op.id, organisation_id=actor.organisation_id, user_id=actor.user_id, at=clock.now()
+    )
     session.add(row)
     session.flush()
-    record(session, TenderTag.opening_checked_in, actor=actor, subject=f"tender:{tender.id}", details={"opening": op.id},
-           conceal_actor=not is_published(op))
+    record(
+        session,
+        TenderTag.opening_checked_in,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"opening": op.id},
+        conceal_actor=not is_published(op),
+    )
     return row
 
 
@@ -124,22 +194,42 @@ def raise_objection(session: Session, actor: Actor, tender_id: int, text: str) -
     access.require_role(actor, Role.bidder)
     tender = tender_for(session, actor, tender_id)
     if not has_counted_bid(session, actor, tender):
-        raise Forbidden.one("opening_no_bid", N_("Only a company whose bid counts raises an objection at this opening."))
+        raise Forbidden.one(
+            "opening_no_bid", N_("Only a company whose bid counts raises an objection at this opening.")
+        )
     op = opening_of(session, tender.id)
     if op is None or tender.status != Status.opening:
-        raise Conflict.one("opening_not_open", N_("Objections to the opening are raised while the opening is under way."), rule="R44")
+        raise Conflict.one(
+            "opening_not_open",
+            N_("Objections to the opening are raised while the opening is under way."),
+            rule="R44",
+        )
     if not text.strip():
         raise ValidationFailed.one("objection_text_missing", N_("Write what your objection is."), "text")
     assert actor.user_id is not None and actor.organisation_id is not None
-    obj = OpeningObjection(opening_id=op.id, raised_by=actor.user_id, organisation_id=actor.organisation_id, text=text.strip()[:5000], raised_at=clock.now())
+    obj = OpeningObjection(
+        opening_id=op.id,
+        raised_by=actor.user_id,
+        organisation_id=actor.organisation_id,
+        text=text.strip()[:5000],
+        raised_at=clock.now(),
+    )
     session.add(obj)
     session.flush()
-    record(session, TenderTag.opening_objection_recorded, actor=actor, subject=f"tender:{tender.id}",
-           details={"objection": obj.id, "kind": "raised", "text": obj.text, "rule": "R44"}, conceal_actor=not is_published(op))
+    record(
+        session,
+        TenderTag.opening_objection_recorded,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"objection": obj.id, "kind": "raised", "text": obj.text, "rule": "R44"},
+        conceal_actor=not is_published(op),
+    )
     return obj
 
 
-def answer_objection(session: Session, actor: Actor, tender_id: int, objection_id: int, answer: str) -> OpeningObjection:
+def answer_objection(
+    session: Session, actor: Actor, tender_id: int, objection_id: int, answer: str
+) -> OpeningObjection:
     tender = tender_for(session, actor, tender_id)
     access.require_tender_agency(actor, tender)
     op = opening_of(session, tender.id)
@@ -151,8 +241,13 @@ def answer_objection(session: Session, actor: Actor, tender_id: int, objection_i
     if not answer.strip():
         raise ValidationFailed.one("answer_missing", N_("Write the answer."), "answer")
     obj.answer, obj.answered_by, obj.answered_at = answer.strip()[:5000], actor.user_id, clock.now()
-    record(session, TenderTag.opening_objection_recorded, actor=actor, subject=f"tender:{tender.id}",
-           details={"objection": obj.id, "kind": "answered", "answer": obj.answer, "rule": "R44"})
+    record(
+        session,
+        TenderTag.opening_objection_recorded,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"objection": obj.id, "kind": "answered", "answer": obj.answer, "rule": "R44"},
+    )
     return obj
 
 
@@ -162,12 +257,30 @@ def close(session: Session, actor: Actor, tender_id: int) -> Tender:
     access.require_tender_agency(actor, tender)
     op = opening_of(session, tender.id)
     if op is None or not is_published(op):
-        raise Conflict.one("opening_not_done", N_("The opening can be closed once every bid has its outcome and the record is published."))
-    unanswered = session.scalar(select(func.count()).select_from(OpeningObjection).where(OpeningObjection.opening_id == op.id, OpeningObjection.answered_at.is_(None)))
+        raise Conflict.one(
+            "opening_not_done",
+            N_("The opening can be closed once every bid has its outcome and the record is published."),
+        )
+    unanswered = session.scalar(
+        select(func.count())
+        .select_from(OpeningObjection)
+        .where(OpeningObjection.opening_id == op.id, OpeningObjection.answered_at.is_(None))
+    )
     if unanswered:
-        raise Conflict.one("objections_unanswered", N_("%(count)s objections raised at the opening await their answer: answer them before closing."), rule="R44", count=unanswered)
+        raise Conflict.one(
+            "objections_unanswered",
+            N_("%(count)s objections raised at the opening await their answer: answer them before closing."),
+            rule="R44",
+            count=unanswered,
+        )
     lifecycle.apply(tender, Event.start_evaluation)
-    record(session, TenderTag.opening_closed, actor=actor, subject=f"tender:{tender.id}", details={"record_sha256": op.record_sha256})
+    record(
+        session,
+        TenderTag.opening_closed,
+        actor=actor,
+        subject=f"tender:{tender.id}",
+        details={"record_sha256": op.record_sha256},
+    )
     return tender
 
 
@@ -194,9 +307,27 @@ class CeremonyView:
 def ceremony(session: Session, actor: Actor, tender_id: int) -> CeremonyView:
     tender, op = require_watch(session, actor, tender_id)
     bidder = has_counted_bid(session, actor, tender)
-    checked = bool(op and actor.organisation_id and session.scalar(select(OpeningCheckIn.id).where(
-        OpeningCheckIn.opening_id == op.id, OpeningCheckIn.organisation_id == actor.organisation_id)))
+    checked = bool(
+        op
+        and actor.organisation_id
+        and session.scalar(
+            select(OpeningCheckIn.id).where(
+                OpeningCheckIn.opening_id == op.id, OpeningCheckIn.organisation_id == actor.organisation_id
+            )
+        )
+    )
     doc = record_document(session, tender.id) if op is not None else None
-    started = op is not None and op.status != OpeningStatus.failed and clock.now() >= clock.as_utc(op.opens_at)
-    return CeremonyView(tender, op, doc, is_holder(actor, tender), bidder, bidder and tender.opening_policy == OpeningPolicy.quorum_bidder,
-                        access.is_tender_agency(actor, tender), checked, started)
+    started = (
+        op is not None and op.status != OpeningStatus.failed and clock.now() >= clock.as_utc(op.opens_at)
+    )
+    return CeremonyView(
+        tender,
+        op,
+        doc,
+        is_holder(actor, tender),
+        bidder,
+        bidder and tender.opening_policy == OpeningPolicy.quorum_bidder,
+        access.is_tender_agency(actor, tender),
+        checked,
+        started,
+    )

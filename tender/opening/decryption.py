@@ -35,27 +35,47 @@ from tender.opening.base import TERMINAL, interested
 from tender.opening.record import record_body
 from tender.rules import OpeningPolicy
 
-CLAIM_TIMEOUT = timedelta(minutes=10)  # a claim older than this belongs to a task that died: the sweep gives it back
-RESEND_AFTER = timedelta(minutes=1)  # a bid still pending this long after its parts were complete lost its task
+CLAIM_TIMEOUT = timedelta(
+    minutes=10
+)  # a claim older than this belongs to a task that died: the sweep gives it back
+RESEND_AFTER = timedelta(
+    minutes=1
+)  # a bid still pending this long after its parts were complete lost its task
 # Entries whose confidential details (who bid, who checked in) are published with the record (E29).
 DISCLOSED_AT_PUBLICATION = [
-    TenderTag.bid_submitted.value, TenderTag.bid_replaced.value, TenderTag.bid_withdrawn.value,
-    TenderTag.opening_checked_in.value, TenderTag.key_part_submitted.value, TenderTag.key_part_refused.value,
+    TenderTag.bid_submitted.value,
+    TenderTag.bid_replaced.value,
+    TenderTag.bid_withdrawn.value,
+    TenderTag.opening_checked_in.value,
+    TenderTag.key_part_submitted.value,
+    TenderTag.key_part_refused.value,
     TenderTag.opening_objection_recorded.value,
 ]
 
 # E31: why a bid did not open, in words (the codes are stable; the texts go into the record).
 REASONS = {
     "blob_missing": N_("The stored sealed bid is missing from the blob store: not the bidder's fault (E31)."),
-    "blob_hash_mismatch": N_("The stored sealed bid no longer matches the SHA-256 on its receipt: not the bidder's fault (E31)."),
+    "blob_hash_mismatch": N_(
+        "The stored sealed bid no longer matches the SHA-256 on its receipt: not the bidder's fault (E31)."
+    ),
     "blob_unreadable": N_("The stored sealed bid could not be read: not the bidder's fault (E31)."),
-    "key_check_failed": N_("The key holders' parts passed their checks but did not give the bid's key: not the bidder's fault (E31)."),
-    "chunk_altered": N_("The bid the bidder sealed does not authenticate (a chunk was altered before upload): the bidder's fault (E31)."),
+    "key_check_failed": N_(
+        "The key holders' parts passed their checks but did not give the bid's "
+        "key: not the bidder's fault (E31)."
+    ),
+    "chunk_altered": N_(
+        "The bid the bidder sealed does not authenticate (a chunk was altered before "
+        "upload): the bidder's fault (E31)."
+    ),
     "bid_truncated": N_("The bid the bidder sealed ends before its last chunk: the bidder's fault (E31)."),
-    "bid_trailing_data": N_("The bid the bidder sealed has data after its last chunk: the bidder's fault (E31)."),
+    "bid_trailing_data": N_(
+        "The bid the bidder sealed has data after its last chunk: the bidder's fault (E31)."
+    ),
     "container_invalid": N_("The bid decrypts but its content list is invalid: the bidder's fault (E31)."),
     "sealed_header_invalid": N_("The bid's header is invalid: the bidder's fault (E31)."),
-    "bidder_part_missing": N_("The bidder did not submit its key part within the decryption window: the bidder's fault (E31)."),
+    "bidder_part_missing": N_(
+        "The bidder did not submit its key part within the decryption window: the bidder's fault (E31)."
+    ),
 }
 
 
@@ -94,7 +114,9 @@ READ_ATTEMPTS = 5  # tries at reading a sealed file before an unreadable store c
 
 @dataclass
 class Outcome:
-    status: str  # an OpenedBidStatus; "incomplete" (parts missing: back to pending); RETRY (store unreadable now)
+    status: (
+        str  # an OpenedBidStatus; "incomplete" (parts missing: back to pending); RETRY (store unreadable now)
+    )
     code: str = ""
     detail: str = ""
     price_form: dict[str, Any] = field(default_factory=dict)
@@ -102,14 +124,16 @@ class Outcome:
 
 
 def claim(session: Session, opened_bid_id: int) -> Job | None:
-    """pending -> decrypting, conditionally: only one task gets a bid. On PostgreSQL the claim's commit does not wait
-    for the disk (synchronous_commit off for this transaction only): a claim lost in a crash leaves the bid pending,
-    which the sweep sends again, so nothing depends on it surviving; the outcome's commit does wait."""
+    """pending -> decrypting, conditionally: only one task gets a bid. On PostgreSQL the claim's commit does
+    not wait for the disk (synchronous_commit off for this transaction only): a claim lost in a crash leaves
+    the bid pending, which the sweep sends again, so nothing depends on it surviving; the outcome's commit
+    does wait."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit = off"))
     now = clock.now()
     row = session.execute(
-        update(OpenedBid).where(OpenedBid.id == opened_bid_id, OpenedBid.status == OpenedBidStatus.pending)
+        update(OpenedBid)
+        .where(OpenedBid.id == opened_bid_id, OpenedBid.status == OpenedBidStatus.pending)
         .values(status=OpenedBidStatus.decrypting, claimed_at=now, attempts=OpenedBid.attempts + 1)
         .returning(OpenedBid.attempts, OpenedBid.bid_id)
         .execution_options(synchronize_session=False)
@@ -118,16 +142,22 @@ def claim(session: Session, opened_bid_id: int) -> Job | None:
         return None
     attempts, bid_id = row
     blob_key, size = session.execute(select(Bid.blob_key, Bid.size).where(Bid.id == bid_id)).one()
-    parts = [sealing.UnwrappedPart(k.subset_index, k.position, sealing.unb64u(k.part))
-             for k in session.execute(select(KeyPart.subset_index, KeyPart.position, KeyPart.part)
-                                      .where(KeyPart.bid_id == bid_id).order_by(KeyPart.subset_index, KeyPart.position))]
+    parts = [
+        sealing.UnwrappedPart(k.subset_index, k.position, sealing.unb64u(k.part))
+        for k in session.execute(
+            select(KeyPart.subset_index, KeyPart.position, KeyPart.part)
+            .where(KeyPart.bid_id == bid_id)
+            .order_by(KeyPart.subset_index, KeyPart.position)
+        )
+    ]
     return Job(opened_bid_id, attempts, bid_id, blob_key, size, parts)
 
 
 class _HashingReader:
-    """A file-like reader over the blob store's chunks that hashes every byte it pulls (E31: the stored file must
-    still be the one on the receipt). Each chunk is hashed whole as it arrives (1 MiB from the local store:
-    hashlib releases the GIL for it) and reads are views of it: nothing is copied but a read that spans two."""
+    """A file-like reader over the blob store's chunks that hashes every byte it pulls (E31: the stored file
+    must still be the one on the receipt). Each chunk is hashed whole as it arrives (1 MiB from the local
+    store: hashlib releases the GIL for it) and reads are views of it: nothing is copied but a read that spans
+    two."""
 
     def __init__(self, chunks: Iterator[bytes]):
         self._chunks, self._cur, self.digest, self.size = chunks, memoryview(b""), hashlib.sha256(), 0
@@ -155,9 +185,9 @@ class _HashingReader:
         have = len(self._cur)
         self._cur = memoryview(b"")
         while have < size and self._pull():
-            take = self._cur[:size - have]
+            take = self._cur[: size - have]
             pieces.append(take)
-            self._cur = self._cur[len(take):]
+            self._cur = self._cur[len(take) :]
             have += len(take)
         return b"".join(pieces)
 
@@ -170,12 +200,13 @@ class _HashingReader:
 def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     """Decrypt and check one bid; the outcome per E31. No database here.
 
-    One pass, one thread: the stored file is read in the store's chunks and hashed as read (it must still be the
-    file on the receipt: a bidder who kept its data key could otherwise have a different bid swapped in); each chunk
-    is decrypted and authenticated and the content list and price form are read. With the receipt's hash and the
-    chunks' authentication every decrypted byte is fixed, so the files are not hashed again. Nothing decrypted is
-    stored: the plaintext is derived again, on demand and only then, from the sealed file and the key parts kept at
-    the opening (`read_file`). So no blob store, an S3 bucket included, ever holds a readable bid."""
+    One pass, one thread: the stored file is read in the store's chunks and hashed as read (it must still be
+    the file on the receipt: a bidder who kept its data key could otherwise have a different bid swapped in);
+    each chunk is decrypted and authenticated and the content list and price form are read. With the receipt's
+    hash and the chunks' authentication every decrypted byte is fixed, so the files are not hashed again.
+    Nothing decrypted is stored: the plaintext is derived again, on demand and only then, from the sealed file
+    and the key parts kept at the opening (`read_file`). So no blob store, an S3 bucket included, ever holds a
+    readable bid."""
     try:
         present = blobs.exists(job.blob_key)
     except Exception as e:  # noqa: BLE001 - a store that cannot answer now may answer later (finish_bid retries)
@@ -195,9 +226,15 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
     except sealing.SealedBidInvalid as e:
         failure = Outcome(OpenedBidStatus.revoked, "sealed_header_invalid", str(e))
     except sealing.WrongKey as e:
-        failure = Outcome("incomplete", e.code, str(e)) if e.code == "quorum_incomplete" else Outcome(OpenedBidStatus.withdrawn, "key_check_failed", str(e))
+        failure = (
+            Outcome("incomplete", e.code, str(e))
+            if e.code == "quorum_incomplete"
+            else Outcome(OpenedBidStatus.withdrawn, "key_check_failed", str(e))
+        )
     except sealing.DecryptionFailed as e:
-        failure = Outcome(OpenedBidStatus.revoked, e.code if e.code in REASONS else "container_invalid", str(e))
+        failure = Outcome(
+            OpenedBidStatus.revoked, e.code if e.code in REASONS else "container_invalid", str(e)
+        )
     except OSError as e:
         return Outcome(RETRY, "blob_unreadable", type(e).__name__)
     try:
@@ -206,11 +243,17 @@ def decrypt(blobs: BlobStore, job: Job) -> Outcome:
         return Outcome(RETRY, "blob_unreadable", type(e).__name__)
     if stream.digest.hexdigest() != job.blob_key or (job.size and stream.size != job.size):
         # checked last and over everything: a stored file that changed is never held against the bidder
-        return Outcome(OpenedBidStatus.withdrawn, "blob_hash_mismatch", f"sha256 {stream.digest.hexdigest()} != receipt {job.blob_key}")
+        return Outcome(
+            OpenedBidStatus.withdrawn,
+            "blob_hash_mismatch",
+            f"sha256 {stream.digest.hexdigest()} != receipt {job.blob_key}",
+        )
     if failure is not None:
         return failure
     assert opened is not None
-    files = [{"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size} for f in opened.files]
+    files = [
+        {"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size} for f in opened.files
+    ]
     return Outcome(OpenedBidStatus.opened, price_form=opened.price_form, files=files)
 
 
@@ -218,18 +261,23 @@ class FileChanged(Exception):
     """The sealed file is no longer the one on the receipt."""
 
 
-def read_file(session: Session, blobs: BlobStore, opened_bid_id: int, index: int, write: Callable[[bytes], Any]) -> dict[str, Any]:
-    """Decrypt one file of an opened bid now, from the sealed file and the parts kept at the opening, streaming it
-    to `write` (memory stays at one chunk). Who may read it is the caller's decision (the evaluation room). Raises
-    FileChanged, after the last byte, if the sealed file is no longer the one on the receipt (the caller then
-    discards what it was given); DecryptionFailed if it does not decrypt. Returns the file's entry in the record."""
+def read_file(
+    session: Session, blobs: BlobStore, opened_bid_id: int, index: int, write: Callable[[bytes], Any]
+) -> dict[str, Any]:
+    """Decrypt one file of an opened bid now, from the sealed file and the parts kept at the opening,
+    streaming it to `write` (memory stays at one chunk). Who may read it is the caller's decision (the
+    evaluation room). Raises FileChanged, after the last byte, if the sealed file is no longer the one on the
+    receipt (the caller then discards what it was given); DecryptionFailed if it does not decrypt. Returns the
+    file's entry in the record."""
     ob = session.get(OpenedBid, opened_bid_id)
     if ob is None or ob.status != OpenedBidStatus.opened or not 0 <= index < len(ob.files):
         raise NotFound.one("opened_file_not_found", N_("No such file of an opened bid."))
     bid = session.get(Bid, ob.bid_id)
     assert bid is not None
-    parts = [sealing.UnwrappedPart(k.subset_index, k.position, sealing.unb64u(k.part))
-             for k in session.scalars(select(KeyPart).where(KeyPart.bid_id == bid.id))]
+    parts = [
+        sealing.UnwrappedPart(k.subset_index, k.position, sealing.unb64u(k.part))
+        for k in session.scalars(select(KeyPart).where(KeyPart.bid_id == bid.id))
+    ]
     positions = iter(range(len(ob.files)))
 
     def sink(_f: sealing.OpenedFile) -> Callable[[bytes], Any]:
@@ -240,13 +288,15 @@ def read_file(session: Session, blobs: BlobStore, opened_bid_id: int, index: int
     sealing.open_bid(reader, header, sealing.combine(header, parts), sink, hash_files=False)  # type: ignore[arg-type]
     reader.drain()
     if reader.digest.hexdigest() != bid.blob_key:
-        raise FileChanged(f"the sealed file's SHA-256 {reader.digest.hexdigest()} is not the receipt's {bid.blob_key}")
+        raise FileChanged(
+            f"the sealed file's SHA-256 {reader.digest.hexdigest()} is not the receipt's {bid.blob_key}"
+        )
     return dict(ob.files[index])
 
 
 def finish_bid(session: Session, job: Job, outcome: Outcome) -> bool:
-    """Record a decryption's outcome, only if this task still holds the claim; publish the record when it was the
-    last bid. Returns whether the outcome was recorded."""
+    """Record a decryption's outcome, only if this task still holds the claim; publish the record when it was
+    the last bid. Returns whether the outcome was recorded."""
     now = clock.now()
     if outcome.status == RETRY:
         # the store could not be read (a network store's outage, a disk error): try again later; only after
@@ -254,40 +304,89 @@ def finish_bid(session: Session, job: Job, outcome: Outcome) -> bool:
         if job.attempt < READ_ATTEMPTS:
             outcome = Outcome("incomplete", outcome.code, outcome.detail)
         else:
-            outcome = Outcome(OpenedBidStatus.withdrawn, outcome.code, f"{outcome.detail} ({job.attempt} attempts)")
+            outcome = Outcome(
+                OpenedBidStatus.withdrawn, outcome.code, f"{outcome.detail} ({job.attempt} attempts)"
+            )
     if outcome.status == "incomplete":
-        session.execute(update(OpenedBid).where(OpenedBid.id == job.opened_bid_id, OpenedBid.status == OpenedBidStatus.decrypting,
-                                                OpenedBid.attempts == job.attempt)
-                        .values(status=OpenedBidStatus.pending, claimed_at=None).execution_options(synchronize_session=False))
+        session.execute(
+            update(OpenedBid)
+            .where(
+                OpenedBid.id == job.opened_bid_id,
+                OpenedBid.status == OpenedBidStatus.decrypting,
+                OpenedBid.attempts == job.attempt,
+            )
+            .values(status=OpenedBidStatus.pending, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
         return False
     ob = session.get(OpenedBid, job.opened_bid_id)
     assert ob is not None
-    op = session.scalars(select(Opening).where(Opening.id == ob.opening_id).with_for_update().execution_options(populate_existing=True)).one()
+    op = session.scalars(
+        select(Opening)
+        .where(Opening.id == ob.opening_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     result = session.execute(
-        update(OpenedBid).where(OpenedBid.id == job.opened_bid_id, OpenedBid.status == OpenedBidStatus.decrypting, OpenedBid.attempts == job.attempt)
-        .values(status=outcome.status, reason_code=outcome.code, reason=outcome.detail[:2000], price_form=outcome.price_form, files=outcome.files,
-                decrypted_at=now)
+        update(OpenedBid)
+        .where(
+            OpenedBid.id == job.opened_bid_id,
+            OpenedBid.status == OpenedBidStatus.decrypting,
+            OpenedBid.attempts == job.attempt,
+        )
+        .values(
+            status=outcome.status,
+            reason_code=outcome.code,
+            reason=outcome.detail[:2000],
+            price_form=outcome.price_form,
+            files=outcome.files,
+            decrypted_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     if int(result.rowcount or 0) != 1:  # type: ignore[attr-defined]
         return False
-    tag = TenderTag.bid_decrypted if outcome.status == OpenedBidStatus.opened else TenderTag.bid_decryption_failed
-    record(session, tag, actor=SYSTEM, subject=f"tender:{op.tender_id}",
-           details={"bid": job.bid_id, "outcome": outcome.status, "reason_code": outcome.code, "files": len(outcome.files), "attempt": job.attempt,
-                    **({"rule": "E31"} if outcome.status != OpenedBidStatus.opened else {})})
+    tag = (
+        TenderTag.bid_decrypted
+        if outcome.status == OpenedBidStatus.opened
+        else TenderTag.bid_decryption_failed
+    )
+    record(
+        session,
+        tag,
+        actor=SYSTEM,
+        subject=f"tender:{op.tender_id}",
+        details={
+            "bid": job.bid_id,
+            "outcome": outcome.status,
+            "reason_code": outcome.code,
+            "files": len(outcome.files),
+            "attempt": job.attempt,
+            **({"rule": "E31"} if outcome.status != OpenedBidStatus.opened else {}),
+        },
+    )
     _publish_if_done(session, op, now)
     return True
 
 
 def _set_outcome(session: Session, op: Opening, ob: OpenedBid, status: str, code: str, now: datetime) -> None:
     ob.status, ob.reason_code, ob.decrypted_at = status, code, now
-    record(session, TenderTag.bid_decryption_failed, actor=SYSTEM, subject=f"tender:{op.tender_id}",
-           details={"bid": ob.bid_id, "outcome": status, "reason_code": code, "rule": "E31"})
+    record(
+        session,
+        TenderTag.bid_decryption_failed,
+        actor=SYSTEM,
+        subject=f"tender:{op.tender_id}",
+        details={"bid": ob.bid_id, "outcome": status, "reason_code": code, "rule": "E31"},
+    )
 
 
 def _publish_if_done(session: Session, op: Opening, now: datetime) -> None:
     session.flush()
-    left = session.scalar(select(func.count()).select_from(OpenedBid).where(OpenedBid.opening_id == op.id, OpenedBid.status.not_in(TERMINAL)))
+    left = session.scalar(
+        select(func.count())
+        .select_from(OpenedBid)
+        .where(OpenedBid.opening_id == op.id, OpenedBid.status.not_in(TERMINAL))
+    )
     if left or op.status == OpeningStatus.done:
         return
     op.status, op.finished_at = OpeningStatus.done, now
@@ -297,21 +396,37 @@ def _publish_if_done(session: Session, op: Opening, now: datetime) -> None:
     body = record_body(session, tender, op)
     op.record_sha256 = hashlib.sha256(sealing.canonical_json(body)).hexdigest()
     statuses = [b["outcome"] for lot in body["lots"] for b in lot["bids"]]
-    record(session, TenderTag.opening_record_published, actor=SYSTEM, subject=f"tender:{tender.id}",
-           details={"sha256": op.record_sha256, "bids": len(statuses), **{s: statuses.count(s) for s in TERMINAL}, "rule": "E32"})
+    record(
+        session,
+        TenderTag.opening_record_published,
+        actor=SYSTEM,
+        subject=f"tender:{tender.id}",
+        details={
+            "sha256": op.record_sha256,
+            "bids": len(statuses),
+            **{s: statuses.count(s) for s in TERMINAL},
+            "rule": "E32",
+        },
+    )
     # E29: names and prices are published once decryption is done: so are the entries that said who bid
     disclose_where(session, SYSTEM, subject=f"tender:{tender.id}", tags=DISCLOSED_AT_PUBLICATION)
-    notify(session, interested(session, tender), "tender.opening.record", title=f"{tender.reference} {tender.title}: 开标记录已公布",
-           link=f"/tenders/{tender.id}/opening")
+    notify(
+        session,
+        interested(session, tender),
+        "tender.opening.record",
+        title=f"{tender.reference} {tender.title}: 开标记录已公布",
+        link=f"/tenders/{tender.id}/opening",
+    )
 
 
 # lazy=False: made and bound here, at import. Celery's lazy task is bound by whichever thread calls it first,
 # and a pool thread that calls it in that moment (bids sent together) gets it unbound (request_stack None).
 @app.task(name="tender.decrypt_bid", lazy=False)
 def decrypt_bid(opened_bid_id: int) -> str:
-    """Decrypt one bid of an opening. Three steps: claim it (pending -> decrypting, committed), decrypt and store its
-    files outside any transaction, record the outcome if the claim is still ours. A second delivery finds the bid
-    claimed or done and returns; a task that dies midway leaves a claim that the sweep gives back."""
+    """Decrypt one bid of an opening. Three steps: claim it (pending -> decrypting, committed), decrypt and
+    store its files outside any transaction, record the outcome if the claim is still ours. A second delivery
+    finds the bid claimed or done and returns; a task that dies midway leaves a claim that the sweep gives
+    back."""
     with unit_of_work() as session:
         job = claim(session, opened_bid_id)
     if job is None:
@@ -331,36 +446,61 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
     (b) quorum+bidder: after the decryption window, a bid still without its bidder's part is revoked (E31)."""
     now = now or clock.now()
     out = {"reclaimed": 0, "sent": 0, "revoked": 0}
-    active = session.scalars(select(Opening.id).where(Opening.status.in_([OpeningStatus.awaiting_parts, OpeningStatus.decrypting])).order_by(Opening.id)).all()
+    active = session.scalars(
+        select(Opening.id)
+        .where(Opening.status.in_([OpeningStatus.awaiting_parts, OpeningStatus.decrypting]))
+        .order_by(Opening.id)
+    ).all()
     for opening_id in active:
         # the opening's row first, as finish_bid takes it, so that the two never wait on each other's bid rows
-        op = session.scalars(select(Opening).where(Opening.id == opening_id).with_for_update().execution_options(populate_existing=True)).one()
+        op = session.scalars(
+            select(Opening)
+            .where(Opening.id == opening_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
         if op.status not in (OpeningStatus.awaiting_parts, OpeningStatus.decrypting):
             continue
         stale = session.execute(
-            update(OpenedBid).where(OpenedBid.opening_id == op.id, OpenedBid.status == OpenedBidStatus.decrypting, OpenedBid.claimed_at < now - CLAIM_TIMEOUT)
-            .values(status=OpenedBidStatus.pending, claimed_at=None).execution_options(synchronize_session=False)
+            update(OpenedBid)
+            .where(
+                OpenedBid.opening_id == op.id,
+                OpenedBid.status == OpenedBidStatus.decrypting,
+                OpenedBid.claimed_at < now - CLAIM_TIMEOUT,
+            )
+            .values(status=OpenedBidStatus.pending, claimed_at=None)
+            .execution_options(synchronize_session=False)
         )
         out["reclaimed"] += int(stale.rowcount or 0)  # type: ignore[attr-defined]
         tender = session.get(Tender, op.tender_id)
         assert tender is not None
         per_subset = parts_per_subset(tender)
-        pending = session.scalars(select(OpenedBid).where(OpenedBid.opening_id == op.id, OpenedBid.status == OpenedBidStatus.pending)
-                                  .execution_options(populate_existing=True)).all()
+        pending = session.scalars(
+            select(OpenedBid)
+            .where(OpenedBid.opening_id == op.id, OpenedBid.status == OpenedBidStatus.pending)
+            .execution_options(populate_existing=True)
+        ).all()
         if not pending:
             _publish_if_done(session, op, now)
             continue
         have: dict[int, list[tuple[int, int]]] = {}
         latest: dict[int, datetime] = {}
-        for bid_id, s, p, at in session.execute(select(KeyPart.bid_id, KeyPart.subset_index, KeyPart.position, KeyPart.submitted_at)
-                                                .where(KeyPart.opening_id == op.id)):
+        for bid_id, s, p, at in session.execute(
+            select(KeyPart.bid_id, KeyPart.subset_index, KeyPart.position, KeyPart.submitted_at).where(
+                KeyPart.opening_id == op.id
+            )
+        ):
             have.setdefault(bid_id, []).append((s, p))
             latest[bid_id] = max(latest.get(bid_id, at), at)
         window_over = op.window_ends_at is not None and clock.as_utc(op.window_ends_at) <= now
         revoked = False
         for ob in pending:
-            # submit_parts sent it when its parts became complete: send it again only if that was a while ago (lost)
-            if has_complete_subset(have.get(ob.bid_id, []), per_subset) and clock.as_utc(latest[ob.bid_id]) <= now - RESEND_AFTER:
+            # submit_parts sent it when its parts became complete: send it again only if that was a while ago
+            # (lost)
+            if (
+                has_complete_subset(have.get(ob.bid_id, []), per_subset)
+                and clock.as_utc(latest[ob.bid_id]) <= now - RESEND_AFTER
+            ):
                 enqueue(session, decrypt_bid, ob.id)
                 out["sent"] += 1
             elif window_over and tender.opening_policy == OpeningPolicy.quorum_bidder:

@@ -44,26 +44,54 @@ PARTS_FORMAT = "etender-key-parts"
 
 
 def headers(session: Session, actor: Actor, blobs: BlobStore, tender_id: int) -> dict[str, Any]:
-    """Each counted bid's header (its preamble, base64) with its platform bid id: what a key holder unwraps its
-    parts from. No ciphertext payload is ever served."""
+    """Each counted bid's header (its preamble, base64) with its platform bid id: what a key holder unwraps
+    its parts from. No ciphertext payload is ever served."""
     access.require_login(actor)
     tender = tender_for(session, actor, tender_id)
     op = opening_of(session, tender.id)
     refuse_early(session, actor, tender, op, "headers_before_opening")
     assert op is not None
     holder = is_holder(actor, tender)
-    own_only = not holder and tender.opening_policy == OpeningPolicy.quorum_bidder and has_counted_bid(session, actor, tender)
+    own_only = (
+        not holder
+        and tender.opening_policy == OpeningPolicy.quorum_bidder
+        and has_counted_bid(session, actor, tender)
+    )
     if not holder and not own_only:
-        raise Forbidden.one("not_key_holder", N_("Only the tender's key holders (and, when the policy needs it, each bidder for its own bid) receive the bids' headers."))
-    rows = session.execute(select(OpenedBid, Bid).join(Bid, Bid.id == OpenedBid.bid_id).where(OpenedBid.opening_id == op.id).order_by(Bid.lot_id, Bid.id)).all()
+        raise Forbidden.one(
+            "not_key_holder",
+            N_(
+                "Only the tender's key holders (and, when the policy needs it, each bidder for its own "
+                "bid) receive the bids' headers."
+            ),
+        )
+    rows = session.execute(
+        select(OpenedBid, Bid)
+        .join(Bid, Bid.id == OpenedBid.bid_id)
+        .where(OpenedBid.opening_id == op.id)
+        .order_by(Bid.lot_id, Bid.id)
+    ).all()
     out = []
     for ob, bid in rows:
         if own_only and bid.organisation_id != actor.organisation_id:
             continue
         header = bids.header_of(blobs, bid)
-        out.append({"bid": bid.id, "lot_id": bid.lot_id, "bid_id": bid.sealed_bid_id or header.bid_id, "status": ob.status,
-                    "header": base64.b64encode(header.preamble).decode()})
-    return {"format": HEADERS_FORMAT, "version": 1, "tender_id": tender.id, "reference": tender.reference, "bids": out}
+        out.append(
+            {
+                "bid": bid.id,
+                "lot_id": bid.lot_id,
+                "bid_id": bid.sealed_bid_id or header.bid_id,
+                "status": ob.status,
+                "header": base64.b64encode(header.preamble).decode(),
+            }
+        )
+    return {
+        "format": HEADERS_FORMAT,
+        "version": 1,
+        "tender_id": tender.id,
+        "reference": tender.reference,
+        "bids": out,
+    }
 
 
 @dataclass
@@ -80,12 +108,26 @@ PART_MESSAGES = {
     "part_doc_invalid": N_("This is not a key parts file (%(what)s): upload the file your key tool made."),
     "part_other_tender": N_("These parts are for tender %(other)s, not this one."),
     "bid_unknown": N_("No bid of this opening has the sealed bid id %(bid_id)s."),
-    "bid_number_unknown": N_("No bid of this opening has the number %(bid)s: download the bids' headers again from the opening page and unwrap your parts from them."),
-    "bid_id_ambiguous": N_("Several bids of this opening carry the sealed bid id %(bid_id)s: download the bids' headers from the opening page and unwrap your parts from them (each bid's parts then name its number)."),
+    "bid_number_unknown": N_(
+        "No bid of this opening has the number %(bid)s: download the bids' headers again from the opening "
+        "page and unwrap your parts from them."
+    ),
+    "bid_id_ambiguous": N_(
+        "Several bids of this opening carry the sealed bid id %(bid_id)s: download the bids' headers from "
+        "the opening page and unwrap your parts from them (each bid's parts then name its number)."
+    ),
     "part_unknown_slot": N_("Bid %(bid)s has no key part at subset %(subset)s, position %(position)s."),
-    "not_your_part": N_("The part of bid %(bid)s at subset %(subset)s, position %(position)s belongs to someone else: submit only your own parts."),
-    "part_commitment_mismatch": N_("The part of bid %(bid)s at subset %(subset)s, position %(position)s is not the one sealed into the bid: unwrap it again with your own key file."),
-    "part_duplicate": N_("The part of bid %(bid)s at subset %(subset)s, position %(position)s was already submitted."),
+    "not_your_part": N_(
+        "The part of bid %(bid)s at subset %(subset)s, position %(position)s belongs to someone "
+        "else: submit only your own parts."
+    ),
+    "part_commitment_mismatch": N_(
+        "The part of bid %(bid)s at subset %(subset)s, position %(position)s is not the one sealed into "
+        "the bid: unwrap it again with your own key file."
+    ),
+    "part_duplicate": N_(
+        "The part of bid %(bid)s at subset %(subset)s, position %(position)s was already submitted."
+    ),
     "bid_has_outcome": N_("Bid %(bid)s already has its outcome; no more parts are needed."),
 }
 
@@ -98,15 +140,24 @@ def _docs(doc: Any) -> list[Any]:
     return [doc]
 
 
-def _opened_bid(item: dict[str, Any], opened: dict[int, tuple[OpenedBid, Bid]], by_sealed_id: dict[str, list[int]],
-                refuse: Callable[..., None]) -> tuple[OpenedBid, Bid] | None:
-    """The opened bid a parts document is for: the one its `bid` names (the platform's bid id, from the headers
-    document). A document without `bid` (made from a sealed file alone, or by an older tool) is matched by its
-    header `bid_id` only when exactly one bid of the opening carries it; otherwise it is refused and the holder
-    unwraps again from the headers document, so no bidder-written id can hold a bid's parts back."""
+def _opened_bid(
+    item: dict[str, Any],
+    opened: dict[int, tuple[OpenedBid, Bid]],
+    by_sealed_id: dict[str, list[int]],
+    refuse: Callable[..., None],
+) -> tuple[OpenedBid, Bid] | None:
+    """The opened bid a parts document is for: the one its `bid` names (the platform's bid id, from the
+    headers document). A document without `bid` (made from a sealed file alone, or by an older tool) is
+    matched by its header `bid_id` only when exactly one bid of the opening carries it; otherwise it is
+    refused and the holder unwraps again from the headers document, so no bidder-written id can hold a bid's
+    parts back."""
     if "bid" in item:
         platform_id = item["bid"]
-        found = opened.get(platform_id) if isinstance(platform_id, int) and not isinstance(platform_id, bool) else None
+        found = (
+            opened.get(platform_id)
+            if isinstance(platform_id, int) and not isinstance(platform_id, bool)
+            else None
+        )
         if found is None:
             refuse("bid_number_unknown", bid=str(platform_id)[:40])
         return found
@@ -121,10 +172,17 @@ def _opened_bid(item: dict[str, Any], opened: dict[int, tuple[OpenedBid, Bid]], 
     return opened[candidates[0]]
 
 
-def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, doc: Any,
-                 window_seconds: int = DEFAULT_WINDOW_SECONDS) -> PartsResult:
-    """Take a holder's (or, under quorum+bidder, a bidder's) unwrapped parts: one `etender-key-parts` document,
-    a list of them, or {"bids": [...]}. Each part is checked on its own; a refused one never stops the others."""
+def submit_parts(
+    session: Session,
+    actor: Actor,
+    blobs: BlobStore,
+    tender_id: int,
+    doc: Any,
+    window_seconds: int = DEFAULT_WINDOW_SECONDS,
+) -> PartsResult:
+    """Take a holder's (or, under quorum+bidder, a bidder's) unwrapped parts: one `etender-key-parts`
+    document, a list of them, or {"bids": [...]}. Each part is checked on its own; a refused one never stops
+    the others."""
     access.require_login(actor)
     tender = tender_for(session, actor, tender_id)
     op = opening_of(session, tender.id, lock=True)
@@ -134,9 +192,29 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
     holder_index = holders.index(actor.user_id) if actor.user_id in holders else None
     bidder = tender.opening_policy == OpeningPolicy.quorum_bidder and has_counted_bid(session, actor, tender)
     if holder_index is None and not bidder:
-        record(session, TenderTag.key_part_refused, actor=actor, subject=f"tender:{tender.id}", details={"reason": "not_key_holder", "parts": 0})
-        raise AuditedRefusal.one("not_key_holder", N_("You are not a key holder of this tender: only its key holders (and, when the policy needs it, each bidder for its own bid) submit key parts."))
-    my_key = session.scalar(select(HolderKey.key_id).where(HolderKey.tender_id == tender.id, HolderKey.user_id == actor.user_id)) if holder_index is not None else None
+        record(
+            session,
+            TenderTag.key_part_refused,
+            actor=actor,
+            subject=f"tender:{tender.id}",
+            details={"reason": "not_key_holder", "parts": 0},
+        )
+        raise AuditedRefusal.one(
+            "not_key_holder",
+            N_(
+                "You are not a key holder of this tender: only its key holders (and, when the policy needs "
+                "it, each bidder for its own bid) submit key parts."
+            ),
+        )
+    my_key = (
+        session.scalar(
+            select(HolderKey.key_id).where(
+                HolderKey.tender_id == tender.id, HolderKey.user_id == actor.user_id
+            )
+        )
+        if holder_index is not None
+        else None
+    )
     now = clock.now()
     result = PartsResult()
     touched: dict[int, OpenedBid] = {}
@@ -144,15 +222,23 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
     def refuse(code: str, **params: Any) -> None:
         result.refused.append({"code": code, "message": PART_MESSAGES[code], "params": params})
 
-    # Keyed by the platform's bid ids: the header's bid_id is written by the bidder, and two bids may carry the
-    # same one (a copied file, or on purpose), so it must never decide which bid a part is credited to.
-    opened: dict[int, tuple[OpenedBid, Bid]] = {bid.id: (ob, bid) for ob, bid in session.execute(
-        select(OpenedBid, Bid).join(Bid, Bid.id == OpenedBid.bid_id).where(OpenedBid.opening_id == op.id)).all()}
+    # Keyed by the platform's bid ids: the header's bid_id is written by the bidder, and two bids may carry
+    # the same one (a copied file, or on purpose), so it must never decide which bid a part is credited to.
+    opened: dict[int, tuple[OpenedBid, Bid]] = {
+        bid.id: (ob, bid)
+        for ob, bid in session.execute(
+            select(OpenedBid, Bid).join(Bid, Bid.id == OpenedBid.bid_id).where(OpenedBid.opening_id == op.id)
+        ).all()
+    }
     by_sealed_id: dict[str, list[int]] = {}
     for _ob, bid in opened.values():
         by_sealed_id.setdefault(bid.sealed_bid_id, []).append(bid.id)
     for item in _docs(doc):
-        if not isinstance(item, dict) or item.get("format") != PARTS_FORMAT or not isinstance(item.get("parts"), list):
+        if (
+            not isinstance(item, dict)
+            or item.get("format") != PARTS_FORMAT
+            or not isinstance(item.get("parts"), list)
+        ):
             refuse("part_doc_invalid", what="format")
             continue
         if item.get("tender_id") != tender.id:
@@ -169,7 +255,9 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
         slots = {(s.subset_index, s.position): s for s in header.slots()}
         for raw in item["parts"]:
             try:
-                part = sealing.UnwrappedPart(int(raw["subset_index"]), int(raw["position"]), sealing.unb64u(raw["part"]))
+                part = sealing.UnwrappedPart(
+                    int(raw["subset_index"]), int(raw["position"]), sealing.unb64u(raw["part"])
+                )
             except (KeyError, TypeError, ValueError):
                 refuse("part_doc_invalid", what="part")
                 continue
@@ -178,8 +266,9 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
             if slot is None:
                 refuse("part_unknown_slot", **where)
                 continue
-            mine = (slot.party is not None and slot.party == holder_index and slot.recipient == my_key) or \
-                   (slot.party is None and bidder and bid.organisation_id == actor.organisation_id)
+            mine = (slot.party is not None and slot.party == holder_index and slot.recipient == my_key) or (
+                slot.party is None and bidder and bid.organisation_id == actor.organisation_id
+            )
             if not mine:
                 refuse("not_your_part", **where)
                 continue
@@ -188,15 +277,31 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
             except sealing.WrongKey:
                 refuse("part_commitment_mismatch", **where)
                 continue
-            exists = session.scalar(select(KeyPart.id).where(KeyPart.bid_id == bid.id, KeyPart.subset_index == part.subset_index, KeyPart.position == part.position))
+            exists = session.scalar(
+                select(KeyPart.id).where(
+                    KeyPart.bid_id == bid.id,
+                    KeyPart.subset_index == part.subset_index,
+                    KeyPart.position == part.position,
+                )
+            )
             if exists:
                 refuse("part_duplicate", **where)
                 continue
             assert actor.user_id is not None
             try:
                 with session.begin_nested():
-                    session.add(KeyPart(opening_id=op.id, bid_id=bid.id, user_id=actor.user_id, party=slot.party, subset_index=part.subset_index,
-                                        position=part.position, part=sealing.b64u(part.part), submitted_at=now))
+                    session.add(
+                        KeyPart(
+                            opening_id=op.id,
+                            bid_id=bid.id,
+                            user_id=actor.user_id,
+                            party=slot.party,
+                            subset_index=part.subset_index,
+                            position=part.position,
+                            part=sealing.b64u(part.part),
+                            submitted_at=now,
+                        )
+                    )
             except IntegrityError:  # the same part arrived at the same moment from another request
                 refuse("part_duplicate", **where)
                 continue
@@ -204,16 +309,44 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
             touched[ob.id] = ob
     as_bidder = holder_index is None
     if result.accepted:
-        record(session, TenderTag.key_part_submitted, actor=actor, subject=f"tender:{tender.id}",
-               details={"parts": result.accepted, "bids": len(touched), "party": "bidder" if as_bidder else f"holder {holder_index}"},
-               conceal_actor=as_bidder and not is_published(op))
+        record(
+            session,
+            TenderTag.key_part_submitted,
+            actor=actor,
+            subject=f"tender:{tender.id}",
+            details={
+                "parts": result.accepted,
+                "bids": len(touched),
+                "party": "bidder" if as_bidder else f"holder {holder_index}",
+            },
+            conceal_actor=as_bidder and not is_published(op),
+        )
     if result.refused:
-        record(session, TenderTag.key_part_refused, actor=actor, subject=f"tender:{tender.id}",
-               details={"refused": [{"code": r["code"], **{k: v for k, v in r["params"].items() if k in ("bid", "subset", "position")}} for r in result.refused][:200]},
-               conceal_actor=as_bidder and not is_published(op))
+        record(
+            session,
+            TenderTag.key_part_refused,
+            actor=actor,
+            subject=f"tender:{tender.id}",
+            details={
+                "refused": [
+                    {
+                        "code": r["code"],
+                        **{k: v for k, v in r["params"].items() if k in ("bid", "subset", "position")},
+                    }
+                    for r in result.refused
+                ][:200]
+            },
+            conceal_actor=as_bidder and not is_published(op),
+        )
     session.flush()
     if op.quorum_at is None:
-        submitted = set(session.scalars(select(KeyPart.user_id).where(KeyPart.opening_id == op.id, KeyPart.party.is_not(None)).distinct()))
+        submitted = set(
+            session.scalars(
+                select(KeyPart.user_id)
+                .where(KeyPart.opening_id == op.id, KeyPart.party.is_not(None))
+                .distinct()
+            )
+        )
         if len(submitted & set(holders)) >= tender.key_threshold:
             op.quorum_at = now
             op.status = OpeningStatus.decrypting
@@ -221,7 +354,12 @@ def submit_parts(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
                 op.window_ends_at = now + timedelta(seconds=window_seconds)
     per_subset = decryption.parts_per_subset(tender)
     for ob in touched.values():
-        have = [(s, p) for s, p in session.execute(select(KeyPart.subset_index, KeyPart.position).where(KeyPart.bid_id == ob.bid_id)).all()]
+        have = [
+            (s, p)
+            for s, p in session.execute(
+                select(KeyPart.subset_index, KeyPart.position).where(KeyPart.bid_id == ob.bid_id)
+            ).all()
+        ]
         if ob.status == OpenedBidStatus.pending and decryption.has_complete_subset(have, per_subset):
             enqueue(session, decryption.decrypt_bid, ob.id)
             result.queued.append(ob.bid_id)

@@ -17,7 +17,9 @@ def test_the_default_adapter_only_logs_with_the_phone_masked(db, make, caplog):
     channel = channel_for("log")
     assert isinstance(channel, LogChannel)
     tell(db, channel, {user.id}, "draw.seat", "Please confirm", link="/expert/draws")
-    assert db.scalars(select(Notification.title).where(Notification.user_id == user.id)).all() == ["Please confirm"]
+    assert db.scalars(select(Notification.title).where(Notification.user_id == user.id)).all() == [
+        "Please confirm"
+    ]
     assert channel.sent == []  # nothing leaves before the commit
     with caplog.at_level(logging.INFO, logger="etender.messaging"):
         db.commit()

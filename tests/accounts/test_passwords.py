@@ -11,7 +11,12 @@ def codes(password: str, *inputs: str) -> list[str]:
 
 
 def test_length_alone_is_not_enough():
-    assert codes("aaaaaaaaaa") == ["password_weak", "password_weak_why", "password_weak_why", "password_weak_why"]
+    assert codes("aaaaaaaaaa") == [
+        "password_weak",
+        "password_weak_why",
+        "password_weak_why",
+        "password_weak_why",
+    ]
     assert [p.message for p in strength_problems("aaaaaaaaaa")][1] == 'Repeats like "aaa" are easy to guess.'
     assert codes("1234567890")[0] == "password_weak"
     assert "This is a top-100 common password." in [p.message for p in strength_problems("1234567890")]
@@ -33,7 +38,15 @@ def test_the_problems_name_the_field_they_are_about():
 
 def test_every_feedback_sentence_has_a_chinese_translation():
     zh = catalogue("zh")
-    for password in ("aaaaaaaaaa", "abcabcabcabc", "qwertyuiop", "1234567890", "password2024", "Password1!", "drowssapdrowssap"):
+    for password in (
+        "aaaaaaaaaa",
+        "abcabcabcabc",
+        "qwertyuiop",
+        "1234567890",
+        "password2024",
+        "Password1!",
+        "drowssapdrowssap",
+    ):
         for problem in strength_problems(password):
             assert problem.message in zh, problem.message
 

@@ -27,7 +27,10 @@ def tags(db) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def attempts(db, username: str) -> int:  # type: ignore[no-untyped-def]
-    return int(db.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == username)) or 0)
+    return int(
+        db.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == username))
+        or 0
+    )
 
 
 def fail_login(db, username: str, ip: str = IP, policy: LoginPolicy | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -110,7 +113,12 @@ def test_five_failures_from_one_address_delay_its_next_attempt_without_locking(d
     assert throttled(db, "alice") == 1  # answered at once with the wait, even with the right password
     assert tags(db) == ["auth.login.failed"] * 5 + ["auth.login.throttled"]
     throttled_entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == "auth.login.throttled")).one()
-    assert throttled_entry.details == {"failures": 5, "failures_from_address": 5, "failures_of_account": 5, "wait_seconds": 1}
+    assert throttled_entry.details == {
+        "failures": 5,
+        "failures_from_address": 5,
+        "failures_of_account": 5,
+        "wait_seconds": 1,
+    }
     # the throttled attempt itself does not count as another failure
     assert attempts(db, "alice") == 5
     later(1)
@@ -177,16 +185,33 @@ def test_custom_policy(db, alice):
 
 
 def test_policy_from_settings_keeps_the_old_setting_names(tmp_path):
-    settings = Settings(data_dir=tmp_path, database_url="sqlite://", login_max_failures=3, login_window_seconds=60,
-                        login_max_delay_seconds=30)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url="sqlite://",
+        login_max_failures=3,
+        login_window_seconds=60,
+        login_max_delay_seconds=30,
+    )
     policy = LoginPolicy.from_settings(settings)
-    assert (policy.max_failures, policy.window, policy.max_delay) == (3, timedelta(minutes=1), timedelta(seconds=30))
+    assert (policy.max_failures, policy.window, policy.max_delay) == (
+        3,
+        timedelta(minutes=1),
+        timedelta(seconds=30),
+    )
 
 
 def test_backoff_doubles_from_the_first_free_failure_and_stops_at_the_cap():
     first, cap = timedelta(seconds=1), timedelta(minutes=5)
     assert [accounts.backoff(n, 5, first, cap).total_seconds() for n in (0, 4, 5, 6, 7, 13, 14, 10_000)] == [
-        0, 0, 1, 2, 4, 256, 300, 300]
+        0,
+        0,
+        1,
+        2,
+        4,
+        256,
+        300,
+        300,
+    ]
 
 
 def test_one_address_guessing_many_accounts_is_slowed_down(db, make):
@@ -219,7 +244,11 @@ def test_logout_is_audited(db, make, alice):
 
 def test_create_organisation_normalises_and_audits(db, admin):
     raw = code()
-    org = accounts.create_organisation(db, admin, OrgInput(credit_code=" " + raw.lower()[:9] + " " + raw.lower()[9:], name=" Acme Ltd ", kind="bidder"))
+    org = accounts.create_organisation(
+        db,
+        admin,
+        OrgInput(credit_code=" " + raw.lower()[:9] + " " + raw.lower()[9:], name=" Acme Ltd ", kind="bidder"),
+    )
     assert org.credit_code == raw
     assert org.name == "Acme Ltd"
     entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == "org.created")).one()
@@ -250,7 +279,9 @@ def test_credit_code_must_be_unique_and_other_fields_checked(db, admin):
         accounts.create_organisation(db, admin, OrgInput(credit_code=raw.lower(), name=" ", kind="pirate"))
     assert {p.code for p in e.value.problems} == {"credit_code_taken", "name_missing", "kind_invalid"}
     # updating an organisation with its own code is fine
-    accounts.update_organisation(db, admin, org.id, OrgInput(credit_code=raw, name="Acme Group", kind="bidder", active=False))
+    accounts.update_organisation(
+        db, admin, org.id, OrgInput(credit_code=raw, name="Acme Group", kind="bidder", active=False)
+    )
     assert (org.name, org.active) == ("Acme Group", False)
     assert "org.updated" in tags(db)
 
@@ -259,10 +290,14 @@ def test_update_organisation_kind_locked_once_it_has_users(db, admin, make):
     org = accounts.create_organisation(db, admin, OrgInput(credit_code=code(), name="Acme", kind="bidder"))
     make.user(org, "bidder")
     with pytest.raises(ValidationFailed) as e:
-        accounts.update_organisation(db, admin, org.id, OrgInput(credit_code=org.credit_code, name="Acme", kind="agency"))
+        accounts.update_organisation(
+            db, admin, org.id, OrgInput(credit_code=org.credit_code, name="Acme", kind="agency")
+        )
     assert e.value.problems[0].code == "kind_locked"
     with pytest.raises(NotFound):
-        accounts.update_organisation(db, admin, 999_999, OrgInput(credit_code=code(), name="X", kind="bidder"))
+        accounts.update_organisation(
+            db, admin, 999_999, OrgInput(credit_code=code(), name="X", kind="bidder")
+        )
 
 
 def test_only_admins_manage_organisations(db, make):
@@ -278,17 +313,33 @@ def test_only_admins_manage_organisations(db, make):
 
 
 def user_input(org_id: int | None, *roles: str, **changes) -> UserInput:  # type: ignore[no-untyped-def]
-    data = UserInput(username="wang.wei", full_name="Wang Wei", organisation_id=org_id, roles=list(roles), password="a long password")
+    data = UserInput(
+        username="wang.wei",
+        full_name="Wang Wei",
+        organisation_id=org_id,
+        roles=list(roles),
+        password="a long password",
+    )
     for k, v in changes.items():
         setattr(data, k, v)
     return data
 
 
-@pytest.mark.parametrize(("kind", "role"), [
-    ("agency", "agency"), ("purchaser", "purchaser"), ("purchaser", "project_owner"), ("bidder", "bidder"),
-    ("supervisor", "monitor"), ("trading_centre", "centre"), ("trading_centre", "admin"), ("trading_centre", "expert"),
-    ("intermediary", "intermediary"), (None, "expert"),
-])
+@pytest.mark.parametrize(
+    ("kind", "role"),
+    [
+        ("agency", "agency"),
+        ("purchaser", "purchaser"),
+        ("purchaser", "project_owner"),
+        ("bidder", "bidder"),
+        ("supervisor", "monitor"),
+        ("trading_centre", "centre"),
+        ("trading_centre", "admin"),
+        ("trading_centre", "expert"),
+        ("intermediary", "intermediary"),
+        (None, "expert"),
+    ],
+)
 def test_create_user_with_a_role_that_fits_the_organisation(db, admin, make, kind, role):
     org = make.org(kind) if kind else None
     user = accounts.create_user(db, admin, user_input(org.id if org else None, role))
@@ -298,10 +349,18 @@ def test_create_user_with_a_role_that_fits_the_organisation(db, admin, make, kin
     assert "password" not in str(entry.details)
 
 
-@pytest.mark.parametrize(("kind", "role"), [
-    ("agency", "bidder"), ("bidder", "agency"), ("bidder", "monitor"), ("purchaser", "admin"), (None, "bidder"),
-    ("supervisor", "expert"), (None, "admin"),
-])
+@pytest.mark.parametrize(
+    ("kind", "role"),
+    [
+        ("agency", "bidder"),
+        ("bidder", "agency"),
+        ("bidder", "monitor"),
+        ("purchaser", "admin"),
+        (None, "bidder"),
+        ("supervisor", "expert"),
+        (None, "admin"),
+    ],
+)
 def test_create_user_refuses_a_role_that_does_not_fit(db, admin, make, kind, role):
     org = make.org(kind) if kind else None
     with pytest.raises(ValidationFailed) as e:
@@ -313,8 +372,16 @@ def test_create_user_refuses_a_role_that_does_not_fit(db, admin, make, kind, rol
 def test_create_user_checks_every_field(db, admin, make):
     make.user(None, "expert", username="taken")
     with pytest.raises(ValidationFailed) as e:
-        accounts.create_user(db, admin, user_input(999_999, "emperor", username="taken", full_name=" ", password="short"))
-    assert {p.code for p in e.value.problems} == {"username_taken", "full_name_missing", "password_short", "org_not_found", "role_invalid"}
+        accounts.create_user(
+            db, admin, user_input(999_999, "emperor", username="taken", full_name=" ", password="short")
+        )
+    assert {p.code for p in e.value.problems} == {
+        "username_taken",
+        "full_name_missing",
+        "password_short",
+        "org_not_found",
+        "role_invalid",
+    }
     for bad in ("ab", "has space", "x" * 65, "中文名"):
         with pytest.raises(ValidationFailed) as e:
             accounts.create_user(db, admin, user_input(None, "expert", username=bad))
@@ -329,7 +396,9 @@ def test_update_user_refuses_self_lockout(db, make):
     me = make.actor(root)
     for data in (
         user_input(root.organisation_id, "centre", username="root"),  # drops own admin role
-        user_input(root.organisation_id, "admin", "centre", username="root", active=False),  # deactivates self
+        user_input(
+            root.organisation_id, "admin", "centre", username="root", active=False
+        ),  # deactivates self
     ):
         data.password = ""
         with pytest.raises(ValidationFailed) as e:
@@ -347,7 +416,12 @@ def test_admin_may_change_and_deactivate_another_admin(db, make):
     assert (user.roles, user.active) == (["centre"], False)
     assert verify_password(user.password_hash, TEST_PASSWORD)  # empty password: unchanged
     assert tags(db) == ["user.updated"]
-    accounts.update_user(db, make.actor(root), other.id, user_input(other.organisation_id, "centre", username="deputy", password="another long one"))
+    accounts.update_user(
+        db,
+        make.actor(root),
+        other.id,
+        user_input(other.organisation_id, "centre", username="deputy", password="another long one"),
+    )
     assert tags(db) == ["user.updated", "user.password.changed", "user.updated"]
     with pytest.raises(NotFound):
         accounts.update_user(db, make.actor(root), 999_999, data)
@@ -358,7 +432,12 @@ def test_only_admins_manage_users(db, make):
     with pytest.raises(Forbidden):
         accounts.create_user(db, make.actor(agency_user), user_input(None, "expert"))
     with pytest.raises(Forbidden):
-        accounts.update_user(db, make.actor(agency_user), agency_user.id, user_input(agency_user.organisation_id, "agency", "admin"))
+        accounts.update_user(
+            db,
+            make.actor(agency_user),
+            agency_user.id,
+            user_input(agency_user.organisation_id, "agency", "admin"),
+        )
     with pytest.raises(Forbidden):
         accounts.list_users(db, make.actor(agency_user))
 
@@ -400,7 +479,9 @@ def test_a_wrong_current_password_is_audited_and_throttled_like_a_login(db, make
     with pytest.raises(TooManyAttempts) as throttled_error:
         accounts.change_password(db, me, TEST_PASSWORD, "a brand new password")
     assert throttled_error.value.problems[0].params == {"seconds": 1} and throttled_error.value.kept
-    refused = db.scalars(select(AuditEntry).where(AuditEntry.tag == "user.password.change.refused").order_by(AuditEntry.index)).all()
+    refused = db.scalars(
+        select(AuditEntry).where(AuditEntry.tag == "user.password.change.refused").order_by(AuditEntry.index)
+    ).all()
     assert [r.details["reason"] for r in refused] == ["current_wrong"] * 5 + ["throttled"]
     assert {(r.subject, r.ip) for r in refused} == {(f"user:{alice.id}", me.ip)}
     # the same failures slow a login from that address down: one budget of guesses, not two

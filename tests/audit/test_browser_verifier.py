@@ -1,6 +1,6 @@
-"""The in-browser inclusion-proof check (web/static/js/audit-proof.js, WebCrypto SHA-256) run under Node, which
-has the same WebCrypto API: it must accept every proof the Python verifier accepts (the CT known answers and
-random trees) and reject a changed leaf, sibling, index or root. The Playwright test of the monitor's page
+"""The in-browser inclusion-proof check (web/static/js/audit-proof.js, WebCrypto SHA-256) run under Node,
+which has the same WebCrypto API: it must accept every proof the Python verifier accepts (the CT known answers
+and random trees) and reject a changed leaf, sibling, index or root. The Playwright test of the monitor's page
 (tests/e2e/test_monitor_feed.py) runs it in Chromium where that is installed."""
 
 from __future__ import annotations
@@ -36,12 +36,25 @@ def run_js(cases: list[dict[str, object]]) -> list[bool]:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
-    done = subprocess.run([node, "-e", HARNESS, str(SCRIPT)], input=json.dumps(cases), capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [node, "-e", HARNESS, str(SCRIPT)],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
 def case(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> dict[str, object]:
-    return {"leaf": leaf.hex(), "index": index, "size": size, "proof": [p.hex() for p in proof], "root": root.hex()}
+    return {
+        "leaf": leaf.hex(),
+        "index": index,
+        "size": size,
+        "proof": [p.hex() for p in proof],
+        "root": root.hex(),
+    }
 
 
 def test_ct_known_answers_verify_in_the_browser_code():
@@ -80,6 +93,14 @@ def test_the_leaf_hash_is_computed_from_the_entry_bytes_as_the_api_serves_them()
 
     entries = [f'{{"index":{i},"tag":"tender.updated"}}'.encode() for i in range(5)]
     leaves = [merkle.leaf_hash(e) for e in entries]
-    cases = [{"entry": base64.b64encode(entries[i]).decode(), "index": i, "size": 5,
-              "proof": [p.hex() for p in merkle.inclusion_proof(leaves, i, 5)], "root": merkle.root(leaves).hex()} for i in range(5)]
+    cases = [
+        {
+            "entry": base64.b64encode(entries[i]).decode(),
+            "index": i,
+            "size": 5,
+            "proof": [p.hex() for p in merkle.inclusion_proof(leaves, i, 5)],
+            "root": merkle.root(leaves).hex(),
+        }
+        for i in range(5)
+    ]
     assert run_js(cases) == [True] * 5

@@ -103,29 +103,42 @@ def test_old_checkpoints_still_verify_after_a_key_rotation(db, settings):
 
 def test_a_forged_stored_checkpoint_is_caught(db, settings):
     keys = _signed_log(db, settings)
-    db.execute(update(checkpoints.AuditCheckpoint).where(checkpoints.AuditCheckpoint.size == 6).values(root=b"\x01" * 32))
+    db.execute(
+        update(checkpoints.AuditCheckpoint)
+        .where(checkpoints.AuditCheckpoint.size == 6)
+        .values(root=b"\x01" * 32)
+    )
     db.commit()
     result = verify_log(db, keys, ORIGIN)
     assert not result.ok and "checkpoint of size 6" in result.reason and "signed note" in result.reason
-    db.execute(update(checkpoints.AuditCheckpoint).where(checkpoints.AuditCheckpoint.size == 6).values(note="6\n"))
+    db.execute(
+        update(checkpoints.AuditCheckpoint).where(checkpoints.AuditCheckpoint.size == 6).values(note="6\n")
+    )
     db.commit()
     assert "not a signed note" in verify_log(db, keys, ORIGIN).reason
 
 
 def test_a_history_rewritten_consistently_is_caught_by_the_signed_checkpoints(db, settings):
-    """Someone with write access rewrites entry 4 and recomputes every stored hash and the head: the log agrees
-    with itself, but no longer with the checkpoints signed before. The first entry not covered by a matching
-    checkpoint (3) is named."""
+    """Someone with write access rewrites entry 4 and recomputes every stored hash and the head: the log
+    agrees with itself, but no longer with the checkpoints signed before. The first entry not covered by a
+    matching checkpoint (3) is named."""
     keys = _signed_log(db, settings)
     entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.index)))
-    forged = entries[4].entry_bytes.replace(f'"subject":"{entries[4].subject}"'.encode(), b'"subject":"tender:99"')
+    forged = entries[4].entry_bytes.replace(
+        f'"subject":"{entries[4].subject}"'.encode(), b'"subject":"tender:99"'
+    )
     assert forged != entries[4].entry_bytes
-    db.execute(update(AuditEntry).where(AuditEntry.index == 4).values(entry_bytes=forged, subject="tender:99"))
+    db.execute(
+        update(AuditEntry).where(AuditEntry.index == 4).values(entry_bytes=forged, subject="tender:99")
+    )
     db.execute(delete(tree.AuditNode))
     frontier: list[bytes] = []
     for e in entries:
         leaf = merkle.leaf_hash(forged if e.index == 4 else e.entry_bytes)
-        db.execute(tree.AuditNode.__table__.insert(), [{"key": k, "hash": h} for k, h in tree.extend(frontier, e.index, leaf)])
+        db.execute(
+            tree.AuditNode.__table__.insert(),
+            [{"key": k, "hash": h} for k, h in tree.extend(frontier, e.index, leaf)],
+        )
     db.execute(update(AuditHead).values(frontier=b"".join(frontier)))
     for cp in db.scalars(select(checkpoints.AuditCheckpoint)):
         cp.root = tree.root(db, cp.size)
@@ -149,7 +162,9 @@ def test_a_truncated_log_is_caught_by_the_checkpoint(db, settings):
 
 
 def test_disclose_publishes_the_salt_and_data_and_records_it(db):
-    e = record(db, TenderTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, conceal_actor=True)
+    e = record(
+        db, TenderTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, conceal_actor=True
+    )
     db.commit()
     assert e.actor == "(confidential)" and e.ip == "(confidential)" and e.organisation_id is None
     secret = disclose(db, e.index, SYSTEM)
@@ -158,7 +173,11 @@ def test_disclose_publishes_the_salt_and_data_and_records_it(db):
     assert confidential_digest(secret.salt, secret.data) == e.details["confidential_digest"]
     assert secret.data["actor"]["organisation"] == 5
     last = db.scalars(select(AuditEntry).order_by(AuditEntry.index.desc()).limit(1)).one()
-    assert (last.tag, last.subject, last.details["entry"]) == ("audit.details.disclosed", f"audit:{e.index}", e.index)
+    assert (last.tag, last.subject, last.details["entry"]) == (
+        "audit.details.disclosed",
+        f"audit:{e.index}",
+        e.index,
+    )
     result = verify_log(db)
     assert result.ok and result.disclosed == 1
     with pytest.raises(Conflict):
@@ -169,10 +188,16 @@ def test_disclose_publishes_the_salt_and_data_and_records_it(db):
 
 
 def test_verify_catches_changed_confidential_data(db):
-    e = record(db, TenderTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, conceal_actor=True)
+    e = record(
+        db, TenderTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, conceal_actor=True
+    )
     record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
     db.commit()
-    db.execute(update(AuditConfidential).where(AuditConfidential.entry_index == e.index).values(data={"actor": {"organisation": 6}}))
+    db.execute(
+        update(AuditConfidential)
+        .where(AuditConfidential.entry_index == e.index)
+        .values(data={"actor": {"organisation": 6}})
+    )
     db.commit()
     result = verify_log(db)
     assert (result.ok, result.first_bad) == (False, e.index) and "confidential" in result.reason
@@ -192,7 +217,13 @@ def test_checkpoints_signed_while_writers_append_all_verify(db, factory, setting
         for i in range(15):
             session = factory()
             try:
-                record(session, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"t": t, "i": i})
+                record(
+                    session,
+                    TenderTag.tender_updated,
+                    actor=ALICE,
+                    subject=f"tender:{t}",
+                    details={"t": t, "i": i},
+                )
                 session.commit()
             except BaseException as e:  # noqa: BLE001
                 errors.append(e)

@@ -11,8 +11,12 @@ from audit import events
 
 
 def test_every_features_tags_are_registered_once_each():
-    vocabularies = [events.AuditTag, accounts.events.AccountTag, tender.events.TenderTag,
-                    evaluation.events.EvaluationTag]
+    vocabularies = [
+        events.AuditTag,
+        accounts.events.AccountTag,
+        tender.events.TenderTag,
+        evaluation.events.EvaluationTag,
+    ]
     values = [t.value for v in vocabularies for t in v]
     assert len(values) == len(set(values))
     assert set(values) <= set(events.registered())

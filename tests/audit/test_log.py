@@ -29,7 +29,16 @@ ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip=
 
 
 def append(db, n: int = 5) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
-    out = [record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"title": f"T{i}", "n": i}) for i in range(n)]
+    out = [
+        record(
+            db,
+            TenderTag.tender_updated,
+            actor=ALICE,
+            subject=f"tender:{i}",
+            details={"title": f"T{i}", "n": i},
+        )
+        for i in range(n)
+    ]
     db.commit()
     return out
 
@@ -72,15 +81,36 @@ def test_entry_bytes_are_canonical_and_carry_e49_fields(db):
     db.commit()
     doc = json.loads(e.entry_bytes)
     assert canonical(doc) == e.entry_bytes
-    assert (doc["index"], doc["tag"], doc["actor"], doc["actor_id"], doc["role"], doc["organisation"], doc["ip"], doc["subject"]) == (
-        0, "tender.created", "alice", 7, "agency", 3, "198.51.100.7", "tender:1",
+    assert (
+        doc["index"],
+        doc["tag"],
+        doc["actor"],
+        doc["actor_id"],
+        doc["role"],
+        doc["organisation"],
+        doc["ip"],
+        doc["subject"],
+    ) == (
+        0,
+        "tender.created",
+        "alice",
+        7,
+        "agency",
+        3,
+        "198.51.100.7",
+        "tender:1",
     )
     assert datetime.strptime(doc["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) == e.time
     assert "招标".encode() in canonical(e.details)  # UTF-8, not \u escapes
 
 
 def test_anonymous_actor_is_named_anonymous(db):
-    e = record(db, TenderTag.tender_document_downloaded, actor=Actor(None, "", None, None, "203.0.113.1"), subject="tender:1")
+    e = record(
+        db,
+        TenderTag.tender_document_downloaded,
+        actor=Actor(None, "", None, None, "203.0.113.1"),
+        subject="tender:1",
+    )
     assert e.actor == "anonymous" and e.details == {}
 
 
@@ -104,7 +134,9 @@ def test_entries_are_part_of_the_callers_transaction(db):
 
 def test_an_append_undone_with_its_savepoint_leaves_no_gap(db):
     append(db, 2)
-    record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")  # index 2, this transaction holds the head
+    record(
+        db, TenderTag.tender_updated, actor=ALICE, subject="tender:1"
+    )  # index 2, this transaction holds the head
     with pytest.raises(RuntimeError), db.begin_nested():
         record(db, TenderTag.tender_cancelled, actor=ALICE, subject="tender:1")  # index 3, undone below
         raise RuntimeError("the service refused after recording")
@@ -112,7 +144,9 @@ def test_an_append_undone_with_its_savepoint_leaves_no_gap(db):
         assert record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1").index == 3
     assert record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1").index == 4
     db.commit()
-    assert [e.tag for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index))][2:] == ["tender.updated"] * 3
+    assert [e.tag for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index))][2:] == [
+        "tender.updated"
+    ] * 3
     result = verify_chain(db)
     assert result.ok and result.size == 5, result.reason
 
@@ -135,21 +169,34 @@ def test_several_appends_in_one_transaction_and_a_checkpoint_between_them(db, se
 
 def test_confidential_details_are_committed_to_by_a_salted_digest(db):
     secret = {"organisation": 42, "lot": 3}
-    e = record(db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", details={"registration": 5}, confidential=secret)
+    e = record(
+        db,
+        TenderTag.tender_registered,
+        actor=ALICE,
+        subject="tender:1",
+        details={"registration": 5},
+        confidential=secret,
+    )
     db.commit()
     stored = db.get(AuditConfidential, e.index)
     assert stored.data == secret and stored.disclosed_at is None
     assert len(stored.salt) == 32
     assert e.details == {"registration": 5, "confidential_digest": confidential_digest(stored.salt, secret)}
-    assert e.details["confidential_digest"] != confidential_digest(stored.salt, {"organisation": 43, "lot": 3})
+    assert e.details["confidential_digest"] != confidential_digest(
+        stored.salt, {"organisation": 43, "lot": 3}
+    )
     assert e.details["confidential_digest"] != confidential_digest("0" * 32, secret)
     assert "42" not in json.dumps(e.details).replace(e.details["confidential_digest"], "")
     assert verify_chain(db).ok
 
 
 def test_same_confidential_data_gets_a_different_salt_each_time(db):
-    a = record(db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 1})
-    b = record(db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 1})
+    a = record(
+        db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 1}
+    )
+    b = record(
+        db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 1}
+    )
     db.commit()
     assert a.details["confidential_digest"] != b.details["confidential_digest"]
 
@@ -157,23 +204,36 @@ def test_same_confidential_data_gets_a_different_salt_each_time(db):
 def test_several_confidential_entries_in_one_transaction(db):
     """Regression: the confidential row refers to its entry, so the entry must be written first."""
     for i in range(3):
-        record(db, TenderTag.tender_question_asked, actor=ALICE, subject="tender:1", details={"question": i}, confidential={"organisation": i})
+        record(
+            db,
+            TenderTag.tender_question_asked,
+            actor=ALICE,
+            subject="tender:1",
+            details={"question": i},
+            confidential={"organisation": i},
+        )
     db.commit()
     assert sorted(c.entry_index for c in db.scalars(select(AuditConfidential))) == [0, 1, 2]
     assert verify_chain(db).ok
 
 
 def test_changed_confidential_data_no_longer_matches_its_commitment(db):
-    e = record(db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 42})
+    e = record(
+        db, TenderTag.tender_registered, actor=ALICE, subject="tender:1", confidential={"organisation": 42}
+    )
     db.commit()
-    db.execute(update(AuditConfidential).where(AuditConfidential.entry_index == e.index).values(data={"organisation": 41}))
+    db.execute(
+        update(AuditConfidential)
+        .where(AuditConfidential.entry_index == e.index)
+        .values(data={"organisation": 41})
+    )
     db.commit()
     db.expire_all()
     stored = db.get(AuditConfidential, e.index)
     assert entry(db, e.index).details["confidential_digest"] != confidential_digest(stored.salt, stored.data)
 
 
-# ---------------------------------------------------------------- tampering is caught and the first bad entry named
+# ---------------------------------------------------------- tampering is caught and the first bad entry named
 
 
 def test_edited_details_are_caught(db):
@@ -212,7 +272,10 @@ def test_non_canonical_entry_bytes_are_caught(db):
     assert verify_chain(db).first_bad == 1
 
 
-@pytest.mark.parametrize(("column", "value"), [("subject", "tender:999"), ("tag", "tender.cancelled"), ("actor", "mallory"), ("ip", "10.0.0.1")])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("subject", "tender:999"), ("tag", "tender.cancelled"), ("actor", "mallory"), ("ip", "10.0.0.1")],
+)
 def test_edited_hashed_columns_are_caught(db, column, value):
     append(db, 4)
     tamper(db, 1, **{column: value})
@@ -220,12 +283,15 @@ def test_edited_hashed_columns_are_caught(db, column, value):
     assert (result.ok, result.first_bad) == (False, 1)
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("time", datetime(2020, 1, 1, tzinfo=UTC)),
-    ("actor_user_id", 999),
-    ("organisation_id", 999),
-    ("role", "admin"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("time", datetime(2020, 1, 1, tzinfo=UTC)),
+        ("actor_user_id", 999),
+        ("organisation_id", 999),
+        ("role", "admin"),
+    ],
+)
 def test_edited_unhashed_columns_are_caught(db, column, value):
     append(db, 4)
     tamper(db, 1, **{column: value})
@@ -243,7 +309,19 @@ def test_deleted_row_is_caught(db):
 
 
 def _swap_content(db, a: int, b: int) -> None:  # type: ignore[no-untyped-def]
-    cols = ["time", "tag", "actor_user_id", "actor", "role", "organisation_id", "ip", "subject", "details", "details_digest", "entry_bytes"]
+    cols = [
+        "time",
+        "tag",
+        "actor_user_id",
+        "actor",
+        "role",
+        "organisation_id",
+        "ip",
+        "subject",
+        "details",
+        "details_digest",
+        "entry_bytes",
+    ]
     ea, eb = entry(db, a), entry(db, b)
     va, vb = {c: getattr(ea, c) for c in cols}, {c: getattr(eb, c) for c in cols}
     db.expunge_all()
@@ -306,7 +384,13 @@ def _concurrent_appends(factory, threads: int, per_thread: int) -> list[BaseExce
         for i in range(per_thread):
             session = factory()
             try:
-                record(session, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"thread": t, "i": i})
+                record(
+                    session,
+                    TenderTag.tender_updated,
+                    actor=ALICE,
+                    subject=f"tender:{t}",
+                    details={"thread": t, "i": i},
+                )
                 session.commit()
             except BaseException as e:  # noqa: BLE001
                 session.rollback()
@@ -340,13 +424,17 @@ def test_concurrent_first_appends_on_an_empty_log(db, factory, engine, request):
     """Two transactions write the very first entry at once (a fresh installation: the migration creates no
     head row). The second must wait for the first, then append after it."""
     first = factory()
-    record(first, TenderTag.tender_created, actor=ALICE, subject="tender:1")  # holds the write lock, not committed
+    record(
+        first, TenderTag.tender_created, actor=ALICE, subject="tender:1"
+    )  # holds the write lock, not committed
     outcome: dict[str, object] = {}
 
     def second_writer() -> None:
         session = factory()
         try:
-            outcome["index"] = record(session, TenderTag.tender_created, actor=ALICE, subject="tender:2").index
+            outcome["index"] = record(
+                session, TenderTag.tender_created, actor=ALICE, subject="tender:2"
+            ).index
             session.commit()
         except BaseException as e:  # noqa: BLE001
             session.rollback()
@@ -372,7 +460,12 @@ def test_concurrent_first_appends_on_an_empty_log(db, factory, engine, request):
 def _wait_for_a_blocked_backend(db, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        waiting = db.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))
+        waiting = db.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+        )
         db.rollback()
         if waiting:
             return
@@ -383,8 +476,18 @@ def _wait_for_a_blocked_backend(db, timeout: float = 10.0) -> None:  # type: ign
 def test_the_fast_entry_encoder_gives_the_canonical_bytes(actor):
     from audit.verify import _entry_bytes
 
-    doc = {"index": 3, "tag": "tender.updated", "time": "2026-01-01T00:00:00.000000Z", "actor": actor, "actor_id": None,
-           "role": "agency", "organisation": 12, "ip": "203.0.113.1", "subject": "tender:1", "details_digest": "ab" * 32}
+    doc = {
+        "index": 3,
+        "tag": "tender.updated",
+        "time": "2026-01-01T00:00:00.000000Z",
+        "actor": actor,
+        "actor_id": None,
+        "role": "agency",
+        "organisation": 12,
+        "ip": "203.0.113.1",
+        "subject": "tender:1",
+        "details_digest": "ab" * 32,
+    }
     assert _entry_bytes(**{k if k != "organisation" else "org": v for k, v in doc.items()}) == canonical(doc)
 
 
@@ -398,7 +501,10 @@ def test_appends_are_seen_by_statements_in_the_same_transaction(db):
         record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1", details={"i": i})
     assert list(db.scalars(select(AuditEntry.index).order_by(AuditEntry.index))) == [0, 1, 2, 3, 4]
     assert db.scalar(text("SELECT size FROM audit_head")) == 5
-    leaves = [merkle.leaf_hash(bytes(b)) for b in db.scalars(select(AuditEntry.entry_bytes).order_by(AuditEntry.index))]
+    leaves = [
+        merkle.leaf_hash(bytes(b))
+        for b in db.scalars(select(AuditEntry.entry_bytes).order_by(AuditEntry.index))
+    ]
     assert tree.root(db, 5) == merkle.root(leaves)
     assert verify_chain(db).ok and verify_chain(db).size == 5  # before the commit too
     record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
@@ -413,7 +519,9 @@ def test_a_rolled_back_transaction_leaves_nothing_pending_in_the_session(db):
     db.rollback()
     assert record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:2").index == 1
     db.commit()
-    assert [e.tag for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index))] == ["tender.updated"] * 2
+    assert [e.tag for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index))] == [
+        "tender.updated"
+    ] * 2
     assert verify_chain(db).ok
 
 
@@ -438,8 +546,14 @@ def test_concurrent_transactions_of_several_appends_leave_no_gap_or_duplicate(db
             session = factory()
             try:
                 for j in range(batch):
-                    record(session, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{t}", details={"t": t, "i": i, "j": j},
-                           confidential={"t": t} if j == 2 else None)
+                    record(
+                        session,
+                        TenderTag.tender_updated,
+                        actor=ALICE,
+                        subject=f"tender:{t}",
+                        details={"t": t, "i": i, "j": j},
+                        confidential={"t": t} if j == 2 else None,
+                    )
                 session.commit()
             except BaseException as e:  # noqa: BLE001
                 session.rollback()
@@ -456,6 +570,6 @@ def test_concurrent_transactions_of_several_appends_leave_no_gap_or_duplicate(db
     # each transaction's entries are consecutive
     rows = db.execute(select(AuditEntry.index, AuditEntry.details).order_by(AuditEntry.index)).all()
     for k in range(0, n, batch):
-        assert len({(d["t"], d["i"]) for _, d in rows[k:k + batch]}) == 1
+        assert len({(d["t"], d["i"]) for _, d in rows[k : k + batch]}) == 1
     result = verify_chain(db)
     assert result.ok and result.size == n, result.reason

@@ -23,8 +23,8 @@ from audit.merkle import (
 from tests.factories.merkle import CT_CONSISTENCY, CT_HASHES, CT_INCLUSION, CT_ROOTS, H0, H1, unhex
 
 
-# An independent implementation: the tree built bottom-up, level by level, a lone last node carried up unchanged
-# (the form of the tree the CT implementations use). Equal to the recursive §2.1.1 definition.
+# An independent implementation: the tree built bottom-up, level by level, a lone last node carried up
+# unchanged (the form of the tree the CT implementations use). Equal to the recursive §2.1.1 definition.
 def naive_levels(hashes: list[bytes]) -> list[list[bytes]]:
     levels = [list(hashes)]
     while len(levels[-1]) > 1:
@@ -84,7 +84,7 @@ def flip(data: bytes, position: int, bit: int) -> bytes:
     return data[:position] + bytes([data[position] ^ (1 << bit)]) + data[position + 1 :]
 
 
-# --- known answers ---------------------------------------------------------------------------------------------
+# --- known answers ------------------------------------------------------------------------------------------
 
 
 def test_hash_primitives() -> None:
@@ -127,7 +127,7 @@ def test_every_proof_of_the_ct_tree_verifies() -> None:
             assert verify_consistency(m, n, bytes.fromhex(CT_ROOTS[m]), r, proof)
 
 
-# --- edge cases and argument checking --------------------------------------------------------------------------
+# --- edge cases and argument checking -----------------------------------------------------------------------
 
 
 def test_generators_reject_bad_arguments() -> None:
@@ -182,7 +182,7 @@ def test_exhaustive_small_trees() -> None:
             assert verify_consistency(m, n, root(hashes[:m]), r, consistency_proof(hashes, m, n))
 
 
-# --- properties over random trees ------------------------------------------------------------------------------
+# --- properties over random trees ---------------------------------------------------------------------------
 
 
 @st.composite

@@ -1,5 +1,6 @@
-"""The migration to the Merkle log keeps an existing hash-chain log: its entry bytes are unchanged, so the tree is
-rebuilt from them and the migrated log verifies (SQLite; the same SQL runs on PostgreSQL in the migration test)."""
+"""The migration to the Merkle log keeps an existing hash-chain log: its entry bytes are unchanged, so the
+tree is rebuilt from them and the migrated log verifies (SQLite; the same SQL runs on PostgreSQL in the
+migration test)."""
 
 from __future__ import annotations
 
@@ -28,16 +29,38 @@ def test_an_existing_chain_log_is_carried_over(tmp_path):
     with engine.begin() as conn:
         for i in range(11):
             details = {"i": i}
-            doc = {"index": i, "tag": "tender.updated", "time": f"2026-01-01T00:00:{i:02d}.000000Z", "actor": "alice", "actor_id": 7,
-                   "role": "agency", "organisation": 3, "ip": "198.51.100.7", "subject": "tender:1",
-                   "details_digest": hashlib.sha256(canonical(details)).hexdigest()}
+            doc = {
+                "index": i,
+                "tag": "tender.updated",
+                "time": f"2026-01-01T00:00:{i:02d}.000000Z",
+                "actor": "alice",
+                "actor_id": 7,
+                "role": "agency",
+                "organisation": 3,
+                "ip": "198.51.100.7",
+                "subject": "tender:1",
+                "details_digest": hashlib.sha256(canonical(details)).hexdigest(),
+            }
             raw = canonical(doc)
             h = hashlib.sha256(prev + raw).digest()
-            conn.execute(text('INSERT INTO audit_entries ("index", time, tag, actor_user_id, actor, role, organisation_id, ip, subject, '
-                              "details, details_digest, entry_bytes, prev_hash, hash) VALUES (:i, :t, 'tender.updated', 7, 'alice', "
-                              "'agency', 3, '198.51.100.7', 'tender:1', :d, :dd, :b, :p, :h)"),
-                         {"i": i, "t": f"2026-01-01 00:00:{i:02d}.000000", "d": json.dumps(details), "dd": doc["details_digest"], "b": raw,
-                          "p": prev, "h": h})
+            conn.execute(
+                text(
+                    'INSERT INTO audit_entries ("index", time, tag, actor_user_id, actor, role, '
+                    "organisation_id, ip, subject, "
+                    "details, details_digest, entry_bytes, prev_hash, hash) VALUES (:i, "
+                    ":t, 'tender.updated', 7, 'alice', 'agency', 3, '198.51.100.7', "
+                    "'tender:1', :d, :dd, :b, :p, :h)"
+                ),
+                {
+                    "i": i,
+                    "t": f"2026-01-01 00:00:{i:02d}.000000",
+                    "d": json.dumps(details),
+                    "dd": doc["details_digest"],
+                    "b": raw,
+                    "p": prev,
+                    "h": h,
+                },
+            )
             prev = h
             docs.append(raw)
         conn.execute(text("INSERT INTO audit_head (id, size, last_hash) VALUES (1, 11, :h)"), {"h": prev})

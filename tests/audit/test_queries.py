@@ -39,7 +39,13 @@ def test_entries_of_one_subject_in_log_order(db, actors):
     record(db, TenderTag.tender_created, actor=agency, subject="tender:1", details={"title": "A"})
     record(db, TenderTag.tender_created, actor=agency, subject="tender:2", details={"title": "B"})
     record(db, TenderTag.tender_published, actor=agency, subject="tender:1")
-    record(db, TenderTag.tender_suspended, actor=actors["monitor"], subject="tender:1", details={"reason": "complaint"})
+    record(
+        db,
+        TenderTag.tender_suspended,
+        actor=actors["monitor"],
+        subject="tender:1",
+        details={"reason": "complaint"},
+    )
     db.commit()
     entries = entries_for_subject(db, actors["monitor"], "tender:1")
     assert [e.tag for e in entries] == ["tender.created", "tender.published", "tender.suspended"]
@@ -50,11 +56,25 @@ def test_entries_of_one_subject_in_log_order(db, actors):
 
 def test_excluded_tags_are_left_out(db, actors):
     record(db, TenderTag.tender_published, actor=actors["agency"], subject="tender:1")
-    record(db, TenderTag.tender_registered, actor=actors["bidder"], subject="tender:1", confidential={"organisation": 1})
-    record(db, TenderTag.tender_document_downloaded, actor=actors["bidder"], subject="tender:1", confidential={"organisation": 1})
+    record(
+        db,
+        TenderTag.tender_registered,
+        actor=actors["bidder"],
+        subject="tender:1",
+        confidential={"organisation": 1},
+    )
+    record(
+        db,
+        TenderTag.tender_document_downloaded,
+        actor=actors["bidder"],
+        subject="tender:1",
+        confidential={"organisation": 1},
+    )
     db.commit()
     hidden = [TenderTag.tender_registered.value, TenderTag.tender_document_downloaded.value]
-    assert [e.tag for e in entries_for_subject(db, actors["monitor"], "tender:1", exclude_tags=hidden)] == ["tender.published"]
+    assert [e.tag for e in entries_for_subject(db, actors["monitor"], "tender:1", exclude_tags=hidden)] == [
+        "tender.published"
+    ]
     assert len(entries_for_subject(db, actors["monitor"], "tender:1")) == 3
 
 
@@ -80,29 +100,41 @@ def test_entries_tagged_by_subject_and_time(db, actors):
     db.commit()
     tags = [TenderTag.tender_created, TenderTag.tender_published]
     assert [(e.tag, e.subject) for e in entries_tagged(db, tags)] == [
-        ("tender.created", "tender:1"), ("tender.published", "tender:1"), ("tender.created", "tender:2")]
+        ("tender.created", "tender:1"),
+        ("tender.published", "tender:1"),
+        ("tender.created", "tender:2"),
+    ]
     by_subject = entries_tagged(db, tags, subject="tender:1")
     assert [e.tag for e in by_subject] == ["tender.created", "tender.published"]
     assert [e.subject for e in entries_tagged(db, [TenderTag.tender_created], limit=1)] == ["tender:1"]
     assert [(e.tag, e.subject) for e in entries_tagged(db, tags, since=since)] == [
-        ("tender.published", "tender:1"), ("tender.created", "tender:2")]
+        ("tender.published", "tender:1"),
+        ("tender.created", "tender:2"),
+    ]
     assert entries_tagged(db, [TenderTag.tender_cancelled]) == []
 
 
 def test_confidential_parts_only_of_entries_that_have_them(db, actors):
     bidder = actors["bidder"]
     since = clock.now() - timedelta(minutes=1)
-    record(db, TenderTag.bid_submitted, actor=bidder, subject="tender:1", details={"lot": 3},
-           conceal_actor=True)
+    record(
+        db, TenderTag.bid_submitted, actor=bidder, subject="tender:1", details={"lot": 3}, conceal_actor=True
+    )
     record(db, TenderTag.bid_submitted, actor=SYSTEM, subject="tender:1", details={"lot": 4})
-    record(db, TenderTag.tender_registered, actor=bidder, subject="tender:1", confidential={"organisation": 1})
+    record(
+        db, TenderTag.tender_registered, actor=bidder, subject="tender:1", confidential={"organisation": 1}
+    )
     db.commit()
     parts = confidential_parts(db, TenderTag.bid_submitted.value, since=since, limit=10)
     assert len(parts) == 1
     part = parts[0]
     assert part.subject == "tender:1" and part.details["lot"] == 3 and "confidential_digest" in part.details
-    assert part.data["actor"] == {"user_id": bidder.user_id, "username": bidder.username,
-                                  "organisation": bidder.organisation_id, "ip": bidder.ip}
+    assert part.data["actor"] == {
+        "user_id": bidder.user_id,
+        "username": bidder.username,
+        "organisation": bidder.organisation_id,
+        "ip": bidder.ip,
+    }
     later = clock.now() + timedelta(minutes=1)
     assert confidential_parts(db, TenderTag.bid_submitted.value, since=later, limit=10) == []
 

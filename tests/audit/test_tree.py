@@ -1,6 +1,6 @@
-"""The stored tree (audit/tree.py): complete subtree hashes written as leaves are appended, and roots and proofs
-answered from them. Cross-checked against the pure RFC 9162 functions of audit/merkle.py, the CT known answers,
-and on the database through record()."""
+"""The stored tree (audit/tree.py): complete subtree hashes written as leaves are appended, and roots and
+proofs answered from them. Cross-checked against the pure RFC 9162 functions of audit/merkle.py, the CT known
+answers, and on the database through record()."""
 
 from __future__ import annotations
 
@@ -118,7 +118,10 @@ def test_any_changed_node_breaks_the_proofs_that_use_it(size: int, data: st.Data
 
 
 def test_proofs_from_the_database_equal_the_pure_proofs(db):
-    entries = [record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"i": i}) for i in range(37)]
+    entries = [
+        record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"i": i})
+        for i in range(37)
+    ]
     db.commit()
     leaves = [merkle.leaf_hash(e.entry_bytes) for e in entries]
     for n in (1, 2, 5, 16, 17, 37):
@@ -126,7 +129,9 @@ def test_proofs_from_the_database_equal_the_pure_proofs(db):
         assert root_n == merkle.root(leaves[:n])
         for i in {0, n // 2, n - 1}:
             path = tree.inclusion_proof(db, i, n)
-            assert path == merkle.inclusion_proof(leaves, i, n) and merkle.verify_inclusion(leaves[i], i, n, path, root_n)
+            assert path == merkle.inclusion_proof(leaves, i, n) and merkle.verify_inclusion(
+                leaves[i], i, n, path, root_n
+            )
         for m in {0, 1, n // 3, n - 1, n}:
             proof = tree.consistency_proof(db, m, n)
             assert proof == merkle.consistency_proof(leaves, m, n)
@@ -138,11 +143,16 @@ def test_a_changed_stored_node_makes_its_proofs_fail(db):
     db.commit()
     leaves = [merkle.leaf_hash(e.entry_bytes) for e in entries]
     good_root = merkle.root(leaves)
-    db.execute(update(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(1, 1)).values(hash=b"\x00" * 32))
+    db.execute(
+        update(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(1, 1)).values(hash=b"\x00" * 32)
+    )
     db.commit()
     path = tree.inclusion_proof(db, 0, 8)
     assert not merkle.verify_inclusion(leaves[0], 0, 8, path, good_root)
-    assert db.scalar(select(tree.AuditNode.hash).where(tree.AuditNode.key == tree.node_key(1, 1))) == b"\x00" * 32
+    assert (
+        db.scalar(select(tree.AuditNode.hash).where(tree.AuditNode.key == tree.node_key(1, 1)))
+        == b"\x00" * 32
+    )
 
 
 def test_a_missing_node_is_reported(db):

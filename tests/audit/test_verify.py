@@ -1,6 +1,6 @@
-"""The two passes of the full verification (audit/verify.py): the fast pass vouches for an intact log on its own,
-and every kind of tampering that the exact pass names makes the fast pass give way to it (so the verdict and the
-entry named are the exact pass's, see tests/audit/test_log.py and test_checkpoints.py for those)."""
+"""The two passes of the full verification (audit/verify.py): the fast pass vouches for an intact log on its
+own, and every kind of tampering that the exact pass names makes the fast pass give way to it (so the verdict
+and the entry named are the exact pass's, see tests/audit/test_log.py and test_checkpoints.py for those)."""
 
 from __future__ import annotations
 
@@ -36,16 +36,49 @@ def varied_log(db, n: int = 37) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
         kind = i % 5
         if kind == 0:
-            record(db, TenderTag.tender_updated, actor=ALICE, subject=f"tender:{i}", details={"title": f"招标 {i}", "n": i, "x": [1.5, None, True]})
+            record(
+                db,
+                TenderTag.tender_updated,
+                actor=ALICE,
+                subject=f"tender:{i}",
+                details={"title": f"招标 {i}", "n": i, "x": [1.5, None, True]},
+            )
         elif kind == 1:
-            record(db, TenderTag.bid_submitted, actor=ALICE, subject=f"tender:{i}", details={"lot": i}, confidential={"bid": i}, conceal_actor=True)
+            record(
+                db,
+                TenderTag.bid_submitted,
+                actor=ALICE,
+                subject=f"tender:{i}",
+                details={"lot": i},
+                confidential={"bid": i},
+                conceal_actor=True,
+            )
         elif kind == 2:
-            record(db, TenderTag.tender_document_downloaded, actor=NOBODY, subject=f'tender:{i} "quoted" \\ \t\u2028')
+            record(
+                db,
+                TenderTag.tender_document_downloaded,
+                actor=NOBODY,
+                subject=f'tender:{i} "quoted" \\ \t\u2028',
+            )
         elif kind == 3:
-            odd = Actor(user_id=8, username='张 "q" \\', role="bidder", organisation_id=None, ip="2001:db8::1")
-            record(db, TenderTag.tender_registered, actor=odd, subject=f"tender:{i}", confidential={"organisation": i})
+            odd = Actor(
+                user_id=8, username='张 "q" \\', role="bidder", organisation_id=None, ip="2001:db8::1"
+            )
+            record(
+                db,
+                TenderTag.tender_registered,
+                actor=odd,
+                subject=f"tender:{i}",
+                confidential={"organisation": i},
+            )
         else:
-            record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:x", details={"b": {"z": 1, "a": [{}]}, "a": "\x00\x1f"})
+            record(
+                db,
+                TenderTag.tender_updated,
+                actor=ALICE,
+                subject="tender:x",
+                details={"b": {"z": 1, "a": [{}]}, "a": "\x00\x1f"},
+            )
     db.commit()
 
 
@@ -66,7 +99,7 @@ def fast(db) -> VerifyResult | None:  # type: ignore[no-untyped-def]
     return result
 
 
-# ---------------------------------------------------------------- an intact log is verified by the fast pass alone
+# ----------------------------------------------------------- an intact log is verified by the fast pass alone
 
 
 def test_the_fast_pass_vouches_for_an_intact_log(db, settings, exact_pass_forbidden):
@@ -95,7 +128,9 @@ def test_details_written_otherwise_still_verify_fast(db, exact_pass_forbidden):
     varied_log(db, 10)
     stored = db.execute(select(AuditEntry.index, AuditEntry.details)).all()
     for index, details in stored:
-        db.execute(update(AuditEntry).where(AuditEntry.index == index).values(details=details))  # the ORM's json.dumps
+        db.execute(
+            update(AuditEntry).where(AuditEntry.index == index).values(details=details)
+        )  # the ORM's json.dumps
     db.commit()
     assert db.scalar(text("SELECT count(*) FROM audit_entries WHERE CAST(details AS TEXT) LIKE '%\": %'")) > 0
     assert verify_log(db).ok
@@ -105,7 +140,7 @@ def test_details_are_stored_as_their_canonical_text(db):
     e = record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1", details={"b": 1, "a": "招标"})
     db.commit()
     cast_text = "details::text" if db.get_bind().dialect.name == "postgresql" else "details"
-    stored = db.scalar(text(f"SELECT {cast_text} FROM audit_entries WHERE \"index\" = :i"), {"i": e.index})  # noqa: S608
+    stored = db.scalar(text(f'SELECT {cast_text} FROM audit_entries WHERE "index" = :i'), {"i": e.index})  # noqa: S608
     assert stored == '{"a":"招标","b":1}' == canonical(e.details).decode()
     assert hashlib.sha256(stored.encode()).hexdigest() == e.details_digest
     db.expire_all()
@@ -120,7 +155,7 @@ def test_a_time_with_no_fraction_of_a_second(db, exact_pass_forbidden, monkeypat
     assert verify_log(db).ok
 
 
-# ---------------------------------------------------------------- any tampering makes it give way to the exact pass
+# ---------------------------------------------------------- any tampering makes it give way to the exact pass
 
 
 def _entry(db, index: int) -> AuditEntry:  # type: ignore[no-untyped-def]
@@ -136,7 +171,19 @@ def _set_node(db, key: int, value: bytes) -> None:  # type: ignore[no-untyped-de
 
 
 def _swap(db, a: int, b: int) -> None:  # type: ignore[no-untyped-def]
-    cols = ["time", "tag", "actor_user_id", "actor", "role", "organisation_id", "ip", "subject", "details", "details_digest", "entry_bytes"]
+    cols = [
+        "time",
+        "tag",
+        "actor_user_id",
+        "actor",
+        "role",
+        "organisation_id",
+        "ip",
+        "subject",
+        "details",
+        "details_digest",
+        "entry_bytes",
+    ]
     ea, eb = _entry(db, a), _entry(db, b)
     va, vb = {c: getattr(ea, c) for c in cols}, {c: getattr(eb, c) for c in cols}
     _set(db, a, **vb)
@@ -164,14 +211,18 @@ TAMPERING = {
     "organisation": lambda db: _set(db, 3, organisation_id=999),
     "role": lambda db: _set(db, 3, role="admin"),
     "deleted row": lambda db: db.execute(delete(AuditEntry).where(AuditEntry.index == 2)),
-    "deleted last row": lambda db: (db.execute(delete(AuditConfidential).where(AuditConfidential.entry_index == 36)),
-                                    db.execute(delete(AuditEntry).where(AuditEntry.index == 36))),
+    "deleted last row": lambda db: (
+        db.execute(delete(AuditConfidential).where(AuditConfidential.entry_index == 36)),
+        db.execute(delete(AuditEntry).where(AuditEntry.index == 36)),
+    ),
     "swapped rows": lambda db: _swap(db, 1, 3),
     "entry and its leaf": lambda db: _forge_entry_and_leaf(db, 3),
     "leaf node": lambda db: _set_node(db, tree.node_key(0, 5), b"\x00" * 32),
     "interior node": lambda db: _set_node(db, tree.node_key(3, 1), b"\x00" * 32),
     "short node": lambda db: _set_node(db, tree.node_key(1, 2), _entry(db, 0).entry_bytes[:31]),
-    "missing node": lambda db: db.execute(delete(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(2, 3))),
+    "missing node": lambda db: db.execute(
+        delete(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(2, 3))
+    ),
     "extra leaf": lambda db: db.execute(tree.AuditNode.__table__.insert().values(key=37, hash=b"\x00" * 32)),
     "head size": lambda db: db.execute(update(AuditHead).values(size=36)),
 }
@@ -204,7 +255,9 @@ def test_a_malformed_stored_time_makes_the_fast_pass_give_way(db):
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -213,7 +266,11 @@ JSON_VALUES = st.recursive(
 @given(value=st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=5))
 def test_the_fast_details_digest_is_the_digest_of_canonical_json(value):
     want = hashlib.sha256(canonical(value)).hexdigest()
-    for text_form in (json.dumps(value), canonical(value).decode(), json.dumps(value, indent=1, ensure_ascii=False)):
+    for text_form in (
+        json.dumps(value),
+        canonical(value).decode(),
+        json.dumps(value, indent=1, ensure_ascii=False),
+    ):
         assert _details_digest(text_form) == want
     assert _details_digest("{not json") == ""
 
@@ -223,7 +280,8 @@ def test_the_fast_details_digest_is_the_digest_of_canonical_json(value):
 
 @pytest.fixture
 def small_ranges(monkeypatch):  # type: ignore[no-untyped-def]
-    """The parallel fast pass on a small log: ranges of 8 entries (so 37 entries are 5 ranges), two workers."""
+    """The parallel fast pass on a small log: ranges of 8 entries (so 37 entries are 5 ranges), two
+    workers."""
     monkeypatch.setattr(verify_module, "PARALLEL_MIN_ENTRIES", 1)
     monkeypatch.setattr(verify_module, "MIN_RANGE_BITS", 3)
     monkeypatch.setattr(verify_module, "MAX_RANGE_BITS", 3)
@@ -238,7 +296,9 @@ def parallel(db, check_nodes: bool = True) -> tuple[bool | None, verify_module.L
     conn = db.connection()
     source = verify_module._reopenable(db)
     assert source is not None
-    outcome = verify_module._parallel_replay(conn.connection.dbapi_connection, conn.dialect.name, source, replay, check_nodes)
+    outcome = verify_module._parallel_replay(
+        conn.connection.dbapi_connection, conn.dialect.name, source, replay, check_nodes
+    )
     db.rollback()
     return outcome, replay
 
@@ -261,11 +321,23 @@ def test_the_parallel_pass_vouches_for_an_intact_log(db, settings, small_ranges,
     assert (result.ok, result.size, result.checkpoints) == (True, 37, 3), result.reason
 
 
-@pytest.mark.parametrize("how", ["subject", "details", "entry and its leaf", "leaf node", "interior node", "deleted row",
-                                 "missing node", "extra leaf", "extra node above the ranges"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "subject",
+        "details",
+        "entry and its leaf",
+        "leaf node",
+        "interior node",
+        "deleted row",
+        "missing node",
+        "extra leaf",
+        "extra node above the ranges",
+    ],
+)
 def test_the_parallel_pass_gives_way_to_the_exact_pass_that_names_the_entry(db, small_ranges, how):
-    """Tampering in the middle of the second range (entries 8..15): the parallel pass sees it and the exact pass
-    names the entry, as with one process."""
+    """Tampering in the middle of the second range (entries 8..15): the parallel pass sees it and the exact
+    pass names the entry, as with one process."""
     varied_log(db, 37)
     assert parallel(db)[0] is True
     {
@@ -275,9 +347,13 @@ def test_the_parallel_pass_gives_way_to_the_exact_pass_that_names_the_entry(db, 
         "leaf node": lambda: _set_node(db, tree.node_key(0, 12), b"\x00" * 32),
         "interior node": lambda: _set_node(db, tree.node_key(2, 3), b"\x00" * 32),  # entries 12..15
         "deleted row": lambda: db.execute(delete(AuditEntry).where(AuditEntry.index == 12)),
-        "missing node": lambda: db.execute(delete(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(1, 6))),
+        "missing node": lambda: db.execute(
+            delete(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(1, 6))
+        ),
         "extra leaf": lambda: db.execute(tree.AuditNode.__table__.insert().values(key=37, hash=b"\x00" * 32)),
-        "extra node above the ranges": lambda: db.execute(tree.AuditNode.__table__.insert().values(key=tree.node_key(4, 2), hash=b"\x00" * 32)),
+        "extra node above the ranges": lambda: db.execute(
+            tree.AuditNode.__table__.insert().values(key=tree.node_key(4, 2), hash=b"\x00" * 32)
+        ),
     }[how]()
     db.commit()
     assert parallel(db)[0] is False, how
@@ -296,9 +372,13 @@ def test_the_parallel_pass_is_used_by_verify_log(db, small_ranges, monkeypatch):
     calls = []
     real, only_thread = verify_module._parallel_replay, verify_module._only_thread
     monkeypatch.setattr(verify_module, "_parallel_replay", lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(verify_module, "_only_thread", lambda: True)  # other tests leave logging threads behind
+    monkeypatch.setattr(
+        verify_module, "_only_thread", lambda: True
+    )  # other tests leave logging threads behind
     assert verify_log(db).ok and calls == [1]
-    record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")  # uncommitted: other connections would not see it
+    record(
+        db, TenderTag.tender_updated, actor=ALICE, subject="tender:1"
+    )  # uncommitted: other connections would not see it
     assert verify_log(db).ok and verify_log(db).size == 38 and calls == [1]
     db.commit()
     monkeypatch.setattr(verify_module, "_only_thread", only_thread)
@@ -312,7 +392,9 @@ def test_the_parallel_pass_is_used_by_verify_log(db, small_ranges, monkeypatch):
         other.join()
 
 
-def test_workers_that_cannot_read_the_database_give_way_to_the_one_process_pass(db, small_ranges, tmp_path, monkeypatch):
+def test_workers_that_cannot_read_the_database_give_way_to_the_one_process_pass(
+    db, small_ranges, tmp_path, monkeypatch
+):
     varied_log(db, 37)
     elsewhere = verify_module._Source("sqlite", str(tmp_path / "elsewhere.db"))  # no tables there
     monkeypatch.setattr(verify_module, "_reopenable", lambda session: elsewhere)

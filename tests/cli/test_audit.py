@@ -1,5 +1,5 @@
-"""`etender audit verify` (local database and --url), `etender audit watch` against a live server whose log gets
-rewritten, `etender audit checkpoint` and `rotate-key`: exit codes 0 / 1 / 2 and the bad entry named."""
+"""`etender audit verify` (local database and --url), `etender audit watch` against a live server whose log
+gets rewritten, `etender audit checkpoint` and `rotate-key`: exit codes 0 / 1 / 2 and the bad entry named."""
 
 from __future__ import annotations
 
@@ -78,7 +78,19 @@ def test_verify_names_a_deleted_row(db, env):
 
 def test_verify_names_swapped_rows(db, env):
     grow(db, env, 6)
-    cols = ["time", "tag", "actor_user_id", "actor", "role", "organisation_id", "ip", "subject", "details", "details_digest", "entry_bytes"]
+    cols = [
+        "time",
+        "tag",
+        "actor_user_id",
+        "actor",
+        "role",
+        "organisation_id",
+        "ip",
+        "subject",
+        "details",
+        "details_digest",
+        "entry_bytes",
+    ]
     a, b = db.get(AuditEntry, 1), db.get(AuditEntry, 4)
     va, vb = {c: getattr(a, c) for c in cols}, {c: getattr(b, c) for c in cols}
     db.expunge_all()
@@ -123,18 +135,23 @@ def live(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 def rewrite_history(db, settings, keep: int, new_entries: int) -> None:  # type: ignore[no-untyped-def]
-    """What an operator with full access might do: cut the log at `keep`, rebuild the stored tree and the head,
-    append other entries and sign fresh checkpoints with the platform's own key."""
+    """What an operator with full access might do: cut the log at `keep`, rebuild the stored tree and the
+    head, append other entries and sign fresh checkpoints with the platform's own key."""
     db.execute(delete(AuditEntry).where(AuditEntry.index >= keep))
     db.execute(delete(tree.AuditNode))
     db.execute(delete(checkpoints.AuditCheckpoint))
     frontier: list[bytes] = []
     for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index)):
-        db.execute(tree.AuditNode.__table__.insert(), [{"key": k, "hash": h} for k, h in tree.extend(frontier, e.index, e.leaf_hash)])
+        db.execute(
+            tree.AuditNode.__table__.insert(),
+            [{"key": k, "hash": h} for k, h in tree.extend(frontier, e.index, e.leaf_hash)],
+        )
     db.execute(update(AuditHead).values(size=keep, frontier=b"".join(frontier)))
     db.commit()
     for i in range(new_entries):
-        record(db, TenderTag.tender_cancelled, actor=ALICE, subject=f"tender:{i}", details={"rewritten": True})
+        record(
+            db, TenderTag.tender_cancelled, actor=ALICE, subject=f"tender:{i}", details={"rewritten": True}
+        )
     checkpoints.sign(db, signing_key(settings.data_dir, settings.origin), settings.origin)
     db.commit()
 
@@ -163,7 +180,9 @@ def test_remote_verify_and_a_witness_that_sees_the_history_rewritten(db, env, li
     fetch = http_fetch(live)
     current, _ = latest_checkpoint(fetch, keys)
     proof = json.loads(fetch(f"/api/v1/audit/proof/consistency?first=12&second={current.size}"))
-    assert not merkle.verify_consistency(12, current.size, kept.root, current.root, [bytes.fromhex(h) for h in proof["hashes"]])
+    assert not merkle.verify_consistency(
+        12, current.size, kept.root, current.root, [bytes.fromhex(h) for h in proof["hashes"]]
+    )
 
 
 def test_remote_verify_names_an_entry_edited_behind_the_api(db, env, live):

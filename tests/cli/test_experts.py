@@ -1,7 +1,7 @@
-"""`etender experts verify-draw` (docs/expert-draw.md, "Verifying"): the strict record format (a field deleted or
-ill-formed is exit 1 naming it, offline as well), --url against a running platform's public API (exit 0 when it
-verifies, 1 when the record disagrees with the log, 2 when it cannot be checked) and the local database mode
-exiting 2, not crashing, when there is no database."""
+"""`etender experts verify-draw` (docs/expert-draw.md, "Verifying"): the strict record format (a field deleted
+or ill-formed is exit 1 naming it, offline as well), --url against a running platform's public API (exit 0
+when it verifies, 1 when the record disagrees with the log, 2 when it cannot be checked) and the local
+database mode exiting 2, not crashing, when there is no database."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def run(*args: str):  # type: ignore[no-untyped-def]
 def published(w, settings, tmp_path):  # type: ignore[no-untyped-def]
     """A draw whose tender was cancelled, its record published and covered by a signed checkpoint; yields
     (draw id, record, path of the record file)."""
-    data = draws.DrawInput(committee_size=5, quotas=[("A", 3), ("B", 2)], evaluation_date=w.eval_day, substitutes=3)
+    data = draws.DrawInput(
+        committee_size=5, quotas=[("A", 3), ("B", 2)], evaluation_date=w.eval_day, substitutes=3
+    )
     d = draws.request_draw(w.db, w.agency, w.tender.id, data, w.channel)
     supervision.cancel(w.db, w.agency, w.tender.id, "The budget was withdrawn")
     assert draws.publish_due_records(w.db) == [d.id]
@@ -47,30 +49,42 @@ def write(tmp_path, doc, name: str = "changed.json"):  # type: ignore[no-untyped
 
 
 def forged(doc: dict) -> dict:  # type: ignore[type-arg]
-    """The record rewritten so that it agrees with itself: another server seed, its commitment and result redone."""
+    """The record rewritten so that it agrees with itself: another server seed, its commitment and result
+    redone."""
     doc = copy.deepcopy(doc)
     seed = bytes(range(32))
     doc["server_seed"], doc["commitment"] = seed.hex(), pure.commitment(seed).hex()
     req = doc["request"]
-    request = pure.DrawRequest(req["request_id"], req["committee_size"],
-                               [pure.Quota(q["specialty"], q["seats"]) for q in req["quotas"]], req["substitutes"])
+    request = pure.DrawRequest(
+        req["request_id"],
+        req["committee_size"],
+        [pure.Quota(q["specialty"], q["seats"]) for q in req["quotas"]],
+        req["substitutes"],
+    )
     candidates = [pure.Candidate(c["expert_id"], tuple(c["specialties"])) for c in doc["candidates"]]
     redone = pure.draw(request, candidates, seed, None)
-    doc["result"] = {"seed": redone.seed.hex(), "ranking": redone.ranking,
-                     "members": [list(m) for m in redone.members], "substitutes": [list(s) for s in redone.substitutes]}
+    doc["result"] = {
+        "seed": redone.seed.hex(),
+        "ranking": redone.ranking,
+        "members": [list(m) for m in redone.members],
+        "substitutes": [list(s) for s in redone.substitutes],
+    }
     return doc
 
 
 # ---------------------------------------------------------------- the record's format, offline
 
 
-@pytest.mark.parametrize(("remove", "named"), [
-    (("exclusions_digest",), "exclusions_digest: missing"),
-    (("result", "seed"), "result.seed: missing"),
-    (("result", "ranking"), "result.ranking: missing"),
-    (("draw", "commitment_audit_index"), "draw.commitment_audit_index: missing"),
-    (("confirmations",), "confirmations: missing"),
-])
+@pytest.mark.parametrize(
+    ("remove", "named"),
+    [
+        (("exclusions_digest",), "exclusions_digest: missing"),
+        (("result", "seed"), "result.seed: missing"),
+        (("result", "ranking"), "result.ranking: missing"),
+        (("draw", "commitment_audit_index"), "draw.commitment_audit_index: missing"),
+        (("confirmations",), "confirmations: missing"),
+    ],
+)
 def test_a_record_with_a_documented_field_deleted_is_wrong_even_offline(published, tmp_path, remove, named):
     _, doc, path = published
     assert run("--offline", str(path)).exit_code == 0
@@ -87,8 +101,10 @@ def test_a_record_with_a_documented_field_deleted_is_wrong_even_offline(publishe
 def test_ill_formed_fields_are_named_and_a_null_detail_does_not_crash(published, tmp_path):
     _, doc, _ = published
     doc = copy.deepcopy(doc)
-    doc["exclusions"] = [{"expert_id": 999, "reason": "penalty", "rule": "P12", "detail": None},
-                         {"expert_id": 999, "reason": "penalty", "rule": "P12", "detail": "x"}]
+    doc["exclusions"] = [
+        {"expert_id": 999, "reason": "penalty", "rule": "P12", "detail": None},
+        {"expert_id": 999, "reason": "penalty", "rule": "P12", "detail": "x"},
+    ]
     doc["candidates"][1]["expert_id"] = "7"
     doc["result"]["seed"] = doc["result"]["seed"].upper()
     doc["public_entropy"] = "not hex"
@@ -102,7 +118,8 @@ def test_ill_formed_fields_are_named_and_a_null_detail_does_not_crash(published,
 
 
 def test_every_documented_value_verifies(published, tmp_path):
-    # null public entropy, null replaces_position, empty exclusion detail, regions and committee: all as published
+    # null public entropy, null replaces_position, empty exclusion detail, regions and committee: all as
+    # published
     _, doc, path = published
     assert doc["public_entropy"] is None
     assert any(c["replaces_position"] is None for c in doc["confirmations"])
@@ -138,7 +155,9 @@ def test_verify_against_a_running_platform(published, settings, tmp_path):
         assert run("--offline", write(tmp_path, forged(doc), "f2.json")).exit_code == 0
 
         changed = copy.deepcopy(doc)
-        changed["confirmations"][0]["status"] = "declined" if changed["confirmations"][0]["status"] != "declined" else "confirmed"
+        changed["confirmations"][0]["status"] = (
+            "declined" if changed["confirmations"][0]["status"] != "declined" else "confirmed"
+        )
         result = run(write(tmp_path, changed), "--url", url)
         assert result.exit_code == 1 and "SHA-256 differs from the one published" in result.output
 
@@ -157,7 +176,9 @@ def test_verify_against_a_running_platform(published, settings, tmp_path):
 
 
 def test_a_publication_not_yet_signed_cannot_be_checked(w, settings, tmp_path):
-    data = draws.DrawInput(committee_size=5, quotas=[("A", 3), ("B", 2)], evaluation_date=w.eval_day, substitutes=3)
+    data = draws.DrawInput(
+        committee_size=5, quotas=[("A", 3), ("B", 2)], evaluation_date=w.eval_day, substitutes=3
+    )
     d = draws.request_draw(w.db, w.agency, w.tender.id, data, w.channel)
     checkpoints.sign(w.db, signing_key(settings.data_dir, settings.origin), settings.origin)
     supervision.cancel(w.db, w.agency, w.tender.id, "The budget was withdrawn")
@@ -168,7 +189,9 @@ def test_a_publication_not_yet_signed_cannot_be_checked(w, settings, tmp_path):
         # the test's clock stands still (draw_world moved it past the deadline), so the platform does not sign
         # a newer checkpoint on demand: the publication stays outside the signed tree
         result = run(path, "--url", url)
-        assert result.exit_code == 2 and "not in the latest signed checkpoint yet" in result.stderr, result.output
+        assert result.exit_code == 2 and "not in the latest signed checkpoint yet" in result.stderr, (
+            result.output
+        )
 
 
 # ---------------------------------------------------------------- this platform's own database
@@ -189,7 +212,9 @@ def test_the_local_check_compares_the_same_as_the_public_one(published, settings
     ok = run(str(path))
     assert ok.exit_code == 0 and "against this platform's audit log" in ok.output, ok.output + ok.stderr
     changed = copy.deepcopy(doc)
-    changed["committee"] = [{"expert_id": doc["candidates"][0]["expert_id"], "name": "Someone", "specialty": "A"}]
+    changed["committee"] = [
+        {"expert_id": doc["candidates"][0]["expert_id"], "name": "Someone", "specialty": "A"}
+    ]
     result = run(write(tmp_path, changed))
     assert result.exit_code == 1 and "SHA-256 differs from the one published" in result.output
     other = copy.deepcopy(doc)

@@ -20,12 +20,20 @@ class AlwaysKept(Forbidden):
 
 
 def _write(session: Session, what: str) -> None:
-    record(session, AccountTag.access_refused, actor=anonymous("198.51.100.7"), subject="test:uow", details={"what": what})
+    record(
+        session,
+        AccountTag.access_refused,
+        actor=anonymous("198.51.100.7"),
+        subject="test:uow",
+        details={"what": what},
+    )
 
 
 def _on_record(db: Session) -> list[str]:
     db.expire_all()
-    found = [d["what"] for d in db.scalars(select(AuditEntry.details).where(AuditEntry.subject == "test:uow"))]
+    found = [
+        d["what"] for d in db.scalars(select(AuditEntry.details).where(AuditEntry.subject == "test:uow"))
+    ]
     db.rollback()
     return found
 

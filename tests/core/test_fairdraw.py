@@ -42,8 +42,12 @@ ids_strategy = st.lists(st.integers(min_value=0, max_value=2**64 - 1), unique=Tr
 
 
 @settings(max_examples=200, deadline=None)
-@given(ids=ids_strategy, server_seed=st.binary(min_size=16, max_size=40), entropy=st.none() | st.binary(max_size=40),
-       request_id=st.text(max_size=20))
+@given(
+    ids=ids_strategy,
+    server_seed=st.binary(min_size=16, max_size=40),
+    entropy=st.none() | st.binary(max_size=40),
+    request_id=st.text(max_size=20),
+)
 def test_the_module_agrees_with_the_protocol_as_written(ids, server_seed, entropy, request_id):
     root = fairdraw.pool_root(ids)
     assert root == _mth([str(i).encode() for i in sorted(ids)])
@@ -54,7 +58,8 @@ def test_the_module_agrees_with_the_protocol_as_written(ids, server_seed, entrop
 
 
 def test_a_fixed_vector():
-    # Computed once with the reading above; another implementation of the protocol can check itself against it.
+    # Computed once with the reading above; another implementation of the protocol can check itself against
+    # it.
     server_seed = bytes(range(32))  # 00 01 02 ... 1f
     root = fairdraw.pool_root([3, 1, 2])
     assert root.hex() == "fe6e9d4604f578602851a2c15ef3894ca07b9517f7d5f7dedc28179ca888580d"
@@ -64,8 +69,12 @@ def test_a_fixed_vector():
     assert fairdraw.commitment(server_seed).hex() == hashlib.sha256(server_seed).hexdigest()
     assert fairdraw.pool_root([]) == hashlib.sha256(b"").digest()
     # None and the empty entropy give the same seed; a different request id gives another.
-    assert fairdraw.derive_seed(server_seed, None, root, "r") == fairdraw.derive_seed(server_seed, b"", root, "r")
-    assert fairdraw.derive_seed(server_seed, None, root, "r") != fairdraw.derive_seed(server_seed, None, root, "s")
+    assert fairdraw.derive_seed(server_seed, None, root, "r") == fairdraw.derive_seed(
+        server_seed, b"", root, "r"
+    )
+    assert fairdraw.derive_seed(server_seed, None, root, "r") != fairdraw.derive_seed(
+        server_seed, None, root, "s"
+    )
 
 
 @pytest.mark.parametrize("bad", [[-1], [2**64], [1, 1], ["7"], [True]])

@@ -64,8 +64,8 @@ def test_parse_yuan_keeps_trailing_zero_decimals():
 
 @pytest.mark.parametrize("text", ["1" * 30, "1e999999"])
 def test_parse_yuan_absurdly_large_input_raises_value_error(text):
-    # From 10**15 yuan on parse_yuan refuses the amount (ValueError "too large") before Decimal's quantize could
-    # raise decimal.InvalidOperation; returning a number would let it into a price.
+    # From 10**15 yuan on parse_yuan refuses the amount (ValueError "too large") before Decimal's quantize
+    # could raise decimal.InvalidOperation; returning a number would let it into a price.
     with pytest.raises(ValueError, match="too large"):
         parse_yuan(text)
 

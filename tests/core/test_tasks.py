@@ -46,7 +46,10 @@ def fail(n: int) -> None:
 @pytest.fixture
 def task_settings(tmp_path) -> Iterator[Settings]:  # type: ignore[no-untyped-def]
     settings = Settings(
-        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'tasks.db'}", blob_dir=tmp_path / "blobs", upload_expiry_seconds=0,
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'tasks.db'}",
+        blob_dir=tmp_path / "blobs",
+        upload_expiry_seconds=0,
         task_threads=2,
     )
     tasks.configure(settings)
@@ -159,7 +162,8 @@ def test_real_worker_runs_tasks_sent_after_commit(task_settings, tmp_path, broke
     from core.db import make_engine, make_sessionmaker
 
     _reachable(broker)
-    # this test is about the broker: one database backend is enough (the after-commit hook is tested above on both)
+    # this test is about the broker: one database backend is enough (the after-commit hook is tested above on
+    # both)
     factory = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'broker.db'}"))
     settings = replace(task_settings, broker_url=broker)
     tasks.configure(settings)
@@ -243,8 +247,11 @@ def test_the_in_process_scheduler_and_beat_run_the_same_list(db, settings):
     committee_tasks.use_channel(LogChannel())
     stop = tasks.start_periodic()
     try:
-        running = {t.name.removeprefix("etender-periodic:") for t in threading.enumerate()
-                   if t.name.startswith("etender-periodic:")}
+        running = {
+            t.name.removeprefix("etender-periodic:")
+            for t in threading.enumerate()
+            if t.name.startswith("etender-periodic:")
+        }
     finally:
         stop()
         tasks.configure(replace(embedded, broker_url=""))

@@ -28,7 +28,9 @@ ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|\s*`([^`]
 
 def documented_accounts() -> list[tuple[str, str, str]]:
     text = (ROOT / "docs" / "demo-accounts.md").read_text(encoding="utf-8")
-    return [(m.group(1), m.group(2), m.group(4)) for line in text.splitlines() if (m := ROW.match(line.strip()))]
+    return [
+        (m.group(1), m.group(2), m.group(4)) for line in text.splitlines() if (m := ROW.match(line.strip()))
+    ]
 
 
 @pytest.fixture
@@ -43,18 +45,38 @@ def test_organisations_experts_and_audit_chain(loaded):
     kinds = Counter(db.scalars(select(Organisation.kind)))
     assert kinds == {"trading_centre": 1, "agency": 2, "purchaser": 3, "bidder": 8, "supervisor": 1}
     assert all(credit_code.is_valid(c) for c in db.scalars(select(Organisation.credit_code)))
-    assert db.scalar(select(Organisation.name).where(Organisation.kind == "trading_centre")) == "某某县公共资源交易中心"
+    assert (
+        db.scalar(select(Organisation.name).where(Organisation.kind == "trading_centre"))
+        == "某某县公共资源交易中心"
+    )
 
     experts = db.scalars(select(Expert)).all()
     assert len(experts) == 40
     assert len({e.name for e in experts}) == 40
-    assert all(e.years >= 8 and e.title and e.employer_name and e.specialties and credit_code.is_valid(e.employer_code) for e in experts)
+    assert all(
+        e.years >= 8
+        and e.title
+        and e.employer_name
+        and e.specialties
+        and credit_code.is_valid(e.employer_code)
+        for e in experts
+    )
     assert sum(1 for e in experts if e.user_id is not None) == 5
-    assert db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == "evaluation.expert.created")) == 40
-    # the pool uses the shipped catalogue's specialties, with histories, interests, unavailable days and statuses
+    assert (
+        db.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == "evaluation.expert.created")
+        )
+        == 40
+    )
+    # the pool uses the shipped catalogue's specialties, with histories, interests, unavailable days and
+    # statuses
     leaves = {e.code for e in catalogue.read_catalogue() if len(e.code) == 5}
     assert all(set(e.specialty_codes) <= leaves for e in experts)
-    assert all(evaluation_rules.eligible(e.title_level, e.years) and evaluation_rules.id_number_problem(e.id_number) is None for e in experts)
+    assert all(
+        evaluation_rules.eligible(e.title_level, e.years)
+        and evaluation_rules.id_number_problem(e.id_number) is None
+        for e in experts
+    )
     assert Counter(e.status for e in experts) == {"active": 38, "suspended": 1, "penalised": 1}
     assert all(e.status_reason for e in experts if e.status != "active")
     assert sum(1 for e in experts if any(j.end is not None for j in e.employments)) == 12
@@ -62,8 +84,16 @@ def test_organisations_experts_and_audit_chain(loaded):
 
     result = verify_chain(db)
     assert result.ok, result.reason
-    # everything after the bootstrap of the centre and its administrator was done by people, through the services
-    assert db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == "user.created", AuditEntry.actor == "admin")) == 24
+    # everything after the bootstrap of the centre and its administrator was done by people, through the
+    # services
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.tag == "user.created", AuditEntry.actor == "admin")
+        )
+        == 24
+    )
 
 
 def test_tenders_in_several_states(loaded):
@@ -76,26 +106,41 @@ def test_tenders_in_several_states(loaded):
         assert re.search(r"县", t.title)
         if t.status != "draft":
             assert t.documents, t.title
-            assert not rules.check_criteria(t.evaluation_method, t.criteria, t.category, t.government_procurement)
+            assert not rules.check_criteria(
+                t.evaluation_method, t.criteria, t.category, t.government_procurement
+            )
             for lot in t.lots:
-                assert lot.price_ceiling >= lot.estimated_price and lot.bid_security * 50 <= lot.estimated_price
+                assert (
+                    lot.price_ceiling >= lot.estimated_price and lot.bid_security * 50 <= lot.estimated_price
+                )
             assert len(t.key_holder_ids) == 3 and t.key_threshold == 2
     cancelled = db.scalar(select(Tender).where(Tender.status == "cancelled"))
     assert cancelled.cancel_reason
     suspended = db.scalar(select(Tender).where(Tender.status == "suspended"))
     assert suspended.monitor_suspended and suspended.resume_to == "published"
     # one draft cannot be published yet, and says why
-    problems = {p.code for t in db.scalars(select(Tender).where(Tender.status == "draft")) for p in drafting.publication_problems(t)}
+    problems = {
+        p.code
+        for t in db.scalars(select(Tender).where(Tender.status == "draft"))
+        for p in drafting.publication_problems(t)
+    }
     assert {"deadline_too_soon", "security_over_2_percent", "documents_missing"} <= problems
     # a clarification that affected bids moved a deadline (R21)
-    assert db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == "tender.deadline.extended")) == 1
+    assert (
+        db.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == "tender.deadline.extended")
+        )
+        == 1
+    )
     assert db.scalar(select(func.count()).select_from(Clarification)) >= 2
     assert db.scalar(select(func.count()).select_from(Question).where(Question.answered_at.is_not(None))) >= 3
     assert db.scalar(select(func.count()).select_from(Registration)) >= 10
     assert db.scalar(select(func.count()).select_from(Download)) >= 10
     # sealed bids with signed receipts, counted at the deadline (E27)
     submitted = list(db.scalars(select(Bid).where(Bid.status == "submitted")))
-    assert len(submitted) == 6 and all(b.receipt and b.receipt_signature and b.audit_index is not None for b in submitted)
+    assert len(submitted) == 6 and all(
+        b.receipt and b.receipt_signature and b.audit_index is not None for b in submitted
+    )
 
 
 def test_documents_are_real_pdf_and_docx_files(loaded, blobs):
@@ -125,7 +170,15 @@ def test_every_documented_account_can_log_in(loaded):
     documented = documented_accounts()
     assert len(documented) == db.scalar(select(func.count()).select_from(User)) == 25
     roles = Counter(role for _u, role, _p in documented)
-    assert roles == {"admin": 1, "centre": 2, "agency": 4, "purchaser": 3, "bidder": 8, "monitor": 2, "expert": 5}
+    assert roles == {
+        "admin": 1,
+        "centre": 2,
+        "agency": 4,
+        "purchaser": 3,
+        "bidder": 8,
+        "monitor": 2,
+        "expert": 5,
+    }
     for username, role, password in documented:
         assert strength_problems(password, [username]) == []
         user = accounts.authenticate(db, username, password, "127.0.0.1")

@@ -21,8 +21,13 @@ from tests.support import missing_service, serving
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -32,13 +37,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     data = tmp_path_factory.mktemp("e2e")
     settings = Settings(
-        data_dir=data, database_url=f"sqlite:///{data / 'e2e.db'}", blob_dir=data / "blobs",
-        secret_key=uuid.uuid4().hex, scheduler_interval=2, demo=True,
+        data_dir=data,
+        database_url=f"sqlite:///{data / 'e2e.db'}",
+        blob_dir=data / "blobs",
+        secret_key=uuid.uuid4().hex,
+        scheduler_interval=2,
+        demo=True,
     )
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     with transaction(make_sessionmaker(engine)) as session:
-        demo.load(session, open_store(settings), data / "demo-keys", signing_key(settings.data_dir, settings.origin))
+        demo.load(
+            session, open_store(settings), data / "demo-keys", signing_key(settings.data_dir, settings.origin)
+        )
     engine.dispose()
     with serving(settings) as url:
         yield url
@@ -55,7 +66,10 @@ def demo_keys(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Pat
 @pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
-        missing_service("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)")
+        missing_service(
+            "Debian's chromium is not installed at /usr/bin/chromium (apt-get "
+            "install chromium fonts-noto-cjk)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -67,8 +81,8 @@ def browser():  # type: ignore[no-untyped-def]
 @contextmanager
 def pages_on(browser, base_url: str) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """A factory of pages on `base_url`, each in a fresh context (lang="en" sets the English cookie). A
-    Content-Security-Policy violation on any of them fails the test: the policy (web/security.py) would block the
-    page's own script in every real browser too."""
+    Content-Security-Policy violation on any of them fails the test: the policy (web/security.py) would block
+    the page's own script in every real browser too."""
     contexts = []
     violations: list[str] = []
 
@@ -116,7 +130,8 @@ def login(page, username: str, password: str) -> None:  # type: ignore[no-untype
 
 # ---------------------------------------------------------------- helpers for the browser tests
 
-E2E_MARK = "（浏览器测试）"  # in the titles of tenders the browser tests create, so that "demo tender" lookups skip them
+# in the titles of tenders the browser tests create, so that "demo tender" lookups skip them
+E2E_MARK = "（浏览器测试）"
 
 
 def tr(msgid: str, **params: object) -> str:
@@ -141,9 +156,14 @@ def assert_no_server_error(page) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("h1", has_text=tr("Error")).count() == 0, body[:500]
 
 
-DEMO_HOLDERS = {  # demo accounts that can be named key holders (agency, monitor, centre), with their passwords
-    "agency1": "Demo-2026-agency", "agency2": "Demo-2026-agency", "monitor1": "Demo-2026-monitor",
-    "monitor2": "Demo-2026-monitor", "centre1": "Demo-2026-centre", "centre2": "Demo-2026-centre",
+# demo accounts that can be named key holders (agency, monitor, centre), with their passwords
+DEMO_HOLDERS = {
+    "agency1": "Demo-2026-agency",
+    "agency2": "Demo-2026-agency",
+    "monitor1": "Demo-2026-monitor",
+    "monitor2": "Demo-2026-monitor",
+    "centre1": "Demo-2026-centre",
+    "centre2": "Demo-2026-centre",
 }
 
 
@@ -158,7 +178,9 @@ def register_keys_in_browser(new_page, tender_id: int) -> int:  # type: ignore[n
         if response is None or response.status != 200:
             continue
         saved = make_and_save_key(page, "a long browser passphrase")
-        prove_saved_key(page, saved, "a long browser passphrase")  # issue 12: the register button waits for it
+        prove_saved_key(
+            page, saved, "a long browser passphrase"
+        )  # issue 12: the register button waits for it
         page.locator("#register-key:enabled").wait_for(timeout=60000)
         page.click("#register-key")
         page.wait_for_load_state("networkidle")
@@ -168,8 +190,8 @@ def register_keys_in_browser(new_page, tender_id: int) -> int:  # type: ignore[n
 
 
 def make_and_save_key(page, passphrase: str) -> Path:  # type: ignore[no-untyped-def]
-    """On a key holder's page: create a key pair in the browser and download its key file, as a person saves it.
-    Returns the saved file's path."""
+    """On a key holder's page: create a key pair in the browser and download its key file, as a person saves
+    it. Returns the saved file's path."""
     page.fill("#pass1", passphrase)
     page.fill("#pass2", passphrase)
     page.click("#make-key")

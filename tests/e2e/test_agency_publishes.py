@@ -38,7 +38,11 @@ def _fill_form(page, ceiling: str) -> dict[str, str]:  # type: ignore[no-untyped
         "criteria.price.points": "30",
         "doc_issue_start": _local(issue_start),
         "doc_issue_end": _local(issue_start + timedelta(days=7)),
-        "bid_deadline": _local(datetime.combine((now + timedelta(days=25)).date(), datetime.min.time(), CST).replace(hour=9, minute=30)),
+        "bid_deadline": _local(
+            datetime.combine((now + timedelta(days=25)).date(), datetime.min.time(), CST).replace(
+                hour=9, minute=30
+            )
+        ),
         "opening_place": "某某县公共资源交易中心开标一室",
         "key_threshold": "2",
     }
@@ -47,7 +51,10 @@ def _fill_form(page, ceiling: str) -> dict[str, str]:  # type: ignore[no-untyped
     page.select_option("#f-purchaser_id", label="某某县教育局")
     page.select_option("#f-category", "goods")
     page.select_option("#f-evaluation_method", "comprehensive")
-    page.fill("[id='f-criteria.qualification']", "具有独立承担民事责任的能力\n具有良好的商业信誉和健全的财务会计制度")
+    page.fill(
+        "[id='f-criteria.qualification']",
+        "具有独立承担民事责任的能力\n具有良好的商业信誉和健全的财务会计制度",
+    )
     page.select_option("[id='f-criteria.factors.0.kind']", "subjective")
     page.select_option("[id='f-criteria.factors.1.kind']", "objective")
     boxes = page.locator("input[name=key_holder_ids]")
@@ -68,7 +75,8 @@ def test_agency_drafts_uploads_and_publishes(new_page, tmp_path):
     page.goto("/agency/tenders/new")
     assert_no_server_error(page)
 
-    # A price ceiling that is not an amount: the form comes back with the error at that field and keeps everything typed.
+    # A price ceiling that is not an amount: the form comes back with the error at that field and keeps
+    # everything typed.
     values = _fill_form(page, ceiling="abc")
     _save(page)
     assert page.url.endswith("/agency/tenders/new")
@@ -78,7 +86,9 @@ def test_agency_drafts_uploads_and_publishes(new_page, tmp_path):
     assert ceiling_cell.locator(".field-error").inner_text().strip() == expected
     assert page.locator(".errors a[href='#f-lots.0.price_ceiling']").inner_text().strip() == expected
     for name, value in values.items():
-        assert page.input_value(f"[id='f-{name}']") == (value if name != "lots.0.price_ceiling" else "abc"), name
+        assert page.input_value(f"[id='f-{name}']") == (value if name != "lots.0.price_ceiling" else "abc"), (
+            name
+        )
     assert page.locator("#f-purchaser_id option:checked").inner_text() == "某某县教育局"
     assert page.input_value("#f-category") == "goods"
     assert page.input_value("[id='f-criteria.factors.0.kind']") == "subjective"

@@ -1,6 +1,6 @@
-"""Sealed-bid submission in the browser (issue 3, E26/E27): a bidder seals a bid on the sealing page, uploads it
-straight away (in parts, resumable) and lands on the signed receipt; the receipt verifies with the platform's key
-and matches the sealed file; the bid shows on the My bids page. Screenshots are kept."""
+"""Sealed-bid submission in the browser (issue 3, E26/E27): a bidder seals a bid on the sealing page, uploads
+it straight away (in parts, resumable) and lands on the signed receipt; the receipt verifies with the
+platform's key and matches the sealed file; the bid shows on the My bids page. Screenshots are kept."""
 
 from __future__ import annotations
 
@@ -29,8 +29,14 @@ def test_bidder_seals_uploads_and_sees_the_receipt(new_page, tmp_path):
     page.goto(f"/bidder/tenders/{tender_id}/seal")
     assert_no_server_error(page)
     page.select_option("#f-lot", str(lot_id))
-    page.set_input_files("#f-technical", files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tech " * 40_000}])
-    page.set_input_files("#f-commercial", files=[{"name": "商务标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 price"}])
+    page.set_input_files(
+        "#f-technical",
+        files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tech " * 40_000}],
+    )
+    page.set_input_files(
+        "#f-commercial",
+        files=[{"name": "商务标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 price"}],
+    )
     page.fill("#f-price", "2345678.90")
     page.fill("#f-duration", "180")
     page.fill("#f-quality", "合格")
@@ -54,7 +60,12 @@ def test_bidder_seals_uploads_and_sees_the_receipt(new_page, tmp_path):
     doc = page.request.get(f"/api/v1/bids/{bid_id}/receipt").json()
     key = page.request.get("/api/v1/audit/key").json()
     body = receipts.verify_receipt(doc, [VerifierKey.parse(k["verifier_key"]) for k in key["keys"]])
-    assert body["sha256"] == sha and body["size"] == len(data) and body["lot"]["id"] == lot_id and body["tender"]["id"] == tender_id
+    assert (
+        body["sha256"] == sha
+        and body["size"] == len(data)
+        and body["lot"]["id"] == lot_id
+        and body["tender"]["id"] == tender_id
+    )
 
     page.goto(f"/bidder/tenders/{tender_id}/bids")
     row = page.locator(f"tr[data-bid='{bid_id}']")

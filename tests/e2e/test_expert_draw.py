@@ -1,6 +1,6 @@
 """The committee draw in the browser: the agency requests a draw after the bid deadline (a refused request
-keeps its values), a drawn expert confirms, another declines and the next substitute is called and sees the seat;
-the agency sees only counts.
+keeps its values), a drawn expert confirms, another declines and the next substitute is called and sees the
+seat; the agency sees only counts.
 
 Runs its own server on its own small SQLite database (a tender past its deadline and seven experts with
 accounts in one specialty), so that the test knows who was drawn without relying on the demo's pool."""
@@ -45,27 +45,59 @@ def _world(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
         return o
 
     agency, purchaser = org("agency", "抽取测试代理公司"), org("purchaser", "抽取测试采购人")
-    agency_user = User(username="draw-agency", full_name="代理 测试", organisation_id=agency.id, roles=["agency"], password_hash=hashed)
+    agency_user = User(
+        username="draw-agency",
+        full_name="代理 测试",
+        organisation_id=agency.id,
+        roles=["agency"],
+        password_hash=hashed,
+    )
     session.add(agency_user)
     if session.get(Specialty, SPECIALTY) is None:
-        session.add(Specialty(code=SPECIALTY, parent_code=None, name_zh="浏览器测试专业", name_en="Browser test specialty", kind="goods"))
+        session.add(
+            Specialty(
+                code=SPECIALTY,
+                parent_code=None,
+                name_zh="浏览器测试专业",
+                name_en="Browser test specialty",
+                kind="goods",
+            )
+        )
     session.flush()
     now = clock.now()
     tender = Tender(
-        reference="E2E-DRAW-001", title="专家抽取浏览器测试项目", purchaser_id=purchaser.id, agency_id=agency.id,
-        created_by=agency_user.id, category="goods", region="E2E county",
+        reference="E2E-DRAW-001",
+        title="专家抽取浏览器测试项目",
+        purchaser_id=purchaser.id,
+        agency_id=agency.id,
+        created_by=agency_user.id,
+        category="goods",
+        region="E2E county",
         # evaluating, not bidding_closed: the browser tests run several apps in one process, and a closed
         # tender without bids is failed (R44) by the deadline task of any of them
         status="evaluating",
-        bid_deadline=now - timedelta(hours=1), published_at=now - timedelta(days=25),
+        bid_deadline=now - timedelta(hours=1),
+        published_at=now - timedelta(days=25),
     )
     tender.lots = [Lot(number=1, name="办公家具", estimated_price=50_000_000, price_ceiling=52_000_000)]
     session.add(tender)
     for i in range(7):
-        user = User(username=f"draw-expert{i + 1}", full_name=f"抽取专家{i + 1}", roles=["expert"], password_hash=hashed)
+        user = User(
+            username=f"draw-expert{i + 1}",
+            full_name=f"抽取专家{i + 1}",
+            roles=["expert"],
+            password_hash=hashed,
+        )
         session.add(user)
         session.flush()
-        expert = Expert(name=f"抽取专家{i + 1}", user_id=user.id, title="高级工程师", title_level="senior", years=12, region="Far county")
+        expert = Expert(
+            name=f"抽取专家{i + 1}",
+            user_id=user.id,
+            title="高级工程师",
+            title_level="senior",
+            years=12,
+            region="Far county",
+        )
         expert.specialties = [ExpertSpecialty(specialty_code=SPECIALTY)]
         session.add(expert)
     session.flush()
@@ -75,8 +107,14 @@ def _world(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def draw_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     data = tmp_path_factory.mktemp("e2e-draw")
-    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'draw.db'}", blob_dir=data / "blobs",
-                        secret_key=uuid.uuid4().hex, scheduler_interval=0, demo=False)
+    settings = Settings(
+        data_dir=data,
+        database_url=f"sqlite:///{data / 'draw.db'}",
+        blob_dir=data / "blobs",
+        secret_key=uuid.uuid4().hex,
+        scheduler_interval=0,
+        demo=False,
+    )
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     with transaction(make_sessionmaker(engine)) as session:
@@ -97,7 +135,10 @@ def page_for(browser, draw_server):  # type: ignore[no-untyped-def]
 def seats(w: SimpleNamespace) -> list[tuple[Seat, str]]:
     with w.factory() as s:
         rows = s.execute(
-            select(Seat, User.username).join(Expert, Expert.id == Seat.expert_id).join(User, User.id == Expert.user_id).order_by(Seat.position)
+            select(Seat, User.username)
+            .join(Expert, Expert.id == Seat.expert_id)
+            .join(User, User.id == Expert.user_id)
+            .order_by(Seat.position)
         ).all()
         return [(seat, username) for seat, username in rows]
 
@@ -140,8 +181,15 @@ def test_request_a_draw_confirm_and_decline_calls_a_substitute(page_for, draw_se
     agency.locator("form[action$='/draw/request'] button").click()
     agency.wait_for_load_state("networkidle")
     assert_no_server_error(agency)
-    assert agency.locator(".flash").inner_text().strip() == tr("The committee was drawn; the experts have been asked to confirm.")
-    assert (count(agency, "seats"), count(agency, "confirmed"), count(agency, "awaiting"), count(agency, "substitutes")) == (5, 0, 5, 2)
+    assert agency.locator(".flash").inner_text().strip() == tr(
+        "The committee was drawn; the experts have been asked to confirm."
+    )
+    assert (
+        count(agency, "seats"),
+        count(agency, "confirmed"),
+        count(agency, "awaiting"),
+        count(agency, "substitutes"),
+    ) == (5, 0, 5, 2)
     body = agency.inner_text("body")
     assert not re.search(r"抽取专家\d", body), "the agency must not see who was drawn"
     shot(agency, "draw-seat-counts")
@@ -170,7 +218,9 @@ def test_request_a_draw_confirm_and_decline_calls_a_substitute(page_for, draw_se
     other.goto("/expert/draws")
     other.locator(f"form[action='/expert/seats/{second_seat.id}/decline'] button").click()
     other.wait_for_load_state("networkidle")
-    assert other.locator(".flash").inner_text().strip() == tr("You declined; the next substitute has been asked.")
+    assert other.locator(".flash").inner_text().strip() == tr(
+        "You declined; the next substitute has been asked."
+    )
 
     sub_seat, sub_user = standby[0]
     substitute = page_for()
@@ -181,4 +231,9 @@ def test_request_a_draw_confirm_and_decline_calls_a_substitute(page_for, draw_se
     shot(substitute, "draw-substitute-called")
 
     agency.reload()
-    assert (count(agency, "confirmed"), count(agency, "awaiting"), count(agency, "vacant"), count(agency, "substitutes")) == (1, 4, 0, 1)
+    assert (
+        count(agency, "confirmed"),
+        count(agency, "awaiting"),
+        count(agency, "vacant"),
+        count(agency, "substitutes"),
+    ) == (1, 4, 0, 1)

@@ -1,7 +1,7 @@
-"""A key holder registers its public key in the browser only after showing that its key file is saved (issue 12):
-it creates a key pair, downloads the key file, cannot register before loading it back, is told plainly what is
-wrong with another key file, a wrong passphrase or a file that is no key file, and registers once the saved file
-and its passphrase check out. Nothing typed is lost on the way. Screenshots are kept (zh)."""
+"""A key holder registers its public key in the browser only after showing that its key file is saved (issue
+12): it creates a key pair, downloads the key file, cannot register before loading it back, is told plainly
+what is wrong with another key file, a wrong passphrase or a file that is no key file, and registers once the
+saved file and its passphrase check out. Nothing typed is lost on the way. Screenshots are kept (zh)."""
 
 from __future__ import annotations
 
@@ -34,10 +34,17 @@ PASSPHRASE = "my saved key passphrase"
 
 @pytest.fixture(scope="module")
 def holders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    """Its own server with one draft tender whose three key holders (agency, monitor, centre) have no key yet."""
+    """Its own server with one draft tender whose three key holders (agency, monitor, centre) have no key
+    yet."""
     data = tmp_path_factory.mktemp("e2e-keyholder")
-    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'e2e.db'}", blob_dir=data / "blobs",
-                        secret_key=uuid.uuid4().hex, scheduler_interval=60, demo=False)
+    settings = Settings(
+        data_dir=data,
+        database_url=f"sqlite:///{data / 'e2e.db'}",
+        blob_dir=data / "blobs",
+        secret_key=uuid.uuid4().hex,
+        scheduler_interval=60,
+        demo=False,
+    )
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     out = SimpleNamespace()
@@ -77,26 +84,34 @@ def test_a_key_is_registered_only_after_its_saved_file_is_loaded_back(new_page, 
     public_key = page.input_value("#f-public_key")
     assert public_key == doc["public_key"]
     assert page.locator("#keygen-status").inner_text().strip() == tr(
-        "Your key file is ready. Download it and keep it with its passphrase; then load the downloaded file below to show "
-        "that it is saved, and register the public key.")
+        "Your key file is ready. Download it and keep it with its passphrase; then load the downloaded "
+        "file below to show that it is saved, and register the public key."
+    )
 
     # 2. registering without loading the file back is not possible: the button is disabled, and a submission
     #    forced by script is stopped with the reason
     assert page.locator("#register-key").is_disabled()
     page.evaluate("document.getElementById('register-form').requestSubmit()")
-    _wait_status(page, "Before registering, load the key file you saved, type its passphrase and press “Check key file”: "
-                       "a key that was never saved could not open the bids.")
+    _wait_status(
+        page,
+        "Before registering, load the key file you saved, type its passphrase and press “Check key file”: "
+        "a key that was never saved could not open the bids.",
+    )
     assert page.url.endswith(f"/keys/tenders/{holders.tender_id}")
     page.click("#check-key")  # the check without a file says what is missing
     _wait_status(page, "Choose the key file you saved.")
 
-    # 3. another key file (one of the holder's older files, say), a wrong passphrase, a file that is no key file
+    # 3. another key file (one of the holder's older files, say), a wrong passphrase, a file that is no key
+    #    file
     _, other = keyfiles.new_key_file(PASSPHRASE, "an older key")
     other_path = tmp_path / "older.etkey.json"
     other_path.write_text(json.dumps(other))
     prove_saved_key(page, other_path, PASSPHRASE)
-    _wait_status(page, "This key file does not hold the private key of the public key to be registered: choose the file you "
-                       "saved for this key pair.")
+    _wait_status(
+        page,
+        "This key file does not hold the private key of the public key to be registered: choose the file you "
+        "saved for this key pair.",
+    )
     assert page.locator("#register-key").is_disabled()
     shot(page, "keyholder-other-key-file-zh")
 
@@ -114,7 +129,11 @@ def test_a_key_is_registered_only_after_its_saved_file_is_loaded_back(new_page, 
 
     # 4. the saved file and its passphrase: checked, then registered
     prove_saved_key(page, saved, PASSPHRASE)
-    _wait_status(page, "The key file opens with your passphrase and holds the private key of this public key: you can register it now.")
+    _wait_status(
+        page,
+        "The key file opens with your passphrase and holds the private key of this "
+        "public key: you can register it now.",
+    )
     assert page.locator("#register-key").is_enabled()
     shot(page, "keyholder-key-file-checked-zh")
     # editing the public key afterwards takes the permission back
@@ -128,7 +147,8 @@ def test_a_key_is_registered_only_after_its_saved_file_is_loaded_back(new_page, 
     page.wait_for_load_state("networkidle")
     assert_no_server_error(page)
     assert page.locator(".flash").inner_text().strip() == tr(
-        "Your public key is registered. Keep your key file and passphrase safe: you need them at the opening.")
+        "Your public key is registered. Keep your key file and passphrase safe: you need them at the opening."
+    )
     assert page.locator("#registered-key-id").inner_text().strip() == doc["key_id"]
     shot(page, "keyholder-key-registered-zh")
 
@@ -140,7 +160,12 @@ def test_the_proof_speaks_english_too(new_page, holders):
     assert_no_server_error(page)
     assert page.locator("#key-proof legend").inner_text().strip() == "Show that your key file is saved"
     page.click("#check-key")
-    _wait_status(page, "There is no public key to check yet: create a key pair above or paste the public key of your key file.", lang="en")
+    _wait_status(
+        page,
+        "There is no public key to check yet: create a key pair above or "
+        "paste the public key of your key file.",
+        lang="en",
+    )
     saved = make_and_save_key(page, PASSPHRASE)
     prove_saved_key(page, saved, "wrong passphrase!")
     _wait_status(page, "The passphrase does not open this key file.", lang="en")

@@ -1,6 +1,6 @@
-"""A monitor watches the live audit feed: an action elsewhere (a failed login in another browser) appears at the
-top of the feed without a reload, the alerts panel is there, and the entry's page checks its inclusion proof
-in the browser (WebCrypto SHA-256) against the latest signed checkpoint."""
+"""A monitor watches the live audit feed: an action elsewhere (a failed login in another browser) appears at
+the top of the feed without a reload, the alerts panel is there, and the entry's page checks its inclusion
+proof in the browser (WebCrypto SHA-256) against the latest signed checkpoint."""
 
 from __future__ import annotations
 
@@ -39,15 +39,25 @@ def test_monitor_sees_new_entries_live_and_checks_a_proof(new_page):
     page.wait_for_load_state("networkidle")
     assert_no_server_error(page)
     page.wait_for_selector("#proof[data-verified]", timeout=20000)
-    if page.locator("#proof").get_attribute("data-verified") != "yes":  # newer than the checkpoint: it is signed within seconds
+    if (
+        page.locator("#proof").get_attribute("data-verified") != "yes"
+    ):  # newer than the checkpoint: it is signed within seconds
         page.wait_for_timeout(3000)
         page.reload()
         page.wait_for_selector("#proof[data-verified]", timeout=20000)
     assert page.locator("#proof").get_attribute("data-verified") == "yes"
     status = page.locator("#proof-status").inner_text()
-    assert status.startswith(tr("Verified in your browser: this entry is leaf {index} of the tree of {size} entries whose root the platform signed.").split("{")[0])
+    assert status.startswith(
+        tr(
+            "Verified in your browser: this entry is leaf {index} of the tree of {size} "
+            "entries whose root the platform signed."
+        ).split("{")[0]
+    )
     page.wait_for_selector("#proof[data-signature]", timeout=10000)
-    assert page.locator("#proof").get_attribute("data-signature") in ("ok", "na")  # "na": a browser without WebCrypto Ed25519
+    assert page.locator("#proof").get_attribute("data-signature") in (
+        "ok",
+        "na",
+    )  # "na": a browser without WebCrypto Ed25519
     shot(page, "monitor_audit_entry_proof")
 
 
@@ -61,7 +71,9 @@ def test_a_filtered_feed_leaves_out_what_does_not_match(new_page):
     stranger.goto("/login")
     stranger.fill("#f-username", "monitor2")
     stranger.fill("#f-password", "Demo-2026-monitor")
-    stranger.click("form[action='/login'] button[type=submit]")  # a successful login: not shown under this filter
+    stranger.click(
+        "form[action='/login'] button[type=submit]"
+    )  # a successful login: not shown under this filter
     stranger.wait_for_load_state("networkidle")
     stranger.goto("/login")
     stranger.fill("#f-username", "nobody_e2e")

@@ -50,7 +50,9 @@ def test_monitor_suspends_and_resumes(new_page):
     page.fill("#f-reason", reason)
     page.locator("form[action$='/suspend'] button").click()
     page.wait_for_load_state("networkidle")
-    assert page.locator(".flash").inner_text().strip() == tr("The procedure is suspended. The agency and the bidders were notified.")
+    assert page.locator(".flash").inner_text().strip() == tr(
+        "The procedure is suspended. The agency and the bidders were notified."
+    )
     assert page.locator("h1 .badge", has_text=tr("Suspended by a monitor")).count() == 1
     assert reason in page.locator("#trail").evaluate("e => e.parentElement.innerText")
 
@@ -58,7 +60,10 @@ def test_monitor_suspends_and_resumes(new_page):
     badge, banner = _notice_state(public, tender_id)
     assert badge == tr("status:suspended")
     assert tr("This procedure is suspended.") in banner
-    assert tr("The supervising authority has suspended it (E52). It resumes only after a further notice.") in banner
+    assert (
+        tr("The supervising authority has suspended it (E52). It resumes only after a further notice.")
+        in banner
+    )
     shot(public, "public-suspended")
     public.goto("/?status=open")
     assert tender["title"] not in public.locator("main").inner_text()

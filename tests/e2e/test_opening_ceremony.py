@@ -1,6 +1,6 @@
-"""The opening ceremony in the browser (issue 3): a tender reaches its deadline on a live server (the server's own
-deadline sweep starts the opening), two key holders load their key files in the browser, unwrap their parts
-locally and submit them; a bidder and a monitor watch the record appear live. Screenshots are kept."""
+"""The opening ceremony in the browser (issue 3): a tender reaches its deadline on a live server (the server's
+own deadline sweep starts the opening), two key holders load their key files in the browser, unwrap their
+parts locally and submit them; a bidder and a monitor watch the record appear live. Screenshots are kept."""
 
 from __future__ import annotations
 
@@ -29,10 +29,17 @@ PASSPHRASE = "an opening passphrase"
 
 @pytest.fixture(scope="module")
 def ceremony(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    """Its own server (scheduler every second), with a tender whose deadline is a few seconds away and three bids."""
+    """Its own server (scheduler every second), with a tender whose deadline is a few seconds away and three
+    bids."""
     data = tmp_path_factory.mktemp("e2e-opening")
-    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'e2e.db'}", blob_dir=data / "blobs",
-                       secret_key=uuid.uuid4().hex, scheduler_interval=1, demo=False)
+    settings = Settings(
+        data_dir=data,
+        database_url=f"sqlite:///{data / 'e2e.db'}",
+        blob_dir=data / "blobs",
+        secret_key=uuid.uuid4().hex,
+        scheduler_interval=1,
+        demo=False,
+    )
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     blobs = open_store(settings)
@@ -40,15 +47,25 @@ def ceremony(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespa
     with transaction(make_sessionmaker(engine)) as s:
         w = cast(s, Maker(s))
         t = drafting.create_tender(s, w.agency, tender_input(w, title="开标仪式浏览器测试（浏览器测试）"))
-        drafting.add_document(s, w.agency, blobs, t.id, drafting.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
-        for user, actor in ((w.agency_user, w.agency), (w.monitor_user, w.monitor), (w.centre_user, w.centre)):
+        drafting.add_document(
+            s, w.agency, blobs, t.id, drafting.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20
+        )
+        for user, actor in (
+            (w.agency_user, w.agency),
+            (w.monitor_user, w.monitor),
+            (w.centre_user, w.centre),
+        ):
             private, doc = keyfiles.new_key_file(PASSPHRASE, user.username)
             keyholders.register_key(s, actor, t.id, doc["public_key"])
             out.key_files[user.username] = doc
         drafting.publish(s, w.agency, t.id)
         s.flush()
         s.refresh(t)
-        for org, user in ((w.bidder_org, w.bidder_user), (w.other_bidder_org, w.other_bidder_user), (w.third_bidder_org, w.third_bidder_user)):
+        for org, user in (
+            (w.bidder_org, w.bidder_user),
+            (w.other_bidder_org, w.other_bidder_user),
+            (w.third_bidder_org, w.third_bidder_user),
+        ):
             seal_bid(s, blobs, t, org, user, t.lots[0], total_yuan=880_000 + org.id)
         t.bid_deadline = clock.now() + timedelta(seconds=4)  # the server's own sweep starts the opening
         out.tender_id = t.id
@@ -71,8 +88,16 @@ def _holder_submits(page, c: SimpleNamespace, who: str) -> None:  # type: ignore
     page.goto(f"/tenders/{c.tender_id}/opening")
     assert_no_server_error(page)
     page.locator("#key-panel").wait_for()
-    page.set_input_files("#key-file", files=[{"name": f"{who}.etkey.json", "mimeType": "application/json",
-                                              "buffer": json.dumps(c.key_files[c.users[who]]).encode()}])
+    page.set_input_files(
+        "#key-file",
+        files=[
+            {
+                "name": f"{who}.etkey.json",
+                "mimeType": "application/json",
+                "buffer": json.dumps(c.key_files[c.users[who]]).encode(),
+            }
+        ],
+    )
     page.fill("#key-passphrase", PASSPHRASE)
     page.click("#unwrap-submit")
     done = tr("Parts accepted: %(accepted)s. Refused: %(refused)s.", accepted="6", refused="0")

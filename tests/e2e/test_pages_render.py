@@ -45,7 +45,9 @@ def test_page_renders_in_chinese_with_a_cjk_font(new_page, name, path, who):
     assert_no_server_error(page)
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     heading = page.locator("main h1").first.inner_text()
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in heading), f"the heading of {path} is not Chinese: {heading!r}"
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in heading), (
+        f"the heading of {path} is not Chinese: {heading!r}"
+    )
     page.evaluate("document.fonts.ready")
     shot(page, f"page-{name}")
 
@@ -54,4 +56,6 @@ def test_page_renders_in_chinese_with_a_cjk_font(new_page, name, path, who):
     assert page.evaluate("""document.fonts.check('16px "Noto Sans CJK SC"', '招标公告')""")
     used = _platform_fonts(page, "main h1")
     assert any(f.startswith("Noto Sans CJK") for f in used), f"{path}: the heading is drawn with {used}"
-    assert sum(n for f, n in used.items() if f.startswith("Noto Sans CJK")) >= sum(1 for ch in heading if "\u4e00" <= ch <= "\u9fff")
+    assert sum(n for f, n in used.items() if f.startswith("Noto Sans CJK")) >= sum(
+        1 for ch in heading if "\u4e00" <= ch <= "\u9fff"
+    )

@@ -13,7 +13,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from tender import keyfiles, sealing
 from tests.e2e.conftest import assert_no_server_error, login, open_demo_tenders, prove_saved_key, shot, tr
 
-PRICE = {"total_price_fen": 123_456_78, "duration_days": 120, "quality_commitment": "合格", "bid_security_reference": "BG-E2E"}
+PRICE = {
+    "total_price_fen": 123_456_78,
+    "duration_days": 120,
+    "quality_commitment": "合格",
+    "bid_security_reference": "BG-E2E",
+}
 
 
 def test_holder_creates_a_key_in_the_browser_and_registers_it(new_page, tmp_path):
@@ -31,17 +36,22 @@ def test_holder_creates_a_key_in_the_browser_and_registers_it(new_page, tmp_path
         page.click("#download-key")
     path = tmp_path / "browser.etkey.json"
     info.value.save_as(path)
-    private = keyfiles.load(path.read_text(), "a long browser passphrase")  # the browser's key file opens in Python
+    private = keyfiles.load(
+        path.read_text(), "a long browser passphrase"
+    )  # the browser's key file opens in Python
     public = page.input_value("#f-public_key")
     assert public == sealing.b64u(sealing.public_bytes(private))
     shot(page, "keyholder-key-created")
-    # issue 12: the key is registered only once the saved file is loaded back (tests/e2e/test_keyholder_registers.py)
+    # issue 12: the key is registered only once the saved file is loaded back
+    # (tests/e2e/test_keyholder_registers.py)
     assert page.locator("#register-key").is_disabled()
     prove_saved_key(page, path, "a long browser passphrase")
     page.locator("#register-key:enabled").wait_for(timeout=60000)
     page.click("#register-key")
     page.wait_for_load_state("networkidle")
-    assert page.locator(".flash").inner_text().strip() == tr("Your public key is registered. Keep your key file and passphrase safe: you need them at the opening.")
+    assert page.locator(".flash").inner_text().strip() == tr(
+        "Your public key is registered. Keep your key file and passphrase safe: you need them at the opening."
+    )
     assert page.locator("#registered-key-id").inner_text() == sealing.key_id(sealing.public_bytes(private))
     shot(page, "keyholder-key-registered")
 
@@ -52,8 +62,14 @@ def test_bidder_seals_in_the_browser_and_the_file_passes_the_upload_check(new_pa
     login(page, "bidder1", "Demo-2026-bidder")
     page.goto(f"/bidder/tenders/{tender['id']}/seal")
     assert_no_server_error(page)
-    page.set_input_files("#f-technical", files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tech" * 5000}])
-    page.set_input_files("#f-commercial", files=[{"name": "商务标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 price"}])
+    page.set_input_files(
+        "#f-technical",
+        files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tech" * 5000}],
+    )
+    page.set_input_files(
+        "#f-commercial",
+        files=[{"name": "商务标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 price"}],
+    )
     page.fill("#f-price", "1234567.89")
     page.fill("#f-duration", "120")
     page.fill("#f-quality", "合格")
@@ -76,13 +92,22 @@ def test_browser_hpke_interoperates_with_python_both_ways(new_page):
     page.goto("/login")
     page.add_script_tag(url="/static/js/etender-crypto.js")
     keys = [X25519PrivateKey.generate() for _ in range(3)]
-    bundle = sealing.KeyBundle(9, (90,), 2, "quorum", tuple(
-        sealing.Holder(i, sealing.key_id(sealing.public_bytes(k)), sealing.public_bytes(k)) for i, k in enumerate(keys)))
+    bundle = sealing.KeyBundle(
+        9,
+        (90,),
+        2,
+        "quorum",
+        tuple(
+            sealing.Holder(i, sealing.key_id(sealing.public_bytes(k)), sealing.public_bytes(k))
+            for i, k in enumerate(keys)
+        ),
+    )
     sealed_hex = page.evaluate(
         """async ([bundle, price]) => {
             const C = window.EtenderCrypto;
             const data = new TextEncoder().encode("browser technical proposal".repeat(3000));
-            const r = await C.sealBid(bundle, 90, [{role: "technical", name: "t.pdf", mediaType: "application/pdf", data}], price, {chunkSize: 4096});
+            const r = await C.sealBid(bundle, 90, \
+[{role: "technical", name: "t.pdf", mediaType: "application/pdf", data}], price, {chunkSize: 4096});
             return C.hex(C.concat(...r.parts));
         }""",
         [{"bundle": bundle.to_json()}, PRICE],
@@ -102,24 +127,35 @@ def test_browser_hpke_interoperates_with_python_both_ways(new_page):
         }""",
         [key_file, sealed_hex],
     )
-    from_js = [sealing.UnwrappedPart(p["subset_index"], p["position"], sealing.unb64u(p["part"])) for p in unwrapped["parts"]]
+    from_js = [
+        sealing.UnwrappedPart(p["subset_index"], p["position"], sealing.unb64u(p["part"]))
+        for p in unwrapped["parts"]
+    ]
     assert sealing.combine(header, from_js + sealing.unwrap_parts(header, keys[0]))
     assert json.dumps(unwrapped["key_id"]) == json.dumps(bundle.holders[1].key_id)
 
 
 def test_a_missing_price_is_named_in_the_page_language_and_nothing_entered_is_lost(new_page):
-    """The seal form checks itself (novalidate): no browser bubble in the browser's language, but the page's own
-    message, the wrong fields marked and the first focused; what was entered stays."""
+    """The seal form checks itself (novalidate): no browser bubble in the browser's language, but the page's
+    own message, the wrong fields marked and the first focused; what was entered stays."""
     page = new_page()
     tender = open_demo_tenders(page)[0]
     login(page, "bidder1", "Demo-2026-bidder")
     page.goto(f"/bidder/tenders/{tender['id']}/seal")
-    page.set_input_files("#f-technical", files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tech"}])
+    page.set_input_files(
+        "#f-technical",
+        files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tech"}],
+    )
     page.fill("#f-duration", "120")
     page.fill("#f-quality", "合格")
     page.click("#seal-button")
-    assert page.locator("#seal-status").inner_text() == tr("Enter the total price in yuan, the duration in days and the quality commitment.")
-    assert page.get_attribute("#f-price", "aria-invalid") == "true" and page.get_attribute("#f-duration", "aria-invalid") == "false"
+    assert page.locator("#seal-status").inner_text() == tr(
+        "Enter the total price in yuan, the duration in days and the quality commitment."
+    )
+    assert (
+        page.get_attribute("#f-price", "aria-invalid") == "true"
+        and page.get_attribute("#f-duration", "aria-invalid") == "false"
+    )
     assert page.evaluate("document.activeElement.id") == "f-price"
     assert page.input_value("#f-duration") == "120" and page.input_value("#f-quality") == "合格"
     assert page.evaluate("document.getElementById('f-technical').files.length") == 1

@@ -23,14 +23,21 @@ TEST_PASSWORD = "correct horse battery"
 @functools.cache
 def password_hash() -> str:
     # the users are made without accounts.create_user, so the strength rule it applies is checked here once
-    assert not strength_problems(TEST_PASSWORD), "TEST_PASSWORD must pass accounts.passwords.strength_problems"
+    assert not strength_problems(TEST_PASSWORD), (
+        "TEST_PASSWORD must pass accounts.passwords.strength_problems"
+    )
     return hash_password(TEST_PASSWORD)
 
 
 def user(session: Session, org: Organisation | None, *roles: str, username: str, full_name: str) -> User:
     """The one user factory: a user of `org` (None: no organisation) with these roles and TEST_PASSWORD."""
-    made = User(username=username, full_name=full_name, organisation_id=org.id if org else None,
-                roles=list(roles), password_hash=password_hash())
+    made = User(
+        username=username,
+        full_name=full_name,
+        organisation_id=org.id if org else None,
+        roles=list(roles),
+        password_hash=password_hash(),
+    )
     session.add(made)
     session.flush()
     session.refresh(made)
@@ -93,8 +100,18 @@ def cast(db, make) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     w.bidder_colleague = quick_user(db, w.bidder_org, "bidder")
     w.other_bidder_user = quick_user(db, w.other_bidder_org, "bidder")
     w.third_bidder_user = quick_user(db, w.third_bidder_org, "bidder")
-    for name in ("agency", "other_agency", "purchaser", "monitor", "admin", "centre", "expert", "bidder",
-                 "other_bidder", "third_bidder"):
+    for name in (
+        "agency",
+        "other_agency",
+        "purchaser",
+        "monitor",
+        "admin",
+        "centre",
+        "expert",
+        "bidder",
+        "other_bidder",
+        "third_bidder",
+    ):
         setattr(w, name, make.actor(getattr(w, f"{name}_user")))
     w.colleague = make.actor(w.bidder_colleague)
     w.anon = anonymous("203.0.113.9")

@@ -18,8 +18,12 @@ from tests.factories.tenders import move_to, published_tender
 CATALOGUE = [("A", None), ("A01", "A"), ("A02", "A"), ("B", None), ("B01", "B")]
 
 
-def add_expert(w: SimpleNamespace, *codes: str, user: bool = False,  # type: ignore[no-untyped-def]
-               **fields) -> Expert:
+def add_expert(
+    w: SimpleNamespace,
+    *codes: str,
+    user: bool = False,  # type: ignore[no-untyped-def]
+    **fields,
+) -> Expert:
     """An expert in these specialties; with `user`, also an expert account (w.expert_actors, by expert id)."""
     w.n_experts = getattr(w, "n_experts", 0) + 1
     u = quick_user(w.db, None, "expert") if user else None

@@ -41,14 +41,22 @@ class World:
         self.bidder = make.user(self.bidder_org, "bidder", username="hongda")
         self.other_bidder_org = make.org("bidder", name="远景科技有限公司")
         self.other_bidder = make.user(self.other_bidder_org, "bidder", username="yuanjing")
-        self.monitor = make.user(make.org("supervisor", name="县公共资源交易监督管理局"), "monitor", username="watcher")
+        self.monitor = make.user(
+            make.org("supervisor", name="县公共资源交易监督管理局"), "monitor", username="watcher"
+        )
         db.commit()
 
     def actor(self, user: User):
         return self.make.actor(user)
 
-    def tender(self, *, publish: bool = True, title: str = "县第一中学教学楼改扩建工程",
-               documents=(("招标文件.pdf", PDF),), **changes) -> Tender:
+    def tender(
+        self,
+        *,
+        publish: bool = True,
+        title: str = "县第一中学教学楼改扩建工程",
+        documents=(("招标文件.pdf", PDF),),
+        **changes,
+    ) -> Tender:
         now = clock.now()
         data = TenderInput(
             title=title,
@@ -56,10 +64,18 @@ class World:
             category="works",
             evaluation_method="comprehensive",
             lots=[
-                LotInput(name="土建工程", estimated_price=100_000_000, price_ceiling=110_000_000,
-                         bid_security=2_000_000),
-                LotInput(name="安装工程", estimated_price=30_000_000, price_ceiling=33_000_000,
-                         bid_security=600_000),
+                LotInput(
+                    name="土建工程",
+                    estimated_price=100_000_000,
+                    price_ceiling=110_000_000,
+                    bid_security=2_000_000,
+                ),
+                LotInput(
+                    name="安装工程",
+                    estimated_price=30_000_000,
+                    price_ceiling=33_000_000,
+                    bid_security=600_000,
+                ),
             ],
             description="新建教学楼一栋，建筑面积约8000平方米。",
             region="城关镇",
@@ -68,7 +84,8 @@ class World:
             doc_issue_end=now + timedelta(days=7),
             bid_deadline=now + timedelta(days=30),
             opening_place="县公共资源交易中心开标一室",
-            # the custody rules (tender.rules.check_key_holders): two organisations, fewer than k from the agency
+            # the custody rules (tender.rules.check_key_holders): two organisations, fewer than k from the
+            # agency
             key_holder_ids=[self.agency.id, self.monitor.id],
             key_threshold=2,
             contact_name="王工",
@@ -112,8 +129,15 @@ def bulk_tenders(db, world: World, n: int, **fields) -> list[Tender]:
         }
         values.update(fields)
         t = Tender(**values)
-        t.lots = [Lot(number=1, name="标段一", estimated_price=1_000_000, price_ceiling=1_100_000,
-                      bid_security=20_000)]
+        t.lots = [
+            Lot(
+                number=1,
+                name="标段一",
+                estimated_price=1_000_000,
+                price_ceiling=1_100_000,
+                bid_security=20_000,
+            )
+        ]
         rows.append(t)
     db.add_all(rows)
     db.commit()

@@ -1,5 +1,5 @@
-"""Tenders and their documents, made through the tender services (tender/drafting.py and its siblings) as an agency would make them, and the clock
-moved along their timeline."""
+"""Tenders and their documents, made through the tender services (tender/drafting.py and its siblings) as an
+agency would make them, and the clock moved along their timeline."""
 
 from __future__ import annotations
 
@@ -35,10 +35,12 @@ def tender_input(w: SimpleNamespace, **changes) -> drafting.TenderInput:  # type
         category="goods",
         evaluation_method="comprehensive",
         lots=[
-            drafting.LotInput("Desks", estimated_price=1_000_000_00, price_ceiling=1_050_000_00,
-                         bid_security=20_000_00),
-            drafting.LotInput("Chairs", estimated_price=500_000_00, price_ceiling=520_000_00,
-                         bid_security=10_000_00),
+            drafting.LotInput(
+                "Desks", estimated_price=1_000_000_00, price_ceiling=1_050_000_00, bid_security=20_000_00
+            ),
+            drafting.LotInput(
+                "Chairs", estimated_price=500_000_00, price_ceiling=520_000_00, bid_security=10_000_00
+            ),
         ],
         description="Desks and chairs for the new school building.",
         government_procurement=True,
@@ -56,12 +58,23 @@ def tender_input(w: SimpleNamespace, **changes) -> drafting.TenderInput:  # type
     return dataclasses.replace(data, **changes)
 
 
-def draft_tender(w: SimpleNamespace, blobs,  # type: ignore[no-untyped-def]
-                 with_document: bool = True, with_keys: bool = True, **changes) -> Tender:
+def draft_tender(
+    w: SimpleNamespace,
+    blobs,  # type: ignore[no-untyped-def]
+    with_document: bool = True,
+    with_keys: bool = True,
+    **changes,
+) -> Tender:
     tender = drafting.create_tender(w.db, w.agency, tender_input(w, **changes))
     if with_document:
-        drafting.add_document(w.db, w.agency, blobs, tender.id, drafting.FileInput("tender-documents.pdf", [PDF]),
-                         max_bytes=1 << 20)
+        drafting.add_document(
+            w.db,
+            w.agency,
+            blobs,
+            tender.id,
+            drafting.FileInput("tender-documents.pdf", [PDF]),
+            max_bytes=1 << 20,
+        )
     if with_keys:  # publication needs every key holder's registered public key
         w.holder_keys = keyholders.generate_keys_for(w.db, tender)
     w.db.flush()

@@ -119,10 +119,21 @@ def test_failing_source_leaves_nothing_behind(store):
     assert stored_files(store) == []
 
 
-@pytest.mark.parametrize("key", [
-    "", "abc", "../../etc/passwd", "0" * 63, "0" * 65, "A" * 64, "g" * 64,
-    "../" + "0" * 61, "0" * 62 + "/x", hashlib.sha256(b"x").hexdigest().upper(),
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "abc",
+        "../../etc/passwd",
+        "0" * 63,
+        "0" * 65,
+        "A" * 64,
+        "g" * 64,
+        "../" + "0" * 61,
+        "0" * 62 + "/x",
+        hashlib.sha256(b"x").hexdigest().upper(),
+    ],
+)
 def test_invalid_keys_refused(store, key):
     with pytest.raises(ValueError):
         store.exists(key)
@@ -179,8 +190,8 @@ def test_open_store_refuses_unknown_kind(tmp_path):
         open_store(_settings(tmp_path, blob_store="ftp"))
 
 
-# The contract both stores keep (tests/storage/conftest.py `any_store`: the file store and the S3 store through
-# the real minio client against moto's S3 server).
+# The contract both stores keep (tests/storage/conftest.py `any_store`: the file store and the S3 store
+# through the real minio client against moto's S3 server).
 
 from datetime import timedelta  # noqa: E402
 
@@ -247,7 +258,11 @@ def test_contract_put_is_idempotent_and_never_rewrites(any_store, monkeypatch):
     else:
         for name in ("put_object", "compose_object", "copy_object"):
             real = getattr(any_store.client, name)
-            monkeypatch.setattr(any_store.client, name, lambda b, o, *a, _real=real, **k: (writes.append(o), _real(b, o, *a, **k))[1])
+            monkeypatch.setattr(
+                any_store.client,
+                name,
+                lambda b, o, *a, _real=real, **k: (writes.append(o), _real(b, o, *a, **k))[1],
+            )
     again = any_store.put(chunks_of(data, 777))
     assert again == first
     assert writes == []  # an existing address is not written again
@@ -294,7 +309,9 @@ def test_contract_staged_upload_in_any_order(any_store):
     upload = any_store.begin_upload(max_size=len(data))
     assert any_store.parts(upload) == []
     for n in (3, 1, 4, 2):
-        assert any_store.write_part(upload, n, chunks_of(pieces[n - 1], 10_000)) == PartInfo(n, len(pieces[n - 1]))
+        assert any_store.write_part(upload, n, chunks_of(pieces[n - 1], 10_000)) == PartInfo(
+            n, len(pieces[n - 1])
+        )
     assert any_store.parts(upload) == [PartInfo(i + 1, len(p)) for i, p in enumerate(pieces)]
     info = any_store.complete_upload(upload)
     assert info == BlobInfo(hashlib.sha256(data).hexdigest(), len(data))
@@ -394,8 +411,11 @@ def test_contract_abort(any_store):
     other = any_store.begin_upload()
     any_store.abort_upload(upload)
     any_store.abort_upload(upload)  # aborting twice is harmless (a retried request)
-    for call in (lambda: any_store.parts(upload), lambda: any_store.complete_upload(upload),
-                 lambda: any_store.write_part(upload, 1, [b"x"])):
+    for call in (
+        lambda: any_store.parts(upload),
+        lambda: any_store.complete_upload(upload),
+        lambda: any_store.write_part(upload, 1, [b"x"]),
+    ):
         with pytest.raises(UploadNotFound):
             call()
     assert any_store.parts(other) == []
@@ -412,7 +432,9 @@ def test_contract_sweep_removes_only_abandoned_uploads(any_store):
     assert any_store.sweep_uploads(timedelta(hours=1)) == 0
     assert any_store.parts(stale) == [PartInfo(1, 9)]
     later = clock.now() + timedelta(hours=2)
-    assert any_store.sweep_uploads(timedelta(hours=1), now=later) == 2  # the abandoned one and the done marker
+    assert (
+        any_store.sweep_uploads(timedelta(hours=1), now=later) == 2
+    )  # the abandoned one and the done marker
     assert staging(any_store) == []
     with pytest.raises(UploadNotFound):
         any_store.parts(stale)
@@ -507,11 +529,20 @@ def test_an_upload_keeps_the_part_size_it_began_with(tmp_path):
 def test_put_fsyncs_before_naming_and_takes_bytes_like_views(store, monkeypatch):
     synced: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"), real_fsync(fd))[1])
+    monkeypatch.setattr(
+        os,
+        "fsync",
+        lambda fd: (
+            synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"),
+            real_fsync(fd),
+        )[1],
+    )
     monkeypatch.setattr(os, "replace", lambda a, b: (synced.append("named"), real_replace(a, b))[1])
     info = store.put([memoryview(b"a sealed "), memoryview(b"bid")])
     # the file is synced before it is named, then its folder, so that the name survives a crash as well
-    assert synced == ["file", "named", "folder"] and info == BlobInfo(hashlib.sha256(b"a sealed bid").hexdigest(), 12)
+    assert synced == ["file", "named", "folder"] and info == BlobInfo(
+        hashlib.sha256(b"a sealed bid").hexdigest(), 12
+    )
     assert read_all(store, info.key) == b"a sealed bid"
     assert stat.S_IMODE(os.stat(store._path(info.key)).st_mode) == 0o444 and tmp_files(store) == []
 
@@ -533,7 +564,7 @@ def test_a_leftover_of_another_size_under_a_key_is_replaced_and_a_whole_blob_nev
 def test_contract_put_takes_views(any_store):
     data = os.urandom(6 * CHUNK + 7)  # above 5 MiB: S3's multipart path too
     view = memoryview(data)
-    info = any_store.put(view[i:i + 65536] for i in range(0, len(data), 65536))
+    info = any_store.put(view[i : i + 65536] for i in range(0, len(data), 65536))
     assert info == BlobInfo(hashlib.sha256(data).hexdigest(), len(data))
     assert read_all(any_store, info.key) == data
 

@@ -17,7 +17,9 @@ from tests.factories.storage import s3_client
 
 
 def names(store: S3BlobStore, prefix: str = "") -> list[str]:
-    return sorted(o.object_name for o in store.client.list_objects(store.bucket, prefix=prefix, recursive=True))
+    return sorted(
+        o.object_name for o in store.client.list_objects(store.bucket, prefix=prefix, recursive=True)
+    )
 
 
 def spy(monkeypatch, store: S3BlobStore, method: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -105,8 +107,15 @@ def test_sweep_removes_temporary_objects_of_crashed_puts(s3_store):
 def test_open_store_chooses_s3_from_settings(tmp_path, s3_endpoint):
     base = dict(data_dir=tmp_path, database_url="sqlite://", blob_dir=tmp_path / "blobs")
     bucket = f"settings-{uuid.uuid4().hex[:12]}"
-    settings = Settings(**base, blob_store="s3", s3_endpoint=s3_endpoint, s3_access_key="testing",  # type: ignore[arg-type]
-                        s3_secret_key="testing", s3_bucket=bucket, upload_part_bytes=6 * 1024 * 1024)
+    settings = Settings(
+        **base,
+        blob_store="s3",
+        s3_endpoint=s3_endpoint,
+        s3_access_key="testing",  # type: ignore[arg-type]
+        s3_secret_key="testing",
+        s3_bucket=bucket,
+        upload_part_bytes=6 * 1024 * 1024,
+    )
     store = open_store(settings)
     assert isinstance(store, S3BlobStore)
     assert (store.bucket, store.part_limit) == (bucket, 6 * 1024 * 1024)
@@ -119,8 +128,14 @@ def test_settings_from_the_environment(tmp_path, monkeypatch):
     from core.settings import load_settings
 
     monkeypatch.setenv("ETENDER_DATA", str(tmp_path))
-    for name in ("ETENDER_MAX_BID_BYTES", "ETENDER_UPLOAD_PART_BYTES", "ETENDER_UPLOAD_EXPIRY_SECONDS",
-                 "ETENDER_TASK_THREADS", "S3_REGION", "CELERY_BROKER_URL"):
+    for name in (
+        "ETENDER_MAX_BID_BYTES",
+        "ETENDER_UPLOAD_PART_BYTES",
+        "ETENDER_UPLOAD_EXPIRY_SECONDS",
+        "ETENDER_TASK_THREADS",
+        "S3_REGION",
+        "CELERY_BROKER_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     defaults = load_settings()
     assert defaults.max_bid_bytes == 2 * 1024**3
@@ -134,7 +149,12 @@ def test_settings_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
     s = load_settings()
     assert (s.max_bid_bytes, s.upload_part_bytes, s.upload_expiry_seconds, s.task_threads, s.s3_region) == (
-        1048576, 6291456, 600, 4, "cn-north-1")
+        1048576,
+        6291456,
+        600,
+        4,
+        "cn-north-1",
+    )
     assert s.broker_url == "amqp://guest:guest@127.0.0.1:5672//"
 
 
@@ -144,8 +164,14 @@ def test_a_store_made_while_s3_is_down_starts_and_recovers(s3_endpoint):
     from minio import Minio
 
     # nothing listens on the discard port; no retries so that the test does not wait out urllib3's back-off
-    unreachable = Minio("127.0.0.1:9", access_key="testing", secret_key="testing", secure=False, region="us-east-1",
-                        http_client=urllib3.PoolManager(retries=False, timeout=2))
+    unreachable = Minio(
+        "127.0.0.1:9",
+        access_key="testing",
+        secret_key="testing",
+        secure=False,
+        region="us-east-1",
+        http_client=urllib3.PoolManager(retries=False, timeout=2),
+    )
     down = S3BlobStore(unreachable, bucket)
     with pytest.raises(Exception):  # noqa: B017 - whatever the connection error, /healthz reports it
         down.check()

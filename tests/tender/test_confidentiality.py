@@ -16,14 +16,26 @@ from core.errors import Forbidden, NotAuthenticated
 from tender import deadlines, listings, participation, questions, supervision
 from tests.factories.tenders import move_to, published_tender
 
-EVERYONE = ["anon", "other_bidder", "bidder", "colleague", "agency", "other_agency", "purchaser", "monitor", "admin", "expert", "centre"]
+EVERYONE = [
+    "anon",
+    "other_bidder",
+    "bidder",
+    "colleague",
+    "agency",
+    "other_agency",
+    "purchaser",
+    "monitor",
+    "admin",
+    "expert",
+    "centre",
+]
 PARTIES_AFTER_DEADLINE = {"agency", "purchaser", "monitor", "admin"}
 
 
 @pytest.fixture
 def w(db, make, blobs):  # type: ignore[no-untyped-def]
-    """A published tender where Bidder One registered for lot 1 and downloaded, Bidder Two registered for lot 2
-    and downloaded, and the public downloaded once; each bidder asked one question, none answered yet."""
+    """A published tender where Bidder One registered for lot 1 and downloaded, Bidder Two registered for lot
+    2 and downloaded, and the public downloaded once; each bidder asked one question, none answered yet."""
     w = published_tender(db, make, blobs)
     w.reg = participation.register(db, w.bidder, w.tender.id, w.lot1.id)
     w.other_reg = participation.register(db, w.other_bidder, w.tender.id, w.lot2.id)
@@ -63,7 +75,7 @@ def test_third_bidder_sees_nothing_of_the_others(w):
     assert mine.registrations == [] and mine.downloads == []
 
 
-# ---------------------------------------------------------------- registrations_for: nobody before the deadline
+# -------------------------------------------------------------- registrations_for: nobody before the deadline
 
 
 @pytest.mark.parametrize("who", EVERYONE)
@@ -89,7 +101,10 @@ def test_after_the_deadline_only_tender_parties_list_registrations(w, who):
     actor = getattr(w, who)
     if who in PARTIES_AFTER_DEADLINE:
         regs = participation.registrations_for(w.db, actor, w.tender.id)
-        assert [(r.organisation_id, r.lot_id) for r in regs] == [(w.bidder_org.id, w.lot1.id), (w.other_bidder_org.id, w.lot2.id)]
+        assert [(r.organisation_id, r.lot_id) for r in regs] == [
+            (w.bidder_org.id, w.lot1.id),
+            (w.other_bidder_org.id, w.lot2.id),
+        ]
     else:
         with pytest.raises(NotAuthenticated if who == "anon" else Forbidden) as e:
             participation.registrations_for(w.db, actor, w.tender.id)
@@ -125,7 +140,7 @@ def test_a_tender_cancelled_before_its_deadline_keeps_its_participants_confident
     assert len(participation.registrations_for(w.db, w.agency, w.tender.id)) == 2
 
 
-# ---------------------------------------------------------------- questions: never another company's unanswered one
+# ---------------------------------------------------------- questions: never another company's unanswered one
 
 
 @pytest.mark.parametrize("who", EVERYONE)
@@ -149,18 +164,27 @@ def test_answered_questions_are_public(w, who):
     assert (w.other_question.id in seen) == (who in ("agency", "other_bidder"))
 
 
-# ---------------------------------------------------------------- the audit log keeps the company confidential
+# --------------------------------------------------------------- the audit log keeps the company confidential
 
 
 def entries(w, tag: str) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
-    return list(w.db.scalars(select(AuditEntry).where(AuditEntry.tag == tag, AuditEntry.subject == f"tender:{w.tender.id}").order_by(AuditEntry.index)))
+    return list(
+        w.db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.tag == tag, AuditEntry.subject == f"tender:{w.tender.id}")
+            .order_by(AuditEntry.index)
+        )
+    )
 
 
-@pytest.mark.parametrize(("tag", "public_key", "secret_keys"), [
-    ("tender.registration.created", "registration", {"organisation", "lot", "actor"}),
-    ("tender.document.downloaded", "document", {"actor"}),
-    ("tender.question.asked", "question", {"organisation", "text", "actor"}),
-])
+@pytest.mark.parametrize(
+    ("tag", "public_key", "secret_keys"),
+    [
+        ("tender.registration.created", "registration", {"organisation", "lot", "actor"}),
+        ("tender.document.downloaded", "document", {"actor"}),
+        ("tender.question.asked", "question", {"organisation", "text", "actor"}),
+    ],
+)
 def test_audit_details_hold_no_company_and_commit_to_the_confidential_part(w, tag, public_key, secret_keys):
     found = entries(w, tag)
     assert found
@@ -179,7 +203,10 @@ def test_audit_details_hold_no_company_and_commit_to_the_confidential_part(w, ta
 
 
 def test_registration_entries_commit_to_each_company(w):
-    secrets_by_org = {w.db.get(AuditConfidential, e.index).data["organisation"] for e in entries(w, "tender.registration.created")}
+    secrets_by_org = {
+        w.db.get(AuditConfidential, e.index).data["organisation"]
+        for e in entries(w, "tender.registration.created")
+    }
     assert secrets_by_org == {w.bidder_org.id, w.other_bidder_org.id}
 
 

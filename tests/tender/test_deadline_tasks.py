@@ -35,8 +35,10 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 QUEUE = f"etender-test-deadline-{uuid.uuid4().hex[:8]}"  # other runs share the broker: this run's own queue
 LEAD = 3.0  # seconds from committing the deadline to the deadline
 # `etender worker --beat` itself, on this run's queue (the only thing the command line cannot set)
-WORKER = "import sys; from core import tasks; tasks.app.conf.task_default_queue = sys.argv[1]; " \
-         "from cli.main import main; main(['worker', '--beat', '--concurrency', '1'])"
+WORKER = (
+    "import sys; from core import tasks; tasks.app.conf.task_default_queue = sys.argv[1]; "
+    "from cli.main import main; main(['worker', '--beat', '--concurrency', '1'])"
+)
 
 
 def _redis_or_skip() -> None:
@@ -67,9 +69,14 @@ def test_a_beat_worker_closes_bidding_and_starts_the_opening_at_the_deadline(db,
     from web.app import create_app
 
     _redis_or_skip()
-    env = {"ETENDER_DATA": str(settings.data_dir), "DATABASE_URL": settings.database_url,
-           "ETENDER_BLOB_DIR": str(settings.blob_dir), "CELERY_BROKER_URL": REDIS_URL,
-           "ETENDER_SCHEDULER_INTERVAL": "0", "ETENDER_DEMO": "false"}
+    env = {
+        "ETENDER_DATA": str(settings.data_dir),
+        "DATABASE_URL": settings.database_url,
+        "ETENDER_BLOB_DIR": str(settings.blob_dir),
+        "CELERY_BROKER_URL": REDIS_URL,
+        "ETENDER_SCHEDULER_INTERVAL": "0",
+        "ETENDER_DEMO": "false",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     deployed = load_settings()  # the settings the web process and the worker both read
@@ -84,15 +91,25 @@ def test_a_beat_worker_closes_bidding_and_starts_the_opening_at_the_deadline(db,
 
     log = settings.data_dir / "worker.log"
     with log.open("wb") as out:
-        worker = subprocess.Popen([sys.executable, "-c", WORKER, QUEUE], cwd=ROOT, env={**os.environ, **env},
-                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-c", WORKER, QUEUE],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         with TestClient(app=create_app(deployed)) as client:
             assert client.get("/healthz").json()["status"] == "ok"
             # the web process runs no scheduler of its own: the worker with --beat is the only one
             assert not [t.name for t in threading.enumerate() if t.name.startswith("etender-periodic")]
-            _wait_for("the worker and its beat did not start",
-                      lambda: " ready." in (text := log.read_text()) and "beat: Starting" in text, 90, log)
+            _wait_for(
+                "the worker and its beat did not start",
+                lambda: " ready." in (text := log.read_text()) and "beat: Starting" in text,
+                90,
+                log,
+            )
 
             deadline = clock.now() + timedelta(seconds=LEAD)
             w.tender.bid_deadline = deadline
@@ -108,21 +125,35 @@ def test_a_beat_worker_closes_bidding_and_starts_the_opening_at_the_deadline(db,
                 assert status() == Status.published, "bidding closed before the deadline"
                 time.sleep(0.2)
             # the worker's beat sends tender.close_bidding every DEADLINE_SECONDS; allow for a loaded machine
-            _wait_for("bidding did not close and the opening did not start",
-                      lambda: status() == Status.opening, LEAD + 2 * tasks.DEADLINE_SECONDS + 20, log)
+            _wait_for(
+                "bidding did not close and the opening did not start",
+                lambda: status() == Status.opening,
+                LEAD + 2 * tasks.DEADLINE_SECONDS + 20,
+                log,
+            )
 
-        closed = db.scalars(select(AuditEntry).where(AuditEntry.subject == f"tender:{tender_id}",
-                                                     AuditEntry.tag == "tender.bidding.closed")).one()
+        closed = db.scalars(
+            select(AuditEntry).where(
+                AuditEntry.subject == f"tender:{tender_id}", AuditEntry.tag == "tender.bidding.closed"
+            )
+        ).one()
         assert clock.as_utc(closed.time) >= deadline
         opening = db.scalars(select(Opening).where(Opening.tender_id == tender_id)).one()
         assert opening.status == OpeningStatus.awaiting_parts and opening.bids_count == 3
         assert clock.as_utc(opening.opens_at) == deadline  # L34: the opening is at the deadline
-        assert db.scalars(select(AuditEntry.tag).where(AuditEntry.subject == f"tender:{tender_id}",
-                                                       AuditEntry.tag == "tender.opening.started")).all()
+        assert db.scalars(
+            select(AuditEntry.tag).where(
+                AuditEntry.subject == f"tender:{tender_id}", AuditEntry.tag == "tender.opening.started"
+            )
+        ).all()
         db.rollback()
         # the list runs on the worker, the draw tasks with the channel composed by `etender worker`
-        for name in ("tender.close_bidding", "tender.start_openings", "evaluation.sweep_confirmations",
-                     "audit.sign_checkpoint"):
+        for name in (
+            "tender.close_bidding",
+            "tender.start_openings",
+            "evaluation.sweep_confirmations",
+            "audit.sign_checkpoint",
+        ):
             _wait_for(f"{name} did not run", partial(_succeeded, log, name), 2 * tasks.DEADLINE_SECONDS, log)
         assert "raised unexpected" not in log.read_text(), log.read_text()[-4000:]
     finally:

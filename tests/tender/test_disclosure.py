@@ -16,10 +16,17 @@ def w(db, make, blobs):  # type: ignore[no-untyped-def]
     return published_tender(db, make, blobs)
 
 
-@pytest.mark.parametrize(("status", "phase"), [
-    (Status.published, Phase.bidding), (Status.bidding_closed, Phase.opening), (Status.opening, Phase.opening),
-    (Status.evaluating, Phase.evaluation), (Status.publicity, Phase.publicity), (Status.awarded, Phase.final),
-])
+@pytest.mark.parametrize(
+    ("status", "phase"),
+    [
+        (Status.published, Phase.bidding),
+        (Status.bidding_closed, Phase.opening),
+        (Status.opening, Phase.opening),
+        (Status.evaluating, Phase.evaluation),
+        (Status.publicity, Phase.publicity),
+        (Status.awarded, Phase.final),
+    ],
+)
 def test_the_status_places_the_tender_in_its_phase(w, status, phase):
     move_to(w.deadline + timedelta(seconds=1))
     w.tender.status = status
@@ -29,7 +36,9 @@ def test_the_status_places_the_tender_in_its_phase(w, status, phase):
 def test_the_published_record_moves_the_opening_to_opened(w):
     move_to(w.deadline + timedelta(seconds=1))
     w.tender.status = Status.opening
-    w.db.add(Opening(tender_id=w.tender.id, status=OpeningStatus.decrypting, opens_at=w.deadline, bids_count=3))
+    w.db.add(
+        Opening(tender_id=w.tender.id, status=OpeningStatus.decrypting, opens_at=w.deadline, bids_count=3)
+    )
     w.db.flush()
     assert disclosure.phase_of(w.db, w.tender) == Phase.opening
     w.db.query(Opening).filter_by(tender_id=w.tender.id).update({"status": OpeningStatus.done})
@@ -60,4 +69,6 @@ def test_audiences_follow_the_readers_relation_to_the_tender(w):
     assert Audience.own_party in disclosure.audiences(w.bidder, w.tender, party_id=w.bidder_org.id)
     assert Audience.own_party not in disclosure.audiences(w.other_bidder, w.tender, party_id=w.bidder_org.id)
     assert disclosure.may_see(w.db, w.bidder, w.tender, Fact.participation, party_id=w.bidder_org.id)
-    assert not disclosure.may_see(w.db, w.other_bidder, w.tender, Fact.participation, party_id=w.bidder_org.id)
+    assert not disclosure.may_see(
+        w.db, w.other_bidder, w.tender, Fact.participation, party_id=w.bidder_org.id
+    )

@@ -42,8 +42,10 @@ def test_a_draft_may_leave_what_publication_needs_for_later():
         ({"evaluation_method": "dice"}, ("method_unknown", "evaluation_method", {})),
         ({"lots": []}, ("lots_missing", "lots", {})),
         ({"lots": [Lot("Desks"), Lot(" ")]}, ("lot_name_missing", "lots.1.name", {"number": 2})),
-        ({"criteria": {"factors": [{"name": "A", "points": 60}, {"name": "B", "points": None}]}},
-         ("points_missing", "criteria.factors.1.points", {"n": 2})),
+        (
+            {"criteria": {"factors": [{"name": "A", "points": 60}, {"name": "B", "points": None}]}},
+            ("points_missing", "criteria.factors.1.points", {"n": 2}),
+        ),
         ({"opening_policy": "anyone"}, ("policy_invalid", "opening_policy", {})),
     ],
 )
@@ -52,16 +54,30 @@ def test_each_problem_names_its_field(change, expected):
 
 
 def test_every_problem_at_once_in_the_forms_order():
-    draft = Draft(title="", purchaser_id=None, category="", evaluation_method="", lots=[Lot("")],
-                  criteria={"factors": [{"name": "", "points": None}]}, opening_policy="")
+    draft = Draft(
+        title="",
+        purchaser_id=None,
+        category="",
+        evaluation_method="",
+        lots=[Lot("")],
+        criteria={"factors": [{"name": "", "points": None}]},
+        opening_policy="",
+    )
     assert [p.code for p in check_draft(draft)] == [
-        "title_missing", "purchaser_invalid", "category_invalid", "method_unknown", "lot_name_missing",
-        "points_missing", "policy_invalid",
+        "title_missing",
+        "purchaser_invalid",
+        "category_invalid",
+        "method_unknown",
+        "lot_name_missing",
+        "points_missing",
+        "policy_invalid",
     ]
 
 
 def test_messages_are_those_of_publication():
     draft = Draft(title="", lots=[])
     messages = {p.code: p.message for p in check_draft(draft)}
-    assert messages == {"title_missing": "Give the tender a title.",
-                        "lots_missing": "A tender needs at least one lot."}
+    assert messages == {
+        "title_missing": "Give the tender a title.",
+        "lots_missing": "A tender needs at least one lot.",
+    }

@@ -60,27 +60,42 @@ def test_only_named_holders_register_and_only_while_draft(db, make, blobs, tmp_p
 
     doc = keyholders.signed_bundle(db, tender.id, signer)
     bundle = keyholders.verify_bundle_document(doc, signer.verifier)
-    assert [h.public_key for h in bundle.holders] == [sealing.public_bytes(keys[a]) for a in ("agency", "monitor", "centre")]
+    assert [h.public_key for h in bundle.holders] == [
+        sealing.public_bytes(keys[a]) for a in ("agency", "monitor", "centre")
+    ]
     assert (bundle.k, bundle.policy, bundle.lot_ids) == (2, "quorum", tuple(lot.id for lot in tender.lots))
     # the signature covers the domain-separated canonical bundle: a changed k does not verify
     forged = dict(doc, bundle=dict(doc["bundle"], k=1))
     with pytest.raises(ValueError, match="signature"):
         keyholders.verify_bundle_document(forged, signer.verifier)
-    assert signer.verifier.verify(base64.b64decode(doc["signature"]), keyholders.BUNDLE_SIGNATURE_PREFIX + sealing.canonical_json(doc["bundle"]))
-    assert not signer.verifier.verify(base64.b64decode(doc["signature"]), sealing.canonical_json(doc["bundle"]))
+    assert signer.verifier.verify(
+        base64.b64decode(doc["signature"]),
+        keyholders.BUNDLE_SIGNATURE_PREFIX + sealing.canonical_json(doc["bundle"]),
+    )
+    assert not signer.verifier.verify(
+        base64.b64decode(doc["signature"]), sealing.canonical_json(doc["bundle"])
+    )
 
     # a bid sealed to the published bundle passes the upload check and opens with two holders
     out = io.BytesIO()
     data = b"%PDF technical proposal"
-    sealing.seal(keyholders.bundle_of(db, tender.id), tender.lots[0].id,
-                 [sealing.BidFile("technical", "t.pdf", "application/pdf", len(data), io.BytesIO(data))],
-                 {"total_price_fen": 1, "duration_days": 1, "quality_commitment": "ok"}, out)
-    header = sealing.inspect(io.BytesIO(out.getvalue()), keyholders.bundle_of(db, tender.id), tender.lots[0].id)
+    sealing.seal(
+        keyholders.bundle_of(db, tender.id),
+        tender.lots[0].id,
+        [sealing.BidFile("technical", "t.pdf", "application/pdf", len(data), io.BytesIO(data))],
+        {"total_price_fen": 1, "duration_days": 1, "quality_commitment": "ok"},
+        out,
+    )
+    header = sealing.inspect(
+        io.BytesIO(out.getvalue()), keyholders.bundle_of(db, tender.id), tender.lots[0].id
+    )
     parts = sealing.unwrap_parts(header, keys["monitor"]) + sealing.unwrap_parts(header, keys["centre"])
     assert sealing.open_bytes(out.getvalue(), parts)[1] == {"t.pdf": data}
 
 
-def test_bundle_is_signed_on_first_fetch_when_publish_had_no_signer_and_stays_the_same(db, make, blobs, tmp_path):
+def test_bundle_is_signed_on_first_fetch_when_publish_had_no_signer_and_stays_the_same(
+    db, make, blobs, tmp_path
+):
     w = cast(db, make)
     tender = draft_tender(w, blobs)
     with pytest.raises(NotFound):

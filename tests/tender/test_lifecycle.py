@@ -105,7 +105,7 @@ def test_illegal_transitions_raise(status, event):
     assert event.value in str(info.value) and status.value in str(info.value)
 
 
-# --- suspend / resume (E52, R22, R54) -------------------------------------------------------------------------
+# --- suspend / resume (E52, R22, R54) -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", sorted(ACTIVE))
@@ -152,7 +152,7 @@ def test_suspend_only_when_active(status):
         transition(State(status), Event.suspend)
 
 
-# --- cancel ----------------------------------------------------------------------------------------------------
+# --- cancel -------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", [Status.draft, *sorted(ACTIVE)])
@@ -171,7 +171,7 @@ def test_cancel_refused_once_final(status):
         transition(State(status), Event.cancel)
 
 
-# --- final states ------------------------------------------------------------------------------------------------
+# --- final states -------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", sorted(FINAL))
@@ -186,7 +186,7 @@ def test_final_states_allow_nothing(status):
     assert allowed_events(State(status)) == []
 
 
-# --- allowed_events --------------------------------------------------------------------------------------------------
+# --- allowed_events -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -208,7 +208,7 @@ def test_allowed_events_per_status(state, expected):
     assert events == [e for e in Event if e in expected]  # in Event order, stable for the interface
 
 
-# --- properties --------------------------------------------------------------------------------------------------
+# --- properties ---------------------------------------------------------------------------------------------
 
 events = st.lists(st.sampled_from(list(Event)), max_size=40)
 

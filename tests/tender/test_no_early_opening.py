@@ -1,7 +1,7 @@
 """No early opening (issue 3, E27, design.md "Sealed bids"):
 
-(a) before the deadline, with bids submitted, no GET route of the app shows any role a bid's hash, its sealed id,
-    its price or its content, nor who bid; the opening routes refuse;
+(a) before the deadline, with bids submitted, no GET route of the app shows any role a bid's hash, its sealed
+    id, its price or its content, nor who bid; the opening routes refuse;
 (b) a copy of the database and the blob store taken before the opening holds no plaintext, and nothing in it
     (every 32-byte value found in any column or key file, tried as a data key and as an X25519 private key)
     decrypts any bid;
@@ -94,7 +94,7 @@ def test_before_the_deadline_no_route_reveals_a_bid_to_anyone(env):
     assert not leaks, "\n".join(leaks)
 
 
-# ---------------------------------------------------------------- (b) a stolen copy of the database and the blobs
+# ------------------------------------------------------------ (b) a stolen copy of the database and the blobs
 
 
 HEX64 = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
@@ -127,7 +127,7 @@ def _key_material(db_file: Path, data_dir: Path) -> set[bytes]:
                     if isinstance(value, bytes):
                         if len(value) == 32:
                             found.add(value)
-                        found |= {value[i:i + 32] for i in range(0, max(0, len(value) - 31), 32)}
+                        found |= {value[i : i + 32] for i in range(0, max(0, len(value) - 31), 32)}
                         found |= _candidates_in_text(value.decode("latin-1"))
                     elif isinstance(value, str):
                         found |= _candidates_in_text(value)
@@ -140,7 +140,11 @@ def _key_material(db_file: Path, data_dir: Path) -> set[bytes]:
         found |= _candidates_in_text(data.decode("latin-1"))
         if b"PRIVATE KEY" in data:
             key = serialization.load_pem_private_key(data, password=None)
-            found.add(key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()))
+            found.add(
+                key.private_bytes(
+                    serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+                )
+            )
     return found
 
 
@@ -167,12 +171,14 @@ def test_a_copy_taken_before_the_opening_decrypts_nothing(db, make, store, setti
     for bid in w.bids:
         raw = (blob_root / bid.blob_key[:2] / bid.blob_key).read_bytes()
         header = sealing.read_header(io.BytesIO(raw))
-        first = raw[len(header.preamble): len(header.preamble) + header.chunk_size + sealing.TAG_SIZE]
+        first = raw[len(header.preamble) : len(header.preamble) + header.chunk_size + sealing.TAG_SIZE]
         slots = header.slots()
         for c in candidates:
             assert sealing.key_check(c) != header.raw["key_check"]
             with pytest.raises(InvalidTag):
-                AESGCM(c).decrypt(sealing.chunk_nonce(header.nonce_prefix, 0, False), first, header.preamble_hash)
+                AESGCM(c).decrypt(
+                    sealing.chunk_nonce(header.nonce_prefix, 0, False), first, header.preamble_hash
+                )
             private = X25519PrivateKey.from_private_bytes(c)
             for slot in slots:
                 with pytest.raises((InvalidTag, ValueError)):
@@ -195,7 +201,10 @@ def test_k_minus_one_parts_open_nothing(db, make, store):
     db.commit()
     assert statuses(db, w) == ["pending"] * 3
     for bid, doc in zip(w.bids, docs, strict=True):
-        parts = [sealing.UnwrappedPart(p["subset_index"], p["position"], sealing.unb64u(p["part"])) for p in doc["parts"]]
+        parts = [
+            sealing.UnwrappedPart(p["subset_index"], p["position"], sealing.unb64u(p["part"]))
+            for p in doc["parts"]
+        ]
         with pytest.raises(sealing.WrongKey) as e:
             sealing.combine(header_of(store, bid), parts)
         assert e.value.code == "quorum_incomplete"

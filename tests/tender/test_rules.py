@@ -43,7 +43,6 @@ def cst(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0
     return datetime(y, m, d, h, mi, s, us, tzinfo=CST)
 
 
-
 def utc(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
     return datetime(y, m, d, h, mi, s, tzinfo=UTC)
 
@@ -73,7 +72,8 @@ def valid_criteria(**changes) -> dict:
 
 
 def valid_facts(**changes) -> TenderFacts:
-    """A tender that passes every check at NOW: documents issued 03-03..03-07 (5 days), deadline 03-23 (20 days)."""
+    """A tender that passes every check at NOW: documents issued 03-03..03-07 (5 days), deadline 03-23 (20
+    days)."""
     facts = TenderFacts(
         title="Furniture for the county school",
         category="goods",
@@ -353,7 +353,7 @@ def test_r21_property_at_least_15_days_remain_and_time_of_day_kept(deadline, lea
         assert days_between(issued, new) == 15  # moved no further than needed
 
 
-# --- R22: objections 10 days before the deadline, answered within 3 days -------------------------------------
+# --- R22: objections 10 days before the deadline, answered within 3 days ------------------------------------
 
 
 def test_r22_objection_deadline_is_end_of_cst_day_10_days_before():
@@ -471,7 +471,7 @@ def test_publication_needs_a_lot():
     assert p.field == "lots"
 
 
-# --- check_criteria -------------------------------------------------------------------------------------------
+# --- check_criteria -----------------------------------------------------------------------------------------
 
 
 def test_comprehensive_valid_criteria():
@@ -645,7 +645,7 @@ def test_factor_problems(factor, code, field):
     assert p.params["n"] == 2
 
 
-# --- key holders ---------------------------------------------------------------------------------------------
+# --- key holders --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -684,7 +684,9 @@ def test_threshold_above_the_holders_named():
     assert problems[0].params == {"threshold": 4, "count": 3}
 
 
-@pytest.mark.parametrize("orgs", [(AGENCY,), (AGENCY, AGENCY, AGENCY), (CENTRE, CENTRE), (AGENCY, None), (None, None)])
+@pytest.mark.parametrize(
+    "orgs", [(AGENCY,), (AGENCY, AGENCY, AGENCY), (CENTRE, CENTRE), (AGENCY, None), (None, None)]
+)
 def test_key_holders_from_one_organisation_are_refused(orgs):
     """policy: the holders span at least two organisations; the message names who to add."""
     problems = check_key_holders(orgs, AGENCY, 2, "quorum")
@@ -726,7 +728,7 @@ def test_opening_policy_invalid(policy):
     ]
 
 
-# --- documents_available (E20) ----------------------------------------------------------------------------------
+# --- documents_available (E20) ------------------------------------------------------------------------------
 
 ISSUE_START = cst(2025, 3, 3, 9, 0)
 ISSUE_END = cst(2025, 3, 7, 0, 0)  # the last day is 03-07, all of it
@@ -753,7 +755,7 @@ def test_documents_not_available_without_period(start, end):
     assert documents_available(cst(2025, 3, 5, 12, 0), start, end) is False
 
 
-# --- check_publication --------------------------------------------------------------------------------------------
+# --- check_publication --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -827,7 +829,7 @@ def test_publication_problem_messages_format_with_their_params():
         assert "%(" not in text
 
 
-# --- a monitor's resume with a new deadline (E52), checked like the publication --------------------------------
+# --- a monitor's resume with a new deadline (E52), checked like the publication -----------------------------
 
 
 def test_a_published_timeline_counts_from_the_publication_not_from_now():
@@ -838,12 +840,19 @@ def test_a_published_timeline_counts_from_the_publication_not_from_now():
 
 def test_resume_l24_names_the_earliest_date_on_the_new_deadline_field():
     # published 03-03, documents until 03-07, deadline 03-23 09:30; resumed on 03-05 with 03-20
-    p = only(check_resume(valid_facts(), cst(2025, 3, 20, 9, 30), cst(2025, 3, 5, 9, 0), NOW, []), "deadline_too_soon")
+    p = only(
+        check_resume(valid_facts(), cst(2025, 3, 20, 9, 30), cst(2025, 3, 5, 9, 0), NOW, []),
+        "deadline_too_soon",
+    )
     assert (p.rule, p.field, p.params) == ("L24", "new_deadline", {"days": 17, "earliest": "2025-03-23"})
 
 
 def test_resume_ends_the_sale_and_the_questions_by_the_new_deadline():
-    facts = valid_facts(doc_issue_end=cst(2025, 3, 30, 17, 0), question_deadline=cst(2025, 3, 28, 17, 0), bid_deadline=cst(2025, 4, 2, 9, 30))
+    facts = valid_facts(
+        doc_issue_end=cst(2025, 3, 30, 17, 0),
+        question_deadline=cst(2025, 3, 28, 17, 0),
+        bid_deadline=cst(2025, 4, 2, 9, 30),
+    )
     new = cst(2025, 3, 25, 9, 30)
     resumed = resumed_timeline(facts, new)
     assert (resumed.bid_deadline, resumed.doc_issue_end, resumed.question_deadline) == (new, new, new)
@@ -864,8 +873,14 @@ def test_resume_15_days_after_a_clarification_that_can_affect_bids():
     # before this rule could leave it): moving it later is still held to the 15 days
     facts = valid_facts(bid_deadline=cst(2025, 3, 25, 9, 30))
     clarified, now = cst(2025, 3, 12, 15, 0), cst(2025, 3, 14, 9, 0)
-    p = only(check_resume(facts, cst(2025, 3, 26, 9, 30), now, NOW, [clarified]), "deadline_too_soon_after_change")
-    assert (p.rule, p.field, p.params) == ("R21", "new_deadline", {"issued": "2025-03-12", "earliest": "2025-03-27"})
+    p = only(
+        check_resume(facts, cst(2025, 3, 26, 9, 30), now, NOW, [clarified]), "deadline_too_soon_after_change"
+    )
+    assert (p.rule, p.field, p.params) == (
+        "R21",
+        "new_deadline",
+        {"issued": "2025-03-12", "earliest": "2025-03-27"},
+    )
     assert check_resume(facts, cst(2025, 3, 27, 9, 30), now, NOW, [clarified]) == []
 
 
@@ -873,7 +888,9 @@ def test_resume_bringing_the_deadline_forward_leaves_15_days():
     facts, now = valid_facts(bid_deadline=cst(2025, 4, 2, 9, 30)), cst(2025, 3, 20, 9, 0)
     p = only(check_resume(facts, cst(2025, 3, 30, 9, 30), now, NOW, []), "deadline_brought_forward")
     assert (p.rule, p.params) == ("R21", {"earliest": "2025-04-04"})
-    assert check_resume(facts, cst(2025, 4, 2, 9, 31), now, NOW, []) == []  # later: bids were due later anyway
+    assert (
+        check_resume(facts, cst(2025, 4, 2, 9, 31), now, NOW, []) == []
+    )  # later: bids were due later anyway
 
 
 @given(
@@ -896,4 +913,6 @@ def test_resume_property_the_earliest_date_named_is_enough(lead, ahead, clarifie
     if earliest:
         day = datetime.fromisoformat(earliest.pop()).date()
         assert day > to_cst(new).date()
-        assert check_resume(valid_facts(), datetime.combine(day, to_cst(new).timetz()), now, NOW, changes) == []
+        assert (
+            check_resume(valid_facts(), datetime.combine(day, to_cst(new).timetz()), now, NOW, changes) == []
+        )

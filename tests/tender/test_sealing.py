@@ -21,20 +21,43 @@ from hypothesis import strategies as st
 from tender import keyfiles
 from tender import sealing as s
 
-PRICE = {"total_price_fen": 98_765_43, "duration_days": 90, "quality_commitment": "合格", "bid_security_reference": "BG-2026-001"}
+PRICE = {
+    "total_price_fen": 98_765_43,
+    "duration_days": 90,
+    "quality_commitment": "合格",
+    "bid_security_reference": "BG-2026-001",
+}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "sealed-bid-format.md"
 
 
-def make_bundle(n: int = 3, k: int = 2, policy: str = "quorum", tender_id: int = 41, lots: tuple[int, ...] = (410, 411)):
+def make_bundle(
+    n: int = 3, k: int = 2, policy: str = "quorum", tender_id: int = 41, lots: tuple[int, ...] = (410, 411)
+):
     keys = [X25519PrivateKey.generate() for _ in range(n)]
-    holders = tuple(s.Holder(i, s.key_id(s.public_bytes(key)), s.public_bytes(key), f"holder {i}") for i, key in enumerate(keys))
+    holders = tuple(
+        s.Holder(i, s.key_id(s.public_bytes(key)), s.public_bytes(key), f"holder {i}")
+        for i, key in enumerate(keys)
+    )
     return s.KeyBundle(tender_id, lots, k, policy, holders, "ET-2026-000041"), keys
 
 
-def seal_bytes(bundle, files: dict[str, bytes], lot: int = 410, bidder=None, chunk_size: int = 1024, price=PRICE) -> bytes:
+def seal_bytes(
+    bundle, files: dict[str, bytes], lot: int = 410, bidder=None, chunk_size: int = 1024, price=PRICE
+) -> bytes:
     out = io.BytesIO()
-    entries = [s.BidFile(role, f"{role}.pdf", "application/pdf", len(data), io.BytesIO(data)) for role, data in files.items()]
-    s.seal(bundle, lot, entries, price, out, bidder_public_key=s.public_bytes(bidder) if bidder else None, chunk_size=chunk_size)
+    entries = [
+        s.BidFile(role, f"{role}.pdf", "application/pdf", len(data), io.BytesIO(data))
+        for role, data in files.items()
+    ]
+    s.seal(
+        bundle,
+        lot,
+        entries,
+        price,
+        out,
+        bidder_public_key=s.public_bytes(bidder) if bidder else None,
+        chunk_size=chunk_size,
+    )
     return out.getvalue()
 
 
@@ -43,7 +66,11 @@ def parts_of(data: bytes, *keys) -> list[s.UnwrappedPart]:
     return [p for key in keys for p in s.unwrap_parts(header, key)]
 
 
-FILES = {"qualification": b"%PDF-qual" + bytes(range(256)) * 9, "technical": b"%PDF-tech" * 500, "commercial": b"%PDF-price"}
+FILES = {
+    "qualification": b"%PDF-qual" + bytes(range(256)) * 9,
+    "technical": b"%PDF-tech" * 500,
+    "commercial": b"%PDF-price",
+}
 
 
 def test_round_trip_every_quorum_of_two_of_three_opens_and_reads_the_price_form():
@@ -130,20 +157,31 @@ def test_inspect_refuses_each_structural_fault_with_its_code():
     assert _refused(data, bundle, lot=411) == "sealed_wrong_lot"
     rekeyed = s.KeyBundle(41, (410, 411), 2, "quorum", make_bundle()[0].holders)
     assert _refused(data, rekeyed) == "sealed_wrong_keys"
-    assert _refused(data, s.KeyBundle(41, (410, 411), 3, "quorum", bundle.holders)) == "sealed_wrong_threshold"
-    assert _refused(data, s.KeyBundle(41, (410, 411), 2, "quorum+bidder", bundle.holders)) == "sealed_wrong_policy"
+    assert (
+        _refused(data, s.KeyBundle(41, (410, 411), 3, "quorum", bundle.holders)) == "sealed_wrong_threshold"
+    )
+    assert (
+        _refused(data, s.KeyBundle(41, (410, 411), 2, "quorum+bidder", bundle.holders))
+        == "sealed_wrong_policy"
+    )
 
     def rewrite(change) -> bytes:  # a header edited and re-framed: the structural check still refuses it
         header = s.read_header(io.BytesIO(data))
         raw = json.loads(json.dumps(header.raw))
         change(raw)
         body = s.canonical_json(raw)
-        return s.PREAMBLE_FIXED.pack(s.MAGIC, 1, len(body)) + body + data[len(header.preamble):]
+        return s.PREAMBLE_FIXED.pack(s.MAGIC, 1, len(body)) + body + data[len(header.preamble) :]
 
     assert _refused(rewrite(lambda r: r["parts"].pop()), bundle) == "sealed_part_count"
-    assert _refused(rewrite(lambda r: r["parts"][0]["wrapped"].pop()), bundle) in ("sealed_part_count", "sealed_header_invalid")
+    assert _refused(rewrite(lambda r: r["parts"][0]["wrapped"].pop()), bundle) in (
+        "sealed_part_count",
+        "sealed_header_invalid",
+    )
     assert _refused(rewrite(lambda r: r.update(chunk_size=7)), bundle) == "sealed_header_invalid"
-    assert _refused(rewrite(lambda r: r.update(plaintext_size=r["plaintext_size"] + 1)), bundle) == "sealed_size_mismatch"
+    assert (
+        _refused(rewrite(lambda r: r.update(plaintext_size=r["plaintext_size"] + 1)), bundle)
+        == "sealed_size_mismatch"
+    )
 
 
 def _open_error(data: bytes, parts) -> s.DecryptionFailed:
@@ -167,7 +205,12 @@ def test_truncated_reordered_altered_and_extended_payloads_fail_naming_the_chunk
     altered[start + 2 * block + 5] ^= 1
     e = _open_error(bytes(altered), parts)
     assert (e.code, e.chunk) == ("chunk_altered", 2)
-    swapped = data[:start] + data[start + block:start + 2 * block] + data[start:start + block] + data[start + 2 * block:]
+    swapped = (
+        data[:start]
+        + data[start + block : start + 2 * block]
+        + data[start : start + block]
+        + data[start + 2 * block :]
+    )
     e = _open_error(swapped, parts)
     assert (e.code, e.chunk) == ("chunk_altered", 0)
     e = _open_error(data[:-5], parts)
@@ -189,16 +232,25 @@ def test_truncated_reordered_altered_and_extended_payloads_fail_naming_the_chunk
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sizes=st.lists(st.integers(0, 5000), min_size=1, max_size=3), chunk=st.sampled_from([1024, 1500, 4096]), seed=st.binary(min_size=1, max_size=8))
+@given(
+    sizes=st.lists(st.integers(0, 5000), min_size=1, max_size=3),
+    chunk=st.sampled_from([1024, 1500, 4096]),
+    seed=st.binary(min_size=1, max_size=8),
+)
 def test_any_contents_round_trip_and_any_flipped_bit_is_refused(sizes, chunk, seed):
     bundle, keys = HYPO_BUNDLE
-    files = {role: (seed * (size // len(seed) + 1))[:size] for role, size in zip(("qualification", "technical", "commercial"), sizes, strict=False)}
+    files = {
+        role: (seed * (size // len(seed) + 1))[:size]
+        for role, size in zip(("qualification", "technical", "commercial"), sizes, strict=False)
+    }
     data = seal_bytes(bundle, files, chunk_size=chunk)
     parts = parts_of(data, keys[1], keys[2])
     _, contents = s.open_bytes(data, parts)
     assert contents == {f"{role}.pdf": body for role, body in files.items()}
     header = s.read_header(io.BytesIO(data))
-    flip = len(header.preamble) + (int.from_bytes(hashlib.sha256(seed).digest()[:4], "big") % (len(data) - len(header.preamble)))
+    flip = len(header.preamble) + (
+        int.from_bytes(hashlib.sha256(seed).digest()[:4], "big") % (len(data) - len(header.preamble))
+    )
     bad = bytearray(data)
     bad[flip] ^= 0x80
     assert _open_error(bytes(bad), parts).code == "chunk_altered"
@@ -216,7 +268,13 @@ def test_price_form_and_file_names_are_checked_before_sealing():
     with pytest.raises(ValueError, match="unknown"):
         seal_bytes(bundle, FILES, price={**PRICE, "discount": 3})
     with pytest.raises(ValueError, match="plain name"):
-        s.seal(bundle, 410, [s.BidFile("technical", "../x.pdf", "application/pdf", 1, io.BytesIO(b"x"))], PRICE, io.BytesIO())
+        s.seal(
+            bundle,
+            410,
+            [s.BidFile("technical", "../x.pdf", "application/pdf", 1, io.BytesIO(b"x"))],
+            PRICE,
+            io.BytesIO(),
+        )
     with pytest.raises(ValueError, match="lot"):
         seal_bytes(bundle, FILES, lot=999)
 
@@ -261,7 +319,13 @@ def test_a_bid_made_from_the_format_document_alone_opens_on_the_platform():
     """Builds a sealed bid with only `cryptography`'s HPKE and AES-GCM, following docs/sealed-bid-format.md
     step by step (no tender.sealing function is used to make it), then opens it with the platform."""
     text = DOCS.read_text()
-    for needle in ("ETSEALED", "key_check", "nonce_prefix", "etender-sealed-bid/v1;tender=", "part commitment"):
+    for needle in (
+        "ETSEALED",
+        "key_check",
+        "nonce_prefix",
+        "etender-sealed-bid/v1;tender=",
+        "part commitment",
+    ):
         assert needle in text, f"the format document no longer describes {needle}"
     holders = [X25519PrivateKey.generate() for _ in range(3)]
     pubs = [h.public_key().public_bytes_raw() for h in holders]
@@ -274,8 +338,21 @@ def test_a_bid_made_from_the_format_document_alone_opens_on_the_platform():
         return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
     content = b"independent technical proposal" * 100
-    manifest = json.dumps({"format": "etender-bid-container", "version": 1, "price_form": PRICE,
-                           "files": [{"role": "technical", "name": "tech.pdf", "media_type": "application/pdf", "size": len(content)}]}).encode()
+    manifest = json.dumps(
+        {
+            "format": "etender-bid-container",
+            "version": 1,
+            "price_form": PRICE,
+            "files": [
+                {
+                    "role": "technical",
+                    "name": "tech.pdf",
+                    "media_type": "application/pdf",
+                    "size": len(content),
+                }
+            ],
+        }
+    ).encode()
     plaintext = struct.pack(">I", len(manifest)) + manifest + content
     data_key, bid_id, prefix = os.urandom(32), os.urandom(16).hex(), os.urandom(7)
     parts_json = []
@@ -284,23 +361,42 @@ def test_a_bid_made_from_the_format_document_alone_opens_on_the_platform():
         second = bytes(a ^ b for a, b in zip(data_key, first, strict=True))
         wrapped, commits = [], []
         for position, (holder, part) in enumerate(zip(subset, (first, second), strict=True)):
-            info = (f"etender-sealed-bid/v1;tender=7;lot=70;bid={bid_id};subset={subset[0]},{subset[1]};"
-                    f"position={position};of=2;recipient={kids[holder]}").encode()
-            wrapped.append(b64u(suite.encrypt(part, X25519PublicKey.from_public_bytes(pubs[holder]), info=info)))
-            commits.append(hashlib.sha256(b"etender-sealed-bid/v1 part commitment\x00" + info + part).hexdigest())
+            info = (
+                f"etender-sealed-bid/v1;tender=7;lot=70;bid={bid_id};subset={subset[0]},{subset[1]};"
+                f"position={position};of=2;recipient={kids[holder]}"
+            ).encode()
+            wrapped.append(
+                b64u(suite.encrypt(part, X25519PublicKey.from_public_bytes(pubs[holder]), info=info))
+            )
+            commits.append(
+                hashlib.sha256(b"etender-sealed-bid/v1 part commitment\x00" + info + part).hexdigest()
+            )
         parts_json.append({"subset": list(subset), "wrapped": wrapped, "commitments": commits})
     header = {
-        "format": "etender-sealed-bid", "version": 1, "hpke": "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM",
-        "tender_id": 7, "lot_id": 70, "bid_id": bid_id, "k": 2, "policy": "quorum", "holders": kids, "bidder_key": None,
-        "parts": parts_json, "key_check": hashlib.sha256(b"etender-sealed-bid/v1 data key check\x00" + data_key).hexdigest(),
-        "chunk_size": 1024, "nonce_prefix": prefix.hex(), "plaintext_size": len(plaintext),
+        "format": "etender-sealed-bid",
+        "version": 1,
+        "hpke": "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM",
+        "tender_id": 7,
+        "lot_id": 70,
+        "bid_id": bid_id,
+        "k": 2,
+        "policy": "quorum",
+        "holders": kids,
+        "bidder_key": None,
+        "parts": parts_json,
+        "key_check": hashlib.sha256(b"etender-sealed-bid/v1 data key check\x00" + data_key).hexdigest(),
+        "chunk_size": 1024,
+        "nonce_prefix": prefix.hex(),
+        "plaintext_size": len(plaintext),
     }
     body = json.dumps(header, indent=1).encode()  # any JSON layout: the bytes as written are what is hashed
     preamble = b"ETSEALED" + struct.pack(">HI", 1, len(body)) + body
     aad = hashlib.sha256(preamble).digest()
-    chunks = [plaintext[i:i + 1024] for i in range(0, len(plaintext), 1024)]
+    chunks = [plaintext[i : i + 1024] for i in range(0, len(plaintext), 1024)]
     sealed = preamble + b"".join(
-        AESGCM(data_key).encrypt(prefix + struct.pack(">I", i) + (b"\x01" if i == len(chunks) - 1 else b"\x00"), c, aad)
+        AESGCM(data_key).encrypt(
+            prefix + struct.pack(">I", i) + (b"\x01" if i == len(chunks) - 1 else b"\x00"), c, aad
+        )
         for i, c in enumerate(chunks)
     )
     bundle = s.KeyBundle(7, (70,), 2, "quorum", tuple(s.Holder(i, kids[i], pubs[i]) for i in range(3)))
@@ -324,13 +420,13 @@ def test_the_worked_example_in_the_format_document_opens():
     assert s.combine(header, parts_of(sealed, keys[1], keys[2])).hex() == example["data_key_hex"]
 
 
-# ---------------------------------------------------------------- the browser's implementation, run under Node's WebCrypto
+# --------------------------------------------------- the browser's implementation, run under Node's WebCrypto
 
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 
 JS = Path(__file__).resolve().parents[2] / "web" / "static" / "js" / "etender-crypto.js"
-NODE_DRIVER = r"""
+NODE_DRIVER = """
 const C = require(process.argv[1]);
 let input = "";
 process.stdin.on("data", (d) => (input += d)).on("end", async () => {
@@ -338,12 +434,14 @@ process.stdin.on("data", (d) => (input += d)).on("end", async () => {
   const u = (h) => C.unhex(h);
   let out;
   if (job.op === "vector") {
-    const sealed = await C.hpkeSeal(u(job.pkR), u(job.info), u(job.aad), u(job.pt), {nk: 16, ephemeral: {privateRaw: u(job.skE), publicRaw: u(job.pkE)}});
+    const sealed = await C.hpkeSeal(u(job.pkR), u(job.info), u(job.aad), u(job.pt), \
+{nk: 16, ephemeral: {privateRaw: u(job.skE), publicRaw: u(job.pkE)}});
     const key = {privateKey: await C.importPrivate(u(job.skR), u(job.pkR)), publicRaw: u(job.pkR)};
     const opened = await C.hpkeOpen(key.privateKey, key.publicRaw, u(job.info), u(job.aad), sealed, {nk: 16});
     out = {sealed: C.hex(sealed), opened: C.hex(opened)};
   } else if (job.op === "seal") {
-    const files = job.files.map((f) => ({role: f.role, name: f.name, mediaType: f.media_type, data: u(f.hex)}));
+    const files = job.files.map((f) => \
+({role: f.role, name: f.name, mediaType: f.media_type, data: u(f.hex)}));
     const opts = {chunkSize: job.chunk_size};
     if (job.bidder_public) opts.bidderPublicKey = C.unb64u(job.bidder_public);
     const r = await C.sealBid(job.bundle, job.lot, files, job.price, opts);
@@ -355,10 +453,13 @@ process.stdin.on("data", (d) => (input += d)).on("end", async () => {
     const made = await C.createKeyFile(job.passphrase, "from js");
     out = made.doc;
   } else if (job.op === "check") {
-    try { const key = await C.checkKeyFile(job.key_file, job.passphrase, job.public_key); out = {error: null, key_id: key.keyId}; }
+    try \
+{ const key = await C.checkKeyFile(job.key_file, job.passphrase, job.public_key); out = {error: null, \
+key_id: key.keyId}; }
     catch (e) { out = {error: e.message}; }
   } else if (job.op === "wrong_passphrase") {
-    try { await C.loadKeyFile(job.key_file, "not the passphrase"); out = {error: null}; } catch (e) { out = {error: e.message}; }
+    try { await C.loadKeyFile(job.key_file, "not the passphrase"); out = {error: null}; } catch (e) \
+{ out = {error: e.message}; }
   }
   process.stdout.write(JSON.stringify(out));
 });
@@ -369,7 +470,9 @@ def node(job: dict) -> dict:
     exe = shutil.which("node")
     if exe is None:
         pytest.skip("node is not installed: the browser crypto is then tested only in tests/e2e")
-    result = subprocess.run([exe, "-e", NODE_DRIVER, str(JS)], input=json.dumps(job), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [exe, "-e", NODE_DRIVER, str(JS)], input=json.dumps(job), capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -377,16 +480,18 @@ def node(job: dict) -> dict:
 def test_js_hpke_reproduces_rfc9180_a1_base_mode_vector():
     """RFC 9180 A.1.1 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, base mode): the same KEM, KDF and
     key schedule as the format's suite, whose only difference is the AEAD key length (Nk 32)."""
-    got = node({
-        "op": "vector",
-        "skE": "52c4a758a802cd8b936eceea314432798d5baf2d7e9235dc084ab1b9cfa2f736",
-        "pkE": "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
-        "skR": "4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8",
-        "pkR": "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
-        "info": "4f6465206f6e2061204772656369616e2055726e",
-        "aad": "436f756e742d30",
-        "pt": "4265617574792069732074727574682c20747275746820626561757479",
-    })
+    got = node(
+        {
+            "op": "vector",
+            "skE": "52c4a758a802cd8b936eceea314432798d5baf2d7e9235dc084ab1b9cfa2f736",
+            "pkE": "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
+            "skR": "4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8",
+            "pkR": "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
+            "info": "4f6465206f6e2061204772656369616e2055726e",
+            "aad": "436f756e742d30",
+            "pt": "4265617574792069732074727574682c20747275746820626561757479",
+        }
+    )
     assert got["sealed"] == (
         "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431"
         "f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a96d8770ac83d07bea87e13c512a"
@@ -398,10 +503,26 @@ def test_js_hpke_reproduces_rfc9180_a1_base_mode_vector():
 def test_a_bid_sealed_by_the_js_opens_in_python(policy):
     bundle, keys = make_bundle(policy=policy)
     bidder = X25519PrivateKey.generate() if policy == "quorum+bidder" else None
-    files = [{"role": "technical", "name": "技术标.pdf", "media_type": "application/pdf", "hex": (b"%PDF tech " * 700).hex()},
-             {"role": "commercial", "name": "商务标.pdf", "media_type": "application/pdf", "hex": b"%PDF".hex()}]
-    got = node({"op": "seal", "bundle": {"bundle": bundle.to_json()}, "lot": 411, "files": files, "price": PRICE, "chunk_size": 1024,
-                "bidder_public": s.b64u(s.public_bytes(bidder)) if bidder else None})
+    files = [
+        {
+            "role": "technical",
+            "name": "技术标.pdf",
+            "media_type": "application/pdf",
+            "hex": (b"%PDF tech " * 700).hex(),
+        },
+        {"role": "commercial", "name": "商务标.pdf", "media_type": "application/pdf", "hex": b"%PDF".hex()},
+    ]
+    got = node(
+        {
+            "op": "seal",
+            "bundle": {"bundle": bundle.to_json()},
+            "lot": 411,
+            "files": files,
+            "price": PRICE,
+            "chunk_size": 1024,
+            "bidder_public": s.b64u(s.public_bytes(bidder)) if bidder else None,
+        }
+    )
     sealed = bytes.fromhex(got["sealed"])
     s.inspect(io.BytesIO(sealed), bundle, 411)
     opened, contents = s.open_bytes(sealed, parts_of(sealed, keys[0], keys[1], *([bidder] if bidder else [])))
@@ -416,12 +537,22 @@ def test_js_loads_a_python_key_file_and_unwraps_parts_python_combines():
     header = s.read_header(io.BytesIO(sealed))
     parts = []
     for i in (0, 2):
-        # the opening page passes the platform's bid number from the headers document; without one there is none
-        got = node({"op": "unwrap", "key_file": docs[i], "passphrase": "correct horse battery", "sealed": sealed.hex(),
-                    **({"bid": 77} if i == 0 else {})})
+        # the opening page passes the platform's bid number from the headers document; without one there is
+        # none
+        got = node(
+            {
+                "op": "unwrap",
+                "key_file": docs[i],
+                "passphrase": "correct horse battery",
+                "sealed": sealed.hex(),
+                **({"bid": 77} if i == 0 else {}),
+            }
+        )
         assert got["key_id"] == bundle.holders[i].key_id and got["tender_id"] == 41
         assert got.get("bid") == (77 if i == 0 else None) and got["bid_id"] == header.bid_id
-        parts += [s.UnwrappedPart(p["subset_index"], p["position"], s.unb64u(p["part"])) for p in got["parts"]]
+        parts += [
+            s.UnwrappedPart(p["subset_index"], p["position"], s.unb64u(p["part"])) for p in got["parts"]
+        ]
     assert s.open_bytes(sealed, parts)[1]["technical.pdf"] == FILES["technical"]
     assert s.combine(header, parts)
     assert node({"op": "wrong_passphrase", "key_file": docs[0]})["error"] == "passphrase_wrong"
@@ -434,18 +565,23 @@ def test_a_js_key_file_loads_in_python():
 
 
 def test_js_checks_a_saved_key_file_against_the_public_key_to_register():
-    """The key holder page's proof (checkKeyFile): the file opens with its passphrase and holds the private key
-    of the public key about to be registered; each way it can fail has its own code."""
+    """The key holder page's proof (checkKeyFile): the file opens with its passphrase and holds the private
+    key of the public key about to be registered; each way it can fail has its own code."""
     private, doc = keyfiles.new_key_file("correct horse battery")
     public = s.b64u(s.public_bytes(private))
-    check = {"op": "check", "key_file": json.dumps(doc), "passphrase": "correct horse battery", "public_key": public}
+    check = {
+        "op": "check",
+        "key_file": json.dumps(doc),
+        "passphrase": "correct horse battery",
+        "public_key": public,
+    }
     assert node(check) == {"error": None, "key_id": doc["key_id"]}
     assert node({**check, "public_key": f"  {public}\n"})["error"] is None  # as pasted
     assert node({**check, "passphrase": "not the passphrase"})["error"] == "passphrase_wrong"
     other = s.b64u(s.public_bytes(X25519PrivateKey.generate()))
     assert node({**check, "public_key": other})["error"] == "key_file_other"
     assert node({**check, "public_key": "rubbish!"})["error"] == "key_file_other"
-    assert node({**check, "key_file": "{\"format\": \"something else\"}"})["error"] == "key_file_invalid"
+    assert node({**check, "key_file": '{"format": "something else"}'})["error"] == "key_file_invalid"
     assert node({**check, "key_file": "not json"})["error"] == "key_file_invalid"
     # a file whose public key was edited to the one being registered, its private key sealed again to match:
     # Node's WebCrypto already refuses the mismatched pair at import; a WebCrypto that imported it would fail
@@ -456,17 +592,19 @@ def test_js_checks_a_saved_key_file_against_the_public_key_to_register():
     salt, nonce = s.unb64u(forged["kdf"]["salt"]), s.unb64u(forged["cipher"]["nonce"])
     wrap = keyfiles._derive("correct horse battery", salt, forged["kdf"]["iterations"])
     forged.update(key_id=kid, public_key=s.b64u(vpub))
-    forged["cipher"]["ciphertext"] = s.b64u(AESGCM(wrap).encrypt(nonce, private.private_bytes_raw(), keyfiles._aad(kid)))
+    forged["cipher"]["ciphertext"] = s.b64u(
+        AESGCM(wrap).encrypt(nonce, private.private_bytes_raw(), keyfiles._aad(kid))
+    )
     got = node({**check, "key_file": json.dumps(forged), "public_key": s.b64u(vpub)})
     assert got["error"] in ("key_file_invalid", "key_file_other")
 
 
-# ---------------------------------------------------------------- the opening's fast path (open_bid with a store)
+# ------------------------------------------------------------ the opening's fast path (open_bid with a store)
 
 
 def test_open_bid_without_file_hashes_checks_every_fault_alike():
-    """hash_files=False (the opening, which hashes the whole sealed file against its receipt instead): the same
-    content reaches the sink, no file hash is made, and every fault is still refused."""
+    """hash_files=False (the opening, which hashes the whole sealed file against its receipt instead): the
+    same content reaches the sink, no file hash is made, and every fault is still refused."""
     bundle, keys = make_bundle()
     files = {"qualification": bytes(range(256)) * 40, "technical": b"%PDF-tech" * 3000, "commercial": b""}
     data = seal_bytes(bundle, files, chunk_size=1500)
@@ -481,7 +619,9 @@ def test_open_bid_without_file_hashes_checks_every_fault_alike():
             got[f.name] = bytearray()
             return got[f.name].extend
 
-        return s.open_bid(stream, h, s.combine(h, parts), sink, hash_files=False), {k: bytes(v) for k, v in got.items()}
+        return s.open_bid(stream, h, s.combine(h, parts), sink, hash_files=False), {
+            k: bytes(v) for k, v in got.items()
+        }
 
     opened, got = run(data)
     assert got == {f"{role}.pdf": body for role, body in files.items()} and opened.price_form == PRICE
@@ -489,7 +629,11 @@ def test_open_bid_without_file_hashes_checks_every_fault_alike():
     header = s.read_header(io.BytesIO(data))
     bad = bytearray(data)
     bad[len(header.preamble) + 3 * (1500 + 16) + 7] ^= 1
-    for blob, code in ((bytes(bad), "chunk_altered"), (data[:-3], "bid_truncated"), (data + b"x", "bid_trailing_data")):
+    for blob, code in (
+        (bytes(bad), "chunk_altered"),
+        (data[:-3], "bid_truncated"),
+        (data + b"x", "bid_trailing_data"),
+    ):
         with pytest.raises(s.DecryptionFailed) as e:
             run(blob)
         assert e.value.code == code
@@ -508,7 +652,7 @@ def test_decrypt_payload_takes_views_and_short_reads():
 
         def read(self, n: int = -1):  # type: ignore[no-untyped-def]
             n = len(self.view) - self.pos if n < 0 else min(n, 700)  # never more than 700 bytes at once
-            out = self.view[self.pos:self.pos + n]
+            out = self.view[self.pos : self.pos + n]
             self.pos += len(out)
             return out
 

@@ -41,12 +41,20 @@ from tests.factories.tenders import (
 
 
 def tags(db, tender: Tender) -> list[str]:  # type: ignore[no-untyped-def]
-    return list(db.scalars(select(AuditEntry.tag).where(AuditEntry.subject == f"tender:{tender.id}").order_by(AuditEntry.index)))
+    return list(
+        db.scalars(
+            select(AuditEntry.tag)
+            .where(AuditEntry.subject == f"tender:{tender.id}")
+            .order_by(AuditEntry.index)
+        )
+    )
 
 
 def last_entry(db, tender: Tender, tag: str) -> AuditEntry:  # type: ignore[no-untyped-def]
     entry = db.scalars(
-        select(AuditEntry).where(AuditEntry.subject == f"tender:{tender.id}", AuditEntry.tag == tag).order_by(AuditEntry.index.desc())
+        select(AuditEntry)
+        .where(AuditEntry.subject == f"tender:{tender.id}", AuditEntry.tag == tag)
+        .order_by(AuditEntry.index.desc())
     ).first()
     assert entry is not None, f"no {tag} entry for tender {tender.id}: {tags(db, tender)}"
     return entry
@@ -95,13 +103,27 @@ def test_create_tender_refused_for_anonymous(db, make):
 def test_create_tender_validates_input(db, make):
     w = cast(db, make)
     bad = tender_input(
-        w, title=" ", purchaser_id=w.other_agency_org.id, category="weapons", evaluation_method="dice",
-        lots=[drafting.LotInput(" ", 1, 1, 0)], key_holder_ids=[w.bidder_user.id], opening_policy="never",
+        w,
+        title=" ",
+        purchaser_id=w.other_agency_org.id,
+        category="weapons",
+        evaluation_method="dice",
+        lots=[drafting.LotInput(" ", 1, 1, 0)],
+        key_holder_ids=[w.bidder_user.id],
+        opening_policy="never",
     )
     with pytest.raises(ValidationFailed) as e:
         drafting.create_tender(db, w.agency, bad)
     codes = {p.code: p for p in e.value.problems}
-    assert {"title_missing", "purchaser_invalid", "category_invalid", "method_unknown", "lot_name_missing", "key_holder_role", "policy_invalid"} <= set(codes)
+    assert {
+        "title_missing",
+        "purchaser_invalid",
+        "category_invalid",
+        "method_unknown",
+        "lot_name_missing",
+        "key_holder_role",
+        "policy_invalid",
+    } <= set(codes)
     assert codes["lot_name_missing"].field == "lots.0.name"
     assert codes["key_holder_role"].params == {"name": w.bidder_user.full_name}
 
@@ -109,7 +131,11 @@ def test_create_tender_validates_input(db, make):
 def test_update_tender_by_own_agency_changes_the_draft(db, make, blobs):
     w = cast(db, make)
     tender = draft_tender(w, blobs)
-    data = tender_input(w, title="Furniture, amended", lots=[drafting.LotInput("All furniture", 1_500_000_00, 1_600_000_00, 0)])
+    data = tender_input(
+        w,
+        title="Furniture, amended",
+        lots=[drafting.LotInput("All furniture", 1_500_000_00, 1_600_000_00, 0)],
+    )
     drafting.update_tender(db, w.agency, tender.id, data)
     db.flush()
     db.refresh(tender)
@@ -152,7 +178,9 @@ def test_publish_refused_names_each_broken_rule(db, make, blobs):
     w = cast(db, make)
     now = clock.now()
     tender = draft_tender(
-        w, blobs, with_document=False,
+        w,
+        blobs,
+        with_document=False,
         doc_issue_end=now + timedelta(days=2),  # 3 days of issue: R16 wants 5
         bid_deadline=now + timedelta(days=10),  # 10 days: L24 wants 20
         lots=[drafting.LotInput("Desks", 1_000_000_00, 1_050_000_00, 30_000_00)],  # 3%: R26 allows 2%
@@ -192,7 +220,9 @@ def test_publish_accepts_a_valid_tender_and_records_its_terms(db, make, blobs):
     assert entry.details["documents"] == [hashlib.sha256(PDF).hexdigest()]
     assert [lot["bid_security"] for lot in entry.details["lots"]] == [20_000_00, 10_000_00]
     assert tags(db, tender) == ["tender.created", "tender.document.added"] + ["tender.key.registered"] * 3 + [
-        "tender.published", "tender.key.bundle.published"]
+        "tender.published",
+        "tender.key.bundle.published",
+    ]
 
 
 def test_publish_refused_to_other_agency_and_twice(db, make, blobs):
@@ -207,14 +237,16 @@ def test_publish_refused_to_other_agency_and_twice(db, make, blobs):
     assert tags(db, tender).count("tender.published") == 1
 
 
-# ---------------------------------------------------------------- key custody (policy: tender.rules.check_key_holders)
+# ------------------------------------------------------- key custody (policy: tender.rules.check_key_holders)
 
 
 def test_a_draft_naming_only_its_agency_with_k_1_is_refused_with_what_to_change(db, make):
     """Issue 12: the agency named itself the only key holder, with k = 1."""
     w = cast(db, make)
     with pytest.raises(ValidationFailed) as e:
-        drafting.create_tender(db, w.agency, tender_input(w, key_holder_ids=[w.agency_user.id], key_threshold=1))
+        drafting.create_tender(
+            db, w.agency, tender_input(w, key_holder_ids=[w.agency_user.id], key_threshold=1)
+        )
     by_code = {p.code: p for p in e.value.problems}
     assert set(by_code) == {"threshold_too_low", "key_holders_one_organisation"}
     assert by_code["threshold_too_low"].field == "key_threshold"
@@ -226,10 +258,16 @@ def test_a_draft_where_the_agency_alone_reaches_k_is_refused(db, make):
     w = cast(db, make)
     colleague = make.user(w.agency_org, "agency")
     with pytest.raises(ValidationFailed) as e:
-        drafting.create_tender(db, w.agency, tender_input(w, key_holder_ids=[w.agency_user.id, colleague.id, w.monitor_user.id]))
+        drafting.create_tender(
+            db, w.agency, tender_input(w, key_holder_ids=[w.agency_user.id, colleague.id, w.monitor_user.id])
+        )
     assert [(p.code, p.params) for p in e.value.problems] == [("agency_holds_quorum", {"agency": 2, "k": 2})]
     # k = 3 of the same three holders: the agency's two are no longer enough
-    tender = drafting.create_tender(db, w.agency, tender_input(w, key_holder_ids=[w.agency_user.id, colleague.id, w.monitor_user.id], key_threshold=3))
+    tender = drafting.create_tender(
+        db,
+        w.agency,
+        tender_input(w, key_holder_ids=[w.agency_user.id, colleague.id, w.monitor_user.id], key_threshold=3),
+    )
     assert tender.key_threshold == 3
 
 
@@ -237,7 +275,9 @@ def test_an_update_is_held_to_the_custody_rules_too(db, make, blobs):
     w = cast(db, make)
     tender = draft_tender(w, blobs)
     with pytest.raises(ValidationFailed) as e:
-        drafting.update_tender(db, w.agency, tender.id, tender_input(w, key_holder_ids=[w.monitor_user.id], key_threshold=1))
+        drafting.update_tender(
+            db, w.agency, tender.id, tender_input(w, key_holder_ids=[w.monitor_user.id], key_threshold=1)
+        )
     assert {p.code for p in e.value.problems} == {"threshold_too_low", "key_holders_one_organisation"}
     db.refresh(tender)
     assert tender.key_holder_ids == w.holders and tender.key_threshold == 2
@@ -258,7 +298,10 @@ def test_a_draft_saved_before_the_custody_rules_cannot_be_published(db, make, bl
     tender.key_holder_ids, tender.key_threshold = [w.agency_user.id, w.monitor_user.id], 2
     w.monitor_user.organisation_id = w.agency_org.id
     db.flush()
-    assert {p.code for p in drafting.publication_problems(tender)} == {"key_holders_one_organisation", "agency_holds_quorum"}
+    assert {p.code for p in drafting.publication_problems(tender)} == {
+        "key_holders_one_organisation",
+        "agency_holds_quorum",
+    }
 
 
 def test_a_draft_without_key_holders_may_be_saved_but_not_published(db, make, blobs):
@@ -273,14 +316,23 @@ def test_a_draft_without_key_holders_may_be_saved_but_not_published(db, make, bl
 def test_add_document_stores_content_addressed(db, make, blobs):
     w = cast(db, make)
     tender = draft_tender(w, blobs, with_document=False)
-    doc = drafting.add_document(db, w.agency, blobs, tender.id, drafting.FileInput("dir/../Tender Docs.PDF", [PDF[:10], PDF[10:]]), max_bytes=1 << 20)
+    doc = drafting.add_document(
+        db,
+        w.agency,
+        blobs,
+        tender.id,
+        drafting.FileInput("dir/../Tender Docs.PDF", [PDF[:10], PDF[10:]]),
+        max_bytes=1 << 20,
+    )
     key = hashlib.sha256(PDF).hexdigest()
     assert doc.blob_key == key
     assert doc.size == len(PDF)
     assert doc.filename == "Tender Docs.PDF"
     assert doc.content_type == "application/pdf"
     assert b"".join(blobs.open(key)) == PDF
-    again = drafting.add_document(db, w.agency, blobs, tender.id, drafting.FileInput("copy.pdf", [PDF]), max_bytes=1 << 20)
+    again = drafting.add_document(
+        db, w.agency, blobs, tender.id, drafting.FileInput("copy.pdf", [PDF]), max_bytes=1 << 20
+    )
     assert again.blob_key == key
     assert len(list(blobs.root.glob("??/*"))) == 1  # same bytes stored once
     entry = last_entry(db, tender, "tender.document.added")
@@ -290,7 +342,9 @@ def test_add_document_stores_content_addressed(db, make, blobs):
 def test_add_document_accepts_office_files_by_magic(db, make, blobs):
     w = cast(db, make)
     tender = draft_tender(w, blobs, with_document=False)
-    doc = drafting.add_document(db, w.agency, blobs, tender.id, drafting.FileInput("bill.docx", [DOCX]), max_bytes=1 << 20)
+    doc = drafting.add_document(
+        db, w.agency, blobs, tender.id, drafting.FileInput("bill.docx", [DOCX]), max_bytes=1 << 20
+    )
     assert doc.content_type.endswith("wordprocessingml.document")
 
 
@@ -299,23 +353,30 @@ def test_add_document_refuses_unsupported_types(db, make, blobs, filename):
     w = cast(db, make)
     tender = draft_tender(w, blobs, with_document=False)
     with pytest.raises(ValidationFailed) as e:
-        drafting.add_document(db, w.agency, blobs, tender.id, drafting.FileInput(filename, [PDF]), max_bytes=1 << 20)
+        drafting.add_document(
+            db, w.agency, blobs, tender.id, drafting.FileInput(filename, [PDF]), max_bytes=1 << 20
+        )
     assert code_of(e) == "file_type_unsupported"
     assert e.value.problems[0].field == "document"
     assert db.scalar(select(TenderDocument.id)) is None
 
 
-@pytest.mark.parametrize(("filename", "content"), [
-    ("tender.pdf", b"<html><body>not a pdf</body></html>"),
-    ("tender.pdf", DOCX),
-    ("bill.docx", PDF),
-    ("sheet.xls", PDF),
-])
+@pytest.mark.parametrize(
+    ("filename", "content"),
+    [
+        ("tender.pdf", b"<html><body>not a pdf</body></html>"),
+        ("tender.pdf", DOCX),
+        ("bill.docx", PDF),
+        ("sheet.xls", PDF),
+    ],
+)
 def test_add_document_refuses_content_that_does_not_match_its_name(db, make, blobs, filename, content):
     w = cast(db, make)
     tender = draft_tender(w, blobs, with_document=False)
     with pytest.raises(ValidationFailed) as e:
-        drafting.add_document(db, w.agency, blobs, tender.id, drafting.FileInput(filename, [content]), max_bytes=1 << 20)
+        drafting.add_document(
+            db, w.agency, blobs, tender.id, drafting.FileInput(filename, [content]), max_bytes=1 << 20
+        )
     assert code_of(e) == "file_content_mismatch"
     assert db.scalar(select(TenderDocument.id)) is None
     assert list((blobs.root / "tmp").iterdir()) == []
@@ -326,7 +387,9 @@ def test_add_document_refuses_empty_and_tiny_files(db, make, blobs):
     tender = draft_tender(w, blobs, with_document=False)
     for content in (b"", b"%PD"):
         with pytest.raises(ValidationFailed) as e:
-            drafting.add_document(db, w.agency, blobs, tender.id, drafting.FileInput("x.pdf", [content]), max_bytes=1 << 20)
+            drafting.add_document(
+                db, w.agency, blobs, tender.id, drafting.FileInput("x.pdf", [content]), max_bytes=1 << 20
+            )
         assert code_of(e) == "file_empty"
 
 
@@ -335,7 +398,9 @@ def test_add_document_refuses_oversized_files(db, make, blobs):
     tender = draft_tender(w, blobs, with_document=False)
     chunks = [PDF] + [b"z" * 65536] * 20  # a little over 1 MB
     with pytest.raises(ValidationFailed) as e:
-        drafting.add_document(db, w.agency, blobs, tender.id, drafting.FileInput("big.pdf", chunks), max_bytes=1 << 20)
+        drafting.add_document(
+            db, w.agency, blobs, tender.id, drafting.FileInput("big.pdf", chunks), max_bytes=1 << 20
+        )
     assert code_of(e) == "file_too_large"
     assert e.value.problems[0].params == {"name": "big.pdf", "limit": "1"}
     assert db.scalar(select(TenderDocument.id)) is None
@@ -345,11 +410,15 @@ def test_add_document_refuses_oversized_files(db, make, blobs):
 def test_add_document_refused_to_others_and_after_publication(db, make, blobs):
     w = published_tender(db, make, blobs)
     with pytest.raises(Conflict) as e:
-        drafting.add_document(db, w.agency, blobs, w.tender.id, drafting.FileInput("late.pdf", [PDF]), max_bytes=1 << 20)
+        drafting.add_document(
+            db, w.agency, blobs, w.tender.id, drafting.FileInput("late.pdf", [PDF]), max_bytes=1 << 20
+        )
     assert code_of(e) == "not_draft"
     draft = draft_tender(w, blobs, with_document=False)
     with pytest.raises(NotFound):
-        drafting.add_document(db, w.other_agency, blobs, draft.id, drafting.FileInput("x.pdf", [PDF]), max_bytes=1 << 20)
+        drafting.add_document(
+            db, w.other_agency, blobs, draft.id, drafting.FileInput("x.pdf", [PDF]), max_bytes=1 << 20
+        )
 
 
 def test_remove_document_from_draft(db, make, blobs):
@@ -372,7 +441,17 @@ def test_clarify_extends_deadline_so_15_days_remain(db, make, blobs, days_left, 
     w = published_tender(db, make, blobs)
     clock.shift(timedelta(days=25 - days_left))
     assert rules.days_between(clock.now(), w.deadline) == days_left
-    clar = clarifications.clarify(db, w.agency, blobs, w.tender.id, "Amendment 1", "The desks are 1.2 m wide.", True, [], max_bytes=1 << 20)
+    clar = clarifications.clarify(
+        db,
+        w.agency,
+        blobs,
+        w.tender.id,
+        "Amendment 1",
+        "The desks are 1.2 m wide.",
+        True,
+        [],
+        max_bytes=1 << 20,
+    )
     expected = w.deadline + timedelta(days=extension_days)
     assert w.tender.bid_deadline == expected
     assert clar.deadline_before == w.deadline
@@ -390,7 +469,9 @@ def test_clarify_extends_deadline_so_15_days_remain(db, make, blobs, days_left, 
 def test_clarify_not_affecting_bids_leaves_deadline(db, make, blobs):
     w = published_tender(db, make, blobs)
     clock.shift(timedelta(days=11))  # 14 days left
-    clar = clarifications.clarify(db, w.agency, blobs, w.tender.id, "Typo", "The contact phone is 0571-1.", False, [], max_bytes=1 << 20)
+    clar = clarifications.clarify(
+        db, w.agency, blobs, w.tender.id, "Typo", "The contact phone is 0571-1.", False, [], max_bytes=1 << 20
+    )
     assert w.tender.bid_deadline == w.deadline
     assert clar.deadline_after == w.deadline
     assert "tender.deadline.extended" not in tags(db, w.tender)
@@ -400,12 +481,25 @@ def test_clarify_not_affecting_bids_leaves_deadline(db, make, blobs):
 def test_clarify_numbers_clarifications_and_stores_files(db, make, blobs):
     w = published_tender(db, make, blobs)
     clarifications.clarify(db, w.agency, blobs, w.tender.id, "First", "One.", False, [], max_bytes=1 << 20)
-    second = clarifications.clarify(db, w.agency, blobs, w.tender.id, "Second", "Two.", True, [drafting.FileInput("amended.pdf", [PDF + b"2"])], max_bytes=1 << 20)
+    second = clarifications.clarify(
+        db,
+        w.agency,
+        blobs,
+        w.tender.id,
+        "Second",
+        "Two.",
+        True,
+        [drafting.FileInput("amended.pdf", [PDF + b"2"])],
+        max_bytes=1 << 20,
+    )
     db.flush()
     assert second.number == 2
     docs = db.scalars(select(TenderDocument).where(TenderDocument.clarification_id == second.id)).all()
     assert [d.filename for d in docs] == ["amended.pdf"]
-    assert last_entry(db, w.tender, "tender.clarified").details["files"][0]["sha256"] == hashlib.sha256(PDF + b"2").hexdigest()
+    assert (
+        last_entry(db, w.tender, "tender.clarified").details["files"][0]["sha256"]
+        == hashlib.sha256(PDF + b"2").hexdigest()
+    )
 
 
 def test_clarify_notifies_those_who_downloaded_or_registered(db, make, blobs):
@@ -413,7 +507,9 @@ def test_clarify_notifies_those_who_downloaded_or_registered(db, make, blobs):
     participation.download_document(db, w.bidder, w.doc.id)
     participation.download_document(db, w.anon, w.doc.id)
     participation.register(db, w.other_bidder, w.tender.id, w.lot2.id)
-    clarifications.clarify(db, w.agency, blobs, w.tender.id, "Amendment", "Changed.", True, [], max_bytes=1 << 20)
+    clarifications.clarify(
+        db, w.agency, blobs, w.tender.id, "Amendment", "Changed.", True, [], max_bytes=1 << 20
+    )
     db.flush()
     assert notified(db, "tender.clarified") == {w.bidder_user.id, w.other_bidder_user.id}
     note = db.scalars(select(Notification).where(Notification.user_id == w.bidder_user.id)).one()
@@ -430,7 +526,9 @@ def test_clarify_refused_to_other_agency_without_text_and_after_deadline(db, mak
     assert {p.code for p in e.value.problems} == {"title_missing", "body_missing"}
     move_to(w.deadline + timedelta(seconds=1))
     with pytest.raises(Conflict) as e:
-        clarifications.clarify(db, w.agency, blobs, w.tender.id, "Late", "Too late.", True, [], max_bytes=1 << 20)
+        clarifications.clarify(
+            db, w.agency, blobs, w.tender.id, "Late", "Too late.", True, [], max_bytes=1 << 20
+        )
     assert code_of(e) == "deadline_passed"
     assert db.scalar(select(Clarification.id)) is None
 
@@ -451,10 +549,16 @@ def test_bidder_asks_before_question_deadline_and_agency_answers(db, make, blobs
     q = questions.ask_question(db, w.bidder, w.tender.id, "  May we offer oak?  ")
     assert q.text == "May we offer oak?"
     assert q.organisation_id == w.bidder_org.id
-    assert last_entry(db, w.tender, "tender.question.asked").details.keys() == {"question", "confidential_digest"}
+    assert last_entry(db, w.tender, "tender.question.asked").details.keys() == {
+        "question",
+        "confidential_digest",
+    }
     answered = questions.answer_question(db, w.agency, q.id, "Yes.")
     assert answered.answer == "Yes." and answered.answered_by == w.agency_user.id
-    assert last_entry(db, w.tender, "tender.question.answered").details == {"question": q.id, "answer": "Yes."}
+    assert last_entry(db, w.tender, "tender.question.answered").details == {
+        "question": q.id,
+        "answer": "Yes.",
+    }
 
 
 @pytest.mark.parametrize("who", ["agency", "purchaser", "monitor", "admin", "expert"])
@@ -504,7 +608,9 @@ def test_objection_allowed_until_end_of_cst_day_ten_days_before_deadline(db, mak
     assert clock.to_cst(last).date() == clock.to_cst(w.deadline).date() - timedelta(days=10)
     assert (clock.to_cst(last).hour, clock.to_cst(last).minute) == (23, 59)
     move_to(last - timedelta(seconds=2))
-    obj = objections.raise_objection(db, w.bidder, w.tender.id, "The qualification requirement excludes small firms.")
+    obj = objections.raise_objection(
+        db, w.bidder, w.tender.id, "The qualification requirement excludes small firms."
+    )
     assert obj.answer_due == rules.objection_answer_due(obj.raised_at)
     # raising pauses the procedure until the answer (R22)
     assert w.tender.status == "suspended"
@@ -513,7 +619,11 @@ def test_objection_allowed_until_end_of_cst_day_ten_days_before_deadline(db, mak
     assert tags(db, w.tender)[-2:] == ["tender.objection.raised", "tender.suspended"]
     suspended = last_entry(db, w.tender, "tender.suspended")
     assert suspended.actor == "system" and suspended.details["rule"] == "R22"
-    assert last_entry(db, w.tender, "tender.objection.raised").details.keys() == {"objection", "answer_due", "confidential_digest"}
+    assert last_entry(db, w.tender, "tender.objection.raised").details.keys() == {
+        "objection",
+        "answer_due",
+        "confidential_digest",
+    }
     db.flush()
     assert notified(db, "tender.objection") == {w.agency_user.id, w.purchaser_user.id}
 
@@ -595,7 +705,11 @@ def test_monitor_suspends_and_resumes(db, make, blobs):
     w = published_tender(db, make, blobs)
     participation.download_document(db, w.bidder, w.doc.id)
     supervision.suspend(db, w.monitor, w.tender.id, "  Supervisory instruction 7  ")
-    assert (w.tender.status, w.tender.resume_to, w.tender.monitor_suspended) == ("suspended", "published", True)
+    assert (w.tender.status, w.tender.resume_to, w.tender.monitor_suspended) == (
+        "suspended",
+        "published",
+        True,
+    )
     entry = last_entry(db, w.tender, "tender.suspended")
     assert entry.details == {"reason": "Supervisory instruction 7", "rule": "E52"}
     assert entry.actor_user_id == w.monitor_user.id
@@ -606,7 +720,10 @@ def test_monitor_suspends_and_resumes(db, make, blobs):
     assert code_of(e) == "already_suspended"
     supervision.resume(db, w.monitor, w.tender.id, "Instruction lifted")
     assert (w.tender.status, w.tender.resume_to, w.tender.monitor_suspended) == ("published", None, False)
-    assert last_entry(db, w.tender, "tender.resumed").details == {"reason": "Instruction lifted", "rule": "E52"}
+    assert last_entry(db, w.tender, "tender.resumed").details == {
+        "reason": "Instruction lifted",
+        "rule": "E52",
+    }
     with pytest.raises(Conflict) as e:
         supervision.resume(db, w.monitor, w.tender.id, "Again")
     assert code_of(e) == "not_suspended"
@@ -641,7 +758,9 @@ def test_resume_after_the_deadline_passed_needs_a_new_future_deadline(db, make, 
         supervision.resume(db, w.monitor, w.tender.id, "Lifted")
     assert code_of(e) == "deadline_needed" and e.value.problems[0].field == "new_deadline"
     with pytest.raises(ValidationFailed) as e:
-        supervision.resume(db, w.monitor, w.tender.id, "Lifted", new_deadline=clock.now() - timedelta(hours=1))
+        supervision.resume(
+            db, w.monitor, w.tender.id, "Lifted", new_deadline=clock.now() - timedelta(hours=1)
+        )
     assert code_of(e) == "deadline_past"
     assert w.tender.status == "suspended" and w.tender.monitor_suspended is True
     new = clock.now() + timedelta(days=20)
@@ -719,7 +838,12 @@ def test_close_due_tenders_closes_only_published_tenders_past_their_deadline(db,
 def test_register_once_per_lot(db, make, blobs):
     w = published_tender(db, make, blobs)
     reg = participation.register(db, w.bidder, w.tender.id, w.lot1.id, " Mr Wang ", "138")
-    assert (reg.organisation_id, reg.user_id, reg.lot_id, reg.contact_name) == (w.bidder_org.id, w.bidder_user.id, w.lot1.id, "Mr Wang")
+    assert (reg.organisation_id, reg.user_id, reg.lot_id, reg.contact_name) == (
+        w.bidder_org.id,
+        w.bidder_user.id,
+        w.lot1.id,
+        "Mr Wang",
+    )
     entry = last_entry(db, w.tender, "tender.registration.created")
     assert entry.details.keys() == {"registration", "confidential_digest"}
     with pytest.raises(Conflict) as e:
@@ -803,7 +927,17 @@ def test_download_after_issue_period_only_for_registered_and_parties(db, make, b
 
 def test_clarification_documents_stay_downloadable_after_issue_period(db, make, blobs):
     w = published_tender(db, make, blobs)
-    clar = clarifications.clarify(db, w.agency, blobs, w.tender.id, "Drawings", "New drawings.", False, [drafting.FileInput("drawings.pdf", [PDF + b"d"])], max_bytes=1 << 20)
+    clar = clarifications.clarify(
+        db,
+        w.agency,
+        blobs,
+        w.tender.id,
+        "Drawings",
+        "New drawings.",
+        False,
+        [drafting.FileInput("drawings.pdf", [PDF + b"d"])],
+        max_bytes=1 << 20,
+    )
     db.flush()
     clar_doc = db.scalars(select(TenderDocument).where(TenderDocument.clarification_id == clar.id)).one()
     clock.shift(timedelta(days=12))
@@ -842,10 +976,20 @@ def test_each_state_change_is_in_the_audit_log_in_order(db, make, blobs):
     move_to(w.deadline + timedelta(seconds=1))
     deadlines.close_due_tenders(db)
     assert tags(db, w.tender) == [
-        "tender.created", "tender.document.added", *["tender.key.registered"] * 3, "tender.published",
-        "tender.key.bundle.published", "tender.document.downloaded",
-        "tender.registration.created", "tender.question.asked", "tender.question.answered", "tender.clarified",
-        "tender.suspended", "tender.resumed", "tender.bidding.closed", "tender.failed",  # R44: no bids
+        "tender.created",
+        "tender.document.added",
+        *["tender.key.registered"] * 3,
+        "tender.published",
+        "tender.key.bundle.published",
+        "tender.document.downloaded",
+        "tender.registration.created",
+        "tender.question.asked",
+        "tender.question.answered",
+        "tender.clarified",
+        "tender.suspended",
+        "tender.resumed",
+        "tender.bidding.closed",
+        "tender.failed",  # R44: no bids
     ]
     from audit.verify import verify_chain
 

@@ -37,8 +37,14 @@ def test_driver_binds_the_value_not_the_name(db, member):
 def test_defaults_are_stored_as_before(db, make):
     org = make.org("agency")
     user = make.user(org, "agency")
-    tender = Tender(reference="T-ENUM-1", title="t", purchaser_id=org.id, agency_id=org.id,
-                    created_by=user.id, category="goods")
+    tender = Tender(
+        reference="T-ENUM-1",
+        title="t",
+        purchaser_id=org.id,
+        agency_id=org.id,
+        created_by=user.id,
+        category="goods",
+    )
     tender.lots.append(Lot(number=1, name="lot", estimated_price=100, price_ceiling=100))
     db.add(tender)
     db.flush()

@@ -29,8 +29,11 @@ def date_of(moment: datetime) -> str:
 
 
 def resumed_entry(db, w) -> AuditEntry:  # type: ignore[no-untyped-def]
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.subject == f"tender:{w.tender.id}", AuditEntry.tag == "tender.resumed")
-                       .order_by(AuditEntry.index.desc())).first()
+    entry = db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.subject == f"tender:{w.tender.id}", AuditEntry.tag == "tender.resumed")
+        .order_by(AuditEntry.index.desc())
+    ).first()
     assert entry is not None
     return entry
 
@@ -56,8 +59,10 @@ def test_a_deadline_too_early_for_l24_is_refused_with_the_earliest_date(db, make
     move_to(day(w, 2))
     problems = refused(db, w, day(w, 8))
     # L24 needs day 20; bringing the deadline forward needs 15 days from today (R21), day 17: both say day 20
-    assert [(p.code, p.rule, p.field) for p in problems] == [("deadline_too_soon", "L24", "new_deadline"),
-                                                            ("deadline_brought_forward", "R21", "new_deadline")]
+    assert [(p.code, p.rule, p.field) for p in problems] == [
+        ("deadline_too_soon", "L24", "new_deadline"),
+        ("deadline_brought_forward", "R21", "new_deadline"),
+    ]
     assert {p.params["earliest"] for p in problems} == {date_of(day(w, 20))}
     # nothing moved: still suspended, the same deadline, the same sale period
     assert w.tender.status == "suspended" and w.tender.monitor_suspended is True
@@ -82,7 +87,17 @@ def test_bringing_the_deadline_forward_leaves_15_days_after_the_resumption(db, m
 def test_every_refusal_names_the_one_date_that_satisfies_them_all(db, make, blobs):
     w = published_tender(db, make, blobs)
     move_to(day(w, 12))
-    clarifications.clarify(db, w.agency, blobs, w.tender.id, "Amendment 1", "The desks are 1.2 m wide.", True, [], max_bytes=1 << 20)
+    clarifications.clarify(
+        db,
+        w.agency,
+        blobs,
+        w.tender.id,
+        "Amendment 1",
+        "The desks are 1.2 m wide.",
+        True,
+        [],
+        max_bytes=1 << 20,
+    )
     assert w.tender.bid_deadline == day(w, 27)  # R21 extended it so that 15 days remain
     supervision.suspend(db, w.monitor, w.tender.id, "Instruction")
     move_to(day(w, 14))
@@ -98,7 +113,9 @@ def test_every_refusal_names_the_one_date_that_satisfies_them_all(db, make, blob
 def test_a_clarification_that_cannot_affect_bids_sets_no_15_days(db, make, blobs):
     w = published_tender(db, make, blobs)
     move_to(day(w, 12))
-    clarifications.clarify(db, w.agency, blobs, w.tender.id, "Typo", "The phone is 0571-1.", False, [], max_bytes=1 << 20)
+    clarifications.clarify(
+        db, w.agency, blobs, w.tender.id, "Typo", "The phone is 0571-1.", False, [], max_bytes=1 << 20
+    )
     supervision.suspend(db, w.monitor, w.tender.id, "Instruction")
     move_to(day(w, 30))  # the deadline passed during the suspension
     supervision.resume(db, w.monitor, w.tender.id, "Lifted", new_deadline=day(w, 31))
@@ -123,8 +140,12 @@ def test_a_valid_resume_recomputes_the_sale_period_and_the_objection_deadline(db
     assert shown > w.tender.published_at
     assert clock.to_cst(shown).date() == clock.to_cst(new).date() - timedelta(days=10)
     assert resumed_entry(db, w).details == {
-        "reason": "Lifted", "rule": "E52", "from": old_deadline.isoformat(), "to": new.isoformat(),
-        "objection_deadline": rules.objection_deadline(new).isoformat(), "doc_issue_end": new.isoformat(),
+        "reason": "Lifted",
+        "rule": "E52",
+        "from": old_deadline.isoformat(),
+        "to": new.isoformat(),
+        "objection_deadline": rules.objection_deadline(new).isoformat(),
+        "doc_issue_end": new.isoformat(),
     }
 
 
@@ -139,7 +160,9 @@ def test_the_deadline_in_force_given_again_changes_nothing(db, make, blobs):
 def test_the_notice_names_the_resume_as_the_cause_of_the_new_deadline(db, make, blobs):
     w = published_tender(db, make, blobs)
     move_to(day(w, 12))
-    clarifications.clarify(db, w.agency, blobs, w.tender.id, "Amendment 1", "Wider desks.", True, [], max_bytes=1 << 20)
+    clarifications.clarify(
+        db, w.agency, blobs, w.tender.id, "Amendment 1", "Wider desks.", True, [], max_bytes=1 << 20
+    )
     detail = notice(db, w)
     assert detail.deadline_extended and not detail.deadline_set_on_resume  # R21 moved it
     supervision.suspend(db, w.monitor, w.tender.id, "Instruction")
@@ -149,7 +172,9 @@ def test_the_notice_names_the_resume_as_the_cause_of_the_new_deadline(db, make, 
     assert detail.deadline_extended and detail.deadline_set_on_resume
     # a later clarification that moves the deadline is again the cause
     move_to(day(w, 25 + 5))
-    clarifications.clarify(db, w.agency, blobs, w.tender.id, "Amendment 2", "Other chairs.", True, [], max_bytes=1 << 20)
+    clarifications.clarify(
+        db, w.agency, blobs, w.tender.id, "Amendment 2", "Other chairs.", True, [], max_bytes=1 << 20
+    )
     detail = notice(db, w)
     assert w.tender.bid_deadline == day(w, 45) and not detail.deadline_set_on_resume
 
@@ -160,6 +185,8 @@ def test_the_resume_tells_the_agency_and_the_bidders(db, make, blobs):
     supervision.suspend(db, w.monitor, w.tender.id, "Instruction")
     supervision.resume(db, w.monitor, w.tender.id, "Complaint unfounded")
     db.flush()
-    rows = db.execute(select(Notification.user_id, Notification.body).where(Notification.kind == "tender.resumed")).all()
+    rows = db.execute(
+        select(Notification.user_id, Notification.body).where(Notification.kind == "tender.resumed")
+    ).all()
     assert {uid for uid, _ in rows} >= {w.bidder_user.id, w.agency_user.id}
     assert {body for _, body in rows} == {"Complaint unfounded"}

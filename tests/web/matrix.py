@@ -31,8 +31,20 @@ from web.app import create_app
 from web.deps import SESSION_ROLE, SESSION_USER
 from web.security import CSRF_SEED, issue_csrf_token
 
-__all__ = ["MATRIX", "ROLES", "SESSION_ROLE", "SESSION_USER", "Env", "Row", "app_endpoints", "build_world",
-           "classify", "concrete_path", "matches", "request_cell"]
+__all__ = [
+    "MATRIX",
+    "ROLES",
+    "SESSION_ROLE",
+    "SESSION_USER",
+    "Env",
+    "Row",
+    "app_endpoints",
+    "build_world",
+    "classify",
+    "concrete_path",
+    "matches",
+    "request_cell",
+]
 
 SKIPPED_PREFIXES = ("/static", "/schema")  # static files and the OpenAPI documents: public by construction
 CSRF_TEXT = "The form expired or was sent from another site"
@@ -42,7 +54,8 @@ CSRF_TEXT = "The form expired or was sent from another site"
 
 
 def sees_draft(cls: str) -> dict[str, str]:
-    """A draft of agency A: its agency, its purchaser and the administrators see it; to all others it does not exist."""
+    """A draft of agency A: its agency, its purchaser and the administrators see it; to all others it does not
+    exist."""
     return E("notfound", agencyA=cls, purchaser=cls, admin=cls)
 
 
@@ -52,7 +65,8 @@ def own_published(cls: str) -> dict[str, str]:
 
 
 def own_draft(cls: str) -> dict[str, str]:
-    """Agency A's workspace on its draft: those who may see the draft are forbidden, to the others it does not exist."""
+    """Agency A's workspace on its draft: those who may see the draft are forbidden, to the others it does not
+    exist."""
     return E("notfound", anonymous="login", agencyA=cls, purchaser="forbidden", admin="forbidden")
 
 
@@ -70,14 +84,25 @@ MATRIX: list[Row] = [
     Row("POST", "/role", public(), form={"role": "bidder"}, keeps_world=True),
     Row("GET", "/notifications", logged_in("ok")),
     Row("GET", "/account", logged_in("ok")),
-    Row("POST", "/account/password", logged_in("allowed"), form={"current": "not my password", "new": "a new long password"}),
-    # ------------------------------------------------ the public site and the API (E20: no login to read or download)
+    Row(
+        "POST",
+        "/account/password",
+        logged_in("allowed"),
+        form={"current": "not my password", "new": "a new long password"},
+    ),
+    # ---------------------------------------- the public site and the API (E20: no login to read or download)
     Row("GET", "/", public()),
     Row("GET", f"/tenders/{TID}", public()),
     Row("GET", f"/tenders/{TID}", sees_draft("ok"), target="draft"),
     Row("GET", f"/tenders/{TID}", public(), target="objected"),
     Row("GET", "/documents/{document_id:int}", public(), params={"document_id": "published_doc"}),
-    Row("GET", "/documents/{document_id:int}", sees_draft("ok"), target="draft", params={"document_id": "draft_doc"}),
+    Row(
+        "GET",
+        "/documents/{document_id:int}",
+        sees_draft("ok"),
+        target="draft",
+        params={"document_id": "draft_doc"},
+    ),
     Row("GET", "/api/v1/notices", public()),
     Row("GET", f"/api/v1/notices/{TID}", public()),
     Row("GET", f"/api/v1/notices/{TID}", sees_draft("ok"), target="draft"),
@@ -94,102 +119,269 @@ MATRIX: list[Row] = [
     Row("POST", f"/agency/tenders/{TID}/documents", own_draft("allowed"), target="draft", files=PDF_FILE),
     Row("POST", f"/agency/tenders/{TID}/documents", own_published("allowed"), files=PDF_FILE),
     Row(
-        "POST", f"/agency/tenders/{TID}/documents/{{document_id:int}}/delete", own_draft("allowed"), target="draft",
-        params={"document_id": "draft_doc"}, form={},
+        "POST",
+        f"/agency/tenders/{TID}/documents/{{document_id:int}}/delete",
+        own_draft("allowed"),
+        target="draft",
+        params={"document_id": "draft_doc"},
+        form={},
     ),
     Row(
-        "POST", f"/agency/tenders/{TID}/documents/{{document_id:int}}/delete", own_published("allowed"),
-        params={"document_id": "published_doc"}, form={},
+        "POST",
+        f"/agency/tenders/{TID}/documents/{{document_id:int}}/delete",
+        own_published("allowed"),
+        params={"document_id": "published_doc"},
+        form={},
     ),
     Row("POST", f"/agency/tenders/{TID}/publish", own_draft("allowed"), target="draft", form={}),
     Row("POST", f"/agency/tenders/{TID}/publish", own_published("allowed"), form={}),
-    Row("POST", f"/agency/tenders/{TID}/clarifications", own_published("allowed"), files={}, form=CLARIFICATION),
     Row(
-        "POST", f"/agency/tenders/{TID}/clarifications", own_draft("allowed"), target="draft", files={}, form=CLARIFICATION,
+        "POST",
+        f"/agency/tenders/{TID}/clarifications",
+        own_published("allowed"),
+        files={},
+        form=CLARIFICATION,
     ),
     Row(
-        "POST", f"/agency/tenders/{TID}/questions/{{question_id:int}}/answer", own_published("allowed"),
-        params={"question_id": "question"}, form={"answer": "Yes, delivery and installation are included."},
+        "POST",
+        f"/agency/tenders/{TID}/clarifications",
+        own_draft("allowed"),
+        target="draft",
+        files={},
+        form=CLARIFICATION,
+    ),
+    Row(
+        "POST",
+        f"/agency/tenders/{TID}/questions/{{question_id:int}}/answer",
+        own_published("allowed"),
+        params={"question_id": "question"},
+        form={"answer": "Yes, delivery and installation are included."},
     ),
     # R22: the purchaser or its agency answers an objection.
     Row(
-        "POST", f"/agency/tenders/{TID}/objections/{{objection_id:int}}/answer", only("allowed", "agencyA", "purchaser"),
-        target="objected", params={"objection_id": "objection"}, form={"answer": "The specification is brand-neutral."},
+        "POST",
+        f"/agency/tenders/{TID}/objections/{{objection_id:int}}/answer",
+        only("allowed", "agencyA", "purchaser"),
+        target="objected",
+        params={"objection_id": "objection"},
+        form={"answer": "The specification is brand-neutral."},
     ),
-    Row("POST", f"/agency/tenders/{TID}/cancel", own_published("allowed"), form={"reason": "Budget withdrawn", "confirm": "1"}),
-    Row("POST", f"/agency/tenders/{TID}/cancel", own_draft("allowed"), target="draft", form={"reason": "Budget withdrawn", "confirm": "1"}),
+    Row(
+        "POST",
+        f"/agency/tenders/{TID}/cancel",
+        own_published("allowed"),
+        form={"reason": "Budget withdrawn", "confirm": "1"},
+    ),
+    Row(
+        "POST",
+        f"/agency/tenders/{TID}/cancel",
+        own_draft("allowed"),
+        target="draft",
+        form={"reason": "Budget withdrawn", "confirm": "1"},
+    ),
     # ------------------------------------------------ the bidder portal
     Row("GET", "/bidder", only("ok", "bidder1", "bidder2")),
     Row("GET", f"/bidder/tenders/{TID}", only("ok", "bidder1", "bidder2")),
     Row("GET", f"/bidder/tenders/{TID}", only("notfound", "bidder1", "bidder2"), target="draft"),
-    Row("POST", f"/bidder/tenders/{TID}/register", only("allowed", "bidder1", "bidder2"), form={"lot_id": "lot", "contact_name": "Mr Wang"}),
     Row(
-        "POST", f"/bidder/tenders/{TID}/register", only("notfound", "bidder1", "bidder2"), target="draft",
+        "POST",
+        f"/bidder/tenders/{TID}/register",
+        only("allowed", "bidder1", "bidder2"),
+        form={"lot_id": "lot", "contact_name": "Mr Wang"},
+    ),
+    Row(
+        "POST",
+        f"/bidder/tenders/{TID}/register",
+        only("notfound", "bidder1", "bidder2"),
+        target="draft",
         form={"lot_id": "draft_lot", "contact_name": "Mr Wang"},
     ),
-    Row("POST", f"/bidder/tenders/{TID}/questions", only("allowed", "bidder1", "bidder2"), form={"text": "May we offer an equivalent brand?"}),
-    Row("POST", f"/bidder/tenders/{TID}/questions", only("notfound", "bidder1", "bidder2"), target="draft", form={"text": "Is this out yet?"}),
-    Row("POST", f"/bidder/tenders/{TID}/objections", only("allowed", "bidder1", "bidder2"), form={"text": "Clause 3 names one brand."}),
-    Row("POST", f"/bidder/tenders/{TID}/objections", only("notfound", "bidder1", "bidder2"), target="draft", form={"text": "Clause 3."}),
-    # ------------------------------------------------ supervision (E52); the audit trail is for monitors and administrators
+    Row(
+        "POST",
+        f"/bidder/tenders/{TID}/questions",
+        only("allowed", "bidder1", "bidder2"),
+        form={"text": "May we offer an equivalent brand?"},
+    ),
+    Row(
+        "POST",
+        f"/bidder/tenders/{TID}/questions",
+        only("notfound", "bidder1", "bidder2"),
+        target="draft",
+        form={"text": "Is this out yet?"},
+    ),
+    Row(
+        "POST",
+        f"/bidder/tenders/{TID}/objections",
+        only("allowed", "bidder1", "bidder2"),
+        form={"text": "Clause 3 names one brand."},
+    ),
+    Row(
+        "POST",
+        f"/bidder/tenders/{TID}/objections",
+        only("notfound", "bidder1", "bidder2"),
+        target="draft",
+        form={"text": "Clause 3."},
+    ),
+    # ---------------------------------- supervision (E52); the audit trail is for monitors and administrators
     Row("GET", "/monitor", only("ok", "monitor")),
     Row("GET", f"/monitor/tenders/{TID}", only("ok", "monitor", "admin")),
-    Row("GET", f"/monitor/tenders/{TID}", E("notfound", agencyA="forbidden", purchaser="forbidden", admin="ok"), target="draft"),
-    Row("POST", f"/monitor/tenders/{TID}/suspend", only("allowed", "monitor"), form={"reason": "Complaint under review"}),
-    Row("POST", f"/monitor/tenders/{TID}/suspend", only("notfound", "monitor"), target="draft", form={"reason": "Complaint under review"}),
-    Row("POST", f"/monitor/tenders/{TID}/resume", only("allowed", "monitor"), form={"reason": "Complaint settled"}),
-    Row("POST", f"/monitor/tenders/{TID}/resume", only("notfound", "monitor"), target="draft", form={"reason": "Complaint settled"}),
+    Row(
+        "GET",
+        f"/monitor/tenders/{TID}",
+        E("notfound", agencyA="forbidden", purchaser="forbidden", admin="ok"),
+        target="draft",
+    ),
+    Row(
+        "POST",
+        f"/monitor/tenders/{TID}/suspend",
+        only("allowed", "monitor"),
+        form={"reason": "Complaint under review"},
+    ),
+    Row(
+        "POST",
+        f"/monitor/tenders/{TID}/suspend",
+        only("notfound", "monitor"),
+        target="draft",
+        form={"reason": "Complaint under review"},
+    ),
+    Row(
+        "POST",
+        f"/monitor/tenders/{TID}/resume",
+        only("allowed", "monitor"),
+        form={"reason": "Complaint settled"},
+    ),
+    Row(
+        "POST",
+        f"/monitor/tenders/{TID}/resume",
+        only("notfound", "monitor"),
+        target="draft",
+        form={"reason": "Complaint settled"},
+    ),
     # ------------------------------------------------ administration
     Row("GET", "/admin", only("ok", "admin")),
     Row("GET", "/admin/organisations", only("ok", "admin")),
     Row("GET", "/admin/organisations/new", only("ok", "admin")),
     Row("POST", "/admin/organisations/create", only("allowed", "admin"), form={"name": "", "kind": "bidder"}),
-    Row("GET", "/admin/organisations/{org_id:int}/edit", only("ok", "admin"), params={"org_id": "agency_org"}),
-    Row("POST", "/admin/organisations/{org_id:int}", only("allowed", "admin"), params={"org_id": "agency_org"}, form={"name": ""}),
+    Row(
+        "GET", "/admin/organisations/{org_id:int}/edit", only("ok", "admin"), params={"org_id": "agency_org"}
+    ),
+    Row(
+        "POST",
+        "/admin/organisations/{org_id:int}",
+        only("allowed", "admin"),
+        params={"org_id": "agency_org"},
+        form={"name": ""},
+    ),
     Row("GET", "/admin/users", only("ok", "admin")),
     Row("GET", "/admin/users/new", only("ok", "admin")),
     Row("POST", "/admin/users/create", only("allowed", "admin"), form={"username": "", "roles": "bidder"}),
     Row("GET", "/admin/users/{user_id:int}/edit", only("ok", "admin"), params={"user_id": "bidder1"}),
-    Row("POST", "/admin/users/{user_id:int}", only("allowed", "admin"), params={"user_id": "bidder1"}, form={"username": ""}),
+    Row(
+        "POST",
+        "/admin/users/{user_id:int}",
+        only("allowed", "admin"),
+        params={"user_id": "bidder1"},
+        form={"username": ""},
+    ),
     # ------------------------------------------------ the committee draw (issue 5, web/draws.py)
-    # The world holds no draw and no seat, so any id (the lot's) names none: only the tender's agency reaches the
-    # request (refused for its incomplete form), an expert learns only that the seat is not theirs, and the
-    # record of a draw that does not exist is not found by anyone.
+    # The world holds no draw and no seat, so any id (the lot's) names none: only the tender's agency reaches
+    # the request (refused for its incomplete form), an expert learns only that the seat is not theirs, and
+    # the record of a draw that does not exist is not found by anyone.
     Row("GET", f"/agency/tenders/{TID}/draw", own_published("ok")),
     Row("GET", f"/agency/tenders/{TID}/draw", own_draft("ok"), target="draft"),
-    Row("POST", f"/agency/tenders/{TID}/draw/request", own_published("allowed"), form={"committee_size": "5"}),
-    Row("POST", f"/agency/tenders/{TID}/draw/request", own_draft("allowed"), target="draft", form={"committee_size": "5"}),
+    Row(
+        "POST", f"/agency/tenders/{TID}/draw/request", own_published("allowed"), form={"committee_size": "5"}
+    ),
+    Row(
+        "POST",
+        f"/agency/tenders/{TID}/draw/request",
+        own_draft("allowed"),
+        target="draft",
+        form={"committee_size": "5"},
+    ),
     Row("GET", "/expert/draws", only("ok", "expert")),
     Row("POST", "/expert/seats/{seat_id:int}/confirm", only("notfound", "expert"), params={"seat_id": "lot"}),
     Row("POST", "/expert/seats/{seat_id:int}/decline", only("notfound", "expert"), params={"seat_id": "lot"}),
-    Row("POST", "/expert/seats/{seat_id:int}/conflict", only("notfound", "expert"), params={"seat_id": "lot"}, form={"note": "A relative"}),
+    Row(
+        "POST",
+        "/expert/seats/{seat_id:int}/conflict",
+        only("notfound", "expert"),
+        params={"seat_id": "lot"},
+        form={"note": "A relative"},
+    ),
     Row("GET", "/api/v1/draws/{draw_id:int}/record", E("notfound"), params={"draw_id": "lot"}),
-    # ------------------------------------------------ the expert pool (issue 5, web/experts_admin.py, expert_portal.py, experts_api.py)
+    # ---------------------- the expert pool (issue 5, web/experts_admin.py, expert_portal.py, experts_api.py)
     # The pool is never public: administrators keep it; the expert reaches only their own profile.
     Row("GET", "/admin/experts", only("ok", "admin")),
     Row("GET", "/admin/experts/new", only("ok", "admin")),
     Row("POST", "/admin/experts/create", only("allowed", "admin"), form={"name": ""}),
     Row("GET", "/admin/experts/{expert_id:int}", only("ok", "admin"), params={"expert_id": "expert_record"}),
-    Row("GET", "/admin/experts/{expert_id:int}/edit", only("ok", "admin"), params={"expert_id": "expert_record"}),
-    Row("POST", "/admin/experts/{expert_id:int}/save", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"name": ""}),
-    Row("POST", "/admin/experts/{expert_id:int}/status", only("allowed", "admin"), params={"expert_id": "expert_record"},
-        form={"status": "penalised", "since": "", "reason": ""}),
-    Row("POST", "/admin/experts/{expert_id:int}/employments", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"org_code": ""}),
-    Row("POST", "/admin/experts/{expert_id:int}/conflicts", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"kind": "shareholding"}),
-    Row("POST", "/admin/experts/{expert_id:int}/unavailable", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"start": ""}),
+    Row(
+        "GET",
+        "/admin/experts/{expert_id:int}/edit",
+        only("ok", "admin"),
+        params={"expert_id": "expert_record"},
+    ),
+    Row(
+        "POST",
+        "/admin/experts/{expert_id:int}/save",
+        only("allowed", "admin"),
+        params={"expert_id": "expert_record"},
+        form={"name": ""},
+    ),
+    Row(
+        "POST",
+        "/admin/experts/{expert_id:int}/status",
+        only("allowed", "admin"),
+        params={"expert_id": "expert_record"},
+        form={"status": "penalised", "since": "", "reason": ""},
+    ),
+    Row(
+        "POST",
+        "/admin/experts/{expert_id:int}/employments",
+        only("allowed", "admin"),
+        params={"expert_id": "expert_record"},
+        form={"org_code": ""},
+    ),
+    Row(
+        "POST",
+        "/admin/experts/{expert_id:int}/conflicts",
+        only("allowed", "admin"),
+        params={"expert_id": "expert_record"},
+        form={"kind": "shareholding"},
+    ),
+    Row(
+        "POST",
+        "/admin/experts/{expert_id:int}/unavailable",
+        only("allowed", "admin"),
+        params={"expert_id": "expert_record"},
+        form={"start": ""},
+    ),
     Row("GET", "/admin/experts/import", only("ok", "admin")),
     Row("POST", "/admin/experts/import/upload", only("allowed", "admin"), files={}),
     Row("GET", "/admin/experts/import/template.csv", only("ok", "admin")),
     Row("GET", "/admin/experts/import/template.xlsx", only("ok", "admin")),
     Row("GET", "/expert/profile", only("ok", "expert")),
-    Row("POST", "/expert/profile/conflicts", only("allowed", "expert"), form={"kind": "shareholding", "org_code": ""}),
+    Row(
+        "POST",
+        "/expert/profile/conflicts",
+        only("allowed", "expert"),
+        form={"kind": "shareholding", "org_code": ""},
+    ),
     Row("POST", "/expert/profile/unavailable", only("allowed", "expert"), form={"start": ""}),
     Row("GET", "/api/v1/experts", only("ok", "admin")),
     Row("POST", "/api/v1/experts", only("allowed", "admin"), form={"name": ""}),
     Row("GET", "/api/v1/experts/{expert_id:int}", only("ok", "admin"), params={"expert_id": "expert_record"}),
-    Row("POST", "/api/v1/experts/{expert_id:int}/status", only("allowed", "admin"), params={"expert_id": "expert_record"}, form={"status": ""}),
-    # ------------------------------------------------ the audit log (issue 4, web/audit_api.py, web/monitor.py)
-    # The log's API is public and read-only (anyone may verify); the feed pages with their alerts are for supervisors.
+    Row(
+        "POST",
+        "/api/v1/experts/{expert_id:int}/status",
+        only("allowed", "admin"),
+        params={"expert_id": "expert_record"},
+        form={"status": ""},
+    ),
+    # ---------------------------------------------- the audit log (issue 4, web/audit_api.py, web/monitor.py)
+    # The log's API is public and read-only (anyone may verify); the feed pages with their alerts are for
+    # supervisors.
     Row("GET", "/api/v1/audit/checkpoint", public()),
     Row("GET", "/api/v1/audit/key", public()),
     Row("GET", "/api/v1/audit/checkpoints", public()),
@@ -199,15 +391,46 @@ MATRIX: list[Row] = [
     Row("GET", "/api/v1/audit/proof/consistency", public(), query={"first": "0", "second": "1"}),
     Row("GET", "/api/v1/audit/stream", public(), query={"max_idle": "0"}),
     Row("GET", "/monitor/audit", only("ok", "monitor", "admin")),
-    Row("GET", "/monitor/audit/entries/{index:int}", only("ok", "monitor", "admin"), params={"index": "audit_entry"}),
-    # ------------------------------------------------ issue 3: key holders, the key bundle, sealing (agencyA, monitor, centre hold keys)
+    Row(
+        "GET",
+        "/monitor/audit/entries/{index:int}",
+        only("ok", "monitor", "admin"),
+        params={"index": "audit_entry"},
+    ),
+    # --------------------- issue 3: key holders, the key bundle, sealing (agencyA, monitor, centre hold keys)
     Row("GET", "/keys", logged_in("ok")),
-    Row("GET", f"/keys/tenders/{TID}", E("notfound", anonymous="login", agencyA="ok", monitor="ok", centre="ok")),
-    Row("GET", f"/keys/tenders/{TID}", E("notfound", anonymous="login", agencyA="ok", monitor="ok", centre="ok"), target="draft"),
-    Row("POST", f"/keys/tenders/{TID}/register", E("notfound", anonymous="login", agencyA="allowed", monitor="allowed", centre="allowed",
-        purchaser="forbidden", admin="forbidden"), target="draft", form={"public_key": "not-a-key"}),
-    Row("POST", f"/keys/tenders/{TID}/register", E("forbidden", anonymous="login", agencyA="allowed", monitor="allowed", centre="allowed"),
-        form={"public_key": "not-a-key"}),
+    Row(
+        "GET",
+        f"/keys/tenders/{TID}",
+        E("notfound", anonymous="login", agencyA="ok", monitor="ok", centre="ok"),
+    ),
+    Row(
+        "GET",
+        f"/keys/tenders/{TID}",
+        E("notfound", anonymous="login", agencyA="ok", monitor="ok", centre="ok"),
+        target="draft",
+    ),
+    Row(
+        "POST",
+        f"/keys/tenders/{TID}/register",
+        E(
+            "notfound",
+            anonymous="login",
+            agencyA="allowed",
+            monitor="allowed",
+            centre="allowed",
+            purchaser="forbidden",
+            admin="forbidden",
+        ),
+        target="draft",
+        form={"public_key": "not-a-key"},
+    ),
+    Row(
+        "POST",
+        f"/keys/tenders/{TID}/register",
+        E("forbidden", anonymous="login", agencyA="allowed", monitor="allowed", centre="allowed"),
+        form={"public_key": "not-a-key"},
+    ),
     Row("GET", f"/tenders/{TID}/key-bundle.json", public()),
     Row("GET", f"/tenders/{TID}/key-bundle.json", E("notfound"), target="draft"),
     Row("GET", f"/bidder/tenders/{TID}/seal", only("ok", "bidder1", "bidder2")),
@@ -245,7 +468,9 @@ class Env:
         self.settings, self.engine, self.factory = settings, engine, factory
         self.app = create_app(settings)
         self.client = TestClient(
-            app=self.app, session_config=ServerSideSessionConfig(store="sessions", key="etender_session"), raise_server_exceptions=False,
+            app=self.app,
+            session_config=ServerSideSessionConfig(store="sessions", key="etender_session"),
+            raise_server_exceptions=False,
         )
         self.world: SimpleNamespace | None = None
         self.csrf = ""
@@ -296,11 +521,15 @@ def build_world(env: Env) -> SimpleNamespace:
         }
         agency = actor_for(users["agencyA"], "198.51.100.7")
         bidder = actor_for(users["bidder1"], "198.51.100.8")
-        basis = SimpleNamespace(purchaser_org=purchaser_org, holders=[users[r].id for r in ("agencyA", "monitor", "centre")])
+        basis = SimpleNamespace(
+            purchaser_org=purchaser_org, holders=[users[r].id for r in ("agencyA", "monitor", "centre")]
+        )
 
         def tender(title: str, publish: bool) -> Tender:
             t = drafting.create_tender(s, agency, tender_input(basis, title=title))
-            drafting.add_document(s, agency, blobs, t.id, drafting.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20)
+            drafting.add_document(
+                s, agency, blobs, t.id, drafting.FileInput("tender-documents.pdf", [PDF]), max_bytes=1 << 20
+            )
             if publish:
                 keyholders.generate_keys_for(s, t)  # publication needs the holders' keys (issue 3)
                 drafting.publish(s, agency, t.id)
@@ -321,8 +550,14 @@ def build_world(env: Env) -> SimpleNamespace:
         w.agency_org = agency_org.id
         w.bidder1 = users["bidder1"].id
         # the expert pool: the expert account's own record (no specialties: the catalogue is not loaded here)
-        expert_record = Expert(name="Matrix Expert", id_number=f"M-{token}", title="高级工程师", title_level="associate_senior", years=10,
-                               user_id=users["expert"].id)
+        expert_record = Expert(
+            name="Matrix Expert",
+            id_number=f"M-{token}",
+            title="高级工程师",
+            title_level="associate_senior",
+            years=10,
+            user_id=users["expert"].id,
+        )
         s.add(expert_record)
         s.flush()
         w.expert_record = expert_record.id
@@ -389,15 +624,25 @@ def request_cell(env: Env, row: Row, role: str) -> tuple[str, Any]:
         form = {k: str(getattr(w, v)) if k == "lot_id" else v for k, v in (row.form or {}).items()}
         headers = {"x-csrftoken": csrf, **row.headers}
         if row.content is not None or row.json is not None:
-            r = client.post(path, content=row.content, json=row.json, params=row.query, headers=headers, follow_redirects=False)
+            r = client.post(
+                path,
+                content=row.content,
+                json=row.json,
+                params=row.query,
+                headers=headers,
+                follow_redirects=False,
+            )
         elif row.files is not None:
-            r = client.post(path, data=form, files=row.files or {"none": ("", b"", "application/octet-stream")},
-                            headers=headers, follow_redirects=False)
+            r = client.post(
+                path,
+                data=form,
+                files=row.files or {"none": ("", b"", "application/octet-stream")},
+                headers=headers,
+                follow_redirects=False,
+            )
         else:
             r = client.post(path, data={**form, "_csrf_token": csrf}, headers=headers, follow_redirects=False)
     actual = classify(r.status_code, r.headers.get("location", ""), r.text)
     if row.method != "GET" and r.status_code < 400 and not row.keeps_world:
         env.world = None  # it may have changed the world: the next cell builds a new one
     return actual, r
-
-

@@ -3,8 +3,8 @@
 tests/web/matrix.py adds ROWS to the matrix and calls extend_world(env, session, w) while
 building its world (before the commit), so rows may name attributes set here in `params` or `target`.
 
-Three tenders of agency A, each with counted bids of bidder1, bidder2 and a third company (key holders: agencyA,
-monitor, centre; policy quorum):
+Three tenders of agency A, each with counted bids of bidder1, bidder2 and a third company (key holders:
+agencyA, monitor, centre; policy quorum):
     early    published, the deadline 25 days ahead: every opening route refuses (E27), the record does not exist
     opening  the deadline passed, the ceremony waits for the key holders' parts; bidder2 raised an objection
     opened   every bid decrypted and the record published: the record is public
@@ -24,7 +24,14 @@ from tests.factories.bids import opening_world
 from tests.web.matrix_support import E, Row, only
 
 BASE = "/tenders/{tender_id:int}/opening"
-WATCHERS = ("agencyA", "bidder1", "bidder2", "monitor", "admin", "centre")  # before the record: participants only
+WATCHERS = (
+    "agencyA",
+    "bidder1",
+    "bidder2",
+    "monitor",
+    "admin",
+    "centre",
+)  # before the record: participants only
 HOLDERS = ("agencyA", "monitor", "centre")
 EARLY, OPENING, OPENED = "opening_early", "opening_live", "opening_done"
 NO_PARTS = {"bids": []}
@@ -46,9 +53,21 @@ ROWS: list[Any] = [
     # bidders with a counted bid check in and object; the agency answers and closes
     Row("POST", f"{BASE}/check-in", only("allowed", "bidder1", "bidder2"), target=EARLY, form={}),
     Row("POST", f"{BASE}/check-in", only("allowed", "bidder1", "bidder2"), target=OPENING, form={}),
-    Row("POST", f"{BASE}/objections", only("allowed", "bidder1", "bidder2"), target=OPENING, form={"text": "The opening started late."}),
-    Row("POST", f"{BASE}/objections/{{objection_id:int}}/answer", only("allowed", "agencyA"), target=OPENING,
-        params={"objection_id": "opening_objection"}, form={"answer": "It started at the deadline by the server clock."}),
+    Row(
+        "POST",
+        f"{BASE}/objections",
+        only("allowed", "bidder1", "bidder2"),
+        target=OPENING,
+        form={"text": "The opening started late."},
+    ),
+    Row(
+        "POST",
+        f"{BASE}/objections/{{objection_id:int}}/answer",
+        only("allowed", "agencyA"),
+        target=OPENING,
+        params={"objection_id": "opening_objection"},
+        form={"answer": "It started at the deadline by the server clock."},
+    ),
     Row("POST", f"{BASE}/close", only("allowed", "agencyA"), target=OPENING, form={}),
     Row("POST", f"{BASE}/close", only("allowed", "agencyA"), target=OPENED, form={}),
     # the record (E32): not there before the deadline, refused until published, public after
@@ -69,17 +88,35 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
 
     from core import credit_code
 
-    third_org = Organisation(credit_code=credit_code.generate(random.Random(w.title)), name="Bidder Three Ltd", kind="bidder")
+    third_org = Organisation(
+        credit_code=credit_code.generate(random.Random(w.title)), name="Bidder Three Ltd", kind="bidder"
+    )
     session.add(third_org)
     session.flush()
     third = user(session, third_org, "bidder", username=f"bidder3-{w.title[-10:]}", full_name="bidder3")
-    org = {role: session.get(Organisation, users[role].organisation_id) for role in ("bidder1", "bidder2", "purchaser")}
+    org = {
+        role: session.get(Organisation, users[role].organisation_id)
+        for role in ("bidder1", "bidder2", "purchaser")
+    }
     bidders = [(org["bidder1"], users["bidder1"]), (org["bidder2"], users["bidder2"]), (third_org, third)]
     holders = [users[r].id for r in HOLDERS]
-    common = dict(holders=holders, agency_uid=users["agencyA"].id, purchaser_org=org["purchaser"], bidders=bidders)
+    common = dict(
+        holders=holders, agency_uid=users["agencyA"].id, purchaser_org=org["purchaser"], bidders=bidders
+    )
     token = w.title[-10:]
-    w.opening_early = opening_world(session, blobs, w, stage="early", title=f"Opening early {token}", **common).tender.id
-    w.opening_live = opening_world(session, blobs, w, stage="opening", title=f"Opening live {token}", **common).tender.id
-    w.opening_done = opening_world(session, blobs, w, stage="opened", title=f"Opening done {token}", **common).tender.id
-    objection = ceremony.raise_objection(session, actor_for(users["bidder2"], "198.51.100.9"), w.opening_live, "The clock in the room was fast.")
+    w.opening_early = opening_world(
+        session, blobs, w, stage="early", title=f"Opening early {token}", **common
+    ).tender.id
+    w.opening_live = opening_world(
+        session, blobs, w, stage="opening", title=f"Opening live {token}", **common
+    ).tender.id
+    w.opening_done = opening_world(
+        session, blobs, w, stage="opened", title=f"Opening done {token}", **common
+    ).tender.id
+    objection = ceremony.raise_objection(
+        session,
+        actor_for(users["bidder2"], "198.51.100.9"),
+        w.opening_live,
+        "The clock in the room was fast.",
+    )
     w.opening_objection = objection.id

@@ -6,7 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("anonymous", "agencyA", "agencyB", "purchaser", "bidder1", "bidder2", "monitor", "admin", "centre", "expert")
+ROLES = (
+    "anonymous",
+    "agencyA",
+    "agencyB",
+    "purchaser",
+    "bidder1",
+    "bidder2",
+    "monitor",
+    "admin",
+    "centre",
+    "expert",
+)
 
 
 def E(default: str, **cells: str) -> dict[str, str]:  # noqa: N802 - reads as a table
@@ -38,7 +49,9 @@ class Row:
     files: dict[str, tuple[str, bytes, str]] | None = None  # multipart body
     params: dict[str, str] = field(default_factory=dict)  # other path parameters -> world attribute
     known_bugs: dict[str, str] = field(default_factory=dict)  # role -> reason (strict xfail)
-    keeps_world: bool = False  # a POST that changes only the session or the audit log: no need to rebuild after it
+    keeps_world: bool = (
+        False  # a POST that changes only the session or the audit log: no need to rebuild after it
+    )
     query: dict[str, str] = field(default_factory=dict)  # query string of a GET
     content: bytes | None = None  # a raw body (chunk uploads), sent with `headers`
     json: Any = None  # a JSON body

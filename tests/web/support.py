@@ -11,11 +11,16 @@ from web.i18n import translate
 
 
 def login(client, username: str) -> str:
-    """Log in as `username` (password TEST_PASSWORD) on a fresh cookie jar; returns the CSRF token to post forms with."""
+    """Log in as `username` (password TEST_PASSWORD) on a fresh cookie jar; returns the CSRF token to post
+    forms with."""
     client.cookies.clear()
     client.get("/login")
     token = client.cookies.get("etender_csrf")
-    r = client.post("/login", data={"username": username, "password": TEST_PASSWORD, "_csrf_token": token}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": TEST_PASSWORD, "_csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return client.cookies.get("etender_csrf")
 

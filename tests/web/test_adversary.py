@@ -38,7 +38,9 @@ AUDIT = [("/api/v1/audit/entries", {"start": "0", "end": "1000"})]
 # root of the log. They say that something happened, never what or where.
 GROWS_ANYWAY = ("/api/v1/audit/checkpoint", "/api/v1/audit/checkpoints")
 
-TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?|\d{2}:\d{2}(:\d{2})?")
+TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?|\d{2}:\d{2}(:\d{2})?"
+)
 TOKEN = re.compile(r'(name="_csrf_token" value="|name="csrf-token" content="|"csrf_token":\s*")[^"]*')
 STREAM_ID = re.compile(r"^id: ?\d+$", re.M)
 ROW = re.compile(r"<tr>.*?</tr>", re.S)
@@ -60,7 +62,9 @@ def _normalise(path: str, body: str, readers: set[str]) -> str:
     if path.endswith("/stream"):
         body = "\n".join(line for line in body.splitlines() if not line.startswith(("id:", ":")))
     # a monitor's trail row about a reader's own refused look, under the reader's name
-    body = ROW.sub(lambda m: "" if any(name in m.group(0) for name in readers - {"anonymous"}) else m.group(0), body)
+    body = ROW.sub(
+        lambda m: "" if any(name in m.group(0) for name in readers - {"anonymous"}) else m.group(0), body
+    )
     return " ".join(STREAM_ID.sub("", TOKEN.sub(r"\1", TIME.sub("<time>", body))).split())
 
 
@@ -83,8 +87,12 @@ def _surfaces(env: Any, w: Any) -> list[tuple[str, dict[str, str]]]:
     return out
 
 
-def _read_all(env: Any, w: Any, surfaces: list[tuple[str, dict[str, str]]],
-              dump: dict[tuple[str, str, str], str] | None = None) -> dict[tuple[str, str, str], str]:
+def _read_all(
+    env: Any,
+    w: Any,
+    surfaces: list[tuple[str, dict[str, str]]],
+    dump: dict[tuple[str, str, str], str] | None = None,
+) -> dict[tuple[str, str, str], str]:
     seen = {}
     with env.factory() as s:
         ids = [uid for role, (uid, _) in w.users.items() if role != ACTING]
@@ -141,8 +149,11 @@ def _log_in(env: Any, w: Any) -> None:
 
 
 def _leaks(before: dict[Any, str], after: dict[Any, str], excused: set[str]) -> list[str]:
-    return sorted(f"{role} GET {path} {query}" for (role, path, query), body in after.items()
-                  if role not in excused and before[(role, path, query)] != body)
+    return sorted(
+        f"{role} GET {path} {query}"
+        for (role, path, query), body in after.items()
+        if role not in excused and before[(role, path, query)] != body
+    )
 
 
 def _first_difference(before: dict[Any, str], after: dict[Any, str], leak: str) -> str:
@@ -173,11 +184,16 @@ def _probe(env: Any) -> tuple[int, int, list[str], str]:
     leaks = _leaks(first, second, excused=set())
     # logins: the person, the monitors and the administrators (Fact.login)
     logins = _leaks(second, third, excused={"monitor", "admin"})
-    example = _first_difference(first, second, leaks[0]) if leaks else (
-        _first_difference(second, third, logins[0]) if logins else "")
+    example = (
+        _first_difference(first, second, leaks[0])
+        if leaks
+        else (_first_difference(second, third, logins[0]) if logins else "")
+    )
     found = leaks + [f"login: {leak}" for leak in logins]
-    print(f"adversary suite: {len(surfaces)} surfaces read as {len(matrix.ROLES) - 1} readers "
-          f"({len(first)} answers, three times), {len(OPEN_TENDERS)} open tenders probed, {len(found)} leaks found")
+    print(
+        f"adversary suite: {len(surfaces)} surfaces read as {len(matrix.ROLES) - 1} readers ({len(first)} "
+        f"answers, three times), {len(OPEN_TENDERS)} open tenders probed, {len(found)} leaks found"
+    )
     _PROBES[id(env)] = (len(surfaces), len(first), found, example)
     return _PROBES[id(env)]
 
@@ -193,8 +209,11 @@ def test_before_the_deadline_no_page_or_api_lets_anyone_count_or_name_the_partic
     assert not leaks, "\n".join(leaks) + "\n\n" + example
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 2: the audit log conceals the actor of a participation entry "
-                   "but still publishes the entry (subject, tag, time), and logins in full")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12 item 2: the audit log conceals the actor of a participation entry "
+    "but still publishes the entry (subject, tag, time), and logins in full",
+)
 @pytest.mark.timeout(900)
 def test_before_the_deadline_the_audit_log_lets_nobody_count_or_name_the_participants(env):
     _, _, found, example = _probe(env)

@@ -1,4 +1,3 @@
-
 from tests.factories.accounts import TEST_PASSWORD
 
 
@@ -28,7 +27,11 @@ def test_login_rotates_session_and_logout_ends_it(client, make, db):
     db.commit()
     token = csrf(client)
     client.cookies.set("etender_session", "planted-by-attacker")
-    r = client.post("/login", data={"username": "alice", "password": TEST_PASSWORD, "_csrf_token": token}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": "alice", "password": TEST_PASSWORD, "_csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     new_id = r.cookies.get("etender_session")
     assert new_id and new_id != "planted-by-attacker"

@@ -61,7 +61,9 @@ def test_every_endpoint_has_a_row_in_the_matrix(env: Env) -> None:
 
 def test_every_row_of_the_matrix_is_an_endpoint(env: Env) -> None:
     stale = sorted({row.key for row in MATRIX} - app_endpoints(env.app))
-    assert not stale, "\n".join(f"the matrix has a row for {m} {p}, which the app does not serve" for m, p in stale)
+    assert not stale, "\n".join(
+        f"the matrix has a row for {m} {p}, which the app does not serve" for m, p in stale
+    )
 
 
 def test_every_row_names_every_role() -> None:

@@ -15,7 +15,8 @@ TIMEOUT = 0.5
 
 
 def _stalled(url: str, request: bytes) -> tuple[float, bytes]:
-    """Send `request` (headers announcing a body, and at most part of it), then wait: the answer and its delay."""
+    """Send `request` (headers announcing a body, and at most part of it), then wait: the answer and its
+    delay."""
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as s:
         start = time.monotonic()
@@ -33,8 +34,10 @@ def live(settings):
 
 
 def test_a_form_whose_body_never_arrives_is_408_with_the_error_page(live):
-    head = (b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            b"Content-Length: 500\r\n\r\nusername=ali")
+    head = (
+        b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 500\r\n\r\nusername=ali"
+    )
     took, answer = _stalled(live, head)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert TIMEOUT <= took < TIMEOUT + 3
@@ -45,8 +48,10 @@ def test_an_api_body_that_never_arrives_is_408_with_the_error_json(live):
     c = httpx.Client(base_url=live)
     c.get("/login")
     token = c.cookies["etender_csrf"]
-    head = (f"POST /api/v1/tenders/1/bids HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: 200\r\nx-csrftoken: {token}\r\nCookie: etender_csrf={token}\r\n\r\n").encode()
+    head = (
+        f"POST /api/v1/tenders/1/bids HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: 200\r\nx-csrftoken: {token}\r\nCookie: etender_csrf={token}\r\n\r\n"
+    ).encode()
     took, answer = _stalled(live, head)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
     body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
@@ -64,6 +69,9 @@ def test_a_body_that_arrives_slowly_but_steadily_is_read(live):
     c.get("/login")
     token = c.cookies["etender_csrf"]
     # chunked, each piece well within the timeout, the whole body longer than it: answered, not 408
-    r = c.post("/login", content=(p for p in [f"_csrf_token={token}&".encode(), *slow()]),
-               headers={"content-type": "application/x-www-form-urlencoded"})
+    r = c.post(
+        "/login",
+        content=(p for p in [f"_csrf_token={token}&".encode(), *slow()]),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 422, r.text[:300]  # the wrong password, read in full

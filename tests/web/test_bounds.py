@@ -12,8 +12,14 @@ from tests.web.support import login
 from web.bounds import int_query_names
 
 TOO_BIG = str(2**63)
-ROLES = [("admin", "admin"), ("monitor", "monitor"), ("agency", "agency"), ("bidder", "bidder"),
-         ("expert", "expert"), ("keyholder", "agency")]
+ROLES = [
+    ("admin", "admin"),
+    ("monitor", "monitor"),
+    ("agency", "agency"),
+    ("bidder", "bidder"),
+    ("expert", "expert"),
+    ("keyholder", "agency"),
+]
 PLACEHOLDER = re.compile(r"\{(\w+):(\w+)\}")
 
 
@@ -41,8 +47,11 @@ def _usual_body(path: str, r) -> None:
 def people(db, make):
     cast = {}
     for name, kind in ROLES:
-        cast[name] = make.user(make.org(kind) if name not in ("admin", "monitor", "expert") else None, name if name != "keyholder" else "agency",
-                               username=f"b-{name}")
+        cast[name] = make.user(
+            make.org(kind) if name not in ("admin", "monitor", "expert") else None,
+            name if name != "keyholder" else "agency",
+            username=f"b-{name}",
+        )
     db.commit()
     return cast
 
@@ -99,7 +108,14 @@ def test_no_query_parameter_of_any_get_route_gives_a_500_to_any_role(app, db, ma
                 if method != "GET" or path.endswith("/stream"):
                     continue  # the event streams are long-lived; their int parameters are in int_query_names
                 names = {k.split(":")[0] for k in handler.parsed_fn_signature.parameters} - {
-                    "request", "db", "actor", "state", "scope", "data", *(m.group(1) for m in PLACEHOLDER.finditer(path))}
+                    "request",
+                    "db",
+                    "actor",
+                    "state",
+                    "scope",
+                    "data",
+                    *(m.group(1) for m in PLACEHOLDER.finditer(path)),
+                }
                 names |= int_query_names(handler)
                 for name in names:
                     url = _concrete(path, str(w.tender.id))
@@ -109,8 +125,17 @@ def test_no_query_parameter_of_any_get_route_gives_a_500_to_any_role(app, db, ma
     assert tried > 50
 
 
-@pytest.mark.parametrize("url", ["/static/site.css%00", "/static/%00", "/tenders/1%00", "/api/v1/notices/1%00",
-                                 "/api/v1/notices%00", "/%00"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/static/site.css%00",
+        "/static/%00",
+        "/tenders/1%00",
+        "/api/v1/notices/1%00",
+        "/api/v1/notices%00",
+        "/%00",
+    ],
+)
 def test_a_nul_in_the_path_is_404_with_the_usual_body(client, url):
     r = client.get(url)
     assert r.status_code == 404, r.text[:300]

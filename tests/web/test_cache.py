@@ -53,7 +53,9 @@ def test_logged_in_people_are_never_served_from_the_cache(settings, db, make, wo
         client.get("/")  # fills the anonymous entry
         client.get("/login")
         token = client.cookies.get("etender_csrf")
-        client.post("/login", data={"username": "cachebidder", "password": TEST_PASSWORD, "_csrf_token": token})
+        client.post(
+            "/login", data={"username": "cachebidder", "password": TEST_PASSWORD, "_csrf_token": token}
+        )
         page = client.get("/")
         assert "cachebidder" in page.text  # the header names the person: not the anonymous rendering
 

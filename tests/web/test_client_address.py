@@ -27,7 +27,9 @@ def test_a_peer_that_is_not_a_trusted_proxy_is_the_client():
 def test_the_right_most_untrusted_address_is_the_client():
     # the client wrote "6.6.6.6"; the balancer appended the address it saw, and nginx on loopback its own
     assert forwarded_client("127.0.0.1", ["6.6.6.6, 198.51.100.7, 10.0.0.3"], PROXIES) == "198.51.100.7"
-    assert forwarded_client("127.0.0.1", ["6.6.6.6", "198.51.100.7"], PROXIES) == "198.51.100.7"  # two headers
+    assert (
+        forwarded_client("127.0.0.1", ["6.6.6.6", "198.51.100.7"], PROXIES) == "198.51.100.7"
+    )  # two headers
 
 
 def test_junk_ends_the_walk_at_the_last_trusted_hop():

@@ -1,5 +1,6 @@
-"""GETs that record something (a download, an early attempt at the bids' headers) are not performed when another
-site started them (web.security.same_site_for_recording): a page asks to confirm, nothing is recorded."""
+"""GETs that record something (a download, an early attempt at the bids' headers) are not performed when
+another site started them (web.security.same_site_for_recording): a page asks to confirm, nothing is
+recorded."""
 
 import re
 
@@ -18,11 +19,21 @@ from web.security import is_cross_site
 
 OWN = "http://testserver.local"
 HOST = "testserver.local"
-FROM_ELSEWHERE = [{"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"},
-                  {"referer": "https://evil.example/page"}, {"origin": "https://evil.example"}, {"origin": "null"}]
-OWN_ACCORD = [{}, {"sec-fetch-site": "same-origin"}, {"sec-fetch-site": "none"}, {"referer": OWN + "/tenders/1"},
-              {"sec-fetch-site": "same-origin", "referer": "https://evil.example/"},  # Sec-Fetch-Site decides
-              {"origin": "https://testserver.local"}]  # the page was https, the proxy spoke http to us
+FROM_ELSEWHERE = [
+    {"sec-fetch-site": "cross-site"},
+    {"sec-fetch-site": "same-site"},
+    {"referer": "https://evil.example/page"},
+    {"origin": "https://evil.example"},
+    {"origin": "null"},
+]
+OWN_ACCORD = [
+    {},
+    {"sec-fetch-site": "same-origin"},
+    {"sec-fetch-site": "none"},
+    {"referer": OWN + "/tenders/1"},
+    {"sec-fetch-site": "same-origin", "referer": "https://evil.example/"},  # Sec-Fetch-Site decides
+    {"origin": "https://testserver.local"},
+]  # the page was https, the proxy spoke http to us
 
 
 @pytest.mark.parametrize("headers", FROM_ELSEWHERE)
@@ -43,7 +54,9 @@ def _downloads(db, doc_id):
 
 
 @pytest.mark.parametrize("headers", FROM_ELSEWHERE)
-def test_a_download_from_another_site_asks_to_confirm_and_records_nothing(client, db, make, settings, headers):
+def test_a_download_from_another_site_asks_to_confirm_and_records_nothing(
+    client, db, make, settings, headers
+):
     w = published_tender(db, make, open_store(settings))
     db.commit()
     doc_id, bidder = w.doc.id, w.bidder_user.username
@@ -54,7 +67,10 @@ def test_a_download_from_another_site_asks_to_confirm_and_records_nothing(client
     assert f'href="/documents/{doc_id}"' in r.text  # the way on, from this site
     assert _downloads(db, doc_id) == 0
     # the link on the page: a same-origin navigation, recorded
-    r = client.get(f"/documents/{doc_id}", headers={"sec-fetch-site": "same-origin", "referer": f"{OWN}/documents/{doc_id}"})
+    r = client.get(
+        f"/documents/{doc_id}",
+        headers={"sec-fetch-site": "same-origin", "referer": f"{OWN}/documents/{doc_id}"},
+    )
     assert r.status_code == 200
     assert _downloads(db, doc_id) == 1
 
@@ -62,8 +78,17 @@ def test_a_download_from_another_site_asks_to_confirm_and_records_nothing(client
 def test_opening_headers_from_another_site_record_no_early_attempt(client, db, make):
     w = cast(db, make)
     blobs = client.app.state.blobs
-    made = opening_world(db, blobs, w, stage="early", title="Opening early", holders=w.holders, agency_uid=w.agency_user.id,
-                         purchaser_org=w.purchaser_org, bidders=[(w.bidder_org, w.bidder_user), (w.other_bidder_org, w.other_bidder_user)])
+    made = opening_world(
+        db,
+        blobs,
+        w,
+        stage="early",
+        title="Opening early",
+        holders=w.holders,
+        agency_uid=w.agency_user.id,
+        purchaser_org=w.purchaser_org,
+        bidders=[(w.bidder_org, w.bidder_user), (w.other_bidder_org, w.other_bidder_user)],
+    )
     db.commit()
     tender_id = made.tender.id
     login(client, w.agency_user.username)  # one of the key holders (w.holders)
@@ -98,5 +123,8 @@ def test_every_get_that_records_is_marked(app):
                 if "GET" in h.http_methods and h.opt.get("writes"):
                     writing[route.path] = h.opt.get("records")
     assert {p for p, records in writing.items() if not records} == set(unattributed)
-    assert {p for p, records in writing.items() if records} >= {"/documents/{document_id:int}", "/tenders/{tender_id:int}/opening/headers"}
+    assert {p for p, records in writing.items() if records} >= {
+        "/documents/{document_id:int}",
+        "/tenders/{tender_id:int}/opening/headers",
+    }
     assert all(re.match(r"^[a-z]", r) for r in writing.values() if r)

@@ -54,8 +54,9 @@ def test_done_gets_the_result_and_the_writes_stay(db, make):
         (DomainError.one("refused", "No."), 400),
     ],
 )
-def test_a_form_problem_is_rendered_again_and_its_writes_undone_while_the_request_goes_on(db, make, error,
-                                                                                        status):
+def test_a_form_problem_is_rendered_again_and_its_writes_undone_while_the_request_goes_on(
+    db, make, error, status
+):
     make.org("agency", "before")  # the request's own write, before the form's action
     done = []
     out = submit(db, writes_then(make, "undone", error), done=done.append, refused=rendered)
@@ -67,8 +68,11 @@ def test_a_form_problem_is_rendered_again_and_its_writes_undone_while_the_reques
 
 @pytest.mark.parametrize(
     "error",
-    [Forbidden.one("role_required", "No."), NotFound.one("tender_not_found", "No such tender."),
-     NotAuthenticated.one("login_required", "Log in.")],
+    [
+        Forbidden.one("role_required", "No."),
+        NotFound.one("tender_not_found", "No such tender."),
+        NotAuthenticated.one("login_required", "Log in."),
+    ],
 )
 def test_what_is_not_a_form_problem_is_raised_again(db, make, error):
     rendered_again = []
@@ -87,8 +91,13 @@ def test_any_other_exception_goes_on_and_the_savepoint_is_rolled_back(db, make):
 
 def test_problems_found_while_parsing_skip_the_call_and_render_as_422(db, make):
     parsed = [Problem("date_invalid", "Not a date.", "start"), Problem("date_invalid", "Not a date.", "end")]
-    out = submit(db, writes_then(make, "never"), problems=parsed, done=lambda _: "done",
-                 refused=lambda e: (type(e), e.status, e.problems))
+    out = submit(
+        db,
+        writes_then(make, "never"),
+        problems=parsed,
+        done=lambda _: "done",
+        refused=lambda e: (type(e), e.status, e.problems),
+    )
     assert out == (ValidationFailed, 422, parsed)
     assert names(db) == []
 

@@ -38,7 +38,11 @@ def test_every_message_has_a_chinese_translation():
     catalogue.cache_clear()
     zh = catalogue("zh")
     used = {**_python_messages(), **_template_messages()}
-    missing = sorted(f"{where}: {msg!r}" for msg, where in used.items() if msg not in zh and not msg.endswith(DYNAMIC_PREFIXES))
+    missing = sorted(
+        f"{where}: {msg!r}"
+        for msg, where in used.items()
+        if msg not in zh and not msg.endswith(DYNAMIC_PREFIXES)
+    )
     assert not missing, "messages without a Chinese translation:\n" + "\n".join(missing)
 
 
@@ -48,7 +52,11 @@ def test_dynamic_labels_are_translated():
     from tender.lifecycle import Status
     from tender.rules import CATEGORIES, METHODS
 
-    labels = [f"role:{r.value}" for r in Role] + [f"status:{s.value}" for s in Status] + [f"kind:{k.value}" for k in OrgKind]
+    labels = (
+        [f"role:{r.value}" for r in Role]
+        + [f"status:{s.value}" for s in Status]
+        + [f"kind:{k.value}" for k in OrgKind]
+    )
     labels += [f"category:{c}" for c in CATEGORIES] + [f"method:{m}" for m in METHODS]
     missing = [label for label in labels if label not in zh]
     assert not missing, missing
@@ -62,5 +70,7 @@ def test_placeholders_survive_translation():
 
     zh = catalogue("zh")
     pattern = re.compile(r"%\((\w+)\)s")
-    bad = [msgid for msgid, text in zh.items() if sorted(pattern.findall(msgid)) != sorted(pattern.findall(text))]
+    bad = [
+        msgid for msgid, text in zh.items() if sorted(pattern.findall(msgid)) != sorted(pattern.findall(text))
+    ]
     assert not bad, bad

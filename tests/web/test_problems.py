@@ -5,17 +5,31 @@ from web.problems import error_json, problems_json
 
 
 def test_the_first_problem_leads_and_every_problem_is_listed_in_the_readers_language():
-    problems = [Problem("title_missing", "Give the tender a title.", "title"),
-                Problem("deadline_too_soon", "At least %(days)s days.", "bid_deadline", {"days": 20}, "L24")]
+    problems = [
+        Problem("title_missing", "Give the tender a title.", "title"),
+        Problem("deadline_too_soon", "At least %(days)s days.", "bid_deadline", {"days": 20}, "L24"),
+    ]
     body = problems_json("en", problems)
-    assert body == {"error": {
-        "code": "title_missing", "message": "Give the tender a title.",
-        "problems": [
-            {"code": "title_missing", "field": "title", "rule": None, "message": "Give the tender a title."},
-            {"code": "deadline_too_soon", "field": "bid_deadline", "rule": "L24",
-             "message": "At least 20 days."},
-        ],
-    }}
+    assert body == {
+        "error": {
+            "code": "title_missing",
+            "message": "Give the tender a title.",
+            "problems": [
+                {
+                    "code": "title_missing",
+                    "field": "title",
+                    "rule": None,
+                    "message": "Give the tender a title.",
+                },
+                {
+                    "code": "deadline_too_soon",
+                    "field": "bid_deadline",
+                    "rule": "L24",
+                    "message": "At least 20 days.",
+                },
+            ],
+        }
+    }
     chinese = problems_json("zh", problems)["error"]
     assert chinese["message"] == chinese["problems"][0]["message"] == "请填写招标项目名称。"
 

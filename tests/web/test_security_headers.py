@@ -17,7 +17,9 @@ def test_every_response_carries_the_policy(client, path):  # type: ignore[no-unt
     r = client.get(path, follow_redirects=False)
     assert r.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert "script-src 'self'" in r.headers["content-security-policy"]
-    assert "unsafe-inline" not in r.headers["content-security-policy"].split("script-src", 1)[1].split(";", 1)[0]
+    assert (
+        "unsafe-inline" not in r.headers["content-security-policy"].split("script-src", 1)[1].split(";", 1)[0]
+    )
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["x-frame-options"] == "DENY"
 

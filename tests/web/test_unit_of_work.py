@@ -24,7 +24,13 @@ from web.app import create_app
 
 def _service(session: Session, how: str) -> dict[str, Any]:
     """A service that writes its record, then refuses (kept or not), fails, or succeeds."""
-    record(session, AccountTag.access_refused, actor=anonymous("198.51.100.7"), subject="test:uow", details={"how": how})
+    record(
+        session,
+        AccountTag.access_refused,
+        actor=anonymous("198.51.100.7"),
+        subject="test:uow",
+        details={"how": how},
+    )
     refusal = Conflict.one("test_refused", N_("Refused for the test (%(how)s)."), how=how)
     if how == "kept":
         raise refusal.keep()
@@ -80,6 +86,10 @@ def test_a_refused_login_answered_with_its_page_keeps_its_attempt_and_audit_entr
     r = client.post("/login", data={"username": "erin", "password": "wrong", "_csrf_token": token})
     assert r.status_code == 422 and 'value="erin"' in r.text
     db.expire_all()
-    assert db.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == "erin")) == 1
-    assert db.scalars(select(AuditEntry.subject).where(AuditEntry.tag == AccountTag.auth_login_failed)).all() == ["login:erin"]
+    assert (
+        db.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == "erin")) == 1
+    )
+    assert db.scalars(
+        select(AuditEntry.subject).where(AuditEntry.tag == AccountTag.auth_login_failed)
+    ).all() == ["login:erin"]
     db.rollback()

@@ -37,15 +37,27 @@ ROLES = [r.value for r in Role]
 # core.credit_code explains a bad code in English sentences; these patterns give each its msgid so that the
 # person reads the reason in their own language.
 _CREDIT_CODE_REASONS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^it must have 18 characters, it has (?P<n>\d+)$"), N_("it must have 18 characters, it has %(n)s")),
+    (
+        re.compile(r"^it must have 18 characters, it has (?P<n>\d+)$"),
+        N_("it must have 18 characters, it has %(n)s"),
+    ),
     (
         re.compile(r"^it contains characters not allowed in a credit code: (?P<chars>.+)$"),
-        N_("it contains characters not allowed in a credit code: %(chars)s (the letters I, O, Z, S and V are never used)"),
+        N_(
+            "it contains characters not allowed in a credit code: %(chars)s (the letters "
+            "I, O, Z, S and V are never used)"
+        ),
     ),
-    (re.compile(r"^characters 3 to 8 \(the administrative division code\) must be digits$"), N_("characters 3 to 8 (the administrative division code) must be digits")),
+    (
+        re.compile(r"^characters 3 to 8 \(the administrative division code\) must be digits$"),
+        N_("characters 3 to 8 (the administrative division code) must be digits"),
+    ),
     (
         re.compile(r"^the check character is wrong \(expected (?P<expected>\w)\): the code was mistyped$"),
-        N_("the check character (the 18th) does not match the first 17 characters: a character was mistyped; compare with the business licence"),
+        N_(
+            "the check character (the 18th) does not match the first 17 characters: a character was "
+            "mistyped; compare with the business licence"
+        ),
     ),
 ]
 
@@ -152,10 +164,18 @@ def _org_input(form: dict[str, Any]) -> OrgInput:
     return OrgInput(**{f: form[f] for f in ORG_FIELDS}, active=form["active"])
 
 
-def _org_page(request: Request, form: dict[str, Any], org_id: int | None, errors: list[Problem],
-              status_code: int) -> Template:
-    return page(request, "admin/organisation_form.html", status_code=status_code, form=form, org_id=org_id,
-                kinds=KINDS, errors=errors)
+def _org_page(
+    request: Request, form: dict[str, Any], org_id: int | None, errors: list[Problem], status_code: int
+) -> Template:
+    return page(
+        request,
+        "admin/organisation_form.html",
+        status_code=status_code,
+        form=form,
+        org_id=org_id,
+        kinds=KINDS,
+        errors=errors,
+    )
 
 
 @get("/admin/organisations", sync_to_thread=True)
@@ -166,12 +186,26 @@ def organisations(request: Request, db: Session, actor: Actor, kind: str = "", q
         rows = [o for o in rows if o.kind == kind]
     needle = q.strip().lower()
     if needle:
-        rows = [o for o in rows if needle in o.name.lower() or needle in o.credit_code.lower() or needle in (o.region or "").lower()]
+        rows = [
+            o
+            for o in rows
+            if needle in o.name.lower()
+            or needle in o.credit_code.lower()
+            or needle in (o.region or "").lower()
+        ]
     items, current, pages = _paged(rows, _page_no(request))
     user_counts = Counter(u.organisation_id for u in users)
     return page(
-        request, "admin/organisations.html", items=items, total=len(rows), page_no=current, pages=pages,
-        kinds=KINDS, kind=kind, q=q, user_counts=user_counts,
+        request,
+        "admin/organisations.html",
+        items=items,
+        total=len(rows),
+        page_no=current,
+        pages=pages,
+        kinds=KINDS,
+        kind=kind,
+        q=q,
+        user_counts=user_counts,
     )
 
 
@@ -187,9 +221,11 @@ def organisation_new(request: Request, actor: Actor, kind: str = "") -> Template
 def organisation_create(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     form = _org_form(data)
     return submit(
-        db, lambda: accounts.create_organisation(db, actor, _org_input(form)),
-        done=lambda _: redirect("/admin/organisations", flash=N_("The organisation was registered."),
-                                request=request),
+        db,
+        lambda: accounts.create_organisation(db, actor, _org_input(form)),
+        done=lambda _: redirect(
+            "/admin/organisations", flash=N_("The organisation was registered."), request=request
+        ),
         refused=lambda e: _org_page(request, form, None, _localised(request, e.problems), e.status),
     )
 
@@ -197,16 +233,22 @@ def organisation_create(request: Request, db: Session, actor: Actor, data: Form)
 @get("/admin/organisations/{org_id:int}/edit", sync_to_thread=True)
 def organisation_edit(request: Request, db: Session, actor: Actor, org_id: int) -> Template:
     org = _pick(accounts.list_organisations(db, actor), org_id, "org_not_found", N_("No such organisation."))
-    return page(request, "admin/organisation_form.html", form=_org_form_of(org), org_id=org.id, kinds=KINDS, errors=[])
+    return page(
+        request, "admin/organisation_form.html", form=_org_form_of(org), org_id=org.id, kinds=KINDS, errors=[]
+    )
 
 
 @post("/admin/organisations/{org_id:int}", sync_to_thread=True)
-def organisation_update(request: Request, db: Session, actor: Actor, org_id: int, data: Form) -> Template | Redirect:
+def organisation_update(
+    request: Request, db: Session, actor: Actor, org_id: int, data: Form
+) -> Template | Redirect:
     form = _org_form(data)
     return submit(
-        db, lambda: accounts.update_organisation(db, actor, org_id, _org_input(form)),
-        done=lambda _: redirect("/admin/organisations", flash=N_("The organisation was saved."),
-                                request=request),
+        db,
+        lambda: accounts.update_organisation(db, actor, org_id, _org_input(form)),
+        done=lambda _: redirect(
+            "/admin/organisations", flash=N_("The organisation was saved."), request=request
+        ),
         refused=lambda e: _org_page(request, form, org_id, _localised(request, e.problems), e.status),
     )
 
@@ -233,25 +275,50 @@ def _user_form_of(user: User | None) -> dict[str, Any]:
 
 def _user_input(form: dict[str, Any], password: str) -> UserInput:
     return UserInput(
-        username=form["username"], full_name=form["full_name"], organisation_id=_int_or_none(form["organisation_id"]),
-        roles=form["roles"], email=form["email"], phone=form["phone"], password=password, active=form["active"],
+        username=form["username"],
+        full_name=form["full_name"],
+        organisation_id=_int_or_none(form["organisation_id"]),
+        roles=form["roles"],
+        email=form["email"],
+        phone=form["phone"],
+        password=password,
+        active=form["active"],
     )
 
 
 def _role_fits() -> dict[str, list[str | None]]:
     """For the hint beside each role: which kinds of organisation its holder may belong to."""
-    return {r.value: sorted((k.value if k else None for k in kinds), key=lambda k: k or "") for r, kinds in ROLE_ORG_KIND.items()}
+    return {
+        r.value: sorted((k.value if k else None for k in kinds), key=lambda k: k or "")
+        for r, kinds in ROLE_ORG_KIND.items()
+    }
 
 
-def _user_page(request: Request, orgs: list[Organisation], form: dict[str, Any], user_id: int | None, errors: list[Problem], status_code: int = 200) -> Template:
+def _user_page(
+    request: Request,
+    orgs: list[Organisation],
+    form: dict[str, Any],
+    user_id: int | None,
+    errors: list[Problem],
+    status_code: int = 200,
+) -> Template:
     return page(
-        request, "admin/user_form.html", status_code=status_code, form=form, user_id=user_id, errors=errors,
-        organisations=orgs, roles=ROLES, role_fits=_role_fits(),
+        request,
+        "admin/user_form.html",
+        status_code=status_code,
+        form=form,
+        user_id=user_id,
+        errors=errors,
+        organisations=orgs,
+        roles=ROLES,
+        role_fits=_role_fits(),
     )
 
 
 @get("/admin/users", sync_to_thread=True)
-def users(request: Request, db: Session, actor: Actor, q: str = "", role: str = "", org: str = "") -> Template:
+def users(
+    request: Request, db: Session, actor: Actor, q: str = "", role: str = "", org: str = ""
+) -> Template:
     rows = accounts.list_users(db, actor)
     if role:
         rows = [u for u in rows if role in (u.roles or [])]
@@ -260,9 +327,26 @@ def users(request: Request, db: Session, actor: Actor, q: str = "", role: str = 
         rows = [u for u in rows if u.organisation_id == org_id]
     needle = q.strip().lower()
     if needle:
-        rows = [u for u in rows if needle in u.username.lower() or needle in u.full_name.lower() or needle in (u.organisation.name.lower() if u.organisation else "")]
+        rows = [
+            u
+            for u in rows
+            if needle in u.username.lower()
+            or needle in u.full_name.lower()
+            or needle in (u.organisation.name.lower() if u.organisation else "")
+        ]
     items, current, pages = _paged(rows, _page_no(request))
-    return page(request, "admin/users.html", items=items, total=len(rows), page_no=current, pages=pages, roles=ROLES, role=role, q=q, org=org)
+    return page(
+        request,
+        "admin/users.html",
+        items=items,
+        total=len(rows),
+        page_no=current,
+        pages=pages,
+        roles=ROLES,
+        role=role,
+        q=q,
+        org=org,
+    )
 
 
 @get("/admin/users/new", sync_to_thread=True)
@@ -277,10 +361,17 @@ def user_new(request: Request, db: Session, actor: Actor, org: str = "") -> Temp
 def user_create(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     form = _user_form(data)
     return submit(
-        db, lambda: accounts.create_user(db, actor, _user_input(form, _text(data, "password"))),
+        db,
+        lambda: accounts.create_user(db, actor, _user_input(form, _text(data, "password"))),
         done=lambda _: redirect("/admin/users", flash=N_("The user account was created."), request=request),
-        refused=lambda e: _user_page(request, accounts.list_organisations(db, actor), form, None,
-                                     _localised(request, e.problems), e.status),
+        refused=lambda e: _user_page(
+            request,
+            accounts.list_organisations(db, actor),
+            form,
+            None,
+            _localised(request, e.problems),
+            e.status,
+        ),
     )
 
 
@@ -294,15 +385,23 @@ def user_edit(request: Request, db: Session, actor: Actor, user_id: int) -> Temp
 def user_update(request: Request, db: Session, actor: Actor, user_id: int, data: Form) -> Template | Redirect:
     form = _user_form(data)
     return submit(
-        db, lambda: accounts.update_user(db, actor, user_id, _user_input(form, _text(data, "password"))),
+        db,
+        lambda: accounts.update_user(db, actor, user_id, _user_input(form, _text(data, "password"))),
         done=lambda user: _user_saved(request, actor, user),
-        refused=lambda e: _user_page(request, accounts.list_organisations(db, actor), form, user_id,
-                                     _localised(request, e.problems), e.status),
+        refused=lambda e: _user_page(
+            request,
+            accounts.list_organisations(db, actor),
+            form,
+            user_id,
+            _localised(request, e.problems),
+            e.status,
+        ),
     )
 
 
 def _user_saved(request: Request, actor: Actor, user: User) -> Redirect:
-    # a new password ends the user's sessions (a new epoch); an administrator who set their own stays logged in here
+    # a new password ends the user's sessions (a new epoch); an administrator who set their own stays logged
+    # in here
     if user.id == actor.user_id:
         request.session[SESSION_EPOCH] = user.session_epoch
     return redirect("/admin/users", flash=N_("The user account was saved."), request=request)

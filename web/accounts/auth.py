@@ -37,26 +37,48 @@ def login(request: Request, db: Session, data: Form) -> Template | Redirect:
     username = str(data.get("username", ""))
     policy = LoginPolicy.from_settings(request.app.state.settings)
     nxt = safe_next(str(data.get("next", "")))
+
     # A refused login is kept (its attempt and audit entry, for throttling and for the monitors, E49): the
     # refusal is marked kept, and the request's transaction commits it with the page that answers it.
     def refused(e: DomainError) -> Template:
-        return page(request, "login.html", status_code=e.status, form={"username": username}, next=nxt,
-                    errors=e.problems)
+        return page(
+            request,
+            "login.html",
+            status_code=e.status,
+            form={"username": username},
+            next=nxt,
+            errors=e.problems,
+        )
 
-    return submit(db, lambda: accounts.authenticate(db, username, str(data.get("password", "")),
-                                                    client_ip(request), policy),
-                  done=lambda user: _logged_in(request, user, nxt), refused=refused)
+    return submit(
+        db,
+        lambda: accounts.authenticate(
+            db, username, str(data.get("password", "")), client_ip(request), policy
+        ),
+        done=lambda user: _logged_in(request, user, nxt),
+        refused=refused,
+    )
 
 
 def _logged_in(request: Request, user: Any, nxt: str) -> Redirect:
     _rotate_session(request)
-    request.set_session({SESSION_USER: user.id, SESSION_ROLE: sorted(user.roles)[0] if user.roles else None,
-                         SESSION_EPOCH: user.session_epoch})
+    request.set_session(
+        {
+            SESSION_USER: user.id,
+            SESSION_ROLE: sorted(user.roles)[0] if user.roles else None,
+            SESSION_EPOCH: user.session_epoch,
+        }
+    )
     return redirect(nxt if nxt != "/" else home_for(user.roles))
 
 
 def home_for(roles: list[str]) -> str:
-    for role, path in (("admin", "/admin"), ("agency", "/agency"), ("monitor", "/monitor"), ("bidder", "/bidder")):
+    for role, path in (
+        ("admin", "/admin"),
+        ("agency", "/agency"),
+        ("monitor", "/monitor"),
+        ("bidder", "/bidder"),
+    ):
         if role in roles:
             return path
     return "/"
@@ -71,8 +93,12 @@ def logout(request: Request, db: Session, actor: Actor) -> Redirect:
 
 @get("/lang/{code:str}", sync_to_thread=False)
 def switch_language(request: Request, code: str, next: str | None = None) -> Redirect:
-    response = Redirect(path=safe_next(next or urlparse(request.headers.get("referer", "")).path), status_code=303)
-    response.set_cookie("lang", "en" if code == "en" else "zh", max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    response = Redirect(
+        path=safe_next(next or urlparse(request.headers.get("referer", "")).path), status_code=303
+    )
+    response.set_cookie(
+        "lang", "en" if code == "en" else "zh", max_age=365 * 24 * 3600, samesite="lax", httponly=True
+    )
     return response
 
 
@@ -101,11 +127,14 @@ def account(request: Request, actor: Actor) -> Template:
 @post("/account/password", sync_to_thread=True)
 def change_password(request: Request, db: Session, actor: Actor, data: Form) -> Template:
     policy = LoginPolicy.from_settings(request.app.state.settings)
-    return submit(db, lambda: accounts.change_password(db, actor, str(data.get("current", "")),
-                                                       str(data.get("new", "")), policy),
-                  done=lambda epoch: _password_changed(request, epoch),
-                  refused=lambda e: page(request, "account.html", status_code=e.status, errors=e.problems,
-                                         done=False))
+    return submit(
+        db,
+        lambda: accounts.change_password(
+            db, actor, str(data.get("current", "")), str(data.get("new", "")), policy
+        ),
+        done=lambda epoch: _password_changed(request, epoch),
+        refused=lambda e: page(request, "account.html", status_code=e.status, errors=e.problems, done=False),
+    )
 
 
 def _password_changed(request: Request, epoch: int) -> Template:

@@ -41,8 +41,10 @@ def _sign(db: Session, settings: Settings, stale_after: Any = None) -> SignedChe
     opt={"writes": True},
     media_type=MediaType.TEXT,
     summary="The latest signed checkpoint",
-    description="A C2SP tlog-checkpoint (origin, tree size, base64 root) signed as a C2SP signed note with Ed25519. "
-    "Signed on demand when the log grew and the latest checkpoint is older than two seconds.",
+    description=(
+        "A C2SP tlog-checkpoint (origin, tree size, base64 root) signed as a C2SP signed note with "
+        "Ed25519. Signed on demand when the log grew and the latest checkpoint is older than two seconds."
+    ),
 )
 def checkpoint(state: State, db: Session) -> Response[str]:
     _sign(db, state.settings, CHECKPOINT_STALE_AFTER)
@@ -51,27 +53,69 @@ def checkpoint(state: State, db: Session) -> Response[str]:
     return Response(cp.note, media_type="text/plain; charset=utf-8")
 
 
-@get("/key", sync_to_thread=True, summary="The checkpoint verifier key",
-     description="The note key name, key id and Ed25519 public key (the current one first, then earlier ones still valid "
-     "for the checkpoints they signed), each also as a C2SP verifier key string.")
+@get(
+    "/key",
+    sync_to_thread=True,
+    summary="The checkpoint verifier key",
+    description=(
+        "The note key name, key id and Ed25519 public key (the current one first, then earlier ones still "
+        "valid for the checkpoints they signed), each also as a C2SP verifier key string."
+    ),
+)
 def key(state: State) -> dict[str, Any]:
     keys = verifier_keys(state.settings.data_dir, state.settings.origin)
-    out = [{"name": k.name, "key_id": k.id.hex(), "public_key": base64.b64encode(k.public).decode(), "verifier_key": k.encode()}
-           for k in keys]
+    out = [
+        {
+            "name": k.name,
+            "key_id": k.id.hex(),
+            "public_key": base64.b64encode(k.public).decode(),
+            "verifier_key": k.encode(),
+        }
+        for k in keys
+    ]
     return {**out[0], "keys": out}
 
 
-@get("/checkpoints", sync_to_thread=True, summary="Every signed checkpoint",
-     description="The checkpoints the platform signed, smallest tree first, after the given size (at most 1000 per call).")
-def list_checkpoints(db: Session, after: Annotated[int, Parameter(ge=-1, description="Only larger trees than this")] = -1) -> dict[str, Any]:
+@get(
+    "/checkpoints",
+    sync_to_thread=True,
+    summary="Every signed checkpoint",
+    description=(
+        "The checkpoints the platform signed, smallest tree first, after the "
+        "given size (at most 1000 per call)."
+    ),
+)
+def list_checkpoints(
+    db: Session, after: Annotated[int, Parameter(ge=-1, description="Only larger trees than this")] = -1
+) -> dict[str, Any]:
     cps = checkpoints_after(db, after)
-    return {"checkpoints": [{"size": c.size, "root": c.root.hex(), "time": c.time.isoformat(), "key_id": c.key_id, "note": c.note} for c in cps]}
+    return {
+        "checkpoints": [
+            {
+                "size": c.size,
+                "root": c.root.hex(),
+                "time": c.time.isoformat(),
+                "key_id": c.key_id,
+                "note": c.note,
+            }
+            for c in cps
+        ]
+    }
 
 
-@get("/entries", sync_to_thread=True, summary="Entries start <= i < end",
-     description="Each with its index, leaf hash (hex), canonical entry bytes (base64), the decoded entry, the details its "
-     "details_digest commits to, and, once disclosed, the confidential details (salt and data). At most 1000 per call.")
-def entries(db: Session, start: Annotated[int, Parameter(ge=0)] = 0, end: Annotated[int, Parameter(ge=0)] = 100) -> dict[str, Any]:
+@get(
+    "/entries",
+    sync_to_thread=True,
+    summary="Entries start <= i < end",
+    description=(
+        "Each with its index, leaf hash (hex), canonical entry bytes (base64), the decoded entry, the "
+        "details its details_digest commits to, and, once disclosed, the confidential details (salt "
+        "and data). At most 1000 per call."
+    ),
+)
+def entries(
+    db: Session, start: Annotated[int, Parameter(ge=0)] = 0, end: Annotated[int, Parameter(ge=0)] = 100
+) -> dict[str, Any]:
     return {"size": feed.size(db), "entries": feed.entries(db, start, end)}
 
 
@@ -81,13 +125,25 @@ def one_entry(db: Session, index: int) -> dict[str, Any]:
 
 
 @get("/proof/inclusion", sync_to_thread=True, summary="RFC 9162 inclusion proof")
-def inclusion(db: Session, index: Annotated[int, Parameter(ge=0)], tree_size: Annotated[int, Parameter(ge=1)]) -> dict[str, Any]:
-    return {"leaf_index": index, "tree_size": tree_size, "hashes": [h.hex() for h in feed.inclusion(db, index, tree_size)]}
+def inclusion(
+    db: Session, index: Annotated[int, Parameter(ge=0)], tree_size: Annotated[int, Parameter(ge=1)]
+) -> dict[str, Any]:
+    return {
+        "leaf_index": index,
+        "tree_size": tree_size,
+        "hashes": [h.hex() for h in feed.inclusion(db, index, tree_size)],
+    }
 
 
 @get("/proof/consistency", sync_to_thread=True, summary="RFC 9162 consistency proof")
-def consistency(db: Session, first: Annotated[int, Parameter(ge=0)], second: Annotated[int, Parameter(ge=0)]) -> dict[str, Any]:
-    return {"first": first, "second": second, "hashes": [h.hex() for h in feed.consistency(db, first, second)]}
+def consistency(
+    db: Session, first: Annotated[int, Parameter(ge=0)], second: Annotated[int, Parameter(ge=0)]
+) -> dict[str, Any]:
+    return {
+        "first": first,
+        "second": second,
+        "hashes": [h.hex() for h in feed.consistency(db, first, second)],
+    }
 
 
 def _last_event_id(request: Request, last_event_id: int | None) -> int:
@@ -97,22 +153,35 @@ def _last_event_id(request: Request, last_event_id: int | None) -> int:
     return -1 if last_event_id is None else last_event_id
 
 
-@get("/stream", summary="Live stream of new entries",
-     description="Server-sent events: one `entry` event per new entry (the same JSON as /entries), its id the entry index. "
-     "Resumable: the browser sends Last-Event-ID on reconnecting (or give last_event_id). Optional filters: tender, tag "
-     "(or tag prefix), organisation, actor. The stream ends after max_idle seconds without news; clients reconnect.")
+@get(
+    "/stream",
+    summary="Live stream of new entries",
+    description=(
+        "Server-sent events: one `entry` event per new entry (the same JSON as /entries), its id the entry "
+        "index. Resumable: the browser sends Last-Event-ID on reconnecting (or give last_event_id). "
+        "Optional filters: tender, tag (or tag prefix), organisation, actor. The stream ends after "
+        "max_idle seconds without news; clients reconnect."
+    ),
+)
 async def stream(
     request: Request,
     state: State,
-    last_event_id: Annotated[int | None, Parameter(ge=-1, description="Send entries after this index")] = None,
+    last_event_id: Annotated[
+        int | None, Parameter(ge=-1, description="Send entries after this index")
+    ] = None,
     tender: int | None = None,
     tag: Annotated[str, Parameter(max_length=60)] = "",
     organisation: int | None = None,
-    actor_name: Annotated[str, Parameter(query="actor", max_length=64, description="The actor's user name as the entry shows it")] = "",
+    actor_name: Annotated[
+        str,
+        Parameter(query="actor", max_length=64, description="The actor's user name as the entry shows it"),
+    ] = "",
     max_idle: Annotated[float, Parameter(ge=0, le=300)] = 60.0,
 ) -> ServerSentEvent:
     cursor = _last_event_id(request, last_event_id)
-    filt = feed.FeedFilter(tender=tender, tag=tag.strip(), organisation=organisation, actor=actor_name.strip())
+    filt = feed.FeedFilter(
+        tender=tender, tag=tag.strip(), organisation=organisation, actor=actor_name.strip()
+    )
     factory = state.db_read
 
     def poll(after: int) -> tuple[list[dict[str, Any]], int]:
@@ -127,9 +196,13 @@ async def stream(
             found, size = await anyio.to_thread.run_sync(poll, cursor)
             for item in found:
                 cursor = item["index"]
-                yield ServerSentEventMessage(id=cursor, event="entry", data=json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+                yield ServerSentEventMessage(
+                    id=cursor, event="entry", data=json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+                )
             if not found and size - 1 > cursor:
-                cursor = size - 1  # nothing passed the filter: move the client's Last-Event-ID on without an event
+                cursor = (
+                    size - 1
+                )  # nothing passed the filter: move the client's Last-Event-ID on without an event
                 yield ServerSentEventMessage(id=cursor, data=None)
             if len(found) >= 200:
                 continue
@@ -151,4 +224,3 @@ audit_v1 = Router(
 )
 
 ROUTES = [audit_v1]
-

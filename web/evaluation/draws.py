@@ -44,14 +44,25 @@ def _cap(request: Request) -> DrawCap:
 
 
 def blank_form() -> dict[str, Any]:
-    return {"committee_size": "5", "representative": "", "substitutes": "3", "evaluation_date": "", "confirm_hours": "24",
-            "regions": "", "exclude_local": "", "public_entropy": "",
-            "quotas": [{"specialty": "", "seats": ""} for _ in range(QUOTA_ROWS)]}
+    return {
+        "committee_size": "5",
+        "representative": "",
+        "substitutes": "3",
+        "evaluation_date": "",
+        "confirm_hours": "24",
+        "regions": "",
+        "exclude_local": "",
+        "public_entropy": "",
+        "quotas": [{"specialty": "", "seats": ""} for _ in range(QUOTA_ROWS)],
+    }
 
 
 def read_form(data: dict[str, Any]) -> dict[str, Any]:
     form: dict[str, Any] = {k: _text(data, k) for k in blank_form() if k != "quotas"}
-    form["quotas"] = [{"specialty": _text(data, f"quota_specialty_{i}"), "seats": _text(data, f"quota_seats_{i}")} for i in range(QUOTA_ROWS)]
+    form["quotas"] = [
+        {"specialty": _text(data, f"quota_specialty_{i}"), "seats": _text(data, f"quota_seats_{i}")}
+        for i in range(QUOTA_ROWS)
+    ]
     return form
 
 
@@ -76,25 +87,45 @@ def parse_form(form: dict[str, Any]) -> tuple[draws.DrawInput, list[Problem]]:
         try:
             seats = int(row["seats"])
         except ValueError:
-            problems.append(Problem("not_a_number", N_("Enter the number of seats for each chosen specialty."), f"quota_seats_{i}"))
+            problems.append(
+                Problem(
+                    "not_a_number",
+                    N_("Enter the number of seats for each chosen specialty."),
+                    f"quota_seats_{i}",
+                )
+            )
             continue
         quotas.append((row["specialty"], seats))
     try:
         day = date.fromisoformat(form["evaluation_date"])
     except ValueError:
-        problems.append(Problem("draw_evaluation_date", N_("Enter the evaluation date as YYYY-MM-DD."), "evaluation_date"))
+        problems.append(
+            Problem("draw_evaluation_date", N_("Enter the evaluation date as YYYY-MM-DD."), "evaluation_date")
+        )
         day = date.min
     entropy: bytes | None = None
     if form["public_entropy"]:
         try:
             entropy = bytes.fromhex(form["public_entropy"])
         except ValueError:
-            problems.append(Problem("draw_entropy_hex", N_("Public entropy is written in hexadecimal (0-9, a-f)."), "public_entropy"))
+            problems.append(
+                Problem(
+                    "draw_entropy_hex",
+                    N_("Public entropy is written in hexadecimal (0-9, a-f)."),
+                    "public_entropy",
+                )
+            )
     regions = [r.strip() for r in form["regions"].replace("，", ",").split(",") if r.strip()]
     return draws.DrawInput(
-        committee_size=size, quotas=quotas, evaluation_date=day, substitutes=substitutes,
-        representative_seats=1 if form["representative"] else 0, regions=regions, exclude_local=bool(form["exclude_local"]),
-        confirm_hours=hours, public_entropy=entropy,
+        committee_size=size,
+        quotas=quotas,
+        evaluation_date=day,
+        substitutes=substitutes,
+        representative_seats=1 if form["representative"] else 0,
+        regions=regions,
+        exclude_local=bool(form["exclude_local"]),
+        confirm_hours=hours,
+        public_entropy=entropy,
     ), problems
 
 
@@ -102,15 +133,30 @@ def _quota_field(p: Problem) -> Problem:
     return p if p.field != "quotas" else Problem(p.code, p.message, "quota_specialty_0", p.params, p.rule)
 
 
-def _draw_page(request: Request, db: Session, actor: Actor, tender_id: int, form: dict[str, Any] | None = None,
-               errors: list[Problem] | None = None, status_code: int = 200) -> Template:
+def _draw_page(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender_id: int,
+    form: dict[str, Any] | None = None,
+    errors: list[Problem] | None = None,
+    status_code: int = 200,
+) -> Template:
     tender, draw_row = draws.tender_draw(db, actor, tender_id)
     errors = [_quota_field(p) for p in errors or []]
     return page(
-        request, "agency/draw.html", status_code=status_code, tender=tender, draw=draw_row,
-        counts=draws.counts(draw_row) if draw_row else None, form=form or blank_form(), errors=errors,
-        error_fields={p.field for p in errors if p.field}, specialties=draws.specialty_choices(db),
-        min_size=draws.minimum_size(tender), open_for_draw=draws.open_for_draw(tender),
+        request,
+        "agency/draw.html",
+        status_code=status_code,
+        tender=tender,
+        draw=draw_row,
+        counts=draws.counts(draw_row) if draw_row else None,
+        form=form or blank_form(),
+        errors=errors,
+        error_fields={p.field for p in errors if p.field},
+        specialties=draws.specialty_choices(db),
+        min_size=draws.minimum_size(tender),
+        open_for_draw=draws.open_for_draw(tender),
     )
 
 
@@ -120,17 +166,22 @@ def draw_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Te
 
 
 @post("/agency/tenders/{tender_id:int}/draw/request", sync_to_thread=True)
-def request_draw(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def request_draw(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     draws.tender_draw(db, actor, tender_id)  # 403/404 before reading the form
     form = read_form(data)
     parsed, problems = parse_form(form)
     return submit(
         # an unfillable quota is refused naming it, and the savepoint keeps nothing of the draw
-        db, lambda: draws.request_draw(db, actor, tender_id, parsed, _channel(request), _cap(request)),
+        db,
+        lambda: draws.request_draw(db, actor, tender_id, parsed, _channel(request), _cap(request)),
         problems=problems,
-        done=lambda _: redirect(f"/agency/tenders/{tender_id}/draw",
-                                flash=N_("The committee was drawn; the experts have been asked to confirm."),
-                                request=request),
+        done=lambda _: redirect(
+            f"/agency/tenders/{tender_id}/draw",
+            flash=N_("The committee was drawn; the experts have been asked to confirm."),
+            request=request,
+        ),
         refused=lambda e: _draw_page(request, db, actor, tender_id, form, e.problems, e.status),
     )
 
@@ -138,10 +189,24 @@ def request_draw(request: Request, db: Session, actor: Actor, tender_id: int, da
 # ---------------------------------------------------------------- the expert
 
 
-def _expert_page(request: Request, db: Session, actor: Actor, errors: list[Problem] | None = None, status_code: int = 200,
-                 failed: int = 0, note: str = "") -> Template:
-    return page(request, "expert/draws.html", status_code=status_code, seats=draws.my_seats(db, actor), errors=errors or [],
-                failed=failed, note=note)
+def _expert_page(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    errors: list[Problem] | None = None,
+    status_code: int = 200,
+    failed: int = 0,
+    note: str = "",
+) -> Template:
+    return page(
+        request,
+        "expert/draws.html",
+        status_code=status_code,
+        seats=draws.my_seats(db, actor),
+        errors=errors or [],
+        failed=failed,
+        note=note,
+    )
 
 
 @get("/expert/draws", sync_to_thread=True)
@@ -155,7 +220,8 @@ def _answer(request: Request, db: Session, actor: Actor, seat_id: int, accept: b
     else:
         message = N_("You declined; the next substitute has been asked.")
     return submit(
-        db, lambda: draws.respond(db, actor, seat_id, accept, _channel(request)),
+        db,
+        lambda: draws.respond(db, actor, seat_id, accept, _channel(request)),
         done=lambda _: redirect("/expert/draws", flash=message, request=request),
         refused=lambda e: _expert_page(request, db, actor, e.problems, e.status, failed=seat_id),
     )
@@ -172,24 +238,29 @@ def decline_seat(request: Request, db: Session, actor: Actor, seat_id: int) -> T
 
 
 @post("/expert/seats/{seat_id:int}/conflict", sync_to_thread=True)
-def declare_conflict(request: Request, db: Session, actor: Actor, seat_id: int, data: Form) -> Template | Redirect:
+def declare_conflict(
+    request: Request, db: Session, actor: Actor, seat_id: int, data: Form
+) -> Template | Redirect:
     note = _text(data, "note")
     return submit(
-        db, lambda: draws.declare_conflict(db, actor, seat_id, note, _channel(request)),
+        db,
+        lambda: draws.declare_conflict(db, actor, seat_id, note, _channel(request)),
         done=lambda _: redirect(
             "/expert/draws",
             flash=N_("Your conflict is recorded and your seat goes to a substitute (R46, R48)."),
             request=request,
         ),
-        refused=lambda e: _expert_page(request, db, actor, _on_note(e.problems, seat_id), e.status,
-                                       failed=seat_id, note=note),
+        refused=lambda e: _expert_page(
+            request, db, actor, _on_note(e.problems, seat_id), e.status, failed=seat_id, note=note
+        ),
     )
 
 
 def _on_note(problems: list[Problem], seat_id: int) -> list[Problem]:
     """The seat's note input on a page of several seats is "note-<seat id>"."""
-    return [Problem(p.code, p.message, f"note-{seat_id}" if p.field else None, p.params, p.rule)
-            for p in problems]
+    return [
+        Problem(p.code, p.message, f"note-{seat_id}" if p.field else None, p.params, p.rule) for p in problems
+    ]
 
 
 # ---------------------------------------------------------------- the public record
@@ -197,8 +268,17 @@ def _on_note(problems: list[Problem], seat_id: int) -> list[Problem]:
 
 @get("/api/v1/draws/{draw_id:int}/record", sync_to_thread=True)
 def draw_record(db: Session, draw_id: int) -> dict[str, Any]:
-    # read-only (no write lock for a public GET): the scheduler's sweep publishes the record once the tender is final
+    # read-only (no write lock for a public GET): the scheduler's sweep publishes the record once the tender
+    # is final
     return draws.public_record(db, draw_id, publish=False)
 
 
-ROUTES: list[Any] = [draw_page, request_draw, my_draws, confirm_seat, decline_seat, declare_conflict, draw_record]
+ROUTES: list[Any] = [
+    draw_page,
+    request_draw,
+    my_draws,
+    confirm_seat,
+    decline_seat,
+    declare_conflict,
+    draw_record,
+]

@@ -28,13 +28,29 @@ from web.evaluation.experts_admin import (
 from web.forms import submit
 
 
-def _profile(request: Request, db: Session, actor: Actor, failed: str = "", values: dict[str, str] | None = None,
-             errors: list[Problem] | None = None, status_code: int = 200) -> Template:
+def _profile(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    failed: str = "",
+    values: dict[str, str] | None = None,
+    errors: list[Problem] | None = None,
+    status_code: int = 200,
+) -> Template:
     expert = pool.expert_of(db, actor)
     return page(
-        request, "expert/profile.html", status_code=status_code, expert=expert, names={s.code: s for s in catalogue.all_specialties(db)},
-        failed=failed, values=values or {}, errors=errors or [], status_labels=rules.STATUS_LABELS, level_labels=rules.LEVEL_LABELS,
-        conflict_kinds=rules.CONFLICT_KINDS, conflict_labels=rules.CONFLICT_LABELS,
+        request,
+        "expert/profile.html",
+        status_code=status_code,
+        expert=expert,
+        names={s.code: s for s in catalogue.all_specialties(db)},
+        failed=failed,
+        values=values or {},
+        errors=errors or [],
+        status_labels=rules.STATUS_LABELS,
+        level_labels=rules.LEVEL_LABELS,
+        conflict_kinds=rules.CONFLICT_KINDS,
+        conflict_labels=rules.CONFLICT_LABELS,
     )
 
 
@@ -46,7 +62,13 @@ def profile(request: Request, db: Session, actor: Actor) -> Template:
 def _own_id(db: Session, actor: Actor) -> int:
     expert = pool.expert_of(db, actor)
     if expert is None:
-        raise ValidationFailed.one("expert_not_linked", N_("Your account is not linked to an expert in the pool. Ask the trading centre's administrator to link it."))
+        raise ValidationFailed.one(
+            "expert_not_linked",
+            N_(
+                "Your account is not linked to an expert in the pool. Ask the trading "
+                "centre's administrator to link it."
+            ),
+        )
     return expert.id
 
 
@@ -54,8 +76,9 @@ def _values(data: dict[str, Any], name: str) -> dict[str, str]:
     return {f: _text(data, f) for f in SUBFORMS[name]}
 
 
-def _again(request: Request, db: Session, actor: Actor, failed: str,
-           values: dict[str, str]) -> Callable[[DomainError], Template]:
+def _again(
+    request: Request, db: Session, actor: Actor, failed: str, values: dict[str, str]
+) -> Callable[[DomainError], Template]:
     """The profile again, with what was typed into the refused form and why it was refused."""
     return lambda e: _profile(request, db, actor, failed, values, localised(request, e.problems), e.status)
 
@@ -65,10 +88,12 @@ def declare_conflict(request: Request, db: Session, actor: Actor, data: Form) ->
     expert_id = _own_id(db, actor)
     values = _values(data, "conflict")
     return submit(
-        db, lambda: pool.declare_conflict(db, actor, expert_id, conflict_input(values)),
+        db,
+        lambda: pool.declare_conflict(db, actor, expert_id, conflict_input(values)),
         problems=date_problems(values, {k: DATE_MESSAGES[k] for k in ("start", "end")}),
-        done=lambda _: redirect("/expert/profile#conflicts", flash=N_("The declared interest was recorded."),
-                                request=request),
+        done=lambda _: redirect(
+            "/expert/profile#conflicts", flash=N_("The declared interest was recorded."), request=request
+        ),
         refused=_again(request, db, actor, "conflict", values),
     )
 
@@ -78,11 +103,14 @@ def declare_unavailable(request: Request, db: Session, actor: Actor, data: Form)
     expert_id = _own_id(db, actor)
     values = _values(data, "unavailable")
     return submit(
-        db, lambda: pool.add_unavailability(db, actor, expert_id, _date(values["start"]),
-                                            _date(values["end"]), values["reason"]),
+        db,
+        lambda: pool.add_unavailability(
+            db, actor, expert_id, _date(values["start"]), _date(values["end"]), values["reason"]
+        ),
         problems=date_problems(values, {k: DATE_MESSAGES[k] for k in ("start", "end")}),
-        done=lambda _: redirect("/expert/profile#unavailable",
-                                flash=N_("The unavailable days were recorded."), request=request),
+        done=lambda _: redirect(
+            "/expert/profile#unavailable", flash=N_("The unavailable days were recorded."), request=request
+        ),
         refused=_again(request, db, actor, "unavailable", values),
     )
 

@@ -68,7 +68,9 @@ class ExpertSummary(msgspec.Struct):
     employer_name: str
     region: str
     status: Annotated[str, msgspec.Meta(description="active | suspended | retired | penalised")]
-    eligible: Annotated[bool, msgspec.Meta(description="Senior title and at least 8 years in the field (L37)")]
+    eligible: Annotated[
+        bool, msgspec.Meta(description="Senior title and at least 8 years in the field (L37)")
+    ]
 
 
 class ExpertDetail(msgspec.Struct):
@@ -104,19 +106,49 @@ class ExpertList(msgspec.Struct):
 
 
 def summary(e: Expert) -> ExpertSummary:
-    return ExpertSummary(e.id, e.name, e.title, e.title_level, e.years, e.specialty_codes, e.employer_code, e.employer_name, e.region, e.status,
-                         rules.eligible(e.title_level, e.years))
+    return ExpertSummary(
+        e.id,
+        e.name,
+        e.title,
+        e.title_level,
+        e.years,
+        e.specialty_codes,
+        e.employer_code,
+        e.employer_name,
+        e.region,
+        e.status,
+        rules.eligible(e.title_level, e.years),
+    )
 
 
 def detail(e: Expert) -> ExpertDetail:
     return ExpertDetail(
-        id=e.id, name=e.name, id_number=e.id_number or "", title=e.title, title_level=e.title_level, years=e.years, specialties=e.specialty_codes,
-        employer_code=e.employer_code, employer_name=e.employer_name, region=e.region, phone=e.phone, email=e.email, status=e.status,
-        status_since=e.status_since, status_until=e.status_until, status_reason=e.status_reason, user_id=e.user_id,
+        id=e.id,
+        name=e.name,
+        id_number=e.id_number or "",
+        title=e.title,
+        title_level=e.title_level,
+        years=e.years,
+        specialties=e.specialty_codes,
+        employer_code=e.employer_code,
+        employer_name=e.employer_name,
+        region=e.region,
+        phone=e.phone,
+        email=e.email,
+        status=e.status,
+        status_since=e.status_since,
+        status_until=e.status_until,
+        status_reason=e.status_reason,
+        user_id=e.user_id,
         employments=[Employment(j.org_code, j.org_name, j.position, j.start, j.end) for j in e.employments],
-        conflicts=[Conflict(c.kind, c.org_code, c.org_name, c.start, c.end, c.note, c.declared_at) for c in e.conflicts],
+        conflicts=[
+            Conflict(c.kind, c.org_code, c.org_name, c.start, c.end, c.note, c.declared_at)
+            for c in e.conflicts
+        ],
         unavailable=[Unavailable(p.start, p.end, p.reason) for p in e.unavailable],
-        status_history=[StatusChange(c.status, c.since, c.until, c.reason, c.changed_at) for c in e.status_history],
+        status_history=[
+            StatusChange(c.status, c.since, c.until, c.reason, c.changed_at) for c in e.status_history
+        ],
     )
 
 
@@ -126,26 +158,41 @@ ERRORS = {
 }
 
 
-# GET and POST share this path: both are async (web/admin.py explains why a shared path takes no sync_to_thread handler).
+# GET and POST share this path: both are async (web/admin.py explains why a shared path takes no
+# sync_to_thread handler).
 @get("/", summary="Search the expert pool", responses=ERRORS)
 async def list_experts(
-    db: Session, actor: Actor,
+    db: Session,
+    actor: Actor,
     q: Annotated[str, Parameter(max_length=200, description="Name, identity number, employer or title")] = "",
-    specialty: Annotated[str, Parameter(max_length=20, description="A catalogue code; its sub-specialties are included")] = "",
-    status: Annotated[str, Parameter(max_length=20, description="active, suspended, retired or penalised")] = "",
+    specialty: Annotated[
+        str, Parameter(max_length=20, description="A catalogue code; its sub-specialties are included")
+    ] = "",
+    status: Annotated[
+        str, Parameter(max_length=20, description="active, suspended, retired or penalised")
+    ] = "",
     region: Annotated[str, Parameter(max_length=100)] = "",
     title_level: Annotated[str, Parameter(max_length=20)] = "",
     page: Annotated[int, Parameter(ge=1)] = 1,
     page_size: Annotated[int, Parameter(ge=1, le=pool.MAX_PAGE_SIZE)] = pool.PAGE_SIZE,
 ) -> ExpertList:
     def run() -> ExpertList:
-        result = pool.search_experts(db, actor, ExpertQuery(q, specialty, status, region, title_level, page, page_size))
-        return ExpertList([summary(e) for e in result.items], result.total, result.page, result.page_size, result.pages)
+        result = pool.search_experts(
+            db, actor, ExpertQuery(q, specialty, status, region, title_level, page, page_size)
+        )
+        return ExpertList(
+            [summary(e) for e in result.items], result.total, result.page, result.page_size, result.pages
+        )
 
     return await anyio.to_thread.run_sync(run)
 
 
-@get("/{expert_id:int}", sync_to_thread=True, summary="Get an expert's record", responses={**ERRORS, 404: ResponseSpec(ErrorResponse, description="No such expert")})
+@get(
+    "/{expert_id:int}",
+    sync_to_thread=True,
+    summary="Get an expert's record",
+    responses={**ERRORS, 404: ResponseSpec(ErrorResponse, description="No such expert")},
+)
 def get_expert(db: Session, actor: Actor, expert_id: int) -> ExpertDetail:
     pool.require_admin(actor)
     return detail(pool.get_expert(db, actor, expert_id))
@@ -170,32 +217,55 @@ def _day(body: dict[str, Any], key: str) -> date | None:
     try:
         return date.fromisoformat(_str(body, key)) if body.get(key) else None
     except ValueError as e:
-        raise ValidationFailed.one("date_invalid", N_("The field %(name)s must be a date written YYYY-MM-DD."), key, name=key) from e
+        raise ValidationFailed.one(
+            "date_invalid", N_("The field %(name)s must be a date written YYYY-MM-DD."), key, name=key
+        ) from e
 
 
-@post("/", summary="Register an expert", status_code=201, responses={**ERRORS, 422: ResponseSpec(ErrorResponse, description="A field is not valid; each problem names it")})
+@post(
+    "/",
+    summary="Register an expert",
+    status_code=201,
+    responses={
+        **ERRORS,
+        422: ResponseSpec(ErrorResponse, description="A field is not valid; each problem names it"),
+    },
+)
 async def create_expert(request: Request, db: Session, actor: Actor) -> ExpertDetail:
     pool.require_admin(actor)  # before reading the body: a stranger learns nothing from its validation
     body = await _json(request)
     specialties = body.get("specialties") or []
     years = body.get("years")
     data = ExpertInput(
-        name=_str(body, "name"), id_number=_str(body, "id_number"), title=_str(body, "title"), title_level=_str(body, "title_level"),
+        name=_str(body, "name"),
+        id_number=_str(body, "id_number"),
+        title=_str(body, "title"),
+        title_level=_str(body, "title_level"),
         years=years if isinstance(years, int) and not isinstance(years, bool) else None,
         specialties=[str(s) for s in specialties] if isinstance(specialties, list) else [],
-        employer_code=_str(body, "employer_code"), employer_name=_str(body, "employer_name"), region=_str(body, "region"),
-        phone=_str(body, "phone"), email=_str(body, "email"),
+        employer_code=_str(body, "employer_code"),
+        employer_name=_str(body, "employer_name"),
+        region=_str(body, "region"),
+        phone=_str(body, "phone"),
+        email=_str(body, "email"),
     )
     return await anyio.to_thread.run_sync(lambda: detail(pool.create_expert(db, actor, data)))
 
 
-@post("/{expert_id:int}/status", summary="Change an expert's status", status_code=200, responses={**ERRORS, 422: ResponseSpec(ErrorResponse, description="Not valid")})
+@post(
+    "/{expert_id:int}/status",
+    summary="Change an expert's status",
+    status_code=200,
+    responses={**ERRORS, 422: ResponseSpec(ErrorResponse, description="Not valid")},
+)
 async def change_status(request: Request, db: Session, actor: Actor, expert_id: int) -> ExpertDetail:
     pool.require_admin(actor)
     body = await _json(request)
     since, until = _day(body, "since"), _day(body, "until")
     return await anyio.to_thread.run_sync(
-        lambda: detail(pool.set_status(db, actor, expert_id, _str(body, "status"), since, until, _str(body, "reason")))
+        lambda: detail(
+            pool.set_status(db, actor, expert_id, _str(body, "status"), since, until, _str(body, "reason"))
+        )
     )
 
 

@@ -1,6 +1,6 @@
-"""The monitor's view (监督): every published procedure, its objections and their answer times, its audit trail,
-and the supervisory instructions to suspend and resume it (E52). tender.supervision and tender.listings decide
-who may do what; these handlers parse the form, call one service, and render or redirect."""
+"""The monitor's view (监督): every published procedure, its objections and their answer times, its audit
+trail, and the supervisory instructions to suspend and resume it (E52). tender.supervision and tender.listings
+decide who may do what; these handlers parse the form, call one service, and render or redirect."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ EVENT_LABELS = {
     AccountTag.access_refused.value: N_("Access refused"),
 }
 
-# Detail keys worth showing beside an entry, with their labels (digests and ids of confidential data are not shown).
+# Detail keys worth showing beside an entry, with their labels (digests and ids of confidential data are not
+# shown).
 DETAIL_LABELS = {
     "reason": N_("Reason"),
     "rule": N_("Legal basis"),
@@ -131,7 +132,10 @@ def _detail_value(key: str, value: Any) -> Any:
 
 def trail_row(entry: Entry) -> TrailRow:
     details = entry.details or {}
-    return TrailRow(entry, [(label, _detail_value(key, details[key])) for key, label in DETAIL_LABELS.items() if key in details])
+    return TrailRow(
+        entry,
+        [(label, _detail_value(key, details[key])) for key, label in DETAIL_LABELS.items() if key in details],
+    )
 
 
 def _overdue(obj: Objection, now: datetime) -> bool:
@@ -175,7 +179,9 @@ class MonitorTenderView:
     objections: list[Objection]
     confidential: bool  # before the bid deadline: no download or registration figures (E21)
     deadline_passed: bool
-    registrations_by_lot: dict[int, int] = field(default_factory=dict)  # lot number -> count, after the deadline only
+    registrations_by_lot: dict[int, int] = field(
+        default_factory=dict
+    )  # lot number -> count, after the deadline only
 
 
 def monitor_view(db: Session, actor: Actor, tender_id: int) -> MonitorTenderView:
@@ -184,7 +190,9 @@ def monitor_view(db: Session, actor: Actor, tender_id: int) -> MonitorTenderView
     now = clock.now()
     confidential = not disclosure.may_see(db, actor, tender, Fact.participation)
     # entries_for_subject refuses anyone but monitors and administrators (403; anonymous: log in).
-    trail = entries_for_subject(db, actor, f"tender:{tender.id}", exclude_tags=CONFIDENTIAL_BEFORE_DEADLINE if confidential else ())
+    trail = entries_for_subject(
+        db, actor, f"tender:{tender.id}", exclude_tags=CONFIDENTIAL_BEFORE_DEADLINE if confidential else ()
+    )
     by_lot: dict[int, int] = {}
     if not confidential:
         numbers = {lot.id: lot.number for lot in tender.lots}
@@ -201,7 +209,14 @@ def monitor_view(db: Session, actor: Actor, tender_id: int) -> MonitorTenderView
     )
 
 
-def _detail(request: Request, db: Session, actor: Actor, tender_id: int, form: FormState | None = None, status_code: int = 200) -> Template:
+def _detail(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender_id: int,
+    form: FormState | None = None,
+    status_code: int = 200,
+) -> Template:
     view = monitor_view(db, actor, tender_id)
     form = form or FormState()
     return page(
@@ -224,8 +239,9 @@ def tender_page(request: Request, db: Session, actor: Actor, tender_id: int) -> 
     return _detail(request, db, actor, tender_id)
 
 
-def _again(request: Request, db: Session, actor: Actor, tender_id: int, failed: str,
-           values: dict[str, str]) -> Callable[[DomainError], Template]:
+def _again(
+    request: Request, db: Session, actor: Actor, tender_id: int, failed: str, values: dict[str, str]
+) -> Callable[[DomainError], Template]:
     """The procedure's page again, with what was typed into the refused form and why it was refused."""
     return lambda e: _detail(request, db, actor, tender_id, FormState(failed, values, e.problems), e.status)
 
@@ -234,7 +250,8 @@ def _again(request: Request, db: Session, actor: Actor, tender_id: int, failed: 
 def suspend(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     reason = _text(data, "reason")
     return submit(
-        db, lambda: tender_supervision.suspend(db, actor, tender_id, reason),
+        db,
+        lambda: tender_supervision.suspend(db, actor, tender_id, reason),
         done=lambda _: redirect(
             f"/monitor/tenders/{tender_id}",
             flash=N_("The procedure is suspended. The agency and the bidders were notified."),
@@ -260,15 +277,22 @@ def resume(request: Request, db: Session, actor: Actor, tender_id: int, data: Fo
     bad_deadline = N_("The new bid deadline is not a valid date and time, e.g. 2025-06-30 09:30.")
     return submit(
         # a deadline that is not a date is refused (422) like the service's own refusals
-        db, lambda: tender_supervision.resume(db, actor, tender_id, values["reason"],
-                                    parse_cst(values["new_deadline"], "new_deadline", bad_deadline)),
-        done=lambda _: redirect(f"/monitor/tenders/{tender_id}", flash=N_("The procedure is resumed."),
-                                request=request),
+        db,
+        lambda: tender_supervision.resume(
+            db,
+            actor,
+            tender_id,
+            values["reason"],
+            parse_cst(values["new_deadline"], "new_deadline", bad_deadline),
+        ),
+        done=lambda _: redirect(
+            f"/monitor/tenders/{tender_id}", flash=N_("The procedure is resumed."), request=request
+        ),
         refused=_again(request, db, actor, tender_id, "resume", values),
     )
 
 
-# ---------------------------------------------------------------- the live audit feed, its entries and the alerts
+# ------------------------------------------------------------ the live audit feed, its entries and the alerts
 
 ALERT_TEXTS = {
     "sealed_access_refused": N_("Refused attempt to read sealed data on %(subject)s (by %(actor)s)."),
@@ -276,9 +300,17 @@ ALERT_TEXTS = {
     "login_throttled": N_("Logins to the account %(account)s were throttled after repeated failures."),
     "failed_logins:account": N_("%(n)s failed logins to the account %(who)s within %(minutes)s minutes."),
     "failed_logins:address": N_("%(n)s failed logins from the address %(who)s within %(minutes)s minutes."),
-    "same_address_bids": N_("%(n)s bids of different bidders on lot %(lot)s of %(subject)s came from one network address."),
-    "reused_sealed_bids:file": N_("Identical sealed bid files from two companies on %(subject)s (lot %(lot)s): %(second)s sent the file %(first)s had submitted; it was refused (%(rule)s)."),
-    "reused_sealed_bids:bid_id": N_("Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a file with the bid id of %(first)s's bid; it was refused (%(rule)s)."),
+    "same_address_bids": N_(
+        "%(n)s bids of different bidders on lot %(lot)s of %(subject)s came from one network address."
+    ),
+    "reused_sealed_bids:file": N_(
+        "Identical sealed bid files from two companies on %(subject)s (lot %(lot)s): %(second)s sent the "
+        "file %(first)s had submitted; it was refused (%(rule)s)."
+    ),
+    "reused_sealed_bids:bid_id": N_(
+        "Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a "
+        "file with the bid id of %(first)s's bid; it was refused (%(rule)s)."
+    ),
 }
 
 
@@ -301,8 +333,10 @@ def feed_row(item: dict[str, Any], orgs: dict[int, str]) -> FeedRow:
 
 
 def alert_text(alert: alerts.Alert) -> tuple[str, dict[str, Any]]:
-    key = {"failed_logins": f"{alert.kind}:{alert.params.get('by')}",
-           "reused_sealed_bids": f"{alert.kind}:{alert.params.get('what')}"}.get(alert.kind, alert.kind)
+    key = {
+        "failed_logins": f"{alert.kind}:{alert.params.get('by')}",
+        "reused_sealed_bids": f"{alert.kind}:{alert.params.get('what')}",
+    }.get(alert.kind, alert.kind)
     return ALERT_TEXTS[key], {"subject": alert.subject, "n": alert.count, **alert.params}
 
 
@@ -311,22 +345,43 @@ def _int_or_none(value: str, field_name: str) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise ValidationFailed.one("filter_not_a_number", N_("The filter must be a whole number."), field_name)
+        raise ValidationFailed.one(
+            "filter_not_a_number", N_("The filter must be a whole number."), field_name
+        )
     return int(value)
 
 
 @get("/monitor/audit", sync_to_thread=True)
-def audit_feed(request: Request, db: Session, actor: Actor, tender: str = "", tag: str = "", organisation: str = "",
-               who: str = "") -> Template:
-    filt = feed.FeedFilter(tender=_int_or_none(tender, "tender"), tag=tag.strip()[:60], organisation=_int_or_none(organisation, "organisation"),
-                           actor=who.strip()[:64])
+def audit_feed(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender: str = "",
+    tag: str = "",
+    organisation: str = "",
+    who: str = "",
+) -> Template:
+    filt = feed.FeedFilter(
+        tender=_int_or_none(tender, "tender"),
+        tag=tag.strip()[:60],
+        organisation=_int_or_none(organisation, "organisation"),
+        actor=who.strip()[:64],
+    )
     items = feed.recent(db, actor, filt)  # monitors and administrators only (403; anonymous: log in)
     orgs = accounts.organisation_names(db)
     found = alerts.alerts(db, actor)
     return page(
-        request, "monitor/audit.html", rows=[feed_row(i, orgs) for i in items], filt=filt, orgs=orgs,
-        alerts=[(a, *alert_text(a)) for a in found], labels=EVENT_LABELS, tags=registered(),
-        last_index=max((i["index"] for i in items), default=feed.size(db) - 1) if items else feed.size(db) - 1,
+        request,
+        "monitor/audit.html",
+        rows=[feed_row(i, orgs) for i in items],
+        filt=filt,
+        orgs=orgs,
+        alerts=[(a, *alert_text(a)) for a in found],
+        labels=EVENT_LABELS,
+        tags=registered(),
+        last_index=max((i["index"] for i in items), default=feed.size(db) - 1)
+        if items
+        else feed.size(db) - 1,
     )
 
 
@@ -335,9 +390,16 @@ def audit_entry(request: Request, db: Session, actor: Actor, index: int) -> Temp
     feed.require_supervisor(actor)
     item = feed.entry(db, index)
     orgs = accounts.organisation_names(db)
-    return page(request, "monitor/audit_entry.html", row=feed_row(item, orgs), labels=EVENT_LABELS,
-                details_json=json.dumps(item["details"], ensure_ascii=False, indent=1, sort_keys=True),
-                disclosed_json=json.dumps(item["disclosed"]["data"], ensure_ascii=False, indent=1, sort_keys=True) if "disclosed" in item else "")
+    return page(
+        request,
+        "monitor/audit_entry.html",
+        row=feed_row(item, orgs),
+        labels=EVENT_LABELS,
+        details_json=json.dumps(item["details"], ensure_ascii=False, indent=1, sort_keys=True),
+        disclosed_json=json.dumps(item["disclosed"]["data"], ensure_ascii=False, indent=1, sort_keys=True)
+        if "disclosed" in item
+        else "",
+    )
 
 
 ROUTES = [home, tender_page, suspend, resume, audit_feed, audit_entry]

@@ -100,8 +100,15 @@ def my_tenders(request: Request, db: Session, actor: Actor) -> Template:
 # ---------------------------------------------------------------- the tender form
 
 
-def _form_page(request: Request, db: Session, actor: Actor, form: forms.FormValues, tender: Tender | None,
-               errors: list[Problem], status_code: int = 200) -> Template:
+def _form_page(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    form: forms.FormValues,
+    tender: Tender | None,
+    errors: list[Problem],
+    status_code: int = 200,
+) -> Template:
     return page(
         request,
         "agency/form.html",
@@ -153,40 +160,56 @@ def _create_tender(request: Request, db: Session, actor: Actor, data: dict[str, 
         return _form_page(request, db, actor, form, None, [])
     tender_input, problems = forms.parse_tender_form(form)
     return submit(
-        db, lambda: drafting.create_tender(db, actor, tender_input), problems=problems,
-        done=lambda tender: redirect(f"/agency/tenders/{tender.id}", flash=N_("The draft tender was saved."),
-                                     request=request),
+        db,
+        lambda: drafting.create_tender(db, actor, tender_input),
+        problems=problems,
+        done=lambda tender: redirect(
+            f"/agency/tenders/{tender.id}", flash=N_("The draft tender was saved."), request=request
+        ),
         refused=lambda e: _form_page(request, db, actor, form, None, e.problems, e.status),
     )
 
 
 @get("/agency/tenders/{tender_id:int}/edit")
-async def edit_tender_form(request: Request, db: Session, actor: Actor, tender_id: int) -> Template | Redirect:
+async def edit_tender_form(
+    request: Request, db: Session, actor: Actor, tender_id: int
+) -> Template | Redirect:
     return await anyio.to_thread.run_sync(_edit_tender_form, request, db, actor, tender_id)
 
 
 def _edit_tender_form(request: Request, db: Session, actor: Actor, tender_id: int) -> Template | Redirect:
     tender = _own_tender(db, actor, tender_id)
     if tender.status != Status.draft:
-        return redirect(f"/agency/tenders/{tender.id}", flash=N_("Only a draft can be edited; after publication, issue a clarification."), request=request)
+        return redirect(
+            f"/agency/tenders/{tender.id}",
+            flash=N_("Only a draft can be edited; after publication, issue a clarification."),
+            request=request,
+        )
     return _form_page(request, db, actor, forms.form_of(tender), tender, [])
 
 
 @post("/agency/tenders/{tender_id:int}/edit")
-async def update_tender(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+async def update_tender(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     return await anyio.to_thread.run_sync(_update_tender, request, db, actor, tender_id, data)
 
 
-def _update_tender(request: Request, db: Session, actor: Actor, tender_id: int, data: dict[str, Any]) -> Template | Redirect:
+def _update_tender(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: dict[str, Any]
+) -> Template | Redirect:
     tender = _own_tender(db, actor, tender_id)
     form = forms.read_form(data)
     if _grow(form, data):
         return _form_page(request, db, actor, form, tender, [])
     tender_input, problems = forms.parse_tender_form(form)
     return submit(
-        db, lambda: drafting.update_tender(db, actor, tender_id, tender_input), problems=problems,
-        done=lambda _: redirect(f"/agency/tenders/{tender_id}", flash=N_("The draft tender was saved."),
-                                request=request),
+        db,
+        lambda: drafting.update_tender(db, actor, tender_id, tender_input),
+        problems=problems,
+        done=lambda _: redirect(
+            f"/agency/tenders/{tender_id}", flash=N_("The draft tender was saved."), request=request
+        ),
         refused=lambda e: _form_page(request, db, actor, form, tender, e.problems, e.status),
     )
 
@@ -208,9 +231,17 @@ def _problems(error: DomainError | None) -> list[Problem]:
     return error.problems if error is not None else []
 
 
-def _workspace(request: Request, db: Session, actor: Actor, tender_id: int, status_code: int = 200,
-               errors: list[Problem] | None = None, failed: str = "", values: dict[str, Any] | None = None,
-               publish_refused: bool = False) -> Template:
+def _workspace(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender_id: int,
+    status_code: int = 200,
+    errors: list[Problem] | None = None,
+    failed: str = "",
+    values: dict[str, Any] | None = None,
+    publish_refused: bool = False,
+) -> Template:
     tender = _own_tender(db, actor, tender_id)
     now = clock.now()
     draft = tender.status == Status.draft
@@ -241,7 +272,9 @@ def _workspace(request: Request, db: Session, actor: Actor, tender_id: int, stat
         problems=drafting.publication_problems(tender) if draft else [],
         publish_refused=publish_refused,
         documents=[d for d in tender.documents if d.clarification_id is None],
-        clarification_files={c.id: [d for d in tender.documents if d.clarification_id == c.id] for c in tender.clarifications},
+        clarification_files={
+            c.id: [d for d in tender.documents if d.clarification_id == c.id] for c in tender.clarifications
+        },
         questions=listings.questions_for(db, actor, tender) if not draft else [],
         objections=listings.objections_for(db, actor, tender) if not draft else [],
         registrations=registrations,
@@ -264,8 +297,12 @@ def tender_workspace(request: Request, db: Session, actor: Actor, tender_id: int
     return _workspace(request, db, actor, tender_id)
 
 
-@post("/agency/tenders/{tender_id:int}/documents", sync_to_thread=True, request_max_body_size=MAX_UPLOAD_REQUEST)
-def upload_documents(request: Request, db: Session, actor: Actor, tender_id: int, data: Multipart) -> Template | Redirect:
+@post(
+    "/agency/tenders/{tender_id:int}/documents", sync_to_thread=True, request_max_body_size=MAX_UPLOAD_REQUEST
+)
+def upload_documents(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Multipart
+) -> Template | Redirect:
     _own_tender(db, actor, tender_id)
     uploads = _uploads(data, "document")
     if not uploads:
@@ -275,25 +312,37 @@ def upload_documents(request: Request, db: Session, actor: Actor, tender_id: int
 
     def add(upload: UploadFile) -> None:
         with _closing([upload]):
-            drafting.add_document(db, actor, request.app.state.blobs, tender_id, _file_input(upload),
-                                  settings.max_document_bytes)
+            drafting.add_document(
+                db,
+                actor,
+                request.app.state.blobs,
+                tender_id,
+                _file_input(upload),
+                settings.max_document_bytes,
+            )
 
     # Each file on its own: a refused file does not stop the others, and the page names every refusal.
     errors = [p for upload in uploads for p in _problems(refusal(db, partial(add, upload)))]
     if errors:
         return _workspace(request, db, actor, tender_id, 422, errors, failed="documents")
-    return redirect(f"/agency/tenders/{tender_id}#f-documents", flash=N_("The documents were uploaded."),
-                    request=request)
+    return redirect(
+        f"/agency/tenders/{tender_id}#f-documents", flash=N_("The documents were uploaded."), request=request
+    )
 
 
 @post("/agency/tenders/{tender_id:int}/documents/{document_id:int}/delete", sync_to_thread=True)
-def remove_document(request: Request, db: Session, actor: Actor, tender_id: int, document_id: int) -> Template | Redirect:
+def remove_document(
+    request: Request, db: Session, actor: Actor, tender_id: int, document_id: int
+) -> Template | Redirect:
     return submit(
-        db, lambda: drafting.remove_document(db, actor, tender_id, document_id),
-        done=lambda _: redirect(f"/agency/tenders/{tender_id}#f-documents",
-                                flash=N_("The document was removed."), request=request),
-        refused=lambda e: _workspace(request, db, actor, tender_id, e.status, _field(e.problems, "document"),
-                                     failed="documents"),
+        db,
+        lambda: drafting.remove_document(db, actor, tender_id, document_id),
+        done=lambda _: redirect(
+            f"/agency/tenders/{tender_id}#f-documents", flash=N_("The document was removed."), request=request
+        ),
+        refused=lambda e: _workspace(
+            request, db, actor, tender_id, e.status, _field(e.problems, "document"), failed="documents"
+        ),
     )
 
 
@@ -301,59 +350,118 @@ def remove_document(request: Request, db: Session, actor: Actor, tender_id: int,
 def publish(request: Request, db: Session, actor: Actor, tender_id: int) -> Template | Redirect:
     settings = request.app.state.settings
     return submit(
-        db, lambda: drafting.publish(db, actor, tender_id,
-                                     signer=signing_key(settings.data_dir, settings.origin)),
-        done=lambda _: redirect(f"/agency/tenders/{tender_id}", flash=N_("The tender notice was published."),
-                                request=request),
+        db,
+        lambda: drafting.publish(
+            db, actor, tender_id, signer=signing_key(settings.data_dir, settings.origin)
+        ),
+        done=lambda _: redirect(
+            f"/agency/tenders/{tender_id}", flash=N_("The tender notice was published."), request=request
+        ),
         # 422: the rules the draft breaks, which the workspace lists itself; any other refusal is named
-        refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
-                                     e.problems if e.status != 422 else [], failed="publish",
-                                     publish_refused=True),
+        refused=lambda e: _workspace(
+            request,
+            db,
+            actor,
+            tender_id,
+            e.status,
+            e.problems if e.status != 422 else [],
+            failed="publish",
+            publish_refused=True,
+        ),
     )
 
 
-@post("/agency/tenders/{tender_id:int}/clarifications", sync_to_thread=True, request_max_body_size=MAX_UPLOAD_REQUEST)
-def clarify(request: Request, db: Session, actor: Actor, tender_id: int, data: Multipart) -> Template | Redirect:
+@post(
+    "/agency/tenders/{tender_id:int}/clarifications",
+    sync_to_thread=True,
+    request_max_body_size=MAX_UPLOAD_REQUEST,
+)
+def clarify(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Multipart
+) -> Template | Redirect:
     title, body, affects_bids = _text(data, "title"), _text(data, "body"), bool(_text(data, "affects_bids"))
     values = {"title": title, "body": body, "affects_bids": affects_bids}  # shown again if refused
     uploads = _uploads(data, "files")
     settings = request.app.state.settings
     with _closing(uploads):
         return submit(
-            db, lambda: clarifications.clarify(
-                db, actor, request.app.state.blobs, tender_id, title, body, affects_bids,
-                [_file_input(u) for u in uploads], settings.max_document_bytes,
+            db,
+            lambda: clarifications.clarify(
+                db,
+                actor,
+                request.app.state.blobs,
+                tender_id,
+                title,
+                body,
+                affects_bids,
+                [_file_input(u) for u in uploads],
+                settings.max_document_bytes,
             ),
-            done=lambda clar: redirect(f"/agency/tenders/{tender_id}?clarified={clar.number}#clarifications",
-                                       flash=N_("The clarification was issued."), request=request),
-            refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
-                                         _prefixed(e.problems, "clar-"), failed="clarify", values=values),
+            done=lambda clar: redirect(
+                f"/agency/tenders/{tender_id}?clarified={clar.number}#clarifications",
+                flash=N_("The clarification was issued."),
+                request=request,
+            ),
+            refused=lambda e: _workspace(
+                request,
+                db,
+                actor,
+                tender_id,
+                e.status,
+                _prefixed(e.problems, "clar-"),
+                failed="clarify",
+                values=values,
+            ),
         )
 
 
 @post("/agency/tenders/{tender_id:int}/questions/{question_id:int}/answer", sync_to_thread=True)
-def answer_question(request: Request, db: Session, actor: Actor, tender_id: int, question_id: int, data: Form) -> Template | Redirect:
+def answer_question(
+    request: Request, db: Session, actor: Actor, tender_id: int, question_id: int, data: Form
+) -> Template | Redirect:
     answer = _text(data, "answer")
     return submit(
-        db, lambda: questions.answer_question(db, actor, question_id, answer),
-        done=lambda _: redirect(f"/agency/tenders/{tender_id}#questions",
-                                flash=N_("The answer was published."), request=request),
-        refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
-                                     _field(e.problems, f"answer-q{question_id}"), failed=f"q{question_id}",
-                                     values={"answer": answer}),
+        db,
+        lambda: questions.answer_question(db, actor, question_id, answer),
+        done=lambda _: redirect(
+            f"/agency/tenders/{tender_id}#questions", flash=N_("The answer was published."), request=request
+        ),
+        refused=lambda e: _workspace(
+            request,
+            db,
+            actor,
+            tender_id,
+            e.status,
+            _field(e.problems, f"answer-q{question_id}"),
+            failed=f"q{question_id}",
+            values={"answer": answer},
+        ),
     )
 
 
 @post("/agency/tenders/{tender_id:int}/objections/{objection_id:int}/answer", sync_to_thread=True)
-def answer_objection(request: Request, db: Session, actor: Actor, tender_id: int, objection_id: int, data: Form) -> Template | Redirect:
+def answer_objection(
+    request: Request, db: Session, actor: Actor, tender_id: int, objection_id: int, data: Form
+) -> Template | Redirect:
     answer = _text(data, "answer")
     return submit(
-        db, lambda: objections.answer_objection(db, actor, objection_id, answer),
-        done=lambda _: redirect(f"/agency/tenders/{tender_id}#objections",
-                                flash=N_("The objection was answered."), request=request),
-        refused=lambda e: _workspace(request, db, actor, tender_id, e.status,
-                                     _field(e.problems, f"answer-o{objection_id}"), failed=f"o{objection_id}",
-                                     values={"answer": answer}),
+        db,
+        lambda: objections.answer_objection(db, actor, objection_id, answer),
+        done=lambda _: redirect(
+            f"/agency/tenders/{tender_id}#objections",
+            flash=N_("The objection was answered."),
+            request=request,
+        ),
+        refused=lambda e: _workspace(
+            request,
+            db,
+            actor,
+            tender_id,
+            e.status,
+            _field(e.problems, f"answer-o{objection_id}"),
+            failed=f"o{objection_id}",
+            values={"answer": answer},
+        ),
     )
 
 
@@ -361,20 +469,42 @@ def answer_objection(request: Request, db: Session, actor: Actor, tender_id: int
 def cancel(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     reason = _text(data, "reason")
     _own_tender(db, actor, tender_id)
-    unconfirmed = [] if _text(data, "confirm") else [
-        Problem("confirm_missing", N_("Tick the box to confirm that the tender is to be cancelled."),
-                "confirm"),
-    ]
+    unconfirmed = (
+        []
+        if _text(data, "confirm")
+        else [
+            Problem(
+                "confirm_missing",
+                N_("Tick the box to confirm that the tender is to be cancelled."),
+                "confirm",
+            ),
+        ]
+    )
     return submit(
-        db, lambda: supervision.cancel(db, actor, tender_id, reason), problems=unconfirmed,
-        done=lambda _: redirect(f"/agency/tenders/{tender_id}", flash=N_("The tender was cancelled."),
-                                request=request),
-        refused=lambda e: _workspace(request, db, actor, tender_id, e.status, e.problems, failed="cancel",
-                                     values={"reason": reason}),
+        db,
+        lambda: supervision.cancel(db, actor, tender_id, reason),
+        problems=unconfirmed,
+        done=lambda _: redirect(
+            f"/agency/tenders/{tender_id}", flash=N_("The tender was cancelled."), request=request
+        ),
+        refused=lambda e: _workspace(
+            request, db, actor, tender_id, e.status, e.problems, failed="cancel", values={"reason": reason}
+        ),
     )
 
 
 ROUTES: list[Any] = [
-    my_tenders, new_tender_form, create_tender, edit_tender_form, update_tender, tender_workspace, upload_documents,
-    remove_document, publish, clarify, answer_question, answer_objection, cancel,
+    my_tenders,
+    new_tender_form,
+    create_tender,
+    edit_tender_form,
+    update_tender,
+    tender_workspace,
+    upload_documents,
+    remove_document,
+    publish,
+    clarify,
+    answer_question,
+    answer_objection,
+    cancel,
 ]

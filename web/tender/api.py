@@ -47,7 +47,9 @@ class LotInfo(msgspec.Struct):
     name: str
     estimated_price_fen: int
     price_ceiling_fen: Annotated[int, msgspec.Meta(description="最高投标限价 (R27), in fen")]
-    bid_security_fen: Annotated[int, msgspec.Meta(description="投标保证金, at most 2% of the estimate (R26), in fen")]
+    bid_security_fen: Annotated[
+        int, msgspec.Meta(description="投标保证金, at most 2% of the estimate (R26), in fen")
+    ]
 
 
 class NoticeSummary(msgspec.Struct):
@@ -58,7 +60,9 @@ class NoticeSummary(msgspec.Struct):
     region: str
     status: Annotated[str, msgspec.Meta(description=STATUS_DOC)]
     published_at: datetime | None
-    bid_deadline: Annotated[datetime | None, msgspec.Meta(description="Bid deadline and opening time (L34), UTC")]
+    bid_deadline: Annotated[
+        datetime | None, msgspec.Meta(description="Bid deadline and opening time (L34), UTC")
+    ]
     url: Annotated[str, msgspec.Meta(description="The notice page on the public site")]
     lots: list[LotInfo]
 
@@ -79,13 +83,21 @@ class ScoringFactor(msgspec.Struct):
 
 
 class EvaluationCriteria(msgspec.Struct):
-    evaluation_method: Annotated[str, msgspec.Meta(description="lowest_price | comprehensive | average_benchmark")]
-    qualification: Annotated[list[str], msgspec.Meta(description="资格审查: pass/fail before scoring (R18-20)")]
+    evaluation_method: Annotated[
+        str, msgspec.Meta(description="lowest_price | comprehensive | average_benchmark")
+    ]
+    qualification: Annotated[
+        list[str], msgspec.Meta(description="资格审查: pass/fail before scoring (R18-20)")
+    ]
     compliance: Annotated[list[str], msgspec.Meta(description="符合性审查: pass/fail before scoring")]
     factors: list[ScoringFactor]
     price_points: float | None
-    benchmark_e1: Annotated[float | None, msgspec.Meta(description="Points deducted per 1% above the benchmark price")]
-    benchmark_e2: Annotated[float | None, msgspec.Meta(description="Points deducted per 1% below the benchmark price")]
+    benchmark_e1: Annotated[
+        float | None, msgspec.Meta(description="Points deducted per 1% above the benchmark price")
+    ]
+    benchmark_e2: Annotated[
+        float | None, msgspec.Meta(description="Points deducted per 1% below the benchmark price")
+    ]
     total_points: float
 
 
@@ -94,9 +106,19 @@ class Timeline(msgspec.Struct):
     documents_from: datetime | None
     documents_until: datetime | None
     question_deadline: datetime | None
-    objection_deadline: Annotated[datetime | None, msgspec.Meta(description="Last moment for objections to the documents (R22)")]
+    objection_deadline: Annotated[
+        datetime | None, msgspec.Meta(description="Last moment for objections to the documents (R22)")
+    ]
     bid_deadline: datetime | None
-    original_bid_deadline: Annotated[datetime | None, msgspec.Meta(description="As published, before a clarification extended it (R21) or a monitor set a new one on resuming after a suspension (E52)")]
+    original_bid_deadline: Annotated[
+        datetime | None,
+        msgspec.Meta(
+            description=(
+                "As published, before a clarification extended it (R21) or a monitor set a new one on "
+                "resuming after a suspension (E52)"
+            )
+        ),
+    ]
     opening_time: Annotated[datetime | None, msgspec.Meta(description="The bid deadline itself (L34)")]
     opening_place: str
 
@@ -132,7 +154,9 @@ class NoticeDetail(msgspec.Struct):
     title: str
     description: str
     status: str
-    suspended_by: Annotated[str | None, msgspec.Meta(description="monitor (E52) or objection (R22) when suspended")]
+    suspended_by: Annotated[
+        str | None, msgspec.Meta(description="monitor (E52) or objection (R22) when suspended")
+    ]
     cancel_reason: str | None
     category: str
     region: str
@@ -148,7 +172,9 @@ class NoticeDetail(msgspec.Struct):
     timeline: Timeline
     documents: list[DocumentLink]
     clarifications: list[ClarificationNotice]
-    questions: Annotated[list[AnsweredQuestion], msgspec.Meta(description="Answered questions; the asker is never disclosed")]
+    questions: Annotated[
+        list[AnsweredQuestion], msgspec.Meta(description="Answered questions; the asker is never disclosed")
+    ]
 
 
 class ErrorProblem(msgspec.Struct):
@@ -173,11 +199,31 @@ class ErrorResponse(msgspec.Struct):
 
 PARAMETER_PROBLEMS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "page": ("page_invalid", N_("The parameter %(name)s must be a whole number, 1 or more."), {}),
-    "page_size": ("page_size_invalid", N_("The parameter %(name)s must be a whole number from 1 to %(max)s."), {"max": 100}),
-    "category": ("category_invalid", N_("The parameter %(name)s must be one of: %(allowed)s."), {"allowed": ", ".join(rules.CATEGORIES)}),
-    "status": ("status_invalid", N_("The parameter %(name)s must be one of: %(allowed)s."), {"allowed": ", ".join(notices.STATUS_FILTERS)}),
-    "q": ("q_invalid", N_("The parameter %(name)s must be text of at most %(max)s characters."), {"max": 200}),
-    "region": ("region_invalid", N_("The parameter %(name)s must be text of at most %(max)s characters."), {"max": 100}),
+    "page_size": (
+        "page_size_invalid",
+        N_("The parameter %(name)s must be a whole number from 1 to %(max)s."),
+        {"max": 100},
+    ),
+    "category": (
+        "category_invalid",
+        N_("The parameter %(name)s must be one of: %(allowed)s."),
+        {"allowed": ", ".join(rules.CATEGORIES)},
+    ),
+    "status": (
+        "status_invalid",
+        N_("The parameter %(name)s must be one of: %(allowed)s."),
+        {"allowed": ", ".join(notices.STATUS_FILTERS)},
+    ),
+    "q": (
+        "q_invalid",
+        N_("The parameter %(name)s must be text of at most %(max)s characters."),
+        {"max": 200},
+    ),
+    "region": (
+        "region_invalid",
+        N_("The parameter %(name)s must be text of at most %(max)s characters."),
+        {"max": 100},
+    ),
 }
 
 
@@ -185,15 +231,24 @@ def parameter_problems(exc: ValidationException) -> list[Problem]:
     out = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         key = str(item.get("key", "")) if isinstance(item, dict) else ""
-        code, message, params = PARAMETER_PROBLEMS.get(key, ("parameter_invalid", N_("The parameter %(name)s is not valid."), {}))
-        out.append(Problem(code=code, message=message, field=key or None, params={"name": key or "?", **params}))
-    return out or [Problem("invalid_request", N_("The request is not valid: %(detail)s"), params={"detail": str(exc.detail)})]
+        code, message, params = PARAMETER_PROBLEMS.get(
+            key, ("parameter_invalid", N_("The parameter %(name)s is not valid."), {})
+        )
+        out.append(
+            Problem(code=code, message=message, field=key or None, params={"name": key or "?", **params})
+        )
+    return out or [
+        Problem(
+            "invalid_request", N_("The request is not valid: %(detail)s"), params={"detail": str(exc.detail)}
+        )
+    ]
 
 
 def validation_error_handler(request: Request, exc: ValidationException) -> Response[Any]:
     """A bad query parameter is a 400 with a stable code and a message naming the parameter."""
-    return Response(problems_json(locale_of(request), parameter_problems(exc)), status_code=400,
-                    media_type=MediaType.JSON)
+    return Response(
+        problems_json(locale_of(request), parameter_problems(exc)), status_code=400, media_type=MediaType.JSON
+    )
 
 
 # ---------------------------------------------------------------- conversion
@@ -211,8 +266,15 @@ def notice_page(result: notices.NoticeList) -> NoticePage:
     p = result.page
     items = [
         NoticeSummary(
-            id=t.id, reference=t.reference, title=t.title, category=t.category, region=t.region, status=t.status,
-            published_at=t.published_at, bid_deadline=t.bid_deadline, url=f"/tenders/{t.id}",
+            id=t.id,
+            reference=t.reference,
+            title=t.title,
+            category=t.category,
+            region=t.region,
+            status=t.status,
+            published_at=t.published_at,
+            bid_deadline=t.bid_deadline,
+            url=f"/tenders/{t.id}",
             lots=[_lot(lot) for lot in result.lots.get(t.id, [])],
         )
         for t in p.items
@@ -226,28 +288,54 @@ def notice_out(d: notices.NoticeDetail) -> NoticeDetail:
     if t.status == Status.suspended:
         suspended_by = "monitor" if t.monitor_suspended else "objection"
     return NoticeDetail(
-        id=t.id, reference=t.reference, title=t.title, description=t.description, status=t.status, suspended_by=suspended_by,
+        id=t.id,
+        reference=t.reference,
+        title=t.title,
+        description=t.description,
+        status=t.status,
+        suspended_by=suspended_by,
         cancel_reason=t.cancel_reason or None if t.status == Status.cancelled else None,
-        category=t.category, region=t.region, government_procurement=t.government_procurement, state_funded=t.state_funded,
-        purchaser=d.purchaser_name, agency=d.agency_name, contact_name=t.contact_name, contact_phone=t.contact_phone,
+        category=t.category,
+        region=t.region,
+        government_procurement=t.government_procurement,
+        state_funded=t.state_funded,
+        purchaser=d.purchaser_name,
+        agency=d.agency_name,
+        contact_name=t.contact_name,
+        contact_phone=t.contact_phone,
         url=f"/tenders/{t.id}",
         lots=[_lot(lot) for lot in d.lots],
         criteria=EvaluationCriteria(
-            evaluation_method=t.evaluation_method, qualification=c.qualification, compliance=c.compliance,
+            evaluation_method=t.evaluation_method,
+            qualification=c.qualification,
+            compliance=c.compliance,
             factors=[ScoringFactor(f.name, f.points, f.kind, f.description) for f in c.factors],
-            price_points=c.price_points, benchmark_e1=c.e1, benchmark_e2=c.e2, total_points=c.total_points,
+            price_points=c.price_points,
+            benchmark_e1=c.e1,
+            benchmark_e2=c.e2,
+            total_points=c.total_points,
         ),
         timeline=Timeline(
-            published_at=t.published_at, documents_from=t.doc_issue_start, documents_until=t.doc_issue_end,
-            question_deadline=t.question_deadline, objection_deadline=d.objection_deadline, bid_deadline=t.bid_deadline,
-            original_bid_deadline=t.original_bid_deadline, opening_time=t.bid_deadline, opening_place=t.opening_place,
+            published_at=t.published_at,
+            documents_from=t.doc_issue_start,
+            documents_until=t.doc_issue_end,
+            question_deadline=t.question_deadline,
+            objection_deadline=d.objection_deadline,
+            bid_deadline=t.bid_deadline,
+            original_bid_deadline=t.original_bid_deadline,
+            opening_time=t.bid_deadline,
+            opening_place=t.opening_place,
         ),
         documents=[_document(doc) for doc in d.documents],
         clarifications=[
             ClarificationNotice(
-                number=cv.clarification.number, title=cv.clarification.title, body=cv.clarification.body,
-                affects_bids=cv.clarification.affects_bids, issued_at=cv.clarification.issued_at,
-                deadline_before=cv.clarification.deadline_before, deadline_after=cv.clarification.deadline_after,
+                number=cv.clarification.number,
+                title=cv.clarification.title,
+                body=cv.clarification.body,
+                affects_bids=cv.clarification.affects_bids,
+                issued_at=cv.clarification.issued_at,
+                deadline_before=cv.clarification.deadline_before,
+                deadline_after=cv.clarification.deadline_after,
                 files=[_document(doc) for doc in cv.files],
             )
             for cv in d.clarifications
@@ -259,11 +347,19 @@ def notice_out(d: notices.NoticeDetail) -> NoticeDetail:
 # ---------------------------------------------------------------- handlers
 
 LIST_ERRORS = {
-    400: ResponseSpec(ErrorResponse, description="A query parameter is not valid (code page_invalid, page_size_invalid, category_invalid, status_invalid, ...)"),
+    400: ResponseSpec(
+        ErrorResponse,
+        description=(
+            "A query parameter is not valid (code page_invalid, page_size_invalid, "
+            "category_invalid, status_invalid, ...)"
+        ),
+    ),
 }
 DETAIL_ERRORS = {
     400: ResponseSpec(ErrorResponse, description="The id is not a number"),
-    404: ResponseSpec(ErrorResponse, description="No such notice (code tender_not_found); drafts are not public"),
+    404: ResponseSpec(
+        ErrorResponse, description="No such notice (code tender_not_found); drafts are not public"
+    ),
 }
 
 
@@ -271,17 +367,22 @@ DETAIL_ERRORS = {
     "/notices",
     sync_to_thread=True,
     summary="List tender notices",
-    description="Published notices, newest first, with the same search, filters and paging as the public notice list.",
+    description=(
+        "Published notices, newest first, with the same search, filters and paging as the public notice list."
+    ),
     responses=LIST_ERRORS,
 )
 def list_notices(
     request: Request,
     db: Session,
-    q: Annotated[str, Parameter(max_length=200, description="Words in the title or the reference number")] = "",
+    q: Annotated[
+        str, Parameter(max_length=200, description="Words in the title or the reference number")
+    ] = "",
     category: Annotated[Category | None, Parameter(description="works, goods or services")] = None,
     region: Annotated[str, Parameter(max_length=100, description="Exact region name")] = "",
     status: Annotated[
-        StatusFilter | None, Parameter(description="open (accepting bids) or a lifecycle status; all public statuses when absent")  # type: ignore[valid-type]
+        StatusFilter | None,
+        Parameter(description="open (accepting bids) or a lifecycle status; all public statuses when absent"),  # type: ignore[valid-type]
     ] = None,
     page: Annotated[int, Parameter(ge=1, description="Page number, from 1")] = 1,
     page_size: Annotated[int, Parameter(ge=1, le=100, description="Notices per page (1-100)")] = 20,
@@ -291,8 +392,14 @@ def list_notices(
     if (hit := cache.get(key)) is not None:
         return Response(hit, media_type=MediaType.JSON)  # type: ignore[arg-type]
     result = notices.browse(
-        db, q=q.strip(), category=category.value if category else "", region=region.strip(), status=status.value if status else "",
-        page=page, page_size=page_size, with_lots=True,
+        db,
+        q=q.strip(),
+        category=category.value if category else "",
+        region=region.strip(),
+        status=status.value if status else "",
+        page=page,
+        page_size=page_size,
+        with_lots=True,
     )
     return Response(cache.put(key, encode_json(notice_page(result))), media_type=MediaType.JSON)  # type: ignore[arg-type]
 
@@ -301,11 +408,15 @@ def list_notices(
     "/notices/{tender_id:int}",
     sync_to_thread=True,
     summary="Get a tender notice",
-    description="A notice with its lots, evaluation criteria (P35), timeline, documents with download links, clarifications "
-    "and answered questions. Who downloaded or registered is never part of it (E21).",
+    description=(
+        "A notice with its lots, evaluation criteria (P35), timeline, documents with download links, "
+        "clarifications and answered questions. Who downloaded or registered is never part of it (E21)."
+    ),
     responses=DETAIL_ERRORS,
 )
-def get_notice(db: Session, actor: Actor, tender_id: Annotated[int, Parameter(description="The notice id")]) -> NoticeDetail:
+def get_notice(
+    db: Session, actor: Actor, tender_id: Annotated[int, Parameter(description="The notice id")]
+) -> NoticeDetail:
     return notice_out(notices.notice_detail(db, actor, tender_id))
 
 
@@ -317,4 +428,3 @@ api_v1 = Router(
 )
 
 ROUTES = [api_v1]
-

@@ -1,5 +1,5 @@
-"""The bidder portal (投标人工作台): my tenders, and one tender from the bidder's side with registration per lot,
-questions and objections. Permissions and deadlines are decided by the tender package's services; these
+"""The bidder portal (投标人工作台): my tenders, and one tender from the bidder's side with registration per
+lot, questions and objections. Permissions and deadlines are decided by the tender package's services; these
 handlers parse the form, call one service, and render or redirect. A refused form comes back with the errors
 and what was typed."""
 
@@ -58,7 +58,13 @@ def home(request: Request, db: Session, actor: Actor) -> Template:
     for tender in listings.bidder_tenders(db, actor):
         mine = tender_participation.my_participation(db, actor, tender.id)
         numbers = {lot.id: lot.number for lot in tender.lots}
-        rows.append(MyTenderRow(tender, sorted(numbers[r.lot_id] for r in mine.registrations if r.lot_id in numbers), len(mine.downloads)))
+        rows.append(
+            MyTenderRow(
+                tender,
+                sorted(numbers[r.lot_id] for r in mine.registrations if r.lot_id in numbers),
+                len(mine.downloads),
+            )
+        )
     return page(request, "bidder/index.html", rows=rows, now=clock.now())
 
 
@@ -88,8 +94,12 @@ def bidder_view(db: Session, actor: Actor, tender_id: int) -> BidderTenderView:
     mine = tender_participation.my_participation(db, actor, tender.id)
     questions = listings.questions_for(db, actor, tender)
     my_questions = [q for q in questions if q.organisation_id == actor.organisation_id]
-    published = [q for q in questions if q.answered_at is not None and q.organisation_id != actor.organisation_id]
-    open_for_bids = tender.status == Status.published and tender.bid_deadline is not None and now < tender.bid_deadline
+    published = [
+        q for q in questions if q.answered_at is not None and q.organisation_id != actor.organisation_id
+    ]
+    open_for_bids = (
+        tender.status == Status.published and tender.bid_deadline is not None and now < tender.bid_deadline
+    )
     pending_published = tender.status == Status.suspended and tender.resume_to == Status.published
     objection_deadline = rules.objection_deadline(tender.bid_deadline) if tender.bid_deadline else None
     return BidderTenderView(
@@ -109,7 +119,14 @@ def bidder_view(db: Session, actor: Actor, tender_id: int) -> BidderTenderView:
     )
 
 
-def _detail(request: Request, db: Session, actor: Actor, tender_id: int, form: FormState | None = None, status_code: int = 200) -> Template:
+def _detail(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender_id: int,
+    form: FormState | None = None,
+    status_code: int = 200,
+) -> Template:
     view = bidder_view(db, actor, tender_id)
     form = form or FormState()
     return page(
@@ -130,8 +147,9 @@ def tender_page(request: Request, db: Session, actor: Actor, tender_id: int) -> 
     return _detail(request, db, actor, tender_id)
 
 
-def _again(request: Request, db: Session, actor: Actor, tender_id: int, failed: str,
-           values: dict[str, str]) -> Callable[[DomainError], Template]:
+def _again(
+    request: Request, db: Session, actor: Actor, tender_id: int, failed: str, values: dict[str, str]
+) -> Callable[[DomainError], Template]:
     """The tender page again, with what was typed into the refused form and why it was refused."""
     return lambda e: _detail(request, db, actor, tender_id, FormState(failed, values, e.problems), e.status)
 
@@ -141,10 +159,15 @@ def register(request: Request, db: Session, actor: Actor, tender_id: int, data: 
     lot_id = _int(_text(data, "lot_id"))
     values = {"contact_name": _text(data, "contact_name"), "contact_phone": _text(data, "contact_phone")}
     return submit(
-        db, lambda: participation.register(db, actor, tender_id, lot_id, values["contact_name"],
-                                      values["contact_phone"]),
-        done=lambda _: redirect(f"/bidder/tenders/{tender_id}#lots",
-                                flash=N_("Your company is registered for the lot."), request=request),
+        db,
+        lambda: participation.register(
+            db, actor, tender_id, lot_id, values["contact_name"], values["contact_phone"]
+        ),
+        done=lambda _: redirect(
+            f"/bidder/tenders/{tender_id}#lots",
+            flash=N_("Your company is registered for the lot."),
+            request=request,
+        ),
         refused=_again(request, db, actor, tender_id, f"register-{lot_id}", values),
     )
 
@@ -153,11 +176,14 @@ def register(request: Request, db: Session, actor: Actor, tender_id: int, data: 
 def ask(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     text = _text(data, "text")
     return submit(
-        db, lambda: questions.ask_question(db, actor, tender_id, text),
+        db,
+        lambda: questions.ask_question(db, actor, tender_id, text),
         done=lambda _: redirect(
             f"/bidder/tenders/{tender_id}#questions",
-            flash=N_("Your question was sent to the agency. Its answer will be published without naming "
-                     "your company."),
+            flash=N_(
+                "Your question was sent to the agency. Its answer will be published without naming "
+                "your company."
+            ),
             request=request,
         ),
         refused=_again(request, db, actor, tender_id, "question", {"text": text}),
@@ -165,14 +191,19 @@ def ask(request: Request, db: Session, actor: Actor, tender_id: int, data: Form)
 
 
 @post("/bidder/tenders/{tender_id:int}/objections", sync_to_thread=True)
-def object_to_documents(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def object_to_documents(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     text = _text(data, "text")
     return submit(
-        db, lambda: objections.raise_objection(db, actor, tender_id, text),
+        db,
+        lambda: objections.raise_objection(db, actor, tender_id, text),
         done=lambda _: redirect(
             f"/bidder/tenders/{tender_id}#objections",
-            flash=N_("Your objection was received. The purchaser answers within 3 days; the procedure is "
-                     "paused until then (R22)."),
+            flash=N_(
+                "Your objection was received. The purchaser answers within 3 days; the procedure is "
+                "paused until then (R22)."
+            ),
             request=request,
         ),
         refused=_again(request, db, actor, tender_id, "objection", {"text": text}),

@@ -26,17 +26,38 @@ MIN_ROWS = 3
 LOT_FIELDS = ("name", "estimated_price", "price_ceiling", "bid_security", "description")
 FACTOR_FIELDS = ("name", "points", "kind")
 SCALAR_FIELDS = (
-    "title", "purchaser_id", "category", "region", "description", "contact_name", "contact_phone",
-    "evaluation_method", "criteria.qualification", "criteria.compliance", "criteria.price.points",
-    "criteria.benchmark.e1", "criteria.benchmark.e2",
-    "doc_issue_start", "doc_issue_end", "question_deadline", "bid_deadline", "opening_place",
-    "key_threshold", "opening_policy",
+    "title",
+    "purchaser_id",
+    "category",
+    "region",
+    "description",
+    "contact_name",
+    "contact_phone",
+    "evaluation_method",
+    "criteria.qualification",
+    "criteria.compliance",
+    "criteria.price.points",
+    "criteria.benchmark.e1",
+    "criteria.benchmark.e2",
+    "doc_issue_start",
+    "doc_issue_end",
+    "question_deadline",
+    "bid_deadline",
+    "opening_place",
+    "key_threshold",
+    "opening_policy",
 )
 CHECKBOXES = ("government_procurement", "state_funded")
 DATE_FIELDS = {
-    "doc_issue_start": N_("The first day of document issue is not a valid date and time, e.g. 2025-06-03 09:00."),
-    "doc_issue_end": N_("The last day of document issue is not a valid date and time, e.g. 2025-06-10 17:00."),
-    "question_deadline": N_("The deadline for questions is not a valid date and time, e.g. 2025-06-20 17:00."),
+    "doc_issue_start": N_(
+        "The first day of document issue is not a valid date and time, e.g. 2025-06-03 09:00."
+    ),
+    "doc_issue_end": N_(
+        "The last day of document issue is not a valid date and time, e.g. 2025-06-10 17:00."
+    ),
+    "question_deadline": N_(
+        "The deadline for questions is not a valid date and time, e.g. 2025-06-20 17:00."
+    ),
     "bid_deadline": N_("The bid deadline is not a valid date and time, e.g. 2025-06-30 09:30."),
 }
 MONEY_MESSAGES = {
@@ -74,7 +95,9 @@ def _rows(data: Mapping[str, Any], prefix: str, fields: tuple[str, ...]) -> tupl
         if i >= MAX_ROWS:
             continue
         shown = max(shown, i + 1)
-        found.setdefault(i, {})[m.group(3)] = _text(value).strip() if m.group(3) != "description" else _text(value)
+        found.setdefault(i, {})[m.group(3)] = (
+            _text(value).strip() if m.group(3) != "description" else _text(value)
+        )
     filled = []
     for i in sorted(found):
         row = {f: found[i].get(f, "") for f in fields}
@@ -108,8 +131,12 @@ def read_form(data: Mapping[str, Any]) -> FormValues:
 
 def blank_form() -> FormValues:
     form = read_form({})
-    form.update(state_funded=True, key_threshold="2", opening_policy=rules.OpeningPolicy.quorum,
-                evaluation_method="comprehensive")
+    form.update(
+        state_funded=True,
+        key_threshold="2",
+        opening_policy=rules.OpeningPolicy.quorum,
+        evaluation_method="comprehensive",
+    )
     return form
 
 
@@ -139,9 +166,19 @@ def _date(text: str) -> datetime:
 
 # The order the form shows its fields in, for the list of problems at the top of the page.
 _ORDER = (
-    "title", "purchaser_id", "category", "evaluation_method", "lots", "criteria.factors",
-    "criteria.price.points", "criteria.benchmark.e1", "criteria.benchmark.e2", *DATE_FIELDS,
-    "key_holder_ids", "key_threshold", "opening_policy",
+    "title",
+    "purchaser_id",
+    "category",
+    "evaluation_method",
+    "lots",
+    "criteria.factors",
+    "criteria.price.points",
+    "criteria.benchmark.e1",
+    "criteria.benchmark.e2",
+    *DATE_FIELDS,
+    "key_holder_ids",
+    "key_threshold",
+    "opening_policy",
 )
 _LOT_ORDER = ("estimated_price", "price_ceiling", "bid_security", "name")
 
@@ -185,7 +222,15 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
                     amounts[name] = money.parse_yuan(row[name])
                 except ValueError:
                     problem("amount_invalid", MONEY_MESSAGES[name], f"lots.{i}.{name}", n=i + 1)
-        lots.append(LotInput(row["name"], amounts["estimated_price"], amounts["price_ceiling"], amounts["bid_security"], row["description"].strip()))
+        lots.append(
+            LotInput(
+                row["name"],
+                amounts["estimated_price"],
+                amounts["price_ceiling"],
+                amounts["bid_security"],
+                row["description"].strip(),
+            )
+        )
 
     criteria: dict[str, Any] = {
         "qualification": _lines(form["criteria.qualification"]),
@@ -198,7 +243,12 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
             try:
                 points = _number(row["points"])
             except ValueError:
-                problem("points_invalid", N_("Scoring factor %(n)s: the points are not a number, e.g. 10."), f"criteria.factors.{i}.points", n=i + 1)
+                problem(
+                    "points_invalid",
+                    N_("Scoring factor %(n)s: the points are not a number, e.g. 10."),
+                    f"criteria.factors.{i}.points",
+                    n=i + 1,
+                )
         kind = row["kind"] if row["kind"] in ("objective", "subjective") else "objective"
         factors.append({"name": row["name"], "points": points, "kind": kind})
     criteria["factors"] = factors
@@ -206,7 +256,11 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
         try:
             criteria["price"] = {"points": _number(form["criteria.price.points"])}
         except ValueError:
-            problem("price_points_invalid", N_("The points for price are not a number, e.g. 60."), "criteria.price.points")
+            problem(
+                "price_points_invalid",
+                N_("The points for price are not a number, e.g. 60."),
+                "criteria.price.points",
+            )
     if method == "average_benchmark":
         bench: dict[str, int | float] = {}
         for key in ("e1", "e2"):
@@ -216,7 +270,12 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
             try:
                 bench[key] = _number(raw)
             except ValueError:
-                problem("coefficient_invalid", N_("Deduction coefficient %(name)s is not a number, e.g. 0.5."), f"criteria.benchmark.{key}", name=key.upper())
+                problem(
+                    "coefficient_invalid",
+                    N_("Deduction coefficient %(name)s is not a number, e.g. 0.5."),
+                    f"criteria.benchmark.{key}",
+                    name=key.upper(),
+                )
         criteria["benchmark"] = bench
 
     dates: dict[str, datetime | None] = {}
@@ -239,7 +298,11 @@ def parse_tender_form(data: Mapping[str, Any]) -> tuple[TenderInput, list[Proble
         try:
             threshold = int(form["key_threshold"].strip())
         except ValueError:
-            problem("threshold_not_number", N_("The number of key holders needed is not a whole number, e.g. 2."), "key_threshold")
+            problem(
+                "threshold_not_number",
+                N_("The number of key holders needed is not a whole number, e.g. 2."),
+                "key_threshold",
+            )
     policy = form["opening_policy"].strip() or rules.OpeningPolicy.quorum
 
     data_in = TenderInput(

@@ -5,7 +5,8 @@ saved by the person as a passphrase-protected key file and never sent), loads th
 passphrase so that the page can check it holds the private key (web/static/js/keyholder.js: the register
 button stays disabled until then), and registers the public key.
 The signed key bundle is public once the tender is published; the bidder's sealing page loads it and
-seals files and a price form in the browser into a .sealed file. The crypto is web/static/js/etender-crypto.js."""
+seals files and a price form in the browser into a .sealed file. The crypto is
+web/static/js/etender-crypto.js."""
 
 from __future__ import annotations
 
@@ -40,21 +41,38 @@ def key_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Tem
 
 
 @post("/keys/tenders/{tender_id:int}/register", sync_to_thread=True)
-def register_key(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def register_key(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     value = data.get("public_key", "")
     value = value[-1] if isinstance(value, list) else str(value or "")
     # a refused key leaves nothing behind (the tender's row lock included): submit runs it in a savepoint
     return submit(
-        db, lambda: keyholders.register_key(db, actor, tender_id, value),
-        done=lambda _: redirect(f"/keys/tenders/{tender_id}", N_("Your public key is registered. Keep your key file and passphrase safe: you need them at the opening."), request),
+        db,
+        lambda: keyholders.register_key(db, actor, tender_id, value),
+        done=lambda _: redirect(
+            f"/keys/tenders/{tender_id}",
+            N_(
+                "Your public key is registered. Keep your key file and passphrase "
+                "safe: you need them at the opening."
+            ),
+            request,
+        ),
         # the key typed or made stays in the field (its key file is saved: the page checked it before posting)
-        refused=lambda e: page(request, "keys/tender.html", status_code=e.status,
-                               view=keyholders.holder_tender(db, actor, tender_id), errors=e.problems,
-                               public_key=value),
+        refused=lambda e: page(
+            request,
+            "keys/tender.html",
+            status_code=e.status,
+            view=keyholders.holder_tender(db, actor, tender_id),
+            errors=e.problems,
+            public_key=value,
+        ),
     )
 
 
-@get("/tenders/{tender_id:int}/key-bundle.json", sync_to_thread=True, opt={"writes": True})  # signs on first fetch
+@get(
+    "/tenders/{tender_id:int}/key-bundle.json", sync_to_thread=True, opt={"writes": True}
+)  # signs on first fetch
 def key_bundle(request: Request, db: Session, tender_id: int) -> Response[dict[str, Any]]:
     settings = request.app.state.settings
     doc = keyholders.signed_bundle(db, tender_id, signing_key(settings.data_dir, settings.origin))

@@ -1,6 +1,6 @@
-"""The opening ceremony (issue 3): the live page (server-sent events), check-in, the headers a key holder unwraps
-in the browser, the key parts it sends back, objections and answers, and the published record (JSON and PDF).
-tender/opening/ decides everything; these handlers parse, call one service, and answer."""
+"""The opening ceremony (issue 3): the live page (server-sent events), check-in, the headers a key holder
+unwraps in the browser, the key parts it sends back, objections and answers, and the published record (JSON
+and PDF). tender/opening/ decides everything; these handlers parse, call one service, and answer."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ MAX_PARTS_BYTES = 8 * 1024 * 1024  # all parts of a few thousand bids
 
 def _problems(request: Request, e: DomainError) -> Response[Any]:
     status = 401 if isinstance(e, NotAuthenticated) else e.status
-    return Response(problems_json(locale_of(request), e.problems), status_code=status, media_type=MediaType.JSON)
+    return Response(
+        problems_json(locale_of(request), e.problems), status_code=status, media_type=MediaType.JSON
+    )
 
 
 # The JSON routes outside /api/ answer a refusal as JSON (the app's handler would show a page, or send an
@@ -52,14 +54,27 @@ JSON_REFUSALS: ExceptionHandlersMap = {DomainError: _problems}
 def ceremony(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
     view = opening_ceremony.ceremony(db, actor, tender_id)
     pdf = opening_record.record_pdf(view.doc) if view.published and view.doc else None
-    return page(request, "opening/ceremony.html", v=view, pdf_sha256=hashlib.sha256(pdf).hexdigest() if pdf else "")
+    return page(
+        request, "opening/ceremony.html", v=view, pdf_sha256=hashlib.sha256(pdf).hexdigest() if pdf else ""
+    )
 
 
-@get("/tenders/{tender_id:int}/opening/stream", summary="The opening, live",
-     description="Server-sent events: a `snapshot` event (the record document: progress before publication, the record after) on "
-     "connecting and whenever anything changed. Ends after max_idle seconds without change; clients reconnect.")
-async def stream(request: Request, state: State, actor: Actor, tender_id: int,
-                 max_idle: Annotated[float, Parameter(ge=0, le=600)] = 120.0) -> ServerSentEvent | Response[Any]:
+@get(
+    "/tenders/{tender_id:int}/opening/stream",
+    summary="The opening, live",
+    description=(
+        "Server-sent events: a `snapshot` event (the record document: progress before publication, the "
+        "record after) on connecting and whenever anything changed. Ends after max_idle seconds "
+        "without change; clients reconnect."
+    ),
+)
+async def stream(
+    request: Request,
+    state: State,
+    actor: Actor,
+    tender_id: int,
+    max_idle: Annotated[float, Parameter(ge=0, le=600)] = 120.0,
+) -> ServerSentEvent | Response[Any]:
     factory = state.db_read
 
     def check() -> None:
@@ -88,7 +103,9 @@ async def stream(request: Request, state: State, actor: Actor, tender_id: int,
             last, doc = await anyio.to_thread.run_sync(poll, last)
             if doc is not None:
                 idle = 0.0
-                yield ServerSentEventMessage(event="snapshot", data=json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+                yield ServerSentEventMessage(
+                    event="snapshot", data=json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+                )
             elif idle >= max_idle:
                 return
             await asyncio.sleep(STREAM_POLL)
@@ -103,7 +120,9 @@ async def stream(request: Request, state: State, actor: Actor, tender_id: int,
 @post("/tenders/{tender_id:int}/opening/check-in", sync_to_thread=True)
 def check_in(request: Request, db: Session, actor: Actor, tender_id: int) -> Redirect:
     opening_ceremony.check_in(db, actor, tender_id)
-    return redirect(f"/tenders/{tender_id}/opening", N_("Your company is checked in at the opening."), request)
+    return redirect(
+        f"/tenders/{tender_id}/opening", N_("Your company is checked in at the opening."), request
+    )
 
 
 def _field(data: dict[str, Any], name: str) -> str:
@@ -114,26 +133,44 @@ def _field(data: dict[str, Any], name: str) -> str:
 @post("/tenders/{tender_id:int}/opening/objections", sync_to_thread=True)
 def raise_objection(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Redirect:
     opening_ceremony.raise_objection(db, actor, tender_id, _field(data, "text"))
-    return redirect(f"/tenders/{tender_id}/opening#objections", N_("Your objection is recorded; the agency answers it at the opening."), request)
+    return redirect(
+        f"/tenders/{tender_id}/opening#objections",
+        N_("Your objection is recorded; the agency answers it at the opening."),
+        request,
+    )
 
 
 @post("/tenders/{tender_id:int}/opening/objections/{objection_id:int}/answer", sync_to_thread=True)
-def answer_objection(request: Request, db: Session, actor: Actor, tender_id: int, objection_id: int, data: Form) -> Redirect:
+def answer_objection(
+    request: Request, db: Session, actor: Actor, tender_id: int, objection_id: int, data: Form
+) -> Redirect:
     opening_ceremony.answer_objection(db, actor, tender_id, objection_id, _field(data, "answer"))
-    return redirect(f"/tenders/{tender_id}/opening#objections", N_("The answer is recorded and shown to everyone at the opening."), request)
+    return redirect(
+        f"/tenders/{tender_id}/opening#objections",
+        N_("The answer is recorded and shown to everyone at the opening."),
+        request,
+    )
 
 
 @post("/tenders/{tender_id:int}/opening/close", sync_to_thread=True)
 def close(request: Request, db: Session, actor: Actor, tender_id: int) -> Redirect:
     opening_ceremony.close(db, actor, tender_id)
-    return redirect(f"/tenders/{tender_id}/opening", N_("The opening is closed; the tender moves on to evaluation."), request)
+    return redirect(
+        f"/tenders/{tender_id}/opening",
+        N_("The opening is closed; the tender moves on to evaluation."),
+        request,
+    )
 
 
 # ---------------------------------------------------------------- key holders: headers in, parts out
 
 
-@get("/tenders/{tender_id:int}/opening/headers", sync_to_thread=True, exception_handlers=JSON_REFUSALS,
-     opt={"writes": True, "records": N_("asked for the headers of the sealed bids")})  # an early attempt is audited
+@get(
+    "/tenders/{tender_id:int}/opening/headers",
+    sync_to_thread=True,
+    exception_handlers=JSON_REFUSALS,
+    opt={"writes": True, "records": N_("asked for the headers of the sealed bids")},
+)  # an early attempt is audited
 def headers(request: Request, db: Session, actor: Actor, tender_id: int) -> Response[Any]:
     doc = opening_parts.headers(db, actor, request.app.state.blobs, tender_id)
     disposition = f'inline; filename="opening-headers-{tender_id}.json"'
@@ -149,22 +186,40 @@ async def _parts_doc(request: Request) -> Any:
     else:
         raw = await request.body()
     if len(raw) > MAX_PARTS_BYTES:
-        raise ValidationFailed.one("parts_too_large", N_("The key parts file is too large; submit the parts of fewer bids at once."), "file")
+        raise ValidationFailed.one(
+            "parts_too_large",
+            N_("The key parts file is too large; submit the parts of fewer bids at once."),
+            "file",
+        )
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise ValidationFailed.one("parts_json_invalid", N_("The key parts are not valid JSON: upload the file `etender keys unwrap` wrote, unchanged."), "file") from e
+        raise ValidationFailed.one(
+            "parts_json_invalid",
+            N_("The key parts are not valid JSON: upload the file `etender keys unwrap` wrote, unchanged."),
+            "file",
+        ) from e
 
 
-@post("/tenders/{tender_id:int}/opening/parts", request_max_body_size=MAX_PARTS_BYTES + 65536,
-      exception_handlers=JSON_REFUSALS)
+@post(
+    "/tenders/{tender_id:int}/opening/parts",
+    request_max_body_size=MAX_PARTS_BYTES + 65536,
+    exception_handlers=JSON_REFUSALS,
+)
 async def parts(request: Request, db: Session, actor: Actor, tender_id: int) -> Response[Any]:
     doc = await _parts_doc(request)
     settings = request.app.state.settings
     locale = locale_of(request)
 
     def call() -> Response[Any]:
-        result = opening_parts.submit_parts(db, actor, request.app.state.blobs, tender_id, doc, window_seconds=settings.decryption_window_seconds)
+        result = opening_parts.submit_parts(
+            db,
+            actor,
+            request.app.state.blobs,
+            tender_id,
+            doc,
+            window_seconds=settings.decryption_window_seconds,
+        )
         body = result.to_json()
         for refusal in body["refused"]:
             refusal["message"] = i18n.translate(locale, refusal["message"], refusal["params"])
@@ -178,8 +233,10 @@ async def parts(request: Request, db: Session, actor: Actor, tender_id: int) -> 
 
 @get("/tenders/{tender_id:int}/opening/record.json", sync_to_thread=True, exception_handlers=JSON_REFUSALS)
 def record_json(request: Request, db: Session, tender_id: int) -> Response[Any]:
-    return Response(opening_record.published_record(db, tender_id),
-                    headers={"Content-Disposition": f'inline; filename="opening-record-{tender_id}.json"'})
+    return Response(
+        opening_record.published_record(db, tender_id),
+        headers={"Content-Disposition": f'inline; filename="opening-record-{tender_id}.json"'},
+    )
 
 
 @get("/tenders/{tender_id:int}/opening/record.pdf", sync_to_thread=True, exception_handlers=JSON_REFUSALS)
@@ -187,10 +244,32 @@ def record_pdf(request: Request, db: Session, tender_id: int) -> Response[Any]:
     doc = opening_record.published_record(db, tender_id)
     pdf = opening_record.record_pdf(doc)
     if pdf is None:
-        raise Conflict.one("pdf_unavailable", N_("The PDF cannot be made on this server (the Noto CJK font is not installed); the record is available as JSON."))
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="opening-record-{tender_id}.pdf"',
-        "X-Content-SHA256": hashlib.sha256(pdf).hexdigest()})
+        raise Conflict.one(
+            "pdf_unavailable",
+            N_(
+                "The PDF cannot be made on this server (the Noto CJK font is not installed); "
+                "the record is available as JSON."
+            ),
+        )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="opening-record-{tender_id}.pdf"',
+            "X-Content-SHA256": hashlib.sha256(pdf).hexdigest(),
+        },
+    )
 
 
-ROUTES: list[Any] = [ceremony, stream, check_in, raise_objection, answer_objection, close, headers, parts, record_json, record_pdf]
+ROUTES: list[Any] = [
+    ceremony,
+    stream,
+    check_in,
+    raise_objection,
+    answer_objection,
+    close,
+    headers,
+    parts,
+    record_json,
+    record_pdf,
+]

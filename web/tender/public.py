@@ -111,23 +111,36 @@ def notice_list(
     status: str = "",
     page_number: Annotated[str, Parameter(query="page")] = "1",
 ) -> Template | Response[bytes]:
-    """招标公告列表. Read-only: a plain GET on a read-only unit of work; anonymous renderings are micro-cached."""
+    """招标公告列表. Read-only: a plain GET on a read-only unit of work; anonymous renderings are
+    micro-cached."""
     cache = request.app.state.public_cache
     key = cache.key(request, "page", actor.anonymous)
     if (hit := cache.get(key)) is not None:
         return Response(hit, media_type=MediaType.HTML)
     f = lenient_filters(q, category, region, status, page_number)
     result = notices.browse(
-        db, q=f.q, category=f.category, region=f.region, status=f.status, page=f.page,
-        page_size=request.app.state.settings.page_size, with_regions=True,
+        db,
+        q=f.q,
+        category=f.category,
+        region=f.region,
+        status=f.status,
+        page=f.page,
+        page_size=request.app.state.settings.page_size,
+        with_regions=True,
     )
     context: dict[str, Any] = dict(
-        f=f, result=result, categories=rules.CATEGORIES, statuses=notices.STATUS_FILTERS,
-        days_left=notices.days_left, label=labeller(locale_of(request)),
+        f=f,
+        result=result,
+        categories=rules.CATEGORIES,
+        statuses=notices.STATUS_FILTERS,
+        days_left=notices.days_left,
+        label=labeller(locale_of(request)),
     )
     if key is None:
         return page(request, "public/notices.html", **context)
-    return Response(cache.put(key, render(request, "public/notices.html", **context)), media_type=MediaType.HTML)
+    return Response(
+        cache.put(key, render(request, "public/notices.html", **context)), media_type=MediaType.HTML
+    )
 
 
 @get("/tenders/{tender_id:int}", sync_to_thread=True, include_in_schema=False)
@@ -136,13 +149,24 @@ def notice(request: Request, db: Session, actor: Actor, tender_id: int) -> Templ
     detail = notices.notice_detail(db, actor, tender_id)
     docs = {d.id: d for d in detail.tender.documents}
     lots = {lot.id: lot for lot in detail.lots}
-    return page(request, "public/notice.html", d=detail, t=detail.tender, docs_by_id=docs, lots_by_id=lots, file_size=file_size,
-                label=labeller(locale_of(request)))
+    return page(
+        request,
+        "public/notice.html",
+        d=detail,
+        t=detail.tender,
+        docs_by_id=docs,
+        lots_by_id=lots,
+        file_size=file_size,
+        label=labeller(locale_of(request)),
+    )
 
 
 def content_disposition(filename: str, fallback_stem: str) -> str:
     """attachment with an ASCII fallback and the real (often Chinese) name per RFC 6266 / RFC 5987."""
-    name = "".join(c for c in filename if unicodedata.category(c)[0] != "C").replace("/", "_").replace("\\", "_") or fallback_stem
+    name = (
+        "".join(c for c in filename if unicodedata.category(c)[0] != "C").replace("/", "_").replace("\\", "_")
+        or fallback_stem
+    )
     stem, ext = os.path.splitext(name)
     ascii_ext = ext if ext.isascii() else ""
     if stem.isascii() and stem.strip():
@@ -152,8 +176,12 @@ def content_disposition(filename: str, fallback_stem: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-@get("/documents/{document_id:int}", sync_to_thread=True, include_in_schema=False,
-     opt={"writes": True, "records": N_("downloaded this tender document")})  # not from another site's link
+@get(
+    "/documents/{document_id:int}",
+    sync_to_thread=True,
+    include_in_schema=False,
+    opt={"writes": True, "records": N_("downloaded this tender document")},
+)  # not from another site's link
 def download(request: Request, db: Session, actor: Actor, document_id: int) -> Stream:
     """Anyone may download during the issue period without registering (E20); the download is recorded,
     confidential until the bid deadline (E21)."""
@@ -164,7 +192,10 @@ def download(request: Request, db: Session, actor: Actor, document_id: int) -> S
         # not a response cut off half-way.
         first = next(chunks, b"")
     except (OSError, ValueError) as e:
-        raise NotFound.one("document_file_missing", N_("The file of this document cannot be read. Please try again later or contact the agency.")) from e
+        raise NotFound.one(
+            "document_file_missing",
+            N_("The file of this document cannot be read. Please try again later or contact the agency."),
+        ) from e
     headers = {
         "Content-Disposition": content_disposition(doc.filename, f"document-{doc.id}"),
         "Content-Length": str(doc.size),

@@ -17,9 +17,18 @@ from evaluation.committee.avoidance import (
 )
 
 DAY = date(2026, 6, 15)  # the evaluation date
-BIDDER, OTHER, PURCHASER, AGENCY, SUPERVISOR = "91BIDDER", "91OTHER", "91PURCHASER", "91AGENCY", "91SUPERVISOR"
+BIDDER, OTHER, PURCHASER, AGENCY, SUPERVISOR = (
+    "91BIDDER",
+    "91OTHER",
+    "91PURCHASER",
+    "91AGENCY",
+    "91SUPERVISOR",
+)
 TENDER = TenderFacts(
-    evaluation_date=DAY, bidder_codes=frozenset({BIDDER}), purchaser_code=PURCHASER, agency_code=AGENCY,
+    evaluation_date=DAY,
+    bidder_codes=frozenset({BIDDER}),
+    purchaser_code=PURCHASER,
+    agency_code=AGENCY,
     supervisor_codes=frozenset({SUPERVISOR}),
 )
 
@@ -41,7 +50,10 @@ def test_three_years_back_is_the_same_calendar_day():
     ("end", "excluded"),
     [
         (None, True),  # still employed by the bidder
-        (date(2023, 6, 15), True),  # left exactly three years before the evaluation date: still within 3 years
+        (
+            date(2023, 6, 15),
+            True,
+        ),  # left exactly three years before the evaluation date: still within 3 years
         (date(2023, 6, 14), False),  # one day earlier: outside the look-back
         (date(2026, 1, 1), True),
     ],
@@ -59,7 +71,9 @@ def test_employment_starting_after_the_evaluation_date_does_not_count():
     assert reasons(ExpertFacts(1, employments=(Period(BIDDER, DAY),))) == ["bidder_employment"]
 
 
-@pytest.mark.parametrize(("end", "excluded"), [(date(2023, 6, 15), True), (date(2023, 6, 14), False), (None, True)])
+@pytest.mark.parametrize(
+    ("end", "excluded"), [(date(2023, 6, 15), True), (date(2023, 6, 14), False), (None, True)]
+)
 def test_a_declared_interest_in_a_bidder_within_3_years(end, excluded):
     expert = ExpertFacts(1, interests=(Period(BIDDER, None, end),))
     assert reasons(expert) == (["bidder_interest"] if excluded else [])
@@ -78,7 +92,9 @@ def test_current_staff_of_the_purchaser_agency_or_supervisor(code, reason):
     # employed until the evaluation date itself: still staff that day
     assert reasons(ExpertFacts(1, employments=(Period(code, date(2020, 1, 1), DAY),))) == [reason]
     # left the day before: no longer staff
-    assert reasons(ExpertFacts(1, employments=(Period(code, date(2020, 1, 1), DAY - timedelta(days=1)),))) == []
+    assert (
+        reasons(ExpertFacts(1, employments=(Period(code, date(2020, 1, 1), DAY - timedelta(days=1)),))) == []
+    )
 
 
 def test_a_penalty_in_bidding_excludes_even_after_it_ended():
@@ -121,8 +137,17 @@ def test_the_draw_cap_is_a_policy_off_by_default():
 
 def test_every_reason_is_kept_not_only_the_first():
     expert = ExpertFacts(
-        7, status="retired", employments=(Period(BIDDER, None, date(2024, 1, 1)), Period(PURCHASER)),
-        interests=(Period(BIDDER),), unavailable=((DAY, DAY),),
+        7,
+        status="retired",
+        employments=(Period(BIDDER, None, date(2024, 1, 1)), Period(PURCHASER)),
+        interests=(Period(BIDDER),),
+        unavailable=((DAY, DAY),),
     )
-    assert reasons(expert) == ["bidder_employment", "bidder_interest", "purchaser_employment", "status", "unavailable"]
+    assert reasons(expert) == [
+        "bidder_employment",
+        "bidder_interest",
+        "purchaser_employment",
+        "status",
+        "unavailable",
+    ]
     assert {e.expert_id for e in exclusions(expert, TENDER)} == {7}

@@ -1,4 +1,5 @@
-"""Unit and property tests for evaluation/draw.py: the verifiable random expert draw (design.md, rules.md §3)."""
+"""Unit and property tests for evaluation/draw.py: the verifiable random expert draw (design.md, rules.md
+§3)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def ranking_for(
     return rank(derive_seed(seed_bytes, entropy, pool_root(ids), req.request_id), ids)
 
 
-# --- hashing building blocks ---------------------------------------------------------------------------------
+# --- hashing building blocks --------------------------------------------------------------------------------
 
 
 def leaf(i: int) -> bytes:
@@ -148,7 +149,7 @@ def test_rank_orders_by_hash_of_seed_and_8_byte_id():
     assert rank(seed, list(reversed(ids))) == expected
 
 
-# --- the draw ------------------------------------------------------------------------------------------------
+# --- the draw -----------------------------------------------------------------------------------------------
 
 
 def test_same_inputs_give_the_same_draw():
@@ -367,7 +368,7 @@ def test_duplicate_candidates_are_refused():
         draw(request([("civil", 5)]), one_specialty_pool(10) + one_specialty_pool(1), server_seed(1), None)
 
 
-# --- verification --------------------------------------------------------------------------------------------
+# --- verification -------------------------------------------------------------------------------------------
 
 
 def honest_record(entropy: bytes | None = b"\x00\x01beacon") -> dict:
@@ -467,8 +468,16 @@ def test_a_malformed_record_is_reported_not_raised():
     assert verify(record)[0].startswith("record is malformed")
 
 
-@pytest.mark.parametrize("path", [("exclusions_digest",), ("exclusions",), ("result", "seed"), ("result", "ranking"),
-                                  ("request", "representative_seats")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("exclusions_digest",),
+        ("exclusions",),
+        ("result", "seed"),
+        ("result", "ranking"),
+        ("request", "representative_seats"),
+    ],
+)
 def test_a_record_without_an_input_or_output_of_the_draw_is_malformed_not_checked_less(path):
     record = honest_record()
     parent = record
@@ -481,8 +490,10 @@ def test_a_record_without_an_input_or_output_of_the_draw_is_malformed_not_checke
 
 def test_exclusions_that_cannot_be_put_in_order_are_reported_not_raised():
     record = honest_record()
-    record["exclusions"] = [{"expert_id": 500, "reason": "penalty", "rule": "P12", "detail": None},
-                            {"expert_id": 500, "reason": "penalty", "rule": "P12", "detail": "x"}]
+    record["exclusions"] = [
+        {"expert_id": 500, "reason": "penalty", "rule": "P12", "detail": None},
+        {"expert_id": 500, "reason": "penalty", "rule": "P12", "detail": "x"},
+    ]
     assert verify(record)[-1].startswith("the exclusion list is invalid")
 
 
@@ -499,11 +510,25 @@ def test_a_published_ranking_in_another_order_is_found_and_the_committee_still_r
 
 def published_record() -> dict:
     record = honest_record(None)
-    record["draw"] = {"id": 7, "tender": "ZB-2026-0042", "evaluation_date": "2026-06-15", "regions": [],
-                      "exclude_local": False, "commitment_audit_index": 3}
+    record["draw"] = {
+        "id": 7,
+        "tender": "ZB-2026-0042",
+        "evaluation_date": "2026-06-15",
+        "regions": [],
+        "exclude_local": False,
+        "commitment_audit_index": 3,
+    }
     record["committee"] = []
-    record["confirmations"] = [{"expert_id": record["result"]["members"][0][0], "position": 1, "kind": "member",
-                                "status": "confirmed", "specialty": "civil", "replaces_position": None}]
+    record["confirmations"] = [
+        {
+            "expert_id": record["result"]["members"][0][0],
+            "position": 1,
+            "kind": "member",
+            "status": "confirmed",
+            "specialty": "civil",
+            "replaces_position": None,
+        }
+    ]
     return record
 
 
@@ -515,7 +540,10 @@ def test_the_schema_accepts_a_published_record_and_names_each_bad_field():
     record["exclusions"] = [{"expert_id": 1, "reason": "bribery", "rule": "", "detail": None}]
     record["confirmations"][0]["extra"] = True
     assert [p.split(":")[0] for p in schema_problems(record)] == [
-        "confirmations[0].extra", "exclusions[0].detail", "exclusions[0].reason", "request.quotas[0].seats",
+        "confirmations[0].extra",
+        "exclusions[0].detail",
+        "exclusions[0].reason",
+        "request.quotas[0].seats",
         "result.seed",
     ]
     assert schema_problems([])[0].startswith("the record:")
@@ -523,19 +551,31 @@ def test_the_schema_accepts_a_published_record_and_names_each_bad_field():
 
 def test_the_log_comparison_names_each_logged_value_that_differs():
     record = published_record()
-    logged = {"commitment": record["commitment"], "pool_root": record["pool_root"],
-              "exclusions_digest": record["exclusions_digest"], "request_id": record["request"]["request_id"],
-              "algorithm_version": ALGORITHM_VERSION, "quotas": record["request"]["quotas"],
-              "pool_size": len(record["candidates"]), "public_entropy": None}
-    publication = {"index": 9, "details": {"server_seed": record["server_seed"], "record_sha256": record_sha256(record)}}
+    logged = {
+        "commitment": record["commitment"],
+        "pool_root": record["pool_root"],
+        "exclusions_digest": record["exclusions_digest"],
+        "request_id": record["request"]["request_id"],
+        "algorithm_version": ALGORITHM_VERSION,
+        "quotas": record["request"]["quotas"],
+        "pool_size": len(record["candidates"]),
+        "public_entropy": None,
+    }
+    publication = {
+        "index": 9,
+        "details": {"server_seed": record["server_seed"], "record_sha256": record_sha256(record)},
+    }
     assert log_differences(record, {"index": 3, "details": logged}, publication) == []
-    assert log_differences(record, {"index": 3, "details": {**logged, "pool_size": 2}}, publication)[0].startswith(
-        "pool_size differs from the audit log's commitment entry 3")
+    assert log_differences(record, {"index": 3, "details": {**logged, "pool_size": 2}}, publication)[
+        0
+    ].startswith("pool_size differs from the audit log's commitment entry 3")
     assert log_differences(record, {"index": 3, "details": logged}, None) == [
-        "the audit log holds no publication of draw 7's record"]
+        "the audit log holds no publication of draw 7's record"
+    ]
     record["committee"] = [{"expert_id": 1, "name": "Someone", "specialty": "civil"}]
     assert log_differences(record, {"index": 3, "details": logged}, publication) == [
-        "the record's SHA-256 differs from the one published in audit entry 9"]
+        "the record's SHA-256 differs from the one published in audit entry 9"
+    ]
 
 
 def test_a_record_that_cannot_be_redrawn_is_reported():
@@ -551,7 +591,7 @@ def test_verify_does_not_change_the_record():
     assert record == before
 
 
-# --- properties ----------------------------------------------------------------------------------------------
+# --- properties ---------------------------------------------------------------------------------------------
 
 SPECIALTIES = ["civil", "electrical", "cost", "law"]
 
@@ -589,7 +629,7 @@ def test_every_draw_fills_its_quotas_or_refuses(pool_specs, seats, substitutes, 
     assert verify(to_record(req, pool, server_seed(seed_n), None, result)) == []
 
 
-# --- fairness ------------------------------------------------------------------------------------------------
+# --- fairness -----------------------------------------------------------------------------------------------
 
 CHI2_CRITICAL_DF29_ALPHA_0_001 = 58.30
 
@@ -601,7 +641,8 @@ def test_selection_counts_are_uniform():
     Within a draw the 5 picks are distinct, so the counts are not multinomial: each count has variance
     N·p·(1-p) with p = 5/30, and Pearson's statistic Σ(O-E)²/E is then distributed as (1-p)·k/(k-1) · χ²(k-1)
     = 25/29 · χ²(29). Scaling it by 29/25 gives a statistic distributed as χ²(29), compared with its critical
-    value. The server seeds come from a fixed generator so that the test gives the same answer on every run."""
+    value. The server seeds come from a fixed generator so that the test gives the same answer on every
+    run."""
     experts, seats, draws = 30, 5, 10_000
     pool = one_specialty_pool(experts)
     req = request([("civil", seats)], substitutes=0)

@@ -30,14 +30,22 @@ def code_of(excinfo) -> str:  # type: ignore[no-untyped-def]
 
 
 def request(w: SimpleNamespace, **changes) -> Draw:  # type: ignore[no-untyped-def]
-    data = draws.DrawInput(committee_size=5, quotas=[("A", 3), ("B", 2)], evaluation_date=w.eval_day, substitutes=3)
+    data = draws.DrawInput(
+        committee_size=5, quotas=[("A", 3), ("B", 2)], evaluation_date=w.eval_day, substitutes=3
+    )
     for k, v in changes.items():
         setattr(data, k, v)
     return draws.request_draw(w.db, w.agency, w.tender.id, data, w.channel)
 
 
 def draw_tags(db, draw_row: Draw) -> list[str]:  # type: ignore[no-untyped-def]
-    return list(db.scalars(select(AuditEntry.tag).where(AuditEntry.subject == f"draw:{draw_row.id}").order_by(AuditEntry.index)))
+    return list(
+        db.scalars(
+            select(AuditEntry.tag)
+            .where(AuditEntry.subject == f"draw:{draw_row.id}")
+            .order_by(AuditEntry.index)
+        )
+    )
 
 
 def held(draw_row: Draw) -> list[Seat]:
@@ -75,7 +83,9 @@ def test_a_quota_on_a_parent_specialty_is_served_by_its_children(w):
 
 def test_the_draw_is_refused_before_the_bid_deadline(db, make, blobs):
     w = published_tender(db, make, blobs)
-    data = draws.DrawInput(committee_size=5, quotas=[("A", 5)], evaluation_date=date.today() + timedelta(days=30))
+    data = draws.DrawInput(
+        committee_size=5, quotas=[("A", 5)], evaluation_date=date.today() + timedelta(days=30)
+    )
     with pytest.raises(Conflict) as e:
         draws.request_draw(db, w.agency, w.tender.id, data, LogChannel())
     assert code_of(e) == "draw_not_open"
@@ -140,7 +150,11 @@ def test_an_insufficient_pool_names_the_quota_and_keeps_nothing(w):
     with pytest.raises(ValidationFailed) as e:
         request(w, quotas=[("A", 2), ("B", 3)], substitutes=0, committee_size=5, regions=["Nowhere"])
     problem = e.value.problems[0]
-    assert problem.code == "draw_insufficient_pool" and problem.params["specialty"] == "A" and problem.params["short"] == 2
+    assert (
+        problem.code == "draw_insufficient_pool"
+        and problem.params["specialty"] == "A"
+        and problem.params["short"] == 2
+    )
     with pytest.raises(ValidationFailed) as e:
         request(w, quotas=[("A", 1), ("B", 6)], committee_size=7)
     assert e.value.problems[0].params == {"specialty": "B", "needed": 6, "short": 1}
@@ -153,27 +167,49 @@ def test_an_insufficient_pool_names_the_quota_and_keeps_nothing(w):
 def test_avoidance_keeps_every_exclusion_with_its_reason(w):
     bidder_code = w.bidder_org.credit_code
     employee = w.civil[0]
-    w.db.add(ExpertEmployment(expert_id=employee.id, org_code=bidder_code, start=date(2015, 1, 1), end=w.eval_day - timedelta(days=400)))
+    w.db.add(
+        ExpertEmployment(
+            expert_id=employee.id,
+            org_code=bidder_code,
+            start=date(2015, 1, 1),
+            end=w.eval_day - timedelta(days=400),
+        )
+    )
     away = w.civil[1]
     w.db.add(ExpertUnavailability(expert_id=away.id, start=w.eval_day, end=w.eval_day))
     w.civil[2].employer_code = w.purchaser_org.credit_code
     # an old employment of a bidder (more than 3 years back) does not count
-    w.db.add(ExpertEmployment(expert_id=w.civil[3].id, org_code=bidder_code, start=date(2001, 1, 1), end=date(2010, 1, 1)))
+    w.db.add(
+        ExpertEmployment(
+            expert_id=w.civil[3].id, org_code=bidder_code, start=date(2001, 1, 1), end=date(2010, 1, 1)
+        )
+    )
     # a bidder that only registered for another tender is not this tender's bidder
     w.db.flush()
     d = request(w)
     reasons = {(e.expert_id, e.reason) for e in d.exclusions}
-    assert reasons == {(employee.id, "bidder_employment"), (away.id, "unavailable"), (w.civil[2].id, "purchaser_employment")}
+    assert reasons == {
+        (employee.id, "bidder_employment"),
+        (away.id, "unavailable"),
+        (w.civil[2].id, "purchaser_employment"),
+    }
     pool = {c["expert_id"] for c in d.candidates}
     assert not pool & {employee.id, away.id, w.civil[2].id} and w.civil[3].id in pool
     assert {s.expert_id for s in d.seats}.isdisjoint({employee.id, away.id, w.civil[2].id})
-    assert d.exclusions_digest == pure.exclusions_digest([pure.Exclusion(e.expert_id, e.reason, e.rule, e.detail) for e in d.exclusions]).hex()
+    assert (
+        d.exclusions_digest
+        == pure.exclusions_digest(
+            [pure.Exclusion(e.expert_id, e.reason, e.rule, e.detail) for e in d.exclusions]
+        ).hex()
+    )
 
 
 def test_the_tenders_bidders_are_the_companies_whose_sealed_bid_counts(w):
     codes = {w.bidder_org.credit_code, w.other_bidder_org.credit_code, w.third_bidder_org.credit_code}
     assert draws.tender_bidder_codes(w.db, w.tender) == codes
-    assert w.db.scalar(select(func.count()).select_from(Registration)) == 4  # the fourth company only registered
+    assert (
+        w.db.scalar(select(func.count()).select_from(Registration)) == 4
+    )  # the fourth company only registered
 
 
 def test_region_rules_limit_the_pool(w):
@@ -202,7 +238,9 @@ def test_the_own_region_cannot_be_both_allowed_and_left_out(w):
 # ---------------------------------------------------------------- confirmations
 
 
-def seat_of(w, d: Draw, status: str = SeatStatus.notified, specialty: str | None = None) -> tuple[Seat, SimpleNamespace]:  # type: ignore[no-untyped-def]
+def seat_of(
+    w, d: Draw, status: str = SeatStatus.notified, specialty: str | None = None
+) -> tuple[Seat, SimpleNamespace]:  # type: ignore[no-untyped-def]
     seat = next(s for s in d.seats if s.status == status and (specialty is None or s.specialty == specialty))
     return seat, w.expert_actors[seat.expert_id]
 
@@ -221,10 +259,18 @@ def test_a_decline_calls_the_next_substitute_of_the_same_specialty(w):
     d = request(w, substitutes=8)  # every expert not seated is a substitute: 5 of A, 3 of B
     seat, who = seat_of(w, d, specialty="B")
     power = {e.id for e in w.power}
-    first_b = next(s for s in sorted(d.seats, key=lambda s: s.position) if s.status == SeatStatus.standby and s.expert_id in power)
+    first_b = next(
+        s
+        for s in sorted(d.seats, key=lambda s: s.position)
+        if s.status == SeatStatus.standby and s.expert_id in power
+    )
     draws.respond(w.db, who.actor, seat.id, False, w.channel)
     assert seat.status == SeatStatus.declined
-    assert first_b.status == SeatStatus.notified and first_b.replaces_seat_id == seat.id and first_b.specialty == "B"
+    assert (
+        first_b.status == SeatStatus.notified
+        and first_b.replaces_seat_id == seat.id
+        and first_b.specialty == "B"
+    )
     assert len(held(d)) == 5 and draws.counts(d).substitutes_left == 7
     assert "evaluation.seat.substituted" in draw_tags(w.db, d)
     assert w.expert_actors[first_b.expert_id].user.id in set(
@@ -237,11 +283,15 @@ def test_when_no_substitute_is_left_the_seat_is_vacant_and_the_agency_told(w):
     seat, who = seat_of(w, d)
     draws.respond(w.db, who.actor, seat.id, False, w.channel)
     assert draws.counts(d).vacant == 1
-    assert w.agency_user.id in set(w.db.scalars(select(Notification.user_id).where(Notification.kind == "draw.vacant")))
+    assert w.agency_user.id in set(
+        w.db.scalars(select(Notification.user_id).where(Notification.kind == "draw.vacant"))
+    )
 
 
 def test_a_timeout_calls_a_substitute_and_the_sweep_is_safe_to_run_twice(w):
-    d = request(w, quotas=[("A", 4), ("B", 1)], substitutes=8)  # every expert not seated waits as a substitute
+    d = request(
+        w, quotas=[("A", 4), ("B", 1)], substitutes=8
+    )  # every expert not seated waits as a substitute
     seat = next(s for s in d.seats if s.status == SeatStatus.notified and s.specialty == "A")
     for other in held(d):
         if other is not seat:
@@ -327,7 +377,9 @@ def test_the_names_of_those_who_sat_are_in_the_published_record(w):
     w.tender.status = "awarded"
     w.db.flush()
     doc = draws.public_record(w.db, d.id)
-    assert sorted(m["name"] for m in doc["committee"]) == sorted(w.db.get(Expert, s.expert_id).name for s in held(d)[:3])
+    assert sorted(m["name"] for m in doc["committee"]) == sorted(
+        w.db.get(Expert, s.expert_id).name for s in held(d)[:3]
+    )
     assert pure.verify(doc) == []
 
 
@@ -354,9 +406,17 @@ def test_the_record_is_public_only_once_the_tender_is_final_and_then_verifies(w)
     assert doc["server_seed"] == d.server_seed and doc["commitment"] == d.commitment
     assert any(c["status"] == "declined" for c in doc["confirmations"])
     assert doc["committee"] == []  # nobody had confirmed when the tender was cancelled
-    published = w.db.scalars(select(AuditEntry).where(AuditEntry.tag == "evaluation.draw.record.published")).one()
+    published = w.db.scalars(
+        select(AuditEntry).where(AuditEntry.tag == "evaluation.draw.record.published")
+    ).one()
     assert published.details["record_sha256"] == draws.record_digest(doc)
-    tampered = {**doc, "exclusions": [*doc["exclusions"], {"expert_id": 999, "reason": "status", "rule": "R46", "detail": ""}]}
+    tampered = {
+        **doc,
+        "exclusions": [
+            *doc["exclusions"],
+            {"expert_id": 999, "reason": "status", "rule": "R46", "detail": ""},
+        ],
+    }
     assert any("exclusions digest" in p for p in pure.verify(tampered))
 
 
@@ -383,4 +443,8 @@ def test_draw_cap_policy_counts_recent_seats(w):
     pool = draws.build_pool(w.db, w.tender, data, DrawCap(max_draws=1, period_days=30), clock.now())
     assert {e.expert_id for e in pool.exclusions if e.reason == "draw_cap"} == drawn
     later = clock.now() + timedelta(days=31)
-    assert not [e for e in draws.build_pool(w.db, w.tender, data, DrawCap(1, 30), later).exclusions if e.reason == "draw_cap"]
+    assert not [
+        e
+        for e in draws.build_pool(w.db, w.tender, data, DrawCap(1, 30), later).exclusions
+        if e.reason == "draw_cap"
+    ]

@@ -26,7 +26,10 @@ def test_the_default_catalogue_is_a_tree_of_works_goods_and_services():
 
 def test_a_broken_catalogue_file_is_refused_with_the_reason(tmp_path):
     bad = tmp_path / "bad.csv"
-    bad.write_text("code,name_zh,name_en,kind\nA,工程类,Works,works\nB0101,医学影像设备,Imaging,goods\n", encoding="utf-8")
+    bad.write_text(
+        "code,name_zh,name_en,kind\nA,工程类,Works,works\nB0101,医学影像设备,Imaging,goods\n",
+        encoding="utf-8",
+    )
     try:
         catalogue.read_catalogue(bad)
     except ValueError as e:
@@ -56,7 +59,9 @@ def test_descendants_follow_the_codes():
     assert "A01" in below and "A0101" in below and "A0201" not in below and "A" not in below
 
 
-def test_the_database_upgrade_command_loads_the_catalogue_idempotently(db, database_url, monkeypatch, tmp_path):
+def test_the_database_upgrade_command_loads_the_catalogue_idempotently(
+    db, database_url, monkeypatch, tmp_path
+):
     from click.testing import CliRunner
 
     from cli.main import main

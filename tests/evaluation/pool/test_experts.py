@@ -29,9 +29,17 @@ def resident_id(prefix: str = "33010619800101001") -> str:
 
 def expert_input(**changes) -> ExpertInput:
     data = ExpertInput(
-        name="王建华", id_number=resident_id(), title="高级工程师", title_level="associate_senior", years=15,
-        specialties=["A0101", "A0701"], employer_code=valid_code(1), employer_name="某某市建筑设计研究院有限公司",
-        region="某某市", phone="13812345678", email="wang@example.com",
+        name="王建华",
+        id_number=resident_id(),
+        title="高级工程师",
+        title_level="associate_senior",
+        years=15,
+        specialties=["A0101", "A0701"],
+        employer_code=valid_code(1),
+        employer_name="某某市建筑设计研究院有限公司",
+        region="某某市",
+        phone="13812345678",
+        email="wang@example.com",
     )
     for k, v in changes.items():
         setattr(data, k, v)
@@ -62,7 +70,11 @@ def test_eligibility_needs_a_senior_title_and_eight_years():
     assert rules.level_of_title("副教授") == "associate_senior"
     assert rules.level_of_title("工程师") == "intermediate"
     assert rules.level_of_title("顾问") == ""
-    assert rules.parse_level("副高级") == "associate_senior" and rules.parse_level("正高") == "senior" and rules.parse_level("高") is None
+    assert (
+        rules.parse_level("副高级") == "associate_senior"
+        and rules.parse_level("正高") == "senior"
+        and rules.parse_level("高") is None
+    )
 
 
 def test_identity_numbers_are_checked_by_gb_11643():
@@ -94,14 +106,32 @@ def test_an_expert_is_registered_with_history_and_audited_without_personal_data_
 
 def test_registration_refuses_each_bad_field_naming_it(db, admin):
     with pytest.raises(ValidationFailed) as e:
-        pool.create_expert(db, admin, expert_input(
-            name=" ", id_number="330106198001010010", title="", title_level="intermediate", years=7,
-            specialties=["A0101", "X99"], employer_code="123", phone="abc", email="nobody",
-        ))
+        pool.create_expert(
+            db,
+            admin,
+            expert_input(
+                name=" ",
+                id_number="330106198001010010",
+                title="",
+                title_level="intermediate",
+                years=7,
+                specialties=["A0101", "X99"],
+                employer_code="123",
+                phone="abc",
+                email="nobody",
+            ),
+        )
     problems = {p.code: p for p in e.value.problems}
     assert set(problems) == {
-        "name_missing", "id_number_invalid", "title_missing", "title_not_senior", "years_too_few", "specialty_unknown",
-        "employer_code_invalid", "phone_invalid", "email_invalid",
+        "name_missing",
+        "id_number_invalid",
+        "title_missing",
+        "title_not_senior",
+        "years_too_few",
+        "specialty_unknown",
+        "employer_code_invalid",
+        "phone_invalid",
+        "email_invalid",
     }
     assert problems["title_not_senior"].rule == "L37" and problems["years_too_few"].rule == "L37"
     assert problems["specialty_unknown"].params["codes"] == "X99"
@@ -119,7 +149,12 @@ def test_editing_records_what_changed_and_moves_the_employment(db, admin):
     expert = pool.create_expert(db, admin, expert_input())
     db.commit()
     new_employer = valid_code(2)
-    pool.update_expert(db, admin, expert.id, expert_input(years=16, specialties=["A0102"], employer_code=new_employer, employer_name="某某大学"))
+    pool.update_expert(
+        db,
+        admin,
+        expert.id,
+        expert_input(years=16, specialties=["A0102"], employer_code=new_employer, employer_name="某某大学"),
+    )
     db.commit()
     db.expire_all()
     expert = db.get(Expert, expert.id)
@@ -129,7 +164,12 @@ def test_editing_records_what_changed_and_moves_the_employment(db, admin):
     entry = db.scalar(select(AuditEntry).where(AuditEntry.tag == "evaluation.expert.updated"))
     assert entry.details["changed"] == ["employer_code", "employer_name", "specialties", "years"]
     # saving the same values again records nothing
-    pool.update_expert(db, admin, expert.id, expert_input(years=16, specialties=["A0102"], employer_code=new_employer, employer_name="某某大学"))
+    pool.update_expert(
+        db,
+        admin,
+        expert.id,
+        expert_input(years=16, specialties=["A0102"], employer_code=new_employer, employer_name="某某大学"),
+    )
     assert len(db.scalars(select(AuditEntry).where(AuditEntry.tag == "evaluation.expert.updated")).all()) == 1
 
 
@@ -141,15 +181,24 @@ def test_status_changes_keep_their_history_dates_and_reason(db, admin):
     with pytest.raises(ValidationFailed) as e:
         pool.set_status(db, admin, expert.id, "penalised", date(2026, 3, 1), date(2026, 2, 1), "")
     assert {p.code for p in e.value.problems} == {"until_before_since", "reason_missing"}
-    pool.set_status(db, admin, expert.id, "suspended", date(2026, 3, 1), date(2026, 5, 31), "连续三次无故缺席评标")
-    pool.set_status(db, admin, expert.id, "penalised", date(2026, 6, 1), None, "某某县发改局行政处罚决定书〔2026〕12号")
+    pool.set_status(
+        db, admin, expert.id, "suspended", date(2026, 3, 1), date(2026, 5, 31), "连续三次无故缺席评标"
+    )
+    pool.set_status(
+        db, admin, expert.id, "penalised", date(2026, 6, 1), None, "某某县发改局行政处罚决定书〔2026〕12号"
+    )
     db.commit()
     db.expire_all()
     expert = db.get(Expert, expert.id)
     assert [c.status for c in expert.status_history] == ["active", "suspended", "penalised"]
     assert expert.status == "penalised" and expert.status_reason.startswith("某某县发改局")
-    assert expert.status_history[1].until == date(2026, 5, 31) and expert.status_history[1].changed_by == admin.user_id
-    tags = db.scalars(select(AuditEntry.tag).where(AuditEntry.tag == "evaluation.expert.status.changed")).all()
+    assert (
+        expert.status_history[1].until == date(2026, 5, 31)
+        and expert.status_history[1].changed_by == admin.user_id
+    )
+    tags = db.scalars(
+        select(AuditEntry.tag).where(AuditEntry.tag == "evaluation.expert.status.changed")
+    ).all()
     assert len(tags) == 2
 
 
@@ -161,19 +210,33 @@ def test_a_suspension_with_an_end_date_lapses_after_it():
     assert pool.status_on(expert, date(2026, 6, 1)) == "active"
 
 
-# ---------------------------------------------------------------- employment, conflicts, unavailability, access
+# -------------------------------------------------------------- employment, conflicts, unavailability, access
 
 
 def test_employment_history_and_conflicts_are_kept_with_dates(db, admin):
     expert = pool.create_expert(db, admin, expert_input())
     old = valid_code(3)
-    pool.add_employment(db, admin, expert.id, EmploymentInput(old, "某某市政工程有限公司", date(2015, 7, 1), date(2024, 6, 30), "副总工程师"))
+    pool.add_employment(
+        db,
+        admin,
+        expert.id,
+        EmploymentInput(old, "某某市政工程有限公司", date(2015, 7, 1), date(2024, 6, 30), "副总工程师"),
+    )
     with pytest.raises(ValidationFailed) as e:
         pool.add_employment(db, admin, expert.id, EmploymentInput("bad", "", None, None))
     assert {p.code for p in e.value.problems} == {"org_code_invalid", "org_name_missing", "start_missing"}
-    conflict = pool.declare_conflict(db, admin, expert.id, ConflictInput("shareholding", valid_code(4), "某某建材有限公司", date(2020, 1, 1), None, "配偶持股 5%"))
+    conflict = pool.declare_conflict(
+        db,
+        admin,
+        expert.id,
+        ConflictInput(
+            "shareholding", valid_code(4), "某某建材有限公司", date(2020, 1, 1), None, "配偶持股 5%"
+        ),
+    )
     with pytest.raises(ValidationFailed) as e:
-        pool.declare_conflict(db, admin, expert.id, ConflictInput("gossip", valid_code(4), "某某建材有限公司"))
+        pool.declare_conflict(
+            db, admin, expert.id, ConflictInput("gossip", valid_code(4), "某某建材有限公司")
+        )
     assert e.value.problems[0].code == "conflict_kind_invalid" and e.value.problems[0].rule == "P12"
     db.commit()
     db.expire_all()
@@ -186,7 +249,9 @@ def test_employment_history_and_conflicts_are_kept_with_dates(db, admin):
 
 def test_an_expert_declares_their_own_conflicts_and_dates_but_sees_no_one_else(db, admin, make):
     mine = pool.create_expert(db, admin, expert_input())
-    other = pool.create_expert(db, admin, expert_input(name="李海燕", id_number=resident_id("33012719751212002")))
+    other = pool.create_expert(
+        db, admin, expert_input(name="李海燕", id_number=resident_id("33012719751212002"))
+    )
     user = make.user(None, "expert", username="wangjh")
     mine.user_id = user.id
     db.commit()
@@ -196,17 +261,26 @@ def test_an_expert_declares_their_own_conflicts_and_dates_but_sees_no_one_else(d
     with pytest.raises(NotFound):
         pool.get_expert(db, me, other.id)
     with pytest.raises(NotFound):
-        pool.declare_conflict(db, me, other.id, ConflictInput("shareholding", valid_code(4), "某某建材有限公司"))
+        pool.declare_conflict(
+            db, me, other.id, ConflictInput("shareholding", valid_code(4), "某某建材有限公司")
+        )
     today = clock.to_cst(clock.now()).date()
     pool.add_unavailability(db, me, mine.id, today + timedelta(days=3), today + timedelta(days=5), "出差")
     with pytest.raises(ValidationFailed) as e:
         pool.add_unavailability(db, me, mine.id, today - timedelta(days=5), today - timedelta(days=3), "")
     assert e.value.problems[0].code == "period_past"
-    pool.declare_conflict(db, me, mine.id, ConflictInput("relative_employer", valid_code(5), "某某工程咨询有限公司", note="妻弟任项目经理"))
+    pool.declare_conflict(
+        db,
+        me,
+        mine.id,
+        ConflictInput("relative_employer", valid_code(5), "某某工程咨询有限公司", note="妻弟任项目经理"),
+    )
     db.commit()
     db.expire_all()
     expert = db.get(Expert, mine.id)
-    assert pool.unavailable_on(expert, today + timedelta(days=3)) and pool.unavailable_on(expert, today + timedelta(days=5))
+    assert pool.unavailable_on(expert, today + timedelta(days=3)) and pool.unavailable_on(
+        expert, today + timedelta(days=5)
+    )
     assert not pool.unavailable_on(expert, today + timedelta(days=6))
     entry = db.scalar(select(AuditEntry).where(AuditEntry.tag == "evaluation.expert.conflict.declared"))
     assert entry.details["by_expert"] is True and entry.actor == "wangjh"
@@ -221,16 +295,25 @@ def test_an_expert_declares_their_own_conflicts_and_dates_but_sees_no_one_else(d
 def test_search_filters_by_specialty_subtree_status_region_and_text_with_pages(db, admin):
     for i in range(7):
         prefix = f"33010619800101{i:02d}1"
-        pool.create_expert(db, admin, expert_input(
-            name=f"专家{i}", id_number=resident_id(prefix), specialties=["A0101"] if i % 2 else ["B0101"],
-            region="某某县" if i < 3 else "某某市",
-        ))
+        pool.create_expert(
+            db,
+            admin,
+            expert_input(
+                name=f"专家{i}",
+                id_number=resident_id(prefix),
+                specialties=["A0101"] if i % 2 else ["B0101"],
+                region="某某县" if i < 3 else "某某市",
+            ),
+        )
     first = db.scalar(select(Expert).where(Expert.name == "专家1"))
     pool.set_status(db, admin, first.id, "retired", date(2026, 1, 1), None, "退休")
     db.commit()
     page = pool.search_experts(db, admin, ExpertQuery(specialty="A", page_size=2))
     assert page.total == 3 and page.pages == 2 and len(page.items) == 2
-    assert pool.search_experts(db, admin, ExpertQuery(specialty="A01", page=2, page_size=2)).items[0].name == "专家5"
+    assert (
+        pool.search_experts(db, admin, ExpertQuery(specialty="A01", page=2, page_size=2)).items[0].name
+        == "专家5"
+    )
     assert pool.search_experts(db, admin, ExpertQuery(specialty="B01")).total == 4
     assert [e.name for e in pool.search_experts(db, admin, ExpertQuery(status="retired")).items] == ["专家1"]
     assert pool.search_experts(db, admin, ExpertQuery(region="某某县")).total == 3
@@ -252,7 +335,11 @@ def test_an_expert_is_linked_to_a_login_account_by_user_name(db, admin, make):
     expert = pool.create_expert(db, admin, expert_input(account="wangjh"))
     assert expert.user.username == "wangjh"
     with pytest.raises(ValidationFailed) as e:
-        pool.create_expert(db, admin, expert_input(name="李海燕", id_number=resident_id("33012719751212002"), account="wangjh"))
+        pool.create_expert(
+            db,
+            admin,
+            expert_input(name="李海燕", id_number=resident_id("33012719751212002"), account="wangjh"),
+        )
     assert e.value.problems[0].code == "account_taken" and e.value.problems[0].params["other"] == expert.id
     pool.update_expert(db, admin, expert.id, expert_input())  # account None: the link stays
     assert expert.user_id is not None

@@ -18,7 +18,19 @@ from evaluation.pool import catalogue, importing, rules
 from evaluation.pool.importing import FileRefused
 from evaluation.pool.models import Expert, ExpertSpecialty, ExpertStatusChange
 
-HEADER = ["姓名", "身份证号", "职称", "职称级别", "从业年限", "专业代码", "工作单位", "单位统一社会信用代码", "所在地区", "手机号码", "电子邮箱"]
+HEADER = [
+    "姓名",
+    "身份证号",
+    "职称",
+    "职称级别",
+    "从业年限",
+    "专业代码",
+    "工作单位",
+    "单位统一社会信用代码",
+    "所在地区",
+    "手机号码",
+    "电子邮箱",
+]
 
 
 def rid(n: int) -> str:
@@ -28,9 +40,17 @@ def rid(n: int) -> str:
 
 def good(n: int, **changes) -> list[str]:
     row = {
-        "姓名": f"专家{n}", "身份证号": rid(n), "职称": "高级工程师", "职称级别": "", "从业年限": "12", "专业代码": "A0101；A0701",
-        "工作单位": "某某市建筑设计研究院有限公司", "单位统一社会信用代码": credit_code.generate(random.Random(n)), "所在地区": "某某市",
-        "手机号码": "13812345678", "电子邮箱": "",
+        "姓名": f"专家{n}",
+        "身份证号": rid(n),
+        "职称": "高级工程师",
+        "职称级别": "",
+        "从业年限": "12",
+        "专业代码": "A0101；A0701",
+        "工作单位": "某某市建筑设计研究院有限公司",
+        "单位统一社会信用代码": credit_code.generate(random.Random(n)),
+        "所在地区": "某某市",
+        "手机号码": "13812345678",
+        "电子邮箱": "",
     }
     row.update(changes)
     return [row[h] for h in HEADER]
@@ -58,7 +78,9 @@ def test_good_rows_are_kept_and_every_bad_row_is_named(db, admin):
         good(1),
         good(2, 从业年限="5"),  # row 3: too few years (L37)
         good(3),
-        good(4, 身份证号=rid(4)[:17] + ("0" if rid(4)[17] != "0" else "1"), 专业代码="A0101 Z999"),  # row 5: two problems
+        good(
+            4, 身份证号=rid(4)[:17] + ("0" if rid(4)[17] != "0" else "1"), 专业代码="A0101 Z999"
+        ),  # row 5: two problems
         ["", "", "", "", "", "", "", "", "", "", ""],  # a blank row is skipped, not reported
         good(5, 职称="工程师"),  # row 7: not a senior title
         good(1, 姓名="重复的人"),  # row 8: the same person as row 2
@@ -83,15 +105,27 @@ def test_good_rows_are_kept_and_every_bad_row_is_named(db, admin):
     assert unknown.params["codes"] == "Z999" and unknown.value == "A0101 Z999"
     experts = {e.name: e for e in db.scalars(select(Expert))}
     assert set(experts) == {"专家1", "专家3"}
-    assert experts["专家1"].specialty_codes == ["A0101", "A0701"] and experts["专家1"].title_level == "associate_senior"
+    assert (
+        experts["专家1"].specialty_codes == ["A0101", "A0701"]
+        and experts["专家1"].title_level == "associate_senior"
+    )
     assert experts["专家1"].employments[0].org_code == experts["专家1"].employer_code
     assert db.scalar(select(func.count()).select_from(ExpertStatusChange)) == 2
     entry = db.scalar(select(AuditEntry).where(AuditEntry.tag == "evaluation.experts.imported"))
-    assert entry.details["created"] == 2 and entry.details["bad_rows"] == 5 and entry.details["sha256"] == report.sha256
+    assert (
+        entry.details["created"] == 2
+        and entry.details["bad_rows"] == 5
+        and entry.details["sha256"] == report.sha256
+    )
 
 
 def test_gbk_csv_from_chinese_excel_is_read(db, admin):
-    report = importing.import_experts(db, admin, "专家名单.csv", csv_bytes([good(1), good(2, 职称级别="正高级", 职称="教授级高级工程师")], "gbk"))
+    report = importing.import_experts(
+        db,
+        admin,
+        "专家名单.csv",
+        csv_bytes([good(1), good(2, 职称级别="正高级", 职称="教授级高级工程师")], "gbk"),
+    )
     assert report.encoding == "gb18030" and report.created == 2 and report.ok
     assert db.scalar(select(Expert.title_level).where(Expert.name == "专家2")) == "senior"
 
@@ -103,9 +137,19 @@ def test_importing_again_is_idempotent_and_updates_what_changed(db, admin):
     again = importing.import_experts(db, admin, "a.csv", data)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     moved_to = credit_code.generate(random.Random(99))
-    changed = importing.import_experts(db, admin, "b.csv", csv_bytes([
-        good(1, 从业年限="13"), good(2, 专业代码="B0101"), good(3, 单位统一社会信用代码=moved_to, 工作单位="某某大学"), good(4),
-    ]))
+    changed = importing.import_experts(
+        db,
+        admin,
+        "b.csv",
+        csv_bytes(
+            [
+                good(1, 从业年限="13"),
+                good(2, 专业代码="B0101"),
+                good(3, 单位统一社会信用代码=moved_to, 工作单位="某某大学"),
+                good(4),
+            ]
+        ),
+    )
     db.commit()
     assert (changed.created, changed.updated, changed.unchanged) == (1, 3, 0)
     db.expire_all()
@@ -117,15 +161,35 @@ def test_importing_again_is_idempotent_and_updates_what_changed(db, admin):
     three = db.scalar(select(Expert).where(Expert.name == "专家3"))
     jobs = {j.org_code: j for j in three.employments}
     assert jobs[moved_to].end is None and jobs[moved_to].org_name == "某某大学"
-    assert jobs[credit_code.generate(random.Random(3))].end == jobs[moved_to].start  # the former employment closed the same day
+    assert (
+        jobs[credit_code.generate(random.Random(3))].end == jobs[moved_to].start
+    )  # the former employment closed the same day
 
 
 def test_excel_files_are_read_and_a_number_mangled_by_excel_is_explained(db, admin):
     book = Workbook()
     sheet = book.active
-    sheet.append(["Name", "Identity number", "Professional title", "Title level", "Years in the field", "Specialty codes"])
+    sheet.append(
+        [
+            "Name",
+            "Identity number",
+            "Professional title",
+            "Title level",
+            "Years in the field",
+            "Specialty codes",
+        ]
+    )
     sheet.append(["专家1", rid(1), "高级工程师", "副高级", 12, "A0101"])
-    sheet.append(["专家2", float(rid(2)[:17] + "0") if rid(2)[17] != "X" else 3.30106198001012e17, "高级工程师", "副高级", 10, "A0102"])
+    sheet.append(
+        [
+            "专家2",
+            float(rid(2)[:17] + "0") if rid(2)[17] != "X" else 3.30106198001012e17,
+            "高级工程师",
+            "副高级",
+            10,
+            "A0102",
+        ]
+    )
     out = io.BytesIO()
     book.save(out)
     report = importing.import_experts(db, admin, "experts.xlsx", out.getvalue())
@@ -144,7 +208,9 @@ def test_the_template_imports_cleanly(db, admin):
 def test_a_file_that_cannot_be_read_is_refused_as_a_whole(db, admin):
     with pytest.raises(FileRefused) as e:
         importing.import_experts(db, admin, "a.csv", csv_bytes([good(1)], header=["姓名", "手机号码"]))
-    assert e.value.problems[0].code == "columns_missing" and "身份证号" in e.value.problems[0].params["columns"]
+    assert (
+        e.value.problems[0].code == "columns_missing" and "身份证号" in e.value.problems[0].params["columns"]
+    )
     with pytest.raises(FileRefused) as e:
         importing.import_experts(db, admin, "a.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
     assert e.value.problems[0].code == "xls_old"
@@ -160,7 +226,9 @@ def test_only_administrators_import(db, admin, make):
     assert getattr(e.value, "status", None) == 403
 
 
-def test_the_command_shows_progress_prints_the_summary_and_fails_on_a_bad_row(db, admin, database_url, tmp_path, monkeypatch):
+def test_the_command_shows_progress_prints_the_summary_and_fails_on_a_bad_row(
+    db, admin, database_url, tmp_path, monkeypatch
+):
     from cli.main import main
 
     monkeypatch.setenv("DATABASE_URL", database_url)
@@ -169,8 +237,15 @@ def test_the_command_shows_progress_prints_the_summary_and_fails_on_a_bad_row(db
     path.write_bytes(csv_bytes([good(1), good(2, 从业年限="3"), good(3)], "gbk"))
     result = CliRunner().invoke(main, ["experts", "import", str(path)])
     assert result.exit_code == 1, result.output
-    assert "3 rows read (gb18030)" in result.output and "2 experts added" in result.output and "1 bad rows not imported" in result.output
-    assert "row 3, column 从业年限: Experts need at least 8 years of work in their field; 3 is not enough." in result.output
+    assert (
+        "3 rows read (gb18030)" in result.output
+        and "2 experts added" in result.output
+        and "1 bad rows not imported" in result.output
+    )
+    assert (
+        "row 3, column 从业年限: Experts need at least 8 years of work in their field; 3 is not enough."
+        in result.output
+    )
     path.write_bytes(csv_bytes([good(1), good(3)]))
     result = CliRunner().invoke(main, ["experts", "import", str(path)])
     assert result.exit_code == 0, result.output
@@ -247,13 +322,25 @@ def test_xlsx_numbers_booleans_and_dates_read_as_stored():
     def fill(book):
         s = book.active
         s.append(["int", 12, -7, 0, 13812345678, 1.5, 0.1 + 0.2, 3.30106198001012e17, True, False])
-        s.append([dt.date(2020, 1, 1), dt.datetime(2020, 1, 1, 12, 30), dt.time(12, 30),
-                  dt.timedelta(hours=36)])
-        for col, (value, fmt) in enumerate([
-            (43831, "yyyy-mm-dd"), (13812345678, "yyyy-mm-dd"), (12, "0.00%"), (12, "@"), (59, "yyyy-mm-dd"),
-            (61, "yyyy-mm-dd"), (43831.123456789, "yyyy-mm-dd hh:mm:ss"), (-1, "yyyy-mm-dd"), (-0.5, "hh:mm"),
-            (0.25, "hh:mm"), (1.5, "[h]:mm"),
-        ], start=1):
+        s.append(
+            [dt.date(2020, 1, 1), dt.datetime(2020, 1, 1, 12, 30), dt.time(12, 30), dt.timedelta(hours=36)]
+        )
+        for col, (value, fmt) in enumerate(
+            [
+                (43831, "yyyy-mm-dd"),
+                (13812345678, "yyyy-mm-dd"),
+                (12, "0.00%"),
+                (12, "@"),
+                (59, "yyyy-mm-dd"),
+                (61, "yyyy-mm-dd"),
+                (43831.123456789, "yyyy-mm-dd hh:mm:ss"),
+                (-1, "yyyy-mm-dd"),
+                (-0.5, "hh:mm"),
+                (0.25, "hh:mm"),
+                (1.5, "[h]:mm"),
+            ],
+            start=1,
+        ):
             s.cell(row=3, column=col, value=value).number_format = fmt
 
     # whole numbers as int, others as float; a date or time as its serial number whatever the cell's format
@@ -360,11 +447,15 @@ def test_xlsx_shared_strings_cells_without_references_and_formulas():
     )
     placeholder = '<row r="1"><c r="A1" t="inlineStr"><is><t>placeholder</t></is></c></row>'
     data = xlsx(fill, data=f"{placeholder}=>{sheet}")
-    shared = (f'<sst {XL_NS}><si><t>plain</t></si><si><r><t>ri</t></r><r><rPr><b/></rPr><t>ch</t></r></si>'
-              '<si><t>base</t><rPh sb="0" eb="1"><t>PH</t></rPh></si></sst>')
+    shared = (
+        f"<sst {XL_NS}><si><t>plain</t></si><si><r><t>ri</t></r><r><rPr><b/></rPr><t>ch</t></r></si>"
+        '<si><t>base</t><rPh sb="0" eb="1"><t>PH</t></rPh></si></sst>'
+    )
     out = io.BytesIO()
-    relation = (b'<Relationship Id="rIdS" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
-                b'officeDocument/2006/relationships/sharedStrings"/></Relationships>')
+    relation = (
+        b'<Relationship Id="rIdS" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships/sharedStrings"/></Relationships>'
+    )
     source = zipfile.ZipFile(io.BytesIO(data))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
@@ -413,5 +504,5 @@ def test_xlsx_escapes_and_phonetic_guides_read_as_excel_means_them():
     def fill(book):
         book.active.append(["a_x000D_b", "placeholder"])
 
-    data = xlsx(fill, rph="<t>placeholder</t>=><t>x</t><rPh sb=\"0\" eb=\"1\"><t>P</t></rPh>")
+    data = xlsx(fill, rph='<t>placeholder</t>=><t>x</t><rPh sb="0" eb="1"><t>P</t></rPh>')
     assert rows_of(data) == [["a\rb", "x"]]

@@ -44,7 +44,9 @@ def test_begin_parts_complete_gives_a_signed_receipt_and_conceals_the_bidder(db,
     bids.write_part(db, w.bidder, blobs, bid.id, 2, [pieces[1][:100]])
     for n in (3, 1, 2, *range(4, len(pieces) + 1)):
         bids.write_part(db, w.bidder, blobs, bid.id, n, [pieces[n - 1]])
-    assert [p.number for p in bids.received_parts(db, w.bidder, blobs, bid.id)] == list(range(1, len(pieces) + 1))
+    assert [p.number for p in bids.received_parts(db, w.bidder, blobs, bid.id)] == list(
+        range(1, len(pieces) + 1)
+    )
     done = bids.complete(db, w.bidder, blobs, bid.id, signer)
     assert done.status == BidStatus.submitted and done.size == len(data)
     assert done.sealed_bid_id == sealing.read_header(__import__("io").BytesIO(data)).bid_id
@@ -57,16 +59,31 @@ def test_begin_parts_complete_gives_a_signed_receipt_and_conceals_the_bidder(db,
     import hashlib
 
     assert body["sha256"] == hashlib.sha256(data).hexdigest() == done.blob_key
-    assert body["size"] == len(data) and body["lot"]["number"] == w.lot1.number and body["tender"]["reference"] == w.tender.reference
-    assert body["bidder"]["credit_code"] == w.bidder_org.credit_code and body["audit_index"] == done.audit_index
+    assert (
+        body["size"] == len(data)
+        and body["lot"]["number"] == w.lot1.number
+        and body["tender"]["reference"] == w.tender.reference
+    )
+    assert (
+        body["bidder"]["credit_code"] == w.bidder_org.credit_code and body["audit_index"] == done.audit_index
+    )
     assert b"".join(blobs.open(done.blob_key)) == data
 
     # the public log names neither the company nor the lot nor the size: only the role
     entry = db.get(AuditEntry, done.audit_index)
     assert entry.tag == "tender.bid.submitted" and entry.subject == f"tender:{w.tender.id}"
-    assert entry.actor_user_id is None and entry.organisation_id is None and "lot" not in entry.details and "size" not in entry.details
+    assert (
+        entry.actor_user_id is None
+        and entry.organisation_id is None
+        and "lot" not in entry.details
+        and "size" not in entry.details
+    )
     secret = db.get(AuditConfidential, done.audit_index)
-    assert secret.data["lot"] == w.lot1.id and secret.data["size"] == len(data) and secret.data["actor"]["organisation"] == w.bidder_org.id
+    assert (
+        secret.data["lot"] == w.lot1.id
+        and secret.data["size"] == len(data)
+        and secret.data["actor"]["organisation"] == w.bidder_org.id
+    )
     started = _tags(db, "tender.bid.upload.started")
     assert len(started) == 1 and started[0].actor_user_id is None
 
@@ -74,7 +91,9 @@ def test_begin_parts_complete_gives_a_signed_receipt_and_conceals_the_bidder(db,
 def test_replace_newest_counts_and_withdraw_are_audited(db, make, blobs, signer):
     w = published_tender(db, make, blobs)
     first = submit_bid(db, w.bidder, blobs, w.tender, w.lot1, signer, content=b"first")
-    second = submit_bid(db, w.colleague, blobs, w.tender, w.lot1, signer, content=b"second")  # a colleague of the same company
+    second = submit_bid(
+        db, w.colleague, blobs, w.tender, w.lot1, signer, content=b"second"
+    )  # a colleague of the same company
     other = submit_bid(db, w.other_bidder, blobs, w.tender, w.lot1, signer)
     db.refresh(first)
     assert first.status == BidStatus.replaced and second.status == BidStatus.submitted
@@ -116,10 +135,12 @@ def test_deadline_boundary_by_the_server_clock(db, make, blobs, signer):
     assert bids.complete(db, w.bidder, blobs, early.id, signer).status == BidStatus.submitted
     # exactly at the deadline: late; the opening is AT the deadline (L34)
     clock.freeze(clock.as_utc(w.deadline))
-    for call in (lambda: bids.begin(db, w.bidder, blobs, w.tender.id, w.lot1.id, len(data), max_bytes=1 << 20),
-                 lambda: bids.write_part(db, w.other_bidder, blobs, unfinished.id, 1, [data]),
-                 lambda: bids.complete(db, w.other_bidder, blobs, unfinished.id, signer),
-                 lambda: bids.withdraw(db, w.bidder, early.id)):
+    for call in (
+        lambda: bids.begin(db, w.bidder, blobs, w.tender.id, w.lot1.id, len(data), max_bytes=1 << 20),
+        lambda: bids.write_part(db, w.other_bidder, blobs, unfinished.id, 1, [data]),
+        lambda: bids.complete(db, w.other_bidder, blobs, unfinished.id, signer),
+        lambda: bids.withdraw(db, w.bidder, early.id),
+    ):
         with pytest.raises(Conflict) as e:
             call()
         assert e.value.problems[0].code == "bid_deadline_passed" and bids.is_recorded(e.value)
@@ -167,7 +188,11 @@ def test_begin_refusals(db, make, blobs):
     with pytest.raises(ValidationFailed) as e:
         bids.begin(db, w.bidder, blobs, w.tender.id, w.lot1.id, (1 << 20) + 1, max_bytes=1 << 20)
     problem = e.value.problems[0]
-    assert problem.code == "bid_too_large" and "1,048,577 bytes" in problem.params["size"] and "1.0 MiB" in problem.params["limit"]
+    assert (
+        problem.code == "bid_too_large"
+        and "1,048,577 bytes" in problem.params["size"]
+        and "1.0 MiB" in problem.params["limit"]
+    )
     with pytest.raises(ValidationFailed):
         bids.begin(db, w.bidder, blobs, w.tender.id, w.lot2.id + 1000, 10, max_bytes=1 << 20)
     with pytest.raises(Forbidden):
@@ -188,13 +213,15 @@ def test_another_company_cannot_see_complete_or_withdraw_your_bid(db, make, blob
     ensure_registered(db, w.bidder, w.tender.id, w.lot2.id)
     pending = bids.begin(db, w.bidder, blobs, w.tender.id, w.lot2.id, 100, max_bytes=1 << 20)
     for bid_id in (mine.id, pending.id, 999_999):
-        for call in (lambda: bids.my_bid(db, w.other_bidder, bid_id),
-                     lambda: bids.receipt_document(db, w.other_bidder, bid_id),
-                     lambda: bids.received_parts(db, w.other_bidder, blobs, bid_id),
-                     lambda: bids.write_part(db, w.other_bidder, blobs, bid_id, 1, [b"x"]),
-                     lambda: bids.complete(db, w.other_bidder, blobs, bid_id, signer),
-                     lambda: bids.withdraw(db, w.other_bidder, bid_id),
-                     lambda: bids.abort(db, w.other_bidder, blobs, bid_id)):
+        for call in (
+            lambda: bids.my_bid(db, w.other_bidder, bid_id),
+            lambda: bids.receipt_document(db, w.other_bidder, bid_id),
+            lambda: bids.received_parts(db, w.other_bidder, blobs, bid_id),
+            lambda: bids.write_part(db, w.other_bidder, blobs, bid_id, 1, [b"x"]),
+            lambda: bids.complete(db, w.other_bidder, blobs, bid_id, signer),
+            lambda: bids.withdraw(db, w.other_bidder, bid_id),
+            lambda: bids.abort(db, w.other_bidder, blobs, bid_id),
+        ):
             with pytest.raises(NotFound) as e:
                 call()
             assert e.value.problems[0].code == "bid_not_found"
@@ -238,42 +265,74 @@ def test_bids_open_rule_is_strictly_before_the_deadline():
 # ---------------------------------------------------------------- one request for a small bid (submit_whole)
 
 
-def test_submit_whole_gives_the_same_receipt_with_one_audit_entry_and_replaces_the_previous_bid(db, make, blobs, signer):
+def test_submit_whole_gives_the_same_receipt_with_one_audit_entry_and_replaces_the_previous_bid(
+    db, make, blobs, signer
+):
     import hashlib
 
     w = published_tender(db, make, blobs)
     first = submit_bid(db, w.bidder, blobs, w.tender, w.lot1, signer, content=b"first")
     data = sealed_bid(db, w.tender, w.lot1, b"y" * 20_000)
     bid = bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20)
-    assert bid.status == BidStatus.submitted and bid.size == len(data) and bid.blob_key == hashlib.sha256(data).hexdigest()
+    assert (
+        bid.status == BidStatus.submitted
+        and bid.size == len(data)
+        and bid.blob_key == hashlib.sha256(data).hexdigest()
+    )
     assert bid.sealed_bid_id == sealing.read_header(__import__("io").BytesIO(data)).bid_id
     assert b"".join(blobs.open(bid.blob_key)) == data
     body = receipts.verify_receipt(bids.receipt_document(db, w.bidder, bid.id), [signer.verifier])
-    assert body["sha256"] == bid.blob_key and body["size"] == len(data) and body["audit_index"] == bid.audit_index
+    assert (
+        body["sha256"] == bid.blob_key
+        and body["size"] == len(data)
+        and body["audit_index"] == bid.audit_index
+    )
     db.refresh(first)
     assert first.status == BidStatus.replaced and bids.counted_bids(db, w.tender.id) == [bid]
     # one bid_submitted entry for it (and the replacement), no upload_started entry; the bidder concealed
     started = _tags(db, "tender.bid.upload.started")
     submitted = _tags(db, "tender.bid.submitted")
-    assert len(started) == 1 and len(submitted) == 2 and len(_tags(db, "tender.bid.replaced")) == 1  # the first bid's
+    assert (
+        len(started) == 1 and len(submitted) == 2 and len(_tags(db, "tender.bid.replaced")) == 1
+    )  # the first bid's
     entry = db.get(AuditEntry, bid.audit_index)
-    assert entry.tag == "tender.bid.submitted" and entry.actor_user_id is None and entry.organisation_id is None
-    # the same in two steps: prepare_whole (read-only checks, the ciphertext stored before the writing unit), then
-    # submit_prepared (the decision): two bids of one group, the second replacing the first at once
-    data2, data3 = sealed_bid(db, w.tender, w.lot1, b"z" * 1000), sealed_bid(db, w.tender, w.lot1, b"w" * 1000)
-    prepared = [bids.prepare_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, d, max_bytes=1 << 20) for d in (data2, data3)]
+    assert (
+        entry.tag == "tender.bid.submitted" and entry.actor_user_id is None and entry.organisation_id is None
+    )
+    # the same in two steps: prepare_whole (read-only checks, the ciphertext stored before the writing unit),
+    # then submit_prepared (the decision): two bids of one group, the second replacing the first at once
+    data2, data3 = (
+        sealed_bid(db, w.tender, w.lot1, b"z" * 1000),
+        sealed_bid(db, w.tender, w.lot1, b"w" * 1000),
+    )
+    prepared = [
+        bids.prepare_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, d, max_bytes=1 << 20)
+        for d in (data2, data3)
+    ]
     assert all(p.info is not None and blobs.exists(p.info.key) and p.header is not None for p in prepared)
     second, third = bids.submit_prepared(db, signer, prepared)
-    assert isinstance(second, bids.Submitted) and isinstance(third, bids.Submitted) and second.blob_key == prepared[0].info.key
+    assert (
+        isinstance(second, bids.Submitted)
+        and isinstance(third, bids.Submitted)
+        and second.blob_key == prepared[0].info.key
+    )
     db.expire_all()
-    assert [db.get(Bid, b.id).status for b in (bid, second, third)] == [BidStatus.replaced] * 2 + [BidStatus.submitted]
+    assert [db.get(Bid, b.id).status for b in (bid, second, third)] == [BidStatus.replaced] * 2 + [
+        BidStatus.submitted
+    ]
     assert bids.counted_bids(db, w.tender.id) == [db.get(Bid, third.id)]
     replaced = _tags(db, "tender.bid.replaced")
-    assert len(replaced) == 3 and replaced[-1].index < third.audit_index  # each replacement recorded before the new bid
+    assert (
+        len(replaced) == 3 and replaced[-1].index < third.audit_index
+    )  # each replacement recorded before the new bid
     for new_bid in (second, third):
         stored = db.get(Bid, new_bid.id)
         body = receipts.verify_receipt(bids.receipt_document(db, w.bidder, new_bid.id), [signer.verifier])
-        assert body["bid"] == stored.id and body["audit_index"] == stored.audit_index == new_bid.audit_index and stored.receipt == new_bid.receipt
+        assert (
+            body["bid"] == stored.id
+            and body["audit_index"] == stored.audit_index == new_bid.audit_index
+            and stored.receipt == new_bid.receipt
+        )
 
 
 def test_prepare_whole_as_a_session_from_before_a_password_change_is_anonymous(db, make, blobs):
@@ -281,13 +340,20 @@ def test_prepare_whole_as_a_session_from_before_a_password_change_is_anonymous(d
     ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
     data = sealed_bid(db, w.tender, w.lot1)
     user_id, ip = w.bidder.user_id, w.bidder.ip
-    actor, prepared = bids.prepare_whole_as(db, user_id, ip, "bidder", blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+    actor, prepared = bids.prepare_whole_as(
+        db, user_id, ip, "bidder", blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20
+    )
     assert actor.user_id == user_id and isinstance(prepared, bids.WholeBid)
-    db.execute(update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1))  # the password changed
-    stale, refused = bids.prepare_whole_as(db, user_id, ip, "bidder", blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+    db.execute(
+        update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1)
+    )  # the password changed
+    stale, refused = bids.prepare_whole_as(
+        db, user_id, ip, "bidder", blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20
+    )
     assert stale.anonymous and isinstance(refused, Forbidden | NotAuthenticated)
-    current, _ = bids.prepare_whole_as(db, user_id, ip, "bidder", blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20,
-                                       epoch=1)
+    current, _ = bids.prepare_whole_as(
+        db, user_id, ip, "bidder", blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20, epoch=1
+    )
     assert current.user_id == user_id
 
 
@@ -307,7 +373,16 @@ def test_submit_whole_refusals(db, make, blobs, signer):
         bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, b"", signer, max_bytes=1 << 20)
     assert e.value.problems[0].code == "bid_body_empty"
     with pytest.raises(ValidationFailed) as e:  # more than one part: the resumable upload
-        bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, b"x" * (blobs.part_limit + 1), signer, max_bytes=1 << 40)
+        bids.submit_whole(
+            db,
+            w.bidder,
+            blobs,
+            w.tender.id,
+            w.lot1.id,
+            b"x" * (blobs.part_limit + 1),
+            signer,
+            max_bytes=1 << 40,
+        )
     assert e.value.problems[0].code == "bid_too_large_for_one_request"
     with pytest.raises(ValidationFailed) as e:
         bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=len(data) - 1)
@@ -320,27 +395,37 @@ def test_submit_whole_refusals(db, make, blobs, signer):
     bid = db.scalars(select(Bid)).one()
     assert bid.status == BidStatus.abandoned and blobs.exists(bid.blob_key)
     assert [r.details["reason"] for r in _tags(db, "tender.bid.refused")] == ["sealed_wrong_lot"]
-    # E27: at the deadline, refused and recorded (prepare_whole records nothing and stores nothing: it leaves the
-    # decision to submit_prepared, which records it)
+    # E27: at the deadline, refused and recorded (prepare_whole records nothing and stores nothing: it leaves
+    # the decision to submit_prepared, which records it)
     clock.shift(clock.as_utc(w.deadline) - clock.now())
     prepared = bids.prepare_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
     assert prepared.info is None and len(_tags(db, "tender.bid.refused")) == 1
     [late] = bids.submit_prepared(db, signer, [prepared])
-    assert isinstance(late, Conflict) and late.problems[0].code == "bid_deadline_passed" and bids.is_recorded(late)
+    assert (
+        isinstance(late, Conflict)
+        and late.problems[0].code == "bid_deadline_passed"
+        and bids.is_recorded(late)
+    )
     with pytest.raises(Conflict) as e:
         bids.submit_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, data, signer, max_bytes=1 << 20)
     assert e.value.problems[0].code == "bid_deadline_passed" and bids.is_recorded(e.value)
     refused = _tags(db, "tender.bid.refused")
-    assert len(refused) == 3 and refused[-1].details["step"] == "whole" and refused[-1].details["reason"] == "bid_deadline_passed"
+    assert (
+        len(refused) == 3
+        and refused[-1].details["step"] == "whole"
+        and refused[-1].details["reason"] == "bid_deadline_passed"
+    )
     assert bids.counted_bids(db, w.tender.id) == []
 
 
-def test_the_closing_of_bidding_waits_for_a_bid_decided_before_the_deadline_and_counts_it(db, make, blobs, signer, factory):
-    """E27: a bid decided before the deadline whose transaction commits a moment after it must be counted at the
-    opening. Every write that makes a counted bid reads the tender with a shared lock, so the closing of bidding
-    (deadlines.close_due_tenders, FOR UPDATE) waits for that transaction before it counts the bids (on PostgreSQL;
-    the audit log's head row, which both append to, makes it wait as well; on SQLite the writers queue on the
-    database's lock)."""
+def test_the_closing_of_bidding_waits_for_a_bid_decided_before_the_deadline_and_counts_it(
+    db, make, blobs, signer, factory
+):
+    """E27: a bid decided before the deadline whose transaction commits a moment after it must be counted at
+    the opening. Every write that makes a counted bid reads the tender with a shared lock, so the closing of
+    bidding (deadlines.close_due_tenders, FOR UPDATE) waits for that transaction before it counts the bids (on
+    PostgreSQL; the audit log's head row, which both append to, makes it wait as well; on SQLite the writers
+    queue on the database's lock)."""
     import threading
     import time
 
@@ -348,7 +433,9 @@ def test_the_closing_of_bidding_waits_for_a_bid_decided_before_the_deadline_and_
 
     w = published_tender(db, make, blobs)
     ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
-    prepared = bids.prepare_whole(db, w.bidder, blobs, w.tender.id, w.lot1.id, sealed_bid(db, w.tender, w.lot1), max_bytes=1 << 20)
+    prepared = bids.prepare_whole(
+        db, w.bidder, blobs, w.tender.id, w.lot1.id, sealed_bid(db, w.tender, w.lot1), max_bytes=1 << 20
+    )
     tender_id = w.tender.id
     db.commit()
     writer = factory()
@@ -392,10 +479,13 @@ def _send(db, path, actor, blobs, w, data, signer):  # type: ignore[no-untyped-d
 
 @pytest.mark.parametrize("what", ["file", "bid_id"])
 @pytest.mark.parametrize("path", ["parts", "whole"])
-def test_another_companys_sealed_file_or_header_bid_id_is_refused_recorded_and_alerted(db, make, blobs, signer, tmp_path, path, what):
-    """R40: a second company sending the first one's sealed file, or a file of its own whose header carries the
-    first one's bid_id, is refused with what to do, the refusal is recorded and kept, and the monitors see an
-    alert naming both companies. The first company sending its own file again replaces its bid as before (E27)."""
+def test_another_companys_sealed_file_or_header_bid_id_is_refused_recorded_and_alerted(
+    db, make, blobs, signer, tmp_path, path, what
+):
+    """R40: a second company sending the first one's sealed file, or a file of its own whose header carries
+    the first one's bid_id, is refused with what to do, the refusal is recorded and kept, and the monitors see
+    an alert naming both companies. The first company sending its own file again replaces its bid as before
+    (E27)."""
     from supervision import alerts
 
     if path == "parts":  # parts of the store's part size: a part past the announced size's last is refused
@@ -411,17 +501,30 @@ def test_another_companys_sealed_file_or_header_bid_id_is_refused_recorded_and_a
     else:
         from tests.factories.bids import with_bid_id
 
-        theirs, code = sealed_bid(db, w.tender, w.lot1, b"their proposal", rng=with_bid_id(header.bid_id)), "sealed_bid_id_reused"
-        assert theirs != ours and sealing.read_header(__import__("io").BytesIO(theirs)).bid_id == header.bid_id
+        theirs, code = (
+            sealed_bid(db, w.tender, w.lot1, b"their proposal", rng=with_bid_id(header.bid_id)),
+            "sealed_bid_id_reused",
+        )
+        assert (
+            theirs != ours and sealing.read_header(__import__("io").BytesIO(theirs)).bid_id == header.bid_id
+        )
     with pytest.raises(Conflict) as e:
         _send(db, path, w.other_bidder, blobs, w, theirs, signer)
     problem = e.value.problems[0]
     assert problem.code == code and problem.rule == "R40" and bids.is_recorded(e.value)
-    assert "another company" in problem.message and "etender bid seal" in problem.message and "afresh" in problem.message
+    assert (
+        "another company" in problem.message
+        and "etender bid seal" in problem.message
+        and "afresh" in problem.message
+    )
     db.commit()  # what the unit of work does with a kept refusal
     assert bids.counted_bids(db, w.tender.id) == [first]
     refused_bid = db.scalars(select(Bid).where(Bid.organisation_id == w.other_bidder_org.id)).one()
-    assert refused_bid.status == BidStatus.abandoned and not refused_bid.receipt and blobs.exists(refused_bid.blob_key)
+    assert (
+        refused_bid.status == BidStatus.abandoned
+        and not refused_bid.receipt
+        and blobs.exists(refused_bid.blob_key)
+    )
 
     [entry] = _tags(db, "tender.bid.refused")
     # the public entry says nothing of the other bid: who bid and how many is secret until the opening (E21)
@@ -429,7 +532,9 @@ def test_another_companys_sealed_file_or_header_bid_id_is_refused_recorded_and_a
     secret = db.get(AuditConfidential, entry.index).data
     assert secret["reason"] == code and secret["rule"] == "R40" and secret["bid"] == refused_bid.id
     assert secret["same_as_bid"] == first.id and secret["same_as_organisation"] == w.bidder_org.id
-    assert secret["actor"]["organisation"] == w.other_bidder_org.id and secret["sealed_bid_id"] == header.bid_id
+    assert (
+        secret["actor"]["organisation"] == w.other_bidder_org.id and secret["sealed_bid_id"] == header.bid_id
+    )
 
     [alert] = [a for a in alerts.alerts(db, w.monitor) if a.kind == "reused_sealed_bids"]
     assert alert.subject == f"tender:{w.tender.id}" and alert.indexes == [entry.index]
@@ -438,39 +543,57 @@ def test_another_companys_sealed_file_or_header_bid_id_is_refused_recorded_and_a
     with pytest.raises(Forbidden):  # the alerts, and the names in them, are the monitors' alone
         alerts.alerts(db, w.other_bidder)
 
-    # the first company sending its own file again (a colleague's upload) replaces its bid: no refusal, no alert
+    # the first company sending its own file again (a colleague's upload) replaces its bid: no refusal, no
+    # alert
     again = _send(db, path, w.colleague, blobs, w, ours, signer)
     db.commit()
     db.refresh(first)
-    assert first.status == BidStatus.replaced and again.status == BidStatus.submitted and again.blob_key == first.blob_key
+    assert (
+        first.status == BidStatus.replaced
+        and again.status == BidStatus.submitted
+        and again.blob_key == first.blob_key
+    )
     assert bids.counted_bids(db, w.tender.id) == [again] and len(_tags(db, "tender.bid.refused")) == 1
     # and the second company's own fresh sealing is taken
-    fresh = _send(db, path, w.other_bidder, blobs, w, sealed_bid(db, w.tender, w.lot1, b"their proposal"), signer)
+    fresh = _send(
+        db, path, w.other_bidder, blobs, w, sealed_bid(db, w.tender, w.lot1, b"their proposal"), signer
+    )
     assert {b.id for b in bids.counted_bids(db, w.tender.id)} == {again.id, fresh.id}
 
 
-def test_a_group_of_one_request_bids_refuses_a_file_another_company_sent_earlier_in_the_group(db, make, blobs, signer):
-    """R40 inside one group commit (tender/bids/writer.py): the bids of a group are decided in order, so the second
-    company's copy is refused although the first one's bid is not written yet; the same company's second copy in
-    the group replaces its first."""
+def test_a_group_of_one_request_bids_refuses_a_file_another_company_sent_earlier_in_the_group(
+    db, make, blobs, signer
+):
+    """R40 inside one group commit (tender/bids/writer.py): the bids of a group are decided in order, so the
+    second company's copy is refused although the first one's bid is not written yet; the same company's
+    second copy in the group replaces its first."""
     w = published_tender(db, make, blobs)
     for actor in (w.bidder, w.other_bidder):
         ensure_registered(db, actor, w.tender.id, w.lot1.id)
     data = sealed_bid(db, w.tender, w.lot1)
-    group = [bids.prepare_whole(db, actor, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
-             for actor in (w.bidder, w.other_bidder, w.colleague)]
+    group = [
+        bids.prepare_whole(db, actor, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+        for actor in (w.bidder, w.other_bidder, w.colleague)
+    ]
     first, copied, own_again = bids.submit_prepared(db, signer, group)
     db.commit()
     assert isinstance(first, bids.Submitted) and isinstance(own_again, bids.Submitted)
-    assert isinstance(copied, Conflict) and copied.problems[0].code == "sealed_file_reused" and bids.is_recorded(copied)
+    assert (
+        isinstance(copied, Conflict)
+        and copied.problems[0].code == "sealed_file_reused"
+        and bids.is_recorded(copied)
+    )
     assert [b.id for b in bids.counted_bids(db, w.tender.id)] == [own_again.id]
     assert db.get(Bid, first.id).status == BidStatus.replaced
-    assert [db.get(AuditConfidential, r.index).data["same_as_bid"] for r in _tags(db, "tender.bid.refused")] == [first.id]
+    assert [
+        db.get(AuditConfidential, r.index).data["same_as_bid"] for r in _tags(db, "tender.bid.refused")
+    ] == [first.id]
 
 
 def test_two_companies_sending_the_same_file_at_once_cannot_both_pass(db, make, blobs, signer, factory):
-    """The check and the insert are one step: while the first company's submission is not committed, the second's
-    waits (on PostgreSQL for the tender's reuse lock, on SQLite for the write lock), then sees it and is refused."""
+    """The check and the insert are one step: while the first company's submission is not committed, the
+    second's waits (on PostgreSQL for the tender's reuse lock, on SQLite for the write lock), then sees it and
+    is refused."""
     import threading
     import time
 
@@ -478,8 +601,10 @@ def test_two_companies_sending_the_same_file_at_once_cannot_both_pass(db, make, 
     for actor in (w.bidder, w.other_bidder):
         ensure_registered(db, actor, w.tender.id, w.lot1.id)
     data = sealed_bid(db, w.tender, w.lot1)
-    mine, theirs = (bids.prepare_whole(db, actor, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
-                    for actor in (w.bidder, w.other_bidder))
+    mine, theirs = (
+        bids.prepare_whole(db, actor, blobs, w.tender.id, w.lot1.id, data, max_bytes=1 << 20)
+        for actor in (w.bidder, w.other_bidder)
+    )
     db.commit()
     writer = factory()
     [accepted] = bids.submit_prepared(writer, signer, [mine])
@@ -508,15 +633,20 @@ def test_two_companies_sending_the_same_file_at_once_cannot_both_pass(db, make, 
 
 
 def test_the_reuse_check_is_two_index_lookups(db):
-    """The intake stays fast at any number of bids: the digest and the header bid id are each found by their own
-    index (on both columns with the tender), not by reading the tender's bids. SQLite's plan is fixed by the
-    schema; PostgreSQL's depends on its statistics (with many bids it takes the same two indexes)."""
+    """The intake stays fast at any number of bids: the digest and the header bid id are each found by their
+    own index (on both columns with the tender), not by reading the tender's bids. SQLite's plan is fixed by
+    the schema; PostgreSQL's depends on its statistics (with many bids it takes the same two indexes)."""
     from sqlalchemy import text
 
     if db.connection().dialect.name != "sqlite":
         pytest.skip("the plan of PostgreSQL depends on the table's statistics")
     stmt = bids._USED.params(tenders=[1], keys=["a" * 64], sealed=["b" * 32])
-    sql = str(stmt.compile(dialect=db.connection().dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    sql = str(
+        stmt.compile(
+            dialect=db.connection().dialect,
+            compile_kwargs={"literal_binds": True, "render_postcompile": True},
+        )
+    )
     plan = " | ".join(row[-1] for row in db.execute(text("EXPLAIN QUERY PLAN " + sql)))
     assert "USING INDEX ix_bids_tender_blob_key (tender_id=? AND blob_key=?)" in plan, plan
     assert "USING INDEX ix_bids_tender_sealed_bid_id (tender_id=? AND sealed_bid_id=?)" in plan, plan

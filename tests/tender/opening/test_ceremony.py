@@ -1,7 +1,7 @@
 """The opening ceremony (tender/opening/) on both backends: R44 failure, the opening time,
-key parts (k-1 open nothing, the quorum opens every bid, each bad part refused precisely), quorum+bidder and its
-window (E31), a corrupted stored bid (withdrawn) and a badly sealed one (revoked), crash resume, objections, the
-record and its PDF."""
+key parts (k-1 open nothing, the quorum opens every bid, each bad part refused precisely), quorum+bidder and
+its window (E31), a corrupted stored bid (withdrawn) and a badly sealed one (revoked), crash resume,
+objections, the record and its PDF."""
 
 from __future__ import annotations
 
@@ -64,7 +64,10 @@ def test_fewer_than_three_bids_fail_the_tender_with_a_notice(db, make, store):
     assert "R44" in w.tender.cancel_reason and "2" in w.tender.cancel_reason
     assert tags(db, "tender.failed") == 1 and tags(db, "tender.opening.started") == 0
     assert db.scalar(select(func.count()).select_from(OpenedBid)) == 0
-    assert db.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "tender.failed")) >= 1
+    assert (
+        db.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "tender.failed"))
+        >= 1
+    )
     doc = opening_record.record_document(db, w.tender.id)
     assert doc["status"] == "failed" and "R44" in doc["failed"]
 
@@ -90,7 +93,9 @@ def test_start_creates_pending_rows_and_moves_to_opening(db, make, store):
 def test_headers_and_parts_refused_before_the_opening_time_and_audited(db, make, store):
     w = world(db, make, store)
     uid = w.agency_user.id
-    docs = header_doc_parts(db, store, w.tender, w.holder_keys[uid], w.bids)  # what a thief of the header would unwrap
+    docs = header_doc_parts(
+        db, store, w.tender, w.holder_keys[uid], w.bids
+    )  # what a thief of the header would unwrap
     with pytest.raises(opening_base.AuditedRefusal) as e:
         opening_parts.headers(db, w.agency, store, w.tender.id)
     assert e.value.problems[0].code == "opening_not_yet" and e.value.status == 403
@@ -117,7 +122,9 @@ def test_k_minus_one_open_nothing_and_the_quorum_opens_every_bid(db, make, store
     doc = opening_parts.headers(db, w.agency, store, w.tender.id)
     assert len(doc["bids"]) == 3 and all("header" in b for b in doc["bids"])
     r = submit(db, store, w, w.agency_user.id)
-    assert r.accepted == 6 and not r.refused and not r.queued  # two parts per bid: each holder is in two 2-subsets
+    assert (
+        r.accepted == 6 and not r.refused and not r.queued
+    )  # two parts per bid: each holder is in two 2-subsets
     assert statuses(db, w) == ["pending"] * 3
     assert opening_base.opening_of(db, w.tender.id).quorum_at is None
     r = submit(db, store, w, w.monitor_user.id)
@@ -131,16 +138,24 @@ def test_k_minus_one_open_nothing_and_the_quorum_opens_every_bid(db, make, store
     bids = doc["record"]["lots"][0]["bids"]
     assert [b["total_price_fen"] for b in bids] == [100_000_000, 100_000_100, 100_000_200]
     assert {b["bidder"] for b in bids} == {"Bidder One Ltd", "Bidder Two Ltd", "Bidder Three Ltd"}
-    assert doc["record"]["lots"][1]["opened"] is False and doc["record"]["lots"][1]["not_opened_reason"] == "fewer_than_3_bids"
+    assert (
+        doc["record"]["lots"][1]["opened"] is False
+        and doc["record"]["lots"][1]["not_opened_reason"] == "fewer_than_3_bids"
+    )
     ob = db.scalar(select(OpenedBid).where(OpenedBid.bid_id == w.bids[0].id))
     # nothing decrypted is stored; a file is decrypted on demand from the sealed file and the kept parts
     got = bytearray()
     entry = decryption.read_file(db, store, ob.id, 0, got.extend)
-    assert MARKER.encode() in got and entry["size"] == len(got) and set(entry) == {"role", "name", "media_type", "size"}
+    assert (
+        MARKER.encode() in got
+        and entry["size"] == len(got)
+        and set(entry) == {"role", "name", "media_type", "size"}
+    )
 
     real_key = w.bids[0].blob_key
 
-    class Swapped:  # a store that answers with another file than the receipt's (here: the same bytes under another name)
+    # a store that answers with another file than the receipt's (here: the same bytes under another name)
+    class Swapped:
         def open(self, _key: str):  # type: ignore[no-untyped-def]
             return store.open(real_key)
 
@@ -152,7 +167,14 @@ def test_k_minus_one_open_nothing_and_the_quorum_opens_every_bid(db, make, store
     # the record's hash is over its canonical JSON
     assert hashlib.sha256(sealing.canonical_json(doc["record"])).hexdigest() == op.record_sha256
     # E29: who bid is disclosed with the record (the check-in / parts entries of bidders were concealed)
-    assert db.scalar(select(func.count()).select_from(AuditConfidential).where(AuditConfidential.disclosed_at.is_(None))) == 0
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(AuditConfidential)
+            .where(AuditConfidential.disclosed_at.is_(None))
+        )
+        == 0
+    )
 
 
 def test_bad_parts_are_refused_precisely_and_the_others_still_open(db, make, store):
@@ -165,10 +187,14 @@ def test_bad_parts_are_refused_precisely_and_the_others_still_open(db, make, sto
     wrong[0]["parts"][0]["part"] = wrong[1]["parts"][0]["part"]
     # another tender's parts
     other = dict(agency_docs[1], tender_id=w.tender.id + 999)
-    r = opening_parts.submit_parts(db, w.agency, store, w.tender.id, [wrong[0], other, agency_docs[1], agency_docs[2]])
+    r = opening_parts.submit_parts(
+        db, w.agency, store, w.tender.id, [wrong[0], other, agency_docs[1], agency_docs[2]]
+    )
     codes = [x["code"] for x in r.refused]
     assert "part_commitment_mismatch" in codes and "part_other_tender" in codes
-    assert r.accepted == len(agency_docs[0]["parts"]) - 1 + len(agency_docs[1]["parts"]) + len(agency_docs[2]["parts"])
+    assert r.accepted == len(agency_docs[0]["parts"]) - 1 + len(agency_docs[1]["parts"]) + len(
+        agency_docs[2]["parts"]
+    )
     db.commit()
     # duplicate
     r = opening_parts.submit_parts(db, w.agency, store, w.tender.id, agency_docs[1])
@@ -184,8 +210,8 @@ def test_bad_parts_are_refused_precisely_and_the_others_still_open(db, make, sto
     assert e.value.problems[0].code == "not_key_holder"
     db.commit()
     assert tags(db, "tender.opening.key_part.refused") == 4
-    # the monitor's parts open every bid: the agency's parts of bid 0 lack one slot, but the monitor+centre subset or
-    # the agency+monitor subsets of bids 1 and 2 are complete
+    # the monitor's parts open every bid: the agency's parts of bid 0 lack one slot, but the monitor+centre
+    # subset or the agency+monitor subsets of bids 1 and 2 are complete
     submit(db, store, w, w.monitor_user.id)
     st = statuses(db, w)
     assert st[1:] == ["opened", "opened"]
@@ -199,25 +225,39 @@ def test_bad_parts_are_refused_precisely_and_the_others_still_open(db, make, sto
 
 
 def test_an_opening_completes_whatever_bidders_put_in_their_headers(db, make, store):
-    """Bids that passed no submission check (written directly): the second company's is a byte copy of the first's
-    sealed file, the third's its own file with the first's header bid_id. The parts are credited by the platform's
-    bid ids, so every bid gets its outcome and the record is published."""
+    """Bids that passed no submission check (written directly): the second company's is a byte copy of the
+    first's sealed file, the third's its own file with the first's header bid_id. The parts are credited by
+    the platform's bid ids, so every bid gets its outcome and the record is published."""
     w = world(db, make, store, n_bids=1)
     first = w.bids[0]
     copied = copy_bid(db, first, w.other_bidder_org, w.other_bidder_user)
-    same_id = seal_bid(db, store, w.tender, w.third_bidder_org, w.third_bidder_user, w.lot1, total_yuan=1_000_002,
-                       bid_id=first.sealed_bid_id)
+    same_id = seal_bid(
+        db,
+        store,
+        w.tender,
+        w.third_bidder_org,
+        w.third_bidder_user,
+        w.lot1,
+        total_yuan=1_000_002,
+        bid_id=first.sealed_bid_id,
+    )
     assert copied.blob_key == first.blob_key and same_id.blob_key != first.blob_key
     assert first.sealed_bid_id == copied.sealed_bid_id == same_id.sealed_bid_id
     w.bids = [first, copied, same_id]
     db.commit()
     reach_deadline(db, w)
     doc = opening_parts.headers(db, w.agency, store, w.tender.id)
-    assert [b["bid"] for b in doc["bids"]] == [b.id for b in w.bids] and len({b["bid_id"] for b in doc["bids"]}) == 1
+    assert [b["bid"] for b in doc["bids"]] == [b.id for b in w.bids] and len(
+        {b["bid_id"] for b in doc["bids"]}
+    ) == 1
 
-    # parts documents that name only the header's bid_id cannot say which bid they are for: refused, none credited
+    # parts documents that name only the header's bid_id cannot say which bid they are for: refused, none
+    # credited
     agency_key = w.holder_keys[w.agency_user.id]
-    by_header = [{k: v for k, v in d.items() if k != "bid"} for d in header_doc_parts(db, store, w.tender, agency_key, w.bids)]
+    by_header = [
+        {k: v for k, v in d.items() if k != "bid"}
+        for d in header_doc_parts(db, store, w.tender, agency_key, w.bids)
+    ]
     r = opening_parts.submit_parts(db, w.agency, store, w.tender.id, {"bids": by_header})
     assert r.accepted == 0 and [x["code"] for x in r.refused] == ["bid_id_ambiguous"] * 3
     assert db.scalar(select(func.count()).select_from(KeyPart)) == 0
@@ -230,22 +270,35 @@ def test_an_opening_completes_whatever_bidders_put_in_their_headers(db, make, st
     assert statuses(db, w) == ["opened"] * 3
     op = opening_base.opening_of(db, w.tender.id)
     db.refresh(op)
-    assert op.status == "done" and len(op.record_sha256) == 64 and tags(db, "tender.opening.record.published") == 1
+    assert (
+        op.status == "done"
+        and len(op.record_sha256) == 64
+        and tags(db, "tender.opening.record.published") == 1
+    )
     entries = opening_record.published_record(db, w.tender.id)["record"]["lots"][0]["bids"]
     assert [e["bid"] for e in entries] == [b.id for b in w.bids]
     assert [e["bidder"] for e in entries] == ["Bidder One Ltd", "Bidder Two Ltd", "Bidder Three Ltd"]
-    assert [e["total_price_fen"] for e in entries] == [100_000_000, 100_000_000, 100_000_200]  # the copy opens as its original
+    assert [e["total_price_fen"] for e in entries] == [
+        100_000_000,
+        100_000_000,
+        100_000_200,
+    ]  # the copy opens as its original
 
 
 def test_parts_named_by_header_bid_id_alone_still_open_a_bid_whose_id_is_unique(db, make, store):
-    """The envelope's `bid` is optional (a document made from one sealed file with `etender keys unwrap --bid`,
-    or by an older tool): a header bid_id that only one bid of the opening carries still finds it. A `bid` that is
-    no bid of the opening is refused."""
+    """The envelope's `bid` is optional (a document made from one sealed file with `etender keys unwrap
+    --bid`, or by an older tool): a header bid_id that only one bid of the opening carries still finds it. A
+    `bid` that is no bid of the opening is refused."""
     w = world(db, make, store)
     reach_deadline(db, w)
     for uid in (w.agency_user.id, w.monitor_user.id):
-        docs = [{k: v for k, v in d.items() if k != "bid"} for d in header_doc_parts(db, store, w.tender, w.holder_keys[uid], w.bids)]
-        stray = dict(header_doc_parts(db, store, w.tender, w.holder_keys[uid], w.bids[:1])[0], bid=w.bids[-1].id + 1000)
+        docs = [
+            {k: v for k, v in d.items() if k != "bid"}
+            for d in header_doc_parts(db, store, w.tender, w.holder_keys[uid], w.bids)
+        ]
+        stray = dict(
+            header_doc_parts(db, store, w.tender, w.holder_keys[uid], w.bids[:1])[0], bid=w.bids[-1].id + 1000
+        )
         r = opening_parts.submit_parts(db, w.keys[uid], store, w.tender.id, [*docs, stray])
         assert r.accepted == 6 and [x["code"] for x in r.refused] == ["bid_number_unknown"]
         db.commit()
@@ -285,7 +338,9 @@ def test_quorum_plus_bidder_needs_the_bidders_part_and_the_window_revokes(db, ma
     op = opening_base.opening_of(db, w.tender.id)
     db.refresh(op)
     assert statuses(db, w) == ["pending"] * 3  # the holders' quorum alone opens nothing
-    assert op.window_ends_at is not None and clock.as_utc(op.window_ends_at) - clock.as_utc(op.quorum_at) == timedelta(seconds=1800)
+    assert op.window_ends_at is not None and clock.as_utc(op.window_ends_at) - clock.as_utc(
+        op.quorum_at
+    ) == timedelta(seconds=1800)
     # bidder one sees only its own header and submits its part
     bidder_bid = w.bids[0]
     doc = opening_parts.headers(db, w.bidder, store, w.tender.id)
@@ -313,7 +368,9 @@ def test_quorum_plus_bidder_needs_the_bidders_part_and_the_window_revokes(db, ma
 # ---------------------------------------------------------------- crash resume
 
 
-def test_a_task_dying_midway_is_resumed_by_the_sweep_and_no_bid_is_decrypted_twice(db, make, store, monkeypatch):
+def test_a_task_dying_midway_is_resumed_by_the_sweep_and_no_bid_is_decrypted_twice(
+    db, make, store, monkeypatch
+):
     w = world(db, make, store)
     reach_deadline(db, w)
     submit(db, store, w, w.agency_user.id)
@@ -353,12 +410,16 @@ def test_a_task_dying_midway_is_resumed_by_the_sweep_and_no_bid_is_decrypted_twi
 
 
 def test_an_unreadable_store_is_tried_again_and_only_then_counts_as_withdrawn(db, make, store, monkeypatch):
-    """A store that cannot be read (a network store's outage) is not a verdict: the bid goes back to pending and the
-    sweep sends it again; after READ_ATTEMPTS failed reads it is withdrawn (the platform's fault, E31)."""
+    """A store that cannot be read (a network store's outage) is not a verdict: the bid goes back to pending
+    and the sweep sends it again; after READ_ATTEMPTS failed reads it is withdrawn (the platform's fault,
+    E31)."""
     w = world(db, make, store)
     reach_deadline(db, w)
     submit(db, store, w, w.agency_user.id)
-    failing = {w.bids[0].blob_key: 2, w.bids[1].blob_key: 99}  # bid 0 recovers after 2 failed reads; bid 1 never
+    failing = {
+        w.bids[0].blob_key: 2,
+        w.bids[1].blob_key: 99,
+    }  # bid 0 recovers after 2 failed reads; bid 1 never
     real = decryption.decrypt
 
     class Flaky:  # the store as the decryption task sees it
@@ -405,7 +466,9 @@ def test_check_in_objections_close_and_the_pdf(db, make, store):
         ceremony.answer_objection(db, w.other_agency, w.tender.id, obj.id, "no")
     db.commit()
     entry = db.scalar(select(AuditEntry).where(AuditEntry.tag == "tender.opening.objection.recorded"))
-    assert entry.actor == "(confidential)"  # who objected says who bid: concealed until the record is published
+    assert (
+        entry.actor == "(confidential)"
+    )  # who objected says who bid: concealed until the record is published
     submit(db, store, w, w.agency_user.id)
     submit(db, store, w, w.centre_user.id)
     with pytest.raises(Conflict) as e:
@@ -415,7 +478,10 @@ def test_check_in_objections_close_and_the_pdf(db, make, store):
     ceremony.answer_objection(db, w.agency, w.tender.id, obj.id, "开标按服务器时间在截止时间准时开始。")
     db.commit()
     doc = opening_record.published_record(db, w.tender.id)
-    assert doc["objections"][0]["answer"].startswith("开标") and doc["objections"][0]["bidder"] == "Bidder Two Ltd"
+    assert (
+        doc["objections"][0]["answer"].startswith("开标")
+        and doc["objections"][0]["bidder"] == "Bidder Two Ltd"
+    )
     assert doc["record"]["check_ins"][0]["bidder"] == "Bidder One Ltd"
     assert [h["submitted"] for h in doc["record"]["key_holders"]] == [True, False, True]
     pdf = opening_record.record_pdf(doc)
@@ -466,8 +532,8 @@ def _unescape(lit: bytes) -> bytes:
 
 
 def pdf_text(pdf: bytes) -> str:
-    """The text of a PDF written by fpdf2 with an embedded TrueType font: 2-byte glyph codes in literal strings,
-    mapped back through the font's ToUnicode CMap."""
+    """The text of a PDF written by fpdf2 with an embedded TrueType font: 2-byte glyph codes in literal
+    strings, mapped back through the font's ToUnicode CMap."""
     streams = _streams(pdf) + [pdf]
     cmap: dict[int, str] = {}
     for st in streams:
@@ -483,7 +549,11 @@ def pdf_text(pdf: bytes) -> str:
     for st in streams:
         for lit in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", st, re.S):
             raw = _unescape(lit)
-            text.append("".join(cmap.get(int.from_bytes(raw[i:i + 2], "big"), "?") for i in range(0, len(raw) - 1, 2)))
+            text.append(
+                "".join(
+                    cmap.get(int.from_bytes(raw[i : i + 2], "big"), "?") for i in range(0, len(raw) - 1, 2)
+                )
+            )
     return "\n".join(text)
 
 
@@ -492,10 +562,23 @@ def pdf_text(pdf: bytes) -> str:
 
 def test_decrypt_stores_nothing_decrypted(tmp_path):
     keys = [X25519PrivateKey.generate() for _ in range(3)]
-    bundle = sealing.KeyBundle(7, (70,), 2, "quorum", tuple(sealing.Holder(i, sealing.key_id(sealing.public_bytes(k)), sealing.public_bytes(k))
-                                                             for i, k in enumerate(keys)))
+    bundle = sealing.KeyBundle(
+        7,
+        (70,),
+        2,
+        "quorum",
+        tuple(
+            sealing.Holder(i, sealing.key_id(sealing.public_bytes(k)), sealing.public_bytes(k))
+            for i, k in enumerate(keys)
+        ),
+    )
     bodies = {"technical.txt": MARKER.encode() * 3000, "commercial.txt": b"price list " * 999}
-    files = [sealing.BidFile("technical" if n.startswith("t") else "commercial", n, "text/plain", len(b), io.BytesIO(b)) for n, b in bodies.items()]
+    files = [
+        sealing.BidFile(
+            "technical" if n.startswith("t") else "commercial", n, "text/plain", len(b), io.BytesIO(b)
+        )
+        for n, b in bodies.items()
+    ]
     out = io.BytesIO()
     header = sealing.seal(bundle, 70, files, price(), out, chunk_size=4096)
     real = LocalBlobStore(tmp_path / "blobs")
@@ -519,7 +602,9 @@ def test_decrypt_stores_nothing_decrypted(tmp_path):
     outcome = decryption.decrypt(Recording(), job(out.getvalue()))  # type: ignore[arg-type]
     assert outcome.status == "opened"
     assert {f["name"]: f["size"] for f in outcome.files} == {n: len(b) for n, b in bodies.items()}
-    assert {p.name for p in set(real.root.glob("??/*")) - before} == {hashlib.sha256(out.getvalue()).hexdigest()}  # only the sealed file
+    assert {p.name for p in set(real.root.glob("??/*")) - before} == {
+        hashlib.sha256(out.getvalue()).hexdigest()
+    }  # only the sealed file
     # an altered chunk inside the second file: revoked
     bad = bytearray(out.getvalue())
     bad[-100] ^= 1

@@ -58,7 +58,9 @@ def test_invalid_credit_code_is_refused_naming_the_problem_and_keeping_values(cl
 def test_valid_organisation_is_registered_listed_and_audited(client, admin, db):
     token = login(client, "root")
     code = credit_code.generate(random.Random(42))
-    r = client.post("/admin/organisations/create", data=org_form(token, credit_code=code.lower()), follow_redirects=False)
+    r = client.post(
+        "/admin/organisations/create", data=org_form(token, credit_code=code.lower()), follow_redirects=False
+    )
     assert r.status_code == 303
     r = client.get("/admin/organisations?kind=bidder")
     assert r.status_code == 200
@@ -71,14 +73,26 @@ def test_valid_organisation_is_registered_listed_and_audited(client, admin, db):
     db.expire_all()
     org = db.scalar(select(Organisation).where(Organisation.credit_code == code))
     assert org is not None and org.kind == "bidder" and org.legal_representative == "王建国"
-    assert db.scalar(select(AuditEntry).where(AuditEntry.tag == "org.created", AuditEntry.subject == f"org:{org.id}")) is not None
+    assert (
+        db.scalar(
+            select(AuditEntry).where(AuditEntry.tag == "org.created", AuditEntry.subject == f"org:{org.id}")
+        )
+        is not None
+    )
 
 
 def test_duplicate_credit_code_is_refused(client, admin, db):
     token = login(client, "root")
     code = credit_code.generate(random.Random(42))
-    assert client.post("/admin/organisations/create", data=org_form(token, credit_code=code), follow_redirects=False).status_code == 303
-    r = client.post("/admin/organisations/create", data=org_form(token, credit_code=code, name="另一家科技有限公司"))
+    assert (
+        client.post(
+            "/admin/organisations/create", data=org_form(token, credit_code=code), follow_redirects=False
+        ).status_code
+        == 303
+    )
+    r = client.post(
+        "/admin/organisations/create", data=org_form(token, credit_code=code, name="另一家科技有限公司")
+    )
     assert r.status_code == 422
     assert "该统一社会信用代码的单位已经登记" in r.text
     assert "另一家科技有限公司" in r.text
@@ -92,11 +106,17 @@ def test_editing_an_organisation_keeps_input_on_refusal_and_saves(client, admin,
     token = login(client, "root")
     r = client.get(f"/admin/organisations/{org.id}/edit")
     assert r.status_code == 200 and "某某县教育局" in r.text
-    r = client.post(f"/admin/organisations/{org.id}", data=org_form(token, credit_code=org.credit_code, name="", kind="purchaser", region="城关镇"))
+    r = client.post(
+        f"/admin/organisations/{org.id}",
+        data=org_form(token, credit_code=org.credit_code, name="", kind="purchaser", region="城关镇"),
+    )
     assert r.status_code == 422
     assert "请填写单位的登记名称" in r.text and "城关镇" in r.text
-    r = client.post(f"/admin/organisations/{org.id}", data=org_form(token, credit_code=org.credit_code, name="某某县教育体育局", kind="purchaser"),
-                    follow_redirects=False)
+    r = client.post(
+        f"/admin/organisations/{org.id}",
+        data=org_form(token, credit_code=org.credit_code, name="某某县教育体育局", kind="purchaser"),
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     db.expire_all()
     assert db.get(Organisation, org.id).name == "某某县教育体育局"
@@ -136,7 +156,9 @@ def test_a_guessable_password_is_refused_for_a_new_user_saying_why(client, admin
     bidder_org = make.org("bidder", name="某某科技有限公司")
     db.commit()
     token = login(client, "root")
-    r = client.post("/admin/users/create", data=user_form(token, bidder_org.id, "bidder", password="aaaaaaaaaa"))
+    r = client.post(
+        "/admin/users/create", data=user_form(token, bidder_org.id, "bidder", password="aaaaaaaaaa")
+    )
     assert r.status_code == 422
     assert zh("This password is too easy to guess; choose a longer or less usual one.") in r.text
     assert zh('Repeats like "aaa" are easy to guess.') in r.text
@@ -148,7 +170,9 @@ def test_user_is_created_and_password_blank_on_edit_keeps_it(client, admin, make
     bidder_org = make.org("bidder", name="某某科技有限公司")
     db.commit()
     token = login(client, "root")
-    r = client.post("/admin/users/create", data=user_form(token, bidder_org.id, "bidder"), follow_redirects=False)
+    r = client.post(
+        "/admin/users/create", data=user_form(token, bidder_org.id, "bidder"), follow_redirects=False
+    )
     assert r.status_code == 303
     r = client.get("/admin/users")
     assert "zhang.wei" in r.text and "用户账号已创建" in r.text
@@ -157,7 +181,11 @@ def test_user_is_created_and_password_blank_on_edit_keeps_it(client, admin, make
     assert user.roles == ["bidder"] and user.organisation_id == bidder_org.id
     user_id, org_id = user.id, bidder_org.id
     db.rollback()  # end the test's transaction: on SQLite it holds the write lock
-    r = client.post(f"/admin/users/{user_id}", data=user_form(token, org_id, "bidder", full_name="张伟伟", password=""), follow_redirects=False)
+    r = client.post(
+        f"/admin/users/{user_id}",
+        data=user_form(token, org_id, "bidder", full_name="张伟伟", password=""),
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     db.expire_all()
     user = db.get(User, user_id)
@@ -165,19 +193,31 @@ def test_user_is_created_and_password_blank_on_edit_keeps_it(client, admin, make
     assert verify_password(user.password_hash, "A-long-enough-pass")
 
 
-def test_a_password_set_by_an_administrator_logs_the_user_out_but_not_the_administrator_setting_their_own(app, client, admin, make, db):
+def test_a_password_set_by_an_administrator_logs_the_user_out_but_not_the_administrator_setting_their_own(
+    app, client, admin, make, db
+):
     bidder = make.user(make.org("bidder"), "bidder", username="zhang.wei")
     db.commit()
-    bidder_id, org_id, admin_id, centre_id = bidder.id, bidder.organisation_id, admin.id, admin.organisation_id
+    bidder_id, org_id, admin_id, centre_id = (
+        bidder.id,
+        bidder.organisation_id,
+        admin.id,
+        admin.organisation_id,
+    )
     db.rollback()
     with TestClient(app=app) as users_browser:
         login(users_browser, "zhang.wei")
         token = login(client, "root")
-        r = client.post(f"/admin/users/{bidder_id}", data=user_form(token, org_id, "bidder", password="quartz lantern umbrella"),
-                        follow_redirects=False)
+        r = client.post(
+            f"/admin/users/{bidder_id}",
+            data=user_form(token, org_id, "bidder", password="quartz lantern umbrella"),
+            follow_redirects=False,
+        )
         assert r.status_code == 303
         assert users_browser.get("/account", follow_redirects=False).status_code in (302, 303)  # logged out
-    own = user_form(token, centre_id, "admin", username="root", full_name="Root", password="violet harbour compass")
+    own = user_form(
+        token, centre_id, "admin", username="root", full_name="Root", password="violet harbour compass"
+    )
     r = client.post(f"/admin/users/{admin_id}", data=own, follow_redirects=False)
     assert r.status_code == 303
     assert client.get("/admin/users", follow_redirects=False).status_code == 200  # still logged in
@@ -185,14 +225,19 @@ def test_a_password_set_by_an_administrator_logs_the_user_out_but_not_the_admini
 
 def test_admin_cannot_remove_own_admin_role(client, admin, db):
     token = login(client, "root")
-    r = client.post(f"/admin/users/{admin.id}", data=user_form(token, admin.organisation_id, "centre", username="root", password=""))
+    r = client.post(
+        f"/admin/users/{admin.id}",
+        data=user_form(token, admin.organisation_id, "centre", username="root", password=""),
+    )
     assert r.status_code == 422
     assert "不能取消本人的系统管理员角色" in r.text
     db.expire_all()
     assert db.get(User, admin.id).roles == ["admin"]
 
 
-@pytest.mark.parametrize("path", ["/admin", "/admin/organisations", "/admin/organisations/new", "/admin/users", "/admin/users/new"])
+@pytest.mark.parametrize(
+    "path", ["/admin", "/admin/organisations", "/admin/organisations/new", "/admin/users", "/admin/users/new"]
+)
 def test_non_admins_are_refused(client, make, db, path):
     make.user(make.org("agency"), "agency", username="agent")
     db.commit()

@@ -1,4 +1,5 @@
-"""Login and the account page: throttling without locks, password strength, other sessions ended on a change."""
+"""Login and the account page: throttling without locks, password strength, other sessions ended on a
+change."""
 
 from datetime import timedelta
 
@@ -27,8 +28,11 @@ def alice(make, db):
 def post_login(client, password: str):  # type: ignore[no-untyped-def]
     client.get("/login")
     token = client.cookies.get("etender_csrf")
-    return client.post("/login", data={"username": "alice", "password": password, "_csrf_token": token},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"username": "alice", "password": password, "_csrf_token": token},
+        follow_redirects=False,
+    )
 
 
 def change(client, token: str, current: str, new: str):  # type: ignore[no-untyped-def]
@@ -43,7 +47,8 @@ def test_a_strangers_failures_from_another_address_do_not_stop_the_owner(client,
     clock.freeze(clock.now())
     for _ in range(10):  # a competitor, from its own address, as fast as it is let
         wait = accounts.throttle(db, "alice", "203.0.113.66", accounts.LoginPolicy().window).wait(
-            accounts.LoginPolicy(), clock.now())
+            accounts.LoginPolicy(), clock.now()
+        )
         later(max(wait.total_seconds(), 0))
         with pytest.raises(ValidationFailed):
             accounts.authenticate(db, "alice", "a wrong guess", "203.0.113.66")
@@ -57,15 +62,23 @@ def test_repeated_failures_from_one_address_get_growing_delays_answered_at_once(
         assert post_login(client, "wrong").status_code == 422
     r = post_login(client, TEST_PASSWORD)
     assert r.status_code == 429
-    assert zh("Too many failed attempts from your address. Wait %(seconds)s seconds and try again.", seconds=1) in r.text
+    assert (
+        zh("Too many failed attempts from your address. Wait %(seconds)s seconds and try again.", seconds=1)
+        in r.text
+    )
     later(1)
     assert post_login(client, "wrong").status_code == 422
     r = post_login(client, TEST_PASSWORD)
     assert r.status_code == 429
-    assert zh("Too many failed attempts from your address. Wait %(seconds)s seconds and try again.", seconds=2) in r.text
+    assert (
+        zh("Too many failed attempts from your address. Wait %(seconds)s seconds and try again.", seconds=2)
+        in r.text
+    )
     later(2)
     assert post_login(client, TEST_PASSWORD).status_code == 303
-    throttled = db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == AccountTag.auth_login_throttled))
+    throttled = db.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == AccountTag.auth_login_throttled)
+    )
     assert throttled == 2  # kept although refused (E49)
 
 
@@ -106,9 +119,15 @@ def test_the_current_password_check_is_throttled_and_audited(client, alice, db):
         assert change(client, token, "a wrong guess", NEW_PASSWORD).status_code == 422
     r = change(client, token, TEST_PASSWORD, NEW_PASSWORD)
     assert r.status_code == 429
-    assert zh("Too many failed attempts from your address. Wait %(seconds)s seconds and try again.", seconds=1) in r.text
-    reasons = db.scalars(select(AuditEntry.details).where(AuditEntry.tag == AccountTag.user_password_change_refused)
-                         .order_by(AuditEntry.index)).all()
+    assert (
+        zh("Too many failed attempts from your address. Wait %(seconds)s seconds and try again.", seconds=1)
+        in r.text
+    )
+    reasons = db.scalars(
+        select(AuditEntry.details)
+        .where(AuditEntry.tag == AccountTag.user_password_change_refused)
+        .order_by(AuditEntry.index)
+    ).all()
     assert [d["reason"] for d in reasons] == ["current_wrong"] * 5 + ["throttled"]
     db.rollback()  # ends the test's read, which on SQLite would hold the app's write off
     later(1)

@@ -37,7 +37,10 @@ def test_checkpoint_and_key_are_public_and_verify(client, db, settings):
     assert VerifierKey.parse(key["verifier_key"]).id.hex() == key["key_id"]
     cp = opened_checkpoint(client)
     assert (cp.origin, cp.size) == (settings.origin, 7)
-    leaves = [merkle.leaf_hash(base64.b64decode(e["entry"])) for e in client.get("/api/v1/audit/entries?start=0&end=7").json()["entries"]]
+    leaves = [
+        merkle.leaf_hash(base64.b64decode(e["entry"]))
+        for e in client.get("/api/v1/audit/entries?start=0&end=7").json()["entries"]
+    ]
     assert cp.root == merkle.root(leaves)
 
 
@@ -55,7 +58,10 @@ def test_entries_carry_bytes_hash_decoded_entry_and_details(client, db):
         assert item["leaf_hash"] == merkle.leaf_hash(raw).hex()
         assert item["decoded"] == json.loads(raw) and item["decoded"]["actor"] == "alice"
         assert check_published_entry(item) is None
-    assert client.get("/api/v1/audit/entries", params={"start": 3, "end": 99}).json()["entries"][-1]["index"] == 4
+    assert (
+        client.get("/api/v1/audit/entries", params={"start": 3, "end": 99}).json()["entries"][-1]["index"]
+        == 4
+    )
     bad = client.get("/api/v1/audit/entries", params={"start": 3, "end": 1})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "audit_bad_range"
 
@@ -72,26 +78,49 @@ def test_proofs_verify_against_the_signed_checkpoint(client, db):
     leaves = [bytes.fromhex(e["leaf_hash"]) for e in entries]
     c = client.get("/api/v1/audit/proof/consistency", params={"first": 4, "second": 11}).json()
     assert (c["first"], c["second"]) == (4, 11)
-    assert merkle.verify_consistency(4, 11, merkle.root(leaves[:4]), cp.root, [bytes.fromhex(h) for h in c["hashes"]])
+    assert merkle.verify_consistency(
+        4, 11, merkle.root(leaves[:4]), cp.root, [bytes.fromhex(h) for h in c["hashes"]]
+    )
     too_large = client.get("/api/v1/audit/proof/inclusion", params={"index": 0, "tree_size": 12})
     assert too_large.status_code == 422 and too_large.json()["error"]["code"] == "audit_tree_too_large"
-    assert client.get("/api/v1/audit/proof/inclusion", params={"index": 11, "tree_size": 11}).json()["error"]["code"] == "audit_bad_index"
+    assert (
+        client.get("/api/v1/audit/proof/inclusion", params={"index": 11, "tree_size": 11}).json()["error"][
+            "code"
+        ]
+        == "audit_bad_index"
+    )
     assert client.get("/api/v1/audit/proof/consistency", params={"first": 5, "second": 4}).status_code == 422
 
 
 def test_concealed_actors_and_confidential_details_show_only_once_disclosed(client, db):
-    e = record(db, TenderTag.bid_submitted, actor=BIDDER, subject="tender:1", details={"lot": 1}, confidential={"bid": 12}, conceal_actor=True)
+    e = record(
+        db,
+        TenderTag.bid_submitted,
+        actor=BIDDER,
+        subject="tender:1",
+        details={"lot": 1},
+        confidential={"bid": 12},
+        conceal_actor=True,
+    )
     db.commit()
     before = client.get(f"/api/v1/audit/entries/{e.index}").json()
     text = json.dumps(before) + base64.b64decode(before["entry"]).decode()
-    assert "bidder_a" not in text and "203.0.113.9" not in text and '"bid": 12' not in text and "disclosed" not in before
+    assert (
+        "bidder_a" not in text
+        and "203.0.113.9" not in text
+        and '"bid": 12' not in text
+        and "disclosed" not in before
+    )
     assert before["decoded"]["actor"] == "(confidential)" and "confidential_digest" in before["details"]
     stream = client.get("/api/v1/audit/stream", params={"max_idle": 0, "last_event_id": -1}).text
     assert "bidder_a" not in stream and "203.0.113.9" not in stream
     disclose(db, e.index, SYSTEM)
     db.commit()
     after = client.get(f"/api/v1/audit/entries/{e.index}").json()
-    assert after["disclosed"]["data"]["actor"]["username"] == "bidder_a" and after["disclosed"]["data"]["bid"] == 12
+    assert (
+        after["disclosed"]["data"]["actor"]["username"] == "bidder_a"
+        and after["disclosed"]["data"]["bid"] == 12
+    )
     assert check_published_entry(after) is None
     after["disclosed"]["data"]["bid"] = 13
     assert "disclosed details do not match" in check_published_entry(after)
@@ -113,9 +142,17 @@ def test_stream_filters_and_moves_the_cursor_past_what_it_skips(client, db):
     body = client.get("/api/v1/audit/stream", params={"max_idle": 0, "tender": 1}).text
     events = [json.loads(line[6:])["index"] for line in body.splitlines() if line.startswith("data: ")]
     assert events == [1, 4]
-    assert body.rstrip().splitlines()[-1] == "id: 5"  # the client resumes after the last entry it was not sent
-    assert client.get("/api/v1/audit/stream", params={"max_idle": 0, "tag": "tender"}).text.count("event: entry") == 6
-    assert client.get("/api/v1/audit/stream", params={"max_idle": 0, "tag": "auth"}).text.count("event: entry") == 0
+    assert (
+        body.rstrip().splitlines()[-1] == "id: 5"
+    )  # the client resumes after the last entry it was not sent
+    assert (
+        client.get("/api/v1/audit/stream", params={"max_idle": 0, "tag": "tender"}).text.count("event: entry")
+        == 6
+    )
+    assert (
+        client.get("/api/v1/audit/stream", params={"max_idle": 0, "tag": "auth"}).text.count("event: entry")
+        == 0
+    )
 
 
 def test_all_checkpoints_are_listed(client, db, settings):
@@ -128,7 +165,9 @@ def test_all_checkpoints_are_listed(client, db, settings):
         db.commit()
     listed = client.get("/api/v1/audit/checkpoints").json()["checkpoints"]
     assert [c["size"] for c in listed] == [2, 4, 6]
-    assert [c["size"] for c in client.get("/api/v1/audit/checkpoints", params={"after": 2}).json()["checkpoints"]] == [4, 6]
+    assert [
+        c["size"] for c in client.get("/api/v1/audit/checkpoints", params={"after": 2}).json()["checkpoints"]
+    ] == [4, 6]
     assert checkpoints.open_note(listed[1]["note"], [key.verifier]).size == 4
 
 
@@ -159,5 +198,14 @@ def test_the_web_app_signs_checkpoints_by_itself_while_the_log_grows(db, setting
 
 def test_the_audit_api_is_in_the_openapi_document(client):
     paths = client.get("/schema/openapi.json").json()["paths"]
-    for path in ("checkpoint", "key", "checkpoints", "entries", "entries/{index}", "proof/inclusion", "proof/consistency", "stream"):
+    for path in (
+        "checkpoint",
+        "key",
+        "checkpoints",
+        "entries",
+        "entries/{index}",
+        "proof/inclusion",
+        "proof/consistency",
+        "stream",
+    ):
         assert f"/api/v1/audit/{path}" in paths

@@ -15,8 +15,15 @@ from evaluation.pool.models import Expert
 from tender import supervision
 from tests.web.support import login, zh
 
-FORM = {"committee_size": "5", "substitutes": "3", "confirm_hours": "24",
-        "quota_specialty_0": "A", "quota_seats_0": "3", "quota_specialty_1": "B", "quota_seats_1": "2"}
+FORM = {
+    "committee_size": "5",
+    "substitutes": "3",
+    "confirm_hours": "24",
+    "quota_specialty_0": "A",
+    "quota_seats_0": "3",
+    "quota_specialty_1": "B",
+    "quota_seats_1": "2",
+}
 
 
 @pytest.fixture
@@ -29,7 +36,9 @@ def site(w, client):
 def post_draw(site, **changes):  # type: ignore[no-untyped-def]
     token = login(site.client, site.agency_user.username)
     form = {**FORM, "evaluation_date": site.eval_day.isoformat(), **changes, "_csrf_token": token}
-    return site.client.post(f"/agency/tenders/{site.tender.id}/draw/request", data=form, follow_redirects=False)
+    return site.client.post(
+        f"/agency/tenders/{site.tender.id}/draw/request", data=form, follow_redirects=False
+    )
 
 
 def the_draw(site) -> Draw:  # type: ignore[no-untyped-def]
@@ -62,7 +71,10 @@ def test_the_workspace_links_to_the_draw_after_the_deadline(site):
 def test_a_refused_request_keeps_the_values_and_says_why(site):
     r = post_draw(site, committee_size="6", quota_seats_0="4", regions="North, South")
     assert r.status_code == 422
-    assert zh("The committee needs an odd number of members, at least 5; %(size)s is not allowed.", size=6) in r.text
+    assert (
+        zh("The committee needs an odd number of members, at least 5; %(size)s is not allowed.", size=6)
+        in r.text
+    )
     assert 'value="6"' in r.text and 'value="North, South"' in r.text
     assert '<option value="A" selected' in r.text
     assert site.db.scalars(select(Draw)).first() is None
@@ -71,8 +83,16 @@ def test_a_refused_request_keeps_the_values_and_says_why(site):
 def test_an_unfillable_quota_names_the_specialty_and_the_shortfall(site):
     r = post_draw(site, quota_seats_0="1", quota_seats_1="4", committee_size="5", regions="Nowhere")
     assert r.status_code == 422
-    assert zh("Not enough eligible experts for specialty %(specialty)s: %(needed)s seat(s) asked, %(short)s missing. Nothing was drawn; change the quotas or the region rules and draw again.",
-              specialty="A", needed=1, short=1) in r.text
+    assert (
+        zh(
+            "Not enough eligible experts for specialty %(specialty)s: %(needed)s seat(s) asked, %(short)s "
+            "missing. Nothing was drawn; change the quotas or the region rules and draw again.",
+            specialty="A",
+            needed=1,
+            short=1,
+        )
+        in r.text
+    )
 
 
 def test_the_agency_sees_counts_never_names(site):
@@ -93,7 +113,9 @@ def test_an_expert_confirms_and_the_agency_count_moves(site):
     token = login(site.client, who.username)
     page = site.client.get("/expert/draws").text
     assert site.tender.reference in page and f"/expert/seats/{seat.id}/confirm" in page
-    r = site.client.post(f"/expert/seats/{seat.id}/confirm", data={"_csrf_token": token}, follow_redirects=False)
+    r = site.client.post(
+        f"/expert/seats/{seat.id}/confirm", data={"_csrf_token": token}, follow_redirects=False
+    )
     assert r.status_code == 303
     login(site.client, site.agency_user.username)
     assert count(site.client.get(f"/agency/tenders/{site.tender.id}/draw").text, "confirmed") == 1
@@ -104,7 +126,12 @@ def test_a_decline_calls_a_substitute_who_then_sees_the_seat(site):
     d = the_draw(site)
     seat = next(s for s in d.seats if s.status == SeatStatus.notified)
     token = login(site.client, site.expert_actors[seat.expert_id].user.username)
-    assert site.client.post(f"/expert/seats/{seat.id}/decline", data={"_csrf_token": token}, follow_redirects=False).status_code == 303
+    assert (
+        site.client.post(
+            f"/expert/seats/{seat.id}/decline", data={"_csrf_token": token}, follow_redirects=False
+        ).status_code
+        == 303
+    )
     site.db.expire_all()
     called = site.db.scalars(select(Seat).where(Seat.replaces_seat_id == seat.id)).one()
     assert site.expert_actors[called.expert_id].user.username
@@ -118,9 +145,18 @@ def test_a_conflict_needs_a_reason_and_then_replaces_the_member(site):
     d = the_draw(site)
     seat = next(s for s in d.seats if s.status == SeatStatus.notified)
     token = login(site.client, site.expert_actors[seat.expert_id].user.username)
-    r = site.client.post(f"/expert/seats/{seat.id}/conflict", data={"note": " ", "_csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 422 and zh("Say what the conflict is (for example, the bidder and your tie to it).") in r.text
-    r = site.client.post(f"/expert/seats/{seat.id}/conflict", data={"note": "My sister works there", "_csrf_token": token}, follow_redirects=False)
+    r = site.client.post(
+        f"/expert/seats/{seat.id}/conflict", data={"note": " ", "_csrf_token": token}, follow_redirects=False
+    )
+    assert (
+        r.status_code == 422
+        and zh("Say what the conflict is (for example, the bidder and your tie to it).") in r.text
+    )
+    r = site.client.post(
+        f"/expert/seats/{seat.id}/conflict",
+        data={"note": "My sister works there", "_csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     site.db.expire_all()
     assert site.db.get(Seat, seat.id).status == SeatStatus.conflict
@@ -132,7 +168,12 @@ def test_another_experts_seat_is_not_found(site):
     seat = next(s for s in d.seats if s.status == SeatStatus.notified)
     other = next(v for k, v in site.expert_actors.items() if k not in {s.expert_id for s in d.seats})
     token = login(site.client, other.user.username)
-    assert site.client.post(f"/expert/seats/{seat.id}/confirm", data={"_csrf_token": token}, follow_redirects=False).status_code == 404
+    assert (
+        site.client.post(
+            f"/expert/seats/{seat.id}/confirm", data={"_csrf_token": token}, follow_redirects=False
+        ).status_code
+        == 404
+    )
 
 
 def test_the_record_is_refused_until_final_then_public_and_verifiable(site):
@@ -152,7 +193,9 @@ def test_the_record_is_refused_until_final_then_public_and_verifiable(site):
     assert r.status_code == 200
     doc = r.json()
     assert pure.verify(doc) == [] and doc["draw"]["id"] == d.id
-    assert sorted(m[0] for m in doc["result"]["members"]) == sorted(s.expert_id for s in d.seats if s.kind == "member")
+    assert sorted(m[0] for m in doc["result"]["members"]) == sorted(
+        s.expert_id for s in d.seats if s.kind == "member"
+    )
 
 
 def test_export_and_verify_draw_commands(site, database_url, tmp_path, monkeypatch):
@@ -177,19 +220,36 @@ def test_export_and_verify_draw_commands(site, database_url, tmp_path, monkeypat
     import json
 
     doc = json.loads(path.read_text())
-    # a record rewritten so that it agrees with itself: a different server seed, its commitment and result redone
+    # a record rewritten so that it agrees with itself: a different server seed, its commitment and result
+    # redone
     other_seed = bytes(range(32))
     doc["server_seed"], doc["commitment"] = other_seed.hex(), pure.commitment(other_seed).hex()
-    request = pure.DrawRequest(doc["request"]["request_id"], 5, [pure.Quota(q["specialty"], q["seats"]) for q in doc["request"]["quotas"]], 3)
-    redone = pure.draw(request, [pure.Candidate(c["expert_id"], tuple(c["specialties"])) for c in doc["candidates"]], other_seed, None)
-    doc["result"] = {"seed": redone.seed.hex(), "ranking": redone.ranking, "members": [list(m) for m in redone.members],
-                     "substitutes": [list(s) for s in redone.substitutes]}
+    request = pure.DrawRequest(
+        doc["request"]["request_id"],
+        5,
+        [pure.Quota(q["specialty"], q["seats"]) for q in doc["request"]["quotas"]],
+        3,
+    )
+    redone = pure.draw(
+        request,
+        [pure.Candidate(c["expert_id"], tuple(c["specialties"])) for c in doc["candidates"]],
+        other_seed,
+        None,
+    )
+    doc["result"] = {
+        "seed": redone.seed.hex(),
+        "ranking": redone.ranking,
+        "members": [list(m) for m in redone.members],
+        "substitutes": [list(s) for s in redone.substitutes],
+    }
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(doc))
     offline = runner.invoke(experts, ["verify-draw", "--offline", str(forged)])
     assert offline.exit_code == 0  # it agrees with itself...
     online = runner.invoke(experts, ["verify-draw", str(forged)])
-    assert online.exit_code == 1 and "commitment differs from the audit log" in online.output  # ...but not with the log
+    assert (
+        online.exit_code == 1 and "commitment differs from the audit log" in online.output
+    )  # ...but not with the log
     bad = tmp_path / "bad.json"
     bad.write_text("not json")
     assert runner.invoke(experts, ["verify-draw", str(bad)]).exit_code == 2

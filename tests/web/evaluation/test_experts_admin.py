@@ -32,8 +32,17 @@ def admin(make, db):
 
 
 def add_expert(db, admin, n: int, **changes) -> Expert:
-    data = ExpertInput(name=f"专家{n}", id_number=rid(n), title="高级工程师", title_level="associate_senior", years=12, specialties=["A0101"],
-                       employer_code=credit_code.generate(random.Random(n)), employer_name="某某市建筑设计研究院有限公司", region="某某市")
+    data = ExpertInput(
+        name=f"专家{n}",
+        id_number=rid(n),
+        title="高级工程师",
+        title_level="associate_senior",
+        years=12,
+        specialties=["A0101"],
+        employer_code=credit_code.generate(random.Random(n)),
+        employer_name="某某市建筑设计研究院有限公司",
+        region="某某市",
+    )
     for k, v in changes.items():
         setattr(data, k, v)
     expert = pool.create_expert(db, admin, data)
@@ -43,9 +52,18 @@ def add_expert(db, admin, n: int, **changes) -> Expert:
 
 def form(token: str, **changes) -> dict:
     data = {
-        "_csrf_token": token, "name": "王建华", "id_number": rid(1), "title": "高级工程师", "title_level": "associate_senior", "years": "15",
-        "specialties": ["A0101", "A0701"], "employer_name": "某某市建筑设计研究院有限公司", "employer_code": credit_code.generate(random.Random(9)),
-        "region": "某某市", "phone": "13812345678", "email": "wang@example.com",
+        "_csrf_token": token,
+        "name": "王建华",
+        "id_number": rid(1),
+        "title": "高级工程师",
+        "title_level": "associate_senior",
+        "years": "15",
+        "specialties": ["A0101", "A0701"],
+        "employer_name": "某某市建筑设计研究院有限公司",
+        "employer_code": credit_code.generate(random.Random(9)),
+        "region": "某某市",
+        "phone": "13812345678",
+        "email": "wang@example.com",
     }
     data.update(changes)
     return data
@@ -69,11 +87,22 @@ def test_a_refused_form_keeps_every_value_and_names_each_problem_in_chinese(clie
     token = login(client, "root")
     bad_code = credit_code.generate(random.Random(9))
     bad_code = bad_code[:17] + ("0" if bad_code[17] != "0" else "1")
-    r = client.post("/admin/experts/create", data=form(token, years="6", title_level="intermediate", employer_code=bad_code, email="没有"))
+    r = client.post(
+        "/admin/experts/create",
+        data=form(token, years="6", title_level="intermediate", employer_code=bad_code, email="没有"),
+    )
     assert r.status_code == 422
     assert "至少8年" in r.text and "副高级" in r.text  # years and title, L37
     assert "第18位校验码与前17位不符" in r.text  # the credit code's reason, in Chinese
-    for kept in ("王建华", rid(1), "高级工程师", "某某市建筑设计研究院有限公司", bad_code, "13812345678", "没有"):
+    for kept in (
+        "王建华",
+        rid(1),
+        "高级工程师",
+        "某某市建筑设计研究院有限公司",
+        bad_code,
+        "13812345678",
+        "没有",
+    ):
         assert kept in r.text
     assert 'value="6"' in r.text
     assert '<option value="A0701" selected>' in r.text and '<option value="intermediate" selected>' in r.text
@@ -87,14 +116,25 @@ def test_editing_keeps_values_on_refusal_links_the_account_and_saves(client, adm
     token = login(client, "root")
     r = client.get(f"/admin/experts/{expert.id}/edit")
     assert r.status_code == 200 and rid(1) in r.text
-    r = client.post(f"/admin/experts/{expert.id}/save", data=form(token, id_number=rid(1), name="", region="某某县"))
+    r = client.post(
+        f"/admin/experts/{expert.id}/save", data=form(token, id_number=rid(1), name="", region="某某县")
+    )
     assert r.status_code == 422 and "请填写专家姓名" in r.text and "某某县" in r.text
-    r = client.post(f"/admin/experts/{expert.id}/save", data=form(token, id_number=rid(1), name="专家一号", account="nobody"))
+    r = client.post(
+        f"/admin/experts/{expert.id}/save",
+        data=form(token, id_number=rid(1), name="专家一号", account="nobody"),
+    )
     assert r.status_code == 422 and "没有名为 nobody 的有效用户账户" in r.text and 'value="nobody"' in r.text
-    r = client.post(f"/admin/experts/{expert.id}/save", data=form(token, id_number=rid(1), name="专家一号", account="wangjh"), follow_redirects=False)
+    r = client.post(
+        f"/admin/experts/{expert.id}/save",
+        data=form(token, id_number=rid(1), name="专家一号", account="wangjh"),
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     db.expire_all()
-    assert db.get(Expert, expert.id).name == "专家一号" and db.get(Expert, expert.id).user_id == expert_user.id
+    assert (
+        db.get(Expert, expert.id).name == "专家一号" and db.get(Expert, expert.id).user_id == expert_user.id
+    )
     db.rollback()
     r = client.get(f"/admin/experts/{expert.id}")
     assert "<code>wangjh</code>" in r.text
@@ -102,7 +142,13 @@ def test_editing_keeps_values_on_refusal_links_the_account_and_saves(client, adm
 
 def test_the_list_filters_and_pages(client, admin, db):
     for n in range(1, 4):
-        add_expert(db, admin, n, specialties=["A0101"] if n < 3 else ["B0101"], region="某某县" if n == 1 else "某某市")
+        add_expert(
+            db,
+            admin,
+            n,
+            specialties=["A0101"] if n < 3 else ["B0101"],
+            region="某某县" if n == 1 else "某某市",
+        )
     login(client, "root")
     r = client.get("/admin/experts")
     assert r.status_code == 200 and all(f"专家{n}" in r.text for n in range(1, 4))
@@ -117,13 +163,41 @@ def test_the_list_filters_and_pages(client, admin, db):
 def test_status_change_with_reason_and_history_and_a_refusal_that_keeps_values(client, admin, db):
     expert = add_expert(db, admin, 1)
     token = login(client, "root")
-    r = client.post(f"/admin/experts/{expert.id}/status", data={"_csrf_token": token, "status": "penalised", "since": "2026-05-01", "until": "2026-04-01", "reason": ""})
+    r = client.post(
+        f"/admin/experts/{expert.id}/status",
+        data={
+            "_csrf_token": token,
+            "status": "penalised",
+            "since": "2026-05-01",
+            "until": "2026-04-01",
+            "reason": "",
+        },
+    )
     assert r.status_code == 422
     assert "结束日期早于开始日期" in r.text and "请填写变更原因" in r.text
     assert 'value="2026-04-01"' in r.text
-    r = client.post(f"/admin/experts/{expert.id}/status", data={"_csrf_token": token, "status": "penalised", "since": "2026-05-01", "until": "banana", "reason": "x"})
+    r = client.post(
+        f"/admin/experts/{expert.id}/status",
+        data={
+            "_csrf_token": token,
+            "status": "penalised",
+            "since": "2026-05-01",
+            "until": "banana",
+            "reason": "x",
+        },
+    )
     assert r.status_code == 422 and "结束日期格式不对" in r.text
-    r = client.post(f"/admin/experts/{expert.id}/status", data={"_csrf_token": token, "status": "penalised", "since": "2026-05-01", "until": "", "reason": "行政处罚决定书〔2026〕12号"}, follow_redirects=False)
+    r = client.post(
+        f"/admin/experts/{expert.id}/status",
+        data={
+            "_csrf_token": token,
+            "status": "penalised",
+            "since": "2026-05-01",
+            "until": "",
+            "reason": "行政处罚决定书〔2026〕12号",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     r = client.get(f"/admin/experts/{expert.id}")
     assert "行政处罚决定书〔2026〕12号" in r.text and "受处罚" in r.text
@@ -133,16 +207,55 @@ def test_employment_conflict_and_unavailable_days_are_added_from_the_detail_page
     expert = add_expert(db, admin, 1)
     token = login(client, "root")
     code = credit_code.generate(random.Random(77))
-    r = client.post(f"/admin/experts/{expert.id}/employments", data={"_csrf_token": token, "org_name": "某某市政工程有限公司", "org_code": code, "start": "2015-07-01", "end": "2024-06-30", "position": "总工程师"}, follow_redirects=False)
+    r = client.post(
+        f"/admin/experts/{expert.id}/employments",
+        data={
+            "_csrf_token": token,
+            "org_name": "某某市政工程有限公司",
+            "org_code": code,
+            "start": "2015-07-01",
+            "end": "2024-06-30",
+            "position": "总工程师",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
-    r = client.post(f"/admin/experts/{expert.id}/conflicts", data={"_csrf_token": token, "kind": "shareholding", "org_name": "某某建材有限公司", "org_code": "bad", "note": "配偶持股"})
+    r = client.post(
+        f"/admin/experts/{expert.id}/conflicts",
+        data={
+            "_csrf_token": token,
+            "kind": "shareholding",
+            "org_name": "某某建材有限公司",
+            "org_code": "bad",
+            "note": "配偶持股",
+        },
+    )
     assert r.status_code == 422 and 'value="配偶持股"' in r.text and 'id="conflict-org_code"' in r.text
-    r = client.post(f"/admin/experts/{expert.id}/conflicts", data={"_csrf_token": token, "kind": "shareholding", "org_name": "某某建材有限公司", "org_code": code, "note": "配偶持股"}, follow_redirects=False)
+    r = client.post(
+        f"/admin/experts/{expert.id}/conflicts",
+        data={
+            "_csrf_token": token,
+            "kind": "shareholding",
+            "org_name": "某某建材有限公司",
+            "org_code": code,
+            "note": "配偶持股",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
-    r = client.post(f"/admin/experts/{expert.id}/unavailable", data={"_csrf_token": token, "start": "2099-01-01", "end": "2099-01-03", "reason": "出国"}, follow_redirects=False)
+    r = client.post(
+        f"/admin/experts/{expert.id}/unavailable",
+        data={"_csrf_token": token, "start": "2099-01-01", "end": "2099-01-03", "reason": "出国"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     r = client.get(f"/admin/experts/{expert.id}")
-    assert "某某市政工程有限公司" in r.text and "2024-06-30" in r.text and "配偶持股" in r.text and "2099-01-03" in r.text
+    assert (
+        "某某市政工程有限公司" in r.text
+        and "2024-06-30" in r.text
+        and "配偶持股" in r.text
+        and "2099-01-03" in r.text
+    )
 
 
 def test_import_upload_shows_the_report_with_each_bad_row(client, admin, db):
@@ -155,19 +268,31 @@ def test_import_upload_shows_the_report_with_each_bad_row(client, admin, db):
     w.writerow(["专家1", rid(1), "高级工程师", "12", "A0101"])
     w.writerow(["专家2", rid(2), "工程师", "12", "A0101"])
     w.writerow(["专家3", rid(3), "高级工程师", "12", "Q1"])
-    r = client.post("/admin/experts/import/upload", data={"_csrf_token": token}, files={"file": ("专家.csv", out.getvalue().encode("gbk"), "text/csv")})
+    r = client.post(
+        "/admin/experts/import/upload",
+        data={"_csrf_token": token},
+        files={"file": ("专家.csv", out.getvalue().encode("gbk"), "text/csv")},
+    )
     assert r.status_code == 422
     assert "新增专家" in r.text and "专家1" not in r.text  # the report names rows, not the good experts
     assert '<td class="num">3</td><td>职称级别</td>' in r.text  # row 3: the title level cannot be senior
     assert "不在专业目录中：Q1" in r.text
     assert db.scalar(select(func.count()).select_from(Expert)) == 1
     db.rollback()  # SQLite: the test's session must not keep the write lock while the app writes
-    r = client.post("/admin/experts/import/upload", data={"_csrf_token": token}, files={"file": ("a.csv", b"name,phone\nx,1\n", "text/csv")})
+    r = client.post(
+        "/admin/experts/import/upload",
+        data={"_csrf_token": token},
+        files={"file": ("a.csv", b"name,phone\nx,1\n", "text/csv")},
+    )
     assert r.status_code == 422 and "缺少这些列" in r.text
     r = client.get("/admin/experts/import/template.xlsx")
     assert r.status_code == 200 and r.content[:2] == b"PK"
     r = client.get("/admin/experts/import/template.csv")
-    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf") and "身份证号" in r.content.decode("utf-8-sig")
+    assert (
+        r.status_code == 200
+        and r.content.startswith(b"\xef\xbb\xbf")
+        and "身份证号" in r.content.decode("utf-8-sig")
+    )
 
 
 def test_the_api_lists_gets_creates_and_changes_status_for_administrators_only(client, admin, db, make):
@@ -176,17 +301,59 @@ def test_the_api_lists_gets_creates_and_changes_status_for_administrators_only(c
     r = client.get("/api/v1/experts?specialty=A")
     assert r.status_code == 200
     body = r.json()
-    assert body["total"] == 1 and body["items"][0]["specialties"] == ["A0101"] and body["items"][0]["eligible"] is True
+    assert (
+        body["total"] == 1
+        and body["items"][0]["specialties"] == ["A0101"]
+        and body["items"][0]["eligible"] is True
+    )
     r = client.get(f"/api/v1/experts/{expert.id}")
-    assert r.status_code == 200 and r.json()["id_number"] == rid(1) and r.json()["status_history"][0]["status"] == "active"
+    assert (
+        r.status_code == 200
+        and r.json()["id_number"] == rid(1)
+        and r.json()["status_history"][0]["status"] == "active"
+    )
     headers = {"x-csrftoken": token}
-    r = client.post("/api/v1/experts", json={"name": "李海燕", "id_number": rid(2), "title": "主任医师", "title_level": "senior", "years": 5, "specialties": ["B0101"]}, headers=headers)
-    assert r.status_code == 422 and r.json()["error"]["code"] == "years_too_few" and r.json()["error"]["problems"][0]["rule"] == "L37"
-    r = client.post("/api/v1/experts", json={"name": "李海燕", "id_number": rid(2), "title": "主任医师", "title_level": "senior", "years": 20, "specialties": ["B0101"]}, headers=headers)
+    r = client.post(
+        "/api/v1/experts",
+        json={
+            "name": "李海燕",
+            "id_number": rid(2),
+            "title": "主任医师",
+            "title_level": "senior",
+            "years": 5,
+            "specialties": ["B0101"],
+        },
+        headers=headers,
+    )
+    assert (
+        r.status_code == 422
+        and r.json()["error"]["code"] == "years_too_few"
+        and r.json()["error"]["problems"][0]["rule"] == "L37"
+    )
+    r = client.post(
+        "/api/v1/experts",
+        json={
+            "name": "李海燕",
+            "id_number": rid(2),
+            "title": "主任医师",
+            "title_level": "senior",
+            "years": 20,
+            "specialties": ["B0101"],
+        },
+        headers=headers,
+    )
     assert r.status_code == 201 and r.json()["specialties"] == ["B0101"]
-    r = client.post(f"/api/v1/experts/{expert.id}/status", json={"status": "suspended", "since": "2026-01-01", "until": "2026-02-01", "reason": "本人申请暂停"}, headers=headers)
+    r = client.post(
+        f"/api/v1/experts/{expert.id}/status",
+        json={"status": "suspended", "since": "2026-01-01", "until": "2026-02-01", "reason": "本人申请暂停"},
+        headers=headers,
+    )
     assert r.status_code == 200 and r.json()["status"] == "suspended"
-    r = client.post(f"/api/v1/experts/{expert.id}/status", json={"status": "suspended", "since": "01/01/2026"}, headers=headers)
+    r = client.post(
+        f"/api/v1/experts/{expert.id}/status",
+        json={"status": "suspended", "since": "01/01/2026"},
+        headers=headers,
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "date_invalid"
     make.user(None, "expert", username="someone")
     db.commit()
@@ -206,6 +373,12 @@ def test_the_pages_are_available_in_english(client, admin, db):
     r = client.get("/admin/experts")
     assert "Expert pool" in r.text and "Suspended" in r.text and "A0101" in r.text
     r = client.get(f"/admin/experts/{expert.id}")
-    assert "Employment history" in r.text and "Associate senior (副高级)" in r.text and "Building construction" in r.text
+    assert (
+        "Employment history" in r.text
+        and "Associate senior (副高级)" in r.text
+        and "Building construction" in r.text
+    )
     r = client.get("/admin/experts/new")
-    assert "Experts need a senior professional title (associate senior or above) and at least 8 years" in r.text
+    assert (
+        "Experts need a senior professional title (associate senior or above) and at least 8 years" in r.text
+    )

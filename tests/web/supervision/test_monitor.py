@@ -18,7 +18,10 @@ PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 def published_tender(db, make, settings, *, days: int = 30):
     """A published tender (deadline `days` ahead) and its agency actor."""
-    agency_org, purchaser = make.org("agency", name="某某招标代理有限公司"), make.org("purchaser", name="某某县交通运输局")
+    agency_org, purchaser = (
+        make.org("agency", name="某某招标代理有限公司"),
+        make.org("purchaser", name="某某县交通运输局"),
+    )
     agency = make.actor(make.user(agency_org, "agency", username="agent"))
     centre = make.user(make.org("trading_centre", name="某某县公共资源交易中心"), "centre")
     now = clock.now()
@@ -28,7 +31,14 @@ def published_tender(db, make, settings, *, days: int = 30):
         category="works",
         evaluation_method="lowest_price",
         criteria={"qualification": ["公路工程施工总承包三级及以上资质"]},
-        lots=[LotInput(name="第一标段", estimated_price=500_000_000, price_ceiling=550_000_000, bid_security=5_000_000)],
+        lots=[
+            LotInput(
+                name="第一标段",
+                estimated_price=500_000_000,
+                price_ceiling=550_000_000,
+                bid_security=5_000_000,
+            )
+        ],
         doc_issue_start=now,
         doc_issue_end=now + timedelta(days=10),
         bid_deadline=now + timedelta(days=days),
@@ -36,7 +46,14 @@ def published_tender(db, make, settings, *, days: int = 30):
         key_threshold=2,
     )
     tender = drafting.create_tender(db, agency, data)
-    drafting.add_document(db, agency, open_store(settings), tender.id, FileInput("招标文件.pdf", [PDF]), settings.max_document_bytes)
+    drafting.add_document(
+        db,
+        agency,
+        open_store(settings),
+        tender.id,
+        FileInput("招标文件.pdf", [PDF]),
+        settings.max_document_bytes,
+    )
     keyholders.generate_keys_for(db, tender)  # publication needs the holders' keys (issue 3)
     drafting.publish(db, agency, tender.id)
     db.commit()
@@ -64,7 +81,11 @@ def test_suspend_with_reason_suspends_and_the_public_notice_says_so(client, db, 
     token = login(client, "watcher")
     page = client.get(f"/monitor/tenders/{tid}")
     assert page.status_code == 200 and zh("Suspend the procedure") in page.text
-    r = client.post(f"/monitor/tenders/{tid}/suspend", data={"_csrf_token": token, "reason": "接到投诉，需核查资格条件。"}, follow_redirects=False)
+    r = client.post(
+        f"/monitor/tenders/{tid}/suspend",
+        data={"_csrf_token": token, "reason": "接到投诉，需核查资格条件。"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     t = status_of(db, tid)
     assert t.status == Status.suspended and t.monitor_suspended
@@ -90,7 +111,11 @@ def test_resume_puts_the_tender_back_to_published(client, db, make, settings, pe
     db.commit()
     token = login(client, "watcher")
     assert zh("Resume the procedure") in client.get(f"/monitor/tenders/{tid}").text
-    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "投诉不成立。", "new_deadline": ""}, follow_redirects=False)
+    r = client.post(
+        f"/monitor/tenders/{tid}/resume",
+        data={"_csrf_token": token, "reason": "投诉不成立。", "new_deadline": ""},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     t = status_of(db, tid)
     assert t.status == Status.published and not t.monitor_suspended
@@ -103,12 +128,18 @@ def test_resume_after_the_deadline_passed_requires_a_new_deadline(client, db, ma
     db.commit()
     token = login(client, "watcher")
     clock.shift(timedelta(days=31))
-    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": ""})
+    r = client.post(
+        f"/monitor/tenders/{tid}/resume",
+        data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": ""},
+    )
     assert r.status_code == 422
     assert zh("The bid deadline passed during the suspension; set a new one.") in r.text
     assert "核查完毕。" in r.text and 'id="f-new_deadline"' in r.text
     assert status_of(db, tid).status == Status.suspended
-    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": "not a date"})
+    r = client.post(
+        f"/monitor/tenders/{tid}/resume",
+        data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": "not a date"},
+    )
     assert r.status_code == 422
     assert zh("The new bid deadline is not a valid date and time, e.g. 2025-06-30 09:30.") in r.text
     new = clock.to_cst(clock.now() + timedelta(days=20)).replace(hour=9, minute=30, second=0, microsecond=0)
@@ -122,11 +153,15 @@ def test_resume_after_the_deadline_passed_requires_a_new_deadline(client, db, ma
     assert t.status == Status.published and clock.as_utc(t.bid_deadline) == clock.as_utc(new)
 
 
-L24_TOO_SOON = ("At least 20 days must pass from the issue of tender documents to the bid deadline (L24); now there are %(days)s. "
-                "Move the deadline to %(earliest)s or later.")
+L24_TOO_SOON = (
+    "At least 20 days must pass from the issue of tender documents to the bid deadline (L24); now there "
+    "are %(days)s. Move the deadline to %(earliest)s or later."
+)
 
 
-def test_a_resume_with_too_early_a_deadline_is_refused_with_the_earliest_date(client, db, make, settings, people):
+def test_a_resume_with_too_early_a_deadline_is_refused_with_the_earliest_date(
+    client, db, make, settings, people
+):
     tender, _ = published_tender(db, make, settings)
     tid, deadline = tender.id, tender.bid_deadline
     published = deadline - timedelta(days=30)  # the factory's dates are counted from the moment it ran
@@ -134,20 +169,30 @@ def test_a_resume_with_too_early_a_deadline_is_refused_with_the_earliest_date(cl
     db.commit()
     token = login(client, "watcher")
     clock.shift(timedelta(days=2))
-    early = clock.to_cst(published + timedelta(days=8)).strftime("%Y-%m-%dT%H:%M")  # before the sale ends, day 10
+    early = clock.to_cst(published + timedelta(days=8)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )  # before the sale ends, day 10
     earliest = (clock.to_cst(published).date() + timedelta(days=20)).isoformat()
-    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": early})
+    r = client.post(
+        f"/monitor/tenders/{tid}/resume",
+        data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": early},
+    )
     assert r.status_code == 422
     assert zh(L24_TOO_SOON, days=8, earliest=earliest) in r.text
     assert "核查完毕。" in r.text and f'value="{early}"' in r.text  # nothing typed is lost
     t = status_of(db, tid)
     assert t.status == Status.suspended and clock.as_utc(t.bid_deadline) == clock.as_utc(deadline)
     client.cookies.set("lang", "en")
-    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "Checked.", "new_deadline": early})
+    r = client.post(
+        f"/monitor/tenders/{tid}/resume",
+        data={"_csrf_token": token, "reason": "Checked.", "new_deadline": early},
+    )
     assert r.status_code == 422 and L24_TOO_SOON % {"days": 8, "earliest": earliest} in r.text
 
 
-def test_a_valid_resume_moves_the_deadline_and_the_notice_names_the_resume(client, db, make, settings, people):
+def test_a_valid_resume_moves_the_deadline_and_the_notice_names_the_resume(
+    client, db, make, settings, people
+):
     tender, _ = published_tender(db, make, settings)
     tid, deadline = tender.id, tender.bid_deadline
     published = deadline - timedelta(days=30)  # the factory's dates are counted from the moment it ran
@@ -156,15 +201,24 @@ def test_a_valid_resume_moves_the_deadline_and_the_notice_names_the_resume(clien
     token = login(client, "watcher")
     clock.shift(timedelta(days=2))
     new = clock.to_cst(published + timedelta(days=22)).replace(second=0, microsecond=0)
-    r = client.post(f"/monitor/tenders/{tid}/resume", data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": new.strftime("%Y-%m-%dT%H:%M")},
-                    follow_redirects=False)
+    r = client.post(
+        f"/monitor/tenders/{tid}/resume",
+        data={"_csrf_token": token, "reason": "核查完毕。", "new_deadline": new.strftime("%Y-%m-%dT%H:%M")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     t = status_of(db, tid)
     assert t.status == Status.published and clock.as_utc(t.bid_deadline) == clock.as_utc(new)
     client.cookies.clear()
     public = client.get(f"/tenders/{tid}").text
     original = clock.to_cst(deadline).strftime("%Y-%m-%d %H:%M")
-    assert zh("(set when the monitor resumed the procedure after a suspension; originally %(original)s)", original=original) in public
+    assert (
+        zh(
+            "(set when the monitor resumed the procedure after a suspension; originally %(original)s)",
+            original=original,
+        )
+        in public
+    )
     assert zh("(extended from %(old)s by a clarification, R21)", old=original) not in public
     objections_until = (clock.to_cst(new).date() - timedelta(days=10)).isoformat() + " 23:59"
     assert objections_until in public  # the last moment for objections moved with the deadline (R22)
@@ -197,8 +251,14 @@ def test_the_suspension_is_in_the_audit_log_with_the_monitors_name_and_ip(client
     tender, _ = published_tender(db, make, settings)
     tid = tender.id
     token = login(client, "watcher")
-    client.post(f"/monitor/tenders/{tid}/suspend", data={"_csrf_token": token, "reason": "接到投诉。"}, follow_redirects=False)
-    entries = [e for e in entries_for_subject(db, people["monitor"], f"tender:{tid}") if e.tag == "tender.suspended"]
+    client.post(
+        f"/monitor/tenders/{tid}/suspend",
+        data={"_csrf_token": token, "reason": "接到投诉。"},
+        follow_redirects=False,
+    )
+    entries = [
+        e for e in entries_for_subject(db, people["monitor"], f"tender:{tid}") if e.tag == "tender.suspended"
+    ]
     db.commit()
     assert len(entries) == 1
     assert (entries[0].actor, entries[0].role, entries[0].ip) == ("watcher", "monitor", "testclient")
@@ -216,7 +276,13 @@ def test_registrations_stay_out_of_the_monitors_view_until_the_deadline(client, 
     page = client.get(f"/monitor/tenders/{tid}").text
     assert zh("A bidder registered for a lot") not in page
     assert zh("%(count)s registered", count=1) not in page
-    assert zh("Confidential until the bid deadline (E21): nobody sees who registered or downloaded, or how many did.") in page
+    assert (
+        zh(
+            "Confidential until the bid deadline (E21): nobody sees who "
+            "registered or downloaded, or how many did."
+        )
+        in page
+    )
     clock.shift(timedelta(days=31))
     deadlines.close_due_tenders(db)
     db.commit()
@@ -240,7 +306,7 @@ def test_overdue_objection_answers_are_highlighted_in_the_list(client, db, make,
     assert "资格条件限制了潜在投标人。" in detail and zh("overdue") in detail
 
 
-# ---------------------------------------------------------------- the audit feed, entry pages and alerts (issue 4)
+# ----------------------------------------------------------- the audit feed, entry pages and alerts (issue 4)
 
 
 def _entries(db, n: int, actor=None):  # type: ignore[no-untyped-def]
@@ -248,8 +314,13 @@ def _entries(db, n: int, actor=None):  # type: ignore[no-untyped-def]
     from core.identity import Actor
     from tender.events import TenderTag
 
-    who = actor or Actor(user_id=None, username="agent", role="agency", organisation_id=None, ip="198.51.100.7")
-    out = [record(db, TenderTag.tender_updated, actor=who, subject=f"tender:{i % 2}", details={"title": f"T{i}"}) for i in range(n)]
+    who = actor or Actor(
+        user_id=None, username="agent", role="agency", organisation_id=None, ip="198.51.100.7"
+    )
+    out = [
+        record(db, TenderTag.tender_updated, actor=who, subject=f"tender:{i % 2}", details={"title": f"T{i}"})
+        for i in range(n)
+    ]
     db.commit()
     return out
 
@@ -266,7 +337,10 @@ def test_audit_feed_is_for_monitors_and_admins(client, db, make, settings, peopl
     make.user(None, "admin", username="root_admin")
     db.commit()
     login(client, "root_admin")
-    assert client.get("/monitor/audit").status_code == 200 and client.get("/monitor/audit/entries/0").status_code == 200
+    assert (
+        client.get("/monitor/audit").status_code == 200
+        and client.get("/monitor/audit/entries/0").status_code == 200
+    )
     login(client, "bidder_a")
     assert client.get("/monitor/audit/entries/0").status_code == 403
     client.cookies.clear()
@@ -278,7 +352,9 @@ def test_audit_feed_filters_by_tender_tag_and_actor(client, db, make, settings, 
     from audit import record
     from tender.events import TenderTag
 
-    record(db, TenderTag.tender_cancelled, actor=people["bidder"], subject="tender:7", details={"reason": "x"})
+    record(
+        db, TenderTag.tender_cancelled, actor=people["bidder"], subject="tender:7", details={"reason": "x"}
+    )
     db.commit()
     login(client, "watcher")
     rows = lambda text: text.count('<tr data-index="')  # noqa: E731
@@ -299,19 +375,48 @@ def test_concealed_actors_never_show_in_the_feed_or_its_alerts(client, db, make,
     from tender.events import TenderTag
 
     for org in (41, 42, 43):
-        bidder = Actor(user_id=org, username=f"secret_bidder_{org}", role="bidder", organisation_id=org, ip="203.0.113.77")
-        record(db, TenderTag.bid_submitted, actor=bidder, subject="tender:5", details={"lot": 2}, conceal_actor=True)
+        bidder = Actor(
+            user_id=org,
+            username=f"secret_bidder_{org}",
+            role="bidder",
+            organisation_id=org,
+            ip="203.0.113.77",
+        )
+        record(
+            db,
+            TenderTag.bid_submitted,
+            actor=bidder,
+            subject="tender:5",
+            details={"lot": 2},
+            conceal_actor=True,
+        )
     db.commit()
     login(client, "watcher")
     page = client.get("/monitor/audit").text
     assert "secret_bidder" not in page and "203.0.113.77" not in page
-    assert zh("%(n)s bids of different bidders on lot %(lot)s of %(subject)s came from one network address.", n=3, lot=2, subject="tender:5") in page
-    assert client.get("/monitor/audit", params={"who": "secret_bidder_41"}).text.count('<tr data-index="') == 0
+    assert (
+        zh(
+            "%(n)s bids of different bidders on lot %(lot)s of %(subject)s came from one network address.",
+            n=3,
+            lot=2,
+            subject="tender:5",
+        )
+        in page
+    )
+    assert (
+        client.get("/monitor/audit", params={"who": "secret_bidder_41"}).text.count('<tr data-index="') == 0
+    )
     entry = client.get("/monitor/audit/entries/0").text
-    assert "secret_bidder" not in entry and "203.0.113.77" not in entry and zh("Not disclosed yet: only their salted digest is public.") in entry
+    assert (
+        "secret_bidder" not in entry
+        and "203.0.113.77" not in entry
+        and zh("Not disclosed yet: only their salted digest is public.") in entry
+    )
 
 
-def test_a_reused_sealed_file_is_an_alert_naming_both_companies_to_monitors_only(client, db, make, settings, people):
+def test_a_reused_sealed_file_is_an_alert_naming_both_companies_to_monitors_only(
+    client, db, make, settings, people
+):
     """R40: the refusal submission records (tender/bids/submission.py) shows on the monitors' audit page as an
     alert naming both companies; the public entry names neither, and the bidders have no alerts page."""
     from audit import record
@@ -319,14 +424,47 @@ def test_a_reused_sealed_file_is_an_alert_naming_both_companies_to_monitors_only
 
     first = make.org("bidder", name="乙建设工程有限公司")
     for reason in ("sealed_file_reused", "sealed_bid_id_reused"):
-        record(db, TenderTag.bid_refused, actor=people["bidder"], subject="tender:9", conceal_actor=True,
-               confidential={"reason": reason, "rule": "R40", "bid": 12, "lot": 3, "same_as_bid": 11, "same_as_organisation": first.id})
+        record(
+            db,
+            TenderTag.bid_refused,
+            actor=people["bidder"],
+            subject="tender:9",
+            conceal_actor=True,
+            confidential={
+                "reason": reason,
+                "rule": "R40",
+                "bid": 12,
+                "lot": 3,
+                "same_as_bid": 11,
+                "same_as_organisation": first.id,
+            },
+        )
     db.commit()
     login(client, "watcher")
     page = client.get("/monitor/audit").text
-    names = {"subject": "tender:9", "lot": 3, "first": "乙建设工程有限公司", "second": "甲路桥有限公司", "rule": "R40"}
-    assert zh("Identical sealed bid files from two companies on %(subject)s (lot %(lot)s): %(second)s sent the file %(first)s had submitted; it was refused (%(rule)s).", **names) in page
-    assert zh("Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a file with the bid id of %(first)s's bid; it was refused (%(rule)s).", **names) in page
+    names = {
+        "subject": "tender:9",
+        "lot": 3,
+        "first": "乙建设工程有限公司",
+        "second": "甲路桥有限公司",
+        "rule": "R40",
+    }
+    assert (
+        zh(
+            "Identical sealed bid files from two companies on %(subject)s (lot %(lot)s): %(second)s sent "
+            "the file %(first)s had submitted; it was refused (%(rule)s).",
+            **names,
+        )
+        in page
+    )
+    assert (
+        zh(
+            "Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s "
+            "sent a file with the bid id of %(first)s's bid; it was refused (%(rule)s).",
+            **names,
+        )
+        in page
+    )
     client.cookies.clear()
     login(client, "bidder_a")
     assert client.get("/monitor/audit").status_code == 403
@@ -343,19 +481,61 @@ def test_alerts_for_refused_access_time_windows_and_failed_logins(client, db, ma
 
     intruder = Actor(user_id=None, username="mallory", role=None, organisation_id=None, ip="192.0.2.66")
     record(db, AccountTag.access_refused, actor=intruder, subject="tender:3", details={"reason": "sealed"})
-    record(db, TenderTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"window": "bid_deadline", "lot": 1})
-    record(db, TenderTag.bid_refused, actor=people["bidder"], subject="tender:3", details={"reason": "file too large"})
+    record(
+        db,
+        TenderTag.bid_refused,
+        actor=people["bidder"],
+        subject="tender:3",
+        details={"window": "bid_deadline", "lot": 1},
+    )
+    record(
+        db,
+        TenderTag.bid_refused,
+        actor=people["bidder"],
+        subject="tender:3",
+        details={"reason": "file too large"},
+    )
     for _ in range(3):
         record(db, AccountTag.auth_login_failed, actor=intruder, subject="login:admin", details={})
     db.commit()
     login(client, "watcher")
     page = client.get("/monitor/audit").text
-    assert zh("Refused attempt to read sealed data on %(subject)s (by %(actor)s).", subject="tender:3", actor="mallory") in page
-    assert zh("%(tag)s refused on %(subject)s: outside its time window (%(window)s).", tag="tender.bid.refused", subject="tender:3",
-              window="bid_deadline") in page
+    assert (
+        zh(
+            "Refused attempt to read sealed data on %(subject)s (by %(actor)s).",
+            subject="tender:3",
+            actor="mallory",
+        )
+        in page
+    )
+    assert (
+        zh(
+            "%(tag)s refused on %(subject)s: outside its time window (%(window)s).",
+            tag="tender.bid.refused",
+            subject="tender:3",
+            window="bid_deadline",
+        )
+        in page
+    )
     assert page.count("outside_window") == 1  # the refusal for another reason is no time-window alert
-    assert zh("%(n)s failed logins to the account %(who)s within %(minutes)s minutes.", n=3, who="admin", minutes=15) in page
-    assert zh("%(n)s failed logins from the address %(who)s within %(minutes)s minutes.", n=3, who="192.0.2.66", minutes=15) in page
+    assert (
+        zh(
+            "%(n)s failed logins to the account %(who)s within %(minutes)s minutes.",
+            n=3,
+            who="admin",
+            minutes=15,
+        )
+        in page
+    )
+    assert (
+        zh(
+            "%(n)s failed logins from the address %(who)s within %(minutes)s minutes.",
+            n=3,
+            who="192.0.2.66",
+            minutes=15,
+        )
+        in page
+    )
 
 
 def test_failed_logins_spread_over_time_raise_no_alert(db, make, people):
@@ -374,7 +554,9 @@ def test_failed_logins_spread_over_time_raise_no_alert(db, make, people):
     assert [a for a in alerts.alerts(db, people["monitor"]) if a.kind == "failed_logins"] == []
 
 
-def test_audit_entry_page_carries_what_the_browser_needs_to_check_the_proof(client, db, make, settings, people):
+def test_audit_entry_page_carries_what_the_browser_needs_to_check_the_proof(
+    client, db, make, settings, people
+):
     entries = _entries(db, 3)
     login(client, "watcher")
     page = client.get(f"/monitor/audit/entries/{entries[1].index}")

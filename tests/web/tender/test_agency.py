@@ -97,7 +97,11 @@ def create_draft(client, token, world, **changes) -> int:
 
 
 def upload(client, token, tender_id, *files):
-    return client.post(f"/agency/tenders/{tender_id}/documents", data={"_csrf_token": token}, files=[("document", f) for f in files])
+    return client.post(
+        f"/agency/tenders/{tender_id}/documents",
+        data={"_csrf_token": token},
+        files=[("document", f) for f in files],
+    )
 
 
 def published_tender(client, token, world) -> int:
@@ -109,7 +113,8 @@ def published_tender(client, token, world) -> int:
 
 
 def load(db, tid) -> Tender:
-    """The tender as stored now, detached, without keeping a transaction open (SQLite would lock the app out)."""
+    """The tender as stored now, detached, without keeping a transaction open (SQLite would lock the app
+    out)."""
     db.expire_all()
     tender = db.scalars(select(Tender).where(Tender.id == tid)).one()
     for obj in [tender, *tender.lots, *tender.documents, *tender.clarifications]:
@@ -147,8 +152,16 @@ def test_refused_form_keeps_every_value_and_names_the_problem(client, world, db)
     deadline = cst(timedelta(days=30))
     r = client.post(
         "/agency/tenders/new",
-        data=tender_form(token, world, **{"lots.0.price_ceiling": "1,2O0,000", "lots.0.estimated_price": "987654.32", "bid_deadline": deadline,
-                                          "criteria.factors.0.points": "forty"}),
+        data=tender_form(
+            token,
+            world,
+            **{
+                "lots.0.price_ceiling": "1,2O0,000",
+                "lots.0.estimated_price": "987654.32",
+                "bid_deadline": deadline,
+                "criteria.factors.0.points": "forty",
+            },
+        ),
     )
     assert r.status_code == 422
     assert 'value="城区道路改造工程"' in r.text
@@ -157,13 +170,17 @@ def test_refused_form_keeps_every_value_and_names_the_problem(client, world, db)
     assert 'value="forty"' in r.text and "投标有效期90日" in r.text
     assert 'href="#f-lots.0.price_ceiling"' in r.text
     assert 'href="#f-criteria.factors.0.points"' in r.text
-    assert "第1标段(包)" in r.text or "1200000.00" in r.text  # the message, in Chinese, with an example amount
+    assert (
+        "第1标段(包)" in r.text or "1200000.00" in r.text
+    )  # the message, in Chinese, with an example amount
     assert db.scalar(select(Tender.id)) is None
 
 
 def test_service_refusal_also_keeps_values(client, world, db):
     token = login(client, "agent")
-    r = client.post("/agency/tenders/new", data=tender_form(token, world, purchaser_id="999999", title="保留的标题"))
+    r = client.post(
+        "/agency/tenders/new", data=tender_form(token, world, purchaser_id="999999", title="保留的标题")
+    )
     assert r.status_code == 422
     assert "请选择本项目的招标人" in r.text and 'value="保留的标题"' in r.text
 
@@ -172,14 +189,25 @@ def test_key_holders_of_one_organisation_are_flagged_on_the_form(client, world, 
     """The custody rules (policy): the agency's own officers alone, with k = 1, are refused at the key holder
     and threshold fields, in Chinese, saying what to change; everything typed stays."""
     token = login(client, "agent")
-    r = client.post("/agency/tenders/new", data=tender_form(token, world, key_holder_ids=[str(world["ids"]["agent2"])],
-                                                            key_threshold="1", title="只有代理机构持有密钥"))
+    r = client.post(
+        "/agency/tenders/new",
+        data=tender_form(
+            token,
+            world,
+            key_holder_ids=[str(world["ids"]["agent2"])],
+            key_threshold="1",
+            title="只有代理机构持有密钥",
+        ),
+    )
     assert r.status_code == 422
     assert 'href="#f-key_holder_ids"' in r.text and 'href="#f-key_threshold"' in r.text
     assert "请至少指定一名其他单位的密钥持有人，例如交易中心工作人员或监督人员" in r.text
     assert "任何一人都不能单独开启投标文件" in r.text
     assert 'value="只有代理机构持有密钥"' in r.text
-    assert f'value="{world["ids"]["agent2"]}" checked' in r.text and 'name="key_threshold" type="number" value="1"' in r.text
+    assert (
+        f'value="{world["ids"]["agent2"]}" checked' in r.text
+        and 'name="key_threshold" type="number" value="1"' in r.text
+    )
     assert db.scalar(select(Tender.id)) is None
     # the form names each candidate's organisation, so the agency can see whom to add
     assert "某某县发展和改革局" in client.get("/agency/tenders/new").text
@@ -197,7 +225,13 @@ def test_add_a_lot_keeps_everything(client, world, db):
 def test_documents_upload_and_refusals(client, world, db, settings):
     token = login(client, "agent")
     tid = create_draft(client, token, world)
-    r = upload(client, token, tid, ("招标文件.pdf", PDF, "application/pdf"), ("工程量清单.pdf", PDF + b"2", "application/pdf"))
+    r = upload(
+        client,
+        token,
+        tid,
+        ("招标文件.pdf", PDF, "application/pdf"),
+        ("工程量清单.pdf", PDF + b"2", "application/pdf"),
+    )
     assert r.status_code == 200
     assert "招标文件.pdf" in r.text and "工程量清单.pdf" in r.text
     r = upload(client, token, tid, ("setup.exe", b"MZ\x90\x00" + b"\x00" * 100, "application/octet-stream"))
@@ -206,7 +240,11 @@ def test_documents_upload_and_refusals(client, world, db, settings):
     assert len(load(db, tid).documents) == 2
     # Removal while draft.
     doc_id = load(db, tid).documents[0].id
-    r = client.post(f"/agency/tenders/{tid}/documents/{doc_id}/delete", data={"_csrf_token": token}, follow_redirects=False)
+    r = client.post(
+        f"/agency/tenders/{tid}/documents/{doc_id}/delete",
+        data={"_csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert [d.filename for d in load(db, tid).documents] == ["工程量清单.pdf"]
 
@@ -229,7 +267,11 @@ def test_publish_refused_with_the_rule_then_accepted_after_fixing(client, world,
     assert r.status_code == 422
     assert "[L24]" in r.text and "不得少于20日" in r.text
     assert load(db, tid).status == "draft"
-    r = client.post(f"/agency/tenders/{tid}/edit", data=tender_form(token, world, bid_deadline=cst(timedelta(days=25))), follow_redirects=False)
+    r = client.post(
+        f"/agency/tenders/{tid}/edit",
+        data=tender_form(token, world, bid_deadline=cst(timedelta(days=25))),
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     r = client.post(f"/agency/tenders/{tid}/publish", data={"_csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303
@@ -276,7 +318,11 @@ def test_clarification_extends_the_deadline_when_fewer_than_15_days_remain(clien
     assert clock.to_cst(after).strftime("%Y-%m-%d %H:%M") in r.text
     assert "第1号澄清" in r.text and "澄清文件.pdf" in r.text
     # A clarification without a body is refused and keeps the title.
-    r = client.post(f"/agency/tenders/{tid}/clarifications", data={"_csrf_token": token, "title": "第2号澄清", "body": ""}, files=[])
+    r = client.post(
+        f"/agency/tenders/{tid}/clarifications",
+        data={"_csrf_token": token, "title": "第2号澄清", "body": ""},
+        files=[],
+    )
     assert r.status_code == 422
     assert 'value="第2号澄清"' in r.text and 'href="#f-clar-body"' in r.text
 
@@ -287,25 +333,44 @@ def test_answer_a_question_without_showing_who_asked(client, world, db):
     q = questions.ask_question(db, actor_for(world["bidder"], "203.0.113.9"), tid, "是否接受联合体投标？")
     db.commit()
     page = client.get(f"/agency/tenders/{tid}").text
-    assert "是否接受联合体投标？" in page and "某某建设工程有限公司" not in page and world["names"]["bidder"] not in page
-    r = client.post(f"/agency/tenders/{tid}/questions/{q.id}/answer", data={"_csrf_token": token, "answer": ""})
+    assert (
+        "是否接受联合体投标？" in page
+        and "某某建设工程有限公司" not in page
+        and world["names"]["bidder"] not in page
+    )
+    r = client.post(
+        f"/agency/tenders/{tid}/questions/{q.id}/answer", data={"_csrf_token": token, "answer": ""}
+    )
     assert r.status_code == 422 and f'href="#f-answer-q{q.id}"' in r.text
-    r = client.post(f"/agency/tenders/{tid}/questions/{q.id}/answer", data={"_csrf_token": token, "answer": "不接受联合体投标。"}, follow_redirects=False)
+    r = client.post(
+        f"/agency/tenders/{tid}/questions/{q.id}/answer",
+        data={"_csrf_token": token, "answer": "不接受联合体投标。"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     db.expire_all()
-    assert listings.questions_for(db, actor_for(world["bidder"]), load(db, tid))[0].answer == "不接受联合体投标。"
+    assert (
+        listings.questions_for(db, actor_for(world["bidder"]), load(db, tid))[0].answer
+        == "不接受联合体投标。"
+    )
 
 
 def test_overdue_objection_is_highlighted_and_answered(client, world, db):
     token = login(client, "agent")
     tid = published_tender(client, token, world)
-    obj = objections.raise_objection(db, actor_for(world["bidder"], "203.0.113.9"), tid, "资格条件排斥潜在投标人。")
+    obj = objections.raise_objection(
+        db, actor_for(world["bidder"], "203.0.113.9"), tid, "资格条件排斥潜在投标人。"
+    )
     db.commit()
     assert "已逾期" not in client.get(f"/agency/tenders/{tid}").text
     clock.shift(timedelta(days=5))
     page = client.get(f"/agency/tenders/{tid}").text
     assert "资格条件排斥潜在投标人。" in page and "已逾期" in page
-    r = client.post(f"/agency/tenders/{tid}/objections/{obj.id}/answer", data={"_csrf_token": token, "answer": "已修改资格条件。"}, follow_redirects=False)
+    r = client.post(
+        f"/agency/tenders/{tid}/objections/{obj.id}/answer",
+        data={"_csrf_token": token, "answer": "已修改资格条件。"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert load(db, tid).status == "published"  # resumed (R22)
 
@@ -315,9 +380,15 @@ def test_cancel_needs_confirmation_and_a_reason(client, world, db):
     tid = published_tender(client, token, world)
     r = client.post(f"/agency/tenders/{tid}/cancel", data={"_csrf_token": token, "reason": "项目取消"})
     assert r.status_code == 422 and "项目取消" in r.text
-    r = client.post(f"/agency/tenders/{tid}/cancel", data={"_csrf_token": token, "reason": " ", "confirm": "1"})
+    r = client.post(
+        f"/agency/tenders/{tid}/cancel", data={"_csrf_token": token, "reason": " ", "confirm": "1"}
+    )
     assert r.status_code == 422
-    r = client.post(f"/agency/tenders/{tid}/cancel", data={"_csrf_token": token, "reason": "项目取消", "confirm": "1"}, follow_redirects=False)
+    r = client.post(
+        f"/agency/tenders/{tid}/cancel",
+        data={"_csrf_token": token, "reason": "项目取消", "confirm": "1"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     tender = load(db, tid)
     assert tender.status == "cancelled" and tender.cancel_reason == "项目取消"

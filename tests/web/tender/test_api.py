@@ -13,7 +13,8 @@ from tender.drafting import FileInput
 from tests.factories.notices import MAX, PDF, bulk_tenders
 from tests.web.support import clients
 
-# The same fixtures as the page tests (tests/web/conftest.py, tests/web/tender/conftest.py): people, the app and a client.
+# The same fixtures as the page tests (tests/web/conftest.py, tests/web/tender/conftest.py): people, the app
+# and a client.
 
 
 def _utc(value: str) -> datetime:
@@ -34,7 +35,10 @@ def test_list_shape_and_values(client, world):
     assert _utc(item["bid_deadline"]) == t.bid_deadline
     assert _utc(item["published_at"]) == t.published_at
     assert item["url"] == f"/tenders/{t.id}"
-    assert [(lot["number"], lot["name"], lot["price_ceiling_fen"], lot["bid_security_fen"]) for lot in item["lots"]] == [
+    assert [
+        (lot["number"], lot["name"], lot["price_ceiling_fen"], lot["bid_security_fen"])
+        for lot in item["lots"]
+    ] == [
         (1, "土建工程", 110_000_000, 2_000_000),
         (2, "安装工程", 33_000_000, 600_000),
     ]
@@ -95,15 +99,30 @@ def test_detail_has_the_same_content_as_the_page(client, world):
     questions.answer_question(world.db, world.actor(world.agency), q.id, "不接受联合体投标。")
     world.db.commit()
     clock.shift(timedelta(days=20))
-    clarifications.clarify(world.db, world.actor(world.agency), world.blobs, t.id, "补充图纸", "补充第5册图纸。", True,
-                     [FileInput("补充图纸.pdf", [PDF])], MAX)
+    clarifications.clarify(
+        world.db,
+        world.actor(world.agency),
+        world.blobs,
+        t.id,
+        "补充图纸",
+        "补充第5册图纸。",
+        True,
+        [FileInput("补充图纸.pdf", [PDF])],
+        MAX,
+    )
     world.db.commit()
     world.db.refresh(t)
     first_document = t.documents[0].id
     world.db.commit()
 
     d = client.get(f"/api/v1/notices/{t.id}").json()
-    assert (d["id"], d["reference"], d["status"], d["suspended_by"], d["cancel_reason"]) == (t.id, t.reference, "published", None, None)
+    assert (d["id"], d["reference"], d["status"], d["suspended_by"], d["cancel_reason"]) == (
+        t.id,
+        t.reference,
+        "published",
+        None,
+        None,
+    )
     assert (d["purchaser"], d["agency"]) == ("县第一中学", "华信招标代理有限公司")
     assert [lot["price_ceiling_fen"] for lot in d["lots"]] == [110_000_000, 33_000_000]
     c = d["criteria"]
@@ -116,13 +135,24 @@ def test_detail_has_the_same_content_as_the_page(client, world):
     assert _utc(tl["original_bid_deadline"]) == t.original_bid_deadline < t.bid_deadline
     assert _utc(tl["objection_deadline"]) == rules.objection_deadline(t.bid_deadline)
     assert tl["opening_place"] == "县公共资源交易中心开标一室"
-    assert [(doc["filename"], doc["url"]) for doc in d["documents"]] == [("招标文件.pdf", f"/documents/{first_document}")]
+    assert [(doc["filename"], doc["url"]) for doc in d["documents"]] == [
+        ("招标文件.pdf", f"/documents/{first_document}")
+    ]
     (clar,) = d["clarifications"]
     assert (clar["number"], clar["title"], clar["affects_bids"]) == (1, "补充图纸", True)
-    assert _utc(clar["deadline_after"]) == t.bid_deadline and _utc(clar["deadline_before"]) == t.original_bid_deadline
+    assert (
+        _utc(clar["deadline_after"]) == t.bid_deadline
+        and _utc(clar["deadline_before"]) == t.original_bid_deadline
+    )
     assert [f["filename"] for f in clar["files"]] == ["补充图纸.pdf"]
     assert client.get(clar["files"][0]["url"]).content == PDF
-    assert d["questions"] == [{"question": "是否接受联合体投标？", "answer": "不接受联合体投标。", "answered_at": d["questions"][0]["answered_at"]}]
+    assert d["questions"] == [
+        {
+            "question": "是否接受联合体投标？",
+            "answer": "不接受联合体投标。",
+            "answered_at": d["questions"][0]["answered_at"],
+        }
+    ]
     assert "宏达" not in str(d) and "hongda" not in str(d)
 
 

@@ -22,7 +22,9 @@ def test_an_impossible_part_number_is_refused_and_the_upload_completes_with_its_
     db.rollback()
     with TestClient(app=create_app(settings)) as client:
         h = {"x-csrftoken": login(client, bidder)}
-        started = client.post(f"/api/v1/tenders/{tender_id}/bids", json={"lot_id": lot_id, "size": len(data)}, headers=h).json()
+        started = client.post(
+            f"/api/v1/tenders/{tender_id}/bids", json={"lot_id": lot_id, "size": len(data)}, headers=h
+        ).json()
         bid, part = started["bid"], started["part_size"]
         pieces = [data[i : i + part] for i in range(0, len(data), part)]
         count = len(pieces)
@@ -32,7 +34,10 @@ def test_an_impossible_part_number_is_refused_and_the_upload_completes_with_its_
             error = r.json()["error"]
             assert error["code"] == "part_beyond_size" and error["problems"][0]["field"] == "part"
             assert f"没有第 {number} 块" in error["message"] and f"1 至 {count}" in error["message"]
-        assert client.post(f"/api/v1/bids/{bid}/parts/0", content=b"", headers=h).json()["error"]["code"] == "part_number_invalid"
+        assert (
+            client.post(f"/api/v1/bids/{bid}/parts/0", content=b"", headers=h).json()["error"]["code"]
+            == "part_number_invalid"
+        )
         assert client.get(f"/api/v1/bids/{bid}/parts").json()["parts"] == []
         for n, piece in enumerate(pieces, start=1):
             assert client.post(f"/api/v1/bids/{bid}/parts/{n}", content=piece, headers=h).status_code == 201

@@ -92,7 +92,9 @@ def test_benchmark_coefficients_only_for_the_benchmark_method():
 
 
 def test_bad_money_names_the_lot_field():
-    _, problems = parse_tender_form(good_form(**{"lots.2.price_ceiling": "55万", "lots.0.bid_security": "-5"}))
+    _, problems = parse_tender_form(
+        good_form(**{"lots.2.price_ceiling": "55万", "lots.0.bid_security": "-5"})
+    )
     # The empty row 1 is dropped, so the second lot is row 1 of the parsed form.
     assert sorted(fields(problems)) == ["lots.0.bid_security", "lots.1.price_ceiling"]
     ceiling = next(p for p in problems if p.field == "lots.1.price_ceiling")
@@ -108,20 +110,47 @@ def test_bad_dates_name_their_fields():
 
 def test_bad_numbers_name_their_fields():
     _, problems = parse_tender_form(
-        good_form(**{"criteria.factors.2.points": "ten", "criteria.price.points": "sixty", "criteria.benchmark.e2": "x", "key_threshold": "two"})
+        good_form(
+            **{
+                "criteria.factors.2.points": "ten",
+                "criteria.price.points": "sixty",
+                "criteria.benchmark.e2": "x",
+                "key_threshold": "two",
+            }
+        )
     )
-    assert sorted(fields(problems)) == ["criteria.benchmark.e2", "criteria.factors.1.points", "criteria.price.points", "key_threshold"]
+    assert sorted(fields(problems)) == [
+        "criteria.benchmark.e2",
+        "criteria.factors.1.points",
+        "criteria.price.points",
+        "key_threshold",
+    ]
 
 
 def test_missing_fields_are_reported():
-    _, problems = parse_tender_form({"lots.0.estimated_price": "100", "criteria.factors.0.name": "技术", "evaluation_method": "nonsense"})
+    _, problems = parse_tender_form(
+        {"lots.0.estimated_price": "100", "criteria.factors.0.name": "技术", "evaluation_method": "nonsense"}
+    )
     assert set(fields(problems)) == {
-        "title", "purchaser_id", "category", "evaluation_method", "lots.0.name", "criteria.factors.0.points",
+        "title",
+        "purchaser_id",
+        "category",
+        "evaluation_method",
+        "lots.0.name",
+        "criteria.factors.0.points",
     }
 
 
 def test_no_lots_at_all():
-    _, problems = parse_tender_form(good_form(**{f"lots.{i}.{f}": "" for i in range(3) for f in ("name", "estimated_price", "price_ceiling", "bid_security", "description")}))
+    _, problems = parse_tender_form(
+        good_form(
+            **{
+                f"lots.{i}.{f}": ""
+                for i in range(3)
+                for f in ("name", "estimated_price", "price_ceiling", "bid_security", "description")
+            }
+        )
+    )
     assert [p.code for p in problems] == ["lots_missing"]
 
 

@@ -1,5 +1,5 @@
-"""The opening ceremony over HTTP (web/opening.py): the page, the live snapshot stream, headers and parts as JSON
-and as an uploaded parts file, the early refusal kept in the audit log, the record as JSON and PDF."""
+"""The opening ceremony over HTTP (web/opening.py): the page, the live snapshot stream, headers and parts as
+JSON and as an uploaded parts file, the early refusal kept in the audit log, the record as JSON and PDF."""
 
 from __future__ import annotations
 
@@ -23,23 +23,43 @@ from tests.web.support import login, zh
 def _world(db, make, client, stage: str) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     w = cast(db, make)
     blobs = client.app.state.blobs
-    made = opening_world(db, blobs, w, stage=stage, title=f"Opening {stage}", holders=w.holders, agency_uid=w.agency_user.id,
-                         purchaser_org=w.purchaser_org,
-                         bidders=[(w.bidder_org, w.bidder_user), (w.other_bidder_org, w.other_bidder_user), (w.third_bidder_org, w.third_bidder_user)])
+    made = opening_world(
+        db,
+        blobs,
+        w,
+        stage=stage,
+        title=f"Opening {stage}",
+        holders=w.holders,
+        agency_uid=w.agency_user.id,
+        purchaser_org=w.purchaser_org,
+        bidders=[
+            (w.bidder_org, w.bidder_user),
+            (w.other_bidder_org, w.other_bidder_user),
+            (w.third_bidder_org, w.third_bidder_user),
+        ],
+    )
     db.commit()
     w.tender, w.keys, w.bids, w.blobs = made.tender, made.keys, made.bids, blobs
     return w
 
 
 def _post_json(client, path: str, body, token: str):  # type: ignore[no-untyped-def]
-    return client.post(path, content=json.dumps(body), headers={"content-type": "application/json", "x-csrftoken": token})
+    return client.post(
+        path, content=json.dumps(body), headers={"content-type": "application/json", "x-csrftoken": token}
+    )
 
 
 def test_before_the_deadline_the_opening_refuses_and_the_attempt_stays_in_the_log(db, make, client):
     w = _world(db, make, client, "early")
     token = login(client, w.agency_user.username)
     page = client.get(f"/tenders/{w.tender.id}/opening")
-    assert page.status_code == 200 and zh("The opening starts by itself at the bid deadline. Nothing about the bids is shown before then.") in page.text
+    assert (
+        page.status_code == 200
+        and zh(
+            "The opening starts by itself at the bid deadline. Nothing about the bids is shown before then."
+        )
+        in page.text
+    )
     assert "Bidder One" not in page.text
     r = client.get(f"/tenders/{w.tender.id}/opening/headers")
     assert r.status_code == 403 and r.json()["error"]["code"] == "opening_not_yet"
@@ -62,8 +82,14 @@ def test_holders_open_over_http_and_the_record_is_public(db, make, client, setti
     parts = header_doc_parts(db, w.blobs, w.tender, w.keys[w.agency_user.id], w.bids)
     r = _post_json(client, f"/tenders/{w.tender.id}/opening/parts", {"bids": parts}, token)
     assert r.status_code == 200 and r.json()["accepted"] == 6
-    r = _post_json(client, f"/tenders/{w.tender.id}/opening/parts", parts[0], token)  # again: refused precisely, in Chinese
-    assert r.json()["accepted"] == 0 and r.json()["refused"][0]["code"] == "part_duplicate" and "已经提交过" in r.json()["refused"][0]["message"]
+    r = _post_json(
+        client, f"/tenders/{w.tender.id}/opening/parts", parts[0], token
+    )  # again: refused precisely, in Chinese
+    assert (
+        r.json()["accepted"] == 0
+        and r.json()["refused"][0]["code"] == "part_duplicate"
+        and "已经提交过" in r.json()["refused"][0]["message"]
+    )
     # before the record: counts only, never who bid
     assert client.get(f"/tenders/{w.tender.id}/opening/record.json").status_code == 409
     page = client.get(f"/tenders/{w.tender.id}/opening")
@@ -72,41 +98,88 @@ def test_holders_open_over_http_and_the_record_is_public(db, make, client, setti
     assert snap.headers["content-type"].startswith("text/event-stream")
     data = json.loads(next(line[5:] for line in snap.text.splitlines() if line.startswith("data:")))
     assert data["progress"]["bids"] == 3 and data["published"] is False and "Bidder One" not in snap.text
-    # the monitor's holder unwraps offline from the headers document with `etender keys unwrap --headers` and uploads the file
+    # the monitor's holder unwraps offline from the headers document with `etender keys unwrap --headers` and
+    # uploads the file
     token = login(client, w.monitor_user.username)
-    headers_file, key_file, parts_file = tmp_path / "headers.json", tmp_path / "monitor.etkey.json", tmp_path / "parts.json"
+    headers_file, key_file, parts_file = (
+        tmp_path / "headers.json",
+        tmp_path / "monitor.etkey.json",
+        tmp_path / "parts.json",
+    )
     headers_file.write_bytes(client.get(f"/tenders/{w.tender.id}/opening/headers").content)
-    key_file.write_text(json.dumps(keyfiles.protect(w.keys[w.monitor_user.id], "monitor passphrase", iterations=keyfiles.ITERATIONS)))
-    run = CliRunner().invoke(main, ["keys", "unwrap", "--key", str(key_file), "--headers", str(headers_file), "--out", str(parts_file),
-                                    "--passphrase-env", "MONITOR_PASS"], env={"MONITOR_PASS": "monitor passphrase"})
+    key_file.write_text(
+        json.dumps(
+            keyfiles.protect(w.keys[w.monitor_user.id], "monitor passphrase", iterations=keyfiles.ITERATIONS)
+        )
+    )
+    run = CliRunner().invoke(
+        main,
+        [
+            "keys",
+            "unwrap",
+            "--key",
+            str(key_file),
+            "--headers",
+            str(headers_file),
+            "--out",
+            str(parts_file),
+            "--passphrase-env",
+            "MONITOR_PASS",
+        ],
+        env={"MONITOR_PASS": "monitor passphrase"},
+    )
     assert run.exit_code == 0, run.output
     assert "6 parts of 3 bids" in run.output
-    # each document names the platform's bid number from the headers document: that, not the header's bid_id, is
-    # what the parts are credited to
-    assert [d["bid"] for d in json.loads(parts_file.read_text())["bids"]] == [b["bid"] for b in json.loads(headers_file.read_text())["bids"]]
-    r = client.post(f"/tenders/{w.tender.id}/opening/parts", files={"file": ("parts.json", parts_file.read_bytes(), "application/json")},
-                    headers={"x-csrftoken": token})
+    # each document names the platform's bid number from the headers document: that, not the header's bid_id,
+    # is what the parts are credited to
+    assert [d["bid"] for d in json.loads(parts_file.read_text())["bids"]] == [
+        b["bid"] for b in json.loads(headers_file.read_text())["bids"]
+    ]
+    r = client.post(
+        f"/tenders/{w.tender.id}/opening/parts",
+        files={"file": ("parts.json", parts_file.read_bytes(), "application/json")},
+        headers={"x-csrftoken": token},
+    )
     assert r.status_code == 200 and r.json()["accepted"] == 6 and len(r.json()["queued"]) == 3
     assert tasks.drain(60)
     # published: public to everyone, as JSON, PDF and on the page
     client.cookies.clear()
     record = client.get(f"/tenders/{w.tender.id}/opening/record.json")
-    assert record.status_code == 200 and record.json()["sha256"] == opening_base.opening_of(db, w.tender.id).record_sha256
+    assert (
+        record.status_code == 200
+        and record.json()["sha256"] == opening_base.opening_of(db, w.tender.id).record_sha256
+    )
     names = {b["bidder"] for b in record.json()["record"]["lots"][0]["bids"]}
     assert names == {"Bidder One Ltd", "Bidder Two Ltd", "Bidder Three Ltd"}
     pdf = client.get(f"/tenders/{w.tender.id}/opening/record.pdf")
-    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert (
+        pdf.status_code == 200
+        and pdf.headers["content-type"] == "application/pdf"
+        and pdf.content.startswith(b"%PDF")
+    )
     page = client.get(f"/tenders/{w.tender.id}/opening")
-    assert page.status_code == 200 and "Bidder One Ltd" in page.text and pdf.headers["x-content-sha256"] in page.text
-    assert client.get(f"/tenders/{w.tender.id}").text.count(f"/tenders/{w.tender.id}/opening") >= 1  # linked from the notice
+    assert (
+        page.status_code == 200
+        and "Bidder One Ltd" in page.text
+        and pdf.headers["x-content-sha256"] in page.text
+    )
+    assert (
+        client.get(f"/tenders/{w.tender.id}").text.count(f"/tenders/{w.tender.id}/opening") >= 1
+    )  # linked from the notice
 
 
 def test_bidders_check_in_object_and_the_agency_answers(db, make, client):
     w = _world(db, make, client, "opening")
     token = login(client, w.bidder_user.username)
-    r = client.post(f"/tenders/{w.tender.id}/opening/check-in", data={"_csrf_token": token}, follow_redirects=False)
+    r = client.post(
+        f"/tenders/{w.tender.id}/opening/check-in", data={"_csrf_token": token}, follow_redirects=False
+    )
     assert r.status_code == 303
-    r = client.post(f"/tenders/{w.tender.id}/opening/objections", data={"_csrf_token": token, "text": "开标晚了。"}, follow_redirects=False)
+    r = client.post(
+        f"/tenders/{w.tender.id}/opening/objections",
+        data={"_csrf_token": token, "text": "开标晚了。"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     with db.get_bind().connect() as conn:  # not the test's session: it would hold SQLite's write lock
         obj_id = conn.scalar(select(func.max(OpeningObjection.id)))
@@ -116,7 +189,10 @@ def test_bidders_check_in_object_and_the_agency_answers(db, make, client):
     login(client, w.purchaser_user.username)
     assert client.get(f"/tenders/{w.tender.id}/opening").status_code == 403
     token = login(client, w.agency_user.username)
-    r = client.post(f"/tenders/{w.tender.id}/opening/objections/{obj_id}/answer", data={"_csrf_token": token, "answer": "按服务器时间准时开标。"},
-                    follow_redirects=False)
+    r = client.post(
+        f"/tenders/{w.tender.id}/opening/objections/{obj_id}/answer",
+        data={"_csrf_token": token, "answer": "按服务器时间准时开标。"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert "按服务器时间准时开标。" in client.get(f"/tenders/{w.tender.id}/opening").text

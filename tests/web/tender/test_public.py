@@ -122,9 +122,20 @@ def test_list_runs_a_fixed_number_of_queries_whatever_the_rows(app, world):
             c.get("/")
             few = len(counted)
             counted.clear()
-            more = [Tender(reference=f"ET-MORE-{i}", title=f"更多{i}", purchaser_id=world.purchaser_org.id, agency_id=world.agency_org.id,
-                           created_by=world.agency.id, category="goods", status="published", published_at=clock.now(),
-                           bid_deadline=clock.now() + timedelta(days=25)) for i in range(30)]
+            more = [
+                Tender(
+                    reference=f"ET-MORE-{i}",
+                    title=f"更多{i}",
+                    purchaser_id=world.purchaser_org.id,
+                    agency_id=world.agency_org.id,
+                    created_by=world.agency.id,
+                    category="goods",
+                    status="published",
+                    published_at=clock.now(),
+                    bid_deadline=clock.now() + timedelta(days=25),
+                )
+                for i in range(30)
+            ]
             world.db.add_all(more)
             world.db.commit()
             r = c.get("/")
@@ -151,9 +162,25 @@ def test_notice_page_shows_everything_the_law_publishes(client, world):
     r = client.get(f"/tenders/{t.id}")
     assert r.status_code == 200
     html = r.text
-    for text in ("华信招标代理有限公司", "县第一中学", "土建工程", "安装工程", "1,100,000.00", "20,000.00", "最高投标限价",
-                 "综合评估法", "营业执照", "投标有效期90天", "技术方案", "售后服务承诺", "主观分", "客观分",
-                 "县公共资源交易中心开标一室", "招标文件.pdf", "王工"):
+    for text in (
+        "华信招标代理有限公司",
+        "县第一中学",
+        "土建工程",
+        "安装工程",
+        "1,100,000.00",
+        "20,000.00",
+        "最高投标限价",
+        "综合评估法",
+        "营业执照",
+        "投标有效期90天",
+        "技术方案",
+        "售后服务承诺",
+        "主观分",
+        "客观分",
+        "县公共资源交易中心开标一室",
+        "招标文件.pdf",
+        "王工",
+    ):
         assert text in html, text
     assert re.search(r"技术方案</td>\s*<td>主观分</td>\s*<td class=\"num\">45</td>", html)
     assert re.search(r"价格</td><td>客观分</td><td class=\"num\">40</td>", html)
@@ -177,13 +204,26 @@ def test_clarifications_questions_and_deadline_extension(client, world):
     questions.ask_question(world.db, world.actor(world.other_bidder), t.id, "未回复的问题")
     questions.answer_question(world.db, world.actor(world.agency), q_answered.id, "工期不得调整。")
     world.db.commit()
-    clock.shift(timedelta(days=20))  # 10 days before the deadline: a clarification affecting bids moves it (R21)
-    clarifications.clarify(world.db, world.actor(world.agency), world.blobs, t.id, "关于工程量清单的修改<script>x</script>", "第3章工程量清单修改如下。",
-                     True, [FileInput("修改后的工程量清单.pdf", [PDF])], MAX)
+    clock.shift(
+        timedelta(days=20)
+    )  # 10 days before the deadline: a clarification affecting bids moves it (R21)
+    clarifications.clarify(
+        world.db,
+        world.actor(world.agency),
+        world.blobs,
+        t.id,
+        "关于工程量清单的修改<script>x</script>",
+        "第3章工程量清单修改如下。",
+        True,
+        [FileInput("修改后的工程量清单.pdf", [PDF])],
+        MAX,
+    )
     world.db.commit()
     html = client.get(f"/tenders/{t.id}").text
     assert 'id="clarification-1"' in html
-    assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html  # escaped, also inside _()
+    assert (
+        "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    )  # escaped, also inside _()
     assert "关于工程量清单的修改" in html and "修改后的工程量清单.pdf" in html
     world.db.refresh(t)
     assert clock.to_cst(t.bid_deadline).strftime("%Y-%m-%d %H:%M") in html
@@ -234,7 +274,9 @@ def test_bidder_sees_its_own_participation_and_a_link_to_register(app, world):
         html = cs["hongda"].get(f"/tenders/{t.id}").text
         assert 'id="mine-h"' in html and "贵单位" in html
         assert "第1标段" in html and "土建工程" in html
-        assert re.search(r"招标文件\.pdf <span class=\"muted\">\(\d{4}-", html)  # its own download, with the time
+        assert re.search(
+            r"招标文件\.pdf <span class=\"muted\">\(\d{4}-", html
+        )  # its own download, with the time
         assert f'href="/bidder/tenders/{t.id}"' in html
         other = cs["yuanjing"].get(f"/tenders/{t.id}").text
         assert "贵单位尚未报名" in other
@@ -248,7 +290,14 @@ def test_english_notice_page(client, world):
     t = world.tender()
     client.cookies.set("lang", "en")
     html = client.get(f"/tenders/{t.id}").text
-    for text in ("Purchaser", "Tendering agency", "Price ceiling (yuan)", "Comprehensive scoring", "Deadline for objections", "Subjective"):
+    for text in (
+        "Purchaser",
+        "Tendering agency",
+        "Price ceiling (yuan)",
+        "Comprehensive scoring",
+        "Deadline for objections",
+        "Subjective",
+    ):
         assert text in html, text
 
 
@@ -301,7 +350,7 @@ def test_download_after_the_issue_period_is_refused_with_a_reason(client, world)
     assert "发售" in r.text or "获取" in r.text
 
 
-# ---------------------------------------------------------------- E21: who downloaded or registered stays secret
+# ------------------------------------------------------------- E21: who downloaded or registered stays secret
 
 
 def _normalise(html: str) -> str:
@@ -316,7 +365,9 @@ def test_nobody_learns_who_downloaded_or_registered_before_the_deadline(app, wor
         before_api = {v: cs[v].get(f"/api/v1/notices/{t.id}").json() for v in viewers}
         before_list = {v: cs[v].get("/api/v1/notices").json() for v in viewers}
 
-        participation.register(world.db, world.actor(world.bidder), t.id, t.lots[0].id, "李经理", "13800000000")
+        participation.register(
+            world.db, world.actor(world.bidder), t.id, t.lots[0].id, "李经理", "13800000000"
+        )
         world.db.commit()
         for doc in t.documents:
             assert cs["hongda"].get(f"/documents/{doc.id}").status_code == 200
