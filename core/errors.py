@@ -58,6 +58,13 @@ def is_kept(error: BaseException) -> bool:
     return isinstance(error, DomainError) and error.kept
 
 
+class BadRequest(DomainError):
+    """A request no record can answer, refused before any service sees it (a number beyond the database's
+    range, a NUL character in an address)."""
+
+    status = 400
+
+
 class ValidationFailed(DomainError):
     status = 422
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -55,6 +56,9 @@ class Settings:
     messaging: str = "log"  # SMS/e-mail adapter for notifications: "log" only writes them to the log
     draw_cap_max: int = 0  # expert draws: at most this many seats per expert in draw_cap_days (0: no cap)
     draw_cap_days: int = 365
+    # Proxies whose X-Forwarded-For is believed (CIDRs). Empty: no header is believed, the peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
+    body_timeout_seconds: float = 30.0  # a request body that stops arriving for this long is answered 408
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,6 +75,16 @@ def _secret_key(data_dir: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    """A comma- or space-separated list of CIDRs (a bare address is one host), checked at start-up so that a
+    typo fails loudly instead of silently trusting nobody (or everybody)."""
+    return tuple(
+        str(ipaddress.ip_network(item.strip(), strict=False))
+        for item in value.replace(",", " ").split()
+        if item.strip()
+    )
 
 
 def load_settings() -> Settings:
@@ -106,4 +120,6 @@ def load_settings() -> Settings:
         messaging=_env("ETENDER_MESSAGING", "log"),
         draw_cap_max=int(_env("ETENDER_DRAW_CAP_MAX", "0")),
         draw_cap_days=int(_env("ETENDER_DRAW_CAP_DAYS", "365")),
+        trusted_proxies=_networks(_env("ETENDER_TRUSTED_PROXIES", "")),
+        body_timeout_seconds=float(_env("ETENDER_BODY_TIMEOUT_SECONDS", "30")),
     )

@@ -16,7 +16,8 @@ part, not the file:
 Part numbers run from 1 to MAX_PARTS; every part holds at most `store.part_limit` bytes; complete() needs
 parts 1..N with no gap. Errors: TooLarge (a part over the part limit, or the upload over its max_size),
 UploadNotFound (unknown, aborted, swept or already completed upload id), PartsMissing (gaps at completion),
-ValueError (a part number out of range or a malformed blob key).
+ValueError (a part number out of range or a malformed blob key), PartBeyondSize (a ValueError: a part
+number past the last part of an upload of its max_size).
 """
 
 from __future__ import annotations
@@ -67,6 +68,15 @@ class PartsMissing(ValueError):
         super().__init__(f"upload is missing parts {missing[:20]}")
 
 
+class PartBeyondSize(ValueError):
+    """A part number past the last part an upload of its announced size can have: stored, it could never be
+    completed (the parts between would make it larger than announced)."""
+
+    def __init__(self, number: int, count: int):
+        self.number, self.count = number, count
+        super().__init__(f"part {number} is beyond the {count} parts of this upload")
+
+
 class BlobStore(Protocol):
     part_limit: int
 
@@ -110,6 +120,16 @@ def check_part_number(number: int) -> int:
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_PARTS:
         raise ValueError(f"part number must be an integer from 1 to {MAX_PARTS}")
     return number
+
+
+def part_count(max_size: int, part_limit: int) -> int:
+    """How many parts an upload of `max_size` bytes has at most (at least one: an empty upload has part 1)."""
+    return max(1, -(-max_size // part_limit))
+
+
+def check_part_within(number: int, max_size: int | None, part_limit: int) -> None:
+    if max_size is not None and number > part_count(max_size, part_limit):
+        raise PartBeyondSize(number, part_count(max_size, part_limit))
 
 
 def new_upload_id() -> str:

@@ -26,6 +26,7 @@ from storage.base import (
     UploadNotFound,
     check_key,
     check_part_number,
+    check_part_within,
     check_upload_id,
     limited,
     meta_json,
@@ -190,6 +191,7 @@ class LocalBlobStore:
     def write_part(self, upload_id: str, number: int, chunks: Iterable[bytes]) -> PartInfo:
         check_part_number(number)
         folder, max_size, part_limit = self._open_upload(upload_id)
+        check_part_within(number, max_size, part_limit)
         others = sum(size for n, size in self._sizes(folder).items() if n != number)
         budget, is_part = part_budget(part_limit, max_size, others)
         error = TooLarge(part_limit, part=True) if is_part else TooLarge(max_size or 0)

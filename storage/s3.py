@@ -47,6 +47,7 @@ from storage.base import (
     UploadNotFound,
     check_key,
     check_part_number,
+    check_part_within,
     check_upload_id,
     limited,
     meta_json,
@@ -266,6 +267,7 @@ class S3BlobStore:
         if not listing["meta"] or listing["done"]:
             raise UploadNotFound(upload_id)
         max_size = self._max_size(upload_id)
+        check_part_within(number, max_size, self.part_limit)
         others = sum(size for n, (_, _, size) in listing["parts"].items() if n != number)
         budget, is_part = part_budget(self.part_limit, max_size, others)
         error = TooLarge(self.part_limit, part=True) if is_part else TooLarge(int(max_size or 0))

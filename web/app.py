@@ -10,33 +10,42 @@ from typing import Any
 
 import anyio
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 
 from accounts.notifications import channel_for
 from core import db as dbmod
 from core import tasks
-from core.errors import DomainError, NotAuthenticated
+from core.errors import N_, BadRequest, DomainError, NotAuthenticated
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
 from storage import open_store
 from web import i18n, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
+from web.body_timeout import BodyTimeoutMiddleware
+from web.bounds import RequestBoundsMiddleware
 from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
 from web.problems import error_json, problems_json
-from web.security import add_security_headers
+from web.security import (
+    SESSION_COOKIE,
+    CrossSiteRecording,
+    SessionCSRFMiddleware,
+    add_security_headers,
+    same_site_for_recording,
+)
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
 from web.tender import agency, api, bidder, bids, keyholder, opening, public
@@ -81,6 +90,13 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
         )
     elif status == 404:
         code, message = "not_found", i18n.translate(locale, "This page does not exist.")
+    elif status == 408:
+        code, message = (
+            "request_timeout",
+            i18n.translate(
+                locale, N_("The request's content stopped arriving. Check the connection and send it again.")
+            ),
+        )
     elif status == 405:
         code, message = "method_not_allowed", i18n.translate(locale, "This action is not allowed here.")
     elif isinstance(exc, NotAuthorizedException):
@@ -92,10 +108,54 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
         )
     else:
         code, message = "http_error", str(exc.detail)
+    headers = exc.headers or None  # e.g. the body timeout's Connection: close
     if _is_api(request):
-        return Response(error_json(code, message), status_code=status, media_type=MediaType.JSON)
+        return Response(
+            error_json(code, message), status_code=status, media_type=MediaType.JSON, headers=headers
+        )
     return Template(
-        template_name="error.html", context={"status": status, "messages": [message]}, status_code=status
+        template_name="error.html",
+        context={"status": status, "messages": [message]},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def cross_site_handler(request: Request, exc: CrossSiteRecording) -> Response[Any]:
+    """web.security.same_site_for_recording refused a GET from another site: the API says so in its usual
+    body; a page asks the person to confirm, with a link here (its click is a same-origin request)."""
+    locale = locale_of(request)
+    if _is_api(request):
+        message = i18n.translate(
+            locale,
+            N_(
+                "This request records something under your name and came from another site; it was not "
+                "performed. Send it from this site."
+            ),
+        )
+        return Response(
+            error_json("cross_site_request", message),
+            status_code=403,
+            media_type=MediaType.JSON,
+            headers={"Cache-Control": "no-store"},
+        )
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Template(
+        template_name="confirm_cross_site.html",
+        context={"action": exc.action, "target": target},
+        status_code=403,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def data_error_handler(request: Request, exc: Exception) -> Response[Any]:
+    """A number too large for the database, or a value it refuses (a NUL in text on PostgreSQL), that reached
+    it through a parameter a handler reads itself (web.bounds refuses declared ones earlier): the request's
+    fault, answered 400 with the usual body, not a 500. The unit of work has rolled back."""
+    log.warning("refused a value the database cannot hold on %s: %s", request.url.path, type(exc).__name__)
+    return domain_error_handler(
+        request,
+        BadRequest.one("value_out_of_range", N_("A value in the request is out of range or malformed.")),
     )
 
 
@@ -168,20 +228,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_store = SessionFileStore(settings.data_dir / "sessions")
     sessions = LazySessionConfig(
         store="sessions",
-        key="etender_session",
+        key=SESSION_COOKIE,
         max_age=8 * 3600,
         httponly=True,
         samesite="lax",
         secure=settings.secure_cookies,
     )
-    csrf = CSRFConfig(
-        secret=settings.secret_key,
-        cookie_name="etender_csrf",
-        header_name="x-csrftoken",
-        cookie_samesite="lax",
-        cookie_secure=settings.secure_cookies,
-        safe_methods={"GET", "HEAD", "OPTIONS"},
-    )
+    # CSRF: web.security's middleware (tokens bound to the session), inside the session middleware it reads
+    csrf = DefineMiddleware(SessionCSRFMiddleware, secret=settings.secret_key, secure=settings.secure_cookies)
     return Litestar(
         route_handlers=[
             healthz,
@@ -203,16 +257,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
-        middleware=[sessions.middleware],
+        middleware=[
+            RequestBoundsMiddleware,
+            DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
+            sessions.middleware,
+            csrf,
+        ],
         before_send=[add_security_headers],
         stores={"sessions": session_store},
-        csrf_config=csrf,
         template_config=TemplateConfig(
             directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
         ),
+        guards=[same_site_for_recording],
         exception_handlers={
             DomainError: domain_error_handler,
+            CrossSiteRecording: cross_site_handler,
             HTTPException: http_error_handler,
+            OverflowError: data_error_handler,
+            DataError: data_error_handler,
             Exception: server_error_handler,
         },
         openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),

@@ -3,7 +3,9 @@ the locale, and helpers to render pages."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import functools
+import ipaddress
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import anyio
@@ -27,14 +29,47 @@ def session_epoch(request: Request) -> int:
     return value if isinstance(value, int) else -1  # not a number: matches no epoch
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def forwarded_client(peer: str, forwarded: Sequence[str], trusted: tuple[str, ...]) -> str:
+    """The client's address (E49 records it; login throttling and the same-address alert count by it).
+
+    X-Forwarded-For is believed only from a configured proxy (ETENDER_TRUSTED_PROXIES, CIDRs; empty: nobody),
+    and only as far as proxies we trust wrote it: each trusted proxy appends the address it received the
+    request from, so the list is read from the right, and the first address that is not a trusted proxy is the
+    client. Whatever lies left of it was written by the client itself and can say anything. An element that is
+    not an address (junk the client sent, that a proxy passed on) ends the walk at the last hop we trust."""
+    networks = _networks(trusted)
+    current = _address(peer)
+    if current is None or not any(current in n for n in networks):
+        return peer
+    hops = [h for value in forwarded for h in value.split(",")]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break
+        current = address
+        if not any(address in n for n in networks):
+            break
+    return str(current)
+
+
 def client_ip(request: Request) -> str:
-    # Behind the trading centre's proxy the address comes from X-Forwarded-For, trusted only when the
-    # direct peer is the proxy on loopback.
     peer = request.client.host if request.client else ""
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if forwarded and peer in ("127.0.0.1", "::1"):
-        return forwarded.split(",")[0].strip()
-    return peer
+    trusted = request.app.state.settings.trusted_proxies
+    if not trusted:
+        return peer
+    return forwarded_client(peer, request.headers.getall("x-forwarded-for", []), trusted)
 
 
 async def provide_db(state: State, request: Request) -> AsyncGenerator[Session, None]:

@@ -23,7 +23,7 @@ from core import clock
 from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed, is_kept
 from core.identity import Actor, Role, anonymous, make_actor
 from core.signing import SigningKey
-from storage.base import BlobInfo, BlobStore, PartInfo, PartsMissing, TooLarge, UploadNotFound
+from storage.base import BlobInfo, BlobStore, PartBeyondSize, PartInfo, PartsMissing, TooLarge, UploadNotFound
 from tender import access, receipts, rules, sealing
 from tender.events import TenderTag
 from tender.keyholders import PublishedBundle
@@ -597,6 +597,19 @@ def write_part(
     except UploadNotFound as e:
         raise Conflict.one(
             "upload_gone", N_("This upload is no longer open. Start a new upload of your sealed bid.")
+        ) from e
+    except PartBeyondSize as e:
+        # stored, such a part would make the upload impossible to complete: nothing of it is kept
+        raise ValidationFailed.one(
+            "part_beyond_size",
+            N_(
+                "A file of %(size)s is sent in %(count)s parts, so there is no part %(number)s. Number "
+                "the parts from 1 to %(count)s."
+            ),
+            "part",
+            size=_size_text(bid.declared_size),
+            count=e.count,
+            number=number,
         ) from e
     except ValueError as e:
         raise ValidationFailed.one(
@@ -1187,7 +1200,7 @@ def submit_prepared(
                     ),
                 },
             )
-        )
+        )  # type: ignore[union-attr]
     if not inserts:
         return results  # type: ignore[return-value]
     previous = _previous(

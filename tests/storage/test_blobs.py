@@ -586,3 +586,22 @@ def test_an_upload_swept_while_its_parts_are_listed_is_not_found(store, monkeypa
     monkeypatch.setattr(store, "_open_upload", swept_meanwhile)
     with pytest.raises(UploadNotFound):
         store.parts(upload)
+
+
+def test_contract_a_part_beyond_the_announced_size_is_refused_and_the_upload_still_completes(any_store):
+    from storage.base import PartBeyondSize
+
+    data = os.urandom(2 * PART_LIMIT + 10)  # three parts
+    upload = any_store.begin_upload(max_size=len(data))
+    for number in (4, 5, 10_000):
+        with pytest.raises(PartBeyondSize) as e:
+            any_store.write_part(upload, number, [b""])
+        assert e.value.count == 3 and e.value.number == number
+    assert any_store.parts(upload) == []  # nothing of the refused parts is kept
+    for n, start in enumerate(range(0, len(data), PART_LIMIT), start=1):
+        any_store.write_part(upload, n, [data[start : start + PART_LIMIT]])
+    info = any_store.complete_upload(upload)
+    assert info.size == len(data) and b"".join(any_store.open(info.key)) == data
+    empty = any_store.begin_upload(max_size=PART_LIMIT)  # exactly one part: part 2 does not exist
+    with pytest.raises(PartBeyondSize):
+        any_store.write_part(empty, 2, [b""])

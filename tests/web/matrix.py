@@ -29,6 +29,7 @@ from tests.web import matrix_bids, matrix_opening
 from tests.web.matrix_support import ROLES, E, Row, logged_in, only, public
 from web.app import create_app
 from web.deps import SESSION_ROLE, SESSION_USER
+from web.security import CSRF_SEED, issue_csrf_token
 
 __all__ = [
     "MATRIX",
@@ -607,17 +608,21 @@ def request_cell(env: Env, row: Row, role: str) -> tuple[str, Any]:
     w = env.current_world()
     client = env.client
     client.cookies.clear()
-    client.cookies.set("etender_csrf", env.csrf)
+    csrf = env.csrf
     client.cookies.set("lang", "en")
     if role != "anonymous":
         uid, acting = w.users[role]
-        client.set_session_data({SESSION_USER: uid, SESSION_ROLE: acting})
+        # CSRF tokens are bound to the session (web.security): the session set here carries a seed, and the
+        # token is issued for it, as a page of that session would have been given
+        client.set_session_data({SESSION_USER: uid, SESSION_ROLE: acting, CSRF_SEED: "matrix"})
+        csrf = issue_csrf_token(env.settings.secret_key, "matrix")
+    client.cookies.set("etender_csrf", csrf)
     path = concrete_path(row, w)
     if row.method == "GET":
         r = client.get(path, params=row.query, follow_redirects=False)
     else:
         form = {k: str(getattr(w, v)) if k == "lot_id" else v for k, v in (row.form or {}).items()}
-        headers = {"x-csrftoken": env.csrf, **row.headers}
+        headers = {"x-csrftoken": csrf, **row.headers}
         if row.content is not None or row.json is not None:
             r = client.post(
                 path,
@@ -636,9 +641,7 @@ def request_cell(env: Env, row: Row, role: str) -> tuple[str, Any]:
                 follow_redirects=False,
             )
         else:
-            r = client.post(
-                path, data={**form, "_csrf_token": env.csrf}, headers=headers, follow_redirects=False
-            )
+            r = client.post(path, data={**form, "_csrf_token": csrf}, headers=headers, follow_redirects=False)
     actual = classify(r.status_code, r.headers.get("location", ""), r.text)
     if row.method != "GET" and r.status_code < 400 and not row.keeps_world:
         env.world = None  # it may have changed the world: the next cell builds a new one

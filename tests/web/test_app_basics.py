@@ -35,6 +35,9 @@ def test_login_rotates_session_and_logout_ends_it(client, make, db):
     assert r.status_code == 303
     new_id = r.cookies.get("etender_session")
     assert new_id and new_id != "planted-by-attacker"
+    bound = r.cookies.get("etender_csrf")  # the login's own response binds a new token to the new session
+    assert bound and bound != token
+    token = bound
     client.cookies.clear()
     client.cookies.set("etender_session", new_id)
     client.cookies.set("etender_csrf", token)

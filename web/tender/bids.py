@@ -8,7 +8,9 @@ The JSON API (session cookie + the x-csrftoken header, as the pages' scripts sen
                                                     (small bids)
     POST /api/v1/tenders/{tender_id}/bids           {"lot_id", "size"}
                                                     -> 201 {"bid", "part_size", "parts_url", ...}
-    POST /api/v1/bids/{bid_id}/parts/{number}       raw bytes of part `number` (from 1), at most part_size
+    POST /api/v1/bids/{bid_id}/parts/{number}       raw bytes of part `number` (from 1), at most part_size;
+                                                    a number past ceil(size / part_size) is refused (422
+                                                    part_beyond_size)
     GET  /api/v1/bids/{bid_id}/parts                the parts stored so far: resume after a dropped connection
     POST /api/v1/bids/{bid_id}/complete             -> the signed receipt (E27)
     POST /api/v1/bids/{bid_id}/withdraw | /abort
@@ -297,7 +299,7 @@ def abort_api(request: Request, db: Session, actor: Actor, bid_id: int) -> dict[
     return bid_json(bid, request.app.state.blobs.part_limit)
 
 
-@get("/api/v1/bids/{bid_id:int}/receipt", sync_to_thread=True)
+@get("/api/v1/bids/{bid_id:int}/receipt", sync_to_thread=True, opt={"private": True})
 def receipt_api(db: Session, actor: Actor, bid_id: int) -> Response[dict[str, Any]]:
     doc = bids.receipt_document(db, actor, bid_id)
     return Response(doc, headers={"Content-Disposition": f'inline; filename="bid-{bid_id}-receipt.json"'})
@@ -352,7 +354,7 @@ def withdraw_page(request: Request, db: Session, actor: Actor, bid_id: int, data
     )
 
 
-@get("/bidder/bids/{bid_id:int}/receipt", sync_to_thread=True)
+@get("/bidder/bids/{bid_id:int}/receipt", sync_to_thread=True, opt={"private": True})
 def receipt_page(request: Request, db: Session, actor: Actor, bid_id: int) -> Template:
     doc = bids.receipt_document(db, actor, bid_id)
     body = doc["receipt"]

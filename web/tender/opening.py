@@ -169,7 +169,7 @@ def close(request: Request, db: Session, actor: Actor, tender_id: int) -> Redire
     "/tenders/{tender_id:int}/opening/headers",
     sync_to_thread=True,
     exception_handlers=JSON_REFUSALS,
-    opt={"writes": True},
+    opt={"writes": True, "records": N_("asked for the headers of the sealed bids")},
 )  # an early attempt is audited
 def headers(request: Request, db: Session, actor: Actor, tender_id: int) -> Response[Any]:
     doc = opening_parts.headers(db, actor, request.app.state.blobs, tender_id)

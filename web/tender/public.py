@@ -176,7 +176,12 @@ def content_disposition(filename: str, fallback_stem: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-@get("/documents/{document_id:int}", sync_to_thread=True, opt={"writes": True}, include_in_schema=False)
+@get(
+    "/documents/{document_id:int}",
+    sync_to_thread=True,
+    include_in_schema=False,
+    opt={"writes": True, "records": N_("downloaded this tender document")},
+)  # not from another site's link
 def download(request: Request, db: Session, actor: Actor, document_id: int) -> Stream:
     """Anyone may download during the issue period without registering (E20); the download is recorded,
     confidential until the bid deadline (E21)."""

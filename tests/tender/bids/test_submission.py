@@ -13,6 +13,7 @@ from audit.log import AuditConfidential, AuditEntry
 from core import clock
 from core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from core.signing import signing_key
+from storage.local import LocalBlobStore
 from tender import receipts, sealing
 from tender.bids import submission as bids
 from tender.models import Bid, BidStatus
@@ -29,7 +30,9 @@ def _tags(db, *tags):
     return list(db.scalars(select(AuditEntry).where(AuditEntry.tag.in_(tags)).order_by(AuditEntry.index)))
 
 
-def test_begin_parts_complete_gives_a_signed_receipt_and_conceals_the_bidder(db, make, blobs, signer):
+def test_begin_parts_complete_gives_a_signed_receipt_and_conceals_the_bidder(db, make, signer, tmp_path):
+    # parts of the store's own part size (a part number past the announced size's last part is refused)
+    blobs = LocalBlobStore(tmp_path / "small-parts", part_limit=64 * 1024)
     w = published_tender(db, make, blobs)
     ensure_registered(db, w.bidder, w.tender.id, w.lot1.id)
     data = sealed_bid(db, w.tender, w.lot1, b"x" * 200_000)
@@ -477,7 +480,7 @@ def _send(db, path, actor, blobs, w, data, signer):  # type: ignore[no-untyped-d
 @pytest.mark.parametrize("what", ["file", "bid_id"])
 @pytest.mark.parametrize("path", ["parts", "whole"])
 def test_another_companys_sealed_file_or_header_bid_id_is_refused_recorded_and_alerted(
-    db, make, blobs, signer, path, what
+    db, make, blobs, signer, tmp_path, path, what
 ):
     """R40: a second company sending the first one's sealed file, or a file of its own whose header carries
     the first one's bid_id, is refused with what to do, the refusal is recorded and kept, and the monitors see
@@ -485,6 +488,8 @@ def test_another_companys_sealed_file_or_header_bid_id_is_refused_recorded_and_a
     (E27)."""
     from supervision import alerts
 
+    if path == "parts":  # parts of the store's part size: a part past the announced size's last is refused
+        blobs = LocalBlobStore(tmp_path / "small-parts", part_limit=4096)
     w = published_tender(db, make, blobs)
     for actor in (w.bidder, w.other_bidder):
         ensure_registered(db, actor, w.tender.id, w.lot1.id)
