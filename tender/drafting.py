@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from accounts.models import Organisation, User
-from audit import record
+from audit import record, release_where
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, NotFound, Problem, ValidationFailed
 from core.identity import Actor, OrgKind, Role
 from core.signing import SigningKey
@@ -141,7 +142,7 @@ def create_tender(session: Session, actor: Actor, data: TenderInput) -> Tender:
     session.add(tender)
     session.flush()
     tender.reference = f"ET-{clock.to_cst(clock.now()).year}-{tender.id:06d}"
-    record(session, TenderTag.tender_created, actor=actor, subject=f"tender:{tender.id}", details={"reference": tender.reference, "title": tender.title})
+    record(session, TenderTag.tender_created, actor=actor, subject=f"tender:{tender.id}", details={"reference": tender.reference, "title": tender.title}, withhold=Fact.draft)
     return tender
 
 
@@ -155,7 +156,7 @@ def update_tender(session: Session, actor: Actor, tender_id: int, data: TenderIn
         raise ValidationFailed(problems)
     _fill(tender, data)
     session.flush()
-    record(session, TenderTag.tender_updated, actor=actor, subject=f"tender:{tender.id}", details={"title": tender.title})
+    record(session, TenderTag.tender_updated, actor=actor, subject=f"tender:{tender.id}", details={"title": tender.title}, withhold=Fact.draft)
     return tender
 
 
@@ -214,6 +215,9 @@ def publish(session: Session, actor: Actor, tender_id: int, signer: SigningKey |
     if tender.question_deadline is None:
         assert tender.bid_deadline is not None
         tender.question_deadline = tender.bid_deadline - timedelta(days=rules.CLARIFICATION_LEAD_DAYS)
+    # The draft's entries (its content, documents, key holders' keys) were withheld as work in progress: the
+    # publication discloses them (docs/disclosure.md, draft).
+    release_where(session, actor, subject=f"tender:{tender.id}", fact=Fact.draft)
     record(
         session,
         TenderTag.tender_published,
@@ -293,7 +297,7 @@ def add_document(session: Session, actor: Actor, blobs: BlobStore, tender_id: in
     doc = TenderDocument(tender_id=tender.id, filename=name, content_type=content_type, size=size, blob_key=key, uploaded_by=actor.user_id)
     session.add(doc)
     session.flush()
-    record(session, TenderTag.tender_document_added, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id, "filename": name, "sha256": key, "size": size})
+    record(session, TenderTag.tender_document_added, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id, "filename": name, "sha256": key, "size": size}, withhold=Fact.draft)
     return doc
 
 
@@ -306,7 +310,7 @@ def remove_document(session: Session, actor: Actor, tender_id: int, document_id:
     if doc is None or doc.tender_id != tender.id:
         raise NotFound.one("document_not_found", N_("No such document."))
     session.delete(doc)
-    record(session, TenderTag.tender_document_removed, actor=actor, subject=f"tender:{tender.id}", details={"document": document_id, "filename": doc.filename})
+    record(session, TenderTag.tender_document_removed, actor=actor, subject=f"tender:{tender.id}", details={"document": document_id, "filename": doc.filename}, withhold=Fact.draft)
 
 
 # ---------------------------------------------------------------- what the form offers

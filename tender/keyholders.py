@@ -24,6 +24,7 @@ from accounts.models import User
 from audit import record
 from core import clock
 from core.db import Base
+from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import SYSTEM, Actor
 from core.signing import SigningKey, VerifierKey
@@ -148,7 +149,8 @@ def register_key(session: Session, actor: Actor, tender_id: int, public_key: str
         session.add(key)
     key.key_id, key.public_key, key.registered_at = key_id(raw), b64u(raw), clock.now()
     session.flush()
-    record(session, TenderTag.key_registered, actor=actor, subject=f"tender:{tender.id}", details={"key_id": key.key_id, "replaced": replaced})
+    record(session, TenderTag.key_registered, actor=actor, subject=f"tender:{tender.id}", details={"key_id": key.key_id, "replaced": replaced},
+           withhold=Fact.draft)  # only while a draft: released at publication
     return key
 
 
@@ -241,7 +243,8 @@ def generate_keys_for(session: Session, tender: Tender, reuse: dict[int, X25519P
             reuse[uid] = private
         raw = public_bytes(private)
         session.add(HolderKey(tender_id=tender.id, user_id=uid, key_id=key_id(raw), public_key=b64u(raw)))
-        record(session, TenderTag.key_registered, actor=SYSTEM, subject=f"tender:{tender.id}", details={"key_id": key_id(raw), "holder": uid, "generated_for": "demo"})
+        record(session, TenderTag.key_registered, actor=SYSTEM, subject=f"tender:{tender.id}", details={"key_id": key_id(raw), "holder": uid, "generated_for": "demo"},
+               withhold=Fact.draft if tender.status == Status.draft else None)
         out[uid] = private
     session.flush()
     return out

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, NotFound, ValidationFailed
 from core.identity import Actor, Role
 from tender import access, disclosure, rules
@@ -53,7 +54,7 @@ def download_document(session: Session, actor: Actor, document_id: int) -> Tende
         )
     session.add(Download(tender_id=tender.id, document_id=doc.id, user_id=actor.user_id, organisation_id=actor.organisation_id, ip=actor.ip))
     record(session, TenderTag.tender_document_downloaded, actor=actor, subject=f"tender:{tender.id}", details={"document": doc.id},
-           conceal_actor=True)
+           conceal_actor=True, withhold=disclosure.withheld_participation(session, tender))
     return doc
 
 
@@ -76,7 +77,7 @@ def register(session: Session, actor: Actor, tender_id: int, lot_id: int, contac
     session.add(reg)
     session.flush()
     record(session, TenderTag.tender_registered, actor=actor, subject=f"tender:{tender.id}", details={"registration": reg.id},
-           confidential={"organisation": actor.organisation_id, "lot": lot.id}, conceal_actor=True)
+           confidential={"organisation": actor.organisation_id, "lot": lot.id}, conceal_actor=True, withhold=Fact.participation)
     return reg
 
 

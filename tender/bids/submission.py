@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 from accounts.models import Organisation, User
 from audit import record
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed, is_kept
 from core.identity import Actor, Role, anonymous, make_actor
 from core.signing import SigningKey
@@ -109,7 +110,7 @@ def _refuse_late(session: Session, actor: Actor, tender: Tender | _Target, bid: 
     """E27/L28: anything after the deadline is refused; the refusal is audited with its window (audit/alerts)."""
     record(session, TenderTag.bid_refused, actor=actor, subject=f"tender:{tender.id}",
            details={"reason": "bid_deadline_passed", "window": "bid_deadline", "step": step},
-           confidential={"bid": bid.id if bid else None, "lot": bid.lot_id if bid else None}, conceal_actor=True)
+           confidential={"bid": bid.id if bid else None, "lot": bid.lot_id if bid else None}, conceal_actor=True, withhold=Fact.participation)
     return _recorded(_late(tender))
 
 
@@ -355,7 +356,7 @@ def begin(session: Session, actor: Actor, blobs: BlobStore, tender_id: int, lot_
     session.add(bid)
     session.flush()
     record(session, TenderTag.bid_upload_started, actor=actor, subject=f"tender:{target.id}",
-           confidential={"bid": bid.id, "lot": lot_id, "size": size}, conceal_actor=True)
+           confidential={"bid": bid.id, "lot": lot_id, "size": size}, conceal_actor=True, withhold=Fact.participation)
     return bid
 
 
@@ -455,7 +456,7 @@ def _refuse_invalid(session: Session, actor: Actor, tender_id: int, bid_id: int,
                     error: sealing.SealedBidInvalid) -> DomainError:
     """E26: the refusal of a file that is not a sealed bid for this tender and lot, recorded (the file is kept)."""
     record(session, TenderTag.bid_refused, actor=actor, subject=f"tender:{tender_id}", details={"reason": error.code},
-           confidential={"bid": bid_id, "lot": lot_id, "sha256": info.key, "size": info.size}, conceal_actor=True)
+           confidential={"bid": bid_id, "lot": lot_id, "sha256": info.key, "size": info.size}, conceal_actor=True, withhold=Fact.participation)
     return _recorded(error)
 
 
@@ -567,10 +568,10 @@ def _submission(session: Session, actor: Actor, signer: SigningKey, *, bid_id: i
     tender_id = fields["tender"]["id"]
     for old_id in replaces:
         record(session, TenderTag.bid_replaced, actor=actor, subject=f"tender:{tender_id}",
-               confidential={"bid": old_id, "lot": lot_id, "replaced_by": bid_id}, conceal_actor=True)
+               confidential={"bid": old_id, "lot": lot_id, "replaced_by": bid_id}, conceal_actor=True, withhold=Fact.participation)
     entry = record(session, TenderTag.bid_submitted, actor=actor, subject=f"tender:{tender_id}",
                    confidential={"bid": bid_id, "tender": tender_id, "lot": lot_id, "sha256": info.key, "size": info.size},
-                   conceal_actor=True)
+                   conceal_actor=True, withhold=Fact.participation)
     body = receipts.receipt_body(origin=signer.name, bid_id=bid_id, **fields, sha256=info.key, size=info.size,
                                  sealed_bid_id=header.bid_id, server_time=now, audit_index=entry.index)
     return entry.index, receipts.sign_receipt(body, signer)
@@ -795,7 +796,7 @@ def withdraw(session: Session, actor: Actor, bid_id: int) -> Bid:
     bid.status, bid.ended_at = BidStatus.withdrawn, clock.now()
     # A staged upload is left to the upload sweep: aborting it before the commit could lose it on a rollback.
     record(session, TenderTag.bid_withdrawn, actor=actor, subject=f"tender:{tender.id}",
-           confidential={"bid": bid.id, "lot": bid.lot_id, "was": was}, conceal_actor=True)
+           confidential={"bid": bid.id, "lot": bid.lot_id, "was": was}, conceal_actor=True, withhold=Fact.participation)
     session.flush()
     return bid
 
