@@ -386,6 +386,8 @@ def test_the_fast_entry_encoder_gives_the_canonical_bytes(actor):
     doc = {"index": 3, "tag": "tender.updated", "time": "2026-01-01T00:00:00.000000Z", "actor": actor, "actor_id": None,
            "role": "agency", "organisation": 12, "ip": "203.0.113.1", "subject": "tender:1", "details_digest": "ab" * 32}
     assert _entry_bytes(**{k if k != "organisation" else "org": v for k, v in doc.items()}) == canonical(doc)
+    salted = {**doc, "salt": "5a" * 16}  # a withheld entry: the salt sorts between "role" and "subject"
+    assert _entry_bytes(**{k if k != "organisation" else "org": v for k, v in salted.items()}) == canonical(salted)
 
 
 # ---------------------------------------------------------------- rows written once per transaction
