@@ -338,7 +338,7 @@ def audit_entry(request: Request, db: Session, actor: Actor, index: int) -> Temp
     item = feed.entry(db, index, actor)
     orgs = accounts.organisation_names(db)
     return page(request, "monitor/audit_entry.html", row=feed_row(item, orgs), labels=EVENT_LABELS,
-                details_json=json.dumps(item["details"], ensure_ascii=False, indent=1, sort_keys=True),
+                details_json=json.dumps(item.get("details", {}), ensure_ascii=False, indent=1, sort_keys=True),
                 disclosed_json=json.dumps(item["disclosed"]["data"], ensure_ascii=False, indent=1, sort_keys=True) if "disclosed" in item else "")
 
 

@@ -193,3 +193,19 @@ def test_no_login_is_ever_public_and_the_pool_is_for_supervisors(client, db, mak
         assert ("auth.login.succeeded" in tags) is sees and ("auth.login.failed" in tags) is sees, who.username
         assert any(i["decoded"]["subject"] == f"expert:{expert.id}" for i in mine if "decoded" in i) is sees
         assert bool(streamed(client, tag="evaluation.expert")) is sees
+
+
+def test_the_monitors_entry_page_of_a_withheld_entry_checks_its_leaf_hash(client, db, make, tmp_path):
+    w = cast(db, make)
+    w.data_dir = tmp_path / "platform"
+    t, _, _ = tender_with_bids(db, w, client.app.state.blobs, "Open", n=1)
+    db.commit()
+    index = next(i["index"] for i in public_log(client) if "withheld" in i)
+    leaf = client.get(f"/api/v1/audit/entries/{index}").json()["leaf_hash"]
+    login(client, w.monitor_user.username)
+    page = client.get(f"/monitor/audit/entries/{index}")
+    assert page.status_code == 200
+    assert 'data-withheld="yes"' in page.text and f'data-leaf="{leaf}"' in page.text and 'data-entry=""' in page.text
+    assert "此条目暂不公开" in page.text and f"tender:{t.id}" not in page.text
+    feed_page = client.get("/monitor/audit")  # the feed lists what the monitor may read: not this entry
+    assert feed_page.status_code == 200 and f'data-index="{index}"' not in feed_page.text
