@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+from hashlib import sha256
+from pathlib import Path
 
 from audit import feed, record, release_where
 from audit.log import AuditEntry, canonical
@@ -104,3 +106,17 @@ def test_logins_and_the_expert_pool_are_shown_in_full_to_monitors_and_administra
         assert shown[login.index]["decoded"]["ip"] == BIDDER.ip and shown[expert.index]["details"] == {"name": "x"}
         assert set(shown[draft.index]) == PLACEHOLDER_KEYS  # a draft is the agency's, not the log's
         assert [i["index"] for i in feed.after(db, -1, feed.FeedFilter(tag="evaluation"), reader=reader)] == [expert.index]
+
+
+def test_the_documented_test_vector_of_a_withheld_entry():
+    """docs/audit-log.md gives the bytes of a withheld entry and its leaf hash: other people's verifiers use it."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "audit-log.md").read_text()
+    section = doc[doc.index("### Withheld entries"):doc.index("## The tree")]
+    raw = next(line.strip() for line in section.splitlines() if line.startswith("    {")).encode()
+    entry = json.loads(raw)
+    assert canonical(entry) == raw and list(entry).index("salt") == list(entry).index("role") + 1
+    details = {"confidential_digest": "0" * 64}
+    assert sha256(canonical(details)).hexdigest() == entry["details_digest"]
+    placeholder = {"index": 7, "leaf_hash": leaf_hash(raw).hex(), "withheld": True}
+    assert json.dumps(placeholder, separators=(",", ":")) in section
+    assert check_published_entry(placeholder) is None
