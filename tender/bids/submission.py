@@ -573,7 +573,8 @@ def _submission(session: Session, actor: Actor, signer: SigningKey, *, bid_id: i
                    confidential={"bid": bid_id, "tender": tender_id, "lot": lot_id, "sha256": info.key, "size": info.size},
                    conceal_actor=True, withhold=Fact.participation)
     body = receipts.receipt_body(origin=signer.name, bid_id=bid_id, **fields, sha256=info.key, size=info.size,
-                                 sealed_bid_id=header.bid_id, server_time=now, audit_index=entry.index)
+                                 sealed_bid_id=header.bid_id, server_time=now, audit_index=entry.index,
+                                 audit_leaf_hash=entry.leaf_hash.hex())
     return entry.index, receipts.sign_receipt(body, signer)
 
 
