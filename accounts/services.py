@@ -18,6 +18,7 @@ from accounts.models import LoginAttempt, Notification, Organisation, User, acto
 from accounts.passwords import hash_password, needs_rehash, strength_problems, verify_password
 from audit import record
 from core import clock, credit_code
+from core.disclosure import Fact
 from core.errors import N_, NotFound, Problem, TooManyAttempts, ValidationFailed
 from core.identity import ROLE_ORG_KIND, Actor, OrgKind, Role, make_actor
 from core.settings import Settings
@@ -166,6 +167,7 @@ def authenticate(
             actor=Actor(None, username, None, None, ip),
             subject=f"login:{username}",
             details=_throttle_details(found, seconds),
+            withhold=Fact.login,  # E49: recorded, never published (docs/disclosure.md)
         )
         raise _throttled(seconds).keep()  # its audit entry stays on record for the monitors (E49)
     user = session.scalars(
@@ -182,6 +184,7 @@ def authenticate(
             actor=Actor(None, username, None, None, ip),
             subject=f"login:{username}",
             details={},
+            withhold=Fact.login,  # E49: recorded, never published (docs/disclosure.md)
         )
         # kept: throttling counts the attempt, and the monitors see its audit entry (E49)
         wrong = ValidationFailed.one("login_failed", N_("The user name or password is wrong."), "password")
@@ -198,13 +201,21 @@ def authenticate(
         actor=actor_for(user, ip),
         subject=f"user:{user.id}",
         details={},
+        withhold=Fact.login,  # E49: recorded, never published (docs/disclosure.md)
     )
     return user
 
 
 def logout(session: Session, actor: Actor) -> None:
     if not actor.anonymous:
-        record(session, AccountTag.auth_logout, actor=actor, subject=f"user:{actor.user_id}", details={})
+        record(
+            session,
+            AccountTag.auth_logout,
+            actor=actor,
+            subject=f"user:{actor.user_id}",
+            details={},
+            withhold=Fact.login,
+        )
 
 
 _ACTOR = (  # built once: building the statement costs more than running it

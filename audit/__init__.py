@@ -7,7 +7,7 @@ audit.verify, audit.remote and audit.merkle are public."""
 from audit.checkpoints import STALE_AFTER as CHECKPOINT_STALE_AFTER
 from audit.checkpoints import SignedCheckpoint, sign_checkpoint
 from audit.events import register, registered
-from audit.log import disclose, disclose_where, record
+from audit.log import disclose, disclose_where, record, release_where
 
 __all__ = [
     "CHECKPOINT_STALE_AFTER",
@@ -17,5 +17,6 @@ __all__ = [
     "record",
     "register",
     "registered",
+    "release_where",
     "sign_checkpoint",
 ]

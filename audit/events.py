@@ -45,4 +45,5 @@ def registered() -> list[str]:
 class AuditTag(enum.StrEnum):
     # the audit log itself
     audit_details_disclosed = "audit.details.disclosed"
+    audit_entries_released = "audit.entries.released"
     audit_key_rotated = "audit.key.rotated"

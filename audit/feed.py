@@ -3,7 +3,12 @@
 One function decides it (published()): the entry bytes and their hash, the decoded entry, the non-confidential
 details that the entry's details_digest commits to, and the confidential part only once disclosed. Before
 disclosure only its salted digest shows; concealed actors are concealed in the entry bytes themselves, so no
-filter or page can reveal them (filters work on the hashed, public columns only)."""
+filter or page can reveal them (filters work on the hashed, public columns only).
+
+A withheld entry (audit.record(withhold=fact)) not yet released is shown as its index and leaf hash only,
+{"index", "leaf_hash", "withheld": true}, unless the reader may see that fact before any tender is
+published (core.disclosure: monitors and administrators see logins and the expert pool); no filter ever
+matches one the reader may not see, so that filtering cannot count them."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from audit import tree
@@ -20,13 +25,43 @@ from audit.checkpoints import AuditCheckpoint
 from audit.checkpoints import latest as latest_checkpoint
 from audit.log import AuditConfidential, AuditEntry, AuditHead, format_time
 from audit.merkle import leaf_hash
+from core.disclosure import Audience, Fact, Phase, may_see
 from core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from core.identity import Actor, Role
 
 MAX_PAGE = 1000  # entries per API call
 
 
-def published(entry: AuditEntry, secret: AuditConfidential | None) -> dict[str, Any]:
+def readable_facts(reader: Actor | None) -> frozenset[str]:
+    """The facts whose withheld entries this reader sees in full before their release: what the policy lets
+    the reader's supervising audiences see before any tender is published (login, expert_pool for monitors
+    and administrators). Nobody reads a tender's participation or a draft through the log before release:
+    the agency that wrote the draft has its own pages."""
+    audiences: set[Audience] = set()
+    if reader is not None and not reader.anonymous:
+        if reader.has(Role.monitor):
+            audiences.add(Audience.monitor)
+        if reader.has(Role.admin):
+            audiences.add(Audience.admin)
+    return frozenset(f.value for f in Fact if may_see(f, audiences, Phase.draft))
+
+
+def _visible(facts: frozenset[str]) -> ColumnElement[bool]:
+    """The entries a reader who sees `facts` sees in full (the condition every filter adds)."""
+    return or_(
+        AuditEntry.withheld.is_(None),
+        AuditEntry.released_at.is_not(None),
+        AuditEntry.withheld.in_(sorted(facts)),
+    )
+
+
+def published(
+    entry: AuditEntry, secret: AuditConfidential | None, facts: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    if entry.hidden and entry.withheld not in facts:
+        # Nothing that ties it to a tender, a person or a time: the leaf hash keeps proofs and verification
+        # working, and the salt in the bytes keeps the hash from being matched against guessed contents.
+        return {"index": entry.index, "leaf_hash": entry.leaf_hash.hex(), "withheld": True}
     raw = bytes(entry.entry_bytes)
     out: dict[str, Any] = {
         "index": entry.index,
@@ -44,8 +79,14 @@ def published(entry: AuditEntry, secret: AuditConfidential | None) -> dict[str, 
     return out
 
 
-def _with_secrets(session: Session, entries: list[AuditEntry]) -> list[dict[str, Any]]:
-    indexes = [e.index for e in entries if "confidential_digest" in (e.details or {})]
+def _with_secrets(
+    session: Session, entries: list[AuditEntry], facts: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    indexes = [
+        e.index
+        for e in entries
+        if "confidential_digest" in (e.details or {}) and not (e.hidden and e.withheld not in facts)
+    ]
     secrets = {}
     if indexes:
         rows = session.scalars(
@@ -54,7 +95,7 @@ def _with_secrets(session: Session, entries: list[AuditEntry]) -> list[dict[str,
             )
         )
         secrets = {s.entry_index: s for s in rows}
-    return [published(e, secrets.get(e.index)) for e in entries]
+    return [published(e, secrets.get(e.index), facts) for e in entries]
 
 
 def size(session: Session) -> int:
@@ -62,22 +103,23 @@ def size(session: Session) -> int:
     return head.size if head is not None else 0
 
 
-def entries(session: Session, start: int, end: int) -> list[dict[str, Any]]:
-    """Entries start <= i < end (at most MAX_PAGE; end beyond the log is cut to its size)."""
+def entries(session: Session, start: int, end: int, reader: Actor | None = None) -> list[dict[str, Any]]:
+    """Entries start <= i < end (at most MAX_PAGE; end beyond the log is cut to its size), as `reader` (None:
+    anonymous) may see them."""
     if start < 0 or end < start:
         raise ValidationFailed.one("audit_bad_range", N_("Give 0 <= start <= end."), "start")
     end = min(end, start + MAX_PAGE, size(session))
     rows = session.scalars(
         select(AuditEntry).where(AuditEntry.index >= start, AuditEntry.index < end).order_by(AuditEntry.index)
     )
-    return _with_secrets(session, list(rows))
+    return _with_secrets(session, list(rows), readable_facts(reader))
 
 
-def entry(session: Session, index: int) -> dict[str, Any]:
+def entry(session: Session, index: int, reader: Actor | None = None) -> dict[str, Any]:
     found = session.get(AuditEntry, index)
     if found is None:
         raise NotFound.one("audit_entry_not_found", N_("There is no audit entry %(index)s."), index=index)
-    return _with_secrets(session, [found])[0]
+    return _with_secrets(session, [found], readable_facts(reader))[0]
 
 
 def _bad(code: str, message: str, field: str) -> DomainError:
@@ -124,7 +166,17 @@ class FeedFilter:
     organisation: int | None = None
     actor: str = ""
 
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
+    @property
+    def filtering(self) -> bool:
+        return self.tender is not None or bool(self.tag) or self.organisation is not None or bool(self.actor)
+
+    def apply(
+        self, stmt: Select[Any], facts: frozenset[str] = frozenset(), *, visible_only: bool = False
+    ) -> Select[Any]:
+        """The entries that pass the filter, for a reader who sees withheld `facts` in full. A filtered
+        view (or `visible_only`) never holds an entry withheld from the reader: its columns must not count."""
+        if self.filtering or visible_only:
+            stmt = stmt.where(_visible(facts))
         if self.tender is not None:
             stmt = stmt.where(AuditEntry.subject == f"tender:{self.tender}")
         if self.tag:
@@ -139,14 +191,18 @@ class FeedFilter:
         return stmt
 
 
-def after(session: Session, last_index: int, filt: FeedFilter, limit: int = 200) -> list[dict[str, Any]]:
-    """Entries after last_index that pass the filter, oldest first: what the live stream sends next."""
+def after(
+    session: Session, last_index: int, filt: FeedFilter, limit: int = 200, reader: Actor | None = None
+) -> list[dict[str, Any]]:
+    """Entries after last_index that pass the filter, oldest first: what the live stream sends next (the
+    unfiltered stream sends withheld entries as placeholders, a filtered one leaves them out)."""
+    facts = readable_facts(reader)
     stmt = (
-        filt.apply(select(AuditEntry).where(AuditEntry.index > last_index))
+        filt.apply(select(AuditEntry).where(AuditEntry.index > last_index), facts)
         .order_by(AuditEntry.index)
         .limit(limit)
     )
-    return _with_secrets(session, list(session.scalars(stmt)))
+    return _with_secrets(session, list(session.scalars(stmt)), facts)
 
 
 def require_supervisor(actor: Actor) -> None:
@@ -159,10 +215,16 @@ def require_supervisor(actor: Actor) -> None:
 
 
 def recent(session: Session, actor: Actor, filt: FeedFilter, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest entries that pass the filter, newest first (the feed page's first screen)."""
+    """The newest entries that pass the filter and the supervisor may read, newest first (the feed page's
+    first screen)."""
     require_supervisor(actor)
-    stmt = filt.apply(select(AuditEntry)).order_by(AuditEntry.index.desc()).limit(limit)
-    return _with_secrets(session, list(session.scalars(stmt)))
+    facts = readable_facts(actor)
+    stmt = (
+        filt.apply(select(AuditEntry), facts, visible_only=True)
+        .order_by(AuditEntry.index.desc())
+        .limit(limit)
+    )
+    return _with_secrets(session, list(session.scalars(stmt)), facts)
 
 
 def latest_signed(session: Session) -> AuditCheckpoint | None:

@@ -53,6 +53,7 @@ from audit.events import AuditTag, registered_tag
 from audit.merkle import leaf_hash
 from core import clock
 from core.db import Base
+from core.disclosure import Fact
 from core.errors import N_, Conflict, NotFound
 from core.identity import Actor
 
@@ -90,6 +91,17 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     details_digest: Mapped[str] = mapped_column(String(64))
     entry_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    # A withheld entry (record(withhold=...)): the random salt its bytes carry (so that its leaf hash cannot
+    # be guessed from a few likely tags, subjects and times), the fact it is withheld as and when it was
+    # released. NULL for an ordinary entry, whose bytes have no salt key.
+    salt: Mapped[str | None] = mapped_column(String(32), default=None)
+    withheld: Mapped[str | None] = mapped_column(String(20), default=None, index=True)
+    released_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def hidden(self) -> bool:
+        """Withheld and not yet released: the public sees only its index and leaf hash."""
+        return self.withheld is not None and self.released_at is None
 
     @property
     def leaf_hash(self) -> bytes:
@@ -280,12 +292,17 @@ def record(
     details: dict[str, Any] | None = None,
     confidential: dict[str, Any] | None = None,
     conceal_actor: bool = False,
+    withhold: Fact | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction. `confidential` is committed to by a salted digest
     and kept access-controlled beside the entry until it may be disclosed. With `conceal_actor` the person,
     organisation and network address go into that confidential part too: the entry then shows only the
     role (E21/L22: who registered, downloaded or asked is not disclosed before the deadline; E49: it is
-    still recorded, with time, address and person)."""
+    still recorded, with time, address and person).
+
+    With `withhold` the whole entry (tag, time, subject, details) is withheld as that fact until
+    release_where() releases it: until then the public log shows only its index and leaf hash, and the entry
+    bytes carry a random salt so that the hash cannot be matched against guessed contents."""
     tag = registered_tag(tag)
     details = dict(details or {})
     salt = ""
@@ -319,6 +336,9 @@ def record(
         "subject": subject,
         "details_digest": hashlib.sha256(details_text).hexdigest(),
     }
+    entry_salt = None
+    if withhold is not None:
+        entry_salt = doc["salt"] = secrets.token_hex(16)
     entry_bytes = canonical(doc)
     values = {
         "index": index,
@@ -333,6 +353,9 @@ def record(
         "details": details,
         "details_digest": doc["details_digest"],
         "entry_bytes": entry_bytes,
+        "salt": entry_salt,
+        "withheld": None if withhold is None else Fact(withhold).value,
+        "released_at": None,
     }
     # In memory only: the rows are written when they are needed (write_pending), at the latest before commit.
     head.entries.append({**values, "details": details_text.decode()})
@@ -401,3 +424,38 @@ def disclose_where(session: Session, actor: Actor, *, subject: str, tags: list[s
     for index in rows:
         disclose(session, index, actor)
     return list(rows)
+
+
+def release_where(session: Session, actor: Actor, *, subject: str, fact: Fact) -> list[int]:
+    """Release every still-withheld entry about `subject` withheld as `fact` (the caller decides that its
+    disclosure time has come: a draft's entries at its publication, a tender's participation when its
+    opening record is published or it fails at the deadline), and record that it did. From then on the
+    public log shows them in full. Returns the released indexes (none: nothing is recorded)."""
+    write_pending(session)
+    rows = list(
+        session.scalars(
+            select(AuditEntry.index)
+            .where(
+                AuditEntry.subject == subject,
+                AuditEntry.withheld == Fact(fact).value,
+                AuditEntry.released_at.is_(None),
+            )
+            .order_by(AuditEntry.index)
+        )
+    )
+    if not rows:
+        return []
+    session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.index.in_(rows))
+        .values(released_at=clock.now())
+        .execution_options(synchronize_session="fetch")
+    )
+    record(
+        session,
+        AuditTag.audit_entries_released,
+        actor=actor,
+        subject=subject,
+        details={"fact": Fact(fact).value, "count": len(rows), "entries": rows},
+    )
+    return rows

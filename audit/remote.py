@@ -102,9 +102,17 @@ def verify_remote(fetch: Fetch, keys: list[VerifierKey] | None = None) -> Verify
                     f"entry {start} is missing: the checkpoints cover {size} entries, the API serves {start}",
                 )
             for item in items:
+                problem = check_published_entry(item)
+                if item.get("withheld") is True:
+                    # withheld until its disclosure time: only its leaf hash is public; the tree, the signed
+                    # roots and their consistency still cover it, its content is checked once released
+                    if problem:
+                        raise Altered(item["index"], f"entry {item['index']}: {problem}")
+                    replay.add_leaf(item["index"], bytes.fromhex(item["leaf_hash"]))
+                    result.withheld += 1
+                    continue
                 raw = base64.b64decode(item["entry"])
                 replay.add(item["index"], raw)
-                problem = check_published_entry(item)
                 if problem:
                     raise Altered(item["index"], f"entry {item['index']}: {problem}")
                 result.disclosed += "disclosed" in item
@@ -121,7 +129,9 @@ def verify_remote(fetch: Fetch, keys: list[VerifierKey] | None = None) -> Verify
     except NoteError as e:
         raise Unreachable(f"the latest checkpoint does not verify: {e}") from e
     except Altered as e:
-        return VerifyResult(False, replay.size, e.index, e.reason, len(replay.roots), result.disclosed)
+        return VerifyResult(
+            False, replay.size, e.index, e.reason, len(replay.roots), result.disclosed, result.withheld
+        )
     except (KeyError, TypeError, ValueError) as e:
         raise Unreachable(f"the platform's answer is malformed: {e!r}") from e
     return result

@@ -67,6 +67,7 @@ class VerifyResult:
     reason: str = ""
     checkpoints: int = 0
     disclosed: int = 0
+    withheld: int = 0  # entries the public API served only as their leaf hash (verify --url)
     notes: list[str] = field(default_factory=list)
 
 
@@ -102,7 +103,13 @@ class LogReplay:
                     f"entry {index} carries index {doc.get('index') if isinstance(doc, dict) else '?'}: "
                     "entries were moved",
                 )
-        leaf = leaf_hash(entry_bytes)
+        return self.add_leaf(index, leaf_hash(entry_bytes))
+
+    def add_leaf(self, index: int, leaf: bytes) -> bytes:
+        """A leaf whose entry cannot be checked (a withheld entry of the public log: only its hash is
+        published); the tree and the signed roots still are."""
+        if index != self.size:
+            raise Altered(self.size, f"entry {self.size} is missing (the next stored entry is {index})")
         tree.extend(self.frontier, index, leaf)
         self.size += 1
         want = self.roots.get(self.size)
@@ -304,6 +311,7 @@ COLUMNS = (
     AuditEntry.subject,
     AuditEntry.details_digest,
     cast(AuditEntry.details, Text),  # the stored JSON text: "{}" needs no parsing
+    AuditEntry.salt,
     tree.AuditNode.hash,
 )
 EMPTY_DETAILS_DIGEST = hashlib.sha256(b"{}").hexdigest()
@@ -330,12 +338,16 @@ def _entry_bytes(
     ip: str,
     subject: str,
     details_digest: str,
+    salt: str | None = None,
 ) -> bytes:
     """canonical() of an entry built from its columns, written out in the sorted key order (the hot loop of
-    verification: about three times faster than json.dumps with sort_keys, and the same bytes)."""
+    verification: about three times faster than json.dumps with sort_keys, and the same bytes). A withheld
+    entry's salt sits between "role" and "subject"; an ordinary entry (salt NULL or "") has no salt key."""
+    salted = f'"salt":{_json_value(salt)},' if salt else ""
     return (
         f'{{"actor":{_json_value(actor)},"actor_id":{_json_value(actor_id)},"details_digest":{_json_value(details_digest)},'
         f'"index":{_json_value(index)},"ip":{_json_value(ip)},"organisation":{_json_value(org)},"role":{_json_value(role)},'
+        f"{salted}"
         f'"subject":{_json_value(subject)},"tag":{_json_value(tag)},"time":{_json_value(time)}}}'
     ).encode()
 
@@ -362,13 +374,14 @@ def _replay_entries(session: Session, replay: LogReplay, batch: int = 5000) -> N
             subject,
             details_digest,
             details,
+            salt,
             stored_leaf,
         ) = row
         entry_bytes = bytes(entry_bytes)
         # The columns are what pages and filters show: they must say what the entry hashed (index included).
         if (
             _entry_bytes(
-                index, tag, format_time(time), actor, actor_id, role, org, ip, subject, details_digest
+                index, tag, format_time(time), actor, actor_id, role, org, ip, subject, details_digest, salt
             )
             != entry_bytes
         ):
@@ -451,7 +464,7 @@ def _pg_time_text() -> type[Any]:
 
 _FAST_ENTRIES = {
     dialect: f'SELECT "index", entry_bytes, tag, {time}, actor, actor_user_id, role, organisation_id, '  # noqa: S608
-    f'ip, subject, details_digest, {_FAST_DETAILS[dialect]} FROM audit_entries ORDER BY "index"'
+    f'ip, subject, details_digest, {_FAST_DETAILS[dialect]}, salt FROM audit_entries ORDER BY "index"'
     for dialect, time in _FAST_TIME.items()
 }
 
@@ -491,16 +504,32 @@ def _leaves(rows: list[Any], index: int, out: list[bytes]) -> bool:
     `index` + 1, ... or an entry's columns or details do not say what its bytes hashed (a column of an
     unexpected type or form raises TypeError, ValueError or AttributeError: the exact pass looks at it)."""
     sha256, enc, details_digest, append = hashlib.sha256, _encode_string, _details_digest, out.append
-    for index_, entry_bytes, tag, time, actor, actor_id, role, org, ip, subject, digest, details in rows:
+    for (
+        index_,
+        entry_bytes,
+        tag,
+        time,
+        actor,
+        actor_id,
+        role,
+        org,
+        ip,
+        subject,
+        digest,
+        details,
+        salt,
+    ) in rows:
         if index_ != index:
             return False
         # canonical() of the columns, keys in order. The digest goes in as it is (it must be the hex digest of
         # the details, checked next) and so does the time (checked for its form by _FAST_TIMES_WELL_FORMED).
+        # A withheld entry's salt sits between "role" and "subject"; an ordinary entry has none.
+        salted = f'"salt":{enc(salt)},' if salt else ""
         if (
             f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else f"{actor_id:d}"},'
             f'"details_digest":"{digest}","index":{index_:d},"ip":{enc(ip)},'
             f'"organisation":{"null" if org is None else f"{org:d}"},'
-            f'"role":{"null" if role is None else enc(role)},'
+            f'"role":{"null" if role is None else enc(role)},{salted}'
             f'"subject":{enc(subject)},"tag":{enc(tag)},"time":"{time[:10]}T{time[11:]}Z"}}'
         ).encode() != entry_bytes:
             return False
@@ -893,7 +922,13 @@ def _check_confidential(session: Session) -> int:
 
 
 def check_published_entry(item: dict[str, Any]) -> str | None:
-    """For a verifier reading the public API: what is wrong with one published entry (None when it holds)."""
+    """For a verifier reading the public API: what is wrong with one published entry (None when it holds). A
+    withheld entry ({"index", "leaf_hash", "withheld": true}) has nothing to check but its hash's form."""
+    if item.get("withheld") is True:
+        leaf = item.get("leaf_hash")
+        if not isinstance(leaf, str) or len(leaf) != 64 or leaf.strip("0123456789abcdef"):
+            return "the withheld entry's leaf hash is not a SHA-256 hash in hex"
+        return None
     raw = base64.b64decode(item["entry"])
     doc = json.loads(raw)
     if item.get("leaf_hash") != leaf_hash(raw).hex():

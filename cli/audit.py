@@ -22,6 +22,12 @@ def _echo_result(result, what: str) -> None:  # type: ignore[no-untyped-def]
             f"ok: {result.size} entries, {result.checkpoints} signed checkpoints and {result.disclosed} "
             f"disclosed details verified ({what})"
         )
+        if result.withheld:
+            # the public log shows these only as their leaf hash until their disclosure time
+            click.echo(
+                f"{result.withheld} entries withheld: their hashes are in the tree, "
+                "their content is not public yet"
+            )
         return
     where = f"entry {result.first_bad}" if result.first_bad is not None else "the checkpoints"
     click.echo(f"ALTERED: {where}: {result.reason}", err=True)

@@ -87,7 +87,19 @@ def _check_log(fetch: Any, keys: list[Any], body: dict[str, Any]) -> str:
         _invalid(f"the platform's audit log could not be read as signed: {e}")
     if (problem := check_published_entry(item)) is not None:
         _invalid(f"audit entry {index}: {problem}")
-    entry = json.loads(base64.b64decode(item["entry"]))  # the hashed bytes, not the convenience copy
+    leaf = body.get("audit_leaf_hash")
+    if leaf is not None and item["leaf_hash"] != leaf:
+        _invalid(f"audit entry {index} is not the entry this receipt names (its leaf hash differs)")
+    if item.get("withheld") is True:
+        # withheld from the public log until the opening record (E21): the receipt's signed leaf hash stands
+        # for its content, and the inclusion proof below checks that hash
+        if leaf is None:
+            _unchecked(
+                f"audit entry {index} is withheld until the opening record is published; check again then"
+            )
+        entry = {"tag": "tender.bid.submitted", "subject": f"tender:{body['tender']['id']}"}
+    else:
+        entry = json.loads(base64.b64decode(item["entry"]))  # the hashed bytes, not the convenience copy
     if entry.get("tag") != "tender.bid.submitted" or entry.get("subject") != f"tender:{body['tender']['id']}":
         _invalid(
             f"audit entry {index} is not the submission of a bid for tender {body['tender']['id']} "

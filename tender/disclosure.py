@@ -48,6 +48,14 @@ def phase_of(session: Session, tender: Tender) -> Phase:
     return phase
 
 
+def withheld_participation(session: Session, tender: Tender) -> Fact | None:
+    """What an entry saying who took part in this tender is withheld as in the public log (audit.record's
+    withhold): participation until it is released (tender.opening: when the opening record is published or the
+    tender fails at the deadline); nothing once it was, so a later entry (a privileged download after the
+    opening) is not withheld for ever."""
+    return Fact.participation if phase_of(session, tender) < Phase.opened else None
+
+
 def audiences(actor: Actor, tender: Tender, party_id: int | None = None) -> set[Audience]:
     """The reader's audiences for this tender. `party_id`: the organisation the fact is about, if any."""
     found = {Audience.public}

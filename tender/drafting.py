@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from accounts.models import Organisation, User
-from audit import record
+from audit import record, release_where
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, NotFound, Problem, ValidationFailed
 from core.identity import Actor, OrgKind, Role
 from core.signing import SigningKey
@@ -178,6 +179,7 @@ def create_tender(session: Session, actor: Actor, data: TenderInput) -> Tender:
         actor=actor,
         subject=f"tender:{tender.id}",
         details={"reference": tender.reference, "title": tender.title},
+        withhold=Fact.draft,
     )
     return tender
 
@@ -200,6 +202,7 @@ def update_tender(session: Session, actor: Actor, tender_id: int, data: TenderIn
         actor=actor,
         subject=f"tender:{tender.id}",
         details={"title": tender.title},
+        withhold=Fact.draft,
     )
     return tender
 
@@ -271,6 +274,9 @@ def publish(session: Session, actor: Actor, tender_id: int, signer: SigningKey |
     if tender.question_deadline is None:
         assert tender.bid_deadline is not None
         tender.question_deadline = tender.bid_deadline - timedelta(days=rules.CLARIFICATION_LEAD_DAYS)
+    # The draft's entries (its content, documents, key holders' keys) were withheld as work in progress: the
+    # publication discloses them (docs/disclosure.md, draft).
+    release_where(session, actor, subject=f"tender:{tender.id}", fact=Fact.draft)
     record(
         session,
         TenderTag.tender_published,
@@ -372,6 +378,7 @@ def add_document(
         actor=actor,
         subject=f"tender:{tender.id}",
         details={"document": doc.id, "filename": name, "sha256": key, "size": size},
+        withhold=Fact.draft,
     )
     return doc
 
@@ -393,6 +400,7 @@ def remove_document(session: Session, actor: Actor, tender_id: int, document_id:
         actor=actor,
         subject=f"tender:{tender.id}",
         details={"document": document_id, "filename": doc.filename},
+        withhold=Fact.draft,
     )
 
 

@@ -24,6 +24,7 @@ from accounts.models import User
 from audit import record
 from core import clock
 from core.db import Base
+from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import SYSTEM, Actor
 from core.signing import SigningKey, VerifierKey
@@ -177,7 +178,8 @@ def register_key(session: Session, actor: Actor, tender_id: int, public_key: str
         actor=actor,
         subject=f"tender:{tender.id}",
         details={"key_id": key.key_id, "replaced": replaced},
-    )
+        withhold=Fact.draft,
+    )  # only while a draft: released at publication
     return key
 
 
@@ -315,6 +317,7 @@ def generate_keys_for(
             actor=SYSTEM,
             subject=f"tender:{tender.id}",
             details={"key_id": key_id(raw), "holder": uid, "generated_for": "demo"},
+            withhold=Fact.draft if tender.status == Status.draft else None,
         )
         out[uid] = private
     session.flush()

@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.notifications import notify
 from audit import record
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import SYSTEM, Actor, Role
 from tender import access, lifecycle, rules
@@ -75,6 +76,7 @@ def raise_objection(session: Session, actor: Actor, tender_id: int, text: str) -
         details={"objection": obj.id, "answer_due": obj.answer_due.isoformat()},
         confidential={"organisation": actor.organisation_id, "text": obj.text},
         conceal_actor=True,
+        withhold=Fact.participation,
     )
     if tender.status == Status.published:
         lifecycle.apply(tender, Event.suspend)

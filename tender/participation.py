@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, NotFound, ValidationFailed
 from core.identity import Actor, Role
 from tender import access, disclosure, rules
@@ -84,6 +85,7 @@ def download_document(session: Session, actor: Actor, document_id: int) -> Tende
         subject=f"tender:{tender.id}",
         details={"document": doc.id},
         conceal_actor=True,
+        withhold=disclosure.withheld_participation(session, tender),
     )
     return doc
 
@@ -136,6 +138,7 @@ def register(
         details={"registration": reg.id},
         confidential={"organisation": actor.organisation_id, "lot": lot.id},
         conceal_actor=True,
+        withhold=Fact.participation,
     )
     return reg
 

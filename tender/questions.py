@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, NotFound, ValidationFailed
 from core.identity import Actor, Role
 from tender import access
@@ -39,6 +40,7 @@ def ask_question(session: Session, actor: Actor, tender_id: int, text: str) -> Q
         details={"question": q.id},
         confidential={"organisation": actor.organisation_id, "text": q.text},
         conceal_actor=True,
+        withhold=Fact.participation,
     )
     return q
 

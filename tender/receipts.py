@@ -42,10 +42,13 @@ def receipt_body(
     sealed_bid_id: str,
     server_time: datetime,
     audit_index: int,
+    audit_leaf_hash: str | None = None,
 ) -> dict[str, Any]:
     """The receipt's fields (E27): bidder, tender, lot, SHA-256 of the ciphertext, size, server time (UTC) and
-    the audit entry that recorded the submission."""
-    return {
+    the audit entry that recorded the submission: its index and its leaf hash (the entry is withheld from the
+    public log until the opening record, so the hash is what a bidder checks the log's inclusion proof with
+    until then)."""
+    body = {
         "type": RECEIPT_TYPE,
         "version": RECEIPT_VERSION,
         "origin": origin,
@@ -59,6 +62,9 @@ def receipt_body(
         "server_time": server_time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "audit_index": audit_index,
     }
+    if audit_leaf_hash is not None:
+        body["audit_leaf_hash"] = audit_leaf_hash
+    return body
 
 
 def sign_receipt(body: dict[str, Any], signer: SigningKey) -> dict[str, Any]:

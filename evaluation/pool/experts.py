@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from accounts.models import User
 from audit import record
 from core import clock, credit_code
+from core.disclosure import Fact
 from core.errors import N_, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
 from evaluation.events import EvaluationTag
@@ -367,6 +368,7 @@ def create_expert(session: Session, actor: Actor, data: ExpertInput) -> Expert:
         EvaluationTag.expert_created,
         actor=actor,
         subject=f"expert:{expert.id}",
+        withhold=Fact.expert_pool,  # R46; policy: monitors and administrators only
         details=_public(expert),
         confidential=_personal(expert),
     )
@@ -394,6 +396,7 @@ def update_expert(session: Session, actor: Actor, expert_id: int, data: ExpertIn
             EvaluationTag.expert_updated,
             actor=actor,
             subject=f"expert:{expert.id}",
+            withhold=Fact.expert_pool,  # R46; policy: monitors and administrators only
             details={"changed": sorted(changed), **_public(expert)},
             confidential=_personal(expert),
         )
@@ -493,6 +496,7 @@ def set_status(
         EvaluationTag.expert_status_changed,
         actor=actor,
         subject=f"expert:{expert.id}",
+        withhold=Fact.expert_pool,  # R46; policy: monitors and administrators only
         details={
             "status": status,
             "since": since.isoformat(),
@@ -568,6 +572,7 @@ def add_employment(session: Session, actor: Actor, expert_id: int, data: Employm
         EvaluationTag.expert_updated,
         actor=actor,
         subject=f"expert:{expert.id}",
+        withhold=Fact.expert_pool,  # R46; policy: monitors and administrators only
         details={
             "changed": ["employments"],
             "org_code": job.org_code,
@@ -618,6 +623,7 @@ def declare_conflict(session: Session, actor: Actor, expert_id: int, data: Confl
         EvaluationTag.expert_conflict_declared,
         actor=actor,
         subject=f"expert:{expert.id}",
+        withhold=Fact.expert_pool,  # R46; policy: monitors and administrators only
         details={
             "conflict": conflict.id,
             "kind": conflict.kind,
@@ -669,6 +675,7 @@ def add_unavailability(
         EvaluationTag.expert_unavailability_set,
         actor=actor,
         subject=f"expert:{expert.id}",
+        withhold=Fact.expert_pool,  # R46; policy: monitors and administrators only
         details={
             "period": period.id,
             "start": start.isoformat(),

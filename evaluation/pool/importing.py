@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from audit import record
 from core import clock
 from core.db import Base
+from core.disclosure import Fact
 from core.errors import N_, ValidationFailed
 from core.identity import Actor
 from evaluation.events import EvaluationTag
@@ -667,6 +668,7 @@ def _import(
         EvaluationTag.experts_imported,
         actor=actor,
         subject="experts",
+        withhold=Fact.expert_pool,  # R46; policy: monitors and administrators only
         details={
             "file": report.filename,
             "sha256": report.sha256,

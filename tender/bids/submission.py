@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 from accounts.models import Organisation, User
 from audit import record
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed, is_kept
 from core.identity import Actor, Role, anonymous, make_actor
 from core.signing import SigningKey
@@ -123,6 +124,7 @@ def _refuse_late(
         details={"reason": "bid_deadline_passed", "window": "bid_deadline", "step": step},
         confidential={"bid": bid.id if bid else None, "lot": bid.lot_id if bid else None},
         conceal_actor=True,
+        withhold=Fact.participation,
     )
     return _recorded(_late(tender))
 
@@ -562,6 +564,7 @@ def begin(
         subject=f"tender:{target.id}",
         confidential={"bid": bid.id, "lot": lot_id, "size": size},
         conceal_actor=True,
+        withhold=Fact.participation,
     )
     return bid
 
@@ -739,6 +742,7 @@ def _refuse_invalid(
         details={"reason": error.code},
         confidential={"bid": bid_id, "lot": lot_id, "sha256": info.key, "size": info.size},
         conceal_actor=True,
+        withhold=Fact.participation,
     )
     return _recorded(error)
 
@@ -919,6 +923,7 @@ def _submission(
             subject=f"tender:{tender_id}",
             confidential={"bid": old_id, "lot": lot_id, "replaced_by": bid_id},
             conceal_actor=True,
+            withhold=Fact.participation,
         )
     entry = record(
         session,
@@ -933,6 +938,7 @@ def _submission(
             "size": info.size,
         },
         conceal_actor=True,
+        withhold=Fact.participation,
     )
     body = receipts.receipt_body(
         origin=signer.name,
@@ -943,6 +949,7 @@ def _submission(
         sealed_bid_id=header.bid_id,
         server_time=now,
         audit_index=entry.index,
+        audit_leaf_hash=entry.leaf_hash.hex(),
     )
     return entry.index, receipts.sign_receipt(body, signer)
 
@@ -1350,6 +1357,7 @@ def withdraw(session: Session, actor: Actor, bid_id: int) -> Bid:
         subject=f"tender:{tender.id}",
         confidential={"bid": bid.id, "lot": bid.lot_id, "was": was},
         conceal_actor=True,
+        withhold=Fact.participation,
     )
     session.flush()
     return bid

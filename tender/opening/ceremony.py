@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.notifications import notify
-from audit import record
+from audit import record, release_where
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import SYSTEM, Actor, Role
 from tender import access, lifecycle, rules
@@ -102,6 +103,10 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
                 "bids_by_lot": {str(k): v for k, v in counts.items()},
             },
         )
+        # R44: the deadline passed and the count is public in the failure's entry: so are the entries that
+        # said who registered, downloaded and bid (their actors stay concealed; docs/disclosure.md,
+        # participation)
+        release_where(session, SYSTEM, subject=f"tender:{tender.id}", fact=Fact.participation)
         notify(
             session,
             interested(session, tender),
@@ -183,6 +188,7 @@ def check_in(session: Session, actor: Actor, tender_id: int) -> OpeningCheckIn:
         subject=f"tender:{tender.id}",
         details={"opening": op.id},
         conceal_actor=not is_published(op),
+        withhold=None if is_published(op) else Fact.participation,
     )
     return row
 
@@ -223,6 +229,7 @@ def raise_objection(session: Session, actor: Actor, tender_id: int, text: str) -
         subject=f"tender:{tender.id}",
         details={"objection": obj.id, "kind": "raised", "text": obj.text, "rule": "R44"},
         conceal_actor=not is_published(op),
+        withhold=None if is_published(op) else Fact.participation,
     )
     return obj
 

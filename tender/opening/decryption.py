@@ -21,8 +21,9 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from accounts.notifications import notify
-from audit import disclose_where, record
+from audit import disclose_where, record, release_where
 from core import clock, tasks
+from core.disclosure import Fact
 from core.errors import N_, NotFound
 from core.identity import SYSTEM
 from core.tasks import app, enqueue, unit_of_work
@@ -410,6 +411,9 @@ def _publish_if_done(session: Session, op: Opening, now: datetime) -> None:
     )
     # E29: names and prices are published once decryption is done: so are the entries that said who bid
     disclose_where(session, SYSTEM, subject=f"tender:{tender.id}", tags=DISCLOSED_AT_PUBLICATION)
+    # ... and the participation entries, withheld until now so that nobody could count registrations and bids
+    # before the record (E21, L22): from here the public log shows them, their actors still concealed
+    release_where(session, SYSTEM, subject=f"tender:{tender.id}", fact=Fact.participation)
     notify(
         session,
         interested(session, tender),

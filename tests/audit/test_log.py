@@ -489,6 +489,10 @@ def test_the_fast_entry_encoder_gives_the_canonical_bytes(actor):
         "details_digest": "ab" * 32,
     }
     assert _entry_bytes(**{k if k != "organisation" else "org": v for k, v in doc.items()}) == canonical(doc)
+    salted = {**doc, "salt": "5a" * 16}  # a withheld entry: the salt sorts between "role" and "subject"
+    assert _entry_bytes(**{k if k != "organisation" else "org": v for k, v in salted.items()}) == canonical(
+        salted
+    )
 
 
 # ---------------------------------------------------------------- rows written once per transaction

@@ -21,6 +21,7 @@ from audit.log import AuditConfidential, AuditEntry, AuditHead, canonical
 from audit.verify import VerifyResult, _details_digest, _verify, verify_log
 from core import clock
 from core.db import make_engine
+from core.disclosure import Fact
 from core.identity import Actor
 from core.signing import signing_key, verifier_keys
 from tender.events import TenderTag
@@ -32,7 +33,7 @@ ORIGIN = "etender.test/audit"
 
 def varied_log(db, n: int = 37) -> None:  # type: ignore[no-untyped-def]
     """Entries of every shape record() writes: confidential parts, a concealed actor, no role, non-ASCII and
-    characters that JSON escapes, nested details."""
+    characters that JSON escapes, nested details, withheld entries (salted bytes), released or not."""
     for i in range(n):
         kind = i % 5
         if kind == 0:
@@ -52,6 +53,7 @@ def varied_log(db, n: int = 37) -> None:  # type: ignore[no-untyped-def]
                 details={"lot": i},
                 confidential={"bid": i},
                 conceal_actor=True,
+                withhold=Fact.participation,
             )
         elif kind == 2:
             record(
@@ -70,6 +72,7 @@ def varied_log(db, n: int = 37) -> None:  # type: ignore[no-untyped-def]
                 actor=odd,
                 subject=f"tender:{i}",
                 confidential={"organisation": i},
+                withhold=Fact.participation,
             )
         else:
             record(
@@ -79,6 +82,12 @@ def varied_log(db, n: int = 37) -> None:  # type: ignore[no-untyped-def]
                 subject="tender:x",
                 details={"b": {"z": 1, "a": [{}]}, "a": "\x00\x1f"},
             )
+    # a released one too (release_where would add an entry: the tests count them)
+    db.execute(
+        update(AuditEntry)
+        .where(AuditEntry.index == 1, AuditEntry.withheld.is_not(None))
+        .values(released_at=clock.now())
+    )
     db.commit()
 
 
@@ -210,6 +219,12 @@ TAMPERING = {
     "actor id": lambda db: _set(db, 3, actor_user_id=999),
     "organisation": lambda db: _set(db, 3, organisation_id=999),
     "role": lambda db: _set(db, 3, role="admin"),
+    "salt of a withheld entry": lambda db: _set(db, 3, salt="0" * 32),
+    "salt removed": lambda db: _set(db, 3, salt=None),
+    "salt added to an ordinary entry": lambda db: _set(db, 0, salt="0" * 32),
+    "withheld entry bytes": lambda db: _set(
+        db, 1, entry_bytes=_entry(db, 1).entry_bytes.replace(b'"salt":"', b'"salt":"0')
+    ),
     "deleted row": lambda db: db.execute(delete(AuditEntry).where(AuditEntry.index == 2)),
     "deleted last row": lambda db: (
         db.execute(delete(AuditConfidential).where(AuditConfidential.entry_index == 36)),

@@ -219,7 +219,9 @@ def test_publish_accepts_a_valid_tender_and_records_its_terms(db, make, blobs):
     assert entry.details["key_holders"] == w.holders
     assert entry.details["documents"] == [hashlib.sha256(PDF).hexdigest()]
     assert [lot["bid_security"] for lot in entry.details["lots"]] == [20_000_00, 10_000_00]
+    # the draft's entries, withheld until now, are released with the publication (docs/audit-log.md)
     assert tags(db, tender) == ["tender.created", "tender.document.added"] + ["tender.key.registered"] * 3 + [
+        "audit.entries.released",
         "tender.published",
         "tender.key.bundle.published",
     ]
@@ -979,6 +981,7 @@ def test_each_state_change_is_in_the_audit_log_in_order(db, make, blobs):
         "tender.created",
         "tender.document.added",
         *["tender.key.registered"] * 3,
+        "audit.entries.released",
         "tender.published",
         "tender.key.bundle.published",
         "tender.document.downloaded",
@@ -990,6 +993,7 @@ def test_each_state_change_is_in_the_audit_log_in_order(db, make, blobs):
         "tender.resumed",
         "tender.bidding.closed",
         "tender.failed",  # R44: no bids
+        "audit.entries.released",  # the participation entries, at the failure
     ]
     from audit.verify import verify_chain
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from audit import CHECKPOINT_STALE_AFTER, SignedCheckpoint, feed, sign_checkpoint
 from audit.queries import checkpoints_after, latest_checkpoint
+from core.identity import Actor
 from core.settings import Settings
 from core.signing import signing_key, verifier_keys
 
@@ -110,18 +111,22 @@ def list_checkpoints(
     description=(
         "Each with its index, leaf hash (hex), canonical entry bytes (base64), the decoded entry, the "
         "details its details_digest commits to, and, once disclosed, the confidential details (salt "
-        "and data). At most 1000 per call."
+        "and data). An entry withheld until its disclosure time is only "
+        "{index, leaf_hash, withheld: true}. At most 1000 per call."
     ),
 )
 def entries(
-    db: Session, start: Annotated[int, Parameter(ge=0)] = 0, end: Annotated[int, Parameter(ge=0)] = 100
+    db: Session,
+    actor: Actor,
+    start: Annotated[int, Parameter(ge=0)] = 0,
+    end: Annotated[int, Parameter(ge=0)] = 100,
 ) -> dict[str, Any]:
-    return {"size": feed.size(db), "entries": feed.entries(db, start, end)}
+    return {"size": feed.size(db), "entries": feed.entries(db, start, end, actor)}
 
 
 @get("/entries/{index:int}", sync_to_thread=True, summary="One entry")
-def one_entry(db: Session, index: int) -> dict[str, Any]:
-    return feed.entry(db, index)
+def one_entry(db: Session, actor: Actor, index: int) -> dict[str, Any]:
+    return feed.entry(db, index, actor)
 
 
 @get("/proof/inclusion", sync_to_thread=True, summary="RFC 9162 inclusion proof")
@@ -157,15 +162,17 @@ def _last_event_id(request: Request, last_event_id: int | None) -> int:
     "/stream",
     summary="Live stream of new entries",
     description=(
-        "Server-sent events: one `entry` event per new entry (the same JSON as /entries), its id the entry "
-        "index. Resumable: the browser sends Last-Event-ID on reconnecting (or give last_event_id). "
-        "Optional filters: tender, tag (or tag prefix), organisation, actor. The stream ends after "
-        "max_idle seconds without news; clients reconnect."
+        "Server-sent events: one `entry` event per new entry (the same JSON as /entries), its id the "
+        "entry index. Resumable: the browser sends Last-Event-ID on reconnecting (or give "
+        "last_event_id). Optional filters: tender, tag (or tag prefix), organisation, actor; a filter "
+        "never matches an entry withheld until its disclosure time. The stream ends after max_idle "
+        "seconds without news; clients reconnect."
     ),
 )
 async def stream(
     request: Request,
     state: State,
+    actor: Actor,
     last_event_id: Annotated[
         int | None, Parameter(ge=-1, description="Send entries after this index")
     ] = None,
@@ -186,7 +193,7 @@ async def stream(
 
     def poll(after: int) -> tuple[list[dict[str, Any]], int]:
         with factory() as session:
-            return feed.after(session, after, filt), feed.size(session)
+            return feed.after(session, after, filt, reader=actor), feed.size(session)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         nonlocal cursor

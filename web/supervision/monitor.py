@@ -317,15 +317,17 @@ ALERT_TEXTS = {
 @dataclass
 class FeedRow:
     item: dict[str, Any]  # what the public API shows of the entry (audit.feed.published)
-    time: datetime
+    time: datetime | None  # None: withheld from this reader until its disclosure time
     organisation: str
 
     @property
     def doc(self) -> dict[str, Any]:
-        return self.item["decoded"]  # type: ignore[no-any-return]
+        return self.item.get("decoded") or {}
 
 
 def feed_row(item: dict[str, Any], orgs: dict[int, str]) -> FeedRow:
+    if item.get("withheld"):
+        return FeedRow(item, None, "")
     doc = item["decoded"]
     when = datetime.strptime(doc["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     org = doc.get("organisation")
@@ -388,14 +390,14 @@ def audit_feed(
 @get("/monitor/audit/entries/{index:int}", sync_to_thread=True)
 def audit_entry(request: Request, db: Session, actor: Actor, index: int) -> Template:
     feed.require_supervisor(actor)
-    item = feed.entry(db, index)
+    item = feed.entry(db, index, actor)
     orgs = accounts.organisation_names(db)
     return page(
         request,
         "monitor/audit_entry.html",
         row=feed_row(item, orgs),
         labels=EVENT_LABELS,
-        details_json=json.dumps(item["details"], ensure_ascii=False, indent=1, sort_keys=True),
+        details_json=json.dumps(item.get("details", {}), ensure_ascii=False, indent=1, sort_keys=True),
         disclosed_json=json.dumps(item["disclosed"]["data"], ensure_ascii=False, indent=1, sort_keys=True)
         if "disclosed" in item
         else "",

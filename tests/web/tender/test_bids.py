@@ -210,7 +210,11 @@ def test_problem_json_on_errors(db, make, settings):
 def test_receipt_verify_against_a_running_platform(db, make, settings, tmp_path):
     from click.testing import CliRunner
 
-    from audit import checkpoints
+    from audit import checkpoints, release_where
+    from audit.log import AuditEntry
+    from audit.remote import http_fetch
+    from core.disclosure import Fact
+    from core.identity import SYSTEM
     from core.signing import signing_key
     from storage import open_store
     from tender.bids import submission as bids
@@ -233,9 +237,21 @@ def test_receipt_verify_against_a_running_platform(db, make, settings, tmp_path)
     with serving(settings) as url:
         path = tmp_path / "first.json"
         path.write_text(json.dumps(first_doc))
+        # before the opening the entry is withheld: the receipt's signed leaf hash is what gets checked
+        index = first_doc["receipt"]["audit_index"]
+        assert json.loads(http_fetch(url)(f"/api/v1/audit/entries/{index}")).get("withheld") is True
+        assert first_doc["receipt"]["audit_leaf_hash"] == db.get(AuditEntry, index).leaf_hash.hex()
+        db.rollback()  # SQLite: the platform signs checkpoints, it needs the write lock
         result = runner.invoke(receipt_group, ["verify", str(path), "--url", url])
         assert result.exit_code == 0, result.output
         assert "included in the signed checkpoint" in result.output
+        release_where(
+            db, SYSTEM, subject=f"tender:{w.tender_id}", fact=Fact.participation
+        )  # as the opening does
+        db.commit()
+        assert "entry" in json.loads(http_fetch(url)(f"/api/v1/audit/entries/{index}"))
+        result = runner.invoke(receipt_group, ["verify", str(path), "--url", url])
+        assert result.exit_code == 0 and "included in the signed checkpoint" in result.output, result.output
         path.write_text(json.dumps(second_doc))
         result = runner.invoke(receipt_group, ["verify", str(path), "--url", url])
         assert result.exit_code == 2 and "not in the latest signed checkpoint yet" in result.output

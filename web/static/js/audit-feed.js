@@ -21,6 +21,7 @@
   source.onerror = () => { status.textContent = status.dataset.lost; status.className = "hint lost"; };
   source.addEventListener("entry", (ev) => {
     const item = JSON.parse(ev.data);
+    if (item.withheld) return;  // withheld until its disclosure time: nothing to show but its hash
     if (body.querySelector(`tr[data-index="${item.index}"]`)) return;
     const empty = body.querySelector("tr.empty");
     if (empty) empty.remove();
