@@ -32,6 +32,7 @@ from storage import open_store
 from web import i18n, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
+from web.audit import pages as audit_pages
 from web.body_timeout import BodyTimeoutMiddleware
 from web.bounds import RequestBoundsMiddleware
 from web.cache import PublicCache
@@ -252,6 +253,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *expert_portal.ROUTES,
             *api.ROUTES,
             *audit_api.ROUTES,
+            *audit_pages.ROUTES,
             *experts_api.ROUTES,
             *draw_pages.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),

@@ -397,6 +397,9 @@ MATRIX: list[Row] = [
         only("ok", "monitor", "admin"),
         params={"index": "audit_entry"},
     ),
+    # issue 12: the public audit log for people, the same view as its API
+    Row("GET", "/audit", public()),
+    Row("GET", "/audit/entries/{index:int}", public(), params={"index": "audit_entry"}),
     # --------------------- issue 3: key holders, the key bundle, sealing (agencyA, monitor, centre hold keys)
     Row("GET", "/keys", logged_in("ok")),
     Row(
