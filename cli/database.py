@@ -43,7 +43,7 @@ def identity_problem(settings) -> str | None:  # type: ignore[no-untyped-def]
     `etender serve` and `etender worker` before anything could make a key of its own."""
     from sqlalchemy import inspect
 
-    from audit.checkpoints import latest
+    from audit.queries import latest_checkpoint
     from core.db import make_engine, make_sessionmaker
     from core.signing import held_keys, key_directory
     from core.signing import identity_problem as problem
@@ -53,7 +53,7 @@ def identity_problem(settings) -> str | None:  # type: ignore[no-untyped-def]
         if not inspect(engine).has_table("audit_checkpoints"):
             return None  # a worker started before the first migration: nothing signed yet
         with make_sessionmaker(engine)() as session:
-            checkpoint = latest(session)
+            checkpoint = latest_checkpoint(session)
             signed_by = checkpoint.key_id if checkpoint is not None else None
     finally:
         engine.dispose()
