@@ -181,8 +181,40 @@ def healthz(state: State) -> Response[dict[str, Any]]:
     except Exception as e:  # noqa: BLE001
         ok = False
         out["blob_store"] = {"status": "error", "error": type(e).__name__}
+    # every service a request may need, each within about a second: the balancer takes a process out of
+    # rotation when logins would fail (sessions) or bids could not be opened (broker)
+    try:
+        out["session_store"] = {"status": _session_store_status(state.settings)}
+    except Exception as e:  # noqa: BLE001
+        ok = False
+        out["session_store"] = {"status": "error", "error": type(e).__name__}
+    try:
+        out["broker"] = {"status": tasks.broker_status(HEALTH_TIMEOUT_SECONDS)}
+    except Exception as e:  # noqa: BLE001
+        ok = False
+        out["broker"] = {"status": "error", "error": type(e).__name__}
     out["status"] = "ok" if ok else "error"
     return Response(out, status_code=200 if ok else 503)
+
+
+HEALTH_TIMEOUT_SECONDS = 1.0
+
+
+def _session_store_status(settings: Settings) -> str:
+    if not settings.session_store.startswith("redis://"):
+        return "ok"  # files under the data directory, checked with the process's disk
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.session_store,
+        socket_connect_timeout=HEALTH_TIMEOUT_SECONDS,
+        socket_timeout=HEALTH_TIMEOUT_SECONDS,
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return "ok"
 
 
 @contextlib.asynccontextmanager
