@@ -25,7 +25,7 @@ from sqlalchemy.exc import DataError
 from accounts.notifications import channel_for
 from core import db as dbmod
 from core import tasks
-from core.errors import N_, BadRequest, DomainError, NotAuthenticated
+from core.errors import N_, BadRequest, DomainError, NotAuthenticated, Unavailable
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
 from storage import open_store
@@ -61,9 +61,14 @@ def _is_api(request: Request) -> bool:
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     locale = locale_of(request)
+    # a service that is not answering: say when to come back (browsers' and the upload script's retries)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
     if _is_api(request):
         return Response(
-            problems_json(locale, exc.problems), status_code=exc.status, media_type=MediaType.JSON
+            problems_json(locale, exc.problems),
+            status_code=exc.status,
+            media_type=MediaType.JSON,
+            headers=headers,
         )
     if isinstance(exc, NotAuthenticated):
         return Redirect(path=f"/login?next={request.url.path}", status_code=303)
@@ -71,6 +76,7 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
         template_name="error.html",
         context={"status": exc.status, "messages": [i18n.problem_text(locale, p) for p in exc.problems]},
         status_code=exc.status,
+        headers=headers,
     )
 
 
