@@ -29,7 +29,7 @@ from core.errors import N_, BadRequest, DomainError, NotAuthenticated, Unavailab
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
 from storage import open_store
-from web import i18n, templating
+from web import i18n, metrics, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
 from web.audit import pages as audit_pages
@@ -278,6 +278,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz,
+            *metrics.ROUTES,
             *auth.ROUTES,
             *public.ROUTES,
             *agency.ROUTES,
@@ -298,6 +299,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
         middleware=[
+            metrics.PROMETHEUS.middleware,  # outermost: every answer counted, refusals included
             RequestBoundsMiddleware,
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
             sessions.middleware,

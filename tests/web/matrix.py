@@ -76,6 +76,8 @@ CLARIFICATION = {"title": "Amendment 1", "body": "Delivery moves to the east cam
 MATRIX: list[Row] = [
     # ------------------------------------------------ the platform and the account
     Row("GET", "/healthz", public()),
+    # the operator's metrics: only with the scrape token, which no role's session carries
+    Row("GET", "/metrics", E("notfound")),
     Row("GET", "/login", public()),
     Row("POST", "/login", E("allowed"), form={"username": "nobody", "password": "wrong password"}),
     Row("POST", "/logout", public(), keeps_world=True),
