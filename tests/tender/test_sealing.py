@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tender import keyfiles
+from tender import bidcontent, keyfiles
 from tender import sealing as s
 
 PRICE = {
@@ -260,14 +260,19 @@ HYPO_BUNDLE = make_bundle()
 
 
 def test_price_form_and_file_names_are_checked_before_sealing():
+    """The content rules (tender/bidcontent.py; the whole table in test_content_rules.py) refuse before
+    anything is sealed, with the code the opening would record."""
     bundle, _ = make_bundle()
-    with pytest.raises(ValueError, match="total_price_fen"):
-        seal_bytes(bundle, FILES, price={**PRICE, "total_price_fen": 0})
-    with pytest.raises(ValueError, match="quality_commitment"):
-        seal_bytes(bundle, FILES, price={**PRICE, "quality_commitment": " "})
-    with pytest.raises(ValueError, match="unknown"):
-        seal_bytes(bundle, FILES, price={**PRICE, "discount": 3})
-    with pytest.raises(ValueError, match="plain name"):
+
+    def code(**kwargs) -> str:  # type: ignore[no-untyped-def]
+        with pytest.raises(bidcontent.ContentInvalid) as e:
+            seal_bytes(bundle, FILES, **kwargs)
+        return e.value.code
+
+    assert code(price={**PRICE, "total_price_fen": 0}) == "container_price"
+    assert code(price={**PRICE, "quality_commitment": " "}) == "container_quality"
+    assert code(price={**PRICE, "discount": 3}) == "container_price_form"
+    with pytest.raises(bidcontent.ContentInvalid) as e:
         s.seal(
             bundle,
             410,
@@ -275,6 +280,7 @@ def test_price_form_and_file_names_are_checked_before_sealing():
             PRICE,
             io.BytesIO(),
         )
+    assert e.value.code == "container_file_name_separator"
     with pytest.raises(ValueError, match="lot"):
         seal_bytes(bundle, FILES, lot=999)
 
@@ -442,7 +448,7 @@ process.stdin.on("data", (d) => (input += d)).on("end", async () => {
   } else if (job.op === "seal") {
     const files = job.files.map((f) => \
 ({role: f.role, name: f.name, mediaType: f.media_type, data: u(f.hex)}));
-    const opts = {chunkSize: job.chunk_size};
+    const opts = {chunkSize: job.chunk_size, rules: job.rules};
     if (job.bidder_public) opts.bidderPublicKey = C.unb64u(job.bidder_public);
     const r = await C.sealBid(job.bundle, job.lot, files, job.price, opts);
     out = {sealed: C.hex(C.concat(...r.parts))};
@@ -521,6 +527,7 @@ def test_a_bid_sealed_by_the_js_opens_in_python(policy):
             "price": PRICE,
             "chunk_size": 1024,
             "bidder_public": s.b64u(s.public_bytes(bidder)) if bidder else None,
+            "rules": bidcontent.rules_data(),
         }
     )
     sealed = bytes.fromhex(got["sealed"])
