@@ -71,15 +71,19 @@ MESSAGES: dict[str, str] = {
         "bid_security_reference, and nothing else."
     ),
     "container_price": N_(
-        "The total price must be a whole number of fen from 1 to %(limit)s (a positive amount in yuan)."
+        "The total price (total_price_fen) must be a whole number of fen from 1 to %(limit)s (a positive "
+        "amount in yuan)."
     ),
-    "container_duration": N_("The duration must be a whole number of days from 1 to %(limit)s."),
+    "container_duration": N_(
+        "The duration (duration_days) must be a whole number of days from 1 to %(limit)s."
+    ),
     "container_quality": N_(
-        "The quality commitment is required: text of at most %(limit)s characters, without control "
-        "characters."
+        "The quality commitment (quality_commitment) is required: text of at most %(limit)s characters, "
+        "without control characters."
     ),
     "container_security": N_(
-        "The bid security reference must be text of at most %(limit)s characters, without control characters."
+        "The bid security reference (bid_security_reference) must be text of at most %(limit)s characters, "
+        "without control characters."
     ),
     "container_files": N_("The bid's list of files is missing or malformed."),
     "container_file_role": N_("File %(n)s: its role must be qualification, technical, commercial or other."),
@@ -296,4 +300,14 @@ def rules_data() -> dict[str, Any]:
         "media_type": MEDIA_TYPE,
         "trimmed": TRIMMED,
         "codes": list(CODES),
+    }
+
+
+def for_page() -> dict[str, Any]:
+    """What the seal page renders for the browser's sealer: the rules' figures, each code's message (the page
+    translates it) and the placeholders its parameters become ({name}), which the script fills in."""
+    return {
+        "rules": rules_data(),
+        "messages": MESSAGES,
+        "placeholders": {code: {p: "{" + p + "}" for p in params} for code, params in PARAMS.items()},
     }
