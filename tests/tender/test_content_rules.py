@@ -1,8 +1,8 @@
 """The container's content rules defined once (tender/bidcontent.py, issue 12): one table of cases
-(content_cases.py) gives the same verdict, code and parameters in Python and in the browser's sealer (run here
-under Node's JavaScript engine; tests/e2e runs it in Chromium). And every bid that an independent sealer made,
-that the keyless upload check accepted and that the opening then revoked (`container_invalid`), is now refused by
-the platform's sealers with the code the opening records in its detail."""
+(content_cases.py) gives the same verdict, code and parameters in Python and in the browser's sealer (run
+here under Node's JavaScript engine; tests/e2e runs it in Chromium). And every bid that an independent sealer
+made, that the keyless upload check accepted and that the opening then revoked (`container_invalid`), is now
+refused by the platform's sealers with the code the opening records in its detail."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ return {code: r.code, params: r.params || {}}; });
   const trimmed = job.rules.trimmed;
   let all = "";
   for (let c = 0; c <= 0xffff; c++) all += String.fromCharCode(c);
-  const trimSet = Array.from(all).filter((ch) => ("a" + ch + "a").trim() === "a" + ch + "a" && (ch).trim() === "");
+  const trimSet = Array.from(all).filter((ch) => ch.trim() === "");
   process.stdout.write(JSON.stringify({verdicts: out, trimSet: trimSet.join(""), trimmed}));
 });
 """
