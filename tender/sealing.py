@@ -820,17 +820,28 @@ Sink = Callable[["OpenedFile"], Callable[[bytes], Any]]
 
 
 def open_bid(
-    stream: BinaryIO, header: Header, data_key: bytes, sink: Sink | None = None, *, hash_files: bool = True
+    stream: BinaryIO,
+    header: Header,
+    data_key: bytes,
+    sink: Sink | None = None,
+    *,
+    hash_files: bool = True,
+    judged: bool = False,
 ) -> OpenedBid:
     """Decrypt and check a bid, streaming each file to `sink(file) -> write` (None: only check). Each file's
     SHA-256 is computed unless hash_files=False: a check that has hashed the whole sealed file against its
-    receipt needs none, since the chunks' authentication then fixes every decrypted byte."""
+    receipt needs none, since the chunks' authentication then fixes every decrypted byte.
+
+    judged=True reads a bid that its opening already found valid (a file read again for the evaluation
+    room): its content is not judged again by today's rules, only read, so that a bid opened under an
+    earlier version of the rules (tender/bidcontent.py) stays readable."""
     reader = _PlainReader(decrypt_payload(stream, header, data_key))
     head = reader.read(4)
     (length,) = struct.unpack(">I", head) if len(head) == 4 else (0,)
     try:
         bidcontent.check_manifest_size(length, header.plaintext_size)
-        manifest = bidcontent.check_manifest(bidcontent.parse_manifest(reader.read(length)))
+        body = bidcontent.parse_manifest(reader.read(length))
+        manifest = bidcontent.read_manifest(body) if judged else bidcontent.check_manifest(body)
         if 4 + length + sum(f["size"] for f in manifest.files) != header.plaintext_size:
             raise bidcontent.ContentInvalid("container_sizes")
     except bidcontent.ContentInvalid as e:

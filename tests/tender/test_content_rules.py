@@ -259,3 +259,22 @@ def test_the_opening_records_the_trimmed_price_form_a_sealer_would_have_written(
     assert opened.price_form["quality_commitment"] == "合格"
     assert opened.price_form["bid_security_reference"] == "BG"
     assert contents == {"技术标.pdf": b"abc"}
+
+
+def test_a_bid_opened_under_earlier_rules_is_still_read_for_the_evaluation_room():
+    """read_file (the evaluation room) reads a bid its opening found valid without judging it again: a bid
+    with two files of one name, which the rules as first applied opened, stays readable; a new opening
+    revokes it."""
+    bundle, keys = make_bundle()
+    sealed = seal_raw(bundle, manifest(files=[file(size=1), file(role="commercial", size=2)]), b"abc")
+    header = sealing.read_header(io.BytesIO(sealed))
+    key = sealing.combine(header, [p for k in keys[:2] for p in sealing.unwrap_parts(header, k)])
+    stream = io.BytesIO(sealed)
+    sealing.read_header(stream)
+    with pytest.raises(sealing.DecryptionFailed, match="container_file_name_duplicate"):
+        sealing.open_bid(stream, header, key)
+    stream = io.BytesIO(sealed)
+    sealing.read_header(stream)
+    got: list[bytes] = []
+    opened = sealing.open_bid(stream, header, key, lambda f: got.append, judged=True)
+    assert [f.size for f in opened.files] == [1, 2] and got == [b"a", b"bc"]
