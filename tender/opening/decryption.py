@@ -286,7 +286,8 @@ def read_file(
 
     reader = _HashingReader(iter(blobs.open(bid.blob_key)))
     header = sealing.read_header(reader)  # type: ignore[arg-type]
-    sealing.open_bid(reader, header, sealing.combine(header, parts), sink, hash_files=False)  # type: ignore[arg-type]
+    # judged: the opening found this bid valid: it is read again, not judged again by rules grown since
+    sealing.open_bid(reader, header, sealing.combine(header, parts), sink, hash_files=False, judged=True)  # type: ignore[arg-type]
     reader.drain()
     if reader.digest.hexdigest() != bid.blob_key:
         raise FileChanged(
