@@ -883,13 +883,12 @@ class ContributionView:
 
 
 def _view(session: Session, actor: Actor, draw_row: Draw, tender: Tender) -> ContributionView:
-    names = dict(
-        session.execute(
-            select(Organisation.id, Organisation.name).where(
-                Organisation.id.in_([c.organisation_id for c in draw_row.contributions])
-            )
-        ).tuples()
+    rows = session.execute(
+        select(Organisation.id, Organisation.name).where(
+            Organisation.id.in_([c.organisation_id for c in draw_row.contributions])
+        )
     )
+    names: dict[int, str] = {org_id: name for org_id, name in rows}
     parties = [
         PartyView(
             party=c.party,

@@ -1,7 +1,7 @@
 """etender-draw-2, pure: the seed over the server seed and every party's contribution (its test vector
 computed here by a few independent lines), the version 2 record's schema, and a verifier that fails when a
-contribution is changed, dropped, added or reordered, or when its audit entries are missing, differ or come in the wrong
-order. Version 1 records keep verifying as before (tests/evaluation/committee/test_draw.py)."""
+contribution is changed, dropped, added or reordered, or when its audit entries are missing, differ or come
+in the wrong order. Version 1 records keep verifying as before (tests/evaluation/committee/test_draw.py)."""
 
 from __future__ import annotations
 
