@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.access import require_login
 from accounts.models import Organisation, User
 from accounts.notifications import Channel, tell
 from audit import record
@@ -535,7 +536,8 @@ def _ended_draws(session: Session, tender_id: int) -> list[Draw]:
     )
 
 
-def _locked_draw(session: Session, draw_id: int) -> tuple[Draw, Tender]:
+def _locked_draw(session: Session, actor: Actor, draw_id: int) -> tuple[Draw, Tender]:
+    require_login(actor)  # a stranger learns nothing, not even whether the draw exists
     draw_row = session.get(Draw, draw_id, with_for_update=True)
     tender = session.get(Tender, draw_row.tender_id) if draw_row is not None else None
     if draw_row is None or tender is None:
@@ -587,7 +589,7 @@ def commit_contribution(
     """A party's first step: SHA-256 of its 32 random bytes, made in its own browser. Logged with the party;
     the value stays in the browser until every party has committed. Sending the same commitment again is a
     no-op (a page reloaded in between)."""
-    draw_row, tender = _locked_draw(session, draw_id)
+    draw_row, tender = _locked_draw(session, actor, draw_id)
     mine = _my_contribution(session, actor, draw_row, tender)
     _open_for_contributions(draw_row, tender)
     committed = _hex32(
@@ -627,7 +629,7 @@ def reveal_contribution(
     its commitment and logged. The last reveal makes the draw in the same transaction (seats and
     notifications, or a logged failure when the ranking leaves a quota short). Revealing the same value again
     is a no-op."""
-    draw_row, tender = _locked_draw(session, draw_id)
+    draw_row, tender = _locked_draw(session, actor, draw_id)
     mine = _my_contribution(session, actor, draw_row, tender)
     value = _hex32(
         value_hex,
@@ -793,7 +795,7 @@ def abandon_draw(session: Session, actor: Actor, draw_id: int, reason: str, chan
     """The agency gives up a draw still collecting contributions (a party lost its value, or will not reveal):
     logged with its reason and told to the monitors; the record of the next draw counts it. Its server seed is
     never used."""
-    draw_row, tender = _locked_draw(session, draw_id)
+    draw_row, tender = _locked_draw(session, actor, draw_id)
     access.require_tender_agency(actor, tender)
     if draw_row.status != DrawStatus.collecting:
         raise Conflict.one(
@@ -909,6 +911,7 @@ def _view(session: Session, actor: Actor, draw_row: Draw, tender: Tender) -> Con
 def contribution_view(session: Session, actor: Actor, draw_id: int) -> ContributionView:
     """Where a draw's contributions stand, for its parties' pages: the tender's agency and the monitors.
     Commitments and revealed values are public in the audit log anyway; nothing here is about bidders."""
+    require_login(actor)
     draw_row = session.get(Draw, draw_id)
     tender = session.get(Tender, draw_row.tender_id) if draw_row is not None else None
     if draw_row is None or tender is None:
