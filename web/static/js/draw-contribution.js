@@ -61,8 +61,13 @@
   function showStates(doc) {
     // the list above: each party's step, in the words the page was rendered with
     for (const p of doc.parties) {
-      const li = document.querySelector(`#draw-parties li[data-party-role="${p.role}"] .party-state`);
-      if (li) li.dataset.step = p.revealed ? "revealed" : (p.committed ? "committed" : "none");
+      const state = document.querySelector(`#draw-parties li[data-party-role="${p.role}"] .party-state`);
+      if (!state) continue;
+      const step = p.revealed ? "revealed" : (p.committed ? "committed" : "none");
+      if (state.dataset.step !== step) {
+        state.dataset.step = step;
+        state.textContent = labels.states[step];
+      }
     }
   }
 
@@ -136,6 +141,7 @@
         return;
       }
       say(labels.shown);
+      setTimeout(step, 0);  // once this one is done: the list above shows the number as shown
     } catch (e) {
       say(`${labels.failed} ${e.message}`, true);
     } finally {
