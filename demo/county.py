@@ -1174,10 +1174,10 @@ class _Loader:
         )
         channel = LogChannel()
         draw_row = draws.request_draw(self.session, agency, tender.id, data, channel)
-        # the demo's own random sequence: the loader's stand-in for two browsers' crypto.getRandomValues
-        values = {
-            actor.user_id: bytes(self.rng.getrandbits(8) for _ in range(32)) for actor in (agency, monitor)
-        }
+        # the loader's stand-in for two browsers' crypto.getRandomValues, on its own sequence so that the
+        # demo's other random data stays as it was
+        rng = random.Random(SEED + 12)
+        values = {actor.user_id: rng.randbytes(32) for actor in (agency, monitor)}
         for actor in (agency, monitor):
             commitment = hashlib.sha256(values[actor.user_id]).hexdigest()
             draws.commit_contribution(self.session, actor, draw_row.id, commitment)
