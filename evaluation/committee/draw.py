@@ -67,7 +67,7 @@ ALGORITHM_V1 = "etender-draw-1"  # draws before the contributions (issue 5): the
 ALGORITHM_VERSION = "etender-draw-2"  # the server seed and every party's contribution (issue 12)
 ALGORITHM_VERSIONS = (ALGORITHM_V1, ALGORITHM_VERSION)
 CONTRIBUTION_BYTES = 32  # each party's random value
-MIN_CONTRIBUTIONS = 2  # the requesting agency and the supervising monitors, at least
+MIN_CONTRIBUTIONS = 2  # policy: the requesting agency and the supervising monitors (E48), at least
 # the audit tags of a contribution's two steps (evaluation.events), spelled out for the verifier
 TAG_CONTRIBUTION_COMMITTED = "evaluation.draw.contribution.committed"
 TAG_CONTRIBUTION_REVEALED = "evaluation.draw.contribution.revealed"

@@ -1,6 +1,8 @@
 """Committee draws for a tender (rules.md §3, design.md "Random expert draw, verifiable afterwards"):
-the request, avoidance with every exclusion kept, the commitment logged first, the draw, confirmations with
-automatic substitutes, and the public record once the tender is final.
+the request, avoidance with every exclusion kept, the commitment logged first with the contributing parties
+named, each party's random value committed then revealed (etender-draw-2, docs/expert-draw.md "The
+protocol"), the draw on the last reveal (or its logged failure), abandonment, confirmations with automatic
+substitutes, and the public record once the tender is final.
 
 Services take a session and an actor and never commit. Who sees what:
 - the agency: how many seats are confirmed, awaiting an answer or vacant; never names before the result is
