@@ -2,7 +2,8 @@
 agency requests a draw, the monitor adds its number on its tender page and closes the page, the agency adds
 its own (its browser reveals at once, since every fingerprint is in), and the monitor's page, opened again
 later in the same browser, reveals from what that browser kept: the committee is drawn, and its record
-verifies. In Chinese and in English, with screenshots of each step."""
+verifies. In Chinese and in English, with screenshots of each step. And a number lost by a browser: the page
+says so, the agency abandons the draw with a reason, and both parties' pages keep showing it."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def protocol_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simple
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     with transaction(make_sessionmaker(engine)) as session:
-        w = _world(session, tenders=len(LANGS))
+        w = _world(session, tenders=len(LANGS) + 1)  # the last one for the abandoned draw
     w.factory = make_sessionmaker(engine)
     with serving(settings) as url:
         w.url = url
@@ -130,3 +131,55 @@ def test_two_browsers_add_their_numbers_and_the_committee_is_drawn(browser, prot
         doc = draws.build_record(s, d)
         assert pure.schema_problems(doc) == [] and pure.verify(doc) == []
         assert [c["party"].split(":")[0] for c in doc["contributions"]] == ["agency", "monitor"]
+
+
+def request_on(page, tender_id: int) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"/agency/tenders/{tender_id}/draw")
+    page.fill("#f-evaluation_date", (clock.to_cst(clock.now()) + timedelta(days=3)).date().isoformat())
+    page.select_option("#f-quota_specialty_0", SPECIALTY)
+    page.fill("#f-quota_seats_0", "5")
+    page.fill("#f-substitutes", "2")
+    page.locator("form[action$='/draw/request'] button").click()
+    page.wait_for_load_state("networkidle")
+    assert_no_server_error(page)
+
+
+def test_a_lost_number_is_said_plainly_and_the_abandoned_draw_stays_visible(browser, protocol_server):
+    w = protocol_server
+    tender_id = w.tender_ids[-1]
+    with pages_on(browser, w.url) as page_for:
+        agency = page_for()
+        login(agency, "draw-agency", PASSWORD)
+        request_on(agency, tender_id)
+        add_number(agency)
+        agency.evaluate("localStorage.clear()")  # another browser, or its data cleared
+        agency.reload()
+        lost = tr(
+            "This browser does not hold the number your organisation committed to (another browser, or its "
+            "data was cleared). The draw cannot go on with it: the agency may abandon this draw and request "
+            "a new one."
+        )
+        agency.locator("#draw-status").filter(has_text=lost).wait_for(timeout=30_000)
+        agency.locator("#abandon summary").click()
+        agency.fill("#f-reason", "本机浏览器数据被清除，随机数丢失")
+        shot(agency, "draw-protocol-6-lost-number-zh")
+        agency.locator("#abandon button").click()
+        agency.wait_for_load_state("networkidle")
+        assert_no_server_error(agency)
+        assert agency.locator(".flash").inner_text().strip() == tr(
+            "The draw is abandoned; the monitors were told. You may request a new draw."
+        )
+        assert "本机浏览器数据被清除" in agency.locator("#earlier-draws").inner_text()
+        assert agency.locator("#f-committee_size").count() == 1  # a new draw may be requested
+        shot(agency, "draw-protocol-7-abandoned-zh")
+
+        monitor = page_for()
+        login(monitor, "draw-monitor", PASSWORD)
+        monitor.goto(f"/monitor/tenders/{tender_id}#draw")
+        assert "本机浏览器数据被清除" in monitor.locator("#draw").inner_text()
+        assert monitor.locator("#draw-commit").count() == 0  # nothing to add to an abandoned draw
+        monitor.locator("#draw").scroll_into_view_if_needed()
+        shot(monitor, "draw-protocol-8-monitor-sees-abandoned-zh")
+    with w.factory() as s:
+        d = s.scalars(select(Draw).where(Draw.tender_id == tender_id)).one()
+        assert d.status == DrawStatus.abandoned
