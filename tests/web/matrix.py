@@ -301,6 +301,35 @@ MATRIX: list[Row] = [
         target="draft",
         form={"committee_size": "5"},
     ),
+    # etender-draw-2: the parties' numbers and abandoning a draw; no draw exists, so no logged-in reader
+    # learns more than that (strangers are asked to log in first)
+    Row(
+        "POST",
+        f"/agency/tenders/{TID}/draw/{{draw_id:int}}/abandon",
+        E("notfound", anonymous="login"),
+        params={"draw_id": "lot"},
+        form={"reason": "A number was lost"},
+    ),
+    Row(
+        "GET",
+        "/draws/{draw_id:int}/contributions",
+        E("notfound", anonymous="login"),
+        params={"draw_id": "lot"},
+    ),
+    Row(
+        "POST",
+        "/draws/{draw_id:int}/contributions/commit",
+        E("notfound", anonymous="login"),
+        params={"draw_id": "lot"},
+        json={"commitment": "00" * 32},
+    ),
+    Row(
+        "POST",
+        "/draws/{draw_id:int}/contributions/reveal",
+        E("notfound", anonymous="login"),
+        params={"draw_id": "lot"},
+        json={"value": "00" * 32},
+    ),
     Row("GET", "/expert/draws", only("ok", "expert")),
     Row("POST", "/expert/seats/{seat_id:int}/confirm", only("notfound", "expert"), params={"seat_id": "lot"}),
     Row("POST", "/expert/seats/{seat_id:int}/decline", only("notfound", "expert"), params={"seat_id": "lot"}),
