@@ -47,9 +47,11 @@ from tender.rules import OpeningPolicy
 HEARTBEAT = timedelta(seconds=5)
 CLAIM_TIMEOUT = timedelta(seconds=20)
 log = logging.getLogger(__name__)
-RESEND_AFTER = timedelta(
-    minutes=1
-)  # a bid still pending this long after its parts were complete lost its task
+# A bid still pending this long after its parts were complete, or after the sweep last sent it, lost its task
+# (delivered to a worker that died before claiming it: Redis gives such a message back only after its
+# visibility timeout). A pending bid's claimed_at is when the sweep last sent it, so that it is sent again at
+# most once per RESEND_AFTER, however often the sweep runs.
+RESEND_AFTER = timedelta(seconds=20)
 # Entries whose confidential details (who bid, who checked in) are published with the record (E29).
 DISCLOSED_AT_PUBLICATION = [
     TenderTag.bid_submitted.value,
@@ -556,9 +558,12 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
         for ob in pending:
             # submit_parts sent it when its parts became complete: send it again only if that was a while ago
             # (lost), or its task just died
+            last_sent = ob.claimed_at or latest.get(ob.bid_id)
             if has_complete_subset(have.get(ob.bid_id, []), per_subset) and (
-                ob.id in reclaimed or clock.as_utc(latest[ob.bid_id]) <= now - RESEND_AFTER
+                ob.id in reclaimed
+                or (last_sent is not None and clock.as_utc(last_sent) <= now - RESEND_AFTER)
             ):
+                ob.claimed_at = now  # sent now: not again before RESEND_AFTER
                 enqueue(session, decrypt_bid, ob.id)
                 out["sent"] += 1
             elif window_over and tender.opening_policy == OpeningPolicy.quorum_bidder:
