@@ -59,6 +59,8 @@ class Settings:
     # Proxies whose X-Forwarded-For is believed (CIDRs). Empty: no header is believed, the peer is the client.
     trusted_proxies: tuple[str, ...] = ()
     body_timeout_seconds: float = 30.0  # a request body that stops arriving for this long is answered 408
+    # The centre's sealed evaluation rooms, by name in order (policy: the county centre has three).
+    evaluation_rooms: tuple[str, ...] = ("1号评标室", "2号评标室", "3号评标室")
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,6 +87,14 @@ def _networks(value: str) -> tuple[str, ...]:
         for item in value.replace(",", " ").split()
         if item.strip()
     )
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """A comma-separated list of names (either comma, 、 or ，), none empty, at least one."""
+    names = tuple(n.strip() for n in value.replace("，", ",").replace("、", ",").split(",") if n.strip())
+    if not names:
+        raise ValueError("ETENDER_EVALUATION_ROOMS names no room")
+    return names
 
 
 def load_settings() -> Settings:
@@ -122,4 +132,5 @@ def load_settings() -> Settings:
         draw_cap_days=int(_env("ETENDER_DRAW_CAP_DAYS", "365")),
         trusted_proxies=_networks(_env("ETENDER_TRUSTED_PROXIES", "")),
         body_timeout_seconds=float(_env("ETENDER_BODY_TIMEOUT_SECONDS", "30")),
+        evaluation_rooms=_names(_env("ETENDER_EVALUATION_ROOMS", "1号评标室,2号评标室,3号评标室")),
     )
