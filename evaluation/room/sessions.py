@@ -516,7 +516,7 @@ def check_in(session: Session, actor: Actor, tender_id: int, data: CheckIn) -> A
         declaration_sha256=rules.declaration_sha256(DECLARATION_VERSION),
         signed_name=data.signed_name.strip()[:100],
     )
-    session.add(attendance)
+    sess.attendances.append(attendance)  # the collection may be loaded already: keep it current
     session.flush()
     record(
         session,
@@ -704,7 +704,7 @@ def pause(session: Session, actor: Actor, tender_id: int, reason: str) -> Sessio
     pause_row = SessionPause(
         session_id=sess.id, paused_at=now, paused_by=actor.user_id, reason=reason.strip()[:2000]
     )
-    session.add(pause_row)
+    sess.pauses.append(pause_row)
     session.flush()
     record(
         session,
