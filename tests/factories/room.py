@@ -43,7 +43,9 @@ def open_and_close(w: SimpleNamespace, blobs) -> None:  # type: ignore[no-untype
 
 def member_actors(w: SimpleNamespace, status: str = SeatStatus.confirmed) -> list[tuple[Seat, object]]:
     """(seat, actor) of the draw's seats in `status`, in seat order."""
-    seats = w.db.scalars(select(Seat).where(Seat.draw_id == w.draw.id, Seat.status == status).order_by(Seat.position))
+    seats = w.db.scalars(
+        select(Seat).where(Seat.draw_id == w.draw.id, Seat.status == status).order_by(Seat.position)
+    )
     return [(s, w.expert_actors[s.expert_id].actor) for s in seats]
 
 
@@ -55,7 +57,9 @@ def room_world(db, make, blobs, tmp_path, *, book: bool = True, evaluate: bool =
         db,
         w.agency,
         w.tender.id,
-        draws.DrawInput(committee_size=5, quotas=[("A01", 3), ("B01", 2)], evaluation_date=w.eval_day, substitutes=4),
+        draws.DrawInput(
+            committee_size=5, quotas=[("A01", 3), ("B01", 2)], evaluation_date=w.eval_day, substitutes=4
+        ),
         w.channel,
     )
     for seat in [s for s in w.draw.seats if s.status == SeatStatus.notified]:

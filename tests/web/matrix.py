@@ -25,7 +25,7 @@ from tender.models import Tender
 from tests.factories.accounts import Maker, user
 from tests.factories.tenders import PDF, tender_input
 from tests.support import truncate
-from tests.web import matrix_bids, matrix_opening
+from tests.web import matrix_bids, matrix_opening, matrix_room
 from tests.web.matrix_support import ROLES, E, Row, logged_in, only, public
 from web.app import create_app
 from web.deps import SESSION_ROLE, SESSION_USER
@@ -440,6 +440,7 @@ MATRIX: list[Row] = [
     # issue 3: submission (tests/web/matrix_bids.py) and the opening (tests/web/matrix_opening.py)
     *matrix_bids.ROWS,
     *matrix_opening.ROWS,
+    *matrix_room.ROWS,  # issue 13: the evaluation room (tests/web/matrix_room.py)
 ]
 
 
@@ -568,6 +569,7 @@ def build_world(env: Env) -> SimpleNamespace:
         w.audit_entry = 0  # the first audit entry (the world's first change)
         matrix_bids.extend_world(env, s, w)
         matrix_opening.extend_world(env, s, w)
+        matrix_room.extend_world(env, s, w)
         s.commit()
     return w
 

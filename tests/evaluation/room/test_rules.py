@@ -80,7 +80,9 @@ def test_only_a_present_member_reads_while_the_session_is_open():
     st.sampled_from([None, *State]),
 )
 def test_nobody_reads_unless_every_condition_holds(member, present, evaluating, state):
-    allowed = rules.read_refusal(member=member, present=present, evaluating=evaluating, session_state=state) is None
+    allowed = (
+        rules.read_refusal(member=member, present=present, evaluating=evaluating, session_state=state) is None
+    )
     assert allowed == (member and present and evaluating and state is State.open)
 
 

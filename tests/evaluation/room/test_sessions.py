@@ -35,7 +35,9 @@ def tags(db, tag: str) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
 
 
 def test_the_agency_books_and_a_room_holds_one_session_at_a_time(r, db, make, blobs, tmp_path):
-    assert r.session.room.name == "Room A" and clock.as_utc(r.session.ends_at) == r.starts_at + timedelta(hours=4)
+    assert r.session.room.name == "Room A" and clock.as_utc(r.session.ends_at) == r.starts_at + timedelta(
+        hours=4
+    )
     entry = tags(db, "evaluation.room.booked")[0]
     assert "Room A" not in str(entry.details) and "confidential_digest" in entry.details  # where: not public
     # a second tender of the same agency, its committee drawn, wants room 1 at an overlapping time
@@ -68,7 +70,9 @@ def _second_tender(r, db, blobs, tmp_path):  # type: ignore[no-untyped-def]
         db,
         r.agency,
         t.id,
-        draws.DrawInput(committee_size=5, quotas=[("A01", 3), ("B01", 2)], evaluation_date=r.eval_day, substitutes=0),
+        draws.DrawInput(
+            committee_size=5, quotas=[("A01", 3), ("B01", 2)], evaluation_date=r.eval_day, substitutes=0
+        ),
         r.channel,
     )
     return t
@@ -79,7 +83,9 @@ def test_booking_is_the_tenders_agencys_and_needs_the_committee(db, make, blobs,
     with pytest.raises(Forbidden):
         sessions.book(db, w.other_agency, w.tender.id, sessions.Booking(1, w.starts_at, 4), ROOMS)
     with pytest.raises(ValidationFailed) as e:
-        sessions.book(db, w.agency, w.tender.id, sessions.Booking(4, clock.now() - timedelta(hours=1), 13), ROOMS)
+        sessions.book(
+            db, w.agency, w.tender.id, sessions.Booking(4, clock.now() - timedelta(hours=1), 13), ROOMS
+        )
     assert [p.code for p in e.value.problems] == ["room_start_past", "room_hours_range", "room_unknown"]
     s = sessions.book(db, w.agency, w.tender.id, sessions.Booking(3, w.starts_at, 4), ROOMS)
     # moved before check-in opens; not after
@@ -105,14 +111,18 @@ def test_a_confirmed_member_checks_in_and_signs_with_time_and_address(r, db):
         sessions.check_in(db, actor, r.tender.id, sessions.CheckIn("Someone Else", False))
     assert [p.code for p in bad.value.problems] == ["room_declaration_unsigned", "room_signature_mismatch"]
     a = sessions.check_in(db, actor, r.tender.id, sessions.CheckIn(" " + name_of(r, seat), True))
-    assert a.address == "198.51.100.7" and abs(clock.now() - clock.as_utc(a.checked_in_at)) < timedelta(seconds=5)
+    assert a.address == "198.51.100.7" and abs(clock.now() - clock.as_utc(a.checked_in_at)) < timedelta(
+        seconds=5
+    )
     assert len(a.declaration_sha256) == 64
     with pytest.raises(Conflict):
         sessions.check_in(db, actor, r.tender.id, sessions.CheckIn(name_of(r, seat), True))
     entry = tags(db, "evaluation.room.checked_in")[0]
     assert entry.ip != "198.51.100.7" and entry.actor_user_id is None  # L37: who checked in is concealed
     # another expert, not on the committee, is refused
-    outsider = next(x.actor for eid, x in r.expert_actors.items() if eid not in {s.expert_id for s in r.draw.seats})
+    outsider = next(
+        x.actor for eid, x in r.expert_actors.items() if eid not in {s.expert_id for s in r.draw.seats}
+    )
     with pytest.raises(Forbidden):
         sessions.check_in(db, outsider, r.tender.id, sessions.CheckIn("x", True))
     with pytest.raises(Forbidden):
@@ -204,7 +214,11 @@ def test_only_present_members_read_while_open_and_every_read_is_audited(r, db, b
     got = reading.read_bid_file(db, a0, blobs, r.tender.id, ob, 0)
     assert got.body.read() == b"%PDF technical proposal" and got.media_type == "application/pdf"
     entry = tags(db, "evaluation.room.bid_file.read")[0]
-    assert entry.details["opened_bid"] == ob and entry.details["file"] == 0 and len(entry.details["sha256"]) == 64
+    assert (
+        entry.details["opened_bid"] == ob
+        and entry.details["file"] == 0
+        and len(entry.details["sha256"]) == 64
+    )
     # not checked in, not on the committee, the agency, the purchaser, a monitor: refused
     for actor in (r.members[3][1], r.agency, r.purchaser, r.monitor, r.bidder, r.admin):
         with pytest.raises(Forbidden):
@@ -239,7 +253,9 @@ def test_progress_shows_counts_to_the_parties_and_never_names(r, db):
         assert p.booked and p.checked_in == 3 and p.seats == 5
         assert not hasattr(p, "present")
     assert sessions.progress(db, r.agency, r.tender.id)[1].room == "Room A"
-    assert sessions.progress(db, r.anon, r.tender.id)[1].room == ""  # where the committee sits: its parties only
+    assert (
+        sessions.progress(db, r.anon, r.tender.id)[1].room == ""
+    )  # where the committee sits: its parties only
 
 
 # ---------------------------------------------------------------- two bookings at once (PostgreSQL locks)
@@ -253,6 +269,7 @@ def test_two_agencies_booking_one_room_at_once_get_one_booking(factory, engine, 
     db.commit()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
+
     def book(tender_id: int) -> None:
         with factory() as s:
             try:
