@@ -1,4 +1,5 @@
-"""The audit tags of the expert pool, the committee draws and the evaluation room (audit.events explains the vocabulary)."""
+"""The audit tags of the expert pool, the committee draws and the evaluation room (audit.events explains the
+vocabulary)."""
 
 from __future__ import annotations
 

@@ -24,8 +24,8 @@ from evaluation.room.rules import State
 from storage.base import BlobStore
 from tender.lifecycle import Status
 from tender.models import Bid, Lot, OpenedBid, OpenedBidStatus, Opening
-from tender.opening import decryption
 from tender.notices import criteria_of
+from tender.opening import decryption
 from tender.opening.record import published_record
 
 SPOOL_BYTES = 8 * 1024 * 1024  # a file up to this size stays in memory; a larger one in a temporary file

@@ -178,7 +178,8 @@ def book(
         raise Conflict.one(
             "room_not_bookable",
             N_(
-                "The evaluation session is booked after the bid deadline, while the tender is open or evaluated."
+                "The evaluation session is booked after the bid deadline, while the tender is open or "
+                "evaluated."
             ),
         )
     draw_row = _draw(session, tender.id)
@@ -542,7 +543,8 @@ def declare_conflict(session: Session, actor: Actor, tender_id: int, note: str, 
         raise Conflict.one(
             "room_already_checked_in_conflict",
             N_(
-                "You have checked in: to step down now, leave the session and give the conflict as the reason."
+                "You have checked in: to step down now, leave the session and give the conflict as the "
+                "reason."
             ),
         )
     return draws.declare_conflict(session, actor, seat.id, note, channel)

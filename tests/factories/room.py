@@ -14,9 +14,8 @@ from evaluation.committee import draws
 from evaluation.committee.models import Seat, SeatStatus
 from evaluation.room import sessions
 from tender.models import Bid, OpenedBid
-from tender.opening import decryption
+from tender.opening import ceremony, decryption
 from tender.opening import parts as opening_parts
-from tender.opening import ceremony
 from tests.factories.bids import header_doc_parts
 from tests.factories.experts import draw_world
 from tests.factories.tenders import move_to

@@ -17,9 +17,8 @@ from evaluation.committee import draws
 from evaluation.committee.models import Seat, SeatStatus
 from evaluation.pool.models import Expert
 from evaluation.room import reading, sessions
-from evaluation.room.models import Attendance, EvaluationSession
-from tests.factories.bids import MARKER
-from tests.factories.room import ROOMS, check_in_all, member_actors, room_world, start
+from evaluation.room.models import EvaluationSession
+from tests.factories.room import ROOMS, check_in_all, room_world, start
 from tests.factories.tenders import move_to
 
 
@@ -53,10 +52,10 @@ def test_the_agency_books_and_a_room_holds_one_session_at_a_time(r, db, make, bl
 
 def _second_tender(r, db, blobs, tmp_path):  # type: ignore[no-untyped-def]
     """Another tender of r's agency with a drawn committee (the draw needs no opening)."""
-    from tests.factories.bids import submit_bid
-    from tests.factories.tenders import publish_new
     from core.signing import signing_key
     from tender import deadlines
+    from tests.factories.bids import submit_bid
+    from tests.factories.tenders import publish_new
 
     move_to(clock.now() - timedelta(days=30))
     t = publish_new(r, blobs, title="Second tender")
