@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from core import clock
 from evaluation.pool.models import Expert
@@ -150,4 +149,3 @@ def test_progress_is_public_once_evaluating_without_names_or_place(site):
         "checked_in": 0,
         "chair_elected": False,
     }
-    move_to(clock.now())
