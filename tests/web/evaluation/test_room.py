@@ -11,7 +11,6 @@ import pytest
 from core import clock
 from evaluation.pool.models import Expert
 from tests.factories.room import ROOMS, room_world, start
-from tests.factories.tenders import move_to
 from tests.web.support import login, zh
 
 
