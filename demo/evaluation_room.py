@@ -9,6 +9,9 @@ Called by demo.county's loader (load(loader)), through the same services as ever
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -33,10 +36,33 @@ COMMITTEE = 5
 BIDDERS = (("bidder1", 4_986_000, 150), ("bidder2", 4_912_300, 160), ("bidder3", 5_034_800, 145))
 
 
-def _spec() -> Any:
-    from demo.county import TenderSpec
+@dataclass(frozen=True)
+class _Spec:
+    """What the loader's tender_input and documents read of a demo tender (demo.county.TenderSpec's fields;
+    not imported: demo.county imports this module)."""
 
-    return TenderSpec(
+    title: str
+    agency_user: str
+    purchaser: str
+    category: str
+    method: str
+    lots: list[tuple[str, int, int, int]]
+    description: str
+    government_procurement: bool = False
+    region: str = "某某县"
+
+
+@contextmanager
+def _days_ago(days: int) -> Iterator[None]:
+    clock.shift(timedelta(days=-days))
+    try:
+        yield
+    finally:
+        clock.reset()
+
+
+def _spec() -> _Spec:
+    return _Spec(
         "某某县城区道路提升改造工程施工",
         "agency1",
         "education",
@@ -48,8 +74,6 @@ def _spec() -> Any:
 
 
 def _publish(loader: Any) -> Any:
-    from demo.county import _days_ago
-
     spec = _spec()
     with _days_ago(30):
         agent = loader.actor(spec.agency_user)

@@ -19,12 +19,26 @@ from accounts.notifications import Channel
 from core import clock
 from core.errors import N_, Problem
 from core.identity import Actor
+from evaluation.events import EvaluationTag
 from evaluation.room import reading, rules, sessions
 from web.deps import page, redirect
 from web.forms import FormState, submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 CHUNK = 64 * 1024
+
+# The room's audit entries in words, for the monitors' trail and the public log (web.supervision.monitor).
+EVENT_LABELS = {
+    EvaluationTag.room_booked.value: N_("Evaluation session booked"),
+    EvaluationTag.room_checked_in.value: N_("A member checked in and signed the declaration"),
+    EvaluationTag.room_member_left.value: N_("A member left the evaluation session"),
+    EvaluationTag.room_chair_voted.value: N_("A member voted for the chair"),
+    EvaluationTag.room_chair_elected.value: N_("The committee elected its chair"),
+    EvaluationTag.room_paused.value: N_("Evaluation session paused"),
+    EvaluationTag.room_resumed.value: N_("Evaluation session resumed"),
+    EvaluationTag.room_bid_file_read.value: N_("A member read a file of a bid"),
+    EvaluationTag.room_read_refused.value: N_("Reading a file of a bid refused"),
+}
 
 STATE_LABELS = {
     rules.State.booked: N_("Booked"),

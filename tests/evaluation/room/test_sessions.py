@@ -17,7 +17,7 @@ from evaluation.committee import draws
 from evaluation.committee.models import Seat, SeatStatus
 from evaluation.pool.models import Expert
 from evaluation.room import reading, sessions
-from evaluation.room.models import EvaluationSession
+from evaluation.room.models import EvaluationRoom, EvaluationSession
 from tests.factories.room import ROOMS, check_in_all, room_world, start
 from tests.factories.tenders import move_to
 
@@ -265,6 +265,7 @@ def test_two_agencies_booking_one_room_at_once_get_one_booking(factory, engine, 
     row lock makes the second wait for the first and then see it, so exactly one booking is made."""
     w = room_world(db, make, blobs, tmp_path, book=False)
     other = _second_tender(w, db, blobs, tmp_path)
+    db.add(EvaluationRoom(number=1, name="Room A"))  # the room exists: its row lock decides, not its creation
     db.commit()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
