@@ -282,7 +282,7 @@ def _progress(session: Session, actor: Actor, tender: Tender, seat: Seat | None 
         state=rules.state(clock.as_utc(sess.starts_at), sess.paused, clock.now()),
         seats=draws.counts(draw_row).seats,
         checked_in=len(_present(sess, draw_row)),
-        chair_elected=sess.chair_seat_id is not None,
+        chair_elected=sess.chair_seat_id in {a.seat_id for a in _present(sess, draw_row)},
         room=sess.room.name if shows_place else "",
         starts_at=clock.as_utc(sess.starts_at) if shows_place else None,
         ends_at=clock.as_utc(sess.ends_at) if shows_place else None,
@@ -588,8 +588,10 @@ def vote_chair(session: Session, actor: Actor, tender_id: int, candidate_seat_id
     present = frozenset(a.seat_id for a in _present(sess, draw_row))
     if seat.id not in present:
         raise Conflict.one("room_not_present", N_("You are not checked in to this session."))
-    if sess.chair_seat_id is not None:
+    if sess.chair_seat_id in present:
         raise Conflict.one("room_chair_elected", N_("The committee has elected its chair already."))
+    if sess.chair_seat_id is not None:  # the chair stepped down (a conflict declared on the draw's page)
+        sess.chair_seat_id, sess.chair_elected_at = None, None
     if candidate_seat_id not in present:
         raise ValidationFailed.one(
             "room_chair_candidate", N_("Vote for a member who has checked in to this session."), "candidate"

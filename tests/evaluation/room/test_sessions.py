@@ -195,6 +195,13 @@ def test_the_present_members_elect_a_chair_by_majority(r, db):
     sessions.leave(db, a1, r.tender.id, "Called away", r.channel)
     db.refresh(sess)
     assert sess.chair_seat_id is None
+    sessions.vote_chair(db, a0, r.tender.id, s2.id)
+    assert sessions.vote_chair(db, a3, r.tender.id, s2.id).chair_seat_id == s2.id  # 2 of the 3 present
+    # the new chair steps down from the draw's own page: the chair is vacant and elected again
+    draws.declare_conflict(db, a2, s2.id, "A former employer bids", r.channel)
+    assert not sessions.progress(db, r.agency, r.tender.id)[1].chair_elected
+    sessions.vote_chair(db, a0, r.tender.id, s3.id)
+    assert sessions.vote_chair(db, a3, r.tender.id, s3.id).chair_seat_id == s3.id
 
 
 # ---------------------------------------------------------------- reading, pausing
