@@ -401,7 +401,8 @@ def workbench(session: Session, actor: Actor, tender_id: int) -> RoomView:
         and rules.may_check_in(clock.as_utc(sess.starts_at), now)
     )
     view.read_refusal = rules.read_refusal(
-        member=seat.status == SeatStatus.confirmed,
+        # E33: the policy's bid_files row (the committee, in evaluation); the room's own conditions follow
+        member=seat.status == SeatStatus.confirmed and _may_see(session, actor, tender, seat, Fact.bid_files),
         present=present_now,
         evaluating=Status(tender.status) == Status.evaluating,
         session_state=view.state,
