@@ -284,9 +284,9 @@ MATRIX: list[Row] = [
         form={"username": ""},
     ),
     # ------------------------------------------------ the committee draw (issue 5, web/draws.py)
-    # The world holds no draw and no seat, so any id (the lot's) names none: only the tender's agency reaches
-    # the request (refused for its incomplete form), an expert learns only that the seat is not theirs, and
-    # the record of a draw that does not exist is not found by anyone.
+    # The ids below (no_seat) name no draw and no seat (the room's tender has one: tests/web/matrix_room.py):
+    # only the tender's agency reaches the request (refused for its incomplete form), an expert learns only
+    # that the seat is not theirs, and the record of a draw that does not exist is not found by anyone.
     Row("GET", f"/agency/tenders/{TID}/draw", own_published("ok")),
     Row("GET", f"/agency/tenders/{TID}/draw", own_draft("ok"), target="draft"),
     Row(
@@ -300,16 +300,26 @@ MATRIX: list[Row] = [
         form={"committee_size": "5"},
     ),
     Row("GET", "/expert/draws", only("ok", "expert")),
-    Row("POST", "/expert/seats/{seat_id:int}/confirm", only("notfound", "expert"), params={"seat_id": "lot"}),
-    Row("POST", "/expert/seats/{seat_id:int}/decline", only("notfound", "expert"), params={"seat_id": "lot"}),
+    Row(
+        "POST",
+        "/expert/seats/{seat_id:int}/confirm",
+        only("notfound", "expert"),
+        params={"seat_id": "no_seat"},
+    ),
+    Row(
+        "POST",
+        "/expert/seats/{seat_id:int}/decline",
+        only("notfound", "expert"),
+        params={"seat_id": "no_seat"},
+    ),
     Row(
         "POST",
         "/expert/seats/{seat_id:int}/conflict",
         only("notfound", "expert"),
-        params={"seat_id": "lot"},
+        params={"seat_id": "no_seat"},
         form={"note": "A relative"},
     ),
-    Row("GET", "/api/v1/draws/{draw_id:int}/record", E("notfound"), params={"draw_id": "lot"}),
+    Row("GET", "/api/v1/draws/{draw_id:int}/record", E("notfound"), params={"draw_id": "no_seat"}),
     # ---------------------- the expert pool (issue 5, web/experts_admin.py, expert_portal.py, experts_api.py)
     # The pool is never public: administrators keep it; the expert reaches only their own profile.
     Row("GET", "/admin/experts", only("ok", "admin")),

@@ -132,3 +132,4 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
         .where(Opening.tender_id == t.id)
     )
     w.room_file = 0
+    w.no_seat = 10**9  # an id no seat and no draw has (the draw rows of tests/web/matrix.py)
