@@ -55,6 +55,7 @@ def room_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleName
             expert_name=s.get(Expert, seat.expert_id).name,
             names=[s.get(Expert, x.expert_id).name for x, _ in w.members],
             agency=w.agency_user.username,
+            monitor=w.monitor_user.username,
         )
         s.commit()
     with serving(settings) as url:
@@ -146,3 +147,35 @@ def test_an_expert_checks_in_signs_and_reads_a_pdf_and_the_agency_sees_progress_
     agency_en.goto(f"/agency/tenders/{w.tender_id}/room")
     assert_no_server_error(agency_en)
     shot(agency_en, "room-agency-progress-en")
+
+
+def test_a_monitor_pauses_the_session_and_the_members_bids_close(page_for, room_server):
+    w = room_server
+    move_to(w.starts_at + timedelta(minutes=3))
+    monitor = page_for()
+    login(monitor, w.monitor, TEST_PASSWORD)
+    monitor.goto(f"/monitor/tenders/{w.tender_id}")
+    monitor.locator(f"a[href='/monitor/tenders/{w.tender_id}/room']").click()
+    monitor.wait_for_url(f"**/monitor/tenders/{w.tender_id}/room")
+    assert_no_server_error(monitor)
+    monitor.fill("#f-reason", "2号摄像头故障，检修期间暂停评标")
+    monitor.locator("form[action$='/room/pause'] button").click()
+    monitor.wait_for_load_state("networkidle")
+    assert_no_server_error(monitor)
+    assert monitor.locator(".flash").inner_text().strip() == tr(
+        "The session is paused: nobody reads the bids until it is resumed."
+    )
+    shot(monitor, "room-monitor-paused-zh")
+
+    expert = page_for("en")
+    login(expert, w.expert, TEST_PASSWORD)
+    expert.goto(f"/expert/tenders/{w.tender_id}/room")
+    assert_no_server_error(expert)
+    assert expert.locator("#room-state").inner_text().strip() == "Paused by a monitor"
+    assert expert.locator("a[data-file]").count() == 0
+    shot(expert, "room-paused-en")
+
+    monitor.fill("#f-reason", "摄像头已修复")
+    monitor.locator("form[action$='/room/resume'] button").click()
+    monitor.wait_for_load_state("networkidle")
+    assert monitor.locator(".flash").inner_text().strip() == tr("The session is resumed.")
