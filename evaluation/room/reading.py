@@ -22,6 +22,7 @@ from evaluation.room import sessions
 from evaluation.room.models import AttendanceStatus
 from evaluation.room.rules import State
 from storage.base import BlobStore
+from tender import sealing
 from tender.lifecycle import Status
 from tender.models import Bid, Lot, OpenedBid, OpenedBidStatus, Opening
 from tender.notices import criteria_of
@@ -132,14 +133,20 @@ def read_bid_file(
 
     try:
         entry = decryption.read_file(session, blobs, ob.id, index, write)
-    except decryption.FileChanged as e:
+    except (
+        decryption.FileChanged,
+        sealing.DecryptionFailed,
+        sealing.WrongKey,
+        sealing.SealedBidInvalid,
+    ) as e:
+        # the sealed file or its kept parts no longer give the bid opened at the opening: nothing is shown
         body.close()
         record(
             session,
             EvaluationTag.room_read_refused,
             actor=actor,
             subject=f"tender:{view.tender.id}",
-            details={"opened_bid": ob.id, "file": index, "reason": "sealed_file_changed"},
+            details={"opened_bid": ob.id, "file": index, "reason": type(e).__name__},
             conceal_actor=True,
         )
         raise Conflict.one(

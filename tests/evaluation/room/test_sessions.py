@@ -296,3 +296,20 @@ def test_two_agencies_booking_one_room_at_once_get_one_booking(factory, engine, 
     assert sorted(outcomes) == ["booked", "room_taken"]
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(EvaluationSession)) == 1
+
+
+def test_a_sealed_file_that_changed_is_not_shown_and_the_refusal_is_kept(r, db, blobs):
+    from tender.models import Bid, OpenedBid
+
+    start(r)
+    check_in_all(r, 1)
+    _, a0 = r.members[0]
+    ob = db.scalars(select(OpenedBid).order_by(OpenedBid.id)).first()
+    bid = db.get(Bid, ob.bid_id)
+    other = db.scalars(select(Bid).where(Bid.id != bid.id, Bid.tender_id == r.tender.id)).first()
+    bid.blob_key = other.blob_key  # the store now answers with another bidder's sealed file
+    db.flush()
+    with pytest.raises(Conflict) as e:
+        reading.read_bid_file(db, a0, blobs, r.tender.id, ob.id, 0)
+    assert e.value.kept and e.value.problems[0].code == "room_sealed_file_changed"
+    assert tags(db, "evaluation.room.read.refused") and not tags(db, "evaluation.room.bid_file.read")
