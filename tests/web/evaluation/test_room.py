@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from core import clock
 from evaluation.pool.models import Expert
@@ -148,3 +149,27 @@ def test_progress_is_public_once_evaluating_without_names_or_place(site):
         "checked_in": 0,
         "chair_elected": False,
     }
+
+
+def test_a_conflict_at_check_in_hands_the_seat_to_the_next_substitute(site, db):
+    from evaluation.committee.models import Seat
+
+    start(site)
+    seat, _ = site.members[0]
+    token = login(site.client, site.usernames[seat.id])
+    r = site.client.post(room(site) + "/conflict", data={"note": "", "_csrf_token": token})
+    assert r.status_code == 422 and zh("I cannot sign: I have a conflict") in r.text
+    r = site.client.post(
+        room(site) + "/conflict",
+        data={"note": "My sister works for Bidder Two Ltd", "_csrf_token": token},
+    )
+    assert zh("Your conflict is recorded and your seat goes to the next substitute.") in r.text
+    db.expire_all()
+    called = db.scalars(select(Seat).where(Seat.replaces_seat_id == seat.id)).one()
+    username = site.expert_actors[called.expert_id].user.username
+    db.commit()
+    login(site.client, username)
+    draws_page = site.client.get("/expert/draws").text
+    assert zh("Confirm") in draws_page
+    page = site.client.get(room(site)).text
+    assert zh("Confirm your seat on the page of your draws first; then you can check in here.") in page
