@@ -89,10 +89,23 @@ def run_draw(experts, facts, tender, quotas: list[tuple[str, int]]) -> tuple[dic
             candidates.append(pure.Candidate(expert_id, tuple(sorted(served))))
     request = pure.DrawRequest("T-2026-0001/draw-bench", 9, [pure.Quota(c, n) for c, n in quotas], 3)
     seed = os.urandom(32)
+    # etender-draw-2: the agency's and the monitors' numbers, as their browsers would reveal them
+    values = {"agency:91AGENCY": os.urandom(32), "monitor:91SUPERVISOR": os.urandom(32)}
+    contributions = [pure.Contribution(party, value) for party, value in values.items()]
     drawing = CLOCK()
-    result = pure.draw(request, candidates, seed, None)
+    result = pure.draw(request, candidates, seed, None, contributions=contributions)
     ended = CLOCK()
-    record = pure.to_record(request, candidates, seed, None, result, excluded)
+    logged = [
+        {
+            "party": party,
+            "commitment": pure.sha256(value).hex(),
+            "value": value.hex(),
+            "committed_audit_index": 1 + i,
+            "revealed_audit_index": 3 + i,
+        }
+        for i, (party, value) in enumerate(values.items())
+    ]
+    record = pure.to_record(request, candidates, seed, None, result, excluded, logged)
     return record, ended - started, ended - drawing
 
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import click
 
+from core import money
 from core.signing import VerifierKey
-from tender import keyfiles, sealing
+from tender import bidcontent, keyfiles, sealing
 from tender.keyholders import verify_bundle_document
 
 
@@ -234,6 +235,22 @@ def _bundle(path: Path, verifier: str) -> sealing.KeyBundle:
     help="Your own key file (needed when the tender's policy is quorum+bidder).",
 )
 @click.option("--verifier", default="", help="The platform's verifier key, to check the bundle's signature.")
+@click.option(
+    "--ceiling",
+    "ceiling",
+    default=None,
+    metavar="YUAN",
+    help="The lot's price ceiling (最高投标限价) in yuan, as the tender notice publishes it. A total "
+    "price above it is rejected in the evaluation (R51): the command then warns and seals only with "
+    "--above-ceiling (or, at a terminal, when you confirm).",
+)
+@click.option(
+    "--above-ceiling",
+    "above_ceiling",
+    is_flag=True,
+    default=False,
+    help="Seal even though the total price is above --ceiling (the bid will be rejected, R51).",
+)
 def bid_seal(
     bundle_path: Path,
     lot_id: int,
@@ -242,12 +259,22 @@ def bid_seal(
     out: Path,
     bidder_key: Path | None,
     verifier: str,
+    ceiling: str | None,
+    above_ceiling: bool,
 ) -> None:
-    """Seal files and a price form into a .sealed bid for the tender's key holders."""
+    """Seal files and a price form into a .sealed bid for the tender's key holders.
+
+    The price form and the files are checked against the format's content rules first
+    (docs/sealed-bid-format.md section 6): a bid the opening would revoke is never sealed. Give the lot's
+    price ceiling with --ceiling to be warned of a price above it (R51)."""
     try:
         bundle = _bundle(bundle_path, verifier)
     except (ValueError, KeyError) as e:
         _fail(f"the key bundle cannot be used: {e}")
+    try:
+        ceiling_fen = money.parse_yuan(ceiling) if ceiling is not None else None
+    except ValueError:
+        _fail(f"--ceiling {ceiling}: write the lot's price ceiling in yuan, e.g. 1200000.00")
     bidder_public = keyfiles.public_key_of(bidder_key.read_text(encoding="utf-8"))[1] if bidder_key else None
     entries = []
     handles = []
@@ -262,8 +289,13 @@ def bid_seal(
             media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             entries.append(sealing.BidFile(role, path.name, media, path.stat().st_size, handle))
         price = json.loads(price_path.read_text(encoding="utf-8"))
+        sealing.manifest_bytes(entries, price)  # the content rules, before any file is written
+        _check_ceiling(price, ceiling_fen, above_ceiling)
         with open(out, "xb") as sink:
             header = sealing.seal(bundle, lot_id, entries, price, sink, bidder_public_key=bidder_public)
+    except bidcontent.ContentInvalid as e:
+        # the content rules refuse before --out is created: nothing to remove
+        _fail(f"{e.code}: {e.message % e.params} (docs/sealed-bid-format.md section 6)")
     except (ValueError, FileExistsError) as e:
         if isinstance(e, FileExistsError):
             _fail(f"{out} already exists; choose another name")
@@ -277,6 +309,33 @@ def bid_seal(
         f"tender {header.tender_id}, lot {header.lot_id}: opens with {header.k} of "
         f"{len(header.holder_key_ids)} key holders" + (" and your bidder key" if header.bidder_key_id else "")
     )
+
+
+def _check_ceiling(price: object, ceiling_fen: int | None, above_ceiling: bool) -> None:
+    """R51: a bid above the lot's price ceiling is rejected. Warn; seal only if the bidder says so (the flag,
+    or a confirmation at a terminal)."""
+    total = price.get("total_price_fen") if isinstance(price, dict) else None
+    if ceiling_fen is None:
+        click.echo(
+            "note: the price was not compared with the lot's price ceiling; pass --ceiling YUAN (from the "
+            "tender notice) to be warned of a price above it (R51)",
+            err=True,
+        )
+        return
+    if not isinstance(total, int) or isinstance(total, bool) or not ceiling_fen or total <= ceiling_fen:
+        return  # a malformed price is the content rules' to refuse, with their code
+    click.echo(
+        f"warning: the total price of {money.format_yuan(total)} yuan is above the lot's price ceiling of "
+        f"{money.format_yuan(ceiling_fen)} yuan. A bid above the price ceiling is rejected in the evaluation "
+        "(R51).",
+        err=True,
+    )
+    if above_ceiling:
+        click.echo("sealing at this price, as --above-ceiling asks", err=True)
+        return
+    if sys.stdin.isatty() and click.confirm("Seal at this price anyway?", default=False, err=True):
+        return
+    _fail("not sealed: check the price, or pass --above-ceiling to seal at this price anyway")
 
 
 @bid.command("inspect")

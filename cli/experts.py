@@ -234,8 +234,9 @@ def _signed_entry(fetch: Any, checkpoint: Any, item: dict[str, Any], what: str) 
 
 def _check_remote(fetch: Any, doc: dict[str, Any]) -> list[str]:
     """The record against the platform's public audit API (docs/audit-log.md): the draw's commitment entry
-    (at draw.commitment_audit_index) and the entry that published the record, each included in the latest
-    checkpoint signed with a key the platform publishes. Exit 2 when the platform cannot be asked."""
+    (at draw.commitment_audit_index), the entry that published the record and, for etender-draw-2, each
+    contribution's commitment and reveal entries (at the indices the record gives), each included in the
+    latest checkpoint signed with a key the platform publishes. Exit 2 when the platform cannot be asked."""
     import base64
     import json
 
@@ -271,7 +272,25 @@ def _check_remote(fetch: Any, doc: dict[str, Any]) -> list[str]:
         published = found.get(published_tag)
         if published is not None:
             out += _signed_entry(fetch, checkpoint, published, "the record's publication")
-        return out + pure.log_differences(doc, committed, published)
+        out += pure.log_differences(doc, committed, published)
+        if doc["algorithm_version"] != pure.ALGORITHM_V1:
+            entries: dict[int, dict[str, Any]] = {}
+            for c in doc["contributions"]:
+                for key, step in (
+                    ("committed_audit_index", "commitment"),
+                    ("revealed_audit_index", "reveal"),
+                ):
+                    what = f"{c['party']}'s contribution {step}"
+                    item = json.loads(fetch(f"/api/v1/audit/entries/{c[key]}"))
+                    out += _signed_entry(fetch, checkpoint, item, what)
+                    entry = json.loads(base64.b64decode(item["entry"]))
+                    entries[item["index"]] = {
+                        "tag": entry.get("tag"),
+                        "subject": entry.get("subject"),
+                        "details": item.get("details"),
+                    }
+            out += pure.contribution_log_differences(doc, committed["index"], entries)
+        return out
     except Unreachable as e:
         _cannot_check(str(e))
     except (KeyError, TypeError, ValueError) as e:
@@ -290,7 +309,9 @@ def _check_local(doc: dict[str, Any]) -> list[str]:
     from evaluation.events import EvaluationTag
 
     tags = [EvaluationTag.draw_committed.value, EvaluationTag.draw_record_published.value]
+    steps = [pure.TAG_CONTRIBUTION_COMMITTED, pure.TAG_CONTRIBUTION_REVEALED]
     subject = f"draw:{doc['draw']['id']}"
+    entries: dict[int, dict[str, Any]] = {}
     try:
         engine = make_engine(load_settings().database_url)
         try:
@@ -298,6 +319,10 @@ def _check_local(doc: dict[str, Any]) -> list[str]:
                 found: dict[str, Any] = {}
                 for e in entries_tagged(session, tags, subject=subject):
                     found.setdefault(e.tag, {"index": e.index, "details": e.details})
+                for e in entries_tagged(
+                    session, [*steps, *tags], subject=subject
+                ):  # an index may name another
+                    entries[e.index] = {"tag": e.tag, "subject": e.subject, "details": e.details}
         finally:
             engine.dispose()
     except (SQLAlchemyError, OSError, ValueError) as e:
@@ -308,7 +333,10 @@ def _check_local(doc: dict[str, Any]) -> list[str]:
     committed = found.get(tags[0])
     if committed is None:
         return [f"the audit log holds no commitment for {subject}"]
-    return pure.log_differences(doc, committed, found.get(tags[1]))
+    out = pure.log_differences(doc, committed, found.get(tags[1]))
+    if doc["algorithm_version"] != pure.ALGORITHM_V1:
+        out += pure.contribution_log_differences(doc, committed["index"], entries)
+    return out
 
 
 @experts.command("verify-draw")
@@ -361,6 +389,8 @@ def verify_draw(record: str, offline: bool, url: str | None) -> None:
             click.echo(f"DIFFERENT: {d}")
         sys.exit(1)
     members = ", ".join(f"{i} ({s})" for i, s in doc["result"]["members"])
+    if doc["algorithm_version"] != pure.ALGORITHM_V1:
+        members += "; contributions: " + ", ".join(c["party"] for c in doc["contributions"])
     against = "offline" if offline else (f"against {url}" if url else "against this platform's audit log")
     click.echo(
         "OK: the record reproduces the draw exactly "

@@ -9,8 +9,11 @@ The protocol, byte for byte (docs/expert-draw.md gives test vectors):
    node = SHA-256(0x01 || left || right), the empty list hashes to SHA-256("").
 2. commitment = SHA-256(server_seed), logged before anyone else contributes; the server seed is published
    once the result may be known, and anyone checks it against the commitment.
-3. seed = SHA-256(P(server_seed) || P(public_entropy or "") || P(pool_root) || P(UTF-8 of request_id)), where
-   P(x) = len(x) as a 4-byte big-endian unsigned integer, followed by x.
+3. seed = SHA-256(P(server_seed) || P(public_entropy or "") || P(pool_root) || P(UTF-8 of request_id)
+   [|| P(UTF-8 of party) || P(value) for each contribution, in the order given]), where P(x) = len(x) as a
+   4-byte big-endian unsigned integer, followed by x. The contributions are the random values of parties other
+   than the operator, each committed (SHA-256 of the value) after the server seed's commitment and revealed
+   only once every party has committed (docs/expert-draw.md); the caller fixes their order.
 4. ranking: the ids sorted ascending by SHA-256(seed || id as an 8-byte big-endian unsigned integer), then by
    id. What the ranking fills (committee seats, a shortlist) is the caller's algorithm, versioned by the
    caller.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import operator
 import struct
+from collections.abc import Sequence
 from itertools import islice
 from typing import Any
 
@@ -96,14 +100,25 @@ def _prefixed(part: bytes) -> bytes:
     return len(part).to_bytes(4, "big") + part
 
 
-def derive_seed(server_seed: bytes, public_entropy: bytes | None, pool_root: bytes, request_id: str) -> bytes:
-    """SHA-256 over the four parts, each preceded by its length as a 4-byte big-endian unsigned integer:
+def derive_seed(
+    server_seed: bytes,
+    public_entropy: bytes | None,
+    pool_root: bytes,
+    request_id: str,
+    contributions: Sequence[tuple[str, bytes]] = (),
+) -> bytes:
+    """SHA-256 over the parts, each preceded by its length as a 4-byte big-endian unsigned integer:
 
         len(server_seed) || server_seed || len(E) || E || len(pool_root) || pool_root || len(R) || R
+        || len(party_1) || party_1 || len(value_1) || value_1 || ...
 
-    where E = public_entropy (no entropy is the empty string, so None and b"" give the same seed) and
-    R = request_id encoded in UTF-8. The prefixes keep different splits of the same bytes apart."""
-    parts = (server_seed, public_entropy or b"", pool_root, request_id.encode("utf-8"))
+    where E = public_entropy (no entropy is the empty string, so None and b"" give the same seed),
+    R = request_id encoded in UTF-8 and each contribution (party, value) in the order given, the party's name
+    in UTF-8. Without contributions the seed is the four parts' alone (etender-draw-1). The prefixes keep
+    different splits of the same bytes apart."""
+    parts = [server_seed, public_entropy or b"", pool_root, request_id.encode("utf-8")]
+    for party, value in contributions:
+        parts += [party.encode("utf-8"), value]
     return sha256(b"".join(_prefixed(p) for p in parts))
 
 

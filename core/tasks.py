@@ -97,6 +97,32 @@ def in_process() -> bool:
     return not settings().broker_url
 
 
+def broker_status(timeout: float = 1.0) -> str:
+    """For /healthz: "embedded" without a broker (tasks run in this process), "ok" when the broker takes a
+    connection within `timeout` seconds; raises the connection's error otherwise. A fresh connection each
+    time, so a broker that died since the last check is seen at once."""
+    url = settings().broker_url
+    if not url:
+        return "embedded"
+    with app.connection_for_write(url, connect_timeout=timeout) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+    return "ok"
+
+
+def queue_depth(timeout: float = 1.0) -> int | None:
+    """Tasks waiting in the broker's default queue (None without a broker): a queue that only grows means
+    too few workers, or none. Redis and RabbitMQ both answer kombu's passive declare with the count."""
+    url = settings().broker_url
+    if not url:
+        return None
+    with app.connection_for_write(url, connect_timeout=timeout) as conn:
+        try:
+            declared = conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
+        except conn.channel_errors:  # the queue does not exist yet: nothing was ever sent
+            return 0
+    return int(declared.message_count)
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
     """A task's own transaction (committed when the block ends, rolled back on error)."""

@@ -7,6 +7,7 @@ phone numbers come from a fixed random seed: the demo is the same on every insta
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
@@ -1157,6 +1158,33 @@ class _Loader:
             bids.write_part(self.session, actor, self.blobs, bid.id, number, [data[start : start + step]])
         bids.complete(self.session, actor, self.blobs, bid.id, self.signer)
 
+    def demo_draw(self, tender: Tender) -> None:
+        """The outpatient building's committee, drawn by the whole protocol (docs/expert-draw.md): its agency
+        requests the draw, then THE DEMO LOADER makes the agency's and the monitors' random numbers on their
+        behalf, commits both and reveals both. In earnest each party's number is made and kept in its own
+        browser (web/static/js/draw-contribution.js); this shortcut exists only to give the demo a drawn
+        committee (its experts are asked to confirm) and a draw with both contributions to look at."""
+        from accounts.notifications import LogChannel
+        from evaluation.committee import draws
+
+        agency = self.actor(TENDERS[self._key(tender)].agency_user)
+        monitor = self.actor("monitor1")
+        day = (clock.to_cst(clock.now()) + timedelta(days=3)).date()
+        data = draws.DrawInput(
+            committee_size=5, quotas=[("A01", 3), ("A04", 2)], evaluation_date=day, substitutes=2
+        )
+        channel = LogChannel()
+        draw_row = draws.request_draw(self.session, agency, tender.id, data, channel)
+        # the loader's stand-in for two browsers' crypto.getRandomValues, on its own sequence so that the
+        # demo's other random data stays as it was
+        rng = random.Random(SEED + 12)
+        values = {actor.user_id: rng.randbytes(32) for actor in (agency, monitor)}
+        for actor in (agency, monitor):
+            commitment = hashlib.sha256(values[actor.user_id]).hexdigest()
+            draws.commit_contribution(self.session, actor, draw_row.id, commitment)
+        for actor in (agency, monitor):
+            draws.reveal_contribution(self.session, actor, draw_row.id, values[actor.user_id].hex(), channel)
+
     def _key(self, tender: Tender) -> str:
         return next(k for k, t in self.tenders.items() if t.id == tender.id)
 
@@ -1184,6 +1212,7 @@ class _Loader:
             self.bid(sewer, "bidder1", 8_812_000, 300)
             self.bid(sewer, "bidder2", 8_870_000, 280)
         deadlines.close_due_tenders(s)
+        self.demo_draw(outpatient)
 
         # Published 10 days ago; a clarification today that affects bids extends the deadline so that 15 days
         # remain (R21).

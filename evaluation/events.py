@@ -21,6 +21,11 @@ class EvaluationTag(enum.StrEnum):
     draw_requested = "evaluation.draw.requested"
     draw_committed = "evaluation.draw.committed"
     draw_completed = "evaluation.draw.completed"
+    # etender-draw-2: each party's random value, committed then revealed; a draw that ends without a committee
+    draw_contribution_committed = "evaluation.draw.contribution.committed"
+    draw_contribution_revealed = "evaluation.draw.contribution.revealed"
+    draw_failed = "evaluation.draw.failed"
+    draw_abandoned = "evaluation.draw.abandoned"
     draw_refused = "evaluation.draw.refused"
     draw_record_published = "evaluation.draw.record.published"
     seat_notified = "evaluation.seat.notified"

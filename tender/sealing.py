@@ -30,12 +30,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
 from core.errors import N_, ValidationFailed
+from tender import bidcontent
 from tender.rules import OpeningPolicy
 
 MAGIC = b"ETSEALED"
 VERSION = 1
 FORMAT = "etender-sealed-bid"
-CONTAINER_FORMAT = "etender-bid-container"
+CONTAINER_FORMAT = bidcontent.CONTAINER_FORMAT
 HPKE_SUITE_NAME = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM"
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
 PREAMBLE_FIXED = struct.Struct(">8sHI")  # magic, version, header length
@@ -47,10 +48,10 @@ DEFAULT_CHUNK_SIZE = 64 * 1024
 MIN_CHUNK_SIZE = 1024
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
 MAX_HEADER_SIZE = 1024 * 1024
-MAX_MANIFEST_SIZE = 1024 * 1024
+MAX_MANIFEST_SIZE = bidcontent.MAX_MANIFEST_SIZE
 POLICIES = tuple(OpeningPolicy)
-FILE_ROLES = ("qualification", "technical", "commercial", "other")
-MAX_PRICE_FEN = 10**15  # ten trillion yuan: anything above is a typing mistake
+FILE_ROLES = bidcontent.FILE_ROLES
+MAX_PRICE_FEN = bidcontent.MAX_PRICE_FEN
 COMMITMENT_LABEL = b"etender-sealed-bid/v1 part commitment\x00"
 KEY_CHECK_LABEL = b"etender-sealed-bid/v1 data key check\x00"
 
@@ -522,57 +523,25 @@ class BidFile:
 
 
 def check_price_form(form: Mapping[str, Any]) -> dict[str, Any]:
-    """The structured price form the opening record reads; ValueError names the bad field."""
-    out: dict[str, Any] = {}
-    for name, top in (("total_price_fen", MAX_PRICE_FEN), ("duration_days", 36_500)):
-        value = form.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= top:
-            raise ValueError(f"{name} must be a positive whole number")
-        out[name] = value
-    for name, limit, required in (("quality_commitment", 500, True), ("bid_security_reference", 200, False)):
-        value = form.get(name, "")
-        if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
-            raise ValueError(
-                f"{name} must be text of at most {limit} characters"
-                + (" and is required" if required else "")
-            )
-        out[name] = value.strip()
-    unknown = set(form) - set(out)
-    if unknown:
-        raise ValueError(f"unknown price form fields: {', '.join(sorted(unknown))}")
-    return out
-
-
-def _check_file_entry(f: Mapping[str, Any]) -> None:
-    name = f.get("name")
-    if f.get("role") not in FILE_ROLES:
-        raise ValueError(f"file role must be one of {', '.join(FILE_ROLES)}")
-    if (
-        not isinstance(name, str)
-        or not name
-        or len(name) > 255
-        or "/" in name
-        or "\\" in name
-        or name in (".", "..")
-    ):
-        raise ValueError("a file name is a plain name of at most 255 characters")
-    if not isinstance(f.get("media_type"), str) or not isinstance(f.get("size"), int) or f["size"] < 0:
-        raise ValueError("a file needs a media type and a size")
+    """The structured price form the opening record reads, normalised; bidcontent.ContentInvalid (a
+    ValueError) names the broken rule."""
+    return bidcontent.check_price_form(form)
 
 
 def manifest_bytes(files: Sequence[BidFile], price_form: Mapping[str, Any]) -> bytes:
-    entries = [{"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size} for f in files]
-    for entry in entries:
-        _check_file_entry(entry)
-    if len({e["name"] for e in entries}) != len(entries):
-        raise ValueError("two files have the same name")
-    manifest = {
-        "format": CONTAINER_FORMAT,
-        "version": VERSION,
-        "price_form": check_price_form(price_form),
-        "files": entries,
-    }
-    body = canonical_json(manifest)
+    """u32 length || the manifest, after the content rules the opening applies (tender/bidcontent.py): a
+    sealer refuses exactly what the opening would revoke."""
+    manifest = bidcontent.check_manifest(
+        {
+            "format": CONTAINER_FORMAT,
+            "version": VERSION,
+            "price_form": price_form,
+            "files": [
+                {"role": f.role, "name": f.name, "media_type": f.media_type, "size": f.size} for f in files
+            ],
+        }
+    )
+    body = bidcontent.serialise(manifest)
     return struct.pack(">I", len(body)) + body
 
 
@@ -851,29 +820,36 @@ Sink = Callable[["OpenedFile"], Callable[[bytes], Any]]
 
 
 def open_bid(
-    stream: BinaryIO, header: Header, data_key: bytes, sink: Sink | None = None, *, hash_files: bool = True
+    stream: BinaryIO,
+    header: Header,
+    data_key: bytes,
+    sink: Sink | None = None,
+    *,
+    hash_files: bool = True,
+    judged: bool = False,
 ) -> OpenedBid:
     """Decrypt and check a bid, streaming each file to `sink(file) -> write` (None: only check). Each file's
     SHA-256 is computed unless hash_files=False: a check that has hashed the whole sealed file against its
-    receipt needs none, since the chunks' authentication then fixes every decrypted byte."""
+    receipt needs none, since the chunks' authentication then fixes every decrypted byte.
+
+    judged=True reads a bid that its opening already found valid (a file read again for the evaluation
+    room): its content is not judged again by today's rules, only read, so that a bid opened under an
+    earlier version of the rules (tender/bidcontent.py) stays readable."""
     reader = _PlainReader(decrypt_payload(stream, header, data_key))
     head = reader.read(4)
     (length,) = struct.unpack(">I", head) if len(head) == 4 else (0,)
-    if not 2 <= length <= min(MAX_MANIFEST_SIZE, header.plaintext_size - 4):
-        raise DecryptionFailed("container_invalid", "the bid's content list has an impossible length")
     try:
-        manifest = json.loads(reader.read(length).decode("utf-8"))
-        if manifest.get("format") != CONTAINER_FORMAT or manifest.get("version") != VERSION:
-            raise ValueError("not a version 1 bid container")
-        price_form = check_price_form(manifest["price_form"])
-        for entry in manifest["files"]:
-            _check_file_entry(entry)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise DecryptionFailed("container_invalid", f"the bid's content list is unreadable: {e}") from e
-    if 4 + length + sum(f["size"] for f in manifest["files"]) != header.plaintext_size:
-        raise DecryptionFailed("container_invalid", "the files' sizes do not add up to the sealed size")
+        bidcontent.check_manifest_size(length, header.plaintext_size)
+        body = bidcontent.parse_manifest(reader.read(length))
+        manifest = bidcontent.read_manifest(body) if judged else bidcontent.check_manifest(body)
+        if 4 + length + sum(f["size"] for f in manifest.files) != header.plaintext_size:
+            raise bidcontent.ContentInvalid("container_sizes")
+    except bidcontent.ContentInvalid as e:
+        # E31: the bidder's fault; the record's code is container_invalid, the rule's code is in the detail
+        raise DecryptionFailed("container_invalid", str(e)) from e
+    price_form = manifest.price_form
     opened = OpenedBid(header, price_form)
-    for entry in manifest["files"]:
+    for entry in manifest.files:
         info = OpenedFile(entry["role"], entry["name"], entry["media_type"], entry["size"], "")
         write = sink(info) if sink else None
         digest = hashlib.sha256() if hash_files else None
@@ -884,8 +860,8 @@ def open_bid(
                 write(piece.tobytes())
         info.sha256 = digest.hexdigest() if digest is not None else ""
         opened.files.append(info)
-    if reader.read(1):
-        raise DecryptionFailed("container_invalid", "data after the last file")
+    if reader.read(1):  # cannot happen once the sizes add up; kept as the last line of defence
+        raise DecryptionFailed("container_invalid", "container_sizes: data after the last file")
     return opened
 
 

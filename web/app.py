@@ -25,11 +25,11 @@ from sqlalchemy.exc import DataError
 from accounts.notifications import channel_for
 from core import db as dbmod
 from core import tasks
-from core.errors import N_, BadRequest, DomainError, NotAuthenticated
+from core.errors import N_, BadRequest, DomainError, NotAuthenticated, Unavailable
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
 from storage import open_store
-from web import i18n, templating
+from web import i18n, metrics, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
 from web.audit import pages as audit_pages
@@ -62,9 +62,14 @@ def _is_api(request: Request) -> bool:
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     locale = locale_of(request)
+    # a service that is not answering: say when to come back (browsers' and the upload script's retries)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
     if _is_api(request):
         return Response(
-            problems_json(locale, exc.problems), status_code=exc.status, media_type=MediaType.JSON
+            problems_json(locale, exc.problems),
+            status_code=exc.status,
+            media_type=MediaType.JSON,
+            headers=headers,
         )
     if isinstance(exc, NotAuthenticated):
         return Redirect(path=f"/login?next={request.url.path}", status_code=303)
@@ -72,6 +77,7 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
         template_name="error.html",
         context={"status": exc.status, "messages": [i18n.problem_text(locale, p) for p in exc.problems]},
         status_code=exc.status,
+        headers=headers,
     )
 
 
@@ -182,8 +188,40 @@ def healthz(state: State) -> Response[dict[str, Any]]:
     except Exception as e:  # noqa: BLE001
         ok = False
         out["blob_store"] = {"status": "error", "error": type(e).__name__}
+    # every service a request may need, each within about a second: the balancer takes a process out of
+    # rotation when logins would fail (sessions) or bids could not be opened (broker)
+    try:
+        out["session_store"] = {"status": _session_store_status(state.settings)}
+    except Exception as e:  # noqa: BLE001
+        ok = False
+        out["session_store"] = {"status": "error", "error": type(e).__name__}
+    try:
+        out["broker"] = {"status": tasks.broker_status(HEALTH_TIMEOUT_SECONDS)}
+    except Exception as e:  # noqa: BLE001
+        ok = False
+        out["broker"] = {"status": "error", "error": type(e).__name__}
     out["status"] = "ok" if ok else "error"
     return Response(out, status_code=200 if ok else 503)
+
+
+HEALTH_TIMEOUT_SECONDS = 1.0
+
+
+def _session_store_status(settings: Settings) -> str:
+    if not settings.session_store.startswith("redis://"):
+        return "ok"  # files under the data directory, checked with the process's disk
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.session_store,
+        socket_connect_timeout=HEALTH_TIMEOUT_SECONDS,
+        socket_timeout=HEALTH_TIMEOUT_SECONDS,
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return "ok"
 
 
 @contextlib.asynccontextmanager
@@ -241,6 +279,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz,
+            *metrics.ROUTES,
             *auth.ROUTES,
             *public.ROUTES,
             *agency.ROUTES,
@@ -262,6 +301,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
         middleware=[
+            metrics.PROMETHEUS.middleware,  # outermost: every answer counted, refusals included
             RequestBoundsMiddleware,
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
             sessions.middleware,

@@ -5,16 +5,21 @@ rules, rules.md §3.3, are applied before this module sees them) and a secret se
 `commitment(server_seed)` and `pool_root(...)` before the draw, and publishes the seed once the result is
 final; anyone can then re-run the draw with `verify(record)`.
 
-Algorithm "etender-draw-1", byte for byte, so that it can be reimplemented elsewhere (steps 1 to 4 are the
-platform's one verifiable draw, core.fairdraw; steps 5 and 6 are the committee's):
+Algorithm "etender-draw-2", byte for byte, so that it can be reimplemented elsewhere (steps 1 to 4 are the
+platform's one verifiable draw, core.fairdraw; steps 5 and 6 are the committee's). "etender-draw-1", the
+algorithm of draws made before the contributions existed, is the same without them; its records still verify:
 
 1. pool root: RFC 9162 Merkle tree hash over the eligible expert ids sorted numerically ascending; each leaf's
    entry bytes are the id in decimal ASCII without sign or leading zeros ("42"):
    leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left || right), a list of n > 1 leaves splits at the
    largest power of two smaller than n, and the empty list hashes to SHA-256("").
 2. commitment = SHA-256(server_seed).
-3. seed = SHA-256(P(server_seed) || P(public_entropy or "") || P(pool_root) || P(UTF-8 of request_id)),
-   where P(x) = len(x) as a 4-byte big-endian unsigned integer, followed by x.
+3. seed = SHA-256(P(server_seed) || P(public_entropy or "") || P(pool_root) || P(UTF-8 of request_id)
+   || P(UTF-8 of party) || P(value) for each contribution, the contributions sorted by the UTF-8 bytes of
+   their party's name), where P(x) = len(x) as a 4-byte big-endian unsigned integer, followed by x. Each
+   contribution is a party's 32 random bytes, committed as SHA-256(value) after the server's commitment was
+   logged and revealed once every party had committed (evaluation.committee.draws runs that exchange).
+   etender-draw-1 has no contributions.
 4. ranking: the eligible ids sorted ascending by SHA-256(seed || id as an 8-byte big-endian unsigned integer),
    then by id.
 5. members: walk the ranking once. An expert takes a seat of the first quota, in the request's order, that is
@@ -58,7 +63,14 @@ from core.fairdraw import (
 # The draw's public record names the protocol's own steps (core.fairdraw) as part of this module's API.
 __all__ = ["commitment", "derive_seed", "pool_root", "rank"]
 
-ALGORITHM_VERSION = "etender-draw-1"
+ALGORITHM_V1 = "etender-draw-1"  # draws before the contributions (issue 5): their records verify as they were
+ALGORITHM_VERSION = "etender-draw-2"  # the server seed and every party's contribution (issue 12)
+ALGORITHM_VERSIONS = (ALGORITHM_V1, ALGORITHM_VERSION)
+CONTRIBUTION_BYTES = 32  # each party's random value
+MIN_CONTRIBUTIONS = 2  # policy: the requesting agency and the supervising monitors (E48), at least
+# the audit tags of a contribution's two steps (evaluation.events), spelled out for the verifier
+TAG_CONTRIBUTION_COMMITTED = "evaluation.draw.contribution.committed"
+TAG_CONTRIBUTION_REVEALED = "evaluation.draw.contribution.revealed"
 MIN_COMMITTEE_SIZE = 5  # L37, P9: at least 5 members, an odd number
 MIN_SERVER_SEED_BYTES = 16  # a shorter seed could be found from its published commitment by brute force
 
@@ -93,6 +105,24 @@ class Exclusion:
     reason: str
     rule: str = ""
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A party's revealed random value (etender-draw-2): `party` names it in the seed, e.g. "agency:<credit
+    code>"."""
+
+    party: str
+    value: bytes
+
+
+def canonical_order(contributions: Any) -> list[Contribution]:
+    """The contributions in the seed's order: by the UTF-8 bytes of the party's name."""
+    return sorted(contributions, key=lambda c: c.party.encode("utf-8"))
+
+
+def contribution_pairs(contributions: Any) -> list[tuple[str, bytes]]:
+    return [(c.party, c.value) for c in contributions]
 
 
 @dataclass(frozen=True)
@@ -224,12 +254,43 @@ def draw(
     server_seed: bytes,
     public_entropy: bytes | None,
     root: bytes | None = None,
+    contributions: list[Contribution] | None = None,
 ) -> DrawResult:
-    """`root`, when the caller has already computed pool_root of these candidates, saves hashing it again."""
+    """`root`, when the caller has already computed pool_root of these candidates, saves hashing it again.
+    With `contributions` (in any order; the seed takes them in canonical_order) the draw is etender-draw-2;
+    without, etender-draw-1."""
     _refuse_bad_request(request, server_seed)
     ids = unique_ids([c.expert_id for c in candidates])
     held = {c.expert_id: c.specialties for c in candidates}
-    return _draw(request, ids, held, server_seed, public_entropy, root)
+    pairs = None if contributions is None else contribution_pairs(canonical_order(contributions))
+    return _draw(request, ids, held, server_seed, public_entropy, root, contributions=pairs)
+
+
+def feasibility_problems(request: DrawRequest, candidates: list[Candidate]) -> list[tuple[str, int, int]]:
+    """The quotas no ranking can fill, whatever the seed: (specialty, seats, missing) for each quota held by
+    fewer candidates than its seats, in request order; then, when every quota alone could be filled but the
+    candidates holding any quota's specialty are fewer than all seats, the last quota with the total
+    shortfall. Checked when the draw is requested, before the seed exists (a greedy walk can still come out
+    short for some seeds when experts hold several quotas' specialties: then the draw fails visibly)."""
+    holders = {q.specialty: 0 for q in request.quotas}
+    anyone = 0
+    for c in candidates:
+        matched = False
+        for s in c.specialties:
+            if s in holders:
+                holders[s] += 1
+                matched = True
+        anyone += matched
+    short = [
+        (q.specialty, q.seats, q.seats - holders[q.specialty])
+        for q in request.quotas
+        if holders[q.specialty] < q.seats
+    ]
+    seats = sum(q.seats for q in request.quotas)
+    if not short and request.quotas and anyone < seats:
+        last = request.quotas[-1]
+        short = [(last.specialty, last.seats, seats - anyone)]
+    return short
 
 
 def _refuse_bad_request(request: DrawRequest, server_seed: bytes) -> None:
@@ -248,14 +309,16 @@ def _draw(
     public_entropy: bytes | None,
     root: bytes | None = None,
     claimed_ranking: list[int] | None = None,
+    contributions: list[tuple[str, bytes]] | None = None,
 ) -> DrawResult:
     """draw() on checked ids and each id's specialties (a verifier reads them from the record without
     building a Candidate per expert). `claimed_ranking`, a permutation of `ids` (a published ranking), is used
     when it is the ranking, which one pass over its keys shows; otherwise the ids are ranked by sorting.
-    The request and the seed are checked by the caller (_refuse_bad_request)."""
+    The request and the seed are checked by the caller (_refuse_bad_request). `contributions`, (party, value)
+    in the seed's order, are etender-draw-2's; None is etender-draw-1."""
     if root is None:
         root = pool_root_checked(ids)
-    seed = derive_seed(server_seed, public_entropy, root, request.request_id)
+    seed = derive_seed(server_seed, public_entropy, root, request.request_id, contributions or ())
     if claimed_ranking is not None and is_ranking(seed, claimed_ranking):
         ranking = list(claimed_ranking)
     else:
@@ -297,11 +360,14 @@ def to_record(
     public_entropy: bytes | None,
     result: DrawResult,
     exclusions: list[Exclusion] | tuple[Exclusion, ...] = (),
+    contributions: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The plain JSON-able record that `verify` re-runs: bytes as lowercase hex, no entropy as null."""
+    """The plain JSON-able record that `verify` re-runs: bytes as lowercase hex, no entropy as null. With
+    `contributions` ({"party", "commitment", "value", "committed_audit_index", "revealed_audit_index"}, values
+    in hex) an etender-draw-2 record, the contributions in the seed's order; without, etender-draw-1."""
     ids = [c.expert_id for c in candidates]
-    return {
-        "algorithm_version": ALGORITHM_VERSION,
+    doc: dict[str, Any] = {
+        "algorithm_version": ALGORITHM_V1 if contributions is None else ALGORITHM_VERSION,
         "request": {
             "request_id": request.request_id,
             "committee_size": request.committee_size,
@@ -329,6 +395,15 @@ def to_record(
             "substitutes": [[expert_id, specialty] for expert_id, specialty in result.substitutes],
         },
     }
+    if contributions is not None:
+        doc["contributions"] = [
+            {
+                key: c[key]
+                for key in ("party", "commitment", "value", "committed_audit_index", "revealed_audit_index")
+            }
+            for c in sorted(contributions, key=lambda c: str(c["party"]).encode("utf-8"))
+        ]
+    return doc
 
 
 def _pairs(value: Any) -> list[tuple[Any, Any]]:
@@ -349,8 +424,11 @@ def verify(record: dict[str, Any]) -> list[str]:
     Every input and output of the draw must be present (a record without its exclusions digest, seed or
     ranking is malformed, not a record with fewer checks); RECORD_SCHEMA is the full shape."""
     version = record.get("algorithm_version")
-    if version != ALGORITHM_VERSION:
-        return [f"unknown algorithm version {version!r}; this verifier implements {ALGORITHM_VERSION!r}"]
+    if version not in ALGORITHM_VERSIONS:
+        return [
+            f"unknown algorithm version {version!r}; this verifier implements "
+            + " and ".join(repr(v) for v in ALGORITHM_VERSIONS)
+        ]
     try:
         req = record["request"]
         request = DrawRequest(
@@ -377,10 +455,18 @@ def verify(record: dict[str, Any]) -> list[str]:
         published_ranking = published["ranking"]
         published_members = _pairs(published["members"])
         published_substitutes = _pairs(published["substitutes"])
+        contributions = None
+        if version != ALGORITHM_V1:
+            contributions = [
+                (c["party"], bytes.fromhex(c["value"]), bytes.fromhex(c["commitment"]))
+                for c in record["contributions"]
+            ]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return [f"record is malformed: {exc!r}"]
 
     differences: list[str] = []
+    if contributions is not None:
+        differences += _contribution_differences(contributions)
     if commitment(server_seed) != published_commitment:
         differences.append(
             f"commitment mismatch: SHA-256 of the published server seed is {commitment(server_seed).hex()}, "
@@ -412,7 +498,15 @@ def verify(record: dict[str, Any]) -> list[str]:
     try:
         _refuse_bad_request(request, server_seed)
         result = _draw(
-            request, ids, held_by, server_seed, public_entropy, root, _permutation(published_ranking, pool)
+            request,
+            ids,
+            held_by,
+            server_seed,
+            public_entropy,
+            root,
+            _permutation(published_ranking, pool),
+            # in the record's order: a reordered list gives another seed (and is reported as out of order)
+            None if contributions is None else [(party, value) for party, value, _ in contributions],
         )
     except (InsufficientPool, ValidationFailed, ValueError) as exc:
         return [*differences, f"the draw cannot be re-run: {exc}"]
@@ -434,6 +528,33 @@ def verify(record: dict[str, Any]) -> list[str]:
     return differences
 
 
+def _contribution_differences(contributions: list[tuple[str, bytes, bytes]]) -> list[str]:
+    """etender-draw-2: each revealed value hashes to its commitment, the parties are named once each, in the
+    seed's order, and there are at least MIN_CONTRIBUTIONS of them."""
+    out = []
+    if len(contributions) < MIN_CONTRIBUTIONS:
+        out.append(
+            f"the record holds {len(contributions)} contribution(s); a draw combines at least "
+            f"{MIN_CONTRIBUTIONS} parties' values"
+        )
+    for i, (party, value, committed) in enumerate(contributions):
+        if len(value) != CONTRIBUTION_BYTES:
+            out.append(f"contributions[{i}] ({party}): the value is not {CONTRIBUTION_BYTES} bytes")
+        if sha256(value) != committed:
+            out.append(
+                f"contributions[{i}] ({party}): commitment mismatch: SHA-256 of the revealed value is "
+                f"{sha256(value).hex()}, the party committed to {committed.hex()}"
+            )
+    parties = [party for party, _, _ in contributions]
+    if len(set(parties)) != len(parties):
+        out.append("contributions: a party contributes more than once")
+    elif parties != sorted(parties, key=lambda p: p.encode("utf-8")):
+        out.append(
+            "contributions are not in the seed's order (sorted by the UTF-8 bytes of the party's name)"
+        )
+    return out
+
+
 # --- the record's shape and its audit-log entries (etender experts verify-draw) ----------------------------
 
 _HEX32 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
@@ -452,113 +573,155 @@ def _object(properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_INDEX = {"type": "integer", "minimum": 0}
+
+
+def _record_schema(version: str) -> dict[str, Any]:
+    """The schema of a record of `version`: etender-draw-2 adds `contributions` and the draw's
+    `abandoned_before`, and its commitment's audit index is never null (the contributions are checked against
+    it)."""
+    v2 = version != ALGORITHM_V1
+    draw_fields: dict[str, Any] = {
+        "id": {"type": "integer", "minimum": 1},
+        "tender": _TEXT,
+        "evaluation_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+        "regions": {"type": "array", "items": _TEXT},
+        "exclude_local": {"type": "boolean"},
+        "commitment_audit_index": _INDEX if v2 else {"anyOf": [{"type": "null"}, _INDEX]},
+    }
+    if v2:
+        draw_fields["abandoned_before"] = _INDEX
+    extra: dict[str, Any] = {}
+    if v2:
+        extra["contributions"] = {
+            "type": "array",
+            "minItems": MIN_CONTRIBUTIONS,
+            "items": _object(
+                {
+                    "party": _TEXT,
+                    "commitment": _HEX32,
+                    "value": {"type": "string", "pattern": f"^[0-9a-f]{{{2 * CONTRIBUTION_BYTES}}}$"},
+                    "committed_audit_index": _INDEX,
+                    "revealed_audit_index": _INDEX,
+                }
+            ),
+        }
+    return _base_schema(version, draw_fields, extra)
+
+
 # docs/expert-draw.md, "The record (JSON)": a published record, key by key. The reasons, seat kinds and seat
 # statuses are the values the platform writes (evaluation.committee.avoidance.Reason, models.SeatKind and
 # SeatStatus), spelled out here so that the schema is the document's and a verifier needs nothing else.
-RECORD_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    **_object(
-        {
-            "algorithm_version": {"const": ALGORITHM_VERSION},
-            "request": _object(
-                {
-                    "request_id": _TEXT,
-                    "committee_size": {"type": "integer", "minimum": MIN_COMMITTEE_SIZE},
-                    "representative_seats": {"type": "integer", "minimum": 0},
-                    "quotas": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": _object({"specialty": _TEXT, "seats": {"type": "integer", "minimum": 1}}),
-                    },
-                    "substitutes": {"type": "integer", "minimum": 0},
-                }
-            ),
-            "candidates": {
-                "type": "array",
-                "items": _object(
-                    {"expert_id": _ID, "specialties": {"type": "array", "items": _TEXT, "uniqueItems": True}}
-                ),
-            },
-            "exclusions": {
-                "type": "array",
-                "items": _object(
+def _base_schema(version: str, draw_fields: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **_object(
+            {
+                "algorithm_version": {"const": version},
+                "request": _object(
                     {
-                        "expert_id": _ID,
-                        "reason": {
-                            "enum": [
-                                "bidder_employment",
-                                "bidder_interest",
-                                "purchaser_employment",
-                                "agency_employment",
-                                "supervisor_staff",
-                                "penalty",
-                                "status",
-                                "unavailable",
-                                "draw_cap",
-                            ]
+                        "request_id": _TEXT,
+                        "committee_size": {"type": "integer", "minimum": MIN_COMMITTEE_SIZE},
+                        "representative_seats": {"type": "integer", "minimum": 0},
+                        "quotas": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": _object(
+                                {"specialty": _TEXT, "seats": {"type": "integer", "minimum": 1}}
+                            ),
                         },
-                        "rule": {"type": "string"},
-                        "detail": {"type": "string"},  # "" when the reason needs none; never null
+                        "substitutes": {"type": "integer", "minimum": 0},
                     }
                 ),
-            },
-            "exclusions_digest": _HEX32,
-            "server_seed": {"type": "string", "pattern": f"^([0-9a-f]{{2}}){{{MIN_SERVER_SEED_BYTES},}}$"},
-            "public_entropy": {
-                "anyOf": [{"type": "null"}, {"type": "string", "pattern": "^([0-9a-f]{2})*$"}]
-            },
-            "pool_root": _HEX32,
-            "commitment": _HEX32,
-            "result": _object(
-                {
-                    "seed": _HEX32,
-                    "ranking": {"type": "array", "items": _ID},
-                    "members": {"type": "array", "items": _SEAT},
-                    "substitutes": {"type": "array", "items": _SEAT},
-                }
-            ),
-            "draw": _object(
-                {
-                    "id": {"type": "integer", "minimum": 1},
-                    "tender": _TEXT,
-                    "evaluation_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-                    "regions": {"type": "array", "items": _TEXT},
-                    "exclude_local": {"type": "boolean"},
-                    "commitment_audit_index": {
-                        "anyOf": [{"type": "null"}, {"type": "integer", "minimum": 0}]
-                    },
-                }
-            ),
-            "committee": {
-                "type": "array",
-                "items": _object({"expert_id": _ID, "name": {"type": "string"}, "specialty": _TEXT}),
-            },
-            "confirmations": {
-                "type": "array",
-                "items": _object(
+                "candidates": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "expert_id": _ID,
+                            "specialties": {"type": "array", "items": _TEXT, "uniqueItems": True},
+                        }
+                    ),
+                },
+                "exclusions": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "expert_id": _ID,
+                            "reason": {
+                                "enum": [
+                                    "bidder_employment",
+                                    "bidder_interest",
+                                    "purchaser_employment",
+                                    "agency_employment",
+                                    "supervisor_staff",
+                                    "penalty",
+                                    "status",
+                                    "unavailable",
+                                    "draw_cap",
+                                ]
+                            },
+                            "rule": {"type": "string"},
+                            "detail": {"type": "string"},  # "" when the reason needs none; never null
+                        }
+                    ),
+                },
+                "exclusions_digest": _HEX32,
+                "server_seed": {
+                    "type": "string",
+                    "pattern": f"^([0-9a-f]{{2}}){{{MIN_SERVER_SEED_BYTES},}}$",
+                },
+                "public_entropy": {
+                    "anyOf": [{"type": "null"}, {"type": "string", "pattern": "^([0-9a-f]{2})*$"}]
+                },
+                "pool_root": _HEX32,
+                "commitment": _HEX32,
+                "result": _object(
                     {
-                        "expert_id": _ID,
-                        "position": {"type": "integer", "minimum": 1},
-                        "kind": {"enum": ["member", "substitute"]},
-                        "status": {
-                            "enum": [
-                                "notified",
-                                "confirmed",
-                                "declined",
-                                "timed_out",
-                                "conflict",
-                                "standby",
-                                "unused",
-                            ]
-                        },
-                        "specialty": _TEXT,
-                        "replaces_position": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 1}]},
+                        "seed": _HEX32,
+                        "ranking": {"type": "array", "items": _ID},
+                        "members": {"type": "array", "items": _SEAT},
+                        "substitutes": {"type": "array", "items": _SEAT},
                     }
                 ),
-            },
-        }
-    ),
-}
+                "draw": _object(draw_fields),
+                "committee": {
+                    "type": "array",
+                    "items": _object({"expert_id": _ID, "name": {"type": "string"}, "specialty": _TEXT}),
+                },
+                "confirmations": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "expert_id": _ID,
+                            "position": {"type": "integer", "minimum": 1},
+                            "kind": {"enum": ["member", "substitute"]},
+                            "status": {
+                                "enum": [
+                                    "notified",
+                                    "confirmed",
+                                    "declined",
+                                    "timed_out",
+                                    "conflict",
+                                    "standby",
+                                    "unused",
+                                ]
+                            },
+                            "specialty": _TEXT,
+                            "replaces_position": {
+                                "anyOf": [{"type": "null"}, {"type": "integer", "minimum": 1}]
+                            },
+                        }
+                    ),
+                },
+                **extra,
+            }
+        ),
+    }
+
+
+RECORD_SCHEMA_V1 = _record_schema(ALGORITHM_V1)
+RECORD_SCHEMA = _record_schema(ALGORITHM_VERSION)  # the records of draws made now
+RECORD_SCHEMAS = {ALGORITHM_V1: RECORD_SCHEMA_V1, ALGORITHM_VERSION: RECORD_SCHEMA}
 
 
 def _where(path: Any) -> str:
@@ -573,7 +736,12 @@ def schema_problems(record: Any, limit: int = 20) -> list[str]:
     in document order, at most `limit` of them (then one line saying how many more)."""
     import jsonschema  # only the verifier needs it; the draw itself does not
 
-    validator = jsonschema.Draft202012Validator(RECORD_SCHEMA)
+    version = record.get("algorithm_version") if isinstance(record, dict) else None
+    if isinstance(record, dict) and version not in RECORD_SCHEMAS:
+        known = " or ".join(RECORD_SCHEMAS)
+        return [f"algorithm_version: {version!r} is not a version this verifier knows ({known})"]
+    schema = RECORD_SCHEMAS.get(version, RECORD_SCHEMA) if isinstance(version, str) else RECORD_SCHEMA
+    validator = jsonschema.Draft202012Validator(schema)
     out: list[str] = []
     for error in validator.iter_errors(record):
         path = list(error.absolute_path)
@@ -630,6 +798,9 @@ def log_differences(
         "evaluation_date": record["draw"]["evaluation_date"],
     }
     expected.update((key, value) for key, value in also.items() if key in logged)
+    if record["algorithm_version"] != ALGORITHM_V1:
+        # etender-draw-2 names the contributing parties before anyone contributes
+        expected["parties"] = [c["party"] for c in record["contributions"]]
     for key, value in expected.items():
         if logged.get(key) != value:
             out.append(
@@ -644,4 +815,60 @@ def log_differences(
         out.append(f"the record's SHA-256 differs from the one published in audit entry {published['index']}")
     if details.get("server_seed") != record["server_seed"]:
         out.append(f"server_seed differs from the one published in audit entry {published['index']}")
+    return out
+
+
+def contribution_log_differences(
+    record: dict[str, Any], committed_index: int, entries: dict[int, dict[str, Any]]
+) -> list[str]:
+    """etender-draw-2: each contribution's two audit entries against the record. `entries` maps an audit index
+    to {"tag", "subject", "details"} of the entry there (the public details), for at least the indices the
+    contributions name. Each commitment must have been logged after the server's commitment (entry
+    `committed_index`), and each reveal after the last commitment: nobody revealed before every party was
+    bound, and no party could choose its value knowing another's."""
+    out: list[str] = []
+    subject = f"draw:{record['draw']['id']}"
+    contributions = record["contributions"]
+    wanted = {
+        "committed_audit_index": TAG_CONTRIBUTION_COMMITTED,
+        "revealed_audit_index": TAG_CONTRIBUTION_REVEALED,
+    }
+    for i, c in enumerate(contributions):
+        for key, tag in wanted.items():
+            index = c[key]
+            entry = entries.get(index)
+            step = "commitment" if key == "committed_audit_index" else "reveal"
+            if entry is None:
+                out.append(
+                    f"contributions[{i}] ({c['party']}): the audit log holds no entry {index} ({step})"
+                )
+                continue
+            if entry.get("tag") != tag or entry.get("subject") != subject:
+                out.append(
+                    f"contributions[{i}] ({c['party']}): audit entry {index} is not the {step} of a "
+                    f"contribution to {subject} (it is {entry.get('tag')} about {entry.get('subject')})"
+                )
+                continue
+            details = entry.get("details") or {}
+            logged = {"party": c["party"], "commitment": c["commitment"]}
+            if step == "reveal":
+                logged["value"] = c["value"]
+            for name, value in logged.items():
+                if details.get(name) != value:
+                    out.append(
+                        f"contributions[{i}] ({c['party']}): {name} differs from audit entry {index} "
+                        f"({step}): log {details.get(name)!r}, record {value!r}"
+                    )
+        if c["committed_audit_index"] <= committed_index:
+            out.append(
+                f"contributions[{i}] ({c['party']}): committed in audit entry "
+                f"{c['committed_audit_index']}, not after the server's commitment (entry {committed_index})"
+            )
+    last_commit = max((c["committed_audit_index"] for c in contributions), default=committed_index)
+    for i, c in enumerate(contributions):
+        if c["revealed_audit_index"] <= last_commit:
+            out.append(
+                f"contributions[{i}] ({c['party']}): revealed in audit entry "
+                f"{c['revealed_audit_index']}, before the last party committed (entry {last_commit})"
+            )
     return out

@@ -1,6 +1,8 @@
 """Committee draws for a tender (rules.md §3, design.md "Random expert draw, verifiable afterwards"):
-the request, avoidance with every exclusion kept, the commitment logged first, the draw, confirmations with
-automatic substitutes, and the public record once the tender is final.
+the request, avoidance with every exclusion kept, the commitment logged first with the contributing parties
+named, each party's random value committed then revealed (etender-draw-2, docs/expert-draw.md "The
+protocol"), the draw on the last reveal (or its logged failure), abandonment, confirmations with automatic
+substitutes, and the public record once the tender is final.
 
 Services take a session and an actor and never commit. Who sees what:
 - the agency: how many seats are confirmed, awaiting an answer or vacant; never names before the result is
@@ -21,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.access import require_login
 from accounts.models import Organisation, User
 from accounts.notifications import Channel, tell
 from audit import record
@@ -29,7 +32,17 @@ from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFa
 from core.identity import SYSTEM, Actor, OrgKind, Role
 from evaluation.committee import avoidance
 from evaluation.committee import draw as pure
-from evaluation.committee.models import VACATED, Draw, DrawExclusion, DrawStatus, Seat, SeatKind, SeatStatus
+from evaluation.committee.models import (
+    ENDED,
+    VACATED,
+    Draw,
+    DrawContribution,
+    DrawExclusion,
+    DrawStatus,
+    Seat,
+    SeatKind,
+    SeatStatus,
+)
 from evaluation.events import EvaluationTag
 from evaluation.pool.models import (
     Expert,
@@ -338,7 +351,18 @@ def request_draw(
                 "evaluated."
             ),
         )
-    if session.scalar(select(Draw.id).where(Draw.tender_id == tender.id)) is not None:
+    live = session.scalars(
+        select(Draw.status).where(Draw.tender_id == tender.id, Draw.status.notin_([s.value for s in ENDED]))
+    ).first()
+    if live == DrawStatus.collecting:
+        raise Conflict.one(
+            "draw_collecting",
+            N_(
+                "A draw of this tender is waiting for the parties' contributions; finish it, or abandon it "
+                "before requesting another."
+            ),
+        )
+    if live is not None:
         raise Conflict.one(
             "draw_exists",
             N_("This tender's committee has already been drawn; replacements come from its substitutes."),
@@ -351,137 +375,569 @@ def request_draw(
         raise ValidationFailed(problems)
 
     pool = build_pool(session, tender, data, cap, now)
+    short = pure.feasibility_problems(request, pool.candidates)
+    if short:
+        # no seed could fill it: refused before anything is logged, as before the contributions existed
+        specialty, needed, missing = short[0]
+        raise ValidationFailed(
+            Problem(
+                "draw_insufficient_pool",
+                N_(
+                    "Not enough eligible experts for specialty %(specialty)s: %(needed)s seat(s) asked, "
+                    "%(short)s missing. Nothing was drawn; change the quotas or the region rules and "
+                    "draw again."
+                ),
+                "quotas",
+                {"specialty": specialty, "needed": needed, "short": missing},
+                rule="R46",
+            )
+        )
+    parties = _parties(session, tender)
     server_seed = secrets.token_bytes(32)
     ids = [c.expert_id for c in pool.candidates]
     root = pure.pool_root(ids)
     excl_digest = pure.exclusions_digest(pool.exclusions)
     quotas = [{"specialty": q.specialty, "seats": q.seats} for q in request.quotas]
-    with session.begin_nested():  # an unfillable quota takes the commitment and everything after it away
-        draw_row = Draw(
-            tender_id=tender.id,
-            requested_by=actor.user_id,
-            request_id=request_id,
-            committee_size=data.committee_size,
-            representative_seats=data.representative_seats,
-            quotas=quotas,
-            substitutes=data.substitutes,
-            regions=list(data.regions),
-            exclude_local=data.exclude_local,
-            evaluation_date=data.evaluation_date,
-            confirm_hours=data.confirm_hours,
-            algorithm_version=pure.ALGORITHM_VERSION,
-            server_seed=server_seed.hex(),
-            public_entropy=data.public_entropy.hex() if data.public_entropy is not None else None,
-            commitment=pure.commitment(server_seed).hex(),
-            pool_root=root.hex(),
-            exclusions_digest=excl_digest.hex(),
-            candidates=[
-                {"expert_id": c.expert_id, "specialties": list(c.specialties)}
-                for c in sorted(pool.candidates, key=lambda c: c.expert_id)
-            ],
-            seed="",
-            created_at=now,
-        )
-        session.add(draw_row)
-        session.flush()
-        for e in pool.exclusions:
-            session.add(
-                DrawExclusion(
-                    draw_id=draw_row.id, expert_id=e.expert_id, reason=e.reason, rule=e.rule, detail=e.detail
-                )
+    before = _ended_draws(session, tender.id)
+    draw_row = Draw(
+        tender_id=tender.id,
+        requested_by=actor.user_id,
+        request_id=request_id,
+        status=DrawStatus.collecting,
+        committee_size=data.committee_size,
+        representative_seats=data.representative_seats,
+        quotas=quotas,
+        substitutes=data.substitutes,
+        regions=list(data.regions),
+        exclude_local=data.exclude_local,
+        evaluation_date=data.evaluation_date,
+        confirm_hours=data.confirm_hours,
+        algorithm_version=pure.ALGORITHM_VERSION,
+        server_seed=server_seed.hex(),
+        public_entropy=data.public_entropy.hex() if data.public_entropy is not None else None,
+        commitment=pure.commitment(server_seed).hex(),
+        pool_root=root.hex(),
+        exclusions_digest=excl_digest.hex(),
+        candidates=[
+            {"expert_id": c.expert_id, "specialties": list(c.specialties)}
+            for c in sorted(pool.candidates, key=lambda c: c.expert_id)
+        ],
+        seed="",
+        created_at=now,
+    )
+    session.add(draw_row)
+    session.flush()
+    for e in pool.exclusions:
+        session.add(
+            DrawExclusion(
+                draw_id=draw_row.id, expert_id=e.expert_id, reason=e.reason, rule=e.rule, detail=e.detail
             )
-        # design.md step 1: the pool snapshot, exclusions,
-        # quotas, version and commitment, logged before the draw
-        entry = record(
+        )
+    for party, role, org_id in parties:
+        session.add(DrawContribution(draw_id=draw_row.id, party=party, role=role, organisation_id=org_id))
+    # design.md step 1: the pool snapshot, exclusions, quotas, version, the commitment and who contributes,
+    # logged before any party contributes
+    entry = record(
+        session,
+        EvaluationTag.draw_committed,
+        actor=actor,
+        subject=f"draw:{draw_row.id}",
+        details={
+            "tender": tender.id,
+            "request_id": request_id,
+            "algorithm_version": pure.ALGORITHM_VERSION,
+            "commitment": draw_row.commitment,
+            "pool_root": draw_row.pool_root,
+            "pool_size": len(ids),
+            "exclusions_digest": draw_row.exclusions_digest,
+            "exclusions": len(pool.exclusions),
+            "quotas": quotas,
+            "committee_size": data.committee_size,
+            "representative_seats": data.representative_seats,
+            "substitutes": data.substitutes,
+            "public_entropy": draw_row.public_entropy,
+            "evaluation_date": data.evaluation_date.isoformat(),
+            "parties": [party for party, _, _ in parties],
+            "abandoned_before": len(before),
+        },
+        confidential={"exclusions": [e.__dict__ for e in pool.exclusions]},
+    )
+    draw_row.commitment_entry = getattr(entry, "index", None)
+    session.flush()
+    _tell_parties(session, channel, tender, draw_row, parties)
+    return draw_row
+
+
+# ---------------------------------------------------------------- the parties' contributions (etender-draw-2)
+
+
+def supervising_organisation(session: Session, tender: Tender) -> Organisation | None:
+    """R46, E48: the monitors who supervise the tender, a supervising department of its region (one without a
+    region supervises every region; the tender's own region first, then the oldest)."""
+    query = select(Organisation).where(Organisation.kind == OrgKind.supervisor, Organisation.active.is_(True))
+    if tender.region:
+        query = query.where(Organisation.region.in_([tender.region, ""]))
+    orgs = list(session.scalars(query.order_by(Organisation.id)))
+    orgs.sort(key=lambda o: o.region != tender.region)
+    return orgs[0] if orgs else None
+
+
+def _parties(session: Session, tender: Tender) -> list[tuple[str, str, int]]:
+    """(party, role, organisation id) of the draw's contributors, in the seed's order: the requesting
+    agency and the supervising monitors, each named by its unified social credit code (public, and fixed
+    for good)."""
+    agency = session.get(Organisation, tender.agency_id)
+    supervisor = supervising_organisation(session, tender)
+    if agency is None or supervisor is None:
+        raise Conflict.one(
+            "draw_no_supervisor",
+            N_(
+                "No monitoring organisation supervises this tender's region, and the draw needs the "
+                "monitors' contribution. Ask the trading centre's administrator to set one up."
+            ),
+            rule="R46",
+        )
+    parties = [
+        (f"agency:{agency.credit_code}", Role.agency.value, agency.id),
+        (f"monitor:{supervisor.credit_code}", Role.monitor.value, supervisor.id),
+    ]
+    return sorted(parties, key=lambda p: p[0].encode("utf-8"))
+
+
+def _org_users(session: Session, org_id: int, role: str) -> set[int]:
+    return {
+        u.id
+        for u in session.scalars(select(User).where(User.organisation_id == org_id, User.active.is_(True)))
+        if role in (u.roles or [])
+    }
+
+
+def _tell_parties(
+    session: Session, channel: Channel, tender: Tender, draw_row: Draw, parties: list[tuple[str, str, int]]
+) -> None:
+    for _party, role, org_id in parties:
+        if role != Role.monitor.value:
+            continue  # the agency asked: its own page shows the contribution
+        tell(
             session,
-            EvaluationTag.draw_committed,
-            actor=actor,
-            subject=f"draw:{draw_row.id}",
-            details={
-                "tender": tender.id,
-                "request_id": request_id,
-                "algorithm_version": pure.ALGORITHM_VERSION,
-                "commitment": draw_row.commitment,
-                "pool_root": draw_row.pool_root,
-                "pool_size": len(ids),
-                "exclusions_digest": draw_row.exclusions_digest,
-                "exclusions": len(pool.exclusions),
-                "quotas": quotas,
-                "committee_size": data.committee_size,
-                "representative_seats": data.representative_seats,
-                "substitutes": data.substitutes,
-                "public_entropy": draw_row.public_entropy,
-                "evaluation_date": data.evaluation_date.isoformat(),
-            },
-            confidential={"exclusions": [e.__dict__ for e in pool.exclusions]},
+            channel,
+            _org_users(session, org_id, role),
+            "draw.contribute",
+            title=f"{tender.reference}: the expert draw waits for your organisation's random contribution",
+            link=f"/monitor/tenders/{tender.id}#draw",
         )
-        draw_row.commitment_entry = getattr(entry, "index", None)
-        try:
-            result = pure.draw(request, pool.candidates, server_seed, data.public_entropy, root=root)
-        except pure.InsufficientPool as short:
-            raise ValidationFailed(
-                Problem(
-                    "draw_insufficient_pool",
-                    N_(
-                        "Not enough eligible experts for specialty %(specialty)s: %(needed)s seat(s) asked, "
-                        "%(short)s missing. Nothing was drawn; change the quotas or the region rules and "
-                        "draw again."
-                    ),
-                    "quotas",
-                    {"specialty": short.specialty, "needed": short.needed, "short": short.short_by},
-                    rule="R46",
-                )
-            ) from short
-        draw_row.seed = result.seed.hex()
-        respond_by = now + timedelta(hours=data.confirm_hours)
-        position = 0
-        for expert_id, specialty in result.members:
-            position += 1
-            session.add(
-                Seat(
-                    draw_id=draw_row.id,
-                    expert_id=expert_id,
-                    position=position,
-                    specialty=specialty,
-                    kind=SeatKind.member,
-                    status=SeatStatus.notified,
-                    notified_at=now,
-                    respond_by=respond_by,
-                    created_at=now,
-                )
-            )
-        for expert_id, specialty in result.substitutes:
-            position += 1
-            session.add(
-                Seat(
-                    draw_id=draw_row.id,
-                    expert_id=expert_id,
-                    position=position,
-                    specialty=specialty,
-                    kind=SeatKind.substitute,
-                    status=SeatStatus.standby,
-                    created_at=now,
-                )
-            )
-        session.flush()
+
+
+def _ended_draws(session: Session, tender_id: int) -> list[Draw]:
+    return list(
+        session.scalars(
+            select(Draw)
+            .where(Draw.tender_id == tender_id, Draw.status.in_([s.value for s in ENDED]))
+            .order_by(Draw.id)
+        )
+    )
+
+
+def _locked_draw(session: Session, actor: Actor, draw_id: int) -> tuple[Draw, Tender]:
+    require_login(actor)  # a stranger learns nothing, not even whether the draw exists
+    draw_row = session.get(Draw, draw_id, with_for_update=True)
+    tender = session.get(Tender, draw_row.tender_id) if draw_row is not None else None
+    if draw_row is None or tender is None:
+        raise NotFound.one("draw_not_found", N_("No such draw."))
+    return draw_row, tender
+
+
+def _my_contribution(session: Session, actor: Actor, draw_row: Draw, tender: Tender) -> DrawContribution:
+    """The contribution the actor makes for its organisation: the tender's agency staff for the agency, the
+    supervising organisation's monitors for the monitors."""
+    for c in draw_row.contributions:
+        if actor.organisation_id == c.organisation_id and actor.has(Role(c.role)):
+            if c.role == Role.agency.value:
+                access.require_tender_agency(actor, tender)
+            return c
+    raise Forbidden.one(
+        "draw_not_a_party",
+        N_("Only the requesting agency and the supervising monitors contribute to this draw."),
+    )
+
+
+def _open_for_contributions(draw_row: Draw, tender: Tender) -> None:
+    if draw_row.status != DrawStatus.collecting:
+        raise Conflict.one(
+            "draw_not_collecting",
+            N_("This draw takes no more contributions: it has been made, has failed or was abandoned."),
+        )
+    if Status(tender.status) in FINAL:
+        raise Conflict.one(
+            "draw_tender_closed",
+            N_("This tender is closed (awarded, failed or cancelled): its draw takes no contributions."),
+        )
+
+
+def _hex32(value: str, code: str, message: str) -> bytes:
+    text = value.strip().lower() if isinstance(value, str) else ""
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != pure.CONTRIBUTION_BYTES or raw.hex() != text:
+        raise ValidationFailed.one(code, message, "value")
+    return raw
+
+
+def commit_contribution(
+    session: Session, actor: Actor, draw_id: int, commitment_hex: str
+) -> DrawContribution:
+    """A party's first step: SHA-256 of its 32 random bytes, made in its own browser. Logged with the party;
+    the value stays in the browser until every party has committed. Sending the same commitment again is a
+    no-op (a page reloaded in between)."""
+    draw_row, tender = _locked_draw(session, actor, draw_id)
+    mine = _my_contribution(session, actor, draw_row, tender)
+    _open_for_contributions(draw_row, tender)
+    committed = _hex32(
+        commitment_hex,
+        "contribution_commitment_invalid",
+        N_("The commitment is the SHA-256 of the random value: 64 hexadecimal digits."),
+    )
+    if mine.commitment is not None:
+        if mine.commitment == committed.hex():
+            return mine
+        raise Conflict.one(
+            "contribution_committed_already",
+            N_(
+                "Your organisation has already committed to a value for this draw; a second one is not "
+                "accepted. If the value is lost, the agency abandons the draw and requests a new one."
+            ),
+        )
+    now = clock.now()
+    mine.commitment = committed.hex()
+    mine.committed_at = now
+    mine.committed_by = actor.user_id
+    entry = record(
+        session,
+        EvaluationTag.draw_contribution_committed,
+        actor=actor,
+        subject=f"draw:{draw_row.id}",
+        details={"tender": tender.id, "party": mine.party, "commitment": mine.commitment},
+    )
+    mine.committed_entry = getattr(entry, "index", None)
+    return mine
+
+
+def reveal_contribution(
+    session: Session, actor: Actor, draw_id: int, value_hex: str, channel: Channel
+) -> Draw:
+    """A party's second step, accepted only once every party has committed: the value itself, checked against
+    its commitment and logged. The last reveal makes the draw in the same transaction (seats and
+    notifications, or a logged failure when the ranking leaves a quota short). Revealing the same value again
+    is a no-op."""
+    draw_row, tender = _locked_draw(session, actor, draw_id)
+    mine = _my_contribution(session, actor, draw_row, tender)
+    value = _hex32(
+        value_hex,
+        "contribution_value_invalid",
+        N_("The contribution is 32 random bytes written as 64 hexadecimal digits."),
+    )
+    if mine.value is not None and mine.value == value.hex():
+        return draw_row  # already revealed (the page was reopened): nothing changes
+    _open_for_contributions(draw_row, tender)
+    if any(c.commitment is None for c in draw_row.contributions):
+        raise Conflict.one(
+            "contribution_reveal_early",
+            N_("Not every party has committed yet; the values are revealed only after all commitments."),
+        )
+    if mine.value is not None:
+        raise Conflict.one(
+            "contribution_revealed_already", N_("Your organisation has already revealed its value.")
+        )
+    if pure.sha256(value).hex() != mine.commitment:
+        raise ValidationFailed.one(
+            "contribution_value_mismatch",
+            N_(
+                "This value does not match your organisation's commitment (its SHA-256 differs). Reveal the "
+                "value kept by the browser that committed."
+            ),
+            "value",
+        )
+    now = clock.now()
+    mine.value = value.hex()
+    mine.revealed_at = now
+    mine.revealed_by = actor.user_id
+    entry = record(
+        session,
+        EvaluationTag.draw_contribution_revealed,
+        actor=actor,
+        subject=f"draw:{draw_row.id}",
+        details={
+            "tender": tender.id,
+            "party": mine.party,
+            "commitment": mine.commitment,
+            "value": mine.value,
+        },
+    )
+    mine.revealed_entry = getattr(entry, "index", None)
+    session.flush()
+    if all(c.value is not None for c in draw_row.contributions):
+        _make_draw(session, channel, draw_row, tender, actor, now)
+    return draw_row
+
+
+def _pure_request(draw_row: Draw) -> pure.DrawRequest:
+    return pure.DrawRequest(
+        request_id=draw_row.request_id,
+        committee_size=draw_row.committee_size,
+        quotas=[pure.Quota(q["specialty"], q["seats"]) for q in draw_row.quotas],
+        substitutes=draw_row.substitutes,
+        representative_seats=draw_row.representative_seats,
+    )
+
+
+def _contributions(draw_row: Draw) -> list[pure.Contribution]:
+    return [pure.Contribution(c.party, bytes.fromhex(c.value or "")) for c in draw_row.contributions]
+
+
+def _make_draw(
+    session: Session, channel: Channel, draw_row: Draw, tender: Tender, actor: Actor, now: datetime
+) -> None:
+    """The draw proper, once every value is revealed: the seed over the server seed and every contribution."""
+    request = _pure_request(draw_row)
+    candidates = [pure.Candidate(c["expert_id"], tuple(c["specialties"])) for c in draw_row.candidates]
+    server_seed = bytes.fromhex(draw_row.server_seed)
+    entropy = bytes.fromhex(draw_row.public_entropy) if draw_row.public_entropy is not None else None
+    try:
+        result = pure.draw(
+            request,
+            candidates,
+            server_seed,
+            entropy,
+            root=bytes.fromhex(draw_row.pool_root),
+            contributions=_contributions(draw_row),
+        )
+    except pure.InsufficientPool as short:
+        # its commitment and contributions are in the log: the failure is logged too, never dropped
+        draw_row.status = DrawStatus.failed
+        draw_row.ended_at = now
+        draw_row.end_note = f"{short.specialty}: {short.needed} seat(s), {short.short_by} missing"
         record(
             session,
-            EvaluationTag.draw_completed,
-            actor=actor,
+            EvaluationTag.draw_failed,
+            actor=SYSTEM,
             subject=f"draw:{draw_row.id}",
             details={
                 "tender": tender.id,
-                "members": len(result.members),
-                "substitutes": len(result.substitutes),
-            },
-            confidential={
-                "seed": result.seed.hex(),
-                "members": [list(m) for m in result.members],
-                "substitutes": [list(s) for s in result.substitutes],
+                "specialty": short.specialty,
+                "needed": short.needed,
+                "short": short.short_by,
             },
         )
+        agency_users = _org_users(session, tender.agency_id, Role.agency.value)
+        tell(
+            session,
+            channel,
+            agency_users,
+            "draw.failed",
+            title=f"{tender.reference}: the expert draw could not fill a quota; request a new draw",
+            link=f"/agency/tenders/{tender.id}/draw",
+        )
+        return
+    draw_row.seed = result.seed.hex()
+    draw_row.status = DrawStatus.drawn
+    respond_by = now + timedelta(hours=draw_row.confirm_hours)
+    position = 0
+    for expert_id, specialty in result.members:
+        position += 1
+        session.add(
+            Seat(
+                draw_id=draw_row.id,
+                expert_id=expert_id,
+                position=position,
+                specialty=specialty,
+                kind=SeatKind.member,
+                status=SeatStatus.notified,
+                notified_at=now,
+                respond_by=respond_by,
+                created_at=now,
+            )
+        )
+    for expert_id, specialty in result.substitutes:
+        position += 1
+        session.add(
+            Seat(
+                draw_id=draw_row.id,
+                expert_id=expert_id,
+                position=position,
+                specialty=specialty,
+                kind=SeatKind.substitute,
+                status=SeatStatus.standby,
+                created_at=now,
+            )
+        )
+    session.flush()
+    session.refresh(draw_row, ["seats"])
+    record(
+        session,
+        EvaluationTag.draw_completed,
+        actor=actor,
+        subject=f"draw:{draw_row.id}",
+        details={
+            "tender": tender.id,
+            "members": len(result.members),
+            "substitutes": len(result.substitutes),
+        },
+        confidential={
+            "seed": result.seed.hex(),
+            "members": [list(m) for m in result.members],
+            "substitutes": [list(s) for s in result.substitutes],
+        },
+    )
     _notify_seats(session, channel, draw_row, [s for s in draw_row.seats if s.status == SeatStatus.notified])
+
+
+def abandon_draw(session: Session, actor: Actor, draw_id: int, reason: str, channel: Channel) -> Draw:
+    """The agency gives up a draw still collecting contributions (a party lost its value, or will not reveal):
+    logged with its reason and told to the monitors; the record of the next draw counts it. Its server seed is
+    never used."""
+    draw_row, tender = _locked_draw(session, actor, draw_id)
+    access.require_tender_agency(actor, tender)
+    if draw_row.status != DrawStatus.collecting:
+        raise Conflict.one(
+            "draw_not_collecting",
+            N_("This draw takes no more contributions: it has been made, has failed or was abandoned."),
+        )
+    if not reason.strip():
+        raise ValidationFailed.one(
+            "draw_abandon_reason",
+            N_("Say why the draw is abandoned (it is logged and shown to monitors)."),
+            "reason",
+        )
+    draw_row.status = DrawStatus.abandoned
+    draw_row.ended_at = clock.now()
+    draw_row.end_note = reason.strip()[:2000]
+    record(
+        session,
+        EvaluationTag.draw_abandoned,
+        actor=actor,
+        subject=f"draw:{draw_row.id}",
+        details={
+            "tender": tender.id,
+            "reason": draw_row.end_note,
+            "committed": [c.party for c in draw_row.contributions if c.commitment is not None],
+            "revealed": [c.party for c in draw_row.contributions if c.value is not None],
+        },
+    )
+    for c in draw_row.contributions:
+        if c.role == Role.monitor.value:
+            tell(
+                session,
+                channel,
+                _org_users(session, c.organisation_id, c.role),
+                "draw.abandoned",
+                title=f"{tender.reference}: the agency abandoned an expert draw",
+                body=draw_row.end_note,
+                link=f"/monitor/tenders/{tender.id}#draw",
+            )
     return draw_row
+
+
+@dataclass(frozen=True)
+class PartyView:
+    party: str
+    role: str
+    name: str  # the organisation's name
+    committed: bool
+    revealed: bool
+    mine: bool
+    commitment: str | None
+    value: str | None
+
+
+@dataclass(frozen=True)
+class ContributionView:
+    draw: Draw
+    tender: Tender
+    parties: list[PartyView]
+    ended_before: list[Draw]  # this tender's earlier draws that failed or were abandoned
+
+    @property
+    def all_committed(self) -> bool:
+        return all(p.committed for p in self.parties)
+
+    @property
+    def mine(self) -> PartyView | None:
+        return next((p for p in self.parties if p.mine), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "draw": self.draw.id,
+            "status": self.draw.status,
+            "all_committed": self.all_committed,
+            "parties": [
+                {
+                    "party": p.party,
+                    "name": p.name,
+                    "role": p.role,
+                    "committed": p.committed,
+                    "revealed": p.revealed,
+                    "mine": p.mine,
+                    "commitment": p.commitment,
+                }
+                for p in self.parties
+            ],
+        }
+
+
+def _view(session: Session, actor: Actor, draw_row: Draw, tender: Tender) -> ContributionView:
+    rows = session.execute(
+        select(Organisation.id, Organisation.name).where(
+            Organisation.id.in_([c.organisation_id for c in draw_row.contributions])
+        )
+    )
+    names: dict[int, str] = {org_id: name for org_id, name in rows}
+    parties = [
+        PartyView(
+            party=c.party,
+            role=c.role,
+            name=names.get(c.organisation_id, ""),
+            committed=c.commitment is not None,
+            revealed=c.value is not None,
+            mine=actor.organisation_id == c.organisation_id and actor.has(Role(c.role)),
+            commitment=c.commitment,
+            value=c.value,
+        )
+        for c in draw_row.contributions
+    ]
+    ended = [d for d in _ended_draws(session, tender.id) if d.id != draw_row.id]
+    return ContributionView(draw_row, tender, parties, ended)
+
+
+def contribution_view(session: Session, actor: Actor, draw_id: int) -> ContributionView:
+    """Where a draw's contributions stand, for its parties' pages: the tender's agency and the monitors.
+    Commitments and revealed values are public in the audit log anyway; nothing here is about bidders."""
+    require_login(actor)
+    draw_row = session.get(Draw, draw_id)
+    tender = session.get(Tender, draw_row.tender_id) if draw_row is not None else None
+    if draw_row is None or tender is None:
+        raise NotFound.one("draw_not_found", N_("No such draw."))
+    if not actor.has(Role.monitor):
+        access.require_tender_agency(actor, tender)
+    return _view(session, actor, draw_row, tender)
+
+
+def monitor_draw(session: Session, actor: Actor, tender_id: int) -> ContributionView | None:
+    """The monitors' view of a tender's latest draw (E48: they supervise the draw), None before any."""
+    access.require_role(actor, Role.monitor)
+    draw_row = session.scalars(
+        select(Draw).where(Draw.tender_id == tender_id).order_by(Draw.id.desc()).limit(1)
+    ).one_or_none()
+    tender = session.get(Tender, tender_id)
+    if draw_row is None or tender is None:
+        return None
+    return _view(session, actor, draw_row, tender)
+
+
+def earlier_draws(session: Session, tender_id: int) -> list[Draw]:
+    """The tender's draws that failed or were abandoned, oldest first."""
+    return _ended_draws(session, tender_id)
 
 
 def _expert_users(session: Session, expert_ids: list[int]) -> dict[int, int]:
@@ -743,8 +1199,9 @@ def counts(draw_row: Draw) -> SeatCounts:
 
 
 def tender_draw(session: Session, actor: Actor, tender_id: int) -> tuple[Tender, Draw | None]:
-    """The agency's view: the tender and its draw (the caller shows counts, never names before the result is
-    final)."""
+    """The agency's view: the tender and its current draw, collecting contributions or made (the caller shows
+    counts, never names before the result is final); None when there is none, or the last one failed or was
+    abandoned."""
     tender = session.scalars(
         select(Tender).where(Tender.id == tender_id).options(selectinload(Tender.lots))
     ).one_or_none()
@@ -752,7 +1209,11 @@ def tender_draw(session: Session, actor: Actor, tender_id: int) -> tuple[Tender,
         raise NotFound.one("tender_not_found", N_("No such tender."))
     access.require_tender_agency(actor, tender)
     draw_row = session.scalars(
-        select(Draw).where(Draw.tender_id == tender.id).options(selectinload(Draw.seats))
+        select(Draw)
+        .where(Draw.tender_id == tender.id, Draw.status.notin_([s.value for s in ENDED]))
+        .options(selectinload(Draw.seats))
+        .order_by(Draw.id.desc())
+        .limit(1)
     ).one_or_none()
     return tender, draw_row
 
@@ -827,7 +1288,20 @@ def build_record(session: Session, draw_row: Draw) -> dict[str, Any]:
         members=drawn_members,
         substitutes=drawn_subs,
     )
-    doc = pure.to_record(request, candidates, server_seed, entropy, result, exclusions)
+    v1 = draw_row.algorithm_version == pure.ALGORITHM_V1
+    contributions = None
+    if not v1:
+        contributions = [
+            {
+                "party": c.party,
+                "commitment": c.commitment,
+                "value": c.value,
+                "committed_audit_index": c.committed_entry,
+                "revealed_audit_index": c.revealed_entry,
+            }
+            for c in draw_row.contributions
+        ]
+    doc = pure.to_record(request, candidates, server_seed, entropy, result, exclusions, contributions)
     doc["draw"] = {
         "id": draw_row.id,
         "tender": tender.reference,
@@ -836,6 +1310,11 @@ def build_record(session: Session, draw_row: Draw) -> dict[str, Any]:
         "exclude_local": draw_row.exclude_local,
         "commitment_audit_index": draw_row.commitment_entry,
     }
+    if not v1:
+        # a draw given up or failed before this one is visible in the record, not only in the log
+        doc["draw"]["abandoned_before"] = sum(
+            1 for d in _ended_draws(session, tender.id) if d.id < draw_row.id
+        )
     # L37, P8: the names become public with the final result
     sitting = [s for s in initial if s.status == SeatStatus.confirmed]
     rows = session.execute(
@@ -905,7 +1384,12 @@ def publish_due_records(session: Session) -> list[int]:
         session.scalars(
             select(Draw)
             .join(Tender, Tender.id == Draw.tender_id)
-            .where(Draw.record.is_(None), Tender.status.in_([s.value for s in FINAL]))
+            .where(
+                Draw.record.is_(None),
+                # only a draw that was made has a record; one still collecting, failed or abandoned has none
+                Draw.status == DrawStatus.drawn,
+                Tender.status.in_([s.value for s in FINAL]),
+            )
             .order_by(Draw.id)
             .with_for_update(of=Draw)
         )
@@ -920,7 +1404,7 @@ def public_record(session: Session, draw_id: int, publish: bool = True) -> dict[
     tender has just become final and that the scheduler's sweep has not published yet is refused as
     pending."""
     draw_row = session.get(Draw, draw_id)
-    if draw_row is None:
+    if draw_row is None or draw_row.status not in (DrawStatus.drawn, DrawStatus.published):
         raise NotFound.one("draw_not_found", N_("No such draw."))
     tender = session.get(Tender, draw_row.tender_id)
     if tender is None or Status(tender.status) not in FINAL:

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -14,6 +14,9 @@ from core.db import Base
 
 
 class DrawStatus(enum.StrEnum):
+    collecting = "collecting"  # committed and logged; waiting for the parties' contributions (no seats yet)
+    failed = "failed"  # every contribution revealed, but the seed's ranking left a quota short: no seats
+    abandoned = "abandoned"  # given up while collecting (a party lost its value); a new draw may be requested
     drawn = "drawn"  # members notified, confirmations under way
     published = "published"  # the tender is final and the record is public
 
@@ -32,6 +35,9 @@ class SeatStatus(enum.StrEnum):
     standby = "standby"  # a substitute not (yet) called
     unused = "unused"  # kept for the record; never called
 
+
+# A draw in one of these ended without a committee: the tender may request another.
+ENDED = frozenset({DrawStatus.failed, DrawStatus.abandoned})
 
 # A seat in one of these is no longer counted on the committee and has been (or is being) replaced.
 VACATED = frozenset({SeatStatus.declined, SeatStatus.timed_out, SeatStatus.conflict})
@@ -66,13 +72,41 @@ class Draw(Base):
     record_entry: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)  # failed or abandoned
+    end_note: Mapped[str] = mapped_column(Text, default="")  # the abandonment's reason, the short quota
 
+    contributions: Mapped[list[DrawContribution]] = relationship(
+        order_by="DrawContribution.party", cascade="all, delete-orphan"
+    )
     seats: Mapped[list[Seat]] = relationship(
         back_populates="draw", order_by="Seat.position", cascade="all, delete-orphan"
     )
     exclusions: Mapped[list[DrawExclusion]] = relationship(
         order_by="DrawExclusion.id", cascade="all, delete-orphan"
     )
+
+
+class DrawContribution(Base):
+    """One party's random value for a draw (etender-draw-2): first only its SHA-256 (the commitment), the
+    value itself once every party has committed. Not secret: it is logged, and alone it tells nothing about
+    the committee while the server seed is secret."""
+
+    __tablename__ = "draw_contributions"
+    __table_args__ = (UniqueConstraint("draw_id", "party"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("expert_draws.id", ondelete="CASCADE"), index=True)
+    party: Mapped[str] = mapped_column(String(120))  # "agency:<credit code>", "monitor:<credit code>"
+    role: Mapped[str] = mapped_column(String(20))  # the role that contributes for the party
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    commitment: Mapped[str | None] = mapped_column(String(64), default=None)  # hex SHA-256(value)
+    value: Mapped[str | None] = mapped_column(String(64), default=None)  # hex, 32 bytes
+    committed_entry: Mapped[int | None] = mapped_column(Integer, default=None)  # audit log index
+    revealed_entry: Mapped[int | None] = mapped_column(Integer, default=None)
+    committed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    revealed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    committed_at: Mapped[datetime | None] = mapped_column(default=None)
+    revealed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class DrawExclusion(Base):

@@ -1,8 +1,10 @@
 """Decrypting the bids of an opening (E31), each once: the task tender.decrypt_bid claims a bid in one unit of
 work (pending -> decrypting, committed), decrypts it outside any transaction (decrypt() touches no database),
-and records the outcome in another, only if the claim is still its own; a task that dies midway leaves a claim
-that the sweep gives back. The record is published once the last bid has its outcome. Also here: reading one
-file of an opened bid again (read_file), and the subset arithmetic that says when a bid's parts can open it
+and records the outcome in another, only if the claim is still its own. While it decrypts, the task renews its
+claim every HEARTBEAT; a task that dies midway leaves a claim that stops being renewed, and the sweep gives it
+back once it is CLAIM_TIMEOUT old (issue 17: a killed worker stalled a live opening for 10 minutes). The
+record is published once the last bid has its outcome. Also here: reading one file of an opened bid again
+(read_file), and the subset arithmetic that says when a bid's parts can open it
 (here rather than in parts.py, which sends bids here: the sweep needs it too).
 
 The task is defined here, beside its three steps, because what sends it (parts.submit_parts and the sweep)
@@ -12,7 +14,10 @@ tender/tasks.py imports this module, so every worker registers the task."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,9 +41,12 @@ from tender.opening.base import TERMINAL, interested
 from tender.opening.record import record_body
 from tender.rules import OpeningPolicy
 
-CLAIM_TIMEOUT = timedelta(
-    minutes=10
-)  # a claim older than this belongs to a task that died: the sweep gives it back
+# A claim is renewed every HEARTBEAT while its task decrypts; one not renewed for CLAIM_TIMEOUT belongs to a
+# task that died, and the sweep (every ETENDER_SCHEDULER_INTERVAL) gives it back: another worker takes the
+# bid up within about CLAIM_TIMEOUT + the sweep's period, however long a decryption takes.
+HEARTBEAT = timedelta(seconds=5)
+CLAIM_TIMEOUT = timedelta(seconds=20)
+log = logging.getLogger(__name__)
 RESEND_AFTER = timedelta(
     minutes=1
 )  # a bid still pending this long after its parts were complete lost its task
@@ -286,7 +294,8 @@ def read_file(
 
     reader = _HashingReader(iter(blobs.open(bid.blob_key)))
     header = sealing.read_header(reader)  # type: ignore[arg-type]
-    sealing.open_bid(reader, header, sealing.combine(header, parts), sink, hash_files=False)  # type: ignore[arg-type]
+    # judged: the opening found this bid valid: it is read again, not judged again by rules grown since
+    sealing.open_bid(reader, header, sealing.combine(header, parts), sink, hash_files=False, judged=True)  # type: ignore[arg-type]
     reader.drain()
     if reader.digest.hexdigest() != bid.blob_key:
         raise FileChanged(
@@ -435,10 +444,52 @@ def decrypt_bid(opened_bid_id: int) -> str:
         job = claim(session, opened_bid_id)
     if job is None:
         return "skipped"
-    outcome = decrypt(open_store(tasks.settings()), job)
+    with renewing(job):
+        outcome = decrypt(open_store(tasks.settings()), job)
     with unit_of_work() as session:
         recorded = finish_bid(session, job, outcome)
     return outcome.status if recorded else "superseded"
+
+
+def renew(session: Session, job: Job) -> bool:
+    """The heartbeat: the claim's time moved to now, only while the claim is still this task's (the same
+    attempt). False when it is no longer ours (the sweep gave it back after a stall)."""
+    done = session.execute(
+        update(OpenedBid)
+        .where(
+            OpenedBid.id == job.opened_bid_id,
+            OpenedBid.status == OpenedBidStatus.decrypting,
+            OpenedBid.attempts == job.attempt,
+        )
+        .values(claimed_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def renewing(job: Job) -> Iterator[None]:
+    """Renew the claim every HEARTBEAT from a thread of its own while the block runs (the decryption holds
+    no transaction; each renewal is its own short one). A renewal that fails (the database briefly away) is
+    tried again at the next beat; the claim then only risks being given back, never being recorded twice."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT.total_seconds()):
+            try:
+                with unit_of_work() as session:
+                    if not renew(session, job):
+                        return
+            except Exception:  # noqa: BLE001 - the next beat tries again
+                log.warning("could not renew the claim on opened bid %s", job.opened_bid_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"claim-{job.opened_bid_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 # ---------------------------------------------------------------- the sweep (crash resume, E31 window)
@@ -465,17 +516,21 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
         ).one()
         if op.status not in (OpeningStatus.awaiting_parts, OpeningStatus.decrypting):
             continue
-        stale = session.execute(
-            update(OpenedBid)
-            .where(
-                OpenedBid.opening_id == op.id,
-                OpenedBid.status == OpenedBidStatus.decrypting,
-                OpenedBid.claimed_at < now - CLAIM_TIMEOUT,
+        # claims whose task stopped renewing them: given back, and sent again below at once (the task died)
+        reclaimed = set(
+            session.scalars(
+                update(OpenedBid)
+                .where(
+                    OpenedBid.opening_id == op.id,
+                    OpenedBid.status == OpenedBidStatus.decrypting,
+                    OpenedBid.claimed_at < now - CLAIM_TIMEOUT,
+                )
+                .values(status=OpenedBidStatus.pending, claimed_at=None)
+                .returning(OpenedBid.id)
+                .execution_options(synchronize_session=False)
             )
-            .values(status=OpenedBidStatus.pending, claimed_at=None)
-            .execution_options(synchronize_session=False)
         )
-        out["reclaimed"] += int(stale.rowcount or 0)  # type: ignore[attr-defined]
+        out["reclaimed"] += len(reclaimed)
         tender = session.get(Tender, op.tender_id)
         assert tender is not None
         per_subset = parts_per_subset(tender)
@@ -500,10 +555,9 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
         revoked = False
         for ob in pending:
             # submit_parts sent it when its parts became complete: send it again only if that was a while ago
-            # (lost)
-            if (
-                has_complete_subset(have.get(ob.bid_id, []), per_subset)
-                and clock.as_utc(latest[ob.bid_id]) <= now - RESEND_AFTER
+            # (lost), or its task just died
+            if has_complete_subset(have.get(ob.bid_id, []), per_subset) and (
+                ob.id in reclaimed or clock.as_utc(latest[ob.bid_id]) <= now - RESEND_AFTER
             ):
                 enqueue(session, decrypt_bid, ob.id)
                 out["sent"] += 1

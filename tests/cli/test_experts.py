@@ -17,6 +17,7 @@ from core.signing import signing_key
 from evaluation.committee import draw as pure
 from evaluation.committee import draws
 from tender import supervision
+from tests.factories.experts import drawn
 from tests.support import serving
 
 
@@ -31,7 +32,7 @@ def published(w, settings, tmp_path):  # type: ignore[no-untyped-def]
     data = draws.DrawInput(
         committee_size=5, quotas=[("A", 3), ("B", 2)], evaluation_date=w.eval_day, substitutes=3
     )
-    d = draws.request_draw(w.db, w.agency, w.tender.id, data, w.channel)
+    d = drawn(w, data)  # requested, then both parties' contributions
     supervision.cancel(w.db, w.agency, w.tender.id, "The budget was withdrawn")
     assert draws.publish_due_records(w.db) == [d.id]
     doc = draws.public_record(w.db, d.id)
@@ -62,7 +63,8 @@ def forged(doc: dict) -> dict:  # type: ignore[type-arg]
         req["substitutes"],
     )
     candidates = [pure.Candidate(c["expert_id"], tuple(c["specialties"])) for c in doc["candidates"]]
-    redone = pure.draw(request, candidates, seed, None)
+    contributions = [pure.Contribution(c["party"], bytes.fromhex(c["value"])) for c in doc["contributions"]]
+    redone = pure.draw(request, candidates, seed, None, contributions=contributions)
     doc["result"] = {
         "seed": redone.seed.hex(),
         "ranking": redone.ranking,
@@ -179,7 +181,7 @@ def test_a_publication_not_yet_signed_cannot_be_checked(w, settings, tmp_path):
     data = draws.DrawInput(
         committee_size=5, quotas=[("A", 3), ("B", 2)], evaluation_date=w.eval_day, substitutes=3
     )
-    d = draws.request_draw(w.db, w.agency, w.tender.id, data, w.channel)
+    d = drawn(w, data)
     checkpoints.sign(w.db, signing_key(settings.data_dir, settings.origin), settings.origin)
     supervision.cancel(w.db, w.agency, w.tender.id, "The budget was withdrawn")
     doc = draws.public_record(w.db, d.id)  # published after the checkpoint
@@ -221,3 +223,87 @@ def test_the_local_check_compares_the_same_as_the_public_one(published, settings
     other["draw"]["id"] += 1000
     result = run(write(tmp_path, other, "other.json"))
     assert result.exit_code == 1 and f"no commitment for draw:{other['draw']['id']}" in result.output
+
+
+# ---------------------------------------------------------------- the contributions (etender-draw-2)
+
+
+def contribution_changed(doc: dict, how: str) -> dict:  # type: ignore[type-arg]
+    doc = copy.deepcopy(doc)
+    contributions = doc["contributions"]
+    if how == "changed":
+        contributions[0]["value"] = "ab" * 32
+    elif how == "dropped":
+        del contributions[1]
+    elif how == "reordered":
+        contributions.reverse()
+    elif how == "moved":  # another index: the entry there is not this contribution's commitment
+        contributions[0]["committed_audit_index"] = doc["draw"]["commitment_audit_index"]
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("how", "named"),
+    [
+        ("changed", "DIFFERENT: contributions[0] (agency:"),
+        ("dropped", "INVALID: contributions: "),
+        ("reordered", "DIFFERENT: contributions are not in the seed's order"),
+    ],
+)
+def test_a_changed_dropped_or_reordered_contribution_fails_even_offline(published, tmp_path, how, named):
+    _, doc, path = published
+    ok = run("--offline", str(path))
+    assert ok.exit_code == 0 and "contributions: agency:" in ok.output, ok.output
+    result = run("--offline", write(tmp_path, contribution_changed(doc, how)))
+    assert result.exit_code == 1
+    assert any(line.startswith(named) for line in result.output.splitlines()), result.output
+
+
+def test_the_contributions_are_checked_against_the_log_locally_and_by_url(
+    published, settings, monkeypatch, tmp_path
+):
+    _, doc, path = published
+    moved = write(tmp_path, contribution_changed(doc, "moved"))
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ETENDER_DATA", str(settings.data_dir))
+    local = run(moved)
+    assert local.exit_code == 1
+    assert "is not the commitment of a contribution" in local.output
+    assert "not after the server's commitment" in local.output
+    with serving(settings) as url:
+        assert run(str(path), "--url", url).exit_code == 0
+        remote = run(moved, "--url", url)
+        assert remote.exit_code == 1 and "is not the commitment of a contribution" in remote.output
+        value = copy.deepcopy(doc)
+        seed = bytes(range(32, 64))
+        value["contributions"][1]["value"] = seed.hex()
+        value["contributions"][1]["commitment"] = pure.sha256(seed).hex()
+        result = run(write(tmp_path, value, "value.json"), "--url", url)
+        assert result.exit_code == 1
+        assert "value differs from audit entry" in result.output and "seed mismatch" in result.output
+
+
+def test_a_version_1_record_still_verifies(published, tmp_path):
+    # a record of a draw made before the contributions existed (an old database's), rebuilt as it was
+    _, doc, _ = published
+    v1 = forged(doc)
+    del v1["contributions"], v1["draw"]["abandoned_before"]
+    v1["algorithm_version"] = pure.ALGORITHM_V1
+    request = pure.DrawRequest(
+        v1["request"]["request_id"],
+        v1["request"]["committee_size"],
+        [pure.Quota(q["specialty"], q["seats"]) for q in v1["request"]["quotas"]],
+        v1["request"]["substitutes"],
+    )
+    candidates = [pure.Candidate(c["expert_id"], tuple(c["specialties"])) for c in v1["candidates"]]
+    redone = pure.draw(request, candidates, bytes.fromhex(v1["server_seed"]), None)
+    v1["result"] = {
+        "seed": redone.seed.hex(),
+        "ranking": redone.ranking,
+        "members": [list(m) for m in redone.members],
+        "substitutes": [list(s) for s in redone.substitutes],
+    }
+    result = run("--offline", write(tmp_path, v1, "v1.json"))
+    assert result.exit_code == 0 and "etender-draw-1" in result.output, result.output
+    v1["contributions"] = doc["contributions"]
+    assert run("--offline", write(tmp_path, v1, "v1x.json")).exit_code == 1

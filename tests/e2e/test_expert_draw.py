@@ -1,6 +1,8 @@
 """The committee draw in the browser: the agency requests a draw after the bid deadline (a refused request
-keeps its values), a drawn expert confirms, another declines and the next substitute is called and sees the
-seat; the agency sees only counts.
+keeps its values), the agency and the monitor each add a random number from their own browser (commit, then
+reveal: web/static/js/draw-contribution.js), a drawn expert confirms, another declines and the next substitute
+is called and sees the seat; the agency sees only counts. tests/e2e/test_expert_draw_protocol.py walks the
+numbers' exchange itself, in Chinese and English.
 
 Runs its own server on its own small SQLite database (a tender past its deadline and seven experts with
 accounts in one specialty), so that the test knows who was drawn without relying on the demo's pool."""
@@ -32,7 +34,9 @@ PASSWORD = "Draw-e2e-2026-pass"
 SPECIALTY = "E2E01"
 
 
-def _world(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+def _world(session, tenders: int = 1) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    """The agency, the supervising monitors (draw-monitor), `tenders` tenders past their deadline
+    (E2E-DRAW-001, -002...) and seven experts."""
     import random
 
     rng = random.Random(5)
@@ -45,6 +49,7 @@ def _world(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
         return o
 
     agency, purchaser = org("agency", "抽取测试代理公司"), org("purchaser", "抽取测试采购人")
+    supervisor = org("supervisor", "抽取测试监督局")
     agency_user = User(
         username="draw-agency",
         full_name="代理 测试",
@@ -53,6 +58,15 @@ def _world(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
         password_hash=hashed,
     )
     session.add(agency_user)
+    session.add(
+        User(
+            username="draw-monitor",
+            full_name="监督 测试",
+            organisation_id=supervisor.id,
+            roles=["monitor"],
+            password_hash=hashed,
+        )
+    )
     if session.get(Specialty, SPECIALTY) is None:
         session.add(
             Specialty(
@@ -65,22 +79,9 @@ def _world(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
         )
     session.flush()
     now = clock.now()
-    tender = Tender(
-        reference="E2E-DRAW-001",
-        title="专家抽取浏览器测试项目",
-        purchaser_id=purchaser.id,
-        agency_id=agency.id,
-        created_by=agency_user.id,
-        category="goods",
-        region="E2E county",
-        # evaluating, not bidding_closed: the browser tests run several apps in one process, and a closed
-        # tender without bids is failed (R44) by the deadline task of any of them
-        status="evaluating",
-        bid_deadline=now - timedelta(hours=1),
-        published_at=now - timedelta(days=25),
-    )
-    tender.lots = [Lot(number=1, name="办公家具", estimated_price=50_000_000, price_ceiling=52_000_000)]
-    session.add(tender)
+    ids = []
+    for n in range(1, tenders + 1):
+        ids.append(_tender(session, f"E2E-DRAW-{n:03d}", agency.id, purchaser.id, agency_user.id, now))
     for i in range(7):
         user = User(
             username=f"draw-expert{i + 1}",
@@ -101,7 +102,28 @@ def _world(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
         expert.specialties = [ExpertSpecialty(specialty_code=SPECIALTY)]
         session.add(expert)
     session.flush()
-    return SimpleNamespace(tender_id=tender.id)
+    return SimpleNamespace(tender_id=ids[0], tender_ids=ids)
+
+
+def _tender(session, reference, agency_id, purchaser_id, user_id, now) -> int:  # type: ignore[no-untyped-def]
+    tender = Tender(
+        reference=reference,
+        title="专家抽取浏览器测试项目",
+        purchaser_id=purchaser_id,
+        agency_id=agency_id,
+        created_by=user_id,
+        category="goods",
+        region="E2E county",
+        # evaluating, not bidding_closed: the browser tests run several apps in one process, and a closed
+        # tender without bids is failed (R44) by the deadline task of any of them
+        status="evaluating",
+        bid_deadline=now - timedelta(hours=1),
+        published_at=now - timedelta(days=25),
+    )
+    tender.lots = [Lot(number=1, name="办公家具", estimated_price=50_000_000, price_ceiling=52_000_000)]
+    session.add(tender)
+    session.flush()
+    return tender.id
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +169,14 @@ def count(page, name: str) -> int:  # type: ignore[no-untyped-def]
     return int(page.locator(f"td[data-count='{name}']").inner_text().strip())
 
 
+def add_number(page) -> None:  # type: ignore[no-untyped-def]
+    """This party's random number: the page's button, then its fingerprint is in (the page reloads)."""
+    page.locator("#draw-commit").wait_for(state="visible", timeout=30_000)
+    page.locator("#draw-commit").click()
+    page.locator("#draw-parties li[data-mine='true'] .fingerprint").wait_for(timeout=30_000)
+    assert_no_server_error(page)
+
+
 def test_request_a_draw_confirm_and_decline_calls_a_substitute(page_for, draw_server):
     w = draw_server
     agency = page_for()
@@ -182,8 +212,16 @@ def test_request_a_draw_confirm_and_decline_calls_a_substitute(page_for, draw_se
     agency.wait_for_load_state("networkidle")
     assert_no_server_error(agency)
     assert agency.locator(".flash").inner_text().strip() == tr(
-        "The committee was drawn; the experts have been asked to confirm."
+        "The draw is requested. The committee is drawn as soon as your organisation and the monitors have "
+        "each added a random number."
     )
+    # the agency's and the monitors' numbers, each from its own browser
+    monitor = page_for()
+    login(monitor, "draw-monitor", PASSWORD)
+    add_number(agency)
+    monitor.goto(f"/monitor/tenders/{w.tender_id}#draw")
+    add_number(monitor)
+    agency.locator("td[data-count='seats']").wait_for(timeout=30_000)  # the page reloads once drawn
     assert (
         count(agency, "seats"),
         count(agency, "confirmed"),

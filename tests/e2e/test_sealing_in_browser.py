@@ -10,7 +10,7 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from tender import keyfiles, sealing
+from tender import bidcontent, keyfiles, sealing
 from tests.e2e.conftest import assert_no_server_error, login, open_demo_tenders, prove_saved_key, shot, tr
 
 PRICE = {
@@ -103,14 +103,14 @@ def test_browser_hpke_interoperates_with_python_both_ways(new_page):
         ),
     )
     sealed_hex = page.evaluate(
-        """async ([bundle, price]) => {
+        """async ([bundle, price, rules]) => {
             const C = window.EtenderCrypto;
             const data = new TextEncoder().encode("browser technical proposal".repeat(3000));
             const r = await C.sealBid(bundle, 90, \
-[{role: "technical", name: "t.pdf", mediaType: "application/pdf", data}], price, {chunkSize: 4096});
+[{role: "technical", name: "t.pdf", mediaType: "application/pdf", data}], price, {chunkSize: 4096, rules});
             return C.hex(C.concat(...r.parts));
         }""",
-        [{"bundle": bundle.to_json()}, PRICE],
+        [{"bundle": bundle.to_json()}, PRICE, bidcontent.rules_data()],
     )
     sealed = bytes.fromhex(sealed_hex)
     header = sealing.inspect(io.BytesIO(sealed), bundle, 90)
@@ -165,3 +165,141 @@ def test_a_missing_price_is_named_in_the_page_language_and_nothing_entered_is_lo
     page.click("#seal-button")
     page.locator("#download-sealed:not([hidden])").wait_for(timeout=60000)
     assert page.get_attribute("#f-price", "aria-invalid") == "false"
+
+
+# ---------------------------------------------------------------- the content rules, in Chromium (issue 12)
+
+
+def test_the_content_rule_table_gives_the_same_verdicts_in_chromium_as_in_python(new_page):
+    """ONE table (tests/tender/content_cases.py) through tender/bidcontent.py and through the browser's
+    checkContainer, on the rules the seal page renders: identical verdicts, codes and parameters."""
+    from tests.tender.content_cases import CASES
+    from tests.tender.test_content_rules import python_verdict
+
+    page = new_page()
+    tender = open_demo_tenders(page)[0]
+    login(page, "bidder1", "Demo-2026-bidder")
+    page.goto(f"/bidder/tenders/{tender['id']}/seal")
+    rendered = json.loads(
+        page.inner_text("#content-rules")
+        or page.evaluate("document.getElementById('content-rules').textContent")
+    )
+    assert rendered["rules"] == bidcontent.rules_data()  # the page carries Python's figures, not a copy
+    assert set(rendered["messages"]) == set(bidcontent.CODES)
+    got = page.evaluate(
+        """([cases, rules]) => cases.map((m) => {
+            const r = window.EtenderCrypto.checkContainer(m, rules);
+            return {code: r.code, params: r.params || {}};
+        })""",
+        [[c[1] for c in CASES], rendered["rules"]],
+    )
+    python = [python_verdict(c[1]) for c in CASES]
+    assert [c[0] for c, p, j in zip(CASES, python, got, strict=True) if p != j] == []
+    assert [v["code"] for v in got] == [c[2] for c in CASES]
+
+
+def _seal_form(page, tender_id: int, price: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"/bidder/tenders/{tender_id}/seal")
+    assert_no_server_error(page)
+    page.set_input_files(
+        "#f-technical",
+        files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tech" * 100}],
+    )
+    page.fill("#f-price", price)
+    page.fill("#f-duration", "120")
+    page.fill("#f-quality", "合格")
+
+
+def test_two_files_of_the_same_name_are_refused_in_the_page_language(new_page):
+    """The opening would revoke such a bid (container_invalid): the page refuses to seal it and says why."""
+    page = new_page()
+    tender = open_demo_tenders(page)[0]
+    login(page, "bidder1", "Demo-2026-bidder")
+    _seal_form(page, tender["id"], "1000")
+    page.set_input_files(
+        "#f-commercial",
+        files=[{"name": "技术标.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 price"}],
+    )
+    page.click("#seal-button")
+    expected = tr(
+        "Sealing failed: %(reason)s",
+        reason=tr(
+            "Two files are named “%(name)s”. Every file of a bid needs its own name: rename one of them.",
+            name="技术标.pdf",
+        ),
+    )
+    page.wait_for_function(
+        "(t) => document.getElementById('seal-status').textContent === t", arg=expected, timeout=30000
+    )
+    assert page.locator("#download-sealed").is_hidden()
+    shot(page, "bidder-seal-duplicate-names")
+
+
+def _ceiling_of_first_lot(page) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    option = page.locator("#f-lot option").first
+    return int(option.get_attribute("data-ceiling")), option.get_attribute("data-ceiling-text")
+
+
+def test_a_price_above_the_ceiling_is_a_warning_with_a_second_button(new_page, tmp_path):
+    """R51: a bid above the lot's price ceiling is rejected. The page shows a visible warning (zh and en),
+    does not seal until the bidder chooses "seal at this price anyway", and forgets that choice when the
+    price changes."""
+    for lang in ("zh", "en"):
+        page = new_page(lang)
+        tender = open_demo_tenders(page)[0]
+        login(page, "bidder1", "Demo-2026-bidder")
+        page.goto(f"/bidder/tenders/{tender['id']}/seal")
+        ceiling, ceiling_text = _ceiling_of_first_lot(page)
+        assert ceiling > 0
+        above = ceiling + 100_000_00  # 100,000 yuan above
+        _seal_form(page, tender["id"], f"{above // 100}.{above % 100:02d}")
+        page.click("#seal-button")
+        warning = page.locator("#ceiling-warning")
+        warning.wait_for(state="visible")
+        from web.i18n import translate
+
+        text = translate(
+            lang,
+            "The total price of %(price)s yuan is above this lot's price ceiling of %(ceiling)s yuan. A "
+            "bid above the price ceiling is rejected in the evaluation (R51). Check the price; seal at this "
+            "price only if it is really what you offer.",
+            {"price": f"{above / 100:,.2f}", "ceiling": ceiling_text},
+        )
+        assert page.inner_text("#ceiling-warning-text") == text
+        assert page.inner_text("#ceiling-confirm") == translate(lang, "Seal at this price anyway")
+        assert page.inner_text("#ceiling-change") == translate(lang, "Change the price")
+        assert page.locator("#download-sealed").is_hidden()  # nothing sealed yet
+        shot(page, f"bidder-seal-above-ceiling-{lang}")
+        # "change the price": the warning goes, the price field has the focus, nothing is sealed
+        page.click("#ceiling-change")
+        assert warning.is_hidden() and page.evaluate("document.activeElement.id") == "f-price"
+        page.click("#seal-button")
+        warning.wait_for(state="visible")
+        page.fill("#f-price", f"{(above + 100) // 100}")  # a changed price needs its own confirmation
+        assert warning.is_hidden()
+        page.click("#seal-button")
+        warning.wait_for(state="visible")
+        page.click("#ceiling-confirm")
+        page.locator("#download-sealed:not([hidden])").wait_for(timeout=60000)
+        assert warning.is_hidden()
+        with page.expect_download() as info:
+            page.click("#download-sealed")
+        path = tmp_path / f"above-{lang}.sealed"
+        info.value.save_as(path)
+        bundle = sealing.KeyBundle.from_json(
+            page.request.get(f"/tenders/{tender['id']}/key-bundle.json").json()
+        )
+        sealing.inspect(io.BytesIO(path.read_bytes()), bundle)
+        shot(page, f"bidder-seal-above-ceiling-sealed-{lang}")
+
+
+def test_a_price_within_the_ceiling_seals_without_a_warning(new_page):
+    page = new_page()
+    tender = open_demo_tenders(page)[0]
+    login(page, "bidder1", "Demo-2026-bidder")
+    page.goto(f"/bidder/tenders/{tender['id']}/seal")
+    ceiling, _ = _ceiling_of_first_lot(page)
+    _seal_form(page, tender["id"], f"{ceiling // 100}.{ceiling % 100:02d}")  # at the ceiling: allowed
+    page.click("#seal-button")
+    page.locator("#download-sealed:not([hidden])").wait_for(timeout=60000)
+    assert page.locator("#ceiling-warning").is_hidden()

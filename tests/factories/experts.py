@@ -3,11 +3,14 @@ catalogue and experts with accounts in two of its specialties."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import timedelta
 from types import SimpleNamespace
 
 from accounts.notifications import LogChannel
 from core import clock
+from core.identity import Role
 from core.signing import signing_key
 from evaluation.pool.models import Expert, ExpertSpecialty, Specialty
 from tender import deadlines, participation
@@ -38,8 +41,8 @@ def add_expert(
 
 def draw_world(db, make, blobs, tmp_path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     """published_tender's world closed at its deadline with three bids, a company registered without a bid,
-    8 civil (A01) and 5 power (B01) experts with accounts, `eval_day` two days after the deadline and a
-    LogChannel."""
+    8 civil (A01) and 5 power (B01) experts with accounts, `eval_day` two days after the deadline, a
+    LogChannel; w.monitor (cast's) contributes to draws for the supervising organisation."""
     w = published_tender(db, make, blobs)
     w.make = make
     w.expert_actors = {}
@@ -59,3 +62,33 @@ def draw_world(db, make, blobs, tmp_path) -> SimpleNamespace:  # type: ignore[no
     deadlines.close_due_tenders(db)
     w.channel = LogChannel()
     return w
+
+
+def contribute(db, draw_row, parties, channel, values=None):  # type: ignore[no-untyped-def]
+    """Run the parties' side of the draw protocol for `draw_row`: every party (an actor per contribution, in
+    `parties`) commits SHA-256 of 32 random bytes, then every party reveals, as their browsers would. `values`
+    (party name -> bytes) fixes the values; returns them."""
+    from evaluation.committee import draws
+
+    values = dict(values or {})
+    by_party = {}
+    for c in draw_row.contributions:
+        actor = next(a for a in parties if a.organisation_id == c.organisation_id and a.has(Role(c.role)))
+        by_party[c.party] = actor
+        values.setdefault(c.party, secrets.token_bytes(32))
+    for party, actor in by_party.items():
+        draws.commit_contribution(db, actor, draw_row.id, hashlib.sha256(values[party]).hexdigest())
+    for party, actor in by_party.items():
+        draws.reveal_contribution(db, actor, draw_row.id, values[party].hex(), channel)
+    return values
+
+
+def drawn(w: SimpleNamespace, data, cap=None):  # type: ignore[no-untyped-def]
+    """A committee drawn for w.tender by the whole protocol: the agency's request, then the agency's and the
+    monitors' contributions committed and revealed (draw_world's parties)."""
+    from evaluation.committee import draws
+    from evaluation.committee.avoidance import DrawCap
+
+    d = draws.request_draw(w.db, w.agency, w.tender.id, data, w.channel, cap or DrawCap())
+    contribute(w.db, d, [w.agency, w.monitor], w.channel)
+    return d

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tender import keyfiles
+from tender import bidcontent, keyfiles
 from tender import sealing as s
 
 PRICE = {
@@ -260,14 +260,19 @@ HYPO_BUNDLE = make_bundle()
 
 
 def test_price_form_and_file_names_are_checked_before_sealing():
+    """The content rules (tender/bidcontent.py; the whole table in test_content_rules.py) refuse before
+    anything is sealed, with the code the opening would record."""
     bundle, _ = make_bundle()
-    with pytest.raises(ValueError, match="total_price_fen"):
-        seal_bytes(bundle, FILES, price={**PRICE, "total_price_fen": 0})
-    with pytest.raises(ValueError, match="quality_commitment"):
-        seal_bytes(bundle, FILES, price={**PRICE, "quality_commitment": " "})
-    with pytest.raises(ValueError, match="unknown"):
-        seal_bytes(bundle, FILES, price={**PRICE, "discount": 3})
-    with pytest.raises(ValueError, match="plain name"):
+
+    def code(**kwargs) -> str:  # type: ignore[no-untyped-def]
+        with pytest.raises(bidcontent.ContentInvalid) as e:
+            seal_bytes(bundle, FILES, **kwargs)
+        return e.value.code
+
+    assert code(price={**PRICE, "total_price_fen": 0}) == "container_price"
+    assert code(price={**PRICE, "quality_commitment": " "}) == "container_quality"
+    assert code(price={**PRICE, "discount": 3}) == "container_price_form"
+    with pytest.raises(bidcontent.ContentInvalid) as e:
         s.seal(
             bundle,
             410,
@@ -275,6 +280,7 @@ def test_price_form_and_file_names_are_checked_before_sealing():
             PRICE,
             io.BytesIO(),
         )
+    assert e.value.code == "container_file_name_separator"
     with pytest.raises(ValueError, match="lot"):
         seal_bytes(bundle, FILES, lot=999)
 
@@ -315,58 +321,70 @@ def test_key_file_round_trip_wrong_passphrase_and_tampering():
 # ---------------------------------------------------------------- the format document, independently
 
 
-def test_a_bid_made_from_the_format_document_alone_opens_on_the_platform():
-    """Builds a sealed bid with only `cryptography`'s HPKE and AES-GCM, following docs/sealed-bid-format.md
-    step by step (no tender.sealing function is used to make it), then opens it with the platform."""
-    text = DOCS.read_text()
-    for needle in (
-        "ETSEALED",
-        "key_check",
-        "nonce_prefix",
-        "etender-sealed-bid/v1;tender=",
-        "part commitment",
-    ):
-        assert needle in text, f"the format document no longer describes {needle}"
-    holders = [X25519PrivateKey.generate() for _ in range(3)]
-    pubs = [h.public_key().public_bytes_raw() for h in holders]
-    kids = [hashlib.sha256(p).digest()[:16].hex() for p in pubs]
-    suite = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
+def _doc_b64u(b: bytes) -> str:
     import base64
+
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def _doc_unb64u(t: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))
+
+
+DOC_SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
+
+
+def _doc_info(tender: int, lot: int, bid_id: str, subset, position: int, of: int, recipient: str) -> bytes:  # type: ignore[no-untyped-def]
+    return (
+        f"etender-sealed-bid/v1;tender={tender};lot={lot};bid={bid_id};"
+        f"subset={','.join(str(i) for i in subset)};position={position};of={of};recipient={recipient}"
+    ).encode()
+
+
+def seal_from_the_document(
+    holder_pubs: list[bytes],
+    k: int,
+    tender: int,
+    lot: int,
+    files: list[tuple[str, str, bytes]],
+    price_form: dict,  # type: ignore[type-arg]
+    chunk_size: int,
+    bidder_pub: bytes | None = None,
+) -> bytes:
+    """docs/sealed-bid-format.md §2-§6 step by step, with `cryptography`'s HPKE and AES-GCM only."""
     import os
 
-    def b64u(b: bytes) -> str:
-        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-    content = b"independent technical proposal" * 100
+    kid = lambda p: hashlib.sha256(p).digest()[:16].hex()  # noqa: E731
+    kids = [kid(p) for p in holder_pubs]
     manifest = json.dumps(
         {
             "format": "etender-bid-container",
             "version": 1,
-            "price_form": PRICE,
+            "price_form": price_form,
             "files": [
-                {
-                    "role": "technical",
-                    "name": "tech.pdf",
-                    "media_type": "application/pdf",
-                    "size": len(content),
-                }
+                {"role": r, "name": n, "media_type": "application/pdf", "size": len(b)} for r, n, b in files
             ],
         }
     ).encode()
-    plaintext = struct.pack(">I", len(manifest)) + manifest + content
+    plaintext = struct.pack(">I", len(manifest)) + manifest + b"".join(b for _, _, b in files)
     data_key, bid_id, prefix = os.urandom(32), os.urandom(16).hex(), os.urandom(7)
     parts_json = []
-    for subset in itertools.combinations(range(3), 2):
-        first = os.urandom(32)
-        second = bytes(a ^ b for a, b in zip(data_key, first, strict=True))
+    for subset in itertools.combinations(range(len(holder_pubs)), k):
+        recipients = [(kids[i], holder_pubs[i]) for i in subset]
+        if bidder_pub is not None:
+            recipients.append((kid(bidder_pub), bidder_pub))
+        shares = [os.urandom(32) for _ in recipients[:-1]]
+        last = data_key
+        for p in shares:
+            last = bytes(a ^ b for a, b in zip(last, p, strict=True))
+        shares.append(last)
         wrapped, commits = [], []
-        for position, (holder, part) in enumerate(zip(subset, (first, second), strict=True)):
-            info = (
-                f"etender-sealed-bid/v1;tender=7;lot=70;bid={bid_id};subset={subset[0]},{subset[1]};"
-                f"position={position};of=2;recipient={kids[holder]}"
-            ).encode()
+        for position, ((rid, pub), part) in enumerate(zip(recipients, shares, strict=True)):
+            info = _doc_info(tender, lot, bid_id, subset, position, len(recipients), rid)
             wrapped.append(
-                b64u(suite.encrypt(part, X25519PublicKey.from_public_bytes(pubs[holder]), info=info))
+                _doc_b64u(DOC_SUITE.encrypt(part, X25519PublicKey.from_public_bytes(pub), info=info))
             )
             commits.append(
                 hashlib.sha256(b"etender-sealed-bid/v1 part commitment\x00" + info + part).hexdigest()
@@ -376,48 +394,183 @@ def test_a_bid_made_from_the_format_document_alone_opens_on_the_platform():
         "format": "etender-sealed-bid",
         "version": 1,
         "hpke": "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM",
-        "tender_id": 7,
-        "lot_id": 70,
+        "tender_id": tender,
+        "lot_id": lot,
         "bid_id": bid_id,
-        "k": 2,
-        "policy": "quorum",
+        "k": k,
+        "policy": "quorum+bidder" if bidder_pub else "quorum",
         "holders": kids,
-        "bidder_key": None,
+        "bidder_key": {"key_id": kid(bidder_pub), "public_key": _doc_b64u(bidder_pub)}
+        if bidder_pub
+        else None,
         "parts": parts_json,
         "key_check": hashlib.sha256(b"etender-sealed-bid/v1 data key check\x00" + data_key).hexdigest(),
-        "chunk_size": 1024,
+        "chunk_size": chunk_size,
         "nonce_prefix": prefix.hex(),
         "plaintext_size": len(plaintext),
     }
     body = json.dumps(header, indent=1).encode()  # any JSON layout: the bytes as written are what is hashed
     preamble = b"ETSEALED" + struct.pack(">HI", 1, len(body)) + body
     aad = hashlib.sha256(preamble).digest()
-    chunks = [plaintext[i : i + 1024] for i in range(0, len(plaintext), 1024)]
-    sealed = preamble + b"".join(
+    chunks = [plaintext[i : i + chunk_size] for i in range(0, len(plaintext), chunk_size)]
+    return preamble + b"".join(
         AESGCM(data_key).encrypt(
             prefix + struct.pack(">I", i) + (b"\x01" if i == len(chunks) - 1 else b"\x00"), c, aad
         )
         for i, c in enumerate(chunks)
     )
-    bundle = s.KeyBundle(7, (70,), 2, "quorum", tuple(s.Holder(i, kids[i], pubs[i]) for i in range(3)))
-    s.inspect(io.BytesIO(sealed), bundle, 70)
-    opened, contents = s.open_bytes(sealed, parts_of(sealed, holders[0], holders[2]))
-    assert opened.price_form == PRICE and contents == {"tech.pdf": content}
 
 
-def test_the_worked_example_in_the_format_document_opens():
-    """docs/sealed-bid-format.md carries a complete small bid and its holders' private keys (test only)."""
+def open_from_the_document(sealed: bytes, holder_keys: list, bidder_key=None):  # type: ignore[no-untyped-def]
+    """docs/sealed-bid-format.md §2-§7 read back with `cryptography` only: the first subset's holders (and the
+    bidder) unwrap their parts, the key is combined and checked, the chunks decrypted, the container read.
+    Returns (data key, price form, {name: bytes}, chunk count)."""
+    assert sealed[:8] == b"ETSEALED"
+    version, length = struct.unpack(">HI", sealed[8:14])
+    assert version == 1
+    preamble = sealed[: 14 + length]
+    header = json.loads(preamble[14:])
+    entry = header["parts"][0]
+    of = len(entry["wrapped"])
+    key = bytes(32)
+    for position, wrapped in enumerate(entry["wrapped"]):
+        if position < len(entry["subset"]):
+            private, recipient = (
+                holder_keys[entry["subset"][position]],
+                header["holders"][entry["subset"][position]],
+            )
+        else:
+            private, recipient = bidder_key, header["bidder_key"]["key_id"]
+        info = _doc_info(
+            header["tender_id"], header["lot_id"], header["bid_id"], entry["subset"], position, of, recipient
+        )
+        part = DOC_SUITE.decrypt(_doc_unb64u(wrapped), private, info=info)
+        commitment = hashlib.sha256(b"etender-sealed-bid/v1 part commitment\x00" + info + part).hexdigest()
+        assert commitment == entry["commitments"][position]
+        key = bytes(a ^ b for a, b in zip(key, part, strict=True))
+    assert (
+        hashlib.sha256(b"etender-sealed-bid/v1 data key check\x00" + key).hexdigest() == header["key_check"]
+    )
+    size, chunk = header["plaintext_size"], header["chunk_size"]
+    count = max(1, -(-size // chunk))
+    aad, prefix, at, plain = (
+        hashlib.sha256(preamble).digest(),
+        bytes.fromhex(header["nonce_prefix"]),
+        len(preamble),
+        b"",
+    )
+    for i in range(count):
+        n = (size - i * chunk if i == count - 1 else chunk) + 16
+        nonce = prefix + struct.pack(">I", i) + (b"\x01" if i == count - 1 else b"\x00")
+        plain += AESGCM(key).decrypt(nonce, sealed[at : at + n], aad)
+        at += n
+    assert at == len(sealed) and len(plain) == size
+    (mlen,) = struct.unpack(">I", plain[:4])
+    manifest = json.loads(plain[4 : 4 + mlen])
+    contents, at = {}, 4 + mlen
+    for f in manifest["files"]:
+        contents[f["name"]] = plain[at : at + f["size"]]
+        at += f["size"]
+    assert at == size
+    return key, manifest["price_form"], contents, count
+
+
+@pytest.mark.parametrize(
+    ("shape", "chunk_size", "policy"),
+    [
+        ("one chunk", 4096, "quorum"),
+        ("multi-chunk", 1024, "quorum"),
+        ("quorum+bidder", 1024, "quorum+bidder"),
+    ],
+)
+def test_a_bid_made_from_the_format_document_alone_opens_on_the_platform(shape, chunk_size, policy):
+    """Builds a sealed bid with only `cryptography`'s HPKE and AES-GCM, following docs/sealed-bid-format.md
+    step by step (no tender.sealing function is used to make it), then opens it with the platform: the three
+    shapes of the worked examples (one chunk, several chunks, quorum+bidder)."""
     text = DOCS.read_text()
-    example = json.loads(text.split("```json worked-example", 1)[1].split("```", 1)[0])
+    for needle in (
+        "ETSEALED",
+        "key_check",
+        "nonce_prefix",
+        "etender-sealed-bid/v1;tender=",
+        "part commitment",
+        "quorum+bidder",
+        "bidder_key",
+    ):
+        assert needle in text, f"the format document no longer describes {needle}"
+    holders = [X25519PrivateKey.generate() for _ in range(3)]
+    pubs = [h.public_key().public_bytes_raw() for h in holders]
+    bidder = X25519PrivateKey.generate() if policy == "quorum+bidder" else None
+    content = b"independent technical proposal" * 100
+    sealed = seal_from_the_document(
+        pubs,
+        2,
+        7,
+        70,
+        [("technical", "tech.pdf", content), ("commercial", "报价.pdf", b"%PDF price")],
+        PRICE,
+        chunk_size,
+        bidder.public_key().public_bytes_raw() if bidder else None,
+    )
+    kids = [hashlib.sha256(p).digest()[:16].hex() for p in pubs]
+    bundle = s.KeyBundle(7, (70,), 2, policy, tuple(s.Holder(i, kids[i], pubs[i]) for i in range(3)))
+    header = s.inspect(io.BytesIO(sealed), bundle, 70)
+    assert s.chunk_count(header.plaintext_size, chunk_size) == (1 if shape == "one chunk" else 4)
+    opened, contents = s.open_bytes(
+        sealed, parts_of(sealed, holders[0], holders[2], *([bidder] if bidder else []))
+    )
+    assert opened.price_form == PRICE and contents == {"tech.pdf": content, "报价.pdf": b"%PDF price"}
+    if bidder:
+        with pytest.raises(s.WrongKey, match="quorum_incomplete"):
+            s.combine(header, parts_of(sealed, *holders))
+
+
+def worked_examples() -> dict[str, dict]:  # type: ignore[type-arg]
+    import re
+
+    text = DOCS.read_text()
+    return {
+        name: json.loads(body)
+        for name, body in re.findall(r"```json (worked-example[\w-]*)\n(.*?)```", text, flags=re.S)
+    }
+
+
+def test_the_document_carries_the_three_worked_examples():
+    examples = worked_examples()
+    assert set(examples) == {"worked-example", "worked-example-multi-chunk", "worked-example-quorum-bidder"}
+    assert examples["worked-example-multi-chunk"]["chunks"] > 2
+    assert examples["worked-example-quorum-bidder"]["bundle"]["policy"] == "quorum+bidder"
+
+
+@pytest.mark.parametrize(
+    "name", ["worked-example", "worked-example-multi-chunk", "worked-example-quorum-bidder"]
+)
+def test_the_worked_examples_in_the_format_document_open(name):
+    """docs/sealed-bid-format.md carries complete small bids and their parties' private keys (test only): the
+    platform opens each with any quorum, and so does an opener written from the document alone."""
+    example = worked_examples()[name]
     sealed = bytes.fromhex(example["sealed_bid_hex"])
     keys = [X25519PrivateKey.from_private_bytes(bytes.fromhex(h)) for h in example["holder_private_keys_hex"]]
+    bidder = (
+        X25519PrivateKey.from_private_bytes(bytes.fromhex(example["bidder_private_key_hex"]))
+        if "bidder_private_key_hex" in example
+        else None
+    )
+    extra = [bidder] if bidder else []
     bundle = s.KeyBundle.from_json(example["bundle"])
     header = s.inspect(io.BytesIO(sealed), bundle)
     assert hashlib.sha256(sealed).hexdigest() == example["sealed_bid_sha256"]
-    opened, contents = s.open_bytes(sealed, parts_of(sealed, keys[0], keys[1]))
-    assert opened.price_form == example["price_form"]
-    assert {k: v.decode() for k, v in contents.items()} == example["files"]
-    assert s.combine(header, parts_of(sealed, keys[1], keys[2])).hex() == example["data_key_hex"]
+    files = {k: v.encode() for k, v in example["files"].items()}
+    for pair in itertools.combinations(keys, 2):
+        opened, contents = s.open_bytes(sealed, parts_of(sealed, *pair, *extra))
+        assert opened.price_form == example["price_form"] and contents == files
+        assert s.combine(header, parts_of(sealed, *pair, *extra)).hex() == example["data_key_hex"]
+    if bidder:
+        with pytest.raises(s.WrongKey, match="quorum_incomplete"):  # all three holders, no bidder (E30)
+            s.combine(header, parts_of(sealed, *keys))
+    key, price_form, contents, count = open_from_the_document(sealed, keys, bidder)
+    assert key.hex() == example["data_key_hex"] and price_form == example["price_form"] and contents == files
+    assert count == example.get("chunks", 1)
 
 
 # --------------------------------------------------- the browser's implementation, run under Node's WebCrypto
@@ -442,7 +595,7 @@ process.stdin.on("data", (d) => (input += d)).on("end", async () => {
   } else if (job.op === "seal") {
     const files = job.files.map((f) => \
 ({role: f.role, name: f.name, mediaType: f.media_type, data: u(f.hex)}));
-    const opts = {chunkSize: job.chunk_size};
+    const opts = {chunkSize: job.chunk_size, rules: job.rules};
     if (job.bidder_public) opts.bidderPublicKey = C.unb64u(job.bidder_public);
     const r = await C.sealBid(job.bundle, job.lot, files, job.price, opts);
     out = {sealed: C.hex(C.concat(...r.parts))};
@@ -521,6 +674,7 @@ def test_a_bid_sealed_by_the_js_opens_in_python(policy):
             "price": PRICE,
             "chunk_size": 1024,
             "bidder_public": s.b64u(s.public_bytes(bidder)) if bidder else None,
+            "rules": bidcontent.rules_data(),
         }
     )
     sealed = bytes.fromhex(got["sealed"])

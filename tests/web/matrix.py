@@ -76,6 +76,8 @@ CLARIFICATION = {"title": "Amendment 1", "body": "Delivery moves to the east cam
 MATRIX: list[Row] = [
     # ------------------------------------------------ the platform and the account
     Row("GET", "/healthz", public()),
+    # the operator's metrics: only with the scrape token, which no role's session carries
+    Row("GET", "/metrics", E("notfound")),
     Row("GET", "/login", public()),
     Row("POST", "/login", E("allowed"), form={"username": "nobody", "password": "wrong password"}),
     Row("POST", "/logout", public(), keeps_world=True),
@@ -298,6 +300,35 @@ MATRIX: list[Row] = [
         own_draft("allowed"),
         target="draft",
         form={"committee_size": "5"},
+    ),
+    # etender-draw-2: the parties' numbers and abandoning a draw; no draw exists, so no logged-in reader
+    # learns more than that (strangers are asked to log in first)
+    Row(
+        "POST",
+        f"/agency/tenders/{TID}/draw/{{draw_id:int}}/abandon",
+        E("notfound", anonymous="login"),
+        params={"draw_id": "lot"},
+        form={"reason": "A number was lost"},
+    ),
+    Row(
+        "GET",
+        "/draws/{draw_id:int}/contributions",
+        E("notfound", anonymous="login"),
+        params={"draw_id": "lot"},
+    ),
+    Row(
+        "POST",
+        "/draws/{draw_id:int}/contributions/commit",
+        E("notfound", anonymous="login"),
+        params={"draw_id": "lot"},
+        json={"commitment": "00" * 32},
+    ),
+    Row(
+        "POST",
+        "/draws/{draw_id:int}/contributions/reveal",
+        E("notfound", anonymous="login"),
+        params={"draw_id": "lot"},
+        json={"value": "00" * 32},
     ),
     Row("GET", "/expert/draws", only("ok", "expert")),
     Row(

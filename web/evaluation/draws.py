@@ -1,26 +1,30 @@
-"""The committee draw: the agency's request form and seat counts, the expert's draws with confirm, decline and
-declare a conflict, and the public draw record under /api/v1."""
+"""The committee draw: the agency's request form and seat counts, the parties' contributions (committed and
+revealed by web/static/js/draw-contribution.js in each party's own browser, from the agency's draw page and
+the monitor's tender page), abandoning a draw, the expert's draws with confirm, decline and declare a
+conflict, and the public draw record under /api/v1."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from accounts.notifications import Channel
-from core.errors import N_, Problem
+from core.errors import N_, DomainError, NotAuthenticated, Problem
 from core.identity import Actor
 from evaluation.committee import draws
 from evaluation.committee.avoidance import DrawCap
-from web.deps import page, redirect
+from web.deps import locale_of, page, redirect
 from web.forms import submit
+from web.problems import problems_json
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+JSONBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON)]
 QUOTA_ROWS = 5
 
 
@@ -141,6 +145,7 @@ def _draw_page(
     form: dict[str, Any] | None = None,
     errors: list[Problem] | None = None,
     status_code: int = 200,
+    abandon_reason: str = "",
 ) -> Template:
     tender, draw_row = draws.tender_draw(db, actor, tender_id)
     errors = [_quota_field(p) for p in errors or []]
@@ -150,6 +155,9 @@ def _draw_page(
         status_code=status_code,
         tender=tender,
         draw=draw_row,
+        cv=draws.contribution_view(db, actor, draw_row.id) if draw_row else None,
+        earlier=draws.earlier_draws(db, tender_id),
+        abandon_reason=abandon_reason,
         counts=draws.counts(draw_row) if draw_row else None,
         form=form or blank_form(),
         errors=errors,
@@ -179,11 +187,71 @@ def request_draw(
         problems=problems,
         done=lambda _: redirect(
             f"/agency/tenders/{tender_id}/draw",
-            flash=N_("The committee was drawn; the experts have been asked to confirm."),
+            flash=N_(
+                "The draw is requested. The committee is drawn as soon as your organisation and the "
+                "monitors have each added a random number."
+            ),
             request=request,
         ),
         refused=lambda e: _draw_page(request, db, actor, tender_id, form, e.problems, e.status),
     )
+
+
+@post("/agency/tenders/{tender_id:int}/draw/{draw_id:int}/abandon", sync_to_thread=True)
+def abandon_draw(
+    request: Request, db: Session, actor: Actor, tender_id: int, draw_id: int, data: Form
+) -> Template | Redirect:
+    reason = _text(data, "reason")
+    return submit(
+        db,
+        lambda: draws.abandon_draw(db, actor, draw_id, reason, _channel(request)),
+        done=lambda _: redirect(
+            f"/agency/tenders/{tender_id}/draw",
+            flash=N_("The draw is abandoned; the monitors were told. You may request a new draw."),
+            request=request,
+        ),
+        refused=lambda e: _draw_page(
+            request, db, actor, tender_id, errors=e.problems, status_code=e.status, abandon_reason=reason
+        ),
+    )
+
+
+# ------------------------------------------------------------ the parties' contributions (JSON for the JS)
+
+
+def _problems(request: Request, e: DomainError) -> Response[Any]:
+    status = 401 if isinstance(e, NotAuthenticated) else e.status
+    return Response(
+        problems_json(locale_of(request), e.problems), status_code=status, media_type=MediaType.JSON
+    )
+
+
+# the page's script reads refusals as JSON (the app's handler would answer with a page)
+JSON_REFUSALS: Any = {DomainError: _problems}
+
+
+def _field(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "") if isinstance(data, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+@get("/draws/{draw_id:int}/contributions", sync_to_thread=True, exception_handlers=JSON_REFUSALS)
+def contributions(db: Session, actor: Actor, draw_id: int) -> dict[str, Any]:
+    return draws.contribution_view(db, actor, draw_id).to_json()
+
+
+@post("/draws/{draw_id:int}/contributions/commit", sync_to_thread=True, exception_handlers=JSON_REFUSALS)
+def commit_contribution(db: Session, actor: Actor, draw_id: int, data: JSONBody) -> dict[str, Any]:
+    mine = draws.commit_contribution(db, actor, draw_id, _field(data, "commitment"))
+    return {"party": mine.party, "commitment": mine.commitment}
+
+
+@post("/draws/{draw_id:int}/contributions/reveal", sync_to_thread=True, exception_handlers=JSON_REFUSALS)
+def reveal_contribution(
+    request: Request, db: Session, actor: Actor, draw_id: int, data: JSONBody
+) -> dict[str, Any]:
+    draw_row = draws.reveal_contribution(db, actor, draw_id, _field(data, "value"), _channel(request))
+    return {"status": draw_row.status}
 
 
 # ---------------------------------------------------------------- the expert
@@ -276,6 +344,10 @@ def draw_record(db: Session, draw_id: int) -> dict[str, Any]:
 ROUTES: list[Any] = [
     draw_page,
     request_draw,
+    abandon_draw,
+    contributions,
+    commit_contribution,
+    reveal_contribution,
     my_draws,
     confirm_seat,
     decline_seat,

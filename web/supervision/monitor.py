@@ -24,6 +24,7 @@ from core import clock
 from core.disclosure import Fact
 from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, Role
+from evaluation.committee import draws as committee_draws
 from supervision import alerts
 from tender import disclosure, listings, notices, participation
 from tender import supervision as tender_supervision
@@ -233,6 +234,8 @@ def _detail(
         now=clock.now(),
         labels=EVENT_LABELS,
         is_monitor=actor.has(Role.monitor),
+        # the tender's expert draw, where the monitors add their random number (E48: they supervise it)
+        draw_view=committee_draws.monitor_draw(db, actor, tender_id) if actor.has(Role.monitor) else None,
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core.errors import N_
 from core.identity import Actor, Role
 from core.signing import signing_key
-from tender import access, keyholders
+from tender import access, bidcontent, keyholders
 from tender.lifecycle import Status
 from web.deps import page, redirect
 from web.forms import submit
@@ -84,7 +84,9 @@ def seal_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Te
     access.require_role(actor, Role.bidder)
     tender = access.visible_tender(db, actor, tender_id)
     open_for_bids = tender.status == Status.published and keyholders.bundle_of(db, tender.id) is not None
-    return page(request, "keys/seal.html", tender=tender, open_for_bids=open_for_bids)
+    return page(
+        request, "keys/seal.html", tender=tender, open_for_bids=open_for_bids, content=bidcontent.for_page()
+    )
 
 
 ROUTES = [my_keys, key_page, register_key, key_bundle, seal_page]

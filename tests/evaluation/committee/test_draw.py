@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from core.errors import ValidationFailed
 from evaluation.committee.draw import (
-    ALGORITHM_VERSION,
+    ALGORITHM_V1,
     Candidate,
     DrawRequest,
     InsufficientPool,
@@ -384,7 +384,7 @@ def honest_record(entropy: bytes | None = b"\x00\x01beacon") -> dict:
 def test_an_honest_record_verifies(entropy):
     record = honest_record(entropy)
     assert verify(record) == []
-    assert record["algorithm_version"] == ALGORITHM_VERSION
+    assert record["algorithm_version"] == ALGORITHM_V1
     assert record["commitment"] == commitment(server_seed(11)).hex()
 
 
@@ -556,7 +556,7 @@ def test_the_log_comparison_names_each_logged_value_that_differs():
         "pool_root": record["pool_root"],
         "exclusions_digest": record["exclusions_digest"],
         "request_id": record["request"]["request_id"],
-        "algorithm_version": ALGORITHM_VERSION,
+        "algorithm_version": ALGORITHM_V1,
         "quotas": record["request"]["quotas"],
         "pool_size": len(record["candidates"]),
         "public_entropy": None,

@@ -22,6 +22,7 @@ from evaluation.committee.models import Draw, DrawExclusion, Seat, SeatStatus
 from evaluation.pool.models import Expert, ExpertEmployment, ExpertUnavailability
 from tender import supervision
 from tender.models import Registration
+from tests.factories.experts import drawn
 from tests.factories.tenders import move_to, published_tender
 
 
@@ -35,7 +36,7 @@ def request(w: SimpleNamespace, **changes) -> Draw:  # type: ignore[no-untyped-d
     )
     for k, v in changes.items():
         setattr(data, k, v)
-    return draws.request_draw(w.db, w.agency, w.tender.id, data, w.channel)
+    return drawn(w, data)  # the agency's request and both parties' contributions
 
 
 def draw_tags(db, draw_row: Draw) -> list[str]:  # type: ignore[no-untyped-def]
@@ -63,7 +64,14 @@ def test_a_draw_after_the_deadline_notifies_the_members_and_keeps_substitutes_in
     assert [s.status for s in d.seats if s.kind == "substitute"] == [SeatStatus.standby] * 3
     assert all(s.respond_by == s.notified_at + timedelta(hours=24) for s in members)
     # design.md step 1: the commitment is logged before the draw's result
-    assert draw_tags(w.db, d)[:2] == ["evaluation.draw.committed", "evaluation.draw.completed"]
+    assert draw_tags(w.db, d)[:6] == [
+        "evaluation.draw.committed",
+        "evaluation.draw.contribution.committed",
+        "evaluation.draw.contribution.committed",
+        "evaluation.draw.contribution.revealed",
+        "evaluation.draw.contribution.revealed",
+        "evaluation.draw.completed",
+    ]
     committed = w.db.scalars(select(AuditEntry).where(AuditEntry.tag == "evaluation.draw.committed")).one()
     assert committed.details["commitment"] == hashlib.sha256(bytes.fromhex(d.server_seed)).hexdigest()
     assert committed.details["pool_root"] == pure.pool_root([c["expert_id"] for c in d.candidates]).hex()
@@ -426,7 +434,7 @@ def test_messages_leave_only_after_the_commit(w):
     request(w)
     assert channel.sent == []
     w.db.commit()
-    assert len(channel.sent) == 5
+    assert len(channel.sent) == 6  # the five members, and the monitors asked for their contribution
 
 
 def test_the_scheduler_sweep_does_both_jobs(w):

@@ -368,6 +368,62 @@ def test_quorum_plus_bidder_needs_the_bidders_part_and_the_window_revokes(db, ma
 # ---------------------------------------------------------------- crash resume
 
 
+def test_a_long_decryption_keeps_its_claim_by_its_heartbeat(db, make, store, monkeypatch):
+    """Issue 17: the claim is renewed while the task decrypts, so a short claim timeout (a dead worker's bids
+    are taken up in seconds) never takes a bid from a task that is alive, however long it takes."""
+    import time
+
+    from core.tasks import unit_of_work
+
+    monkeypatch.setattr(decryption, "HEARTBEAT", timedelta(seconds=0.05))
+    monkeypatch.setattr(decryption, "CLAIM_TIMEOUT", timedelta(seconds=0.3))
+    w = world(db, make, store)
+    reach_deadline(db, w)
+    real = decryption.decrypt
+    seen: dict[str, int] = {}
+
+    def slow(blobs, job):  # type: ignore[no-untyped-def]
+        if not seen:
+            seen["claim"] = job.opened_bid_id
+            time.sleep(1.0)  # more than three claim timeouts
+            with unit_of_work() as session:
+                seen["reclaimed"] = decryption.sweep(session)["reclaimed"]
+        return real(blobs, job)
+
+    submit(db, store, w, w.agency_user.id)
+    monkeypatch.setattr(decryption, "decrypt", slow)
+    submit(db, store, w, w.monitor_user.id)  # the quorum: the bids are sent
+    assert seen["reclaimed"] == 0  # alive and renewing: not given back
+    assert statuses(db, w) == ["opened"] * 3
+    assert sorted(db.scalars(select(OpenedBid.attempts))) == [1, 1, 1]  # each decrypted once
+    assert tags(db, "tender.opening.bid.decrypted") == 3
+
+
+def test_a_dead_tasks_claim_is_given_back_once_its_heartbeat_stops(db, make, store, monkeypatch):
+    w = world(db, make, store)
+    reach_deadline(db, w)
+    real = decryption.decrypt
+    dying = {"left": 1}
+
+    def die_once(blobs, job):  # type: ignore[no-untyped-def]
+        if dying["left"]:
+            dying["left"] -= 1
+            raise SystemExit("worker killed")
+        return real(blobs, job)
+
+    submit(db, store, w, w.agency_user.id)
+    monkeypatch.setattr(decryption, "decrypt", die_once)
+    submit(db, store, w, w.monitor_user.id)
+    assert statuses(db, w).count("decrypting") == 1
+    assert timedelta(seconds=30) >= decryption.CLAIM_TIMEOUT  # the aim: taken up again within 30 s
+    move_to(clock.now() + decryption.CLAIM_TIMEOUT + timedelta(seconds=1))
+    out = decryption.sweep(db)
+    db.commit()
+    assert out["reclaimed"] == 1 and out["sent"] == 1
+    assert tasks.drain(60)
+    assert statuses(db, w) == ["opened"] * 3
+
+
 def test_a_task_dying_midway_is_resumed_by_the_sweep_and_no_bid_is_decrypted_twice(
     db, make, store, monkeypatch
 ):

@@ -3,7 +3,9 @@ the expert's confirm / decline / declare a conflict, and the record refused unti
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 
 import pytest
 from sqlalchemy import select
@@ -33,12 +35,37 @@ def site(w, client):
     return w
 
 
-def post_draw(site, **changes):  # type: ignore[no-untyped-def]
+def request_only(site, **changes):  # type: ignore[no-untyped-def]
     token = login(site.client, site.agency_user.username)
     form = {**FORM, "evaluation_date": site.eval_day.isoformat(), **changes, "_csrf_token": token}
     return site.client.post(
         f"/agency/tenders/{site.tender.id}/draw/request", data=form, follow_redirects=False
     )
+
+
+def post_json(site, username: str, path: str, body: dict):  # type: ignore[no-untyped-def,type-arg]
+    token = login(site.client, username)
+    return site.client.post(path, json=body, headers={"x-csrftoken": token})
+
+
+def post_draw(site, **changes):  # type: ignore[no-untyped-def]
+    """The agency's request, then both parties' numbers through the pages' JSON routes, as the browsers
+    send them: each commits, then each reveals."""
+    r = request_only(site, **changes)
+    if r.status_code != 303:
+        return r
+    draw_id = site.db.scalars(select(Draw.id).order_by(Draw.id.desc())).first()
+    site.db.commit()
+    values = {u: secrets.token_bytes(32) for u in (site.agency_user.username, site.monitor_user.username)}
+    for username, value in values.items():
+        body = {"commitment": hashlib.sha256(value).hexdigest()}
+        assert post_json(site, username, f"/draws/{draw_id}/contributions/commit", body).status_code == 201
+    for username, value in values.items():
+        done = post_json(site, username, f"/draws/{draw_id}/contributions/reveal", {"value": value.hex()})
+        assert done.status_code == 201, done.text
+    assert done.json() == {"status": "drawn"}
+    login(site.client, site.agency_user.username)
+    return r
 
 
 def the_draw(site) -> Draw:  # type: ignore[no-untyped-def]
@@ -235,6 +262,9 @@ def test_export_and_verify_draw_commands(site, database_url, tmp_path, monkeypat
         [pure.Candidate(c["expert_id"], tuple(c["specialties"])) for c in doc["candidates"]],
         other_seed,
         None,
+        contributions=[
+            pure.Contribution(c["party"], bytes.fromhex(c["value"])) for c in doc["contributions"]
+        ],
     )
     doc["result"] = {
         "seed": redone.seed.hex(),
@@ -253,3 +283,64 @@ def test_export_and_verify_draw_commands(site, database_url, tmp_path, monkeypat
     bad = tmp_path / "bad.json"
     bad.write_text("not json")
     assert runner.invoke(experts, ["verify-draw", str(bad)]).exit_code == 2
+
+
+# ---------------------------------------------------------------- the parties' numbers (etender-draw-2)
+
+
+def test_the_draw_page_waits_for_both_numbers_and_the_routes_refuse_what_the_protocol_forbids(site):
+    r = request_only(site)
+    assert r.status_code == 303
+    draw_id = site.db.scalars(select(Draw.id)).one()
+    site.db.commit()
+    page = site.client.get(f"/agency/tenders/{site.tender.id}/draw").text
+    assert 'id="draw-contribution"' in page and "/static/js/draw-contribution.js" in page
+    assert zh("Add our random number") in page and 'data-count="seats"' not in page
+    value = secrets.token_bytes(32)
+    commitment = hashlib.sha256(value).hexdigest()
+    agency = site.agency_user.username
+    assert (
+        post_json(
+            site, agency, f"/draws/{draw_id}/contributions/commit", {"commitment": commitment}
+        ).status_code
+        == 201
+    )
+    early = post_json(site, agency, f"/draws/{draw_id}/contributions/reveal", {"value": value.hex()})
+    assert early.status_code == 409 and early.json()["error"]["code"] == "contribution_reveal_early"
+    state = site.client.get(f"/draws/{draw_id}/contributions").json()
+    assert [(p["role"], p["committed"], p["mine"]) for p in state["parties"]] == [
+        ("agency", True, True),
+        ("monitor", False, False),
+    ]
+    outsider = post_json(
+        site, site.bidder_user.username, f"/draws/{draw_id}/contributions/commit", {"commitment": commitment}
+    )
+    assert outsider.status_code == 403 and outsider.json()["error"]["code"] == "draw_not_a_party"
+    # the monitor's tender page shows the draw and the monitor's own button
+    login(site.client, site.monitor_user.username)
+    monitor_page = site.client.get(f"/monitor/tenders/{site.tender.id}").text
+    assert 'id="draw-contribution"' in monitor_page and f'data-draw="{draw_id}"' in monitor_page
+    assert commitment[:4].upper() + "-" + commitment[4:8].upper() in monitor_page  # the agency's fingerprint
+
+
+def test_the_agency_abandons_a_draw_with_a_reason_and_may_request_again(site):
+    request_only(site)
+    draw_id = site.db.scalars(select(Draw.id)).one()
+    site.db.commit()
+    token = login(site.client, site.agency_user.username)
+    path = f"/agency/tenders/{site.tender.id}/draw/{draw_id}/abandon"
+    refused = site.client.post(path, data={"reason": " ", "_csrf_token": token}, follow_redirects=False)
+    assert (
+        refused.status_code == 422
+        and zh("Say why the draw is abandoned (it is logged and shown to monitors).") in refused.text
+    )
+    r = site.client.post(
+        path, data={"reason": "Our stored number was lost", "_csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    page = site.client.get(f"/agency/tenders/{site.tender.id}/draw").text
+    assert "Our stored number was lost" in page and 'name="committee_size"' in page
+    login(site.client, site.monitor_user.username)
+    assert "Our stored number was lost" in site.client.get(f"/monitor/tenders/{site.tender.id}").text
+    assert post_draw(site).status_code == 303
+    assert count(site.client.get(f"/agency/tenders/{site.tender.id}/draw").text, "seats") == 5

@@ -195,6 +195,89 @@
     return key;
   }
 
+  // ------------------------------------------------------------ the container's content rules (§6)
+  /* The same checks, in the same order, as tender/bidcontent.py, on the figures it publishes (`rules`:
+   * bidcontent.rules_data(), rendered into the seal page): the browser refuses exactly what the opening would
+   * revoke. Returns {code: null, manifest, size} (the normalised manifest a sealer writes and its byte size) or
+   * {code, params} for the first rule broken. A shared table of cases runs through both (tests/tender). */
+  function checkContainer(manifest, rules) {
+    const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+    const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+    const isInt = (v) => typeof v === "number" && Number.isInteger(v);
+    const chars = (s) => Array.from(s); // code points, as Python counts them
+    const forbidden = (s) => chars(s).some((ch) => {
+      const o = ch.codePointAt(0);
+      return o <= 0x1f || (o >= 0x7f && o <= 0x9f) || (o >= 0xd800 && o <= 0xdfff);
+    });
+    const trim = (s) => {
+      let a = 0, b = s.length;
+      while (a < b && rules.trimmed.includes(s[a])) a++;
+      while (b > a && rules.trimmed.includes(s[b - 1])) b--;
+      return s.slice(a, b);
+    };
+    const shown = (name) => (chars(name).length <= 80 ? name : chars(name).slice(0, 79).join("") + "\u2026");
+    class Refused { constructor(code, params) { this.code = code; this.params = params || {}; } }
+    const refuse = (code, params) => { throw new Refused(code, params); };
+    const text = (form, name, limit, required, code) => {
+      let value = has(form, name) ? form[name] : (required ? null : "");
+      if (typeof value !== "string") refuse(code, { limit });
+      value = trim(value);
+      if ((required && !value) || chars(value).length > limit || forbidden(value)) refuse(code, { limit });
+      return value;
+    };
+    try {
+      if (!isObject(manifest)) refuse("container_manifest_json");
+      if (manifest.format !== rules.format || !isInt(manifest.version) || manifest.version !== rules.version) {
+        refuse("container_format");
+      }
+      if (!has(manifest, "price_form")) refuse("container_price_form");
+      const form = manifest.price_form;
+      if (!isObject(form)) refuse("container_price_form");
+      const price = has(form, "total_price_fen") ? form.total_price_fen : null;
+      if (!isInt(price) || !(price > 0 && price <= rules.max_price_fen)) refuse("container_price", { limit: rules.max_price_fen });
+      const duration = has(form, "duration_days") ? form.duration_days : null;
+      if (!isInt(duration) || !(duration > 0 && duration <= rules.max_duration_days)) {
+        refuse("container_duration", { limit: rules.max_duration_days });
+      }
+      const priceForm = {
+        total_price_fen: price, duration_days: duration,
+        quality_commitment: text(form, "quality_commitment", rules.max_quality_chars, true, "container_quality"),
+        bid_security_reference: text(form, "bid_security_reference", rules.max_security_chars, false, "container_security"),
+      };
+      if (Object.keys(form).some((k) => !rules.price_form_fields.includes(k))) refuse("container_price_form");
+      const files = has(manifest, "files") ? manifest.files : null;
+      if (!Array.isArray(files)) refuse("container_files");
+      const mediaType = new RegExp(rules.media_type);
+      const seen = new Set();
+      const out = [];
+      files.forEach((entry, i) => {
+        const n = i + 1;
+        if (!isObject(entry)) refuse("container_files");
+        if (!rules.file_roles.includes(entry.role)) refuse("container_file_role", { n });
+        const name = has(entry, "name") ? entry.name : null;
+        if (typeof name !== "string" || !name) refuse("container_file_name_empty", { n });
+        if (name === "." || name === "..") refuse("container_file_name_dot", { n });
+        if (name.includes("/") || name.includes("\\")) refuse("container_file_name_separator", { name: shown(name) });
+        if (forbidden(name)) refuse("container_file_name_control", { n });
+        if (chars(name).length > rules.max_name_chars) refuse("container_file_name_long", { name: shown(name), limit: rules.max_name_chars });
+        const media = has(entry, "media_type") ? entry.media_type : null;
+        if (typeof media !== "string" || !mediaType.test(media)) refuse("container_media_type", { name: shown(name) });
+        const size = has(entry, "size") ? entry.size : null;
+        if (!isInt(size) || !(size >= 0 && size <= rules.max_file_size)) refuse("container_file_size", { name: shown(name) });
+        if (seen.has(name)) refuse("container_file_name_duplicate", { name: shown(name) });
+        seen.add(name);
+        out.push({ role: entry.role, name, media_type: media, size });
+      });
+      const normalised = { format: rules.format, version: rules.version, price_form: priceForm, files: out };
+      const size = enc.encode(JSON.stringify(normalised)).length;
+      if (!(size >= 2 && size <= rules.max_manifest_size)) refuse("container_manifest_size", { size, limit: rules.max_manifest_size });
+      return { code: null, manifest: normalised, size };
+    } catch (e) {
+      if (e instanceof Refused) return { code: e.code, params: e.params };
+      throw e;
+    }
+  }
+
   // ------------------------------------------------------------ sealing (docs/sealed-bid-format.md §2-§6)
   const SUITE_NAME = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM";
   function subsets(n, k) {
@@ -214,7 +297,8 @@
   function chunkNonce(prefix, i, last) { return concat(prefix, u32(i), new Uint8Array([last ? 1 : 0])); }
 
   /* bundleDoc: the published bundle (signed document or bare bundle); files: [{role, name, mediaType, data: Uint8Array}];
-   * returns {header, parts: [Uint8Array...]} whose concatenation is the .sealed file. */
+   * opts.rules: the content rules (bidcontent.rules_data()); returns {header, parts: [Uint8Array...]} whose
+   * concatenation is the .sealed file. A content rule broken throws an Error whose `code` and `params` name it. */
   async function sealBid(bundleDoc, lotId, files, priceForm, opts) {
     const bundle = bundleDoc.bundle || bundleDoc;
     if (bundle.format !== "etender-key-bundle" || bundle.version !== 1) throw new Error("not an etender key bundle");
@@ -224,10 +308,19 @@
     if ((bundle.policy === "quorum+bidder") !== Boolean(bidderPublic)) throw new Error("bidder_key_needed");
     const holders = bundle.holders.map((h) => ({ keyId: h.key_id, publicRaw: unb64u(h.public_key) }));
     for (const h of holders) if ((await keyId(h.publicRaw)) !== h.keyId) throw new Error("the bundle's key ids do not match its keys");
-    const manifest = enc.encode(JSON.stringify({
+    if (!opts || !opts.rules) throw new Error("content_rules_missing");
+    // the content rules first: a bid the opening would revoke is never sealed (docs/sealed-bid-format.md §6)
+    const checked = checkContainer({
       format: "etender-bid-container", version: 1, price_form: priceForm,
       files: files.map((f) => ({ role: f.role, name: f.name, media_type: f.mediaType || "application/octet-stream", size: f.data.length })),
-    }));
+    }, opts.rules);
+    if (checked.code) {
+      const error = new Error(checked.code);
+      error.code = checked.code;
+      error.params = checked.params;
+      throw error;
+    }
+    const manifest = enc.encode(JSON.stringify(checked.manifest));
     const plaintextSize = 4 + manifest.length + files.reduce((n, f) => n + f.data.length, 0);
     const dataKey = random(32), bidId = hex(random(16)), prefix = random(7);
     const parts = [];
@@ -314,7 +407,7 @@
 
   const api = {
     concat, hex, unhex, b64u, unb64u, sha256, keyId, generateKeyPair, importPrivate,
-    labeledExtract, labeledExpand, hpkeSeal, hpkeOpen, createKeyFile, loadKeyFile, checkKeyFile, sealBid, readHeader, unwrapParts, subsets,
+    labeledExtract, labeledExpand, hpkeSeal, hpkeOpen, createKeyFile, loadKeyFile, checkKeyFile, checkContainer, sealBid, readHeader, unwrapParts, subsets,
   };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   else root.EtenderCrypto = api;

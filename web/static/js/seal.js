@@ -1,6 +1,10 @@
 /* The bidder's sealing page: fetch the tender's signed key bundle, read the chosen files and the price form,
  * seal them in this browser (etender-crypto.js), offer the .sealed file for download, and upload it straight
- * away with bid-upload.js (resumable, in parts), which ends on the signed receipt. */
+ * away with bid-upload.js (resumable, in parts), which ends on the signed receipt.
+ *
+ * Before sealing: a price above the lot's price ceiling is shown as a warning (R51: such a bid is rejected) and
+ * sealed only after a second, explicit choice; the container's content rules (tender/bidcontent.py, rendered
+ * into #content-rules) are checked by EtenderCrypto.sealBid, and a rule broken is said in the page's words. */
 (function () {
   "use strict";
   const form = document.getElementById("seal-form");
@@ -12,6 +16,38 @@
   const uploadStatus = document.getElementById("upload-status");
   const bar = document.getElementById("upload-progress");
   let lastSealed = null;
+  const content = JSON.parse(document.getElementById("content-rules").textContent);
+  const lotSelect = document.getElementById("f-lot");
+  const warning = document.getElementById("ceiling-warning");
+  const warningText = document.getElementById("ceiling-warning-text");
+  let aboveCeilingConfirmed = null; // {price, lot} the bidder chose to seal above the ceiling
+
+  function yuan(fen) {
+    const whole = Math.floor(fen / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return whole + "." + String(fen % 100).padStart(2, "0");
+  }
+
+  function contentMessage(error) {
+    const text = content.messages[error.code];
+    if (!text) return null;
+    return text.replace(/\{(\w+)\}/g, (all, name) => (error.params && name in error.params ? String(error.params[name]) : all));
+  }
+
+  function hideWarning() {
+    warning.hidden = true;
+    aboveCeilingConfirmed = null;
+  }
+  for (const id of ["f-price", "f-lot"]) document.getElementById(id).addEventListener("input", hideWarning);
+  lotSelect.addEventListener("change", hideWarning);
+  document.getElementById("ceiling-change").addEventListener("click", () => {
+    hideWarning();
+    document.getElementById("f-price").focus();
+  });
+  document.getElementById("ceiling-confirm").addEventListener("click", () => {
+    aboveCeilingConfirmed = { price: fenOf(document.getElementById("f-price").value), lot: lotSelect.value };
+    warning.hidden = true;
+    form.requestSubmit();
+  });
 
   function fenOf(text) {
     const m = /^\s*(\d+)(?:\.(\d{1,2}))?\s*$/.exec(text.replace(/,/g, ""));
@@ -42,6 +78,17 @@
       status.textContent = form.dataset.msgPrice;
       return;
     }
+    // R51: a price above the lot's ceiling is rejected; seal it only when the bidder has chosen to
+    const option = lotSelect.selectedOptions[0];
+    const ceiling = parseInt(option.dataset.ceiling, 10);
+    const confirmed = aboveCeilingConfirmed && aboveCeilingConfirmed.price === price && aboveCeilingConfirmed.lot === lotSelect.value;
+    if (ceiling > 0 && price > ceiling && !confirmed) {
+      warningText.textContent = warning.dataset.msg.replace("PRICE", yuan(price)).replace("CEILING", option.dataset.ceilingText);
+      warning.hidden = false;
+      status.textContent = "";
+      document.getElementById("ceiling-confirm").focus();
+      return;
+    }
     const files = [];
     for (const role of ROLES) {
       const input = document.getElementById("f-" + role);
@@ -67,6 +114,7 @@
         total_price_fen: price, duration_days: duration, quality_commitment: quality,
         bid_security_reference: document.getElementById("f-security").value.trim(),
       };
+      opts.rules = content.rules;
       const sealed = await EtenderCrypto.sealBid(bundle, lot, files, priceForm, opts);
       link.href = URL.createObjectURL(new Blob(sealed.parts, { type: "application/octet-stream" }));
       link.download = form.dataset.filename + "-lot" + lot + "-" + sealed.bidId.slice(0, 8) + ".sealed";
@@ -75,7 +123,7 @@
       if (uploadButton) uploadButton.hidden = false;
       status.textContent = form.dataset.msgDone;
     } catch (e) {
-      status.textContent = form.dataset.msgFailed.replace("REASON", e.message);
+      status.textContent = form.dataset.msgFailed.replace("REASON", contentMessage(e) || e.message);
     }
   });
 
