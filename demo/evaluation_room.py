@@ -8,6 +8,8 @@ Called by demo.county's loader (load(loader)), through the same services as ever
 
 from __future__ import annotations
 
+import hashlib
+import random
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,6 +181,16 @@ def load(loader: Any, settings: Settings | None = None) -> None:
         draws.DrawInput(COMMITTEE, _quotas(loader, tender, day), day, substitutes=0, confirm_hours=72),
         channel,
     )
+    # the whole protocol (docs/expert-draw.md), as demo.county's demo_draw does it: the loader makes the
+    # agency's and the monitors' random numbers on their behalf (in earnest each comes from its own browser)
+    rng = random.Random(20261213)
+    parties = (agent, loader.actor("monitor1"))
+    values = {actor.user_id: rng.randbytes(32) for actor in parties}
+    for actor in parties:
+        draws.commit_contribution(s, actor, draw.id, hashlib.sha256(values[actor.user_id]).hexdigest())
+    for actor in parties:
+        draws.reveal_contribution(s, actor, draw.id, values[actor.user_id].hex(), channel)
+    s.refresh(draw)
     for seat in [x for x in draw.seats if x.status == SeatStatus.notified]:
         expert = s.get(Expert, seat.expert_id)
         if expert is not None and expert.user_id is not None:  # the demo's expert accounts confirm

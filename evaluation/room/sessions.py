@@ -27,7 +27,7 @@ from core.disclosure import may_see as policy_allows
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
 from evaluation.committee import draws
-from evaluation.committee.models import Draw, Seat, SeatStatus
+from evaluation.committee.models import Draw, DrawStatus, Seat, SeatStatus
 from evaluation.events import EvaluationTag
 from evaluation.pool.models import Expert
 from evaluation.room import rules
@@ -63,7 +63,15 @@ def _tender(session: Session, tender_id: int, lock: bool = False) -> Tender:
 
 
 def _draw(session: Session, tender_id: int) -> Draw | None:
-    return session.scalars(select(Draw).where(Draw.tender_id == tender_id)).one_or_none()
+    """The tender's committee: its made draw (one still collecting contributions, failed or abandoned has no
+    committee)."""
+    made = [DrawStatus.drawn.value, DrawStatus.published.value]
+    return session.scalars(
+        select(Draw)
+        .where(Draw.tender_id == tender_id, Draw.status.in_(made))
+        .order_by(Draw.id.desc())
+        .limit(1)
+    ).one_or_none()
 
 
 def session_of(session: Session, tender_id: int, lock: bool = False) -> EvaluationSession | None:

@@ -17,7 +17,7 @@ from tender.models import Bid, OpenedBid
 from tender.opening import ceremony, decryption
 from tender.opening import parts as opening_parts
 from tests.factories.bids import header_doc_parts
-from tests.factories.experts import draw_world
+from tests.factories.experts import draw_world, drawn
 from tests.factories.tenders import move_to
 
 ROOMS = ("Room A", "Room B", "Room C")
@@ -52,15 +52,13 @@ def room_world(db, make, blobs, tmp_path, *, book: bool = True, evaluate: bool =
     w = draw_world(db, make, blobs, tmp_path)
     if evaluate:
         open_and_close(w, blobs)
-    w.draw = draws.request_draw(
-        db,
-        w.agency,
-        w.tender.id,
+    w.draw = drawn(  # the whole protocol: the agency's request, the agency's and the monitors' contributions
+        w,
         draws.DrawInput(
             committee_size=5, quotas=[("A01", 3), ("B01", 2)], evaluation_date=w.eval_day, substitutes=4
         ),
-        w.channel,
     )
+    db.refresh(w.draw)
     for seat in [s for s in w.draw.seats if s.status == SeatStatus.notified]:
         draws.respond(db, w.expert_actors[seat.expert_id].actor, seat.id, True, w.channel)
     w.members = member_actors(w)

@@ -26,6 +26,7 @@ from evaluation.room.models import EvaluationSession
 from tender.models import OpenedBid, Opening
 from tender.opening import ceremony
 from tests.factories.bids import opening_world
+from tests.factories.experts import contribute
 from tests.web.matrix_support import E, Row, only
 
 ROOM = "room_tender"
@@ -113,6 +114,8 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
         draws.DrawInput(committee_size=5, quotas=[("M01", 5)], evaluation_date=day, substitutes=0),
         channel,
     )
+    contribute(session, draw, [agency, actor_for(users["monitor"], "198.51.100.7")], channel)
+    session.refresh(draw)
     expert = actor_for(users["expert"], "198.51.100.20")
     seat = next(s for s in draw.seats if s.expert_id == w.expert_record)
     assert seat.status == SeatStatus.notified

@@ -18,6 +18,7 @@ from evaluation.committee.models import Seat, SeatStatus
 from evaluation.pool.models import Expert
 from evaluation.room import reading, sessions
 from evaluation.room.models import EvaluationRoom, EvaluationSession
+from tests.factories.experts import contribute
 from tests.factories.room import ROOMS, check_in_all, room_world, start
 from tests.factories.tenders import move_to
 
@@ -65,7 +66,7 @@ def _second_tender(r, db, blobs, tmp_path):  # type: ignore[no-untyped-def]
     clock.reset()
     move_to(r.deadline + timedelta(minutes=2))
     deadlines.close_due_tenders(db)
-    draws.request_draw(
+    d = draws.request_draw(
         db,
         r.agency,
         t.id,
@@ -74,6 +75,7 @@ def _second_tender(r, db, blobs, tmp_path):  # type: ignore[no-untyped-def]
         ),
         r.channel,
     )
+    contribute(db, d, [r.agency, r.monitor], r.channel)
     return t
 
 
