@@ -45,6 +45,9 @@ class Fact(enum.StrEnum):
     expert_pool = "expert_pool"  # who is an expert, their employers, conflicts, availability, penalties
     committee_names = "committee_names"  # who sits on a tender's committee (L37, P8)
     scores = "scores"  # the committee's scores and review results (L37, E33)
+    evaluation_session = "evaluation_session"  # the evaluation session's room and time (E33; policy)
+    evaluation_progress = "evaluation_progress"  # session booked, started or paused; how many checked in
+    bid_files = "bid_files"  # the content of the opened bids' files (E33: read in the sealed room)
 
 
 P = Phase
@@ -95,6 +98,32 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
         Audience.public: P.publicity,
         Audience.admin: P.publicity,
     },
+    # Policy: where and when the committee sits is for the tender's parties, the monitors and the centre;
+    # published with the result, as the committee is (L37).
+    Fact.evaluation_session: {
+        Audience.agency: P.opening,
+        Audience.purchaser: P.opening,
+        Audience.committee: P.opening,
+        Audience.monitor: P.opening,
+        Audience.admin: P.opening,
+        Audience.public: P.final,
+    },
+    # E33: the evaluation is confidential, its progress is not: booked, started, paused, how many members
+    # checked in (a count, never names: L37) for everyone once the tender is being evaluated.
+    Fact.evaluation_progress: {
+        Audience.agency: P.opening,
+        Audience.purchaser: P.opening,
+        Audience.committee: P.opening,
+        Audience.monitor: P.opening,
+        Audience.admin: P.opening,
+        Audience.public: P.evaluation,
+    },
+    # E33: the committee reads the bids in the sealed room (evaluation.room: checked in, the session open);
+    # before the deadline nobody may decrypt them (E27), the bidder holds its own.
+    Fact.bid_files: {
+        Audience.own_party: P.bidding,
+        Audience.committee: P.evaluation,
+    },
 }
 
 # The legal source of each row, shown in docs/disclosure.md.
@@ -106,6 +135,9 @@ SOURCES: dict[Fact, str] = {
     Fact.expert_pool: "R46; policy",
     Fact.committee_names: "L37, P8, E48",
     Fact.scores: "E33, R54",
+    Fact.evaluation_session: "E33, L37; policy",
+    Fact.evaluation_progress: "E33, L37",
+    Fact.bid_files: "E27, E33",
 }
 
 

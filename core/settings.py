@@ -60,6 +60,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     metrics_token: str = ""  # /metrics answers only a scrape with "Authorization: Bearer <token>"; empty: 404
     body_timeout_seconds: float = 30.0  # a request body that stops arriving for this long is answered 408
+    # The centre's sealed evaluation rooms, by name in order (policy: the county centre has three).
+    evaluation_rooms: tuple[str, ...] = ("1号评标室", "2号评标室", "3号评标室")
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,6 +88,14 @@ def _networks(value: str) -> tuple[str, ...]:
         for item in value.replace(",", " ").split()
         if item.strip()
     )
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """A comma-separated list of names (either comma, 、 or ，), none empty, at least one."""
+    names = tuple(n.strip() for n in value.replace("，", ",").replace("、", ",").split(",") if n.strip())
+    if not names:
+        raise ValueError("ETENDER_EVALUATION_ROOMS names no room")
+    return names
 
 
 def load_settings() -> Settings:
@@ -124,4 +134,5 @@ def load_settings() -> Settings:
         trusted_proxies=_networks(_env("ETENDER_TRUSTED_PROXIES", "")),
         body_timeout_seconds=float(_env("ETENDER_BODY_TIMEOUT_SECONDS", "30")),
         metrics_token=_env("ETENDER_METRICS_TOKEN", ""),
+        evaluation_rooms=_names(_env("ETENDER_EVALUATION_ROOMS", "1号评标室,2号评标室,3号评标室")),
     )

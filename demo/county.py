@@ -35,6 +35,7 @@ from core.clock import CST
 from core.errors import N_, Conflict
 from core.identity import SYSTEM, Actor
 from core.signing import SigningKey
+from demo import evaluation_room
 from evaluation.pool import catalogue
 from evaluation.pool import experts as pool
 from evaluation.pool import rules as evaluation_rules
@@ -1359,6 +1360,7 @@ def load(
     loader.organisations_and_accounts()
     loader.experts()
     loader.tenders_in_states()
+    evaluation_room.load(loader)  # issue 13: a tender in evaluation with a booked session
     session.flush()
     if key_dir is not None:
         write_demo_key_files(session, loader.holder_keys, key_dir)

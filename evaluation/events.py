@@ -1,4 +1,5 @@
-"""The audit tags of the expert pool and the committee draws (audit.events explains the vocabulary)."""
+"""The audit tags of the expert pool, the committee draws and the evaluation room (audit.events explains the
+vocabulary)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,13 @@ class EvaluationTag(enum.StrEnum):
     seat_timed_out = "evaluation.seat.timed_out"
     seat_conflict_declared = "evaluation.seat.conflict.declared"
     seat_substituted = "evaluation.seat.substituted"
+    # the sealed evaluation room (E33, E49; R46, R48; G87 art. 45)
+    room_booked = "evaluation.room.booked"
+    room_checked_in = "evaluation.room.checked_in"
+    room_member_left = "evaluation.room.member.left"
+    room_chair_voted = "evaluation.room.chair.voted"
+    room_chair_elected = "evaluation.room.chair.elected"
+    room_paused = "evaluation.room.paused"
+    room_resumed = "evaluation.room.resumed"
+    room_bid_file_read = "evaluation.room.bid_file.read"
+    room_read_refused = "evaluation.room.read.refused"

@@ -39,6 +39,7 @@ from web.cache import PublicCache
 from web.deps import locale_of, provide_actor, provide_db
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
+from web.evaluation import room as evaluation_room
 from web.problems import error_json, problems_json
 from web.security import (
     SESSION_COOKIE,
@@ -295,6 +296,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *audit_pages.ROUTES,
             *experts_api.ROUTES,
             *draw_pages.ROUTES,
+            *evaluation_room.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

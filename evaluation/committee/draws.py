@@ -1104,6 +1104,18 @@ def declare_conflict(session: Session, actor: Actor, seat_id: int, note: str, ch
     return seat
 
 
+def leave_seat(session: Session, actor: Actor, seat_id: int, note: str, channel: Channel) -> Seat:
+    """R48: a confirmed member who leaves the evaluation (evaluation.room records why) gives up the seat; the
+    next substitute is called by the same draw. Recorded as a seat given up (declined)."""
+    seat, draw_row = _my_seat(session, actor, seat_id)
+    if seat.status != SeatStatus.confirmed:
+        raise Conflict.one(
+            "seat_not_held", N_("You do not hold this seat (it is %(status)s)."), status=seat.status
+        )
+    _vacate(session, channel, draw_row, seat, SeatStatus.declined, clock.now(), note.strip()[:2000], actor)
+    return seat
+
+
 _VACATE_TAG = {
     SeatStatus.declined: EvaluationTag.seat_declined,
     SeatStatus.timed_out: EvaluationTag.seat_timed_out,

@@ -25,7 +25,7 @@ from tender.models import Tender
 from tests.factories.accounts import Maker, user
 from tests.factories.tenders import PDF, tender_input
 from tests.support import truncate
-from tests.web import matrix_bids, matrix_opening
+from tests.web import matrix_bids, matrix_opening, matrix_room
 from tests.web.matrix_support import ROLES, E, Row, logged_in, only, public
 from web.app import create_app
 from web.deps import SESSION_ROLE, SESSION_USER
@@ -286,9 +286,9 @@ MATRIX: list[Row] = [
         form={"username": ""},
     ),
     # ------------------------------------------------ the committee draw (issue 5, web/draws.py)
-    # The world holds no draw and no seat, so any id (the lot's) names none: only the tender's agency reaches
-    # the request (refused for its incomplete form), an expert learns only that the seat is not theirs, and
-    # the record of a draw that does not exist is not found by anyone.
+    # The ids below (no_seat) name no draw and no seat (the room's tender has one: tests/web/matrix_room.py):
+    # only the tender's agency reaches the request (refused for its incomplete form), an expert learns only
+    # that the seat is not theirs, and the record of a draw that does not exist is not found by anyone.
     Row("GET", f"/agency/tenders/{TID}/draw", own_published("ok")),
     Row("GET", f"/agency/tenders/{TID}/draw", own_draft("ok"), target="draft"),
     Row(
@@ -331,16 +331,26 @@ MATRIX: list[Row] = [
         json={"value": "00" * 32},
     ),
     Row("GET", "/expert/draws", only("ok", "expert")),
-    Row("POST", "/expert/seats/{seat_id:int}/confirm", only("notfound", "expert"), params={"seat_id": "lot"}),
-    Row("POST", "/expert/seats/{seat_id:int}/decline", only("notfound", "expert"), params={"seat_id": "lot"}),
+    Row(
+        "POST",
+        "/expert/seats/{seat_id:int}/confirm",
+        only("notfound", "expert"),
+        params={"seat_id": "no_seat"},
+    ),
+    Row(
+        "POST",
+        "/expert/seats/{seat_id:int}/decline",
+        only("notfound", "expert"),
+        params={"seat_id": "no_seat"},
+    ),
     Row(
         "POST",
         "/expert/seats/{seat_id:int}/conflict",
         only("notfound", "expert"),
-        params={"seat_id": "lot"},
+        params={"seat_id": "no_seat"},
         form={"note": "A relative"},
     ),
-    Row("GET", "/api/v1/draws/{draw_id:int}/record", E("notfound"), params={"draw_id": "lot"}),
+    Row("GET", "/api/v1/draws/{draw_id:int}/record", E("notfound"), params={"draw_id": "no_seat"}),
     # ---------------------- the expert pool (issue 5, web/experts_admin.py, expert_portal.py, experts_api.py)
     # The pool is never public: administrators keep it; the expert reaches only their own profile.
     Row("GET", "/admin/experts", only("ok", "admin")),
@@ -471,6 +481,7 @@ MATRIX: list[Row] = [
     # issue 3: submission (tests/web/matrix_bids.py) and the opening (tests/web/matrix_opening.py)
     *matrix_bids.ROWS,
     *matrix_opening.ROWS,
+    *matrix_room.ROWS,  # issue 13: the evaluation room (tests/web/matrix_room.py)
 ]
 
 
@@ -599,6 +610,7 @@ def build_world(env: Env) -> SimpleNamespace:
         w.audit_entry = 0  # the first audit entry (the world's first change)
         matrix_bids.extend_world(env, s, w)
         matrix_opening.extend_world(env, s, w)
+        matrix_room.extend_world(env, s, w)
         s.commit()
     return w
 

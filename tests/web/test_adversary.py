@@ -52,6 +52,11 @@ FEED_ROW = re.compile(r"<tr data-index=.*?</tr>|<li class=\"alert[^\"]*\">.*?</l
 # The monitors' feed: the newest index it shows and how many alerts there are grow with every entry, the
 # readers' own refused looks included (like the log's size: that something happened, not what or where)
 FEED_COUNTS = re.compile(r'(data-last="|<span class="badge failed">)\d+')
+# The monitors' feed shows the newest 100 entries; the entries a bidder's steps add (withheld there) push the
+# oldest off its bottom, which says that something happened, not what (like the log's size). Its rows are
+# compared from FEED_FLOOR on: the newest pre-existing entries and every new one.
+FEED_INDEX = re.compile(r'<tr data-index="(\d+)"')
+FEED_FLOOR = {"index": 0}
 
 
 def _entries_shown(entries: list[dict[str, Any]], readers: set[str]) -> list[dict[str, Any]]:
@@ -74,6 +79,14 @@ def _normalise(path: str, body: str, readers: set[str]) -> str:
         body = FEED_COUNTS.sub(r"\1", body)
         body = FEED_ROW.sub(
             lambda m: "" if any(name in m.group(0) for name in readers - {"anonymous"}) else m.group(0), body
+        )
+        body = FEED_ROW.sub(
+            lambda m: (
+                ""
+                if (i := FEED_INDEX.match(m.group(0))) and int(i.group(1)) < FEED_FLOOR["index"]
+                else m.group(0)
+            ),
+            body,
         )
     body = ROW.sub(
         lambda m: "" if any(name in m.group(0) for name in readers - {"anonymous"}) else m.group(0), body
@@ -202,6 +215,7 @@ def _probe(env: Any) -> tuple[int, int, list[str], str]:
         deadlines = [s.get(Tender, getattr(w, t)).bid_deadline for t in OPEN_TENDERS]
     assert all(d is not None and d > clock.now() + timedelta(minutes=5) for d in deadlines)
     surfaces = _surfaces(env, w)
+    FEED_FLOOR["index"] = _log_size(env) - 50  # within the feed's 100 after the steps' entries too
     first = _read_all(env, w, surfaces)
     _take_part(env, w)
     second = _read_all(env, w, surfaces)
