@@ -1,7 +1,7 @@
 """The sealed evaluation room (issue 13): rooms, sessions, attendances with declarations, chair votes, pauses
 
 Revision ID: 4c442ad6175e
-Revises: 7d2e5a91c4b0
+Revises: 3c8e1f0a9b42
 Create Date: 2026-12-03 16:43:47.150215
 """
 
@@ -14,7 +14,7 @@ import core.db
 
 
 revision = '4c442ad6175e'
-down_revision = '7d2e5a91c4b0'
+down_revision = '3c8e1f0a9b42'  # chained after the draw contributions at merge
 branch_labels = None
 depends_on = None
 

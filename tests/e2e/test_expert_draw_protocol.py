@@ -23,7 +23,7 @@ from evaluation.committee import draw as pure
 from evaluation.committee import draws
 from evaluation.committee.models import Draw, DrawStatus
 from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
-from tests.e2e.test_expert_draw import PASSWORD, SPECIALTY, _world, add_number
+from tests.factories.draw_browser import PASSWORD, SPECIALTY, _world, add_number
 from tests.support import serving
 
 LANGS = ["zh", "en"]

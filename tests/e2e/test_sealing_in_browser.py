@@ -173,8 +173,7 @@ def test_a_missing_price_is_named_in_the_page_language_and_nothing_entered_is_lo
 def test_the_content_rule_table_gives_the_same_verdicts_in_chromium_as_in_python(new_page):
     """ONE table (tests/tender/content_cases.py) through tender/bidcontent.py and through the browser's
     checkContainer, on the rules the seal page renders: identical verdicts, codes and parameters."""
-    from tests.tender.content_cases import CASES
-    from tests.tender.test_content_rules import python_verdict
+    from tests.tender.content_cases import CASES, python_verdict
 
     page = new_page()
     tender = open_demo_tenders(page)[0]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from tender import bidcontent
+
 PRICE = {
     "total_price_fen": 123_456_789,
     "duration_days": 60,
@@ -341,3 +343,11 @@ CASES: list[tuple[str, Any, str | None, dict[str, Any]]] = [
         {"limit": 1024 * 1024},
     ),
 ]
+
+
+def python_verdict(value: Any) -> dict[str, Any]:
+    try:
+        bidcontent.serialise(bidcontent.check_manifest(value))
+    except bidcontent.ContentInvalid as e:
+        return {"code": e.code, "params": e.params}
+    return {"code": None, "params": {}}

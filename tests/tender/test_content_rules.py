@@ -21,18 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from storage.local import LocalBlobStore
 from tender import bidcontent, sealing
 from tender.opening import decryption
-from tests.tender.content_cases import CASES, FILE, PRICE, _many, file, manifest, price
+from tests.tender.content_cases import CASES, FILE, PRICE, _many, file, manifest, price, python_verdict
 
 JS = Path(__file__).resolve().parents[2] / "web" / "static" / "js" / "etender-crypto.js"
 IDS = [c[0] for c in CASES]
-
-
-def python_verdict(value: Any) -> dict[str, Any]:
-    try:
-        bidcontent.serialise(bidcontent.check_manifest(value))
-    except bidcontent.ContentInvalid as e:
-        return {"code": e.code, "params": e.params}
-    return {"code": None, "params": {}}
 
 
 @pytest.mark.parametrize(("label", "value", "code", "params"), CASES, ids=IDS)
