@@ -60,6 +60,9 @@ def worker(concurrency: int, beat: bool) -> None:
         )
     if problem := identity_problem(settings):
         raise click.ClickException(problem)
+    from core import logs
+
+    logs.configure(settings.log_format, settings.log_level)
     committee_tasks.use_channel(channel_for(settings.messaging))  # built once, for this worker's tasks
     tasks.run_worker(settings, include=tasks.TASK_MODULES, concurrency=concurrency, beat=beat)
 

@@ -58,6 +58,8 @@ class Settings:
     draw_cap_days: int = 365
     # Proxies whose X-Forwarded-For is believed (CIDRs). Empty: no header is believed, the peer is the client.
     trusted_proxies: tuple[str, ...] = ()
+    log_format: str = "text"  # "json" for a deployment's log collector (core.logs)
+    log_level: str = "WARNING"  # INFO adds one access record per request (web.request_id)
     metrics_token: str = ""  # /metrics answers only a scrape with "Authorization: Bearer <token>"; empty: 404
     body_timeout_seconds: float = 30.0  # a request body that stops arriving for this long is answered 408
     # The centre's sealed evaluation rooms, by name in order (policy: the county centre has three).
@@ -134,5 +136,7 @@ def load_settings() -> Settings:
         trusted_proxies=_networks(_env("ETENDER_TRUSTED_PROXIES", "")),
         body_timeout_seconds=float(_env("ETENDER_BODY_TIMEOUT_SECONDS", "30")),
         metrics_token=_env("ETENDER_METRICS_TOKEN", ""),
+        log_format=_env("ETENDER_LOG_FORMAT", "text"),
+        log_level=_env("ETENDER_LOG_LEVEL", "WARNING"),
         evaluation_rooms=_names(_env("ETENDER_EVALUATION_ROOMS", "1号评标室,2号评标室,3号评标室")),
     )

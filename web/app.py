@@ -41,6 +41,7 @@ from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
 from web.evaluation import room as evaluation_room
 from web.problems import error_json, problems_json
+from web.request_id import RequestIdMiddleware
 from web.security import (
     SESSION_COOKIE,
     CrossSiteRecording,
@@ -301,7 +302,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
         middleware=[
-            metrics.PROMETHEUS.middleware,  # outermost: every answer counted, refusals included
+            RequestIdMiddleware,  # outermost: every log record of the request carries its id
+            metrics.PROMETHEUS.middleware,  # every answer counted, refusals included
             RequestBoundsMiddleware,
             DefineMiddleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds),
             sessions.middleware,
