@@ -59,6 +59,9 @@ class ConfidentialPart:
     subject: str
     details: dict[str, Any]
     data: dict[str, Any]
+    # the network address the entry committed to (NULL before addresses left the bytes: a concealed actor's
+    # address is then in `data`): for server-side rules only, never shown
+    address: str | None = None
 
 
 def _require_supervisor(actor: Actor) -> None:
@@ -109,7 +112,12 @@ def confidential_parts(session: Session, tag: str, *, since: datetime, limit: in
     with those details. For rules the server computes: what they show must not reveal the details."""
     stmt = (
         select(
-            AuditEntry.index, AuditEntry.time, AuditEntry.subject, AuditEntry.details, AuditConfidential.data
+            AuditEntry.index,
+            AuditEntry.time,
+            AuditEntry.subject,
+            AuditEntry.details,
+            AuditConfidential.data,
+            AuditEntry.address,
         )
         .join(AuditConfidential, AuditConfidential.entry_index == AuditEntry.index)
         .where(AuditEntry.tag == str(tag), AuditEntry.time >= since)

@@ -45,6 +45,8 @@ class Fact(enum.StrEnum):
     expert_pool = "expert_pool"  # who is an expert, their employers, conflicts, availability, penalties
     committee_names = "committee_names"  # who sits on a tender's committee (L37, P8)
     scores = "scores"  # the committee's scores and review results (L37, E33)
+    refusals = "refusals"  # refused attempts: who was refused what, from where (E49: recorded, never public)
+    alerts = "alerts"  # the monitors' risk alerts (E48), which may name facts before their own row allows
 
 
 P = Phase
@@ -95,6 +97,13 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
         Audience.public: P.publicity,
         Audience.admin: P.publicity,
     },
+    # E49 asks for a record of every refused attempt too; it names the person, the object and the address
+    # (another company's bid, a tender the person may not touch). Policy: monitors and administrators only.
+    Fact.refusals: {Audience.monitor: P.draft, Audience.admin: P.draft},
+    # E48: the supervisors see the platform's data. The alerts are the exception to the rows above: to
+    # supervise as it happens, an alert names a company refused on a tender's bids (participation before
+    # the opening), the companies behind identical sealed files, an address that failed to log in.
+    Fact.alerts: {Audience.monitor: P.draft, Audience.admin: P.draft},
 }
 
 # The legal source of each row, shown in docs/disclosure.md.
@@ -106,6 +115,8 @@ SOURCES: dict[Fact, str] = {
     Fact.expert_pool: "R46; policy",
     Fact.committee_names: "L37, P8, E48",
     Fact.scores: "E33, R54",
+    Fact.refusals: "E49; policy",
+    Fact.alerts: "E48; policy",
 }
 
 

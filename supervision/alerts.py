@@ -129,7 +129,8 @@ def same_address_bids(session: Session, since: datetime) -> list[Alert]:
     groups: dict[tuple[str, Any, str], dict[Any, tuple[int, datetime]]] = defaultdict(dict)
     for part in confidential_parts(session, TenderTag.bid_submitted.value, since=since, limit=LIMIT):
         who = (part.data or {}).get("actor") or {}
-        ip, bidder = who.get("ip"), who.get("organisation") or who.get("user_id")
+        # the committed address; an entry written before addresses left the bytes kept it in the actor
+        ip, bidder = part.address or who.get("ip"), who.get("organisation") or who.get("user_id")
         if not ip or bidder is None:
             continue
         lot = (part.details or {}).get("lot", (part.data or {}).get("lot"))
