@@ -1,7 +1,8 @@
-"""The audit log. Callers use record() with a tag their feature registered (audit.events) and
-disclose() when the rules allow, refused() for a refused attempt (folded: audit.refusals), audit.queries to read it and sign_checkpoint() to sign it. What stands behind
-it, an RFC 9162 Merkle tree with signed checkpoints (docs/audit-log.md), is private to this package: no other
-package imports audit.log, audit.tree or audit.checkpoints (an import-linter contract). audit.feed,
+"""The audit log. Callers use record() with a tag their feature registered (audit.events), disclose() when
+the rules allow, refused() for a refused attempt (folded: audit.refusals), audit.queries to read it and
+sign_checkpoint() to sign it. What stands behind it, an RFC 9162 Merkle tree with signed checkpoints
+(docs/audit-log.md), is private to this package: no other package imports audit.log, audit.tree or
+audit.checkpoints (an import-linter contract). audit.feed, audit.refusals,
 audit.verify, audit.remote and audit.merkle are public."""
 
 from audit.checkpoints import STALE_AFTER as CHECKPOINT_STALE_AFTER

@@ -77,7 +77,12 @@ def published(
     if entry.address_in_bytes and not addresses:
         # written before addresses left the bytes: its bytes, even without the address beside them, would
         # let anyone find the address by trying them all (IPv4 has 2^32)
-        return {"index": entry.index, "leaf_hash": entry.leaf_hash.hex(), "withheld": True, "reason": "address"}
+        return {
+            "index": entry.index,
+            "leaf_hash": entry.leaf_hash.hex(),
+            "withheld": True,
+            "reason": "address",
+        }
     raw = bytes(entry.entry_bytes)
     out: dict[str, Any] = {
         "index": entry.index,

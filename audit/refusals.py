@@ -1,5 +1,5 @@
-"""Refused attempts, recorded without letting anyone flood the log (E49: every operation is recorded; docs/audit-log.md,
-"Refused attempts").
+"""Refused attempts, recorded without letting anyone flood the log (E49: every operation is recorded;
+docs/audit-log.md, "Refused attempts").
 
 refused() is record() for a refusal. The first refusal of one actor (a user; an anonymous visitor by network
 address) with one tag, subject and reason is recorded at once. Further ones within FOLD_WINDOW of it are only
@@ -134,7 +134,7 @@ def refused(
 
 
 def _close(session: Session, fold: RefusalFold) -> AuditEntry | None:
-    """The window of `fold` has ended: record how many more times it was refused (if it was), and forget it."""
+    """The window of `fold` has ended: record how many more times it was refused (if it was); forget it."""
     entry = None
     if fold.count > 0:
         assert fold.first_repeat_at is not None and fold.last_at is not None

@@ -29,7 +29,7 @@ FOLD_SWEEP_SECONDS = 60.0  # a folded run of refusals is summed up within a minu
 @app.task(name="audit.fold_refusals")
 def fold_refusals() -> int:
     """Record the count of every folded run of refusals whose window has ended (audit.refusals); returns how
-    many summary entries it recorded. Safe to run twice: a closed fold is gone, and the fold rows are locked."""
+    many summary entries it recorded. Safe to run twice: a closed fold is gone, the fold rows are locked."""
     with unit_of_work() as session:
         return refusals.sweep(session)
 

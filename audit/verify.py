@@ -47,10 +47,10 @@ from sqlalchemy.orm import Session
 from audit import tree
 from audit.checkpoints import AuditCheckpoint, NoteError, open_note
 from audit.log import (
+    CONCEALED,
     AuditConfidential,
     AuditEntry,
     AuditHead,
-    CONCEALED,
     address_digest,
     canonical,
     confidential_digest,
@@ -353,7 +353,9 @@ def _entry_bytes(
     one written before has "ip" (between "index" and "organisation")."""
     salted = f'"salt":{_json_value(salt)},' if salt else ""
     committed = (
-        f'"address_digest":"{address_digest(address_salt, address or "")}",' if address_salt is not None else ""
+        f'"address_digest":"{address_digest(address_salt, address or "")}",'
+        if address_salt is not None
+        else ""
     )
     shown = f'"ip":{_json_value(ip)},' if address_salt is None else ""
     return (
@@ -403,25 +405,21 @@ def _replay_entries(session: Session, replay: LogReplay, batch: int = 5000) -> N
         entry_bytes = bytes(entry_bytes)
         # The columns are what pages and filters show: they must say what the entry hashed (index included).
         # The address shown must be the one committed to, or concealed with the actor.
-        if (
-            _entry_bytes(
-                index,
-                tag,
-                format_time(time),
-                actor,
-                actor_id,
-                role,
-                org,
-                ip,
-                subject,
-                details_digest,
-                salt,
-                address,
-                address_salt,
-            )
-            != entry_bytes
-            or not _shown_address_agrees(ip, actor, address, address_salt)
-        ):
+        if _entry_bytes(
+            index,
+            tag,
+            format_time(time),
+            actor,
+            actor_id,
+            role,
+            org,
+            ip,
+            subject,
+            details_digest,
+            salt,
+            address,
+            address_salt,
+        ) != entry_bytes or not _shown_address_agrees(ip, actor, address, address_salt):
             if index == replay.size:
                 replay.add(index, entry_bytes)  # names a moved entry as such
             raise Altered(
