@@ -2,7 +2,7 @@
 docs/audit-log.md, "Refused attempts").
 
 refused() is record() for a refusal. The first refusal of one actor (a user; an anonymous visitor by network
-address) with one tag, subject and reason is recorded at once. Further ones within FOLD_WINDOW of it are only
+address) with one tag, subject and public details (its reason, step, route) is recorded at once. Further ones within FOLD_WINDOW of it are only
 counted, in one row of audit_refusal_folds; when the window has ended (at the next such refusal, or at the
 periodic sweep, audit.tasks) one more entry with the same tag and subject says how many more times it was
 refused and between which times: details {..the first's details.., "repeated": N, "first_at", "last_at",
@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.events import registered_tag
-from audit.log import AuditEntry, _head_for_append, format_time, record
+from audit.log import AuditEntry, _head_for_append, canonical, format_time, record
 from core import clock
 from core.db import Base
 from core.disclosure import Fact
@@ -39,12 +39,12 @@ FOLD_WINDOW = timedelta(minutes=10)
 
 
 class RefusalFold(Base):
-    """The refusals of one actor, tag, subject and reason since the first of the current window was recorded:
+    """The refusals of one actor, tag, subject and public details since the first of the current window was recorded:
     how many more came (`count`), the first and last of them, and what the summary entry repeats."""
 
     __tablename__ = "audit_refusal_folds"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of (actor, tag, subject, reason)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of (actor, tag, subject, details)
     tag: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(120))
     actor_user_id: Mapped[int | None] = mapped_column(Integer)
@@ -62,16 +62,11 @@ class RefusalFold(Base):
     last_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-def _key(actor: Actor, tag: str, subject: str, reason: str) -> str:
+def _key(actor: Actor, tag: str, subject: str, details: dict[str, Any]) -> str:
+    """One fold per actor, tag, subject and public details (the reason, the step, the route): the same
+    refusal again. The confidential part (which bid) may differ."""
     who = f"user:{actor.user_id}" if actor.user_id is not None else f"ip:{actor.ip}"
-    return hashlib.sha256("\x00".join((who, tag, subject, reason)).encode()).hexdigest()
-
-
-def _reason(details: dict[str, Any] | None, confidential: dict[str, Any] | None) -> str:
-    for part in (details, confidential):
-        if part and part.get("reason") is not None:
-            return str(part["reason"])
-    return ""
+    return hashlib.sha256("\x00".join((who, tag, subject, canonical(details).decode())).encode()).hexdigest()
 
 
 def refused(
@@ -89,10 +84,23 @@ def refused(
     """Record a refusal in the caller's transaction, folded (see the module): the entry, or None when this
     refusal was only counted. Arguments as audit.record()'s."""
     tag = registered_tag(tag)
+    args: dict[str, Any] = {
+        "actor": actor,
+        "subject": subject,
+        "details": details,
+        "confidential": confidential,
+        "conceal_actor": conceal_actor,
+        "withhold": withhold,
+    }
+    if session.connection().get_execution_options().get("etender_read_only"):
+        # a reading unit of work (core.db.read_only_sessionmaker), whose appends are never written: the
+        # caller refuses again in a writing one, which folds (on PostgreSQL a reading one may run each
+        # statement on its own, so a fold row written here would stay without its entry)
+        return record(session, tag, **args)
     # The head first, as record() takes it: every writer of the log and of the folds locks in that order.
     _head_for_append(session)
     now = clock.now()
-    key = _key(actor, tag.value, subject, _reason(details, confidential))
+    key = _key(actor, tag.value, subject, dict(details or {}))
     fold = session.get(RefusalFold, key, with_for_update=True, populate_existing=True)
     if fold is not None and now - clock.as_utc(fold.started_at) < window:
         fold.count += 1
@@ -101,16 +109,7 @@ def refused(
         return None
     if fold is not None:
         _close(session, fold)
-    entry = record(
-        session,
-        tag,
-        actor=actor,
-        subject=subject,
-        details=details,
-        confidential=confidential,
-        conceal_actor=conceal_actor,
-        withhold=withhold,
-    )
+    entry = record(session, tag, **args)
     values = {
         "key": key,
         "tag": tag.value,
