@@ -19,6 +19,7 @@ from audit.checkpoints import SignedCheckpoint
 from audit.checkpoints import all_checkpoints as _all_checkpoints
 from audit.checkpoints import latest as _latest
 from audit.log import AuditConfidential, AuditEntry
+from audit.refusals import RefusalFold
 from core.errors import N_, Forbidden, NotAuthenticated
 from core.identity import Actor, Role
 
@@ -125,6 +126,13 @@ def confidential_parts(session: Session, tag: str, *, since: datetime, limit: in
         .limit(limit)
     )
     return [ConfidentialPart(*row) for row in session.execute(stmt)]
+
+
+def pending_repeats(session: Session) -> dict[int, int]:
+    """The refusals counted but not yet recorded (audit.refusals: a fold whose window has not ended): the
+    index of the entry they repeat -> how many. For the monitors' alerts, which add them to the count."""
+    rows = session.execute(select(RefusalFold.first_index, RefusalFold.count).where(RefusalFold.count > 0))
+    return {index: count for index, count in rows}
 
 
 def latest_checkpoint(session: Session) -> SignedCheckpoint | None:

@@ -1,13 +1,13 @@
 """Refused attempts, recorded without letting anyone flood the log (E49: every operation is recorded;
 docs/audit-log.md, "Refused attempts").
 
-refused() is record() for a refusal. The first refusal of one actor (a user; an anonymous visitor by network
-address) with one tag, subject and public details (its reason, step, route) is recorded at once. Further ones within FOLD_WINDOW of it are only
-counted, in one row of audit_refusal_folds; when the window has ended (at the next such refusal, or at the
-periodic sweep, audit.tasks) one more entry with the same tag and subject says how many more times it was
-refused and between which times: details {..the first's details.., "repeated": N, "first_at", "last_at",
-"folded_into": the first entry's index}. However many attempts, one actor's refusals of one kind make at most
-two entries per window.
+refused() is record() for a refusal. The first refusal of one actor (a user; an anonymous visitor by
+network address) with one tag, subject and public details (its reason, step, route) is recorded at once.
+Further ones within FOLD_WINDOW of it are only counted, in one row of audit_refusal_folds; when the window
+has ended (at the next such refusal, or at the periodic sweep, audit.tasks) one more entry with the same tag
+and subject says how many more times it was refused and between which times: details {..the first's
+details.., "repeated": N, "first_at", "last_at", "folded_into": the first entry's index}. However many
+attempts, one actor's refusals of one kind make at most two entries per window.
 
 Both ways a refusal is recorded go through here: a service that records its refusal and raises it kept (the
 unit of work commits the record, with what the refusal itself keeps: a late bid's state), and the web layer
@@ -39,8 +39,8 @@ FOLD_WINDOW = timedelta(minutes=10)
 
 
 class RefusalFold(Base):
-    """The refusals of one actor, tag, subject and public details since the first of the current window was recorded:
-    how many more came (`count`), the first and last of them, and what the summary entry repeats."""
+    """The refusals of one actor, tag, subject and public details since the first of the current window was
+    recorded: how many more came (`count`), the first and last of them, what the summary entry repeats."""
 
     __tablename__ = "audit_refusal_folds"
 

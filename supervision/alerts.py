@@ -42,7 +42,7 @@ from accounts.events import AccountTag
 from accounts.models import Organisation
 from audit.events import RequestTag, registered
 from audit.feed import require_supervisor
-from audit.queries import Entry, confidential_parts, entries_tagged
+from audit.queries import Entry, confidential_parts, entries_tagged, pending_repeats
 from core import clock
 from core.identity import Actor
 from tender.events import TenderTag
@@ -68,19 +68,25 @@ def _tagged(session: Session, since: datetime, *tags: str) -> list[Entry]:
     return entries_tagged(session, tags, since=since, limit=LIMIT)
 
 
-def attempts(details: dict[str, Any] | None) -> int:
-    """How many refused attempts an entry stands for: a folded run's summary says (audit.refusals)."""
+def attempts(
+    details: dict[str, Any] | None, index: int | None = None, pending: dict[int, int] | None = None
+) -> int:
+    """How many refused attempts an entry stands for: a folded run's summary says (audit.refusals); a first
+    refusal counts with the repeats counted since and not yet recorded (`pending`, by its index)."""
     repeated = (details or {}).get("repeated")
-    return repeated if isinstance(repeated, int) and repeated > 0 else 1
+    if isinstance(repeated, int) and repeated > 0:
+        return repeated
+    return 1 + (pending or {}).get(index, 0) if index is not None else 1
 
 
 def sealed_access_refused(session: Session, since: datetime) -> list[Alert]:
+    pending = pending_repeats(session)
     return [
         Alert(
             "sealed_access_refused",
             e.time,
             e.subject,
-            attempts(e.details),
+            attempts(e.details, e.index, pending),
             [e.index],
             {"reason": (e.details or {}).get("reason", ""), "actor": e.actor},
         )
@@ -90,12 +96,13 @@ def sealed_access_refused(session: Session, since: datetime) -> list[Alert]:
 
 def outside_window(session: Session, since: datetime) -> list[Alert]:
     refusals = [t for t in registered() if t.endswith(".refused") and t != AccountTag.access_refused]
+    pending = pending_repeats(session)
     return [
         Alert(
             "outside_window",
             e.time,
             e.subject,
-            attempts(e.details),
+            attempts(e.details, e.index, pending),
             [e.index],
             {"tag": e.tag, "window": e.details["window"], "actor": e.actor},
         )
@@ -225,6 +232,7 @@ def _names(session: Session, ids: set[Any]) -> dict[Any, str]:
 
 
 def refused_writes(session: Session, since: datetime) -> list[Alert]:
+    pending = pending_repeats(session)
     groups: dict[tuple[int, str], list[Entry]] = defaultdict(list)
     for e in _tagged(session, since, RequestTag.request_refused.value):
         if e.actor_user_id is not None and (e.details or {}).get("status") in (403, 404):
@@ -238,22 +246,23 @@ def refused_writes(session: Session, since: datetime) -> list[Alert]:
                 "refused_writes",
                 group[-1].time,
                 subject,
-                sum(attempts(e.details) for e in group),
+                sum(attempts(e.details, e.index, pending) for e in group),
                 [e.index for e in group],
-                {"actor": group[-1].actor, "organisation": names.get(org, "") if org is not None else ""},
+                {"actor": group[-1].actor, "organisation": names.get(org, "—") if org is not None else "—"},
             )
         )
     return out
 
 
 def csrf_failures(session: Session, since: datetime) -> list[Alert]:
+    pending = pending_repeats(session)
     groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for e in _tagged(session, since, RequestTag.request_csrf_refused.value):
         # logged in: the account; logged out: the address (monitors see it, as for failed logins)
         groups[("account", e.actor) if e.actor_user_id is not None else ("address", e.ip)].append(e)
     out = []
     for (by, who), group in groups.items():
-        n = sum(attempts(e.details) for e in group)
+        n = sum(attempts(e.details, e.index, pending) for e in group)
         if n >= REPEATED:
             out.append(
                 Alert(
@@ -266,14 +275,16 @@ def csrf_failures(session: Session, since: datetime) -> list[Alert]:
 def repeated_bid_refusals(session: Session, since: datetime) -> list[Alert]:
     # (account) -> [(index, time, subject, attempts)]
     groups: dict[str, list[tuple[int, datetime, str, int]]] = defaultdict(list)
+    pending = pending_repeats(session)
     for part in confidential_parts(session, TenderTag.bid_refused.value, since=since, limit=LIMIT):
         who = (part.data or {}).get("actor") or {}
         if who.get("username"):
-            groups[str(who["username"])].append((part.index, part.time, part.subject, attempts(part.details)))
+            n = attempts(part.details, part.index, pending)
+            groups[str(who["username"])].append((part.index, part.time, part.subject, n))
     for e in _tagged(session, since, RequestTag.request_refused.value):
         route = str((e.details or {}).get("route", ""))
         if e.actor_user_id is not None and "/bids" in route:
-            groups[e.actor].append((e.index, e.time, e.subject, attempts(e.details)))
+            groups[e.actor].append((e.index, e.time, e.subject, attempts(e.details, e.index, pending)))
     out = []
     for who, found in groups.items():
         found.sort()
