@@ -231,12 +231,26 @@ def _names(session: Session, ids: set[Any]) -> dict[Any, str]:
     )
 
 
+def _objects(session: Session, since: datetime) -> dict[int, str]:
+    """What each request.refused entry of a bidder was about: its subject names the person only (E21), the
+    object is in its confidential part (web/app.py)."""
+    parts = confidential_parts(session, RequestTag.request_refused.value, since=since, limit=LIMIT)
+    return {p.index: str(p.data["object"]) for p in parts if (p.data or {}).get("object")}
+
+
+def _about(e: Entry, objects: dict[int, str]) -> str:
+    """The object of a refused request: a folded run's summary is about its first entry's."""
+    first = (e.details or {}).get("folded_into")
+    return objects.get(e.index) or (objects.get(first, e.subject) if isinstance(first, int) else e.subject)
+
+
 def refused_writes(session: Session, since: datetime) -> list[Alert]:
     pending = pending_repeats(session)
+    objects = _objects(session, since)
     groups: dict[tuple[int, str], list[Entry]] = defaultdict(list)
     for e in _tagged(session, since, RequestTag.request_refused.value):
         if e.actor_user_id is not None and (e.details or {}).get("status") in (403, 404):
-            groups[(e.actor_user_id, e.subject)].append(e)
+            groups[(e.actor_user_id, _about(e, objects))].append(e)
     names = _names(session, {g[0].organisation_id for g in groups.values()})
     out = []
     for (_, subject), group in groups.items():
@@ -281,10 +295,12 @@ def repeated_bid_refusals(session: Session, since: datetime) -> list[Alert]:
         if who.get("username"):
             n = attempts(part.details, part.index, pending)
             groups[str(who["username"])].append((part.index, part.time, part.subject, n))
+    objects = _objects(session, since)
     for e in _tagged(session, since, RequestTag.request_refused.value):
         route = str((e.details or {}).get("route", ""))
         if e.actor_user_id is not None and "/bids" in route:
-            groups[e.actor].append((e.index, e.time, e.subject, attempts(e.details, e.index, pending)))
+            about = _about(e, objects)
+            groups[e.actor].append((e.index, e.time, about, attempts(e.details, e.index, pending)))
     out = []
     for who, found in groups.items():
         found.sort()

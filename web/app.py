@@ -31,7 +31,7 @@ from core import db as dbmod
 from core import tasks
 from core.disclosure import Fact
 from core.errors import N_, BadRequest, DomainError, NotAuthenticated, is_kept
-from core.identity import anonymous
+from core.identity import Role, anonymous
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
 from storage import open_store
@@ -121,7 +121,14 @@ def _record_refusal(state: State, session_data: dict[str, Any], ip: str, **kwarg
                     db, int(uid), ip, session_data.get(SESSION_ROLE), epoch if isinstance(epoch, int) else -1
                 )
             actor = found or actor
-        record_after_rollback(state.db, actor=actor, withhold=Fact.refusals, **kwargs)
+        subject = kwargs.pop("subject")
+        if actor.has(Role.bidder):
+            # E21/L22: that a company tried something on a tender says it takes part, which not even the
+            # monitors may learn before the deadline (Fact.participation). The object goes into the
+            # committed confidential part (the alerts read it server-side, the disclosure policy's alerts
+            # exception); the entry is about the person.
+            kwargs["confidential"], subject = {"object": subject}, f"user:{actor.user_id}"
+        record_after_rollback(state.db, actor=actor, subject=subject, withhold=Fact.refusals, **kwargs)
     except Exception:  # noqa: BLE001 - the answer is sent; say why the record failed
         log.exception("could not record a refused request")
 

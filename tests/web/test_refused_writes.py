@@ -8,7 +8,7 @@ from datetime import timedelta
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from audit.log import AuditEntry
+from audit.log import AuditConfidential, AuditEntry
 from audit.refusals import FOLD_WINDOW, RefusalFold, sweep
 from core import clock
 from storage import open_store
@@ -30,6 +30,7 @@ def _world(db, make, settings):  # type: ignore[no-untyped-def]
     db.commit()
     w.tender_id, w.lot1_id = w.tender.id, w.lot1.id
     w.bidder_name, w.other_name = w.bidder_user.username, w.other_bidder_user.username
+    w.other_id = w.other_bidder_user.id
     db.rollback()
     return w
 
@@ -63,7 +64,11 @@ def test_attempts_on_another_companys_bid_are_recorded_once_with_their_count_and
         # a read refused is no attempt to change anything: not recorded
         assert client.get(f"/api/v1/bids/{bid}/parts").status_code == 404
         [entry] = _refusals(db)
-        assert (entry.actor, entry.subject, entry.withheld) == (w.other_name, f"bid:{bid}", "refusals")
+        # E21: a bidder's attempt on a bid names the person, the bid only in the committed confidential part
+        subject = f"user:{w.other_id}"
+        assert (entry.actor, entry.subject, entry.withheld) == (w.other_name, subject, "refusals")
+        secret = db.get(AuditConfidential, entry.index)
+        assert secret.data == {"object": f"bid:{bid}"} and secret.disclosed_at is None
         assert entry.details["route"] == ROUTE and entry.details["status"] == 404
         assert entry.details["method"] == "POST" and entry.details["reason"] == "bid_not_found"
         assert db.scalar(select(RefusalFold.count)) == 24
