@@ -36,3 +36,25 @@ def database_is_empty(url: str) -> bool:
             return not session.scalar(select(func.count()).select_from(Organisation))
     finally:
         engine.dispose()
+
+
+def identity_problem(settings) -> str | None:  # type: ignore[no-untyped-def]
+    """Why this process must not start (it holds none of the keys that signed the log), or None: checked by
+    `etender serve` and `etender worker` before anything could make a key of its own."""
+    from sqlalchemy import inspect
+
+    from audit.queries import latest_checkpoint
+    from core.db import make_engine, make_sessionmaker
+    from core.signing import held_keys, key_directory
+    from core.signing import identity_problem as problem
+
+    engine = make_engine(settings.database_url)
+    try:
+        if not inspect(engine).has_table("audit_checkpoints"):
+            return None  # a worker started before the first migration: nothing signed yet
+        with make_sessionmaker(engine)() as session:
+            checkpoint = latest_checkpoint(session)
+            signed_by = checkpoint.key_id if checkpoint is not None else None
+    finally:
+        engine.dispose()
+    return problem(held_keys(settings.data_dir, settings.origin), signed_by, key_directory(settings.data_dir))

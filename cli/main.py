@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.database import database_is_empty, upgrade_database
+from cli.database import database_is_empty, identity_problem, upgrade_database
 
 
 @click.group()
@@ -27,6 +27,8 @@ def serve(host: str | None, port: int | None, workers: int, no_demo: bool) -> No
 
     settings = load_settings()
     upgrade_database(settings.database_url)
+    if problem := identity_problem(settings):
+        raise click.ClickException(problem)
     load_specialties(settings.database_url)
     if settings.demo and not no_demo and database_is_empty(settings.database_url):
         click.echo("First start: loading the demo data (accounts are listed in README.md) ...")
@@ -56,6 +58,8 @@ def worker(concurrency: int, beat: bool) -> None:
         raise click.ClickException(
             "CELERY_BROKER_URL is not set; without a broker, tasks run inside `etender serve`."
         )
+    if problem := identity_problem(settings):
+        raise click.ClickException(problem)
     committee_tasks.use_channel(channel_for(settings.messaging))  # built once, for this worker's tasks
     tasks.run_worker(settings, include=tasks.TASK_MODULES, concurrency=concurrency, beat=beat)
 

@@ -87,3 +87,11 @@ class NotAuthenticated(DomainError):
 
 class TooManyAttempts(DomainError):
     status = 429
+
+
+class Unavailable(DomainError):
+    """A service the request needs (the blob store, the database, the broker) is not answering: 503 with
+    Retry-After, the message saying what to do, so that a person is not left with a bare server error."""
+
+    status = 503
+    retry_after = 30  # seconds, sent as Retry-After

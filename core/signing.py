@@ -1,10 +1,14 @@
 """The platform's Ed25519 signing keys: audit checkpoints and bid receipts are signed with them.
 
-Keys live under the data directory (`keys/signing/<key id>.pem`, the current one named in
-`keys/signing/current`), are created on first use and can be rotated; a rotated key stays on disk so that
-everything it signed can still be checked. The key id and the verifier key follow the C2SP signed-note
-format: key id = first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key), verifier key =
-"<name>+<key id hex>+<base64(0x01 || public key)>"."""
+Keys live in one directory (`<key id>.pem`, the current one named in `current`): `ETENDER_SIGNING_KEYS` when
+set, the directory every process of a deployment is given (a shared secret volume), else `keys/signing` under
+the data directory. They are created on first use and can be rotated; a rotated key stays on disk so that
+everything it signed can still be checked. A process that holds none of the keys that signed the log must not
+make one of its own (identity_problem: `etender serve` and `etender worker` refuse to start).
+
+The key id and the verifier key follow the C2SP signed-note format: key id = first 4 bytes of
+SHA-256(name || 0x0A || 0x01 || public key), verifier key = "<name>+<key id hex>+<base64(0x01 || public
+key)>"."""
 
 from __future__ import annotations
 
@@ -77,8 +81,13 @@ class SigningKey:
         return self.private.sign(message)
 
 
-def _dir(data_dir: Path) -> Path:
+def key_directory(data_dir: Path) -> Path:
+    if shared := os.environ.get("ETENDER_SIGNING_KEYS"):
+        return Path(shared)
     return data_dir / "keys" / "signing"
+
+
+_dir = key_directory
 
 
 def _write_key(directory: Path, private: Ed25519PrivateKey, name: str) -> str:
@@ -134,6 +143,42 @@ def rotate(data_dir: Path, name: str) -> SigningKey:
     kid = _write_key(directory, Ed25519PrivateKey.generate(), name)
     _point_current(directory, kid)
     return _load(directory, kid, name)
+
+
+def held_keys(data_dir: Path, name: str) -> list[VerifierKey]:
+    """The keys this process holds, without creating one: the ETENDER_SIGNING_KEY file, then the directory's,
+    the current one first."""
+    keys: list[VerifierKey] = []
+    if override := os.environ.get("ETENDER_SIGNING_KEY"):
+        if Path(override).exists():
+            keys.append(signing_key(data_dir, name).verifier)
+    directory = _dir(data_dir)
+    current = directory / "current"
+    if current.exists():
+        kid = current.read_text().strip()
+        if (directory / f"{kid}.pem").exists():
+            keys.append(_load(directory, kid, name).verifier)
+    for path in sorted(directory.glob("*.pem")) if directory.exists() else []:
+        key = _load(directory, path.stem, name).verifier
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def identity_problem(held: list[VerifierKey], signed_by: str | None, where: Path) -> str | None:
+    """Why this process must not sign for the platform, or None. `signed_by` is the key id (hex) of the log's
+    latest checkpoint (None: nothing signed yet, a first start may make the first key). A process holding
+    another key would sign receipts and checkpoints that no verifier of the platform's published key accepts,
+    and a checkpoint under a foreign key reads as an altered log (issue 17)."""
+    if signed_by is None or signed_by in {k.id.hex() for k in held}:
+        return None
+    mine = ", ".join(k.id.hex() for k in held) or "none"
+    return (
+        f"the audit log's latest checkpoint was signed with key {signed_by}, which this process does not "
+        f"hold (keys in {where}: {mine}). Every process of a deployment needs the platform's signing keys: "
+        "set ETENDER_SIGNING_KEYS to the directory they share (docs/deploy.md, 'One platform identity'), or "
+        "ETENDER_DATA to the data directory that holds them."
+    )
 
 
 def verifier_keys(data_dir: Path, name: str) -> list[VerifierKey]:

@@ -97,6 +97,18 @@ def in_process() -> bool:
     return not settings().broker_url
 
 
+def broker_status(timeout: float = 1.0) -> str:
+    """For /healthz: "embedded" without a broker (tasks run in this process), "ok" when the broker takes a
+    connection within `timeout` seconds; raises the connection's error otherwise. A fresh connection each
+    time, so a broker that died since the last check is seen at once."""
+    url = settings().broker_url
+    if not url:
+        return "embedded"
+    with app.connection_for_write(url, connect_timeout=timeout) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+    return "ok"
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
     """A task's own transaction (committed when the block ends, rolled back on error)."""

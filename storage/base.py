@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO, Protocol
 
+from core.errors import N_, Problem, Unavailable
+
 CHUNK = 1024 * 1024
 MAX_PARTS = 10_000  # S3's own limit on the parts of one object; 10,000 x 8 MiB = 78 GiB, far above any bid
 DEFAULT_PART_LIMIT = 8 * 1024 * 1024
@@ -54,6 +56,22 @@ class TooLarge(Exception):
         self.limit = limit
         self.part = part  # True: one part exceeded the store's part limit; False: the whole blob its max_size
         super().__init__(f"{'part' if part else 'blob'} larger than {limit} bytes")
+
+
+class StoreUnavailable(Unavailable):
+    """The blob store did not answer within its timeouts (storage.s3). Nothing half-written counts: a blob is
+    content-addressed and a bid exists only with its receipt, so the person sends again."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            Problem(
+                "blob_store_unavailable",
+                N_(
+                    "The document store is not answering just now. Try again in a minute; nothing you sent "
+                    "before is lost, and a bid that has its receipt stands."
+                ),
+            )
+        )
 
 
 class UploadNotFound(LookupError):

@@ -30,7 +30,7 @@ from audit.refusals import record_after_rollback
 from core import db as dbmod
 from core import tasks
 from core.disclosure import Fact
-from core.errors import N_, BadRequest, DomainError, NotAuthenticated, is_kept
+from core.errors import N_, BadRequest, DomainError, NotAuthenticated, Unavailable, is_kept
 from core.identity import Role, anonymous
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
@@ -147,8 +147,9 @@ def _refusal_task(request: Request, tag: RequestTag, reason: str, details: dict[
 
 
 def refused_write(request: Request, exc: DomainError) -> BackgroundTask | None:
-    """The recording of a refused write the service did not record itself (None: nothing to record)."""
-    if is_kept(exc) or not _is_write(request):
+    """The recording of a refused write the service did not record itself (None: nothing to record). A
+    service that is not answering (503: the blob store is down) refused nobody."""
+    if is_kept(exc) or not _is_write(request) or exc.status >= 500:
         return None
     codes = [p.code for p in exc.problems]
     return _refusal_task(
@@ -159,11 +160,14 @@ def refused_write(request: Request, exc: DomainError) -> BackgroundTask | None:
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     locale = locale_of(request)
     background = refused_write(request, exc)
+    # a service that is not answering: say when to come back (browsers' and the upload script's retries)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
     if _is_api(request):
         return Response(
             problems_json(locale, exc.problems),
             status_code=exc.status,
             media_type=MediaType.JSON,
+            headers=headers,
             background=background,
         )
     if isinstance(exc, NotAuthenticated):
@@ -172,6 +176,7 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
         template_name="error.html",
         context={"status": exc.status, "messages": [i18n.problem_text(locale, p) for p in exc.problems]},
         status_code=exc.status,
+        headers=headers,
         background=background,
     )
 
@@ -290,8 +295,40 @@ def healthz(state: State) -> Response[dict[str, Any]]:
     except Exception as e:  # noqa: BLE001
         ok = False
         out["blob_store"] = {"status": "error", "error": type(e).__name__}
+    # every service a request may need, each within about a second: the balancer takes a process out of
+    # rotation when logins would fail (sessions) or bids could not be opened (broker)
+    try:
+        out["session_store"] = {"status": _session_store_status(state.settings)}
+    except Exception as e:  # noqa: BLE001
+        ok = False
+        out["session_store"] = {"status": "error", "error": type(e).__name__}
+    try:
+        out["broker"] = {"status": tasks.broker_status(HEALTH_TIMEOUT_SECONDS)}
+    except Exception as e:  # noqa: BLE001
+        ok = False
+        out["broker"] = {"status": "error", "error": type(e).__name__}
     out["status"] = "ok" if ok else "error"
     return Response(out, status_code=200 if ok else 503)
+
+
+HEALTH_TIMEOUT_SECONDS = 1.0
+
+
+def _session_store_status(settings: Settings) -> str:
+    if not settings.session_store.startswith("redis://"):
+        return "ok"  # files under the data directory, checked with the process's disk
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.session_store,
+        socket_connect_timeout=HEALTH_TIMEOUT_SECONDS,
+        socket_timeout=HEALTH_TIMEOUT_SECONDS,
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return "ok"
 
 
 @contextlib.asynccontextmanager

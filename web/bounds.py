@@ -51,17 +51,24 @@ _int_queries: weakref.WeakKeyDictionary[HTTPRouteHandler, frozenset[str]] = weak
 
 def int_query_names(handler: HTTPRouteHandler) -> frozenset[str]:
     """The query names (aliases included) of the handler's parameters typed as integers; computed once."""
-    names = _int_queries.get(handler)
+    try:
+        names = _int_queries.get(handler)
+    except TypeError:  # Litestar's generated OPTIONS handlers take no weak reference; they have no queries
+        return _int_names(handler)
     if names is None:
-        paths = {p for path in handler.paths for p in _placeholders(path)}
-        found = set()
-        for name, fd in handler.parsed_fn_signature.parameters.items():
-            if name in paths or not _is_int_type(fd.annotation):
-                continue
-            alias = getattr(fd.kwarg_definition, "query", None)
-            found.add(alias or name)
-        names = _int_queries[handler] = frozenset(found)
+        names = _int_queries[handler] = _int_names(handler)
     return names
+
+
+def _int_names(handler: HTTPRouteHandler) -> frozenset[str]:
+    paths = {p for path in handler.paths for p in _placeholders(path)}
+    found = set()
+    for name, fd in handler.parsed_fn_signature.parameters.items():
+        if name in paths or not _is_int_type(fd.annotation):
+            continue
+        alias = getattr(fd.kwarg_definition, "query", None)
+        found.add(alias or name)
+    return frozenset(found)
 
 
 def _placeholders(path: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +180,58 @@ def test_a_store_made_while_s3_is_down_starts_and_recovers(s3_endpoint):
     info = down.put([b"first write creates the bucket"])
     assert read_all(down, info.key) == b"first write creates the bucket"
     assert down.check() == "ok"
+
+
+# ---------------------------------------------------------------- outages (issue 17)
+
+
+def _dead_endpoint() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{s.getsockname()[1]}"  # closed at once: nothing listens there
+
+
+def test_a_dead_service_is_unavailable_within_seconds_not_a_server_error():
+    import time
+
+    from storage.base import StoreUnavailable
+
+    settings = Settings(
+        data_dir=Path("/nonexistent"),
+        database_url="sqlite://",
+        blob_dir=Path("/nonexistent"),
+        blob_store="s3",
+        s3_endpoint=_dead_endpoint(),
+        s3_access_key="testing",
+        s3_secret_key="testing",
+    )
+    store = open_store(settings)  # a web process starts while S3 is down
+    for attempt in (
+        lambda: store.put([b"a tender document"]),
+        lambda: list(store.open("0" * 64)),
+        lambda: store.begin_upload(),
+        lambda: store.check(),
+    ):
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable) as caught:
+            attempt()
+        assert time.monotonic() - started < 5
+        assert caught.value.status == 503 and caught.value.problems[0].code == "blob_store_unavailable"
+
+
+def test_a_bucket_deleted_under_a_running_store_is_made_again(s3_store):
+    first = s3_store.put([b"before"])
+    for name in names(s3_store):
+        s3_store.client.remove_object(s3_store.bucket, name)
+    s3_store.client.remove_bucket(s3_store.bucket)
+    info = s3_store.put([b"after the bucket was deleted"])
+    assert read_all(s3_store, info.key) == b"after the bucket was deleted"
+    assert s3_store.check() == "ok" and not s3_store.exists(first.key)
+    upload = s3_store.begin_upload()  # and the staged uploads too
+    s3_store.client.remove_object(s3_store.bucket, f"staging/{upload}/meta")
+    for name in names(s3_store):
+        s3_store.client.remove_object(s3_store.bucket, name)
+    s3_store.client.remove_bucket(s3_store.bucket)
+    assert s3_store.begin_upload() != upload
