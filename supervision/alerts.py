@@ -41,9 +41,11 @@ import evaluation.events  # noqa: F401  (registers its tags: the refusals below 
 from accounts.events import AccountTag
 from accounts.models import Organisation
 from audit.events import RequestTag, registered
-from audit.feed import require_supervisor
+from audit.feed import readable_facts, require_supervisor
 from audit.queries import Entry, confidential_parts, entries_tagged, pending_repeats
 from core import clock
+from core.disclosure import Fact
+from core.errors import N_, Forbidden
 from core.identity import Actor
 from tender.events import TenderTag
 
@@ -320,8 +322,11 @@ def repeated_bid_refusals(session: Session, since: datetime) -> list[Alert]:
 
 
 def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) -> list[Alert]:
-    """Every alert of the last `lookback`, newest first. Monitors and administrators only."""
+    """Every alert of the last `lookback`, newest first. Monitors and administrators only: the disclosure
+    policy's Fact.alerts, the one exception to its other rows."""
     require_supervisor(actor)
+    if Fact.alerts.value not in readable_facts(actor):  # the policy decides, as for every fact shown
+        raise Forbidden.one("supervisor_required", N_("Only monitors and administrators may see the alerts."))
     since = clock.now() - lookback
     found = [
         *sealed_access_refused(session, since),
