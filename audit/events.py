@@ -47,3 +47,13 @@ class AuditTag(enum.StrEnum):
     audit_details_disclosed = "audit.details.disclosed"
     audit_entries_released = "audit.entries.released"
     audit_key_rotated = "audit.key.rotated"
+
+
+@register
+class RequestTag(enum.StrEnum):
+    # Refused attempts the web layer records for every route (audit.refusals, web/app.py): a write refused
+    # with an error its service did not record itself (not allowed, not found, another organisation's
+    # object, not valid), and a form or API call whose CSRF check failed. Withheld as Fact.refusals: never
+    # public (they name the person, the object and the address); monitors and administrators read them.
+    request_refused = "request.refused"
+    request_csrf_refused = "request.csrf.refused"

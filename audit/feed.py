@@ -5,6 +5,12 @@ details that the entry's details_digest commits to, and the confidential part on
 disclosure only its salted digest shows; concealed actors are concealed in the entry bytes themselves, so no
 filter or page can reveal them (filters work on the hashed, public columns only).
 
+Network addresses are never public (E49 records them, Fact.login: monitors and administrators only). An
+entry's bytes carry only its address's salted digest; a monitor or administrator gets the address and its salt
+beside the entry ("address": {"ip", "salt"}, checkable against the digest), unless the actor is concealed. An
+entry written before addresses left the bytes names its address there: the public gets it as its leaf hash
+only, like a withheld entry ({"index", "leaf_hash", "withheld": true, "reason": "address"}).
+
 A withheld entry (audit.record(withhold=fact)) not yet released is shown as its index and leaf hash only,
 {"index", "leaf_hash", "withheld": true}, unless the reader may see that fact before any tender is
 published (core.disclosure: monitors and administrators see logins and the expert pool); no filter ever
@@ -23,7 +29,7 @@ from sqlalchemy.orm import Session
 from audit import tree
 from audit.checkpoints import AuditCheckpoint
 from audit.checkpoints import latest as latest_checkpoint
-from audit.log import AuditConfidential, AuditEntry, AuditHead, format_time
+from audit.log import CONCEALED, AuditConfidential, AuditEntry, AuditHead, format_time
 from audit.merkle import leaf_hash
 from core.disclosure import Audience, Fact, Phase, may_see
 from core.errors import N_, DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
@@ -55,6 +61,11 @@ def _visible(facts: frozenset[str]) -> ColumnElement[bool]:
     )
 
 
+def reads_addresses(facts: frozenset[str]) -> bool:
+    """Whether a reader who sees these withheld facts in full sees network addresses (Fact.login)."""
+    return Fact.login.value in facts
+
+
 def published(
     entry: AuditEntry, secret: AuditConfidential | None, facts: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
@@ -62,6 +73,16 @@ def published(
         # Nothing that ties it to a tender, a person or a time: the leaf hash keeps proofs and verification
         # working, and the salt in the bytes keeps the hash from being matched against guessed contents.
         return {"index": entry.index, "leaf_hash": entry.leaf_hash.hex(), "withheld": True}
+    addresses = reads_addresses(facts)
+    if entry.address_in_bytes and not addresses:
+        # written before addresses left the bytes: its bytes, even without the address beside them, would
+        # let anyone find the address by trying them all (IPv4 has 2^32)
+        return {
+            "index": entry.index,
+            "leaf_hash": entry.leaf_hash.hex(),
+            "withheld": True,
+            "reason": "address",
+        }
     raw = bytes(entry.entry_bytes)
     out: dict[str, Any] = {
         "index": entry.index,
@@ -70,6 +91,8 @@ def published(
         "decoded": json.loads(raw),
         "details": entry.details,
     }
+    if addresses and entry.address_salt is not None and entry.ip != CONCEALED:
+        out["address"] = {"ip": entry.address, "salt": entry.address_salt}
     if secret is not None and secret.disclosed_at is not None:
         out["disclosed"] = {
             "salt": secret.salt,
@@ -85,7 +108,9 @@ def _with_secrets(
     indexes = [
         e.index
         for e in entries
-        if "confidential_digest" in (e.details or {}) and not (e.hidden and e.withheld not in facts)
+        if "confidential_digest" in (e.details or {})
+        and not (e.hidden and e.withheld not in facts)
+        and not (e.address_in_bytes and not reads_addresses(facts))
     ]
     secrets = {}
     if indexes:

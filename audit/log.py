@@ -97,6 +97,19 @@ class AuditEntry(Base):
     salt: Mapped[str | None] = mapped_column(String(32), default=None)
     withheld: Mapped[str | None] = mapped_column(String(20), default=None, index=True)
     released_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Network addresses are never public (E49 records them; Fact.login, docs/disclosure.md). An entry since
+    # they left the bytes carries the address's salted digest there instead ("address_digest"); the address
+    # itself and its salt stay here, for monitors, administrators and the server-side alerts. `ip` is the
+    # address as monitors are shown it ("(confidential)" for a concealed actor), `address` what was
+    # committed. Both NULL for an entry written before: its bytes hold "ip" itself.
+    address: Mapped[str | None] = mapped_column(String(64), default=None)
+    address_salt: Mapped[str | None] = mapped_column(String(32), default=None)
+
+    @property
+    def address_in_bytes(self) -> bool:
+        """An entry written before addresses left the bytes, whose bytes name a real address: the public
+        gets only its leaf hash (audit.feed)."""
+        return self.address_salt is None and self.ip not in ("", CONCEALED)
 
     @property
     def hidden(self) -> bool:
@@ -137,6 +150,11 @@ class _CanonicalJSON(TypeDecorator[Any]):
 
 def confidential_digest(salt: str, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({"salt": salt, "data": data})).hexdigest()
+
+
+def address_digest(salt: str, ip: str) -> str:
+    """The commitment to an entry's network address that its bytes carry (docs/audit-log.md)."""
+    return hashlib.sha256(canonical({"ip": ip, "salt": salt})).hexdigest()
 
 
 def format_time(value: datetime) -> str:
@@ -300,12 +318,18 @@ def record(
     role (E21/L22: who registered, downloaded or asked is not disclosed before the deadline; E49: it is
     still recorded, with time, address and person).
 
+    The network address is never in the entry bytes: they carry its salted digest (address_digest), and the
+    address and salt are kept beside the entry for monitors, administrators and the server-side alerts, also
+    once a concealed actor's confidential part is disclosed (that part holds no address).
+
     With `withhold` the whole entry (tag, time, subject, details) is withheld as that fact until
     release_where() releases it: until then the public log shows only its index and leaf hash, and the entry
     bytes carry a random salt so that the hash cannot be matched against guessed contents."""
     tag = registered_tag(tag)
     details = dict(details or {})
     salt = ""
+    address = actor.ip or ""
+    address_salt = secrets.token_hex(16)
     if conceal_actor:
         confidential = {
             **(confidential or {}),
@@ -313,7 +337,6 @@ def record(
                 "user_id": actor.user_id,
                 "username": actor.username,
                 "organisation": actor.organisation_id,
-                "ip": actor.ip,
             },
         }
         actor = Actor(user_id=None, username=CONCEALED, role=actor.role, organisation_id=None, ip=CONCEALED)
@@ -332,7 +355,7 @@ def record(
         "actor_id": actor.user_id,
         "role": actor.role,
         "organisation": actor.organisation_id,
-        "ip": actor.ip,
+        "address_digest": address_digest(address_salt, address),
         "subject": subject,
         "details_digest": hashlib.sha256(details_text).hexdigest(),
     }
@@ -349,6 +372,8 @@ def record(
         "role": actor.role,
         "organisation_id": actor.organisation_id,
         "ip": actor.ip,
+        "address": address,
+        "address_salt": address_salt,
         "subject": subject,
         "details": details,
         "details_digest": doc["details_digest"],

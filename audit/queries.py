@@ -19,6 +19,7 @@ from audit.checkpoints import SignedCheckpoint
 from audit.checkpoints import all_checkpoints as _all_checkpoints
 from audit.checkpoints import latest as _latest
 from audit.log import AuditConfidential, AuditEntry
+from audit.refusals import RefusalFold
 from core.errors import N_, Forbidden, NotAuthenticated
 from core.identity import Actor, Role
 
@@ -59,6 +60,9 @@ class ConfidentialPart:
     subject: str
     details: dict[str, Any]
     data: dict[str, Any]
+    # the network address the entry committed to (NULL before addresses left the bytes: a concealed actor's
+    # address is then in `data`): for server-side rules only, never shown
+    address: str | None = None
 
 
 def _require_supervisor(actor: Actor) -> None:
@@ -109,7 +113,12 @@ def confidential_parts(session: Session, tag: str, *, since: datetime, limit: in
     with those details. For rules the server computes: what they show must not reveal the details."""
     stmt = (
         select(
-            AuditEntry.index, AuditEntry.time, AuditEntry.subject, AuditEntry.details, AuditConfidential.data
+            AuditEntry.index,
+            AuditEntry.time,
+            AuditEntry.subject,
+            AuditEntry.details,
+            AuditConfidential.data,
+            AuditEntry.address,
         )
         .join(AuditConfidential, AuditConfidential.entry_index == AuditEntry.index)
         .where(AuditEntry.tag == str(tag), AuditEntry.time >= since)
@@ -117,6 +126,13 @@ def confidential_parts(session: Session, tag: str, *, since: datetime, limit: in
         .limit(limit)
     )
     return [ConfidentialPart(*row) for row in session.execute(stmt)]
+
+
+def pending_repeats(session: Session) -> dict[int, int]:
+    """The refusals counted but not yet recorded (audit.refusals: a fold whose window has not ended): the
+    index of the entry they repeat -> how many. For the monitors' alerts, which add them to the count."""
+    rows = session.execute(select(RefusalFold.first_index, RefusalFold.count).where(RefusalFold.count > 0))
+    return {index: count for index, count in rows}
 
 
 def latest_checkpoint(session: Session) -> SignedCheckpoint | None:

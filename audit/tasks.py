@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit import checkpoints
+from audit import checkpoints, refusals
 from core import tasks
 from core.signing import signing_key
 from core.tasks import app, unit_of_work
@@ -21,3 +21,17 @@ def sign_checkpoint() -> int | None:
 
 
 tasks.every(SIGN_EVERY_SECONDS, sign_checkpoint)
+
+
+FOLD_SWEEP_SECONDS = 60.0  # a folded run of refusals is summed up within a minute of its window's end
+
+
+@app.task(name="audit.fold_refusals")
+def fold_refusals() -> int:
+    """Record the count of every folded run of refusals whose window has ended (audit.refusals); returns how
+    many summary entries it recorded. Safe to run twice: a closed fold is gone, the fold rows are locked."""
+    with unit_of_work() as session:
+        return refusals.sweep(session)
+
+
+tasks.every(FOLD_SWEEP_SECONDS, fold_refusals)

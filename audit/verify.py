@@ -47,9 +47,11 @@ from sqlalchemy.orm import Session
 from audit import tree
 from audit.checkpoints import AuditCheckpoint, NoteError, open_note
 from audit.log import (
+    CONCEALED,
     AuditConfidential,
     AuditEntry,
     AuditHead,
+    address_digest,
     canonical,
     confidential_digest,
     format_time,
@@ -312,6 +314,8 @@ COLUMNS = (
     AuditEntry.details_digest,
     cast(AuditEntry.details, Text),  # the stored JSON text: "{}" needs no parsing
     AuditEntry.salt,
+    AuditEntry.address,
+    AuditEntry.address_salt,
     tree.AuditNode.hash,
 )
 EMPTY_DETAILS_DIGEST = hashlib.sha256(b"{}").hexdigest()
@@ -339,17 +343,36 @@ def _entry_bytes(
     subject: str,
     details_digest: str,
     salt: str | None = None,
+    address: str | None = None,
+    address_salt: str | None = None,
 ) -> bytes:
     """canonical() of an entry built from its columns, written out in the sorted key order (the hot loop of
     verification: about three times faster than json.dumps with sort_keys, and the same bytes). A withheld
-    entry's salt sits between "role" and "subject"; an ordinary entry (salt NULL or "") has no salt key."""
+    entry's salt sits between "role" and "subject"; an ordinary entry (salt NULL or "") has no salt key. An
+    entry with an address salt carries "address_digest" (between "actor_id" and "details_digest") and no "ip";
+    one written before has "ip" (between "index" and "organisation")."""
     salted = f'"salt":{_json_value(salt)},' if salt else ""
+    committed = (
+        f'"address_digest":"{address_digest(address_salt, address or "")}",'
+        if address_salt is not None
+        else ""
+    )
+    shown = f'"ip":{_json_value(ip)},' if address_salt is None else ""
     return (
-        f'{{"actor":{_json_value(actor)},"actor_id":{_json_value(actor_id)},"details_digest":{_json_value(details_digest)},'
-        f'"index":{_json_value(index)},"ip":{_json_value(ip)},"organisation":{_json_value(org)},"role":{_json_value(role)},'
+        f'{{"actor":{_json_value(actor)},"actor_id":{_json_value(actor_id)},{committed}'
+        f'"details_digest":{_json_value(details_digest)},'
+        f'"index":{_json_value(index)},{shown}"organisation":{_json_value(org)},"role":{_json_value(role)},'
         f"{salted}"
         f'"subject":{_json_value(subject)},"tag":{_json_value(tag)},"time":{_json_value(time)}}}'
     ).encode()
+
+
+def _shown_address_agrees(ip: str, actor: str, address: str | None, address_salt: str | None) -> bool:
+    """The `ip` column monitors are shown says what the entry committed to: the committed address, or
+    "(confidential)" with a concealed actor. An entry written before (no address salt) has it in its bytes."""
+    if address_salt is None:
+        return address is None
+    return ip == address or (ip == CONCEALED and actor == CONCEALED)
 
 
 def _replay_entries(session: Session, replay: LogReplay, batch: int = 5000) -> None:
@@ -375,16 +398,28 @@ def _replay_entries(session: Session, replay: LogReplay, batch: int = 5000) -> N
             details_digest,
             details,
             salt,
+            address,
+            address_salt,
             stored_leaf,
         ) = row
         entry_bytes = bytes(entry_bytes)
         # The columns are what pages and filters show: they must say what the entry hashed (index included).
-        if (
-            _entry_bytes(
-                index, tag, format_time(time), actor, actor_id, role, org, ip, subject, details_digest, salt
-            )
-            != entry_bytes
-        ):
+        # The address shown must be the one committed to, or concealed with the actor.
+        if _entry_bytes(
+            index,
+            tag,
+            format_time(time),
+            actor,
+            actor_id,
+            role,
+            org,
+            ip,
+            subject,
+            details_digest,
+            salt,
+            address,
+            address_salt,
+        ) != entry_bytes or not _shown_address_agrees(ip, actor, address, address_salt):
             if index == replay.size:
                 replay.add(index, entry_bytes)  # names a moved entry as such
             raise Altered(
@@ -464,7 +499,8 @@ def _pg_time_text() -> type[Any]:
 
 _FAST_ENTRIES = {
     dialect: f'SELECT "index", entry_bytes, tag, {time}, actor, actor_user_id, role, organisation_id, '  # noqa: S608
-    f'ip, subject, details_digest, {_FAST_DETAILS[dialect]}, salt FROM audit_entries ORDER BY "index"'
+    f"ip, subject, details_digest, {_FAST_DETAILS[dialect]}, salt, address, address_salt "
+    'FROM audit_entries ORDER BY "index"'
     for dialect, time in _FAST_TIME.items()
 }
 
@@ -518,16 +554,28 @@ def _leaves(rows: list[Any], index: int, out: list[bytes]) -> bool:
         digest,
         details,
         salt,
+        address,
+        address_salt,
     ) in rows:
         if index_ != index:
             return False
         # canonical() of the columns, keys in order. The digest goes in as it is (it must be the hex digest of
         # the details, checked next) and so does the time (checked for its form by _FAST_TIMES_WELL_FORMED).
-        # A withheld entry's salt sits between "role" and "subject"; an ordinary entry has none.
+        # A withheld entry's salt sits between "role" and "subject"; an ordinary entry has none. An entry
+        # with an address salt commits to its address by digest and has no "ip" key.
         salted = f'"salt":{enc(salt)},' if salt else ""
+        if address_salt is None:
+            if address is not None:
+                return False
+            committed, shown = "", f'"ip":{enc(ip)},'
+        else:
+            if ip != address and not (ip == CONCEALED and actor == CONCEALED):
+                return False
+            text = f'{{"ip":{enc(address)},"salt":{enc(address_salt)}}}'.encode()
+            committed, shown = f'"address_digest":"{sha256(text).hexdigest()}",', ""
         if (
-            f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else f"{actor_id:d}"},'
-            f'"details_digest":"{digest}","index":{index_:d},"ip":{enc(ip)},'
+            f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else f"{actor_id:d}"},{committed}'
+            f'"details_digest":"{digest}","index":{index_:d},{shown}'
             f'"organisation":{"null" if org is None else f"{org:d}"},'
             f'"role":{"null" if role is None else enc(role)},{salted}'
             f'"subject":{enc(subject)},"tag":{enc(tag)},"time":"{time[:10]}T{time[11:]}Z"}}'
@@ -942,4 +990,10 @@ def check_published_entry(item: dict[str, Any]) -> str | None:
         digest = (item.get("details") or {}).get("confidential_digest")
         if confidential_digest(disclosed["salt"], disclosed["data"]) != digest:
             return "the disclosed details do not match the digest the entry committed to"
+    # A monitor's or administrator's view carries the address with its salt: it must be what the entry
+    # committed to. Nobody else is ever served an address (docs/audit-log.md).
+    shown = item.get("address")
+    if isinstance(shown, dict) and "address_digest" in doc:
+        if address_digest(str(shown.get("salt")), str(shown.get("ip"))) != doc["address_digest"]:
+            return "the address shown does not match the digest the entry committed to"
     return None

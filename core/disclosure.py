@@ -48,6 +48,8 @@ class Fact(enum.StrEnum):
     evaluation_session = "evaluation_session"  # the evaluation session's room and time (E33; policy)
     evaluation_progress = "evaluation_progress"  # session booked, started or paused; how many checked in
     bid_files = "bid_files"  # the content of the opened bids' files (E33: read in the sealed room)
+    refusals = "refusals"  # refused attempts: who was refused what, from where (E49: recorded, never public)
+    alerts = "alerts"  # the monitors' risk alerts (E48), which may name facts before their own row allows
 
 
 P = Phase
@@ -124,6 +126,13 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
         Audience.own_party: P.bidding,
         Audience.committee: P.evaluation,
     },
+    # E49 asks for a record of every refused attempt too; it names the person, the object and the address
+    # (another company's bid, a tender the person may not touch). Policy: monitors and administrators only.
+    Fact.refusals: {Audience.monitor: P.draft, Audience.admin: P.draft},
+    # E48: the supervisors see the platform's data. The alerts are the exception to the rows above: to
+    # supervise as it happens, an alert names a company refused on a tender's bids (participation before
+    # the opening), the companies behind identical sealed files, an address that failed to log in.
+    Fact.alerts: {Audience.monitor: P.draft, Audience.admin: P.draft},
 }
 
 # The legal source of each row, shown in docs/disclosure.md.
@@ -138,6 +147,8 @@ SOURCES: dict[Fact, str] = {
     Fact.evaluation_session: "E33, L37; policy",
     Fact.evaluation_progress: "E33, L37",
     Fact.bid_files: "E27, E33",
+    Fact.refusals: "E49; policy",
+    Fact.alerts: "E48; policy",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.background_tasks import BackgroundTask
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -22,10 +23,15 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 
+from accounts import services as accounts
 from accounts.notifications import channel_for
+from audit.events import RequestTag
+from audit.refusals import record_after_rollback
 from core import db as dbmod
 from core import tasks
-from core.errors import N_, BadRequest, DomainError, NotAuthenticated, Unavailable
+from core.disclosure import Fact
+from core.errors import N_, BadRequest, DomainError, NotAuthenticated, Unavailable, is_kept
+from core.identity import Role, anonymous
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
 from storage import open_store
@@ -36,7 +42,15 @@ from web.audit import pages as audit_pages
 from web.body_timeout import BodyTimeoutMiddleware
 from web.bounds import RequestBoundsMiddleware
 from web.cache import PublicCache
-from web.deps import locale_of, provide_actor, provide_db
+from web.deps import (
+    SESSION_EPOCH,
+    SESSION_ROLE,
+    SESSION_USER,
+    client_ip,
+    locale_of,
+    provide_actor,
+    provide_db,
+)
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
 from web.evaluation import room as evaluation_room
@@ -61,8 +75,93 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+# ---------------------------------------------------------------- refused attempts (E49)
+#
+# Every refused write is recorded, here, for every route: where a refusal becomes a response. A service that
+# records its own refusal raises it kept (core.errors.DomainError.kept: the unit of work has committed its
+# record); any other refusal of a write (not allowed, not found, another organisation's object, not valid)
+# and every failed CSRF check is recorded as request.refused / request.csrf.refused, after the request's
+# transaction was rolled back (nothing the refused request wrote is kept with it), in a short transaction of
+# its own run once the answer is sent (a background task, off the event loop), folded by audit.refusals so
+# that repeated attempts cannot flood the log. Withheld as Fact.refusals: never public.
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_RESOURCES = {"tender_id": "tender", "bid_id": "bid", "user_id": "user", "org_id": "organisation"}
+
+
+def _is_write(request: Request) -> bool:
+    handler = request.scope.get("route_handler")
+    return request.method not in SAFE_METHODS or bool(handler is not None and handler.opt.get("writes"))
+
+
+def _refusal_subject(request: Request) -> str:
+    """What the refused request was about: the object its path names, else the route."""
+    params = request.scope.get("path_params") or {}
+    for name, kind in _RESOURCES.items():
+        if isinstance(params.get(name), int):
+            return f"{kind}:{params[name]}"
+    for name, value in params.items():
+        if name.endswith("_id") and isinstance(value, int):
+            return f"{name[:-3]}:{value}"
+    return f"route:{_route(request)}"[:120]
+
+
+def _route(request: Request) -> str:
+    return str(request.scope.get("path_template") or request.url.path)[:100]
+
+
+def _record_refusal(state: State, session_data: dict[str, Any], ip: str, **kwargs: Any) -> None:
+    """The background task: the actor as the request's session names them (loaded again: the request's own
+    unit of work is closed), and the refusal recorded in a transaction of its own."""
+    try:
+        actor = anonymous(ip)
+        uid = session_data.get(SESSION_USER)
+        if isinstance(uid, int) or (isinstance(uid, str) and uid.isdigit()):
+            with state.db() as db:
+                epoch = session_data.get(SESSION_EPOCH, 0)
+                found = accounts.load_actor(
+                    db, int(uid), ip, session_data.get(SESSION_ROLE), epoch if isinstance(epoch, int) else -1
+                )
+            actor = found or actor
+        subject = kwargs.pop("subject")
+        if actor.has(Role.bidder):
+            # E21/L22: that a company tried something on a tender says it takes part, which not even the
+            # monitors may learn before the deadline (Fact.participation). The object goes into the
+            # committed confidential part (the alerts read it server-side, the disclosure policy's alerts
+            # exception); the entry is about the person.
+            kwargs["confidential"], subject = {"object": subject}, f"user:{actor.user_id}"
+        record_after_rollback(state.db, actor=actor, subject=subject, withhold=Fact.refusals, **kwargs)
+    except Exception:  # noqa: BLE001 - the answer is sent; say why the record failed
+        log.exception("could not record a refused request")
+
+
+def _refusal_task(request: Request, tag: RequestTag, reason: str, details: dict[str, Any]) -> BackgroundTask:
+    session = request.scope.get("session")
+    return BackgroundTask(
+        _record_refusal,
+        request.app.state,
+        dict(session) if isinstance(session, dict) else {},
+        client_ip(request),
+        tag=tag,
+        subject=_refusal_subject(request),
+        details={"method": request.method, "route": _route(request), "reason": reason, **details},
+    )
+
+
+def refused_write(request: Request, exc: DomainError) -> BackgroundTask | None:
+    """The recording of a refused write the service did not record itself (None: nothing to record). A
+    service that is not answering (503: the blob store is down) refused nobody."""
+    if is_kept(exc) or not _is_write(request) or exc.status >= 500:
+        return None
+    codes = [p.code for p in exc.problems]
+    return _refusal_task(
+        request, RequestTag.request_refused, codes[0] if codes else "", {"status": exc.status, "codes": codes}
+    )
+
+
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     locale = locale_of(request)
+    background = refused_write(request, exc)
     # a service that is not answering: say when to come back (browsers' and the upload script's retries)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
     if _is_api(request):
@@ -71,20 +170,23 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
             status_code=exc.status,
             media_type=MediaType.JSON,
             headers=headers,
+            background=background,
         )
     if isinstance(exc, NotAuthenticated):
-        return Redirect(path=f"/login?next={request.url.path}", status_code=303)
+        return Redirect(path=f"/login?next={request.url.path}", status_code=303, background=background)
     return Template(
         template_name="error.html",
         context={"status": exc.status, "messages": [i18n.problem_text(locale, p) for p in exc.problems]},
         status_code=exc.status,
         headers=headers,
+        background=background,
     )
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
     locale = locale_of(request)
     status = exc.status_code
+    background = None
     if isinstance(exc, ValidationException):
         code, message = (
             "invalid_request",
@@ -97,6 +199,7 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
                 locale, "The form expired or was sent from another site. Reload the page and try again."
             ),
         )
+        background = _refusal_task(request, RequestTag.request_csrf_refused, "csrf_failed", {"status": 403})
     elif status == 404:
         code, message = "not_found", i18n.translate(locale, "This page does not exist.")
     elif status == 408:
@@ -120,13 +223,18 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
     headers = exc.headers or None  # e.g. the body timeout's Connection: close
     if _is_api(request):
         return Response(
-            error_json(code, message), status_code=status, media_type=MediaType.JSON, headers=headers
+            error_json(code, message),
+            status_code=status,
+            media_type=MediaType.JSON,
+            headers=headers,
+            background=background,
         )
     return Template(
         template_name="error.html",
         context={"status": status, "messages": [message]},
         status_code=status,
         headers=headers,
+        background=background,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Table, and_, bindparam, func, select, text, union_all, up
 from sqlalchemy.orm import Session, lazyload
 
 from accounts.models import Organisation, User
-from audit import record
+from audit import record, refused
 from core import clock
 from core.disclosure import Fact
 from core.errors import N_, Conflict, DomainError, NotFound, ValidationFailed, is_kept
@@ -73,7 +73,8 @@ def header_of(blobs: BlobStore, bid: Bid) -> sealing.Header:
 # ---------------------------------------------------------------- submission (E26/E27)
 # Services never commit. A refusal that must stay on record (late, or not a sealed bid for this tender) is
 # audited and then raised kept (core.errors.DomainError.kept): the unit of work commits its record, then
-# answers.
+# answers. Any other refusal of a bid step is recorded by the web layer for every route (request.refused,
+# after the rollback); both are folded (audit.refusals).
 
 
 class _BlobReader(io.RawIOBase):
@@ -116,7 +117,7 @@ def _refuse_late(
 ) -> DomainError:
     """E27/L28: anything after the deadline is refused; the refusal is audited with its window
     (audit/alerts)."""
-    record(
+    refused(  # folded: one actor's repeated late attempts make one entry with their count (audit.refusals)
         session,
         TenderTag.bid_refused,
         actor=actor,
@@ -734,7 +735,7 @@ def _refuse_invalid(
 ) -> DomainError:
     """E26: the refusal of a file that is not a sealed bid for this tender and lot, recorded (the file is
     kept)."""
-    record(
+    refused(  # folded, as a late attempt is
         session,
         TenderTag.bid_refused,
         actor=actor,

@@ -104,3 +104,35 @@ def test_the_leaf_hash_is_computed_from_the_entry_bytes_as_the_api_serves_them()
         for i in range(5)
     ]
     assert run_js(cases) == [True] * 5
+
+
+def test_the_address_commitment_is_computed_as_the_python_verifier_computes_it():
+    """A monitor's entry page checks the address it is shown against the entry's address_digest."""
+    from audit.log import address_digest
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    pairs = [
+        ("198.51.100.7", "ffeeddccbbaa99887766554433221100"),
+        ("2001:db8::7", "00" * 16),
+        ("", "ab" * 16),
+    ]
+    harness = """
+require(process.argv[1]);
+const pairs = JSON.parse(require("fs").readFileSync(0, "utf8"));
+(async () => {
+  const out = [];
+  for (const [ip, salt] of pairs) out.push(await globalThis.etenderAudit.addressDigest(ip, salt));
+  console.log(JSON.stringify(out));
+})();
+"""
+    done = subprocess.run(
+        [node, "-e", harness, str(SCRIPT)],
+        input=json.dumps(pairs),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout) == [address_digest(salt, ip) for ip, salt in pairs]

@@ -18,6 +18,7 @@ from audit.log import (
     AuditConfidential,
     AuditEntry,
     AuditHead,
+    address_digest,
     canonical,
     confidential_digest,
 )
@@ -88,7 +89,6 @@ def test_entry_bytes_are_canonical_and_carry_e49_fields(db):
         doc["actor_id"],
         doc["role"],
         doc["organisation"],
-        doc["ip"],
         doc["subject"],
     ) == (
         0,
@@ -97,9 +97,12 @@ def test_entry_bytes_are_canonical_and_carry_e49_fields(db):
         7,
         "agency",
         3,
-        "198.51.100.7",
         "tender:1",
     )
+    # E49: the address is recorded, committed to by its salted digest, never in the bytes themselves
+    assert "ip" not in doc and b"198.51.100.7" not in e.entry_bytes
+    assert (e.ip, e.address) == ("198.51.100.7", "198.51.100.7") and len(e.address_salt) == 32
+    assert doc["address_digest"] == address_digest(e.address_salt, "198.51.100.7")
     assert datetime.strptime(doc["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) == e.time
     assert "招标".encode() in canonical(e.details)  # UTF-8, not \u escapes
 
@@ -493,6 +496,11 @@ def test_the_fast_entry_encoder_gives_the_canonical_bytes(actor):
     assert _entry_bytes(**{k if k != "organisation" else "org": v for k, v in salted.items()}) == canonical(
         salted
     )
+    # an entry since addresses left the bytes: the salted digest between "actor_id" and "details_digest"
+    args = {k if k != "organisation" else "org": v for k, v in salted.items()}
+    committed = {k: v for k, v in salted.items() if k != "ip"}
+    committed["address_digest"] = address_digest("77" * 16, actor)
+    assert _entry_bytes(**args, address=actor, address_salt="77" * 16) == canonical(committed)
 
 
 # ---------------------------------------------------------------- rows written once per transaction

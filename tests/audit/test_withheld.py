@@ -162,7 +162,7 @@ def test_logins_and_the_expert_pool_are_shown_in_full_to_monitors_and_administra
         assert feed.after(db, -1, feed.FeedFilter(tag="evaluation"), reader=reader) == []
     for reader in (MONITOR, ADMIN):
         shown = {i["index"]: i for i in feed.entries(db, 0, 10, reader)}
-        assert shown[login.index]["decoded"]["ip"] == BIDDER.ip and shown[expert.index]["details"] == {
+        assert shown[login.index]["address"]["ip"] == BIDDER.ip and shown[expert.index]["details"] == {
             "name": "x"
         }
         assert set(shown[draft.index]) == PLACEHOLDER_KEYS  # a draft is the agency's, not the log's
@@ -184,3 +184,30 @@ def test_the_documented_test_vector_of_a_withheld_entry():
     placeholder = {"index": 7, "leaf_hash": leaf_hash(raw).hex(), "withheld": True}
     assert json.dumps(placeholder, separators=(",", ":")) in section
     assert check_published_entry(placeholder) is None
+
+
+def test_the_documented_test_vector_of_an_address_commitment():
+    """docs/audit-log.md gives an entry whose bytes commit to its address, the address and salt, and the leaf
+    hash: a monitor's verifier checks the address a logged-in view serves with it."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "audit-log.md").read_text()
+    section = doc[doc.index("### Network addresses") : doc.index("### Confidential details")]
+    raw = next(line.strip() for line in section.splitlines() if line.startswith("    {")).encode()
+    entry = json.loads(raw)
+    assert canonical(entry) == raw and "ip" not in entry
+    assert list(entry).index("address_digest") == list(entry).index("actor_id") + 1
+    salt = "ffeeddccbbaa99887766554433221100"
+    assert canonical({"ip": "198.51.100.7", "salt": salt}).decode() in section
+    assert sha256(canonical({"ip": "198.51.100.7", "salt": salt})).hexdigest() == entry["address_digest"]
+    assert sha256(b"{}").hexdigest() == entry["details_digest"] and leaf_hash(raw).hex() in section
+    item = {
+        "index": 17,
+        "leaf_hash": leaf_hash(raw).hex(),
+        "entry": base64.b64encode(raw).decode(),
+        "decoded": entry,
+        "details": {},
+        "address": {"ip": "198.51.100.7", "salt": salt},
+    }
+    assert check_published_entry(item) is None
+    assert check_published_entry({**item, "address": {"ip": "198.51.100.8", "salt": salt}}) == (
+        "the address shown does not match the digest the entry committed to"
+    )

@@ -221,6 +221,7 @@ def test_periodic_tasks_are_left_to_beat_with_a_broker(task_settings):
 PERIODS = {  # the one list, with each task's period under ETENDER_SCHEDULER_INTERVAL=1
     "storage.sweep_uploads": 3600.0,
     "audit.sign_checkpoint": 2.0,
+    "audit.fold_refusals": 60.0,
     "tender.close_bidding": 1.0,
     "tender.start_openings": 1.0,
     "tender.sweep_openings": 1.0,

@@ -31,6 +31,8 @@ def test_monitor_sees_new_entries_live_and_checks_a_proof(new_page):
     row = page.locator("#feed tbody tr.new", has_text=name).first
     row.wait_for(timeout=15000)
     assert "auth.login.failed" in row.inner_text()
+    # the address is beside the entry, for monitors only, never in its bytes
+    assert "127.0.0.1" in row.inner_text()
     assert page.locator("#feed tbody tr[data-index]").count() > rows_before
     shot(page, "monitor_audit_feed_live")
 
@@ -58,6 +60,12 @@ def test_monitor_sees_new_entries_live_and_checks_a_proof(new_page):
         "ok",
         "na",
     )  # "na": a browser without WebCrypto Ed25519
+    # the address the monitor is shown is the one the entry committed to (checked before the signature)
+    assert page.locator("#proof").get_attribute("data-address") == "yes"
+    assert (
+        tr("The network address shown is the one the entry committed to.")
+        in page.locator("#proof-status").inner_text()
+    )
     shot(page, "monitor_audit_entry_proof")
 
 

@@ -21,16 +21,19 @@ from sqlalchemy import select
 
 from accounts import services as accounts
 from accounts.models import User, actor_for
-from audit import feed
+from audit import feed, record
+from audit.log import AuditEntry as AuditEntryRow
 from core import clock
 from core.errors import DomainError
 from core.signing import signing_key
 from tender import participation
-from tender.models import Tender, TenderDocument
+from tender.events import TenderTag
+from tender.models import Bid, Tender, TenderDocument
 from tests.factories.accounts import TEST_PASSWORD
 from tests.factories.bids import ensure_registered, submit_bid
 from tests.web import matrix
 from tests.web.matrix_opening import EARLY
+from web.security import CSRF_SEED, issue_csrf_token
 
 ACTING = "bidder2"  # the bidder who takes part between the two readings: its own pages may change
 OPEN_TENDERS = ("published", EARLY)  # open for bids, before their deadlines
@@ -256,3 +259,68 @@ def test_before_the_deadline_the_audit_log_lets_nobody_count_or_name_the_partici
     _, _, found, example = _probe(env)
     leaks = [leak for leak in found if _of_the_log(leak)]
     assert not leaks, "\n".join(leaks) + "\n\n" + example
+
+
+# ---------------------------------------------------------------- network addresses are never public
+
+FORGED = "203.0.113.77"  # the address _take_part and _log_in act from (an X-Forwarded-For a proxy believed)
+CLIENT = "testclient"  # the test client's own address, as the app sees it (Litestar's test transport)
+
+
+def _refused_over_http(env: Any, w: Any) -> None:
+    """Refused attempts from the client's own address: a login form without its token (a failed CSRF check,
+    anonymous), a wrong password, and a bidder's attempt on another company's bid (request.refused)."""
+    client = env.client
+    client.cookies.clear()
+    assert client.post("/login", data={"username": "x", "password": "y"}).status_code == 403
+    client.cookies.set("etender_csrf", env.csrf)
+    r = client.post(
+        "/login",
+        data={"username": "nobody", "password": "wrong", "_csrf_token": env.csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code in (401, 422), r.status_code
+    with env.factory() as s:
+        acting = s.get(User, w.users[ACTING][0])
+        bid = s.scalar(select(Bid.id).where(Bid.organisation_id == acting.organisation_id))
+    uid, role = w.users["bidder1"]
+    client.cookies.clear()
+    client.set_session_data({matrix.SESSION_USER: uid, matrix.SESSION_ROLE: role, CSRF_SEED: "adversary"})
+    csrf = issue_csrf_token(env.settings.secret_key, "adversary")
+    client.cookies.set("etender_csrf", csrf)
+    r = client.post(f"/api/v1/bids/{bid}/withdraw", headers={"x-csrftoken": csrf})
+    assert r.status_code in (403, 404), r.text
+
+
+@pytest.mark.timeout(900)
+def test_no_public_surface_shows_any_actors_network_address(env):
+    """Every GET surface, read by everyone but the monitors and administrators (who see addresses, E49 and
+    Fact.login) after entries from a forged address and from the client's own: neither address anywhere."""
+    w = env.current_world()
+    _take_part(env, w)
+    _log_in(env, w)
+    _refused_over_http(env, w)
+    with env.factory() as s:  # an ordinary entry, neither withheld nor concealed, from each address
+        for address in (FORGED, CLIENT):
+            agency = actor_for(s.get(User, w.users["agencyA"][0]), address)
+            record(s, TenderTag.tender_updated, actor=agency, subject=f"tender:{w.published}", details={})
+        s.commit()
+    with env.factory() as s:
+        recorded = {ip for (ip,) in s.execute(select(AuditEntryRow.address)) if ip}
+        tags = set(s.scalars(select(AuditEntryRow.tag).where(AuditEntryRow.address == CLIENT)))
+    # the refusals are on record, with the address they came from (the refused write's after the answer)
+    assert {FORGED, CLIENT} <= recorded
+    assert {"request.csrf.refused", "request.refused", "auth.login.failed"} <= tags
+    dump: dict[tuple[str, str, str], str] = {}
+    _read_all(env, w, _surfaces(env, w), dump)
+    env.world = None
+    shown = sorted(
+        f"{role} GET {path} {query}: {address}"
+        for (role, path, query), body in dump.items()
+        if role not in ("monitor", "admin")
+        for address in (FORGED, CLIENT)
+        if address in body
+    )
+    assert not shown, "\n".join(shown)
+    # and the monitors do see them (so that the reading above could have found them)
+    assert any(FORGED in body for (role, path, _), body in dump.items() if role == "monitor")

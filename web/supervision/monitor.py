@@ -312,6 +312,21 @@ ALERT_TEXTS = {
         "Identical sealed bid files from two companies on %(subject)s (lot %(lot)s): %(second)s sent the "
         "file %(first)s had submitted; it was refused (%(rule)s)."
     ),
+    "refused_writes": N_(
+        "%(actor)s (%(organisation)s) was refused %(n)s times when trying to change %(subject)s: it is not "
+        "theirs, or not theirs to change."
+    ),
+    "csrf_failures:account": N_(
+        "%(n)s requests of the account %(who)s failed the form check: sent from another site, or from a form "
+        "kept open too long."
+    ),
+    "csrf_failures:address": N_(
+        "%(n)s requests from the address %(who)s failed the form check: sent from another site, or from a "
+        "form kept open too long."
+    ),
+    "repeated_bid_refusals": N_(
+        "%(n)s bid attempts of the account %(who)s were refused (the latest on %(subject)s)."
+    ),
     "reused_sealed_bids:bid_id": N_(
         "Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a "
         "file with the bid id of %(first)s's bid; it was refused (%(rule)s)."
@@ -342,6 +357,7 @@ def feed_row(item: dict[str, Any], orgs: dict[int, str]) -> FeedRow:
 def alert_text(alert: alerts.Alert) -> tuple[str, dict[str, Any]]:
     key = {
         "failed_logins": f"{alert.kind}:{alert.params.get('by')}",
+        "csrf_failures": f"{alert.kind}:{alert.params.get('by')}",
         "reused_sealed_bids": f"{alert.kind}:{alert.params.get('what')}",
     }.get(alert.kind, alert.kind)
     return ALERT_TEXTS[key], {"subject": alert.subject, "n": alert.count, **alert.params}

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from accounts.models import User
 from audit.log import AuditConfidential, AuditEntry
+from audit.refusals import RefusalFold
 from core import clock
 from core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from core.signing import signing_key
@@ -411,9 +412,13 @@ def test_submit_whole_refusals(db, make, blobs, signer):
     assert e.value.problems[0].code == "bid_deadline_passed" and bids.is_recorded(e.value)
     refused = _tags(db, "tender.bid.refused")
     assert (
-        len(refused) == 3
+        len(refused) == 2
         and refused[-1].details["step"] == "whole"
         and refused[-1].details["reason"] == "bid_deadline_passed"
+    )
+    # the second late attempt of the same kind is counted, not recorded again (audit.refusals folds it)
+    assert (
+        db.scalars(select(RefusalFold.count).where(RefusalFold.first_index == refused[-1].index)).one() == 1
     )
     assert bids.counted_bids(db, w.tender.id) == []
 

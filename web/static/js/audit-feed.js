@@ -40,7 +40,8 @@
     cell(tr, d.actor === "(confidential)" ? confidential : d.actor);
     cell(tr, d.role);
     cell(tr, d.organisation == null ? "" : (orgs[d.organisation] || d.organisation));
-    cell(tr, d.ip === "(confidential)" ? confidential : d.ip);
+    // the address is beside the entry (item.address), never in its bytes; older entries have it there (d.ip)
+    cell(tr, d.actor === "(confidential)" || d.ip === "(confidential)" ? confidential : (item.address ? item.address.ip : d.ip));
     cell(tr, d.subject);
   });
 })();

@@ -33,7 +33,12 @@
     return sn === 0 && equal(r, root);
   }
 
-  globalThis.etenderAudit = { b64, hex, toHex, leafHash, nodeHash, verifyInclusion };
+  // An entry commits to its network address by a salted digest (docs/audit-log.md, "Network addresses"):
+  // SHA-256 of the canonical JSON {"ip": address, "salt": salt}. Only a monitor's page is given the address.
+  const addressDigest = async (ip, salt) =>
+    toHex(await sha256(new TextEncoder().encode(JSON.stringify({ ip: ip, salt: salt }))));
+
+  globalThis.etenderAudit = { b64, hex, toHex, leafHash, nodeHash, verifyInclusion, addressDigest };
   if (typeof document === "undefined") return;  // loaded by the tests under Node: the functions only
 
   const box = document.getElementById("proof");
@@ -88,6 +93,13 @@
       status.className = ok ? "verified ok" : "verified bad";
       box.dataset.verified = ok ? "yes" : "no";
       detail.textContent = note + "\n" + JSON.stringify(proof, null, 1);
+      const ip = box.dataset.addressIp, salt = box.dataset.addressSalt;
+      if (ok && !withheld && salt) {
+        const committed = JSON.parse(new TextDecoder().decode(b64(box.dataset.entry))).address_digest;
+        const same = (await addressDigest(ip || "", salt)) === committed;
+        status.textContent += " " + (same ? t("AddressOk") : t("AddressBad"));
+        box.dataset.address = same ? "yes" : "no";
+      }
       const [sig, key] = await checkSignature(note);
       sigStatus.textContent = sig === "ok" ? t("SigOk", { key }) : sig === "bad" ? t("SigBad") : t("SigNa");
       box.dataset.signature = sig;
