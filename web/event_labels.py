@@ -1,0 +1,63 @@
+"""Plain names of the audit log's events that the feature pages do not name themselves (the tender's
+procedure events are in web.supervision.monitor, the room's in web.evaluation.room): the monitors' trail and
+feed and the public audit-log page show these, never the tag (tests/web/audit/test_labels.py: every
+registered tag has a name, in Chinese too)."""
+
+from __future__ import annotations
+
+from core.errors import N_
+
+EVENT_LABELS = {
+    "audit.details.disclosed": N_("Confidential details disclosed"),
+    "audit.entries.released": N_("Withheld entries released"),
+    "audit.key.rotated": N_("Platform signing key rotated"),
+    "auth.login.failed": N_("Login failed"),
+    "auth.login.succeeded": N_("Logged in"),
+    "auth.login.throttled": N_("Logins slowed down after failures"),
+    "auth.logout": N_("Logged out"),
+    "evaluation.draw.abandoned": N_("Expert draw abandoned"),
+    "evaluation.draw.committed": N_("Expert draw fixed in advance"),
+    "evaluation.draw.completed": N_("Experts drawn"),
+    "evaluation.draw.contribution.committed": N_("Fingerprint of a random number for the draw submitted"),
+    "evaluation.draw.contribution.revealed": N_("Random number for the draw shown"),
+    "evaluation.draw.failed": N_("Expert draw failed"),
+    "evaluation.draw.record.published": N_("Draw record published"),
+    "evaluation.draw.refused": N_("Expert draw refused"),
+    "evaluation.draw.requested": N_("Expert draw requested"),
+    "evaluation.expert.conflict.declared": N_("Expert declared a conflict of interest"),
+    "evaluation.expert.created": N_("Expert added to the pool"),
+    "evaluation.expert.status.changed": N_("Expert's status changed"),
+    "evaluation.expert.unavailability.set": N_("Expert's unavailable dates set"),
+    "evaluation.expert.updated": N_("Expert's record updated"),
+    "evaluation.experts.imported": N_("Experts imported"),
+    "evaluation.seat.confirmed": N_("Committee seat confirmed"),
+    "evaluation.seat.conflict.declared": N_("Conflict declared for a committee seat"),
+    "evaluation.seat.declined": N_("Committee seat declined"),
+    "evaluation.seat.notified": N_("Drawn expert notified"),
+    "evaluation.seat.substituted": N_("Substitute called to a seat"),
+    "evaluation.seat.timed_out": N_("Committee seat not confirmed in time"),
+    "org.created": N_("Organisation registered"),
+    "org.updated": N_("Organisation updated"),
+    "request.csrf.refused": N_("Form refused: expired or sent from another site"),
+    "request.refused": N_("Request refused"),
+    "tender.bid.refused": N_("Bid refused"),
+    "tender.bid.replaced": N_("Bid replaced by a newer one"),
+    "tender.bid.submitted": N_("Bid submitted"),
+    "tender.bid.upload.started": N_("Bid upload started"),
+    "tender.bid.withdrawn": N_("Bid withdrawn"),
+    "tender.key.bundle.published": N_("Opening keys published"),
+    "tender.key.registered": N_("Key holder's public key registered"),
+    "tender.opening.bid.decrypted": N_("Bid opened"),
+    "tender.opening.bid.decryption_failed": N_("Bid could not be opened"),
+    "tender.opening.checked_in": N_("Checked in at the opening"),
+    "tender.opening.closed": N_("Opening closed"),
+    "tender.opening.key_part.refused": N_("Key part refused"),
+    "tender.opening.key_part.submitted": N_("Key part submitted"),
+    "tender.opening.objection.recorded": N_("Objection at the opening recorded"),
+    "tender.opening.record.published": N_("Opening record published"),
+    "tender.opening.started": N_("Opening started"),
+    "user.created": N_("Account created"),
+    "user.password.change.refused": N_("Password change refused"),
+    "user.password.changed": N_("Password changed"),
+    "user.updated": N_("Account updated"),
+}
