@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 
 from accounts import services as accounts
 from accounts.notifications import channel_for
@@ -30,7 +30,7 @@ from audit.refusals import record_after_rollback
 from core import db as dbmod
 from core import tasks
 from core.disclosure import Fact
-from core.errors import N_, BadRequest, DomainError, NotAuthenticated, Unavailable, is_kept
+from core.errors import N_, BadRequest, DomainError, NotAuthenticated, Problem, Unavailable, is_kept
 from core.identity import Role, anonymous
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
@@ -276,6 +276,27 @@ def data_error_handler(request: Request, exc: Exception) -> Response[Any]:
     )
 
 
+class DatabaseUnavailable(Unavailable):
+    def __init__(self) -> None:
+        super().__init__(
+            Problem(
+                "database_unavailable",
+                N_(
+                    "The platform's database is not answering just now. Try again in a minute; nothing you "
+                    "sent before is lost, and a bid that has its receipt stands."
+                ),
+            )
+        )
+
+
+def database_error_handler(request: Request, exc: Exception) -> Response[Any]:
+    """The database could not be reached or is too busy (a connection refused or lost, a lock not granted in
+    time): the person gets a 503 saying to try again, with Retry-After, not a bare server error (issue 17).
+    The unit of work has rolled back, so nothing half-done stands."""
+    log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+    return domain_error_handler(request, DatabaseUnavailable())
+
+
 def server_error_handler(request: Request, exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s", request.url.path)
     return http_error_handler(request, HTTPException(status_code=500, detail="server error"))
@@ -429,6 +450,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: http_error_handler,
             OverflowError: data_error_handler,
             DataError: data_error_handler,
+            OperationalError: database_error_handler,  # sqlalchemy's: connection refused, lost, locked
             Exception: server_error_handler,
         },
         openapi_config=OpenAPIConfig(title="etender API", version="1.0.0", path="/schema"),

@@ -68,3 +68,16 @@ def test_the_api_answers_503_with_its_error_body(db, make, blobs, settings):
         assert r.status_code == 503, r.text
         assert r.json()["error"]["code"] == "blob_store_unavailable"
         assert r.headers["retry-after"] == "30"
+
+
+def test_a_database_that_is_not_answering_is_a_503_that_says_what_to_do(settings, db):
+    """A PostgreSQL server that went away (a port where nothing listens): the page and the API answer 503 in
+    the reader's language with Retry-After, within seconds."""
+    dead = f"postgresql://postgres@{_dead_endpoint()}/etender"
+    with TestClient(app=create_app(replace(settings, database_url=dead)), raise_server_exceptions=False) as c:
+        started = time.monotonic()
+        r = c.get("/")
+        assert r.status_code == 503 and time.monotonic() - started < 5, (r.status_code, r.text[:500])
+        assert "平台数据库暂时无法响应" in r.text and r.headers["retry-after"] == "30"
+        r = c.get("/api/v1/notices")
+        assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable"
