@@ -84,11 +84,13 @@ def db_upgrade() -> None:
 
 
 def _load_demo(settings) -> None:  # type: ignore[no-untyped-def]
+    from core import tasks
     from core.db import make_engine, make_sessionmaker, transaction
     from core.signing import signing_key
     from demo import county as demo
     from storage import open_store
 
+    tasks.configure(settings)  # the demo's openings send their tasks after commit, as the app would
     engine = make_engine(settings.database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
@@ -98,6 +100,7 @@ def _load_demo(settings) -> None:  # type: ignore[no-untyped-def]
                 settings.data_dir / "demo-keys",
                 signing_key(settings.data_dir, settings.origin),
             )
+        tasks.drain(60)
     finally:
         engine.dispose()
 

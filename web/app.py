@@ -457,4 +457,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=state,
         lifespan=[_lifespan, _periodic_tasks],
         debug=False,
+        logging_config=None,  # the process configures logging itself (core.logs, from web.asgi and the CLI)
     )
