@@ -57,3 +57,6 @@ class RequestTag(enum.StrEnum):
     # public (they name the person, the object and the address); monitors and administrators read them.
     request_refused = "request.refused"
     request_csrf_refused = "request.csrf.refused"
+    # a request answered 503 because a service it needed did not answer (the blob store): nobody was refused,
+    # but a bidder may have been kept from bidding, which the monitors must be able to show (issue 17)
+    request_unavailable = "request.unavailable"

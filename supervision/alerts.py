@@ -23,6 +23,10 @@ The kinds:
 - repeated_bid_refusals: at least REPEATED refused bid attempts of one account (every tender.bid.refused, its
   concealed actor read server-side, and every refused request on a bid's route), with the number.
 
+- service_outages: requests answered 503 because the blob store did not answer (request.unavailable, one
+  folded entry per run): how many, from when to when, so that a monitor can tell whether bidders were kept
+  from bidding before a deadline and decide on a remedy (an extension, E52).
+
 Refused attempts are folded (audit.refusals): an entry with a "repeated" detail stands for that many
 attempts, which every count here adds up. The alerts are the disclosure policy's one exception
 (core.disclosure.Fact.alerts): they may name a company refused on a tender's bids before the opening."""
@@ -321,6 +325,31 @@ def repeated_bid_refusals(session: Session, since: datetime) -> list[Alert]:
     return out
 
 
+def service_outages(session: Session, since: datetime) -> list[Alert]:
+    pending = pending_repeats(session)
+    out = []
+    for e in _tagged(session, since, RequestTag.request_unavailable.value):
+        details = e.details or {}
+        try:  # a folded run's summary says when the run began; a first entry is its own start
+            first = datetime.fromisoformat(str(details["first_at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            first = e.time
+        out.append(
+            Alert(
+                "service_outages",
+                e.time,
+                e.subject,
+                attempts(details, e.index, pending),
+                [e.index],
+                {
+                    "service": details.get("service", ""),
+                    "first": clock.to_cst(first).strftime("%Y-%m-%d %H:%M"),
+                },
+            )
+        )
+    return out
+
+
 def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) -> list[Alert]:
     """Every alert of the last `lookback`, newest first. Monitors and administrators only: the disclosure
     policy's Fact.alerts, the one exception to its other rows."""
@@ -337,5 +366,6 @@ def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) ->
         *refused_writes(session, since),
         *csrf_failures(session, since),
         *repeated_bid_refusals(session, since),
+        *service_outages(session, since),
     ]
     return sorted(found, key=lambda a: (a.time, a.indexes[-1]), reverse=True)

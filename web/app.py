@@ -31,7 +31,7 @@ from core import db as dbmod
 from core import tasks
 from core.disclosure import Fact
 from core.errors import N_, BadRequest, DomainError, NotAuthenticated, Problem, Unavailable, is_kept
-from core.identity import Role, anonymous
+from core.identity import SYSTEM, Role, anonymous
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
 from storage import open_store
@@ -148,6 +148,30 @@ def _refusal_task(request: Request, tag: RequestTag, reason: str, details: dict[
     )
 
 
+def _record_outage(state: State, service: str, route: str) -> None:
+    """The background task of an outage answered 503: one entry per service, folded (audit.refusals) so that a
+    burst of bidders meeting the outage is one entry with its count, withheld like refusals."""
+    try:
+        record_after_rollback(
+            state.db,
+            tag=RequestTag.request_unavailable,
+            actor=SYSTEM,
+            subject=f"service:{service}",
+            withhold=Fact.refusals,
+            details={"service": service, "route": route},
+        )
+    except Exception:  # noqa: BLE001 - the store may be down with the database; the log says so
+        log.exception("could not record an outage")
+
+
+def outage(request: Request, exc: DomainError) -> BackgroundTask | None:
+    """The recording of a 503 for the monitors' alert (None where the database itself is what is down)."""
+    if not isinstance(exc, Unavailable) or isinstance(exc, DatabaseUnavailable):
+        return None
+    service = exc.problems[0].code.removesuffix("_unavailable") if exc.problems else "service"
+    return BackgroundTask(_record_outage, request.app.state, service, _route(request))
+
+
 def refused_write(request: Request, exc: DomainError) -> BackgroundTask | None:
     """The recording of a refused write the service did not record itself (None: nothing to record). A
     service that is not answering (503: the blob store is down) refused nobody."""
@@ -161,7 +185,7 @@ def refused_write(request: Request, exc: DomainError) -> BackgroundTask | None:
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     locale = locale_of(request)
-    background = refused_write(request, exc)
+    background = refused_write(request, exc) or outage(request, exc)
     # a service that is not answering: say when to come back (browsers' and the upload script's retries)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
     if _is_api(request):

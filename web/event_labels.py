@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "org.updated": N_("Organisation updated"),
     "request.csrf.refused": N_("Form refused: expired or sent from another site"),
     "request.refused": N_("Request refused"),
+    "request.unavailable": N_("Request not served: a service did not answer"),
     "tender.bid.refused": N_("Bid refused"),
     "tender.bid.replaced": N_("Bid replaced by a newer one"),
     "tender.bid.submitted": N_("Bid submitted"),

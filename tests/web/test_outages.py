@@ -33,7 +33,10 @@ def test_a_document_download_during_an_outage_is_a_503_page_that_says_what_to_do
     w = published_tender(db, make, blobs)
     db.commit()
     doc_id = w.doc.id
-    entries = db.scalar(select(func.count()).select_from(AuditEntry))
+    downloads = (
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == "tender.document.downloaded")
+    )
+    entries = db.scalar(downloads)
     db.rollback()  # no transaction left open (SQLite's is a write lock) while the app serves
     with TestClient(app=create_app(_without_s3(settings))) as c:
         started = time.monotonic()
@@ -46,7 +49,30 @@ def test_a_document_download_during_an_outage_is_a_503_page_that_says_what_to_do
         r = c.get(f"/documents/{doc_id}")
         assert r.status_code == 503 and "Try again in a minute" in r.text
     db.expire_all()
-    assert db.scalar(select(func.count()).select_from(AuditEntry)) == entries  # no download recorded
+    assert db.scalar(downloads) == entries  # no download recorded
+
+
+def test_the_monitors_are_alerted_to_an_outage_with_its_count(db, make, blobs, settings):
+    """Issue 17: an outage that kept people from the store is recorded (one folded entry, never public) and
+    shown to the monitors as an alert with the number of requests it turned away."""
+    from audit.log import AuditEntry
+    from supervision import alerts
+
+    w = published_tender(db, make, blobs)
+    db.commit()
+    doc_id, monitor = w.doc.id, w.monitor
+    db.rollback()
+    with TestClient(app=create_app(_without_s3(settings))) as c:
+        for _ in range(3):
+            assert c.get(f"/documents/{doc_id}").status_code == 503
+        assert c.get("/api/v1/audit/entries").status_code == 200
+        public = c.get("/api/v1/audit/entries").json()["entries"]
+    db.expire_all()
+    tags = list(db.scalars(select(AuditEntry.tag).where(AuditEntry.tag == "request.unavailable")))
+    assert len(tags) == 1  # folded: the first at once, the repeats counted
+    found = [a for a in alerts.alerts(db, monitor) if a.kind == "service_outages"]
+    assert len(found) == 1 and found[0].count == 3 and found[0].params["service"] == "blob_store"
+    assert not any("request.unavailable" in str(e) for e in public)  # withheld from the public
 
 
 def test_the_api_answers_503_with_its_error_body(db, make, blobs, settings):

@@ -329,6 +329,10 @@ ALERT_TEXTS = {
     "repeated_bid_refusals": N_(
         "%(n)s bid attempts of the account %(who)s were refused (the latest on %(subject)s)."
     ),
+    "service_outages": N_(
+        "The document store did not answer %(n)s requests (from %(first)s): bidders may have been kept from "
+        "sending their bids. Check whether the bid deadline must be extended."
+    ),
     "reused_sealed_bids:bid_id": N_(
         "Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a "
         "file with the bid id of %(first)s's bid; it was refused (%(rule)s)."
