@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -60,9 +61,17 @@ def worker(concurrency: int, beat: bool) -> None:
         )
     if problem := identity_problem(settings):
         raise click.ClickException(problem)
+    from celery.signals import setup_logging
+
     from core import logs
 
-    logs.configure(settings.log_format, settings.log_level)
+    def configure_logging(**_: object) -> None:
+        """Celery's hook: logging is ours (core.logs: text or JSON, the request id), not Celery's. The
+        worker's own start, readiness and beat schedule stay visible whatever the level."""
+        logs.configure(settings.log_format, settings.log_level)
+        logging.getLogger("celery").setLevel(min(logging.INFO, logging.getLogger().level))
+
+    setup_logging.connect(configure_logging, weak=False)
     committee_tasks.use_channel(channel_for(settings.messaging))  # built once, for this worker's tasks
     tasks.run_worker(settings, include=tasks.TASK_MODULES, concurrency=concurrency, beat=beat)
 

@@ -56,7 +56,6 @@ app.conf.update(
     worker_prefetch_multiplier=1,  # long tasks (decrypting a 2 GiB bid) should not queue behind each other
     task_ignore_result=True,  # tasks write their outcome to the database; nothing waits on a result
     broker_connection_retry_on_startup=True,
-    worker_hijack_root_logger=False,  # `etender worker` configures logging itself (core.logs)
     # a broker that is down costs a request at most about two seconds: the task is sent after the commit, so
     # the change stands and the sweep that backs every task sends it again (issue 17)
     broker_connection_timeout=1.0,
