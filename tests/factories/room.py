@@ -48,6 +48,13 @@ def member_actors(w: SimpleNamespace, status: str = SeatStatus.confirmed) -> lis
     return [(s, w.expert_actors[s.expert_id].actor) for s in seats]
 
 
+def _specialties(draw, expert_id: int) -> set[str]:  # type: ignore[no-untyped-def]
+    for c in draw.candidates:
+        if c["expert_id"] == expert_id:
+            return set(c["specialties"])
+    return set()
+
+
 def room_world(db, make, blobs, tmp_path, *, book: bool = True, evaluate: bool = True) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     w = draw_world(db, make, blobs, tmp_path)
     if evaluate:
@@ -62,6 +69,13 @@ def room_world(db, make, blobs, tmp_path, *, book: bool = True, evaluate: bool =
     for seat in [s for s in w.draw.seats if s.status == SeatStatus.notified]:
         draws.respond(db, w.expert_actors[seat.expert_id].actor, seat.id, True, w.channel)
     w.members = member_actors(w)
+    # the tests that replace a member take the first ones: members whose specialty a substitute standing by
+    # holds come first (the draw is random: its four substitutes may all serve one quota)
+    standby = [
+        c for c in w.draw.seats if c.status == SeatStatus.standby
+    ]  # their specialties, as the draw's candidates list them
+    held = {sp for c in standby for sp in _specialties(w.draw, c.expert_id)}
+    w.members.sort(key=lambda m: m[0].specialty not in held)
     w.starts_at = clock.now() + timedelta(hours=1)
     if book:
         w.session = sessions.book(db, w.agency, w.tender.id, sessions.Booking(1, w.starts_at, 4), ROOMS)
