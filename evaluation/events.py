@@ -44,3 +44,4 @@ class EvaluationTag(enum.StrEnum):
     room_resumed = "evaluation.room.resumed"
     room_bid_file_read = "evaluation.room.bid_file.read"
     room_read_refused = "evaluation.room.read.refused"
+    room_step_closed = "evaluation.room.step.closed"

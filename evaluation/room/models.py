@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -116,3 +117,32 @@ class SessionPause(Base):
     resumed_at: Mapped[datetime | None] = mapped_column(default=None)
     resumed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     resume_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Step(enum.StrEnum):
+    """The committee's steps, in order (issue 13; G87 art. 55-64): each is closed once, by the chair, with
+    its outcome; a later step opens when the one before it is closed."""
+
+    review = "review"  # qualification and compliance review (R18-R20, R51); outcome: the valid bids
+    scoring = "scoring"  # every member's sheet submitted and the checks resolved (G87 art. 55, 62, 64)
+    ranking = "ranking"  # the ranking and the candidates (R53, P45), or all bids rejected (L42, P27)
+
+
+STEP_ORDER = (Step.review, Step.scoring, Step.ranking)
+
+
+class EvaluationStep(Base):
+    """A closed step of a session with its outcome (JSON the step's service defines and the report reads);
+    the row is what later steps and the progress page read. One per step: closing is not repeated."""
+
+    __tablename__ = "evaluation_steps"
+    __table_args__ = (UniqueConstraint("session_id", "step", name="uq_evaluation_step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("evaluation_sessions.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(20))
+    closed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    closed_by_seat_id: Mapped[int] = mapped_column(ForeignKey("draw_seats.id"))
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

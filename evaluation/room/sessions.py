@@ -33,11 +33,13 @@ from evaluation.pool.models import Expert
 from evaluation.room import rules
 from evaluation.room.models import (
     DECLARATION_VERSION,
+    STEP_ORDER,
     Attendance,
     AttendanceStatus,
     ChairVote,
     EvaluationRoom,
     EvaluationSession,
+    EvaluationStep,
     SessionPause,
 )
 from tender import access, disclosure
@@ -277,6 +279,8 @@ class Progress:
     room: str = ""  # room and time: only for those who may see the session (Fact.evaluation_session)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+    steps_done: int = 0  # the committee's closed steps (models.STEP_ORDER), without their outcomes
+    steps_total: int = len(STEP_ORDER)
 
 
 def _progress(session: Session, actor: Actor, tender: Tender, seat: Seat | None = None) -> Progress:
@@ -294,6 +298,9 @@ def _progress(session: Session, actor: Actor, tender: Tender, seat: Seat | None 
         room=sess.room.name if shows_place else "",
         starts_at=clock.as_utc(sess.starts_at) if shows_place else None,
         ends_at=clock.as_utc(sess.ends_at) if shows_place else None,
+        steps_done=len(
+            session.scalars(select(EvaluationStep.id).where(EvaluationStep.session_id == sess.id)).all()
+        ),
     )
 
 

@@ -92,3 +92,15 @@ def check_in_all(w: SimpleNamespace, n: int | None = None) -> None:
         name = w.db.get(type(w.civil[0]), seat.expert_id).name
         sessions.check_in(w.db, actor, w.tender.id, sessions.CheckIn(name, True))
     w.db.flush()
+
+
+def elect_chair(w: SimpleNamespace, index: int = 0) -> None:
+    """The present members vote for member `index` until the majority elects them (the later votes would be
+    refused: the chair is elected)."""
+    chair_seat = w.members[index][0]
+    for _, actor in w.members:
+        sess = sessions.session_of(w.db, w.tender.id)
+        if sess is not None and sess.chair_seat_id == chair_seat.id:
+            break
+        sessions.vote_chair(w.db, actor, w.tender.id, chair_seat.id)
+    w.db.flush()

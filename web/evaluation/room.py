@@ -38,6 +38,7 @@ EVENT_LABELS = {
     EvaluationTag.room_resumed.value: N_("Evaluation session resumed"),
     EvaluationTag.room_bid_file_read.value: N_("A member read a file of a bid"),
     EvaluationTag.room_read_refused.value: N_("Reading a file of a bid refused"),
+    EvaluationTag.room_step_closed.value: N_("The committee closed a step of the evaluation"),
 }
 
 STATE_LABELS = {
@@ -376,6 +377,8 @@ def progress_api(db: Session, actor: Actor, tender_id: int) -> dict[str, Any]:
         "seats": p.seats,
         "checked_in": p.checked_in,
         "chair_elected": p.chair_elected,
+        "steps_done": p.steps_done,
+        "steps_total": p.steps_total,
     }
     if p.starts_at is not None:
         out.update(

@@ -148,6 +148,8 @@ def test_progress_is_public_once_evaluating_without_names_or_place(site):
         "seats": 5,
         "checked_in": 0,
         "chair_elected": False,
+        "steps_done": 0,
+        "steps_total": 3,
     }
 
 
