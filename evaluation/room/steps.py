@@ -40,13 +40,16 @@ class Working:
         return f"tender:{self.tender.id}"
 
 
-def working_member(session: Session, actor: Actor, tender_id: int) -> Working:
+def working_member(session: Session, actor: Actor, tender_id: int, lock: bool = True) -> Working:
     """The acting member, or the room's refusal in their language (the same conditions as reading the bids:
-    E33, E52): not a member, no session, not evaluating, not checked in, paused, not started."""
+    E33, E52): not a member, no session, not evaluating, not checked in, paused, not started.
+
+    lock=True takes the session's row lock (closing a step, committee decisions: one after the other);
+    a member's own saves pass lock=False, so that nine members typing at once do not wait on each other."""
     view = sessions.workbench(session, actor, tender_id)
     if view.read_refusal is not None:
         raise Forbidden.one(view.read_refusal, reading.REFUSALS[view.read_refusal])
-    sess = sessions.session_of(session, view.tender.id, lock=True)
+    sess = sessions.session_of(session, view.tender.id, lock=lock)
     draw_row = sessions._draw(session, view.tender.id)
     assert (
         sess is not None and draw_row is not None and view.seat is not None
