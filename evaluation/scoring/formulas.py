@@ -1,0 +1,873 @@
+"""The evaluation's arithmetic as pure functions (issue 13): price scores, arithmetic corrections, the
+abnormally low price flag, the summary of the members' sheets, the four checks before signing, the ranking
+with its verifiable tie lottery, the committee's majority and the canonical digest of a score sheet.
+
+No database, no clock, no randomness of its own (the tie lottery's seed comes from core.fairdraw). Arithmetic
+is exact: prices are integers in fen, scores are decimals with at most two places, everything in between is a
+fractions.Fraction; a figure is rounded only where it is shown, to two decimals, half away from zero
+(ROUND_HALF_UP), by `round2`. docs/evaluation.md states every formula precisely enough to recompute a
+published report; docs/evaluation-vectors.json holds test vectors.
+
+Legal sources (rules.md §3, §4): G87 art. 55 (low-price base, independence), 57 (ties: lower price), 61
+(majority on matters decided together), 64 and O 5 (the four checks), P19 (arithmetic corrections), P21, R51,
+O 13 (abnormally low price), P30-33 (lowest evaluated price), R53 and P45 (1 to 3 candidates), L42 and P27
+(failed tender); the average benchmark is local practice for works (rules.md §4.3).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from hashlib import sha256
+from typing import Any, Protocol
+
+from core import fairdraw
+
+# ---------------------------------------------------------------- constants (policy values say so)
+
+# rules.md §4.3: the benchmark drops the highest and the lowest price "when there are more than 3" valid
+# prices: with 4 or more, one highest and one lowest are dropped; with exactly 3 (or fewer) none is.
+TRIM_ABOVE = 3
+# Policy (P21, R51, O 13 name no figure): a price below 80 % of the mean of the OTHER valid prices is flagged
+# as abnormally low; exactly 80 % is not. Checked only with at least 3 valid prices (with 2, "the others" is a
+# single price, no yardstick).
+ABNORMALLY_LOW_PERCENT = 80
+ABNORMALLY_LOW_MIN_PRICES = 3
+# Policy (G87 art. 64 (4) names no figure): a member's score on a subjective factor is abnormally high or low
+# when it differs from the mean of the OTHER members' scores on that factor and bid by MORE than 30 % of the
+# factor's points; exactly 30 % is not flagged. Checked only with at least 3 members.
+OUTLIER_PERCENT = 30
+OUTLIER_MIN_MEMBERS = 3
+# Policy: scores are entered with at most 2 decimals (the sheet digest writes them with exactly 2).
+SCORE_DECIMALS = 2
+# R53, P45: the report recommends 1 to 3 ranked candidates.
+MIN_CANDIDATES, MAX_CANDIDATES = 1, 3
+# L42, P27: fewer than 3 valid bids left after review: the committee may reject all.
+MIN_VALID_BIDS = 3
+# The tie lottery's protocol name (docs/evaluation.md, "Ties").
+TIE_PROTOCOL = "etender-tie-1"
+METHODS = ("lowest_price", "comprehensive", "average_benchmark")  # tender.rules.METHODS
+# P19 (and G87 art. 59): the amount in words wins over the figures; the unit price wins over the total.
+CORRECTION_GROUNDS = ("words_over_figures", "unit_price_over_total")
+
+# entry errors (check_entry) and flag kinds (checks)
+ENTRY_ERRORS = (
+    "score_not_number",
+    "score_not_finite",
+    "score_decimals",
+    "score_negative",
+    "score_above_points",
+)
+SCORE_MISSING = "score_missing"
+FLAG_SUM, FLAG_RANGE, FLAG_OBJECTIVE, FLAG_HIGH, FLAG_LOW = "sum", "range", "objective", "high", "low"
+# which rule decided a bid's place in the ranking
+BY_SCORE, BY_PRICE, BY_LOTTERY = "score", "price", "lottery"
+# why a tender fails at evaluation (failed)
+FAILED_ALL_REJECTED, FAILED_TOO_FEW = "all_rejected", "too_few_valid"
+
+Number = int | float | Decimal | Fraction | str
+HUNDRED = Fraction(100)
+
+
+# ---------------------------------------------------------------- exact numbers and the one rounding
+
+
+def exact(value: Any) -> Fraction:
+    """A number as an exact fraction. A float is read by its shortest decimal form (repr: 0.1 is 1/10, not the
+    binary 0.1000000000000000055...), a string as a decimal. Raises ValueError for a bool, a non-number, an
+    infinity or a NaN."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, int | Fraction):
+        return Fraction(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"not a finite number: {value!r}")
+        return Fraction(repr(value))
+    if isinstance(value, Decimal | str):
+        try:
+            d = Decimal(value.strip()) if isinstance(value, str) else value
+        except InvalidOperation as e:
+            raise ValueError(f"not a number: {value!r}") from e
+        if not d.is_finite():
+            raise ValueError(f"not a finite number: {value!r}")
+        return Fraction(d)
+    raise ValueError(f"not a number: {value!r}")
+
+
+def _half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator (denominator > 0) rounded to an integer, halves away from zero."""
+    q, r = divmod(abs(numerator), denominator)
+    if 2 * r >= denominator:
+        q += 1
+    return -q if numerator < 0 else q
+
+
+def round2(value: Fraction | int) -> Decimal:
+    """The one rounding: to 2 decimals, halves away from zero (Decimal's ROUND_HALF_UP), computed exactly
+    (no binary or decimal intermediate): 2.345 -> 2.35, -2.345 -> -2.35, 1/3 -> 0.33, 2/3 -> 0.67."""
+    v = Fraction(value)
+    return Decimal(_half_up(v.numerator * 100, v.denominator)).scaleb(-2)
+
+
+def _hundredths(value: Any) -> int | None:
+    """A score in hundredths when it is a finite number with at most 2 decimals, else None (the fast path of
+    check_entry: the summary converts 108,000 scores)."""
+    t = type(value)
+    if t is int:
+        return value * 100  # type: ignore[no-any-return]
+    if t is float:
+        if value != value or value in (math.inf, -math.inf):
+            return None
+        h = round(value * 100)
+        # value is the 2-decimal number h/100 exactly when h/100 reads back as value (both are the double
+        # nearest to that decimal; see docs/evaluation.md "Scores")
+        return h if h / 100 == value else None
+    try:
+        f = exact(value)
+    except ValueError:
+        return None
+    f *= 100
+    return f.numerator if f.denominator == 1 else None
+
+
+# ---------------------------------------------------------------- price scores
+
+
+@dataclass(frozen=True)
+class PriceScore:
+    bid_id: int
+    price_fen: int
+    exact: Fraction  # the score before rounding; totals add this, not `score`
+    score: Decimal  # round2(exact), as shown
+
+
+@dataclass(frozen=True)
+class LowPriceBase:
+    """Comprehensive scoring's price scores (G87 art. 55)."""
+
+    base_fen: int  # the lowest valid price
+    points: Fraction
+    scores: dict[int, PriceScore]
+
+
+@dataclass(frozen=True)
+class Deviation:
+    bid_id: int
+    price_fen: int
+    exact: Fraction  # (price - benchmark) / benchmark × 100, in percent
+    percent: Decimal  # round2(exact), as shown
+    deduction: Fraction  # E1 × percent above, E2 × |percent| below (before the floor at 0)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """The average benchmark's workings (rules.md §4.3)."""
+
+    benchmark_exact: Fraction  # fen
+    benchmark_fen: Decimal  # round2(benchmark_exact), as shown
+    counted_ids: tuple[int, ...]  # the prices the mean is over, ascending by (price, id)
+    trimmed_low: int | None  # the bid whose (lowest) price was dropped; None: nothing dropped
+    trimmed_high: int | None
+    points: Fraction
+    e1: Fraction
+    e2: Fraction
+    deviations: dict[int, Deviation]
+    scores: dict[int, PriceScore]
+
+
+def _check_prices(prices: Mapping[int, int]) -> list[tuple[int, int]]:
+    if not prices:
+        raise ValueError("no valid prices")
+    for bid_id, price in prices.items():
+        fairdraw.check_id(bid_id)
+        if type(price) is not int or price <= 0:
+            raise ValueError(f"bid {bid_id}: a price is a whole number of fen above zero, got {price!r}")
+    return sorted(prices.items(), key=lambda kv: (kv[1], kv[0]))
+
+
+def _points(value: Any, what: str = "price points") -> Fraction:
+    v = exact(value)
+    if v <= 0:
+        raise ValueError(f"{what} must be above zero, got {value!r}")
+    return v
+
+
+def low_price_base(prices: Mapping[int, int], price_points: Number) -> LowPriceBase:
+    """G87 art. 55: base = the lowest valid price; score = base / price × price points (the highest and lowest
+    prices are not dropped). `prices`: the valid bids' (corrected) prices in fen, by bid id."""
+    ordered = _check_prices(prices)
+    points = _points(price_points)
+    base = ordered[0][1]
+    scores = {}
+    for bid_id, price in ordered:
+        s = Fraction(base, price) * points
+        scores[bid_id] = PriceScore(bid_id, price, s, round2(s))
+    return LowPriceBase(base, points, scores)
+
+
+def average_benchmark(prices: Mapping[int, int], price_points: Number, e1: Number, e2: Number) -> Benchmark:
+    """rules.md §4.3 (local practice for works): benchmark = mean of the valid prices, after dropping one
+    highest and one lowest when there are more than TRIM_ABOVE (3) of them; among equal prices the bid with
+    the smaller id is the one dropped as lowest and the one with the larger id as highest (the mean is the
+    same either way). deviation = (price - benchmark) / benchmark × 100 (%); score = points - E1 × deviation
+    above the benchmark, points - E2 × |deviation| below it, never below 0. E1 and E2 (points per 1 %) come
+    from the tender documents."""
+    ordered = _check_prices(prices)
+    points = _points(price_points)
+    c1, c2 = _points(e1, "E1"), _points(e2, "E2")
+    low = high = None
+    counted = ordered
+    if len(ordered) > TRIM_ABOVE:
+        low, high = ordered[0][0], ordered[-1][0]
+        counted = ordered[1:-1]
+    bench = Fraction(sum(p for _, p in counted), len(counted))
+    deviations, scores = {}, {}
+    for bid_id, price in ordered:
+        pct = (price - bench) / bench * HUNDRED
+        deduction = c1 * pct if pct > 0 else c2 * -pct
+        deviations[bid_id] = Deviation(bid_id, price, pct, round2(pct), deduction)
+        s = max(points - deduction, Fraction(0))
+        scores[bid_id] = PriceScore(bid_id, price, s, round2(s))
+    return Benchmark(
+        bench, round2(bench), tuple(b for b, _ in counted), low, high, points, c1, c2, deviations, scores
+    )
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A price adjustment the tender documents allow (P30-33), in fen (negative lowers the price)."""
+
+    bid_id: int
+    amount_fen: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    bid_id: int
+    price_fen: int
+    adjustments: tuple[Adjustment, ...]
+    evaluated_fen: int  # price + the adjustments
+
+
+def _as_adjustment(a: Adjustment | tuple[int, int, str]) -> Adjustment:
+    return a if isinstance(a, Adjustment) else Adjustment(*a)
+
+
+def evaluated_prices(
+    prices: Mapping[int, int], adjustments: Iterable[Adjustment | tuple[int, int, str]] = ()
+) -> list[PriceRow]:
+    """The lowest evaluated price method's comparison table (P30-33): each valid bid's price plus the
+    adjustments the tender documents allow, ordered by evaluated price ascending, then bid id (the ranking,
+    rank_by_price, breaks equal evaluated prices by lottery). An adjustment for a bid not in `prices`, one
+    without a reason, or an evaluated price of 0 or less is refused (ValueError)."""
+    ordered = _check_prices(prices)
+    by_bid: dict[int, list[Adjustment]] = {b: [] for b, _ in ordered}
+    for raw in adjustments:
+        a = _as_adjustment(raw)
+        if a.bid_id not in by_bid:
+            raise ValueError(f"adjustment for bid {a.bid_id}, which is not a valid bid")
+        if type(a.amount_fen) is not int:
+            raise ValueError(f"bid {a.bid_id}: an adjustment is a whole number of fen, got {a.amount_fen!r}")
+        if not str(a.reason).strip():
+            raise ValueError(f"bid {a.bid_id}: an adjustment needs its reason")
+        by_bid[a.bid_id].append(a)
+    rows = []
+    for bid_id, price in ordered:
+        evaluated = price + sum(a.amount_fen for a in by_bid[bid_id])
+        if evaluated <= 0:
+            raise ValueError(f"bid {bid_id}: the evaluated price must stay above zero, got {evaluated}")
+        rows.append(PriceRow(bid_id, price, tuple(by_bid[bid_id]), evaluated))
+    rows.sort(key=lambda r: (r.evaluated_fen, r.bid_id))
+    return rows
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An arithmetic correction the committee records (P19): the bid's corrected price and why."""
+
+    bid_id: int
+    price_fen: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Change:
+    bid_id: int
+    old_fen: int
+    new_fen: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Corrected:
+    prices: dict[int, int]  # every price, corrected where a correction applies
+    changes: list[Change]  # the corrections that changed a price, by bid id
+
+
+def apply_corrections(
+    prices: Mapping[int, int], corrections: Iterable[Correction | tuple[int, int, str]]
+) -> Corrected:
+    """P19: the amount in words wins over the figures, the unit price over the total (G87 art. 59 likewise).
+    The committee records each correction with its reason (CORRECTION_GROUNDS are the usual ones; the reason
+    is the committee's text). A correction of a bid not in `prices`, a second one for the same bid, a price
+    that is not a whole number of fen above 0 or a blank reason is refused (ValueError). A correction to the
+    same price is kept out of `changes` (nothing changed)."""
+    _check_prices(prices)
+    out = dict(prices)
+    seen: set[int] = set()
+    changes = []
+    for raw in corrections:
+        c = raw if isinstance(raw, Correction) else Correction(*raw)
+        if c.bid_id not in out:
+            raise ValueError(f"correction for bid {c.bid_id}, which has no price")
+        if c.bid_id in seen:
+            raise ValueError(f"bid {c.bid_id} has two corrections; record one corrected price")
+        seen.add(c.bid_id)
+        if type(c.price_fen) is not int or c.price_fen <= 0:
+            raise ValueError(f"bid {c.bid_id}: a corrected price is a whole number of fen above zero")
+        if not str(c.reason).strip():
+            raise ValueError(f"bid {c.bid_id}: a correction needs its reason")
+        if c.price_fen != out[c.bid_id]:
+            changes.append(Change(c.bid_id, out[c.bid_id], c.price_fen, c.reason))
+            out[c.bid_id] = c.price_fen
+    changes.sort(key=lambda ch: ch.bid_id)
+    return Corrected(out, changes)
+
+
+# ---------------------------------------------------------------- abnormally low price
+
+
+@dataclass(frozen=True)
+class LowPrice:
+    bid_id: int
+    price_fen: int
+    others_mean_exact: Fraction  # mean of the other valid prices, fen
+    others_mean_fen: Decimal  # round2, as shown
+    threshold_fen: Decimal  # round2(ABNORMALLY_LOW_PERCENT % of the others' mean)
+    percent: Decimal  # round2(price / others' mean × 100)
+
+
+def abnormally_low(prices: Mapping[int, int]) -> list[LowPrice]:
+    """P21, R51, O 13: a valid price below ABNORMALLY_LOW_PERCENT (80) % of the mean of the OTHER valid prices
+    is flagged (the bid may not be rejected before its written explanation has been asked for); exactly 80 %
+    is not. With fewer than ABNORMALLY_LOW_MIN_PRICES (3) valid prices nothing is flagged. By bid id."""
+    ordered = _check_prices(prices)
+    n = len(ordered)
+    if n < ABNORMALLY_LOW_MIN_PRICES:
+        return []
+    total = sum(p for _, p in ordered)
+    out = []
+    for bid_id, price in sorted(ordered):
+        mean = Fraction(total - price, n - 1)
+        if price * 100 < ABNORMALLY_LOW_PERCENT * mean:
+            out.append(
+                LowPrice(
+                    bid_id,
+                    price,
+                    mean,
+                    round2(mean),
+                    round2(mean * ABNORMALLY_LOW_PERCENT / 100),
+                    round2(price / mean * HUNDRED),
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------- the members' sheets
+
+
+class FactorLike(Protocol):
+    """tender.notices.Factor, or anything with its three fields."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def points(self) -> float: ...
+    @property
+    def kind(self) -> str: ...
+
+
+Sheets = Mapping[str, Mapping[int, Mapping[str, Any]]]  # member key -> bid id -> factor name -> score
+
+
+def check_entry(points: Number, value: Any) -> str | None:
+    """Why a score typed for a factor worth `points` is refused (an ENTRY_ERRORS key), or None when it is
+    accepted: a finite number with at most 2 decimals from 0 to the factor's points inclusive (G87 art. 64
+    (2): a score outside the factor's range). A string is read as a decimal ("7.5"); a bool is not a
+    number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | Fraction | str):
+        return "score_not_number"
+    if isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            return "score_not_number"
+    if (
+        isinstance(value, float)
+        and not math.isfinite(value)
+        or isinstance(value, Decimal)
+        and not value.is_finite()
+    ):
+        return "score_not_finite"
+    v = exact(value)
+    if (v * 10**SCORE_DECIMALS).denominator != 1:
+        return "score_decimals"
+    if v < 0:
+        return "score_negative"
+    if v > exact(points):
+        return "score_above_points"
+    return None
+
+
+@dataclass
+class Table:
+    """Sheets read once: each member's scores in hundredths, per bid, in the factors' order (None where a
+    score is missing or not a number with at most 2 decimals). Built by `table`; `summary` and `checks` take
+    it or the raw sheets."""
+
+    members: tuple[str, ...]
+    bids: tuple[int, ...]
+    factors: tuple[FactorLike, ...]
+    scores: dict[str, dict[int, list[int | None]]]
+    raw: Sheets
+    limits: list[int]  # each factor's points in hundredths, rounded down
+
+    @property
+    def complete(self) -> bool:
+        return all(h is not None for by_bid in self.scores.values() for row in by_bid.values() for h in row)
+
+
+def table(sheets: Sheets | Table, factors: Sequence[FactorLike], bids: Iterable[int] | None = None) -> Table:
+    """Read the sheets of the valid, non-void members who submitted (member key -> bid id -> factor name ->
+    score) for the valid bids (`bids`; default: every bid any sheet holds). Factor names are unique."""
+    if isinstance(sheets, Table):
+        return sheets
+    names = [f.name for f in factors]
+    if len(set(names)) != len(names):
+        raise ValueError("factor names must be unique")
+    for f in factors:
+        _points(f.points, f"factor {f.name!r}'s points")
+    members = tuple(sheets)
+    bid_ids = (
+        tuple(sorted(set(bids)))
+        if bids is not None
+        else tuple(sorted({b for sheet in sheets.values() for b in sheet}))
+    )
+    scores: dict[str, dict[int, list[int | None]]] = {}
+    empty: Mapping[str, Any] = {}
+    for member, sheet in sheets.items():
+        by_bid: dict[int, list[int | None]] = {}
+        for bid_id in bid_ids:
+            row = sheet.get(bid_id, empty)
+            by_bid[bid_id] = [_hundredths(row[n]) if n in row else None for n in names]
+        scores[member] = by_bid
+    limits = [math.floor(exact(f.points) * 100) for f in factors]
+    return Table(members, bid_ids, tuple(factors), scores, sheets, limits)
+
+
+@dataclass(frozen=True)
+class BidSummary:
+    bid_id: int
+    member_sums: dict[str, Decimal]  # each member's factor sum (the platform's sum), exact: 2 decimals
+    factor_means: dict[str, Decimal]  # round2 of each factor's mean over the members
+    price_score: Decimal  # round2
+    total_exact: Fraction  # price score + Σ factor means, exact
+    total: Decimal  # round2(total_exact): what the ranking compares
+
+
+@dataclass(frozen=True)
+class Summary:
+    members: tuple[str, ...]
+    factors: tuple[str, ...]
+    bids: dict[int, BidSummary]
+
+    def totals(self) -> dict[int, Decimal]:
+        return {b: s.total for b, s in self.bids.items()}
+
+
+def _price_exact(value: PriceScore | Number) -> Fraction:
+    return value.exact if isinstance(value, PriceScore) else exact(value)
+
+
+def summary(
+    sheets: Sheets | Table,
+    factors: Sequence[FactorLike],
+    price_scores: Mapping[int, PriceScore | Number],
+) -> Summary:
+    """G87 art. 55, 62: each member scores alone; the platform sums each member's sheet per bid (member sum),
+    takes each factor's mean over the members (arithmetic mean, every member counts equally), and a bid's
+    total = Σ factor means + its price score, all exact; only the shown figures are rounded (round2). The bids
+    are those of `price_scores` (the valid bids); every sheet must hold a score, a number with at most 2
+    decimals, for every bid and factor (ValueError otherwise)."""
+    t = table(sheets, factors, price_scores)
+    if set(t.bids) != set(price_scores):
+        raise ValueError("the sheets were read for other bids than the price scores'")
+    if not t.members:
+        raise ValueError("no sheets")
+    m = len(t.members)
+    names = tuple(f.name for f in t.factors)
+    out = {}
+    for bid_id in t.bids:
+        rows = [t.scores[member][bid_id] for member in t.members]
+        member_sums = {}
+        for member, row in zip(t.members, rows, strict=True):
+            if None in row:
+                factor = names[row.index(None)]
+                raise ValueError(f"member {member!r}, bid {bid_id}, factor {factor!r}: no valid score")
+            member_sums[member] = Decimal(sum(row)).scaleb(-2)  # type: ignore[arg-type]
+        column_sums = [sum(col) for col in zip(*rows, strict=True)]  # type: ignore[arg-type]
+        denominator = 100 * m
+        means = {name: Decimal(_half_up(s, m)).scaleb(-2) for name, s in zip(names, column_sums, strict=True)}
+        price = _price_exact(price_scores[bid_id])
+        total = price + Fraction(sum(column_sums), denominator)
+        out[bid_id] = BidSummary(bid_id, member_sums, means, round2(price), total, round2(total))
+    return Summary(t.members, names, out)
+
+
+# ---------------------------------------------------------------- the four checks before signing
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A finding of the checks before signing (G87 art. 64, O 5), shown to `member` (None: to the committee),
+    who corrects the score or confirms it with a reason. `figures` holds the numbers the message shows."""
+
+    kind: str  # FLAG_SUM | FLAG_RANGE | FLAG_OBJECTIVE | FLAG_HIGH | FLAG_LOW
+    member: str | None
+    bid_id: int
+    factor: str | None
+    figures: dict[str, Any]
+
+
+def _d(h: int) -> Decimal:
+    return Decimal(h).scaleb(-2)
+
+
+def check_sums(
+    sheets: Sheets | Table, factors: Sequence[FactorLike], stated: Mapping[str, Mapping[int, Any]]
+) -> list[Flag]:
+    """G87 art. 64 (1): a total a member states (on a paper or typed sheet) differs from the platform's sum of
+    that member's scores for the bid. `stated`: member key -> bid id -> stated total. A sheet with a missing
+    or invalid score has no platform sum and is left to check_range."""
+    t = table(sheets, factors)
+    out = []
+    for member, by_bid in stated.items():
+        for bid_id, value in by_bid.items():
+            row = t.scores.get(member, {}).get(bid_id)
+            if row is None or None in row:
+                continue
+            platform = Fraction(sum(row), 100)  # type: ignore[arg-type]
+            try:
+                claimed = exact(value)
+            except ValueError:
+                claimed = None
+            if claimed != platform:
+                out.append(
+                    Flag(FLAG_SUM, member, bid_id, None, {"stated": str(value), "sum": round2(platform)})
+                )
+    return out
+
+
+def check_range(sheets: Sheets | Table, factors: Sequence[FactorLike]) -> list[Flag]:
+    """G87 art. 64 (2): a score outside its factor's range: negative, above the factor's points, more than 2
+    decimals, not a number, not finite, or missing (figures: the value as entered, the points, the error
+    key). Entry refuses these already (check_entry); this check guards sheets from any other path."""
+    t = table(sheets, factors)
+    out = []
+    for member in t.members:
+        for bid_id in t.bids:
+            row = t.scores[member][bid_id]
+            for i, h in enumerate(row):
+                if h is not None and 0 <= h <= t.limits[i]:
+                    continue
+                f = t.factors[i]
+                raw_row = t.raw[member].get(bid_id, {})
+                if f.name not in raw_row:
+                    error, shown = SCORE_MISSING, ""
+                else:
+                    value = raw_row[f.name]
+                    error, shown = check_entry(f.points, value) or "score_not_number", str(value)
+                out.append(
+                    Flag(
+                        FLAG_RANGE,
+                        member,
+                        bid_id,
+                        f.name,
+                        {"value": shown, "points": round2(exact(f.points)), "error": error},
+                    )
+                )
+    return out
+
+
+def check_objective(sheets: Sheets | Table, factors: Sequence[FactorLike]) -> list[Flag]:
+    """G87 art. 64 (3): the members' scores on an objective factor must be equal; where they differ every
+    member is flagged (figures: each member's score, by member key) until they agree."""
+    t = table(sheets, factors)
+    out: list[Flag] = []
+    for i, f in enumerate(t.factors):
+        if f.kind != "objective":
+            continue
+        for bid_id in t.bids:
+            values = [t.scores[member][bid_id][i] for member in t.members]
+            if None in values or len(set(values)) < 2:
+                continue
+            figures: dict[str, Any] = {
+                m: _d(h) for m, h in zip(t.members, values, strict=True) if h is not None
+            }
+            out.extend(Flag(FLAG_OBJECTIVE, m, bid_id, f.name, figures) for m in t.members)
+    return out
+
+
+def check_outliers(sheets: Sheets | Table, factors: Sequence[FactorLike]) -> list[Flag]:
+    """G87 art. 64 (4), policy figure: a member's score on a subjective factor differs from the mean of the
+    OTHER members' scores for that bid and factor by more than OUTLIER_PERCENT (30) % of the factor's points
+    (exactly 30 % is not flagged); only with at least OUTLIER_MIN_MEMBERS (3) members. Objective factors are
+    left to check_objective. figures: the score, the others' mean (round2), the difference, the allowed
+    difference."""
+    t = table(sheets, factors)
+    m = len(t.members)
+    if m < OUTLIER_MIN_MEMBERS:
+        return []
+    out = []
+    for i, f in enumerate(t.factors):
+        if f.kind == "objective":
+            continue
+        points = exact(f.points)
+        # |h - (S - h)/(m - 1)| > P% × points × 100  <=>  |m·h - S| > P% × points × 100 × (m - 1); with
+        # integer hundredths the right side may be rounded down (x > T <=> x > floor(T) for an integer x)
+        limit = math.floor(points * OUTLIER_PERCENT * (m - 1))
+        allowed = round2(points * OUTLIER_PERCENT / 100)
+        for bid_id in t.bids:
+            values = [t.scores[member][bid_id][i] for member in t.members]
+            if None in values:
+                continue
+            s = sum(values)  # type: ignore[arg-type]
+            for member, h in zip(t.members, values, strict=True):
+                x = m * h - s  # type: ignore[operator]
+                if x > limit or -x > limit:
+                    mean = Fraction(s - h, 100 * (m - 1))  # type: ignore[operator]
+                    out.append(
+                        Flag(
+                            FLAG_HIGH if x > 0 else FLAG_LOW,
+                            member,
+                            bid_id,
+                            f.name,
+                            {
+                                "score": _d(h),  # type: ignore[arg-type]
+                                "others_mean": round2(mean),
+                                "difference": round2(Fraction(h, 100) - mean),  # type: ignore[arg-type]
+                                "allowed": allowed,
+                            },
+                        )
+                    )
+    return out
+
+
+def checks(
+    sheets: Sheets | Table,
+    factors: Sequence[FactorLike],
+    stated: Mapping[str, Mapping[int, Any]] | None = None,
+) -> list[Flag]:
+    """The four checks before signing (G87 art. 64, O 5), in that order: sums (only where `stated` totals are
+    given), range, objective factors, abnormally high or low scores."""
+    t = table(sheets, factors)
+    return [
+        *(check_sums(t, factors, stated) if stated else []),
+        *check_range(t, factors),
+        *check_objective(t, factors),
+        *check_outliers(t, factors),
+    ]
+
+
+# ---------------------------------------------------------------- ranking, candidates, failure
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int  # 1, 2, 3...: every bid its own place (a tie is broken by price, then by the lottery)
+    bid_id: int
+    total: Decimal | None  # the total score (score methods); None for the lowest evaluated price
+    price_fen: int  # the price (score methods) or the evaluated price (lowest evaluated price)
+    decided_by: str  # BY_SCORE | BY_PRICE | BY_LOTTERY: the first rule that set it apart from every other bid
+
+
+class SeedNeeded(ValueError):
+    """A tie that only the lottery breaks, and no seed given: the caller draws tie_seed and ranks again."""
+
+    def __init__(self, tied: list[list[int]]):
+        self.tied = tied
+        super().__init__(f"a lottery must break the ties {tied}: give the tie seed")
+
+
+def _rank(
+    groups: list[list[tuple[tuple[Any, ...], int]]], seed: bytes | None, first_by: str
+) -> list[tuple[int, str]]:
+    """groups: bids of equal primary key, in primary order, each (secondary key, bid id); a bid alone in its
+    group is decided by `first_by`, one alone in its secondary key by price, the rest by the lottery."""
+    split = []
+    for g in groups:
+        by_key: dict[tuple[Any, ...], list[int]] = {}
+        for k, b in sorted(g):
+            by_key.setdefault(k, []).append(b)
+        split.append((len(g), list(by_key.values())))
+    tied = [bids for _, subs in split for bids in subs if len(bids) > 1]
+    if tied and seed is None:
+        raise SeedNeeded(tied)
+    out: list[tuple[int, str]] = []
+    for size, subs in split:
+        for bids in subs:
+            if size == 1:
+                out.append((bids[0], first_by))
+            elif len(bids) == 1:
+                out.append((bids[0], BY_PRICE))
+            else:
+                assert seed is not None
+                out.extend((b, BY_LOTTERY) for b in fairdraw.rank(seed, bids))
+    return out
+
+
+def ties(totals: Mapping[int, Any], prices: Mapping[int, int] | None = None) -> list[list[int]]:
+    """The groups of bids (ascending ids) that only the lottery can order: equal total and equal price (score
+    methods, `prices` given), or equal evaluated price (totals are the evaluated prices, `prices` None)."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for b, v in totals.items():
+        groups.setdefault((round2(exact(v)), prices[b] if prices is not None else None), []).append(b)
+    return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+
+
+def rank_by_score(
+    totals: Mapping[int, Decimal | Number], prices: Mapping[int, int], seed: bytes | None = None
+) -> list[Ranked]:
+    """Comprehensive scoring and the average benchmark (G87 art. 57): by total score descending (the totals as
+    shown, 2 decimals: Summary.totals()); equal totals by the lower price; equal totals and prices by the
+    lottery: the tied bids in the order fairdraw.rank(seed, tied ids) gives (etender-tie-1: the seed is
+    tie_seed's). Raises SeedNeeded when a lottery is needed and no seed is given."""
+    if set(totals) != set(prices):
+        raise ValueError("totals and prices are for different bids")
+    fairdraw.unique_ids(list(totals))
+    shown = {b: round2(exact(v)) for b, v in totals.items()}
+    by_total: dict[Decimal, list[tuple[tuple[Any, ...], int]]] = {}
+    for b, v in shown.items():
+        by_total.setdefault(v, []).append(((prices[b],), b))
+    groups = [by_total[k] for k in sorted(by_total, reverse=True)]
+    order = _rank(groups, seed, BY_SCORE)
+    return [Ranked(i, b, shown[b], prices[b], how) for i, (b, how) in enumerate(order, start=1)]
+
+
+def rank_by_price(evaluated: Mapping[int, int], seed: bytes | None = None) -> list[Ranked]:
+    """The lowest evaluated price method (P30-33): by evaluated price ascending; equal evaluated prices by the
+    lottery (fairdraw.rank(seed, tied ids), etender-tie-1). Raises SeedNeeded when a lottery is needed and no
+    seed is given. `evaluated`: bid id -> evaluated price (PriceRow.evaluated_fen)."""
+    fairdraw.unique_ids(list(evaluated))
+    by_price: dict[int, list[tuple[tuple[Any, ...], int]]] = {}
+    for b, p in evaluated.items():
+        by_price.setdefault(p, []).append(((), b))
+    order = _rank([by_price[k] for k in sorted(by_price)], seed, BY_PRICE)
+    return [Ranked(i, b, None, evaluated[b], how) for i, (b, how) in enumerate(order, start=1)]
+
+
+def candidates(ranking: Sequence[Ranked], n: int) -> list[Ranked]:
+    """R53, P45: the first n (1 to 3) of the ranking (fewer when fewer bids are ranked)."""
+    if type(n) is not int or not MIN_CANDIDATES <= n <= MAX_CANDIDATES:
+        raise ValueError(f"the report recommends 1 to 3 candidates, not {n!r}")
+    return list(ranking[:n])
+
+
+def failed(valid_count: int, all_rejected: bool) -> str | None:
+    """L42, P27: all bids rejected, or fewer than MIN_VALID_BIDS (3) valid bids left after review: the
+    committee MAY reject all and the tender fails (the reason key), else None. Whether it does is the
+    committee's decision (majority)."""
+    if all_rejected or valid_count == 0:
+        return FAILED_ALL_REJECTED
+    if valid_count < MIN_VALID_BIDS:
+        return FAILED_TOO_FEW
+    return None
+
+
+def tie_seed(
+    server_seed: bytes, session_id: int, sheet_digests: Sequence[tuple[str, bytes]], bid_ids: Iterable[int]
+) -> bytes:
+    """etender-tie-1: fairdraw.derive_seed(server_seed, no public entropy, pool_root(the ranked bid ids),
+    "evaluation-<session id>-tie", contributions = the submitted sheets' digests (member key, sheet_digest)
+    sorted by member key (code point order)). The server seed is committed (fairdraw.commitment) in the audit
+    log before the first sheet is submitted and published with the report; the digests are logged at each
+    submission, so nobody can steer the lottery once the scores are known."""
+    if type(session_id) is not int or session_id < 0:
+        raise ValueError(f"session id must be a non-negative integer, got {session_id!r}")
+    members = [k for k, _ in sheet_digests]
+    if len(set(members)) != len(members):
+        raise ValueError("one digest per member")
+    return fairdraw.derive_seed(
+        server_seed,
+        None,
+        fairdraw.pool_root(list(bid_ids)),
+        f"evaluation-{session_id}-tie",
+        sorted(sheet_digests),
+    )
+
+
+# ---------------------------------------------------------------- the committee's majority
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: bool | None  # True: carried; False: rejected; None: no decision (a tie, or nobody voted)
+    in_favour: tuple[str, ...]  # member keys, sorted
+    against: tuple[str, ...]
+    dissenters: tuple[str, ...]  # the minority, whose reasons the report keeps; () without a decision
+
+
+def majority(votes: Mapping[str, bool]) -> Decision:
+    """G87 art. 61: a matter the committee decides together is decided by the majority of the members voting
+    (少数服从多数); the minority sign their dissent and reasons into the report. A tie (or no vote) decides
+    nothing: outcome None (with an odd committee, rules.md §3.1, a tie needs an abstention)."""
+    ayes = tuple(sorted(k for k, v in votes.items() if v is True))
+    noes = tuple(sorted(k for k, v in votes.items() if v is False))
+    if len(ayes) + len(noes) != len(votes):
+        raise ValueError("a vote is True or False")
+    if len(ayes) > len(noes):
+        return Decision(True, ayes, noes, noes)
+    if len(noes) > len(ayes):
+        return Decision(False, ayes, noes, ayes)
+    return Decision(None, ayes, noes, ())
+
+
+# ---------------------------------------------------------------- the sheet digest
+
+
+def _canonical(value: Any) -> Any:
+    """A sheet's mappings with string keys, its scores as 2-decimal strings."""
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if isinstance(k, bool) or not isinstance(k, int | str):
+                raise ValueError(f"a sheet's keys are bid ids or factor names, got {k!r}")
+            key = str(k)
+            if key in out:
+                raise ValueError(f"two keys read {key!r}")
+            out[key] = _canonical(v)
+        return out
+    h = _hundredths(value)
+    if h is None:
+        raise ValueError(f"a score is a finite number with at most 2 decimals, got {value!r}")
+    sign, whole = ("-" if h < 0 else ""), abs(h)
+    return f"{sign}{whole // 100}.{whole % 100:02d}"
+
+
+def canonical_sheet(sheet: Mapping[Any, Any]) -> bytes:
+    """The bytes a sheet's digest is over: JSON, keys as strings (a bid id in decimal) sorted by code point,
+    no spaces (separators "," and ":"), UTF-8 without escapes, every score a string with exactly 2 decimals
+    ("7.50", "-0.50", "10.00")."""
+    return json.dumps(_canonical(sheet), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sheet_digest(sheet: Mapping[Any, Any]) -> bytes:
+    """SHA-256 of canonical_sheet(sheet): what the audit log records at a sheet's submission, and the member's
+    contribution to the tie seed."""
+    return sha256(canonical_sheet(sheet)).digest()
