@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from hashlib import sha256
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from core import fairdraw
 
@@ -121,7 +121,7 @@ def _hundredths(value: Any) -> int | None:
     if t is int:
         return value * 100  # type: ignore[no-any-return]
     if t is float:
-        if value != value or value in (math.inf, -math.inf):
+        if not -1e12 < value < 1e12:  # NaN, an infinity, or too large to scale exactly
             return None
         h = round(value * 100)
         # value is the 2-decimal number h/100 exactly when h/100 reads back as value (both are the double
@@ -427,20 +427,45 @@ def check_entry(points: Number, value: Any) -> str | None:
 
 @dataclass
 class Table:
-    """Sheets read once: each member's scores in hundredths, per bid, in the factors' order (None where a
-    score is missing or not a number with at most 2 decimals). Built by `table`; `summary` and `checks` take
-    it or the raw sheets."""
+    """Sheets read once: each score in hundredths (None where it is missing or not a finite number with at
+    most 2 decimals), per bid both ways round: each member's row over the factors and each factor's column
+    over the members. Built by `table`; `summary` and the checks take it or the raw sheets."""
 
-    members: tuple[str, ...]
-    bids: tuple[int, ...]
+    members: tuple[str, ...]  # in the sheets' order
+    bids: tuple[int, ...]  # ascending
     factors: tuple[FactorLike, ...]
-    scores: dict[str, dict[int, list[int | None]]]
+    rows: dict[int, list[list[int | None]]]  # bid -> [member][factor]
+    cols: dict[int, list[tuple[int | None, ...]]]  # bid -> [factor][member]
     raw: Sheets
     limits: list[int]  # each factor's points in hundredths, rounded down
 
     @property
     def complete(self) -> bool:
-        return all(h is not None for by_bid in self.scores.values() for row in by_bid.values() for h in row)
+        return all(None not in col for cols in self.cols.values() for col in cols)
+
+
+_MISSING = object()
+
+
+def _read_row(row: Mapping[str, Any], names: Sequence[str]) -> list[int | None]:
+    """_hundredths of each factor's score in a member's row, with the common types inline (108,000 scores)."""
+    out: list[int | None] = []
+    for n in names:
+        v = row.get(n, _MISSING)
+        t = type(v)
+        if t is float:
+            if -1e12 < v < 1e12:  # finite and small enough to scale exactly (NaN compares false)
+                h = round(v * 100)
+                out.append(h if h / 100 == v else None)
+            else:
+                out.append(None)
+        elif t is int:
+            out.append(v * 100)
+        elif v is _MISSING:
+            out.append(None)
+        else:
+            out.append(_hundredths(v))
+    return out
 
 
 def table(sheets: Sheets | Table, factors: Sequence[FactorLike], bids: Iterable[int] | None = None) -> Table:
@@ -451,24 +476,22 @@ def table(sheets: Sheets | Table, factors: Sequence[FactorLike], bids: Iterable[
     names = [f.name for f in factors]
     if len(set(names)) != len(names):
         raise ValueError("factor names must be unique")
-    for f in factors:
-        _points(f.points, f"factor {f.name!r}'s points")
+    limits = [math.floor(_points(f.points, f"factor {f.name!r}'s points") * 100) for f in factors]
     members = tuple(sheets)
-    bid_ids = (
-        tuple(sorted(set(bids)))
-        if bids is not None
-        else tuple(sorted({b for sheet in sheets.values() for b in sheet}))
-    )
-    scores: dict[str, dict[int, list[int | None]]] = {}
+    bid_ids = tuple(sorted(set(bids) if bids is not None else {b for s in sheets.values() for b in s}))
     empty: Mapping[str, Any] = {}
-    for member, sheet in sheets.items():
-        by_bid: dict[int, list[int | None]] = {}
-        for bid_id in bid_ids:
-            row = sheet.get(bid_id, empty)
-            by_bid[bid_id] = [_hundredths(row[n]) if n in row else None for n in names]
-        scores[member] = by_bid
-    limits = [math.floor(exact(f.points) * 100) for f in factors]
-    return Table(members, bid_ids, tuple(factors), scores, sheets, limits)
+    rows: dict[int, list[list[int | None]]] = {}
+    cols: dict[int, list[tuple[int | None, ...]]] = {}
+    for bid_id in bid_ids:
+        by_member = [_read_row(sheets[m].get(bid_id, empty), names) for m in members]
+        rows[bid_id] = by_member
+        cols[bid_id] = list(zip(*by_member, strict=True)) if members else [() for _ in names]
+    return Table(members, bid_ids, tuple(factors), rows, cols, sheets, limits)
+
+
+def _known(values: Sequence[int | None]) -> Sequence[int] | None:
+    """The values when none is None, else None (typed for the checker)."""
+    return None if None in values else cast("Sequence[int]", values)
 
 
 @dataclass(frozen=True)
@@ -495,6 +518,10 @@ def _price_exact(value: PriceScore | Number) -> Fraction:
     return value.exact if isinstance(value, PriceScore) else exact(value)
 
 
+def _d(h: int) -> Decimal:
+    return Decimal(h).scaleb(-2)
+
+
 def summary(
     sheets: Sheets | Table,
     factors: Sequence[FactorLike],
@@ -504,7 +531,8 @@ def summary(
     takes each factor's mean over the members (arithmetic mean, every member counts equally), and a bid's
     total = Σ factor means + its price score, all exact; only the shown figures are rounded (round2). The bids
     are those of `price_scores` (the valid bids); every sheet must hold a score, a number with at most 2
-    decimals, for every bid and factor (ValueError otherwise)."""
+    decimals, for every bid and factor (ValueError otherwise). For lowest evaluated price there is no
+    summary: rank_by_price ranks the evaluated prices."""
     t = table(sheets, factors, price_scores)
     if set(t.bids) != set(price_scores):
         raise ValueError("the sheets were read for other bids than the price scores'")
@@ -514,18 +542,17 @@ def summary(
     names = tuple(f.name for f in t.factors)
     out = {}
     for bid_id in t.bids:
-        rows = [t.scores[member][bid_id] for member in t.members]
         member_sums = {}
-        for member, row in zip(t.members, rows, strict=True):
-            if None in row:
+        for member, row in zip(t.members, t.rows[bid_id], strict=True):
+            known = _known(row)
+            if known is None:
                 factor = names[row.index(None)]
                 raise ValueError(f"member {member!r}, bid {bid_id}, factor {factor!r}: no valid score")
-            member_sums[member] = Decimal(sum(row)).scaleb(-2)  # type: ignore[arg-type]
-        column_sums = [sum(col) for col in zip(*rows, strict=True)]  # type: ignore[arg-type]
-        denominator = 100 * m
-        means = {name: Decimal(_half_up(s, m)).scaleb(-2) for name, s in zip(names, column_sums, strict=True)}
+            member_sums[member] = _d(sum(known))
+        column_sums = [sum(cast("Sequence[int]", col)) for col in t.cols[bid_id]]
+        means = {name: _d(_half_up(s, m)) for name, s in zip(names, column_sums, strict=True)}
         price = _price_exact(price_scores[bid_id])
-        total = price + Fraction(sum(column_sums), denominator)
+        total = price + Fraction(sum(column_sums), 100 * m)
         out[bid_id] = BidSummary(bid_id, member_sums, means, round2(price), total, round2(total))
     return Summary(t.members, names, out)
 
@@ -535,56 +562,53 @@ def summary(
 
 @dataclass(frozen=True)
 class Flag:
-    """A finding of the checks before signing (G87 art. 64, O 5), shown to `member` (None: to the committee),
-    who corrects the score or confirms it with a reason. `figures` holds the numbers the message shows."""
+    """A finding of the checks before signing (G87 art. 64, O 5), shown to `member`, who corrects the score or
+    confirms it with a reason. `figures` holds the numbers the message shows (Decimals, 2 places)."""
 
     kind: str  # FLAG_SUM | FLAG_RANGE | FLAG_OBJECTIVE | FLAG_HIGH | FLAG_LOW
-    member: str | None
+    member: str
     bid_id: int
-    factor: str | None
+    factor: str | None  # None for a sum
     figures: dict[str, Any]
-
-
-def _d(h: int) -> Decimal:
-    return Decimal(h).scaleb(-2)
 
 
 def check_sums(
     sheets: Sheets | Table, factors: Sequence[FactorLike], stated: Mapping[str, Mapping[int, Any]]
 ) -> list[Flag]:
     """G87 art. 64 (1): a total a member states (on a paper or typed sheet) differs from the platform's sum of
-    that member's scores for the bid. `stated`: member key -> bid id -> stated total. A sheet with a missing
-    or invalid score has no platform sum and is left to check_range."""
+    that member's scores for the bid (compared exactly: "50.5" states 50.50). `stated`: member key -> bid id
+    -> stated total. A row with a missing or invalid score has no platform sum and is left to check_range.
+    By bid, then member."""
     t = table(sheets, factors)
+    index = {member: i for i, member in enumerate(t.members)}
     out = []
-    for member, by_bid in stated.items():
-        for bid_id, value in by_bid.items():
-            row = t.scores.get(member, {}).get(bid_id)
-            if row is None or None in row:
+    for bid_id in t.bids:
+        for member, i in index.items():
+            by_bid = stated.get(member)
+            if by_bid is None or bid_id not in by_bid:
                 continue
-            platform = Fraction(sum(row), 100)  # type: ignore[arg-type]
-            try:
-                claimed = exact(value)
-            except ValueError:
-                claimed = None
-            if claimed != platform:
-                out.append(
-                    Flag(FLAG_SUM, member, bid_id, None, {"stated": str(value), "sum": round2(platform)})
-                )
+            known = _known(t.rows[bid_id][i])
+            if known is None:
+                continue
+            value = by_bid[bid_id]
+            platform = sum(known)
+            if _hundredths(value) != platform:
+                out.append(Flag(FLAG_SUM, member, bid_id, None, {"stated": str(value), "sum": _d(platform)}))
     return out
 
 
 def check_range(sheets: Sheets | Table, factors: Sequence[FactorLike]) -> list[Flag]:
     """G87 art. 64 (2): a score outside its factor's range: negative, above the factor's points, more than 2
     decimals, not a number, not finite, or missing (figures: the value as entered, the points, the error
-    key). Entry refuses these already (check_entry); this check guards sheets from any other path."""
+    key). Entry refuses these already (check_entry); this check guards sheets from any other path. By bid,
+    factor, member."""
     t = table(sheets, factors)
     out = []
-    for member in t.members:
-        for bid_id in t.bids:
-            row = t.scores[member][bid_id]
-            for i, h in enumerate(row):
-                if h is not None and 0 <= h <= t.limits[i]:
+    for bid_id in t.bids:
+        for i, col in enumerate(t.cols[bid_id]):
+            limit = t.limits[i]
+            for member, h in zip(t.members, col, strict=True):
+                if h is not None and 0 <= h <= limit:
                     continue
                 f = t.factors[i]
                 raw_row = t.raw[member].get(bid_id, {})
@@ -593,34 +617,26 @@ def check_range(sheets: Sheets | Table, factors: Sequence[FactorLike]) -> list[F
                 else:
                     value = raw_row[f.name]
                     error, shown = check_entry(f.points, value) or "score_not_number", str(value)
-                out.append(
-                    Flag(
-                        FLAG_RANGE,
-                        member,
-                        bid_id,
-                        f.name,
-                        {"value": shown, "points": round2(exact(f.points)), "error": error},
-                    )
-                )
+                figures = {"value": shown, "points": round2(exact(f.points)), "error": error}
+                out.append(Flag(FLAG_RANGE, member, bid_id, f.name, figures))
     return out
 
 
 def check_objective(sheets: Sheets | Table, factors: Sequence[FactorLike]) -> list[Flag]:
     """G87 art. 64 (3): the members' scores on an objective factor must be equal; where they differ every
-    member is flagged (figures: each member's score, by member key) until they agree."""
+    member is flagged (figures: each member's score, by member key) until they agree. By bid, factor,
+    member."""
     t = table(sheets, factors)
+    objective = [i for i, f in enumerate(t.factors) if f.kind == "objective"]
     out: list[Flag] = []
-    for i, f in enumerate(t.factors):
-        if f.kind != "objective":
-            continue
-        for bid_id in t.bids:
-            values = [t.scores[member][bid_id][i] for member in t.members]
-            if None in values or len(set(values)) < 2:
+    for bid_id in t.bids:
+        cols = t.cols[bid_id]
+        for i in objective:
+            known = _known(cols[i])
+            if known is None or len(set(known)) < 2:
                 continue
-            figures: dict[str, Any] = {
-                m: _d(h) for m, h in zip(t.members, values, strict=True) if h is not None
-            }
-            out.extend(Flag(FLAG_OBJECTIVE, m, bid_id, f.name, figures) for m in t.members)
+            figures: dict[str, Any] = {m: _d(h) for m, h in zip(t.members, known, strict=True)}
+            out.extend(Flag(FLAG_OBJECTIVE, m, bid_id, t.factors[i].name, figures) for m in t.members)
     return out
 
 
@@ -628,44 +644,41 @@ def check_outliers(sheets: Sheets | Table, factors: Sequence[FactorLike]) -> lis
     """G87 art. 64 (4), policy figure: a member's score on a subjective factor differs from the mean of the
     OTHER members' scores for that bid and factor by more than OUTLIER_PERCENT (30) % of the factor's points
     (exactly 30 % is not flagged); only with at least OUTLIER_MIN_MEMBERS (3) members. Objective factors are
-    left to check_objective. figures: the score, the others' mean (round2), the difference, the allowed
-    difference."""
+    left to check_objective. figures: the score, the others' mean (round2), the difference (round2), the
+    allowed difference (round2). By bid, factor, member."""
     t = table(sheets, factors)
     m = len(t.members)
     if m < OUTLIER_MIN_MEMBERS:
         return []
-    out = []
+    subjective = []
     for i, f in enumerate(t.factors):
-        if f.kind == "objective":
-            continue
-        points = exact(f.points)
-        # |h - (S - h)/(m - 1)| > P% × points × 100  <=>  |m·h - S| > P% × points × 100 × (m - 1); with
-        # integer hundredths the right side may be rounded down (x > T <=> x > floor(T) for an integer x)
-        limit = math.floor(points * OUTLIER_PERCENT * (m - 1))
-        allowed = round2(points * OUTLIER_PERCENT / 100)
-        for bid_id in t.bids:
-            values = [t.scores[member][bid_id][i] for member in t.members]
-            if None in values:
+        if f.kind != "objective":
+            points = exact(f.points)
+            # |h - (S - h)/(m - 1)| > P% × points × 100  <=>  |m·h - S| > P% × points × 100 × (m - 1), in
+            # hundredths h, S; for an integer left side the right may be rounded down (x > T <=> x > ⌊T⌋)
+            limit = math.floor(points * OUTLIER_PERCENT * (m - 1))
+            subjective.append((i, f.name, limit, round2(points * OUTLIER_PERCENT / 100)))
+    out = []
+    for bid_id in t.bids:
+        cols = t.cols[bid_id]
+        for i, name, limit, allowed in subjective:
+            known = _known(cols[i])
+            if known is None:
                 continue
-            s = sum(values)  # type: ignore[arg-type]
-            for member, h in zip(t.members, values, strict=True):
-                x = m * h - s  # type: ignore[operator]
+            s = sum(known)
+            if m * max(known) - s <= limit and s - m * min(known) <= limit:
+                continue  # nobody is far from the others (the usual case, without a loop over the members)
+            for member, h in zip(t.members, known, strict=True):
+                x = m * h - s
                 if x > limit or -x > limit:
-                    mean = Fraction(s - h, 100 * (m - 1))  # type: ignore[operator]
-                    out.append(
-                        Flag(
-                            FLAG_HIGH if x > 0 else FLAG_LOW,
-                            member,
-                            bid_id,
-                            f.name,
-                            {
-                                "score": _d(h),  # type: ignore[arg-type]
-                                "others_mean": round2(mean),
-                                "difference": round2(Fraction(h, 100) - mean),  # type: ignore[arg-type]
-                                "allowed": allowed,
-                            },
-                        )
-                    )
+                    mean = Fraction(s - h, 100 * (m - 1))
+                    figures = {
+                        "score": _d(h),
+                        "others_mean": round2(mean),
+                        "difference": round2(Fraction(h, 100) - mean),
+                        "allowed": allowed,
+                    }
+                    out.append(Flag(FLAG_HIGH if x > 0 else FLAG_LOW, member, bid_id, name, figures))
     return out
 
 
@@ -841,23 +854,33 @@ def majority(votes: Mapping[str, bool]) -> Decision:
 # ---------------------------------------------------------------- the sheet digest
 
 
-def _canonical(value: Any) -> Any:
-    """A sheet's mappings with string keys, its scores as 2-decimal strings."""
-    if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            if isinstance(k, bool) or not isinstance(k, int | str):
-                raise ValueError(f"a sheet's keys are bid ids or factor names, got {k!r}")
-            key = str(k)
-            if key in out:
-                raise ValueError(f"two keys read {key!r}")
-            out[key] = _canonical(v)
-        return out
-    h = _hundredths(value)
+_SCALARS = (int, float, Decimal, Fraction, str)
+
+
+def _score_text(value: Any) -> str:
+    """A score as a string with exactly 2 decimals ("7.50", "-0.50", "0.00"; no "-0.00")."""
+    h = _hundredths(value) if type(value) is not bool else None
     if h is None:
         raise ValueError(f"a score is a finite number with at most 2 decimals, got {value!r}")
-    sign, whole = ("-" if h < 0 else ""), abs(h)
-    return f"{sign}{whole // 100}.{whole % 100:02d}"
+    whole, cents = divmod(abs(h), 100)
+    return f"{'-' if h < 0 else ''}{whole}.{cents:02d}"
+
+
+def _canonical(value: Any) -> Any:
+    """A sheet's mappings with string keys, its scores as 2-decimal strings."""
+    if type(value) in _SCALARS:
+        return _score_text(value)
+    if not isinstance(value, Mapping):
+        raise ValueError(f"a sheet holds mappings and scores, got {value!r}")
+    out = {}
+    for k, v in value.items():
+        if type(k) is not str and type(k) is not int:
+            raise ValueError(f"a sheet's keys are bid ids or factor names, got {k!r}")
+        key = str(k)
+        if key in out:
+            raise ValueError(f"two keys read {key!r}")
+        out[key] = _score_text(v) if type(v) in _SCALARS else _canonical(v)
+    return out
 
 
 def canonical_sheet(sheet: Mapping[Any, Any]) -> bytes:

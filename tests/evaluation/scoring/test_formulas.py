@@ -312,11 +312,11 @@ def test_range_check_fires_for_each_value_out_of_range_and_not_for_the_bounds():
     flags = F.check_range(bad, f)
     assert [(x.member, x.factor, x.figures["error"]) for x in flags] == [
         ("m1", "x", "score_negative"),
-        ("m1", "y", "score_above_points"),
         ("m2", "x", "score_not_finite"),
+        ("m1", "y", "score_above_points"),
         ("m2", "y", "score_missing"),
     ]
-    assert flags[1].figures["points"] == D("5.00") and flags[1].figures["value"] == "5.01"
+    assert flags[2].figures["points"] == D("5.00") and flags[2].figures["value"] == "5.01"
 
 
 def test_objective_check_fires_while_members_differ():
