@@ -44,6 +44,8 @@ OUTLIER_PERCENT = 30
 OUTLIER_MIN_MEMBERS = 3
 # Policy: scores are entered with at most 2 decimals (the sheet digest writes them with exactly 2).
 SCORE_DECIMALS = 2
+# exact() reads decimals from 10**-100 to 10**100 in magnitude: a typed "1e999999999" is refused, not computed
+MAX_MAGNITUDE = 100
 # R53, P45: the report recommends 1 to 3 ranked candidates.
 MIN_CANDIDATES, MAX_CANDIDATES = 1, 3
 # L42, P27: fewer than 3 valid bids left after review: the committee may reject all.
@@ -79,7 +81,8 @@ HUNDRED = Fraction(100)
 def exact(value: Any) -> Fraction:
     """A number as an exact fraction. A float is read by its shortest decimal form (repr: 0.1 is 1/10, not the
     binary 0.1000000000000000055...), a string as a decimal. Raises ValueError for a bool, a non-number, an
-    infinity or a NaN."""
+    infinity, a NaN, or a decimal whose magnitude is beyond 10**±MAX_MAGNITUDE (so that a typed "1e999999999"
+    cannot make the platform compute a billion-digit integer)."""
     if isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}")
     if isinstance(value, int | Fraction):
@@ -95,6 +98,8 @@ def exact(value: Any) -> Fraction:
             raise ValueError(f"not a number: {value!r}") from e
         if not d.is_finite():
             raise ValueError(f"not a finite number: {value!r}")
+        if d and not -MAX_MAGNITUDE <= d.adjusted() <= MAX_MAGNITUDE:
+            raise ValueError(f"out of range: {value!r}")
         return Fraction(d)
     raise ValueError(f"not a number: {value!r}")
 
@@ -184,7 +189,8 @@ def _check_prices(prices: Mapping[int, int]) -> list[tuple[int, int]]:
     if not prices:
         raise ValueError("no valid prices")
     for bid_id, price in prices.items():
-        fairdraw.check_id(bid_id)
+        if type(bid_id) is not int or not 0 <= bid_id <= fairdraw.MAX_ID:
+            raise ValueError(f"a bid id is an integer from 0 to 2**64-1, got {bid_id!r}")
         if type(price) is not int or price <= 0:
             raise ValueError(f"bid {bid_id}: a price is a whole number of fen above zero, got {price!r}")
     return sorted(prices.items(), key=lambda kv: (kv[1], kv[0]))
@@ -236,6 +242,33 @@ def average_benchmark(prices: Mapping[int, int], price_points: Number, e1: Numbe
     return Benchmark(
         bench, round2(bench), tuple(b for b, _ in counted), low, high, points, c1, c2, deviations, scores
     )
+
+
+class PriceCriteria(Protocol):
+    """tender.notices.Criteria, or anything with its price fields."""
+
+    @property
+    def price_points(self) -> float | None: ...
+    @property
+    def e1(self) -> float | None: ...
+    @property
+    def e2(self) -> float | None: ...
+
+
+def price_scores(method: str, prices: Mapping[int, int], criteria: PriceCriteria) -> dict[int, PriceScore]:
+    """The price scores of a score method (comprehensive: low_price_base; average_benchmark:
+    average_benchmark), by bid id, for summary(). The lowest evaluated price method scores nothing
+    (evaluated_prices, rank_by_price): ValueError, like an unknown method or criteria without the points, E1
+    or E2 it needs."""
+    if criteria.price_points is None:
+        raise ValueError("the criteria give no price points")
+    if method == "comprehensive":
+        return low_price_base(prices, criteria.price_points).scores
+    if method == "average_benchmark":
+        if criteria.e1 is None or criteria.e2 is None:
+            raise ValueError("the average benchmark needs E1 and E2")
+        return average_benchmark(prices, criteria.price_points, criteria.e1, criteria.e2).scores
+    raise ValueError(f"{method!r} has no price score")
 
 
 @dataclass(frozen=True)
@@ -415,6 +448,15 @@ def check_entry(points: Number, value: Any) -> str | None:
         and not value.is_finite()
     ):
         return "score_not_finite"
+    if isinstance(value, Decimal) and value:
+        # decide on a decimal's form before computing with it (exact() refuses a magnitude beyond 10**±100)
+        sign, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)  # finite
+        zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+        if exponent + zeros < -SCORE_DECIMALS:
+            return "score_decimals"
+        if value.adjusted() > MAX_MAGNITUDE:
+            return "score_negative" if sign else "score_above_points"
     v = exact(value)
     if (v * 10**SCORE_DECIMALS).denominator != 1:
         return "score_decimals"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from core import fairdraw
 from evaluation.scoring import formulas as F
-from tender.notices import Factor
+from tender.notices import Criteria, Factor
 
 D = Decimal
 
@@ -529,3 +529,102 @@ def test_sheet_digest_refuses_what_it_cannot_write_exactly():
     ):
         with pytest.raises(ValueError):
             F.sheet_digest(sheet)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- hostile input and the method's dispatch
+
+
+def test_a_typed_huge_or_tiny_decimal_is_refused_without_being_computed():
+    assert F.check_entry(10, "1e999999999") == "score_above_points"
+    assert F.check_entry(10, "-1e999999999") == "score_negative"
+    assert F.check_entry(10, "1e-999999999") == "score_decimals"
+    assert F.check_entry(10, "7.50000000000000000000000000000000000") is None  # 2 decimals, written long
+    assert F.check_entry(10, "7.50000000000000000000000000000000001") == "score_decimals"
+    for bad in ("1e999999999", "1e-999999999"):
+        with pytest.raises(ValueError):
+            F.exact(bad)
+    flags = F.check_range({"m": {1: {"x": "1e999999999"}}}, ONE)
+    assert [x.figures["error"] for x in flags] == ["score_above_points"]
+
+
+def test_price_scores_dispatch_on_the_method():
+    c = Criteria([], [], [], price_points=40, e1=2, e2=1)
+    prices = {1: 10_000_000, 2: 11_000_000, 3: 9_000_000, 4: 12_000_000}
+    assert F.price_scores("comprehensive", prices, c) == F.low_price_base(prices, 40).scores
+    assert F.price_scores("average_benchmark", prices, c) == F.average_benchmark(prices, 40, 2, 1).scores
+    for method, criteria in (
+        ("lowest_price", c),
+        ("nonsense", c),
+        ("average_benchmark", Criteria([], [], [], price_points=40, e1=None, e2=1)),
+        ("comprehensive", Criteria([], [], [], price_points=None, e1=None, e2=None)),
+    ):
+        with pytest.raises(ValueError):
+            F.price_scores(method, prices, criteria)
+
+
+# ---------------------------------------------------------------- properties of the sheets
+
+
+@st.composite
+def committees(draw):  # type: ignore[no-untyped-def]
+    """3 to 9 members' complete, in-range sheets over 1 to 6 bids and 1 to 5 factors, and prices."""
+    n_factors = draw(st.integers(1, 5))
+    points = [draw(st.sampled_from([2, 5, 7.5, 10, 12.25])) for _ in range(n_factors)]
+    factors = [
+        Factor(f"f{i}", p, draw(st.sampled_from(["objective", "subjective"]))) for i, p in enumerate(points)
+    ]
+    bids = draw(st.lists(st.integers(1, 10**6), min_size=1, max_size=6, unique=True))
+    members = [f"m{i}" for i in range(draw(st.integers(3, 9)))]
+    sheets = {
+        m: {b: {f.name: draw(st.integers(0, int(f.points * 100))) / 100 for f in factors} for b in bids}
+        for m in members
+    }
+    prices = {b: draw(st.integers(1, 10**10)) for b in bids}
+    return factors, sheets, prices
+
+
+@settings(max_examples=120, deadline=None)
+@given(committees(), st.randoms(use_true_random=False))
+def test_summary_totals_are_within_range_and_independent_of_the_order_of_members_and_bids(world, rnd):
+    factors, sheets, prices = world
+    scores = F.low_price_base(prices, 30).scores
+    s = F.summary(sheets, factors, scores)
+    top = sum(F.exact(f.points) for f in factors) + 30
+    for b, x in s.bids.items():
+        assert 0 <= x.total_exact <= top
+        assert scores[b].exact <= x.total_exact
+        for f in factors:
+            assert 0 <= x.factor_means[f.name] <= F.round2(F.exact(f.points))
+    members = list(sheets)
+    rnd.shuffle(members)
+    shuffled = {m: dict(reversed(list(sheets[m].items()))) for m in members}
+    again = F.summary(shuffled, factors, scores)
+    assert again.totals() == s.totals()
+    # in-range scores raise no range flag; stated totals equal to the platform's sums raise no sum flag
+    stated = {m: {b: str(x.member_sums[m]) for b, x in s.bids.items()} for m in sheets}
+    assert [x for x in F.checks(sheets, factors, stated) if x.kind in ("sum", "range")] == []
+    # the digest does not depend on the order the sheet was built in
+    for m in sheets:
+        assert F.sheet_digest(sheets[m]) == F.sheet_digest(shuffled[m])
+
+
+@settings(max_examples=120, deadline=None)
+@given(committees())
+def test_outlier_and_objective_flags_agree_with_their_definitions(world):
+    factors, sheets, _ = world
+    flags = F.checks(sheets, factors)
+    members = list(sheets)
+    m = len(members)
+    expected = set()
+    for f in factors:
+        for b in next(iter(sheets.values())):
+            values = {k: F.exact(sheets[k][b][f.name]) for k in members}
+            if f.kind == "objective":
+                if len(set(values.values())) > 1:
+                    expected |= {("objective", k, b, f.name) for k in members}
+                continue
+            for k, v in values.items():
+                others = (sum(values.values()) - v) / (m - 1)
+                if abs(v - others) > F.exact(f.points) * F.OUTLIER_PERCENT / 100:
+                    expected.add(("high" if v > others else "low", k, b, f.name))
+    assert {(x.kind, x.member, x.bid_id, x.factor) for x in flags} == expected
