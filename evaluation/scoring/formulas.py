@@ -124,7 +124,7 @@ def _hundredths(value: Any) -> int | None:
     check_entry: the summary converts 108,000 scores)."""
     t = type(value)
     if t is int:
-        return value * 100  # type: ignore[no-any-return]
+        return int(value) * 100
     if t is float:
         if not -1e12 < value < 1e12:  # NaN, an infinity, or too large to scale exactly
             return None
