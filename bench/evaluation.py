@@ -9,11 +9,11 @@ Baseline, measured in the same run: a naive pass that merely reads every score o
 as floats (the floor of anything that looks at every score); every time is also printed as a multiple of it,
 so that runs on machines of different speed compare. Median of --runs runs.
 
-    .venv/bin/python bench/evaluation.py [--part compute] [--runs 7] [--cpu]
+    .venv/bin/python bench/evaluation.py [--part compute] [--runs 7] [--cpu] [--save FIGURES.json]
 
-Other parts (the report PDF for 300 bids, nine members saving sheets through the HTTP app) are to be added
-as further functions named part_<name>, each taking the parsed arguments and returning its printed lines;
-`world()` builds the inputs they share.
+Other parts (the report PDF for 300 bids, nine members saving sheets through the HTTP app) are added as
+further functions part_<name>(args) -> Result (the printed lines and the figures, in ms) registered in PARTS;
+`world()` builds the inputs they share. --save merges each part's figures into a JSON file, by part.
 """
 
 from __future__ import annotations
@@ -21,11 +21,14 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
+import json
 import random
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +43,11 @@ AIM_MS = 200
 CLOCK = time.perf_counter  # --cpu: time.process_time, this process's CPU time (a shared, loaded machine)
 
 
-def world(seed: int = 13) -> dict[str, Any]:
+def world(seed: int = 13, decimal_scores: bool = False) -> dict[str, Any]:
     """The inputs: 40 factors (a quarter objective) worth 70 points with price's 30, 300 valid bids with
     prices, 9 members' complete sheets (scores with up to 2 decimals, as the entry form stores them), a few
-    corrections, each member's stated totals and the sheets' digests' inputs."""
+    corrections, each member's stated totals. decimal_scores: the scores as Decimals (as a Numeric column
+    reads them) rather than floats (as JSON reads them)."""
     rng = random.Random(seed)
     points = [1.5 + (i % 4) * 0.25 for i in range(FACTORS)]  # 1.5, 1.75, 2, 2.25: 70 in all
     factors = [
@@ -73,6 +77,11 @@ def world(seed: int = 13) -> dict[str, Any]:
     for sheet in sheets.values():
         sheet[bid_ids[2]] = dict(sheet[bid_ids[1]])
     stated = {m: {b: round(sum(row.values()), 2) for b, row in sheet.items()} for m, sheet in sheets.items()}
+    if decimal_scores:
+        sheets = {
+            m: {b: {f: Decimal(repr(v)) for f, v in row.items()} for b, row in sheet.items()}  # type: ignore[misc]
+            for m, sheet in sheets.items()
+        }
     return {
         "factors": factors,
         "prices": prices,
@@ -98,8 +107,8 @@ def compute(w: dict[str, Any]) -> dict[str, Any]:
 
 
 def baseline(w: dict[str, Any]) -> float:
-    """Read every score once and add them up as floats."""
-    total = 0.0
+    """Read every score once and add them up (as they are: floats or Decimals)."""
+    total: Any = 0
     for sheet in w["sheets"].values():
         for row in sheet.values():
             for v in row.values():
@@ -117,36 +126,63 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
-def part_compute(args: argparse.Namespace) -> list[str]:
-    w = world()
-    base_s, _ = timed(lambda: baseline(w), args.runs)
-    # a sheet's digest is computed once, at its submission, and logged; the tie seed reads the logged digests
-    digest_s, _ = timed(lambda: F.sheet_digest(w["sheets"]["member-1"]), args.runs)
-    w["digests"] = [(m, F.sheet_digest(sheet)) for m, sheet in w["sheets"].items()]
-    total_s, r = timed(lambda: compute(w), args.runs)
-    kinds: dict[str, int] = {}
-    for flag in r["flags"]:
-        kinds[flag.kind] = kinds.get(flag.kind, 0) + 1
-    decided: dict[str, int] = {}
-    for x in r["ranking"]:
-        decided[x.decided_by] = decided.get(x.decided_by, 0) + 1
-    ms = total_s * 1000
-    scores = BIDS * MEMBERS * FACTORS
+@dataclass
+class Result:
+    lines: list[str]
+    figures: dict[str, float]  # name -> value (times in ms, ratios as multiples of the part's baseline)
+
+
+def part_compute(args: argparse.Namespace) -> Result:
+    lines: list[str] = []
+    figures: dict[str, float] = {"aim_ms": AIM_MS}
     clock = "CPU" if args.cpu else "wall"
-    return [
+    scores = BIDS * MEMBERS * FACTORS
+    lines.append(
         f"compute: {BIDS} bids × {MEMBERS} members × {FACTORS} factors = {scores:,} scores, "
-        f"median of {args.runs} runs ({clock} time)",
-        f"  baseline (read and add every score as floats): {base_s * 1000:8.2f} ms",
-        f"  price scores, summary, four checks, ranking:   {ms:8.2f} ms = {total_s / base_s:6.1f} × baseline"
-        f"  (aim < {AIM_MS} ms: {'met' if ms < AIM_MS else 'NOT met'})",
-        f"  one sheet's digest (at its submission):        {digest_s * 1000:8.2f} ms = "
-        f"{digest_s / base_s:6.1f} × baseline",
-        f"  flags: {dict(sorted(kinds.items()))}; abnormally low prices: {len(r['low'])}; "
-        f"ranking decided by: {dict(sorted(decided.items()))}",
-    ]
+        f"median of {args.runs} runs ({clock} time)"
+    )
+    for kind, decimal_scores in (("float", False), ("decimal", True)):
+        w = world(decimal_scores=decimal_scores)
+        base_s, _ = timed(lambda w=w: baseline(w), args.runs)  # type: ignore[misc]
+        # a sheet's digest is computed once, at its submission, and logged; the tie seed reads the logged
+        # digests
+        digest_s, _ = timed(lambda w=w: F.sheet_digest(w["sheets"]["member-1"]), args.runs)  # type: ignore[misc]
+        w["digests"] = [(m, F.sheet_digest(sheet)) for m, sheet in w["sheets"].items()]
+        total_s, r = timed(lambda w=w: compute(w), args.runs)  # type: ignore[misc]
+        kinds: dict[str, int] = {}
+        for flag in r["flags"]:
+            kinds[flag.kind] = kinds.get(flag.kind, 0) + 1
+        decided: dict[str, int] = {}
+        for x in r["ranking"]:
+            decided[x.decided_by] = decided.get(x.decided_by, 0) + 1
+        ms = total_s * 1000
+        figures |= {
+            f"{kind}_baseline_ms": round(base_s * 1000, 3),
+            f"{kind}_compute_ms": round(ms, 3),
+            f"{kind}_compute_ratio": round(total_s / base_s, 2),
+            f"{kind}_digest_ms": round(digest_s * 1000, 3),
+        }
+        lines += [
+            f"  scores as {kind}s:",
+            f"    baseline (read and add every score):           {base_s * 1000:8.2f} ms",
+            f"    price scores, summary, four checks, ranking:   {ms:8.2f} ms = "
+            f"{total_s / base_s:6.1f} × baseline  (aim < {AIM_MS} ms: {'met' if ms < AIM_MS else 'NOT met'})",
+            f"    one sheet's digest (at its submission):        {digest_s * 1000:8.2f} ms = "
+            f"{digest_s / base_s:6.1f} × baseline",
+            f"    flags: {dict(sorted(kinds.items()))}; abnormally low prices: {len(r['low'])}; "
+            f"ranking decided by: {dict(sorted(decided.items()))}",
+        ]
+    return Result(lines, figures)
 
 
-PARTS = {"compute": part_compute}
+PARTS: dict[str, Callable[[argparse.Namespace], Result]] = {"compute": part_compute}
+
+
+def save(path: Path, part: str, figures: dict[str, float], clock: str) -> None:
+    """Merge one part's figures into the JSON file at `path` ({part: {figure: value, "clock": ...}})."""
+    saved = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    saved[part] = {**figures, "clock": clock}
+    path.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n", "utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -154,11 +190,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--part", choices=sorted(PARTS), default="compute")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--cpu", action="store_true", help="time this process's CPU time, not wall time")
+    parser.add_argument("--save", type=Path, help="merge the figures into this JSON file")
     args = parser.parse_args(argv)
     global CLOCK
     if args.cpu:
         CLOCK = time.process_time
-    print("\n".join(PARTS[args.part](args)))
+    result = PARTS[args.part](args)
+    print("\n".join(result.lines))
+    if args.save:
+        save(args.save, args.part, result.figures, "cpu" if args.cpu else "wall")
+        print(f"figures saved to {args.save}")
 
 
 if __name__ == "__main__":

@@ -129,15 +129,35 @@ def _hundredths(value: Any) -> int | None:
         if not -1e12 < value < 1e12:  # NaN, an infinity, or too large to scale exactly
             return None
         h = round(value * 100)
-        # value is the 2-decimal number h/100 exactly when h/100 reads back as value (both are the double
-        # nearest to that decimal; see docs/evaluation.md "Scores")
+        # value is the 2-decimal number h/100 exactly when h/100 reads back as value: both are then the double
+        # nearest to that decimal, whose shortest form (exact() reads a float by it) is that decimal, as a
+        # decimal of at most 14 significant digits is recovered from its nearest double
         return h if h / 100 == value else None
+    if t is Decimal:
+        return _decimal_hundredths(value)
     try:
         f = exact(value)
     except ValueError:
         return None
     f *= 100
     return f.numerator if f.denominator == 1 else None
+
+
+def _decimal_hundredths(value: Decimal) -> int | None:
+    """_hundredths of a Decimal (a Numeric column's score) through its integer ratio, computed only for a
+    magnitude from 10**-2 to below 10**12 (0 aside), so that neither a typed "1e999999999" nor "1e-999999999"
+    builds a huge integer; NaN and the infinities have no ratio."""
+    try:
+        a = value.adjusted()
+        if a >= 12:
+            return None
+        if a < -2:
+            return 0 if not value else None  # below 0.01 and not 0: a third decimal at least
+        n, d = value.as_integer_ratio()
+    except (ValueError, OverflowError):
+        return None
+    n *= 100
+    return n // d if n % d == 0 else None
 
 
 # ---------------------------------------------------------------- price scores
@@ -501,6 +521,8 @@ def _read_row(row: Mapping[str, Any], names: Sequence[str]) -> list[int | None]:
                 out.append(h if h / 100 == v else None)
             else:
                 out.append(None)
+        elif t is Decimal:
+            out.append(_decimal_hundredths(v))
         elif t is int:
             out.append(v * 100)
         elif v is _MISSING:

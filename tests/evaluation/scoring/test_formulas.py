@@ -628,3 +628,17 @@ def test_outlier_and_objective_flags_agree_with_their_definitions(world):
                 if abs(v - others) > F.exact(f.points) * F.OUTLIER_PERCENT / 100:
                     expected.add(("high" if v > others else "low", k, b, f.name))
     assert {(x.kind, x.member, x.bid_id, x.factor) for x in flags} == expected
+
+
+def test_scores_read_from_a_numeric_column_count_as_their_floats_and_strings_do():
+    as_float = {"a": {1: {"x": 7.25}}, "b": {1: {"x": 0.1}}, "c": {1: {"x": 10}}}
+    as_decimal = {"a": {1: {"x": D("7.25")}}, "b": {1: {"x": D("0.10")}}, "c": {1: {"x": D("1E+1")}}}
+    as_text = {"a": {1: {"x": "7.25"}}, "b": {1: {"x": ".1"}}, "c": {1: {"x": "10.000"}}}
+    totals = [F.summary(s, ONE, {1: 0}).bids[1].total_exact for s in (as_float, as_decimal, as_text)]
+    assert totals == [Fraction(1735, 300)] * 3
+    assert len({F.sheet_digest(s["a"]) for s in (as_float, as_decimal, as_text)}) == 1
+    # a Decimal with a third decimal, however far out, is not a score; 0 written with any exponent is
+    for bad in (D("7.50000000000000000000000000000001"), D("1E-999999999"), D("NaN"), D("1E+12")):
+        with pytest.raises(ValueError):
+            F.summary({"a": {1: {"x": bad}}}, [Factor("x", 10**13, "subjective")], {1: 0})
+    assert F.summary({"a": {1: {"x": D("0E-999999999")}}}, ONE, {1: 0}).bids[1].total_exact == 0
