@@ -50,9 +50,8 @@ MAX_MAGNITUDE = 100
 MIN_CANDIDATES, MAX_CANDIDATES = 1, 3
 # L42, P27: fewer than 3 valid bids left after review: the committee may reject all.
 MIN_VALID_BIDS = 3
-# The tie lottery's protocol name (docs/evaluation.md, "Ties").
+# The tie lottery's protocol name (docs/evaluation.md §8).
 TIE_PROTOCOL = "etender-tie-1"
-METHODS = ("lowest_price", "comprehensive", "average_benchmark")  # tender.rules.METHODS
 # P19 (and G87 art. 59): the amount in words wins over the figures; the unit price wins over the total.
 CORRECTION_GROUNDS = ("words_over_figures", "unit_price_over_total")
 
