@@ -888,6 +888,49 @@ def tie_seed(
     )
 
 
+def tie_record(
+    server_seed: bytes, session_id: int, sheet_digests: Sequence[tuple[str, bytes]], bid_ids: Iterable[int]
+) -> dict[str, Any]:
+    """What the report publishes of the tie lottery (JSON-ready: bytes in lower-case hex), from which
+    verify_tie_record, or anyone following docs/evaluation.md §8, recomputes the seed."""
+    ids = sorted(bid_ids)
+    return {
+        "protocol": TIE_PROTOCOL,
+        "session_id": session_id,
+        "request_id": f"evaluation-{session_id}-tie",
+        "server_seed": server_seed.hex(),
+        "commitment": fairdraw.commitment(server_seed).hex(),
+        "bid_ids": ids,
+        "pool_root": fairdraw.pool_root(ids).hex(),
+        "contributions": [[member, digest.hex()] for member, digest in sorted(sheet_digests)],
+        "seed": tie_seed(server_seed, session_id, sheet_digests, ids).hex(),
+    }
+
+
+def verify_tie_record(record: Mapping[str, Any], commitment: bytes | None = None) -> list[str]:
+    """The parts of a published tie record that do not hold (empty: it verifies): "protocol", "commitment"
+    (the server seed against the record's commitment, and against `commitment`, the one logged in the audit
+    log, when given), "request_id", "pool_root", "seed". A record that cannot be read at all is ["record"]."""
+    try:
+        server = bytes.fromhex(record["server_seed"])
+        session_id = record["session_id"]
+        ids = list(record["bid_ids"])
+        digests = [(str(m), bytes.fromhex(d)) for m, d in record["contributions"]]
+        expected = tie_record(server, session_id, digests, ids)
+    except (KeyError, TypeError, ValueError):
+        return ["record"]
+    problems = []
+    if record.get("protocol") != TIE_PROTOCOL:
+        problems.append("protocol")
+    logged = commitment.hex() if commitment is not None else expected["commitment"]
+    if record.get("commitment") != expected["commitment"] or logged != expected["commitment"]:
+        problems.append("commitment")
+    for key in ("request_id", "pool_root", "seed"):
+        if record.get(key) != expected[key]:
+            problems.append(key)
+    return problems
+
+
 # ---------------------------------------------------------------- the committee's majority
 
 

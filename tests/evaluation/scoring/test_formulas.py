@@ -4,6 +4,7 @@ check firing and not firing, the ranking's tie-breaks and the tie lottery's seed
 from __future__ import annotations
 
 import hashlib
+import json
 from decimal import Decimal
 from fractions import Fraction
 
@@ -642,3 +643,29 @@ def test_scores_read_from_a_numeric_column_count_as_their_floats_and_strings_do(
         with pytest.raises(ValueError):
             F.summary({"a": {1: {"x": bad}}}, [Factor("x", 10**13, "subjective")], {1: 0})
     assert F.summary({"a": {1: {"x": D("0E-999999999")}}}, ONE, {1: 0}).bids[1].total_exact == 0
+
+
+def test_the_tie_record_verifies_and_fails_on_any_changed_part():
+    server = hashlib.sha256(b"server").digest()
+    digests = [("seat-2", hashlib.sha256(b"b").digest()), ("seat-1", hashlib.sha256(b"a").digest())]
+    record = F.tie_record(server, 5, digests, [30, 10, 20])
+    assert record["seed"] == F.tie_seed(server, 5, digests, [10, 20, 30]).hex()
+    assert record["bid_ids"] == [10, 20, 30] and [m for m, _ in record["contributions"]] == [
+        "seat-1",
+        "seat-2",
+    ]
+    assert json.loads(json.dumps(record)) == record
+    assert F.verify_tie_record(record) == []
+    assert F.verify_tie_record(record, fairdraw.commitment(server)) == []
+    assert F.verify_tie_record(record, fairdraw.commitment(b"another")) == ["commitment"]
+    for key, value, problems in (
+        ("server_seed", hashlib.sha256(b"other").hexdigest(), ["commitment", "seed"]),
+        ("seed", "00" * 32, ["seed"]),
+        ("session_id", 6, ["request_id", "seed"]),
+        ("bid_ids", [10, 20], ["pool_root", "seed"]),
+        ("contributions", [["seat-1", hashlib.sha256(b"a").hexdigest()]], ["seed"]),
+        ("protocol", "etender-tie-0", ["protocol"]),
+        ("server_seed", "not hex", ["record"]),
+    ):
+        assert F.verify_tie_record({**record, key: value}) == problems, key
+    assert F.verify_tie_record({}) == ["record"]

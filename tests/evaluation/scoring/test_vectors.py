@@ -145,6 +145,8 @@ def test_summary_and_ranking(v):
     digests = {m: bytes.fromhex(d) for m, d in e["digests"].items()}
     seed = F.tie_seed(server, v["session_id"], list(digests.items()), list(prices))
     assert seed.hex() == e["seed"] == seed_by_hand(server, v["session_id"], digests, list(prices)).hex()
+    assert F.tie_record(server, v["session_id"], list(digests.items()), list(prices)) == e["tie_record"]
+    assert F.verify_tie_record(e["tie_record"], hashlib.sha256(server).digest()) == []
     # the summary
     base = F.low_price_base(prices, v["price_points"])
     assert {b: str(s.score) for b, s in base.scores.items()} == ints(e["price_scores"])
