@@ -308,7 +308,12 @@ class PriceRow:
 
 
 def _as_adjustment(a: Adjustment | tuple[int, int, str]) -> Adjustment:
-    return a if isinstance(a, Adjustment) else Adjustment(*a)
+    if isinstance(a, Adjustment):
+        return a
+    try:
+        return Adjustment(*a)
+    except TypeError as e:
+        raise ValueError(f"an adjustment is (bid id, amount in fen, reason), got {a!r}") from e
 
 
 def evaluated_prices(
@@ -375,7 +380,10 @@ def apply_corrections(
     seen: set[int] = set()
     changes = []
     for raw in corrections:
-        c = raw if isinstance(raw, Correction) else Correction(*raw)
+        try:
+            c = raw if isinstance(raw, Correction) else Correction(*raw)
+        except TypeError as e:
+            raise ValueError(f"a correction is (bid id, price in fen, reason), got {raw!r}") from e
         if c.bid_id not in out:
             raise ValueError(f"correction for bid {c.bid_id}, which has no price")
         if c.bid_id in seen:
@@ -406,9 +414,11 @@ class LowPrice:
 
 
 def abnormally_low(prices: Mapping[int, int]) -> list[LowPrice]:
-    """P21, R51, O 13: a valid price below ABNORMALLY_LOW_PERCENT (80) % of the mean of the OTHER valid prices
-    is flagged (the bid may not be rejected before its written explanation has been asked for); exactly 80 %
-    is not. With fewer than ABNORMALLY_LOW_MIN_PRICES (3) valid prices nothing is flagged. By bid id."""
+    """P21, R51, O 13: a valid price below ABNORMALLY_LOW_PERCENT (80) % of the mean of the OTHER valid
+    prices is flagged (the bid may not be rejected before its written explanation has been asked for);
+    exactly 80 % is not. `prices`: the corrected prices of the bids that passed the compliance review
+    (G87 art. 60: 其他通过符合性审查投标人的报价). With fewer than ABNORMALLY_LOW_MIN_PRICES (3)
+    valid prices nothing is flagged. By bid id."""
     ordered = _check_prices(prices)
     n = len(ordered)
     if n < ABNORMALLY_LOW_MIN_PRICES:

@@ -167,7 +167,7 @@ def test_evaluated_prices_table_adds_the_allowed_adjustments_and_orders_by_evalu
 
 
 def test_evaluated_prices_refuses_bad_adjustments():
-    for adj in ([(9, 10, "x")], [(1, 10, " ")], [(1, 1.5, "x")], [(1, -1000, "x")]):
+    for adj in ([(9, 10, "x")], [(1, 10, " ")], [(1, 1.5, "x")], [(1, -1000, "x")], [(1, 10)]):
         with pytest.raises(ValueError):
             F.evaluated_prices({1: 1000, 2: 900}, adj)  # type: ignore[arg-type]
 
@@ -185,7 +185,13 @@ def test_corrections_apply_and_list_the_changes():
 
 
 def test_corrections_refuse_what_is_ambiguous_or_unknown():
-    for corr in ([(9, 10, "x")], [(1, 10, "x"), (1, 11, "y")], [(1, 0, "x")], [(1, 10, "")]):
+    for corr in (
+        [(9, 10, "x")],
+        [(1, 10, "x"), (1, 11, "y")],
+        [(1, 0, "x")],
+        [(1, 10, "")],
+        [(1, 10, "x", "y")],
+    ):
         with pytest.raises(ValueError):
             F.apply_corrections({1: 1000}, corr)
 
