@@ -771,6 +771,17 @@ def checks(
     ]
 
 
+def may_change(flags: Iterable[Flag], member: str, bid_id: int, factor: str) -> Flag | None:
+    """G87 art. 64: after the summary a score may change only for one of the four reasons: the flag that
+    allows `member` to change their score on `factor` for `bid_id` (a sum flag allows any factor of that bid;
+    the others their own factor), or None (the change is refused). The caller records the change with the
+    flag's kind, the member's reason, the old and the new value."""
+    for flag in flags:
+        if flag.member == member and flag.bid_id == bid_id and flag.factor in (None, factor):
+            return flag
+    return None
+
+
 # ---------------------------------------------------------------- ranking, candidates, failure
 
 

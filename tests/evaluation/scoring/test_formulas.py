@@ -675,3 +675,15 @@ def test_the_tie_record_verifies_and_fails_on_any_changed_part():
     ):
         assert F.verify_tie_record({**record, key: value}) == problems, key
     assert F.verify_tie_record({}) == ["record"]
+
+
+def test_a_score_may_change_after_the_summary_only_where_a_check_flagged_it():
+    f = [Factor("x", 10, "subjective"), Factor("o", 5, "objective")]
+    sheets = {"m1": {1: {"x": 9, "o": 5}}, "m2": {1: {"x": 5, "o": 4}}, "m3": {1: {"x": 5, "o": 5}}}
+    flags = F.checks(sheets, f, {"m2": {1: 10}})
+    assert F.may_change(flags, "m1", 1, "x").kind == "high"  # type: ignore[union-attr]
+    assert F.may_change(flags, "m3", 1, "o").kind == "objective"  # type: ignore[union-attr]
+    assert F.may_change(flags, "m2", 1, "x").kind == "sum"  # type: ignore[union-attr]
+    assert F.may_change(flags, "m3", 1, "x") is None
+    assert F.may_change(flags, "m1", 2, "x") is None
+    assert F.may_change([], "m1", 1, "x") is None
