@@ -531,7 +531,17 @@ def _read_row(row: Mapping[str, Any], names: Sequence[str]) -> list[int | None]:
             else:
                 out.append(None)
         elif t is Decimal:
-            out.append(_decimal_hundredths(v))
+            # _decimal_hundredths inline (a Numeric column's 108,000 scores: the call was half the time)
+            try:
+                a = v.adjusted()
+                if -3 < a < 12:
+                    num, den = v.as_integer_ratio()
+                    num *= 100
+                    out.append(num // den if num % den == 0 else None)
+                else:
+                    out.append(0 if a < 12 and not v else None)
+            except (ValueError, OverflowError):
+                out.append(None)
         elif t is int:
             out.append(v * 100)
         elif v is _MISSING:

@@ -687,3 +687,32 @@ def test_a_score_may_change_after_the_summary_only_where_a_check_flagged_it():
     assert F.may_change(flags, "m3", 1, "x") is None
     assert F.may_change(flags, "m1", 2, "x") is None
     assert F.may_change([], "m1", 1, "x") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.decimals(allow_nan=True, allow_infinity=True),
+        st.decimals(min_value=-1000, max_value=1000, places=2),
+        st.decimals(min_value=-1000, max_value=1000, places=3),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.floats(min_value=-1000, max_value=1000).map(lambda x: round(x, 2)),
+        st.integers(-(10**6), 10**6),
+    )
+)
+def test_every_reading_of_a_score_agrees_with_its_exact_definition(value):
+    # a score is a finite number with at most 2 decimals (below 10**12 in magnitude); the table, the digest
+    # and the entry check read it alike
+    try:
+        x = F.exact(value)
+        expected = int(x * 100) if (x * 100).denominator == 1 and abs(x) < 10**12 else None
+    except ValueError:
+        expected = None
+    t = F.table({"m": {1: {"x": value}}}, [Factor("x", 10**13, "subjective")])
+    assert t.rows[1][0][0] == expected
+    if expected is None:
+        with pytest.raises(ValueError):
+            F.canonical_sheet({1: {"x": value}})
+    else:
+        assert F.canonical_sheet({1: {"x": value}}) == F.canonical_sheet({1: {"x": str(F.round2(x))}})
+        assert F.check_entry(10**13, value) in (None, "score_negative")
