@@ -222,14 +222,10 @@ def record_adjustment(
         raise Conflict.one("scoring_adjustment_method", REFUSALS["scoring_adjustment_method"])
     if type(amount_fen) is not int or amount_fen == 0:
         raise ValidationFailed.one("scoring_amount_invalid", REFUSALS["scoring_amount_invalid"], "amount")
-    row = _add(session, actor, c, bid_id, ADJUSTMENT, amount_fen, _reason(reason))
-    try:  # the evaluated price must stay above zero
-        price_workings(session, c.w.tender, c.w.session, c.bids)
-    except ValueError:
-        raise ValidationFailed.one(
-            "scoring_amount_invalid", REFUSALS["scoring_amount_invalid"], "amount"
-        ) from None
-    return row
+    evaluated = price_workings(session, c.w.tender, c.w.session, c.bids)["evaluated"][str(bid_id)]
+    if evaluated + amount_fen <= 0:  # P30-33: an adjusted price stays a price
+        raise ValidationFailed.one("scoring_amount_invalid", REFUSALS["scoring_amount_invalid"], "amount")
+    return _add(session, actor, c, bid_id, ADJUSTMENT, amount_fen, _reason(reason))
 
 
 # ---------------------------------------------------------------- closing the scoring

@@ -1,6 +1,7 @@
-"""The members' score sheets: saved as typed (each entry checked, the valid ones of a save kept), each member's
-own until every present member has submitted, submitted once and complete with its digest in the audit log,
-a replaced member's sheet void, and after the summary a score changed only for a flag, with its reason."""
+"""The members' score sheets: saved as typed (each entry checked, the valid ones of a save kept), each
+member's own until every present member has submitted, submitted once and complete with its digest in the
+audit log, a replaced member's sheet void, and after the summary a score changed only for a flag, with its
+reason."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from evaluation.scoring import formulas, ranking, sheets
 from evaluation.scoring.events import ScoringTag
 from evaluation.scoring.models import FlagAction
 from tests.factories.room import check_in_all, elect_chair, start
-from tests.factories.scoring import close_review, everyone_submits, fill, scoring_world
+from tests.factories.scoring import everyone_submits, fill, scoring_world
 
 
 def _entries(db, tag):  # type: ignore[no-untyped-def]
@@ -84,7 +85,9 @@ def test_a_sheet_is_submitted_once_complete_and_its_digest_is_logged_after_the_s
     assert e.value.problems[0].code == "scoring_incomplete" and e.value.problems[0].params == {"n": 4}
     fill(w, actor, {b: [30, 15] for b in w.bids})
     sheet = sheets.submit(db, actor, w.tender.id)
-    expected = formulas.sheet_digest({b: {"Technical proposal": 30, "After-sales service": 15} for b in w.bids})
+    expected = formulas.sheet_digest(
+        {b: {"Technical proposal": 30, "After-sales service": 15} for b in w.bids}
+    )
     assert sheet.digest == expected.hex()
     [entry] = _entries(db, ScoringTag.sheet_submitted)
     assert entry.details["digest"] == expected.hex() and "30" not in str(entry.details)
