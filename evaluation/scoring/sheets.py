@@ -39,7 +39,7 @@ from core.identity import Actor
 from evaluation.committee.models import Draw
 from evaluation.room import reading, sessions, steps
 from evaluation.room.models import EvaluationSession, EvaluationStep, Step
-from evaluation.scoring import formulas
+from evaluation.scoring import formulas, prices
 from evaluation.scoring.events import ScoringTag
 from evaluation.scoring.models import FlagAction, PriceCorrection, ScoreEntry, ScoreSheet, ScoringSeed
 from tender.models import Tender
@@ -340,7 +340,7 @@ class Checked:
     sheets: dict[int, ScoreSheet]
     summary: formulas.Summary | None  # None without valid bids
     flags: list[FlagView]
-    price: dict[str, Any]  # ranking.price_workings
+    price: dict[str, Any]  # prices.price_workings
 
     @property
     def unresolved(self) -> list[FlagView]:
@@ -357,13 +357,11 @@ def _actions(session: Session, sheet_ids: list[int]) -> list[FlagAction]:
 
 def checked(session: Session, tender: Tender, sess: EvaluationSession, bids: list[int]) -> Checked:
     """The summary and the flags, once every present member has submitted (call all_submitted first)."""
-    from evaluation.scoring import ranking  # the price workings; ranking imports this module
-
     present = _present(session, sess)
     by_seat = {s.seat_id: s for s in _sheets(session, sess)}
     sheets = {seat: by_seat[seat] for seat in present if seat in by_seat}
     factors = criteria_of(tender).factors
-    price = ranking.price_workings(session, tender, sess, bids)
+    price = prices.price_workings(session, tender, sess, bids)
     raw = {str(seat): scores_of(s) for seat, s in sheets.items()}
     summary = None
     flags: list[FlagView] = []
@@ -530,8 +528,6 @@ def view(session: Session, actor: Actor, tender_id: int) -> SheetView:
     """The member's scoring page: their own sheet (nobody else's scores before every present member has
     submitted), then the summary, their flags, and for the chair the price corrections and the closing."""
     c = _context(session, actor, tender_id, lock=False, need_open=False)
-    from evaluation.scoring import ranking
-
     step_open = steps.current_step(c.closed) is Step.scoring
     sheet = _my_sheet(session, c.w, lock=False)
     values: dict[str, str] = {}
@@ -555,7 +551,7 @@ def view(session: Session, actor: Actor, tender_id: int) -> SheetView:
         members=total,
     )
     if Step.review in c.closed:
-        out.corrections = ranking.corrections_of(session, c.w.session)
+        out.corrections = prices.corrections_of(session, c.w.session)
     if out.all_submitted or Step.scoring in c.closed:
         out.checked = checked(session, c.w.tender, c.w.session, c.bids)
         out.my_flags = [f for f in out.checked.flags if f.seat_id == c.w.seat.id]
@@ -578,8 +574,6 @@ def report_section(session: Session, sess: EvaluationSession) -> dict[str, Any]:
     member was replaced, R48) with its digest and submission time, the price workings with the corrections
     and adjustments and their reasons, the summary per bid, the flags and what became of them, and the
     changes after the summary (old, new, reason)."""
-    from evaluation.scoring import ranking
-
     tender = session.get(Tender, sess.tender_id)
     assert tender is not None
     closed = steps.closed_steps(session, sess)
@@ -605,7 +599,7 @@ def report_section(session: Session, sess: EvaluationSession) -> dict[str, Any]:
             }
             for s in all_sheets
         ],
-        "price": ranking.price_workings(session, tender, sess, bids) if bids else None,
+        "price": prices.price_workings(session, tender, sess, bids) if bids else None,
         "summary": None,
         "flags": [],
         "changes": [

@@ -18,7 +18,7 @@ from core import money
 from core.errors import N_, Problem, ValidationFailed
 from core.identity import Actor
 from evaluation.room import sessions
-from evaluation.scoring import formulas, ranking, sheets
+from evaluation.scoring import formulas, prices, ranking, sheets
 from evaluation.scoring.events import ScoringTag
 from web.deps import locale_of, page, redirect
 from web.forms import FormState, submit
@@ -249,13 +249,13 @@ def record_price(
             Problem(
                 "scoring_amount_invalid",
                 ranking.REFUSALS["scoring_amount_invalid"]
-                if values["kind"] == ranking.ADJUSTMENT
+                if values["kind"] == prices.ADJUSTMENT
                 else ranking.REFUSALS["scoring_price_invalid"],
                 "amount",
             )
         )
     bid = int(values["bid"]) if values["bid"].isdigit() else 0
-    if values["kind"] == ranking.ADJUSTMENT:
+    if values["kind"] == prices.ADJUSTMENT:
         action = lambda: ranking.record_adjustment(  # noqa: E731
             db, actor, tender_id, bid, -amount if negative else amount, values["reason"]
         )

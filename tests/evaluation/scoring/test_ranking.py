@@ -9,7 +9,7 @@ import pytest
 from core import fairdraw
 from core.errors import Conflict, Forbidden, ValidationFailed
 from evaluation.room import sessions, steps
-from evaluation.scoring import formulas, ranking, sheets
+from evaluation.scoring import formulas, prices, ranking, sheets
 from tender.models import OpenedBid
 from tests.factories.scoring import everyone_submits, fill, scoring_world
 
@@ -40,7 +40,7 @@ def test_the_chair_records_price_corrections_with_reasons_before_the_summary(r, 
     low = _price(db, b1) // 2
     ranking.record_correction(db, w.chair, w.tender.id, b1, low, "The amount in words is half the figures")
     sess = sessions.session_of(db, w.tender.id)
-    workings = ranking.price_workings(db, w.tender, sess, w.bids)
+    workings = prices.price_workings(db, w.tender, sess, w.bids)
     assert workings["corrections"] == [
         {
             "bid": b1,

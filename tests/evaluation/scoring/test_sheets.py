@@ -90,7 +90,8 @@ def test_a_sheet_is_submitted_once_complete_and_its_digest_is_logged_after_the_s
     )
     assert sheet.digest == expected.hex()
     [entry] = _entries(db, ScoringTag.sheet_submitted)
-    assert entry.details["digest"] == expected.hex() and "30" not in str(entry.details)
+    assert entry.details["digest"] == expected.hex()
+    assert set(entry.details) == {"session", "sheet", "digest", "confidential_digest"}  # no score in it
     assert entry.actor_user_id is None  # L37: the member is concealed (E49: still recorded, confidential)
     [seed_entry] = _entries(db, ScoringTag.seed_committed)
     assert seed_entry.index < entry.index  # the commitment precedes every submission
