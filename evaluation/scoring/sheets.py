@@ -112,6 +112,11 @@ def _context(session: Session, actor: Actor, tender_id: int, lock: bool, need_op
     return Context(w, closed, criteria_of(w.tender).factors, valid_bids(closed))
 
 
+def require_member(session: Session, actor: Actor, tender_id: int) -> steps.Working:
+    """The acting member at work in this tender's room, or the room's refusal (steps.working_member)."""
+    return steps.working_member(session, actor, tender_id, lock=False)
+
+
 def _present(session: Session, sess: EvaluationSession) -> list[int]:
     draw_row = session.get(Draw, sess.draw_id)
     assert draw_row is not None

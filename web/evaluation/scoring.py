@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import MediaType, Request, Response, get, post, put
+from litestar import MediaType, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -360,10 +360,11 @@ def sheet_api(db: Session, actor: Actor, tender_id: int) -> dict[str, Any]:
     return _sheet_json(sheets.view(db, actor, tender_id))
 
 
-@put("/api/v1/expert/tenders/{tender_id:int}/scoring/sheet", sync_to_thread=True)
+@post("/api/v1/expert/tenders/{tender_id:int}/scoring/sheet", sync_to_thread=True)
 def save_api(request: Request, db: Session, actor: Actor, tender_id: int, data: JSONBody) -> Response[Any]:
     """Save one or many cells (idempotent). 200: all saved; 422: the refused cells' problems (their `field`
     names the cell), every other cell of the request saved all the same."""
+    sheets.require_member(db, actor, tender_id)  # who may save at all comes before what they sent
     saved = sheets.save(db, actor, tender_id, _entries(data))
     body = {"saved": saved.saved, "saved_at": saved.saved_at.isoformat()}
     if saved.problems:

@@ -49,7 +49,7 @@ def test_autosave_keeps_the_valid_cells_and_names_the_refused_ones(site):
             {"bid": b2, "factor": 1, "value": 21},
         ]
     }
-    r = w.client.put(_api(w), json=body, headers={"x-csrftoken": token})
+    r = w.client.post(_api(w), json=body, headers={"x-csrftoken": token})
     assert r.status_code == 422
     doc = r.json()
     assert doc["saved"] == [sheets.field_name(b1, 0)]
@@ -61,14 +61,14 @@ def test_autosave_keeps_the_valid_cells_and_names_the_refused_ones(site):
         "A score for %(factor)s is from 0 to %(points)s points.", factor="After-sales service", points="20.00"
     )
     # the same save again: idempotent; the page (a closed browser opened again) shows what was saved
-    again = w.client.put(_api(w), json={"entries": body["entries"][:1]}, headers={"x-csrftoken": token})
+    again = w.client.post(_api(w), json={"entries": body["entries"][:1]}, headers={"x-csrftoken": token})
     assert again.status_code == 200 and again.json()["saved"] == [sheets.field_name(b1, 0)]
     page = w.client.get(_page(w)).text
     assert f'name="{sheets.field_name(b1, 0)}"' in page and 'value="33.50"' in page
     assert "/static/js/scoring-autosave.js" in page
     assert w.client.get(_api(w)).json()["values"] == {sheets.field_name(b1, 0): "33.50"}
     # a body that is not a list of cells
-    bad = w.client.put(_api(w), json={"entries": [{"bid": "x"}]}, headers={"x-csrftoken": token})
+    bad = w.client.post(_api(w), json={"entries": [{"bid": "x"}]}, headers={"x-csrftoken": token})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "scoring_body"
     # the form without script: a refused cell keeps what was typed
     form = {sheets.field_name(b2, 0): "50", "_csrf_token": token}

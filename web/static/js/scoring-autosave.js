@@ -1,5 +1,5 @@
 /* The member's score sheet saves itself as they type (issue 13): every change is queued, and 2 s after the
- * last change the queued cells go in one PUT to /api/v1/expert/tenders/<id>/scoring/sheet. The server checks
+ * last change the queued cells go in one POST to /api/v1/expert/tenders/<id>/scoring/sheet. The server checks
  * each cell; the refused ones come back as problems naming their cell (the others are saved all the same),
  * shown under the cell in the member's language. A save that fails (the server did not answer) keeps its
  * cells queued and is sent again with the next change or after 10 s; leaving the page with unsaved cells asks
@@ -64,7 +64,7 @@
     say(labels.saving, false);
     try {
       const r = await fetch(url, {
-        method: "PUT",
+        method: "POST",
         credentials: "same-origin",
         headers: { "content-type": "application/json", "x-csrftoken": csrf() },
         body: JSON.stringify({ entries: Array.from(sending.values()) }),
