@@ -1,9 +1,10 @@
 """Rows of the authorisation matrix for the committee's scoring and ranking (issue 13,
 web/evaluation/scoring.py), on the room's tender of tests/web/matrix_room.py: its session open, the matrix
-expert the one member checked in (no chair, the review not closed). The member reaches every scoring route (refused for what the step's state
-is: 409/422); nobody else reaches any, and no route shows a score to anyone but the member themself (the
-independence of G87 art. 62: tests/web/evaluation/test_scoring.py and tests/evaluation/scoring). The progress
-(members finished n/m) is for everyone once the tender is being evaluated."""
+expert the one member checked in (no chair, the review not closed). The member reaches every scoring route
+(refused for what the step's state is: 409/422); nobody else reaches any, and no route shows a score to anyone
+but the member themself (the independence of G87 art. 62: tests/web/evaluation/test_scoring.py and
+tests/evaluation/scoring). The progress (members finished n/m) is for everyone once the tender is being
+evaluated."""
 
 from __future__ import annotations
 
