@@ -144,7 +144,7 @@ def member_loop(
                 m.acknowledged += 1
                 m.saves.append(took)
                 for e in entries:
-                    m.last[f"score-{e['bid']}-{e['factor']}"] = e["value"]
+                    m.last[f"score-{e['bid']}-{e['factor']}"] = str(e["value"])
             else:
                 m.errors.append(f"save {r.status_code}: {r.text[:200]}")
             t0 = time.perf_counter()
