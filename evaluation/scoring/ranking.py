@@ -184,17 +184,10 @@ def _tie(
     seed_row = sheets.seed_of(session, sess)
     assert seed_row is not None  # made with the first sheet
     digests = sorted((k, bytes.fromhex(v)) for k, v in scoring["digests"].items())
-    seed = formulas.tie_seed(bytes.fromhex(seed_row.server_seed), sess.id, digests, bids)
-    return seed, {
-        "protocol": formulas.TIE_PROTOCOL,
-        "server_seed": seed_row.server_seed,
-        "commitment": seed_row.commitment,
-        "seed": seed.hex(),
-        "tied": tied,
-        "session": sess.id,
-        "bids": bids,
-        "digests": [[k, v.hex()] for k, v in digests],
-    }
+    # the report's tie record (formulas.tie_record, docs/evaluation.md §8), with the tied groups it broke
+    record = formulas.tie_record(bytes.fromhex(seed_row.server_seed), sess.id, digests, bids)
+    assert record["commitment"] == seed_row.commitment
+    return bytes.fromhex(record["seed"]), {**record, "tied": tied}
 
 
 def rank(

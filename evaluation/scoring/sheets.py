@@ -397,16 +397,17 @@ def _flag_context(
     if not all_submitted(session, c.w.session):
         raise Conflict.one("scoring_not_summarised", REFUSALS["scoring_not_summarised"])
     result = checked(session, c.w.tender, c.w.session, c.bids)
-    mine = [
-        f
-        for f in result.flags
-        if f.seat_id == c.w.seat.id and f.flag.bid_id == bid_id and f.factor_index == factor_index
-    ]
-    if not mine:
+    factor = c.factors[factor_index].name if 0 <= factor_index < len(c.factors) else None
+    allowing = (
+        formulas.may_change([f.flag for f in result.flags], str(c.w.seat.id), bid_id, factor)
+        if factor is not None
+        else None
+    )
+    if allowing is None:
         raise Conflict.one("scoring_no_flag", REFUSALS["scoring_no_flag"])
     sheet = _my_sheet(session, c.w, lock=True)
     assert sheet is not None
-    return c, sheet, mine[0]
+    return c, sheet, next(f for f in result.flags if f.flag is allowing)
 
 
 def _reason(reason: str) -> str:

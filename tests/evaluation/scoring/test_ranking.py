@@ -5,11 +5,14 @@ of all bids."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from audit.log import AuditEntry
 from core import fairdraw
 from core.errors import Conflict, Forbidden, ValidationFailed
 from evaluation.room import sessions, steps
 from evaluation.scoring import formulas, prices, ranking, sheets
+from evaluation.scoring.events import ScoringTag
 from tender.models import OpenedBid
 from tests.factories.scoring import everyone_submits, fill, scoring_world
 
@@ -107,10 +110,13 @@ def test_a_tie_is_broken_by_the_lottery_that_a_verifier_recomputes_from_the_outc
     assert tie["protocol"] == "etender-tie-1" and tie["tied"] == [[b1, b2]]
     # the verifier: the server seed matches the commitment logged before any sheet was submitted, the seed is
     # derived from it and the submitted sheets' digests (the scoring's outcome), and it orders the tied bids
+    assert formulas.verify_tie_record(tie) == []
     server_seed = bytes.fromhex(tie["server_seed"])
     assert fairdraw.commitment(server_seed).hex() == tie["commitment"]
+    [logged] = db.scalars(select(AuditEntry).where(AuditEntry.tag == ScoringTag.seed_committed.value)).all()
+    assert logged.details["commitment"] == tie["commitment"]
     digests = [(k, bytes.fromhex(v)) for k, v in scoring.outcome["digests"].items()]
-    seed = formulas.tie_seed(server_seed, tie["session"], digests, scoring.outcome["bids"])
+    seed = formulas.tie_seed(server_seed, tie["session_id"], digests, scoring.outcome["bids"])
     assert seed.hex() == tie["seed"]
     assert fairdraw.rank(seed, [b1, b2]) == [x["bid"] for x in out["ranking"][:2]]
     # and the scoring's digests are the submitted sheets', recomputed from the report's scores
