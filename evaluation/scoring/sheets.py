@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from core import clock, fairdraw
+from core.disclosure import Fact
 from core.errors import N_, Conflict, Problem, ValidationFailed
 from core.identity import Actor
 from evaluation.committee.models import Draw
@@ -558,7 +559,10 @@ def view(session: Session, actor: Actor, tender_id: int) -> SheetView:
     )
     if Step.review in c.closed:
         out.corrections = prices.corrections_of(session, c.w.session)
-    if out.all_submitted or Step.scoring in c.closed:
+    # G87 art. 62: the summary once every present member has submitted, and only to whom the disclosure
+    # policy shows scores (Fact.scores: the committee during the evaluation)
+    scores_shown = sessions._may_see(session, actor, c.w.tender, c.w.seat, Fact.scores)
+    if scores_shown and (out.all_submitted or Step.scoring in c.closed):
         out.checked = checked(session, c.w.tender, c.w.session, c.bids)
         out.my_flags = [f for f in out.checked.flags if f.seat_id == c.w.seat.id]
     if Step.scoring in c.closed:
