@@ -66,6 +66,7 @@ def test_autosave_keeps_the_valid_cells_and_names_the_refused_ones(site):
     page = w.client.get(_page(w)).text
     assert f'name="{sheets.field_name(b1, 0)}"' in page and 'value="33.50"' in page
     assert "/static/js/scoring-autosave.js" in page
+    assert f'href="{_page(w)}"' in w.client.get(f"/expert/tenders/{w.tender.id}/room").text  # from the room
     assert w.client.get(_api(w)).json()["values"] == {sheets.field_name(b1, 0): "33.50"}
     # a body that is not a list of cells
     bad = w.client.post(_api(w), json={"entries": [{"bid": "x"}]}, headers={"x-csrftoken": token})
