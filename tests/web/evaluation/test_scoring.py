@@ -146,3 +146,55 @@ def test_submit_summary_flags_and_the_chair_closes_both_steps(site, db):
     page = w.client.get(_page(w)).text
     assert zh("Candidate no. %(n)s", n=2) in page and zh("Candidate no. %(n)s", n=3) not in page
     assert "Bidder One Ltd" in page
+
+
+def _tender_get_routes(app, tender_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every GET route of the app whose only path parameter is the tender (or that has none), but the live
+    streams (server-sent events never end; they carry audit entries, which hold no score: test_sheets)."""
+    from litestar.routes import HTTPRoute
+
+    out = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(("/static", "/schema")):
+            continue
+        if "GET" not in {m for h in route.route_handlers for m in h.http_methods}:
+            continue
+        path = route.path.replace("{tender_id:int}", str(tender_id))
+        if "{" not in path and not path.endswith("/stream"):
+            out.append(path)
+    return sorted(out)
+
+
+def test_no_get_route_shows_a_members_scores_to_anyone_else_before_all_have_submitted(site, db):
+    w = site
+    marker, draft = "13.37", "12.34"
+    fill(w, w.members[0][1], {b: [marker, "11.11"] for b in w.bids})
+    sheets.submit(db, w.members[0][1], w.tender.id)
+    fill(w, w.members[1][1], {w.bids[0]: [draft]})  # a draft, not submitted
+    db.commit()
+    paths = _tender_get_routes(w.client.app, w.tender.id)
+    assert _page(w) in paths and f"/api/v1/notices/{w.tender.id}/evaluation/scoring" in paths
+    # the check finds what it looks for: each member sees their own
+    login(w.client, w.usernames[0])
+    assert marker in w.client.get(_page(w)).text
+    login(w.client, w.usernames[1])
+    assert draft in w.client.get(_page(w)).text
+    readers = [
+        w.usernames[2],  # another member
+        w.agency_user.username,
+        w.purchaser_user.username,
+        w.monitor_user.username,
+        w.admin_user.username,
+        w.bidder_user.username,
+        None,  # the public
+    ]
+    leaks = []
+    for username in readers:
+        w.client.cookies.clear()
+        if username is not None:
+            login(w.client, username)
+        for path in paths:
+            text = w.client.get(path, follow_redirects=False).text
+            if marker in text or draft in text or "11.11" in text:
+                leaks.append(f"{username or 'anonymous'} GET {path}")
+    assert not leaks, "\n".join(leaks)
