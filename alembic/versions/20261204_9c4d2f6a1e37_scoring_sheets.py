@@ -1,7 +1,7 @@
 """The committee's scoring (issue 13): score sheets and entries, the tie seed, price corrections, flag actions
 
 Revision ID: 9c4d2f6a1e37
-Revises: 5b7e0c3d2a18
+Revises: a3c5e7f9b1d2
 Create Date: 2026-12-04 18:47:13.703127
 """
 
@@ -14,7 +14,7 @@ import core.db
 
 
 revision = '9c4d2f6a1e37'
-down_revision = '5b7e0c3d2a18'
+down_revision = 'a3c5e7f9b1d2'
 branch_labels = None
 depends_on = None
 
