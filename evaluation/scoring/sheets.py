@@ -105,8 +105,19 @@ def valid_bids(closed: dict[Step, EvaluationStep]) -> list[int]:
     return sorted(int(b) for b in raw if isinstance(b, int) and not isinstance(b, bool))
 
 
-def _context(session: Session, actor: Actor, tender_id: int, lock: bool, need_open: bool = True) -> Context:
+def _context(
+    session: Session, actor: Actor, tender_id: int, lock: bool, need_open: bool = True, share: bool = False
+) -> Context:
     w = steps.working_member(session, actor, tender_id, lock=lock)
+    if share:
+        # a member's own saves and submission take the session row's shared lock: they never wait for each
+        # other, but a save and the chair's decisions (the row's update lock: price corrections, closing) are
+        # one after the other, so nothing changes under a decision once it is taken
+        session.execute(
+            select(EvaluationSession.id)
+            .where(EvaluationSession.id == w.session.id)
+            .with_for_update(read=True)
+        )
     closed = (
         steps.require_open(session, w, Step.scoring) if need_open else steps.closed_steps(session, w.session)
     )
@@ -253,7 +264,7 @@ def _entry_problem(code: str, f: Factor | None, cell: str) -> Problem:
 def save(session: Session, actor: Actor, tender_id: int, entries: list[EntryIn]) -> Saved:
     """Save some of the member's scores (one or many cells; saving the same value again changes nothing).
     The refused cells are in Saved.problems; the others are saved all the same."""
-    c = _context(session, actor, tender_id, lock=False)
+    c = _context(session, actor, tender_id, lock=False, share=True)
     if len(entries) > MAX_ENTRIES_PER_SAVE:
         raise ValidationFailed.one(
             "scoring_too_many", N_("Save at most %(n)s scores at once."), n=MAX_ENTRIES_PER_SAVE
@@ -304,7 +315,7 @@ def _missing(c: Context, sheet: ScoreSheet | None) -> int:
 def submit(session: Session, actor: Actor, tender_id: int) -> ScoreSheet:
     """The member submits their sheet, once and complete: its digest goes into the audit log (the scores do
     not), so that no sheet changes silently afterwards."""
-    c = _context(session, actor, tender_id, lock=False)
+    c = _context(session, actor, tender_id, lock=False, share=True)
     sheet = _sheet_for_work(session, actor, c.w)
     if sheet.submitted_at is not None:
         raise Conflict.one("scoring_submitted", REFUSALS["scoring_submitted"])
@@ -361,9 +372,16 @@ def _actions(session: Session, sheet_ids: list[int]) -> list[FlagAction]:
     )
 
 
-def checked(session: Session, tender: Tender, sess: EvaluationSession, bids: list[int]) -> Checked:
-    """The summary and the flags, once every present member has submitted (call all_submitted first)."""
-    present = _present(session, sess)
+def checked(
+    session: Session,
+    tender: Tender,
+    sess: EvaluationSession,
+    bids: list[int],
+    members: list[int] | None = None,
+) -> Checked:
+    """The summary and the flags, once every present member has submitted (call all_submitted first), over
+    the sheets of `members` (seat ids; default: the members present now)."""
+    present = _present(session, sess) if members is None else members
     by_seat = {s.seat_id: s for s in _sheets(session, sess)}
     sheets = {seat: by_seat[seat] for seat in present if seat in by_seat}
     factors = criteria_of(tender).factors
@@ -589,7 +607,10 @@ def report_section(session: Session, sess: EvaluationSession) -> dict[str, Any]:
     closed = steps.closed_steps(session, sess)
     bids = valid_bids(closed)
     factors = criteria_of(tender).factors
-    present = set(_present(session, sess))
+    # the members counted: those present when the scoring was closed (its outcome), else those present now
+    scoring = closed.get(Step.scoring)
+    counted = scoring.outcome.get("members") if scoring is not None else None
+    present = set(counted) if counted else set(_present(session, sess))
     all_sheets = _sheets(session, sess)
     actions = _actions(session, [s.id for s in all_sheets])
     seat_of = {s.id: s.seat_id for s in all_sheets}
@@ -629,8 +650,8 @@ def report_section(session: Session, sess: EvaluationSession) -> dict[str, Any]:
     }
     seed = seed_of(session, sess)
     out["seed_commitment"] = seed.commitment if seed else None
-    if bids and all_submitted(session, sess):
-        result = checked(session, tender, sess, bids)
+    if bids and (counted or all_submitted(session, sess)):
+        result = checked(session, tender, sess, bids, sorted(present))
         assert result.summary is not None
         out["summary"] = [
             {

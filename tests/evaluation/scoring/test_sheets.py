@@ -211,3 +211,17 @@ def test_an_abnormal_score_is_confirmed_with_its_reason_or_corrected(r, db):
     [flag] = section["flags"]
     assert flag["resolved"] and flag["confirmed_reason"] == "Its design is far ahead of the others"
     assert flag["seat"] == seat1.id and section["changes"][0]["action"] == "confirmed"
+
+
+def test_the_report_counts_the_members_present_when_the_scoring_was_closed(r, db):
+    w = scoring_world(r)
+    everyone_submits(w, lambda i: {b: [30 - i, 15] for b in w.bids})
+    ranking.close_scoring(db, w.chair, w.tender.id)
+    sess = sheet_session(db, w)
+    before = sheets.report_section(db, sess)
+    seat, leaving = w.members[4]
+    sessions.leave(db, leaving, w.tender.id, "Called away after the scoring", w.channel)
+    db.flush()
+    after = sheets.report_section(db, sess)
+    assert [s for s in after["sheets"] if s["seat"] == seat.id][0]["void"] is False
+    assert after["summary"] == before["summary"] and after["summary"][0]["total"] == "83.00"  # 40 + 28 + 15
