@@ -54,6 +54,7 @@ from web.deps import (
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api, phone_calls
 from web.evaluation import room as evaluation_room
+from web.evaluation import scoring as evaluation_scoring
 from web.problems import error_json, problems_json
 from web.request_id import RequestIdMiddleware
 from web.security import (
@@ -453,6 +454,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *draw_pages.ROUTES,
             *phone_calls.ROUTES,
             *evaluation_room.ROUTES,
+            *evaluation_scoring.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},
