@@ -160,3 +160,8 @@ from cli.bids import keys as _keys_group  # noqa: E402
 
 main.add_command(_keys_group)
 main.add_command(_bid_group)
+
+
+from cli.marketplace import marketplace as _marketplace_group  # noqa: E402 - the group lives in its own module
+
+main.add_command(_marketplace_group)
