@@ -1,5 +1,5 @@
-"""`etender marketplace ...`: the intermediary marketplace from the command line (docs/marketplace-selection.md).
-"""
+"""`etender marketplace ...`: the intermediary marketplace from the command line
+(docs/marketplace-selection.md)."""
 
 from __future__ import annotations
 
@@ -43,4 +43,5 @@ def verify_selection(record: Path) -> None:
         what = f"the purchase failed ({result['reason']})"
     else:
         what = f"selected organisation {result['winner']}"
-    click.echo(f"OK: the record reproduces the selection exactly ({doc['algorithm_version']}, {doc['method']}); {what}")
+    version, method = doc["algorithm_version"], doc["method"]
+    click.echo(f"OK: the record reproduces the selection exactly ({version}, {method}); {what}")

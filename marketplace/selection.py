@@ -285,5 +285,7 @@ def verify(record: dict[str, Any]) -> list[str]:
     again = _result(outcome)
     for key, value in again.items():
         if record["result"][key] != value:
-            out.append(f"{key} differs: the record says {record['result'][key]!r}, the re-run gives {value!r}")
+            out.append(
+                f"{key} differs: the record says {record['result'][key]!r}, the re-run gives {value!r}"
+            )
     return out

@@ -62,7 +62,9 @@ def test_the_documented_vector_by_independent_lines():
     ).digest()
     assert seed.hex() == "5be14d69d2bac5e812e86ad5e8567bec5aebaccddbc51226b81ea6cb5f182659"
     assert 9500 + int.from_bytes(seed[:8], "big") % 301 == 9682
-    ranking = sorted([101, 102, 103, 104, 105], key=lambda i: hashlib.sha256(seed + i.to_bytes(8, "big")).digest())
+    ranking = sorted(
+        [101, 102, 103, 104, 105], key=lambda i: hashlib.sha256(seed + i.to_bytes(8, "big")).digest()
+    )
     assert ranking == [103, 102, 104, 105, 101]
     # the product agrees
     assert run(sel.RANDOM, FIVE).seed == seed
