@@ -221,9 +221,10 @@ class Applicants:
 
 def applicants(session: Session, actor: Actor, purchase: Purchase) -> Applicants:
     now = clock.now()
-    if not disclosure.may_see(actor, purchase, Fact.participation, now):
-        return Applicants(None, None)
+    # the quotes with their names are public once the selection ran (Fact.bids, as a tender's opened bids)
     quotes = disclosure.may_see(actor, purchase, Fact.bids, now)
+    if not (quotes or disclosure.may_see(actor, purchase, Fact.participation, now)):
+        return Applicants(None, None)
     rows = session.execute(
         select(SignUp, Organisation)
         .join(Organisation, Organisation.id == SignUp.organisation_id)
