@@ -340,6 +340,13 @@ def commit_contribution(session: Session, actor: Actor, purchase_id: int, commit
 def reveal_contribution(session: Session, actor: Actor, purchase_id: int, value_hex: str) -> Selection:
     """Reveal the owner's value once every party has committed; the last reveal runs the selection."""
     purchase, sel, party = _collecting(session, actor, purchase_id)
+    if clock.now() < purchase.selection_at:
+        # the quotes are opened at the selection time the purchase announced, not earlier (rules.md §5.3)
+        raise Conflict.one(
+            "selection_time_not_reached",
+            N_("The selection runs at its announced time, %(time)s; show your number then."),
+            time=clock.to_cst(purchase.selection_at).strftime("%Y-%m-%d %H:%M"),
+        )
     if any(p not in sel.contributions for p in sel.parties):
         raise Conflict.one(
             "contribution_reveal_early", N_("Submit the fingerprint first; reveal the number after it.")

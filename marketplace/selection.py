@@ -289,3 +289,58 @@ def verify(record: dict[str, Any]) -> list[str]:
                 f"{key} differs: the record says {record['result'][key]!r}, the re-run gives {value!r}"
             )
     return out
+
+
+# ---------------------------------------------------------------- against the audit log
+
+TAG_COMMITTED = "marketplace.selection.committed"
+TAG_CONTRIBUTION_COMMITTED = "marketplace.selection.contribution.committed"
+TAG_CONTRIBUTION_REVEALED = "marketplace.selection.contribution.revealed"
+TAGS_DONE = ("marketplace.selection.completed", "marketplace.selection.failed")
+
+
+def log_differences(record: dict[str, Any], entries: list[tuple[int, str, dict[str, Any]]]) -> list[str]:
+    """The record against the audit log's entries of its purchase (index, tag, details; in log order): the
+    server's commitment entry, logged when sign-up closed, must carry the record's commitment, pool root,
+    request id, method, funds, parties and number of applicants; each party's commitment and reveal entries
+    its commitment and value, every commitment after the server's and every reveal after the last commitment;
+    the completion entry the record's server seed and the SHA-256 of the record."""
+    committed = next(((i, d) for i, t, d in entries if t == TAG_COMMITTED), None)
+    if committed is None:
+        return [f"the audit log holds no selection commitment for purchase {record['purchase']['id']}"]
+    index, details = committed
+    out = []
+    expected = {
+        "algorithm_version": record["algorithm_version"],
+        "commitment": record["commitment"],
+        "pool_root": record["pool_root"],
+        "request_id": record["request_id"],
+        "method": record["method"],
+        "state_funds": record["state_funds"],
+        "parties": [c["party"] for c in record["contributions"]],
+        "applicants": len(record["applicants"]),
+    }
+    for key, value in expected.items():
+        if details.get(key) != value:
+            out.append(f"{key} differs from the audit log's commitment entry {index}")
+    commits = {d.get("party"): (i, d) for i, t, d in entries if t == TAG_CONTRIBUTION_COMMITTED}
+    reveals = {d.get("party"): (i, d) for i, t, d in entries if t == TAG_CONTRIBUTION_REVEALED}
+    last_commit = max((i for i, _ in commits.values()), default=-1)
+    for c in record["contributions"]:
+        party = c["party"]
+        if party not in commits or commits[party][1].get("commitment") != c["commitment"]:
+            out.append(f"contribution of {party}: no matching commitment entry in the audit log")
+        elif commits[party][0] < index:
+            out.append(f"contribution of {party}: committed before the server's commitment entry")
+        if party not in reveals or reveals[party][1].get("value") != c["value"]:
+            out.append(f"contribution of {party}: no matching reveal entry in the audit log")
+        elif reveals[party][0] < last_commit:
+            out.append(f"contribution of {party}: revealed before every party had committed")
+    done = next(((i, d) for i, t, d in entries if t in TAGS_DONE), None)
+    if done is None:
+        return [*out, "the audit log holds no completion of this selection"]
+    if done[1].get("server_seed") != record["server_seed"]:
+        out.append(f"server_seed differs from the audit log's completion entry {done[0]}")
+    if done[1].get("record_sha256") != record_sha256(record):
+        out.append(f"the record is not the one logged (record_sha256 of the completion entry {done[0]})")
+    return out

@@ -84,7 +84,7 @@ def purchase_input(
         state_funds=state_funds,
         method=method,
         signup_deadline=now + timedelta(days=3),
-        selection_at=now + timedelta(days=4),
+        selection_at=now + timedelta(days=3),
     )
     for key, value in changes.items():
         setattr(data, key, value)

@@ -159,3 +159,21 @@ def test_only_the_owner_contributes(w, db, make):
     purchases.close_signup(db, w.admin, p.id)  # the centre may close a purchase whose owner does not
     with pytest.raises(Forbidden):
         purchases.commit_contribution(db, w.admin, p.id, "00" * 32)
+
+
+def test_the_selection_waits_for_its_announced_time(w, db):
+    later = clock.now() + timedelta(days=5)
+    p = purchases.post(db, w.owner, purchase_input("random", selection_at=later))
+    for _, actor in w.firms[:3]:
+        purchases.sign_up(db, actor, p.id, None)
+    clock.shift(timedelta(days=3, seconds=1))
+    purchases.close_signup(db, w.owner, p.id)
+    value = bytes(range(32, 64))
+    purchases.commit_contribution(db, w.owner, p.id, hashlib.sha256(value).hexdigest())
+    with pytest.raises(Conflict) as e:
+        purchases.reveal_contribution(db, w.owner, p.id, value.hex())
+    assert e.value.problems[0].code == "selection_time_not_reached"
+    assert purchases.applicants(db, w.owner, p).names[0][2] is None  # still sealed
+    clock.shift(timedelta(days=2))
+    purchases.reveal_contribution(db, w.owner, p.id, value.hex())
+    assert p.status == PurchaseStatus.selected

@@ -13,7 +13,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from accounts.models import actor_for
+from accounts.models import User, actor_for
 from core import clock
 from marketplace import entries, purchases, rules
 from tests.factories.accounts import Maker
@@ -68,6 +68,12 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
     firm = make.org("intermediary", "Matrix Testing Ltd")
     firm_actor = actor_for(make.user(firm, "intermediary", username=f"mp-firm-{w.title[-10:]}"))
     w.mp_entry = entries.submit_entry(session, firm_actor, entry_input()).id
+    # an approved intermediary, which the adversary suite signs up with a quote (tests/web/test_adversary.py)
+    admin = actor_for(session.get(User, w.users["admin"][0]))
+    signer_org = make.org("intermediary", "Matrix Survey Ltd")
+    signer = make.user(signer_org, "intermediary", username=f"mp-signer-{w.title[-10:]}")
+    entries.approve_entry(session, admin, entries.submit_entry(session, actor_for(signer), entry_input()).id)
+    w.mp_signer = signer.id
     owner_org = make.org("purchaser", "Matrix Water Bureau")
     owner = actor_for(make.user(owner_org, "project_owner", username=f"mp-owner-{w.title[-10:]}"))
     now = clock.now()
@@ -77,7 +83,7 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
         ceiling_fen=1_000_000,
         requirements="",
         state_funds=True,
-        method="random",
+        method="lowest",
         signup_deadline=now + timedelta(days=5),
         selection_at=now + timedelta(days=6),
     )

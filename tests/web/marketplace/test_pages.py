@@ -130,7 +130,7 @@ def test_post_quote_and_select_with_nothing_leaked_before_the_deadline(site, db)
         )
         assert zh(secret) in text
     assert c.get(f"/api/v1/marketplace/purchases/{pid}/selection").status_code == 404
-    clock.shift(timedelta(days=2, minutes=1))
+    clock.shift(timedelta(days=3, minutes=1))
     token = login(c, site.owner.username)
     page = c.get(f"/owner/purchases/{pid}").text
     assert _count_leaks(page) and "450,000" not in page  # names after the deadline, quotes sealed
