@@ -31,23 +31,26 @@ def load_catalogue(url: str) -> None:
 
 def _log_entries(purchase_id: int) -> list[tuple[int, str, dict[str, Any]]]:
     """The audit log's entries of the purchase, from this platform's database (exit 2 when unreadable)."""
-    from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from audit.log import AuditEntry
+    from audit.queries import entries_tagged
     from core.db import make_engine, make_sessionmaker
     from core.settings import load_settings
+    from marketplace import selection
+
+    tags = [
+        selection.TAG_COMMITTED,
+        selection.TAG_CONTRIBUTION_COMMITTED,
+        selection.TAG_CONTRIBUTION_REVEALED,
+        *selection.TAGS_DONE,
+    ]
 
     try:
         engine = make_engine(load_settings().database_url)
         try:
             with make_sessionmaker(engine)() as session:
-                rows = session.execute(
-                    select(AuditEntry.index, AuditEntry.tag, AuditEntry.details)
-                    .where(AuditEntry.subject == f"purchase:{purchase_id}")
-                    .order_by(AuditEntry.index)
-                )
-                return [(i, t, dict(d or {})) for i, t, d in rows]
+                found = entries_tagged(session, tags, subject=f"purchase:{purchase_id}")
+                return [(e.index, e.tag, dict(e.details or {})) for e in found]
         finally:
             engine.dispose()
     except (SQLAlchemyError, OSError, ValueError) as e:

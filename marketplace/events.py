@@ -25,3 +25,9 @@ class MarketplaceTag(enum.StrEnum):
     selection_contribution_revealed = "marketplace.selection.contribution.revealed"
     selection_completed = "marketplace.selection.completed"
     selection_failed = "marketplace.selection.failed"
+    # contract, service result and acceptance; ratings (rules.md §5.4)
+    contract_entered = "marketplace.contract.entered"
+    contract_confirmed = "marketplace.contract.confirmed"
+    service_accepted = "marketplace.service.accepted"
+    service_failed = "marketplace.service.failed"
+    rating_recorded = "marketplace.rating.recorded"

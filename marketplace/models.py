@@ -91,6 +91,16 @@ class Purchase(Base):
     status: Mapped[str] = mapped_column(String(20), default=PurchaseStatus.open.value, index=True)
     chosen_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # the contract: entered by either side, confirmed by the other (its file is kept outside the platform)
+    contract_number: Mapped[str] = mapped_column(String(60), default="")
+    contract_amount_fen: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    contract_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), default=None)
+    contract_at: Mapped[datetime | None] = mapped_column(default=None)
+    contract_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # the owner's acceptance of the service result: "accepted" or "failed", with its note
+    acceptance: Mapped[str] = mapped_column(String(20), default="")
+    acceptance_note: Mapped[str] = mapped_column(Text, default="")
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     signups: Mapped[list[SignUp]] = relationship(
         order_by="SignUp.organisation_id", cascade="all, delete-orphan"
@@ -110,6 +120,24 @@ class SignUp(Base):
     quote_fen: Mapped[int | None] = mapped_column(BigInteger, default=None)
     signed_up_at: Mapped[datetime] = mapped_column(default=clock.now)
     signed_up_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Rating(Base):
+    """One rater's rating of the intermediary's service on a purchase (rules.md §5.4): the owner, the
+    supervising authority or the centre, each once, with a score of 1 to 5 per indicator class. Kept for
+    ever: a rating is never changed in place."""
+
+    __tablename__ = "marketplace_ratings"
+    __table_args__ = (UniqueConstraint("purchase_id", "rater_kind", name="uq_marketplace_rating"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("marketplace_purchases.id"), index=True)
+    intermediary_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    rater_kind: Mapped[str] = mapped_column(String(20))  # owner, authority, centre
+    rated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    scores: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class SelectionStatus(enum.StrEnum):

@@ -31,6 +31,18 @@ ROWS: list[Any] = [
     Row("GET", "/marketplace/purchases/{purchase_id:int}", public(), params=P),
     # no selection has run yet: no record, for anyone
     Row("GET", "/api/v1/marketplace/purchases/{purchase_id:int}/selection", E("notfound"), params=P),
+    # after the selection (none has run here): the contract's parties, the owner, the raters; all refused
+    Row("POST", "/marketplace/purchases/{purchase_id:int}/contract", NONE, params=P, form={"number": "1"}),
+    Row("POST", "/marketplace/purchases/{purchase_id:int}/contract/confirm", NONE, params=P),
+    Row("POST", "/owner/purchases/{purchase_id:int}/acceptance", NONE, params=P, form={"result": "accepted"}),
+    # monitors and administrators rate, once a service is accepted: this one is not
+    Row(
+        "POST",
+        "/marketplace/purchases/{purchase_id:int}/rating",
+        only("allowed", "monitor", "admin"),
+        params=P,
+        form={"quality": "5"},
+    ),
     # the intermediary's own pages
     Row("GET", "/intermediary/entry", NONE),
     Row("POST", "/intermediary/entry/submit", NONE, form={"licence_number": ""}),

@@ -19,7 +19,7 @@ from core import clock, money
 from core.disclosure import Fact
 from core.errors import N_, Forbidden, Problem
 from core.identity import Actor, Role
-from marketplace import disclosure, entries, purchases, rules, selection
+from marketplace import aftercare, disclosure, entries, purchases, ratings, rules, selection
 from marketplace.models import EntryStatus, PurchaseStatus
 from web.deps import page, redirect
 from web.forms import FormState, submit
@@ -80,7 +80,7 @@ def _service_names(db: Session) -> dict[str, Any]:
 
 @get("/marketplace", sync_to_thread=True)
 def directory(request: Request, db: Session, actor: Actor, service: str = "", region: str = "") -> Template:
-    listed = entries.directory(db, service=service[:40], region=region[:100])
+    listed = aftercare.ranked_directory(db, service=service[:40], region=region[:100])
     regions = sorted({x.organisation.region for x in entries.directory(db) if x.organisation.region})
     return page(
         request,
@@ -120,7 +120,27 @@ def _purchase_view(db: Session, actor: Actor, purchase_id: int) -> dict[str, Any
         "deadline_passed": clock.now() >= purchase.signup_deadline,
         "record_json": _pretty(sel.record) if sel is not None and sel.record else "",
         "sees_participation": disclosure.may_see(actor, purchase, Fact.participation, clock.now()),
+        **_aftercare_view(db, actor, purchase),
         **_labels(),
+    }
+
+
+RATER_LABELS = {
+    ratings.OWNER: N_("project owner"),
+    ratings.AUTHORITY: N_("supervising authority"),
+    ratings.CENTRE: N_("trading centre"),
+}
+
+
+def _aftercare_view(db: Session, actor: Actor, purchase: Any) -> dict[str, Any]:
+    rated = aftercare.ratings_of(db, purchase.id)
+    kind = aftercare.rater_kind(actor, purchase) if purchase.acceptance == "accepted" else None
+    return {
+        "side": aftercare.side_of(actor, purchase) if not actor.anonymous else None,
+        "rated": rated,
+        "can_rate": kind if kind and kind not in {r.rater_kind for r in rated} else None,
+        "indicators": ratings.INDICATORS,
+        "rater_labels": RATER_LABELS,
     }
 
 
@@ -130,9 +150,125 @@ def _pretty(doc: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True)
 
 
+def _public_purchase(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    purchase_id: int,
+    form: FormState | None = None,
+    status_code: int = 200,
+) -> Template:
+    form = form or FormState()
+    return page(
+        request,
+        "marketplace/purchase.html",
+        status_code=status_code,
+        form=form,
+        errors=form.errors,
+        **_purchase_view(db, actor, purchase_id),
+    )
+
+
 @get("/marketplace/purchases/{purchase_id:int}", sync_to_thread=True)
 def purchase_page(request: Request, db: Session, actor: Actor, purchase_id: int) -> Template:
-    return page(request, "marketplace/purchase.html", **_purchase_view(db, actor, purchase_id))
+    return _public_purchase(request, db, actor, purchase_id)
+
+
+def _after(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    purchase_id: int,
+    name: str,
+    values: dict[str, str],
+    call: Any,
+    flash: str,
+    problems: list[Problem] | None = None,
+) -> Template | Redirect:
+    back = f"/marketplace/purchases/{purchase_id}#aftercare"
+    return submit(
+        db,
+        call,
+        problems=problems or [],
+        done=lambda _: redirect(back, flash=flash, request=request),
+        refused=lambda e: _public_purchase(
+            request, db, actor, purchase_id, FormState(name, values, e.problems), e.status
+        ),
+    )
+
+
+@post("/marketplace/purchases/{purchase_id:int}/contract", sync_to_thread=True)
+def enter_contract(
+    request: Request, db: Session, actor: Actor, purchase_id: int, data: Form
+) -> Template | Redirect:
+    values = {"number": _text(data, "number"), "amount": _text(data, "amount")}
+    amount: int | None = None
+    problems: list[Problem] = []
+    if values["amount"]:
+        try:
+            amount = money.parse_yuan(values["amount"])
+        except ValueError:
+            problems.append(Problem("amount_not_amount", N_("Enter the amount in yuan."), "amount"))
+    return _after(
+        request,
+        db,
+        actor,
+        purchase_id,
+        "contract",
+        values,
+        lambda: aftercare.enter_contract(db, actor, purchase_id, values["number"], amount),
+        N_("The contract is entered; the other side confirms it."),
+        problems,
+    )
+
+
+@post("/marketplace/purchases/{purchase_id:int}/contract/confirm", sync_to_thread=True)
+def confirm_contract(request: Request, db: Session, actor: Actor, purchase_id: int) -> Template | Redirect:
+    return _after(
+        request,
+        db,
+        actor,
+        purchase_id,
+        "confirm",
+        {},
+        lambda: aftercare.confirm_contract(db, actor, purchase_id),
+        N_("The contract is confirmed."),
+    )
+
+
+@post("/owner/purchases/{purchase_id:int}/acceptance", sync_to_thread=True)
+def acceptance(
+    request: Request, db: Session, actor: Actor, purchase_id: int, data: Form
+) -> Template | Redirect:
+    values = {"note": _text(data, "note"), "result": _text(data, "result")}
+    return _after(
+        request,
+        db,
+        actor,
+        purchase_id,
+        "acceptance",
+        values,
+        lambda: aftercare.record_acceptance(
+            db, actor, purchase_id, values["result"] == "accepted", values["note"]
+        ),
+        N_("The acceptance is recorded."),
+    )
+
+
+@post("/marketplace/purchases/{purchase_id:int}/rating", sync_to_thread=True)
+def rate(request: Request, db: Session, actor: Actor, purchase_id: int, data: Form) -> Template | Redirect:
+    values = {k: _text(data, k) for k in (*ratings.INDICATORS, "comment")}
+    scores = {k: int(values[k]) if values[k].isdigit() else None for k in ratings.INDICATORS}
+    return _after(
+        request,
+        db,
+        actor,
+        purchase_id,
+        "rating",
+        values,
+        lambda: aftercare.rate(db, actor, purchase_id, scores, values["comment"]),
+        N_("The rating is recorded."),
+    )
 
 
 @get("/api/v1/marketplace/purchases/{purchase_id:int}/selection", sync_to_thread=True)
@@ -563,6 +699,10 @@ ROUTES = [
     purchase_list,
     purchase_page,
     selection_record,
+    enter_contract,
+    confirm_contract,
+    acceptance,
+    rate,
     entry_page,
     submit_entry,
     open_purchases,

@@ -159,3 +159,47 @@ def test_post_quote_and_select_with_nothing_leaked_before_the_deadline(site, db)
     doc = c.get(f"/api/v1/marketplace/purchases/{pid}/selection").json()
     assert selection.schema_problems(doc) == [] and selection.verify(doc) == []
     assert len(doc["applicants"]) == 3 and doc["method"] == "optimal"
+
+
+def test_contract_acceptance_and_ratings_show_as_stars_in_the_directory(site, db, make):
+    from marketplace import purchases
+    from tests.factories.marketplace import purchase_input, select_now
+
+    p = purchases.post(db, site.owner, purchase_input("random", ceiling_fen=1_000_000))
+    for _, actor in site.firms:
+        purchases.sign_up(db, actor, p.id, None)
+    clock.shift(timedelta(days=3, seconds=1))
+    select_now(db, site.owner, p.id)
+    pid, chosen = p.id, p.chosen_org_id
+    chosen_user = next(a for o, a in site.firms if o.id == chosen).username
+    db.commit()
+    c = site.client
+    token = login(c, chosen_user)
+    url = f"/marketplace/purchases/{pid}"
+    r = c.post(f"{url}/contract", data={"number": "HT-9", "amount": "2000000", "_csrf_token": token})
+    assert r.status_code == 422 and 'value="HT-9"' in r.text
+    assert zh("The contract's amount is above the purchase's ceiling.") in r.text
+    r = c.post(f"{url}/contract", data={"number": "HT-9", "amount": "9000", "_csrf_token": token})
+    assert r.status_code == 200 and zh("waiting for the other side's confirmation") in r.text
+    token = login(c, site.owner.username)
+    c.post(f"{url}/contract/confirm", data={"_csrf_token": token})
+    c.post(
+        f"/owner/purchases/{pid}/acceptance", data={"result": "accepted", "note": "", "_csrf_token": token}
+    )
+    scores = dict.fromkeys(("quality", "timeliness", "attitude", "fees", "conduct"), "5")
+    r = c.post(f"{url}/rating", data={**scores, "fees": "", "_csrf_token": token})
+    assert r.status_code == 422 and zh("Give every indicator a score from 1 to 5.") in r.text
+    r = c.post(
+        f"{url}/rating", data={**scores, "comment": "很好", "_csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    c.cookies.clear()
+    page = c.get("/marketplace").text
+    assert "★★★★★" in page and zh("%(n)s ratings", n=1) in page
+    # the 5-star intermediary is listed first
+    first = page.index("★★★★★")
+    assert all(page.index(o.name) > page.index("<tbody>") for o, _ in site.firms)
+    chosen_name = next(o.name for o, _ in site.firms if o.id == chosen)
+    assert page.index(chosen_name) < first and all(
+        page.index(o.name) > first for o, _ in site.firms if o.id != chosen
+    )
