@@ -17,7 +17,7 @@ from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, Problem, ValidationFailed
 from core.identity import Actor, Role
-from marketplace import entries, purchases, ratings
+from marketplace import entries, purchases, ratings, rules
 from marketplace.events import MarketplaceTag
 from marketplace.models import Purchase, PurchaseStatus, Rating
 
@@ -50,7 +50,7 @@ def enter_contract(
     purchase, _ = _selected(session, actor, purchase_id)
     if purchase.contract_confirmed_at is not None:
         raise Conflict.one("contract_confirmed", N_("The contract is already confirmed by both sides."))
-    problems = []
+    problems = rules.too_long({"number": number}, {"number": 60})
     if not number.strip():
         problems.append(Problem("contract_number_missing", N_("Enter the contract's number."), "number"))
     if amount_fen is None or amount_fen <= 0:

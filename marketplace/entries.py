@@ -91,6 +91,7 @@ def save_service(session: Session, actor: Actor, data: ServiceInput) -> ServiceT
         )
     if not data.name.strip():
         problems.append(Problem("service_name_missing", N_("Enter the service's name in Chinese."), "name"))
+    problems += rules.too_long({"name": data.name, "name_en": data.name_en}, {"name": 200, "name_en": 200})
     if problems:
         raise ValidationFailed(problems)
     row = session.scalars(select(ServiceType).where(ServiceType.code == code)).one_or_none()

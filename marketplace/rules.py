@@ -111,10 +111,26 @@ def parse_staff(text: str) -> tuple[list[Staff], list[Problem]]:
     return found, problems
 
 
+def too_long(values: Mapping[str, str], limits: Mapping[str, int]) -> list[Problem]:
+    """A field longer than its column holds, refused at the field (rather than by the database)."""
+    return [
+        Problem("too_long", N_("At most %(n)s characters."), name, {"n": limit})
+        for name, limit in limits.items()
+        if len(values.get(name, "")) > limit
+    ]
+
+
 def entry_problems(entry: EntryInput, catalogue: Mapping[str, list[str]], today: date) -> list[Problem]:
     """Why an application cannot enter (Tangshan, rules.md §5.2). `catalogue`: the active service types'
     codes with the qualifications each needs."""
-    out: list[Problem] = []
+    out: list[Problem] = too_long(
+        {
+            "licence_number": entry.licence_number,
+            "credit_report": entry.credit_report,
+            "commitment_signed_by": entry.commitment_signed_by,
+        },
+        {"licence_number": 60, "credit_report": 300, "commitment_signed_by": 100},
+    )
 
     def need(ok: bool, code: str, message: str, field_name: str) -> None:
         if not ok:
@@ -207,7 +223,7 @@ class PurchaseInput:
 
 
 def purchase_problems(p: PurchaseInput, services: Iterable[str], now: datetime) -> list[Problem]:
-    out: list[Problem] = []
+    out: list[Problem] = too_long({"project": p.project}, {"project": 300})
     if p.service_code not in set(services):
         out.append(Problem("service_unknown", N_("Choose a service type of the catalogue."), "service_code"))
     if not p.project.strip():

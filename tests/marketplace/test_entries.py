@@ -140,3 +140,10 @@ def test_qualification_and_staff_lines_parse_or_name_the_line():
     ]
     staff, problems = rules.parse_staff("李四｜注册测绘师｜CH-1\n王五 | | ")
     assert staff == [rules.Staff("李四", "注册测绘师", "CH-1")] and problems[0].params["line"] == 2
+
+
+def test_a_field_longer_than_its_column_is_refused_at_the_field(w, db, make):
+    _, actor = intermediary(make, "某检测公司")
+    with pytest.raises(ValidationFailed) as e:
+        entries.submit_entry(db, actor, entry_input(licence_number="9" * 61))
+    assert [(p.code, p.field) for p in e.value.problems] == [("too_long", "licence_number")]
