@@ -22,6 +22,7 @@ The methods (rules.md §5.3, Tangshan; 优化营商环境条例 art. 43 for dire
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -245,12 +246,17 @@ RECORD_SCHEMA: dict[str, Any] = {
 }
 
 
-def schema_problems(record: Any) -> list[str]:
-    """Where `record` departs from RECORD_SCHEMA, each problem naming its field."""
+@functools.cache
+def _validator() -> Any:
     import jsonschema  # only the verifier needs it
 
+    return jsonschema.Draft202012Validator(RECORD_SCHEMA)
+
+
+def schema_problems(record: Any) -> list[str]:
+    """Where `record` departs from RECORD_SCHEMA, each problem naming its field."""
     out = []
-    for error in jsonschema.Draft202012Validator(RECORD_SCHEMA).iter_errors(record):
+    for error in _validator().iter_errors(record):
         where = ".".join(str(p) for p in error.absolute_path) or "record"
         out.append(f"{where}: {error.message}"[:300])
     return out
