@@ -53,6 +53,7 @@ from web.deps import (
 )
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
+from web.evaluation import review as evaluation_review
 from web.evaluation import room as evaluation_room
 from web.problems import error_json, problems_json
 from web.request_id import RequestIdMiddleware
@@ -65,7 +66,7 @@ from web.security import (
 )
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
-from web.tender import agency, api, bidder, bids, keyholder, opening, public
+from web.tender import agency, api, bidder, bids, clarification_requests, keyholder, opening, public
 
 log = logging.getLogger("etender")
 HERE = Path(__file__).parent
@@ -451,6 +452,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *experts_api.ROUTES,
             *draw_pages.ROUTES,
             *evaluation_room.ROUTES,
+            *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests
+            *clarification_requests.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

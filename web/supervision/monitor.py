@@ -32,6 +32,7 @@ from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
+from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
 from web.event_labels import EVENT_LABELS as OTHER_EVENT_LABELS
 from web.forms import FormState, submit
@@ -74,6 +75,7 @@ EVENT_LABELS = {
     TenderTag.tender_registered.value: N_("A bidder registered for a lot"),
     AccountTag.access_refused.value: N_("Access refused"),
     **ROOM_EVENT_LABELS,
+    **REVIEW_EVENT_LABELS,
     **OTHER_EVENT_LABELS,
 }
 
