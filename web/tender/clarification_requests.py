@@ -68,9 +68,7 @@ def requests_page(request: Request, db: Session, actor: Actor, tender_id: int) -
     return _page(request, db, actor, tender_id)
 
 
-@post(
-    "/bidder/tenders/{tender_id:int}/clarification-requests/{request_id:int}/answer", sync_to_thread=True
-)
+@post("/bidder/tenders/{tender_id:int}/clarification-requests/{request_id:int}/answer", sync_to_thread=True)
 def answer(
     request: Request, db: Session, actor: Actor, tender_id: int, request_id: int, data: Form
 ) -> Template | Redirect:
@@ -78,7 +76,9 @@ def answer(
         f"answer-{request_id}": _text(data, "answer"),
         f"no_change-{request_id}": _text(data, "no_change"),
     }
-    parsed = clarifications.AnswerInput(values[f"answer-{request_id}"], values[f"no_change-{request_id}"] == "1")
+    parsed = clarifications.AnswerInput(
+        values[f"answer-{request_id}"], values[f"no_change-{request_id}"] == "1"
+    )
     return submit(
         db,
         lambda: clarifications.answer(db, actor, tender_id, request_id, parsed),
