@@ -24,6 +24,7 @@ from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor
+from evaluation.committee.models import Seat, SeatStatus
 from evaluation.review import clarifications, rules
 from evaluation.review.events import ReviewTag
 from evaluation.review.models import ReviewVerdict
@@ -163,8 +164,13 @@ def save_verdicts(
     session: Session, actor: Actor, tender_id: int, opened_bid_id: int, entries: list[VerdictInput]
 ) -> list[ReviewVerdict]:
     """A present member saves their verdicts on one opened bid (those they have entered; the others wait).
-    No row lock on the session (steps.working_member lock=False): nine members save at once."""
+    No update lock on the session (steps.working_member lock=False): nine members save at once."""
     w = steps.working_member(session, actor, tender_id, lock=False)
+    # a shared lock: members' saves do not wait for each other, but a save and the chair's closing (which
+    # takes the row's update lock) are one after the other, so no verdict changes once the outcome is taken
+    session.execute(
+        select(EvaluationSession.id).where(EvaluationSession.id == w.session.id).with_for_update(read=True)
+    )
     steps.require_open(session, w, Step.review)
     bids = {b["opened_bid"]: b for b in reading.opened_bids(session, w.tender.id)}
     if opened_bid_id not in bids:
@@ -328,7 +334,7 @@ def report_section(session: Session, sess: EvaluationSession) -> dict[str, Any]:
     crits = criteria_for(tender)
     all_verdicts = _verdicts(session, sess)
     if row is not None:
-        counted_seats = tuple(sorted({v.seat_id for v in all_verdicts} & _seats_counted(session, sess, row)))
+        counted_seats = tuple(sorted(_seats_counted(session, sess, row)))
     else:
         counted_seats = _present(session, sess)
     bids = reading.opened_bids(session, tender.id)
@@ -394,12 +400,22 @@ def report_section(session: Session, sess: EvaluationSession) -> dict[str, Any]:
 
 
 def _seats_counted(session: Session, sess: EvaluationSession, row: EvaluationStep) -> set[int]:
-    """The seats present when the review was closed: checked in before, and not left before, its closing."""
+    """The seats present when the review was closed: checked in before its closing and not left before it, the
+    seat still held then (a seat given up records when: Seat.responded_at)."""
     closed_at = clock.as_utc(row.closed_at)
     out = set()
-    for a in session.scalars(select(Attendance).where(Attendance.session_id == sess.id)):
-        if clock.as_utc(a.checked_in_at) <= closed_at and (
-            a.left_at is None or clock.as_utc(a.left_at) > closed_at
-        ):
-            out.add(a.seat_id)
+    rows = session.execute(
+        select(Attendance, Seat)
+        .join(Seat, Seat.id == Attendance.seat_id)
+        .where(Attendance.session_id == sess.id)
+    ).all()
+    for a, seat in rows:
+        if clock.as_utc(a.checked_in_at) > closed_at:
+            continue
+        if a.left_at is not None and clock.as_utc(a.left_at) <= closed_at:
+            continue
+        given_up = seat.status != SeatStatus.confirmed
+        if given_up and (seat.responded_at is None or clock.as_utc(seat.responded_at) <= closed_at):
+            continue
+        out.add(a.seat_id)
     return out
