@@ -46,6 +46,11 @@ def test_a_member_saves_verdicts_bad_input_kept_and_nobody_else_sees_them(site, 
     page = site.client.get(url(site))
     assert page.status_code == 200 and zh("Qualification and compliance review") in page.text
     assert zh(rules.GROUNDS["not_qualified"]) in page.text and ">not_qualified<" not in page.text
+    site.client.get("/lang/en?next=/")
+    english = site.client.get(url(site)).text
+    assert rules.GROUNDS["not_qualified"] in english and "Qualification and compliance review" in english
+    assert not any(f">{key}<" in english for key in rules.GROUNDS)  # labels, never the keys
+    site.client.get("/lang/zh?next=/")
     bid = site.bids[0]
     r = site.client.post(
         f"{url(site)}/bids/{bid}",
