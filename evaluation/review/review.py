@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor
 from evaluation.committee.models import Seat, SeatStatus
@@ -127,7 +128,9 @@ def review_view(session: Session, actor: Actor, tender_id: int) -> ReviewView:
     t = _tally(session, w.session, w.tender, w.present)
     view.members_done = sum(1 for n in t.missing.values() if not n)
     if outcome is not None:
-        view.tally = t
+        # the committee's review results (Fact.scores: the committee during the evaluation, L37, E33)
+        if sessions._may_see(session, actor, w.tender, w.seat, Fact.scores):
+            view.tally = t
     else:
         view.ties = t.ties if t.complete else []
         if w.chair:

@@ -4,9 +4,9 @@ committee's decision by majority with the minority's dissent, what stops the cha
 abnormally low prices, and the clarification request's deadline.
 No database, no clock: the caller passes `now`.
 
-The majority rule: G87 art. 61 (a matter the committee decides together is decided by the majority of the
-members, 少数服从多数) and rules.md §3.8 (R53, P43: dissent is written down in the report) -- the decision
-itself is evaluation.scoring.formulas.majority, shared with the later steps."""
+The majority rule: a matter the committee decides together is decided by the majority of its members
+(少数服从多数), the minority's reasons written into the report (rules.md §3.8: R53, P43). The decision
+itself is evaluation.scoring.formulas.majority (which cites its article), shared with the later steps."""
 
 from __future__ import annotations
 
