@@ -43,6 +43,7 @@ def url(site) -> str:  # type: ignore[no-untyped-def]
 
 def test_a_member_saves_verdicts_bad_input_kept_and_nobody_else_sees_them(site, db):
     token = login(site.client, site.usernames[1])
+    assert f'href="{url(site)}"' in site.client.get(f"/expert/tenders/{site.tender.id}/room").text
     page = site.client.get(url(site))
     assert page.status_code == 200 and zh("Qualification and compliance review") in page.text
     assert zh(rules.GROUNDS["not_qualified"]) in page.text and ">not_qualified<" not in page.text
