@@ -199,9 +199,15 @@ def send(
         channel,
         _bidder_users(session, org_id),
         "evaluation.clarification.requested",
-        # the committee's, never a member's name (L37); both languages: the message is not rendered per reader
-        title=f"{w.tender.reference}: 评标委员会请求澄清 / The evaluation committee asks for a clarification",
-        body=f"截止时间 / Deadline: {clock.to_cst(data.deadline).strftime('%Y-%m-%d %H:%M')} (CST)",
+        # the committee's, never a member's name (L37)
+        title=N_(
+            "%(reference)s: the evaluation committee asks your company for a written clarification; "
+            "answer by %(deadline)s"
+        ),
+        params={
+            "reference": w.tender.reference,
+            "deadline": clock.to_cst(data.deadline).strftime("%Y-%m-%d %H:%M"),
+        },
         link=f"/bidder/tenders/{w.tender.id}/clarification-requests#request-{row.id}",
     )
     return row

@@ -332,7 +332,9 @@ def test_the_bidder_answers_once_and_the_committee_assesses_the_answer(r, db):
     notes = db.scalars(
         select(Notification).where(Notification.kind == "evaluation.clarification.requested")
     ).all()
-    assert notes and all("committee" in n.title for n in notes)
+    assert notes and all(
+        "committee" in n.title and n.params["reference"] == r.tender.reference for n in notes
+    )
     names = [_name(r, s) for s, _ in r.members]
     assert not any(name in n.title + n.body for n in notes for name in names)
     others = [a for a in (r.bidder, r.other_bidder, r.third_bidder) if a is not bidder]
