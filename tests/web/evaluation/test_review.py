@@ -244,3 +244,41 @@ def test_the_chair_asks_the_bidder_who_answers_once_and_the_chair_closes(site, d
     page = site.client.get(url(site)).text
     assert zh("The committee's decision") in page and zh("Valid") in page
     assert 'action="' + url(site) + "/bids/" not in page  # nothing to enter any more
+
+
+def test_members_are_shown_an_abnormally_low_price_with_its_figures(site, db):
+    from tests.factories.review import set_prices
+
+    set_prices(site, [100_000_00, 98_000_00, 50_000_00])
+    db.commit()
+    login(site.client, site.usernames[2])
+    page = site.client.get(url(site)).text
+    assert zh("Abnormally low prices") in page and 'data-low="' + str(site.bids[2]) + '"' in page
+    assert "50,000.00" in page and "99,000.00" in page  # the price and the mean of the others
+    assert zh("Not yet: ask the bidder first") in page
+
+
+def test_the_committee_is_shown_the_criteria_it_is_evenly_divided_on(site, db):
+    from evaluation.room import sessions
+
+    sessions.leave(db, site.members[4][1], site.tender.id, "Taken ill", site.channel)  # four present
+    split = (False, "not_qualified", "Expired licence")
+    first, q0 = site.bids[0], site.criteria[0]
+    enter(
+        site,
+        lambda m, b, c: split if (b == first and c == q0 and m in (2, 3)) else (True, "", ""),
+        [0, 1, 2, 3],
+    )
+    db.commit()
+    login(site.client, site.usernames[0])
+    page = site.client.get(url(site)).text
+    assert zh("Criteria the committee is evenly divided on") in page and q0.text in page.split('id="ties"')[1]
+    assert (
+        zh(
+            "The members are evenly divided on %(n)s criteria (shown below): discuss them; the review "
+            "closes once a majority decides each one.",
+            n=1,
+        )
+        in page
+    )
+    assert "Expired licence" not in page  # the chair entered a pass: the others' reasons stay theirs
