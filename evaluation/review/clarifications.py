@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from accounts.notifications import Channel, tell
+from accounts.notifications import Channel, notify, tell
 from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
@@ -27,7 +27,7 @@ from evaluation.review import rules
 from evaluation.review.events import ReviewTag
 from evaluation.review.models import ClarificationAssessment, ClarificationRequest
 from evaluation.room import reading, steps
-from evaluation.room.models import EvaluationSession, Step
+from evaluation.room.models import Attendance, AttendanceStatus, EvaluationSession, Step
 from tender import access
 from tender.models import Bid, Lot, OpenedBid, Tender
 
@@ -353,4 +353,28 @@ def answer(
         confidential={"answer": row.answer, "no_substance_change": row.no_substance_change},
         conceal_actor=True,  # who was asked is the evaluation's until the report is out (E33)
     )
+    _tell_chair(session, row, tender)
     return row
+
+
+def _tell_chair(session: Session, row: ClarificationRequest, tender: Tender) -> None:
+    """The chair (in the product: they are in the room) learns that an answer waits for the assessment."""
+    sess = session.get(EvaluationSession, row.session_id)
+    if sess is None or sess.chair_seat_id is None:
+        return
+    chair = session.scalar(
+        select(Attendance.user_id).where(
+            Attendance.session_id == sess.id,
+            Attendance.seat_id == sess.chair_seat_id,
+            Attendance.status == AttendanceStatus.present,
+        )
+    )
+    if chair is not None:
+        notify(
+            session,
+            {chair},
+            "evaluation.clarification.answered",
+            N_("%(reference)s: a bidder has answered the committee's clarification request"),
+            link=f"/expert/tenders/{tender.id}/room/review#request-{row.id}",
+            params={"reference": tender.reference},
+        )

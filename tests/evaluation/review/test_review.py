@@ -354,6 +354,10 @@ def test_the_bidder_answers_once_and_the_committee_assesses_the_answer(r, db):
     clarifications.answer(
         db, bidder, r.tender.id, req.id, clarifications.AnswerInput("Item 3 is 1,200 yuan.", True)
     )
+    told = db.scalars(
+        select(Notification).where(Notification.kind == "evaluation.clarification.answered")
+    ).all()
+    assert [n.user_id for n in told] == [r.members[0][1].user_id]  # the chair, to assess it
     with pytest.raises(Conflict) as c:
         clarifications.answer(db, bidder, r.tender.id, req.id, clarifications.AnswerInput("Again", True))
     assert c.value.problems[0].code == "clarify_answered"
