@@ -202,6 +202,7 @@ def test_the_chair_asks_the_bidder_who_answers_once_and_the_chair_closes(site, d
         zh("Your company has answered this request already; an answer cannot be changed or added to.")
         in r.text
     )
+    assert "Second thoughts" in r.text  # what was typed is shown, not lost
     # another bidder sees nothing and cannot answer it
     other = next(
         u
