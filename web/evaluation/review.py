@@ -84,6 +84,7 @@ def _page(
         errors=form.errors,
         bad=form.fields_in_error(),
         grounds=rules.GROUNDS,
+        default_compliance=rules.DEFAULT_COMPLIANCE,
         kinds=KIND_LABELS,
         state_labels=STATE_LABELS,
         assessment_labels=ASSESSMENT_LABELS,

@@ -283,3 +283,28 @@ def test_the_committee_is_shown_the_criteria_it_is_evenly_divided_on(site, db):
         in page
     )
     assert "Expired licence" not in page  # the chair entered a pass: the others' reasons stay theirs
+
+
+def test_the_page_renders_every_section_in_both_languages_with_the_tenders_own_texts(site, db):
+    # a criterion is the tender's text: a "%" in it is shown as typed (not taken for a placeholder)
+    from evaluation.review import clarifications
+    from tests.factories.review import set_prices
+
+    site.tender.criteria = {**site.tender.criteria, "qualification": ["Price share 30% or more", "Licence"]}
+    set_prices(site, [100_000_00, 98_000_00, 50_000_00])
+    clarifications.send(
+        db,
+        site.chair,
+        site.tender.id,
+        clarifications.RequestInput(site.bids[2], "Explain the price.", clock.now() + timedelta(minutes=30)),
+        site.channel,
+    )
+    enter(site, members=[0])
+    db.commit()
+    login(site.client, site.usernames[0])
+    for lang in ("zh", "en"):
+        site.client.get(f"/lang/{lang}?next=/")
+        page = site.client.get(url(site))
+        assert page.status_code == 200, lang
+        assert "Price share 30% or more" in page.text and "Explain the price." in page.text
+        assert 'id="low-prices"' in page.text and 'id="close"' in page.text
