@@ -125,7 +125,9 @@ def review_view(session: Session, actor: Actor, tender_id: int) -> ReviewView:
         members_done=0,
         members_total=len(w.present),
     )
-    t = _tally(session, w.session, w.tender, w.present)
+    # once closed, the tally of the members present at the closing (the outcome's), whoever left since
+    counted = w.present if outcome is None else tuple(sorted(_seats_counted(session, w.session, outcome)))
+    t = _tally(session, w.session, w.tender, counted)
     view.members_done = sum(1 for n in t.missing.values() if not n)
     if outcome is not None:
         # the committee's review results (Fact.scores: the committee during the evaluation, L37, E33)
