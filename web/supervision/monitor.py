@@ -32,6 +32,7 @@ from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
+from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
 from web.evaluation.scoring import EVENT_LABELS as SCORING_EVENT_LABELS
 from web.event_labels import EVENT_LABELS as OTHER_EVENT_LABELS
@@ -76,6 +77,7 @@ EVENT_LABELS = {
     AccountTag.access_refused.value: N_("Access refused"),
     **ROOM_EVENT_LABELS,
     **SCORING_EVENT_LABELS,
+    **REVIEW_EVENT_LABELS,
     **OTHER_EVENT_LABELS,
 }
 
