@@ -63,7 +63,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     with factory() as s:
         w = room_world(s, Maker(s), open_store(settings), Path(data))
         move_to(w.starts_at + timedelta(minutes=1))
-        experts = [s.get(Expert, seat.expert_id) for seat, _ in w.members]
+        experts = [s.get_one(Expert, seat.expert_id) for seat, _ in w.members]
         for (_, actor), expert in list(zip(w.members, experts, strict=True))[1:]:
             sessions.check_in(s, actor, w.tender.id, sessions.CheckIn(expert.name, True))
         out = SimpleNamespace(
@@ -72,7 +72,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
             starts_at=w.starts_at,
             seat_ids=[seat.id for seat, _ in w.members],
             actors=[actor for _, actor in w.members],
-            usernames=[s.get(User, e.user_id).username for e in experts],
+            usernames=[s.get_one(User, e.user_id).username for e in experts],
             names=[e.name for e in experts],
             bidder=w.bidder_user.username,
             bidder_name=w.bidder_org.name,
@@ -137,7 +137,7 @@ def test_a_committee_of_five_reviews_scores_and_ranks_three_bids(page_for, flow)
     # ---- the review: the four others pass every criterion by the service, the chair in the browser
     with services(w) as s:
         bids = [b["opened_bid"] for b in reading.opened_bids(s, t)]
-        criteria = review.criteria_for(s.get(Tender, t))
+        criteria = review.criteria_for(s.get_one(Tender, t))
         for actor in w.actors[1:]:
             for b in bids:
                 entries = [review.VerdictInput(c.kind, c.index, True, "", "") for c in criteria]
@@ -238,10 +238,10 @@ def test_a_committee_of_five_reviews_scores_and_ranks_three_bids(page_for, flow)
     with services(w) as s:
         for m, actor in enumerate(w.actors[1:], start=1):
             sheet = HIGH if m == 1 else USUAL
-            entries = [
+            typed = [
                 sheets.EntryIn(b, i, v) for b, vs in zip(bids, sheet, strict=True) for i, v in enumerate(vs)
             ]
-            assert not sheets.save(s, actor, t, entries).problems
+            assert not sheets.save(s, actor, t, typed).problems
             sheets.submit(s, actor, t)
 
     chair.check("#submit-sheet input[name=confirm]")
