@@ -76,7 +76,8 @@
       for (const name of doc.saved || []) showError(name, "");
       const refused = (doc.error && doc.error.problems) || [];
       for (const p of refused) if (p.field) showError(p.field, p.message);
-      const time = new Date(doc.saved_at).toLocaleTimeString();
+      // China Standard Time, as every time on the page (the browser's own zone may differ)
+      const time = new Date(doc.saved_at).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
       if (refused.length) {
         say(fill(labels.failed, { reason: refused[0].message }), true);
       } else {
