@@ -200,7 +200,10 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
         return Redirect(path=f"/login?next={request.url.path}", status_code=303, background=background)
     return Template(
         template_name="error.html",
-        context={"status": exc.status, "messages": [rule_refs.problem_markup(locale, p) for p in exc.problems]},
+        context={
+            "status": exc.status,
+            "messages": [rule_refs.problem_markup(locale, p) for p in exc.problems],
+        },
         status_code=exc.status,
         headers=headers,
         background=background,

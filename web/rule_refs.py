@@ -28,7 +28,7 @@ HEADER = ["code", "statute", "article", "what it says"]
 
 # MoF order no. 87's letter, spelt in two pieces: the scanner of tests/test_rules_table.py reports the bare
 # letter and number as a citation without its article.
-ORDER_87 = "G" "87"
+ORDER_87 = "G87"
 # Short statute names for a reference in English; the Chinese one is the statute's Chinese name from the table.
 SHORT_EN = {
     "L": "Tendering Law",
@@ -225,11 +225,7 @@ def _pieces(text: str, locale: str) -> Iterator[str | list[Ref]]:
     if locale == "zh":  # "(R46, R48)" → "（R46、R48）", as Chinese writes brackets
         text = re.sub(
             r"\(([^()]*)\)",
-            lambda m: (
-                "（" + re.sub(_SEP, "、", m.group(1)) + "）"
-                if _codes_only(m.group(1))
-                else m.group(0)
-            ),
+            lambda m: "（" + re.sub(_SEP, "、", m.group(1)) + "）" if _codes_only(m.group(1)) else m.group(0),
             text,
         )
     at = 0
@@ -247,8 +243,10 @@ def _codes_only(text: str) -> bool:
     """Whether `text` is only known citations and list signs ("R46, R48"), not a sentence ("R22: 3 days")."""
     matches = list(CITATION.finditer(text))
     rest = CITATION.sub("\0", text)
-    return bool(matches) and all(_refs(m) is not None for m in matches) and bool(
-        re.fullmatch(rf"\0(?:{_SEP}\0)*", rest)
+    return (
+        bool(matches)
+        and all(_refs(m) is not None for m in matches)
+        and bool(re.fullmatch(rf"\0(?:{_SEP}\0)*", rest))
     )
 
 
@@ -288,7 +286,9 @@ def rule_link(code: str, locale: str) -> Markup:
     if reference(code, locale) is None:
         return Markup()
     # in brackets, which Chinese writes full-width with the list sign 、 (_pieces does it)
-    return Markup('{}<span class="rule">{}</span>').format("" if locale == "zh" else " ", linked(f"({code})", locale))
+    return Markup('{}<span class="rule">{}</span>').format(
+        "" if locale == "zh" else " ", linked(f"({code})", locale)
+    )
 
 
 # ---------------------------------------------------------------- messages

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +22,31 @@ def _locale(ctx: Context) -> str:
     return i18n.normalise(request.cookies.get("lang")) if request is not None else i18n.DEFAULT_LOCALE
 
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# A message written inside a tag, an attribute's value (data-msg="{{ _('…') }}": the text a script shows),
+# cannot hold a link: its codes become plain references.
+_MESSAGE = re.compile(r"\b_\((['\"])((?:(?!\1).)*)\1")
+
+
+@cache
+def attribute_messages(root: Path = TEMPLATES) -> frozenset[str]:
+    """The message ids the templates write inside a tag (after a "<" with no ">" since). A "<" in a Jinja
+    test ({% if n < 3 %}) only makes a message plain, never an attribute linked."""
+    found: set[str] = set()
+    for path in root.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        for m in _MESSAGE.finditer(text):
+            if text.rfind("<", 0, m.start()) > text.rfind(">", 0, m.start()):
+                found.add(m.group(2).replace("\\'", "'").replace('\\"', '"'))
+    return frozenset(found)
+
+
+def _rendered(ctx: Context, message: str, text: str, locale: str) -> str:
+    if ctx.eval_ctx.autoescape and message not in attribute_messages():
+        return rule_refs.linked(text, locale)
+    return rule_refs.plain(text, locale)
+
+
 # Jinja's newstyle gettext (jinja2.ext._make_new_gettext) formats with the keyword arguments itself, so a
 # literal % is written %%; with autoescape on it takes what this returns as Markup and formats it with the
 # arguments escaped. So the translation is escaped here, its rule codes made links to /rules (web.rule_refs);
@@ -26,15 +54,14 @@ def _locale(ctx: Context) -> str:
 @pass_context
 def _gettext(ctx: Context, message: str) -> str:
     locale = _locale(ctx)
-    text = i18n.gettext(locale, message)
-    return rule_refs.linked(text, locale) if ctx.eval_ctx.autoescape else rule_refs.plain(text, locale)
+    return _rendered(ctx, message, i18n.gettext(locale, message), locale)
 
 
 @pass_context
 def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
     locale = _locale(ctx)
-    text = i18n.gettext(locale, singular if n == 1 else plural)
-    return rule_refs.linked(text, locale) if ctx.eval_ctx.autoescape else rule_refs.plain(text, locale)
+    message = singular if n == 1 else plural
+    return _rendered(ctx, message, i18n.gettext(locale, message), locale)
 
 
 @pass_context

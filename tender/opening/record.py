@@ -289,6 +289,12 @@ def font_path() -> str | None:
     return next((p for p in FONT_PATHS if os.path.exists(p)), None)
 
 
+# The PDF names its rule as people read it, the plain reference web.rule_refs gives R44 (tender does not import
+# web; tests/web/test_rule_refs.py checks that the two agree).
+R44_ZH = "《招标投标法实施条例》第四十四条"
+R44_EN = "Tendering Law Regulation, art. 44"
+
+
 def record_pdf(doc: dict[str, Any]) -> bytes | None:
     """The published record as PDF, in Chinese with the Noto CJK font; None when the font is not installed."""
     path = font_path()
@@ -336,7 +342,7 @@ def record_pdf(doc: dict[str, Any]) -> bytes | None:
             0,
             6,
             f"标段 {lot['lot']} {lot['name']}：收到 {lot['bids_received']} 份投标"
-            + ("" if lot["opened"] else "，不足3家，未开标（R44）"),
+            + ("" if lot["opened"] else f"，不足3家，未开标（{R44_ZH}）"),
             new_x="LMARGIN",
             new_y="NEXT",
         )
@@ -375,7 +381,13 @@ def record_pdf(doc: dict[str, Any]) -> bytes | None:
     if doc.get("objections"):
         pdf.ln(2)
         pdf.set_font_size(11)
-        pdf.multi_cell(0, 6, "开标现场异议及答复 Objections and answers (R44)", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            6,
+            f"开标现场异议及答复（{R44_ZH}） Objections and answers ({R44_EN})",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.set_font_size(8)
         for o in doc["objections"]:
             pdf.multi_cell(

@@ -43,14 +43,22 @@ def test_every_cited_code_has_a_reference_in_both_languages_and_a_chinese_meanin
     [
         ("(L24)", "（《招标投标法》第二十四条）", "(Tendering Law, art. 24)"),
         ("R18-20", "《招标投标法实施条例》第十八条至第二十条", "Tendering Law Regulation, arts. 18–20"),
-        ("P30–33", "《评标委员会和评标方法暂行规定》第三十条至第三十三条", "Evaluation Committee Provisions, arts. 30–33"),
+        (
+            "P30–33",
+            "《评标委员会和评标方法暂行规定》第三十条至第三十三条",
+            "Evaluation Committee Provisions, arts. 30–33",
+        ),
         ("(R46, R48)", "（《招标投标法实施条例》第四十六条、《招标投标法实施条例》第四十八条）", None),
         ("G87 art. 55", "《政府采购货物和服务招标投标管理办法》第五十五条", "MoF Order 87, art. 55"),
         ("（G87 第五十五条）", "（《政府采购货物和服务招标投标管理办法》第五十五条）", None),
         ("G87-47", None, "MoF Order 87, art. 47"),
         ("GR9", "《政府采购法实施条例》第九条", "Government Procurement Regulation, art. 9"),
         ("O13", "发改法规规〔2022〕1117号第十三项", "NDRC Opinions 2022 No. 1117, item 13"),
-        ("(R22: 3 days)", "(《招标投标法实施条例》第二十二条: 3 days)", None),  # a sentence keeps its brackets
+        (
+            "(R22: 3 days)",
+            "(《招标投标法实施条例》第二十二条: 3 days)",
+            None,
+        ),  # a sentence keeps its brackets
         # not articles: the average-benchmark coefficients, lint codes, curves, words
         ("扣分系数E1", "扣分系数E1", "扣分系数E1"),
         ("E402 P256 1E27 E27s", "E402 P256 1E27 E27s", "E402 P256 1E27 E27s"),
@@ -102,12 +110,19 @@ def test_gettext_links_the_codes_and_escapes_the_parameters(app):
 def test_a_problem_is_linked_its_parameters_escaped_and_plain_inside_a_link(app):
     env = _env(app)
     p = Problem("too_soon", R21_MOVED, "bid_deadline", {"before": "<i>1</i>", "after": "2"}, "R21")
-    out = _render(env, "{{ problem_text(p) }}|{{ problem_text(p, links=False) }}|{{ rule_ref(p.rule) }}", "en", p=p)
+    out = _render(
+        env, "{{ problem_text(p) }}|{{ problem_text(p, links=False) }}|{{ rule_ref(p.rule) }}", "en", p=p
+    )
     linked, plain, rule = out.split("|")
     assert "&lt;i&gt;1&lt;/i&gt;" in linked and '<a class="rule" href="/rules#R21">' in linked
-    assert plain == "The bid deadline moved from &lt;i&gt;1&lt;/i&gt; to 2 so that 15 days remain " \
+    assert (
+        plain == "The bid deadline moved from &lt;i&gt;1&lt;/i&gt; to 2 so that 15 days remain "
         "(Tendering Law Regulation, art. 21)."
-    assert rule == ' <span class="rule">(<a class="rule" href="/rules#R21">Tendering Law Regulation, art. 21</a>)</span>'
+    )
+    assert (
+        rule
+        == ' <span class="rule">(<a class="rule" href="/rules#R21">Tendering Law Regulation, art. 21</a>)</span>'
+    )
 
 
 def test_a_flash_message_is_linked_and_a_notification_title_is_plain(app):
@@ -124,7 +139,10 @@ def test_a_flash_message_is_linked_and_a_notification_title_is_plain(app):
 def test_a_plain_text_template_gets_plain_references(app):
     plain_env = _env(app).overlay(autoescape=False)
     out = _render(plain_env, '{{ _("' + R21_MOVED + '", before="<b>", after="2") }}', "en")
-    assert out == "The bid deadline moved from <b> to 2 so that 15 days remain (Tendering Law Regulation, art. 21)."
+    assert (
+        out
+        == "The bid deadline moved from <b> to 2 so that 15 days remain (Tendering Law Regulation, art. 21)."
+    )
 
 
 # ---------------------------------------------------------------- the /rules page
@@ -142,7 +160,10 @@ def test_the_rules_page_in_chinese_has_no_english_sentence(client):
     r = client.get("/rules")
     assert r.status_code == 200
     assert '<tr id="L24">' in r.text and '<span id="P31"></span>' in r.text and 'id="G87-55"' in r.text
-    assert "《招标投标法》第二十四条" in r.text and "自招标文件开始发出之日起至投标截止之日止，最短不得少于20日。" in r.text
+    assert (
+        "《招标投标法》第二十四条" in r.text
+        and "自招标文件开始发出之日起至投标截止之日止，最短不得少于20日。" in r.text
+    )
     assert "中华人民共和国招标投标法实施条例（2019年修订）" in r.text
     # a code cited in a rule's meaning links to its own rule
     assert '（另见<a class="rule" href="/rules#E21">《电子招标投标办法》第二十一条</a>）' in r.text
@@ -156,6 +177,27 @@ def test_the_rules_page_in_english(client):
     client.cookies.set("lang", "en")
     r = client.get("/rules")
     assert r.status_code == 200
-    assert "Tendering Law, art. 24" in r.text and "At least 20 days from the day the tender documents" in r.text
+    assert (
+        "Tendering Law, art. 24" in r.text and "At least 20 days from the day the tender documents" in r.text
+    )
     assert "<h2>Tendering and Bidding Law, 2017 revision</h2>" in r.text
     assert not re.search(r"(?<![\w-])(?:GR|L|R|E|P|O)\d{1,2}(?!\w)", _main(r.text))
+
+
+def test_the_opening_record_pdf_names_its_rule_by_its_plain_reference():
+    from tender.opening import record
+
+    assert record.R44_ZH == rule_refs.plain("R44", "zh") and record.R44_EN == rule_refs.plain("R44", "en")
+
+
+def test_a_message_written_inside_a_tag_gets_plain_references(app):
+    # keys/seal.html gives its script messages in data- attributes: a link there would break the attribute
+    from web.templating import attribute_messages
+
+    msg = "This tender needs your own bidder key as well (E30): choose your key file."
+    assert msg in attribute_messages()
+    out = _render(_env(app), "{{ _(msg) }}", "en", msg=msg)
+    assert (
+        out
+        == "This tender needs your own bidder key as well (Electronic Bidding Measures, art. 30): choose your key file."
+    )
