@@ -1,8 +1,8 @@
 """docs/rules.md lists every legal rule code the product cites (R44, E27, G87-55...), with its article.
 
-The scanner (tests/factories/rule_citations.py) reads the product's Python packages (the top-level folders with
-an __init__.py, except tests, bench and alembic) and, inside them, the templates, translations and scripts:
-every .py, .html, .po, .js file.
+The scanner (tests/factories/rule_citations.py) reads the product's Python packages (the top-level folders
+with an __init__.py, except tests, bench and alembic) and, inside them, the templates, translations and
+scripts: every .py, .html, .po, .js file.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from tests.factories.rule_citations import (
     table_codes,
     table_rows,
 )
-
 
 # ---------------------------------------------------------------- tests
 

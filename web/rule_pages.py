@@ -1,4 +1,4 @@
-"""The public page that explains the legal rules the platform enforces (/rules, one anchor per code: /rules#R44),
+"""The public page explaining the legal rules the platform enforces (/rules, one anchor per code: /rules#R44),
 which every rule reference on the other pages links to. Its content is docs/rules.md's tables (web.rule_refs),
 in the reader's language: each rule's meaning and each statute's name are translated in
 translations/zh/rules.po, keyed by docs/rules.md's English."""

@@ -289,8 +289,8 @@ def font_path() -> str | None:
     return next((p for p in FONT_PATHS if os.path.exists(p)), None)
 
 
-# The PDF names its rule as people read it, the plain reference web.rule_refs gives R44 (tender does not import
-# web; tests/web/test_rule_refs.py checks that the two agree).
+# The PDF names its rule as people read it, by the plain reference web.rule_refs gives R44 (tender does not
+# import web; tests/web/test_rule_refs.py checks that the two agree).
 R44_ZH = "《招标投标法实施条例》第四十四条"
 R44_EN = "Tendering Law Regulation, art. 44"
 

@@ -120,8 +120,8 @@ def test_a_problem_is_linked_its_parameters_escaped_and_plain_inside_a_link(app)
         "(Tendering Law Regulation, art. 21)."
     )
     assert (
-        rule
-        == ' <span class="rule">(<a class="rule" href="/rules#R21">Tendering Law Regulation, art. 21</a>)</span>'
+        rule == ' <span class="rule">(<a class="rule" href="/rules#R21">'
+        "Tendering Law Regulation, art. 21</a>)</span>"
     )
 
 
@@ -187,7 +187,7 @@ def test_the_rules_page_in_english(client):
 def test_the_opening_record_pdf_names_its_rule_by_its_plain_reference():
     from tender.opening import record
 
-    assert record.R44_ZH == rule_refs.plain("R44", "zh") and record.R44_EN == rule_refs.plain("R44", "en")
+    assert rule_refs.plain("R44", "zh") == record.R44_ZH and rule_refs.plain("R44", "en") == record.R44_EN
 
 
 def test_a_message_written_inside_a_tag_gets_plain_references(app):
@@ -198,6 +198,6 @@ def test_a_message_written_inside_a_tag_gets_plain_references(app):
     assert msg in attribute_messages()
     out = _render(_env(app), "{{ _(msg) }}", "en", msg=msg)
     assert (
-        out
-        == "This tender needs your own bidder key as well (Electronic Bidding Measures, art. 30): choose your key file."
+        out == "This tender needs your own bidder key as well (Electronic Bidding Measures, art. 30): "
+        "choose your key file."
     )
