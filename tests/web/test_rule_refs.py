@@ -201,3 +201,20 @@ def test_a_message_written_inside_a_tag_gets_plain_references(app):
         out == "This tender needs your own bidder key as well (Electronic Bidding Measures, art. 30): "
         "choose your key file."
     )
+
+
+def test_no_notification_title_cites_a_code():
+    # An e-mail's subject is a notification's title, rendered by accounts.notifications in core.i18n, which
+    # cannot reach web.rule_refs: a title citing a rule would show the code. None does; this keeps it so.
+    from tests.factories.rule_citations import ROOT, cited_codes, product_files
+
+    title = re.compile(r'(?:title=|_MESSAGE = )N_\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)')
+    citing = [
+        f"{path.relative_to(ROOT)}: {m.group(1)[:60]}"
+        for path in product_files()
+        if path.suffix == ".py"
+        for m in title.finditer(path.read_text(encoding="utf-8"))
+        if cited_codes(m.group(1))
+    ]
+    found = sum(len(title.findall(p.read_text(encoding="utf-8"))) for p in product_files() if p.suffix == ".py")
+    assert found >= 10 and not citing, citing
