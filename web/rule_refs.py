@@ -278,8 +278,8 @@ def plain(text: str, locale: str) -> str:
 def reference(code: str, locale: str) -> str | None:
     """The plain reference of a code or of codes ("R44", "L37, P9", "G87 art. 47", "R18-20"); None when it
     cites no code of docs/rules.md."""
-    found = [refs for piece in _pieces(code, locale) if not isinstance(piece, str) for refs in [piece]]
-    return plain(code, locale) if found else None
+    cites = any(not isinstance(piece, str) for piece in _pieces(code, locale))
+    return plain(code, locale) if cites else None
 
 
 def rule_link(code: str, locale: str) -> Markup:
