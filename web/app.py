@@ -35,7 +35,7 @@ from core.identity import SYSTEM, Role, anonymous
 from core.settings import Settings, load_settings
 from evaluation.committee import tasks as committee_tasks
 from storage import open_store
-from web import i18n, metrics, templating
+from web import i18n, metrics, rule_pages, rule_refs, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
 from web.audit import pages as audit_pages
@@ -203,7 +203,10 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
         return Redirect(path=f"/login?next={request.url.path}", status_code=303, background=background)
     return Template(
         template_name="error.html",
-        context={"status": exc.status, "messages": [i18n.problem_text(locale, p) for p in exc.problems]},
+        context={
+            "status": exc.status,
+            "messages": [rule_refs.problem_markup(locale, p) for p in exc.problems],
+        },
         status_code=exc.status,
         headers=headers,
         background=background,
@@ -438,6 +441,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             healthz,
             *metrics.ROUTES,
+            *rule_pages.ROUTES,
             *auth.ROUTES,
             *public.ROUTES,
             *agency.ROUTES,

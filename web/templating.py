@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +14,7 @@ from jinja2.runtime import Context
 from litestar.contrib.jinja import JinjaTemplateEngine
 
 from core import clock, money
-from web import i18n
+from web import i18n, rule_refs
 
 
 def _locale(ctx: Context) -> str:
@@ -19,26 +22,69 @@ def _locale(ctx: Context) -> str:
     return i18n.normalise(request.cookies.get("lang")) if request is not None else i18n.DEFAULT_LOCALE
 
 
-# Jinja's newstyle gettext formats with the keyword arguments itself (so a literal % is written %%).
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# A message written inside a tag, an attribute's value (data-msg="{{ _('…') }}": the text a script shows),
+# cannot hold a link: its codes become plain references.
+_MESSAGE = re.compile(r"\b_\((['\"])((?:(?!\1).)*)\1")
+
+
+@cache
+def attribute_messages(root: Path = TEMPLATES) -> frozenset[str]:
+    """The message ids the templates write inside a tag (after a "<" with no ">" since). A "<" in a Jinja
+    test ({% if n < 3 %}) only makes a message plain, never an attribute linked."""
+    found: set[str] = set()
+    for path in root.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        for m in _MESSAGE.finditer(text):
+            if text.rfind("<", 0, m.start()) > text.rfind(">", 0, m.start()):
+                found.add(m.group(2).replace("\\'", "'").replace('\\"', '"'))
+    return frozenset(found)
+
+
+def _rendered(ctx: Context, message: str, text: str, locale: str) -> str:
+    if ctx.eval_ctx.autoescape and message not in attribute_messages():
+        return rule_refs.linked(text, locale)
+    return rule_refs.plain(text, locale)
+
+
+# Jinja's newstyle gettext (jinja2.ext._make_new_gettext) formats with the keyword arguments itself, so a
+# literal % is written %%; with autoescape on it takes what this returns as Markup and formats it with the
+# arguments escaped. So the translation is escaped here, its rule codes made links to /rules (web.rule_refs);
+# a template rendered without autoescape (plain text) gets the plain references.
 @pass_context
 def _gettext(ctx: Context, message: str) -> str:
-    return i18n.gettext(_locale(ctx), message)
+    locale = _locale(ctx)
+    return _rendered(ctx, message, i18n.gettext(locale, message), locale)
 
 
 @pass_context
 def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
-    return i18n.gettext(_locale(ctx), singular if n == 1 else plural)
+    locale = _locale(ctx)
+    message = singular if n == 1 else plural
+    return _rendered(ctx, message, i18n.gettext(locale, message), locale)
 
 
 @pass_context
-def _problem(ctx: Context, problem: Any) -> str:
-    return i18n.problem_text(_locale(ctx), problem)
+def _problem(ctx: Context, problem: Any, links: bool = True) -> str:
+    """A Problem's message, its rule codes linked to /rules; plain references without autoescape or with
+    links=False (the message is itself a link's text, to its field)."""
+    locale = _locale(ctx)
+    if ctx.eval_ctx.autoescape and links:
+        return rule_refs.problem_markup(locale, problem)
+    return rule_refs.translate_plain(locale, problem.message, i18n.labelled(locale, problem.params))
+
+
+@pass_context
+def _rule(ctx: Context, code: str | None) -> str:
+    """A Problem's rule after its message: its linked plain reference in brackets."""
+    return rule_refs.rule_link(code, _locale(ctx)) if code else ""
 
 
 @pass_context
 def _message(ctx: Context, key: str, params: dict[str, Any] | None = None) -> str:
-    """A stored message (a notification's key and parameters) in the page's language."""
-    return i18n.message_text(_locale(ctx), key, params)
+    """A stored message (a notification's key and parameters) in the page's language. Plain text, codes as
+    plain references: it is shown as a link's text, where another link cannot go."""
+    return rule_refs.message_plain(_locale(ctx), key, params)
 
 
 @pass_context
@@ -83,6 +129,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
     env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         problem_text=_problem,
+        rule_ref=_rule,
         message_text=_message,
         end_reason=_end_reason,
         current_locale=_current_locale,

@@ -333,6 +333,12 @@ def _cache_key(doc: dict[str, Any]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+# The PDF names its rule as people read it, by the plain reference web.rule_refs gives R44 (tender does not
+# import web; tests/web/test_rule_refs.py checks that the two agree).
+R44_ZH = "《招标投标法实施条例》第四十四条"
+R44_EN = "Tendering Law Regulation, art. 44"
+
+
 def record_pdf(doc: dict[str, Any]) -> bytes | None:
     """The published record as PDF, in Chinese with the Noto CJK font; None when the font is not installed.
     Rendered once per version of the record and kept (PDF_CACHE_SIZE): the opening page shows its SHA-256 on
@@ -407,7 +413,7 @@ def _render_pdf(doc: dict[str, Any]) -> bytes | None:
             0,
             6,
             f"标段 {lot['lot']} {lot['name']}：收到 {lot['bids_received']} 份投标"
-            + ("" if lot["opened"] else "，不足3家，未开标"),
+            + ("" if lot["opened"] else f"，不足3家，未开标（{R44_ZH}）"),
             new_x="LMARGIN",
             new_y="NEXT",
         )
@@ -448,7 +454,7 @@ def _render_pdf(doc: dict[str, Any]) -> bytes | None:
     if doc.get("objections"):
         pdf.ln(2)
         pdf.set_font_size(11)
-        pdf.multi_cell(0, 6, "开标现场异议及答复", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, f"开标现场异议及答复（{R44_ZH}）", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font_size(8)
         for o in doc["objections"]:
             pdf.multi_cell(

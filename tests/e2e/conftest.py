@@ -135,10 +135,11 @@ E2E_MARK = "（浏览器测试）"
 
 
 def tr(msgid: str, **params: object) -> str:
-    """The Chinese interface text of a msgid, as the pages show it (the default language)."""
-    from web.i18n import translate
+    """The Chinese interface text of a msgid, as the pages show it (the default language): its rule codes as
+    plain references (the text of their links, web.rule_refs)."""
+    from web.rule_refs import translate_plain
 
-    return translate("zh", msgid, params or None)
+    return translate_plain("zh", msgid, params or None)
 
 
 def open_demo_tenders(page) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -256,8 +256,9 @@ def test_a_price_above_the_ceiling_is_a_warning_with_a_second_button(new_page, t
         warning = page.locator("#ceiling-warning")
         warning.wait_for(state="visible")
         from web.i18n import translate
+        from web.rule_refs import translate_plain
 
-        text = translate(
+        text = translate_plain(
             lang,
             "The total price of %(price)s yuan is above this lot's price ceiling of %(ceiling)s yuan. A "
             "bid above the price ceiling is rejected in the evaluation (R51). Check the price; seal at this "

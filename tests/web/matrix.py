@@ -83,6 +83,7 @@ CLARIFICATION = {"title": "Amendment 1", "body": "Delivery moves to the east cam
 MATRIX: list[Row] = [
     # ------------------------------------------------ the platform and the account
     Row("GET", "/healthz", public()),
+    Row("GET", "/rules", public()),  # the legal rules that rule references link to (web/rule_pages.py)
     # the operator's metrics: only with the scrape token, which no role's session carries
     Row("GET", "/metrics", E("notfound")),
     Row("GET", "/login", public()),

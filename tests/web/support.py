@@ -8,6 +8,7 @@ from litestar.testing import TestClient
 
 from tests.factories.accounts import TEST_PASSWORD
 from web.i18n import translate
+from web.rule_refs import translate_linked
 
 
 def login(client, username: str) -> str:
@@ -26,7 +27,12 @@ def login(client, username: str) -> str:
 
 
 def zh(msgid: str, **params) -> str:
-    """What the Chinese interface shows for a message."""
+    """What a Chinese page shows for a message: its HTML, rule codes as links to /rules (web.rule_refs)."""
+    return str(translate_linked("zh", msgid, params or None))
+
+
+def zh_text(msgid: str, **params) -> str:
+    """A message in Chinese as plain text, its codes kept: the JSON API's message."""
     return translate("zh", msgid, params or None)
 
 

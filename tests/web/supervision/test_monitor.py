@@ -13,6 +13,7 @@ from tender.drafting import FileInput, LotInput, TenderInput
 from tender.lifecycle import Status
 from tender.models import Tender
 from tests.web.support import login, zh
+from web.rule_refs import translate_linked
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
@@ -188,7 +189,9 @@ def test_a_resume_with_too_early_a_deadline_is_refused_with_the_earliest_date(
         f"/monitor/tenders/{tid}/resume",
         data={"_csrf_token": token, "reason": "Checked.", "new_deadline": early},
     )
-    assert r.status_code == 422 and L24_TOO_SOON % {"days": 8, "earliest": earliest} in r.text
+    assert r.status_code == 422
+    assert str(translate_linked("en", L24_TOO_SOON, {"days": 8, "earliest": earliest})) in r.text
+    assert '(<a class="rule" href="/rules#L24">Tendering Law, art. 24</a>); now there are 8.' in r.text
 
 
 def test_a_valid_resume_moves_the_deadline_and_the_notice_names_the_resume(

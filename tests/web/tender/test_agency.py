@@ -143,7 +143,7 @@ def test_create_a_draft_through_the_form(client, world, db):
     assert sorted(tender.key_holder_ids) == sorted([world["ids"]["agent2"], world["ids"]["monitor"]])
     page = client.get(f"/agency/tenders/{tid}").text
     assert "发布前须完成" in page or "Before you can publish" in page
-    assert "[L24]" not in page  # 25 days is enough
+    assert "/rules#L24" not in page  # 25 days is enough
     listing = client.get("/agency")
     assert listing.status_code == 200 and "城区道路改造工程" in listing.text
     # The edit form shows the saved values again.
@@ -269,7 +269,17 @@ def test_publish_refused_with_the_rule_then_accepted_after_fixing(client, world,
     upload(client, token, tid, ("招标文件.pdf", PDF, "application/pdf"))
     r = client.post(f"/agency/tenders/{tid}/publish", data={"_csrf_token": token})
     assert r.status_code == 422
-    assert "[L24]" in r.text and "不得少于20日" in r.text
+    # the rule is a plain reference linked to its article on /rules, not its code
+    assert (
+        '<a class="rule" href="/rules#L24">《招标投标法》第二十四条</a>' in r.text
+        and "不得少于20日" in r.text
+    )
+    assert not re.search(r"[(（\[]L24[)）\]]", r.text)
+    client.cookies.set("lang", "en")
+    r = client.post(f"/agency/tenders/{tid}/publish", data={"_csrf_token": token})
+    assert r.status_code == 422 and '<a class="rule" href="/rules#L24">Tendering Law, art. 24</a>' in r.text
+    assert not re.search(r"[(（\[]L24[)）\]]", r.text)
+    client.cookies.set("lang", "zh")
     assert load(db, tid).status == "draft"
     r = client.post(
         f"/agency/tenders/{tid}/edit",

@@ -17,7 +17,7 @@ from tender import receipts
 from tender.models import Bid
 from tests.factories.bids import ensure_registered, sealed_bid
 from tests.factories.tenders import published_tender
-from tests.web.support import login, zh
+from tests.web.support import login, zh, zh_text
 from web.app import create_app
 
 
@@ -557,7 +557,7 @@ def test_another_companys_sealed_file_is_refused_over_both_routes_in_chinese_and
     ensure_registered(db, w.other_bidder, w.tender_id, w.lot1_id)
     data = sealed_bid(db, w.tender_id, w.lot1_id)
     db.commit()
-    message = zh(
+    message = zh_text(
         "This sealed file was already submitted for this tender by another company. Identical "
         "bid files from different bidders are deemed collusion (R40): the attempt is recorded "
         "and the monitors are alerted. Seal your own bid afresh on the sealing page or with "
