@@ -541,3 +541,22 @@ def bundle(
         ],
         "audit": {"checkpoint": checkpoint.note, "verifier_keys": verifier_keys, "entries": entries},
     }
+
+
+def pdf(session: Session, actor: Actor, tender_id: int) -> tuple[Tender, bytes | None]:
+    """The report as PDF (evaluation.report.pdf) for who may see it, with its signatures so far; None when
+    the CJK font is not installed."""
+    from evaluation.report.pdf import report_pdf
+
+    tender, report = readable_report(session, actor, tender_id)
+    sigs = [
+        {
+            "seat": s.seat_id,
+            "kind": s.kind,
+            "signed_at": content.iso(s.signed_at),
+            "dissent": s.dissent,
+            "public_key": s.public_key,
+        }
+        for s in signatures_of(session, report)
+    ]
+    return tender, report_pdf(document_of(report), report.sha256, sigs, clock.as_utc(report.generated_at))
