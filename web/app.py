@@ -53,6 +53,7 @@ from web.deps import (
 )
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api
+from web.evaluation import report as evaluation_report
 from web.evaluation import room as evaluation_room
 from web.problems import error_json, problems_json
 from web.request_id import RequestIdMiddleware
@@ -451,6 +452,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *experts_api.ROUTES,
             *draw_pages.ROUTES,
             *evaluation_room.ROUTES,
+            *evaluation_report.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

@@ -17,7 +17,8 @@ from evaluation.committee.models import Draw, Seat
 from evaluation.pool.models import Expert
 from evaluation.report import rules
 from evaluation.room.models import STEP_ORDER, AttendanceStatus, EvaluationSession, EvaluationStep, Step
-from tender.models import Tender
+from accounts.models import Organisation
+from tender.models import Bid, Lot, OpenedBid, Tender
 from tender.opening.base import is_published, opening_of
 from tender.opening.record import record_body
 
@@ -88,6 +89,23 @@ def committee(session: Session, sess: EvaluationSession, draw_row: Draw) -> dict
     }
 
 
+def bidders(session: Session, tender: Tender) -> list[dict[str, Any]]:
+    """The opened bids the steps name (by their opened-bid id), with the bidder and the lot: the report says
+    who, not which number."""
+    rows = session.execute(
+        select(OpenedBid.id, Bid.id, Organisation.name, Lot.number, OpenedBid.status)
+        .join(Bid, Bid.id == OpenedBid.bid_id)
+        .join(Organisation, Organisation.id == Bid.organisation_id)
+        .join(Lot, Lot.id == Bid.lot_id)
+        .where(Bid.tender_id == tender.id)
+        .order_by(Lot.number, OpenedBid.id)
+    ).all()
+    return [
+        {"opened_bid": ob, "bid": bid, "bidder": name, "lot": lot, "outcome": status}
+        for ob, bid, name, lot, status in rows
+    ]
+
+
 def sections(session: Session, sess: EvaluationSession) -> dict[str, Any]:
     """The step services' own parts of the report (the review's rejected bids with reasons, each member's
     sheets and the summary, the price workings), keyed by step."""
@@ -135,6 +153,7 @@ def document(
             ],
         },
         "committee": committee(session, sess, draw_row),
+        "bidders": bidders(session, tender),
         "opening": record_body(session, tender, op) if op is not None and is_published(op) else None,
         "clarifications": {
             # the tender documents' clarifications and amendments (R21), then those the committee asked of

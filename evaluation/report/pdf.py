@@ -19,7 +19,7 @@ FORMAT_LABELS = {
     "average_benchmark": "平均值基准价法 Average benchmark price",
 }
 KIND_LABELS = {"signed": "已签名 Signed", "deemed": "视为同意（R53）Deemed to agree"}
-SECTION_LABELS = {"review": "初步评审 Review", "scoring": "详细评审 Scoring"}
+SECTION_LABELS = {"review": "初步评审 Review", "scoring": "详细评审 Scoring", "ranking": "排序 Ranking"}
 
 
 def _yuan(fen: Any) -> str:
@@ -94,6 +94,10 @@ def report_pdf(
     tender = document["tender"]
     committee = document["committee"]
     names = {m["seat"]: m["name"] for m in committee["members"]}
+    bidder = {b["opened_bid"]: b["bidder"] for b in document.get("bidders") or []}
+
+    def who(opened_bid: Any) -> str:
+        return bidder.get(opened_bid, _scalar(opened_bid))
 
     class Report(FPDF):
         def header(self) -> None:
@@ -203,10 +207,10 @@ def report_pdf(
 
     review = document.get("review") or {}
     title("五、初步评审 Review")
-    line("有效投标 Valid bids: " + (" ".join(map(str, review.get("valid") or [])) or "无 none"))
+    line("有效投标 Valid bids: " + ("、".join(who(b) for b in review.get("valid") or []) or "无 none"))
     for rej in review.get("rejected") or []:
         if isinstance(rej, dict):
-            line(f"否决 Rejected bid {rej.get('bid')}: " + "；".join(map(str, rej.get("criteria") or [])))
+            line(f"否决 Rejected: {who(rej.get('bid'))}: " + "；".join(map(str, rej.get("criteria") or [])))
 
     title("六、详细评审 Scoring")
     for text in _lines(document.get("scoring") or {}, "  "):
@@ -220,12 +224,12 @@ def report_pdf(
     rows = ranking.get("ranking") or []
     if rows:
         table(
-            (15, 20, 25, 40, 40, 50),
-            [("名次 Rank", "投标 Bid", "得分 Total", "投标价（元）", "评标价（元）", "并列处理 Tie-break")]
+            (15, 55, 20, 35, 35, 30),
+            [("名次 Rank", "投标人 Bidder", "得分 Total", "投标价（元）", "评标价（元）", "并列处理 Tie-break")]
             + [
                 (
                     _scalar(x.get("rank")),
-                    _scalar(x.get("bid")),
+                    who(x.get("bid")),
                     _scalar(x.get("total")),
                     _yuan(x.get("price_fen")),
                     _yuan(x.get("evaluated_price_fen")),
@@ -234,12 +238,13 @@ def report_pdf(
                 for x in rows
             ],
         )
-    line("中标候选人 Candidates: " + (" ".join(map(str, document.get("candidates") or [])) or "无 none"))
+    line("中标候选人 Candidates: " + ("、".join(who(c) for c in document.get("candidates") or []) or "无 none"))
 
     title("八、不同意见 Dissents")
     dissents = document.get("dissents") or []
     for d in dissents:
-        line(f"[{d['step']}{' bid ' + str(d['bid']) if d.get('bid') is not None else ''}] {_flat(d['dissent'])}")
+        about = f" {who(d['bid'])}" if d.get("bid") is not None else ""
+        line(f"[{SECTION_LABELS.get(d['step'], d['step'])}{about}] {_flat(d['dissent'])}")
     if not dissents:
         line("无 None")
 

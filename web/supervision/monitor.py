@@ -28,10 +28,12 @@ from evaluation.committee import draws as committee_draws
 from supervision import alerts
 from tender import disclosure, listings, notices, participation
 from tender import supervision as tender_supervision
+from evaluation.report.events import ReportTag
 from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
+from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
 from web.event_labels import EVENT_LABELS as OTHER_EVENT_LABELS
 from web.forms import FormState, submit
@@ -50,6 +52,7 @@ STATUS_EVENTS = {
     TenderTag.tender_bidding_closed.value: Status.bidding_closed.value,
     TenderTag.tender_cancelled.value: Status.cancelled.value,
     TenderTag.tender_failed.value: Status.failed.value,
+    ReportTag.report_completed.value: Status.evaluated.value,
 }
 
 EVENT_LABELS = {
@@ -74,6 +77,7 @@ EVENT_LABELS = {
     TenderTag.tender_registered.value: N_("A bidder registered for a lot"),
     AccountTag.access_refused.value: N_("Access refused"),
     **ROOM_EVENT_LABELS,
+    **REPORT_EVENT_LABELS,
     **OTHER_EVENT_LABELS,
 }
 
