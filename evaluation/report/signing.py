@@ -125,11 +125,11 @@ def generate(session: Session, actor: Actor, tender_id: int) -> EvaluationReport
     """The chair freezes the report once the ranking step is closed: its canonical text and SHA-256 are kept
     and the hash written to the audit log (report.generated)."""
     w = steps.working_member(session, actor, tender_id)
-    if not w.chair:
-        raise _refuse(Forbidden, "report_not_chair")
     closed = steps.closed_steps(session, w.session)
     if Step.ranking not in closed:
         raise _refuse(Conflict, "report_not_ready")
+    if not w.chair:
+        raise _refuse(Forbidden, "report_not_chair")
     if report_of(session, w.session) is not None:
         raise _refuse(Conflict, "report_exists")
     now = clock.now()

@@ -103,3 +103,13 @@ def test_the_agency_sees_counts_only(site, db):
     assert (api["signed"], api["total"]) == (1, len(site.members))
     assert site.client.get(f"/tenders/{site.tender.id}/evaluation/report.pdf").status_code == 403
     assert site.client.get(f"/api/v1/notices/{site.tender.id}/evaluation/report.json").status_code == 403
+
+
+def test_the_agency_and_the_member_find_the_report_from_the_room(site):
+    seat, _ = site.members[0]
+    login(site.client, site.agency_user.username)
+    page = site.client.get(f"/agency/tenders/{site.tender.id}/room").text
+    assert f'href="/tenders/{site.tender.id}/evaluation/report"' in page
+    login(site.client, site.usernames[seat.id])
+    page = site.client.get(f"/expert/tenders/{site.tender.id}/room").text
+    assert f'href="/expert/tenders/{site.tender.id}/room/report"' in page
