@@ -126,8 +126,41 @@ def report_pdf(
         pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font_size(8)
 
+    widths: dict[tuple[float, str], float] = {}
+
+    def measure(text: str) -> float:
+        """The text's width at the current size, from each character's width measured once (fpdf does not
+        kern: the sum is its own measure)."""
+        total, size = 0.0, pdf.font_size_pt
+        for ch in text:
+            w = widths.get((size, ch))
+            if w is None:
+                w = widths[size, ch] = pdf.get_string_width(ch)
+            total += w
+        return total
+
+    space = measure(" ")
+
     def line(text: str) -> None:
-        pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+        """One line of text, wrapped at spaces here: fpdf's own wrapping (multi_cell) measures the growing
+        line again for every character, which made a 300-bid report's sheets take a minute."""
+        if measure(text) <= pdf.epw:
+            pdf.cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+            return
+        current: list[str] = []
+        width = 0.0
+        for word in text.split(" "):
+            w = measure(word)
+            if current and width + space + w > pdf.epw:
+                pdf.cell(0, 4, " ".join(current), new_x="LMARGIN", new_y="NEXT")
+                current, width = [], 0.0
+            if w > pdf.epw:  # one long word (CJK text has no spaces): fpdf wraps it
+                pdf.multi_cell(0, 4, word, new_x="LMARGIN", new_y="NEXT")
+                continue
+            width = width + space + w if current else w
+            current.append(word)
+        if current:
+            pdf.cell(0, 4, " ".join(current), new_x="LMARGIN", new_y="NEXT")
 
     def table(widths: tuple[int, ...], rows: Iterable[Sequence[str]]) -> None:
         with pdf.table(col_widths=widths, text_align="LEFT", headings_style=heading) as t:
