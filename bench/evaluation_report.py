@@ -44,7 +44,12 @@ def document(bids: int, members: int, factors: int, seed: int = 7) -> dict[str, 
             "method": "comprehensive",
             "criteria": {"factors": [{"name": n, "points": 1.5} for n in factor_names], "price_points": 40},
             "lots": [
-                {"number": 1, "name": "一标段", "estimated_price_fen": 10**10, "price_ceiling_fen": 11 * 10**9}
+                {
+                    "number": 1,
+                    "name": "一标段",
+                    "estimated_price_fen": 10**10,
+                    "price_ceiling_fen": 11 * 10**9,
+                }
             ],
         },
         "committee": {
@@ -68,7 +73,13 @@ def document(bids: int, members: int, factors: int, seed: int = 7) -> dict[str, 
             "left": [],
         },
         "bidders": [
-            {"opened_bid": b, "bid": b + 5000, "bidder": f"投标单位{b}有限公司", "lot": 1, "outcome": "opened"}
+            {
+                "opened_bid": b,
+                "bid": b + 5000,
+                "bidder": f"投标单位{b}有限公司",
+                "lot": 1,
+                "outcome": "opened",
+            }
             for b in ids
         ],
         "opening": None,
@@ -129,7 +140,13 @@ def main() -> None:
     args = parser.parse_args()
     doc = document(args.bids, args.members, args.factors)
     signatures = [
-        {"seat": m["seat"], "kind": "signed", "signed_at": "2026-12-04T10:30:00Z", "dissent": "", "public_key": "cd" * 32}
+        {
+            "seat": m["seat"],
+            "kind": "signed",
+            "signed_at": "2026-12-04T10:30:00Z",
+            "dissent": "",
+            "public_key": "cd" * 32,
+        }
         for m in doc["committee"]["members"]
     ]
     t0 = time.perf_counter()
@@ -145,7 +162,8 @@ def main() -> None:
     print(
         f"report PDF: {args.bids} bids, {args.members} members x {args.factors} factors ({scores:,} scores): "
         f"{seconds:.2f} s, {len(pdf):,} bytes, deterministic: {pdf == again}; baseline canonical JSON + "
-        f"SHA-256 ({len(rules.canonical(doc)):,} bytes): {baseline * 1000:.1f} ms; ratio {seconds / baseline:.0f}x; "
+        f"SHA-256 ({len(rules.canonical(doc)):,} bytes): {baseline * 1000:.1f} ms; "
+        f"ratio {seconds / baseline:.0f}x; "
         f"aim under 5 s: {'met' if seconds < 5 else 'NOT met'}"
     )
     if args.out:

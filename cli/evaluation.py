@@ -80,7 +80,9 @@ def _remote(fetch: Any, bundle: dict[str, Any], ours: Any) -> list[str]:
         except ValueError as e:
             return [f"the platform's latest checkpoint does not verify: {e}"]
         if latest.size < ours.size:
-            return [f"the platform's latest checkpoint ({latest.size}) is smaller than the bundle's ({ours.size})"]
+            return [
+                f"the platform's latest checkpoint ({latest.size}) is smaller than the bundle's ({ours.size})"
+            ]
         proof = json.loads(fetch(f"/api/v1/audit/proof/consistency?first={ours.size}&second={latest.size}"))
         hashes = [bytes.fromhex(h) for h in proof["hashes"]]
         if not verify_consistency(ours.size, latest.size, ours.root, latest.root, hashes):
@@ -95,12 +97,14 @@ def _remote(fetch: Any, bundle: dict[str, Any], ours: Any) -> list[str]:
             if there.get("leaf_hash") != item["leaf_hash"]:
                 out.append(f"audit entry {index} differs from the platform's entry {index}")
                 continue
-            proof = json.loads(
-                fetch(f"/api/v1/audit/proof/inclusion?index={index}&tree_size={latest.size}")
-            )
+            proof = json.loads(fetch(f"/api/v1/audit/proof/inclusion?index={index}&tree_size={latest.size}"))
             hashes = [bytes.fromhex(h) for h in proof["hashes"]]
-            if not verify_inclusion(bytes.fromhex(item["leaf_hash"]), index, latest.size, hashes, latest.root):
-                out.append(f"audit entry {index} is not included in the platform's checkpoint of {latest.size}")
+            if not verify_inclusion(
+                bytes.fromhex(item["leaf_hash"]), index, latest.size, hashes, latest.root
+            ):
+                out.append(
+                    f"audit entry {index} is not included in the platform's checkpoint of {latest.size}"
+                )
         return out
     except Unreachable as e:
         _cannot_check(str(e))
@@ -162,6 +166,7 @@ def verify_report(file: str, url: str | None, key_text: str | None) -> None:
     click.echo(
         f"OK: the evaluation report of {doc['tender']['reference']} (SHA-256 {bundle['report_sha256']}) "
         f"verifies ({against}): {len(doc['committee']['members'])} members, {signed} signed, {deemed} deemed "
-        f"to agree, {dissents} with a written dissent; {len(bundle['audit']['entries'])} audit entries in the "
+        f"to agree, {dissents} with a written dissent; {len(bundle['audit']['entries'])} audit entries in "
+        "the "
         f"signed checkpoint of {checkpoint.size}"
     )

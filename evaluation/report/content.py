@@ -1,6 +1,7 @@
-"""The evaluation report's document (评标报告, R53; G87 art. 64): assembled once the ranking step is closed, from
-the tender, the session, the opening record and each closed step's outcome (evaluation.room.models.EvaluationStep)
-plus the step services' own sections. Its canonical JSON (rules.canonical) is what every member signs.
+"""The evaluation report's document (评标报告, R53; G87 art. 64): assembled once the ranking step is
+closed, from the tender, the session, the opening record and each closed step's outcome
+(evaluation.room.models.EvaluationStep) plus the step services' own sections. Its canonical JSON
+(rules.canonical) is what every member signs.
 
 docs/evaluation-report.md lists the fields. Times are UTC, "YYYY-MM-DDTHH:MM:SSZ"; money in fen (integers)."""
 
@@ -12,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import Organisation
 from core import clock
 from evaluation.committee.models import Draw, Seat
 from evaluation.pool.models import Expert
 from evaluation.report import rules
 from evaluation.room.models import STEP_ORDER, AttendanceStatus, EvaluationSession, EvaluationStep, Step
-from accounts.models import Organisation
 from tender.models import Bid, Lot, OpenedBid, Tender
 from tender.opening.base import is_published, opening_of
 from tender.opening.record import record_body
@@ -44,7 +45,7 @@ def _dissents(closed: dict[Step, EvaluationStep]) -> list[dict[str, Any]]:
 
 
 def committee(session: Session, sess: EvaluationSession, draw_row: Draw) -> dict[str, Any]:
-    """The members by seat (present at generation: those who sign), the chair, check-in times, and who left."""
+    """The members by seat (present at generation: those who sign), the chair, check-in times, who left."""
     names = dict(
         session.execute(
             select(Seat.id, Expert.name)
@@ -55,9 +56,7 @@ def committee(session: Session, sess: EvaluationSession, draw_row: Draw) -> dict
     specialties = {s.id: s.specialty for s in draw_row.seats}
     positions = {s.id: s.position for s in draw_row.seats}
     confirmed = {s.id for s in draw_row.seats if s.status == "confirmed"}
-    present = [
-        a for a in sess.attendances if a.status == AttendanceStatus.present and a.seat_id in confirmed
-    ]
+    present = [a for a in sess.attendances if a.status == AttendanceStatus.present and a.seat_id in confirmed]
     left = [a for a in sess.attendances if a.status == AttendanceStatus.left]
     return {
         "session": sess.id,

@@ -1,5 +1,5 @@
-"""The evaluation report (R53): the frozen document and its SHA-256, the members' signing keys (one per seat and
-session, made in the member's browser) and their signatures or deemed agreements."""
+"""The evaluation report (R53): the frozen document and its SHA-256, the members' signing keys (one per seat
+and session, made in the member's browser) and their signatures or deemed agreements."""
 
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ class ReportSignature(Base):
     __table_args__ = (UniqueConstraint("report_id", "seat_id", name="uq_evaluation_report_signature_seat"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("evaluation_reports.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("evaluation_reports.id", ondelete="CASCADE"), index=True
+    )
     seat_id: Mapped[int] = mapped_column(ForeignKey("draw_seats.id"))
     kind: Mapped[str] = mapped_column(String(10))  # rules.SIGNED | rules.DEEMED
     public_key: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -1,4 +1,5 @@
-"""The evaluation report as PDF (评标报告): deterministic (the same document and signatures give the same bytes:
+"""The evaluation report as PDF
+(评标报告): deterministic (the same document and signatures give the same bytes:
 the creation date is the report's generation time, no random ids), in Chinese with the Noto CJK font the
 opening record uses (tender.opening.record.font_path), page numbers, and the signature block.
 
@@ -108,7 +109,9 @@ def report_pdf(
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font_size(8)
-            self.cell(0, 6, f"第 {self.page_no()} 页 / 共 {{nb}} 页   Page {self.page_no()} of {{nb}}", align="C")
+            self.cell(
+                0, 6, f"第 {self.page_no()} 页 / 共 {{nb}} 页   Page {self.page_no()} of {{nb}}", align="C"
+            )
 
     pdf = Report(orientation="P", unit="mm", format="A4")
     pdf.set_creation_date(generated_at)  # deterministic bytes: the date is the report's own
@@ -179,7 +182,12 @@ def report_pdf(
         (15, 95, 40, 40),
         [("标段 Lot", "名称 Name", "估算价（元）", "最高投标限价（元）")]
         + [
-            (str(lot["number"]), lot["name"], _yuan(lot["estimated_price_fen"]), _yuan(lot["price_ceiling_fen"]))
+            (
+                str(lot["number"]),
+                lot["name"],
+                _yuan(lot["estimated_price_fen"]),
+                _yuan(lot["price_ceiling_fen"]),
+            )
             for lot in tender["lots"]
         ],
     )
@@ -253,12 +261,24 @@ def report_pdf(
     title("七、排序与中标候选人 Ranking and candidates")
     if document.get("failed"):
         failed = document["failed"]
-        line("评标结果：否决全部投标 All bids rejected: " + _scalar(failed.get("reason") if isinstance(failed, dict) else failed))
+        line(
+            "评标结果：否决全部投标 All bids rejected: "
+            + _scalar(failed.get("reason") if isinstance(failed, dict) else failed)
+        )
     rows = ranking.get("ranking") or []
     if rows:
         table(
             (15, 55, 20, 35, 35, 30),
-            [("名次 Rank", "投标人 Bidder", "得分 Total", "投标价（元）", "评标价（元）", "并列处理 Tie-break")]
+            [
+                (
+                    "名次 Rank",
+                    "投标人 Bidder",
+                    "得分 Total",
+                    "投标价（元）",
+                    "评标价（元）",
+                    "并列处理 Tie-break",
+                )
+            ]
             + [
                 (
                     _scalar(x.get("rank")),
@@ -271,7 +291,9 @@ def report_pdf(
                 for x in rows
             ],
         )
-    line("中标候选人 Candidates: " + ("、".join(who(c) for c in document.get("candidates") or []) or "无 none"))
+    line(
+        "中标候选人 Candidates: " + ("、".join(who(c) for c in document.get("candidates") or []) or "无 none")
+    )
 
     title("八、不同意见 Dissents")
     dissents = document.get("dissents") or []

@@ -1,6 +1,6 @@
 """The evaluation report's pure rules (docs/evaluation-report.md): the canonical bytes of the report document,
-their SHA-256 (the signed object), the message a member's Ed25519 key signs, the signing deadline after which a
-silent member counts as agreeing (R53), and the offline check of a report bundle against its audit entries.
+their SHA-256 (the signed object), the message a member's Ed25519 key signs, the signing deadline after which
+a silent member counts as agreeing (R53), and the offline check of a report bundle against its audit entries.
 
 No database, no clock: the services (evaluation.report.signing) and the verifier (`etender evaluation
 verify-report`) both call these, so that the platform and an outside checker agree byte for byte."""
@@ -98,7 +98,7 @@ def complete(members: Sequence[int], done: Sequence[int]) -> bool:
     return bool(members) and not outstanding(members, done)
 
 
-# ---------------------------------------------------------------- the bundle's check (docs/evaluation-report.md)
+# ------------------------------------------------------------ the bundle's check (docs/evaluation-report.md)
 
 
 def _entry_doc(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,9 +115,9 @@ def _matches(details: Mapping[str, Any], wanted: Mapping[str, Any]) -> str | Non
 
 def bundle_differences(bundle: Mapping[str, Any], checkpoint_size: int, checkpoint_root: bytes) -> list[str]:
     """What is wrong with a report bundle, the first difference first (empty when it verifies): the document's
-    hash, each signature over it, every member accounted for, and each audit entry (its bytes, its inclusion in
-    the signed checkpoint of `checkpoint_size` leaves and `checkpoint_root`, and that it says what the bundle
-    says). The checkpoint's own signature is the caller's (audit.remote opens the note)."""
+    hash, each signature over it, every member accounted for, and each audit entry (its bytes, its inclusion
+    in the signed checkpoint of `checkpoint_size` leaves and `checkpoint_root`, and that it says what the
+    bundle says). The checkpoint's own signature is the caller's (audit.remote opens the note)."""
     try:
         return _differences(bundle, checkpoint_size, checkpoint_root)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -184,9 +184,7 @@ def _audit_differences(bundle: Mapping[str, Any], claimed: str, size: int, root:
             return f"the bundle holds no audit entry {index} ({what})"
         doc = _entry_doc(item)
         if doc.get("tag") != tag or doc.get("subject") != subject:
-            return (
-                f"audit entry {index} is not {what} (it is {doc.get('tag')} about {doc.get('subject')})"
-            )
+            return f"audit entry {index} is not {what} (it is {doc.get('tag')} about {doc.get('subject')})"
         return dict(item.get("details") or {})
 
     found = entry(bundle["audit_index"], TAG_GENERATED, "the report's generation")

@@ -1,12 +1,12 @@
-"""The evaluation report's services (R53; G87 art. 64): the chair generates the report once the ranking step is
-closed (frozen: its canonical text and SHA-256, audited); each present member registers an Ed25519 public key
-made in their own browser and signs the report's SHA-256 with it, with a written dissent if they disagree; a
-member who neither signs nor gives reasons by the deadline counts as agreeing (sweep_deadlines, periodic). When
-every member has signed or is deemed to agree, the report is complete and the tender leaves the evaluation:
-evaluated, or failed when the ranking found no valid bid (L42, P27).
+"""The evaluation report's services (R53; G87 art. 64): the chair generates the report once the ranking step
+is closed (frozen: its canonical text and SHA-256, audited); each present member registers an Ed25519 public
+key made in their own browser and signs the report's SHA-256 with it, with a written dissent if they disagree;
+a member who neither signs nor gives reasons by the deadline counts as agreeing (sweep_deadlines, periodic).
+When every member has signed or is deemed to agree, the report is complete and the tender leaves the
+evaluation: evaluated, or failed when the ranking found no valid bid (L42, P27).
 
-Who sees what (core.disclosure): the report itself (Fact.evaluation_report) the committee and the monitors, the
-public once the result is final; how many have signed (Fact.evaluation_progress) everyone who follows the
+Who sees what (core.disclosure): the report itself (Fact.evaluation_report) the committee and the monitors,
+the public once the result is final; how many have signed (Fact.evaluation_progress) everyone who follows the
 session; who has signed only who may see the committee's names. Services never commit."""
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ REFUSALS = {
     "report_not_chair": N_("Only the committee's chair generates the report."),
     "report_not_generated": N_("The chair has not generated the report yet."),
     "report_not_signer": N_(
-        "You were not among the members present when the report was generated: it is signed by those who were."
+        "You were not among the members present when the report was generated: it is signed by those who "
+        "were."
     ),
     "report_already_signed": N_("You have signed this report already; a member signs it once."),
     "report_no_key": N_("Make your signing key first: it is registered for your seat before you sign."),
@@ -73,7 +74,9 @@ def _refuse(kind: type[Conflict] | type[Forbidden], code: str, **params: Any) ->
 # ---------------------------------------------------------------- lookups
 
 
-def report_of(session: Session, sess: EvaluationSession | None, lock: bool = False) -> EvaluationReport | None:
+def report_of(
+    session: Session, sess: EvaluationSession | None, lock: bool = False
+) -> EvaluationReport | None:
     if sess is None:
         return None
     query = select(EvaluationReport).where(EvaluationReport.session_id == sess.id)
@@ -100,9 +103,7 @@ def signatures_of(session: Session, report: EvaluationReport) -> list[ReportSign
 
 
 def keys_of(session: Session, sess: EvaluationSession) -> dict[int, ReportKey]:
-    rows = session.scalars(
-        select(ReportKey).where(ReportKey.session_id == sess.id).order_by(ReportKey.id)
-    )
+    rows = session.scalars(select(ReportKey).where(ReportKey.session_id == sess.id).order_by(ReportKey.id))
     return {k.seat_id: k for k in rows}
 
 
@@ -170,7 +171,8 @@ def generate(session: Session, actor: Actor, tender_id: int) -> EvaluationReport
 
 
 def register_key(session: Session, actor: Actor, tender_id: int, public_key: str) -> ReportKey:
-    """A present member registers the Ed25519 public key their browser made, for their seat in this session."""
+    """A present member registers the Ed25519 public key their browser made, for their seat in this
+    session."""
     w = steps.working_member(session, actor, tender_id)
     key = public_key.strip().lower()
     if rules.public_key_problem(key) is not None:
@@ -233,7 +235,9 @@ def sign(session: Session, actor: Actor, tender_id: int, data: Signing) -> Repor
         )
     signature = data.signature.strip().lower()
     if not rules.signature_valid(key.public_key, report.sha256, signature):
-        raise ValidationFailed.one("report_signature_invalid", REFUSALS["report_signature_invalid"], "signature")
+        raise ValidationFailed.one(
+            "report_signature_invalid", REFUSALS["report_signature_invalid"], "signature"
+        )
     entry = record(
         session,
         ReportTag.report_signed,
@@ -454,9 +458,7 @@ def view(session: Session, actor: Actor, tender_id: int) -> ReportView:
         working = seat.id in present and tender.status == Status.evaluating
         out.may_generate = working and report is None and out.ranking_closed and sess.chair_seat_id == seat.id
         if report is not None:
-            out.my_signature = next(
-                (s for s in signatures_of(session, report) if s.seat_id == seat.id), None
-            )
+            out.my_signature = next((s for s in signatures_of(session, report) if s.seat_id == seat.id), None)
             out.may_sign = (
                 working
                 and report.completed_at is None

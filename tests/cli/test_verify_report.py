@@ -1,6 +1,7 @@
 """`etender evaluation verify-report` (docs/evaluation-report.md, "Verifying"): the bundle the platform serves
 verifies offline and against the running platform; a changed byte of the document, a signature over another
-hash, a tampered audit entry or an unsigned checkpoint each exit 1 naming what differs; an unreadable file 2."""
+hash, a tampered audit entry or an unsigned checkpoint each exit 1 naming what differs; an unreadable file
+2."""
 
 from __future__ import annotations
 

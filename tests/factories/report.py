@@ -1,5 +1,5 @@
-"""The evaluation report's world: room_world's committee checked in, a chair elected, the three steps closed by
-the chair with outcomes of the shapes the review and scoring services write (evaluation.review, evaluation.
+"""The evaluation report's world: room_world's committee checked in, a chair elected, the three steps closed
+by the chair with outcomes of the shapes the review and scoring services write (evaluation.review, evaluation.
 scoring), and Ed25519 keys for the members as their browsers would make them."""
 
 from __future__ import annotations

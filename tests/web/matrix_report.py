@@ -1,8 +1,8 @@
-"""Rows of the authorisation matrix for the evaluation report's routes (issue 13, web/evaluation/report.py), on
-the room's tender of tests/web/matrix_room.py (being evaluated, the matrix expert checked in, no step closed and
-so no report yet): the member's page and forms for the checked-in member only; the signing progress for
-everyone following the evaluation; the report itself (PDF, bundle) for the committee and the monitors, who find
-none yet; nobody else before the result is final."""
+"""Rows of the authorisation matrix for the evaluation report's routes (issue 13, web/evaluation/report.py),
+on the room's tender of tests/web/matrix_room.py (being evaluated, the matrix expert checked in, no step
+closed and so no report yet): the member's page and forms for the checked-in member only; the signing progress
+for everyone following the evaluation; the report itself (PDF, bundle) for the committee and the monitors, who
+find none yet; nobody else before the result is final."""
 
 from __future__ import annotations
 

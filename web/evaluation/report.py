@@ -82,7 +82,9 @@ def member_report(request: Request, db: Session, actor: Actor, tender_id: int) -
     return _member_page(request, db, actor, tender_id)
 
 
-def _again(request: Request, db: Session, actor: Actor, tender_id: int, failed: str, values: dict[str, str]) -> Any:
+def _again(
+    request: Request, db: Session, actor: Actor, tender_id: int, failed: str, values: dict[str, str]
+) -> Any:
     return lambda e: _member_page(
         request, db, actor, tender_id, FormState(failed, values, e.problems), e.status
     )
@@ -94,7 +96,8 @@ def generate(request: Request, db: Session, actor: Actor, tender_id: int) -> Tem
         db,
         lambda: signing.generate(db, actor, tender_id),
         done=lambda _: redirect(
-            _url(tender_id), flash=N_("The evaluation report is generated; every member signs it now."),
+            _url(tender_id),
+            flash=N_("The evaluation report is generated; every member signs it now."),
             request=request,
         ),
         refused=_again(request, db, actor, tender_id, "generate", {}),
@@ -102,14 +105,18 @@ def generate(request: Request, db: Session, actor: Actor, tender_id: int) -> Tem
 
 
 @post("/expert/tenders/{tender_id:int}/room/report/key", sync_to_thread=True)
-def register_key(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def register_key(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     values = {"public_key": _text(data, "public_key")}
     return submit(
         db,
         lambda: signing.register_key(db, actor, tender_id, values["public_key"]),
         done=lambda _: redirect(
             _url(tender_id) + "#sign",
-            flash=N_("Your signing key is registered for your seat; sign the report with it in this browser."),
+            flash=N_(
+                "Your signing key is registered for your seat; sign the report with it in this browser."
+            ),
             request=request,
         ),
         refused=_again(request, db, actor, tender_id, "key", values),
@@ -193,7 +200,8 @@ def progress_api(db: Session, actor: Actor, tender_id: int) -> dict[str, Any]:
 )
 def bundle_api(request: Request, db: Session, actor: Actor, tender_id: int) -> Response[Any]:
     """The report bundle for who may see the report: the document, its hash, the signatures, the deemed
-    agreements and their audit entries with inclusion proofs to a signed checkpoint (docs/evaluation-report.md)."""
+    agreements and their audit entries with inclusion proofs to a signed checkpoint
+    (docs/evaluation-report.md)."""
     signing.readable_report(db, actor, tender_id)  # 403/404 before signing anything
     settings = request.app.state.settings
     # a checkpoint that covers every entry written so far (signed only when the log grew since the last one)

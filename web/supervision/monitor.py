@@ -25,10 +25,10 @@ from core.disclosure import Fact
 from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, Role
 from evaluation.committee import draws as committee_draws
+from evaluation.report.events import ReportTag
 from supervision import alerts
 from tender import disclosure, listings, notices, participation
 from tender import supervision as tender_supervision
-from evaluation.report.events import ReportTag
 from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender

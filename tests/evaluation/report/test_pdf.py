@@ -13,7 +13,7 @@ def test_the_pdf_is_deterministic_and_carries_the_signatures(r, db):
     if font_path() is None:
         pytest.skip("the Noto CJK font is not installed: no PDF")
     report_world(r)
-    report = signing.generate(db, r.members[0][1], r.tender.id)
+    signing.generate(db, r.members[0][1], r.tender.id)
     for seat, actor in r.members[:2]:
         signing.register_key(db, actor, r.tender.id, public_hex(r.private[seat.id]))
     sign_as(r, 0)

@@ -56,7 +56,10 @@ def test_the_chair_generates_and_a_member_signs_with_a_dissent(site, db):
     r = site.client.post(
         url(site) + "/key", data={"public_key": "zz", "_csrf_token": token}, follow_redirects=False
     )
-    assert r.status_code == 422 and zh("That is not an Ed25519 public key; make the key again on this page.") in r.text
+    assert (
+        r.status_code == 422
+        and zh("That is not an Ed25519 public key; make the key again on this page.") in r.text
+    )
     r = site.client.post(
         url(site) + "/key", data={"public_key": public_hex(key), "_csrf_token": token}, follow_redirects=False
     )
@@ -77,7 +80,10 @@ def test_the_chair_generates_and_a_member_signs_with_a_dissent(site, db):
     )
     assert r.status_code == 303
     page = site.client.get(url(site)).text
-    assert zh("Your signature is recorded.") in page and zh("Report signed %(n)s/%(m)s", n=1, m=len(site.members)) in page
+    assert (
+        zh("Your signature is recorded.") in page
+        and zh("Report signed %(n)s/%(m)s", n=1, m=len(site.members)) in page
+    )
     pdf = site.client.get(f"/tenders/{site.tender.id}/evaluation/report.pdf")
     assert pdf.status_code in (200, 409)
     bundle = site.client.get(f"/api/v1/notices/{site.tender.id}/evaluation/report.json")
