@@ -90,7 +90,6 @@ def report_pdf(
     if path is None:
         return None
     from fpdf import FPDF
-    from fpdf.fonts import FontFace
 
     tender = document["tender"]
     committee = document["committee"]
@@ -121,7 +120,7 @@ def report_pdf(
     pdf.set_font("noto", size=9)
     pdf.alias_nb_pages()
     pdf.add_page()
-    heading = FontFace(emphasis=None, fill_color=(230, 230, 230))
+    pdf.set_fill_color(230, 230, 230)  # the headings' rows (the CJK font has no bold face loaded)
 
     def title(text: str, size: int = 11) -> None:
         pdf.ln(2)
@@ -166,9 +165,22 @@ def report_pdf(
             pdf.cell(0, 4, " ".join(current), new_x="LMARGIN", new_y="NEXT")
 
     def table(widths: tuple[int, ...], rows: Iterable[Sequence[str]]) -> None:
-        with pdf.table(col_widths=widths, text_align="LEFT", headings_style=heading) as t:
-            for row in rows:
-                t.row(list(row))
+        """A grid, its first row the heading. A row whose every cell fits on one line is drawn cell by cell
+        (fpdf's table lays each cell out as a paragraph: a 300-row ranking took seconds); a row that needs
+        wrapping goes through fpdf's table."""
+        for n, row in enumerate(rows):
+            cells = [str(c) for c in row]
+            if all(measure(c) <= w - 2 for c, w in zip(cells, widths, strict=True)):
+                if pdf.will_page_break(5):
+                    pdf.add_page()
+                for c, w in zip(cells, widths, strict=True):
+                    pdf.cell(w, 5, c, border=1, fill=n == 0)
+                pdf.ln(5)
+                continue
+            with pdf.table(
+                col_widths=widths, text_align="LEFT", first_row_as_headings=False, width=sum(widths)
+            ) as t:
+                t.row(cells)
 
     pdf.set_font_size(15)
     pdf.multi_cell(0, 8, f"评标报告 Evaluation report — {tender['reference']} {tender['title']}",
