@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -75,8 +76,9 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(60))
-    title: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(String(4000), default="")
+    title: Mapped[str] = mapped_column(String(300))  # a message key (N_), rendered in the reader's language
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the key's parameters
+    body: Mapped[str] = mapped_column(String(4000), default="")  # text a person entered, shown as written
     link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     read_at: Mapped[datetime | None] = mapped_column(default=None)

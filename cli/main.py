@@ -72,7 +72,8 @@ def worker(concurrency: int, beat: bool) -> None:
         logging.getLogger("celery").setLevel(min(logging.INFO, logging.getLogger().level))
 
     setup_logging.connect(configure_logging, weak=False)
-    committee_tasks.use_channel(channel_for(settings.messaging))  # built once, for this worker's tasks
+    # built once, for this worker's tasks
+    committee_tasks.use_channel(channel_for(settings.messaging, settings))
     tasks.run_worker(settings, include=tasks.TASK_MODULES, concurrency=concurrency, beat=beat)
 
 

@@ -44,6 +44,7 @@ class Fact(enum.StrEnum):
     draft = "draft"  # a draft tender's content, key holders and documents
     expert_pool = "expert_pool"  # who is an expert, their employers, conflicts, availability, penalties
     committee_names = "committee_names"  # who sits on a tender's committee (L37, P8)
+    committee_contacts = "committee_contacts"  # a drawn expert's name and phone, to take an answer by phone
     scores = "scores"  # the committee's scores and review results (L37, E33)
     evaluation_session = "evaluation_session"  # the evaluation session's room and time (E33; policy)
     evaluation_progress = "evaluation_progress"  # session booked, started or paused; how many checked in
@@ -91,6 +92,10 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
         Audience.purchaser: P.final,
         Audience.public: P.final,
     },
+    # Policy (R46: the draw is the centre's): its administrators telephone drawn experts without an account,
+    # or take an answer by phone, from the draw on (a draw may come before the deadline); nobody else learns
+    # who was drawn before the result is final (L37).
+    Fact.committee_contacts: {Audience.admin: P.bidding},
     # E33: evaluation happens in a confidential environment; the scores are published with the candidates.
     Fact.scores: {
         Audience.committee: P.evaluation,
@@ -155,6 +160,7 @@ SOURCES: dict[Fact, str] = {
     Fact.draft: "policy",
     Fact.expert_pool: "R46; policy",
     Fact.committee_names: "L37, P8, E48",
+    Fact.committee_contacts: "R46, L37; policy",
     Fact.scores: "E33, R54",
     Fact.evaluation_session: "E33, L37; policy",
     Fact.evaluation_progress: "E33, L37",

@@ -53,7 +53,15 @@ class Settings:
     scheduler_interval: float = 5.0  # seconds between deadline tasks; 0: no in-process scheduler
     public_cache_seconds: float = 0.0  # micro-cache of the anonymous public notice list; 0 disables it
     origin: str = "etender.localhost/audit"  # the audit log's checkpoint origin and the signing key's name
-    messaging: str = "log"  # SMS/e-mail adapter for notifications: "log" only writes them to the log
+    messaging: str = "log"  # outbound adapter: "log" writes messages to the log; "smtp" sends e-mail
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_tls: str = "none"  # "none", "starttls" (upgrade a plain connection) or "ssl" (TLS from the start)
+    smtp_sender: str = "etender@localhost"
+    smtp_username: str = ""  # empty: no login
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = 10.0
+    public_url: str = "http://127.0.0.1:8000"  # the site's address as people reach it: links in e-mails
     draw_cap_max: int = 0  # expert draws: at most this many seats per expert in draw_cap_days (0: no cap)
     draw_cap_days: int = 365
     # Proxies whose X-Forwarded-For is believed (CIDRs). Empty: no header is believed, the peer is the client.
@@ -131,6 +139,14 @@ def load_settings() -> Settings:
         public_cache_seconds=float(_env("ETENDER_PUBLIC_CACHE_SECONDS", "2")),
         origin=_env("ETENDER_ORIGIN", "etender.localhost/audit"),
         messaging=_env("ETENDER_MESSAGING", "log"),
+        smtp_host=_env("ETENDER_SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(_env("ETENDER_SMTP_PORT", "25")),
+        smtp_tls=_env("ETENDER_SMTP_TLS", "none"),
+        smtp_sender=_env("ETENDER_SMTP_SENDER", "etender@localhost"),
+        smtp_username=_env("ETENDER_SMTP_USERNAME", ""),
+        smtp_password=_env("ETENDER_SMTP_PASSWORD", ""),
+        smtp_timeout_seconds=float(_env("ETENDER_SMTP_TIMEOUT_SECONDS", "10")),
+        public_url=_env("ETENDER_PUBLIC_URL", f"http://{_env('HOST', '127.0.0.1')}:{_env('PORT', '8000')}"),
         draw_cap_max=int(_env("ETENDER_DRAW_CAP_MAX", "0")),
         draw_cap_days=int(_env("ETENDER_DRAW_CAP_DAYS", "365")),
         trusted_proxies=_networks(_env("ETENDER_TRUSTED_PROXIES", "")),

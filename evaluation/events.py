@@ -34,6 +34,7 @@ class EvaluationTag(enum.StrEnum):
     seat_timed_out = "evaluation.seat.timed_out"
     seat_conflict_declared = "evaluation.seat.conflict.declared"
     seat_substituted = "evaluation.seat.substituted"
+    seat_phone_answer_recorded = "evaluation.seat.phone_answer.recorded"  # the centre took it by phone
     # the sealed evaluation room (E33, E49; R46, R48; G87 art. 45)
     room_booked = "evaluation.room.booked"
     room_checked_in = "evaluation.room.checked_in"

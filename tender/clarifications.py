@@ -109,7 +109,8 @@ def clarify(
         session,
         participation.interested_users(session, tender.id),
         "tender.clarified",
-        title=f"{tender.reference} {tender.title}: {clar.title}",
+        title=N_("%(reference)s %(title)s: clarification: %(clarification)s"),
+        params={"reference": tender.reference, "title": tender.title, "clarification": clar.title},
         body=clar.body[:500],
         link=f"/tenders/{tender.id}#clarification-{number}",
     )

@@ -94,7 +94,8 @@ def raise_objection(session: Session, actor: Actor, tender_id: int, text: str) -
         session,
         set(agency_users),
         "tender.objection",
-        title=f"{tender.reference}: objection to the tender documents",
+        title=N_("%(reference)s: an objection to the tender documents was raised"),
+        params={"reference": tender.reference},
         link=f"/agency/tenders/{tender.id}",
     )
     return obj
@@ -138,7 +139,8 @@ def answer_objection(session: Session, actor: Actor, objection_id: int, answer: 
         session,
         {obj.raised_by},
         "tender.objection.answered",
-        title=f"{tender.reference}: your objection was answered",
+        title=N_("%(reference)s: your objection was answered"),
+        params={"reference": tender.reference},
         link=f"/bidder/tenders/{tender.id}",
     )
     return obj

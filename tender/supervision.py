@@ -44,7 +44,8 @@ def suspend(session: Session, actor: Actor, tender_id: int, reason: str) -> Tend
         participation.interested_users(session, tender.id)
         | set(session.scalars(select(User.id).where(User.organisation_id == tender.agency_id))),
         "tender.suspended",
-        title=f"{tender.reference} {tender.title}: suspended",
+        title=N_("%(reference)s %(title)s: the procedure is suspended"),
+        params={"reference": tender.reference, "title": tender.title},
         body=reason.strip(),
         link=f"/tenders/{tender.id}",
     )
@@ -86,7 +87,8 @@ def resume(
         participation.interested_users(session, tender.id)
         | set(session.scalars(select(User.id).where(User.organisation_id == tender.agency_id))),
         "tender.resumed",
-        title=f"{tender.reference} {tender.title}: resumed",
+        title=N_("%(reference)s %(title)s: the procedure is resumed"),
+        params={"reference": tender.reference, "title": tender.title},
         body=reason.strip(),
         link=f"/tenders/{tender.id}",
     )
@@ -141,7 +143,8 @@ def cancel(session: Session, actor: Actor, tender_id: int, reason: str) -> Tende
         session,
         participation.interested_users(session, tender.id),
         "tender.cancelled",
-        title=f"{tender.reference} {tender.title}: cancelled",
+        title=N_("%(reference)s %(title)s: the tender is cancelled"),
+        params={"reference": tender.reference, "title": tender.title},
         body=tender.cancel_reason,
         link=f"/tenders/{tender.id}",
     )

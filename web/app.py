@@ -52,7 +52,7 @@ from web.deps import (
     provide_db,
 )
 from web.evaluation import draws as draw_pages
-from web.evaluation import expert_portal, experts_admin, experts_api
+from web.evaluation import expert_portal, experts_admin, experts_api, phone_calls
 from web.evaluation import report as evaluation_report
 from web.evaluation import room as evaluation_room
 from web.problems import error_json, problems_json
@@ -401,7 +401,8 @@ async def _periodic_tasks(app: Litestar) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     tasks.configure(settings)  # background tasks: Celery with CELERY_BROKER_URL, else threads in this process
-    channel = channel_for(settings.messaging)  # built once: this process's pages and tasks send through it
+    # built once: this process's pages and tasks send through it
+    channel = channel_for(settings.messaging, settings)
     committee_tasks.use_channel(channel)
     engine = dbmod.make_engine(settings.database_url)
     state = State(
@@ -451,6 +452,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *audit_pages.ROUTES,
             *experts_api.ROUTES,
             *draw_pages.ROUTES,
+            *phone_calls.ROUTES,
             *evaluation_room.ROUTES,
             *evaluation_report.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),

@@ -35,6 +35,7 @@ EVENT_LABELS = {
     "evaluation.seat.declined": N_("Committee seat declined"),
     "evaluation.seat.notified": N_("Drawn expert notified"),
     "evaluation.seat.substituted": N_("Substitute called to a seat"),
+    "evaluation.seat.phone_answer.recorded": N_("An expert's answer taken by phone was recorded"),
     "evaluation.seat.timed_out": N_("Committee seat not confirmed in time"),
     "org.created": N_("Organisation registered"),
     "org.updated": N_("Organisation updated"),

@@ -36,6 +36,12 @@ def _problem(ctx: Context, problem: Any) -> str:
 
 
 @pass_context
+def _message(ctx: Context, key: str, params: dict[str, Any] | None = None) -> str:
+    """A stored message (a notification's key and parameters) in the page's language."""
+    return i18n.message_text(_locale(ctx), key, params)
+
+
+@pass_context
 def _current_locale(ctx: Context) -> str:
     return _locale(ctx)
 
@@ -66,7 +72,13 @@ def configure(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(problem_text=_problem, current_locale=_current_locale, query=_query, now=clock.now)
+    env.globals.update(
+        problem_text=_problem,
+        message_text=_message,
+        current_locale=_current_locale,
+        query=_query,
+        now=clock.now,
+    )
     env.filters.update(cst=cst, cst_input=cst_input, yuan=money.format_yuan, yuan_plain=money.yuan_plain)
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from accounts.access import require_login
 from accounts.models import Organisation, User
-from accounts.notifications import Channel, tell
+from accounts.notifications import Channel, tell, tell_address
 from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
@@ -523,7 +523,8 @@ def _tell_parties(
             channel,
             _org_users(session, org_id, role),
             "draw.contribute",
-            title=f"{tender.reference}: the expert draw waits for your organisation's random contribution",
+            title=N_("%(reference)s: the expert draw waits for your organisation's random contribution"),
+            params={"reference": tender.reference},
             link=f"/monitor/tenders/{tender.id}#draw",
         )
 
@@ -736,7 +737,8 @@ def _make_draw(
             channel,
             agency_users,
             "draw.failed",
-            title=f"{tender.reference}: the expert draw could not fill a quota; request a new draw",
+            title=N_("%(reference)s: the expert draw could not fill a quota; request a new draw"),
+            params={"reference": tender.reference},
             link=f"/agency/tenders/{tender.id}/draw",
         )
         return
@@ -832,7 +834,8 @@ def abandon_draw(session: Session, actor: Actor, draw_id: int, reason: str, chan
                 channel,
                 _org_users(session, c.organisation_id, c.role),
                 "draw.abandoned",
-                title=f"{tender.reference}: the agency abandoned an expert draw",
+                title=N_("%(reference)s: the agency abandoned an expert draw"),
+                params={"reference": tender.reference},
                 body=draw_row.end_note,
                 link=f"/monitor/tenders/{tender.id}#draw",
             )
@@ -947,25 +950,42 @@ def _expert_users(session: Session, expert_ids: list[int]) -> dict[int, int]:
     return {expert_id: user_id for expert_id, user_id in rows if user_id is not None}
 
 
+SEAT_MESSAGE = N_(
+    "Evaluation committee sitting on %(date)s: please confirm or decline by %(respond_by)s "
+    "(China Standard Time)"
+)
+
+
+def _specialty_names(session: Session, code: str) -> dict[str, str] | str:
+    """A specialty by its name in both languages (a message parameter; the code is not for people)."""
+    row = session.get(Specialty, code)
+    return {"zh": row.name_zh, "en": row.name_en} if row is not None else code
+
+
 def _notify_seats(session: Session, channel: Channel, draw_row: Draw, seats: list[Seat]) -> None:
+    """Each drawn expert is told: in the product and by the channel when they have an account, else by
+    e-mail when the pool holds an address (an expert with neither is reached by the centre's phone call, which
+    staff record)."""
     users = _expert_users(session, [s.expert_id for s in seats])
     for seat in seats:
+        params = {
+            "date": draw_row.evaluation_date.isoformat(),
+            "respond_by": clock.to_cst(seat.respond_by).strftime("%Y-%m-%d %H:%M") if seat.respond_by else "",
+        }
         if seat.expert_id in users:
             tell(
                 session,
                 channel,
                 {users[seat.expert_id]},
                 "draw.seat",
-                title=(
-                    "Evaluation committee: please confirm by "
-                    f"{clock.to_cst(seat.respond_by).strftime('%Y-%m-%d %H:%M') if seat.respond_by else ''}"
-                ),
-                body=(
-                    "You were drawn for an evaluation committee sitting on "
-                    f"{draw_row.evaluation_date.isoformat()}."
-                ),
+                title=SEAT_MESSAGE,
                 link="/expert/draws",
+                params=params,
             )
+        else:
+            expert = session.get(Expert, seat.expert_id)
+            if expert is not None:
+                tell_address(session, channel, expert.email, expert.name, SEAT_MESSAGE, params=params)
         record(
             session,
             EvaluationTag.seat_notified,
@@ -1017,10 +1037,8 @@ def _call_substitute(
             channel,
             agency_users,
             "draw.vacant",
-            title=(
-                f"{tender.reference}: a committee seat ({vacated.specialty}) is vacant and no substitute is "
-                "left"
-            ),
+            title=N_("%(reference)s: a committee seat (%(specialty)s) is vacant and no substitute is left"),
+            params={"reference": tender.reference, "specialty": _specialty_names(session, vacated.specialty)},
             link=f"/agency/tenders/{tender.id}/draw",
         )
     return None
@@ -1058,6 +1076,21 @@ def _my_seat(session: Session, actor: Actor, seat_id: int) -> tuple[Seat, Draw]:
 
 def respond(session: Session, actor: Actor, seat_id: int, accept: bool, channel: Channel) -> Seat:
     seat, draw_row = _my_seat(session, actor, seat_id)
+    return take_answer(session, actor, seat, draw_row, accept, channel)
+
+
+def take_answer(
+    session: Session,
+    actor: Actor,
+    seat: Seat,
+    draw_row: Draw,
+    accept: bool,
+    channel: Channel,
+    details: dict[str, Any] | None = None,
+) -> Seat:
+    """A notified seat's answer, from the expert (respond) or taken by phone (committee.phone): confirmed,
+    or declined and handed to the next substitute. `details`: what the audit entry adds (the phone call's
+    record)."""
     now = clock.now()
     if seat.status != SeatStatus.notified:
         raise Conflict.one(
@@ -1078,11 +1111,11 @@ def respond(session: Session, actor: Actor, seat_id: int, accept: bool, channel:
             EvaluationTag.seat_confirmed,
             actor=actor,
             subject=f"draw:{draw_row.id}",
-            details={"seat": seat.id},
+            details={"seat": seat.id, **(details or {})},
             conceal_actor=True,
         )
     else:
-        _vacate(session, channel, draw_row, seat, SeatStatus.declined, now, "", actor)
+        _vacate(session, channel, draw_row, seat, SeatStatus.declined, now, "", actor, details)
     return seat
 
 
@@ -1132,6 +1165,7 @@ def _vacate(
     now: datetime,
     note: str,
     actor: Actor = SYSTEM,
+    details: dict[str, Any] | None = None,
 ) -> None:
     seat.status = status
     seat.responded_at = now
@@ -1142,7 +1176,7 @@ def _vacate(
         _VACATE_TAG[status],
         actor=actor,
         subject=f"draw:{draw_row.id}",
-        details={"seat": seat.id},
+        details={"seat": seat.id, **(details or {})},
         confidential={"note": note} if note else None,
         conceal_actor=actor is not SYSTEM,
     )

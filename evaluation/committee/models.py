@@ -147,3 +147,19 @@ class Seat(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     draw: Mapped[Draw] = relationship(back_populates="seats")
+
+
+class PhoneAnswer(Base):
+    """A drawn expert's answer taken by the centre's phone call (an expert without a platform account, or one
+    who answers by phone): who called, when, whom they spoke with and what was said (R47; E49)."""
+
+    __tablename__ = "draw_phone_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seat_id: Mapped[int] = mapped_column(ForeignKey("draw_seats.id", ondelete="CASCADE"), index=True)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
+    called_at: Mapped[datetime] = mapped_column()
+    spoke_with: Mapped[str] = mapped_column(String(100))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text)

@@ -111,7 +111,8 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
             session,
             interested(session, tender),
             "tender.failed",
-            title=f"{tender.reference} {tender.title}: 投标人少于3家，招标失败",
+            title=N_("%(reference)s %(title)s: fewer than 3 bids were received, the tender failed"),
+            params={"reference": tender.reference, "title": tender.title},
             body=tender.cancel_reason,
             link=f"/tenders/{tender.id}",
         )
@@ -146,8 +147,8 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
         session,
         interested(session, tender),
         "tender.opening.started",
-        title=f"{tender.reference} {tender.title}: 开标开始",
-        body="",
+        title=N_("%(reference)s %(title)s: the opening has started"),
+        params={"reference": tender.reference, "title": tender.title},
         link=f"/tenders/{tender.id}/opening",
     )
     return op

@@ -429,7 +429,8 @@ def _publish_if_done(session: Session, op: Opening, now: datetime) -> None:
         session,
         interested(session, tender),
         "tender.opening.record",
-        title=f"{tender.reference} {tender.title}: 开标记录已公布",
+        title=N_("%(reference)s %(title)s: the opening record is published"),
+        params={"reference": tender.reference, "title": tender.title},
         link=f"/tenders/{tender.id}/opening",
     )
 

@@ -289,8 +289,62 @@ def font_path() -> str | None:
     return next((p for p in FONT_PATHS if os.path.exists(p)), None)
 
 
+# The reasons a bid did not open (E31), in words for the printed record; the codes stay in the JSON record.
+OUTCOME_ZH = {
+    OpenedBidStatus.opened: "已开启",
+    OpenedBidStatus.revoked: "撤销（投标人原因）",
+    OpenedBidStatus.withdrawn: "撤回（非投标人原因）",
+}
+REASON_ZH = {
+    "blob_missing": "存储的密封投标文件缺失",
+    "blob_hash_mismatch": "存储的密封投标文件与回执摘要不一致",
+    "blob_unreadable": "存储的密封投标文件无法读取",
+    "key_check_failed": "密钥分片校验通过但未能恢复投标密钥",
+    "chunk_altered": "投标文件数据块在上传前被改动，无法认证",
+    "bid_truncated": "投标文件在最后一个数据块前结束",
+    "bid_trailing_data": "投标文件最后一个数据块后有多余数据",
+    "container_invalid": "投标文件可解密但内容清单无效",
+    "sealed_header_invalid": "投标文件头无效",
+    "bidder_part_missing": "投标人未在解密时限内提交其密钥分片",
+}
+# Policy: the printed record keeps at most this many rendered PDFs in each process (the record of one tender
+# changes only while objections are answered; each version is rendered once, then served from here).
+PDF_CACHE_SIZE = 64
+_pdf_cache: dict[str, bytes] = {}
+
+
+def _cst(value: str | None) -> str:
+    """An ISO time of the record in Beijing time, as people read it on the printed record."""
+    if not value:
+        return "—"
+    return clock.to_cst(datetime.fromisoformat(value.replace("Z", "+00:00"))).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _cache_key(doc: dict[str, Any]) -> str:
+    import hashlib
+    import json
+
+    body = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 def record_pdf(doc: dict[str, Any]) -> bytes | None:
-    """The published record as PDF, in Chinese with the Noto CJK font; None when the font is not installed."""
+    """The published record as PDF, in Chinese with the Noto CJK font; None when the font is not installed.
+    Rendered once per version of the record and kept (PDF_CACHE_SIZE): the opening page shows its SHA-256 on
+    every view."""
+    key = _cache_key(doc)
+    cached = _pdf_cache.get(key)
+    if cached is not None:
+        return cached
+    rendered = _render_pdf(doc)
+    if rendered is not None and PDF_CACHE_SIZE > 0:
+        if len(_pdf_cache) >= PDF_CACHE_SIZE:
+            _pdf_cache.pop(next(iter(_pdf_cache)))
+        _pdf_cache[key] = rendered
+    return rendered
+
+
+def _render_pdf(doc: dict[str, Any]) -> bytes | None:
     path = font_path()
     if path is None:
         return None
@@ -298,37 +352,49 @@ def record_pdf(doc: dict[str, Any]) -> bytes | None:
     from fpdf.fonts import FontFace
 
     rec = doc["record"]
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    title = f"{rec['tender']['reference']} {rec['tender']['title']}"
+
+    class RecordPDF(FPDF):
+        def footer(self) -> None:  # every page: which record, which page of how many
+            self.set_y(-12)
+            self.set_font("noto", size=8)
+            self.cell(0, 6, f"开标记录 {title}    第 {self.page_no()} 页 共 {{nb}} 页", align="C")
+
+    pdf = RecordPDF(orientation="L", unit="mm", format="A4")
+    pdf.alias_nb_pages()
     pdf.set_creation_date(
         datetime(2000, 1, 1, tzinfo=clock.CST)
     )  # deterministic bytes: the date is in the content
     pdf.set_producer("etender")
     pdf.add_font("noto", fname=path, collection_font_number=2)  # index 2 of the collection: Noto Sans CJK SC
     pdf.set_font("noto", size=10)
+    pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
     pdf.set_font_size(15)
-    pdf.multi_cell(
-        0,
-        8,
-        f"开标记录 Opening record — {rec['tender']['reference']} {rec['tender']['title']}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    pdf.multi_cell(0, 8, f"开标记录 — {title}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font_size(9)
     lines = [
-        f"开标时间 opens at: {rec['opens_at']}   密钥持有人法定人数到齐 quorum: "
-        f"{rec['quorum_at'] or '-'}   完成 finished: {rec['finished_at'] or '-'}",
-        "密钥持有人 key holders: "
-        + "、".join(f"{h['name']}{'（已提交）' if h['submitted'] else ''}" for h in rec["key_holders"]),
-        f"记录 SHA-256: {doc['sha256']}",
+        "时间均为北京时间。",
+        f"开标时间：{_cst(rec['opens_at'])}    密钥持有人法定人数到齐：{_cst(rec['quorum_at'])}    "
+        f"完成：{_cst(rec['finished_at'])}",
+        "密钥持有人："
+        + "、".join(
+            f"{h['name']}{'（已提交）' if h['submitted'] else '（未提交）'}" for h in rec["key_holders"]
+        ),
+        f"记录摘要（SHA-256）：{doc['sha256']}",
     ]
     for line in lines:
         pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-    outcome_zh = {
-        OpenedBidStatus.opened: "已开启",
-        OpenedBidStatus.revoked: "撤销（投标人原因）",
-        OpenedBidStatus.withdrawn: "撤回（非投标人原因）",
-    }
+    heading = FontFace(emphasis=None, fill_color=(230, 230, 230))  # the CJK font has no bold face loaded
+    if rec.get("check_ins"):
+        pdf.ln(2)
+        pdf.set_font_size(11)
+        pdf.multi_cell(0, 6, "投标人签到", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font_size(8)
+        with pdf.table(col_widths=(120, 60), width=180, text_align="LEFT", headings_style=heading) as table:
+            table.row(["投标人", "签到时间"])
+            for c in rec["check_ins"]:
+                table.row([c["bidder"], _cst(c["at"])])
     for lot in rec["lots"]:
         pdf.ln(2)
         pdf.set_font_size(11)
@@ -336,53 +402,65 @@ def record_pdf(doc: dict[str, Any]) -> bytes | None:
             0,
             6,
             f"标段 {lot['lot']} {lot['name']}：收到 {lot['bids_received']} 份投标"
-            + ("" if lot["opened"] else "，不足3家，未开标（R44）"),
+            + ("" if lot["opened"] else "，不足3家，未开标"),
             new_x="LMARGIN",
             new_y="NEXT",
         )
         pdf.set_font_size(8)
         if not lot["bids"]:
             continue
-        heading = FontFace(emphasis=None, fill_color=(230, 230, 230))  # the CJK font has no bold face loaded
+        # the credit code's column holds its 18 characters on one line: a code is never split
         with pdf.table(
-            col_widths=(40, 30, 25, 15, 50, 30, 40), text_align="LEFT", headings_style=heading
+            col_widths=(44, 36, 26, 14, 46, 30, 44), text_align="LEFT", headings_style=heading
         ) as table:
             table.row(
                 [
-                    "投标人 Bidder",
+                    "投标人",
                     "统一社会信用代码",
                     "投标总价（元）",
                     "工期（天）",
                     "质量承诺",
                     "投标保证金",
-                    "结果 Outcome",
+                    "开启结果",
                 ]
             )
             for b in lot["bids"]:
-                price = f"{b['total_price_fen'] / 100:,.2f}" if isinstance(b["total_price_fen"], int) else "-"
+                price = f"{b['total_price_fen'] / 100:,.2f}" if isinstance(b["total_price_fen"], int) else "—"
+                outcome = OUTCOME_ZH.get(b["outcome"], "—")
+                if b["reason_code"]:
+                    outcome += "：" + REASON_ZH.get(b["reason_code"], "其他原因")
                 table.row(
                     [
                         b["bidder"],
                         b["credit_code"],
                         price,
-                        str(b["duration_days"] or "-"),
-                        b["quality_commitment"] or "-",
-                        b["bid_security_reference"] or "-",
-                        outcome_zh.get(b["outcome"], b["outcome"])
-                        + (f" {b['reason_code']}" if b["reason_code"] else ""),
+                        str(b["duration_days"] or "—"),
+                        b["quality_commitment"] or "—",
+                        b["bid_security_reference"] or "—",
+                        outcome,
                     ]
                 )
     if doc.get("objections"):
         pdf.ln(2)
         pdf.set_font_size(11)
-        pdf.multi_cell(0, 6, "开标现场异议及答复 Objections and answers (R44)", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, "开标现场异议及答复", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font_size(8)
         for o in doc["objections"]:
             pdf.multi_cell(
                 0,
                 5,
-                f"{o['bidder'] or ''}（{o['raised_at']}）：{o['text']}\n答复：{o['answer'] or '待答复'}",
+                f"{o['bidder'] or ''}（{_cst(o['raised_at'])}）：{o['text']}\n"
+                f"答复：{o['answer'] or '待答复'}",
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
+    # the signature block: those who sign the printed record at the ceremony
+    pdf.ln(6)
+    pdf.set_font_size(10)
+    if pdf.will_page_break(24):
+        pdf.add_page()
+    for role in ("开标主持人", "监标人", "记录人"):
+        pdf.cell(90, 10, f"{role}（签字）：________________", new_x="RIGHT", new_y="TOP")
+    pdf.ln(12)
+    pdf.cell(0, 8, "日期：________________", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -515,7 +515,7 @@ def test_clarify_notifies_those_who_downloaded_or_registered(db, make, blobs):
     db.flush()
     assert notified(db, "tender.clarified") == {w.bidder_user.id, w.other_bidder_user.id}
     note = db.scalars(select(Notification).where(Notification.user_id == w.bidder_user.id)).one()
-    assert w.tender.reference in note.title
+    assert note.params["reference"] == w.tender.reference and "%(reference)s" in note.title
     assert note.link == f"/tenders/{w.tender.id}#clarification-1"
 
 

@@ -354,6 +354,15 @@ MATRIX: list[Row] = [
     # ---------------------- the expert pool (issue 5, web/experts_admin.py, expert_portal.py, experts_api.py)
     # The pool is never public: administrators keep it; the expert reaches only their own profile.
     Row("GET", "/admin/experts", only("ok", "admin")),
+    # Answers taken by phone: the drawn experts' names and numbers are the centre administrators' alone (L37).
+    Row("GET", "/admin/expert-calls", only("ok", "admin")),
+    Row(
+        "POST",
+        "/admin/expert-calls/{seat_id:int}",
+        only("notfound", "admin"),
+        params={"seat_id": "no_seat"},
+        form={"accepted": "yes", "called_at": "2026-01-01T10:00", "spoke_with": "本人", "note": "同意"},
+    ),
     Row("GET", "/admin/experts/new", only("ok", "admin")),
     Row("POST", "/admin/experts/create", only("allowed", "admin"), form={"name": ""}),
     Row("GET", "/admin/experts/{expert_id:int}", only("ok", "admin"), params={"expert_id": "expert_record"}),

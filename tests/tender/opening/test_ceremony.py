@@ -547,6 +547,11 @@ def test_check_in_objections_close_and_the_pdf(db, make, store):
     assert pdf == opening_record.record_pdf(doc)  # deterministic bytes
     text = pdf_text(pdf)
     assert "开标记录" in text and "Bidder One Ltd" in text and "已开启" in text
+    # issue 16: Beijing time, page numbers, the check-in list and the signature block; no UTC ISO time
+    assert "北京时间" in text and re.search(r"第 1 页 共\s*1\s*页", text) and "投标人签到" in text
+    assert "监标人（签字）" in text and "记录人（签字）" in text
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text) and "R44" not in text
+    assert opening_record.record_pdf(doc) is pdf  # rendered once per version of the record, then kept
     ceremony.close(db, w.agency, w.tender.id)
     db.commit()
     db.refresh(w.tender)
