@@ -123,3 +123,11 @@ def test_the_bundle_verifies_against_the_running_platform(bundle, settings, tmp_
         assert f"against {url}" in got.output
         served = run(str(r.tender.id), "--url", url)  # anonymous: not final yet, the platform refuses
         assert served.exit_code == 2 and "did not serve" in served.output
+        # once the result is final (here: cancelled after its deadline) the public fetches it by tender id
+        from tender import supervision
+
+        supervision.cancel(r.db, r.agency, r.tender.id, "The budget was withdrawn")
+        r.db.commit()
+        served = run(str(r.tender.id), "--url", url)
+        assert served.exit_code == 0, served.output
+        assert served.output.startswith("OK:") and f"against {url}" in served.output
