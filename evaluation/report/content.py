@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Organisation
 from core import clock
 from evaluation.committee.models import Draw, Seat
-from evaluation.pool.models import Expert
+from evaluation.pool.models import Expert, Specialty
 from evaluation.report import rules
 from evaluation.room.models import STEP_ORDER, AttendanceStatus, EvaluationSession, EvaluationStep, Step
 from tender.models import Bid, Lot, OpenedBid, Tender
@@ -54,6 +54,14 @@ def committee(session: Session, sess: EvaluationSession, draw_row: Draw) -> dict
         ).all()
     )
     specialties = {s.id: s.specialty for s in draw_row.seats}
+    labels = {
+        code: (zh, en)
+        for code, zh, en in session.execute(
+            select(Specialty.code, Specialty.name_zh, Specialty.name_en).where(
+                Specialty.code.in_(set(specialties.values()))
+            )
+        )
+    }
     positions = {s.id: s.position for s in draw_row.seats}
     confirmed = {s.id for s in draw_row.seats if s.status == "confirmed"}
     present = [a for a in sess.attendances if a.status == AttendanceStatus.present and a.seat_id in confirmed]
@@ -70,6 +78,10 @@ def committee(session: Session, sess: EvaluationSession, draw_row: Draw) -> dict
                 "position": positions.get(a.seat_id),
                 "name": names.get(a.seat_id, ""),
                 "specialty": specialties.get(a.seat_id, ""),
+                "specialty_name": {
+                    "zh": labels.get(specialties.get(a.seat_id, ""), ("", ""))[0],
+                    "en": labels.get(specialties.get(a.seat_id, ""), ("", ""))[1],
+                },
                 "chair": a.seat_id == sess.chair_seat_id,
                 "checked_in_at": iso(a.checked_in_at),
                 "declaration_sha256": a.declaration_sha256,

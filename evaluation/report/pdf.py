@@ -218,7 +218,7 @@ def report_pdf(
             (
                 str(m["position"] if m.get("position") is not None else m["seat"]),
                 m["name"],
-                m["specialty"],
+                (m.get("specialty_name") or {}).get("zh") or m["specialty"],
                 "是" if m["chair"] else "",
                 m["checked_in_at"] or "-",
             )

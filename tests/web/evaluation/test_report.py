@@ -29,6 +29,11 @@ def site(db, make, blobs, tmp_path, settings, client):  # type: ignore[no-untype
     report_world(w)
     w.names = {seat.id: db.get(Expert, seat.expert_id).name for seat, _ in w.members}
     w.usernames = {seat.id: actor.username for seat, actor in w.members}
+    from evaluation.pool.models import Specialty
+
+    specialty = db.get(Specialty, "A01")
+    assert specialty is not None
+    specialty.name_zh = "土建工程"  # the catalogue's name, shown instead of the code
     db.commit()
     w.client = client
     return w
@@ -52,6 +57,7 @@ def test_the_chair_generates_and_a_member_signs_with_a_dissent(site, db):
     assert len(sha) == 64
     assert sha in page and zh("Make my signing key") in page and site.names[chair_seat.id] in page
     assert "evaluation.report" not in page and "report_" not in page  # no tags or codes
+    assert "<td>土建工程</td>" in page and "<td>A01</td>" not in page  # specialties by name, not code
     key = site.private[chair_seat.id]
     r = site.client.post(
         url(site) + "/key", data={"public_key": "zz", "_csrf_token": token}, follow_redirects=False
