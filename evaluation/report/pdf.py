@@ -20,6 +20,11 @@ FORMAT_LABELS = {
     "average_benchmark": "平均值基准价法 Average benchmark price",
 }
 KIND_LABELS = {"signed": "已签名 Signed", "deemed": "视为同意（R53）Deemed to agree"}
+OUTCOME_LABELS = {
+    "opened": "已开启 Opened",
+    "revoked": "撤销 Revoked",
+    "withdrawn": "撤回 Withdrawn",
+}
 SECTION_LABELS = {"review": "初步评审 Review", "scoring": "详细评审 Scoring", "ranking": "排序 Ranking"}
 
 
@@ -243,7 +248,7 @@ def report_pdf(
                             b["bidder"],
                             _yuan(b["total_price_fen"]),
                             _scalar(b["duration_days"]),
-                            b["outcome"],
+                            OUTCOME_LABELS.get(b["outcome"], b["outcome"]),
                         )
                         for b in lot["bids"]
                     ],
