@@ -55,6 +55,7 @@ from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api, phone_calls
 from web.evaluation import report as evaluation_report
 from web.evaluation import room as evaluation_room
+from web.evaluation import scoring as evaluation_scoring
 from web.problems import error_json, problems_json
 from web.request_id import RequestIdMiddleware
 from web.security import (
@@ -455,6 +456,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *phone_calls.ROUTES,
             *evaluation_room.ROUTES,
             *evaluation_report.ROUTES,
+            *evaluation_scoring.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden
 from core.identity import Actor
-from evaluation.committee.models import Draw, Seat
+from evaluation.committee.models import Draw, Seat, SeatStatus
 from evaluation.events import EvaluationTag
-from evaluation.room import reading, sessions
-from evaluation.room.models import STEP_ORDER, EvaluationSession, EvaluationStep, Step
+from evaluation.room import reading, rules, sessions
+from evaluation.room.models import STEP_ORDER, AttendanceStatus, EvaluationSession, EvaluationStep, Step
+from tender.lifecycle import Status
 from tender.models import Tender
 
 
@@ -41,21 +43,33 @@ class Working:
 
 
 def working_member(session: Session, actor: Actor, tender_id: int, lock: bool = True) -> Working:
-    """The acting member, or the room's refusal in their language (the same conditions as reading the bids:
-    E33, E52): not a member, no session, not evaluating, not checked in, paused, not started.
+    """The acting member, or the room's refusal in their language (the same conditions as reading the bids,
+    sessions.workbench's read_refusal: E33, E52): not a member, no session, not evaluating, not checked in,
+    paused, not started.
 
     lock=True takes the session's row lock (closing a step, committee decisions: one after the other);
-    a member's own saves pass lock=False, so that nine members typing at once do not wait on each other."""
-    view = sessions.workbench(session, actor, tender_id)
-    if view.read_refusal is not None:
-        raise Forbidden.one(view.read_refusal, reading.REFUSALS[view.read_refusal])
-    sess = sessions.session_of(session, view.tender.id, lock=lock)
-    draw_row = sessions._draw(session, view.tender.id)
-    assert (
-        sess is not None and draw_row is not None and view.seat is not None
-    )  # read_refusal is None only then
+    a member's own saves pass lock=False, so that nine members typing at once do not wait on each other.
+    Every save asks this: it reads the tender, the draw with its seats, the session with its attendances and
+    the phase once each, not the whole workbench (its progress counts and names)."""
+    tender = sessions._tender(session, tender_id)
+    draw_row, seat = sessions._require_member(session, actor, tender)
+    sess = sessions.session_of(session, tender.id, lock=lock)
+    mine = sessions._attendance(sess, seat)
+    present_now = (
+        mine is not None and mine.status == AttendanceStatus.present and seat.status == SeatStatus.confirmed
+    )
+    refusal = rules.read_refusal(
+        member=seat.status == SeatStatus.confirmed
+        and sessions._may_see(session, actor, tender, seat, Fact.bid_files),
+        present=present_now,
+        evaluating=Status(tender.status) == Status.evaluating,
+        session_state=rules.state(clock.as_utc(sess.starts_at), sess.paused, clock.now()) if sess else None,
+    )
+    if refusal is not None:
+        raise Forbidden.one(refusal, reading.REFUSALS[refusal])
+    assert sess is not None  # read_refusal is None only with a session
     present = tuple(a.seat_id for a in sessions._present(sess, draw_row))
-    return Working(view.tender, draw_row, view.seat, sess, present, sess.chair_seat_id == view.seat.id)
+    return Working(tender, draw_row, seat, sess, present, sess.chair_seat_id == seat.id)
 
 
 def closed_steps(session: Session, sess: EvaluationSession) -> dict[Step, EvaluationStep]:

@@ -121,6 +121,11 @@ def test_agency_drafts_uploads_and_publishes(new_page, tmp_path):
     assert page.locator("#publish li").count() == 0, page.locator("#publish").inner_text()
     page.locator("form[action$='/publish'] button").click()
     page.wait_for_load_state("networkidle")
+    # issue 16: publishing starts the legal clock, so the page says what follows and asks first
+    assert page.locator("h1").inner_text().strip() == tr("Publish the tender notice?")
+    shot(page, "publish-confirm")
+    page.locator("#confirm button").click()
+    page.wait_for_load_state("networkidle")
     assert page.locator(".flash").inner_text().strip() == tr("The tender notice was published.")
     assert tr("status:published") in page.locator("h1 .badge").inner_text()
 

@@ -152,6 +152,9 @@ def test_request_a_draw_confirm_and_decline_calls_a_substitute(page_for, draw_se
     other.goto("/expert/draws")
     other.locator(f"form[action='/expert/seats/{second_seat.id}/decline'] button").click()
     other.wait_for_load_state("networkidle")
+    assert other.locator("h1").inner_text().strip() == tr("Decline this committee seat?")
+    other.locator("#confirm button").click()
+    other.wait_for_load_state("networkidle")
     assert other.locator(".flash").inner_text().strip() == tr(
         "You declined; the next substitute has been asked."
     )

@@ -25,7 +25,7 @@ from tender.models import Tender
 from tests.factories.accounts import Maker, user
 from tests.factories.tenders import PDF, tender_input
 from tests.support import truncate
-from tests.web import matrix_bids, matrix_opening, matrix_report, matrix_room
+from tests.web import matrix_bids, matrix_opening, matrix_report, matrix_room, matrix_scoring
 from tests.web.matrix_support import ROLES, E, Row, logged_in, only, public
 from web.app import create_app
 from web.deps import SESSION_ROLE, SESSION_USER
@@ -492,6 +492,7 @@ MATRIX: list[Row] = [
     *matrix_opening.ROWS,
     *matrix_room.ROWS,  # issue 13: the evaluation room (tests/web/matrix_room.py)
     *matrix_report.ROWS,  # issue 13: the evaluation report (tests/web/matrix_report.py)
+    *matrix_scoring.ROWS,  # issue 13: scoring and ranking (tests/web/matrix_scoring.py)
 ]
 
 

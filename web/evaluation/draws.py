@@ -19,6 +19,7 @@ from core.errors import N_, DomainError, NotAuthenticated, Problem
 from core.identity import Actor
 from evaluation.committee import draws
 from evaluation.committee.avoidance import DrawCap
+from web import confirm
 from web.deps import locale_of, page, redirect
 from web.forms import submit
 from web.problems import problems_json
@@ -301,7 +302,24 @@ def confirm_seat(request: Request, db: Session, actor: Actor, seat_id: int) -> T
 
 
 @post("/expert/seats/{seat_id:int}/decline", sync_to_thread=True)
-def decline_seat(request: Request, db: Session, actor: Actor, seat_id: int) -> Template | Redirect:
+def decline_seat(
+    request: Request, db: Session, actor: Actor, seat_id: int, data: Form
+) -> Template | Redirect:
+    mine = next((m for m in draws.my_seats(db, actor) if m.seat.id == seat_id), None)
+    if mine is not None and mine.seat.status == "notified" and not confirm.confirmed(data):
+        return confirm.ask(
+            request,
+            title=N_("Decline this committee seat?"),
+            subject=f"{mine.tender.reference} {mine.tender.title}",
+            consequences=[
+                N_("The seat goes at once to the next substitute, who is asked in your place."),
+                N_("You cannot take the seat back afterwards."),
+            ],
+            action=f"/expert/seats/{seat_id}/decline",
+            confirm_label=N_("Decline the seat"),
+            back="/expert/draws",
+            danger=True,
+        )
     return _answer(request, db, actor, seat_id, False)
 
 

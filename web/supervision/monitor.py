@@ -35,6 +35,7 @@ from tender.models import Objection, Tender
 from web.deps import page, redirect
 from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
+from web.evaluation.scoring import EVENT_LABELS as SCORING_EVENT_LABELS
 from web.event_labels import EVENT_LABELS as OTHER_EVENT_LABELS
 from web.forms import FormState, submit
 
@@ -78,6 +79,7 @@ EVENT_LABELS = {
     AccountTag.access_refused.value: N_("Access refused"),
     **ROOM_EVENT_LABELS,
     **REPORT_EVENT_LABELS,
+    **SCORING_EVENT_LABELS,
     **OTHER_EVENT_LABELS,
 }
 

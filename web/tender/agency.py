@@ -28,6 +28,7 @@ from tender import (
     clarifications,
     disclosure,
     drafting,
+    keyholders,
     listings,
     objections,
     participation,
@@ -37,6 +38,7 @@ from tender import (
 )
 from tender.lifecycle import ACTIVE, Status
 from tender.models import Tender
+from web import confirm
 from web.deps import page, redirect
 from web.forms import refusal, submit
 from web.tender import forms
@@ -346,8 +348,44 @@ def remove_document(
     )
 
 
+def _publishable(db: Session, tender: Tender) -> bool:
+    if drafting.publication_problems(tender):
+        return False
+    try:
+        keyholders.require_complete_keys(db, tender)  # reads only: which holders have no key yet
+    except DomainError:
+        return False
+    return True
+
+
 @post("/agency/tenders/{tender_id:int}/publish", sync_to_thread=True)
-def publish(request: Request, db: Session, actor: Actor, tender_id: int) -> Template | Redirect:
+def publish(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+    tender = _own_tender(db, actor, tender_id)  # 403/404 before asking
+    # a draft the rules refuse goes straight to the refusal (the workspace lists what is missing); one that
+    # would be published is asked about first
+    if tender.status == Status.draft and not confirm.confirmed(data) and _publishable(db, tender):
+        return confirm.ask(
+            request,
+            title=N_("Publish the tender notice?"),
+            subject=f"{tender.reference} {tender.title}",
+            consequences=[
+                N_(
+                    "The notice becomes public at once and the tender documents are issued from the first "
+                    "issue day."
+                ),
+                N_(
+                    "The legal time limits start: the issue period, the time for objections and the bid "
+                    "deadline."
+                ),
+                N_(
+                    "After publication the notice is changed only by a published clarification, which can "
+                    "move the deadline."
+                ),
+            ],
+            action=f"/agency/tenders/{tender_id}/publish",
+            confirm_label=N_("Publish now"),
+            back=f"/agency/tenders/{tender_id}",
+        )
     settings = request.app.state.settings
     return submit(
         db,

@@ -24,7 +24,7 @@ from core.identity import Actor
 from tender.opening import ceremony as opening_ceremony
 from tender.opening import parts as opening_parts
 from tender.opening import record as opening_record
-from web import i18n
+from web import confirm, i18n
 from web.deps import locale_of, page, redirect
 from web.problems import problems_json
 
@@ -153,7 +153,25 @@ def answer_objection(
 
 
 @post("/tenders/{tender_id:int}/opening/close", sync_to_thread=True)
-def close(request: Request, db: Session, actor: Actor, tender_id: int) -> Redirect:
+def close(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+    if not confirm.confirmed(data):
+        view = opening_ceremony.ceremony(db, actor, tender_id)
+        if view.agency:  # only the tender's agency closes; anyone else gets the service's refusal below
+            return confirm.ask(
+                request,
+                title=N_("Close the opening?"),
+                subject=f"{view.tender.reference} {view.tender.title}",
+                consequences=[
+                    N_("The opening ceremony ends: no more check-ins, objections or key parts."),
+                    N_(
+                        "The tender moves on to evaluation: the committee reads the opened bids in the "
+                        "sealed room."
+                    ),
+                ],
+                action=f"/tenders/{tender_id}/opening/close",
+                confirm_label=N_("Close the opening and start the evaluation"),
+                back=f"/tenders/{tender_id}/opening",
+            )
     opening_ceremony.close(db, actor, tender_id)
     return redirect(
         f"/tenders/{tender_id}/opening",

@@ -155,7 +155,9 @@ def test_a_decline_calls_a_substitute_who_then_sees_the_seat(site):
     token = login(site.client, site.expert_actors[seat.expert_id].user.username)
     assert (
         site.client.post(
-            f"/expert/seats/{seat.id}/decline", data={"_csrf_token": token}, follow_redirects=False
+            f"/expert/seats/{seat.id}/decline",
+            data={"_csrf_token": token, "confirmed": "1"},
+            follow_redirects=False,
         ).status_code
         == 303
     )

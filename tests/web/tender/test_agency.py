@@ -107,7 +107,11 @@ def upload(client, token, tender_id, *files):
 def published_tender(client, token, world) -> int:
     tid = create_draft(client, token, world)
     assert upload(client, token, tid, ("招标文件.pdf", PDF, "application/pdf")).status_code == 200
-    r = client.post(f"/agency/tenders/{tid}/publish", data={"_csrf_token": token}, follow_redirects=False)
+    r = client.post(
+        f"/agency/tenders/{tid}/publish",
+        data={"_csrf_token": token, "confirmed": "1"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return tid
 
@@ -273,7 +277,11 @@ def test_publish_refused_with_the_rule_then_accepted_after_fixing(client, world,
         follow_redirects=False,
     )
     assert r.status_code == 303
-    r = client.post(f"/agency/tenders/{tid}/publish", data={"_csrf_token": token}, follow_redirects=False)
+    r = client.post(
+        f"/agency/tenders/{tid}/publish",
+        data={"_csrf_token": token, "confirmed": "1"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert load(db, tid).status == "published"
     page = client.get(f"/agency/tenders/{tid}").text
@@ -439,3 +447,28 @@ def test_a_bidder_gets_403_on_the_agency_portal(client, world):
 def test_anonymous_visitor_is_sent_to_login(client, world):
     r = client.get("/agency", follow_redirects=False)
     assert r.status_code in (302, 303) and "/login" in r.headers["location"]
+
+
+def test_publishing_asks_first_and_says_what_follows(client, world, db):
+    """Issue 16: publishing starts the legal clock. The first post answers with the confirmation page (the
+    draft stays a draft, a reload only asks again); the confirmed post publishes."""
+    from tests.web.support import zh
+
+    token = login(client, "agent")
+    tid = create_draft(client, token, world)
+    upload(client, token, tid, ("招标文件.pdf", PDF, "application/pdf"))
+    for _ in range(2):
+        asked = client.post(
+            f"/agency/tenders/{tid}/publish", data={"_csrf_token": token}, follow_redirects=False
+        )
+        assert asked.status_code == 200 and zh("Publish the tender notice?") in asked.text
+        assert zh(
+            "The legal time limits start: the issue period, the time for objections and the bid deadline."
+        ) in (asked.text)
+        assert 'name="confirmed" value="1"' in asked.text and load(db, tid).status == "draft"
+    done = client.post(
+        f"/agency/tenders/{tid}/publish",
+        data={"_csrf_token": token, "confirmed": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and load(db, tid).status == "published"

@@ -199,7 +199,9 @@ def test_holder_registers_a_browser_made_key_and_the_published_bundle_is_signed(
     # the agency cannot publish until every holder has a key; the refusal names who is missing
     agency_csrf = login(client, names["agency"][0])
     r = client.post(
-        f"/agency/tenders/{tender_id}/publish", data={"_csrf_token": agency_csrf}, follow_redirects=True
+        f"/agency/tenders/{tender_id}/publish",
+        data={"_csrf_token": agency_csrf, "confirmed": "1"},
+        follow_redirects=True,
     )
     assert names["centre"][1] in r.text
     tender = db.get(type(tender), tender_id)
