@@ -19,6 +19,7 @@ from evaluation.committee.models import Draw, Seat
 from evaluation.pool.models import Expert, Specialty
 from evaluation.report import rules
 from evaluation.room.models import STEP_ORDER, AttendanceStatus, EvaluationSession, EvaluationStep, Step
+from evaluation.scoring.sheets import report_section as scoring_section
 from tender.models import Bid, Lot, OpenedBid, Tender
 from tender.opening.base import is_published, opening_of
 from tender.opening.record import record_body
@@ -120,7 +121,7 @@ def bidders(session: Session, tender: Tender) -> list[dict[str, Any]]:
 def sections(session: Session, sess: EvaluationSession) -> dict[str, Any]:
     """The step services' own parts of the report (the review's rejected bids with reasons, each member's
     sheets and the summary, the price workings), keyed by step."""
-    return {}
+    return {"scoring": scoring_section(session, sess)}
 
 
 def document(

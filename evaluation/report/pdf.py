@@ -278,9 +278,10 @@ def report_pdf(
     title("七、排序与中标候选人 Ranking and candidates")
     if document.get("failed"):
         failed = document["failed"]
+        few = isinstance(failed, dict) and failed.get("reason") == "too_few_valid"
         line(
-            "评标结果：否决全部投标 All bids rejected: "
-            + _scalar(failed.get("reason") if isinstance(failed, dict) else failed)
+            "评标结果：否决全部投标 All bids rejected"
+            + ("（有效投标不足三家 fewer than 3 valid)" if few else "")
         )
     rows = ranking.get("ranking") or []
     if rows:

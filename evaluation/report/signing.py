@@ -66,6 +66,16 @@ REFUSALS = {
 }
 MAX_DISSENT = 5000
 
+# The ranking's failure reasons (docs/scoring.md: failed.reason) in words, for the notice (cancel_reason, in
+# both languages as the fewer-than-3-bids failure's is).
+FAILED_REASONS = {
+    "all_rejected": ("评标委员会否决全部投标", "The evaluation committee rejected every bid"),
+    "too_few_valid": (
+        "经评审有效投标不足三家，缺乏竞争，评标委员会否决全部投标",
+        "Fewer than 3 valid bids were left and the committee rejected them all",
+    ),
+}
+
 
 def _refuse(kind: type[Conflict] | type[Forbidden], code: str, **params: Any) -> Any:
     return kind.one(code, REFUSALS[code], **params)
@@ -289,18 +299,18 @@ def _complete_if_done(session: Session, actor: Actor, report: EvaluationReport) 
         # L42, P27: the committee rejected every bid; the signed report says why (its reason, the one the
         # ranking step recorded, is the notice's, as the fewer-than-3-bids failure's is)
         lifecycle.apply(tender, Event.fail)
-        reason = str(failed.get("reason", "")) if isinstance(failed, dict) else ""
+        code = str(failed.get("reason", "")) if isinstance(failed, dict) else ""
+        zh, en = FAILED_REASONS.get(code, FAILED_REASONS["all_rejected"])
         tender.cancel_reason = (
-            f"评标委员会否决全部投标，本次招标失败，将依法重新招标（L42、P27）。{reason} The evaluation "
-            "committee rejected every bid: the tender failed (L42, P27)."
-        ).strip()
+            f"{zh}，本次招标失败，将依法重新招标（L42、P27）。{en}: the tender failed (L42, P27)."
+        )
         record(
             session,
             TenderTag.tender_failed,
             actor=actor,
             subject=f"tender:{tender.id}",
             details={
-                "reason": "all bids rejected",
+                "reason": "all bids rejected" if code != "too_few_valid" else "too few valid bids",
                 "rule": "L42",
                 "report_sha256": report.sha256,
                 **counts,

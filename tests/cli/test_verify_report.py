@@ -63,7 +63,7 @@ def test_the_served_bundle_verifies_offline(bundle, tmp_path):
 def test_any_changed_byte_of_the_document_fails(bundle, tmp_path):
     _, doc = bundle
     changed = copy.deepcopy(doc)
-    changed["document"]["ranking"]["ranking"][0]["total"] += 0.5
+    changed["document"]["ranking"]["ranking"][0]["total"] = "99.99"
     got = run(write(tmp_path, changed))
     assert got.exit_code == 1 and "DIFFERENT: the document's SHA-256" in got.output
     renamed = copy.deepcopy(doc)

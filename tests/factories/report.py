@@ -28,7 +28,7 @@ def opened_bid_ids(w: SimpleNamespace) -> list[int]:
     )
 
 
-def outcomes(ids: list[int], failed: bool = False) -> dict[Step, dict[str, Any]]:
+def outcomes(ids: list[int], members: list[Any], failed: bool = False) -> dict[Step, dict[str, Any]]:
     """Outcome JSON of the shapes the step services write."""
     valid, rejected = (ids[:-1], ids[-1:]) if not failed else ([], ids)
     review = {
@@ -40,13 +40,21 @@ def outcomes(ids: list[int], failed: bool = False) -> dict[Step, dict[str, Any]]
         "dissent": [],
         "clarifications": [],
     }
-    scoring = {"sheets": len(valid), "checks": []}
+    # the scoring step's shape (docs/scoring.md) without its "members": these worlds hold no sheets, which the
+    # scoring's report section would otherwise sum (evaluation.scoring.sheets.report_section)
+    scoring = {
+        "method": "comprehensive",
+        "bids": valid,
+        "digests": {},
+        "totals": {str(b): f"{90.5 - i:.2f}" for i, b in enumerate(valid)},
+        "price": None,
+    }
     if failed:
         ranking: dict[str, Any] = {
             "method": "comprehensive",
             "ranking": [],
             "candidates": [],
-            "failed": {"reason": "所有投标均被否决"},
+            "failed": {"reason": "all_rejected"},
             "tie": None,
         }
     else:
@@ -56,7 +64,7 @@ def outcomes(ids: list[int], failed: bool = False) -> dict[Step, dict[str, Any]]
                 {
                     "rank": i + 1,
                     "bid": b,
-                    "total": 90.5 - i,
+                    "total": f"{90.5 - i:.2f}",
                     "price_fen": 100_000_00 + i,
                     "evaluated_price_fen": 100_000_00 + i,
                     "tie_break": None,
@@ -73,7 +81,7 @@ def outcomes(ids: list[int], failed: bool = False) -> dict[Step, dict[str, Any]]
 def close_steps(w: SimpleNamespace, failed: bool = False, upto: Step = Step.ranking) -> None:
     chair = w.members[0][1]
     wm = steps.working_member(w.db, chair, w.tender.id)
-    for step, outcome in outcomes(opened_bid_ids(w), failed).items():
+    for step, outcome in outcomes(opened_bid_ids(w), w.members, failed).items():
         steps.close(w.db, chair, wm, step, outcome)
         if step is upto:
             break

@@ -43,7 +43,7 @@ def test_the_report_is_generated_once_after_the_ranking_and_frozen(r, db):
     wm = steps.working_member(db, chair, r.tender.id)
     from tests.factories.report import opened_bid_ids, outcomes
 
-    steps.close(db, chair, wm, Step.ranking, outcomes(opened_bid_ids(r))[Step.ranking])
+    steps.close(db, chair, wm, Step.ranking, outcomes(opened_bid_ids(r), r.members)[Step.ranking])
     with pytest.raises(Forbidden) as f:
         signing.generate(db, other, r.tender.id)
     assert f.value.problems[0].code == "report_not_chair"
@@ -155,6 +155,7 @@ def test_a_ranking_without_valid_bids_fails_the_tender_with_its_reason(r, db):
     for i in range(len(r.members)):
         sign_as(r, i)
     db.refresh(r.tender)
-    assert r.tender.status == "failed" and "所有投标均被否决" in r.tender.cancel_reason
+    assert r.tender.status == "failed" and "评标委员会否决全部投标" in r.tender.cancel_reason
+    assert "all_rejected" not in r.tender.cancel_reason
     entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == TenderTag.tender_failed.value)).one()
     assert entry.details["rule"] == "L42"
