@@ -8,8 +8,10 @@ import audit.log  # noqa: F401
 import evaluation.committee.models  # noqa: F401
 import evaluation.pool.models  # noqa: F401
 import evaluation.report.models  # noqa: F401
+import evaluation.review.models  # noqa: F401
 import evaluation.room.models  # noqa: F401
 import evaluation.scoring.models  # noqa: F401
+import marketplace.models  # noqa: F401
 import tender.keyholders  # noqa: F401
 import tender.models  # noqa: F401
 from alembic import context

@@ -31,6 +31,7 @@ def serve(host: str | None, port: int | None, workers: int, no_demo: bool) -> No
     if problem := identity_problem(settings):
         raise click.ClickException(problem)
     load_specialties(settings.database_url)
+    load_marketplace_catalogue(settings.database_url)
     if settings.demo and not no_demo and database_is_empty(settings.database_url):
         click.echo("First start: loading the demo data (accounts are listed in README.md) ...")
         _load_demo(settings)
@@ -90,6 +91,7 @@ def db_upgrade() -> None:
     url = load_settings().database_url
     upgrade_database(url)
     load_specialties(url)
+    load_marketplace_catalogue(url)
     click.echo("database is at the newest revision")
 
 
@@ -165,3 +167,9 @@ from cli.bids import keys as _keys_group  # noqa: E402
 
 main.add_command(_keys_group)
 main.add_command(_bid_group)
+
+
+from cli.marketplace import load_catalogue as load_marketplace_catalogue  # noqa: E402
+from cli.marketplace import marketplace as _marketplace_group  # noqa: E402 - the group lives in its own module
+
+main.add_command(_marketplace_group)

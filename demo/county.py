@@ -36,6 +36,7 @@ from core.errors import N_, Conflict
 from core.identity import SYSTEM, Actor
 from core.signing import SigningKey
 from demo import evaluation_room
+from demo import marketplace as demo_marketplace
 from evaluation.pool import catalogue
 from evaluation.pool import experts as pool
 from evaluation.pool import rules as evaluation_rules
@@ -1361,6 +1362,7 @@ def load(
     loader.experts()
     loader.tenders_in_states()
     evaluation_room.load(loader)  # issue 13: a tender in evaluation with a booked session
+    demo_marketplace.load(loader)  # issue 15: the intermediary marketplace
     session.flush()
     if key_dir is not None:
         write_demo_key_files(session, loader.holder_keys, key_dir)

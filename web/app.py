@@ -54,8 +54,10 @@ from web.deps import (
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api, phone_calls
 from web.evaluation import report as evaluation_report
+from web.evaluation import review as evaluation_review
 from web.evaluation import room as evaluation_room
 from web.evaluation import scoring as evaluation_scoring
+from web.marketplace import pages as marketplace_pages
 from web.problems import error_json, problems_json
 from web.request_id import RequestIdMiddleware
 from web.security import (
@@ -67,7 +69,7 @@ from web.security import (
 )
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
-from web.tender import agency, api, bidder, bids, keyholder, opening, public
+from web.tender import agency, api, bidder, bids, clarification_requests, keyholder, opening, public
 
 log = logging.getLogger("etender")
 HERE = Path(__file__).parent
@@ -457,6 +459,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *evaluation_room.ROUTES,
             *evaluation_report.ROUTES,
             *evaluation_scoring.ROUTES,
+            *marketplace_pages.ROUTES,
+            *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests
+            *clarification_requests.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

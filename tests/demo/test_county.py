@@ -43,7 +43,14 @@ def loaded(db, blobs):
 def test_organisations_experts_and_audit_chain(loaded):
     db = loaded
     kinds = Counter(db.scalars(select(Organisation.kind)))
-    assert kinds == {"trading_centre": 1, "agency": 2, "purchaser": 3, "bidder": 8, "supervisor": 1}
+    assert kinds == {
+        "trading_centre": 1,
+        "agency": 2,
+        "purchaser": 3,
+        "bidder": 8,
+        "supervisor": 1,
+        "intermediary": 5,  # demo/marketplace.py
+    }
     assert all(credit_code.is_valid(c) for c in db.scalars(select(Organisation.credit_code)))
     assert (
         db.scalar(select(Organisation.name).where(Organisation.kind == "trading_centre"))
@@ -92,7 +99,7 @@ def test_organisations_experts_and_audit_chain(loaded):
             .select_from(AuditEntry)
             .where(AuditEntry.tag == "user.created", AuditEntry.actor == "admin")
         )
-        == 24
+        == 30  # 24, and the marketplace's 6 (demo/marketplace.py)
     )
 
 
@@ -176,7 +183,7 @@ def test_documents_are_real_pdf_and_docx_files(loaded, blobs):
 def test_every_documented_account_can_log_in(loaded):
     db = loaded
     documented = documented_accounts()
-    assert len(documented) == db.scalar(select(func.count()).select_from(User)) == 25
+    assert len(documented) == db.scalar(select(func.count()).select_from(User)) == 31
     roles = Counter(role for _u, role, _p in documented)
     assert roles == {
         "admin": 1,
@@ -186,6 +193,8 @@ def test_every_documented_account_can_log_in(loaded):
         "bidder": 8,
         "monitor": 2,
         "expert": 5,
+        "intermediary": 5,  # demo/marketplace.py
+        "project_owner": 1,
     }
     for username, role, password in documented:
         assert strength_problems(password, [username]) == []

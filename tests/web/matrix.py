@@ -25,7 +25,15 @@ from tender.models import Tender
 from tests.factories.accounts import Maker, user
 from tests.factories.tenders import PDF, tender_input
 from tests.support import truncate
-from tests.web import matrix_bids, matrix_opening, matrix_report, matrix_room, matrix_scoring
+from tests.web import (
+    matrix_bids,
+    matrix_marketplace,
+    matrix_opening,
+    matrix_report,
+    matrix_review,
+    matrix_room,
+    matrix_scoring,
+)
 from tests.web.matrix_support import ROLES, E, Row, logged_in, only, public
 from web.app import create_app
 from web.deps import SESSION_ROLE, SESSION_USER
@@ -493,6 +501,8 @@ MATRIX: list[Row] = [
     *matrix_room.ROWS,  # issue 13: the evaluation room (tests/web/matrix_room.py)
     *matrix_report.ROWS,  # issue 13: the evaluation report (tests/web/matrix_report.py)
     *matrix_scoring.ROWS,  # issue 13: scoring and ranking (tests/web/matrix_scoring.py)
+    *matrix_marketplace.ROWS,  # issue 15: the intermediary marketplace (tests/web/matrix_marketplace.py)
+    *matrix_review.ROWS,  # issue 13: the review and its clarification requests (tests/web/matrix_review.py)
 ]
 
 
@@ -622,6 +632,8 @@ def build_world(env: Env) -> SimpleNamespace:
         matrix_bids.extend_world(env, s, w)
         matrix_opening.extend_world(env, s, w)
         matrix_room.extend_world(env, s, w)
+        matrix_marketplace.extend_world(env, s, w)
+        matrix_review.extend_world(env, s, w)
         s.commit()
     return w
 

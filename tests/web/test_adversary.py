@@ -4,7 +4,8 @@ itself count or name the registrations, downloads or bids of that tender, or see
 It is a differential test, so that it finds a leak it was not told to look for: every GET route of the app
 (the authorisation matrix's, with the audit API's entries and filtered stream) is read as anonymous and as
 every role, then a bidder takes part in the open tenders (registers, downloads, bids, replaces its bid,
-logs in, fails a login), and everything is read again. For every reader but that bidder each answer must
+logs in, fails a login; an intermediary signs up for an open marketplace purchase with its quote, issue 15),
+and everything is read again. For every reader but that bidder each answer must
 be the same as before, up to what changes by itself (times, form tokens, the log's size and root, and the
 audit entries the log withholds: a leaf hash with no subject, tag or time)."""
 
@@ -26,6 +27,7 @@ from audit.log import AuditEntry as AuditEntryRow
 from core import clock
 from core.errors import DomainError
 from core.signing import signing_key
+from marketplace import purchases
 from tender import participation
 from tender.events import TenderTag
 from tender.models import Bid, Tender, TenderDocument
@@ -171,6 +173,9 @@ def _take_part(env: Any, w: Any) -> None:
             participation.download_document(s, actor, doc.id)
             submit_bid(s, actor, env.app.state.blobs, tender, lot, signer)
             submit_bid(s, actor, env.app.state.blobs, tender, lot, signer, content=b"%PDF replaced")
+        # the marketplace (issue 15): an intermediary signs up for the open purchase with its quote
+        intermediary = actor_for(s.get(User, w.mp_signer), "203.0.113.77")
+        purchases.sign_up(s, intermediary, w.mp_purchase, 987_654)
         s.commit()
 
 

@@ -34,6 +34,7 @@ from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
 from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
+from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
 from web.evaluation.scoring import EVENT_LABELS as SCORING_EVENT_LABELS
 from web.event_labels import EVENT_LABELS as OTHER_EVENT_LABELS
@@ -80,6 +81,7 @@ EVENT_LABELS = {
     **ROOM_EVENT_LABELS,
     **REPORT_EVENT_LABELS,
     **SCORING_EVENT_LABELS,
+    **REVIEW_EVENT_LABELS,
     **OTHER_EVENT_LABELS,
 }
 

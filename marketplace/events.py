@@ -1,0 +1,33 @@
+"""The audit tags of the intermediary marketplace (audit.events explains the vocabulary)."""
+
+from __future__ import annotations
+
+import enum
+
+from audit.events import register
+
+
+@register
+class MarketplaceTag(enum.StrEnum):
+    # the service catalogue (中介服务事项清单), edited by administrators
+    service_saved = "marketplace.service.saved"
+    # entry (Tangshan; rules.md §5.2)
+    entry_submitted = "marketplace.entry.submitted"
+    entry_approved = "marketplace.entry.approved"
+    entry_returned = "marketplace.entry.returned"
+    # purchases and sign-ups (rules.md §5.3); a sign-up is withheld as participation until the deadline
+    purchase_posted = "marketplace.purchase.posted"
+    purchase_signed_up = "marketplace.purchase.signed_up"
+    purchase_chosen_directly = "marketplace.purchase.chosen_directly"
+    # the verifiable selection (docs/marketplace-selection.md, etender-selection-1)
+    selection_committed = "marketplace.selection.committed"
+    selection_contribution_committed = "marketplace.selection.contribution.committed"
+    selection_contribution_revealed = "marketplace.selection.contribution.revealed"
+    selection_completed = "marketplace.selection.completed"
+    selection_failed = "marketplace.selection.failed"
+    # contract, service result and acceptance; ratings (rules.md §5.4)
+    contract_entered = "marketplace.contract.entered"
+    contract_confirmed = "marketplace.contract.confirmed"
+    service_accepted = "marketplace.service.accepted"
+    service_failed = "marketplace.service.failed"
+    rating_recorded = "marketplace.rating.recorded"

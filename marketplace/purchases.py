@@ -1,0 +1,419 @@
+"""Purchases of intermediary services, sign-ups and the verifiable selection (rules.md §5.3;
+docs/marketplace-selection.md).
+
+A project owner posts a purchase; approved intermediaries of its service sign up (with a quote for a priced
+method) before the deadline; after it the owner (or an administrator) closes sign-up, which fixes the
+applicant list and commits the server seed; the owner commits to a random value of its own, then reveals it;
+the reveal runs marketplace.selection and publishes the record. Direct choice, below the policy threshold, is
+made when posting and has no draw.
+
+Who sees what (marketplace.disclosure): who signed up and how many (Fact.participation) only the intermediary
+itself before the deadline, then the owner, monitors and administrators; the quotes (Fact.bids) only the
+intermediary itself until the selection ran, then everyone. The sign-up's audit entry is withheld as
+participation (its tag, time and subject hidden from the public log) until sign-up closes, and the quote is
+never in it: the completion entry publishes the record, quotes included. Services take a session and an
+actor and never commit."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounts.access import require_role
+from accounts.models import Organisation
+from audit import record, release_where
+from core import clock, fairdraw
+from core.disclosure import Fact
+from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from core.identity import Actor, Role
+from marketplace import disclosure, entries, rules, selection
+from marketplace.events import MarketplaceTag
+from marketplace.models import Purchase, PurchaseStatus, Selection, SelectionStatus, SignUp
+
+
+def _subject(purchase: Purchase) -> str:
+    return f"purchase:{purchase.id}"
+
+
+def get(session: Session, purchase_id: int, lock: bool = False) -> Purchase:
+    query = select(Purchase).where(Purchase.id == purchase_id)
+    if lock:
+        query = query.with_for_update()
+    purchase = session.scalars(query).one_or_none()
+    if purchase is None:
+        raise NotFound.one("purchase_not_found", N_("No such purchase."))
+    return purchase
+
+
+def _owned(session: Session, actor: Actor, purchase_id: int, lock: bool = False) -> Purchase:
+    require_role(actor, Role.project_owner, Role.admin)
+    purchase = get(session, purchase_id, lock)
+    if not actor.has(Role.admin) and actor.organisation_id != purchase.owner_org_id:
+        raise Forbidden.one("not_purchase_owner", N_("Only the purchase's owner may do this."))
+    return purchase
+
+
+# ---------------------------------------------------------------- posting
+
+
+def post(session: Session, actor: Actor, data: rules.PurchaseInput) -> Purchase:
+    require_role(actor, Role.project_owner)
+    now = clock.now()
+    problems = rules.purchase_problems(data, entries.requirements(session), now)
+    if data.method == rules.DIRECT and data.chosen_org_id is not None and not problems:
+        entry = entries.entry_of_org(session, data.chosen_org_id)
+        if entry is None or data.service_code not in entries.active_services(session, entry):
+            problems.append(
+                Problem(
+                    "not_approved_for_service",
+                    N_("Only intermediaries approved for this service type may be chosen."),
+                    "chosen_org",
+                )
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    assert data.ceiling_fen is not None and actor.organisation_id is not None and actor.user_id is not None
+    count = session.scalar(select(func.count(Purchase.id))) or 0
+    purchase = Purchase(
+        reference=f"ZJ-{now.year}-{count + 1:04d}-{secrets.token_hex(2)}",
+        owner_org_id=actor.organisation_id,
+        created_by=actor.user_id,
+        service_code=data.service_code,
+        project=data.project.strip(),
+        ceiling_fen=data.ceiling_fen,
+        requirements=data.requirements.strip(),
+        state_funds=data.state_funds,
+        method=data.method,
+        signup_deadline=data.signup_deadline or now,
+        selection_at=data.selection_at or now,
+    )
+    if data.method == rules.DIRECT:
+        purchase.status = PurchaseStatus.selected.value
+        purchase.chosen_org_id = data.chosen_org_id
+    session.add(purchase)
+    session.flush()
+    record(
+        session,
+        MarketplaceTag.purchase_posted,
+        actor=actor,
+        subject=_subject(purchase),
+        details={
+            "reference": purchase.reference,
+            "service": purchase.service_code,
+            "project": purchase.project,
+            "ceiling_fen": purchase.ceiling_fen,
+            "state_funds": purchase.state_funds,
+            "method": purchase.method,
+            "signup_deadline": purchase.signup_deadline.isoformat(),
+            "selection_at": purchase.selection_at.isoformat(),
+        },
+    )
+    if data.method == rules.DIRECT:
+        record(
+            session,
+            MarketplaceTag.purchase_chosen_directly,
+            actor=actor,
+            subject=_subject(purchase),
+            details={"organisation_id": data.chosen_org_id, "ceiling_fen": purchase.ceiling_fen},
+        )
+    return purchase
+
+
+def open_for(session: Session, actor: Actor) -> list[Purchase]:
+    """The open purchases an intermediary may sign up for: its active services, before the deadline."""
+    require_role(actor, Role.intermediary)
+    entry = entries.entry_of_org(session, actor.organisation_id)
+    offered = entries.active_services(session, entry) if entry else []
+    if not offered:
+        return []
+    return list(
+        session.scalars(
+            select(Purchase)
+            .where(
+                Purchase.status == PurchaseStatus.open.value,
+                Purchase.service_code.in_(offered),
+                Purchase.signup_deadline > clock.now(),
+            )
+            .order_by(Purchase.signup_deadline)
+        )
+    )
+
+
+def owned(session: Session, actor: Actor) -> list[Purchase]:
+    require_role(actor, Role.project_owner)
+    return list(
+        session.scalars(
+            select(Purchase)
+            .where(Purchase.owner_org_id == actor.organisation_id)
+            .order_by(Purchase.id.desc())
+        )
+    )
+
+
+def public_list(session: Session) -> list[Purchase]:
+    return list(session.scalars(select(Purchase).order_by(Purchase.id.desc()).limit(200)))
+
+
+# ---------------------------------------------------------------- sign-up
+
+
+def my_signup(session: Session, actor: Actor, purchase: Purchase) -> SignUp | None:
+    if actor.anonymous or actor.organisation_id is None:
+        return None
+    return session.scalars(
+        select(SignUp).where(
+            SignUp.purchase_id == purchase.id, SignUp.organisation_id == actor.organisation_id
+        )
+    ).one_or_none()
+
+
+def sign_up(session: Session, actor: Actor, purchase_id: int, quote_fen: int | None) -> SignUp:
+    """Sign up (or change the quote) before the deadline. The entry is withheld as participation and carries
+    no quote: nobody learns from the log who signed up, or what they quoted, before the selection."""
+    require_role(actor, Role.intermediary)
+    purchase = get(session, purchase_id, lock=True)
+    entry = entries.entry_of_org(session, actor.organisation_id)
+    ok = entry is not None and purchase.service_code in entries.active_services(session, entry)
+    problems = rules.signup_problems(
+        method=purchase.method,
+        ceiling_fen=purchase.ceiling_fen,
+        deadline=purchase.signup_deadline,
+        now=clock.now(),
+        approved=ok,
+        quote_fen=quote_fen,
+    )
+    if purchase.status != PurchaseStatus.open:
+        problems.insert(0, Problem("signup_closed", N_("The sign-up deadline has passed.")))
+    if problems:
+        raise ValidationFailed(problems)
+    signup = my_signup(session, actor, purchase)
+    if signup is None:
+        assert actor.organisation_id is not None and actor.user_id is not None
+        signup = SignUp(
+            purchase_id=purchase.id, organisation_id=actor.organisation_id, signed_up_by=actor.user_id
+        )
+        session.add(signup)
+    signup.quote_fen = quote_fen if purchase.method in rules.PRICED else None
+    signup.signed_up_at = clock.now()
+    session.flush()
+    record(
+        session,
+        MarketplaceTag.purchase_signed_up,
+        actor=actor,
+        subject=_subject(purchase),
+        details={"quoted": signup.quote_fen is not None},
+        conceal_actor=True,
+        withhold=Fact.participation,
+    )
+    return signup
+
+
+@dataclass(frozen=True)
+class Applicants:
+    """Who signed up and how many, for a reader the policy lets see it (None otherwise)."""
+
+    count: int | None
+    names: list[tuple[int, str, int | None]] | None  # (organisation id, name, quote shown or None)
+
+
+def applicants(session: Session, actor: Actor, purchase: Purchase) -> Applicants:
+    now = clock.now()
+    # the quotes with their names are public once the selection ran (Fact.bids, as a tender's opened bids)
+    quotes = disclosure.may_see(actor, purchase, Fact.bids, now)
+    if not (quotes or disclosure.may_see(actor, purchase, Fact.participation, now)):
+        return Applicants(None, None)
+    rows = session.execute(
+        select(SignUp, Organisation)
+        .join(Organisation, Organisation.id == SignUp.organisation_id)
+        .where(SignUp.purchase_id == purchase.id)
+        .order_by(SignUp.organisation_id)
+    )
+    names = [(o.id, o.name, s.quote_fen if quotes else None) for s, o in rows]
+    return Applicants(len(names), names)
+
+
+# ---------------------------------------------------------------- the selection
+
+
+def owner_party(session: Session, purchase: Purchase) -> str:
+    org = session.get(Organisation, purchase.owner_org_id)
+    assert org is not None
+    return f"owner:{org.credit_code}"
+
+
+def selection_of(session: Session, purchase: Purchase) -> Selection | None:
+    return session.scalars(select(Selection).where(Selection.purchase_id == purchase.id)).one_or_none()
+
+
+def close_signup(session: Session, actor: Actor, purchase_id: int) -> Selection:
+    """After the deadline: fix the applicant list, commit the server seed and log its commitment before the
+    owner contributes (docs/marketplace-selection.md, step 1). Releases the withheld sign-up entries."""
+    purchase = _owned(session, actor, purchase_id, lock=True)
+    if purchase.status != PurchaseStatus.open:
+        raise Conflict.one("signup_not_open", N_("Sign-up for this purchase is already closed."))
+    if clock.now() < purchase.signup_deadline:
+        raise Conflict.one(
+            "signup_still_open", N_("Sign-up can only be closed after its deadline."), rule="§5.3"
+        )
+    ids = sorted(s.organisation_id for s in purchase.signups)
+    server_seed = secrets.token_bytes(32)
+    sel = Selection(
+        purchase_id=purchase.id,
+        request_id=f"{purchase.reference}/selection",
+        server_seed=server_seed.hex(),
+        commitment=fairdraw.commitment(server_seed).hex(),
+        pool_root=fairdraw.pool_root(ids).hex(),
+        applicant_ids=ids,
+        parties=[owner_party(session, purchase)],
+        contributions={},
+    )
+    session.add(sel)
+    purchase.status = PurchaseStatus.selecting.value
+    session.flush()
+    release_where(session, actor, subject=_subject(purchase), fact=Fact.participation)
+    record(
+        session,
+        MarketplaceTag.selection_committed,
+        actor=actor,
+        subject=_subject(purchase),
+        details={
+            "algorithm_version": selection.ALGORITHM_VERSION,
+            "request_id": sel.request_id,
+            "method": purchase.method,
+            "state_funds": purchase.state_funds,
+            "commitment": sel.commitment,
+            "pool_root": sel.pool_root,
+            "applicants": len(ids),
+            "parties": sel.parties,
+        },
+    )
+    return sel
+
+
+def _collecting(session: Session, actor: Actor, purchase_id: int) -> tuple[Purchase, Selection, str]:
+    purchase = _owned(session, actor, purchase_id, lock=True)
+    require_role(actor, Role.project_owner)  # the owner's own value: an administrator cannot contribute it
+    sel = selection_of(session, purchase)
+    if sel is None or sel.status != SelectionStatus.collecting:
+        raise Conflict.one(
+            "selection_not_collecting", N_("This selection is not waiting for a random value.")
+        )
+    return purchase, sel, owner_party(session, purchase)
+
+
+def _hex32(text: str, field: str) -> bytes:
+    text = text.strip().lower()
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        value = b""
+    if len(value) != 32:
+        raise ValidationFailed.one("not_hex32", N_("Enter 64 hexadecimal digits."), field)
+    return value
+
+
+def commit_contribution(session: Session, actor: Actor, purchase_id: int, commitment_hex: str) -> Selection:
+    purchase, sel, party = _collecting(session, actor, purchase_id)
+    commitment = _hex32(commitment_hex, "commitment").hex()
+    known = sel.contributions.get(party)
+    if known:
+        if known["commitment"] == commitment:
+            return sel
+        raise Conflict.one(
+            "contribution_committed_already", N_("A fingerprint was already submitted for this selection.")
+        )
+    sel.contributions = {**sel.contributions, party: {"commitment": commitment, "value": ""}}
+    session.flush()
+    record(
+        session,
+        MarketplaceTag.selection_contribution_committed,
+        actor=actor,
+        subject=_subject(purchase),
+        details={"party": party, "commitment": commitment},
+    )
+    return sel
+
+
+def reveal_contribution(session: Session, actor: Actor, purchase_id: int, value_hex: str) -> Selection:
+    """Reveal the owner's value once every party has committed; the last reveal runs the selection."""
+    purchase, sel, party = _collecting(session, actor, purchase_id)
+    if clock.now() < purchase.selection_at:
+        # the quotes are opened at the selection time the purchase announced, not earlier (rules.md §5.3)
+        raise Conflict.one(
+            "selection_time_not_reached",
+            N_("The selection runs at its announced time, %(time)s; show your number then."),
+            time=clock.to_cst(purchase.selection_at).strftime("%Y-%m-%d %H:%M"),
+        )
+    if any(p not in sel.contributions for p in sel.parties):
+        raise Conflict.one(
+            "contribution_reveal_early", N_("Submit the fingerprint first; reveal the number after it.")
+        )
+    value = _hex32(value_hex, "value")
+    if fairdraw.sha256(value).hex() != sel.contributions[party]["commitment"]:
+        raise ValidationFailed.one(
+            "contribution_value_mismatch",
+            N_("This number does not match the fingerprint submitted for it."),
+            "value",
+        )
+    sel.contributions = {**sel.contributions, party: {**sel.contributions[party], "value": value.hex()}}
+    session.flush()
+    record(
+        session,
+        MarketplaceTag.selection_contribution_revealed,
+        actor=actor,
+        subject=_subject(purchase),
+        details={"party": party, "commitment": sel.contributions[party]["commitment"], "value": value.hex()},
+    )
+    if all(sel.contributions.get(p, {}).get("value") for p in sel.parties):
+        _run(session, actor, purchase, sel)
+    return sel
+
+
+def _run(session: Session, actor: Actor, purchase: Purchase, sel: Selection) -> None:
+    quotes = {s.organisation_id: s.quote_fen for s in purchase.signups}
+    applicants_ = [selection.Applicant(i, quotes.get(i)) for i in sel.applicant_ids]
+    pairs = [(p, bytes.fromhex(sel.contributions[p]["value"])) for p in sel.parties]
+    server_seed = bytes.fromhex(sel.server_seed)
+    outcome = selection.select(
+        purchase.method, purchase.state_funds, applicants_, server_seed, sel.request_id, pairs
+    )
+    doc = selection.to_record(
+        purchase={"id": purchase.id, "reference": purchase.reference},
+        method=purchase.method,
+        state_funds=purchase.state_funds,
+        request_id=sel.request_id,
+        applicants=applicants_,
+        server_seed=server_seed,
+        contributions=pairs,
+        outcome=outcome,
+    )
+    sel.record = doc
+    sel.status = SelectionStatus.done.value
+    sel.completed_at = clock.now()
+    purchase.status = (PurchaseStatus.selected if outcome.winner is not None else PurchaseStatus.failed).value
+    purchase.chosen_org_id = outcome.winner
+    session.flush()
+    record(
+        session,
+        MarketplaceTag.selection_completed if outcome.winner is not None else MarketplaceTag.selection_failed,
+        actor=actor,
+        subject=_subject(purchase),
+        details={
+            "server_seed": sel.server_seed,
+            "record_sha256": selection.record_sha256(doc),
+            "winner": outcome.winner,
+            "reason": outcome.reason,
+            "coefficient_bp": outcome.coefficient_bp,
+        },
+    )
+
+
+def public_record(session: Session, purchase_id: int) -> dict:  # type: ignore[type-arg]
+    """The selection's record, public once it ran."""
+    sel = selection_of(session, get(session, purchase_id))
+    if sel is None or sel.record is None:
+        raise NotFound.one("selection_record_not_found", N_("This purchase has no published selection."))
+    return sel.record

@@ -1,0 +1,102 @@
+"""The marketplace's test world: the shipped catalogue, intermediaries (applied, approved), a project owner
+and an administrator (the `market` fixture of tests/marketplace builds it with `market_world`)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+from sqlalchemy.orm import Session
+
+from accounts.models import Organisation
+from core import clock
+from core.identity import Actor
+from marketplace import entries, rules
+from tests.factories.accounts import Maker
+
+FAR = date(2030, 12, 31)
+
+
+def entry_input(
+    services: list[str] | None = None, expires_on: date = FAR, **changes: object
+) -> rules.EntryInput:
+    """A complete application for `services` (default: testing, which needs the CMA qualification)."""
+    data = rules.EntryInput(
+        services=services or ["testing"],
+        licence_number="91130200MA0ABCDE1X",
+        independent_legal_person=True,
+        no_violation_3y=True,
+        internal_rules=True,
+        credit_report="信用中国 2026-11 报告",
+        commitment_signed_by="张三",
+        qualifications=[
+            rules.Qualification("检验检测机构资质认定（CMA）", "甲级", expires_on),
+            rules.Qualification("工程勘察资质", "乙级", expires_on),
+        ],
+        staff=[rules.Staff("李四", "注册检测师", "JC-0001")],
+    )
+    for key, value in changes.items():
+        setattr(data, key, value)
+    return data
+
+
+def intermediary(make: Maker, name: str, region: str = "") -> tuple[Organisation, Actor]:
+    org = make.org("intermediary", name)
+    org.region = region
+    return org, make.actor(make.user(org, "intermediary"))
+
+
+def approved(
+    db: Session, make: Maker, admin: Actor, name: str, services: list[str] | None = None, region: str = ""
+) -> tuple[Organisation, Actor]:
+    org, actor = intermediary(make, name, region)
+    entry = entries.submit_entry(db, actor, entry_input(services))
+    entries.approve_entry(db, admin, entry.id)
+    return org, actor
+
+
+def market_world(db: Session, make: Maker) -> SimpleNamespace:
+    entries.load_catalogue(db)
+    centre = make.org("trading_centre", "县公共资源交易中心")
+    owner_org = make.org("purchaser", "县水利局")
+    w = SimpleNamespace(db=db, make=make)
+    w.admin = make.actor(make.user(centre, "admin"))
+    w.owner_org = owner_org
+    w.owner = make.actor(make.user(owner_org, "project_owner"))
+    w.soon = clock.now() + timedelta(days=3)
+    db.flush()
+    return w
+
+
+def purchase_input(
+    method: str = "optimal",
+    ceiling_fen: int = 50_000_000,
+    state_funds: bool = True,
+    service: str = "testing",
+    **changes: object,
+) -> rules.PurchaseInput:
+    now = clock.now()
+    data = rules.PurchaseInput(
+        service_code=service,
+        project="某河道治理工程水质检测",
+        ceiling_fen=ceiling_fen,
+        requirements="CMA 资质，三名以上检测人员",
+        state_funds=state_funds,
+        method=method,
+        signup_deadline=now + timedelta(days=3),
+        selection_at=now + timedelta(days=3),
+    )
+    for key, value in changes.items():
+        setattr(data, key, value)
+    return data
+
+
+def select_now(db: Session, owner: Actor, purchase_id: int, value: bytes = bytes(range(32, 64))) -> None:
+    """Close sign-up (the clock past the deadline), then the owner commits and reveals `value`."""
+    import hashlib
+
+    from marketplace import purchases
+
+    purchases.close_signup(db, owner, purchase_id)
+    purchases.commit_contribution(db, owner, purchase_id, hashlib.sha256(value).hexdigest())
+    purchases.reveal_contribution(db, owner, purchase_id, value.hex())
