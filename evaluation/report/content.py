@@ -18,6 +18,7 @@ from core import clock
 from evaluation.committee.models import Draw, Seat
 from evaluation.pool.models import Expert, Specialty
 from evaluation.report import rules
+from evaluation.review.review import report_section as review_section
 from evaluation.room.models import STEP_ORDER, AttendanceStatus, EvaluationSession, EvaluationStep, Step
 from evaluation.scoring.sheets import report_section as scoring_section
 from tender.models import Bid, Lot, OpenedBid, Tender
@@ -37,7 +38,8 @@ def _dissents(closed: dict[Step, EvaluationStep]) -> list[dict[str, Any]]:
         row = closed.get(step)
         outcome = row.outcome if row is not None and isinstance(row.outcome, dict) else {}
         for d in outcome.get("dissent") or []:
-            out.append({"step": step.value, "bid": None, "dissent": d})
+            bid = d.get("bid") if isinstance(d, dict) else None
+            out.append({"step": step.value, "bid": bid, "dissent": d})
         for rejected in outcome.get("rejected") or []:
             if isinstance(rejected, dict):
                 for d in rejected.get("dissent") or []:
@@ -121,7 +123,7 @@ def bidders(session: Session, tender: Tender) -> list[dict[str, Any]]:
 def sections(session: Session, sess: EvaluationSession) -> dict[str, Any]:
     """The step services' own parts of the report (the review's rejected bids with reasons, each member's
     sheets and the summary, the price workings), keyed by step."""
-    return {"scoring": scoring_section(session, sess)}
+    return {"review": review_section(session, sess), "scoring": scoring_section(session, sess)}
 
 
 def document(

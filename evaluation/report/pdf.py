@@ -42,6 +42,21 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+def _criterion(c: Any) -> str:
+    """A rejection's criterion (evaluation.review: criterion, reasons, votes) in one phrase."""
+    if not isinstance(c, dict):
+        return _scalar(c)
+    reasons = "；".join(map(str, c.get("reasons") or []))
+    votes = f" {c['for']}:{c['against']}" if "for" in c and "against" in c else ""
+    return f"{c.get('criterion', '')}{'（' + reasons + '）' if reasons else ''}{votes}"
+
+
+def _dissent(d: Any) -> str:
+    if isinstance(d, dict):
+        return " ".join(str(d[k]) for k in ("criterion", "reason", "text") if d.get(k))
+    return _scalar(d)
+
+
 def _flat(value: Any) -> str | None:
     """A one-line form of a scalar, a list of scalars or a dict of those; None when it nests deeper."""
     if not isinstance(value, dict | list):
@@ -268,7 +283,8 @@ def report_pdf(
     line("有效投标 Valid bids: " + ("、".join(who(b) for b in review.get("valid") or []) or "无 none"))
     for rej in review.get("rejected") or []:
         if isinstance(rej, dict):
-            line(f"否决 Rejected: {who(rej.get('bid'))}: " + "；".join(map(str, rej.get("criteria") or [])))
+            grounds = "；".join(_criterion(c) for c in rej.get("criteria") or [])
+            line(f"否决 Rejected: {who(rej.get('bid'))}: {grounds}")
 
     title("六、详细评审 Scoring")
     for text in _lines(document.get("scoring") or {}, "  "):
@@ -317,7 +333,7 @@ def report_pdf(
     dissents = document.get("dissents") or []
     for d in dissents:
         about = f" {who(d['bid'])}" if d.get("bid") is not None else ""
-        line(f"[{SECTION_LABELS.get(d['step'], d['step'])}{about}] {_flat(d['dissent'])}")
+        line(f"[{SECTION_LABELS.get(d['step'], d['step'])}{about}] {_dissent(d['dissent'])}")
     if not dissents:
         line("无 None")
 

@@ -34,7 +34,20 @@ def outcomes(ids: list[int], members: list[Any], failed: bool = False) -> dict[S
     review = {
         "valid": valid,
         "rejected": [
-            {"bid": b, "criteria": ["资格审查：营业执照"], "dissent": [{"seat": None, "text": "应予通过"}]}
+            {
+                "bid": b,
+                "criteria": [
+                    {
+                        "criterion": "营业执照",
+                        "kind": "qualification",
+                        "ground": "not_qualified",
+                        "reasons": ["营业执照已过期"],
+                        "for": 1,
+                        "against": 4,
+                    }
+                ],
+                "dissent": [{"seat": members[1][0].id, "criterion": "营业执照", "reason": "应予通过"}],
+            }
             for b in rejected
         ],
         "dissent": [],

@@ -56,6 +56,8 @@ def test_the_report_is_generated_once_after_the_ranking_and_frozen(r, db):
     assert doc["committee"]["members"][0]["name"] and doc["tender"]["reference"] == r.tender.reference
     assert doc["ranking"]["candidates"] == doc["candidates"] and doc["opening"]["lots"]
     assert doc["dissents"] and doc["dissents"][0]["step"] == "review"
+    assert doc["dissents"][0]["dissent"]["reason"] == "应予通过" and doc["dissents"][0]["bid"] is not None
+    assert set(doc["sections"]) == {"review", "scoring"}  # the step services' own sections
     entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == ReportTag.report_generated.value)).one()
     assert entry.details["report_sha256"] == report.sha256 and entry.index == report.audit_index
     assert "name" not in json.dumps(entry.details)  # L37: no names in the log

@@ -57,6 +57,7 @@ def test_the_chair_generates_and_a_member_signs_with_a_dissent(site, db):
     assert len(sha) == 64
     assert sha in page and zh("Make my signing key") in page and site.names[chair_seat.id] in page
     assert "evaluation.report" not in page and "report_" not in page  # no tags or codes
+    assert "营业执照已过期" in page and "应予通过" in page  # the rejection's reasons, the dissent
     assert "<td>土建工程</td>" in page and "<td>A01</td>" not in page  # specialties by name, not code
     key = site.private[chair_seat.id]
     r = site.client.post(
