@@ -239,16 +239,17 @@ def require_supervisor(actor: Actor) -> None:
         )
 
 
-def recent(session: Session, actor: Actor, filt: FeedFilter, limit: int = 100) -> list[dict[str, Any]]:
+def recent(
+    session: Session, actor: Actor, filt: FeedFilter, limit: int = 100, before: int | None = None
+) -> list[dict[str, Any]]:
     """The newest entries that pass the filter and the supervisor may read, newest first (the feed page's
-    first screen)."""
+    first screen); with `before`, the page of older entries below that index (paging back through the log)."""
     require_supervisor(actor)
     facts = readable_facts(actor)
-    stmt = (
-        filt.apply(select(AuditEntry), facts, visible_only=True)
-        .order_by(AuditEntry.index.desc())
-        .limit(limit)
-    )
+    stmt = filt.apply(select(AuditEntry), facts, visible_only=True)
+    if before is not None:
+        stmt = stmt.where(AuditEntry.index < before)
+    stmt = stmt.order_by(AuditEntry.index.desc()).limit(limit)
     return _with_secrets(session, list(session.scalars(stmt)), facts)
 
 

@@ -51,7 +51,11 @@ class Tender(Base):
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     published_at: Mapped[datetime | None] = mapped_column(default=None)
-    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")  # a person's words (a cancellation)
+    # a reason the platform gives (a failed opening): a message key and its parameters, shown in the reader's
+    # language (issue 16: one sentence in each language, not both in one)
+    end_reason_key: Mapped[str] = mapped_column(String(300), default="")
+    end_reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 

@@ -42,6 +42,15 @@ def _message(ctx: Context, key: str, params: dict[str, Any] | None = None) -> st
 
 
 @pass_context
+def _end_reason(ctx: Context, tender: Any) -> str:
+    """Why a tender ended: the platform's reason (a message key and parameters) in the page's language, else
+    the words a person gave (a cancellation)."""
+    if getattr(tender, "end_reason_key", ""):
+        return i18n.message_text(_locale(ctx), tender.end_reason_key, tender.end_reason_params)
+    return str(getattr(tender, "cancel_reason", "") or "")
+
+
+@pass_context
 def _current_locale(ctx: Context) -> str:
     return _locale(ctx)
 
@@ -75,6 +84,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
     env.globals.update(
         problem_text=_problem,
         message_text=_message,
+        end_reason=_end_reason,
         current_locale=_current_locale,
         query=_query,
         now=clock.now,

@@ -33,6 +33,13 @@ from tender.rules import OpeningPolicy
 # ---------------------------------------------------------------- who may watch (E29)
 
 
+# R44, L28: why a tender with fewer than 3 bids failed (Tender.end_reason_key, shown in the reader's language)
+FEWER_THAN_3 = N_(
+    "%(n)s bids were received by the deadline, fewer than 3: no bid is opened, the tender failed and is "
+    "tendered again (R44, L28)."
+)
+
+
 def may_watch(session: Session, actor: Actor, tender: Tender) -> bool:
     """E29: the agency, the key holders, the bidders with a counted bid, monitors and administrators watch the
     ceremony; once the record is published everyone may read it."""
@@ -77,11 +84,7 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
     opened_lots = [lot for lot in tender.lots if rules.enough_bids(len(by_lot.get(lot.id, [])))]
     if not opened_lots:
         lifecycle.apply(tender, Event.fail)
-        tender.cancel_reason = (
-            f"截至投标截止时间共收到 {len(counted)} 份有效投标文件，少于 3 家，依法不予开标，本次招标失败，"
-            f"将依法重新招标（R44、L28）。Fewer than 3 bids ({len(counted)}) were received by the "
-            "deadline: no bid is opened and the tender failed (R44, L28)."
-        )
+        tender.end_reason_key, tender.end_reason_params = FEWER_THAN_3, {"n": len(counted)}
         op = Opening(
             tender_id=tender.id,
             status=OpeningStatus.failed,
@@ -113,7 +116,7 @@ def start(session: Session, tender: Tender, now: datetime) -> Opening | None:
             "tender.failed",
             title=N_("%(reference)s %(title)s: fewer than 3 bids were received, the tender failed"),
             params={"reference": tender.reference, "title": tender.title},
-            body=tender.cancel_reason,
+            body="",
             link=f"/tenders/{tender.id}",
         )
         return op

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Organisation, User
 from core import clock
 from core.errors import N_, Conflict, NotFound
+from core.i18n import translate
 from core.identity import Actor
 from tender.bids import submission as bids
 from tender.lifecycle import Status
@@ -217,7 +218,11 @@ def record_document(session: Session, tender_id: int, actor: Actor | None = None
         "published": is_published(op),
     }
     if op.status == OpeningStatus.failed:
-        doc["failed"] = tender.cancel_reason
+        # in the record's language (Chinese, as its PDF); the key and its parameters for other programs
+        doc["failed"] = (
+            translate("zh", tender.end_reason_key, tender.end_reason_params) or tender.cancel_reason
+        )
+        doc["failed_reason"] = {"key": tender.end_reason_key, "params": tender.end_reason_params}
         return doc
     doc["progress"] = progress(session, tender, op)
     if is_published(op):

@@ -26,7 +26,7 @@ from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, Role
 from evaluation.committee import draws as committee_draws
 from evaluation.report.events import ReportTag
-from supervision import alerts
+from supervision import alerts, subjects
 from tender import disclosure, listings, notices, participation
 from tender import supervision as tender_supervision
 from tender.events import PARTICIPATION, TenderTag
@@ -388,6 +388,27 @@ def _int_or_none(value: str, field_name: str) -> int | None:
     return int(value)
 
 
+def _tender_filter(db: Session, value: str) -> int | None:
+    """The tender filter takes the reference number people see everywhere (ET-2026-000001), or the id."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    found = subjects.tender_by_reference(db, value)
+    if found is None:
+        raise ValidationFailed.one(
+            "filter_unknown_tender",
+            N_("No tender has the reference number %(reference)s; check it, or leave the field empty."),
+            "tender",
+            reference=value[:40],
+        )
+    return found
+
+
+PAGE = 100  # entries per page of the feed
+
+
 @get("/monitor/audit", sync_to_thread=True)
 def audit_feed(
     request: Request,
@@ -397,20 +418,28 @@ def audit_feed(
     tag: str = "",
     organisation: str = "",
     who: str = "",
+    before: str = "",
 ) -> Template:
+    feed.require_supervisor(actor)  # 403 (anonymous: log in) before reading the filters
     filt = feed.FeedFilter(
-        tender=_int_or_none(tender, "tender"),
+        tender=_tender_filter(db, tender),
         tag=tag.strip()[:60],
         organisation=_int_or_none(organisation, "organisation"),
         actor=who.strip()[:64],
     )
-    items = feed.recent(db, actor, filt)  # monitors and administrators only (403; anonymous: log in)
+    older_than = _int_or_none(before, "before")
+    items = feed.recent(db, actor, filt, before=older_than)  # monitors and administrators only
     orgs = accounts.organisation_names(db)
     found = alerts.alerts(db, actor)
     return page(
         request,
         "monitor/audit.html",
         rows=[feed_row(i, orgs) for i in items],
+        subjects=subjects.names(db, {str((i.get("decoded") or {}).get("subject", "")) for i in items}),
+        filter_tender=tender.strip(),
+        before=older_than,
+        oldest=min((i["index"] for i in items), default=None),
+        page_size=PAGE,
         filt=filt,
         orgs=orgs,
         alerts=[(a, *alert_text(a)) for a in found],

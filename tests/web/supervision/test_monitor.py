@@ -1,5 +1,6 @@
 """The monitor's view: all procedures, one procedure's facts and audit trail, suspend and resume (E52)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -366,7 +367,49 @@ def test_audit_feed_filters_by_tender_tag_and_actor(client, db, make, settings, 
     org = people["bidder"].organisation_id
     assert rows(client.get("/monitor/audit", params={"organisation": org}).text) == 1
     bad = client.get("/monitor/audit", params={"tender": "abc"})
+    assert bad.status_code == 422
+    assert (
+        zh(
+            "No tender has the reference number %(reference)s; check it, or leave the field empty.",
+            reference="abc",
+        )
+        in bad.text
+    )
+    bad = client.get("/monitor/audit", params={"organisation": "x"})
     assert bad.status_code == 422 and zh("The filter must be a whole number.") in bad.text
+
+
+def test_the_feed_filters_by_reference_number_names_subjects_and_pages_back(
+    client, db, make, settings, people, blobs
+):
+    from audit import record
+    from tender.events import TenderTag
+    from tests.factories.tenders import published_tender
+
+    w = published_tender(db, make, blobs)
+    for i in range(120):
+        record(
+            db,
+            TenderTag.tender_cancelled,
+            actor=people["bidder"],
+            subject=f"tender:{w.tender.id}",
+            details={"i": i},
+        )
+    db.commit()
+    login(client, "watcher")
+    rows = lambda text: text.count('<tr data-index="')  # noqa: E731
+    first = client.get("/monitor/audit", params={"tender": w.tender.reference})
+    assert first.status_code == 200 and rows(first.text) == 100
+    assert (
+        f"{w.tender.reference} {w.tender.title}" in first.text and f">tender:{w.tender.id}<" not in first.text
+    )
+    older = re.search(r'href="(\?[^"]*before=\d+[^"]*)"', first.text)
+    assert older, "the first page links to older entries"
+    second = client.get("/monitor/audit" + older.group(1).replace("&amp;", "&"))
+    indexes = [int(x) for x in re.findall(r'<tr data-index="(\d+)"', second.text)]
+    assert second.status_code == 200 and 20 <= len(indexes) < 100
+    assert max(indexes) < min(int(x) for x in re.findall(r'<tr data-index="(\d+)"', first.text))
+    assert zh("Newest entries") in second.text
 
 
 def test_concealed_actors_never_show_in_the_feed_or_its_alerts(client, db, make, settings, people):
