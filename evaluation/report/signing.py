@@ -66,13 +66,15 @@ REFUSALS = {
 }
 MAX_DISSENT = 5000
 
-# The ranking's failure reasons (docs/scoring.md: failed.reason) in words, for the notice (cancel_reason, in
-# both languages as the fewer-than-3-bids failure's is).
+# L42, P27: why the signed report failed the tender (Tender.end_reason_key, shown in the reader's language
+# as the fewer-than-3-bids failure's is), by the ranking's failure reason (docs/scoring.md: failed.reason)
 FAILED_REASONS = {
-    "all_rejected": ("评标委员会否决全部投标", "The evaluation committee rejected every bid"),
-    "too_few_valid": (
-        "经评审有效投标不足三家，缺乏竞争，评标委员会否决全部投标",
-        "Fewer than 3 valid bids were left and the committee rejected them all",
+    "all_rejected": N_(
+        "The evaluation committee rejected every bid: the tender failed and is tendered again (L42, P27)."
+    ),
+    "too_few_valid": N_(
+        "Fewer than 3 valid bids were left after the review and the evaluation committee rejected them all: "
+        "the tender failed and is tendered again (L42, P27)."
     ),
 }
 
@@ -300,10 +302,8 @@ def _complete_if_done(session: Session, actor: Actor, report: EvaluationReport) 
         # ranking step recorded, is the notice's, as the fewer-than-3-bids failure's is)
         lifecycle.apply(tender, Event.fail)
         code = str(failed.get("reason", "")) if isinstance(failed, dict) else ""
-        zh, en = FAILED_REASONS.get(code, FAILED_REASONS["all_rejected"])
-        tender.cancel_reason = (
-            f"{zh}，本次招标失败，将依法重新招标（L42、P27）。{en}: the tender failed (L42, P27)."
-        )
+        tender.end_reason_key = FAILED_REASONS.get(code, FAILED_REASONS["all_rejected"])
+        tender.end_reason_params = {}
         record(
             session,
             TenderTag.tender_failed,

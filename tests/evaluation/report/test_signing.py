@@ -157,7 +157,9 @@ def test_a_ranking_without_valid_bids_fails_the_tender_with_its_reason(r, db):
     for i in range(len(r.members)):
         sign_as(r, i)
     db.refresh(r.tender)
-    assert r.tender.status == "failed" and "评标委员会否决全部投标" in r.tender.cancel_reason
-    assert "all_rejected" not in r.tender.cancel_reason
+    assert r.tender.status == "failed" and r.tender.end_reason_key == signing.FAILED_REASONS["all_rejected"]
+    from core.i18n import message_text
+
+    assert "评标委员会否决" in message_text("zh", r.tender.end_reason_key, r.tender.end_reason_params)
     entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == TenderTag.tender_failed.value)).one()
     assert entry.details["rule"] == "L42"
