@@ -7,6 +7,7 @@ import audit.checkpoints  # noqa: F401  (registers the models on Base.metadata)
 import audit.log  # noqa: F401
 import evaluation.committee.models  # noqa: F401
 import evaluation.pool.models  # noqa: F401
+import evaluation.report.models  # noqa: F401
 import evaluation.review.models  # noqa: F401
 import evaluation.room.models  # noqa: F401
 import evaluation.scoring.models  # noqa: F401

@@ -157,6 +157,10 @@ from cli.experts import load_specialties  # noqa: E402
 
 main.add_command(_experts_group)
 
+from cli.evaluation import evaluation as _evaluation_group  # noqa: E402 - `etender evaluation verify-report`
+
+main.add_command(_evaluation_group)
+
 
 from cli.bids import bid as _bid_group  # noqa: E402 - the groups live in their own module
 from cli.bids import keys as _keys_group  # noqa: E402

@@ -49,6 +49,7 @@ class Fact(enum.StrEnum):
     evaluation_session = "evaluation_session"  # the evaluation session's room and time (E33; policy)
     evaluation_progress = "evaluation_progress"  # session booked, started or paused; how many checked in
     bid_files = "bid_files"  # the content of the opened bids' files (E33: read in the sealed room)
+    evaluation_report = "evaluation_report"  # the evaluation report, its signatures and dissents (R53, L37)
     refusals = "refusals"  # refused attempts: who was refused what, from where (E49: recorded, never public)
     alerts = "alerts"  # the monitors' risk alerts (E48), which may name facts before their own row allows
 
@@ -131,6 +132,17 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
         Audience.own_party: P.bidding,
         Audience.committee: P.evaluation,
     },
+    # R53: the committee signs its report in the room; it names the members and their scores, so beyond the
+    # committee and the monitors supervising it (E48) it is public only once the result is final (L37, P8).
+    # The agency and the purchaser follow its signing as counts (Fact.evaluation_progress).
+    Fact.evaluation_report: {
+        Audience.committee: P.evaluation,
+        Audience.monitor: P.evaluation,
+        Audience.admin: P.final,
+        Audience.agency: P.final,
+        Audience.purchaser: P.final,
+        Audience.public: P.final,
+    },
     # E49 asks for a record of every refused attempt too; it names the person, the object and the address
     # (another company's bid, a tender the person may not touch). Policy: monitors and administrators only.
     Fact.refusals: {Audience.monitor: P.draft, Audience.admin: P.draft},
@@ -153,6 +165,7 @@ SOURCES: dict[Fact, str] = {
     Fact.evaluation_session: "E33, L37; policy",
     Fact.evaluation_progress: "E33, L37",
     Fact.bid_files: "E27, E33",
+    Fact.evaluation_report: "R53, L37, P8, E48",
     Fact.refusals: "E49; policy",
     Fact.alerts: "E48; policy",
 }

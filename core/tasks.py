@@ -46,7 +46,13 @@ app = Celery("etender", set_as_current=False)
 
 # The feature packages' task modules, named (not imported: core is below them). The one list: the worker
 # includes them, and the periodic tasks they declare are what the in-process scheduler and beat run.
-TASK_MODULES = ["storage.tasks", "audit.tasks", "tender.tasks", "evaluation.committee.tasks"]
+TASK_MODULES = [
+    "storage.tasks",
+    "audit.tasks",
+    "tender.tasks",
+    "evaluation.committee.tasks",
+    "evaluation.report.tasks",
+]
 DEADLINE_SECONDS = 5.0  # the deadline tasks' period where ETENDER_SCHEDULER_INTERVAL is 0 (the beat worker)
 app.conf.update(
     task_serializer="json",

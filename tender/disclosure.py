@@ -26,6 +26,8 @@ _PHASES = {
     Status.bidding_closed: Phase.opening,
     Status.opening: Phase.opening,
     Status.evaluating: Phase.evaluation,
+    # L37: the report is signed but the result is not final: the committee's names and scores stay secret
+    Status.evaluated: Phase.evaluation,
     Status.publicity: Phase.publicity,
     Status.awarded: Phase.final,
     Status.failed: Phase.final,

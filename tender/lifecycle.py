@@ -16,6 +16,7 @@ class Status(enum.StrEnum):
     bidding_closed = "bidding_closed"
     opening = "opening"
     evaluating = "evaluating"
+    evaluated = "evaluated"  # 评标结束: every member signed the evaluation report or is deemed to agree (R53)
     publicity = "publicity"
     awarded = "awarded"
     suspended = "suspended"
@@ -28,9 +29,10 @@ class Event(enum.StrEnum):
     close_bidding = "close_bidding"  # the bid deadline passed (L34: opening at the deadline itself)
     start_opening = "start_opening"
     start_evaluation = "start_evaluation"
+    sign_report = "sign_report"  # R53: the evaluation report is signed (evaluation.report.signing)
     publish_candidates = "publish_candidates"
     award = "award"
-    fail = "fail"  # R44/L28: fewer than 3 bids; L42/P27: all bids rejected
+    fail = "fail"  # R44/L28: fewer than 3 bids; L42/P27: all bids rejected (in the signed report)
     suspend = "suspend"  # E52: on a supervisory instruction, or while an objection awaits its answer (R22)
     resume = "resume"
     cancel = "cancel"
@@ -38,7 +40,14 @@ class Event(enum.StrEnum):
 
 # Procedures that are under way and may be suspended or cancelled.
 ACTIVE = frozenset(
-    {Status.published, Status.bidding_closed, Status.opening, Status.evaluating, Status.publicity}
+    {
+        Status.published,
+        Status.bidding_closed,
+        Status.opening,
+        Status.evaluating,
+        Status.evaluated,
+        Status.publicity,
+    }
 )
 FINAL = frozenset({Status.awarded, Status.failed, Status.cancelled})
 
@@ -49,8 +58,11 @@ _FORWARD: dict[tuple[Status, Event], Status] = {
     (Status.bidding_closed, Event.fail): Status.failed,
     (Status.opening, Event.start_evaluation): Status.evaluating,
     (Status.opening, Event.fail): Status.failed,
-    (Status.evaluating, Event.publish_candidates): Status.publicity,
-    (Status.evaluating, Event.fail): Status.failed,
+    # the candidates are published from the signed report only (R53, R54)
+    (Status.evaluating, Event.sign_report): Status.evaluated,
+    (Status.evaluating, Event.fail): Status.failed,  # L42/P27: the signed report rejects every bid
+    (Status.evaluated, Event.publish_candidates): Status.publicity,
+    (Status.evaluated, Event.fail): Status.failed,
     (Status.publicity, Event.award): Status.awarded,
 }
 

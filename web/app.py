@@ -53,6 +53,7 @@ from web.deps import (
 )
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api, phone_calls
+from web.evaluation import report as evaluation_report
 from web.evaluation import review as evaluation_review
 from web.evaluation import room as evaluation_room
 from web.evaluation import scoring as evaluation_scoring
@@ -460,6 +461,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *draw_pages.ROUTES,
             *phone_calls.ROUTES,
             *evaluation_room.ROUTES,
+            *evaluation_report.ROUTES,
             *evaluation_scoring.ROUTES,
             *marketplace_pages.ROUTES,
             *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests

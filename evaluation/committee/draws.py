@@ -62,7 +62,7 @@ from tender.models import Tender
 LARGE_BUDGET_FEN = 10_000_000 * 100  # G87 art. 47: 10 million yuan or more
 LARGE_BUDGET_MIN_SIZE = 7
 OPEN_FOR_DRAW = frozenset({Status.published, Status.bidding_closed, Status.opening, Status.evaluating})
-NAMES_TO_COMMITTEE = frozenset({Status.evaluating, Status.publicity}) | FINAL
+NAMES_TO_COMMITTEE = frozenset({Status.evaluating, Status.evaluated, Status.publicity}) | FINAL
 MAX_CONFIRM_HOURS = 72
 
 

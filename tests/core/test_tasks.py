@@ -227,6 +227,7 @@ PERIODS = {  # the one list, with each task's period under ETENDER_SCHEDULER_INT
     "tender.sweep_openings": 1.0,
     "evaluation.sweep_confirmations": 1.0,
     "evaluation.publish_draw_records": 1.0,
+    "evaluation.sweep_report_deadlines": 1.0,
 }
 
 

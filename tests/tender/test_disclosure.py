@@ -23,6 +23,7 @@ def w(db, make, blobs):  # type: ignore[no-untyped-def]
         (Status.bidding_closed, Phase.opening),
         (Status.opening, Phase.opening),
         (Status.evaluating, Phase.evaluation),
+        (Status.evaluated, Phase.evaluation),
         (Status.publicity, Phase.publicity),
         (Status.awarded, Phase.final),
     ],

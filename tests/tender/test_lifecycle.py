@@ -22,6 +22,7 @@ HAPPY_PATH = [
     (Event.close_bidding, Status.bidding_closed),
     (Event.start_opening, Status.opening),
     (Event.start_evaluation, Status.evaluating),
+    (Event.sign_report, Status.evaluated),
     (Event.publish_candidates, Status.publicity),
     (Event.award, Status.awarded),
 ]
@@ -54,6 +55,7 @@ def test_active_and_final_partition():
         Status.bidding_closed,
         Status.opening,
         Status.evaluating,
+        Status.evaluated,
         Status.publicity,
     } == ACTIVE
     assert {Status.awarded, Status.failed, Status.cancelled} == FINAL
@@ -65,7 +67,9 @@ def test_active_and_final_partition():
 # --- failure paths (R44/L28: fewer than 3 bids; L42/P27: all bids rejected) ---------------------------------
 
 
-@pytest.mark.parametrize("status", [Status.bidding_closed, Status.opening, Status.evaluating])
+@pytest.mark.parametrize(
+    "status", [Status.bidding_closed, Status.opening, Status.evaluating, Status.evaluated]
+)
 def test_fail_from_closing_opening_or_evaluation(status):
     assert transition(State(status), Event.fail) == State(Status.failed)
 
@@ -91,6 +95,9 @@ def test_fewer_than_3_bids_path():
         (Status.bidding_closed, Event.start_evaluation),
         (Status.opening, Event.publish_candidates),
         (Status.evaluating, Event.award),  # award only after the publicity period (R54)
+        (Status.evaluating, Event.publish_candidates),  # the candidates come from the signed report (R53)
+        (Status.evaluated, Event.sign_report),
+        (Status.opening, Event.sign_report),
         (Status.publicity, Event.publish_candidates),
         (Status.draft, Event.resume),
         (Status.draft, Event.suspend),  # nothing under way yet
@@ -130,7 +137,7 @@ def test_resumed_procedure_continues_where_it_stopped():
 def test_suspended_accepts_only_resume_and_cancel():
     suspended = State(Status.suspended, resume_to=Status.evaluating)
     assert set(allowed_events(suspended)) == {Event.resume, Event.cancel}
-    for event in (Event.suspend, Event.publish_candidates, Event.fail, Event.award):
+    for event in (Event.suspend, Event.sign_report, Event.publish_candidates, Event.fail, Event.award):
         with pytest.raises(IllegalTransition):
             transition(suspended, event)
 
@@ -196,7 +203,8 @@ def test_final_states_allow_nothing(status):
         (State(Status.published), {Event.close_bidding, Event.suspend, Event.cancel}),
         (State(Status.bidding_closed), {Event.start_opening, Event.fail, Event.suspend, Event.cancel}),
         (State(Status.opening), {Event.start_evaluation, Event.fail, Event.suspend, Event.cancel}),
-        (State(Status.evaluating), {Event.publish_candidates, Event.fail, Event.suspend, Event.cancel}),
+        (State(Status.evaluating), {Event.sign_report, Event.fail, Event.suspend, Event.cancel}),
+        (State(Status.evaluated), {Event.publish_candidates, Event.fail, Event.suspend, Event.cancel}),
         (State(Status.publicity), {Event.award, Event.suspend, Event.cancel}),
         (State(Status.suspended, resume_to=Status.published), {Event.resume, Event.cancel}),
     ],

@@ -29,6 +29,7 @@ from tests.web import (
     matrix_bids,
     matrix_marketplace,
     matrix_opening,
+    matrix_report,
     matrix_review,
     matrix_room,
     matrix_scoring,
@@ -499,6 +500,7 @@ MATRIX: list[Row] = [
     *matrix_bids.ROWS,
     *matrix_opening.ROWS,
     *matrix_room.ROWS,  # issue 13: the evaluation room (tests/web/matrix_room.py)
+    *matrix_report.ROWS,  # issue 13: the evaluation report (tests/web/matrix_report.py)
     *matrix_scoring.ROWS,  # issue 13: scoring and ranking (tests/web/matrix_scoring.py)
     *matrix_marketplace.ROWS,  # issue 15: the intermediary marketplace (tests/web/matrix_marketplace.py)
     *matrix_review.ROWS,  # issue 13: the review and its clarification requests (tests/web/matrix_review.py)

@@ -25,6 +25,7 @@ from core.disclosure import Fact
 from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, Role
 from evaluation.committee import draws as committee_draws
+from evaluation.report.events import ReportTag
 from supervision import alerts, subjects
 from tender import disclosure, listings, notices, participation
 from tender import supervision as tender_supervision
@@ -32,6 +33,7 @@ from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
+from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
 from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
 from web.evaluation.scoring import EVENT_LABELS as SCORING_EVENT_LABELS
@@ -52,6 +54,7 @@ STATUS_EVENTS = {
     TenderTag.tender_bidding_closed.value: Status.bidding_closed.value,
     TenderTag.tender_cancelled.value: Status.cancelled.value,
     TenderTag.tender_failed.value: Status.failed.value,
+    ReportTag.report_completed.value: Status.evaluated.value,
 }
 
 EVENT_LABELS = {
@@ -76,6 +79,7 @@ EVENT_LABELS = {
     TenderTag.tender_registered.value: N_("A bidder registered for a lot"),
     AccountTag.access_refused.value: N_("Access refused"),
     **ROOM_EVENT_LABELS,
+    **REPORT_EVENT_LABELS,
     **SCORING_EVENT_LABELS,
     **REVIEW_EVENT_LABELS,
     **OTHER_EVENT_LABELS,

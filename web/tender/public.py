@@ -32,6 +32,7 @@ ENGLISH_LABELS = {
     "status:bidding_closed": "Bidding closed",
     "status:opening": "Opening",
     "status:evaluating": "Under evaluation",
+    "status:evaluated": "Evaluation finished",
     "status:publicity": "Candidates published",
     "status:awarded": "Awarded",
     "status:suspended": "Suspended",
