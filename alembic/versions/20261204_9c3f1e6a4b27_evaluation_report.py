@@ -1,7 +1,7 @@
 """The evaluation report (issue 13, R53): the frozen document and its hash, the members' keys and signatures
 
 Revision ID: 9c3f1e6a4b27
-Revises: 5b7e0c3d2a18
+Revises: d4f6a8b0c2e1
 Create Date: 2026-12-04 19:00:00
 """
 
@@ -14,7 +14,7 @@ import core.db
 
 
 revision = '9c3f1e6a4b27'
-down_revision = '5b7e0c3d2a18'
+down_revision = 'd4f6a8b0c2e1'  # chained after the tender's end reason at merge
 branch_labels = None
 depends_on = None
 
