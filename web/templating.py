@@ -42,9 +42,14 @@ def attribute_messages(root: Path = TEMPLATES) -> frozenset[str]:
 
 
 def _rendered(ctx: Context, message: str, text: str, locale: str) -> str:
+    plain = rule_refs.plain(text, locale)
+    if plain == text:
+        # no rule code: the translation as Jinja takes it (trusted, not escaped), so that a label embedded
+        # with tojson (a script's messages) keeps its apostrophes instead of showing &#39;
+        return text
     if ctx.eval_ctx.autoescape and message not in attribute_messages():
         return rule_refs.linked(text, locale)
-    return rule_refs.plain(text, locale)
+    return plain
 
 
 # Jinja's newstyle gettext (jinja2.ext._make_new_gettext) formats with the keyword arguments itself, so a

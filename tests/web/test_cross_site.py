@@ -114,6 +114,8 @@ def test_every_get_that_records_is_marked(app):
     unattributed = {
         "/tenders/{tender_id:int}/key-bundle.json": "signs the bundle on the first fetch, whoever asks",
         "/api/v1/audit/checkpoint": "signs a checkpoint of the log: nobody's act",
+        "/api/v1/notices/{tender_id:int}/evaluation/report.json": "signs a checkpoint covering the report's "
+        "entries: nobody's act",
         "/notifications": "marks the person's own notifications read; they are shown on the page it opens",
     }
     writing = {}
