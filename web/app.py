@@ -69,6 +69,7 @@ from web.security import (
 )
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
+from web.supervision import statistics as statistics_pages
 from web.tender import agency, api, bidder, bids, clarification_requests, keyholder, opening, public
 
 log = logging.getLogger("etender")
@@ -451,6 +452,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *bids.ROUTES,
             *opening.ROUTES,
             *monitor.ROUTES,
+            *statistics_pages.ROUTES,
             *admin.ROUTES,
             *experts_admin.ROUTES,
             *expert_portal.ROUTES,

@@ -85,6 +85,9 @@ MATRIX: list[Row] = [
     # ------------------------------------------------ the platform and the account
     Row("GET", "/healthz", public()),
     Row("GET", "/rules", public()),  # the legal rules that rule references link to (web/rule_pages.py)
+    # the trading statistics: figures over published results only (supervision/statistics.py)
+    Row("GET", "/statistics", public()),
+    Row("GET", "/statistics.csv", public()),
     # the operator's metrics: only with the scrape token, which no role's session carries
     Row("GET", "/metrics", E("notfound")),
     Row("GET", "/login", public()),
