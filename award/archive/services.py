@@ -23,7 +23,7 @@ from award.archive import bundle
 from award.archive.events import ArchiveTag
 from award.archive.sections import SECTIONS, Context, iso
 from core import clock
-from core.disclosure import Fact, Phase
+from core.disclosure import Fact, Phase, first_phase
 from core.errors import N_, Conflict, Forbidden, NotFound
 from core.identity import Actor
 from core.signing import SigningKey
@@ -61,10 +61,9 @@ def require_downloadable(session: Session, actor: Actor, tender_id: int) -> Tend
     tender = _tender(session, tender_id)
     if may_download(session, actor, tender):
         return tender
-    allowed_later = disclosure.audiences(actor, tender) & {
-        a for a in disclosure.Audience if disclosure.first_phase(Fact.archive, a) is not None
-    }
-    if allowed_later and disclosure.phase_of(session, tender) < Phase.final:
+    # one of the audiences the file is for, only too early: say when, not "not allowed"
+    later = any(first_phase(Fact.archive, a) is not None for a in disclosure.audiences(actor, tender))
+    if later and disclosure.phase_of(session, tender) < Phase.final:
         raise Conflict.one("archive_not_ended", REFUSALS["archive_not_ended"])
     raise Forbidden.one("archive_not_allowed", REFUSALS["archive_not_allowed"])
 
