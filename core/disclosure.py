@@ -52,7 +52,7 @@ class Fact(enum.StrEnum):
     evaluation_report = "evaluation_report"  # the evaluation report, its signatures and dissents (R53, L37)
     refusals = "refusals"  # refused attempts: who was refused what, from where (E49: recorded, never public)
     alerts = "alerts"  # the monitors' risk alerts (E48), which may name facts before their own row allows
-    archive = "archive"  # the procedure file (招投标档案): every document, the sealed bids, the audit trail (E49)
+    archive = "archive"  # the procedure file (招投标档案): the documents, sealed bids, audit trail (E49)
 
 
 P = Phase

@@ -1,6 +1,6 @@
-"""The procedure file's format (docs/archive.md): a ZIP whose every file is listed in manifest.json with its size
-and SHA-256, and seal.json, which ties the manifest to the audit log. No database here: the writer takes files
-as streams of chunks (a sealed bid of 2 GiB passes one chunk at a time, never whole in memory), and the
+"""The procedure file's format (docs/archive.md): a ZIP whose every file is listed in manifest.json with its
+size and SHA-256, and seal.json, which ties the manifest to the audit log. No database here: the writer takes
+files as streams of chunks (a sealed bid of 2 GiB passes one chunk at a time, never whole in memory), and the
 verifier needs only the ZIP and the platform's verifier key (`etender audit verify-bundle`).
 
 How the manifest is covered: once every file is written the builder records an `award.archive.created` entry
@@ -16,7 +16,7 @@ import base64
 import hashlib
 import json
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -184,7 +184,12 @@ def _entry_problems(
         return [f"{where}: not an audit entry (no index or leaf hash)"], None, None, False
     if item.get("withheld"):
         if not withheld_ok:
-            return [f"{where}: audit entry {index} is withheld, its content cannot be checked"], index, None, True
+            return (
+                [f"{where}: audit entry {index} is withheld, its content cannot be checked"],
+                index,
+                None,
+                True,
+            )
         return [], index, claimed, True
     try:
         raw = base64.b64decode(str(item["entry"]), validate=True)
@@ -319,11 +324,13 @@ def verify(path: str, keys: list[VerifierKey] | None = None) -> Verdict:
             except ValueError:
                 doc = {}
             if doc.get("tag") != TAG_CREATED:
-                problems.append(f"{SEAL}: audit entry {created_index} is a {doc.get('tag')!r}, not {TAG_CREATED}")
+                problems.append(
+                    f"{SEAL}: audit entry {created_index} is a {doc.get('tag')!r}, not {TAG_CREATED}"
+                )
             if (created.get("details") or {}).get("manifest_sha256") != manifest_sha:
                 problems.append(
-                    f"{MANIFEST}: its SHA-256 is {manifest_sha}, the audit entry {created_index} that seals the "
-                    f"archive says {(created.get('details') or {}).get('manifest_sha256')}"
+                    f"{MANIFEST}: its SHA-256 is {manifest_sha}, the audit entry {created_index} that seals "
+                    f"the archive says {(created.get('details') or {}).get('manifest_sha256')}"
                 )
             if seal.get("manifest_sha256") != manifest_sha:
                 problems.append(f"{SEAL}: names another manifest than {MANIFEST}")
@@ -351,14 +358,17 @@ def verify(path: str, keys: list[VerifierKey] | None = None) -> Verdict:
                         problems.append(f"{where}: audit entry {index} is listed twice")
                     seen.add(index)
                     if created_index is not None and index >= created_index:
-                        problems.append(f"{where}: audit entry {index} comes after the entry that seals the archive")
+                        problems.append(
+                            f"{where}: audit entry {index} comes after the entry that seals the archive"
+                        )
                     verdict.withheld += int(hidden)
                     included(index, leaf, where)
         else:
             problems.append(f"{ENTRIES}: the archive has no audit entries file in its manifest")
         declared = (manifest.get("audit") or {}).get("count")
         if declared != count:
-            problems.append(f"{ENTRIES}: {count} entries, the manifest says {declared} (an entry was removed or added)")
+            problems.append(
+                f"{ENTRIES}: {count} entries, the manifest says {declared} (an entry was removed or added)"
+            )
         verdict.entries = count
     return verdict
-

@@ -1,5 +1,5 @@
-"""The audit tags of the procedure archive (audit.events explains the vocabulary; bundle.TAG_CREATED repeats the
-value as text for the offline verifier)."""
+"""The audit tags of the procedure archive (audit.events explains the vocabulary; bundle.TAG_CREATED repeats
+the value as text for the offline verifier)."""
 
 from __future__ import annotations
 

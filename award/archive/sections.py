@@ -112,7 +112,9 @@ def documents(ctx: Context) -> Iterator[File]:
     """The tender documents and the clarifications' attachments, each as uploaded, with an index."""
     rows = list(
         ctx.session.scalars(
-            select(TenderDocument).where(TenderDocument.tender_id == ctx.tender.id).order_by(TenderDocument.id)
+            select(TenderDocument)
+            .where(TenderDocument.tender_id == ctx.tender.id)
+            .order_by(TenderDocument.id)
         )
     )
     index = []

@@ -97,7 +97,7 @@ def build(
     the signing key's), so that a reader without the key can still check that the archive is whole."""
     tender = require_downloadable(session, actor, tender_id)
     keys = verifier_keys or [key.verifier.encode()]
-    # a checkpoint over the log as it stands, for the documents that carry their own proofs (the report bundle)
+    # a checkpoint over the log as it stands, for the documents that carry their own proofs (the report's)
     sign_checkpoint(session, key, origin)
     first = latest_checkpoint(session)
     assert first is not None  # the log holds the tender's own entries at least
@@ -139,7 +139,8 @@ def build(
         assert cp is not None  # the log just grew
         sealed.update(index=entry.index, size=cp.size)
         proofs = {
-            str(i): [h.hex() for h in feed.inclusion(session, i, cp.size)] for i in [*ctx.indexes, entry.index]
+            str(i): [h.hex() for h in feed.inclusion(session, i, cp.size)]
+            for i in [*ctx.indexes, entry.index]
         }
         return {
             "format": bundle.SEAL_FORMAT,
@@ -152,5 +153,6 @@ def build(
         }
 
     sha = writer.finish(header, seal)
-    return Built(sha, len(writer.listed), len(ctx.indexes), sealed["index"], sealed["size"], filename_of(tender))
-
+    return Built(
+        sha, len(writer.listed), len(ctx.indexes), sealed["index"], sealed["size"], filename_of(tender)
+    )

@@ -32,7 +32,9 @@ def test_a_whole_file_verifies_with_the_key(archive):
     w, path, key = archive
     result = run(str(path), "--key", str(key))
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"OK: the procedure file of {w.tender.reference} verifies with the given key")
+    assert result.output.startswith(
+        f"OK: the procedure file of {w.tender.reference} verifies with the given key"
+    )
     alone = run(str(path))
     assert alone.exit_code == 0 and "bundle's own key" in alone.output
 

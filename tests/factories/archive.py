@@ -1,5 +1,5 @@
-"""The procedure file's worlds: a tender that failed at its opening (R44: one bid), and a tender whose committee
-signed its report, with the publicity, the award and the contract rows the award services will write
+"""The procedure file's worlds: a tender that failed at its opening (R44: one bid), and a tender whose
+committee signed its report, with the publicity, the award and the contract rows the award services will write
 (award/models.py), inserted here, and the tender moved to awarded; and the build of the file for a reader."""
 
 from __future__ import annotations
@@ -79,7 +79,11 @@ def award(w: SimpleNamespace) -> SimpleNamespace:
 
     def entry(what: str) -> int:
         return record(
-            db, TenderTag.tender_updated, actor=w.agency, subject=f"tender:{w.tender.id}", details={"test": what}
+            db,
+            TenderTag.tender_updated,
+            actor=w.agency,
+            subject=f"tender:{w.tender.id}",
+            details={"test": what},
         ).index
 
     w.publicity = Publicity(

@@ -59,5 +59,7 @@ def test_before_the_end_nobody_can(db, make, blobs, tmp_path):
 def test_a_refusal_writes_nothing(failed):
     out = io.BytesIO()
     with pytest.raises(Forbidden):
-        services.build(failed.db, failed.bidder, failed.tender.id, failed.blobs, failed.key, "etender.test", out)
+        services.build(
+            failed.db, failed.bidder, failed.tender.id, failed.blobs, failed.key, "etender.test", out
+        )
     assert out.getvalue() == b""

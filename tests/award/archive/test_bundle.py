@@ -1,5 +1,6 @@
-"""The procedure file (award.archive): built for a failed tender and for an awarded one with a signed report,
-it verifies offline; any changed byte, a removed entry, a proof to another checkpoint or a wrong key is named."""
+"""The procedure file (award.archive): built for a failed tender and for an awarded one with a signed
+report, it verifies offline; any changed byte, a removed entry, a proof to another checkpoint or a wrong key
+is named."""
 
 from __future__ import annotations
 
