@@ -44,7 +44,7 @@ REFUSALS = {
 }
 
 
-def _tender(session: Session, tender_id: int) -> Tender:
+def tender_of(session: Session, tender_id: int) -> Tender:
     tender = session.get(Tender, tender_id)
     if tender is None or tender.status == Status.draft:
         raise NotFound.one("tender_not_found", N_("No such tender."))
@@ -58,7 +58,7 @@ def may_download(session: Session, actor: Actor, tender: Tender) -> bool:
 def require_downloadable(session: Session, actor: Actor, tender_id: int) -> Tender:
     """The tender, when `actor` may download its procedure file now; else the refusal that says why."""
     access.require_login(actor)
-    tender = _tender(session, tender_id)
+    tender = tender_of(session, tender_id)
     if may_download(session, actor, tender):
         return tender
     # one of the audiences the file is for, only too early: say when, not "not allowed"

@@ -34,10 +34,11 @@ def platform_key(tmp_path: Path) -> SigningKey:
     return signing_key(tmp_path / "platform", ORIGIN)
 
 
-def failed_world(db, make, blobs, tmp_path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
-    """published_tender's world with one sealed bid, past its deadline: the opening fails (R44)."""
+def failed_world(db, make, blobs, tmp_path, key: SigningKey | None = None) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    """published_tender's world with one sealed bid, past its deadline: the opening fails (R44). `key`: the
+    platform's signing key (default: one under tmp_path)."""
     w = published_tender(db, make, blobs)
-    w.key = platform_key(tmp_path)
+    w.key = key or platform_key(tmp_path)
     w.blobs = blobs
     w.bid = submit_bid(db, w.bidder, blobs, w.tender, w.lot1, w.key)
     move_to(w.deadline + timedelta(minutes=1))
