@@ -18,7 +18,14 @@ ROWS: list[Any] = [
     Row(
         "GET",
         P + ".zip",
-        E("forbidden", anonymous="login", agencyA="refused", purchaser="refused", monitor="refused", admin="refused"),
+        E(
+            "forbidden",
+            anonymous="login",
+            agencyA="allowed",
+            purchaser="allowed",
+            monitor="allowed",
+            admin="allowed",
+        ),
     ),
     Row("GET", P + ".zip", E("notfound", anonymous="login"), target="draft"),
 ]

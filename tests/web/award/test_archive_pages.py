@@ -56,7 +56,14 @@ def test_a_bidder_and_the_public_do_not_get_it(client, ended, db):
     r = client.get(f"/tenders/{ended.tender.id}/archive.zip", headers={"sec-fetch-site": "same-origin"})
     assert r.status_code == 403
     page = client.get(f"/tenders/{ended.tender.id}/archive")
-    assert page.status_code == 200 and 'id="archive-refusal"' in page.text and "archive-download" not in page.text
+    assert (
+        page.status_code == 200
+        and 'id="archive-refusal"' in page.text
+        and "archive-download" not in page.text
+    )
     assert f"/tenders/{ended.tender.id}/archive" not in client.get(f"/tenders/{ended.tender.id}").text
     db.expire_all()
-    assert db.scalars(select(AuditEntry).where(AuditEntry.tag == ArchiveTag.archive_created.value)).first() is None
+    assert (
+        db.scalars(select(AuditEntry).where(AuditEntry.tag == ArchiveTag.archive_created.value)).first()
+        is None
+    )
