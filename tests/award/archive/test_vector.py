@@ -1,7 +1,7 @@
-"""The test vector of docs/archive.md: docs/archive-vector.zip, a procedure file of a tender that failed at its
-opening, verifies with docs/archive-vector.key, and its hashes are those the document states. Any change to the
-format shows here: rebuild the vector with `ETENDER_WRITE_VECTOR=1 pytest tests/award/archive/test_vector.py`
-(SQLite) and update the hashes in docs/archive.md."""
+"""The test vector of docs/archive.md: docs/archive-vector.zip, a procedure file of a tender that failed at
+its opening, verifies with docs/archive-vector.key, and its hashes are those the document states. Any change
+to the format shows here: rebuild the vector with
+`ETENDER_WRITE_VECTOR=1 pytest tests/award/archive/test_vector.py` (SQLite) and update the hashes in docs/archive.md."""
 
 from __future__ import annotations
 
@@ -60,9 +60,7 @@ def test_write_the_vector(db, make, blobs, tmp_path, database_url):
     KEY.write_text(w.key.verifier.encode() + "\n", encoding="utf-8")
     with zipfile.ZipFile(VECTOR) as zf:
         manifest = zf.read(bundle.MANIFEST)
-        rows = [
-            f"| `{i['path']}` | {i['size']} | `{i['sha256']}` |" for i in json.loads(manifest)["files"]
-        ]
+        rows = [f"| `{i['path']}` | {i['size']} | `{i['sha256']}` |" for i in json.loads(manifest)["files"]]
     (tmp_path / "rows.md").write_text("\n".join(rows), encoding="utf-8")
     print("\n".join(rows))
     print(f"manifest.json SHA-256: `{hashlib.sha256(manifest).hexdigest()}`")
