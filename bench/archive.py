@@ -1,18 +1,19 @@
-"""The procedure file's build time (issue 14, award/archive): a tender with --bids sealed bids of --size KiB
-each (default 300 x 1024 KiB) in the local blob store, on SQLite, ended (cancelled after its deadline), its
-file built by the real path (award.archive.services.build: every section, the bids streamed one chunk at a time,
-the manifest, the archive.created entry, a checkpoint signed, an inclusion proof for every entry).
+"""The procedure file's build time (issue 14, award/archive): a tender with --bids sealed bids of --size
+KiB each (default 300 x 1024 KiB) in the local blob store, on SQLite, ended (cancelled after its
+deadline), its file built by the real path (award.archive.services.build: every section, the bids
+streamed one chunk at a time, the manifest, the archive.created entry, a checkpoint signed, an inclusion
+proof for every entry).
 
-Baseline, in the same run: a plain ZIP of the same bytes (the same blobs streamed from the same store with the
-same compression: sealed bids stored, the rest deflated, and the same small JSON members), no hashing, no
-database. The two alternate over --rounds; the best of each is printed, in seconds and MB/s of archive bytes
-(1 MB = 10^6 bytes), with their ratio, and the process's peak resident memory (the build streams: it stays far
-below the archive's size).
+Baseline, in the same run: a plain ZIP of the same bytes (the same blobs streamed from the same store with
+the same compression: sealed bids stored, the rest deflated, and the same small JSON members), no hashing,
+no database. The two alternate over --rounds; the best of each is printed, in seconds and MB/s of archive
+bytes (1 MB = 10^6 bytes), with their ratio, and the process's peak resident memory (the build streams: it
+stays far below the archive's size).
 
     .venv/bin/python bench/archive.py [--bids 300] [--size 1024] [--rounds 3]
 
-Only one bid is sealed by the real path (its receipt is copied to the others); the others are random bytes of
-the given size stored as bids of their own companies: the archive does not open them.
+Only one bid is sealed by the real path (its receipt is copied to the others); the others are random bytes
+of the given size stored as bids of their own companies: the archive does not open them.
 """
 
 from __future__ import annotations

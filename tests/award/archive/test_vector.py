@@ -1,7 +1,7 @@
-"""The test vector of docs/archive.md: docs/archive-vector.zip, a procedure file of a tender that failed at
-its opening, verifies with docs/archive-vector.key, and its hashes are those the document states. Any change
-to the format shows here: rebuild the vector with
-`ETENDER_WRITE_VECTOR=1 pytest tests/award/archive/test_vector.py` (SQLite) and update the hashes in docs/archive.md."""
+"""The test vector of docs/archive.md: docs/archive-vector.zip, a procedure file of a tender that failed
+at its opening, verifies with docs/archive-vector.key, and its hashes are those the document states. Any
+change to the format shows here: rebuild the vector with ETENDER_WRITE_VECTOR=1 (SQLite, the test below)
+and update the hashes in docs/archive.md."""
 
 from __future__ import annotations
 
