@@ -103,9 +103,13 @@ def build(
     assert first is not None  # the log holds the tender's own entries at least
     ctx = Context(session, actor, tender, store, first, keys, subjects=[f"tender:{tender.id}"])
     writer = bundle.Writer(out)
-    for name, section in SECTIONS:
-        for file in section(ctx):
-            writer.add(name, file)
+    try:
+        for name, section in SECTIONS:
+            for file in section(ctx):
+                writer.add(name, file)
+    except BaseException:
+        writer.abort()
+        raise
     created_at = clock.now()
     header = {
         "format": bundle.FORMAT,
@@ -152,7 +156,11 @@ def build(
             "proofs": proofs,
         }
 
-    sha = writer.finish(header, seal)
+    try:
+        sha = writer.finish(header, seal)
+    except BaseException:
+        writer.abort()
+        raise
     return Built(
         sha, len(writer.listed), len(ctx.indexes), sealed["index"], sealed["size"], filename_of(tender)
     )
