@@ -17,7 +17,6 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -98,7 +97,6 @@ class Writer:
 
     def __init__(self, out: IO[bytes]):
         self.zip = zipfile.ZipFile(out, "w", allowZip64=True)
-        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-sha256")
         self.listed: list[Listed] = []
         self._paths: set[str] = set()
 
@@ -111,27 +109,15 @@ class Writer:
         info.external_attr = 0o644 << 16
         digest = hashlib.sha256()
         size = 0
-        pending: Future[None] | None = None
         with self.zip.open(info, "w", force_zip64=True) as member:
             for chunk in file.chunks():
                 if chunk:
-                    chunk = bytes(chunk)  # hashed on another thread: never a buffer the source reuses
-                    # SHA-256 on the side while the ZIP computes its CRC and writes (both release the GIL on
-                    # large buffers): a sealed bid costs about what a plain ZIP of it does
-                    if pending is not None:
-                        pending.result()
-                    pending = self._hasher.submit(digest.update, chunk)
+                    digest.update(chunk)
                     size += len(chunk)
                     member.write(chunk)
-            if pending is not None:
-                pending.result()
         listed = Listed(file.path, section, file.media_type, size, digest.hexdigest())
         self.listed.append(listed)
         return listed
-
-    def abort(self) -> None:
-        """Stop after a failure: the hashing thread ends; what was written is not an archive."""
-        self._hasher.shutdown(cancel_futures=True)
 
     def _put(self, name: str, data: bytes) -> None:
         info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
@@ -147,7 +133,6 @@ class Writer:
         self._put(MANIFEST, manifest)
         self._put(SEAL, canonical(dict(seal(sha))))
         self.zip.close()
-        self._hasher.shutdown()
         return sha
 
 

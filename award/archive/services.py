@@ -103,13 +103,9 @@ def build(
     assert first is not None  # the log holds the tender's own entries at least
     ctx = Context(session, actor, tender, store, first, keys, subjects=[f"tender:{tender.id}"])
     writer = bundle.Writer(out)
-    try:
-        for name, section in SECTIONS:
-            for file in section(ctx):
-                writer.add(name, file)
-    except BaseException:
-        writer.abort()
-        raise
+    for name, section in SECTIONS:
+        for file in section(ctx):
+            writer.add(name, file)
     created_at = clock.now()
     header = {
         "format": bundle.FORMAT,
@@ -156,11 +152,7 @@ def build(
             "proofs": proofs,
         }
 
-    try:
-        sha = writer.finish(header, seal)
-    except BaseException:
-        writer.abort()
-        raise
+    sha = writer.finish(header, seal)
     return Built(
         sha, len(writer.listed), len(ctx.indexes), sealed["index"], sealed["size"], filename_of(tender)
     )

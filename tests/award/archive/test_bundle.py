@@ -154,6 +154,18 @@ def test_a_removed_entry_is_named(built, failed, tmp_path):
     _rewrite(built, bad2, {"seal.json": bundle.canonical(seal)})
     problems = bundle.verify(str(bad2), [failed.key.verifier]).problems
     assert any(f"audit entry {removed} has no inclusion proof" in p for p in problems), problems
+    # the line removed and the manifest rewritten to match: the manifest is no longer the one the log sealed
+    manifest = json.loads(files["manifest.json"])
+    shorter = b"".join(lines[:1] + lines[2:])
+    for item in manifest["files"]:
+        if item["path"] == bundle.ENTRIES:
+            item.update(sha256=hashlib.sha256(shorter).hexdigest(), size=len(shorter))
+    manifest["audit"]["count"] -= 1
+    bad4 = tmp_path / "rewritten.zip"
+    _rewrite(built, bad4, {bundle.ENTRIES: shorter, "manifest.json": bundle.canonical(manifest)})
+    problems = bundle.verify(str(bad4), [failed.key.verifier]).problems
+    assert problems[0].startswith("manifest.json: its SHA-256 is "), problems
+    assert problems[1:] == ["seal.json: names another manifest than manifest.json"]
     # a file removed from the ZIP
     bad3 = tmp_path / "nofile.zip"
     _rewrite(built, bad3, {"notice/tender.json": None})
