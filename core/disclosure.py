@@ -52,6 +52,7 @@ class Fact(enum.StrEnum):
     evaluation_report = "evaluation_report"  # the evaluation report, its signatures and dissents (R53, L37)
     refusals = "refusals"  # refused attempts: who was refused what, from where (E49: recorded, never public)
     alerts = "alerts"  # the monitors' risk alerts (E48), which may name facts before their own row allows
+    archive = "archive"  # the procedure file (招投标档案): the documents, sealed bids, audit trail (E49)
 
 
 P = Phase
@@ -150,6 +151,16 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
     # supervise as it happens, an alert names a company refused on a tender's bids (participation before
     # the opening), the companies behind identical sealed files, an address that failed to log in.
     Fact.alerts: {Audience.monitor: P.draft, Audience.admin: P.draft},
+    # E49: the records are archived. The procedure file (award.archive) holds the committee's names and the
+    # report (final for everyone), who bid with the sealed files and receipts (participation), and the whole
+    # trail: the tender's parties, its monitors and the centre, once the result is final, never before (a
+    # procedure that has not ended has no file). Policy: a bidder and the public read the published parts.
+    Fact.archive: {
+        Audience.agency: P.final,
+        Audience.purchaser: P.final,
+        Audience.monitor: P.final,
+        Audience.admin: P.final,
+    },
 }
 
 # The legal source of each row, shown in docs/disclosure.md.
@@ -168,6 +179,7 @@ SOURCES: dict[Fact, str] = {
     Fact.evaluation_report: "R53, L37, P8, E48",
     Fact.refusals: "E49; policy",
     Fact.alerts: "E48; policy",
+    Fact.archive: "E49, L37; policy",
 }
 
 

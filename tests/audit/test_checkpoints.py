@@ -17,6 +17,7 @@ from core.errors import Conflict, NotFound
 from core.identity import SYSTEM, Actor
 from core.signing import rotate, signing_key, verifier_keys
 from tender.events import TenderTag
+from tests.factories.retention import deleting
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 BIDDER = Actor(user_id=9, username="bidder_a", role="bidder", organisation_id=5, ip="203.0.113.9")
@@ -131,7 +132,7 @@ def test_a_history_rewritten_consistently_is_caught_by_the_signed_checkpoints(db
     db.execute(
         update(AuditEntry).where(AuditEntry.index == 4).values(entry_bytes=forged, subject="tender:99")
     )
-    db.execute(delete(tree.AuditNode))
+    deleting(db, delete(tree.AuditNode))
     frontier: list[bytes] = []
     for e in entries:
         leaf = merkle.leaf_hash(forged if e.index == 4 else e.entry_bytes)
@@ -151,7 +152,7 @@ def test_a_history_rewritten_consistently_is_caught_by_the_signed_checkpoints(db
 
 def test_a_truncated_log_is_caught_by_the_checkpoint(db, settings):
     keys = _signed_log(db, settings)
-    db.execute(delete(AuditEntry).where(AuditEntry.index >= 8))
+    deleting(db, delete(AuditEntry).where(AuditEntry.index >= 8))
     db.execute(update(AuditHead).values(size=8))
     db.commit()
     result = verify_log(db, keys, ORIGIN)

@@ -25,6 +25,7 @@ from audit.log import (
 from audit.verify import verify_chain
 from core.identity import SYSTEM, Actor
 from tender.events import TenderTag
+from tests.factories.retention import deleting
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 
@@ -304,7 +305,7 @@ def test_edited_unhashed_columns_are_caught(db, column, value):
 
 def test_deleted_row_is_caught(db):
     append(db, 5)
-    db.execute(delete(AuditEntry).where(AuditEntry.index == 2))
+    deleting(db, delete(AuditEntry).where(AuditEntry.index == 2))
     db.commit()
     result = verify_chain(db)
     assert (result.ok, result.first_bad) == (False, 2)
@@ -352,7 +353,7 @@ def test_swapped_rows_with_renumbered_bytes_are_caught(db):
 
 def test_truncated_tail_is_caught_by_the_head(db):
     append(db, 5)
-    db.execute(delete(AuditEntry).where(AuditEntry.index >= 3))
+    deleting(db, delete(AuditEntry).where(AuditEntry.index >= 3))
     db.commit()
     result = verify_chain(db)
     assert (result.ok, result.first_bad, result.size) == (False, 3, 3)
@@ -361,7 +362,7 @@ def test_truncated_tail_is_caught_by_the_head(db):
 
 def test_rewritten_head_size_after_truncation_is_caught_by_the_tree_edge(db):
     append(db, 5)
-    db.execute(delete(AuditEntry).where(AuditEntry.index == 4))
+    deleting(db, delete(AuditEntry).where(AuditEntry.index == 4))
     db.execute(update(AuditHead).values(size=4))
     db.commit()
     db.expire_all()

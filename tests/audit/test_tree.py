@@ -13,6 +13,7 @@ from audit import merkle, record, tree
 from core.identity import Actor
 from tender.events import TenderTag
 from tests.factories.merkle import CT_CONSISTENCY, CT_HASHES, CT_INCLUSION, CT_ROOTS, unhex
+from tests.factories.retention import deleting
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 
@@ -159,7 +160,7 @@ def test_a_missing_node_is_reported(db):
     for _ in range(4):
         record(db, TenderTag.tender_updated, actor=ALICE, subject="tender:1")
     db.commit()
-    db.execute(tree.AuditNode.__table__.delete().where(tree.AuditNode.key == tree.node_key(1, 0)))
+    deleting(db, tree.AuditNode.__table__.delete().where(tree.AuditNode.key == tree.node_key(1, 0)))
     db.commit()
     with pytest.raises(LookupError, match="lacks node 1/0"):
         tree.inclusion_proof(db, 2, 3)

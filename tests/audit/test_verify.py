@@ -25,6 +25,7 @@ from core.disclosure import Fact
 from core.identity import Actor
 from core.signing import signing_key, verifier_keys
 from tender.events import TenderTag
+from tests.factories.retention import deleting
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
 NOBODY = Actor(user_id=None, username="", role=None, organisation_id=None, ip="203.0.113.1")
@@ -225,18 +226,18 @@ TAMPERING = {
     "withheld entry bytes": lambda db: _set(
         db, 1, entry_bytes=_entry(db, 1).entry_bytes.replace(b'"salt":"', b'"salt":"0')
     ),
-    "deleted row": lambda db: db.execute(delete(AuditEntry).where(AuditEntry.index == 2)),
+    "deleted row": lambda db: deleting(db, delete(AuditEntry).where(AuditEntry.index == 2)),
     "deleted last row": lambda db: (
-        db.execute(delete(AuditConfidential).where(AuditConfidential.entry_index == 36)),
-        db.execute(delete(AuditEntry).where(AuditEntry.index == 36)),
+        deleting(db, delete(AuditConfidential).where(AuditConfidential.entry_index == 36)),
+        deleting(db, delete(AuditEntry).where(AuditEntry.index == 36)),
     ),
     "swapped rows": lambda db: _swap(db, 1, 3),
     "entry and its leaf": lambda db: _forge_entry_and_leaf(db, 3),
     "leaf node": lambda db: _set_node(db, tree.node_key(0, 5), b"\x00" * 32),
     "interior node": lambda db: _set_node(db, tree.node_key(3, 1), b"\x00" * 32),
     "short node": lambda db: _set_node(db, tree.node_key(1, 2), _entry(db, 0).entry_bytes[:31]),
-    "missing node": lambda db: db.execute(
-        delete(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(2, 3))
+    "missing node": lambda db: deleting(
+        db, delete(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(2, 3))
     ),
     "extra leaf": lambda db: db.execute(tree.AuditNode.__table__.insert().values(key=37, hash=b"\x00" * 32)),
     "head size": lambda db: db.execute(update(AuditHead).values(size=36)),
@@ -361,9 +362,9 @@ def test_the_parallel_pass_gives_way_to_the_exact_pass_that_names_the_entry(db, 
         "entry and its leaf": lambda: _forge_entry_and_leaf(db, 12),
         "leaf node": lambda: _set_node(db, tree.node_key(0, 12), b"\x00" * 32),
         "interior node": lambda: _set_node(db, tree.node_key(2, 3), b"\x00" * 32),  # entries 12..15
-        "deleted row": lambda: db.execute(delete(AuditEntry).where(AuditEntry.index == 12)),
-        "missing node": lambda: db.execute(
-            delete(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(1, 6))
+        "deleted row": lambda: deleting(db, delete(AuditEntry).where(AuditEntry.index == 12)),
+        "missing node": lambda: deleting(
+            db, delete(tree.AuditNode).where(tree.AuditNode.key == tree.node_key(1, 6))
         ),
         "extra leaf": lambda: db.execute(tree.AuditNode.__table__.insert().values(key=37, hash=b"\x00" * 32)),
         "extra node above the ranges": lambda: db.execute(

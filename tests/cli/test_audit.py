@@ -19,6 +19,7 @@ from core.disclosure import Fact
 from core.identity import Actor
 from core.signing import signing_key
 from tender.events import TenderTag
+from tests.factories.retention import deleting
 from tests.support import serving
 
 ALICE = Actor(user_id=7, username="alice", role="agency", organisation_id=3, ip="198.51.100.7")
@@ -71,7 +72,7 @@ def test_verify_names_an_edited_row(db, env):
 
 def test_verify_names_a_deleted_row(db, env):
     grow(db, env, 6)
-    db.execute(delete(AuditEntry).where(AuditEntry.index == 2))
+    deleting(db, delete(AuditEntry).where(AuditEntry.index == 2))
     db.commit()
     r = run("verify")
     assert r.exit_code == 1 and "ALTERED: entry 2:" in r.output and "missing" in r.output
@@ -138,9 +139,9 @@ def live(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
 def rewrite_history(db, settings, keep: int, new_entries: int) -> None:  # type: ignore[no-untyped-def]
     """What an operator with full access might do: cut the log at `keep`, rebuild the stored tree and the
     head, append other entries and sign fresh checkpoints with the platform's own key."""
-    db.execute(delete(AuditEntry).where(AuditEntry.index >= keep))
-    db.execute(delete(tree.AuditNode))
-    db.execute(delete(checkpoints.AuditCheckpoint))
+    deleting(db, delete(AuditEntry).where(AuditEntry.index >= keep))
+    deleting(db, delete(tree.AuditNode))
+    deleting(db, delete(checkpoints.AuditCheckpoint))
     frontier: list[bytes] = []
     for e in db.scalars(select(AuditEntry).order_by(AuditEntry.index)):
         db.execute(
