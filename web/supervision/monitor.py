@@ -345,6 +345,19 @@ ALERT_TEXTS = {
         "Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a "
         "file with the bid id of %(first)s's bid; it was refused (%(rule)s)."
     ),
+    # issue 14: results deadlines passed with nothing done (award.publicity.deadlines)
+    "publicity_overdue": N_(
+        "%(reference)s: the winning candidates were due to be published by %(due)s and are not (R54)."
+    ),
+    "objection_overdue": N_(
+        "%(reference)s: an objection on the result was due to be answered by %(due)s and is not (R54)."
+    ),
+    "complaint_acceptance_overdue": N_(
+        "%(reference)s: whether to accept a complaint was due to be decided by %(due)s (R61)."
+    ),
+    "complaint_decision_overdue": N_(
+        "%(reference)s: an accepted complaint was due to be decided by %(due)s (R61)."
+    ),
 }
 
 
