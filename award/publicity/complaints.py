@@ -298,20 +298,7 @@ def _unsuspend(session: Session, tender: Tender) -> None:
 
 def _carry_out(session: Session, actor: Actor, tender: Tender, c: Complaint, remedy: rules.Remedy) -> None:
     if remedy is rules.Remedy.new_candidate:
-        pub = publicity_service.publicity_of(session, tender.id)
-        current = {row.get("opened_bid") for row in (pub.candidates if pub else [])}
-        if c.dropped_bid is None or c.dropped_bid not in current:
-            raise ValidationFailed.one(
-                "dropped_bid_missing", N_("Choose the candidate whose candidacy ends."), "dropped_bid"
-            )
-        if tender.status not in (Status.publicity, Status.suspended) or (
-            tender.status == Status.suspended and tender.resume_to != Status.publicity
-        ):
-            raise Conflict.one(
-                "remedy_not_possible",
-                N_("This remedy cannot be carried out while the tender is %(status)s."),
-                status=tender.status,
-            )
+        assert c.dropped_bid is not None  # checked by _check_remedy
         excluded = publicity_service.dropped_bids(session, tender.id) | {c.dropped_bid}
         _unsuspend(session, tender)
         publicity_service.reissue(session, actor, tender, excluded)
@@ -341,6 +328,25 @@ def _carry_out(session: Session, actor: Actor, tender: Tender, c: Complaint, rem
         )
 
 
+def _check_remedy(session: Session, tender: Tender, remedy: rules.Remedy, dropped_bid: int | None) -> None:
+    """Refuse a remedy that cannot be carried out before anything is written."""
+    if remedy is not rules.Remedy.new_candidate:
+        return
+    if tender.status not in (Status.publicity, Status.suspended) or (
+        tender.status == Status.suspended and tender.resume_to != Status.publicity
+    ):
+        raise Conflict.one(
+            "remedy_not_possible",
+            N_("A new candidate is published only while the candidates are (R54); choose another remedy."),
+        )
+    pub = publicity_service.publicity_of(session, tender.id)
+    current = {row.get("opened_bid") for row in (pub.candidates if pub else [])}
+    if dropped_bid is None or dropped_bid not in current:
+        raise ValidationFailed.one(
+            "dropped_bid_missing", N_("Choose the candidate whose candidacy ends."), "dropped_bid"
+        )
+
+
 def decide(session: Session, actor: Actor, complaint_id: int, data: Decision) -> Complaint:
     """R61: the monitor decides the accepted case; an upheld complaint's remedy is carried out now."""
     c, tender = _monitor_complaint(session, actor, complaint_id)
@@ -366,6 +372,8 @@ def decide(session: Session, actor: Actor, complaint_id: int, data: Decision) ->
         raise ValidationFailed.one(
             "reasons_missing", N_("Write the reasons of the decision; the parties read them."), "reasons"
         )
+    if remedy is not None:
+        _check_remedy(session, tender, remedy, data.dropped_bid)
     now = clock.now()
     c.outcome, c.remedy, c.decision = outcome.value, remedy.value if remedy else "", reasons
     c.dropped_bid = data.dropped_bid if remedy is rules.Remedy.new_candidate else None
