@@ -54,6 +54,7 @@ from web.deps import (
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api, phone_calls
 from web.evaluation import report as evaluation_report
+from web.award import publicity as award_publicity
 from web.evaluation import review as evaluation_review
 from web.evaluation import room as evaluation_room
 from web.evaluation import scoring as evaluation_scoring
@@ -466,6 +467,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *marketplace_pages.ROUTES,
             *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests
             *clarification_requests.ROUTES,
+            *award_publicity.ROUTES,  # issue 14: publicity, objections on results, complaints
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

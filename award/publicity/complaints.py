@@ -215,11 +215,12 @@ def _objection_first(rule: str) -> Conflict:
     return Conflict.one(
         "objection_first",
         N_(
-            "On this matter an objection must come first (%(rule)s, R60): raise it with the purchaser or its "
-            "agency, and complain once it is answered or its answer is overdue."
+            "On this matter an objection must come first (%(matter_rule)s, R60): raise it with the purchaser or "
+            "its agency, and complain once it is answered or its answer is overdue."
         ),
         "objection_id",
         rule=rule,
+        matter_rule=rule,
     )
 
 

@@ -33,6 +33,7 @@ from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
 from web.deps import page, redirect
+from web.award.publicity import EVENT_LABELS as PUBLICITY_EVENT_LABELS
 from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
 from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
@@ -83,6 +84,7 @@ EVENT_LABELS = {
     **SCORING_EVENT_LABELS,
     **REVIEW_EVENT_LABELS,
     **OTHER_EVENT_LABELS,
+    **PUBLICITY_EVENT_LABELS,  # issue 14
 }
 
 # Detail keys worth showing beside an entry, with their labels (digests and ids of confidential data are not
