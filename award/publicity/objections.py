@@ -109,6 +109,7 @@ def raise_objection(session: Session, actor: Actor, tender_id: int, text: str) -
 def answer_objection(session: Session, actor: Actor, objection_id: int, answer: str) -> ResultObjection:
     """R54: the purchaser or its agency answers; the last answer resumes the procedure (unless a monitor
     suspended it: E52, theirs to lift)."""
+    access.require_login(actor)
     obj = session.get(ResultObjection, objection_id)
     if obj is None:
         raise NotFound.one("objection_not_found", N_("No such objection."))

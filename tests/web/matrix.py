@@ -29,6 +29,7 @@ from tests.web import (
     matrix_bids,
     matrix_marketplace,
     matrix_opening,
+    matrix_publicity,
     matrix_report,
     matrix_review,
     matrix_room,
@@ -504,6 +505,7 @@ MATRIX: list[Row] = [
     *matrix_scoring.ROWS,  # issue 13: scoring and ranking (tests/web/matrix_scoring.py)
     *matrix_marketplace.ROWS,  # issue 15: the intermediary marketplace (tests/web/matrix_marketplace.py)
     *matrix_review.ROWS,  # issue 13: the review and its clarification requests (tests/web/matrix_review.py)
+    *matrix_publicity.ROWS,  # issue 14: publicity, objections on results, complaints (matrix_publicity.py)
 ]
 
 
