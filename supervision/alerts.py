@@ -49,10 +49,10 @@ from sqlalchemy.orm import Session
 import evaluation.events  # noqa: F401  (registers its tags: the refusals below are every feature's)
 from accounts.events import AccountTag
 from accounts.models import Organisation
-from award.publicity import deadlines as results_deadlines_of
 from audit.events import RequestTag, registered
 from audit.feed import readable_facts, require_supervisor
 from audit.queries import Entry, confidential_parts, entries_tagged, pending_repeats
+from award.publicity import deadlines as results_deadlines_of
 from core import clock
 from core.disclosure import Fact
 from core.errors import N_, Forbidden

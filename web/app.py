@@ -39,6 +39,7 @@ from web import i18n, metrics, rule_pages, rule_refs, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
 from web.audit import pages as audit_pages
+from web.award import publicity as award_publicity
 from web.body_timeout import BodyTimeoutMiddleware
 from web.bounds import RequestBoundsMiddleware
 from web.cache import PublicCache
@@ -54,7 +55,6 @@ from web.deps import (
 from web.evaluation import draws as draw_pages
 from web.evaluation import expert_portal, experts_admin, experts_api, phone_calls
 from web.evaluation import report as evaluation_report
-from web.award import publicity as award_publicity
 from web.evaluation import review as evaluation_review
 from web.evaluation import room as evaluation_room
 from web.evaluation import scoring as evaluation_scoring

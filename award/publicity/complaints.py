@@ -94,7 +94,9 @@ def objections_for(session: Session, actor: Actor, tender_id: int) -> dict[str, 
     ):
         out["opening"].append({"id": o.id, "raised_at": o.raised_at, "answered": True})
     for r in session.scalars(
-        select(ResultObjection).where(ResultObjection.tender_id == tender_id, ResultObjection.organisation_id == org)
+        select(ResultObjection).where(
+            ResultObjection.tender_id == tender_id, ResultObjection.organisation_id == org
+        )
     ):
         out["result"].append({"id": r.id, "raised_at": r.raised_at, "answered": r.answered_at is not None})
     return out
@@ -139,7 +141,9 @@ def file_complaint(session: Session, actor: Actor, tender_id: int, data: Complai
     if needed is not None:
         if data.objection_id is None:
             raise _objection_first(needed)
-        org, answered_at, due = _objection_of(session, tender, matter, data.objection_id, actor.organisation_id)
+        org, answered_at, due = _objection_of(
+            session, tender, matter, data.objection_id, actor.organisation_id
+        )
         if org != actor.organisation_id:
             raise ValidationFailed.one(
                 "objection_not_yours",
@@ -215,8 +219,8 @@ def _objection_first(rule: str) -> Conflict:
     return Conflict.one(
         "objection_first",
         N_(
-            "On this matter an objection must come first (%(matter_rule)s, R60): raise it with the purchaser or "
-            "its agency, and complain once it is answered or its answer is overdue."
+            "On this matter an objection must come first (%(matter_rule)s, R60): raise it with the purchaser "
+            "or its agency, and complain once it is answered or its answer is overdue."
         ),
         "objection_id",
         rule=rule,
@@ -485,4 +489,3 @@ def own_complaints(session: Session, actor: Actor, tender_id: int) -> list[Compl
             .order_by(Complaint.received_at)
         )
     ]
-

@@ -20,7 +20,8 @@ from tender.models import Tender
 
 @dataclass(frozen=True)
 class Overdue:
-    kind: str  # publicity_overdue | objection_overdue | complaint_acceptance_overdue | complaint_decision_overdue
+    # publicity_overdue | objection_overdue | complaint_acceptance_overdue | complaint_decision_overdue
+    kind: str
     tender_id: int
     reference: str
     due: datetime
@@ -48,9 +49,15 @@ def overdue(session: Session, now: datetime) -> list[Overdue]:
     for o in session.scalars(
         select(ResultObjection).where(ResultObjection.answered_at.is_(None), ResultObjection.answer_due < now)
     ):
-        out.append(Overdue("objection_overdue", o.tender_id, refs.get(o.tender_id, ""), o.answer_due, o.audit_index, o.id))
+        out.append(
+            Overdue(
+                "objection_overdue", o.tender_id, refs.get(o.tender_id, ""), o.answer_due, o.audit_index, o.id
+            )
+        )
     for c in session.scalars(
-        select(Complaint).where(Complaint.status.in_([rules.ComplaintStatus.received, rules.ComplaintStatus.accepted]))
+        select(Complaint).where(
+            Complaint.status.in_([rules.ComplaintStatus.received, rules.ComplaintStatus.accepted])
+        )
     ):
         if c.status == rules.ComplaintStatus.received and rules.overdue(now, c.acceptance_due, c.accepted_at):
             kind, due = "complaint_acceptance_overdue", c.acceptance_due

@@ -100,7 +100,10 @@ def raise_objection(session: Session, actor: Actor, tender_id: int, text: str) -
         people.parties(session, tender) | people.monitors(session),
         "award.objection",
         title=N_("%(reference)s: an objection on the result was raised; answer it by %(due)s"),
-        params={"reference": tender.reference, "due": clock.to_cst(obj.answer_due).strftime("%Y-%m-%d %H:%M")},
+        params={
+            "reference": tender.reference,
+            "due": clock.to_cst(obj.answer_due).strftime("%Y-%m-%d %H:%M"),
+        },
         link=f"/agency/tenders/{tender.id}/publicity#objection-{obj.id}",
     )
     return obj

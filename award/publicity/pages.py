@@ -22,7 +22,8 @@ def party_view(session: Session, actor: Actor, tender_id: int) -> publicity.Publ
     tender = access.visible_tender(session, actor, tender_id)
     if not (access.is_tender_agency(actor, tender) or access.is_tender_purchaser(actor, tender)):
         raise Forbidden.one(
-            "not_tender_party", N_("Only the purchaser or its agency publishes the result and answers objections.")
+            "not_tender_party",
+            N_("Only the purchaser or its agency publishes the result and answers objections."),
         )
     return publicity.view(session, actor, tender_id)
 

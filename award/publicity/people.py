@@ -27,7 +27,9 @@ def bidders(session: Session, tender: Tender) -> set[int]:
     """The people of every company whose bid was submitted (the result goes to every bidder, L45)."""
     orgs = set(
         session.scalars(
-            select(Bid.organisation_id).where(Bid.tender_id == tender.id, Bid.status == "submitted").distinct()
+            select(Bid.organisation_id)
+            .where(Bid.tender_id == tender.id, Bid.status == "submitted")
+            .distinct()
         )
     )
     return users_of(session, orgs)

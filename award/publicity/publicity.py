@@ -1,6 +1,7 @@
 """The publicity of the winning candidates (R54), generated from the signed evaluation report and never
-retyped; for government procurement the result notice (中标/成交结果公告, G87-69) instead. The agency publishes
-it; the public reads it from the tender's notice; bidders, the agency, the purchaser and the monitors are told.
+retyped; for government procurement the result notice (中标/成交结果公告, G87-69) instead. The agency
+publishes it; the public reads it from the tender's notice; bidders, the agency, the purchaser and the
+monitors are told.
 
 A complaint's remedy may re-issue it with the next candidates (award.publicity.complaints)."""
 
@@ -23,7 +24,7 @@ from award.publicity.events import PublicityTag
 from award.publicity.models import Complaint, ResultObjection
 from core import clock
 from core.disclosure import Fact
-from core.errors import N_, Conflict, Forbidden, NotFound
+from core.errors import N_, Conflict, NotFound
 from core.identity import Actor, Role
 from evaluation.report.models import EvaluationReport
 from tender import access, disclosure, lifecycle
@@ -142,7 +143,8 @@ def publish(session: Session, actor: Actor, tender_id: int) -> Publicity:
     rows = candidates(session, report, excluded)
     if not rows:
         raise Conflict.one(
-            "publicity_no_candidates", N_("The signed report recommends no candidate; nothing can be published.")
+            "publicity_no_candidates",
+            N_("The signed report recommends no candidate; nothing can be published."),
         )
     kind = kind_of(tender)
     now = clock.now()
@@ -280,7 +282,9 @@ def view(session: Session, actor: Actor, tender_id: int) -> PublicityView:
     rows = []
     orgs = {o.organisation_id for o in pending}
     names = (
-        dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(orgs))).all())
+        dict(
+            session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(orgs))).all()
+        )
         if orgs
         else {}
     )
@@ -308,4 +312,3 @@ def view(session: Session, actor: Actor, tender_id: int) -> PublicityView:
         award_may_follow=award_may_follow(session, tender, now),
         now=now,
     )
-

@@ -212,4 +212,3 @@ def snapshot(
 
 def is_text_ok(text: str) -> bool:
     return bool(text.strip()) and len(text) <= MAX_TEXT
-

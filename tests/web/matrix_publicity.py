@@ -1,8 +1,8 @@
-"""Rows of the authorisation matrix for the results' routes (issue 14, web/award/publicity.py), on the matrix's
-published tender (open for bids: nothing published, no objection on its result, no complaint): the public page
-exists only once the candidates are published (before then the tender's parties and the supervisors find it
-empty); the agency's and purchaser's page for them only, publishing for the agency only; the bidder's forms
-for bidders only; complaint handling for monitors only (none received, so none found)."""
+"""Rows of the authorisation matrix for the results' routes (issue 14, web/award/publicity.py), on the
+matrix's published tender (open for bids: nothing published, no objection on its result, no complaint): the
+public page exists only once the candidates are published (before then the tender's parties and the
+supervisors find it empty); the agency's and purchaser's page for them only, publishing for the agency only;
+the bidder's forms for bidders only; complaint handling for monitors only (none received, so none found)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,17 @@ PARTY = f"/agency/tenders/{TID}/publicity"
 BIDDER = f"/bidder/tenders/{TID}/results"
 
 ROWS: list[Any] = [
-    Row("GET", f"/tenders/{TID}/publicity", E("notfound", agencyA="ok", purchaser="ok", monitor="ok", admin="ok")),
-    Row("GET", f"/tenders/{TID}/publicity", E("notfound", agencyA="ok", purchaser="ok", admin="ok"), target="draft"),
+    Row(
+        "GET",
+        f"/tenders/{TID}/publicity",
+        E("notfound", agencyA="ok", purchaser="ok", monitor="ok", admin="ok"),
+    ),
+    Row(
+        "GET",
+        f"/tenders/{TID}/publicity",
+        E("notfound", agencyA="ok", purchaser="ok", admin="ok"),
+        target="draft",
+    ),
     Row("GET", PARTY, only("ok", "agencyA", "purchaser")),
     Row("POST", f"{PARTY}/publish", only("allowed", "agencyA"), form={}),
     # no objection on a result exists: not found for everyone logged in
@@ -33,7 +42,9 @@ ROWS: list[Any] = [
     Row("POST", f"{BIDDER}/objections", only("allowed", "bidder1", "bidder2"), form={"text": ""}),
     Row("POST", f"{BIDDER}/complaints", only("allowed", "bidder1", "bidder2"), form={"matter": ""}),
     Row("GET", "/monitor/complaints", only("ok", "monitor")),
-    Row("GET", f"/monitor/complaints/{CID}", only("notfound", "monitor"), params={"complaint_id": "objection"}),
+    Row(
+        "GET", f"/monitor/complaints/{CID}", only("notfound", "monitor"), params={"complaint_id": "objection"}
+    ),
     Row(
         "POST",
         f"/monitor/complaints/{CID}/acceptance",

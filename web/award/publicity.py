@@ -96,7 +96,12 @@ def public_page(request: Request, db: Session, actor: Actor, tender_id: int) -> 
 
 
 def _party_page(
-    request: Request, db: Session, actor: Actor, tender_id: int, form: FormState | None = None, status: int = 200
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender_id: int,
+    form: FormState | None = None,
+    status: int = 200,
 ) -> Template:
     v = pages.party_view(db, actor, tender_id)
     return page(request, "award/publicity_agency.html", status_code=status, v=v, **_context(request, form))
@@ -121,7 +126,9 @@ def publish(request: Request, db: Session, actor: Actor, tender_id: int) -> Temp
             flash=N_("The winning candidates are published; bidders and monitors are told."),
             request=request,
         ),
-        refused=lambda e: _party_page(request, db, actor, tender_id, FormState("publish", {}, e.problems), e.status),
+        refused=lambda e: _party_page(
+            request, db, actor, tender_id, FormState("publish", {}, e.problems), e.status
+        ),
     )
 
 
@@ -148,7 +155,12 @@ def answer(
 
 
 def _bidder_page(
-    request: Request, db: Session, actor: Actor, tender_id: int, form: FormState | None = None, status: int = 200
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender_id: int,
+    form: FormState | None = None,
+    status: int = 200,
 ) -> Template:
     v = pages.bidder_view(db, actor, tender_id)
     return page(request, "award/results_bidder.html", status_code=status, v=v, **_context(request, form))
@@ -176,7 +188,9 @@ def raise_objection(
             flash=N_("Your objection is recorded; the procedure is suspended until it is answered."),
             request=request,
         ),
-        refused=lambda e: _bidder_page(request, db, actor, tender_id, FormState("objection", values, e.problems), e.status),
+        refused=lambda e: _bidder_page(
+            request, db, actor, tender_id, FormState("objection", values, e.problems), e.status
+        ),
     )
 
 
@@ -215,7 +229,9 @@ def file_complaint(
             flash=N_("Your complaint is sent to the supervising monitors."),
             request=request,
         ),
-        refused=lambda e: _bidder_page(request, db, actor, tender_id, FormState("complaint", values, e.problems), e.status),
+        refused=lambda e: _bidder_page(
+            request, db, actor, tender_id, FormState("complaint", values, e.problems), e.status
+        ),
         problems=problems,
     )
 
@@ -230,7 +246,12 @@ def monitor_list(request: Request, db: Session, actor: Actor) -> Template:
 
 
 def _complaint_page(
-    request: Request, db: Session, actor: Actor, complaint_id: int, form: FormState | None = None, status: int = 200
+    request: Request,
+    db: Session,
+    actor: Actor,
+    complaint_id: int,
+    form: FormState | None = None,
+    status: int = 200,
 ) -> Template:
     v = complaints.monitor_view(db, actor, complaint_id)
     return page(request, "award/complaint_monitor.html", status_code=status, v=v, **_context(request, form))
@@ -253,11 +274,17 @@ def acceptance(
     problems = (
         []
         if values["accept"] in ("yes", "no")
-        else [Problem(code="accept_missing", message=N_("Choose whether the complaint is accepted."), field="accept")]
+        else [
+            Problem(
+                code="accept_missing", message=N_("Choose whether the complaint is accepted."), field="accept"
+            )
+        ]
     )
     return submit(
         db,
-        lambda: complaints.decide_acceptance(db, actor, complaint_id, values["accept"] == "yes", values["note"]),
+        lambda: complaints.decide_acceptance(
+            db, actor, complaint_id, values["accept"] == "yes", values["note"]
+        ),
         done=lambda _: redirect(
             _complaint_url(complaint_id), flash=N_("The decision on acceptance is recorded."), request=request
         ),

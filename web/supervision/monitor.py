@@ -32,8 +32,8 @@ from tender import supervision as tender_supervision
 from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
-from web.deps import page, redirect
 from web.award.publicity import EVENT_LABELS as PUBLICITY_EVENT_LABELS
+from web.deps import page, redirect
 from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
 from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS

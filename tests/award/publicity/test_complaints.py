@@ -57,13 +57,17 @@ def test_on_the_result_an_objection_must_come_first(w, db):
         db, w.third_bidder, w.tender.id, ComplaintInput("result", "未按期答复。", _today(), obj.id)
     )
     assert made.status == "received" and made.acceptance_due == rules.acceptance_due(made.received_at)
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == PublicityTag.complaint_received.value)).one()
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.tag == PublicityTag.complaint_received.value)
+    ).one()
     assert entry.actor != w.third_bidder.username and "未按期" not in str(entry.details)
 
 
 def test_other_matters_need_no_objection_and_the_window_is_10_days(w, db):
     known = _today() - timedelta(days=10)
-    made = complaints.file_complaint(db, w.bidder, w.tender.id, ComplaintInput("other", "评标室录像缺失。", known))
+    made = complaints.file_complaint(
+        db, w.bidder, w.tender.id, ComplaintInput("other", "评标室录像缺失。", known)
+    )
     assert made.objection_id is None
     with pytest.raises(Conflict) as c:
         complaints.file_complaint(
@@ -124,7 +128,9 @@ def test_upheld_with_a_new_candidate_reissues_the_publicity(w, db):
     made = _accepted(w, db, obj)
     with pytest.raises(ValidationFailed):
         complaints.decide(db, w.monitor, made.id, Decision("upheld", "理由", "new_candidate", None))
-    complaints.decide(db, w.monitor, made.id, Decision("upheld", "第一名业绩造假。", "new_candidate", before[0]))
+    complaints.decide(
+        db, w.monitor, made.id, Decision("upheld", "第一名业绩造假。", "new_candidate", before[0])
+    )
     db.refresh(pub)
     after = [c["opened_bid"] for c in pub.candidates]
     assert before[0] not in after and after[0] == before[1] and after[0] is not None

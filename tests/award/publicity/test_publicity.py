@@ -39,11 +39,20 @@ def test_the_agency_publishes_the_reports_candidates(w, db):
     assert first["bid_id"] == bid.id and first["organisation_id"] == bid.organisation_id
     assert first["qualifications"] and first["project_manager"] == ""
     assert pub.ends_at == rules.publicity_ends(rules.Kind.candidates, pub.published_at)
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == PublicityTag.publicity_published.value)).one()
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.tag == PublicityTag.publicity_published.value)
+    ).one()
     assert entry.details["on_time"] is True and entry.details["rule"] == "R54"
     assert entry.index == pub.audit_index
     told = set(db.scalars(select(Notification.user_id).where(Notification.kind == "award.publicity")))
-    for u in (w.bidder_user, w.other_bidder_user, w.third_bidder_user, w.agency_user, w.purchaser_user, w.monitor_user):
+    for u in (
+        w.bidder_user,
+        w.other_bidder_user,
+        w.third_bidder_user,
+        w.agency_user,
+        w.purchaser_user,
+        w.monitor_user,
+    ):
         assert u.id in told
     with pytest.raises(Conflict) as c:
         publicity.publish(db, w.agency, w.tender.id)
@@ -56,7 +65,9 @@ def test_a_late_publicity_is_published_and_said_to_be_late(w, db):
 
     assert [o.kind for o in deadlines.overdue(db, clock.now())] == ["publicity_overdue"]
     publicity.publish(db, w.agency, w.tender.id)
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == PublicityTag.publicity_published.value)).one()
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.tag == PublicityTag.publicity_published.value)
+    ).one()
     assert entry.details["on_time"] is False
     assert deadlines.overdue(db, clock.now()) == []
 
@@ -66,7 +77,9 @@ def test_government_procurement_publishes_the_result_notice(db, make, blobs, tmp
     pub = publicity.publish(db, g.agency, g.tender.id)
     assert publicity.kind_of(g.tender) is rules.Kind.result
     assert pub.ends_at == rules.publicity_ends(rules.Kind.result, pub.published_at)
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == PublicityTag.publicity_published.value)).one()
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.tag == PublicityTag.publicity_published.value)
+    ).one()
     assert entry.details["kind"] == "result" and entry.details["rule"] == "G87-69"
 
 

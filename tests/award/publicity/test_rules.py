@@ -161,7 +161,12 @@ def test_the_snapshot_shows_what_the_bid_holds_and_invents_nothing():
     names = {11: (111, 7, "甲公司"), 12: (112, 8, "乙公司")}
     rows = rules.snapshot(DOC, forms, names)
     first, second = rows[0], rows[1]
-    assert (first["rank"], first["name"], first["price_fen"], first["duration_days"]) == (1, "甲公司", 100, 90)
+    assert (first["rank"], first["name"], first["price_fen"], first["duration_days"]) == (
+        1,
+        "甲公司",
+        100,
+        90,
+    )
     assert first["quality"] == "合格" and first["project_manager"] == "" and first["certificate"] == ""
     assert first["qualifications"] == [{"criterion": "营业执照", "outcome": "pass"}]  # the review's verdicts
     # no review verdicts kept for this bid: the tender's conditions, passed (it is a candidate)

@@ -38,11 +38,19 @@ def test_publish_object_answer_complain_decide(site, db):
     token = login(c, site.agency_user.username)
     page = c.get(f"/agency/tenders/{t.id}/publicity").text
     assert zh("Publish the winning candidates") in page and "/rules#R54" in page and "(R54)" not in page
-    r = c.post(f"/agency/tenders/{t.id}/publicity/publish", data={"_csrf_token": token}, follow_redirects=False)
+    r = c.post(
+        f"/agency/tenders/{t.id}/publicity/publish", data={"_csrf_token": token}, follow_redirects=False
+    )
     assert r.status_code == 303
     # publishing twice is refused on the page, with the reason
-    r = c.post(f"/agency/tenders/{t.id}/publicity/publish", data={"_csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 409 and zh("The candidates are published once the evaluation report is signed, and only then (R54).") in r.text
+    r = c.post(
+        f"/agency/tenders/{t.id}/publicity/publish", data={"_csrf_token": token}, follow_redirects=False
+    )
+    assert (
+        r.status_code == 409
+        and zh("The candidates are published once the evaluation report is signed, and only then (R54).")
+        in r.text
+    )
     # the public page, reached from the notice, in Chinese and English
     c.cookies.clear()
     notice = c.get(f"/tenders/{t.id}").text
@@ -57,7 +65,11 @@ def test_publish_object_answer_complain_decide(site, db):
     token = login(c, site.third_bidder_user.username)
     page = c.get(f"/bidder/tenders/{t.id}/results").text
     assert zh("Raise the objection") in page
-    r = c.post(f"/bidder/tenders/{t.id}/results/objections", data={"text": " ", "_csrf_token": token}, follow_redirects=False)
+    r = c.post(
+        f"/bidder/tenders/{t.id}/results/objections",
+        data={"text": " ", "_csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 422 and zh("Write your objection and its grounds.") in r.text
     r = c.post(
         f"/bidder/tenders/{t.id}/results/objections",
@@ -77,7 +89,11 @@ def test_publish_object_answer_complain_decide(site, db):
         data={"matter": "result", "known_on": "not a date", "text": "答复不成立。", "_csrf_token": token},
         follow_redirects=False,
     )
-    assert r.status_code == 422 and "答复不成立。" in r.text and zh("Give the day you learned the facts, as YYYY-MM-DD.") in r.text
+    assert (
+        r.status_code == 422
+        and "答复不成立。" in r.text
+        and zh("Give the day you learned the facts, as YYYY-MM-DD.") in r.text
+    )
     from core import clock
 
     today = clock.to_cst(clock.now()).date().isoformat()
@@ -87,11 +103,14 @@ def test_publish_object_answer_complain_decide(site, db):
         follow_redirects=False,
     )
     assert r.status_code == 409 and "答复不成立。" in r.text
-    assert zh(
-        "On this matter an objection must come first (%(matter_rule)s, R60): raise it with the purchaser or "
-        "its agency, and complain once it is answered or its answer is overdue.",
-        matter_rule="R54",
-    ) in r.text
+    assert (
+        zh(
+            "On this matter an objection must come first (%(matter_rule)s, R60): raise it with the purchaser "
+            "or its agency, and complain once it is answered or its answer is overdue.",
+            matter_rule="R54",
+        )
+        in r.text
+    )
     # the purchaser answers (empty refused first)
     token = login(c, site.purchaser_user.username)
     page = c.get(f"/agency/tenders/{t.id}/publicity").text
@@ -108,7 +127,13 @@ def test_publish_object_answer_complain_decide(site, db):
     assert "业绩证明真实有效。" in page
     r = c.post(
         f"/bidder/tenders/{t.id}/results/complaints",
-        data={"matter": "result", "objection_id": str(oid), "known_on": today, "text": "答复不成立。", "_csrf_token": token},
+        data={
+            "matter": "result",
+            "objection_id": str(oid),
+            "known_on": today,
+            "text": "答复不成立。",
+            "_csrf_token": token,
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303
@@ -117,9 +142,17 @@ def test_publish_object_answer_complain_decide(site, db):
     token = login(c, site.monitor_user.username)
     page = c.get("/monitor/complaints").text
     assert "Bidder Three Ltd" in page and t.reference in page
-    r = c.post(f"/monitor/complaints/{cid}/acceptance", data={"note": "", "_csrf_token": token}, follow_redirects=False)
+    r = c.post(
+        f"/monitor/complaints/{cid}/acceptance",
+        data={"note": "", "_csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 422 and zh("Choose whether the complaint is accepted.") in r.text
-    r = c.post(f"/monitor/complaints/{cid}/acceptance", data={"accept": "yes", "_csrf_token": token}, follow_redirects=False)
+    r = c.post(
+        f"/monitor/complaints/{cid}/acceptance",
+        data={"accept": "yes", "_csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     page = c.get(f"/monitor/complaints/{cid}").text
     assert zh("Case to be decided by") in page
@@ -132,7 +165,13 @@ def test_publish_object_answer_complain_decide(site, db):
     assert r.status_code == 422 and zh("Write the reasons of the decision; the parties read them.") in r.text
     r = c.post(
         f"/monitor/complaints/{cid}/decision",
-        data={"outcome": "upheld", "remedy": "new_candidate", "dropped_bid": first, "reasons": "第一名业绩造假。", "_csrf_token": token},
+        data={
+            "outcome": "upheld",
+            "remedy": "new_candidate",
+            "dropped_bid": first,
+            "reasons": "第一名业绩造假。",
+            "_csrf_token": token,
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303
