@@ -36,6 +36,7 @@ def test_publish_object_answer_complain_decide(site, db):
     c, t = site.client, site.tender
     # the agency's page: what to publish, by when
     token = login(c, site.agency_user.username)
+    assert f'href="/agency/tenders/{t.id}/publicity"' in c.get(f"/agency/tenders/{t.id}").text
     page = c.get(f"/agency/tenders/{t.id}/publicity").text
     assert zh("Publish the winning candidates") in page and "/rules#R54" in page and "(R54)" not in page
     r = c.post(
@@ -63,6 +64,7 @@ def test_publish_object_answer_complain_decide(site, db):
     assert "Publicity of the winning candidates" in page and "How to object" in page
     # a bidder objects: empty refused, text kept on the second try's refusal
     token = login(c, site.third_bidder_user.username)
+    assert f'href="/bidder/tenders/{t.id}/results"' in c.get(f"/bidder/tenders/{t.id}").text
     page = c.get(f"/bidder/tenders/{t.id}/results").text
     assert zh("Raise the objection") in page
     r = c.post(
@@ -140,6 +142,7 @@ def test_publish_object_answer_complain_decide(site, db):
     cid = int(r.headers["location"].split("#complaint-")[1])
     # the monitor: the list, acceptance (no choice refused), the decision with a new candidate
     token = login(c, site.monitor_user.username)
+    assert 'href="/monitor/complaints"' in c.get("/monitor").text
     page = c.get("/monitor/complaints").text
     assert "Bidder Three Ltd" in page and t.reference in page
     r = c.post(
