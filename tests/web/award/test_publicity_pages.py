@@ -200,3 +200,22 @@ def test_the_pages_refuse_the_wrong_roles(site, who):
     # nothing is published yet: the public page does not exist for the public
     c.cookies.clear()
     assert c.get(f"/tenders/{t.id}/publicity").status_code == 404
+
+
+def test_an_overdue_answer_shows_among_the_monitors_alerts(site, db):
+    from datetime import timedelta
+
+    from award.publicity import objections, publicity
+    from tests.factories.tenders import move_to
+
+    publicity.publish(db, site.agency, site.tender.id)
+    obj = objections.raise_objection(db, site.third_bidder, site.tender.id, "异议")
+    db.commit()
+    move_to(obj.answer_due + timedelta(minutes=1))
+    c = site.client
+    login(c, site.monitor_user.username)
+    page = c.get("/monitor/audit").text
+    assert site.tender.reference + "：对评标结果的异议应于" in page
+    _en(c)
+    page = c.get("/monitor/audit").text
+    assert f"{site.tender.reference}: an objection on the result was due to be answered by" in page
