@@ -257,6 +257,9 @@ class PublicityView:
     is_party: bool = False  # the agency or the purchaser: answers objections
     is_agency: bool = False  # publishes
     award_may_follow: bool = False
+    # the report is signed and nothing is published from it yet (a re-evaluation's publicity set aside
+    # included): the agency's page offers to publish
+    to_publish: bool = False
     now: datetime = field(default_factory=clock.now)
 
 
@@ -310,5 +313,6 @@ def view(session: Session, actor: Actor, tender_id: int) -> PublicityView:
         is_party=is_party,
         is_agency=is_agency,
         award_may_follow=award_may_follow(session, tender, now),
+        to_publish=tender.status == Status.evaluated and report is not None,
         now=now,
     )

@@ -26,9 +26,10 @@ def test_the_agency_publishes_the_reports_candidates(w, db):
         publicity.publish(db, w.purchaser, w.tender.id)
     with pytest.raises(Forbidden):
         publicity.publish(db, w.other_agency, w.tender.id)
+    assert publicity.view(db, w.agency, w.tender.id).to_publish
     pub = publicity.publish(db, w.agency, w.tender.id)
     db.refresh(w.tender)
-    assert w.tender.status == "publicity"
+    assert w.tender.status == "publicity" and not publicity.view(db, w.agency, w.tender.id).to_publish
     doc = json.loads(w.report.document)
     assert [c["opened_bid"] for c in pub.candidates] == doc["candidates"]
     first = pub.candidates[0]
