@@ -6,6 +6,7 @@ import accounts.models  # noqa: F401
 import audit.checkpoints  # noqa: F401  (registers the models on Base.metadata)
 import audit.log  # noqa: F401
 import award.models  # noqa: F401
+import award.publicity.models  # noqa: F401
 import evaluation.committee.models  # noqa: F401
 import evaluation.pool.models  # noqa: F401
 import evaluation.report.models  # noqa: F401

@@ -53,6 +53,9 @@ class Fact(enum.StrEnum):
     refusals = "refusals"  # refused attempts: who was refused what, from where (E49: recorded, never public)
     alerts = "alerts"  # the monitors' risk alerts (E48), which may name facts before their own row allows
     archive = "archive"  # the procedure file (招投标档案): the documents, sealed bids, audit trail (E49)
+    publicity = "publicity"  # the published candidates or result notice, its period, open objections (R54)
+    result_objections = "result_objections"  # an objection on the result: its author, text, answer (R54)
+    complaints = "complaints"  # a complaint to the supervisor: its author, text, acceptance, decision (R60)
 
 
 P = Phase
@@ -161,6 +164,27 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
         Audience.monitor: P.final,
         Audience.admin: P.final,
     },
+    # R54: the candidates are published for everyone (with how many objections await their answer: the
+    # procedure is suspended meanwhile); they stay public once the result is final.
+    Fact.publicity: {Audience.public: P.publicity},
+    # R54: an objection goes to the purchaser and its agency, who answer it; the monitors supervise the
+    # deadline (E48). Policy: its author is never published (nobody learns who objected), only its count.
+    Fact.result_objections: {
+        Audience.own_party: P.publicity,
+        Audience.agency: P.publicity,
+        Audience.purchaser: P.publicity,
+        Audience.monitor: P.publicity,
+        Audience.admin: P.publicity,
+    },
+    # R60, R61: a complaint goes to the supervising monitors, who hear the purchaser and its agency on it;
+    # a complaint on the tender documents may come while bids are still open. Policy: never public.
+    Fact.complaints: {
+        Audience.own_party: P.bidding,
+        Audience.monitor: P.bidding,
+        Audience.admin: P.bidding,
+        Audience.agency: P.bidding,
+        Audience.purchaser: P.bidding,
+    },
 }
 
 # The legal source of each row, shown in docs/disclosure.md.
@@ -180,6 +204,9 @@ SOURCES: dict[Fact, str] = {
     Fact.refusals: "E49; policy",
     Fact.alerts: "E48; policy",
     Fact.archive: "E49, L37; policy",
+    Fact.publicity: "R54",
+    Fact.result_objections: "R54, E48; policy",
+    Fact.complaints: "R60, R61; policy",
 }
 
 

@@ -27,6 +27,11 @@ The kinds:
   folded entry per run): how many, from when to when, so that a monitor can tell whether bidders were kept
   from bidding before a deadline and decide on a remedy (an extension, E52).
 
+- results_deadlines: a results deadline passed with nothing done (award.publicity.deadlines): the publicity
+  not published within 3 days of the signed report (R54; G87-69 for the result notice), an objection on the
+  result unanswered after 3 days (R54), a complaint's acceptance not decided within 3 working days or its case
+  within 30 (R61). Read from the rows that carry the deadlines; one alert per late item.
+
 Refused attempts are folded (audit.refusals): an entry with a "repeated" detail stands for that many
 attempts, which every count here adds up. The alerts are the disclosure policy's one exception
 (core.disclosure.Fact.alerts): they may name a company refused on a tender's bids before the opening."""
@@ -47,6 +52,7 @@ from accounts.models import Organisation
 from audit.events import RequestTag, registered
 from audit.feed import readable_facts, require_supervisor
 from audit.queries import Entry, confidential_parts, entries_tagged, pending_repeats
+from award.publicity import deadlines as results_deadlines_of
 from core import clock
 from core.disclosure import Fact
 from core.errors import N_, Forbidden
@@ -350,6 +356,21 @@ def service_outages(session: Session, since: datetime) -> list[Alert]:
     return out
 
 
+def results_deadlines(session: Session, since: datetime) -> list[Alert]:
+    """Results deadlines overdue now (not bounded by `since`: a late answer stays late until given)."""
+    return [
+        Alert(
+            o.kind,
+            o.due,
+            f"tender:{o.tender_id}",
+            1,
+            [o.audit_index],
+            {"reference": o.reference, "due": clock.to_cst(o.due).strftime("%Y-%m-%d %H:%M")},
+        )
+        for o in results_deadlines_of.overdue(session, clock.now())
+    ]
+
+
 def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) -> list[Alert]:
     """Every alert of the last `lookback`, newest first. Monitors and administrators only: the disclosure
     policy's Fact.alerts, the one exception to its other rows."""
@@ -367,5 +388,6 @@ def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) ->
         *csrf_failures(session, since),
         *repeated_bid_refusals(session, since),
         *service_outages(session, since),
+        *results_deadlines(session, since),
     ]
     return sorted(found, key=lambda a: (a.time, a.indexes[-1]), reverse=True)

@@ -36,6 +36,8 @@ class Event(enum.StrEnum):
     suspend = "suspend"  # E52: on a supervisory instruction, or while an objection awaits its answer (R22)
     resume = "resume"
     cancel = "cancel"
+    # R61: an upheld complaint's remedy: the committee evaluates again (award.publicity.complaints)
+    re_evaluate = "re_evaluate"
 
 
 # Procedures that are under way and may be suspended or cancelled.
@@ -64,6 +66,10 @@ _FORWARD: dict[tuple[Status, Event], Status] = {
     (Status.evaluated, Event.publish_candidates): Status.publicity,
     (Status.evaluated, Event.fail): Status.failed,
     (Status.publicity, Event.award): Status.awarded,
+    # R61 (with R81): an upheld complaint sends the result back to the committee, or orders a re-tender
+    (Status.evaluated, Event.re_evaluate): Status.evaluating,
+    (Status.publicity, Event.re_evaluate): Status.evaluating,
+    (Status.publicity, Event.fail): Status.failed,
 }
 
 

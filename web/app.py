@@ -40,6 +40,7 @@ from web.accounts import admin, auth
 from web.audit import api as audit_api
 from web.audit import pages as audit_pages
 from web.award import archive as award_archive
+from web.award import publicity as award_publicity
 from web.body_timeout import BodyTimeoutMiddleware
 from web.bounds import RequestBoundsMiddleware
 from web.cache import PublicCache
@@ -470,6 +471,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests
             *clarification_requests.ROUTES,
             *award_archive.ROUTES,  # issue 14: the procedure file
+            *award_publicity.ROUTES,  # issue 14: publicity, objections on results, complaints
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

@@ -68,13 +68,13 @@ def test_active_and_final_partition():
 
 
 @pytest.mark.parametrize(
-    "status", [Status.bidding_closed, Status.opening, Status.evaluating, Status.evaluated]
+    "status", [Status.bidding_closed, Status.opening, Status.evaluating, Status.evaluated, Status.publicity]
 )
 def test_fail_from_closing_opening_or_evaluation(status):
     assert transition(State(status), Event.fail) == State(Status.failed)
 
 
-@pytest.mark.parametrize("status", [Status.draft, Status.published, Status.publicity, Status.suspended])
+@pytest.mark.parametrize("status", [Status.draft, Status.published, Status.suspended])
 def test_fail_not_allowed_elsewhere(status):
     state = State(status, resume_to=Status.opening if status is Status.suspended else None)
     with pytest.raises(IllegalTransition):
@@ -204,8 +204,11 @@ def test_final_states_allow_nothing(status):
         (State(Status.bidding_closed), {Event.start_opening, Event.fail, Event.suspend, Event.cancel}),
         (State(Status.opening), {Event.start_evaluation, Event.fail, Event.suspend, Event.cancel}),
         (State(Status.evaluating), {Event.sign_report, Event.fail, Event.suspend, Event.cancel}),
-        (State(Status.evaluated), {Event.publish_candidates, Event.fail, Event.suspend, Event.cancel}),
-        (State(Status.publicity), {Event.award, Event.suspend, Event.cancel}),
+        (
+            State(Status.evaluated),
+            {Event.publish_candidates, Event.fail, Event.suspend, Event.cancel, Event.re_evaluate},
+        ),
+        (State(Status.publicity), {Event.award, Event.suspend, Event.cancel, Event.fail, Event.re_evaluate}),
         (State(Status.suspended, resume_to=Status.published), {Event.resume, Event.cancel}),
     ],
 )

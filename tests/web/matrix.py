@@ -30,6 +30,7 @@ from tests.web import (
     matrix_bids,
     matrix_marketplace,
     matrix_opening,
+    matrix_publicity,
     matrix_report,
     matrix_review,
     matrix_room,
@@ -509,6 +510,7 @@ MATRIX: list[Row] = [
     *matrix_marketplace.ROWS,  # issue 15: the intermediary marketplace (tests/web/matrix_marketplace.py)
     *matrix_review.ROWS,  # issue 13: the review and its clarification requests (tests/web/matrix_review.py)
     *matrix_archive.ROWS,  # issue 14: the procedure file (tests/web/matrix_archive.py)
+    *matrix_publicity.ROWS,  # issue 14: publicity, objections on results, complaints (matrix_publicity.py)
 ]
 
 

@@ -25,7 +25,8 @@ def _template_messages() -> dict[str, str]:
 
 def _python_messages() -> dict[str, str]:
     found = {}
-    for package in ("core", "storage", "audit", "accounts", "tender", "evaluation", "marketplace", "web"):
+    packages = ("core", "storage", "audit", "accounts", "tender", "evaluation", "marketplace", "award", "web")
+    for package in packages:
         for filename, _lineno, message, _comments, _context in extract_from_dir(
             str(ROOT / package), method_map=[("**.py", "python")], keywords={"N_": None, "_": (2,)}
         ):

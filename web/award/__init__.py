@@ -1,0 +1,1 @@
+"""The results' pages (issue 14): the publicity, objections and complaints (web/award/publicity.py)."""

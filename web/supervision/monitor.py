@@ -32,6 +32,7 @@ from tender import supervision as tender_supervision
 from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
+from web.award.publicity import EVENT_LABELS as PUBLICITY_EVENT_LABELS
 from web.deps import page, redirect
 from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
 from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
@@ -83,6 +84,7 @@ EVENT_LABELS = {
     **SCORING_EVENT_LABELS,
     **REVIEW_EVENT_LABELS,
     **OTHER_EVENT_LABELS,
+    **PUBLICITY_EVENT_LABELS,  # issue 14
 }
 
 # Detail keys worth showing beside an entry, with their labels (digests and ids of confidential data are not
@@ -344,6 +346,19 @@ ALERT_TEXTS = {
     "reused_sealed_bids:bid_id": N_(
         "Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a "
         "file with the bid id of %(first)s's bid; it was refused (%(rule)s)."
+    ),
+    # issue 14: results deadlines passed with nothing done (award.publicity.deadlines)
+    "publicity_overdue": N_(
+        "%(reference)s: the winning candidates were due to be published by %(due)s and are not (R54)."
+    ),
+    "objection_overdue": N_(
+        "%(reference)s: an objection on the result was due to be answered by %(due)s and is not (R54)."
+    ),
+    "complaint_acceptance_overdue": N_(
+        "%(reference)s: whether to accept a complaint was due to be decided by %(due)s (R61)."
+    ),
+    "complaint_decision_overdue": N_(
+        "%(reference)s: an accepted complaint was due to be decided by %(due)s (R61)."
     ),
 }
 
