@@ -69,6 +69,7 @@ from web.security import (
 )
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
+from web.supervision import workbenches as role_workbenches
 from web.tender import agency, api, bidder, bids, clarification_requests, keyholder, opening, public
 
 log = logging.getLogger("etender")
@@ -465,6 +466,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *evaluation_scoring.ROUTES,
             *marketplace_pages.ROUTES,
             *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests
+            *role_workbenches.ROUTES,  # issue 16: the purchaser's and the centre's workbenches
             *clarification_requests.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],

@@ -81,4 +81,9 @@ EVENT_LABELS = {
     "user.password.change.refused": N_("Password change refused"),
     "user.password.changed": N_("Password changed"),
     "user.updated": N_("Account updated"),
+    # issue 16: the trading centre's records (tender.intake_events)
+    "centre.intake.registered": N_("Project registered at the trading centre"),
+    "centre.intake.linked": N_("Tender draft linked to the centre's registration"),
+    "centre.opening_room.booked": N_("Opening room booked"),
+    "centre.witness.recorded": N_("Witnessed by the trading centre"),
 }

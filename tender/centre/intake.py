@@ -187,3 +187,20 @@ def link_draft(session: Session, actor: Actor, tender_id: int, intake_id: int) -
         confidential={"tender": tender.id, "reference": tender.reference},
     )
     return intake
+
+
+def organisations(session: Session, kind: str) -> list[Organisation]:
+    """The active organisations of a kind, by name: the intake form's purchasers and agencies."""
+    return list(
+        session.scalars(
+            select(Organisation).where(Organisation.kind == kind, Organisation.active).order_by(Organisation.name)
+        )
+    )
+
+
+def linked_tenders(session: Session, rows: list[ProjectIntake]) -> dict[int, Tender]:
+    """The tenders the intakes are linked to, by id (the centre's list shows each one's reference and status)."""
+    ids = [r.tender_id for r in rows if r.tender_id is not None]
+    if not ids:
+        return {}
+    return {t.id: t for t in session.scalars(select(Tender).where(Tender.id.in_(ids)))}

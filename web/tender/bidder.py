@@ -22,7 +22,9 @@ from tender import access, listings, notices, objections, participation, questio
 from tender import participation as tender_participation
 from tender.lifecycle import Status
 from tender.models import Objection, Question, Tender
+from supervision import workbenches
 from web.deps import page, redirect
+from web.evaluation.room import STATE_LABELS
 from web.forms import FormState, submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -65,7 +67,24 @@ def home(request: Request, db: Session, actor: Actor) -> Template:
                 len(mine.downloads),
             )
         )
-    return page(request, "bidder/index.html", rows=rows, now=clock.now())
+    # issue 16: each bid's state and, after the opening, the record and the outcome (supervision.workbenches)
+    outcomes = workbenches.bidder_outcomes(db, actor)
+    return page(
+        request,
+        "bidder/index.html",
+        rows=rows,
+        outcomes=outcomes,
+        bid_labels=BID_LABELS,
+        state_labels=STATE_LABELS,
+        now=clock.now(),
+    )
+
+
+BID_LABELS = {
+    "uploading": N_("Upload not finished"),
+    "submitted": N_("Submitted"),
+    "withdrawn": N_("Withdrawn"),
+}
 
 
 # ---------------------------------------------------------------- one tender
