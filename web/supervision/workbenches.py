@@ -251,11 +251,13 @@ def _link_page(request: Request, db: Session, actor: Actor, tender_id: int, form
 
 
 @get("/agency/tenders/{tender_id:int}/intake", sync_to_thread=True)
-def link_form(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
+def intake_link_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
     return _link_page(request, db, actor, tender_id)
 
 
-@post("/agency/tenders/{tender_id:int}/intake", sync_to_thread=True)
+# its own path: a GET and a POST handler on one path, both sync_to_thread, get the GET wrapped twice by this
+# Litestar (it answers a coroutine: a 500)
+@post("/agency/tenders/{tender_id:int}/intake/link", sync_to_thread=True)
 def link_intake(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
     require_login(actor)
     access.require_tender_agency(actor, access.get_tender(db, tender_id))  # 403/404 before reading the form
@@ -280,6 +282,6 @@ ROUTES = [
     record_witness,
     calendar,
     book_opening,
-    link_form,
+    intake_link_page,
     link_intake,
 ]
