@@ -99,7 +99,7 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
     # who was drawn before the result is final (L37).
     # Issue 16: the centre's staff too. R46 makes the draw and its notification the centre's work, and at a
     # county centre the calls are made by its staff on duty, not by the system administrators; they are the
-    # centre as much as its administrators are, and L37 binds them alike (no one outside the centre learns more).
+    # centre as much as its administrators are; L37 binds them alike (nobody outside the centre learns it).
     Fact.committee_contacts: {Audience.admin: P.bidding, Audience.centre: P.bidding},
     # E33: evaluation happens in a confidential environment; the scores are published with the candidates.
     Fact.scores: {
@@ -113,7 +113,8 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
     },
     # Policy: where and when the committee sits is for the tender's parties, the monitors and the centre;
     # published with the result, as the committee is (L37).
-    # Issue 16: the centre's staff keep the rooms' calendar (E33: the centre provides the closed room), so they
+    # Issue 16: the centre's staff keep the rooms' calendar (E33: the centre provides the closed room),
+    # so they
     # see which tender sits where and when, as the administrators do.
     Fact.evaluation_session: {
         Audience.agency: P.opening,

@@ -1,4 +1,5 @@
-"""The demo's trading-centre records (issue 16), so that `make run` shows the workbenches filled in: two projects
+"""The demo's trading-centre records (issue 16), so that `make run` shows the workbenches filled in: two
+projects
 registered at the centre (进场登记), one linked to its agency's draft and one not drafted yet; the openings of
 two tenders booked in the centre's opening rooms (so that the rooms' week has something in it besides the
 evaluation session), and centre1's witnessing (见证) of the opening of the tender being evaluated.
@@ -63,7 +64,11 @@ def load(loader: Any, settings: Settings | None = None) -> None:
             rooms.book_opening(s, actor, tender.id, rooms.OpeningBookingInput(room, start, 3), opening_rooms)
     # centre1 witnessed the opening of the tender now being evaluated (demo.evaluation_room)
     evaluated = loader.tenders.get("evaluation_room")
-    opening = s.scalars(select(Opening).where(Opening.tender_id == evaluated.id)).one_or_none() if evaluated else None
+    opening = (
+        s.scalars(select(Opening).where(Opening.tender_id == evaluated.id)).one_or_none()
+        if evaluated
+        else None
+    )
     if evaluated is not None and opening is not None:
         at = min(clock.as_utc(opening.opens_at) + timedelta(minutes=5), now)
         centre.witness(

@@ -70,7 +70,11 @@ def _spread(row: RoomRow, entry: CalendarEntry, start: datetime) -> None:
 
 
 def week(
-    session: Session, actor: Actor, day: date, opening_rooms: tuple[str, ...], evaluation_rooms: tuple[str, ...]
+    session: Session,
+    actor: Actor,
+    day: date,
+    opening_rooms: tuple[str, ...],
+    evaluation_rooms: tuple[str, ...],
 ) -> Week:
     require_centre(actor)
     start = datetime(day.year, day.month, day.day, tzinfo=clock.CST)
@@ -164,9 +168,7 @@ def _witness_problems(
     if kind not in {k.value for k in WitnessKind}:
         out.append(Problem("witness_kind", N_("Choose the opening or the evaluation session."), "kind"))
     if at is None:
-        out.append(
-            Problem("witness_time", N_("Enter when you witnessed it (Beijing time)."), "witnessed_at")
-        )
+        out.append(Problem("witness_time", N_("Enter when you witnessed it (Beijing time)."), "witnessed_at"))
     elif at > now:
         out.append(
             Problem("witness_future", N_("A witnessing is recorded after it took place."), "witnessed_at")
@@ -195,7 +197,8 @@ def witness(session: Session, actor: Actor, tender_id: int, data: WitnessInput) 
         opening = session.scalars(select(Opening).where(Opening.tender_id == tender.id)).one_or_none()
         if opening is None:
             raise Conflict.one(
-                "witness_no_opening", N_("This tender's opening has not begun: it begins at the bid deadline.")
+                "witness_no_opening",
+                N_("This tender's opening has not begun: it begins at the bid deadline."),
             )
         earliest = clock.as_utc(opening.opens_at)
     elif data.kind == WitnessKind.evaluation:
@@ -231,7 +234,11 @@ def witness(session: Session, actor: Actor, tender_id: int, data: WitnessInput) 
         CentreTag.witness_recorded,
         actor=actor,
         subject=f"tender:{tender.id}",
-        details={"witness_record": row.id, "kind": data.kind, **(facts if data.kind == WitnessKind.opening else {})},
+        details={
+            "witness_record": row.id,
+            "kind": data.kind,
+            **(facts if data.kind == WitnessKind.opening else {}),
+        },
         # an evaluation session's time is Fact.evaluation_session: the witnessing of it says when it sat
         confidential=facts if data.kind == WitnessKind.evaluation else None,
     )
@@ -240,10 +247,13 @@ def witness(session: Session, actor: Actor, tender_id: int, data: WitnessInput) 
 
 def witnesses(session: Session, actor: Actor, tender: Tender) -> list[WitnessRecord]:
     """The tender's witnessing records the reader may see: the opening's for everyone once the ceremony has
-    begun (it is public, L35), an evaluation session's for who may see the session (Fact.evaluation_session)."""
+    begun (it is public, L35), an evaluation session's for those who may see the session
+    (Fact.evaluation_session)."""
     rows = list(
         session.scalars(
-            select(WitnessRecord).where(WitnessRecord.tender_id == tender.id).order_by(WitnessRecord.witnessed_at)
+            select(WitnessRecord)
+            .where(WitnessRecord.tender_id == tender.id)
+            .order_by(WitnessRecord.witnessed_at)
         )
     )
     sees_session = disclosure.may_see(session, actor, tender, Fact.evaluation_session)

@@ -4,7 +4,8 @@ names or scores before the result is final: core.disclosure decides, through the
 the result as far as it exists.
 
 result_links() is the one place a tender's result pages are listed: the award pages (publicity, award,
-contract) are built in parallel in web/award/ and are to be added there, each behind its own disclosure check."""
+contract) are built in parallel in web/award/ and are to be added there, each behind its own disclosure
+check."""
 
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ def purchaser_tenders(session: Session, actor: Actor) -> list[TenderOutcome]:
 
 
 def bidder_outcomes(session: Session, actor: Actor) -> dict[int, TenderOutcome]:
-    """For each tender the bidder takes part in: its own bids' states (its own: Fact.participation's own party)
+    """For each tender the bidder takes part in: its own bids' states (its own:
+    Fact.participation's own party)
     and, after the opening, the record and the outcome. Keyed by tender id."""
     out = {}
     for tender in listings.bidder_tenders(session, actor):
@@ -113,7 +115,9 @@ def bidder_outcomes(session: Session, actor: Actor) -> dict[int, TenderOutcome]:
             .where(
                 Bid.tender_id == tender.id,
                 Bid.organisation_id == actor.organisation_id,
-                Bid.status.in_([BidStatus.submitted.value, BidStatus.withdrawn.value, BidStatus.uploading.value]),
+                Bid.status.in_(
+                    [BidStatus.submitted.value, BidStatus.withdrawn.value, BidStatus.uploading.value]
+                ),
             )
             .order_by(Bid.id)
         )

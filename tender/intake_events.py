@@ -1,4 +1,5 @@
-"""The audit tags of the trading centre's records around a tender (issue 16): intake, opening-room bookings and
+"""The audit tags of the trading centre's records around a tender (issue 16): intake, opening-room bookings
+and
 witnessing (audit.events explains the vocabulary)."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""进场登记 (issue 16): the trading centre registers a project coming in (its number, title, purchaser, agency,
+"""进场登记 (issue 16): the trading centre registers a project coming in (its number, title, purchaser,
+agency,
 category, funding and planned dates); the agency then drafts the tender and links the draft to it.
 
 Who sees an intake: the centre (its staff and administrators) all of them; an agency and a purchaser the ones
@@ -193,13 +194,16 @@ def organisations(session: Session, kind: str) -> list[Organisation]:
     """The active organisations of a kind, by name: the intake form's purchasers and agencies."""
     return list(
         session.scalars(
-            select(Organisation).where(Organisation.kind == kind, Organisation.active).order_by(Organisation.name)
+            select(Organisation)
+            .where(Organisation.kind == kind, Organisation.active)
+            .order_by(Organisation.name)
         )
     )
 
 
 def linked_tenders(session: Session, rows: list[ProjectIntake]) -> dict[int, Tender]:
-    """The tenders the intakes are linked to, by id (the centre's list shows each one's reference and status)."""
+    """The tenders the intakes are linked to, by id (the centre's list shows each one's reference
+    and status)."""
     ids = [r.tender_id for r in rows if r.tender_id is not None]
     if not ids:
         return {}

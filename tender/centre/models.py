@@ -44,7 +44,8 @@ class ProjectIntake(Base):
 
 
 class OpeningRoom(Base):
-    """One of the centre's bid-opening rooms (settings.opening_rooms). Its row is what a booking locks, so that
+    """One of the centre's bid-opening rooms (settings.opening_rooms). Its row is what a booking locks, so
+    that
     two bookings of one room at once are decided one after the other."""
 
     __tablename__ = "opening_rooms"

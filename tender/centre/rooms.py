@@ -1,4 +1,5 @@
-"""The centre's bid-opening rooms (issue 16): a tender's opening is booked in one of them (settings.opening_rooms)
+"""The centre's bid-opening rooms (issue 16): a tender's opening is booked in one of them
+(settings.opening_rooms)
 for a slot that holds the bid deadline (L34). Before, the notice's opening place was free text that nothing
 checked; a booking of a draft now also writes the room's name as the opening place.
 
@@ -81,7 +82,8 @@ def clash_problem(room: str, slot: rules.Slot, named: str | None) -> Problem:
     return Problem(
         "room_double_booked",
         N_(
-            "%(room)s is already booked for %(tender)s from %(start)s to %(end)s, which overlaps the time you "
+            "%(room)s is already booked for %(tender)s from %(start)s to %(end)s, which overlaps the time "
+            "you "
             "chose. Choose another room or another time."
         ),
         "starts_at",
@@ -101,12 +103,19 @@ def book_opening(
     ):
         raise Conflict.one(
             "opening_room_closed",
-            N_("The bid deadline has passed: the opening is under way and its room can no longer be changed."),
+            N_(
+                "The bid deadline has passed: the opening is under way and its room can no longer be changed."
+            ),
         )
     deadline = clock.as_utc(tender.bid_deadline) if tender.bid_deadline else None
-    problems = [Problem(c, m, f) for c, m, f in rules.booking_problems(data.starts_at, data.hours, deadline, clock.now())]
+    problems = [
+        Problem(c, m, f)
+        for c, m, f in rules.booking_problems(data.starts_at, data.hours, deadline, clock.now())
+    ]
     if not 1 <= data.room_number <= len(rooms):
-        problems.append(Problem("opening_room_unknown", N_("Choose one of the centre's opening rooms."), "room"))
+        problems.append(
+            Problem("opening_room_unknown", N_("Choose one of the centre's opening rooms."), "room")
+        )
     if problems:
         raise ValidationFailed(problems)
     room = room_row(session, data.room_number, rooms[data.room_number - 1])
@@ -121,8 +130,16 @@ def book_opening(
     )
     if taken is not None:
         slot, other = taken
-        raise Conflict([clash_problem(room.name, slot, f"{other.reference} {other.title}" if may_name(actor, other) else None)])
-    booking = session.scalars(select(OpeningBooking).where(OpeningBooking.tender_id == tender.id)).one_or_none()
+        raise Conflict(
+            [
+                clash_problem(
+                    room.name, slot, f"{other.reference} {other.title}" if may_name(actor, other) else None
+                )
+            ]
+        )
+    booking = session.scalars(
+        select(OpeningBooking).where(OpeningBooking.tender_id == tender.id)
+    ).one_or_none()
     assert actor.user_id is not None
     if booking is None:
         booking = OpeningBooking(tender_id=tender.id, room_id=room.id, booked_by=actor.user_id)
@@ -130,7 +147,7 @@ def book_opening(
     booking.room_id, booking.starts_at, booking.ends_at = room.id, wanted.starts_at, wanted.ends_at
     booking.booked_by, booking.booked_at = actor.user_id, clock.now()
     if tender.status == Status.draft:
-        # the notice will name the booked room; a published notice's place changes only by a clarification (R21)
+        # the notice will name the booked room; a published notice's place changes by a clarification (R21)
         tender.opening_place = room.name
     session.flush()
     record(

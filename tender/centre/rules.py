@@ -49,7 +49,9 @@ def intake_problems(
     if not reference.strip():
         out.append(("intake_reference_missing", N_("Enter the centre's project number."), "reference"))
     elif len(reference.strip()) > 40:
-        out.append(("intake_reference_long", N_("The project number has at most 40 characters."), "reference"))
+        out.append(
+            ("intake_reference_long", N_("The project number has at most 40 characters."), "reference")
+        )
     if not title.strip():
         out.append(("intake_title_missing", N_("Enter the project's title."), "title"))
     elif len(title.strip()) > 300:
@@ -76,7 +78,11 @@ def booking_problems(
     out = []
     if starts_at < now:
         out.append(
-            ("opening_room_past", N_("The booking cannot start in the past; choose a later time."), "starts_at")
+            (
+                "opening_room_past",
+                N_("The booking cannot start in the past; choose a later time."),
+                "starts_at",
+            )
         )
     if not MIN_HOURS <= hours <= MAX_HOURS:
         out.append(("opening_room_hours", N_("An opening is booked for 1 to 8 hours."), "hours"))

@@ -1,5 +1,6 @@
 """The demo's trading-centre records (demo/workbenches.py): two projects registered at the centre, one linked
-to its draft; two openings booked in the opening rooms; centre1's witnessing of the evaluated tender's opening."""
+to its draft; two openings booked in the opening rooms; centre1's witnessing of the evaluated
+tender's opening."""
 
 from sqlalchemy import select
 

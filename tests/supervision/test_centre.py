@@ -39,11 +39,17 @@ def test_the_week_shows_both_kinds_of_room_with_their_tenders(r, db, blobs):
     # an opening booked in the week of its deadline shows in its room on its day
     draft = draft_tender(r, blobs, title="Library shelves")
     rooms.book_opening(
-        db, r.agency, draft.id, rooms.OpeningBookingInput(1, clock.as_utc(draft.bid_deadline), 2), OPENING_ROOMS
+        db,
+        r.agency,
+        draft.id,
+        rooms.OpeningBookingInput(1, clock.as_utc(draft.bid_deadline), 2),
+        OPENING_ROOMS,
     )
     later = centre.week(db, r.centre, clock.to_cst(draft.bid_deadline).date(), OPENING_ROOMS, ROOMS)
     opening = [e for entries in later.rooms[0].days for e in entries]
-    assert {(e.kind, e.title) for e in opening} == {("opening", "Library shelves")}  # past midnight: both days
+    assert {(e.kind, e.title) for e in opening} == {
+        ("opening", "Library shelves")
+    }  # past midnight: both days
 
 
 @pytest.mark.parametrize("who", ["agency", "purchaser", "monitor", "bidder", "expert"])
@@ -64,13 +70,17 @@ def test_an_evaluation_double_booking_names_the_clashing_tender_to_its_agency(r,
 def test_the_centre_witnesses_the_opening_and_the_session(r, db):
     with pytest.raises(Forbidden):  # witnessing is the centre staff's
         centre.witness(db, r.monitor, r.tender.id, centre.WitnessInput("opening", clock.now()))
-    row = centre.witness(db, r.centre, r.tender.id, centre.WitnessInput("opening", clock.now(), "All in order."))
+    row = centre.witness(
+        db, r.centre, r.tender.id, centre.WitnessInput("opening", clock.now(), "All in order.")
+    )
     assert row.witness_name == r.centre_user.full_name
     with pytest.raises(ValidationFailed) as e:  # the session has not begun: check-in opens 30 minutes ahead
         centre.witness(db, r.centre, r.tender.id, centre.WitnessInput("evaluation", clock.now()))
     assert e.value.problems[0].code == "witness_before_start"
     with pytest.raises(ValidationFailed) as e:
-        centre.witness(db, r.centre, r.tender.id, centre.WitnessInput("opening", clock.now() + timedelta(hours=1)))
+        centre.witness(
+            db, r.centre, r.tender.id, centre.WitnessInput("opening", clock.now() + timedelta(hours=1))
+        )
     assert e.value.problems[0].code == "witness_future"
     from tests.factories.room import start
 
@@ -97,7 +107,7 @@ def test_no_witnessing_before_the_opening(r, db, blobs):
     assert e.value.problems[0].code == "witness_no_opening"
 
 
-# ---------------------------------------------------------------- the purchaser's and the bidder's workbenches
+# ---------------------------------------------------------- the purchaser's and the bidder's workbenches
 
 
 def test_the_purchaser_follows_its_tender_by_counts_never_names(r, db, blobs):

@@ -33,6 +33,10 @@ ROWS: list[Any] = [
     Row("GET", f"/agency/tenders/{TID}/intake", own_draft("ok"), target="draft"),
     Row("POST", f"/agency/tenders/{TID}/intake/link", only("allowed", "agencyA"), form={"intake_id": ""}),
     Row(
-        "POST", f"/agency/tenders/{TID}/intake/link", own_draft("allowed"), target="draft", form={"intake_id": ""}
+        "POST",
+        f"/agency/tenders/{TID}/intake/link",
+        own_draft("allowed"),
+        target="draft",
+        form={"intake_id": ""},
     ),
 ]

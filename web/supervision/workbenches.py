@@ -93,7 +93,9 @@ INTAKE_FIELDS = (
 )
 
 
-def _centre(request: Request, db: Session, actor: Actor, form: FormState | None = None, status_code: int = 200) -> Template:
+def _centre(
+    request: Request, db: Session, actor: Actor, form: FormState | None = None, status_code: int = 200
+) -> Template:
     intake.require_centre(actor)
     form = form or FormState()
     rows = intake.intakes(db, actor)
@@ -142,19 +144,25 @@ def register_intake(request: Request, db: Session, actor: Actor, data: Form) -> 
         lambda: intake.register(db, actor, parsed),
         problems=problems,
         done=lambda row: redirect(
-            "/centre#intakes", flash=N_("The project is registered. Its agency may now link its draft to it."), request=request
+            "/centre#intakes",
+            flash=N_("The project is registered. Its agency may now link its draft to it."),
+            request=request,
         ),
         refused=lambda e: _centre(request, db, actor, FormState("intake", values, e.problems), e.status),
     )
 
 
 @post("/centre/tenders/{tender_id:int}/witness", sync_to_thread=True)
-def record_witness(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def record_witness(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     intake.require_centre(actor)
     values = {k: _text(data, k) for k in ("kind", "witnessed_at", "remarks")}
     problems: list[Problem] = []
     parsed = centre.WitnessInput(
-        values["kind"], _when(values["witnessed_at"], "witnessed_at", problems, required=True), values["remarks"]
+        values["kind"],
+        _when(values["witnessed_at"], "witnessed_at", problems, required=True),
+        values["remarks"],
     )
     return submit(
         db,
@@ -168,7 +176,12 @@ def record_witness(request: Request, db: Session, actor: Actor, tender_id: int, 
 
 
 def _calendar(
-    request: Request, db: Session, actor: Actor, day: date, form: FormState | None = None, status_code: int = 200
+    request: Request,
+    db: Session,
+    actor: Actor,
+    day: date,
+    form: FormState | None = None,
+    status_code: int = 200,
 ) -> Template:
     settings = _settings(request)
     form = form or FormState()
@@ -208,7 +221,9 @@ def book_opening(request: Request, db: Session, actor: Actor, data: Form) -> Tem
     starts_at = _when(values["starts_at"], "starts_at", problems, required=True)
     tender_id = _int(values["tender_id"])
     if tender_id is None:
-        problems.append(Problem("opening_tender", N_("Choose the tender whose opening you book."), "tender_id"))
+        problems.append(
+            Problem("opening_tender", N_("Choose the tender whose opening you book."), "tender_id")
+        )
     room = _int(values["room"]) or 0
     hours = _int(values["hours"]) or 0
     day = starts_at.date() if starts_at else _day(values["week"])
@@ -223,16 +238,27 @@ def book_opening(request: Request, db: Session, actor: Actor, data: Form) -> Tem
         ),
         problems=problems,
         done=lambda _: redirect(
-            f"/centre/calendar?week={day.isoformat()}", flash=N_("The opening room is booked."), request=request
+            f"/centre/calendar?week={day.isoformat()}",
+            flash=N_("The opening room is booked."),
+            request=request,
         ),
-        refused=lambda e: _calendar(request, db, actor, day, FormState("opening", values, e.problems), e.status),
+        refused=lambda e: _calendar(
+            request, db, actor, day, FormState("opening", values, e.problems), e.status
+        ),
     )
 
 
 # ---------------------------------------------------------------- the agency links its draft to the intake
 
 
-def _link_page(request: Request, db: Session, actor: Actor, tender_id: int, form: FormState | None = None, status_code: int = 200) -> Template:
+def _link_page(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender_id: int,
+    form: FormState | None = None,
+    status_code: int = 200,
+) -> Template:
     tender, choices = intake.linkable(db, actor, tender_id)
     form = form or FormState()
     return page(
@@ -258,20 +284,30 @@ def intake_link_page(request: Request, db: Session, actor: Actor, tender_id: int
 # its own path: a GET and a POST handler on one path, both sync_to_thread, get the GET wrapped twice by this
 # Litestar (it answers a coroutine: a 500)
 @post("/agency/tenders/{tender_id:int}/intake/link", sync_to_thread=True)
-def link_intake(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def link_intake(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     require_login(actor)
     access.require_tender_agency(actor, access.get_tender(db, tender_id))  # 403/404 before reading the form
     values = {"intake_id": _text(data, "intake_id")}
     chosen = _int(values["intake_id"])
-    problems = [] if chosen else [Problem("intake_choose", N_("Choose the centre's intake of this project."), "intake_id")]
+    problems = (
+        []
+        if chosen
+        else [Problem("intake_choose", N_("Choose the centre's intake of this project."), "intake_id")]
+    )
     return submit(
         db,
         lambda: intake.link_draft(db, actor, tender_id, chosen or 0),
         problems=problems,
         done=lambda _: redirect(
-            f"/agency/tenders/{tender_id}", flash=N_("The draft is linked to the centre's intake."), request=request
+            f"/agency/tenders/{tender_id}",
+            flash=N_("The draft is linked to the centre's intake."),
+            request=request,
         ),
-        refused=lambda e: _link_page(request, db, actor, tender_id, FormState("link", values, e.problems), e.status),
+        refused=lambda e: _link_page(
+            request, db, actor, tender_id, FormState("link", values, e.problems), e.status
+        ),
     )
 
 

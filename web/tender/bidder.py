@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import N_, DomainError
 from core.identity import Actor, Role
+from supervision import workbenches
 from tender import access, listings, notices, objections, participation, questions, rules
 from tender import participation as tender_participation
 from tender.lifecycle import Status
 from tender.models import Objection, Question, Tender
-from supervision import workbenches
 from web.deps import page, redirect
-from web.evaluation.room import STATE_LABELS
 from web.forms import FormState, submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -80,6 +79,14 @@ def home(request: Request, db: Session, actor: Actor) -> Template:
     )
 
 
+# the evaluation session's state in words (web.evaluation.room names them the same; not imported from there:
+# web.tender must not import web.evaluation, which imports it)
+STATE_LABELS = {
+    "booked": N_("Booked"),
+    "check_in": N_("Check-in open"),
+    "open": N_("In session"),
+    "paused": N_("Paused by a monitor"),
+}
 BID_LABELS = {
     "uploading": N_("Upload not finished"),
     "submitted": N_("Submitted"),

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from core.errors import N_, Conflict, DomainError, NotAuthenticated, ValidationFailed
 from core.identity import Actor
+from supervision import centre
 from tender.opening import ceremony as opening_ceremony
 from tender.opening import parts as opening_parts
 from tender.opening import record as opening_record
 from web import confirm, i18n
-from supervision import centre
 from web.deps import locale_of, page, redirect
 from web.problems import problems_json
 

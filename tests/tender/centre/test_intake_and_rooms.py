@@ -104,7 +104,9 @@ def test_the_agency_books_its_drafts_opening_and_the_notice_names_the_room(w, db
 def test_a_double_booking_is_refused_naming_the_clashing_tender(w, db, blobs):
     first = publish_new(w, blobs, title="Desks for the school")
     book(db, w.centre, first)
-    second = draft_tender(w, blobs, title="Second tender", bid_deadline=first.bid_deadline + timedelta(hours=1))
+    second = draft_tender(
+        w, blobs, title="Second tender", bid_deadline=first.bid_deadline + timedelta(hours=1)
+    )
     with pytest.raises(Conflict) as e:
         book(db, w.agency, second)  # 1 hour after the first opening, which holds the room for 2
     (problem,) = e.value.problems

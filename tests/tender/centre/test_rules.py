@@ -37,7 +37,10 @@ def test_an_intake_needs_its_number_title_category_funding_and_dates_in_order():
         "intake_funding",
         "intake_dates_order",
     ]
-    assert rules.intake_problems("JY-1", "School", "goods", "fiscal", ["fiscal"], T0, T0 + timedelta(days=20)) == []
+    assert (
+        rules.intake_problems("JY-1", "School", "goods", "fiscal", ["fiscal"], T0, T0 + timedelta(days=20))
+        == []
+    )
 
 
 def test_an_opening_booking_holds_the_bid_deadline_and_is_of_one_to_eight_hours():
@@ -49,7 +52,9 @@ def test_an_opening_booking_holds_the_bid_deadline_and_is_of_one_to_eight_hours(
         "opening_room_deadline"  # L34: the opening is at the deadline
     ]
     assert [c for c, _, _ in rules.booking_problems(deadline, 9, deadline, now)] == ["opening_room_hours"]
-    assert [c for c, _, _ in rules.booking_problems(now - timedelta(hours=1), 2, None, now)] == ["opening_room_past"]
+    assert [c for c, _, _ in rules.booking_problems(now - timedelta(hours=1), 2, None, now)] == [
+        "opening_room_past"
+    ]
 
 
 def test_the_week_starts_on_monday_at_midnight_beijing_time():

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from core import clock
 from evaluation.pool.models import Expert
+from storage import open_store
 from tender.centre.models import ProjectIntake, WitnessRecord
 from tests.factories.accounts import TEST_PASSWORD
-from storage import open_store
 from tests.factories.room import ROOMS, room_world, start
 from tests.factories.tenders import draft_tender, move_to
 from tests.web.support import login, zh
@@ -35,7 +35,8 @@ def blobs(settings):  # type: ignore[no-untyped-def]
 def r(db, make, blobs, tmp_path, client):  # type: ignore[no-untyped-def]
     w = room_world(db, make, blobs, tmp_path)
     # the pages are requested on the app's own sessions: the test's ends each read with a commit that keeps
-    # its objects loaded, so that reading them again opens no transaction (SQLite: that would lock the app out)
+    # its objects loaded, so that reading them again opens no transaction (SQLite would lock
+    # the app out)
     db.expire_on_commit = False
     db.commit()
     return w
@@ -54,7 +55,9 @@ def test_the_purchaser_sees_its_tenders_course_without_names_or_scores(r, client
     assert page.status_code == 200 and heading in page.text
     assert r.tender.title in page.text and "tender-documents.pdf" in page.text
     assert f"/tenders/{r.tender.id}/opening" in page.text  # the record is published
-    assert "Room A" in page.text and 'data-count="checked_in">0</span> / 5' in page.text  # the session, by counts (Fact.evaluation_progress)
+    assert (
+        "Room A" in page.text and 'data-count="checked_in">0</span> / 5' in page.text
+    )  # the session, by counts (Fact.evaluation_progress)
     names = [e.name for e in r.db.scalars(select(Expert))]
     r.db.commit()
     assert not any(n in page.text for n in names)  # L37: nobody's name before the result is final
@@ -96,7 +99,9 @@ def test_the_centre_registers_a_project_and_a_refused_form_keeps_what_was_typed(
     assert refused.status_code == 422 and 'value="County road lighting"' in refused.text
     expected = zh("The planned opening comes after the planned publication; change one of the dates.")
     assert (expected if lang == "zh" else "The planned opening comes after") in refused.text
-    done = client.post("/centre/intakes", data={**form, "planned_opening": "2027-02-01T09:00"}, follow_redirects=False)
+    done = client.post(
+        "/centre/intakes", data={**form, "planned_opening": "2027-02-01T09:00"}, follow_redirects=False
+    )
     assert done.status_code == 303
     assert db.scalar(select(ProjectIntake.reference)) == "JY-2026-0101"
     db.commit()
@@ -107,7 +112,9 @@ def test_the_centre_registers_a_project_and_a_refused_form_keeps_what_was_typed(
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_calendar_shows_the_week_and_refuses_a_double_booking_naming_it(r, client, db, blobs, lang):
     draft = draft_tender(r, blobs, title="Library shelves")
-    other = draft_tender(r, blobs, title="Lab benches", bid_deadline=draft.bid_deadline + timedelta(minutes=30))
+    other = draft_tender(
+        r, blobs, title="Lab benches", bid_deadline=draft.bid_deadline + timedelta(minutes=30)
+    )
     db.commit()
     token = as_(client, r.centre_user, lang)
     week = client.get("/centre/calendar", params={"week": clock.to_cst(r.starts_at).date().isoformat()})
@@ -123,7 +130,13 @@ def test_the_calendar_shows_the_week_and_refuses_a_double_booking_naming_it(r, c
     clash_at = clock.to_cst(other.bid_deadline).strftime("%Y-%m-%dT%H:%M")
     clash = client.post(
         "/centre/calendar/openings",
-        data={"tender_id": str(other.id), "room": "1", "starts_at": clash_at, "hours": "2", "_csrf_token": token},
+        data={
+            "tender_id": str(other.id),
+            "room": "1",
+            "starts_at": clash_at,
+            "hours": "2",
+            "_csrf_token": token,
+        },
     )
     assert clash.status_code == 409
     named = f"{draft.reference} Library shelves"
@@ -156,7 +169,10 @@ def test_the_centre_witnesses_and_the_opening_page_and_monitor_show_it(r, client
         f"/centre/tenders/{r.tender.id}/witness",
         data={"kind": "evaluation", "witnessed_at": at, "remarks": "", "_csrf_token": token},
     )
-    assert refused.status_code == 422 and ("当时尚未开始" if lang == "zh" else "It had not started then") in refused.text
+    assert (
+        refused.status_code == 422
+        and ("当时尚未开始" if lang == "zh" else "It had not started then") in refused.text
+    )
 
 
 @pytest.mark.parametrize(("lang", "word"), [("zh", "开标记录"), ("en", "The opening record")])
@@ -185,12 +201,16 @@ def test_the_agency_links_its_draft_to_the_intake(r, client, db, blobs, lang):
     page = client.get(f"/agency/tenders/{draft.id}/intake")
     assert page.status_code == 200 and row.reference in page.text
     done = client.post(
-        f"/agency/tenders/{draft.id}/intake/link", data={"intake_id": str(row.id), "_csrf_token": token}, follow_redirects=False
+        f"/agency/tenders/{draft.id}/intake/link",
+        data={"intake_id": str(row.id), "_csrf_token": token},
+        follow_redirects=False,
     )
     assert done.status_code == 303
     assert row.reference in client.get(f"/agency/tenders/{draft.id}/intake").text
     as_(client, r.other_agency_user, lang)
-    assert client.get(f"/agency/tenders/{draft.id}/intake").status_code == 404  # a draft exists for its agency
+    assert (
+        client.get(f"/agency/tenders/{draft.id}/intake").status_code == 404
+    )  # a draft exists for its agency
 
 
 def test_the_session_witnessing_shows_to_the_monitor_not_to_the_public(r, client, db):
