@@ -80,7 +80,8 @@ def _outcome(session: Session, actor: Actor, tender: Tender) -> TenderOutcome:
         progress=progress,
         signing=signed,
         results=result_links(session, actor, tender),
-        opening_place=booking.room.name if booking is not None and booking.room else tender.opening_place,
+        # the notice's words (a published notice changes only by a clarification); the booked room for a draft
+        opening_place=tender.opening_place or (booking.room.name if booking is not None else ""),
     )
 
 

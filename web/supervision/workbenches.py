@@ -38,7 +38,8 @@ FUNDING_LABELS = {
     Funding.private: N_("No state funds"),
 }
 CATEGORY_LABELS = {"works": N_("Works"), "goods": N_("Goods"), "services": N_("Services")}
-KIND_LABELS = {"opening": N_("Bid opening"), "evaluation": N_("Evaluation session")}
+KIND_LABELS = {"opening": N_("Opening room"), "evaluation": N_("Evaluation room")}  # the calendar's rows
+WITNESS_LABELS = {"opening": N_("bid opening"), "evaluation": N_("evaluation session")}  # what was witnessed
 
 
 def _text(data: dict[str, Any], key: str) -> str:
@@ -110,7 +111,7 @@ def _centre(
         agencies=intake.organisations(db, "agency"),
         fundings=FUNDING_LABELS,
         categories=CATEGORY_LABELS,
-        kinds=KIND_LABELS,
+        kinds=WITNESS_LABELS,
         form=form,
         errors=form.errors,
         bad=form.fields_in_error(),
