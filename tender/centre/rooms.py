@@ -168,3 +168,41 @@ def book_opening(
 
 def booking_of(session: Session, tender_id: int) -> OpeningBooking | None:
     return session.scalars(select(OpeningBooking).where(OpeningBooking.tender_id == tender_id)).one_or_none()
+
+
+@dataclass(frozen=True)
+class RoomSlots:
+    number: int
+    name: str
+    booked: list[rules.Slot]  # the room's bookings from today on (times only: whose is the centre's to know)
+
+
+@dataclass
+class BookingView:
+    tender: Tender
+    booking: OpeningBooking | None
+    rooms: list[RoomSlots]
+    bookable: bool
+
+
+def booking_view(session: Session, actor: Actor, tender_id: int, names: tuple[str, ...]) -> BookingView:
+    """The agency's page for its tender's opening room: its booking and when each room is taken."""
+    tender = access.get_tender(session, tender_id)
+    access.require_tender_agency(actor, tender)
+    since = clock.now() - timedelta(hours=rules.MAX_HOURS)
+    rows = session.execute(
+        select(OpeningRoom.number, OpeningBooking.starts_at, OpeningBooking.ends_at)
+        .join(OpeningBooking, OpeningBooking.room_id == OpeningRoom.id)
+        .where(OpeningBooking.ends_at > since)
+        .order_by(OpeningBooking.starts_at)
+    ).all()
+    slots = [
+        RoomSlots(
+            n, name, [rules.Slot(clock.as_utc(s), clock.as_utc(e)) for number, s, e in rows if number == n]
+        )
+        for n, name in enumerate(names, start=1)
+    ]
+    open_ = Status(tender.status) in BOOKABLE and (
+        tender.bid_deadline is None or clock.now() < clock.as_utc(tender.bid_deadline)
+    )
+    return BookingView(tender, booking_of(session, tender.id), slots, open_)

@@ -1,6 +1,6 @@
-"""A walk of the purchaser's and the trading centre's workbenches (issue 16) on the demo, at a desktop width and
-at a 390 px phone width, with screenshots: login lands each on its workbench, nothing is wider than the screen,
-the centre registers a project through the form and sees the rooms' week with the demo's bookings."""
+"""A walk of the purchaser's and the trading centre's workbenches (issue 16) on the demo, at a desktop width
+and at a 390 px phone width, with screenshots: login lands each on its workbench, nothing is wider than the
+screen, the centre registers a project through the form and sees the rooms' week with the demo's bookings."""
 
 from __future__ import annotations
 

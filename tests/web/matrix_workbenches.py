@@ -40,3 +40,12 @@ ROWS: list[Any] = [
         form={"intake_id": ""},
     ),
 ]
+ROWS += [
+    # the agency books its tender's opening room (tender.centre.rooms); the centre books from its calendar
+    Row("GET", f"/agency/tenders/{TID}/opening-room", only("ok", "agencyA")),
+    Row("GET", f"/agency/tenders/{TID}/opening-room", own_draft("ok"), target="draft"),
+    Row("POST", f"/agency/tenders/{TID}/opening-room/book", only("allowed", "agencyA"), form={"room": ""}),
+    Row(
+        "POST", f"/agency/tenders/{TID}/opening-room/book", own_draft("allowed"), target="draft", form={"room": ""}
+    ),
+]

@@ -312,7 +312,65 @@ def link_intake(
     )
 
 
+# ---------------------------------------------------------------- the agency books its opening's room
+
+
+def _opening_room(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender_id: int,
+    form: FormState | None = None,
+    status_code: int = 200,
+) -> Template:
+    form = form or FormState()
+    return page(
+        request,
+        "centre/opening_room.html",
+        status_code=status_code,
+        v=rooms.booking_view(db, actor, tender_id, _settings(request).opening_rooms),
+        default_hours=centre_rules.DEFAULT_HOURS,
+        max_hours=centre_rules.MAX_HOURS,
+        form=form,
+        errors=form.errors,
+        bad=form.fields_in_error(),
+    )
+
+
+@get("/agency/tenders/{tender_id:int}/opening-room", sync_to_thread=True)
+def opening_room_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
+    return _opening_room(request, db, actor, tender_id)
+
+
+@post("/agency/tenders/{tender_id:int}/opening-room/book", sync_to_thread=True)
+def agency_books_opening(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
+    rooms.booking_view(db, actor, tender_id, _settings(request).opening_rooms)  # 403/404 before the form
+    values = {k: _text(data, k) for k in ("room", "starts_at", "hours")}
+    problems: list[Problem] = []
+    starts_at = _when(values["starts_at"], "starts_at", problems, required=True)
+    parsed = rooms.OpeningBookingInput(
+        _int(values["room"]) or 0, starts_at or clock.now(), _int(values["hours"]) or 0
+    )
+    return submit(
+        db,
+        lambda: rooms.book_opening(db, actor, tender_id, parsed, _settings(request).opening_rooms),
+        problems=problems,
+        done=lambda _: redirect(
+            f"/agency/tenders/{tender_id}/opening-room",
+            flash=N_("The opening room is booked."),
+            request=request,
+        ),
+        refused=lambda e: _opening_room(
+            request, db, actor, tender_id, FormState("opening", values, e.problems), e.status
+        ),
+    )
+
+
 ROUTES = [
+    opening_room_page,
+    agency_books_opening,
     purchaser_home,
     centre_home,
     register_intake,

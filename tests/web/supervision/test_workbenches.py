@@ -226,3 +226,27 @@ def test_the_session_witnessing_shows_to_the_monitor_not_to_the_public(r, client
     assert "Phones handed in" in client.get(f"/monitor/tenders/{r.tender.id}").text
     client.cookies.clear()
     assert "Phones handed in" not in client.get(f"/tenders/{r.tender.id}/opening").text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_agency_books_its_opening_room_and_a_clash_is_named(r, client, db, blobs, lang):
+    first = draft_tender(r, blobs, title="Library shelves")
+    second = draft_tender(r, blobs, title="Lab benches", bid_deadline=first.bid_deadline + timedelta(minutes=30))
+    db.commit()
+    token = as_(client, r.agency_user, lang)
+    page = client.get(f"/agency/tenders/{first.id}/opening-room")
+    assert page.status_code == 200 and ("开标室" if lang == "zh" else "Opening room") in page.text
+    when = clock.to_cst(first.bid_deadline).strftime("%Y-%m-%dT%H:%M")
+    done = client.post(
+        f"/agency/tenders/{first.id}/opening-room/book",
+        data={"room": "1", "starts_at": when, "hours": "2", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "1号开标室" in client.get(done.headers["location"]).text  # the booked room, by its name in the settings
+    clash_at = clock.to_cst(second.bid_deadline).strftime("%Y-%m-%dT%H:%M")
+    clash = client.post(
+        f"/agency/tenders/{second.id}/opening-room/book",
+        data={"room": "1", "starts_at": clash_at, "hours": "2", "_csrf_token": token},
+    )
+    assert clash.status_code == 409 and f"{first.reference} Library shelves" in clash.text  # its own draft
