@@ -46,6 +46,10 @@ ROWS += [
     Row("GET", f"/agency/tenders/{TID}/opening-room", own_draft("ok"), target="draft"),
     Row("POST", f"/agency/tenders/{TID}/opening-room/book", only("allowed", "agencyA"), form={"room": ""}),
     Row(
-        "POST", f"/agency/tenders/{TID}/opening-room/book", own_draft("allowed"), target="draft", form={"room": ""}
+        "POST",
+        f"/agency/tenders/{TID}/opening-room/book",
+        own_draft("allowed"),
+        target="draft",
+        form={"room": ""},
     ),
 ]

@@ -231,7 +231,9 @@ def test_the_session_witnessing_shows_to_the_monitor_not_to_the_public(r, client
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_agency_books_its_opening_room_and_a_clash_is_named(r, client, db, blobs, lang):
     first = draft_tender(r, blobs, title="Library shelves")
-    second = draft_tender(r, blobs, title="Lab benches", bid_deadline=first.bid_deadline + timedelta(minutes=30))
+    second = draft_tender(
+        r, blobs, title="Lab benches", bid_deadline=first.bid_deadline + timedelta(minutes=30)
+    )
     db.commit()
     token = as_(client, r.agency_user, lang)
     page = client.get(f"/agency/tenders/{first.id}/opening-room")
@@ -243,7 +245,9 @@ def test_the_agency_books_its_opening_room_and_a_clash_is_named(r, client, db, b
         follow_redirects=False,
     )
     assert done.status_code == 303
-    assert "1号开标室" in client.get(done.headers["location"]).text  # the booked room, by its name in the settings
+    assert (
+        "1号开标室" in client.get(done.headers["location"]).text
+    )  # the booked room, by its name in the settings
     clash_at = clock.to_cst(second.bid_deadline).strftime("%Y-%m-%dT%H:%M")
     clash = client.post(
         f"/agency/tenders/{second.id}/opening-room/book",
