@@ -35,6 +35,8 @@ class Audience(enum.StrEnum):
     committee = "committee"  # the tender's evaluation committee, once checked in
     monitor = "monitor"  # the supervising monitors
     admin = "admin"  # the centre's administrators
+    # issue 16: the trading centre's staff (交易中心人员), who keep its rooms, host openings and witness them
+    centre = "centre"
 
 
 class Fact(enum.StrEnum):
@@ -99,7 +101,10 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
     # Policy (R46: the draw is the centre's): its administrators telephone drawn experts without an account,
     # or take an answer by phone, from the draw on (a draw may come before the deadline); nobody else learns
     # who was drawn before the result is final (L37).
-    Fact.committee_contacts: {Audience.admin: P.bidding},
+    # Issue 16: the centre's staff too. R46 makes the draw and its notification the centre's work, and at a
+    # county centre the calls are made by its staff on duty, not by the system administrators; they are the
+    # centre as much as its administrators are; L37 binds them alike (nobody outside the centre learns it).
+    Fact.committee_contacts: {Audience.admin: P.bidding, Audience.centre: P.bidding},
     # E33: evaluation happens in a confidential environment; the scores are published with the candidates.
     Fact.scores: {
         Audience.committee: P.evaluation,
@@ -112,12 +117,16 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
     },
     # Policy: where and when the committee sits is for the tender's parties, the monitors and the centre;
     # published with the result, as the committee is (L37).
+    # Issue 16: the centre's staff keep the rooms' calendar (E33: the centre provides the closed room),
+    # so they
+    # see which tender sits where and when, as the administrators do.
     Fact.evaluation_session: {
         Audience.agency: P.opening,
         Audience.purchaser: P.opening,
         Audience.committee: P.opening,
         Audience.monitor: P.opening,
         Audience.admin: P.opening,
+        Audience.centre: P.opening,
         Audience.public: P.final,
     },
     # E33: the evaluation is confidential, its progress is not: booked, started, paused, how many members
@@ -128,6 +137,7 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
         Audience.committee: P.opening,
         Audience.monitor: P.opening,
         Audience.admin: P.opening,
+        Audience.centre: P.opening,  # issue 16: the centre hosts and witnesses the session
         Audience.public: P.evaluation,
     },
     # E33: the committee reads the bids in the sealed room (evaluation.room: checked in, the session open);

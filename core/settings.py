@@ -72,6 +72,8 @@ class Settings:
     body_timeout_seconds: float = 30.0  # a request body that stops arriving for this long is answered 408
     # The centre's sealed evaluation rooms, by name in order (policy: the county centre has three).
     evaluation_rooms: tuple[str, ...] = ("1号评标室", "2号评标室", "3号评标室")
+    # The centre's bid-opening rooms, by name in order (policy: the county centre has three; issue 16).
+    opening_rooms: tuple[str, ...] = ("1号开标室", "2号开标室", "3号开标室")
 
     @property
     def is_sqlite(self) -> bool:
@@ -155,4 +157,5 @@ def load_settings() -> Settings:
         log_format=_env("ETENDER_LOG_FORMAT", "text"),
         log_level=_env("ETENDER_LOG_LEVEL", "WARNING"),
         evaluation_rooms=_names(_env("ETENDER_EVALUATION_ROOMS", "1号评标室,2号评标室,3号评标室")),
+        opening_rooms=_names(_env("ETENDER_OPENING_ROOMS", "1号开标室,2号开标室,3号开标室")),
     )

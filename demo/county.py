@@ -37,6 +37,7 @@ from core.identity import SYSTEM, Actor
 from core.signing import SigningKey
 from demo import evaluation_room
 from demo import marketplace as demo_marketplace
+from demo import workbenches as demo_workbenches
 from evaluation.pool import catalogue
 from evaluation.pool import experts as pool
 from evaluation.pool import rules as evaluation_rules
@@ -1363,6 +1364,7 @@ def load(
     loader.tenders_in_states()
     evaluation_room.load(loader)  # issue 13: a tender in evaluation with a booked session
     demo_marketplace.load(loader)  # issue 15: the intermediary marketplace
+    demo_workbenches.load(loader)  # issue 16: the centre's intake, opening-room bookings and witnessing
     session.flush()
     if key_dir is not None:
         write_demo_key_files(session, loader.holder_keys, key_dir)

@@ -71,6 +71,8 @@ def audiences(actor: Actor, tender: Tender, party_id: int | None = None) -> set[
         found.add(Audience.monitor)
     if actor.has(Role.admin):
         found.add(Audience.admin)
+    if actor.has(Role.centre):
+        found.add(Audience.centre)
     if party_id is not None and actor.organisation_id == party_id:
         found.add(Audience.own_party)
     return found

@@ -72,6 +72,7 @@ from web.security import (
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
 from web.supervision import statistics as statistics_pages
+from web.supervision import workbenches as role_workbenches
 from web.tender import agency, api, bidder, bids, clarification_requests, keyholder, opening, public
 
 log = logging.getLogger("etender")
@@ -469,6 +470,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *evaluation_scoring.ROUTES,
             *marketplace_pages.ROUTES,
             *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests
+            *role_workbenches.ROUTES,  # issue 16: the purchaser's and the centre's workbenches
             *clarification_requests.ROUTES,
             *award_archive.ROUTES,  # issue 14: the procedure file
             *award_publicity.ROUTES,  # issue 14: publicity, objections on results, complaints

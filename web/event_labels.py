@@ -83,4 +83,9 @@ EVENT_LABELS = {
     "user.updated": N_("Account updated"),
     # issue 14: the procedure file (award.archive)
     "award.archive.created": N_("Procedure file downloaded"),
+    # issue 16: the trading centre's records (tender.intake_events)
+    "centre.intake.registered": N_("Project registered at the trading centre"),
+    "centre.intake.linked": N_("Tender draft linked to the centre's registration"),
+    "centre.opening_room.booked": N_("Opening room booked"),
+    "centre.witness.recorded": N_("Witnessed by the trading centre"),
 }

@@ -35,6 +35,7 @@ from tests.web import (
     matrix_review,
     matrix_room,
     matrix_scoring,
+    matrix_workbenches,
 )
 from tests.web.matrix_support import ROLES, E, Row, logged_in, only, public
 from web.app import create_app
@@ -368,12 +369,13 @@ MATRIX: list[Row] = [
     # ---------------------- the expert pool (issue 5, web/experts_admin.py, expert_portal.py, experts_api.py)
     # The pool is never public: administrators keep it; the expert reaches only their own profile.
     Row("GET", "/admin/experts", only("ok", "admin")),
-    # Answers taken by phone: the drawn experts' names and numbers are the centre administrators' alone (L37).
-    Row("GET", "/admin/expert-calls", only("ok", "admin")),
+    # Answers taken by phone: the drawn experts' names and numbers are the centre's alone (L37): its
+    # administrators and, since issue 16, its staff (Fact.committee_contacts)
+    Row("GET", "/admin/expert-calls", only("ok", "admin", "centre")),
     Row(
         "POST",
         "/admin/expert-calls/{seat_id:int}",
-        only("notfound", "admin"),
+        only("notfound", "admin", "centre"),
         params={"seat_id": "no_seat"},
         form={"accepted": "yes", "called_at": "2026-01-01T10:00", "spoke_with": "本人", "note": "同意"},
     ),
@@ -511,6 +513,7 @@ MATRIX: list[Row] = [
     *matrix_review.ROWS,  # issue 13: the review and its clarification requests (tests/web/matrix_review.py)
     *matrix_archive.ROWS,  # issue 14: the procedure file (tests/web/matrix_archive.py)
     *matrix_publicity.ROWS,  # issue 14: publicity, objections on results, complaints (matrix_publicity.py)
+    *matrix_workbenches.ROWS,  # issue 16: the purchaser's and the centre's workbenches
 ]
 
 

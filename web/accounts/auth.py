@@ -78,6 +78,8 @@ def home_for(roles: list[str]) -> str:
         ("agency", "/agency"),
         ("monitor", "/monitor"),
         ("bidder", "/bidder"),
+        ("purchaser", "/purchaser"),  # issue 16: the purchaser's and the centre's own workbenches
+        ("centre", "/centre"),
     ):
         if role in roles:
             return path

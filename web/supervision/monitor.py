@@ -26,7 +26,7 @@ from core.errors import N_, DomainError, ValidationFailed
 from core.identity import Actor, Role
 from evaluation.committee import draws as committee_draws
 from evaluation.report.events import ReportTag
-from supervision import alerts, subjects
+from supervision import alerts, centre, subjects
 from tender import disclosure, listings, notices, participation
 from tender import supervision as tender_supervision
 from tender.events import PARTICIPATION, TenderTag
@@ -248,6 +248,7 @@ def _detail(
         is_monitor=actor.has(Role.monitor),
         # the tender's expert draw, where the monitors add their random number (E48: they supervise it)
         draw_view=committee_draws.monitor_draw(db, actor, tender_id) if actor.has(Role.monitor) else None,
+        witnesses=centre.witnesses(db, actor, view.notice.tender),  # issue 16: the centre's witnessing (见证)
     )
 
 

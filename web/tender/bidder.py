@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import N_, DomainError
 from core.identity import Actor, Role
+from supervision import workbenches
 from tender import access, listings, notices, objections, participation, questions, rules
 from tender import participation as tender_participation
 from tender.lifecycle import Status
@@ -65,7 +66,32 @@ def home(request: Request, db: Session, actor: Actor) -> Template:
                 len(mine.downloads),
             )
         )
-    return page(request, "bidder/index.html", rows=rows, now=clock.now())
+    # issue 16: each bid's state and, after the opening, the record and the outcome (supervision.workbenches)
+    outcomes = workbenches.bidder_outcomes(db, actor)
+    return page(
+        request,
+        "bidder/index.html",
+        rows=rows,
+        outcomes=outcomes,
+        bid_labels=BID_LABELS,
+        state_labels=STATE_LABELS,
+        now=clock.now(),
+    )
+
+
+# the evaluation session's state in words (web.evaluation.room names them the same; not imported from there:
+# web.tender must not import web.evaluation, which imports it)
+STATE_LABELS = {
+    "booked": N_("Booked"),
+    "check_in": N_("Check-in open"),
+    "open": N_("In session"),
+    "paused": N_("Paused by a monitor"),
+}
+BID_LABELS = {
+    "uploading": N_("Upload not finished"),
+    "submitted": N_("Submitted"),
+    "withdrawn": N_("Withdrawn"),
+}
 
 
 # ---------------------------------------------------------------- one tender

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import N_, Conflict, DomainError, NotAuthenticated, ValidationFailed
 from core.identity import Actor
+from supervision import centre
 from tender.opening import ceremony as opening_ceremony
 from tender.opening import parts as opening_parts
 from tender.opening import record as opening_record
@@ -55,7 +56,11 @@ def ceremony(request: Request, db: Session, actor: Actor, tender_id: int) -> Tem
     view = opening_ceremony.ceremony(db, actor, tender_id)
     pdf = opening_record.record_pdf(view.doc) if view.published and view.doc else None
     return page(
-        request, "opening/ceremony.html", v=view, pdf_sha256=hashlib.sha256(pdf).hexdigest() if pdf else ""
+        request,
+        "opening/ceremony.html",
+        v=view,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest() if pdf else "",
+        witnesses=centre.witnesses(db, actor, view.tender),  # issue 16: the centre's witnessing (见证)
     )
 
 
