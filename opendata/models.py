@@ -1,0 +1,30 @@
+"""The OCDS releases the platform has published (docs/ocds.md). A release is stored once, when the change it
+reflects has become public, and never changed: the feed, the records and the export read these rows.
+
+`seq` is the feed's order and its cursor: it only grows, and the sync that writes releases holds the audit
+log's head lock (it records its own entry first) from its first insert to its commit, so releases commit in
+`seq` order and a reader paging by `seq` never skips one that commits later."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core import clock
+from core.db import Base
+
+
+class OcdsRelease(Base):
+    __tablename__ = "ocds_releases"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    release_id: Mapped[str] = mapped_column(String(200), unique=True)  # the release's `id`
+    ocid: Mapped[str] = mapped_column(String(120), index=True)
+    tender_id: Mapped[int] = mapped_column(Integer, index=True)
+    tag: Mapped[str] = mapped_column(String(60))  # the release's tags, comma-separated
+    date: Mapped[datetime] = mapped_column()  # the release's `date`: when the change became public
+    audit_index: Mapped[int | None] = mapped_column(BigInteger, default=None)  # the change's audit entry
+    document: Mapped[str] = mapped_column(Text)  # the release's JSON, as published (UTF-8 text)
+    published_at: Mapped[datetime] = mapped_column(default=clock.now)  # when this platform stored it
