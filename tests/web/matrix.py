@@ -28,6 +28,7 @@ from tests.support import truncate
 from tests.web import (
     matrix_bids,
     matrix_marketplace,
+    matrix_ocds,
     matrix_opening,
     matrix_report,
     matrix_review,
@@ -504,6 +505,7 @@ MATRIX: list[Row] = [
     *matrix_scoring.ROWS,  # issue 13: scoring and ranking (tests/web/matrix_scoring.py)
     *matrix_marketplace.ROWS,  # issue 15: the intermediary marketplace (tests/web/matrix_marketplace.py)
     *matrix_review.ROWS,  # issue 13: the review and its clarification requests (tests/web/matrix_review.py)
+    *matrix_ocds.ROWS,  # issue 14: the OCDS open-data API (tests/web/matrix_ocds.py)
 ]
 
 
@@ -635,6 +637,7 @@ def build_world(env: Env) -> SimpleNamespace:
         matrix_room.extend_world(env, s, w)
         matrix_marketplace.extend_world(env, s, w)
         matrix_review.extend_world(env, s, w)
+        matrix_ocds.extend_world(env, s, w)  # last: the open-data sync over the whole world
         s.commit()
     return w
 
