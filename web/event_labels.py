@@ -81,4 +81,6 @@ EVENT_LABELS = {
     "user.password.change.refused": N_("Password change refused"),
     "user.password.changed": N_("Password changed"),
     "user.updated": N_("Account updated"),
+    # issue 14: OCDS open data (opendata/events.py)
+    "opendata.releases.published": N_("Open-data releases published"),
 }
