@@ -14,10 +14,22 @@ def ocds() -> None:
 
 @ocds.command("export")
 @click.option(
-    "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write into."
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write into.",
 )
-@click.option("--package-size", default=1000, show_default=True, type=click.IntRange(1, 100_000), help="Releases per package line.")
-@click.option("--no-sync", is_flag=True, help="Export what is stored without first storing what has become public.")
+@click.option(
+    "--package-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Releases per package line.",
+)
+@click.option(
+    "--no-sync", is_flag=True, help="Export what is stored without first storing what has become public."
+)
 def export_command(out: Path, package_size: int, no_sync: bool) -> None:
     """Write every release as release packages (releases.jsonl, one package a line) and every process's
     compiled release (compiled-releases.jsonl, one a line), streamed, with a progress bar. An interrupted
@@ -38,9 +50,16 @@ def export_command(out: Path, package_size: int, no_sync: bool) -> None:
                 stored = releases.sync(session, settings)
             if stored:
                 console.print(f"stored {stored} new releases")
-        with make_sessionmaker(engine)() as session, Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-        ) as progress:
+        with (
+            make_sessionmaker(engine)() as session,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            ) as progress,
+        ):
             tasks: dict[str, TaskID] = {}
 
             def start(totals: export.Totals) -> None:
@@ -59,6 +78,7 @@ def export_command(out: Path, package_size: int, no_sync: bool) -> None:
     finally:
         engine.dispose()
     click.echo(
-        f"{'resumed: ' if result.resumed else ''}{result.releases} releases in {result.packages} packages and "
+        ("resumed: " if result.resumed else "")
+        + f"{result.releases} releases in {result.packages} packages and "
         f"{result.compiled} compiled releases written to {out}"
     )

@@ -72,7 +72,9 @@ def _ordered_releases(session: Session, after: int, upto: int, batch: int) -> It
         yield row
 
 
-def _by_process(session: Session, after_ocid: str, upto: int, batch: int) -> Iterator[tuple[str, list[bytes]]]:
+def _by_process(
+    session: Session, after_ocid: str, upto: int, batch: int
+) -> Iterator[tuple[str, list[bytes]]]:
     """Each process's releases (up to the snapshot), in ocid order, read in keyset batches of rows."""
     # resuming after a process: none of its releases again (its line is complete)
     ocid, seq = after_ocid, upto if after_ocid else 0
@@ -133,12 +135,20 @@ def export(
     after_ocid = ""
     if resumed and (last := _last_line(out / COMPILED)) is not None:
         after_ocid = json.loads(last)["ocid"]
-    total = session.scalar(
-        select(func.count(OcdsRelease.seq)).where(OcdsRelease.seq > after, OcdsRelease.seq <= upto)
-    ) or 0
-    processes = session.scalar(
-        select(func.count(func.distinct(OcdsRelease.ocid))).where(OcdsRelease.seq <= upto, OcdsRelease.ocid > after_ocid)
-    ) or 0
+    total = (
+        session.scalar(
+            select(func.count(OcdsRelease.seq)).where(OcdsRelease.seq > after, OcdsRelease.seq <= upto)
+        )
+        or 0
+    )
+    processes = (
+        session.scalar(
+            select(func.count(func.distinct(OcdsRelease.ocid))).where(
+                OcdsRelease.seq <= upto, OcdsRelease.ocid > after_ocid
+            )
+        )
+        or 0
+    )
     on_start(Totals(total, processes))
     mode = "ab" if resumed else "wb"
     written = packages = 0
@@ -171,7 +181,12 @@ def export(
             on_process(1)
     manifest.write_text(
         json.dumps(
-            {"max_seq": upto, "complete": True, "version": schema.VERSION, "finished": mapping.iso(clock.now())}
+            {
+                "max_seq": upto,
+                "complete": True,
+                "version": schema.VERSION,
+                "finished": mapping.iso(clock.now()),
+            }
         )
     )
     return Result(written, packages, compiled, resumed, upto)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -42,8 +42,8 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def day_start(value: date | None) -> str | None:
@@ -70,7 +70,9 @@ def org_ref(scheme: str, org: Org) -> dict[str, Any]:
     return {"id": party_id(scheme, org), "name": org.name}
 
 
-def party(scheme: str, org: Org, roles: Iterable[str], contact: Mapping[str, str] | None = None) -> dict[str, Any]:
+def party(
+    scheme: str, org: Org, roles: Iterable[str], contact: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """A party with its roles. Every release that names a party states all its roles at that moment: OCDS
     merges a roles list as a whole, so a later release must not drop an earlier role."""
     doc: dict[str, Any] = {
@@ -137,7 +139,9 @@ def lot_id(number: int) -> str:
     return str(number)
 
 
-def documents(public_url: str, docs: Iterable[DocFacts], kind: str, published: datetime) -> list[dict[str, Any]]:
+def documents(
+    public_url: str, docs: Iterable[DocFacts], kind: str, published: datetime
+) -> list[dict[str, Any]]:
     base = public_url.rstrip("/")
     return [
         {
@@ -223,11 +227,23 @@ def bids_section(
     stats: list[dict[str, Any]] = []
     for number in sorted(lots_received):
         stats.append(
-            {"id": f"{number}-bids", "measure": "bids", "value": lots_received[number], "relatedLot": lot_id(number), "date": iso(when)}
+            {
+                "id": f"{number}-bids",
+                "measure": "bids",
+                "value": lots_received[number],
+                "relatedLot": lot_id(number),
+                "date": iso(when),
+            }
         )
         opened = sum(1 for b in bids if b.lot_number == number and b.outcome == "opened")
         stats.append(
-            {"id": f"{number}-opened", "measure": "opened", "value": opened, "relatedLot": lot_id(number), "date": iso(when)}
+            {
+                "id": f"{number}-opened",
+                "measure": "opened",
+                "value": opened,
+                "relatedLot": lot_id(number),
+                "date": iso(when),
+            }
         )
     details = []
     for b in bids:
@@ -289,12 +305,19 @@ def ranking_results(
         who = bidders.get(int(opened_bid))
         if who is not None:
             results.append(
-                {"id": str(who["bid"]), "bidID": str(who["bid"]), "relatedLot": lot_id(int(who["lot"])), "status": "rejected"}
+                {
+                    "id": str(who["bid"]),
+                    "bidID": str(who["bid"]),
+                    "relatedLot": lot_id(int(who["lot"])),
+                    "status": "rejected",
+                }
             )
     return results
 
 
-def report_evaluation(document: Mapping[str, Any], sha256: str, completed_at: datetime | None) -> dict[str, Any]:
+def report_evaluation(
+    document: Mapping[str, Any], sha256: str, completed_at: datetime | None
+) -> dict[str, Any]:
     """The etender_evaluation extension from the signed report (R53), once it is public (L37: final): the
     committee by seat, each result with every member's total for the bid from their sheet."""
     bidders = {int(b["opened_bid"]): b for b in document.get("bidders") or []}
@@ -310,11 +333,13 @@ def report_evaluation(document: Mapping[str, Any], sha256: str, completed_at: da
         sums = (row or {}).get("member_sums") if isinstance(row, Mapping) else None
         if isinstance(sums, Mapping):
             result["memberScores"] = [
-                {"id": str(seat), "score": decimal_or_none(score)} for seat, score in sorted(sums.items(), key=lambda kv: str(kv[0]))
+                {"id": str(seat), "score": decimal_or_none(score)}
+                for seat, score in sorted(sums.items(), key=lambda kv: str(kv[0]))
             ]
     committee = document.get("committee") or {}
     return {
-        "method": (document.get("ranking") or {}).get("method") or (document.get("tender") or {}).get("method"),
+        "method": (document.get("ranking") or {}).get("method")
+        or (document.get("tender") or {}).get("method"),
         "reportSha256": sha256,
         "reportDate": iso(completed_at),
         "committee": [

@@ -106,7 +106,9 @@ class _Builder:
         for e in entries_tagged(session, _ENTRY_TAGS, subject=f"tender:{tender.id}"):
             self.entries[e.tag].append(e)
         ids = {tender.purchaser_id, tender.agency_id}
-        self.orgs = {o.id: _org(o) for o in session.scalars(select(Organisation).where(Organisation.id.in_(ids)))}
+        self.orgs = {
+            o.id: _org(o) for o in session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
+        }
 
     def _entry(self, tag: str, **details: Any) -> Entry | None:
         for e in self.entries.get(tag, []):
@@ -158,7 +160,14 @@ class _Builder:
             if d.uploaded_at <= t.published_at
         ]
         lots = [
-            mapping.LotFacts(lot.number, lot.name, lot.description, lot.estimated_price, lot.price_ceiling, lot.bid_security)
+            mapping.LotFacts(
+                lot.number,
+                lot.name,
+                lot.description,
+                lot.estimated_price,
+                lot.price_ceiling,
+                lot.bid_security,
+            )
             for lot in self.s.scalars(select(Lot).where(Lot.tender_id == t.id).order_by(Lot.number))
         ]
         section = mapping.tender_section(
@@ -181,7 +190,9 @@ class _Builder:
             ["tender"],
             parties=self._buyer_parties(),
             tender=section,
-            auditEntry=self._audit(entry.index if entry else None, TenderTag.tender_published, entry.time if entry else None),
+            auditEntry=self._audit(
+                entry.index if entry else None, TenderTag.tender_published, entry.time if entry else None
+            ),
         )
         return Candidate(doc["id"], doc["tag"], t.published_at, entry.index if entry else None, doc)
 
@@ -199,7 +210,9 @@ class _Builder:
             docs = [
                 mapping.DocFacts(d.id, d.filename, d.content_type, d.uploaded_at)
                 for d in self.s.scalars(
-                    select(TenderDocument).where(TenderDocument.clarification_id == c.id).order_by(TenderDocument.id)
+                    select(TenderDocument)
+                    .where(TenderDocument.clarification_id == c.id)
+                    .order_by(TenderDocument.id)
                 )
             ]
             amends = c.affects_bids or c.deadline_after != c.deadline_before
@@ -217,18 +230,24 @@ class _Builder:
                 ],
             }
             if docs:
-                section["documents"] = mapping.documents(self.settings.public_url, docs, "clarifications", c.issued_at)
+                section["documents"] = mapping.documents(
+                    self.settings.public_url, docs, "clarifications", c.issued_at
+                )
             doc = self._base(
                 f"amendment-{c.number}",
                 c.issued_at,
                 ["tenderAmendment" if amends else "tenderUpdate"],
                 tender=section,
-                auditEntry=self._audit(entry.index if entry else None, TenderTag.tender_clarified, c.issued_at),
+                auditEntry=self._audit(
+                    entry.index if entry else None, TenderTag.tender_clarified, c.issued_at
+                ),
             )
             out.append(Candidate(doc["id"], doc["tag"], c.issued_at, entry.index if entry else None, doc))
         return out
 
-    def _status_release(self, rid: str, tag: str, ocds_status: str, entry_tag: str, rationale: str) -> Candidate | None:
+    def _status_release(
+        self, rid: str, tag: str, ocds_status: str, entry_tag: str, rationale: str
+    ) -> Candidate | None:
         t = self.tender
         entry = self._entry(entry_tag)
         when = entry.time if entry else t.updated_at
@@ -236,7 +255,11 @@ class _Builder:
         if rationale:
             section["amendments"] = [{"id": rid, "date": mapping.iso(when), "rationale": rationale}]
         doc = self._base(
-            rid, when, [tag], tender=section, auditEntry=self._audit(entry.index if entry else None, entry_tag, when)
+            rid,
+            when,
+            [tag],
+            tender=section,
+            auditEntry=self._audit(entry.index if entry else None, entry_tag, when),
         )
         return Candidate(doc["id"], doc["tag"], when, entry.index if entry else None, doc)
 
@@ -247,9 +270,13 @@ class _Builder:
         if t.published_at is None:
             return None
         if t.status == Status.cancelled:
-            return self._status_release("cancellation", "tenderCancellation", "cancelled", TenderTag.tender_cancelled, t.cancel_reason)
+            return self._status_release(
+                "cancellation", "tenderCancellation", "cancelled", TenderTag.tender_cancelled, t.cancel_reason
+            )
         if t.status == Status.failed:
-            return self._status_release("unsuccessful", "tenderUpdate", "unsuccessful", TenderTag.tender_failed, t.end_reason_key)
+            return self._status_release(
+                "unsuccessful", "tenderUpdate", "unsuccessful", TenderTag.tender_failed, t.end_reason_key
+            )
         return None
 
     def bids_release(self) -> Candidate | None:
@@ -284,11 +311,15 @@ class _Builder:
             )
             for ob, bid, org, number in rows
         ]
-        received: dict[int, int] = {n: 0 for n in self.s.scalars(select(Lot.number).where(Lot.tender_id == t.id))}
+        received: dict[int, int] = {
+            n: 0 for n in self.s.scalars(select(Lot.number).where(Lot.tender_id == t.id))
+        }
         for b in bids:
             received[b.lot_number] = received.get(b.lot_number, 0) + 1
         tenderers = {b.org.id: b.org for b in bids}
-        parties = self._buyer_parties() + [mapping.party(self.scheme, o, ["tenderer"]) for o in tenderers.values()]
+        parties = self._buyer_parties() + [
+            mapping.party(self.scheme, o, ["tenderer"]) for o in tenderers.values()
+        ]
         doc = self._base(
             "bids",
             when,
@@ -352,7 +383,9 @@ class _Builder:
         report, document = self._report()
         if document:
             bidders = {int(b["opened_bid"]): b for b in document.get("bidders") or []}
-            rejected = [int(r["bid"]) for r in (document.get("review") or {}).get("rejected") or [] if "bid" in r]
+            rejected = [
+                int(r["bid"]) for r in (document.get("review") or {}).get("rejected") or [] if "bid" in r
+            ]
             tender["evaluation"] = {
                 "method": (document.get("ranking") or {}).get("method"),
                 "results": mapping.ranking_results(document.get("ranking") or {}, bidders, rejected),
@@ -421,7 +454,10 @@ class _Builder:
             return []
         out = []
         rows = self.s.execute(
-            select(Contract, Award.bid_id).join(Award, Award.id == Contract.award_id).where(Contract.tender_id == self.tender.id).order_by(Contract.id)
+            select(Contract, Award.bid_id)
+            .join(Award, Award.id == Contract.award_id)
+            .where(Contract.tender_id == self.tender.id)
+            .order_by(Contract.id)
         ).all()
         for c, bid_id in rows:
             when = c.published_at if self.tender.government_procurement else (c.published_at or c.recorded_at)
@@ -436,10 +472,22 @@ class _Builder:
             }
             if c.starts_on or c.ends_on:
                 contract["period"] = {
-                    k: v for k, v in (("startDate", mapping.day_start(c.starts_on)), ("endDate", mapping.day_start(c.ends_on))) if v
+                    k: v
+                    for k, v in (
+                        ("startDate", mapping.day_start(c.starts_on)),
+                        ("endDate", mapping.day_start(c.ends_on)),
+                    )
+                    if v
                 }
             if c.filename:
-                contract["documents"] = [{"id": f"contract-{c.id}", "documentType": "contractSigned", "title": c.filename, "datePublished": mapping.iso(when)}]
+                contract["documents"] = [
+                    {
+                        "id": f"contract-{c.id}",
+                        "documentType": "contractSigned",
+                        "title": c.filename,
+                        "datePublished": mapping.iso(when),
+                    }
+                ]
             doc = self._base(
                 f"contract-{c.id}",
                 when,
@@ -494,7 +542,9 @@ class _Builder:
 
 def _reviewers(session: Session) -> list[Org]:
     rows = session.scalars(
-        select(Organisation).where(Organisation.kind == "supervisor", Organisation.active.is_(True)).order_by(Organisation.id)
+        select(Organisation)
+        .where(Organisation.kind == "supervisor", Organisation.active.is_(True))
+        .order_by(Organisation.id)
     )
     return [_org(o) for o in rows]
 
@@ -529,7 +579,13 @@ def sync(session: Session, settings: Settings, *, batch: int = 200) -> int:
         found = [c for t in tenders for c in _Builder(session, settings, t, reviewers).all()]
         if not found:
             continue
-        have = set(session.scalars(select(OcdsRelease.release_id).where(OcdsRelease.release_id.in_([c.release_id for c in found]))))
+        have = set(
+            session.scalars(
+                select(OcdsRelease.release_id).where(
+                    OcdsRelease.release_id.in_([c.release_id for c in found])
+                )
+            )
+        )
         new = [c for c in found if c.release_id not in have]
         if not new:
             continue
@@ -537,16 +593,28 @@ def sync(session: Session, settings: Settings, *, batch: int = 200) -> int:
             # the serialisation point: the audit head's lock, held to the commit (see the module's docstring);
             # then look again, since another sync may have stored these while this one waited
             first = (session.scalar(select(func.max(OcdsRelease.seq))) or 0) + 1
-            record(session, OpendataTag.releases_published, actor=SYSTEM, subject="opendata:releases", details={"from_seq": first})
+            record(
+                session,
+                OpendataTag.releases_published,
+                actor=SYSTEM,
+                subject="opendata:releases",
+                details={"from_seq": first},
+            )
             locked = True
-            have = set(session.scalars(select(OcdsRelease.release_id).where(OcdsRelease.release_id.in_([c.release_id for c in new]))))
+            have = set(
+                session.scalars(
+                    select(OcdsRelease.release_id).where(
+                        OcdsRelease.release_id.in_([c.release_id for c in new])
+                    )
+                )
+            )
             new = [c for c in new if c.release_id not in have]
         for c in new:
             session.add(
                 OcdsRelease(
                     release_id=c.release_id,
                     ocid=c.doc["ocid"],
-                    tender_id=int(c.doc["ocid"][len(settings.ocid_prefix):]),
+                    tender_id=int(c.doc["ocid"][len(settings.ocid_prefix) :]),
                     tag=",".join(c.tags),
                     date=c.date,
                     audit_index=c.audit_index,
@@ -601,12 +669,18 @@ def page(session: Session, cursor: str | None, limit: int = PAGE_SIZE) -> FeedPa
     new releases only ever come after it, so a page read again stays the same."""
     after = decode_cursor(cursor) if cursor else 0
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    rows = list(session.scalars(select(OcdsRelease).where(OcdsRelease.seq > after).order_by(OcdsRelease.seq).limit(limit)))
+    rows = list(
+        session.scalars(
+            select(OcdsRelease).where(OcdsRelease.seq > after).order_by(OcdsRelease.seq).limit(limit)
+        )
+    )
     last = rows[-1].seq if rows else after
     return FeedPage(rows, encode_cursor(last), last)
 
 
-def package_bytes(settings: Settings, uri: str, releases: list[bytes], links: dict[str, str] | None = None) -> bytes:
+def package_bytes(
+    settings: Settings, uri: str, releases: list[bytes], links: dict[str, str] | None = None
+) -> bytes:
     """A release package around stored release documents, embedded as they were stored (not re-encoded)."""
     doc: dict[str, Any] = {
         "uri": uri,
@@ -623,7 +697,9 @@ def package_bytes(settings: Settings, uri: str, releases: list[bytes], links: di
 
 def record_package(session: Session, settings: Settings, ocid: str) -> dict[str, Any]:
     """The record package of one process: every release stored for it and its compiled release (ocdsmerge)."""
-    rows = list(session.scalars(select(OcdsRelease).where(OcdsRelease.ocid == ocid).order_by(OcdsRelease.seq)))
+    rows = list(
+        session.scalars(select(OcdsRelease).where(OcdsRelease.ocid == ocid).order_by(OcdsRelease.seq))
+    )
     if not rows:
         raise NotFound.one(
             "ocds_record_not_found",
@@ -638,14 +714,20 @@ def record_package(session: Session, settings: Settings, ocid: str) -> dict[str,
         "publishedDate": mapping.iso(clock.now()),
         "publisher": publisher(settings),
         "packages": [f"{base}/api/v1/ocds/releases"],
-        "records": [{"ocid": ocid, "releases": releases, "compiledRelease": schema.compile_releases(releases)}],
+        "records": [
+            {"ocid": ocid, "releases": releases, "compiledRelease": schema.compile_releases(releases)}
+        ],
     }
 
 
 def stream(session: Session, *, after: int = 0, batch: int = 1000) -> Iterator[OcdsRelease]:
     """Every stored release after `after`, in feed order, a batch at a time (constant memory)."""
     while True:
-        rows = list(session.scalars(select(OcdsRelease).where(OcdsRelease.seq > after).order_by(OcdsRelease.seq).limit(batch)))
+        rows = list(
+            session.scalars(
+                select(OcdsRelease).where(OcdsRelease.seq > after).order_by(OcdsRelease.seq).limit(batch)
+            )
+        )
         if not rows:
             return
         yield from rows
@@ -661,7 +743,13 @@ def ocids(session: Session, *, after: str = "", batch: int = 1000) -> Iterator[s
     """Every process with a stored release, in ocid order, a batch at a time."""
     while True:
         found = list(
-            session.scalars(select(OcdsRelease.ocid).where(OcdsRelease.ocid > after).group_by(OcdsRelease.ocid).order_by(OcdsRelease.ocid).limit(batch))
+            session.scalars(
+                select(OcdsRelease.ocid)
+                .where(OcdsRelease.ocid > after)
+                .group_by(OcdsRelease.ocid)
+                .order_by(OcdsRelease.ocid)
+                .limit(batch)
+            )
         )
         if not found:
             return
@@ -670,4 +758,6 @@ def ocids(session: Session, *, after: str = "", batch: int = 1000) -> Iterator[s
 
 
 def releases_of(session: Session, ocid: str) -> list[OcdsRelease]:
-    return list(session.scalars(select(OcdsRelease).where(OcdsRelease.ocid == ocid).order_by(OcdsRelease.seq)))
+    return list(
+        session.scalars(select(OcdsRelease).where(OcdsRelease.ocid == ocid).order_by(OcdsRelease.seq))
+    )

@@ -1,8 +1,8 @@
-"""The OCDS 1.1.5 schemas this platform publishes against, from the files shipped beside this module (nothing is
-ever fetched): the release schema patched with etender's extensions (each extension's release-schema.json is a
-JSON Merge Patch, RFC 7386, as the OCDS extension format asks), the ocdsmerge merger built on it, and
-validators for releases and packages (the package schema refers to the release schema by its URL: a
-`referencing` registry maps that URL to the patched local schema)."""
+"""The OCDS 1.1.5 schemas this platform publishes against, from the files shipped beside this module
+(nothing is ever fetched): the release schema patched with etender's extensions (each extension's
+release-schema.json is a JSON Merge Patch, RFC 7386, as the OCDS extension format asks), the ocdsmerge
+merger built on it, and validators for releases and packages (the package schema refers to the release
+schema by its URL: a `referencing` registry maps that URL to the patched local schema)."""
 
 from __future__ import annotations
 
@@ -104,8 +104,14 @@ def package_validator() -> Any:
 
 def release_errors(release: dict[str, Any]) -> list[str]:
     """What is wrong with a release under the patched schema, as readable lines (empty: valid)."""
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in release_validator().iter_errors(release)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in release_validator().iter_errors(release)
+    ]
 
 
 def package_errors(package: dict[str, Any]) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in package_validator().iter_errors(package)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in package_validator().iter_errors(package)
+    ]

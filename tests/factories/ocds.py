@@ -31,7 +31,11 @@ def procedure(db: Any, make: Any, blobs: Any, upto: str = "contracted") -> Simpl
     w.blobs = blobs
     steps = STAGES[1 : STAGES.index(upto) + 1]
     for step in steps:
-        clock.shift(timedelta(days=1) if step != "deadline" else w.tender.bid_deadline - clock.now() + timedelta(minutes=1))
+        clock.shift(
+            timedelta(days=1)
+            if step != "deadline"
+            else w.tender.bid_deadline - clock.now() + timedelta(minutes=1)
+        )
         globals()[f"_{step}"](w)
         w.at[step] = clock.now()
         db.flush()
@@ -40,12 +44,20 @@ def procedure(db: Any, make: Any, blobs: Any, upto: str = "contracted") -> Simpl
 
 def _clarified(w: SimpleNamespace) -> None:
     w.clarification = clarifications.clarify(
-        w.db, w.agency, w.blobs, w.tender.id, "Desk sizes", "Desks are 120 cm wide.", True, [], max_bytes=1 << 20
+        w.db,
+        w.agency,
+        w.blobs,
+        w.tender.id,
+        "Desk sizes",
+        "Desks are 120 cm wide.",
+        True,
+        [],
+        max_bytes=1 << 20,
     )
 
 
 def _deadline(w: SimpleNamespace) -> None:
-    """Bids of the three bidder companies on lot 1 (as rows: submitted before the deadline), bidding closed."""
+    """Bids of the three bidder companies on lot 1 (rows, submitted before the deadline), bidding closed."""
     w.bids = []
     for i, (org, user) in enumerate(
         [
@@ -84,7 +96,13 @@ def _opened(w: SimpleNamespace) -> None:
         ob.decrypted_at = clock.now()
     w.opening.status = OpeningStatus.done
     w.opening.finished_at = clock.now()
-    record(w.db, TenderTag.opening_record_published, actor=SYSTEM, subject=f"tender:{w.tender.id}", details={"bids": 3})
+    record(
+        w.db,
+        TenderTag.opening_record_published,
+        actor=SYSTEM,
+        subject=f"tender:{w.tender.id}",
+        details={"bids": 3},
+    )
 
 
 def _evaluated(w: SimpleNamespace) -> None:
@@ -92,7 +110,14 @@ def _evaluated(w: SimpleNamespace) -> None:
     w.db.flush()
     seats = [101, 102]
     ranking = [
-        {"rank": i + 1, "bid": ob.id, "total": f"{90.5 - i:.2f}", "price_fen": p, "evaluated_price_fen": p, "tie_break": None}
+        {
+            "rank": i + 1,
+            "bid": ob.id,
+            "total": f"{90.5 - i:.2f}",
+            "price_fen": p,
+            "evaluated_price_fen": p,
+            "tie_break": None,
+        }
         for i, (ob, p) in enumerate(zip(w.opened, [980_000_00, 1_010_000_00, 1_020_000_05], strict=True))
     ]
     document = {
@@ -110,11 +135,19 @@ def _evaluated(w: SimpleNamespace) -> None:
             for ob, b in zip(w.opened, w.bids, strict=True)
         ],
         "review": {"valid": [ob.id for ob in w.opened], "rejected": []},
-        "ranking": {"method": "comprehensive", "ranking": ranking, "candidates": [ob.id for ob in w.opened], "failed": None},
+        "ranking": {
+            "method": "comprehensive",
+            "ranking": ranking,
+            "candidates": [ob.id for ob in w.opened],
+            "failed": None,
+        },
         "sections": {
             "scoring": {
                 "summary": {
-                    str(ob.id): {"member_sums": {str(seats[0]): f"{91 - i}.00", str(seats[1]): f"{90 - i}.00"}, "total": f"{90.5 - i:.2f}"}
+                    str(ob.id): {
+                        "member_sums": {str(seats[0]): f"{91 - i}.00", str(seats[1]): f"{90 - i}.00"},
+                        "total": f"{90.5 - i:.2f}",
+                    }
                     for i, ob in enumerate(w.opened)
                 }
             }
@@ -157,14 +190,20 @@ def _evaluation_session(w: SimpleNamespace) -> int:
     )
     w.db.add(draw)
     w.db.flush()
-    seat = Seat(draw_id=draw.id, expert_id=_expert(w), position=1, specialty="A01", kind="member", status="confirmed")
+    seat = Seat(
+        draw_id=draw.id, expert_id=_expert(w), position=1, specialty="A01", kind="member", status="confirmed"
+    )
     w.db.add(seat)
     room = EvaluationRoom(number=1000 + w.tender.id, name=f"Room {w.tender.id}")
     w.db.add(room)
     w.db.flush()
     sess = EvaluationSession(
-        tender_id=w.tender.id, draw_id=draw.id, room_id=room.id, starts_at=clock.now() - timedelta(hours=3),
-        ends_at=clock.now() + timedelta(hours=3), booked_by=w.agency_user.id,
+        tender_id=w.tender.id,
+        draw_id=draw.id,
+        room_id=room.id,
+        starts_at=clock.now() - timedelta(hours=3),
+        ends_at=clock.now() + timedelta(hours=3),
+        booked_by=w.agency_user.id,
     )
     w.db.add(sess)
     w.db.flush()

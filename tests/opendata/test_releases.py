@@ -15,9 +15,9 @@ from core import clock
 from opendata import releases, schema
 from opendata.models import OcdsRelease
 from tender import supervision
+from tests.factories.accounts import cast
 from tests.factories.ocds import STAGES, procedure
 from tests.factories.tenders import draft_tender
-from tests.factories.accounts import cast
 
 
 def _stored(db) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -25,7 +25,9 @@ def _stored(db) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 def _kinds(docs: list[dict]) -> list[str]:
-    return [d["id"].rsplit("-", 1)[-1] if d["id"].split("-")[-1].isdigit() is False else d["id"] for d in docs]
+    return [
+        d["id"].rsplit("-", 1)[-1] if d["id"].split("-")[-1].isdigit() is False else d["id"] for d in docs
+    ]
 
 
 def test_a_draft_has_no_release(db, make, blobs, settings):
@@ -73,7 +75,9 @@ def test_every_release_is_dated_when_its_change_became_public(db, make, blobs, s
     assert by_id["bids"]["date"] == iso(w.at["opened"])
     assert by_id["publicity"]["date"] == iso(w.at["publicity"])
     assert by_id[f"award-{w.award.id}"]["date"] == iso(w.at["awarded"])
-    assert by_id["evaluation"]["date"] == iso(w.at["awarded"])  # final with the award, not with the signatures
+    assert by_id["evaluation"]["date"] == iso(
+        w.at["awarded"]
+    )  # final with the award, not with the signatures
     assert by_id[f"contract-{w.contract.id}"]["date"] == iso(w.at["contracted"])
 
 
@@ -112,13 +116,18 @@ def test_the_mapping_of_the_tender_parties_money_and_bids(db, make, blobs, setti
     # fen to yuan exactly: 1 020 000.05 yuan, not a float's approximation
     raw = next(r.document for r in db.scalars(select(OcdsRelease)) if r.release_id.endswith("-bids"))
     assert "1020000.05" in raw
-    assert json.loads(raw, parse_float=Decimal)["bids"]["details"][2]["value"]["amount"] == Decimal("1020000.05")
+    assert json.loads(raw, parse_float=Decimal)["bids"]["details"][2]["value"]["amount"] == Decimal(
+        "1020000.05"
+    )
     award = by_id[f"award-{w.award.id}"]
     assert award["awards"][0]["status"] == "active"
     assert {p["name"]: p["roles"] for p in award["parties"]}["Bidder One Ltd"] == ["tenderer", "supplier"]
     evaluation = by_id["evaluation"]["tender"]["evaluation"]
     assert [m["name"] for m in evaluation["committee"]] == ["Expert Zhang", "Expert Wang"]
-    assert evaluation["results"][0]["memberScores"] == [{"id": "101", "score": 91}, {"id": "102", "score": 90}]
+    assert evaluation["results"][0]["memberScores"] == [
+        {"id": "101", "score": 91},
+        {"id": "102", "score": 90},
+    ]
     assert by_id["amendment-1"]["auditEntry"]["tag"] == "tender.clarified"
 
 
@@ -135,7 +144,9 @@ def test_the_compiled_release_is_ocdsmerges(db, make, blobs, settings):
     assert schema.release_errors(compiled) == []
     assert compiled["tag"] == ["compiled"]
     assert compiled["awards"][0]["status"] == "active"  # the candidate's pending award moved on
-    assert compiled["tender"]["tenderPeriod"]["endDate"] == releases.mapping.iso(w.clarification.deadline_after)
+    assert compiled["tender"]["tenderPeriod"]["endDate"] == releases.mapping.iso(
+        w.clarification.deadline_after
+    )
 
 
 def test_a_tender_cancelled_has_its_cancellation(db, make, blobs, settings):

@@ -12,8 +12,18 @@ from opendata import schema
 
 def test_merge_patch_follows_rfc_7386():
     # RFC 7386, section 3's example
-    target = {"title": "Goodbye!", "author": {"givenName": "John", "familyName": "Doe"}, "tags": ["example", "sample"], "content": "This will be unchanged"}
-    patch = {"title": "Hello!", "phoneNumber": "+01-123-456-7890", "author": {"familyName": None}, "tags": ["example"]}
+    target = {
+        "title": "Goodbye!",
+        "author": {"givenName": "John", "familyName": "Doe"},
+        "tags": ["example", "sample"],
+        "content": "This will be unchanged",
+    }
+    patch = {
+        "title": "Hello!",
+        "phoneNumber": "+01-123-456-7890",
+        "author": {"familyName": None},
+        "tags": ["example"],
+    }
     assert schema.merge_patch(target, patch) == {
         "title": "Hello!",
         "author": {"givenName": "John"},
@@ -36,7 +46,13 @@ def test_the_extensions_add_their_fields_and_keep_the_core():
 
 
 def _release(**changes):  # type: ignore[no-untyped-def]
-    doc = {"ocid": "ocds-213czf-1", "id": "ocds-213czf-1-tender", "date": "2026-12-01T00:00:00Z", "tag": ["tender"], "initiationType": "tender"}
+    doc = {
+        "ocid": "ocds-213czf-1",
+        "id": "ocds-213czf-1-tender",
+        "date": "2026-12-01T00:00:00Z",
+        "tag": ["tender"],
+        "initiationType": "tender",
+    }
     doc.update(changes)
     return doc
 
@@ -47,7 +63,13 @@ def test_the_validators_catch_what_the_schemas_refuse():
     assert schema.release_errors(_release(awards=[{"id": "1", "status": "won"}]))  # closed codelist
     assert schema.release_errors(_release(bids={"details": [{"status": "valid"}]}))  # a bid needs its id
     assert schema.release_errors(_release(tender={"id": "T", "evaluation": {"committee": [{"name": "x"}]}}))
-    package = {"uri": "http://example.com/p", "publishedDate": "2026-12-01T00:00:00Z", "version": "1.1", "publisher": {"name": "etender"}, "releases": [_release()]}
+    package = {
+        "uri": "http://example.com/p",
+        "publishedDate": "2026-12-01T00:00:00Z",
+        "version": "1.1",
+        "publisher": {"name": "etender"},
+        "releases": [_release()],
+    }
     assert schema.package_errors(package) == []
     assert schema.package_errors({**package, "releases": [_release(tag="tender")]})  # through the registry
 
@@ -60,12 +82,36 @@ def test_nothing_is_fetched(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     for cached in (schema.release_schema, schema.merger, schema.release_validator, schema.package_validator):
         cached.cache_clear()
-    compiled = schema.compile_releases([_release(), _release(id="ocds-213czf-1-b", date="2026-12-02T00:00:00Z", tag=["tenderUpdate"], tender={"id": "T", "status": "cancelled"})])
+    compiled = schema.compile_releases(
+        [
+            _release(),
+            _release(
+                id="ocds-213czf-1-b",
+                date="2026-12-02T00:00:00Z",
+                tag=["tenderUpdate"],
+                tender={"id": "T", "status": "cancelled"},
+            ),
+        ]
+    )
     assert compiled["tender"]["status"] == "cancelled" and compiled["tag"] == ["compiled"]
-    assert schema.package_errors({"uri": "http://example.com/p", "publishedDate": "2026-12-01T00:00:00Z", "version": "1.1", "publisher": {"name": "e"}, "releases": [compiled]}) == []
+    assert (
+        schema.package_errors(
+            {
+                "uri": "http://example.com/p",
+                "publishedDate": "2026-12-01T00:00:00Z",
+                "version": "1.1",
+                "publisher": {"name": "e"},
+                "releases": [compiled],
+            }
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("fen,amount", [(0, "0"), (1, "0.01"), (102000005, "1020000.05"), (9_007_199_254_740_993, "90071992547409.93")])
+@pytest.mark.parametrize(
+    "fen,amount",
+    [(0, "0"), (1, "0.01"), (102000005, "1020000.05"), (9_007_199_254_740_993, "90071992547409.93")],
+)
 def test_money_is_exact(fen, amount):
     from decimal import Decimal
 
@@ -73,5 +119,7 @@ def test_money_is_exact(fen, amount):
 
     value = mapping.money(fen)
     assert value == {"amount": Decimal(amount), "currency": "CNY"}
-    assert releases.encode(value) == f'{{"amount":{amount},"currency":"CNY"}}'.encode()  # a JSON number, exact
+    assert (
+        releases.encode(value) == f'{{"amount":{amount},"currency":"CNY"}}'.encode()
+    )  # a JSON number, exact
     assert releases.decode(releases.encode(value))["amount"] == Decimal(amount)

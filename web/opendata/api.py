@@ -84,12 +84,16 @@ class RecordPackage(msgspec.Struct):
         "`links.next` (an opaque cursor): a page never changes once read, new releases only come after the "
         "last one. A release exists only once the change it reflects is public (docs/disclosure.md)."
     ),
-    responses={400: ResponseSpec(ErrorResponse, description="The cursor is not valid (code ocds_bad_cursor)")},
+    responses={
+        400: ResponseSpec(ErrorResponse, description="The cursor is not valid (code ocds_bad_cursor)")
+    },
 )
 def release_feed(
     db: Session,
     state: State,
-    cursor: Annotated[str | None, Parameter(max_length=200, description="From links.next; absent: the start")] = None,
+    cursor: Annotated[
+        str | None, Parameter(max_length=200, description="From links.next; absent: the start")
+    ] = None,
     limit: Annotated[
         int, Parameter(ge=1, le=releases.MAX_PAGE_SIZE, description="Releases per page (1-1000)")
     ] = releases.PAGE_SIZE,
@@ -112,12 +116,16 @@ def release_feed(
     sync_to_thread=True,
     summary="The OCDS record of a contracting process",
     description="Every release published for the process and its compiled release (compiled with ocdsmerge).",
-    responses={404: ResponseSpec(ErrorResponse, description="No release has this ocid (code ocds_record_not_found)")},
+    responses={
+        404: ResponseSpec(ErrorResponse, description="No release has this ocid (code ocds_record_not_found)")
+    },
 )
 def get_record(
     db: Session,
     state: State,
-    ocid: Annotated[str, Parameter(max_length=120, description="The process's ocid: the prefix and the tender id")],
+    ocid: Annotated[
+        str, Parameter(max_length=120, description="The process's ocid: the prefix and the tender id")
+    ],
 ) -> Response[RecordPackage]:
     package = releases.record_package(db, state.settings, ocid)
     return Response(releases.encode(package), media_type=OCDS_JSON)  # type: ignore[arg-type]
@@ -128,10 +136,12 @@ def get_record(
     sync_to_thread=True,
     summary="An etender OCDS extension",
     description=(
-        "extension.json or release-schema.json (a JSON Merge Patch of the 1.1.5 release schema) of one of the "
-        "extensions the packages list."
+        "extension.json or release-schema.json (a JSON Merge Patch of the 1.1.5 release schema) of one "
+        "of the extensions the packages list."
     ),
-    responses={404: ResponseSpec(ErrorResponse, description="No such extension file (code ocds_extension_not_found)")},
+    responses={
+        404: ResponseSpec(ErrorResponse, description="No such extension file (code ocds_extension_not_found)")
+    },
 )
 def get_extension(name: str, filename: str) -> Response[dict[str, Any]]:
     if name not in schema.EXTENSIONS or filename not in ("extension.json", "release-schema.json"):

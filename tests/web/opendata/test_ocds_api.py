@@ -30,7 +30,9 @@ def _follow(client, url: str) -> tuple[list[dict], str]:  # type: ignore[no-unty
         url = package["links"]["next"]
 
 
-def test_the_feed_pages_are_valid_packages_and_stable_while_releases_arrive(client, db, make, blobs, settings):
+def test_the_feed_pages_are_valid_packages_and_stable_while_releases_arrive(
+    client, db, make, blobs, settings
+):
     w = procedure(db, make, blobs)
     releases.sync(db, settings)
     db.commit()
@@ -63,7 +65,9 @@ def test_a_bad_cursor_is_refused_with_its_code(client):
     assert client.get("/api/v1/ocds/releases?limit=0").status_code == 400
 
 
-def test_the_record_package_has_every_release_and_ocdsmerges_compiled_release(client, db, make, blobs, settings):
+def test_the_record_package_has_every_release_and_ocdsmerges_compiled_release(
+    client, db, make, blobs, settings
+):
     w = procedure(db, make, blobs)
     releases.sync(db, settings)
     db.commit()
@@ -76,7 +80,9 @@ def test_the_record_package_has_every_release_and_ocdsmerges_compiled_release(cl
     for release in [*rec["releases"], rec["compiledRelease"]]:
         assert schema.release_errors(release) == [], release["id"]
     assert rec["compiledRelease"] == json.loads(
-        releases.encode(ocdsmerge.Merger(schema=schema.release_schema()).create_compiled_release(rec["releases"]))
+        releases.encode(
+            ocdsmerge.Merger(schema=schema.release_schema()).create_compiled_release(rec["releases"])
+        )
     )
     assert rec["compiledRelease"]["contracts"][0]["value"] == {"amount": 980000, "currency": "CNY"}
     missing = client.get("/api/v1/ocds/records/ocds-213czf-999999")
@@ -87,7 +93,9 @@ def test_the_record_package_has_every_release_and_ocdsmerges_compiled_release(cl
 def test_the_extensions_are_served_as_shipped(client):
     for name in schema.EXTENSIONS:
         assert client.get(f"/api/v1/ocds/extensions/{name}/extension.json").json() == schema.extension(name)
-        assert client.get(f"/api/v1/ocds/extensions/{name}/release-schema.json").json() == schema.extension_patch(name)
+        assert client.get(
+            f"/api/v1/ocds/extensions/{name}/release-schema.json"
+        ).json() == schema.extension_patch(name)
     assert client.get("/api/v1/ocds/extensions/etender_audit/other.json").status_code == 404
 
 
