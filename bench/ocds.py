@@ -86,7 +86,9 @@ def templates(start: datetime) -> list[tuple[str, dict[str, Any]]]:
         "ranking": ranking,
         "committee": {"members": [{"seat": 1, "name": "张三", "chair": True}, {"seat": 2, "name": "李四"}]},
         "sections": {
-            "scoring": {"summary": {str(200 + i): {"member_sums": {"1": "90.00", "2": "91.00"}} for i in range(3)}}
+            "scoring": {
+                "summary": {str(200 + i): {"member_sums": {"1": "90.00", "2": "91.00"}} for i in range(3)}
+            }
         },
     }
     award = {
@@ -104,7 +106,12 @@ def templates(start: datetime) -> list[tuple[str, dict[str, Any]]]:
             "amendment-1",
             ["tenderAmendment"],
             t(5),
-            {"tender": {"id": "ZB-OCID", "amendments": [{"id": "1", "date": mapping.iso(t(5)), "rationale": "澄清"}]}},
+            {
+                "tender": {
+                    "id": "ZB-OCID",
+                    "amendments": [{"id": "1", "date": mapping.iso(t(5)), "rationale": "澄清"}],
+                }
+            },
         ),
         (
             "bids",
@@ -132,7 +139,11 @@ def templates(start: datetime) -> list[tuple[str, dict[str, Any]]]:
             "contract-1",
             ["contract"],
             t(50),
-            {"contracts": [{"id": "1", "awardID": "bid-100", "status": "active", "value": mapping.money(98_000_000)}]},
+            {
+                "contracts": [
+                    {"id": "1", "awardID": "bid-100", "status": "active", "value": mapping.money(98_000_000)}
+                ]
+            },
         ),
     ]
     out = []
@@ -187,8 +198,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--tenders", str(args.tenders), "--populate", url], check=True)
-        print(f"stored {args.tenders * 7:,} releases of {args.tenders:,} processes in {time.perf_counter() - t0:.1f} s")
+        subprocess.run(
+            [sys.executable, __file__, "--tenders", str(args.tenders), "--populate", url], check=True
+        )
+        print(
+            f"stored {args.tenders * 7:,} releases of {args.tenders:,} processes in {time.perf_counter() - t0:.1f} s"
+        )
         settings = Settings(data_dir=Path(tmp), database_url=url)
         engine = make_engine(url)
         factory = make_sessionmaker(engine)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -84,7 +84,7 @@ def _by_process(
         rows = session.execute(
             select(OcdsRelease.ocid, OcdsRelease.seq, OcdsRelease.document)
             .where(OcdsRelease.seq <= upto)
-            .where((OcdsRelease.ocid > ocid) | ((OcdsRelease.ocid == ocid) & (OcdsRelease.seq > seq)))
+            .where(tuple_(OcdsRelease.ocid, OcdsRelease.seq) > tuple_(ocid, seq))
             .order_by(OcdsRelease.ocid, OcdsRelease.seq)
             .limit(batch)
         ).all()

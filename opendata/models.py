@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -18,10 +18,12 @@ from core.db import Base
 
 class OcdsRelease(Base):
     __tablename__ = "ocds_releases"
+    # a record's releases in feed order, and the export's walk over processes: (ocid, seq) in one index
+    __table_args__ = (Index("ix_ocds_releases_ocid_seq", "ocid", "seq"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     release_id: Mapped[str] = mapped_column(String(200), unique=True)  # the release's `id`
-    ocid: Mapped[str] = mapped_column(String(120), index=True)
+    ocid: Mapped[str] = mapped_column(String(120))
     tender_id: Mapped[int] = mapped_column(Integer, index=True)
     tag: Mapped[str] = mapped_column(String(60))  # the release's tags, comma-separated
     date: Mapped[datetime] = mapped_column()  # the release's `date`: when the change became public

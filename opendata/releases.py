@@ -42,6 +42,7 @@ from opendata import mapping, schema
 from opendata.events import OpendataTag
 from opendata.mapping import Org
 from opendata.models import OcdsRelease
+from tender.bids.submission import counted_bids
 from tender.disclosure import phase_of
 from tender.events import TenderTag
 from tender.lifecycle import Status
@@ -311,11 +312,12 @@ class _Builder:
             )
             for ob, bid, org, number in rows
         ]
-        received: dict[int, int] = {
-            n: 0 for n in self.s.scalars(select(Lot.number).where(Lot.tender_id == t.id))
-        }
-        for b in bids:
-            received[b.lot_number] = received.get(b.lot_number, 0) + 1
+        # the bids counted at the deadline (E27: each company's newest complete submission), opened or not: a
+        # failed opening (R44) has no opened bids but its count is public with the failure
+        numbers = dict(self.s.execute(select(Lot.id, Lot.number).where(Lot.tender_id == t.id)).tuples().all())
+        received = {n: 0 for n in numbers.values()}
+        for counted in counted_bids(self.s, t.id):
+            received[numbers[counted.lot_id]] += 1
         tenderers = {b.org.id: b.org for b in bids}
         parties = self._buyer_parties() + [
             mapping.party(self.scheme, o, ["tenderer"]) for o in tenderers.values()

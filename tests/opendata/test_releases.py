@@ -151,7 +151,7 @@ def test_the_compiled_release_is_ocdsmerges(db, make, blobs, settings):
 
 def test_a_tender_cancelled_has_its_cancellation(db, make, blobs, settings):
     w = procedure(db, make, blobs, upto="published")
-    clock.shift(timedelta(hours=2))
+    clock.freeze(clock.now() + timedelta(hours=2))  # frozen: the entry's time and now are the same second
     supervision.cancel(db, w.agency, w.tender.id, "The budget was withdrawn")
     releases.sync(db, settings)
     docs = _stored(db)
@@ -169,3 +169,31 @@ def test_a_release_is_not_changed_once_stored(db, make, blobs, settings):
     db.flush()
     releases.sync(db, settings)
     assert _stored(db) == before
+
+
+def test_a_failed_opening_publishes_the_count_and_no_bidder(db, make, blobs, settings):
+    """R44: fewer than 3 bids (here the third withdrew): the tender fails at the deadline; how many bid is
+    public with the failure, who bid is not (nothing was opened)."""
+    from audit import record
+    from core.identity import SYSTEM
+    from tender.events import TenderTag
+
+    w = procedure(db, make, blobs, upto="deadline")
+    w.bids[2].status = "withdrawn"
+    for ob in w.opened:
+        db.delete(ob)
+    w.opening.status = "failed"
+    w.tender.status = "failed"
+    w.tender.end_reason_key = "Fewer than 3 bids were received."
+    record(
+        db, TenderTag.tender_failed, actor=SYSTEM, subject=f"tender:{w.tender.id}", details={"rule": "R44"}
+    )
+    db.flush()
+    releases.sync(db, settings)
+    docs = {d["id"].removeprefix(d["ocid"] + "-"): d for d in _stored(db)}
+    assert set(docs) == {"tender", "amendment-1", "bids", "unsuccessful"}
+    assert docs["unsuccessful"]["tender"]["status"] == "unsuccessful"
+    stats = {s["id"]: s["value"] for s in docs["bids"]["bids"]["statistics"]}
+    assert stats == {"1-bids": 2, "1-opened": 0, "2-bids": 0, "2-opened": 0}
+    assert docs["bids"]["bids"]["details"] == [] and "Bidder One Ltd" not in json.dumps(docs)
+    assert all(schema.release_errors(d) == [] for d in docs.values())
