@@ -24,14 +24,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
 from cli.database import upgrade_database  # noqa: E402
 from core.db import make_engine, make_sessionmaker  # noqa: E402
@@ -155,7 +155,7 @@ def templates(start: datetime) -> list[tuple[str, dict[str, Any]]]:
 
 def populate(url: str, tenders: int) -> None:
     engine = make_engine(url)
-    start = datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
     encoded = [(tag, releases.encode(doc).decode(), doc["id"], doc["date"]) for tag, doc in templates(start)]
     with engine.begin() as conn:
         rows = []
