@@ -202,7 +202,8 @@ def main() -> None:
             [sys.executable, __file__, "--tenders", str(args.tenders), "--populate", url], check=True
         )
         print(
-            f"stored {args.tenders * 7:,} releases of {args.tenders:,} processes in {time.perf_counter() - t0:.1f} s"
+            f"stored {args.tenders * 7:,} releases of {args.tenders:,} processes "
+            f"in {time.perf_counter() - t0:.1f} s"
         )
         settings = Settings(data_dir=Path(tmp), database_url=url)
         engine = make_engine(url)
