@@ -103,18 +103,22 @@ def release(ocid: str, release_id: str, when: datetime, tags: list[str], **secti
     return doc
 
 
-def audit_ref(public_url: str, index: int | None, tag: str, when: datetime | None) -> dict[str, Any] | None:
-    """The etender_audit extension: the entry that records the change, and where its proof is."""
+def audit_ref(
+    public_url: str, index: int | None, tag: str | None, when: datetime | None
+) -> dict[str, Any] | None:
+    """The etender_audit extension: the entry that records the change, and where its proof is. `tag` and
+    `when` only when this side knows them (a row of another package names its entry by index alone)."""
     if index is None:
         return None
     base = public_url.rstrip("/")
-    return {
+    ref = {
         "index": index,
         "tag": tag,
         "time": iso(when),
         "entryUrl": f"{base}/api/v1/audit/entries/{index}",
         "proofUrl": f"{base}/api/v1/audit/proof/inclusion?index={index}",
     }
+    return {k: v for k, v in ref.items() if v is not None}
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from core.disclosure import Audience, Fact, Phase, may_see
 from core.errors import N_, BadRequest, NotFound
 from core.identity import SYSTEM
 from core.settings import Settings
+from evaluation.report.events import ReportTag
 from evaluation.report.models import EvaluationReport
 from opendata import mapping, schema
 from opendata.events import OpendataTag
@@ -117,7 +118,7 @@ class _Builder:
                 return e
         return None
 
-    def _audit(self, index: int | None, tag: str, when: datetime | None) -> dict[str, Any] | None:
+    def _audit(self, index: int | None, tag: str | None, when: datetime | None) -> dict[str, Any] | None:
         return mapping.audit_ref(self.settings.public_url, index, tag, when)
 
     def _buyer_parties(self) -> list[dict[str, Any]]:
@@ -399,7 +400,7 @@ class _Builder:
             parties=parties,
             tender=tender,
             awards=awards,
-            auditEntry=self._audit(pub.audit_index, "award.publicity", pub.published_at),
+            auditEntry=self._audit(pub.audit_index, None, None),
         )
         return Candidate(doc["id"], doc["tag"], pub.published_at, pub.audit_index, doc)
 
@@ -435,7 +436,7 @@ class _Builder:
                 parties=parties,
                 tender={"id": self.tender.reference, "status": "complete"},
                 awards=[{k: v for k, v in active.items() if v is not None}],
-                auditEntry=self._audit(a.audit_index, "award.decided", a.decided_at),
+                auditEntry=self._audit(a.audit_index, None, None),
             )
             out.append(Candidate(doc["id"], doc["tag"], a.decided_at, a.audit_index, doc))
             if a.status != AwardStatus.active and a.ended_at is not None:
@@ -495,7 +496,7 @@ class _Builder:
                 when,
                 ["contract"],
                 contracts=[contract],
-                auditEntry=self._audit(c.audit_index, "award.contract.recorded", c.recorded_at),
+                auditEntry=self._audit(c.audit_index, None, None),
             )
             out.append(Candidate(doc["id"], doc["tag"], when, c.audit_index, doc))
         return out
@@ -528,7 +529,7 @@ class _Builder:
                 "id": self.tender.reference,
                 "evaluation": mapping.report_evaluation(document, report.sha256, report.completed_at),
             },
-            auditEntry=self._audit(report.audit_index, "evaluation.report.generated", report.generated_at),
+            auditEntry=self._audit(report.audit_index, ReportTag.report_generated, report.generated_at),
         )
         return Candidate(doc["id"], doc["tag"], when, report.audit_index, doc)
 
@@ -593,14 +594,14 @@ def sync(session: Session, settings: Settings, *, batch: int = 200) -> int:
             continue
         if not locked:
             # the serialisation point: the audit head's lock, held to the commit (see the module's docstring);
-            # then look again, since another sync may have stored these while this one waited
-            first = (session.scalar(select(func.max(OcdsRelease.seq))) or 0) + 1
+            # then look again, since another sync may have stored these while this one waited ("found": what
+            # this sync had found before it held the lock; the releases stored are the feed's from then on)
             record(
                 session,
                 OpendataTag.releases_published,
                 actor=SYSTEM,
                 subject="opendata:releases",
-                details={"from_seq": first},
+                details={"found": len(new), "first_tender": new[0].doc["ocid"]},
             )
             locked = True
             have = set(
