@@ -8,7 +8,11 @@ contract: the shapes opendata.mapping builds, with three bids and two committee 
   phases apart, and the peak memory growth (maximum resident set size) while it ran;
 - baseline: the same rows read in the same keyset batches and each serialised with json.dumps (its columns,
   the document as a string) into a JSON Lines file: what writing these rows costs without OCDS packaging or
-  compiling.
+  compiling;
+- feed page: `--clients` threads (default 32) each reading pages of 100 releases at random cursors through
+  the feed's service (opendata.releases.page and the package around it, as the handler does; no HTTP), with
+  the 50th and 99th percentile latency (one Python process: the threads share one interpreter lock, and
+  the engine's pool holds 15 connections, so a thread without one waits untimed for a finished client's).
 
     .venv/bin/python bench/ocds.py [--tenders 100000]
 
@@ -189,6 +193,8 @@ def peak_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenders", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--pages", type=int, default=20, help="pages each client reads")
     parser.add_argument("--populate", default="", help=argparse.SUPPRESS)  # the child that stores the rows
     args = parser.parse_args()
     if args.populate:
@@ -253,7 +259,45 @@ def main() -> None:
             f"baseline: {n:,} rows with json.dumps in {base_wall:.2f} s ({base_cpu:.2f} s CPU): "
             f"{n / base_wall:,.0f} rows/s; export / baseline = {wall / base_wall:.1f}x"
         )
+        feed_pages(factory, settings, args.tenders * 7, args.clients, args.pages)
         engine.dispose()
+
+
+def feed_pages(factory: Any, settings: Settings, total: int, clients: int, pages: int) -> None:
+    import random
+    import threading
+
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        mine = []
+        with factory() as session:
+            session.connection()  # the pool's wait is not the page's: a connection first, untimed
+            for _ in range(pages):
+                cursor = releases.encode_cursor(rng.randrange(0, max(1, total - 100)))
+                t0 = time.perf_counter()
+                found = releases.page(session, cursor, 100)
+                releases.package_bytes(settings, "u", [r.document.encode() for r in found.releases])
+                mine.append(time.perf_counter() - t0)
+                session.expunge_all()
+        with lock:
+            times.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    times.sort()
+    p50, p99 = times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
+    print(
+        f"feed page: {len(times):,} pages of 100 by {clients} clients in {wall:.2f} s: "
+        f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":
