@@ -30,3 +30,17 @@ class OcdsRelease(Base):
     audit_index: Mapped[int | None] = mapped_column(BigInteger, default=None)  # the change's audit entry
     document: Mapped[str] = mapped_column(Text)  # the release's JSON, as published (UTF-8 text)
     published_at: Mapped[datetime] = mapped_column(default=clock.now)  # when this platform stored it
+
+
+class OcdsSyncState(Base):
+    """What the sync last saw of a tender: a digest of every fact its releases are built from (its status,
+    deadline passed or not, how many clarifications, the opening's status, the publicity, the awards and
+    contracts with their times, the report's completion). A tender whose digest is unchanged has no new
+    release, so the sync skips it without building anything. Counts are part of it: a row committed after a
+    sync read, whatever its timestamp, changes the digest."""
+
+    __tablename__ = "ocds_sync_state"
+
+    tender_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    digest: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime] = mapped_column(default=clock.now)

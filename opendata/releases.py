@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from accounts.models import Organisation
@@ -42,7 +45,7 @@ from evaluation.report.models import EvaluationReport
 from opendata import mapping, schema
 from opendata.events import OpendataTag
 from opendata.mapping import Org
-from opendata.models import OcdsRelease
+from opendata.models import OcdsRelease, OcdsSyncState
 from tender.bids.submission import counted_bids
 from tender.disclosure import phase_of
 from tender.events import TenderTag
@@ -560,9 +563,74 @@ def public_releases(session: Session, settings: Settings, tender: Tender) -> lis
 # ---------------------------------------------------------------- storing
 
 
-def sync(session: Session, settings: Settings, *, batch: int = 200) -> int:
+def _digests(session: Session, tenders: list[Tender]) -> dict[int, str]:
+    """Each tender's digest of the facts its releases are built from (OcdsSyncState), a few grouped queries
+    per batch."""
+    ids = [t.id for t in tenders]
+    now = clock.now()
+    parts: dict[int, list[Any]] = {
+        t.id: [
+            t.status,
+            t.resume_to,
+            mapping.iso(t.published_at),
+            mapping.iso(t.updated_at),
+            t.bid_deadline is not None and now >= t.bid_deadline,
+        ]
+        for t in tenders
+    }
+    queries = [
+        select(Clarification.tender_id, func.count(), func.max(Clarification.issued_at)).group_by(
+            Clarification.tender_id
+        ),
+        select(Opening.tender_id, Opening.status, Opening.finished_at),
+        select(Publicity.tender_id, Publicity.published_at),
+        select(
+            Award.tender_id,
+            func.count(),
+            func.max(Award.decided_at),
+            func.count(Award.ended_at),
+            func.max(Award.ended_at),
+            func.max(Award.status),
+        ).group_by(Award.tender_id),
+        select(
+            Contract.tender_id,
+            func.count(),
+            func.max(Contract.recorded_at),
+            func.count(Contract.published_at),
+            func.max(Contract.published_at),
+        ).group_by(Contract.tender_id),
+        select(EvaluationReport.tender_id, func.count(EvaluationReport.completed_at)).group_by(
+            EvaluationReport.tender_id
+        ),
+    ]
+    for n, stmt in enumerate(queries):
+        column = stmt.selected_columns[0]
+        for row in session.execute(stmt.where(column.in_(ids))).tuples():
+            parts[row[0]].append((n, [mapping.iso(v) if isinstance(v, datetime) else v for v in row[1:]]))
+    return {
+        tid: hashlib.sha256(json.dumps(p, sort_keys=True, default=str).encode()).hexdigest()
+        for tid, p in parts.items()
+    }
+
+
+def _save_digests(session: Session, digests: dict[int, str]) -> None:
+    if not digests:
+        return
+    rows = [{"tender_id": t, "digest": d, "synced_at": clock.now()} for t, d in digests.items()]
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_(OcdsSyncState).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[OcdsSyncState.tender_id],
+        set_={"digest": stmt.excluded.digest, "synced_at": stmt.excluded.synced_at},
+    )
+    session.execute(stmt)
+
+
+def sync(session: Session, settings: Settings, *, batch: int = 200, full: bool = False) -> int:
     """Store every release that has become public and is not stored yet; returns how many were stored.
-    Idempotent: run it twice and the second run stores nothing."""
+    Idempotent: run it twice and the second run stores nothing. A tender whose facts are unchanged since the
+    last sync (OcdsSyncState) is skipped; `full` builds every tender's releases again."""
     reviewers = _reviewers(session)
     stored = 0
     last_id = 0
@@ -579,7 +647,21 @@ def sync(session: Session, settings: Settings, *, batch: int = 200) -> int:
         if not tenders:
             break
         last_id = tenders[-1].id
+        digests = _digests(session, tenders)
+        if not full:
+            seen = dict(
+                session.execute(
+                    select(OcdsSyncState.tender_id, OcdsSyncState.digest).where(
+                        OcdsSyncState.tender_id.in_(list(digests))
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            tenders = [t for t in tenders if seen.get(t.id) != digests[t.id]]
+            digests = {t.id: digests[t.id] for t in tenders}
         found = [c for t in tenders for c in _Builder(session, settings, t, reviewers).all()]
+        _save_digests(session, digests)
         if not found:
             continue
         have = set(

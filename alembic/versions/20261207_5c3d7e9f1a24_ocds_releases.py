@@ -1,4 +1,4 @@
-"""OCDS open data (issue 14): the releases published, in feed order (opendata/models.py)
+"""OCDS open data (issue 14): the releases published, in feed order, and the sync's state (opendata/models.py)
 
 Revision ID: 5c3d7e9f1a24
 Revises: 2b8d4f6a0c13
@@ -37,9 +37,17 @@ def upgrade() -> None:
         batch_op.create_index('ix_ocds_releases_ocid_seq', ['ocid', 'seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_ocds_releases_tender_id'), ['tender_id'], unique=False)
 
+    op.create_table('ocds_sync_state',
+    sa.Column('tender_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('synced_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('tender_id', name=op.f('pk_ocds_sync_state'))
+    )
+
 
 
 def downgrade() -> None:
+    op.drop_table('ocds_sync_state')
     with op.batch_alter_table('ocds_releases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ocds_releases_tender_id'))
         batch_op.drop_index('ix_ocds_releases_ocid_seq')

@@ -197,3 +197,27 @@ def test_a_failed_opening_publishes_the_count_and_no_bidder(db, make, blobs, set
     assert stats == {"1-bids": 2, "1-opened": 0, "2-bids": 0, "2-opened": 0}
     assert docs["bids"]["bids"]["details"] == [] and "Bidder One Ltd" not in json.dumps(docs)
     assert all(schema.release_errors(d) == [] for d in docs.values())
+
+
+def test_an_unchanged_tender_is_skipped_and_any_change_is_seen(db, make, blobs, settings, monkeypatch):
+    """OcdsSyncState: the sync builds nothing for a tender whose facts are unchanged, and sees a later change
+    of any of them (here an award that ends, with no change to the tender row)."""
+    w = procedure(db, make, blobs, upto="awarded")
+    built: list[int] = []
+    real = releases._Builder.all
+
+    def counting(self):  # type: ignore[no-untyped-def]
+        built.append(self.tender.id)
+        return real(self)
+
+    monkeypatch.setattr(releases._Builder, "all", counting)
+    assert releases.sync(db, settings) == 6 and built == [w.tender.id]
+    assert releases.sync(db, settings) == 0 and built == [w.tender.id]  # skipped
+    assert releases.sync(db, settings, full=True) == 0 and len(built) == 2  # built again, nothing new
+    clock.shift(timedelta(days=1))
+    w.award.status = "declined"
+    w.award.ended_at = clock.now()
+    db.flush()
+    assert releases.sync(db, settings) == 1
+    ended = _stored(db)[-1]
+    assert ended["tag"] == ["awardCancellation"] and ended["awards"][0]["status"] == "cancelled"
