@@ -109,7 +109,9 @@ class _Builder:
         self.reviewers = reviewers
         self.entries: dict[str, list[Entry]] = defaultdict(list)
         for e in entries_tagged(session, _ENTRY_TAGS, subject=f"tender:{tender.id}"):
-            self.entries[e.tag].append(e)
+            # an entry the log still withholds (its tag, time and subject are not public yet) is never named
+            if not getattr(e, "hidden", False):
+                self.entries[e.tag].append(e)
         ids = {tender.purchaser_id, tender.agency_id}
         self.orgs = {
             o.id: _org(o) for o in session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
