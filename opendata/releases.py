@@ -608,7 +608,9 @@ def _digests(session: Session, tenders: list[Tender]) -> dict[int, str]:
     for n, stmt in enumerate(queries):
         column = stmt.selected_columns[0]
         for row in session.execute(stmt.where(column.in_(ids))).tuples():
-            parts[row[0]].append((n, [mapping.iso(v) if isinstance(v, datetime) else v for v in row[1:]]))
+            values = [mapping.iso(v) if isinstance(v, datetime) else v for v in row[1:]]
+            tender_id: int = row[0]  # type: ignore[assignment]  # the first column is always the tender id
+            parts[tender_id].append((n, values))
     return {
         tid: hashlib.sha256(json.dumps(p, sort_keys=True, default=str).encode()).hexdigest()
         for tid, p in parts.items()
