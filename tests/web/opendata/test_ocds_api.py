@@ -63,6 +63,11 @@ def test_a_bad_cursor_is_refused_with_its_code(client):
     assert r.status_code == 400
     assert r.json()["error"]["problems"][0]["code"] == "ocds_bad_cursor"
     assert client.get("/api/v1/ocds/releases?limit=0").status_code == 400
+    huge = releases.encode_cursor(10**30)  # a forged cursor past any database integer
+    assert (
+        client.get(f"/api/v1/ocds/releases?cursor={huge}").json()["error"]["problems"][0]["code"]
+        == "ocds_bad_cursor"
+    )
 
 
 def test_the_record_package_has_every_release_and_ocdsmerges_compiled_release(
