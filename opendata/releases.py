@@ -457,7 +457,7 @@ class _Builder:
 
     def contract_releases(self) -> list[Candidate]:
         """L46: the contract recorded after the award. A government-procurement contract is public when the
-        platform publishes it (G87); any other once recorded."""
+        platform publishes it (its contracts are published on time); any other once recorded."""
         if self.phase < Phase.publicity:
             return []
         out = []
