@@ -14,6 +14,7 @@ import evaluation.review.models  # noqa: F401
 import evaluation.room.models  # noqa: F401
 import evaluation.scoring.models  # noqa: F401
 import marketplace.models  # noqa: F401
+import opendata.models  # noqa: F401
 import tender.centre.models  # noqa: F401
 import tender.keyholders  # noqa: F401
 import tender.models  # noqa: F401

@@ -173,3 +173,8 @@ from cli.marketplace import load_catalogue as load_marketplace_catalogue  # noqa
 from cli.marketplace import marketplace as _marketplace_group  # noqa: E402 - the group lives in its own module
 
 main.add_command(_marketplace_group)
+
+
+from cli.ocds import ocds as _ocds_group  # noqa: E402 - issue 14: `etender ocds export`
+
+main.add_command(_ocds_group)

@@ -74,6 +74,13 @@ class Settings:
     evaluation_rooms: tuple[str, ...] = ("1号评标室", "2号评标室", "3号评标室")
     # The centre's bid-opening rooms, by name in order (policy: the county centre has three; issue 16).
     opening_rooms: tuple[str, ...] = ("1号开标室", "2号开标室", "3号开标室")
+    # OCDS open data (opendata/, docs/ocds.md). The ocid prefix must be the one registered with the Open
+    # Contracting Partnership; the default is the prefix of the OCDS documentation's examples, for tests and
+    # demos only: a deployment that publishes real data sets its own.
+    ocid_prefix: str = "ocds-213czf-"
+    ocds_publisher: str = "etender"  # the publisher's name in every package
+    # The org-id.guide list the parties' unified social credit codes (统一社会信用代码) are given under
+    ocds_identifier_scheme: str = "CN-SAIC"
 
     @property
     def is_sqlite(self) -> bool:
@@ -158,4 +165,7 @@ def load_settings() -> Settings:
         log_level=_env("ETENDER_LOG_LEVEL", "WARNING"),
         evaluation_rooms=_names(_env("ETENDER_EVALUATION_ROOMS", "1号评标室,2号评标室,3号评标室")),
         opening_rooms=_names(_env("ETENDER_OPENING_ROOMS", "1号开标室,2号开标室,3号开标室")),
+        ocid_prefix=_env("ETENDER_OCID_PREFIX", "ocds-213czf-"),
+        ocds_publisher=_env("ETENDER_OCDS_PUBLISHER", "etender"),
+        ocds_identifier_scheme=_env("ETENDER_OCDS_IDENTIFIER_SCHEME", "CN-SAIC"),
     )

@@ -60,6 +60,7 @@ from web.evaluation import review as evaluation_review
 from web.evaluation import room as evaluation_room
 from web.evaluation import scoring as evaluation_scoring
 from web.marketplace import pages as marketplace_pages
+from web.opendata import api as ocds_api
 from web.problems import error_json, problems_json
 from web.request_id import RequestIdMiddleware
 from web.security import (
@@ -474,6 +475,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *clarification_requests.ROUTES,
             *award_archive.ROUTES,  # issue 14: the procedure file
             *award_publicity.ROUTES,  # issue 14: publicity, objections on results, complaints
+            *ocds_api.ROUTES,  # issue 14: OCDS open data (web/opendata/api.py)
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

@@ -88,4 +88,6 @@ EVENT_LABELS = {
     "centre.intake.linked": N_("Tender draft linked to the centre's registration"),
     "centre.opening_room.booked": N_("Opening room booked"),
     "centre.witness.recorded": N_("Witnessed by the trading centre"),
+    # issue 14: OCDS open data (opendata/events.py)
+    "opendata.releases.published": N_("Open-data releases published"),
 }

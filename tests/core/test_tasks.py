@@ -228,6 +228,7 @@ PERIODS = {  # the one list, with each task's period under ETENDER_SCHEDULER_INT
     "evaluation.sweep_confirmations": 1.0,
     "evaluation.publish_draw_records": 1.0,
     "evaluation.sweep_report_deadlines": 1.0,
+    "opendata.sync_releases": 30.0,  # issue 14: the OCDS releases of what has become public
 }
 
 

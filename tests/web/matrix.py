@@ -29,6 +29,7 @@ from tests.web import (
     matrix_archive,
     matrix_bids,
     matrix_marketplace,
+    matrix_ocds,
     matrix_opening,
     matrix_publicity,
     matrix_report,
@@ -514,6 +515,7 @@ MATRIX: list[Row] = [
     *matrix_archive.ROWS,  # issue 14: the procedure file (tests/web/matrix_archive.py)
     *matrix_publicity.ROWS,  # issue 14: publicity, objections on results, complaints (matrix_publicity.py)
     *matrix_workbenches.ROWS,  # issue 16: the purchaser's and the centre's workbenches
+    *matrix_ocds.ROWS,  # issue 14: the OCDS open-data API (tests/web/matrix_ocds.py)
 ]
 
 
@@ -645,6 +647,7 @@ def build_world(env: Env) -> SimpleNamespace:
         matrix_room.extend_world(env, s, w)
         matrix_marketplace.extend_world(env, s, w)
         matrix_review.extend_world(env, s, w)
+        matrix_ocds.extend_world(env, s, w)  # last: the open-data sync over the whole world
         s.commit()
     return w
 

@@ -28,6 +28,7 @@ from core import clock
 from core.errors import DomainError
 from core.signing import signing_key
 from marketplace import purchases
+from opendata import releases
 from tender import participation
 from tender.events import TenderTag
 from tender.models import Bid, Tender, TenderDocument
@@ -179,6 +180,8 @@ def _take_part(env: Any, w: Any) -> None:
         # the marketplace (issue 15): an intermediary signs up for the open purchase with its quote
         intermediary = actor_for(s.get(User, w.mp_signer), "203.0.113.77")
         purchases.sign_up(s, intermediary, w.mp_purchase, 987_654)
+        # issue 14: the open-data sync, as its periodic task would run now: it must publish nothing of this
+        releases.sync(s, settings)
         s.commit()
 
 
