@@ -52,6 +52,7 @@ TASK_MODULES = [
     "tender.tasks",
     "evaluation.committee.tasks",
     "evaluation.report.tasks",
+    "marketplace.tasks",
 ]
 DEADLINE_SECONDS = 5.0  # the deadline tasks' period where ETENDER_SCHEDULER_INTERVAL is 0 (the beat worker)
 app.conf.update(

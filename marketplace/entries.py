@@ -21,7 +21,7 @@ from audit import record
 from core import clock
 from core.errors import N_, Conflict, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
-from marketplace import rules
+from marketplace import credit, rules
 from marketplace.events import MarketplaceTag
 from marketplace.models import Entry, EntryStatus, ServiceType
 
@@ -299,7 +299,10 @@ def directory(session: Session, service: str = "", region: str = "") -> list[Lis
         query = query.where(Organisation.region == region)
     out = []
     needs, today = requirements(session), clock.to_cst(clock.now()).date()
+    barred = credit.blacklisted(session, today)  # a black-listed intermediary is not shown (rules.md §5.4)
     for entry, org in session.execute(query):
+        if org.id in barred:
+            continue
         offered = active_services(session, entry, today, needs)
         if offered and (not service or service in offered):
             out.append(Listed(org, entry, offered))

@@ -17,7 +17,7 @@ from accounts.models import User, actor_for
 from core import clock
 from marketplace import entries, purchases, rules
 from tests.factories.accounts import Maker
-from tests.factories.marketplace import entry_input
+from tests.factories.marketplace import QUOTE_PUBLIC, entry_input
 from tests.web.matrix_support import E, Row, only, public
 
 P = {"purchase_id": "mp_purchase"}
@@ -56,6 +56,8 @@ ROWS: list[Any] = [
     # only the owner contributes its own random number, never the centre
     Row("POST", "/owner/purchases/{purchase_id:int}/commit", NONE, params=P, form={"commitment": "00"}),
     Row("POST", "/owner/purchases/{purchase_id:int}/reveal", NONE, params=P, form={"value": "00"}),
+    # only the owner holds the purchase key that opens the sealed quotes, never the centre
+    Row("POST", "/owner/purchases/{purchase_id:int}/release", NONE, params=P, form={"key_file": "{}"}),
     # the centre reviews entries and edits the catalogue
     Row("GET", "/admin/marketplace/entries", only("ok", "admin")),
     Row("GET", "/admin/marketplace/entries/{entry_id:int}", only("ok", "admin"), params=EN),
@@ -98,5 +100,6 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
         method="lowest",
         signup_deadline=now + timedelta(days=5),
         selection_at=now + timedelta(days=6),
+        quote_key=QUOTE_PUBLIC,
     )
     w.mp_purchase = purchases.post(session, owner, data).id

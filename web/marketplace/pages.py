@@ -19,7 +19,8 @@ from core import clock, money
 from core.disclosure import Fact
 from core.errors import N_, Forbidden, Problem
 from core.identity import Actor, Role
-from marketplace import aftercare, disclosure, entries, purchases, ratings, rules, selection
+from marketplace import aftercare, disclosure, entries, purchases, ratings, rules, sealedquotes, selection
+from tender import keyfiles
 from marketplace.models import EntryStatus, PurchaseStatus
 from web.deps import page, redirect
 from web.forms import FormState, submit
@@ -118,6 +119,8 @@ def _purchase_view(db: Session, actor: Actor, purchase_id: int) -> dict[str, Any
         "chosen": chosen,
         "names": _service_names(db),
         "deadline_passed": clock.now() >= purchase.signup_deadline,
+        "quotes_waiting": purchases.quotes_waiting(purchase),
+        "selection_time_reached": clock.now() >= purchase.selection_at,
         "record_json": _pretty(sel.record) if sel is not None and sel.record else "",
         "sees_participation": disclosure.may_see(actor, purchase, Fact.participation, clock.now()),
         **_aftercare_view(db, actor, purchase),
@@ -447,7 +450,7 @@ def _local(text: str) -> datetime | None:
 @post("/owner/purchases/new", sync_to_thread=True)
 def post_purchase(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     names = ("service_code", "project", "ceiling", "requirements", "funding", "method", "signup_deadline")
-    values = {k: _text(data, k) for k in (*names, "selection_at", "chosen_org")}
+    values = {k: _text(data, k) for k in (*names, "selection_at", "chosen_org", "quote_key")}
     problems: list[Problem] = []
     ceiling: int | None = None
     try:
@@ -472,6 +475,7 @@ def post_purchase(request: Request, db: Session, actor: Actor, data: Form) -> Te
         signup_deadline=deadline,
         selection_at=selection_at,
         chosen_org_id=int(values["chosen_org"]) if direct and values["chosen_org"].isdigit() else None,
+        quote_key=values["quote_key"],
     )
     return submit(
         db,
@@ -527,10 +531,12 @@ def _owner_action(
     values: dict[str, str],
     call: Any,
     flash: str,
+    problems: list[Problem] | None = None,
 ) -> Template | Redirect:
     return submit(
         db,
         call,
+        problems=problems or [],
         done=lambda _: redirect(f"/owner/purchases/{purchase_id}", flash=flash, request=request),
         refused=lambda e: _owner_purchase(
             request, db, actor, purchase_id, FormState(name, values, e.problems), e.status
@@ -579,6 +585,47 @@ def reveal(request: Request, db: Session, actor: Actor, purchase_id: int, data: 
         values,
         lambda: purchases.reveal_contribution(db, actor, purchase_id, values["value"]),
         N_("Your number is shown and the selection has run; its record is published."),
+    )
+
+
+@post("/owner/purchases/{purchase_id:int}/release", sync_to_thread=True)
+def release_quotes(
+    request: Request, db: Session, actor: Actor, purchase_id: int, data: Form
+) -> Template | Redirect:
+    """The owner's key file and passphrase at the selection time: the key opens here, the quotes open."""
+    values = {"key_file": _text(data, "key_file")}
+    passphrase = str(data.get("passphrase") or "")
+    problems: list[Problem] = []
+    private = ""
+    if not values["key_file"]:
+        problems.append(
+            Problem("key_file_missing", N_("Choose the key file you saved for this purchase."), "key_file")
+        )
+    else:
+        try:
+            private = sealedquotes.sealing.b64u(
+                keyfiles.load(values["key_file"], passphrase).private_bytes_raw()
+            )
+        except keyfiles.KeyFileError as e:
+            problems.append(
+                Problem(
+                    "passphrase_wrong" if e.code == "passphrase_wrong" else "key_file_invalid",
+                    N_("The passphrase does not open this key file.")
+                    if e.code == "passphrase_wrong"
+                    else N_("This is not a key file made by the platform or `etender keys new`."),
+                    "passphrase" if e.code == "passphrase_wrong" else "key_file",
+                )
+            )
+    return _owner_action(
+        request,
+        db,
+        actor,
+        purchase_id,
+        "release",
+        values,
+        lambda: purchases.release_quotes(db, actor, purchase_id, private) if not problems else None,
+        N_("The quotes are open; the selection runs once your random number is shown."),
+        problems,
     )
 
 
@@ -713,6 +760,7 @@ ROUTES = [
     close_signup,
     commit,
     reveal,
+    release_quotes,
     review_queue,
     review,
     approve,
