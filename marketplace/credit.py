@@ -1,5 +1,5 @@
-"""Intermediaries' credit (rules.md §5.4): the sanctions an authority imposed, the red and black lists, and the
-credit score computed from the ratings, the verified quality complaints and the sanctions, with every input
+"""Intermediaries' credit (rules.md §5.4): the sanctions an authority imposed, the red and black lists, and
+the credit score computed from the ratings, the verified quality complaints and the sanctions, with every input
 traceable (docs/marketplace.md "Credit score"; the page /marketplace/intermediaries/{id}/credit lists them).
 
 The score (pure, `score`):
@@ -85,8 +85,8 @@ def effective_scores(session: Session, rows: Iterable[Rating]) -> dict[int, Mapp
 def rating_means(
     rows: Iterable[tuple[int, int, str, Mapping[str, int]]],
 ) -> tuple[dict[int, Decimal], dict[int, int]]:
-    """From (organisation, purchase, rater kind, scores) rows: each intermediary's exact mean of its purchases'
-    combined scores, and its number of ratings. Pure (the bench runs it on 200,000 ratings)."""
+    """From (organisation, purchase, rater kind, scores) rows: each intermediary's exact mean of its
+    purchases' combined scores, and its number of ratings. Pure (the bench runs it on 200,000 ratings)."""
     per: dict[int, dict[int, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
     counts: dict[int, int] = defaultdict(int)
     for org, purchase, kind, scores in rows:
@@ -402,7 +402,7 @@ def lift_listing(session: Session, actor: Actor, listing_id: int, note: str) -> 
 
 
 def listings(session: Session, list_kind: str, today: date | None = None) -> list[tuple[CreditListing, str]]:
-    """The listings of one list in force today, with the organisation's name (the public red and black lists)."""
+    """The listings of one list in force today, with the organisation's name (the public lists)."""
     today = today or clock.to_cst(clock.now()).date()
     rows = session.execute(
         select(CreditListing, Organisation.name)

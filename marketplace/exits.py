@@ -229,7 +229,8 @@ def sweep(session: Session, today: date | None = None) -> list[Exit]:
                 _users_of(session, entry.organisation_id),
                 "marketplace.exit",
                 title=N_(
-                    "Your organisation has left the marketplace: %(rule)s. You may appeal within %(days)s days."
+                    "Your organisation has left the marketplace: %(rule)s. You may appeal within %(days)s "
+                    "days."
                 ),
                 params={"rule": RULE_LABELS.get(row.rule_code, row.rule_code), "days": APPEAL_DAYS},
                 link="/intermediary/entry",
@@ -300,7 +301,8 @@ def appeal(session: Session, actor: Actor, exit_id: int, grounds: str, repair: b
         raise Conflict.one(
             "exit_appeal_late",
             N_(
-                "An exit is appealed within %(days)s days; ask for credit repair after %(repair)s days instead."
+                "An exit is appealed within %(days)s days; ask for credit repair after %(repair)s "
+                "days instead."
             ),
             days=APPEAL_DAYS,
             repair=REPAIR_AFTER_DAYS,

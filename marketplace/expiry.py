@@ -81,12 +81,13 @@ def sweep(session: Session, today: date | None = None) -> list[QualificationNoti
                 users,
                 f"marketplace.qualification.{kind}",
                 title=N_(
-                    "Your qualification %(qualification)s expires on %(date)s; renew it and update your entry."
+                    "Your qualification %(qualification)s expires on %(date)s; renew it and update your "
+                    "entry."
                 )
                 if kind == REMINDER
                 else N_(
-                    "Your qualification %(qualification)s expired on %(date)s: you are suspended for the services "
-                    "that need it until you update your entry."
+                    "Your qualification %(qualification)s expired on %(date)s: you are suspended for the "
+                    "services that need it until you update your entry."
                 ),
                 params={"qualification": qual["name"], "date": expires.isoformat()},
                 link="/intermediary/entry",

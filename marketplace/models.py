@@ -242,7 +242,7 @@ class Sanction(Base):
 
 class CreditListing(Base):
     """A place on the red list (守信激励) or the black list (失信惩戒), with its reason, the authority that
-    decided it, and its start and end dates (end None: until lifted). Lifting sets lifted_at; never deleted."""
+    decided it, and its start and end dates (end None: until lifted). Lifted, never deleted."""
 
     __tablename__ = "marketplace_credit_listings"
 

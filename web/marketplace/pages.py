@@ -20,8 +20,8 @@ from core.disclosure import Fact
 from core.errors import N_, Forbidden, Problem
 from core.identity import Actor, Role
 from marketplace import aftercare, disclosure, entries, purchases, ratings, rules, sealedquotes, selection
-from tender import keyfiles
 from marketplace.models import EntryStatus, PurchaseStatus
+from tender import keyfiles
 from web.deps import page, redirect
 from web.forms import FormState, submit
 
