@@ -1,6 +1,6 @@
 """Intermediaries' credit (rules.md §5.4): the sanctions an authority imposed, the red and black lists, and
-the credit score computed from the ratings, the verified quality complaints and the sanctions, with every input
-traceable (docs/marketplace.md "Credit score"; the page /marketplace/intermediaries/{id}/credit lists them).
+the credit score computed from the ratings, the verified quality complaints and the sanctions, every input
+kept traceable (docs/marketplace.md "Credit score"; /marketplace/intermediaries/{id}/credit lists them).
 
 The score (pure, `score`):
 
