@@ -19,7 +19,17 @@ from core import clock, money
 from core.disclosure import Fact
 from core.errors import N_, Forbidden, Problem
 from core.identity import Actor, Role
-from marketplace import aftercare, disclosure, entries, purchases, ratings, rules, sealedquotes, selection
+from marketplace import (
+    aftercare,
+    complaints,
+    disclosure,
+    entries,
+    purchases,
+    ratings,
+    rules,
+    sealedquotes,
+    selection,
+)
 from marketplace.models import EntryStatus, PurchaseStatus
 from tender import keyfiles
 from web.deps import page, redirect
@@ -123,8 +133,33 @@ def _purchase_view(db: Session, actor: Actor, purchase_id: int) -> dict[str, Any
         "selection_time_reached": clock.now() >= purchase.selection_at,
         "record_json": _pretty(sel.record) if sel is not None and sel.record else "",
         "sees_participation": disclosure.may_see(actor, purchase, Fact.participation, clock.now()),
+        **_complaint_view(db, actor, purchase, sel),
         **_aftercare_view(db, actor, purchase),
         **_labels(),
+    }
+
+
+COMPLAINT_KINDS = {
+    complaints.QUALITY: N_("Service quality"),
+    complaints.SELECTION: N_("Selection"),
+}
+
+
+def _complaint_view(db: Session, actor: Actor, purchase: Any, sel: Any) -> dict[str, Any]:
+    """Which complaints the reader may file here (marketplace.complaints): the owner about the service and
+    the selection, the supervising authority about the service, an applicant about the selection."""
+    kinds: list[str] = []
+    if purchase.status == PurchaseStatus.selected and sel is not None and not actor.anonymous:
+        owner = actor.has(Role.project_owner) and actor.organisation_id == purchase.owner_org_id
+        applicant = purchases.my_signup(db, actor, purchase) is not None
+        if owner or actor.has(Role.monitor):
+            kinds.append(complaints.QUALITY)
+        if owner or applicant:
+            kinds.append(complaints.SELECTION)
+    return {
+        "complain_kinds": kinds,
+        "complaint_kinds": COMPLAINT_KINDS,
+        "publicity_ends": complaints.publicity_ends(sel) if sel is not None else None,
     }
 
 
