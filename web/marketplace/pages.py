@@ -632,7 +632,9 @@ def release_quotes(
     passphrase = str(data.get("passphrase") or "")
     problems: list[Problem] = []
     private = ""
-    if not values["key_file"]:
+    if not actor.has(Role.project_owner):
+        pass  # the service refuses anyone but the owner before any key file is read
+    elif not values["key_file"]:
         problems.append(
             Problem("key_file_missing", N_("Choose the key file you saved for this purchase."), "key_file")
         )
@@ -658,7 +660,7 @@ def release_quotes(
         purchase_id,
         "release",
         values,
-        lambda: purchases.release_quotes(db, actor, purchase_id, private) if not problems else None,
+        lambda: purchases.release_quotes(db, actor, purchase_id, private),
         N_("The quotes are open; the selection runs once your random number is shown."),
         problems,
     )
