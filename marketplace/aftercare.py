@@ -170,6 +170,7 @@ def rate(
         subject=f"purchase:{purchase.id}",
         details={"rater": kind, "intermediary": purchase.chosen_org_id, "scores": row.scores},
     )
+    credit.refresh(session, [row.intermediary_org_id])
     return row
 
 

@@ -17,7 +17,7 @@ from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import Actor, Role
-from marketplace import ratings
+from marketplace import credit, ratings
 from marketplace.events import MarketplaceTag
 from marketplace.models import Rating, RatingAppeal
 
@@ -99,6 +99,7 @@ def review(
             "note": row.review_note,
         },
     )
+    credit.refresh(session, [rating.intermediary_org_id])
     return row
 
 

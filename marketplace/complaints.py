@@ -24,6 +24,7 @@ from audit import record
 from core import clock, workdays
 from core.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity import Actor, Role
+from marketplace import credit
 from marketplace.events import MarketplaceTag
 from marketplace.models import Complaint, Entry, EntryStatus, Purchase, PurchaseStatus, Selection, SignUp
 
@@ -210,6 +211,7 @@ def decide(session: Session, actor: Actor, complaint_id: int, verified: bool, no
             "note": row.decision_note,
         },
     )
+    credit.refresh(session, [row.intermediary_org_id])
     return row
 
 

@@ -35,7 +35,7 @@ from core.errors import N_, Conflict, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
 from marketplace import ratings
 from marketplace.events import MarketplaceTag
-from marketplace.models import Complaint, CreditListing, Purchase, Rating, RatingAppeal, Sanction
+from marketplace.models import Complaint, CreditListing, Purchase, Rating, RatingAppeal, Sanction, Standing
 
 BASE = 60
 PER_STAR = 10
@@ -321,6 +321,7 @@ def record_sanction(
             "decided_on": decided_on.isoformat(),
         },
     )
+    refresh(session, [org_id])
     return row
 
 
@@ -377,6 +378,7 @@ def add_listing(
             "ends_on": ends_on.isoformat() if ends_on else None,
         },
     )
+    refresh(session, [org_id])
     return row
 
 
@@ -398,6 +400,7 @@ def lift_listing(session: Session, actor: Actor, listing_id: int, note: str) -> 
         subject=f"org:{row.organisation_id}",
         details={"listing": row.id, "list": row.list_kind, "note": note.strip()},
     )
+    refresh(session, [row.organisation_id])
     return row
 
 
@@ -411,3 +414,19 @@ def listings(session: Session, list_kind: str, today: date | None = None) -> lis
         .order_by(CreditListing.starts_on.desc())
     )
     return [(x, name) for x, name in rows.tuples() if in_force(x, today)]
+
+
+def refresh(session: Session, org_ids: Iterable[int | None]) -> None:
+    """Store the intermediaries' stars, ratings and credit as computed now (models.Standing, which the
+    directory sorts by), after a change to one of their inputs."""
+    for org_id in {o for o in org_ids if o is not None}:
+        b = breakdown(session, org_id)
+        row = session.get(Standing, org_id) or Standing(organisation_id=org_id)
+        row.stars, row.ratings, row.credit, row.computed_at = (
+            b.stars or 0,
+            len(b.ratings),
+            b.score,
+            clock.now(),
+        )
+        session.add(row)
+    session.flush()

@@ -315,3 +315,35 @@ class Finding(Base):
     found_on: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Offer(Base):
+    """What the directory reads (marketplace.directory): one row per approved entry's service with the last
+    day its needed qualifications are all valid. Derived from the entries (entries.sync_offers at each decision,
+    and rebuilt by the periodic recomputation), so that the public directory filters and pages in SQL."""
+
+    __tablename__ = "marketplace_offers"
+    __table_args__ = (UniqueConstraint("entry_id", "service_code", name="uq_marketplace_offer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("marketplace_entries.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    service_code: Mapped[str] = mapped_column(String(40), index=True)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+
+
+class Standing(Base):
+    """An intermediary's stars, number of ratings and credit score as last computed from the rows
+    (marketplace.credit.refresh after each rating, review, complaint decision, sanction or list change, and
+    the periodic full recomputation, which also ages complaints, sanctions and list entries out). The
+    directory sorts by it; the credit page always recomputes from the rows themselves."""
+
+    __tablename__ = "marketplace_standings"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    stars: Mapped[int] = mapped_column(Integer, default=0, index=True)  # 0: not rated yet
+    ratings: Mapped[int] = mapped_column(Integer, default=0)
+    credit: Mapped[int] = mapped_column(Integer, default=60)
+    computed_at: Mapped[datetime] = mapped_column(default=clock.now)

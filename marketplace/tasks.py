@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core import tasks
 from core.tasks import app, unit_of_work
-from marketplace import exits, expiry
+from marketplace import directory, exits, expiry
 
 SWEEP_SECONDS = 3600.0
 
@@ -23,5 +23,13 @@ def sweep_exits() -> int:
         return len(exits.sweep(session))
 
 
+@app.task(name="marketplace.recompute_directory")
+def recompute_directory() -> int:
+    """Every offer and standing from the rows: complaints, sanctions and list entries age out by the day."""
+    with unit_of_work() as session:
+        return directory.recompute_all(session)
+
+
 tasks.every(SWEEP_SECONDS, sweep_qualifications)
+tasks.every(SWEEP_SECONDS, recompute_directory)
 tasks.every(SWEEP_SECONDS, sweep_exits)

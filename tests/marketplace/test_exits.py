@@ -142,4 +142,8 @@ def test_three_verified_complaints_exit_through_the_sweep(w, db):
 
 def test_the_sweeps_are_periodic_tasks():
     names = {t.name for _, t in tasks.schedule(load_settings(), ["marketplace.tasks"])}
-    assert names == {"marketplace.sweep_exits", "marketplace.sweep_qualifications"}
+    assert names == {
+        "marketplace.sweep_exits",
+        "marketplace.sweep_qualifications",
+        "marketplace.recompute_directory",
+    }

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from marketplace import (
     sealedquotes,
     selection,
 )
+from marketplace import directory as mdirectory
 from marketplace.models import EntryStatus, PurchaseStatus
 from tender import keyfiles
 from web.deps import page, redirect
@@ -90,16 +91,24 @@ def _service_names(db: Session) -> dict[str, Any]:
 
 
 @get("/marketplace", sync_to_thread=True)
-def directory(request: Request, db: Session, actor: Actor, service: str = "", region: str = "") -> Template:
-    listed = aftercare.ranked_directory(db, service=service[:40], region=region[:100])
-    regions = sorted({x.organisation.region for x in entries.directory(db) if x.organisation.region})
+def directory(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    service: str = "",
+    region: str = "",
+    number: Annotated[int, Parameter(query="page", ge=1, le=100_000)] = 1,
+) -> Template:
+    """The public directory, a page at a time (marketplace.directory: one indexed query, no rating read)."""
+    found = mdirectory.page(db, service=service[:40], region=region[:100], number=number)
     return page(
         request,
         "marketplace/directory.html",
-        listed=listed,
+        listed=found.rows,
+        found=found,
         services=entries.catalogue(db, active_only=True),
         names=_service_names(db),
-        regions=regions,
+        regions=mdirectory.regions(db),
         service=service,
         region=region,
         **_labels(),
