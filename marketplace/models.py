@@ -319,7 +319,7 @@ class Finding(Base):
 
 class Offer(Base):
     """What the directory reads (marketplace.directory): one row per approved entry's service with the last
-    day its needed qualifications are all valid. Derived from the entries (entries.sync_offers at each decision,
+    day its needed qualifications are all valid. Derived from the entries (sync_offers at each decision,
     and rebuilt by the periodic recomputation), so that the public directory filters and pages in SQL."""
 
     __tablename__ = "marketplace_offers"
