@@ -421,6 +421,8 @@ def refresh(session: Session, org_ids: Iterable[int | None]) -> None:
     directory sorts by), after a change to one of their inputs."""
     for org_id in {o for o in org_ids if o is not None}:
         b = breakdown(session, org_id)
+        org = session.get(Organisation, org_id)
+        assert org is not None
         row = session.get(Standing, org_id) or Standing(organisation_id=org_id)
         row.stars, row.ratings, row.credit, row.computed_at = (
             b.stars or 0,
@@ -428,5 +430,11 @@ def refresh(session: Session, org_ids: Iterable[int | None]) -> None:
             b.score,
             clock.now(),
         )
+        row.sort_key, row.region = sort_key(b.stars, org.name, org_id), org.region
         session.add(row)
     session.flush()
+
+
+def sort_key(stars: int | None, name: str, org_id: int) -> str:
+    """The directory's order as one string: 5-star intermediaries first (unrated last), then by name."""
+    return f"{5 - (stars or 0)}|{name}|{org_id:012d}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Organisation
@@ -22,9 +22,21 @@ PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
+class Listed:
+    id: int
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Qualified:
+    qualifications: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
 class Row:
-    organisation: Organisation
-    entry: Entry
+    organisation: Listed
+    entry: Qualified
     services: list[str]
     stars: int | None
     ratings: int
@@ -34,75 +46,82 @@ class Row:
 @dataclass(frozen=True)
 class Page:
     rows: list[Row]
-    total: int
     page: int
-    pages: int
+    more: bool  # a next page exists
 
 
 def page(
     session: Session, service: str = "", region: str = "", number: int = 1, today: date | None = None
 ) -> Page:
+    """One page of the directory: the standings walked in their indexed order (5-star first, then by name),
+    each kept when it has an offer valid today (of `service` when given) and is in `region`, not on the black
+    list; one more row than the page is read to know whether a next page exists."""
     today = today or clock.to_cst(clock.now()).date()
-    barred = credit.blacklisted(session, today)
-    base = (
-        select(Offer.organisation_id)
-        .join(Entry, Entry.id == Offer.entry_id)
-        .join(Organisation, Organisation.id == Offer.organisation_id)
-        .where(
-            Entry.status == EntryStatus.approved.value,
-            Offer.valid_until >= today,
-            Organisation.active.is_(True),
-        )
+    number = max(1, number)
+    offer = select(Offer.id).where(
+        Offer.organisation_id == Standing.organisation_id, Offer.valid_until >= today
     )
     if service:
-        base = base.where(Offer.service_code == service)
+        offer = offer.where(Offer.service_code == service)
+    query = select(Standing.organisation_id).where(offer.exists())
     if region:
-        base = base.where(Organisation.region == region)
+        query = query.where(Standing.region == region)
+    barred = credit.blacklisted(session, today)
     if barred:
-        base = base.where(Offer.organisation_id.not_in(barred))
-    ids = base.distinct().subquery()
-    total = session.scalar(select(func.count()).select_from(ids)) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    number = min(max(1, number), pages)
-    query = (
-        select(Organisation, Entry, Standing)
-        .join(ids, ids.c.organisation_id == Organisation.id)
-        .join(Entry, Entry.organisation_id == Organisation.id)
-        .outerjoin(Standing, Standing.organisation_id == Organisation.id)
-        .order_by(func.coalesce(Standing.stars, 0).desc(), Organisation.name, Organisation.id)
-        .offset((number - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    )
-    found = list(session.execute(query).tuples())
-    offered: dict[int, list[str]] = {}
-    if found:
-        for org_id, code in session.execute(
-            select(Offer.organisation_id, Offer.service_code)
-            .where(Offer.organisation_id.in_([o.id for o, _, _ in found]), Offer.valid_until >= today)
-            .order_by(Offer.id)
-        ):
-            offered.setdefault(org_id, []).append(code)
-    rows = [
-        Row(
-            o,
-            e,
-            offered.get(o.id, []),
-            (s.stars or None) if s else None,
-            s.ratings if s else 0,
-            s.credit if s else credit.BASE,
+        query = query.where(Standing.organisation_id.not_in(barred))
+    ids = list(
+        session.scalars(
+            query.order_by(Standing.sort_key).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
         )
-        for o, e, s in found
-    ]
-    return Page(rows, total, number, pages)
+    )
+    more, ids = len(ids) > PAGE_SIZE, ids[:PAGE_SIZE]
+    if not ids:
+        return Page([], number, False)
+    # plain columns, not ORM objects: a page is read thousands of times a second
+    found = {
+        r.id: r
+        for r in session.execute(
+            select(
+                Organisation.id,
+                Organisation.name,
+                Organisation.region,
+                Entry.qualifications,
+                Standing.stars,
+                Standing.ratings,
+                Standing.credit,
+            )
+            .join(Entry, Entry.organisation_id == Organisation.id)
+            .join(Standing, Standing.organisation_id == Organisation.id)
+            .where(Organisation.id.in_(ids))
+        )
+    }
+    offered: dict[int, list[str]] = {}
+    for org_id, code in session.execute(
+        select(Offer.organisation_id, Offer.service_code)
+        .where(Offer.organisation_id.in_(ids), Offer.valid_until >= today)
+        .order_by(Offer.id)
+    ):
+        offered.setdefault(org_id, []).append(code)
+    rows = []
+    for org_id in ids:
+        r = found[org_id]
+        org = Listed(r.id, r.name, r.region)
+        rows.append(
+            Row(
+                org,
+                Qualified(r.qualifications),
+                offered.get(org_id, []),
+                r.stars or None,
+                r.ratings,
+                r.credit,
+            )
+        )
+    return Page(rows, number, more)
 
 
 def regions(session: Session) -> list[str]:
     rows = session.scalars(
-        select(Organisation.region)
-        .join(Offer, Offer.organisation_id == Organisation.id)
-        .where(Organisation.region != "")
-        .distinct()
-        .order_by(Organisation.region)
+        select(Standing.region).where(Standing.region != "").distinct().order_by(Standing.region)
     )
     return list(rows)
 
@@ -139,6 +158,7 @@ def sync_offers(session: Session, entry: Entry) -> None:
     rows = offers_of(entry, entries.requirements(session))
     if rows:
         session.execute(insert(Offer), rows)
+    credit.refresh(session, [entry.organisation_id])  # its place in the directory's order
 
 
 def recompute_all(session: Session, today: date | None = None) -> int:
@@ -153,13 +173,26 @@ def recompute_all(session: Session, today: date | None = None) -> int:
     scores = credit.all_scores(session, today)
     session.execute(delete(Standing))
     now = clock.now()
-    if scores:
-        session.execute(
-            insert(Standing),
-            [
-                {"organisation_id": o, "stars": s or 0, "ratings": n, "credit": c, "computed_at": now}
-                for o, (s, n, c) in scores.items()
-            ],
+    orgs = session.execute(
+        select(Organisation.id, Organisation.name, Organisation.region).where(
+            Organisation.kind == "intermediary"
         )
+    ).tuples()
+    rows = []
+    for org_id, name, region in orgs:
+        stars, n, score = scores.get(org_id, (None, 0, credit.BASE))
+        rows.append(
+            {
+                "organisation_id": org_id,
+                "stars": stars or 0,
+                "ratings": n,
+                "credit": score,
+                "computed_at": now,
+                "sort_key": credit.sort_key(stars, name, org_id),
+                "region": region,
+            }
+        )
+    if rows:
+        session.execute(insert(Standing), rows)
     session.flush()
     return len(scores)

@@ -347,3 +347,6 @@ class Standing(Base):
     ratings: Mapped[int] = mapped_column(Integer, default=0)
     credit: Mapped[int] = mapped_column(Integer, default=60)
     computed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # the directory's order, "5-star first, then by name", as one indexed key: 5 - stars, the name, the id
+    sort_key: Mapped[str] = mapped_column(String(300), default="", index=True)
+    region: Mapped[str] = mapped_column(String(100), default="", index=True)  # the organisation's

@@ -2,7 +2,7 @@
 
 Revision ID: 9a7b1c3d5e68
 Revises: 2b8d4f6a0c13
-Create Date: 2026-12-07 15:30:08.122779
+Create Date: 2026-12-07 15:37:06.634047
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("ratings", sa.Integer(), nullable=False),
         sa.Column("credit", sa.Integer(), nullable=False),
         sa.Column("computed_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sort_key", sa.String(length=300), nullable=False),
+        sa.Column("region", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -36,6 +38,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("organisation_id", name=op.f("pk_marketplace_standings")),
     )
     with op.batch_alter_table("marketplace_standings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_marketplace_standings_region"), ["region"], unique=False)
+        batch_op.create_index(batch_op.f("ix_marketplace_standings_sort_key"), ["sort_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_marketplace_standings_stars"), ["stars"], unique=False)
 
     op.create_table(
@@ -353,6 +357,8 @@ def downgrade() -> None:
     op.drop_table("marketplace_credit_listings")
     with op.batch_alter_table("marketplace_standings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_marketplace_standings_stars"))
+        batch_op.drop_index(batch_op.f("ix_marketplace_standings_sort_key"))
+        batch_op.drop_index(batch_op.f("ix_marketplace_standings_region"))
 
     op.drop_table("marketplace_standings")
     # ### end Alembic commands ###
