@@ -628,7 +628,9 @@ def reveal(request: Request, db: Session, actor: Actor, purchase_id: int, data: 
         "reveal",
         values,
         lambda: purchases.reveal_contribution(db, actor, purchase_id, values["value"]),
-        N_("Your number is shown and the selection has run; its record is published."),
+        N_("Your number is shown; now open the sealed quotes to run the selection.")
+        if purchases.quotes_waiting(purchases.get(db, purchase_id))
+        else N_("Your number is shown and the selection has run; its record is published."),
     )
 
 
