@@ -222,13 +222,15 @@ def all_scores(session: Session, today: date | None = None) -> dict[int, tuple[i
             Complaint.kind == "quality", Complaint.status == "verified", Complaint.filed_at >= start
         )
     ):
-        complaints[org] += 1
+        if org is not None:
+            complaints[org] += 1
     sanctions: dict[int, int] = defaultdict(int)
     for (org,) in session.execute(
         select(Sanction.organisation_id).where(Sanction.decided_on > today - SANCTION_WINDOW)
     ):
         sanctions[org] += 1
-    red, black = set(), set()
+    red: set[int] = set()
+    black: set[int] = set()
     for listing in session.scalars(select(CreditListing).where(CreditListing.lifted_at.is_(None))):
         if in_force(listing, today):
             (red if listing.list_kind == RED else black).add(listing.organisation_id)

@@ -151,21 +151,18 @@ def offers_of(entry: Entry, needs: dict[str, list[str]]) -> list[dict[str, objec
     return out
 
 
-def sync_offers(session: Session, entry: Entry) -> None:
-    from marketplace import entries  # entries calls this module; the catalogue's needs come from it
-
+def sync_offers(session: Session, entry: Entry, needs: dict[str, list[str]]) -> None:
+    """Rewrite the entry's offers; `needs` is the catalogue's qualifications by service
+    (entries.requirements)."""
     session.execute(delete(Offer).where(Offer.entry_id == entry.id))
-    rows = offers_of(entry, entries.requirements(session))
+    rows = offers_of(entry, needs)
     if rows:
         session.execute(insert(Offer), rows)
     credit.refresh(session, [entry.organisation_id])  # its place in the directory's order
 
 
-def recompute_all(session: Session, today: date | None = None) -> int:
+def recompute_all(session: Session, needs: dict[str, list[str]], today: date | None = None) -> int:
     """Rebuild every offer and every standing from the rows (the periodic task; the bench times it)."""
-    from marketplace import entries
-
-    needs = entries.requirements(session)
     session.execute(delete(Offer))
     offer_rows = [r for e in session.scalars(select(Entry)) for r in offers_of(e, needs)]
     if offer_rows:

@@ -167,7 +167,7 @@ def submit_entry(session: Session, actor: Actor, data: rules.EntryInput) -> Entr
     entry.submissions = (entry.submissions or 0) + 1
     entry.decided_at, entry.decided_by = None, None
     session.flush()
-    offers_index.sync_offers(session, entry)
+    offers_index.sync_offers(session, entry, requirements(session))
     record(
         session,
         MarketplaceTag.entry_submitted,
@@ -221,7 +221,7 @@ def approve_entry(session: Session, actor: Actor, entry_id: int) -> Entry:
     entry.decided_at, entry.decided_by = clock.now(), actor.user_id
     entry.return_reasons = ""
     session.flush()
-    offers_index.sync_offers(session, entry)
+    offers_index.sync_offers(session, entry, requirements(session))
     record(
         session,
         MarketplaceTag.entry_approved,
@@ -242,7 +242,7 @@ def return_entry(session: Session, actor: Actor, entry_id: int, reasons: str) ->
     entry.decided_at, entry.decided_by = clock.now(), actor.user_id
     entry.return_reasons = reasons.strip()
     session.flush()
-    offers_index.sync_offers(session, entry)
+    offers_index.sync_offers(session, entry, requirements(session))
     record(
         session,
         MarketplaceTag.entry_returned,

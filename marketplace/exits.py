@@ -32,7 +32,7 @@ from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import SYSTEM, Actor, Role
-from marketplace import credit, directory, ratings
+from marketplace import credit, directory, entries, ratings
 from marketplace.events import MarketplaceTag
 from marketplace.models import Complaint, Entry, EntryStatus, Exit, Finding, Rating, Sanction
 
@@ -212,7 +212,7 @@ def sweep(session: Session, today: date | None = None) -> list[Exit]:
             session.add(row)
             entry.status = EntryStatus.exited.value
             session.flush()
-            directory.sync_offers(session, entry)
+            directory.sync_offers(session, entry, entries.requirements(session))
             record(
                 session,
                 MarketplaceTag.exit_recorded,
@@ -356,7 +356,7 @@ def decide(session: Session, actor: Actor, exit_id: int, granted: bool, note: st
         ).one_or_none()
         if entry is not None and others is None and entry.status == EntryStatus.exited:
             entry.status = EntryStatus.approved.value
-            directory.sync_offers(session, entry)
+            directory.sync_offers(session, entry, entries.requirements(session))
     record(
         session,
         MarketplaceTag.exit_decided,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core import tasks
 from core.tasks import app, unit_of_work
-from marketplace import directory, exits, expiry
+from marketplace import directory, entries, exits, expiry
 
 SWEEP_SECONDS = 3600.0
 
@@ -27,7 +27,7 @@ def sweep_exits() -> int:
 def recompute_directory() -> int:
     """Every offer and standing from the rows: complaints, sanctions and list entries age out by the day."""
     with unit_of_work() as session:
-        return directory.recompute_all(session)
+        return directory.recompute_all(session, entries.requirements(session))
 
 
 tasks.every(SWEEP_SECONDS, sweep_qualifications)

@@ -124,7 +124,8 @@ def test_apply_post_quote_select_accept_and_rate(browser, market_server):  # typ
             submit(firm, f"form[action='/intermediary/purchases/{pid}/sign-up']")
             assert (
                 tr(
-                    "Your quote is sealed (fingerprint %(sha)s); nobody can read it before the selection time.",
+                    "Your quote is sealed (fingerprint %(sha)s); nobody can read it before the selection "
+                    "time.",
                     sha="",
                 )[:6]
                 in firm.content()
