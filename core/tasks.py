@@ -53,6 +53,7 @@ TASK_MODULES = [
     "evaluation.committee.tasks",
     "evaluation.report.tasks",
     "opendata.tasks",
+    "marketplace.tasks",
 ]
 DEADLINE_SECONDS = 5.0  # the deadline tasks' period where ETENDER_SCHEDULER_INTERVAL is 0 (the beat worker)
 app.conf.update(

@@ -1368,3 +1368,4 @@ def load(
     session.flush()
     if key_dir is not None:
         write_demo_key_files(session, loader.holder_keys, key_dir)
+        demo_marketplace.write_key_file(key_dir)  # issue 15: the demo owner's key for its sealed quotes

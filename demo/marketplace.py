@@ -1,27 +1,33 @@
 """The demo's intermediary marketplace (issue 15): the shipped service catalogue; intermediaries in several
-states (approved for testing, surveying or design; one waiting for review; one returned with reasons); a
-project owner's purchase selected by random draw three weeks ago, its contract confirmed, its result accepted
-and rated; an optimal-price purchase open for sign-up with three sealed quotes; a lowest-price purchase
-nobody has signed up for yet.
+states (approved for testing, surveying or design; one waiting for review; one returned with reasons; one
+suspended by an expired qualification; one on the black list; one exited by the misconduct rule); a project
+owner's purchase selected by random draw three weeks ago, its contract confirmed, its result accepted and
+rated; an optimal-price purchase open for sign-up with three sealed quotes; a lowest-price purchase nobody has
+signed up for yet.
 
-Accounts (password Demo-2026-market): zhongjie1 … zhongjie5 (intermediaries), yezhu1 (project owner of the
+Accounts (password Demo-2026-market): zhongjie1 … zhongjie8 (intermediaries), yezhu1 (project owner of the
 county education bureau). Called by demo.county's loader (load(loader)), through the same services as
 everything else."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from accounts import services as accounts
 from accounts.models import actor_for
 from accounts.services import OrgInput, UserInput
 from core import clock, credit_code
-from marketplace import aftercare, entries, purchases, rules
+from marketplace import aftercare, credit, entries, exits, purchases, rules
+from tender import keyfiles, sealing
 
 PASSWORD = "Demo-2026-market"
 IP = "127.0.0.1"
@@ -32,7 +38,17 @@ FIRMS = (
     ("某某华测检验认证有限公司", "某某市", ["testing"], "approved"),
     ("某某市勘察设计院有限公司", "某某县", ["survey", "design"], "approved"),
     ("某某宏远工程咨询有限公司", "某某县", ["consulting"], "submitted"),
+    # credit states (issue 15): suspended by an expired qualification, on the black list, exited by a rule
+    ("某某恒信检测技术有限公司", "某某县", ["testing"], "suspended"),
+    ("某某诚达检测有限公司", "某某市", ["testing"], "blacklisted"),
+    ("某某正元检验有限公司", "某某县", ["testing"], "exited"),
 )
+# The demo owner's key for the sealed quotes of its priced purchases (marketplace.sealedquotes), made from a
+# fixed seed so that the demo can be walked: its key file is written beside the key holders' (write_key_file),
+# passphrase PURCHASE_KEY_PASSPHRASE. Demo only: a real owner's key is made in the owner's browser.
+PURCHASE_KEY = X25519PrivateKey.from_private_bytes(hashlib.sha256(b"etender demo purchase key").digest())
+PURCHASE_KEY_PASSPHRASE = "demo-key-passphrase"
+STAFF = ["赵磊", "孙丽", "周强", "吴敏", "郑浩", "钱进", "冯源", "褚亮"]
 QUALIFICATIONS = {
     "testing": ("检验检测机构资质认定（CMA）", "甲级"),
     "survey": ("工程勘察资质", "甲级"),
@@ -49,7 +65,7 @@ def _days_ago(days: int) -> Iterator[None]:
         clock.shift(timedelta(days=days))
 
 
-def _entry(services: list[str], n: int) -> rules.EntryInput:
+def _entry(services: list[str], n: int, expires_on: date | None = None) -> rules.EntryInput:
     return rules.EntryInput(
         services=services,
         licence_number=f"某市监营字第{130200 + n}号",
@@ -57,13 +73,19 @@ def _entry(services: list[str], n: int) -> rules.EntryInput:
         no_violation_3y=True,
         internal_rules=True,
         credit_report="信用中国 2026-11 信用报告",
-        commitment_signed_by=["王建国", "李明", "张伟", "刘洋", "陈静"][n],
+        commitment_signed_by=["王建国", "李明", "张伟", "刘洋", "陈静", "杨帆", "黄磊", "何平"][n],
         qualifications=[
-            rules.Qualification(*QUALIFICATIONS[s], date(2029, 6, 30))
+            rules.Qualification(*QUALIFICATIONS[s], expires_on or date(2029, 6, 30))
             for s in services
             if s in QUALIFICATIONS
         ],
-        staff=[rules.Staff(["赵磊", "孙丽", "周强", "吴敏", "郑浩"][n], "注册工程师", f"ZC-{2026000 + n}")],
+        staff=[
+            rules.Staff(
+                ["赵磊", "孙丽", "周强", "吴敏", "郑浩", "钱进", "冯源", "褚亮"][n],
+                "注册工程师",
+                f"ZC-{2026000 + n}",
+            )
+        ],
     )
 
 
@@ -72,6 +94,7 @@ def load(loader: Any) -> None:
     rng = random.Random(20261504)
     entries.load_catalogue(s)
     firms = []
+    states: dict[int, str] = {}
     with _days_ago(40):
         for n, (name, region, services, state) in enumerate(FIRMS):
             org = accounts.create_organisation(
@@ -96,13 +119,16 @@ def load(loader: Any) -> None:
             )
             loader.users[user.username] = user
             actor = actor_for(user, IP)
-            entry = entries.submit_entry(s, actor, _entry(services, n))
+            # the suspended one's qualification was valid when it applied and expired 5 days ago
+            expires = clock.to_cst(clock.now()).date() + timedelta(days=35) if state == "suspended" else None
+            entry = entries.submit_entry(s, actor, _entry(services, n, expires))
             if n == 3:  # returned once with reasons, then resubmitted and approved
                 entries.return_entry(s, admin, entry.id, "信用报告已超过有效期，请提供近三个月内的信用报告。")
                 entry = entries.submit_entry(s, actor, _entry(services, n))
-            if state == "approved":
+            if state != "submitted":
                 entries.approve_entry(s, admin, entry.id)
             firms.append((org, actor))
+            states[org.id] = state
     owner_user = accounts.create_user(
         s,
         admin,
@@ -134,6 +160,7 @@ def load(loader: Any) -> None:
                 method=method,
                 signup_deadline=now + timedelta(days=days),
                 selection_at=now + timedelta(days=days, hours=1),
+                quote_key=sealing.b64u(sealing.public_bytes(PURCHASE_KEY)) if method in rules.PRICED else "",
             ),
         )
 
@@ -168,3 +195,33 @@ def load(loader: Any) -> None:
     for (_, actor), quote in zip(testers, (56_800, 54_200, 58_900), strict=True):
         purchases.sign_up(s, actor, open_.id, quote * 100)
     purchase("lowest", "县第二幼儿园室内空气质量检测", 20_000, 10)
+    # the credit states: a black-list entry in force, and an exit by the misconduct rule (the periodic sweep)
+    today = clock.to_cst(clock.now()).date()
+    by_state = {state: org for org, _ in firms if (state := states[org.id])}
+    credit.add_listing(
+        s,
+        admin,
+        by_state["blacklisted"].id,
+        credit.BLACK,
+        "在县城区道路检测项目中串通报价，经县发展和改革局查实。",
+        "某某县发展和改革局",
+        today - timedelta(days=10),
+        today + timedelta(days=355),
+    )
+    exits.record_finding(
+        s,
+        admin,
+        by_state["exited"].id,
+        "misconduct",
+        "出具的检测报告数据与原始记录不符。",
+        "某某县市场监督管理局",
+        today - timedelta(days=2),
+    )
+    exits.sweep(s)
+
+
+def write_key_file(key_dir: Path) -> None:
+    """The demo owner's purchase key file (yezhu1-purchase.etkey.json), to open the demo's sealed quotes."""
+    key_dir.mkdir(parents=True, exist_ok=True)
+    doc = keyfiles.protect(PURCHASE_KEY, PURCHASE_KEY_PASSPHRASE, label="yezhu1 purchase quotes")
+    (key_dir / "yezhu1-purchase.etkey.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2))

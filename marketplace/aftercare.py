@@ -5,9 +5,7 @@ none is changed in place. Services take a session and an actor and never commit.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +15,7 @@ from audit import record
 from core import clock
 from core.errors import N_, Conflict, Forbidden, Problem, ValidationFailed
 from core.identity import Actor, Role
-from marketplace import entries, purchases, ratings, rules
+from marketplace import credit, entries, purchases, ratings, rules
 from marketplace.events import MarketplaceTag
 from marketplace.models import Purchase, PurchaseStatus, Rating
 
@@ -172,6 +170,7 @@ def rate(
         subject=f"purchase:{purchase.id}",
         details={"rater": kind, "intermediary": purchase.chosen_org_id, "scores": row.scores},
     )
+    credit.refresh(session, [row.intermediary_org_id])
     return row
 
 
@@ -180,19 +179,17 @@ def ratings_of(session: Session, purchase_id: int) -> list[Rating]:
 
 
 def standing(session: Session, org_ids: Iterable[int] | None = None) -> dict[int, tuple[int | None, int]]:
-    """Each intermediary's stars and number of ratings, from every rating kept (recomputed, never stored)."""
+    """Each intermediary's stars and number of ratings, from every rating kept (recomputed, never stored); a
+    rating whose appeal was upheld counts with its reviewed scores (marketplace.appeals)."""
     query = select(Rating)
     if org_ids is not None:
         query = query.where(Rating.intermediary_org_id.in_(list(org_ids)))
-    per: dict[int, dict[int, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
-    counts: dict[int, int] = defaultdict(int)
-    for row in session.scalars(query):
-        per[row.intermediary_org_id][row.purchase_id][row.rater_kind] = ratings.overall(row.scores)
-        counts[row.intermediary_org_id] += 1
-    return {
-        org: (ratings.stars(ratings.combined(kinds) for kinds in by_purchase.values()), counts[org])
-        for org, by_purchase in per.items()
-    }
+    rows = list(session.scalars(query))
+    counted = credit.effective_scores(session, rows)
+    means, counts = credit.rating_means(
+        (r.intermediary_org_id, r.purchase_id, r.rater_kind, counted[r.id]) for r in rows
+    )
+    return {org: (credit.stars_of(mean), counts[org]) for org, mean in means.items()}
 
 
 def ranked_directory(

@@ -21,7 +21,8 @@ from audit import record
 from core import clock
 from core.errors import N_, Conflict, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
-from marketplace import rules
+from marketplace import credit, rules
+from marketplace import directory as offers_index
 from marketplace.events import MarketplaceTag
 from marketplace.models import Entry, EntryStatus, ServiceType
 
@@ -166,6 +167,7 @@ def submit_entry(session: Session, actor: Actor, data: rules.EntryInput) -> Entr
     entry.submissions = (entry.submissions or 0) + 1
     entry.decided_at, entry.decided_by = None, None
     session.flush()
+    offers_index.sync_offers(session, entry, requirements(session))
     record(
         session,
         MarketplaceTag.entry_submitted,
@@ -219,6 +221,7 @@ def approve_entry(session: Session, actor: Actor, entry_id: int) -> Entry:
     entry.decided_at, entry.decided_by = clock.now(), actor.user_id
     entry.return_reasons = ""
     session.flush()
+    offers_index.sync_offers(session, entry, requirements(session))
     record(
         session,
         MarketplaceTag.entry_approved,
@@ -239,6 +242,7 @@ def return_entry(session: Session, actor: Actor, entry_id: int, reasons: str) ->
     entry.decided_at, entry.decided_by = clock.now(), actor.user_id
     entry.return_reasons = reasons.strip()
     session.flush()
+    offers_index.sync_offers(session, entry, requirements(session))
     record(
         session,
         MarketplaceTag.entry_returned,
@@ -299,7 +303,10 @@ def directory(session: Session, service: str = "", region: str = "") -> list[Lis
         query = query.where(Organisation.region == region)
     out = []
     needs, today = requirements(session), clock.to_cst(clock.now()).date()
+    barred = credit.blacklisted(session, today)  # a black-listed intermediary is not shown (rules.md §5.4)
     for entry, org in session.execute(query):
+        if org.id in barred:
+            continue
         offered = active_services(session, entry, today, needs)
         if offered and (not service or service in offered):
             out.append(Listed(org, entry, offered))

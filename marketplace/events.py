@@ -31,3 +31,24 @@ class MarketplaceTag(enum.StrEnum):
     service_accepted = "marketplace.service.accepted"
     service_failed = "marketplace.service.failed"
     rating_recorded = "marketplace.rating.recorded"
+    # sealed quotes (marketplace.sealedquotes): the owner's key released at the selection time, quotes opened
+    quote_key_released = "marketplace.quotes.key_released"
+    quotes_opened = "marketplace.quotes.opened"
+    # rating appeals and their review (rules.md §5.4)
+    rating_appealed = "marketplace.rating.appealed"
+    rating_reviewed = "marketplace.rating.reviewed"
+    # complaints: service quality, an entry decision, a selection (rules.md §5.2, §5.3)
+    complaint_filed = "marketplace.complaint.filed"
+    complaint_decided = "marketplace.complaint.decided"
+    # credit: sanctions, red and black lists (rules.md §5.4)
+    sanction_recorded = "marketplace.sanction.recorded"
+    listing_added = "marketplace.listing.added"
+    listing_lifted = "marketplace.listing.lifted"
+    # qualification expiry: the reminder and the suspension (periodic task)
+    qualification_reminded = "marketplace.qualification.reminded"
+    qualification_suspended = "marketplace.qualification.suspended"
+    # exits by the exit rules (marketplace/exit_rules.json), their appeals and credit repair
+    finding_recorded = "marketplace.finding.recorded"
+    exit_recorded = "marketplace.exit.recorded"
+    exit_appealed = "marketplace.exit.appealed"
+    exit_decided = "marketplace.exit.decided"

@@ -5,10 +5,10 @@ selection (marketplace.selection)."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -34,6 +34,9 @@ class EntryStatus(enum.StrEnum):
     submitted = "submitted"  # waiting for the centre's review
     returned = "returned"  # returned with reasons; the intermediary fixes and resubmits
     approved = "approved"  # in the marketplace for its services
+    exited = (
+        "exited"  # removed by an exit rule (marketplace.exits); back by an upheld appeal or credit repair
+    )
 
 
 class Entry(Base):
@@ -101,6 +104,13 @@ class Purchase(Base):
     acceptance: Mapped[str] = mapped_column(String(20), default="")
     acceptance_note: Mapped[str] = mapped_column(Text, default="")
     accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Sealed quotes (marketplace.sealedquotes): the X25519 public key (base64url) of the key pair the owner
+    # made on its own side when posting a priced purchase; the quotes are sealed to it with the tenders'
+    # sealed-bid format. The private key reaches the platform only when the owner releases it, at or after
+    # the selection time, and is then published with the record so that anyone can re-open the quotes.
+    quote_key: Mapped[str] = mapped_column(String(64), default="")
+    quote_key_released: Mapped[str] = mapped_column(String(64), default="")
+    quotes_opened_at: Mapped[datetime | None] = mapped_column(default=None)
 
     signups: Mapped[list[SignUp]] = relationship(
         order_by="SignUp.organisation_id", cascade="all, delete-orphan"
@@ -117,7 +127,13 @@ class SignUp(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     purchase_id: Mapped[int] = mapped_column(ForeignKey("marketplace_purchases.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # None until the sealed quote is opened at the selection time (then the opened amount)
     quote_fen: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # the sealed quote (base64 of the .sealed file, docs/sealed-bid-format.md) and, once opened, why it was
+    # not admitted ("" when it was): unreadable, above the ceiling
+    sealed_quote: Mapped[str] = mapped_column(Text, default="")
+    sealed_quote_sha256: Mapped[str] = mapped_column(String(64), default="")
+    quote_problem: Mapped[str] = mapped_column(String(40), default="")
     signed_up_at: Mapped[datetime] = mapped_column(default=clock.now)
     signed_up_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
@@ -166,3 +182,171 @@ class Selection(Base):
     record: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     committed_at: Mapped[datetime] = mapped_column(default=clock.now)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RatingAppeal(Base):
+    """An intermediary's appeal against one rating, and its review by the centre (rules.md §5.4). The rating
+    itself is never changed: an upheld appeal carries the reviewed scores, which count instead of the
+    original ones; both stay on record."""
+
+    __tablename__ = "marketplace_rating_appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("marketplace_ratings.id"), index=True)
+    filed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    grounds: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    status: Mapped[str] = mapped_column(String(20), default="filed")  # filed, upheld, dismissed
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    revised_scores: Mapped[dict[str, int] | None] = mapped_column(JSON, default=None)
+
+
+class Complaint(Base):
+    """A complaint in the marketplace (rules.md §5): about an intermediary's service quality (verified ones
+    count in the credit score and the exit rule), about an entry decision (within 5 working days), or about
+    a selection (before its publicity ends). Decided by the centre; every decision kept in the audit log."""
+
+    __tablename__ = "marketplace_complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # quality, entry, selection
+    intermediary_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("marketplace_entries.id"), default=None)
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("marketplace_purchases.id"), default=None)
+    filed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filed_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    status: Mapped[str] = mapped_column(String(20), default="filed")  # filed, verified, rejected
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Sanction(Base):
+    """A sanction (行政处罚) an authority imposed on an intermediary, as recorded by the centre."""
+
+    __tablename__ = "marketplace_sanctions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    authority: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(String(200), default="")  # the decision's number
+    decided_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class CreditListing(Base):
+    """A place on the red list (守信激励) or the black list (失信惩戒), with its reason, the authority that
+    decided it, and its start and end dates (end None: until lifted). Lifted, never deleted."""
+
+    __tablename__ = "marketplace_credit_listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    list_kind: Mapped[str] = mapped_column(String(10), index=True)  # red, black
+    reason: Mapped[str] = mapped_column(Text)
+    authority: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date, default=None)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
+    lifted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Exit(Base):
+    """An intermediary's removal from the marketplace by an exit rule (marketplace/exit_rules.json), with the
+    facts that triggered it; open to appeal and, after its period, to credit repair (信用修复)."""
+
+    __tablename__ = "marketplace_exits"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "rule_code", "trigger_key", name="uq_marketplace_exit"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    rule_code: Mapped[str] = mapped_column(String(40))
+    trigger_key: Mapped[str] = mapped_column(String(120))  # what triggered it, so a re-run never exits twice
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    exited_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # in_force, appealed, reversed (appeal upheld), repaired (credit repair granted)
+    status: Mapped[str] = mapped_column(String(20), default="in_force", index=True)
+    appeal_grounds: Mapped[str] = mapped_column(Text, default="")
+    appealed_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class QualificationNotice(Base):
+    """That the periodic task told an intermediary about one qualification (a reminder before it expires, or
+    the suspension once it has), so that it tells them once."""
+
+    __tablename__ = "marketplace_qualification_notices"
+    __table_args__ = (
+        UniqueConstraint(
+            "entry_id", "qualification", "expires_on", "kind", name="uq_marketplace_qual_notice"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("marketplace_entries.id"), index=True)
+    qualification: Mapped[str] = mapped_column(String(200))
+    expires_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))  # reminder, suspended
+    sent_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Finding(Base):
+    """A finding by the centre or an authority that an exit rule reads (marketplace/exit_rules.json): fraud in
+    the entry materials, poor service, misconduct or leaking secrets, refusing management."""
+
+    __tablename__ = "marketplace_findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text)
+    authority: Mapped[str] = mapped_column(String(200), default="")
+    found_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Offer(Base):
+    """What the directory reads (marketplace.directory): one row per approved entry's service with the last
+    day its needed qualifications are all valid. Derived from the entries (sync_offers at each decision,
+    and rebuilt by the periodic recomputation), so that the public directory filters and pages in SQL."""
+
+    __tablename__ = "marketplace_offers"
+    __table_args__ = (UniqueConstraint("entry_id", "service_code", name="uq_marketplace_offer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("marketplace_entries.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    service_code: Mapped[str] = mapped_column(String(40), index=True)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+
+
+class Standing(Base):
+    """An intermediary's stars, number of ratings and credit score as last computed from the rows
+    (marketplace.credit.refresh after each rating, review, complaint decision, sanction or list change, and
+    the periodic full recomputation, which also ages complaints, sanctions and list entries out). The
+    directory sorts by it; the credit page always recomputes from the rows themselves."""
+
+    __tablename__ = "marketplace_standings"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    stars: Mapped[int] = mapped_column(Integer, default=0, index=True)  # 0: not rated yet
+    ratings: Mapped[int] = mapped_column(Integer, default=0)
+    credit: Mapped[int] = mapped_column(Integer, default=60)
+    computed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # the directory's order, "5-star first, then by name", as one indexed key: 5 - stars, the name, the id
+    sort_key: Mapped[str] = mapped_column(String(300), default="", index=True)
+    region: Mapped[str] = mapped_column(String(100), default="", index=True)  # the organisation's

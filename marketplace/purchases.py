@@ -29,7 +29,7 @@ from core import clock, fairdraw
 from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
-from marketplace import disclosure, entries, rules, selection
+from marketplace import credit, disclosure, entries, rules, sealedquotes, selection
 from marketplace.events import MarketplaceTag
 from marketplace.models import Purchase, PurchaseStatus, Selection, SelectionStatus, SignUp
 
@@ -73,6 +73,13 @@ def post(session: Session, actor: Actor, data: rules.PurchaseInput) -> Purchase:
                     "chosen_org",
                 )
             )
+    quote_key = ""
+    if data.method in rules.PRICED:
+        # the quotes are sealed to a key the owner made on its own side (marketplace.sealedquotes)
+        try:
+            quote_key = sealedquotes.check_public_key(data.quote_key)
+        except ValidationFailed as e:
+            problems.extend(e.problems)
     if problems:
         raise ValidationFailed(problems)
     assert data.ceiling_fen is not None and actor.organisation_id is not None and actor.user_id is not None
@@ -89,6 +96,7 @@ def post(session: Session, actor: Actor, data: rules.PurchaseInput) -> Purchase:
         method=data.method,
         signup_deadline=data.signup_deadline or now,
         selection_at=data.selection_at or now,
+        quote_key=quote_key,
     )
     if data.method == rules.DIRECT:
         purchase.status = PurchaseStatus.selected.value
@@ -109,6 +117,7 @@ def post(session: Session, actor: Actor, data: rules.PurchaseInput) -> Purchase:
             "method": purchase.method,
             "signup_deadline": purchase.signup_deadline.isoformat(),
             "selection_at": purchase.selection_at.isoformat(),
+            "quote_key": purchase.quote_key,
         },
     )
     if data.method == rules.DIRECT:
@@ -171,8 +180,40 @@ def my_signup(session: Session, actor: Actor, purchase: Purchase) -> SignUp | No
 
 
 def sign_up(session: Session, actor: Actor, purchase_id: int, quote_fen: int | None) -> SignUp:
-    """Sign up (or change the quote) before the deadline. The entry is withheld as participation and carries
-    no quote: nobody learns from the log who signed up, or what they quoted, before the selection."""
+    """Sign up (or change the quote) before the deadline, the quote given in clear: checked against the
+    ceiling, then sealed at once to the purchase key (marketplace.sealedquotes) so that only the sealed file
+    is stored (the form's path for a browser without the sealing script; sign_up_sealed is the one where the
+    quote never reaches the platform in clear). The entry is withheld as participation and carries no quote:
+    nobody learns from the log who signed up, or what they quoted, before the selection."""
+    purchase, signup = _signup_checked(session, actor, purchase_id, quote_fen, sealed=False)
+    if purchase.method in rules.PRICED and purchase.quote_key:
+        assert quote_fen is not None
+        sealedquotes.store(signup, purchase, sealedquotes.seal_quote(purchase, quote_fen))
+    else:  # a random draw asks no quote (a priced purchase posted before sealing: as it was then)
+        signup.quote_fen = quote_fen if purchase.method in rules.PRICED else None
+    return _signed_up(session, actor, purchase, signup)
+
+
+def sign_up_sealed(session: Session, actor: Actor, purchase_id: int, sealed: bytes) -> SignUp:
+    """Sign up with a quote sealed on the intermediary's own side (the sign-up page's script, or `etender
+    marketplace seal-quote`): the platform checks its structure without any key and stores it."""
+    purchase, signup = _signup_checked(session, actor, purchase_id, None, sealed=True)
+    if purchase.method not in rules.PRICED or not purchase.quote_key:
+        raise ValidationFailed.one("quote_not_sealed", N_("This purchase takes no sealed quote."), "quote")
+    try:
+        sealedquotes.store(signup, purchase, sealed)
+    except sealedquotes.sealing.SealedBidInvalid as e:
+        raise ValidationFailed.one(
+            "sealed_quote_invalid",
+            N_("The sealed quote is not one for this purchase: seal it again with this purchase's key."),
+            "quote",
+        ) from e
+    return _signed_up(session, actor, purchase, signup)
+
+
+def _signup_checked(
+    session: Session, actor: Actor, purchase_id: int, quote_fen: int | None, sealed: bool
+) -> tuple[Purchase, SignUp]:
     require_role(actor, Role.intermediary)
     purchase = get(session, purchase_id, lock=True)
     entry = entries.entry_of_org(session, actor.organisation_id)
@@ -183,8 +224,17 @@ def sign_up(session: Session, actor: Actor, purchase_id: int, quote_fen: int | N
         deadline=purchase.signup_deadline,
         now=clock.now(),
         approved=ok,
-        quote_fen=quote_fen,
+        quote_fen=1 if sealed else quote_fen,  # a sealed quote's amount is checked at its opening
     )
+    if ok and actor.organisation_id in barred(session):
+        problems.append(
+            Problem(
+                "intermediary_barred",
+                N_(
+                    "Your organisation is on the black list or has exited the marketplace; it cannot sign up."
+                ),
+            )
+        )
     if purchase.status != PurchaseStatus.open:
         problems.insert(0, Problem("signup_closed", N_("The sign-up deadline has passed.")))
     if problems:
@@ -196,7 +246,15 @@ def sign_up(session: Session, actor: Actor, purchase_id: int, quote_fen: int | N
             purchase_id=purchase.id, organisation_id=actor.organisation_id, signed_up_by=actor.user_id
         )
         session.add(signup)
-    signup.quote_fen = quote_fen if purchase.method in rules.PRICED else None
+    return purchase, signup
+
+
+def barred(session: Session) -> set[int]:
+    """The organisations on the black list today (marketplace.credit): they may not sign up."""
+    return credit.blacklisted(session, clock.to_cst(clock.now()).date())
+
+
+def _signed_up(session: Session, actor: Actor, purchase: Purchase, signup: SignUp) -> SignUp:
     signup.signed_up_at = clock.now()
     session.flush()
     record(
@@ -204,7 +262,7 @@ def sign_up(session: Session, actor: Actor, purchase_id: int, quote_fen: int | N
         MarketplaceTag.purchase_signed_up,
         actor=actor,
         subject=_subject(purchase),
-        details={"quoted": signup.quote_fen is not None},
+        details={"quoted": bool(signup.sealed_quote) or signup.quote_fen is not None},
         conceal_actor=True,
         withhold=Fact.participation,
     )
@@ -367,9 +425,35 @@ def reveal_contribution(session: Session, actor: Actor, purchase_id: int, value_
         subject=_subject(purchase),
         details={"party": party, "commitment": sel.contributions[party]["commitment"], "value": value.hex()},
     )
+    _run_when_ready(session, actor, purchase, sel)
+    return sel
+
+
+def release_quotes(session: Session, actor: Actor, purchase_id: int, private_key: str) -> Purchase:
+    """The owner releases the purchase key at or after the selection time (marketplace.sealedquotes): the
+    sealed quotes open; once the owner's value is shown too, the selection runs."""
+    purchase = _owned(session, actor, purchase_id, lock=True)
+    require_role(actor, Role.project_owner)  # the owner's key: an administrator does not hold it
+    if purchase.method not in rules.PRICED or not purchase.quote_key:
+        raise Conflict.one("quotes_not_sealed", N_("This purchase has no sealed quotes."))
+    sel = selection_of(session, purchase)
+    if sel is None or sel.status != SelectionStatus.collecting:
+        raise Conflict.one("signup_not_closed", N_("Close sign-up first; the quotes open at the selection."))
+    sealedquotes.release_key(session, actor, purchase, private_key)
+    _run_when_ready(session, actor, purchase, sel)
+    return purchase
+
+
+def quotes_waiting(purchase: Purchase) -> bool:
+    """A priced purchase whose sealed quotes are not open yet: the selection waits for the owner's key."""
+    return purchase.method in rules.PRICED and bool(purchase.quote_key) and purchase.quotes_opened_at is None
+
+
+def _run_when_ready(session: Session, actor: Actor, purchase: Purchase, sel: Selection) -> None:
+    if quotes_waiting(purchase):
+        return
     if all(sel.contributions.get(p, {}).get("value") for p in sel.parties):
         _run(session, actor, purchase, sel)
-    return sel
 
 
 def _run(session: Session, actor: Actor, purchase: Purchase, sel: Selection) -> None:

@@ -220,6 +220,8 @@ class PurchaseInput:
     signup_deadline: datetime | None
     selection_at: datetime | None
     chosen_org_id: int | None = None  # direct choice only
+    # the public key (base64url X25519) the quotes of a priced method are sealed to (marketplace.sealedquotes)
+    quote_key: str = ""
 
 
 def purchase_problems(p: PurchaseInput, services: Iterable[str], now: datetime) -> list[Problem]:

@@ -59,6 +59,7 @@ from web.evaluation import report as evaluation_report
 from web.evaluation import review as evaluation_review
 from web.evaluation import room as evaluation_room
 from web.evaluation import scoring as evaluation_scoring
+from web.marketplace import credit_pages as marketplace_credit_pages
 from web.marketplace import pages as marketplace_pages
 from web.opendata import api as ocds_api
 from web.problems import error_json, problems_json
@@ -470,6 +471,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *evaluation_report.ROUTES,
             *evaluation_scoring.ROUTES,
             *marketplace_pages.ROUTES,
+            *marketplace_credit_pages.ROUTES,
             *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests
             *role_workbenches.ROUTES,  # issue 16: the purchaser's and the centre's workbenches
             *clarification_requests.ROUTES,

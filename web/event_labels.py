@@ -90,4 +90,20 @@ EVENT_LABELS = {
     "centre.witness.recorded": N_("Witnessed by the trading centre"),
     # issue 14: OCDS open data (opendata/events.py)
     "opendata.releases.published": N_("Open-data releases published"),
+    # issue 15, the marketplace's credit, appeals, complaints and exits (marketplace.events)
+    "marketplace.quotes.key_released": N_("Key for the sealed quotes released"),
+    "marketplace.quotes.opened": N_("Sealed quotes opened"),
+    "marketplace.rating.appealed": N_("Rating appealed"),
+    "marketplace.rating.reviewed": N_("Rating appeal reviewed"),
+    "marketplace.complaint.filed": N_("Marketplace complaint filed"),
+    "marketplace.complaint.decided": N_("Marketplace complaint decided"),
+    "marketplace.sanction.recorded": N_("Sanction on an intermediary recorded"),
+    "marketplace.listing.added": N_("Intermediary put on a credit list"),
+    "marketplace.listing.lifted": N_("Intermediary taken off a credit list"),
+    "marketplace.qualification.reminded": N_("Intermediary reminded of an expiring qualification"),
+    "marketplace.qualification.suspended": N_("Intermediary suspended for an expired qualification"),
+    "marketplace.finding.recorded": N_("Finding on an intermediary recorded"),
+    "marketplace.exit.recorded": N_("Intermediary removed by an exit rule"),
+    "marketplace.exit.appealed": N_("Exit appealed"),
+    "marketplace.exit.decided": N_("Exit appeal or credit repair decided"),
 }

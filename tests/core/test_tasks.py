@@ -229,6 +229,10 @@ PERIODS = {  # the one list, with each task's period under ETENDER_SCHEDULER_INT
     "evaluation.publish_draw_records": 1.0,
     "evaluation.sweep_report_deadlines": 1.0,
     "opendata.sync_releases": 30.0,  # issue 14: the OCDS releases of what has become public
+    # issue 15: the marketplace's qualification reminders, exits and directory recomputation, hourly
+    "marketplace.sweep_qualifications": 3600.0,
+    "marketplace.sweep_exits": 3600.0,
+    "marketplace.recompute_directory": 3600.0,
 }
 
 

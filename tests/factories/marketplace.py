@@ -3,18 +3,26 @@ and an administrator (the `market` fixture of tests/marketplace builds it with `
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from types import SimpleNamespace
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy.orm import Session
 
 from accounts.models import Organisation
 from core import clock
 from core.identity import Actor
 from marketplace import entries, rules
+from tender import sealing
 from tests.factories.accounts import Maker
 
 FAR = date(2030, 12, 31)
+# The owner's purchase key for sealed quotes (marketplace.sealedquotes): in the tests one fixed pair, made
+# here as the owner's browser or `etender keys new` would make it on the owner's side.
+QUOTE_PRIVATE = X25519PrivateKey.from_private_bytes(hashlib.sha256(b"etender test purchase key").digest())
+QUOTE_PUBLIC = sealing.b64u(sealing.public_bytes(QUOTE_PRIVATE))
+QUOTE_PRIVATE_TEXT = sealing.b64u(QUOTE_PRIVATE.private_bytes_raw())
 
 
 def entry_input(
@@ -85,6 +93,7 @@ def purchase_input(
         method=method,
         signup_deadline=now + timedelta(days=3),
         selection_at=now + timedelta(days=3),
+        quote_key=QUOTE_PUBLIC if method in rules.PRICED else "",
     )
     for key, value in changes.items():
         setattr(data, key, value)
@@ -92,11 +101,12 @@ def purchase_input(
 
 
 def select_now(db: Session, owner: Actor, purchase_id: int, value: bytes = bytes(range(32, 64))) -> None:
-    """Close sign-up (the clock past the deadline), then the owner commits and reveals `value`."""
-    import hashlib
-
+    """Close sign-up (the clock past the deadline), then the owner commits and reveals `value` and, for
+    sealed quotes, releases the purchase key."""
     from marketplace import purchases
 
     purchases.close_signup(db, owner, purchase_id)
     purchases.commit_contribution(db, owner, purchase_id, hashlib.sha256(value).hexdigest())
     purchases.reveal_contribution(db, owner, purchase_id, value.hex())
+    if purchases.quotes_waiting(purchases.get(db, purchase_id)):
+        purchases.release_quotes(db, owner, purchase_id, QUOTE_PRIVATE_TEXT)

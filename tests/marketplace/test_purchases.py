@@ -5,6 +5,7 @@ who or how many signed up before the deadline, nor any quote before the selectio
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import timedelta
 
@@ -14,10 +15,18 @@ from sqlalchemy import select
 from audit.log import AuditEntry
 from core import clock
 from core.errors import Conflict, Forbidden, ValidationFailed
-from marketplace import purchases, rules
+from marketplace import purchases, rules, sealedquotes
 from marketplace import selection as sel
 from marketplace.models import PurchaseStatus
-from tests.factories.marketplace import approved, intermediary, market_world, purchase_input, select_now
+from tests.factories.marketplace import (
+    QUOTE_PRIVATE,
+    QUOTE_PRIVATE_TEXT,
+    approved,
+    intermediary,
+    market_world,
+    purchase_input,
+    select_now,
+)
 
 
 @pytest.fixture
@@ -71,8 +80,12 @@ def test_sign_up_rules_deadline_approval_and_ceiling(w, db, make):
     surveyor = approved(db, make, w.admin, "勘察公司", ["survey"])[1]
     with pytest.raises(ValidationFailed):
         purchases.sign_up(db, surveyor, p.id, 1000)  # approved, but for another service
-    assert purchases.sign_up(db, firm, p.id, 100_000).quote_fen == 100_000
-    assert purchases.sign_up(db, firm, p.id, 90_000).quote_fen == 90_000  # changed before the deadline
+    # stored sealed only: never in clear before the opening (marketplace.sealedquotes)
+    first = purchases.sign_up(db, firm, p.id, 100_000)
+    assert first.quote_fen is None and first.sealed_quote
+    assert sealedquotes.open_quote(base64.b64decode(first.sealed_quote), QUOTE_PRIVATE) == 100_000
+    changed = purchases.sign_up(db, firm, p.id, 90_000)  # changed before the deadline
+    assert sealedquotes.open_quote(base64.b64decode(changed.sealed_quote), QUOTE_PRIVATE) == 90_000
     clock.shift(timedelta(days=3, seconds=1))
     with pytest.raises(ValidationFailed) as e:
         purchases.sign_up(db, w.firms[1][1], p.id, 1000)
@@ -101,6 +114,11 @@ def test_nobody_sees_who_or_how_many_before_the_deadline_nor_quotes_before_the_s
     value = bytes(range(32, 64))
     purchases.commit_contribution(db, w.owner, p.id, hashlib.sha256(value).hexdigest())
     purchases.reveal_contribution(db, w.owner, p.id, value.hex())
+    # the value alone does not run a priced selection: the sealed quotes wait for the owner's key
+    assert purchases.quotes_waiting(p) and all(
+        q is None for _, _, q in purchases.applicants(db, w.owner, p).names
+    )
+    purchases.release_quotes(db, w.owner, p.id, QUOTE_PRIVATE_TEXT)
     assert all(q is not None for _, _, q in purchases.applicants(db, w.owner, p).names)
 
 
@@ -120,6 +138,7 @@ def test_the_exchange_runs_the_selection_and_its_record_verifies(w, db):
         purchases.reveal_contribution(db, w.owner, p.id, "00" * 32)
     assert codes(e.value) == {"contribution_value_mismatch"}
     purchases.reveal_contribution(db, w.owner, p.id, value.hex())
+    purchases.release_quotes(db, w.owner, p.id, QUOTE_PRIVATE_TEXT)
     doc = purchases.public_record(db, p.id)
     assert sel.schema_problems(doc) == [] and sel.verify(doc) == []
     assert doc["commitment"] == selection_row.commitment
@@ -131,10 +150,12 @@ def test_the_exchange_runs_the_selection_and_its_record_verifies(w, db):
             select(AuditEntry).where(AuditEntry.subject == f"purchase:{p.id}").order_by(AuditEntry.index)
         )
     ]
-    assert tags[-4:] == [
+    assert tags[-6:] == [
         "marketplace.selection.committed",
         "marketplace.selection.contribution.committed",
         "marketplace.selection.contribution.revealed",
+        "marketplace.quotes.key_released",
+        "marketplace.quotes.opened",
         "marketplace.selection.completed",
     ]
 

@@ -17,7 +17,7 @@ from accounts.models import User, actor_for
 from core import clock
 from marketplace import entries, purchases, rules
 from tests.factories.accounts import Maker
-from tests.factories.marketplace import entry_input
+from tests.factories.marketplace import QUOTE_PUBLIC, entry_input
 from tests.web.matrix_support import E, Row, only, public
 
 P = {"purchase_id": "mp_purchase"}
@@ -56,6 +56,8 @@ ROWS: list[Any] = [
     # only the owner contributes its own random number, never the centre
     Row("POST", "/owner/purchases/{purchase_id:int}/commit", NONE, params=P, form={"commitment": "00"}),
     Row("POST", "/owner/purchases/{purchase_id:int}/reveal", NONE, params=P, form={"value": "00"}),
+    # only the owner holds the purchase key that opens the sealed quotes, never the centre
+    Row("POST", "/owner/purchases/{purchase_id:int}/release", NONE, params=P, form={"key_file": "{}"}),
     # the centre reviews entries and edits the catalogue
     Row("GET", "/admin/marketplace/entries", only("ok", "admin")),
     Row("GET", "/admin/marketplace/entries/{entry_id:int}", only("ok", "admin"), params=EN),
@@ -69,6 +71,56 @@ ROWS: list[Any] = [
     ),
     Row("GET", "/admin/marketplace/catalogue", only("ok", "admin")),
     Row("POST", "/admin/marketplace/catalogue/save", only("allowed", "admin"), form={"code": ""}),
+    # credit (issue 15, web/marketplace/credit_pages.py): every intermediary's credit inputs and the lists
+    # are public; the intermediary's own page and requests are its own; the centre's desk is the centre's
+    Row(
+        "GET", "/marketplace/intermediaries/{org_id:int}/credit", public(), params={"org_id": "mp_signer_org"}
+    ),
+    Row("GET", "/marketplace/lists", public()),
+    Row("GET", "/intermediary/credit", NONE),
+    Row("POST", "/intermediary/ratings/{rating_id:int}/appeal", NONE, params={"rating_id": "mp_none"}),
+    Row("POST", "/intermediary/exits/{exit_id:int}/appeal", NONE, params={"exit_id": "mp_none"}),
+    Row("POST", "/intermediary/entry/complaint", NONE, form={"text": "x"}),
+    # the supervising authority complains about a service (none selected here: refused with its reason)
+    Row(
+        "POST",
+        "/marketplace/purchases/{purchase_id:int}/complaints",
+        only("allowed", "monitor"),
+        params=P,
+        form={"kind": "quality", "text": "x"},
+    ),
+    Row("GET", "/admin/marketplace/credit", only("ok", "admin")),
+    Row("POST", "/admin/marketplace/sanctions", only("allowed", "admin"), form={"org": ""}),
+    Row("POST", "/admin/marketplace/listings", only("allowed", "admin"), form={"org": ""}),
+    Row("POST", "/admin/marketplace/findings", only("allowed", "admin"), form={"org": ""}),
+    Row(
+        "POST",
+        "/admin/marketplace/listings/{listing_id:int}/lift",
+        only("notfound", "admin"),
+        params={"listing_id": "mp_none"},
+        form={"note": "x"},
+    ),
+    Row(
+        "POST",
+        "/admin/marketplace/complaints/{complaint_id:int}/decide",
+        only("notfound", "admin"),
+        params={"complaint_id": "mp_none"},
+        form={"note": "x", "verdict": "verified"},
+    ),
+    Row(
+        "POST",
+        "/admin/marketplace/appeals/{appeal_id:int}/review",
+        only("notfound", "admin"),
+        params={"appeal_id": "mp_none"},
+        form={"note": "x"},
+    ),
+    Row(
+        "POST",
+        "/admin/marketplace/exits/{exit_id:int}/decide",
+        only("notfound", "admin"),
+        params={"exit_id": "mp_none"},
+        form={"note": "x", "granted": "1"},
+    ),
 ]
 
 
@@ -86,6 +138,8 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
     signer = make.user(signer_org, "intermediary", username=f"mp-signer-{w.title[-10:]}")
     entries.approve_entry(session, admin, entries.submit_entry(session, actor_for(signer), entry_input()).id)
     w.mp_signer = signer.id
+    w.mp_signer_org = signer_org.id
+    w.mp_none = 999_999  # no such rating, exit, list entry, complaint or appeal
     owner_org = make.org("purchaser", "Matrix Water Bureau")
     owner = actor_for(make.user(owner_org, "project_owner", username=f"mp-owner-{w.title[-10:]}"))
     now = clock.now()
@@ -98,5 +152,6 @@ def extend_world(env: Any, session: Any, w: SimpleNamespace) -> None:
         method="lowest",
         signup_deadline=now + timedelta(days=5),
         selection_at=now + timedelta(days=6),
+        quote_key=QUOTE_PUBLIC,
     )
     w.mp_purchase = purchases.post(session, owner, data).id

@@ -11,13 +11,19 @@ audit entries the log withholds: a leaf hash with no subject, tag or time)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import difflib
+import io
 import json
 import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 
 from accounts import services as accounts
@@ -27,13 +33,16 @@ from audit.log import AuditEntry as AuditEntryRow
 from core import clock
 from core.errors import DomainError
 from core.signing import signing_key
-from marketplace import purchases
+from marketplace import purchases, sealedquotes
+from marketplace.models import Purchase, SignUp
 from opendata import releases
 from tender import participation
+from tender import sealing as tender_sealing
 from tender.events import TenderTag
 from tender.models import Bid, Tender, TenderDocument
 from tests.factories.accounts import TEST_PASSWORD
 from tests.factories.bids import ensure_registered, submit_bid
+from tests.factories.marketplace import QUOTE_PRIVATE_TEXT as QUOTE_KEY_TEXT
 from tests.web import matrix
 from tests.web.matrix_opening import EARLY
 from web.security import CSRF_SEED, issue_csrf_token
@@ -337,3 +346,105 @@ def test_no_public_surface_shows_any_actors_network_address(env):
     assert not shown, "\n".join(shown)
     # and the monitors do see them (so that the reading above could have found them)
     assert any(FORGED in body for (role, path, _), body in dump.items() if role == "monitor")
+
+
+# ---------------------------------------------------------------- sealed marketplace quotes (issue 15)
+
+QUOTE = 987_654  # fen: the sealed quote the probe below looks for
+QUOTE_FORMS = ("987654", "987,654", "9876.54", "9,876.54")
+HEX32 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+B64U32 = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+
+
+def _database_values(s: Any) -> list[Any]:
+    from core.db import Base
+
+    out: list[Any] = []
+    for table in Base.metadata.sorted_tables:
+        for row in s.execute(table.select()):
+            out.extend(v for v in row if v is not None)
+    return out
+
+
+def _candidates(values: list[Any]) -> set[bytes]:
+    """Every 32-byte value the database holds, raw, in hex or in base64url: each one tried as the key."""
+    found: set[bytes] = set()
+    for value in values:
+        if isinstance(value, bytes | bytearray | memoryview):
+            raw = bytes(value)
+            found.update(raw[i : i + 32] for i in range(0, max(len(raw) - 31, 0), 32))
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        found.update(bytes.fromhex(h) for h in HEX32.findall(text))
+        for b in B64U32.findall(text):
+            with contextlib.suppress(binascii.Error, ValueError):
+                found.add(base64.urlsafe_b64decode(b + "="))
+    return {c for c in found if len(c) == 32}
+
+
+@pytest.mark.timeout(900)
+def test_before_the_selection_time_no_role_reads_a_sealed_quote(env):
+    """A quote is unreadable before the selection time by anyone, the administrator and the platform's
+    operator included (marketplace.sealedquotes): no page or API of any role shows it, the database holds it
+    only sealed and nothing in the database opens it, and no role (the centre's administrator included) can
+    have it opened before the selection time, the purchase's owner with its own key included."""
+    w = env.current_world()
+    with env.factory() as s:
+        intermediary = actor_for(s.get(User, w.mp_signer), "203.0.113.77")
+        purchases.sign_up(s, intermediary, w.mp_purchase, QUOTE)
+        s.commit()
+    dump: dict[tuple[str, str, str], str] = {}
+    _read_all(env, w, _surfaces(env, w), dump)
+    shown = sorted(
+        f"{role} GET {path} {query}"
+        for (role, path, query), body in dump.items()
+        for form in QUOTE_FORMS
+        if form in body
+    )
+    assert not shown, "\n".join(shown)
+    with env.factory() as s:
+        values = _database_values(s)
+        signup = s.scalar(select(SignUp).where(SignUp.purchase_id == w.mp_purchase))
+        sealed = base64.b64decode(signup.sealed_quote)
+        assert signup.quote_fen is None and sealed
+        # the only clear copy would be the quote's digits somewhere in a row: there is none
+        assert not [v for v in values if any(f in str(v) for f in QUOTE_FORMS[:2])]
+        header = tender_sealing.read_header(io.BytesIO(sealed))
+        keys = _candidates(values)
+        assert len(keys) > 50  # the probe finds what it tries: the log's hashes, the seeds, the keys
+        opened = []
+        for candidate in keys:
+            try:
+                sealedquotes.open_quote(sealed, X25519PrivateKey.from_private_bytes(candidate))
+                opened.append(candidate.hex())
+            except (tender_sealing.WrongKey, tender_sealing.DecryptionFailed, ValueError):
+                pass
+            stream = io.BytesIO(sealed)
+            tender_sealing.read_header(stream)
+            try:
+                list(tender_sealing.decrypt_payload(stream, header, candidate))
+                opened.append(candidate.hex())
+            except (tender_sealing.DecryptionFailed, InvalidTag, ValueError):
+                pass
+        assert not opened, opened
+        # after the sign-up deadline, before the selection time: nobody has the quotes opened, with the
+        # right key or any other; the administrator may not even try (the owner's key, not the centre's)
+        purchase = s.get(Purchase, w.mp_purchase)
+        owner = actor_for(s.scalar(select(User).where(User.organisation_id == purchase.owner_org_id)))
+        clock.shift(purchase.signup_deadline - clock.now() + timedelta(minutes=1))
+        try:
+            purchases.close_signup(s, owner, purchase.id)
+            for role in matrix.ROLES:
+                if role == "anonymous":
+                    continue
+                reader = actor_for(s.get(User, w.users[role][0]))
+                with pytest.raises(DomainError):
+                    purchases.release_quotes(s, reader, purchase.id, QUOTE_KEY_TEXT)
+            with pytest.raises(DomainError) as refused:
+                purchases.release_quotes(s, owner, purchase.id, QUOTE_KEY_TEXT)
+            assert refused.value.problems[0].code == "quotes_sealed_until_selection"
+            assert signup.quote_fen is None and purchase.quote_key_released == ""
+        finally:
+            s.rollback()
+            clock.reset()
+    env.world = None

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -19,8 +19,20 @@ from core import clock, money
 from core.disclosure import Fact
 from core.errors import N_, Forbidden, Problem
 from core.identity import Actor, Role
-from marketplace import aftercare, disclosure, entries, purchases, ratings, rules, selection
+from marketplace import (
+    aftercare,
+    complaints,
+    disclosure,
+    entries,
+    purchases,
+    ratings,
+    rules,
+    sealedquotes,
+    selection,
+)
+from marketplace import directory as mdirectory
 from marketplace.models import EntryStatus, PurchaseStatus
+from tender import keyfiles
 from web.deps import page, redirect
 from web.forms import FormState, submit
 
@@ -79,16 +91,24 @@ def _service_names(db: Session) -> dict[str, Any]:
 
 
 @get("/marketplace", sync_to_thread=True)
-def directory(request: Request, db: Session, actor: Actor, service: str = "", region: str = "") -> Template:
-    listed = aftercare.ranked_directory(db, service=service[:40], region=region[:100])
-    regions = sorted({x.organisation.region for x in entries.directory(db) if x.organisation.region})
+def directory(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    service: str = "",
+    region: str = "",
+    number: Annotated[int, Parameter(query="page", ge=1, le=100_000)] = 1,
+) -> Template:
+    """The public directory, a page at a time (marketplace.directory: one indexed query, no rating read)."""
+    found = mdirectory.page(db, service=service[:40], region=region[:100], number=number)
     return page(
         request,
         "marketplace/directory.html",
-        listed=listed,
+        listed=found.rows,
+        found=found,
         services=entries.catalogue(db, active_only=True),
         names=_service_names(db),
-        regions=regions,
+        regions=mdirectory.regions(db),
         service=service,
         region=region,
         **_labels(),
@@ -118,10 +138,37 @@ def _purchase_view(db: Session, actor: Actor, purchase_id: int) -> dict[str, Any
         "chosen": chosen,
         "names": _service_names(db),
         "deadline_passed": clock.now() >= purchase.signup_deadline,
+        "quotes_waiting": purchases.quotes_waiting(purchase),
+        "selection_time_reached": clock.now() >= purchase.selection_at,
         "record_json": _pretty(sel.record) if sel is not None and sel.record else "",
         "sees_participation": disclosure.may_see(actor, purchase, Fact.participation, clock.now()),
+        **_complaint_view(db, actor, purchase, sel),
         **_aftercare_view(db, actor, purchase),
         **_labels(),
+    }
+
+
+COMPLAINT_KINDS = {
+    complaints.QUALITY: N_("Service quality"),
+    complaints.SELECTION: N_("Selection"),
+}
+
+
+def _complaint_view(db: Session, actor: Actor, purchase: Any, sel: Any) -> dict[str, Any]:
+    """Which complaints the reader may file here (marketplace.complaints): the owner about the service and
+    the selection, the supervising authority about the service, an applicant about the selection."""
+    kinds: list[str] = []
+    if purchase.status == PurchaseStatus.selected and sel is not None and not actor.anonymous:
+        owner = actor.has(Role.project_owner) and actor.organisation_id == purchase.owner_org_id
+        applicant = purchases.my_signup(db, actor, purchase) is not None
+        if owner or actor.has(Role.monitor):
+            kinds.append(complaints.QUALITY)
+        if owner or applicant:
+            kinds.append(complaints.SELECTION)
+    return {
+        "complain_kinds": kinds,
+        "complaint_kinds": COMPLAINT_KINDS,
+        "publicity_ends": complaints.publicity_ends(sel) if sel is not None else None,
     }
 
 
@@ -447,7 +494,7 @@ def _local(text: str) -> datetime | None:
 @post("/owner/purchases/new", sync_to_thread=True)
 def post_purchase(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     names = ("service_code", "project", "ceiling", "requirements", "funding", "method", "signup_deadline")
-    values = {k: _text(data, k) for k in (*names, "selection_at", "chosen_org")}
+    values = {k: _text(data, k) for k in (*names, "selection_at", "chosen_org", "quote_key")}
     problems: list[Problem] = []
     ceiling: int | None = None
     try:
@@ -472,6 +519,7 @@ def post_purchase(request: Request, db: Session, actor: Actor, data: Form) -> Te
         signup_deadline=deadline,
         selection_at=selection_at,
         chosen_org_id=int(values["chosen_org"]) if direct and values["chosen_org"].isdigit() else None,
+        quote_key=values["quote_key"],
     )
     return submit(
         db,
@@ -527,10 +575,12 @@ def _owner_action(
     values: dict[str, str],
     call: Any,
     flash: str,
+    problems: list[Problem] | None = None,
 ) -> Template | Redirect:
     return submit(
         db,
         call,
+        problems=problems or [],
         done=lambda _: redirect(f"/owner/purchases/{purchase_id}", flash=flash, request=request),
         refused=lambda e: _owner_purchase(
             request, db, actor, purchase_id, FormState(name, values, e.problems), e.status
@@ -578,7 +628,52 @@ def reveal(request: Request, db: Session, actor: Actor, purchase_id: int, data: 
         "reveal",
         values,
         lambda: purchases.reveal_contribution(db, actor, purchase_id, values["value"]),
-        N_("Your number is shown and the selection has run; its record is published."),
+        N_("Your number is shown; now open the sealed quotes to run the selection.")
+        if purchases.quotes_waiting(purchases.get(db, purchase_id))
+        else N_("Your number is shown and the selection has run; its record is published."),
+    )
+
+
+@post("/owner/purchases/{purchase_id:int}/release", sync_to_thread=True)
+def release_quotes(
+    request: Request, db: Session, actor: Actor, purchase_id: int, data: Form
+) -> Template | Redirect:
+    """The owner's key file and passphrase at the selection time: the key opens here, the quotes open."""
+    values = {"key_file": _text(data, "key_file")}
+    passphrase = str(data.get("passphrase") or "")
+    problems: list[Problem] = []
+    private = ""
+    if not actor.has(Role.project_owner):
+        pass  # the service refuses anyone but the owner before any key file is read
+    elif not values["key_file"]:
+        problems.append(
+            Problem("key_file_missing", N_("Choose the key file you saved for this purchase."), "key_file")
+        )
+    else:
+        try:
+            private = sealedquotes.sealing.b64u(
+                keyfiles.load(values["key_file"], passphrase).private_bytes_raw()
+            )
+        except keyfiles.KeyFileError as e:
+            problems.append(
+                Problem(
+                    "passphrase_wrong" if e.code == "passphrase_wrong" else "key_file_invalid",
+                    N_("The passphrase does not open this key file.")
+                    if e.code == "passphrase_wrong"
+                    else N_("This is not a key file made by the platform or `etender keys new`."),
+                    "passphrase" if e.code == "passphrase_wrong" else "key_file",
+                )
+            )
+    return _owner_action(
+        request,
+        db,
+        actor,
+        purchase_id,
+        "release",
+        values,
+        lambda: purchases.release_quotes(db, actor, purchase_id, private),
+        N_("The quotes are open; the selection runs once your random number is shown."),
+        problems,
     )
 
 
@@ -713,6 +808,7 @@ ROUTES = [
     close_signup,
     commit,
     reveal,
+    release_quotes,
     review_queue,
     review,
     approve,

@@ -6,6 +6,7 @@ public page shows the result with a record that verifies."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import timedelta
 
@@ -15,7 +16,8 @@ from sqlalchemy import select
 from core import clock
 from marketplace import selection
 from marketplace.models import Entry, Purchase
-from tests.factories.marketplace import approved, intermediary, market_world
+from tender import keyfiles
+from tests.factories.marketplace import QUOTE_PRIVATE, QUOTE_PUBLIC, approved, intermediary, market_world
 from tests.web.support import login, zh
 
 
@@ -94,6 +96,11 @@ def test_post_quote_and_select_with_nothing_leaked_before_the_deadline(site, db)
     r = c.post("/owner/purchases/new", data=form, follow_redirects=False)
     assert r.status_code == 422 and 'value="河道水质检测"' in r.text
     r = c.post("/owner/purchases/new", data={**form, "ceiling": "500000"}, follow_redirects=False)
+    # a priced purchase needs the public key its quotes are sealed to (made in the owner's browser)
+    assert r.status_code == 422 and 'value="河道水质检测"' in r.text
+    assert zh("Paste the public key of the key file you made for this purchase (43 characters).") in r.text
+    form["quote_key"] = QUOTE_PUBLIC
+    r = c.post("/owner/purchases/new", data={**form, "ceiling": "500000"}, follow_redirects=False)
     assert r.status_code == 303
     pid = db.scalars(select(Purchase.id)).one()
     db.rollback()
@@ -150,6 +157,22 @@ def test_post_quote_and_select_with_nothing_leaked_before_the_deadline(site, db)
     r = c.post(
         f"/owner/purchases/{pid}/reveal",
         data={"value": value.hex(), "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    # the quotes are still sealed: the owner opens them with its key file and passphrase
+    page = c.get(f"/owner/purchases/{pid}").text
+    assert zh("Open the sealed quotes") in page and "450,000" not in page
+    key_file = json.dumps(keyfiles.protect(QUOTE_PRIVATE, "correct horse"))
+    r = c.post(
+        f"/owner/purchases/{pid}/release",
+        data={"key_file": key_file, "passphrase": "wrong horse", "_csrf_token": token},
+    )
+    assert r.status_code == 422 and zh("The passphrase does not open this key file.") in r.text
+    assert "correct horse" not in r.text and key_file[:40].replace('"', "&#34;") in r.text  # the file kept
+    r = c.post(
+        f"/owner/purchases/{pid}/release",
+        data={"key_file": key_file, "passphrase": "correct horse", "_csrf_token": token},
         follow_redirects=False,
     )
     assert r.status_code == 303

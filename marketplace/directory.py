@@ -1,0 +1,195 @@
+"""The public directory at scale (rules.md §5.2, §5.4): approved intermediaries offering a service today, with
+service and region filters, 5-star intermediaries first, then by name, a page at a time. It reads the derived
+tables (models.Offer, models.Standing) with one indexed query per page, never the 200,000 ratings; what it
+shows is what entries.active_services and credit compute from the rows, kept in step by
+entries.sync_offers / credit.refresh at each change and by the periodic full recomputation
+(`recompute_all`, marketplace.tasks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from accounts.models import Organisation
+from core import clock
+from marketplace import credit
+from marketplace.models import Entry, EntryStatus, Offer, Standing
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Listed:
+    id: int
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Qualified:
+    qualifications: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Row:
+    organisation: Listed
+    entry: Qualified
+    services: list[str]
+    stars: int | None
+    ratings: int
+    credit: int
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    page: int
+    more: bool  # a next page exists
+
+
+def page(
+    session: Session, service: str = "", region: str = "", number: int = 1, today: date | None = None
+) -> Page:
+    """One page of the directory: the standings walked in their indexed order (5-star first, then by name),
+    each kept when it has an offer valid today (of `service` when given) and is in `region`, not on the black
+    list; one more row than the page is read to know whether a next page exists."""
+    today = today or clock.to_cst(clock.now()).date()
+    number = max(1, number)
+    offer = select(Offer.id).where(
+        Offer.organisation_id == Standing.organisation_id, Offer.valid_until >= today
+    )
+    if service:
+        offer = offer.where(Offer.service_code == service)
+    query = select(Standing.organisation_id).where(offer.exists())
+    if region:
+        query = query.where(Standing.region == region)
+    barred = credit.blacklisted(session, today)
+    if barred:
+        query = query.where(Standing.organisation_id.not_in(barred))
+    ids = list(
+        session.scalars(
+            query.order_by(Standing.sort_key).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+        )
+    )
+    more, ids = len(ids) > PAGE_SIZE, ids[:PAGE_SIZE]
+    if not ids:
+        return Page([], number, False)
+    # plain columns, not ORM objects: a page is read thousands of times a second
+    found = {
+        r.id: r
+        for r in session.execute(
+            select(
+                Organisation.id,
+                Organisation.name,
+                Organisation.region,
+                Entry.qualifications,
+                Standing.stars,
+                Standing.ratings,
+                Standing.credit,
+            )
+            .join(Entry, Entry.organisation_id == Organisation.id)
+            .join(Standing, Standing.organisation_id == Organisation.id)
+            .where(Organisation.id.in_(ids))
+        )
+    }
+    offered: dict[int, list[str]] = {}
+    for org_id, code in session.execute(
+        select(Offer.organisation_id, Offer.service_code)
+        .where(Offer.organisation_id.in_(ids), Offer.valid_until >= today)
+        .order_by(Offer.id)
+    ):
+        offered.setdefault(org_id, []).append(code)
+    rows = []
+    for org_id in ids:
+        r = found[org_id]
+        org = Listed(r.id, r.name, r.region)
+        rows.append(
+            Row(
+                org,
+                Qualified(r.qualifications),
+                offered.get(org_id, []),
+                r.stars or None,
+                r.ratings,
+                r.credit,
+            )
+        )
+    return Page(rows, number, more)
+
+
+def regions(session: Session) -> list[str]:
+    rows = session.scalars(
+        select(Standing.region).where(Standing.region != "").distinct().order_by(Standing.region)
+    )
+    return list(rows)
+
+
+def offers_of(entry: Entry, needs: dict[str, list[str]]) -> list[dict[str, object]]:
+    """The entry's offer rows: each service it applied for whose needed qualifications it all holds, valid
+    until the earliest of their expiry dates (none for an entry that is not approved)."""
+    if entry.status != EntryStatus.approved:
+        return []
+    held: dict[str, date] = {}
+    for q in entry.qualifications:
+        day = date.fromisoformat(q["expires_on"])
+        held[q["name"]] = max(day, held.get(q["name"], day))
+    out = []
+    for code in entry.services:
+        if code not in needs or not set(needs[code]) <= set(held):
+            continue
+        until = min((held[n] for n in needs[code]), default=date(9999, 12, 31))
+        out.append(
+            {
+                "entry_id": entry.id,
+                "organisation_id": entry.organisation_id,
+                "service_code": code,
+                "valid_until": until,
+            }
+        )
+    return out
+
+
+def sync_offers(session: Session, entry: Entry, needs: dict[str, list[str]]) -> None:
+    """Rewrite the entry's offers; `needs` is the catalogue's qualifications by service
+    (entries.requirements)."""
+    session.execute(delete(Offer).where(Offer.entry_id == entry.id))
+    rows = offers_of(entry, needs)
+    if rows:
+        session.execute(insert(Offer), rows)
+    credit.refresh(session, [entry.organisation_id])  # its place in the directory's order
+
+
+def recompute_all(session: Session, needs: dict[str, list[str]], today: date | None = None) -> int:
+    """Rebuild every offer and every standing from the rows (the periodic task; the bench times it)."""
+    session.execute(delete(Offer))
+    offer_rows = [r for e in session.scalars(select(Entry)) for r in offers_of(e, needs)]
+    if offer_rows:
+        session.execute(insert(Offer), offer_rows)
+    scores = credit.all_scores(session, today)
+    session.execute(delete(Standing))
+    now = clock.now()
+    orgs = session.execute(
+        select(Organisation.id, Organisation.name, Organisation.region).where(
+            Organisation.kind == "intermediary"
+        )
+    ).tuples()
+    rows = []
+    for org_id, name, region in orgs:
+        stars, n, score = scores.get(org_id, (None, 0, credit.BASE))
+        rows.append(
+            {
+                "organisation_id": org_id,
+                "stars": stars or 0,
+                "ratings": n,
+                "credit": score,
+                "computed_at": now,
+                "sort_key": credit.sort_key(stars, name, org_id),
+                "region": region,
+            }
+        )
+    if rows:
+        session.execute(insert(Standing), rows)
+    session.flush()
+    return len(scores)
