@@ -52,6 +52,11 @@ class Fact(enum.StrEnum):
     evaluation_report = "evaluation_report"  # the evaluation report, its signatures and dissents (R53, L37)
     refusals = "refusals"  # refused attempts: who was refused what, from where (E49: recorded, never public)
     alerts = "alerts"  # the monitors' risk alerts (E48), which may name facts before their own row allows
+    award = "award"  # the award, its savings, an ended award's ground (R55, L45)
+    award_notices = "award_notices"  # the signed award and result notices (L45)
+    contract = "contract"  # the contract, its dates, bond and signed file (L46, R58)
+    gp_contract = "gp_contract"  # a published government-procurement contract (GR50, G87 art. 72)
+    bid_securities = "bid_securities"  # each bid security's status and refund deadline (R35, R57)
 
 
 P = Phase
@@ -150,6 +155,32 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
     # supervise as it happens, an alert names a company refused on a tender's bids (participation before
     # the opening), the companies behind identical sealed files, an address that failed to log in.
     Fact.alerts: {Audience.monitor: P.draft, Audience.admin: P.draft},
+    # R55, L45: the award, its savings and the grounds of an ended award are the result notice's: public once
+    # the result is final (the names and prices have been public since the opening record, E32).
+    Fact.award: {Audience.public: P.final},
+    # L45: the award notice and the result notices carry nothing the result notice does not: public with it,
+    # so that anyone can check a notice's signature against the platform's copy.
+    Fact.award_notices: {Audience.public: P.final},
+    # L46: the contract and its signed file for the tender's parties and the winner, monitors and the centre
+    Fact.contract: {
+        Audience.agency: P.final,
+        Audience.purchaser: P.final,
+        Audience.own_party: P.final,
+        Audience.monitor: P.final,
+        Audience.admin: P.final,
+    },
+    # GR50, G87 art. 72: a government-procurement contract is public once published (the service checks that
+    # the tender is one and the contract is published)
+    Fact.gp_contract: {Audience.public: P.final},
+    # R35, R57: who gave a bid security is who took part (E21): the bidder its own; the tender's parties and
+    # the supervisors once the bids are opened
+    Fact.bid_securities: {
+        Audience.own_party: P.bidding,
+        Audience.agency: P.opened,
+        Audience.purchaser: P.opened,
+        Audience.monitor: P.opened,
+        Audience.admin: P.opened,
+    },
 }
 
 # The legal source of each row, shown in docs/disclosure.md.
@@ -168,6 +199,11 @@ SOURCES: dict[Fact, str] = {
     Fact.evaluation_report: "R53, L37, P8, E48",
     Fact.refusals: "E49; policy",
     Fact.alerts: "E48; policy",
+    Fact.award: "R55, L45, E32",
+    Fact.award_notices: "L45",
+    Fact.contract: "L46, R58; policy",
+    Fact.gp_contract: "GR50, G87-72",
+    Fact.bid_securities: "R35, R57, E21",
 }
 
 

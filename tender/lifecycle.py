@@ -64,6 +64,9 @@ _FORWARD: dict[tuple[Status, Event], Status] = {
     (Status.evaluated, Event.publish_candidates): Status.publicity,
     (Status.evaluated, Event.fail): Status.failed,
     (Status.publicity, Event.award): Status.awarded,
+    # R55: no candidate can be awarded (award.decision.services.declare_impossible): failed, tendered again
+    (Status.publicity, Event.fail): Status.failed,
+    (Status.awarded, Event.fail): Status.failed,
 }
 
 
