@@ -124,9 +124,10 @@ def candidate_ranks(publicity: Publicity) -> list[int]:
     return sorted(int(c["rank"]) for c in publicity.candidates)
 
 
-def estimate_of(tender: Tender) -> int:
-    """The lots' estimated prices together: what the award's savings are measured against."""
-    return sum(lot.estimated_price for lot in tender.lots)
+def estimate_of(tender: Tender, bid_id: int, session: Session) -> int:
+    """The estimated price of the awarded bid's lot: what the award's savings are measured against."""
+    lot_id = session.scalar(select(Bid.lot_id).where(Bid.id == bid_id))
+    return next((lot.estimated_price for lot in tender.lots if lot.id == lot_id), 0)
 
 
 def _purchaser(actor: Actor, tender: Tender) -> None:
@@ -209,7 +210,7 @@ def confirm(
         )
     candidate = next(c for c in publicity.candidates if int(c["rank"]) == rank)
     assert actor.user_id is not None
-    estimate = estimate_of(tender)
+    estimate = estimate_of(tender, int(candidate["bid_id"]), session)
     award = Award(
         tender_id=tender.id,
         bid_id=int(candidate["bid_id"]),
