@@ -173,3 +173,8 @@ from cli.marketplace import load_catalogue as load_marketplace_catalogue  # noqa
 from cli.marketplace import marketplace as _marketplace_group  # noqa: E402 - the group lives in its own module
 
 main.add_command(_marketplace_group)
+
+
+from cli.award import award as _award_group  # noqa: E402 - `etender award verify-notice`
+
+main.add_command(_award_group)

@@ -70,6 +70,7 @@ from web.security import (
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
 from web.tender import agency, api, bidder, bids, clarification_requests, keyholder, opening, public
+from web.award import decision as award_decision  # noqa: I001 - issue 14
 
 log = logging.getLogger("etender")
 HERE = Path(__file__).parent
@@ -466,6 +467,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *marketplace_pages.ROUTES,
             *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests
             *clarification_requests.ROUTES,
+            *award_decision.ROUTES,  # issue 14: the award, its notices, the contract, securities, re-tendering
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

@@ -17,7 +17,7 @@ from award.decision import rules
 from award.decision.events import AwardTag
 from award.decision.models import AwardNotice, NoticeKind
 from award.decision.services import active_award, ensure_securities
-from award.models import Contract
+from award.models import Award, Contract
 from core import clock
 from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
@@ -98,8 +98,11 @@ def award_notice_of(session: Session, award_id: int) -> AwardNotice | None:
     )
 
 
-def record_contract(session: Session, actor: Actor, store: BlobStore, tender_id: int, data: ContractInput) -> Contract:
-    tender = access.get_tender(session, tender_id, lock=True)
+def check_contract(
+    session: Session, actor: Actor, store: BlobStore, tender_id: int, data: ContractInput, *, lock: bool = False
+) -> tuple[Tender, Award, AwardNotice]:
+    """Everything record_contract refuses, without writing: the form is checked before its confirmation."""
+    tender = access.get_tender(session, tender_id, lock=lock)
     _party(actor, tender)
     award = active_award(session, tender.id)
     if award is None:
@@ -130,6 +133,12 @@ def record_contract(session: Session, actor: Actor, store: BlobStore, tender_id:
         raise ValidationFailed(
             [Problem(c, REFUSALS[c], FIELDS.get(c, "file"), dict(params), RULES.get(c)) for c in codes]
         )
+    return tender, award, notice
+
+
+def record_contract(session: Session, actor: Actor, store: BlobStore, tender_id: int, data: ContractInput) -> Contract:
+    tender, award, notice = check_contract(session, actor, store, tender_id, data, lock=True)
+    now = clock.now()
     late = rules.contract_late(notice.issued_at, data.signed_on)
     assert actor.user_id is not None
     contract = Contract(

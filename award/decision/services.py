@@ -638,7 +638,7 @@ def decision_view(session: Session, actor: Actor, tender_id: int) -> DecisionVie
     notices = notices_of(session, tender.id)
     first_notice = next((n for n in notices if n.award_id == (active.id if active else None)), None)
     org_ids = {c["organisation_id"] for c in (publicity.candidates if publicity else [])} | {s.organisation_id for s in securities} | {n.organisation_id for n in notices}
-    names = dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).tuples().all()) if org_ids else {}
+    names = dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()) if org_ids else {}
     return DecisionView(
         tender=tender,
         publicity=publicity,
@@ -685,7 +685,7 @@ def result_view(session: Session, actor: Actor, tender_id: int) -> ResultView:
             select(Contract).where(Contract.award_id == active.id, Contract.published_at.is_not(None))
         )
     ids = {a.organisation_id for a in awards}
-    names = dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).tuples().all()) if ids else {}
+    names = dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all()) if ids else {}
     before, after = links(session, tender)
     return ResultView(tender, awards, active, names, contract, before, after)
 

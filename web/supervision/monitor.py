@@ -38,6 +38,7 @@ from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
 from web.evaluation.scoring import EVENT_LABELS as SCORING_EVENT_LABELS
 from web.event_labels import EVENT_LABELS as OTHER_EVENT_LABELS
+from web.award.decision import EVENT_LABELS as AWARD_EVENT_LABELS  # noqa: I001 - issue 14
 from web.forms import FormState, submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -83,6 +84,7 @@ EVENT_LABELS = {
     **SCORING_EVENT_LABELS,
     **REVIEW_EVENT_LABELS,
     **OTHER_EVENT_LABELS,
+    **AWARD_EVENT_LABELS,
 }
 
 # Detail keys worth showing beside an entry, with their labels (digests and ids of confidential data are not
