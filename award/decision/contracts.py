@@ -1,6 +1,6 @@
 """The contract (L46, R57, R58, GR50): recorded by the tender's agency or purchaser with its amount, dates,
-performance bond and the signed file; a government-procurement contract is published with it (GR50, G87 art.
-72: within 2 working days of its signature), on the public contract page. A contract signed after the 30 days
+performance bond and the signed file; a government-procurement contract is published with it (GR50 and
+G87-72: within 2 working days of its signature), on the public contract page. A contract signed after the 30 days
 is recorded as late, not refused: hiding it would hide the breach from the monitors. Services never commit."""
 
 from __future__ import annotations

@@ -347,6 +347,23 @@ ALERT_TEXTS = {
         "Two companies' sealed bids on %(subject)s (lot %(lot)s) carry the same bid id: %(second)s sent a "
         "file with the bid id of %(first)s's bid; it was refused (%(rule)s)."
     ),
+    # issue 14 (award.decision.overdue)
+    "contract_overdue": N_(
+        "%(subject)s: no contract is recorded though the award notice was issued more than 30 days ago (due by "
+        "%(due)s, L46)."
+    ),
+    "contract_late": N_(
+        "%(subject)s: the contract was signed on %(signed)s, after the 30 days from the award notice (due by "
+        "%(due)s, L46)."
+    ),
+    "contract_published_late": N_(
+        "%(subject)s: the government-procurement contract signed on %(signed)s was published after its 2 "
+        "working days (due by %(due)s, GR50)."
+    ),
+    "refund_overdue": N_(
+        "%(subject)s: %(count)s bid securities are not refunded by their deadline (the first due by %(due)s, "
+        "R57)."
+    ),
 }
 
 
