@@ -75,6 +75,11 @@ def _party(actor: Actor, tender: Tender) -> None:
         raise Forbidden.one("contract_not_party", REFUSALS["contract_not_party"])
 
 
+def require_party(session: Session, actor: Actor, tender_id: int) -> None:
+    """The contract's forms are the tender's agency's and purchaser's: refused before anything is read."""
+    _party(actor, access.get_tender(session, tender_id))
+
+
 def store_file(
     session: Session, actor: Actor, store: BlobStore, tender_id: int, filename: str, chunks: Iterable[bytes]
 ) -> tuple[str, int]:

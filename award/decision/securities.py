@@ -35,7 +35,7 @@ FORFEIT_LABELS = {
 }
 
 
-def _security(session: Session, actor: Actor, tender_id: int, security_id: int) -> BidSecurity:
+def held(session: Session, actor: Actor, tender_id: int, security_id: int) -> BidSecurity:
     tender = access.get_tender(session, tender_id)
     access.require_login(actor)
     if not access.is_tender_agency(actor, tender):
@@ -50,8 +50,18 @@ def _security(session: Session, actor: Actor, tender_id: int, security_id: int) 
     return sec
 
 
+def is_held(session: Session, actor: Actor, tender_id: int, security_id: int) -> bool:
+    """Whether the security is held and the actor may record it (its confirmation is asked only then);
+    refused as held() refuses when the actor may not, or there is no such security."""
+    try:
+        held(session, actor, tender_id, security_id)
+    except Conflict:
+        return False
+    return True
+
+
 def refund(session: Session, actor: Actor, tender_id: int, security_id: int, reference: str) -> BidSecurity:
-    sec = _security(session, actor, tender_id, security_id)
+    sec = held(session, actor, tender_id, security_id)
     reference = reference.strip()[:100]
     if not reference:
         raise ValidationFailed.one("security_reference_missing", REFUSALS["security_reference_missing"], "reference")
@@ -73,7 +83,7 @@ def refund(session: Session, actor: Actor, tender_id: int, security_id: int, ref
 
 
 def forfeit(session: Session, actor: Actor, tender_id: int, security_id: int, ground: str, note: str) -> BidSecurity:
-    sec = _security(session, actor, tender_id, security_id)
+    sec = held(session, actor, tender_id, security_id)
     if ground not in rules.FORFEIT_GROUNDS:
         raise ValidationFailed.one("security_ground_unknown", REFUSALS["security_ground_unknown"], "ground")
     note = note.strip()[:2000]

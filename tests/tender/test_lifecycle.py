@@ -68,13 +68,15 @@ def test_active_and_final_partition():
 
 
 @pytest.mark.parametrize(
-    "status", [Status.bidding_closed, Status.opening, Status.evaluating, Status.evaluated]
+    "status",
+    # R55 (issue 14): after the publicity, or once every awarded candidate has declined, no award may be possible
+    [Status.bidding_closed, Status.opening, Status.evaluating, Status.evaluated, Status.publicity, Status.awarded],
 )
 def test_fail_from_closing_opening_or_evaluation(status):
     assert transition(State(status), Event.fail) == State(Status.failed)
 
 
-@pytest.mark.parametrize("status", [Status.draft, Status.published, Status.publicity, Status.suspended])
+@pytest.mark.parametrize("status", [Status.draft, Status.published, Status.suspended])
 def test_fail_not_allowed_elsewhere(status):
     state = State(status, resume_to=Status.opening if status is Status.suspended else None)
     with pytest.raises(IllegalTransition):
@@ -184,13 +186,17 @@ def test_cancel_refused_once_final(status):
 @pytest.mark.parametrize("status", sorted(FINAL))
 @pytest.mark.parametrize("event", list(Event))
 def test_final_states_accept_no_event(status, event):
+    if (status, event) == (Status.awarded, Event.fail):
+        # R55 (issue 14): every awarded candidate declined before the contract: no award is possible after all
+        assert transition(State(status), event) == State(Status.failed)
+        return
     with pytest.raises(IllegalTransition):
         transition(State(status), event)
 
 
 @pytest.mark.parametrize("status", sorted(FINAL))
 def test_final_states_allow_nothing(status):
-    assert allowed_events(State(status)) == []
+    assert allowed_events(State(status)) == ([Event.fail] if status is Status.awarded else [])
 
 
 # --- allowed_events -----------------------------------------------------------------------------------------
@@ -205,7 +211,7 @@ def test_final_states_allow_nothing(status):
         (State(Status.opening), {Event.start_evaluation, Event.fail, Event.suspend, Event.cancel}),
         (State(Status.evaluating), {Event.sign_report, Event.fail, Event.suspend, Event.cancel}),
         (State(Status.evaluated), {Event.publish_candidates, Event.fail, Event.suspend, Event.cancel}),
-        (State(Status.publicity), {Event.award, Event.suspend, Event.cancel}),
+        (State(Status.publicity), {Event.award, Event.fail, Event.suspend, Event.cancel}),
         (State(Status.suspended, resume_to=Status.published), {Event.resume, Event.cancel}),
     ],
 )

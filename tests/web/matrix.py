@@ -26,6 +26,7 @@ from tests.factories.accounts import Maker, user
 from tests.factories.tenders import PDF, tender_input
 from tests.support import truncate
 from tests.web import (
+    matrix_award,
     matrix_bids,
     matrix_marketplace,
     matrix_opening,
@@ -504,6 +505,7 @@ MATRIX: list[Row] = [
     *matrix_scoring.ROWS,  # issue 13: scoring and ranking (tests/web/matrix_scoring.py)
     *matrix_marketplace.ROWS,  # issue 15: the intermediary marketplace (tests/web/matrix_marketplace.py)
     *matrix_review.ROWS,  # issue 13: the review and its clarification requests (tests/web/matrix_review.py)
+    *matrix_award.ROWS,  # issue 14: the award, notices, contract, securities (tests/web/matrix_award.py)
 ]
 
 

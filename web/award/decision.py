@@ -252,6 +252,7 @@ def _parse_contract(values: dict[str, str]) -> tuple[contracts.ContractInput | N
 def contract_upload(request: Request, db: Session, actor: Actor, tender_id: int, data: Multipart) -> Template | Redirect:
     """The first step: the form and its signed file. The file is stored (content-addressed), the values are
     checked, and the confirmation page posts them again with the file's key to /contract/record."""
+    contracts.require_party(db, actor, tender_id)  # 401/403 before storing anything
     values = {k: _text(data, k) for k in (*CONTRACT_FIELDS, "blob_key", "filename")}
     upload = _upload(data)
     blobs = request.app.state.blobs
@@ -295,6 +296,7 @@ def contract_upload(request: Request, db: Session, actor: Actor, tender_id: int,
 
 @post("/award/tenders/{tender_id:int}/contract/record", sync_to_thread=True)
 def contract_record(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+    contracts.require_party(db, actor, tender_id)
     values = {k: _text(data, k) for k in (*CONTRACT_FIELDS, "blob_key", "filename")}
     parsed, problems = _parse_contract(values)
     if not confirm.confirmed(data) and not problems:
@@ -327,7 +329,7 @@ def forfeit(request: Request, db: Session, actor: Actor, tender_id: int, securit
     values = {"ground": _text(data, "ground"), "note": _text(data, "note")}
     if values["ground"] in rules.FORFEIT_GROUNDS and values["note"] and not confirm.confirmed(data):
         v = services.decision_view(db, actor, tender_id)
-        if v.is_agency:
+        if v.is_agency and securities.is_held(db, actor, tender_id, security_id):
             return confirm.ask(
                 request,
                 title=N_("Keep this bid security?"),
