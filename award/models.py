@@ -88,5 +88,5 @@ class Contract(Base):
     sha256: Mapped[str] = mapped_column(String(64), default="")
     recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[datetime | None] = mapped_column(default=None)  # government procurement (GR50, G87-72)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)  # procurement (GR50, G87-72)
     audit_index: Mapped[int] = mapped_column(Integer)

@@ -50,7 +50,9 @@ def _local_keys() -> list[Any]:
 @award.command("verify-notice")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--key", "key_text", default=None, help="The platform's verifier key (<name>+<id>+<base64>).")
-@click.option("--url", default=None, help="The platform's address: its published key and its copy of the notice.")
+@click.option(
+    "--url", default=None, help="The platform's address: its published key and its copy of the notice."
+)
 def verify_notice(path: Path, key_text: str | None, url: str | None) -> None:
     """Check a notice's signature and its PDF's bytes. Exit 0 valid, 1 invalid, 2 could not check."""
     from audit.remote import Unreachable, http_fetch, server_keys
@@ -79,7 +81,8 @@ def verify_notice(path: Path, key_text: str | None, url: str | None) -> None:
         _invalid(e.problems)
     kind = "award notice" if body.get("kind") == "award" else "result notice"
     lines = [
-        f"signature ok: {kind} {body['number']} to {body['recipient']['name']} for {body['tender']['reference']}: "
+        f"signature ok: {kind} {body['number']} to {body['recipient']['name']} for "
+        f"{body['tender']['reference']}: "
         f"winner {body['winner']['name']} at {body['winner']['amount_fen'] / 100:,.2f} yuan, issued "
         f"{body['issued_at']}"
     ]

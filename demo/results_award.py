@@ -1,11 +1,11 @@
-"""The demo's awarded and contracted tender (issue 14): given a tender whose publicity has ended, its purchaser
-awards it to candidate no. 1 (R55), the award and result notices go out signed (L45), its agency records the
-contract with its signed file (L46) and refunds every bid security but one (R57), which stays held so that a
-monitor finds it overdue once its 5 days pass.
+"""The demo's awarded and contracted tender (issue 14): given a tender whose publicity has ended, its
+purchaser awards it to candidate no. 1 (R55), the award and result notices go out signed (L45), its agency
+records the contract with its signed file (L46) and refunds every bid security but one (R57); that one stays
+held, so that a monitor finds it overdue once its 5 days pass.
 
 Called with the demo's loader (demo.county's: its session, blob store and signing key), through the same
-services as everything else. Not wired into demo.county yet: the publicity of the demo's tenders comes with the
-publicity feature."""
+services as everything else. Not wired into demo.county yet: the publicity of the demo's tenders comes with
+the publicity feature."""
 
 from __future__ import annotations
 

@@ -45,9 +45,9 @@ import evaluation.events  # noqa: F401  (registers its tags: the refusals below 
 from accounts.events import AccountTag
 from accounts.models import Organisation
 from audit.events import RequestTag, registered
-from award.decision.overdue import overdue
 from audit.feed import readable_facts, require_supervisor
 from audit.queries import Entry, confidential_parts, entries_tagged, pending_repeats
+from award.decision.overdue import overdue
 from core import clock
 from core.disclosure import Fact
 from core.errors import N_, Forbidden

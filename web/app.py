@@ -39,6 +39,7 @@ from web import i18n, metrics, rule_pages, rule_refs, templating
 from web.accounts import admin, auth
 from web.audit import api as audit_api
 from web.audit import pages as audit_pages
+from web.award import decision as award_decision  # noqa: I001 - issue 14
 from web.body_timeout import BodyTimeoutMiddleware
 from web.bounds import RequestBoundsMiddleware
 from web.cache import PublicCache
@@ -70,7 +71,6 @@ from web.security import (
 from web.sessions import LazySessionConfig, SessionFileStore
 from web.supervision import monitor
 from web.tender import agency, api, bidder, bids, clarification_requests, keyholder, opening, public
-from web.award import decision as award_decision  # noqa: I001 - issue 14
 
 log = logging.getLogger("etender")
 HERE = Path(__file__).parent
@@ -467,7 +467,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *marketplace_pages.ROUTES,
             *evaluation_review.ROUTES,  # issue 13: the review and its clarification requests
             *clarification_requests.ROUTES,
-            *award_decision.ROUTES,  # issue 14: the award, its notices, the contract, securities, re-tendering
+            *award_decision.ROUTES,  # issue 14: the award, notices, contract, securities, re-tendering
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

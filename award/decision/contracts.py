@@ -1,7 +1,8 @@
 """The contract (L46, R57, R58, GR50): recorded by the tender's agency or purchaser with its amount, dates,
 performance bond and the signed file; a government-procurement contract is published with it (GR50 and
-G87-72: within 2 working days of its signature), on the public contract page. A contract signed after the 30 days
-is recorded as late, not refused: hiding it would hide the breach from the monitors. Services never commit."""
+G87-72: within 2 working days of its signature), on the public contract page. A contract signed after the 30
+days is recorded as late, not refused: hiding it would hide the breach from the monitors. Services never
+commit."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ REFUSALS = {
     "contract_file_missing": N_("Attach the signed contract (PDF)."),
     "contract_file_large": N_("The signed contract may be at most %(mb)s MB."),
     "contract_file_unknown": N_("The uploaded contract file is gone; attach it again."),
-    "contract_not_visible": N_("The contract is published for government-procurement tenders only, once recorded."),
+    "contract_not_visible": N_(
+        "The contract is published for government-procurement tenders only, once recorded."
+    ),
 }
 FIELDS = {
     "contract_amount_missing": "amount",
@@ -83,7 +86,7 @@ def require_party(session: Session, actor: Actor, tender_id: int) -> None:
 def store_file(
     session: Session, actor: Actor, store: BlobStore, tender_id: int, filename: str, chunks: Iterable[bytes]
 ) -> tuple[str, int]:
-    """The signed file into blob storage (content-addressed: storing it twice is harmless); its key and size."""
+    """The signed file into blob storage (content-addressed: storing it twice is harmless): key, size."""
     tender = access.get_tender(session, tender_id)
     _party(actor, tender)
     if not filename:
@@ -91,7 +94,9 @@ def store_file(
     try:
         info = store.put(chunks, max_size=MAX_FILE)
     except TooLarge as e:
-        raise ValidationFailed.one("contract_file_large", REFUSALS["contract_file_large"], "file", mb=MAX_FILE >> 20) from e
+        raise ValidationFailed.one(
+            "contract_file_large", REFUSALS["contract_file_large"], "file", mb=MAX_FILE >> 20
+        ) from e
     if info.size == 0:
         raise ValidationFailed.one("contract_file_missing", REFUSALS["contract_file_missing"], "file")
     return info.key, info.size
@@ -104,7 +109,13 @@ def award_notice_of(session: Session, award_id: int) -> AwardNotice | None:
 
 
 def check_contract(
-    session: Session, actor: Actor, store: BlobStore, tender_id: int, data: ContractInput, *, lock: bool = False
+    session: Session,
+    actor: Actor,
+    store: BlobStore,
+    tender_id: int,
+    data: ContractInput,
+    *,
+    lock: bool = False,
 ) -> tuple[Tender, Award, AwardNotice]:
     """Everything record_contract refuses, without writing: the form is checked before its confirmation."""
     tender = access.get_tender(session, tender_id, lock=lock)
@@ -141,7 +152,9 @@ def check_contract(
     return tender, award, notice
 
 
-def record_contract(session: Session, actor: Actor, store: BlobStore, tender_id: int, data: ContractInput) -> Contract:
+def record_contract(
+    session: Session, actor: Actor, store: BlobStore, tender_id: int, data: ContractInput
+) -> Contract:
     tender, award, notice = check_contract(session, actor, store, tender_id, data, lock=True)
     now = clock.now()
     late = rules.contract_late(notice.issued_at, data.signed_on)
@@ -175,7 +188,8 @@ def record_contract(session: Session, actor: Actor, store: BlobStore, tender_id:
             "sha256": data.blob_key,
             "late": late,
             "published": tender.government_procurement,
-            "publication_late": tender.government_procurement and now >= rules.publication_due(data.signed_on),
+            "publication_late": tender.government_procurement
+            and now >= rules.publication_due(data.signed_on),
             "rule": "L46",
         },
     )
@@ -196,7 +210,9 @@ def published_contract(session: Session, actor: Actor, tender_id: int) -> tuple[
     party = access.is_tender_agency(actor, tender) or access.is_tender_purchaser(actor, tender)
     if contract is None:
         raise NotFound.one("contract_not_found", N_("No contract is recorded for this tender."))
-    if party or disclosure.may_see(session, actor, tender, Fact.contract, award.organisation_id if award else None):
+    if party or disclosure.may_see(
+        session, actor, tender, Fact.contract, award.organisation_id if award else None
+    ):
         return tender, contract
     if contract.published_at is not None and disclosure.may_see(session, actor, tender, Fact.gp_contract):
         return tender, contract

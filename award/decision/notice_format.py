@@ -1,10 +1,11 @@
 """The signed notice file (docs/award-notice.md): a PDF followed by a signature block of PDF comment lines.
 
-Pure: no database. The platform signs a statement, canonical JSON (sorted keys, no spaces, UTF-8) that carries
-the notice's facts and the SHA-256 and size of the PDF bytes before the block; the signature is Ed25519 with the
-platform's key over a domain-separation prefix followed by the statement, so that it can never be taken for a
-receipt's or a checkpoint's. Readers ignore comments after the PDF's end, so the file opens as the PDF it is;
-`verify` checks it offline, strictly enough that changing any byte of the file makes it fail."""
+Pure: no database. The platform signs a statement, canonical JSON (sorted keys, no spaces, UTF-8) that
+carries the notice's facts and the SHA-256 and size of the PDF bytes before the block; the signature is
+Ed25519 with the platform's key over a domain-separation prefix followed by the statement, so that it can
+never be taken for a receipt's or a checkpoint's. Readers ignore comments after the PDF's end, so the file
+opens as the PDF it is; `verify` checks it offline, strictly enough that changing any byte of the file makes
+it fail."""
 
 from __future__ import annotations
 
@@ -98,11 +99,15 @@ def split(data: bytes) -> Parts:
         raise NoticeInvalid(["the signature block does not end with the line %%EOF"])
     lines = block[: -len(END)].split(b"\n")
     if len(lines) != 4 or lines[3] != b"":
-        raise NoticeInvalid(["the signature block does not have its three lines (statement, signer, signature)"])
+        raise NoticeInvalid(
+            ["the signature block does not have its three lines (statement, signer, signature)"]
+        )
     fields = {}
     for line, name in zip(lines[:3], (b"%statement ", b"%signer ", b"%signature "), strict=True):
         if not line.startswith(name):
-            raise NoticeInvalid([f"the signature block's line {name.decode().strip()!r} is missing or altered"])
+            raise NoticeInvalid(
+                [f"the signature block's line {name.decode().strip()!r} is missing or altered"]
+            )
         fields[name] = line[len(name) :]
     try:
         signer, signature = fields[b"%signer "].decode("ascii"), fields[b"%signature "].decode("ascii")
@@ -138,12 +143,17 @@ def verify(data: bytes, keys: Iterable[VerifierKey]) -> dict[str, Any]:
         problems.append("the signer's verifier key is not written in its canonical form")
     trusted = list(keys)
     if signer not in trusted:
-        problems.append(f"the notice names signer {signer.encode()}, which is not one of the platform keys given")
+        problems.append(
+            f"the notice names signer {signer.encode()}, which is not one of the platform keys given"
+        )
     elif signer.name != body.get("origin"):
-        problems.append(f"the signer's name {signer.name!r} is not the statement's origin {body.get('origin')!r}")
+        problems.append(
+            f"the signer's name {signer.name!r} is not the statement's origin {body.get('origin')!r}"
+        )
     elif len(signature) == 64 and not signer.verify(signature, SIGNATURE_PREFIX + parts.text):
         problems.append(
-            "the signature does not verify: the signed statement was altered or not signed by this platform key"
+            "the signature does not verify: the signed statement was altered or not signed by this "
+            "platform key"
         )
     pdf = body.get("pdf") if isinstance(body.get("pdf"), dict) else {}
     if pdf.get("size") != len(parts.pdf):
@@ -151,7 +161,8 @@ def verify(data: bytes, keys: Iterable[VerifierKey]) -> dict[str, Any]:
     digest = hashlib.sha256(parts.pdf).hexdigest()
     if pdf.get("sha256") != digest:
         problems.append(
-            f"the PDF's SHA-256 is {digest} but the statement says {pdf.get('sha256')}: its bytes were changed"
+            f"the PDF's SHA-256 is {digest} but the statement says {pdf.get('sha256')}: its bytes were "
+            "changed"
         )
     if problems:
         raise NoticeInvalid(problems)
@@ -159,7 +170,7 @@ def verify(data: bytes, keys: Iterable[VerifierKey]) -> dict[str, Any]:
 
 
 def differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
-    """The fields (dotted paths) where two statements differ: what a notice says against the platform's copy."""
+    """The fields (dotted paths) where two statements differ: a notice against the platform's copy."""
     if isinstance(ours, dict) and isinstance(theirs, dict):
         out = []
         for k in sorted(set(ours) | set(theirs)):

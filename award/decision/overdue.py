@@ -47,37 +47,67 @@ def overdue(session: Session, now: datetime | None = None) -> list[Overdue]:
         .where(Award.status == AwardStatus.active)
         .limit(LIMIT)
     ).all()
-    contracts = {
-        c.award_id: c
-        for c in session.scalars(select(Contract).where(Contract.award_id.in_([r[0].id for r in rows])))
-    } if rows else {}
+    contracts = (
+        {
+            c.award_id: c
+            for c in session.scalars(select(Contract).where(Contract.award_id.in_([r[0].id for r in rows])))
+        }
+        if rows
+        else {}
+    )
     for award, issued_at, reference, gp in rows:
         contract = contracts.get(award.id)
         deadline = rules.contract_deadline(issued_at)
         if contract is None:
             if rules.contract_overdue(issued_at, now):
                 out.append(
-                    Overdue("contract_overdue", award.tender_id, reference, issued_at, award.audit_index, {"due": deadline.isoformat()})
+                    Overdue(
+                        "contract_overdue",
+                        award.tender_id,
+                        reference,
+                        issued_at,
+                        award.audit_index,
+                        {"due": deadline.isoformat()},
+                    )
                 )
             continue
         if rules.contract_late(issued_at, contract.signed_on):
             out.append(
                 Overdue(
-                    "contract_late", award.tender_id, reference, contract.recorded_at, contract.audit_index,
+                    "contract_late",
+                    award.tender_id,
+                    reference,
+                    contract.recorded_at,
+                    contract.audit_index,
                     {"due": deadline.isoformat(), "signed": contract.signed_on.isoformat()},
                 )
             )
-        if gp and contract.published_at is not None and contract.published_at >= rules.publication_due(contract.signed_on):
+        if (
+            gp
+            and contract.published_at is not None
+            and contract.published_at >= rules.publication_due(contract.signed_on)
+        ):
             out.append(
                 Overdue(
-                    "contract_published_late", award.tender_id, reference, contract.published_at, contract.audit_index,
-                    {"due": _day(rules.publication_due(contract.signed_on) - timedelta(seconds=1)), "signed": contract.signed_on.isoformat()},
+                    "contract_published_late",
+                    award.tender_id,
+                    reference,
+                    contract.published_at,
+                    contract.audit_index,
+                    {
+                        "due": _day(rules.publication_due(contract.signed_on) - timedelta(seconds=1)),
+                        "signed": contract.signed_on.isoformat(),
+                    },
                 )
             )
     held = session.execute(
         select(BidSecurity, Tender.reference)
         .join(Tender, Tender.id == BidSecurity.tender_id)
-        .where(BidSecurity.status == SecurityStatus.held, BidSecurity.refund_due.is_not(None), BidSecurity.refund_due <= now)
+        .where(
+            BidSecurity.status == SecurityStatus.held,
+            BidSecurity.refund_due.is_not(None),
+            BidSecurity.refund_due <= now,
+        )
         .order_by(BidSecurity.tender_id)
         .limit(LIMIT)
     ).all()
@@ -93,7 +123,11 @@ def overdue(session: Session, now: datetime | None = None) -> list[Overdue]:
         first = min(s.refund_due for s in secs if s.refund_due is not None)
         out.append(
             Overdue(
-                "refund_overdue", tender_id, refs[tender_id], first, index,
+                "refund_overdue",
+                tender_id,
+                refs[tender_id],
+                first,
+                index,
                 {"count": len(secs), "due": _day(first - timedelta(seconds=1))},
             )
         )
@@ -101,7 +135,7 @@ def overdue(session: Session, now: datetime | None = None) -> list[Overdue]:
 
 
 def _basis(session: Session, tender_id: int) -> int | None:
-    """The entry a refund's deadline started from: the contract's, else the tender's failure or cancellation."""
+    """The entry a refund's deadline started from: the contract's, else the tender's failure."""
     contract = session.scalar(
         select(Contract.audit_index)
         .join(Award, Award.id == Contract.award_id)
@@ -110,6 +144,12 @@ def _basis(session: Session, tender_id: int) -> int | None:
     if contract is not None:
         return int(contract)
     found = entries_tagged(
-        session, [TenderTag.tender_failed.value, TenderTag.tender_cancelled.value, TenderTag.tender_bidding_closed.value], subject=f"tender:{tender_id}"
+        session,
+        [
+            TenderTag.tender_failed.value,
+            TenderTag.tender_cancelled.value,
+            TenderTag.tender_bidding_closed.value,
+        ],
+        subject=f"tender:{tender_id}",
     )
     return found[-1].index if found else None

@@ -31,9 +31,7 @@ def notice_pdf(content: dict[str, Any]) -> bytes | None:
         def footer(self) -> None:
             self.set_y(-14)
             self.set_font_size(7)
-            self.cell(
-                0, 5, f"{content['number']} · {content['origin']} · docs/award-notice.md", align="C"
-            )
+            self.cell(0, 5, f"{content['number']} · {content['origin']} · docs/award-notice.md", align="C")
 
     pdf = Notice(orientation="P", unit="mm", format="A4")
     pdf.set_creation_date(issued)  # deterministic bytes: the date is the notice's own
@@ -69,7 +67,8 @@ def notice_pdf(content: dict[str, Any]) -> bytes | None:
             f"{content['contract_deadline']} 前与招标人签订书面合同（《招标投标法》第四十六条）。"
         )
         para(
-            "Following the evaluation and the publicity of the winning candidates, you are awarded this tender. "
+            "Following the evaluation and the publicity of the winning candidates, you are awarded this "
+            "tender. "
             f"Sign the written contract with the purchaser by {content['contract_deadline']} (Tendering and "
             "Bidding Law, art. 46).",
             9,
@@ -81,7 +80,8 @@ def notice_pdf(content: dict[str, Any]) -> bytes | None:
             "（《招标投标法实施条例》第五十七条）。"
         )
         para(
-            "This is the result of the tender. Thank you for taking part; your bid security is refunded within "
+            "This is the result of the tender. Thank you for taking part; your bid security is refunded "
+            "within "
             "5 days after the contract is signed (Implementing Regulation, art. 57).",
             9,
             5,
@@ -92,7 +92,8 @@ def notice_pdf(content: dict[str, Any]) -> bytes | None:
     pdf.ln(4)
     para(
         "本通知书由平台以 Ed25519 签名，签名附于本文件末尾；可用 etender award verify-notice 离线核验。"
-        "This notice is signed by the platform (Ed25519); the signature follows the PDF in this file: check it "
+        "This notice is signed by the platform (Ed25519); the signature follows the PDF in this file: "
+        "check it "
         "offline with `etender award verify-notice`.",
         8,
         4.5,

@@ -54,7 +54,9 @@ def retender(session: Session, actor: Actor, tender_id: int, reason: str) -> Ten
         category=old.category,
         evaluation_method=old.evaluation_method,
         lots=[
-            drafting.LotInput(lot.name, lot.estimated_price, lot.price_ceiling, lot.bid_security, lot.description)
+            drafting.LotInput(
+                lot.name, lot.estimated_price, lot.price_ceiling, lot.bid_security, lot.description
+            )
             for lot in old.lots
         ],
         description=old.description,

@@ -78,7 +78,7 @@ def contract_overdue(notice_issued_at: datetime, now: datetime) -> bool:
 
 def bond_ok(bond: int, amount: int) -> bool:
     """R58: at most 10% of the contract price; exactly 10% is allowed."""
-    return 0 <= bond and bond * 100 <= amount * BOND_MAX_PERCENT
+    return bond >= 0 and bond * 100 <= amount * BOND_MAX_PERCENT
 
 
 def contract_problems(
@@ -116,7 +116,9 @@ def contract_late(notice_issued_at: datetime, signed_on: date) -> bool:
 
 def publication_due(signed_on: date) -> datetime:
     """GR50, G87 art. 72: the end of the 2nd working day after the signature (official calendar)."""
-    return workdays.workday_deadline(datetime.combine(signed_on, time(12, 0), tzinfo=CST), PUBLICATION_WORKDAYS)
+    return workdays.workday_deadline(
+        datetime.combine(signed_on, time(12, 0), tzinfo=CST), PUBLICATION_WORKDAYS
+    )
 
 
 def refund_due(

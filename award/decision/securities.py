@@ -41,7 +41,9 @@ def held(session: Session, actor: Actor, tender_id: int, security_id: int) -> Bi
     if not access.is_tender_agency(actor, tender):
         raise Forbidden.one("security_not_agency", REFUSALS["security_not_agency"])
     sec = session.scalar(
-        select(BidSecurity).where(BidSecurity.id == security_id, BidSecurity.tender_id == tender.id).with_for_update()
+        select(BidSecurity)
+        .where(BidSecurity.id == security_id, BidSecurity.tender_id == tender.id)
+        .with_for_update()
     )
     if sec is None:
         raise NotFound.one("security_not_found", N_("No such bid security."))
@@ -64,25 +66,39 @@ def refund(session: Session, actor: Actor, tender_id: int, security_id: int, ref
     sec = held(session, actor, tender_id, security_id)
     reference = reference.strip()[:100]
     if not reference:
-        raise ValidationFailed.one("security_reference_missing", REFUSALS["security_reference_missing"], "reference")
+        raise ValidationFailed.one(
+            "security_reference_missing", REFUSALS["security_reference_missing"], "reference"
+        )
     now = clock.now()
     late = sec.refund_due is not None and now >= sec.refund_due
     sec.status, sec.refunded_at, sec.refund_reference, sec.recorded_by = (
-        SecurityStatus.refunded, now, reference, actor.user_id,
+        SecurityStatus.refunded,
+        now,
+        reference,
+        actor.user_id,
     )
     entry = record(
         session,
         AwardTag.security_refunded,
         actor=actor,
         subject=f"tender:{tender_id}",
-        details={"security": sec.id, "bid": sec.bid_id, "organisation": sec.organisation_id, "amount_fen": sec.amount, "late": late, "rule": "R57"},
+        details={
+            "security": sec.id,
+            "bid": sec.bid_id,
+            "organisation": sec.organisation_id,
+            "amount_fen": sec.amount,
+            "late": late,
+            "rule": "R57",
+        },
     )
     sec.audit_index = entry.index
     session.flush()
     return sec
 
 
-def forfeit(session: Session, actor: Actor, tender_id: int, security_id: int, ground: str, note: str) -> BidSecurity:
+def forfeit(
+    session: Session, actor: Actor, tender_id: int, security_id: int, ground: str, note: str
+) -> BidSecurity:
     sec = held(session, actor, tender_id, security_id)
     if ground not in rules.FORFEIT_GROUNDS:
         raise ValidationFailed.one("security_ground_unknown", REFUSALS["security_ground_unknown"], "ground")
@@ -90,14 +106,24 @@ def forfeit(session: Session, actor: Actor, tender_id: int, security_id: int, gr
     if not note:
         raise ValidationFailed.one("security_note_needed", REFUSALS["security_note_needed"], "note")
     sec.status, sec.forfeit_reason_key, sec.forfeit_note, sec.recorded_by = (
-        SecurityStatus.forfeited, FORFEIT_REASONS[ground], note, actor.user_id,
+        SecurityStatus.forfeited,
+        FORFEIT_REASONS[ground],
+        note,
+        actor.user_id,
     )
     entry = record(
         session,
         AwardTag.security_forfeited,
         actor=actor,
         subject=f"tender:{tender_id}",
-        details={"security": sec.id, "bid": sec.bid_id, "organisation": sec.organisation_id, "amount_fen": sec.amount, "ground": ground, "rule": "E31" if ground == "revoked_bid" else "R74"},
+        details={
+            "security": sec.id,
+            "bid": sec.bid_id,
+            "organisation": sec.organisation_id,
+            "amount_fen": sec.amount,
+            "ground": ground,
+            "rule": "E31" if ground == "revoked_bid" else "R74",
+        },
     )
     sec.audit_index = entry.index
     session.flush()

@@ -1,8 +1,8 @@
 """The award (R55) and its notices (L45): the purchaser confirms the award once the publicity has ended, to
 candidate no. 1 on a state-funded project; when the winner declines, cannot perform, gives no performance bond
-or is found in breach, the award ends with its ground and passes to the next candidate, or no candidate is left
-and the tender fails (then it is tendered again: award.decision.retender). The award notice to the winner and
-the result notice to every other bidder are issued with the award, signed (award.decision.notice_format).
+or is found in breach, the award ends with its ground and passes to the next candidate, or no candidate is
+left and the tender fails (then it is tendered again: award.decision.retender). The award notice to the winner
+and the result notice to every other bidder are issued with the award, signed (award.decision.notice_format).
 
 Who sees what (core.disclosure): the award, its savings and the grounds of an ended award (Fact.award) and the
 notices (Fact.award_notices) are public once the result is final; the bid securities (Fact.bid_securities) are
@@ -37,7 +37,9 @@ from tender.models import Bid, BidStatus, Tender
 
 REFUSALS = {
     "award_not_purchaser": N_("Only the tender's purchaser confirms the award."),
-    "award_no_publicity": N_("The winning candidates have not been published: the award follows the publicity (R54)."),
+    "award_no_publicity": N_(
+        "The winning candidates have not been published: the award follows the publicity (R54)."
+    ),
     "award_publicity_running": N_(
         "The publicity of the winning candidates runs until %(ends)s; the award is confirmed after it (R54)."
     ),
@@ -48,9 +50,12 @@ REFUSALS = {
     "award_exists": N_("The award stands already; end it with its ground first to award another candidate."),
     "award_not_now": N_("No award can be made while the tender is %(status)s."),
     "award_not_a_candidate": N_("Choose one of the published winning candidates."),
-    "award_candidate_passed": N_("That candidate's award ended on a recorded ground; choose another candidate."),
+    "award_candidate_passed": N_(
+        "That candidate's award ended on a recorded ground; choose another candidate."
+    ),
     "award_not_first": N_(
-        "A state-funded project awards to the first candidate whose award has not ended on a recorded ground: "
+        "A state-funded project awards to the first candidate whose award has not ended on a recorded "
+        "ground: "
         "candidate no. %(rank)s (R55)."
     ),
     "award_none_active": N_("No award stands: there is nothing to end."),
@@ -91,7 +96,13 @@ IMPOSSIBLE_REASON = N_(
 )
 
 
-def refuse(cls: type[Conflict] | type[ValidationFailed] | type[Forbidden], code: str, field: str | None = None, rule: str | None = None, **params: Any) -> Any:
+def refuse(
+    cls: type[Conflict] | type[ValidationFailed] | type[Forbidden],
+    code: str,
+    field: str | None = None,
+    rule: str | None = None,
+    **params: Any,
+) -> Any:
     return cls.one(code, REFUSALS[code], field, rule, **params)
 
 
@@ -205,7 +216,10 @@ def confirm(
     problem = rules.award_rank_problem(tender.state_funded, rank, ranks, passed)
     if problem is not None:
         raise refuse(
-            ValidationFailed, problem, "rank", rule="R55" if problem == "award_not_first" else None,
+            ValidationFailed,
+            problem,
+            "rank",
+            rule="R55" if problem == "award_not_first" else None,
             rank=rules.next_rank(ranks, passed) or 0,
         )
     candidate = next(c for c in publicity.candidates if int(c["rank"]) == rank)
@@ -353,7 +367,9 @@ def bidder_orgs(session: Session, tender_id: int) -> list[int]:
     return sorted(
         set(
             session.scalars(
-                select(Bid.organisation_id).where(Bid.tender_id == tender_id, Bid.status == BidStatus.submitted)
+                select(Bid.organisation_id).where(
+                    Bid.tender_id == tender_id, Bid.status == BidStatus.submitted
+                )
             )
         )
     )
@@ -396,7 +412,9 @@ def issue_notices(
     now = clock.now()
     purchaser, agency = _org(session, tender.purchaser_id), _org(session, tender.agency_id)
     winner = _org(session, award.organisation_id)
-    recipients = [award.organisation_id] + [o for o in bidder_orgs(session, tender.id) if o != award.organisation_id]
+    recipients = [award.organisation_id] + [
+        o for o in bidder_orgs(session, tender.id) if o != award.organisation_id
+    ]
     made = []
     for n, org_id in enumerate(recipients, start=1):
         kind = NoticeKind.award if org_id == award.organisation_id else NoticeKind.result
@@ -442,7 +460,10 @@ def issue_notices(
         subject=f"tender:{tender.id}",
         details={
             "award": award.id,
-            "notices": [{"number": r.number, "kind": r.kind, "organisation": r.organisation_id, "sha256": r.sha256} for r in made],
+            "notices": [
+                {"number": r.number, "kind": r.kind, "organisation": r.organisation_id, "sha256": r.sha256}
+                for r in made
+            ],
             "rule": "L45",
         },
     )
@@ -464,9 +485,13 @@ def issue_notices(
     _tell(
         session,
         channel,
-        _org_users(session, {tender.agency_id}) | {u for u in _org_users(session, {tender.purchaser_id}) if u != actor.user_id},
+        _org_users(session, {tender.agency_id})
+        | {u for u in _org_users(session, {tender.purchaser_id}) if u != actor.user_id},
         "award.confirmed",
-        N_("%(reference)s: the award is made to candidate no. %(rank)s; the contract is due within 30 days (L46)"),
+        N_(
+            "%(reference)s: the award is made to candidate no. %(rank)s; the contract is due within 30 days "
+            "(L46)"
+        ),
         f"/award/tenders/{tender.id}",
         {"reference": tender.reference, "rank": award.rank},
     )
@@ -504,7 +529,9 @@ def notice_by_number(session: Session, actor: Actor, number: str) -> tuple[Tende
 def ensure_securities(session: Session, tender: Tender) -> list[BidSecurity]:
     """One security per bidder and lot whose lot asks for one, with its refund deadline once it has started
     (rules.refund_due). Safe to run twice: a deadline once set is not moved."""
-    existing = {s.bid_id: s for s in session.scalars(select(BidSecurity).where(BidSecurity.tender_id == tender.id))}
+    existing = {
+        s.bid_id: s for s in session.scalars(select(BidSecurity).where(BidSecurity.tender_id == tender.id))
+    }
     by_lot = {lot.id: lot for lot in tender.lots}
     bids = session.scalars(
         select(Bid)
@@ -614,7 +641,10 @@ def decision_view(session: Session, actor: Actor, tender_id: int) -> DecisionVie
     """The award's page for the tender's agency, purchaser, monitors and administrators."""
     tender = access.visible_tender(session, actor, tender_id)
     access.require_login(actor)
-    is_agency, is_purchaser = access.is_tender_agency(actor, tender), access.is_tender_purchaser(actor, tender)
+    is_agency, is_purchaser = (
+        access.is_tender_agency(actor, tender),
+        access.is_tender_purchaser(actor, tender),
+    )
     if not (is_agency or is_purchaser or actor.has(Role.monitor) or actor.has(Role.admin)):
         raise refuse(Forbidden, "award_not_party")
     publicity = publicity_of(session, tender.id)
@@ -623,22 +653,41 @@ def decision_view(session: Session, actor: Actor, tender_id: int) -> DecisionVie
     contract = (
         session.scalar(select(Contract).where(Contract.award_id == active.id)) if active is not None else None
     )
-    if tender.status in (Status.awarded, Status.failed, Status.cancelled) and (awards or tender.status != Status.awarded):
-        securities = ensure_securities(session, tender) if disclosure.may_see(session, actor, tender, Fact.bid_securities) else []
+    if tender.status in (Status.awarded, Status.failed, Status.cancelled) and (
+        awards or tender.status != Status.awarded
+    ):
+        securities = (
+            ensure_securities(session, tender)
+            if disclosure.may_see(session, actor, tender, Fact.bid_securities)
+            else []
+        )
     else:
         securities = []
     now = clock.now()
     passed = passed_ranks(awards)
     ranks = candidate_ranks(publicity) if publicity else []
     can_award = publicity is not None and (
-        rules.award_open(tender.status, publicity.ends_at, now) or (tender.status == Status.awarded and active is None)
+        rules.award_open(tender.status, publicity.ends_at, now)
+        or (tender.status == Status.awarded and active is None)
     )
     left = rules.next_rank(ranks, passed)
     before, after = links(session, tender)
     notices = notices_of(session, tender.id)
     first_notice = next((n for n in notices if n.award_id == (active.id if active else None)), None)
-    org_ids = {c["organisation_id"] for c in (publicity.candidates if publicity else [])} | {s.organisation_id for s in securities} | {n.organisation_id for n in notices}
-    names = dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()) if org_ids else {}
+    org_ids = (
+        {c["organisation_id"] for c in (publicity.candidates if publicity else [])}
+        | {s.organisation_id for s in securities}
+        | {n.organisation_id for n in notices}
+    )
+    names = (
+        dict(
+            session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+            ).all()
+        )
+        if org_ids
+        else {}
+    )
     return DecisionView(
         tender=tender,
         publicity=publicity,
@@ -685,7 +734,13 @@ def result_view(session: Session, actor: Actor, tender_id: int) -> ResultView:
             select(Contract).where(Contract.award_id == active.id, Contract.published_at.is_not(None))
         )
     ids = {a.organisation_id for a in awards}
-    names = dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all()) if ids else {}
+    names = (
+        dict(
+            session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all()
+        )
+        if ids
+        else {}
+    )
     before, after = links(session, tender)
     return ResultView(tender, awards, active, names, contract, before, after)
 

@@ -28,5 +28,7 @@ def test_the_demo_awards_contracts_and_refunds_all_but_one(db, make, blobs, tmp_
     contract = db.scalars(select(Contract).where(Contract.award_id == award.id)).one()
     assert read_all(blobs, contract.blob_key) == results_award.CONTRACT_FILE
     assert contract.performance_bond * 10 <= contract.amount
-    statuses = sorted(s.status for s in db.scalars(select(BidSecurity).where(BidSecurity.tender_id == w.tender.id)))
+    statuses = sorted(
+        s.status for s in db.scalars(select(BidSecurity).where(BidSecurity.tender_id == w.tender.id))
+    )
     assert statuses == ["held", "refunded", "refunded"]

@@ -37,7 +37,9 @@ def candidates_of(w: SimpleNamespace) -> list[dict[str, Any]]:
     for row in ranking["ranking"]:
         if row["bid"] not in ranking["candidates"]:
             continue
-        bid = w.db.scalar(select(Bid).join(OpenedBid, OpenedBid.bid_id == Bid.id).where(OpenedBid.id == row["bid"]))
+        bid = w.db.scalar(
+            select(Bid).join(OpenedBid, OpenedBid.bid_id == Bid.id).where(OpenedBid.id == row["bid"])
+        )
         org = w.db.get(Organisation, bid.organisation_id)
         out.append(
             {
@@ -73,7 +75,13 @@ def in_publicity(w: SimpleNamespace, ends_in: timedelta = timedelta(days=3)) -> 
 
 
 def award_world(
-    db, make, blobs, tmp_path, *, state_funded: bool = True, ends_in: timedelta = timedelta(days=3)  # type: ignore[no-untyped-def]
+    db,
+    make,
+    blobs,
+    tmp_path,
+    *,
+    state_funded: bool = True,
+    ends_in: timedelta = timedelta(days=3),  # type: ignore[no-untyped-def]
 ) -> SimpleNamespace:
     w = room_world(db, make, blobs, tmp_path)
     report_world(w)

@@ -69,8 +69,15 @@ def test_active_and_final_partition():
 
 @pytest.mark.parametrize(
     "status",
-    # R55 (issue 14): after the publicity, or once every awarded candidate has declined, no award may be possible
-    [Status.bidding_closed, Status.opening, Status.evaluating, Status.evaluated, Status.publicity, Status.awarded],
+    # R55 (issue 14): after the publicity, or once every awarded candidate declined, no award may be possible
+    [
+        Status.bidding_closed,
+        Status.opening,
+        Status.evaluating,
+        Status.evaluated,
+        Status.publicity,
+        Status.awarded,
+    ],
 )
 def test_fail_from_closing_opening_or_evaluation(status):
     assert transition(State(status), Event.fail) == State(Status.failed)

@@ -14,7 +14,7 @@ from tests.web.matrix_support import E, Row, only
 A = "/award/tenders/{tender_id:int}"
 PARTIES = E("forbidden", anonymous="login", agencyA="ok", purchaser="ok", monitor="ok", admin="ok")
 PDF = {"file": ("contract.pdf", b"%PDF-1.7 contract", "application/pdf")}
-# a security id: none exists on the published tender (the agency's own refusal is "not found"); any int will do
+# a security id: none exists on the published tender (the agency's refusal is "not found"); any int does
 SEC = {"security_id": "published_doc"}
 AGENCY_404 = E("forbidden", anonymous="login", agencyA="notfound")
 
@@ -26,7 +26,9 @@ ROWS: list[Any] = [
     Row("POST", f"{A}/impossible", only("allowed", "purchaser"), form={"note": "x"}),
     Row("POST", f"{A}/contract", only("allowed", "agencyA", "purchaser"), files=PDF),
     Row("POST", f"{A}/contract/record", only("allowed", "agencyA", "purchaser"), form={}),
-    Row("POST", f"{A}/securities/{{security_id:int}}/refund", AGENCY_404, form={"reference": "x"}, params=SEC),
+    Row(
+        "POST", f"{A}/securities/{{security_id:int}}/refund", AGENCY_404, form={"reference": "x"}, params=SEC
+    ),
     Row(
         "POST",
         f"{A}/securities/{{security_id:int}}/forfeit",
@@ -36,7 +38,12 @@ ROWS: list[Any] = [
     ),
     Row("POST", f"{A}/retender", only("allowed", "agencyA"), form={"reason": "too_few_bids"}),
     # the notices: none exists (a document id stands in for a notice id)
-    Row("GET", "/award/notices/{notice_id:int}/notice.pdf", E("notfound"), params={"notice_id": "published_doc"}),
+    Row(
+        "GET",
+        "/award/notices/{notice_id:int}/notice.pdf",
+        E("notfound"),
+        params={"notice_id": "published_doc"},
+    ),
     Row("GET", "/api/v1/award/notices/{number:str}", E("notfound"), params={"number": "lang"}),
     # the bidder's own notice: the result is not final
     Row("GET", "/bidder/tenders/{tender_id:int}/award-notice", only("forbidden")),

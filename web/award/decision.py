@@ -78,7 +78,12 @@ def _channel(request: Request) -> Any:
 
 
 def _page(
-    request: Request, db: Session, actor: Actor, tender_id: int, form: FormState | None = None, status_code: int = 200
+    request: Request,
+    db: Session,
+    actor: Actor,
+    tender_id: int,
+    form: FormState | None = None,
+    status_code: int = 200,
 ) -> Template:
     v = services.decision_view(db, actor, tender_id)
     form = form or FormState()
@@ -98,7 +103,9 @@ def _page(
     )
 
 
-def _again(request: Request, db: Session, actor: Actor, tender_id: int, failed: str, values: dict[str, str]) -> Any:
+def _again(
+    request: Request, db: Session, actor: Actor, tender_id: int, failed: str, values: dict[str, str]
+) -> Any:
     return lambda e: _page(request, db, actor, tender_id, FormState(failed, values, e.problems), e.status)
 
 
@@ -112,10 +119,16 @@ def _rank(text: str) -> int | None:
 
 
 @post("/award/tenders/{tender_id:int}/confirm", sync_to_thread=True)
-def confirm_award(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def confirm_award(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     values = {"rank": _text(data, "rank")}
     rank = _rank(values["rank"])
-    problems = [] if rank is not None else [Problem("award_not_a_candidate", services.REFUSALS["award_not_a_candidate"], "rank")]
+    problems = (
+        []
+        if rank is not None
+        else [Problem("award_not_a_candidate", services.REFUSALS["award_not_a_candidate"], "rank")]
+    )
     if not problems and not confirm.confirmed(data):
         v = services.decision_view(db, actor, tender_id)  # 403/404 before asking
         if v.is_purchaser:
@@ -125,7 +138,10 @@ def confirm_award(request: Request, db: Session, actor: Actor, tender_id: int, d
                 title=N_("Award the tender to this candidate?"),
                 subject=f"{v.tender.reference} {v.tender.title} · {name}",
                 consequences=[
-                    N_("The award notice goes to the winner and the result notice to every other bidder at once (L45)."),
+                    N_(
+                        "The award notice goes to the winner and the result notice to every other bidder at "
+                        "once (L45)."
+                    ),
                     N_("The contract must be signed within 30 days of the award notice (L46)."),
                     N_("The award is public on the result notice page."),
                 ],
@@ -137,14 +153,18 @@ def confirm_award(request: Request, db: Session, actor: Actor, tender_id: int, d
     return submit(
         db,
         lambda: services.confirm(db, actor, tender_id, rank or 0, _signer(request), _channel(request)),
-        done=lambda _: redirect(_url(tender_id), flash=N_("The award is made and the notices are issued."), request=request),
+        done=lambda _: redirect(
+            _url(tender_id), flash=N_("The award is made and the notices are issued."), request=request
+        ),
         refused=_again(request, db, actor, tender_id, "confirm", values),
         problems=problems,
     )
 
 
 @post("/award/tenders/{tender_id:int}/decline", sync_to_thread=True)
-def decline_award(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def decline_award(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     values = {"ground": _text(data, "ground"), "note": _text(data, "note")}
     if values["ground"] in rules.GROUNDS and values["note"] and not confirm.confirmed(data):
         v = services.decision_view(db, actor, tender_id)
@@ -166,13 +186,17 @@ def decline_award(request: Request, db: Session, actor: Actor, tender_id: int, d
     return submit(
         db,
         lambda: services.decline(db, actor, tender_id, values["ground"], values["note"], _channel(request)),
-        done=lambda _: redirect(_url(tender_id), flash=N_("The award ended; its ground is recorded."), request=request),
+        done=lambda _: redirect(
+            _url(tender_id), flash=N_("The award ended; its ground is recorded."), request=request
+        ),
         refused=_again(request, db, actor, tender_id, "decline", values),
     )
 
 
 @post("/award/tenders/{tender_id:int}/impossible", sync_to_thread=True)
-def impossible(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def impossible(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     values = {"note": _text(data, "note")}
     if values["note"] and not confirm.confirmed(data):
         v = services.decision_view(db, actor, tender_id)
@@ -194,7 +218,9 @@ def impossible(request: Request, db: Session, actor: Actor, tender_id: int, data
     return submit(
         db,
         lambda: services.declare_impossible(db, actor, tender_id, values["note"]),
-        done=lambda _: redirect(_url(tender_id), flash=N_("The tender failed; its agency tenders it again."), request=request),
+        done=lambda _: redirect(
+            _url(tender_id), flash=N_("The tender failed; its agency tenders it again."), request=request
+        ),
         refused=_again(request, db, actor, tender_id, "impossible", values),
     )
 
@@ -225,7 +251,9 @@ def _parse_contract(values: dict[str, str]) -> tuple[contracts.ContractInput | N
         try:
             return money.parse_yuan(text)
         except ValueError:
-            problems.append(Problem("contract_not_amount", N_("Enter an amount in yuan, like 1234.50."), name))
+            problems.append(
+                Problem("contract_not_amount", N_("Enter an amount in yuan, like 1234.50."), name)
+            )
             return 0
 
     def day(name: str, required: bool) -> date | None:
@@ -243,13 +271,17 @@ def _parse_contract(values: dict[str, str]) -> tuple[contracts.ContractInput | N
     if problems or signed is None:
         return None, problems
     return (
-        contracts.ContractInput(amount, signed, starts, ends, bond, values.get("filename", ""), values.get("blob_key", "")),
+        contracts.ContractInput(
+            amount, signed, starts, ends, bond, values.get("filename", ""), values.get("blob_key", "")
+        ),
         [],
     )
 
 
 @post("/award/tenders/{tender_id:int}/contract", sync_to_thread=True)
-def contract_upload(request: Request, db: Session, actor: Actor, tender_id: int, data: Multipart) -> Template | Redirect:
+def contract_upload(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Multipart
+) -> Template | Redirect:
     """The first step: the form and its signed file. The file is stored (content-addressed), the values are
     checked, and the confirmation page posts them again with the file's key to /contract/record."""
     contracts.require_party(db, actor, tender_id)  # 401/403 before storing anything
@@ -284,7 +316,10 @@ def contract_upload(request: Request, db: Session, actor: Actor, tender_id: int,
         title=N_("Record this contract?"),
         subject=f"{v.tender.reference} {v.tender.title} · {upload_name}",
         consequences=[
-            N_("The contract is recorded with its signed file; the bid securities are due back within 5 days (R57)."),
+            N_(
+                "The contract is recorded with its signed file; the bid securities are due back within 5 "
+                "days (R57)."
+            ),
             N_("A government-procurement contract is published at once on the public contract page (GR50)."),
         ],
         action=f"{_url(tender_id)}/contract/record",
@@ -295,12 +330,16 @@ def contract_upload(request: Request, db: Session, actor: Actor, tender_id: int,
 
 
 @post("/award/tenders/{tender_id:int}/contract/record", sync_to_thread=True)
-def contract_record(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def contract_record(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     contracts.require_party(db, actor, tender_id)
     values = {k: _text(data, k) for k in (*CONTRACT_FIELDS, "blob_key", "filename")}
     parsed, problems = _parse_contract(values)
     if not confirm.confirmed(data) and not problems:
-        problems = [Problem("contract_not_confirmed", N_("Confirm the contract on the confirmation page."), None)]
+        problems = [
+            Problem("contract_not_confirmed", N_("Confirm the contract on the confirmation page."), None)
+        ]
     return submit(
         db,
         lambda: contracts.record_contract(db, actor, request.app.state.blobs, tender_id, parsed),  # type: ignore[arg-type]
@@ -314,18 +353,24 @@ def contract_record(request: Request, db: Session, actor: Actor, tender_id: int,
 
 
 @post("/award/tenders/{tender_id:int}/securities/{security_id:int}/refund", sync_to_thread=True)
-def refund(request: Request, db: Session, actor: Actor, tender_id: int, security_id: int, data: Form) -> Template | Redirect:
+def refund(
+    request: Request, db: Session, actor: Actor, tender_id: int, security_id: int, data: Form
+) -> Template | Redirect:
     values = {"reference": _text(data, "reference")}
     return submit(
         db,
         lambda: securities.refund(db, actor, tender_id, security_id, values["reference"]),
-        done=lambda _: redirect(_url(tender_id) + "#securities", flash=N_("The refund is recorded."), request=request),
+        done=lambda _: redirect(
+            _url(tender_id) + "#securities", flash=N_("The refund is recorded."), request=request
+        ),
         refused=_again(request, db, actor, tender_id, f"refund-{security_id}", values),
     )
 
 
 @post("/award/tenders/{tender_id:int}/securities/{security_id:int}/forfeit", sync_to_thread=True)
-def forfeit(request: Request, db: Session, actor: Actor, tender_id: int, security_id: int, data: Form) -> Template | Redirect:
+def forfeit(
+    request: Request, db: Session, actor: Actor, tender_id: int, security_id: int, data: Form
+) -> Template | Redirect:
     values = {"ground": _text(data, "ground"), "note": _text(data, "note")}
     if values["ground"] in rules.FORFEIT_GROUNDS and values["note"] and not confirm.confirmed(data):
         v = services.decision_view(db, actor, tender_id)
@@ -344,7 +389,9 @@ def forfeit(request: Request, db: Session, actor: Actor, tender_id: int, securit
     return submit(
         db,
         lambda: securities.forfeit(db, actor, tender_id, security_id, values["ground"], values["note"]),
-        done=lambda _: redirect(_url(tender_id) + "#securities", flash=N_("The forfeit is recorded."), request=request),
+        done=lambda _: redirect(
+            _url(tender_id) + "#securities", flash=N_("The forfeit is recorded."), request=request
+        ),
         refused=_again(request, db, actor, tender_id, f"forfeit-{security_id}", values),
     )
 
@@ -353,7 +400,9 @@ def forfeit(request: Request, db: Session, actor: Actor, tender_id: int, securit
 
 
 @post("/award/tenders/{tender_id:int}/retender", sync_to_thread=True)
-def retender_tender(request: Request, db: Session, actor: Actor, tender_id: int, data: Form) -> Template | Redirect:
+def retender_tender(
+    request: Request, db: Session, actor: Actor, tender_id: int, data: Form
+) -> Template | Redirect:
     values = {"reason": _text(data, "reason")}
     if values["reason"] in retender.REASONS and not confirm.confirmed(data):
         v = services.decision_view(db, actor, tender_id)
@@ -363,7 +412,10 @@ def retender_tender(request: Request, db: Session, actor: Actor, tender_id: int,
                 title=N_("Tender this again?"),
                 subject=f"{v.tender.reference} {v.tender.title}",
                 consequences=[
-                    N_("A new draft is made from this tender, with its lots, criteria and documents, linked to it."),
+                    N_(
+                        "A new draft is made from this tender, with its lots, criteria and documents, linked "
+                        "to it."
+                    ),
                     N_("You set the new dates and publish the draft as any other."),
                 ],
                 action=f"{_url(tender_id)}/retender",
@@ -375,7 +427,9 @@ def retender_tender(request: Request, db: Session, actor: Actor, tender_id: int,
         db,
         lambda: retender.retender(db, actor, tender_id, values["reason"]),
         done=lambda new: redirect(
-            f"/agency/tenders/{new.id}", flash=N_("The new draft is made; set its dates and publish it."), request=request
+            f"/agency/tenders/{new.id}",
+            flash=N_("The new draft is made; set its dates and publish it."),
+            request=request,
         ),
         refused=_again(request, db, actor, tender_id, "retender", values),
     )
@@ -413,12 +467,23 @@ def notice_api(db: Session, actor: Actor, number: str) -> dict[str, Any]:
 
 @get("/bidder/tenders/{tender_id:int}/award-notice", sync_to_thread=True)
 def bidder_notice(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
-    return page(request, "award/bidder_notice.html", v=services.bidder_view(db, actor, tender_id), labels=STATUS_LABELS)
+    return page(
+        request,
+        "award/bidder_notice.html",
+        v=services.bidder_view(db, actor, tender_id),
+        labels=STATUS_LABELS,
+    )
 
 
 @get("/tenders/{tender_id:int}/result", sync_to_thread=True)
 def result_page(request: Request, db: Session, actor: Actor, tender_id: int) -> Template:
-    return page(request, "award/result.html", v=services.result_view(db, actor, tender_id), labels=STATUS_LABELS, rules=rules)
+    return page(
+        request,
+        "award/result.html",
+        v=services.result_view(db, actor, tender_id),
+        labels=STATUS_LABELS,
+        rules=rules,
+    )
 
 
 @get("/tenders/{tender_id:int}/contract", sync_to_thread=True)

@@ -32,13 +32,13 @@ from tender import supervision as tender_supervision
 from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
+from web.award.decision import EVENT_LABELS as AWARD_EVENT_LABELS  # noqa: I001 - issue 14
 from web.deps import page, redirect
 from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
 from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
 from web.evaluation.scoring import EVENT_LABELS as SCORING_EVENT_LABELS
 from web.event_labels import EVENT_LABELS as OTHER_EVENT_LABELS
-from web.award.decision import EVENT_LABELS as AWARD_EVENT_LABELS  # noqa: I001 - issue 14
 from web.forms import FormState, submit
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -349,8 +349,8 @@ ALERT_TEXTS = {
     ),
     # issue 14 (award.decision.overdue)
     "contract_overdue": N_(
-        "%(subject)s: no contract is recorded though the award notice was issued more than 30 days ago (due by "
-        "%(due)s, L46)."
+        "%(subject)s: no contract is recorded though the award notice was issued more than 30 days ago "
+        "(due by %(due)s, L46)."
     ),
     "contract_late": N_(
         "%(subject)s: the contract was signed on %(signed)s, after the 30 days from the award notice (due by "

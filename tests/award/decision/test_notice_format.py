@@ -75,7 +75,12 @@ CONTENT = {
     "purchaser": {"name": "县教育局", "credit_code": "11330000MB0000001X"},
     "agency": {"name": "县招标代理有限公司", "credit_code": "91330000MA0000002X"},
     "recipient": {"id": 8, "name": "二号投标有限公司", "credit_code": "91330000MA0000008X"},
-    "winner": {"name": "一号投标有限公司", "credit_code": "91330000MA0000007X", "rank": 1, "amount_fen": 98765432},
+    "winner": {
+        "name": "一号投标有限公司",
+        "credit_code": "91330000MA0000007X",
+        "rank": 1,
+        "amount_fen": 98765432,
+    },
     "award": 1,
     "audit_index": 42,
     "contract_deadline": "2027-01-06",

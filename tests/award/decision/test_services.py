@@ -127,7 +127,9 @@ def test_the_contract_refuses_a_bond_over_10_percent_and_another_price(a, db):
         )
     assert _codes(e) == ["contract_bond_over"] and e.value.problems[0].field == "performance_bond"
     with pytest.raises(ValidationFailed) as e:
-        contracts.record_contract(db, a.agency, a.blobs, a.tender.id, _contract(a, award, amount=award.amount - 1))
+        contracts.record_contract(
+            db, a.agency, a.blobs, a.tender.id, _contract(a, award, amount=award.amount - 1)
+        )
     assert "contract_amount_differs" in _codes(e)
     with pytest.raises(Forbidden):
         contracts.record_contract(db, a.bidder, a.blobs, a.tender.id, _contract(a, award))
@@ -146,7 +148,9 @@ def test_securities_are_refunded_or_forfeited_by_the_agency_and_overdue_ones_sho
     past(a)
     award = services.confirm(db, a.purchaser, a.tender.id, 1, a.signer)
     contracts.record_contract(db, a.agency, a.blobs, a.tender.id, _contract(a, award))
-    secs = db.scalars(select(BidSecurity).where(BidSecurity.tender_id == a.tender.id).order_by(BidSecurity.id)).all()
+    secs = db.scalars(
+        select(BidSecurity).where(BidSecurity.tender_id == a.tender.id).order_by(BidSecurity.id)
+    ).all()
     with pytest.raises(Forbidden):
         securities.refund(db, a.purchaser, a.tender.id, secs[0].id, "X")
     with pytest.raises(ValidationFailed):
@@ -174,7 +178,9 @@ def test_a_contract_not_recorded_in_30_days_shows_to_monitors(a, db):
     assert not [o for o in overdue.overdue(db) if o.kind == "contract_overdue"]
     move_to(rules.days_deadline(notice.issued_at, rules.CONTRACT_DAYS))
     found = [o for o in overdue.overdue(db) if o.kind == "contract_overdue"]
-    assert len(found) == 1 and found[0].params["due"] == end.isoformat() and found[0].index == award.audit_index
+    assert (
+        len(found) == 1 and found[0].params["due"] == end.isoformat() and found[0].index == award.audit_index
+    )
 
 
 def test_no_candidate_left_fails_the_tender_and_the_agency_retenders_it(a, db):

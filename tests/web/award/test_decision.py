@@ -42,16 +42,32 @@ def test_the_award_as_each_role_in_both_languages(site, db):
     assert c.get(url(site)).status_code == 403
     token = login(c, site.purchaser_user.username)
     page = c.get(url(site)).text
-    assert zh("Confirm the award") in page and "award_" not in page and "R55" not in page.replace("/rules#R55", "")
+    assert (
+        zh("Confirm the award") in page
+        and "award_" not in page
+        and "R55" not in page.replace("/rules#R55", "")
+    )
     r = post(site, url(site) + "/confirm", {"rank": "2"}, token)
     assert r.status_code == 200 and zh("Award the tender to this candidate?") in r.text
     r = post(site, url(site) + "/confirm", {"rank": "2", "confirmed": "1"}, token)
-    assert r.status_code == 422 and zh("A state-funded project awards to the first candidate whose award has not ended on a recorded ground: candidate no. %(rank)s (R55).", rank=1) in r.text
+    assert (
+        r.status_code == 422
+        and zh(
+            "A state-funded project awards to the first candidate whose award has not ended on a recorded "
+            "ground: candidate no. %(rank)s (R55).",
+            rank=1,
+        )
+        in r.text
+    )
     assert re.search(r'<option value="2"\s+selected', r.text)  # the choice kept
     r = post(site, url(site) + "/confirm", {"rank": "1", "confirmed": "1"}, token)
     assert r.status_code == 303, r.text
     page = c.get(url(site)).text
-    assert zh("Award notice") in page and zh("Result notice") in page and zh("The winner declined or cannot perform") in page
+    assert (
+        zh("Award notice") in page
+        and zh("Result notice") in page
+        and zh("The winner declined or cannot perform") in page
+    )
     pdf_links = re.findall(r'href="(/award/notices/\d+/notice.pdf)"', page)
     assert len(pdf_links) == 3
     key = signing_key(site.settings.data_dir, site.settings.origin)
@@ -79,28 +95,56 @@ def test_the_award_as_each_role_in_both_languages(site, db):
     award_amount = body["winner"]["amount_fen"]
     yuan = f"{award_amount / 100:.2f}"
     over = f"{award_amount / 1000 + 0.01:.2f}"
-    form = {"amount": yuan, "performance_bond": over, "signed_on": body["issued_at_cst"][:10], "starts_on": "", "ends_on": ""}
+    form = {
+        "amount": yuan,
+        "performance_bond": over,
+        "signed_on": body["issued_at_cst"][:10],
+        "starts_on": "",
+        "ends_on": "",
+    }
     r = c.post(
         url(site) + "/contract",
         data={**form, "_csrf_token": token},
         files={"file": ("contract.pdf", b"%PDF-1.7 the signed contract", "application/pdf")},
         follow_redirects=False,
     )
-    assert r.status_code == 422 and zh("The performance bond may be at most 10%% of the contract amount, %(max)s yuan (R58).", max=f"{award_amount / 1000:,.2f}") in r.text
+    assert (
+        r.status_code == 422
+        and zh(
+            "The performance bond may be at most 10%% of the contract amount, %(max)s yuan (R58).",
+            max=f"{award_amount / 1000:,.2f}",
+        )
+        in r.text
+    )
     assert f'value="{over}"' in r.text and 'name="blob_key"' in r.text
     blob_key = re.search(r'name="blob_key" value="([0-9a-f]{64})"', r.text).group(1)
-    fixed = {**form, "performance_bond": f"{award_amount / 1000:.2f}", "blob_key": blob_key, "filename": "contract.pdf"}
+    fixed = {
+        **form,
+        "performance_bond": f"{award_amount / 1000:.2f}",
+        "blob_key": blob_key,
+        "filename": "contract.pdf",
+    }
     empty = {"file": ("", b"", "application/octet-stream")}  # a browser sends the empty file field
-    r = c.post(url(site) + "/contract", data={**fixed, "_csrf_token": token}, files=empty, follow_redirects=False)
-    assert r.status_code == 200 and zh("Record this contract?") in r.text, re.findall(r"<li>.*?</li>", r.text.split("errors")[1] if "errors" in r.text else "")
+    r = c.post(
+        url(site) + "/contract", data={**fixed, "_csrf_token": token}, files=empty, follow_redirects=False
+    )
+    assert r.status_code == 200 and zh("Record this contract?") in r.text, re.findall(
+        r"<li>.*?</li>", r.text.split("errors")[1] if "errors" in r.text else ""
+    )
     r = post(site, url(site) + "/contract/record", {**fixed, "confirmed": "1"}, token)
     assert r.status_code == 303, r.text
     page = c.get(url(site)).text
     assert zh("Bid securities") in page and zh("Record the refund") in page
-    sid = re.search(r'/securities/(\d+)/refund', page).group(1)
+    sid = re.search(r"/securities/(\d+)/refund", page).group(1)
     r = post(site, url(site) + f"/securities/{sid}/refund", {"reference": ""}, token)
-    assert r.status_code == 422 and zh("Enter the bank transfer's reference, so that the bidder can trace it.") in r.text
-    assert post(site, url(site) + f"/securities/{sid}/refund", {"reference": "BANK-42"}, token).status_code == 303
+    assert (
+        r.status_code == 422
+        and zh("Enter the bank transfer's reference, so that the bidder can trace it.") in r.text
+    )
+    assert (
+        post(site, url(site) + f"/securities/{sid}/refund", {"reference": "BANK-42"}, token).status_code
+        == 303
+    )
     assert "BANK-42" in c.get(url(site)).text
     # the public government-procurement contract
     c.cookies.clear()
