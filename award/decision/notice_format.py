@@ -155,7 +155,8 @@ def verify(data: bytes, keys: Iterable[VerifierKey]) -> dict[str, Any]:
             "the signature does not verify: the signed statement was altered or not signed by this "
             "platform key"
         )
-    pdf = body.get("pdf") if isinstance(body.get("pdf"), dict) else {}
+    found = body.get("pdf")
+    pdf: dict[str, Any] = found if isinstance(found, dict) else {}
     if pdf.get("size") != len(parts.pdf):
         problems.append(f"the PDF is {len(parts.pdf):,} bytes but the statement says {pdf.get('size')}")
     digest = hashlib.sha256(parts.pdf).hexdigest()
