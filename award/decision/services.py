@@ -653,16 +653,17 @@ def decision_view(session: Session, actor: Actor, tender_id: int) -> DecisionVie
     contract = (
         session.scalar(select(Contract).where(Contract.award_id == active.id)) if active is not None else None
     )
-    if tender.status in (Status.awarded, Status.failed, Status.cancelled) and (
-        awards or tender.status != Status.awarded
-    ):
-        securities = (
-            ensure_securities(session, tender)
-            if disclosure.may_see(session, actor, tender, Fact.bid_securities)
-            else []
+    # read only: the securities are written by the actions that start their deadlines (the award, the contract,
+    # the failure, the re-tender), never by a page
+    securities = (
+        list(
+            session.scalars(
+                select(BidSecurity).where(BidSecurity.tender_id == tender.id).order_by(BidSecurity.id)
+            )
         )
-    else:
-        securities = []
+        if disclosure.may_see(session, actor, tender, Fact.bid_securities)
+        else []
+    )
     now = clock.now()
     passed = passed_ranks(awards)
     ranks = candidate_ranks(publicity) if publicity else []
