@@ -43,7 +43,7 @@ def notice_pdf(content: dict[str, Any]) -> bytes | None:
 
     def para(text: str, size: int = 11, h: float = 7) -> None:
         pdf.set_font_size(size)
-        pdf.multi_cell(0, h, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, h, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
     para(TITLES[content["kind"]], 18, 12)
     para(f"编号 No. {content['number']}", 9, 5)

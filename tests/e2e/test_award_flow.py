@@ -63,4 +63,4 @@ def test_the_award_the_contract_and_the_public_result(browser, db, make, tmp_pat
         shot(public, "award-6-public-contract")
         english = new_page("en")
         english.goto(f"/tenders/{t.id}/result")
-        assert "Result notice" in english.inner_text("h1")
+        assert "Result announcement" in english.inner_text("h1")

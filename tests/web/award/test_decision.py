@@ -79,10 +79,10 @@ def test_the_award_as_each_role_in_both_languages(site, db):
     assert api["statement"] == body and notice_format.differences(body, api["statement"]) == []
     # the public result notice, in Chinese and in English
     page = c.get(f"/tenders/{t.id}/result").text
-    assert zh("Result notice") in page and site.bidder_org.name in page and zh("Savings (yuan)") in page
+    assert zh("Result announcement") in page and site.bidder_org.name in page and zh("Savings (yuan)") in page
     c.cookies.set("lang", "en")
     page = c.get(f"/tenders/{t.id}/result").text
-    assert "Result notice" in page and "Savings (yuan)" in page
+    assert "Result announcement" in page and "Savings (yuan)" in page
     c.cookies.clear()
     # the other bidder's own notice
     login(c, site.other_bidder_user.username)
