@@ -653,7 +653,7 @@ def decision_view(session: Session, actor: Actor, tender_id: int) -> DecisionVie
     contract = (
         session.scalar(select(Contract).where(Contract.award_id == active.id)) if active is not None else None
     )
-    # read only: the securities are written by the actions that start their deadlines (the award, the contract,
+    # read only: the securities are written by the actions that start their deadlines (award, contract,
     # the failure, the re-tender), never by a page
     securities = (
         list(
