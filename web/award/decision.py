@@ -504,7 +504,11 @@ def contract_file(request: Request, db: Session, actor: Actor, tender_id: int) -
     return Response(
         read_all(request.app.state.blobs, contract.blob_key),
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="contract-{tender_id}.pdf"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="contract-{tender_id}.pdf"',
+            # a contract that is not a published government-procurement one is its parties' only
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
