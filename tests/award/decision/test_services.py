@@ -211,3 +211,42 @@ def test_no_candidate_left_fails_the_tender_and_the_agency_retenders_it(a, db):
         retender.retender(db, a.agency, a.tender.id, "award_impossible")
     secs = db.scalars(select(BidSecurity).where(BidSecurity.tender_id == a.tender.id)).all()
     assert secs and all(s.refund_due is not None for s in secs)
+
+
+def test_a_bid_withdrawn_before_the_deadline_is_refunded_5_days_after_its_withdrawal(a, db):
+    from tender.models import Bid, BidStatus
+
+    withdrawn_at = a.deadline - timedelta(days=2)
+    user = a.make.user(a.registered_only_org, "bidder")
+    bid = Bid(
+        tender_id=a.tender.id,
+        lot_id=a.lot1.id,
+        organisation_id=a.registered_only_org.id,
+        user_id=user.id,
+        status=BidStatus.withdrawn,
+        ended_at=withdrawn_at,
+    )
+    db.add(bid)
+    db.flush()
+    past(a)
+    services.confirm(db, a.purchaser, a.tender.id, 1, a.signer)
+    sec = db.scalars(select(BidSecurity).where(BidSecurity.bid_id == bid.id)).one()
+    assert sec.refund_due == rules.refund_due(withdrawn_at=withdrawn_at)  # R35
+    others = db.scalars(select(BidSecurity).where(BidSecurity.bid_id != bid.id)).all()
+    assert len(others) == 3 and all(s.refund_due is None for s in others)  # R57: from the contract on
+
+
+def test_a_late_contract_and_a_late_publication_are_recorded_and_shown(a, db):
+    from award.decision import overdue
+
+    past(a)
+    award = services.confirm(db, a.purchaser, a.tender.id, 1, a.signer)
+    notice = contracts.award_notice_of(db, award.id)
+    signed = rules.contract_deadline(notice.issued_at) + timedelta(days=1)
+    move_to(rules.publication_due(signed) + timedelta(hours=1))
+    c = contracts.record_contract(db, a.agency, a.blobs, a.tender.id, _contract(a, award, signed_on=signed))
+    assert c.published_at is not None
+    kinds = {o.kind for o in overdue.overdue(db)}
+    assert {"contract_late", "contract_published_late"} <= kinds and "contract_overdue" not in kinds
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == "award.contract.recorded")).one()
+    assert entry.details["late"] is True and entry.details["publication_late"] is True
