@@ -64,9 +64,10 @@ _FORWARD: dict[tuple[Status, Event], Status] = {
     (Status.evaluated, Event.publish_candidates): Status.publicity,
     (Status.evaluated, Event.fail): Status.failed,
     (Status.publicity, Event.award): Status.awarded,
-    # R55: no candidate can be awarded (award.decision.services.declare_impossible): failed, tendered again
+    # R55: no candidate can be awarded (award.decision.services.declare_impossible): failed, tendered again.
+    # An awarded tender stays awarded (final states are absorbing) even when its winners all declined: the
+    # award's own record says so, and it is tendered again from there.
     (Status.publicity, Event.fail): Status.failed,
-    (Status.awarded, Event.fail): Status.failed,
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from award.decision.events import AwardTag
-from award.decision.services import ensure_securities
+from award.decision.services import active_award, ensure_securities, impossible
 from core.disclosure import Fact
 from core.errors import N_, Conflict, ValidationFailed
 from core.identity import Actor
@@ -42,7 +42,8 @@ def retendered_as(session: Session, tender_id: int) -> Tender | None:
 def retender(session: Session, actor: Actor, tender_id: int, reason: str) -> Tender:
     old = access.get_tender(session, tender_id, lock=True)
     access.require_tender_agency(actor, old)
-    if old.status != Status.failed:
+    # failed, or awarded but no candidate could be awarded after all (R55: services.declare_impossible)
+    if not (old.status == Status.failed or (impossible(old) and active_award(session, old.id) is None)):
         raise Conflict.one("retender_not_failed", REFUSALS["retender_not_failed"], status=old.status)
     if (done := retendered_as(session, old.id)) is not None:
         raise Conflict.one("retender_exists", REFUSALS["retender_exists"], reference=done.reference)

@@ -203,7 +203,7 @@ def confirm(
         if not rules.award_open(tender.status, publicity.ends_at, now):
             ends = clock.to_cst(publicity.ends_at).strftime("%Y-%m-%d %H:%M")
             raise refuse(Conflict, "award_publicity_running", rule="R54", ends=ends)
-    elif tender.status == Status.awarded:
+    elif tender.status == Status.awarded and not impossible(tender):
         if active_award(session, tender.id) is not None:
             raise refuse(Conflict, "award_exists")
     elif tender.status == Status.suspended:
@@ -305,9 +305,16 @@ def decline(
     return award
 
 
+def impossible(tender: Tender) -> bool:
+    """Whether the purchaser found that no candidate can be awarded (declare_impossible)."""
+    return tender.end_reason_key == IMPOSSIBLE_REASON
+
+
 def declare_impossible(session: Session, actor: Actor, tender_id: int, note: str) -> Tender:
     """No candidate can be awarded: the tender fails, to be tendered again (the agency's one action). On a
-    state-funded project every candidate must have been passed over on its ground first (R55)."""
+    state-funded project every candidate must have been passed over on its ground first (R55). A tender still
+    in its publicity fails; an awarded one whose winners all declined stays awarded (a final status does not
+    change), its award's record saying that none stands, and is tendered again as a failed one is."""
     tender = access.get_tender(session, tender_id, lock=True)
     _purchaser(actor, tender)
     note = _note(note)
@@ -320,14 +327,16 @@ def declare_impossible(session: Session, actor: Actor, tender_id: int, note: str
         if not rules.award_open(tender.status, publicity.ends_at, clock.now()):
             ends = clock.to_cst(publicity.ends_at).strftime("%Y-%m-%d %H:%M")
             raise refuse(Conflict, "award_publicity_running", rule="R54", ends=ends)
-    elif tender.status != Status.awarded:
+    elif tender.status != Status.awarded or impossible(tender):
         raise refuse(Conflict, "award_not_now", status=tender.status)
     if active_award(session, tender.id) is not None:
         raise refuse(Conflict, "award_exists")
     left = rules.next_rank(candidate_ranks(publicity), passed_ranks(awards_of(session, tender.id)))
     if tender.state_funded and left is not None:
         raise refuse(Conflict, "award_candidates_left", rule="R55", rank=left)
-    lifecycle.apply(tender, Event.fail)
+    failing = tender.status == Status.publicity
+    if failing:
+        lifecycle.apply(tender, Event.fail)
     tender.end_reason_key = IMPOSSIBLE_REASON
     tender.end_reason_params = {}
     record(
@@ -335,15 +344,16 @@ def declare_impossible(session: Session, actor: Actor, tender_id: int, note: str
         AwardTag.award_impossible,
         actor=actor,
         subject=f"tender:{tender.id}",
-        details={"note_chars": len(note), "rule": "R55"},
+        details={"note_chars": len(note), "failed": failing, "rule": "R55"},
     )
-    record(
-        session,
-        TenderTag.tender_failed,
-        actor=actor,
-        subject=f"tender:{tender.id}",
-        details={"reason": "no candidate could be awarded", "rule": "R55"},
-    )
+    if failing:
+        record(
+            session,
+            TenderTag.tender_failed,
+            actor=actor,
+            subject=f"tender:{tender.id}",
+            details={"reason": "no candidate could be awarded", "rule": "R55"},
+        )
     session.flush()
     ensure_securities(session, tender)
     return tender
@@ -549,7 +559,7 @@ def ensure_securities(session: Session, tender: Tender) -> list[BidSecurity]:
         .join(Award, Award.id == Contract.award_id)
         .where(Contract.tender_id == tender.id, Award.status == AwardStatus.active)
     )
-    ended = tender.status in (Status.failed, Status.cancelled)
+    ended = tender.status in (Status.failed, Status.cancelled) or impossible(tender)
     out = []
     for bid in chosen.values():
         lot = by_lot.get(bid.lot_id)
@@ -607,6 +617,7 @@ class DecisionView:
     can_fail: bool
     retender_of: Tender | None
     retendered_as: Tender | None
+    retender_open: bool = False  # failed, or no candidate could be awarded: the agency may tender it again
     contract_deadline: Any = None
     overdue_refunds: set[int] = field(default_factory=set)
 
@@ -667,9 +678,13 @@ def decision_view(session: Session, actor: Actor, tender_id: int) -> DecisionVie
     now = clock.now()
     passed = passed_ranks(awards)
     ranks = candidate_ranks(publicity) if publicity else []
-    can_award = publicity is not None and (
-        rules.award_open(tender.status, publicity.ends_at, now)
-        or (tender.status == Status.awarded and active is None)
+    can_award = (
+        publicity is not None
+        and not impossible(tender)
+        and (
+            rules.award_open(tender.status, publicity.ends_at, now)
+            or (tender.status == Status.awarded and active is None)
+        )
     )
     left = rules.next_rank(ranks, passed)
     before, after = links(session, tender)
@@ -706,6 +721,7 @@ def decision_view(session: Session, actor: Actor, tender_id: int) -> DecisionVie
         can_fail=can_award and active is None and (not tender.state_funded or left is None),
         retender_of=before,
         retendered_as=after,
+        retender_open=tender.status == Status.failed or impossible(tender),
         contract_deadline=rules.contract_deadline(first_notice.issued_at) if first_notice else None,
         overdue_refunds={s.id for s in securities if rules.refund_overdue(s.status, s.refund_due, now)},
     )

@@ -69,15 +69,8 @@ def test_active_and_final_partition():
 
 @pytest.mark.parametrize(
     "status",
-    # R55 (issue 14): after the publicity, or once every awarded candidate declined, no award may be possible
-    [
-        Status.bidding_closed,
-        Status.opening,
-        Status.evaluating,
-        Status.evaluated,
-        Status.publicity,
-        Status.awarded,
-    ],
+    # R55 (issue 14): after the publicity no candidate may be awardable
+    [Status.bidding_closed, Status.opening, Status.evaluating, Status.evaluated, Status.publicity],
 )
 def test_fail_from_closing_opening_or_evaluation(status):
     assert transition(State(status), Event.fail) == State(Status.failed)
@@ -193,17 +186,13 @@ def test_cancel_refused_once_final(status):
 @pytest.mark.parametrize("status", sorted(FINAL))
 @pytest.mark.parametrize("event", list(Event))
 def test_final_states_accept_no_event(status, event):
-    if (status, event) == (Status.awarded, Event.fail):
-        # R55 (issue 14): every awarded candidate declined before the contract: no award is possible after all
-        assert transition(State(status), event) == State(Status.failed)
-        return
     with pytest.raises(IllegalTransition):
         transition(State(status), event)
 
 
 @pytest.mark.parametrize("status", sorted(FINAL))
 def test_final_states_allow_nothing(status):
-    assert allowed_events(State(status)) == ([Event.fail] if status is Status.awarded else [])
+    assert allowed_events(State(status)) == []
 
 
 # --- allowed_events -----------------------------------------------------------------------------------------

@@ -196,7 +196,13 @@ def test_no_candidate_left_fails_the_tender_and_the_agency_retenders_it(a, db):
     with pytest.raises(Conflict):
         retender.retender(db, a.agency, a.tender.id, "award_impossible")  # not failed yet
     services.declare_impossible(db, a.purchaser, a.tender.id, "两名候选人均放弃")
-    assert a.tender.status == Status.failed and a.tender.end_reason_key == services.IMPOSSIBLE_REASON
+    # an awarded tender stays awarded (final), its record saying no candidate could be awarded
+    assert a.tender.status == Status.awarded and a.tender.end_reason_key == services.IMPOSSIBLE_REASON
+    assert services.active_award(db, a.tender.id) is None
+    with pytest.raises(Conflict):
+        services.confirm(db, a.purchaser, a.tender.id, 2, a.signer)
+    with pytest.raises(Conflict):
+        services.declare_impossible(db, a.purchaser, a.tender.id, "again")
     with pytest.raises(Forbidden):
         retender.retender(db, a.purchaser, a.tender.id, "award_impossible")
     with pytest.raises(ValidationFailed):
@@ -250,3 +256,14 @@ def test_a_late_contract_and_a_late_publication_are_recorded_and_shown(a, db):
     assert {"contract_late", "contract_published_late"} <= kinds and "contract_overdue" not in kinds
     entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == "award.contract.recorded")).one()
     assert entry.details["late"] is True and entry.details["publication_late"] is True
+
+
+def test_no_candidate_awardable_right_after_the_publicity_fails_the_tender(db, make, blobs, tmp_path):
+    from tests.factories.award import award_world
+
+    w = award_world(db, make, blobs, tmp_path, state_funded=False)
+    with pytest.raises(Conflict):
+        services.declare_impossible(db, w.purchaser, w.tender.id, "x")  # the publicity runs
+    past(w)
+    services.declare_impossible(db, w.purchaser, w.tender.id, "招标人决定不予定标")
+    assert w.tender.status == Status.failed
