@@ -5,6 +5,7 @@ from __future__ import annotations
 import accounts.models  # noqa: F401
 import audit.checkpoints  # noqa: F401  (registers the models on Base.metadata)
 import audit.log  # noqa: F401
+import award.decision.models  # noqa: F401
 import award.models  # noqa: F401
 import award.publicity.models  # noqa: F401
 import evaluation.committee.models  # noqa: F401

@@ -178,3 +178,6 @@ main.add_command(_marketplace_group)
 from cli.ocds import ocds as _ocds_group  # noqa: E402 - issue 14: `etender ocds export`
 
 main.add_command(_ocds_group)
+from cli.award import award as _award_group  # noqa: E402 - `etender award verify-notice`
+
+main.add_command(_award_group)

@@ -58,6 +58,11 @@ class Fact(enum.StrEnum):
     publicity = "publicity"  # the published candidates or result notice, its period, open objections (R54)
     result_objections = "result_objections"  # an objection on the result: its author, text, answer (R54)
     complaints = "complaints"  # a complaint to the supervisor: its author, text, acceptance, decision (R60)
+    award = "award"  # the award, its savings, an ended award's ground (R55, L45)
+    award_notices = "award_notices"  # the signed award and result notices (L45)
+    contract = "contract"  # the contract, its dates, bond and signed file (L46, R58)
+    gp_contract = "gp_contract"  # a published government-procurement contract (GR50, G87 art. 72)
+    bid_securities = "bid_securities"  # each bid security's status and refund deadline (R35, R57)
 
 
 P = Phase
@@ -195,6 +200,32 @@ POLICY: dict[Fact, dict[Audience, Phase]] = {
         Audience.agency: P.bidding,
         Audience.purchaser: P.bidding,
     },
+    # R55, L45: the award, its savings and the grounds of an ended award are the result notice's: public once
+    # the result is final (the names and prices have been public since the opening record, E32).
+    Fact.award: {Audience.public: P.final},
+    # L45: the award notice and the result notices carry nothing the result notice does not: public with it,
+    # so that anyone can check a notice's signature against the platform's copy.
+    Fact.award_notices: {Audience.public: P.final},
+    # L46: the contract and its signed file for the tender's parties and the winner, monitors and the centre
+    Fact.contract: {
+        Audience.agency: P.final,
+        Audience.purchaser: P.final,
+        Audience.own_party: P.final,
+        Audience.monitor: P.final,
+        Audience.admin: P.final,
+    },
+    # GR50, G87 art. 72: a government-procurement contract is public once published (the service checks that
+    # the tender is one and the contract is published)
+    Fact.gp_contract: {Audience.public: P.final},
+    # R35, R57: who gave a bid security is who took part (E21): the bidder its own; the tender's parties and
+    # the supervisors once the bids are opened
+    Fact.bid_securities: {
+        Audience.own_party: P.bidding,
+        Audience.agency: P.opened,
+        Audience.purchaser: P.opened,
+        Audience.monitor: P.opened,
+        Audience.admin: P.opened,
+    },
 }
 
 # The legal source of each row, shown in docs/disclosure.md.
@@ -217,6 +248,11 @@ SOURCES: dict[Fact, str] = {
     Fact.publicity: "R54",
     Fact.result_objections: "R54, E48; policy",
     Fact.complaints: "R60, R61; policy",
+    Fact.award: "R55, L45, E32",
+    Fact.award_notices: "L45",
+    Fact.contract: "L46, R58; policy",
+    Fact.gp_contract: "GR50, G87-72",
+    Fact.bid_securities: "R35, R57, E21",
 }
 
 

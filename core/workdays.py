@@ -1,5 +1,5 @@
 """Working days (工作日) on China's official holiday calendar, for the deadlines counted in working days
-(R60: a complaint's acceptance within 3 working days; R61: its decision within 30 working days; G87's
+(R60: a complaint's acceptance within 3 working days; R61: its decision within 30 working days; G87-72's
 publication of contracts within 2 working days).
 
 The calendar is the State Council's yearly notice as kept by the `chinese-calendar` package: public holidays

@@ -52,6 +52,7 @@ from accounts.models import Organisation
 from audit.events import RequestTag, registered
 from audit.feed import readable_facts, require_supervisor
 from audit.queries import Entry, confidential_parts, entries_tagged, pending_repeats
+from award.decision.overdue import overdue
 from award.publicity import deadlines as results_deadlines_of
 from core import clock
 from core.disclosure import Fact
@@ -371,6 +372,16 @@ def results_deadlines(session: Session, since: datetime) -> list[Alert]:
     ]
 
 
+def award_overdue(session: Session) -> list[Alert]:
+    """Issue 14: a contract not recorded within 30 days of the award notice or signed after them (L46), a
+    government-procurement contract published late (GR50), bid securities not refunded by their deadline
+    (R35, R57). Overdue whatever the lookback: they stay until done."""
+    return [
+        Alert(o.kind, o.since, o.reference, o.params.get("count", 1), [o.index], dict(o.params))
+        for o in overdue(session)
+    ]
+
+
 def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) -> list[Alert]:
     """Every alert of the last `lookback`, newest first. Monitors and administrators only: the disclosure
     policy's Fact.alerts, the one exception to its other rows."""
@@ -389,5 +400,6 @@ def alerts(session: Session, actor: Actor, *, lookback: timedelta = LOOKBACK) ->
         *repeated_bid_refusals(session, since),
         *service_outages(session, since),
         *results_deadlines(session, since),
+        *award_overdue(session),
     ]
     return sorted(found, key=lambda a: (a.time, a.indexes[-1]), reverse=True)

@@ -69,6 +69,9 @@ _FORWARD: dict[tuple[Status, Event], Status] = {
     # R61 (with R81): an upheld complaint sends the result back to the committee, or orders a re-tender
     (Status.evaluated, Event.re_evaluate): Status.evaluating,
     (Status.publicity, Event.re_evaluate): Status.evaluating,
+    # R55: no candidate can be awarded (award.decision.services.declare_impossible): failed, tendered again.
+    # An awarded tender stays awarded (final states are absorbing) even when its winners all declined: the
+    # award's own record says so, and it is tendered again from there.
     (Status.publicity, Event.fail): Status.failed,
 }
 

@@ -56,6 +56,9 @@ class Tender(Base):
     # language (issue 16: one sentence in each language, not both in one)
     end_reason_key: Mapped[str] = mapped_column(String(300), default="")
     end_reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # issue 14 (award.decision.retender): the failed tender this draft tenders again, and why (a message key)
+    retender_of_id: Mapped[int | None] = mapped_column(ForeignKey("tenders.id"), default=None, index=True)
+    retender_reason_key: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 

@@ -40,6 +40,7 @@ from web.accounts import admin, auth
 from web.audit import api as audit_api
 from web.audit import pages as audit_pages
 from web.award import archive as award_archive
+from web.award import decision as award_decision  # noqa: I001 - issue 14
 from web.award import publicity as award_publicity
 from web.body_timeout import BodyTimeoutMiddleware
 from web.bounds import RequestBoundsMiddleware
@@ -478,6 +479,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *award_archive.ROUTES,  # issue 14: the procedure file
             *award_publicity.ROUTES,  # issue 14: publicity, objections on results, complaints
             *ocds_api.ROUTES,  # issue 14: OCDS open data (web/opendata/api.py)
+            *award_decision.ROUTES,  # issue 14: the award, notices, contract, securities, re-tendering
             create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}),
         ],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor)},

@@ -27,6 +27,7 @@ from tests.factories.tenders import PDF, tender_input
 from tests.support import truncate
 from tests.web import (
     matrix_archive,
+    matrix_award,
     matrix_bids,
     matrix_marketplace,
     matrix_ocds,
@@ -516,6 +517,7 @@ MATRIX: list[Row] = [
     *matrix_publicity.ROWS,  # issue 14: publicity, objections on results, complaints (matrix_publicity.py)
     *matrix_workbenches.ROWS,  # issue 16: the purchaser's and the centre's workbenches
     *matrix_ocds.ROWS,  # issue 14: the OCDS open-data API (tests/web/matrix_ocds.py)
+    *matrix_award.ROWS,  # issue 14: the award, notices, contract, securities (tests/web/matrix_award.py)
 ]
 
 

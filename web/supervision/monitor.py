@@ -32,6 +32,7 @@ from tender import supervision as tender_supervision
 from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
+from web.award.decision import EVENT_LABELS as AWARD_EVENT_LABELS  # noqa: I001 - issue 14
 from web.award.publicity import EVENT_LABELS as PUBLICITY_EVENT_LABELS
 from web.deps import page, redirect
 from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
@@ -85,6 +86,7 @@ EVENT_LABELS = {
     **REVIEW_EVENT_LABELS,
     **OTHER_EVENT_LABELS,
     **PUBLICITY_EVENT_LABELS,  # issue 14
+    **AWARD_EVENT_LABELS,
 }
 
 # Detail keys worth showing beside an entry, with their labels (digests and ids of confidential data are not
@@ -360,6 +362,23 @@ ALERT_TEXTS = {
     ),
     "complaint_decision_overdue": N_(
         "%(reference)s: an accepted complaint was due to be decided by %(due)s (R61)."
+    ),
+    # issue 14 (award.decision.overdue)
+    "contract_overdue": N_(
+        "%(subject)s: no contract is recorded though the award notice was issued more than 30 days ago "
+        "(due by %(due)s, L46)."
+    ),
+    "contract_late": N_(
+        "%(subject)s: the contract was signed on %(signed)s, after the 30 days from the award notice (due by "
+        "%(due)s, L46)."
+    ),
+    "contract_published_late": N_(
+        "%(subject)s: the government-procurement contract signed on %(signed)s was published after its 2 "
+        "working days (due by %(due)s, GR50)."
+    ),
+    "refund_overdue": N_(
+        "%(subject)s: %(count)s bid securities are not refunded by their deadline (the first due by %(due)s, "
+        "R57)."
     ),
 }
 
