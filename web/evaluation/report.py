@@ -65,7 +65,7 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         formulas.FLAG_SUM: N_("A total that differs from the sum of the scores"),
     },
     "tie_breaks": dict(scoring_pages.TIE_BREAKS),
-    "steps": {"review": N_("Review"), "scoring": N_("Scoring"), "ranking": N_("Ranking")},
+    "steps": {"review": N_("Review"), "scoring": N_("Detailed review (scoring)"), "ranking": N_("Ranking")},
 }
 
 

@@ -52,7 +52,7 @@ STATE_LABELS = {
 
 STEP_LABELS = {
     Step.review.value: N_("Qualification and compliance review"),
-    Step.scoring.value: N_("Scoring"),
+    Step.scoring.value: N_("Detailed review (scoring)"),
     Step.ranking.value: N_("Ranking and candidates"),
 }
 
