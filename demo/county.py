@@ -1351,7 +1351,8 @@ def load(
     """Fill an empty database with the demo. Runs in the caller's transaction and never commits. With
     `key_dir`, the key holders' key files are written there (passphrase DEMO_KEY_PASSPHRASE). `signer` signs
     the demo bids' receipts: the platform's key (a throwaway key when None, for tests that don't verify
-    receipts). Returns the loader (its tenders by key: demo.evaluation_stages.evaluated_tenders reads them)."""
+    receipts). Returns the loader (its tenders by key, which demo.evaluation_stages.evaluated_tenders
+    reads)."""
     if signer is None:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

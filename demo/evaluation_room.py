@@ -95,8 +95,8 @@ def _publish(loader: Any) -> Any:
 
 def open_bids(loader: Any, tender: Any, agency_user: str) -> None:
     """The key holders unwrap their parts locally (here: with the demo's key files) and submit them; every
-    bid is decrypted; the agency closes the ceremony, and the tender is being evaluated (demo.evaluation_stages
-    opens its tenders so too)."""
+    bid is decrypted; the agency closes the ceremony, and the tender is being evaluated
+    (demo.evaluation_stages opens its tenders so too)."""
     s = loader.session
     deadlines.close_due_tenders(s)
     made = list(s.scalars(select(Bid).where(Bid.tender_id == tender.id, Bid.status == "submitted")))

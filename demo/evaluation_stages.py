@@ -1,14 +1,14 @@
 """The demo's tenders at the later stages of the evaluation (issue 13), beside demo.evaluation_room's tender
-whose session is about to start: one mid-scoring (the review closed, some members' sheets submitted), one whose
-report waits for its members' signatures, and two whose report every member has signed (evaluated), one of
-them with a clarification the bidder answered, a flagged score confirmed with its reason, a minority's dissent
+whose session is about to start: one mid-scoring (the review closed, some members' sheets submitted),
+one whose report waits for its members' signatures, and two whose report every member has signed
+(evaluated), one of them with a clarification the bidder answered, a flagged score confirmed with its reason, a minority's dissent
 in the review and a written dissent at signing.
 
 Everything goes through the services, as a committee would: the draw with the agency's and a monitor's
 contributions, the check-in, the chair's election, each member's verdicts and sheet, the chair's closing of
 each step, the report; the loader makes each member's Ed25519 signing key on their behalf (in earnest each
-browser makes its own, web/static/js/report-signing.js). The earlier stages happened on earlier days: the clock
-is moved back for them, as demo.evaluation_room does.
+browser makes its own, web/static/js/report-signing.js). The earlier stages happened on earlier days: the
+clock is moved back for them, as demo.evaluation_room does.
 
 The committees are the same five experts (the draw's quotas are chosen so that every eligible holder of their
 specialties is drawn: the draw stays the real, verifiable draw, its outcome forced by its quotas); those of
@@ -50,6 +50,8 @@ from tender.models import Tender
 
 COMMITTEE = 5
 SEED = 20261207
+# demo.county's expert password (docs/demo-accounts.md; not imported: demo.county imports this module)
+EXPERT_PASSWORD = "Demo-2026-expert"
 
 
 @dataclass(frozen=True)
@@ -235,8 +237,6 @@ def _fixed_quotas(loader: Any, tender: Tender, day: Any) -> list[tuple[str, int]
 
 def _account_for(loader: Any, expert: Expert) -> None:
     """A drawn expert without an account gets one (expert6 …), linked to their pool entry."""
-    from demo.county import PASSWORDS  # demo.county imports this module: read at run time
-
     n = 6 + sum(1 for name in loader.users if name.startswith("expert") and name[6:].isdigit()) - 5
     username = f"expert{n}"
     user = accounts.create_user(
@@ -249,7 +249,7 @@ def _account_for(loader: Any, expert: Expert) -> None:
             roles=["expert"],
             email=f"{username}@example.com",
             phone=expert.phone,
-            password=PASSWORDS["expert"],
+            password=EXPERT_PASSWORD,
         ),
     )
     loader.users[username] = user
@@ -312,7 +312,9 @@ def _committee(loader: Any, stage: Stage, tender: Tender, rooms: tuple[str, ...]
         draws.respond(s, actor, seat.id, True, channel)
         members.append((seat, actor))
     assert len(members) == COMMITTEE, "the fixed quotas draw the whole committee"
-    sessions.book(s, agent, tender.id, sessions.Booking(stage.room, clock.now() + timedelta(minutes=1), 8), rooms)
+    sessions.book(
+        s, agent, tender.id, sessions.Booking(stage.room, clock.now() + timedelta(minutes=1), 8), rooms
+    )
     s.flush()
     return members
 
@@ -371,10 +373,13 @@ def _review(loader: Any, stage: Stage, tender: Tender, members: list[tuple[Seat,
             tender.id,
             request.id,
             clarifications.AnswerInput(
-                "以单价为准：单价 0.86 元，数量 120000 片，总价应为 103200.00 元，投标总价不变（笔误）。", True
+                "以单价为准：单价 0.86 元，数量 120000 片，总价应为 103200.00 元，投标总价不变（笔误）。",
+                True,
             ),
         )
-        clarifications.assess(s, chair, tender.id, request.id, True, "澄清未改变投标文件的实质性内容，予以采纳。")
+        clarifications.assess(
+            s, chair, tender.id, request.id, True, "澄清未改变投标文件的实质性内容，予以采纳。"
+        )
     review.close_review(s, chair, tender.id)
     s.flush()
 
@@ -395,7 +400,9 @@ def _score(loader: Any, stage: Stage, tender: Tender, members: list[tuple[Seat, 
     bids = sorted(b["opened_bid"] for b in reading.opened_bids(s, tender.id))
     for m, (_, actor) in enumerate(members[: stage.submitted]):
         entries = [
-            sheets.EntryIn(bid, i, v) for b, bid in enumerate(bids) for i, v in enumerate(_scores(stage, m, b))
+            sheets.EntryIn(bid, i, v)
+            for b, bid in enumerate(bids)
+            for i, v in enumerate(_scores(stage, m, b))
         ]
         saved = sheets.save(s, actor, tender.id, entries)
         assert not saved.problems, saved.problems
@@ -403,7 +410,12 @@ def _score(loader: Any, stage: Stage, tender: Tender, members: list[tuple[Seat, 
     if stage.submitted < COMMITTEE:
         # the others have typed part of their sheets (saved as they type), not submitted
         for m, (_, actor) in enumerate(members[stage.submitted :], start=stage.submitted):
-            sheets.save(s, actor, tender.id, [sheets.EntryIn(bids[0], i, v) for i, v in enumerate(_scores(stage, m, 0))])
+            sheets.save(
+                s,
+                actor,
+                tender.id,
+                [sheets.EntryIn(bids[0], i, v) for i, v in enumerate(_scores(stage, m, 0))],
+            )
         s.flush()
         return
     if stage.rich:
@@ -423,7 +435,9 @@ def _score(loader: Any, stage: Stage, tender: Tender, members: list[tuple[Seat, 
 
 def _key(stage: Stage, seat: Seat) -> Ed25519PrivateKey:
     """The member's signing key, made by the loader on their browser's behalf (deterministic for the demo)."""
-    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"{SEED}:{stage.key}:{seat.id}".encode()).digest())
+    return Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(f"{SEED}:{stage.key}:{seat.id}".encode()).digest()
+    )
 
 
 def _report(loader: Any, stage: Stage, tender: Tender, members: list[tuple[Seat, Actor]]) -> None:

@@ -1,6 +1,6 @@
-"""The demo's later evaluation stages (demo/evaluation_stages.py): a tender mid-scoring, one whose report waits
-for signatures, two evaluated (one with a clarification, a confirmed flag and dissents in its report), and the
-function that hands the evaluated ones to the results stages."""
+"""The demo's later evaluation stages (demo/evaluation_stages.py): a tender mid-scoring, one whose report
+waits for signatures, two evaluated (one with a clarification, a confirmed flag and dissents in its report),
+and the function that hands the evaluated ones to the results stages."""
 
 from sqlalchemy import select
 

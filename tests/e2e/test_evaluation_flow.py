@@ -30,13 +30,13 @@ from core import clock
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings
 from evaluation.pool.models import Expert
+from evaluation.report import signing
 from evaluation.review import review
 from evaluation.room import reading, sessions
 from evaluation.scoring import sheets
 from storage import open_store
 from tender.models import Tender
 from tests.e2e.conftest import assert_no_server_error, login, pages_on, shot, tr
-from evaluation.report import signing
 from tests.factories.accounts import TEST_PASSWORD, Maker
 from tests.factories.room import ROOMS, room_world
 from tests.factories.tenders import move_to
@@ -317,7 +317,6 @@ def test_a_committee_of_five_reviews_scores_ranks_and_signs_three_bids(page_for,
     assert_no_server_error(chair_en)
     assert "Ranking and candidates" in chair_en.locator("#ranking").inner_text()
     shot(chair_en, "flow-ranking-en")
-
 
     # ---- the report: the chair generates it, every member is told and signs in their own browser
     report_url = f"{room}/report"

@@ -16,8 +16,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from audit import sign_checkpoint
-from core import clock
 from audit.queries import latest_checkpoint
+from core import clock
 from core.errors import N_, Conflict
 from core.identity import Actor
 from core.signing import signing_key, verifier_keys
