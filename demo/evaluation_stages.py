@@ -1,8 +1,8 @@
 """The demo's tenders at the later stages of the evaluation (issue 13), beside demo.evaluation_room's tender
 whose session is about to start: one mid-scoring (the review closed, some members' sheets submitted),
 one whose report waits for its members' signatures, and two whose report every member has signed
-(evaluated), one of them with a clarification the bidder answered, a flagged score confirmed with its reason, a minority's dissent
-in the review and a written dissent at signing.
+(evaluated), one of them with a clarification the bidder answered, a flagged score confirmed with its
+reason, a minority's dissent in the review and a written dissent at signing.
 
 Everything goes through the services, as a committee would: the draw with the agency's and a monitor's
 contributions, the check-in, the chair's election, each member's verdicts and sheet, the chair's closing of
