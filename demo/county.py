@@ -35,7 +35,7 @@ from core.clock import CST
 from core.errors import N_, Conflict
 from core.identity import SYSTEM, Actor
 from core.signing import SigningKey
-from demo import evaluation_room
+from demo import evaluation_room, evaluation_stages
 from demo import marketplace as demo_marketplace
 from demo import workbenches as demo_workbenches
 from evaluation.pool import catalogue
@@ -1348,11 +1348,12 @@ def write_demo_key_files(session: Session, keys: dict[int, X25519PrivateKey], ke
 
 def load(
     session: Session, blobs: BlobStore, key_dir: Path | None = None, signer: SigningKey | None = None
-) -> None:
+) -> _Loader:
     """Fill an empty database with the demo. Runs in the caller's transaction and never commits. With
     `key_dir`, the key holders' key files are written there (passphrase DEMO_KEY_PASSPHRASE). `signer` signs
     the demo bids' receipts: the platform's key (a throwaway key when None, for tests that don't verify
-    receipts)."""
+    receipts). Returns the loader (its tenders by key, which demo.evaluation_stages.evaluated_tenders
+    reads)."""
     if signer is None:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -1363,9 +1364,11 @@ def load(
     loader.experts()
     loader.tenders_in_states()
     evaluation_room.load(loader)  # issue 13: a tender in evaluation with a booked session
+    evaluation_stages.load(loader)  # issue 13: mid-scoring, awaiting signatures, two evaluated
     demo_marketplace.load(loader)  # issue 15: the intermediary marketplace
     demo_workbenches.load(loader)  # issue 16: the centre's intake, opening-room bookings and witnessing
     session.flush()
     if key_dir is not None:
         write_demo_key_files(session, loader.holder_keys, key_dir)
         demo_marketplace.write_key_file(key_dir)  # issue 15: the demo owner's key for its sealed quotes
+    return loader

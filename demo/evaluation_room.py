@@ -93,9 +93,10 @@ def _publish(loader: Any) -> Any:
     return tender
 
 
-def _open(loader: Any, tender: Any) -> None:
+def open_bids(loader: Any, tender: Any, agency_user: str) -> None:
     """The key holders unwrap their parts locally (here: with the demo's key files) and submit them; every
-    bid is decrypted; the agency closes the ceremony, and the tender is being evaluated."""
+    bid is decrypted; the agency closes the ceremony, and the tender is being evaluated
+    (demo.evaluation_stages opens its tenders so too)."""
     s = loader.session
     deadlines.close_due_tenders(s)
     made = list(s.scalars(select(Bid).where(Bid.tender_id == tender.id, Bid.status == "submitted")))
@@ -126,7 +127,7 @@ def _open(loader: Any, tender: Any) -> None:
         if job is not None:
             decryption.finish_bid(s, job, decryption.decrypt(loader.blobs, job))
     s.flush()
-    ceremony.close(s, loader.actor(_spec().agency_user), tender.id)
+    ceremony.close(s, loader.actor(agency_user), tender.id)
 
 
 def _quotas(loader: Any, tender: Any, day: Any) -> list[tuple[str, int]]:
@@ -170,7 +171,7 @@ def _quotas(loader: Any, tender: Any, day: Any) -> list[tuple[str, int]]:
 def load(loader: Any, settings: Settings | None = None) -> None:
     s = loader.session
     tender = _publish(loader)
-    _open(loader, tender)
+    open_bids(loader, tender, _spec().agency_user)
     agent = loader.actor(_spec().agency_user)
     day = clock.to_cst(clock.now()).date()
     channel = LogChannel()

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.notifications import Channel, notify, tell
 from audit import SignedCheckpoint, feed, record
 from core import clock
 from core.disclosure import Audience, Fact
@@ -31,7 +32,7 @@ from evaluation.report import content, rules
 from evaluation.report.events import ReportTag
 from evaluation.report.models import EvaluationReport, ReportKey, ReportSignature
 from evaluation.room import sessions, steps
-from evaluation.room.models import EvaluationSession, Step
+from evaluation.room.models import Attendance, AttendanceStatus, EvaluationSession, Step
 from tender import disclosure, lifecycle
 from tender.events import TenderTag
 from tender.lifecycle import Event, Status
@@ -134,9 +135,12 @@ def may_see(session: Session, actor: Actor, tender: Tender, fact: Fact) -> bool:
 # ---------------------------------------------------------------- generating
 
 
-def generate(session: Session, actor: Actor, tender_id: int) -> EvaluationReport:
+def generate(
+    session: Session, actor: Actor, tender_id: int, channel: Channel | None = None
+) -> EvaluationReport:
     """The chair freezes the report once the ranking step is closed: its canonical text and SHA-256 are kept
-    and the hash written to the audit log (report.generated)."""
+    and the hash written to the audit log (report.generated). Every member who signs is told, with the
+    deadline after which silence counts as agreement (R53); by `channel` too when one is given."""
     w = steps.working_member(session, actor, tender_id)
     closed = steps.closed_steps(session, w.session)
     if Step.ranking not in closed:
@@ -176,7 +180,45 @@ def generate(session: Session, actor: Actor, tender_id: int) -> EvaluationReport
     )
     session.add(report)
     session.flush()
+    _tell_members(session, w.tender, w.session, members, due, channel)
     return report
+
+
+def _tell_members(
+    session: Session,
+    tender: Tender,
+    sess: EvaluationSession,
+    seats: list[int],
+    due: datetime,
+    channel: Channel | None,
+) -> None:
+    """R53: the members who sign learn that the report waits for their signature and by when; a member who
+    neither signs nor gives reasons by then is deemed to agree. The committee's, never a member's name."""
+    users = set(
+        session.scalars(
+            select(Attendance.user_id).where(
+                Attendance.session_id == sess.id,
+                Attendance.seat_id.in_(seats),
+                Attendance.status == AttendanceStatus.present,
+            )
+        )
+    )
+    args: dict[str, Any] = {
+        "kind": "evaluation.report.generated",
+        "title": N_(
+            "%(reference)s: the evaluation report is generated and waits for your signature; sign it by "
+            "%(deadline)s (China Standard Time), or you are deemed to agree with it"
+        ),
+        "link": f"/expert/tenders/{tender.id}/room/report#sign",
+        "params": {
+            "reference": tender.reference,
+            "deadline": clock.to_cst(due).strftime("%Y-%m-%d %H:%M"),
+        },
+    }
+    if channel is None:
+        notify(session, users, **args)
+    else:
+        tell(session, channel, users, **args)
 
 
 # ---------------------------------------------------------------- keys and signatures

@@ -106,9 +106,18 @@ def valid_bids(closed: dict[Step, EvaluationStep]) -> list[int]:
 
 
 def _context(
-    session: Session, actor: Actor, tender_id: int, lock: bool, need_open: bool = True, share: bool = False
+    session: Session,
+    actor: Actor,
+    tender_id: int,
+    lock: bool,
+    need_open: bool = True,
+    share: bool = False,
+    working: steps.Working | None = None,
 ) -> Context:
-    w = steps.working_member(session, actor, tender_id, lock=lock)
+    # `working`: the caller's own steps.working_member(lock=False) of this unit of work (the autosave's
+    # handler asks it first), not asked twice: it is half of a save's statements (bench/evaluation_saves.py)
+    assert working is None or (not lock and working.tender.id == tender_id)
+    w = working or steps.working_member(session, actor, tender_id, lock=lock)
     if share:
         # a member's own saves and submission take the session row's shared lock: they never wait for each
         # other, but a save and the chair's decisions (the row's update lock: price corrections, closing) are
@@ -261,10 +270,17 @@ def _entry_problem(code: str, f: Factor | None, cell: str) -> Problem:
     return Problem(code, ENTRY_MESSAGES[code], cell, params, "G87 art. 64")
 
 
-def save(session: Session, actor: Actor, tender_id: int, entries: list[EntryIn]) -> Saved:
+def save(
+    session: Session,
+    actor: Actor,
+    tender_id: int,
+    entries: list[EntryIn],
+    working: steps.Working | None = None,
+) -> Saved:
     """Save some of the member's scores (one or many cells; saving the same value again changes nothing).
-    The refused cells are in Saved.problems; the others are saved all the same."""
-    c = _context(session, actor, tender_id, lock=False, share=True)
+    The refused cells are in Saved.problems; the others are saved all the same. `working`: require_member's
+    answer in this unit of work, when the caller has it already."""
+    c = _context(session, actor, tender_id, lock=False, share=True, working=working)
     if len(entries) > MAX_ENTRIES_PER_SAVE:
         raise ValidationFailed.one(
             "scoring_too_many", N_("Save at most %(n)s scores at once."), n=MAX_ENTRIES_PER_SAVE

@@ -68,7 +68,8 @@ def test_organisations_experts_and_audit_chain(loaded):
         and credit_code.is_valid(e.employer_code)
         for e in experts
     )
-    assert sum(1 for e in experts if e.user_id is not None) == 5
+    # the first five, and the one the later evaluation stages' committee needed (demo/evaluation_stages.py)
+    assert sum(1 for e in experts if e.user_id is not None) == 6
     assert (
         db.scalar(
             select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == "evaluation.expert.created")
@@ -99,7 +100,7 @@ def test_organisations_experts_and_audit_chain(loaded):
             .select_from(AuditEntry)
             .where(AuditEntry.tag == "user.created", AuditEntry.actor == "admin")
         )
-        == 30  # 24, and the marketplace's 6 (demo/marketplace.py)
+        == 31  # 24, the marketplace's 6 (demo/marketplace.py), the evaluation stages' expert6
     )
 
 
@@ -115,8 +116,11 @@ def test_tenders_in_several_states(loaded):
         "opening",
         "failed",
         "evaluating",
+        "evaluated",
     }
-    assert len(statuses) >= 5 and sum(statuses.values()) == 13  # evaluating: demo/evaluation_room.py
+    # evaluating: demo/evaluation_room.py, and demo/evaluation_stages.py's four (two of them evaluated)
+    assert len(statuses) >= 5 and sum(statuses.values()) == 17
+    assert statuses["evaluating"] == 3 and statuses["evaluated"] == 2
     for t in db.scalars(select(Tender)):
         assert re.search(r"县", t.title)
         if t.status != "draft":
@@ -153,7 +157,8 @@ def test_tenders_in_several_states(loaded):
     assert db.scalar(select(func.count()).select_from(Download)) >= 10
     # sealed bids with signed receipts, counted at the deadline (E27)
     submitted = list(db.scalars(select(Bid).where(Bid.status == "submitted")))
-    assert len(submitted) == 9 and all(
+    # 9, and demo/evaluation_stages.py's twelve (three for each of its four tenders)
+    assert len(submitted) == 21 and all(
         b.receipt and b.receipt_signature and b.audit_index is not None for b in submitted
     )
 
@@ -183,7 +188,7 @@ def test_documents_are_real_pdf_and_docx_files(loaded, blobs):
 def test_every_documented_account_can_log_in(loaded):
     db = loaded
     documented = documented_accounts()
-    assert len(documented) == db.scalar(select(func.count()).select_from(User)) == 31
+    assert len(documented) == db.scalar(select(func.count()).select_from(User)) == 32
     roles = Counter(role for _u, role, _p in documented)
     assert roles == {
         "admin": 1,
@@ -192,7 +197,7 @@ def test_every_documented_account_can_log_in(loaded):
         "purchaser": 3,
         "bidder": 8,
         "monitor": 2,
-        "expert": 5,
+        "expert": 6,
         "intermediary": 5,  # demo/marketplace.py
         "project_owner": 1,
     }

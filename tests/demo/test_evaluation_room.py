@@ -5,18 +5,23 @@ from sqlalchemy import select
 
 from core import clock
 from demo import county as demo
+from demo import evaluation_room
 from evaluation.committee.models import Draw, SeatStatus
 from evaluation.pool.models import Expert
 from evaluation.room import rules, sessions
 from evaluation.room.models import EvaluationSession
-from tender.models import OpenedBid, Tender
+from tender.models import Bid, OpenedBid, Tender
 
 
 def test_the_demo_has_a_tender_in_evaluation_with_a_booked_session(db, blobs):
     demo.load(db, blobs)
     db.commit()
-    tender = db.scalars(select(Tender).where(Tender.status == "evaluating")).one()
-    assert len(db.scalars(select(OpenedBid).where(OpenedBid.status == "opened")).all()) == 3
+    # the tender whose session is about to start (demo/evaluation_stages.py's are further on)
+    tender = db.scalars(
+        select(Tender).where(Tender.status == "evaluating", Tender.title == evaluation_room._spec().title)
+    ).one()
+    opened = select(OpenedBid).join(Bid, Bid.id == OpenedBid.bid_id)
+    assert len(db.scalars(opened.where(OpenedBid.status == "opened", Bid.tender_id == tender.id)).all()) == 3
     draw = db.scalars(select(Draw).where(Draw.tender_id == tender.id)).one()
     confirmed = [s for s in draw.seats if s.status == SeatStatus.confirmed]
     assert confirmed and all(db.get(Expert, s.expert_id).user_id for s in confirmed)

@@ -2,7 +2,10 @@
 elected, reviews every bid pass/fail, asks a bidder for a clarification that the bidder answers in its portal,
 assesses the answer and closes the review; the chair scores with the sheet's autosave and submits; a member
 whose score is far from the others' confirms the flagged score with a reason; the chair closes the scoring
-and the ranking. Screenshots in Chinese and English.
+and the ranking, generates the report; every member is told, makes a signing key in their own browser
+(WebCrypto) and signs, one with a written dissent; the tender moves to evaluated. The agency and the
+purchaser follow the progress in counts, never a score or a name; the monitor reads the report. Screenshots
+in Chinese and English.
 
 The other four members' check-ins, verdicts and sheets are entered through the services (they are not the
 subject; the same pages as the chair's), on the server's own database between the browser's steps. The
@@ -27,6 +30,7 @@ from core import clock
 from core.db import make_engine, make_sessionmaker, transaction
 from core.settings import Settings
 from evaluation.pool.models import Expert
+from evaluation.report import signing
 from evaluation.review import review
 from evaluation.room import reading, sessions
 from evaluation.scoring import sheets
@@ -76,6 +80,10 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
             names=[e.name for e in experts],
             bidder=w.bidder_user.username,
             bidder_name=w.bidder_org.name,
+            agency=w.agency_user.username,
+            purchaser=w.purchaser_user.username,
+            monitor=w.monitor_user.username,
+            reference=w.tender.reference,
         )
         s.commit()
     with serving(settings) as url:
@@ -108,7 +116,7 @@ def _post(page, action: str) -> None:  # type: ignore[no-untyped-def]
     assert_no_server_error(page)
 
 
-def test_a_committee_of_five_reviews_scores_and_ranks_three_bids(page_for, flow):
+def test_a_committee_of_five_reviews_scores_ranks_and_signs_three_bids(page_for, flow):
     w = flow
     move_to(w.starts_at + timedelta(minutes=2))  # the session has started (the server shares this clock)
     t = w.tender_id
@@ -309,3 +317,90 @@ def test_a_committee_of_five_reviews_scores_and_ranks_three_bids(page_for, flow)
     assert_no_server_error(chair_en)
     assert "Ranking and candidates" in chair_en.locator("#ranking").inner_text()
     shot(chair_en, "flow-ranking-en")
+
+    # ---- the report: the chair generates it, every member is told and signs in their own browser
+    report_url = f"{room}/report"
+    chair.goto(report_url)
+    assert_no_server_error(chair)
+    _post(chair, "/room/report/generate")
+    assert _flash(chair) == tr("The evaluation report is generated; every member signs it now.")
+    with services(w) as s:
+        report = signing.report_of(s, sessions.session_of(s, t))
+        assert report is not None
+        deadline = clock.to_cst(report.deadline).strftime("%Y-%m-%d %H:%M")
+    told = tr(
+        "%(reference)s: the evaluation report is generated and waits for your signature; sign it by "
+        "%(deadline)s (China Standard Time), or you are deemed to agree with it",
+        reference=w.reference,
+        deadline=deadline,
+    )
+    # every section of the PDF is on the page for the committee
+    doc = chair.locator("#report-document")
+    assert doc.locator("#report-sheets .sheet").count() == 5
+    assert "25毫米" in doc.locator("#report-clarifications").inner_text()
+    assert reason in doc.locator("#report-flags").inner_text()
+    assert doc.locator("#report-summary tbody tr").count() == 3
+    assert doc.locator("#report-prices tbody tr").count() == 3
+    assert doc.locator("#ranking tbody tr").count() == 3
+    assert tr("Candidate no. %(n)s", n=1) in doc.locator("#report-candidates").inner_text()
+    shot(chair, "flow-report-generated-zh")
+
+    dissent = "本人认为第一名投标人的售后服务方案评分偏高，保留意见。"
+    for m in range(5):
+        page = chair if m == 0 else page_for()
+        if m:
+            login(page, w.usernames[m], TEST_PASSWORD)
+        page.goto("/notifications")
+        assert told in page.inner_text("body"), "the member is told the report waits for their signature"
+        if m == 1:
+            shot(page, "flow-report-notified-zh")
+        page.goto(report_url)
+        assert_no_server_error(page)
+        with page.expect_navigation():
+            page.click("#make-key")  # an Ed25519 key made by WebCrypto, kept in this browser
+        page.wait_for_load_state("networkidle")
+        assert _flash(page) == tr(
+            "Your signing key is registered for your seat; sign the report with it in this browser."
+        )
+        if m == 2:
+            page.fill("#f-dissent", dissent)
+        with page.expect_navigation():
+            page.click("#sign-report")
+        page.wait_for_load_state("networkidle")
+        assert_no_server_error(page)
+        assert _flash(page) == tr("Your signature is recorded."), page.inner_text("body")[:500]
+    chair.goto(report_url)
+    assert tr("Report signed %(n)s/%(m)s", n=5, m=5) in chair.locator("#report-progress").inner_text()
+    assert dissent in chair.locator("#report-members").inner_text()
+    shot(chair, "flow-report-signed-zh")
+    with services(w) as s:
+        assert s.get_one(Tender, t).status == "evaluated"
+    chair_en.goto(report_url)
+    assert_no_server_error(chair_en)
+    shot(chair_en, "flow-report-signed-en")
+
+    # ---- the tender is evaluated; the agency and the purchaser see counts only, the monitor the report
+    for username, name in ((w.agency, "agency"), (w.purchaser, "purchaser")):
+        other = page_for()
+        login(other, username, TEST_PASSWORD)
+        other.goto(f"/tenders/{t}")
+        assert tr("status:evaluated") in other.inner_text("body")
+        other.locator("#evaluation-progress-link a").click()
+        other.wait_for_url(f"**/tenders/{t}/evaluation/report")
+        assert_no_server_error(other)
+        body = other.inner_text("body")
+        assert not any(n in body for n in w.names), f"the {name} must not see the committee's names"
+        assert other.locator("#report-document").count() == 0, f"the {name} must not see the scores"
+        assert "38.00" not in body and "20.00" not in body
+        steps_table = other.locator("#steps-progress")
+        assert steps_table.locator("[data-count='finished-review']").inner_text() == "5"
+        assert steps_table.locator("[data-count='finished-scoring']").inner_text() == "5"
+        assert steps_table.locator("[data-count='signed']").inner_text() == "5"
+        shot(other, f"flow-report-{name}-zh")
+    monitor = page_for()
+    login(monitor, w.monitor, TEST_PASSWORD)
+    monitor.goto(f"/tenders/{t}/evaluation/report")
+    assert_no_server_error(monitor)
+    assert monitor.locator("#report-document #report-sheets .sheet").count() == 5
+    assert dissent in monitor.inner_text("body")
+    shot(monitor, "flow-report-monitor-zh")

@@ -6,6 +6,7 @@ verify-report` checks."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -16,13 +17,19 @@ from sqlalchemy.orm import Session
 
 from audit import sign_checkpoint
 from audit.queries import latest_checkpoint
+from core import clock
 from core.errors import N_, Conflict
 from core.identity import Actor
 from core.signing import signing_key, verifier_keys
-from evaluation.report import rules, signing
+from evaluation.report import progress, rules, signing
 from evaluation.report.events import ReportTag
+from evaluation.review import rules as review_rules
 from evaluation.room import sessions
+from evaluation.scoring import formulas
 from web.deps import locale_of, page, redirect
+from web.evaluation import review as review_pages
+from web.evaluation import room as room_pages
+from web.evaluation import scoring as scoring_pages
 from web.forms import FormState, submit
 from web.tender.public import labeller
 
@@ -38,6 +45,43 @@ EVENT_LABELS = {
 }
 
 KIND_LABELS = {rules.SIGNED: N_("Signed"), rules.DEEMED: N_("Deemed to agree")}
+
+# The codes the report's document holds, by their labels (no code is shown raw on a page): the review's and
+# the scoring's own tables where the room's pages have them.
+REPORT_LABELS: dict[str, dict[str, str]] = {
+    "grounds": dict(review_rules.GROUNDS),
+    "review_kinds": {
+        review_rules.QUALIFICATION: N_("Qualification review"),
+        review_rules.COMPLIANCE: N_("Compliance review"),
+    },
+    "review_outcomes": {"pass": N_("Pass"), "fail": N_("Fail"), "undecided": N_("Undecided")},
+    "states": dict(review_pages.STATE_LABELS),
+    "assessments": dict(review_pages.ASSESSMENT_LABELS),
+    "flags": {
+        formulas.FLAG_OBJECTIVE: N_("An objective factor scored differently by the members"),
+        formulas.FLAG_HIGH: N_("An abnormally high score"),
+        formulas.FLAG_LOW: N_("An abnormally low score"),
+        formulas.FLAG_RANGE: N_("A score outside the factor's range"),
+        formulas.FLAG_SUM: N_("A total that differs from the sum of the scores"),
+    },
+    "tie_breaks": dict(scoring_pages.TIE_BREAKS),
+    "steps": {"review": N_("Review"), "scoring": N_("Detailed review (scoring)"), "ranking": N_("Ranking")},
+}
+
+
+def at(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A document's time (UTC, "YYYY-MM-DDTHH:MM:SSZ") in China Standard Time, as the pages show times."""
+    if not value:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return clock.to_cst(parsed).strftime(fmt)
+
+
+def _document_context() -> dict[str, Any]:
+    return {"report_labels": REPORT_LABELS, "at": at}
 
 
 def _text(data: dict[str, Any], name: str) -> str:
@@ -73,6 +117,7 @@ def _member_page(
         prefix=rules.SIGNING_PREFIX,
         member_page=True,
         label=labeller(locale_of(request)),
+        **_document_context(),
     )
 
 
@@ -94,7 +139,7 @@ def _again(
 def generate(request: Request, db: Session, actor: Actor, tender_id: int) -> Template | Redirect:
     return submit(
         db,
-        lambda: signing.generate(db, actor, tender_id),
+        lambda: signing.generate(db, actor, tender_id, request.app.state.channel),
         done=lambda _: redirect(
             _url(tender_id),
             flash=N_("The evaluation report is generated; every member signs it now."),
@@ -149,11 +194,14 @@ def report_page(request: Request, db: Session, actor: Actor, tender_id: int) -> 
         request,
         "evaluation/report_public.html",
         v=v,
+        o=progress.overall(db, actor, tender_id)[1],
+        step_labels=room_pages.STEP_LABELS,
         kinds=KIND_LABELS,
         member_page=False,
         label=labeller(locale_of(request)),
         errors=[],
         bad=set(),
+        **_document_context(),
     )
 
 

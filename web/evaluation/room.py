@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from accounts.notifications import Channel
 from core import clock
-from core.errors import N_, Problem
+from core.errors import N_, Forbidden, Problem
 from core.identity import Actor
 from evaluation.events import EvaluationTag
+from evaluation.report import progress
 from evaluation.room import reading, rules, sessions
+from evaluation.room.models import Step
 from web.deps import page, redirect
 from web.forms import FormState, submit
 
@@ -47,6 +49,20 @@ STATE_LABELS = {
     rules.State.open: N_("In session"),
     rules.State.paused: N_("Paused by a monitor"),
 }
+
+STEP_LABELS = {
+    Step.review.value: N_("Qualification and compliance review"),
+    Step.scoring.value: N_("Detailed review (scoring)"),
+    Step.ranking.value: N_("Ranking and candidates"),
+}
+
+
+def _overall(db: Session, actor: Actor, tender_id: int) -> progress.Overall | None:
+    """The steps' progress in counts, or None for a reader who may not see it yet (before the deadline)."""
+    try:
+        return progress.overall(db, actor, tender_id)[1]
+    except Forbidden:
+        return None
 
 
 def _text(data: dict[str, Any], name: str) -> str:
@@ -246,6 +262,8 @@ def _booking(
         errors=form.errors,
         bad=form.fields_in_error(),
         state_labels=STATE_LABELS,
+        o=_overall(db, actor, tender_id),
+        step_labels=STEP_LABELS,
         default_hours=rules.DEFAULT_HOURS,
         max_hours=rules.MAX_HOURS,
     )
@@ -320,6 +338,8 @@ def _monitor(
         errors=form.errors,
         bad=form.fields_in_error(),
         state_labels=STATE_LABELS,
+        o=_overall(db, actor, tender_id),
+        step_labels=STEP_LABELS,
     )
 
 

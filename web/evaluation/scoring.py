@@ -364,8 +364,8 @@ def sheet_api(db: Session, actor: Actor, tender_id: int) -> dict[str, Any]:
 def save_api(request: Request, db: Session, actor: Actor, tender_id: int, data: JSONBody) -> Response[Any]:
     """Save one or many cells (idempotent). 200: all saved; 422: the refused cells' problems (their `field`
     names the cell), every other cell of the request saved all the same."""
-    sheets.require_member(db, actor, tender_id)  # who may save at all comes before what they sent
-    saved = sheets.save(db, actor, tender_id, _entries(data))
+    working = sheets.require_member(db, actor, tender_id)  # who may save at all before what they sent
+    saved = sheets.save(db, actor, tender_id, _entries(data), working)
     body = {"saved": saved.saved, "saved_at": saved.saved_at.isoformat()}
     if saved.problems:
         body |= problems_json(locale_of(request), saved.problems)

@@ -120,7 +120,11 @@ def test_submit_summary_flags_and_the_chair_closes_both_steps(site, db):
     )
     assert r.status_code == 303
     page = w.client.get(_page(w)).text
-    assert zh("Summary") in page and zh("Correct my score") in page and zh("Confirm my score") in page
+    assert (
+        zh("Summary of the scores") in page
+        and zh("Correct my score") in page
+        and zh("Confirm my score") in page
+    )
     assert "high" not in page and 'low"' not in page.replace('"low"', "")
     form = {"bid": str(b1), "factor": "0", "reason": "", "_csrf_token": token}
     r = w.client.post(_page(w) + "/flags/confirm", data=form, follow_redirects=False)
