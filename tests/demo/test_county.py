@@ -49,7 +49,7 @@ def test_organisations_experts_and_audit_chain(loaded):
         "purchaser": 3,
         "bidder": 8,
         "supervisor": 1,
-        "intermediary": 5,  # demo/marketplace.py
+        "intermediary": 8,  # demo/marketplace.py
     }
     assert all(credit_code.is_valid(c) for c in db.scalars(select(Organisation.credit_code)))
     assert (
@@ -100,7 +100,7 @@ def test_organisations_experts_and_audit_chain(loaded):
             .select_from(AuditEntry)
             .where(AuditEntry.tag == "user.created", AuditEntry.actor == "admin")
         )
-        == 31  # 24, the marketplace's 6 (demo/marketplace.py), the evaluation stages' expert6
+        == 34  # 24, the marketplace's 9 (demo/marketplace.py), the evaluation stages' expert6
     )
 
 
@@ -188,7 +188,7 @@ def test_documents_are_real_pdf_and_docx_files(loaded, blobs):
 def test_every_documented_account_can_log_in(loaded):
     db = loaded
     documented = documented_accounts()
-    assert len(documented) == db.scalar(select(func.count()).select_from(User)) == 32
+    assert len(documented) == db.scalar(select(func.count()).select_from(User)) == 35
     roles = Counter(role for _u, role, _p in documented)
     assert roles == {
         "admin": 1,
@@ -198,7 +198,7 @@ def test_every_documented_account_can_log_in(loaded):
         "bidder": 8,
         "monitor": 2,
         "expert": 6,
-        "intermediary": 5,  # demo/marketplace.py
+        "intermediary": 8,  # demo/marketplace.py
         "project_owner": 1,
     }
     for username, role, password in documented:
