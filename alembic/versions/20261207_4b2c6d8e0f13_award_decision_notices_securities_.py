@@ -101,6 +101,19 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_tenders_retender_of_id_tenders"), "tenders", ["retender_of_id"], ["id"]
         )
+    _keep_tenders()
+
+
+def _keep_tenders() -> None:
+    """SQLite's batch mode rebuilds the tenders table, which drops its retention trigger (alembic
+    6d4e8f0a2b35): made again as that migration made it. PostgreSQL alters the table in place."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    op.execute("DROP TRIGGER IF EXISTS etender_keep_tenders")
+    op.execute(
+        "CREATE TRIGGER etender_keep_tenders BEFORE DELETE ON tenders BEGIN SELECT RAISE(ABORT, "
+        "'etender: tenders rows are never deleted (records are kept at least 15 years: E49)'); END"
+    )
 
 
 def downgrade() -> None:
@@ -109,6 +122,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tenders_retender_of_id"))
         batch_op.drop_column("retender_reason_key")
         batch_op.drop_column("retender_of_id")
+    _keep_tenders()
 
     with op.batch_alter_table("award_notices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_award_notices_tender_id"))
