@@ -67,9 +67,9 @@ FEED_ROW = re.compile(r"<tr data-index=.*?</tr>|<li class=\"alert[^\"]*\">.*?</l
 # The monitors' feed: the newest index it shows and how many alerts there are grow with every entry, the
 # readers' own refused looks included (like the log's size: that something happened, not what or where)
 FEED_COUNTS = re.compile(r'(data-last="|<span class="badge failed">)\d+')
-# The monitors' feed shows the newest 100 entries; the entries a bidder's steps add (withheld there) push the
-# oldest off its bottom, which says that something happened, not what (like the log's size). Its rows are
-# compared from FEED_FLOOR on: the newest pre-existing entries and every new one.
+# The monitors' feed shows the newest 100 entries; the entries the steps and the readings add push the oldest
+# off its bottom, which says that something happened, not what (like the log's size). Its rows are compared
+# from FEED_FLOOR on, set once every reading is in (_probe).
 FEED_INDEX = re.compile(r'<tr data-index="(\d+)"')
 # Its link to older entries appears once it holds a full page: like the log's size, that says that entries
 # were added, not what they are.
@@ -165,10 +165,18 @@ def _read_all(
             key = (role, path, json.dumps(query, sort_keys=True))
             text = r.headers.get("content-type", "").startswith(("text/", "application/json"))
             # a binary answer (a spreadsheet template, a PDF) carries its own build time: its status only
-            seen[key] = f"{r.status_code}\n{_normalise(path, r.text, readers) if text else ''}"
+            seen[key] = (r.status_code, path, r.text if text else None, readers)
             if dump is not None:
                 dump[key] = r.text if text else ""
     return seen
+
+
+def _normalised(seen: dict[tuple[str, str, str], Any]) -> dict[tuple[str, str, str], str]:
+    """The readings as compared, normalised once every reading is in (the feed's floor depends on the last)."""
+    return {
+        key: f"{status}\n{_normalise(path, body, readers) if body is not None else ''}"
+        for key, (status, path, body, readers) in seen.items()
+    }
 
 
 def _take_part(env: Any, w: Any) -> None:
@@ -238,14 +246,17 @@ def _probe(env: Any) -> tuple[int, int, list[str], str]:
         deadlines = [s.get(Tender, getattr(w, t)).bid_deadline for t in OPEN_TENDERS]
     assert all(d is not None and d > clock.now() + timedelta(minutes=5) for d in deadlines)
     surfaces = _surfaces(env, w)
-    # within the feed's 100 after the steps' entries too (the matrix world's review, scoring and marketplace
-    # steps add some 60)
-    FEED_FLOOR["index"] = _log_size(env) - 25
-    first = _read_all(env, w, surfaces)
+    raw_first = _read_all(env, w, surfaces)
     _take_part(env, w)
-    second = _read_all(env, w, surfaces)
+    raw_second = _read_all(env, w, surfaces)
     _log_in(env, w)
-    third = _read_all(env, w, surfaces)
+    raw_third = _read_all(env, w, surfaces)
+    # The monitors' feed shows the newest 100 entries, and the readings themselves add entries (each reader's
+    # refused looks, well over 100 over three readings of every surface), which push the oldest rows off its
+    # bottom: that says that something happened, not what (like the log's size). So every reading's feed is
+    # compared from the rows the last one still shows: the bidder's steps and every reading's new entries.
+    FEED_FLOOR["index"] = _log_size(env) - 100
+    first, second, third = (_normalised(r) for r in (raw_first, raw_second, raw_third))
     env.world = None  # the world changed: the next module's matrix builds it afresh
     # participation: nobody but the bidder itself (core.disclosure, Fact.participation before the deadline)
     leaks = _leaks(first, second, excused=set())
