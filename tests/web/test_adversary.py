@@ -172,7 +172,7 @@ def _read_all(
 
 
 def _normalised(seen: dict[tuple[str, str, str], Any]) -> dict[tuple[str, str, str], str]:
-    """The readings as compared, normalised once every reading is in (the feed's floor depends on the last)."""
+    """The readings as compared, normalised once all are in (the feed's floor depends on the last)."""
     return {
         key: f"{status}\n{_normalise(path, body, readers) if body is not None else ''}"
         for key, (status, path, body, readers) in seen.items()
