@@ -3,7 +3,6 @@ written at once; an unchanged one is written again (its expiry renewed) once REN
 
 from __future__ import annotations
 
-import anyio
 import pytest
 from litestar.testing import TestClient
 
@@ -62,6 +61,13 @@ def test_unchanged_session_is_not_rewritten_and_a_changed_one_is(counted, make, 
     assert writes == [sid, sid, sid]
 
 
+def _stored(client, store, sid):  # type: ignore[no-untyped-def]
+    """The store's value, read on the test client's own portal thread: anyio.run here would refuse to run
+    when an earlier test in the worker left an event loop running in this thread."""
+    with client.portal() as portal:
+        return portal.call(store.get, sid)
+
+
 def test_handlers_never_see_the_renewal_stamp_and_logout_still_ends_the_session(counted, make, db):
     client, writes = counted
     make.user(make.org("bidder"), "bidder", username="dave")
@@ -69,9 +75,9 @@ def test_handlers_never_see_the_renewal_stamp_and_logout_still_ends_the_session(
     csrf = login(client, "dave")
     store = client.app.stores.get("sessions")
     sid = client.cookies.get("etender_session")
-    assert sessions.RENEWED.encode() in anyio.run(store.get, sid)
+    assert sessions.RENEWED.encode() in _stored(client, store, sid)
     assert client.get("/account").status_code == 200
     r = client.post("/logout", data={"_csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
-    assert anyio.run(store.get, sid) is None
+    assert _stored(client, store, sid) is None
     assert client.get("/account", follow_redirects=False).status_code in (302, 303)
