@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from award.models import Award, AwardStatus
 from core.clock import CST
+from core.disclosure import Audience, Fact, may_see
+from tender.disclosure import phase_of
 from tender.lifecycle import Status
 from tender.models import Tender
 
@@ -81,11 +83,15 @@ def report(session: Session, start: date, end: date) -> Report:
     since, until = _bounds(start, end)
     out = Report(start=start, end=end)
     rows = session.execute(
-        select(Award.amount, Award.estimate, Tender.category, Tender.government_procurement)
+        select(Award.amount, Award.estimate, Tender)
         .join(Tender, Tender.id == Award.tender_id)
         .where(Award.status == AwardStatus.active, Award.decided_at >= since, Award.decided_at < until)
     ).all()
-    for amount, estimate, category, gp in rows:
+    for amount, estimate, tender in rows:
+        # the one disclosure policy: an award counts once the public may see it (Fact.award)
+        if not may_see(Fact.award, {Audience.public}, phase_of(session, tender)):
+            continue
+        category, gp = tender.category, tender.government_procurement
         out.total.add(amount, estimate)
         out.by_category.setdefault(category, Line()).add(amount, estimate)
         (out.government_procurement if gp else out.construction).add(amount, estimate)

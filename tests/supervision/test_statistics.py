@@ -75,3 +75,14 @@ def test_published_failed_and_cancelled_are_counted_by_publication_date(db, worl
     day = first.published_at.astimezone(CST).date()
     out = statistics.report(db, day, day)
     assert (out.published, out.failed, out.cancelled) == (2, 1, 0)
+
+
+def test_an_award_counts_only_once_the_public_may_see_it(db, world, blobs):
+    at = datetime(2026, 7, 1, 10, 0, tzinfo=CST)
+    tender = awarded(world, blobs, amount=1_000_00, estimate=2_000_00, at=at)
+    tender.status = "publicity"  # not final yet: the award is not public (core.disclosure, Fact.award)
+    db.flush()
+    assert statistics.report(db, date(2026, 7, 1), date(2026, 7, 31)).total.projects == 0
+    tender.status = "awarded"
+    db.flush()
+    assert statistics.report(db, date(2026, 7, 1), date(2026, 7, 31)).total.projects == 1
