@@ -9,14 +9,19 @@ contract: the shapes opendata.mapping builds, with three bids and two committee 
 - baseline: the same rows read in the same keyset batches and each serialised with json.dumps (its columns,
   the document as a string) into a JSON Lines file: what writing these rows costs without OCDS packaging or
   compiling;
-- feed page: `--clients` threads (default 32) each reading pages of 100 releases at random cursors through
-  the feed's service (opendata.releases.page and the package around it, as the handler does; no HTTP), with
-  the 50th and 99th percentile latency (one Python process: the threads share one interpreter lock, and
-  the engine's pool holds 15 connections, so a thread without one waits untimed for a finished client's).
+- feed page, service: `--clients` threads (default 32) each reading pages of 100 releases at random cursors
+  through the feed's service (opendata.releases.page and the package around it, as the handler does; no
+  HTTP), with the 50th and 99th percentile latency (one Python process: the threads share one interpreter
+  lock, and the engine's pool holds 15 connections, so a thread without one waits untimed for a finished
+  client's);
+- feed page, HTTP: `etender serve` on the same database (`--workers` processes), `--clients` keep-alive
+  connections for `--seconds` each on GET /api/v1/ocds/releases (the first page of 100) and on a page deep
+  in the feed (its cursor), against GET /healthz on the same server as the baseline (bench/httpload.py).
 
-    .venv/bin/python bench/ocds.py [--tenders 100000]
+    .venv/bin/python bench/opendata.py [--tenders 100000] [--seconds 15] [--workers 2]
 
-Aim (issue 14): at least 2,000 releases/s and under 200 MB peak memory growth for 100,000 tenders.
+Aim (issue 14): at least 2,000 releases/s and under 200 MB peak memory growth for 100,000 tenders; a page of
+the release feed p99 under 100 ms with 32 clients.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ from core.db import make_engine, make_sessionmaker  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from opendata import export, mapping, releases  # noqa: E402
 from opendata.models import OcdsRelease  # noqa: E402
+
+sys.path.append(str(ROOT / "bench"))  # last: bench/marketplace.py must not shadow the package
+import httpload  # noqa: E402
 
 SCHEME = "CN-SAIC"
 OCID = "ocds-213czf-OCID"
@@ -195,6 +203,9 @@ def main() -> None:
     parser.add_argument("--tenders", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--pages", type=int, default=20, help="pages each client reads")
+    parser.add_argument("--seconds", type=float, default=15, help="seconds of HTTP load per URL")
+    parser.add_argument("--workers", type=int, default=2, help="web processes for the HTTP feed")
+    parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--populate", default="", help=argparse.SUPPRESS)  # the child that stores the rows
     args = parser.parse_args()
     if args.populate:
@@ -261,6 +272,34 @@ def main() -> None:
         )
         feed_pages(factory, settings, args.tenders * 7, args.clients, args.pages)
         engine.dispose()
+        if not args.skip_http:
+            feed_http(url, Path(tmp), args)
+
+
+def feed_http(url: str, data: Path, args: argparse.Namespace) -> None:
+    deep = releases.encode_cursor(args.tenders * 7 // 2)
+    paths = (
+        ("baseline /healthz", "/healthz"),
+        ("feed, first page", "/api/v1/ocds/releases?limit=100"),
+        ("feed, a middle page", f"/api/v1/ocds/releases?cursor={deep}&limit=100"),
+    )
+    with httpload.serving(url, data, args.workers) as (base, port):
+        import urllib.request
+
+        for _, path in paths:
+            urllib.request.urlopen(base + path).read()  # noqa: S310 - loopback; warm up
+        found = {}
+        for label, path in paths:
+            found[label] = r = httpload.load(port, path, args.seconds, args.clients)
+            print(httpload.line(label, r))
+        base_rps = found["baseline /healthz"]["rps"]
+        for label, _ in paths[1:]:
+            r = found[label]
+            verdict = "meets" if r["p99"] < 100 and not r["errors"] else "MISSES"
+            print(
+                f"[http] {label}: {r['rps'] / base_rps:.2f} x baseline req/s; "
+                f"aim p99 < 100 ms with {args.clients} clients: {verdict}"
+            )
 
 
 def feed_pages(factory: Any, settings: Settings, total: int, clients: int, pages: int) -> None:
