@@ -1,4 +1,4 @@
-"""`etender ocds ...`: the OCDS open data from the command line (docs/ocds.md)."""
+"""`etender ocds ...`: the OCDS open data from the command line (docs/opendata.md)."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ class Settings:
     evaluation_rooms: tuple[str, ...] = ("1号评标室", "2号评标室", "3号评标室")
     # The centre's bid-opening rooms, by name in order (policy: the county centre has three; issue 16).
     opening_rooms: tuple[str, ...] = ("1号开标室", "2号开标室", "3号开标室")
-    # OCDS open data (opendata/, docs/ocds.md). The ocid prefix must be the one registered with the Open
+    # OCDS open data (opendata/, docs/opendata.md). The ocid prefix must be the one registered with the Open
     # Contracting Partnership; the default is the prefix of the OCDS documentation's examples, for tests and
     # demos only: a deployment that publishes real data sets its own.
     ocid_prefix: str = "ocds-213czf-"

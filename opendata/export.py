@@ -1,4 +1,4 @@
-"""The bulk export of the open data (`etender ocds export --out DIR`, docs/ocds.md): every stored release as
+"""The bulk export of the open data (`etender ocds export --out DIR`, docs/opendata.md): every stored release as
 release packages, one package a line (releases.jsonl), and every process's compiled release, one a line
 (compiled-releases.jsonl), streamed in batches so that memory stays the same whatever the size.
 

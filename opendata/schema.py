@@ -15,7 +15,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 SCHEMAS = HERE / "schemas" / "1.1.5"
 EXTENSIONS_DIR = HERE / "extensions"
-# The extensions etender's releases use, in the order their patches are applied (docs/ocds.md).
+# The extensions etender's releases use, in the order their patches are applied (docs/opendata.md).
 EXTENSIONS = ("etender_lots_bids", "etender_evaluation", "etender_audit")
 RELEASE_SCHEMA_URL = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"
 VERSION = "1.1"
