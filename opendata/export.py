@@ -1,5 +1,5 @@
-"""The bulk export of the open data (`etender ocds export --out DIR`, docs/opendata.md): every stored release as
-release packages, one package a line (releases.jsonl), and every process's compiled release, one a line
+"""The bulk export of the open data (`etender ocds export --out DIR`, docs/opendata.md): every stored release
+as release packages, one package a line (releases.jsonl), and every process's compiled release, one a line
 (compiled-releases.jsonl), streamed in batches so that memory stays the same whatever the size.
 
 An export is a snapshot: it takes the feed up to the last release stored when it starts (export.json holds

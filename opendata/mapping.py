@@ -1,6 +1,6 @@
 """From the platform's facts to OCDS 1.1.5 release fragments: pure functions, no database, no clock
-(docs/opendata.md describes every field). releases.py gathers the facts, asks the disclosure policy whether and
-from when each is public, and stores what these functions build.
+(docs/opendata.md describes every field). releases.py gathers the facts, asks the disclosure policy whether
+and from when each is public, and stores what these functions build.
 
 Money is kept in fen (分); OCDS amounts are yuan in CNY: fen / 100 as a Decimal, exact (never a float)."""
 

@@ -1,5 +1,5 @@
-"""The OCDS releases the platform has published (docs/opendata.md). A release is stored once, when the change it
-reflects has become public, and never changed: the feed, the records and the export read these rows.
+"""The OCDS releases the platform has published (docs/opendata.md). A release is stored once, when the change
+it reflects has become public, and never changed: the feed, the records and the export read these rows.
 
 `seq` is the feed's order and its cursor: it only grows, and the sync that writes releases holds the audit
 log's head lock (it records its own entry first) from its first insert to its commit, so releases commit in

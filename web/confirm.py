@@ -1,8 +1,9 @@
 """The confirmation step of an action that cannot be undone (issue 16): publishing a notice starts the legal
 clock, closing an opening starts the evaluation, declining a seat hands it to a substitute. The first post
 (without `confirmed`) answers with a page that says what follows and posts the same form again with
-`confirmed=1`; only that second post runs the action. Without JavaScript, and a reload of the confirmation
-page repeats nothing (it only asks again).
+`confirmed=1`; only that second post runs the action, without JavaScript. A reload of the confirmation page
+repeats nothing: it reads the page the action was started from (web/static/js/after-post.js; without
+JavaScript it only asks again).
 
 The handler checks who may act before asking (a forbidden person is refused, not asked to confirm)."""
 

@@ -26,6 +26,11 @@ call one service, and return):
   a failed login for throttling and the monitors, E49) releases the savepoint instead of rolling it back, so
   the record is committed with the request, as the request's unit of work does for a kept error it sees.
 
+A refused form shown again answers the POST, so its base template puts the page the form was posted from into
+the browser's history in place of the POST (web.templating._page_after_post, static/js/after-post.js): a
+reload reads that page afresh and never sends the action again, while the answer keeps its status (422, 409)
+and everything that was typed.
+
 A page that runs one action per item and reports the refusals together (each uploaded file on its own) calls
 `refusal` once per item instead.
 """

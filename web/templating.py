@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
@@ -128,6 +128,22 @@ def _query(ctx: Context, **changes: Any) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
+@pass_context
+def _page_after_post(ctx: Context) -> str:
+    """Where a page answering a POST (a refused form shown again, a confirmation asked) really lives: the page
+    the form was posted from (the same-origin Referer's path and query; the site sends Referer only to
+    itself), else the posted path. Its base template puts it in the history in place of the POST, so that a
+    reload reads the page again and never posts the action a second time (web/static/js/after-post.js)."""
+    request = ctx.get("request")
+    if request is None:
+        return "/"
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_site = referer.netloc and referer.netloc.lower() == request.url.netloc.lower()
+    if same_site and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return str(request.url.path)
+
+
 def configure(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     env.add_extension("jinja2.ext.i18n")
@@ -139,6 +155,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
         end_reason=_end_reason,
         current_locale=_current_locale,
         query=_query,
+        page_after_post=_page_after_post,
         now=clock.now,
     )
     env.filters.update(cst=cst, cst_input=cst_input, yuan=money.format_yuan, yuan_plain=money.yuan_plain)

@@ -1,5 +1,5 @@
-"""The OCDS 1.1.5 open-data API under /api/v1/ocds (anonymous, read-only; docs/opendata.md): the release feed as
-release packages paged by an opaque cursor, a record package per contracting process with its compiled
+"""The OCDS 1.1.5 open-data API under /api/v1/ocds (anonymous, read-only; docs/opendata.md): the release feed
+as release packages paged by an opaque cursor, a record package per contracting process with its compiled
 release, and etender's extensions (extension.json and its release-schema.json patch) that every package lists.
 
 What the feed holds is decided when the releases are stored (opendata.releases.sync, which asks the
