@@ -17,7 +17,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,9 @@ from cli.database import upgrade_database  # noqa: E402
 from core import clock, credit_code  # noqa: E402
 from core.db import make_engine  # noqa: E402
 from tender.models import Lot, Tender  # noqa: E402
+
+sys.path.append(str(ROOT / "bench"))  # last: bench/ must not shadow the packages
+from httpload import free_port, wait_ready  # noqa: E402
 
 PG_ADMIN = os.environ.get("ETENDER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WORDS = [
@@ -151,24 +153,6 @@ def seed(url: str, n: int) -> None:
             ],
         )
     engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(base: str, timeout: float = 60) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:  # noqa: S310 - loopback only
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("server did not start")
 
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
