@@ -52,3 +52,21 @@ def test_an_entry_page_checks_its_proof_and_a_withheld_one_shows_no_content(clie
     assert 'data-withheld="yes"' in page and "audit-proof.js" in page
     assert 'id="entry-bytes"' not in page
     assert client.get("/audit/entries/999999").status_code == 404
+
+
+def test_the_monitors_log_links_back_to_supervision_only_for_a_monitor(app, db, make, blobs):
+    """An administrator reads the monitors' audit log but may not open the supervision page: its trail does
+    not offer the link (issue 16: breadcrumbs only link where the reader may go)."""
+    from tests.web.support import clients
+
+    published_tender(db, make, blobs)
+    make.user(make.org("admin"), "admin", username="root1")
+    make.user(make.org("monitor"), "monitor", username="watcher1")
+    db.commit()
+    with clients(app, "root1", "watcher1") as c:
+        for name, may in (("root1", False), ("watcher1", True)):
+            assert (c[name].get("/monitor", follow_redirects=False).status_code == 200) is may
+            for path in ("/monitor/audit", "/monitor/audit/entries/0"):
+                page = c[name].get(path)
+                assert page.status_code == 200, (name, path)
+                assert ('href="/monitor"' in page.text.split("<main", 1)[-1]) is may, (name, path)
