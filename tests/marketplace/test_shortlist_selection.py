@@ -1,7 +1,8 @@
-"""The credit shortlist (信用择优, Guangdong; rules.md §5.3), pure (marketplace.selection, etender-selection-2):
-worked examples (the long list cut, the short list drawn from it, fewer than 2 applicants failing), the result
-independent of the order the applicants are listed in, the documented test vector by independent lines, the
-verifier catching a changed seed, long list, score, short list or choice, and old records still verifying."""
+"""The credit shortlist (信用择优, Guangdong; rules.md §5.3), pure (marketplace.selection,
+etender-selection-2): worked examples (the long list cut, the short list drawn from it, fewer than 2
+applicants failing), the result independent of the order the applicants are listed in, the documented test
+vector by independent lines, the verifier catching a changed seed, long list, score, short list or choice,
+and old records still verifying."""
 
 from __future__ import annotations
 
@@ -21,9 +22,7 @@ from marketplace.selection import Applicant
 SERVER = bytes(range(32))
 OWNER = ("owner:91130200MA0000001X", bytes(range(32, 64)))
 REQUEST = "ZJ-2026-0008/selection"
-SIX = [
-    Applicant(i, credit_score=c) for i, c in zip(range(101, 107), (80, 95, 80, 60, 100, 70), strict=True)
-]
+SIX = [Applicant(i, credit_score=c) for i, c in zip(range(101, 107), (80, 95, 80, 60, 100, 70), strict=True)]
 CHOSEN_AT = "2026-12-08T02:00:00+00:00"
 
 
@@ -35,7 +34,9 @@ def run(applicants: list[Applicant], long_max: int = 4, short: int = 3) -> sel.O
 
 def record(applicants: list[Applicant] = SIX, chosen: int | None = 103) -> dict:
     outcome = run(applicants)
-    choice = None if chosen is None else {"organisation_id": chosen, "party": OWNER[0], "chosen_at": CHOSEN_AT}
+    choice = (
+        None if chosen is None else {"organisation_id": chosen, "party": OWNER[0], "chosen_at": CHOSEN_AT}
+    )
     return sel.to_record(
         purchase={"id": 8, "reference": "ZJ-2026-0008"},
         method=sel.CREDIT,
