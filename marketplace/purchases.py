@@ -626,7 +626,9 @@ def short_list(session: Session, sel: Selection) -> list[tuple[int, str, dict[st
         return []
     ids = sel.record["result"]["short_list"]
     names = dict(
-        session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).tuples()
+        session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+        .tuples()
+        .all()
     )
     scores = (sel.credit_frozen or {}).get("scores", {})
     return [(i, names.get(i, ""), scores.get(str(i), {})) for i in ids]

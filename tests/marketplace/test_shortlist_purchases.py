@@ -69,6 +69,11 @@ def test_the_owner_chooses_from_the_short_list_and_the_record_verifies(w, db):
     drawn = row.record["result"]["short_list"]
     assert len(drawn) == 3 and set(drawn) <= set(w.expected)
     assert [x["credit_score"] for x in row.record["result"]["long_list"]] == [70, 60, 60, 40]
+    # what the owner's page lists: each short-listed name with its frozen score
+    names = {o.id: o.name for o, _ in w.firms}
+    assert [(i, n, s["credit"]) for i, n, s in purchases.short_list(db, row)] == [
+        (i, names[i], w.expected[i]) for i in drawn
+    ]
     # not published while the owner chooses; the public still sees nobody
     with pytest.raises(NotFound):
         purchases.public_record(db, p.id)

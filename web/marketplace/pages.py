@@ -42,6 +42,7 @@ METHOD_LABELS = {
     selection.RANDOM: N_("Random draw"),
     selection.LOWEST: N_("Lowest price"),
     selection.OPTIMAL: N_("Optimal price"),
+    selection.CREDIT: N_("Credit shortlist (the owner chooses from a short list drawn by credit)"),
     rules.DIRECT: N_("Direct choice (small amounts)"),
 }
 PURCHASE_STATUS_LABELS = {
@@ -555,6 +556,7 @@ def _owner_purchase(
         status_code=status_code,
         party=party,
         contribution=mine,
+        short_list=purchases.short_list(db, view["sel"]) if view["sel"] is not None else [],
         form=form,
         errors=form.errors,
         **view,
@@ -674,6 +676,23 @@ def release_quotes(
         lambda: purchases.release_quotes(db, actor, purchase_id, private),
         N_("The quotes are open; the selection runs once your random number is shown."),
         problems,
+    )
+
+
+@post("/owner/purchases/{purchase_id:int}/choose", sync_to_thread=True)
+def choose(request: Request, db: Session, actor: Actor, purchase_id: int, data: Form) -> Template | Redirect:
+    """The owner's choice from the credit short list (信用择优), confirmed on the form."""
+    values = {"organisation_id": _text(data, "organisation_id"), "confirm": _text(data, "confirm")}
+    chosen = int(values["organisation_id"]) if values["organisation_id"].isdigit() else None
+    return _owner_action(
+        request,
+        db,
+        actor,
+        purchase_id,
+        "choose",
+        values,
+        lambda: purchases.choose(db, actor, purchase_id, chosen, values["confirm"] == "1"),
+        N_("Your choice is recorded and the result is published."),
     )
 
 
@@ -809,6 +828,7 @@ ROUTES = [
     commit,
     reveal,
     release_quotes,
+    choose,
     review_queue,
     review,
     approve,
