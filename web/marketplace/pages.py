@@ -4,6 +4,7 @@ and its random number for the selection; the centre's review of entries and the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -31,7 +32,7 @@ from marketplace import (
     selection,
 )
 from marketplace import directory as mdirectory
-from marketplace.models import EntryStatus, PurchaseStatus
+from marketplace.models import EntryStatus, PurchaseStatus, SelectionStatus
 from tender import keyfiles
 from web.deps import page, redirect
 from web.forms import FormState, submit
@@ -576,14 +577,18 @@ def _owner_action(
     name: str,
     values: dict[str, str],
     call: Any,
-    flash: str,
+    flash: str | Callable[[Any], str],
     problems: list[Problem] | None = None,
 ) -> Template | Redirect:
     return submit(
         db,
         call,
         problems=problems or [],
-        done=lambda _: redirect(f"/owner/purchases/{purchase_id}", flash=flash, request=request),
+        done=lambda result: redirect(
+            f"/owner/purchases/{purchase_id}",
+            flash=flash(result) if callable(flash) else flash,
+            request=request,
+        ),
         refused=lambda e: _owner_purchase(
             request, db, actor, purchase_id, FormState(name, values, e.problems), e.status
         ),
@@ -632,8 +637,14 @@ def reveal(request: Request, db: Session, actor: Actor, purchase_id: int, data: 
         lambda: purchases.reveal_contribution(db, actor, purchase_id, values["value"]),
         N_("Your number is shown; now open the sealed quotes to run the selection.")
         if purchases.quotes_waiting(purchases.get(db, purchase_id))
-        else N_("Your number is shown and the selection has run; its record is published."),
+        else _revealed,
     )
+
+
+def _revealed(sel: Any) -> str:
+    if sel.status == SelectionStatus.choosing:  # the credit shortlist: drawn, the owner's choice awaited
+        return N_("Your number is shown and the short list is drawn; now choose the intermediary from it.")
+    return N_("Your number is shown and the selection has run; its record is published.")
 
 
 @post("/owner/purchases/{purchase_id:int}/release", sync_to_thread=True)

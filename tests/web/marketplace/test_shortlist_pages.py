@@ -6,6 +6,7 @@ verifies, while before it the public sees neither who applied nor the record."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from marketplace import aftercare, purchases
 from marketplace import selection as sel
 from marketplace.models import Purchase
 from tests.factories.marketplace_credit import FIVE, served
-from tests.factories.marketplace_shortlist import credit_firms, shortlisted
+from tests.factories.marketplace_shortlist import credit_firms, credit_purchase, shortlisted
 from tests.web.support import login, zh
 
 CREDIT_LABEL = "Credit shortlist (the owner chooses from a short list drawn by credit)"
@@ -103,8 +104,8 @@ def test_the_owner_chooses_from_the_short_list_and_the_result_is_published(site,
     assert zh("Selected intermediary: %(name)s", name=names[chosen]) in public
     assert (
         zh(
-            "Chosen by the project owner from a short list of %(short)s drawn at random from the long list of "
-            "the %(long)s applicants with the best credit scores.",
+            "Chosen by the project owner from a short list of %(short)s drawn at random from the long list "
+            "of the %(long)s applicants with the best credit scores.",
             short=3,
             long=3,
         )
@@ -113,3 +114,24 @@ def test_the_owner_chooses_from_the_short_list_and_the_result_is_published(site,
     doc = c.get(f"/api/v1/marketplace/purchases/{pid}/selection").json()
     assert sel.schema_problems(doc) == [] and sel.verify(doc) == []
     assert doc["result"]["choice"]["organisation_id"] == chosen == doc["result"]["winner"]
+
+
+def test_the_owners_number_draws_the_short_list_and_the_page_says_so(site, db):
+    p = credit_purchase(site, db, firms=2)
+    pid = p.id
+    db.commit()
+    c = site.client
+    token = login(c, site.owner.username)
+    assert c.post(f"/owner/purchases/{pid}/close", data={"_csrf_token": token}).status_code == 200
+    value = bytes(range(9, 41))
+    c.post(
+        f"/owner/purchases/{pid}/commit",
+        data={"commitment": hashlib.sha256(value).hexdigest(), "_csrf_token": token},
+    )
+    r = c.post(f"/owner/purchases/{pid}/reveal", data={"value": value.hex(), "_csrf_token": token})
+    assert r.status_code == 200
+    assert (
+        zh("Your number is shown and the short list is drawn; now choose the intermediary from it.") in r.text
+    )
+    assert zh("Choose the intermediary from the short list") in r.text
+    assert all(o.name in r.text for o, _ in site.firms[:2])
