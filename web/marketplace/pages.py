@@ -142,7 +142,8 @@ def _purchase_view(db: Session, actor: Actor, purchase_id: int) -> dict[str, Any
         "deadline_passed": clock.now() >= purchase.signup_deadline,
         "quotes_waiting": purchases.quotes_waiting(purchase),
         "selection_time_reached": clock.now() >= purchase.selection_at,
-        "record_json": _pretty(sel.record) if sel is not None and sel.record else "",
+        # a credit short list waiting for the owner's choice is not published (purchases.public_record)
+        "record_json": _pretty(sel.record) if sel is not None and sel.record and sel.status == "done" else "",
         "sees_participation": disclosure.may_see(actor, purchase, Fact.participation, clock.now()),
         **_complaint_view(db, actor, purchase, sel),
         **_aftercare_view(db, actor, purchase),
