@@ -5,7 +5,9 @@ A project owner posts a purchase; approved intermediaries of its service sign up
 method) before the deadline; after it the owner (or an administrator) closes sign-up, which fixes the
 applicant list and commits the server seed; the owner commits to a random value of its own, then reveals it;
 the reveal runs marketplace.selection and publishes the record. Direct choice, below the policy threshold, is
-made when posting and has no draw.
+made when posting and has no draw. The credit shortlist (信用择优) freezes the applicants' credit scores at
+sign-up close, draws the short list at the reveal and waits for the owner's choice from it (`choose`), which
+completes and publishes the record.
 
 Who sees what (marketplace.disclosure): who signed up and how many (Fact.participation) only the intermediary
 itself before the deadline, then the owner, monitors and administrators; the quotes (Fact.bids) only the
