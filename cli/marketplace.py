@@ -42,6 +42,7 @@ def _log_entries(purchase_id: int) -> list[tuple[int, str, dict[str, Any]]]:
         selection.TAG_COMMITTED,
         selection.TAG_CONTRIBUTION_COMMITTED,
         selection.TAG_CONTRIBUTION_REVEALED,
+        selection.TAG_SHORTLISTED,
         *selection.TAGS_DONE,
     ]
 
@@ -68,9 +69,9 @@ def _log_entries(purchase_id: int) -> list[tuple[int, str, dict[str, Any]]]:
 def verify_selection(record: Path, offline: bool) -> None:
     """Re-run the selection from its published RECORD (a JSON file) and compare every result, then (unless
     --offline) compare the record with this platform's audit log: the commitment logged when sign-up closed,
-    the owner's commitment and reveal, the completion with the record's SHA-256. Exit 0 when it reproduces
-    exactly, 1 when the record is ill-formed or differs (each field or difference named), 2 when the file
-    cannot be read or is not JSON, or the database cannot be read."""
+    the owner's commitment and reveal, a credit short list's drawing, the completion with the record's
+    SHA-256. Exit 0 when it reproduces exactly, 1 when the record is ill-formed or differs (each field or
+    difference named), 2 when the file cannot be read or is not JSON, or the database cannot be read."""
     from marketplace import selection
 
     try:
@@ -91,7 +92,9 @@ def verify_selection(record: Path, offline: bool) -> None:
             click.echo(f"DIFFERENT: {d}")
         sys.exit(1)
     result = doc["result"]
-    if result["winner"] is None:
+    if result["outcome"] == "shortlisted":
+        what = f"short list {result['short_list']} drawn, the owner's choice not made yet"
+    elif result["winner"] is None:
         what = f"the purchase failed ({result['reason']})"
     else:
         what = f"selected organisation {result['winner']}"

@@ -158,6 +158,7 @@ class Rating(Base):
 
 class SelectionStatus(enum.StrEnum):
     collecting = "collecting"  # server seed committed, the parties' values awaited
+    choosing = "choosing"  # credit shortlist: the short list drawn, the owner's choice awaited
     done = "done"  # run and its record published (an intermediary selected, or the purchase failed)
 
 
@@ -182,6 +183,13 @@ class Selection(Base):
     record: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     committed_at: Mapped[datetime] = mapped_column(default=clock.now)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The credit shortlist (etender-selection-2) only: what sign-up close froze, {"on": "YYYY-MM-DD",
+    # "long_list_max": L, "short_list_size": S, "scores": {"<org id>": {"credit": c, "stars": s|None,
+    # "ratings": n}}}: the credit scores go into the record (the stars are shown to the owner beside them);
+    # then the owner's choice from the short list, who and when (also in the record and the audit log).
+    credit_frozen: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    chosen_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    chosen_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RatingAppeal(Base):

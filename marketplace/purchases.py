@@ -5,7 +5,9 @@ A project owner posts a purchase; approved intermediaries of its service sign up
 method) before the deadline; after it the owner (or an administrator) closes sign-up, which fixes the
 applicant list and commits the server seed; the owner commits to a random value of its own, then reveals it;
 the reveal runs marketplace.selection and publishes the record. Direct choice, below the policy threshold, is
-made when posting and has no draw.
+made when posting and has no draw. The credit shortlist (信用择优) freezes the applicants' credit scores at
+sign-up close, draws the short list at the reveal and waits for the owner's choice from it (`choose`), which
+completes and publishes the record.
 
 Who sees what (marketplace.disclosure): who signed up and how many (Fact.participation) only the intermediary
 itself before the deadline, then the owner, monitors and administrators; the quotes (Fact.bids) only the
@@ -18,18 +20,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.access import require_role
-from accounts.models import Organisation
+from accounts.models import Organisation, User
+from accounts.notifications import notify
 from audit import record, release_where
 from core import clock, fairdraw
 from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
 from marketplace import credit, disclosure, entries, rules, sealedquotes, selection
+from marketplace import shortlist_events as shortlist
 from marketplace.events import MarketplaceTag
 from marketplace.models import Purchase, PurchaseStatus, Selection, SelectionStatus, SignUp
 
@@ -318,6 +323,7 @@ def close_signup(session: Session, actor: Actor, purchase_id: int) -> Selection:
         )
     ids = sorted(s.organisation_id for s in purchase.signups)
     server_seed = secrets.token_bytes(32)
+    frozen = _freeze_credit(session, ids) if purchase.method == selection.CREDIT else None
     sel = Selection(
         purchase_id=purchase.id,
         request_id=f"{purchase.reference}/selection",
@@ -327,28 +333,59 @@ def close_signup(session: Session, actor: Actor, purchase_id: int) -> Selection:
         applicant_ids=ids,
         parties=[owner_party(session, purchase)],
         contributions={},
+        credit_frozen=frozen,
     )
     session.add(sel)
     purchase.status = PurchaseStatus.selecting.value
     session.flush()
     release_where(session, actor, subject=_subject(purchase), fact=Fact.participation)
+    details = {
+        "algorithm_version": selection.version_of(purchase.method),
+        "request_id": sel.request_id,
+        "method": purchase.method,
+        "state_funds": purchase.state_funds,
+        "commitment": sel.commitment,
+        "pool_root": sel.pool_root,
+        "applicants": len(ids),
+        "parties": sel.parties,
+    }
+    if frozen is not None:
+        # the frozen scores pinned before any seed is known, by their hash only (the ids stay confidential)
+        details |= {
+            "long_list_max": frozen["long_list_max"],
+            "short_list_size": frozen["short_list_size"],
+            "scores_on": frozen["on"],
+            "applicants_sha256": selection.applicants_sha256(_scored(frozen, ids)),
+        }
     record(
-        session,
-        MarketplaceTag.selection_committed,
-        actor=actor,
-        subject=_subject(purchase),
-        details={
-            "algorithm_version": selection.ALGORITHM_VERSION,
-            "request_id": sel.request_id,
-            "method": purchase.method,
-            "state_funds": purchase.state_funds,
-            "commitment": sel.commitment,
-            "pool_root": sel.pool_root,
-            "applicants": len(ids),
-            "parties": sel.parties,
-        },
+        session, MarketplaceTag.selection_committed, actor=actor, subject=_subject(purchase), details=details
     )
     return sel
+
+
+def _freeze_credit(session: Session, ids: list[int]) -> dict[str, Any]:
+    """The applicants' credit scores (and stars, for the owner's page) as marketplace.credit computes them
+    from the rows today, frozen at sign-up close with the policy's list sizes (the credit shortlist,
+    Guangdong): a later rating or complaint does not change a selection under way, and the record re-runs
+    alone."""
+    today = clock.to_cst(clock.now()).date()
+    computed = credit.all_scores(session, today)
+    newcomer = credit.score(None, 0, 0, False, False)  # no input at all: all_scores leaves it out
+    scores = {}
+    for i in ids:
+        stars, count, value = computed.get(i, (None, 0, newcomer))
+        scores[str(i)] = {"credit": value, "stars": stars, "ratings": count}
+    return {
+        "on": today.isoformat(),
+        "long_list_max": selection.LONG_LIST_MAX,
+        "short_list_size": selection.SHORT_LIST_SIZE,
+        "scores": scores,
+    }
+
+
+def _scored(frozen: dict[str, Any], ids: list[int]) -> list[dict[str, Any]]:
+    """The record's `applicants` of a credit shortlist: each id with its frozen score, sorted by id."""
+    return [{"organisation_id": i, "credit_score": frozen["scores"][str(i)]["credit"]} for i in sorted(ids)]
 
 
 def _collecting(session: Session, actor: Actor, purchase_id: int) -> tuple[Purchase, Selection, str]:
@@ -457,6 +494,9 @@ def _run_when_ready(session: Session, actor: Actor, purchase: Purchase, sel: Sel
 
 
 def _run(session: Session, actor: Actor, purchase: Purchase, sel: Selection) -> None:
+    if purchase.method == selection.CREDIT:
+        _run_credit(session, actor, purchase, sel)
+        return
     quotes = {s.organisation_id: s.quote_fen for s in purchase.signups}
     applicants_ = [selection.Applicant(i, quotes.get(i)) for i in sel.applicant_ids]
     pairs = [(p, bytes.fromhex(sel.contributions[p]["value"])) for p in sel.parties]
@@ -474,30 +514,179 @@ def _run(session: Session, actor: Actor, purchase: Purchase, sel: Selection) -> 
         contributions=pairs,
         outcome=outcome,
     )
+    _done(session, actor, purchase, sel, doc, outcome.winner, outcome.reason, outcome.coefficient_bp)
+
+
+def _done(
+    session: Session,
+    actor: Actor,
+    purchase: Purchase,
+    sel: Selection,
+    doc: dict[str, Any],
+    winner: int | None,
+    reason: str,
+    coefficient_bp: int | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The selection's end: the record published, the purchase selected or failed, the completion logged."""
     sel.record = doc
     sel.status = SelectionStatus.done.value
     sel.completed_at = clock.now()
-    purchase.status = (PurchaseStatus.selected if outcome.winner is not None else PurchaseStatus.failed).value
-    purchase.chosen_org_id = outcome.winner
+    purchase.status = (PurchaseStatus.selected if winner is not None else PurchaseStatus.failed).value
+    purchase.chosen_org_id = winner
     session.flush()
     record(
         session,
-        MarketplaceTag.selection_completed if outcome.winner is not None else MarketplaceTag.selection_failed,
+        MarketplaceTag.selection_completed if winner is not None else MarketplaceTag.selection_failed,
         actor=actor,
         subject=_subject(purchase),
         details={
             "server_seed": sel.server_seed,
             "record_sha256": selection.record_sha256(doc),
-            "winner": outcome.winner,
-            "reason": outcome.reason,
-            "coefficient_bp": outcome.coefficient_bp,
+            "winner": winner,
+            "reason": reason,
+            "coefficient_bp": coefficient_bp,
+            **(extra or {}),
         },
     )
+
+
+def _credit_record(purchase: Purchase, sel: Selection, choice: dict[str, Any] | None) -> dict[str, Any]:
+    frozen = sel.credit_frozen or {}
+    applicants_ = [
+        selection.Applicant(a["organisation_id"], credit_score=a["credit_score"])
+        for a in _scored(frozen, sel.applicant_ids)
+    ]
+    pairs = [(p, bytes.fromhex(sel.contributions[p]["value"])) for p in sel.parties]
+    server_seed = bytes.fromhex(sel.server_seed)
+    sizes = {"long_list_max": frozen["long_list_max"], "short_list_size": frozen["short_list_size"]}
+    outcome = selection.select(
+        selection.CREDIT, purchase.state_funds, applicants_, server_seed, sel.request_id, pairs, **sizes
+    )
+    return selection.to_record(
+        purchase={"id": purchase.id, "reference": purchase.reference},
+        method=selection.CREDIT,
+        state_funds=purchase.state_funds,
+        request_id=sel.request_id,
+        applicants=applicants_,
+        server_seed=server_seed,
+        contributions=pairs,
+        outcome=outcome,
+        scores_on=frozen["on"],
+        choice=choice,
+        **sizes,
+    )
+
+
+def _run_credit(session: Session, actor: Actor, purchase: Purchase, sel: Selection) -> None:
+    """The credit shortlist's draw: the long list from the frozen scores, the short list drawn from it. Too
+    few applicants and the purchase fails at once; else the short list waits for the owner's choice, its
+    record (without a choice) kept unpublished and pinned in the log by its SHA-256 only (who is on it stays
+    with the owner until the choice; the server seed is published with the completion)."""
+    doc = _credit_record(purchase, sel, None)
+    result = doc["result"]
+    if result["reason"]:
+        _done(session, actor, purchase, sel, doc, None, result["reason"], None)
+        return
+    sel.record = doc
+    sel.status = SelectionStatus.choosing.value
+    session.flush()
+    record(
+        session,
+        shortlist.ShortlistTag.selection_shortlisted,
+        actor=actor,
+        subject=_subject(purchase),
+        details={
+            "draw_sha256": selection.record_sha256(doc),
+            "long_list": len(result["long_list"]),
+            "short_list": len(result["short_list"]),
+        },
+    )
+    params = {"reference": purchase.reference}
+    notify(
+        session,
+        _users_of(session, result["short_list"]),
+        shortlist.NOTIFICATION_KIND,
+        title=shortlist.SHORTLISTED,
+        params=params,
+        link="/intermediary/purchases",
+    )
+
+
+def _users_of(session: Session, org_ids: list[int]) -> set[int]:
+    if not org_ids:
+        return set()
+    return set(
+        session.scalars(select(User.id).where(User.organisation_id.in_(org_ids), User.active.is_(True)))
+    )
+
+
+def short_list(session: Session, sel: Selection) -> list[tuple[int, str, dict[str, Any]]]:
+    """The short list as the owner sees it: (organisation id, name, frozen {credit, stars, ratings}), in the
+    drawn order. Empty unless the short list was drawn."""
+    if sel.record is None or sel.record.get("method") != selection.CREDIT:
+        return []
+    ids = sel.record["result"]["short_list"]
+    names = dict(
+        session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+        .tuples()
+        .all()
+    )
+    scores = (sel.credit_frozen or {}).get("scores", {})
+    return [(i, names.get(i, ""), scores.get(str(i), {})) for i in ids]
+
+
+def choose(session: Session, actor: Actor, purchase_id: int, org_id: int | None, confirmed: bool) -> Purchase:
+    """The owner's choice from the credit short list (Guangdong 信用择优: "the owner chooses"): one of the
+    short list, confirmed, once. Completes the record with the choice (who: the owner's party; when) and
+    publishes it; the chosen and the other short-listed intermediaries are told."""
+    purchase = _owned(session, actor, purchase_id, lock=True)
+    require_role(actor, Role.project_owner)  # the owner's choice: the centre may not make it
+    sel = selection_of(session, purchase)
+    if sel is None or sel.status != SelectionStatus.choosing or sel.record is None:
+        raise Conflict.one("selection_not_choosing", N_("This selection is not waiting for your choice."))
+    drawn = sel.record["result"]["short_list"]
+    if org_id is None or org_id not in drawn:
+        raise ValidationFailed.one(
+            "choice_not_shortlisted",
+            N_("Choose one of the intermediaries on the short list."),
+            "organisation_id",
+            rule="§5.3",
+        )
+    if not confirmed:
+        raise ValidationFailed.one(
+            "choice_not_confirmed", N_("Confirm your choice: it cannot be changed afterwards."), "confirm"
+        )
+    now = clock.now()
+    party = owner_party(session, purchase)
+    choice = {"organisation_id": org_id, "party": party, "chosen_at": now.isoformat()}
+    sel.chosen_by, sel.chosen_at = actor.user_id, now
+    doc = selection.with_choice(sel.record, choice)
+    _done(session, actor, purchase, sel, doc, org_id, "", None, {"choice": choice})
+    params = {"reference": purchase.reference}
+    notify(
+        session,
+        _users_of(session, [org_id]),
+        shortlist.NOTIFICATION_KIND,
+        title=shortlist.CHOSEN,
+        params=params,
+        link=f"/marketplace/purchases/{purchase.id}",
+    )
+    notify(
+        session,
+        _users_of(session, [i for i in drawn if i != org_id]),
+        shortlist.NOTIFICATION_KIND,
+        title=shortlist.NOT_CHOSEN,
+        params=params,
+        link=f"/marketplace/purchases/{purchase.id}",
+    )
+    return purchase
 
 
 def public_record(session: Session, purchase_id: int) -> dict:  # type: ignore[type-arg]
     """The selection's record, public once it ran."""
     sel = selection_of(session, get(session, purchase_id))
-    if sel is None or sel.record is None:
+    # a credit short list waiting for the owner's choice is not published yet (who is on it stays secret)
+    if sel is None or sel.record is None or sel.status != SelectionStatus.done:
         raise NotFound.one("selection_record_not_found", N_("This purchase has no published selection."))
     return sel.record

@@ -20,7 +20,8 @@ from core.errors import N_, Problem
 from marketplace import selection
 
 DIRECT = "direct"
-METHODS = (*selection.DRAWN_METHODS, DIRECT)
+# the credit shortlist (信用择优, Guangdong; rules.md §5.3) asks no quote: the long list is by credit score
+METHODS = (*selection.DRAWN_METHODS, selection.CREDIT, DIRECT)
 PRICED = (selection.LOWEST, selection.OPTIMAL)  # the methods that ask for a quote
 
 # Policy (优化营商环境条例 art. 43 leaves the amount to local rules): direct choice only for a ceiling below

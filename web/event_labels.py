@@ -53,6 +53,7 @@ EVENT_LABELS = {
     ),
     "marketplace.selection.contribution.revealed": N_("Random number for the selection shown"),
     "marketplace.selection.failed": N_("Intermediary selection failed"),
+    "marketplace.selection.shortlisted": N_("Short list drawn by credit for the owner's choice"),
     "marketplace.service.accepted": N_("Intermediary service result accepted"),
     "marketplace.service.failed": N_("Intermediary service result failed acceptance"),
     "marketplace.service.saved": N_("Marketplace service type saved"),

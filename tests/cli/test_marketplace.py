@@ -1,5 +1,5 @@
 """`etender marketplace verify-selection RECORD`: 0 for a record that reproduces, 1 naming a changed seed,
-coefficient, applicant or quote, or an ill-formed field, 2 for a file that is not JSON."""
+coefficient, applicant, quote or credit score, or an ill-formed field, 2 for a file that is not JSON."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from core import clock
 from marketplace import purchases
 from marketplace import selection as sel
 from tests.factories.marketplace import approved, market_world, purchase_input, select_now
+from tests.factories.marketplace_shortlist import credit_firms, shortlisted
 
 SERVER = bytes(range(32))
 OWNER = ("owner:91130200MA0000001X", bytes(range(32, 64)))
@@ -137,3 +138,33 @@ def test_without_a_database_the_log_check_exits_2(selected, monkeypatch, tmp_pat
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")
     monkeypatch.setenv("ETENDER_DATA", str(tmp_path / "elsewhere"))
     assert run(path).exit_code == 2
+
+
+@pytest.fixture
+def chosen(db, make, settings, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """A credit shortlist (etender-selection-2) chosen on this platform; its record in a file."""
+    w = credit_firms(db, make)
+    p = shortlisted(w, db)
+    purchases.choose(db, w.owner, p.id, purchases.selection_of(db, p).record["result"]["short_list"][0], True)
+    doc = purchases.public_record(db, p.id)
+    db.commit()
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ETENDER_DATA", str(settings.data_dir))
+    path = tmp_path / "credit.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return doc, path
+
+
+def test_a_credit_shortlist_record_agrees_with_the_log_and_a_changed_score_does_not(chosen, tmp_path):
+    doc, path = chosen
+    r = run(path)
+    assert (
+        r.exit_code == 0 and "etender-selection-2, credit, against this platform's audit log" in r.output
+    ), r.output
+    # the lowest score raised to the top: the long list and the short list are re-run from it
+    low = min(doc["applicants"], key=lambda a: a["credit_score"])
+    low["credit_score"] = 100
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    r = run(path)
+    assert r.exit_code == 1 and "DIFFERENT: long_list differs" in r.output
+    assert "applicants_sha256 differs from the audit log's commitment entry" in r.output, r.output

@@ -58,6 +58,8 @@ ROWS: list[Any] = [
     Row("POST", "/owner/purchases/{purchase_id:int}/reveal", NONE, params=P, form={"value": "00"}),
     # only the owner holds the purchase key that opens the sealed quotes, never the centre
     Row("POST", "/owner/purchases/{purchase_id:int}/release", NONE, params=P, form={"key_file": "{}"}),
+    # only the owner chooses from a credit short list, never the centre
+    Row("POST", "/owner/purchases/{purchase_id:int}/choose", NONE, params=P, form={"organisation_id": "1"}),
     # the centre reviews entries and edits the catalogue
     Row("GET", "/admin/marketplace/entries", only("ok", "admin")),
     Row("GET", "/admin/marketplace/entries/{entry_id:int}", only("ok", "admin"), params=EN),

@@ -4,6 +4,7 @@ and its random number for the selection; the centre's review of entries and the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -31,7 +32,7 @@ from marketplace import (
     selection,
 )
 from marketplace import directory as mdirectory
-from marketplace.models import EntryStatus, PurchaseStatus
+from marketplace.models import EntryStatus, PurchaseStatus, SelectionStatus
 from tender import keyfiles
 from web.deps import page, redirect
 from web.forms import FormState, submit
@@ -42,6 +43,7 @@ METHOD_LABELS = {
     selection.RANDOM: N_("Random draw"),
     selection.LOWEST: N_("Lowest price"),
     selection.OPTIMAL: N_("Optimal price"),
+    selection.CREDIT: N_("Credit shortlist (the owner chooses from a short list drawn by credit)"),
     rules.DIRECT: N_("Direct choice (small amounts)"),
 }
 PURCHASE_STATUS_LABELS = {
@@ -140,7 +142,8 @@ def _purchase_view(db: Session, actor: Actor, purchase_id: int) -> dict[str, Any
         "deadline_passed": clock.now() >= purchase.signup_deadline,
         "quotes_waiting": purchases.quotes_waiting(purchase),
         "selection_time_reached": clock.now() >= purchase.selection_at,
-        "record_json": _pretty(sel.record) if sel is not None and sel.record else "",
+        # a credit short list waiting for the owner's choice is not published (purchases.public_record)
+        "record_json": _pretty(sel.record) if sel is not None and sel.record and sel.status == "done" else "",
         "sees_participation": disclosure.may_see(actor, purchase, Fact.participation, clock.now()),
         **_complaint_view(db, actor, purchase, sel),
         **_aftercare_view(db, actor, purchase),
@@ -555,6 +558,7 @@ def _owner_purchase(
         status_code=status_code,
         party=party,
         contribution=mine,
+        short_list=purchases.short_list(db, view["sel"]) if view["sel"] is not None else [],
         form=form,
         errors=form.errors,
         **view,
@@ -574,14 +578,18 @@ def _owner_action(
     name: str,
     values: dict[str, str],
     call: Any,
-    flash: str,
+    flash: str | Callable[[Any], str],
     problems: list[Problem] | None = None,
 ) -> Template | Redirect:
     return submit(
         db,
         call,
         problems=problems or [],
-        done=lambda _: redirect(f"/owner/purchases/{purchase_id}", flash=flash, request=request),
+        done=lambda result: redirect(
+            f"/owner/purchases/{purchase_id}",
+            flash=flash(result) if callable(flash) else flash,
+            request=request,
+        ),
         refused=lambda e: _owner_purchase(
             request, db, actor, purchase_id, FormState(name, values, e.problems), e.status
         ),
@@ -630,8 +638,14 @@ def reveal(request: Request, db: Session, actor: Actor, purchase_id: int, data: 
         lambda: purchases.reveal_contribution(db, actor, purchase_id, values["value"]),
         N_("Your number is shown; now open the sealed quotes to run the selection.")
         if purchases.quotes_waiting(purchases.get(db, purchase_id))
-        else N_("Your number is shown and the selection has run; its record is published."),
+        else _revealed,
     )
+
+
+def _revealed(sel: Any) -> str:
+    if sel.status == SelectionStatus.choosing:  # the credit shortlist: drawn, the owner's choice awaited
+        return N_("Your number is shown and the short list is drawn; now choose the intermediary from it.")
+    return N_("Your number is shown and the selection has run; its record is published.")
 
 
 @post("/owner/purchases/{purchase_id:int}/release", sync_to_thread=True)
@@ -674,6 +688,23 @@ def release_quotes(
         lambda: purchases.release_quotes(db, actor, purchase_id, private),
         N_("The quotes are open; the selection runs once your random number is shown."),
         problems,
+    )
+
+
+@post("/owner/purchases/{purchase_id:int}/choose", sync_to_thread=True)
+def choose(request: Request, db: Session, actor: Actor, purchase_id: int, data: Form) -> Template | Redirect:
+    """The owner's choice from the credit short list (信用择优), confirmed on the form."""
+    values = {"organisation_id": _text(data, "organisation_id"), "confirm": _text(data, "confirm")}
+    chosen = int(values["organisation_id"]) if values["organisation_id"].isdigit() else None
+    return _owner_action(
+        request,
+        db,
+        actor,
+        purchase_id,
+        "choose",
+        values,
+        lambda: purchases.choose(db, actor, purchase_id, chosen, values["confirm"] == "1"),
+        N_("Your choice is recorded and the result is published."),
     )
 
 
@@ -809,6 +840,7 @@ ROUTES = [
     commit,
     reveal,
     release_quotes,
+    choose,
     review_queue,
     review,
     approve,
