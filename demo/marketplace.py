@@ -26,7 +26,7 @@ from accounts import services as accounts
 from accounts.models import actor_for
 from accounts.services import OrgInput, UserInput
 from core import clock, credit_code
-from marketplace import aftercare, credit, entries, exits, purchases, rules
+from marketplace import aftercare, credit, documents, entries, exits, purchases, rules
 from tender import keyfiles, sealing
 
 PASSWORD = "Demo-2026-market"
@@ -63,6 +63,16 @@ def _days_ago(days: int) -> Iterator[None]:
         yield
     finally:
         clock.shift(timedelta(days=days))
+
+
+def _pdf(title: str) -> bytes:
+    """A one-page demo file standing in for a scanned, signed original (demo.county's document builder, which
+    imports this module: read when called)."""
+    from demo.county import pdf_document
+
+    return pdf_document(
+        [title.encode("ascii", "ignore").decode() or "etender demo file", "Demo file: no legal effect."]
+    )
 
 
 def _entry(services: list[str], n: int, expires_on: date | None = None) -> rules.EntryInput:
@@ -176,8 +186,20 @@ def load(loader: Any) -> None:
     with _days_ago(21):
         purchases.reveal_contribution(s, owner, done.id, value.hex())
         chosen = next(a for o, a in testers if o.id == done.chosen_org_id)
-        aftercare.enter_contract(s, chosen, done.id, "JY-ZJ-2026-017", 76_500 * 100)
+        contract = documents.store_file(
+            loader.blobs,
+            "主体结构检测服务合同.pdf",
+            [_pdf("Service contract JY-ZJ-2026-017: structural testing, 76,500.00 yuan")],
+        )
+        aftercare.enter_contract(s, chosen, done.id, "JY-ZJ-2026-017", 76_500 * 100, contract)
         aftercare.confirm_contract(s, owner, done.id)
+    with _days_ago(5):
+        report = documents.store_file(
+            loader.blobs,
+            "主体结构检测报告.pdf",
+            [_pdf("Test report: main structure of the No. 1 middle school teaching building")],
+        )
+        aftercare.upload_result(s, chosen, done.id, report)
     with _days_ago(3):
         aftercare.record_acceptance(s, owner, done.id, True, "检测报告齐全，结论明确。")
         aftercare.rate(

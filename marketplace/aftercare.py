@@ -1,7 +1,8 @@
-"""After the selection (rules.md §5.4): the contract, entered by either side and confirmed by the other; the
-owner's acceptance of the service result or its failure; the ratings of the owner, the supervising authority
-and the centre, weighted 5 : 3 : 2 into the intermediary's stars (marketplace.ratings). Every rating is kept;
-none is changed in place. Services take a session and an actor and never commit."""
+"""After the selection (rules.md §5.4): the contract, entered by either side with its signed file and
+confirmed by the other; the intermediary's service result, uploaded; the owner's acceptance of it or its
+failure; the ratings of the owner, the supervising authority and the centre, weighted 5 : 3 : 2 into the
+intermediary's stars (marketplace.ratings). Every rating is kept; none is changed in place. Services take a
+session and an actor and never commit."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from sqlalchemy.orm import Session
 from accounts.access import require_login
 from audit import record
 from core import clock
-from core.errors import N_, Conflict, Forbidden, Problem, ValidationFailed
+from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
-from marketplace import credit, entries, purchases, ratings, rules
+from marketplace import credit, documents, entries, purchases, ratings, rules
 from marketplace.events import MarketplaceTag
-from marketplace.models import Purchase, PurchaseStatus, Rating
+from marketplace.models import DocumentKind, MarketDocument, Purchase, PurchaseStatus, Rating
 
 
 def side_of(actor: Actor, purchase: Purchase) -> str | None:
@@ -42,9 +43,22 @@ def _selected(session: Session, actor: Actor, purchase_id: int) -> tuple[Purchas
     return purchase, side
 
 
+def contract_party(session: Session, actor: Actor, purchase_id: int) -> None:
+    """Refused (403, 409) unless the actor is a side of the selected purchase: checked before a file is
+    stored for it."""
+    _selected(session, actor, purchase_id)
+
+
 def enter_contract(
-    session: Session, actor: Actor, purchase_id: int, number: str, amount_fen: int | None
+    session: Session,
+    actor: Actor,
+    purchase_id: int,
+    number: str,
+    amount_fen: int | None,
+    file: documents.Stored | None,
 ) -> Purchase:
+    """Either side enters the signed contract: its number, its amount (within the ceiling) and its file
+    (documents.store_file first); entering it again before the other side confirms replaces it."""
     purchase, _ = _selected(session, actor, purchase_id)
     if purchase.contract_confirmed_at is not None:
         raise Conflict.one("contract_confirmed", N_("The contract is already confirmed by both sides."))
@@ -63,17 +77,26 @@ def enter_contract(
                 "amount",
             )
         )
+    if file is None:
+        problems.append(
+            Problem("contract_file_missing", N_("Attach the signed contract (PDF, OFD, JPG or PNG)."), "file")
+        )
     if problems:
         raise ValidationFailed(problems)
+    assert file is not None
     purchase.contract_number, purchase.contract_amount_fen = number.strip(), amount_fen
     purchase.contract_by_org_id, purchase.contract_at = actor.organisation_id, clock.now()
-    session.flush()
+    doc = documents.attach(session, actor, purchase, DocumentKind.contract, file)
     record(
         session,
         MarketplaceTag.contract_entered,
         actor=actor,
         subject=f"purchase:{purchase.id}",
-        details={"number": purchase.contract_number, "amount_fen": amount_fen},
+        details={
+            "number": purchase.contract_number,
+            "amount_fen": amount_fen,
+            "file": {"name": doc.filename, "sha256": doc.sha256, "size": doc.size},
+        },
     )
     return purchase
 
@@ -88,14 +111,52 @@ def confirm_contract(session: Session, actor: Actor, purchase_id: int) -> Purcha
         raise Conflict.one("contract_own", N_("The other side confirms the contract you entered."))
     purchase.contract_confirmed_at = clock.now()
     session.flush()
+    signed = documents.current(session, purchase.id, DocumentKind.contract)
     record(
         session,
         MarketplaceTag.contract_confirmed,
         actor=actor,
         subject=f"purchase:{purchase.id}",
-        details={"number": purchase.contract_number},
+        # the file confirmed, by its digest: a later upload cannot pass for the one the other side agreed to
+        details={"number": purchase.contract_number, "sha256": signed.sha256 if signed else None},
     )
     return purchase
+
+
+def upload_result(session: Session, actor: Actor, purchase_id: int, file: documents.Stored) -> MarketDocument:
+    """The selected intermediary uploads its service result (服务成果) once the contract is confirmed and
+    until the owner has recorded the acceptance; a new upload before then replaces it as the current one."""
+    purchase, side = _selected(session, actor, purchase_id)
+    if side != "intermediary":
+        raise Forbidden.one(
+            "not_selected_intermediary", N_("Only the selected intermediary uploads the result.")
+        )
+    if purchase.contract_confirmed_at is None:
+        raise Conflict.one("contract_unconfirmed", N_("The contract must be confirmed by both sides first."))
+    if purchase.acceptance:
+        raise Conflict.one("acceptance_recorded", N_("The acceptance is already recorded."))
+    doc = documents.attach(session, actor, purchase, DocumentKind.service_result, file)
+    record(
+        session,
+        MarketplaceTag.result_uploaded,
+        actor=actor,
+        subject=f"purchase:{purchase.id}",
+        details={"file": {"name": doc.filename, "sha256": doc.sha256, "size": doc.size}},
+    )
+    return doc
+
+
+def readable_document(session: Session, actor: Actor, document_id: int) -> MarketDocument:
+    """A purchase's file for the two sides of its contract, the monitors and the centre's administrators;
+    nobody else learns that it exists (404)."""
+    require_login(actor)
+    doc = session.get(MarketDocument, document_id)
+    purchase = session.get(Purchase, doc.purchase_id) if doc else None
+    if doc is None or purchase is None:
+        raise NotFound.one("document_not_found", N_("No such file."))
+    if side_of(actor, purchase) is None and not (actor.has(Role.monitor) or actor.has(Role.admin)):
+        raise NotFound.one("document_not_found", N_("No such file."))
+    return doc
 
 
 def record_acceptance(
@@ -108,6 +169,9 @@ def record_acceptance(
         raise Conflict.one("contract_unconfirmed", N_("The contract must be confirmed by both sides first."))
     if purchase.acceptance:
         raise Conflict.one("acceptance_recorded", N_("The acceptance is already recorded."))
+    result = documents.current(session, purchase.id, DocumentKind.service_result)
+    if result is None:
+        raise Conflict.one("result_missing", N_("The intermediary has not uploaded the service result yet."))
     if not accepted and not note.strip():
         raise ValidationFailed.one("failure_note_missing", N_("Say why the service result failed."), "note")
     purchase.acceptance = "accepted" if accepted else "failed"
@@ -118,7 +182,7 @@ def record_acceptance(
         MarketplaceTag.service_accepted if accepted else MarketplaceTag.service_failed,
         actor=actor,
         subject=f"purchase:{purchase.id}",
-        details={"note": purchase.acceptance_note},
+        details={"note": purchase.acceptance_note, "result_sha256": result.sha256},
     )
     return purchase
 

@@ -28,6 +28,7 @@ class MarketplaceTag(enum.StrEnum):
     # contract, service result and acceptance; ratings (rules.md §5.4)
     contract_entered = "marketplace.contract.entered"
     contract_confirmed = "marketplace.contract.confirmed"
+    result_uploaded = "marketplace.service.result_uploaded"
     service_accepted = "marketplace.service.accepted"
     service_failed = "marketplace.service.failed"
     rating_recorded = "marketplace.rating.recorded"

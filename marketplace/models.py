@@ -358,3 +358,28 @@ class Standing(Base):
     # the directory's order, "5-star first, then by name", as one indexed key: 5 - stars, the name, the id
     sort_key: Mapped[str] = mapped_column(String(300), default="", index=True)
     region: Mapped[str] = mapped_column(String(100), default="", index=True)  # the organisation's
+
+
+class DocumentKind(enum.StrEnum):
+    """What a file uploaded to the marketplace is (marketplace.documents)."""
+
+    contract = "contract"  # the signed service contract, by either side with its number and amount
+    service_result = "service_result"  # the intermediary's service result (服务成果), before the acceptance
+
+
+class MarketDocument(Base):
+    """A file of a purchase uploaded to the marketplace: its bytes are in blob storage under their SHA-256
+    (content-addressed, never rewritten); the row says what it is, which side uploaded it and who, when.
+    Never deleted: a later upload of the same kind is the current one, the earlier stay readable."""
+
+    __tablename__ = "marketplace_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("marketplace_purchases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))  # the uploader's side
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))  # the blob's key
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=clock.now)

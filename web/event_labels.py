@@ -38,6 +38,7 @@ EVENT_LABELS = {
     "evaluation.seat.phone_answer.recorded": N_("An expert's answer taken by phone was recorded"),
     "evaluation.seat.timed_out": N_("Committee seat not confirmed in time"),
     "marketplace.contract.confirmed": N_("Intermediary service contract confirmed"),
+    "marketplace.service.result_uploaded": N_("Intermediary service result uploaded"),
     "marketplace.contract.entered": N_("Intermediary service contract entered"),
     "marketplace.entry.approved": N_("Intermediary's entry approved"),
     "marketplace.entry.returned": N_("Intermediary's entry returned for changes"),

@@ -166,9 +166,24 @@ def test_apply_post_quote_select_accept_and_rate(browser, market_server):  # typ
         chosen.goto(f"/marketplace/purchases/{pid}")
         chosen.fill("#f-number", "HT-2026-0101")
         chosen.fill("#f-amount", "460000")
+        chosen.set_input_files(
+            "#f-contract-file",
+            {"name": "检测服务合同.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 signed contract"},
+        )
         submit(chosen, f"form[action='/marketplace/purchases/{pid}/contract']")
+        assert chosen.locator("#contract-file").is_visible()
         owner.goto(f"/marketplace/purchases/{pid}")
         submit(owner, f"form[action='/marketplace/purchases/{pid}/contract/confirm']")
+        # the intermediary uploads its service result; then the owner accepts it
+        chosen.goto(f"/marketplace/purchases/{pid}")
+        chosen.set_input_files(
+            "#f-result-file",
+            {"name": "水质检测报告.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 the test report"},
+        )
+        submit(chosen, "#result-form")
+        assert chosen.locator("#result-file").inner_text() == "水质检测报告.pdf"
+        shot(chosen, "market-6b-result-uploaded")
+        owner.goto(f"/marketplace/purchases/{pid}")
         owner.locator(f"form[action='/owner/purchases/{pid}/acceptance'] button[value=accepted]").click()
         owner.wait_for_load_state("networkidle")
         for k in ("quality", "timeliness", "attitude", "fees", "conduct"):

@@ -4,7 +4,9 @@ and an administrator (the `market` fixture of tests/marketplace builds it with `
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -13,7 +15,8 @@ from sqlalchemy.orm import Session
 from accounts.models import Organisation
 from core import clock
 from core.identity import Actor
-from marketplace import entries, rules
+from marketplace import documents, entries, rules
+from storage import BlobStore, LocalBlobStore
 from tender import sealing
 from tests.factories.accounts import Maker
 
@@ -72,8 +75,19 @@ def market_world(db: Session, make: Maker) -> SimpleNamespace:
     w.owner_org = owner_org
     w.owner = make.actor(make.user(owner_org, "project_owner"))
     w.soon = clock.now() + timedelta(days=3)
+    # the purchases' files (the signed contract, the service result) go to a store of the world's own
+    w.blobs = LocalBlobStore(Path(tempfile.mkdtemp(prefix="etender-market-")) / "blobs")
     db.flush()
     return w
+
+
+SIGNED = b"%PDF-1.7\n% the signed service contract, as both sides signed it\n%%EOF\n"
+RESULT = b"%PDF-1.7\n% the intermediary's service result (a test report)\n%%EOF\n"
+
+
+def stored(store: BlobStore, name: str = "服务合同.pdf", content: bytes = SIGNED) -> documents.Stored:
+    """A file put into blob storage as the contract's or the result's form puts it."""
+    return documents.store_file(store, name, [content])
 
 
 def purchase_input(

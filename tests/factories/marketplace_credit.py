@@ -13,7 +13,7 @@ from core.identity import Actor
 from marketplace import aftercare, purchases
 from marketplace.models import Purchase
 from tests.factories.accounts import Maker
-from tests.factories.marketplace import approved, market_world, purchase_input, select_now
+from tests.factories.marketplace import RESULT, approved, market_world, purchase_input, select_now, stored
 
 FIVE = {"quality": 5, "timeliness": 5, "attitude": 5, "fees": 5, "conduct": 5}
 ONE = dict.fromkeys(FIVE, 1)
@@ -27,8 +27,9 @@ def served(w: SimpleNamespace, db: Session, firms: list[tuple[object, Actor]] | 
     clock.shift(timedelta(days=3, seconds=1))
     select_now(db, w.owner, p.id)
     chosen = next(a for o, a in (firms or w.firms) if o.id == p.chosen_org_id)  # type: ignore[attr-defined]
-    aftercare.enter_contract(db, chosen, p.id, f"HT-{p.id}", 900_000)
+    aftercare.enter_contract(db, chosen, p.id, f"HT-{p.id}", 900_000, stored(w.blobs))
     aftercare.confirm_contract(db, w.owner, p.id)
+    aftercare.upload_result(db, chosen, p.id, stored(w.blobs, "检测报告.pdf", RESULT))
     aftercare.record_acceptance(db, w.owner, p.id, True, "")
     return p
 

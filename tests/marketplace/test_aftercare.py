@@ -11,7 +11,7 @@ import pytest
 from core import clock
 from core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace import aftercare, purchases
-from tests.factories.marketplace import approved, market_world, purchase_input, select_now
+from tests.factories.marketplace import RESULT, approved, market_world, purchase_input, select_now, stored
 
 ALL = {"quality": 5, "timeliness": 5, "attitude": 5, "fees": 5, "conduct": 5}
 
@@ -33,18 +33,23 @@ def w(db, make):  # type: ignore[no-untyped-def]
 
 
 def accept(w, db) -> None:  # type: ignore[no-untyped-def]
-    aftercare.enter_contract(db, w.chosen, w.p.id, "HT-2026-001", 900_000)
+    aftercare.enter_contract(db, w.chosen, w.p.id, "HT-2026-001", 900_000, stored(w.blobs))
     aftercare.confirm_contract(db, w.owner, w.p.id)
+    aftercare.upload_result(db, w.chosen, w.p.id, stored(w.blobs, "检测报告.pdf", RESULT))
     aftercare.record_acceptance(db, w.owner, w.p.id, True, "")
 
 
 def test_the_contract_is_entered_by_one_side_and_confirmed_by_the_other(w, db):
     with pytest.raises(Forbidden):
-        aftercare.enter_contract(db, w.other, w.p.id, "HT-1", 1000)
+        aftercare.enter_contract(db, w.other, w.p.id, "HT-1", 1000, stored(w.blobs))
     with pytest.raises(ValidationFailed) as e:
-        aftercare.enter_contract(db, w.chosen, w.p.id, "", 2_000_000)
-    assert {p.code for p in e.value.problems} == {"contract_number_missing", "contract_above_ceiling"}
-    aftercare.enter_contract(db, w.chosen, w.p.id, "HT-1", 900_000)
+        aftercare.enter_contract(db, w.chosen, w.p.id, "", 2_000_000, None)
+    assert {p.code for p in e.value.problems} == {
+        "contract_number_missing",
+        "contract_above_ceiling",
+        "contract_file_missing",
+    }
+    aftercare.enter_contract(db, w.chosen, w.p.id, "HT-1", 900_000, stored(w.blobs))
     with pytest.raises(Conflict):
         aftercare.confirm_contract(db, w.chosen, w.p.id)  # its own entry
     with pytest.raises(Conflict):
@@ -52,6 +57,10 @@ def test_the_contract_is_entered_by_one_side_and_confirmed_by_the_other(w, db):
     aftercare.confirm_contract(db, w.owner, w.p.id)
     with pytest.raises(Forbidden):
         aftercare.record_acceptance(db, w.chosen, w.p.id, True, "")
+    with pytest.raises(Conflict) as c:
+        aftercare.record_acceptance(db, w.owner, w.p.id, True, "")  # no service result uploaded yet
+    assert c.value.problems[0].code == "result_missing"
+    aftercare.upload_result(db, w.chosen, w.p.id, stored(w.blobs, "检测报告.pdf", RESULT))
     with pytest.raises(ValidationFailed):
         aftercare.record_acceptance(db, w.owner, w.p.id, False, " ")
     assert aftercare.record_acceptance(db, w.owner, w.p.id, True, "").acceptance == "accepted"

@@ -18,7 +18,7 @@ from core import clock
 from marketplace import entries, purchases, rules
 from tests.factories.accounts import Maker
 from tests.factories.marketplace import QUOTE_PUBLIC, entry_input
-from tests.web.matrix_support import E, Row, only, public
+from tests.web.matrix_support import E, Row, logged_in, only, public
 
 P = {"purchase_id": "mp_purchase"}
 EN = {"entry_id": "mp_entry"}
@@ -32,7 +32,28 @@ ROWS: list[Any] = [
     # no selection has run yet: no record, for anyone
     Row("GET", "/api/v1/marketplace/purchases/{purchase_id:int}/selection", E("notfound"), params=P),
     # after the selection (none has run here): the contract's parties, the owner, the raters; all refused
-    Row("POST", "/marketplace/purchases/{purchase_id:int}/contract", NONE, params=P, form={"number": "1"}),
+    Row(
+        "POST",
+        "/marketplace/purchases/{purchase_id:int}/contract",
+        NONE,
+        params=P,
+        form={"number": "1"},
+        files={"file": ("合同.pdf", b"%PDF-1.7 probe", "application/pdf")},
+    ),
+    Row(
+        "POST",
+        "/marketplace/purchases/{purchase_id:int}/result",
+        NONE,
+        params=P,
+        files={"file": ("成果.pdf", b"%PDF-1.7 probe", "application/pdf")},
+    ),
+    # a purchase's file: its sides', the monitors' and the administrators'; nobody learns that an id exists
+    Row(
+        "GET",
+        "/marketplace/documents/{document_id:int}",
+        logged_in("notfound"),
+        params={"document_id": "mp_none"},
+    ),
     Row("POST", "/marketplace/purchases/{purchase_id:int}/contract/confirm", NONE, params=P),
     Row("POST", "/owner/purchases/{purchase_id:int}/acceptance", NONE, params=P, form={"result": "accepted"}),
     # monitors and administrators rate, once a service is accepted: this one is not

@@ -4,26 +4,29 @@ and its random number for the selection; the centre's review of entries and the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import chain
 from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from sqlalchemy.orm import Session
 
 from accounts.access import require_role
 from accounts.models import Organisation
 from core import clock, money
 from core.disclosure import Fact
-from core.errors import N_, Forbidden, Problem
+from core.errors import N_, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
 from marketplace import (
     aftercare,
     complaints,
     disclosure,
+    documents,
     entries,
     purchases,
     ratings,
@@ -32,12 +35,15 @@ from marketplace import (
     selection,
 )
 from marketplace import directory as mdirectory
-from marketplace.models import EntryStatus, PurchaseStatus, SelectionStatus
+from marketplace.models import DocumentKind, EntryStatus, PurchaseStatus, SelectionStatus
+from storage.base import CHUNK
 from tender import keyfiles
 from web.deps import page, redirect
 from web.forms import FormState, submit
+from web.tender.public import content_disposition
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 METHOD_LABELS = {
     selection.RANDOM: N_("Random draw"),
@@ -185,8 +191,15 @@ RATER_LABELS = {
 def _aftercare_view(db: Session, actor: Actor, purchase: Any) -> dict[str, Any]:
     rated = aftercare.ratings_of(db, purchase.id)
     kind = aftercare.rater_kind(actor, purchase) if purchase.acceptance == "accepted" else None
+    side = aftercare.side_of(actor, purchase) if not actor.anonymous else None
+    # the files are the two sides', the monitors' and the administrators' (aftercare.readable_document)
+    reads_files = side is not None or actor.has(Role.monitor) or actor.has(Role.admin)
+    files = documents.of_purchase(db, purchase.id) if reads_files else []
     return {
-        "side": aftercare.side_of(actor, purchase) if not actor.anonymous else None,
+        "side": side,
+        "files": files,
+        "contract_file": next((f for f in reversed(files) if f.kind == DocumentKind.contract), None),
+        "result_file": next((f for f in reversed(files) if f.kind == DocumentKind.service_result), None),
         "rated": rated,
         "can_rate": kind if kind and kind not in {r.rater_kind for r in rated} else None,
         "indicators": ratings.INDICATORS,
@@ -247,9 +260,28 @@ def _after(
     )
 
 
+def _upload(data: dict[str, Any]) -> UploadFile | None:
+    value = data.get("file")
+    values = value if isinstance(value, list) else [value]
+    return next((v for v in values if isinstance(v, UploadFile) and v.filename), None)
+
+
+def _chunks(upload: UploadFile) -> Iterator[bytes]:
+    while chunk := upload.file.read(CHUNK):
+        yield chunk
+
+
+def _stored(request: Request, data: dict[str, Any]) -> documents.Stored | None:
+    """The form's file into blob storage (None: no file chosen; a wrong type or size is refused)."""
+    upload = _upload(data)
+    if upload is None:
+        return None
+    return documents.store_file(request.app.state.blobs, upload.filename, _chunks(upload))
+
+
 @post("/marketplace/purchases/{purchase_id:int}/contract", sync_to_thread=True)
 def enter_contract(
-    request: Request, db: Session, actor: Actor, purchase_id: int, data: Form
+    request: Request, db: Session, actor: Actor, purchase_id: int, data: Multipart
 ) -> Template | Redirect:
     values = {"number": _text(data, "number"), "amount": _text(data, "amount")}
     amount: int | None = None
@@ -259,6 +291,13 @@ def enter_contract(
             amount = money.parse_yuan(values["amount"])
         except ValueError:
             problems.append(Problem("amount_not_amount", N_("Enter the amount in yuan."), "amount"))
+
+    def call() -> Any:
+        aftercare.contract_party(db, actor, purchase_id)  # who may, before any byte is stored
+        return aftercare.enter_contract(
+            db, actor, purchase_id, values["number"], amount, _stored(request, data)
+        )
+
     return _after(
         request,
         db,
@@ -266,10 +305,53 @@ def enter_contract(
         purchase_id,
         "contract",
         values,
-        lambda: aftercare.enter_contract(db, actor, purchase_id, values["number"], amount),
+        call,
         N_("The contract is entered; the other side confirms it."),
         problems,
     )
+
+
+@post("/marketplace/purchases/{purchase_id:int}/result", sync_to_thread=True)
+def upload_result(
+    request: Request, db: Session, actor: Actor, purchase_id: int, data: Multipart
+) -> Template | Redirect:
+    def call() -> Any:
+        aftercare.contract_party(db, actor, purchase_id)
+        stored = _stored(request, data)
+        if stored is None:
+            raise ValidationFailed.one("document_missing", documents.REFUSALS["document_missing"], "file")
+        return aftercare.upload_result(db, actor, purchase_id, stored)
+
+    return _after(
+        request,
+        db,
+        actor,
+        purchase_id,
+        "result",
+        {},
+        call,
+        N_("The service result is uploaded; the owner accepts it or records that it failed."),
+    )
+
+
+@get("/marketplace/documents/{document_id:int}", sync_to_thread=True, opt={"private": True})
+def document_file(request: Request, db: Session, actor: Actor, document_id: int) -> Stream:
+    """A purchase's contract or service result, for its two sides, the monitors and the administrators."""
+    doc = aftercare.readable_document(db, actor, document_id)
+    chunks: Iterator[bytes] = iter(request.app.state.blobs.open(doc.sha256))
+    try:
+        first = next(chunks, b"")  # a missing blob is an error page, not a response cut off half-way
+    except (OSError, ValueError) as e:
+        raise NotFound.one(
+            "document_file_missing", N_("The file cannot be read now; try again later.")
+        ) from e
+    headers = {
+        "Content-Disposition": content_disposition(doc.filename, f"file-{doc.id}"),
+        "Content-Length": str(doc.size),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+    return Stream(chain([first], chunks), media_type="application/octet-stream", headers=headers)
 
 
 @post("/marketplace/purchases/{purchase_id:int}/contract/confirm", sync_to_thread=True)
@@ -826,6 +908,8 @@ ROUTES = [
     purchase_page,
     selection_record,
     enter_contract,
+    upload_result,
+    document_file,
     confirm_contract,
     acceptance,
     rate,

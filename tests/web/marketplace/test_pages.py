@@ -199,16 +199,56 @@ def test_contract_acceptance_and_ratings_show_as_stars_in_the_directory(site, db
     c = site.client
     token = login(c, chosen_user)
     url = f"/marketplace/purchases/{pid}"
-    r = c.post(f"{url}/contract", data={"number": "HT-9", "amount": "2000000", "_csrf_token": token})
+    signed = {"file": ("服务合同.pdf", b"%PDF-1.7 the signed contract", "application/pdf")}
+    r = c.post(
+        f"{url}/contract", data={"number": "HT-9", "amount": "2000000", "_csrf_token": token}, files=signed
+    )
     assert r.status_code == 422 and 'value="HT-9"' in r.text
     assert zh("The contract's amount is above the purchase's ceiling.") in r.text
-    r = c.post(f"{url}/contract", data={"number": "HT-9", "amount": "9000", "_csrf_token": token})
+    # no file: refused with the other fields kept; a file of another type: refused by its name
+    r = c.post(
+        f"{url}/contract",
+        data={"number": "HT-9", "amount": "9000", "_csrf_token": token},
+        files={"file": ("", b"", "application/octet-stream")},
+    )
+    assert r.status_code == 422 and 'value="HT-9"' in r.text
+    assert zh("Attach the signed contract (PDF, OFD, JPG or PNG).") in r.text
+    r = c.post(
+        f"{url}/contract",
+        data={"number": "HT-9", "amount": "9000", "_csrf_token": token},
+        files={"file": ("合同.exe", b"MZ", "application/octet-stream")},
+    )
+    assert (
+        r.status_code == 422
+        and zh("Attach a PDF, OFD, JPG or PNG file; %(name)s is not one of them.", name="合同.exe") in r.text
+    )
+    r = c.post(
+        f"{url}/contract", data={"number": "HT-9", "amount": "9000", "_csrf_token": token}, files=signed
+    )
     assert r.status_code == 200 and zh("waiting for the other side's confirmation") in r.text
+    file_url = re.search(r'href="(/marketplace/documents/\d+)" id="contract-file"', r.text).group(1)  # type: ignore[union-attr]
+    assert c.get(file_url).content == b"%PDF-1.7 the signed contract"
     token = login(c, site.owner.username)
     c.post(f"{url}/contract/confirm", data={"_csrf_token": token})
+    r = c.post(
+        f"/owner/purchases/{pid}/acceptance", data={"result": "accepted", "note": "", "_csrf_token": token}
+    )
+    assert r.status_code == 409 and zh("The intermediary has not uploaded the service result yet.") in r.text
+    assert c.get(file_url).status_code == 200  # the owner reads the contract too
+    token = login(c, chosen_user)
+    r = c.post(
+        f"{url}/result",
+        data={"_csrf_token": token},
+        files={"file": ("检测报告.pdf", b"%PDF-1.7 the test report", "application/pdf")},
+    )
+    assert r.status_code == 200 and "检测报告.pdf" in r.text
+    token = login(c, site.owner.username)
     c.post(
         f"/owner/purchases/{pid}/acceptance", data={"result": "accepted", "note": "", "_csrf_token": token}
     )
+    c.cookies.clear()
+    assert c.get(file_url, follow_redirects=False).status_code in (302, 303, 401)  # not the public's
+    token = login(c, site.owner.username)
     scores = dict.fromkeys(("quality", "timeliness", "attitude", "fees", "conduct"), "5")
     r = c.post(f"{url}/rating", data={**scores, "fees": "", "_csrf_token": token})
     assert r.status_code == 422 and zh("Give every indicator a score from 1 to 5.") in r.text
