@@ -93,6 +93,9 @@ class Purchase(Base):
     selection_at: Mapped[datetime] = mapped_column()
     status: Mapped[str] = mapped_column(String(20), default=PurchaseStatus.open.value, index=True)
     chosen_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), default=None)
+    # the intermediaries the owner excludes, each with its reason, published with the purchase:
+    # [{"organisation_id": ..., "reason": ...}] (marketplace.rules.exclusion_problems)
+    excluded: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     # the contract: entered by either side, confirmed by the other (its file is kept outside the platform)
     contract_number: Mapped[str] = mapped_column(String(60), default="")

@@ -78,6 +78,27 @@ def post(session: Session, actor: Actor, data: rules.PurchaseInput) -> Purchase:
                     "chosen_org",
                 )
             )
+    excluded_orgs: dict[str, tuple[int, str]] = {}
+    if data.excluded:
+        excluded_orgs = {
+            code: (org_id, name)
+            for code, org_id, name in session.execute(
+                select(Organisation.credit_code, Organisation.id, Organisation.name).where(
+                    Organisation.credit_code.in_([c for c, _ in data.excluded]),
+                    Organisation.kind == "intermediary",
+                )
+            )
+        }
+        excluded_ids = {code: org_id for code, (org_id, _) in excluded_orgs.items()}
+        problems.extend(rules.exclusion_problems(data.excluded, excluded_ids))
+        if data.method == rules.DIRECT and data.chosen_org_id in set(excluded_ids.values()):
+            problems.append(
+                Problem(
+                    "chosen_excluded",
+                    N_("The intermediary you chose is on your exclusion list."),
+                    "chosen_org",
+                )
+            )
     quote_key = ""
     if data.method in rules.PRICED:
         # the quotes are sealed to a key the owner made on its own side (marketplace.sealedquotes)
@@ -102,6 +123,16 @@ def post(session: Session, actor: Actor, data: rules.PurchaseInput) -> Purchase:
         signup_deadline=data.signup_deadline or now,
         selection_at=data.selection_at or now,
         quote_key=quote_key,
+        # the name as it was when published, beside the id and the code people check it by
+        excluded=[
+            {
+                "organisation_id": excluded_orgs[code][0],
+                "name": excluded_orgs[code][1],
+                "credit_code": code,
+                "reason": reason,
+            }
+            for code, reason in dict(data.excluded).items()
+        ],
     )
     if data.method == rules.DIRECT:
         purchase.status = PurchaseStatus.selected.value
@@ -123,6 +154,7 @@ def post(session: Session, actor: Actor, data: rules.PurchaseInput) -> Purchase:
             "signup_deadline": purchase.signup_deadline.isoformat(),
             "selection_at": purchase.selection_at.isoformat(),
             "quote_key": purchase.quote_key,
+            "excluded": purchase.excluded,
         },
     )
     if data.method == rules.DIRECT:
@@ -137,14 +169,16 @@ def post(session: Session, actor: Actor, data: rules.PurchaseInput) -> Purchase:
 
 
 def open_for(session: Session, actor: Actor) -> list[Purchase]:
-    """The open purchases an intermediary may sign up for: its active services, before the deadline."""
+    """The open purchases an intermediary may sign up for: its active services, before the deadline, unless
+    the owner excluded it."""
     require_role(actor, Role.intermediary)
     entry = entries.entry_of_org(session, actor.organisation_id)
     offered = entries.active_services(session, entry) if entry else []
     if not offered:
         return []
     return list(
-        session.scalars(
+        p
+        for p in session.scalars(
             select(Purchase)
             .where(
                 Purchase.status == PurchaseStatus.open.value,
@@ -153,6 +187,14 @@ def open_for(session: Session, actor: Actor) -> list[Purchase]:
             )
             .order_by(Purchase.signup_deadline)
         )
+        if exclusion_of(p, actor.organisation_id) is None
+    )
+
+
+def exclusion_of(purchase: Purchase, organisation_id: int | None) -> str | None:
+    """The owner's reason for excluding the organisation from the purchase, or None."""
+    return next(
+        (e["reason"] for e in purchase.excluded or [] if e.get("organisation_id") == organisation_id), None
     )
 
 
@@ -238,6 +280,14 @@ def _signup_checked(
                 N_(
                     "Your organisation is on the black list or has exited the marketplace; it cannot sign up."
                 ),
+            )
+        )
+    if (reason := exclusion_of(purchase, actor.organisation_id)) is not None:
+        problems.append(
+            Problem(
+                "intermediary_excluded",
+                N_("The owner excluded your organisation from this purchase: %(reason)s"),
+                params={"reason": reason},
             )
         )
     if purchase.status != PurchaseStatus.open:

@@ -12,7 +12,7 @@ pass in what the rule needs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -221,6 +221,8 @@ class PurchaseInput:
     signup_deadline: datetime | None
     selection_at: datetime | None
     chosen_org_id: int | None = None  # direct choice only
+    # intermediaries excluded from this purchase, each with its reason: (unified social credit code, reason)
+    excluded: tuple[tuple[str, str], ...] = ()
     # the public key (base64url X25519) the quotes of a priced method are sealed to (marketplace.sealedquotes)
     quote_key: str = ""
 
@@ -266,6 +268,68 @@ def purchase_problems(p: PurchaseInput, services: Iterable[str], now: datetime) 
                 "selection_at",
             )
         )
+    return out
+
+
+MAX_EXCLUDED = 20  # policy: an exclusion is for a named conflict (the firm that did the design is not its
+# reviewer), not a way round the selection; more than a handful is a designation by elimination (§5.1)
+
+
+def parse_exclusions(text: str) -> tuple[tuple[tuple[str, str], ...], list[Problem]]:
+    """One exclusion a line, `unified social credit code | reason` (the code people see on the directory)."""
+    out: list[tuple[str, str]] = []
+    problems: list[Problem] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        code, sep, reason = line.partition("|")
+        if not sep:
+            problems.append(
+                Problem(
+                    "excluded_format",
+                    N_("Write each exclusion as: unified social credit code | reason."),
+                    "excluded",
+                )
+            )
+            continue
+        out.append((code.strip().upper(), reason.strip()))
+    return tuple(out), problems
+
+
+def exclusion_problems(excluded: Sequence[tuple[str, str]], intermediaries: Iterable[str]) -> list[Problem]:
+    """The owner may exclude intermediaries, each with its reason, published with the purchase; an
+    administrative body may not designate one (rules.md §5.1, 优化营商环境条例 art. 43), so the list is short
+    and every exclusion says why."""
+    out: list[Problem] = []
+    known = set(intermediaries)
+    if len(excluded) > MAX_EXCLUDED:
+        out.append(
+            Problem(
+                "excluded_too_many",
+                N_("Exclude at most %(n)s intermediaries; the selection chooses among the others."),
+                "excluded",
+                {"n": MAX_EXCLUDED},
+                "§5.1",
+            )
+        )
+    for code, reason in excluded:
+        if code not in known:
+            out.append(
+                Problem(
+                    "excluded_unknown",
+                    N_("%(code)s is not the credit code of an intermediary of the marketplace."),
+                    "excluded",
+                    {"code": code},
+                )
+            )
+        elif not reason.strip():
+            out.append(
+                Problem("excluded_reason_missing", N_("Say why each intermediary is excluded."), "excluded")
+            )
+        elif len(reason) > 300:
+            out.append(
+                Problem("excluded_reason_long", N_("Keep each reason under 300 characters."), "excluded")
+            )
     return out
 
 

@@ -168,7 +168,11 @@ def test_apply_post_quote_select_accept_and_rate(browser, market_server):  # typ
         chosen.fill("#f-amount", "460000")
         chosen.set_input_files(
             "#f-contract-file",
-            {"name": "检测服务合同.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 signed contract"},
+            {
+                "name": "检测服务合同.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.7 signed contract",
+            },
         )
         submit(chosen, f"form[action='/marketplace/purchases/{pid}/contract']")
         assert chosen.locator("#contract-file").is_visible()
@@ -178,7 +182,11 @@ def test_apply_post_quote_select_accept_and_rate(browser, market_server):  # typ
         chosen.goto(f"/marketplace/purchases/{pid}")
         chosen.set_input_files(
             "#f-result-file",
-            {"name": "水质检测报告.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 the test report"},
+            {
+                "name": "水质检测报告.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.7 the test report",
+            },
         )
         submit(chosen, "#result-form")
         assert chosen.locator("#result-file").inner_text() == "水质检测报告.pdf"

@@ -579,8 +579,8 @@ def _local(text: str) -> datetime | None:
 @post("/owner/purchases/new", sync_to_thread=True)
 def post_purchase(request: Request, db: Session, actor: Actor, data: Form) -> Template | Redirect:
     names = ("service_code", "project", "ceiling", "requirements", "funding", "method", "signup_deadline")
-    values = {k: _text(data, k) for k in (*names, "selection_at", "chosen_org", "quote_key")}
-    problems: list[Problem] = []
+    values = {k: _text(data, k) for k in (*names, "selection_at", "chosen_org", "quote_key", "excluded")}
+    excluded, problems = rules.parse_exclusions(values["excluded"])
     ceiling: int | None = None
     try:
         ceiling = money.parse_yuan(values["ceiling"]) if values["ceiling"] else None
@@ -605,6 +605,7 @@ def post_purchase(request: Request, db: Session, actor: Actor, data: Form) -> Te
         selection_at=selection_at,
         chosen_org_id=int(values["chosen_org"]) if direct and values["chosen_org"].isdigit() else None,
         quote_key=values["quote_key"],
+        excluded=excluded,
     )
     return submit(
         db,

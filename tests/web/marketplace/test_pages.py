@@ -266,3 +266,42 @@ def test_contract_acceptance_and_ratings_show_as_stars_in_the_directory(site, db
     assert page.index(chosen_name) < first and all(
         page.index(o.name) > first for o, _ in site.firms if o.id != chosen
     )
+
+
+def test_an_owner_excludes_an_intermediary_with_its_reason_published(site, db):
+    c = site.client
+    token = login(c, site.owner.username)
+    out = site.firms[0][0]
+    code, name, username = out.credit_code, out.name, site.firms[0][1].username
+    db.rollback()  # nothing of the test's session held open while the app writes
+    form = {
+        "service_code": "testing",
+        "project": "河道水质复检",
+        "ceiling": "50000",
+        "funding": "state",
+        "method": "random",
+        "signup_deadline": clock.to_cst(clock.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        "selection_at": clock.to_cst(clock.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "excluded": f"{code} 承担了首次检测",
+        "_csrf_token": token,
+    }
+    r = c.post("/owner/purchases/new", data=form, follow_redirects=False)
+    assert (
+        r.status_code == 422 and zh("Write each exclusion as: unified social credit code | reason.") in r.text
+    )
+    assert f"{code} 承担了首次检测" in r.text  # what was typed is kept
+    r = c.post("/owner/purchases/new", data={**form, "excluded": f"{code} | 承担了首次检测"})
+    assert r.status_code == 200
+    pid = db.scalars(select(Purchase.id).where(Purchase.project == "河道水质复检")).one()
+    db.rollback()
+    c.cookies.clear()
+    public = c.get(f"/marketplace/purchases/{pid}").text
+    assert name in public and "承担了首次检测" in public and zh("Excluded intermediaries") in public
+    t = login(c, username)
+    assert "河道水质复检" not in c.get("/intermediary/purchases").text
+    r = c.post(f"/intermediary/purchases/{pid}/sign-up", data={"_csrf_token": t}, follow_redirects=False)
+    assert r.status_code == 422
+    assert (
+        zh("The owner excluded your organisation from this purchase: %(reason)s", reason="承担了首次检测")
+        in r.text
+    )
