@@ -58,6 +58,9 @@ def page(
     list; one more row than the page is read to know whether a next page exists."""
     today = today or clock.to_cst(clock.now()).date()
     number = max(1, number)
+    # the offer test is answered from one index (organisation, service, validity), and a region's standings
+    # are walked in the directory's order from the (region, sort key) index: a deep page of a filtered
+    # listing reads index entries only (models.Offer, models.Standing)
     offer = select(Offer.id).where(
         Offer.organisation_id == Standing.organisation_id, Offer.valid_until >= today
     )
@@ -69,6 +72,7 @@ def page(
     barred = credit.blacklisted(session, today)
     if barred:
         query = query.where(Standing.organisation_id.not_in(barred))
+    # the ids first, from the indexes alone (a deep page skips its offset there), then the page's rows
     ids = list(
         session.scalars(
             query.order_by(Standing.sort_key).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
@@ -79,7 +83,7 @@ def page(
         return Page([], number, False)
     # plain columns, not ORM objects: a page is read thousands of times a second
     found = {
-        r.id: r
+        r[0]: r
         for r in session.execute(
             select(
                 Organisation.id,
@@ -104,16 +108,15 @@ def page(
         offered.setdefault(org_id, []).append(code)
     rows = []
     for org_id in ids:
-        r = found[org_id]
-        org = Listed(r.id, r.name, r.region)
+        _, name, org_region, qualifications, stars, n, score = found[org_id]
         rows.append(
             Row(
-                org,
-                Qualified(r.qualifications),
+                Listed(org_id, name, org_region),
+                Qualified(qualifications),
                 offered.get(org_id, []),
-                r.stars or None,
-                r.ratings,
-                r.credit,
+                stars or None,
+                n,
+                score,
             )
         )
     return Page(rows, number, more)
@@ -129,21 +132,32 @@ def regions(session: Session) -> list[str]:
 def offers_of(entry: Entry, needs: dict[str, list[str]]) -> list[dict[str, object]]:
     """The entry's offer rows: each service it applied for whose needed qualifications it all holds, valid
     until the earliest of their expiry dates (none for an entry that is not approved)."""
-    if entry.status != EntryStatus.approved:
+    return _offers(entry.id, entry.organisation_id, entry.status, entry.services, entry.qualifications, needs)
+
+
+def _offers(
+    entry_id: int,
+    org_id: int,
+    status: str,
+    services: list[str],
+    qualifications: list[dict[str, str]],
+    needs: dict[str, list[str]],
+) -> list[dict[str, object]]:
+    if status != EntryStatus.approved:
         return []
     held: dict[str, date] = {}
-    for q in entry.qualifications:
+    for q in qualifications:
         day = date.fromisoformat(q["expires_on"])
         held[q["name"]] = max(day, held.get(q["name"], day))
     out = []
-    for code in entry.services:
+    for code in services:
         if code not in needs or not set(needs[code]) <= set(held):
             continue
         until = min((held[n] for n in needs[code]), default=date(9999, 12, 31))
         out.append(
             {
-                "entry_id": entry.id,
-                "organisation_id": entry.organisation_id,
+                "entry_id": entry_id,
+                "organisation_id": org_id,
                 "service_code": code,
                 "valid_until": until,
             }
@@ -162,11 +176,16 @@ def sync_offers(session: Session, entry: Entry, needs: dict[str, list[str]]) -> 
 
 
 def recompute_all(session: Session, needs: dict[str, list[str]], today: date | None = None) -> int:
-    """Rebuild every offer and every standing from the rows (the periodic task; the bench times it)."""
+    """Rebuild every offer and every standing from the rows (the periodic task; the bench times it). The
+    entries are read as plain columns, not ORM objects, and both tables are written with one multi-row
+    insert each, to the tables themselves (no ORM bookkeeping for 10,000s of derived rows)."""
     session.execute(delete(Offer))
-    offer_rows = [r for e in session.scalars(select(Entry)) for r in offers_of(e, needs)]
+    entry_rows = session.execute(
+        select(Entry.id, Entry.organisation_id, Entry.status, Entry.services, Entry.qualifications)
+    )
+    offer_rows = [r for e in entry_rows for r in _offers(*e, needs)]
     if offer_rows:
-        session.execute(insert(Offer), offer_rows)
+        session.execute(insert(Offer.__table__), offer_rows)
     scores = credit.all_scores(session, today)
     session.execute(delete(Standing))
     now = clock.now()
@@ -190,6 +209,6 @@ def recompute_all(session: Session, needs: dict[str, list[str]], today: date | N
             }
         )
     if rows:
-        session.execute(insert(Standing), rows)
+        session.execute(insert(Standing.__table__), rows)
     session.flush()
     return len(scores)
