@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.access import require_role
@@ -303,17 +303,17 @@ def _indicator_sum(scores: Mapping[str, int]) -> int:
     return sum(scores[k] for k in ratings.INDICATORS)
 
 
+# the ids only, the statement built once: the public directory asks on every page
+_BLACKLISTED = select(CreditListing.organisation_id).where(
+    CreditListing.list_kind == BLACK,
+    CreditListing.lifted_at.is_(None),
+    CreditListing.starts_on <= bindparam("today"),
+    or_(CreditListing.ends_on.is_(None), CreditListing.ends_on >= bindparam("today")),
+)
+
+
 def blacklisted(session: Session, today: date) -> set[int]:
-    # the ids only: the public directory asks on every page
-    rows = session.scalars(
-        select(CreditListing.organisation_id).where(
-            CreditListing.list_kind == BLACK,
-            CreditListing.lifted_at.is_(None),
-            CreditListing.starts_on <= today,
-            or_(CreditListing.ends_on.is_(None), CreditListing.ends_on >= today),
-        )
-    )
-    return set(rows)
+    return set(session.scalars(_BLACKLISTED, {"today": today}))
 
 
 # ---------------------------------------------------------------- sanctions and lists (the centre)
