@@ -264,7 +264,7 @@ def all_scores(session: Session, today: date | None = None) -> dict[int, tuple[i
     # the same windows as `breakdown` (verified_quality_complaints, the sanctions of the last 3 years)
     start = _start_of(today - COMPLAINT_WINDOW + timedelta(days=1))
     complaints: dict[int, int] = defaultdict(int)
-    for org, n in session.execute(
+    for complained, n in session.execute(
         select(Complaint.intermediary_org_id, func.count())
         .where(
             Complaint.kind == "quality",
@@ -274,15 +274,15 @@ def all_scores(session: Session, today: date | None = None) -> dict[int, tuple[i
         )
         .group_by(Complaint.intermediary_org_id)
     ):
-        if org is not None:
-            complaints[org] = n
+        if complained is not None:
+            complaints[complained] = n
     sanctions: dict[int, int] = defaultdict(int)
-    for org, n in session.execute(
+    for sanctioned, n in session.execute(
         select(Sanction.organisation_id, func.count())
         .where(Sanction.decided_on > today - SANCTION_WINDOW, Sanction.decided_on <= today)
         .group_by(Sanction.organisation_id)
     ):
-        sanctions[org] = n
+        sanctions[sanctioned] = n
     red: set[int] = set()
     black: set[int] = set()
     for listing in session.scalars(select(CreditListing).where(CreditListing.lifted_at.is_(None))):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Organisation
@@ -50,7 +51,7 @@ class Page:
     more: bool  # a next page exists
 
 
-def _ids(service: bool, region: bool) -> Select[tuple[int]]:
+def _ids(service: bool, region: bool) -> Select[int]:
     """The page's ids in the directory's order, with or without the service and region filters. The offer
     test is answered from one index (organisation, service, validity), and a region's standings are walked
     in order from the (region, sort key) index: a deep page of a filtered listing reads index entries only
@@ -134,7 +135,7 @@ def page(
     return Page(rows, number, more)
 
 
-def _region_walk() -> Select[tuple[str]]:
+def _region_walk() -> Select[str]:
     first = select(func.min(Standing.region).label("region")).where(Standing.region != "")
     walk = first.cte("regions", recursive=True)
     following = select(func.min(Standing.region)).where(Standing.region > walk.c.region).scalar_subquery()
@@ -207,9 +208,13 @@ def recompute_all(session: Session, needs: dict[str, list[str]], today: date | N
     entry_rows = session.execute(
         select(Entry.id, Entry.organisation_id, Entry.status, Entry.services, Entry.qualifications)
     )
-    offer_rows = [r for e in entry_rows for r in _offers(*e, needs)]
+    offer_rows = [
+        r
+        for entry_id, org_id, status, services, qualifications in entry_rows
+        for r in _offers(entry_id, org_id, status, services, qualifications, needs)
+    ]
     if offer_rows:
-        session.execute(insert(Offer.__table__), offer_rows)
+        session.execute(insert(cast(Table, Offer.__table__)), offer_rows)
     scores = credit.all_scores(session, today)
     session.execute(delete(Standing))
     now = clock.now()
@@ -233,6 +238,6 @@ def recompute_all(session: Session, needs: dict[str, list[str]], today: date | N
             }
         )
     if rows:
-        session.execute(insert(Standing.__table__), rows)
+        session.execute(insert(cast(Table, Standing.__table__)), rows)
     session.flush()
     return len(scores)
