@@ -19,6 +19,7 @@ Recomputed from the rows on every read, never stored. Services never commit."""
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -211,23 +212,8 @@ def all_scores(session: Session, today: date | None = None) -> dict[int, tuple[i
     then adds its purchases' combined scores in the order `breakdown` does (by their first rating), so that
     the rounding of every step is the same."""
     today = today or clock.to_cst(clock.now()).date()
-    weight = case(ratings.WEIGHTS, value=Rating.rater_kind, else_=0)
-    indicators = [Rating.scores[k].as_integer() for k in ratings.INDICATORS]
-    total = functools.reduce(operator.add, indicators)
-    # per purchase: [its first rating's id, Σ weight × indicator sum, Σ weight, number of ratings]
-    per: dict[tuple[int, int], list[int]] = {
-        (org, purchase): [first, weighted, weights, n]
-        for org, purchase, first, weighted, weights, n in session.execute(
-            select(
-                Rating.intermediary_org_id,
-                Rating.purchase_id,
-                func.min(Rating.id),
-                func.sum(weight * total),
-                func.sum(weight),
-                func.count(),
-            ).group_by(Rating.intermediary_org_id, Rating.purchase_id)
-        )
-    }
+    # an upheld appeal's reviewed scores count instead of the rating's own (as effective_scores): the
+    # difference they make to their purchase's weighted sum, from the few appealed ratings
     revised: dict[int, Mapping[str, int]] = {}
     for rating_id, scores in session.execute(
         select(RatingAppeal.rating_id, RatingAppeal.revised_scores)
@@ -236,6 +222,7 @@ def all_scores(session: Session, today: date | None = None) -> dict[int, tuple[i
     ):
         if scores:
             revised[rating_id] = scores
+    change: dict[tuple[int, int], int] = defaultdict(int)
     appealed = list(revised)
     for i in range(0, len(appealed), 500):
         for rating_id, org, purchase, kind, scores in session.execute(
@@ -243,24 +230,37 @@ def all_scores(session: Session, today: date | None = None) -> dict[int, tuple[i
                 Rating.id, Rating.intermediary_org_id, Rating.purchase_id, Rating.rater_kind, Rating.scores
             ).where(Rating.id.in_(appealed[i : i + 500]))
         ):
-            change = _indicator_sum(revised[rating_id]) - _indicator_sum(scores)
-            per[(org, purchase)][1] += ratings.WEIGHTS[kind] * change
-    by_org: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    counts: dict[int, int] = defaultdict(int)
-    for (org, _), (first, weighted, weights, n) in per.items():
-        by_org[org].append((first, weighted, weights))
-        counts[org] += n
+            difference = _indicator_sum(revised[rating_id]) - _indicator_sum(scores)
+            change[(org, purchase)] += ratings.WEIGHTS[kind] * difference
+    # one row per purchase, each intermediary's in the order of their first rating (breakdown's order)
+    weight = case(ratings.WEIGHTS, value=Rating.rater_kind, else_=0)
+    total = functools.reduce(operator.add, [Rating.scores[k].as_integer() for k in ratings.INDICATORS])
+    first = func.min(Rating.id)
+    per_purchase = session.execute(
+        select(
+            Rating.intermediary_org_id,
+            Rating.purchase_id,
+            func.sum(weight * total),
+            func.sum(weight),
+            func.count(),
+        )
+        .group_by(Rating.intermediary_org_id, Rating.purchase_id)
+        .order_by(Rating.intermediary_org_id, first)
+    )
     combined: dict[tuple[int, int], Decimal] = {}  # a few dozen distinct sums among 100,000 purchases
     means: dict[int, Decimal] = {}
-    for org, purchases in by_org.items():
-        purchases.sort()
-        values = []
-        for _, weighted, weights in purchases:
+    counts: dict[int, int] = {}
+    for org, rows in itertools.groupby(per_purchase, key=lambda r: r[0]):
+        values, n = [], 0
+        for _, purchase, weighted, weights, rated in rows:
+            if change:
+                weighted += change.get((org, purchase), 0)
             value = combined.get((weighted, weights))
             if value is None:
                 value = combined[(weighted, weights)] = ratings.combined_of_sums(weighted, weights)
             values.append(value)
-        means[org] = sum(values, Decimal(0)) / len(values)
+            n += rated
+        means[org], counts[org] = sum(values, Decimal(0)) / len(values), n
     # the same windows as `breakdown` (verified_quality_complaints, the sanctions of the last 3 years)
     start = _start_of(today - COMPLAINT_WINDOW + timedelta(days=1))
     complaints: dict[int, int] = defaultdict(int)
