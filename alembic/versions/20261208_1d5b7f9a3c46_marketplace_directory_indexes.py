@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "1d5b7f9a3c46"
-down_revision = "4b2c6d8e0f13"
+down_revision = "4b2c6d8e0f13"  # as issue 15's brief gives it; chained after main's head at merge
 branch_labels = None
 depends_on = None
 
