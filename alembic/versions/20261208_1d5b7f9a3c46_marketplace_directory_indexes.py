@@ -5,7 +5,7 @@ the service valid today: answered from the first index alone. A region's page wa
 directory's order instead of sorting the region's standings.
 
 Revision ID: 1d5b7f9a3c46
-Revises: 4b2c6d8e0f13
+Revises: 2f4a6c8e0b19
 Create Date: 2026-12-08 00:00:00
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "1d5b7f9a3c46"
-down_revision = "4b2c6d8e0f13"  # as issue 15's brief gives it; chained after main's head at merge
+down_revision = "2f4a6c8e0b19"  # chained after the marketplace documents at the merge
 branch_labels = None
 depends_on = None
 
