@@ -8,7 +8,18 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -334,7 +345,12 @@ class Offer(Base):
     and rebuilt by the periodic recomputation), so that the public directory filters and pages in SQL."""
 
     __tablename__ = "marketplace_offers"
-    __table_args__ = (UniqueConstraint("entry_id", "service_code", name="uq_marketplace_offer"),)
+    __table_args__ = (
+        UniqueConstraint("entry_id", "service_code", name="uq_marketplace_offer"),
+        # the directory's "has an offer of this service valid today" for each standing it walks, answered
+        # from the index alone (issue 15)
+        Index("ix_marketplace_offers_directory", "organisation_id", "service_code", "valid_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(
@@ -352,6 +368,8 @@ class Standing(Base):
     directory sorts by it; the credit page always recomputes from the rows themselves."""
 
     __tablename__ = "marketplace_standings"
+    # a region's standings in the directory's order, so that a region's page is read in order, not sorted
+    __table_args__ = (Index("ix_marketplace_standings_region_sort_key", "region", "sort_key"),)
 
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     stars: Mapped[int] = mapped_column(Integer, default=0, index=True)  # 0: not rated yet

@@ -60,6 +60,17 @@ def combined(by_kind: Mapping[str, Decimal]) -> Decimal:
     return sum((WEIGHTS[k] * v for k, v in by_kind.items()), Decimal(0)) / weight
 
 
+def combined_of_sums(weighted: int, weight: int) -> Decimal:
+    """combined() from two integer sums over a purchase's raters: `weighted`, Σ weight × the sum of the
+    rater's indicator scores, and `weight`, Σ weight of the raters that rated. The same value as combined()
+    of their overall() scores: each overall score is exact (a sum of integers over 5), so combined() is one
+    rounded division of the same number, Σ weight × sum / (5 × Σ weight). What the bulk recomputation
+    (marketplace.credit.all_scores) adds up in the database."""
+    if not weight:
+        raise ValueError("no rating")
+    return Decimal(weighted) / (weight * len(INDICATORS))
+
+
 def stars(purchase_scores: Iterable[Decimal]) -> int | None:
     """An intermediary's stars: the mean of its purchases' combined scores, rounded half up, from 1 to 5;
     None without any rating."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlsplit
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from litestar.contrib.jinja import JinjaTemplateEngine
+from markupsafe import Markup
 
 from core import clock, money
 from web import i18n, rule_refs
@@ -41,13 +42,23 @@ def attribute_messages(root: Path = TEMPLATES) -> frozenset[str]:
     return frozenset(found)
 
 
-def _rendered(ctx: Context, message: str, text: str, locale: str) -> str:
+def _rendered(ctx: Context, message: str, locale: str) -> str:
+    return _translation(message, locale, bool(ctx.eval_ctx.autoescape))
+
+
+# A message's rendering depends only on the message, the language and escaping, all fixed while the process
+# runs (the catalogues and the rules table are read once): computed once, not for each of the hundreds of
+# _() calls a listing page makes (issue 15: the directory's 50 rows). Bounded: a few templates pass a
+# message they were given (a flash), still from the catalogue's finite set.
+@lru_cache(maxsize=8192)
+def _translation(message: str, locale: str, autoescape: bool) -> str:
+    text = i18n.gettext(locale, message)
     plain = rule_refs.plain(text, locale)
     if plain == text:
         # no rule code: the translation as Jinja takes it (trusted, not escaped), so that a label embedded
         # with tojson (a script's messages) keeps its apostrophes instead of showing &#39;
         return text
-    if ctx.eval_ctx.autoescape and message not in attribute_messages():
+    if autoescape and message not in attribute_messages():
         return rule_refs.linked(text, locale)
     return plain
 
@@ -59,14 +70,24 @@ def _rendered(ctx: Context, message: str, text: str, locale: str) -> str:
 @pass_context
 def _gettext(ctx: Context, message: str) -> str:
     locale = _locale(ctx)
-    return _rendered(ctx, message, i18n.gettext(locale, message), locale)
+    return _rendered(ctx, message, locale)
+
+
+@pass_context
+def _newstyle_gettext(ctx: Context, message: str, **variables: Any) -> str:
+    """What jinja2.ext's newstyle gettext does around _gettext, inline: the translation, as Markup under
+    autoescape, always %-formatted with the keyword arguments (escaped by Markup's %)."""
+    autoescape = bool(ctx.eval_ctx.autoescape)
+    text = _translation(message, _locale(ctx), autoescape)
+    # the catalogue's trusted translation (a linked rule already escaped), as jinja2.ext takes it too
+    return (Markup(text) if autoescape else text) % variables  # noqa: S704
 
 
 @pass_context
 def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
     locale = _locale(ctx)
     message = singular if n == 1 else plural
-    return _rendered(ctx, message, i18n.gettext(locale, message), locale)
+    return _rendered(ctx, message, locale)
 
 
 @pass_context
@@ -148,6 +169,9 @@ def configure(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # _() is the extension's newstyle gettext in one call instead of three nested context calls (its alias,
+    # its wrapper, ours): the same translation, escaping and %-formatting (_newstyle_gettext)
+    env.globals.update(_=_newstyle_gettext, gettext=_newstyle_gettext)
     env.globals.update(
         problem_text=_problem,
         rule_ref=_rule,

@@ -109,13 +109,14 @@ def directory(
 ) -> Template:
     """The public directory, a page at a time (marketplace.directory: one indexed query, no rating read)."""
     found = mdirectory.page(db, service=service[:40], region=region[:100], number=number)
+    catalogue = entries.catalogue(db)  # read once: the filter's active services, every service's name
     return page(
         request,
         "marketplace/directory.html",
         listed=found.rows,
         found=found,
-        services=entries.catalogue(db, active_only=True),
-        names=_service_names(db),
+        services=[s for s in catalogue if s.active],
+        names={s.code: s for s in catalogue},
         regions=mdirectory.regions(db),
         service=service,
         region=region,
