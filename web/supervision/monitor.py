@@ -495,6 +495,7 @@ def audit_entry(request: Request, db: Session, actor: Actor, index: int) -> Temp
         request,
         "monitor/audit_entry.html",
         row=feed_row(item, orgs),
+        subjects=subjects.names(db, {str((item.get("decoded") or {}).get("subject", ""))}),
         labels=EVENT_LABELS,
         details_json=json.dumps(item.get("details", {}), ensure_ascii=False, indent=1, sort_keys=True),
         disclosed_json=json.dumps(item["disclosed"]["data"], ensure_ascii=False, indent=1, sort_keys=True)
