@@ -11,7 +11,7 @@ from evaluation.committee.models import Draw
 from evaluation.pool.models import Expert
 from marketplace.models import Purchase
 from tender.centre.models import ProjectIntake
-from tender.models import Tender
+from tender.models import Lot, Tender
 
 
 def tender_by_reference(session: Session, reference: str) -> int | None:
@@ -74,3 +74,10 @@ def _others(session: Session, subjects: set[str]) -> dict[str, str]:
             out[f"expert:{eid}"] = name
     out.update({f"audit:{n}": f"#{n}" for n in _ids(subjects, "audit")})
     return {k: v for k, v in out.items() if k in subjects}
+
+
+def lot_numbers(session: Session, lot_ids: set[int]) -> dict[int, int]:
+    """The lots' numbers (第 1 标段) by their ids, which the log records."""
+    if not lot_ids:
+        return {}
+    return {lid: n for lid, n in session.execute(select(Lot.id, Lot.number).where(Lot.id.in_(lot_ids)))}

@@ -97,7 +97,8 @@ def _end_reason(ctx: Context, tender: Any) -> str:
     """Why a tender ended: the platform's reason (a message key and parameters) in the page's language, else
     the words a person gave (a cancellation)."""
     if getattr(tender, "end_reason_key", ""):
-        return i18n.message_text(_locale(ctx), tender.end_reason_key, tender.end_reason_params)
+        # codes as plain references (rule_refs): the reason is read, never a raw code
+        return rule_refs.message_plain(_locale(ctx), tender.end_reason_key, tender.end_reason_params)
     return str(getattr(tender, "cancel_reason", "") or "")
 
 

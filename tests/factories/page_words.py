@@ -107,7 +107,7 @@ class _Reader(HTMLParser):
             for name in SHOWN_ATTRIBUTES:
                 if a.get(name, "").strip():
                     self.out.append(Segment(a[name].strip(), lang, literal))
-            if tag in {"input", "button"} and a.get("type") in {"submit", "button", "reset"}:
+            if tag == "input" and a.get("type") in {"submit", "button", "reset"}:
                 if a.get("value", "").strip():
                     self.out.append(Segment(a["value"].strip(), lang, literal))
         if tag not in VOID:
@@ -153,7 +153,7 @@ def page_lang(html: str) -> str:
 NOT_CODES = {"E1", "E2"}
 # An audit tag or a dotted key: two or more lowercase words joined by dots ("auth.logout",
 # "tender.bid.refused"), not a file name ("report.pdf": one dot and a known extension) nor a host name.
-DOTTED = re.compile(r"(?<![\w./@:-])[a-z][a-z_]*(?:\.[a-z][a-z_]*)+(?![\w/@-]|\.\w)", re.ASCII)
+DOTTED = re.compile(r"(?<![\w./@:-])[a-z][a-z_]+(?:\.[a-z][a-z_]+)+(?![\w/@-]|\.\w)", re.ASCII)
 FILE_OR_HOST = re.compile(
     r"\.(?:pdf|docx?|xlsx?|csv|zip|json|txt|png|jpe?g|html?|xml|etkey|com|cn|org|net|localhost)$"
 )
@@ -163,7 +163,14 @@ SNAKE = re.compile(r"(?<![\w.:/-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w-]|\.\w)", 
 KEYED = re.compile(r"(?<![\w./:-])[a-z][a-z_]*:(?:\d+|[a-z][a-z_]*)(?![\w/.:-])", re.ASCII)
 # Chinese (CJK ideographs, and the full-width punctuation only Chinese text uses).
 _HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-CJK = re.compile(rf"{_HAN}(?:[\s\d\u3000-\u303f\uff00-\uffef]*{_HAN})*")
+# A run of Chinese: ideographs joined by spaces, digits and the punctuation inside a Chinese sentence (not
+# brackets: a bracketed term is read apart, see GLOSS).
+CJK = re.compile(rf"{_HAN}(?:[\s\d\u3000-\u303f，。：；！？]*{_HAN})*")
+# A gloss: a term in the other language in brackets, beside the words it explains ("Avoidance (回避)",
+# "姓名 (Name)" for a file's column that is named in Chinese): a bracket holding no letter of the page's own
+# script. A name in a list is read on its own ("甲公司、乙公司": the names are data one by one).
+GLOSS_ZH = re.compile(r"[(（][^()（）A-Za-z]*[)）]")
+GLOSS_EN = re.compile(r"[(（][^()（）\u3400-\u9fff]*[)）]")
 # An English phrase: three or more words of two or more letters, separated by spaces and the punctuation of
 # a sentence. A Chinese page names a few things in Latin letters (PDF, OCDS, RFC 9162): those are one or two
 # words, or capitalised acronyms, which the count skips.
@@ -209,13 +216,39 @@ def _codes(seg: Segment) -> Iterator[tuple[str, re.Match[str]]]:
         yield "message key", m
 
 
+def _blank(pattern: re.Pattern[str], text: str) -> str:
+    return pattern.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _glossed(text: str, m: re.Match[str], inside: re.Pattern[str], after: re.Pattern[str]) -> bool:
+    """The words are a term in the other language explained beside them: inside brackets among the page's
+    words ("Avoidance (回避)"), or followed by their translation in brackets ("姓名 (Name)": a file's column
+    that is named in Chinese)."""
+    if any(g.start() <= m.start() and m.end() <= g.end() for g in inside.finditer(text)):
+        return True
+    return after.match(text, m.end()) is not None
+
+
+GLOSS_AFTER_EN = re.compile(r"\s*[(（][^()（）\u3400-\u9fff]*[A-Za-z][^()（）\u3400-\u9fff]*[)）]")
+GLOSS_AFTER_ZH = re.compile(r"\s*[(（][^()（）A-Za-z]*[\u3400-\u9fff][^()（）A-Za-z]*[)）]")
+
+
 def _language(seg: Segment) -> Iterator[tuple[str, re.Match[str]]]:
     if seg.lang == "zh":
         for m in LATIN_PHRASE.finditer(seg.text):
-            yield "English on a Chinese page", m
+            if not _glossed(seg.text, m, GLOSS_EN, GLOSS_AFTER_ZH):
+                yield "English on a Chinese page", m
     else:
         for m in CJK.finditer(seg.text):
-            yield "Chinese on an English page", m
+            if not _glossed(seg.text, m, GLOSS_ZH, GLOSS_AFTER_EN):
+                yield "Chinese on an English page", m
+
+
+def _held(user: UserTexts, kind: str, words: str) -> bool:
+    """Whether the words are the data's: each name of a list of Chinese names (甲、乙) on its own."""
+    if kind == "Chinese on an English page":
+        return all(user.holds(w.strip()) for w in words.split("、") if w.strip())
+    return user.holds(words)
 
 
 def findings(html: str, user: UserTexts = NO_USER_TEXTS) -> list[Finding]:
@@ -227,8 +260,9 @@ def findings(html: str, user: UserTexts = NO_USER_TEXTS) -> list[Finding]:
         if seg.literal:
             continue
         # a command keeps its place (the findings' context is the text as shown) but is read as blanks
-        seg = Segment(COMMAND.sub(lambda m: " " * len(m.group(0)), seg.text), seg.lang)
+        shown = seg.text
+        seg = Segment(_blank(COMMAND, seg.text), seg.lang)
         for kind, m in (*_codes(seg), *_language(seg)):
-            if not user.holds(m.group(0)):
-                out.append(Finding(kind, m.group(0), _short(seg.text, m.start(), m.end())))
+            if not _held(user, kind, m.group(0)):
+                out.append(Finding(kind, m.group(0), _short(shown, m.start(), m.end())))
     return out

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import String, Text, select
+from sqlalchemy import JSON, String, Text, select
 
 from cli.database import upgrade_database
 from core import i18n, tasks
@@ -53,7 +53,7 @@ def test_visible_text_skips_scripts_styles_and_machine_attributes() -> None:
         '<input placeholder="参考编号" name="ref_no"><button type="submit" value="提交">提交</button>'
     )
     texts = [s.text for s in segments(html)]
-    assert texts == ["t", "投标", "招标公告", "开标记录", "记录", "参考编号", "提交", "提交"]
+    assert texts == ["t", "投标", "招标公告", "开标记录", "记录", "参考编号", "提交"]
     assert findings(html) == []
 
 
@@ -84,6 +84,24 @@ def test_what_is_not_a_problem() -> None:
     )
     assert findings(good) == []
     assert _kinds(_page('<p>Tender <span lang="zh-CN">某某县教育局</span> opened</p>', lang="en")) == []
+
+
+def test_glosses_and_lists_of_names() -> None:
+    # a term of the other language in brackets explains the words beside it
+    assert _kinds(_page("<p>Avoidance (回避) looks back 3 years</p>", lang="en")) == []
+    assert _kinds(_page("<th>姓名 (Name)</th><td>从业年限 (Years in the field)</td>")) == []
+    assert _kinds(_page("<p>开标记录（Opening record）</p>")) == []
+    assert _kinds(_page("<li>姓名 (Name)</li>", lang="en")) == []
+    # but not a bracket of the page's own words around the other language
+    assert _kinds(_page("<p>Direct choice (优化营商环境条例 art. 43)</p>", lang="en")) == [
+        "Chinese on an English page"
+    ]
+    # names of a list are each the data's
+    user = UserTexts(["某某市宏远建设工程有限公司", "某某清源环境服务有限公司"])
+    assert _kinds(_page("<p>Valid bids: 某某市宏远建设工程有限公司、某某清源环境服务有限公司</p>", lang="en"), user) == []
+    assert _kinds(_page("<p>Valid bids: 某某市宏远建设工程有限公司、无效投标</p>", lang="en"), user) == [
+        "Chinese on an English page"
+    ]
 
 
 def test_user_entered_text_is_excepted() -> None:
@@ -119,6 +137,9 @@ ROLES: dict[str, tuple[str, str] | None] = {
 }
 # Links that are not pages to read: the language switch (it would change the walk's language) and files.
 SKIP = re.compile(r"^/(?:lang/|static/)|\.(?:pdf|zip|json|csv|xlsx|docx?|etkey)$|/(?:download|export)(?:/|$)")
+# Pages everyone may read, anonymous visitors too: the notice, its opening (its public state before the
+# record, issue 16), the results.
+PUBLIC = re.compile(r"/tenders/\d+(?:/opening)?|/rules|/audit")
 IDENTIFIER = re.compile(r"[a-z0-9_.:/-]*")
 
 
@@ -128,23 +149,35 @@ class World:
     user: UserTexts
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+
+
 def _user_texts(session: Any) -> Iterator[str]:
-    """Every text the world holds in its tables' text columns, but for the product's own: identifiers (enum
-    values, tags, keys), messages stored as keys (a catalogue's msgid, a %(param)s template)."""
+    """Every text the world holds in its tables' text and JSON columns (a tender's scoring factors are JSON),
+    but for the product's own: identifiers (enum values, tags, keys) and messages stored as keys (a
+    catalogue's msgid, a %(param)s template)."""
     msgids = set(i18n.catalogue("zh"))
     for table in Base.metadata.sorted_tables:
         for column in table.columns:
-            if not isinstance(column.type, String | Text):
+            if not isinstance(column.type, String | Text | JSON):
                 continue
-            for value in session.scalars(select(column).distinct()):
-                if (
-                    isinstance(value, str)
-                    and value.strip()
-                    and not IDENTIFIER.fullmatch(value)
-                    and "%(" not in value
-                    and value not in msgids
-                ):
-                    yield value
+            for stored in session.scalars(select(column).distinct()):
+                for value in _strings(stored):
+                    if (
+                        value.strip()
+                        and not IDENTIFIER.fullmatch(value)
+                        and "%(" not in value
+                        and value not in msgids
+                    ):
+                        yield value
 
 
 @pytest.fixture(scope="module")
@@ -239,6 +272,8 @@ def _walk(world: World, role: str, lang: str, walk: Walk) -> None:
             continue
         if "text/html" not in r.headers.get("content-type", ""):
             continue
+        if PUBLIC.fullmatch(urlsplit(url).path) and urlsplit(str(r.url)).path == "/login":
+            walk.broken.append(f"{role} [{lang}] {url}: sent to log in, but the page is public")
         html = r.text
         walk.pages += 1
         walk.per_role[role] += 1

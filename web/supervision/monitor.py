@@ -403,13 +403,29 @@ def feed_row(item: dict[str, Any], orgs: dict[int, str]) -> FeedRow:
     return FeedRow(item, when, orgs.get(org, str(org)) if org is not None else "")
 
 
-def alert_text(alert: alerts.Alert) -> tuple[str, dict[str, Any]]:
+def alert_text(
+    alert: alerts.Alert, names: dict[str, str] | None = None, lots: dict[int, int] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The alert's message and parameters, its subject by name (`names`: supervision.subjects.names) and
+    its lot by number (`lots`: lot id to number; the log records the lot's id), its event by label."""
     key = {
         "failed_logins": f"{alert.kind}:{alert.params.get('by')}",
         "csrf_failures": f"{alert.kind}:{alert.params.get('by')}",
         "reused_sealed_bids": f"{alert.kind}:{alert.params.get('what')}",
     }.get(alert.kind, alert.kind)
-    return ALERT_TEXTS[key], {"subject": alert.subject, "n": alert.count, **alert.params}
+    params: dict[str, Any] = {"subject": alert.subject, "n": alert.count, **alert.params}
+    params["subject"] = (names or {}).get(str(alert.subject), params["subject"])
+    if isinstance(params.get("lot"), int):
+        params["lot"] = (lots or {}).get(params["lot"], params["lot"])
+    if params.get("tag") in EVENT_LABELS:
+        params["tag"] = EVENT_LABELS[params["tag"]]
+    return ALERT_TEXTS[key], params
+
+
+def _alert_texts(db: Session, found: list[alerts.Alert]) -> list[tuple[str, dict[str, Any]]]:
+    names = subjects.names(db, {str(a.subject) for a in found})
+    lots = subjects.lot_numbers(db, {a.params["lot"] for a in found if isinstance(a.params.get("lot"), int)})
+    return [alert_text(a, names, lots) for a in found]
 
 
 def _int_or_none(value: str, field_name: str) -> int | None:
@@ -477,7 +493,7 @@ def audit_feed(
         page_size=PAGE,
         filt=filt,
         orgs=orgs,
-        alerts=[(a, *alert_text(a)) for a in found],
+        alerts=[(a, *text) for a, text in zip(found, _alert_texts(db, found), strict=True)],
         labels=EVENT_LABELS,
         tags=registered(),
         last_index=max((i["index"] for i in items), default=feed.size(db) - 1)
