@@ -57,7 +57,9 @@ def _others(session: Session, subjects: set[str]) -> dict[str, str]:
             out[f"user:{uid}"] = f"{name} ({username})"
     org_ids = _ids(subjects, "org") | _ids(subjects, "intermediary")
     if org_ids:
-        for oid, name in session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))):
+        for oid, name in session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+        ):
             out[f"org:{oid}"] = out[f"intermediary:{oid}"] = name
     if ids := _ids(subjects, "purchase"):
         for pid, ref, project in session.execute(
@@ -66,7 +68,9 @@ def _others(session: Session, subjects: set[str]) -> dict[str, str]:
             out[f"purchase:{pid}"] = f"{ref} {project}"
     if ids := _ids(subjects, "intake"):
         for iid, ref, title in session.execute(
-            select(ProjectIntake.id, ProjectIntake.reference, ProjectIntake.title).where(ProjectIntake.id.in_(ids))
+            select(ProjectIntake.id, ProjectIntake.reference, ProjectIntake.title).where(
+                ProjectIntake.id.in_(ids)
+            )
         ):
             out[f"intake:{iid}"] = f"{ref} {title}"
     if ids := _ids(subjects, "expert"):

@@ -323,7 +323,9 @@ def ceremony(session: Session, actor: Actor, tender_id: int) -> CeremonyView:
     tender = tender_for(session, actor, tender_id)
     op = opening_of(session, tender.id)
     if not is_published(op) and (actor.anonymous or not may_watch(session, actor, tender)):
-        started = op is not None and op.status != OpeningStatus.failed and clock.now() >= clock.as_utc(op.opens_at)
+        started = (
+            op is not None and op.status != OpeningStatus.failed and clock.now() >= clock.as_utc(op.opens_at)
+        )
         return CeremonyView(tender, op, None, False, False, False, False, False, started, public=True)
     bidder = has_counted_bid(session, actor, tender)
     checked = bool(

@@ -177,7 +177,14 @@ GLOSS_EN = re.compile(r"[(（][^()（）\u3400-\u9fff]*[)）]")
 WORD = r"[A-Za-z][a-z]+(?:'[a-z]+)?"
 LATIN_PHRASE = re.compile(rf"(?<![A-Za-z]){WORD}(?:[ ,;:'()-]+{WORD}){{2,}}(?![A-Za-z])")
 
-KINDS = ("rule code", "audit tag", "enum value", "message key", "English on a Chinese page", "Chinese on an English page")
+KINDS = (
+    "rule code",
+    "audit tag",
+    "enum value",
+    "message key",
+    "English on a Chinese page",
+    "Chinese on an English page",
+)
 
 
 class UserTexts:

@@ -68,7 +68,9 @@ def test_each_code_detector_fires_on_a_raw_code() -> None:
 
 
 def test_language_detectors_fire_on_the_other_language() -> None:
-    assert _kinds(_page("<p>Evaluation committee: please confirm by 5 May</p>")) == ["English on a Chinese page"]
+    assert _kinds(_page("<p>Evaluation committee: please confirm by 5 May</p>")) == [
+        "English on a Chinese page"
+    ]
     assert _kinds(_page("<p>The tender was suspended</p>", lang="en")) == []
     assert _kinds(_page("<p>流标原因：投标人不足三家</p>", lang="en")) == ["Chinese on an English page"]
     assert _kinds(_page("<p>Opening record 开标记录</p>", lang="en")) == ["Chinese on an English page"]
@@ -98,7 +100,12 @@ def test_glosses_and_lists_of_names() -> None:
     ]
     # names of a list are each the data's
     user = UserTexts(["某某市宏远建设工程有限公司", "某某清源环境服务有限公司"])
-    assert _kinds(_page("<p>Valid bids: 某某市宏远建设工程有限公司、某某清源环境服务有限公司</p>", lang="en"), user) == []
+    assert (
+        _kinds(
+            _page("<p>Valid bids: 某某市宏远建设工程有限公司、某某清源环境服务有限公司</p>", lang="en"), user
+        )
+        == []
+    )
     assert _kinds(_page("<p>Valid bids: 某某市宏远建设工程有限公司、无效投标</p>", lang="en"), user) == [
         "Chinese on an English page"
     ]
@@ -106,7 +113,10 @@ def test_glosses_and_lists_of_names() -> None:
 
 def test_user_entered_text_is_excepted() -> None:
     # marked in the page
-    assert _kinds(_page('<p>Title: <span data-user>某某县第一中学 sealed_not_sealed</span></p>', lang="en")) == []
+    assert (
+        _kinds(_page("<p>Title: <span data-user>某某县第一中学 sealed_not_sealed</span></p>", lang="en"))
+        == []
+    )
     # or known as the world's data: a Chinese title on an English page, an English title on a Chinese one
     user = UserTexts(["某某县第一中学教学楼改造", "Supply of laboratory glassware"])
     assert _kinds(_page("<td>Tender: 某某县第一中学教学楼改造</td>", lang="en"), user) == []
@@ -200,7 +210,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
-        demo.load(session, open_store(settings), data / "demo-keys", signing_key(settings.data_dir, settings.origin))
+        demo.load(
+            session, open_store(settings), data / "demo-keys", signing_key(settings.data_dir, settings.origin)
+        )
     with factory() as session:
         user = UserTexts(_user_texts(session))
     with TestClient(app=create_app(settings)) as client:
