@@ -86,6 +86,12 @@ def _rule(ctx: Context, code: str | None) -> str:
 
 
 @pass_context
+def _rule_reference(ctx: Context, code: str) -> str:
+    """A rule named on its own (a record's legal basis): its linked plain reference, no brackets."""
+    return rule_refs.linked(code, _locale(ctx))
+
+
+@pass_context
 def _message(ctx: Context, key: str, params: dict[str, Any] | None = None) -> str:
     """A stored message (a notification's key and parameters) in the page's language. Plain text, codes as
     plain references: it is shown as a link's text, where another link cannot go."""
@@ -136,6 +142,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
     env.globals.update(
         problem_text=_problem,
         rule_ref=_rule,
+        rule_reference=_rule_reference,
         message_text=_message,
         end_reason=_end_reason,
         current_locale=_current_locale,

@@ -251,6 +251,9 @@ def _language(seg: Segment) -> Iterator[tuple[str, re.Match[str]]]:
                 yield "Chinese on an English page", m
 
 
+CODE_CONTEXT = 3  # characters on each side of a code that must be the data's too
+
+
 def _held(user: UserTexts, kind: str, words: str) -> bool:
     """Whether the words are the data's: each name of a list of Chinese names (甲、乙) on its own."""
     if kind == "Chinese on an English page":
@@ -269,7 +272,11 @@ def findings(html: str, user: UserTexts = NO_USER_TEXTS) -> list[Finding]:
         # a command keeps its place (the findings' context is the text as shown) but is read as blanks
         shown = seg.text
         seg = Segment(_blank(COMMAND, seg.text), seg.lang)
-        for kind, m in (*_codes(seg), *_language(seg)):
+        for kind, m in _codes(seg):
+            # a code is the data's only with its neighbours: "R44" alone is in many a stored text
+            if not user.holds(shown[max(0, m.start() - CODE_CONTEXT) : m.end() + CODE_CONTEXT]):
+                out.append(Finding(kind, m.group(0), _short(shown, m.start(), m.end())))
+        for kind, m in _language(seg):
             if not _held(user, kind, m.group(0)):
                 out.append(Finding(kind, m.group(0), _short(shown, m.start(), m.end())))
     return out

@@ -121,6 +121,10 @@ def test_user_entered_text_is_excepted() -> None:
     user = UserTexts(["某某县第一中学教学楼改造", "Supply of laboratory glassware"])
     assert _kinds(_page("<td>Tender: 某某县第一中学教学楼改造</td>", lang="en"), user) == []
     assert _kinds(_page("<td>项目：Supply of laboratory glassware</td>"), user) == []
+    # a code in the data is the data's, with its neighbours: the same code in the product's words is not
+    user_codes = UserTexts(["交货期须符合R22的规定"])
+    assert _kinds(_page("<td>交货期须符合R22的规定</td>"), user_codes) == []
+    assert _kinds(_page("<td>将依法重新招标（R22）</td>"), user_codes) == ["rule code"]
     # but the data excuses only itself
     assert _kinds(_page("<td>Tender: 某某县第一中学教学楼改造 已开标</td>", lang="en"), user) == [
         "Chinese on an English page"

@@ -135,7 +135,16 @@ class Msg:
     msgid: str
 
 
+@dataclass(frozen=True)
+class RuleCode:
+    """A detail naming a rule (E32): shown as its plain reference, linked to the rules page (rule_refs)."""
+
+    rule: str
+
+
 def _detail_value(key: str, value: Any) -> Any:
+    if key == "rule" and isinstance(value, str) and value:
+        return RuleCode(value)
     if key in TIME_DETAILS and isinstance(value, str):
         try:
             return clock.to_cst(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
