@@ -4,9 +4,10 @@ Issue 16: no internal code, id, tag or enum value is shown to a person, and a pa
 language. tests/web/test_page_words.py renders every page of the seeded world and runs these on each; the
 functions are pure (HTML in, findings out), so tests/web/test_page_words.py also tests them on samples.
 
-What a person reads (`segments`): the text of the page's elements, except <script>, <style>, <template> and
-<noscript>, plus the attributes a browser shows or reads aloud (title, placeholder, aria-label, alt, and a
-button's value). Every other attribute (href, name, data-*, class) is machinery.
+What a person reads (`segments`): the text of the page's elements, except <script> and <style> (what a
+script shows later, a hidden dialog or a <template>, is read too), plus the attributes a browser shows or
+reads aloud (title, placeholder, aria-label, alt, an input button's value). Every other attribute (href,
+name, value, data-*, class) is machinery.
 
 User-entered text is excepted: a tender's title, an organisation's name, a question someone wrote is in the
 language its author wrote it in, and may hold anything. Two ways mark it:
@@ -14,7 +15,13 @@ language its author wrote it in, and may hold anything. Two ways mark it:
   another language than the page's (HTML's own way to mark a foreign-language passage: the language switch,
   "English" on a Chinese page) is not held to the page's language;
 - outside the page, the caller passes the texts the seeded world holds as data (`UserTexts`): a finding that
-  is part of one of them is the data's, not the product's words.
+  is part of one of them is the data's, not the product's words (the templates mark none today, and a
+  template cannot know whether a field holds a person's text or the product's label; the data can). Each
+  name of a list ("甲公司、乙公司") is read on its own; a code must be the data's with its neighbours, so
+  that a code some stored text happens to hold does not excuse the same code in the product's words.
+A gloss is not the other language slipped in: a term in brackets beside the words it explains
+("Avoidance (回避)", "开标记录（Opening record）"), or followed by its translation in brackets
+("姓名 (Name)", a file's column that is named in Chinese).
 Literal text is not read at all: what sits in <code>, <kbd>, <samp> or <pre> is shown as the exact
 characters of a record or of something to type (an audit entry's bytes and tag beside its name, a hash, a
 command), which a person copies rather than reads; so is an `etender ...` command line in running text
@@ -30,7 +37,7 @@ from html.parser import HTMLParser
 
 from web.rule_refs import CITATION
 
-HIDDEN = {"script", "style", "template", "noscript"}
+HIDDEN = {"script", "style"}
 LITERAL = {"code", "kbd", "samp", "pre"}
 VOID = {
     "area",
@@ -99,7 +106,7 @@ class _Reader(HTMLParser):
         if tag == "html" and "lang" in a:
             self.root_lang = _lang(a["lang"])
         lang = _lang(a["lang"]) if a.get("lang") else top.lang
-        hidden = top.hidden or tag in HIDDEN or "data-user" in a or "hidden" in a
+        hidden = top.hidden or tag in HIDDEN or "data-user" in a
         if tag == "input" and a.get("type") == "hidden":
             hidden = True
         literal = top.literal or tag in LITERAL
