@@ -30,6 +30,7 @@ from core.db import Base, make_engine, make_sessionmaker, transaction
 from core.settings import Settings
 from core.signing import signing_key
 from storage import open_store
+from tender.models import Tender
 from tests.factories.page_words import NO_USER_TEXTS, UserTexts, findings, page_lang, segments
 from web.app import create_app
 
@@ -161,6 +162,7 @@ IDENTIFIER = re.compile(r"[a-z0-9_.:/-]*")
 class World:
     client: TestClient[Any]
     user: UserTexts
+    failed_openings: list[str]  # the failed tenders' opening pages, where every walk starts too
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -219,8 +221,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )
     with factory() as session:
         user = UserTexts(_user_texts(session))
+        failed = [
+            f"/tenders/{t}/opening"
+            for t in session.scalars(select(Tender.id).where(Tender.status == "failed"))
+        ]
+    assert failed, "the demo has no failed tender"
     with TestClient(app=create_app(settings)) as client:
-        yield World(client, user)
+        yield World(client, user, failed)
     engine.dispose()
 
 
@@ -260,6 +267,7 @@ def _login(client: TestClient[Any], username: str, password: str) -> str:
 class Walk:
     pages: int = 0
     per_role: Counter[str] = field(default_factory=Counter)
+    shown: dict[str, set[str]] = field(default_factory=dict)  # role -> the pages' paths it read
     problems: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
 
@@ -268,7 +276,7 @@ def _walk(world: World, role: str, lang: str, walk: Walk) -> None:
     client = world.client
     client.cookies.clear()
     account = ROLES[role]
-    start = ["/"]
+    start = ["/", *world.failed_openings]
     if account is not None:
         start.insert(0, _login(client, *account))
     client.cookies.set("lang", lang)
@@ -293,6 +301,7 @@ def _walk(world: World, role: str, lang: str, walk: Walk) -> None:
         html = r.text
         walk.pages += 1
         walk.per_role[role] += 1
+        walk.shown.setdefault(role, set()).add(urlsplit(str(r.url)).path)
         assert page_lang(html) == lang, f"{url} as {role} is not in {lang}"
         for f in findings(html, world.user):
             walk.problems.append(f"{role} [{lang}] {url}: {f}")
@@ -316,4 +325,6 @@ def test_every_page_of_the_demo_speaks_to_people(world: World, record_property: 
     record_property("problems", len(walk.problems))
     # every role reached pages of its own beyond the public ones
     assert all(walk.per_role[r] > 4 for r in ROLES), walk.per_role
+    # an anonymous visitor reads the openings (the failed tender's among them: its public state, issue 16)
+    assert set(world.failed_openings) <= walk.shown["anonymous"], sorted(walk.shown["anonymous"])
     assert walk.broken == walk.problems == [], "\n".join([summary, *walk.broken, *sorted(set(walk.problems))])
