@@ -522,6 +522,11 @@ def audit_feed(
             (a, *text) for a, text in zip(found, _alert_texts(db, found, locale_of(request)), strict=True)
         ],
         labels=EVENT_LABELS,
+        # the live feed's rows (static/js/audit-feed.js) name events and roles as the page's rows do
+        live_names={
+            "events": {tag: i18n.gettext(locale_of(request), label) for tag, label in EVENT_LABELS.items()},
+            "roles": {r.value: i18n.gettext(locale_of(request), f"role:{r.value}") for r in Role},
+        },
         tags=registered(),
         last_index=max((i["index"] for i in items), default=feed.size(db) - 1)
         if items
