@@ -107,6 +107,12 @@ def _rule(ctx: Context, code: str | None) -> str:
 
 
 @pass_context
+def _rule_reference(ctx: Context, code: str) -> str:
+    """A rule named on its own (a record's legal basis): its linked plain reference, no brackets."""
+    return rule_refs.linked(code, _locale(ctx))
+
+
+@pass_context
 def _message(ctx: Context, key: str, params: dict[str, Any] | None = None) -> str:
     """A stored message (a notification's key and parameters) in the page's language. Plain text, codes as
     plain references: it is shown as a link's text, where another link cannot go."""
@@ -118,7 +124,8 @@ def _end_reason(ctx: Context, tender: Any) -> str:
     """Why a tender ended: the platform's reason (a message key and parameters) in the page's language, else
     the words a person gave (a cancellation)."""
     if getattr(tender, "end_reason_key", ""):
-        return i18n.message_text(_locale(ctx), tender.end_reason_key, tender.end_reason_params)
+        # codes as plain references (rule_refs): the reason is read, never a raw code
+        return rule_refs.message_plain(_locale(ctx), tender.end_reason_key, tender.end_reason_params)
     return str(getattr(tender, "cancel_reason", "") or "")
 
 
@@ -175,6 +182,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
     env.globals.update(
         problem_text=_problem,
         rule_ref=_rule,
+        rule_reference=_rule_reference,
         message_text=_message,
         end_reason=_end_reason,
         current_locale=_current_locale,

@@ -309,6 +309,10 @@ class CeremonyView:
     agency: bool
     checked_in: bool
     started: bool  # at or after the opening time, with an opening under way or done
+    # issue 16: someone who may not follow the opening before its record (the public, anonymous too) sees its
+    # public state only: whether it is to come, under way or failed; no progress (how many bid stays
+    # concealed until the record, E29, L22)
+    public: bool = False
 
     @property
     def published(self) -> bool:
@@ -316,7 +320,13 @@ class CeremonyView:
 
 
 def ceremony(session: Session, actor: Actor, tender_id: int) -> CeremonyView:
-    tender, op = require_watch(session, actor, tender_id)
+    tender = tender_for(session, actor, tender_id)
+    op = opening_of(session, tender.id)
+    if not is_published(op) and (actor.anonymous or not may_watch(session, actor, tender)):
+        started = (
+            op is not None and op.status != OpeningStatus.failed and clock.now() >= clock.as_utc(op.opens_at)
+        )
+        return CeremonyView(tender, op, None, False, False, False, False, False, started, public=True)
     bidder = has_counted_bid(session, actor, tender)
     checked = bool(
         op

@@ -39,9 +39,10 @@ NO_PARTS = {"bids": []}
 STREAM = {"max_idle": "0"}
 
 ROWS: list[Any] = [
-    # the ceremony page and its live stream: participants before the record, everyone after it
-    Row("GET", BASE, only("ok", *WATCHERS), target=EARLY),
-    Row("GET", BASE, only("ok", *WATCHERS), target=OPENING),
+    # the ceremony page: everyone, the public seeing its public state only before the record (issue 16); its
+    # live stream: participants before the record, everyone after it
+    Row("GET", BASE, E("ok"), target=EARLY),
+    Row("GET", BASE, E("ok"), target=OPENING),
     Row("GET", BASE, E("ok"), target=OPENED),
     Row("GET", f"{BASE}/stream", only("ok", *WATCHERS), target=EARLY, query=STREAM),
     Row("GET", f"{BASE}/stream", only("ok", *WATCHERS), target=OPENING, query=STREAM),

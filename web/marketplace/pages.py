@@ -62,6 +62,7 @@ ENTRY_STATUS_LABELS = {
     EntryStatus.submitted: N_("Under review"),
     EntryStatus.returned: N_("Returned for changes"),
     EntryStatus.approved: N_("Approved"),
+    EntryStatus.exited: N_("Removed from the marketplace"),
 }
 REASON_LABELS = {
     selection.TOO_FEW_APPLICANTS: N_("too few qualified applicants"),

@@ -32,9 +32,10 @@ from tender import supervision as tender_supervision
 from tender.events import PARTICIPATION, TenderTag
 from tender.lifecycle import Status
 from tender.models import Objection, Tender
+from web import i18n
 from web.award.decision import EVENT_LABELS as AWARD_EVENT_LABELS  # noqa: I001 - issue 14
 from web.award.publicity import EVENT_LABELS as PUBLICITY_EVENT_LABELS
-from web.deps import page, redirect
+from web.deps import locale_of, page, redirect
 from web.evaluation.report import EVENT_LABELS as REPORT_EVENT_LABELS
 from web.evaluation.review import EVENT_LABELS as REVIEW_EVENT_LABELS
 from web.evaluation.room import EVENT_LABELS as ROOM_EVENT_LABELS
@@ -134,7 +135,16 @@ class Msg:
     msgid: str
 
 
+@dataclass(frozen=True)
+class RuleCode:
+    """A detail naming a rule (E32): shown as its plain reference, linked to the rules page (rule_refs)."""
+
+    rule: str
+
+
 def _detail_value(key: str, value: Any) -> Any:
+    if key == "rule" and isinstance(value, str) and value:
+        return RuleCode(value)
     if key in TIME_DETAILS and isinstance(value, str):
         try:
             return clock.to_cst(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
@@ -316,7 +326,8 @@ def resume(request: Request, db: Session, actor: Actor, tender_id: int, data: Fo
 
 ALERT_TEXTS = {
     "sealed_access_refused": N_("Refused attempt to read sealed data on %(subject)s (by %(actor)s)."),
-    "outside_window": N_("%(tag)s refused on %(subject)s: outside its time window (%(window)s)."),
+    # %(tag)s is the refusal's label ("Bid refused"), %(window)s the window's ("the bid deadline")
+    "outside_window": N_("%(tag)s on %(subject)s: outside its time window (%(window)s)."),
     "login_throttled": N_("Logins to the account %(account)s were throttled after repeated failures."),
     "failed_logins:account": N_("%(n)s failed logins to the account %(who)s within %(minutes)s minutes."),
     "failed_logins:address": N_("%(n)s failed logins from the address %(who)s within %(minutes)s minutes."),
@@ -403,13 +414,43 @@ def feed_row(item: dict[str, Any], orgs: dict[int, str]) -> FeedRow:
     return FeedRow(item, when, orgs.get(org, str(org)) if org is not None else "")
 
 
-def alert_text(alert: alerts.Alert) -> tuple[str, dict[str, Any]]:
+# The time windows a refusal names (tender.bids.submission, tender.opening.base), by their plain name.
+WINDOW_LABELS = {
+    "bid_deadline": N_("the bid deadline"),
+    "opening_time": N_("the opening time"),
+}
+
+
+def alert_text(
+    alert: alerts.Alert,
+    names: dict[str, str] | None = None,
+    lots: dict[int, int] | None = None,
+    locale: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The alert's message and parameters, its subject by name (`names`: supervision.subjects.names) and
+    its lot by number (`lots`: lot id to number; the log records the lot's id), its event and time window
+    by label in `locale` (None: the codes, as the log has them)."""
     key = {
         "failed_logins": f"{alert.kind}:{alert.params.get('by')}",
         "csrf_failures": f"{alert.kind}:{alert.params.get('by')}",
         "reused_sealed_bids": f"{alert.kind}:{alert.params.get('what')}",
     }.get(alert.kind, alert.kind)
-    return ALERT_TEXTS[key], {"subject": alert.subject, "n": alert.count, **alert.params}
+    params: dict[str, Any] = {"subject": alert.subject, "n": alert.count, **alert.params}
+    params["subject"] = (names or {}).get(str(alert.subject), params["subject"])
+    if isinstance(params.get("lot"), int):
+        params["lot"] = (lots or {}).get(params["lot"], params["lot"])
+    if locale is not None:
+        if params.get("tag") in EVENT_LABELS:
+            params["tag"] = i18n.gettext(locale, EVENT_LABELS[params["tag"]])
+        if params.get("window") in WINDOW_LABELS:
+            params["window"] = i18n.gettext(locale, WINDOW_LABELS[params["window"]])
+    return ALERT_TEXTS[key], params
+
+
+def _alert_texts(db: Session, found: list[alerts.Alert], locale: str) -> list[tuple[str, dict[str, Any]]]:
+    names = subjects.names(db, {str(a.subject) for a in found})
+    lots = subjects.lot_numbers(db, {a.params["lot"] for a in found if isinstance(a.params.get("lot"), int)})
+    return [alert_text(a, names, lots, locale) for a in found]
 
 
 def _int_or_none(value: str, field_name: str) -> int | None:
@@ -477,8 +518,15 @@ def audit_feed(
         page_size=PAGE,
         filt=filt,
         orgs=orgs,
-        alerts=[(a, *alert_text(a)) for a in found],
+        alerts=[
+            (a, *text) for a, text in zip(found, _alert_texts(db, found, locale_of(request)), strict=True)
+        ],
         labels=EVENT_LABELS,
+        # the live feed's rows (static/js/audit-feed.js) name events and roles as the page's rows do
+        live_names={
+            "events": {tag: i18n.gettext(locale_of(request), label) for tag, label in EVENT_LABELS.items()},
+            "roles": {r.value: i18n.gettext(locale_of(request), f"role:{r.value}") for r in Role},
+        },
         tags=registered(),
         last_index=max((i["index"] for i in items), default=feed.size(db) - 1)
         if items
@@ -495,6 +543,7 @@ def audit_entry(request: Request, db: Session, actor: Actor, index: int) -> Temp
         request,
         "monitor/audit_entry.html",
         row=feed_row(item, orgs),
+        subjects=subjects.names(db, {str((item.get("decoded") or {}).get("subject", ""))}),
         labels=EVENT_LABELS,
         details_json=json.dumps(item.get("details", {}), ensure_ascii=False, indent=1, sort_keys=True),
         disclosed_json=json.dumps(item["disclosed"]["data"], ensure_ascii=False, indent=1, sort_keys=True)

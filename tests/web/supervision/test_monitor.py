@@ -556,10 +556,10 @@ def test_alerts_for_refused_access_time_windows_and_failed_logins(client, db, ma
     )
     assert (
         zh(
-            "%(tag)s refused on %(subject)s: outside its time window (%(window)s).",
-            tag="tender.bid.refused",
+            "%(tag)s on %(subject)s: outside its time window (%(window)s).",
+            tag=zh("Bid refused"),
             subject="tender:3",
-            window="bid_deadline",
+            window=zh("the bid deadline"),
         )
         in page
     )

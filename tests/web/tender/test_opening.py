@@ -185,9 +185,16 @@ def test_bidders_check_in_object_and_the_agency_answers(db, make, client):
         obj_id = conn.scalar(select(func.max(OpeningObjection.id)))
     page = client.get(f"/tenders/{w.tender.id}/opening")
     assert zh("Your company is checked in.") in page.text and "开标晚了。" in page.text
-    # a non-participant company does not watch
+    # a non-participant company does not watch: it sees the opening's public state (issue 16), not its
+    # progress nor the objections, and so does an anonymous visitor
     login(client, w.purchaser_user.username)
-    assert client.get(f"/tenders/{w.tender.id}/opening").status_code == 403
+    public = client.get(f"/tenders/{w.tender.id}/opening")
+    assert public.status_code == 200 and 'id="public-state"' in public.text
+    assert "开标晚了。" not in public.text and 'id="bid-progress"' not in public.text
+    client.cookies.clear()
+    anonymous = client.get(f"/tenders/{w.tender.id}/opening", follow_redirects=False)
+    assert anonymous.status_code == 200 and 'id="public-state"' in anonymous.text
+    assert client.get(f"/tenders/{w.tender.id}/opening/stream", params={"max_idle": "0"}).status_code == 401
     token = login(client, w.agency_user.username)
     r = client.post(
         f"/tenders/{w.tender.id}/opening/objections/{obj_id}/answer",

@@ -16,6 +16,11 @@
   };
   const confidential = status.dataset.confidential || "(confidential)";
   const orgs = JSON.parse(table.dataset.orgs || "{}");
+  // events and roles by name in the page's language, subjects by the names the page knows (issue 16)
+  const names = JSON.parse(table.dataset.names || "{}");
+  const events = names.events || {};
+  const roles = names.roles || {};
+  const subjects = JSON.parse(table.dataset.subjects || "{}");
   const source = new EventSource(url);
   source.onopen = () => { status.textContent = status.dataset.live; status.className = "hint live"; };
   source.onerror = () => { status.textContent = status.dataset.lost; status.className = "hint lost"; };
@@ -34,14 +39,16 @@
     a.textContent = item.index;
     cell(tr, "", "num").appendChild(a);
     cell(tr, cst(d.time));
-    const code = document.createElement("code");
+    const code = document.createElement("code");  // the tag as the entry carries it, its name beside it
     code.textContent = d.tag;
-    cell(tr, "").appendChild(code);
+    const event = cell(tr, "");
+    event.appendChild(code);
+    event.appendChild(document.createTextNode(" · " + (events[d.tag] || table.dataset.other || "")));
     cell(tr, d.actor === "(confidential)" ? confidential : d.actor);
-    cell(tr, d.role);
+    cell(tr, d.role ? (roles[d.role] || "") : "");
     cell(tr, d.organisation == null ? "" : (orgs[d.organisation] || d.organisation));
     // the address is beside the entry (item.address), never in its bytes; older entries have it there (d.ip)
     cell(tr, d.actor === "(confidential)" || d.ip === "(confidential)" ? confidential : (item.address ? item.address.ip : d.ip));
-    cell(tr, d.subject);
+    cell(tr, d.subject ? (subjects[d.subject] || "—") : "");
   });
 })();

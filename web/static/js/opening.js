@@ -46,6 +46,8 @@
 
   function listen() {
     if (!window.EventSource) return;
+    // the public state only (issue 16): the stream is for those who follow the opening; reload for the record
+    if (root.dataset.public === "true") return;
     const source = new EventSource(`/tenders/${tender}/opening/stream`);
     source.addEventListener("snapshot", (e) => render(JSON.parse(e.data)));
     source.onerror = () => { /* the browser reconnects by itself; the first event after reconnecting is a fresh snapshot */ };
