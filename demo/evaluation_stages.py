@@ -140,7 +140,8 @@ STAGES = (
             [("太阳能路灯", 560_000, 580_000, 10_000)],
             "6 米太阳能 LED 路灯 180 套，含基础施工、安装调试及五年质保。",
         ),
-        (("bidder2", 538_000, 25), ("bidder5", 529_600, 30), ("bidder8", 547_900, 20)),
+        # not bidder2: expert1, one of the committee's five, declared an interest in it (demo.county)
+        (("bidder5", 538_000, 25), ("bidder7", 529_600, 30), ("bidder8", 547_900, 20)),
         # signed yesterday and left so: its agency has 2 working days to publish the result notice (G87-69)
         hours_ago=26,
         room=2,
