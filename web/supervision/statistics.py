@@ -45,7 +45,9 @@ def _period(start: str, end: str) -> tuple[date, date, dict[str, str]]:
 
 
 @get("/statistics", sync_to_thread=True, include_in_schema=False)
-def statistics_page(request: Request, db: Session, actor: Actor, start: str = "", end: str = "") -> Template:
+def statistics_page(
+    request: Request, db: Session, actor: Actor, start: str = "", end: str = ""
+) -> Template:
     """Public; the actor only for the page's header (who is logged in)."""
     first, last, errors = _period(start, end)
     report = None if errors else statistics.report(db, first, last)
