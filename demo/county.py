@@ -35,7 +35,7 @@ from core.clock import CST
 from core.errors import N_, Conflict
 from core.identity import SYSTEM, Actor
 from core.signing import SigningKey
-from demo import evaluation_room, evaluation_stages
+from demo import evaluation_room, evaluation_stages, results_award, results_publicity
 from demo import marketplace as demo_marketplace
 from demo import workbenches as demo_workbenches
 from evaluation.pool import catalogue
@@ -1364,7 +1364,11 @@ def load(
     loader.experts()
     loader.tenders_in_states()
     evaluation_room.load(loader)  # issue 13: a tender in evaluation with a booked session
-    evaluation_stages.load(loader)  # issue 13: mid-scoring, awaiting signatures, two evaluated
+    evaluation_stages.load(loader)  # issue 13: mid-scoring, awaiting signatures, three evaluated
+    # issue 14: of the evaluated, the oldest awarded and contracted, one in its publicity with an objection
+    # answered; the third waits for its agency to publish
+    results_award.load_ended(loader, loader.tenders["stage_evaluated_dissent"])
+    results_publicity.load(loader, loader.tenders["stage_evaluated"])
     demo_marketplace.load(loader)  # issue 15: the intermediary marketplace
     demo_workbenches.load(loader)  # issue 16: the centre's intake, opening-room bookings and witnessing
     session.flush()

@@ -1,8 +1,9 @@
 """The demo's tenders at the later stages of the evaluation (issue 13), beside demo.evaluation_room's tender
 whose session is about to start: one mid-scoring (the review closed, some members' sheets submitted),
-one whose report waits for its members' signatures, and two whose report every member has signed
+one whose report waits for its members' signatures, and three whose report every member has signed
 (evaluated), one of them with a clarification the bidder answered, a flagged score confirmed with its
-reason, a minority's dissent in the review and a written dissent at signing.
+reason, a minority's dissent in the review and a written dissent at signing. demo.county carries two of them
+on (demo.results_award, demo.results_publicity); the third, signed yesterday, waits for its agency to publish.
 
 Everything goes through the services, as a committee would: the draw with the agency's and a monitor's
 contributions, the check-in, the chair's election, each member's verdicts and sheet, the chair's closing of
@@ -116,10 +117,34 @@ STAGES = (
             "comprehensive",
             [("中小学课桌椅", 980_000, 1_000_000, 15_000)],
             "升降式课桌椅 2400 套，含运输、安装及旧桌椅回收，质保三年。",
+            # not government procurement: its winning candidates are published (中标候选人公示, R54) for 3
+            # days, rather than the 1 working day of a result notice (G87-69) that may end by the time a
+            # reader logs in
+            government_procurement=False,
         ),
         (("bidder6", 912_000, 20), ("bidder7", 948_600, 15), ("bidder8", 936_400, 18)),
-        hours_ago=24 * 12,
+        # signed two days ago: its publicity (demo.results_publicity, a day ago) is on time and under way
+        hours_ago=24 * 2,
         room=1,
+        upto="signed",
+        base=GOODS,
+    ),
+    Stage(
+        "stage_evaluated_recent",
+        _Spec(
+            "某某县住房和城乡建设局保障性住房小区路灯采购",
+            "agency3",
+            "housing",
+            "goods",
+            "comprehensive",
+            [("太阳能路灯", 560_000, 580_000, 10_000)],
+            "6 米太阳能 LED 路灯 180 套，含基础施工、安装调试及五年质保。",
+        ),
+        # not bidder2: expert1, one of the committee's five, declared an interest in it (demo.county)
+        (("bidder5", 538_000, 25), ("bidder7", 529_600, 30), ("bidder8", 547_900, 20)),
+        # signed yesterday and left so: its agency has 2 working days to publish the result notice (G87-69)
+        hours_ago=26,
+        room=2,
         upto="signed",
         base=GOODS,
     ),

@@ -3,9 +3,9 @@ in words, the documents, the opening record once published, the evaluation's pro
 names or scores before the result is final: core.disclosure decides, through the evaluation services) and
 the result as far as it exists.
 
-result_links() is the one place a tender's result pages are listed: the award pages (publicity, award,
-contract) are built in parallel in web/award/ and are to be added there, each behind its own disclosure
-check."""
+result_links() is the one place a tender's result pages are listed, each behind its own disclosure check: the
+evaluation report, the publicity (web/award/publicity.py), the award's page for the purchaser and its agency
+and the public result notice (web/award/decision.py)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from accounts.access import require_role
+from award.publicity import publicity
+from award.publicity import rules as publicity_rules
 from core.disclosure import Fact, Phase
 from core.identity import Actor, Role
 from evaluation.report import signing
 from evaluation.room import sessions
-from tender import disclosure, listings
+from tender import access, disclosure, listings
 from tender.centre.intake import intake_of
 from tender.centre.models import ProjectIntake
 from tender.centre.rooms import booking_of
@@ -34,14 +36,27 @@ class ResultLink:
 
 
 def result_links(session: Session, actor: Actor, tender: Tender) -> list[ResultLink]:
-    """The links to the tender's result the reader may follow, in the procedure's order. The signed evaluation
-    report once it may be read (Fact.evaluation_report: final); the award pages of web/award/ (the candidates'
-    publicity, the award notice, the contract) are to be appended here when they exist."""
+    """The links to the tender's result the reader may follow, in the procedure's order: the signed evaluation
+    report once it may be read (Fact.evaluation_report: final); the published candidates or result notice
+    (Fact.publicity); for the purchaser and its agency the award's page, where the purchaser awards once the
+    publicity is over (R54, R55); the public result notice once awarded (Fact.award)."""
     links = []
     if signing.may_see(session, actor, tender, Fact.evaluation_report):
         report = signing.report_of(session, sessions.session_of(session, tender.id))
         if report is not None:
             links.append(ResultLink("The evaluation report", f"/tenders/{tender.id}/evaluation/report"))
+    published = publicity.publicity_of(session, tender.id) is not None
+    if published and disclosure.may_see(session, actor, tender, Fact.publicity):
+        label = (
+            "Result notice"
+            if publicity.kind_of(tender) is publicity_rules.Kind.result
+            else "Publicity of the winning candidates"
+        )
+        links.append(ResultLink(label, f"/tenders/{tender.id}/publicity"))
+    if published and (access.is_tender_purchaser(actor, tender) or access.is_tender_agency(actor, tender)):
+        links.append(ResultLink("Award, contract and bid securities", f"/award/tenders/{tender.id}"))
+    if tender.status == Status.awarded and disclosure.may_see(session, actor, tender, Fact.award):
+        links.append(ResultLink("Result announcement", f"/tenders/{tender.id}/result"))
     return links
 
 

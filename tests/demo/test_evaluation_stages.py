@@ -1,6 +1,7 @@
 """The demo's later evaluation stages (demo/evaluation_stages.py): a tender mid-scoring, one whose report
-waits for signatures, two evaluated (one with a clarification, a confirmed flag and dissents in its report),
-and the function that hands the evaluated ones to the results stages."""
+waits for signatures, three signed (one with a clarification, a confirmed flag and dissents in its report; two
+of them carried on by the results stages, tests/demo/test_county_results.py), and the function that hands the
+evaluated ones to the results stages."""
 
 from sqlalchemy import select
 
@@ -42,8 +43,10 @@ def test_the_demo_shows_every_stage_of_the_evaluation(db, blobs):
 
     rich = _tender(db, "stage_evaluated_dissent")
     plain = _tender(db, "stage_evaluated")
-    for t in (rich, plain):
-        assert t.status == "evaluated"
+    recent = _tender(db, "stage_evaluated_recent")
+    # demo.county carries the first two on to the award and to the publicity (demo/results_*.py)
+    assert (rich.status, plain.status, recent.status) == ("awarded", "publicity", "evaluated")
+    for t in (rich, plain, recent):
         done = db.scalars(select(EvaluationReport).where(EvaluationReport.tender_id == t.id)).one()
         assert done.completed_at is not None
     doc = signing.document_of(
@@ -62,4 +65,4 @@ def test_the_demo_shows_every_stage_of_the_evaluation(db, blobs):
     if expert is not None:
         assert verify_password(expert.password_hash, "Demo-2026-expert")
 
-    assert [t.id for t in evaluation_stages.evaluated_tenders(loader)] == sorted([rich.id, plain.id])
+    assert [t.id for t in evaluation_stages.evaluated_tenders(loader)] == [recent.id]

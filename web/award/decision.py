@@ -53,7 +53,7 @@ STATUS_LABELS = {
     "refunded": N_("Refunded"),
     "forfeited": N_("Forfeited"),
     "award": N_("Award notice"),
-    "result": N_("Result notice"),
+    "result": N_("Notice of the result"),  # the letter (L45); "Result notice" is G87-69's public one
 }
 
 

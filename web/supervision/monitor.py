@@ -104,7 +104,8 @@ DETAIL_LABELS = {
     "objection_deadline": N_("Last moment for objections"),
     "doc_issue_end": N_("Documents issued until"),
     "answer_due": N_("Answer due"),
-    "on_time": N_("Answered on time"),
+    # an objection's answer (R22, R54), and the publicity itself within its 3 days of the report (R54)
+    "on_time": N_("Done on time"),
     "still_paused_by_objection": N_("Still paused by an objection"),
 }
 TIME_DETAILS = {"from", "to", "bid_deadline", "answer_due", "objection_deadline", "doc_issue_end"}

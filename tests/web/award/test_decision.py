@@ -65,7 +65,7 @@ def test_the_award_as_each_role_in_both_languages(site, db):
     page = c.get(url(site)).text
     assert (
         zh("Award notice") in page
-        and zh("Result notice") in page
+        and zh("Notice of the result") in page
         and zh("The winner declined or cannot perform") in page
     )
     pdf_links = re.findall(r'href="(/award/notices/\d+/notice.pdf)"', page)
@@ -87,7 +87,7 @@ def test_the_award_as_each_role_in_both_languages(site, db):
     # the other bidder's own notice
     login(c, site.other_bidder_user.username)
     page = c.get(f"/bidder/tenders/{t.id}/award-notice").text
-    assert zh("Result notice") in page and zh("Download the signed notice (PDF)") in page
+    assert zh("Notice of the result") in page and zh("Download the signed notice (PDF)") in page
     c.cookies.set("lang", "en")
     assert "Download the signed notice (PDF)" in c.get(f"/bidder/tenders/{t.id}/award-notice").text
     # the agency records the contract: a bond over 10% refused, the values and the stored file kept
