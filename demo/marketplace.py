@@ -26,6 +26,7 @@ from accounts import services as accounts
 from accounts.models import actor_for
 from accounts.services import OrgInput, UserInput
 from core import clock, credit_code
+from demo.files import pdf_document
 from marketplace import aftercare, credit, documents, entries, exits, purchases, rules
 from tender import keyfiles, sealing
 
@@ -66,10 +67,7 @@ def _days_ago(days: int) -> Iterator[None]:
 
 
 def _pdf(title: str) -> bytes:
-    """A one-page demo file standing in for a scanned, signed original (demo.county's document builder, which
-    imports this module: read when called)."""
-    from demo.county import pdf_document
-
+    """A one-page demo file standing in for a scanned, signed original."""
     return pdf_document(
         [title.encode("ascii", "ignore").decode() or "etender demo file", "Demo file: no legal effect."]
     )
