@@ -124,3 +124,22 @@ def select_now(db: Session, owner: Actor, purchase_id: int, value: bytes = bytes
     purchases.reveal_contribution(db, owner, purchase_id, value.hex())
     if purchases.quotes_waiting(purchases.get(db, purchase_id)):
         purchases.release_quotes(db, owner, purchase_id, QUOTE_PRIVATE_TEXT)
+
+
+def selected_world(db: Session, make: Maker) -> SimpleNamespace:
+    """Three approved testing firms, a monitor, and a random-draw purchase of the owner's, selected (the
+    clock moves 3 days): w.p, its chosen firm's actor w.chosen and another firm's w.other."""
+    from marketplace import purchases
+
+    w = market_world(db, make)
+    w.firms = [approved(db, make, w.admin, f"检测公司{i}") for i in range(3)]
+    w.monitor = make.actor(make.user(make.org("supervisor", "县发改局"), "monitor"))
+    p = purchases.post(db, w.owner, purchase_input("random", ceiling_fen=1_000_000))
+    for _, actor in w.firms:
+        purchases.sign_up(db, actor, p.id, None)
+    clock.shift(timedelta(days=3, seconds=1))
+    select_now(db, w.owner, p.id)
+    w.p = p
+    w.chosen = next(a for o, a in w.firms if o.id == p.chosen_org_id)
+    w.other = next(a for o, a in w.firms if o.id != p.chosen_org_id)
+    return w

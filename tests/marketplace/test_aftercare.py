@@ -10,25 +10,15 @@ import pytest
 
 from core import clock
 from core.errors import Conflict, Forbidden, ValidationFailed
-from marketplace import aftercare, purchases
-from tests.factories.marketplace import RESULT, approved, market_world, purchase_input, select_now, stored
+from marketplace import aftercare
+from tests.factories.marketplace import RESULT, selected_world, stored
 
 ALL = {"quality": 5, "timeliness": 5, "attitude": 5, "fees": 5, "conduct": 5}
 
 
 @pytest.fixture
 def w(db, make):  # type: ignore[no-untyped-def]
-    w = market_world(db, make)
-    w.firms = [approved(db, make, w.admin, f"检测公司{i}") for i in range(3)]
-    w.monitor = make.actor(make.user(make.org("supervisor", "县发改局"), "monitor"))
-    p = purchases.post(db, w.owner, purchase_input("random", ceiling_fen=1_000_000))
-    for _, actor in w.firms:
-        purchases.sign_up(db, actor, p.id, None)
-    clock.shift(timedelta(days=3, seconds=1))
-    select_now(db, w.owner, p.id)
-    w.p = p
-    w.chosen = next(a for o, a in w.firms if o.id == p.chosen_org_id)
-    w.other = next(a for o, a in w.firms if o.id != p.chosen_org_id)
+    w = selected_world(db, make)
     return w
 
 

@@ -5,42 +5,27 @@ by the two sides, the monitors and the administrators only, nothing deleted."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from audit.log import AuditEntry
-from core import clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from marketplace import aftercare, documents, purchases
+from marketplace import aftercare, documents
 from marketplace.models import DocumentKind
 from storage.base import read_all
 from tests.factories.marketplace import (
     RESULT,
     SIGNED,
-    approved,
-    market_world,
-    purchase_input,
-    select_now,
+    selected_world,
     stored,
 )
 
 
 @pytest.fixture
 def w(db, make):  # type: ignore[no-untyped-def]
-    w = market_world(db, make)
-    w.firms = [approved(db, make, w.admin, f"检测公司{i}") for i in range(3)]
-    w.monitor = make.actor(make.user(make.org("supervisor", "县发改局"), "monitor"))
+    w = selected_world(db, make)
     w.stranger = make.actor(make.user(make.org("purchaser", "县教育局"), "project_owner"))
-    p = purchases.post(db, w.owner, purchase_input("random", ceiling_fen=1_000_000))
-    for _, actor in w.firms:
-        purchases.sign_up(db, actor, p.id, None)
-    clock.shift(timedelta(days=3, seconds=1))
-    select_now(db, w.owner, p.id)
-    w.p = p
-    w.chosen = next(a for o, a in w.firms if o.id == p.chosen_org_id)
-    w.other = next(a for o, a in w.firms if o.id != p.chosen_org_id)
     return w
 
 
