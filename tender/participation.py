@@ -63,6 +63,12 @@ def download_document(session: Session, actor: Actor, document_id: int) -> Tende
         raise Conflict.one(
             "tender_cancelled", N_("This tender was cancelled; its documents are no longer issued.")
         )
+    if not (available or registered or privileged) and tender.doc_issue_start and now < tender.doc_issue_start:
+        raise Conflict.one(
+            "issue_period_not_started",
+            N_("Tender documents are issued from %(start)s; come back then, no registration is needed (E20)."),
+            start=clock.to_cst(tender.doc_issue_start).strftime("%Y-%m-%d %H:%M"),
+        )
     if not (available or registered or privileged):
         raise Conflict.one(
             "issue_period_over",

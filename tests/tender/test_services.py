@@ -927,6 +927,19 @@ def test_download_after_issue_period_only_for_registered_and_parties(db, make, b
     assert len(db.scalars(select(Download)).all()) == 7
 
 
+def test_before_the_issue_period_a_download_says_when_it_opens(db, make, blobs):
+    w = published_tender(db, make, blobs)
+    move_to(w.tender.doc_issue_start - timedelta(seconds=1))
+    with pytest.raises(Conflict) as e:
+        participation.download_document(db, w.anon, w.doc.id)
+    assert code_of(e) == "issue_period_not_started"  # not "the period is over"
+    assert e.value.problems[0].params["start"] == clock.to_cst(w.tender.doc_issue_start).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    move_to(w.tender.doc_issue_start)
+    assert participation.download_document(db, w.anon, w.doc.id).id == w.doc.id
+
+
 def test_clarification_documents_stay_downloadable_after_issue_period(db, make, blobs):
     w = published_tender(db, make, blobs)
     clar = clarifications.clarify(

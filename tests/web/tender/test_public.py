@@ -350,6 +350,24 @@ def test_download_after_the_issue_period_is_refused_with_a_reason(client, world)
     assert "发售" in r.text or "获取" in r.text
 
 
+def test_the_notice_says_when_its_documents_can_be_downloaded(client, world):
+    """Issue 16: a document link says when it can be used and why not, rather than failing as a download."""
+    t = world.tender()
+    link = f'href="/documents/{t.documents[0].id}"'
+    end = clock.to_cst(t.doc_issue_end).strftime("%Y-%m-%d")
+    during = client.get(f"/tenders/{t.id}").text
+    assert link in during and f"{end} 前无需报名或登录即可下载" in during
+    assert " download>" not in during  # a refusal shows as a page, not as a failed file
+    clock.shift(timedelta(days=10))
+    after = client.get(f"/tenders/{t.id}").text
+    assert f"招标文件发售期已于 {end} 结束" in after
+    clock.shift(timedelta(days=-10) - (clock.now() - t.doc_issue_start) - timedelta(hours=1))
+    before = client.get(f"/tenders/{t.id}").text
+    assert link not in before and "届时无需报名或登录即可下载" in before
+    r = client.get(f"/documents/{t.documents[0].id}")
+    assert r.status_code == 409 and "起发售" in r.text
+
+
 # ------------------------------------------------------------- E21: who downloaded or registered stays secret
 
 
