@@ -63,11 +63,14 @@ def download_document(session: Session, actor: Actor, document_id: int) -> Tende
         raise Conflict.one(
             "tender_cancelled", N_("This tender was cancelled; its documents are no longer issued.")
         )
-    if not (available or registered or privileged) and tender.doc_issue_start and now < tender.doc_issue_start:
+    start = tender.doc_issue_start
+    if not (available or registered or privileged) and start is not None and now < start:
         raise Conflict.one(
             "issue_period_not_started",
-            N_("Tender documents are issued from %(start)s; come back then, no registration is needed (E20)."),
-            start=clock.to_cst(tender.doc_issue_start).strftime("%Y-%m-%d %H:%M"),
+            N_(
+                "Tender documents are issued from %(start)s; come back then, no registration is needed (E20)."
+            ),
+            start=clock.to_cst(start).strftime("%Y-%m-%d %H:%M"),
         )
     if not (available or registered or privileged):
         raise Conflict.one(
