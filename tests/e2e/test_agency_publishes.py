@@ -136,7 +136,11 @@ def test_agency_drafts_uploads_and_publishes(new_page, tmp_path):
     assert public.locator("h1").inner_text().strip() == TITLE
     assert public.locator(".notice-head .badge").inner_text().strip() == tr("status:published") == "招标中"
     assert public.get_by_text("某某县公共资源交易中心开标一室").count() == 1
-    assert public.locator("a[href^='/documents/']", has_text="招标文件.pdf").count() == 1
+    # the issue period starts tomorrow: the document is listed with the period's dates, without a link yet
+    assert public.locator("#documents li", has_text="招标文件.pdf").count() == 1
+    assert public.locator("a[href^='/documents/']", has_text="招标文件.pdf").count() == 0
+    issue_start = values["doc_issue_start"].replace("T", " ")
+    assert issue_start in public.locator("#documents-when").inner_text()
     shot(public, "public-notice-zh")
 
     english = new_page(lang="en")
