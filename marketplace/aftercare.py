@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from accounts.access import require_login
 from audit import record
 from core import clock
+from core.disclosure import Fact
 from core.errors import N_, Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from core.identity import Actor, Role
-from marketplace import credit, documents, entries, purchases, ratings, rules
+from marketplace import credit, disclosure, documents, entries, purchases, ratings, rules
 from marketplace.events import MarketplaceTag
 from marketplace.models import DocumentKind, MarketDocument, Purchase, PurchaseStatus, Rating
 
@@ -146,15 +147,19 @@ def upload_result(session: Session, actor: Actor, purchase_id: int, file: docume
     return doc
 
 
+def may_read_files(actor: Actor, purchase: Purchase) -> bool:
+    """The purchase's files are its contract (core.disclosure Fact.contract, as a tender's: L46): the owner,
+    the selected intermediary, the monitors and the centre's administrators, once the selection is final."""
+    return disclosure.may_see(actor, purchase, Fact.contract, clock.now(), party_id=purchase.chosen_org_id)
+
+
 def readable_document(session: Session, actor: Actor, document_id: int) -> MarketDocument:
-    """A purchase's file for the two sides of its contract, the monitors and the centre's administrators;
-    nobody else learns that it exists (404)."""
+    """A purchase's file for those who may read its contract (may_read_files); nobody else learns that it
+    exists (404)."""
     require_login(actor)
     doc = session.get(MarketDocument, document_id)
     purchase = session.get(Purchase, doc.purchase_id) if doc else None
-    if doc is None or purchase is None:
-        raise NotFound.one("document_not_found", N_("No such file."))
-    if side_of(actor, purchase) is None and not (actor.has(Role.monitor) or actor.has(Role.admin)):
+    if doc is None or purchase is None or not may_read_files(actor, purchase):
         raise NotFound.one("document_not_found", N_("No such file."))
     return doc
 

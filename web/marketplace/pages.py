@@ -194,9 +194,7 @@ def _aftercare_view(db: Session, actor: Actor, purchase: Any) -> dict[str, Any]:
     rated = aftercare.ratings_of(db, purchase.id)
     kind = aftercare.rater_kind(actor, purchase) if purchase.acceptance == "accepted" else None
     side = aftercare.side_of(actor, purchase) if not actor.anonymous else None
-    # the files are the two sides', the monitors' and the administrators' (aftercare.readable_document)
-    reads_files = side is not None or actor.has(Role.monitor) or actor.has(Role.admin)
-    files = documents.of_purchase(db, purchase.id) if reads_files else []
+    files = documents.of_purchase(db, purchase.id) if aftercare.may_read_files(actor, purchase) else []
     return {
         "side": side,
         "files": files,
