@@ -549,22 +549,43 @@ def _run(session: Session, actor: Actor, purchase: Purchase, sel: Selection) -> 
         return
     quotes = {s.organisation_id: s.quote_fen for s in purchase.signups}
     applicants_ = [selection.Applicant(i, quotes.get(i)) for i in sel.applicant_ids]
-    pairs = [(p, bytes.fromhex(sel.contributions[p]["value"])) for p in sel.parties]
-    server_seed = bytes.fromhex(sel.server_seed)
+    server_seed, pairs = _seed_inputs(sel)
     outcome = selection.select(
         purchase.method, purchase.state_funds, applicants_, server_seed, sel.request_id, pairs
     )
-    doc = selection.to_record(
+    doc = _record(purchase, sel, purchase.method, applicants_, outcome)
+    _done(session, actor, purchase, sel, doc, outcome.winner, outcome.reason, outcome.coefficient_bp)
+
+
+def _seed_inputs(sel: Selection) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The revealed server seed and the parties' revealed values, as selection and record take them."""
+    # (one place, so that the record is built from exactly what the selection was run with)
+    return bytes.fromhex(sel.server_seed), [
+        (p, bytes.fromhex(sel.contributions[p]["value"])) for p in sel.parties
+    ]
+
+
+def _record(
+    purchase: Purchase,
+    sel: Selection,
+    method: str,
+    applicants_: list[selection.Applicant],
+    outcome: selection.Outcome,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The selection's published record (docs/marketplace-selection.md); the credit shortlist adds its own."""
+    server_seed, pairs = _seed_inputs(sel)
+    return selection.to_record(
         purchase={"id": purchase.id, "reference": purchase.reference},
-        method=purchase.method,
+        method=method,
         state_funds=purchase.state_funds,
         request_id=sel.request_id,
         applicants=applicants_,
         server_seed=server_seed,
         contributions=pairs,
         outcome=outcome,
+        **extra,
     )
-    _done(session, actor, purchase, sel, doc, outcome.winner, outcome.reason, outcome.coefficient_bp)
 
 
 def _done(
@@ -607,24 +628,13 @@ def _credit_record(purchase: Purchase, sel: Selection, choice: dict[str, Any] | 
         selection.Applicant(a["organisation_id"], credit_score=a["credit_score"])
         for a in _scored(frozen, sel.applicant_ids)
     ]
-    pairs = [(p, bytes.fromhex(sel.contributions[p]["value"])) for p in sel.parties]
-    server_seed = bytes.fromhex(sel.server_seed)
+    server_seed, pairs = _seed_inputs(sel)
     sizes = {"long_list_max": frozen["long_list_max"], "short_list_size": frozen["short_list_size"]}
     outcome = selection.select(
         selection.CREDIT, purchase.state_funds, applicants_, server_seed, sel.request_id, pairs, **sizes
     )
-    return selection.to_record(
-        purchase={"id": purchase.id, "reference": purchase.reference},
-        method=selection.CREDIT,
-        state_funds=purchase.state_funds,
-        request_id=sel.request_id,
-        applicants=applicants_,
-        server_seed=server_seed,
-        contributions=pairs,
-        outcome=outcome,
-        scores_on=frozen["on"],
-        choice=choice,
-        **sizes,
+    return _record(
+        purchase, sel, selection.CREDIT, applicants_, outcome, scores_on=frozen["on"], choice=choice, **sizes
     )
 
 
